@@ -1,0 +1,145 @@
+//! File kinds and their finders.
+//!
+//! A finder reads one file's text and returns [`Candidate`]s: byte spans that hold what may be an image
+//! reference, with the value the file states there. Finders never decide whether a value is a valid reference
+//! and never contact a registry; [`crate::app`] classifies the candidates. A new file kind is one new module
+//! here plus one row in [`Kind::detect`].
+
+pub mod dockerfile;
+pub mod yaml;
+
+use std::ops::Range;
+use std::path::Path;
+
+/// The kinds of file `pin` reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// Kubernetes manifests and any other YAML: every `image:` scalar.
+    Yaml,
+    /// `Dockerfile`, `Containerfile`, `*.Dockerfile`, `Dockerfile.*`: `FROM` images.
+    Dockerfile,
+}
+
+impl Kind {
+    /// The kind of a file from its name, or `None` for files `pin` never touches.
+    pub fn detect(path: &Path) -> Option<Kind> {
+        let name = path.file_name()?.to_str()?;
+        let lower = name.to_ascii_lowercase();
+        if lower.ends_with(".yaml") || lower.ends_with(".yml") {
+            return Some(Kind::Yaml);
+        }
+        if lower == "dockerfile"
+            || lower == "containerfile"
+            || lower.ends_with(".dockerfile")
+            || lower.ends_with(".containerfile")
+            || lower.starts_with("dockerfile.")
+            || lower.starts_with("containerfile.")
+        {
+            return Some(Kind::Dockerfile);
+        }
+        None
+    }
+
+    /// Runs this kind's finder over a whole file.
+    pub fn find(self, src: &str) -> Result<Findings, FindError> {
+        match self {
+            Kind::Yaml => yaml::find(src),
+            Kind::Dockerfile => dockerfile::find(src),
+        }
+    }
+
+    /// The name used in messages and JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Yaml => "yaml",
+            Kind::Dockerfile => "dockerfile",
+        }
+    }
+}
+
+/// One place in a file that may hold an image reference.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Candidate {
+    /// Byte range, in the file, of the reference text. Rewriting replaces exactly these bytes.
+    pub span: Range<usize>,
+    /// The value the file states there (for YAML, the scalar's value; it equals the text of `span`
+    /// unless `skip` says otherwise).
+    pub value: String,
+    /// Why this place must not be pinned even when its value parses as a reference (a Ceph `rbd.image`,
+    /// Istio's `image: auto`, a build variable, escapes inside a quoted scalar…). `None`: pin it if valid.
+    pub skip: Option<String>,
+    /// For a Kubernetes container (a mapping with `image` and `name`): whether it sets `imagePullPolicy`.
+    /// `None` where pull policy does not apply (Dockerfiles, custom resources without `name`).
+    pub pull_policy_set: Option<bool>,
+}
+
+/// What a finder returns for one file.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Findings {
+    /// In file order.
+    pub candidates: Vec<Candidate>,
+    /// Set when the whole file is passed over (e.g. a Helm template that no YAML parser reads); the reason.
+    pub skipped: Option<String>,
+}
+
+/// A file that its finder could not read.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct FindError {
+    /// Byte offset of the problem in the file.
+    pub offset: usize,
+    pub message: String,
+}
+
+/// Maps byte offsets to 1-based line and column (columns count characters) for messages.
+pub struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    pub fn new(src: &str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(src.match_indices('\n').map(|(i, _)| i + 1));
+        LineIndex { starts }
+    }
+
+    /// `(line, column)`, both 1-based.
+    pub fn line_col(&self, src: &str, offset: usize) -> (usize, usize) {
+        let line = self.starts.partition_point(|&s| s <= offset) - 1;
+        let start = self.starts[line];
+        let col = src.get(start..offset).map_or(offset - start, |s| s.chars().count());
+        (line + 1, col + 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detects_kinds_by_name() {
+        for (name, kind) in [
+            ("deploy.yaml", Some(Kind::Yaml)),
+            ("a/b/pod.YML", Some(Kind::Yaml)),
+            ("Dockerfile", Some(Kind::Dockerfile)),
+            ("Containerfile", Some(Kind::Dockerfile)),
+            ("build.Dockerfile", Some(Kind::Dockerfile)),
+            ("Dockerfile.prod", Some(Kind::Dockerfile)),
+            ("README.md", None),
+            ("Dockerfile-notes.txt", None),
+        ] {
+            assert_eq!(Kind::detect(Path::new(name)), kind, "{name}");
+        }
+    }
+
+    #[test]
+    fn line_col_counts_characters() {
+        let src = "a: 1\r\nb: é x\n";
+        let idx = LineIndex::new(src);
+        assert_eq!(idx.line_col(src, 0), (1, 1));
+        assert_eq!(idx.line_col(src, 6), (2, 1));
+        let x = src.find('x').unwrap();
+        assert_eq!(idx.line_col(src, x), (2, 6));
+    }
+}

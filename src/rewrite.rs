@@ -1,0 +1,1 @@
+//! Applies span edits to a file's text.
