@@ -1,1 +1,123 @@
-//! Every command-line flag.
+//! Every command-line flag, in one place. Parsing does no I/O: [`crate::app`] turns these into a plan.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Pin container image references to registry digests, changing no other byte.
+///
+/// Finds `image:` values in YAML (Kubernetes manifests, custom resources) and `FROM` images in Dockerfiles,
+/// asks each image's registry for the digest its tag points at, and rewrites `name:tag` to `name@sha256:…`.
+/// Without -w, prints a unified diff and changes nothing.
+#[derive(Debug, Parser)]
+#[command(
+    name = "pin",
+    version,
+    args_conflicts_with_subcommands = true,
+    after_help = "Exit status: 0 success; 1 --check found references to pin; 2 error (nothing was written)."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    #[command(flatten)]
+    pub pin: PinArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List every image reference found, with its status; contacts no registry.
+    List(ListArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PinArgs {
+    /// Files and directories to pin (directories are walked; .git and ignored paths are skipped).
+    #[arg(value_name = "PATH", default_value = ".")]
+    pub paths: Vec<PathBuf>,
+
+    /// Write the pinned files in place (atomically) instead of printing a diff.
+    #[arg(short = 'w', long, help_heading = "Mode")]
+    pub write: bool,
+
+    /// Write nothing; exit 1 if any reference would be pinned.
+    #[arg(long, conflicts_with = "write", help_heading = "Mode")]
+    pub check: bool,
+
+    /// Keep the tag next to the digest: name:tag@sha256:… instead of name@sha256:….
+    #[arg(long, help_heading = "Output")]
+    pub keep_tag: bool,
+
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Files and directories to list.
+    #[arg(value_name = "PATH", default_value = ".")]
+    pub paths: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Registry")]
+pub struct RegistryArgs {
+    /// Lookups in flight at once.
+    #[arg(short = 'j', long, value_name = "N", default_value_t = 16,
+          value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub jobs: u16,
+
+    /// Reach this registry (HOST[:PORT]) over plain HTTP. Repeatable.
+    #[arg(long, value_name = "HOST[:PORT]")]
+    pub insecure_registry: Vec<String>,
+
+    /// Seconds before one registry request is abandoned (it may then be retried).
+    #[arg(long, value_name = "SECONDS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub timeout: u64,
+}
+
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Output")]
+pub struct OutputArgs {
+    /// Print no summary line.
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    /// Also print registry request counts.
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn parses_modes_and_subcommands() {
+        let cli = Cli::try_parse_from(["pin", "-w", "deploy"]).unwrap();
+        assert!(cli.pin.write && cli.command.is_none());
+        assert_eq!(cli.pin.paths, [PathBuf::from("deploy")]);
+        let cli = Cli::try_parse_from(["pin"]).unwrap();
+        assert_eq!(cli.pin.paths, [PathBuf::from(".")]);
+        assert!(Cli::try_parse_from(["pin", "-w", "--check"]).is_err());
+        let cli = Cli::try_parse_from(["pin", "list", "a", "b"]).unwrap();
+        match cli.command {
+            Some(Command::List(l)) => assert_eq!(l.paths.len(), 2),
+            other => panic!("{other:?}"),
+        }
+        assert!(Cli::try_parse_from(["pin", "-j", "0"]).is_err());
+    }
+}

@@ -1,1 +1,23 @@
-fn main() {}
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use clap::Parser;
+use imagepin::app::{self, ExitStatus};
+use imagepin::cli::Cli;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let mut err = io::stderr();
+    let status = match app::run(cli, &mut out, &mut err).and_then(|s| out.flush().map(|()| s)) {
+        Ok(s) => s,
+        // A closed pipe (`pin | head`) is the reader's choice, not our failure.
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitStatus::Success,
+        Err(e) => {
+            let _ = writeln!(err, "pin: error: {e}");
+            ExitStatus::Error
+        }
+    };
+    ExitCode::from(status as u8)
+}

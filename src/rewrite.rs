@@ -1,1 +1,177 @@
-//! Applies span edits to a file's text.
+//! Applies span edits to a file's text and writes files atomically.
+//!
+//! Byte-exact by construction: the output is the untouched input between sorted, non-overlapping edits, so
+//! comments, quoting, line endings, a BOM and a missing final newline survive because they are never parsed
+//! back out. Overlapping or out-of-bounds edits are rejected, not guessed at.
+
+use std::io::Write as _;
+use std::ops::Range;
+use std::path::Path;
+
+/// Replace the bytes of `range` with `replacement`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Edit {
+    pub range: Range<usize>,
+    pub replacement: String,
+}
+
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum RewriteError {
+    #[error("edit {0:?} lies outside the text or splits a character")]
+    OutOfBounds(Range<usize>),
+    #[error("edits {0:?} and {1:?} overlap")]
+    Overlap(Range<usize>, Range<usize>),
+}
+
+/// `src` with every edit applied. Edits may come in any order; they must not overlap.
+pub fn apply(src: &str, edits: &[Edit]) -> Result<String, RewriteError> {
+    let mut sorted: Vec<&Edit> = edits.iter().collect();
+    sorted.sort_by_key(|e| (e.range.start, e.range.end));
+    let mut out = String::with_capacity(src.len() + edits.len() * 72);
+    let mut pos = 0;
+    let mut prev: Option<&Range<usize>> = None;
+    for edit in sorted {
+        let r = &edit.range;
+        if r.start > r.end
+            || r.end > src.len()
+            || !src.is_char_boundary(r.start)
+            || !src.is_char_boundary(r.end)
+        {
+            return Err(RewriteError::OutOfBounds(r.clone()));
+        }
+        if let Some(p) = prev {
+            // Two edits at the same empty point would be ambiguous too.
+            if r.start < p.end || (r.start == p.start && r.start == p.end) {
+                return Err(RewriteError::Overlap(p.clone(), r.clone()));
+            }
+        }
+        out.push_str(&src[pos..r.start]);
+        out.push_str(&edit.replacement);
+        pos = r.end;
+        prev = Some(r);
+    }
+    out.push_str(&src[pos..]);
+    Ok(out)
+}
+
+/// Replaces `path` with `contents` atomically: a temporary file in the same directory, the original's
+/// permissions, fsync, then rename. A crash leaves either the old or the new file, never half of one.
+pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let permissions = std::fs::metadata(path)?.permissions();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut n = 0u32;
+    let (tmp_path, mut file) = loop {
+        let candidate = dir.join(format!(".{name}.pin-{}-{n}.tmp", std::process::id()));
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&candidate)
+        {
+            Ok(f) => break (candidate, f),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && n < 100 => n += 1,
+            Err(e) => return Err(e),
+        }
+    };
+    let result = (|| {
+        file.write_all(contents)?;
+        file.set_permissions(permissions)?;
+        file.sync_all()?;
+        drop(file);
+        std::fs::rename(&tmp_path, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp_path);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn e(range: Range<usize>, s: &str) -> Edit {
+        Edit {
+            range,
+            replacement: s.to_string(),
+        }
+    }
+
+    #[test]
+    fn no_edits_is_identity() {
+        assert_eq!(apply("a\r\nb", &[]).unwrap(), "a\r\nb");
+        assert_eq!(apply("", &[]).unwrap(), "");
+    }
+
+    #[test]
+    fn edits_at_start_end_grow_shrink_and_adjacent() {
+        let src = "0123456789";
+        assert_eq!(apply(src, &[e(0..1, "ab")]).unwrap(), "ab123456789");
+        assert_eq!(apply(src, &[e(9..10, "")]).unwrap(), "012345678");
+        assert_eq!(apply(src, &[e(10..10, "!")]).unwrap(), "0123456789!");
+        // Given out of order, and touching: 2..4 then 4..6.
+        assert_eq!(
+            apply(src, &[e(4..6, "B"), e(2..4, "AAAA")]).unwrap(),
+            "01AAAAB6789"
+        );
+    }
+
+    #[test]
+    fn rejects_overlap_and_bad_ranges() {
+        let src = "0123456789";
+        assert!(matches!(
+            apply(src, &[e(1..5, "x"), e(4..6, "y")]),
+            Err(RewriteError::Overlap(..))
+        ));
+        assert!(matches!(
+            apply(src, &[e(3..3, "x"), e(3..3, "y")]),
+            Err(RewriteError::Overlap(..))
+        ));
+        assert!(matches!(
+            apply(src, &[e(8..11, "x")]),
+            Err(RewriteError::OutOfBounds(..))
+        ));
+        assert!(matches!(
+            apply("é", &[e(1..2, "x")]),
+            Err(RewriteError::OutOfBounds(..))
+        ));
+    }
+
+    #[test]
+    fn keeps_bom_crlf_and_missing_newline() {
+        let src = "\u{feff}image: nginx:1\r\n# c\r\nimage: 'redis'";
+        let a = src.find("nginx:1").unwrap();
+        let b = src.find("redis").unwrap();
+        let out = apply(
+            src,
+            &[e(a..a + 7, "nginx@sha256:x"), e(b..b + 5, "redis@sha256:y")],
+        )
+        .unwrap();
+        assert_eq!(
+            out,
+            "\u{feff}image: nginx@sha256:x\r\n# c\r\nimage: 'redis@sha256:y'"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn atomic_write_keeps_permissions_and_leaves_no_temp() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("deploy.yaml");
+        std::fs::write(&p, "old").unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o640)).unwrap();
+        write_atomic(&p, b"new").unwrap();
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), "new");
+        let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o640);
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(names.len(), 1);
+    }
+}

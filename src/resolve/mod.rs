@@ -1,1 +1,111 @@
-//! Resolving tags to digests.
+//! Resolving tags to digests: each unique (registry, repository, tag) once, concurrently, bounded.
+
+pub mod auth;
+pub mod registry;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use futures_util::stream::{self, StreamExt};
+
+pub use registry::{Client, ClientOptions, Manifest, Stats};
+
+use crate::reference::Reference;
+
+/// One lookup: what a tag points at in one repository.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Key {
+    /// Normalized registry domain (`docker.io`).
+    pub registry: String,
+    /// Normalized repository (`library/nginx`).
+    pub repository: String,
+    /// The tag; `latest` when the reference has none.
+    pub tag: String,
+}
+
+impl Key {
+    pub fn of(r: &Reference) -> Key {
+        Key {
+            registry: r.registry().to_string(),
+            repository: r.repository().to_string(),
+            tag: r.tag().unwrap_or("latest").to_string(),
+        }
+    }
+}
+
+impl std::fmt::Display for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}:{}", self.registry, self.repository, self.tag)
+    }
+}
+
+/// Why a lookup failed. Messages name the registry and never hold a secret.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ResolveError {
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Registry(String),
+    #[error("{0}")]
+    Transport(String),
+    #[error("{0}")]
+    Config(String),
+}
+
+impl ResolveError {
+    fn transport(host: &str, e: &reqwest::Error) -> ResolveError {
+        // reqwest's Display omits the cause ("error sending request"); the chain says what happened.
+        let mut msg = format!("cannot reach {host}: {e}");
+        let mut source = std::error::Error::source(e);
+        while let Some(s) = source {
+            msg.push_str(&format!(": {s}"));
+            source = s.source();
+        }
+        if e.is_timeout() {
+            msg.push_str(" (timed out)");
+        }
+        ResolveError::Transport(msg)
+    }
+}
+
+/// Every lookup's outcome, by key.
+pub type Resolutions = BTreeMap<Key, Result<Manifest, ResolveError>>;
+
+/// Resolves keys against registries through one shared [`Client`].
+pub struct Resolver {
+    client: Arc<Client>,
+    jobs: usize,
+}
+
+impl Resolver {
+    pub fn new(client: Client, jobs: usize) -> Resolver {
+        Resolver {
+            client: Arc::new(client),
+            jobs: jobs.max(1),
+        }
+    }
+
+    pub fn stats(&self) -> &Stats {
+        &self.client.stats
+    }
+
+    /// Looks up every key once; at most `jobs` requests are in flight.
+    pub async fn resolve_all(
+        &self,
+        keys: impl IntoIterator<Item = Key>,
+    ) -> Resolutions {
+        let client = &self.client;
+        stream::iter(keys)
+            .map(|key| async move {
+                let result = client
+                    .manifest_digest(&key.registry, &key.repository, &key.tag)
+                    .await;
+                (key, result)
+            })
+            .buffer_unordered(self.jobs)
+            .collect()
+            .await
+    }
+}

@@ -1,0 +1,495 @@
+//! A minimal client for the OCI distribution API: manifest digests by tag, with auth and retries.
+//!
+//! Why our own client instead of `oci-client`: the request budget is the product here. `pin` must make one
+//! `/v2/` ping per registry, at most one token request per repository, and one manifest `HEAD` per unique tag,
+//! honour `Retry-After` on 429/503, and say which registry refused which credentials. `oci-client` has no
+//! single-flight for tokens, no retries, swallows token errors, and normalizes references in ways we must not
+//! write back; working around all of that costs more code than these few requests.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use reqwest::header::{HeaderMap, ACCEPT, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
+use reqwest::{Method, StatusCode};
+use sha2::{Digest as _, Sha256};
+use tokio::sync::OnceCell;
+
+use super::auth::{parse_challenge, Challenge, Credential, CredentialSource, Secret};
+use super::ResolveError;
+use crate::reference::is_valid_digest;
+
+/// Every manifest type a tag may point at. Without the list types, a registry answers a multi-arch tag with
+/// one platform's digest (distribution 2.8 does: see the registry notes in the README).
+pub const MANIFEST_ACCEPT: &str = "application/vnd.oci.image.index.v1+json, \
+application/vnd.oci.image.manifest.v1+json, \
+application/vnd.docker.distribution.manifest.list.v2+json, \
+application/vnd.docker.distribution.manifest.v2+json";
+
+/// Requests made, by kind; for `-v` and benchmarks.
+#[derive(Debug, Default)]
+pub struct Stats {
+    pub ping: AtomicUsize,
+    pub token: AtomicUsize,
+    pub head: AtomicUsize,
+    pub get: AtomicUsize,
+    pub retries: AtomicUsize,
+}
+
+impl Stats {
+    pub fn summary(&self) -> String {
+        format!(
+            "requests: {} ping, {} token, {} HEAD, {} GET, {} retried",
+            self.ping.load(Ordering::Relaxed),
+            self.token.load(Ordering::Relaxed),
+            self.head.load(Ordering::Relaxed),
+            self.get.load(Ordering::Relaxed),
+            self.retries.load(Ordering::Relaxed)
+        )
+    }
+}
+
+/// How to reach registries.
+#[derive(Clone, Debug)]
+pub struct ClientOptions {
+    /// `host[:port]` names (as written after normalization, e.g. `127.0.0.1:5000`) reached over plain HTTP.
+    pub insecure: Vec<String>,
+    /// Per-request timeout (connect and whole response).
+    pub timeout: Duration,
+    /// Retries after a 429, a 5xx or a dropped connection (so `retries + 1` attempts in all).
+    pub retries: u32,
+    /// Upper bound for one wait, whatever `Retry-After` asks.
+    pub max_wait: Duration,
+    /// Extra trusted roots, DER.
+    pub extra_roots: Vec<Vec<u8>>,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        ClientOptions {
+            insecure: Vec::new(),
+            timeout: Duration::from_secs(30),
+            retries: 3,
+            max_wait: Duration::from_secs(30),
+            extra_roots: Vec::new(),
+        }
+    }
+}
+
+/// What a tag resolved to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Manifest {
+    pub digest: String,
+    pub media_type: Option<String>,
+}
+
+/// How one repository is authorized; computed once per repository and shared by all its lookups.
+#[derive(Clone, Debug)]
+enum RepoAuth {
+    None,
+    Header(Secret),
+}
+
+type Shared<T> = Arc<OnceCell<Result<T, ResolveError>>>;
+
+pub struct Client {
+    http: reqwest::Client,
+    insecure: HashSet<String>,
+    creds: Arc<dyn CredentialSource>,
+    options: ClientOptions,
+    pings: Mutex<HashMap<String, Shared<Option<Challenge>>>>,
+    auths: Mutex<HashMap<(String, String), Shared<RepoAuth>>>,
+    pub stats: Stats,
+}
+
+/// The host requests for `registry` go to.
+pub fn api_host(registry: &str) -> &str {
+    if registry == "docker.io" {
+        "registry-1.docker.io"
+    } else {
+        registry
+    }
+}
+
+impl Client {
+    pub fn new(
+        options: ClientOptions,
+        creds: Arc<dyn CredentialSource>,
+    ) -> Result<Client, ResolveError> {
+        // A process-wide provider; installing twice is harmless (the second call reports the first).
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let mut builder = reqwest::Client::builder()
+            .user_agent(concat!("pin/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(options.timeout)
+            .timeout(options.timeout)
+            .pool_max_idle_per_host(64)
+            .redirect(reqwest::redirect::Policy::limited(5));
+        for der in &options.extra_roots {
+            let cert = reqwest::Certificate::from_der(der)
+                .map_err(|e| ResolveError::Config(format!("bad CA certificate: {e}")))?;
+            builder = builder.tls_certs_merge([cert]);
+        }
+        let http = builder
+            .build()
+            .map_err(|e| ResolveError::Config(format!("cannot build HTTP client: {e}")))?;
+        Ok(Client {
+            http,
+            insecure: options.insecure.iter().cloned().collect(),
+            creds,
+            options,
+            pings: Mutex::default(),
+            auths: Mutex::default(),
+            stats: Stats::default(),
+        })
+    }
+
+    fn base(&self, registry: &str) -> String {
+        let host = api_host(registry);
+        let scheme = if self.insecure.contains(registry) || self.insecure.contains(host) {
+            "http"
+        } else {
+            "https"
+        };
+        format!("{scheme}://{host}")
+    }
+
+    /// The manifest digest that `repository:tag` points at on `registry`.
+    pub async fn manifest_digest(
+        &self,
+        registry: &str,
+        repository: &str,
+        tag: &str,
+    ) -> Result<Manifest, ResolveError> {
+        let auth = self.repo_auth(registry, repository).await?;
+        let url = format!("{}/v2/{repository}/manifests/{tag}", self.base(registry));
+        let head = self
+            .send(Method::HEAD, &url, &auth, &self.stats.head)
+            .await?;
+        check_status(&head, registry, repository, tag, &self.creds)?;
+        let media_type = header(head.headers(), CONTENT_TYPE.as_str());
+        if let Some(digest) = header(head.headers(), "docker-content-digest") {
+            let digest = validated(digest, registry)?;
+            return Ok(Manifest { digest, media_type });
+        }
+        // The header is optional in the spec and some registries and proxies drop it: hash the exact body.
+        let get = self.send(Method::GET, &url, &auth, &self.stats.get).await?;
+        check_status(&get, registry, repository, tag, &self.creds)?;
+        let claimed = header(get.headers(), "docker-content-digest");
+        let media_type = header(get.headers(), CONTENT_TYPE.as_str()).or(media_type);
+        let body = get
+            .bytes()
+            .await
+            .map_err(|e| ResolveError::transport(registry, &e))?;
+        let digest = format!("sha256:{:x}", Sha256::digest(&body));
+        if let Some(claimed) = claimed {
+            if claimed.starts_with("sha256:") && claimed != digest {
+                return Err(ResolveError::Registry(format!(
+                    "{registry} sent Docker-Content-Digest {claimed} for a manifest whose sha256 is {digest}"
+                )));
+            }
+        }
+        Ok(Manifest { digest, media_type })
+    }
+
+    /// Ping once per registry, then authorize once per repository; concurrent callers wait for the first.
+    async fn repo_auth(&self, registry: &str, repository: &str) -> Result<RepoAuth, ResolveError> {
+        let cell = {
+            let mut map = self.auths.lock().expect("auth map poisoned");
+            map.entry((registry.to_string(), repository.to_string()))
+                .or_default()
+                .clone()
+        };
+        cell.get_or_init(|| async {
+            let challenge = self.challenge(registry).await?;
+            let cred = self.creds.lookup(registry);
+            match challenge {
+                None => Ok(RepoAuth::None),
+                Some(Challenge::Basic) => match cred {
+                    Some(c) => Ok(RepoAuth::Header(basic(&c))),
+                    None => Err(ResolveError::Unauthorized(format!(
+                        "{registry} requires a login and no credentials were found for it"
+                    ))),
+                },
+                Some(Challenge::Bearer { realm, service }) => {
+                    self.token(registry, repository, &realm, service.as_deref(), cred.as_ref())
+                        .await
+                }
+            }
+        })
+        .await
+        .clone()
+    }
+
+    async fn challenge(&self, registry: &str) -> Result<Option<Challenge>, ResolveError> {
+        let cell = {
+            let mut map = self.pings.lock().expect("ping map poisoned");
+            map.entry(registry.to_string()).or_default().clone()
+        };
+        cell.get_or_init(|| async {
+            let url = format!("{}/v2/", self.base(registry));
+            let resp = self
+                .send(Method::GET, &url, &RepoAuth::None, &self.stats.ping)
+                .await?;
+            match resp.status() {
+                StatusCode::UNAUTHORIZED => {
+                    let value = header(resp.headers(), WWW_AUTHENTICATE.as_str()).unwrap_or_default();
+                    match parse_challenge(&value) {
+                        Some(c) => Ok(Some(c)),
+                        None => Err(ResolveError::Unauthorized(format!(
+                            "{registry} asks for an authentication scheme pin does not support: {value:?}"
+                        ))),
+                    }
+                }
+                // Some registries answer the ping with 404 or 200 and need no auth; the manifest request will tell.
+                _ => Ok(None),
+            }
+        })
+        .await
+        .clone()
+    }
+
+    async fn token(
+        &self,
+        registry: &str,
+        repository: &str,
+        realm: &str,
+        service: Option<&str>,
+        cred: Option<&Credential>,
+    ) -> Result<RepoAuth, ResolveError> {
+        let mut url = reqwest::Url::parse(realm).map_err(|e| {
+            ResolveError::Registry(format!("{registry} sent a bad token realm {realm:?}: {e}"))
+        })?;
+        {
+            let mut q = url.query_pairs_mut();
+            if let Some(s) = service {
+                q.append_pair("service", s);
+            }
+            q.append_pair("scope", &format!("repository:{repository}:pull"));
+        }
+        let auth = cred.map_or(RepoAuth::None, |c| RepoAuth::Header(basic(c)));
+        let resp = self
+            .send(Method::GET, url.as_str(), &auth, &self.stats.token)
+            .await?;
+        let status = resp.status();
+        if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
+            return Err(ResolveError::Unauthorized(match cred {
+                Some(c) => format!(
+                    "the token service of {registry} refused the credentials for user {:?} from {}",
+                    c.username, c.source
+                ),
+                None => format!(
+                    "the token service of {registry} refused anonymous access to {repository}; log in first"
+                ),
+            }));
+        }
+        if !status.is_success() {
+            return Err(ResolveError::Registry(format!(
+                "the token service of {registry} answered {status}"
+            )));
+        }
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| ResolveError::transport(registry, &e))?;
+        let body: serde_json::Value = serde_json::from_slice(&bytes)
+            .map_err(|e| ResolveError::Registry(format!("bad token response from {registry}: {e}")))?;
+        let token = body
+            .get("token")
+            .or_else(|| body.get("access_token"))
+            .and_then(|t| t.as_str())
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| {
+                ResolveError::Registry(format!("the token response from {registry} holds no token"))
+            })?;
+        Ok(RepoAuth::Header(Secret(format!("Bearer {token}"))))
+    }
+
+    /// Sends one request, retrying 429, 5xx and transport failures with backoff that honours `Retry-After`.
+    async fn send(
+        &self,
+        method: Method,
+        url: &str,
+        auth: &RepoAuth,
+        counter: &AtomicUsize,
+    ) -> Result<reqwest::Response, ResolveError> {
+        let host = reqwest::Url::parse(url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_string))
+            .unwrap_or_default();
+        let mut attempt = 0;
+        loop {
+            counter.fetch_add(1, Ordering::Relaxed);
+            let mut req = self.http.request(method.clone(), url);
+            if url.contains("/manifests/") {
+                req = req.header(ACCEPT, MANIFEST_ACCEPT);
+            }
+            if let RepoAuth::Header(Secret(value)) = auth {
+                req = req.header(AUTHORIZATION, value);
+            }
+            let outcome = req.send().await;
+            let retry_after = match &outcome {
+                Ok(resp) if is_transient(resp.status()) => Some(retry_after(resp.headers())),
+                Ok(_) => None,
+                Err(e) if e.is_builder() => None,
+                Err(_) => Some(None),
+            };
+            match retry_after {
+                Some(asked) if attempt < self.options.retries => {
+                    self.stats.retries.fetch_add(1, Ordering::Relaxed);
+                    tokio::time::sleep(self.backoff(attempt, asked)).await;
+                    attempt += 1;
+                }
+                _ => {
+                    return match outcome {
+                        Ok(resp) if is_transient(resp.status()) => Err(ResolveError::Registry(format!(
+                            "{host} answered {} {} times; giving up",
+                            resp.status(),
+                            attempt + 1
+                        ))),
+                        Ok(resp) => Ok(resp),
+                        Err(e) => Err(ResolveError::transport(&host, &e)),
+                    }
+                }
+            }
+        }
+    }
+
+    fn backoff(&self, attempt: u32, asked: Option<Duration>) -> Duration {
+        let wait = asked.unwrap_or_else(|| {
+            let base = Duration::from_millis(250) * 2u32.pow(attempt.min(8));
+            // Jitter spreads retries of concurrent lookups; the clock's low bits are random enough here.
+            let nanos = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.subsec_nanos());
+            base + base.mul_f64(f64::from(nanos % 1000) / 1000.0)
+        });
+        wait.min(self.options.max_wait)
+    }
+}
+
+fn basic(c: &Credential) -> Secret {
+    use base64_encode as b64;
+    Secret(format!(
+        "Basic {}",
+        b64(format!("{}:{}", c.username, c.password.0).as_bytes())
+    ))
+}
+
+/// Standard base64 with padding; a dozen lines do not justify a dependency.
+fn base64_encode(bytes: &[u8]) -> String {
+    const TABLE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(TABLE[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+fn is_transient(status: StatusCode) -> bool {
+    status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error()
+}
+
+/// `Retry-After` in seconds (the HTTP-date form is treated as absent: backoff applies).
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    header(headers, RETRY_AFTER.as_str())?
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .map(Duration::from_secs)
+}
+
+fn header(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.trim().to_string())
+}
+
+fn validated(digest: String, registry: &str) -> Result<String, ResolveError> {
+    if is_valid_digest(&digest) {
+        Ok(digest)
+    } else {
+        Err(ResolveError::Registry(format!(
+            "{registry} sent a malformed digest {:?}; nothing written",
+            digest.chars().take(100).collect::<String>()
+        )))
+    }
+}
+
+fn check_status(
+    resp: &reqwest::Response,
+    registry: &str,
+    repository: &str,
+    tag: &str,
+    creds: &Arc<dyn CredentialSource>,
+) -> Result<(), ResolveError> {
+    let status = resp.status();
+    if status.is_success() {
+        return Ok(());
+    }
+    Err(match status {
+        StatusCode::NOT_FOUND => ResolveError::NotFound(format!(
+            "{registry} has no manifest for {repository}:{tag}"
+        )),
+        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
+            let who = match creds.lookup(registry) {
+                Some(c) => format!("with the credentials from {}", c.source),
+                None => "anonymously (no credentials found)".to_string(),
+            };
+            ResolveError::Unauthorized(format!(
+                "{registry} refused access to {repository} ({status}) {who}"
+            ))
+        }
+        _ => ResolveError::Registry(format!(
+            "{registry} answered {status} for {repository}:{tag}"
+        )),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_matches_rfc4648() {
+        for (i, o) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("tester:s3cret", "dGVzdGVyOnMzY3JldA=="),
+        ] {
+            assert_eq!(base64_encode(i.as_bytes()), o);
+        }
+    }
+
+    #[test]
+    fn docker_hub_goes_to_registry_1() {
+        assert_eq!(api_host("docker.io"), "registry-1.docker.io");
+        assert_eq!(api_host("ghcr.io"), "ghcr.io");
+    }
+
+    #[test]
+    fn manifest_digests_are_validated() {
+        assert!(validated(format!("sha256:{}", "a".repeat(64)), "r").is_ok());
+        for bad in [
+            "sha256:ABC".to_string(),
+            format!("sha256:{}", "A".repeat(64)),
+            format!("md5:{}", "a".repeat(32)),
+            "".to_string(),
+            format!("sha256:{}\n", "a".repeat(64)),
+        ] {
+            assert!(validated(bad.clone(), "r").is_err(), "{bad:?}");
+        }
+    }
+}
