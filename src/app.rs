@@ -13,7 +13,7 @@ use crate::cli::{Cli, Command, PinArgs};
 use crate::formats::{Candidate, Kind, LineIndex};
 use crate::reference::Reference;
 use crate::report::{self, Summary, SummaryLine};
-use crate::resolve::{self, Key, ResolveError, Resolutions};
+use crate::resolve::{self, Key, Resolutions, ResolveError};
 use crate::rewrite::{self, Edit};
 use crate::walk;
 
@@ -98,7 +98,14 @@ fn list(
     }
     summary.pinned = count(&files, |s| matches!(s, Status::Unpinned(_)));
     if !quiet {
-        writeln!(err, "{}", SummaryLine { summary: &summary, verb: "to pin" })?;
+        writeln!(
+            err,
+            "{}",
+            SummaryLine {
+                summary: &summary,
+                verb: "to pin"
+            }
+        )?;
     }
     Ok(if summary.errors > 0 {
         ExitStatus::Error
@@ -150,9 +157,20 @@ fn pin(args: &PinArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<E
     summary.pinned = plan.pinned;
     if summary.errors > 0 {
         if !args.output.quiet {
-            writeln!(err, "{}", SummaryLine { summary: &summary, verb: "resolved" })?;
+            writeln!(
+                err,
+                "{}",
+                SummaryLine {
+                    summary: &summary,
+                    verb: "resolved"
+                }
+            )?;
         }
-        writeln!(err, "pin: nothing written: {} lookups failed", plan.errors.len())?;
+        writeln!(
+            err,
+            "pin: nothing written: {} lookups failed",
+            plan.errors.len()
+        )?;
         return Ok(ExitStatus::Error);
     }
 
@@ -185,16 +203,20 @@ fn pin(args: &PinArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<E
     };
     if !args.output.quiet {
         let verb = if args.write { "pinned" } else { "to pin" };
-        writeln!(err, "{}", SummaryLine { summary: &summary, verb })?;
+        writeln!(
+            err,
+            "{}",
+            SummaryLine {
+                summary: &summary,
+                verb
+            }
+        )?;
     }
     Ok(status)
 }
 
 /// Reads and searches every file. `None` when a path could not be walked at all (already reported).
-fn scan(
-    paths: &[PathBuf],
-    err: &mut dyn Write,
-) -> io::Result<Option<(Vec<ScannedFile>, Summary)>> {
+fn scan(paths: &[PathBuf], err: &mut dyn Write) -> io::Result<Option<(Vec<ScannedFile>, Summary)>> {
     let listed = match walk::files(paths) {
         Ok(l) => l,
         Err(e) => {
@@ -252,8 +274,14 @@ fn scan(
             })
             .collect();
         summary.references += refs.len();
-        summary.unchanged += refs.iter().filter(|f| matches!(f.status, Status::Pinned(_))).count();
-        summary.skipped += refs.iter().filter(|f| matches!(f.status, Status::Skipped(_))).count();
+        summary.unchanged += refs
+            .iter()
+            .filter(|f| matches!(f.status, Status::Pinned(_)))
+            .count();
+        summary.skipped += refs
+            .iter()
+            .filter(|f| matches!(f.status, Status::Skipped(_)))
+            .count();
         files.push(ScannedFile {
             path,
             display,
@@ -279,7 +307,11 @@ pub fn classify(c: &Candidate) -> Status {
 }
 
 fn count(files: &[ScannedFile], pred: impl Fn(&Status) -> bool) -> usize {
-    files.iter().flat_map(|f| &f.refs).filter(|f| pred(&f.status)).count()
+    files
+        .iter()
+        .flat_map(|f| &f.refs)
+        .filter(|f| pred(&f.status))
+        .count()
 }
 
 fn report_skips(files: &[ScannedFile], err: &mut dyn Write) -> io::Result<()> {
@@ -309,7 +341,7 @@ fn resolve_keys(
         timeout: Duration::from_secs(args.registry.timeout),
         ..Default::default()
     };
-    let client = resolve::Client::new(options, Arc::new(resolve::auth::Anonymous))?;
+    let client = resolve::Client::new(options, Arc::new(resolve::auth::DockerConfig))?;
     let resolver = resolve::Resolver::new(client, usize::from(args.registry.jobs));
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -329,11 +361,7 @@ pub struct Plan<'a> {
 }
 
 /// Computes every file's new text from the resolutions. Pure: no I/O, so it is tested without a registry.
-pub fn plan<'a>(
-    files: &'a [ScannedFile],
-    resolved: &Resolutions,
-    keep_tag: bool,
-) -> Plan<'a> {
+pub fn plan<'a>(files: &'a [ScannedFile], resolved: &Resolutions, keep_tag: bool) -> Plan<'a> {
     let mut plan = Plan::default();
     for file in files {
         let mut edits = Vec::new();
@@ -345,11 +373,13 @@ pub fn plan<'a>(
             let manifest = match resolved.get(&Key::of(r)) {
                 Some(Ok(m)) => m,
                 Some(Err(e)) => {
-                    plan.errors.push(format!("{at}: error: cannot pin {}: {e}", r.as_str()));
+                    plan.errors
+                        .push(format!("{at}: error: cannot pin {}: {e}", r.as_str()));
                     continue;
                 }
                 None => {
-                    plan.errors.push(format!("{at}: error: {} was not looked up", r.as_str()));
+                    plan.errors
+                        .push(format!("{at}: error: {} was not looked up", r.as_str()));
                     continue;
                 }
             };

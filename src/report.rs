@@ -100,7 +100,11 @@ mod tests {
             errors: 0,
         };
         assert_eq!(
-            SummaryLine { summary: &s, verb: "pinned" }.to_string(),
+            SummaryLine {
+                summary: &s,
+                verb: "pinned"
+            }
+            .to_string(),
             "pin: 1 file scanned, 3 references found: 1 pinned, 1 already pinned, 1 skipped"
         );
     }

@@ -23,9 +23,11 @@ pub enum WalkError {
 pub fn files(roots: &[PathBuf]) -> Result<Vec<(PathBuf, Kind)>, WalkError> {
     let mut out = Vec::new();
     for root in roots {
-        let meta = std::fs::metadata(root).map_err(|_| WalkError::Missing { path: root.clone() })?;
+        let meta =
+            std::fs::metadata(root).map_err(|_| WalkError::Missing { path: root.clone() })?;
         if meta.is_file() {
-            let kind = Kind::detect(root).ok_or_else(|| WalkError::UnknownKind { path: root.clone() })?;
+            let kind =
+                Kind::detect(root).ok_or_else(|| WalkError::UnknownKind { path: root.clone() })?;
             out.push((root.clone(), kind));
             continue;
         }
@@ -51,7 +53,8 @@ pub fn files(roots: &[PathBuf]) -> Result<Vec<(PathBuf, Kind)>, WalkError> {
 
 /// `./x/y` → `x/y`, so that paths print the way users type them.
 fn clean(p: &Path) -> PathBuf {
-    p.strip_prefix(".").map_or_else(|_| p.to_path_buf(), Path::to_path_buf)
+    p.strip_prefix(".")
+        .map_or_else(|_| p.to_path_buf(), Path::to_path_buf)
 }
 
 #[cfg(test)]

@@ -108,7 +108,9 @@ impl LineIndex {
     pub fn line_col(&self, src: &str, offset: usize) -> (usize, usize) {
         let line = self.starts.partition_point(|&s| s <= offset) - 1;
         let start = self.starts[line];
-        let col = src.get(start..offset).map_or(offset - start, |s| s.chars().count());
+        let col = src
+            .get(start..offset)
+            .map_or(offset - start, |s| s.chars().count());
         (line + 1, col + 1)
     }
 }

@@ -10,13 +10,18 @@ pub enum Challenge {
     /// `Basic realm="…"`: send credentials with every request.
     Basic,
     /// `Bearer realm="…",service="…"`: exchange (possibly anonymous) credentials for a token at `realm`.
-    Bearer { realm: String, service: Option<String> },
+    Bearer {
+        realm: String,
+        service: Option<String>,
+    },
 }
 
 /// Parses the first `Basic` or `Bearer` challenge of a `WWW-Authenticate` header value.
 pub fn parse_challenge(header: &str) -> Option<Challenge> {
     let header = header.trim();
-    let (scheme, rest) = header.split_once(char::is_whitespace).unwrap_or((header, ""));
+    let (scheme, rest) = header
+        .split_once(char::is_whitespace)
+        .unwrap_or((header, ""));
     if scheme.eq_ignore_ascii_case("basic") {
         return Some(Challenge::Basic);
     }
@@ -97,18 +102,77 @@ pub struct Credential {
     pub source: String,
 }
 
-/// Looks up credentials for a registry.
+/// Looks up credentials for a registry. May block (credential helpers are processes): call it off the
+/// async runtime.
 pub trait CredentialSource: Send + Sync {
-    /// `registry` is the normalized domain (`docker.io`, `ghcr.io`, `127.0.0.1:5000`).
-    fn lookup(&self, registry: &str) -> Option<Credential>;
+    /// `registry` is the normalized domain (`docker.io`, `ghcr.io`, `127.0.0.1:5000`). `Err` when a
+    /// credential is configured but cannot be had (a failing helper, an undecodable `auth`).
+    fn lookup(&self, registry: &str) -> Result<Option<Credential>, String>;
 }
 
 /// No credentials anywhere: every registry is accessed anonymously.
 pub struct Anonymous;
 
 impl CredentialSource for Anonymous {
-    fn lookup(&self, _registry: &str) -> Option<Credential> {
-        None
+    fn lookup(&self, _registry: &str) -> Result<Option<Credential>, String> {
+        Ok(None)
+    }
+}
+
+type Getter =
+    fn(
+        &str,
+    )
+        -> Result<docker_credential::DockerCredential, docker_credential::CredentialRetrievalError>;
+
+/// What `docker login` and `podman login` leave behind, in that order: `$DOCKER_CONFIG/config.json` or
+/// `~/.docker/config.json` (`auths`, `credsStore`, `credHelpers`), then podman's `auth.json`
+/// (`$REGISTRY_AUTH_FILE`, `$XDG_RUNTIME_DIR/containers/auth.json`). Nothing found means anonymous.
+pub struct DockerConfig;
+
+impl CredentialSource for DockerConfig {
+    fn lookup(&self, registry: &str) -> Result<Option<Credential>, String> {
+        use docker_credential::{CredentialRetrievalError as E, DockerCredential};
+        // Docker Hub's entry is keyed by its v1 index URL, whatever the image says.
+        let server = if registry == "docker.io" {
+            "https://index.docker.io/v1/"
+        } else {
+            registry
+        };
+        let docker_source = match std::env::var_os("DOCKER_CONFIG") {
+            Some(d) => format!("{}/config.json", std::path::Path::new(&d).display()),
+            None => "~/.docker/config.json".to_string(),
+        };
+        let tries: [(String, Getter); 2] = [
+            (docker_source, docker_credential::get_credential),
+            (
+                "podman auth.json".to_string(),
+                docker_credential::get_podman_credential,
+            ),
+        ];
+        for (source, get) in tries {
+            match get(server) {
+                Ok(DockerCredential::UsernamePassword(username, password)) => {
+                    return Ok(Some(Credential {
+                        username,
+                        password: Secret(password),
+                        source,
+                    }))
+                }
+                // An OAuth refresh token needs an exchange that registries implement differently; the
+                // registry will say it wants a login, which is the honest outcome.
+                Ok(DockerCredential::IdentityToken(_)) => return Ok(None),
+                Err(E::NoCredentialConfigured | E::ConfigNotFound | E::ConfigReadError) => {}
+                // Never print the helper's output: on some failures it holds the secret.
+                Err(E::HelperFailure { helper, .. }) => {
+                    return Err(format!(
+                        "credential helper docker-credential-{helper} failed for {registry} (from {source})"
+                    ))
+                }
+                Err(e) => return Err(format!("cannot read the credential for {registry} from {source}: {e}")),
+            }
+        }
+        Ok(None)
     }
 }
 

@@ -92,10 +92,7 @@ impl Resolver {
     }
 
     /// Looks up every key once; at most `jobs` requests are in flight.
-    pub async fn resolve_all(
-        &self,
-        keys: impl IntoIterator<Item = Key>,
-    ) -> Resolutions {
+    pub async fn resolve_all(&self, keys: impl IntoIterator<Item = Key>) -> Resolutions {
         let client = &self.client;
         stream::iter(keys)
             .map(|key| async move {

@@ -11,7 +11,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use reqwest::header::{HeaderMap, ACCEPT, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
+use reqwest::header::{
+    HeaderMap, ACCEPT, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE,
+};
 use reqwest::{Method, StatusCode};
 use sha2::{Digest as _, Sha256};
 use tokio::sync::OnceCell;
@@ -100,6 +102,7 @@ pub struct Client {
     options: ClientOptions,
     pings: Mutex<HashMap<String, Shared<Option<Challenge>>>>,
     auths: Mutex<HashMap<(String, String), Shared<RepoAuth>>>,
+    credentials: Mutex<HashMap<String, Shared<Option<Credential>>>>,
     pub stats: Stats,
 }
 
@@ -140,6 +143,7 @@ impl Client {
             options,
             pings: Mutex::default(),
             auths: Mutex::default(),
+            credentials: Mutex::default(),
             stats: Stats::default(),
         })
     }
@@ -162,11 +166,12 @@ impl Client {
         tag: &str,
     ) -> Result<Manifest, ResolveError> {
         let auth = self.repo_auth(registry, repository).await?;
+        let cred = self.credential(registry).await?;
         let url = format!("{}/v2/{repository}/manifests/{tag}", self.base(registry));
         let head = self
             .send(Method::HEAD, &url, &auth, &self.stats.head)
             .await?;
-        check_status(&head, registry, repository, tag, &self.creds)?;
+        check_status(&head, registry, repository, tag, cred.as_ref())?;
         let media_type = header(head.headers(), CONTENT_TYPE.as_str());
         if let Some(digest) = header(head.headers(), "docker-content-digest") {
             let digest = validated(digest, registry)?;
@@ -174,7 +179,7 @@ impl Client {
         }
         // The header is optional in the spec and some registries and proxies drop it: hash the exact body.
         let get = self.send(Method::GET, &url, &auth, &self.stats.get).await?;
-        check_status(&get, registry, repository, tag, &self.creds)?;
+        check_status(&get, registry, repository, tag, cred.as_ref())?;
         let claimed = header(get.headers(), "docker-content-digest");
         let media_type = header(get.headers(), CONTENT_TYPE.as_str()).or(media_type);
         let body = get
@@ -202,7 +207,7 @@ impl Client {
         };
         cell.get_or_init(|| async {
             let challenge = self.challenge(registry).await?;
-            let cred = self.creds.lookup(registry);
+            let cred = self.credential(registry).await?;
             match challenge {
                 None => Ok(RepoAuth::None),
                 Some(Challenge::Basic) => match cred {
@@ -212,10 +217,34 @@ impl Client {
                     ))),
                 },
                 Some(Challenge::Bearer { realm, service }) => {
-                    self.token(registry, repository, &realm, service.as_deref(), cred.as_ref())
-                        .await
+                    self.token(
+                        registry,
+                        repository,
+                        &realm,
+                        service.as_deref(),
+                        cred.as_ref(),
+                    )
+                    .await
                 }
             }
+        })
+        .await
+        .clone()
+    }
+
+    /// The credential for `registry`, looked up once (on the blocking pool: helpers are processes).
+    async fn credential(&self, registry: &str) -> Result<Option<Credential>, ResolveError> {
+        let cell = {
+            let mut map = self.credentials.lock().expect("credential map poisoned");
+            map.entry(registry.to_string()).or_default().clone()
+        };
+        cell.get_or_init(|| async {
+            let creds = Arc::clone(&self.creds);
+            let name = registry.to_string();
+            tokio::task::spawn_blocking(move || creds.lookup(&name))
+                .await
+                .map_err(|e| ResolveError::Config(format!("credential lookup failed: {e}")))?
+                .map_err(ResolveError::Config)
         })
         .await
         .clone()
@@ -292,8 +321,9 @@ impl Client {
             .bytes()
             .await
             .map_err(|e| ResolveError::transport(registry, &e))?;
-        let body: serde_json::Value = serde_json::from_slice(&bytes)
-            .map_err(|e| ResolveError::Registry(format!("bad token response from {registry}: {e}")))?;
+        let body: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
+            ResolveError::Registry(format!("bad token response from {registry}: {e}"))
+        })?;
         let token = body
             .get("token")
             .or_else(|| body.get("access_token"))
@@ -342,11 +372,13 @@ impl Client {
                 }
                 _ => {
                     return match outcome {
-                        Ok(resp) if is_transient(resp.status()) => Err(ResolveError::Registry(format!(
-                            "{host} answered {} {} times; giving up",
-                            resp.status(),
-                            attempt + 1
-                        ))),
+                        Ok(resp) if is_transient(resp.status()) => {
+                            Err(ResolveError::Registry(format!(
+                                "{host} answered {} {} times; giving up",
+                                resp.status(),
+                                attempt + 1
+                            )))
+                        }
                         Ok(resp) => Ok(resp),
                         Err(e) => Err(ResolveError::transport(&host, &e)),
                     }
@@ -381,7 +413,11 @@ fn base64_encode(bytes: &[u8]) -> String {
     const TABLE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {
@@ -430,19 +466,19 @@ fn check_status(
     registry: &str,
     repository: &str,
     tag: &str,
-    creds: &Arc<dyn CredentialSource>,
+    cred: Option<&Credential>,
 ) -> Result<(), ResolveError> {
     let status = resp.status();
     if status.is_success() {
         return Ok(());
     }
     Err(match status {
-        StatusCode::NOT_FOUND => ResolveError::NotFound(format!(
-            "{registry} has no manifest for {repository}:{tag}"
-        )),
+        StatusCode::NOT_FOUND => {
+            ResolveError::NotFound(format!("{registry} has no manifest for {repository}:{tag}"))
+        }
         StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
-            let who = match creds.lookup(registry) {
-                Some(c) => format!("with the credentials from {}", c.source),
+            let who = match cred {
+                Some(c) => format!("with the credentials of {:?} from {}", c.username, c.source),
                 None => "anonymously (no credentials found)".to_string(),
             };
             ResolveError::Unauthorized(format!(
