@@ -13,6 +13,7 @@ use crate::cli::{Cli, Command, PinArgs};
 use crate::formats::{Candidate, Kind, LineIndex};
 use crate::reference::Reference;
 use crate::report::{self, Summary, SummaryLine};
+use crate::resolve::lock::Lockfile;
 use crate::resolve::{self, Key, Resolutions, ResolveError};
 use crate::rewrite::{self, Edit};
 use crate::walk;
@@ -129,8 +130,17 @@ fn pin(args: &PinArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<E
             _ => None,
         })
         .collect();
+    let mut lock = match args.lock.as_deref().map(Lockfile::load).transpose() {
+        Ok(l) => l,
+        Err(e) => {
+            writeln!(err, "pin: error: {e}")?;
+            return Ok(ExitStatus::Error);
+        }
+    };
     let (resolved, stats) = if keys.is_empty() {
         (BTreeMap::new(), None)
+    } else if let (true, Some(lock), Some(path)) = (args.offline, &lock, &args.lock) {
+        (from_lockfile(lock, &path.display().to_string(), keys), None)
     } else {
         match resolve_keys(args, keys) {
             Ok((resolved, stats)) => (resolved, Some(stats)),
@@ -172,6 +182,20 @@ fn pin(args: &PinArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<E
             plan.errors.len()
         )?;
         return Ok(ExitStatus::Error);
+    }
+
+    if let (false, false, Some(lock), Some(path)) =
+        (args.offline, args.check, &mut lock, &args.lock)
+    {
+        for (key, manifest) in &resolved {
+            if let Ok(m) = manifest {
+                lock.record(key, m);
+            }
+        }
+        if let Err(e) = lock.save(path) {
+            writeln!(err, "pin: error: {e}")?;
+            return Ok(ExitStatus::Error);
+        }
     }
 
     let status = if args.write {
@@ -330,6 +354,19 @@ fn report_skips(files: &[ScannedFile], err: &mut dyn Write) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+fn from_lockfile(lock: &Lockfile, shown: &str, keys: BTreeSet<Key>) -> Resolutions {
+    keys.into_iter()
+        .map(|key| {
+            let found = lock.get(&key).ok_or_else(|| {
+                ResolveError::NotFound(format!(
+                    "{key} is not in {shown}; run once without --offline to record it"
+                ))
+            });
+            (key, found)
+        })
+        .collect()
 }
 
 fn resolve_keys(

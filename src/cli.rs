@@ -48,6 +48,14 @@ pub struct PinArgs {
     #[arg(long, help_heading = "Output")]
     pub keep_tag: bool,
 
+    /// Record every resolution in FILE (created if missing; written unless --check or --offline).
+    #[arg(long, value_name = "FILE", help_heading = "Lockfile")]
+    pub lock: Option<PathBuf>,
+
+    /// Resolve only from the --lock file; contact no registry. A reference it lacks is an error.
+    #[arg(long, requires = "lock", help_heading = "Lockfile")]
+    pub offline: bool,
+
     #[command(flatten)]
     pub registry: RegistryArgs,
 
@@ -119,5 +127,7 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(Cli::try_parse_from(["pin", "-j", "0"]).is_err());
+        assert!(Cli::try_parse_from(["pin", "--offline"]).is_err());
+        assert!(Cli::try_parse_from(["pin", "--offline", "--lock", "pin.lock"]).is_ok());
     }
 }

@@ -1,6 +1,7 @@
 //! Resolving tags to digests: each unique (registry, repository, tag) once, concurrently, bounded.
 
 pub mod auth;
+pub mod lock;
 pub mod registry;
 
 use std::collections::BTreeMap;

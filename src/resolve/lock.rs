@@ -1,0 +1,187 @@
+//! The lockfile: every resolution a run made, so a later run can apply the same pins with no registry.
+//!
+//! Format: one JSON document, keys sorted, one image per entry, so that a change reviews as a small diff:
+//!
+//! ```json
+//! {
+//!   "version": 1,
+//!   "images": {
+//!     "docker.io/library/busybox:1.38.0": {
+//!       "digest": "sha256:…",
+//!       "mediaType": "application/vnd.oci.image.index.v1+json"
+//!     }
+//!   }
+//! }
+//! ```
+//!
+//! Keys are normalized (`registry/repository:tag`), so `busybox:1.38.0` and `docker.io/library/busybox:1.38.0`
+//! share an entry. Every digest is validated on load: a hand-edited lockfile cannot put a malformed digest
+//! into a file.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::{Key, Manifest};
+use crate::reference::is_valid_digest;
+
+const VERSION: u32 = 1;
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Lockfile {
+    version: u32,
+    images: BTreeMap<String, Entry>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Entry {
+    digest: String,
+    #[serde(rename = "mediaType", default, skip_serializing_if = "Option::is_none")]
+    media_type: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LockError {
+    #[error("{path}: cannot read the lockfile: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}: not a pin lockfile: {message}")]
+    Parse { path: String, message: String },
+    #[error("{path}: cannot write the lockfile: {source}")]
+    Write {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+impl Lockfile {
+    pub fn new() -> Lockfile {
+        Lockfile {
+            version: VERSION,
+            images: BTreeMap::new(),
+        }
+    }
+
+    /// Reads `path`; a missing file is an empty lockfile (the first run creates it).
+    pub fn load(path: &Path) -> Result<Lockfile, LockError> {
+        let shown = path.display().to_string();
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Lockfile::new()),
+            Err(source) => {
+                return Err(LockError::Read {
+                    path: shown,
+                    source,
+                })
+            }
+        };
+        Lockfile::parse(&text).map_err(|message| LockError::Parse {
+            path: shown,
+            message,
+        })
+    }
+
+    pub fn parse(text: &str) -> Result<Lockfile, String> {
+        let lock: Lockfile = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        if lock.version != VERSION {
+            return Err(format!(
+                "version {} (this pin reads version {VERSION})",
+                lock.version
+            ));
+        }
+        for (key, entry) in &lock.images {
+            if !is_valid_digest(&entry.digest) {
+                return Err(format!("{key}: malformed digest {:?}", entry.digest));
+            }
+        }
+        Ok(lock)
+    }
+
+    pub fn get(&self, key: &Key) -> Option<Manifest> {
+        self.images.get(&key.to_string()).map(|e| Manifest {
+            digest: e.digest.clone(),
+            media_type: e.media_type.clone(),
+        })
+    }
+
+    pub fn record(&mut self, key: &Key, manifest: &Manifest) {
+        self.images.insert(
+            key.to_string(),
+            Entry {
+                digest: manifest.digest.clone(),
+                media_type: manifest.media_type.clone(),
+            },
+        );
+    }
+
+    pub fn to_text(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).expect("a lockfile always serializes");
+        s.push('\n');
+        s
+    }
+
+    /// Writes atomically; leaves the file alone when its text would not change.
+    pub fn save(&self, path: &Path) -> Result<(), LockError> {
+        let text = self.to_text();
+        if std::fs::read_to_string(path).ok().as_deref() == Some(text.as_str()) {
+            return Ok(());
+        }
+        let shown = path.display().to_string();
+        if !path.exists() {
+            std::fs::write(path, "").map_err(|source| LockError::Write {
+                path: shown.clone(),
+                source,
+            })?;
+        }
+        crate::rewrite::write_atomic(path, text.as_bytes()).map_err(|source| LockError::Write {
+            path: shown,
+            source,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(tag: &str) -> Key {
+        Key {
+            registry: "docker.io".into(),
+            repository: "library/busybox".into(),
+            tag: tag.into(),
+        }
+    }
+
+    #[test]
+    fn round_trips_sorted() {
+        let mut lock = Lockfile::new();
+        let m = |c: char| Manifest {
+            digest: format!("sha256:{}", c.to_string().repeat(64)),
+            media_type: Some("application/vnd.oci.image.index.v1+json".into()),
+        };
+        lock.record(&key("2"), &m('b'));
+        lock.record(&key("1"), &m('a'));
+        let text = lock.to_text();
+        assert!(text.find(":1\"").unwrap() < text.find(":2\"").unwrap());
+        let back = Lockfile::parse(&text).unwrap();
+        assert_eq!(back, lock);
+        assert_eq!(back.get(&key("1")), Some(m('a')));
+        assert_eq!(back.get(&key("3")), None);
+    }
+
+    #[test]
+    fn rejects_bad_digests_versions_and_fields() {
+        let bad = r#"{"version":1,"images":{"x:1":{"digest":"sha256:abc"}}}"#;
+        assert!(Lockfile::parse(bad)
+            .unwrap_err()
+            .contains("malformed digest"));
+        assert!(Lockfile::parse(r#"{"version":2,"images":{}}"#).is_err());
+        assert!(Lockfile::parse(r#"{"version":1,"images":{},"x":1}"#).is_err());
+        assert!(Lockfile::parse("").is_err());
+    }
+}
