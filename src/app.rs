@@ -376,6 +376,7 @@ fn resolve_keys(
     let options = resolve::ClientOptions {
         insecure: args.registry.insecure_registry.clone(),
         timeout: Duration::from_secs(args.registry.timeout),
+        ca_files: args.registry.ca_cert.clone(),
         ..Default::default()
     };
     let client = resolve::Client::new(options, Arc::new(resolve::auth::DockerConfig))?;

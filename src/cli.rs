@@ -85,6 +85,10 @@ pub struct RegistryArgs {
     #[arg(long, value_name = "HOST[:PORT]")]
     pub insecure_registry: Vec<String>,
 
+    /// Also trust the CA certificates in this PEM file (added to the system trust store). Repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Vec<PathBuf>,
+
     /// Seconds before one registry request is abandoned (it may then be retried).
     #[arg(long, value_name = "SECONDS", default_value_t = 30,
           value_parser = clap::value_parser!(u64).range(1..=3600))]

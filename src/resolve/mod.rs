@@ -57,18 +57,28 @@ pub enum ResolveError {
 
 impl ResolveError {
     fn transport(host: &str, e: &reqwest::Error) -> ResolveError {
-        // reqwest's Display omits the cause ("error sending request"); the chain says what happened.
-        let mut msg = format!("cannot reach {host}: {e}");
-        let mut source = std::error::Error::source(e);
-        while let Some(s) = source {
-            msg.push_str(&format!(": {s}"));
-            source = s.source();
-        }
+        let mut msg = format!("cannot reach {host}: {}", chain(e));
         if e.is_timeout() {
             msg.push_str(" (timed out)");
         }
         ResolveError::Transport(msg)
     }
+}
+
+/// An error with its causes: reqwest's own Display omits them ("error sending request"), and the cause is
+/// what a user needs ("invalid peer certificate: UnknownIssuer").
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut msg = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !msg.contains(&text) {
+            msg.push_str(": ");
+            msg.push_str(&text);
+        }
+        source = s.source();
+    }
+    msg
 }
 
 /// Every lookup's outcome, by key.

@@ -7,6 +7,7 @@
 //! write back; working around all of that costs more code than these few requests.
 
 use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -19,7 +20,7 @@ use sha2::{Digest as _, Sha256};
 use tokio::sync::OnceCell;
 
 use super::auth::{parse_challenge, Challenge, Credential, CredentialSource, Secret};
-use super::ResolveError;
+use super::{chain, ResolveError};
 use crate::reference::is_valid_digest;
 
 /// Every manifest type a tag may point at. Without the list types, a registry answers a multi-arch tag with
@@ -63,8 +64,8 @@ pub struct ClientOptions {
     pub retries: u32,
     /// Upper bound for one wait, whatever `Retry-After` asks.
     pub max_wait: Duration,
-    /// Extra trusted roots, DER.
-    pub extra_roots: Vec<Vec<u8>>,
+    /// PEM files of extra trusted roots (`--ca-cert`), added to the system trust store.
+    pub ca_files: Vec<PathBuf>,
 }
 
 impl Default for ClientOptions {
@@ -74,7 +75,7 @@ impl Default for ClientOptions {
             timeout: Duration::from_secs(30),
             retries: 3,
             max_wait: Duration::from_secs(30),
-            extra_roots: Vec::new(),
+            ca_files: Vec::new(),
         }
     }
 }
@@ -128,14 +129,25 @@ impl Client {
             .timeout(options.timeout)
             .pool_max_idle_per_host(64)
             .redirect(reqwest::redirect::Policy::limited(5));
-        for der in &options.extra_roots {
-            let cert = reqwest::Certificate::from_der(der)
-                .map_err(|e| ResolveError::Config(format!("bad CA certificate: {e}")))?;
-            builder = builder.tls_certs_merge([cert]);
+        for path in &options.ca_files {
+            let shown = path.display();
+            let pem = std::fs::read(path)
+                .map_err(|e| ResolveError::Config(format!("--ca-cert {shown}: {e}")))?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem)
+                .map_err(|e| ResolveError::Config(format!("--ca-cert {shown}: {e}")))?;
+            if certs.is_empty() {
+                return Err(ResolveError::Config(format!(
+                    "--ca-cert {shown}: no PEM certificate in the file"
+                )));
+            }
+            builder = builder.tls_certs_merge(certs);
         }
-        let http = builder
-            .build()
-            .map_err(|e| ResolveError::Config(format!("cannot build HTTP client: {e}")))?;
+        let http = builder.build().map_err(|e| {
+            ResolveError::Config(format!(
+                "cannot set up TLS (is every --ca-cert a valid certificate?): {}",
+                chain(&e)
+            ))
+        })?;
         Ok(Client {
             http,
             insecure: options.insecure.iter().cloned().collect(),
