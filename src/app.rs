@@ -324,10 +324,18 @@ pub fn classify(c: &Candidate) -> Status {
         return Status::Skipped(why.clone());
     }
     match Reference::parse(&c.value) {
+        Err(_) if looks_templated(&c.value) => {
+            Status::Skipped("a template or placeholder, not an image reference".to_string())
+        }
         Err(e) => Status::Skipped(format!("not a valid image reference: {e}")),
         Ok(r) if r.digest().is_some() => Status::Pinned(r),
         Ok(r) => Status::Unpinned(r),
     }
+}
+
+/// Helm/Go templates, shell and compose variables, `<YOUR-IMAGE>` placeholders.
+fn looks_templated(v: &str) -> bool {
+    v.contains("{{") || v.contains("${") || v.contains("$(") || (v.contains('<') && v.contains('>'))
 }
 
 fn count(files: &[ScannedFile], pred: impl Fn(&Status) -> bool) -> usize {
