@@ -3,18 +3,18 @@
 //! Changes are computed once; the mode (diff, write, check, list) only decides what is done with them.
 //! Nothing is written unless every lookup succeeded and every file was read.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::cli::{Cli, Command, PinArgs};
+use crate::cli::{Cli, Command, PinArgs, ResolveArgs, ResolveCmdArgs};
 use crate::formats::{Candidate, Kind, LineIndex};
 use crate::reference::Reference;
 use crate::report::{self, Summary, SummaryLine};
 use crate::resolve::lock::Lockfile;
-use crate::resolve::{self, Key, Resolutions, ResolveError};
+use crate::resolve::{self, Key, Platform, Resolutions, ResolveError};
 use crate::rewrite::{self, Edit};
 use crate::walk;
 
@@ -72,6 +72,7 @@ pub struct FileChange<'a> {
 pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<ExitStatus> {
     match cli.command {
         Some(Command::List(args)) => list(&args.paths, args.output.quiet, out, err),
+        Some(Command::Resolve(args)) => resolve_refs(&args, out, err),
         None => pin(&cli.pin, out, err),
     }
 }
@@ -122,41 +123,21 @@ fn pin(args: &PinArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<E
     };
     report_skips(&files, err)?;
 
+    let platform = args.resolve.platform.as_ref();
     let keys: BTreeSet<Key> = files
         .iter()
         .flat_map(|f| &f.refs)
         .filter_map(|f| match &f.status {
-            Status::Unpinned(r) => Some(Key::of(r)),
+            Status::Unpinned(r) => Some(Key::of(r, platform)),
             _ => None,
         })
         .collect();
-    let mut lock = match args.lock.as_deref().map(Lockfile::load).transpose() {
-        Ok(l) => l,
-        Err(e) => {
-            writeln!(err, "pin: error: {e}")?;
-            return Ok(ExitStatus::Error);
-        }
+    let Some(mut lookup) = lookup(&args.resolve, keys, args.output.verbose, err)? else {
+        return Ok(ExitStatus::Error);
     };
-    let (resolved, stats) = if keys.is_empty() {
-        (BTreeMap::new(), None)
-    } else if let (true, Some(lock), Some(path)) = (args.offline, &lock, &args.lock) {
-        (from_lockfile(lock, &path.display().to_string(), keys), None)
-    } else {
-        match resolve_keys(args, keys) {
-            Ok((resolved, stats)) => (resolved, Some(stats)),
-            Err(e) => {
-                writeln!(err, "pin: error: {e}")?;
-                return Ok(ExitStatus::Error);
-            }
-        }
-    };
-    if args.output.verbose {
-        if let Some(stats) = &stats {
-            writeln!(err, "pin: {stats}")?;
-        }
-    }
+    let resolved = &lookup.resolved;
 
-    let plan = plan(&files, &resolved, args.keep_tag);
+    let plan = plan(&files, resolved, args.resolve.keep_tag, platform);
     for e in &plan.errors {
         writeln!(err, "{e}")?;
     }
@@ -184,27 +165,19 @@ fn pin(args: &PinArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<E
         return Ok(ExitStatus::Error);
     }
 
-    if let (false, false, Some(lock), Some(path)) =
-        (args.offline, args.check, &mut lock, &args.lock)
-    {
-        for (key, manifest) in &resolved {
-            if let Ok(m) = manifest {
-                lock.record(key, m);
-            }
-        }
-        if let Err(e) = lock.save(path) {
-            writeln!(err, "pin: error: {e}")?;
-            return Ok(ExitStatus::Error);
-        }
+    if !args.check && !lookup.save_lock(err)? {
+        return Ok(ExitStatus::Error);
     }
 
     let status = if args.write {
-        for change in &plan.changes {
-            if let Err(e) = rewrite::write_atomic(&change.file.path, change.new.as_bytes()) {
-                // Earlier files are already replaced whole; say exactly which ones, so nothing is a guess.
-                writeln!(err, "pin: error: cannot write {}: {e}", change.file.display)?;
-                return Ok(ExitStatus::Error);
-            }
+        let writes: Vec<_> = plan
+            .changes
+            .iter()
+            .map(|c| (c.file.path.as_path(), c.new.as_bytes()))
+            .collect();
+        if let Err(e) = rewrite::write_all_atomic(&writes) {
+            writeln!(err, "pin: error: {e}")?;
+            return Ok(ExitStatus::Error);
         }
         ExitStatus::Success
     } else {
@@ -237,6 +210,56 @@ fn pin(args: &PinArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<E
         )?;
     }
     Ok(status)
+}
+
+/// `pin resolve REF...`: one line per argument, in order: the reference as `pin` would write it.
+fn resolve_refs(
+    args: &ResolveCmdArgs,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> io::Result<ExitStatus> {
+    let mut refs = Vec::with_capacity(args.refs.len());
+    for text in &args.refs {
+        match Reference::parse(text) {
+            Ok(r) => refs.push(r),
+            Err(e) => {
+                writeln!(err, "pin: error: {text:?} is not an image reference: {e}")?;
+                return Ok(ExitStatus::Error);
+            }
+        }
+    }
+    let platform = args.resolve.platform.as_ref();
+    let keys = refs
+        .iter()
+        .filter(|r| r.digest().is_none())
+        .map(|r| Key::of(r, platform))
+        .collect();
+    let Some(mut lookup) = lookup(&args.resolve, keys, args.output.verbose, err)? else {
+        return Ok(ExitStatus::Error);
+    };
+    let mut lines = Vec::with_capacity(refs.len());
+    let mut failed = false;
+    for r in &refs {
+        if r.digest().is_some() {
+            lines.push(r.as_str().to_string());
+            continue;
+        }
+        match &lookup.resolved[&Key::of(r, platform)] {
+            Ok(m) => lines.push(r.pinned(&m.digest, args.resolve.keep_tag)),
+            Err(e) => {
+                writeln!(err, "pin: error: cannot resolve {}: {e}", r.as_str())?;
+                failed = true;
+            }
+        }
+    }
+    // All or nothing, as for files: a script reading stdout never gets a partial answer.
+    if failed || !lookup.save_lock(err)? {
+        return Ok(ExitStatus::Error);
+    }
+    for line in lines {
+        writeln!(out, "{line}")?;
+    }
+    Ok(ExitStatus::Success)
 }
 
 /// Reads and searches every file. `None` when a path could not be walked at all (already reported).
@@ -364,21 +387,93 @@ fn report_skips(files: &[ScannedFile], err: &mut dyn Write) -> io::Result<()> {
     Ok(())
 }
 
-fn from_lockfile(lock: &Lockfile, shown: &str, keys: BTreeSet<Key>) -> Resolutions {
-    keys.into_iter()
-        .map(|key| {
-            let found = lock.get(&key).ok_or_else(|| {
-                ResolveError::NotFound(format!(
-                    "{key} is not in {shown}; run once without --offline to record it"
-                ))
-            });
-            (key, found)
-        })
-        .collect()
+/// The outcome of looking keys up, and the lockfile to record them in.
+struct Lookup {
+    resolved: Resolutions,
+    lock: Option<(Lockfile, PathBuf)>,
+    offline: bool,
 }
 
-fn resolve_keys(
-    args: &PinArgs,
+impl Lookup {
+    /// Records every successful resolution in the lockfile, if there is one and this run was online.
+    /// `false` when the lockfile could not be written (already reported).
+    fn save_lock(&mut self, err: &mut dyn Write) -> io::Result<bool> {
+        let Some((lock, path)) = &mut self.lock else {
+            return Ok(true);
+        };
+        if self.offline {
+            return Ok(true);
+        }
+        for (key, manifest) in &self.resolved {
+            if let Ok(m) = manifest {
+                lock.record(key, m);
+            }
+        }
+        match lock.save(path) {
+            Ok(()) => Ok(true),
+            Err(e) => {
+                writeln!(err, "pin: error: {e}")?;
+                Ok(false)
+            }
+        }
+    }
+}
+
+/// Resolves `keys` from the lockfile (`--offline`) or the registries. `None` when nothing could be looked up
+/// at all (a bad lockfile or CA file; already reported). Failures of single keys are in the map.
+fn lookup(
+    args: &ResolveArgs,
+    keys: BTreeSet<Key>,
+    verbose: bool,
+    err: &mut dyn Write,
+) -> io::Result<Option<Lookup>> {
+    let lock = match &args.lock {
+        Some(path) => match Lockfile::load(path) {
+            Ok(l) => Some((l, path.clone())),
+            Err(e) => {
+                writeln!(err, "pin: error: {e}")?;
+                return Ok(None);
+            }
+        },
+        None => None,
+    };
+    let resolved = match (&lock, args.offline) {
+        _ if keys.is_empty() => Resolutions::new(),
+        (Some((lock, path)), true) => {
+            let shown = path.display();
+            keys.into_iter()
+                .map(|key| {
+                    let found = lock.get(&key).ok_or_else(|| {
+                        ResolveError::NotFound(format!(
+                            "{key} is not in {shown}; run once without --offline to record it"
+                        ))
+                    });
+                    (key, found)
+                })
+                .collect()
+        }
+        _ => match resolve_online(args, keys) {
+            Ok((resolved, stats)) => {
+                if verbose {
+                    writeln!(err, "pin: {stats}")?;
+                }
+                resolved
+            }
+            Err(e) => {
+                writeln!(err, "pin: error: {e}")?;
+                return Ok(None);
+            }
+        },
+    };
+    Ok(Some(Lookup {
+        resolved,
+        lock,
+        offline: args.offline,
+    }))
+}
+
+fn resolve_online(
+    args: &ResolveArgs,
     keys: BTreeSet<Key>,
 ) -> Result<(Resolutions, String), ResolveError> {
     let options = resolve::ClientOptions {
@@ -407,7 +502,12 @@ pub struct Plan<'a> {
 }
 
 /// Computes every file's new text from the resolutions. Pure: no I/O, so it is tested without a registry.
-pub fn plan<'a>(files: &'a [ScannedFile], resolved: &Resolutions, keep_tag: bool) -> Plan<'a> {
+pub fn plan<'a>(
+    files: &'a [ScannedFile],
+    resolved: &Resolutions,
+    keep_tag: bool,
+    platform: Option<&Platform>,
+) -> Plan<'a> {
     let mut plan = Plan::default();
     for file in files {
         let mut edits = Vec::new();
@@ -416,7 +516,7 @@ pub fn plan<'a>(files: &'a [ScannedFile], resolved: &Resolutions, keep_tag: bool
                 continue;
             };
             let at = format!("{}:{}:{}", file.display, f.line, f.column);
-            let manifest = match resolved.get(&Key::of(r)) {
+            let manifest = match resolved.get(&Key::of(r, platform)) {
                 Some(Ok(m)) => m,
                 Some(Err(e)) => {
                     plan.errors

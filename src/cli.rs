@@ -28,6 +28,8 @@ pub struct Cli {
 pub enum Command {
     /// List every image reference found, with its status; contacts no registry.
     List(ListArgs),
+    /// Print each REF pinned, as `pin` would write it (e.g. nginx:1.27 → nginx@sha256:…).
+    Resolve(ResolveCmdArgs),
 }
 
 #[derive(Debug, Args)]
@@ -44,9 +46,37 @@ pub struct PinArgs {
     #[arg(long, conflicts_with = "write", help_heading = "Mode")]
     pub check: bool,
 
+    #[command(flatten)]
+    pub resolve: ResolveArgs,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ResolveCmdArgs {
+    /// Image references, e.g. nginx:1.27 or ghcr.io/org/app:v1.
+    #[arg(value_name = "REF", required = true)]
+    pub refs: Vec<String>,
+
+    #[command(flatten)]
+    pub resolve: ResolveArgs,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// How references become digests: shared by `pin` and `pin resolve`.
+#[derive(Debug, Args)]
+pub struct ResolveArgs {
     /// Keep the tag next to the digest: name:tag@sha256:… instead of name@sha256:….
     #[arg(long, help_heading = "Output")]
     pub keep_tag: bool,
+
+    /// Pin this platform's manifest (os/arch[/variant], e.g. linux/arm/v7) instead of the multi-platform
+    /// index the tag points at.
+    #[arg(long, value_name = "OS/ARCH[/VARIANT]", help_heading = "Registry")]
+    pub platform: Option<crate::resolve::Platform>,
 
     /// Record every resolution in FILE (created if missing; written unless --check or --offline).
     #[arg(long, value_name = "FILE", help_heading = "Lockfile")]
@@ -58,9 +88,6 @@ pub struct PinArgs {
 
     #[command(flatten)]
     pub registry: RegistryArgs,
-
-    #[command(flatten)]
-    pub output: OutputArgs,
 }
 
 #[derive(Debug, Args)]
@@ -131,6 +158,16 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(Cli::try_parse_from(["pin", "-j", "0"]).is_err());
+        assert!(Cli::try_parse_from(["pin", "--platform", "linux"]).is_err());
+        assert!(Cli::try_parse_from(["pin", "resolve"]).is_err());
+        let cli =
+            Cli::try_parse_from(["pin", "resolve", "--platform", "linux/arm/v7", "x:1"]).unwrap();
+        match cli.command {
+            Some(Command::Resolve(r)) => {
+                assert_eq!(r.resolve.platform.unwrap().to_string(), "linux/arm/v7")
+            }
+            other => panic!("{other:?}"),
+        }
         assert!(Cli::try_parse_from(["pin", "--offline"]).is_err());
         assert!(Cli::try_parse_from(["pin", "--offline", "--lock", "pin.lock"]).is_ok());
     }

@@ -57,6 +57,67 @@ pub fn apply(src: &str, edits: &[Edit]) -> Result<String, RewriteError> {
 /// Replaces `path` with `contents` atomically: a temporary file in the same directory, the original's
 /// permissions, fsync, then rename. A crash leaves either the old or the new file, never half of one.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    let tmp = stage(path, contents)?;
+    std::fs::rename(&tmp, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
+}
+
+/// Writes several files, all or nothing as far as the file system allows: every new text is first staged
+/// in a temporary file beside its target (the step that can run out of space or permission), and only
+/// when all are staged are they renamed into place.
+pub fn write_all_atomic(files: &[(&Path, &[u8])]) -> Result<(), WriteError> {
+    let mut staged = Vec::with_capacity(files.len());
+    for (path, contents) in files {
+        match stage(path, contents) {
+            Ok(tmp) => staged.push((tmp, *path)),
+            Err(source) => {
+                for (tmp, _) in &staged {
+                    let _ = std::fs::remove_file(tmp);
+                }
+                return Err(WriteError::NothingWritten {
+                    path: path.display().to_string(),
+                    source,
+                });
+            }
+        }
+    }
+    let mut done = Vec::new();
+    let mut staged = staged.into_iter();
+    for (tmp, path) in staged.by_ref() {
+        if let Err(source) = std::fs::rename(&tmp, path) {
+            let _ = std::fs::remove_file(&tmp);
+            for (tmp, _) in staged {
+                let _ = std::fs::remove_file(tmp);
+            }
+            return Err(WriteError::Partial {
+                path: path.display().to_string(),
+                source,
+                written: done,
+            });
+        }
+        done.push(path.display().to_string());
+    }
+    Ok(())
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error("cannot write {path}: {source}; no file was changed")]
+    NothingWritten {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("cannot replace {path}: {source}; already replaced: {}", if written.is_empty() { "none".to_string() } else { written.join(", ") })]
+    Partial {
+        path: String,
+        source: std::io::Error,
+        written: Vec<String>,
+    },
+}
+
+/// The new text in a fsynced temporary file beside `path`, with `path`'s permissions; returns its path.
+fn stage(path: &Path, contents: &[u8]) -> std::io::Result<std::path::PathBuf> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -82,14 +143,15 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     let result = (|| {
         file.write_all(contents)?;
         file.set_permissions(permissions)?;
-        file.sync_all()?;
-        drop(file);
-        std::fs::rename(&tmp_path, path)
+        file.sync_all()
     })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp_path);
+    match result {
+        Ok(()) => Ok(tmp_path),
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp_path);
+            Err(e)
+        }
     }
-    result
 }
 
 #[cfg(test)]
@@ -173,5 +235,20 @@ mod tests {
         assert_eq!(mode, 0o640);
         let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(names.len(), 1);
+    }
+
+    #[test]
+    fn write_all_changes_nothing_when_one_file_cannot_be_staged() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a.yaml");
+        std::fs::write(&a, "old").unwrap();
+        let missing = dir.path().join("gone/b.yaml");
+        let err = write_all_atomic(&[(&a, b"new"), (&missing, b"new")]).unwrap_err();
+        assert!(matches!(err, WriteError::NothingWritten { .. }), "{err}");
+        assert_eq!(std::fs::read_to_string(&a).unwrap(), "old");
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(names.len(), 1, "temporary files left behind");
+        write_all_atomic(&[(&a, b"new")]).unwrap();
+        assert_eq!(std::fs::read_to_string(&a).unwrap(), "new");
     }
 }

@@ -154,6 +154,7 @@ mod tests {
             registry: "docker.io".into(),
             repository: "library/busybox".into(),
             tag: tag.into(),
+            platform: None,
         }
     }
 

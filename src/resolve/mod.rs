@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod lock;
+pub mod platform;
 pub mod registry;
 
 use std::collections::BTreeMap;
@@ -9,6 +10,7 @@ use std::sync::Arc;
 
 use futures_util::stream::{self, StreamExt};
 
+pub use platform::Platform;
 pub use registry::{Client, ClientOptions, Manifest, Stats};
 
 use crate::reference::Reference;
@@ -22,21 +24,29 @@ pub struct Key {
     pub repository: String,
     /// The tag; `latest` when the reference has none.
     pub tag: String,
+    /// `--platform`: pin this platform's manifest instead of what the tag points at.
+    pub platform: Option<Platform>,
 }
 
 impl Key {
-    pub fn of(r: &Reference) -> Key {
+    pub fn of(r: &Reference, platform: Option<&Platform>) -> Key {
         Key {
             registry: r.registry().to_string(),
             repository: r.repository().to_string(),
             tag: r.tag().unwrap_or("latest").to_string(),
+            platform: platform.cloned(),
         }
     }
 }
 
+/// `registry/repository:tag`, then ` (os/arch)` for a platform pin: the lockfile's keys.
 impl std::fmt::Display for Key {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}/{}:{}", self.registry, self.repository, self.tag)
+        write!(f, "{}/{}:{}", self.registry, self.repository, self.tag)?;
+        if let Some(p) = &self.platform {
+            write!(f, " ({p})")?;
+        }
+        Ok(())
     }
 }
 
@@ -107,9 +117,7 @@ impl Resolver {
         let client = &self.client;
         stream::iter(keys)
             .map(|key| async move {
-                let result = client
-                    .manifest_digest(&key.registry, &key.repository, &key.tag)
-                    .await;
+                let result = client.manifest_digest(&key).await;
                 (key, result)
             })
             .buffer_unordered(self.jobs)

@@ -20,7 +20,7 @@ use sha2::{Digest as _, Sha256};
 use tokio::sync::OnceCell;
 
 use super::auth::{parse_challenge, Challenge, Credential, CredentialSource, Secret};
-use super::{chain, ResolveError};
+use super::{chain, Key, Platform, ResolveError};
 use crate::reference::is_valid_digest;
 
 /// Every manifest type a tag may point at. Without the list types, a registry answers a multi-arch tag with
@@ -170,8 +170,22 @@ impl Client {
         format!("{scheme}://{host}")
     }
 
-    /// The manifest digest that `repository:tag` points at on `registry`.
-    pub async fn manifest_digest(
+    /// The manifest digest that `key` names: what the tag points at, or with a platform, that platform's
+    /// manifest inside the tag's index.
+    pub async fn manifest_digest(&self, key: &Key) -> Result<Manifest, ResolveError> {
+        match &key.platform {
+            None => {
+                self.tag_digest(&key.registry, &key.repository, &key.tag)
+                    .await
+            }
+            Some(p) => {
+                self.platform_digest(&key.registry, &key.repository, &key.tag, p)
+                    .await
+            }
+        }
+    }
+
+    async fn tag_digest(
         &self,
         registry: &str,
         repository: &str,
@@ -190,10 +204,30 @@ impl Client {
             return Ok(Manifest { digest, media_type });
         }
         // The header is optional in the spec and some registries and proxies drop it: hash the exact body.
+        let (manifest, _) = self.get_manifest(registry, repository, tag).await?;
+        Ok(Manifest {
+            media_type: manifest.media_type.or(media_type),
+            ..manifest
+        })
+    }
+
+    /// GETs a manifest; its digest is the sha256 of the exact bytes received.
+    async fn get_manifest(
+        &self,
+        registry: &str,
+        repository: &str,
+        reference: &str,
+    ) -> Result<(Manifest, Vec<u8>), ResolveError> {
+        let auth = self.repo_auth(registry, repository).await?;
+        let cred = self.credential(registry).await?;
+        let url = format!(
+            "{}/v2/{repository}/manifests/{reference}",
+            self.base(registry)
+        );
         let get = self.send(Method::GET, &url, &auth, &self.stats.get).await?;
-        check_status(&get, registry, repository, tag, cred.as_ref())?;
+        check_status(&get, registry, repository, reference, cred.as_ref())?;
         let claimed = header(get.headers(), "docker-content-digest");
-        let media_type = header(get.headers(), CONTENT_TYPE.as_str()).or(media_type);
+        let media_type = header(get.headers(), CONTENT_TYPE.as_str());
         let body = get
             .bytes()
             .await
@@ -206,7 +240,58 @@ impl Client {
                 )));
             }
         }
-        Ok(Manifest { digest, media_type })
+        Ok((Manifest { digest, media_type }, body.to_vec()))
+    }
+
+    /// The digest of `platform`'s manifest in the index `tag` points at. A tag that points at a single
+    /// image is pinned as it is: there is no other manifest to choose.
+    async fn platform_digest(
+        &self,
+        registry: &str,
+        repository: &str,
+        tag: &str,
+        platform: &Platform,
+    ) -> Result<Manifest, ResolveError> {
+        let (manifest, body) = self.get_manifest(registry, repository, tag).await?;
+        let doc: serde_json::Value = serde_json::from_slice(&body).map_err(|e| {
+            ResolveError::Registry(format!(
+                "{registry} sent a manifest for {repository}:{tag} that is not JSON: {e}"
+            ))
+        })?;
+        let Some(entries) = doc.get("manifests").and_then(|m| m.as_array()) else {
+            return Ok(manifest);
+        };
+        let mut available = Vec::new();
+        for entry in entries {
+            let Some(p) = Platform::of_entry(entry) else {
+                continue;
+            };
+            if platform.matches(&p) {
+                let digest = entry
+                    .get("digest")
+                    .and_then(|d| d.as_str())
+                    .unwrap_or_default()
+                    .to_string();
+                let digest = validated(digest, registry)?;
+                let media_type = entry
+                    .get("mediaType")
+                    .and_then(|m| m.as_str())
+                    .map(str::to_string);
+                return Ok(Manifest { digest, media_type });
+            }
+            // Attestation manifests carry platform unknown/unknown; they are not platforms a user can pick.
+            if p.os != "unknown" {
+                available.push(p.to_string());
+            }
+        }
+        Err(ResolveError::NotFound(format!(
+            "{registry}/{repository}:{tag} has no {platform} manifest; it has: {}",
+            if available.is_empty() {
+                "none".to_string()
+            } else {
+                available.join(", ")
+            }
+        )))
     }
 
     /// Ping once per registry, then authorize once per repository; concurrent callers wait for the first.
