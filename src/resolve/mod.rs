@@ -71,6 +71,12 @@ impl ResolveError {
         if e.is_timeout() {
             msg.push_str(" (timed out)");
         }
+        // What rustls says when an HTTPS client meets a plain-HTTP server.
+        if msg.contains("InvalidContentType") || msg.contains("corrupt message") {
+            msg.push_str(&format!(
+                " (is it a plain-HTTP registry? then pass --insecure-registry {host})"
+            ));
+        }
         ResolveError::Transport(msg)
     }
 }

@@ -442,7 +442,10 @@ impl Client {
     ) -> Result<reqwest::Response, ResolveError> {
         let host = reqwest::Url::parse(url)
             .ok()
-            .and_then(|u| u.host_str().map(str::to_string))
+            .map(|u| {
+                let h = u.host_str().unwrap_or_default();
+                u.port().map_or_else(|| h.to_string(), |p| format!("{h}:{p}"))
+            })
             .unwrap_or_default();
         let mut attempt = 0;
         loop {
