@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::cli::{Cli, Command, PinArgs, ResolveArgs, ResolveCmdArgs};
-use crate::formats::{Candidate, Kind, LineIndex};
+use crate::formats::{Candidate, Kind, LineIndex, Target};
 use crate::reference::Reference;
 use crate::report::{self, Summary, SummaryLine};
 use crate::resolve::lock::Lockfile;
@@ -529,7 +529,13 @@ pub fn plan<'a>(
                     continue;
                 }
             };
-            let pinned = r.pinned(&manifest.digest, keep_tag);
+            let replacement = match &f.candidate.target {
+                Target::Reference => r.pinned(&manifest.digest, keep_tag),
+                Target::Digest => manifest.digest.clone(),
+                Target::InsertDigest { prefix, suffix } => {
+                    format!("{prefix}{}{suffix}", manifest.digest)
+                }
+            };
             if f.candidate.pull_policy_set == Some(false) && defaults_to_always(r) {
                 let keeps_always = keep_tag && r.tag().is_some();
                 if !keeps_always {
@@ -541,7 +547,7 @@ pub fn plan<'a>(
             }
             edits.push(Edit {
                 range: f.candidate.span.clone(),
-                replacement: pinned,
+                replacement,
             });
         }
         if edits.is_empty() {

@@ -54,7 +54,7 @@ use std::collections::HashSet;
 
 use parse_dockerfile::{Command, Instruction};
 
-use super::{Candidate, FindError, Findings};
+use super::{Candidate, FindError, Findings, Target};
 
 const BOM: &str = "\u{feff}";
 
@@ -93,6 +93,7 @@ pub fn find(src: &str) -> Result<Findings, FindError> {
             value: value.to_string(),
             skip,
             pull_policy_set: None,
+            target: Target::Reference,
         });
     }
     Ok(Findings {

@@ -13,39 +13,82 @@ use std::path::Path;
 
 /// The kinds of file `pin` reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "kebab-case")]
 pub enum Kind {
     /// Kubernetes manifests and any other YAML: every `image:` scalar.
     Yaml,
     /// `Dockerfile`, `Containerfile`, `*.Dockerfile`, `Dockerfile.*`: `FROM` images.
     Dockerfile,
+    /// `compose.yaml`, `docker-compose*.yml`: `services.*.image`.
+    Compose,
+    /// `.github/workflows/*.yml`: job containers, service images, `docker://` steps.
+    GithubActions,
+    /// `.gitlab-ci.yml`: `image:` and `services:`.
+    GitlabCi,
+    /// `kustomization.yaml`: `images:` entries.
+    Kustomize,
+    /// Helm `values*.yaml`: `image:` values and mappings.
+    HelmValues,
+}
+
+/// Whether a file (lowercased name, whole path) is of a kind.
+type NameRule = fn(&str, &Path) -> bool;
+
+/// File names, most specific first: the first row that matches decides.
+const NAME_TABLE: &[(Kind, NameRule)] = &[
+    (Kind::Dockerfile, |n, _| {
+        let stem_is =
+            |s: &str| n == s || n.starts_with(&format!("{s}.")) || n.ends_with(&format!(".{s}"));
+        stem_is("dockerfile") || stem_is("containerfile")
+    }),
+    (Kind::Kustomize, |n, _| {
+        matches!(
+            n,
+            "kustomization.yaml" | "kustomization.yml" | "kustomization"
+        )
+    }),
+    (Kind::Compose, |n, _| {
+        is_yaml(n) && (n.starts_with("compose.") || n.starts_with("docker-compose"))
+    }),
+    (Kind::GitlabCi, |n, _| {
+        is_yaml(n)
+            && (n == ".gitlab-ci.yml"
+                || n.ends_with(".gitlab-ci.yml")
+                || n.ends_with(".gitlab-ci.yaml"))
+    }),
+    (Kind::GithubActions, |n, p| {
+        is_yaml(n) && p.parent().is_some_and(|d| d.ends_with(".github/workflows"))
+    }),
+    (Kind::HelmValues, |n, _| {
+        is_yaml(n) && n.starts_with("values")
+    }),
+    (Kind::Yaml, |n, _| is_yaml(n)),
+];
+
+fn is_yaml(lower_name: &str) -> bool {
+    lower_name.ends_with(".yaml") || lower_name.ends_with(".yml")
 }
 
 impl Kind {
-    /// The kind of a file from its name, or `None` for files `pin` never touches.
+    /// The kind of a file from its path, or `None` for files `pin` never touches.
     pub fn detect(path: &Path) -> Option<Kind> {
-        let name = path.file_name()?.to_str()?;
-        let lower = name.to_ascii_lowercase();
-        if lower.ends_with(".yaml") || lower.ends_with(".yml") {
-            return Some(Kind::Yaml);
-        }
-        if lower == "dockerfile"
-            || lower == "containerfile"
-            || lower.ends_with(".dockerfile")
-            || lower.ends_with(".containerfile")
-            || lower.starts_with("dockerfile.")
-            || lower.starts_with("containerfile.")
-        {
-            return Some(Kind::Dockerfile);
-        }
-        None
+        let lower = path.file_name()?.to_str()?.to_ascii_lowercase();
+        NAME_TABLE
+            .iter()
+            .find(|(_, matches)| matches(&lower, path))
+            .map(|(kind, _)| *kind)
     }
 
     /// Runs this kind's finder over a whole file.
     pub fn find(self, src: &str) -> Result<Findings, FindError> {
         match self {
-            Kind::Yaml => yaml::find(src),
             Kind::Dockerfile => dockerfile::find(src),
+            Kind::Yaml
+            | Kind::Compose
+            | Kind::GithubActions
+            | Kind::GitlabCi
+            | Kind::Kustomize
+            | Kind::HelmValues => yaml::find(src),
         }
     }
 
@@ -54,6 +97,11 @@ impl Kind {
         match self {
             Kind::Yaml => "yaml",
             Kind::Dockerfile => "dockerfile",
+            Kind::Compose => "compose",
+            Kind::GithubActions => "github-actions",
+            Kind::GitlabCi => "gitlab-ci",
+            Kind::Kustomize => "kustomize",
+            Kind::HelmValues => "helm-values",
         }
     }
 }
@@ -72,6 +120,22 @@ pub struct Candidate {
     /// For a Kubernetes container (a mapping with `image` and `name`): whether it sets `imagePullPolicy`.
     /// `None` where pull policy does not apply (Dockerfiles, custom resources without `name`).
     pub pull_policy_set: Option<bool>,
+    /// What the bytes of `span` become once the reference is resolved.
+    pub target: Target,
+}
+
+/// How a resolved candidate is written back.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Target {
+    /// `span` holds the reference itself: it becomes `name@digest` (or `name:tag@digest`).
+    #[default]
+    Reference,
+    /// `span` holds only a digest value (a kustomize `digest:`, a Helm `image.digest`), possibly empty;
+    /// `value` is the reference the surrounding keys compose. It becomes the bare digest.
+    Digest,
+    /// `span` is an empty point where a whole line is inserted: `prefix`, the digest, `suffix`
+    /// (e.g. `"    digest: "` and `"\n"`, with the entry's own indentation and line ending).
+    InsertDigest { prefix: String, suffix: String },
 }
 
 /// What a finder returns for one file.
@@ -130,6 +194,18 @@ mod tests {
             ("Dockerfile.prod", Some(Kind::Dockerfile)),
             ("README.md", None),
             ("Dockerfile-notes.txt", None),
+            ("Containerfile.dev", Some(Kind::Dockerfile)),
+            ("k/kustomization.yaml", Some(Kind::Kustomize)),
+            ("Kustomization", Some(Kind::Kustomize)),
+            ("compose.yaml", Some(Kind::Compose)),
+            ("docker-compose.prod.yml", Some(Kind::Compose)),
+            (".gitlab-ci.yml", Some(Kind::GitlabCi)),
+            ("ci/build.gitlab-ci.yml", Some(Kind::GitlabCi)),
+            ("repo/.github/workflows/ci.yml", Some(Kind::GithubActions)),
+            ("repo/.github/ci.yml", Some(Kind::Yaml)),
+            ("chart/values.yaml", Some(Kind::HelmValues)),
+            ("chart/values-prod.yaml", Some(Kind::HelmValues)),
+            ("chart/templates/deployment.yaml", Some(Kind::Yaml)),
         ] {
             assert_eq!(Kind::detect(Path::new(name)), kind, "{name}");
         }

@@ -64,7 +64,7 @@ use std::ops::Range;
 
 use saphyr_parser::{Event, Parser, ScalarStyle, ScanError};
 
-use super::{Candidate, FindError, Findings};
+use super::{Candidate, FindError, Findings, Target};
 
 /// The reason given for a file passed over as a template.
 pub const HELM_TEMPLATE: &str = "Helm template (contains {{ }}); not YAML";
@@ -147,6 +147,7 @@ pub fn find(src: &str) -> Result<Findings, FindError> {
                         value: value.into_owned(),
                         skip: skip.map(str::to_owned),
                         pull_policy_set: None,
+                        target: Target::Reference,
                     });
                 }
                 Role::Value(_) | Role::Item => {}

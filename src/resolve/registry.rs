@@ -444,7 +444,8 @@ impl Client {
             .ok()
             .map(|u| {
                 let h = u.host_str().unwrap_or_default();
-                u.port().map_or_else(|| h.to_string(), |p| format!("{h}:{p}"))
+                u.port()
+                    .map_or_else(|| h.to_string(), |p| format!("{h}:{p}"))
             })
             .unwrap_or_default();
         let mut attempt = 0;
