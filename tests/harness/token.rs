@@ -1,0 +1,371 @@
+//! An in-process token server for distribution's `auth.token` mode (the Docker registry token protocol).
+//!
+//! `GET /token?service=S&scope=repository:NAME:ACTIONS` answers `{"token": JWT, ...}`. Anonymous requests get
+//! only the `pull` actions they asked for; Basic with the right user and password gets everything asked;
+//! Basic with wrong credentials gets 401. Every `/token` request is recorded before it is answered, so a client
+//! that has its response sees it counted.
+//!
+//! Tokens are ES256 JWTs. Distribution finds the verification key by the header's `kid`, which must be the
+//! libtrust fingerprint of the public key in `rootcertbundle`: base32 of the first 30 bytes of SHA-256 of the
+//! key's DER SubjectPublicKeyInfo, in groups of 4 joined by ':'. The signature is JOSE's fixed r||s form
+//! (`ECDSA_P256_SHA256_FIXED_SIGNING`), not DER.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine;
+use rcgen::{CertificateParams, DnType, PublicKeyData};
+use ring::rand::SystemRandom;
+use ring::signature::{EcdsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+/// How long a token is valid; far longer than any test.
+const TOKEN_LIFETIME_SECS: u64 = 300;
+
+/// One request the token server answered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenRequest {
+    /// The Basic user presented (whether or not the password was right), or `None` for an anonymous request.
+    pub user: Option<String>,
+    pub service: Option<String>,
+    /// Every scope asked for, in order (from repeated `scope` parameters and space-separated lists).
+    pub scopes: Vec<String>,
+    /// 200, or 401 for wrong credentials.
+    pub status: u16,
+}
+
+pub(super) struct TokenServer {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    accept_thread: Option<JoinHandle<()>>,
+}
+
+struct Shared {
+    signer: Signer,
+    user: String,
+    password: String,
+    stop: AtomicBool,
+    requests: Mutex<Vec<TokenRequest>>,
+}
+
+impl TokenServer {
+    pub fn start(issuer: &str, user: &str, password: &str) -> TokenServer {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind token server on 127.0.0.1:0");
+        let addr = listener.local_addr().expect("token server address");
+        let shared = Arc::new(Shared {
+            signer: Signer::generate(issuer),
+            user: user.to_string(),
+            password: password.to_string(),
+            stop: AtomicBool::new(false),
+            requests: Mutex::new(Vec::new()),
+        });
+        let accept_shared = Arc::clone(&shared);
+        let accept_thread = std::thread::Builder::new()
+            .name("token-server".into())
+            .spawn(move || {
+                for stream in listener.incoming() {
+                    if accept_shared.stop.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    let Ok(stream) = stream else { continue };
+                    let shared = Arc::clone(&accept_shared);
+                    // One thread per connection: a client that opens a connection and stalls must not hold up
+                    // the concurrent token requests these tests are meant to observe.
+                    std::thread::spawn(move || shared.serve(stream));
+                }
+            })
+            .expect("spawn token server thread");
+        TokenServer {
+            addr,
+            shared,
+            accept_thread: Some(accept_thread),
+        }
+    }
+
+    /// The `realm` for the registry's config and its `WWW-Authenticate` challenges.
+    pub fn realm(&self) -> String {
+        format!("http://{}/token", self.addr)
+    }
+
+    /// The self-signed certificate holding the signing key, for `auth.token.rootcertbundle`.
+    pub fn signer_cert_pem(&self) -> &str {
+        &self.shared.signer.cert_pem
+    }
+
+    pub fn requests(&self) -> Vec<TokenRequest> {
+        self.shared.requests.lock().unwrap().clone()
+    }
+
+    /// A token with every action on `repo`, minted without HTTP so the harness's own pushes are not counted.
+    pub fn mint_full_access(&self, service: &str, repo: &str) -> String {
+        self.shared.signer.sign(
+            &self.shared.user,
+            service,
+            json!([{"type": "repository", "name": repo, "actions": ["pull", "push", "delete"]}]),
+        )
+    }
+
+    pub fn stop(&mut self) {
+        let Some(thread) = self.accept_thread.take() else {
+            return;
+        };
+        self.shared.stop.store(true, Ordering::SeqCst);
+        // `accept` has no timeout: one connection wakes the loop so it sees the flag.
+        let _ = TcpStream::connect(self.addr);
+        let _ = thread.join();
+    }
+}
+
+impl Drop for TokenServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+impl Shared {
+    fn serve(&self, mut stream: TcpStream) {
+        // Bounded, so a silent client cannot keep a thread forever.
+        let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+        let Some(head) = read_head(&mut stream) else {
+            return;
+        };
+        let (status, content_type, body, extra) = self.respond(&head);
+        let reason = match status {
+            200 => "OK",
+            401 => "Unauthorized",
+            404 => "Not Found",
+            _ => "Method Not Allowed",
+        };
+        let response = format!(
+            "HTTP/1.1 {status} {reason}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\
+             {extra}Connection: close\r\n\r\n{body}",
+            body.len()
+        );
+        let _ = stream.write_all(response.as_bytes());
+    }
+
+    /// Status, content type, body and extra header lines for one request head.
+    fn respond(&self, head: &str) -> (u16, &'static str, String, String) {
+        let mut lines = head.split("\r\n");
+        let request_line = lines.next().unwrap_or_default();
+        let mut parts = request_line.split(' ');
+        let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+        let (path, query) = target.split_once('?').unwrap_or((target, ""));
+        if path != "/token" {
+            return (404, "text/plain", "not found\n".into(), String::new());
+        }
+        if method != "GET" {
+            return (405, "text/plain", "GET only\n".into(), String::new());
+        }
+        let authorization = lines
+            .filter_map(|line| line.split_once(':'))
+            .find(|(name, _)| name.trim().eq_ignore_ascii_case("authorization"))
+            .map(|(_, value)| value.trim().to_string());
+
+        let mut service = None;
+        let mut scopes = Vec::new();
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let value = percent_decode(value);
+            match key {
+                "service" => service = Some(value),
+                "scope" => {
+                    scopes.extend(value.split(' ').filter(|s| !s.is_empty()).map(String::from))
+                }
+                _ => {}
+            }
+        }
+
+        // Ok(None): anonymous. Ok(Some(user)): right credentials. Err(user): wrong ones, as presented.
+        let user: Result<Option<String>, String> = match authorization
+            .as_deref()
+            .and_then(|a| a.strip_prefix("Basic "))
+        {
+            None => Ok(None),
+            Some(encoded) => {
+                let decoded = STANDARD
+                    .decode(encoded.trim())
+                    .ok()
+                    .and_then(|b| String::from_utf8(b).ok())
+                    .unwrap_or_default();
+                let (u, p) = decoded.split_once(':').unwrap_or((&decoded, ""));
+                if u == self.user && p == self.password {
+                    Ok(Some(u.to_string()))
+                } else {
+                    Err(u.to_string())
+                }
+            }
+        };
+        self.requests.lock().unwrap().push(TokenRequest {
+            user: user.clone().unwrap_or_else(Some),
+            service: service.clone(),
+            scopes: scopes.clone(),
+            status: if user.is_ok() { 200 } else { 401 },
+        });
+        let Ok(user) = user else {
+            return (
+                401,
+                "application/json",
+                r#"{"errors":[{"code":"UNAUTHORIZED","message":"bad credentials"}]}"#.into(),
+                "WWW-Authenticate: Basic realm=\"token\"\r\n".into(),
+            );
+        };
+
+        let access: Vec<Value> = scopes
+            .iter()
+            .filter_map(|scope| grant(scope, user.is_some()))
+            .collect();
+        let token = self.signer.sign(
+            user.as_deref().unwrap_or(""),
+            service.as_deref().unwrap_or(""),
+            Value::Array(access),
+        );
+        let body =
+            json!({"token": token, "access_token": token, "expires_in": TOKEN_LIFETIME_SECS});
+        (200, "application/json", body.to_string(), String::new())
+    }
+}
+
+/// `type:name:actions` -> an `access` claim entry; anonymous callers keep only `pull`.
+fn grant(scope: &str, authenticated: bool) -> Option<Value> {
+    let (kind, rest) = scope.split_once(':')?;
+    let (name, actions) = rest.rsplit_once(':')?;
+    let actions: Vec<&str> = actions
+        .split(',')
+        .filter(|a| authenticated || *a == "pull")
+        .collect();
+    Some(json!({"type": kind, "name": name, "actions": actions}))
+}
+
+/// Reads up to the blank line ending the request head (GET requests have no body).
+fn read_head(stream: &mut TcpStream) -> Option<String> {
+    let mut head = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = stream.read(&mut buf).ok()?;
+        if n == 0 || head.len() > 64 * 1024 {
+            return None;
+        }
+        head.extend_from_slice(&buf[..n]);
+    }
+    String::from_utf8(head).ok()
+}
+
+/// `application/x-www-form-urlencoded` value decoding: `+` is a space, `%XX` a byte.
+fn percent_decode(value: &str) -> String {
+    let bytes = value.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                let hex = |b: u8| (b as char).to_digit(16);
+                match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                    (Some(high), Some(low)) => {
+                        out.push((high * 16 + low) as u8);
+                        i += 2;
+                    }
+                    _ => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+struct Signer {
+    key: EcdsaKeyPair,
+    rng: SystemRandom,
+    kid: String,
+    issuer: String,
+    cert_pem: String,
+    next_jti: AtomicU64,
+}
+
+impl Signer {
+    fn generate(issuer: &str) -> Signer {
+        let rng = SystemRandom::new();
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
+            .expect("generate token signing key");
+        let key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng)
+            .expect("load token signing key");
+        // The same key through rcgen, to wrap the public key in the certificate distribution wants.
+        let cert_key = rcgen::KeyPair::try_from(pkcs8.as_ref()).expect("token key for rcgen");
+        let mut params = CertificateParams::new(Vec::<String>::new()).expect("token cert params");
+        params
+            .distinguished_name
+            .push(DnType::CommonName, "imagepin token signer");
+        let cert_pem = params
+            .self_signed(&cert_key)
+            .expect("self-sign token cert")
+            .pem();
+        Signer {
+            key,
+            rng,
+            kid: libtrust_key_id(&cert_key.subject_public_key_info()),
+            issuer: issuer.to_string(),
+            cert_pem,
+            next_jti: AtomicU64::new(1),
+        }
+    }
+
+    fn sign(&self, subject: &str, audience: &str, access: Value) -> String {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .expect("clock after 1970")
+            .as_secs();
+        let header = json!({"typ": "JWT", "alg": "ES256", "kid": self.kid});
+        let claims = json!({
+            "iss": self.issuer,
+            "sub": subject,
+            "aud": audience,
+            "exp": now + TOKEN_LIFETIME_SECS,
+            // Backdated a little so a registry clock a second behind still accepts it.
+            "nbf": now - 10,
+            "iat": now,
+            "jti": self.next_jti.fetch_add(1, Ordering::Relaxed).to_string(),
+            "access": access,
+        });
+        let signing_input = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(header.to_string()),
+            URL_SAFE_NO_PAD.encode(claims.to_string())
+        );
+        let signature = self
+            .key
+            .sign(&self.rng, signing_input.as_bytes())
+            .expect("ES256 signing");
+        format!(
+            "{signing_input}.{}",
+            URL_SAFE_NO_PAD.encode(signature.as_ref())
+        )
+    }
+}
+
+/// libtrust's key ID: base32 (RFC 4648, no padding needed: 240 bits) of the first 30 bytes of SHA-256 of the
+/// DER SubjectPublicKeyInfo, as 12 groups of 4 characters joined by ':'.
+fn libtrust_key_id(spki_der: &[u8]) -> String {
+    const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let hash = Sha256::digest(spki_der);
+    let mut chars = Vec::with_capacity(48);
+    for group in hash[..30].chunks(5) {
+        let bits = group.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
+        for i in (0..8).rev() {
+            chars.push(ALPHABET[((bits >> (i * 5)) & 31) as usize]);
+        }
+    }
+    chars
+        .chunks(4)
+        .map(|c| std::str::from_utf8(c).expect("ASCII"))
+        .collect::<Vec<_>>()
+        .join(":")
+}
