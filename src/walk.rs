@@ -11,12 +11,22 @@ use crate::formats::Kind;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WalkError {
-    #[error("{path}: no such file or directory")]
+    #[error("{path}: no such file or directory{}", subcommand_hint(path))]
     Missing { path: PathBuf },
     #[error("{path}: not a file kind pin reads (*.yaml, *.yml, Dockerfile, Containerfile, *.Dockerfile, Dockerfile.*)")]
     UnknownKind { path: PathBuf },
     #[error("{0}")]
     Walk(String),
+}
+
+/// `pin -v resolve x` reads `resolve` as a path: options of a subcommand go after its name.
+fn subcommand_hint(path: &Path) -> &'static str {
+    match path.to_str() {
+        Some("list" | "resolve" | "update") => {
+            " (to run the subcommand, put it first: options go after it, e.g. `pin resolve -v REF`)"
+        }
+        _ => "",
+    }
 }
 
 /// Every file to read under `roots`, sorted by path, each once.

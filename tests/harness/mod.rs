@@ -72,6 +72,7 @@ use reqwest::blocking::{Client, RequestBuilder, Response};
 use reqwest::header::{ACCEPT, CONTENT_TYPE, LOCATION};
 use reqwest::{StatusCode, Url};
 
+#[allow(unused_imports)]
 pub use fixtures::{
     sha256_digest, ACCEPT_ALL, DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_INDEX, OCI_MANIFEST,
     TWO_PLATFORMS, WITH_ARM_V7,

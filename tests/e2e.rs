@@ -1,0 +1,554 @@
+//! End-to-end: the built `pin` binary against a real registry (CNCF distribution, started by the harness).
+//!
+//! Expected digests are the ones the harness computed from the bytes it pushed, never ones `pin` reported.
+
+mod harness;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use harness::{Pushed, Registry, Variant, TWO_PLATFORMS, WITH_ARM_V7};
+
+const REPO: &str = "fixtures/app";
+
+/// A registry with the four fixture kinds under `fixtures/app`, and the digests the harness computed.
+struct Fixtures {
+    registry: Registry,
+    pushed: BTreeMap<&'static str, Pushed>,
+}
+
+impl Fixtures {
+    fn start(variant: Variant) -> Fixtures {
+        let registry = Registry::start(variant);
+        let mut pushed = BTreeMap::new();
+        pushed.insert("v1", registry.push_oci_image(REPO, "v1", "oci-v1"));
+        pushed.insert(
+            "latest",
+            registry.push_oci_image(REPO, "latest", "oci-latest"),
+        );
+        pushed.insert(
+            "docker-v1",
+            registry.push_docker_image(REPO, "docker-v1", "docker-v1"),
+        );
+        pushed.insert(
+            "multi",
+            registry.push_oci_index(REPO, "multi", "multi", TWO_PLATFORMS),
+        );
+        pushed.insert(
+            "docker-multi",
+            registry.push_docker_manifest_list(REPO, "docker-multi", "dmulti", WITH_ARM_V7),
+        );
+        Fixtures { registry, pushed }
+    }
+
+    fn digest(&self, tag: &str) -> &str {
+        &self.pushed[tag].digest
+    }
+
+    /// `text` with `@@REG@@` and every `@@TAG@@` replaced.
+    fn expand(&self, text: &str) -> String {
+        let mut out = text.replace("@@REG@@", self.registry.host());
+        for (tag, p) in &self.pushed {
+            out = out.replace(&format!("@@{tag}@@"), &p.digest);
+        }
+        out
+    }
+
+    /// Copies `tests/e2e/tree/{in,out}` into a temp dir with placeholders expanded: (dir, expected files).
+    fn tree(&self) -> (tempfile::TempDir, BTreeMap<PathBuf, String>) {
+        let dir = tempfile::tempdir().unwrap();
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e/tree");
+        let mut expected = BTreeMap::new();
+        for rel in files_under(&root.join("in")) {
+            let input = fs::read_to_string(root.join("in").join(&rel)).unwrap();
+            let output = fs::read_to_string(root.join("out").join(&rel)).unwrap();
+            let target = dir.path().join(&rel);
+            fs::create_dir_all(target.parent().unwrap()).unwrap();
+            fs::write(&target, self.expand(&input)).unwrap();
+            expected.insert(rel, self.expand(&output));
+        }
+        (dir, expected)
+    }
+
+    /// Runs `pin` with `--insecure-registry` for this registry (after the subcommand, if there is one).
+    fn pin(&self, cwd: &Path, args: &[&str]) -> Output {
+        let at = usize::from(matches!(args.first(), Some(&"resolve" | &"list")));
+        let mut all = args.to_vec();
+        all.splice(at..at, ["--insecure-registry", self.registry.host()]);
+        run_pin(cwd, &all, &[])
+    }
+}
+
+fn files_under(root: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p.strip_prefix(root).unwrap().to_path_buf());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Runs `pin` in `cwd` with a clean environment: no `HOME`, `DOCKER_CONFIG` or proxy from the caller leaks in.
+fn run_pin(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pin"));
+    cmd.current_dir(cwd)
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", cwd);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    files_under(dir)
+        .into_iter()
+        .map(|rel| {
+            let bytes = fs::read(dir.join(&rel)).unwrap();
+            (rel, bytes)
+        })
+        .collect()
+}
+
+fn assert_tree(dir: &Path, expected: &BTreeMap<PathBuf, String>) {
+    for (rel, want) in expected {
+        let got = fs::read_to_string(dir.join(rel)).unwrap();
+        assert_eq!(
+            &got,
+            want,
+            "{} differs from the expected file",
+            rel.display()
+        );
+    }
+}
+
+// Guards the core promise: every reference pinned to the digest of the bytes pushed, nothing else changed,
+// multi-arch tags pinned to the index, and a second run is a no-op.
+#[test]
+fn write_pins_every_reference_byte_exact_and_is_idempotent() {
+    let fx = Fixtures::start(Variant::Plain);
+    let (dir, expected) = fx.tree();
+    let o = fx.pin(dir.path(), &["-w", "."]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_tree(dir.path(), &expected);
+    assert!(
+        stderr(&o).contains("skipped \"{{ .Values.image }}\""),
+        "{}",
+        stderr(&o)
+    );
+
+    let before = snapshot(dir.path());
+    let again = fx.pin(dir.path(), &["-w", "."]);
+    assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
+    assert_eq!(snapshot(dir.path()), before, "a second -w changed files");
+    let check = fx.pin(dir.path(), &["--check", "."]);
+    assert_eq!(check.status.code(), Some(0), "{}", stderr(&check));
+    let dry = fx.pin(dir.path(), &["."]);
+    assert_eq!(
+        stdout(&dry),
+        "",
+        "nothing left to pin, yet a diff was printed"
+    );
+}
+
+// Guards the dry run: it writes nothing, and its diff is one `git apply` accepts and that yields the pinned tree.
+#[test]
+fn dry_run_diff_applies_with_git_apply() {
+    let fx = Fixtures::start(Variant::Plain);
+    let (dir, expected) = fx.tree();
+    let before = snapshot(dir.path());
+    let o = fx.pin(dir.path(), &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(snapshot(dir.path()), before, "a dry run changed files");
+    let diff = stdout(&o);
+    assert!(
+        diff.contains("--- a/k8s/app.yaml\n+++ b/k8s/app.yaml\n"),
+        "{diff}"
+    );
+    fs::write(dir.path().join("pin.diff"), &diff).unwrap();
+    let apply = Command::new("git")
+        .args(["apply", "pin.diff"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        apply.status.success(),
+        "{}",
+        String::from_utf8_lossy(&apply.stderr)
+    );
+    fs::remove_file(dir.path().join("pin.diff")).unwrap();
+    assert_tree(dir.path(), &expected);
+}
+
+// Guards --check: exit 1 when something would change, and no file touched.
+#[test]
+fn check_exits_1_and_writes_nothing() {
+    let fx = Fixtures::start(Variant::Plain);
+    let (dir, _) = fx.tree();
+    let before = snapshot(dir.path());
+    let o = fx.pin(dir.path(), &["--check", "."]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "");
+    assert_eq!(snapshot(dir.path()), before);
+}
+
+// Guards fail-closed: one missing tag means exit 2, no file written (not even the ones that resolved), and a
+// message naming the reference and where it is.
+#[test]
+fn a_missing_tag_fails_closed_and_names_the_place() {
+    let fx = Fixtures::start(Variant::Plain);
+    let (dir, _) = fx.tree();
+    let missing = format!("{}/fixtures/app:nope", fx.registry.host());
+    fs::write(
+        dir.path().join("k8s/missing.yaml"),
+        format!("spec:\n  containers:\n  - name: x\n    image: {missing}\n"),
+    )
+    .unwrap();
+    let before = snapshot(dir.path());
+    let o = fx.pin(dir.path(), &["-w", "."]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert_eq!(
+        snapshot(dir.path()),
+        before,
+        "files were written despite an error"
+    );
+    let err = stderr(&o);
+    assert!(
+        err.contains(&format!(
+            "k8s/missing.yaml:4:12: error: cannot pin {missing}"
+        )),
+        "{err}"
+    );
+    assert!(err.contains("nothing written"), "{err}");
+}
+
+// Guards fail-closed when no registry answers at all.
+#[test]
+fn an_unreachable_registry_fails_closed() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("Dockerfile");
+    fs::write(&file, format!("FROM 127.0.0.1:{port}/a/b:1\n")).unwrap();
+    let host = format!("127.0.0.1:{port}");
+    let o = run_pin(
+        dir.path(),
+        &["-w", "--insecure-registry", &host, "--timeout", "2", "."],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert_eq!(
+        fs::read_to_string(&file).unwrap(),
+        format!("FROM 127.0.0.1:{port}/a/b:1\n")
+    );
+    assert!(stderr(&o).contains("Dockerfile:1:6"), "{}", stderr(&o));
+}
+
+// Guards the request budget: each unique tag is looked up once however often it appears, with one ping.
+#[test]
+fn each_unique_tag_is_resolved_once() {
+    let fx = Fixtures::start(Variant::Plain);
+    let (dir, _) = fx.tree();
+    // The tree names 5 unique tags (v1 twice, multi twice).
+    let o = fx.pin(dir.path(), &["-v", "."]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("requests: 1 ping, 0 token, 5 HEAD, 0 GET, 0 retried"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+// Guards `pin list`: an inventory with statuses, and no registry contacted.
+#[test]
+fn list_needs_no_registry() {
+    let fx = Fixtures::start(Variant::Plain);
+    let (dir, _) = fx.tree();
+    let mut registry = fx.registry;
+    registry.stop();
+    let o = run_pin(dir.path(), &["list"], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    let host = registry.host();
+    assert!(
+        out.contains(&format!(
+            "Dockerfile:2:6\t{host}/fixtures/app:v1\tunpinned\n"
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains("k8s/app.yaml:23:17\t{{ .Values.image }}\tskipped: "),
+        "{out}"
+    );
+    assert_eq!(out.lines().count(), 8, "{out}");
+}
+
+// Guards --platform: the chosen platform's child of the index (variant included), and a clear error otherwise.
+#[test]
+fn platform_pins_the_child_manifest() {
+    let fx = Fixtures::start(Variant::Plain);
+    let dir = tempfile::tempdir().unwrap();
+    let host = fx.registry.host();
+    let resolve = |platform: &str, tag: &str| {
+        fx.pin(
+            dir.path(),
+            &[
+                "resolve",
+                "--platform",
+                platform,
+                &format!("{host}/{REPO}:{tag}"),
+            ],
+        )
+    };
+    let o = resolve("linux/arm64", "multi");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let child = fx.pushed["multi"].child_digest("linux/arm64").unwrap();
+    assert_eq!(stdout(&o), format!("{host}/{REPO}@{child}\n"));
+    let o = resolve("linux/arm/v7", "docker-multi");
+    let child = fx.pushed["docker-multi"]
+        .child_digest("linux/arm/v7")
+        .unwrap();
+    assert_eq!(
+        stdout(&o),
+        format!("{host}/{REPO}@{child}\n"),
+        "{}",
+        stderr(&o)
+    );
+    let o = resolve("linux/s390x", "multi");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("linux/amd64, linux/arm64"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+// Guards `pin resolve` and --keep-tag: the user's own spelling, the tag kept when asked.
+#[test]
+fn resolve_prints_pins_in_the_users_spelling() {
+    let fx = Fixtures::start(Variant::Plain);
+    let dir = tempfile::tempdir().unwrap();
+    let host = fx.registry.host();
+    let a = format!("{host}/{REPO}:v1");
+    let b = format!("{host}/{REPO}:multi");
+    let o = fx.pin(dir.path(), &["resolve", "--keep-tag", &a, &b]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        format!("{a}@{}\n{b}@{}\n", fx.digest("v1"), fx.digest("multi"))
+    );
+}
+
+// Guards the lockfile: a run records every resolution; with the registry gone, --offline applies them.
+#[test]
+fn offline_lockfile_pins_without_a_registry() {
+    let fx = Fixtures::start(Variant::Plain);
+    let (dir, expected) = fx.tree();
+    let o = fx.pin(dir.path(), &["--lock", "pin.lock", "."]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let lock = fs::read_to_string(dir.path().join("pin.lock")).unwrap();
+    let key = format!("\"{}/fixtures/app:v1\"", fx.registry.host());
+    assert!(
+        lock.contains(&key) && lock.contains(fx.digest("v1")),
+        "{lock}"
+    );
+    let mut registry = fx.registry;
+    registry.stop();
+    let o = run_pin(
+        dir.path(),
+        &["-w", "--offline", "--lock", "pin.lock", "."],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    fs::remove_file(dir.path().join("pin.lock")).unwrap();
+    assert_tree(dir.path(), &{
+        let mut e = expected;
+        e.retain(|p, _| p != Path::new("pin.lock"));
+        e
+    });
+}
+
+// Guards --offline with a reference the lockfile lacks: exit 2, nothing written.
+#[test]
+fn offline_fails_for_a_reference_the_lockfile_lacks() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("Dockerfile"), "FROM busybox:1.38.0\n").unwrap();
+    fs::write(
+        dir.path().join("pin.lock"),
+        "{\"version\": 1, \"images\": {}}\n",
+    )
+    .unwrap();
+    let o = run_pin(
+        dir.path(),
+        &["-w", "--offline", "--lock", "pin.lock", "."],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("docker.io/library/busybox:1.38.0 is not in pin.lock"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(
+        fs::read_to_string(dir.path().join("Dockerfile")).unwrap(),
+        "FROM busybox:1.38.0\n"
+    );
+}
+
+// Guards TLS + htpasswd: credentials from DOCKER_CONFIG, the test CA through --ca-cert; an untrusted
+// certificate and a wrong password both fail with exit 2 and no secret in the output.
+#[test]
+fn tls_basic_auth_with_docker_config_credentials() {
+    let fx = Fixtures::start(Variant::TlsBasic);
+    let dir = tempfile::tempdir().unwrap();
+    let config_dir = dir.path().join("docker");
+    fs::create_dir_all(&config_dir).unwrap();
+    fx.registry.write_docker_config(&config_dir);
+    let ca = fx
+        .registry
+        .ca_pem_path()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    let reference = format!("{}/{REPO}:v1", fx.registry.host());
+    let docker_config = config_dir.to_str().unwrap();
+
+    let o = run_pin(
+        dir.path(),
+        &["resolve", "--ca-cert", &ca, &reference],
+        &[("DOCKER_CONFIG", docker_config)],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        format!("{}/{REPO}@{}\n", fx.registry.host(), fx.digest("v1"))
+    );
+
+    let o = run_pin(
+        dir.path(),
+        &["resolve", &reference],
+        &[("DOCKER_CONFIG", docker_config)],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).to_lowercase().contains("certificate"),
+        "{}",
+        stderr(&o)
+    );
+
+    let o = run_pin(dir.path(), &["resolve", "--ca-cert", &ca, &reference], &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("no credentials"), "{}", stderr(&o));
+
+    let wrong = serde_json::json!({"auths": {fx.registry.host(): {"username": "tester", "password": "wrong-pass"}}});
+    fs::write(config_dir.join("config.json"), wrong.to_string()).unwrap();
+    let o = run_pin(
+        dir.path(),
+        &["resolve", "-v", "--ca-cert", &ca, &reference],
+        &[("DOCKER_CONFIG", docker_config)],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains(fx.registry.host()) && err.contains("config.json"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("wrong-pass") && !err.contains("dGVzdGVy"),
+        "a secret leaked: {err}"
+    );
+}
+
+// Guards token auth: anonymous pull tokens work, and there is one token request per repository, not per tag.
+#[test]
+fn token_auth_fetches_one_token_per_repository() {
+    let fx = Fixtures::start(Variant::TlsToken);
+    fx.registry.push_oci_image("other/repo", "a", "other-a");
+    fx.registry.push_oci_image("other/repo", "b", "other-b");
+    let dir = tempfile::tempdir().unwrap();
+    let ca = fx
+        .registry
+        .ca_pem_path()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    let host = fx.registry.host();
+    let refs: Vec<String> = [
+        "fixtures/app:v1",
+        "fixtures/app:multi",
+        "fixtures/app:docker-v1",
+        "other/repo:a",
+        "other/repo:b",
+    ]
+    .iter()
+    .map(|r| format!("{host}/{r}"))
+    .collect();
+    let before = fx.registry.token_requests();
+    let mut args = vec!["resolve", "--ca-cert", &ca];
+    args.extend(refs.iter().map(String::as_str));
+    let o = run_pin(dir.path(), &args, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o).lines().count(), 5);
+    assert!(stdout(&o).starts_with(&format!("{host}/fixtures/app@{}\n", fx.digest("v1"))));
+    assert_eq!(
+        fx.registry.token_requests() - before,
+        2,
+        "one token per repository"
+    );
+}
+
+// Guards byte-exactness on the awkward cases: BOM, CRLF, a missing final newline, non-ASCII comments; and
+// that -w keeps the file's permissions.
+#[cfg(unix)]
+#[test]
+fn bom_crlf_missing_newline_and_permissions_survive() {
+    use std::os::unix::fs::PermissionsExt;
+    let fx = Fixtures::start(Variant::Plain);
+    let dir = tempfile::tempdir().unwrap();
+    let host = fx.registry.host();
+    let template = "\u{feff}# 注释 — commentaire\r\nspec:\r\n  containers:\r\n  - name: a # ☃\r\n    image: @@REG@@/fixtures/app:REF\r\n    imagePullPolicy: Always";
+    let input = template.replace("@@REG@@", host).replace(":REF", ":v1");
+    let want = template
+        .replace("@@REG@@", host)
+        .replace(":REF", &format!("@{}", fx.digest("v1")));
+    let file = dir.path().join("pod.yaml");
+    fs::write(&file, &input).unwrap();
+    fs::set_permissions(&file, fs::Permissions::from_mode(0o640)).unwrap();
+    let o = fx.pin(dir.path(), &["-w", "pod.yaml"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(fs::read(&file).unwrap(), want.as_bytes());
+    assert_eq!(
+        fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+        0o640
+    );
+    assert_eq!(
+        fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "temporary files left behind"
+    );
+}
