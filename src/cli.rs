@@ -2,19 +2,23 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::formats::Kind;
+use crate::resolve::Platform;
 
 /// Pin container image references to registry digests, changing no other byte.
 ///
-/// Finds `image:` values in YAML (Kubernetes manifests, custom resources) and `FROM` images in Dockerfiles,
-/// asks each image's registry for the digest its tag points at, and rewrites `name:tag` to `name@sha256:…`.
-/// Without -w, prints a unified diff and changes nothing.
+/// Finds `image:` values in YAML (Kubernetes manifests, compose, CI files, kustomize, Helm values) and `FROM`
+/// images in Dockerfiles, asks each image's registry for the digest its tag points at, and rewrites `name:tag`
+/// to `name@sha256:…`. Without -w, prints a unified diff and changes nothing. `pin -` filters a YAML stream
+/// from stdin to stdout (e.g. as a Helm post-renderer).
 #[derive(Debug, Parser)]
 #[command(
     name = "pin",
     version,
     args_conflicts_with_subcommands = true,
-    after_help = "Exit status: 0 success; 1 --check found references to pin; 2 error (nothing was written)."
+    after_help = "Exit status: 0 success; 1 --check found something to change; 2 error (nothing was written)."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -30,24 +34,47 @@ pub enum Command {
     List(ListArgs),
     /// Print each REF pinned, as `pin` would write it (e.g. nginx:1.27 → nginx@sha256:…).
     Resolve(ResolveCmdArgs),
+    /// Re-resolve references that carry a tag and a digest; replace the digest where the tag has moved.
+    Update(UpdateArgs),
 }
 
 #[derive(Debug, Args)]
 pub struct PinArgs {
-    /// Files and directories to pin (directories are walked; .git and ignored paths are skipped).
+    /// Files and directories to pin (directories are walked; .git and ignored paths are skipped);
+    /// `-` reads one stream from stdin and writes the result to stdout.
     #[arg(value_name = "PATH", default_value = ".")]
     pub paths: Vec<PathBuf>,
 
-    /// Write the pinned files in place (atomically) instead of printing a diff.
-    #[arg(short = 'w', long, help_heading = "Mode")]
-    pub write: bool,
+    #[command(flatten)]
+    pub mode: ModeArgs,
 
-    /// Write nothing; exit 1 if any reference would be pinned.
-    #[arg(long, conflicts_with = "write", help_heading = "Mode")]
-    pub check: bool,
+    #[command(flatten)]
+    pub select: SelectArgs,
 
     #[command(flatten)]
     pub resolve: ResolveArgs,
+
+    #[command(flatten)]
+    pub lock: LockArgs,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct UpdateArgs {
+    /// Files and directories to update; `-` for stdin.
+    #[arg(value_name = "PATH", default_value = ".")]
+    pub paths: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub mode: ModeArgs,
+
+    #[command(flatten)]
+    pub select: SelectArgs,
+
+    #[command(flatten)]
+    pub registry: RegistryArgs,
 
     #[command(flatten)]
     pub output: OutputArgs,
@@ -63,7 +90,70 @@ pub struct ResolveCmdArgs {
     pub resolve: ResolveArgs,
 
     #[command(flatten)]
+    pub lock: LockArgs,
+
+    #[command(flatten)]
     pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Files and directories to list; `-` for stdin.
+    #[arg(value_name = "PATH", default_value = ".")]
+    pub paths: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub select: SelectArgs,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Mode")]
+pub struct ModeArgs {
+    /// Write the files in place (atomically) instead of printing a diff.
+    #[arg(short = 'w', long)]
+    pub write: bool,
+
+    /// Write nothing; exit 1 if any reference would change.
+    #[arg(long, conflicts_with = "write")]
+    pub check: bool,
+
+    /// On a failed lookup, still write the files whose references all resolved; exit 2 at the end.
+    #[arg(long)]
+    pub keep_going: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Selection")]
+pub struct SelectArgs {
+    /// Skip paths matching this glob (e.g. 'vendor/**', '**/testdata/**'). Repeatable.
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+
+    /// Skip references matching this regular expression (e.g. '^registry\.internal/'). Repeatable.
+    #[arg(long, value_name = "REGEX")]
+    pub skip: Vec<String>,
+
+    /// The kind of the stream read from stdin with `-`.
+    #[arg(long, value_name = "KIND", default_value = "yaml")]
+    pub stdin_kind: StdinKind,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum StdinKind {
+    Yaml,
+    Dockerfile,
+}
+
+impl StdinKind {
+    pub fn kind(self) -> Kind {
+        match self {
+            StdinKind::Yaml => Kind::Yaml,
+            StdinKind::Dockerfile => Kind::Dockerfile,
+        }
+    }
 }
 
 /// How references become digests: shared by `pin` and `pin resolve`.
@@ -76,28 +166,22 @@ pub struct ResolveArgs {
     /// Pin this platform's manifest (os/arch[/variant], e.g. linux/arm/v7) instead of the multi-platform
     /// index the tag points at.
     #[arg(long, value_name = "OS/ARCH[/VARIANT]", help_heading = "Registry")]
-    pub platform: Option<crate::resolve::Platform>,
-
-    /// Record every resolution in FILE (created if missing; written unless --check or --offline).
-    #[arg(long, value_name = "FILE", help_heading = "Lockfile")]
-    pub lock: Option<PathBuf>,
-
-    /// Resolve only from the --lock file; contact no registry. A reference it lacks is an error.
-    #[arg(long, requires = "lock", help_heading = "Lockfile")]
-    pub offline: bool,
+    pub platform: Option<Platform>,
 
     #[command(flatten)]
     pub registry: RegistryArgs,
 }
 
 #[derive(Debug, Args)]
-pub struct ListArgs {
-    /// Files and directories to list.
-    #[arg(value_name = "PATH", default_value = ".")]
-    pub paths: Vec<PathBuf>,
+#[command(next_help_heading = "Lockfile")]
+pub struct LockArgs {
+    /// Record every resolution in FILE (created if missing; written unless --check or --offline).
+    #[arg(long, value_name = "FILE")]
+    pub lock: Option<PathBuf>,
 
-    #[command(flatten)]
-    pub output: OutputArgs,
+    /// Resolve only from the --lock file; contact no registry. A reference it lacks is an error.
+    #[arg(long, requires = "lock")]
+    pub offline: bool,
 }
 
 #[derive(Debug, Args)]
@@ -125,6 +209,14 @@ pub struct RegistryArgs {
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Output")]
 pub struct OutputArgs {
+    /// `text`: a diff (or listing) on stdout, messages on stderr. `json`: one JSON document on stdout.
+    #[arg(long, value_name = "FORMAT", default_value = "text")]
+    pub format: Format,
+
+    /// Colour the diff and messages: `auto` when writing to a terminal and NO_COLOR is unset.
+    #[arg(long, value_name = "WHEN", default_value = "auto")]
+    pub color: ColorChoice,
+
     /// Print no summary line.
     #[arg(short, long)]
     pub quiet: bool,
@@ -132,6 +224,19 @@ pub struct OutputArgs {
     /// Also print registry request counts.
     #[arg(short, long)]
     pub verbose: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
 }
 
 #[cfg(test)]
@@ -147,7 +252,7 @@ mod tests {
     #[test]
     fn parses_modes_and_subcommands() {
         let cli = Cli::try_parse_from(["pin", "-w", "deploy"]).unwrap();
-        assert!(cli.pin.write && cli.command.is_none());
+        assert!(cli.pin.mode.write && cli.command.is_none());
         assert_eq!(cli.pin.paths, [PathBuf::from("deploy")]);
         let cli = Cli::try_parse_from(["pin"]).unwrap();
         assert_eq!(cli.pin.paths, [PathBuf::from(".")]);
@@ -170,5 +275,9 @@ mod tests {
         }
         assert!(Cli::try_parse_from(["pin", "--offline"]).is_err());
         assert!(Cli::try_parse_from(["pin", "--offline", "--lock", "pin.lock"]).is_ok());
+        assert!(Cli::try_parse_from(["pin", "update", "--lock", "x"]).is_err());
+        assert!(Cli::try_parse_from(["pin", "--format", "yaml"]).is_err());
+        let cli = Cli::try_parse_from(["pin", "-", "--stdin-kind", "dockerfile"]).unwrap();
+        assert_eq!(cli.pin.select.stdin_kind, StdinKind::Dockerfile);
     }
 }

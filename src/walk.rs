@@ -17,6 +17,8 @@ pub enum WalkError {
     UnknownKind { path: PathBuf },
     #[error("{0}")]
     Walk(String),
+    #[error("--exclude {glob:?}: {message}")]
+    BadGlob { glob: String, message: String },
 }
 
 /// `pin -v resolve x` reads `resolve` as a path: options of a subcommand go after its name.
@@ -29,8 +31,18 @@ fn subcommand_hint(path: &Path) -> &'static str {
     }
 }
 
-/// Every file to read under `roots`, sorted by path, each once.
-pub fn files(roots: &[PathBuf]) -> Result<Vec<(PathBuf, Kind)>, WalkError> {
+/// Every file to read under `roots`, sorted by path, each once. A file is left out when an `exclude` glob
+/// matches its path as walked or its path below the root it was found under (so `vendor/**` works for any root).
+pub fn files(roots: &[PathBuf], exclude: &[String]) -> Result<Vec<(PathBuf, Kind)>, WalkError> {
+    let mut globs = globset::GlobSetBuilder::new();
+    for g in exclude {
+        let glob = globset::Glob::new(g).map_err(|e| WalkError::BadGlob {
+            glob: g.clone(),
+            message: e.kind().to_string(),
+        })?;
+        globs.add(glob);
+    }
+    let excluded = globs.build().map_err(|e| WalkError::Walk(e.to_string()))?;
     let mut out = Vec::new();
     for root in roots {
         let meta =
@@ -49,6 +61,10 @@ pub fn files(roots: &[PathBuf]) -> Result<Vec<(PathBuf, Kind)>, WalkError> {
         for entry in walker {
             let entry = entry.map_err(|e| WalkError::Walk(e.to_string()))?;
             if !entry.file_type().is_some_and(|t| t.is_file()) {
+                continue;
+            }
+            let rel = entry.path().strip_prefix(root).unwrap_or(entry.path());
+            if excluded.is_match(entry.path()) || excluded.is_match(rel) {
                 continue;
             }
             if let Some(kind) = Kind::detect(entry.path()) {
@@ -87,7 +103,7 @@ mod tests {
             std::fs::write(d.join(f), "").unwrap();
         }
         std::fs::write(d.join(".gitignore"), "ignored/\n").unwrap();
-        let found: Vec<_> = files(&[d.to_path_buf()])
+        let found: Vec<_> = files(&[d.to_path_buf()], &[])
             .unwrap()
             .into_iter()
             .map(|(p, _)| p.strip_prefix(d).unwrap().to_string_lossy().into_owned())
@@ -103,10 +119,29 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let txt = dir.path().join("notes.txt");
         std::fs::write(&txt, "").unwrap();
-        assert!(matches!(files(&[txt]), Err(WalkError::UnknownKind { .. })));
         assert!(matches!(
-            files(&[dir.path().join("nope.yaml")]),
+            files(&[txt], &[]),
+            Err(WalkError::UnknownKind { .. })
+        ));
+        assert!(matches!(
+            files(&[dir.path().join("nope.yaml")], &[]),
             Err(WalkError::Missing { .. })
+        ));
+    }
+
+    #[test]
+    fn exclude_globs_match_below_any_root() {
+        let dir = tempfile::tempdir().unwrap();
+        for f in ["keep.yaml", "vendor/a.yaml", "x/testdata/b.yaml"] {
+            std::fs::create_dir_all(dir.path().join(f).parent().unwrap()).unwrap();
+            std::fs::write(dir.path().join(f), "").unwrap();
+        }
+        let excl = ["vendor/**".to_string(), "**/testdata/**".to_string()];
+        let found = files(&[dir.path().to_path_buf()], &excl).unwrap();
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(matches!(
+            files(&[dir.path().to_path_buf()], &["a[".to_string()]),
+            Err(WalkError::BadGlob { .. })
         ));
     }
 }

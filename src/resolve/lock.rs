@@ -155,6 +155,7 @@ mod tests {
             repository: "library/busybox".into(),
             tag: tag.into(),
             platform: None,
+            current: None,
         }
     }
 

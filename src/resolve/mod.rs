@@ -26,6 +26,9 @@ pub struct Key {
     pub tag: String,
     /// `--platform`: pin this platform's manifest instead of what the tag points at.
     pub platform: Option<Platform>,
+    /// `pin update`: the digest the reference carries now. The lookup then keeps its kind: an index pin gets the
+    /// tag's index, a platform pin gets the same platform's manifest in the tag's index.
+    pub current: Option<String>,
 }
 
 impl Key {
@@ -35,7 +38,16 @@ impl Key {
             repository: r.repository().to_string(),
             tag: r.tag().unwrap_or("latest").to_string(),
             platform: platform.cloned(),
+            current: None,
         }
+    }
+
+    /// The lookup `pin update` makes for a reference that has a tag and a digest.
+    pub fn update_of(r: &Reference) -> Option<Key> {
+        Some(Key {
+            current: Some(r.digest()?.to_string()),
+            ..Key::of(r, None)
+        })
     }
 }
 
@@ -118,16 +130,27 @@ impl Resolver {
         &self.client.stats
     }
 
-    /// Looks up every key once; at most `jobs` requests are in flight.
-    pub async fn resolve_all(&self, keys: impl IntoIterator<Item = Key>) -> Resolutions {
+    /// Looks up every key once; at most `jobs` requests are in flight. `progress(done, total)` is called as
+    /// lookups finish.
+    pub async fn resolve_all(
+        &self,
+        keys: impl IntoIterator<Item = Key>,
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Resolutions {
+        let keys: Vec<Key> = keys.into_iter().collect();
+        let total = keys.len();
         let client = &self.client;
-        stream::iter(keys)
+        let mut results = stream::iter(keys)
             .map(|key| async move {
                 let result = client.manifest_digest(&key).await;
                 (key, result)
             })
-            .buffer_unordered(self.jobs)
-            .collect()
-            .await
+            .buffer_unordered(self.jobs);
+        let mut out = Resolutions::new();
+        while let Some((key, result)) = results.next().await {
+            out.insert(key, result);
+            progress(out.len(), total);
+        }
+        out
     }
 }

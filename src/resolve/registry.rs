@@ -173,16 +173,99 @@ impl Client {
     /// The manifest digest that `key` names: what the tag points at, or with a platform, that platform's
     /// manifest inside the tag's index.
     pub async fn manifest_digest(&self, key: &Key) -> Result<Manifest, ResolveError> {
-        match &key.platform {
-            None => {
-                self.tag_digest(&key.registry, &key.repository, &key.tag)
+        let (registry, repository, tag) = (&key.registry, &key.repository, &key.tag);
+        match (&key.platform, &key.current) {
+            (_, Some(current)) => {
+                self.updated_digest(registry, repository, tag, current)
                     .await
             }
-            Some(p) => {
-                self.platform_digest(&key.registry, &key.repository, &key.tag, p)
-                    .await
-            }
+            (None, None) => self.tag_digest(registry, repository, tag).await,
+            (Some(p), None) => self.platform_digest(registry, repository, tag, p).await,
         }
+    }
+
+    /// For `pin update`: what `tag` points at now, of the same kind as `current` (an index stays an index; a
+    /// platform's manifest stays that platform's manifest). One HEAD when nothing moved.
+    async fn updated_digest(
+        &self,
+        registry: &str,
+        repository: &str,
+        tag: &str,
+        current: &str,
+    ) -> Result<Manifest, ResolveError> {
+        let now = self.tag_digest(registry, repository, tag).await?;
+        if now.digest == current || !now.media_type.as_deref().is_some_and(is_index) {
+            return Ok(now);
+        }
+        let (_, body) = self.get_manifest(registry, repository, tag).await?;
+        let index = parse_json(&body, registry, repository, tag)?;
+        if let Some((_, media_type)) = index_children(&index)
+            .into_iter()
+            .find(|(d, _)| d == current)
+        {
+            // Still one of the tag's platform manifests: the pin is current.
+            return Ok(Manifest {
+                digest: current.to_string(),
+                media_type,
+            });
+        }
+        let (old, old_body) = self
+            .get_manifest(registry, repository, current)
+            .await
+            .map_err(|e| match e {
+                ResolveError::NotFound(_) => ResolveError::NotFound(format!(
+                    "{registry} no longer has {repository}@{current}, so which platform it was for is \
+                     unknown; pin it again with `pin --platform`"
+                )),
+                e => e,
+            })?;
+        if old.media_type.as_deref().is_some_and(is_index) {
+            return Ok(now);
+        }
+        let old_manifest = parse_json(&old_body, registry, repository, current)?;
+        let Some(config) = old_manifest
+            .pointer("/config/digest")
+            .and_then(|d| d.as_str())
+            .filter(|d| is_valid_digest(d))
+        else {
+            return Ok(now);
+        };
+        let config = self.get_blob(registry, repository, config).await?;
+        let config = parse_json(&config, registry, repository, current)?;
+        let platform = Platform {
+            os: json_str(&config, "os"),
+            architecture: json_str(&config, "architecture"),
+            variant: config
+                .get("variant")
+                .and_then(|v| v.as_str())
+                .map(str::to_string),
+        };
+        choose_platform(&index, &platform, registry, repository, tag)
+    }
+
+    /// GETs a blob (a config), checking its digest.
+    async fn get_blob(
+        &self,
+        registry: &str,
+        repository: &str,
+        digest: &str,
+    ) -> Result<Vec<u8>, ResolveError> {
+        let auth = self.repo_auth(registry, repository).await?;
+        let cred = self.credential(registry).await?;
+        let url = format!("{}/v2/{repository}/blobs/{digest}", self.base(registry));
+        let get = self.send(Method::GET, &url, &auth, &self.stats.get).await?;
+        check_status(&get, registry, repository, digest, cred.as_ref())?;
+        let body = get
+            .bytes()
+            .await
+            .map_err(|e| ResolveError::transport(registry, &e))?;
+        if digest.starts_with("sha256:") && format!("sha256:{:x}", Sha256::digest(&body)) != digest
+        {
+            return Err(ResolveError::Registry(format!(
+                "{registry} sent a blob for {repository}@{digest} with another digest"
+            )));
+        }
+        Ok(body.to_vec())
     }
 
     async fn tag_digest(
@@ -253,45 +336,11 @@ impl Client {
         platform: &Platform,
     ) -> Result<Manifest, ResolveError> {
         let (manifest, body) = self.get_manifest(registry, repository, tag).await?;
-        let doc: serde_json::Value = serde_json::from_slice(&body).map_err(|e| {
-            ResolveError::Registry(format!(
-                "{registry} sent a manifest for {repository}:{tag} that is not JSON: {e}"
-            ))
-        })?;
-        let Some(entries) = doc.get("manifests").and_then(|m| m.as_array()) else {
+        let doc = parse_json(&body, registry, repository, tag)?;
+        if doc.get("manifests").and_then(|m| m.as_array()).is_none() {
             return Ok(manifest);
-        };
-        let mut available = Vec::new();
-        for entry in entries {
-            let Some(p) = Platform::of_entry(entry) else {
-                continue;
-            };
-            if platform.matches(&p) {
-                let digest = entry
-                    .get("digest")
-                    .and_then(|d| d.as_str())
-                    .unwrap_or_default()
-                    .to_string();
-                let digest = validated(digest, registry)?;
-                let media_type = entry
-                    .get("mediaType")
-                    .and_then(|m| m.as_str())
-                    .map(str::to_string);
-                return Ok(Manifest { digest, media_type });
-            }
-            // Attestation manifests carry platform unknown/unknown; they are not platforms a user can pick.
-            if p.os != "unknown" {
-                available.push(p.to_string());
-            }
         }
-        Err(ResolveError::NotFound(format!(
-            "{registry}/{repository}:{tag} has no {platform} manifest; it has: {}",
-            if available.is_empty() {
-                "none".to_string()
-            } else {
-                available.join(", ")
-            }
-        )))
+        choose_platform(&doc, platform, registry, repository, tag)
     }
 
     /// Ping once per registry, then authorize once per repository; concurrent callers wait for the first.
@@ -529,6 +578,94 @@ fn base64_encode(bytes: &[u8]) -> String {
         }
     }
     out
+}
+
+/// The entry of `index` for `platform`, or an error naming the platforms it has.
+fn choose_platform(
+    index: &serde_json::Value,
+    platform: &Platform,
+    registry: &str,
+    repository: &str,
+    tag: &str,
+) -> Result<Manifest, ResolveError> {
+    let entries = index
+        .get("manifests")
+        .and_then(|m| m.as_array())
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let mut available = Vec::new();
+    for entry in entries {
+        let Some(p) = Platform::of_entry(entry) else {
+            continue;
+        };
+        if platform.matches(&p) {
+            let digest = json_str(entry, "digest");
+            let digest = validated(digest, registry)?;
+            let media_type = entry
+                .get("mediaType")
+                .and_then(|m| m.as_str())
+                .map(str::to_string);
+            return Ok(Manifest { digest, media_type });
+        }
+        // Attestation manifests carry platform unknown/unknown; they are not platforms a user can pick.
+        if p.os != "unknown" {
+            available.push(p.to_string());
+        }
+    }
+    Err(ResolveError::NotFound(format!(
+        "{registry}/{repository}:{tag} has no {platform} manifest; it has: {}",
+        if available.is_empty() {
+            "none".to_string()
+        } else {
+            available.join(", ")
+        }
+    )))
+}
+
+/// Media types of multi-platform manifests.
+fn is_index(media_type: &str) -> bool {
+    let base = media_type.split(';').next().unwrap_or_default().trim();
+    base == "application/vnd.oci.image.index.v1+json"
+        || base == "application/vnd.docker.distribution.manifest.list.v2+json"
+}
+
+fn parse_json(
+    body: &[u8],
+    registry: &str,
+    repository: &str,
+    reference: &str,
+) -> Result<serde_json::Value, ResolveError> {
+    serde_json::from_slice(body).map_err(|e| {
+        ResolveError::Registry(format!(
+            "{registry} sent a document for {repository}:{reference} that is not JSON: {e}"
+        ))
+    })
+}
+
+fn json_str(v: &serde_json::Value, key: &str) -> String {
+    v.get(key)
+        .and_then(|s| s.as_str())
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// `(digest, media type)` of each entry of an index.
+fn index_children(index: &serde_json::Value) -> Vec<(String, Option<String>)> {
+    index
+        .get("manifests")
+        .and_then(|m| m.as_array())
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .map(|e| {
+            (
+                json_str(e, "digest"),
+                e.get("mediaType")
+                    .and_then(|m| m.as_str())
+                    .map(str::to_string),
+            )
+        })
+        .collect()
 }
 
 fn is_transient(status: StatusCode) -> bool {

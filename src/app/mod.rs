@@ -1,0 +1,515 @@
+//! The pipeline: walk → find → classify → resolve each unique tag once → rewrite → report.
+//!
+//! Changes are computed once ([`plan::plan`]); the mode (diff, write, check, stdin filter, JSON) only decides
+//! what is done with them. Nothing is written unless every lookup succeeded and every file was read, except
+//! with `--keep-going`, which writes the files whose references all resolved and still exits 2.
+
+pub mod plan;
+pub mod scan;
+
+use std::collections::BTreeSet;
+use std::io::{self, IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::cli::{
+    Cli, ColorChoice, Command, Format, ListArgs, LockArgs, ModeArgs, OutputArgs, RegistryArgs,
+    ResolveCmdArgs, SelectArgs,
+};
+use crate::reference::Reference;
+use crate::report::{self, JsonReport, Outcome, OutcomeStatus, Paint, Summary, SummaryLine};
+use crate::resolve::lock::Lockfile;
+use crate::resolve::{self, Key, Resolutions, ResolveError};
+use crate::rewrite;
+use scan::Status;
+
+/// The process exit status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// Done; in a dry run the diff was printed.
+    Success = 0,
+    /// `--check` found something to change.
+    Changes = 1,
+    /// Something failed; no file was written (with `--keep-going`: only files without failures were).
+    Error = 2,
+}
+
+/// Runs a parsed command line; `out` gets diffs, listings and JSON, `err` messages and the summary.
+pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<ExitStatus> {
+    match cli.command {
+        Some(Command::List(args)) => list(&args, out, err),
+        Some(Command::Resolve(args)) => resolve_refs(&args, out, err),
+        Some(Command::Update(args)) => {
+            let run = FilesRun {
+                paths: &args.paths,
+                mode: &args.mode,
+                select: &args.select,
+                registry: &args.registry,
+                lock: None,
+                output: &args.output,
+                opts: plan::Options {
+                    update: true,
+                    ..plan::Options::default()
+                },
+            };
+            run.go(out, err)
+        }
+        None => {
+            let a = &cli.pin;
+            let run = FilesRun {
+                paths: &a.paths,
+                mode: &a.mode,
+                select: &a.select,
+                registry: &a.resolve.registry,
+                lock: Some(&a.lock),
+                output: &a.output,
+                opts: plan::Options {
+                    keep_tag: a.resolve.keep_tag,
+                    platform: a.resolve.platform.as_ref(),
+                    update: false,
+                },
+            };
+            run.go(out, err)
+        }
+    }
+}
+
+/// `pin` and `pin update` over files: everything but the choice of lookups is shared.
+struct FilesRun<'a> {
+    paths: &'a [PathBuf],
+    mode: &'a ModeArgs,
+    select: &'a SelectArgs,
+    registry: &'a RegistryArgs,
+    lock: Option<&'a LockArgs>,
+    output: &'a OutputArgs,
+    opts: plan::Options<'a>,
+}
+
+impl FilesRun<'_> {
+    fn go(&self, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<ExitStatus> {
+        let paint_err = paint(self.output.color, io::stderr().is_terminal());
+        let Some(scan) = scan::scan(self.paths, self.select, err)? else {
+            return Ok(ExitStatus::Error);
+        };
+        let stdin = scan.is_stdin();
+        for f in &scan.files {
+            if let Some(why) = &f.skipped {
+                writeln!(err, "{}: skipped file: {why}", f.display)?;
+            }
+        }
+        let keys = plan::keys(&scan.files, &self.opts);
+        let Some(mut lookup) = lookup(self.registry, self.lock, keys, self.output, err)? else {
+            return Ok(ExitStatus::Error);
+        };
+        let plan = plan::plan(&scan.files, &lookup.resolved, &self.opts);
+        let summary = plan.summary(scan.files.len(), scan.unreadable);
+        report::write_messages(err, &plan.outcomes, paint_err)?;
+        let failed = summary.errors > 0;
+        let json = self.output.format == Format::Json;
+        let finish = |status: ExitStatus, out: &mut dyn Write, err: &mut dyn Write, verb: &str| {
+            if json {
+                report::write_json(
+                    out,
+                    &JsonReport {
+                        references: &plan.outcomes,
+                        summary: &summary,
+                    },
+                )?;
+            }
+            if !self.output.quiet {
+                writeln!(
+                    err,
+                    "{}",
+                    SummaryLine {
+                        summary: &summary,
+                        verb
+                    }
+                )?;
+            }
+            Ok(status)
+        };
+
+        if failed && !self.mode.keep_going {
+            writeln!(err, "pin: nothing written: {} errors", summary.errors)?;
+            return finish(ExitStatus::Error, out, err, self.verb(false));
+        }
+        if !self.mode.check && !lookup.save_lock(err)? {
+            return Ok(ExitStatus::Error);
+        }
+        let changed = !plan.changes.is_empty();
+        if self.mode.check {
+            for change in &plan.changes {
+                let what = if self.opts.update {
+                    "references whose tag moved"
+                } else {
+                    "unpinned references"
+                };
+                writeln!(err, "pin: {} has {what}", change.file.display)?;
+            }
+        } else if stdin {
+            // A filter prints the whole stream, changed or not, and nothing at all on failure (above).
+            if !json {
+                let file = &scan.files[0];
+                let text = plan
+                    .changes
+                    .first()
+                    .map_or(file.src.as_str(), |c| c.new.as_str());
+                out.write_all(text.as_bytes())?;
+            }
+        } else if self.mode.write {
+            let writes: Vec<_> = plan
+                .changes
+                .iter()
+                .filter_map(|c| Some((c.file.path.as_deref()?, c.new.as_bytes())))
+                .collect();
+            if let Err(e) = rewrite::write_all_atomic(&writes) {
+                writeln!(err, "pin: error: {e}")?;
+                return Ok(ExitStatus::Error);
+            }
+        } else if !json {
+            let paint_out = paint(self.output.color, io::stdout().is_terminal());
+            for change in &plan.changes {
+                let diff =
+                    report::unified_diff(&change.file.display, &change.file.src, &change.new);
+                out.write_all(paint_out.diff(&diff).as_bytes())?;
+            }
+        }
+        let status = if failed {
+            ExitStatus::Error
+        } else if self.mode.check && changed {
+            ExitStatus::Changes
+        } else {
+            ExitStatus::Success
+        };
+        finish(status, out, err, self.verb(self.mode.write))
+    }
+
+    fn verb(&self, written: bool) -> &'static str {
+        match (self.opts.update, written) {
+            (false, true) => "pinned",
+            (false, false) => "to pin",
+            (true, true) => "updated",
+            (true, false) => "to update",
+        }
+    }
+}
+
+/// Colour for a stream: `--color`, then `NO_COLOR`, then whether it is a terminal.
+fn paint(choice: ColorChoice, terminal: bool) -> Paint {
+    let enabled = match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+    };
+    Paint { enabled }
+}
+
+/// `pin list`: every reference with its status; no registry.
+fn list(args: &ListArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<ExitStatus> {
+    let Some(scan) = scan::scan(&args.paths, &args.select, err)? else {
+        return Ok(ExitStatus::Error);
+    };
+    let mut outcomes = Vec::new();
+    for file in &scan.files {
+        if let Some(why) = &file.skipped {
+            writeln!(err, "{}: skipped file: {why}", file.display)?;
+        }
+        for f in &file.refs {
+            let (status, reason) = match &f.status {
+                Status::Unpinned(_) => (OutcomeStatus::Unpinned, None),
+                Status::Pinned(_) => (OutcomeStatus::Unchanged, None),
+                Status::Skipped(why) => (OutcomeStatus::Skipped, Some(why.clone())),
+            };
+            outcomes.push(Outcome {
+                file: Some(file.display.clone()),
+                line: Some(f.line),
+                column: Some(f.column),
+                kind: Some(file.kind.as_str()),
+                original: f.candidate.value.clone(),
+                pinned: None,
+                digest: None,
+                status,
+                reason,
+                note: None,
+            });
+        }
+    }
+    let count = |s: OutcomeStatus| outcomes.iter().filter(|o| o.status == s).count();
+    let summary = Summary {
+        files: scan.files.len(),
+        references: outcomes.len(),
+        pinned: count(OutcomeStatus::Unpinned),
+        unchanged: count(OutcomeStatus::Unchanged),
+        skipped: count(OutcomeStatus::Skipped),
+        errors: scan.unreadable,
+    };
+    if args.output.format == Format::Json {
+        report::write_json(
+            out,
+            &JsonReport {
+                references: &outcomes,
+                summary: &summary,
+            },
+        )?;
+    } else {
+        for o in &outcomes {
+            let status = match (&o.status, &o.reason) {
+                (OutcomeStatus::Unpinned, _) => "unpinned".to_string(),
+                (OutcomeStatus::Unchanged, _) => "pinned".to_string(),
+                (_, Some(why)) => format!("skipped: {why}"),
+                (_, None) => "skipped".to_string(),
+            };
+            report::list_line(out, &o.location(), &o.original, &status)?;
+        }
+    }
+    if !args.output.quiet {
+        writeln!(
+            err,
+            "{}",
+            SummaryLine {
+                summary: &summary,
+                verb: "to pin"
+            }
+        )?;
+    }
+    Ok(if summary.errors > 0 {
+        ExitStatus::Error
+    } else {
+        ExitStatus::Success
+    })
+}
+
+/// `pin resolve REF...`: one line per argument, in order: the reference as `pin` would write it.
+fn resolve_refs(
+    args: &ResolveCmdArgs,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> io::Result<ExitStatus> {
+    let mut refs = Vec::with_capacity(args.refs.len());
+    for text in &args.refs {
+        match Reference::parse(text) {
+            Ok(r) => refs.push(r),
+            Err(e) => {
+                writeln!(err, "pin: error: {text:?} is not an image reference: {e}")?;
+                return Ok(ExitStatus::Error);
+            }
+        }
+    }
+    let platform = args.resolve.platform.as_ref();
+    let keys = refs
+        .iter()
+        .filter(|r| r.digest().is_none())
+        .map(|r| Key::of(r, platform))
+        .collect();
+    let Some(mut lookup) = lookup(
+        &args.resolve.registry,
+        Some(&args.lock),
+        keys,
+        &args.output,
+        err,
+    )?
+    else {
+        return Ok(ExitStatus::Error);
+    };
+    let outcomes: Vec<Outcome> = refs
+        .iter()
+        .map(|r| {
+            let mut o = Outcome {
+                file: None,
+                line: None,
+                column: None,
+                kind: None,
+                original: r.as_str().to_string(),
+                pinned: Some(r.as_str().to_string()),
+                digest: r.digest().map(str::to_string),
+                status: OutcomeStatus::Unchanged,
+                reason: None,
+                note: None,
+            };
+            if r.digest().is_none() {
+                match &lookup.resolved[&Key::of(r, platform)] {
+                    Ok(m) => {
+                        o.pinned = Some(r.pinned(&m.digest, args.resolve.keep_tag));
+                        o.digest = Some(m.digest.clone());
+                        o.status = OutcomeStatus::Pinned;
+                    }
+                    Err(e) => {
+                        o.pinned = None;
+                        o.status = OutcomeStatus::Error;
+                        o.reason = Some(e.to_string());
+                    }
+                }
+            }
+            o
+        })
+        .collect();
+    let errors = outcomes
+        .iter()
+        .filter(|o| o.status == OutcomeStatus::Error)
+        .count();
+    for o in outcomes.iter().filter(|o| o.status == OutcomeStatus::Error) {
+        writeln!(
+            err,
+            "pin: error: cannot resolve {}: {}",
+            o.original,
+            o.reason.as_deref().unwrap_or_default()
+        )?;
+    }
+    let summary = Summary {
+        files: 0,
+        references: outcomes.len(),
+        pinned: outcomes
+            .iter()
+            .filter(|o| o.status == OutcomeStatus::Pinned)
+            .count(),
+        unchanged: outcomes
+            .iter()
+            .filter(|o| o.status == OutcomeStatus::Unchanged)
+            .count(),
+        skipped: 0,
+        errors,
+    };
+    if args.output.format == Format::Json {
+        report::write_json(
+            out,
+            &JsonReport {
+                references: &outcomes,
+                summary: &summary,
+            },
+        )?;
+    }
+    // All or nothing, as for files: a script reading stdout never gets a partial answer.
+    if errors > 0 || !lookup.save_lock(err)? {
+        return Ok(ExitStatus::Error);
+    }
+    if args.output.format == Format::Text {
+        for o in &outcomes {
+            writeln!(out, "{}", o.pinned.as_deref().unwrap_or_default())?;
+        }
+    }
+    Ok(ExitStatus::Success)
+}
+
+/// The outcome of looking keys up, and the lockfile to record them in.
+struct Lookup {
+    resolved: Resolutions,
+    lock: Option<(Lockfile, PathBuf)>,
+    offline: bool,
+}
+
+impl Lookup {
+    /// Records every successful resolution in the lockfile, if there is one and this run was online.
+    /// `false` when the lockfile could not be written (already reported).
+    fn save_lock(&mut self, err: &mut dyn Write) -> io::Result<bool> {
+        let Some((lock, path)) = &mut self.lock else {
+            return Ok(true);
+        };
+        if self.offline {
+            return Ok(true);
+        }
+        for (key, manifest) in &self.resolved {
+            if let (Ok(m), None) = (manifest, &key.current) {
+                lock.record(key, m);
+            }
+        }
+        match lock.save(path) {
+            Ok(()) => Ok(true),
+            Err(e) => {
+                writeln!(err, "pin: error: {e}")?;
+                Ok(false)
+            }
+        }
+    }
+}
+
+/// Resolves `keys` from the lockfile (`--offline`) or the registries. `None` when nothing could be looked up
+/// at all (a bad lockfile or CA file; already reported). Failures of single keys are in the map.
+fn lookup(
+    registry: &RegistryArgs,
+    lock_args: Option<&LockArgs>,
+    keys: BTreeSet<Key>,
+    output: &OutputArgs,
+    err: &mut dyn Write,
+) -> io::Result<Option<Lookup>> {
+    let offline = lock_args.is_some_and(|l| l.offline);
+    let lock = match lock_args.and_then(|l| l.lock.as_ref()) {
+        Some(path) => match Lockfile::load(path) {
+            Ok(l) => Some((l, path.clone())),
+            Err(e) => {
+                writeln!(err, "pin: error: {e}")?;
+                return Ok(None);
+            }
+        },
+        None => None,
+    };
+    let resolved = match (&lock, offline) {
+        _ if keys.is_empty() => Resolutions::new(),
+        (Some((lock, path)), true) => {
+            let shown = path.display();
+            keys.into_iter()
+                .map(|key| {
+                    let found = lock.get(&key).ok_or_else(|| {
+                        ResolveError::NotFound(format!(
+                            "{key} is not in {shown}; run once without --offline to record it"
+                        ))
+                    });
+                    (key, found)
+                })
+                .collect()
+        }
+        _ => {
+            let progress = !output.quiet && io::stderr().is_terminal();
+            match resolve_online(registry, keys, progress) {
+                Ok((resolved, stats)) => {
+                    if output.verbose {
+                        writeln!(err, "pin: {stats}")?;
+                    }
+                    resolved
+                }
+                Err(e) => {
+                    writeln!(err, "pin: error: {e}")?;
+                    return Ok(None);
+                }
+            }
+        }
+    };
+    Ok(Some(Lookup {
+        resolved,
+        lock,
+        offline,
+    }))
+}
+
+fn resolve_online(
+    args: &RegistryArgs,
+    keys: BTreeSet<Key>,
+    progress: bool,
+) -> Result<(Resolutions, String), ResolveError> {
+    let options = resolve::ClientOptions {
+        insecure: args.insecure_registry.clone(),
+        timeout: Duration::from_secs(args.timeout),
+        ca_files: args.ca_cert.clone(),
+        ..Default::default()
+    };
+    let client = resolve::Client::new(options, Arc::new(resolve::auth::DockerConfig))?;
+    let resolver = resolve::Resolver::new(client, usize::from(args.jobs));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| ResolveError::Config(format!("cannot start the async runtime: {e}")))?;
+    let mut stderr = io::stderr();
+    let mut report = |done: usize, total: usize| {
+        if progress {
+            // One line, redrawn in place; cleared when done so the messages that follow start clean.
+            let _ = if done < total {
+                write!(stderr, "\r\x1b[2Kpin: resolving {done}/{total}")
+            } else {
+                write!(stderr, "\r\x1b[2K")
+            };
+            let _ = stderr.flush();
+        }
+    };
+    let resolved = runtime.block_on(resolver.resolve_all(keys, &mut report));
+    Ok((resolved, resolver.stats().summary()))
+}

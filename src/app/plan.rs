@@ -1,0 +1,385 @@
+//! Planning: from scanned files and resolutions to new file texts and one [`Outcome`] per reference.
+//! Pure (no I/O), so every mode shares it and it is tested without a registry.
+
+use std::collections::BTreeSet;
+
+use super::scan::{Found, ScannedFile, Status};
+use crate::formats::Target;
+use crate::reference::Reference;
+use crate::report::{Outcome, OutcomeStatus, Summary};
+use crate::resolve::{Key, Platform, Resolutions};
+use crate::rewrite::{self, Edit};
+
+/// What the run does with the references it found.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Options<'a> {
+    /// Write `name:tag@digest`.
+    pub keep_tag: bool,
+    /// Pin this platform's manifest.
+    pub platform: Option<&'a Platform>,
+    /// `pin update`: follow the tags of pinned references instead of pinning unpinned ones.
+    pub update: bool,
+}
+
+/// One file whose text changes.
+#[derive(Debug)]
+pub struct FileChange<'a> {
+    pub file: &'a ScannedFile,
+    pub new: String,
+}
+
+/// New texts, and what happened to every reference, in file order.
+#[derive(Debug, Default)]
+pub struct Plan<'a> {
+    pub changes: Vec<FileChange<'a>>,
+    pub outcomes: Vec<Outcome>,
+}
+
+impl Plan<'_> {
+    pub fn summary(&self, files: usize, unreadable: usize) -> Summary {
+        let count = |s: OutcomeStatus| self.outcomes.iter().filter(|o| o.status == s).count();
+        Summary {
+            files,
+            references: self.outcomes.len(),
+            pinned: count(OutcomeStatus::Pinned),
+            unchanged: count(OutcomeStatus::Unchanged),
+            skipped: count(OutcomeStatus::Skipped),
+            errors: count(OutcomeStatus::Error) + unreadable,
+        }
+    }
+
+    pub fn errors(&self) -> usize {
+        self.outcomes
+            .iter()
+            .filter(|o| o.status == OutcomeStatus::Error)
+            .count()
+    }
+}
+
+/// The lookup a reference needs in this run, if any.
+fn key_for(status: &Status, opts: &Options) -> Option<Key> {
+    match (status, opts.update) {
+        (Status::Unpinned(r), false) => Some(Key::of(r, opts.platform)),
+        (Status::Pinned(r), true) if r.tag().is_some() => Key::update_of(r),
+        _ => None,
+    }
+}
+
+/// Every unique lookup the files need.
+pub fn keys(files: &[ScannedFile], opts: &Options) -> BTreeSet<Key> {
+    files
+        .iter()
+        .flat_map(|f| &f.refs)
+        .filter_map(|f| key_for(&f.status, opts))
+        .collect()
+}
+
+/// Computes every file's new text. A file with a failed lookup gets no change at all: with `--keep-going` the
+/// other files are still written, and this one stays as it was.
+pub fn plan<'a>(files: &'a [ScannedFile], resolved: &Resolutions, opts: &Options) -> Plan<'a> {
+    let mut plan = Plan::default();
+    for file in files {
+        let mut edits = Vec::new();
+        let first = plan.outcomes.len();
+        let mut failed = false;
+        for f in &file.refs {
+            let mut outcome = Outcome {
+                file: Some(file.display.clone()),
+                line: Some(f.line),
+                column: Some(f.column),
+                kind: Some(file.kind.as_str()),
+                original: f.candidate.value.clone(),
+                pinned: None,
+                digest: None,
+                status: OutcomeStatus::Unchanged,
+                reason: None,
+                note: None,
+            };
+            match decide(f, resolved, opts) {
+                Decision::Skip(why) => {
+                    outcome.status = OutcomeStatus::Skipped;
+                    outcome.reason = Some(why);
+                }
+                Decision::Keep => {}
+                Decision::Fail(why) => {
+                    outcome.status = OutcomeStatus::Error;
+                    outcome.reason = Some(why);
+                    failed = true;
+                }
+                Decision::Write {
+                    replacement,
+                    digest,
+                    note,
+                } => {
+                    outcome.status = OutcomeStatus::Pinned;
+                    outcome.pinned = Some(replacement.clone());
+                    outcome.digest = Some(digest);
+                    outcome.note = note;
+                    edits.push(Edit {
+                        range: f.candidate.span.clone(),
+                        replacement,
+                    });
+                }
+            }
+            plan.outcomes.push(outcome);
+        }
+        if failed {
+            for o in &mut plan.outcomes[first..] {
+                if o.status == OutcomeStatus::Pinned {
+                    o.status = OutcomeStatus::Skipped;
+                    o.reason =
+                        Some("not written: another reference in this file failed".to_string());
+                }
+            }
+            continue;
+        }
+        if edits.is_empty() {
+            continue;
+        }
+        match rewrite::apply(&file.src, &edits) {
+            Ok(new) if new != file.src => plan.changes.push(FileChange { file, new }),
+            Ok(_) => {}
+            Err(e) => {
+                // A finder bug (overlapping spans): refuse the whole file rather than guess.
+                for o in &mut plan.outcomes[first..] {
+                    if o.status == OutcomeStatus::Pinned {
+                        o.status = OutcomeStatus::Error;
+                        o.reason = Some(format!("internal error, file left alone: {e}"));
+                    }
+                }
+            }
+        }
+    }
+    plan
+}
+
+enum Decision {
+    Skip(String),
+    Keep,
+    Fail(String),
+    Write {
+        replacement: String,
+        digest: String,
+        note: Option<String>,
+    },
+}
+
+fn decide(f: &Found, resolved: &Resolutions, opts: &Options) -> Decision {
+    let r = match (&f.status, opts.update) {
+        (Status::Skipped(why), _) => return Decision::Skip(why.clone()),
+        (Status::Pinned(_), false) => return Decision::Keep,
+        (Status::Unpinned(_), true) => {
+            return Decision::Skip("has no digest to update; `pin` pins it".to_string())
+        }
+        (Status::Pinned(r), true) if r.tag().is_none() => {
+            return Decision::Skip("a digest without a tag: no tag to follow".to_string())
+        }
+        (Status::Pinned(r) | Status::Unpinned(r), _) => r,
+    };
+    let Some(key) = key_for(&f.status, opts) else {
+        return Decision::Keep;
+    };
+    let manifest = match resolved.get(&key) {
+        Some(Ok(m)) => m,
+        Some(Err(e)) => return Decision::Fail(e.to_string()),
+        None => return Decision::Fail("was not looked up".to_string()),
+    };
+    if opts.update && r.digest() == Some(manifest.digest.as_str()) {
+        return Decision::Keep;
+    }
+    let digest = manifest.digest.clone();
+    let replacement = match &f.candidate.target {
+        // An update keeps the tag that is being followed.
+        Target::Reference => r.pinned(&digest, opts.keep_tag || opts.update),
+        Target::Digest => digest.clone(),
+        Target::InsertDigest { prefix, suffix } => format!("{prefix}{digest}{suffix}"),
+    };
+    let note = pull_policy_note(f, r, opts);
+    Decision::Write {
+        replacement,
+        digest,
+        note,
+    }
+}
+
+/// Kubernetes defaults `imagePullPolicy` to `Always` for `:latest` and untagged references, and to
+/// `IfNotPresent` for everything else, `name@digest` included; `name:latest@digest` stays `Always`.
+fn pull_policy_note(f: &Found, r: &Reference, opts: &Options) -> Option<String> {
+    let defaults_to_always = r.digest().is_none() && matches!(r.tag(), None | Some("latest"));
+    let keeps_tag = opts.keep_tag && r.tag().is_some();
+    let rewrites_reference = f.candidate.target == Target::Reference;
+    (f.candidate.pull_policy_set == Some(false) && defaults_to_always && !keeps_tag && rewrites_reference)
+        .then(|| {
+            format!(
+                "{} sets no imagePullPolicy: pinning changes its default from Always to IfNotPresent",
+                r.as_str()
+            )
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::formats::{Candidate, Kind};
+    use crate::resolve::{Manifest, ResolveError};
+
+    fn digest(c: char) -> String {
+        format!("sha256:{}", c.to_string().repeat(64))
+    }
+
+    /// A file with one reference per line, each `image: VALUE`.
+    fn file(values: &[&str], policy: Option<bool>) -> ScannedFile {
+        let mut src = String::new();
+        let mut refs = Vec::new();
+        for (i, v) in values.iter().enumerate() {
+            src.push_str("image: ");
+            let start = src.len();
+            src.push_str(v);
+            src.push('\n');
+            let candidate = Candidate {
+                span: start..start + v.len(),
+                value: v.to_string(),
+                skip: None,
+                pull_policy_set: policy,
+                target: Target::Reference,
+            };
+            let status = match Reference::parse(v) {
+                Ok(r) if r.digest().is_some() => Status::Pinned(r),
+                Ok(r) => Status::Unpinned(r),
+                Err(_) => Status::Skipped("bad".into()),
+            };
+            refs.push(Found {
+                candidate,
+                line: i + 1,
+                column: 8,
+                status,
+            });
+        }
+        ScannedFile {
+            path: None,
+            display: "f.yaml".into(),
+            kind: Kind::Yaml,
+            src,
+            refs,
+            skipped: None,
+        }
+    }
+
+    fn resolutions(pairs: &[(&str, Result<String, ResolveError>)], opts: &Options) -> Resolutions {
+        pairs
+            .iter()
+            .map(|(r, d)| {
+                let r = Reference::parse(r).unwrap();
+                let key = if opts.update {
+                    Key::update_of(&r).unwrap()
+                } else {
+                    Key::of(&r, opts.platform)
+                };
+                let m = d.clone().map(|digest| Manifest {
+                    digest,
+                    media_type: None,
+                });
+                (key, m)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn pins_in_the_users_spelling_and_notes_pull_policy() {
+        let files = [file(&["nginx", "nginx:1.27", "x y"], Some(false))];
+        let opts = Options::default();
+        let res = resolutions(
+            &[("nginx", Ok(digest('a'))), ("nginx:1.27", Ok(digest('b')))],
+            &opts,
+        );
+        let plan = plan(&files, &res, &opts);
+        assert_eq!(
+            plan.changes[0].new,
+            format!(
+                "image: nginx@{}\nimage: nginx@{}\nimage: x y\n",
+                digest('a'),
+                digest('b')
+            )
+        );
+        let s: Vec<_> = plan.outcomes.iter().map(|o| o.status).collect();
+        assert_eq!(
+            s,
+            [
+                OutcomeStatus::Pinned,
+                OutcomeStatus::Pinned,
+                OutcomeStatus::Skipped
+            ]
+        );
+        assert!(
+            plan.outcomes[0].note.is_some(),
+            "untagged: Always → IfNotPresent"
+        );
+        assert!(plan.outcomes[1].note.is_none());
+    }
+
+    #[test]
+    fn keep_tag_on_latest_needs_no_note() {
+        let files = [file(&["nginx:latest"], Some(false))];
+        let opts = Options {
+            keep_tag: true,
+            ..Options::default()
+        };
+        let res = resolutions(&[("nginx:latest", Ok(digest('a')))], &opts);
+        let plan = plan(&files, &res, &opts);
+        assert_eq!(
+            plan.outcomes[0].pinned.as_deref(),
+            Some(&*format!("nginx:latest@{}", digest('a')))
+        );
+        assert!(plan.outcomes[0].note.is_none());
+    }
+
+    #[test]
+    fn a_failed_lookup_blocks_its_whole_file_only() {
+        let files = [file(&["a:1", "b:1"], None), file(&["a:1"], None)];
+        let opts = Options::default();
+        let res = resolutions(
+            &[
+                ("a:1", Ok(digest('a'))),
+                ("b:1", Err(ResolveError::NotFound("gone".into()))),
+            ],
+            &opts,
+        );
+        let plan = plan(&files, &res, &opts);
+        assert_eq!(plan.changes.len(), 1, "only the second file changes");
+        assert!(std::ptr::eq(plan.changes[0].file, &files[1]));
+        assert_eq!(plan.errors(), 1);
+        assert_eq!(plan.outcomes[0].status, OutcomeStatus::Skipped);
+    }
+
+    #[test]
+    fn update_replaces_moved_digests_and_keeps_the_rest() {
+        let moved = format!("a:1@{}", digest('a'));
+        let still = format!("b:1@{}", digest('b'));
+        let files = [file(
+            &[&moved, &still, "c:1", &format!("d@{}", digest('d'))],
+            None,
+        )];
+        let opts = Options {
+            update: true,
+            ..Options::default()
+        };
+        let res = resolutions(
+            &[(&moved, Ok(digest('e'))), (&still, Ok(digest('b')))],
+            &opts,
+        );
+        let plan = plan(&files, &res, &opts);
+        let s: Vec<_> = plan.outcomes.iter().map(|o| o.status).collect();
+        assert_eq!(
+            s,
+            [
+                OutcomeStatus::Pinned,
+                OutcomeStatus::Unchanged,
+                OutcomeStatus::Skipped,
+                OutcomeStatus::Skipped
+            ]
+        );
+        assert!(plan.changes[0]
+            .new
+            .starts_with(&format!("image: a:1@{}\n", digest('e'))));
+    }
+}

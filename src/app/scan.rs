@@ -1,0 +1,301 @@
+//! Reading: every file (or stdin) is read, searched by its kind's finder, and each candidate classified
+//! before any registry is asked.
+
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+
+use regex_lite::Regex;
+
+use crate::cli::SelectArgs;
+use crate::formats::{Candidate, Kind, LineIndex};
+use crate::reference::Reference;
+use crate::walk;
+
+/// The name stdin goes by in messages and JSON.
+pub const STDIN: &str = "<stdin>";
+
+/// One file read and searched.
+#[derive(Debug)]
+pub struct ScannedFile {
+    /// `None` for stdin.
+    pub path: Option<PathBuf>,
+    /// The path as printed: relative to the current directory when possible.
+    pub display: String,
+    pub kind: Kind,
+    pub src: String,
+    pub refs: Vec<Found>,
+    /// Why the whole file was passed over, if it was.
+    pub skipped: Option<String>,
+}
+
+/// One candidate with its location and what `pin` makes of it.
+#[derive(Debug)]
+pub struct Found {
+    pub candidate: Candidate,
+    pub line: usize,
+    pub column: usize,
+    pub status: Status,
+}
+
+#[derive(Debug)]
+pub enum Status {
+    /// A valid reference without a digest.
+    Unpinned(Reference),
+    /// A valid reference that carries a digest.
+    Pinned(Reference),
+    /// Not to be touched, and why.
+    Skipped(String),
+}
+
+/// What was read: the files, and how many could not be (already reported on stderr).
+#[derive(Debug, Default)]
+pub struct Scan {
+    pub files: Vec<ScannedFile>,
+    pub unreadable: usize,
+}
+
+impl Scan {
+    pub fn is_stdin(&self) -> bool {
+        self.files.len() == 1 && self.files[0].path.is_none()
+    }
+}
+
+/// `--skip` patterns, compiled once.
+pub struct Filters {
+    skip: Vec<(String, Regex)>,
+}
+
+impl Filters {
+    pub fn new(select: &SelectArgs) -> Result<Filters, String> {
+        let skip = select
+            .skip
+            .iter()
+            .map(|p| {
+                Regex::new(p)
+                    .map(|r| (p.clone(), r))
+                    .map_err(|e| format!("--skip {p:?}: {e}"))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Filters { skip })
+    }
+}
+
+/// Reads and searches every file under `paths` (or stdin for `-`). `None` when the paths themselves are
+/// wrong (already reported); a file that cannot be read or parsed is reported and counted, and the rest go on.
+pub fn scan(
+    paths: &[PathBuf],
+    select: &SelectArgs,
+    err: &mut dyn Write,
+) -> io::Result<Option<Scan>> {
+    let filters = match Filters::new(select) {
+        Ok(f) => f,
+        Err(e) => {
+            writeln!(err, "pin: error: {e}")?;
+            return Ok(None);
+        }
+    };
+    if paths.iter().any(|p| p.as_os_str() == "-") {
+        if paths.len() != 1 {
+            writeln!(
+                err,
+                "pin: error: `-` (stdin) cannot be combined with other paths"
+            )?;
+            return Ok(None);
+        }
+        let mut src = String::new();
+        if let Err(e) = io::stdin().read_to_string(&mut src) {
+            writeln!(err, "{STDIN}: error: cannot read: {e}")?;
+            return Ok(None);
+        }
+        let mut scan = Scan::default();
+        read_one(
+            None,
+            STDIN.to_string(),
+            select.stdin_kind.kind(),
+            src,
+            &filters,
+            &mut scan,
+            err,
+        )?;
+        return Ok(Some(scan));
+    }
+    let listed = match walk::files(paths, &select.exclude) {
+        Ok(l) => l,
+        Err(e) => {
+            writeln!(err, "pin: error: {e}")?;
+            return Ok(None);
+        }
+    };
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let mut scan = Scan::default();
+    for (path, kind) in listed {
+        let display = display_path(&path, &cwd);
+        let src = match std::fs::read(&path) {
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Ok(s) => s,
+                Err(e) => {
+                    let off = e.utf8_error().valid_up_to();
+                    let head = String::from_utf8_lossy(&e.as_bytes()[..off]).into_owned();
+                    let (line, col) = LineIndex::new(&head).line_col(&head, off);
+                    writeln!(err, "{display}:{line}:{col}: error: not UTF-8 text")?;
+                    scan.unreadable += 1;
+                    continue;
+                }
+            },
+            Err(e) => {
+                writeln!(err, "{display}: error: cannot read: {e}")?;
+                scan.unreadable += 1;
+                continue;
+            }
+        };
+        read_one(Some(path), display, kind, src, &filters, &mut scan, err)?;
+    }
+    Ok(Some(scan))
+}
+
+fn read_one(
+    path: Option<PathBuf>,
+    display: String,
+    kind: Kind,
+    src: String,
+    filters: &Filters,
+    scan: &mut Scan,
+    err: &mut dyn Write,
+) -> io::Result<()> {
+    let index = LineIndex::new(&src);
+    let findings = match kind.find(&src) {
+        Ok(f) => f,
+        Err(e) => {
+            let (line, col) = index.line_col(&src, e.offset.min(src.len()));
+            writeln!(err, "{display}:{line}:{col}: error: {e}")?;
+            scan.unreadable += 1;
+            return Ok(());
+        }
+    };
+    let refs = findings
+        .candidates
+        .into_iter()
+        .map(|candidate| {
+            let (line, column) = index.line_col(&src, candidate.span.start);
+            let status = classify(&candidate, &src, filters);
+            Found {
+                candidate,
+                line,
+                column,
+                status,
+            }
+        })
+        .collect();
+    scan.files.push(ScannedFile {
+        path,
+        display,
+        kind,
+        src,
+        refs,
+        skipped: findings.skipped,
+    });
+    Ok(())
+}
+
+/// What `pin` makes of one candidate, before any registry is asked.
+pub fn classify(c: &Candidate, src: &str, filters: &Filters) -> Status {
+    if ignored_by_comment(src, c.span.start) {
+        return Status::Skipped("marked `# pin: ignore`".to_string());
+    }
+    if let Some(why) = &c.skip {
+        return Status::Skipped(why.clone());
+    }
+    if let Some((pattern, _)) = filters.skip.iter().find(|(_, r)| r.is_match(&c.value)) {
+        return Status::Skipped(format!("matches --skip {pattern:?}"));
+    }
+    match Reference::parse(&c.value) {
+        Err(_) if looks_templated(&c.value) => {
+            Status::Skipped("a template or placeholder, not an image reference".to_string())
+        }
+        Err(e) => Status::Skipped(format!("not a valid image reference: {e}")),
+        Ok(r) if r.digest().is_some() => Status::Pinned(r),
+        Ok(r) => Status::Unpinned(r),
+    }
+}
+
+/// Helm/Go templates, shell and compose variables, `<YOUR-IMAGE>` placeholders.
+fn looks_templated(v: &str) -> bool {
+    v.contains("{{") || v.contains("${") || v.contains("$(") || (v.contains('<') && v.contains('>'))
+}
+
+/// A `# pin: ignore` comment on the line holding `offset`, or alone on the line above it.
+fn ignored_by_comment(src: &str, offset: usize) -> bool {
+    let start = src[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let end = src[offset..].find('\n').map_or(src.len(), |i| offset + i);
+    if has_ignore_comment(&src[offset.min(end)..end]) {
+        return true;
+    }
+    if start == 0 {
+        return false;
+    }
+    let above_start = src[..start - 1].rfind('\n').map_or(0, |i| i + 1);
+    let above = src[above_start..start - 1].trim();
+    above.starts_with('#') && has_ignore_comment(above)
+}
+
+/// Whether `text` holds a comment `# pin: ignore` (spaces optional).
+fn has_ignore_comment(text: &str) -> bool {
+    text.match_indices('#').any(|(i, _)| {
+        let rest = text[i + 1..].trim_start();
+        rest.strip_prefix("pin:").is_some_and(|r| {
+            let r = r.trim_start();
+            r.strip_prefix("ignore")
+                .is_some_and(|after| !after.starts_with(|c: char| c.is_alphanumeric()))
+        })
+    })
+}
+
+/// `path` relative to `cwd` when it lies below it; otherwise as given. Always `/`-separated.
+fn display_path(path: &Path, cwd: &Path) -> String {
+    let rel = if path.is_absolute() {
+        path.strip_prefix(cwd).unwrap_or(path)
+    } else {
+        path
+    };
+    rel.to_string_lossy().replace('\\', "/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ignore_comments_on_the_line_or_above() {
+        let src = "a:\n  image: x:1 # pin: ignore\n  # pin:ignore\n  image: y:1\n  image: z:1\n  image: w:1 # pin: ignored-not\n";
+        let at = |s: &str| src.find(s).unwrap();
+        assert!(ignored_by_comment(src, at("x:1")));
+        assert!(ignored_by_comment(src, at("y:1")));
+        assert!(!ignored_by_comment(src, at("z:1")));
+        assert!(!ignored_by_comment(src, at("w:1")));
+        assert!(has_ignore_comment("FROM x # pin: ignore"));
+        assert!(!has_ignore_comment("FROM x # pinned"));
+    }
+
+    #[test]
+    fn classification() {
+        let filters = Filters {
+            skip: vec![("^internal/".into(), Regex::new("^internal/").unwrap())],
+        };
+        let c = |v: &str| Candidate {
+            span: 0..v.len(),
+            value: v.to_string(),
+            skip: None,
+            pull_policy_set: None,
+            target: Default::default(),
+        };
+        let status = |v: &str| classify(&c(v), v, &filters);
+        assert!(matches!(status("nginx:1.27"), Status::Unpinned(_)));
+        let pinned = format!("nginx@sha256:{}", "a".repeat(64));
+        assert!(matches!(status(&pinned), Status::Pinned(_)));
+        assert!(matches!(status("internal/app:1"), Status::Skipped(s) if s.contains("--skip")));
+        assert!(
+            matches!(status("{{ .Values.image }}"), Status::Skipped(s) if s.contains("template"))
+        );
+        assert!(matches!(status("Not A Ref"), Status::Skipped(s) if s.contains("not a valid")));
+    }
+}
