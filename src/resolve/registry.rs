@@ -343,10 +343,7 @@ impl Client {
         auth: &RepoAuth,
         counter: &AtomicUsize,
     ) -> Result<reqwest::Response, ResolveError> {
-        let host = reqwest::Url::parse(url)
-            .ok()
-            .and_then(|u| u.host_str().map(str::to_string))
-            .unwrap_or_default();
+        let host = authority(url);
         let mut attempt = 0;
         loop {
             counter.fetch_add(1, Ordering::Relaxed);
@@ -428,6 +425,19 @@ fn base64_encode(bytes: &[u8]) -> String {
         }
     }
     out
+}
+
+/// `host[:port]` of `url`, as messages name it: `127.0.0.1:5000` and `127.0.0.1:5001` are different
+/// registries, so the port stays unless it is the scheme's default.
+fn authority(url: &str) -> String {
+    let Ok(u) = reqwest::Url::parse(url) else {
+        return String::new();
+    };
+    match (u.host_str(), u.port()) {
+        (Some(host), Some(port)) => format!("{host}:{port}"),
+        (Some(host), None) => host.to_string(),
+        (None, _) => String::new(),
+    }
 }
 
 fn is_transient(status: StatusCode) -> bool {
@@ -513,6 +523,14 @@ mod tests {
     fn docker_hub_goes_to_registry_1() {
         assert_eq!(api_host("docker.io"), "registry-1.docker.io");
         assert_eq!(api_host("ghcr.io"), "ghcr.io");
+    }
+
+    #[test]
+    fn messages_name_the_host_with_its_port() {
+        assert_eq!(authority("http://127.0.0.1:5000/v2/"), "127.0.0.1:5000");
+        assert_eq!(authority("https://ghcr.io/v2/"), "ghcr.io");
+        assert_eq!(authority("https://ghcr.io:443/v2/"), "ghcr.io");
+        assert_eq!(authority("http://[::1]:5000/v2/"), "[::1]:5000");
     }
 
     #[test]
