@@ -280,6 +280,10 @@ impl Client {
         let head = self
             .send(Method::HEAD, &url, &auth, &self.stats.head)
             .await?;
+        // A registry or proxy that does not allow HEAD gets the GET below instead.
+        if head.status() == StatusCode::METHOD_NOT_ALLOWED {
+            return Ok(self.get_manifest(registry, repository, tag).await?.0);
+        }
         check_status(&head, registry, repository, tag, cred.as_ref())?;
         let media_type = header(head.headers(), CONTENT_TYPE.as_str());
         if let Some(digest) = header(head.headers(), "docker-content-digest") {
@@ -317,9 +321,15 @@ impl Client {
             .map_err(|e| ResolveError::transport(registry, &e))?;
         let digest = format!("sha256:{:x}", Sha256::digest(&body));
         if let Some(claimed) = claimed {
-            if claimed.starts_with("sha256:") && claimed != digest {
+            // The header may name another algorithm; then it is checked with that one.
+            let computed = match claimed.split_once(':') {
+                Some(("sha512", _)) => format!("sha512:{:x}", sha2::Sha512::digest(&body)),
+                _ => digest.clone(),
+            };
+            if !is_valid_digest(&claimed) || claimed != computed {
                 return Err(ResolveError::Registry(format!(
-                    "{registry} sent Docker-Content-Digest {claimed} for a manifest whose sha256 is {digest}"
+                    "{registry} sent Docker-Content-Digest {:?} for a manifest whose digest is {computed}",
+                    claimed.chars().take(140).collect::<String>()
                 )));
             }
         }
@@ -489,14 +499,7 @@ impl Client {
         auth: &RepoAuth,
         counter: &AtomicUsize,
     ) -> Result<reqwest::Response, ResolveError> {
-        let host = reqwest::Url::parse(url)
-            .ok()
-            .map(|u| {
-                let h = u.host_str().unwrap_or_default();
-                u.port()
-                    .map_or_else(|| h.to_string(), |p| format!("{h}:{p}"))
-            })
-            .unwrap_or_default();
+        let host = authority(url);
         let mut attempt = 0;
         loop {
             counter.fetch_add(1, Ordering::Relaxed);
@@ -668,6 +671,19 @@ fn index_children(index: &serde_json::Value) -> Vec<(String, Option<String>)> {
         .collect()
 }
 
+/// `host[:port]` of `url`, as messages name it: `127.0.0.1:5000` and `127.0.0.1:5001` are different
+/// registries, so the port stays unless it is the scheme's default.
+fn authority(url: &str) -> String {
+    let Ok(u) = reqwest::Url::parse(url) else {
+        return String::new();
+    };
+    match (u.host_str(), u.port()) {
+        (Some(host), Some(port)) => format!("{host}:{port}"),
+        (Some(host), None) => host.to_string(),
+        (None, _) => String::new(),
+    }
+}
+
 fn is_transient(status: StatusCode) -> bool {
     status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error()
 }
@@ -751,6 +767,14 @@ mod tests {
     fn docker_hub_goes_to_registry_1() {
         assert_eq!(api_host("docker.io"), "registry-1.docker.io");
         assert_eq!(api_host("ghcr.io"), "ghcr.io");
+    }
+
+    #[test]
+    fn messages_name_the_host_with_its_port() {
+        assert_eq!(authority("http://127.0.0.1:5000/v2/"), "127.0.0.1:5000");
+        assert_eq!(authority("https://ghcr.io/v2/"), "ghcr.io");
+        assert_eq!(authority("https://ghcr.io:443/v2/"), "ghcr.io");
+        assert_eq!(authority("http://[::1]:5000/v2/"), "[::1]:5000");
     }
 
     #[test]

@@ -1,0 +1,907 @@
+//! Fault injection: the `pin` binary against a registry that misbehaves on cue (see `fake_registry`).
+//!
+//! Every test runs the real binary with `-w` in a fresh directory, so that a failure also proves the
+//! all-or-nothing promise: exit 2 and not one byte of any file changed. Request counts are taken from the
+//! server side, after the client exited, because the request budget is part of `pin`'s contract.
+
+mod fake_registry;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use fake_registry::{FakeRegistry, Kind, Reply, Request, Response, Seen};
+use sha2::{Digest as _, Sha256};
+
+const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+
+/// What `pin` sends as `Accept` on manifest requests: all four types, or multi-arch tags resolve to one
+/// platform's manifest.
+const MANIFEST_TYPES: [&str; 4] = [
+    "application/vnd.oci.image.index.v1+json",
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+    "application/vnd.docker.distribution.manifest.v2+json",
+];
+
+/// A distinct manifest per `repository:tag`, so that a digest written to the wrong line shows.
+fn manifest_body(repository: &str, tag: &str) -> Vec<u8> {
+    format!(
+        r#"{{"schemaVersion":2,"mediaType":"{OCI_MANIFEST}","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:{}","size":2}},"layers":[],"annotations":{{"for":"{repository}:{tag}"}}}}"#,
+        "0".repeat(64)
+    )
+    .into_bytes()
+}
+
+/// Computed here, independently of the client.
+fn sha256(bytes: &[u8]) -> String {
+    format!("sha256:{:x}", Sha256::digest(bytes))
+}
+
+fn digest_of(repository: &str, tag: &str) -> String {
+    sha256(&manifest_body(repository, tag))
+}
+
+/// A well-behaved answer to `req`: ping 200, manifests with their digest, anything else 404. Scripts fall
+/// back to it for whatever they do not break.
+fn behave(req: &Request) -> Reply {
+    match req.kind {
+        Kind::Ping => Response::new(200).body("{}").into(),
+        Kind::HeadManifest | Kind::GetManifest => {
+            let (repo, tag) = req.manifest().expect("manifest path");
+            let body = manifest_body(repo, tag);
+            Response::new(200)
+                .header("Content-Type", OCI_MANIFEST)
+                .header("Docker-Content-Digest", &sha256(&body))
+                .body(body)
+                .into()
+        }
+        Kind::Token | Kind::Other => Response::new(404).into(),
+    }
+}
+
+/// A manifest answer with no `Docker-Content-Digest`: the client must hash the body.
+fn without_digest(req: &Request) -> Response {
+    let (repo, tag) = req.manifest().expect("manifest path");
+    Response::new(200)
+        .header("Content-Type", OCI_MANIFEST)
+        .body(manifest_body(repo, tag))
+}
+
+/// A temporary project directory, which is also `$HOME` for the run.
+struct Project {
+    dir: tempfile::TempDir,
+}
+
+impl Project {
+    fn new() -> Project {
+        Project {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn write(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.path().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    fn read(&self, name: &str) -> String {
+        String::from_utf8(std::fs::read(self.path().join(name)).unwrap()).unwrap()
+    }
+}
+
+/// The standard one-image Dockerfile; a second line checks that bytes around the reference survive.
+fn dockerfile(host: &str) -> String {
+    format!("FROM {host}/team/app:v1\nRUN true\n")
+}
+
+struct Outcome {
+    code: i32,
+    stdout: String,
+    stderr: String,
+    took: Duration,
+}
+
+/// Runs `pin --insecure-registry HOST ARGS…` in `project` with a clean environment: `HOME` is the project,
+/// `PATH` is kept, and `env` adds the rest (`DOCKER_CONFIG`). Clearing the environment keeps the machine's
+/// own docker and podman logins (`~/.docker`, `$XDG_RUNTIME_DIR`, `$REGISTRY_AUTH_FILE`) and proxies out.
+fn pin(project: &Project, reg: &FakeRegistry, args: &[&str], env: &[(&str, &Path)]) -> Outcome {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pin"));
+    cmd.current_dir(project.path())
+        .env_clear()
+        .env("HOME", project.path())
+        .args(["--insecure-registry", &reg.host()])
+        .args(args);
+    if let Some(path) = std::env::var_os("PATH") {
+        cmd.env("PATH", path);
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let start = Instant::now();
+    let out = cmd.output().expect("run pin");
+    let outcome = Outcome {
+        code: out.status.code().expect("pin exited by a signal"),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        took: start.elapsed(),
+    };
+    // Captured by the harness and shown only for a failing test: the whole run, not just the assertion.
+    eprintln!(
+        "pin {args:?}: exit {} in {:?}\n--- stderr\n{}--- stdout\n{}",
+        outcome.code, outcome.took, outcome.stderr, outcome.stdout
+    );
+    outcome
+}
+
+/// Requests by kind, as `[ping, token, HEAD, GET]`: one assertion shows the whole budget on failure.
+fn budget(seen: &Seen) -> [usize; 4] {
+    [
+        seen.count(Kind::Ping),
+        seen.count(Kind::Token),
+        seen.count(Kind::HeadManifest),
+        seen.count(Kind::GetManifest),
+    ]
+}
+
+/// Every manifest request asked for all four manifest types.
+fn assert_accepts_all_types(seen: &Seen) {
+    let manifests = seen
+        .requests
+        .iter()
+        .filter(|r| matches!(r.kind, Kind::HeadManifest | Kind::GetManifest));
+    for r in manifests {
+        let accept = r.header("accept").unwrap_or_default();
+        for t in MANIFEST_TYPES {
+            assert!(
+                accept.contains(t),
+                "{} {} Accept lacks {t}: {accept}",
+                r.method,
+                r.path
+            );
+        }
+    }
+}
+
+/// The least the backoff can wait over three retries without `Retry-After`: 250 + 500 + 1000 ms (jitter
+/// only adds).
+const MIN_BACKOFF: Duration = Duration::from_millis(1750);
+
+/// Asserts the run failed as a whole: exit 2, the file untouched, and the "nothing written" line.
+fn assert_failed_cleanly(out: &Outcome, project: &Project, name: &str, before: &str) {
+    assert_eq!(out.code, 2, "exit status");
+    assert_eq!(project.read(name), before, "{name} must not change");
+    assert!(
+        out.stderr.contains("pin: nothing written"),
+        "stderr: {}",
+        out.stderr
+    );
+    assert!(out.stdout.is_empty(), "stdout: {}", out.stdout);
+}
+
+/// The single error line for the reference in `Dockerfile` line 1.
+fn error_line<'a>(out: &'a Outcome, host: &str) -> &'a str {
+    let prefix = format!("Dockerfile:1:6: error: cannot pin {host}/team/app:v1: ");
+    out.stderr
+        .lines()
+        .find(|l| l.starts_with(&prefix))
+        .unwrap_or_else(|| panic!("no line starting {prefix:?} in stderr:\n{}", out.stderr))
+}
+
+// Guards: a 429 with `Retry-After: 1` is waited out and retried once, then the pin succeeds.
+#[test]
+fn retry_after_on_429_is_honoured() {
+    let reg = FakeRegistry::start(|req| match (req.kind, req.nth) {
+        (Kind::HeadManifest, 1) => Response::new(429)
+            .header("Retry-After", "1")
+            .body(r#"{"errors":[{"code":"TOOMANYREQUESTS"}]}"#)
+            .into(),
+        _ => behave(req),
+    });
+    let host = reg.host();
+    let project = Project::new();
+    project.write("Dockerfile", &dockerfile(&host));
+
+    let out = pin(&project, &reg, &["-w", "-v", "Dockerfile"], &[]);
+    let seen = reg.finish();
+
+    assert_eq!(out.code, 0, "exit status");
+    assert!(
+        out.took >= Duration::from_secs(1),
+        "Retry-After ignored: took {:?}",
+        out.took
+    );
+    assert_eq!(budget(&seen), [1, 0, 2, 0], "[ping, token, HEAD, GET]");
+    assert!(
+        out.stderr
+            .contains("requests: 1 ping, 0 token, 2 HEAD, 0 GET, 1 retried"),
+        "the client's own count must agree: {}",
+        out.stderr
+    );
+    assert_eq!(
+        project.read("Dockerfile"),
+        format!(
+            "FROM {host}/team/app@{}\nRUN true\n",
+            digest_of("team/app", "v1")
+        )
+    );
+}
+
+// Guards: a registry that answers 503 forever costs exactly 1 + 3 retries, then fails with nothing written.
+#[test]
+fn server_error_forever_gives_up_after_three_retries() {
+    let reg = FakeRegistry::start(|req| match req.kind {
+        Kind::HeadManifest => Response::new(503).body("down for maintenance").into(),
+        _ => behave(req),
+    });
+    let host = reg.host();
+    let project = Project::new();
+    let before = dockerfile(&host);
+    project.write("Dockerfile", &before);
+
+    let out = pin(&project, &reg, &["-w", "Dockerfile"], &[]);
+    let seen = reg.finish();
+
+    assert_failed_cleanly(&out, &project, "Dockerfile", &before);
+    assert_eq!(budget(&seen), [1, 0, 4, 0], "[ping, token, HEAD, GET]");
+    assert!(
+        out.took >= MIN_BACKOFF,
+        "retried without backoff: {:?}",
+        out.took
+    );
+    let line = error_line(&out, &host);
+    assert!(
+        line.contains(&format!("{host} answered 503 Service Unavailable 4 times")),
+        "{line}"
+    );
+}
+
+// Guards: a failed ping is remembered per registry: 3 references cost 4 pings (1 + 3 retries) and no HEAD.
+#[test]
+fn failed_ping_is_not_repeated_per_reference() {
+    let reg = FakeRegistry::start(|req| match req.kind {
+        Kind::Ping => Response::new(502).into(),
+        _ => behave(req),
+    });
+    let host = reg.host();
+    let project = Project::new();
+    let before =
+        format!("FROM {host}/team/app:v1\nFROM {host}/team/app:v2\nFROM {host}/team/db:v1\n");
+    project.write("Dockerfile", &before);
+
+    let out = pin(&project, &reg, &["-w", "Dockerfile"], &[]);
+    let seen = reg.finish();
+
+    assert_failed_cleanly(&out, &project, "Dockerfile", &before);
+    assert_eq!(budget(&seen), [4, 0, 0, 0], "[ping, token, HEAD, GET]");
+    for (line, reference) in [(1, "team/app:v1"), (2, "team/app:v2"), (3, "team/db:v1")] {
+        let expected = format!(
+            "Dockerfile:{line}:6: error: cannot pin {host}/{reference}: {host} answered 502 Bad Gateway 4 times; giving up"
+        );
+        assert!(
+            out.stderr.lines().any(|l| l == expected),
+            "no {expected:?} in:\n{}",
+            out.stderr
+        );
+    }
+}
+
+// Guards: a connection dropped mid-request once is retried on a fresh connection and the pin succeeds.
+#[test]
+fn dropped_connection_once_is_retried() {
+    let reg = FakeRegistry::start(|req| match (req.kind, req.nth) {
+        (Kind::HeadManifest, 1) => Reply::Drop,
+        _ => behave(req),
+    });
+    let host = reg.host();
+    let project = Project::new();
+    project.write("Dockerfile", &dockerfile(&host));
+
+    let out = pin(&project, &reg, &["-w", "Dockerfile"], &[]);
+    let seen = reg.finish();
+
+    assert_eq!(out.code, 0, "exit status");
+    assert_eq!(budget(&seen), [1, 0, 2, 0], "[ping, token, HEAD, GET]");
+    assert_eq!(
+        project.read("Dockerfile"),
+        format!(
+            "FROM {host}/team/app@{}\nRUN true\n",
+            digest_of("team/app", "v1")
+        )
+    );
+}
+
+// Guards: connections dropped on every attempt end in exit 2 after 1 + 3 attempts, nothing written.
+#[test]
+fn dropped_connection_forever_fails_cleanly() {
+    let reg = FakeRegistry::start(|req| match req.kind {
+        Kind::HeadManifest => Reply::Drop,
+        _ => behave(req),
+    });
+    let host = reg.host();
+    let project = Project::new();
+    let before = dockerfile(&host);
+    project.write("Dockerfile", &before);
+
+    let out = pin(&project, &reg, &["-w", "Dockerfile"], &[]);
+    let seen = reg.finish();
+
+    assert_failed_cleanly(&out, &project, "Dockerfile", &before);
+    assert_eq!(budget(&seen), [1, 0, 4, 0], "[ping, token, HEAD, GET]");
+    assert!(
+        out.took >= MIN_BACKOFF,
+        "retried without backoff: {:?}",
+        out.took
+    );
+    let line = error_line(&out, &host);
+    assert!(line.contains(&format!("cannot reach {host}: ")), "{line}");
+}
+
+// Guards: without `Docker-Content-Digest` on the HEAD, one GET is made and the body's sha256 is pinned.
+#[test]
+fn missing_digest_header_pins_the_hash_of_the_body() {
+    let reg = FakeRegistry::start(|req| match req.kind {
+        Kind::HeadManifest | Kind::GetManifest => without_digest(req).into(),
+        _ => behave(req),
+    });
+    let host = reg.host();
+    let project = Project::new();
+    project.write("Dockerfile", &dockerfile(&host));
+
+    let out = pin(&project, &reg, &["-w", "Dockerfile"], &[]);
+    let seen = reg.finish();
+
+    assert_eq!(out.code, 0, "exit status");
+    assert_eq!(budget(&seen), [1, 0, 1, 1], "[ping, token, HEAD, GET]");
+    assert_accepts_all_types(&seen);
+    let expected = sha256(&manifest_body("team/app", "v1"));
+    assert_eq!(
+        project.read("Dockerfile"),
+        format!("FROM {host}/team/app@{expected}\nRUN true\n")
+    );
+}
+
+// Guards: a malformed `Docker-Content-Digest` on the HEAD is refused, never written, never "repaired".
+#[test]
+fn malformed_digest_headers_are_refused() {
+    let bad = [
+        "sha256:ABC".to_string(),
+        format!("sha256:{}", "A".repeat(64)),
+        format!("md5:{}", "a".repeat(32)),
+        format!("sha256:{}", "a".repeat(63)),
+    ];
+    for digest in bad {
+        let claimed = digest.clone();
+        let reg = FakeRegistry::start(move |req| match req.kind {
+            Kind::HeadManifest => Response::new(200)
+                .header("Content-Type", OCI_MANIFEST)
+                .header("Docker-Content-Digest", &claimed)
+                .into(),
+            _ => behave(req),
+        });
+        let host = reg.host();
+        let project = Project::new();
+        let before = dockerfile(&host);
+        project.write("Dockerfile", &before);
+
+        let out = pin(&project, &reg, &["-w", "Dockerfile"], &[]);
+        let seen = reg.finish();
+
+        assert_failed_cleanly(&out, &project, "Dockerfile", &before);
+        assert_eq!(
+            budget(&seen),
+            [1, 0, 1, 0],
+            "[ping, token, HEAD, GET] for {digest}"
+        );
+        let line = error_line(&out, &host);
+        assert!(
+            line.contains(&format!("{host} sent a malformed digest {digest:?}")),
+            "{line}"
+        );
+    }
+}
+
+// Guards: when the HEAD has no digest, a GET whose digest header contradicts its body is an error.
+#[test]
+fn get_digest_header_that_contradicts_the_body_is_refused() {
+    let lie = digest_of("team/other", "v1");
+    let claimed = lie.clone();
+    let reg = FakeRegistry::start(move |req| match req.kind {
+        Kind::HeadManifest => without_digest(req).into(),
+        Kind::GetManifest => without_digest(req)
+            .header("Docker-Content-Digest", &claimed)
+            .into(),
+        _ => behave(req),
+    });
+    let host = reg.host();
+    let project = Project::new();
+    let before = dockerfile(&host);
+    project.write("Dockerfile", &before);
+
+    let out = pin(&project, &reg, &["-w", "Dockerfile"], &[]);
+    let seen = reg.finish();
+
+    assert_failed_cleanly(&out, &project, "Dockerfile", &before);
+    assert_eq!(budget(&seen), [1, 0, 1, 1], "[ping, token, HEAD, GET]");
+    let line = error_line(&out, &host);
+    let actual = digest_of("team/app", "v1");
+    assert!(
+        line.contains(&format!(
+            "{host} sent Docker-Content-Digest \"{lie}\" for a manifest whose digest is {actual}"
+        )),
+        "{line}"
+    );
+}
+
+// Guards: a registry slower than `--timeout 1` fails the run with a message that says it timed out.
+#[test]
+fn response_slower_than_timeout_fails() {
+    // Far beyond the timeout; `finish` cuts the stalls short once the client has gone.
+    let reg = FakeRegistry::start(|req| match req.kind {
+        Kind::HeadManifest => match behave(req) {
+            Reply::Respond(r) => Reply::Delay(Duration::from_secs(60), r),
+            other => other,
+        },
+        _ => behave(req),
+    });
+    let host = reg.host();
+    let project = Project::new();
+    let before = dockerfile(&host);
+    project.write("Dockerfile", &before);
+
+    let out = pin(&project, &reg, &["-w", "--timeout", "1", "Dockerfile"], &[]);
+    let seen = reg.finish();
+
+    assert_failed_cleanly(&out, &project, "Dockerfile", &before);
+    // A timeout counts as a transient failure: retried like a dropped connection.
+    assert_eq!(budget(&seen), [1, 0, 4, 0], "[ping, token, HEAD, GET]");
+    assert!(
+        out.took >= Duration::from_secs(4),
+        "4 attempts of 1 s each: {:?}",
+        out.took
+    );
+    assert!(
+        out.took < Duration::from_secs(30),
+        "the timeout was not applied: {:?}",
+        out.took
+    );
+    let line = error_line(&out, &host);
+    assert!(line.contains("timed out"), "{line}");
+}
+
+// Guards: a 404 for the manifest says the tag has no manifest, and is not retried.
+#[test]
+fn missing_manifest_is_reported_not_found() {
+    let reg = FakeRegistry::start(|req| match req.kind {
+        Kind::HeadManifest => Response::new(404)
+            .header("Content-Type", "application/json")
+            .body(r#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}"#)
+            .into(),
+        _ => behave(req),
+    });
+    let host = reg.host();
+    let project = Project::new();
+    let before = dockerfile(&host);
+    project.write("Dockerfile", &before);
+
+    let out = pin(&project, &reg, &["-w", "Dockerfile"], &[]);
+    let seen = reg.finish();
+
+    assert_failed_cleanly(&out, &project, "Dockerfile", &before);
+    assert_eq!(budget(&seen), [1, 0, 1, 0], "[ping, token, HEAD, GET]");
+    let line = error_line(&out, &host);
+    assert!(
+        line.contains(&format!("{host} has no manifest for team/app:v1")),
+        "{line}"
+    );
+}
+
+/// A registry behind a token service at `/token` on itself: `/v2/` challenges, `/token` grants
+/// `tok-<repository>` for `repository:<repository>:pull`, and manifests need that exact token. The token
+/// answer is slowed down so that concurrent lookups pile up behind it: single-flight is then what keeps
+/// the token count at one per repository.
+fn token_registry(req: &Request) -> Reply {
+    let challenge = format!(
+        r#"Bearer realm="http://{}/token",service="fake-registry""#,
+        req.server
+    );
+    match req.kind {
+        Kind::Ping => Response::new(401)
+            .header("WWW-Authenticate", &challenge)
+            .body(r#"{"errors":[{"code":"UNAUTHORIZED"}]}"#)
+            .into(),
+        Kind::Token => {
+            let repo = req
+                .query("scope")
+                .and_then(|s| s.strip_prefix("repository:"))
+                .and_then(|s| s.strip_suffix(":pull"));
+            match (repo, req.query("service")) {
+                (Some(repo), Some("fake-registry")) => Reply::Delay(
+                    Duration::from_millis(300),
+                    Response::new(200)
+                        .header("Content-Type", "application/json")
+                        .body(format!(r#"{{"token":"tok-{repo}","expires_in":300}}"#)),
+                ),
+                _ => Response::new(400).into(),
+            }
+        }
+        Kind::HeadManifest | Kind::GetManifest => {
+            let (repo, _) = req.manifest().expect("manifest path");
+            if req.header("authorization") == Some(&format!("Bearer tok-{repo}")) {
+                behave(req)
+            } else {
+                Response::new(401)
+                    .header("WWW-Authenticate", &challenge)
+                    .into()
+            }
+        }
+        Kind::Other => Response::new(404).into(),
+    }
+}
+
+/// Every HEAD carried its repository's token, and every token request was anonymous.
+fn assert_tokens_used(seen: &Seen) {
+    for r in seen
+        .requests
+        .iter()
+        .filter(|r| r.kind == Kind::HeadManifest)
+    {
+        let (repo, _) = r.manifest().unwrap();
+        assert_eq!(
+            r.header("authorization"),
+            Some(format!("Bearer tok-{repo}").as_str()),
+            "{}",
+            r.path
+        );
+    }
+    assert!(
+        seen.authorizations(Kind::Token).iter().all(Option::is_none),
+        "no credentials configured, so token requests are anonymous"
+    );
+}
+
+// Guards: 12 tags of one repository with -j 8 cost 1 ping, 1 token, 12 HEADs and no GET.
+#[test]
+fn bearer_token_is_fetched_once_for_one_repository() {
+    let reg = FakeRegistry::start(token_registry);
+    let host = reg.host();
+    let project = Project::new();
+    let tags: Vec<String> = (1..=12).map(|i| format!("v{i}")).collect();
+    let text: String = tags
+        .iter()
+        .map(|t| format!("FROM {host}/team/app:{t}\n"))
+        .collect();
+    project.write("Dockerfile", &text);
+
+    let out = pin(&project, &reg, &["-w", "-j", "8", "Dockerfile"], &[]);
+    let seen = reg.finish();
+
+    assert_eq!(out.code, 0, "exit status");
+    assert_eq!(budget(&seen), [1, 1, 12, 0], "[ping, token, HEAD, GET]");
+    let token = seen
+        .requests
+        .iter()
+        .find(|r| r.kind == Kind::Token)
+        .unwrap();
+    assert_eq!(token.query("scope"), Some("repository:team/app:pull"));
+    assert_tokens_used(&seen);
+    assert_accepts_all_types(&seen);
+    let expected: String = tags
+        .iter()
+        .map(|t| format!("FROM {host}/team/app@{}\n", digest_of("team/app", t)))
+        .collect();
+    assert_eq!(project.read("Dockerfile"), expected);
+}
+
+// Guards: 3 repositories x 4 tags with -j 8 cost 1 ping, exactly 3 tokens (one per scope), 12 HEADs.
+#[test]
+fn bearer_token_is_fetched_once_per_repository() {
+    let reg = FakeRegistry::start(token_registry);
+    let host = reg.host();
+    let project = Project::new();
+    let repos = ["team/app", "team/worker", "infra/proxy"];
+    let pairs: Vec<(&str, String)> = repos
+        .iter()
+        .flat_map(|r| (1..=4).map(move |i| (*r, format!("v{i}"))))
+        .collect();
+    let text: String = pairs
+        .iter()
+        .map(|(r, t)| format!("FROM {host}/{r}:{t}\n"))
+        .collect();
+    project.write("Dockerfile", &text);
+
+    let out = pin(&project, &reg, &["-w", "-j", "8", "Dockerfile"], &[]);
+    let seen = reg.finish();
+
+    assert_eq!(out.code, 0, "exit status");
+    assert_eq!(budget(&seen), [1, 3, 12, 0], "[ping, token, HEAD, GET]");
+    let mut scopes: Vec<&str> = seen
+        .requests
+        .iter()
+        .filter(|r| r.kind == Kind::Token)
+        .filter_map(|r| r.query("scope"))
+        .collect();
+    scopes.sort_unstable();
+    assert_eq!(
+        scopes,
+        [
+            "repository:infra/proxy:pull",
+            "repository:team/app:pull",
+            "repository:team/worker:pull"
+        ]
+    );
+    assert_tokens_used(&seen);
+    assert_accepts_all_types(&seen);
+    let expected: String = pairs
+        .iter()
+        .map(|(r, t)| format!("FROM {host}/{r}@{}\n", digest_of(r, t)))
+        .collect();
+    assert_eq!(project.read("Dockerfile"), expected);
+}
+
+const USER: &str = "alice";
+const PASSWORD: &str = "hunter2-Pa55w0rd-x9";
+/// base64("alice:hunter2-Pa55w0rd-x9"), as `docker login` stores it.
+const AUTH: &str = "YWxpY2U6aHVudGVyMi1QYTU1dzByZC14OQ==";
+const TOKEN: &str = "tok-SECRET-do-not-print";
+
+/// A `DOCKER_CONFIG` directory holding a login for `host`; returns the directory.
+fn docker_config(project: &Project, host: &str) -> PathBuf {
+    let dir = project.path().join("docker-config");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("config.json"),
+        format!(r#"{{"auths": {{"{host}": {{"auth": "{AUTH}"}}}}}}"#),
+    )
+    .unwrap();
+    dir
+}
+
+/// A registry whose token service refuses alice (`grant = false`), or grants a token that the manifest
+/// endpoint then refuses (`grant = true`). Either way the run fails on authorization.
+fn refusing_registry(grant: bool) -> FakeRegistry {
+    FakeRegistry::start(move |req| {
+        let challenge = format!(
+            r#"Bearer realm="http://{}/token",service="fake-registry""#,
+            req.server
+        );
+        match req.kind {
+            Kind::Ping => Response::new(401)
+                .header("WWW-Authenticate", &challenge)
+                .into(),
+            Kind::Token if grant => Response::new(200)
+                .body(format!(r#"{{"token":"{TOKEN}"}}"#))
+                .into(),
+            Kind::Token => Response::new(401)
+                .header("Content-Type", "application/json")
+                .body(r#"{"errors":[{"code":"UNAUTHORIZED","message":"bad credentials"}]}"#)
+                .into(),
+            _ => Response::new(401)
+                .header("WWW-Authenticate", &challenge)
+                .into(),
+        }
+    })
+}
+
+fn assert_no_secret(out: &Outcome) {
+    for secret in [PASSWORD, AUTH, TOKEN] {
+        assert!(!out.stderr.contains(secret), "stderr leaks {secret:?}");
+        assert!(!out.stdout.contains(secret), "stdout leaks {secret:?}");
+    }
+}
+
+// Guards: refused credentials name the registry and config file, and no secret is printed, with or without -v.
+#[test]
+fn refused_credentials_are_named_without_secrets() {
+    for verbose in [false, true] {
+        let reg = refusing_registry(false);
+        let host = reg.host();
+        let project = Project::new();
+        let before = dockerfile(&host);
+        project.write("Dockerfile", &before);
+        let config = docker_config(&project, &host);
+
+        let mut args = vec!["-w", "Dockerfile"];
+        if verbose {
+            args.push("-v");
+        }
+        let out = pin(&project, &reg, &args, &[("DOCKER_CONFIG", &config)]);
+        let seen = reg.finish();
+
+        assert_failed_cleanly(&out, &project, "Dockerfile", &before);
+        assert_eq!(budget(&seen), [1, 1, 0, 0], "[ping, token, HEAD, GET]");
+        // The credentials were really sent, so their absence from the output means something.
+        assert_eq!(
+            seen.authorizations(Kind::Token),
+            [Some(format!("Basic {AUTH}"))]
+        );
+        let line = error_line(&out, &host);
+        let source = format!("{}/config.json", config.display());
+        assert!(
+            line.contains(&format!(
+                "the token service of {host} refused the credentials for user \"{USER}\" from {source}"
+            )),
+            "{line}"
+        );
+        if verbose {
+            assert!(out
+                .stderr
+                .contains("pin: requests: 1 ping, 1 token, 0 HEAD"));
+        }
+        assert_no_secret(&out);
+    }
+}
+
+// Guards: a manifest refused despite a granted token prints neither token nor credentials, with or without -v.
+#[test]
+fn refused_token_is_not_printed() {
+    for verbose in [false, true] {
+        let reg = refusing_registry(true);
+        let host = reg.host();
+        let project = Project::new();
+        let before = dockerfile(&host);
+        project.write("Dockerfile", &before);
+        let config = docker_config(&project, &host);
+
+        let mut args = vec!["-w", "Dockerfile"];
+        if verbose {
+            args.push("-v");
+        }
+        let out = pin(&project, &reg, &args, &[("DOCKER_CONFIG", &config)]);
+        let seen = reg.finish();
+
+        assert_failed_cleanly(&out, &project, "Dockerfile", &before);
+        assert_eq!(budget(&seen), [1, 1, 1, 0], "[ping, token, HEAD, GET]");
+        assert_eq!(
+            seen.authorizations(Kind::HeadManifest),
+            [Some(format!("Bearer {TOKEN}"))]
+        );
+        let line = error_line(&out, &host);
+        let source = format!("{}/config.json", config.display());
+        assert!(
+            line.contains(&format!(
+                "{host} refused access to team/app (401 Unauthorized) with the credentials of \"{USER}\" from {source}"
+            )),
+            "{line}"
+        );
+        assert_no_secret(&out);
+    }
+}
+
+// Guards: one tag referenced from two files is looked up with exactly one HEAD, and both files are pinned.
+#[test]
+fn same_tag_in_two_files_costs_one_head() {
+    let reg = FakeRegistry::start(behave);
+    let host = reg.host();
+    let project = Project::new();
+    project.write("Dockerfile", &dockerfile(&host));
+    project.write(
+        "worker/Dockerfile",
+        &format!("# syntax=docker/dockerfile:1\nFROM {host}/team/app:v1 AS base\nCMD [\"run\"]\n"),
+    );
+
+    let out = pin(
+        &project,
+        &reg,
+        &["-w", "Dockerfile", "worker/Dockerfile"],
+        &[],
+    );
+    let seen = reg.finish();
+
+    assert_eq!(out.code, 0, "exit status");
+    assert_eq!(budget(&seen), [1, 0, 1, 0], "[ping, token, HEAD, GET]");
+    let digest = digest_of("team/app", "v1");
+    assert_eq!(
+        project.read("Dockerfile"),
+        format!("FROM {host}/team/app@{digest}\nRUN true\n")
+    );
+    assert_eq!(
+        project.read("worker/Dockerfile"),
+        format!(
+            "# syntax=docker/dockerfile:1\nFROM {host}/team/app@{digest} AS base\nCMD [\"run\"]\n"
+        )
+    );
+}
+
+// Guards: all or nothing across files: one unresolvable tag leaves every file unchanged.
+#[test]
+fn one_failed_lookup_writes_no_file() {
+    let reg = FakeRegistry::start(|req| match req.manifest() {
+        Some((_, "gone")) => Response::new(404).into(),
+        _ => behave(req),
+    });
+    let host = reg.host();
+    let project = Project::new();
+    let good = dockerfile(&host);
+    let bad = format!("FROM {host}/team/app:v1\nFROM {host}/team/app:gone\n");
+    project.write("Dockerfile", &good);
+    project.write("worker/Dockerfile", &bad);
+
+    let out = pin(
+        &project,
+        &reg,
+        &["-w", "Dockerfile", "worker/Dockerfile"],
+        &[],
+    );
+    let seen = reg.finish();
+
+    assert_failed_cleanly(&out, &project, "Dockerfile", &good);
+    assert_eq!(
+        project.read("worker/Dockerfile"),
+        bad,
+        "worker/Dockerfile must not change"
+    );
+    assert_eq!(budget(&seen), [1, 0, 2, 0], "[ping, token, HEAD, GET]");
+    let expected = format!(
+        "worker/Dockerfile:2:6: error: cannot pin {host}/team/app:gone: {host} has no manifest for team/app:gone"
+    );
+    assert!(
+        out.stderr.lines().any(|l| l == expected),
+        "no {expected:?} in:\n{}",
+        out.stderr
+    );
+    assert!(
+        !out.stderr.contains("Dockerfile:1:6: error"),
+        "{}",
+        out.stderr
+    );
+}
+
+// Guards: the fake itself keeps connections alive (reqwest reuses them) and does not send a HEAD body.
+#[test]
+fn fake_registry_serves_keep_alive() {
+    use std::io::{BufRead, BufReader, Read, Write};
+
+    let reg = FakeRegistry::start(behave);
+    let mut conn = std::net::TcpStream::connect(reg.host()).unwrap();
+    let mut reader = BufReader::new(conn.try_clone().unwrap());
+    let mut answers = Vec::new();
+    for (method, path) in [
+        ("GET", "/v2/"),
+        ("HEAD", "/v2/team/app/manifests/v1"),
+        ("GET", "/v2/team/app/manifests/v1"),
+    ] {
+        write!(
+            conn,
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\n\r\n",
+            reg.host()
+        )
+        .unwrap();
+        let mut status = String::new();
+        reader.read_line(&mut status).unwrap();
+        let mut length = 0;
+        loop {
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            if line == "\r\n" {
+                break;
+            }
+            if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                length = v.trim().parse().unwrap();
+            }
+        }
+        let mut body = vec![0; if method == "HEAD" { 0 } else { length }];
+        reader.read_exact(&mut body).unwrap();
+        answers.push((status.trim_end().to_string(), length, body.len()));
+    }
+    drop((conn, reader));
+    let seen = reg.finish();
+
+    let manifest = manifest_body("team/app", "v1").len();
+    assert_eq!(
+        answers,
+        [
+            ("HTTP/1.1 200 OK".to_string(), 2, 2),
+            ("HTTP/1.1 200 OK".to_string(), manifest, 0),
+            ("HTTP/1.1 200 OK".to_string(), manifest, manifest),
+        ]
+    );
+    assert_eq!(seen.connections, 1);
+    assert_eq!(budget(&seen), [1, 0, 1, 1], "[ping, token, HEAD, GET]");
+}
