@@ -74,10 +74,17 @@ impl Fixtures {
 
     /// Runs `pin` with `--insecure-registry` for this registry (after the subcommand, if there is one).
     fn pin(&self, cwd: &Path, args: &[&str]) -> Output {
-        let at = usize::from(matches!(args.first(), Some(&"resolve" | &"list")));
+        self.pin_stdin(cwd, args, "")
+    }
+
+    fn pin_stdin(&self, cwd: &Path, args: &[&str], stdin: &str) -> Output {
+        let at = usize::from(matches!(
+            args.first(),
+            Some(&"resolve" | &"list" | &"update")
+        ));
         let mut all = args.to_vec();
         all.splice(at..at, ["--insecure-registry", self.registry.host()]);
-        run_pin(cwd, &all, &[])
+        run_pin_stdin(cwd, &all, &[], stdin)
     }
 }
 
@@ -100,16 +107,31 @@ fn files_under(root: &Path) -> Vec<PathBuf> {
 
 /// Runs `pin` in `cwd` with a clean environment: no `HOME`, `DOCKER_CONFIG` or proxy from the caller leaks in.
 fn run_pin(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    run_pin_stdin(cwd, args, env, "")
+}
+
+fn run_pin_stdin(cwd: &Path, args: &[&str], env: &[(&str, &str)], stdin: &str) -> Output {
+    use std::io::Write as _;
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_pin"));
     cmd.current_dir(cwd)
         .args(args)
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", cwd);
+        .env("HOME", cwd)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
     for (k, v) in env {
         cmd.env(k, v);
     }
-    cmd.output().unwrap()
+    let mut child = cmd.spawn().unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
 }
 
 fn stderr(o: &Output) -> String {
@@ -551,4 +573,206 @@ fn bom_crlf_missing_newline_and_permissions_survive() {
         1,
         "temporary files left behind"
     );
+}
+
+// Guards `pin update`: after a tag moves, only that digest changes (tag kept); --check reports drift; a
+// digest-only reference is reported as having no tag to follow.
+#[test]
+fn update_follows_moved_tags() {
+    let fx = Fixtures::start(Variant::Plain);
+    let dir = tempfile::tempdir().unwrap();
+    let host = fx.registry.host();
+    let old = fx.digest("v1");
+    let text = format!(
+        "spec:\n  containers:\n  - name: a\n    image: {host}/{REPO}:v1@{old}  # moves\n  - name: b\n    image: {host}/{REPO}:docker-v1@{}\n  - name: c\n    image: {host}/{REPO}@{old}\n",
+        fx.digest("docker-v1")
+    );
+    let file = dir.path().join("pod.yaml");
+    fs::write(&file, &text).unwrap();
+    let o = fx.pin(dir.path(), &["update", "--check", "."]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "nothing moved yet: {}",
+        stderr(&o)
+    );
+
+    let moved = fx.registry.move_tag(REPO, "v1", "oci-v1-moved");
+    assert_ne!(moved.digest, old);
+    let o = fx.pin(dir.path(), &["update", "--check", "."]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(fs::read_to_string(&file).unwrap(), text, "--check wrote");
+    let o = fx.pin(dir.path(), &["update", "-w", "."]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let want = text.replacen(&format!(":v1@{old}"), &format!(":v1@{}", moved.digest), 1);
+    assert_eq!(fs::read_to_string(&file).unwrap(), want);
+    assert!(stderr(&o).contains("no tag to follow"), "{}", stderr(&o));
+    let o = fx.pin(dir.path(), &["update", "--check", "."]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+// Guards platform pins under `pin update`: a pin of the arm64 child stays the arm64 child of the new index.
+#[test]
+fn update_keeps_platform_pins_platform_specific() {
+    let fx = Fixtures::start(Variant::Plain);
+    let dir = tempfile::tempdir().unwrap();
+    let host = fx.registry.host();
+    fs::write(
+        dir.path().join("Dockerfile"),
+        format!("FROM {host}/{REPO}:multi\n"),
+    )
+    .unwrap();
+    let o = fx.pin(
+        dir.path(),
+        &["-w", "--keep-tag", "--platform", "linux/arm64", "."],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let arm = fx.pushed["multi"]
+        .child_digest("linux/arm64")
+        .unwrap()
+        .to_string();
+    let read = || fs::read_to_string(dir.path().join("Dockerfile")).unwrap();
+    assert_eq!(read(), format!("FROM {host}/{REPO}:multi@{arm}\n"));
+
+    let new = fx
+        .registry
+        .push_oci_index(REPO, "multi", "multi-2", TWO_PLATFORMS);
+    let new_arm = new.child_digest("linux/arm64").unwrap();
+    assert_ne!(new_arm, arm);
+    let o = fx.pin(dir.path(), &["update", "-w", "."]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(read(), format!("FROM {host}/{REPO}:multi@{new_arm}\n"));
+}
+
+// Guards --format json: one document with every reference, the documented fields, and the summary.
+#[test]
+fn json_report_lists_every_reference() {
+    let fx = Fixtures::start(Variant::Plain);
+    let (dir, _) = fx.tree();
+    let o = fx.pin(dir.path(), &["--format", "json", "."]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value =
+        serde_json::from_slice(&o.stdout).expect("stdout is one JSON document");
+    let refs = v["references"].as_array().unwrap();
+    assert_eq!(refs.len(), 8);
+    let app = refs.iter().find(|r| r["line"] == 17).unwrap();
+    assert_eq!(app["file"], "k8s/app.yaml");
+    assert_eq!(app["kind"], "yaml");
+    assert_eq!(app["status"], "pinned");
+    assert_eq!(app["digest"], fx.digest("v1"));
+    assert_eq!(
+        app["pinned"],
+        format!("{}/{REPO}@{}", fx.registry.host(), fx.digest("v1"))
+    );
+    let latest = refs.iter().find(|r| r["line"] == 32).unwrap();
+    assert!(
+        latest["note"].as_str().unwrap().contains("IfNotPresent"),
+        "{latest}"
+    );
+    let template = refs.iter().find(|r| r["status"] == "skipped").unwrap();
+    assert!(template["reason"].as_str().unwrap().contains("template"));
+    assert_eq!(v["summary"]["pinned"], 7);
+    assert_eq!(v["summary"]["skipped"], 1);
+    assert_eq!(v["summary"]["errors"], 0);
+}
+
+// Guards the stdin filter (Helm post-renderer, kustomize build | pin - | kubectl apply): the whole stream
+// out, rewritten; on error, exit 2 and nothing on stdout.
+#[test]
+fn stdin_filter_rewrites_the_stream() {
+    let fx = Fixtures::start(Variant::Plain);
+    let dir = tempfile::tempdir().unwrap();
+    let host = fx.registry.host();
+    let input = format!("---\n# Source: chart/templates/deploy.yaml\nkind: Pod\nspec:\n  containers:\n  - name: a\n    image: {host}/{REPO}:v1\n---\nkind: ConfigMap\n");
+    let o = fx.pin_stdin(dir.path(), &["-"], &input);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        input.replace(":v1", &format!("@{}", fx.digest("v1")))
+    );
+
+    let docker = format!("FROM {host}/{REPO}:multi\n");
+    let o = fx.pin_stdin(dir.path(), &["-", "--stdin-kind", "dockerfile"], &docker);
+    assert_eq!(
+        stdout(&o),
+        format!("FROM {host}/{REPO}@{}\n", fx.digest("multi")),
+        "{}",
+        stderr(&o)
+    );
+
+    let bad = input.replace(":v1", ":nope");
+    let o = fx.pin_stdin(dir.path(), &["-"], &bad);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(stdout(&o), "", "a failed filter must print nothing");
+    assert!(stderr(&o).contains("<stdin>:7:12: error"), "{}", stderr(&o));
+}
+
+// Guards the ways to leave references alone: `# pin: ignore`, --exclude, --skip; and --keep-going, which
+// writes the files whose references all resolved and still exits 2.
+#[test]
+fn ignore_exclude_skip_and_keep_going() {
+    let fx = Fixtures::start(Variant::Plain);
+    let dir = tempfile::tempdir().unwrap();
+    let host = fx.registry.host();
+    let write = |rel: &str, text: &str| {
+        let p = dir.path().join(rel);
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(p, text).unwrap();
+    };
+    // Dockerfiles have whole-line comments only: the marker goes on the line above.
+    let ignored =
+        format!("# pin: ignore\nFROM {host}/{REPO}:multi\nFROM {host}/{REPO}:docker-v1\n");
+    write("Dockerfile", &ignored);
+    write(
+        "pod.yaml",
+        &format!("image: {host}/{REPO}:v1 # pin: ignore\n"),
+    );
+    write("vendor/x.yaml", &format!("image: {host}/{REPO}:v1\n"));
+    write("internal.yaml", &format!("image: {host}/internal/app:v1\n"));
+    write("broken.yaml", &format!("image: {host}/{REPO}:nope\n"));
+    let o = fx.pin(
+        dir.path(),
+        &[
+            "-w",
+            "--keep-going",
+            "--exclude",
+            "vendor/**",
+            "--skip",
+            "/internal/",
+            ".",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let read = |rel: &str| fs::read_to_string(dir.path().join(rel)).unwrap();
+    assert_eq!(
+        read("Dockerfile"),
+        ignored.replace(":docker-v1", &format!("@{}", fx.digest("docker-v1")))
+    );
+    assert_eq!(read("vendor/x.yaml"), format!("image: {host}/{REPO}:v1\n"));
+    assert_eq!(
+        read("pod.yaml"),
+        format!("image: {host}/{REPO}:v1 # pin: ignore\n")
+    );
+    assert_eq!(
+        read("internal.yaml"),
+        format!("image: {host}/internal/app:v1\n")
+    );
+    assert_eq!(read("broken.yaml"), format!("image: {host}/{REPO}:nope\n"));
+    let err = stderr(&o);
+    assert!(
+        err.contains("marked `# pin: ignore`") && err.contains("matches --skip"),
+        "{err}"
+    );
+}
+
+// Guards colour: --color always paints the diff; a pipe gets plain text by default (the other tests).
+#[test]
+fn colour_on_request() {
+    let fx = Fixtures::start(Variant::Plain);
+    let (dir, _) = fx.tree();
+    let o = fx.pin(dir.path(), &["--color", "always", "Dockerfile"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("\x1b[31m-FROM "), "{}", stdout(&o));
+    let o = fx.pin(dir.path(), &["Dockerfile"]);
+    assert!(!stdout(&o).contains('\x1b'));
 }
