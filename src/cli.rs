@@ -6,7 +6,8 @@ use clap::{Args, Parser, Subcommand};
 
 /// Pin container image references to registry digests, changing no other byte.
 ///
-/// Finds `image:` values in YAML (Kubernetes manifests, custom resources) and `FROM` images in Dockerfiles,
+/// Finds `image:` values in YAML (Kubernetes manifests, custom resources) and, in Dockerfiles, the images of
+/// `FROM` (or the `ARG` default it uses), `COPY --from`, `RUN --mount=from=` and `# syntax=`,
 /// asks each image's registry for the digest its tag points at, and rewrites `name:tag` to `name@sha256:…`.
 /// Without -w, prints a unified diff and changes nothing.
 #[derive(Debug, Parser)]
