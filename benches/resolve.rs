@@ -35,14 +35,27 @@ fn main() {
         for _ in 0..RUNS {
             let t = Instant::now();
             let out = Command::new(pin)
-                .args(["--check", "-v", "-j", jobs, "--insecure-registry", registry.host(), "."])
+                .args([
+                    "--check",
+                    "-v",
+                    "-j",
+                    jobs,
+                    "--insecure-registry",
+                    registry.host(),
+                    ".",
+                ])
                 .current_dir(dir.path())
                 .env_remove("DOCKER_CONFIG")
                 .env("HOME", dir.path())
                 .output()
                 .unwrap();
             times.push(t.elapsed());
-            assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+            assert_eq!(
+                out.status.code(),
+                Some(1),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
             let err = String::from_utf8_lossy(&out.stderr);
             requests = err
                 .lines()
@@ -66,7 +79,11 @@ fn main() {
                 .arg(format!("docker://{}/{}:{}", registry.host(), p.repo, p.tag))
                 .output()
                 .unwrap();
-            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
             assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), p.digest);
         }
         println!("sequential skopeo inspect, 500 tags: {:.1?}", t.elapsed());

@@ -9,10 +9,11 @@ use crate::resolve::Platform;
 
 /// Pin container image references to registry digests, changing no other byte.
 ///
-/// Finds `image:` values in YAML (Kubernetes manifests, compose, CI files, kustomize, Helm values) and `FROM`
-/// images in Dockerfiles, asks each image's registry for the digest its tag points at, and rewrites `name:tag`
-/// to `name@sha256:…`. Without -w, prints a unified diff and changes nothing. `pin -` filters a YAML stream
-/// from stdin to stdout (e.g. as a Helm post-renderer).
+/// Finds `image:` values in YAML (Kubernetes manifests, compose, CI files, kustomize, Helm values) and, in
+/// Dockerfiles, the images of `FROM` (or the `ARG` default it uses), `COPY --from`, `RUN --mount=from=` and
+/// `# syntax=`; asks each image's registry for the digest its tag points at, and rewrites `name:tag` to
+/// `name@sha256:…`. Without -w, prints a unified diff and changes nothing. `pin -` filters a YAML stream from
+/// stdin to stdout (e.g. as a Helm post-renderer).
 #[derive(Debug, Parser)]
 #[command(
     name = "pin",

@@ -17,7 +17,8 @@ use std::path::Path;
 pub enum Kind {
     /// Kubernetes manifests and any other YAML: every `image:` scalar.
     Yaml,
-    /// `Dockerfile`, `Containerfile`, `*.Dockerfile`, `Dockerfile.*`: `FROM` images.
+    /// `Dockerfile`, `Containerfile`, `*.Dockerfile`, `Dockerfile.*`: `FROM` images (or the `ARG`
+    /// default a `FROM ${NAME}` uses), `COPY --from` / `RUN --mount=from=` images, `# syntax=`.
     Dockerfile,
     /// `compose.yaml`, `docker-compose*.yml`: `services.*.image`.
     Compose,
