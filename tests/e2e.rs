@@ -317,7 +317,7 @@ fn list_needs_no_registry() {
     let host = registry.host();
     assert!(
         out.contains(&format!(
-            "Dockerfile:2:6\t{host}/fixtures/app:v1\tunpinned\n"
+            "Dockerfile:3:6\t{host}/fixtures/app:v1\tunpinned\n"
         )),
         "{out}"
     );
@@ -325,7 +325,7 @@ fn list_needs_no_registry() {
         out.contains("k8s/app.yaml:23:17\t{{ .Values.image }}\tskipped: "),
         "{out}"
     );
-    assert_eq!(out.lines().count(), 8, "{out}");
+    assert_eq!(out.lines().count(), 10, "{out}");
 }
 
 // Guards --platform: the chosen platform's child of the index (variant included), and a clear error otherwise.
@@ -654,7 +654,7 @@ fn json_report_lists_every_reference() {
     let v: serde_json::Value =
         serde_json::from_slice(&o.stdout).expect("stdout is one JSON document");
     let refs = v["references"].as_array().unwrap();
-    assert_eq!(refs.len(), 8);
+    assert_eq!(refs.len(), 10);
     let app = refs.iter().find(|r| r["line"] == 17).unwrap();
     assert_eq!(app["file"], "k8s/app.yaml");
     assert_eq!(app["kind"], "yaml");
@@ -671,7 +671,7 @@ fn json_report_lists_every_reference() {
     );
     let template = refs.iter().find(|r| r["status"] == "skipped").unwrap();
     assert!(template["reason"].as_str().unwrap().contains("template"));
-    assert_eq!(v["summary"]["pinned"], 7);
+    assert_eq!(v["summary"]["pinned"], 9);
     assert_eq!(v["summary"]["skipped"], 1);
     assert_eq!(v["summary"]["errors"], 0);
 }
