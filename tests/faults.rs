@@ -905,3 +905,40 @@ fn fake_registry_serves_keep_alive() {
     assert_eq!(seen.connections, 1);
     assert_eq!(budget(&seen), [1, 0, 1, 1], "[ping, token, HEAD, GET]");
 }
+
+// Guards the rate-limit report: Docker Hub's `ratelimit-remaining` is shown at -v (the lowest value seen).
+#[test]
+fn rate_limit_remaining_is_reported_at_verbose() {
+    let reg = FakeRegistry::start(|req| match req.kind {
+        Kind::HeadManifest => {
+            let (repo, tag) = req.manifest().expect("manifest path");
+            let body = manifest_body(repo, tag);
+            let remaining = if tag == "v1" {
+                "97;w=21600"
+            } else {
+                "98;w=21600"
+            };
+            Response::new(200)
+                .header("Content-Type", OCI_MANIFEST)
+                .header("Docker-Content-Digest", &sha256(&body))
+                .header("ratelimit-remaining", remaining)
+                .into()
+        }
+        _ => behave(req),
+    });
+    let host = reg.host();
+    let project = Project::new();
+    project.write(
+        "Dockerfile",
+        &format!("FROM {host}/team/app:v1\nFROM {host}/team/app:v2\n"),
+    );
+    let out = pin(&project, &reg, &["-v", "Dockerfile"], &[]);
+    reg.finish();
+    assert_eq!(out.code, 0, "exit status");
+    assert!(
+        out.stderr
+            .contains(&format!("{host} ratelimit-remaining: 97;w=21600")),
+        "{}",
+        out.stderr
+    );
+}

@@ -38,18 +38,46 @@ pub struct Stats {
     pub head: AtomicUsize,
     pub get: AtomicUsize,
     pub retries: AtomicUsize,
+    /// The lowest `ratelimit-remaining` seen per registry host (Docker Hub sends it).
+    pub rate_limit: Mutex<HashMap<String, String>>,
 }
 
 impl Stats {
     pub fn summary(&self) -> String {
-        format!(
+        let mut s = format!(
             "requests: {} ping, {} token, {} HEAD, {} GET, {} retried",
             self.ping.load(Ordering::Relaxed),
             self.token.load(Ordering::Relaxed),
             self.head.load(Ordering::Relaxed),
             self.get.load(Ordering::Relaxed),
             self.retries.load(Ordering::Relaxed)
-        )
+        );
+        let limits = self.rate_limit.lock().expect("rate limit map poisoned");
+        let mut hosts: Vec<_> = limits.iter().collect();
+        hosts.sort();
+        for (host, remaining) in hosts {
+            s.push_str(&format!("; {host} ratelimit-remaining: {remaining}"));
+        }
+        s
+    }
+
+    /// Keeps the smallest remaining quota a registry reported (`100;w=21600` → compared on `100`).
+    fn note_rate_limit(&self, host: &str, headers: &HeaderMap) {
+        let Some(value) = header(headers, "ratelimit-remaining") else {
+            return;
+        };
+        let count = |v: &str| {
+            v.split(';')
+                .next()
+                .and_then(|n| n.trim().parse::<u64>().ok())
+        };
+        let mut limits = self.rate_limit.lock().expect("rate limit map poisoned");
+        let keep = limits
+            .get(host)
+            .is_none_or(|old| count(&value) < count(old) || count(old).is_none());
+        if keep {
+            limits.insert(host.to_string(), value);
+        }
     }
 }
 
@@ -511,6 +539,9 @@ impl Client {
                 req = req.header(AUTHORIZATION, value);
             }
             let outcome = req.send().await;
+            if let Ok(resp) = &outcome {
+                self.stats.note_rate_limit(&host, resp.headers());
+            }
             let retry_after = match &outcome {
                 Ok(resp) if is_transient(resp.status()) => Some(retry_after(resp.headers())),
                 Ok(_) => None,
