@@ -28,41 +28,11 @@ fn main() {
     let dir = tempfile::tempdir().unwrap();
     write_tree(dir.path(), &registry, &pushed);
 
-    let pin = env!("CARGO_BIN_EXE_pin");
     for jobs in ["1", "4", "16", "64"] {
-        let mut times = Vec::with_capacity(RUNS);
-        let mut requests = String::new();
-        for _ in 0..RUNS {
-            let t = Instant::now();
-            let out = Command::new(pin)
-                .args([
-                    "--check",
-                    "-v",
-                    "-j",
-                    jobs,
-                    "--insecure-registry",
-                    registry.host(),
-                    ".",
-                ])
-                .current_dir(dir.path())
-                .env_remove("DOCKER_CONFIG")
-                .env("HOME", dir.path())
-                .output()
-                .unwrap();
-            times.push(t.elapsed());
-            assert_eq!(
-                out.status.code(),
-                Some(1),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            let err = String::from_utf8_lossy(&out.stderr);
-            requests = err
-                .lines()
-                .find(|l| l.starts_with("pin: requests:"))
-                .unwrap_or_default()
-                .to_string();
-        }
+        let (mut times, requests) = check_runs(
+            dir.path(),
+            &["-j", jobs, "--insecure-registry", registry.host()],
+        );
         println!(
             "pin --check -j {jobs:>2}: median {:>8.1?} (min {:.1?}, max {:.1?}, {RUNS} runs) | {requests}",
             median(&mut times),
@@ -77,27 +47,8 @@ fn main() {
     let token_dir = tempfile::tempdir().unwrap();
     write_tree(token_dir.path(), &token, &pushed_token);
     let ca = token.ca_pem_path().unwrap().to_str().unwrap().to_string();
-    let mut times = Vec::with_capacity(RUNS);
-    let mut requests = String::new();
     let before = token.token_requests();
-    for _ in 0..RUNS {
-        let t = Instant::now();
-        let out = Command::new(pin)
-            .args(["--check", "-v", "--ca-cert", &ca, "."])
-            .current_dir(token_dir.path())
-            .env_remove("DOCKER_CONFIG")
-            .env("HOME", token_dir.path())
-            .output()
-            .unwrap();
-        times.push(t.elapsed());
-        assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
-        let err = String::from_utf8_lossy(&out.stderr);
-        requests = err
-            .lines()
-            .find(|l| l.starts_with("pin: requests:"))
-            .unwrap_or_default()
-            .to_string();
-    }
+    let (mut times, requests) = check_runs(token_dir.path(), &["--ca-cert", &ca]);
     println!(
         "pin --check, TLS + token auth: median {:.1?} | {requests} | token server counted {} per run",
         median(&mut times),
@@ -139,6 +90,38 @@ fn write_tree(dir: &Path, registry: &Registry, pushed: &[harness::Pushed]) {
         }
         std::fs::write(dir.join(format!("pod-{file:02}.yaml")), text).unwrap();
     }
+}
+
+/// `RUNS` runs of `pin --check -v ARGS .` in `dir`: their wall times and the last run's request counts.
+fn check_runs(dir: &Path, args: &[&str]) -> (Vec<Duration>, String) {
+    let mut times = Vec::with_capacity(RUNS);
+    let mut requests = String::new();
+    for _ in 0..RUNS {
+        let t = Instant::now();
+        let out = Command::new(env!("CARGO_BIN_EXE_pin"))
+            .args(["--check", "-v"])
+            .args(args)
+            .arg(".")
+            .current_dir(dir)
+            .env_remove("DOCKER_CONFIG")
+            .env("HOME", dir)
+            .output()
+            .unwrap();
+        times.push(t.elapsed());
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        requests = err
+            .lines()
+            .find(|l| l.starts_with("pin: requests:"))
+            .unwrap_or_default()
+            .to_string();
+    }
+    (times, requests)
 }
 
 fn median(times: &mut [Duration]) -> Duration {

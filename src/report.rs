@@ -41,6 +41,31 @@ pub enum OutcomeStatus {
 }
 
 impl Outcome {
+    /// An outcome for `original`, not located in any file, `unchanged` until decided otherwise.
+    pub fn new(original: &str) -> Outcome {
+        Outcome {
+            file: None,
+            line: None,
+            column: None,
+            kind: None,
+            original: original.to_string(),
+            pinned: None,
+            digest: None,
+            status: OutcomeStatus::Unchanged,
+            reason: None,
+            note: None,
+        }
+    }
+
+    /// Located at `file:line:column`.
+    pub fn at(mut self, file: &str, line: usize, column: usize, kind: &'static str) -> Outcome {
+        self.file = Some(file.to_string());
+        self.line = Some(line);
+        self.column = Some(column);
+        self.kind = Some(kind);
+        self
+    }
+
     /// `path:line:col` (or the reference itself when there is no file).
     pub fn location(&self) -> String {
         match (&self.file, self.line, self.column) {
@@ -176,6 +201,21 @@ pub struct Summary {
     pub unchanged: usize,
     pub skipped: usize,
     pub errors: usize,
+}
+
+impl Summary {
+    /// Counts by status; `pinned` counts what is (or would be) rewritten, and for `pin list` what is unpinned.
+    pub fn of(files: usize, outcomes: &[Outcome], unreadable: usize) -> Summary {
+        let count = |s: OutcomeStatus| outcomes.iter().filter(|o| o.status == s).count();
+        Summary {
+            files,
+            references: outcomes.len(),
+            pinned: count(OutcomeStatus::Pinned) + count(OutcomeStatus::Unpinned),
+            unchanged: count(OutcomeStatus::Unchanged),
+            skipped: count(OutcomeStatus::Skipped),
+            errors: count(OutcomeStatus::Error) + unreadable,
+        }
+    }
 }
 
 /// `Summary` with the verb for the mode: "pinned", "would pin", "to pin".

@@ -783,7 +783,7 @@ fn same_tag_in_two_files_costs_one_head() {
     project.write("Dockerfile", &dockerfile(&host));
     project.write(
         "worker/Dockerfile",
-        &format!("# syntax=docker/dockerfile:1\nFROM {host}/team/app:v1 AS base\nCMD [\"run\"]\n"),
+        &format!("# the base stage\nFROM {host}/team/app:v1 AS base\nCMD [\"run\"]\n"),
     );
 
     let out = pin(
@@ -803,9 +803,7 @@ fn same_tag_in_two_files_costs_one_head() {
     );
     assert_eq!(
         project.read("worker/Dockerfile"),
-        format!(
-            "# syntax=docker/dockerfile:1\nFROM {host}/team/app@{digest} AS base\nCMD [\"run\"]\n"
-        )
+        format!("# the base stage\nFROM {host}/team/app@{digest} AS base\nCMD [\"run\"]\n")
     );
 }
 

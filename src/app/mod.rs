@@ -222,28 +222,18 @@ fn list(args: &ListArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Result
                 Status::Skipped(why) => (OutcomeStatus::Skipped, Some(why.clone())),
             };
             outcomes.push(Outcome {
-                file: Some(file.display.clone()),
-                line: Some(f.line),
-                column: Some(f.column),
-                kind: Some(file.kind.as_str()),
-                original: f.candidate.value.clone(),
-                pinned: None,
-                digest: None,
                 status,
                 reason,
-                note: None,
+                ..Outcome::new(&f.candidate.value).at(
+                    &file.display,
+                    f.line,
+                    f.column,
+                    file.kind.as_str(),
+                )
             });
         }
     }
-    let count = |s: OutcomeStatus| outcomes.iter().filter(|o| o.status == s).count();
-    let summary = Summary {
-        files: scan.files.len(),
-        references: outcomes.len(),
-        pinned: count(OutcomeStatus::Unpinned),
-        unchanged: count(OutcomeStatus::Unchanged),
-        skipped: count(OutcomeStatus::Skipped),
-        errors: scan.unreadable,
-    };
+    let summary = Summary::of(scan.files.len(), &outcomes, scan.unreadable);
     if args.output.format == Format::Json {
         report::write_json(
             out,
@@ -316,16 +306,9 @@ fn resolve_refs(
         .iter()
         .map(|r| {
             let mut o = Outcome {
-                file: None,
-                line: None,
-                column: None,
-                kind: None,
-                original: r.as_str().to_string(),
                 pinned: Some(r.as_str().to_string()),
                 digest: r.digest().map(str::to_string),
-                status: OutcomeStatus::Unchanged,
-                reason: None,
-                note: None,
+                ..Outcome::new(r.as_str())
             };
             if r.digest().is_none() {
                 match &lookup.resolved[&Key::of(r, platform)] {
@@ -344,10 +327,7 @@ fn resolve_refs(
             o
         })
         .collect();
-    let errors = outcomes
-        .iter()
-        .filter(|o| o.status == OutcomeStatus::Error)
-        .count();
+    let summary = Summary::of(0, &outcomes, 0);
     for o in outcomes.iter().filter(|o| o.status == OutcomeStatus::Error) {
         writeln!(
             err,
@@ -356,20 +336,6 @@ fn resolve_refs(
             o.reason.as_deref().unwrap_or_default()
         )?;
     }
-    let summary = Summary {
-        files: 0,
-        references: outcomes.len(),
-        pinned: outcomes
-            .iter()
-            .filter(|o| o.status == OutcomeStatus::Pinned)
-            .count(),
-        unchanged: outcomes
-            .iter()
-            .filter(|o| o.status == OutcomeStatus::Unchanged)
-            .count(),
-        skipped: 0,
-        errors,
-    };
     if args.output.format == Format::Json {
         report::write_json(
             out,
@@ -380,7 +346,7 @@ fn resolve_refs(
         )?;
     }
     // All or nothing, as for files: a script reading stdout never gets a partial answer.
-    if errors > 0 || !lookup.save_lock(err)? {
+    if summary.errors > 0 || !lookup.save_lock(err)? {
         return Ok(ExitStatus::Error);
     }
     if args.output.format == Format::Text {

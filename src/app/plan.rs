@@ -37,22 +37,11 @@ pub struct Plan<'a> {
 
 impl Plan<'_> {
     pub fn summary(&self, files: usize, unreadable: usize) -> Summary {
-        let count = |s: OutcomeStatus| self.outcomes.iter().filter(|o| o.status == s).count();
-        Summary {
-            files,
-            references: self.outcomes.len(),
-            pinned: count(OutcomeStatus::Pinned),
-            unchanged: count(OutcomeStatus::Unchanged),
-            skipped: count(OutcomeStatus::Skipped),
-            errors: count(OutcomeStatus::Error) + unreadable,
-        }
+        Summary::of(files, &self.outcomes, unreadable)
     }
 
     pub fn errors(&self) -> usize {
-        self.outcomes
-            .iter()
-            .filter(|o| o.status == OutcomeStatus::Error)
-            .count()
+        self.summary(0, 0).errors
     }
 }
 
@@ -83,18 +72,12 @@ pub fn plan<'a>(files: &'a [ScannedFile], resolved: &Resolutions, opts: &Options
         let first = plan.outcomes.len();
         let mut failed = false;
         for f in &file.refs {
-            let mut outcome = Outcome {
-                file: Some(file.display.clone()),
-                line: Some(f.line),
-                column: Some(f.column),
-                kind: Some(file.kind.as_str()),
-                original: f.candidate.value.clone(),
-                pinned: None,
-                digest: None,
-                status: OutcomeStatus::Unchanged,
-                reason: None,
-                note: None,
-            };
+            let mut outcome = Outcome::new(&f.candidate.value).at(
+                &file.display,
+                f.line,
+                f.column,
+                file.kind.as_str(),
+            );
             match decide(f, resolved, opts) {
                 Decision::Skip(why) => {
                     outcome.status = OutcomeStatus::Skipped;
