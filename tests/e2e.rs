@@ -776,3 +776,32 @@ fn colour_on_request() {
     let o = fx.pin(dir.path(), &["Dockerfile"]);
     assert!(!stdout(&o).contains('\x1b'));
 }
+
+// Guards --ca-cert: a file that holds no certificate is an error naming it, not silently ignored.
+#[test]
+fn a_ca_file_without_certificates_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("bad.pem"), "not a certificate\n").unwrap();
+    let o = run_pin(
+        dir.path(),
+        &["resolve", "--ca-cert", "bad.pem", "127.0.0.1:9/a/b:1"],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("--ca-cert bad.pem: no PEM certificate"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run_pin(
+        dir.path(),
+        &["resolve", "--ca-cert", "missing.pem", "127.0.0.1:9/a/b:1"],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("--ca-cert missing.pem"),
+        "{}",
+        stderr(&o)
+    );
+}
