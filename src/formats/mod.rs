@@ -5,6 +5,9 @@
 //! and never contact a registry; [`crate::app`] classifies the candidates. A new file kind is one new module
 //! here plus one row in [`Kind::detect`].
 
+pub mod compose;
+#[cfg(test)]
+mod corpus;
 pub mod dockerfile;
 pub mod yaml;
 
@@ -83,8 +86,8 @@ impl Kind {
     pub fn find(self, src: &str) -> Result<Findings, FindError> {
         match self {
             Kind::Dockerfile => dockerfile::find(src),
+            Kind::Compose => compose::find(src),
             Kind::Yaml
-            | Kind::Compose
             | Kind::GithubActions
             | Kind::GitlabCi
             | Kind::Kustomize

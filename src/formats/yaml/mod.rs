@@ -131,7 +131,8 @@ pub fn find(src: &str) -> Result<Findings, FindError> {
 }
 
 /// Reads `src` into a [`Tree`] and lets `collect` add candidates. The candidates come back in file
-/// order, one per span (a scalar reached twice, e.g. through two aliases, is reported once). A Helm
+/// order, one per span (a scalar reached twice, e.g. through two aliases, is reported once, skipped if
+/// any of the ways it was reached says so). A Helm
 /// template is passed over as a whole ([`HELM_TEMPLATE`]); invalid YAML is a [`FindError`].
 pub fn find_with(
     src: &str,
@@ -141,10 +142,21 @@ pub fn find_with(
         Parsed::Tree(tree) => tree,
         Parsed::Template => return Ok(template_skip()),
     };
-    let mut candidates = Vec::new();
-    collect(&tree, &mut candidates);
-    candidates.sort_by_key(|c| (c.span.start, c.span.end));
-    candidates.dedup_by(|a, b| a.span == b.span);
+    let mut found = Vec::new();
+    collect(&tree, &mut found);
+    found.sort_by_key(|c| (c.span.start, c.span.end));
+    let mut candidates: Vec<Candidate> = Vec::with_capacity(found.len());
+    for candidate in found {
+        match candidates.last_mut() {
+            // Reached again: a reason to skip, from any path, wins.
+            Some(last) if last.span == candidate.span => {
+                if last.skip.is_none() && candidate.skip.is_some() {
+                    *last = candidate;
+                }
+            }
+            _ => candidates.push(candidate),
+        }
+    }
     Ok(Findings {
         candidates,
         skipped: None,
