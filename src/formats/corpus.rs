@@ -13,6 +13,7 @@ use crate::rewrite::{self, Edit};
 const CATEGORIES: &[(&str, Kind, usize)] = &[
     ("k8s", Kind::Yaml, 20),
     ("compose", Kind::Compose, 8),
+    ("gha", Kind::GithubActions, 5),
     ("dockerfile", Kind::Dockerfile, 18),
 ];
 

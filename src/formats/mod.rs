@@ -9,6 +9,7 @@ pub mod compose;
 #[cfg(test)]
 mod corpus;
 pub mod dockerfile;
+pub mod github_actions;
 pub mod yaml;
 
 use std::ops::Range;
@@ -87,11 +88,8 @@ impl Kind {
         match self {
             Kind::Dockerfile => dockerfile::find(src),
             Kind::Compose => compose::find(src),
-            Kind::Yaml
-            | Kind::GithubActions
-            | Kind::GitlabCi
-            | Kind::Kustomize
-            | Kind::HelmValues => yaml::find(src),
+            Kind::GithubActions => github_actions::find(src),
+            Kind::Yaml | Kind::GitlabCi | Kind::Kustomize | Kind::HelmValues => yaml::find(src),
         }
     }
 
