@@ -14,6 +14,7 @@ const CATEGORIES: &[(&str, Kind, usize)] = &[
     ("k8s", Kind::Yaml, 20),
     ("compose", Kind::Compose, 8),
     ("gha", Kind::GithubActions, 5),
+    ("gitlab", Kind::GitlabCi, 5),
     ("dockerfile", Kind::Dockerfile, 18),
 ];
 

@@ -10,6 +10,7 @@ pub mod compose;
 mod corpus;
 pub mod dockerfile;
 pub mod github_actions;
+pub mod gitlab_ci;
 pub mod yaml;
 
 use std::ops::Range;
@@ -89,7 +90,8 @@ impl Kind {
             Kind::Dockerfile => dockerfile::find(src),
             Kind::Compose => compose::find(src),
             Kind::GithubActions => github_actions::find(src),
-            Kind::Yaml | Kind::GitlabCi | Kind::Kustomize | Kind::HelmValues => yaml::find(src),
+            Kind::GitlabCi => gitlab_ci::find(src),
+            Kind::Yaml | Kind::Kustomize | Kind::HelmValues => yaml::find(src),
         }
     }
 
