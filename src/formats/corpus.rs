@@ -15,6 +15,7 @@ const CATEGORIES: &[(&str, Kind, usize)] = &[
     ("compose", Kind::Compose, 8),
     ("gha", Kind::GithubActions, 5),
     ("gitlab", Kind::GitlabCi, 5),
+    ("kustomize", Kind::Kustomize, 6),
     ("dockerfile", Kind::Dockerfile, 18),
 ];
 

@@ -11,6 +11,7 @@ mod corpus;
 pub mod dockerfile;
 pub mod github_actions;
 pub mod gitlab_ci;
+pub mod kustomize;
 pub mod yaml;
 
 use std::ops::Range;
@@ -91,7 +92,8 @@ impl Kind {
             Kind::Compose => compose::find(src),
             Kind::GithubActions => github_actions::find(src),
             Kind::GitlabCi => gitlab_ci::find(src),
-            Kind::Yaml | Kind::Kustomize | Kind::HelmValues => yaml::find(src),
+            Kind::Kustomize => kustomize::find(src),
+            Kind::Yaml | Kind::HelmValues => yaml::find(src),
         }
     }
 

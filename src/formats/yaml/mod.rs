@@ -261,6 +261,31 @@ pub fn line_ending(src: &str) -> &'static str {
     }
 }
 
+/// Where a digest goes when it is written as the value of the pair `key: value` (a kustomize or Helm
+/// `digest:`), and why not if the value's bytes are not its text: into the scalar's text with
+/// [`Target::Digest`] (inside the quotes of `""`, over a `~` or `null`), or, for a key with nothing after
+/// it (`digest:`), right after its colon with [`Target::InsertDigest`] and a space before the digest.
+/// `None` when the value is not a scalar.
+pub fn digest_slot(
+    src: &str,
+    tree: &Tree,
+    key: NodeId,
+    value: NodeId,
+) -> Option<(std::ops::Range<usize>, Target, Option<&'static str>)> {
+    let scalar = tree.scalar(value)?;
+    if scalar.is_null() && scalar.text.is_empty() {
+        let after_key = tree[key].span.end;
+        let colon = after_key + src[after_key..].find(':')?;
+        let at = colon + 1;
+        let target = Target::InsertDigest {
+            prefix: " ".to_owned(),
+            suffix: String::new(),
+        };
+        return Some((at..at, target, None));
+    }
+    Some((scalar.text.clone(), Target::Digest, scalar.differs))
+}
+
 /// The generic walk: every `image` pair of every mapping, and image volumes.
 fn kubernetes(tree: &Tree, out: &mut Vec<Candidate>) {
     for map in tree.walk() {
