@@ -11,6 +11,7 @@ mod corpus;
 pub mod dockerfile;
 pub mod github_actions;
 pub mod gitlab_ci;
+pub mod helm_values;
 pub mod kustomize;
 pub mod yaml;
 
@@ -93,7 +94,8 @@ impl Kind {
             Kind::GithubActions => github_actions::find(src),
             Kind::GitlabCi => gitlab_ci::find(src),
             Kind::Kustomize => kustomize::find(src),
-            Kind::Yaml | Kind::HelmValues => yaml::find(src),
+            Kind::HelmValues => helm_values::find(src),
+            Kind::Yaml => yaml::find(src),
         }
     }
 
