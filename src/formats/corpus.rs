@@ -253,3 +253,63 @@ fn pinning_the_corpus_is_exact_and_idempotent() {
         ]
     );
 }
+
+/// Truncated prefixes of real files of every YAML kind end in every state of the parser and of the
+/// finders' walks: an answer, never a panic, and only spans a rewrite can use.
+#[test]
+fn truncated_files_never_panic() {
+    let files = [
+        ("compose/airflow-docker-compose.yaml", Kind::Compose, 5),
+        (
+            "compose/eshoponweb-docker-compose-crlf.yml",
+            Kind::Compose,
+            1,
+        ),
+        ("gha/gitea-pull-db-tests.yml", Kind::GithubActions, 5),
+        (
+            "gitlab/gitlab-template-kaniko.gitlab-ci.yml",
+            Kind::GitlabCi,
+            3,
+        ),
+        (
+            "gitlab/gitlab-template-auto-build.gitlab-ci.yml",
+            Kind::GitlabCi,
+            1,
+        ),
+        (
+            "kustomize/kustomize-example-images-transformer.yaml",
+            Kind::Kustomize,
+            1,
+        ),
+        (
+            "kustomize/argo-cd-base-kustomization.yaml",
+            Kind::Kustomize,
+            1,
+        ),
+        (
+            "helm/prometheus-node-exporter-values.yaml",
+            Kind::HelmValues,
+            11,
+        ),
+        ("helm/eshop-basket-data-values.yaml", Kind::HelmValues, 1),
+    ];
+    for (file, kind, step) in files {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/corpus")
+            .join(file);
+        let src = std::fs::read_to_string(path).expect("corpus file");
+        for (i, _) in src.char_indices().step_by(step).chain([(src.len(), ' ')]) {
+            let prefix = &src[..i];
+            match kind.find(prefix) {
+                Ok(findings) => {
+                    for c in &findings.candidates {
+                        let text = prefix.get(c.span.clone());
+                        assert!(text.is_some(), "{file} at {i}: {c:?}");
+                        check_span(prefix, c, file);
+                    }
+                }
+                Err(e) => assert!(prefix.is_char_boundary(e.offset), "{file} at {i}: {e:?}"),
+            }
+        }
+    }
+}

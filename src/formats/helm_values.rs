@@ -407,6 +407,21 @@ main:
     }
 
     #[test]
+    fn anchored_image_mappings_are_reported_once() {
+        let src = "a:\n  image: &img\n    repository: redis\n    tag: \"7\"\n    digest: \"\"\nb:\n  image: *img\nc:\n  image: &s nginx:1\nd:\n  image: *s\n";
+        let c = all(src);
+        assert_eq!(
+            c.iter()
+                .map(|c| (&src[c.span.clone()], c.value.as_str(), c.target.clone()))
+                .collect::<Vec<_>>(),
+            [
+                ("", "redis:7", Target::Digest),
+                ("nginx:1", "nginx:1", Target::Reference)
+            ]
+        );
+    }
+
+    #[test]
     fn templates_are_passed_over() {
         let src = "spec:\n  containers:\n  - image: {{ .Values.image }}\n";
         assert_eq!(

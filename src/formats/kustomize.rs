@@ -29,7 +29,8 @@
 //!   Likewise an entry whose `newTag` comes from a merge key (`<<: *defaults`).
 //! * A `digest` whose value is not a plain string, or whose bytes are not its text.
 //!
-//! The span of a skipped entry is its `newTag` if it has one, else its `newName` or `name`.
+//! The span of a skipped entry is its `newTag` if the entry states one, else its `newName` or `name`
+//! (an alias there is reported where the alias is written).
 //!
 //! # What is not found
 //!
@@ -94,11 +95,14 @@ fn image_entry(src: &str, tree: &Tree, entry: NodeId) -> Option<Candidate> {
         Some((_, _, t)) => format!("{base}:{t}"),
         None => base.clone(),
     };
-    // Where a skipped entry is reported.
-    let shown = tag.as_ref().map_or(base_node, |(_, v, _)| *v);
+    // Where a skipped entry is reported: its `newTag` when the entry itself states it.
+    let shown = match &tag {
+        Some((k, v, _)) if tree.parent(*k) == Some(entry) => *v,
+        _ => base_node,
+    };
     let skipped = |why: &str| Candidate {
         span: tree
-            .scalar(tree.resolve(shown))
+            .scalar(shown)
             .map_or(tree[shown].span.clone(), |s| s.text.clone()),
         value: tagged.clone(),
         skip: Some(why.to_owned()),
@@ -354,6 +358,22 @@ mod tests {
                 ("e", "e", NO_NEW_TAG),
             ]
         );
+    }
+
+    #[test]
+    fn anchors_and_merges() {
+        let src = "x: &tag v1\nbase: &base\n  newTag: v2\nimages:\n- name: a\n  newTag: *tag\n- <<: *base\n  name: b\n";
+        let c = find(src).unwrap().candidates;
+        assert_eq!(c.len(), 2);
+        // An aliased tag: the line goes after the alias.
+        assert_eq!(c[0].value, "a:v1");
+        let at = src.find("- <<").unwrap();
+        assert_eq!(c[0].span, at..at);
+        assert_eq!(c[0].skip, None);
+        // A merged tag: no line of the entry to insert after; reported at the entry's name.
+        assert_eq!(c[1].value, "b:v2");
+        assert_eq!(&src[c[1].span.clone()], "b");
+        assert!(c[1].skip.as_deref().unwrap().contains("merge key"));
     }
 
     #[test]
