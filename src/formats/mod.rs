@@ -3,7 +3,9 @@
 //! A finder reads one file's text and returns [`Candidate`]s: byte spans that hold what may be an image
 //! reference, with the value the file states there. Finders never decide whether a value is a valid reference
 //! and never contact a registry; [`crate::app`] classifies the candidates. A new file kind is one new module
-//! here plus one row in [`Kind::detect`].
+//! here plus one row in the name table of [`Kind::detect`] and one arm in [`Kind::find`]. The YAML kinds
+//! (`compose`, `github_actions`, `gitlab_ci`, `kustomize`, `helm_values`, and the generic `yaml`) walk
+//! the node tree of [`yaml::tree`] through [`yaml::find_with`].
 
 pub mod compose;
 #[cfg(test)]
@@ -22,7 +24,7 @@ use std::path::Path;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Kind {
-    /// Kubernetes manifests and any other YAML: every `image:` scalar.
+    /// Kubernetes manifests and any other YAML: every `image:` scalar, image volume references.
     Yaml,
     /// `Dockerfile`, `Containerfile`, `*.Dockerfile`, `Dockerfile.*`: `FROM` images.
     Dockerfile,
