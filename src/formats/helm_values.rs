@@ -50,6 +50,8 @@
 //!   set too) gets a value that may not be what its templates render. Values from other files
 //!   (`-f`, `--set`) are not known.
 //! * ingress-nginx's `digestChroot` (used with `chroot: true`) is not filled.
+//! * Merge keys are not applied inside image mappings (values files rarely use them); an image mapping
+//!   reached through an alias (`image: *img`) is reported once, where it is written.
 //! * [`Candidate::pull_policy_set`] is always `None`.
 
 use super::yaml::tree::{NodeId, Tree};

@@ -26,7 +26,7 @@
 //!   the resources, which this file does not state: "no newTag; the tag lives in the resources". An
 //!   entry with `tagSuffix` (and without a digest) likewise: the final tag is not stated here.
 //! * A flow-style entry without `digest` (`- {name: x, newTag: y}`): there is no line to insert into.
-//!   Likewise an entry whose `newTag` comes from a merge key (`<<: *defaults`).
+//!   Likewise an entry whose `newTag`, or empty `digest`, comes from a merge key (`<<: *defaults`).
 //! * A `digest` whose value is not a plain string, or whose bytes are not its text.
 //!
 //! The span of a skipped entry is its `newTag` if the entry states one, else its `newName` or `name`
@@ -133,6 +133,9 @@ fn image_entry(src: &str, tree: &Tree, entry: NodeId) -> Option<Candidate> {
             Some(d) if !d.is_empty() => candidate(format!("{tagged}@{d}"), differs),
             _ if field(tree, entry, "tagSuffix").is_some() => skipped(TAG_SUFFIX),
             _ if tag.is_none() => skipped(NO_NEW_TAG),
+            _ if tree.parent(key) != Some(entry) => skipped(
+                "the empty `digest` comes from a merge key; filling it would change every entry that merges it",
+            ),
             _ => candidate(tagged.clone(), differs),
         });
     }
@@ -374,6 +377,10 @@ mod tests {
         assert_eq!(c[1].value, "b:v2");
         assert_eq!(&src[c[1].span.clone()], "b");
         assert!(c[1].skip.as_deref().unwrap().contains("merge key"));
+        // A merged empty digest is shared: not filled.
+        let src = "d: &d {digest: ''}\nimages:\n- <<: *d\n  name: a\n  newTag: v1\n";
+        let c = find(src).unwrap().candidates;
+        assert!(c[0].skip.as_deref().unwrap().contains("merge key"), "{c:?}");
     }
 
     #[test]
