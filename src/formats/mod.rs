@@ -3,9 +3,18 @@
 //! A finder reads one file's text and returns [`Candidate`]s: byte spans that hold what may be an image
 //! reference, with the value the file states there. Finders never decide whether a value is a valid reference
 //! and never contact a registry; [`crate::app`] classifies the candidates. A new file kind is one new module
-//! here plus one row in [`Kind::detect`].
+//! here plus one row in the name table of [`Kind::detect`] and one arm in [`Kind::find`]. The YAML kinds
+//! (`compose`, `github_actions`, `gitlab_ci`, `kustomize`, `helm_values`, and the generic `yaml`) walk
+//! the node tree of [`yaml::tree`] through [`yaml::find_with`].
 
+pub mod compose;
+#[cfg(test)]
+mod corpus;
 pub mod dockerfile;
+pub mod github_actions;
+pub mod gitlab_ci;
+pub mod helm_values;
+pub mod kustomize;
 pub mod yaml;
 
 use std::ops::Range;
@@ -15,7 +24,7 @@ use std::path::Path;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Kind {
-    /// Kubernetes manifests and any other YAML: every `image:` scalar.
+    /// Kubernetes manifests and any other YAML: every `image:` scalar, image volume references.
     Yaml,
     /// `Dockerfile`, `Containerfile`, `*.Dockerfile`, `Dockerfile.*`: `FROM` images (or the `ARG`
     /// default a `FROM ${NAME}` uses), `COPY --from` / `RUN --mount=from=` images, `# syntax=`.
@@ -84,12 +93,12 @@ impl Kind {
     pub fn find(self, src: &str) -> Result<Findings, FindError> {
         match self {
             Kind::Dockerfile => dockerfile::find(src),
-            Kind::Yaml
-            | Kind::Compose
-            | Kind::GithubActions
-            | Kind::GitlabCi
-            | Kind::Kustomize
-            | Kind::HelmValues => yaml::find(src),
+            Kind::Compose => compose::find(src),
+            Kind::GithubActions => github_actions::find(src),
+            Kind::GitlabCi => gitlab_ci::find(src),
+            Kind::Kustomize => kustomize::find(src),
+            Kind::HelmValues => helm_values::find(src),
+            Kind::Yaml => yaml::find(src),
         }
     }
 

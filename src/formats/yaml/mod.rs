@@ -1,4 +1,5 @@
-//! YAML finder: every scalar value of a mapping key `image`.
+//! YAML finder: every scalar value of a mapping key `image`; and the YAML layer the other YAML
+//! finders share.
 //!
 //! # What is found
 //!
@@ -24,6 +25,10 @@
 //! [`Candidate::pull_policy_set`] is `Some(_)` when the mapping holding `image` also has a `name` key
 //! (a Kubernetes container): whether that mapping has an `imagePullPolicy` key.
 //!
+//! Kubernetes image volumes (`volumes: [{name: v, image: {reference: …, pullPolicy: …}}]`, a mapping
+//! under `image` in an item of a `volumes` sequence) are found too: the candidate is the `reference`
+//! scalar, and `pull_policy_set` says whether the `image` mapping has a `pullPolicy` key.
+//!
 //! # What is not found
 //!
 //! * keys that merely contain `image` (`f:image` in `managedFields`, `imagePullPolicy`, `images`);
@@ -31,7 +36,7 @@
 //!   `kubectl.kubernetes.io/last-applied-configuration`), container `args`, `command`, environment
 //!   values, comments;
 //! * an `image` whose value is a mapping or a sequence (Helm `image: {repository: …, tag: …}`,
-//!   GitLab `image: {name: …}` — the nested `name` is not looked at), or an alias (`image: *ref`: the
+//!   GitLab `image: {name: …}` — the nested `name` is not looked at; image volumes aside), or an alias (`image: *ref`: the
 //!   anchored scalar is reported where it is written, if it is itself an `image` value);
 //! * an `image` whose value is a plain YAML null (`image:`, `image: ~`, `image: null`): no image is
 //!   stated there.
@@ -59,15 +64,23 @@
 //!   tabs used as indentation.
 //! * Positions come from `saphyr-parser`, whose markers count characters; they are mapped to bytes
 //!   through the source. A UTF-8 byte order mark counts as one character there and three bytes here.
-
-use std::ops::Range;
-
-use saphyr_parser::{Event, Parser, ScalarStyle, ScanError};
+//!
+//! # The shared layer
+//!
+//! [`tree`] reads a stream into nodes with spans (mapping pairs in order, sequences, scalars with their
+//! exact text, anchors, tags, aliases) and applies the template and error rules above. The finders of
+//! the other YAML kinds walk that tree along the paths their tools read, through [`find_with`]
+//! (candidates in file order, one per span) and [`image_value`] (a scalar, or the anchored scalar an
+//! alias stands for, as a whole reference). This generic finder is itself a walk over the tree.
 
 use super::{Candidate, FindError, Findings, Target};
 
-/// The reason given for a file passed over as a template.
-pub const HELM_TEMPLATE: &str = "Helm template (contains {{ }}); not YAML";
+pub mod tree;
+
+#[cfg(test)]
+use tree::CharMap;
+pub use tree::HELM_TEMPLATE;
+use tree::{NodeId, Parsed, Tree};
 
 /// What a [`SkipRule`] looks at.
 #[derive(Clone, Copy, Debug)]
@@ -114,70 +127,38 @@ pub const SKIP_RULES: &[SkipRule] = &[
 
 /// Finds the `image` values of a YAML stream. See the module documentation.
 pub fn find(src: &str) -> Result<Findings, FindError> {
-    let chars = CharMap::new(src);
-    let has_template = contains_template_action(src);
-    let mut walk = Walk::default();
-    // Bound on events, against a parser that would stop making progress: every event but a few per
-    // document stems from at least one token, and every token but a few per node consumes a character.
-    let budget = src.len().saturating_mul(8).saturating_add(64);
+    find_with(src, kubernetes)
+}
 
-    for (count, item) in Parser::new_from_str(src).enumerate() {
-        if count > budget {
-            return Err(FindError {
-                offset: src.len(),
-                message: "YAML parser made no progress".to_owned(),
-            });
-        }
-        let (event, span) = match item {
-            Ok(ok) => ok,
-            Err(_) if has_template => return Ok(template_skip()),
-            Err(err) => return Err(scan_error(&chars, &err)),
-        };
-        let start = chars.byte(span.start.index());
-        let end = chars.byte(span.end.index()).max(start);
-        match event {
-            Event::StreamEnd => break,
-            Event::Scalar(value, style, anchor, tag) => match walk.node() {
-                Role::Key => walk.set_key(value.into_owned()),
-                Role::Value(Some(key)) if key == "image" && !is_plain_null(&value, style) => {
-                    let properties = anchor > 0 || tag.is_some();
-                    let (span, skip) = locate(src, start..end, style, &value, properties);
-                    walk.add_candidate(Candidate {
-                        span,
-                        value: value.into_owned(),
-                        skip: skip.map(str::to_owned),
-                        pull_policy_set: None,
-                        target: Target::Reference,
-                    });
+/// Reads `src` into a [`Tree`] and lets `collect` add candidates. The candidates come back in file
+/// order, one per span (a scalar reached twice, e.g. through two aliases, is reported once, skipped if
+/// any of the ways it was reached says so). A Helm
+/// template is passed over as a whole ([`HELM_TEMPLATE`]); invalid YAML is a [`FindError`].
+pub fn find_with(
+    src: &str,
+    collect: impl FnOnce(&Tree, &mut Vec<Candidate>),
+) -> Result<Findings, FindError> {
+    let tree = match tree::parse(src)? {
+        Parsed::Tree(tree) => tree,
+        Parsed::Template => return Ok(template_skip()),
+    };
+    let mut found = Vec::new();
+    collect(&tree, &mut found);
+    found.sort_by_key(|c| (c.span.start, c.span.end));
+    let mut candidates: Vec<Candidate> = Vec::with_capacity(found.len());
+    for candidate in found {
+        match candidates.last_mut() {
+            // Reached again: a reason to skip, from any path, wins.
+            Some(last) if last.span == candidate.span => {
+                if last.skip.is_none() && candidate.skip.is_some() {
+                    *last = candidate;
                 }
-                Role::Value(_) | Role::Item => {}
-            },
-            Event::Alias(_) => {
-                walk.node();
             }
-            Event::MappingStart(..) => {
-                // A flow mapping's span ends just after its `{`.
-                let opens_with_braces =
-                    end > start && src.as_bytes().get(end - 1..end + 1) == Some(b"{{");
-                if has_template && opens_with_braces {
-                    return Ok(template_skip());
-                }
-                let under = match walk.node() {
-                    Role::Value(key) => key,
-                    Role::Key | Role::Item => None,
-                };
-                walk.push_mapping(under);
-            }
-            Event::SequenceStart(..) => {
-                walk.node();
-                walk.stack.push(Frame::Sequence);
-            }
-            Event::MappingEnd | Event::SequenceEnd => walk.pop(),
-            Event::Nothing | Event::StreamStart | Event::DocumentStart(_) | Event::DocumentEnd => {}
+            _ => candidates.push(candidate),
         }
     }
     Ok(Findings {
-        candidates: walk.candidates,
+        candidates,
         skipped: None,
     })
 }
@@ -189,311 +170,167 @@ fn template_skip() -> Findings {
     }
 }
 
-fn scan_error(chars: &CharMap, err: &ScanError) -> FindError {
-    FindError {
-        offset: chars.byte(err.marker().index()),
-        message: err.info().to_owned(),
+/// The candidate for a whole reference stated by the scalar at `id`, where an alias stands for the
+/// scalar it names: `None` for a collection or a null. Skipped when the scalar's bytes are not its value
+/// or the value is empty.
+pub fn image_value(tree: &Tree, id: NodeId) -> Option<Candidate> {
+    let mut candidate = scalar_candidate(tree, tree.resolve(id))?;
+    if candidate.skip.is_none() && candidate.value.is_empty() {
+        candidate.skip = Some("empty value".to_owned());
     }
+    Some(candidate)
 }
 
-/// A `{{` followed, somewhere later, by `}}`.
-fn contains_template_action(src: &str) -> bool {
-    src.find("{{")
-        .is_some_and(|at| src[at + 2..].contains("}}"))
-}
-
-/// `image:`, `image: ~`, `image: null` state no value.
-fn is_plain_null(value: &str, style: ScalarStyle) -> bool {
-    style == ScalarStyle::Plain && matches!(value, "" | "~" | "null" | "Null" | "NULL")
-}
-
-/// Character index → byte offset. The identity for ASCII sources.
-struct CharMap {
-    /// Byte offset of each character, then the length; empty for ASCII.
-    starts: Vec<usize>,
-    len: usize,
-}
-
-impl CharMap {
-    fn new(src: &str) -> Self {
-        let starts = if src.is_ascii() {
-            Vec::new()
-        } else {
-            src.char_indices()
-                .map(|(i, _)| i)
-                .chain([src.len()])
-                .collect()
-        };
-        CharMap {
-            starts,
-            len: src.len(),
-        }
-    }
-
-    /// The byte offset of the character at `index`; the source length past its end.
-    fn byte(&self, index: usize) -> usize {
-        if self.starts.is_empty() {
-            index.min(self.len)
-        } else {
-            self.starts.get(index).copied().unwrap_or(self.len)
-        }
-    }
-}
-
-/// What a node is to its parent.
-enum Role {
-    /// A mapping key.
-    Key,
-    /// A mapping value, with its key when that key is a scalar.
-    Value(Option<String>),
-    /// A sequence item or a document root.
-    Item,
-}
-
-/// An open collection.
-enum Frame {
-    Sequence,
-    Mapping(MapFrame),
-}
-
-struct MapFrame {
-    /// The key this mapping is the value of, when that key is a scalar.
-    under: Option<String>,
-    /// The next node is a value (else a key).
-    at_value: bool,
-    /// The key of the value being read; `None` for a complex or alias key.
-    key: Option<String>,
-    /// The scalar keys seen so far.
-    keys: Vec<String>,
-    /// Indices, in [`Walk::candidates`], of the candidates found in this mapping.
-    found: Vec<usize>,
-}
-
-#[derive(Default)]
-struct Walk {
-    stack: Vec<Frame>,
-    candidates: Vec<Candidate>,
-}
-
-impl Walk {
-    /// Accounts for a node (scalar, alias, mapping or sequence) starting: what it is to its parent.
-    fn node(&mut self) -> Role {
-        match self.stack.last_mut() {
-            Some(Frame::Mapping(map)) => {
-                map.at_value = !map.at_value;
-                if map.at_value {
-                    map.key = None;
-                    Role::Key
-                } else {
-                    Role::Value(map.key.take())
-                }
-            }
-            Some(Frame::Sequence) | None => Role::Item,
-        }
-    }
-
-    /// Records a scalar key, just announced by [`Walk::node`] as [`Role::Key`].
-    fn set_key(&mut self, key: String) {
-        if let Some(Frame::Mapping(map)) = self.stack.last_mut() {
-            map.keys.push(key.clone());
-            map.key = Some(key);
-        }
-    }
-
-    fn push_mapping(&mut self, under: Option<String>) {
-        self.stack.push(Frame::Mapping(MapFrame {
-            under,
-            at_value: false,
-            key: None,
-            keys: Vec::new(),
-            found: Vec::new(),
-        }));
-    }
-
-    fn add_candidate(&mut self, candidate: Candidate) {
-        self.candidates.push(candidate);
-        if let Some(Frame::Mapping(map)) = self.stack.last_mut() {
-            map.found.push(self.candidates.len() - 1);
-        }
-    }
-
-    /// Ends the innermost collection; a mapping's candidates learn about their siblings.
-    fn pop(&mut self) {
-        let Some(Frame::Mapping(map)) = self.stack.pop() else {
-            return;
-        };
-        let has = |key: &str| map.keys.iter().any(|k| k == key);
-        let pull_policy_set = has("name").then(|| has("imagePullPolicy"));
-        for &i in &map.found {
-            let candidate = &mut self.candidates[i];
-            candidate.pull_policy_set = pull_policy_set;
-            let rule = SKIP_RULES.iter().find(|rule| match rule.when {
-                SkipWhen::Under(parent) => map.under.as_deref() == Some(parent),
-                SkipWhen::Value(value) => candidate.value == value,
-                SkipWhen::Beside(key) => has(key),
-            });
-            if let Some(rule) = rule {
-                candidate.skip = Some(rule.reason.to_owned());
-            }
-        }
-    }
-}
-
-/// The byte range of a scalar's text inside its event span `span`, and why that text is not exactly
-/// `value` (then nothing may be rewritten there). `properties`: the scalar has an anchor or a tag,
-/// which the span then starts with.
-///
-/// The parser's spans are not the scalar's text: they start at the properties; a quoted scalar's span
-/// runs on over the blanks and comment after the closing quote; a block scalar's span starts at its
-/// first content character, or at the `|` / `>` header when there are properties or no content, and
-/// ends after the line breaks that follow. Only a plain scalar's span end is exact.
-fn locate(
-    src: &str,
-    span: Range<usize>,
-    style: ScalarStyle,
-    value: &str,
-    properties: bool,
-) -> (Range<usize>, Option<&'static str>) {
-    let bytes = src.as_bytes();
-    let start = if properties {
-        skip_properties(bytes, span.start, span.end)
-    } else {
-        span.start
-    };
-    let end = span.end.max(start);
-    let checked = |range: Range<usize>, reason: &'static str| {
-        let same = src.get(range.clone()) == Some(value);
-        (range, (!same).then_some(reason))
-    };
-    match style {
-        ScalarStyle::Plain => {
-            if src.get(start..).is_some_and(|rest| rest.starts_with(value)) {
-                (start..start + value.len(), None)
-            } else {
-                checked(start..end, "plain scalar spans several lines")
-            }
-        }
-        ScalarStyle::SingleQuoted => match closing_quote(bytes, start, b'\'') {
-            Some(close) => checked(
-                start + 1..close,
-                "single-quoted scalar with '' or a line break",
-            ),
-            None => (start..end, Some("cannot locate the quoted text")),
-        },
-        ScalarStyle::DoubleQuoted => match closing_quote(bytes, start, b'"') {
-            Some(close) => checked(
-                start + 1..close,
-                "double-quoted scalar with escapes or a line break",
-            ),
-            None => (start..end, Some("cannot locate the quoted text")),
-        },
-        ScalarStyle::Literal | ScalarStyle::Folded => {
-            let content = if properties || value.bytes().all(|b| b == b'\n') {
-                // The span starts at the `|` / `>` header (always so after properties, and for a block
-                // scalar without content): the content starts on the next line.
-                src[start..end].find('\n').map_or(end, |nl| start + nl + 1)
-            } else {
-                // Otherwise the parser's span starts at the first content character.
-                start
-            };
-            block_content(src, content..end, value)
-        }
-    }
-}
-
-/// Skips `&anchor` / `!tag` properties (and the blanks and comments after them) from `at`: where
-/// the node's own text starts.
-fn skip_properties(bytes: &[u8], mut at: usize, end: usize) -> usize {
-    while at < end && matches!(bytes[at], b'&' | b'!') {
-        if bytes[at..].starts_with(b"!<") {
-            // Verbatim tag `!<…>`.
-            at += bytes[at..]
-                .iter()
-                .position(|&b| b == b'>')
-                .map_or(end - at, |p| p + 1);
-        } else {
-            while at < end && !matches!(bytes[at], b' ' | b'\t' | b'\r' | b'\n') {
-                at += 1;
-            }
-        }
-        // Blanks, line breaks and comment lines.
-        while at < end {
-            match bytes[at] {
-                b' ' | b'\t' | b'\r' | b'\n' => at += 1,
-                b'#' => {
-                    while at < end && bytes[at] != b'\n' {
-                        at += 1;
-                    }
-                }
-                _ => break,
-            }
-        }
-    }
-    at.min(end)
-}
-
-/// The offset of the quote closing the quoted scalar that opens at `open`.
-fn closing_quote(bytes: &[u8], open: usize, quote: u8) -> Option<usize> {
-    if bytes.get(open) != Some(&quote) {
+/// The candidate for the scalar at `id` itself (no alias followed), unless it is a collection, an
+/// alias or a null.
+fn scalar_candidate(tree: &Tree, id: NodeId) -> Option<Candidate> {
+    let scalar = tree.scalar(id)?;
+    if scalar.is_null() {
         return None;
     }
-    let mut at = open + 1;
-    while at < bytes.len() {
-        let b = bytes[at];
-        if quote == b'"' && b == b'\\' {
-            // Only ASCII bytes matter here; skipping one byte of a multi-byte character is harmless.
-            at += 2;
-        } else if b == quote {
-            if quote == b'\'' && bytes.get(at + 1) == Some(&b'\'') {
-                at += 2;
-            } else {
-                return Some(at);
-            }
-        } else {
-            at += 1;
-        }
-    }
-    None
+    Some(Candidate {
+        span: scalar.text.clone(),
+        value: scalar.value.clone(),
+        skip: scalar.differs.map(str::to_owned),
+        pull_policy_set: None,
+        target: Target::Reference,
+    })
 }
 
-/// The text of a block scalar's content lines in `region`: the single non-blank line without its
-/// indentation and line break, or from the first to the last non-blank line (never equal to the value).
-fn block_content(
+/// The variables a Compose or GitLab value interpolates (`$NAME`, `${NAME}`, `${NAME:-default}`;
+/// `$$` is a literal `$`), in order, each once.
+pub fn variables(value: &str) -> Vec<&str> {
+    let bytes = value.as_bytes();
+    let mut names: Vec<&str> = Vec::new();
+    let mut at = 0;
+    while at < bytes.len() {
+        if bytes[at] != b'$' {
+            at += 1;
+            continue;
+        }
+        match bytes.get(at + 1) {
+            Some(b'$') => at += 2,
+            Some(b'{') => {
+                let start = at + 2;
+                let len = name_len(&bytes[start..]);
+                push_unique(&mut names, &value[start..start + len]);
+                at = start + len;
+            }
+            _ => {
+                let start = at + 1;
+                let len = name_len(&bytes[start..]);
+                push_unique(&mut names, &value[start..start + len]);
+                at = start + len;
+            }
+        }
+    }
+    names
+}
+
+fn name_len(bytes: &[u8]) -> usize {
+    bytes
+        .iter()
+        .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
+        .count()
+}
+
+fn push_unique<'a>(names: &mut Vec<&'a str>, name: &'a str) {
+    if !name.is_empty() && !names.contains(&name) {
+        names.push(name);
+    }
+}
+
+/// The skip reason for a value that interpolates variables, naming them; `tool` is who interpolates.
+pub fn variables_skip(value: &str, tool: &str) -> Option<String> {
+    let names = variables(value);
+    match names.as_slice() {
+        [] => None,
+        [one] => Some(format!("uses variable {one}, interpolated by {tool}")),
+        many => Some(format!(
+            "uses variables {}, interpolated by {tool}",
+            many.join(", ")
+        )),
+    }
+}
+
+/// The file's line ending: `\r\n` when its first line ends so, else `\n`.
+pub fn line_ending(src: &str) -> &'static str {
+    match src.find('\n') {
+        Some(at) if at > 0 && src.as_bytes()[at - 1] == b'\r' => "\r\n",
+        _ => "\n",
+    }
+}
+
+/// Where a digest goes when it is written as the value of the pair `key: value` (a kustomize or Helm
+/// `digest:`), and why not if the value's bytes are not its text: into the scalar's text with
+/// [`Target::Digest`] (inside the quotes of `""`, over a `~` or `null`), or, for a key with nothing after
+/// it (`digest:`), right after its colon with [`Target::InsertDigest`] and a space before the digest.
+/// `None` when the value is not a scalar.
+pub fn digest_slot(
     src: &str,
-    region: Range<usize>,
-    value: &str,
-) -> (Range<usize>, Option<&'static str>) {
-    let mut lines = Vec::new();
-    let mut line_start = region.start;
-    for line in src[region.clone()].split_inclusive('\n') {
-        let text = line.trim_end_matches('\n').trim_end_matches('\r');
-        let indent = text.len() - text.trim_start_matches(' ').len();
-        if indent < text.len() {
-            lines.push(line_start + indent..line_start + text.len());
-        }
-        line_start += line.len();
+    tree: &Tree,
+    key: NodeId,
+    value: NodeId,
+) -> Option<(std::ops::Range<usize>, Target, Option<&'static str>)> {
+    let scalar = tree.scalar(value)?;
+    if scalar.is_null() && scalar.text.is_empty() {
+        let after_key = tree[key].span.end;
+        let colon = after_key + src[after_key..].find(':')?;
+        let at = colon + 1;
+        let target = Target::InsertDigest {
+            prefix: " ".to_owned(),
+            suffix: String::new(),
+        };
+        return Some((at..at, target, None));
     }
-    match lines.as_slice() {
-        [] => {
-            let at = region.start..region.start;
-            let same = value.is_empty();
-            (at, (!same).then_some("block scalar without content"))
+    Some((scalar.text.clone(), Target::Digest, scalar.differs))
+}
+
+/// The generic walk: every `image` pair of every mapping, and image volumes.
+fn kubernetes(tree: &Tree, out: &mut Vec<Candidate>) {
+    for map in tree.walk() {
+        let Some(mapping) = tree.mapping(map) else {
+            continue;
+        };
+        let has = |key: &str| mapping.pairs.iter().any(|&(k, _)| tree.is_key(k, key));
+        let pull_policy_set = has("name").then(|| has("imagePullPolicy"));
+        let under = tree.key_str(map);
+        for &(key, value) in &mapping.pairs {
+            if !tree.is_key(key, "image") {
+                continue;
+            }
+            if let Some(mut candidate) = scalar_candidate(tree, value) {
+                candidate.pull_policy_set = pull_policy_set;
+                let rule = SKIP_RULES.iter().find(|rule| match rule.when {
+                    SkipWhen::Under(parent) => under == Some(parent),
+                    SkipWhen::Value(v) => candidate.value == v,
+                    SkipWhen::Beside(key) => has(key),
+                });
+                if let Some(rule) = rule {
+                    candidate.skip = Some(rule.reason.to_owned());
+                }
+                out.push(candidate);
+            } else if let Some(candidate) = image_volume(tree, map, value) {
+                out.push(candidate);
+            }
         }
-        [one] => {
-            let reason = if src.get(one.clone()) == Some(value) {
-                None
-            } else if value.ends_with('\n') {
-                Some("block scalar whose value keeps a final line break (not `>-` / `|-`)")
-            } else {
-                Some("block scalar whose value differs from its text")
-            };
-            (one.clone(), reason)
-        }
-        [first, .., last] => (
-            first.start..last.end,
-            Some("block scalar with several content lines"),
-        ),
     }
+}
+
+/// `volumes: [{name: v, image: {reference: …}}]`: the `reference` of the `image` mapping `image` of
+/// the volume `volume`.
+fn image_volume(tree: &Tree, volume: NodeId, image: NodeId) -> Option<Candidate> {
+    tree.mapping(image)?;
+    let list = tree.parent(volume)?;
+    if tree.sequence(list).is_none() || tree.key_str(list) != Some("volumes") {
+        return None;
+    }
+    let mut candidate = scalar_candidate(tree, tree.get(image, "reference")?)?;
+    candidate.pull_policy_set = Some(tree.get(image, "pullPolicy").is_some());
+    if candidate.skip.is_none() && candidate.value.is_empty() {
+        candidate.skip = Some("empty value".to_owned());
+    }
+    Some(candidate)
 }
 
 #[cfg(test)]
@@ -943,5 +780,22 @@ imageName: nginx:11
             [0, 1, 3, 6, 7, 7]
         );
         assert_eq!(CharMap::new("ab").byte(5), 2);
+    }
+
+    #[test]
+    fn image_volumes() {
+        let src = "spec:\n  containers:\n  - name: a\n    image: nginx:1\n  volumes:\n  - name: v\n    image:\n      reference: quay.io/crio/artifact:v2\n      pullPolicy: IfNotPresent\n  - name: w\n    image: {reference: 'b:1'}\n  - name: x\n    configMap: {name: c}\n  - name: y\n    image: {reference: \"\"}\nother:\n  image: {reference: not:1}\n  volumes: {image: {reference: not:2}}\n";
+        let got = found(src);
+        assert_eq!(
+            got.iter()
+                .map(|c| (c.0, c.2.is_some(), c.3))
+                .collect::<Vec<_>>(),
+            [
+                ("nginx:1", false, Some(false)),
+                ("quay.io/crio/artifact:v2", false, Some(true)),
+                ("b:1", false, Some(false)),
+                ("", true, Some(false)),
+            ]
+        );
     }
 }

@@ -1,0 +1,315 @@
+//! Tests over the real files of `tests/corpus/`: each category's finder against the hand-checked
+//! `.refs` lists, and a rewrite property for every file of every category.
+
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest as _, Sha256};
+
+use super::{Candidate, Findings, Kind, LineIndex, Target};
+use crate::app::{classify, Status};
+use crate::rewrite::{self, Edit};
+
+/// Corpus directories, the kind their files are read as, and how many files each holds.
+const CATEGORIES: &[(&str, Kind, usize)] = &[
+    ("k8s", Kind::Yaml, 20),
+    ("compose", Kind::Compose, 8),
+    ("gha", Kind::GithubActions, 5),
+    ("gitlab", Kind::GitlabCi, 5),
+    ("kustomize", Kind::Kustomize, 6),
+    ("helm", Kind::HelmValues, 10),
+    ("dockerfile", Kind::Dockerfile, 18),
+];
+
+/// The kind a corpus file is read as: its category's, except Helm chart templates (named
+/// `*-template.yaml` here, `templates/*.yaml` in a chart), which `pin` reads as plain YAML.
+fn kind_of(category: Kind, name: &str) -> Kind {
+    if category == Kind::HelmValues && name.contains("-template.") {
+        Kind::Yaml
+    } else {
+        category
+    }
+}
+
+fn corpus_dir(category: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/corpus")
+        .join(category)
+}
+
+/// `(file name, path, kind)` of a category's corpus files (not the `.refs`, `.md` or dot files).
+fn files(category: &str, kind: Kind) -> Vec<(String, PathBuf, Kind)> {
+    let mut files: Vec<_> = std::fs::read_dir(corpus_dir(category))
+        .unwrap_or_else(|e| panic!("tests/corpus/{category}: {e}"))
+        .map(|entry| {
+            entry
+                .expect("directory entry")
+                .file_name()
+                .into_string()
+                .unwrap()
+        })
+        .filter(|name| !name.ends_with(".refs") && !name.ends_with(".md") && !name.starts_with('.'))
+        .map(|name| {
+            let path = corpus_dir(category).join(&name);
+            let kind = kind_of(kind, &name);
+            (name, path, kind)
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+/// The `.refs` listing of a file's candidates: `line:col value`, then ` [digest]` or
+/// ` [insert: "prefix" + digest + "suffix"]` for a target other than the reference itself, then
+/// ` [skip: reason]`.
+pub(crate) fn refs(src: &str, findings: &Findings) -> String {
+    let index = LineIndex::new(src);
+    let mut out = String::new();
+    for c in &findings.candidates {
+        let (line, col) = index.line_col(src, c.span.start);
+        out += &format!("{line}:{col} {}", c.value.escape_debug());
+        match &c.target {
+            Target::Reference => {}
+            Target::Digest => out += " [digest]",
+            Target::InsertDigest { prefix, suffix } => {
+                out += &format!(" [insert: {prefix:?} + digest + {suffix:?}]");
+            }
+        }
+        if let Some(skip) = &c.skip {
+            out += &format!(" [skip: {skip}]");
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// What a candidate's span holds, checked for the candidates that may be rewritten.
+fn check_span(src: &str, c: &Candidate, file: &str) {
+    let text = src.get(c.span.clone()).expect("span on char boundaries");
+    if c.skip.is_some() {
+        return;
+    }
+    match &c.target {
+        Target::Reference => assert_eq!(text, c.value, "{file}"),
+        Target::Digest => assert!(
+            text.is_empty() || c.value.ends_with(&format!("@{text}")),
+            "{file}: {c:?}"
+        ),
+        Target::InsertDigest { .. } => assert!(text.is_empty(), "{file}: {c:?}"),
+    }
+}
+
+/// Set `PIN_BLESS_REFS=1` to rewrite the `.refs` files, then check them by hand.
+#[test]
+fn every_yaml_category_matches_its_refs_files() {
+    let bless = std::env::var_os("PIN_BLESS_REFS").is_some();
+    for &(category, kind, count) in CATEGORIES {
+        if kind == Kind::Dockerfile {
+            // Its own listing format, in `dockerfile.rs`.
+            continue;
+        }
+        let files = files(category, kind);
+        assert_eq!(files.len(), count, "{category}");
+        for (name, path, kind) in files {
+            let src = std::fs::read_to_string(&path).expect("corpus file");
+            let findings = kind
+                .find(&src)
+                .unwrap_or_else(|e| panic!("{category}/{name}: {e}"));
+            for c in &findings.candidates {
+                check_span(&src, c, &name);
+            }
+            let mut got = refs(&src, &findings);
+            if let Some(why) = &findings.skipped {
+                got = format!("[file skipped: {why}]\n");
+            }
+            let mut refs_path = path.into_os_string();
+            refs_path.push(".refs");
+            if bless {
+                std::fs::write(&refs_path, &got).expect("write .refs");
+            }
+            let want = std::fs::read_to_string(&refs_path)
+                .unwrap_or_else(|e| panic!("{category}/{name}.refs: {e}"));
+            assert_eq!(got, want, "{category}/{name}");
+        }
+    }
+}
+
+/// A stand-in digest, derived from the value so that different references get different digests.
+fn fake_digest(value: &str) -> String {
+    let hash = Sha256::digest(value.as_bytes());
+    let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256:{hex}")
+}
+
+/// The edits `pin` would make with fake digests, as `app::plan` builds them for each target.
+fn fake_edits(findings: &Findings, keep_tag: bool) -> Vec<Edit> {
+    findings
+        .candidates
+        .iter()
+        .filter_map(|c| {
+            let Status::Unpinned(r) = classify(c) else {
+                return None;
+            };
+            let digest = fake_digest(&c.value);
+            let replacement = match &c.target {
+                Target::Reference => r.pinned(&digest, keep_tag),
+                Target::Digest => digest,
+                Target::InsertDigest { prefix, suffix } => format!("{prefix}{digest}{suffix}"),
+            };
+            Some(Edit {
+                range: c.span.clone(),
+                replacement,
+            })
+        })
+        .collect()
+}
+
+/// Every byte of `src` outside the edited ranges is in `out`, in order, with each replacement
+/// between them.
+fn assert_only_edits_changed(src: &str, out: &str, edits: &[Edit], file: &str) {
+    let mut sorted: Vec<&Edit> = edits.iter().collect();
+    sorted.sort_by_key(|e| e.range.start);
+    let (mut at_src, mut at_out) = (0, 0);
+    for edit in sorted {
+        let kept = &src[at_src..edit.range.start];
+        assert_eq!(&out[at_out..at_out + kept.len()], kept, "{file}");
+        at_out += kept.len();
+        let added = &out[at_out..at_out + edit.replacement.len()];
+        assert_eq!(added, edit.replacement, "{file}");
+        at_out += added.len();
+        at_src = edit.range.end;
+    }
+    assert_eq!(&out[at_out..], &src[at_src..], "{file}");
+}
+
+/// Pinning every corpus file with fake digests changes only the candidates' bytes; the result reads
+/// back with every formerly pinnable candidate pinned, and pinning it again changes nothing.
+#[test]
+fn pinning_the_corpus_is_exact_and_idempotent() {
+    let mut pinned = Vec::new();
+    for &(category, kind, _) in CATEGORIES {
+        pinned.push((category, 0));
+        for (name, path, kind) in files(category, kind) {
+            let file = format!("{category}/{name}");
+            let src = std::fs::read_to_string(&path).expect("corpus file");
+            let Ok(before) = kind.find(&src) else {
+                // Only Dockerfiles that the finder rejects on purpose.
+                assert_eq!(kind, Kind::Dockerfile, "{file}");
+                continue;
+            };
+            for keep_tag in [false, true] {
+                let edits = fake_edits(&before, keep_tag);
+                let out = rewrite::apply(&src, &edits).unwrap_or_else(|e| panic!("{file}: {e}"));
+                assert_only_edits_changed(&src, &out, &edits, &file);
+
+                let after = kind
+                    .find(&out)
+                    .unwrap_or_else(|e| panic!("{file} after pinning: {e}"));
+                assert_eq!(after.skipped, before.skipped, "{file}");
+                assert_eq!(
+                    after.candidates.len(),
+                    before.candidates.len(),
+                    "{file}: {}",
+                    refs(&out, &after)
+                );
+                for (old, new) in before.candidates.iter().zip(&after.candidates) {
+                    match (classify(old), classify(new)) {
+                        (Status::Unpinned(_), Status::Pinned(r)) => {
+                            let digest = fake_digest(&old.value);
+                            assert_eq!(r.digest(), Some(digest.as_str()), "{file}");
+                            assert!(new.value.contains("@sha256:"), "{file}: {new:?}");
+                        }
+                        (Status::Pinned(_), Status::Pinned(_))
+                        | (Status::Skipped(_), Status::Skipped(_)) => {
+                            assert_eq!(old.value, new.value, "{file}");
+                        }
+                        (o, n) => panic!("{file}: {old:?} was {o:?}, is now {new:?}: {n:?}"),
+                    }
+                }
+                assert!(
+                    fake_edits(&after, keep_tag).is_empty(),
+                    "{file}: pinning again would change it"
+                );
+                assert_eq!(
+                    rewrite::apply(&out, &fake_edits(&after, keep_tag)).unwrap(),
+                    out
+                );
+                if !keep_tag {
+                    pinned.last_mut().expect("category").1 += edits.len();
+                }
+            }
+        }
+    }
+    // How many candidates each category pins (with fake digests, so every valid reference resolves).
+    assert_eq!(
+        pinned,
+        [
+            ("k8s", 52),
+            ("compose", 16),
+            ("gha", 14),
+            ("gitlab", 14),
+            ("kustomize", 16),
+            ("helm", 6),
+            ("dockerfile", 14)
+        ]
+    );
+}
+
+/// Truncated prefixes of real files of every YAML kind end in every state of the parser and of the
+/// finders' walks: an answer, never a panic, and only spans a rewrite can use.
+#[test]
+fn truncated_files_never_panic() {
+    let files = [
+        ("compose/airflow-docker-compose.yaml", Kind::Compose, 5),
+        (
+            "compose/eshoponweb-docker-compose-crlf.yml",
+            Kind::Compose,
+            1,
+        ),
+        ("gha/gitea-pull-db-tests.yml", Kind::GithubActions, 5),
+        (
+            "gitlab/gitlab-template-kaniko.gitlab-ci.yml",
+            Kind::GitlabCi,
+            3,
+        ),
+        (
+            "gitlab/gitlab-template-auto-build.gitlab-ci.yml",
+            Kind::GitlabCi,
+            1,
+        ),
+        (
+            "kustomize/kustomize-example-images-transformer.yaml",
+            Kind::Kustomize,
+            1,
+        ),
+        (
+            "kustomize/argo-cd-base-kustomization.yaml",
+            Kind::Kustomize,
+            1,
+        ),
+        (
+            "helm/prometheus-node-exporter-values.yaml",
+            Kind::HelmValues,
+            11,
+        ),
+        ("helm/eshop-basket-data-values.yaml", Kind::HelmValues, 1),
+    ];
+    for (file, kind, step) in files {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/corpus")
+            .join(file);
+        let src = std::fs::read_to_string(path).expect("corpus file");
+        for (i, _) in src.char_indices().step_by(step).chain([(src.len(), ' ')]) {
+            let prefix = &src[..i];
+            match kind.find(prefix) {
+                Ok(findings) => {
+                    for c in &findings.candidates {
+                        let text = prefix.get(c.span.clone());
+                        assert!(text.is_some(), "{file} at {i}: {c:?}");
+                        check_span(prefix, c, file);
+                    }
+                }
+                Err(e) => assert!(prefix.is_char_boundary(e.offset), "{file} at {i}: {e:?}"),
+            }
+        }
+    }
+}

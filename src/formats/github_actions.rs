@@ -1,0 +1,239 @@
+//! GitHub Actions finder: the images a workflow (`.github/workflows/*.yml`) runs.
+//!
+//! # What is found
+//!
+//! In every job of `jobs`:
+//!
+//! * `container`, as a string (`container: node:20`) or as a mapping's `image`
+//!   (`container: {image: node:20, options: …}`);
+//! * `services.<name>.image`;
+//! * `steps[*].uses: docker://<image>`: the candidate's span and value are the reference after
+//!   `docker://` (inside the quotes if the scalar is quoted).
+//!
+//! An alias (`container: *c`, `image: *img`; GitHub accepts YAML anchors) stands for the anchored scalar,
+//! reported where it is written and once. Values with expressions (`${{ matrix.image }}`,
+//! `postgres:${{ matrix.pg }}`, `${{ … && matrix.search-image || '' }}`) are reported as written; the
+//! reference classifier skips them as templates. An empty value (`image: ''`) is reported skipped.
+//!
+//! # What is not found
+//!
+//! * `image` or `image-name` inputs of actions (`with: {image: tonistiigi/binfmt@sha256:…}`), images in
+//!   `env`, `strategy.matrix`, `run` scripts or `outputs`: GitHub does not pull them itself, and their
+//!   meaning depends on the action or script.
+//! * `uses:` of actions (`actions/checkout@v4`) and of reusable workflows (`jobs.<id>.uses`), which are
+//!   not container images; a job whose id is `image` is a job like any other.
+//! * Docker container actions' own `action.yml` (`runs.image: docker://…`): not a workflow file.
+//!
+//! # Limitations
+//!
+//! * Only top-level `jobs` is read, in every document (a workflow has one).
+//! * A `docker://` reference whose scalar bytes are not its value (escapes, a line break) is reported
+//!   skipped, with the whole scalar text as its span.
+//! * [`Candidate::pull_policy_set`] is always `None`.
+
+use super::yaml::tree::{NodeId, Tree};
+use super::yaml::{find_with, image_value};
+use super::{Candidate, FindError, Findings, Target};
+
+const DOCKER: &str = "docker://";
+
+/// Finds the images of a GitHub Actions workflow. See the module documentation.
+pub fn find(src: &str) -> Result<Findings, FindError> {
+    find_with(src, collect)
+}
+
+fn collect(tree: &Tree, out: &mut Vec<Candidate>) {
+    for &root in tree.documents() {
+        if tree.mapping(root).is_none() {
+            continue;
+        }
+        let Some(jobs) = tree.lookup(root, "jobs").map(|j| tree.resolve(j)) else {
+            continue;
+        };
+        if tree.mapping(jobs).is_none() {
+            continue;
+        }
+        for (_, job) in tree.entries(jobs) {
+            let job = tree.resolve(job);
+            if tree.mapping(job).is_some() {
+                job_images(tree, job, out);
+            }
+        }
+    }
+}
+
+fn job_images(tree: &Tree, job: NodeId, out: &mut Vec<Candidate>) {
+    if let Some(container) = tree.lookup(job, "container") {
+        let container = tree.resolve(container);
+        let image = if tree.mapping(container).is_some() {
+            tree.lookup(container, "image")
+        } else {
+            Some(container)
+        };
+        out.extend(image.and_then(|image| image_value(tree, image)));
+    }
+    if let Some(services) = tree.lookup(job, "services").map(|s| tree.resolve(s)) {
+        if tree.mapping(services).is_some() {
+            for (_, service) in tree.entries(services) {
+                let service = tree.resolve(service);
+                if tree.mapping(service).is_some() {
+                    let image = tree.lookup(service, "image");
+                    out.extend(image.and_then(|image| image_value(tree, image)));
+                }
+            }
+        }
+    }
+    if let Some(steps) = tree.lookup(job, "steps").map(|s| tree.resolve(s)) {
+        for &step in tree.items(steps) {
+            let step = tree.resolve(step);
+            if tree.mapping(step).is_none() {
+                continue;
+            }
+            let uses = tree.lookup(step, "uses");
+            out.extend(uses.and_then(|uses| docker_step(tree, uses)));
+        }
+    }
+}
+
+/// `uses: docker://image`: the reference after the scheme.
+fn docker_step(tree: &Tree, uses: NodeId) -> Option<Candidate> {
+    let scalar = tree.scalar(tree.resolve(uses))?;
+    let image = scalar.value.strip_prefix(DOCKER)?;
+    let (span, skip) = match scalar.differs {
+        None => (scalar.text.start + DOCKER.len()..scalar.text.end, None),
+        Some(why) => (scalar.text.clone(), Some(why.to_owned())),
+    };
+    let skip = skip.or_else(|| image.is_empty().then(|| "empty value".to_owned()));
+    Some(Candidate {
+        span,
+        value: image.to_owned(),
+        skip,
+        pull_policy_set: None,
+        target: Target::Reference,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `(text of span, value, skipped)` for every candidate; checks the invariants.
+    fn found(src: &str) -> Vec<(&str, String, bool)> {
+        let findings = find(src).unwrap_or_else(|e| panic!("{src:?}: {e}"));
+        assert_eq!(findings.skipped, None);
+        findings
+            .candidates
+            .into_iter()
+            .map(|c| {
+                assert_eq!(c.target, Target::Reference);
+                let text = &src[c.span.clone()];
+                if c.skip.is_none() {
+                    assert_eq!(text, c.value);
+                }
+                (text, c.value, c.skip.is_some())
+            })
+            .collect()
+    }
+
+    fn texts(src: &str) -> Vec<&str> {
+        found(src).into_iter().map(|c| c.0).collect()
+    }
+
+    #[test]
+    fn containers_services_and_docker_steps() {
+        let src = r#"on: push
+jobs:
+  a:
+    runs-on: ubuntu-latest
+    container: node:20-bookworm
+    services:
+      db:
+        image: postgres:16 # comment
+        ports: [5432]
+      cache: {image: 'redis:7'}
+    steps:
+      - uses: actions/checkout@v4
+      - uses: docker://alpine:3.20
+      - name: quoted
+        uses: "docker://ghcr.io/sudo-bmitch/version-bump:edge"
+        with:
+          image: not/an-input:1
+  b:
+    container:
+      image: discourse/discourse_test:slim-browsers
+      options: --user discourse
+  image:
+    uses: ./.github/workflows/reusable.yml
+  c:
+    uses: docker://not/a-job-uses:1
+"#;
+        assert_eq!(
+            texts(src),
+            [
+                "node:20-bookworm",
+                "postgres:16",
+                "redis:7",
+                "alpine:3.20",
+                "ghcr.io/sudo-bmitch/version-bump:edge",
+                "discourse/discourse_test:slim-browsers"
+            ]
+        );
+        let c = &find(src).unwrap().candidates[3];
+        let at = src.find("docker://alpine").unwrap() + DOCKER.len();
+        assert_eq!(c.span, at..at + "alpine:3.20".len());
+    }
+
+    #[test]
+    fn expressions_are_reported_as_written() {
+        let src = "jobs:\n  t:\n    container: discourse/discourse_test:${{ (github.repository == 'x') || 'y' }}\n    services:\n      search:\n        image: ${{ contains(matrix.search-image, 'elasticsearch') && matrix.search-image || '' }}\n      pg:\n        image: ''\n";
+        let got = found(src);
+        assert_eq!(
+            got[0].1,
+            "discourse/discourse_test:${{ (github.repository == 'x') || 'y' }}"
+        );
+        assert!(!got[0].2);
+        assert_eq!(
+            got[1].1,
+            "${{ contains(matrix.search-image, 'elasticsearch') && matrix.search-image || '' }}"
+        );
+        assert!(got[2].2, "empty image");
+        let status = crate::app::classify(&find(src).unwrap().candidates[0]);
+        assert!(matches!(status, crate::app::Status::Skipped(_)));
+    }
+
+    #[test]
+    fn pinned_docker_step_and_crlf() {
+        let digest = "sha256:".to_owned() + &"0".repeat(64);
+        let src = format!(
+            "jobs:\r\n  add-labels:\r\n    steps:\r\n      - uses: docker://k8slt/github-labeler-action@{digest}\r\n"
+        );
+        let got = found(&src);
+        assert_eq!(
+            got[0].0,
+            format!("k8slt/github-labeler-action@{digest}").as_str()
+        );
+    }
+
+    #[test]
+    fn anchors_and_odd_values() {
+        let src = "jobs:\n  a:\n    container: &c node:20\n    steps:\n      - uses: &d 'docker://x:1'\n  b:\n    container: *c\n    steps:\n      - uses: *d\n      - uses: \"docker://a\\u003a1\"\n      - uses: docker://\n";
+        let got = found(src);
+        assert_eq!(
+            got.iter().map(|c| (c.0, c.2)).collect::<Vec<_>>(),
+            [
+                ("node:20", false),
+                ("x:1", false),
+                ("docker://a\\u003a1", true),
+                ("", true)
+            ]
+        );
+        for src in [
+            "jobs: []\n",
+            "jobs:\n  a: 1\n  b:\n    container:\n",
+            "x: 1\n",
+            "",
+        ] {
+            assert!(found(src).is_empty(), "{src:?}");
+        }
+    }
+}

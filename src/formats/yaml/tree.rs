@@ -1,0 +1,919 @@
+//! A YAML stream read into a small tree of nodes with byte spans: the layer every YAML finder walks.
+//!
+//! [`parse`] reads a stream with `saphyr-parser` and builds a [`Tree`]: one root node per document, and
+//! for each node its kind ([`Scalar`], [`Mapping`] with its key/value pairs in order, [`Sequence`],
+//! [`Alias`]), its byte span, its anchor name and its tag. A scalar also carries the exact byte range of
+//! its text ([`Scalar::text`]: inside the quotes, after any properties, a block scalar's content line) and
+//! whether those bytes are exactly its value ([`Scalar::differs`]), so a finder can hand out spans that
+//! are safe to rewrite.
+//!
+//! # Rules kept from the original event walk
+//!
+//! * Positions from the parser count characters; they are mapped to bytes through the source (a BOM is
+//!   one character there, three bytes here).
+//! * Reading stops at the first parser error: the stream is then a [`FindError`] at that byte offset,
+//!   unless the source contains a template action `{{ … }}`, in which case [`parse`] answers
+//!   [`Parsed::Template`] (a Helm template is not YAML until rendered). A stream that parses but where the
+//!   parser read a `{{` as structure (a flow mapping whose first key is another flow mapping) is a
+//!   template too.
+//! * A bound on the number of events guards against a parser that would stop making progress.
+//!
+//! # Not interpreted here
+//!
+//! Merge keys (`<<`) are plain keys in the tree; [`Tree::entries`] applies them when asked. Aliases are
+//! nodes of their own that point at the anchored node ([`Tree::resolve`]); nothing is copied, so a
+//! stream of nested aliases stays linear in size. Tags are recorded, never applied: `!!str 1` is the
+//! scalar `1`, `!reference [a, b]` a sequence.
+
+use std::collections::HashMap;
+use std::ops::{Index, Range};
+
+use saphyr_parser::{Event, Parser, ScalarStyle, ScanError};
+
+use crate::formats::FindError;
+
+/// The reason given for a file passed over as a template.
+pub const HELM_TEMPLATE: &str = "Helm template (contains {{ }}); not YAML";
+
+/// How deep [`Tree::entries`] follows merge keys into merged mappings that merge again.
+const MERGE_DEPTH: usize = 16;
+
+/// The outcome of [`parse`].
+#[derive(Debug)]
+pub enum Parsed {
+    Tree(Tree),
+    /// A Helm template: not read (see the module documentation).
+    Template,
+}
+
+/// The nodes of a YAML stream.
+#[derive(Debug, Default)]
+pub struct Tree {
+    nodes: Vec<Node>,
+    /// For each node: the collection holding it, and its key when it is a mapping value.
+    links: Vec<(Option<NodeId>, Option<NodeId>)>,
+    documents: Vec<NodeId>,
+}
+
+/// A node of a [`Tree`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct NodeId(usize);
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Node {
+    pub kind: NodeKind,
+    /// The node's bytes: from its properties (`&anchor`, `!tag`), if any, to the end of its text (the
+    /// closing quote; a block scalar's last content line; a flow collection's `}` / `]`; a block
+    /// collection's last entry). An empty (null) scalar has an empty span where its value would be.
+    pub span: Range<usize>,
+    /// The name of the node's anchor (`&name`), if it has one.
+    pub anchor: Option<String>,
+    /// The node's tag as written, with a shorthand handle expanded: `!reference`,
+    /// `tag:yaml.org,2002:str` for `!!str`.
+    pub tag: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NodeKind {
+    Scalar(Scalar),
+    Mapping(Mapping),
+    Sequence(Sequence),
+    Alias(Alias),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Scalar {
+    /// The value as YAML reads it (escapes applied, lines folded).
+    pub value: String,
+    pub style: ScalarStyle,
+    /// The bytes that state the value: inside the quotes of a quoted scalar, after any properties, and
+    /// for a block scalar its content lines without indentation.
+    pub text: Range<usize>,
+    /// Why the bytes of `text` are not exactly `value` (escapes, `''`, a line break, a folded or
+    /// multi-line block scalar, block chomping that adds a line break): nothing may be rewritten there.
+    pub differs: Option<&'static str>,
+}
+
+impl Scalar {
+    /// A plain `~`, `null` (any usual case) or nothing: YAML's null.
+    pub fn is_null(&self) -> bool {
+        is_plain_null(&self.value, self.style)
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Mapping {
+    /// `{ … }` rather than indented lines.
+    pub flow: bool,
+    /// Key and value nodes in the order written (merge keys included, duplicate keys kept).
+    pub pairs: Vec<(NodeId, NodeId)>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Sequence {
+    /// `[ … ]` rather than `- ` lines.
+    pub flow: bool,
+    pub items: Vec<NodeId>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Alias {
+    /// The anchor name as written after `*`.
+    pub name: String,
+    /// The anchored node (the parser rejects aliases of unknown anchors).
+    pub target: NodeId,
+}
+
+impl Index<NodeId> for Tree {
+    type Output = Node;
+    fn index(&self, id: NodeId) -> &Node {
+        &self.nodes[id.0]
+    }
+}
+
+impl Tree {
+    /// The root node of each document, in order. An empty document has an empty null scalar as its root.
+    pub fn documents(&self) -> &[NodeId] {
+        &self.documents
+    }
+
+    /// The node an alias stands for; any other node itself.
+    pub fn resolve(&self, id: NodeId) -> NodeId {
+        match &self[id].kind {
+            NodeKind::Alias(alias) => alias.target,
+            _ => id,
+        }
+    }
+
+    /// The node as a scalar (aliases are not followed).
+    pub fn scalar(&self, id: NodeId) -> Option<&Scalar> {
+        match &self[id].kind {
+            NodeKind::Scalar(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The value of a scalar node (aliases are not followed).
+    pub fn str(&self, id: NodeId) -> Option<&str> {
+        self.scalar(id).map(|s| s.value.as_str())
+    }
+
+    /// The node as a mapping (aliases are not followed).
+    pub fn mapping(&self, id: NodeId) -> Option<&Mapping> {
+        match &self[id].kind {
+            NodeKind::Mapping(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// The node as a sequence (aliases are not followed).
+    pub fn sequence(&self, id: NodeId) -> Option<&Sequence> {
+        match &self[id].kind {
+            NodeKind::Sequence(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// A mapping's pairs as written (none for other nodes).
+    pub fn pairs(&self, id: NodeId) -> &[(NodeId, NodeId)] {
+        self.mapping(id).map_or(&[], |m| &m.pairs)
+    }
+
+    /// A sequence's items (none for other nodes).
+    pub fn items(&self, id: NodeId) -> &[NodeId] {
+        self.sequence(id).map_or(&[], |s| &s.items)
+    }
+
+    /// Whether the key node is the scalar `key` (any quoting; an alias key never is).
+    pub fn is_key(&self, id: NodeId, key: &str) -> bool {
+        self.str(id) == Some(key)
+    }
+
+    /// The value of `key` among the mapping's own pairs (the last one if the key is repeated), merge
+    /// keys not applied.
+    pub fn get(&self, map: NodeId, key: &str) -> Option<NodeId> {
+        self.pairs(map)
+            .iter()
+            .rev()
+            .find(|(k, _)| self.is_key(*k, key))
+            .map(|&(_, v)| v)
+    }
+
+    /// A mapping's effective pairs with merge keys applied: its own pairs but `<<` (for a repeated key,
+    /// the last), then the pairs of the merged mappings (`<<: *a`, `<<: [*a, *b]`, `<<: {…}`, earlier
+    /// ones first, recursively) whose keys are not already there. Keys that are not scalars are kept
+    /// as written. An alias in the mapping itself resolves to the aliased mapping.
+    pub fn entries(&self, map: NodeId) -> Vec<(NodeId, NodeId)> {
+        let mut out = Vec::new();
+        let mut merged = Vec::new();
+        self.collect_entries(self.resolve(map), &mut out, &mut merged, 0);
+        out
+    }
+
+    /// Adds the effective pairs of `map` not yet in `out`. `merged`: the mappings already merged, each
+    /// merged once (against cycles and exponential merge chains).
+    fn collect_entries(
+        &self,
+        map: NodeId,
+        out: &mut Vec<(NodeId, NodeId)>,
+        merged: &mut Vec<NodeId>,
+        depth: usize,
+    ) {
+        merged.push(map);
+        let own = self.pairs(map);
+        let mut merges = Vec::new();
+        for (i, &(k, v)) in own.iter().enumerate() {
+            if self.is_key(k, "<<") {
+                merges.push(v);
+                continue;
+            }
+            let repeated_later = self.str(k).is_some_and(|key| {
+                own[i + 1..]
+                    .iter()
+                    .any(|&(later, _)| self.str(later) == Some(key))
+            });
+            let known = self
+                .str(k)
+                .is_some_and(|key| out.iter().any(|&(seen, _)| self.str(seen) == Some(key)));
+            if !repeated_later && !known {
+                out.push((k, v));
+            }
+        }
+        if depth >= MERGE_DEPTH {
+            return;
+        }
+        for merge in merges {
+            let merge = self.resolve(merge);
+            let sources: Vec<NodeId> = match &self[merge].kind {
+                NodeKind::Sequence(s) => s.items.iter().map(|&i| self.resolve(i)).collect(),
+                _ => vec![merge],
+            };
+            for source in sources {
+                if self.mapping(source).is_some() && !merged.contains(&source) {
+                    self.collect_entries(source, out, merged, depth + 1);
+                }
+            }
+        }
+    }
+
+    /// The value of `key` among the mapping's effective pairs ([`Tree::entries`]).
+    pub fn lookup(&self, map: NodeId, key: &str) -> Option<NodeId> {
+        self.entries(map)
+            .into_iter()
+            .find(|&(k, _)| self.is_key(k, key))
+            .map(|(_, v)| v)
+    }
+
+    /// Every node in document order (keys before their values), each once; aliases are not followed.
+    pub fn walk(&self) -> impl Iterator<Item = NodeId> + '_ {
+        // Nodes are numbered in the order their events come, which is document order.
+        (0..self.nodes.len()).map(NodeId)
+    }
+
+    /// The mapping or sequence holding the node (`None` for a document root).
+    pub fn parent(&self, id: NodeId) -> Option<NodeId> {
+        self.links[id.0].0
+    }
+
+    /// The key node, when the node is the value of a mapping pair.
+    pub fn key_of(&self, id: NodeId) -> Option<NodeId> {
+        self.links[id.0].1
+    }
+
+    /// The scalar key the node is the value of (`None` for keys, items, roots, and values of
+    /// non-scalar keys).
+    pub fn key_str(&self, id: NodeId) -> Option<&str> {
+        self.key_of(id).and_then(|k| self.str(k))
+    }
+
+    fn add(&mut self, node: Node) -> NodeId {
+        self.nodes.push(node);
+        self.links.push((None, None));
+        NodeId(self.nodes.len() - 1)
+    }
+}
+
+/// Reads a YAML stream into a [`Tree`]. See the module documentation.
+pub fn parse(src: &str) -> Result<Parsed, FindError> {
+    let chars = CharMap::new(src);
+    let has_template = contains_template_action(src);
+    let mut builder = Builder::default();
+    // Bound on events, against a parser that would stop making progress: every event but a few per
+    // document stems from at least one token, and every token but a few per node consumes a character.
+    let budget = src.len().saturating_mul(8).saturating_add(64);
+
+    for (count, item) in Parser::new_from_str(src).enumerate() {
+        if count > budget {
+            return Err(FindError {
+                offset: src.len(),
+                message: "YAML parser made no progress".to_owned(),
+            });
+        }
+        let (event, span) = match item {
+            Ok(ok) => ok,
+            Err(_) if has_template => return Ok(Parsed::Template),
+            Err(err) => return Err(scan_error(&chars, &err)),
+        };
+        let start = chars.byte(span.start.index());
+        let end = chars.byte(span.end.index()).max(start);
+        let is_mapping = matches!(event, Event::MappingStart(..));
+        match event {
+            Event::StreamEnd => break,
+            Event::Scalar(value, style, anchor, tag) => {
+                let properties = anchor > 0 || tag.is_some();
+                let (text, differs) = locate(src, start..end, style, &value, properties);
+                let node_end = scalar_end(src, style, &text, differs, end);
+                let node = Node {
+                    kind: NodeKind::Scalar(Scalar {
+                        value: value.into_owned(),
+                        style,
+                        text,
+                        differs,
+                    }),
+                    span: start..node_end,
+                    anchor: anchor_name(src, start, end, anchor),
+                    tag: tag.map(|t| format!("{}{}", t.handle, t.suffix)),
+                };
+                builder.leaf(node, anchor);
+            }
+            Event::Alias(id) => {
+                // An alias of an unknown anchor is a parser error, so the anchor is always there.
+                let Some(&target) = builder.anchors.get(&id) else {
+                    continue;
+                };
+                let name = src[start..end].trim_start_matches('*').to_owned();
+                let node = Node {
+                    kind: NodeKind::Alias(Alias { name, target }),
+                    span: start..end,
+                    anchor: None,
+                    tag: None,
+                };
+                builder.leaf(node, 0);
+            }
+            Event::MappingStart(anchor, tag) | Event::SequenceStart(anchor, tag) => {
+                let bracket = if is_mapping { b'{' } else { b'[' };
+                // A flow collection's span ends just after its `{` / `[`.
+                let flow = end > start && src.as_bytes()[end - 1] == bracket;
+                let opens_with_braces =
+                    is_mapping && flow && src.as_bytes().get(end - 1..end + 1) == Some(b"{{");
+                if has_template && opens_with_braces {
+                    return Ok(Parsed::Template);
+                }
+                let kind = if is_mapping {
+                    NodeKind::Mapping(Mapping {
+                        flow,
+                        pairs: Vec::new(),
+                    })
+                } else {
+                    NodeKind::Sequence(Sequence {
+                        flow,
+                        items: Vec::new(),
+                    })
+                };
+                let node = Node {
+                    kind,
+                    span: start..end,
+                    anchor: anchor_name(src, start, end, anchor),
+                    tag: tag.map(|t| format!("{}{}", t.handle, t.suffix)),
+                };
+                builder.open(node, anchor);
+            }
+            Event::MappingEnd | Event::SequenceEnd => {
+                // A flow collection's end event starts at its `}` / `]` and may run on over blanks
+                // and a comment.
+                let closing = matches!(src.as_bytes().get(start), Some(b'}' | b']'));
+                builder.close(if closing { start + 1 } else { end });
+            }
+            Event::Nothing | Event::StreamStart | Event::DocumentStart(_) | Event::DocumentEnd => {}
+        }
+    }
+    while !builder.stack.is_empty() {
+        builder.close(src.len());
+    }
+    Ok(Parsed::Tree(builder.tree))
+}
+
+#[derive(Default)]
+struct Builder {
+    tree: Tree,
+    /// Open collections, innermost last, each with the key node waiting for its value.
+    stack: Vec<(NodeId, Option<NodeId>)>,
+    /// The parser's anchor ids.
+    anchors: HashMap<usize, NodeId>,
+}
+
+impl Builder {
+    /// Adds a node where the stream is: a key, a value, a sequence item or a document root.
+    fn attach(&mut self, node: Node, anchor: usize) -> NodeId {
+        let id = self.tree.add(node);
+        if anchor > 0 {
+            self.anchors.insert(anchor, id);
+        }
+        match self.stack.last_mut() {
+            None => self.tree.documents.push(id),
+            Some((parent, pending)) => match &mut self.tree.nodes[parent.0].kind {
+                NodeKind::Mapping(m) => {
+                    self.tree.links[id.0] = (Some(*parent), None);
+                    match pending.take() {
+                        None => *pending = Some(id),
+                        Some(key) => {
+                            m.pairs.push((key, id));
+                            self.tree.links[id.0].1 = Some(key);
+                        }
+                    }
+                }
+                NodeKind::Sequence(s) => {
+                    s.items.push(id);
+                    self.tree.links[id.0] = (Some(*parent), None);
+                }
+                NodeKind::Scalar(_) | NodeKind::Alias(_) => {}
+            },
+        }
+        id
+    }
+
+    fn leaf(&mut self, node: Node, anchor: usize) {
+        self.attach(node, anchor);
+    }
+
+    fn open(&mut self, node: Node, anchor: usize) {
+        let id = self.attach(node, anchor);
+        self.stack.push((id, None));
+    }
+
+    /// Ends the innermost collection; `end` is where a flow collection's `}` / `]` ends.
+    fn close(&mut self, end: usize) {
+        let Some((id, pending)) = self.stack.pop() else {
+            return;
+        };
+        let tree = &mut self.tree;
+        let last_child = match &tree.nodes[id.0].kind {
+            NodeKind::Mapping(m) => m.pairs.last().map(|&(k, v)| k.max(v)).or(pending),
+            NodeKind::Sequence(s) => s.items.last().copied(),
+            NodeKind::Scalar(_) | NodeKind::Alias(_) => None,
+        };
+        let flow = match &tree.nodes[id.0].kind {
+            NodeKind::Mapping(m) => m.flow,
+            NodeKind::Sequence(s) => s.flow,
+            NodeKind::Scalar(_) | NodeKind::Alias(_) => false,
+        };
+        let node_end = if flow {
+            end
+        } else {
+            last_child.map_or(tree.nodes[id.0].span.end, |c| tree.nodes[c.0].span.end)
+        };
+        let span = &mut tree.nodes[id.0].span;
+        span.end = node_end.max(span.start);
+    }
+}
+
+/// The name of the anchor among the properties that start the event span `start..end`.
+fn anchor_name(src: &str, start: usize, end: usize, anchor: usize) -> Option<String> {
+    if anchor == 0 {
+        return None;
+    }
+    let (_, name) = properties(src.as_bytes(), start, end);
+    name.map(|r| src[r].to_owned())
+}
+
+/// Where a scalar node ends: after the closing quote, else where its text ends.
+fn scalar_end(
+    src: &str,
+    style: ScalarStyle,
+    text: &Range<usize>,
+    differs: Option<&'static str>,
+    event_end: usize,
+) -> usize {
+    let quote = match style {
+        ScalarStyle::SingleQuoted => b'\'',
+        ScalarStyle::DoubleQuoted => b'"',
+        _ => return text.end,
+    };
+    if differs == Some(CANNOT_LOCATE) || src.as_bytes().get(text.end) != Some(&quote) {
+        event_end
+    } else {
+        text.end + 1
+    }
+}
+
+pub(crate) fn scan_error(chars: &CharMap, err: &ScanError) -> FindError {
+    FindError {
+        offset: chars.byte(err.marker().index()),
+        message: err.info().to_owned(),
+    }
+}
+
+/// A `{{` followed, somewhere later, by `}}`.
+fn contains_template_action(src: &str) -> bool {
+    src.find("{{")
+        .is_some_and(|at| src[at + 2..].contains("}}"))
+}
+
+/// `image:`, `image: ~`, `image: null` state no value.
+pub(crate) fn is_plain_null(value: &str, style: ScalarStyle) -> bool {
+    style == ScalarStyle::Plain && matches!(value, "" | "~" | "null" | "Null" | "NULL")
+}
+
+/// Character index → byte offset. The identity for ASCII sources.
+pub(crate) struct CharMap {
+    /// Byte offset of each character, then the length; empty for ASCII.
+    starts: Vec<usize>,
+    len: usize,
+}
+
+impl CharMap {
+    pub(crate) fn new(src: &str) -> Self {
+        let starts = if src.is_ascii() {
+            Vec::new()
+        } else {
+            src.char_indices()
+                .map(|(i, _)| i)
+                .chain([src.len()])
+                .collect()
+        };
+        CharMap {
+            starts,
+            len: src.len(),
+        }
+    }
+
+    /// The byte offset of the character at `index`; the source length past its end.
+    pub(crate) fn byte(&self, index: usize) -> usize {
+        if self.starts.is_empty() {
+            index.min(self.len)
+        } else {
+            self.starts.get(index).copied().unwrap_or(self.len)
+        }
+    }
+}
+
+const CANNOT_LOCATE: &str = "cannot locate the quoted text";
+
+/// The byte range of a scalar's text inside its event span `span`, and why that text is not exactly
+/// `value` (then nothing may be rewritten there). `properties`: the scalar has an anchor or a tag,
+/// which the span then starts with.
+///
+/// The parser's spans are not the scalar's text: they start at the properties; a quoted scalar's span
+/// runs on over the blanks and comment after the closing quote; a block scalar's span starts at its
+/// first content character, or at the `|` / `>` header when there are properties or no content, and
+/// ends after the line breaks that follow. Only a plain scalar's span end is exact.
+fn locate(
+    src: &str,
+    span: Range<usize>,
+    style: ScalarStyle,
+    value: &str,
+    properties: bool,
+) -> (Range<usize>, Option<&'static str>) {
+    let bytes = src.as_bytes();
+    let start = if properties {
+        skip_properties(bytes, span.start, span.end)
+    } else {
+        span.start
+    };
+    let end = span.end.max(start);
+    let checked = |range: Range<usize>, reason: &'static str| {
+        let same = src.get(range.clone()) == Some(value);
+        (range, (!same).then_some(reason))
+    };
+    match style {
+        ScalarStyle::Plain => {
+            if src.get(start..).is_some_and(|rest| rest.starts_with(value)) {
+                (start..start + value.len(), None)
+            } else {
+                checked(start..end, "plain scalar spans several lines")
+            }
+        }
+        ScalarStyle::SingleQuoted => match closing_quote(bytes, start, b'\'') {
+            Some(close) => checked(
+                start + 1..close,
+                "single-quoted scalar with '' or a line break",
+            ),
+            None => (start..end, Some(CANNOT_LOCATE)),
+        },
+        ScalarStyle::DoubleQuoted => match closing_quote(bytes, start, b'"') {
+            Some(close) => checked(
+                start + 1..close,
+                "double-quoted scalar with escapes or a line break",
+            ),
+            None => (start..end, Some(CANNOT_LOCATE)),
+        },
+        ScalarStyle::Literal | ScalarStyle::Folded => {
+            let content = if properties || value.bytes().all(|b| b == b'\n') {
+                // The span starts at the `|` / `>` header (always so after properties, and for a block
+                // scalar without content): the content starts on the next line.
+                src[start..end].find('\n').map_or(end, |nl| start + nl + 1)
+            } else {
+                // Otherwise the parser's span starts at the first content character.
+                start
+            };
+            block_content(src, content..end, value)
+        }
+    }
+}
+
+/// Skips `&anchor` / `!tag` properties (and the blanks and comments after them) from `at`: where
+/// the node's own text starts.
+fn skip_properties(bytes: &[u8], at: usize, end: usize) -> usize {
+    properties(bytes, at, end).0
+}
+
+/// Reads the `&anchor` / `!tag` properties at `at`: where the node's own text starts (after the blanks
+/// and comments that follow them), and the anchor name's bytes.
+fn properties(bytes: &[u8], mut at: usize, end: usize) -> (usize, Option<Range<usize>>) {
+    let mut anchor = None;
+    while at < end && matches!(bytes[at], b'&' | b'!') {
+        if bytes[at..].starts_with(b"!<") {
+            // Verbatim tag `!<…>`.
+            at += bytes[at..]
+                .iter()
+                .position(|&b| b == b'>')
+                .map_or(end - at, |p| p + 1);
+        } else {
+            let first = at;
+            while at < end && !matches!(bytes[at], b' ' | b'\t' | b'\r' | b'\n') {
+                at += 1;
+            }
+            if bytes[first] == b'&' {
+                anchor = Some(first + 1..at);
+            }
+        }
+        // Blanks, line breaks and comment lines.
+        while at < end {
+            match bytes[at] {
+                b' ' | b'\t' | b'\r' | b'\n' => at += 1,
+                b'#' => {
+                    while at < end && bytes[at] != b'\n' {
+                        at += 1;
+                    }
+                }
+                _ => break,
+            }
+        }
+    }
+    (at.min(end), anchor)
+}
+
+/// The offset of the quote closing the quoted scalar that opens at `open`.
+fn closing_quote(bytes: &[u8], open: usize, quote: u8) -> Option<usize> {
+    if bytes.get(open) != Some(&quote) {
+        return None;
+    }
+    let mut at = open + 1;
+    while at < bytes.len() {
+        let b = bytes[at];
+        if quote == b'"' && b == b'\\' {
+            // Only ASCII bytes matter here; skipping one byte of a multi-byte character is harmless.
+            at += 2;
+        } else if b == quote {
+            if quote == b'\'' && bytes.get(at + 1) == Some(&b'\'') {
+                at += 2;
+            } else {
+                return Some(at);
+            }
+        } else {
+            at += 1;
+        }
+    }
+    None
+}
+
+/// The text of a block scalar's content lines in `region`: the single non-blank line without its
+/// indentation and line break, or from the first to the last non-blank line (never equal to the value).
+fn block_content(
+    src: &str,
+    region: Range<usize>,
+    value: &str,
+) -> (Range<usize>, Option<&'static str>) {
+    let mut lines = Vec::new();
+    let mut line_start = region.start;
+    for line in src[region.clone()].split_inclusive('\n') {
+        let text = line.trim_end_matches('\n').trim_end_matches('\r');
+        let indent = text.len() - text.trim_start_matches(' ').len();
+        if indent < text.len() {
+            lines.push(line_start + indent..line_start + text.len());
+        }
+        line_start += line.len();
+    }
+    match lines.as_slice() {
+        [] => {
+            let at = region.start..region.start;
+            let same = value.is_empty();
+            (at, (!same).then_some("block scalar without content"))
+        }
+        [one] => {
+            let reason = if src.get(one.clone()) == Some(value) {
+                None
+            } else if value.ends_with('\n') {
+                Some("block scalar whose value keeps a final line break (not `>-` / `|-`)")
+            } else {
+                Some("block scalar whose value differs from its text")
+            };
+            (one.clone(), reason)
+        }
+        [first, .., last] => (
+            first.start..last.end,
+            Some("block scalar with several content lines"),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tree(src: &str) -> Tree {
+        match parse(src) {
+            Ok(Parsed::Tree(tree)) => tree,
+            other => panic!("{src:?}: {other:?}"),
+        }
+    }
+
+    /// The text of a node's span.
+    fn text<'a>(src: &'a str, tree: &Tree, id: NodeId) -> &'a str {
+        &src[tree[id].span.clone()]
+    }
+
+    /// The root mapping's value for `key`.
+    fn at(tree: &Tree, key: &str) -> NodeId {
+        tree.get(tree.documents()[0], key).expect(key)
+    }
+
+    #[test]
+    fn scalars_have_their_text_and_span() {
+        let src = "a: nginx:1 # c\nb: 'x:1'  # c\nc: \"y\\u003a1\"\nd: &n !!str z:1\ne: >-\n  w:1\nf:\ng: ~\n";
+        let t = tree(src);
+        let s = |key| t.scalar(at(&t, key)).unwrap();
+        assert_eq!(
+            (s("a").value.as_str(), &src[s("a").text.clone()]),
+            ("nginx:1", "nginx:1")
+        );
+        assert_eq!(text(src, &t, at(&t, "a")), "nginx:1");
+        assert_eq!(&src[s("b").text.clone()], "x:1");
+        assert_eq!(text(src, &t, at(&t, "b")), "'x:1'");
+        assert_eq!(s("b").style, ScalarStyle::SingleQuoted);
+        assert_eq!(s("c").value, "y:1");
+        assert_eq!(&src[s("c").text.clone()], "y\\u003a1");
+        assert!(s("c").differs.is_some());
+        assert_eq!(text(src, &t, at(&t, "c")), "\"y\\u003a1\"");
+        let d = at(&t, "d");
+        assert_eq!(text(src, &t, d), "&n !!str z:1");
+        assert_eq!(&src[s("d").text.clone()], "z:1");
+        assert_eq!(t[d].anchor.as_deref(), Some("n"));
+        assert_eq!(t[d].tag.as_deref(), Some("tag:yaml.org,2002:str"));
+        assert_eq!(&src[s("e").text.clone()], "w:1");
+        assert_eq!(s("e").differs, None);
+        assert!(s("f").is_null() && s("g").is_null());
+        assert_eq!(t[at(&t, "f")].span.len(), 0);
+    }
+
+    #[test]
+    fn collections_keep_pairs_in_order_with_spans() {
+        let src =
+            "top:\n  b: 1\n  a: [x, {k: v}]\n  c:\n  - p\n  - q # c\nnext: {m: 1, n: 2}  # c\n";
+        let t = tree(src);
+        let root = t.documents()[0];
+        let keys: Vec<_> = t.pairs(root).iter().map(|&(k, _)| t.str(k)).collect();
+        assert_eq!(keys, [Some("top"), Some("next")]);
+        let top = at(&t, "top");
+        let m = t.mapping(top).unwrap();
+        assert!(!m.flow);
+        let keys: Vec<_> = m.pairs.iter().map(|&(k, _)| t.str(k).unwrap()).collect();
+        assert_eq!(keys, ["b", "a", "c"]);
+        assert_eq!(
+            text(src, &t, top),
+            "b: 1\n  a: [x, {k: v}]\n  c:\n  - p\n  - q"
+        );
+        let a = t.get(top, "a").unwrap();
+        assert!(t.sequence(a).unwrap().flow);
+        assert_eq!(text(src, &t, a), "[x, {k: v}]");
+        let inner = t.items(a)[1];
+        assert_eq!(text(src, &t, inner), "{k: v}");
+        assert_eq!(t.parent(inner), Some(a));
+        assert_eq!(t.key_str(a), Some("a"));
+        assert_eq!(t.key_str(inner), None);
+        let c = t.get(top, "c").unwrap();
+        assert!(!t.sequence(c).unwrap().flow);
+        assert_eq!(t.items(c).len(), 2);
+        assert_eq!(text(src, &t, at(&t, "next")), "{m: 1, n: 2}");
+        assert_eq!(text(src, &t, root), &src[..src.len() - 6]);
+    }
+
+    #[test]
+    fn anchors_aliases_and_tags() {
+        let src = "x-img: &img nginx:1\nx-base: &base\n  image: a:1\n  keep: 1\ns:\n  image: *img\n  ref: !reference [.x, image]\n";
+        let t = tree(src);
+        let alias = t.get(at(&t, "s"), "image").unwrap();
+        let NodeKind::Alias(a) = &t[alias].kind else {
+            panic!("{:?}", t[alias]);
+        };
+        assert_eq!(a.name, "img");
+        assert_eq!(text(src, &t, alias), "*img");
+        assert_eq!(t.resolve(alias), at(&t, "x-img"));
+        assert_eq!(t.str(t.resolve(alias)), Some("nginx:1"));
+        let base = at(&t, "x-base");
+        assert_eq!(t[base].anchor.as_deref(), Some("base"));
+        assert_eq!(text(src, &t, base), "&base\n  image: a:1\n  keep: 1");
+        let r = t.get(at(&t, "s"), "ref").unwrap();
+        assert_eq!(t[r].tag.as_deref(), Some("!reference"));
+        assert_eq!(t.items(r).len(), 2);
+    }
+
+    #[test]
+    fn merge_keys() {
+        let src = "a: &a {image: a:1, x: 1}\nb: &b {image: b:1, y: 2}\nc: &c\n  <<: *a\n  z: 3\n\
+                   m1:\n  <<: [*b, *a]\n  x: own\nm2: {<<: *c}\nm3: {<<: {image: inline:1}}\n\
+                   cyc: &cyc {<<: *cyc, k: v}\nm4: {image: one, image: two}\n";
+        let t = tree(src);
+        let entries = |key| -> Vec<(String, String)> {
+            t.entries(at(&t, key))
+                .into_iter()
+                .map(|(k, v)| {
+                    let v = t.resolve(v);
+                    (
+                        t.str(k).unwrap().to_owned(),
+                        t.str(v).unwrap_or("<coll>").to_owned(),
+                    )
+                })
+                .collect()
+        };
+        let pairs = |v: &[(&str, &str)]| -> Vec<(String, String)> {
+            v.iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect()
+        };
+        assert_eq!(
+            entries("m1"),
+            pairs(&[("x", "own"), ("image", "b:1"), ("y", "2")])
+        );
+        assert_eq!(
+            entries("m2"),
+            pairs(&[("z", "3"), ("image", "a:1"), ("x", "1")])
+        );
+        assert_eq!(entries("m3"), pairs(&[("image", "inline:1")]));
+        assert_eq!(entries("cyc"), pairs(&[("k", "v")]));
+        // The last of a repeated key wins.
+        assert_eq!(entries("m4"), pairs(&[("image", "two")]));
+        assert_eq!(t.str(t.lookup(at(&t, "m2"), "image").unwrap()), Some("a:1"));
+        assert_eq!(t.lookup(at(&t, "m2"), "y"), None);
+        assert_eq!(t.get(at(&t, "m2"), "image"), None);
+    }
+
+    #[test]
+    fn merge_chains_stay_linear() {
+        // Each level merges the previous one twice: followed naively, 2^40 visits.
+        let mut src = String::from("l0: &l0 {image: x:1}\n");
+        for i in 1..40 {
+            src += &format!("l{i}: &l{i} {{<<: [*l{p}, *l{p}], k{i}: v}}\n", p = i - 1);
+        }
+        let t = tree(&src);
+        let last = at(&t, "l39");
+        assert!(t.lookup(last, "k39").is_some());
+        assert!(t.lookup(last, "k23").is_some());
+    }
+
+    #[test]
+    fn documents_crlf_and_bom() {
+        let src = "\u{FEFF}a: 'é:1'\r\n---\r\n---\r\nb: [c]\r\n";
+        let t = tree(src);
+        assert_eq!(t.documents().len(), 3);
+        let a = at(&t, "a");
+        assert_eq!(&src[t.scalar(a).unwrap().text.clone()], "é:1");
+        assert_eq!(text(src, &t, a), "'é:1'");
+        assert!(t.scalar(t.documents()[1]).unwrap().is_null());
+        let b = t.get(t.documents()[2], "b").unwrap();
+        assert_eq!(text(src, &t, b), "[c]");
+        assert_eq!(
+            text(src, &t, t.documents()[0]),
+            "a: 'é:1'",
+            "a block mapping ends with its last entry"
+        );
+    }
+
+    #[test]
+    fn walk_is_in_document_order() {
+        let src = "a:\n  b: [1, 2]\nc: 3\n";
+        let t = tree(src);
+        let starts: Vec<usize> = t.walk().map(|id| t[id].span.start).collect();
+        let mut sorted = starts.clone();
+        sorted.sort();
+        assert_eq!(starts, sorted);
+        assert_eq!(starts.len(), 9);
+    }
+
+    #[test]
+    fn templates_and_errors() {
+        assert!(matches!(
+            parse("a: {{ .Values.x }}\n"),
+            Ok(Parsed::Template)
+        ));
+        assert!(matches!(
+            parse("a:\n{{- if x }}\n  b: 1\n{{- end }}\n"),
+            Ok(Parsed::Template)
+        ));
+        assert!(matches!(parse("a: \"{{ x }}\"\n"), Ok(Parsed::Tree(_))));
+        let e = parse("é: [\n").unwrap_err();
+        assert!(e.offset <= 6, "{e:?}");
+        let e = parse("a: *nope\n").unwrap_err();
+        assert!(e.message.contains("anchor"), "{e:?}");
+    }
+}
