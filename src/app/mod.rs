@@ -22,7 +22,12 @@ use crate::report::{self, JsonReport, Outcome, OutcomeStatus, Paint, Summary, Su
 use crate::resolve::lock::Lockfile;
 use crate::resolve::{self, Key, Resolutions, ResolveError};
 use crate::rewrite;
-use scan::Status;
+pub use scan::Status;
+
+/// What `pin` makes of a candidate on its own (no `--skip`, no `# pin: ignore` around it).
+pub fn classify(c: &crate::formats::Candidate) -> Status {
+    scan::classify_value(c, &scan::Filters::default())
+}
 
 /// The process exit status.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -61,6 +61,7 @@ impl Scan {
 }
 
 /// `--skip` patterns, compiled once.
+#[derive(Default)]
 pub struct Filters {
     skip: Vec<(String, Regex)>,
 }
@@ -202,6 +203,11 @@ pub fn classify(c: &Candidate, src: &str, filters: &Filters) -> Status {
     if ignored_by_comment(src, c.span.start) {
         return Status::Skipped("marked `# pin: ignore`".to_string());
     }
+    classify_value(c, filters)
+}
+
+/// [`classify`] without the comments around the candidate.
+pub fn classify_value(c: &Candidate, filters: &Filters) -> Status {
     if let Some(why) = &c.skip {
         return Status::Skipped(why.clone());
     }
