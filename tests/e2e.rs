@@ -58,8 +58,14 @@ impl Fixtures {
 
     /// Copies `tests/e2e/tree/{in,out}` into a temp dir with placeholders expanded: (dir, expected files).
     fn tree(&self) -> (tempfile::TempDir, BTreeMap<PathBuf, String>) {
+        self.tree_named("tree")
+    }
+
+    fn tree_named(&self, name: &str) -> (tempfile::TempDir, BTreeMap<PathBuf, String>) {
         let dir = tempfile::tempdir().unwrap();
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e/tree");
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/e2e")
+            .join(name);
         let mut expected = BTreeMap::new();
         for rel in files_under(&root.join("in")) {
             let input = fs::read_to_string(root.join("in").join(&rel)).unwrap();
@@ -804,4 +810,23 @@ fn a_ca_file_without_certificates_is_an_error() {
         "{}",
         stderr(&o)
     );
+}
+
+// Guards every other file kind against the real registry: compose (through an anchor and merge keys),
+// GitHub Actions, GitLab CI, kustomize (a digest line inserted in a CRLF file, an empty digest filled) and Helm
+// values (a split image mapping's digest filled).
+#[test]
+fn every_file_kind_is_pinned_byte_exact() {
+    let fx = Fixtures::start(Variant::Plain);
+    let (dir, expected) = fx.tree_named("kinds");
+    let o = fx.pin(dir.path(), &["-w", "."]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_tree(dir.path(), &expected);
+    let err = stderr(&o);
+    assert!(
+        err.contains("local/built:dev"),
+        "the built image is reported as skipped: {err}"
+    );
+    let again = fx.pin(dir.path(), &["--check", "."]);
+    assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
 }
