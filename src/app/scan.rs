@@ -224,9 +224,15 @@ pub fn classify_value(c: &Candidate, filters: &Filters) -> Status {
     }
 }
 
-/// Helm/Go templates, shell and compose variables, `<YOUR-IMAGE>` placeholders.
+/// Helm/Go templates, shell, compose and CI variables (`${X}`, `$X`, `$(cmd)`), `<YOUR-IMAGE>` placeholders.
 fn looks_templated(v: &str) -> bool {
-    v.contains("{{") || v.contains("${") || v.contains("$(") || (v.contains('<') && v.contains('>'))
+    let variable = v.match_indices('$').any(|(i, _)| {
+        v[i + 1..]
+            .chars()
+            .next()
+            .is_some_and(|c| c == '{' || c == '(' || c == '_' || c.is_ascii_alphabetic())
+    });
+    variable || v.contains("{{") || (v.contains('<') && v.contains('>'))
 }
 
 /// A `# pin: ignore` comment on the line holding `offset`, or alone on the line above it.
@@ -303,5 +309,16 @@ mod tests {
             matches!(status("{{ .Values.image }}"), Status::Skipped(s) if s.contains("template"))
         );
         assert!(matches!(status("Not A Ref"), Status::Skipped(s) if s.contains("not a valid")));
+        for templated in [
+            "$RELAY_IMAGE",
+            "${REGISTRY}/app:1",
+            "app:$(git rev-parse HEAD)",
+            "<YOUR-IMAGE>",
+        ] {
+            assert!(
+                matches!(status(templated), Status::Skipped(s) if s.contains("template")),
+                "{templated}"
+            );
+        }
     }
 }

@@ -294,7 +294,67 @@ impl Tree {
 }
 
 /// Reads a YAML stream into a [`Tree`]. See the module documentation.
+///
+/// One leniency, because the YAML readers behind Docker Compose and kubectl (libyaml and its Go port) have it
+/// and real files rely on it: a flow collection whose closing `]` or `}` stands alone at its key's indentation
+/// (strict YAML 1.2 wants it indented further). On such an error the bracket is moved, in a copy, to just before
+/// the preceding line break: the same bytes in the same number, so every offset into the copy is an offset into
+/// `src`, and no scalar changes.
 pub fn parse(src: &str) -> Result<Parsed, FindError> {
+    let first = parse_exact(src);
+    let Err(original) = &first else {
+        return first;
+    };
+    let mut text = src.to_owned();
+    let mut at = original.offset;
+    for _ in 0..64 {
+        let Some(lifted) = lift_closing_bracket(&text, at) else {
+            break;
+        };
+        match parse_exact(&lifted) {
+            Ok(parsed) => return Ok(parsed),
+            // Another such bracket further on: lift that one too.
+            Err(e) if e.offset > at => {
+                text = lifted;
+                at = e.offset;
+            }
+            Err(_) => break,
+        }
+    }
+    first
+}
+
+/// `text` with the lone `]` or `}` that starts the line holding `offset` moved before the previous line
+/// break, or `None` when that line is not such a line or the previous line has a comment (the bracket would
+/// land inside it).
+fn lift_closing_bracket(text: &str, offset: usize) -> Option<String> {
+    let offset = offset.min(text.len());
+    let line_start = text[..offset].rfind('\n')? + 1;
+    let indent = text[line_start..].len() - text[line_start..].trim_start_matches(' ').len();
+    let bracket = line_start + indent;
+    if !matches!(text.as_bytes().get(bracket), Some(b']' | b'}')) {
+        return None;
+    }
+    let break_start = if text[..line_start - 1].ends_with('\r') {
+        line_start - 2
+    } else {
+        line_start - 1
+    };
+    let prev_start = text[..break_start].rfind('\n').map_or(0, |i| i + 1);
+    if text[prev_start..break_start].contains('#')
+        || text[prev_start..break_start].trim().is_empty()
+    {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len());
+    out.push_str(&text[..break_start]);
+    out.push_str(&text[bracket..=bracket]);
+    out.push_str(&text[break_start..bracket]);
+    out.push_str(&text[bracket + 1..]);
+    Some(out)
+}
+
+fn parse_exact(src: &str) -> Result<Parsed, FindError> {
     let chars = CharMap::new(src);
     let has_template = contains_template_action(src);
     let mut builder = Builder::default();
@@ -500,6 +560,30 @@ pub(crate) fn scan_error(chars: &CharMap, err: &ScanError) -> FindError {
     FindError {
         offset: chars.byte(err.marker().index()),
         message: err.info().to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod lenient_tests {
+    use super::*;
+
+    #[test]
+    fn a_closing_bracket_at_key_indentation_is_accepted() {
+        let src = "services:\n  a:\n    healthcheck:\n      test: [\n          \"CMD\", \"true\",\n      ]\n      interval: 30s\n    image: nginx:1\n";
+        let Ok(Parsed::Tree(tree)) = parse(src) else {
+            panic!("not read");
+        };
+        let image = tree
+            .walk()
+            .find(|&id| tree.str(id) == Some("nginx:1"))
+            .expect("image scalar");
+        let text = tree.scalar(image).expect("a scalar").text.clone();
+        assert_eq!(&src[text], "nginx:1");
+        let crlf = src.replace('\n', "\r\n");
+        assert!(matches!(parse(&crlf), Ok(Parsed::Tree(_))));
+        // A comment on the line before: the bracket would land in it, so the error stands.
+        let commented = src.replace("\"true\",", "\"true\", # c");
+        assert!(parse(&commented).is_err());
     }
 }
 
