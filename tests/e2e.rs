@@ -448,6 +448,7 @@ fn offline_fails_for_a_reference_the_lockfile_lacks() {
 
 // Guards TLS + htpasswd: credentials from DOCKER_CONFIG, the test CA through --ca-cert; an untrusted
 // certificate and a wrong password both fail with exit 2 and no secret in the output.
+#[cfg(unix)]
 #[test]
 fn tls_basic_auth_with_docker_config_credentials() {
     let fx = Fixtures::start(Variant::TlsBasic);
@@ -491,6 +492,46 @@ fn tls_basic_auth_with_docker_config_credentials() {
     let o = run_pin(dir.path(), &["resolve", "--ca-cert", &ca, &reference], &[]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("no credentials"), "{}", stderr(&o));
+
+    // The system trust store honours SSL_CERT_FILE.
+    let o = run_pin(
+        dir.path(),
+        &["resolve", &reference],
+        &[("DOCKER_CONFIG", docker_config), ("SSL_CERT_FILE", &ca)],
+    );
+    assert_eq!(o.status.code(), Some(0), "SSL_CERT_FILE: {}", stderr(&o));
+
+    // A credential helper named in credHelpers runs as `docker-credential-NAME get`.
+    let bin = dir.path().join("bin");
+    fs::create_dir_all(&bin).unwrap();
+    let helper = bin.join("docker-credential-pintest");
+    fs::write(
+        &helper,
+        "#!/bin/sh\nread server\nprintf '{\"ServerURL\":\"%s\",\"Username\":\"tester\",\"Secret\":\"s3cret\"}' \"$server\"\n",
+    )
+    .unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(&helper, fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let helpers = serde_json::json!({"credHelpers": {fx.registry.host(): "pintest"}});
+    fs::write(config_dir.join("config.json"), helpers.to_string()).unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let o = run_pin(
+        dir.path(),
+        &["resolve", "--ca-cert", &ca, &reference],
+        &[("DOCKER_CONFIG", docker_config), ("PATH", &path)],
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "credential helper: {}",
+        stderr(&o)
+    );
 
     let wrong = serde_json::json!({"auths": {fx.registry.host(): {"username": "tester", "password": "wrong-pass"}}});
     fs::write(config_dir.join("config.json"), wrong.to_string()).unwrap();
@@ -710,6 +751,9 @@ fn stdin_filter_rewrites_the_stream() {
     let o = fx.pin_stdin(dir.path(), &["-"], &bad);
     assert_eq!(o.status.code(), Some(2));
     assert_eq!(stdout(&o), "", "a failed filter must print nothing");
+    let o = fx.pin_stdin(dir.path(), &["-", "--keep-going"], &bad);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(stdout(&o), "", "not even with --keep-going");
     assert!(stderr(&o).contains("<stdin>:7:12: error"), "{}", stderr(&o));
 }
 

@@ -153,8 +153,9 @@ impl FilesRun<'_> {
                 writeln!(err, "pin: {} has {what}", change.file.display)?;
             }
         } else if stdin {
-            // A filter prints the whole stream, changed or not, and nothing at all on failure (above).
-            if !json {
+            // A filter prints the whole stream, changed or not, and nothing at all on failure, even with
+            // --keep-going: a half-pinned stream must never reach `kubectl apply`.
+            if !json && !failed {
                 let file = &scan.files[0];
                 let text = plan
                     .changes
