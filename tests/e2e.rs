@@ -533,6 +533,18 @@ fn tls_basic_auth_with_docker_config_credentials() {
         stderr(&o)
     );
 
+    // podman's auth.json, when no docker config has the registry.
+    let auth_file = dir.path().join("auth.json");
+    let podman =
+        serde_json::json!({"auths": {fx.registry.host(): {"auth": "dGVzdGVyOnMzY3JldA=="}}});
+    fs::write(&auth_file, podman.to_string()).unwrap();
+    let o = run_pin(
+        dir.path(),
+        &["resolve", "--ca-cert", &ca, &reference],
+        &[("REGISTRY_AUTH_FILE", auth_file.to_str().unwrap())],
+    );
+    assert_eq!(o.status.code(), Some(0), "podman auth.json: {}", stderr(&o));
+
     let wrong = serde_json::json!({"auths": {fx.registry.host(): {"username": "tester", "password": "wrong-pass"}}});
     fs::write(config_dir.join("config.json"), wrong.to_string()).unwrap();
     let o = run_pin(
