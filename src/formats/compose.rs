@@ -49,12 +49,9 @@ fn collect(tree: &Tree, out: &mut Vec<Candidate>) {
         if tree.mapping(root).is_none() {
             continue;
         }
-        let Some(services) = tree.lookup(root, "services").map(|s| tree.resolve(s)) else {
+        let Some(services) = tree.mapping_at(root, "services") else {
             continue;
         };
-        if tree.mapping(services).is_none() {
-            continue;
-        }
         for (_, service) in tree.entries(services) {
             if let Some(candidate) = service_image(tree, tree.resolve(service)) {
                 out.push(candidate);

@@ -47,12 +47,9 @@ fn collect(tree: &Tree, out: &mut Vec<Candidate>) {
         if tree.mapping(root).is_none() {
             continue;
         }
-        let Some(jobs) = tree.lookup(root, "jobs").map(|j| tree.resolve(j)) else {
+        let Some(jobs) = tree.mapping_at(root, "jobs") else {
             continue;
         };
-        if tree.mapping(jobs).is_none() {
-            continue;
-        }
         for (_, job) in tree.entries(jobs) {
             let job = tree.resolve(job);
             if tree.mapping(job).is_some() {

@@ -264,6 +264,12 @@ impl Tree {
             .map(|(_, v)| v)
     }
 
+    /// The mapping that `key` of `map` holds (through an alias), if it holds one.
+    pub fn mapping_at(&self, map: NodeId, key: &str) -> Option<NodeId> {
+        let value = self.resolve(self.lookup(map, key)?);
+        self.mapping(value).map(|_| value)
+    }
+
     /// Every node in document order (keys before their values), each once; aliases are not followed.
     pub fn walk(&self) -> impl Iterator<Item = NodeId> + '_ {
         // Nodes are numbered in the order their events come, which is document order.
