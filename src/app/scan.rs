@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use regex_lite::Regex;
 
 use crate::cli::SelectArgs;
-use crate::formats::{Candidate, Kind, LineIndex};
+use crate::formats::{Candidate, Kind, LineIndex, Target};
 use crate::reference::Reference;
 use crate::walk;
 
@@ -177,7 +177,7 @@ fn read_one(
         .candidates
         .into_iter()
         .map(|candidate| {
-            let (line, column) = index.line_col(&src, candidate.span.start);
+            let (line, column) = index.line_col(&src, location(&src, &candidate));
             let status = classify(&candidate, &src, filters);
             Found {
                 candidate,
@@ -196,6 +196,20 @@ fn read_one(
         skipped: findings.skipped,
     });
     Ok(())
+}
+
+/// Where messages place a candidate: its span, except for a whole inserted line, which would point at the
+/// start of the line after the entry; the line it follows (the entry's `newTag:`) is where a reader looks.
+fn location(src: &str, c: &Candidate) -> usize {
+    let at = c.span.start;
+    match &c.target {
+        Target::InsertDigest { prefix, .. } if at > 0 && !prefix.trim().is_empty() => {
+            let before = src[..at].trim_end_matches(['\n', '\r']);
+            let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+            line_start + (before.len() - line_start - before[line_start..].trim_start().len())
+        }
+        _ => at,
+    }
 }
 
 /// What `pin` makes of one candidate, before any registry is asked.
@@ -286,6 +300,23 @@ mod tests {
         assert!(!ignored_by_comment(src, at("w:1")));
         assert!(has_ignore_comment("FROM x # pin: ignore"));
         assert!(!has_ignore_comment("FROM x # pinned"));
+    }
+
+    #[test]
+    fn an_inserted_line_is_located_at_the_line_it_follows() {
+        let src = "images:\n  - name: a\n    newTag: v1\nother: x\n";
+        let at = src.find("other").unwrap();
+        let c = Candidate {
+            span: at..at,
+            value: "a:v1".into(),
+            skip: None,
+            pull_policy_set: None,
+            target: Target::InsertDigest {
+                prefix: "    digest: ".into(),
+                suffix: "\n".into(),
+            },
+        };
+        assert_eq!(location(src, &c), src.find("newTag").unwrap());
     }
 
     #[test]
