@@ -940,3 +940,34 @@ fn rate_limit_remaining_is_reported_at_verbose() {
         out.stderr
     );
 }
+
+// Guards the per-repository challenge: a registry whose `/v2/` is open but whose repository asks for a token
+// on the manifest request. The 401 is answered once per repository and the request sent again; requests that
+// start after that carry the token at once.
+#[test]
+fn a_challenge_on_the_manifest_request_is_answered() {
+    let reg = FakeRegistry::start(|req| match req.kind {
+        Kind::Ping => Response::new(200).body("{}").into(),
+        _ => token_registry(req),
+    });
+    let host = reg.host();
+    let project = Project::new();
+    project.write("Dockerfile", &format!("FROM {host}/team/app:v1\n"));
+    project.write("b/Dockerfile", &format!("FROM {host}/team/app:v2\n"));
+
+    let out = pin(
+        &project,
+        &reg,
+        &["-w", "-j", "1", "Dockerfile", "b/Dockerfile"],
+        &[],
+    );
+    let seen = reg.finish();
+
+    assert_eq!(out.code, 0, "exit status");
+    // v1: HEAD 401, token, HEAD with it; v2: HEAD with the token straight away.
+    assert_eq!(budget(&seen), [1, 1, 3, 0], "[ping, token, HEAD, GET]");
+    assert_eq!(
+        project.read("Dockerfile"),
+        format!("FROM {host}/team/app@{}\n", digest_of("team/app", "v1"))
+    );
+}

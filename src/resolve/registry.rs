@@ -131,6 +131,7 @@ pub struct Client {
     options: ClientOptions,
     pings: Mutex<HashMap<String, Shared<Option<Challenge>>>>,
     auths: Mutex<HashMap<(String, String), Shared<RepoAuth>>>,
+    late_auths: Mutex<HashMap<(String, String), Shared<RepoAuth>>>,
     credentials: Mutex<HashMap<String, Shared<Option<Credential>>>>,
     pub stats: Stats,
 }
@@ -183,6 +184,7 @@ impl Client {
             options,
             pings: Mutex::default(),
             auths: Mutex::default(),
+            late_auths: Mutex::default(),
             credentials: Mutex::default(),
             stats: Stats::default(),
         })
@@ -278,10 +280,11 @@ impl Client {
         repository: &str,
         digest: &str,
     ) -> Result<Vec<u8>, ResolveError> {
-        let auth = self.repo_auth(registry, repository).await?;
         let cred = self.credential(registry).await?;
         let url = format!("{}/v2/{repository}/blobs/{digest}", self.base(registry));
-        let get = self.send(Method::GET, &url, &auth, &self.stats.get).await?;
+        let get = self
+            .send_repo(Method::GET, &url, registry, repository, &self.stats.get)
+            .await?;
         check_status(&get, registry, repository, digest, cred.as_ref())?;
         let body = get
             .bytes()
@@ -302,11 +305,10 @@ impl Client {
         repository: &str,
         tag: &str,
     ) -> Result<Manifest, ResolveError> {
-        let auth = self.repo_auth(registry, repository).await?;
         let cred = self.credential(registry).await?;
         let url = format!("{}/v2/{repository}/manifests/{tag}", self.base(registry));
         let head = self
-            .send(Method::HEAD, &url, &auth, &self.stats.head)
+            .send_repo(Method::HEAD, &url, registry, repository, &self.stats.head)
             .await?;
         // A registry or proxy that does not allow HEAD gets the GET below instead.
         if head.status() == StatusCode::METHOD_NOT_ALLOWED {
@@ -333,13 +335,14 @@ impl Client {
         repository: &str,
         reference: &str,
     ) -> Result<(Manifest, Vec<u8>), ResolveError> {
-        let auth = self.repo_auth(registry, repository).await?;
         let cred = self.credential(registry).await?;
         let url = format!(
             "{}/v2/{repository}/manifests/{reference}",
             self.base(registry)
         );
-        let get = self.send(Method::GET, &url, &auth, &self.stats.get).await?;
+        let get = self
+            .send_repo(Method::GET, &url, registry, repository, &self.stats.get)
+            .await?;
         check_status(&get, registry, repository, reference, cred.as_ref())?;
         let claimed = header(get.headers(), "docker-content-digest");
         let media_type = header(get.headers(), CONTENT_TYPE.as_str());
@@ -391,29 +394,77 @@ impl Client {
         };
         cell.get_or_init(|| async {
             let challenge = self.challenge(registry).await?;
-            let cred = self.credential(registry).await?;
-            match challenge {
-                None => Ok(RepoAuth::None),
-                Some(Challenge::Basic) => match cred {
-                    Some(c) => Ok(RepoAuth::Header(basic(&c))),
-                    None => Err(ResolveError::Unauthorized(format!(
-                        "{registry} requires a login and no credentials were found for it"
-                    ))),
-                },
-                Some(Challenge::Bearer { realm, service }) => {
-                    self.token(
-                        registry,
-                        repository,
-                        &realm,
-                        service.as_deref(),
-                        cred.as_ref(),
-                    )
-                    .await
-                }
-            }
+            self.authorize(registry, repository, challenge).await
         })
         .await
         .clone()
+    }
+
+    /// How to answer `challenge` for one repository: nothing, Basic credentials, or a token.
+    async fn authorize(
+        &self,
+        registry: &str,
+        repository: &str,
+        challenge: Option<Challenge>,
+    ) -> Result<RepoAuth, ResolveError> {
+        let cred = self.credential(registry).await?;
+        match challenge {
+            None => Ok(RepoAuth::None),
+            Some(Challenge::Basic) => match cred {
+                Some(c) => Ok(RepoAuth::Header(basic(&c))),
+                None => Err(ResolveError::Unauthorized(format!(
+                    "{registry} requires a login and no credentials were found for it"
+                ))),
+            },
+            Some(Challenge::Bearer { realm, service }) => {
+                self.token(
+                    registry,
+                    repository,
+                    &realm,
+                    service.as_deref(),
+                    cred.as_ref(),
+                )
+                .await
+            }
+        }
+    }
+
+    /// Sends a request about `repository`, authorized as its ping said. Some registries answer the ping
+    /// without a challenge and ask only per repository (a private repository on an otherwise open
+    /// registry): a 401 with a challenge to an unauthorized request is answered once per repository, and
+    /// the request sent again.
+    async fn send_repo(
+        &self,
+        method: Method,
+        url: &str,
+        registry: &str,
+        repository: &str,
+        counter: &AtomicUsize,
+    ) -> Result<reqwest::Response, ResolveError> {
+        let late = {
+            let mut map = self.late_auths.lock().expect("auth map poisoned");
+            map.entry((registry.to_string(), repository.to_string()))
+                .or_default()
+                .clone()
+        };
+        let auth = match late.get() {
+            Some(done) => done.clone()?,
+            None => self.repo_auth(registry, repository).await?,
+        };
+        let resp = self.send(method.clone(), url, &auth, counter).await?;
+        if resp.status() != StatusCode::UNAUTHORIZED || !matches!(auth, RepoAuth::None) {
+            return Ok(resp);
+        }
+        let Some(challenge) =
+            header(resp.headers(), WWW_AUTHENTICATE.as_str()).and_then(|v| parse_challenge(&v))
+        else {
+            return Ok(resp);
+        };
+        let auth = late
+            .get_or_init(|| self.authorize(registry, repository, Some(challenge)))
+            .await
+            .clone()?;
+        self.send(method, url, &auth, counter).await
     }
 
     /// The credential for `registry`, looked up once (on the blocking pool: helpers are processes).
