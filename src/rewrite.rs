@@ -252,3 +252,73 @@ mod tests {
         assert_eq!(std::fs::read_to_string(&a).unwrap(), "new");
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Text (with multi-byte characters and CRLF) and sorted, non-overlapping edits on character boundaries.
+    fn text_and_edits() -> impl Strategy<Value = (String, Vec<Edit>)> {
+        "[a-z: \\r\\n#é☃]{0,80}".prop_flat_map(|text| {
+            let bounds: Vec<usize> = (0..=text.len())
+                .filter(|&i| text.is_char_boundary(i))
+                .collect();
+            let n = bounds.len();
+            (
+                Just(text),
+                Just(bounds),
+                proptest::collection::vec((0..n, 0..4usize, "[@a-z0-9]{0,6}"), 0..6),
+            )
+                .prop_map(|(text, bounds, raw)| {
+                    let mut points: Vec<(usize, usize, String)> = raw
+                        .into_iter()
+                        .map(|(i, len, s)| (bounds[i], bounds[(i + len).min(bounds.len() - 1)], s))
+                        .collect();
+                    points.sort();
+                    let mut edits = Vec::new();
+                    let mut last_end = None;
+                    for (start, end, s) in points {
+                        // Keep them apart: touching is allowed, overlapping and a repeated empty point are not.
+                        if last_end.is_some_and(|e| start <= e) {
+                            continue;
+                        }
+                        last_end = Some(end);
+                        edits.push(Edit {
+                            range: start..end,
+                            replacement: s,
+                        });
+                    }
+                    (text, edits)
+                })
+        })
+    }
+
+    proptest! {
+        // Every byte outside the edited ranges survives, in order; the edits land where they were asked.
+        #[test]
+        fn untouched_bytes_survive((text, edits) in text_and_edits()) {
+            let out = apply(&text, &edits).unwrap();
+            let mut expected = String::new();
+            let mut pos = 0;
+            for e in &edits {
+                expected.push_str(&text[pos..e.range.start]);
+                expected.push_str(&e.replacement);
+                pos = e.range.end;
+            }
+            expected.push_str(&text[pos..]);
+            prop_assert_eq!(out, expected);
+        }
+
+        // Applying no edits, or edits that put back what was there, is the identity.
+        #[test]
+        fn identity_edits_change_nothing((text, edits) in text_and_edits()) {
+            let same: Vec<Edit> = edits
+                .iter()
+                .map(|e| Edit { range: e.range.clone(), replacement: text[e.range.clone()].to_string() })
+                .collect();
+            prop_assert_eq!(apply(&text, &same).unwrap(), text.clone());
+            prop_assert_eq!(apply(&text, &[]).unwrap(), text);
+        }
+    }
+}

@@ -953,3 +953,51 @@ fn odd_strings_are_errors_not_panics() {
         assert!(StrictReference::parse(s).is_err(), "{s:?}");
     }
 }
+
+mod properties {
+    use super::super::*;
+    use proptest::prelude::*;
+
+    /// References in the familiar form: an optional registry, one to three path components, an optional tag.
+    fn reference() -> impl Strategy<Value = (String, String, Option<String>)> {
+        let domain = proptest::option::of(
+            "[a-z0-9]{1,8}(\\.[a-z0-9]{1,8}){1,2}(:[0-9]{2,5})?|localhost:[0-9]{4}",
+        );
+        let path = proptest::collection::vec("[a-z0-9]{1,6}([._-][a-z0-9]{1,4})?", 1..4);
+        let tag = proptest::option::of("[A-Za-z0-9_][A-Za-z0-9_.-]{0,20}");
+        (domain, path, tag).prop_map(|(domain, path, tag)| {
+            let mut name = domain.map(|d| format!("{d}/")).unwrap_or_default();
+            name.push_str(&path.join("/"));
+            let text = match &tag {
+                Some(t) => format!("{name}:{t}"),
+                None => name.clone(),
+            };
+            (text, name, tag)
+        })
+    }
+
+    proptest! {
+        // Parsing keeps the user's spelling, and pinning writes a reference that parses back to the same
+        // image with the digest (and, when asked, the same tag).
+        #[test]
+        fn pinning_round_trips((text, name, tag) in reference(), hex in "[0-9a-f]{64}", keep in any::<bool>()) {
+            let r = Reference::parse(&text).unwrap();
+            prop_assert_eq!(r.name(), name.as_str());
+            prop_assert_eq!(r.tag(), tag.as_deref());
+            let digest = format!("sha256:{hex}");
+            let pinned = r.pinned(&digest, keep);
+            let back = Reference::parse(&pinned).unwrap();
+            prop_assert_eq!(back.registry(), r.registry());
+            prop_assert_eq!(back.repository(), r.repository());
+            prop_assert_eq!(back.digest(), Some(digest.as_str()));
+            prop_assert_eq!(back.tag(), if keep { r.tag() } else { None });
+            prop_assert_eq!(back.name(), r.name());
+        }
+
+        // No input makes the parser panic.
+        #[test]
+        fn never_panics(s in "\\PC{0,80}") {
+            let _ = Reference::parse(&s);
+        }
+    }
+}
