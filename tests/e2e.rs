@@ -759,6 +759,10 @@ fn stdin_filter_rewrites_the_stream() {
         stderr(&o)
     );
 
+    let plain = "kind: ConfigMap\ndata: {a: b}\n";
+    let o = fx.pin_stdin(dir.path(), &["-"], plain);
+    assert_eq!(stdout(&o), plain, "a stream without images passes through");
+
     let bad = input.replace(":v1", ":nope");
     let o = fx.pin_stdin(dir.path(), &["-"], &bad);
     assert_eq!(o.status.code(), Some(2));

@@ -109,15 +109,14 @@ pub fn scan(
             return Ok(None);
         }
         let mut scan = Scan::default();
-        read_one(
+        let read = read_one(
             None,
             STDIN.to_string(),
             select.stdin_kind.kind(),
             src,
             &filters,
-            &mut scan,
-            err,
-        )?;
+        );
+        scan.add(read, err)?;
         return Ok(Some(scan));
     }
     let listed = match walk::files(paths, &select.exclude) {
@@ -128,52 +127,89 @@ pub fn scan(
         }
     };
     let cwd = std::env::current_dir().unwrap_or_default();
-    let mut scan = Scan::default();
-    for (path, kind) in listed {
+    let reads = parallel_map(listed, |(path, kind)| {
         let display = display_path(&path, &cwd);
-        let src = match std::fs::read(&path) {
+        match std::fs::read(&path) {
             Ok(bytes) => match String::from_utf8(bytes) {
-                Ok(s) => s,
+                Ok(src) => read_one(Some(path), display, kind, src, &filters),
                 Err(e) => {
                     let off = e.utf8_error().valid_up_to();
                     let head = String::from_utf8_lossy(&e.as_bytes()[..off]).into_owned();
                     let (line, col) = LineIndex::new(&head).line_col(&head, off);
-                    writeln!(err, "{display}:{line}:{col}: error: not UTF-8 text")?;
-                    scan.unreadable += 1;
-                    continue;
+                    Err(format!("{display}:{line}:{col}: error: not UTF-8 text"))
                 }
             },
-            Err(e) => {
-                writeln!(err, "{display}: error: cannot read: {e}")?;
-                scan.unreadable += 1;
-                continue;
-            }
-        };
-        read_one(Some(path), display, kind, src, &filters, &mut scan, err)?;
+            Err(e) => Err(format!("{display}: error: cannot read: {e}")),
+        }
+    });
+    let mut scan = Scan::default();
+    for read in reads {
+        scan.add(read, err)?;
     }
     Ok(Some(scan))
 }
 
+/// `f` over `items` on every core, results in the order of `items`: reading and parsing dominate a large
+/// tree, and files are independent.
+fn parallel_map<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R> {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(items.len().max(1));
+    if workers <= 1 {
+        return items.into_iter().map(f).collect();
+    }
+    let queue = std::sync::Mutex::new(items.into_iter().enumerate());
+    let mut results: Vec<(usize, R)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let next = queue.lock().expect("work queue poisoned").next();
+                        let Some((i, item)) = next else { break };
+                        done.push((i, f(item)));
+                    }
+                    done
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("a scanning thread panicked"))
+            .collect()
+    });
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, r)| r).collect()
+}
+
+impl Scan {
+    /// Takes one file's result; a failure is reported on `err` and counted.
+    fn add(&mut self, read: Result<ScannedFile, String>, err: &mut dyn Write) -> io::Result<()> {
+        match read {
+            Ok(file) => self.files.push(file),
+            Err(message) => {
+                writeln!(err, "{message}")?;
+                self.unreadable += 1;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Searches one file and classifies what it finds; the error is the message to print.
 fn read_one(
     path: Option<PathBuf>,
     display: String,
     kind: Kind,
     src: String,
     filters: &Filters,
-    scan: &mut Scan,
-    err: &mut dyn Write,
-) -> io::Result<()> {
+) -> Result<ScannedFile, String> {
     let index = LineIndex::new(&src);
-    let findings = match kind.find(&src) {
-        Ok(f) => f,
-        Err(e) => {
-            let (line, col) = index.line_col(&src, e.offset.min(src.len()));
-            writeln!(err, "{display}:{line}:{col}: error: {e}")?;
-            scan.unreadable += 1;
-            return Ok(());
-        }
-    };
-    let refs = findings
+    let findings = kind.find(&src).map_err(|e| {
+        let (line, col) = index.line_col(&src, e.offset.min(src.len()));
+        format!("{display}:{line}:{col}: error: {e}")
+    })?;
+    let refs: Vec<Found> = findings
         .candidates
         .into_iter()
         .map(|candidate| {
@@ -187,15 +223,21 @@ fn read_one(
             }
         })
         .collect();
-    scan.files.push(ScannedFile {
+    // A file without references is never rewritten: do not hold its text for the rest of the run. Stdin is
+    // the exception: a filter prints its stream whatever it holds.
+    let src = if refs.is_empty() && path.is_some() {
+        String::new()
+    } else {
+        src
+    };
+    Ok(ScannedFile {
         path,
         display,
         kind,
         src,
         refs,
         skipped: findings.skipped,
-    });
-    Ok(())
+    })
 }
 
 /// Where messages place a candidate: its span, except for a whole inserted line, which would point at the
@@ -300,6 +342,13 @@ mod tests {
         assert!(!ignored_by_comment(src, at("w:1")));
         assert!(has_ignore_comment("FROM x # pin: ignore"));
         assert!(!has_ignore_comment("FROM x # pinned"));
+    }
+
+    #[test]
+    fn parallel_map_keeps_the_order() {
+        let out = parallel_map((0..1000).collect(), |i: u32| i * 2);
+        assert_eq!(out, (0..1000).map(|i| i * 2).collect::<Vec<_>>());
+        assert_eq!(parallel_map(Vec::<u32>::new(), |i| i), Vec::<u32>::new());
     }
 
     #[test]

@@ -1,0 +1,80 @@
+//! Scanning benchmark: `pin list` (find + classify, no registry) over a large tree built from the corpus:
+//! every corpus file copied 60 times (about 5,600 files, 60 MB). Prints the median wall time, the throughput,
+//! and the peak memory when GNU time (`/usr/bin/time`) is installed.
+//!
+//! Run with `cargo bench --bench scan`. Not a test: it asserts only that every run succeeded.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const COPIES: usize = 60;
+const RUNS: usize = 7;
+
+fn main() {
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = 0;
+    let mut bytes = 0u64;
+    for category in std::fs::read_dir(&corpus).unwrap() {
+        let category = category.unwrap().path();
+        if !category.is_dir() {
+            continue;
+        }
+        for entry in std::fs::read_dir(&category).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            if name.ends_with(".refs") || name.ends_with(".md") || name.starts_with('.') {
+                continue;
+            }
+            for copy in 0..COPIES {
+                let target = dir
+                    .path()
+                    .join(format!("c{copy:02}"))
+                    .join(category.file_name().unwrap())
+                    .join(&name);
+                std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+                bytes += std::fs::copy(&path, &target).unwrap();
+                files += 1;
+            }
+        }
+    }
+    println!("tree: {files} files, {:.1} MB", bytes as f64 / 1e6);
+
+    let pin = env!("CARGO_BIN_EXE_pin");
+    let mut times = Vec::with_capacity(RUNS);
+    for _ in 0..RUNS {
+        let t = Instant::now();
+        let out = Command::new(pin)
+            .args(["list", "-q", "."])
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        times.push(t.elapsed());
+        assert!(
+            !out.stdout.is_empty(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    times.sort();
+    let median: Duration = times[RUNS / 2];
+    println!(
+        "pin list: median {median:.1?} (min {:.1?}, max {:.1?}, {RUNS} runs), {:.0} MB/s, {:.0} files/s",
+        times[0],
+        times[RUNS - 1],
+        bytes as f64 / 1e6 / median.as_secs_f64(),
+        files as f64 / median.as_secs_f64()
+    );
+
+    if Path::new("/usr/bin/time").exists() {
+        let out = Command::new("/usr/bin/time")
+            .args(["-f", "%M", pin, "list", "-q", "."])
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        let kb = err.lines().last().unwrap_or_default().trim().to_string();
+        println!("pin list: peak resident memory {kb} KB");
+    }
+}
