@@ -6,7 +6,7 @@
 
 use std::io::Write as _;
 use std::ops::Range;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Replace the bytes of `range` with `replacement`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -57,8 +57,8 @@ pub fn apply(src: &str, edits: &[Edit]) -> Result<String, RewriteError> {
 /// Replaces `path` with `contents` atomically: a temporary file in the same directory, the original's
 /// permissions, fsync, then rename. A crash leaves either the old or the new file, never half of one.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    let tmp = stage(path, contents)?;
-    std::fs::rename(&tmp, path).inspect_err(|_| {
+    let (tmp, target) = stage(path, contents)?;
+    std::fs::rename(&tmp, &target).inspect_err(|_| {
         let _ = std::fs::remove_file(&tmp);
     })
 }
@@ -70,9 +70,9 @@ pub fn write_all_atomic(files: &[(&Path, &[u8])]) -> Result<(), WriteError> {
     let mut staged = Vec::with_capacity(files.len());
     for (path, contents) in files {
         match stage(path, contents) {
-            Ok(tmp) => staged.push((tmp, *path)),
+            Ok((tmp, target)) => staged.push((tmp, target, *path)),
             Err(source) => {
-                for (tmp, _) in &staged {
+                for (tmp, _, _) in &staged {
                     let _ = std::fs::remove_file(tmp);
                 }
                 return Err(WriteError::NothingWritten {
@@ -84,10 +84,10 @@ pub fn write_all_atomic(files: &[(&Path, &[u8])]) -> Result<(), WriteError> {
     }
     let mut done = Vec::new();
     let mut staged = staged.into_iter();
-    for (tmp, path) in staged.by_ref() {
-        if let Err(source) = std::fs::rename(&tmp, path) {
+    for (tmp, target, path) in staged.by_ref() {
+        if let Err(source) = std::fs::rename(&tmp, &target) {
             let _ = std::fs::remove_file(&tmp);
-            for (tmp, _) in staged {
+            for (tmp, _, _) in staged {
                 let _ = std::fs::remove_file(tmp);
             }
             return Err(WriteError::Partial {
@@ -116,8 +116,12 @@ pub enum WriteError {
     },
 }
 
-/// The new text in a fsynced temporary file beside `path`, with `path`'s permissions; returns its path.
-fn stage(path: &Path, contents: &[u8]) -> std::io::Result<std::path::PathBuf> {
+/// The new text in a fsynced temporary file beside the file `path` names, with its permissions; returns the
+/// temporary file and the file to replace. A symbolic link is followed, so the link stays a link and its
+/// target gets the new text.
+fn stage(path: &Path, contents: &[u8]) -> std::io::Result<(PathBuf, PathBuf)> {
+    let target = std::fs::canonicalize(path)?;
+    let path = target.as_path();
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -146,7 +150,7 @@ fn stage(path: &Path, contents: &[u8]) -> std::io::Result<std::path::PathBuf> {
         file.sync_all()
     })();
     match result {
-        Ok(()) => Ok(tmp_path),
+        Ok(()) => Ok((tmp_path, target.clone())),
         Err(e) => {
             let _ = std::fs::remove_file(&tmp_path);
             Err(e)
@@ -235,6 +239,22 @@ mod tests {
         assert_eq!(mode, 0o640);
         let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(names.len(), 1);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symbolic_link_stays_a_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("real.yaml");
+        let link = dir.path().join("link.yaml");
+        std::fs::write(&real, "old").unwrap();
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        write_all_atomic(&[(&link, b"new")]).unwrap();
+        assert!(std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert_eq!(std::fs::read_to_string(&real).unwrap(), "new");
     }
 
     #[test]
