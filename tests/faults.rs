@@ -971,3 +971,26 @@ fn a_challenge_on_the_manifest_request_is_answered() {
         format!("FROM {host}/team/app@{}\n", digest_of("team/app", "v1"))
     );
 }
+
+// Guards memory: a manifest body over 4 MiB is refused, not read whole.
+#[test]
+fn an_oversized_manifest_is_refused() {
+    let reg = FakeRegistry::start(|req| match req.kind {
+        Kind::HeadManifest => Response::new(200)
+            .header("Content-Type", OCI_MANIFEST)
+            .into(),
+        Kind::GetManifest => Response::new(200)
+            .header("Content-Type", OCI_MANIFEST)
+            .body(vec![b' '; 5 << 20])
+            .into(),
+        _ => behave(req),
+    });
+    let host = reg.host();
+    let project = Project::new();
+    let before = dockerfile(&host);
+    project.write("Dockerfile", &before);
+    let out = pin(&project, &reg, &["-w", "Dockerfile"], &[]);
+    reg.finish();
+    assert_failed_cleanly(&out, &project, "Dockerfile", &before);
+    assert!(out.stderr.contains("larger than 4 MiB"), "{}", out.stderr);
+}

@@ -286,10 +286,7 @@ impl Client {
             .send_repo(Method::GET, &url, registry, repository, &self.stats.get)
             .await?;
         check_status(&get, registry, repository, digest, cred.as_ref())?;
-        let body = get
-            .bytes()
-            .await
-            .map_err(|e| ResolveError::transport(registry, &e))?;
+        let body = read_limited(get, registry).await?;
         if digest.starts_with("sha256:") && format!("sha256:{:x}", Sha256::digest(&body)) != digest
         {
             return Err(ResolveError::Registry(format!(
@@ -346,10 +343,7 @@ impl Client {
         check_status(&get, registry, repository, reference, cred.as_ref())?;
         let claimed = header(get.headers(), "docker-content-digest");
         let media_type = header(get.headers(), CONTENT_TYPE.as_str());
-        let body = get
-            .bytes()
-            .await
-            .map_err(|e| ResolveError::transport(registry, &e))?;
+        let body = read_limited(get, registry).await?;
         let digest = format!("sha256:{:x}", Sha256::digest(&body));
         if let Some(claimed) = claimed {
             // The header may name another algorithm; then it is checked with that one.
@@ -552,10 +546,7 @@ impl Client {
                 "the token service of {registry} answered {status}"
             )));
         }
-        let bytes = resp
-            .bytes()
-            .await
-            .map_err(|e| ResolveError::transport(registry, &e))?;
+        let bytes = read_limited(resp, registry).await?;
         let body: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
             ResolveError::Registry(format!("bad token response from {registry}: {e}"))
         })?;
@@ -705,6 +696,37 @@ fn choose_platform(
             available.join(", ")
         }
     )))
+}
+
+/// The most `pin` reads of one response body. Registries refuse manifests over 4 MiB; configs and token
+/// answers are smaller still. A larger body is an error, not a memory bill.
+const MAX_BODY: usize = 4 << 20;
+
+async fn read_limited(
+    mut resp: reqwest::Response,
+    registry: &str,
+) -> Result<Vec<u8>, ResolveError> {
+    let too_big = || {
+        ResolveError::Registry(format!(
+            "{registry} sent a response larger than {} MiB",
+            MAX_BODY >> 20
+        ))
+    };
+    if resp.content_length().is_some_and(|n| n > MAX_BODY as u64) {
+        return Err(too_big());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp
+        .chunk()
+        .await
+        .map_err(|e| ResolveError::transport(registry, &e))?
+    {
+        if body.len() + chunk.len() > MAX_BODY {
+            return Err(too_big());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 /// Media types of multi-platform manifests.
