@@ -12,7 +12,7 @@ use crate::rewrite::{self, Edit};
 /// Corpus directories, the kind their files are read as, and how many files each holds.
 const CATEGORIES: &[(&str, Kind, usize)] = &[
     ("k8s", Kind::Yaml, 20),
-    ("compose", Kind::Compose, 8),
+    ("compose", Kind::Compose, 3),
     ("gha", Kind::GithubActions, 5),
     ("gitlab", Kind::GitlabCi, 5),
     ("kustomize", Kind::Kustomize, 6),
@@ -244,7 +244,7 @@ fn pinning_the_corpus_is_exact_and_idempotent() {
         pinned,
         [
             ("k8s", 52),
-            ("compose", 16),
+            ("compose", 9),
             ("gha", 14),
             ("gitlab", 14),
             ("kustomize", 16),
