@@ -1,5 +1,5 @@
 //! Scanning benchmark: `pin list` (find + classify, no registry) over a large tree built from the corpus:
-//! every corpus file copied 60 times (about 5,600 files, 60 MB). Prints the median wall time, the throughput,
+//! every corpus file copied 60 times (about 4,000 files, 49 MB). Prints the median wall time, the throughput,
 //! and the peak memory when GNU time (`/usr/bin/time`) is installed.
 //!
 //! Run with `cargo bench --bench scan`. Not a test: it asserts only that every run succeeded.
