@@ -250,6 +250,30 @@ mod tests {
         Cli::command().debug_assert();
     }
 
+    /// The help of `pin` and each subcommand, as users read it; `PIN_BLESS=1` rewrites the snapshot.
+    #[test]
+    fn help_snapshot() {
+        let mut cmd = Cli::command().term_width(100);
+        let mut help = cmd.render_long_help().to_string();
+        for sub in ["list", "resolve", "update"] {
+            let sub = cmd.find_subcommand_mut(sub).expect("subcommand");
+            help.push_str(&format!("\n===== pin {} --help\n\n", sub.get_name()));
+            help.push_str(&sub.render_long_help().to_string());
+        }
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/help.txt");
+        if std::env::var_os("PIN_BLESS").is_some() {
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, &help).unwrap();
+        }
+        let want = std::fs::read_to_string(&path)
+            .expect("tests/snapshots/help.txt (PIN_BLESS=1 writes it)");
+        assert_eq!(
+            help, want,
+            "the help changed: review it, then PIN_BLESS=1 cargo test help_snapshot"
+        );
+    }
+
     #[test]
     fn parses_modes_and_subcommands() {
         let cli = Cli::try_parse_from(["pin", "-w", "deploy"]).unwrap();
