@@ -122,6 +122,8 @@ impl FilesRun<'_> {
                     },
                 )?;
             }
+            // On a terminal both streams are one screen: the summary comes after the diff, not before.
+            out.flush()?;
             if !self.output.quiet {
                 writeln!(
                     err,
@@ -259,6 +261,7 @@ fn list(args: &ListArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Result
             report::list_line(out, &o.location(), &o.original, &status)?;
         }
     }
+    out.flush()?;
     if !args.output.quiet {
         writeln!(
             err,
