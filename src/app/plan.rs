@@ -171,12 +171,11 @@ fn decide(f: &Found, resolved: &Resolutions, opts: &Options) -> Decision {
         return Decision::Keep;
     }
     let digest = manifest.digest.clone();
-    let replacement = match &f.candidate.target {
-        // An update keeps the tag that is being followed.
-        Target::Reference => r.pinned(&digest, opts.keep_tag || opts.update),
-        Target::Digest => digest.clone(),
-        Target::InsertDigest { prefix, suffix } => format!("{prefix}{digest}{suffix}"),
-    };
+    // An update keeps the tag that is being followed.
+    let replacement = f
+        .candidate
+        .target
+        .text(|| r.pinned(&digest, opts.keep_tag || opts.update), &digest);
     let note = pull_policy_note(f, r, opts);
     Decision::Write {
         replacement,

@@ -77,31 +77,12 @@ fn service_image(tree: &Tree, service: NodeId) -> Option<Candidate> {
 mod tests {
     use super::*;
 
-    /// `(text of span, value, skip)` for every candidate; checks spans and the target.
     fn found(src: &str) -> Vec<(&str, String, Option<String>)> {
-        let findings = find(src).unwrap_or_else(|e| panic!("{src:?}: {e}"));
-        assert_eq!(findings.skipped, None);
-        findings
-            .candidates
-            .into_iter()
-            .map(|c| {
-                assert_eq!(c.target, crate::formats::Target::Reference);
-                assert_eq!(c.pull_policy_set, None);
-                let text = &src[c.span.clone()];
-                if c.skip.is_none() {
-                    assert_eq!(text, c.value);
-                }
-                (text, c.value, c.skip)
-            })
-            .collect()
+        crate::formats::testing::found(src, find)
     }
 
     fn pinnable(src: &str) -> Vec<&str> {
-        found(src)
-            .into_iter()
-            .filter(|c| c.2.is_none())
-            .map(|c| c.0)
-            .collect()
+        crate::formats::testing::pinnable(src, find)
     }
 
     #[test]

@@ -150,11 +150,7 @@ fn fake_edits(findings: &Findings, keep_tag: bool) -> Vec<Edit> {
                 return None;
             };
             let digest = fake_digest(&c.value);
-            let replacement = match &c.target {
-                Target::Reference => r.pinned(&digest, keep_tag),
-                Target::Digest => digest,
-                Target::InsertDigest { prefix, suffix } => format!("{prefix}{digest}{suffix}"),
-            };
+            let replacement = c.target.text(|| r.pinned(&digest, keep_tag), &digest);
             Some(Edit {
                 range: c.span.clone(),
                 replacement,

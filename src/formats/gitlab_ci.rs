@@ -111,32 +111,13 @@ fn named_image(tree: &Tree, id: NodeId) -> Option<Candidate> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::formats::Target;
 
-    /// `(text of span, value, skip)` for every candidate; checks the invariants.
     fn found(src: &str) -> Vec<(&str, String, Option<String>)> {
-        let findings = find(src).unwrap_or_else(|e| panic!("{src:?}: {e}"));
-        assert_eq!(findings.skipped, None);
-        findings
-            .candidates
-            .into_iter()
-            .map(|c| {
-                assert_eq!(c.target, Target::Reference);
-                let text = &src[c.span.clone()];
-                if c.skip.is_none() {
-                    assert_eq!(text, c.value);
-                }
-                (text, c.value, c.skip)
-            })
-            .collect()
+        crate::formats::testing::found(src, find)
     }
 
     fn pinnable(src: &str) -> Vec<&str> {
-        found(src)
-            .into_iter()
-            .filter(|c| c.2.is_none())
-            .map(|c| c.0)
-            .collect()
+        crate::formats::testing::pinnable(src, find)
     }
 
     #[test]

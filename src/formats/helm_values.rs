@@ -204,23 +204,15 @@ mod tests {
     use crate::app::{classify, Status};
 
     fn all(src: &str) -> Vec<Candidate> {
-        let findings = find(src).unwrap_or_else(|e| panic!("{src:?}: {e}"));
-        assert_eq!(findings.skipped, None);
-        findings.candidates
+        crate::formats::testing::candidates(src, find)
     }
 
     fn only(src: &str) -> Candidate {
-        let mut c = all(src);
-        assert_eq!(c.len(), 1, "{src:?}: {c:?}");
-        c.remove(0)
+        crate::formats::testing::only(src, find)
     }
 
     fn pin(src: &str, c: &Candidate, digest: &str) -> String {
-        let replacement = match &c.target {
-            Target::Reference => digest.to_owned(),
-            Target::Digest => digest.to_owned(),
-            Target::InsertDigest { prefix, suffix } => format!("{prefix}{digest}{suffix}"),
-        };
+        let replacement = c.target.text(|| digest.to_owned(), digest);
         let edit = crate::rewrite::Edit {
             range: c.span.clone(),
             replacement,

@@ -190,20 +190,13 @@ mod tests {
     use crate::app::{classify, Status};
 
     fn only(src: &str) -> Candidate {
-        let mut c = find(src)
-            .unwrap_or_else(|e| panic!("{src:?}: {e}"))
-            .candidates;
-        assert_eq!(c.len(), 1, "{src:?}: {c:?}");
-        c.remove(0)
+        crate::formats::testing::only(src, find)
     }
 
     /// `src` with the candidate's digest written in, as `pin` does.
     fn pinned(src: &str, c: &Candidate, digest: &str) -> String {
-        let replacement = match &c.target {
-            Target::Reference => panic!("{c:?}"),
-            Target::Digest => digest.to_owned(),
-            Target::InsertDigest { prefix, suffix } => format!("{prefix}{digest}{suffix}"),
-        };
+        assert_ne!(c.target, Target::Reference, "{c:?}");
+        let replacement = c.target.text(String::new, digest);
         let edit = crate::rewrite::Edit {
             range: c.span.clone(),
             replacement,

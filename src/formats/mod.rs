@@ -17,6 +17,9 @@ pub mod helm_values;
 pub mod kustomize;
 pub mod yaml;
 
+#[cfg(test)]
+mod testing;
+
 use std::ops::Range;
 use std::path::Path;
 
@@ -146,6 +149,19 @@ pub enum Target {
     /// `span` is an empty point where a whole line is inserted: `prefix`, the digest, `suffix`
     /// (e.g. `"    digest: "` and `"\n"`, with the entry's own indentation and line ending).
     InsertDigest { prefix: String, suffix: String },
+}
+
+impl Target {
+    /// The text that replaces the span once `reference` resolved to `digest`: the reference written with
+    /// the digest (`pinned`, built by the caller, who knows whether the tag stays), the digest alone, or the
+    /// inserted line.
+    pub fn text(&self, pinned: impl FnOnce() -> String, digest: &str) -> String {
+        match self {
+            Target::Reference => pinned(),
+            Target::Digest => digest.to_string(),
+            Target::InsertDigest { prefix, suffix } => format!("{prefix}{digest}{suffix}"),
+        }
+    }
 }
 
 /// What a finder returns for one file.

@@ -367,9 +367,7 @@ mod tests {
 
     /// The one candidate of `src`.
     fn only(src: &str) -> Candidate {
-        let mut candidates = find(src).unwrap().candidates;
-        assert_eq!(candidates.len(), 1, "{src:?}: {candidates:?}");
-        candidates.remove(0)
+        crate::formats::testing::only(src, find)
     }
 
     #[test]
