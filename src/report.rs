@@ -78,14 +78,24 @@ impl Outcome {
 
 /// The `--format json` document.
 #[derive(Serialize)]
-pub struct JsonReport<'a> {
+struct JsonReport<'a> {
     pub references: &'a [Outcome],
     pub summary: &'a Summary,
 }
 
 /// Writes the JSON document and a final newline.
-pub fn write_json(out: &mut (impl Write + ?Sized), report: &JsonReport<'_>) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, report)?;
+pub fn write_json(
+    out: &mut (impl Write + ?Sized),
+    references: &[Outcome],
+    summary: &Summary,
+) -> io::Result<()> {
+    serde_json::to_writer_pretty(
+        &mut *out,
+        &JsonReport {
+            references,
+            summary,
+        },
+    )?;
     writeln!(out)
 }
 
@@ -308,14 +318,7 @@ mod tests {
         };
         let mut out = Vec::new();
         let summary = Summary::default();
-        write_json(
-            &mut out,
-            &JsonReport {
-                references: &[o],
-                summary: &summary,
-            },
-        )
-        .unwrap();
+        write_json(&mut out, &[o], &summary).unwrap();
         let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
         let r = &v["references"][0];
         for k in [

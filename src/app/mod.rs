@@ -18,7 +18,7 @@ use crate::cli::{
     ResolveCmdArgs, SelectArgs,
 };
 use crate::reference::Reference;
-use crate::report::{self, JsonReport, Outcome, OutcomeStatus, Paint, Summary, SummaryLine};
+use crate::report::{self, Outcome, OutcomeStatus, Paint, Summary, SummaryLine};
 use crate::resolve::lock::Lockfile;
 use crate::resolve::{self, Key, Resolutions, ResolveError};
 use crate::rewrite;
@@ -114,13 +114,7 @@ impl FilesRun<'_> {
         let json = self.output.format == Format::Json;
         let finish = |status: ExitStatus, out: &mut dyn Write, err: &mut dyn Write, verb: &str| {
             if json {
-                report::write_json(
-                    out,
-                    &JsonReport {
-                        references: &plan.outcomes,
-                        summary: &summary,
-                    },
-                )?;
+                report::write_json(out, &plan.outcomes, &summary)?;
             }
             // On a terminal both streams are one screen: the summary comes after the diff, not before.
             out.flush()?;
@@ -243,13 +237,7 @@ fn list(args: &ListArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Result
     }
     let summary = Summary::of(scan.files.len(), &outcomes, scan.unreadable);
     if args.output.format == Format::Json {
-        report::write_json(
-            out,
-            &JsonReport {
-                references: &outcomes,
-                summary: &summary,
-            },
-        )?;
+        report::write_json(out, &outcomes, &summary)?;
     } else {
         for o in &outcomes {
             let status = match (&o.status, &o.reason) {
@@ -346,13 +334,7 @@ fn resolve_refs(
         )?;
     }
     if args.output.format == Format::Json {
-        report::write_json(
-            out,
-            &JsonReport {
-                references: &outcomes,
-                summary: &summary,
-            },
-        )?;
+        report::write_json(out, &outcomes, &summary)?;
     }
     // All or nothing, as for files: a script reading stdout never gets a partial answer.
     if summary.errors > 0 || !lookup.save_lock(err)? {
