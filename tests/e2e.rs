@@ -189,8 +189,13 @@ fn write_pins_every_reference_byte_exact_and_is_idempotent() {
     let again = fx.pin(dir.path(), &["-w", "."]);
     assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
     assert_eq!(snapshot(dir.path()), before, "a second -w changed files");
-    let check = fx.pin(dir.path(), &["--check", "."]);
+    let check = fx.pin(dir.path(), &["--check", "-q", "."]);
     assert_eq!(check.status.code(), Some(0), "{}", stderr(&check));
+    assert!(
+        !stderr(&check).contains("pin: "),
+        "-q prints no summary: {}",
+        stderr(&check)
+    );
     let dry = fx.pin(dir.path(), &["."]);
     assert_eq!(
         stdout(&dry),

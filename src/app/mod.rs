@@ -199,10 +199,15 @@ impl FilesRun<'_> {
 
 /// Colour for a stream: `--color`, then `NO_COLOR`, then whether it is a terminal.
 fn paint(choice: ColorChoice, terminal: bool) -> Paint {
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    choose_paint(choice, terminal, no_color)
+}
+
+fn choose_paint(choice: ColorChoice, terminal: bool, no_color: bool) -> Paint {
     let enabled = match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        ColorChoice::Auto => terminal && !no_color,
     };
     Paint { enabled }
 }
@@ -469,4 +474,19 @@ fn resolve_online(
     };
     let resolved = runtime.block_on(resolver.resolve_all(keys, &mut report));
     Ok((resolved, resolver.stats().summary()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colour_only_on_a_terminal_without_no_color_unless_asked() {
+        let on = |c, t, n| choose_paint(c, t, n).enabled;
+        assert!(on(ColorChoice::Auto, true, false));
+        assert!(!on(ColorChoice::Auto, true, true), "NO_COLOR");
+        assert!(!on(ColorChoice::Auto, false, false), "a pipe");
+        assert!(on(ColorChoice::Always, false, true));
+        assert!(!on(ColorChoice::Never, true, false));
+    }
 }
