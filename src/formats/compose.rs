@@ -45,23 +45,14 @@ pub fn find(src: &str) -> Result<Findings, FindError> {
 }
 
 fn collect(tree: &Tree, out: &mut Vec<Candidate>) {
-    for &root in tree.documents() {
-        if tree.mapping(root).is_none() {
-            continue;
-        }
-        let Some(services) = tree.mapping_at(root, "services") else {
-            continue;
-        };
-        for (_, service) in tree.entries(services) {
-            if let Some(candidate) = service_image(tree, tree.resolve(service)) {
-                out.push(candidate);
-            }
+    for root in tree.mapping_documents() {
+        for service in tree.mappings_under(root, "services") {
+            out.extend(service_image(tree, service));
         }
     }
 }
 
 fn service_image(tree: &Tree, service: NodeId) -> Option<Candidate> {
-    tree.mapping(service)?;
     let mut candidate = image_value(tree, tree.lookup(service, "image")?)?;
     if candidate.skip.is_none() {
         candidate.skip = if tree.lookup(service, "build").is_some() {

@@ -43,18 +43,9 @@ pub fn find(src: &str) -> Result<Findings, FindError> {
 }
 
 fn collect(tree: &Tree, out: &mut Vec<Candidate>) {
-    for &root in tree.documents() {
-        if tree.mapping(root).is_none() {
-            continue;
-        }
-        let Some(jobs) = tree.mapping_at(root, "jobs") else {
-            continue;
-        };
-        for (_, job) in tree.entries(jobs) {
-            let job = tree.resolve(job);
-            if tree.mapping(job).is_some() {
-                job_images(tree, job, out);
-            }
+    for root in tree.mapping_documents() {
+        for job in tree.mappings_under(root, "jobs") {
+            job_images(tree, job, out);
         }
     }
 }

@@ -61,10 +61,7 @@ pub fn find(src: &str) -> Result<Findings, FindError> {
 }
 
 fn collect(tree: &Tree, out: &mut Vec<Candidate>) {
-    for &root in tree.documents() {
-        if tree.mapping(root).is_none() {
-            continue;
-        }
+    for root in tree.mapping_documents() {
         // The top level itself carries the old global `image` and `services`.
         images_of(tree, root, out);
         for (key, value) in tree.entries(root) {

@@ -57,10 +57,7 @@ pub fn find(src: &str) -> Result<Findings, FindError> {
 }
 
 fn collect(src: &str, tree: &Tree, out: &mut Vec<Candidate>) {
-    for &root in tree.documents() {
-        if tree.mapping(root).is_none() {
-            continue;
-        }
+    for root in tree.mapping_documents() {
         let kind = tree.lookup(root, "kind").and_then(|k| tree.str(k));
         if !matches!(kind, None | Some("Kustomization" | "Component")) {
             continue;

@@ -137,6 +137,28 @@ impl Tree {
         &self.documents
     }
 
+    /// The roots of the documents that are mappings: where every kind-specific finder starts.
+    pub fn mapping_documents(&self) -> impl Iterator<Item = NodeId> + '_ {
+        self.documents
+            .iter()
+            .copied()
+            .filter(|&root| self.mapping(root).is_some())
+    }
+
+    /// The values of the mapping that `key` of `map` holds which are themselves mappings (through aliases
+    /// and merge keys): compose services, workflow jobs.
+    pub fn mappings_under(&self, map: NodeId, key: &str) -> Vec<NodeId> {
+        self.mapping_at(map, key)
+            .map(|m| {
+                self.entries(m)
+                    .into_iter()
+                    .map(|(_, v)| self.resolve(v))
+                    .filter(|&v| self.mapping(v).is_some())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// The node an alias stands for; any other node itself.
     pub fn resolve(&self, id: NodeId) -> NodeId {
         match &self[id].kind {
