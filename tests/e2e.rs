@@ -708,6 +708,31 @@ fn update_keeps_platform_pins_platform_specific() {
     assert_eq!(read(), format!("FROM {host}/{REPO}:multi@{new_arm}\n"));
 }
 
+// Guards the budget of `pin update` for the common case, an index pin whose tag moved: HEADs only, no GET.
+#[test]
+fn update_of_an_index_pin_makes_no_get() {
+    let fx = Fixtures::start(Variant::Plain);
+    let dir = tempfile::tempdir().unwrap();
+    let host = fx.registry.host();
+    let old = fx.digest("multi");
+    let file = dir.path().join("Dockerfile");
+    fs::write(&file, format!("FROM {host}/{REPO}:multi@{old}\n")).unwrap();
+    let new = fx
+        .registry
+        .push_oci_index(REPO, "multi", "multi-3", TWO_PLATFORMS);
+    let o = fx.pin(dir.path(), &["update", "-w", "-v", "."]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        fs::read_to_string(&file).unwrap(),
+        format!("FROM {host}/{REPO}:multi@{}\n", new.digest)
+    );
+    assert!(
+        stderr(&o).contains("requests: 1 ping, 0 token, 2 HEAD, 0 GET"),
+        "{}",
+        stderr(&o)
+    );
+}
+
 // Guards --format json: one document with every reference, the documented fields, and the summary.
 #[test]
 fn json_report_lists_every_reference() {

@@ -227,6 +227,23 @@ impl Client {
         if now.digest == current || !now.media_type.as_deref().is_some_and(is_index) {
             return Ok(now);
         }
+        // The tag is an index now. A pin of an index follows it: a HEAD of the pinned digest tells, and the
+        // common case costs no GET (Docker Hub counts GETs).
+        let not_found = |e| match e {
+            ResolveError::NotFound(_) => ResolveError::NotFound(format!(
+                "{registry} no longer has {repository}@{current}, so which platform it was for is \
+                 unknown; pin it again with `pin --platform`"
+            )),
+            e => e,
+        };
+        let old = self
+            .tag_digest(registry, repository, current)
+            .await
+            .map_err(not_found)?;
+        if old.media_type.as_deref().is_some_and(is_index) {
+            return Ok(now);
+        }
+        // A platform's manifest: the same platform's entry of the new index.
         let (_, body) = self.get_manifest(registry, repository, tag).await?;
         let index = parse_json(&body, registry, repository, tag)?;
         if let Some((_, media_type)) = index_children(&index)
@@ -239,19 +256,10 @@ impl Client {
                 media_type,
             });
         }
-        let (old, old_body) = self
+        let (_, old_body) = self
             .get_manifest(registry, repository, current)
             .await
-            .map_err(|e| match e {
-                ResolveError::NotFound(_) => ResolveError::NotFound(format!(
-                    "{registry} no longer has {repository}@{current}, so which platform it was for is \
-                     unknown; pin it again with `pin --platform`"
-                )),
-                e => e,
-            })?;
-        if old.media_type.as_deref().is_some_and(is_index) {
-            return Ok(now);
-        }
+            .map_err(not_found)?;
         let old_manifest = parse_json(&old_body, registry, repository, current)?;
         let Some(config) = old_manifest
             .pointer("/config/digest")
@@ -293,9 +301,10 @@ impl Client {
                 "{registry} sent a blob for {repository}@{digest} with another digest"
             )));
         }
-        Ok(body.to_vec())
+        Ok(body)
     }
 
+    /// HEADs a manifest by tag or digest: its digest and media type.
     async fn tag_digest(
         &self,
         registry: &str,
@@ -358,7 +367,7 @@ impl Client {
                 )));
             }
         }
-        Ok((Manifest { digest, media_type }, body.to_vec()))
+        Ok((Manifest { digest, media_type }, body))
     }
 
     /// The digest of `platform`'s manifest in the index `tag` points at. A tag that points at a single
