@@ -122,7 +122,15 @@ enum RepoAuth {
     Header(Secret),
 }
 
+/// A result computed once and awaited by every concurrent caller: the single-flight cell of a ping, a
+/// credential or a repository's authorization.
 type Shared<T> = Arc<OnceCell<Result<T, ResolveError>>>;
+
+/// The cell for `key`, created empty on first use.
+fn shared<K: std::hash::Hash + Eq, T>(map: &Mutex<HashMap<K, Shared<T>>>, key: K) -> Shared<T> {
+    let mut map = map.lock().expect("single-flight map poisoned");
+    Arc::clone(map.entry(key).or_default())
+}
 
 pub struct Client {
     http: reqwest::Client,
@@ -389,12 +397,7 @@ impl Client {
 
     /// Ping once per registry, then authorize once per repository; concurrent callers wait for the first.
     async fn repo_auth(&self, registry: &str, repository: &str) -> Result<RepoAuth, ResolveError> {
-        let cell = {
-            let mut map = self.auths.lock().expect("auth map poisoned");
-            map.entry((registry.to_string(), repository.to_string()))
-                .or_default()
-                .clone()
-        };
+        let cell = shared(&self.auths, (registry.to_string(), repository.to_string()));
         cell.get_or_init(|| async {
             let challenge = self.challenge(registry).await?;
             self.authorize(registry, repository, challenge).await
@@ -444,12 +447,10 @@ impl Client {
         repository: &str,
         counter: &AtomicUsize,
     ) -> Result<reqwest::Response, ResolveError> {
-        let late = {
-            let mut map = self.late_auths.lock().expect("auth map poisoned");
-            map.entry((registry.to_string(), repository.to_string()))
-                .or_default()
-                .clone()
-        };
+        let late = shared(
+            &self.late_auths,
+            (registry.to_string(), repository.to_string()),
+        );
         let auth = match late.get() {
             Some(done) => done.clone()?,
             None => self.repo_auth(registry, repository).await?,
@@ -472,10 +473,7 @@ impl Client {
 
     /// The credential for `registry`, looked up once (on the blocking pool: helpers are processes).
     async fn credential(&self, registry: &str) -> Result<Option<Credential>, ResolveError> {
-        let cell = {
-            let mut map = self.credentials.lock().expect("credential map poisoned");
-            map.entry(registry.to_string()).or_default().clone()
-        };
+        let cell = shared(&self.credentials, registry.to_string());
         cell.get_or_init(|| async {
             let creds = Arc::clone(&self.creds);
             let name = registry.to_string();
@@ -489,10 +487,7 @@ impl Client {
     }
 
     async fn challenge(&self, registry: &str) -> Result<Option<Challenge>, ResolveError> {
-        let cell = {
-            let mut map = self.pings.lock().expect("ping map poisoned");
-            map.entry(registry.to_string()).or_default().clone()
-        };
+        let cell = shared(&self.pings, registry.to_string());
         cell.get_or_init(|| async {
             let url = format!("{}/v2/", self.base(registry));
             let resp = self
