@@ -29,8 +29,6 @@ const DEFAULT_DOMAIN: &str = "docker.io";
 /// Docker Hub's historical name ("the Docker Index"); people still write it, so it normalizes to
 /// [`DEFAULT_DOMAIN`].
 const LEGACY_DEFAULT_DOMAIN: &str = "index.docker.io";
-/// Where requests for Docker Hub go: `docker.io` itself serves no registry API.
-const DEFAULT_API_HOST: &str = "registry-1.docker.io";
 /// Namespace of Docker Hub's official images: `nginx` is `library/nginx`.
 const OFFICIAL_REPO_PREFIX: &str = "library/";
 /// A first component that is a domain although it has neither `.` nor `:`.
@@ -175,15 +173,6 @@ impl Reference {
     /// The digest as written (`algorithm:hex`), if any.
     pub fn digest(&self) -> Option<&str> {
         self.digest.as_deref()
-    }
-
-    /// The host requests go to: `registry-1.docker.io` for Docker Hub, otherwise the registry.
-    pub fn api_host(&self) -> &str {
-        if self.registry == DEFAULT_DOMAIN {
-            DEFAULT_API_HOST
-        } else {
-            &self.registry
-        }
     }
 
     /// The user's own spelling with `digest` in place of the tag (`keep_tag`: after it).
