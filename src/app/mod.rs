@@ -95,11 +95,6 @@ impl FilesRun<'_> {
             return Ok(ExitStatus::Error);
         };
         let stdin = scan.is_stdin();
-        for f in &scan.files {
-            if let Some(why) = &f.skipped {
-                writeln!(err, "{}: skipped file: {why}", f.display)?;
-            }
-        }
         let keys = plan::keys(&scan.files, &self.opts);
         let Some(mut lookup) =
             lookup::resolutions(self.registry, self.lock, keys, self.output, err)?
@@ -218,9 +213,6 @@ fn list(args: &ListArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Result
     };
     let mut outcomes = Vec::new();
     for file in &scan.files {
-        if let Some(why) = &file.skipped {
-            writeln!(err, "{}: skipped file: {why}", file.display)?;
-        }
         for f in &file.refs {
             let (status, reason) = match &f.status {
                 Status::Unpinned(_) => (OutcomeStatus::Unpinned, None),

@@ -183,10 +183,16 @@ fn parallel_map<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> V
 }
 
 impl Scan {
-    /// Takes one file's result; a failure is reported on `err` and counted.
+    /// Takes one file's result; a failure is reported on `err` and counted, and so is a file passed over
+    /// whole.
     fn add(&mut self, read: Result<ScannedFile, String>, err: &mut dyn Write) -> io::Result<()> {
         match read {
-            Ok(file) => self.files.push(file),
+            Ok(file) => {
+                if let Some(why) = &file.skipped {
+                    writeln!(err, "{}: skipped file: {why}", file.display)?;
+                }
+                self.files.push(file);
+            }
             Err(message) => {
                 writeln!(err, "{message}")?;
                 self.unreadable += 1;
