@@ -920,3 +920,13 @@ fn every_file_kind_is_pinned_byte_exact() {
     let again = fx.pin(dir.path(), &["--check", "."]);
     assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
 }
+
+// Guards the exit status of a usage error: 2, like every other error, and nothing done.
+#[test]
+fn a_bad_flag_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = run_pin(dir.path(), &["--no-such-flag"], &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let o = run_pin(dir.path(), &["-w", "--check"], &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+}
