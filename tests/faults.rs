@@ -700,21 +700,7 @@ fn assert_no_secret(out: &Outcome) {
 #[test]
 fn refused_credentials_are_named_without_secrets() {
     for verbose in [false, true] {
-        let reg = refusing_registry(false);
-        let host = reg.host();
-        let project = Project::new();
-        let before = dockerfile(&host);
-        project.write("Dockerfile", &before);
-        let config = docker_config(&project, &host);
-
-        let mut args = vec!["-w", "Dockerfile"];
-        if verbose {
-            args.push("-v");
-        }
-        let out = pin(&project, &reg, &args, &[("DOCKER_CONFIG", &config)]);
-        let seen = reg.finish();
-
-        assert_failed_cleanly(&out, &project, "Dockerfile", &before);
+        let (out, seen, host, source) = run_refused(false, verbose);
         assert_eq!(budget(&seen), [1, 1, 0, 0], "[ping, token, HEAD, GET]");
         // The credentials were really sent, so their absence from the output means something.
         assert_eq!(
@@ -722,7 +708,6 @@ fn refused_credentials_are_named_without_secrets() {
             [Some(format!("Basic {AUTH}"))]
         );
         let line = error_line(&out, &host);
-        let source = format!("{}/config.json", config.display());
         assert!(
             line.contains(&format!(
                 "the token service of {host} refused the credentials for user \"{USER}\" from {source}"
@@ -738,32 +723,37 @@ fn refused_credentials_are_named_without_secrets() {
     }
 }
 
+/// `pin -w Dockerfile` (with `-v` if asked) against [`refusing_registry`], credentials configured; checks
+/// that it failed and wrote nothing. Returns the run, what the registry saw, its host, and the config file.
+fn run_refused(grant: bool, verbose: bool) -> (Outcome, Seen, String, String) {
+    let reg = refusing_registry(grant);
+    let host = reg.host();
+    let project = Project::new();
+    let before = dockerfile(&host);
+    project.write("Dockerfile", &before);
+    let config = docker_config(&project, &host);
+    let mut args = vec!["-w", "Dockerfile"];
+    if verbose {
+        args.push("-v");
+    }
+    let out = pin(&project, &reg, &args, &[("DOCKER_CONFIG", &config)]);
+    let seen = reg.finish();
+    assert_failed_cleanly(&out, &project, "Dockerfile", &before);
+    let source = format!("{}/config.json", config.display());
+    (out, seen, host, source)
+}
+
 // Guards: a manifest refused despite a granted token prints neither token nor credentials, with or without -v.
 #[test]
 fn refused_token_is_not_printed() {
     for verbose in [false, true] {
-        let reg = refusing_registry(true);
-        let host = reg.host();
-        let project = Project::new();
-        let before = dockerfile(&host);
-        project.write("Dockerfile", &before);
-        let config = docker_config(&project, &host);
-
-        let mut args = vec!["-w", "Dockerfile"];
-        if verbose {
-            args.push("-v");
-        }
-        let out = pin(&project, &reg, &args, &[("DOCKER_CONFIG", &config)]);
-        let seen = reg.finish();
-
-        assert_failed_cleanly(&out, &project, "Dockerfile", &before);
+        let (out, seen, host, source) = run_refused(true, verbose);
         assert_eq!(budget(&seen), [1, 1, 1, 0], "[ping, token, HEAD, GET]");
         assert_eq!(
             seen.authorizations(Kind::HeadManifest),
             [Some(format!("Bearer {TOKEN}"))]
         );
         let line = error_line(&out, &host);
-        let source = format!("{}/config.json", config.display());
         assert!(
             line.contains(&format!(
                 "{host} refused access to team/app (401 Unauthorized) with the credentials of \"{USER}\" from {source}"
