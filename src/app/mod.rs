@@ -16,7 +16,11 @@ use crate::cli::{
     ResolveCmdArgs, SelectArgs,
 };
 use crate::reference::Reference;
-use crate::report::{self, Outcome, OutcomeStatus, Paint, Summary, SummaryLine};
+pub use crate::report::ExitStatus;
+use crate::report::{
+    self, Change, Code, JsonReporter, Mode, Outcome, OutcomeStatus, Paint, Report, Reporter,
+    TextReporter,
+};
 use crate::resolve::Key;
 use crate::rewrite;
 pub use scan::Status;
@@ -26,18 +30,7 @@ pub fn classify(c: &crate::formats::Candidate) -> Status {
     scan::classify_value(c, &scan::Filters::default())
 }
 
-/// The process exit status.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ExitStatus {
-    /// Done; in a dry run the diff was printed.
-    Success = 0,
-    /// `--check` found something to change.
-    Changes = 1,
-    /// Something failed; no file was written (with `--keep-going`: only files without failures were).
-    Error = 2,
-}
-
-/// Runs a parsed command line; `out` gets diffs, listings and JSON, `err` messages and the summary.
+/// Runs a parsed command line; `out` gets diffs, listings and documents, `err` messages and the summary.
 pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<ExitStatus> {
     match cli.command {
         Some(Command::List(args)) => list(&args, out, err),
@@ -77,6 +70,43 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<Exi
     }
 }
 
+/// Renders the report in the chosen format; the exit status follows from what it holds.
+fn finish(
+    report: &Report,
+    output: &OutputArgs,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> io::Result<ExitStatus> {
+    let text = TextReporter {
+        paint_out: paint(output.color, io::stdout().is_terminal()),
+        paint_err: paint(output.color, io::stderr().is_terminal()),
+        quiet: output.quiet,
+    };
+    let reporter: Box<dyn Reporter> = match output.format {
+        Format::Text => Box::new(text),
+        Format::Json => Box::new(JsonReporter { messages: text }),
+    };
+    reporter.report(report, out, err)?;
+    Ok(ExitStatus::of(report))
+}
+
+/// A report for a run that stopped before reading anything.
+fn aborted(command: report::Command, code: Code, message: String) -> Report<'static> {
+    let mut report = Report::new(command, Mode::DryRun);
+    report.aborted = true;
+    report.fail(code, message);
+    report
+}
+
+/// Outcomes of whole files and of references, in path order (each file's references in file order).
+fn in_path_order(mut outcomes: Vec<Outcome>) -> Vec<Outcome> {
+    outcomes.sort_by(|a, b| {
+        let path = |o: &Outcome| o.location.as_ref().map(|l| PathBuf::from(&l.file));
+        path(a).cmp(&path(b))
+    });
+    outcomes
+}
+
 /// `pin` and `pin update` over files: everything but the choice of lookups is shared.
 struct FilesRun<'a> {
     paths: &'a [PathBuf],
@@ -90,104 +120,101 @@ struct FilesRun<'a> {
 
 impl FilesRun<'_> {
     fn go(&self, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<ExitStatus> {
-        let paint_err = paint(self.output.color, io::stderr().is_terminal());
-        let Some(scan) = scan::scan(self.paths, self.select, err)? else {
-            return Ok(ExitStatus::Error);
+        let command = if self.opts.update {
+            report::Command::Update
+        } else {
+            report::Command::Pin
         };
-        let stdin = scan.is_stdin();
-        let keys = plan::keys(&scan.files, &self.opts);
-        let Some(mut lookup) =
-            lookup::resolutions(self.registry, self.lock, keys, self.output, err)?
-        else {
-            return Ok(ExitStatus::Error);
-        };
-        let plan = plan::plan(&scan.files, &lookup.resolved, &self.opts);
-        let summary = plan.summary(scan.files.len(), scan.unreadable);
-        report::write_messages(err, &plan.outcomes, paint_err)?;
-        let failed = summary.errors > 0;
-        let json = self.output.format == Format::Json;
-        let finish = |status: ExitStatus, out: &mut dyn Write, err: &mut dyn Write, verb: &str| {
-            if json {
-                report::write_json(out, &plan.outcomes, &summary)?;
-            }
-            // On a terminal both streams are one screen: the summary comes after the diff, not before.
-            out.flush()?;
-            if !self.output.quiet {
-                writeln!(
+        let scan = match scan::scan(self.paths, self.select) {
+            Ok(s) => s,
+            Err(e) => {
+                return finish(
+                    &aborted(command, Code::Setup, e.to_string()),
+                    self.output,
+                    out,
                     err,
-                    "{}",
-                    SummaryLine {
-                        summary: &summary,
-                        verb
-                    }
-                )?;
+                )
             }
-            Ok(status)
         };
-
-        if failed && !self.mode.keep_going {
-            writeln!(err, "pin: nothing written: {} errors", summary.errors)?;
-            return finish(ExitStatus::Error, out, err, self.verb(false));
-        }
-        if !self.mode.check && !lookup.save_lock(err)? {
-            return Ok(ExitStatus::Error);
-        }
-        let changed = !plan.changes.is_empty();
-        if self.mode.check {
-            for change in &plan.changes {
-                let what = if self.opts.update {
-                    "references whose tag moved"
-                } else {
-                    "unpinned references"
-                };
-                writeln!(err, "pin: {} has {what}", change.file.display)?;
+        let mode = if self.mode.check {
+            Mode::Check
+        } else if scan.is_stdin() {
+            Mode::Filter
+        } else if self.mode.write {
+            Mode::Write
+        } else {
+            Mode::DryRun
+        };
+        let mut report = Report::new(command, mode);
+        report.files = scan.files.len();
+        let keys = plan::keys(&scan.files, &self.opts);
+        let mut lookup = match lookup::resolutions(self.registry, self.lock, keys, self.output) {
+            Ok(l) => l,
+            Err(e) => {
+                report.outcomes = scan.passed_over;
+                report.fail(e.code(), e.to_string());
+                return finish(&report, self.output, out, err);
             }
-        } else if stdin {
+        };
+        if self.output.verbose {
+            report.requests = lookup.requests.take();
+        }
+        let plan = plan::plan(&scan.files, &lookup.resolved, &self.opts);
+        let mut outcomes = scan.passed_over;
+        outcomes.extend(plan.outcomes);
+        report.outcomes = in_path_order(outcomes);
+
+        let failures = report.failures();
+        if failures > 0 && !self.mode.keep_going {
+            report.fail(
+                Code::NothingWritten,
+                format!("nothing written: {failures} errors"),
+            );
+            return finish(&report, self.output, out, err);
+        }
+        if mode != Mode::Check {
+            if let Err(e) = lookup.save_lock() {
+                report.fail(Code::WriteFailed, e.to_string());
+                return finish(&report, self.output, out, err);
+            }
+        }
+        report.written = self.mode.write;
+        match mode {
+            Mode::Check => {}
             // A filter prints the whole stream, changed or not, and nothing at all on failure, even with
             // --keep-going: a half-pinned stream must never reach `kubectl apply`.
-            if !json && !failed {
+            Mode::Filter if failures == 0 => {
                 let file = &scan.files[0];
-                let text = plan
+                report.stream = Some(
+                    plan.changes
+                        .first()
+                        .map_or(file.src.as_str(), |c| c.new.as_str()),
+                );
+            }
+            Mode::Filter => {}
+            Mode::Write => {
+                let writes: Vec<_> = plan
                     .changes
-                    .first()
-                    .map_or(file.src.as_str(), |c| c.new.as_str());
-                out.write_all(text.as_bytes())?;
+                    .iter()
+                    .filter_map(|c| Some((c.file.path.as_deref()?, c.new.as_bytes())))
+                    .collect();
+                if let Err(e) = rewrite::write_all_atomic(&writes) {
+                    report.fail(Code::WriteFailed, e.to_string());
+                }
             }
-        } else if self.mode.write {
-            let writes: Vec<_> = plan
-                .changes
-                .iter()
-                .filter_map(|c| Some((c.file.path.as_deref()?, c.new.as_bytes())))
-                .collect();
-            if let Err(e) = rewrite::write_all_atomic(&writes) {
-                writeln!(err, "pin: error: {e}")?;
-                return Ok(ExitStatus::Error);
-            }
-        } else if !json {
-            let paint_out = paint(self.output.color, io::stdout().is_terminal());
-            for change in &plan.changes {
-                let diff =
-                    report::unified_diff(&change.file.display, &change.file.src, &change.new);
-                out.write_all(paint_out.diff(&diff).as_bytes())?;
+            Mode::DryRun => {
+                report.changes = plan
+                    .changes
+                    .iter()
+                    .map(|c| Change {
+                        file: &c.file.display,
+                        old: &c.file.src,
+                        new: &c.new,
+                    })
+                    .collect();
             }
         }
-        let status = if failed {
-            ExitStatus::Error
-        } else if self.mode.check && changed {
-            ExitStatus::Changes
-        } else {
-            ExitStatus::Success
-        };
-        finish(status, out, err, self.verb(self.mode.write))
-    }
-
-    fn verb(&self, written: bool) -> &'static str {
-        match (self.opts.update, written) {
-            (false, true) => "pinned",
-            (false, false) => "to pin",
-            (true, true) => "updated",
-            (true, false) => "to update",
-        }
+        finish(&report, self.output, out, err)
     }
 }
 
@@ -208,59 +235,42 @@ fn choose_paint(choice: ColorChoice, terminal: bool, no_color: bool) -> Paint {
 
 /// `pin list`: every reference with its status; no registry.
 fn list(args: &ListArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<ExitStatus> {
-    let Some(scan) = scan::scan(&args.paths, &args.select, err)? else {
-        return Ok(ExitStatus::Error);
+    let command = report::Command::List;
+    let scan = match scan::scan(&args.paths, &args.select) {
+        Ok(s) => s,
+        Err(e) => {
+            return finish(
+                &aborted(command, Code::Setup, e.to_string()),
+                &args.output,
+                out,
+                err,
+            )
+        }
     };
-    let mut outcomes = Vec::new();
+    let mut report = Report::new(command, Mode::DryRun);
+    report.files = scan.files.len();
+    let mut outcomes = scan.passed_over;
     for file in &scan.files {
         for f in &file.refs {
-            let (status, reason) = match &f.status {
-                Status::Unpinned(_) => (OutcomeStatus::Unpinned, None),
-                Status::Pinned(_) => (OutcomeStatus::Unchanged, None),
-                Status::Skipped(why) => (OutcomeStatus::Skipped, Some(why.clone())),
-            };
-            outcomes.push(Outcome {
-                status,
-                reason,
-                ..Outcome::new(&f.candidate.value).at(
-                    &file.display,
-                    f.line,
-                    f.column,
-                    file.kind.as_str(),
-                )
-            });
-        }
-    }
-    let summary = Summary::of(scan.files.len(), &outcomes, scan.unreadable);
-    if args.output.format == Format::Json {
-        report::write_json(out, &outcomes, &summary)?;
-    } else {
-        for o in &outcomes {
-            let status = match (&o.status, &o.reason) {
-                (OutcomeStatus::Unpinned, _) => "unpinned".to_string(),
-                (OutcomeStatus::Unchanged, _) => "pinned".to_string(),
-                (_, Some(why)) => format!("skipped: {why}"),
-                (_, None) => "skipped".to_string(),
-            };
-            report::list_line(out, &o.location(), &o.original, &status)?;
-        }
-    }
-    out.flush()?;
-    if !args.output.quiet {
-        writeln!(
-            err,
-            "{}",
-            SummaryLine {
-                summary: &summary,
-                verb: "to pin"
+            let mut o = Outcome::new(&f.candidate.value).at(
+                &file.display,
+                f.line,
+                f.column,
+                f.candidate.span.clone(),
+                file.kind.as_str(),
+            );
+            match &f.status {
+                Status::Unpinned(_) => {
+                    o.set(OutcomeStatus::Unpinned, Code::Unpinned, "no digest");
+                }
+                Status::Pinned(r) => o.digest = r.digest().map(str::to_string),
+                Status::Skipped(why) => o.set(OutcomeStatus::Skipped, why.code, why.reason.clone()),
             }
-        )?;
+            outcomes.push(o);
+        }
     }
-    Ok(if summary.errors > 0 {
-        ExitStatus::Error
-    } else {
-        ExitStatus::Success
-    })
+    report.outcomes = in_path_order(outcomes);
+    finish(&report, &args.output, out, err)
 }
 
 /// `pin resolve REF...`: one line per argument, in order: the reference as `pin` would write it.
@@ -269,13 +279,19 @@ fn resolve_refs(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> io::Result<ExitStatus> {
+    let command = report::Command::Resolve;
     let mut refs = Vec::with_capacity(args.refs.len());
     for text in &args.refs {
         match Reference::parse(text) {
             Ok(r) => refs.push(r),
             Err(e) => {
-                writeln!(err, "pin: error: {text:?} is not an image reference: {e}")?;
-                return Ok(ExitStatus::Error);
+                let message = format!("{text:?} is not an image reference: {e}");
+                return finish(
+                    &aborted(command, Code::Setup, message),
+                    &args.output,
+                    out,
+                    err,
+                );
             }
         }
     }
@@ -285,17 +301,19 @@ fn resolve_refs(
         .filter(|r| r.digest().is_none())
         .map(|r| Key::of(r, platform))
         .collect();
-    let Some(mut lookup) = lookup::resolutions(
-        &args.resolve.registry,
-        Some(&args.lock),
-        keys,
-        &args.output,
-        err,
-    )?
-    else {
-        return Ok(ExitStatus::Error);
-    };
-    let outcomes: Vec<Outcome> = refs
+    let mut report = Report::new(command, Mode::DryRun);
+    let mut lookup =
+        match lookup::resolutions(&args.resolve.registry, Some(&args.lock), keys, &args.output) {
+            Ok(l) => l,
+            Err(e) => {
+                report.fail(e.code(), e.to_string());
+                return finish(&report, &args.output, out, err);
+            }
+        };
+    if args.output.verbose {
+        report.requests = lookup.requests.take();
+    }
+    report.outcomes = refs
         .iter()
         .map(|r| {
             let mut o = Outcome {
@@ -306,42 +324,31 @@ fn resolve_refs(
             if r.digest().is_none() {
                 match &lookup.resolved[&Key::of(r, platform)] {
                     Ok(m) => {
-                        o.pinned = Some(r.pinned(&m.digest, args.resolve.keep_tag));
+                        let pinned = r.pinned(&m.digest, args.resolve.keep_tag);
+                        o.set(
+                            OutcomeStatus::Pinned,
+                            Code::Unpinned,
+                            format!("no digest; its tag points at {}", m.digest),
+                        );
+                        o.pinned = Some(pinned);
                         o.digest = Some(m.digest.clone());
-                        o.status = OutcomeStatus::Pinned;
                     }
                     Err(e) => {
                         o.pinned = None;
-                        o.status = OutcomeStatus::Error;
-                        o.reason = Some(e.to_string());
+                        o.set(OutcomeStatus::Error, Code::LookupFailed, e.to_string());
                     }
                 }
             }
             o
         })
         .collect();
-    let summary = Summary::of(0, &outcomes, 0);
-    for o in outcomes.iter().filter(|o| o.status == OutcomeStatus::Error) {
-        writeln!(
-            err,
-            "pin: error: cannot resolve {}: {}",
-            o.original,
-            o.reason.as_deref().unwrap_or_default()
-        )?;
-    }
-    if args.output.format == Format::Json {
-        report::write_json(out, &outcomes, &summary)?;
-    }
-    // All or nothing, as for files: a script reading stdout never gets a partial answer.
-    if summary.errors > 0 || !lookup.save_lock(err)? {
-        return Ok(ExitStatus::Error);
-    }
-    if args.output.format == Format::Text {
-        for o in &outcomes {
-            writeln!(out, "{}", o.pinned.as_deref().unwrap_or_default())?;
+    // All or nothing, as for files: the lockfile records nothing from a run that failed.
+    if report.failures() == 0 {
+        if let Err(e) = lookup.save_lock() {
+            report.fail(Code::WriteFailed, e.to_string());
         }
     }
-    Ok(ExitStatus::Success)
+    finish(&report, &args.output, out, err)
 }
 
 #[cfg(test)]

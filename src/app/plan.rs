@@ -3,10 +3,10 @@
 
 use std::collections::BTreeSet;
 
-use super::scan::{Found, ScannedFile, Status};
+use super::scan::{Found, ScannedFile, Skip, Status};
 use crate::formats::Target;
 use crate::reference::Reference;
-use crate::report::{Outcome, OutcomeStatus, Summary};
+use crate::report::{Code, Fix, Outcome, OutcomeStatus, Summary};
 use crate::resolve::{Key, Platform, Resolutions};
 use crate::rewrite::{self, Edit};
 
@@ -36,12 +36,12 @@ pub struct Plan<'a> {
 }
 
 impl Plan<'_> {
-    pub fn summary(&self, files: usize, unreadable: usize) -> Summary {
-        Summary::of(files, &self.outcomes, unreadable)
+    pub fn summary(&self, files: usize) -> Summary {
+        Summary::of(files, &self.outcomes)
     }
 
     pub fn errors(&self) -> usize {
-        self.summary(0, 0).errors
+        self.summary(0).errors
     }
 }
 
@@ -76,17 +76,14 @@ pub fn plan<'a>(files: &'a [ScannedFile], resolved: &Resolutions, opts: &Options
                 &file.display,
                 f.line,
                 f.column,
+                f.candidate.span.clone(),
                 file.kind.as_str(),
             );
             match decide(f, resolved, opts) {
-                Decision::Skip(why) => {
-                    outcome.status = OutcomeStatus::Skipped;
-                    outcome.reason = Some(why);
-                }
+                Decision::Skip(why) => outcome.set(OutcomeStatus::Skipped, why.code, why.reason),
                 Decision::Keep => {}
                 Decision::Fail(why) => {
-                    outcome.status = OutcomeStatus::Error;
-                    outcome.reason = Some(why);
+                    outcome.set(OutcomeStatus::Error, Code::LookupFailed, why);
                     failed = true;
                 }
                 Decision::Write {
@@ -94,10 +91,20 @@ pub fn plan<'a>(files: &'a [ScannedFile], resolved: &Resolutions, opts: &Options
                     digest,
                     note,
                 } => {
-                    outcome.status = OutcomeStatus::Pinned;
+                    let (code, what) = if opts.update {
+                        (Code::TagMoved, "its tag now points at")
+                    } else {
+                        (Code::Unpinned, "no digest; its tag points at")
+                    };
+                    outcome.set(OutcomeStatus::Pinned, code, format!("{what} {digest}"));
+                    outcome.diagnostics[0].fix = Some(Fix {
+                        replacement: replacement.clone(),
+                    });
                     outcome.pinned = Some(replacement.clone());
                     outcome.digest = Some(digest);
-                    outcome.note = note;
+                    if let Some(note) = note {
+                        outcome.note(Code::PullPolicy, note);
+                    }
                     edits.push(Edit {
                         range: f.candidate.span.clone(),
                         replacement,
@@ -109,9 +116,11 @@ pub fn plan<'a>(files: &'a [ScannedFile], resolved: &Resolutions, opts: &Options
         if failed {
             for o in &mut plan.outcomes[first..] {
                 if o.status == OutcomeStatus::Pinned {
-                    o.status = OutcomeStatus::Skipped;
-                    o.reason =
-                        Some("not written: another reference in this file failed".to_string());
+                    o.set(
+                        OutcomeStatus::Skipped,
+                        Code::NotWritten,
+                        "not written: another reference in this file failed",
+                    );
                 }
             }
             continue;
@@ -126,8 +135,11 @@ pub fn plan<'a>(files: &'a [ScannedFile], resolved: &Resolutions, opts: &Options
                 // A finder bug (overlapping spans): refuse the whole file rather than guess.
                 for o in &mut plan.outcomes[first..] {
                     if o.status == OutcomeStatus::Pinned {
-                        o.status = OutcomeStatus::Error;
-                        o.reason = Some(format!("internal error, file left alone: {e}"));
+                        o.set(
+                            OutcomeStatus::Error,
+                            Code::Internal,
+                            format!("internal error, file left alone: {e}"),
+                        );
                     }
                 }
             }
@@ -137,7 +149,7 @@ pub fn plan<'a>(files: &'a [ScannedFile], resolved: &Resolutions, opts: &Options
 }
 
 enum Decision {
-    Skip(String),
+    Skip(Skip),
     Keep,
     Fail(String),
     Write {
@@ -152,10 +164,16 @@ fn decide(f: &Found, resolved: &Resolutions, opts: &Options) -> Decision {
         (Status::Skipped(why), _) => return Decision::Skip(why.clone()),
         (Status::Pinned(_), false) => return Decision::Keep,
         (Status::Unpinned(_), true) => {
-            return Decision::Skip("has no digest to update; `pin` pins it".to_string())
+            return Decision::Skip(Skip::new(
+                Code::NothingToUpdate,
+                "has no digest to update; `pin` pins it",
+            ))
         }
         (Status::Pinned(r), true) if r.tag().is_none() => {
-            return Decision::Skip("a digest without a tag: no tag to follow".to_string())
+            return Decision::Skip(Skip::new(
+                Code::NothingToUpdate,
+                "a digest without a tag: no tag to follow",
+            ))
         }
         (Status::Pinned(r) | Status::Unpinned(r), _) => r,
     };
@@ -228,7 +246,7 @@ mod tests {
             let status = match Reference::parse(v) {
                 Ok(r) if r.digest().is_some() => Status::Pinned(r),
                 Ok(r) => Status::Unpinned(r),
-                Err(_) => Status::Skipped("bad".into()),
+                Err(_) => Status::Skipped(Skip::new(Code::InvalidReference, "bad")),
             };
             refs.push(Found {
                 candidate,
@@ -292,11 +310,22 @@ mod tests {
                 OutcomeStatus::Skipped
             ]
         );
-        assert!(
-            plan.outcomes[0].note.is_some(),
+        assert_eq!(
+            plan.outcomes[0].notes().next().map(|d| d.code),
+            Some(Code::PullPolicy),
             "untagged: Always → IfNotPresent"
         );
-        assert!(plan.outcomes[1].note.is_none());
+        assert_eq!(plan.outcomes[1].notes().count(), 0);
+        let fix = plan.outcomes[1].primary().unwrap();
+        assert_eq!(fix.code, Code::Unpinned);
+        assert_eq!(
+            fix.fix.as_ref().unwrap().replacement,
+            format!("nginx@{}", digest('b'))
+        );
+        assert_eq!(
+            plan.outcomes[2].primary().unwrap().code,
+            Code::InvalidReference
+        );
     }
 
     #[test]
@@ -312,7 +341,7 @@ mod tests {
             plan.outcomes[0].pinned.as_deref(),
             Some(&*format!("nginx:latest@{}", digest('a')))
         );
-        assert!(plan.outcomes[0].note.is_none());
+        assert_eq!(plan.outcomes[0].notes().count(), 0);
     }
 
     #[test]
@@ -331,6 +360,8 @@ mod tests {
         assert!(std::ptr::eq(plan.changes[0].file, &files[1]));
         assert_eq!(plan.errors(), 1);
         assert_eq!(plan.outcomes[0].status, OutcomeStatus::Skipped);
+        assert_eq!(plan.outcomes[0].primary().unwrap().code, Code::NotWritten);
+        assert_eq!(plan.outcomes[1].primary().unwrap().code, Code::LookupFailed);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Reading: every file (or stdin) is read, searched by its kind's finder, and each candidate classified
 //! before any registry is asked.
 
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use regex_lite::Regex;
@@ -9,7 +9,8 @@ use regex_lite::Regex;
 use crate::cli::SelectArgs;
 use crate::formats::{Candidate, Kind, LineIndex, Target};
 use crate::reference::Reference;
-use crate::walk;
+use crate::report::{Code, Diagnostic, Location, Outcome, OutcomeStatus};
+use crate::walk::{self, WalkError};
 
 /// The name stdin goes by in messages and JSON.
 pub const STDIN: &str = "<stdin>";
@@ -44,14 +45,90 @@ pub enum Status {
     /// A valid reference that carries a digest.
     Pinned(Reference),
     /// Not to be touched, and why.
-    Skipped(String),
+    Skipped(Skip),
 }
 
-/// What was read: the files, and how many could not be (already reported on stderr).
+/// Why a reference is left alone: the diagnostic code and the reason in words.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Skip {
+    pub code: Code,
+    pub reason: String,
+}
+
+impl Skip {
+    pub fn new(code: Code, reason: impl Into<String>) -> Skip {
+        Skip {
+            code,
+            reason: reason.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for Skip {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.reason)
+    }
+}
+
+impl std::ops::Deref for Skip {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.reason
+    }
+}
+
+/// What was read: the files, and an outcome for every file passed over whole or not read at all.
 #[derive(Debug, Default)]
 pub struct Scan {
     pub files: Vec<ScannedFile>,
-    pub unreadable: usize,
+    /// Files skipped whole (`skipped`) and files that could not be read or parsed (`error`), in walk order.
+    pub passed_over: Vec<Outcome>,
+}
+
+/// Why the scan could not start. Per-file problems are not errors: they are [`Scan::passed_over`].
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError {
+    #[error("--skip {pattern:?}: {message}")]
+    BadSkip { pattern: String, message: String },
+    #[error("`-` (stdin) cannot be combined with other paths")]
+    StdinWithPaths,
+    #[error("{STDIN}: cannot read: {0}")]
+    Stdin(io::Error),
+    #[error(transparent)]
+    Walk(#[from] WalkError),
+}
+
+/// Why one file was not searched.
+#[derive(Debug, thiserror::Error)]
+pub enum FileError {
+    #[error("cannot read: {0}")]
+    Read(io::Error),
+    #[error("not UTF-8 text")]
+    NotUtf8 { line: usize, column: usize },
+    /// The finder rejected the file (invalid YAML, …).
+    #[error("{message}")]
+    Parse {
+        line: usize,
+        column: usize,
+        message: String,
+    },
+}
+
+impl FileError {
+    /// The outcome that stands for the file: an error located where the problem is.
+    fn outcome(&self, display: &str, kind: Kind) -> Outcome {
+        let (location, code) = match *self {
+            FileError::Read(_) => (Location::file(display), Code::Unreadable),
+            FileError::NotUtf8 { line, column } => {
+                (Location::at(display, line, column), Code::Unreadable)
+            }
+            FileError::Parse { line, column, .. } => {
+                (Location::at(display, line, column), Code::ParseError)
+            }
+        };
+        let d = Diagnostic::new(code, Some(location), self.to_string());
+        Outcome::file(Some(kind.as_str()), OutcomeStatus::Error, d)
+    }
 }
 
 impl Scan {
@@ -67,86 +144,64 @@ pub struct Filters {
 }
 
 impl Filters {
-    pub fn new(select: &SelectArgs) -> Result<Filters, String> {
+    pub fn new(select: &SelectArgs) -> Result<Filters, ScanError> {
         let skip = select
             .skip
             .iter()
             .map(|p| {
                 Regex::new(p)
                     .map(|r| (p.clone(), r))
-                    .map_err(|e| format!("--skip {p:?}: {e}"))
+                    .map_err(|e| ScanError::BadSkip {
+                        pattern: p.clone(),
+                        message: e.to_string(),
+                    })
             })
             .collect::<Result<_, _>>()?;
         Ok(Filters { skip })
     }
 }
 
-/// Reads and searches every file under `paths` (or stdin for `-`). `None` when the paths themselves are
-/// wrong (already reported); a file that cannot be read or parsed is reported and counted, and the rest go on.
-pub fn scan(
-    paths: &[PathBuf],
-    select: &SelectArgs,
-    err: &mut dyn Write,
-) -> io::Result<Option<Scan>> {
-    let filters = match Filters::new(select) {
-        Ok(f) => f,
-        Err(e) => {
-            writeln!(err, "pin: error: {e}")?;
-            return Ok(None);
-        }
-    };
+/// Reads and searches every file under `paths` (or stdin for `-`). An error when the paths or patterns
+/// themselves are wrong; a file that cannot be read or parsed becomes an outcome, and the rest go on.
+pub fn scan(paths: &[PathBuf], select: &SelectArgs) -> Result<Scan, ScanError> {
+    let filters = Filters::new(select)?;
     if paths.iter().any(|p| p.as_os_str() == "-") {
         if paths.len() != 1 {
-            writeln!(
-                err,
-                "pin: error: `-` (stdin) cannot be combined with other paths"
-            )?;
-            return Ok(None);
+            return Err(ScanError::StdinWithPaths);
         }
         let mut src = String::new();
-        if let Err(e) = io::stdin().read_to_string(&mut src) {
-            writeln!(err, "{STDIN}: error: cannot read: {e}")?;
-            return Ok(None);
-        }
+        io::stdin()
+            .read_to_string(&mut src)
+            .map_err(ScanError::Stdin)?;
         let mut scan = Scan::default();
-        let read = read_one(
-            None,
-            STDIN.to_string(),
-            select.stdin_kind.kind(),
-            src,
-            &filters,
-        );
-        scan.add(read, err)?;
-        return Ok(Some(scan));
+        let kind = select.stdin_kind.kind();
+        let read = read_one(None, STDIN, kind, src, &filters);
+        scan.add(STDIN.to_string(), kind, read);
+        return Ok(scan);
     }
-    let listed = match walk::files(paths, &select.exclude) {
-        Ok(l) => l,
-        Err(e) => {
-            writeln!(err, "pin: error: {e}")?;
-            return Ok(None);
-        }
-    };
+    let listed = walk::files(paths, &select.exclude)?;
     let cwd = std::env::current_dir().unwrap_or_default();
     let reads = parallel_map(listed, |(path, kind)| {
         let display = display_path(&path, &cwd);
-        match std::fs::read(&path) {
+        let read = match std::fs::read(&path) {
             Ok(bytes) => match String::from_utf8(bytes) {
-                Ok(src) => read_one(Some(path), display, kind, src, &filters),
+                Ok(src) => read_one(Some(path), &display, kind, src, &filters),
                 Err(e) => {
                     let off = e.utf8_error().valid_up_to();
                     let head = String::from_utf8_lossy(&e.as_bytes()[..off]).into_owned();
-                    let (line, col) = LineIndex::new(&head).line_col(&head, off);
-                    Err(format!("{display}:{line}:{col}: error: not UTF-8 text"))
+                    let (line, column) = LineIndex::new(&head).line_col(&head, off);
+                    Err(FileError::NotUtf8 { line, column })
                 }
             },
-            Err(e) => Err(format!("{display}: error: cannot read: {e}")),
-        }
+            Err(e) => Err(FileError::Read(e)),
+        };
+        (display, kind, read)
     });
     let mut scan = Scan::default();
-    for read in reads {
-        scan.add(read, err)?;
+    for (display, kind, read) in reads {
+        scan.add(display, kind, read);
     }
-    Ok(Some(scan))
+    Ok(scan)
 }
 
 /// `f` over `items` on every core, results in the order of `items`: reading and parsing dominate a large
@@ -183,37 +238,41 @@ fn parallel_map<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> V
 }
 
 impl Scan {
-    /// Takes one file's result; a failure is reported on `err` and counted, and so is a file passed over
-    /// whole.
-    fn add(&mut self, read: Result<ScannedFile, String>, err: &mut dyn Write) -> io::Result<()> {
+    /// Takes one file's result; a file passed over whole or not read also becomes an outcome.
+    fn add(&mut self, display: String, kind: Kind, read: Result<ScannedFile, FileError>) {
         match read {
             Ok(file) => {
                 if let Some(why) = &file.skipped {
-                    writeln!(err, "{}: skipped file: {why}", file.display)?;
+                    let d = Diagnostic::new(Code::Template, Some(Location::file(&display)), why);
+                    self.passed_over.push(Outcome::file(
+                        Some(kind.as_str()),
+                        OutcomeStatus::Skipped,
+                        d,
+                    ));
                 }
                 self.files.push(file);
             }
-            Err(message) => {
-                writeln!(err, "{message}")?;
-                self.unreadable += 1;
-            }
+            Err(e) => self.passed_over.push(e.outcome(&display, kind)),
         }
-        Ok(())
     }
 }
 
 /// Searches one file and classifies what it finds; the error is the message to print.
 fn read_one(
     path: Option<PathBuf>,
-    display: String,
+    display: &str,
     kind: Kind,
     src: String,
     filters: &Filters,
-) -> Result<ScannedFile, String> {
+) -> Result<ScannedFile, FileError> {
     let index = LineIndex::new(&src);
     let findings = kind.find(&src).map_err(|e| {
-        let (line, col) = index.line_col(&src, e.offset.min(src.len()));
-        format!("{display}:{line}:{col}: error: {e}")
+        let (line, column) = index.line_col(&src, e.offset.min(src.len()));
+        FileError::Parse {
+            line,
+            column,
+            message: e.to_string(),
+        }
     })?;
     let refs: Vec<Found> = findings
         .candidates
@@ -238,7 +297,7 @@ fn read_one(
     };
     Ok(ScannedFile {
         path,
-        display,
+        display: display.to_string(),
         kind,
         src,
         refs,
@@ -263,7 +322,7 @@ fn location(src: &str, c: &Candidate) -> usize {
 /// What `pin` makes of one candidate, before any registry is asked.
 pub fn classify(c: &Candidate, src: &str, filters: &Filters) -> Status {
     if ignored_by_comment(src, c.span.start) {
-        return Status::Skipped("marked `# pin: ignore`".to_string());
+        return Status::Skipped(Skip::new(Code::Ignored, "marked `# pin: ignore`"));
     }
     classify_value(c, filters)
 }
@@ -271,16 +330,23 @@ pub fn classify(c: &Candidate, src: &str, filters: &Filters) -> Status {
 /// [`classify`] without the comments around the candidate.
 pub fn classify_value(c: &Candidate, filters: &Filters) -> Status {
     if let Some(why) = &c.skip {
-        return Status::Skipped(why.clone());
+        return Status::Skipped(Skip::new(Code::NotPinnable, why.clone()));
     }
     if let Some((pattern, _)) = filters.skip.iter().find(|(_, r)| r.is_match(&c.value)) {
-        return Status::Skipped(format!("matches --skip {pattern:?}"));
+        return Status::Skipped(Skip::new(
+            Code::SkipPattern,
+            format!("matches --skip {pattern:?}"),
+        ));
     }
     match Reference::parse(&c.value) {
-        Err(_) if looks_templated(&c.value) => {
-            Status::Skipped("a template or placeholder, not an image reference".to_string())
-        }
-        Err(e) => Status::Skipped(format!("not a valid image reference: {e}")),
+        Err(_) if looks_templated(&c.value) => Status::Skipped(Skip::new(
+            Code::Template,
+            "a template or placeholder, not an image reference",
+        )),
+        Err(e) => Status::Skipped(Skip::new(
+            Code::InvalidReference,
+            format!("not a valid image reference: {e}"),
+        )),
         Ok(r) if r.digest().is_some() => Status::Pinned(r),
         Ok(r) => Status::Unpinned(r),
     }

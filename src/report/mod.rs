@@ -1,33 +1,133 @@
-//! What `pin` prints: unified diffs, `pin list` lines, per-reference outcomes, the summary, and the JSON
-//! document that carries the same facts for programs. Writes to a `&mut impl Write`; the caller picks stdout or
-//! stderr.
+//! What `pin` reports, and every format it reports in.
+//!
+//! One model, many renderers. A run collects one [`Report`]: an [`Outcome`] for every reference found (and for
+//! every file passed over whole or not read), each carrying the [`Diagnostic`]s that say what `pin` made of it,
+//! plus the diagnostics about the run as a whole (a bad lockfile, a write that failed). A [`Reporter`] renders
+//! a finished report; `--format` picks which one. The exit status is decided in one place, [`ExitStatus::of`],
+//! from what was reported: any diagnostic of class [`Class::Failure`] exits 2, a [`Class::Finding`] under
+//! `--check` exits 1.
+//!
+//! # How to add a diagnostic
+//!
+//! 1. Add a row to the `codes!` table in [`code`]: the next free `PINnnn` of its group, a kebab-case name,
+//!    its [`Class`] and one sentence. The class alone decides what the code does to the exit status.
+//! 2. Where the fact is known, produce it: a skipped reference is a [`crate::app::scan::Skip`] with that code
+//!    (the classifier) and ends up as its outcome's diagnostic; a note about a reference that is pinned goes
+//!    into [`Outcome::diagnostics`] after the primary one (see the pull-policy note in `app::plan`); a failure
+//!    of the whole run is [`Report::fail`].
+//! 3. Nothing else: every format renders every code (text lines, JSON `code`, SARIF rules, GitHub
+//!    annotations). Add a test that the place produces the code; the README's code table is checked against
+//!    [`Code::ALL`].
+//!
+//! The library never prints: reporters write to the `out` and `err` they are given.
 
-use std::fmt;
+pub mod code;
+mod json;
+mod text;
+
 use std::io::{self, Write};
+use std::ops::Range;
 
 use serde::Serialize;
 
-/// What happened to one reference: the unit of both the text messages and `--format json`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Outcome {
-    /// `None` for `pin resolve`, which reads no file.
-    pub file: Option<String>,
+pub use code::{Class, Code, Severity};
+pub use json::JsonReporter;
+pub use text::{unified_diff, Paint, SummaryLine, TextReporter};
+
+/// Where a diagnostic points. Lines and columns are 1-based; columns count characters.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Location {
+    /// The path as printed (relative to the current directory when below it), or `<stdin>`.
+    pub file: String,
     pub line: Option<usize>,
     pub column: Option<usize>,
+    /// Byte range in the file (what a fix replaces).
+    pub span: Option<Range<usize>>,
+}
+
+impl Location {
+    pub fn file(file: &str) -> Location {
+        Location {
+            file: file.to_string(),
+            line: None,
+            column: None,
+            span: None,
+        }
+    }
+
+    pub fn at(file: &str, line: usize, column: usize) -> Location {
+        Location {
+            line: Some(line),
+            column: Some(column),
+            ..Location::file(file)
+        }
+    }
+}
+
+impl std::fmt::Display for Location {
+    /// `path:line:col`, or `path` alone when the place in the file is unknown.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.line, self.column) {
+            (Some(l), Some(c)) => write!(f, "{}:{l}:{c}", self.file),
+            (Some(l), None) => write!(f, "{}:{l}", self.file),
+            _ => f.write_str(&self.file),
+        }
+    }
+}
+
+/// The replacement that resolves a finding: `replacement` in place of the location's `span`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Fix {
+    pub replacement: String,
+}
+
+/// One thing `pin` says: a code, how loud, where, the message, and the fix when there is one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub code: Code,
+    pub severity: Severity,
+    /// `None` for what concerns the run as a whole.
+    pub location: Option<Location>,
+    /// The message without the location or code (a reason such as "a template or placeholder, not …").
+    pub message: String,
+    pub fix: Option<Fix>,
+}
+
+impl Diagnostic {
+    /// A diagnostic with the code's default severity (outside `--check`).
+    pub fn new(code: Code, location: Option<Location>, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            code,
+            severity: code.severity(false),
+            location,
+            message: message.into(),
+            fix: None,
+        }
+    }
+
+    pub fn class(&self) -> Class {
+        self.code.class()
+    }
+}
+
+/// What happened to one reference (or one file passed over whole or not read): the unit of `--format json`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outcome {
+    /// `None` for `pin resolve`, which reads no file.
+    pub location: Option<Location>,
     pub kind: Option<&'static str>,
-    /// The reference as the file (or the argument) states it.
-    pub original: String,
+    /// The reference as the file (or the argument) states it; `None` for an outcome about a whole file.
+    pub original: Option<String>,
     /// The text written in its place (the whole reference, or the digest for digest-only fields).
     pub pinned: Option<String>,
     pub digest: Option<String>,
     pub status: OutcomeStatus,
-    /// Why it was skipped or failed.
-    pub reason: Option<String>,
-    /// Something the user should know even though it worked (a pull-policy change).
-    pub note: Option<String>,
+    /// What `pin` says about it: the diagnostic of its status first (why it was skipped or failed, or the
+    /// finding with its fix), then notes. Empty for a reference left unchanged without remark.
+    pub diagnostics: Vec<Diagnostic>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum OutcomeStatus {
     /// Rewritten (or, in a dry run or `--check`, would be).
@@ -44,168 +144,96 @@ impl Outcome {
     /// An outcome for `original`, not located in any file, `unchanged` until decided otherwise.
     pub fn new(original: &str) -> Outcome {
         Outcome {
-            file: None,
-            line: None,
-            column: None,
+            location: None,
             kind: None,
-            original: original.to_string(),
+            original: Some(original.to_string()),
             pinned: None,
             digest: None,
             status: OutcomeStatus::Unchanged,
-            reason: None,
-            note: None,
+            diagnostics: Vec::new(),
         }
     }
 
-    /// Located at `file:line:column`.
-    pub fn at(mut self, file: &str, line: usize, column: usize, kind: &'static str) -> Outcome {
-        self.file = Some(file.to_string());
-        self.line = Some(line);
-        self.column = Some(column);
+    /// An outcome about a whole file: passed over (`Skipped`) or not read (`Error`), with its diagnostic.
+    pub fn file(
+        kind: Option<&'static str>,
+        status: OutcomeStatus,
+        diagnostic: Diagnostic,
+    ) -> Outcome {
+        Outcome {
+            location: diagnostic.location.clone(),
+            kind,
+            original: None,
+            pinned: None,
+            digest: None,
+            status,
+            diagnostics: vec![diagnostic],
+        }
+    }
+
+    /// Located at `file:line:column` (and its byte span).
+    pub fn at(
+        mut self,
+        file: &str,
+        line: usize,
+        column: usize,
+        span: Range<usize>,
+        kind: &'static str,
+    ) -> Outcome {
+        self.location = Some(Location {
+            span: Some(span),
+            ..Location::at(file, line, column)
+        });
         self.kind = Some(kind);
         self
     }
 
-    /// `path:line:col` (or the reference itself when there is no file).
-    pub fn location(&self) -> String {
-        match (&self.file, self.line, self.column) {
-            (Some(f), Some(l), Some(c)) => format!("{f}:{l}:{c}"),
-            (Some(f), _, _) => f.clone(),
-            _ => "pin".to_string(),
-        }
+    /// Sets the status and its diagnostic (replacing an earlier one), located where the outcome is.
+    pub fn set(&mut self, status: OutcomeStatus, code: Code, message: impl Into<String>) {
+        self.status = status;
+        self.diagnostics.retain(|d| d.class() == Class::Note);
+        let d = Diagnostic::new(code, self.location.clone(), message);
+        self.diagnostics.insert(0, d);
+    }
+
+    /// Adds a note (shown after the status's own diagnostic).
+    pub fn note(&mut self, code: Code, message: impl Into<String>) {
+        let d = Diagnostic::new(code, self.location.clone(), message);
+        self.diagnostics.push(d);
+    }
+
+    /// The diagnostic of the status, if it has one (not a note).
+    pub fn primary(&self) -> Option<&Diagnostic> {
+        self.diagnostics
+            .first()
+            .filter(|d| d.class() != Class::Note)
+    }
+
+    /// Why it was skipped or failed.
+    pub fn reason(&self) -> Option<&str> {
+        self.primary()
+            .filter(|d| matches!(d.class(), Class::Skip | Class::Failure))
+            .map(|d| d.message.as_str())
+    }
+
+    pub fn notes(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.diagnostics.iter().filter(|d| d.class() == Class::Note)
+    }
+
+    /// `path:line:col` (or `pin` when there is no file).
+    pub fn place(&self) -> String {
+        self.location
+            .as_ref()
+            .map_or_else(|| "pin".to_string(), Location::to_string)
     }
 }
 
-/// The `--format json` document.
-#[derive(Serialize)]
-struct JsonReport<'a> {
-    pub references: &'a [Outcome],
-    pub summary: &'a Summary,
-}
-
-/// Writes the JSON document and a final newline.
-pub fn write_json(
-    out: &mut (impl Write + ?Sized),
-    references: &[Outcome],
-    summary: &Summary,
-) -> io::Result<()> {
-    serde_json::to_writer_pretty(
-        &mut *out,
-        &JsonReport {
-            references,
-            summary,
-        },
-    )?;
-    writeln!(out)
-}
-
-/// The messages a person needs on stderr: skips, errors and notes, one line each, in file order.
-pub fn write_messages(
-    err: &mut (impl Write + ?Sized),
-    outcomes: &[Outcome],
-    paint: Paint,
-) -> io::Result<()> {
-    for o in outcomes {
-        let at = o.location();
-        match o.status {
-            OutcomeStatus::Skipped => writeln!(
-                err,
-                "{at}: {} {:?}: {}",
-                paint.yellow("skipped"),
-                o.original,
-                o.reason.as_deref().unwrap_or_default()
-            )?,
-            OutcomeStatus::Error => writeln!(
-                err,
-                "{at}: {}: cannot pin {}: {}",
-                paint.red("error"),
-                o.original,
-                o.reason.as_deref().unwrap_or_default()
-            )?,
-            OutcomeStatus::Pinned | OutcomeStatus::Unchanged | OutcomeStatus::Unpinned => {}
-        }
-        if let Some(note) = &o.note {
-            writeln!(err, "{at}: {}: {note}", paint.cyan("note"))?;
-        }
-    }
-    Ok(())
-}
-
-/// ANSI colour, or none. Chosen once from `--color`, the terminal and `NO_COLOR`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Paint {
-    pub enabled: bool,
-}
-
-impl Paint {
-    fn wrap(self, code: &str, text: &str) -> String {
-        if self.enabled {
-            format!("\x1b[{code}m{text}\x1b[0m")
-        } else {
-            text.to_string()
-        }
-    }
-    pub fn red(self, t: &str) -> String {
-        self.wrap("31", t)
-    }
-    pub fn green(self, t: &str) -> String {
-        self.wrap("32", t)
-    }
-    pub fn yellow(self, t: &str) -> String {
-        self.wrap("33", t)
-    }
-    pub fn cyan(self, t: &str) -> String {
-        self.wrap("36", t)
-    }
-    pub fn bold(self, t: &str) -> String {
-        self.wrap("1", t)
-    }
-
-    /// A unified diff with `-`/`+` lines and hunk headers coloured; the bytes of each line are kept
-    /// (a `\r` before the newline stays inside the colour codes' line).
-    pub fn diff(self, diff: &str) -> String {
-        if !self.enabled {
-            return diff.to_string();
-        }
-        let mut out = String::with_capacity(diff.len() + diff.len() / 4);
-        for line in diff.split_inclusive('\n') {
-            let (body, nl) = match line.strip_suffix('\n') {
-                Some(b) => (b, "\n"),
-                None => (line, ""),
-            };
-            let painted = if body.starts_with("---") || body.starts_with("+++") {
-                self.bold(body)
-            } else if body.starts_with('-') {
-                self.red(body)
-            } else if body.starts_with('+') {
-                self.green(body)
-            } else if body.starts_with("@@") {
-                self.cyan(body)
-            } else {
-                body.to_string()
-            };
-            out.push_str(&painted);
-            out.push_str(nl);
-        }
-        out
-    }
-}
-
-/// A unified diff of one file that `git apply` accepts (`--- a/PATH`, `+++ b/PATH`, three lines of context).
-pub fn unified_diff(path: &str, old: &str, new: &str) -> String {
-    similar::TextDiff::from_lines(old, new)
-        .unified_diff()
-        .context_radius(3)
-        .header(&format!("a/{path}"), &format!("b/{path}"))
-        .to_string()
-}
-
-/// Counts for the one-line summary on stderr.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+/// Counts by status, for the one-line summary and the JSON `summary`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Summary {
     pub files: usize,
     pub references: usize,
-    /// References that were (or, in a dry run, would be) rewritten.
+    /// References that were (or, in a dry run, would be) rewritten; for `pin list`, the unpinned ones.
     pub pinned: usize,
     /// References already carrying a digest.
     pub unchanged: usize,
@@ -214,149 +242,188 @@ pub struct Summary {
 }
 
 impl Summary {
-    /// Counts by status; `pinned` counts what is (or would be) rewritten, and for `pin list` what is unpinned.
-    pub fn of(files: usize, outcomes: &[Outcome], unreadable: usize) -> Summary {
+    pub fn of(files: usize, outcomes: &[Outcome]) -> Summary {
         let count = |s: OutcomeStatus| outcomes.iter().filter(|o| o.status == s).count();
         Summary {
             files,
-            references: outcomes.len(),
+            references: outcomes.iter().filter(|o| o.original.is_some()).count(),
             pinned: count(OutcomeStatus::Pinned) + count(OutcomeStatus::Unpinned),
             unchanged: count(OutcomeStatus::Unchanged),
-            skipped: count(OutcomeStatus::Skipped),
-            errors: count(OutcomeStatus::Error) + unreadable,
+            skipped: outcomes
+                .iter()
+                .filter(|o| o.status == OutcomeStatus::Skipped && o.original.is_some())
+                .count(),
+            errors: count(OutcomeStatus::Error),
         }
     }
 }
 
-/// `Summary` with the verb for the mode: "pinned", "would pin", "to pin".
-pub struct SummaryLine<'a> {
-    pub summary: &'a Summary,
-    pub verb: &'a str,
+/// The subcommand a report is about: it picks the words of the text summary and the shape of the listing.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Command {
+    #[default]
+    Pin,
+    Update,
+    List,
+    Resolve,
 }
 
-impl fmt::Display for SummaryLine<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let s = self.summary;
-        write!(
-            f,
-            "pin: {} {} scanned, {} {} found: {} {}, {} already pinned, {} skipped",
-            s.files,
-            plural(s.files, "file", "files"),
-            s.references,
-            plural(s.references, "reference", "references"),
-            s.pinned,
-            self.verb,
-            s.unchanged,
-            s.skipped
-        )?;
-        if s.errors > 0 {
-            write!(f, ", {} {}", s.errors, plural(s.errors, "error", "errors"))?;
+/// What the run did with the changes it computed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Mode {
+    /// Print a diff, change nothing.
+    #[default]
+    DryRun,
+    /// `-w`.
+    Write,
+    /// `--check`.
+    Check,
+    /// `pin -`: the (pinned) stream goes to stdout.
+    Filter,
+}
+
+/// One file whose text changes: what a dry run shows as a diff.
+#[derive(Clone, Copy, Debug)]
+pub struct Change<'a> {
+    pub file: &'a str,
+    pub old: &'a str,
+    pub new: &'a str,
+}
+
+/// Everything one run reports, collected before anything is rendered.
+#[derive(Debug, Default)]
+pub struct Report<'a> {
+    pub command: Command,
+    pub mode: Mode,
+    /// Files read.
+    pub files: usize,
+    pub outcomes: Vec<Outcome>,
+    /// Diagnostics about the run as a whole, in the order they happened.
+    pub diagnostics: Vec<Diagnostic>,
+    /// The files that change (shown as a diff in a dry run).
+    pub changes: Vec<Change<'a>>,
+    /// `pin -`: the text to print on stdout (`None` after a failure: a filter prints nothing then).
+    pub stream: Option<&'a str>,
+    /// Whether files were written (`-w`, and nothing stopped it).
+    pub written: bool,
+    /// `-v`: the registry requests made, as one line.
+    pub requests: Option<String>,
+    /// The run stopped before reading any file (a bad path, a bad pattern): there is nothing to summarize.
+    pub aborted: bool,
+}
+
+impl Report<'_> {
+    pub fn new(command: Command, mode: Mode) -> Self {
+        Report {
+            command,
+            mode,
+            ..Report::default()
         }
-        Ok(())
+    }
+
+    /// Records a failure of the run as a whole.
+    pub fn fail(&mut self, code: Code, message: impl Into<String>) {
+        self.diagnostics.push(Diagnostic::new(code, None, message));
+    }
+
+    /// Every diagnostic: the outcomes' in order, then the run's.
+    pub fn all_diagnostics(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.outcomes
+            .iter()
+            .flat_map(|o| &o.diagnostics)
+            .chain(&self.diagnostics)
+    }
+
+    /// Failures so far (outcomes in error, and failures of the run).
+    pub fn failures(&self) -> usize {
+        self.all_diagnostics()
+            .filter(|d| d.class() == Class::Failure)
+            .count()
+    }
+
+    pub fn summary(&self) -> Summary {
+        Summary::of(self.files, &self.outcomes)
     }
 }
 
-fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
-    if n == 1 {
-        one
-    } else {
-        many
+/// The process exit status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// Done; in a dry run the diff was printed.
+    Success = 0,
+    /// `--check` found something to change.
+    Changes = 1,
+    /// Something failed; no file was written (with `--keep-going`: only files without failures were).
+    Error = 2,
+}
+
+impl ExitStatus {
+    /// The one place the exit status is decided: from what the report holds.
+    pub fn of(report: &Report) -> ExitStatus {
+        let mut found = false;
+        for d in report.all_diagnostics() {
+            match d.class() {
+                Class::Failure => return ExitStatus::Error,
+                Class::Finding => found = true,
+                Class::Skip | Class::Note => {}
+            }
+        }
+        if found && report.mode == Mode::Check {
+            ExitStatus::Changes
+        } else {
+            ExitStatus::Success
+        }
     }
 }
 
-/// One `pin list` row: `path:line:col<TAB>reference<TAB>status`.
-pub fn list_line(
-    out: &mut (impl Write + ?Sized),
-    location: &str,
-    reference: &str,
-    status: &str,
-) -> io::Result<()> {
-    writeln!(out, "{location}\t{reference}\t{status}")
+/// An output format: renders a finished report. `out` is stdout (diffs, listings, documents), `err` is
+/// stderr (messages and the summary).
+pub trait Reporter {
+    fn report(&self, report: &Report, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<()>;
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn diff_has_git_headers_and_keeps_crlf() {
-        let d = unified_diff("k/d.yaml", "a: 1\r\nimage: x\r\n", "a: 1\r\nimage: y\r\n");
-        assert!(d.starts_with("--- a/k/d.yaml\n+++ b/k/d.yaml\n@@ -1,2 +1,2 @@\n"));
-        assert!(d.contains("-image: x\r\n+image: y\r\n"));
+    fn located(status: OutcomeStatus, code: Code) -> Outcome {
+        let mut o = Outcome::new("x:1").at("f.yaml", 1, 8, 7..10, "yaml");
+        o.set(status, code, "why");
+        o
     }
 
     #[test]
-    fn diff_marks_missing_final_newline() {
-        let d = unified_diff("f", "image: x", "image: y");
-        assert!(d.contains("\\ No newline at end of file"), "{d}");
-    }
-
-    #[test]
-    fn colour_wraps_lines_and_is_off_by_default() {
-        let d = "--- a/f\n+++ b/f\n@@ -1 +1 @@\n-x\n+y\n";
-        assert_eq!(Paint::default().diff(d), d);
-        let c = Paint { enabled: true }.diff(d);
-        assert!(
-            c.contains("\x1b[31m-x\x1b[0m\n") && c.contains("\x1b[32m+y\x1b[0m\n"),
-            "{c:?}"
-        );
-    }
-
-    #[test]
-    fn json_document_has_the_documented_fields() {
-        let o = Outcome {
-            file: Some("k8s/app.yaml".into()),
-            line: Some(3),
-            column: Some(12),
-            kind: Some("yaml"),
-            original: "nginx:1.27".into(),
-            pinned: Some("nginx@sha256:x".into()),
-            digest: Some("sha256:x".into()),
-            status: OutcomeStatus::Pinned,
-            reason: None,
-            note: None,
-        };
-        let mut out = Vec::new();
-        let summary = Summary::default();
-        write_json(&mut out, &[o], &summary).unwrap();
-        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
-        let r = &v["references"][0];
-        for k in [
-            "file", "line", "column", "kind", "original", "pinned", "digest", "status", "reason",
-            "note",
-        ] {
-            assert!(r.get(k).is_some(), "missing {k}");
-        }
-        assert_eq!(r["status"], "pinned");
-        for k in [
-            "files",
-            "references",
-            "pinned",
-            "unchanged",
-            "skipped",
-            "errors",
-        ] {
-            assert!(v["summary"].get(k).is_some(), "missing summary.{k}");
-        }
-    }
-
-    #[test]
-    fn summary_reads_well() {
-        let s = Summary {
-            files: 1,
-            references: 3,
-            pinned: 1,
-            unchanged: 1,
-            skipped: 1,
-            errors: 0,
-        };
+    fn the_exit_status_follows_the_classes_reported() {
+        let mut r = Report::new(Command::Pin, Mode::Check);
+        assert_eq!(ExitStatus::of(&r), ExitStatus::Success);
+        r.outcomes
+            .push(located(OutcomeStatus::Skipped, Code::Template));
         assert_eq!(
-            SummaryLine {
-                summary: &s,
-                verb: "pinned"
-            }
-            .to_string(),
-            "pin: 1 file scanned, 3 references found: 1 pinned, 1 already pinned, 1 skipped"
+            ExitStatus::of(&r),
+            ExitStatus::Success,
+            "a skip is no finding"
         );
+        r.outcomes
+            .push(located(OutcomeStatus::Pinned, Code::Unpinned));
+        assert_eq!(ExitStatus::of(&r), ExitStatus::Changes);
+        r.mode = Mode::DryRun;
+        assert_eq!(
+            ExitStatus::of(&r),
+            ExitStatus::Success,
+            "only --check exits 1"
+        );
+        r.fail(Code::Lockfile, "bad");
+        assert_eq!(ExitStatus::of(&r), ExitStatus::Error);
+    }
+
+    #[test]
+    fn setting_a_status_replaces_its_diagnostic_and_keeps_notes() {
+        let mut o = located(OutcomeStatus::Pinned, Code::Unpinned);
+        o.note(Code::PullPolicy, "policy");
+        o.set(OutcomeStatus::Skipped, Code::NotWritten, "another failed");
+        assert_eq!(o.primary().unwrap().code, Code::NotWritten);
+        assert_eq!(o.reason(), Some("another failed"));
+        assert_eq!(o.notes().count(), 1);
+        assert_eq!(o.place(), "f.yaml:1:8");
     }
 }
