@@ -13,7 +13,7 @@ use crate::formats::Kind;
 pub enum WalkError {
     #[error("{path}: no such file or directory{}", subcommand_hint(path))]
     Missing { path: PathBuf },
-    #[error("{path}: not a file kind pin reads (*.yaml, *.yml, Dockerfile, Containerfile, *.Dockerfile, Dockerfile.*)")]
+    #[error("{path}: not a file kind pin reads ({})", crate::formats::file_names())]
     UnknownKind { path: PathBuf },
     #[error("{0}")]
     Walk(String),

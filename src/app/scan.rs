@@ -109,13 +109,7 @@ pub fn scan(
             return Ok(None);
         }
         let mut scan = Scan::default();
-        let read = read_one(
-            None,
-            STDIN.to_string(),
-            select.stdin_kind.kind(),
-            src,
-            &filters,
-        );
+        let read = read_one(None, STDIN.to_string(), select.stdin_kind, src, &filters);
         scan.add(read, err)?;
         return Ok(Some(scan));
     }
