@@ -133,7 +133,8 @@ pub struct SelectArgs {
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
 
-    /// Skip references matching this regular expression (e.g. '^registry\.internal/'). Repeatable.
+    /// Skip references matching this regular expression, as written or normalized (busybox:1 is also
+    /// docker.io/library/busybox:1, so '^docker\.io/' skips it). Repeatable.
     #[arg(long, value_name = "REGEX")]
     pub skip: Vec<String>,
 
