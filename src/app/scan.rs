@@ -119,13 +119,22 @@ pub fn scan(
         scan.add(read, err)?;
         return Ok(Some(scan));
     }
-    let listed = match walk::files(paths, &select.exclude) {
-        Ok(l) => l,
+    let excludes = match walk::Excludes::new(&select.exclude) {
+        Ok(x) => x,
         Err(e) => {
             writeln!(err, "pin: error: {e}")?;
             return Ok(None);
         }
     };
+    let walk::Listing {
+        files: listed,
+        errors,
+    } = walk::files(paths, &excludes, select.force_exclude);
+    let mut scan = Scan::default();
+    for e in errors {
+        writeln!(err, "pin: error: {e}")?;
+        scan.unreadable += 1;
+    }
     let cwd = std::env::current_dir().unwrap_or_default();
     let reads = parallel_map(listed, |(path, kind)| {
         let display = display_path(&path, &cwd);
@@ -142,7 +151,6 @@ pub fn scan(
             Err(e) => Err(format!("{display}: error: cannot read: {e}")),
         }
     });
-    let mut scan = Scan::default();
     for read in reads {
         scan.add(read, err)?;
     }
