@@ -129,11 +129,17 @@ pub struct ModeArgs {
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Selection")]
 pub struct SelectArgs {
-    /// Skip paths matching this glob (e.g. 'vendor/**', '**/testdata/**'). Repeatable.
-    #[arg(long, value_name = "GLOB")]
+    /// Skip paths matching this pattern, with gitignore semantics: 'vendor' skips every vendor directory,
+    /// '/build' only the top one, '!' re-includes (e.g. 'testdata/', 'vendor/**'). Repeatable.
+    #[arg(long, value_name = "PATTERN")]
     pub exclude: Vec<String>,
 
-    /// Skip references matching this regular expression (e.g. '^registry\.internal/'). Repeatable.
+    /// Apply --exclude to paths named on the command line too (for hooks that pass every staged file).
+    #[arg(long)]
+    pub force_exclude: bool,
+
+    /// Skip references matching this regular expression, as written or normalized (busybox:1 is also
+    /// docker.io/library/busybox:1, so '^docker\.io/' skips it). Repeatable.
     #[arg(long, value_name = "REGEX")]
     pub skip: Vec<String>,
 
