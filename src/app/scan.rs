@@ -10,6 +10,8 @@ use crate::cli::SelectArgs;
 use crate::formats::{Candidate, Kind, LineIndex, Target};
 use crate::reference::Reference;
 use crate::report::{Code, Diagnostic, Location, Outcome, OutcomeStatus};
+use crate::rewrite::identity::{self, Opened};
+use crate::rewrite::FileIdentity;
 use crate::walk::{self, WalkError};
 
 /// The name stdin goes by in messages and JSON.
@@ -24,6 +26,10 @@ pub struct ScannedFile {
     pub display: String,
     pub kind: Kind,
     pub src: String,
+    /// What identifies the file read, so that writing can refuse it if it changed meanwhile; `None` for
+    /// stdin and
+    /// files without references (never written).
+    pub identity: Option<FileIdentity>,
     pub refs: Vec<Found>,
     /// Why the whole file was passed over, if it was.
     pub skipped: Option<String>,
@@ -174,18 +180,29 @@ pub fn scan(paths: &[PathBuf], select: &SelectArgs) -> Result<Scan, ScanError> {
             .read_to_string(&mut src)
             .map_err(ScanError::Stdin)?;
         let mut scan = Scan::default();
-        let kind = select.stdin_kind.kind();
-        let read = read_one(None, STDIN, kind, src, &filters);
+        let kind = select.stdin_kind;
+        let read = read_one(None, None, STDIN, kind, src, &filters);
         scan.add(STDIN.to_string(), kind, read);
         return Ok(scan);
     }
-    let listed = walk::files(paths, &select.exclude)?;
+    let excludes = walk::Excludes::new(&select.exclude)?;
+    let walk::Listing {
+        files: listed,
+        errors,
+    } = walk::files(paths, &excludes, select.force_exclude);
+    let mut scan = Scan::default();
+    for e in errors {
+        // The message names the path; the run goes on with the others.
+        let d = Diagnostic::new(Code::Unreadable, None, e.to_string());
+        scan.passed_over
+            .push(Outcome::file(None, OutcomeStatus::Error, d));
+    }
     let cwd = std::env::current_dir().unwrap_or_default();
     let reads = parallel_map(listed, |(path, kind)| {
         let display = display_path(&path, &cwd);
-        let read = match std::fs::read(&path) {
-            Ok(bytes) => match String::from_utf8(bytes) {
-                Ok(src) => read_one(Some(path), &display, kind, src, &filters),
+        let read = match identity::read(&path) {
+            Ok((bytes, id)) => match String::from_utf8(bytes) {
+                Ok(src) => read_one(Some(path), Some(id), &display, kind, src, &filters),
                 Err(e) => {
                     let off = e.utf8_error().valid_up_to();
                     let head = String::from_utf8_lossy(&e.as_bytes()[..off]).into_owned();
@@ -197,7 +214,6 @@ pub fn scan(paths: &[PathBuf], select: &SelectArgs) -> Result<Scan, ScanError> {
         };
         (display, kind, read)
     });
-    let mut scan = Scan::default();
     for (display, kind, read) in reads {
         scan.add(display, kind, read);
     }
@@ -260,6 +276,7 @@ impl Scan {
 /// Searches one file and classifies what it finds; the error is the message to print.
 fn read_one(
     path: Option<PathBuf>,
+    opened: Option<Opened>,
     display: &str,
     kind: Kind,
     src: String,
@@ -290,6 +307,9 @@ fn read_one(
         .collect();
     // A file without references is never rewritten: do not hold its text for the rest of the run. Stdin is
     // the exception: a filter prints its stream whatever it holds.
+    let identity = opened
+        .filter(|_| !refs.is_empty())
+        .map(|o| o.identify(src.as_bytes()));
     let src = if refs.is_empty() && path.is_some() {
         String::new()
     } else {
@@ -300,6 +320,7 @@ fn read_one(
         display: display.to_string(),
         kind,
         src,
+        identity,
         refs,
         skipped: findings.skipped,
     })
@@ -332,13 +353,19 @@ pub fn classify_value(c: &Candidate, filters: &Filters) -> Status {
     if let Some(why) = &c.skip {
         return Status::Skipped(Skip::new(Code::NotPinnable, why.clone()));
     }
-    if let Some((pattern, _)) = filters.skip.iter().find(|(_, r)| r.is_match(&c.value)) {
+    let parsed = Reference::parse(&c.value);
+    // A pattern matches the reference as written or its normalized form, so `^docker\.io/` also skips
+    // `busybox:1.38.0` (which is `docker.io/library/busybox:1.38.0`).
+    let normalized = parsed.as_ref().ok().map(Reference::normalized_string);
+    let matches =
+        |r: &Regex| r.is_match(&c.value) || normalized.as_deref().is_some_and(|n| r.is_match(n));
+    if let Some((pattern, _)) = filters.skip.iter().find(|(_, r)| matches(r)) {
         return Status::Skipped(Skip::new(
             Code::SkipPattern,
             format!("matches --skip {pattern:?}"),
         ));
     }
-    match Reference::parse(&c.value) {
+    match parsed {
         Err(_) if looks_templated(&c.value) => Status::Skipped(Skip::new(
             Code::Template,
             "a template or placeholder, not an image reference",
@@ -457,6 +484,16 @@ mod tests {
         let pinned = format!("nginx@sha256:{}", "a".repeat(64));
         assert!(matches!(status(&pinned), Status::Pinned(_)));
         assert!(matches!(status("internal/app:1"), Status::Skipped(s) if s.contains("--skip")));
+        let hub = Filters {
+            skip: vec![("^docker\\.io/".into(), Regex::new("^docker\\.io/").unwrap())],
+        };
+        let skipped_by_hub = |v: &str| matches!(classify(&c(v), v, &hub), Status::Skipped(_));
+        assert!(
+            skipped_by_hub("busybox:1.38.0"),
+            "normalized: docker.io/library/busybox"
+        );
+        assert!(skipped_by_hub("docker.io/org/app:1"));
+        assert!(!skipped_by_hub("ghcr.io/org/app:1"));
         assert!(
             matches!(status("{{ .Values.image }}"), Status::Skipped(s) if s.contains("template"))
         );
