@@ -109,23 +109,26 @@ pub fn scan(
             return Ok(None);
         }
         let mut scan = Scan::default();
-        let read = read_one(
-            None,
-            STDIN.to_string(),
-            select.stdin_kind.kind(),
-            src,
-            &filters,
-        );
+        let read = read_one(None, STDIN.to_string(), select.stdin_kind, src, &filters);
         scan.add(read, err)?;
         return Ok(Some(scan));
     }
-    let listed = match walk::files(paths, &select.exclude) {
-        Ok(l) => l,
+    let excludes = match walk::Excludes::new(&select.exclude) {
+        Ok(x) => x,
         Err(e) => {
             writeln!(err, "pin: error: {e}")?;
             return Ok(None);
         }
     };
+    let walk::Listing {
+        files: listed,
+        errors,
+    } = walk::files(paths, &excludes, select.force_exclude);
+    let mut scan = Scan::default();
+    for e in errors {
+        writeln!(err, "pin: error: {e}")?;
+        scan.unreadable += 1;
+    }
     let cwd = std::env::current_dir().unwrap_or_default();
     let reads = parallel_map(listed, |(path, kind)| {
         let display = display_path(&path, &cwd);
@@ -142,7 +145,6 @@ pub fn scan(
             Err(e) => Err(format!("{display}: error: cannot read: {e}")),
         }
     });
-    let mut scan = Scan::default();
     for read in reads {
         scan.add(read, err)?;
     }
@@ -273,10 +275,16 @@ pub fn classify_value(c: &Candidate, filters: &Filters) -> Status {
     if let Some(why) = &c.skip {
         return Status::Skipped(why.clone());
     }
-    if let Some((pattern, _)) = filters.skip.iter().find(|(_, r)| r.is_match(&c.value)) {
+    let parsed = Reference::parse(&c.value);
+    // A pattern matches the reference as written or its normalized form, so `^docker\.io/` also skips
+    // `busybox:1.38.0` (which is `docker.io/library/busybox:1.38.0`).
+    let normalized = parsed.as_ref().ok().map(Reference::normalized_string);
+    let matches =
+        |r: &Regex| r.is_match(&c.value) || normalized.as_deref().is_some_and(|n| r.is_match(n));
+    if let Some((pattern, _)) = filters.skip.iter().find(|(_, r)| matches(r)) {
         return Status::Skipped(format!("matches --skip {pattern:?}"));
     }
-    match Reference::parse(&c.value) {
+    match parsed {
         Err(_) if looks_templated(&c.value) => {
             Status::Skipped("a template or placeholder, not an image reference".to_string())
         }
@@ -453,6 +461,16 @@ mod tests {
         let pinned = format!("nginx@sha256:{}", "a".repeat(64));
         assert!(matches!(status(&pinned), Status::Pinned(_)));
         assert!(matches!(status("internal/app:1"), Status::Skipped(s) if s.contains("--skip")));
+        let hub = Filters {
+            skip: vec![("^docker\\.io/".into(), Regex::new("^docker\\.io/").unwrap())],
+        };
+        let skipped_by_hub = |v: &str| matches!(classify(&c(v), v, &hub), Status::Skipped(_));
+        assert!(
+            skipped_by_hub("busybox:1.38.0"),
+            "normalized: docker.io/library/busybox"
+        );
+        assert!(skipped_by_hub("docker.io/org/app:1"));
+        assert!(!skipped_by_hub("ghcr.io/org/app:1"));
         assert!(
             matches!(status("{{ .Values.image }}"), Status::Skipped(s) if s.contains("template"))
         );
