@@ -9,6 +9,8 @@ use regex_lite::Regex;
 use crate::cli::SelectArgs;
 use crate::formats::{Candidate, Kind, LineIndex, Target};
 use crate::reference::Reference;
+use crate::rewrite::identity::{self, Opened};
+use crate::rewrite::FileIdentity;
 use crate::walk;
 
 /// The name stdin goes by in messages and JSON.
@@ -23,6 +25,10 @@ pub struct ScannedFile {
     pub display: String,
     pub kind: Kind,
     pub src: String,
+    /// What identifies the file read, so that writing can refuse it if it changed meanwhile; `None` for
+    /// stdin and
+    /// files without references (never written).
+    pub identity: Option<FileIdentity>,
     pub refs: Vec<Found>,
     /// Why the whole file was passed over, if it was.
     pub skipped: Option<String>,
@@ -109,7 +115,14 @@ pub fn scan(
             return Ok(None);
         }
         let mut scan = Scan::default();
-        let read = read_one(None, STDIN.to_string(), select.stdin_kind, src, &filters);
+        let read = read_one(
+            None,
+            None,
+            STDIN.to_string(),
+            select.stdin_kind,
+            src,
+            &filters,
+        );
         scan.add(read, err)?;
         return Ok(Some(scan));
     }
@@ -132,9 +145,9 @@ pub fn scan(
     let cwd = std::env::current_dir().unwrap_or_default();
     let reads = parallel_map(listed, |(path, kind)| {
         let display = display_path(&path, &cwd);
-        match std::fs::read(&path) {
-            Ok(bytes) => match String::from_utf8(bytes) {
-                Ok(src) => read_one(Some(path), display, kind, src, &filters),
+        match identity::read(&path) {
+            Ok((bytes, id)) => match String::from_utf8(bytes) {
+                Ok(src) => read_one(Some(path), Some(id), display, kind, src, &filters),
                 Err(e) => {
                     let off = e.utf8_error().valid_up_to();
                     let head = String::from_utf8_lossy(&e.as_bytes()[..off]).into_owned();
@@ -207,6 +220,7 @@ impl Scan {
 /// Searches one file and classifies what it finds; the error is the message to print.
 fn read_one(
     path: Option<PathBuf>,
+    opened: Option<Opened>,
     display: String,
     kind: Kind,
     src: String,
@@ -238,6 +252,9 @@ fn read_one(
         .collect();
     // A file without references is never rewritten: do not hold its text for the rest of the run. Stdin is
     // the exception: a filter prints its stream whatever it holds.
+    let identity = opened
+        .filter(|_| !refs.is_empty())
+        .map(|o| o.identify(src.as_bytes()));
     let src = if refs.is_empty() && path.is_some() {
         String::new()
     } else {
@@ -248,6 +265,7 @@ fn read_one(
         display,
         kind,
         src,
+        identity,
         refs,
         skipped: findings.skipped,
     })
