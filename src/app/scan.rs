@@ -363,7 +363,15 @@ mod tests {
 
     /// `(value, ignored)` for every candidate of `src` read as `kind`.
     fn ignored(kind: Kind, src: &str) -> Vec<(String, bool)> {
-        let file = read_one(None, "f".into(), kind, src.into(), &Filters::default()).unwrap();
+        let file = read_one(
+            None,
+            None,
+            "f".into(),
+            kind,
+            src.into(),
+            &Filters::default(),
+        )
+        .unwrap();
         file.refs
             .into_iter()
             .map(|f| {
