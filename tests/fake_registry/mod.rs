@@ -127,6 +127,56 @@ impl From<Response> for Reply {
     }
 }
 
+/// Holds requests until a test has done something while the client waits (edited the tree, sent a signal).
+/// A script calls [`Gate::hold`]; the test calls [`Gate::wait_for_arrival`], acts, then [`Gate::open`].
+#[derive(Default)]
+#[allow(dead_code)] // used by `writes.rs`, not by `faults.rs`
+pub struct Gate {
+    /// (requests that arrived, opened)
+    state: Mutex<(usize, bool)>,
+    changed: Condvar,
+}
+
+/// Longer than any test waits, so a failing test never leaves a server thread stuck behind the gate.
+#[allow(dead_code)]
+const GATE_LIMIT: Duration = Duration::from_secs(30);
+
+#[allow(dead_code)]
+impl Gate {
+    pub fn new() -> Arc<Gate> {
+        Arc::new(Gate::default())
+    }
+
+    /// Called from a script: counts this request as arrived and blocks until the gate opens.
+    pub fn hold(&self) {
+        let mut state = self.state.lock().unwrap();
+        state.0 += 1;
+        self.changed.notify_all();
+        let _unused = self
+            .changed
+            .wait_timeout_while(state, GATE_LIMIT, |s| !s.1)
+            .unwrap();
+    }
+
+    /// Blocks until a request is held; panics after a while (the client never asked).
+    pub fn wait_for_arrival(&self) {
+        let state = self.state.lock().unwrap();
+        let (state, timeout) = self
+            .changed
+            .wait_timeout_while(state, GATE_LIMIT, |s| s.0 == 0)
+            .unwrap();
+        assert!(
+            !timeout.timed_out() || state.0 > 0,
+            "no request reached the gate"
+        );
+    }
+
+    pub fn open(&self) {
+        self.state.lock().unwrap().1 = true;
+        self.changed.notify_all();
+    }
+}
+
 type Script = dyn Fn(&Request) -> Reply + Send + Sync;
 
 /// What the server saw; taken after the client has exited, by [`FakeRegistry::finish`].
