@@ -15,6 +15,7 @@ use crate::cli::{
     Cli, ColorChoice, Command, Format, ListArgs, LockArgs, ModeArgs, OutputArgs, RegistryArgs,
     ResolveCmdArgs, SelectArgs,
 };
+use crate::interrupt::{self, Signal};
 use crate::reference::Reference;
 use crate::report::{self, Outcome, OutcomeStatus, Paint, Summary, SummaryLine};
 use crate::resolve::Key;
@@ -35,6 +36,19 @@ pub enum ExitStatus {
     Changes = 1,
     /// Something failed; no file was written (with `--keep-going`: only files without failures were).
     Error = 2,
+    /// Stopped by SIGINT (128 + 2).
+    Interrupted = 130,
+    /// Stopped by SIGTERM (128 + 15).
+    Terminated = 143,
+}
+
+impl From<Signal> for ExitStatus {
+    fn from(signal: Signal) -> ExitStatus {
+        match signal {
+            Signal::Interrupt => ExitStatus::Interrupted,
+            Signal::Terminate => ExitStatus::Terminated,
+        }
+    }
 }
 
 /// Runs a parsed command line; `out` gets diffs, listings and JSON, `err` messages and the summary.
@@ -95,6 +109,17 @@ impl FilesRun<'_> {
             return Ok(ExitStatus::Error);
         };
         let stdin = scan.is_stdin();
+        if self.mode.write {
+            for leftover in &scan.leftovers {
+                if rewrite::remove_leftover(leftover) {
+                    writeln!(
+                        err,
+                        "pin: removed {}, a temporary file left by an interrupted run",
+                        leftover.display()
+                    )?;
+                }
+            }
+        }
         let keys = plan::keys(&scan.files, &self.opts);
         let Some(mut lookup) =
             lookup::resolutions(self.registry, self.lock, keys, self.output, err)?
@@ -129,8 +154,13 @@ impl FilesRun<'_> {
             writeln!(err, "pin: nothing written: {} errors", summary.errors)?;
             return finish(ExitStatus::Error, out, err, self.verb(false));
         }
+        // From the lockfile to the last rename, SIGINT and SIGTERM wait for the files to be consistent.
+        let mut deferred = (!self.mode.check).then(interrupt::defer);
         if !self.mode.check && !lookup.save_lock(err)? {
             return Ok(ExitStatus::Error);
+        }
+        if !self.mode.write || stdin {
+            drop(deferred.take());
         }
         let changed = !plan.changes.is_empty();
         if self.mode.check {
@@ -165,9 +195,33 @@ impl FilesRun<'_> {
                     })
                 })
                 .collect();
-            if let Err(e) = rewrite::write_all_atomic(&writes) {
-                writeln!(err, "pin: error: {e}")?;
-                return Ok(ExitStatus::Error);
+            let written = rewrite::write_all_atomic(&writes);
+            drop(deferred.take());
+            match written {
+                Err(e) => {
+                    writeln!(err, "pin: error: {e}")?;
+                    return Ok(match e {
+                        rewrite::WriteError::Interrupted(signal) => signal.into(),
+                        _ => ExitStatus::Error,
+                    });
+                }
+                Ok(()) => {
+                    if let Some(signal) = interrupt::pending() {
+                        let names: Vec<&str> = plan
+                            .changes
+                            .iter()
+                            .map(|c| c.file.display.as_str())
+                            .collect();
+                        writeln!(
+                            err,
+                            "pin: interrupted by {} while replacing files; the replacements were finished: {} written: {}",
+                            signal.name(),
+                            names.len(),
+                            names.join(", ")
+                        )?;
+                        return Ok(signal.into());
+                    }
+                }
             }
         } else if !json {
             let paint_out = paint(self.output.color, io::stdout().is_terminal());
@@ -176,6 +230,10 @@ impl FilesRun<'_> {
                     report::unified_diff(&change.file.display, &change.file.src, &change.new);
                 out.write_all(paint_out.diff(&diff).as_bytes())?;
             }
+        }
+        if let Some(signal) = interrupt::pending() {
+            writeln!(err, "pin: interrupted by {}", signal.name())?;
+            return Ok(signal.into());
         }
         let status = if failed {
             ExitStatus::Error

@@ -58,6 +58,8 @@ pub enum Status {
 pub struct Scan {
     pub files: Vec<ScannedFile>,
     pub unreadable: usize,
+    /// Temporary files of killed `pin -w` runs met while walking; not read.
+    pub leftovers: Vec<PathBuf>,
 }
 
 impl Scan {
@@ -135,9 +137,13 @@ pub fn scan(
     };
     let walk::Listing {
         files: listed,
+        leftovers,
         errors,
     } = walk::files(paths, &excludes, select.force_exclude);
-    let mut scan = Scan::default();
+    let mut scan = Scan {
+        leftovers,
+        ..Scan::default()
+    };
     for e in errors {
         writeln!(err, "pin: error: {e}")?;
         scan.unreadable += 1;
