@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use regex_lite::Regex;
 
 use crate::cli::SelectArgs;
+use crate::formats::tag_comment::{self, TagComment};
 use crate::formats::{Candidate, Kind, LineIndex, Target};
 use crate::reference::Reference;
 use crate::walk;
@@ -35,6 +36,8 @@ pub struct Found {
     pub line: usize,
     pub column: usize,
     pub status: Status,
+    /// For a pinned reference, the tag comment beside it (`# nginx:1.27`), if there is one.
+    pub tag_comment: Option<TagComment>,
 }
 
 #[derive(Debug)]
@@ -203,7 +206,7 @@ impl Scan {
 }
 
 /// Searches one file and classifies what it finds; the error is the message to print.
-fn read_one(
+pub(crate) fn read_one(
     path: Option<PathBuf>,
     display: String,
     kind: Kind,
@@ -221,11 +224,18 @@ fn read_one(
         .map(|candidate| {
             let (line, column) = index.line_col(&src, location(&src, &candidate));
             let status = classify(&candidate, &src, filters);
+            let tag_comment = match (&status, &candidate.target) {
+                (Status::Pinned(r), Target::Reference) => {
+                    tag_comment::find(&src, &candidate.span, r, tag_comment::style(kind))
+                }
+                _ => None,
+            };
             Found {
                 candidate,
                 line,
                 column,
                 status,
+                tag_comment,
             }
         })
         .collect();

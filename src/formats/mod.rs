@@ -15,6 +15,7 @@ pub mod github_actions;
 pub mod gitlab_ci;
 pub mod helm_values;
 pub mod kustomize;
+pub mod tag_comment;
 pub mod yaml;
 
 #[cfg(test)]
