@@ -355,6 +355,7 @@ mod tests {
             display: "f.yaml".into(),
             kind: Kind::Yaml,
             src,
+            identity: None,
             refs,
             skipped: None,
         }
