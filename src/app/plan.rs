@@ -276,7 +276,7 @@ fn decide(f: &Found, kind: Kind, src: &str, resolved: &Resolutions, opts: &Optio
             }
             None => {
                 note = Some(
-                    "no tag comment can go here (in a parser directive or a YAML block scalar): \
+                    "no tag comment can go here (a parser directive, a YAML block scalar, a format without comments): \
                      the tag stays in the reference"
                         .to_string(),
                 );

@@ -353,11 +353,18 @@ fn tag_comments_round_trip_through_update_and_unpin() {
             .map_or(file.src.clone(), |c| c.new.clone())
     };
     let read = |name: &str, kind: Kind, src: String| {
-        scan::read_one(None, name.to_string(), kind, src, &scan::Filters::default())
-            .unwrap_or_else(|e| panic!("{e}"))
+        scan::read_one(
+            None,
+            None,
+            name.to_string(),
+            kind,
+            src,
+            &scan::Filters::default(),
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
     };
     let (mut commented, mut exact) = (0, 0);
-    for &(category, kind, _) in CATEGORIES {
+    for (category, kind, _) in categories() {
         for (name, path, kind) in files(category, kind) {
             let name = format!("{category}/{name}");
             let src = std::fs::read_to_string(&path).expect("corpus file");

@@ -21,8 +21,10 @@ use crate::reference::Reference;
 pub enum CommentStyle {
     /// After a value on its line, or on a line of their own (YAML).
     Trailing,
-    /// Only on a line of their own (Dockerfiles).
+    /// Only on a line of their own (Dockerfiles, systemd units such as Quadlet files).
     WholeLine,
+    /// No comments at all (JSON): a tag comment cannot be written, and the tag stays in the reference.
+    None,
 }
 
 /// The marker of a tag comment on a line of its own.
@@ -30,17 +32,9 @@ const LINE_MARKER: &str = "# pin: ";
 /// What precedes the tag of a trailing comment.
 const TRAILING_MARKER: &str = " # ";
 
-/// How comments are written in files of `kind`.
+/// How comments are written in files of `kind` (from the kind table).
 pub fn style(kind: Kind) -> CommentStyle {
-    match kind {
-        Kind::Dockerfile => CommentStyle::WholeLine,
-        Kind::Yaml
-        | Kind::Compose
-        | Kind::GithubActions
-        | Kind::GitlabCi
-        | Kind::Kustomize
-        | Kind::HelmValues => CommentStyle::Trailing,
-    }
+    kind.info().comments
 }
 
 /// A tag comment found beside a pinned reference.
@@ -61,6 +55,9 @@ pub fn find(
     pinned: &Reference,
     style: CommentStyle,
 ) -> Option<TagComment> {
+    if style == CommentStyle::None {
+        return None;
+    }
     if style == CommentStyle::Trailing {
         let at = after_value(src, span);
         if let Some(rest) = src[at..].strip_prefix(TRAILING_MARKER) {
@@ -110,6 +107,9 @@ pub fn insertion(
     tagged: &str,
     style: CommentStyle,
 ) -> Option<(Range<usize>, String)> {
+    if style == CommentStyle::None {
+        return None;
+    }
     let mut start = line_start(src, span.start);
     // A UTF-8 BOM stays the file's first bytes.
     if start == 0 && src.starts_with('\u{feff}') {
