@@ -215,12 +215,17 @@ fn read_one(
         let (line, col) = index.line_col(&src, e.offset.min(src.len()));
         format!("{display}:{line}:{col}: error: {e}")
     })?;
+    let mut comments = IgnoreComments::default();
     let refs: Vec<Found> = findings
         .candidates
         .into_iter()
         .map(|candidate| {
             let (line, column) = index.line_col(&src, location(&src, &candidate));
-            let status = classify(&candidate, &src, filters);
+            let status = if comments.ignored(&src, &index, candidate.span.start) {
+                Status::Skipped(IGNORED.to_string())
+            } else {
+                classify_value(&candidate, filters)
+            };
             Found {
                 candidate,
                 line,
@@ -260,15 +265,10 @@ fn location(src: &str, c: &Candidate) -> usize {
     }
 }
 
-/// What `pin` makes of one candidate, before any registry is asked.
-pub fn classify(c: &Candidate, src: &str, filters: &Filters) -> Status {
-    if ignored_by_comment(src, c.span.start) {
-        return Status::Skipped("marked `# pin: ignore`".to_string());
-    }
-    classify_value(c, filters)
-}
+const IGNORED: &str = "marked `# pin: ignore`";
 
-/// [`classify`] without the comments around the candidate.
+/// What `pin` makes of one candidate on its own, before any registry is asked (the comments around it are
+/// read by [`IgnoreComments`]).
 pub fn classify_value(c: &Candidate, filters: &Filters) -> Status {
     if let Some(why) = &c.skip {
         return Status::Skipped(why.clone());
@@ -297,30 +297,53 @@ fn looks_templated(v: &str) -> bool {
     variable || v.contains("{{") || (v.contains('<') && v.contains('>'))
 }
 
-/// A `# pin: ignore` comment on the line holding `offset`, or alone on the line above it.
-fn ignored_by_comment(src: &str, offset: usize) -> bool {
-    let start = src[..offset].rfind('\n').map_or(0, |i| i + 1);
-    let end = src[offset..].find('\n').map_or(src.len(), |i| offset + i);
-    if has_ignore_comment(&src[offset.min(end)..end]) {
-        return true;
+/// The `# pin: ignore` comments around the candidates of one file, read once per line: candidates come in
+/// file order, so the line of the last one looked at is kept.
+#[derive(Default)]
+struct IgnoreComments {
+    /// Start of that line; where its last `# pin: ignore` starts; whether the line above is such a comment.
+    line: Option<(usize, Option<usize>, bool)>,
+}
+
+impl IgnoreComments {
+    /// A `# pin: ignore` comment on the line holding `offset` (after it), or alone on the line above it.
+    fn ignored(&mut self, src: &str, index: &LineIndex, offset: usize) -> bool {
+        let line = index.line_range(src, offset);
+        let (_, last, above) = *match &mut self.line {
+            Some(known) if known.0 == line.start => known,
+            slot => {
+                let last = last_ignore_comment(&src[line.clone()]).map(|i| line.start + i);
+                let above = line.start > 0 && {
+                    let above = src[index.line_range(src, line.start - 1)].trim();
+                    above.starts_with('#') && has_ignore_comment(above)
+                };
+                slot.insert((line.start, last, above))
+            }
+        };
+        last.is_some_and(|at| at >= offset) || above
     }
-    if start == 0 {
-        return false;
-    }
-    let above_start = src[..start - 1].rfind('\n').map_or(0, |i| i + 1);
-    let above = src[above_start..start - 1].trim();
-    above.starts_with('#') && has_ignore_comment(above)
+}
+
+/// Where the last comment `# pin: ignore` in `text` starts.
+fn last_ignore_comment(text: &str) -> Option<usize> {
+    text.rmatch_indices('#')
+        .map(|(i, _)| i)
+        .find(|&i| is_ignore_comment(&text[i + 1..]))
 }
 
 /// Whether `text` holds a comment `# pin: ignore` (spaces optional).
 fn has_ignore_comment(text: &str) -> bool {
-    text.match_indices('#').any(|(i, _)| {
-        let rest = text[i + 1..].trim_start();
-        rest.strip_prefix("pin:").is_some_and(|r| {
-            let r = r.trim_start();
-            r.strip_prefix("ignore")
-                .is_some_and(|after| !after.starts_with(|c: char| c.is_alphanumeric()))
-        })
+    text.match_indices('#')
+        .any(|(i, _)| is_ignore_comment(&text[i + 1..]))
+}
+
+/// Whether the text after a `#` is `pin: ignore` (spaces optional), then the end or a non-word character.
+fn is_ignore_comment(after_hash: &str) -> bool {
+    let rest = after_hash.trim_start();
+    rest.strip_prefix("pin:").is_some_and(|r| {
+        let r = r.trim_start();
+        r.strip_prefix("ignore")
+            .is_some_and(|after| !after.starts_with(|c: char| c.is_alphanumeric()))
     })
 }
 
@@ -341,13 +364,105 @@ mod tests {
     #[test]
     fn ignore_comments_on_the_line_or_above() {
         let src = "a:\n  image: x:1 # pin: ignore\n  # pin:ignore\n  image: y:1\n  image: z:1\n  image: w:1 # pin: ignored-not\n";
-        let at = |s: &str| src.find(s).unwrap();
-        assert!(ignored_by_comment(src, at("x:1")));
-        assert!(ignored_by_comment(src, at("y:1")));
-        assert!(!ignored_by_comment(src, at("z:1")));
-        assert!(!ignored_by_comment(src, at("w:1")));
+        let index = LineIndex::new(src);
+        let mut comments = IgnoreComments::default();
+        let mut ignored = |s: &str| comments.ignored(src, &index, src.find(s).unwrap());
+        assert!(ignored("x:1"));
+        assert!(ignored("y:1"));
+        assert!(!ignored("z:1"));
+        assert!(!ignored("w:1"));
+        // Several candidates on one line share its comment; the line after a code line with one does not.
+        let src = "k: [a:1, b:1] # x # pin: ignore\nl: c:1\n";
+        let index = LineIndex::new(src);
+        let mut comments = IgnoreComments::default();
+        for (value, ignored) in [("a:1", true), ("b:1", true), ("c:1", false)] {
+            let at = src.find(value).unwrap();
+            assert_eq!(comments.ignored(src, &index, at), ignored, "{value}");
+        }
+        assert_eq!(
+            last_ignore_comment("a # pin: ignore # pin:ignore"),
+            Some(16)
+        );
+        assert_eq!(last_ignore_comment("a # pin: ignore # other"), Some(2));
         assert!(has_ignore_comment("FROM x # pin: ignore"));
         assert!(!has_ignore_comment("FROM x # pinned"));
+    }
+
+    /// `(line, column)` of every `(value, byte offset)` of a one-line text built by the caller, counted
+    /// by hand: line 1 is `head`, everything else is on line 2.
+    fn expected_positions(
+        head: &str,
+        line: &str,
+        at: &[(String, usize)],
+    ) -> Vec<(String, usize, usize)> {
+        at.iter()
+            .map(|(value, offset)| {
+                let column = line[..offset - head.len()].chars().count() + 1;
+                (value.clone(), 2, column)
+            })
+            .collect()
+    }
+
+    fn positions(file: &ScannedFile) -> Vec<(String, usize, usize)> {
+        file.refs
+            .iter()
+            .map(|f| (f.candidate.value.clone(), f.line, f.column))
+            .collect()
+    }
+
+    /// Thousands of references on one line (a `RUN` with a `--mount` each, one-line JSON): every one found
+    /// at its own line and column, and one comment at the end of the line marks them all.
+    #[test]
+    fn many_references_on_one_line() {
+        const N: usize = 10_000;
+        let read = |kind, src: &str| {
+            read_one(
+                Some("f".into()),
+                "f".into(),
+                kind,
+                src.to_owned(),
+                &Filters::default(),
+            )
+            .unwrap()
+        };
+
+        let head = "FROM alpine:3\n";
+        let mut line = String::from("RUN ");
+        let mut at = Vec::new();
+        for i in 0..N {
+            line += "--mount=type=bind,from=";
+            let value = format!("img{i}:1");
+            at.push((value.clone(), head.len() + line.len()));
+            line += &format!("{value},target=/é{i} ");
+        }
+        line += "true";
+        let src = format!("{head}{line}\n");
+        let file = read(Kind::Dockerfile, &src);
+        let mut want = vec![("alpine:3".to_owned(), 1, 6)];
+        want.extend(expected_positions(head, &line, &at));
+        assert_eq!(positions(&file), want);
+        assert!(file.refs[1..]
+            .iter()
+            .all(|f| matches!(f.status, Status::Unpinned(_))));
+        let marked = read(Kind::Dockerfile, &format!("{head}{line} # pin: ignore\n"));
+        assert_eq!(positions(&marked), want);
+        assert!(marked.refs[1..]
+            .iter()
+            .all(|f| matches!(&f.status, Status::Skipped(s) if s == IGNORED)));
+        assert!(matches!(marked.refs[0].status, Status::Unpinned(_)));
+
+        let head = "# é\n";
+        let mut line = String::from("{\"containers\": [");
+        let mut at = Vec::new();
+        for i in 0..N {
+            line += &format!("{{\"name\": \"ü{i}\", \"image\": \"");
+            let value = format!("img{i}:1");
+            at.push((value.clone(), head.len() + line.len()));
+            line += &format!("{value}\"}}, ");
+        }
+        line += "{}]}";
+        let file = read(Kind::Yaml, &format!("{head}{line}\n"));
+        assert_eq!(positions(&file), expected_positions(head, &line, &at));
     }
 
     #[test]
@@ -386,7 +501,7 @@ mod tests {
             pull_policy_set: None,
             target: Default::default(),
         };
-        let status = |v: &str| classify(&c(v), v, &filters);
+        let status = |v: &str| classify_value(&c(v), &filters);
         assert!(matches!(status("nginx:1.27"), Status::Unpinned(_)));
         let pinned = format!("nginx@sha256:{}", "a".repeat(64));
         assert!(matches!(status(&pinned), Status::Pinned(_)));
