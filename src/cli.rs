@@ -129,31 +129,38 @@ pub struct ModeArgs {
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Selection")]
 pub struct SelectArgs {
-    /// Skip paths matching this glob (e.g. 'vendor/**', '**/testdata/**'). Repeatable.
-    #[arg(long, value_name = "GLOB")]
+    /// Skip paths matching this pattern, with gitignore semantics: 'vendor' skips every vendor directory,
+    /// '/build' only the top one, '!' re-includes (e.g. 'testdata/', 'vendor/**'). Repeatable.
+    #[arg(long, value_name = "PATTERN")]
     pub exclude: Vec<String>,
 
-    /// Skip references matching this regular expression (e.g. '^registry\.internal/'). Repeatable.
+    /// Apply --exclude to paths named on the command line too (for hooks that pass every staged file).
+    #[arg(long)]
+    pub force_exclude: bool,
+
+    /// Skip references matching this regular expression, as written or normalized (busybox:1 is also
+    /// docker.io/library/busybox:1, so '^docker\.io/' skips it). Repeatable.
     #[arg(long, value_name = "REGEX")]
     pub skip: Vec<String>,
 
-    /// The kind of the stream read from stdin with `-`.
-    #[arg(long, value_name = "KIND", default_value = "yaml")]
-    pub stdin_kind: StdinKind,
+    /// The kind of the stream read from stdin with `-`: yaml, dockerfile, compose, … (README, "What is pinned").
+    #[arg(
+        long,
+        value_name = "KIND",
+        default_value = "yaml",
+        hide_possible_values = true
+    )]
+    pub stdin_kind: Kind,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum StdinKind {
-    Yaml,
-    Dockerfile,
-}
+/// The kind table's names are the values of `--stdin-kind`.
+impl ValueEnum for Kind {
+    fn value_variants<'a>() -> &'a [Self] {
+        Kind::ALL
+    }
 
-impl StdinKind {
-    pub fn kind(self) -> Kind {
-        match self {
-            StdinKind::Yaml => Kind::Yaml,
-            StdinKind::Dockerfile => Kind::Dockerfile,
-        }
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(self.as_str()))
     }
 }
 
@@ -303,6 +310,6 @@ mod tests {
         assert!(Cli::try_parse_from(["pin", "update", "--lock", "x"]).is_err());
         assert!(Cli::try_parse_from(["pin", "--format", "yaml"]).is_err());
         let cli = Cli::try_parse_from(["pin", "-", "--stdin-kind", "dockerfile"]).unwrap();
-        assert_eq!(cli.pin.select.stdin_kind, StdinKind::Dockerfile);
+        assert_eq!(cli.pin.select.stdin_kind, Kind::Dockerfile);
     }
 }

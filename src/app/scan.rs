@@ -9,6 +9,8 @@ use regex_lite::Regex;
 use crate::cli::SelectArgs;
 use crate::formats::{Candidate, Kind, LineIndex, Target};
 use crate::reference::Reference;
+use crate::rewrite::identity::{self, Opened};
+use crate::rewrite::FileIdentity;
 use crate::walk;
 
 /// The name stdin goes by in messages and JSON.
@@ -23,6 +25,10 @@ pub struct ScannedFile {
     pub display: String,
     pub kind: Kind,
     pub src: String,
+    /// What identifies the file read, so that writing can refuse it if it changed meanwhile; `None` for
+    /// stdin and
+    /// files without references (never written).
+    pub identity: Option<FileIdentity>,
     pub refs: Vec<Found>,
     /// Why the whole file was passed over, if it was.
     pub skipped: Option<String>,
@@ -111,27 +117,37 @@ pub fn scan(
         let mut scan = Scan::default();
         let read = read_one(
             None,
+            None,
             STDIN.to_string(),
-            select.stdin_kind.kind(),
+            select.stdin_kind,
             src,
             &filters,
         );
         scan.add(read, err)?;
         return Ok(Some(scan));
     }
-    let listed = match walk::files(paths, &select.exclude) {
-        Ok(l) => l,
+    let excludes = match walk::Excludes::new(&select.exclude) {
+        Ok(x) => x,
         Err(e) => {
             writeln!(err, "pin: error: {e}")?;
             return Ok(None);
         }
     };
+    let walk::Listing {
+        files: listed,
+        errors,
+    } = walk::files(paths, &excludes, select.force_exclude);
+    let mut scan = Scan::default();
+    for e in errors {
+        writeln!(err, "pin: error: {e}")?;
+        scan.unreadable += 1;
+    }
     let cwd = std::env::current_dir().unwrap_or_default();
     let reads = parallel_map(listed, |(path, kind)| {
         let display = display_path(&path, &cwd);
-        match std::fs::read(&path) {
-            Ok(bytes) => match String::from_utf8(bytes) {
-                Ok(src) => read_one(Some(path), display, kind, src, &filters),
+        match identity::read(&path) {
+            Ok((bytes, id)) => match String::from_utf8(bytes) {
+                Ok(src) => read_one(Some(path), Some(id), display, kind, src, &filters),
                 Err(e) => {
                     let off = e.utf8_error().valid_up_to();
                     let head = String::from_utf8_lossy(&e.as_bytes()[..off]).into_owned();
@@ -142,7 +158,6 @@ pub fn scan(
             Err(e) => Err(format!("{display}: error: cannot read: {e}")),
         }
     });
-    let mut scan = Scan::default();
     for read in reads {
         scan.add(read, err)?;
     }
@@ -205,6 +220,7 @@ impl Scan {
 /// Searches one file and classifies what it finds; the error is the message to print.
 fn read_one(
     path: Option<PathBuf>,
+    opened: Option<Opened>,
     display: String,
     kind: Kind,
     src: String,
@@ -236,6 +252,9 @@ fn read_one(
         .collect();
     // A file without references is never rewritten: do not hold its text for the rest of the run. Stdin is
     // the exception: a filter prints its stream whatever it holds.
+    let identity = opened
+        .filter(|_| !refs.is_empty())
+        .map(|o| o.identify(src.as_bytes()));
     let src = if refs.is_empty() && path.is_some() {
         String::new()
     } else {
@@ -246,6 +265,7 @@ fn read_one(
         display,
         kind,
         src,
+        identity,
         refs,
         skipped: findings.skipped,
     })
@@ -273,10 +293,16 @@ pub fn classify_value(c: &Candidate, filters: &Filters) -> Status {
     if let Some(why) = &c.skip {
         return Status::Skipped(why.clone());
     }
-    if let Some((pattern, _)) = filters.skip.iter().find(|(_, r)| r.is_match(&c.value)) {
+    let parsed = Reference::parse(&c.value);
+    // A pattern matches the reference as written or its normalized form, so `^docker\.io/` also skips
+    // `busybox:1.38.0` (which is `docker.io/library/busybox:1.38.0`).
+    let normalized = parsed.as_ref().ok().map(Reference::normalized_string);
+    let matches =
+        |r: &Regex| r.is_match(&c.value) || normalized.as_deref().is_some_and(|n| r.is_match(n));
+    if let Some((pattern, _)) = filters.skip.iter().find(|(_, r)| matches(r)) {
         return Status::Skipped(format!("matches --skip {pattern:?}"));
     }
-    match Reference::parse(&c.value) {
+    match parsed {
         Err(_) if looks_templated(&c.value) => {
             Status::Skipped("a template or placeholder, not an image reference".to_string())
         }
@@ -506,6 +532,16 @@ mod tests {
         let pinned = format!("nginx@sha256:{}", "a".repeat(64));
         assert!(matches!(status(&pinned), Status::Pinned(_)));
         assert!(matches!(status("internal/app:1"), Status::Skipped(s) if s.contains("--skip")));
+        let hub = Filters {
+            skip: vec![("^docker\\.io/".into(), Regex::new("^docker\\.io/").unwrap())],
+        };
+        let skipped_by_hub = |v: &str| matches!(classify(&c(v), v, &hub), Status::Skipped(_));
+        assert!(
+            skipped_by_hub("busybox:1.38.0"),
+            "normalized: docker.io/library/busybox"
+        );
+        assert!(skipped_by_hub("docker.io/org/app:1"));
+        assert!(!skipped_by_hub("ghcr.io/org/app:1"));
         assert!(
             matches!(status("{{ .Values.image }}"), Status::Skipped(s) if s.contains("template"))
         );

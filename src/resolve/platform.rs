@@ -3,6 +3,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use super::manifest::{ImageConfig, PlatformSpec};
+
 /// A platform as `--platform` names it and as an index's `platform` object describes it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Platform {
@@ -63,18 +65,27 @@ impl Platform {
             (_, v) => v,
         }
     }
+}
 
-    /// The platform of one entry of an index's `manifests` array, if it names one.
-    pub fn of_entry(entry: &serde_json::Value) -> Option<Platform> {
-        let p = entry.get("platform")?;
-        Some(Platform {
-            os: p.get("os")?.as_str()?.to_string(),
-            architecture: p.get("architecture")?.as_str()?.to_string(),
-            variant: p
-                .get("variant")
-                .and_then(|v| v.as_str())
-                .map(str::to_string),
-        })
+impl From<&PlatformSpec> for Platform {
+    /// The platform an index entry names.
+    fn from(p: &PlatformSpec) -> Platform {
+        Platform {
+            os: p.os.clone(),
+            architecture: p.architecture.clone(),
+            variant: p.variant.clone(),
+        }
+    }
+}
+
+impl From<&ImageConfig> for Platform {
+    /// The platform an image config says its image is for.
+    fn from(c: &ImageConfig) -> Platform {
+        Platform {
+            os: c.os.clone(),
+            architecture: c.architecture.clone(),
+            variant: c.variant.clone(),
+        }
     }
 }
 

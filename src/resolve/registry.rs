@@ -20,15 +20,9 @@ use sha2::{Digest as _, Sha256};
 use tokio::sync::OnceCell;
 
 use super::auth::{parse_challenge, Challenge, Credential, CredentialSource, Secret};
-use super::{chain, Key, Platform, ResolveError};
+use super::manifest::{self, is_index, Document, ImageConfig, MANIFEST_ACCEPT};
+use super::{chain, escape, Key, Platform, ResolveError};
 use crate::reference::is_valid_digest;
-
-/// Every manifest type a tag may point at. Without the list types, a registry answers a multi-arch tag with
-/// one platform's digest (distribution 2.8 does: see the registry notes in the README).
-pub const MANIFEST_ACCEPT: &str = "application/vnd.oci.image.index.v1+json, \
-application/vnd.oci.image.manifest.v1+json, \
-application/vnd.docker.distribution.manifest.list.v2+json, \
-application/vnd.docker.distribution.manifest.v2+json";
 
 /// Requests made, by kind; for `-v` and benchmarks.
 #[derive(Debug, Default)]
@@ -153,6 +147,33 @@ pub fn api_host(registry: &str) -> &str {
     }
 }
 
+/// Redirects are followed (up to 5) while they keep TLS: a redirect to plain HTTP is refused unless its host
+/// was named by `--insecure-registry`, so an HTTPS registry (or a proxy in front of it) cannot send a lookup,
+/// and the digest it returns, over an unprotected connection. reqwest itself drops `Authorization` on a
+/// redirect to another host, port or scheme.
+fn redirect_policy(insecure: HashSet<String>) -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(move |attempt| {
+        if attempt.previous().len() >= 5 {
+            return attempt.error("more than 5 redirects");
+        }
+        let next = attempt.url();
+        let host = authority(next.as_str());
+        match next.scheme() {
+            "https" => attempt.follow(),
+            "http" if insecure.contains(&host) => attempt.follow(),
+            _ => {
+                let message = format!(
+                    "refused a redirect to \"{}\", which is not HTTPS (pass --insecure-registry {} if that \
+                     host is meant to be reached without TLS)",
+                    escape(next.as_str()),
+                    escape(&host)
+                );
+                attempt.error(message)
+            }
+        }
+    })
+}
+
 impl Client {
     pub fn new(
         options: ClientOptions,
@@ -165,7 +186,7 @@ impl Client {
             .connect_timeout(options.timeout)
             .timeout(options.timeout)
             .pool_max_idle_per_host(64)
-            .redirect(reqwest::redirect::Policy::limited(5));
+            .redirect(redirect_policy(options.insecure.iter().cloned().collect()));
         for path in &options.ca_files {
             let shown = path.display();
             let pem = std::fs::read(path)
@@ -198,9 +219,14 @@ impl Client {
         })
     }
 
+    /// Whether `host` (`host[:port]`) was named by `--insecure-registry`.
+    fn is_insecure(&self, host: &str) -> bool {
+        self.insecure.contains(host)
+    }
+
     fn base(&self, registry: &str) -> String {
         let host = api_host(registry);
-        let scheme = if self.insecure.contains(registry) || self.insecure.contains(host) {
+        let scheme = if self.is_insecure(registry) || self.is_insecure(host) {
             "http"
         } else {
             "https"
@@ -252,41 +278,28 @@ impl Client {
             return Ok(now);
         }
         // A platform's manifest: the same platform's entry of the new index.
-        let (_, body) = self.get_manifest(registry, repository, tag).await?;
-        let index = parse_json(&body, registry, repository, tag)?;
-        if let Some((_, media_type)) = index_children(&index)
-            .into_iter()
-            .find(|(d, _)| d == current)
-        {
+        let (_, index) = self.get_manifest(registry, repository, tag).await?;
+        if let Some(entry) = index.manifests().iter().find(|d| d.digest == current) {
             // Still one of the tag's platform manifests: the pin is current.
             return Ok(Manifest {
                 digest: current.to_string(),
-                media_type,
+                media_type: Some(entry.media_type.clone()),
             });
         }
-        let (_, old_body) = self
+        let (_, old_manifest) = self
             .get_manifest(registry, repository, current)
             .await
             .map_err(not_found)?;
-        let old_manifest = parse_json(&old_body, registry, repository, current)?;
-        let Some(config) = old_manifest
-            .pointer("/config/digest")
-            .and_then(|d| d.as_str())
-            .filter(|d| is_valid_digest(d))
-        else {
+        let Document::Image { config, .. } = old_manifest else {
             return Ok(now);
         };
-        let config = self.get_blob(registry, repository, config).await?;
-        let config = parse_json(&config, registry, repository, current)?;
-        let platform = Platform {
-            os: json_str(&config, "os"),
-            architecture: json_str(&config, "architecture"),
-            variant: config
-                .get("variant")
-                .and_then(|v| v.as_str())
-                .map(str::to_string),
-        };
-        choose_platform(&index, &platform, registry, repository, tag)
+        let config = self.get_blob(registry, repository, &config.digest).await?;
+        let config: ImageConfig = serde_json::from_slice(&config).map_err(|e| {
+            ResolveError::Registry(format!(
+                "{registry} sent an image config for {repository}@{current} that is not one: {e}"
+            ))
+        })?;
+        choose_platform(&index, &Platform::from(&config), registry, repository, tag)
     }
 
     /// GETs a blob (a config), checking its digest.
@@ -342,13 +355,15 @@ impl Client {
         })
     }
 
-    /// GETs a manifest; its digest is the sha256 of the exact bytes received.
+    /// GETs a manifest; its digest is the sha256 of the exact bytes received, once they are known to be a
+    /// whole manifest of the type the registry says they are (a truncated or foreign body is an error, never
+    /// a pin).
     async fn get_manifest(
         &self,
         registry: &str,
         repository: &str,
         reference: &str,
-    ) -> Result<(Manifest, Vec<u8>), ResolveError> {
+    ) -> Result<(Manifest, Document), ResolveError> {
         let cred = self.credential(registry).await?;
         let url = format!(
             "{}/v2/{repository}/manifests/{reference}",
@@ -361,6 +376,11 @@ impl Client {
         let claimed = header(get.headers(), "docker-content-digest");
         let media_type = header(get.headers(), CONTENT_TYPE.as_str());
         let body = read_limited(get, registry).await?;
+        let document = manifest::parse(&body, media_type.as_deref()).map_err(|what| {
+            ResolveError::Registry(format!(
+                "{registry} sent {what} for {repository}:{reference}; nothing written"
+            ))
+        })?;
         let digest = format!("sha256:{:x}", Sha256::digest(&body));
         if let Some(claimed) = claimed {
             // The header may name another algorithm; then it is checked with that one.
@@ -370,12 +390,13 @@ impl Client {
             };
             if !is_valid_digest(&claimed) || claimed != computed {
                 return Err(ResolveError::Registry(format!(
-                    "{registry} sent Docker-Content-Digest {:?} for a manifest whose digest is {computed}",
-                    claimed.chars().take(140).collect::<String>()
+                    "{registry} sent Docker-Content-Digest \"{}\" for a manifest whose digest is {computed}",
+                    escape(&claimed.chars().take(140).collect::<String>())
                 )));
             }
         }
-        Ok((Manifest { digest, media_type }, body))
+        let media_type = Some(document.media_type().to_string());
+        Ok((Manifest { digest, media_type }, document))
     }
 
     /// The digest of `platform`'s manifest in the index `tag` points at. A tag that points at a single
@@ -387,9 +408,8 @@ impl Client {
         tag: &str,
         platform: &Platform,
     ) -> Result<Manifest, ResolveError> {
-        let (manifest, body) = self.get_manifest(registry, repository, tag).await?;
-        let doc = parse_json(&body, registry, repository, tag)?;
-        if doc.get("manifests").and_then(|m| m.as_array()).is_none() {
+        let (manifest, doc) = self.get_manifest(registry, repository, tag).await?;
+        if !matches!(doc, Document::Index { .. }) {
             return Ok(manifest);
         }
         choose_platform(&doc, platform, registry, repository, tag)
@@ -499,7 +519,8 @@ impl Client {
                     match parse_challenge(&value) {
                         Some(c) => Ok(Some(c)),
                         None => Err(ResolveError::Unauthorized(format!(
-                            "{registry} asks for an authentication scheme pin does not support: {value:?}"
+                            "{registry} asks for an authentication scheme pin does not support: \"{}\"",
+                            escape(&value)
                         ))),
                     }
                 }
@@ -519,9 +540,32 @@ impl Client {
         service: Option<&str>,
         cred: Option<&Credential>,
     ) -> Result<RepoAuth, ResolveError> {
+        let shown = escape(realm);
         let mut url = reqwest::Url::parse(realm).map_err(|e| {
-            ResolveError::Registry(format!("{registry} sent a bad token realm {realm:?}: {e}"))
+            ResolveError::Registry(format!(
+                "{registry} sent a bad token realm \"{shown}\": {e}"
+            ))
         })?;
+        match url.scheme() {
+            "https" => {}
+            // Credentials go over plain HTTP only to a host the user named as plain HTTP. An anonymous request
+            // carries no secret; the token it gets is only ever sent to the registry, and the digest still comes
+            // from the registry itself, so it stays allowed (as docker allows it).
+            "http" if cred.is_some() && !self.is_insecure(&authority(url.as_str())) => {
+                return Err(ResolveError::Unauthorized(format!(
+                    "{registry} asks for its credentials to be sent to the plain-HTTP token service \"{shown}\"; \
+                     refused (pass --insecure-registry {} if that host is meant to be reached without TLS)",
+                    escape(&authority(url.as_str()))
+                )));
+            }
+            "http" => {}
+            other => {
+                return Err(ResolveError::Registry(format!(
+                    "{registry} sent a token realm \"{shown}\" with the unsupported scheme {}",
+                    escape(other)
+                )))
+            }
+        }
         {
             let mut q = url.query_pairs_mut();
             if let Some(s) = service {
@@ -591,7 +635,8 @@ impl Client {
             let retry_after = match &outcome {
                 Ok(resp) if is_transient(resp.status()) => Some(retry_after(resp.headers())),
                 Ok(_) => None,
-                Err(e) if e.is_builder() => None,
+                // A refused redirect is a decision, not a fault: asking again gets the same answer.
+                Err(e) if e.is_builder() || e.is_redirect() => None,
                 Err(_) => Some(None),
             };
             match retry_after {
@@ -662,38 +707,31 @@ fn base64_encode(bytes: &[u8]) -> String {
 
 /// The entry of `index` for `platform`, or an error naming the platforms it has.
 fn choose_platform(
-    index: &serde_json::Value,
+    index: &Document,
     platform: &Platform,
     registry: &str,
     repository: &str,
     tag: &str,
 ) -> Result<Manifest, ResolveError> {
-    let entries = index
-        .get("manifests")
-        .and_then(|m| m.as_array())
-        .map(Vec::as_slice)
-        .unwrap_or_default();
     let mut available = Vec::new();
-    for entry in entries {
-        let Some(p) = Platform::of_entry(entry) else {
+    for entry in index.manifests() {
+        let Some(p) = entry.platform.as_ref().map(Platform::from) else {
             continue;
         };
         if platform.matches(&p) {
-            let digest = json_str(entry, "digest");
-            let digest = validated(digest, registry)?;
-            let media_type = entry
-                .get("mediaType")
-                .and_then(|m| m.as_str())
-                .map(str::to_string);
-            return Ok(Manifest { digest, media_type });
+            return Ok(Manifest {
+                digest: entry.digest.clone(),
+                media_type: Some(entry.media_type.clone()),
+            });
         }
         // Attestation manifests carry platform unknown/unknown; they are not platforms a user can pick.
         if p.os != "unknown" {
-            available.push(p.to_string());
+            available.push(escape(&p.to_string()).into_owned());
         }
     }
     Err(ResolveError::NotFound(format!(
-        "{registry}/{repository}:{tag} has no {platform} manifest; it has: {}",
+        "{registry}/{repository}:{tag} has no {} manifest; it has: {}",
+        escape(&platform.to_string()),
         if available.is_empty() {
             "none".to_string()
         } else {
@@ -731,52 +769,6 @@ async fn read_limited(
         body.extend_from_slice(&chunk);
     }
     Ok(body)
-}
-
-/// Media types of multi-platform manifests.
-fn is_index(media_type: &str) -> bool {
-    let base = media_type.split(';').next().unwrap_or_default().trim();
-    base == "application/vnd.oci.image.index.v1+json"
-        || base == "application/vnd.docker.distribution.manifest.list.v2+json"
-}
-
-fn parse_json(
-    body: &[u8],
-    registry: &str,
-    repository: &str,
-    reference: &str,
-) -> Result<serde_json::Value, ResolveError> {
-    serde_json::from_slice(body).map_err(|e| {
-        ResolveError::Registry(format!(
-            "{registry} sent a document for {repository}:{reference} that is not JSON: {e}"
-        ))
-    })
-}
-
-fn json_str(v: &serde_json::Value, key: &str) -> String {
-    v.get(key)
-        .and_then(|s| s.as_str())
-        .unwrap_or_default()
-        .to_string()
-}
-
-/// `(digest, media type)` of each entry of an index.
-fn index_children(index: &serde_json::Value) -> Vec<(String, Option<String>)> {
-    index
-        .get("manifests")
-        .and_then(|m| m.as_array())
-        .map(Vec::as_slice)
-        .unwrap_or_default()
-        .iter()
-        .map(|e| {
-            (
-                json_str(e, "digest"),
-                e.get("mediaType")
-                    .and_then(|m| m.as_str())
-                    .map(str::to_string),
-            )
-        })
-        .collect()
 }
 
 /// `host[:port]` of `url`, as messages name it: `127.0.0.1:5000` and `127.0.0.1:5001` are different
@@ -817,8 +809,8 @@ fn validated(digest: String, registry: &str) -> Result<String, ResolveError> {
         Ok(digest)
     } else {
         Err(ResolveError::Registry(format!(
-            "{registry} sent a malformed digest {:?}; nothing written",
-            digest.chars().take(100).collect::<String>()
+            "{registry} sent a malformed digest \"{}\"; nothing written",
+            escape(&digest.chars().take(100).collect::<String>())
         )))
     }
 }
