@@ -444,6 +444,7 @@ mod tests {
         let read = |kind, src: &str| {
             read_one(
                 Some("f".into()),
+                None,
                 "f".into(),
                 kind,
                 src.to_owned(),
@@ -535,7 +536,7 @@ mod tests {
         let hub = Filters {
             skip: vec![("^docker\\.io/".into(), Regex::new("^docker\\.io/").unwrap())],
         };
-        let skipped_by_hub = |v: &str| matches!(classify(&c(v), v, &hub), Status::Skipped(_));
+        let skipped_by_hub = |v: &str| matches!(classify_value(&c(v), &hub), Status::Skipped(_));
         assert!(
             skipped_by_hub("busybox:1.38.0"),
             "normalized: docker.io/library/busybox"
