@@ -1008,3 +1008,37 @@ fn a_bad_flag_exits_2() {
     let o = run_pin(dir.path(), &["-w", "--check"], &[]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
 }
+
+// Guards what `pin list` reports for small real projects, one per directory of `tests/e2e/list`: each case's
+// `in/` tree is listed from inside it, and the listing (then `exit: N`) must equal its `list.txt`, checked by
+// hand. `PIN_BLESS=1` rewrites the `list.txt` files; review the diff before committing.
+#[test]
+fn list_cases_match_their_listings() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e/list");
+    let bless = std::env::var_os("PIN_BLESS").is_some();
+    let mut cases: Vec<PathBuf> = fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    cases.sort();
+    assert!(!cases.is_empty());
+    let mut failed = Vec::new();
+    for case in cases {
+        let o = run_pin(&case.join("in"), &["list", "-q", "."], &[]);
+        let got = format!("{}exit: {}\n", stdout(&o), o.status.code().unwrap_or(-1));
+        let expected = case.join("list.txt");
+        if bless {
+            fs::write(&expected, &got).unwrap();
+        }
+        let want = fs::read_to_string(&expected).unwrap_or_default();
+        if got != want {
+            failed.push(format!(
+                "{}:\n--- want\n{want}--- got\n{got}--- stderr\n{}",
+                case.display(),
+                stderr(&o)
+            ));
+        }
+    }
+    assert!(failed.is_empty(), "{}", failed.join("\n"));
+}

@@ -231,13 +231,13 @@ fn read_one(
         let (line, col) = index.line_col(&src, e.offset.min(src.len()));
         format!("{display}:{line}:{col}: error: {e}")
     })?;
-    let mut comments = IgnoreComments::default();
     let refs: Vec<Found> = findings
         .candidates
         .into_iter()
         .map(|candidate| {
-            let (line, column) = index.line_col(&src, location(&src, &candidate));
-            let status = if comments.ignored(&src, &index, candidate.span.start) {
+            let at = location(&src, &candidate);
+            let (line, column) = index.line_col(&src, at);
+            let status = if ignored_by_comment(&src, &index, &findings.ignore_comments, at) {
                 Status::Skipped(IGNORED.to_string())
             } else {
                 classify_value(&candidate, filters)
@@ -285,10 +285,10 @@ fn location(src: &str, c: &Candidate) -> usize {
     }
 }
 
-const IGNORED: &str = "marked `# pin: ignore`";
+/// The skip reason of a candidate marked with a `# pin: ignore` comment.
+pub const IGNORED: &str = "marked `# pin: ignore`";
 
-/// What `pin` makes of one candidate on its own, before any registry is asked (the comments around it are
-/// read by [`IgnoreComments`]).
+/// What `pin` makes of one candidate's value, before any registry is asked (comments aside).
 pub fn classify_value(c: &Candidate, filters: &Filters) -> Status {
     if let Some(why) = &c.skip {
         return Status::Skipped(why.clone());
@@ -323,53 +323,27 @@ fn looks_templated(v: &str) -> bool {
     variable || v.contains("{{") || (v.contains('<') && v.contains('>'))
 }
 
-/// The `# pin: ignore` comments around the candidates of one file, read once per line: candidates come in
-/// file order, so the line of the last one looked at is kept.
-#[derive(Default)]
-struct IgnoreComments {
-    /// Start of that line; where its last `# pin: ignore` starts; whether the line above is such a comment.
-    line: Option<(usize, Option<usize>, bool)>,
-}
-
-impl IgnoreComments {
-    /// A `# pin: ignore` comment on the line holding `offset` (after it), or alone on the line above it.
-    fn ignored(&mut self, src: &str, index: &LineIndex, offset: usize) -> bool {
-        let line = index.line_range(src, offset);
-        let (_, last, above) = *match &mut self.line {
-            Some(known) if known.0 == line.start => known,
-            slot => {
-                let last = last_ignore_comment(&src[line.clone()]).map(|i| line.start + i);
-                let above = line.start > 0 && {
-                    let above = src[index.line_range(src, line.start - 1)].trim();
-                    above.starts_with('#') && has_ignore_comment(above)
-                };
-                slot.insert((line.start, last, above))
-            }
-        };
-        last.is_some_and(|at| at >= offset) || above
+/// Whether one of the file's `# pin: ignore` comments (sorted, from its finder) is on the line holding
+/// `offset`, or alone on the line above it. O(log n) per candidate.
+fn ignored_by_comment(
+    src: &str,
+    index: &LineIndex,
+    comments: &[std::ops::Range<usize>],
+    offset: usize,
+) -> bool {
+    if comments.is_empty() {
+        return false;
     }
-}
-
-/// Where the last comment `# pin: ignore` in `text` starts.
-fn last_ignore_comment(text: &str) -> Option<usize> {
-    text.rmatch_indices('#')
-        .map(|(i, _)| i)
-        .find(|&i| is_ignore_comment(&text[i + 1..]))
-}
-
-/// Whether `text` holds a comment `# pin: ignore` (spaces optional).
-fn has_ignore_comment(text: &str) -> bool {
-    text.match_indices('#')
-        .any(|(i, _)| is_ignore_comment(&text[i + 1..]))
-}
-
-/// Whether the text after a `#` is `pin: ignore` (spaces optional), then the end or a non-word character.
-fn is_ignore_comment(after_hash: &str) -> bool {
-    let rest = after_hash.trim_start();
-    rest.strip_prefix("pin:").is_some_and(|r| {
-        let r = r.trim_start();
-        r.strip_prefix("ignore")
-            .is_some_and(|after| !after.starts_with(|c: char| c.is_alphanumeric()))
+    let first_in = |line: &std::ops::Range<usize>| {
+        let i = comments.partition_point(|c| c.start < line.start);
+        comments.get(i).filter(|c| c.start < line.end)
+    };
+    let (line, previous) = index.line_and_previous(src, offset);
+    if first_in(&line).is_some() {
+        return true;
+    }
+    previous.is_some_and(|above| {
+        first_in(&above).is_some_and(|c| src[above.start..c.start].trim().is_empty())
     })
 }
 
@@ -387,31 +361,89 @@ fn display_path(path: &Path, cwd: &Path) -> String {
 mod tests {
     use super::*;
 
+    /// `(value, ignored)` for every candidate of `src` read as `kind`.
+    fn ignored(kind: Kind, src: &str) -> Vec<(String, bool)> {
+        let file = read_one(
+            None,
+            None,
+            "f".into(),
+            kind,
+            src.into(),
+            &Filters::default(),
+        )
+        .unwrap();
+        file.refs
+            .into_iter()
+            .map(|f| {
+                let ignored = matches!(&f.status, Status::Skipped(s) if s == IGNORED);
+                (f.candidate.value, ignored)
+            })
+            .collect()
+    }
+
+    fn pairs(v: &[(&str, bool)]) -> Vec<(String, bool)> {
+        v.iter().map(|(s, b)| (s.to_string(), *b)).collect()
+    }
+
     #[test]
     fn ignore_comments_on_the_line_or_above() {
         let src = "a:\n  image: x:1 # pin: ignore\n  # pin:ignore\n  image: y:1\n  image: z:1\n  image: w:1 # pin: ignored-not\n";
-        let index = LineIndex::new(src);
-        let mut comments = IgnoreComments::default();
-        let mut ignored = |s: &str| comments.ignored(src, &index, src.find(s).unwrap());
-        assert!(ignored("x:1"));
-        assert!(ignored("y:1"));
-        assert!(!ignored("z:1"));
-        assert!(!ignored("w:1"));
-        // Several candidates on one line share its comment; the line after a code line with one does not.
-        let src = "k: [a:1, b:1] # x # pin: ignore\nl: c:1\n";
-        let index = LineIndex::new(src);
-        let mut comments = IgnoreComments::default();
-        for (value, ignored) in [("a:1", true), ("b:1", true), ("c:1", false)] {
-            let at = src.find(value).unwrap();
-            assert_eq!(comments.ignored(src, &index, at), ignored, "{value}");
-        }
         assert_eq!(
-            last_ignore_comment("a # pin: ignore # pin:ignore"),
-            Some(16)
+            ignored(Kind::Yaml, src),
+            pairs(&[("x:1", true), ("y:1", true), ("z:1", false), ("w:1", false)])
         );
-        assert_eq!(last_ignore_comment("a # pin: ignore # other"), Some(2));
-        assert!(has_ignore_comment("FROM x # pin: ignore"));
-        assert!(!has_ignore_comment("FROM x # pinned"));
+        let src = "# pin: ignore\nFROM a:1\nFROM b:1 AS b\n  # pin: ignore\nCOPY --from=c:1 / /\n";
+        assert_eq!(
+            ignored(Kind::Dockerfile, src),
+            pairs(&[("a:1", true), ("b:1", false), ("c:1", true)])
+        );
+    }
+
+    // Guards the meaning of the mark: text that merely reads `# pin: ignore` inside a string, a scalar, a
+    // shell command or a here-document is not a comment, and does not skip a real image.
+    #[test]
+    fn ignore_marks_inside_strings_are_not_comments() {
+        let src = "spec:\n  containers:\n  - {name: a, image: a:1, args: [\"#pin: ignore\"]}\n  - name: b\n    image: b:1\n    args: ['# pin: ignore']\n  - name: c\n    command: [sh, -c, \"x\n      # pin: ignore\"]\n    image: c:1\n  - name: d\n    env: [{name: X, value: a#pin:ignore}]\n    script: |\n      # pin: ignore\n    image: d:1\n  - name: e\n    image: e:1 #pin: ignore\n";
+        assert_eq!(
+            ignored(Kind::Yaml, src),
+            pairs(&[
+                ("a:1", false),
+                ("b:1", false),
+                ("c:1", false),
+                ("d:1", false),
+                ("e:1", true)
+            ])
+        );
+        // A block scalar's header line carries a real comment; its content lines none.
+        let src = "image: |- # pin: ignore\n  # pin: ignore\nx: 1 # pin: ignore\n";
+        let comments = Kind::Yaml.find(src).unwrap().ignore_comments;
+        let at = |n: usize| src.match_indices('#').nth(n).unwrap().0;
+        assert_eq!(
+            comments.iter().map(|c| c.start).collect::<Vec<_>>(),
+            [at(0), at(2)]
+        );
+        assert_eq!(&src[comments[1].clone()], "# pin: ignore");
+
+        let src = "FROM a:1\nRUN echo \"# pin: ignore\"\nFROM b:1\nRUN <<EOF\n# pin: ignore\nEOF\nFROM c:1\nRUN cat <<EOF > /x\n# pin: ignore\nEOF\nFROM d:1\nFROM \\\n  # pin: ignore\n  e:1\n";
+        assert_eq!(
+            ignored(Kind::Dockerfile, src),
+            pairs(&[
+                ("a:1", false),
+                ("b:1", false),
+                ("c:1", false),
+                ("d:1", false),
+                ("e:1", true)
+            ])
+        );
+    }
+
+    #[test]
+    fn kustomize_entries_are_ignored_at_their_new_tag() {
+        let src = "images:\n- name: a\n  newTag: v1 # pin: ignore\n- name: b\n  newTag: v2\n";
+        assert_eq!(
+            ignored(Kind::Kustomize, src),
+            pairs(&[("a:v1", true), ("b:v2", false)])
+        );
     }
 
     /// `(line, column)` of every `(value, byte offset)` of a one-line text built by the caller, counted
@@ -437,7 +469,7 @@ mod tests {
     }
 
     /// Thousands of references on one line (a `RUN` with a `--mount` each, one-line JSON): every one found
-    /// at its own line and column, and one comment at the end of the line marks them all.
+    /// at its own line and column, and one comment at the end of a YAML line marks them all.
     #[test]
     fn many_references_on_one_line() {
         const N: usize = 10_000;
@@ -471,12 +503,6 @@ mod tests {
         assert!(file.refs[1..]
             .iter()
             .all(|f| matches!(f.status, Status::Unpinned(_))));
-        let marked = read(Kind::Dockerfile, &format!("{head}{line} # pin: ignore\n"));
-        assert_eq!(positions(&marked), want);
-        assert!(marked.refs[1..]
-            .iter()
-            .all(|f| matches!(&f.status, Status::Skipped(s) if s == IGNORED)));
-        assert!(matches!(marked.refs[0].status, Status::Unpinned(_)));
 
         let head = "# é\n";
         let mut line = String::from("{\"containers\": [");
@@ -489,7 +515,14 @@ mod tests {
         }
         line += "{}]}";
         let file = read(Kind::Yaml, &format!("{head}{line}\n"));
-        assert_eq!(positions(&file), expected_positions(head, &line, &at));
+        let want = expected_positions(head, &line, &at);
+        assert_eq!(positions(&file), want);
+        let marked = read(Kind::Yaml, &format!("{head}{line} # pin: ignore\n"));
+        assert_eq!(positions(&marked), want);
+        assert!(marked
+            .refs
+            .iter()
+            .all(|f| matches!(&f.status, Status::Skipped(s) if s == IGNORED)));
     }
 
     #[test]

@@ -78,6 +78,28 @@ pub struct Findings {
     pub candidates: Vec<Candidate>,
     /// Set when the whole file is passed over (e.g. a Helm template that no YAML parser reads); the reason.
     pub skipped: Option<String>,
+    /// The byte ranges of the file's `# pin: ignore` comments, in order: only text the format's parser reads
+    /// as a comment (never a `#` inside a string, a scalar, a shell command or a here-document), from the `#`
+    /// to the end of its line.
+    pub ignore_comments: Vec<Range<usize>>,
+}
+
+/// Whether a comment's text (from its `#`) is `# pin: ignore` (spaces optional; `# pin: ignore because …`
+/// counts, `# pin: ignored` does not).
+pub fn is_ignore_comment(comment: &str) -> bool {
+    let Some(rest) = comment.strip_prefix('#') else {
+        return false;
+    };
+    rest.trim_start().strip_prefix("pin:").is_some_and(|r| {
+        r.trim_start()
+            .strip_prefix("ignore")
+            .is_some_and(|after| !after.starts_with(|c: char| c.is_alphanumeric()))
+    })
+}
+
+/// The end of the line holding `at`: the offset of its `\n` (or `\r`), or the end of `src`.
+pub(crate) fn line_end(src: &str, at: usize) -> usize {
+    src[at..].find(['\n', '\r']).map_or(src.len(), |i| at + i)
 }
 
 /// A file that its finder could not read.
@@ -156,6 +178,20 @@ impl LineIndex {
             ascii,
             len: bytes.len(),
         }
+    }
+
+    /// The byte range of the line holding `offset`, and of the line before it (if any), each from its
+    /// first byte to the start of the next line.
+    pub fn line_and_previous(
+        &self,
+        src: &str,
+        offset: usize,
+    ) -> (Range<usize>, Option<Range<usize>>) {
+        let through_break = |line: Range<usize>| line.start..(line.end + 1).min(self.len);
+        let this = through_break(self.line_range(src, offset));
+        let previous =
+            (this.start > 0).then(|| self.line_range(src, this.start - 1).start..this.start);
+        (this, previous)
     }
 
     /// `(line, column)`, both 1-based. An offset past the end counts as the end.
@@ -265,6 +301,11 @@ mod tests {
                     src.len()
                 );
                 assert_eq!(idx.line_range(src, offset), range, "{offset}");
+                let (this, previous) = idx.line_and_previous(src, offset);
+                assert_eq!(this, range.start..(range.end + 1).min(src.len()));
+                let above =
+                    (range.start > 0).then(|| naive(src, range.start - 1).1.start..range.start);
+                assert_eq!(previous, above, "{offset}");
             }
         }
         assert_eq!(LineIndex::new("ab").line_col("ab", 9), (1, 3));
