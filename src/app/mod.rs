@@ -61,11 +61,26 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<Exi
                 paths: &args.paths,
                 mode: &args.mode,
                 select: &args.select,
-                registry: &args.registry,
+                registry: Some(&args.registry),
                 lock: None,
                 output: &args.output,
                 opts: plan::Options {
                     update: true,
+                    ..plan::Options::default()
+                },
+            };
+            run.go(out, err)
+        }
+        Some(Command::Unpin(args)) => {
+            let run = FilesRun {
+                paths: &args.paths,
+                mode: &args.mode,
+                select: &args.select,
+                registry: None,
+                lock: None,
+                output: &args.output,
+                opts: plan::Options {
+                    unpin: true,
                     ..plan::Options::default()
                 },
             };
@@ -77,13 +92,14 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<Exi
                 paths: &a.paths,
                 mode: &a.mode,
                 select: &a.select,
-                registry: &a.resolve.registry,
+                registry: Some(&a.resolve.registry),
                 lock: Some(&a.lock),
                 output: &a.output,
                 opts: plan::Options {
                     keep_tag: a.resolve.keep_tag,
                     platform: a.resolve.platform.as_ref(),
-                    update: false,
+                    tag_comment: a.tag_comment,
+                    ..plan::Options::default()
                 },
             };
             run.go(out, err)
@@ -96,7 +112,8 @@ struct FilesRun<'a> {
     paths: &'a [PathBuf],
     mode: &'a ModeArgs,
     select: &'a SelectArgs,
-    registry: &'a RegistryArgs,
+    /// `None` for `pin unpin`, which asks no registry.
+    registry: Option<&'a RegistryArgs>,
     lock: Option<&'a LockArgs>,
     output: &'a OutputArgs,
     opts: plan::Options<'a>,
@@ -121,10 +138,14 @@ impl FilesRun<'_> {
             }
         }
         let keys = plan::keys(&scan.files, &self.opts);
-        let Some(mut lookup) =
-            lookup::resolutions(self.registry, self.lock, keys, self.output, err)?
-        else {
-            return Ok(ExitStatus::Error);
+        let mut lookup = match self.registry {
+            Some(registry) => {
+                match lookup::resolutions(registry, self.lock, keys, self.output, err)? {
+                    Some(lookup) => lookup,
+                    None => return Ok(ExitStatus::Error),
+                }
+            }
+            None => lookup::Lookup::none(),
         };
         let plan = plan::plan(&scan.files, &lookup.resolved, &self.opts);
         let summary = plan.summary(scan.files.len(), scan.unreadable);
@@ -165,7 +186,9 @@ impl FilesRun<'_> {
         let changed = !plan.changes.is_empty();
         if self.mode.check {
             for change in &plan.changes {
-                let what = if self.opts.update {
+                let what = if self.opts.unpin {
+                    "references to unpin"
+                } else if self.opts.update {
                     "references whose tag moved"
                 } else {
                     "unpinned references"
@@ -246,6 +269,9 @@ impl FilesRun<'_> {
     }
 
     fn verb(&self, written: bool) -> &'static str {
+        if self.opts.unpin {
+            return if written { "unpinned" } else { "to unpin" };
+        }
         match (self.opts.update, written) {
             (false, true) => "pinned",
             (false, false) => "to pin",
@@ -370,7 +396,11 @@ fn resolve_refs(
             if r.digest().is_none() {
                 match &lookup.resolved[&Key::of(r, platform)] {
                     Ok(m) => {
-                        o.pinned = Some(r.pinned(&m.digest, args.resolve.keep_tag));
+                        o.pinned = Some(if args.resolve.keep_tag {
+                            r.pinned_with_tag(&m.digest)
+                        } else {
+                            r.pinned(&m.digest, false)
+                        });
                         o.digest = Some(m.digest.clone());
                         o.status = OutcomeStatus::Pinned;
                     }

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use regex_lite::Regex;
 
 use crate::cli::SelectArgs;
+use crate::formats::tag_comment::{self, TagComment};
 use crate::formats::{Candidate, Kind, LineIndex, Target};
 use crate::reference::Reference;
 use crate::rewrite::identity::{self, Opened};
@@ -41,6 +42,8 @@ pub struct Found {
     pub line: usize,
     pub column: usize,
     pub status: Status,
+    /// For a pinned reference, the tag comment beside it (`# nginx:1.27`), if there is one.
+    pub tag_comment: Option<TagComment>,
 }
 
 #[derive(Debug)]
@@ -224,7 +227,7 @@ impl Scan {
 }
 
 /// Searches one file and classifies what it finds; the error is the message to print.
-fn read_one(
+pub(crate) fn read_one(
     path: Option<PathBuf>,
     opened: Option<Opened>,
     display: String,
@@ -241,13 +244,25 @@ fn read_one(
         .candidates
         .into_iter()
         .map(|candidate| {
-            let (line, column) = index.line_col(&src, location(&src, &candidate));
-            let status = classify(&candidate, &src, filters);
+            let at = location(&src, &candidate);
+            let (line, column) = index.line_col(&src, at);
+            let status = if ignored_by_comment(&src, &index, &findings.ignore_comments, at) {
+                Status::Skipped(IGNORED.to_string())
+            } else {
+                classify_value(&candidate, filters)
+            };
+            let tag_comment = match (&status, &candidate.target) {
+                (Status::Pinned(r), Target::Reference) => {
+                    tag_comment::find(&src, &candidate.span, r, tag_comment::style(kind))
+                }
+                _ => None,
+            };
             Found {
                 candidate,
                 line,
                 column,
                 status,
+                tag_comment,
             }
         })
         .collect();
@@ -286,15 +301,10 @@ fn location(src: &str, c: &Candidate) -> usize {
     }
 }
 
-/// What `pin` makes of one candidate, before any registry is asked.
-pub fn classify(c: &Candidate, src: &str, filters: &Filters) -> Status {
-    if ignored_by_comment(src, c.span.start) {
-        return Status::Skipped("marked `# pin: ignore`".to_string());
-    }
-    classify_value(c, filters)
-}
+/// The skip reason of a candidate marked with a `# pin: ignore` comment.
+pub const IGNORED: &str = "marked `# pin: ignore`";
 
-/// [`classify`] without the comments around the candidate.
+/// What `pin` makes of one candidate's value, before any registry is asked (comments aside).
 pub fn classify_value(c: &Candidate, filters: &Filters) -> Status {
     if let Some(why) = &c.skip {
         return Status::Skipped(why.clone());
@@ -329,30 +339,27 @@ fn looks_templated(v: &str) -> bool {
     variable || v.contains("{{") || (v.contains('<') && v.contains('>'))
 }
 
-/// A `# pin: ignore` comment on the line holding `offset`, or alone on the line above it.
-fn ignored_by_comment(src: &str, offset: usize) -> bool {
-    let start = src[..offset].rfind('\n').map_or(0, |i| i + 1);
-    let end = src[offset..].find('\n').map_or(src.len(), |i| offset + i);
-    if has_ignore_comment(&src[offset.min(end)..end]) {
-        return true;
-    }
-    if start == 0 {
+/// Whether one of the file's `# pin: ignore` comments (sorted, from its finder) is on the line holding
+/// `offset`, or alone on the line above it. O(log n) per candidate.
+fn ignored_by_comment(
+    src: &str,
+    index: &LineIndex,
+    comments: &[std::ops::Range<usize>],
+    offset: usize,
+) -> bool {
+    if comments.is_empty() {
         return false;
     }
-    let above_start = src[..start - 1].rfind('\n').map_or(0, |i| i + 1);
-    let above = src[above_start..start - 1].trim();
-    above.starts_with('#') && has_ignore_comment(above)
-}
-
-/// Whether `text` holds a comment `# pin: ignore` (spaces optional).
-fn has_ignore_comment(text: &str) -> bool {
-    text.match_indices('#').any(|(i, _)| {
-        let rest = text[i + 1..].trim_start();
-        rest.strip_prefix("pin:").is_some_and(|r| {
-            let r = r.trim_start();
-            r.strip_prefix("ignore")
-                .is_some_and(|after| !after.starts_with(|c: char| c.is_alphanumeric()))
-        })
+    let first_in = |line: &std::ops::Range<usize>| {
+        let i = comments.partition_point(|c| c.start < line.start);
+        comments.get(i).filter(|c| c.start < line.end)
+    };
+    let (line, previous) = index.line_and_previous(src, offset);
+    if first_in(&line).is_some() {
+        return true;
+    }
+    previous.is_some_and(|above| {
+        first_in(&above).is_some_and(|c| src[above.start..c.start].trim().is_empty())
     })
 }
 
@@ -370,16 +377,168 @@ fn display_path(path: &Path, cwd: &Path) -> String {
 mod tests {
     use super::*;
 
+    /// `(value, ignored)` for every candidate of `src` read as `kind`.
+    fn ignored(kind: Kind, src: &str) -> Vec<(String, bool)> {
+        let file = read_one(
+            None,
+            None,
+            "f".into(),
+            kind,
+            src.into(),
+            &Filters::default(),
+        )
+        .unwrap();
+        file.refs
+            .into_iter()
+            .map(|f| {
+                let ignored = matches!(&f.status, Status::Skipped(s) if s == IGNORED);
+                (f.candidate.value, ignored)
+            })
+            .collect()
+    }
+
+    fn pairs(v: &[(&str, bool)]) -> Vec<(String, bool)> {
+        v.iter().map(|(s, b)| (s.to_string(), *b)).collect()
+    }
+
     #[test]
     fn ignore_comments_on_the_line_or_above() {
         let src = "a:\n  image: x:1 # pin: ignore\n  # pin:ignore\n  image: y:1\n  image: z:1\n  image: w:1 # pin: ignored-not\n";
-        let at = |s: &str| src.find(s).unwrap();
-        assert!(ignored_by_comment(src, at("x:1")));
-        assert!(ignored_by_comment(src, at("y:1")));
-        assert!(!ignored_by_comment(src, at("z:1")));
-        assert!(!ignored_by_comment(src, at("w:1")));
-        assert!(has_ignore_comment("FROM x # pin: ignore"));
-        assert!(!has_ignore_comment("FROM x # pinned"));
+        assert_eq!(
+            ignored(Kind::Yaml, src),
+            pairs(&[("x:1", true), ("y:1", true), ("z:1", false), ("w:1", false)])
+        );
+        let src = "# pin: ignore\nFROM a:1\nFROM b:1 AS b\n  # pin: ignore\nCOPY --from=c:1 / /\n";
+        assert_eq!(
+            ignored(Kind::Dockerfile, src),
+            pairs(&[("a:1", true), ("b:1", false), ("c:1", true)])
+        );
+    }
+
+    // Guards the meaning of the mark: text that merely reads `# pin: ignore` inside a string, a scalar, a
+    // shell command or a here-document is not a comment, and does not skip a real image.
+    #[test]
+    fn ignore_marks_inside_strings_are_not_comments() {
+        let src = "spec:\n  containers:\n  - {name: a, image: a:1, args: [\"#pin: ignore\"]}\n  - name: b\n    image: b:1\n    args: ['# pin: ignore']\n  - name: c\n    command: [sh, -c, \"x\n      # pin: ignore\"]\n    image: c:1\n  - name: d\n    env: [{name: X, value: a#pin:ignore}]\n    script: |\n      # pin: ignore\n    image: d:1\n  - name: e\n    image: e:1 #pin: ignore\n";
+        assert_eq!(
+            ignored(Kind::Yaml, src),
+            pairs(&[
+                ("a:1", false),
+                ("b:1", false),
+                ("c:1", false),
+                ("d:1", false),
+                ("e:1", true)
+            ])
+        );
+        // A block scalar's header line carries a real comment; its content lines none.
+        let src = "image: |- # pin: ignore\n  # pin: ignore\nx: 1 # pin: ignore\n";
+        let comments = Kind::Yaml.find(src).unwrap().ignore_comments;
+        let at = |n: usize| src.match_indices('#').nth(n).unwrap().0;
+        assert_eq!(
+            comments.iter().map(|c| c.start).collect::<Vec<_>>(),
+            [at(0), at(2)]
+        );
+        assert_eq!(&src[comments[1].clone()], "# pin: ignore");
+
+        let src = "FROM a:1\nRUN echo \"# pin: ignore\"\nFROM b:1\nRUN <<EOF\n# pin: ignore\nEOF\nFROM c:1\nRUN cat <<EOF > /x\n# pin: ignore\nEOF\nFROM d:1\nFROM \\\n  # pin: ignore\n  e:1\n";
+        assert_eq!(
+            ignored(Kind::Dockerfile, src),
+            pairs(&[
+                ("a:1", false),
+                ("b:1", false),
+                ("c:1", false),
+                ("d:1", false),
+                ("e:1", true)
+            ])
+        );
+    }
+
+    #[test]
+    fn kustomize_entries_are_ignored_at_their_new_tag() {
+        let src = "images:\n- name: a\n  newTag: v1 # pin: ignore\n- name: b\n  newTag: v2\n";
+        assert_eq!(
+            ignored(Kind::Kustomize, src),
+            pairs(&[("a:v1", true), ("b:v2", false)])
+        );
+    }
+
+    /// `(line, column)` of every `(value, byte offset)` of a one-line text built by the caller, counted
+    /// by hand: line 1 is `head`, everything else is on line 2.
+    fn expected_positions(
+        head: &str,
+        line: &str,
+        at: &[(String, usize)],
+    ) -> Vec<(String, usize, usize)> {
+        at.iter()
+            .map(|(value, offset)| {
+                let column = line[..offset - head.len()].chars().count() + 1;
+                (value.clone(), 2, column)
+            })
+            .collect()
+    }
+
+    fn positions(file: &ScannedFile) -> Vec<(String, usize, usize)> {
+        file.refs
+            .iter()
+            .map(|f| (f.candidate.value.clone(), f.line, f.column))
+            .collect()
+    }
+
+    /// Thousands of references on one line (a `RUN` with a `--mount` each, one-line JSON): every one found
+    /// at its own line and column, and one comment at the end of a YAML line marks them all.
+    #[test]
+    fn many_references_on_one_line() {
+        const N: usize = 10_000;
+        let read = |kind, src: &str| {
+            read_one(
+                Some("f".into()),
+                None,
+                "f".into(),
+                kind,
+                src.to_owned(),
+                &Filters::default(),
+            )
+            .unwrap()
+        };
+
+        let head = "FROM alpine:3\n";
+        let mut line = String::from("RUN ");
+        let mut at = Vec::new();
+        for i in 0..N {
+            line += "--mount=type=bind,from=";
+            let value = format!("img{i}:1");
+            at.push((value.clone(), head.len() + line.len()));
+            line += &format!("{value},target=/é{i} ");
+        }
+        line += "true";
+        let src = format!("{head}{line}\n");
+        let file = read(Kind::Dockerfile, &src);
+        let mut want = vec![("alpine:3".to_owned(), 1, 6)];
+        want.extend(expected_positions(head, &line, &at));
+        assert_eq!(positions(&file), want);
+        assert!(file.refs[1..]
+            .iter()
+            .all(|f| matches!(f.status, Status::Unpinned(_))));
+
+        let head = "# é\n";
+        let mut line = String::from("{\"containers\": [");
+        let mut at = Vec::new();
+        for i in 0..N {
+            line += &format!("{{\"name\": \"ü{i}\", \"image\": \"");
+            let value = format!("img{i}:1");
+            at.push((value.clone(), head.len() + line.len()));
+            line += &format!("{value}\"}}, ");
+        }
+        line += "{}]}";
+        let file = read(Kind::Yaml, &format!("{head}{line}\n"));
+        let want = expected_positions(head, &line, &at);
+        assert_eq!(positions(&file), want);
+        let marked = read(Kind::Yaml, &format!("{head}{line} # pin: ignore\n"));
+        assert_eq!(positions(&marked), want);
+        assert!(marked
+            .refs
+            .iter()
+            .all(|f| matches!(&f.status, Status::Skipped(s) if s == IGNORED)));
     }
 
     #[test]
@@ -418,7 +577,7 @@ mod tests {
             pull_policy_set: None,
             target: Default::default(),
         };
-        let status = |v: &str| classify(&c(v), v, &filters);
+        let status = |v: &str| classify_value(&c(v), &filters);
         assert!(matches!(status("nginx:1.27"), Status::Unpinned(_)));
         let pinned = format!("nginx@sha256:{}", "a".repeat(64));
         assert!(matches!(status(&pinned), Status::Pinned(_)));
@@ -426,7 +585,7 @@ mod tests {
         let hub = Filters {
             skip: vec![("^docker\\.io/".into(), Regex::new("^docker\\.io/").unwrap())],
         };
-        let skipped_by_hub = |v: &str| matches!(classify(&c(v), v, &hub), Status::Skipped(_));
+        let skipped_by_hub = |v: &str| matches!(classify_value(&c(v), &hub), Status::Skipped(_));
         assert!(
             skipped_by_hub("busybox:1.38.0"),
             "normalized: docker.io/library/busybox"
