@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use regex_lite::Regex;
 
 use crate::cli::SelectArgs;
+use crate::formats::tag_comment::{self, TagComment};
 use crate::formats::{Candidate, Kind, LineIndex, Target};
 use crate::reference::Reference;
 use crate::rewrite::identity::{self, Opened};
@@ -41,6 +42,8 @@ pub struct Found {
     pub line: usize,
     pub column: usize,
     pub status: Status,
+    /// For a pinned reference, the tag comment beside it (`# nginx:1.27`), if there is one.
+    pub tag_comment: Option<TagComment>,
 }
 
 #[derive(Debug)]
@@ -58,6 +61,8 @@ pub enum Status {
 pub struct Scan {
     pub files: Vec<ScannedFile>,
     pub unreadable: usize,
+    /// Temporary files of killed `pin -w` runs met while walking; not read.
+    pub leftovers: Vec<PathBuf>,
 }
 
 impl Scan {
@@ -135,9 +140,13 @@ pub fn scan(
     };
     let walk::Listing {
         files: listed,
+        leftovers,
         errors,
     } = walk::files(paths, &excludes, select.force_exclude);
-    let mut scan = Scan::default();
+    let mut scan = Scan {
+        leftovers,
+        ..Scan::default()
+    };
     for e in errors {
         writeln!(err, "pin: error: {e}")?;
         scan.unreadable += 1;
@@ -218,7 +227,7 @@ impl Scan {
 }
 
 /// Searches one file and classifies what it finds; the error is the message to print.
-fn read_one(
+pub(crate) fn read_one(
     path: Option<PathBuf>,
     opened: Option<Opened>,
     display: String,
@@ -242,11 +251,18 @@ fn read_one(
             } else {
                 classify_value(&candidate, filters)
             };
+            let tag_comment = match (&status, &candidate.target) {
+                (Status::Pinned(r), Target::Reference) => {
+                    tag_comment::find(&src, &candidate.span, r, tag_comment::style(kind))
+                }
+                _ => None,
+            };
             Found {
                 candidate,
                 line,
                 column,
                 status,
+                tag_comment,
             }
         })
         .collect();
@@ -491,6 +507,85 @@ mod tests {
             ignored(Kind::Kustomize, src),
             pairs(&[("a:v1", true), ("b:v2", false)])
         );
+    }
+
+    /// `(line, column)` of every `(value, byte offset)` of a one-line text built by the caller, counted
+    /// by hand: line 1 is `head`, everything else is on line 2.
+    fn expected_positions(
+        head: &str,
+        line: &str,
+        at: &[(String, usize)],
+    ) -> Vec<(String, usize, usize)> {
+        at.iter()
+            .map(|(value, offset)| {
+                let column = line[..offset - head.len()].chars().count() + 1;
+                (value.clone(), 2, column)
+            })
+            .collect()
+    }
+
+    fn positions(file: &ScannedFile) -> Vec<(String, usize, usize)> {
+        file.refs
+            .iter()
+            .map(|f| (f.candidate.value.clone(), f.line, f.column))
+            .collect()
+    }
+
+    /// Thousands of references on one line (a `RUN` with a `--mount` each, one-line JSON): every one found
+    /// at its own line and column, and one comment at the end of a YAML line marks them all.
+    #[test]
+    fn many_references_on_one_line() {
+        const N: usize = 10_000;
+        let read = |kind, src: &str| {
+            read_one(
+                Some("f".into()),
+                None,
+                "f".into(),
+                kind,
+                src.to_owned(),
+                &Filters::default(),
+            )
+            .unwrap()
+        };
+
+        let head = "FROM alpine:3\n";
+        let mut line = String::from("RUN ");
+        let mut at = Vec::new();
+        for i in 0..N {
+            line += "--mount=type=bind,from=";
+            let value = format!("img{i}:1");
+            at.push((value.clone(), head.len() + line.len()));
+            line += &format!("{value},target=/é{i} ");
+        }
+        line += "true";
+        let src = format!("{head}{line}\n");
+        let file = read(Kind::Dockerfile, &src);
+        let mut want = vec![("alpine:3".to_owned(), 1, 6)];
+        want.extend(expected_positions(head, &line, &at));
+        assert_eq!(positions(&file), want);
+        assert!(file.refs[1..]
+            .iter()
+            .all(|f| matches!(f.status, Status::Unpinned(_))));
+
+        let head = "# é\n";
+        let mut line = String::from("{\"containers\": [");
+        let mut at = Vec::new();
+        for i in 0..N {
+            line += &format!("{{\"name\": \"ü{i}\", \"image\": \"");
+            let value = format!("img{i}:1");
+            at.push((value.clone(), head.len() + line.len()));
+            line += &format!("{value}\"}}, ");
+        }
+        line += "{}]}";
+        let file = read(Kind::Yaml, &format!("{head}{line}\n"));
+        let want = expected_positions(head, &line, &at);
+        assert_eq!(positions(&file), want);
+        let marked = read(Kind::Yaml, &format!("{head}{line} # pin: ignore\n"));
+        assert_eq!(positions(&marked), want);
+        assert!(marked
+            .refs
+            .iter()
+            .all(|f| matches!(&f.status, Status::Skipped(s) if s == IGNORED)));
     }
 
     #[test]

@@ -1,10 +1,23 @@
 //! Resolving tags to digests: each unique (registry, repository, tag) once, concurrently, bounded.
+//!
+//! - `registry`: the distribution API calls ([`Client::head_manifest`], [`Client::get_manifest`],
+//!   [`Client::get_blob`]), their answers checked;
+//! - `tokens`: ping, credentials and tokens per repository, single-flight; `auth`: challenges and where
+//!   credentials come from;
+//! - `transport`: HTTP, TLS trust, redirects, retries, bounded bodies, request counts;
+//! - `manifest`: typed manifests, checked against the media type they claim;
+//! - `platform`: `--platform` and choosing a platform's manifest from an index; `lookup`: what a [`Key`]
+//!   resolves to (tag, platform, `pin update`);
+//! - `lock`: the lockfile.
 
 pub mod auth;
 pub mod lock;
+mod lookup;
 pub mod manifest;
 pub mod platform;
 pub mod registry;
+mod tokens;
+pub mod transport;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -12,7 +25,8 @@ use std::sync::Arc;
 use futures_util::stream::{self, StreamExt};
 
 pub use platform::Platform;
-pub use registry::{Client, ClientOptions, Manifest, Stats};
+pub use registry::{Client, Fetched, Manifest};
+pub use transport::{ClientOptions, Stats};
 
 use crate::reference::Reference;
 
@@ -150,7 +164,7 @@ impl Resolver {
     }
 
     pub fn stats(&self) -> &Stats {
-        &self.client.stats
+        self.client.stats()
     }
 
     /// Looks up every key once; at most `jobs` requests are in flight. `progress(done, total)` is called as
