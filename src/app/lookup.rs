@@ -40,6 +40,16 @@ impl LookupError {
 }
 
 impl Lookup {
+    /// No lookups and no lockfile (`pin unpin`).
+    pub(super) fn none() -> Lookup {
+        Lookup {
+            resolved: Resolutions::new(),
+            requests: None,
+            lock: None,
+            offline: false,
+        }
+    }
+
     /// Records every successful resolution in the lockfile, if there is one and this run was online.
     pub(super) fn save_lock(&mut self) -> Result<(), LockError> {
         let Some((lock, path)) = &mut self.lock else {

@@ -15,6 +15,7 @@ use crate::cli::{
     Cli, ColorChoice, Command, Format, ListArgs, LockArgs, ModeArgs, OutputArgs, RegistryArgs,
     ResolveCmdArgs, SelectArgs,
 };
+use crate::interrupt;
 use crate::reference::Reference;
 pub use crate::report::ExitStatus;
 use crate::report::{
@@ -40,11 +41,26 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<Exi
                 paths: &args.paths,
                 mode: &args.mode,
                 select: &args.select,
-                registry: &args.registry,
+                registry: Some(&args.registry),
                 lock: None,
                 output: &args.output,
                 opts: plan::Options {
                     update: true,
+                    ..plan::Options::default()
+                },
+            };
+            run.go(out, err)
+        }
+        Some(Command::Unpin(args)) => {
+            let run = FilesRun {
+                paths: &args.paths,
+                mode: &args.mode,
+                select: &args.select,
+                registry: None,
+                lock: None,
+                output: &args.output,
+                opts: plan::Options {
+                    unpin: true,
                     ..plan::Options::default()
                 },
             };
@@ -56,13 +72,14 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<Exi
                 paths: &a.paths,
                 mode: &a.mode,
                 select: &a.select,
-                registry: &a.resolve.registry,
+                registry: Some(&a.resolve.registry),
                 lock: Some(&a.lock),
                 output: &a.output,
                 opts: plan::Options {
                     keep_tag: a.resolve.keep_tag,
                     platform: a.resolve.platform.as_ref(),
-                    update: false,
+                    tag_comment: a.tag_comment,
+                    ..plan::Options::default()
                 },
             };
             run.go(out, err)
@@ -112,7 +129,8 @@ struct FilesRun<'a> {
     paths: &'a [PathBuf],
     mode: &'a ModeArgs,
     select: &'a SelectArgs,
-    registry: &'a RegistryArgs,
+    /// `None` for `pin unpin`, which asks no registry.
+    registry: Option<&'a RegistryArgs>,
     lock: Option<&'a LockArgs>,
     output: &'a OutputArgs,
     opts: plan::Options<'a>,
@@ -120,7 +138,9 @@ struct FilesRun<'a> {
 
 impl FilesRun<'_> {
     fn go(&self, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<ExitStatus> {
-        let command = if self.opts.update {
+        let command = if self.opts.unpin {
+            report::Command::Unpin
+        } else if self.opts.update {
             report::Command::Update
         } else {
             report::Command::Pin
@@ -147,8 +167,26 @@ impl FilesRun<'_> {
         };
         let mut report = Report::new(command, mode);
         report.files = scan.files.len();
+        if self.mode.write {
+            for leftover in &scan.leftovers {
+                if rewrite::remove_leftover(leftover) {
+                    report.diagnostics.push(report::Diagnostic::new(
+                        Code::LeftoverRemoved,
+                        None,
+                        format!(
+                            "removed {}, a temporary file left by an interrupted run",
+                            leftover.display()
+                        ),
+                    ));
+                }
+            }
+        }
         let keys = plan::keys(&scan.files, &self.opts);
-        let mut lookup = match lookup::resolutions(self.registry, self.lock, keys, self.output) {
+        let looked_up = match self.registry {
+            Some(registry) => lookup::resolutions(registry, self.lock, keys, self.output),
+            None => Ok(lookup::Lookup::none()),
+        };
+        let mut lookup = match looked_up {
             Ok(l) => l,
             Err(e) => {
                 report.outcomes = scan.passed_over;
@@ -172,11 +210,16 @@ impl FilesRun<'_> {
             );
             return finish(&report, self.output, out, err);
         }
+        // From the lockfile to the last rename, SIGINT and SIGTERM wait for the files to be consistent.
+        let mut deferred = (mode != Mode::Check).then(interrupt::defer);
         if mode != Mode::Check {
             if let Err(e) = lookup.save_lock() {
                 report.fail(Code::WriteFailed, e.to_string());
                 return finish(&report, self.output, out, err);
             }
+        }
+        if mode != Mode::Write {
+            drop(deferred.take());
         }
         report.written = self.mode.write;
         match mode {
@@ -204,8 +247,36 @@ impl FilesRun<'_> {
                         })
                     })
                     .collect();
-                if let Err(e) = rewrite::write_all_atomic(&writes) {
-                    report.fail(Code::WriteFailed, e.to_string());
+                let written = rewrite::write_all_atomic(&writes);
+                drop(deferred.take());
+                match written {
+                    Err(e) => {
+                        if let rewrite::WriteError::Interrupted(signal) = e {
+                            report.interrupted = Some(signal);
+                        }
+                        report.fail(Code::WriteFailed, e.to_string());
+                        return finish(&report, self.output, out, err);
+                    }
+                    Ok(()) => {
+                        if let Some(signal) = interrupt::pending() {
+                            let names: Vec<&str> = plan
+                                .changes
+                                .iter()
+                                .map(|c| c.file.display.as_str())
+                                .collect();
+                            report.interrupted = Some(signal);
+                            report.fail(
+                                Code::Interrupted,
+                                format!(
+                                    "interrupted by {} while replacing files; the replacements were finished: {} written: {}",
+                                    signal.name(),
+                                    names.len(),
+                                    names.join(", ")
+                                ),
+                            );
+                            return finish(&report, self.output, out, err);
+                        }
+                    }
                 }
             }
             Mode::DryRun => {
@@ -219,6 +290,13 @@ impl FilesRun<'_> {
                     })
                     .collect();
             }
+        }
+        if let Some(signal) = interrupt::pending() {
+            report.interrupted = Some(signal);
+            report.fail(
+                Code::Interrupted,
+                format!("interrupted by {}", signal.name()),
+            );
         }
         finish(&report, self.output, out, err)
     }
@@ -330,7 +408,11 @@ fn resolve_refs(
             if r.digest().is_none() {
                 match &lookup.resolved[&Key::of(r, platform)] {
                     Ok(m) => {
-                        let pinned = r.pinned(&m.digest, args.resolve.keep_tag);
+                        let pinned = if args.resolve.keep_tag {
+                            r.pinned_with_tag(&m.digest)
+                        } else {
+                            r.pinned(&m.digest, false)
+                        };
                         o.set(
                             OutcomeStatus::Pinned,
                             Code::Unpinned,

@@ -1,7 +1,8 @@
 //! The list of diagnostic codes: one variant per thing `pin` can say about a reference, a file or the run.
 //!
 //! A code is stable once released: tools match on `PIN001`, not on the message. To add one, add a row to the
-//! table below (the next free number in its group, a short kebab-case name, its class and one sentence);
+//! table below (the next free number, a short kebab-case name, its class and one sentence); numbers are never
+//! reused, and the class, not the number, says what a code does to the run;
 //! every format picks it up (SARIF lists it as a rule, the README's table is checked against it by a test).
 
 use serde::Serialize;
@@ -31,8 +32,8 @@ pub enum Severity {
 
 macro_rules! codes {
     ($( $variant:ident = ($code:literal, $name:literal, $class:ident, $doc:literal), )*) => {
-        /// Every diagnostic code. `PIN00x`: findings, skips and notes about one reference; `PIN01x`: failures
-        /// about one reference or file; `PIN02x`: failures of the run as a whole.
+        /// Every diagnostic code. Mostly `PIN00x` are about one reference, `PIN01x` about one reference or
+        /// file that failed, `PIN02x` about the run as a whole; the class says what each does.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
         #[non_exhaustive]
         pub enum Code {
@@ -94,6 +95,10 @@ codes! {
         "A file its kind's parser rejects (invalid YAML, a broken Dockerfile)."),
     Internal = ("PIN014", "internal-error", Failure,
         "The edits for a file overlap (a bug in `pin`): the file is left alone."),
+    Unpin = ("PIN015", "unpin", Finding,
+        "`pin unpin`: a pinned reference whose tag is put back and digest dropped."),
+    NoTagComment = ("PIN016", "no-tag-comment", Note,
+        "`--tag-comment`: no comment can go at this place, so the tag stays in the reference."),
     NothingWritten = ("PIN020", "nothing-written", Failure,
         "Some reference failed, so no file was written."),
     WriteFailed = ("PIN021", "write-failed", Failure,
@@ -102,6 +107,10 @@ codes! {
         "The `--lock` file cannot be read or is malformed."),
     Setup = ("PIN023", "setup", Failure,
         "The run cannot start: a path that does not exist, a bad `--exclude` or `--skip` pattern, an unusable `--ca-cert`."),
+    LeftoverRemoved = ("PIN024", "leftover-removed", Note,
+        "A temporary file left by an interrupted run was removed."),
+    Interrupted = ("PIN025", "interrupted", Failure,
+        "SIGINT or SIGTERM stopped the run (exit 130 or 143); files are either all replaced or untouched."),
 }
 
 impl Code {
@@ -134,17 +143,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn codes_are_unique_well_formed_and_grouped() {
+    fn codes_are_unique_and_well_formed() {
         let mut seen = std::collections::HashSet::new();
         for c in Code::ALL {
             assert!(seen.insert(c.as_str()), "duplicate {}", c.as_str());
             assert!(seen.insert(c.name()), "duplicate name {}", c.name());
-            let n: u32 = c.as_str().strip_prefix("PIN").unwrap().parse().unwrap();
-            assert_eq!(c.as_str().len(), 6, "{c}");
-            let failure_group = n >= 10;
+            let digits = c.as_str().strip_prefix("PIN").unwrap();
+            assert!(digits.len() == 3 && digits.parse::<u32>().is_ok(), "{c}");
             assert!(
-                c.class() == Class::Failure || !failure_group || *c == Code::NotWritten,
-                "{c}: PIN01x and above are failures"
+                c.name()
+                    .chars()
+                    .all(|ch| ch.is_ascii_lowercase() || ch == '-'),
+                "{c}"
             );
             assert!(c.doc().ends_with('.'), "{c}");
         }

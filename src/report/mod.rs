@@ -30,6 +30,7 @@ use std::ops::Range;
 
 use serde::Serialize;
 
+use crate::interrupt::Signal;
 pub use code::{Class, Code, Severity};
 pub use json::JsonReporter;
 pub use text::{unified_diff, Paint, SummaryLine, TextReporter};
@@ -266,6 +267,7 @@ pub enum Command {
     Update,
     List,
     Resolve,
+    Unpin,
 }
 
 /// What the run did with the changes it computed.
@@ -310,6 +312,8 @@ pub struct Report<'a> {
     pub requests: Option<String>,
     /// The run stopped before reading any file (a bad path, a bad pattern): there is nothing to summarize.
     pub aborted: bool,
+    /// SIGINT or SIGTERM stopped the run (reported as a [`Code::Interrupted`] diagnostic too).
+    pub interrupted: Option<Signal>,
 }
 
 impl Report<'_> {
@@ -355,11 +359,27 @@ pub enum ExitStatus {
     Changes = 1,
     /// Something failed; no file was written (with `--keep-going`: only files without failures were).
     Error = 2,
+    /// Stopped by SIGINT (128 + 2).
+    Interrupted = 130,
+    /// Stopped by SIGTERM (128 + 15).
+    Terminated = 143,
+}
+
+impl From<Signal> for ExitStatus {
+    fn from(signal: Signal) -> ExitStatus {
+        match signal {
+            Signal::Interrupt => ExitStatus::Interrupted,
+            Signal::Terminate => ExitStatus::Terminated,
+        }
+    }
 }
 
 impl ExitStatus {
     /// The one place the exit status is decided: from what the report holds.
     pub fn of(report: &Report) -> ExitStatus {
+        if let Some(signal) = report.interrupted {
+            return signal.into();
+        }
         let mut found = false;
         for d in report.all_diagnostics() {
             match d.class() {

@@ -76,16 +76,18 @@ impl TextReporter {
             }
         }
         for d in &r.diagnostics {
-            match d.code {
-                Code::NothingWritten => writeln!(err, "pin: {}", d.message)?,
+            match (d.code, d.class()) {
+                (Code::NothingWritten | Code::Interrupted, _) | (_, Class::Note) => {
+                    writeln!(err, "pin: {}", d.message)?
+                }
                 _ => writeln!(err, "pin: {}: {}", paint.red("error"), d.message)?,
             }
         }
         if r.mode == Mode::Check {
-            let what = if r.command == Command::Update {
-                "references whose tag moved"
-            } else {
-                "unpinned references"
+            let what = match r.command {
+                Command::Update => "references whose tag moved",
+                Command::Unpin => "references to unpin",
+                _ => "unpinned references",
             };
             let mut last = None;
             for o in &r.outcomes {
@@ -106,6 +108,8 @@ impl TextReporter {
             return Ok(());
         }
         let verb = match (r.command, r.written) {
+            (Command::Unpin, true) => "unpinned",
+            (Command::Unpin, false) => "to unpin",
             (Command::Update, true) => "updated",
             (Command::Update, false) => "to update",
             (_, true) => "pinned",
