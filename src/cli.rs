@@ -168,23 +168,24 @@ pub struct SelectArgs {
     #[arg(long, value_name = "REGEX")]
     pub skip: Vec<String>,
 
-    /// The kind of the stream read from stdin with `-`.
-    #[arg(long, value_name = "KIND", default_value = "yaml")]
-    pub stdin_kind: StdinKind,
+    /// The kind of the stream read from stdin with `-`: yaml, dockerfile, compose, … (README, "What is pinned").
+    #[arg(
+        long,
+        value_name = "KIND",
+        default_value = "yaml",
+        hide_possible_values = true
+    )]
+    pub stdin_kind: Kind,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum StdinKind {
-    Yaml,
-    Dockerfile,
-}
+/// The kind table's names are the values of `--stdin-kind`.
+impl ValueEnum for Kind {
+    fn value_variants<'a>() -> &'a [Self] {
+        Kind::ALL
+    }
 
-impl StdinKind {
-    pub fn kind(self) -> Kind {
-        match self {
-            StdinKind::Yaml => Kind::Yaml,
-            StdinKind::Dockerfile => Kind::Dockerfile,
-        }
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(self.as_str()))
     }
 }
 
@@ -343,6 +344,6 @@ mod tests {
         assert!(Cli::try_parse_from(["pin", "update", "--lock", "x"]).is_err());
         assert!(Cli::try_parse_from(["pin", "--format", "yaml"]).is_err());
         let cli = Cli::try_parse_from(["pin", "-", "--stdin-kind", "dockerfile"]).unwrap();
-        assert_eq!(cli.pin.select.stdin_kind, StdinKind::Dockerfile);
+        assert_eq!(cli.pin.select.stdin_kind, Kind::Dockerfile);
     }
 }

@@ -19,7 +19,7 @@ use crate::formats::Kind;
 pub enum WalkError {
     #[error("{path}: no such file or directory{}", subcommand_hint(path))]
     Missing { path: PathBuf },
-    #[error("{path}: not a file kind pin reads (*.yaml, *.yml, Dockerfile, Containerfile, *.Dockerfile, Dockerfile.*)")]
+    #[error("{path}: not a file kind pin reads ({})", crate::formats::file_names())]
     UnknownKind { path: PathBuf },
     #[error("{path}: not a regular file (a fifo, socket or device); not read")]
     NotRegular { path: PathBuf },

@@ -9,16 +9,44 @@ use super::{Candidate, Findings, Kind, LineIndex, Target};
 use crate::app::{classify, Status};
 use crate::rewrite::{self, Edit};
 
-/// Corpus directories, the kind their files are read as, and how many files each holds.
-const CATEGORIES: &[(&str, Kind, usize)] = &[
-    ("k8s", Kind::Yaml, 20),
-    ("compose", Kind::Compose, 3),
-    ("gha", Kind::GithubActions, 5),
-    ("gitlab", Kind::GitlabCi, 5),
-    ("kustomize", Kind::Kustomize, 6),
-    ("helm", Kind::HelmValues, 10),
-    ("dockerfile", Kind::Dockerfile, 18),
+/// How many corpus files each kind has (in `tests/corpus/<its corpus directory>`), checked by hand.
+const COUNTS: &[(Kind, usize)] = &[
+    (Kind::Yaml, 20),
+    (Kind::Compose, 3),
+    (Kind::GithubActions, 5),
+    (Kind::GitlabCi, 5),
+    (Kind::Kustomize, 6),
+    (Kind::HelmValues, 10),
+    (Kind::Dockerfile, 18),
 ];
+
+/// Every kind of the kind table with its corpus directory and file count, in table order.
+fn categories() -> Vec<(&'static str, Kind, usize)> {
+    Kind::ALL
+        .iter()
+        .map(|&kind| {
+            let count = COUNTS
+                .iter()
+                .find(|(k, _)| *k == kind)
+                .map(|(_, n)| *n)
+                .unwrap_or_else(|| {
+                    panic!(
+                        "{}: add its corpus files and count to COUNTS",
+                        kind.as_str()
+                    )
+                });
+            (kind.info().corpus, kind, count)
+        })
+        .collect()
+}
+
+#[test]
+fn every_kind_has_at_least_two_corpus_files() {
+    for (category, kind, count) in categories() {
+        assert!(count >= 2, "{category}");
+        assert_eq!(files(category, kind).len(), count, "{category}");
+    }
+}
 
 /// The kind a corpus file is read as: its category's, except Helm chart templates (named
 /// `*-template.yaml` here, `templates/*.yaml` in a chart), which `pin` reads as plain YAML.
@@ -102,7 +130,7 @@ fn check_span(src: &str, c: &Candidate, file: &str) {
 #[test]
 fn every_yaml_category_matches_its_refs_files() {
     let bless = std::env::var_os("PIN_BLESS_REFS").is_some();
-    for &(category, kind, count) in CATEGORIES {
+    for (category, kind, count) in categories() {
         if kind == Kind::Dockerfile {
             // Its own listing format, in `dockerfile.rs`.
             continue;
@@ -182,7 +210,7 @@ fn assert_only_edits_changed(src: &str, out: &str, edits: &[Edit], file: &str) {
 #[test]
 fn pinning_the_corpus_is_exact_and_idempotent() {
     let mut pinned = Vec::new();
-    for &(category, kind, _) in CATEGORIES {
+    for (category, kind, _) in categories() {
         pinned.push((category, 0));
         for (name, path, kind) in files(category, kind) {
             let file = format!("{category}/{name}");
@@ -235,17 +263,18 @@ fn pinning_the_corpus_is_exact_and_idempotent() {
             }
         }
     }
-    // How many candidates each category pins (with fake digests, so every valid reference resolves).
+    // How many candidates each category pins (with fake digests, so every valid reference resolves), by name.
+    pinned.sort();
     assert_eq!(
         pinned,
         [
-            ("k8s", 52),
             ("compose", 9),
+            ("dockerfile", 21),
             ("gha", 14),
             ("gitlab", 14),
-            ("kustomize", 16),
             ("helm", 6),
-            ("dockerfile", 21)
+            ("k8s", 52),
+            ("kustomize", 16),
         ]
     );
 }

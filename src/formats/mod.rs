@@ -3,7 +3,8 @@
 //! A finder reads one file's text and returns [`Candidate`]s: byte spans that hold what may be an image
 //! reference, with the value the file states there. Finders never decide whether a value is a valid reference
 //! and never contact a registry; [`crate::app`] classifies the candidates. A new file kind is one new module
-//! here plus one row in the name table of [`Kind::detect`] and one arm in [`Kind::find`]. The YAML kinds
+//! here plus one entry in the kind table of [`kind`] ([`KINDS`]), which says everything else about it. The
+//! YAML kinds
 //! (`compose`, `github_actions`, `gitlab_ci`, `kustomize`, `helm_values`, and the generic `yaml`) walk
 //! the node tree of [`yaml::tree`] through [`yaml::find_with`].
 
@@ -14,6 +15,7 @@ pub mod dockerfile;
 pub mod github_actions;
 pub mod gitlab_ci;
 pub mod helm_values;
+mod kind;
 pub mod kustomize;
 pub mod yaml;
 
@@ -21,103 +23,8 @@ pub mod yaml;
 mod testing;
 
 use std::ops::Range;
-use std::path::Path;
 
-/// The kinds of file `pin` reads.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Kind {
-    /// Kubernetes manifests and any other YAML: every `image:` scalar, image volume references.
-    Yaml,
-    /// `Dockerfile`, `Containerfile`, `*.Dockerfile`, `Dockerfile.*`: `FROM` images (or the `ARG`
-    /// default a `FROM ${NAME}` uses), `COPY --from` / `RUN --mount=from=` images, `# syntax=`.
-    Dockerfile,
-    /// `compose.yaml`, `docker-compose*.yml`: `services.*.image`.
-    Compose,
-    /// `.github/workflows/*.yml`: job containers, service images, `docker://` steps.
-    GithubActions,
-    /// `.gitlab-ci.yml`: `image:` and `services:`.
-    GitlabCi,
-    /// `kustomization.yaml`: `images:` entries.
-    Kustomize,
-    /// Helm `values*.yaml`: `image:` values and mappings.
-    HelmValues,
-}
-
-/// Whether a file (lowercased name, whole path) is of a kind.
-type NameRule = fn(&str, &Path) -> bool;
-
-/// File names, most specific first: the first row that matches decides.
-const NAME_TABLE: &[(Kind, NameRule)] = &[
-    (Kind::Dockerfile, |n, _| {
-        let stem_is =
-            |s: &str| n == s || n.starts_with(&format!("{s}.")) || n.ends_with(&format!(".{s}"));
-        stem_is("dockerfile") || stem_is("containerfile")
-    }),
-    (Kind::Kustomize, |n, _| {
-        matches!(
-            n,
-            "kustomization.yaml" | "kustomization.yml" | "kustomization"
-        )
-    }),
-    (Kind::Compose, |n, _| {
-        is_yaml(n) && (n.starts_with("compose.") || n.starts_with("docker-compose"))
-    }),
-    (Kind::GitlabCi, |n, _| {
-        is_yaml(n)
-            && (n == ".gitlab-ci.yml"
-                || n.ends_with(".gitlab-ci.yml")
-                || n.ends_with(".gitlab-ci.yaml"))
-    }),
-    (Kind::GithubActions, |n, p| {
-        is_yaml(n) && p.parent().is_some_and(|d| d.ends_with(".github/workflows"))
-    }),
-    (Kind::HelmValues, |n, _| {
-        is_yaml(n) && n.starts_with("values")
-    }),
-    (Kind::Yaml, |n, _| is_yaml(n)),
-];
-
-fn is_yaml(lower_name: &str) -> bool {
-    lower_name.ends_with(".yaml") || lower_name.ends_with(".yml")
-}
-
-impl Kind {
-    /// The kind of a file from its path, or `None` for files `pin` never touches.
-    pub fn detect(path: &Path) -> Option<Kind> {
-        let lower = path.file_name()?.to_str()?.to_ascii_lowercase();
-        NAME_TABLE
-            .iter()
-            .find(|(_, matches)| matches(&lower, path))
-            .map(|(kind, _)| *kind)
-    }
-
-    /// Runs this kind's finder over a whole file.
-    pub fn find(self, src: &str) -> Result<Findings, FindError> {
-        match self {
-            Kind::Dockerfile => dockerfile::find(src),
-            Kind::Compose => compose::find(src),
-            Kind::GithubActions => github_actions::find(src),
-            Kind::GitlabCi => gitlab_ci::find(src),
-            Kind::Kustomize => kustomize::find(src),
-            Kind::HelmValues => helm_values::find(src),
-            Kind::Yaml => yaml::find(src),
-        }
-    }
-
-    /// The name used in messages and JSON.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Yaml => "yaml",
-            Kind::Dockerfile => "dockerfile",
-            Kind::Compose => "compose",
-            Kind::GithubActions => "github-actions",
-            Kind::GitlabCi => "gitlab-ci",
-            Kind::Kustomize => "kustomize",
-            Kind::HelmValues => "helm-values",
-        }
-    }
-}
+pub use kind::{file_names, Docs, Finder, Kind, KindInfo, NameRule, KINDS};
 
 /// One place in a file that may hold an image reference.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -171,6 +78,28 @@ pub struct Findings {
     pub candidates: Vec<Candidate>,
     /// Set when the whole file is passed over (e.g. a Helm template that no YAML parser reads); the reason.
     pub skipped: Option<String>,
+    /// The byte ranges of the file's `# pin: ignore` comments, in order: only text the format's parser reads
+    /// as a comment (never a `#` inside a string, a scalar, a shell command or a here-document), from the `#`
+    /// to the end of its line.
+    pub ignore_comments: Vec<Range<usize>>,
+}
+
+/// Whether a comment's text (from its `#`) is `# pin: ignore` (spaces optional; `# pin: ignore because …`
+/// counts, `# pin: ignored` does not).
+pub fn is_ignore_comment(comment: &str) -> bool {
+    let Some(rest) = comment.strip_prefix('#') else {
+        return false;
+    };
+    rest.trim_start().strip_prefix("pin:").is_some_and(|r| {
+        r.trim_start()
+            .strip_prefix("ignore")
+            .is_some_and(|after| !after.starts_with(|c: char| c.is_alphanumeric()))
+    })
+}
+
+/// The end of the line holding `at`: the offset of its `\n` (or `\r`), or the end of `src`.
+pub(crate) fn line_end(src: &str, at: usize) -> usize {
+    src[at..].find(['\n', '\r']).map_or(src.len(), |i| at + i)
 }
 
 /// A file that its finder could not read.
@@ -194,6 +123,20 @@ impl LineIndex {
         LineIndex { starts }
     }
 
+    /// The byte range of the line holding `offset`, and of the line before it (if any), each from its
+    /// first byte to the start of the next line.
+    pub fn line_and_previous(
+        &self,
+        src: &str,
+        offset: usize,
+    ) -> (Range<usize>, Option<Range<usize>>) {
+        let line = self.starts.partition_point(|&s| s <= offset) - 1;
+        let end = |l: usize| self.starts.get(l + 1).copied().unwrap_or(src.len());
+        let this = self.starts[line]..end(line);
+        let previous = line.checked_sub(1).map(|l| self.starts[l]..end(l));
+        (this, previous)
+    }
+
     /// `(line, column)`, both 1-based.
     pub fn line_col(&self, src: &str, offset: usize) -> (usize, usize) {
         let line = self.starts.partition_point(|&s| s <= offset) - 1;
@@ -208,34 +151,6 @@ impl LineIndex {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn detects_kinds_by_name() {
-        for (name, kind) in [
-            ("deploy.yaml", Some(Kind::Yaml)),
-            ("a/b/pod.YML", Some(Kind::Yaml)),
-            ("Dockerfile", Some(Kind::Dockerfile)),
-            ("Containerfile", Some(Kind::Dockerfile)),
-            ("build.Dockerfile", Some(Kind::Dockerfile)),
-            ("Dockerfile.prod", Some(Kind::Dockerfile)),
-            ("README.md", None),
-            ("Dockerfile-notes.txt", None),
-            ("Containerfile.dev", Some(Kind::Dockerfile)),
-            ("k/kustomization.yaml", Some(Kind::Kustomize)),
-            ("Kustomization", Some(Kind::Kustomize)),
-            ("compose.yaml", Some(Kind::Compose)),
-            ("docker-compose.prod.yml", Some(Kind::Compose)),
-            (".gitlab-ci.yml", Some(Kind::GitlabCi)),
-            ("ci/build.gitlab-ci.yml", Some(Kind::GitlabCi)),
-            ("repo/.github/workflows/ci.yml", Some(Kind::GithubActions)),
-            ("repo/.github/ci.yml", Some(Kind::Yaml)),
-            ("chart/values.yaml", Some(Kind::HelmValues)),
-            ("chart/values-prod.yaml", Some(Kind::HelmValues)),
-            ("chart/templates/deployment.yaml", Some(Kind::Yaml)),
-        ] {
-            assert_eq!(Kind::detect(Path::new(name)), kind, "{name}");
-        }
-    }
 
     #[test]
     fn line_col_counts_characters() {
