@@ -186,6 +186,7 @@ pub fn apply(
             apply_registry(&mut a.registry, sub("update"), &loaded);
         }
         Some(Command::Resolve(a)) => apply_resolve(&mut a.resolve, sub("resolve"), &loaded),
+        Some(Command::Unpin(a)) => apply_select(&mut a.select, sub("unpin"), &loaded),
         Some(Command::Config) => {}
     }
     Ok(Some(loaded))

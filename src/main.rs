@@ -15,6 +15,12 @@ fn main() -> ExitCode {
         let _ = writeln!(io::stderr(), "{e}");
         return ExitCode::from(ExitStatus::Error as u8);
     }
+    if let Err(e) = imagepin::interrupt::install() {
+        let _ = writeln!(
+            io::stderr(),
+            "pin: warning: cannot handle SIGINT and SIGTERM: {e}"
+        );
+    }
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let mut err = io::stderr();
