@@ -1,9 +1,6 @@
 //! Settings from `pin.toml`, and lookups routed by registries.conf mirrors, against the real registry harness.
 //! Expected digests are the ones the harness computed from the bytes it pushed.
 
-// This file uses only part of the fault server.
-#[allow(dead_code)]
-mod fake_registry;
 mod harness;
 
 use std::fs;
@@ -77,42 +74,6 @@ fn a_registries_conf_mirror_answers_for_docker_hub_and_the_name_is_kept() {
             registry.host()
         )),
         "{err}"
-    );
-}
-
-// Guards `blocked = true`: the lookup is an error naming the file that blocks it, and the registry gets no
-// request at all.
-#[test]
-fn a_blocked_registry_errors_without_a_request() {
-    let fake = fake_registry::FakeRegistry::start(|_| fake_registry::Response::new(500).into());
-    let dir = tempfile::tempdir().unwrap();
-    let host = fake.host();
-    write(
-        dir.path(),
-        "registries.conf",
-        &format!("[[registry]]\nlocation = \"{host}\"\nblocked = true\n"),
-    );
-    write(
-        dir.path(),
-        "app.yaml",
-        &format!("image: {host}/team/app:1\n"),
-    );
-    let conf = dir.path().join("registries.conf");
-    let out = pin(
-        dir.path(),
-        &["-w", "--insecure-registry", &host, "app.yaml"],
-        &[("CONTAINERS_REGISTRIES_CONF", conf.to_str().unwrap())],
-    );
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
-    let err = text(&out.stderr);
-    assert!(
-        err.contains(&format!("{host}/team/app is blocked by {}", conf.display())),
-        "{err}"
-    );
-    assert_eq!(fake.finish().requests.len(), 0);
-    assert_eq!(
-        fs::read_to_string(dir.path().join("app.yaml")).unwrap(),
-        format!("image: {host}/team/app:1\n")
     );
 }
 
