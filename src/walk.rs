@@ -89,14 +89,20 @@ impl Excludes {
     }
 
     /// Whether `path` or a directory above it is excluded (for a path named on the command line).
+    /// Below the patterns' directory the path is matched relative to it; a path elsewhere is matched as
+    /// written, so only patterns without a slash (`vendor`) can match it.
     fn excludes_named(&self, path: &Path, is_dir: bool) -> bool {
         let mut dir = is_dir;
         let path = absolute(path);
         let root = self.cwd.path();
-        for p in path
-            .ancestors()
-            .take_while(|p| p.starts_with(root) && *p != root)
-        {
+        let under = path.starts_with(root);
+        for p in path.ancestors().take_while(|p| {
+            if under {
+                p.starts_with(root) && *p != root
+            } else {
+                p.parent().is_some()
+            }
+        }) {
             match self.cwd.matched(p, dir) {
                 Match::Ignore(_) => return true,
                 Match::Whitelist(_) => return false,
