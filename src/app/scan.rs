@@ -131,7 +131,11 @@ pub fn scan(
         scan.add(read, err)?;
         return Ok(Some(scan));
     }
-    let excludes = match walk::Excludes::new(&select.exclude) {
+    let excludes = match &select.exclude_base {
+        Some(base) => walk::Excludes::relative_to(&select.exclude, base),
+        None => walk::Excludes::new(&select.exclude),
+    };
+    let excludes = match excludes {
         Ok(x) => x,
         Err(e) => {
             writeln!(err, "pin: error: {e}")?;
@@ -322,10 +326,57 @@ pub fn classify_value(c: &Candidate, filters: &Filters) -> Status {
         Err(_) if looks_templated(&c.value) => {
             Status::Skipped("a template or placeholder, not an image reference".to_string())
         }
-        Err(e) => Status::Skipped(format!("not a valid image reference: {e}")),
         Ok(r) if r.digest().is_some() => Status::Pinned(r),
-        Ok(r) => Status::Unpinned(r),
+        parsed => match (placeholder(&c.value), parsed) {
+            (Some(part), _) => Status::Skipped(format!(
+                "a placeholder, not an image reference: {part} is {}",
+                if part.starts_with("__") {
+                    "wrapped in `__`"
+                } else {
+                    "written in capitals"
+                }
+            )),
+            (None, Err(e)) => Status::Skipped(format!("not a valid image reference: {e}")),
+            (None, Ok(r)) => Status::Unpinned(r),
+        },
     }
+}
+
+/// The part of `value` that marks it as a placeholder to be replaced before deployment, if any: a tag or
+/// a name component (a registry host without its port) that is
+///
+/// * wrapped in double underscores (`__version__`, `__IMAGE__`), or
+/// * written in capitals: only `A`–`Z`, `0`–`9` and `_`, starting with a letter, with at least three
+///   letters (`IMAGE_TAG`, `VERSION`, `REPLACE_ME`, `MY_REGISTRY`; not `V1` or `RC2`).
+///
+/// Registries do not hold such names (repositories are lowercase), and real tags are not written so.
+fn placeholder(value: &str) -> Option<&str> {
+    let name_and_tag = value.split_once('@').map_or(value, |(n, _)| n);
+    let last_slash = name_and_tag.rfind('/').map_or(0, |i| i + 1);
+    let (name, tag) = match name_and_tag[last_slash..].rfind(':') {
+        Some(i) => (
+            &name_and_tag[..last_slash + i],
+            Some(&name_and_tag[last_slash + i + 1..]),
+        ),
+        None => (name_and_tag, None),
+    };
+    let mut components = name.split('/');
+    let host = components
+        .next()
+        .map(|first| first.split_once(':').map_or(first, |(host, _)| host));
+    let is_placeholder = |part: &&str| {
+        let wrapped = part.len() > 4 && part.starts_with("__") && part.ends_with("__");
+        let capitals = part.starts_with(|c: char| c.is_ascii_uppercase())
+            && part
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+            && part.bytes().filter(u8::is_ascii_uppercase).count() >= 3;
+        wrapped || capitals
+    };
+    tag.into_iter()
+        .chain(host)
+        .chain(components)
+        .find(is_placeholder)
 }
 
 /// Helm/Go templates, shell, compose and CI variables (`${X}`, `$X`, `$(cmd)`), `<YOUR-IMAGE>` placeholders.
@@ -596,6 +647,40 @@ mod tests {
             matches!(status("{{ .Values.image }}"), Status::Skipped(s) if s.contains("template"))
         );
         assert!(matches!(status("Not A Ref"), Status::Skipped(s) if s.contains("not a valid")));
+        for (value, part) in [
+            ("app:__version__", "__version__"),
+            ("app:IMAGE_TAG", "IMAGE_TAG"),
+            ("ghcr.io/org/app:VERSION", "VERSION"),
+            ("REPLACE_ME", "REPLACE_ME"),
+            ("__IMAGE__", "__IMAGE__"),
+            ("MY_REGISTRY/app:1.0", "MY_REGISTRY"),
+            ("REGISTRY:5000/app", "REGISTRY"),
+            (
+                "CONTAINER_IMAGES_REGISTRY/adservice:v1",
+                "CONTAINER_IMAGES_REGISTRY",
+            ),
+        ] {
+            assert!(
+                matches!(status(value), Status::Skipped(s) if s.contains("placeholder") && s.contains(part)),
+                "{value}: {:?}",
+                status(value)
+            );
+        }
+        for real in [
+            "app:V1",
+            "app:RC2",
+            "minio/minio:RELEASE.2025-01-20T14-49-07Z",
+            "app:v1__x",
+            "app:latest",
+            "localhost:5000/app:1",
+        ] {
+            assert!(matches!(status(real), Status::Unpinned(_)), "{real}");
+        }
+        let pinned_placeholder = format!("app:IMAGE_TAG@sha256:{}", "a".repeat(64));
+        assert!(matches!(status(&pinned_placeholder), Status::Pinned(_)));
+        assert!(
+            matches!(status("app:${TAG}"), Status::Skipped(s) if s.contains("template or placeholder"))
+        );
         for templated in [
             "$RELAY_IMAGE",
             "${REGISTRY}/app:1",

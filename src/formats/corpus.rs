@@ -274,7 +274,7 @@ fn pinning_the_corpus_is_exact_and_idempotent() {
             ("gitlab", 14),
             ("helm", 6),
             ("k8s", 52),
-            ("kustomize", 16),
+            ("kustomize", 5),
         ]
     );
 }
