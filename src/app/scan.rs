@@ -190,7 +190,10 @@ pub fn scan(paths: &[PathBuf], select: &SelectArgs) -> Result<Scan, ScanError> {
         scan.add(STDIN.to_string(), kind, read);
         return Ok(scan);
     }
-    let excludes = walk::Excludes::new(&select.exclude)?;
+    let excludes = match &select.exclude_base {
+        Some(base) => walk::Excludes::relative_to(&select.exclude, base),
+        None => walk::Excludes::new(&select.exclude),
+    }?;
     let walk::Listing {
         files: listed,
         leftovers,

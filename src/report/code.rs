@@ -111,6 +111,8 @@ codes! {
         "A temporary file left by an interrupted run was removed."),
     Interrupted = ("PIN025", "interrupted", Failure,
         "SIGINT or SIGTERM stopped the run (exit 130 or 143); files are either all replaced or untouched."),
+    HardLinks = ("PIN026", "hard-links", Note,
+        "A file written has other hard links, which keep the old text."),
 }
 
 impl Code {

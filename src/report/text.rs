@@ -4,7 +4,9 @@
 use std::fmt;
 use std::io::{self, Write};
 
-use super::{Class, Code, Command, Mode, Outcome, OutcomeStatus, Report, Reporter, Summary};
+use super::{
+    Class, Code, Command, Mode, Outcome, OutcomeStatus, Report, Reporter, Severity, Summary,
+};
 
 /// The text format. `paint_out`/`paint_err`: colour for each stream; `quiet`: no summary line.
 #[derive(Clone, Copy, Debug, Default)]
@@ -76,11 +78,17 @@ impl TextReporter {
             }
         }
         for d in &r.diagnostics {
-            match (d.code, d.class()) {
-                (Code::NothingWritten | Code::Interrupted, _) | (_, Class::Note) => {
+            match (d.code, d.class(), d.severity) {
+                (Code::NothingWritten | Code::Interrupted, _, _) => {
                     writeln!(err, "pin: {}", d.message)?
                 }
-                _ => writeln!(err, "pin: {}: {}", paint.red("error"), d.message)?,
+                (_, Class::Failure, _) => {
+                    writeln!(err, "pin: {}: {}", paint.red("error"), d.message)?
+                }
+                (_, _, Severity::Warning) => {
+                    writeln!(err, "pin: {}: {}", paint.yellow("warning"), d.message)?
+                }
+                _ => writeln!(err, "pin: {}", d.message)?,
             }
         }
         if r.mode == Mode::Check {
