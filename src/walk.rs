@@ -55,9 +55,14 @@ pub struct Listing {
 /// `/vendor` only the one at the top, `build/` only directories, `!keep.yaml` re-includes, `**` spans
 /// directories. A pattern is matched against the path below the root it was found under and against the
 /// path relative to the current directory; the first that decides wins.
+///
+/// Patterns from a configuration file are relative to its directory, as a `.gitignore` there would be
+/// ([`Excludes::relative_to`]).
 pub struct Excludes {
     cwd: std::sync::Arc<Gitignore>,
     patterns: Vec<String>,
+    /// Match below each walked root as well (patterns given as flags).
+    below_roots: bool,
 }
 
 impl Excludes {
@@ -66,6 +71,16 @@ impl Excludes {
         Ok(Excludes {
             cwd: std::sync::Arc::new(matcher(&cwd, patterns)?),
             patterns: patterns.to_vec(),
+            below_roots: true,
+        })
+    }
+
+    /// Patterns relative to `base` only (an absolute directory: the configuration file's).
+    pub fn relative_to(patterns: &[String], base: &Path) -> Result<Excludes, WalkError> {
+        Ok(Excludes {
+            cwd: std::sync::Arc::new(matcher(base, patterns)?),
+            patterns: patterns.to_vec(),
+            below_roots: false,
         })
     }
 
@@ -74,9 +89,20 @@ impl Excludes {
     }
 
     /// Whether `path` or a directory above it is excluded (for a path named on the command line).
+    /// Below the patterns' directory the path is matched relative to it; a path elsewhere is matched as
+    /// written, so only patterns without a slash (`vendor`) can match it.
     fn excludes_named(&self, path: &Path, is_dir: bool) -> bool {
         let mut dir = is_dir;
-        for p in path.ancestors().filter(|p| !p.as_os_str().is_empty()) {
+        let path = absolute(path);
+        let root = self.cwd.path();
+        let under = path.starts_with(root);
+        for p in path.ancestors().take_while(|p| {
+            if under {
+                p.starts_with(root) && *p != root
+            } else {
+                p.parent().is_some()
+            }
+        }) {
             match self.cwd.matched(p, dir) {
                 Match::Ignore(_) => return true,
                 Match::Whitelist(_) => return false,
@@ -148,7 +174,7 @@ pub fn files(roots: &[PathBuf], excludes: &Excludes, force_exclude: bool) -> Lis
             }
             continue;
         }
-        let below_root = if excludes.is_empty() {
+        let below_root = if excludes.is_empty() || !excludes.below_roots {
             None
         } else {
             match matcher(root, &excludes.patterns) {
@@ -167,14 +193,14 @@ pub fn files(roots: &[PathBuf], excludes: &Excludes, force_exclude: bool) -> Lis
                 if e.file_name() == ".git" {
                     return false;
                 }
-                let Some(below_root) = &below_root else {
-                    return true;
-                };
                 let is_dir = e.file_type().is_some_and(|t| t.is_dir());
-                match below_root.matched(e.path(), is_dir) {
+                let below = below_root
+                    .as_ref()
+                    .map_or(Match::None, |m| m.matched(e.path(), is_dir));
+                match below {
                     Match::Ignore(_) => false,
                     Match::Whitelist(_) => true,
-                    Match::None => !cwd.matched(e.path(), is_dir).is_ignore(),
+                    Match::None => !cwd.matched(absolute(e.path()), is_dir).is_ignore(),
                 }
             })
             .build();
@@ -213,6 +239,19 @@ pub fn files(roots: &[PathBuf], excludes: &Excludes, force_exclude: bool) -> Lis
     listing.files.sort();
     listing.files.dedup_by(|a, b| a.0 == b.0);
     listing
+}
+
+/// `path` made absolute against the current directory, so that a matcher rooted at an absolute directory
+/// can strip its root from it.
+fn absolute(path: &Path) -> std::borrow::Cow<'_, Path> {
+    if path.is_absolute() {
+        path.into()
+    } else {
+        std::env::current_dir()
+            .unwrap_or_default()
+            .join(path.strip_prefix(".").unwrap_or(path))
+            .into()
+    }
 }
 
 /// A temporary file of a `pin -w` run, whatever kind its name would otherwise give.

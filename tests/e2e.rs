@@ -1171,7 +1171,7 @@ fn a_ca_file_without_certificates_is_an_error() {
 }
 
 // Guards every other file kind against the real registry: compose (through an anchor and merge keys),
-// GitHub Actions, GitLab CI, kustomize (a digest line inserted in a CRLF file, an empty digest filled) and Helm
+// GitHub Actions (docker:// on a job container and a service too) and action metadata, GitLab CI, kustomize (a digest line inserted in a CRLF file, an empty digest filled) and Helm
 // values (a split image mapping's digest filled).
 #[test]
 fn every_file_kind_is_pinned_byte_exact() {

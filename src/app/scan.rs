@@ -131,7 +131,11 @@ pub fn scan(
         scan.add(read, err)?;
         return Ok(Some(scan));
     }
-    let excludes = match walk::Excludes::new(&select.exclude) {
+    let excludes = match &select.exclude_base {
+        Some(base) => walk::Excludes::relative_to(&select.exclude, base),
+        None => walk::Excludes::new(&select.exclude),
+    };
+    let excludes = match excludes {
         Ok(x) => x,
         Err(e) => {
             writeln!(err, "pin: error: {e}")?;
