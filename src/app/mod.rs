@@ -219,6 +219,14 @@ impl FilesRun<'_> {
                     })
                 })
                 .collect();
+            for w in writes.iter().filter(|w| w.was.hard_links() > 1) {
+                writeln!(
+                    err,
+                    "pin: warning: {} has {} hard links; replacing it leaves the other names with the old text",
+                    w.path.display(),
+                    w.was.hard_links()
+                )?;
+            }
             let written = rewrite::write_all_atomic(&writes);
             drop(deferred.take());
             match written {
