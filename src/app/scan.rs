@@ -194,11 +194,12 @@ pub fn scan(paths: &[PathBuf], select: &SelectArgs) -> Result<Scan, ScanError> {
         Some(base) => walk::Excludes::relative_to(&select.exclude, base),
         None => walk::Excludes::new(&select.exclude),
     }?;
+    let names = walk::ExtraNames::new(&select.extra_names)?;
     let walk::Listing {
         files: listed,
         leftovers,
         errors,
-    } = walk::files(paths, &excludes, select.force_exclude);
+    } = walk::files(paths, &excludes, select.force_exclude, &names);
     let mut scan = Scan {
         leftovers,
         ..Scan::default()
