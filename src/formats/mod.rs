@@ -13,6 +13,7 @@ mod corpus;
 pub mod dockerfile;
 pub mod github_actions;
 pub mod gitlab_ci;
+pub mod hcl;
 pub mod helm_values;
 pub mod kustomize;
 pub mod yaml;
