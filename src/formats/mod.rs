@@ -7,6 +7,7 @@
 //! (`compose`, `github_actions`, `gitlab_ci`, `kustomize`, `helm_values`, and the generic `yaml`) walk
 //! the node tree of [`yaml::tree`] through [`yaml::find_with`].
 
+pub mod bazel;
 pub mod compose;
 #[cfg(test)]
 mod corpus;
