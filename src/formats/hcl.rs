@@ -202,11 +202,29 @@ fn body_string<'b>(body: &'b Body, key: &str) -> Option<&'b str> {
     }
 }
 
-/// `container` and `init_container` blocks at any depth (and `dynamic` ones' `content`).
+/// `container` and `init_container` blocks at any depth (and `dynamic` ones' `content`), and the
+/// same written as attributes (`container = [{ image = … }]`, Terraform's attributes-as-blocks form).
 fn kubernetes_containers(file: &File, body: &Body, out: &mut Vec<Candidate>) {
+    let container = |name: &str| name == "container" || name == "init_container";
+    for attr in body.attributes().filter(|a| container(a.key.as_str())) {
+        let objects: Vec<&Object> = match &attr.value {
+            Expression::Object(o) => vec![o],
+            Expression::Array(a) => a
+                .iter()
+                .filter_map(|e| match e {
+                    Expression::Object(o) => Some(o),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        for o in objects {
+            let policy = Some(object_value(file, o, "image_pull_policy", None).is_some());
+            out.extend(object_value(file, o, "image", policy));
+        }
+    }
     for block in body.blocks() {
         let ident = block.ident.as_str();
-        let container = |name: &str| name == "container" || name == "init_container";
         if container(ident) {
             let policy = Some(block.body.has_attribute("image_pull_policy"));
             out.extend(attribute(file, &block.body, "image", policy));

@@ -366,3 +366,20 @@ fn truncated_input_never_panics() {
         }
     }
 }
+
+#[test]
+fn containers_written_as_attributes() {
+    let src = "resource \"kubernetes_pod\" \"p\" {\n  spec {\n    container = [\n      {\n        image = \"nginx\"\n        image_pull_policy = \"Always\"\n      },\n      { image = \"redis:7\" }\n    ]\n    init_container = { image = \"busybox:1\" }\n  }\n}\n";
+    let got: Vec<_> = candidates(src, find_terraform)
+        .into_iter()
+        .map(|c| (src[c.span].to_owned(), c.pull_policy_set))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("nginx".to_owned(), Some(true)),
+            ("redis:7".to_owned(), Some(false)),
+            ("busybox:1".to_owned(), Some(false)),
+        ]
+    );
+}
