@@ -37,6 +37,11 @@ pub enum Command {
     Resolve(ResolveCmdArgs),
     /// Re-resolve references that carry a tag and a digest; replace the digest where the tag has moved.
     Update(UpdateArgs),
+    /// Put the tags back: the inverse of pinning; contacts no registry.
+    ///
+    /// `name@digest` with a tag comment becomes the comment's `name:tag` (and the comment goes);
+    /// `name:tag@digest` becomes `name:tag`.
+    Unpin(UnpinArgs),
 }
 
 #[derive(Debug, Args)]
@@ -55,8 +60,29 @@ pub struct PinArgs {
     #[command(flatten)]
     pub resolve: ResolveArgs,
 
+    /// Write the tag as a comment beside the pin: `image: nginx@sha256:… # nginx:1.27` in YAML, a line
+    /// `# pin: nginx:1.27` above in Dockerfiles. `pin update` follows it; `pin unpin` restores it.
+    #[arg(long, help_heading = "Output", conflicts_with = "keep_tag")]
+    pub tag_comment: bool,
+
     #[command(flatten)]
     pub lock: LockArgs,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct UnpinArgs {
+    /// Files and directories to unpin; `-` for stdin.
+    #[arg(value_name = "PATH", default_value = ".")]
+    pub paths: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub mode: ModeArgs,
+
+    #[command(flatten)]
+    pub select: SelectArgs,
 
     #[command(flatten)]
     pub output: OutputArgs,
@@ -129,31 +155,38 @@ pub struct ModeArgs {
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Selection")]
 pub struct SelectArgs {
-    /// Skip paths matching this glob (e.g. 'vendor/**', '**/testdata/**'). Repeatable.
-    #[arg(long, value_name = "GLOB")]
+    /// Skip paths matching this pattern, with gitignore semantics: 'vendor' skips every vendor directory,
+    /// '/build' only the top one, '!' re-includes (e.g. 'testdata/', 'vendor/**'). Repeatable.
+    #[arg(long, value_name = "PATTERN")]
     pub exclude: Vec<String>,
 
-    /// Skip references matching this regular expression (e.g. '^registry\.internal/'). Repeatable.
+    /// Apply --exclude to paths named on the command line too (for hooks that pass every staged file).
+    #[arg(long)]
+    pub force_exclude: bool,
+
+    /// Skip references matching this regular expression, as written or normalized (busybox:1 is also
+    /// docker.io/library/busybox:1, so '^docker\.io/' skips it). Repeatable.
     #[arg(long, value_name = "REGEX")]
     pub skip: Vec<String>,
 
-    /// The kind of the stream read from stdin with `-`.
-    #[arg(long, value_name = "KIND", default_value = "yaml")]
-    pub stdin_kind: StdinKind,
+    /// The kind of the stream read from stdin with `-`: yaml, dockerfile, compose, … (README, "What is pinned").
+    #[arg(
+        long,
+        value_name = "KIND",
+        default_value = "yaml",
+        hide_possible_values = true
+    )]
+    pub stdin_kind: Kind,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum StdinKind {
-    Yaml,
-    Dockerfile,
-}
+/// The kind table's names are the values of `--stdin-kind`.
+impl ValueEnum for Kind {
+    fn value_variants<'a>() -> &'a [Self] {
+        Kind::ALL
+    }
 
-impl StdinKind {
-    pub fn kind(self) -> Kind {
-        match self {
-            StdinKind::Yaml => Kind::Yaml,
-            StdinKind::Dockerfile => Kind::Dockerfile,
-        }
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(self.as_str()))
     }
 }
 
@@ -255,7 +288,7 @@ mod tests {
     fn help_snapshot() {
         let mut cmd = Cli::command().term_width(100);
         let mut help = cmd.render_long_help().to_string();
-        for sub in ["list", "resolve", "update"] {
+        for sub in ["list", "resolve", "update", "unpin"] {
             let sub = cmd.find_subcommand_mut(sub).expect("subcommand");
             help.push_str(&format!("\n===== pin {} --help\n\n", sub.get_name()));
             help.push_str(&sub.render_long_help().to_string());
@@ -303,6 +336,6 @@ mod tests {
         assert!(Cli::try_parse_from(["pin", "update", "--lock", "x"]).is_err());
         assert!(Cli::try_parse_from(["pin", "--format", "yaml"]).is_err());
         let cli = Cli::try_parse_from(["pin", "-", "--stdin-kind", "dockerfile"]).unwrap();
-        assert_eq!(cli.pin.select.stdin_kind, StdinKind::Dockerfile);
+        assert_eq!(cli.pin.select.stdin_kind, Kind::Dockerfile);
     }
 }

@@ -8,6 +8,12 @@ use std::io::Write as _;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
+pub mod identity;
+
+use crate::interrupt::{self, Signal};
+
+pub use identity::{verify_unchanged, Changed, FileIdentity};
+
 /// Replace the bytes of `range` with `replacement`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Edit {
@@ -55,48 +61,78 @@ pub fn apply(src: &str, edits: &[Edit]) -> Result<String, RewriteError> {
 }
 
 /// Replaces `path` with `contents` atomically: a temporary file in the same directory, the original's
-/// permissions, fsync, then rename. A crash leaves either the old or the new file, never half of one.
+/// permissions, fsync, then rename. A crash leaves either the old or the new file, never half of one. For
+/// files `pin` owns (the lockfile); files it read go through [`write_all_atomic`], which checks them first.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    let (tmp, target) = stage(path, contents)?;
+    let target = std::fs::canonicalize(path)?;
+    let meta = std::fs::metadata(&target)?;
+    let tmp = stage(&target, contents, &Keep::of(&meta))?;
     std::fs::rename(&tmp, &target).inspect_err(|_| {
         let _ = std::fs::remove_file(&tmp);
     })
 }
 
+/// One file to replace: the path it was read from, what it was then, and its new text.
+#[derive(Clone, Copy, Debug)]
+pub struct Replace<'a> {
+    pub path: &'a Path,
+    pub was: &'a FileIdentity,
+    pub contents: &'a [u8],
+}
+
 /// Writes several files, all or nothing as far as the file system allows: every new text is first staged
-/// in a temporary file beside its target (the step that can run out of space or permission), and only
-/// when all are staged are they renamed into place.
-pub fn write_all_atomic(files: &[(&Path, &[u8])]) -> Result<(), WriteError> {
-    let mut staged = Vec::with_capacity(files.len());
-    for (path, contents) in files {
-        match stage(path, contents) {
-            Ok((tmp, target)) => staged.push((tmp, target, *path)),
+/// in a temporary file beside its target (the step that can run out of space or permission); then every
+/// file is checked to be still the one that was read ([`verify_unchanged`]: same file, same bytes, no new
+/// symbolic link), and only when all are staged and unchanged are they renamed into place. A symbolic link
+/// that was there when the file was read stays a link and its target gets the new text.
+pub fn write_all_atomic(files: &[Replace]) -> Result<(), WriteError> {
+    let mut staged: Vec<PathBuf> = Vec::with_capacity(files.len());
+    let discard = |staged: &[PathBuf]| {
+        for tmp in staged {
+            let _ = std::fs::remove_file(tmp);
+        }
+    };
+    for file in files {
+        if let Some(signal) = interrupt::pending() {
+            discard(&staged);
+            return Err(WriteError::Interrupted(signal));
+        }
+        match stage(&file.was.real, file.contents, &Keep::from(file.was)) {
+            Ok(tmp) => staged.push(tmp),
             Err(source) => {
-                for (tmp, _, _) in &staged {
-                    let _ = std::fs::remove_file(tmp);
-                }
+                discard(&staged);
                 return Err(WriteError::NothingWritten {
-                    path: path.display().to_string(),
+                    path: file.path.display().to_string(),
                     source,
                 });
             }
         }
     }
+    // Last moment before the first rename: a file edited, replaced or swapped for a link while registries
+    // were asked must not be overwritten, and then neither is any other.
+    for file in files {
+        if let Err(changed) = verify_unchanged(file.path, file.was) {
+            discard(&staged);
+            return Err(WriteError::Changed(changed));
+        }
+    }
+    if let Some(signal) = interrupt::pending() {
+        discard(&staged);
+        return Err(WriteError::Interrupted(signal));
+    }
+    // From the first rename on, an interrupt waits: the renames take microseconds each, and a tree half
+    // old and half new is worse than finishing.
     let mut done = Vec::new();
-    let mut staged = staged.into_iter();
-    for (tmp, target, path) in staged.by_ref() {
-        if let Err(source) = std::fs::rename(&tmp, &target) {
-            let _ = std::fs::remove_file(&tmp);
-            for (tmp, _, _) in staged {
-                let _ = std::fs::remove_file(tmp);
-            }
+    for (i, (file, tmp)) in files.iter().zip(&staged).enumerate() {
+        if let Err(source) = std::fs::rename(tmp, &file.was.real) {
+            discard(&staged[i..]);
             return Err(WriteError::Partial {
-                path: path.display().to_string(),
+                path: file.path.display().to_string(),
                 source,
                 written: done,
             });
         }
-        done.push(path.display().to_string());
+        done.push(file.path.display().to_string());
     }
     Ok(())
 }
@@ -108,6 +144,10 @@ pub enum WriteError {
         path: String,
         source: std::io::Error,
     },
+    #[error("{0}; no file was changed")]
+    Changed(Changed),
+    #[error("interrupted by {}; no file was changed", .0.name())]
+    Interrupted(Signal),
     #[error("cannot replace {path}: {source}; already replaced: {}", if written.is_empty() { "none".to_string() } else { written.join(", ") })]
     Partial {
         path: String,
@@ -116,24 +156,96 @@ pub enum WriteError {
     },
 }
 
-/// The new text in a fsynced temporary file beside the file `path` names, with its permissions; returns the
-/// temporary file and the file to replace. A symbolic link is followed, so the link stays a link and its
-/// target gets the new text.
-fn stage(path: &Path, contents: &[u8]) -> std::io::Result<(PathBuf, PathBuf)> {
-    let target = std::fs::canonicalize(path)?;
-    let path = target.as_path();
-    let dir = match path.parent() {
+/// The name of the temporary file staged for `target_name` by process `pid`: `.NAME.pin-PID-N.tmp`.
+fn temp_name(target_name: &str, pid: u32, n: u32) -> String {
+    format!(".{target_name}.pin-{pid}-{n}.tmp")
+}
+
+/// The process that staged a temporary file, if `file_name` is one (`.NAME.pin-PID-N.tmp`). Such a file
+/// outlives its run only if that run was killed (SIGKILL, a crash, power loss): walking never reads one,
+/// and [`remove_leftover`] deletes it once its process is gone.
+pub fn temp_file_owner(file_name: &str) -> Option<u32> {
+    let rest = file_name.strip_prefix('.')?.strip_suffix(".tmp")?;
+    let (name, tail) = rest.rsplit_once(".pin-")?;
+    let (pid, n) = tail.split_once('-')?;
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if name.is_empty() || !digits(pid) || !digits(n) {
+        return None;
+    }
+    pid.parse().ok()
+}
+
+/// Removes a temporary file left by a killed run, if its process is gone; whether it was removed. A file
+/// of a running process (another `pin` staging right now) is left alone, and so is every one where it
+/// cannot be told whether its process runs.
+pub fn remove_leftover(path: &Path) -> bool {
+    let Some(pid) = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .and_then(temp_file_owner)
+    else {
+        return false;
+    };
+    if pid == std::process::id() || process_may_run(pid) {
+        return false;
+    }
+    std::fs::remove_file(path).is_ok()
+}
+
+/// Whether process `pid` may be running: only Linux's `/proc` can say it is not.
+fn process_may_run(pid: u32) -> bool {
+    if cfg!(target_os = "linux") {
+        Path::new("/proc").join(pid.to_string()).exists()
+    } else {
+        true
+    }
+}
+
+/// What the replacement keeps of the file it replaces.
+struct Keep {
+    mode: u32,
+}
+
+impl Keep {
+    fn of(meta: &std::fs::Metadata) -> Keep {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            Keep {
+                mode: meta.mode() & 0o7777,
+            }
+        }
+        #[cfg(not(unix))]
+        Keep {
+            mode: if meta.permissions().readonly() {
+                0o444
+            } else {
+                0o644
+            },
+        }
+    }
+}
+
+impl From<&FileIdentity> for Keep {
+    fn from(id: &FileIdentity) -> Keep {
+        Keep { mode: id.mode }
+    }
+}
+
+/// The new text in a fsynced temporary file beside `target` (a canonical path, never a link), with the
+/// target's permissions; returns the temporary file's path.
+fn stage(target: &Path, contents: &[u8], keep: &Keep) -> std::io::Result<PathBuf> {
+    let dir = match target.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
-    let permissions = std::fs::metadata(path)?.permissions();
-    let name = path
+    let name = target
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let mut n = 0u32;
     let (tmp_path, mut file) = loop {
-        let candidate = dir.join(format!(".{name}.pin-{}-{n}.tmp", std::process::id()));
+        let candidate = dir.join(temp_name(&name, std::process::id(), n));
         match std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
@@ -146,16 +258,29 @@ fn stage(path: &Path, contents: &[u8]) -> std::io::Result<(PathBuf, PathBuf)> {
     };
     let result = (|| {
         file.write_all(contents)?;
-        file.set_permissions(permissions)?;
+        set_mode(&file, keep.mode)?;
         file.sync_all()
     })();
     match result {
-        Ok(()) => Ok((tmp_path, target.clone())),
+        Ok(()) => Ok(tmp_path),
         Err(e) => {
             let _ = std::fs::remove_file(&tmp_path);
             Err(e)
         }
     }
+}
+
+#[cfg(unix)]
+fn set_mode(file: &std::fs::File, mode: u32) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    file.set_permissions(std::fs::Permissions::from_mode(mode))
+}
+
+#[cfg(not(unix))]
+fn set_mode(file: &std::fs::File, mode: u32) -> std::io::Result<()> {
+    let mut p = file.metadata()?.permissions();
+    p.set_readonly(mode & 0o222 == 0);
+    file.set_permissions(p)
 }
 
 #[cfg(test)]
@@ -241,6 +366,28 @@ mod tests {
         assert_eq!(names.len(), 1);
     }
 
+    /// Reads each file (as a scan does), then writes the new texts.
+    fn read_then_write(files: &[(&Path, &[u8])]) -> Result<(), WriteError> {
+        let ids: Vec<FileIdentity> = files
+            .iter()
+            .map(|(p, _)| identity::read_identified(p).unwrap().1)
+            .collect();
+        let writes: Vec<Replace> = files
+            .iter()
+            .zip(&ids)
+            .map(|((path, contents), was)| Replace {
+                path,
+                was,
+                contents,
+            })
+            .collect();
+        write_all_atomic(&writes)
+    }
+
+    fn entries(dir: &Path) -> usize {
+        std::fs::read_dir(dir).unwrap().count()
+    }
+
     #[cfg(unix)]
     #[test]
     fn a_symbolic_link_stays_a_link() {
@@ -249,7 +396,7 @@ mod tests {
         let link = dir.path().join("link.yaml");
         std::fs::write(&real, "old").unwrap();
         std::os::unix::fs::symlink(&real, &link).unwrap();
-        write_all_atomic(&[(&link, b"new")]).unwrap();
+        read_then_write(&[(&link, b"new")]).unwrap();
         assert!(std::fs::symlink_metadata(&link)
             .unwrap()
             .file_type()
@@ -262,14 +409,100 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let a = dir.path().join("a.yaml");
         std::fs::write(&a, "old").unwrap();
-        let missing = dir.path().join("gone/b.yaml");
-        let err = write_all_atomic(&[(&a, b"new"), (&missing, b"new")]).unwrap_err();
+        std::fs::create_dir(dir.path().join("gone")).unwrap();
+        let b = dir.path().join("gone/b.yaml");
+        std::fs::write(&b, "old").unwrap();
+        let (_, id_a) = identity::read_identified(&a).unwrap();
+        let (_, id_b) = identity::read_identified(&b).unwrap();
+        std::fs::remove_dir_all(dir.path().join("gone")).unwrap();
+        let err = write_all_atomic(&[
+            Replace {
+                path: &a,
+                was: &id_a,
+                contents: b"new",
+            },
+            Replace {
+                path: &b,
+                was: &id_b,
+                contents: b"new",
+            },
+        ])
+        .unwrap_err();
         assert!(matches!(err, WriteError::NothingWritten { .. }), "{err}");
         assert_eq!(std::fs::read_to_string(&a).unwrap(), "old");
-        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
-        assert_eq!(names.len(), 1, "temporary files left behind");
-        write_all_atomic(&[(&a, b"new")]).unwrap();
+        assert_eq!(entries(dir.path()), 1, "temporary files left behind");
+        read_then_write(&[(&a, b"new")]).unwrap();
         assert_eq!(std::fs::read_to_string(&a).unwrap(), "new");
+    }
+
+    #[test]
+    fn temporary_files_are_recognised_by_name() {
+        assert_eq!(temp_file_owner(&temp_name("deploy.yaml", 42, 3)), Some(42));
+        assert_eq!(temp_file_owner(".Dockerfile.pin-7-0.tmp"), Some(7));
+        for not in [
+            "deploy.yaml",
+            ".deploy.yaml.tmp",
+            ".pin-7-0.tmp",
+            ".x.pin-7.tmp",
+            ".x.pin--0.tmp",
+            ".x.pin-7-a.tmp",
+            "x.pin-7-0.tmp",
+        ] {
+            assert_eq!(temp_file_owner(not), None, "{not}");
+        }
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn only_leftovers_of_finished_processes_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        // PIDs stop far below u32::MAX (at most 2^22 on Linux): this one never ran.
+        let dead = dir.path().join(temp_name("a.yaml", u32::MAX - 1, 0));
+        let mine = dir.path().join(temp_name("a.yaml", std::process::id(), 0));
+        let other = dir.path().join("a.yaml");
+        for p in [&dead, &mine, &other] {
+            std::fs::write(p, "x").unwrap();
+        }
+        assert!(remove_leftover(&dead));
+        assert!(!remove_leftover(&mine));
+        assert!(!remove_leftover(&other));
+        assert!(!dead.exists() && mine.exists() && other.exists());
+    }
+
+    #[test]
+    fn a_file_changed_since_read_stops_every_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a.yaml");
+        let b = dir.path().join("b.yaml");
+        std::fs::write(&a, "old a").unwrap();
+        std::fs::write(&b, "old b").unwrap();
+        let (_, id_a) = identity::read_identified(&a).unwrap();
+        let (_, id_b) = identity::read_identified(&b).unwrap();
+        std::fs::write(&b, "old b\nappended by an editor\n").unwrap();
+        let err = write_all_atomic(&[
+            Replace {
+                path: &a,
+                was: &id_a,
+                contents: b"new a",
+            },
+            Replace {
+                path: &b,
+                was: &id_b,
+                contents: b"new b",
+            },
+        ])
+        .unwrap_err();
+        assert!(
+            matches!(err, WriteError::Changed(Changed::Modified { .. })),
+            "{err}"
+        );
+        assert!(err.to_string().contains("b.yaml was modified"), "{err}");
+        assert_eq!(std::fs::read_to_string(&a).unwrap(), "old a");
+        assert_eq!(
+            std::fs::read_to_string(&b).unwrap(),
+            "old b\nappended by an editor\n"
+        );
+        assert_eq!(entries(dir.path()), 2, "temporary files left behind");
     }
 }
 

@@ -4,8 +4,14 @@
 //! checkout) and `.git` itself skipped. Hidden directories are entered, because `.github/workflows` and
 //! `.gitlab-ci.yml` are where images live. Only files whose name gives a known [`Kind`] are kept; a file named
 //! on the command line must have a known kind too, or it is an error (naming it was a mistake we can report).
+//! `--exclude` patterns have gitignore semantics ([`Excludes`]) and prune directories while walking. Symbolic
+//! links met while walking are not followed. A path that cannot be walked or is not a regular file is an
+//! error for that path alone: the walk goes on.
 
 use std::path::{Path, PathBuf};
+
+use ignore::gitignore::{Gitignore, GitignoreBuilder};
+use ignore::Match;
 
 use crate::formats::Kind;
 
@@ -13,8 +19,12 @@ use crate::formats::Kind;
 pub enum WalkError {
     #[error("{path}: no such file or directory{}", subcommand_hint(path))]
     Missing { path: PathBuf },
-    #[error("{path}: not a file kind pin reads (*.yaml, *.yml, Dockerfile, Containerfile, *.Dockerfile, Dockerfile.*)")]
+    #[error("{path}: not a file kind pin reads ({})", crate::formats::file_names())]
     UnknownKind { path: PathBuf },
+    #[error("{path}: not a regular file (a fifo, socket or device); not read")]
+    NotRegular { path: PathBuf },
+    #[error("{path}: a temporary file left by an interrupted `pin -w`; not read")]
+    Leftover { path: PathBuf },
     #[error("{0}")]
     Walk(String),
     #[error("--exclude {glob:?}: {message}")]
@@ -31,50 +41,185 @@ fn subcommand_hint(path: &Path) -> &'static str {
     }
 }
 
-/// Every file to read under `roots`, sorted by path, each once. A file is left out when an `exclude` glob
-/// matches its path as walked or its path below the root it was found under (so `vendor/**` works for any root).
-pub fn files(roots: &[PathBuf], exclude: &[String]) -> Result<Vec<(PathBuf, Kind)>, WalkError> {
-    let mut globs = globset::GlobSetBuilder::new();
-    for g in exclude {
-        let glob = globset::Glob::new(g).map_err(|e| WalkError::BadGlob {
-            glob: g.clone(),
-            message: e.kind().to_string(),
-        })?;
-        globs.add(glob);
+/// What a walk found: the files to read, sorted by path, each once, and the paths that could not be
+/// walked or read (each reported on its own; the others are still read).
+#[derive(Debug, Default)]
+pub struct Listing {
+    pub files: Vec<(PathBuf, Kind)>,
+    /// Temporary files a killed `pin -w` left behind (`.NAME.pin-PID-N.tmp`): never read.
+    pub leftovers: Vec<PathBuf>,
+    pub errors: Vec<WalkError>,
+}
+
+/// `--exclude` patterns with gitignore semantics: `vendor` excludes every file or directory named `vendor`,
+/// `/vendor` only the one at the top, `build/` only directories, `!keep.yaml` re-includes, `**` spans
+/// directories. A pattern is matched against the path below the root it was found under and against the
+/// path relative to the current directory; the first that decides wins.
+pub struct Excludes {
+    cwd: std::sync::Arc<Gitignore>,
+    patterns: Vec<String>,
+}
+
+impl Excludes {
+    pub fn new(patterns: &[String]) -> Result<Excludes, WalkError> {
+        let cwd = std::env::current_dir().unwrap_or_default();
+        Ok(Excludes {
+            cwd: std::sync::Arc::new(matcher(&cwd, patterns)?),
+            patterns: patterns.to_vec(),
+        })
     }
-    let excluded = globs.build().map_err(|e| WalkError::Walk(e.to_string()))?;
-    let mut out = Vec::new();
+
+    fn is_empty(&self) -> bool {
+        self.patterns.is_empty()
+    }
+
+    /// Whether `path` or a directory above it is excluded (for a path named on the command line).
+    fn excludes_named(&self, path: &Path, is_dir: bool) -> bool {
+        let mut dir = is_dir;
+        for p in path.ancestors().filter(|p| !p.as_os_str().is_empty()) {
+            match self.cwd.matched(p, dir) {
+                Match::Ignore(_) => return true,
+                Match::Whitelist(_) => return false,
+                Match::None => {}
+            }
+            dir = true;
+        }
+        false
+    }
+}
+
+fn matcher(root: &Path, patterns: &[String]) -> Result<Gitignore, WalkError> {
+    let mut builder = GitignoreBuilder::new(root);
+    for p in patterns {
+        builder.add_line(None, p).map_err(|e| WalkError::BadGlob {
+            glob: p.clone(),
+            message: glob_message(&e),
+        })?;
+    }
+    builder.build().map_err(|e| WalkError::Walk(e.to_string()))
+}
+
+fn glob_message(e: &ignore::Error) -> String {
+    match e {
+        ignore::Error::Glob { err, .. } => err.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Every file to read under `roots`. Excluded directories are pruned while walking, so they are never
+/// read. A path named on the command line is always read, unless `force_exclude` is set and an exclude
+/// pattern matches it (as ruff's `--force-exclude`: for hooks that pass every staged file by name).
+pub fn files(roots: &[PathBuf], excludes: &Excludes, force_exclude: bool) -> Listing {
+    let mut listing = Listing::default();
     for root in roots {
-        let meta =
-            std::fs::metadata(root).map_err(|_| WalkError::Missing { path: root.clone() })?;
-        if meta.is_file() {
-            let kind =
-                Kind::detect(root).ok_or_else(|| WalkError::UnknownKind { path: root.clone() })?;
-            out.push((root.clone(), kind));
+        let meta = match std::fs::metadata(root) {
+            Ok(m) => m,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                listing
+                    .errors
+                    .push(WalkError::Missing { path: root.clone() });
+                continue;
+            }
+            Err(e) => {
+                listing
+                    .errors
+                    .push(WalkError::Walk(format!("{}: {e}", root.display())));
+                continue;
+            }
+        };
+        if force_exclude && excludes.excludes_named(root, meta.is_dir()) {
             continue;
         }
+        if !meta.is_dir() {
+            if is_leftover(root) {
+                listing
+                    .errors
+                    .push(WalkError::Leftover { path: root.clone() });
+                continue;
+            }
+            match Kind::detect(root) {
+                None => listing
+                    .errors
+                    .push(WalkError::UnknownKind { path: root.clone() }),
+                Some(_) if !meta.is_file() => listing
+                    .errors
+                    .push(WalkError::NotRegular { path: root.clone() }),
+                Some(kind) => listing.files.push((root.clone(), kind)),
+            }
+            continue;
+        }
+        let below_root = if excludes.is_empty() {
+            None
+        } else {
+            match matcher(root, &excludes.patterns) {
+                Ok(m) => Some(m),
+                Err(e) => {
+                    listing.errors.push(e);
+                    continue;
+                }
+            }
+        };
+        let cwd = std::sync::Arc::clone(&excludes.cwd);
         let walker = ignore::WalkBuilder::new(root)
             .hidden(false)
             .require_git(false)
-            .filter_entry(|e| e.file_name() != ".git")
+            .filter_entry(move |e| {
+                if e.file_name() == ".git" {
+                    return false;
+                }
+                let Some(below_root) = &below_root else {
+                    return true;
+                };
+                let is_dir = e.file_type().is_some_and(|t| t.is_dir());
+                match below_root.matched(e.path(), is_dir) {
+                    Match::Ignore(_) => false,
+                    Match::Whitelist(_) => true,
+                    Match::None => !cwd.matched(e.path(), is_dir).is_ignore(),
+                }
+            })
             .build();
         for entry in walker {
-            let entry = entry.map_err(|e| WalkError::Walk(e.to_string()))?;
-            if !entry.file_type().is_some_and(|t| t.is_file()) {
+            let entry = match entry {
+                Ok(e) => e,
+                Err(e) => {
+                    listing.errors.push(WalkError::Walk(e.to_string()));
+                    continue;
+                }
+            };
+            let Some(file_type) = entry.file_type() else {
+                continue;
+            };
+            if file_type.is_dir() {
                 continue;
             }
-            let rel = entry.path().strip_prefix(root).unwrap_or(entry.path());
-            if excluded.is_match(entry.path()) || excluded.is_match(rel) {
+            if is_leftover(entry.path()) {
+                listing.leftovers.push(clean(entry.path()));
                 continue;
             }
-            if let Some(kind) = Kind::detect(entry.path()) {
-                out.push((clean(entry.path()), kind));
+            let Some(kind) = Kind::detect(entry.path()) else {
+                continue;
+            };
+            // Symbolic links met while walking are not followed (as ripgrep does by default); a fifo named
+            // `x.yaml` would block the read forever, and a device is not a text file.
+            if file_type.is_file() {
+                listing.files.push((clean(entry.path()), kind));
+            } else if !file_type.is_symlink() {
+                listing.errors.push(WalkError::NotRegular {
+                    path: clean(entry.path()),
+                });
             }
         }
     }
-    out.sort();
-    out.dedup_by(|a, b| a.0 == b.0);
-    Ok(out)
+    listing.files.sort();
+    listing.files.dedup_by(|a, b| a.0 == b.0);
+    listing
+}
+
+/// A temporary file of a `pin -w` run, whatever kind its name would otherwise give.
+fn is_leftover(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| crate::rewrite::temp_file_owner(n).is_some())
 }
 
 /// `./x/y` → `x/y`, so that paths print the way users type them.
@@ -87,61 +232,174 @@ fn clean(p: &Path) -> PathBuf {
 mod tests {
     use super::*;
 
+    fn tree(files: &[&str]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for f in files {
+            let p = dir.path().join(f);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, "").unwrap();
+        }
+        dir
+    }
+
+    fn found(dir: &Path, exclude: &[&str]) -> Vec<String> {
+        let excl: Vec<String> = exclude.iter().map(|s| s.to_string()).collect();
+        let listing = files(&[dir.to_path_buf()], &Excludes::new(&excl).unwrap(), false);
+        assert!(listing.errors.is_empty(), "{:?}", listing.errors);
+        listing
+            .files
+            .into_iter()
+            .map(|(p, _)| p.strip_prefix(dir).unwrap().to_string_lossy().into_owned())
+            .collect()
+    }
+
     #[test]
     fn walks_hidden_dirs_skips_git_and_ignored() {
-        let dir = tempfile::tempdir().unwrap();
-        let d = dir.path();
-        for f in [
+        let dir = tree(&[
             "a.yaml",
             "sub/Dockerfile",
             ".github/workflows/ci.yml",
             ".git/config.yaml",
             "ignored/x.yaml",
             "notes.txt",
-        ] {
-            std::fs::create_dir_all(d.join(f).parent().unwrap()).unwrap();
-            std::fs::write(d.join(f), "").unwrap();
-        }
-        std::fs::write(d.join(".gitignore"), "ignored/\n").unwrap();
-        let found: Vec<_> = files(&[d.to_path_buf()], &[])
-            .unwrap()
-            .into_iter()
-            .map(|(p, _)| p.strip_prefix(d).unwrap().to_string_lossy().into_owned())
-            .collect();
+        ]);
+        std::fs::write(dir.path().join(".gitignore"), "ignored/\n").unwrap();
         assert_eq!(
-            found,
+            found(dir.path(), &[]),
             [".github/workflows/ci.yml", "a.yaml", "sub/Dockerfile"]
         );
     }
 
     #[test]
-    fn named_files_must_exist_and_have_a_kind() {
-        let dir = tempfile::tempdir().unwrap();
-        let txt = dir.path().join("notes.txt");
-        std::fs::write(&txt, "").unwrap();
+    fn named_files_must_exist_and_have_a_kind_and_the_others_are_still_listed() {
+        let dir = tree(&["notes.txt", "ok.yaml"]);
+        let none = Excludes::new(&[]).unwrap();
+        let listing = files(
+            &[
+                dir.path().join("notes.txt"),
+                dir.path().join("nope.yaml"),
+                dir.path().join("ok.yaml"),
+            ],
+            &none,
+            false,
+        );
         assert!(matches!(
-            files(&[txt], &[]),
-            Err(WalkError::UnknownKind { .. })
+            listing.errors.as_slice(),
+            [WalkError::UnknownKind { .. }, WalkError::Missing { .. }]
         ));
-        assert!(matches!(
-            files(&[dir.path().join("nope.yaml")], &[]),
-            Err(WalkError::Missing { .. })
-        ));
+        assert_eq!(listing.files.len(), 1);
     }
 
     #[test]
     fn exclude_globs_match_below_any_root() {
-        let dir = tempfile::tempdir().unwrap();
-        for f in ["keep.yaml", "vendor/a.yaml", "x/testdata/b.yaml"] {
-            std::fs::create_dir_all(dir.path().join(f).parent().unwrap()).unwrap();
-            std::fs::write(dir.path().join(f), "").unwrap();
-        }
-        let excl = ["vendor/**".to_string(), "**/testdata/**".to_string()];
-        let found = files(&[dir.path().to_path_buf()], &excl).unwrap();
-        assert_eq!(found.len(), 1, "{found:?}");
+        let dir = tree(&["keep.yaml", "vendor/a.yaml", "x/testdata/b.yaml"]);
+        assert_eq!(
+            found(dir.path(), &["vendor/**", "**/testdata/**"]),
+            ["keep.yaml"]
+        );
         assert!(matches!(
-            files(&[dir.path().to_path_buf()], &["a[".to_string()]),
+            Excludes::new(&["a{b".to_string()]),
             Err(WalkError::BadGlob { .. })
+        ));
+    }
+
+    #[test]
+    fn excludes_have_gitignore_semantics() {
+        let dir = tree(&[
+            "vendor/a.yaml",
+            "deep/er/vendor/b.yaml",
+            "deep/vendor.yaml",
+            "build/c.yaml",
+            "src/build",
+            "k/keep.yaml",
+            "k/drop.yaml",
+            "top.yaml",
+            "sub/top.yaml",
+        ]);
+        // A bare name excludes every directory (and file) of that name, at any depth.
+        assert_eq!(
+            found(dir.path(), &["vendor"]),
+            [
+                "build/c.yaml",
+                "deep/vendor.yaml",
+                "k/drop.yaml",
+                "k/keep.yaml",
+                "sub/top.yaml",
+                "top.yaml"
+            ]
+        );
+        // A trailing slash means directories only; a leading slash anchors at the root; `!` re-includes.
+        let kept = found(
+            dir.path(),
+            &["build/", "/top.yaml", "k/*.yaml", "!k/keep.yaml"],
+        );
+        assert_eq!(
+            kept,
+            [
+                "deep/er/vendor/b.yaml",
+                "deep/vendor.yaml",
+                "k/keep.yaml",
+                "sub/top.yaml",
+                "vendor/a.yaml"
+            ]
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn an_excluded_directory_is_never_walked() {
+        // A fifo inside it would be reported if the walk entered the directory.
+        let dir = tree(&["ok.yaml"]);
+        std::fs::create_dir(dir.path().join("pipes")).unwrap();
+        let fifo = dir.path().join("pipes/p.yaml");
+        assert!(std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success());
+        let none = Excludes::new(&[]).unwrap();
+        assert_eq!(
+            files(&[dir.path().to_path_buf()], &none, false)
+                .errors
+                .len(),
+            1
+        );
+        assert_eq!(found(dir.path(), &["pipes"]), ["ok.yaml"]);
+    }
+
+    #[test]
+    fn named_paths_are_excluded_only_with_force_exclude() {
+        let dir = tree(&["vendor/a.yaml", "b.yaml"]);
+        let excl = Excludes::new(&["vendor".to_string()]).unwrap();
+        let named = [dir.path().join("vendor/a.yaml"), dir.path().join("b.yaml")];
+        assert_eq!(files(&named, &excl, false).files.len(), 2);
+        let forced = files(&named, &excl, true).files;
+        assert_eq!(forced.len(), 1);
+        assert!(forced[0].0.ends_with("b.yaml"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_with_a_yaml_name_is_an_error_for_that_path_only() {
+        let dir = tree(&["ok.yaml"]);
+        let fifo = dir.path().join("pipe.yaml");
+        let status = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let none = Excludes::new(&[]).unwrap();
+        let walked = files(&[dir.path().to_path_buf()], &none, false);
+        assert!(
+            matches!(walked.errors.as_slice(), [WalkError::NotRegular { path }] if path.ends_with("pipe.yaml")),
+            "{:?}",
+            walked.errors
+        );
+        assert_eq!(walked.files.len(), 1);
+        let named = files(&[fifo], &none, false);
+        assert!(matches!(
+            named.errors.as_slice(),
+            [WalkError::NotRegular { .. }]
         ));
     }
 }

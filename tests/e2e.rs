@@ -608,6 +608,84 @@ fn token_auth_fetches_one_token_per_repository() {
     );
 }
 
+// Guards token auth with credentials: the token service (HTTPS, like real ones) gets the login from
+// DOCKER_CONFIG, and the run resolves through it.
+#[test]
+fn token_auth_sends_credentials_to_an_https_realm() {
+    let fx = Fixtures::start(Variant::TlsToken);
+    let dir = tempfile::tempdir().unwrap();
+    let config_dir = dir.path().join("docker");
+    fx.registry.write_docker_config(&config_dir);
+    let ca = fx
+        .registry
+        .ca_pem_path()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    let reference = format!("{}/{REPO}:v1", fx.registry.host());
+    let o = run_pin(
+        dir.path(),
+        &["resolve", "--ca-cert", &ca, &reference],
+        &[("DOCKER_CONFIG", config_dir.to_str().unwrap())],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        format!("{}/{REPO}@{}\n", fx.registry.host(), fx.digest("v1"))
+    );
+    let log = fx.registry.token_request_log();
+    assert_eq!(log.len(), 1, "{log:?}");
+    assert_eq!(log[0].user.as_deref(), Some(harness::USER));
+    assert_eq!(log[0].status, 200);
+}
+
+// Guards issue 8.1 against a real registry: its token service on plain HTTP never gets the credentials; the
+// run fails saying so. Without credentials the anonymous token request is allowed and the run succeeds.
+#[test]
+fn credentials_are_refused_to_a_plain_http_token_realm() {
+    let fx = Fixtures::start(Variant::TlsTokenHttpRealm);
+    let dir = tempfile::tempdir().unwrap();
+    let config_dir = dir.path().join("docker");
+    fx.registry.write_docker_config(&config_dir);
+    let ca = fx
+        .registry
+        .ca_pem_path()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    let realm = fx.registry.token_realm().unwrap();
+    assert!(realm.starts_with("http://"), "{realm}");
+    let reference = format!("{}/{REPO}:v1", fx.registry.host());
+
+    let o = run_pin(
+        dir.path(),
+        &["resolve", "--ca-cert", &ca, &reference],
+        &[("DOCKER_CONFIG", config_dir.to_str().unwrap())],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(&format!(
+            "asks for its credentials to be sent to the plain-HTTP token service \"{realm}\"; refused"
+        )),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stdout(&o).is_empty());
+    assert_eq!(fx.registry.token_requests(), 0, "nothing reached the realm");
+
+    let o = run_pin(dir.path(), &["resolve", "--ca-cert", &ca, &reference], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        format!("{}/{REPO}@{}\n", fx.registry.host(), fx.digest("v1"))
+    );
+    let log = fx.registry.token_request_log();
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].user, None, "anonymous");
+}
+
 // Guards byte-exactness on the awkward cases: BOM, CRLF, a missing final newline, non-ASCII comments; and
 // that -w keeps the file's permissions.
 #[cfg(unix)]
@@ -929,4 +1007,142 @@ fn a_bad_flag_exits_2() {
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     let o = run_pin(dir.path(), &["-w", "--check"], &[]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+}
+
+// Guards what `pin list` reports for small real projects, one per directory of `tests/e2e/list`: each case's
+// `in/` tree is listed from inside it, and the listing (then `exit: N`) must equal its `list.txt`, checked by
+// hand. `PIN_BLESS=1` rewrites the `list.txt` files; review the diff before committing.
+#[test]
+fn list_cases_match_their_listings() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e/list");
+    let bless = std::env::var_os("PIN_BLESS").is_some();
+    let mut cases: Vec<PathBuf> = fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    cases.sort();
+    assert!(!cases.is_empty());
+    let mut failed = Vec::new();
+    for case in cases {
+        let o = run_pin(&case.join("in"), &["list", "-q", "."], &[]);
+        let got = format!("{}exit: {}\n", stdout(&o), o.status.code().unwrap_or(-1));
+        let expected = case.join("list.txt");
+        if bless {
+            fs::write(&expected, &got).unwrap();
+        }
+        let want = fs::read_to_string(&expected).unwrap_or_default();
+        if got != want {
+            failed.push(format!(
+                "{}:\n--- want\n{want}--- got\n{got}--- stderr\n{}",
+                case.display(),
+                stderr(&o)
+            ));
+        }
+    }
+    assert!(failed.is_empty(), "{}", failed.join("\n"));
+}
+
+// Guards tag comments end to end: `--tag-comment` writes the tag beside the digest (YAML: after the value and
+// before an existing comment; Dockerfile: a line above, CRLF kept), `pin update` follows it after the tag moves
+// (only the digest changes), and `pin unpin` gives back the original bytes.
+#[test]
+fn tag_comments_are_written_followed_and_unpinned() {
+    let fx = Fixtures::start(Variant::Plain);
+    let dir = tempfile::tempdir().unwrap();
+    let host = fx.registry.host();
+    let yaml = format!(
+        "spec:\n  containers:\n  - name: a\n    image: \"{host}/{REPO}:v1\"  # the app\n  - name: b\n    image: {host}/{REPO}\n    imagePullPolicy: Always\n"
+    );
+    let docker = format!("FROM {host}/{REPO}:multi AS base\r\nRUN true\r\n");
+    fs::write(dir.path().join("pod.yaml"), &yaml).unwrap();
+    fs::write(dir.path().join("Dockerfile"), &docker).unwrap();
+    let read = |name: &str| fs::read_to_string(dir.path().join(name)).unwrap();
+
+    let o = fx.pin(dir.path(), &["-w", "--tag-comment", "."]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let (v1, latest, multi) = (fx.digest("v1"), fx.digest("latest"), fx.digest("multi"));
+    assert_eq!(
+        read("pod.yaml"),
+        format!(
+            "spec:\n  containers:\n  - name: a\n    image: \"{host}/{REPO}@{v1}\" # {host}/{REPO}:v1  # the app\n  - name: b\n    image: {host}/{REPO}@{latest} # {host}/{REPO}\n    imagePullPolicy: Always\n"
+        )
+    );
+    assert_eq!(
+        read("Dockerfile"),
+        format!("# pin: {host}/{REPO}:multi\r\nFROM {host}/{REPO}@{multi} AS base\r\nRUN true\r\n")
+    );
+    let o = fx.pin(dir.path(), &["update", "--check", "."]);
+    assert_eq!(o.status.code(), Some(0), "nothing moved: {}", stderr(&o));
+
+    // The tags move; update follows the comments (the untagged one follows `latest`).
+    let new_v1 = fx.registry.move_tag(REPO, "v1", "v1-moved").digest;
+    let new_latest = fx.registry.move_tag(REPO, "latest", "latest-moved").digest;
+    let new_multi = fx
+        .registry
+        .push_oci_index(REPO, "multi", "multi-moved", TWO_PLATFORMS)
+        .digest;
+    let o = fx.pin(dir.path(), &["update", "--check", "."]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let o = fx.pin(dir.path(), &["update", "-w", "."]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        read("pod.yaml"),
+        format!(
+            "spec:\n  containers:\n  - name: a\n    image: \"{host}/{REPO}@{new_v1}\" # {host}/{REPO}:v1  # the app\n  - name: b\n    image: {host}/{REPO}@{new_latest} # {host}/{REPO}\n    imagePullPolicy: Always\n"
+        )
+    );
+    assert_eq!(
+        read("Dockerfile"),
+        format!(
+            "# pin: {host}/{REPO}:multi\r\nFROM {host}/{REPO}@{new_multi} AS base\r\nRUN true\r\n"
+        )
+    );
+
+    // unpin: a dry run shows it, --check counts it, -w restores the original bytes; no registry needed.
+    let mut registry = fx.registry;
+    registry.stop();
+    let o = run_pin(dir.path(), &["unpin", "--check", "."], &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let o = run_pin(dir.path(), &["unpin", "-w", "."], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(read("pod.yaml"), yaml);
+    assert_eq!(read("Dockerfile"), docker);
+    let o = run_pin(dir.path(), &["unpin", "--check", "."], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+// Guards `--keep-tag` on an untagged reference and `pin unpin` of `tag@digest` pins: `nginx` is written
+// `nginx:latest@…` so that `pin update` has a tag to follow, and unpin drops the digest.
+#[test]
+fn keep_tag_records_latest_and_unpin_drops_digests() {
+    let fx = Fixtures::start(Variant::Plain);
+    let dir = tempfile::tempdir().unwrap();
+    let host = fx.registry.host();
+    let file = dir.path().join("Dockerfile");
+    fs::write(
+        &file,
+        format!("FROM {host}/{REPO}\nFROM {host}/{REPO}:v1\n"),
+    )
+    .unwrap();
+    let o = fx.pin(dir.path(), &["-w", "--keep-tag", "."]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let (latest, v1) = (fx.digest("latest"), fx.digest("v1"));
+    assert_eq!(
+        fs::read_to_string(&file).unwrap(),
+        format!("FROM {host}/{REPO}:latest@{latest}\nFROM {host}/{REPO}:v1@{v1}\n")
+    );
+    let moved = fx.registry.move_tag(REPO, "latest", "latest-2").digest;
+    let o = fx.pin(dir.path(), &["update", "-w", "."]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        fs::read_to_string(&file).unwrap(),
+        format!("FROM {host}/{REPO}:latest@{moved}\nFROM {host}/{REPO}:v1@{v1}\n")
+    );
+    let o = run_pin(dir.path(), &["unpin", "-w", "."], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        fs::read_to_string(&file).unwrap(),
+        format!("FROM {host}/{REPO}:latest\nFROM {host}/{REPO}:v1\n")
+    );
 }

@@ -7,8 +7,11 @@ use std::path::{Path, PathBuf};
 use regex_lite::Regex;
 
 use crate::cli::SelectArgs;
+use crate::formats::tag_comment::{self, TagComment};
 use crate::formats::{Candidate, Kind, LineIndex, Target};
 use crate::reference::Reference;
+use crate::rewrite::identity::{self, Opened};
+use crate::rewrite::FileIdentity;
 use crate::walk;
 
 /// The name stdin goes by in messages and JSON.
@@ -23,6 +26,10 @@ pub struct ScannedFile {
     pub display: String,
     pub kind: Kind,
     pub src: String,
+    /// What identifies the file read, so that writing can refuse it if it changed meanwhile; `None` for
+    /// stdin and
+    /// files without references (never written).
+    pub identity: Option<FileIdentity>,
     pub refs: Vec<Found>,
     /// Why the whole file was passed over, if it was.
     pub skipped: Option<String>,
@@ -35,6 +42,8 @@ pub struct Found {
     pub line: usize,
     pub column: usize,
     pub status: Status,
+    /// For a pinned reference, the tag comment beside it (`# nginx:1.27`), if there is one.
+    pub tag_comment: Option<TagComment>,
 }
 
 #[derive(Debug)]
@@ -52,6 +61,8 @@ pub enum Status {
 pub struct Scan {
     pub files: Vec<ScannedFile>,
     pub unreadable: usize,
+    /// Temporary files of killed `pin -w` runs met while walking; not read.
+    pub leftovers: Vec<PathBuf>,
 }
 
 impl Scan {
@@ -111,27 +122,41 @@ pub fn scan(
         let mut scan = Scan::default();
         let read = read_one(
             None,
+            None,
             STDIN.to_string(),
-            select.stdin_kind.kind(),
+            select.stdin_kind,
             src,
             &filters,
         );
         scan.add(read, err)?;
         return Ok(Some(scan));
     }
-    let listed = match walk::files(paths, &select.exclude) {
-        Ok(l) => l,
+    let excludes = match walk::Excludes::new(&select.exclude) {
+        Ok(x) => x,
         Err(e) => {
             writeln!(err, "pin: error: {e}")?;
             return Ok(None);
         }
     };
+    let walk::Listing {
+        files: listed,
+        leftovers,
+        errors,
+    } = walk::files(paths, &excludes, select.force_exclude);
+    let mut scan = Scan {
+        leftovers,
+        ..Scan::default()
+    };
+    for e in errors {
+        writeln!(err, "pin: error: {e}")?;
+        scan.unreadable += 1;
+    }
     let cwd = std::env::current_dir().unwrap_or_default();
     let reads = parallel_map(listed, |(path, kind)| {
         let display = display_path(&path, &cwd);
-        match std::fs::read(&path) {
-            Ok(bytes) => match String::from_utf8(bytes) {
-                Ok(src) => read_one(Some(path), display, kind, src, &filters),
+        match identity::read(&path) {
+            Ok((bytes, id)) => match String::from_utf8(bytes) {
+                Ok(src) => read_one(Some(path), Some(id), display, kind, src, &filters),
                 Err(e) => {
                     let off = e.utf8_error().valid_up_to();
                     let head = String::from_utf8_lossy(&e.as_bytes()[..off]).into_owned();
@@ -142,7 +167,6 @@ pub fn scan(
             Err(e) => Err(format!("{display}: error: cannot read: {e}")),
         }
     });
-    let mut scan = Scan::default();
     for read in reads {
         scan.add(read, err)?;
     }
@@ -203,8 +227,9 @@ impl Scan {
 }
 
 /// Searches one file and classifies what it finds; the error is the message to print.
-fn read_one(
+pub(crate) fn read_one(
     path: Option<PathBuf>,
+    opened: Option<Opened>,
     display: String,
     kind: Kind,
     src: String,
@@ -219,18 +244,33 @@ fn read_one(
         .candidates
         .into_iter()
         .map(|candidate| {
-            let (line, column) = index.line_col(&src, location(&src, &candidate));
-            let status = classify(&candidate, &src, filters);
+            let at = location(&src, &candidate);
+            let (line, column) = index.line_col(&src, at);
+            let status = if ignored_by_comment(&src, &index, &findings.ignore_comments, at) {
+                Status::Skipped(IGNORED.to_string())
+            } else {
+                classify_value(&candidate, filters)
+            };
+            let tag_comment = match (&status, &candidate.target) {
+                (Status::Pinned(r), Target::Reference) => {
+                    tag_comment::find(&src, &candidate.span, r, tag_comment::style(kind))
+                }
+                _ => None,
+            };
             Found {
                 candidate,
                 line,
                 column,
                 status,
+                tag_comment,
             }
         })
         .collect();
     // A file without references is never rewritten: do not hold its text for the rest of the run. Stdin is
     // the exception: a filter prints its stream whatever it holds.
+    let identity = opened
+        .filter(|_| !refs.is_empty())
+        .map(|o| o.identify(src.as_bytes()));
     let src = if refs.is_empty() && path.is_some() {
         String::new()
     } else {
@@ -241,6 +281,7 @@ fn read_one(
         display,
         kind,
         src,
+        identity,
         refs,
         skipped: findings.skipped,
     })
@@ -260,30 +301,78 @@ fn location(src: &str, c: &Candidate) -> usize {
     }
 }
 
-/// What `pin` makes of one candidate, before any registry is asked.
-pub fn classify(c: &Candidate, src: &str, filters: &Filters) -> Status {
-    if ignored_by_comment(src, c.span.start) {
-        return Status::Skipped("marked `# pin: ignore`".to_string());
-    }
-    classify_value(c, filters)
-}
+/// The skip reason of a candidate marked with a `# pin: ignore` comment.
+pub const IGNORED: &str = "marked `# pin: ignore`";
 
-/// [`classify`] without the comments around the candidate.
+/// What `pin` makes of one candidate's value, before any registry is asked (comments aside).
 pub fn classify_value(c: &Candidate, filters: &Filters) -> Status {
     if let Some(why) = &c.skip {
         return Status::Skipped(why.clone());
     }
-    if let Some((pattern, _)) = filters.skip.iter().find(|(_, r)| r.is_match(&c.value)) {
+    let parsed = Reference::parse(&c.value);
+    // A pattern matches the reference as written or its normalized form, so `^docker\.io/` also skips
+    // `busybox:1.38.0` (which is `docker.io/library/busybox:1.38.0`).
+    let normalized = parsed.as_ref().ok().map(Reference::normalized_string);
+    let matches =
+        |r: &Regex| r.is_match(&c.value) || normalized.as_deref().is_some_and(|n| r.is_match(n));
+    if let Some((pattern, _)) = filters.skip.iter().find(|(_, r)| matches(r)) {
         return Status::Skipped(format!("matches --skip {pattern:?}"));
     }
-    match Reference::parse(&c.value) {
+    match parsed {
         Err(_) if looks_templated(&c.value) => {
             Status::Skipped("a template or placeholder, not an image reference".to_string())
         }
-        Err(e) => Status::Skipped(format!("not a valid image reference: {e}")),
         Ok(r) if r.digest().is_some() => Status::Pinned(r),
-        Ok(r) => Status::Unpinned(r),
+        parsed => match (placeholder(&c.value), parsed) {
+            (Some(part), _) => Status::Skipped(format!(
+                "a placeholder, not an image reference: {part} is {}",
+                if part.starts_with("__") {
+                    "wrapped in `__`"
+                } else {
+                    "written in capitals"
+                }
+            )),
+            (None, Err(e)) => Status::Skipped(format!("not a valid image reference: {e}")),
+            (None, Ok(r)) => Status::Unpinned(r),
+        },
     }
+}
+
+/// The part of `value` that marks it as a placeholder to be replaced before deployment, if any: a tag or
+/// a name component (a registry host without its port) that is
+///
+/// * wrapped in double underscores (`__version__`, `__IMAGE__`), or
+/// * written in capitals: only `A`–`Z`, `0`–`9` and `_`, starting with a letter, with at least three
+///   letters (`IMAGE_TAG`, `VERSION`, `REPLACE_ME`, `MY_REGISTRY`; not `V1` or `RC2`).
+///
+/// Registries do not hold such names (repositories are lowercase), and real tags are not written so.
+fn placeholder(value: &str) -> Option<&str> {
+    let name_and_tag = value.split_once('@').map_or(value, |(n, _)| n);
+    let last_slash = name_and_tag.rfind('/').map_or(0, |i| i + 1);
+    let (name, tag) = match name_and_tag[last_slash..].rfind(':') {
+        Some(i) => (
+            &name_and_tag[..last_slash + i],
+            Some(&name_and_tag[last_slash + i + 1..]),
+        ),
+        None => (name_and_tag, None),
+    };
+    let mut components = name.split('/');
+    let host = components
+        .next()
+        .map(|first| first.split_once(':').map_or(first, |(host, _)| host));
+    let is_placeholder = |part: &&str| {
+        let wrapped = part.len() > 4 && part.starts_with("__") && part.ends_with("__");
+        let capitals = part.starts_with(|c: char| c.is_ascii_uppercase())
+            && part
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+            && part.bytes().filter(u8::is_ascii_uppercase).count() >= 3;
+        wrapped || capitals
+    };
+    tag.into_iter()
+        .chain(host)
+        .chain(components)
+        .find(is_placeholder)
 }
 
 /// Helm/Go templates, shell, compose and CI variables (`${X}`, `$X`, `$(cmd)`), `<YOUR-IMAGE>` placeholders.
@@ -297,30 +386,27 @@ fn looks_templated(v: &str) -> bool {
     variable || v.contains("{{") || (v.contains('<') && v.contains('>'))
 }
 
-/// A `# pin: ignore` comment on the line holding `offset`, or alone on the line above it.
-fn ignored_by_comment(src: &str, offset: usize) -> bool {
-    let start = src[..offset].rfind('\n').map_or(0, |i| i + 1);
-    let end = src[offset..].find('\n').map_or(src.len(), |i| offset + i);
-    if has_ignore_comment(&src[offset.min(end)..end]) {
-        return true;
-    }
-    if start == 0 {
+/// Whether one of the file's `# pin: ignore` comments (sorted, from its finder) is on the line holding
+/// `offset`, or alone on the line above it. O(log n) per candidate.
+fn ignored_by_comment(
+    src: &str,
+    index: &LineIndex,
+    comments: &[std::ops::Range<usize>],
+    offset: usize,
+) -> bool {
+    if comments.is_empty() {
         return false;
     }
-    let above_start = src[..start - 1].rfind('\n').map_or(0, |i| i + 1);
-    let above = src[above_start..start - 1].trim();
-    above.starts_with('#') && has_ignore_comment(above)
-}
-
-/// Whether `text` holds a comment `# pin: ignore` (spaces optional).
-fn has_ignore_comment(text: &str) -> bool {
-    text.match_indices('#').any(|(i, _)| {
-        let rest = text[i + 1..].trim_start();
-        rest.strip_prefix("pin:").is_some_and(|r| {
-            let r = r.trim_start();
-            r.strip_prefix("ignore")
-                .is_some_and(|after| !after.starts_with(|c: char| c.is_alphanumeric()))
-        })
+    let first_in = |line: &std::ops::Range<usize>| {
+        let i = comments.partition_point(|c| c.start < line.start);
+        comments.get(i).filter(|c| c.start < line.end)
+    };
+    let (line, previous) = index.line_and_previous(src, offset);
+    if first_in(&line).is_some() {
+        return true;
+    }
+    previous.is_some_and(|above| {
+        first_in(&above).is_some_and(|c| src[above.start..c.start].trim().is_empty())
     })
 }
 
@@ -338,16 +424,168 @@ fn display_path(path: &Path, cwd: &Path) -> String {
 mod tests {
     use super::*;
 
+    /// `(value, ignored)` for every candidate of `src` read as `kind`.
+    fn ignored(kind: Kind, src: &str) -> Vec<(String, bool)> {
+        let file = read_one(
+            None,
+            None,
+            "f".into(),
+            kind,
+            src.into(),
+            &Filters::default(),
+        )
+        .unwrap();
+        file.refs
+            .into_iter()
+            .map(|f| {
+                let ignored = matches!(&f.status, Status::Skipped(s) if s == IGNORED);
+                (f.candidate.value, ignored)
+            })
+            .collect()
+    }
+
+    fn pairs(v: &[(&str, bool)]) -> Vec<(String, bool)> {
+        v.iter().map(|(s, b)| (s.to_string(), *b)).collect()
+    }
+
     #[test]
     fn ignore_comments_on_the_line_or_above() {
         let src = "a:\n  image: x:1 # pin: ignore\n  # pin:ignore\n  image: y:1\n  image: z:1\n  image: w:1 # pin: ignored-not\n";
-        let at = |s: &str| src.find(s).unwrap();
-        assert!(ignored_by_comment(src, at("x:1")));
-        assert!(ignored_by_comment(src, at("y:1")));
-        assert!(!ignored_by_comment(src, at("z:1")));
-        assert!(!ignored_by_comment(src, at("w:1")));
-        assert!(has_ignore_comment("FROM x # pin: ignore"));
-        assert!(!has_ignore_comment("FROM x # pinned"));
+        assert_eq!(
+            ignored(Kind::Yaml, src),
+            pairs(&[("x:1", true), ("y:1", true), ("z:1", false), ("w:1", false)])
+        );
+        let src = "# pin: ignore\nFROM a:1\nFROM b:1 AS b\n  # pin: ignore\nCOPY --from=c:1 / /\n";
+        assert_eq!(
+            ignored(Kind::Dockerfile, src),
+            pairs(&[("a:1", true), ("b:1", false), ("c:1", true)])
+        );
+    }
+
+    // Guards the meaning of the mark: text that merely reads `# pin: ignore` inside a string, a scalar, a
+    // shell command or a here-document is not a comment, and does not skip a real image.
+    #[test]
+    fn ignore_marks_inside_strings_are_not_comments() {
+        let src = "spec:\n  containers:\n  - {name: a, image: a:1, args: [\"#pin: ignore\"]}\n  - name: b\n    image: b:1\n    args: ['# pin: ignore']\n  - name: c\n    command: [sh, -c, \"x\n      # pin: ignore\"]\n    image: c:1\n  - name: d\n    env: [{name: X, value: a#pin:ignore}]\n    script: |\n      # pin: ignore\n    image: d:1\n  - name: e\n    image: e:1 #pin: ignore\n";
+        assert_eq!(
+            ignored(Kind::Yaml, src),
+            pairs(&[
+                ("a:1", false),
+                ("b:1", false),
+                ("c:1", false),
+                ("d:1", false),
+                ("e:1", true)
+            ])
+        );
+        // A block scalar's header line carries a real comment; its content lines none.
+        let src = "image: |- # pin: ignore\n  # pin: ignore\nx: 1 # pin: ignore\n";
+        let comments = Kind::Yaml.find(src).unwrap().ignore_comments;
+        let at = |n: usize| src.match_indices('#').nth(n).unwrap().0;
+        assert_eq!(
+            comments.iter().map(|c| c.start).collect::<Vec<_>>(),
+            [at(0), at(2)]
+        );
+        assert_eq!(&src[comments[1].clone()], "# pin: ignore");
+
+        let src = "FROM a:1\nRUN echo \"# pin: ignore\"\nFROM b:1\nRUN <<EOF\n# pin: ignore\nEOF\nFROM c:1\nRUN cat <<EOF > /x\n# pin: ignore\nEOF\nFROM d:1\nFROM \\\n  # pin: ignore\n  e:1\n";
+        assert_eq!(
+            ignored(Kind::Dockerfile, src),
+            pairs(&[
+                ("a:1", false),
+                ("b:1", false),
+                ("c:1", false),
+                ("d:1", false),
+                ("e:1", true)
+            ])
+        );
+    }
+
+    #[test]
+    fn kustomize_entries_are_ignored_at_their_new_tag() {
+        let src = "images:\n- name: a\n  newTag: v1 # pin: ignore\n- name: b\n  newTag: v2\n";
+        assert_eq!(
+            ignored(Kind::Kustomize, src),
+            pairs(&[("a:v1", true), ("b:v2", false)])
+        );
+    }
+
+    /// `(line, column)` of every `(value, byte offset)` of a one-line text built by the caller, counted
+    /// by hand: line 1 is `head`, everything else is on line 2.
+    fn expected_positions(
+        head: &str,
+        line: &str,
+        at: &[(String, usize)],
+    ) -> Vec<(String, usize, usize)> {
+        at.iter()
+            .map(|(value, offset)| {
+                let column = line[..offset - head.len()].chars().count() + 1;
+                (value.clone(), 2, column)
+            })
+            .collect()
+    }
+
+    fn positions(file: &ScannedFile) -> Vec<(String, usize, usize)> {
+        file.refs
+            .iter()
+            .map(|f| (f.candidate.value.clone(), f.line, f.column))
+            .collect()
+    }
+
+    /// Thousands of references on one line (a `RUN` with a `--mount` each, one-line JSON): every one found
+    /// at its own line and column, and one comment at the end of a YAML line marks them all.
+    #[test]
+    fn many_references_on_one_line() {
+        const N: usize = 10_000;
+        let read = |kind, src: &str| {
+            read_one(
+                Some("f".into()),
+                None,
+                "f".into(),
+                kind,
+                src.to_owned(),
+                &Filters::default(),
+            )
+            .unwrap()
+        };
+
+        let head = "FROM alpine:3\n";
+        let mut line = String::from("RUN ");
+        let mut at = Vec::new();
+        for i in 0..N {
+            line += "--mount=type=bind,from=";
+            let value = format!("img{i}:1");
+            at.push((value.clone(), head.len() + line.len()));
+            line += &format!("{value},target=/é{i} ");
+        }
+        line += "true";
+        let src = format!("{head}{line}\n");
+        let file = read(Kind::Dockerfile, &src);
+        let mut want = vec![("alpine:3".to_owned(), 1, 6)];
+        want.extend(expected_positions(head, &line, &at));
+        assert_eq!(positions(&file), want);
+        assert!(file.refs[1..]
+            .iter()
+            .all(|f| matches!(f.status, Status::Unpinned(_))));
+
+        let head = "# é\n";
+        let mut line = String::from("{\"containers\": [");
+        let mut at = Vec::new();
+        for i in 0..N {
+            line += &format!("{{\"name\": \"ü{i}\", \"image\": \"");
+            let value = format!("img{i}:1");
+            at.push((value.clone(), head.len() + line.len()));
+            line += &format!("{value}\"}}, ");
+        }
+        line += "{}]}";
+        let file = read(Kind::Yaml, &format!("{head}{line}\n"));
+        let want = expected_positions(head, &line, &at);
+        assert_eq!(positions(&file), want);
+        let marked = read(Kind::Yaml, &format!("{head}{line} # pin: ignore\n"));
+        assert_eq!(positions(&marked), want);
+        assert!(marked
+            .refs
+            .iter()
+            .all(|f| matches!(&f.status, Status::Skipped(s) if s == IGNORED)));
     }
 
     #[test]
@@ -386,15 +624,59 @@ mod tests {
             pull_policy_set: None,
             target: Default::default(),
         };
-        let status = |v: &str| classify(&c(v), v, &filters);
+        let status = |v: &str| classify_value(&c(v), &filters);
         assert!(matches!(status("nginx:1.27"), Status::Unpinned(_)));
         let pinned = format!("nginx@sha256:{}", "a".repeat(64));
         assert!(matches!(status(&pinned), Status::Pinned(_)));
         assert!(matches!(status("internal/app:1"), Status::Skipped(s) if s.contains("--skip")));
+        let hub = Filters {
+            skip: vec![("^docker\\.io/".into(), Regex::new("^docker\\.io/").unwrap())],
+        };
+        let skipped_by_hub = |v: &str| matches!(classify_value(&c(v), &hub), Status::Skipped(_));
+        assert!(
+            skipped_by_hub("busybox:1.38.0"),
+            "normalized: docker.io/library/busybox"
+        );
+        assert!(skipped_by_hub("docker.io/org/app:1"));
+        assert!(!skipped_by_hub("ghcr.io/org/app:1"));
         assert!(
             matches!(status("{{ .Values.image }}"), Status::Skipped(s) if s.contains("template"))
         );
         assert!(matches!(status("Not A Ref"), Status::Skipped(s) if s.contains("not a valid")));
+        for (value, part) in [
+            ("app:__version__", "__version__"),
+            ("app:IMAGE_TAG", "IMAGE_TAG"),
+            ("ghcr.io/org/app:VERSION", "VERSION"),
+            ("REPLACE_ME", "REPLACE_ME"),
+            ("__IMAGE__", "__IMAGE__"),
+            ("MY_REGISTRY/app:1.0", "MY_REGISTRY"),
+            ("REGISTRY:5000/app", "REGISTRY"),
+            (
+                "CONTAINER_IMAGES_REGISTRY/adservice:v1",
+                "CONTAINER_IMAGES_REGISTRY",
+            ),
+        ] {
+            assert!(
+                matches!(status(value), Status::Skipped(s) if s.contains("placeholder") && s.contains(part)),
+                "{value}: {:?}",
+                status(value)
+            );
+        }
+        for real in [
+            "app:V1",
+            "app:RC2",
+            "minio/minio:RELEASE.2025-01-20T14-49-07Z",
+            "app:v1__x",
+            "app:latest",
+            "localhost:5000/app:1",
+        ] {
+            assert!(matches!(status(real), Status::Unpinned(_)), "{real}");
+        }
+        let pinned_placeholder = format!("app:IMAGE_TAG@sha256:{}", "a".repeat(64));
+        assert!(matches!(status(&pinned_placeholder), Status::Pinned(_)));
+        assert!(
+            matches!(status("app:${TAG}"), Status::Skipped(s) if s.contains("template or placeholder"))
+        );
         for templated in [
             "$RELAY_IMAGE",
             "${REGISTRY}/app:1",

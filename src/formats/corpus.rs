@@ -9,16 +9,44 @@ use super::{Candidate, Findings, Kind, LineIndex, Target};
 use crate::app::{classify, Status};
 use crate::rewrite::{self, Edit};
 
-/// Corpus directories, the kind their files are read as, and how many files each holds.
-const CATEGORIES: &[(&str, Kind, usize)] = &[
-    ("k8s", Kind::Yaml, 20),
-    ("compose", Kind::Compose, 3),
-    ("gha", Kind::GithubActions, 5),
-    ("gitlab", Kind::GitlabCi, 5),
-    ("kustomize", Kind::Kustomize, 6),
-    ("helm", Kind::HelmValues, 10),
-    ("dockerfile", Kind::Dockerfile, 18),
+/// How many corpus files each kind has (in `tests/corpus/<its corpus directory>`), checked by hand.
+const COUNTS: &[(Kind, usize)] = &[
+    (Kind::Yaml, 20),
+    (Kind::Compose, 3),
+    (Kind::GithubActions, 5),
+    (Kind::GitlabCi, 5),
+    (Kind::Kustomize, 6),
+    (Kind::HelmValues, 10),
+    (Kind::Dockerfile, 18),
 ];
+
+/// Every kind of the kind table with its corpus directory and file count, in table order.
+fn categories() -> Vec<(&'static str, Kind, usize)> {
+    Kind::ALL
+        .iter()
+        .map(|&kind| {
+            let count = COUNTS
+                .iter()
+                .find(|(k, _)| *k == kind)
+                .map(|(_, n)| *n)
+                .unwrap_or_else(|| {
+                    panic!(
+                        "{}: add its corpus files and count to COUNTS",
+                        kind.as_str()
+                    )
+                });
+            (kind.info().corpus, kind, count)
+        })
+        .collect()
+}
+
+#[test]
+fn every_kind_has_at_least_two_corpus_files() {
+    for (category, kind, count) in categories() {
+        assert!(count >= 2, "{category}");
+        assert_eq!(files(category, kind).len(), count, "{category}");
+    }
+}
 
 /// The kind a corpus file is read as: its category's, except Helm chart templates (named
 /// `*-template.yaml` here, `templates/*.yaml` in a chart), which `pin` reads as plain YAML.
@@ -102,7 +130,7 @@ fn check_span(src: &str, c: &Candidate, file: &str) {
 #[test]
 fn every_yaml_category_matches_its_refs_files() {
     let bless = std::env::var_os("PIN_BLESS_REFS").is_some();
-    for &(category, kind, count) in CATEGORIES {
+    for (category, kind, count) in categories() {
         if kind == Kind::Dockerfile {
             // Its own listing format, in `dockerfile.rs`.
             continue;
@@ -182,7 +210,7 @@ fn assert_only_edits_changed(src: &str, out: &str, edits: &[Edit], file: &str) {
 #[test]
 fn pinning_the_corpus_is_exact_and_idempotent() {
     let mut pinned = Vec::new();
-    for &(category, kind, _) in CATEGORIES {
+    for (category, kind, _) in categories() {
         pinned.push((category, 0));
         for (name, path, kind) in files(category, kind) {
             let file = format!("{category}/{name}");
@@ -235,17 +263,18 @@ fn pinning_the_corpus_is_exact_and_idempotent() {
             }
         }
     }
-    // How many candidates each category pins (with fake digests, so every valid reference resolves).
+    // How many candidates each category pins (with fake digests, so every valid reference resolves), by name.
+    pinned.sort();
     assert_eq!(
         pinned,
         [
-            ("k8s", 52),
             ("compose", 9),
+            ("dockerfile", 21),
             ("gha", 14),
             ("gitlab", 14),
-            ("kustomize", 16),
             ("helm", 6),
-            ("dockerfile", 21)
+            ("k8s", 52),
+            ("kustomize", 5),
         ]
     );
 }
@@ -308,4 +337,140 @@ fn truncated_files_never_panic() {
             }
         }
     }
+}
+
+/// Every corpus file pinned with tag comments (fake digests) is followed by `pin update` exactly as it was
+/// pinned (the same lookups, nothing to change), and `pin unpin` takes it back to what unpinning the original
+/// gives: the original bytes themselves when it had no digests.
+#[test]
+fn tag_comments_round_trip_through_update_and_unpin() {
+    use crate::app::{plan, scan};
+    use crate::resolve::{Manifest, Resolutions};
+
+    let text = |file: &scan::ScannedFile, plan: &plan::Plan| {
+        plan.changes
+            .first()
+            .map_or(file.src.clone(), |c| c.new.clone())
+    };
+    let read = |name: &str, kind: Kind, src: String| {
+        scan::read_one(
+            None,
+            None,
+            name.to_string(),
+            kind,
+            src,
+            &scan::Filters::default(),
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
+    };
+    let (mut commented, mut exact) = (0, 0);
+    for (category, kind, _) in categories() {
+        for (name, path, kind) in files(category, kind) {
+            let name = format!("{category}/{name}");
+            let src = std::fs::read_to_string(&path).expect("corpus file");
+            if kind.find(&src).is_err() {
+                continue;
+            }
+            let original = read(&name, kind, src.clone());
+            let opts = plan::Options {
+                tag_comment: true,
+                ..plan::Options::default()
+            };
+            let pin_keys = plan::keys(std::slice::from_ref(&original), &opts);
+            let resolved: Resolutions = pin_keys
+                .iter()
+                .map(|k| {
+                    let m = Manifest {
+                        digest: fake_digest(&k.to_string()),
+                        media_type: None,
+                    };
+                    (k.clone(), Ok(m))
+                })
+                .collect();
+            let files = [original];
+            let pinned = plan::plan(&files, &resolved, &opts);
+            assert_eq!(pinned.errors(), 0, "{name}");
+            let pinned_text = text(&files[0], &pinned);
+            // Where no comment can go (a directive, a block scalar), `name:latest@…` is written for an untagged
+            // `name`, and unpinning gives `name:latest`.
+            let untagged_fallback = pinned.outcomes.iter().any(|o| {
+                o.note
+                    .as_deref()
+                    .is_some_and(|n| n.contains("no tag comment"))
+                    && crate::reference::Reference::parse(&o.original)
+                        .is_ok_and(|r| r.tag().is_none())
+            });
+            let [original] = files;
+            let after = read(&name, kind, pinned_text.clone());
+            commented += after
+                .refs
+                .iter()
+                .filter(|f| f.tag_comment.is_some())
+                .count();
+
+            // `pin update` asks for the very tags that were pinned, and finds nothing moved.
+            let update = plan::Options {
+                update: true,
+                ..plan::Options::default()
+            };
+            let after = [after];
+            let update_keys = plan::keys(&after, &update);
+            let followed: std::collections::BTreeSet<_> = update_keys
+                .iter()
+                .map(|k| (k.registry.clone(), k.repository.clone(), k.tag.clone()))
+                .collect();
+            for k in &pin_keys {
+                assert!(
+                    followed.contains(&(k.registry.clone(), k.repository.clone(), k.tag.clone())),
+                    "{name}: {k} is not followed after pinning"
+                );
+            }
+            let unmoved: Resolutions = update_keys
+                .iter()
+                .map(|k| {
+                    let m = Manifest {
+                        digest: k.current.clone().expect("an update key"),
+                        media_type: None,
+                    };
+                    (k.clone(), Ok(m))
+                })
+                .collect();
+            assert!(
+                plan::plan(&after, &unmoved, &update).changes.is_empty(),
+                "{name}: update changes a file nothing moved in"
+            );
+
+            let unpin = plan::Options {
+                unpin: true,
+                ..plan::Options::default()
+            };
+            let [after] = after;
+            let back = text(
+                &after,
+                &plan::plan(std::slice::from_ref(&after), &Resolutions::new(), &unpin),
+            );
+            let originally = [original];
+            let want = text(
+                &originally[0],
+                &plan::plan(&originally, &Resolutions::new(), &unpin),
+            );
+            // Digest fields (kustomize `digest:`, Helm `image.digest`) hold no tag: unpin leaves them.
+            let only_references = originally[0].refs.iter().all(|f| {
+                f.candidate.target == Target::Reference || !matches!(f.status, Status::Unpinned(_))
+            });
+            if only_references && !untagged_fallback {
+                assert_eq!(back, want, "{name}");
+            }
+            let no_digests = !originally[0]
+                .refs
+                .iter()
+                .any(|f| matches!(f.status, Status::Pinned(_)));
+            if only_references && no_digests && !untagged_fallback {
+                exact += 1;
+                assert_eq!(back, src, "{name}: unpinning is not the inverse of pinning");
+            }
+        }
+    }
+    assert!(commented > 100, "only {commented} tag comments written");
+    assert!(exact > 40, "only {exact} files round-trip exactly");
 }

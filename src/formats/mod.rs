@@ -3,7 +3,8 @@
 //! A finder reads one file's text and returns [`Candidate`]s: byte spans that hold what may be an image
 //! reference, with the value the file states there. Finders never decide whether a value is a valid reference
 //! and never contact a registry; [`crate::app`] classifies the candidates. A new file kind is one new module
-//! here plus one row in the name table of [`Kind::detect`] and one arm in [`Kind::find`]. The YAML kinds
+//! here plus one entry in the kind table of [`kind`] ([`KINDS`]), which says everything else about it. The
+//! YAML kinds
 //! (`compose`, `github_actions`, `gitlab_ci`, `kustomize`, `helm_values`, and the generic `yaml`) walk
 //! the node tree of [`yaml::tree`] through [`yaml::find_with`].
 
@@ -16,110 +17,17 @@ pub mod github_actions;
 pub mod gitlab_ci;
 pub mod hcl;
 pub mod helm_values;
+mod kind;
 pub mod kustomize;
+pub mod tag_comment;
 pub mod yaml;
 
 #[cfg(test)]
 mod testing;
 
 use std::ops::Range;
-use std::path::Path;
 
-/// The kinds of file `pin` reads.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Kind {
-    /// Kubernetes manifests and any other YAML: every `image:` scalar, image volume references.
-    Yaml,
-    /// `Dockerfile`, `Containerfile`, `*.Dockerfile`, `Dockerfile.*`: `FROM` images (or the `ARG`
-    /// default a `FROM ${NAME}` uses), `COPY --from` / `RUN --mount=from=` images, `# syntax=`.
-    Dockerfile,
-    /// `compose.yaml`, `docker-compose*.yml`: `services.*.image`.
-    Compose,
-    /// `.github/workflows/*.yml`: job containers, service images, `docker://` steps.
-    GithubActions,
-    /// `.gitlab-ci.yml`: `image:` and `services:`.
-    GitlabCi,
-    /// `kustomization.yaml`: `images:` entries.
-    Kustomize,
-    /// Helm `values*.yaml`: `image:` values and mappings.
-    HelmValues,
-}
-
-/// Whether a file (lowercased name, whole path) is of a kind.
-type NameRule = fn(&str, &Path) -> bool;
-
-/// File names, most specific first: the first row that matches decides.
-const NAME_TABLE: &[(Kind, NameRule)] = &[
-    (Kind::Dockerfile, |n, _| {
-        let stem_is =
-            |s: &str| n == s || n.starts_with(&format!("{s}.")) || n.ends_with(&format!(".{s}"));
-        stem_is("dockerfile") || stem_is("containerfile")
-    }),
-    (Kind::Kustomize, |n, _| {
-        matches!(
-            n,
-            "kustomization.yaml" | "kustomization.yml" | "kustomization"
-        )
-    }),
-    (Kind::Compose, |n, _| {
-        is_yaml(n) && (n.starts_with("compose.") || n.starts_with("docker-compose"))
-    }),
-    (Kind::GitlabCi, |n, _| {
-        is_yaml(n)
-            && (n == ".gitlab-ci.yml"
-                || n.ends_with(".gitlab-ci.yml")
-                || n.ends_with(".gitlab-ci.yaml"))
-    }),
-    (Kind::GithubActions, |n, p| {
-        is_yaml(n) && p.parent().is_some_and(|d| d.ends_with(".github/workflows"))
-    }),
-    (Kind::HelmValues, |n, _| {
-        is_yaml(n) && n.starts_with("values")
-    }),
-    (Kind::Yaml, |n, _| is_yaml(n)),
-];
-
-fn is_yaml(lower_name: &str) -> bool {
-    lower_name.ends_with(".yaml") || lower_name.ends_with(".yml")
-}
-
-impl Kind {
-    /// The kind of a file from its path, or `None` for files `pin` never touches.
-    pub fn detect(path: &Path) -> Option<Kind> {
-        let lower = path.file_name()?.to_str()?.to_ascii_lowercase();
-        NAME_TABLE
-            .iter()
-            .find(|(_, matches)| matches(&lower, path))
-            .map(|(kind, _)| *kind)
-    }
-
-    /// Runs this kind's finder over a whole file.
-    pub fn find(self, src: &str) -> Result<Findings, FindError> {
-        match self {
-            Kind::Dockerfile => dockerfile::find(src),
-            Kind::Compose => compose::find(src),
-            Kind::GithubActions => github_actions::find(src),
-            Kind::GitlabCi => gitlab_ci::find(src),
-            Kind::Kustomize => kustomize::find(src),
-            Kind::HelmValues => helm_values::find(src),
-            Kind::Yaml => yaml::find(src),
-        }
-    }
-
-    /// The name used in messages and JSON.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Yaml => "yaml",
-            Kind::Dockerfile => "dockerfile",
-            Kind::Compose => "compose",
-            Kind::GithubActions => "github-actions",
-            Kind::GitlabCi => "gitlab-ci",
-            Kind::Kustomize => "kustomize",
-            Kind::HelmValues => "helm-values",
-        }
-    }
-}
+pub use kind::{file_names, Docs, Finder, Kind, KindInfo, NameRule, KINDS};
 
 /// One place in a file that may hold an image reference.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -173,6 +81,28 @@ pub struct Findings {
     pub candidates: Vec<Candidate>,
     /// Set when the whole file is passed over (e.g. a Helm template that no YAML parser reads); the reason.
     pub skipped: Option<String>,
+    /// The byte ranges of the file's `# pin: ignore` comments, in order: only text the format's parser reads
+    /// as a comment (never a `#` inside a string, a scalar, a shell command or a here-document), from the `#`
+    /// to the end of its line.
+    pub ignore_comments: Vec<Range<usize>>,
+}
+
+/// Whether a comment's text (from its `#`) is `# pin: ignore` (spaces optional; `# pin: ignore because …`
+/// counts, `# pin: ignored` does not).
+pub fn is_ignore_comment(comment: &str) -> bool {
+    let Some(rest) = comment.strip_prefix('#') else {
+        return false;
+    };
+    rest.trim_start().strip_prefix("pin:").is_some_and(|r| {
+        r.trim_start()
+            .strip_prefix("ignore")
+            .is_some_and(|after| !after.starts_with(|c: char| c.is_alphanumeric()))
+    })
+}
+
+/// The end of the line holding `at`: the offset of its `\n` (or `\r`), or the end of `src`.
+pub(crate) fn line_end(src: &str, at: usize) -> usize {
+    src[at..].find(['\n', '\r']).map_or(src.len(), |i| at + i)
 }
 
 /// A file that its finder could not read.
@@ -185,59 +115,144 @@ pub struct FindError {
 }
 
 /// Maps byte offsets to 1-based line and column (columns count characters) for messages.
+///
+/// The text is cut into blocks of [`LineIndex::BLOCK`] bytes, and for each block the index keeps where it
+/// stands: line breaks and characters before it, where the line holding its first byte starts, where the
+/// next line break is. A query reads at most a block or two of text from the nearest checkpoint, however
+/// long the line: a line holding thousands of references costs linear time in all, and the index takes
+/// about 1/32 of the text's size.
 pub struct LineIndex {
-    starts: Vec<usize>,
+    blocks: Vec<Block>,
+    /// Every character is one byte: columns are byte distances.
+    ascii: bool,
+    len: usize,
+}
+
+/// Where a block of [`LineIndex`] starts.
+#[derive(Clone, Copy, Debug)]
+struct Block {
+    /// Line breaks before the block.
+    breaks: usize,
+    /// Start of the line that holds the block's first byte.
+    line_start: usize,
+    /// Characters before the block (unused for ASCII text).
+    chars: usize,
+    /// The first line break at or after the block's start, or the text's length.
+    next_break: usize,
 }
 
 impl LineIndex {
+    /// Bytes per checkpoint.
+    pub const BLOCK: usize = 1024;
+
     pub fn new(src: &str) -> Self {
-        let mut starts = vec![0];
-        starts.extend(src.match_indices('\n').map(|(i, _)| i + 1));
-        LineIndex { starts }
+        let bytes = src.as_bytes();
+        let ascii = src.is_ascii();
+        // A block for every offset in `0..=len`.
+        let mut blocks = Vec::with_capacity(bytes.len() / Self::BLOCK + 1);
+        let (mut breaks, mut line_start, mut chars) = (0, 0, 0);
+        let mut first_breaks = Vec::with_capacity(blocks.capacity());
+        for start in (0..=bytes.len()).step_by(Self::BLOCK) {
+            blocks.push(Block {
+                breaks,
+                line_start,
+                chars,
+                next_break: bytes.len(),
+            });
+            let block = &bytes[start..(start + Self::BLOCK).min(bytes.len())];
+            let mut first = None;
+            for i in memchr::memchr_iter(b'\n', block) {
+                first.get_or_insert(start + i);
+                breaks += 1;
+                line_start = start + i + 1;
+            }
+            first_breaks.push(first);
+            if !ascii {
+                chars += char_starts(block);
+            }
+        }
+        let mut next = bytes.len();
+        for (block, first) in blocks.iter_mut().zip(first_breaks).rev() {
+            next = first.unwrap_or(next);
+            block.next_break = next;
+        }
+        LineIndex {
+            blocks,
+            ascii,
+            len: bytes.len(),
+        }
     }
 
-    /// `(line, column)`, both 1-based.
+    /// The byte range of the line holding `offset`, and of the line before it (if any), each from its
+    /// first byte to the start of the next line.
+    pub fn line_and_previous(
+        &self,
+        src: &str,
+        offset: usize,
+    ) -> (Range<usize>, Option<Range<usize>>) {
+        let through_break = |line: Range<usize>| line.start..(line.end + 1).min(self.len);
+        let this = through_break(self.line_range(src, offset));
+        let previous =
+            (this.start > 0).then(|| self.line_range(src, this.start - 1).start..this.start);
+        (this, previous)
+    }
+
+    /// `(line, column)`, both 1-based. An offset past the end counts as the end.
     pub fn line_col(&self, src: &str, offset: usize) -> (usize, usize) {
-        let line = self.starts.partition_point(|&s| s <= offset) - 1;
-        let start = self.starts[line];
-        let col = src
-            .get(start..offset)
-            .map_or(offset - start, |s| s.chars().count());
+        let offset = offset.min(self.len);
+        let (block, start) = self.block(offset);
+        let before = &src.as_bytes()[start..offset];
+        let line = block.breaks + memchr::memchr_iter(b'\n', before).count();
+        let line_start = self.line_start(src, offset);
+        let col = if self.ascii {
+            offset - line_start
+        } else {
+            self.chars_before(src, offset) - self.chars_before(src, line_start)
+        };
         (line + 1, col + 1)
     }
+
+    /// The bytes of the line holding `offset`, without its `\n` (a `\r` before it stays).
+    pub fn line_range(&self, src: &str, offset: usize) -> Range<usize> {
+        let offset = offset.min(self.len);
+        let bytes = src.as_bytes();
+        let block_end = (offset / Self::BLOCK + 1) * Self::BLOCK;
+        let end = match memchr::memchr(b'\n', &bytes[offset..block_end.min(self.len)]) {
+            Some(i) => offset + i,
+            None => self
+                .blocks
+                .get(offset / Self::BLOCK + 1)
+                .map_or(self.len, |b| b.next_break),
+        };
+        self.line_start(src, offset)..end
+    }
+
+    fn block(&self, offset: usize) -> (&Block, usize) {
+        let k = offset / Self::BLOCK;
+        (&self.blocks[k], k * Self::BLOCK)
+    }
+
+    fn line_start(&self, src: &str, offset: usize) -> usize {
+        let (block, start) = self.block(offset);
+        memchr::memrchr(b'\n', &src.as_bytes()[start..offset])
+            .map_or(block.line_start, |i| start + i + 1)
+    }
+
+    /// Characters before `offset` (the bytes that start one).
+    fn chars_before(&self, src: &str, offset: usize) -> usize {
+        let (block, start) = self.block(offset);
+        block.chars + char_starts(&src.as_bytes()[start..offset])
+    }
+}
+
+/// How many bytes start a character (are not UTF-8 continuation bytes).
+fn char_starts(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&b| (b as i8) >= -0x40).count()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn detects_kinds_by_name() {
-        for (name, kind) in [
-            ("deploy.yaml", Some(Kind::Yaml)),
-            ("a/b/pod.YML", Some(Kind::Yaml)),
-            ("Dockerfile", Some(Kind::Dockerfile)),
-            ("Containerfile", Some(Kind::Dockerfile)),
-            ("build.Dockerfile", Some(Kind::Dockerfile)),
-            ("Dockerfile.prod", Some(Kind::Dockerfile)),
-            ("README.md", None),
-            ("Dockerfile-notes.txt", None),
-            ("Containerfile.dev", Some(Kind::Dockerfile)),
-            ("k/kustomization.yaml", Some(Kind::Kustomize)),
-            ("Kustomization", Some(Kind::Kustomize)),
-            ("compose.yaml", Some(Kind::Compose)),
-            ("docker-compose.prod.yml", Some(Kind::Compose)),
-            (".gitlab-ci.yml", Some(Kind::GitlabCi)),
-            ("ci/build.gitlab-ci.yml", Some(Kind::GitlabCi)),
-            ("repo/.github/workflows/ci.yml", Some(Kind::GithubActions)),
-            ("repo/.github/ci.yml", Some(Kind::Yaml)),
-            ("chart/values.yaml", Some(Kind::HelmValues)),
-            ("chart/values-prod.yaml", Some(Kind::HelmValues)),
-            ("chart/templates/deployment.yaml", Some(Kind::Yaml)),
-        ] {
-            assert_eq!(Kind::detect(Path::new(name)), kind, "{name}");
-        }
-    }
 
     #[test]
     fn line_col_counts_characters() {
@@ -247,5 +262,55 @@ mod tests {
         assert_eq!(idx.line_col(src, 6), (2, 1));
         let x = src.find('x').unwrap();
         assert_eq!(idx.line_col(src, x), (2, 6));
+    }
+
+    /// Line, column and line bounds as a reader counts them, from the start of the text.
+    fn naive(src: &str, offset: usize) -> ((usize, usize), Range<usize>) {
+        let start = src[..offset].rfind('\n').map_or(0, |i| i + 1);
+        let end = src[offset..].find('\n').map_or(src.len(), |i| offset + i);
+        let line = src[..offset].matches('\n').count() + 1;
+        ((line, src[start..offset].chars().count() + 1), start..end)
+    }
+
+    #[test]
+    fn line_index_agrees_with_counting_from_the_start() {
+        let block = LineIndex::BLOCK;
+        let long_ascii = format!("a\n{}\nb", "x: 1,".repeat(3 * block));
+        let long_utf8 = format!("{}\r\n\n{}é\n", "é-ü:".repeat(block), "k".repeat(block - 1));
+        let mut mixed = String::new();
+        for i in 0..4 * block {
+            mixed.push(match i % 7 {
+                0 => '\n',
+                1 => '€',
+                _ => 'a',
+            });
+        }
+        for src in [
+            "",
+            "\n",
+            "a",
+            "é\n",
+            long_ascii.as_str(),
+            long_utf8.as_str(),
+            mixed.as_str(),
+        ] {
+            let idx = LineIndex::new(src);
+            for offset in (0..=src.len()).filter(|&o| src.is_char_boundary(o)) {
+                let (want, range) = naive(src, offset);
+                assert_eq!(
+                    idx.line_col(src, offset),
+                    want,
+                    "{offset} in {} bytes",
+                    src.len()
+                );
+                assert_eq!(idx.line_range(src, offset), range, "{offset}");
+                let (this, previous) = idx.line_and_previous(src, offset);
+                assert_eq!(this, range.start..(range.end + 1).min(src.len()));
+                let above =
+                    (range.start > 0).then(|| naive(src, range.start - 1).1.start..range.start);
+                assert_eq!(previous, above, "{offset}");
+            }
+        }
+        assert_eq!(LineIndex::new("ab").line_col("ab", 9), (1, 3));
     }
 }

@@ -1,0 +1,395 @@
+//! The table of file kinds: one [`KindInfo`] per [`Kind`], the single place a kind is described.
+//!
+//! Everything else about a kind comes from its entry: [`Kind::detect`] tries the entries' file-name rules in
+//! table order (the first that matches decides, so specific names come before the generic YAML and JSON
+//! rules), [`Kind::find`] runs the entry's finder, [`Kind::as_str`] and the JSON name are the entry's name, the
+//! walk's "not a file kind" message lists the entries' file names. Tests check the rest against the table:
+//! every example path of every entry is detected as its kind, the pre-commit hook's `files` regex
+//! (`.pre-commit-hooks.yaml`) matches exactly the paths that have a kind, the README's kinds table is the
+//! entries' docs rows, and every kind has a corpus directory (`src/formats/corpus.rs`).
+//!
+//! A new kind is one finder module and one entry in [`kinds!`] below, placed before any entry whose rule
+//! would also take its files.
+
+use std::path::Path;
+
+use super::tag_comment::CommentStyle;
+use super::{
+    compose, dockerfile, github_actions, gitlab_ci, helm_values, kustomize, yaml, FindError,
+    Findings,
+};
+
+/// Whether a file is of a kind, from its lowercased file name and its whole path.
+pub type NameRule = fn(&str, &Path) -> bool;
+
+/// A finder: one file's text in, its candidates out.
+pub type Finder = fn(&str) -> Result<Findings, FindError>;
+
+/// Everything `pin` knows about one kind of file.
+#[derive(Debug)]
+pub struct KindInfo {
+    /// The name in messages and JSON (`"kind": "github-actions"`).
+    pub name: &'static str,
+    /// Whether a file is of this kind (tried in table order).
+    pub rule: NameRule,
+    /// The file names the rule takes, as users write them (`*.yaml`, `.github/workflows/*.yml`): shown in the
+    /// README and in the walk's message.
+    pub files: &'static [&'static str],
+    /// Paths the rule must take (checked by a test, as is the pre-commit hook's regex against them).
+    pub examples: &'static [&'static str],
+    /// The finder.
+    pub find: Finder,
+    /// Prefilter: byte strings of which a file must contain at least one for the finder to find anything
+    /// (matched exactly, case-sensitively). Empty: no prefilter, the finder always runs.
+    pub needles: &'static [&'static str],
+    /// The README row: the kind as users call it, what is pinned, and an example.
+    pub docs: Docs,
+    /// The directory under `tests/corpus/` that holds real files of this kind.
+    pub corpus: &'static str,
+    /// Where comments may go: decides how `--tag-comment` writes a tag.
+    pub comments: CommentStyle,
+}
+
+/// A kind's row in the README's kinds table (Markdown).
+#[derive(Debug)]
+pub struct Docs {
+    pub title: &'static str,
+    pub pinned: &'static str,
+    pub example: &'static str,
+}
+
+/// Declares [`Kind`] and [`KINDS`] from one list, so that `KINDS[kind as usize]` is the kind's entry.
+macro_rules! kinds {
+    ($($(#[doc = $doc:literal])* $variant:ident = $info:expr;)*) => {
+        /// The kinds of file `pin` reads, in the order their rules are tried. See [`KINDS`].
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Kind {
+            $($(#[doc = $doc])* $variant,)*
+        }
+
+        impl Kind {
+            /// Every kind, in table order.
+            pub const ALL: &'static [Kind] = &[$(Kind::$variant),*];
+        }
+
+        /// One entry per [`Kind`], in the same order.
+        pub static KINDS: &[KindInfo] = &[$($info),*];
+    };
+}
+
+kinds! {
+    /// `Dockerfile`, `Containerfile`, `*.Dockerfile`, `Dockerfile.*`.
+    Dockerfile = KindInfo {
+        name: "dockerfile",
+        rule: |n, _| stem_is(n, "dockerfile") || stem_is(n, "containerfile"),
+        files: &["Dockerfile", "Containerfile", "*.Dockerfile", "Dockerfile.*"],
+        examples: &["Dockerfile", "Containerfile", "build.Dockerfile", "Dockerfile.prod", "Containerfile.dev", "a/b/dockerfile"],
+        find: dockerfile::find,
+        needles: &[],
+        docs: Docs {
+            title: "Dockerfile",
+            pinned: "each `FROM` image (any case, `--platform`, continuations, `# escape=`); the default of a global `ARG NAME=image:tag` that a `FROM ${NAME}` uses (the one place the reference lives); `COPY --from=image`; `RUN --mount=…,from=image`; the `# syntax=` directive",
+            example: "`ARG BASE=alpine:3.20` … `FROM ${BASE}` → `ARG BASE=alpine@sha256:…`",
+        },
+        corpus: "dockerfile",
+        comments: CommentStyle::WholeLine,
+    };
+    /// `kustomization.yaml`: `images:` entries.
+    Kustomize = KindInfo {
+        name: "kustomize",
+        rule: |n, _| matches!(n, "kustomization.yaml" | "kustomization.yml" | "kustomization"),
+        files: &["kustomization.yaml", "kustomization.yml", "Kustomization"],
+        examples: &["k/kustomization.yaml", "kustomization.yml", "Kustomization"],
+        find: kustomize::find,
+        needles: &[],
+        docs: Docs {
+            title: "Kustomize",
+            pinned: "`images:` entries: `newName` (or `name`) at `newTag` is resolved and `digest:` is set — an empty one is filled; a missing one is inserted as one line after `newTag`, with the entry's indentation and the file's line ending (the only bytes added)",
+            example: "`newTag: v1` → `newTag: v1` + `digest: sha256:…`",
+        },
+        corpus: "kustomize",
+        comments: CommentStyle::Trailing,
+    };
+    /// `compose.yaml`, `docker-compose*.yml`: `services.*.image`.
+    Compose = KindInfo {
+        name: "compose",
+        rule: |n, _| is_yaml(n) && (n.starts_with("compose.") || n.starts_with("docker-compose")),
+        files: &["compose.yaml", "compose.*.yaml", "docker-compose*.yml"],
+        examples: &["compose.yaml", "compose.prod.yml", "docker-compose.yml", "docker-compose.prod.yml"],
+        find: compose::find,
+        needles: &[],
+        docs: Docs {
+            title: "Compose",
+            pinned: "`services.*.image`, also through `x-` anchors and `<<:` merge keys (the anchored text is rewritten once, never the alias); a service with `build:` names its own image and is skipped",
+            example: "`x-base: &base {image: redis:7}` → `redis@sha256:…`",
+        },
+        corpus: "compose",
+        comments: CommentStyle::Trailing,
+    };
+    /// `.gitlab-ci.yml`: `image:` and `services:`.
+    GitlabCi = KindInfo {
+        name: "gitlab-ci",
+        rule: |n, _| n == ".gitlab-ci.yml" || n.ends_with(".gitlab-ci.yml") || n.ends_with(".gitlab-ci.yaml"),
+        files: &[".gitlab-ci.yml", "*.gitlab-ci.yml"],
+        examples: &[".gitlab-ci.yml", "ci/build.gitlab-ci.yml", "x.gitlab-ci.yaml"],
+        find: gitlab_ci::find,
+        needles: &[],
+        docs: Docs {
+            title: "GitLab CI",
+            pinned: "`image:` (a string or `{name: …}`) at top level, in `default:` and in every job; `services:` entries (strings or `{name: …}`); `!reference` tags are read, not pinned",
+            example: "`image: {name: python:3.12}` → `python@sha256:…`",
+        },
+        corpus: "gitlab",
+        comments: CommentStyle::Trailing,
+    };
+    /// `.github/workflows/*.yml`: job containers, service images, `docker://` steps.
+    GithubActions = KindInfo {
+        name: "github-actions",
+        rule: |n, p| is_yaml(n) && in_dir(p, ".github/workflows"),
+        files: &[".github/workflows/*.yml"],
+        examples: &["repo/.github/workflows/ci.yml", ".github/workflows/release.yaml"],
+        find: github_actions::find,
+        needles: &[],
+        docs: Docs {
+            title: "GitHub Actions",
+            pinned: "`jobs.*.container` (a string or `{image: …}`), `jobs.*.services.*.image`, `uses: docker://image:tag`",
+            example: "`uses: docker://alpine:3.20` → `docker://alpine@sha256:…`",
+        },
+        corpus: "gha",
+        comments: CommentStyle::Trailing,
+    };
+    /// Helm `values*.yaml`: `image:` values and mappings.
+    HelmValues = KindInfo {
+        name: "helm-values",
+        rule: |n, _| is_yaml(n) && n.starts_with("values"),
+        files: &["values*.yaml"],
+        examples: &["chart/values.yaml", "chart/values-prod.yaml", "values.yml"],
+        find: helm_values::find,
+        needles: &[],
+        docs: Docs {
+            title: "Helm values",
+            pinned: "scalar `image:` values as for Kubernetes YAML; `image:` mappings with `repository` (+ `registry`, `tag`, `global.imageRegistry`) that have a `digest:` key (bitnami, ingress-nginx style) get it filled; without a `digest:` key they are reported, not changed",
+            example: "`digest: \"\"` → `digest: \"sha256:…\"`",
+        },
+        corpus: "helm",
+        comments: CommentStyle::Trailing,
+    };
+    /// Kubernetes manifests and any other YAML: every `image:` scalar, image volume references.
+    Yaml = KindInfo {
+        name: "yaml",
+        rule: |n, _| is_yaml(n),
+        files: &["*.yaml", "*.yml"],
+        examples: &["deploy.yaml", "a/b/pod.YML", "repo/.github/ci.yml", "chart/templates/deployment.yaml"],
+        find: yaml::find,
+        needles: &[],
+        docs: Docs {
+            title: "Kubernetes and any YAML",
+            pinned: "every scalar value of an `image:` key, at any depth, in every document (Pods, workloads, CronJobs, custom resources such as `spec.image`, flow mappings); image volumes' `volumes[].image.reference`",
+            example: "`image: nginx:1.27` → `image: nginx@sha256:…`",
+        },
+        corpus: "k8s",
+        comments: CommentStyle::Trailing,
+    };
+}
+
+impl Kind {
+    /// This kind's entry in [`KINDS`].
+    pub fn info(self) -> &'static KindInfo {
+        // `kinds!` declares the variants and the entries from one list, in one order.
+        &KINDS[self as usize]
+    }
+
+    /// The kind of a file from its path, or `None` for files `pin` never touches.
+    pub fn detect(path: &Path) -> Option<Kind> {
+        let lower = path.file_name()?.to_str()?.to_ascii_lowercase();
+        Kind::ALL
+            .iter()
+            .copied()
+            .find(|kind| (kind.info().rule)(&lower, path))
+    }
+
+    /// Runs this kind's finder over a whole file.
+    pub fn find(self, src: &str) -> Result<Findings, FindError> {
+        (self.info().find)(src)
+    }
+
+    /// The name used in messages and JSON.
+    pub fn as_str(self) -> &'static str {
+        self.info().name
+    }
+
+    /// The kind with this name ([`Kind::as_str`]).
+    pub fn from_name(name: &str) -> Option<Kind> {
+        Kind::ALL.iter().copied().find(|k| k.as_str() == name)
+    }
+}
+
+impl serde::Serialize for Kind {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+/// Every kind's file names, for messages: `*.yaml, *.yml, Dockerfile, …`, each once.
+pub fn file_names() -> String {
+    let mut names: Vec<&str> = Vec::new();
+    for info in KINDS {
+        for name in info.files {
+            if !names.contains(name) {
+                names.push(name);
+            }
+        }
+    }
+    names.join(", ")
+}
+
+fn is_yaml(lower_name: &str) -> bool {
+    lower_name.ends_with(".yaml") || lower_name.ends_with(".yml")
+}
+
+/// `stem`, `stem.*` or `*.stem` (lowercased).
+fn stem_is(lower_name: &str, stem: &str) -> bool {
+    lower_name == stem
+        || lower_name
+            .strip_prefix(stem)
+            .is_some_and(|rest| rest.starts_with('.'))
+        || lower_name
+            .strip_suffix(stem)
+            .is_some_and(|rest| rest.ends_with('.'))
+}
+
+/// Whether the file's directory ends with the components of `dir` (`.github/workflows`).
+fn in_dir(path: &Path, dir: &str) -> bool {
+    path.parent().is_some_and(|d| d.ends_with(dir))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Names that no kind takes.
+    const NOT_KINDS: &[&str] = &[
+        "README.md",
+        "notes.txt",
+        "src/main.rs",
+        "Dockerfile-notes.txt",
+        "dockerfiles/notes.md",
+        "kustomization.json",
+        "yaml",
+        "a.yaml.bak",
+    ];
+
+    #[test]
+    fn kinds_and_entries_line_up() {
+        assert_eq!(Kind::ALL.len(), KINDS.len());
+        for (i, kind) in Kind::ALL.iter().enumerate() {
+            assert_eq!(*kind as usize, i);
+            assert_eq!(Kind::from_name(kind.as_str()), Some(*kind));
+            assert_eq!(
+                serde_json::to_string(kind).unwrap(),
+                format!("\"{}\"", kind.as_str())
+            );
+        }
+        let mut names: Vec<_> = KINDS.iter().map(|k| k.name).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), KINDS.len(), "kind names are unique");
+    }
+
+    #[test]
+    fn every_example_is_detected_as_its_kind() {
+        for kind in Kind::ALL {
+            let info = kind.info();
+            assert!(!info.examples.is_empty(), "{}", info.name);
+            for example in info.examples {
+                assert_eq!(Kind::detect(Path::new(example)), Some(*kind), "{example}");
+            }
+        }
+        for name in NOT_KINDS {
+            assert_eq!(Kind::detect(Path::new(name)), None, "{name}");
+        }
+    }
+
+    /// The `files:` regex of the hook in `.pre-commit-hooks.yaml`, as YAML reads the single-quoted scalar.
+    fn hook_regex() -> regex_lite::Regex {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(".pre-commit-hooks.yaml");
+        let text = std::fs::read_to_string(path).expect(".pre-commit-hooks.yaml");
+        let line = text
+            .lines()
+            .find_map(|l| l.trim_start().strip_prefix("files: "))
+            .expect("a files: line");
+        let quoted = line
+            .trim()
+            .strip_prefix('\'')
+            .and_then(|l| l.strip_suffix('\''))
+            .expect("a single-quoted regex");
+        regex_lite::Regex::new(&quoted.replace("''", "'")).expect("a valid regex")
+    }
+
+    /// pre-commit passes the files its regex matches (searched in the path from the repository root) to
+    /// `pin --check`, which refuses a named file of no kind: the regex must match every kind's files and
+    /// nothing else.
+    #[test]
+    fn the_pre_commit_hook_matches_every_kind_and_nothing_else() {
+        let regex = hook_regex();
+        for info in KINDS {
+            for example in info.examples {
+                assert!(regex.is_match(example), "{}: {example}", info.name);
+            }
+        }
+        for name in NOT_KINDS {
+            assert!(!regex.is_match(name), "{name}");
+        }
+    }
+
+    /// The rows of the README's kinds table, as the table describes them.
+    fn readme_rows() -> Vec<String> {
+        KINDS
+            .iter()
+            .map(|info| {
+                let files: Vec<String> = info.files.iter().map(|f| format!("`{f}`")).collect();
+                format!(
+                    "| {} (`{}`) | {} | {} | {} |",
+                    info.docs.title,
+                    info.name,
+                    files.join(", "),
+                    info.docs.pinned,
+                    info.docs.example
+                )
+            })
+            .collect()
+    }
+
+    /// Set `PIN_BLESS=1` to rewrite the README's table from the kind table, then read the diff.
+    #[test]
+    fn the_readme_kinds_table_is_the_table() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
+        let readme = std::fs::read_to_string(&path).expect("README.md");
+        let header = "| kind | file names | what is pinned | example |\n|---|---|---|---|\n";
+        let start = readme.find(header).expect("the kinds table header") + header.len();
+        let rows: Vec<&str> = readme[start..]
+            .lines()
+            .take_while(|l| l.starts_with('|'))
+            .collect();
+        let end = start + rows.iter().map(|r| r.len() + 1).sum::<usize>();
+        let want = readme_rows();
+        if rows != want && std::env::var_os("PIN_BLESS").is_some() {
+            let table = want.join("\n") + "\n";
+            let blessed = format!("{}{table}{}", &readme[..start], &readme[end..]);
+            std::fs::write(&path, blessed).expect("write README.md");
+            return;
+        }
+        assert!(
+            rows == want,
+            "README.md's kinds table differs from src/formats/kind.rs (PIN_BLESS=1 rewrites it); it should read:\n{}",
+            want.join("\n")
+        );
+    }
+
+    #[test]
+    fn file_names_for_messages() {
+        let names = file_names();
+        assert!(names.starts_with("Dockerfile, Containerfile"), "{names}");
+        assert!(names.contains("Kustomization") && names.ends_with("*.yaml, *.yml"));
+    }
+}

@@ -1,0 +1,160 @@
+//! Which files a run reads, and what a path that cannot be read does to the rest of the run. No registry:
+//! `pin list` reads files only, and `--offline` takes digests from a lockfile written here.
+
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Output};
+
+/// Runs `pin` in `cwd` with a clean environment.
+fn pin(cwd: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pin"))
+        .current_dir(cwd)
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", cwd)
+        .output()
+        .unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn tree(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, body) in files {
+        let p = dir.path().join(name);
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(p, body).unwrap();
+    }
+    dir
+}
+
+const DIGEST: &str = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
+
+fn lockfile() -> String {
+    format!(
+        r#"{{"version": 1, "images": {{"docker.io/library/nginx:1.27": {{"digest": "{DIGEST}", "mediaType": "application/vnd.oci.image.index.v1+json"}}}}}}"#
+    )
+}
+
+// Guards per-path errors: a file that is not valid for its kind is an error with its line and column, and
+// every other file is still scanned and listed; the run exits 2.
+#[test]
+fn a_bad_file_is_reported_and_the_others_are_still_listed() {
+    let dir = tree(&[
+        ("good.yaml", "image: nginx:1.27\n"),
+        ("bad.yaml", "a: 1\nb: [x,\n"),
+        ("z.yaml", "image: redis:7\n"),
+    ]);
+    let out = pin(dir.path(), &["list", "."]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(err.contains("bad.yaml:"), "{err}");
+    let listed = text(&out.stdout);
+    assert!(listed.contains("good.yaml:1:8\tnginx:1.27"), "{listed}");
+    assert!(listed.contains("z.yaml:1:8\tredis:7"), "{listed}");
+}
+
+// Guards the fail-closed rule with a bad file in the tree: nothing is written, unless --keep-going, which
+// writes the files that are fine and still exits 2.
+#[test]
+fn a_bad_file_blocks_writing_unless_keep_going() {
+    let dir = tree(&[
+        ("good.yaml", "image: nginx:1.27\n"),
+        ("bad.yaml", "a: 1\nb: [x,\n"),
+        ("pin.lock", &lockfile()),
+    ]);
+    let args = ["-w", "--offline", "--lock", "pin.lock", "."];
+    let out = pin(dir.path(), &args);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert_eq!(
+        fs::read_to_string(dir.path().join("good.yaml")).unwrap(),
+        "image: nginx:1.27\n"
+    );
+    let out = pin(dir.path(), &[&args[..], &["--keep-going"]].concat());
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert_eq!(
+        fs::read_to_string(dir.path().join("good.yaml")).unwrap(),
+        format!("image: nginx@{DIGEST}\n")
+    );
+}
+
+// Guards gitignore semantics for --exclude: a bare name excludes that directory at any depth; `!` re-includes.
+#[test]
+fn exclude_has_gitignore_semantics() {
+    let dir = tree(&[
+        ("app.yaml", "image: nginx:1.27\n"),
+        ("vendor/a.yaml", "image: redis:7\n"),
+        ("lib/vendor/b.yaml", "image: redis:7\n"),
+        ("lib/keep.yaml", "image: redis:7\n"),
+        ("lib/drop.yaml", "image: redis:7\n"),
+    ]);
+    let out = pin(
+        dir.path(),
+        &[
+            "list",
+            "--exclude",
+            "vendor",
+            "--exclude",
+            "lib/*.yaml",
+            "--exclude",
+            "!lib/keep.yaml",
+            ".",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let files: Vec<String> = text(&out.stdout)
+        .lines()
+        .map(|l| l.split(':').next().unwrap().to_string())
+        .collect();
+    assert_eq!(files, ["app.yaml", "lib/keep.yaml"]);
+}
+
+// Guards --force-exclude: paths named on the command line (as a pre-commit hook passes them) are read even
+// when excluded, unless --force-exclude is given.
+#[test]
+fn force_exclude_applies_to_named_paths() {
+    let dir = tree(&[
+        ("app.yaml", "image: nginx:1.27\n"),
+        ("vendor/a.yaml", "image: redis:7\n"),
+    ]);
+    let named = ["--exclude", "vendor", "vendor/a.yaml", "app.yaml"];
+    let out = pin(dir.path(), &[&["list"][..], &named].concat());
+    assert_eq!(
+        text(&out.stdout).lines().count(),
+        2,
+        "{}",
+        text(&out.stdout)
+    );
+    let out = pin(
+        dir.path(),
+        &[&["list", "--force-exclude"][..], &named].concat(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let listed = text(&out.stdout);
+    assert!(listed.starts_with("app.yaml:1:8\tnginx:1.27"), "{listed}");
+    assert_eq!(listed.lines().count(), 1, "{listed}");
+}
+
+// Guards against blocking forever: a fifo named like a manifest is an error for that path, never opened.
+#[cfg(unix)]
+#[test]
+fn a_fifo_named_yaml_is_an_error_not_a_hang() {
+    let dir = tree(&[("app.yaml", "image: nginx:1.27\n")]);
+    let fifo = dir.path().join("pipe.yaml");
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let out = pin(dir.path(), &["list", "."]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("pipe.yaml: not a regular file"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(text(&out.stdout).contains("app.yaml:1:8"));
+}
