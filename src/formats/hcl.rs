@@ -146,6 +146,8 @@ pub fn find_packer(src: &str) -> Result<Findings, FindError> {
 struct File<'a> {
     src: &'a str,
     base: usize,
+    /// The `# pin: ignore` comments found beside candidates, for [`Findings::ignore_comments`].
+    ignore_comments: std::cell::RefCell<Vec<Range<usize>>>,
 }
 
 impl File<'_> {
@@ -164,13 +166,21 @@ fn with_body(
         offset: error_offset(src, base, e.location().line(), e.location().column()),
         message: format!("not valid HCL: {}", e.message()),
     })?;
-    let file = File { src, base };
+    let file = File {
+        src,
+        base,
+        ignore_comments: Default::default(),
+    };
     let mut candidates = Vec::new();
     collect(&file, &body, &mut candidates);
     candidates.sort_by_key(|c| c.span.start);
+    let mut ignore_comments = file.ignore_comments.into_inner();
+    ignore_comments.sort_by_key(|r| r.start);
+    ignore_comments.dedup();
     Ok(Findings {
         candidates,
         skipped: None,
+        ignore_comments,
     })
 }
 
@@ -327,9 +337,13 @@ fn string(
             )
         }
     };
-    let skip = skip
-        .map(str::to_owned)
-        .or_else(|| ignore_comment(src, whole.start, whole.end));
+    let skip = skip.map(str::to_owned).or_else(|| {
+        let (marker, comment) = ignore_comment(src, whole.start, whole.end)?;
+        if marker == "#" {
+            file.ignore_comments.borrow_mut().push(comment);
+        }
+        Some(format!("marked `{marker} pin: ignore`"))
+    });
     Some(Candidate {
         span,
         value,
@@ -350,21 +364,23 @@ fn skipped(span: Range<usize>, value: String, why: &str) -> Candidate {
 }
 
 /// A `pin: ignore` comment after the expression at `start..end`, on its line (only closing brackets
-/// and a comma between), or alone on the line above its first line. The parser has read the file, so text
-/// after a value on its line that starts with `#` or `//` is a comment.
-fn ignore_comment(src: &str, start: usize, end: usize) -> Option<String> {
-    let line_end = src[end..].find('\n').map_or(src.len(), |i| end + i);
+/// and a comma between), or alone on the line above its first line: its marker and its range (to the end
+/// of its line). The parser has read the file, so text after a value on its line that starts with `#` or
+/// `//` is a comment, and so is a line that starts with one.
+fn ignore_comment(src: &str, start: usize, end: usize) -> Option<(&'static str, Range<usize>)> {
+    let line_end = super::line_end(src, end);
     let rest =
         src[end..line_end].trim_start_matches(|c: char| c.is_whitespace() || ",)]}".contains(c));
     if let Some(marker) = ignore_marker(rest) {
-        return Some(format!("marked `{marker} pin: ignore`"));
+        return Some((marker, line_end - rest.len()..line_end));
     }
     let line_start = src[..start].rfind('\n').map_or(0, |i| i + 1);
     let above_start = src[..line_start.checked_sub(1)?]
         .rfind('\n')
         .map_or(0, |i| i + 1);
     let above = src[above_start..line_start - 1].trim();
-    ignore_marker(above).map(|marker| format!("marked `{marker} pin: ignore`"))
+    let at = above_start + src[above_start..].len() - src[above_start..].trim_start().len();
+    ignore_marker(above).map(|marker| (marker, at..at + above.len()))
 }
 
 /// The comment marker (`#` or `//`) of a comment `pin: ignore` that starts `text`.

@@ -54,6 +54,11 @@ pub const NOT_REPRODUCIBLE: &str =
 pub fn find(src: &str) -> Result<Findings, FindError> {
     let all = starlark::tokenize(src)?;
     let ignored = ignored_lines(src, &all);
+    let ignore_comments = all
+        .iter()
+        .filter(|t| t.tok == Tok::Comment && super::is_ignore_comment(t.text(src)))
+        .map(|t| t.span.clone())
+        .collect();
     let tokens: Vec<Token> = all.into_iter().filter(|t| t.tok != Tok::Comment).collect();
     let file = File {
         src,
@@ -98,6 +103,7 @@ pub fn find(src: &str) -> Result<Findings, FindError> {
     Ok(Findings {
         candidates,
         skipped: None,
+        ignore_comments,
     })
 }
 
@@ -250,7 +256,7 @@ fn literal<'a>(file: &'a File, value: Range<usize>) -> Literal<'a> {
             ..
         } = &file.tokens[t].tok
         {
-            if &file.src[content.clone()] == v {
+            if &file.src[content.clone()] == v && !v.contains(['\n', '\r']) {
                 return Literal::Plain(content.clone(), v);
             }
         }
@@ -402,12 +408,7 @@ fn line_of(src: &str, offset: usize) -> usize {
 fn ignored_lines(src: &str, tokens: &[Token]) -> BTreeSet<usize> {
     let mut lines = BTreeSet::new();
     for t in tokens.iter().filter(|t| t.tok == Tok::Comment) {
-        let rest = t.text(src)[1..].trim_start();
-        let marks = rest.strip_prefix("pin:").is_some_and(|r| {
-            r.trim_start()
-                .strip_prefix("ignore")
-                .is_some_and(|after| !after.starts_with(|c: char| c.is_alphanumeric()))
-        });
+        let marks = super::is_ignore_comment(t.text(src));
         if !marks {
             continue;
         }
