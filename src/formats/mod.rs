@@ -362,7 +362,7 @@ mod tests {
             Ok(())
         );
         let mut comments = ok.clone();
-        comments.ignore_comments = vec![at + 1..at + 2];
+        comments.ignore_comments.push(at + 1..at + 2);
         assert!(check_spans(src, &comments).is_err());
     }
 
