@@ -142,11 +142,18 @@ pub fn scan(
             return Ok(None);
         }
     };
+    let names = match walk::ExtraNames::new(&select.extra_names) {
+        Ok(n) => n,
+        Err(e) => {
+            writeln!(err, "pin: error: {e}")?;
+            return Ok(None);
+        }
+    };
     let walk::Listing {
         files: listed,
         leftovers,
         errors,
-    } = walk::files(paths, &excludes, select.force_exclude);
+    } = walk::files(paths, &excludes, select.force_exclude, &names);
     let mut scan = Scan {
         leftovers,
         ..Scan::default()
