@@ -123,6 +123,19 @@ pub enum FileError {
         column: usize,
         message: String,
     },
+    /// A bug in `pin`: the finder panicked.
+    #[error("internal error: reading it as {kind} panicked: {message}; the file was not read (please report this)")]
+    Panicked { kind: &'static str, message: String },
+    /// A bug in `pin`: the finder returned a span that does not fit the file.
+    #[error(
+        "internal error: the {kind} finder {message}; the file was not read (please report this)"
+    )]
+    BadSpan {
+        line: usize,
+        column: usize,
+        kind: &'static str,
+        message: String,
+    },
 }
 
 impl FileError {
@@ -135,6 +148,10 @@ impl FileError {
             }
             FileError::Parse { line, column, .. } => {
                 (Location::at(display, line, column), Code::ParseError)
+            }
+            FileError::Panicked { .. } => (Location::file(display), Code::Internal),
+            FileError::BadSpan { line, column, .. } => {
+                (Location::at(display, line, column), Code::Internal)
             }
         };
         let d = Diagnostic::new(code, Some(location), self.to_string());
@@ -287,7 +304,38 @@ impl Scan {
 }
 
 /// Searches one file and classifies what it finds; the error is the message to print.
+///
+/// A panic in the finder (a bug in `pin`) is caught here: it becomes an internal error for this file
+/// alone, and the other files are still read.
 pub(crate) fn read_one(
+    path: Option<PathBuf>,
+    opened: Option<Opened>,
+    display: &str,
+    kind: Kind,
+    src: String,
+    filters: &Filters,
+) -> Result<ScannedFile, FileError> {
+    guarded(kind, move || {
+        search(path, opened, display, kind, src, filters)
+    })
+}
+
+/// `f`, with a panic turned into an internal error for the file.
+fn guarded<T>(kind: Kind, f: impl FnOnce() -> Result<T, FileError>) -> Result<T, FileError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|panic| {
+        let why = panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        Err(FileError::Panicked {
+            kind: kind.as_str(),
+            message: why.escape_debug().to_string(),
+        })
+    })
+}
+
+fn search(
     path: Option<PathBuf>,
     opened: Option<Opened>,
     display: &str,
@@ -304,6 +352,7 @@ pub(crate) fn read_one(
             message: e.to_string(),
         }
     })?;
+    checked(kind, &src, &index, &findings)?;
     let refs: Vec<Found> = findings
         .candidates
         .into_iter()
@@ -348,6 +397,24 @@ pub(crate) fn read_one(
         identity,
         refs,
         skipped: findings.skipped,
+    })
+}
+
+/// [`crate::formats::check_spans`] as a message for the file: every later step slices with these spans.
+fn checked(
+    kind: Kind,
+    src: &str,
+    index: &LineIndex,
+    findings: &crate::formats::Findings,
+) -> Result<(), FileError> {
+    crate::formats::check_spans(src, findings).map_err(|e| {
+        let (line, column) = index.line_col(src, e.offset);
+        FileError::BadSpan {
+            line,
+            column,
+            kind: kind.as_str(),
+            message: e.to_string(),
+        }
     })
 }
 
@@ -652,6 +719,62 @@ mod tests {
             .refs
             .iter()
             .all(|f| matches!(&f.status, Status::Skipped(s) if s.code == Code::Ignored)));
+    }
+
+    #[test]
+    fn a_panic_reading_one_file_is_an_error_for_that_file_only() {
+        let out = parallel_map((0..8).collect(), |i: u32| {
+            guarded(Kind::Yaml, || {
+                assert!(i != 3, "a finder bug");
+                Ok(i)
+            })
+        });
+        assert_eq!(out.len(), 8);
+        for (i, r) in out.iter().enumerate() {
+            if i == 3 {
+                let e = r.as_ref().unwrap_err().to_string();
+                assert!(
+                    e.starts_with("internal error: reading it as yaml panicked: a finder bug"),
+                    "{e}"
+                );
+            } else {
+                assert_eq!(r.as_ref().ok(), Some(&(i as u32)));
+            }
+        }
+    }
+
+    #[test]
+    fn a_bad_span_is_an_internal_error_naming_the_place() {
+        let src = "a: b\nimage: é:1\n";
+        let at = src.find('é').unwrap();
+        let findings = crate::formats::Findings {
+            candidates: vec![Candidate {
+                // Splits the `é`: slicing with it would panic.
+                span: at + 1..at + 4,
+                value: "é:1".into(),
+                skip: None,
+                pull_policy_set: None,
+                target: Target::Reference,
+            }],
+            ..Default::default()
+        };
+        let e = checked(Kind::Yaml, src, &LineIndex::new(src), &findings).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                FileError::BadSpan {
+                    line: 2,
+                    column: 8,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        assert!(
+            e.to_string()
+                .starts_with("internal error: the yaml finder returned the span"),
+            "{e}"
+        );
     }
 
     #[test]
