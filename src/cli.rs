@@ -282,7 +282,14 @@ pub struct RegistryArgs {
 #[command(next_help_heading = "Output")]
 pub struct OutputArgs {
     /// `text`: a diff (or listing) on stdout, messages on stderr. `json`: one JSON document on stdout.
-    #[arg(long, value_name = "FORMAT", default_value = "text")]
+    /// `github`: GitHub Actions annotations. `sarif`: SARIF 2.1.0 for code scanning. `markdown`: a pull
+    /// request body.
+    #[arg(
+        long,
+        visible_alias = "output-format",
+        value_name = "FORMAT",
+        default_value = "text"
+    )]
     pub format: Format,
 
     /// Colour the diff and messages: `auto` when writing to a terminal and NO_COLOR is unset.
@@ -302,6 +309,9 @@ pub struct OutputArgs {
 pub enum Format {
     Text,
     Json,
+    Github,
+    Sarif,
+    Markdown,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -1030,7 +1030,7 @@ fn json_report_lists_every_reference() {
     assert!(template["reason"].as_str().unwrap().contains("template"));
     assert_eq!(v["summary"]["pinned"], 9);
     assert_eq!(v["summary"]["skipped"], 1);
-    assert_eq!(v["summary"]["errors"], 0);
+    assert_eq!(v["summary"]["error"], 0);
 }
 
 // Guards the stdin filter (Helm post-renderer, kustomize build | pin - | kubectl apply): the whole stream
@@ -1400,5 +1400,110 @@ fn keep_tag_records_latest_and_unpin_drops_digests() {
     assert_eq!(
         fs::read_to_string(&file).unwrap(),
         format!("FROM {host}/{REPO}:latest\nFROM {host}/{REPO}:v1\n")
+    );
+}
+
+/// `text` with this run's registry host and every pushed digest (whole, then as the 12-digit short form)
+/// replaced by the placeholders of the fixture files, so that a golden file holds no port or digest.
+fn placeholders(fx: &Fixtures, text: &str) -> String {
+    let mut out = text.replace(fx.registry.host(), "@@REG@@");
+    for (tag, p) in &fx.pushed {
+        out = out.replace(&p.digest, &format!("@@{tag}@@"));
+        let hex = p.digest.strip_prefix("sha256:").unwrap();
+        out = out.replace(&hex[..12], &format!("@@{tag}:short@@"));
+    }
+    out
+}
+
+/// Checks `got` against the golden file `tests/e2e/formats/NAME` (`PIN_BLESS=1` rewrites it; review the
+/// diff by hand before committing). `None` when they agree.
+fn golden(name: &str, got: &str) -> Option<String> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/e2e/formats")
+        .join(name);
+    if std::env::var_os("PIN_BLESS").is_some() {
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(&path, got).unwrap();
+    }
+    let want = fs::read_to_string(&path).unwrap_or_default();
+    (got != want).then(|| format!("{name}:\n--- want\n{want}--- got\n{got}"))
+}
+
+// Guards every output format on one fixture tree: `pin --check --format F` for each F, stdout, stderr and
+// exit status compared with a golden file per format, checked by hand (`PIN_BLESS=1` rewrites them). The
+// SARIF log also validates against the official SARIF 2.1.0 schema, and the JSON document against ours.
+#[test]
+fn every_format_on_the_fixture_tree() {
+    let fx = Fixtures::start(Variant::Plain);
+    let (dir, _) = fx.tree();
+    let mut failed = Vec::new();
+    for (format, file) in [
+        ("text", "text.txt"),
+        ("json", "json.txt"),
+        ("github", "github.txt"),
+        ("sarif", "sarif.txt"),
+        ("markdown", "markdown.md"),
+    ] {
+        let o = fx.pin(dir.path(), &["--check", "--format", format, "."]);
+        assert_eq!(o.status.code(), Some(1), "{format}: {}", stderr(&o));
+        let got = format!(
+            "--- stdout\n{}--- stderr\n{}--- exit: {}\n",
+            stdout(&o),
+            stderr(&o),
+            o.status.code().unwrap_or(-1)
+        );
+        failed.extend(golden(file, &placeholders(&fx, &got)));
+        match format {
+            "sarif" => assert_valid(&o.stdout, "tests/schemas/sarif-schema-2.1.0.json"),
+            "json" => assert_valid(&o.stdout, "docs/report.schema.json"),
+            _ => {}
+        }
+    }
+    assert!(failed.is_empty(), "{}", failed.join("\n"));
+}
+
+/// Validates a JSON document against a JSON Schema file of the repository.
+fn assert_valid(document: &[u8], schema: &str) {
+    let schema_path = Path::new(env!("CARGO_MANIFEST_DIR")).join(schema);
+    let schema: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(&schema_path).unwrap()).unwrap();
+    let instance: serde_json::Value = serde_json::from_slice(document).expect("one JSON document");
+    let validator = jsonschema::validator_for(&schema).expect("a valid schema");
+    let errors: Vec<String> = validator
+        .iter_errors(&instance)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{}:\n{}",
+        schema_path.display(),
+        errors.join("\n")
+    );
+}
+
+// Guards `pin --check --format github`: one `::error` annotation per reference to pin, at its line and
+// column (the tree's references, counted by hand: 9 to pin; the template is a notice).
+#[test]
+fn github_annotations_point_at_each_unpinned_reference() {
+    let fx = Fixtures::start(Variant::Plain);
+    let (dir, _) = fx.tree();
+    let o = fx.pin(dir.path(), &["--check", "--format", "github", "."]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let out = stdout(&o);
+    let errors: Vec<&str> = out.lines().filter(|l| l.starts_with("::error ")).collect();
+    assert_eq!(errors.len(), 9, "{out}");
+    assert!(
+        errors
+            .iter()
+            .all(|l| l.contains(",title=PIN001 unpinned::")),
+        "{out}"
+    );
+    assert!(
+        out.contains("::error file=Dockerfile,line=3,col=6,title=PIN001 unpinned::"),
+        "{out}"
+    );
+    assert!(
+        out.contains("::error file=k8s/app.yaml,line=17,col=17,title=PIN001 unpinned::"),
+        "{out}"
     );
 }

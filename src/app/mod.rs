@@ -19,8 +19,8 @@ use crate::interrupt;
 use crate::reference::Reference;
 pub use crate::report::ExitStatus;
 use crate::report::{
-    self, Change, Code, JsonReporter, Mode, Outcome, OutcomeStatus, Paint, Report, Reporter,
-    TextReporter,
+    self, Change, Code, GithubReporter, JsonReporter, MarkdownReporter, Mode, Outcome,
+    OutcomeStatus, Paint, Report, Reporter, SarifReporter, TextReporter,
 };
 use crate::resolve::Key;
 use crate::rewrite;
@@ -103,6 +103,9 @@ fn finish(
     let reporter: Box<dyn Reporter> = match output.format {
         Format::Text => Box::new(text),
         Format::Json => Box::new(JsonReporter { messages: text }),
+        Format::Github => Box::new(GithubReporter { summary: text }),
+        Format::Sarif => Box::new(SarifReporter { summary: text }),
+        Format::Markdown => Box::new(MarkdownReporter { summary: text }),
     };
     reporter.report(report, out, err)?;
     Ok(ExitStatus::of(report))
@@ -202,6 +205,9 @@ impl FilesRun<'_> {
         let mut outcomes = scan.passed_over;
         outcomes.extend(plan.outcomes);
         report.outcomes = in_path_order(outcomes);
+        if mode == Mode::Check {
+            report.findings_are_errors();
+        }
 
         let failures = report.failures();
         if failures > 0 && !self.mode.keep_going {

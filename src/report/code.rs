@@ -94,7 +94,7 @@ codes! {
     ParseError = ("PIN013", "parse-error", Failure,
         "A file its kind's parser rejects (invalid YAML, a broken Dockerfile)."),
     Internal = ("PIN014", "internal-error", Failure,
-        "The edits for a file overlap (a bug in `pin`): the file is left alone."),
+        "A bug in `pin` (a finder panicked, returned a span that does not fit, or edits that overlap): the file is left alone."),
     Unpin = ("PIN015", "unpin", Finding,
         "`pin unpin`: a pinned reference whose tag is put back and digest dropped."),
     NoTagComment = ("PIN016", "no-tag-comment", Note,
@@ -119,11 +119,12 @@ impl Code {
     /// The severity a diagnostic of this code has unless the run says otherwise (a finding is an error under
     /// `--check`, a note otherwise).
     pub fn severity(self, check: bool) -> Severity {
-        match self.class() {
-            Class::Failure => Severity::Error,
-            Class::Finding if check => Severity::Error,
-            Class::Finding | Class::Note => Severity::Note,
-            Class::Skip => Severity::Warning,
+        match (self.class(), self) {
+            (Class::Failure, _) => Severity::Error,
+            (Class::Finding, _) if check => Severity::Error,
+            // A value in an image field that is no reference is likely a mistake; the other skips are by design.
+            (Class::Skip, Code::InvalidReference | Code::NotWritten) => Severity::Warning,
+            (Class::Finding | Class::Note | Class::Skip, _) => Severity::Note,
         }
     }
 }
@@ -159,6 +160,24 @@ mod tests {
                 "{c}"
             );
             assert!(c.doc().ends_with('.'), "{c}");
+        }
+    }
+
+    /// The README's table of codes is the list users read: one row per code, in order, with its name.
+    #[test]
+    fn the_readme_lists_every_code() {
+        let readme = include_str!("../../README.md");
+        let rows: Vec<&str> = readme.lines().filter(|l| l.starts_with("| `PIN")).collect();
+        assert_eq!(rows.len(), Code::ALL.len(), "README code table");
+        for (row, c) in rows.iter().zip(Code::ALL) {
+            let want = format!(
+                "| `{}` | `{}` | {:?} | {} |",
+                c.as_str(),
+                c.name(),
+                c.class(),
+                c.doc().replace('|', "\\|")
+            );
+            assert_eq!(row.to_lowercase(), want.to_lowercase(), "{c}");
         }
     }
 }

@@ -49,16 +49,38 @@ impl<'a> Entry<'a> {
     }
 }
 
+/// The version of the document's shape; raised when a field changes meaning or goes away.
+pub const VERSION: u32 = 1;
+
 #[derive(Serialize)]
 struct Document<'a> {
+    version: u32,
     references: Vec<Entry<'a>>,
+    /// Diagnostics about the run as a whole (a bad lockfile, a write that failed).
+    errors: Vec<RunEntry<'a>>,
     summary: Summary,
+}
+
+#[derive(Serialize)]
+struct RunEntry<'a> {
+    code: Code,
+    message: &'a str,
 }
 
 /// Writes the JSON document and a final newline.
 pub fn write_json(out: &mut dyn Write, report: &Report) -> io::Result<()> {
     let doc = Document {
+        version: VERSION,
         references: report.outcomes.iter().map(Entry::of).collect(),
+        errors: report
+            .diagnostics
+            .iter()
+            .filter(|d| d.class() == super::Class::Failure)
+            .map(|d| RunEntry {
+                code: d.code,
+                message: &d.message,
+            })
+            .collect(),
         summary: report.summary(),
     };
     serde_json::to_writer_pretty(&mut *out, &doc)?;
@@ -100,13 +122,15 @@ mod tests {
         assert_eq!(r["status"], "pinned");
         assert_eq!(r["code"], "PIN001");
         assert_eq!(r["line"], 3);
+        assert_eq!(v["version"], 1);
         for k in [
             "files",
             "references",
             "pinned",
+            "unpinned",
             "unchanged",
             "skipped",
-            "errors",
+            "error",
         ] {
             assert!(v["summary"].get(k).is_some(), "missing summary.{k}");
         }

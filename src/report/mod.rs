@@ -22,7 +22,10 @@
 //! The library never prints: reporters write to the `out` and `err` they are given.
 
 pub mod code;
+mod github;
 mod json;
+mod markdown;
+mod sarif;
 mod text;
 
 use std::io::{self, Write};
@@ -32,7 +35,10 @@ use serde::Serialize;
 
 use crate::interrupt::Signal;
 pub use code::{Class, Code, Severity};
+pub use github::GithubReporter;
 pub use json::JsonReporter;
+pub use markdown::MarkdownReporter;
+pub use sarif::SarifReporter;
 pub use text::{unified_diff, Paint, SummaryLine, TextReporter};
 
 /// Where a diagnostic points. Lines and columns are 1-based; columns count characters.
@@ -128,6 +134,7 @@ pub struct Outcome {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+/// The status names, the same in the text listing and in JSON.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum OutcomeStatus {
@@ -139,6 +146,18 @@ pub enum OutcomeStatus {
     Error,
     /// `pin list` only: a reference without a digest.
     Unpinned,
+}
+
+impl OutcomeStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutcomeStatus::Pinned => "pinned",
+            OutcomeStatus::Unchanged => "unchanged",
+            OutcomeStatus::Skipped => "skipped",
+            OutcomeStatus::Error => "error",
+            OutcomeStatus::Unpinned => "unpinned",
+        }
+    }
 }
 
 impl Outcome {
@@ -229,16 +248,23 @@ impl Outcome {
     }
 }
 
-/// Counts by status, for the one-line summary and the JSON `summary`.
+/// Counts by status, for the one-line summary and the JSON `summary`: one count per status name, so the
+/// counts add up to the number of entries.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Summary {
     pub files: usize,
+    /// Entries about a reference (the others are about a whole file).
     pub references: usize,
-    /// References that were (or, in a dry run, would be) rewritten; for `pin list`, the unpinned ones.
+    /// References that were (or, in a dry run, would be) rewritten.
     pub pinned: usize,
-    /// References already carrying a digest.
+    /// `pin list`: references without a digest.
+    pub unpinned: usize,
+    /// References already carrying a digest, or whose tag did not move.
     pub unchanged: usize,
+    /// References and files left alone.
     pub skipped: usize,
+    /// References and files that failed.
+    #[serde(rename = "error")]
     pub errors: usize,
 }
 
@@ -248,12 +274,10 @@ impl Summary {
         Summary {
             files,
             references: outcomes.iter().filter(|o| o.original.is_some()).count(),
-            pinned: count(OutcomeStatus::Pinned) + count(OutcomeStatus::Unpinned),
+            pinned: count(OutcomeStatus::Pinned),
+            unpinned: count(OutcomeStatus::Unpinned),
             unchanged: count(OutcomeStatus::Unchanged),
-            skipped: outcomes
-                .iter()
-                .filter(|o| o.status == OutcomeStatus::Skipped && o.original.is_some())
-                .count(),
+            skipped: count(OutcomeStatus::Skipped),
             errors: count(OutcomeStatus::Error),
         }
     }
@@ -328,6 +352,13 @@ impl Report<'_> {
     /// Records a failure of the run as a whole.
     pub fn fail(&mut self, code: Code, message: impl Into<String>) {
         self.diagnostics.push(Diagnostic::new(code, None, message));
+    }
+
+    /// Under `--check` a finding is what fails the job: it is reported as an error (GitHub, SARIF).
+    pub fn findings_are_errors(&mut self) {
+        for d in self.outcomes.iter_mut().flat_map(|o| &mut o.diagnostics) {
+            d.severity = d.code.severity(true);
+        }
     }
 
     /// Every diagnostic: the outcomes' in order, then the run's.

@@ -4,9 +4,7 @@
 use std::fmt;
 use std::io::{self, Write};
 
-use super::{
-    Class, Code, Command, Mode, Outcome, OutcomeStatus, Report, Reporter, Severity, Summary,
-};
+use super::{Class, Code, Command, Mode, Outcome, Report, Reporter, Severity, Summary};
 
 /// The text format. `paint_out`/`paint_err`: colour for each stream; `quiet`: no summary line.
 #[derive(Clone, Copy, Debug, Default)]
@@ -30,11 +28,9 @@ impl Reporter for TextReporter {
             }
             (Command::List, _) => {
                 for o in r.outcomes.iter().filter(|o| o.original.is_some()) {
-                    let status = match (o.status, o.reason()) {
-                        (OutcomeStatus::Unpinned, _) => "unpinned".to_string(),
-                        (OutcomeStatus::Unchanged, _) => "pinned".to_string(),
-                        (_, Some(why)) => format!("skipped: {why}"),
-                        (_, None) => "skipped".to_string(),
+                    let status = match o.reason() {
+                        Some(why) => format!("{}: {why}", o.status.as_str()),
+                        None => o.status.as_str().to_string(),
                     };
                     list_line(
                         out,
@@ -92,18 +88,17 @@ impl TextReporter {
             }
         }
         if r.mode == Mode::Check {
-            let what = match r.command {
-                Command::Update => "references whose tag moved",
-                Command::Unpin => "references to unpin",
-                _ => "unpinned references",
-            };
-            let mut last = None;
+            // ruff-style: `path:line:col: CODE reference: message`, one line per thing to change.
             for o in &r.outcomes {
-                let finding = o.primary().is_some_and(|d| d.class() == Class::Finding);
-                let file = o.location.as_ref().map(|l| l.file.as_str());
-                if finding && file != last {
-                    writeln!(err, "pin: {} has {what}", file.unwrap_or_default())?;
-                    last = file;
+                if let Some(d) = o.primary().filter(|d| d.class() == Class::Finding) {
+                    writeln!(
+                        err,
+                        "{}: {} {}: {}",
+                        o.place(),
+                        paint.red(d.code.as_str()),
+                        o.original.as_deref().unwrap_or_default(),
+                        d.message
+                    )?;
                 }
             }
         }
@@ -123,7 +118,9 @@ impl TextReporter {
             (_, true) => "pinned",
             (_, false) => "to pin",
         };
-        let summary = r.summary();
+        let mut summary = r.summary();
+        // `pin list` counts its unpinned references as "to pin".
+        summary.pinned += summary.unpinned;
         writeln!(
             err,
             "{}",
@@ -324,6 +321,7 @@ mod tests {
             files: 1,
             references: 3,
             pinned: 1,
+            unpinned: 0,
             unchanged: 1,
             skipped: 1,
             errors: 0,
