@@ -121,6 +121,7 @@ fn resolve_online(
     let options = resolve::ClientOptions {
         insecure,
         timeout: Duration::from_secs(args.timeout),
+        connect_timeout: Duration::from_secs(args.connect_timeout),
         ca_files: args.ca_cert.clone(),
         ..Default::default()
     };
