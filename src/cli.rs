@@ -189,6 +189,10 @@ pub struct SelectArgs {
     #[arg(skip)]
     pub exclude_base: Option<PathBuf>,
 
+    /// Extra file names per kind, from the configuration file's `[files]` table.
+    #[arg(skip)]
+    pub extra_names: Vec<(Kind, String)>,
+
     /// Skip references matching this regular expression, as written or normalized (busybox:1 is also
     /// docker.io/library/busybox:1, so '^docker\.io/' skips it). Repeatable.
     #[arg(long, value_name = "REGEX")]

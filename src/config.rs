@@ -30,6 +30,10 @@ pub struct File {
     pub keep_tag: Option<bool>,
     pub jobs: Option<u16>,
     pub timeout: Option<u64>,
+    /// `[files]`: extra file names per kind (`dockerfile = ["*.dockerfile.in"]`), tried before the built-in
+    /// names.
+    #[serde(default)]
+    pub files: std::collections::BTreeMap<String, Vec<String>>,
     /// `[[registry]]` tables, as in containers-registries.conf(5): mirrors, remapping, blocked registries.
     #[serde(default, rename = "registry")]
     pub registries: Vec<RegistryTable>,
@@ -112,6 +116,29 @@ pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
         at: located(&shown, &text, &e),
         message: e.message().trim_end().to_string(),
     })?;
+    for (kind, globs) in &file.files {
+        let Some(_) = crate::formats::Kind::from_name(kind) else {
+            let names: Vec<&str> = crate::formats::Kind::ALL
+                .iter()
+                .map(|k| k.as_str())
+                .collect();
+            return Err(ConfigError::Invalid {
+                at: table_origin(path, &text, "files"),
+                message: format!(
+                    "[files]: unknown kind {kind:?}; the kinds are {}",
+                    names.join(", ")
+                ),
+            });
+        };
+        for g in globs {
+            if let Err(e) = globset::Glob::new(g) {
+                return Err(ConfigError::Invalid {
+                    at: table_origin(path, &text, "files"),
+                    message: format!("[files] {kind}: {g:?}: {}", e.kind()),
+                });
+            }
+        }
+    }
     if let Some(p) = &file.platform {
         p.parse::<Platform>()
             .map_err(|message| ConfigError::Invalid {
@@ -129,6 +156,15 @@ pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
         text,
         file,
     })
+}
+
+/// `file:LINE` of the `[name]` table header, or the file alone.
+fn table_origin(path: &Path, text: &str, name: &str) -> String {
+    let header = format!("[{name}]");
+    match text.lines().position(|l| l.trim() == header) {
+        Some(i) => format!("{}:{}", path.display(), i + 1),
+        None => path.display().to_string(),
+    }
 }
 
 /// The configuration file that applies in `cwd`: the first `pin.toml` or `.pin.toml` from `cwd` upward,
@@ -200,6 +236,13 @@ fn apply_select(select: &mut crate::cli::SelectArgs, m: &ArgMatches, l: &Loaded)
     if let Some(x) = l.file.skip.as_ref().filter(|_| !given(m, "skip")) {
         select.skip = x.clone();
     }
+    select.extra_names = l
+        .file
+        .files
+        .iter()
+        .filter_map(|(kind, globs)| Some((crate::formats::Kind::from_name(kind)?, globs)))
+        .flat_map(|(kind, globs)| globs.iter().map(move |g| (kind, g.clone())))
+        .collect();
 }
 
 fn apply_resolve(resolve: &mut crate::cli::ResolveArgs, m: &ArgMatches, l: &Loaded) {
@@ -317,6 +360,18 @@ pub fn show(out: &mut dyn std::io::Write, loaded: Option<&Loaded>) -> std::io::R
     for (key, value, set) in rows {
         writeln!(out, "{key} = {value}  # {}", from(key, set))?;
     }
+    for (kind, globs) in f
+        .map(|f| f.files.iter().collect::<Vec<_>>())
+        .unwrap_or_default()
+    {
+        writeln!(
+            out,
+            "files.{kind} = {globs:?}  # {}",
+            loaded
+                .map(|l| table_origin(&l.path, &l.text, "files"))
+                .unwrap_or_default()
+        )?;
+    }
     for t in f.map(|f| f.registries.as_slice()).unwrap_or_default() {
         let prefix = t
             .prefix
@@ -368,6 +423,9 @@ keep-tag = true
 jobs = 32
 timeout = 10
 
+[files]
+dockerfile = ["*.dockerfile.in"]
+
 [[registry]]
 prefix = "docker.io"
 [[registry.mirror]]
@@ -380,6 +438,20 @@ location = "mirror.corp"
         assert_eq!(l.file.keep_tag, Some(true));
         assert_eq!(l.file.registries[0].mirrors[0].location, "mirror.corp");
         assert_eq!(l.origin("jobs"), format!("{}:8", p.display()));
+        assert_eq!(l.file.files["dockerfile"], ["*.dockerfile.in"]);
+        let p = write(
+            dir.path(),
+            "pin.toml",
+            "jobs = 1\n[files]\nhelm = [\"x\"]\n",
+        );
+        let e = load(&p).unwrap_err().to_string();
+        assert!(
+            e.starts_with(&format!(
+                "{}:2: error: [files]: unknown kind \"helm\"",
+                p.display()
+            )),
+            "{e}"
+        );
     }
 
     #[test]

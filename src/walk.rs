@@ -132,10 +132,58 @@ fn glob_message(e: &ignore::Error) -> String {
     }
 }
 
+/// Extra file names per kind (the configuration file's `[files]` table), tried before the kind table. A
+/// glob without `/` matches the file name; one with `/` the path below the walked root.
+#[derive(Clone, Debug, Default)]
+pub struct ExtraNames {
+    rules: Vec<(globset::GlobMatcher, bool, Kind)>,
+}
+
+impl ExtraNames {
+    pub fn new(rules: &[(Kind, String)]) -> Result<ExtraNames, WalkError> {
+        let mut out = Vec::new();
+        for (kind, glob) in rules {
+            let matcher = globset::GlobBuilder::new(glob)
+                .literal_separator(true)
+                .build()
+                .map_err(|e| WalkError::BadGlob {
+                    glob: glob.clone(),
+                    message: e.kind().to_string(),
+                })?
+                .compile_matcher();
+            out.push((matcher, glob.contains('/'), *kind));
+        }
+        Ok(ExtraNames { rules: out })
+    }
+
+    /// The kind of `path` (found below `root`): an extra name first, then the kind table.
+    pub fn detect(&self, path: &Path, root: &Path) -> Option<Kind> {
+        let name = path.file_name().map(Path::new);
+        let below = path.strip_prefix(root).unwrap_or(path);
+        let below = below.strip_prefix(".").unwrap_or(below);
+        self.rules
+            .iter()
+            .find(|(m, by_path, _)| {
+                if *by_path {
+                    m.is_match(below)
+                } else {
+                    name.is_some_and(|n| m.is_match(n))
+                }
+            })
+            .map(|(_, _, kind)| *kind)
+            .or_else(|| Kind::detect(path))
+    }
+}
+
 /// Every file to read under `roots`. Excluded directories are pruned while walking, so they are never
 /// read. A path named on the command line is always read, unless `force_exclude` is set and an exclude
 /// pattern matches it (as ruff's `--force-exclude`: for hooks that pass every staged file by name).
-pub fn files(roots: &[PathBuf], excludes: &Excludes, force_exclude: bool) -> Listing {
+pub fn files(
+    roots: &[PathBuf],
+    excludes: &Excludes,
+    force_exclude: bool,
+    names: &ExtraNames,
+) -> Listing {
     let mut listing = Listing::default();
     for root in roots {
         let meta = match std::fs::metadata(root) {
@@ -163,7 +211,8 @@ pub fn files(roots: &[PathBuf], excludes: &Excludes, force_exclude: bool) -> Lis
                     .push(WalkError::Leftover { path: root.clone() });
                 continue;
             }
-            match Kind::detect(root) {
+            let dir = std::env::current_dir().unwrap_or_default();
+            match names.detect(root, &dir) {
                 None => listing
                     .errors
                     .push(WalkError::UnknownKind { path: root.clone() }),
@@ -222,7 +271,7 @@ pub fn files(roots: &[PathBuf], excludes: &Excludes, force_exclude: bool) -> Lis
                 listing.leftovers.push(clean(entry.path()));
                 continue;
             }
-            let Some(kind) = Kind::detect(entry.path()) else {
+            let Some(kind) = names.detect(entry.path(), root) else {
                 continue;
             };
             // Symbolic links met while walking are not followed (as ripgrep does by default); a fifo named
@@ -283,7 +332,12 @@ mod tests {
 
     fn found(dir: &Path, exclude: &[&str]) -> Vec<String> {
         let excl: Vec<String> = exclude.iter().map(|s| s.to_string()).collect();
-        let listing = files(&[dir.to_path_buf()], &Excludes::new(&excl).unwrap(), false);
+        let listing = files(
+            &[dir.to_path_buf()],
+            &Excludes::new(&excl).unwrap(),
+            false,
+            &ExtraNames::default(),
+        );
         assert!(listing.errors.is_empty(), "{:?}", listing.errors);
         listing
             .files
@@ -321,6 +375,7 @@ mod tests {
             ],
             &none,
             false,
+            &ExtraNames::default(),
         );
         assert!(matches!(
             listing.errors.as_slice(),
@@ -398,9 +453,14 @@ mod tests {
             .success());
         let none = Excludes::new(&[]).unwrap();
         assert_eq!(
-            files(&[dir.path().to_path_buf()], &none, false)
-                .errors
-                .len(),
+            files(
+                &[dir.path().to_path_buf()],
+                &none,
+                false,
+                &ExtraNames::default()
+            )
+            .errors
+            .len(),
             1
         );
         assert_eq!(found(dir.path(), &["pipes"]), ["ok.yaml"]);
@@ -411,8 +471,13 @@ mod tests {
         let dir = tree(&["vendor/a.yaml", "b.yaml"]);
         let excl = Excludes::new(&["vendor".to_string()]).unwrap();
         let named = [dir.path().join("vendor/a.yaml"), dir.path().join("b.yaml")];
-        assert_eq!(files(&named, &excl, false).files.len(), 2);
-        let forced = files(&named, &excl, true).files;
+        assert_eq!(
+            files(&named, &excl, false, &ExtraNames::default())
+                .files
+                .len(),
+            2
+        );
+        let forced = files(&named, &excl, true, &ExtraNames::default()).files;
         assert_eq!(forced.len(), 1);
         assert!(forced[0].0.ends_with("b.yaml"));
     }
@@ -428,17 +493,60 @@ mod tests {
             .unwrap();
         assert!(status.success());
         let none = Excludes::new(&[]).unwrap();
-        let walked = files(&[dir.path().to_path_buf()], &none, false);
+        let walked = files(
+            &[dir.path().to_path_buf()],
+            &none,
+            false,
+            &ExtraNames::default(),
+        );
         assert!(
             matches!(walked.errors.as_slice(), [WalkError::NotRegular { path }] if path.ends_with("pipe.yaml")),
             "{:?}",
             walked.errors
         );
         assert_eq!(walked.files.len(), 1);
-        let named = files(&[fifo], &none, false);
+        let named = files(&[fifo], &none, false, &ExtraNames::default());
         assert!(matches!(
             named.errors.as_slice(),
             [WalkError::NotRegular { .. }]
         ));
+    }
+
+    #[test]
+    fn extra_names_give_kinds_before_the_table() {
+        let dir = tree(&[
+            "build/Dockerfile.tmpl.in",
+            "ci/pipeline.conf",
+            "a.yaml",
+            "notes.txt",
+        ]);
+        let names = ExtraNames::new(&[
+            (Kind::Dockerfile, "*.tmpl.in".to_string()),
+            (Kind::Yaml, "ci/*.conf".to_string()),
+        ])
+        .unwrap();
+        let none = Excludes::new(&[]).unwrap();
+        let listing = files(&[dir.path().to_path_buf()], &none, false, &names);
+        let got: Vec<(String, Kind)> = listing
+            .files
+            .into_iter()
+            .map(|(p, k)| {
+                (
+                    p.strip_prefix(dir.path())
+                        .unwrap()
+                        .to_string_lossy()
+                        .into_owned(),
+                    k,
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("a.yaml".to_string(), Kind::Yaml),
+                ("build/Dockerfile.tmpl.in".to_string(), Kind::Dockerfile),
+                ("ci/pipeline.conf".to_string(), Kind::Yaml),
+            ]
+        );
     }
 }

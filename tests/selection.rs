@@ -193,3 +193,19 @@ fn a_blocked_registry_errors_without_a_request() {
         format!("image: {host}/team/app:1\n")
     );
 }
+
+// Guards the configuration file's `[files]` table: extra file names give a kind, so a file the built-in names
+// would never open is read.
+#[test]
+fn extra_file_names_from_pin_toml() {
+    let dir = tree(&[
+        ("pin.toml", "[files]\ndockerfile = [\"*.base\"]\n"),
+        ("images/app.base", "FROM alpine:3.20\n"),
+    ]);
+    let out = pin(dir.path(), &["list", "."]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "images/app.base:1:6\talpine:3.20\tunpinned\n"
+    );
+}
