@@ -419,6 +419,38 @@ fn malformed_digest_headers_are_refused() {
     }
 }
 
+// Guards: a well-formed sha512 digest from the registry is refused at lookup: the reference grammar accepts only
+// sha256 in a reference, so writing it would leave a pin that `pin list` rejects.
+#[test]
+fn a_sha512_digest_is_refused_at_lookup() {
+    let claimed = format!("sha512:{}", "ab".repeat(64));
+    let header = claimed.clone();
+    let reg = FakeRegistry::start(move |req| match req.kind {
+        Kind::HeadManifest => Response::new(200)
+            .header("Content-Type", OCI_MANIFEST)
+            .header("Docker-Content-Digest", &header)
+            .into(),
+        _ => behave(req),
+    });
+    let host = reg.host();
+    let project = Project::new();
+    let before = dockerfile(&host);
+    project.write("Dockerfile", &before);
+
+    let out = pin(&project, &reg, &["-w", "Dockerfile"], &[]);
+    reg.finish();
+
+    assert_failed_cleanly(&out, &project, "Dockerfile", &before);
+    let line = error_line(&out, &host);
+    assert!(
+        line.contains(
+            "resolved to a sha512 digest; an image reference can carry only sha256 digests"
+        ),
+        "{line}"
+    );
+    assert!(!project.read("Dockerfile").contains(&claimed));
+}
+
 // Guards: when the HEAD has no digest, a GET whose digest header contradicts its body is an error.
 #[test]
 fn get_digest_header_that_contradicts_the_body_is_refused() {
@@ -471,11 +503,12 @@ fn response_slower_than_timeout_fails() {
     let seen = reg.finish();
 
     assert_failed_cleanly(&out, &project, "Dockerfile", &before);
-    // A timeout counts as a transient failure: retried like a dropped connection.
-    assert_eq!(budget(&seen), [1, 0, 4, 0], "[ping, token, HEAD, GET]");
+    // A registry that does not answer within the timeout is not asked again (issue 11.5: fail within one
+    // timeout, not four).
+    assert_eq!(budget(&seen), [1, 0, 1, 0], "[ping, token, HEAD, GET]");
     assert!(
-        out.took >= Duration::from_secs(4),
-        "4 attempts of 1 s each: {:?}",
+        out.took >= Duration::from_secs(1),
+        "the timeout was not waited for: {:?}",
         out.took
     );
     assert!(
@@ -484,7 +517,10 @@ fn response_slower_than_timeout_fails() {
         out.took
     );
     let line = error_line(&out, &host);
-    assert!(line.contains("timed out"), "{line}");
+    assert!(
+        line.ends_with(&format!("{host}: no answer within 1 s (--timeout)")),
+        "{line}"
+    );
 }
 
 // Guards: a 404 for the manifest says the tag has no manifest, and is not retried.
@@ -756,14 +792,18 @@ fn run_refused(grant: bool, verbose: bool) -> (Outcome, Seen, String, String) {
 }
 
 // Guards: a manifest refused despite a granted token prints neither token nor credentials, with or without -v.
+// The refused token is renewed once (it may have expired), then the refusal stands.
 #[test]
 fn refused_token_is_not_printed() {
     for verbose in [false, true] {
         let (out, seen, host, source) = run_refused(true, verbose);
-        assert_eq!(budget(&seen), [1, 1, 1, 0], "[ping, token, HEAD, GET]");
+        assert_eq!(budget(&seen), [1, 2, 2, 0], "[ping, token, HEAD, GET]");
         assert_eq!(
             seen.authorizations(Kind::HeadManifest),
-            [Some(format!("Bearer {TOKEN}"))]
+            [
+                Some(format!("Bearer {TOKEN}")),
+                Some(format!("Bearer {TOKEN}"))
+            ]
         );
         let line = error_line(&out, &host);
         assert!(
@@ -1284,5 +1324,214 @@ fn platform_names_from_the_registry_are_escaped() {
     assert!(
         line.contains("it has: linux\\x1b]0;pwned\\x07/amd64\\x1b[2J"),
         "{line}"
+    );
+}
+
+// ----- Tokens that expire -----
+
+// Guards issue 11.1: a token is used no longer than its `expires_in` says: the client asks for a new one
+// before the registry would refuse the old (a registry that refuses stale tokens sees no refused request).
+#[test]
+fn a_token_is_renewed_when_its_lifetime_ends() {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+    use std::time::Instant;
+
+    let issued: Mutex<HashMap<String, Instant>> = Mutex::default();
+    let reg = FakeRegistry::start(move |req| {
+        let challenge = format!(
+            r#"Bearer realm="http://{}/token",service="fake-registry""#,
+            req.server
+        );
+        let refuse = Response::new(401).header("WWW-Authenticate", &challenge);
+        match req.kind {
+            Kind::Ping => refuse.into(),
+            Kind::Token => {
+                let token = format!("tok-{}", req.nth);
+                issued.lock().unwrap().insert(token.clone(), Instant::now());
+                Response::new(200)
+                    .header("Content-Type", "application/json")
+                    .body(format!(r#"{{"token":"{token}","expires_in":1}}"#))
+                    .into()
+            }
+            Kind::HeadManifest => {
+                let token = req
+                    .header("authorization")
+                    .and_then(|a| a.strip_prefix("Bearer "))
+                    .unwrap_or_default();
+                let age = issued.lock().unwrap().get(token).map(Instant::elapsed);
+                // Half a second of grace beyond the 1 s lifetime, so only a token really kept too long fails.
+                match age {
+                    Some(age) if age <= Duration::from_millis(1500) => match behave(req) {
+                        Reply::Respond(r) => Reply::Delay(Duration::from_millis(400), r),
+                        other => other,
+                    },
+                    _ => refuse.into(),
+                }
+            }
+            _ => behave(req),
+        }
+    });
+    let host = reg.host();
+    let project = Project::new();
+    let tags: Vec<String> = (1..=6).map(|i| format!("v{i}")).collect();
+    let text: String = tags
+        .iter()
+        .map(|t| format!("FROM {host}/team/app:{t}\n"))
+        .collect();
+    project.write("Dockerfile", &text);
+
+    let out = pin(&project, &reg, &["-w", "-j", "1", "Dockerfile"], &[]);
+    let seen = reg.finish();
+
+    assert_eq!(out.code, 0, "exit status");
+    let [ping, tokens, heads, gets] = budget(&seen);
+    assert_eq!(
+        (ping, heads, gets),
+        (1, 6, 0),
+        "no HEAD was refused and sent again"
+    );
+    assert!(
+        (2..=6).contains(&tokens),
+        "6 lookups of 400 ms behind a 1 s token need a new token, not one per lookup: {tokens}"
+    );
+    let expected: String = tags
+        .iter()
+        .map(|t| format!("FROM {host}/team/app@{}\n", digest_of("team/app", t)))
+        .collect();
+    assert_eq!(project.read("Dockerfile"), expected);
+}
+
+// ----- Failing fast and once -----
+
+// Guards issue 11.5: a host that accepts connections and never answers fails every lookup within one timeout:
+// the stalled ping is not retried, and nothing else is sent to it.
+#[test]
+fn a_silent_host_fails_within_one_timeout() {
+    let reg = FakeRegistry::start(|req| match behave(req) {
+        Reply::Respond(r) => Reply::Delay(Duration::from_secs(60), r),
+        other => other,
+    });
+    let host = reg.host();
+    let project = Project::new();
+    let before: String = (1..=5)
+        .map(|i| format!("FROM {host}/team/app:v{i}\n"))
+        .collect();
+    project.write("Dockerfile", &before);
+
+    let out = pin(&project, &reg, &["-w", "--timeout", "2", "Dockerfile"], &[]);
+    let seen = reg.finish();
+
+    assert_failed_cleanly(&out, &project, "Dockerfile", &before);
+    assert_eq!(budget(&seen), [1, 0, 0, 0], "[ping, token, HEAD, GET]");
+    assert!(
+        out.took < Duration::from_secs(4),
+        "more than one timeout of 2 s: {:?}",
+        out.took
+    );
+    assert!(
+        out.stderr
+            .contains(&format!("{host}: no answer within 2 s (--timeout)")),
+        "{}",
+        out.stderr
+    );
+}
+
+/// A `127.0.0.1` port nothing listens on (bound, then closed).
+fn closed_port() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    addr.to_string()
+}
+
+// Guards issue 11.5: a refused connection is not retried (no backoff is waited), and says so.
+#[test]
+fn a_refused_connection_is_not_retried() {
+    let host = closed_port();
+    let project = Project::new();
+    let before = format!("FROM {host}/team/app:v1\nFROM {host}/team/db:v2\n");
+    project.write("Dockerfile", &before);
+
+    let out = pin_insecure(&project, &[&host], &["-w", "-v", "Dockerfile"], &[]);
+
+    assert_failed_cleanly(&out, &project, "Dockerfile", &before);
+    assert!(
+        out.stderr
+            .contains("requests: 1 ping, 0 token, 0 HEAD, 0 GET, 0 retried"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.took < MIN_BACKOFF,
+        "waited as if to retry: {:?}",
+        out.took
+    );
+    assert!(
+        out.stderr.contains(&format!("{host}: connection refused")),
+        "{}",
+        out.stderr
+    );
+}
+
+// Guards issue 11.5: an untrusted certificate is not retried (one connection), and the message says how to
+// trust it.
+#[test]
+fn an_untrusted_certificate_is_not_retried_and_says_how_to_trust_it() {
+    let reg = FakeRegistry::start_tls(behave);
+    let host = reg.host();
+    let project = Project::new();
+    let before = dockerfile(&host);
+    project.write("Dockerfile", &before);
+
+    let out = pin_insecure(&project, &[], &["-w", "-v", "Dockerfile"], &[]);
+    let seen = reg.finish();
+
+    assert_failed_cleanly(&out, &project, "Dockerfile", &before);
+    assert_eq!(seen.connections, 1, "one TLS handshake, not retried");
+    let line = error_line(&out, &host);
+    assert!(
+        line.contains(&format!(
+            "{host}: its TLS certificate is not trusted (UnknownIssuer); trust the CA that signed it with \
+             --ca-cert FILE or SSL_CERT_FILE=FILE"
+        )),
+        "{line}"
+    );
+    assert!(out.stderr.contains("0 retried"), "{}", out.stderr);
+}
+
+// Guards issue 11.5: `--insecure-registry http://HOST:PORT` means HOST:PORT; an https:// spelling is refused
+// with the right one.
+#[test]
+fn insecure_registry_takes_an_http_url_too() {
+    let reg = FakeRegistry::start(behave);
+    let host = reg.host();
+    let project = Project::new();
+    project.write("Dockerfile", &dockerfile(&host));
+    let url = format!("http://{host}/");
+
+    let out = pin_insecure(&project, &[&url], &["-w", "Dockerfile"], &[]);
+    assert_eq!(out.code, 0, "exit status");
+    assert_eq!(
+        project.read("Dockerfile"),
+        format!(
+            "FROM {host}/team/app@{}\nRUN true\n",
+            digest_of("team/app", "v1")
+        )
+    );
+
+    let before = dockerfile(&host);
+    project.write("Dockerfile", &before);
+    let https = format!("https://{host}");
+    let out = pin_insecure(&project, &[&https], &["-w", "Dockerfile"], &[]);
+    reg.finish();
+    assert_eq!(out.code, 2, "exit status");
+    assert_eq!(project.read("Dockerfile"), before);
+    assert!(
+        out.stderr.contains(&format!(
+            "--insecure-registry https://{host}: an insecure registry is reached over plain HTTP"
+        )) && out.stderr.contains("give HOST[:PORT]"),
+        "{}",
+        out.stderr
     );
 }

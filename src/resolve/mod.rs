@@ -8,19 +8,23 @@
 //! - `manifest`: typed manifests, checked against the media type they claim;
 //! - `platform`: `--platform` and choosing a platform's manifest from an index; `lookup`: what a [`Key`]
 //!   resolves to (tag, platform, `pin update`);
+//! - `mirrors`: where a lookup is asked (registries.conf mirrors, remapping, blocked registries);
 //! - `lock`: the lockfile.
 
 pub mod auth;
 pub mod lock;
 mod lookup;
 pub mod manifest;
+pub mod mirrors;
 pub mod platform;
 pub mod registry;
 mod tokens;
 pub mod transport;
 
 use std::collections::BTreeMap;
+use std::error::Error as _;
 use std::sync::Arc;
+use std::time::Duration;
 
 use futures_util::stream::{self, StreamExt};
 
@@ -88,23 +92,110 @@ pub enum ResolveError {
     Registry(String),
     #[error("{0}")]
     Transport(String),
+    /// `host` cannot be reached at all (it does not resolve, refuses connections, never answers, or its
+    /// certificate is not trusted): every lookup that needs it fails alike, so reports can say it once.
+    #[error("{host}: {reason}")]
+    Unreachable { host: String, reason: String },
     #[error("{0}")]
     Config(String),
 }
 
-impl ResolveError {
-    fn transport(host: &str, e: &reqwest::Error) -> ResolveError {
-        let mut msg = format!("cannot reach {host}: {}", escape(&chain(e)));
+/// How a request failed before any answer, as far as retrying is concerned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Failure {
+    /// The name does not resolve.
+    Dns,
+    /// Nothing listens there.
+    Refused,
+    /// No connection within the connect timeout.
+    ConnectTimeout,
+    /// Connected, but no (whole) answer within the request timeout.
+    Timeout,
+    /// The server's certificate is not trusted.
+    Untrusted,
+    /// The server does not speak TLS (a plain-HTTP registry reached as HTTPS).
+    NotTls,
+    /// Anything else (a dropped connection, a reset): worth another attempt.
+    Other,
+}
+
+impl Failure {
+    fn of(e: &reqwest::Error) -> Failure {
+        let text = chain(e);
+        let mut io_kind = None;
+        let mut source = e.source();
+        while let Some(s) = source {
+            if let Some(io) = s.downcast_ref::<std::io::Error>() {
+                io_kind = Some(io.kind());
+                break;
+            }
+            source = s.source();
+        }
         if e.is_timeout() {
-            msg.push_str(" (timed out)");
+            return if e.is_connect() {
+                Failure::ConnectTimeout
+            } else {
+                Failure::Timeout
+            };
         }
-        // What rustls says when an HTTPS client meets a plain-HTTP server.
-        if msg.contains("InvalidContentType") || msg.contains("corrupt message") {
-            msg.push_str(&format!(
-                " (is it a plain-HTTP registry? then pass --insecure-registry {host})"
-            ));
+        if io_kind == Some(std::io::ErrorKind::ConnectionRefused) {
+            Failure::Refused
+        } else if text.contains("dns error") || text.contains("failed to lookup address") {
+            Failure::Dns
+        } else if text.contains("invalid peer certificate") {
+            Failure::Untrusted
+        } else if text.contains("InvalidContentType") || text.contains("corrupt message") {
+            Failure::NotTls
+        } else {
+            Failure::Other
         }
-        ResolveError::Transport(msg)
+    }
+
+    /// Whether asking again could answer differently. Only a fault of one connection might; a host that
+    /// does not resolve, refuses, is silent or is not trusted stays so for the length of a run.
+    fn retry(self) -> bool {
+        self == Failure::Other
+    }
+}
+
+impl ResolveError {
+    /// The error for a request to `host` that failed with `e`. `timeouts` are (connect, request), for the
+    /// messages.
+    fn transport(host: &str, e: &reqwest::Error, timeouts: (Duration, Duration)) -> ResolveError {
+        let unreachable = |reason: String| ResolveError::Unreachable {
+            host: host.to_string(),
+            reason,
+        };
+        let cause = || {
+            let text = chain(e);
+            // The innermost cause is the part a user can act on ("UnknownIssuer").
+            let last = text.rsplit(": ").next().unwrap_or_default().to_string();
+            escape(&last).into_owned()
+        };
+        match Failure::of(e) {
+            Failure::Dns => unreachable("cannot resolve host".to_string()),
+            Failure::Refused => unreachable("connection refused".to_string()),
+            Failure::ConnectTimeout => unreachable(format!(
+                "no connection within {} s (--connect-timeout)",
+                timeouts.0.as_secs()
+            )),
+            Failure::Timeout => unreachable(format!(
+                "no answer within {} s (--timeout)",
+                timeouts.1.as_secs()
+            )),
+            Failure::Untrusted => unreachable(format!(
+                "its TLS certificate is not trusted ({}); trust the CA that signed it with \
+                 --ca-cert FILE or SSL_CERT_FILE=FILE",
+                cause()
+            )),
+            Failure::NotTls => unreachable(format!(
+                "it does not speak TLS; if it is a plain-HTTP registry, pass --insecure-registry {host}"
+            )),
+            Failure::Other => ResolveError::Transport(format!(
+                "cannot reach {host}: {}",
+                escape(&chain(e))
+            )),
+        }
     }
 }
 
@@ -149,18 +240,84 @@ fn chain(e: &dyn std::error::Error) -> String {
 /// Every lookup's outcome, by key.
 pub type Resolutions = BTreeMap<Key, Result<Manifest, ResolveError>>;
 
-/// Resolves keys against registries through one shared [`Client`].
+/// Resolves keys against registries through one shared [`Client`], asking each key's mirrors first when
+/// [`mirrors::Routes`] has any for it.
 pub struct Resolver {
     client: Arc<Client>,
     jobs: usize,
+    routes: mirrors::Routes,
+    /// Keys answered by a host other than the reference's own registry (a mirror or a remapped location).
+    answered_by: std::sync::Mutex<BTreeMap<Key, String>>,
 }
 
 impl Resolver {
     pub fn new(client: Client, jobs: usize) -> Resolver {
+        Resolver::with_routes(client, jobs, mirrors::Routes::default())
+    }
+
+    pub fn with_routes(client: Client, jobs: usize, routes: mirrors::Routes) -> Resolver {
         Resolver {
             client: Arc::new(client),
             jobs: jobs.max(1),
+            routes,
+            answered_by: Default::default(),
         }
+    }
+
+    /// Which host answered each key that was not answered by its own registry.
+    pub fn answered_by(&self) -> BTreeMap<Key, String> {
+        self.answered_by
+            .lock()
+            .expect("answered_by poisoned")
+            .clone()
+    }
+
+    /// One key through its endpoints in order: the first answer wins; when every endpoint fails, the
+    /// primary location's error is returned, naming the mirrors that failed before it.
+    async fn lookup(&self, key: &Key) -> Result<Manifest, ResolveError> {
+        let endpoints = self
+            .routes
+            .endpoints(&key.registry, &key.repository, false)
+            .map_err(|e| ResolveError::Config(e.to_string()))?;
+        let mut failed_mirrors = Vec::new();
+        let last = endpoints.len().saturating_sub(1);
+        for (i, ep) in endpoints.iter().enumerate() {
+            let routed = Key {
+                registry: ep.registry.clone(),
+                repository: ep.repository.clone(),
+                ..key.clone()
+            };
+            match self.client.manifest_digest(&routed).await {
+                Ok(m) => {
+                    if ep.registry != key.registry || ep.repository != key.repository {
+                        self.answered_by
+                            .lock()
+                            .expect("answered_by poisoned")
+                            .insert(key.clone(), format!("{}/{}", ep.registry, ep.repository));
+                    }
+                    return Ok(m);
+                }
+                Err(e) if i < last => failed_mirrors.push(format!("{}: {e}", ep.registry)),
+                Err(e) if failed_mirrors.is_empty() => return Err(e),
+                Err(e) => {
+                    let note = format!("; mirrors tried first: {}", failed_mirrors.join("; "));
+                    return Err(match e {
+                        ResolveError::NotFound(m) => ResolveError::NotFound(m + &note),
+                        ResolveError::Unauthorized(m) => ResolveError::Unauthorized(m + &note),
+                        ResolveError::Registry(m) => ResolveError::Registry(m + &note),
+                        ResolveError::Transport(m) => ResolveError::Transport(m + &note),
+                        ResolveError::Unreachable { host, reason } => ResolveError::Unreachable {
+                            host,
+                            reason: reason + &note,
+                        },
+                        ResolveError::Config(m) => ResolveError::Config(m + &note),
+                    });
+                }
+            }
+        }
+        Err(ResolveError::Config(format!(
+            "no endpoint to ask for {key}"
+        )))
     }
 
     pub fn stats(&self) -> &Stats {
@@ -176,10 +333,9 @@ impl Resolver {
     ) -> Resolutions {
         let keys: Vec<Key> = keys.into_iter().collect();
         let total = keys.len();
-        let client = &self.client;
         let mut results = stream::iter(keys)
             .map(|key| async move {
-                let result = client.manifest_digest(&key).await;
+                let result = self.lookup(&key).await.and_then(|m| writable(m, &key));
                 (key, result)
             })
             .buffer_unordered(self.jobs);
@@ -192,9 +348,68 @@ impl Resolver {
     }
 }
 
+/// A resolution whose digest a reference can carry; a sha512 digest (which the reference grammar does not
+/// accept, so `pin list` would refuse the pin it wrote) is an error naming the image.
+fn writable(m: Manifest, key: &Key) -> Result<Manifest, ResolveError> {
+    if crate::reference::is_reference_digest(&m.digest) {
+        return Ok(m);
+    }
+    let algorithm = m.digest.split_once(':').map_or("", |(a, _)| a);
+    Err(ResolveError::Registry(format!(
+        "{key} resolved to a {} digest; an image reference can carry only sha256 digests, so it cannot be pinned",
+        escape(algorithm)
+    )))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A resolver that knows no name, so that a lookup fails as DNS fails, without the network.
+    struct NoNames;
+
+    impl reqwest::dns::Resolve for NoNames {
+        fn resolve(&self, _name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+            Box::pin(async {
+                Err::<reqwest::dns::Addrs, _>(std::io::Error::other("no such name").into())
+            })
+        }
+    }
+
+    #[test]
+    fn a_name_that_does_not_resolve_is_unreachable_and_not_retried() {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let client = reqwest::Client::builder()
+            .dns_resolver(NoNames)
+            .build()
+            .unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let e = runtime
+            .block_on(client.get("https://registry.example.invalid/v2/").send())
+            .unwrap_err();
+        assert_eq!(Failure::of(&e), Failure::Dns, "{}", chain(&e));
+        assert!(!Failure::of(&e).retry());
+        let timeouts = (Duration::from_secs(10), Duration::from_secs(30));
+        assert_eq!(
+            ResolveError::transport("registry.example.invalid", &e, timeouts).to_string(),
+            "registry.example.invalid: cannot resolve host"
+        );
+    }
+
+    #[test]
+    fn only_sha256_digests_are_written() {
+        let key = Key::of(&Reference::parse("a:1").unwrap(), None);
+        let m = |d: String| Manifest {
+            digest: d,
+            media_type: None,
+        };
+        assert!(writable(m(format!("sha256:{}", "a".repeat(64))), &key).is_ok());
+        let e = writable(m(format!("sha512:{}", "a".repeat(128))), &key).unwrap_err();
+        assert!(e.to_string().contains("sha512 digest"), "{e}");
+    }
 
     #[test]
     fn escape_neutralizes_terminal_controls() {

@@ -339,17 +339,21 @@ pub fn parse(src: &str) -> Result<Parsed, FindError> {
 /// lenient closing bracket, the nesting bound): the filled sink, or `None` for a Helm template. A sink that
 /// keeps only what it needs reads a stream in memory bounded by its nesting and its findings.
 pub(crate) fn read<S: Sink>(src: &str, new: impl Fn() -> S) -> Result<Option<S>, FindError> {
-    let first = read_exact(src, new());
+    let first = read_exact(src, new(), None);
     let Err(original) = &first else {
         return first;
     };
     let mut text = src.to_owned();
     let mut at = original.offset;
     for _ in 0..64 {
-        let Some(lifted) = lift_closing_bracket(&text, at) else {
+        let Some((lifted, moved)) = lift_closing_bracket(&text, at) else {
             break;
         };
-        match read_exact(&lifted, new()) {
+        let mut in_a_scalar = false;
+        match read_exact(&lifted, new(), Some((&moved, &mut in_a_scalar))) {
+            // The bracket must have closed a collection, not become part of a scalar (a plain scalar
+            // before a line `]stage: x` would read `…]`): then the scalar's text would not be in `src`.
+            Ok(Some(_)) if in_a_scalar => break,
             Ok(read) => return Ok(read),
             // Another such bracket further on: lift that one too.
             Err(e) if e.offset > at => {
@@ -376,9 +380,9 @@ pub(crate) trait Sink {
 }
 
 /// `text` with the lone `]` or `}` that starts the line holding `offset` moved before the previous line
-/// break, or `None` when that line is not such a line or the previous line has a comment (the bracket would
-/// land inside it).
-fn lift_closing_bracket(text: &str, offset: usize) -> Option<String> {
+/// break, and the range of bytes that moved; `None` when that line is not such a line or the previous line
+/// has a comment (the bracket would land inside it).
+fn lift_closing_bracket(text: &str, offset: usize) -> Option<(String, Range<usize>)> {
     let offset = offset.min(text.len());
     let line_start = text[..offset].rfind('\n')? + 1;
     let indent = text[line_start..].len() - text[line_start..].trim_start_matches(' ').len();
@@ -402,14 +406,20 @@ fn lift_closing_bracket(text: &str, offset: usize) -> Option<String> {
     out.push_str(&text[bracket..=bracket]);
     out.push_str(&text[break_start..bracket]);
     out.push_str(&text[bracket + 1..]);
-    Some(out)
+    Some((out, break_start..bracket + 1))
 }
 
 /// How deep collections may nest. The parser keeps state for every open level (about 150 bytes each), so a
 /// file of nothing but `- - - …` would take many times its size; no real file comes near this.
 pub const MAX_DEPTH: usize = 10_000;
 
-fn read_exact<S: Sink>(src: &str, mut sink: S) -> Result<Option<S>, FindError> {
+/// One reading of `src`. `moved`: the bytes a lifted bracket was moved across, and a flag set when some
+/// scalar's text overlaps them.
+fn read_exact<S: Sink>(
+    src: &str,
+    mut sink: S,
+    mut moved: Option<(&Range<usize>, &mut bool)>,
+) -> Result<Option<S>, FindError> {
     let mut starts = CharCursor::new(src);
     let mut ends = CharCursor::new(src);
     let has_template = contains_template_action(src);
@@ -438,6 +448,9 @@ fn read_exact<S: Sink>(src: &str, mut sink: S) -> Result<Option<S>, FindError> {
             Event::Scalar(value, style, anchor, tag) => {
                 let properties = anchor > 0 || tag.is_some();
                 let (text, differs) = locate(src, start..end, style, &value, properties);
+                if let Some((moved, hit)) = &mut moved {
+                    **hit |= text.start < moved.end && moved.start < text.end;
+                }
                 let node_end = scalar_end(src, style, &text, differs, end);
                 let node = Node {
                     kind: NodeKind::Scalar(Scalar {
@@ -653,6 +666,9 @@ mod lenient_tests {
         // A comment on the line before: the bracket would land in it, so the error stands.
         let commented = src.replace("\"true\",", "\"true\", # c");
         assert!(parse(&commented).is_err());
+        // A plain scalar on the line before (found by the fuzz smoke test): the bracket would become part
+        // of it, and its text would not be in the file; the error stands.
+        assert!(parse("b:\n  image: docker:latest\n  ]stage: build\n").is_err());
     }
 }
 
