@@ -18,6 +18,7 @@ const COUNTS: &[(Kind, usize)] = &[
     (Kind::Kustomize, 6),
     (Kind::HelmValues, 10),
     (Kind::Dockerfile, 18),
+    (Kind::Json, 3),
 ];
 
 /// Every kind of the kind table with its corpus directory and file count, in table order.
@@ -273,6 +274,7 @@ fn pinning_the_corpus_is_exact_and_idempotent() {
             ("gha", 14),
             ("gitlab", 14),
             ("helm", 6),
+            ("json", 2),
             ("k8s", 52),
             ("kustomize", 16),
         ]

@@ -14,7 +14,7 @@
 use std::path::Path;
 
 use super::{
-    compose, dockerfile, github_actions, gitlab_ci, helm_values, kustomize, yaml, FindError,
+    compose, dockerfile, github_actions, gitlab_ci, helm_values, json, kustomize, yaml, FindError,
     Findings,
 };
 
@@ -180,6 +180,21 @@ kinds! {
         },
         corpus: "k8s",
     };
+    /// Kubernetes manifests as JSON (`*.json` whose top level has `apiVersion` and `kind`).
+    Json = KindInfo {
+        name: "json",
+        rule: |n, _| n.ends_with(".json"),
+        files: &["*.json"],
+        examples: &["deploy.json", "k8s/LIST.JSON", "package.json"],
+        find: json::find,
+        needles: &[],
+        docs: Docs {
+            title: "Kubernetes JSON",
+            pinned: "a `*.json` whose top level is a Kubernetes object or `List` (string `apiVersion` and `kind`): the same `image` rules as YAML; any other JSON (`package.json`, `tsconfig.json`) is left alone; a string with escapes (`\\u002f`, `\\/`) is reported, not changed",
+            example: "`\"image\": \"nginx:1.27\"` → `\"image\": \"nginx@sha256:…\"`",
+        },
+        corpus: "json",
+    };
 }
 
 impl Kind {
@@ -264,7 +279,8 @@ mod tests {
         "src/main.rs",
         "Dockerfile-notes.txt",
         "dockerfiles/notes.md",
-        "kustomization.json",
+        "kustomization.toml",
+        "a.jsonl",
         "yaml",
         "a.yaml.bak",
     ];
@@ -380,6 +396,8 @@ mod tests {
     fn file_names_for_messages() {
         let names = file_names();
         assert!(names.starts_with("Dockerfile, Containerfile"), "{names}");
-        assert!(names.contains("Kustomization") && names.ends_with("*.yaml, *.yml"));
+        for name in ["Kustomization", "*.yaml", "*.yml", "*.json"] {
+            assert!(names.split(", ").any(|n| n == name), "{name}: {names}");
+        }
     }
 }

@@ -15,6 +15,7 @@ pub mod dockerfile;
 pub mod github_actions;
 pub mod gitlab_ci;
 pub mod helm_values;
+pub mod json;
 mod kind;
 pub mod kustomize;
 pub mod yaml;

@@ -144,6 +144,12 @@ pub fn find_with(
     };
     let mut found = Vec::new();
     collect(&tree, &mut found);
+    Ok(findings(found))
+}
+
+/// The candidates a walk found, in file order, one per span (a scalar reached twice, e.g. through two
+/// aliases, is reported once, skipped if any of the ways it was reached says so).
+pub fn findings(mut found: Vec<Candidate>) -> Findings {
     found.sort_by_key(|c| (c.span.start, c.span.end));
     let mut candidates: Vec<Candidate> = Vec::with_capacity(found.len());
     for candidate in found {
@@ -157,10 +163,10 @@ pub fn find_with(
             _ => candidates.push(candidate),
         }
     }
-    Ok(Findings {
+    Findings {
         candidates,
         skipped: None,
-    })
+    }
 }
 
 fn template_skip() -> Findings {
@@ -287,7 +293,7 @@ pub fn digest_slot(
 }
 
 /// The generic walk: every `image` pair of every mapping, and image volumes.
-fn kubernetes(tree: &Tree, out: &mut Vec<Candidate>) {
+pub(crate) fn kubernetes(tree: &Tree, out: &mut Vec<Candidate>) {
     for map in tree.walk() {
         let Some(mapping) = tree.mapping(map) else {
             continue;

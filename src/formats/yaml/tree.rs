@@ -481,8 +481,10 @@ fn parse_exact(src: &str) -> Result<Parsed, FindError> {
     Ok(Parsed::Tree(builder.tree))
 }
 
+/// Builds a [`Tree`] from nodes given in document order: the YAML event walk here, and other parsers whose
+/// documents have the same shape (JSON).
 #[derive(Default)]
-struct Builder {
+pub(crate) struct Builder {
     tree: Tree,
     /// Open collections, innermost last, each with the key node waiting for its value.
     stack: Vec<(NodeId, Option<NodeId>)>,
@@ -520,17 +522,28 @@ impl Builder {
         id
     }
 
-    fn leaf(&mut self, node: Node, anchor: usize) {
+    /// Adds a scalar or an alias (a key, a value, an item or a document root). `anchor`: the parser's anchor
+    /// id, 0 for none.
+    pub(crate) fn leaf(&mut self, node: Node, anchor: usize) {
         self.attach(node, anchor);
     }
 
-    fn open(&mut self, node: Node, anchor: usize) {
+    /// Opens a mapping or a sequence; its keys, values or items follow, then [`Builder::close`].
+    pub(crate) fn open(&mut self, node: Node, anchor: usize) {
         let id = self.attach(node, anchor);
         self.stack.push((id, None));
     }
 
+    /// The tree, every collection still open closed at `end`.
+    pub(crate) fn finish(mut self, end: usize) -> Tree {
+        while !self.stack.is_empty() {
+            self.close(end);
+        }
+        self.tree
+    }
+
     /// Ends the innermost collection; `end` is where a flow collection's `}` / `]` ends.
-    fn close(&mut self, end: usize) {
+    pub(crate) fn close(&mut self, end: usize) {
         let Some((id, pending)) = self.stack.pop() else {
             return;
         };
