@@ -8,6 +8,10 @@ use std::io::Write as _;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
+pub mod identity;
+
+pub use identity::{verify_unchanged, Changed, FileIdentity};
+
 /// Replace the bytes of `range` with `replacement`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Edit {
@@ -55,48 +59,68 @@ pub fn apply(src: &str, edits: &[Edit]) -> Result<String, RewriteError> {
 }
 
 /// Replaces `path` with `contents` atomically: a temporary file in the same directory, the original's
-/// permissions, fsync, then rename. A crash leaves either the old or the new file, never half of one.
+/// permissions, fsync, then rename. A crash leaves either the old or the new file, never half of one. For
+/// files `pin` owns (the lockfile); files it read go through [`write_all_atomic`], which checks them first.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    let (tmp, target) = stage(path, contents)?;
+    let target = std::fs::canonicalize(path)?;
+    let meta = std::fs::metadata(&target)?;
+    let tmp = stage(&target, contents, &Keep::of(&meta))?;
     std::fs::rename(&tmp, &target).inspect_err(|_| {
         let _ = std::fs::remove_file(&tmp);
     })
 }
 
+/// One file to replace: the path it was read from, what it was then, and its new text.
+#[derive(Clone, Copy, Debug)]
+pub struct Replace<'a> {
+    pub path: &'a Path,
+    pub was: &'a FileIdentity,
+    pub contents: &'a [u8],
+}
+
 /// Writes several files, all or nothing as far as the file system allows: every new text is first staged
-/// in a temporary file beside its target (the step that can run out of space or permission), and only
-/// when all are staged are they renamed into place.
-pub fn write_all_atomic(files: &[(&Path, &[u8])]) -> Result<(), WriteError> {
-    let mut staged = Vec::with_capacity(files.len());
-    for (path, contents) in files {
-        match stage(path, contents) {
-            Ok((tmp, target)) => staged.push((tmp, target, *path)),
+/// in a temporary file beside its target (the step that can run out of space or permission); then every
+/// file is checked to be still the one that was read ([`verify_unchanged`]: same file, same bytes, no new
+/// symbolic link), and only when all are staged and unchanged are they renamed into place. A symbolic link
+/// that was there when the file was read stays a link and its target gets the new text.
+pub fn write_all_atomic(files: &[Replace]) -> Result<(), WriteError> {
+    let mut staged: Vec<PathBuf> = Vec::with_capacity(files.len());
+    let discard = |staged: &[PathBuf]| {
+        for tmp in staged {
+            let _ = std::fs::remove_file(tmp);
+        }
+    };
+    for file in files {
+        match stage(&file.was.real, file.contents, &Keep::from(file.was)) {
+            Ok(tmp) => staged.push(tmp),
             Err(source) => {
-                for (tmp, _, _) in &staged {
-                    let _ = std::fs::remove_file(tmp);
-                }
+                discard(&staged);
                 return Err(WriteError::NothingWritten {
-                    path: path.display().to_string(),
+                    path: file.path.display().to_string(),
                     source,
                 });
             }
         }
     }
+    // Last moment before the first rename: a file edited, replaced or swapped for a link while registries
+    // were asked must not be overwritten, and then neither is any other.
+    for file in files {
+        if let Err(changed) = verify_unchanged(file.path, file.was) {
+            discard(&staged);
+            return Err(WriteError::Changed(changed));
+        }
+    }
     let mut done = Vec::new();
-    let mut staged = staged.into_iter();
-    for (tmp, target, path) in staged.by_ref() {
-        if let Err(source) = std::fs::rename(&tmp, &target) {
-            let _ = std::fs::remove_file(&tmp);
-            for (tmp, _, _) in staged {
-                let _ = std::fs::remove_file(tmp);
-            }
+    for (i, (file, tmp)) in files.iter().zip(&staged).enumerate() {
+        if let Err(source) = std::fs::rename(tmp, &file.was.real) {
+            discard(&staged[i..]);
             return Err(WriteError::Partial {
-                path: path.display().to_string(),
+                path: file.path.display().to_string(),
                 source,
                 written: done,
             });
         }
-        done.push(path.display().to_string());
+        done.push(file.path.display().to_string());
     }
     Ok(())
 }
@@ -108,6 +132,8 @@ pub enum WriteError {
         path: String,
         source: std::io::Error,
     },
+    #[error("{0}; no file was changed")]
+    Changed(Changed),
     #[error("cannot replace {path}: {source}; already replaced: {}", if written.is_empty() { "none".to_string() } else { written.join(", ") })]
     Partial {
         path: String,
@@ -116,18 +142,45 @@ pub enum WriteError {
     },
 }
 
-/// The new text in a fsynced temporary file beside the file `path` names, with its permissions; returns the
-/// temporary file and the file to replace. A symbolic link is followed, so the link stays a link and its
-/// target gets the new text.
-fn stage(path: &Path, contents: &[u8]) -> std::io::Result<(PathBuf, PathBuf)> {
-    let target = std::fs::canonicalize(path)?;
-    let path = target.as_path();
-    let dir = match path.parent() {
+/// What the replacement keeps of the file it replaces.
+struct Keep {
+    mode: u32,
+}
+
+impl Keep {
+    fn of(meta: &std::fs::Metadata) -> Keep {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            Keep {
+                mode: meta.mode() & 0o7777,
+            }
+        }
+        #[cfg(not(unix))]
+        Keep {
+            mode: if meta.permissions().readonly() {
+                0o444
+            } else {
+                0o644
+            },
+        }
+    }
+}
+
+impl From<&FileIdentity> for Keep {
+    fn from(id: &FileIdentity) -> Keep {
+        Keep { mode: id.mode }
+    }
+}
+
+/// The new text in a fsynced temporary file beside `target` (a canonical path, never a link), with the
+/// target's permissions; returns the temporary file's path.
+fn stage(target: &Path, contents: &[u8], keep: &Keep) -> std::io::Result<PathBuf> {
+    let dir = match target.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
-    let permissions = std::fs::metadata(path)?.permissions();
-    let name = path
+    let name = target
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
@@ -146,16 +199,29 @@ fn stage(path: &Path, contents: &[u8]) -> std::io::Result<(PathBuf, PathBuf)> {
     };
     let result = (|| {
         file.write_all(contents)?;
-        file.set_permissions(permissions)?;
+        set_mode(&file, keep.mode)?;
         file.sync_all()
     })();
     match result {
-        Ok(()) => Ok((tmp_path, target.clone())),
+        Ok(()) => Ok(tmp_path),
         Err(e) => {
             let _ = std::fs::remove_file(&tmp_path);
             Err(e)
         }
     }
+}
+
+#[cfg(unix)]
+fn set_mode(file: &std::fs::File, mode: u32) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    file.set_permissions(std::fs::Permissions::from_mode(mode))
+}
+
+#[cfg(not(unix))]
+fn set_mode(file: &std::fs::File, mode: u32) -> std::io::Result<()> {
+    let mut p = file.metadata()?.permissions();
+    p.set_readonly(mode & 0o222 == 0);
+    file.set_permissions(p)
 }
 
 #[cfg(test)]
@@ -241,6 +307,28 @@ mod tests {
         assert_eq!(names.len(), 1);
     }
 
+    /// Reads each file (as a scan does), then writes the new texts.
+    fn read_then_write(files: &[(&Path, &[u8])]) -> Result<(), WriteError> {
+        let ids: Vec<FileIdentity> = files
+            .iter()
+            .map(|(p, _)| identity::read_identified(p).unwrap().1)
+            .collect();
+        let writes: Vec<Replace> = files
+            .iter()
+            .zip(&ids)
+            .map(|((path, contents), was)| Replace {
+                path,
+                was,
+                contents,
+            })
+            .collect();
+        write_all_atomic(&writes)
+    }
+
+    fn entries(dir: &Path) -> usize {
+        std::fs::read_dir(dir).unwrap().count()
+    }
+
     #[cfg(unix)]
     #[test]
     fn a_symbolic_link_stays_a_link() {
@@ -249,7 +337,7 @@ mod tests {
         let link = dir.path().join("link.yaml");
         std::fs::write(&real, "old").unwrap();
         std::os::unix::fs::symlink(&real, &link).unwrap();
-        write_all_atomic(&[(&link, b"new")]).unwrap();
+        read_then_write(&[(&link, b"new")]).unwrap();
         assert!(std::fs::symlink_metadata(&link)
             .unwrap()
             .file_type()
@@ -262,14 +350,66 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let a = dir.path().join("a.yaml");
         std::fs::write(&a, "old").unwrap();
-        let missing = dir.path().join("gone/b.yaml");
-        let err = write_all_atomic(&[(&a, b"new"), (&missing, b"new")]).unwrap_err();
+        std::fs::create_dir(dir.path().join("gone")).unwrap();
+        let b = dir.path().join("gone/b.yaml");
+        std::fs::write(&b, "old").unwrap();
+        let (_, id_a) = identity::read_identified(&a).unwrap();
+        let (_, id_b) = identity::read_identified(&b).unwrap();
+        std::fs::remove_dir_all(dir.path().join("gone")).unwrap();
+        let err = write_all_atomic(&[
+            Replace {
+                path: &a,
+                was: &id_a,
+                contents: b"new",
+            },
+            Replace {
+                path: &b,
+                was: &id_b,
+                contents: b"new",
+            },
+        ])
+        .unwrap_err();
         assert!(matches!(err, WriteError::NothingWritten { .. }), "{err}");
         assert_eq!(std::fs::read_to_string(&a).unwrap(), "old");
-        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
-        assert_eq!(names.len(), 1, "temporary files left behind");
-        write_all_atomic(&[(&a, b"new")]).unwrap();
+        assert_eq!(entries(dir.path()), 1, "temporary files left behind");
+        read_then_write(&[(&a, b"new")]).unwrap();
         assert_eq!(std::fs::read_to_string(&a).unwrap(), "new");
+    }
+
+    #[test]
+    fn a_file_changed_since_read_stops_every_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a.yaml");
+        let b = dir.path().join("b.yaml");
+        std::fs::write(&a, "old a").unwrap();
+        std::fs::write(&b, "old b").unwrap();
+        let (_, id_a) = identity::read_identified(&a).unwrap();
+        let (_, id_b) = identity::read_identified(&b).unwrap();
+        std::fs::write(&b, "old b\nappended by an editor\n").unwrap();
+        let err = write_all_atomic(&[
+            Replace {
+                path: &a,
+                was: &id_a,
+                contents: b"new a",
+            },
+            Replace {
+                path: &b,
+                was: &id_b,
+                contents: b"new b",
+            },
+        ])
+        .unwrap_err();
+        assert!(
+            matches!(err, WriteError::Changed(Changed::Modified { .. })),
+            "{err}"
+        );
+        assert!(err.to_string().contains("b.yaml was modified"), "{err}");
+        assert_eq!(std::fs::read_to_string(&a).unwrap(), "old a");
+        assert_eq!(
+            std::fs::read_to_string(&b).unwrap(),
+            "old b\nappended by an editor\n"
+        );
+        assert_eq!(entries(dir.path()), 2, "temporary files left behind");
     }
 }
 

@@ -608,6 +608,84 @@ fn token_auth_fetches_one_token_per_repository() {
     );
 }
 
+// Guards token auth with credentials: the token service (HTTPS, like real ones) gets the login from
+// DOCKER_CONFIG, and the run resolves through it.
+#[test]
+fn token_auth_sends_credentials_to_an_https_realm() {
+    let fx = Fixtures::start(Variant::TlsToken);
+    let dir = tempfile::tempdir().unwrap();
+    let config_dir = dir.path().join("docker");
+    fx.registry.write_docker_config(&config_dir);
+    let ca = fx
+        .registry
+        .ca_pem_path()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    let reference = format!("{}/{REPO}:v1", fx.registry.host());
+    let o = run_pin(
+        dir.path(),
+        &["resolve", "--ca-cert", &ca, &reference],
+        &[("DOCKER_CONFIG", config_dir.to_str().unwrap())],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        format!("{}/{REPO}@{}\n", fx.registry.host(), fx.digest("v1"))
+    );
+    let log = fx.registry.token_request_log();
+    assert_eq!(log.len(), 1, "{log:?}");
+    assert_eq!(log[0].user.as_deref(), Some(harness::USER));
+    assert_eq!(log[0].status, 200);
+}
+
+// Guards issue 8.1 against a real registry: its token service on plain HTTP never gets the credentials; the
+// run fails saying so. Without credentials the anonymous token request is allowed and the run succeeds.
+#[test]
+fn credentials_are_refused_to_a_plain_http_token_realm() {
+    let fx = Fixtures::start(Variant::TlsTokenHttpRealm);
+    let dir = tempfile::tempdir().unwrap();
+    let config_dir = dir.path().join("docker");
+    fx.registry.write_docker_config(&config_dir);
+    let ca = fx
+        .registry
+        .ca_pem_path()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    let realm = fx.registry.token_realm().unwrap();
+    assert!(realm.starts_with("http://"), "{realm}");
+    let reference = format!("{}/{REPO}:v1", fx.registry.host());
+
+    let o = run_pin(
+        dir.path(),
+        &["resolve", "--ca-cert", &ca, &reference],
+        &[("DOCKER_CONFIG", config_dir.to_str().unwrap())],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(&format!(
+            "asks for its credentials to be sent to the plain-HTTP token service \"{realm}\"; refused"
+        )),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stdout(&o).is_empty());
+    assert_eq!(fx.registry.token_requests(), 0, "nothing reached the realm");
+
+    let o = run_pin(dir.path(), &["resolve", "--ca-cert", &ca, &reference], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        format!("{}/{REPO}@{}\n", fx.registry.host(), fx.digest("v1"))
+    );
+    let log = fx.registry.token_request_log();
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].user, None, "anonymous");
+}
+
 // Guards byte-exactness on the awkward cases: BOM, CRLF, a missing final newline, non-ASCII comments; and
 // that -w keeps the file's permissions.
 #[cfg(unix)]
@@ -960,4 +1038,38 @@ fn a_bad_flag_exits_2() {
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     let o = run_pin(dir.path(), &["-w", "--check"], &[]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+}
+
+// Guards what `pin list` reports for small real projects, one per directory of `tests/e2e/list`: each case's
+// `in/` tree is listed from inside it, and the listing (then `exit: N`) must equal its `list.txt`, checked by
+// hand. `PIN_BLESS=1` rewrites the `list.txt` files; review the diff before committing.
+#[test]
+fn list_cases_match_their_listings() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e/list");
+    let bless = std::env::var_os("PIN_BLESS").is_some();
+    let mut cases: Vec<PathBuf> = fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    cases.sort();
+    assert!(!cases.is_empty());
+    let mut failed = Vec::new();
+    for case in cases {
+        let o = run_pin(&case.join("in"), &["list", "-q", "."], &[]);
+        let got = format!("{}exit: {}\n", stdout(&o), o.status.code().unwrap_or(-1));
+        let expected = case.join("list.txt");
+        if bless {
+            fs::write(&expected, &got).unwrap();
+        }
+        let want = fs::read_to_string(&expected).unwrap_or_default();
+        if got != want {
+            failed.push(format!(
+                "{}:\n--- want\n{want}--- got\n{got}--- stderr\n{}",
+                case.display(),
+                stderr(&o)
+            ));
+        }
+    }
+    assert!(failed.is_empty(), "{}", failed.join("\n"));
 }

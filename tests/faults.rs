@@ -112,12 +112,24 @@ struct Outcome {
 /// `PATH` is kept, and `env` adds the rest (`DOCKER_CONFIG`). Clearing the environment keeps the machine's
 /// own docker and podman logins (`~/.docker`, `$XDG_RUNTIME_DIR`, `$REGISTRY_AUTH_FILE`) and proxies out.
 fn pin(project: &Project, reg: &FakeRegistry, args: &[&str], env: &[(&str, &Path)]) -> Outcome {
+    pin_insecure(project, &[&reg.host()], args, env)
+}
+
+/// [`pin`] with `--insecure-registry` for each of `insecure` (none: every registry is HTTPS).
+fn pin_insecure(
+    project: &Project,
+    insecure: &[&str],
+    args: &[&str],
+    env: &[(&str, &Path)],
+) -> Outcome {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_pin"));
     cmd.current_dir(project.path())
         .env_clear()
-        .env("HOME", project.path())
-        .args(["--insecure-registry", &reg.host()])
-        .args(args);
+        .env("HOME", project.path());
+    for host in insecure {
+        cmd.args(["--insecure-registry", host]);
+    }
+    cmd.args(args);
     if let Some(path) = std::env::var_os("PATH") {
         cmd.env("PATH", path);
     }
@@ -983,4 +995,294 @@ fn an_oversized_manifest_is_refused() {
     reg.finish();
     assert_failed_cleanly(&out, &project, "Dockerfile", &before);
     assert!(out.stderr.contains("larger than 4 MiB"), "{}", out.stderr);
+}
+
+// ----- Safety: where credentials go, TLS kept, bodies checked, registry text escaped -----
+
+/// A registry that challenges for a token at `realm` and accepts any `Bearer` token on manifests.
+fn challenging_registry(realm: String) -> FakeRegistry {
+    FakeRegistry::start(move |req| {
+        let challenge = format!(r#"Bearer realm="{realm}",service="fake-registry""#);
+        match req.kind {
+            Kind::Ping => Response::new(401)
+                .header("WWW-Authenticate", &challenge)
+                .into(),
+            Kind::HeadManifest if req.header("authorization") == Some("Bearer tok") => behave(req),
+            _ => Response::new(401)
+                .header("WWW-Authenticate", &challenge)
+                .into(),
+        }
+    })
+}
+
+/// A token service granting `tok` to anyone.
+fn granting_token_service() -> FakeRegistry {
+    FakeRegistry::start(|req| match req.kind {
+        Kind::Token => Response::new(200)
+            .header("Content-Type", "application/json")
+            .body(r#"{"token":"tok"}"#)
+            .into(),
+        _ => Response::new(404).into(),
+    })
+}
+
+// Guards issue 8.1: a registry whose challenge names a plain-HTTP token realm on a host not configured insecure
+// never gets the credentials sent there; the run fails with a message saying why. Anonymous runs still get a
+// token there (nothing secret is sent).
+#[test]
+fn credentials_are_never_sent_to_a_plain_http_realm() {
+    let tokens = granting_token_service();
+    let reg = challenging_registry(format!("http://{}/token", tokens.host()));
+    let host = reg.host();
+    let project = Project::new();
+    let before = dockerfile(&host);
+    project.write("Dockerfile", &before);
+    let config = docker_config(&project, &host);
+
+    let out = pin(
+        &project,
+        &reg,
+        &["-w", "Dockerfile"],
+        &[("DOCKER_CONFIG", &config)],
+    );
+    assert_failed_cleanly(&out, &project, "Dockerfile", &before);
+    let line = error_line(&out, &host);
+    assert!(
+        line.contains(&format!(
+            "asks for its credentials to be sent to the plain-HTTP token service \"http://{}/token\"; refused",
+            tokens.host()
+        )),
+        "{line}"
+    );
+    assert!(
+        line.contains(&format!("--insecure-registry {}", tokens.host())),
+        "{line}"
+    );
+    assert_no_secret(&out);
+
+    // Anonymous: allowed, and the token is used.
+    let out = pin(&project, &reg, &["-w", "Dockerfile"], &[]);
+    assert_eq!(out.code, 0, "exit status");
+    let seen = tokens.finish();
+    assert_eq!(
+        seen.authorizations(Kind::Token),
+        [None],
+        "only the anonymous run reached the token service, without credentials"
+    );
+    reg.finish();
+}
+
+// Guards issue 8.1: naming the realm's host with --insecure-registry is consent: then the credentials go there.
+#[test]
+fn credentials_go_to_a_plain_http_realm_named_insecure() {
+    let tokens = granting_token_service();
+    let reg = challenging_registry(format!("http://{}/token", tokens.host()));
+    let host = reg.host();
+    let project = Project::new();
+    project.write("Dockerfile", &dockerfile(&host));
+    let config = docker_config(&project, &host);
+
+    let out = pin_insecure(
+        &project,
+        &[&host, &tokens.host()],
+        &["-w", "Dockerfile"],
+        &[("DOCKER_CONFIG", &config)],
+    );
+    assert_eq!(out.code, 0, "exit status");
+    let seen = tokens.finish();
+    reg.finish();
+    assert_eq!(
+        seen.authorizations(Kind::Token),
+        [Some(format!("Basic {AUTH}"))]
+    );
+}
+
+// Guards issue 8.2: an HTTPS registry answering with a redirect to plain HTTP is not followed (the digest of
+// that answer is not written), unless the target host is configured insecure.
+#[test]
+fn a_redirect_from_https_to_http_is_refused() {
+    let plain = FakeRegistry::start(behave);
+    let target = plain.host();
+    let reg = FakeRegistry::start_tls(move |req| match req.kind {
+        Kind::HeadManifest => Response::new(307)
+            .header("Location", &format!("http://{target}{}", req.path))
+            .into(),
+        _ => behave(req),
+    });
+    let ca = reg.ca_pem_path();
+    let ca = ca.to_str().unwrap();
+    let host = reg.host();
+    let project = Project::new();
+    let before = dockerfile(&host);
+    project.write("Dockerfile", &before);
+
+    let out = pin_insecure(&project, &[], &["-w", "--ca-cert", ca, "Dockerfile"], &[]);
+    assert_failed_cleanly(&out, &project, "Dockerfile", &before);
+    let line = error_line(&out, &host);
+    assert!(
+        line.contains(&format!(
+            "refused a redirect to \"http://{}/v2/team/app/manifests/v1\", which is not HTTPS",
+            plain.host()
+        )),
+        "{line}"
+    );
+
+    // Consent for the target: followed, and its answer pinned.
+    let plain_host = plain.host();
+    let out = pin_insecure(
+        &project,
+        &[&plain_host],
+        &["-w", "--ca-cert", ca, "Dockerfile"],
+        &[],
+    );
+    assert_eq!(out.code, 0, "exit status");
+    let seen = reg.finish();
+    let followed = plain.finish();
+    assert_eq!(
+        seen.count(Kind::HeadManifest),
+        2,
+        "one HEAD per run, not retried"
+    );
+    assert_eq!(
+        followed.count(Kind::HeadManifest),
+        1,
+        "only the consenting run reached the plain-HTTP host"
+    );
+    assert_eq!(
+        project.read("Dockerfile"),
+        format!(
+            "FROM {host}/team/app@{}\nRUN true\n",
+            digest_of("team/app", "v1")
+        )
+    );
+}
+
+// Guards issue 8.2: a redirect to another host does not carry the registry's Authorization header along.
+#[test]
+fn authorization_is_not_forwarded_to_another_host_on_redirect() {
+    let other = FakeRegistry::start(behave);
+    let target = other.host();
+    let reg = FakeRegistry::start(move |req| match req.kind {
+        Kind::Ping => Response::new(401)
+            .header("WWW-Authenticate", r#"Basic realm="fake""#)
+            .into(),
+        Kind::HeadManifest => Response::new(307)
+            .header("Location", &format!("http://{target}{}", req.path))
+            .into(),
+        _ => behave(req),
+    });
+    let host = reg.host();
+    let project = Project::new();
+    project.write("Dockerfile", &dockerfile(&host));
+    let config = docker_config(&project, &host);
+
+    let out = pin_insecure(
+        &project,
+        &[&host, &other.host()],
+        &["-w", "Dockerfile"],
+        &[("DOCKER_CONFIG", &config)],
+    );
+    assert_eq!(out.code, 0, "exit status");
+    let seen = reg.finish();
+    let redirected = other.finish();
+    assert_eq!(
+        seen.authorizations(Kind::HeadManifest),
+        [Some(format!("Basic {AUTH}"))],
+        "the registry itself got the credentials"
+    );
+    assert_eq!(
+        redirected.authorizations(Kind::HeadManifest),
+        [None],
+        "the other host did not"
+    );
+}
+
+// Guards issue 8.3: with no digest header, a GET body that is cut short, not JSON, or JSON but no manifest is
+// an error, never hashed into a pin.
+#[test]
+fn a_get_body_that_is_not_a_whole_manifest_is_refused() {
+    let whole = manifest_body("team/app", "v1");
+    let bodies: [(Vec<u8>, &str); 4] = [
+        (whole[..10].to_vec(), "a manifest cut short (10 bytes"),
+        (
+            whole[..whole.len() - 1].to_vec(),
+            "a manifest cut short",
+        ),
+        (
+            b"<html><body>Sign in</body></html>".to_vec(),
+            "a body that is not a manifest",
+        ),
+        (
+            br#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json"}"#
+                .to_vec(),
+            "a manifest of type application/vnd.oci.image.manifest.v1+json without config and layers",
+        ),
+    ];
+    for (body, expected) in bodies {
+        let sent = body.clone();
+        let reg = FakeRegistry::start(move |req| match req.kind {
+            Kind::HeadManifest => Response::new(200)
+                .header("Content-Type", OCI_MANIFEST)
+                .into(),
+            Kind::GetManifest => Response::new(200)
+                .header("Content-Type", OCI_MANIFEST)
+                .body(sent.clone())
+                .into(),
+            _ => behave(req),
+        });
+        let host = reg.host();
+        let project = Project::new();
+        let before = dockerfile(&host);
+        project.write("Dockerfile", &before);
+
+        let out = pin(&project, &reg, &["-w", "Dockerfile"], &[]);
+        let seen = reg.finish();
+
+        assert_failed_cleanly(&out, &project, "Dockerfile", &before);
+        assert_eq!(budget(&seen), [1, 0, 1, 1], "[ping, token, HEAD, GET]");
+        let line = error_line(&out, &host);
+        assert!(
+            line.contains(&format!("{host} sent {expected}")) && line.contains("team/app:v1"),
+            "{line}"
+        );
+    }
+}
+
+// Guards issue 8.8: platform names from an index reach the terminal escaped, never as raw control characters.
+#[test]
+fn platform_names_from_the_registry_are_escaped() {
+    let index = format!(
+        r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{{"mediaType":"{OCI_MANIFEST}","digest":"sha256:{}","size":10,"platform":{{"os":"linux\u001b]0;pwned\u0007","architecture":"amd64\u001b[2J"}}}}]}}"#,
+        "1".repeat(64)
+    );
+    let reg = FakeRegistry::start(move |req| match req.kind {
+        Kind::HeadManifest | Kind::GetManifest => Response::new(200)
+            .header("Content-Type", "application/vnd.oci.image.index.v1+json")
+            .body(index.clone())
+            .into(),
+        _ => behave(req),
+    });
+    let host = reg.host();
+    let project = Project::new();
+    let before = dockerfile(&host);
+    project.write("Dockerfile", &before);
+
+    let out = pin(
+        &project,
+        &reg,
+        &["-w", "--platform", "linux/arm64", "Dockerfile"],
+        &[],
+    );
+    reg.finish();
+    assert_failed_cleanly(&out, &project, "Dockerfile", &before);
+    assert!(
+        !out.stderr.contains('\u{1b}') && !out.stderr.contains('\u{7}'),
+        "raw control characters in: {:?}",
+        out.stderr
+    );
+    let line = error_line(&out, &host);
+    assert!(
+        line.contains("it has: linux\\x1b]0;pwned\\x07/amd64\\x1b[2J"),
+        "{line}"
+    );
 }

@@ -157,7 +157,13 @@ impl FilesRun<'_> {
             let writes: Vec<_> = plan
                 .changes
                 .iter()
-                .filter_map(|c| Some((c.file.path.as_deref()?, c.new.as_bytes())))
+                .filter_map(|c| {
+                    Some(rewrite::Replace {
+                        path: c.file.path.as_deref()?,
+                        was: c.file.identity.as_ref()?,
+                        contents: c.new.as_bytes(),
+                    })
+                })
                 .collect();
             if let Err(e) = rewrite::write_all_atomic(&writes) {
                 writeln!(err, "pin: error: {e}")?;

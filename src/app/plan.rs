@@ -242,6 +242,7 @@ mod tests {
             display: "f.yaml".into(),
             kind: Kind::Yaml,
             src,
+            identity: None,
             refs,
             skipped: None,
         }

@@ -9,6 +9,8 @@ use regex_lite::Regex;
 use crate::cli::SelectArgs;
 use crate::formats::{Candidate, Kind, LineIndex, Target};
 use crate::reference::Reference;
+use crate::rewrite::identity::{self, Opened};
+use crate::rewrite::FileIdentity;
 use crate::walk;
 
 /// The name stdin goes by in messages and JSON.
@@ -23,6 +25,10 @@ pub struct ScannedFile {
     pub display: String,
     pub kind: Kind,
     pub src: String,
+    /// What identifies the file read, so that writing can refuse it if it changed meanwhile; `None` for
+    /// stdin and
+    /// files without references (never written).
+    pub identity: Option<FileIdentity>,
     pub refs: Vec<Found>,
     /// Why the whole file was passed over, if it was.
     pub skipped: Option<String>,
@@ -109,7 +115,14 @@ pub fn scan(
             return Ok(None);
         }
         let mut scan = Scan::default();
-        let read = read_one(None, STDIN.to_string(), select.stdin_kind, src, &filters);
+        let read = read_one(
+            None,
+            None,
+            STDIN.to_string(),
+            select.stdin_kind,
+            src,
+            &filters,
+        );
         scan.add(read, err)?;
         return Ok(Some(scan));
     }
@@ -132,9 +145,9 @@ pub fn scan(
     let cwd = std::env::current_dir().unwrap_or_default();
     let reads = parallel_map(listed, |(path, kind)| {
         let display = display_path(&path, &cwd);
-        match std::fs::read(&path) {
-            Ok(bytes) => match String::from_utf8(bytes) {
-                Ok(src) => read_one(Some(path), display, kind, src, &filters),
+        match identity::read(&path) {
+            Ok((bytes, id)) => match String::from_utf8(bytes) {
+                Ok(src) => read_one(Some(path), Some(id), display, kind, src, &filters),
                 Err(e) => {
                     let off = e.utf8_error().valid_up_to();
                     let head = String::from_utf8_lossy(&e.as_bytes()[..off]).into_owned();
@@ -207,6 +220,7 @@ impl Scan {
 /// Searches one file and classifies what it finds; the error is the message to print.
 fn read_one(
     path: Option<PathBuf>,
+    opened: Option<Opened>,
     display: String,
     kind: Kind,
     src: String,
@@ -221,8 +235,13 @@ fn read_one(
         .candidates
         .into_iter()
         .map(|candidate| {
-            let (line, column) = index.line_col(&src, location(&src, &candidate));
-            let status = classify(&candidate, &src, filters);
+            let at = location(&src, &candidate);
+            let (line, column) = index.line_col(&src, at);
+            let status = if ignored_by_comment(&src, &index, &findings.ignore_comments, at) {
+                Status::Skipped(IGNORED.to_string())
+            } else {
+                classify_value(&candidate, filters)
+            };
             Found {
                 candidate,
                 line,
@@ -233,6 +252,9 @@ fn read_one(
         .collect();
     // A file without references is never rewritten: do not hold its text for the rest of the run. Stdin is
     // the exception: a filter prints its stream whatever it holds.
+    let identity = opened
+        .filter(|_| !refs.is_empty())
+        .map(|o| o.identify(src.as_bytes()));
     let src = if refs.is_empty() && path.is_some() {
         String::new()
     } else {
@@ -243,6 +265,7 @@ fn read_one(
         display,
         kind,
         src,
+        identity,
         refs,
         skipped: findings.skipped,
     })
@@ -262,15 +285,10 @@ fn location(src: &str, c: &Candidate) -> usize {
     }
 }
 
-/// What `pin` makes of one candidate, before any registry is asked.
-pub fn classify(c: &Candidate, src: &str, filters: &Filters) -> Status {
-    if ignored_by_comment(src, c.span.start) {
-        return Status::Skipped("marked `# pin: ignore`".to_string());
-    }
-    classify_value(c, filters)
-}
+/// The skip reason of a candidate marked with a `# pin: ignore` comment.
+pub const IGNORED: &str = "marked `# pin: ignore`";
 
-/// [`classify`] without the comments around the candidate.
+/// What `pin` makes of one candidate's value, before any registry is asked (comments aside).
 pub fn classify_value(c: &Candidate, filters: &Filters) -> Status {
     if let Some(why) = &c.skip {
         return Status::Skipped(why.clone());
@@ -305,30 +323,27 @@ fn looks_templated(v: &str) -> bool {
     variable || v.contains("{{") || (v.contains('<') && v.contains('>'))
 }
 
-/// A `# pin: ignore` comment on the line holding `offset`, or alone on the line above it.
-fn ignored_by_comment(src: &str, offset: usize) -> bool {
-    let start = src[..offset].rfind('\n').map_or(0, |i| i + 1);
-    let end = src[offset..].find('\n').map_or(src.len(), |i| offset + i);
-    if has_ignore_comment(&src[offset.min(end)..end]) {
-        return true;
-    }
-    if start == 0 {
+/// Whether one of the file's `# pin: ignore` comments (sorted, from its finder) is on the line holding
+/// `offset`, or alone on the line above it. O(log n) per candidate.
+fn ignored_by_comment(
+    src: &str,
+    index: &LineIndex,
+    comments: &[std::ops::Range<usize>],
+    offset: usize,
+) -> bool {
+    if comments.is_empty() {
         return false;
     }
-    let above_start = src[..start - 1].rfind('\n').map_or(0, |i| i + 1);
-    let above = src[above_start..start - 1].trim();
-    above.starts_with('#') && has_ignore_comment(above)
-}
-
-/// Whether `text` holds a comment `# pin: ignore` (spaces optional).
-fn has_ignore_comment(text: &str) -> bool {
-    text.match_indices('#').any(|(i, _)| {
-        let rest = text[i + 1..].trim_start();
-        rest.strip_prefix("pin:").is_some_and(|r| {
-            let r = r.trim_start();
-            r.strip_prefix("ignore")
-                .is_some_and(|after| !after.starts_with(|c: char| c.is_alphanumeric()))
-        })
+    let first_in = |line: &std::ops::Range<usize>| {
+        let i = comments.partition_point(|c| c.start < line.start);
+        comments.get(i).filter(|c| c.start < line.end)
+    };
+    let (line, previous) = index.line_and_previous(src, offset);
+    if first_in(&line).is_some() {
+        return true;
+    }
+    previous.is_some_and(|above| {
+        first_in(&above).is_some_and(|c| src[above.start..c.start].trim().is_empty())
     })
 }
 
@@ -346,16 +361,89 @@ fn display_path(path: &Path, cwd: &Path) -> String {
 mod tests {
     use super::*;
 
+    /// `(value, ignored)` for every candidate of `src` read as `kind`.
+    fn ignored(kind: Kind, src: &str) -> Vec<(String, bool)> {
+        let file = read_one(
+            None,
+            None,
+            "f".into(),
+            kind,
+            src.into(),
+            &Filters::default(),
+        )
+        .unwrap();
+        file.refs
+            .into_iter()
+            .map(|f| {
+                let ignored = matches!(&f.status, Status::Skipped(s) if s == IGNORED);
+                (f.candidate.value, ignored)
+            })
+            .collect()
+    }
+
+    fn pairs(v: &[(&str, bool)]) -> Vec<(String, bool)> {
+        v.iter().map(|(s, b)| (s.to_string(), *b)).collect()
+    }
+
     #[test]
     fn ignore_comments_on_the_line_or_above() {
         let src = "a:\n  image: x:1 # pin: ignore\n  # pin:ignore\n  image: y:1\n  image: z:1\n  image: w:1 # pin: ignored-not\n";
-        let at = |s: &str| src.find(s).unwrap();
-        assert!(ignored_by_comment(src, at("x:1")));
-        assert!(ignored_by_comment(src, at("y:1")));
-        assert!(!ignored_by_comment(src, at("z:1")));
-        assert!(!ignored_by_comment(src, at("w:1")));
-        assert!(has_ignore_comment("FROM x # pin: ignore"));
-        assert!(!has_ignore_comment("FROM x # pinned"));
+        assert_eq!(
+            ignored(Kind::Yaml, src),
+            pairs(&[("x:1", true), ("y:1", true), ("z:1", false), ("w:1", false)])
+        );
+        let src = "# pin: ignore\nFROM a:1\nFROM b:1 AS b\n  # pin: ignore\nCOPY --from=c:1 / /\n";
+        assert_eq!(
+            ignored(Kind::Dockerfile, src),
+            pairs(&[("a:1", true), ("b:1", false), ("c:1", true)])
+        );
+    }
+
+    // Guards the meaning of the mark: text that merely reads `# pin: ignore` inside a string, a scalar, a
+    // shell command or a here-document is not a comment, and does not skip a real image.
+    #[test]
+    fn ignore_marks_inside_strings_are_not_comments() {
+        let src = "spec:\n  containers:\n  - {name: a, image: a:1, args: [\"#pin: ignore\"]}\n  - name: b\n    image: b:1\n    args: ['# pin: ignore']\n  - name: c\n    command: [sh, -c, \"x\n      # pin: ignore\"]\n    image: c:1\n  - name: d\n    env: [{name: X, value: a#pin:ignore}]\n    script: |\n      # pin: ignore\n    image: d:1\n  - name: e\n    image: e:1 #pin: ignore\n";
+        assert_eq!(
+            ignored(Kind::Yaml, src),
+            pairs(&[
+                ("a:1", false),
+                ("b:1", false),
+                ("c:1", false),
+                ("d:1", false),
+                ("e:1", true)
+            ])
+        );
+        // A block scalar's header line carries a real comment; its content lines none.
+        let src = "image: |- # pin: ignore\n  # pin: ignore\nx: 1 # pin: ignore\n";
+        let comments = Kind::Yaml.find(src).unwrap().ignore_comments;
+        let at = |n: usize| src.match_indices('#').nth(n).unwrap().0;
+        assert_eq!(
+            comments.iter().map(|c| c.start).collect::<Vec<_>>(),
+            [at(0), at(2)]
+        );
+        assert_eq!(&src[comments[1].clone()], "# pin: ignore");
+
+        let src = "FROM a:1\nRUN echo \"# pin: ignore\"\nFROM b:1\nRUN <<EOF\n# pin: ignore\nEOF\nFROM c:1\nRUN cat <<EOF > /x\n# pin: ignore\nEOF\nFROM d:1\nFROM \\\n  # pin: ignore\n  e:1\n";
+        assert_eq!(
+            ignored(Kind::Dockerfile, src),
+            pairs(&[
+                ("a:1", false),
+                ("b:1", false),
+                ("c:1", false),
+                ("d:1", false),
+                ("e:1", true)
+            ])
+        );
+    }
+
+    #[test]
+    fn kustomize_entries_are_ignored_at_their_new_tag() {
+        let src = "images:\n- name: a\n  newTag: v1 # pin: ignore\n- name: b\n  newTag: v2\n";
+        assert_eq!(
+            ignored(Kind::Kustomize, src),
+            pairs(&[("a:v1", true), ("b:v2", false)])
+        );
     }
 
     #[test]
@@ -394,7 +482,7 @@ mod tests {
             pull_policy_set: None,
             target: Default::default(),
         };
-        let status = |v: &str| classify(&c(v), v, &filters);
+        let status = |v: &str| classify_value(&c(v), &filters);
         assert!(matches!(status("nginx:1.27"), Status::Unpinned(_)));
         let pinned = format!("nginx@sha256:{}", "a".repeat(64));
         assert!(matches!(status(&pinned), Status::Pinned(_)));
@@ -402,7 +490,7 @@ mod tests {
         let hub = Filters {
             skip: vec![("^docker\\.io/".into(), Regex::new("^docker\\.io/").unwrap())],
         };
-        let skipped_by_hub = |v: &str| matches!(classify(&c(v), v, &hub), Status::Skipped(_));
+        let skipped_by_hub = |v: &str| matches!(classify_value(&c(v), &hub), Status::Skipped(_));
         assert!(
             skipped_by_hub("busybox:1.38.0"),
             "normalized: docker.io/library/busybox"

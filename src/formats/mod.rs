@@ -79,6 +79,28 @@ pub struct Findings {
     pub candidates: Vec<Candidate>,
     /// Set when the whole file is passed over (e.g. a Helm template that no YAML parser reads); the reason.
     pub skipped: Option<String>,
+    /// The byte ranges of the file's `# pin: ignore` comments, in order: only text the format's parser reads
+    /// as a comment (never a `#` inside a string, a scalar, a shell command or a here-document), from the `#`
+    /// to the end of its line.
+    pub ignore_comments: Vec<Range<usize>>,
+}
+
+/// Whether a comment's text (from its `#`) is `# pin: ignore` (spaces optional; `# pin: ignore because …`
+/// counts, `# pin: ignored` does not).
+pub fn is_ignore_comment(comment: &str) -> bool {
+    let Some(rest) = comment.strip_prefix('#') else {
+        return false;
+    };
+    rest.trim_start().strip_prefix("pin:").is_some_and(|r| {
+        r.trim_start()
+            .strip_prefix("ignore")
+            .is_some_and(|after| !after.starts_with(|c: char| c.is_alphanumeric()))
+    })
+}
+
+/// The end of the line holding `at`: the offset of its `\n` (or `\r`), or the end of `src`.
+pub(crate) fn line_end(src: &str, at: usize) -> usize {
+    src[at..].find(['\n', '\r']).map_or(src.len(), |i| at + i)
 }
 
 /// A file that its finder could not read.
@@ -100,6 +122,20 @@ impl LineIndex {
         let mut starts = vec![0];
         starts.extend(src.match_indices('\n').map(|(i, _)| i + 1));
         LineIndex { starts }
+    }
+
+    /// The byte range of the line holding `offset`, and of the line before it (if any), each from its
+    /// first byte to the start of the next line.
+    pub fn line_and_previous(
+        &self,
+        src: &str,
+        offset: usize,
+    ) -> (Range<usize>, Option<Range<usize>>) {
+        let line = self.starts.partition_point(|&s| s <= offset) - 1;
+        let end = |l: usize| self.starts.get(l + 1).copied().unwrap_or(src.len());
+        let this = self.starts[line]..end(line);
+        let previous = line.checked_sub(1).map(|l| self.starts[l]..end(l));
+        (this, previous)
     }
 
     /// `(line, column)`, both 1-based.

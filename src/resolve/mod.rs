@@ -1,9 +1,23 @@
 //! Resolving tags to digests: each unique (registry, repository, tag) once, concurrently, bounded.
+//!
+//! - `registry`: the distribution API calls ([`Client::head_manifest`], [`Client::get_manifest`],
+//!   [`Client::get_blob`]), their answers checked;
+//! - `tokens`: ping, credentials and tokens per repository, single-flight; `auth`: challenges and where
+//!   credentials come from;
+//! - `transport`: HTTP, TLS trust, redirects, retries, bounded bodies, request counts;
+//! - `manifest`: typed manifests, checked against the media type they claim;
+//! - `platform`: `--platform` and choosing a platform's manifest from an index; `lookup`: what a [`Key`]
+//!   resolves to (tag, platform, `pin update`);
+//! - `lock`: the lockfile.
 
 pub mod auth;
 pub mod lock;
+mod lookup;
+pub mod manifest;
 pub mod platform;
 pub mod registry;
+mod tokens;
+pub mod transport;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -11,7 +25,8 @@ use std::sync::Arc;
 use futures_util::stream::{self, StreamExt};
 
 pub use platform::Platform;
-pub use registry::{Client, ClientOptions, Manifest, Stats};
+pub use registry::{Client, Fetched, Manifest};
+pub use transport::{ClientOptions, Stats};
 
 use crate::reference::Reference;
 
@@ -79,7 +94,7 @@ pub enum ResolveError {
 
 impl ResolveError {
     fn transport(host: &str, e: &reqwest::Error) -> ResolveError {
-        let mut msg = format!("cannot reach {host}: {}", chain(e));
+        let mut msg = format!("cannot reach {host}: {}", escape(&chain(e)));
         if e.is_timeout() {
             msg.push_str(" (timed out)");
         }
@@ -91,6 +106,28 @@ impl ResolveError {
         }
         ResolveError::Transport(msg)
     }
+}
+
+/// `s` with every control character (C0, DEL, C1) and bidirectional-override character written as an
+/// escape (`\x1b`, `\u{9b}`, `\u{202e}`), so that text a registry chose cannot drive the terminal it is
+/// printed on (set its title, move the cursor, hide or reorder what follows). Every string that comes from a
+/// registry (platform names from an index, media types, realms, header values, error bodies) goes through this
+/// before it enters a message.
+pub fn escape(s: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char =
+        |c: char| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    if !s.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            c if !unsafe_char(c) => out.push(c),
+            c if (c as u32) < 0x80 => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// An error with its causes: reqwest's own Display omits them ("error sending request"), and the cause is
@@ -127,7 +164,7 @@ impl Resolver {
     }
 
     pub fn stats(&self) -> &Stats {
-        &self.client.stats
+        self.client.stats()
     }
 
     /// Looks up every key once; at most `jobs` requests are in flight. `progress(done, total)` is called as
@@ -152,5 +189,21 @@ impl Resolver {
             progress(out.len(), total);
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escape_neutralizes_terminal_controls() {
+        assert_eq!(escape("linux/arm64"), "linux/arm64");
+        assert!(matches!(escape("plain"), std::borrow::Cow::Borrowed(_)));
+        assert_eq!(escape("a\u{1b}]0;title\u{7}b"), "a\\x1b]0;title\\x07b");
+        assert_eq!(escape("x\ny\rz\t"), "x\\x0ay\\x0dz\\x09");
+        assert_eq!(escape("\u{7f}\u{9b}2J"), "\\x7f\\u{9b}2J");
+        assert_eq!(escape("abc\u{202e}fed"), "abc\\u{202e}fed");
+        assert_eq!(escape("ünïcødé ok"), "ünïcødé ok");
     }
 }

@@ -1,7 +1,12 @@
-//! `--platform os/arch[/variant]`: choosing one platform's manifest from an index.
+//! `--platform os/arch[/variant]`: platforms, how they match, and choosing one platform's manifest from an
+//! index.
 
 use std::fmt;
 use std::str::FromStr;
+
+use super::manifest::{Document, ImageConfig, PlatformSpec};
+use super::registry::Manifest;
+use super::{escape, ResolveError};
 
 /// A platform as `--platform` names it and as an index's `platform` object describes it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -63,19 +68,63 @@ impl Platform {
             (_, v) => v,
         }
     }
+}
 
-    /// The platform of one entry of an index's `manifests` array, if it names one.
-    pub fn of_entry(entry: &serde_json::Value) -> Option<Platform> {
-        let p = entry.get("platform")?;
-        Some(Platform {
-            os: p.get("os")?.as_str()?.to_string(),
-            architecture: p.get("architecture")?.as_str()?.to_string(),
-            variant: p
-                .get("variant")
-                .and_then(|v| v.as_str())
-                .map(str::to_string),
-        })
+impl From<&PlatformSpec> for Platform {
+    /// The platform an index entry names.
+    fn from(p: &PlatformSpec) -> Platform {
+        Platform {
+            os: p.os.clone(),
+            architecture: p.architecture.clone(),
+            variant: p.variant.clone(),
+        }
     }
+}
+
+impl From<&ImageConfig> for Platform {
+    /// The platform an image config says its image is for.
+    fn from(c: &ImageConfig) -> Platform {
+        Platform {
+            os: c.os.clone(),
+            architecture: c.architecture.clone(),
+            variant: c.variant.clone(),
+        }
+    }
+}
+
+/// The entry of `index` for `platform`, or an error naming the platforms it has.
+pub fn choose(
+    index: &Document,
+    platform: &Platform,
+    registry: &str,
+    repository: &str,
+    tag: &str,
+) -> Result<Manifest, ResolveError> {
+    let mut available = Vec::new();
+    for entry in index.manifests() {
+        let Some(p) = entry.platform.as_ref().map(Platform::from) else {
+            continue;
+        };
+        if platform.matches(&p) {
+            return Ok(Manifest {
+                digest: entry.digest.clone(),
+                media_type: Some(entry.media_type.clone()),
+            });
+        }
+        // Attestation manifests carry platform unknown/unknown; they are not platforms a user can pick.
+        if p.os != "unknown" {
+            available.push(escape(&p.to_string()).into_owned());
+        }
+    }
+    Err(ResolveError::NotFound(format!(
+        "{registry}/{repository}:{tag} has no {} manifest; it has: {}",
+        escape(&platform.to_string()),
+        if available.is_empty() {
+            "none".to_string()
+        } else {
+            available.join(", ")
+        }
+    )))
 }
 
 #[cfg(test)]

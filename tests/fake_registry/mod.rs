@@ -10,10 +10,18 @@
 //! The server binds `127.0.0.1:0`, runs one thread per connection, and serves keep-alive connections
 //! (reqwest reuses them): read a request head and a `Content-Length` body, ask the script, answer with a
 //! `Content-Length`, loop. Chunked request bodies are not supported; `pin` sends no bodies.
+//! [`FakeRegistry::start_tls`] serves the same over HTTPS (HTTP/1.1 only) with a throwaway CA, for faults
+//! that only an HTTPS origin can show (a redirect that drops TLS).
+
+// The harness's certificate generator, shared rather than copied; its htpasswd part is unused here.
+#[allow(dead_code)]
+#[path = "../harness/pki.rs"]
+mod pki;
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
@@ -119,6 +127,56 @@ impl From<Response> for Reply {
     }
 }
 
+/// Holds requests until a test has done something while the client waits (edited the tree, sent a signal).
+/// A script calls [`Gate::hold`]; the test calls [`Gate::wait_for_arrival`], acts, then [`Gate::open`].
+#[derive(Default)]
+#[allow(dead_code)] // used by `writes.rs`, not by `faults.rs`
+pub struct Gate {
+    /// (requests that arrived, opened)
+    state: Mutex<(usize, bool)>,
+    changed: Condvar,
+}
+
+/// Longer than any test waits, so a failing test never leaves a server thread stuck behind the gate.
+#[allow(dead_code)]
+const GATE_LIMIT: Duration = Duration::from_secs(30);
+
+#[allow(dead_code)]
+impl Gate {
+    pub fn new() -> Arc<Gate> {
+        Arc::new(Gate::default())
+    }
+
+    /// Called from a script: counts this request as arrived and blocks until the gate opens.
+    pub fn hold(&self) {
+        let mut state = self.state.lock().unwrap();
+        state.0 += 1;
+        self.changed.notify_all();
+        let _unused = self
+            .changed
+            .wait_timeout_while(state, GATE_LIMIT, |s| !s.1)
+            .unwrap();
+    }
+
+    /// Blocks until a request is held; panics after a while (the client never asked).
+    pub fn wait_for_arrival(&self) {
+        let state = self.state.lock().unwrap();
+        let (state, timeout) = self
+            .changed
+            .wait_timeout_while(state, GATE_LIMIT, |s| s.0 == 0)
+            .unwrap();
+        assert!(
+            !timeout.timed_out() || state.0 > 0,
+            "no request reached the gate"
+        );
+    }
+
+    pub fn open(&self) {
+        self.state.lock().unwrap().1 = true;
+        self.changed.notify_all();
+    }
+}
+
 type Script = dyn Fn(&Request) -> Reply + Send + Sync;
 
 /// What the server saw; taken after the client has exited, by [`FakeRegistry::finish`].
@@ -146,6 +204,8 @@ impl Seen {
 
 struct State {
     addr: SocketAddr,
+    /// Set for an HTTPS server.
+    tls: Option<Arc<rustls::ServerConfig>>,
     script: Box<Script>,
     stopping: AtomicBool,
     /// Counts per kind and the log, under one lock so that `nth` and the log agree.
@@ -159,13 +219,43 @@ struct State {
 pub struct FakeRegistry {
     state: Arc<State>,
     acceptor: Option<JoinHandle<()>>,
+    /// For an HTTPS server: a directory holding `ca.pem`, the CA that signed its certificate.
+    ca_dir: Option<tempfile::TempDir>,
 }
 
 impl FakeRegistry {
     /// Starts a server on `127.0.0.1:0` that answers every request with `script`.
     pub fn start(script: impl Fn(&Request) -> Reply + Send + Sync + 'static) -> FakeRegistry {
+        FakeRegistry::serve_with(None, script)
+    }
+
+    /// Like [`FakeRegistry::start`], over HTTPS with a certificate for 127.0.0.1 from a throwaway CA
+    /// ([`FakeRegistry::ca_pem_path`]).
+    pub fn start_tls(script: impl Fn(&Request) -> Reply + Send + Sync + 'static) -> FakeRegistry {
+        let pki = pki::ServerPki::generate();
+        let dir = tempfile::tempdir().expect("temp dir for the CA");
+        std::fs::write(dir.path().join("ca.pem"), &pki.ca_pem).expect("write ca.pem");
+        let mut registry =
+            FakeRegistry::serve_with(Some(pki.server_config(&[b"http/1.1"])), script);
+        registry.ca_dir = Some(dir);
+        registry
+    }
+
+    /// The CA file of an HTTPS server, for `--ca-cert`.
+    pub fn ca_pem_path(&self) -> PathBuf {
+        self.ca_dir
+            .as_ref()
+            .map(|d| d.path().join("ca.pem"))
+            .expect("an HTTPS fake registry")
+    }
+
+    fn serve_with(
+        tls: Option<Arc<rustls::ServerConfig>>,
+        script: impl Fn(&Request) -> Reply + Send + Sync + 'static,
+    ) -> FakeRegistry {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
         let state = Arc::new(State {
+            tls,
             addr: listener.local_addr().expect("local address"),
             script: Box::new(script),
             stopping: AtomicBool::new(false),
@@ -178,6 +268,7 @@ impl FakeRegistry {
         FakeRegistry {
             state,
             acceptor: Some(acceptor),
+            ca_dir: None,
         }
     }
 
@@ -247,19 +338,30 @@ fn accept_loop(listener: &TcpListener, state: &Arc<State>) {
 /// Serves one connection until the client closes it, a `Drop` reply, or an I/O error.
 fn serve(stream: TcpStream, state: &State) {
     if let Ok(reader) = stream.try_clone() {
-        answer_requests(BufReader::new(reader), &stream, state);
+        match &state.tls {
+            None => answer_requests(&mut BufReader::new(reader), state),
+            Some(config) => {
+                let Ok(conn) = rustls::ServerConnection::new(Arc::clone(config)) else {
+                    return;
+                };
+                answer_requests(
+                    &mut BufReader::new(rustls::StreamOwned::new(conn, reader)),
+                    state,
+                );
+            }
+        }
     }
     // The registry keeps a clone of this socket until it stops; shutting down is what tells the client.
     let _ = stream.shutdown(Shutdown::Both);
 }
 
-fn answer_requests(mut reader: BufReader<TcpStream>, mut writer: &TcpStream, state: &State) {
+fn answer_requests<S: Read + Write>(reader: &mut BufReader<S>, state: &State) {
     loop {
         let Some(Head {
             method,
             target,
             headers,
-        }) = read_head(&mut reader)
+        }) = read_head(reader)
         else {
             return;
         };
@@ -289,7 +391,7 @@ fn answer_requests(mut reader: BufReader<TcpStream>, mut writer: &TcpStream, sta
                 r
             }
         };
-        if write_response(&mut writer, &request.method, &response).is_err() || close {
+        if write_response(reader.get_mut(), &request.method, &response).is_err() || close {
             return;
         }
     }
@@ -384,6 +486,7 @@ fn write_response(w: &mut impl Write, method: &str, r: &Response) -> std::io::Re
 fn reason(status: u16) -> &'static str {
     match status {
         200 => "OK",
+        307 => "Temporary Redirect",
         401 => "Unauthorized",
         403 => "Forbidden",
         404 => "Not Found",

@@ -18,10 +18,13 @@
 //!
 //! - [`Variant::Plain`]: HTTP, no auth.
 //! - [`Variant::TlsBasic`]: HTTPS + htpasswd (bcrypt) with [`USER`]/[`PASSWORD`].
-//! - [`Variant::TlsToken`]: HTTPS + token auth. An in-process token server on another 127.0.0.1 port (plain
-//!   HTTP) issues ES256 JWTs: anonymous requests get pull-only tokens, Basic [`USER`]:[`PASSWORD`] gets what it
-//!   asks for, wrong credentials get 401. It counts and records every request ([`Registry::token_requests`],
-//!   [`Registry::token_request_log`]); the harness's own pushes mint tokens directly and are never counted.
+//! - [`Variant::TlsToken`]: HTTPS + token auth. An in-process token server on another 127.0.0.1 port (HTTPS,
+//!   with a certificate from the same test CA, as real token services are) issues ES256 JWTs: anonymous
+//!   requests get pull-only tokens, Basic [`USER`]:[`PASSWORD`] gets what it asks for, wrong credentials get
+//!   401. It counts and records every request ([`Registry::token_requests`], [`Registry::token_request_log`]);
+//!   the harness's own pushes mint tokens directly and are never counted.
+//! - [`Variant::TlsTokenHttpRealm`]: the same with the token server on plain HTTP, for the case a client must
+//!   refuse: sending credentials to a realm without TLS.
 //!
 //! Each registry has its own temp dir (config, TLS material, htpasswd, storage). The process is
 //! killed by PID on [`Registry::stop`] or when the value is dropped, so keep one per test; a registry kept in
@@ -103,8 +106,10 @@ pub enum Variant {
     Plain,
     /// HTTPS with a test CA, HTTP Basic against an htpasswd file.
     TlsBasic,
-    /// HTTPS with a test CA, bearer tokens from the in-process token server.
+    /// HTTPS with a test CA, bearer tokens from the in-process token server (HTTPS, same CA).
     TlsToken,
+    /// As `TlsToken`, but the token server speaks plain HTTP.
+    TlsTokenHttpRealm,
 }
 
 /// A manifest the harness pushed.
@@ -174,8 +179,10 @@ impl Registry {
         let mut auth_section = String::new();
         let mut ca_pem = None;
         let mut token_server = None;
+        let mut token_tls = None;
         if variant != Variant::Plain {
             let pki = pki::ServerPki::generate();
+            token_tls = Some(pki.server_config(&[b"http/1.1"]));
             write(&path("ca.pem"), &pki.ca_pem);
             write(&path("server.pem"), &pki.cert_pem);
             write(&path("server-key.pem"), &pki.key_pem);
@@ -195,8 +202,9 @@ impl Registry {
                     yaml_str(&path("htpasswd"))
                 );
             }
-            Variant::TlsToken => {
-                let server = token::TokenServer::start(TOKEN_ISSUER, USER, PASSWORD);
+            Variant::TlsToken | Variant::TlsTokenHttpRealm => {
+                let tls = token_tls.filter(|_| variant == Variant::TlsToken);
+                let server = token::TokenServer::start(TOKEN_ISSUER, USER, PASSWORD, tls);
                 write(&path("token-signer.pem"), server.signer_cert_pem());
                 auth_section = format!(
                     "auth:\n  token:\n    realm: {}\n    service: {TOKEN_SERVICE}\n    issuer: {TOKEN_ISSUER}\n    \
@@ -304,11 +312,13 @@ impl Registry {
     pub fn credentials(&self) -> Option<(&'static str, &'static str)> {
         match self.variant {
             Variant::Plain => None,
-            Variant::TlsBasic | Variant::TlsToken => Some((USER, PASSWORD)),
+            Variant::TlsBasic | Variant::TlsToken | Variant::TlsTokenHttpRealm => {
+                Some((USER, PASSWORD))
+            }
         }
     }
 
-    /// The token endpoint (TlsToken only), plain HTTP on 127.0.0.1.
+    /// The token endpoint (token variants only) on 127.0.0.1: HTTPS for TlsToken, HTTP for TlsTokenHttpRealm.
     pub fn token_realm(&self) -> Option<String> {
         self.token_server.as_ref().map(|s| s.realm())
     }

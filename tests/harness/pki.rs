@@ -11,6 +11,9 @@ pub(super) struct ServerPki {
     pub cert_pem: String,
     /// PKCS#8, which Go's `tls.X509KeyPair` reads.
     pub key_pem: String,
+    /// The same certificate and key as DER, for an in-process rustls server.
+    pub cert_der: rustls::pki_types::CertificateDer<'static>,
+    pub key_der: Vec<u8>,
 }
 
 impl ServerPki {
@@ -37,15 +40,28 @@ impl ServerPki {
         server.is_ca = IsCa::ExplicitNoCa;
         server.key_usages = vec![KeyUsagePurpose::DigitalSignature];
         server.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-        let cert_pem = server
-            .signed_by(&key, &issuer)
-            .expect("sign server cert")
-            .pem();
+        let cert = server.signed_by(&key, &issuer).expect("sign server cert");
         ServerPki {
             ca_pem,
-            cert_pem,
+            cert_pem: cert.pem(),
             key_pem: key.serialize_pem(),
+            cert_der: cert.der().clone(),
+            key_der: key.serialize_der(),
         }
+    }
+
+    /// A rustls server configuration presenting this certificate, offering `alpn` (e.g. `[b"http/1.1"]`).
+    pub fn server_config(&self, alpn: &[&[u8]]) -> std::sync::Arc<rustls::ServerConfig> {
+        let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+        let key = rustls::pki_types::PrivateKeyDer::Pkcs8(self.key_der.clone().into());
+        let mut config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("TLS versions")
+            .with_no_client_auth()
+            .with_single_cert(vec![self.cert_der.clone()], key)
+            .expect("server certificate");
+        config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+        std::sync::Arc::new(config)
     }
 }
 

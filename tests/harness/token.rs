@@ -42,6 +42,7 @@ pub struct TokenRequest {
 
 pub(super) struct TokenServer {
     addr: SocketAddr,
+    tls: bool,
     shared: Arc<Shared>,
     accept_thread: Option<JoinHandle<()>>,
 }
@@ -55,7 +56,14 @@ struct Shared {
 }
 
 impl TokenServer {
-    pub fn start(issuer: &str, user: &str, password: &str) -> TokenServer {
+    /// Serves HTTPS with `tls`, plain HTTP without.
+    pub fn start(
+        issuer: &str,
+        user: &str,
+        password: &str,
+        tls: Option<Arc<rustls::ServerConfig>>,
+    ) -> TokenServer {
+        let secure = tls.is_some();
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind token server on 127.0.0.1:0");
         let addr = listener.local_addr().expect("token server address");
         let shared = Arc::new(Shared {
@@ -75,14 +83,27 @@ impl TokenServer {
                     }
                     let Ok(stream) = stream else { continue };
                     let shared = Arc::clone(&accept_shared);
+                    let tls = tls.clone();
                     // One thread per connection: a client that opens a connection and stalls must not hold up
                     // the concurrent token requests these tests are meant to observe.
-                    std::thread::spawn(move || shared.serve(stream));
+                    std::thread::spawn(move || {
+                        // Bounded, so a silent client cannot keep a thread forever.
+                        let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+                        match tls {
+                            None => shared.serve(stream),
+                            Some(config) => {
+                                if let Ok(conn) = rustls::ServerConnection::new(config) {
+                                    shared.serve(rustls::StreamOwned::new(conn, stream));
+                                }
+                            }
+                        }
+                    });
                 }
             })
             .expect("spawn token server thread");
         TokenServer {
             addr,
+            tls: secure,
             shared,
             accept_thread: Some(accept_thread),
         }
@@ -90,7 +111,8 @@ impl TokenServer {
 
     /// The `realm` for the registry's config and its `WWW-Authenticate` challenges.
     pub fn realm(&self) -> String {
-        format!("http://{}/token", self.addr)
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://{}/token", self.addr)
     }
 
     /// The self-signed certificate holding the signing key, for `auth.token.rootcertbundle`.
@@ -129,9 +151,7 @@ impl Drop for TokenServer {
 }
 
 impl Shared {
-    fn serve(&self, mut stream: TcpStream) {
-        // Bounded, so a silent client cannot keep a thread forever.
-        let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    fn serve(&self, mut stream: impl Read + Write) {
         let Some(head) = read_head(&mut stream) else {
             return;
         };
@@ -148,6 +168,7 @@ impl Shared {
             body.len()
         );
         let _ = stream.write_all(response.as_bytes());
+        let _ = stream.flush();
     }
 
     /// Status, content type, body and extra header lines for one request head.
@@ -244,7 +265,7 @@ fn grant(scope: &str, authenticated: bool) -> Option<Value> {
 }
 
 /// Reads up to the blank line ending the request head (GET requests have no body).
-fn read_head(stream: &mut TcpStream) -> Option<String> {
+fn read_head(stream: &mut impl Read) -> Option<String> {
     let mut head = Vec::new();
     let mut buf = [0u8; 4096];
     while !head.windows(4).any(|w| w == b"\r\n\r\n") {

@@ -216,10 +216,52 @@ pub fn find(src: &str) -> Result<Findings, FindError> {
         }
     }
     candidates.sort_by_key(|c| c.span.start);
+    let here_docs: Vec<Range<usize>> = instructions
+        .iter()
+        .flat_map(|instruction| match instruction {
+            Instruction::Run(run) => run.here_docs.iter().collect::<Vec<_>>(),
+            Instruction::Copy(copy) => copy
+                .src
+                .iter()
+                .filter_map(|source| match source {
+                    parse_dockerfile::Source::HereDoc(doc) => Some(doc),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        })
+        .map(|doc| file_span(&doc.span))
+        .collect();
     Ok(Findings {
         candidates,
         skipped: None,
+        ignore_comments: ignore_comments(&text, bom, &here_docs),
     })
+}
+
+/// The `# pin: ignore` comment lines of the file. `text` is the file with the here-document bodies that
+/// the crate does not read blanked; `here_docs` are the ranges of those it does read. A comment is a whole
+/// line whose first non-blank character is `#`, as BuildKit reads them (also between continuation lines),
+/// outside here-document bodies: `RUN echo "# pin: ignore"` holds none.
+fn ignore_comments(text: &str, bom: usize, here_docs: &[Range<usize>]) -> Vec<Range<usize>> {
+    if !text.contains("pin:") {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    let mut at = bom;
+    for line in text[bom..].split_inclusive('\n') {
+        let start = at;
+        at += line.len();
+        let body = line.trim_end_matches(['\n', '\r']);
+        let indent = body.len() - body.trim_start().len();
+        let comment = start + indent..start + body.len();
+        if super::is_ignore_comment(&text[comment.clone()])
+            && !here_docs.iter().any(|doc| doc.contains(&comment.start))
+        {
+            out.push(comment);
+        }
+    }
+    out
 }
 
 fn candidate(value: String, span: Range<usize>, skip: Option<String>) -> Candidate {

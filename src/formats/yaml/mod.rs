@@ -74,6 +74,7 @@
 //! alias stands for, as a whole reference). This generic finder is itself a walk over the tree.
 
 use super::{Candidate, FindError, Findings, Target};
+use saphyr_parser::ScalarStyle;
 
 pub mod tree;
 
@@ -144,7 +145,10 @@ pub fn find_with(
     };
     let mut found = Vec::new();
     collect(&tree, &mut found);
-    Ok(findings(found))
+    Ok(Findings {
+        ignore_comments: ignore_comments(src, &tree),
+        ..findings(found)
+    })
 }
 
 /// The candidates a walk found, in file order, one per span (a scalar reached twice, e.g. through two
@@ -166,6 +170,7 @@ pub fn findings(mut found: Vec<Candidate>) -> Findings {
     Findings {
         candidates,
         skipped: None,
+        ignore_comments: Vec::new(),
     }
 }
 
@@ -173,7 +178,49 @@ fn template_skip() -> Findings {
     Findings {
         candidates: Vec::new(),
         skipped: Some(HELM_TEMPLATE.to_owned()),
+        ignore_comments: Vec::new(),
     }
+}
+
+/// The `# pin: ignore` comments of a parsed stream. A comment is a `#` at the start of a line or after a
+/// blank that lies outside every scalar: not in a quoted scalar (quotes included), a plain scalar, or the
+/// content lines of a block scalar (a block scalar's header line, `|- # c`, may carry one).
+///
+/// Linear in the file; the scalars are only looked at when the text holds such a comment at all.
+fn ignore_comments(src: &str, tree: &Tree) -> Vec<std::ops::Range<usize>> {
+    let bytes = src.as_bytes();
+    let marked: Vec<std::ops::Range<usize>> = src
+        .match_indices('#')
+        .map(|(at, _)| at)
+        .filter(|&at| at == 0 || matches!(bytes[at - 1], b' ' | b'\t' | b'\n' | b'\r'))
+        .map(|at| at..super::line_end(src, at))
+        .filter(|r| super::is_ignore_comment(&src[r.clone()]))
+        .collect();
+    if marked.is_empty() {
+        return marked;
+    }
+    let mut scalars: Vec<std::ops::Range<usize>> = tree
+        .walk()
+        .filter_map(|id| {
+            let s = tree.scalar(id)?;
+            Some(match s.style {
+                ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => {
+                    s.text.start.saturating_sub(1)..(s.text.end + 1).min(src.len())
+                }
+                _ => s.text.clone(),
+            })
+        })
+        .filter(|r| !r.is_empty())
+        .collect();
+    scalars.sort_by_key(|r| r.start);
+    marked
+        .into_iter()
+        .filter(|c| {
+            // The last scalar starting at or before the `#`.
+            let i = scalars.partition_point(|r| r.start <= c.start);
+            i == 0 || scalars[i - 1].end <= c.start
+        })
+        .collect()
 }
 
 /// The candidate for a whole reference stated by the scalar at `id`, where an alias stands for the
@@ -642,6 +689,7 @@ imageName: nginx:11
         let skipped = Findings {
             candidates: vec![],
             skipped: Some(HELM_TEMPLATE.to_owned()),
+            ignore_comments: vec![],
         };
         for src in [
             // Fails to parse.

@@ -1,0 +1,95 @@
+//! What a [`Key`] resolves to, built on the distribution calls of [`Client`]: a tag's digest, one
+//! platform's manifest inside a tag's index (`--platform`), or for `pin update` a digest of the same kind as
+//! the pin it replaces.
+
+use super::manifest::{is_index, Document, ImageConfig};
+use super::platform::choose;
+use super::registry::{Client, Manifest};
+use super::{Key, Platform, ResolveError};
+
+/// The manifest digest that `key` names: what the tag points at, or with a platform, that platform's
+/// manifest inside the tag's index.
+pub async fn manifest_digest(client: &Client, key: &Key) -> Result<Manifest, ResolveError> {
+    let (registry, repository, tag) = (&key.registry, &key.repository, &key.tag);
+    match (&key.platform, &key.current) {
+        (_, Some(current)) => updated_digest(client, registry, repository, tag, current).await,
+        (None, None) => client.head_manifest(registry, repository, tag).await,
+        (Some(p), None) => platform_digest(client, registry, repository, tag, p).await,
+    }
+}
+
+/// The digest of `platform`'s manifest in the index `tag` points at. A tag that points at a single image is
+/// pinned as it is: there is no other manifest to choose.
+async fn platform_digest(
+    client: &Client,
+    registry: &str,
+    repository: &str,
+    tag: &str,
+    platform: &Platform,
+) -> Result<Manifest, ResolveError> {
+    let fetched = client.get_manifest(registry, repository, tag).await?;
+    if !matches!(fetched.document, Document::Index { .. }) {
+        return Ok(fetched.manifest);
+    }
+    choose(&fetched.document, platform, registry, repository, tag)
+}
+
+/// For `pin update`: what `tag` points at now, of the same kind as `current` (an index stays an index; a
+/// platform's manifest stays that platform's manifest). One HEAD when nothing moved.
+async fn updated_digest(
+    client: &Client,
+    registry: &str,
+    repository: &str,
+    tag: &str,
+    current: &str,
+) -> Result<Manifest, ResolveError> {
+    let now = client.head_manifest(registry, repository, tag).await?;
+    if now.digest == current || !now.media_type.as_deref().is_some_and(is_index) {
+        return Ok(now);
+    }
+    // The tag is an index now. A pin of an index follows it: a HEAD of the pinned digest tells, and the
+    // common case costs no GET (Docker Hub counts GETs).
+    let not_found = |e| match e {
+        ResolveError::NotFound(_) => ResolveError::NotFound(format!(
+            "{registry} no longer has {repository}@{current}, so which platform it was for is \
+             unknown; pin it again with `pin --platform`"
+        )),
+        e => e,
+    };
+    let old = client
+        .head_manifest(registry, repository, current)
+        .await
+        .map_err(not_found)?;
+    if old.media_type.as_deref().is_some_and(is_index) {
+        return Ok(now);
+    }
+    // A platform's manifest: the same platform's entry of the new index.
+    let index = client
+        .get_manifest(registry, repository, tag)
+        .await?
+        .document;
+    if let Some(entry) = index.manifests().iter().find(|d| d.digest == current) {
+        // Still one of the tag's platform manifests: the pin is current.
+        return Ok(Manifest {
+            digest: current.to_string(),
+            media_type: Some(entry.media_type.clone()),
+        });
+    }
+    let old_manifest = client
+        .get_manifest(registry, repository, current)
+        .await
+        .map_err(not_found)?
+        .document;
+    let Document::Image { config, .. } = old_manifest else {
+        return Ok(now);
+    };
+    let config = client
+        .get_blob(registry, repository, &config.digest)
+        .await?;
+    let config: ImageConfig = serde_json::from_slice(&config).map_err(|e| {
+        ResolveError::Registry(format!(
+            "{registry} sent an image config for {repository}@{current} that is not one: {e}"
+        ))
+    })?;
+    choose(&index, &Platform::from(&config), registry, repository, tag)
+}

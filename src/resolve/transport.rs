@@ -1,0 +1,360 @@
+//! HTTP to registries: one shared connection pool, TLS trust, which hosts are plain HTTP, redirects that keep
+//! TLS, retries with backoff that honours `Retry-After`, bounded bodies, and the request counts `-v` prints.
+//!
+//! Nothing here knows about manifests or tokens: [`Transport::send`] sends one request (and its retries) with
+//! whatever `Authorization` the caller chose.
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use reqwest::header::{HeaderMap, ACCEPT, AUTHORIZATION, RETRY_AFTER};
+use reqwest::{Method, StatusCode};
+
+use super::auth::Secret;
+use super::{chain, escape, ResolveError};
+
+/// Requests made, by kind; for `-v` and benchmarks.
+#[derive(Debug, Default)]
+pub struct Stats {
+    pub ping: AtomicUsize,
+    pub token: AtomicUsize,
+    pub head: AtomicUsize,
+    pub get: AtomicUsize,
+    pub retries: AtomicUsize,
+    /// The lowest `ratelimit-remaining` seen per registry host (Docker Hub sends it).
+    pub rate_limit: Mutex<HashMap<String, String>>,
+}
+
+impl Stats {
+    pub fn summary(&self) -> String {
+        let mut s = format!(
+            "requests: {} ping, {} token, {} HEAD, {} GET, {} retried",
+            self.ping.load(Ordering::Relaxed),
+            self.token.load(Ordering::Relaxed),
+            self.head.load(Ordering::Relaxed),
+            self.get.load(Ordering::Relaxed),
+            self.retries.load(Ordering::Relaxed)
+        );
+        let limits = self.rate_limit.lock().expect("rate limit map poisoned");
+        let mut hosts: Vec<_> = limits.iter().collect();
+        hosts.sort();
+        for (host, remaining) in hosts {
+            s.push_str(&format!(
+                "; {host} ratelimit-remaining: {}",
+                escape(remaining)
+            ));
+        }
+        s
+    }
+
+    /// Keeps the smallest remaining quota a registry reported (`100;w=21600` → compared on `100`).
+    fn note_rate_limit(&self, host: &str, headers: &HeaderMap) {
+        let Some(value) = header(headers, "ratelimit-remaining") else {
+            return;
+        };
+        let count = |v: &str| {
+            v.split(';')
+                .next()
+                .and_then(|n| n.trim().parse::<u64>().ok())
+        };
+        let mut limits = self.rate_limit.lock().expect("rate limit map poisoned");
+        let keep = limits
+            .get(host)
+            .is_none_or(|old| count(&value) < count(old) || count(old).is_none());
+        if keep {
+            limits.insert(host.to_string(), value);
+        }
+    }
+}
+
+/// How to reach registries.
+#[derive(Clone, Debug)]
+pub struct ClientOptions {
+    /// `host[:port]` names (as written after normalization, e.g. `127.0.0.1:5000`) reached over plain HTTP.
+    pub insecure: Vec<String>,
+    /// Per-request timeout (connect and whole response).
+    pub timeout: Duration,
+    /// Retries after a 429, a 5xx or a dropped connection (so `retries + 1` attempts in all).
+    pub retries: u32,
+    /// Upper bound for one wait, whatever `Retry-After` asks.
+    pub max_wait: Duration,
+    /// PEM files of extra trusted roots (`--ca-cert`), added to the system trust store.
+    pub ca_files: Vec<PathBuf>,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        ClientOptions {
+            insecure: Vec::new(),
+            timeout: Duration::from_secs(30),
+            retries: 3,
+            max_wait: Duration::from_secs(30),
+            ca_files: Vec::new(),
+        }
+    }
+}
+
+/// The `Authorization` a request carries.
+#[derive(Clone, Debug)]
+pub enum Authorization {
+    None,
+    Header(Secret),
+}
+
+/// One request to send: `accept` is the `Accept` header, if any.
+pub struct Request<'a> {
+    pub method: Method,
+    pub url: &'a str,
+    pub accept: Option<&'a str>,
+}
+
+/// The host requests for `registry` go to.
+pub fn api_host(registry: &str) -> &str {
+    if registry == "docker.io" {
+        "registry-1.docker.io"
+    } else {
+        registry
+    }
+}
+
+pub struct Transport {
+    http: reqwest::Client,
+    insecure: HashSet<String>,
+    options: ClientOptions,
+    pub stats: Stats,
+}
+
+impl Transport {
+    pub fn new(options: ClientOptions) -> Result<Transport, ResolveError> {
+        // A process-wide provider; installing twice is harmless (the second call reports the first).
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let insecure: HashSet<String> = options.insecure.iter().cloned().collect();
+        let mut builder = reqwest::Client::builder()
+            .user_agent(concat!("pin/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(options.timeout)
+            .timeout(options.timeout)
+            .pool_max_idle_per_host(64)
+            .redirect(redirect_policy(insecure.clone()));
+        for path in &options.ca_files {
+            let shown = path.display();
+            let pem = std::fs::read(path)
+                .map_err(|e| ResolveError::Config(format!("--ca-cert {shown}: {e}")))?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem)
+                .map_err(|e| ResolveError::Config(format!("--ca-cert {shown}: {e}")))?;
+            if certs.is_empty() {
+                return Err(ResolveError::Config(format!(
+                    "--ca-cert {shown}: no PEM certificate in the file"
+                )));
+            }
+            builder = builder.tls_certs_merge(certs);
+        }
+        let http = builder.build().map_err(|e| {
+            ResolveError::Config(format!(
+                "cannot set up TLS (is every --ca-cert a valid certificate?): {}",
+                chain(&e)
+            ))
+        })?;
+        Ok(Transport {
+            http,
+            insecure,
+            options,
+            stats: Stats::default(),
+        })
+    }
+
+    /// Whether `host` (`host[:port]`) was named by `--insecure-registry`.
+    pub fn is_insecure(&self, host: &str) -> bool {
+        self.insecure.contains(host)
+    }
+
+    /// `scheme://host` of `registry`'s API.
+    pub fn base(&self, registry: &str) -> String {
+        let host = api_host(registry);
+        let scheme = if self.is_insecure(registry) || self.is_insecure(host) {
+            "http"
+        } else {
+            "https"
+        };
+        format!("{scheme}://{host}")
+    }
+
+    /// Sends one request, retrying 429, 5xx and transport failures with backoff that honours `Retry-After`.
+    /// `counter` counts every attempt.
+    pub async fn send(
+        &self,
+        request: &Request<'_>,
+        auth: &Authorization,
+        counter: &AtomicUsize,
+    ) -> Result<reqwest::Response, ResolveError> {
+        let host = authority(request.url);
+        let mut attempt = 0;
+        loop {
+            counter.fetch_add(1, Ordering::Relaxed);
+            let mut req = self.http.request(request.method.clone(), request.url);
+            if let Some(accept) = request.accept {
+                req = req.header(ACCEPT, accept);
+            }
+            if let Authorization::Header(Secret(value)) = auth {
+                req = req.header(AUTHORIZATION, value);
+            }
+            let outcome = req.send().await;
+            if let Ok(resp) = &outcome {
+                self.stats.note_rate_limit(&host, resp.headers());
+            }
+            let retry_after = match &outcome {
+                Ok(resp) if is_transient(resp.status()) => Some(retry_after(resp.headers())),
+                Ok(_) => None,
+                // A refused redirect is a decision, not a fault: asking again gets the same answer.
+                Err(e) if e.is_builder() || e.is_redirect() => None,
+                Err(_) => Some(None),
+            };
+            match retry_after {
+                Some(asked) if attempt < self.options.retries => {
+                    self.stats.retries.fetch_add(1, Ordering::Relaxed);
+                    tokio::time::sleep(self.backoff(attempt, asked)).await;
+                    attempt += 1;
+                }
+                _ => {
+                    return match outcome {
+                        Ok(resp) if is_transient(resp.status()) => {
+                            Err(ResolveError::Registry(format!(
+                                "{host} answered {} {} times; giving up",
+                                resp.status(),
+                                attempt + 1
+                            )))
+                        }
+                        Ok(resp) => Ok(resp),
+                        Err(e) => Err(ResolveError::transport(&host, &e)),
+                    }
+                }
+            }
+        }
+    }
+
+    fn backoff(&self, attempt: u32, asked: Option<Duration>) -> Duration {
+        let wait = asked.unwrap_or_else(|| {
+            let base = Duration::from_millis(250) * 2u32.pow(attempt.min(8));
+            // Jitter spreads retries of concurrent lookups; the clock's low bits are random enough here.
+            let nanos = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.subsec_nanos());
+            base + base.mul_f64(f64::from(nanos % 1000) / 1000.0)
+        });
+        wait.min(self.options.max_wait)
+    }
+}
+
+/// Redirects are followed (up to 5) while they keep TLS: a redirect to plain HTTP is refused unless its host
+/// was named by `--insecure-registry`, so an HTTPS registry (or a proxy in front of it) cannot send a lookup,
+/// and the digest it returns, over an unprotected connection. reqwest itself drops `Authorization` on a
+/// redirect to another host, port or scheme.
+fn redirect_policy(insecure: HashSet<String>) -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(move |attempt| {
+        if attempt.previous().len() >= 5 {
+            return attempt.error("more than 5 redirects");
+        }
+        let next = attempt.url();
+        let host = authority(next.as_str());
+        match next.scheme() {
+            "https" => attempt.follow(),
+            "http" if insecure.contains(&host) => attempt.follow(),
+            _ => {
+                let message = format!(
+                    "refused a redirect to \"{}\", which is not HTTPS (pass --insecure-registry {} if that \
+                     host is meant to be reached without TLS)",
+                    escape(next.as_str()),
+                    escape(&host)
+                );
+                attempt.error(message)
+            }
+        }
+    })
+}
+
+/// The most `pin` reads of one response body. Registries refuse manifests over 4 MiB; configs and token
+/// answers are smaller still. A larger body is an error, not a memory bill.
+const MAX_BODY: usize = 4 << 20;
+
+/// The whole body of `resp`, refused past [`MAX_BODY`].
+pub async fn read_limited(
+    mut resp: reqwest::Response,
+    registry: &str,
+) -> Result<Vec<u8>, ResolveError> {
+    let too_big = || {
+        ResolveError::Registry(format!(
+            "{registry} sent a response larger than {} MiB",
+            MAX_BODY >> 20
+        ))
+    };
+    if resp.content_length().is_some_and(|n| n > MAX_BODY as u64) {
+        return Err(too_big());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp
+        .chunk()
+        .await
+        .map_err(|e| ResolveError::transport(registry, &e))?
+    {
+        if body.len() + chunk.len() > MAX_BODY {
+            return Err(too_big());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// `host[:port]` of `url`, as messages name it: `127.0.0.1:5000` and `127.0.0.1:5001` are different
+/// registries, so the port stays unless it is the scheme's default.
+pub fn authority(url: &str) -> String {
+    let Ok(u) = reqwest::Url::parse(url) else {
+        return String::new();
+    };
+    match (u.host_str(), u.port()) {
+        (Some(host), Some(port)) => format!("{host}:{port}"),
+        (Some(host), None) => host.to_string(),
+        (None, _) => String::new(),
+    }
+}
+
+fn is_transient(status: StatusCode) -> bool {
+    status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error()
+}
+
+/// `Retry-After` in seconds (the HTTP-date form is treated as absent: backoff applies).
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    header(headers, RETRY_AFTER.as_str())?
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .map(Duration::from_secs)
+}
+
+/// A header's value, trimmed; `None` when absent or not visible ASCII.
+pub fn header(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.trim().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn docker_hub_goes_to_registry_1() {
+        assert_eq!(api_host("docker.io"), "registry-1.docker.io");
+        assert_eq!(api_host("ghcr.io"), "ghcr.io");
+    }
+
+    #[test]
+    fn messages_name_the_host_with_its_port() {
+        assert_eq!(authority("http://127.0.0.1:5000/v2/"), "127.0.0.1:5000");
+        assert_eq!(authority("https://ghcr.io/v2/"), "ghcr.io");
+        assert_eq!(authority("https://ghcr.io:443/v2/"), "ghcr.io");
+        assert_eq!(authority("http://[::1]:5000/v2/"), "[::1]:5000");
+    }
+}
