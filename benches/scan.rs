@@ -2,6 +2,9 @@
 //! every corpus file copied 60 times (about 4,000 files, 49 MB). Prints the median wall time, the throughput,
 //! and the peak memory when GNU time (`/usr/bin/time`) is installed.
 //!
+//! Then many references on one line, where per-reference line work would be quadratic: one `RUN` with 50,000
+//! `--mount from=` and one-line JSON with 40,000 images.
+//!
 //! Run with `cargo bench --bench scan`. Not a test: it asserts only that every run succeeded.
 
 use std::path::Path;
@@ -76,5 +79,45 @@ fn main() {
         let err = String::from_utf8_lossy(&out.stderr);
         let kb = err.lines().last().unwrap_or_default().trim().to_string();
         println!("pin list: peak resident memory {kb} KB");
+    }
+
+    one_line(pin);
+}
+
+/// `pin list` over files holding all their references on one line.
+fn one_line(pin: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut run = String::from("FROM alpine:3\nRUN");
+    for i in 0..50_000 {
+        run += &format!(" --mount=type=bind,from=img{i}:1,target=/t{i}");
+    }
+    run += " true\n";
+    std::fs::write(dir.path().join("Dockerfile"), run).unwrap();
+    let images: Vec<String> = (0..40_000)
+        .map(|i| format!("{{\"name\":\"c{i}\",\"image\":\"img{i}:1\"}}"))
+        .collect();
+    let json = format!("{{\"spec\":{{\"containers\":[{}]}}}}\n", images.join(","));
+    std::fs::write(dir.path().join("pod.yaml"), json).unwrap();
+    for (name, what) in [
+        ("Dockerfile", "one RUN line, 50,000 --mount from="),
+        ("pod.yaml", "one-line JSON, 40,000 images"),
+    ] {
+        let mut times = Vec::with_capacity(RUNS);
+        for _ in 0..RUNS {
+            let t = Instant::now();
+            let out = Command::new(pin)
+                .args(["list", "-q", name])
+                .current_dir(dir.path())
+                .output()
+                .unwrap();
+            times.push(t.elapsed());
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        times.sort();
+        println!("pin list, {what}: median {:.1?}", times[RUNS / 2]);
     }
 }

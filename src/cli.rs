@@ -37,6 +37,11 @@ pub enum Command {
     Resolve(ResolveCmdArgs),
     /// Re-resolve references that carry a tag and a digest; replace the digest where the tag has moved.
     Update(UpdateArgs),
+    /// Put the tags back: the inverse of pinning; contacts no registry.
+    ///
+    /// `name@digest` with a tag comment becomes the comment's `name:tag` (and the comment goes);
+    /// `name:tag@digest` becomes `name:tag`.
+    Unpin(UnpinArgs),
 }
 
 #[derive(Debug, Args)]
@@ -55,8 +60,29 @@ pub struct PinArgs {
     #[command(flatten)]
     pub resolve: ResolveArgs,
 
+    /// Write the tag as a comment beside the pin: `image: nginx@sha256:… # nginx:1.27` in YAML, a line
+    /// `# pin: nginx:1.27` above in Dockerfiles. `pin update` follows it; `pin unpin` restores it.
+    #[arg(long, help_heading = "Output", conflicts_with = "keep_tag")]
+    pub tag_comment: bool,
+
     #[command(flatten)]
     pub lock: LockArgs,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct UnpinArgs {
+    /// Files and directories to unpin; `-` for stdin.
+    #[arg(value_name = "PATH", default_value = ".")]
+    pub paths: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub mode: ModeArgs,
+
+    #[command(flatten)]
+    pub select: SelectArgs,
 
     #[command(flatten)]
     pub output: OutputArgs,
@@ -262,7 +288,7 @@ mod tests {
     fn help_snapshot() {
         let mut cmd = Cli::command().term_width(100);
         let mut help = cmd.render_long_help().to_string();
-        for sub in ["list", "resolve", "update"] {
+        for sub in ["list", "resolve", "update", "unpin"] {
             let sub = cmd.find_subcommand_mut(sub).expect("subcommand");
             help.push_str(&format!("\n===== pin {} --help\n\n", sub.get_name()));
             help.push_str(&sub.render_long_help().to_string());

@@ -8,6 +8,7 @@
 pub mod app;
 pub mod cli;
 pub mod formats;
+pub mod interrupt;
 pub mod reference;
 pub mod report;
 pub mod resolve;

@@ -7,6 +7,12 @@ use imagepin::cli::Cli;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Err(e) = imagepin::interrupt::install() {
+        let _ = writeln!(
+            io::stderr(),
+            "pin: warning: cannot handle SIGINT and SIGTERM: {e}"
+        );
+    }
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let mut err = io::stderr();

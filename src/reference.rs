@@ -187,6 +187,17 @@ impl Reference {
         out
     }
 
+    /// `name:tag@digest` in the user's spelling, with `latest` for a reference that names no tag, so that the
+    /// tag followed later is the one pulled now.
+    pub fn pinned_with_tag(&self, digest: &str) -> String {
+        format!("{}@{digest}", self.with_default_tag())
+    }
+
+    /// `name:tag` in the user's spelling, `name:latest` when no tag is written (the digest left out).
+    pub fn with_default_tag(&self) -> String {
+        format!("{}:{}", self.name(), self.tag().unwrap_or(DEFAULT_TAG))
+    }
+
     /// The fully qualified name: `docker.io/library/nginx` for `nginx` (Go's `Name()`).
     pub fn normalized_name(&self) -> String {
         format!("{}/{}", self.registry, self.repository)

@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 
 pub mod identity;
 
+use crate::interrupt::{self, Signal};
+
 pub use identity::{verify_unchanged, Changed, FileIdentity};
 
 /// Replace the bytes of `range` with `replacement`.
@@ -91,6 +93,10 @@ pub fn write_all_atomic(files: &[Replace]) -> Result<(), WriteError> {
         }
     };
     for file in files {
+        if let Some(signal) = interrupt::pending() {
+            discard(&staged);
+            return Err(WriteError::Interrupted(signal));
+        }
         match stage(&file.was.real, file.contents, &Keep::from(file.was)) {
             Ok(tmp) => staged.push(tmp),
             Err(source) => {
@@ -110,6 +116,12 @@ pub fn write_all_atomic(files: &[Replace]) -> Result<(), WriteError> {
             return Err(WriteError::Changed(changed));
         }
     }
+    if let Some(signal) = interrupt::pending() {
+        discard(&staged);
+        return Err(WriteError::Interrupted(signal));
+    }
+    // From the first rename on, an interrupt waits: the renames take microseconds each, and a tree half
+    // old and half new is worse than finishing.
     let mut done = Vec::new();
     for (i, (file, tmp)) in files.iter().zip(&staged).enumerate() {
         if let Err(source) = std::fs::rename(tmp, &file.was.real) {
@@ -134,12 +146,59 @@ pub enum WriteError {
     },
     #[error("{0}; no file was changed")]
     Changed(Changed),
+    #[error("interrupted by {}; no file was changed", .0.name())]
+    Interrupted(Signal),
     #[error("cannot replace {path}: {source}; already replaced: {}", if written.is_empty() { "none".to_string() } else { written.join(", ") })]
     Partial {
         path: String,
         source: std::io::Error,
         written: Vec<String>,
     },
+}
+
+/// The name of the temporary file staged for `target_name` by process `pid`: `.NAME.pin-PID-N.tmp`.
+fn temp_name(target_name: &str, pid: u32, n: u32) -> String {
+    format!(".{target_name}.pin-{pid}-{n}.tmp")
+}
+
+/// The process that staged a temporary file, if `file_name` is one (`.NAME.pin-PID-N.tmp`). Such a file
+/// outlives its run only if that run was killed (SIGKILL, a crash, power loss): walking never reads one,
+/// and [`remove_leftover`] deletes it once its process is gone.
+pub fn temp_file_owner(file_name: &str) -> Option<u32> {
+    let rest = file_name.strip_prefix('.')?.strip_suffix(".tmp")?;
+    let (name, tail) = rest.rsplit_once(".pin-")?;
+    let (pid, n) = tail.split_once('-')?;
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if name.is_empty() || !digits(pid) || !digits(n) {
+        return None;
+    }
+    pid.parse().ok()
+}
+
+/// Removes a temporary file left by a killed run, if its process is gone; whether it was removed. A file
+/// of a running process (another `pin` staging right now) is left alone, and so is every one where it
+/// cannot be told whether its process runs.
+pub fn remove_leftover(path: &Path) -> bool {
+    let Some(pid) = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .and_then(temp_file_owner)
+    else {
+        return false;
+    };
+    if pid == std::process::id() || process_may_run(pid) {
+        return false;
+    }
+    std::fs::remove_file(path).is_ok()
+}
+
+/// Whether process `pid` may be running: only Linux's `/proc` can say it is not.
+fn process_may_run(pid: u32) -> bool {
+    if cfg!(target_os = "linux") {
+        Path::new("/proc").join(pid.to_string()).exists()
+    } else {
+        true
+    }
 }
 
 /// What the replacement keeps of the file it replaces.
@@ -186,7 +245,7 @@ fn stage(target: &Path, contents: &[u8], keep: &Keep) -> std::io::Result<PathBuf
         .unwrap_or_default();
     let mut n = 0u32;
     let (tmp_path, mut file) = loop {
-        let candidate = dir.join(format!(".{name}.pin-{}-{n}.tmp", std::process::id()));
+        let candidate = dir.join(temp_name(&name, std::process::id(), n));
         match std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
@@ -374,6 +433,40 @@ mod tests {
         assert_eq!(entries(dir.path()), 1, "temporary files left behind");
         read_then_write(&[(&a, b"new")]).unwrap();
         assert_eq!(std::fs::read_to_string(&a).unwrap(), "new");
+    }
+
+    #[test]
+    fn temporary_files_are_recognised_by_name() {
+        assert_eq!(temp_file_owner(&temp_name("deploy.yaml", 42, 3)), Some(42));
+        assert_eq!(temp_file_owner(".Dockerfile.pin-7-0.tmp"), Some(7));
+        for not in [
+            "deploy.yaml",
+            ".deploy.yaml.tmp",
+            ".pin-7-0.tmp",
+            ".x.pin-7.tmp",
+            ".x.pin--0.tmp",
+            ".x.pin-7-a.tmp",
+            "x.pin-7-0.tmp",
+        ] {
+            assert_eq!(temp_file_owner(not), None, "{not}");
+        }
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn only_leftovers_of_finished_processes_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        // PIDs stop far below u32::MAX (at most 2^22 on Linux): this one never ran.
+        let dead = dir.path().join(temp_name("a.yaml", u32::MAX - 1, 0));
+        let mine = dir.path().join(temp_name("a.yaml", std::process::id(), 0));
+        let other = dir.path().join("a.yaml");
+        for p in [&dead, &mine, &other] {
+            std::fs::write(p, "x").unwrap();
+        }
+        assert!(remove_leftover(&dead));
+        assert!(!remove_leftover(&mine));
+        assert!(!remove_leftover(&other));
+        assert!(!dead.exists() && mine.exists() && other.exists());
     }
 
     #[test]

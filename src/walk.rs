@@ -23,6 +23,8 @@ pub enum WalkError {
     UnknownKind { path: PathBuf },
     #[error("{path}: not a regular file (a fifo, socket or device); not read")]
     NotRegular { path: PathBuf },
+    #[error("{path}: a temporary file left by an interrupted `pin -w`; not read")]
+    Leftover { path: PathBuf },
     #[error("{0}")]
     Walk(String),
     #[error("--exclude {glob:?}: {message}")]
@@ -44,6 +46,8 @@ fn subcommand_hint(path: &Path) -> &'static str {
 #[derive(Debug, Default)]
 pub struct Listing {
     pub files: Vec<(PathBuf, Kind)>,
+    /// Temporary files a killed `pin -w` left behind (`.NAME.pin-PID-N.tmp`): never read.
+    pub leftovers: Vec<PathBuf>,
     pub errors: Vec<WalkError>,
 }
 
@@ -127,6 +131,12 @@ pub fn files(roots: &[PathBuf], excludes: &Excludes, force_exclude: bool) -> Lis
             continue;
         }
         if !meta.is_dir() {
+            if is_leftover(root) {
+                listing
+                    .errors
+                    .push(WalkError::Leftover { path: root.clone() });
+                continue;
+            }
             match Kind::detect(root) {
                 None => listing
                     .errors
@@ -182,6 +192,10 @@ pub fn files(roots: &[PathBuf], excludes: &Excludes, force_exclude: bool) -> Lis
             if file_type.is_dir() {
                 continue;
             }
+            if is_leftover(entry.path()) {
+                listing.leftovers.push(clean(entry.path()));
+                continue;
+            }
             let Some(kind) = Kind::detect(entry.path()) else {
                 continue;
             };
@@ -199,6 +213,13 @@ pub fn files(roots: &[PathBuf], excludes: &Excludes, force_exclude: bool) -> Lis
     listing.files.sort();
     listing.files.dedup_by(|a, b| a.0 == b.0);
     listing
+}
+
+/// A temporary file of a `pin -w` run, whatever kind its name would otherwise give.
+fn is_leftover(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| crate::rewrite::temp_file_owner(n).is_some())
 }
 
 /// `./x/y` → `x/y`, so that paths print the way users type them.

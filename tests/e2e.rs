@@ -1073,3 +1073,107 @@ fn list_cases_match_their_listings() {
     }
     assert!(failed.is_empty(), "{}", failed.join("\n"));
 }
+
+// Guards tag comments end to end: `--tag-comment` writes the tag beside the digest (YAML: after the value and
+// before an existing comment; Dockerfile: a line above, CRLF kept), `pin update` follows it after the tag moves
+// (only the digest changes), and `pin unpin` gives back the original bytes.
+#[test]
+fn tag_comments_are_written_followed_and_unpinned() {
+    let fx = Fixtures::start(Variant::Plain);
+    let dir = tempfile::tempdir().unwrap();
+    let host = fx.registry.host();
+    let yaml = format!(
+        "spec:\n  containers:\n  - name: a\n    image: \"{host}/{REPO}:v1\"  # the app\n  - name: b\n    image: {host}/{REPO}\n    imagePullPolicy: Always\n"
+    );
+    let docker = format!("FROM {host}/{REPO}:multi AS base\r\nRUN true\r\n");
+    fs::write(dir.path().join("pod.yaml"), &yaml).unwrap();
+    fs::write(dir.path().join("Dockerfile"), &docker).unwrap();
+    let read = |name: &str| fs::read_to_string(dir.path().join(name)).unwrap();
+
+    let o = fx.pin(dir.path(), &["-w", "--tag-comment", "."]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let (v1, latest, multi) = (fx.digest("v1"), fx.digest("latest"), fx.digest("multi"));
+    assert_eq!(
+        read("pod.yaml"),
+        format!(
+            "spec:\n  containers:\n  - name: a\n    image: \"{host}/{REPO}@{v1}\" # {host}/{REPO}:v1  # the app\n  - name: b\n    image: {host}/{REPO}@{latest} # {host}/{REPO}\n    imagePullPolicy: Always\n"
+        )
+    );
+    assert_eq!(
+        read("Dockerfile"),
+        format!("# pin: {host}/{REPO}:multi\r\nFROM {host}/{REPO}@{multi} AS base\r\nRUN true\r\n")
+    );
+    let o = fx.pin(dir.path(), &["update", "--check", "."]);
+    assert_eq!(o.status.code(), Some(0), "nothing moved: {}", stderr(&o));
+
+    // The tags move; update follows the comments (the untagged one follows `latest`).
+    let new_v1 = fx.registry.move_tag(REPO, "v1", "v1-moved").digest;
+    let new_latest = fx.registry.move_tag(REPO, "latest", "latest-moved").digest;
+    let new_multi = fx
+        .registry
+        .push_oci_index(REPO, "multi", "multi-moved", TWO_PLATFORMS)
+        .digest;
+    let o = fx.pin(dir.path(), &["update", "--check", "."]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let o = fx.pin(dir.path(), &["update", "-w", "."]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        read("pod.yaml"),
+        format!(
+            "spec:\n  containers:\n  - name: a\n    image: \"{host}/{REPO}@{new_v1}\" # {host}/{REPO}:v1  # the app\n  - name: b\n    image: {host}/{REPO}@{new_latest} # {host}/{REPO}\n    imagePullPolicy: Always\n"
+        )
+    );
+    assert_eq!(
+        read("Dockerfile"),
+        format!(
+            "# pin: {host}/{REPO}:multi\r\nFROM {host}/{REPO}@{new_multi} AS base\r\nRUN true\r\n"
+        )
+    );
+
+    // unpin: a dry run shows it, --check counts it, -w restores the original bytes; no registry needed.
+    let mut registry = fx.registry;
+    registry.stop();
+    let o = run_pin(dir.path(), &["unpin", "--check", "."], &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let o = run_pin(dir.path(), &["unpin", "-w", "."], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(read("pod.yaml"), yaml);
+    assert_eq!(read("Dockerfile"), docker);
+    let o = run_pin(dir.path(), &["unpin", "--check", "."], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+// Guards `--keep-tag` on an untagged reference and `pin unpin` of `tag@digest` pins: `nginx` is written
+// `nginx:latest@…` so that `pin update` has a tag to follow, and unpin drops the digest.
+#[test]
+fn keep_tag_records_latest_and_unpin_drops_digests() {
+    let fx = Fixtures::start(Variant::Plain);
+    let dir = tempfile::tempdir().unwrap();
+    let host = fx.registry.host();
+    let file = dir.path().join("Dockerfile");
+    fs::write(
+        &file,
+        format!("FROM {host}/{REPO}\nFROM {host}/{REPO}:v1\n"),
+    )
+    .unwrap();
+    let o = fx.pin(dir.path(), &["-w", "--keep-tag", "."]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let (latest, v1) = (fx.digest("latest"), fx.digest("v1"));
+    assert_eq!(
+        fs::read_to_string(&file).unwrap(),
+        format!("FROM {host}/{REPO}:latest@{latest}\nFROM {host}/{REPO}:v1@{v1}\n")
+    );
+    let moved = fx.registry.move_tag(REPO, "latest", "latest-2").digest;
+    let o = fx.pin(dir.path(), &["update", "-w", "."]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        fs::read_to_string(&file).unwrap(),
+        format!("FROM {host}/{REPO}:latest@{moved}\nFROM {host}/{REPO}:v1@{v1}\n")
+    );
+    let o = run_pin(dir.path(), &["unpin", "-w", "."], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        fs::read_to_string(&file).unwrap(),
+        format!("FROM {host}/{REPO}:latest\nFROM {host}/{REPO}:v1\n")
+    );
+}

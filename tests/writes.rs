@@ -95,11 +95,18 @@ impl Project {
 
 /// Starts `pin --insecure-registry HOST ARGS…` in `project/tree` with a clean environment.
 fn spawn(project: &Project, reg: &FakeRegistry, args: &[&str]) -> Child {
+    let host = reg.host();
+    let mut all = vec!["--insecure-registry", &host];
+    all.extend(args);
+    spawn_raw(project, &all)
+}
+
+/// Starts `pin ARGS…` in `project/tree` with a clean environment.
+fn spawn_raw(project: &Project, args: &[&str]) -> Child {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_pin"));
     cmd.current_dir(project.tree())
         .env_clear()
         .env("HOME", project.dir.path())
-        .args(["--insecure-registry", &reg.host()])
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -218,4 +225,151 @@ fn a_link_present_when_read_is_written_through() {
         .unwrap()
         .file_type()
         .is_symlink());
+}
+
+/// Sends `signal` (`INT`, `TERM`) to the process, as a user or a supervisor would.
+#[cfg(unix)]
+fn send(child: &Child, signal: &str) {
+    let status = Command::new("kill")
+        .args([&format!("-{signal}"), &child.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(status.success(), "kill -{signal} failed");
+}
+
+/// Whether a name is one of the temporary files `pin -w` stages (`.NAME.pin-PID-N.tmp`).
+fn is_temp(name: &str) -> bool {
+    name.rsplit('/')
+        .next()
+        .is_some_and(|n| n.starts_with('.') && n.contains(".pin-") && n.ends_with(".tmp"))
+}
+
+/// SIGINT or SIGTERM while lookups run: the conventional exit status, no file written, no temporary file.
+#[cfg(unix)]
+fn signal_while_lookups_run(signal: &str, code: i32, name: &str) {
+    let project = Project::new();
+    let gate = Gate::new();
+    let reg = gated_registry(&gate);
+    let host = reg.host();
+    let a = dockerfile(&host, "team/a");
+    let b = dockerfile(&host, "team/b");
+    project.write("tree/Dockerfile", &a);
+    project.write("tree/b.Dockerfile", &b);
+    let child = spawn(&project, &reg, &["-w", "."]);
+    gate.wait_for_arrival();
+    send(&child, signal);
+    let (out, stderr) = finish(child);
+    gate.open();
+
+    assert_eq!(out.status.code(), Some(code), "exit status");
+    assert!(
+        stderr.contains(&format!("pin: interrupted by {name}; no file was written")),
+        "{stderr}"
+    );
+    assert_eq!(project.read("tree/Dockerfile"), a);
+    assert_eq!(project.read("tree/b.Dockerfile"), b);
+    assert_eq!(
+        project.names(),
+        ["tree", "tree/Dockerfile", "tree/b.Dockerfile"]
+    );
+}
+
+// Guards interrupts: Ctrl-C while registries are asked ends the run at once, exit 130, nothing written.
+#[cfg(unix)]
+#[test]
+fn sigint_while_lookups_run_exits_130_and_writes_nothing() {
+    signal_while_lookups_run("INT", 130, "SIGINT");
+}
+
+// Guards interrupts: a supervisor's SIGTERM, the same with exit 143.
+#[cfg(unix)]
+#[test]
+fn sigterm_while_lookups_run_exits_143_and_writes_nothing() {
+    signal_while_lookups_run("TERM", 143, "SIGTERM");
+}
+
+// Guards interrupts while files are staged: SIGTERM as soon as the first temporary file appears. The run
+// either stops staging (no file changed) or, if the renames had begun, finishes them and names every file
+// written; either way exit 143, no temporary file left, and no tree half old and half new.
+#[cfg(unix)]
+#[test]
+fn sigterm_while_staging_leaves_no_temporary_file_and_no_half_tree() {
+    const FILES: usize = 400;
+    let project = Project::new();
+    let gate = Gate::new();
+    let reg = gated_registry(&gate);
+    let host = reg.host();
+    let old = dockerfile(&host, "team/a");
+    for i in 0..FILES {
+        project.write(&format!("tree/{i:03}.Dockerfile"), &old);
+    }
+    let child = spawn(&project, &reg, &["-w", "."]);
+    gate.wait_for_arrival();
+    gate.open();
+    let started = std::time::Instant::now();
+    while !project.names().iter().any(|n| is_temp(n)) {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "no temporary file appeared"
+        );
+    }
+    send(&child, "TERM");
+    let (out, stderr) = finish(child);
+
+    assert_eq!(out.status.code(), Some(143), "exit status");
+    let names = project.names();
+    assert!(!names.iter().any(|n| is_temp(n)), "left behind: {names:?}");
+    assert_eq!(names.len(), FILES + 1, "{names:?}");
+    let new = format!(
+        "FROM {host}/team/a@{}\nRUN true\n",
+        sha256(&manifest_body("team/a", "v1"))
+    );
+    let written = (0..FILES)
+        .filter(|i| project.read(&format!("tree/{i:03}.Dockerfile")) == new)
+        .count();
+    if stderr.contains("interrupted by SIGTERM; no file was changed") {
+        assert_eq!(written, 0, "{stderr}");
+    } else {
+        assert!(
+            stderr.contains(&format!(
+                "the replacements were finished: {FILES} written: 000.Dockerfile, 001.Dockerfile"
+            )),
+            "{stderr}"
+        );
+        assert_eq!(written, FILES, "{stderr}");
+    }
+}
+
+// Guards SIGKILL leftovers: a temporary file of a run that was killed is never read as input (even when it
+// holds a reference and its name ends like a Dockerfile's) and the next `pin -w` removes it.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_killed_runs_temporary_file_is_not_read_and_is_removed() {
+    let project = Project::new();
+    let gate = Gate::new();
+    gate.open();
+    let reg = gated_registry(&gate);
+    let host = reg.host();
+    // No process has this id (Linux stops at 2^22).
+    let leftover = format!("tree/.Dockerfile.pin-{}-0.tmp", u32::MAX - 1);
+    project.write(&leftover, &dockerfile(&host, "team/a"));
+    project.write("tree/b.Dockerfile", &dockerfile(&host, "team/b"));
+
+    let (out, stderr) = finish(spawn_raw(&project, &["list", "."]));
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let listed = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(!listed.contains("team/a"), "a leftover was read: {listed}");
+    assert!(listed.contains("team/b"), "{listed}");
+    assert!(
+        project.path(&leftover).exists(),
+        "list never removes a file"
+    );
+
+    let (out, stderr) = finish(spawn(&project, &reg, &["-w", "."]));
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("a temporary file left by an interrupted run"),
+        "{stderr}"
+    );
+    assert_eq!(project.names(), ["tree", "tree/b.Dockerfile"]);
 }

@@ -19,6 +19,15 @@ pub(super) struct Lookup {
 }
 
 impl Lookup {
+    /// No lookups and no lockfile (`pin unpin`).
+    pub(super) fn none() -> Lookup {
+        Lookup {
+            resolved: Resolutions::new(),
+            lock: None,
+            offline: false,
+        }
+    }
+
     /// Records every successful resolution in the lockfile, if there is one and this run was online.
     /// `false` when the lockfile could not be written (already reported).
     pub(super) fn save_lock(&mut self, err: &mut dyn Write) -> io::Result<bool> {

@@ -15,6 +15,7 @@ use crate::cli::{
     Cli, ColorChoice, Command, Format, ListArgs, LockArgs, ModeArgs, OutputArgs, RegistryArgs,
     ResolveCmdArgs, SelectArgs,
 };
+use crate::interrupt::{self, Signal};
 use crate::reference::Reference;
 use crate::report::{self, Outcome, OutcomeStatus, Paint, Summary, SummaryLine};
 use crate::resolve::Key;
@@ -35,6 +36,19 @@ pub enum ExitStatus {
     Changes = 1,
     /// Something failed; no file was written (with `--keep-going`: only files without failures were).
     Error = 2,
+    /// Stopped by SIGINT (128 + 2).
+    Interrupted = 130,
+    /// Stopped by SIGTERM (128 + 15).
+    Terminated = 143,
+}
+
+impl From<Signal> for ExitStatus {
+    fn from(signal: Signal) -> ExitStatus {
+        match signal {
+            Signal::Interrupt => ExitStatus::Interrupted,
+            Signal::Terminate => ExitStatus::Terminated,
+        }
+    }
 }
 
 /// Runs a parsed command line; `out` gets diffs, listings and JSON, `err` messages and the summary.
@@ -47,11 +61,26 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<Exi
                 paths: &args.paths,
                 mode: &args.mode,
                 select: &args.select,
-                registry: &args.registry,
+                registry: Some(&args.registry),
                 lock: None,
                 output: &args.output,
                 opts: plan::Options {
                     update: true,
+                    ..plan::Options::default()
+                },
+            };
+            run.go(out, err)
+        }
+        Some(Command::Unpin(args)) => {
+            let run = FilesRun {
+                paths: &args.paths,
+                mode: &args.mode,
+                select: &args.select,
+                registry: None,
+                lock: None,
+                output: &args.output,
+                opts: plan::Options {
+                    unpin: true,
                     ..plan::Options::default()
                 },
             };
@@ -63,13 +92,14 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<Exi
                 paths: &a.paths,
                 mode: &a.mode,
                 select: &a.select,
-                registry: &a.resolve.registry,
+                registry: Some(&a.resolve.registry),
                 lock: Some(&a.lock),
                 output: &a.output,
                 opts: plan::Options {
                     keep_tag: a.resolve.keep_tag,
                     platform: a.resolve.platform.as_ref(),
-                    update: false,
+                    tag_comment: a.tag_comment,
+                    ..plan::Options::default()
                 },
             };
             run.go(out, err)
@@ -82,7 +112,8 @@ struct FilesRun<'a> {
     paths: &'a [PathBuf],
     mode: &'a ModeArgs,
     select: &'a SelectArgs,
-    registry: &'a RegistryArgs,
+    /// `None` for `pin unpin`, which asks no registry.
+    registry: Option<&'a RegistryArgs>,
     lock: Option<&'a LockArgs>,
     output: &'a OutputArgs,
     opts: plan::Options<'a>,
@@ -95,11 +126,26 @@ impl FilesRun<'_> {
             return Ok(ExitStatus::Error);
         };
         let stdin = scan.is_stdin();
+        if self.mode.write {
+            for leftover in &scan.leftovers {
+                if rewrite::remove_leftover(leftover) {
+                    writeln!(
+                        err,
+                        "pin: removed {}, a temporary file left by an interrupted run",
+                        leftover.display()
+                    )?;
+                }
+            }
+        }
         let keys = plan::keys(&scan.files, &self.opts);
-        let Some(mut lookup) =
-            lookup::resolutions(self.registry, self.lock, keys, self.output, err)?
-        else {
-            return Ok(ExitStatus::Error);
+        let mut lookup = match self.registry {
+            Some(registry) => {
+                match lookup::resolutions(registry, self.lock, keys, self.output, err)? {
+                    Some(lookup) => lookup,
+                    None => return Ok(ExitStatus::Error),
+                }
+            }
+            None => lookup::Lookup::none(),
         };
         let plan = plan::plan(&scan.files, &lookup.resolved, &self.opts);
         let summary = plan.summary(scan.files.len(), scan.unreadable);
@@ -129,13 +175,20 @@ impl FilesRun<'_> {
             writeln!(err, "pin: nothing written: {} errors", summary.errors)?;
             return finish(ExitStatus::Error, out, err, self.verb(false));
         }
+        // From the lockfile to the last rename, SIGINT and SIGTERM wait for the files to be consistent.
+        let mut deferred = (!self.mode.check).then(interrupt::defer);
         if !self.mode.check && !lookup.save_lock(err)? {
             return Ok(ExitStatus::Error);
+        }
+        if !self.mode.write || stdin {
+            drop(deferred.take());
         }
         let changed = !plan.changes.is_empty();
         if self.mode.check {
             for change in &plan.changes {
-                let what = if self.opts.update {
+                let what = if self.opts.unpin {
+                    "references to unpin"
+                } else if self.opts.update {
                     "references whose tag moved"
                 } else {
                     "unpinned references"
@@ -165,9 +218,33 @@ impl FilesRun<'_> {
                     })
                 })
                 .collect();
-            if let Err(e) = rewrite::write_all_atomic(&writes) {
-                writeln!(err, "pin: error: {e}")?;
-                return Ok(ExitStatus::Error);
+            let written = rewrite::write_all_atomic(&writes);
+            drop(deferred.take());
+            match written {
+                Err(e) => {
+                    writeln!(err, "pin: error: {e}")?;
+                    return Ok(match e {
+                        rewrite::WriteError::Interrupted(signal) => signal.into(),
+                        _ => ExitStatus::Error,
+                    });
+                }
+                Ok(()) => {
+                    if let Some(signal) = interrupt::pending() {
+                        let names: Vec<&str> = plan
+                            .changes
+                            .iter()
+                            .map(|c| c.file.display.as_str())
+                            .collect();
+                        writeln!(
+                            err,
+                            "pin: interrupted by {} while replacing files; the replacements were finished: {} written: {}",
+                            signal.name(),
+                            names.len(),
+                            names.join(", ")
+                        )?;
+                        return Ok(signal.into());
+                    }
+                }
             }
         } else if !json {
             let paint_out = paint(self.output.color, io::stdout().is_terminal());
@@ -176,6 +253,10 @@ impl FilesRun<'_> {
                     report::unified_diff(&change.file.display, &change.file.src, &change.new);
                 out.write_all(paint_out.diff(&diff).as_bytes())?;
             }
+        }
+        if let Some(signal) = interrupt::pending() {
+            writeln!(err, "pin: interrupted by {}", signal.name())?;
+            return Ok(signal.into());
         }
         let status = if failed {
             ExitStatus::Error
@@ -188,6 +269,9 @@ impl FilesRun<'_> {
     }
 
     fn verb(&self, written: bool) -> &'static str {
+        if self.opts.unpin {
+            return if written { "unpinned" } else { "to unpin" };
+        }
         match (self.opts.update, written) {
             (false, true) => "pinned",
             (false, false) => "to pin",
@@ -312,7 +396,11 @@ fn resolve_refs(
             if r.digest().is_none() {
                 match &lookup.resolved[&Key::of(r, platform)] {
                     Ok(m) => {
-                        o.pinned = Some(r.pinned(&m.digest, args.resolve.keep_tag));
+                        o.pinned = Some(if args.resolve.keep_tag {
+                            r.pinned_with_tag(&m.digest)
+                        } else {
+                            r.pinned(&m.digest, false)
+                        });
                         o.digest = Some(m.digest.clone());
                         o.status = OutcomeStatus::Pinned;
                     }

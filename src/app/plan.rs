@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use super::scan::{Found, ScannedFile, Status};
-use crate::formats::Target;
+use crate::formats::{tag_comment, Kind, Target};
 use crate::reference::Reference;
 use crate::report::{Outcome, OutcomeStatus, Summary};
 use crate::resolve::{Key, Platform, Resolutions};
@@ -19,6 +19,10 @@ pub struct Options<'a> {
     pub platform: Option<&'a Platform>,
     /// `pin update`: follow the tags of pinned references instead of pinning unpinned ones.
     pub update: bool,
+    /// Write the tag as a comment beside the pin (`nginx@sha256:… # nginx:1.27`).
+    pub tag_comment: bool,
+    /// `pin unpin`: put the tags back and drop the digests; no lookups.
+    pub unpin: bool,
 }
 
 /// One file whose text changes.
@@ -46,12 +50,28 @@ impl Plan<'_> {
 }
 
 /// The lookup a reference needs in this run, if any.
-fn key_for(status: &Status, opts: &Options) -> Option<Key> {
-    match (status, opts.update) {
+fn key_for(f: &Found, opts: &Options) -> Option<Key> {
+    if opts.unpin {
+        return None;
+    }
+    match (&f.status, opts.update) {
         (Status::Unpinned(r), false) => Some(Key::of(r, opts.platform)),
-        (Status::Pinned(r), true) if r.tag().is_some() => Key::update_of(r),
+        (Status::Pinned(_), true) => Key::update_of(&followed(f)?),
         _ => None,
     }
+}
+
+/// The `name:tag@digest` that `pin update` follows for a pinned reference: the reference itself when it has a
+/// tag, else the tag its tag comment names (`latest` for a comment without one).
+pub fn followed(f: &Found) -> Option<Reference> {
+    let Status::Pinned(r) = &f.status else {
+        return None;
+    };
+    if r.tag().is_some() {
+        return Some(r.clone());
+    }
+    let tag = f.tag_comment.as_ref()?.reference.tag().unwrap_or("latest");
+    Reference::parse(&format!("{}:{tag}@{}", r.name(), r.digest()?)).ok()
 }
 
 /// Every unique lookup the files need.
@@ -59,7 +79,7 @@ pub fn keys(files: &[ScannedFile], opts: &Options) -> BTreeSet<Key> {
     files
         .iter()
         .flat_map(|f| &f.refs)
-        .filter_map(|f| key_for(&f.status, opts))
+        .filter_map(|f| key_for(f, opts))
         .collect()
 }
 
@@ -78,7 +98,12 @@ pub fn plan<'a>(files: &'a [ScannedFile], resolved: &Resolutions, opts: &Options
                 f.column,
                 file.kind.as_str(),
             );
-            match decide(f, resolved, opts) {
+            let decision = if opts.unpin {
+                unpin(f)
+            } else {
+                decide(f, file.kind, &file.src, resolved, opts)
+            };
+            match decision {
                 Decision::Skip(why) => {
                     outcome.status = OutcomeStatus::Skipped;
                     outcome.reason = Some(why);
@@ -93,15 +118,17 @@ pub fn plan<'a>(files: &'a [ScannedFile], resolved: &Resolutions, opts: &Options
                     replacement,
                     digest,
                     note,
+                    extra,
                 } => {
                     outcome.status = OutcomeStatus::Pinned;
                     outcome.pinned = Some(replacement.clone());
-                    outcome.digest = Some(digest);
+                    outcome.digest = digest;
                     outcome.note = note;
                     edits.push(Edit {
                         range: f.candidate.span.clone(),
                         replacement,
                     });
+                    edits.extend(extra);
                 }
             }
             plan.outcomes.push(outcome);
@@ -119,7 +146,7 @@ pub fn plan<'a>(files: &'a [ScannedFile], resolved: &Resolutions, opts: &Options
         if edits.is_empty() {
             continue;
         }
-        match rewrite::apply(&file.src, &edits) {
+        match rewrite::apply(&file.src, &merge_insertions(edits)) {
             Ok(new) if new != file.src => plan.changes.push(FileChange { file, new }),
             Ok(_) => {}
             Err(e) => {
@@ -136,30 +163,86 @@ pub fn plan<'a>(files: &'a [ScannedFile], resolved: &Resolutions, opts: &Options
     plan
 }
 
+/// Two comment lines inserted above the same line (two references on it) become one insertion, in file order.
+fn merge_insertions(edits: Vec<Edit>) -> Vec<Edit> {
+    let mut out: Vec<Edit> = Vec::with_capacity(edits.len());
+    for edit in edits {
+        let empty = edit.range.is_empty();
+        match out
+            .iter_mut()
+            .find(|e| empty && e.range.is_empty() && e.range.start == edit.range.start)
+        {
+            Some(e) => e.replacement.push_str(&edit.replacement),
+            None => out.push(edit),
+        }
+    }
+    out
+}
+
 enum Decision {
     Skip(String),
     Keep,
     Fail(String),
     Write {
         replacement: String,
-        digest: String,
+        /// The digest written; `None` for `pin unpin`.
+        digest: Option<String>,
         note: Option<String>,
+        /// Other edits that go with it: a tag comment inserted or removed.
+        extra: Option<Edit>,
     },
 }
 
-fn decide(f: &Found, resolved: &Resolutions, opts: &Options) -> Decision {
+/// `pin unpin`: the tag back in place of the digest, from the tag comment (which goes) or the reference.
+fn unpin(f: &Found) -> Decision {
+    let r = match &f.status {
+        Status::Skipped(why) => return Decision::Skip(why.clone()),
+        Status::Unpinned(_) => return Decision::Keep,
+        Status::Pinned(r) => r,
+    };
+    if f.candidate.target != Target::Reference {
+        return Decision::Skip(
+            "a digest field beside the tag; left alone (remove it by hand)".to_string(),
+        );
+    }
+    let (replacement, extra) = match (&f.tag_comment, r.tag()) {
+        (Some(c), _) => (
+            c.reference.as_str().to_string(),
+            Some(Edit {
+                range: c.range.clone(),
+                replacement: String::new(),
+            }),
+        ),
+        (None, Some(tag)) => (format!("{}:{tag}", r.name()), None),
+        (None, None) => {
+            return Decision::Skip(
+                "a digest without a tag or tag comment: no tag to restore".to_string(),
+            )
+        }
+    };
+    Decision::Write {
+        replacement,
+        digest: None,
+        note: None,
+        extra,
+    }
+}
+
+fn decide(f: &Found, kind: Kind, src: &str, resolved: &Resolutions, opts: &Options) -> Decision {
     let r = match (&f.status, opts.update) {
         (Status::Skipped(why), _) => return Decision::Skip(why.clone()),
         (Status::Pinned(_), false) => return Decision::Keep,
         (Status::Unpinned(_), true) => {
             return Decision::Skip("has no digest to update; `pin` pins it".to_string())
         }
-        (Status::Pinned(r), true) if r.tag().is_none() => {
-            return Decision::Skip("a digest without a tag: no tag to follow".to_string())
+        (Status::Pinned(r), true) if r.tag().is_none() && f.tag_comment.is_none() => {
+            return Decision::Skip(
+                "a digest without a tag or tag comment: no tag to follow".to_string(),
+            )
         }
         (Status::Pinned(r) | Status::Unpinned(r), _) => r,
     };
-    let Some(key) = key_for(&f.status, opts) else {
+    let Some(key) = key_for(f, opts) else {
         return Decision::Keep;
     };
     let manifest = match resolved.get(&key) {
@@ -171,16 +254,43 @@ fn decide(f: &Found, resolved: &Resolutions, opts: &Options) -> Decision {
         return Decision::Keep;
     }
     let digest = manifest.digest.clone();
-    // An update keeps the tag that is being followed.
-    let replacement = f
-        .candidate
-        .target
-        .text(|| r.pinned(&digest, opts.keep_tag || opts.update), &digest);
-    let note = pull_policy_note(f, r, opts);
+    let mut note = pull_policy_note(f, r, opts);
+    let mut extra = None;
+    let target = &f.candidate.target;
+    let replacement = if opts.update {
+        // An update keeps the tag that is being followed, where it is (in the reference or its comment).
+        target.text(|| r.pinned(&digest, true), &digest)
+    } else if opts.keep_tag {
+        target.text(|| r.pinned_with_tag(&digest), &digest)
+    } else if opts.tag_comment && *target == Target::Reference {
+        // The reference as written, so that unpinning restores these very bytes.
+        let tagged = r.as_str();
+        let style = tag_comment::style(kind);
+        match tag_comment::insertion(src, &f.candidate.span, tagged, style) {
+            Some((range, text)) => {
+                extra = Some(Edit {
+                    range,
+                    replacement: text,
+                });
+                r.pinned(&digest, false)
+            }
+            None => {
+                note = Some(
+                    "no tag comment can go here (a parser directive, a YAML block scalar, a format without comments): \
+                     the tag stays in the reference"
+                        .to_string(),
+                );
+                r.pinned_with_tag(&digest)
+            }
+        }
+    } else {
+        target.text(|| r.pinned(&digest, false), &digest)
+    };
     Decision::Write {
         replacement,
-        digest,
+        digest: Some(digest),
         note,
+        extra,
     }
 }
 
@@ -188,7 +298,9 @@ fn decide(f: &Found, resolved: &Resolutions, opts: &Options) -> Decision {
 /// `IfNotPresent` for everything else, `name@digest` included; `name:latest@digest` stays `Always`.
 fn pull_policy_note(f: &Found, r: &Reference, opts: &Options) -> Option<String> {
     let defaults_to_always = r.digest().is_none() && matches!(r.tag(), None | Some("latest"));
-    let keeps_tag = opts.keep_tag && r.tag().is_some();
+    // `--keep-tag` and `--tag-comment` write `nginx:latest@…` / `# nginx:latest` for an untagged `nginx`; only
+    // the first keeps `Always` (a comment is not part of the reference).
+    let keeps_tag = opts.keep_tag;
     let rewrites_reference = f.candidate.target == Target::Reference;
     (f.candidate.pull_policy_set == Some(false) && defaults_to_always && !keeps_tag && rewrites_reference)
         .then(|| {
@@ -235,6 +347,7 @@ mod tests {
                 line: i + 1,
                 column: 8,
                 status,
+                tag_comment: None,
             });
         }
         ScannedFile {

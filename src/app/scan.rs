@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use regex_lite::Regex;
 
 use crate::cli::SelectArgs;
+use crate::formats::tag_comment::{self, TagComment};
 use crate::formats::{Candidate, Kind, LineIndex, Target};
 use crate::reference::Reference;
 use crate::rewrite::identity::{self, Opened};
@@ -41,6 +42,8 @@ pub struct Found {
     pub line: usize,
     pub column: usize,
     pub status: Status,
+    /// For a pinned reference, the tag comment beside it (`# nginx:1.27`), if there is one.
+    pub tag_comment: Option<TagComment>,
 }
 
 #[derive(Debug)]
@@ -58,6 +61,8 @@ pub enum Status {
 pub struct Scan {
     pub files: Vec<ScannedFile>,
     pub unreadable: usize,
+    /// Temporary files of killed `pin -w` runs met while walking; not read.
+    pub leftovers: Vec<PathBuf>,
 }
 
 impl Scan {
@@ -135,9 +140,13 @@ pub fn scan(
     };
     let walk::Listing {
         files: listed,
+        leftovers,
         errors,
     } = walk::files(paths, &excludes, select.force_exclude);
-    let mut scan = Scan::default();
+    let mut scan = Scan {
+        leftovers,
+        ..Scan::default()
+    };
     for e in errors {
         writeln!(err, "pin: error: {e}")?;
         scan.unreadable += 1;
@@ -218,7 +227,7 @@ impl Scan {
 }
 
 /// Searches one file and classifies what it finds; the error is the message to print.
-fn read_one(
+pub(crate) fn read_one(
     path: Option<PathBuf>,
     opened: Option<Opened>,
     display: String,
@@ -242,11 +251,18 @@ fn read_one(
             } else {
                 classify_value(&candidate, filters)
             };
+            let tag_comment = match (&status, &candidate.target) {
+                (Status::Pinned(r), Target::Reference) => {
+                    tag_comment::find(&src, &candidate.span, r, tag_comment::style(kind))
+                }
+                _ => None,
+            };
             Found {
                 candidate,
                 line,
                 column,
                 status,
+                tag_comment,
             }
         })
         .collect();
@@ -306,10 +322,57 @@ pub fn classify_value(c: &Candidate, filters: &Filters) -> Status {
         Err(_) if looks_templated(&c.value) => {
             Status::Skipped("a template or placeholder, not an image reference".to_string())
         }
-        Err(e) => Status::Skipped(format!("not a valid image reference: {e}")),
         Ok(r) if r.digest().is_some() => Status::Pinned(r),
-        Ok(r) => Status::Unpinned(r),
+        parsed => match (placeholder(&c.value), parsed) {
+            (Some(part), _) => Status::Skipped(format!(
+                "a placeholder, not an image reference: {part} is {}",
+                if part.starts_with("__") {
+                    "wrapped in `__`"
+                } else {
+                    "written in capitals"
+                }
+            )),
+            (None, Err(e)) => Status::Skipped(format!("not a valid image reference: {e}")),
+            (None, Ok(r)) => Status::Unpinned(r),
+        },
     }
+}
+
+/// The part of `value` that marks it as a placeholder to be replaced before deployment, if any: a tag or
+/// a name component (a registry host without its port) that is
+///
+/// * wrapped in double underscores (`__version__`, `__IMAGE__`), or
+/// * written in capitals: only `A`–`Z`, `0`–`9` and `_`, starting with a letter, with at least three
+///   letters (`IMAGE_TAG`, `VERSION`, `REPLACE_ME`, `MY_REGISTRY`; not `V1` or `RC2`).
+///
+/// Registries do not hold such names (repositories are lowercase), and real tags are not written so.
+fn placeholder(value: &str) -> Option<&str> {
+    let name_and_tag = value.split_once('@').map_or(value, |(n, _)| n);
+    let last_slash = name_and_tag.rfind('/').map_or(0, |i| i + 1);
+    let (name, tag) = match name_and_tag[last_slash..].rfind(':') {
+        Some(i) => (
+            &name_and_tag[..last_slash + i],
+            Some(&name_and_tag[last_slash + i + 1..]),
+        ),
+        None => (name_and_tag, None),
+    };
+    let mut components = name.split('/');
+    let host = components
+        .next()
+        .map(|first| first.split_once(':').map_or(first, |(host, _)| host));
+    let is_placeholder = |part: &&str| {
+        let wrapped = part.len() > 4 && part.starts_with("__") && part.ends_with("__");
+        let capitals = part.starts_with(|c: char| c.is_ascii_uppercase())
+            && part
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+            && part.bytes().filter(u8::is_ascii_uppercase).count() >= 3;
+        wrapped || capitals
+    };
+    tag.into_iter()
+        .chain(host)
+        .chain(components)
+        .find(is_placeholder)
 }
 
 /// Helm/Go templates, shell, compose and CI variables (`${X}`, `$X`, `$(cmd)`), `<YOUR-IMAGE>` placeholders.
@@ -446,6 +509,85 @@ mod tests {
         );
     }
 
+    /// `(line, column)` of every `(value, byte offset)` of a one-line text built by the caller, counted
+    /// by hand: line 1 is `head`, everything else is on line 2.
+    fn expected_positions(
+        head: &str,
+        line: &str,
+        at: &[(String, usize)],
+    ) -> Vec<(String, usize, usize)> {
+        at.iter()
+            .map(|(value, offset)| {
+                let column = line[..offset - head.len()].chars().count() + 1;
+                (value.clone(), 2, column)
+            })
+            .collect()
+    }
+
+    fn positions(file: &ScannedFile) -> Vec<(String, usize, usize)> {
+        file.refs
+            .iter()
+            .map(|f| (f.candidate.value.clone(), f.line, f.column))
+            .collect()
+    }
+
+    /// Thousands of references on one line (a `RUN` with a `--mount` each, one-line JSON): every one found
+    /// at its own line and column, and one comment at the end of a YAML line marks them all.
+    #[test]
+    fn many_references_on_one_line() {
+        const N: usize = 10_000;
+        let read = |kind, src: &str| {
+            read_one(
+                Some("f".into()),
+                None,
+                "f".into(),
+                kind,
+                src.to_owned(),
+                &Filters::default(),
+            )
+            .unwrap()
+        };
+
+        let head = "FROM alpine:3\n";
+        let mut line = String::from("RUN ");
+        let mut at = Vec::new();
+        for i in 0..N {
+            line += "--mount=type=bind,from=";
+            let value = format!("img{i}:1");
+            at.push((value.clone(), head.len() + line.len()));
+            line += &format!("{value},target=/é{i} ");
+        }
+        line += "true";
+        let src = format!("{head}{line}\n");
+        let file = read(Kind::Dockerfile, &src);
+        let mut want = vec![("alpine:3".to_owned(), 1, 6)];
+        want.extend(expected_positions(head, &line, &at));
+        assert_eq!(positions(&file), want);
+        assert!(file.refs[1..]
+            .iter()
+            .all(|f| matches!(f.status, Status::Unpinned(_))));
+
+        let head = "# é\n";
+        let mut line = String::from("{\"containers\": [");
+        let mut at = Vec::new();
+        for i in 0..N {
+            line += &format!("{{\"name\": \"ü{i}\", \"image\": \"");
+            let value = format!("img{i}:1");
+            at.push((value.clone(), head.len() + line.len()));
+            line += &format!("{value}\"}}, ");
+        }
+        line += "{}]}";
+        let file = read(Kind::Yaml, &format!("{head}{line}\n"));
+        let want = expected_positions(head, &line, &at);
+        assert_eq!(positions(&file), want);
+        let marked = read(Kind::Yaml, &format!("{head}{line} # pin: ignore\n"));
+        assert_eq!(positions(&marked), want);
+        assert!(marked
+            .refs
+            .iter()
+            .all(|f| matches!(&f.status, Status::Skipped(s) if s == IGNORED)));
+    }
+
     #[test]
     fn parallel_map_keeps_the_order() {
         let out = parallel_map((0..1000).collect(), |i: u32| i * 2);
@@ -501,6 +643,40 @@ mod tests {
             matches!(status("{{ .Values.image }}"), Status::Skipped(s) if s.contains("template"))
         );
         assert!(matches!(status("Not A Ref"), Status::Skipped(s) if s.contains("not a valid")));
+        for (value, part) in [
+            ("app:__version__", "__version__"),
+            ("app:IMAGE_TAG", "IMAGE_TAG"),
+            ("ghcr.io/org/app:VERSION", "VERSION"),
+            ("REPLACE_ME", "REPLACE_ME"),
+            ("__IMAGE__", "__IMAGE__"),
+            ("MY_REGISTRY/app:1.0", "MY_REGISTRY"),
+            ("REGISTRY:5000/app", "REGISTRY"),
+            (
+                "CONTAINER_IMAGES_REGISTRY/adservice:v1",
+                "CONTAINER_IMAGES_REGISTRY",
+            ),
+        ] {
+            assert!(
+                matches!(status(value), Status::Skipped(s) if s.contains("placeholder") && s.contains(part)),
+                "{value}: {:?}",
+                status(value)
+            );
+        }
+        for real in [
+            "app:V1",
+            "app:RC2",
+            "minio/minio:RELEASE.2025-01-20T14-49-07Z",
+            "app:v1__x",
+            "app:latest",
+            "localhost:5000/app:1",
+        ] {
+            assert!(matches!(status(real), Status::Unpinned(_)), "{real}");
+        }
+        let pinned_placeholder = format!("app:IMAGE_TAG@sha256:{}", "a".repeat(64));
+        assert!(matches!(status(&pinned_placeholder), Status::Pinned(_)));
+        assert!(
+            matches!(status("app:${TAG}"), Status::Skipped(s) if s.contains("template or placeholder"))
+        );
         for templated in [
             "$RELAY_IMAGE",
             "${REGISTRY}/app:1",

@@ -13,6 +13,7 @@
 
 use std::path::Path;
 
+use super::tag_comment::CommentStyle;
 use super::{
     compose, dockerfile, github_actions, gitlab_ci, helm_values, json, kustomize, yaml, FindError,
     Findings,
@@ -45,6 +46,8 @@ pub struct KindInfo {
     pub docs: Docs,
     /// The directory under `tests/corpus/` that holds real files of this kind.
     pub corpus: &'static str,
+    /// Where comments may go: decides how `--tag-comment` writes a tag.
+    pub comments: CommentStyle,
 }
 
 /// A kind's row in the README's kinds table (Markdown).
@@ -89,6 +92,7 @@ kinds! {
             example: "`ARG BASE=alpine:3.20` … `FROM ${BASE}` → `ARG BASE=alpine@sha256:…`",
         },
         corpus: "dockerfile",
+        comments: CommentStyle::WholeLine,
     };
     /// `kustomization.yaml`: `images:` entries.
     Kustomize = KindInfo {
@@ -104,6 +108,7 @@ kinds! {
             example: "`newTag: v1` → `newTag: v1` + `digest: sha256:…`",
         },
         corpus: "kustomize",
+        comments: CommentStyle::Trailing,
     };
     /// `compose.yaml`, `docker-compose*.yml`: `services.*.image`.
     Compose = KindInfo {
@@ -119,6 +124,7 @@ kinds! {
             example: "`x-base: &base {image: redis:7}` → `redis@sha256:…`",
         },
         corpus: "compose",
+        comments: CommentStyle::Trailing,
     };
     /// `.gitlab-ci.yml`: `image:` and `services:`.
     GitlabCi = KindInfo {
@@ -134,6 +140,7 @@ kinds! {
             example: "`image: {name: python:3.12}` → `python@sha256:…`",
         },
         corpus: "gitlab",
+        comments: CommentStyle::Trailing,
     };
     /// `.github/workflows/*.yml`: job containers, service images, `docker://` steps.
     GithubActions = KindInfo {
@@ -149,6 +156,7 @@ kinds! {
             example: "`uses: docker://alpine:3.20` → `docker://alpine@sha256:…`",
         },
         corpus: "gha",
+        comments: CommentStyle::Trailing,
     };
     /// Helm `values*.yaml`: `image:` values and mappings.
     HelmValues = KindInfo {
@@ -164,6 +172,7 @@ kinds! {
             example: "`digest: \"\"` → `digest: \"sha256:…\"`",
         },
         corpus: "helm",
+        comments: CommentStyle::Trailing,
     };
     /// Kubernetes manifests and any other YAML: every `image:` scalar, image volume references.
     Yaml = KindInfo {
@@ -179,6 +188,7 @@ kinds! {
             example: "`image: nginx:1.27` → `image: nginx@sha256:…`",
         },
         corpus: "k8s",
+        comments: CommentStyle::Trailing,
     };
     /// Kubernetes manifests as JSON (`*.json` whose top level has `apiVersion` and `kind`).
     Json = KindInfo {
@@ -194,6 +204,7 @@ kinds! {
             example: "`\"image\": \"nginx:1.27\"` → `\"image\": \"nginx@sha256:…\"`",
         },
         corpus: "json",
+        comments: CommentStyle::None,
     };
 }
 

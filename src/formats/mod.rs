@@ -18,6 +18,7 @@ pub mod helm_values;
 pub mod json;
 mod kind;
 pub mod kustomize;
+pub mod tag_comment;
 pub mod yaml;
 
 #[cfg(test)]
@@ -113,15 +114,72 @@ pub struct FindError {
 }
 
 /// Maps byte offsets to 1-based line and column (columns count characters) for messages.
+///
+/// The text is cut into blocks of [`LineIndex::BLOCK`] bytes, and for each block the index keeps where it
+/// stands: line breaks and characters before it, where the line holding its first byte starts, where the
+/// next line break is. A query reads at most a block or two of text from the nearest checkpoint, however
+/// long the line: a line holding thousands of references costs linear time in all, and the index takes
+/// about 1/32 of the text's size.
 pub struct LineIndex {
-    starts: Vec<usize>,
+    blocks: Vec<Block>,
+    /// Every character is one byte: columns are byte distances.
+    ascii: bool,
+    len: usize,
+}
+
+/// Where a block of [`LineIndex`] starts.
+#[derive(Clone, Copy, Debug)]
+struct Block {
+    /// Line breaks before the block.
+    breaks: usize,
+    /// Start of the line that holds the block's first byte.
+    line_start: usize,
+    /// Characters before the block (unused for ASCII text).
+    chars: usize,
+    /// The first line break at or after the block's start, or the text's length.
+    next_break: usize,
 }
 
 impl LineIndex {
+    /// Bytes per checkpoint.
+    pub const BLOCK: usize = 1024;
+
     pub fn new(src: &str) -> Self {
-        let mut starts = vec![0];
-        starts.extend(src.match_indices('\n').map(|(i, _)| i + 1));
-        LineIndex { starts }
+        let bytes = src.as_bytes();
+        let ascii = src.is_ascii();
+        // A block for every offset in `0..=len`.
+        let mut blocks = Vec::with_capacity(bytes.len() / Self::BLOCK + 1);
+        let (mut breaks, mut line_start, mut chars) = (0, 0, 0);
+        let mut first_breaks = Vec::with_capacity(blocks.capacity());
+        for start in (0..=bytes.len()).step_by(Self::BLOCK) {
+            blocks.push(Block {
+                breaks,
+                line_start,
+                chars,
+                next_break: bytes.len(),
+            });
+            let block = &bytes[start..(start + Self::BLOCK).min(bytes.len())];
+            let mut first = None;
+            for i in memchr::memchr_iter(b'\n', block) {
+                first.get_or_insert(start + i);
+                breaks += 1;
+                line_start = start + i + 1;
+            }
+            first_breaks.push(first);
+            if !ascii {
+                chars += char_starts(block);
+            }
+        }
+        let mut next = bytes.len();
+        for (block, first) in blocks.iter_mut().zip(first_breaks).rev() {
+            next = first.unwrap_or(next);
+            block.next_break = next;
+        }
+        LineIndex {
+            blocks,
+            ascii,
+            len: bytes.len(),
+        }
     }
 
     /// The byte range of the line holding `offset`, and of the line before it (if any), each from its
@@ -131,22 +189,64 @@ impl LineIndex {
         src: &str,
         offset: usize,
     ) -> (Range<usize>, Option<Range<usize>>) {
-        let line = self.starts.partition_point(|&s| s <= offset) - 1;
-        let end = |l: usize| self.starts.get(l + 1).copied().unwrap_or(src.len());
-        let this = self.starts[line]..end(line);
-        let previous = line.checked_sub(1).map(|l| self.starts[l]..end(l));
+        let through_break = |line: Range<usize>| line.start..(line.end + 1).min(self.len);
+        let this = through_break(self.line_range(src, offset));
+        let previous =
+            (this.start > 0).then(|| self.line_range(src, this.start - 1).start..this.start);
         (this, previous)
     }
 
-    /// `(line, column)`, both 1-based.
+    /// `(line, column)`, both 1-based. An offset past the end counts as the end.
     pub fn line_col(&self, src: &str, offset: usize) -> (usize, usize) {
-        let line = self.starts.partition_point(|&s| s <= offset) - 1;
-        let start = self.starts[line];
-        let col = src
-            .get(start..offset)
-            .map_or(offset - start, |s| s.chars().count());
+        let offset = offset.min(self.len);
+        let (block, start) = self.block(offset);
+        let before = &src.as_bytes()[start..offset];
+        let line = block.breaks + memchr::memchr_iter(b'\n', before).count();
+        let line_start = self.line_start(src, offset);
+        let col = if self.ascii {
+            offset - line_start
+        } else {
+            self.chars_before(src, offset) - self.chars_before(src, line_start)
+        };
         (line + 1, col + 1)
     }
+
+    /// The bytes of the line holding `offset`, without its `\n` (a `\r` before it stays).
+    pub fn line_range(&self, src: &str, offset: usize) -> Range<usize> {
+        let offset = offset.min(self.len);
+        let bytes = src.as_bytes();
+        let block_end = (offset / Self::BLOCK + 1) * Self::BLOCK;
+        let end = match memchr::memchr(b'\n', &bytes[offset..block_end.min(self.len)]) {
+            Some(i) => offset + i,
+            None => self
+                .blocks
+                .get(offset / Self::BLOCK + 1)
+                .map_or(self.len, |b| b.next_break),
+        };
+        self.line_start(src, offset)..end
+    }
+
+    fn block(&self, offset: usize) -> (&Block, usize) {
+        let k = offset / Self::BLOCK;
+        (&self.blocks[k], k * Self::BLOCK)
+    }
+
+    fn line_start(&self, src: &str, offset: usize) -> usize {
+        let (block, start) = self.block(offset);
+        memchr::memrchr(b'\n', &src.as_bytes()[start..offset])
+            .map_or(block.line_start, |i| start + i + 1)
+    }
+
+    /// Characters before `offset` (the bytes that start one).
+    fn chars_before(&self, src: &str, offset: usize) -> usize {
+        let (block, start) = self.block(offset);
+        block.chars + char_starts(&src.as_bytes()[start..offset])
+    }
+}
+
+/// How many bytes start a character (are not UTF-8 continuation bytes).
+fn char_starts(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&b| (b as i8) >= -0x40).count()
 }
 
 #[cfg(test)]
@@ -161,5 +261,55 @@ mod tests {
         assert_eq!(idx.line_col(src, 6), (2, 1));
         let x = src.find('x').unwrap();
         assert_eq!(idx.line_col(src, x), (2, 6));
+    }
+
+    /// Line, column and line bounds as a reader counts them, from the start of the text.
+    fn naive(src: &str, offset: usize) -> ((usize, usize), Range<usize>) {
+        let start = src[..offset].rfind('\n').map_or(0, |i| i + 1);
+        let end = src[offset..].find('\n').map_or(src.len(), |i| offset + i);
+        let line = src[..offset].matches('\n').count() + 1;
+        ((line, src[start..offset].chars().count() + 1), start..end)
+    }
+
+    #[test]
+    fn line_index_agrees_with_counting_from_the_start() {
+        let block = LineIndex::BLOCK;
+        let long_ascii = format!("a\n{}\nb", "x: 1,".repeat(3 * block));
+        let long_utf8 = format!("{}\r\n\n{}é\n", "é-ü:".repeat(block), "k".repeat(block - 1));
+        let mut mixed = String::new();
+        for i in 0..4 * block {
+            mixed.push(match i % 7 {
+                0 => '\n',
+                1 => '€',
+                _ => 'a',
+            });
+        }
+        for src in [
+            "",
+            "\n",
+            "a",
+            "é\n",
+            long_ascii.as_str(),
+            long_utf8.as_str(),
+            mixed.as_str(),
+        ] {
+            let idx = LineIndex::new(src);
+            for offset in (0..=src.len()).filter(|&o| src.is_char_boundary(o)) {
+                let (want, range) = naive(src, offset);
+                assert_eq!(
+                    idx.line_col(src, offset),
+                    want,
+                    "{offset} in {} bytes",
+                    src.len()
+                );
+                assert_eq!(idx.line_range(src, offset), range, "{offset}");
+                let (this, previous) = idx.line_and_previous(src, offset);
+                assert_eq!(this, range.start..(range.end + 1).min(src.len()));
+                let above =
+                    (range.start > 0).then(|| naive(src, range.start - 1).1.start..range.start);
+                assert_eq!(previous, above, "{offset}");
+            }
+        }
+        assert_eq!(LineIndex::new("ab").line_col("ab", 9), (1, 3));
     }
 }

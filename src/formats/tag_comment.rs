@@ -1,0 +1,349 @@
+//! Tag comments: the tag a digest pin follows, kept readable beside it instead of inside the reference.
+//!
+//! `--tag-comment` pins `image: nginx:1.27` as `image: nginx@sha256:… # nginx:1.27` where the format has
+//! comments after a value (YAML), and as a comment line above (`# pin: nginx:1.27`) where comments are whole
+//! lines (Dockerfiles), or where the rest of a YAML line holds more than a comment (a flow mapping). `pin
+//! update` follows the tag such a comment names; `pin unpin` puts it back and removes the comment.
+//!
+//! A comment belongs to a reference only when it names the same image as written (`nginx` for
+//! `nginx@sha256:…`): an ordinary comment that happens to follow an image is never taken for a tag. The comment
+//! holds the reference exactly as it was before pinning, so an untagged `nginx` is recorded as `# nginx` (and
+//! followed as `latest`), and unpinning gives back the very bytes that were pinned.
+//! Inserting and finding are exact inverses: the bytes [`insertion`] adds are the range [`find`] reports.
+
+use std::ops::Range;
+
+use super::Kind;
+use crate::reference::Reference;
+
+/// Where a format's comments may go.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CommentStyle {
+    /// After a value on its line, or on a line of their own (YAML).
+    Trailing,
+    /// Only on a line of their own (Dockerfiles, systemd units such as Quadlet files).
+    WholeLine,
+    /// No comments at all (JSON): a tag comment cannot be written, and the tag stays in the reference.
+    None,
+}
+
+/// The marker of a tag comment on a line of its own.
+const LINE_MARKER: &str = "# pin: ";
+/// What precedes the tag of a trailing comment.
+const TRAILING_MARKER: &str = " # ";
+
+/// How comments are written in files of `kind` (from the kind table).
+pub fn style(kind: Kind) -> CommentStyle {
+    kind.info().comments
+}
+
+/// A tag comment found beside a pinned reference.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TagComment {
+    /// The reference the comment names, as written there: `nginx:1.27`, or `nginx` (which follows `latest`).
+    pub reference: Reference,
+    /// The bytes that hold the comment, and that `pin unpin` removes (a trailing comment with the space before
+    /// it, or a whole line with its line ending).
+    pub range: Range<usize>,
+}
+
+/// The tag comment of the reference at `span`, which names `pinned` (a reference with a digest), if there is
+/// one.
+pub fn find(
+    src: &str,
+    span: &Range<usize>,
+    pinned: &Reference,
+    style: CommentStyle,
+) -> Option<TagComment> {
+    if style == CommentStyle::None {
+        return None;
+    }
+    if style == CommentStyle::Trailing {
+        let at = after_value(src, span);
+        if let Some(rest) = src[at..].strip_prefix(TRAILING_MARKER) {
+            let len = token_len(rest);
+            if let Some(reference) = names(&rest[..len], pinned) {
+                return Some(TagComment {
+                    reference,
+                    range: at..at + TRAILING_MARKER.len() + len,
+                });
+            }
+        }
+    }
+    // The comment lines directly above the reference's line: the first that names this image.
+    let mut line_start = line_start(src, span.start);
+    let text_start = if src.starts_with('\u{feff}') {
+        '\u{feff}'.len_utf8()
+    } else {
+        0
+    };
+    while line_start > text_start {
+        let above = line_start_before(src, line_start).max(text_start);
+        let line = &src[above..line_start];
+        let body = line.trim_end_matches(['\n', '\r']);
+        let trimmed = body.trim_start();
+        let Some(rest) = trimmed.strip_prefix(LINE_MARKER) else {
+            break;
+        };
+        if token_len(rest) == rest.len() {
+            if let Some(reference) = names(rest, pinned) {
+                return Some(TagComment {
+                    reference,
+                    range: above..line_start,
+                });
+            }
+        }
+        line_start = above;
+    }
+    None
+}
+
+/// The edit that adds a tag comment naming `tagged` (`nginx:1.27`) to the reference at `span`, as a range (an
+/// empty one, where text is inserted) and its text. `None` where no comment can go: a Dockerfile directive is
+/// itself a comment line, and a line above it would end the directives.
+pub fn insertion(
+    src: &str,
+    span: &Range<usize>,
+    tagged: &str,
+    style: CommentStyle,
+) -> Option<(Range<usize>, String)> {
+    if style == CommentStyle::None {
+        return None;
+    }
+    let mut start = line_start(src, span.start);
+    // A UTF-8 BOM stays the file's first bytes.
+    if start == 0 && src.starts_with('\u{feff}') {
+        start = '\u{feff}'.len_utf8();
+    }
+    let line_end = src[span.end..]
+        .find('\n')
+        .map_or(src.len(), |i| span.end + i);
+    let before = &src[start..span.start];
+    if before.trim_start().starts_with('#')
+        || (style == CommentStyle::Trailing && in_block_scalar(src, start, before))
+    {
+        return None;
+    }
+    if style == CommentStyle::Trailing {
+        let at = after_value(src, span);
+        let rest = src[at..line_end].trim_end_matches('\r');
+        let rest_trimmed = rest.trim_start();
+        if rest_trimmed.is_empty()
+            || (rest_trimmed.starts_with('#') && rest.len() > rest_trimmed.len())
+        {
+            return Some((at..at, format!("{TRAILING_MARKER}{tagged}")));
+        }
+    }
+    let indent: String = before
+        .chars()
+        .take_while(|c| *c == ' ' || *c == '\t')
+        .collect();
+    Some((
+        start..start,
+        format!(
+            "{indent}{LINE_MARKER}{tagged}{}",
+            line_ending(src, span.start)
+        ),
+    ))
+}
+
+/// Whether the value whose line starts at `start` (with `before` ahead of it on the line) is the content of a
+/// YAML block scalar (`image: >-` and the value on the next line), where a `#` is text, not a comment.
+fn in_block_scalar(src: &str, start: usize, before: &str) -> bool {
+    if !before.trim().is_empty() {
+        return false;
+    }
+    let mut end = start;
+    while end > 0 {
+        let above = line_start_before(src, end);
+        let line = src[above..end].trim_end_matches(['\n', '\r']);
+        end = above;
+        if line.trim().is_empty() {
+            continue;
+        }
+        // The header's indicator is its last word before any comment: `|`, `>-`, `|+2`.
+        let code = line.find(" #").map_or(line, |i| &line[..i]);
+        let last = code.split_whitespace().next_back().unwrap_or_default();
+        let mut chars = last.chars();
+        return matches!(chars.next(), Some('|' | '>'))
+            && chars.all(|c| c == '-' || c == '+' || c.is_ascii_digit());
+    }
+    false
+}
+
+/// `text` as a reference without a digest that names the same image as `pinned`. Without a tag it stands for
+/// `latest`, as the reference it was pinned from did.
+fn names(text: &str, pinned: &Reference) -> Option<Reference> {
+    let r = Reference::parse(text).ok()?;
+    (r.digest().is_none() && r.name() == pinned.name()).then_some(r)
+}
+
+/// Length of the reference-like word at the start of `s` (up to whitespace).
+fn token_len(s: &str) -> usize {
+    s.find(|c: char| c.is_whitespace()).unwrap_or(s.len())
+}
+
+/// Where a value ends in the file: after the span, and after the closing quote of a quoted scalar.
+fn after_value(src: &str, span: &Range<usize>) -> usize {
+    let open = src[..span.start].chars().next_back();
+    let close = src[span.end..].chars().next();
+    match (open, close) {
+        (Some(q @ ('"' | '\'')), Some(c)) if c == q => span.end + 1,
+        _ => span.end,
+    }
+}
+
+fn line_start(src: &str, offset: usize) -> usize {
+    src[..offset].rfind('\n').map_or(0, |i| i + 1)
+}
+
+/// The start of the line before the one starting at `start` (> 0).
+fn line_start_before(src: &str, start: usize) -> usize {
+    src[..start - 1].rfind('\n').map_or(0, |i| i + 1)
+}
+
+/// The line ending of the line holding `offset`; for a last line without one, the file's first.
+fn line_ending(src: &str, offset: usize) -> &'static str {
+    let crlf = |at: usize| src[..at].ends_with('\r');
+    match src[offset..].find('\n') {
+        Some(i) => {
+            if crlf(offset + i) {
+                "\r\n"
+            } else {
+                "\n"
+            }
+        }
+        None => match src.find('\n') {
+            Some(i) if crlf(i) => "\r\n",
+            _ => "\n",
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rewrite::{apply, Edit};
+
+    const D: &str = "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+
+    /// Pins `value` (found in `src`) with a tag comment; then finds the comment again and checks its range.
+    fn pin(src: &str, value: &str, style: CommentStyle) -> String {
+        let at = src.find(value).unwrap();
+        let span = at..at + value.len();
+        let r = Reference::parse(value).unwrap();
+        let pinned = r.pinned(D, false);
+        let (range, text) = insertion(src, &span, r.as_str(), style).unwrap();
+        let edits = [
+            Edit {
+                range: span.clone(),
+                replacement: pinned.clone(),
+            },
+            Edit {
+                range,
+                replacement: text,
+            },
+        ];
+        let out = apply(src, &edits).unwrap();
+        let new_at = out.find(&pinned).unwrap();
+        let new_span = new_at..new_at + pinned.len();
+        let c =
+            find(&out, &new_span, &Reference::parse(&pinned).unwrap(), style).expect("found again");
+        assert_eq!(c.reference.as_str(), value);
+        // Unpinning is the inverse.
+        let back = apply(
+            &out,
+            &[
+                Edit {
+                    range: new_span,
+                    replacement: value.to_string(),
+                },
+                Edit {
+                    range: c.range,
+                    replacement: String::new(),
+                },
+            ],
+        )
+        .unwrap();
+        assert_eq!(back, src);
+        out
+    }
+
+    #[test]
+    fn yaml_comments_trail_the_value_before_an_existing_comment() {
+        use CommentStyle::Trailing as T;
+        assert_eq!(
+            pin("image: nginx:1.27\n", "nginx:1.27", T),
+            format!("image: nginx@{D} # nginx:1.27\n")
+        );
+        assert_eq!(
+            pin("image: \"nginx:1.27\"  # keep\r\n", "nginx:1.27", T),
+            format!("image: \"nginx@{D}\" # nginx:1.27  # keep\r\n")
+        );
+        assert_eq!(
+            pin("image: 'a/b:1'", "a/b:1", T),
+            format!("image: 'a/b@{D}' # a/b:1")
+        );
+        // Something else follows on the line: a comment line above, indented like the line.
+        assert_eq!(
+            pin("x:\n  - {image: a:1, name: b}\r\n", "a:1", T),
+            format!("x:\n  # pin: a:1\r\n  - {{image: a@{D}, name: b}}\r\n")
+        );
+    }
+
+    #[test]
+    fn dockerfile_comments_are_lines_above() {
+        use CommentStyle::WholeLine as W;
+        assert_eq!(
+            pin("FROM a:1 AS b\n", "a:1", W),
+            format!("# pin: a:1\nFROM a@{D} AS b\n")
+        );
+        assert_eq!(
+            pin("\u{feff}FROM a:1\r\nRUN x", "a:1", W),
+            format!("\u{feff}# pin: a:1\r\nFROM a@{D}\r\nRUN x")
+        );
+        assert_eq!(
+            pin("FROM x\n  COPY --from=c:2 / /", "c:2", W),
+            format!("FROM x\n  # pin: c:2\n  COPY --from=c@{D} / /")
+        );
+        let folded = "image: >- # note\n  a:1\n";
+        let at = folded.find("a:1").unwrap();
+        let block = insertion(folded, &(at..at + 3), "a:1", CommentStyle::Trailing);
+        assert_eq!(block, None, "a `#` inside a block scalar is text");
+        assert!(insertion("image:\n  a:1\n", &(9..12), "a:1", CommentStyle::Trailing).is_some());
+        let directive = "# syntax=docker/dockerfile:1\nFROM a\n";
+        let at = directive.find("docker/").unwrap();
+        assert_eq!(
+            insertion(directive, &(at..at + 19), "docker/dockerfile:1", W),
+            None
+        );
+    }
+
+    #[test]
+    fn only_a_comment_naming_the_same_image_counts() {
+        let src =
+            format!("# pin: other:1\n# pin: a:2 extra\n# pin: a:1\n# pin: a@{D}\nFROM a@{D}\n");
+        let at = src.rfind("a@").unwrap();
+        let span = at..at + 2 + D.len();
+        let r = Reference::parse(&src[span.clone()]).unwrap();
+        let c = find(&src, &span, &r, CommentStyle::WholeLine).unwrap();
+        assert_eq!(
+            (c.reference.as_str(), &src[c.range]),
+            ("a:1", "# pin: a:1\n")
+        );
+        let src = format!("# pin: a:1\n\nFROM a@{D}\n");
+        let at = src.rfind("a@").unwrap();
+        let span = at..at + 2 + D.len();
+        assert_eq!(
+            find(&src, &span, &r, CommentStyle::WholeLine),
+            None,
+            "a blank line between"
+        );
+        let src = format!("image: a@{D} # b:1\n");
+        let at = src.find("a@").unwrap();
+        assert_eq!(
+            find(&src, &(at..at + 2 + D.len()), &r, CommentStyle::Trailing),
+            None
+        );
+    }
+}
