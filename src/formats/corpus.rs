@@ -20,6 +20,11 @@ const COUNTS: &[(Kind, usize)] = &[
     (Kind::HelmValues, 10),
     (Kind::Dockerfile, 18),
     (Kind::Json, 3),
+    (Kind::DockerBake, 3),
+    (Kind::Packer, 2),
+    (Kind::Nomad, 2),
+    (Kind::Terraform, 3),
+    (Kind::Bazel, 4),
 ];
 
 /// Every kind of the kind table with its corpus directory and file count, in table order.
@@ -271,6 +276,8 @@ fn pinning_the_corpus_is_exact_and_idempotent() {
         pinned,
         [
             ("action", 2),
+            ("bake", 6),
+            ("bazel", 4),
             ("compose", 9),
             ("dockerfile", 21),
             ("gha", 14),
@@ -279,11 +286,14 @@ fn pinning_the_corpus_is_exact_and_idempotent() {
             ("json", 2),
             ("k8s", 52),
             ("kustomize", 5),
+            ("nomad", 2),
+            ("packer", 2),
+            ("terraform", 17),
         ]
     );
 }
 
-/// Truncated prefixes of real files of every YAML kind end in every state of the parser and of the
+/// Truncated prefixes of real files of every YAML kind (and of the HCL and Bazel kinds) end in every state of the parser and of the
 /// finders' walks: an answer, never a panic, and only spans a rewrite can use.
 #[test]
 fn truncated_files_never_panic() {
@@ -321,6 +331,17 @@ fn truncated_files_never_panic() {
             11,
         ),
         ("helm/eshop-basket-data-values.yaml", Kind::HelmValues, 1),
+        ("bazel/rules_oci-fetch.bzl", Kind::Bazel, 3),
+        (
+            "bake/frankenphp-docker-bake-templated.hcl",
+            Kind::DockerBake,
+            3,
+        ),
+        (
+            "nomad/otel-contrib-traefik-no-final-newline.nomad",
+            Kind::Nomad,
+            2,
+        ),
     ];
     for (file, kind, step) in files {
         let path = Path::new(env!("CARGO_MANIFEST_DIR"))
