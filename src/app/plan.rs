@@ -3,10 +3,10 @@
 
 use std::collections::BTreeSet;
 
-use super::scan::{Found, ScannedFile, Status};
+use super::scan::{Found, ScannedFile, Skip, Status};
 use crate::formats::{tag_comment, Kind, Target};
 use crate::reference::Reference;
-use crate::report::{Outcome, OutcomeStatus, Summary};
+use crate::report::{Code, Fix, Outcome, OutcomeStatus, Summary};
 use crate::resolve::{Key, Platform, Resolutions};
 use crate::rewrite::{self, Edit};
 
@@ -40,12 +40,12 @@ pub struct Plan<'a> {
 }
 
 impl Plan<'_> {
-    pub fn summary(&self, files: usize, unreadable: usize) -> Summary {
-        Summary::of(files, &self.outcomes, unreadable)
+    pub fn summary(&self, files: usize) -> Summary {
+        Summary::of(files, &self.outcomes)
     }
 
     pub fn errors(&self) -> usize {
-        self.summary(0, 0).errors
+        self.summary(0).errors
     }
 }
 
@@ -96,6 +96,7 @@ pub fn plan<'a>(files: &'a [ScannedFile], resolved: &Resolutions, opts: &Options
                 &file.display,
                 f.line,
                 f.column,
+                f.candidate.span.clone(),
                 file.kind.as_str(),
             );
             let decision = if opts.unpin {
@@ -104,14 +105,10 @@ pub fn plan<'a>(files: &'a [ScannedFile], resolved: &Resolutions, opts: &Options
                 decide(f, file.kind, &file.src, resolved, opts)
             };
             match decision {
-                Decision::Skip(why) => {
-                    outcome.status = OutcomeStatus::Skipped;
-                    outcome.reason = Some(why);
-                }
+                Decision::Skip(why) => outcome.set(OutcomeStatus::Skipped, why.code, why.reason),
                 Decision::Keep => {}
                 Decision::Fail(why) => {
-                    outcome.status = OutcomeStatus::Error;
-                    outcome.reason = Some(why);
+                    outcome.set(OutcomeStatus::Error, Code::LookupFailed, why);
                     failed = true;
                 }
                 Decision::Write {
@@ -120,10 +117,25 @@ pub fn plan<'a>(files: &'a [ScannedFile], resolved: &Resolutions, opts: &Options
                     note,
                     extra,
                 } => {
-                    outcome.status = OutcomeStatus::Pinned;
+                    let (code, message) = match (&digest, opts.update) {
+                        (None, _) => (
+                            Code::Unpin,
+                            "pinned; `pin unpin` restores its tag".to_string(),
+                        ),
+                        (Some(d), true) => (Code::TagMoved, format!("its tag now points at {d}")),
+                        (Some(d), false) => {
+                            (Code::Unpinned, format!("no digest; its tag points at {d}"))
+                        }
+                    };
+                    outcome.set(OutcomeStatus::Pinned, code, message);
+                    outcome.diagnostics[0].fix = Some(Fix {
+                        replacement: replacement.clone(),
+                    });
                     outcome.pinned = Some(replacement.clone());
                     outcome.digest = digest;
-                    outcome.note = note;
+                    if let Some((code, note)) = note {
+                        outcome.note(code, note);
+                    }
                     edits.push(Edit {
                         range: f.candidate.span.clone(),
                         replacement,
@@ -136,9 +148,11 @@ pub fn plan<'a>(files: &'a [ScannedFile], resolved: &Resolutions, opts: &Options
         if failed {
             for o in &mut plan.outcomes[first..] {
                 if o.status == OutcomeStatus::Pinned {
-                    o.status = OutcomeStatus::Skipped;
-                    o.reason =
-                        Some("not written: another reference in this file failed".to_string());
+                    o.set(
+                        OutcomeStatus::Skipped,
+                        Code::NotWritten,
+                        "not written: another reference in this file failed",
+                    );
                 }
             }
             continue;
@@ -153,8 +167,11 @@ pub fn plan<'a>(files: &'a [ScannedFile], resolved: &Resolutions, opts: &Options
                 // A finder bug (overlapping spans): refuse the whole file rather than guess.
                 for o in &mut plan.outcomes[first..] {
                     if o.status == OutcomeStatus::Pinned {
-                        o.status = OutcomeStatus::Error;
-                        o.reason = Some(format!("internal error, file left alone: {e}"));
+                        o.set(
+                            OutcomeStatus::Error,
+                            Code::Internal,
+                            format!("internal error, file left alone: {e}"),
+                        );
                     }
                 }
             }
@@ -180,14 +197,15 @@ fn merge_insertions(edits: Vec<Edit>) -> Vec<Edit> {
 }
 
 enum Decision {
-    Skip(String),
+    Skip(Skip),
     Keep,
     Fail(String),
     Write {
         replacement: String,
         /// The digest written; `None` for `pin unpin`.
         digest: Option<String>,
-        note: Option<String>,
+        /// Something to know although it worked, and its code.
+        note: Option<(Code, String)>,
         /// Other edits that go with it: a tag comment inserted or removed.
         extra: Option<Edit>,
     },
@@ -201,9 +219,10 @@ fn unpin(f: &Found) -> Decision {
         Status::Pinned(r) => r,
     };
     if f.candidate.target != Target::Reference {
-        return Decision::Skip(
-            "a digest field beside the tag; left alone (remove it by hand)".to_string(),
-        );
+        return Decision::Skip(Skip::new(
+            Code::NothingToUpdate,
+            "a digest field beside the tag; left alone (remove it by hand)",
+        ));
     }
     let (replacement, extra) = match (&f.tag_comment, r.tag()) {
         (Some(c), _) => (
@@ -215,9 +234,10 @@ fn unpin(f: &Found) -> Decision {
         ),
         (None, Some(tag)) => (format!("{}:{tag}", r.name()), None),
         (None, None) => {
-            return Decision::Skip(
-                "a digest without a tag or tag comment: no tag to restore".to_string(),
-            )
+            return Decision::Skip(Skip::new(
+                Code::NothingToUpdate,
+                "a digest without a tag or tag comment: no tag to restore",
+            ))
         }
     };
     Decision::Write {
@@ -233,12 +253,16 @@ fn decide(f: &Found, kind: Kind, src: &str, resolved: &Resolutions, opts: &Optio
         (Status::Skipped(why), _) => return Decision::Skip(why.clone()),
         (Status::Pinned(_), false) => return Decision::Keep,
         (Status::Unpinned(_), true) => {
-            return Decision::Skip("has no digest to update; `pin` pins it".to_string())
+            return Decision::Skip(Skip::new(
+                Code::NothingToUpdate,
+                "has no digest to update; `pin` pins it",
+            ))
         }
         (Status::Pinned(r), true) if r.tag().is_none() && f.tag_comment.is_none() => {
-            return Decision::Skip(
-                "a digest without a tag or tag comment: no tag to follow".to_string(),
-            )
+            return Decision::Skip(Skip::new(
+                Code::NothingToUpdate,
+                "a digest without a tag or tag comment: no tag to follow",
+            ))
         }
         (Status::Pinned(r) | Status::Unpinned(r), _) => r,
     };
@@ -254,7 +278,7 @@ fn decide(f: &Found, kind: Kind, src: &str, resolved: &Resolutions, opts: &Optio
         return Decision::Keep;
     }
     let digest = manifest.digest.clone();
-    let mut note = pull_policy_note(f, r, opts);
+    let mut note = pull_policy_note(f, r, opts).map(|n| (Code::PullPolicy, n));
     let mut extra = None;
     let target = &f.candidate.target;
     let replacement = if opts.update {
@@ -275,11 +299,12 @@ fn decide(f: &Found, kind: Kind, src: &str, resolved: &Resolutions, opts: &Optio
                 r.pinned(&digest, false)
             }
             None => {
-                note = Some(
+                note = Some((
+                    Code::NoTagComment,
                     "no tag comment can go here (a parser directive, a YAML block scalar, a format without comments): \
                      the tag stays in the reference"
                         .to_string(),
-                );
+                ));
                 r.pinned_with_tag(&digest)
             }
         }
@@ -340,7 +365,7 @@ mod tests {
             let status = match Reference::parse(v) {
                 Ok(r) if r.digest().is_some() => Status::Pinned(r),
                 Ok(r) => Status::Unpinned(r),
-                Err(_) => Status::Skipped("bad".into()),
+                Err(_) => Status::Skipped(Skip::new(Code::InvalidReference, "bad")),
             };
             refs.push(Found {
                 candidate,
@@ -406,11 +431,22 @@ mod tests {
                 OutcomeStatus::Skipped
             ]
         );
-        assert!(
-            plan.outcomes[0].note.is_some(),
+        assert_eq!(
+            plan.outcomes[0].notes().next().map(|d| d.code),
+            Some(Code::PullPolicy),
             "untagged: Always → IfNotPresent"
         );
-        assert!(plan.outcomes[1].note.is_none());
+        assert_eq!(plan.outcomes[1].notes().count(), 0);
+        let fix = plan.outcomes[1].primary().unwrap();
+        assert_eq!(fix.code, Code::Unpinned);
+        assert_eq!(
+            fix.fix.as_ref().unwrap().replacement,
+            format!("nginx@{}", digest('b'))
+        );
+        assert_eq!(
+            plan.outcomes[2].primary().unwrap().code,
+            Code::InvalidReference
+        );
     }
 
     #[test]
@@ -426,7 +462,7 @@ mod tests {
             plan.outcomes[0].pinned.as_deref(),
             Some(&*format!("nginx:latest@{}", digest('a')))
         );
-        assert!(plan.outcomes[0].note.is_none());
+        assert_eq!(plan.outcomes[0].notes().count(), 0);
     }
 
     #[test]
@@ -445,6 +481,8 @@ mod tests {
         assert!(std::ptr::eq(plan.changes[0].file, &files[1]));
         assert_eq!(plan.errors(), 1);
         assert_eq!(plan.outcomes[0].status, OutcomeStatus::Skipped);
+        assert_eq!(plan.outcomes[0].primary().unwrap().code, Code::NotWritten);
+        assert_eq!(plan.outcomes[1].primary().unwrap().code, Code::LookupFailed);
     }
 
     #[test]

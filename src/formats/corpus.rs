@@ -378,15 +378,8 @@ fn tag_comments_round_trip_through_update_and_unpin() {
             .map_or(file.src.clone(), |c| c.new.clone())
     };
     let read = |name: &str, kind: Kind, src: String| {
-        scan::read_one(
-            None,
-            None,
-            name.to_string(),
-            kind,
-            src,
-            &scan::Filters::default(),
-        )
-        .unwrap_or_else(|e| panic!("{e}"))
+        scan::read_one(None, None, name, kind, src, &scan::Filters::default())
+            .unwrap_or_else(|e| panic!("{e}"))
     };
     let (mut commented, mut exact) = (0, 0);
     for (category, kind, _) in categories() {
@@ -419,11 +412,12 @@ fn tag_comments_round_trip_through_update_and_unpin() {
             // Where no comment can go (a directive, a block scalar), `name:latest@…` is written for an untagged
             // `name`, and unpinning gives `name:latest`.
             let untagged_fallback = pinned.outcomes.iter().any(|o| {
-                o.note
-                    .as_deref()
-                    .is_some_and(|n| n.contains("no tag comment"))
-                    && crate::reference::Reference::parse(&o.original)
-                        .is_ok_and(|r| r.tag().is_none())
+                o.notes()
+                    .any(|n| n.code == crate::report::Code::NoTagComment)
+                    && o.original
+                        .as_deref()
+                        .and_then(|v| crate::reference::Reference::parse(v).ok())
+                        .is_some_and(|r| r.tag().is_none())
             });
             let [original] = files;
             let after = read(&name, kind, pinned_text.clone());

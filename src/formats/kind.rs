@@ -104,7 +104,7 @@ kinds! {
         needles: &[],
         docs: Docs {
             title: "Kustomize",
-            pinned: "`images:` entries: `newName` (or `name`) at `newTag` is resolved and `digest:` is set — an empty one is filled; a missing one is inserted as one line after `newTag`, with the entry's indentation and the file's line ending (the only bytes added)",
+            pinned: "`images:` entries: `newName` (or `name`) at `newTag` is resolved and `digest:` is set — an empty one is filled; a missing one is inserted as one line after `newTag`, with the entry's indentation and the line ending of the `newTag` line — `\\n`, `\\r\\n` or a lone `\\r` (the only bytes added)",
             example: "`newTag: v1` → `newTag: v1` + `digest: sha256:…`",
         },
         corpus: "kustomize",
