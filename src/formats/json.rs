@@ -38,7 +38,7 @@ use jsonc_parser::ast::{self, ObjectPropName, Value};
 use jsonc_parser::{CollectOptions, CommentCollectionStrategy, ParseOptions};
 use saphyr_parser::ScalarStyle;
 
-use super::yaml::tree::{Builder, Mapping, Node, NodeId, NodeKind, Scalar, Sequence, Tree};
+use super::yaml::tree::{Builder, Mapping, Node, NodeId, NodeKind, Scalar, Sequence, Sink, Tree};
 use super::yaml::{findings, kubernetes};
 use super::{FindError, Findings};
 
