@@ -383,6 +383,7 @@ mod tests {
             identity: None,
             refs,
             skipped: None,
+            declarations: None,
         }
     }
 

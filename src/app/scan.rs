@@ -34,6 +34,8 @@ pub struct ScannedFile {
     pub refs: Vec<Found>,
     /// Why the whole file was passed over, if it was.
     pub skipped: Option<String>,
+    /// What the file says the project builds or renames (a skaffold config, a kustomization).
+    pub declarations: Option<super::project::Declarations>,
 }
 
 /// One candidate with its location and what `pin` makes of it.
@@ -247,6 +249,7 @@ pub fn scan(paths: &[PathBuf], select: &SelectArgs) -> Result<Scan, ScanError> {
     for (display, kind, read) in reads {
         scan.add(display, kind, read);
     }
+    super::project::apply(&mut scan);
     Ok(scan)
 }
 
@@ -379,6 +382,7 @@ fn search(
             }
         })
         .collect();
+    let declarations = super::project::declarations(kind, &src, &index);
     // A file without references is never rewritten: do not hold its text for the rest of the run. Stdin is
     // the exception: a filter prints its stream whatever it holds.
     let identity = opened
@@ -397,6 +401,7 @@ fn search(
         identity,
         refs,
         skipped: findings.skipped,
+        declarations,
     })
 }
 
@@ -460,7 +465,7 @@ pub fn classify_value(c: &Candidate, filters: &Filters) -> Status {
         Ok(r) if r.digest().is_some() => Status::Pinned(r),
         parsed => match (placeholder(&c.value), parsed) {
             (Some(part), _) => Status::Skipped(Skip::new(
-                Code::Template,
+                Code::Placeholder,
                 format!(
                     "a placeholder, not an image reference: {part} is {}",
                     if part.starts_with("__") {
