@@ -451,6 +451,34 @@ fn offline_fails_for_a_reference_the_lockfile_lacks() {
     );
 }
 
+// Guards issue 11.5: `--offline` with a lockfile that does not exist says so in one line, not once per
+// reference, and writes nothing.
+#[test]
+fn offline_with_a_missing_lockfile_is_one_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let before = "FROM busybox:1.38.0\nFROM alpine:3.20\nFROM debian:12\n";
+    fs::write(dir.path().join("Dockerfile"), before).unwrap();
+    let o = run_pin(
+        dir.path(),
+        &["-w", "--offline", "--lock", "missing.lock", "Dockerfile"],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    let errors: Vec<&str> = err.lines().filter(|l| l.contains("error: ")).collect();
+    assert_eq!(
+        errors,
+        ["pin: error: missing.lock: the lockfile does not exist; --offline applies a lockfile recorded by a \
+          run without --offline (`pin --lock missing.lock …`)"],
+        "{err}"
+    );
+    assert_eq!(
+        fs::read_to_string(dir.path().join("Dockerfile")).unwrap(),
+        before
+    );
+    assert!(!dir.path().join("missing.lock").exists());
+}
+
 // Guards TLS + htpasswd: credentials from DOCKER_CONFIG, the test CA through --ca-cert; an untrusted
 // certificate and a wrong password both fail with exit 2 and no secret in the output.
 #[cfg(unix)]

@@ -77,6 +77,17 @@ pub(super) fn resolutions(
 ) -> Result<Lookup, LookupError> {
     let offline = lock_args.is_some_and(|l| l.offline);
     let lock = match lock_args.and_then(|l| l.lock.as_ref()) {
+        // Offline, a missing lockfile is the one error, not one per reference it would have held.
+        Some(path)
+            if offline
+                && std::fs::metadata(path)
+                    .is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound) =>
+        {
+            return Err(LockError::Missing {
+                path: path.display().to_string(),
+            }
+            .into())
+        }
         Some(path) => Some((Lockfile::load(path)?, path.clone())),
         None => None,
     };
