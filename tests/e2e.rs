@@ -904,6 +904,46 @@ fn refused_tokens_are_renewed_once_per_repository() {
     );
 }
 
+// Guards issue 14.3: a registry that offers HTTP/2 over TLS (distribution does, by ALPN) is spoken to in
+// HTTP/2; a plain-HTTP one and a token service offering only HTTP/1.1 in HTTP/1.1.
+#[test]
+fn http2_is_used_where_the_registry_offers_it() {
+    let fx = Fixtures::start(Variant::TlsToken);
+    let dir = tempfile::tempdir().unwrap();
+    let ca = fx
+        .registry
+        .ca_pem_path()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    let host = fx.registry.host();
+    let reference = format!("{host}/{REPO}:v1");
+    let o = run_pin(
+        dir.path(),
+        &["resolve", "-v", "--ca-cert", &ca, &reference],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains(&format!("; {host} HTTP/2.0")), "{err}");
+    let realm = fx.registry.token_realm().unwrap();
+    let token_host = realm
+        .trim_start_matches("https://")
+        .trim_end_matches("/token");
+    assert!(err.contains(&format!("; {token_host} HTTP/1.1")), "{err}");
+
+    let plain = Fixtures::start(Variant::Plain);
+    let reference = format!("{}/{REPO}:v1", plain.registry.host());
+    let o = plain.pin(dir.path(), &["resolve", "-v", &reference]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(&format!("; {} HTTP/1.1", plain.registry.host())),
+        "{}",
+        stderr(&o)
+    );
+}
+
 // Guards byte-exactness on the awkward cases: BOM, CRLF, a missing final newline, non-ASCII comments; and
 // that -w keeps the file's permissions.
 #[cfg(unix)]
