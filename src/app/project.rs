@@ -64,7 +64,7 @@ impl Declarations {
 }
 
 /// What a file of `kind` with text `src` declares; `None` when nothing.
-pub fn declarations(kind: Kind, src: &str, index: &LineIndex) -> Option<Declarations> {
+pub fn declarations(kind: Kind, src: &str) -> Option<Declarations> {
     let mut out = Declarations::default();
     let is_kustomization = kind == Kind::Kustomize;
     let maybe_skaffold = src.contains("skaffold/");
@@ -74,6 +74,7 @@ pub fn declarations(kind: Kind, src: &str, index: &LineIndex) -> Option<Declarat
     let Ok(Parsed::Tree(tree)) = tree::parse(src) else {
         return None;
     };
+    let index = LineIndex::new(src);
     let line = |at: usize| index.line_col(src, at).0;
     for root in tree.mapping_documents() {
         let str_at = |key: &str| {

@@ -346,6 +346,8 @@ fn search(
     src: String,
     filters: &Filters,
 ) -> Result<ScannedFile, FileError> {
+    // Read even where no reference can be: a kustomization of resources alone links its files.
+    let declarations = super::project::declarations(kind, &src);
     // A file that cannot hold a reference of its kind is not parsed (see `Kind::may_hold`).
     if !kind.may_hold(&src) {
         // Stdin's text is kept: a filter prints its stream whatever it holds.
@@ -358,6 +360,7 @@ fn search(
             identity: None,
             refs: Vec::new(),
             skipped: None,
+            declarations,
         });
     }
     let index = LineIndex::new(&src);
@@ -396,7 +399,6 @@ fn search(
             }
         })
         .collect();
-    let declarations = super::project::declarations(kind, &src, &index);
     // A file without references is never rewritten: do not hold its text for the rest of the run. Stdin is
     // the exception: a filter prints its stream whatever it holds.
     let identity = opened
