@@ -15,7 +15,7 @@ use std::path::Path;
 
 use super::tag_comment::CommentStyle;
 use super::{
-    bazel, compose, dockerfile, github_actions, gitlab_ci, hcl, helm_values, kustomize, yaml,
+    bazel, compose, dockerfile, github_actions, gitlab_ci, hcl, helm_values, json, kustomize, yaml,
     FindError, Findings,
 };
 
@@ -292,6 +292,22 @@ kinds! {
         corpus: "k8s",
         comments: CommentStyle::Trailing,
     };
+    /// Kubernetes manifests as JSON (`*.json` whose top level has `apiVersion` and `kind`).
+    Json = KindInfo {
+        name: "json",
+        rule: |n, _| n.ends_with(".json"),
+        files: &["*.json"],
+        examples: &["deploy.json", "k8s/LIST.JSON", "package.json"],
+        find: json::find,
+        needles: &[],
+        docs: Docs {
+            title: "Kubernetes JSON",
+            pinned: "a `*.json` whose top level is a Kubernetes object or `List` (string `apiVersion` and `kind`): the same `image` rules as YAML; any other JSON (`package.json`, `tsconfig.json`) is left alone; a string with escapes (`\\u002f`, `\\/`) is reported, not changed",
+            example: "`\"image\": \"nginx:1.27\"` → `\"image\": \"nginx@sha256:…\"`",
+        },
+        corpus: "json",
+        comments: CommentStyle::None,
+    };
 }
 
 impl Kind {
@@ -387,14 +403,13 @@ mod tests {
         "src/main.rs",
         "Dockerfile-notes.txt",
         "dockerfiles/notes.md",
-        "kustomization.json",
+        "kustomization.toml",
+        "a.jsonl",
         "yaml",
         "a.yaml.bak",
         "terraform.tfvars",
-        "main.tf.json",
         "vars.hcl",
         "BUILD.bazel",
-        "docker-bake.json",
         "x.bazelrc",
     ];
 
@@ -509,6 +524,8 @@ mod tests {
     fn file_names_for_messages() {
         let names = file_names();
         assert!(names.starts_with("Dockerfile, Containerfile"), "{names}");
-        assert!(names.contains("Kustomization") && names.ends_with("*.yaml, *.yml"));
+        for name in ["Kustomization", "*.yaml", "*.yml", "*.json"] {
+            assert!(names.split(", ").any(|n| n == name), "{name}: {names}");
+        }
     }
 }
