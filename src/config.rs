@@ -233,7 +233,7 @@ pub fn apply(
             apply_cache(&mut a.resolve.registry, sub("resolve"), &loaded);
         }
         Some(Command::Unpin(a)) => apply_select(&mut a.select, sub("unpin"), &loaded),
-        Some(Command::Config) => {}
+        Some(Command::Config | Command::Completions { .. } | Command::Man) => {}
     }
     Ok(Some(loaded))
 }
@@ -377,7 +377,7 @@ pub fn show(out: &mut dyn std::io::Write, loaded: Option<&Loaded>) -> std::io::R
         ),
         (
             "jobs",
-            f.and_then(|f| f.jobs).unwrap_or(16).to_string(),
+            f.and_then(|f| f.jobs).unwrap_or(64).to_string(),
             f.is_some_and(|f| f.jobs.is_some()),
         ),
         (
