@@ -107,8 +107,8 @@ pub fn plan<'a>(files: &'a [ScannedFile], resolved: &Resolutions, opts: &Options
             match decision {
                 Decision::Skip(why) => outcome.set(OutcomeStatus::Skipped, why.code, why.reason),
                 Decision::Keep => {}
-                Decision::Fail(why) => {
-                    outcome.set(OutcomeStatus::Error, Code::LookupFailed, why);
+                Decision::Fail(code, why) => {
+                    outcome.set(OutcomeStatus::Error, code, why);
                     failed = true;
                 }
                 Decision::Write {
@@ -199,7 +199,7 @@ fn merge_insertions(edits: Vec<Edit>) -> Vec<Edit> {
 enum Decision {
     Skip(Skip),
     Keep,
-    Fail(String),
+    Fail(Code, String),
     Write {
         replacement: String,
         /// The digest written; `None` for `pin unpin`.
@@ -271,8 +271,8 @@ fn decide(f: &Found, kind: Kind, src: &str, resolved: &Resolutions, opts: &Optio
     };
     let manifest = match resolved.get(&key) {
         Some(Ok(m)) => m,
-        Some(Err(e)) => return Decision::Fail(e.to_string()),
-        None => return Decision::Fail("was not looked up".to_string()),
+        Some(Err(e)) => return Decision::Fail(failure_code(e), e.to_string()),
+        None => return Decision::Fail(Code::LookupFailed, "was not looked up".to_string()),
     };
     if opts.update && r.digest() == Some(manifest.digest.as_str()) {
         return Decision::Keep;
@@ -316,6 +316,14 @@ fn decide(f: &Found, kind: Kind, src: &str, resolved: &Resolutions, opts: &Optio
         digest: Some(digest),
         note,
         extra,
+    }
+}
+
+/// The code of a failed lookup: a refused signature is told apart from a registry failure.
+pub fn failure_code(e: &crate::resolve::ResolveError) -> Code {
+    match e {
+        crate::resolve::ResolveError::Signature(_) => Code::Signature,
+        _ => Code::LookupFailed,
     }
 }
 

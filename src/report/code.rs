@@ -113,6 +113,8 @@ codes! {
         "SIGINT or SIGTERM stopped the run (exit 130 or 143); files are either all replaced or untouched."),
     HardLinks = ("PIN026", "hard-links", Note,
         "A file written has other hard links, which keep the old text."),
+    Signature = ("PIN030", "signature", Failure,
+        "`--require-signature` or `--policy`: the digest has no cosign signature that verifies (none found, another key, a payload naming another digest or repository), or the policy rejects the image."),
 }
 
 impl Code {
