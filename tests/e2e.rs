@@ -451,6 +451,34 @@ fn offline_fails_for_a_reference_the_lockfile_lacks() {
     );
 }
 
+// Guards issue 11.5: `--offline` with a lockfile that does not exist says so in one line, not once per
+// reference, and writes nothing.
+#[test]
+fn offline_with_a_missing_lockfile_is_one_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let before = "FROM busybox:1.38.0\nFROM alpine:3.20\nFROM debian:12\n";
+    fs::write(dir.path().join("Dockerfile"), before).unwrap();
+    let o = run_pin(
+        dir.path(),
+        &["-w", "--offline", "--lock", "missing.lock", "Dockerfile"],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    let errors: Vec<&str> = err.lines().filter(|l| l.contains("error: ")).collect();
+    assert_eq!(
+        errors,
+        ["pin: error: missing.lock: the lockfile does not exist; --offline applies a lockfile recorded by a \
+          run without --offline (`pin --lock missing.lock …`)"],
+        "{err}"
+    );
+    assert_eq!(
+        fs::read_to_string(dir.path().join("Dockerfile")).unwrap(),
+        before
+    );
+    assert!(!dir.path().join("missing.lock").exists());
+}
+
 // Guards TLS + htpasswd: credentials from DOCKER_CONFIG, the test CA through --ca-cert; an untrusted
 // certificate and a wrong password both fail with exit 2 and no secret in the output.
 #[cfg(unix)]
@@ -876,6 +904,46 @@ fn refused_tokens_are_renewed_once_per_repository() {
     );
 }
 
+// Guards issue 14.3: a registry that offers HTTP/2 over TLS (distribution does, by ALPN) is spoken to in
+// HTTP/2; a plain-HTTP one and a token service offering only HTTP/1.1 in HTTP/1.1.
+#[test]
+fn http2_is_used_where_the_registry_offers_it() {
+    let fx = Fixtures::start(Variant::TlsToken);
+    let dir = tempfile::tempdir().unwrap();
+    let ca = fx
+        .registry
+        .ca_pem_path()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    let host = fx.registry.host();
+    let reference = format!("{host}/{REPO}:v1");
+    let o = run_pin(
+        dir.path(),
+        &["resolve", "-v", "--ca-cert", &ca, &reference],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains(&format!("; {host} HTTP/2.0")), "{err}");
+    let realm = fx.registry.token_realm().unwrap();
+    let token_host = realm
+        .trim_start_matches("https://")
+        .trim_end_matches("/token");
+    assert!(err.contains(&format!("; {token_host} HTTP/1.1")), "{err}");
+
+    let plain = Fixtures::start(Variant::Plain);
+    let reference = format!("{}/{REPO}:v1", plain.registry.host());
+    let o = plain.pin(dir.path(), &["resolve", "-v", &reference]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(&format!("; {} HTTP/1.1", plain.registry.host())),
+        "{}",
+        stderr(&o)
+    );
+}
+
 // Guards byte-exactness on the awkward cases: BOM, CRLF, a missing final newline, non-ASCII comments; and
 // that -w keeps the file's permissions.
 #[cfg(unix)]
@@ -1171,8 +1239,10 @@ fn a_ca_file_without_certificates_is_an_error() {
 }
 
 // Guards every other file kind against the real registry: compose (through an anchor and merge keys),
-// GitHub Actions (docker:// on a job container and a service too) and action metadata, GitLab CI, kustomize (a digest line inserted in a CRLF file, an empty digest filled) and Helm
-// values (a split image mapping's digest filled).
+// GitHub Actions (docker:// on a job container and a service too) and action metadata, GitLab CI, kustomize (a
+// digest line inserted in a CRLF file, an empty digest filled), Helm values (a split image mapping's digest
+// filled), Kubernetes JSON (LF, CRLF, no final newline, an escaped string left alone); look-alikes such as
+// `package.json` are left alone.
 #[test]
 fn every_file_kind_is_pinned_byte_exact() {
     let fx = Fixtures::start(Variant::Plain);
@@ -1187,6 +1257,37 @@ fn every_file_kind_is_pinned_byte_exact() {
     );
     let again = fx.pin(dir.path(), &["--check", "."]);
     assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
+}
+
+// Guards the kind of every file in JSON and that look-alikes (package.json) are read but hold nothing: `pin list`
+// over the kinds tree gives exactly the references of `tests/e2e/kinds/list.txt`, written by hand.
+#[test]
+fn every_file_kind_is_listed_with_its_kind() {
+    let fx = Fixtures::start(Variant::Plain);
+    let (dir, _) = fx.tree_named("kinds");
+    let o = run_pin(dir.path(), &["list", "--format", "json", "."], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value =
+        serde_json::from_slice(&o.stdout).expect("stdout is one JSON document");
+    let got: Vec<String> = v["references"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            format!(
+                "{}:{} {} {} {}",
+                r["file"].as_str().unwrap(),
+                r["line"],
+                r["kind"].as_str().unwrap(),
+                r["status"].as_str().unwrap(),
+                // A file passed over whole has no reference text.
+                r["original"].as_str().unwrap_or("-")
+            )
+        })
+        .collect();
+    let list = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e/kinds/list.txt");
+    let want = fx.expand(&fs::read_to_string(list).unwrap());
+    assert_eq!(got.join("\n") + "\n", want);
 }
 
 // Guards the HCL and Bazel kinds of the kinds tree: `pin list` names exactly their images, with their kinds,

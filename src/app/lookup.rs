@@ -87,6 +87,17 @@ pub(super) fn resolutions(
         )));
     }
     let lock = match lock_args.and_then(|l| l.lock.as_ref()) {
+        // Offline, a missing lockfile is the one error, not one per reference it would have held.
+        Some(path)
+            if offline
+                && std::fs::metadata(path)
+                    .is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound) =>
+        {
+            return Err(LockError::Missing {
+                path: path.display().to_string(),
+            }
+            .into())
+        }
         Some(path) => Some((Lockfile::load(path)?, path.clone())),
         None => None,
     };
@@ -108,7 +119,46 @@ pub(super) fn resolutions(
         }
         _ => {
             let progress = !output.quiet && io::stderr().is_terminal();
-            let (resolved, stats) = resolve_online(registry, keys, progress, policy.as_ref())?;
+            let mut cache = cache_for(registry);
+            let (cached, keys): (Vec<_>, BTreeSet<Key>) = match &cache {
+                Some(c) => {
+                    let (hits, misses): (BTreeSet<Key>, BTreeSet<Key>) =
+                        keys.into_iter().partition(|k| c.get(k).is_some());
+                    let hits = hits
+                        .into_iter()
+                        .filter_map(|k| Some((c.get(&k)?, k)))
+                        .map(|(m, k)| (k, Ok(m)))
+                        .collect();
+                    (hits, misses)
+                }
+                None => (Vec::new(), keys),
+            };
+            // Signatures are checked for cached answers too: with a policy, the registry is asked for them.
+            let (mut resolved, mut stats) = if keys.is_empty() && policy.is_none() {
+                (Resolutions::new(), "requests: none".to_string())
+            } else {
+                resolve_online(registry, keys, progress, policy.as_ref(), cached.clone())?
+            };
+            if let Some(mut c) = cache.take() {
+                for (key, result) in &resolved {
+                    let hit = cached.iter().any(|(k, _)| k == key);
+                    if let (Ok(m), false) = (result, hit) {
+                        c.record(key, m);
+                    }
+                }
+                stats.push_str(&format!(
+                    "; {} answers from the cache in {}",
+                    cached.len(),
+                    c.dir().display()
+                ));
+                if let Err(e) = c.save() {
+                    stats.push_str(&format!(" (not updated: {e})"));
+                }
+            }
+            // Kept as `resolve_online` left them when it checked their signatures.
+            for (key, result) in cached {
+                resolved.entry(key).or_insert(result);
+            }
             requests = Some(stats);
             resolved
         }
@@ -150,11 +200,25 @@ fn signature_policy(args: &SignatureArgs) -> Result<Option<Policy>, ResolveError
     Ok(Some(Policy::keys(keys)))
 }
 
+/// The tag → digest cache, when `--cache` or `--cache-dir` (or the configuration file) asks for it.
+fn cache_for(args: &RegistryArgs) -> Option<resolve::cache::Cache> {
+    let dir = match (&args.cache_dir, args.cache) {
+        (Some(d), _) => d.clone(),
+        (None, true) => resolve::cache::default_dir()?,
+        (None, false) => return None,
+    };
+    Some(resolve::cache::Cache::open(
+        &dir,
+        Duration::from_secs(args.cache_ttl),
+    ))
+}
+
 fn resolve_online(
     args: &RegistryArgs,
     keys: BTreeSet<Key>,
     progress: bool,
     policy: Option<&Policy>,
+    cached: Vec<(Key, Result<resolve::Manifest, ResolveError>)>,
 ) -> Result<(Resolutions, String), ResolveError> {
     let routes = routes(args)?;
     let mut insecure = args.insecure_registry.clone();
@@ -186,6 +250,7 @@ fn resolve_online(
     };
     let mut resolved = runtime.block_on(resolver.resolve_all(keys, &mut report));
     let signature_lookups = policy.map(|p| {
+        resolved.extend(cached);
         runtime.block_on(resolve::policy::enforce(
             resolver.client(),
             p,

@@ -7,7 +7,7 @@ use super::scan::{Found, ScannedFile, Skip, Status};
 use crate::formats::{tag_comment, Kind, Target};
 use crate::reference::Reference;
 use crate::report::{Code, Fix, Outcome, OutcomeStatus, Summary};
-use crate::resolve::{Key, Platform, Resolutions};
+use crate::resolve::{Key, Platform, Resolutions, ResolveError};
 use crate::rewrite::{self, Edit};
 
 /// What the run does with the references it found.
@@ -199,6 +199,8 @@ fn merge_insertions(edits: Vec<Edit>) -> Vec<Edit> {
 enum Decision {
     Skip(Skip),
     Keep,
+    /// A failed lookup: [`Code::LookupFailed`], [`Code::Unreachable`] when its registry could not be
+    /// reached at all (reports say that once per registry), or [`Code::Signature`].
     Fail(Code, String),
     Write {
         replacement: String,
@@ -320,9 +322,10 @@ fn decide(f: &Found, kind: Kind, src: &str, resolved: &Resolutions, opts: &Optio
 }
 
 /// The code of a failed lookup: a refused signature is told apart from a registry failure.
-pub fn failure_code(e: &crate::resolve::ResolveError) -> Code {
+pub fn failure_code(e: &ResolveError) -> Code {
     match e {
-        crate::resolve::ResolveError::Signature(_) => Code::Signature,
+        ResolveError::Signature(_) => Code::Signature,
+        ResolveError::Unreachable { .. } => Code::Unreachable,
         _ => Code::LookupFailed,
     }
 }
@@ -348,7 +351,7 @@ fn pull_policy_note(f: &Found, r: &Reference, opts: &Options) -> Option<String> 
 mod tests {
     use super::*;
     use crate::formats::{Candidate, Kind};
-    use crate::resolve::{Manifest, ResolveError};
+    use crate::resolve::Manifest;
 
     fn digest(c: char) -> String {
         format!("sha256:{}", c.to_string().repeat(64))

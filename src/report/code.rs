@@ -113,7 +113,9 @@ codes! {
         "SIGINT or SIGTERM stopped the run (exit 130 or 143); files are either all replaced or untouched."),
     HardLinks = ("PIN026", "hard-links", Note,
         "A file written has other hard links, which keep the old text."),
-    Signature = ("PIN030", "signature", Failure,
+    Unreachable = ("PIN030", "unreachable", Failure,
+        "The registry (or its token service) cannot be reached at all: the name does not resolve, nothing listens, it does not answer, or its certificate is not trusted. The text format says so once per registry; `-v` lists the references."),
+    Signature = ("PIN040", "signature", Failure,
         "`--require-signature` or `--policy`: the digest has no cosign signature that verifies (none found, another key, a payload naming another digest or repository), or the policy rejects the image."),
 }
 

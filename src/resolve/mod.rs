@@ -9,10 +9,11 @@
 //! - `platform`: `--platform` and choosing a platform's manifest from an index; `lookup`: what a [`Key`]
 //!   resolves to (tag, platform, `pin update`);
 //! - `mirrors`: where a lookup is asked (registries.conf mirrors, remapping, blocked registries);
-//! - `lock`: the lockfile;
+//! - `lock`: the lockfile; `cache`: recent tag → digest answers (`--cache`);
 //! - `cosign`, `policy`: signatures a digest needs before it is written (`--require-signature`, `--policy`).
 
 pub mod auth;
+pub mod cache;
 pub mod cosign;
 pub mod lock;
 mod lookup;
