@@ -63,6 +63,13 @@ pub enum Command {
     /// `name@digest` with a tag comment becomes the comment's `name:tag` (and the comment goes);
     /// `name:tag@digest` becomes `name:tag`.
     Unpin(UnpinArgs),
+    /// Print a completion script for SHELL on stdout (e.g. `pin completions bash > /etc/bash_completion.d/pin`).
+    Completions {
+        #[arg(value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) on stdout (e.g. `pin man > ~/.local/share/man/man1/pin.1`).
+    Man,
 }
 
 #[derive(Debug, Args)]
@@ -250,8 +257,9 @@ pub struct LockArgs {
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Registry")]
 pub struct RegistryArgs {
-    /// Lookups in flight at once.
-    #[arg(short = 'j', long, value_name = "N", default_value_t = 16,
+    /// Lookups in flight at once, at most. Per registry the number adapts: it starts at 16, grows while the
+    /// registry keeps up, and halves on each round of 429 or 503 answers.
+    #[arg(short = 'j', long, value_name = "N", default_value_t = 64,
           value_parser = clap::value_parser!(u16).range(1..=256))]
     pub jobs: u16,
 

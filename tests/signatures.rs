@@ -200,7 +200,7 @@ fn assert_refused(registry: &Registry, signer: &Signer, repo: &str, why: &str) {
     );
     let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert!(
-        report.to_string().contains("\"PIN040\""),
+        report.to_string().contains("\"PIN050\""),
         "{repo}: {report}"
     );
 }

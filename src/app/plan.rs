@@ -394,6 +394,7 @@ mod tests {
             identity: None,
             refs,
             skipped: None,
+            declarations: None,
         }
     }
 
