@@ -6,6 +6,7 @@
 
 mod lookup;
 pub mod plan;
+mod project;
 pub mod scan;
 
 use std::io::{self, IsTerminal, Write};

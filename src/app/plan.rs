@@ -388,6 +388,7 @@ mod tests {
             identity: None,
             refs,
             skipped: None,
+            declarations: None,
         }
     }
 
