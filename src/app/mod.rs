@@ -464,7 +464,7 @@ fn resolve_refs(
                     }
                     Err(e) => {
                         o.pinned = None;
-                        o.set(OutcomeStatus::Error, Code::LookupFailed, e.to_string());
+                        o.set(OutcomeStatus::Error, plan::failure_code(e), e.to_string());
                     }
                 }
             }
