@@ -118,7 +118,9 @@ pub(super) fn resolutions(
                 .collect()
         }
         _ => {
-            let progress = !output.quiet && io::stderr().is_terminal();
+            let progress = !output.quiet
+                && output.color != crate::cli::ColorChoice::Never
+                && io::stderr().is_terminal();
             let mut cache = cache_for(registry);
             let (cached, keys): (Vec<_>, BTreeSet<Key>) = match &cache {
                 Some(c) => {
