@@ -25,6 +25,9 @@ pub struct Outcome {
     pub reason: Option<String>,
     /// Something the user should know even though it worked (a pull-policy change).
     pub note: Option<String>,
+    /// Something that works today but may not tomorrow or everywhere (a pin whose digest is gone, a pin of
+    /// one platform's manifest).
+    pub warning: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -54,6 +57,7 @@ impl Outcome {
             status: OutcomeStatus::Unchanged,
             reason: None,
             note: None,
+            warning: None,
         }
     }
 
@@ -123,6 +127,9 @@ pub fn write_messages(
                 o.reason.as_deref().unwrap_or_default()
             )?,
             OutcomeStatus::Pinned | OutcomeStatus::Unchanged | OutcomeStatus::Unpinned => {}
+        }
+        if let Some(warning) = &o.warning {
+            writeln!(err, "{at}: {}: {warning}", paint.yellow("warning"))?;
         }
         if let Some(note) = &o.note {
             writeln!(err, "{at}: {}: {note}", paint.cyan("note"))?;
@@ -315,6 +322,7 @@ mod tests {
             status: OutcomeStatus::Pinned,
             reason: None,
             note: None,
+            warning: None,
         };
         let mut out = Vec::new();
         let summary = Summary::default();
@@ -323,7 +331,7 @@ mod tests {
         let r = &v["references"][0];
         for k in [
             "file", "line", "column", "kind", "original", "pinned", "digest", "status", "reason",
-            "note",
+            "note", "warning",
         ] {
             assert!(r.get(k).is_some(), "missing {k}");
         }

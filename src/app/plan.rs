@@ -23,6 +23,8 @@ pub struct Options<'a> {
     pub tag_comment: bool,
     /// `pin unpin`: put the tags back and drop the digests; no lookups.
     pub unpin: bool,
+    /// `pin update --to-index`: repin single-platform children of a tag's index to the index.
+    pub to_index: bool,
 }
 
 /// One file whose text changes.
@@ -98,6 +100,7 @@ pub fn plan<'a>(files: &'a [ScannedFile], resolved: &Resolutions, opts: &Options
                 f.column,
                 file.kind.as_str(),
             );
+            outcome.warning = update_warning(f, resolved, opts);
             let decision = if opts.unpin {
                 unpin(f)
             } else {
@@ -161,6 +164,29 @@ pub fn plan<'a>(files: &'a [ScannedFile], resolved: &Resolutions, opts: &Options
         }
     }
     plan
+}
+
+/// What `pin update` must say about a pin even when it works: its digest is gone, or it is one platform's
+/// manifest of a multi-platform image.
+fn update_warning(f: &Found, resolved: &Resolutions, opts: &Options) -> Option<String> {
+    if !opts.update {
+        return None;
+    }
+    let manifest = resolved.get(&key_for(f, opts)?)?.as_ref().ok()?;
+    if manifest.gone {
+        return Some(format!(
+            "the pinned digest no longer exists; the tag now points at {}",
+            manifest.digest
+        ));
+    }
+    match &manifest.child_of {
+        Some(child) if !opts.to_index => Some(format!(
+            "pinned to the {} manifest of a multi-platform image; other nodes will fail (`pin update \
+             --to-index` pins the index)",
+            child.platform
+        )),
+        _ => None,
+    }
 }
 
 /// Two comment lines inserted above the same line (two references on it) become one insertion, in file order.
@@ -250,11 +276,21 @@ fn decide(f: &Found, kind: Kind, src: &str, resolved: &Resolutions, opts: &Optio
         Some(Err(e)) => return Decision::Fail(e.to_string()),
         None => return Decision::Fail("was not looked up".to_string()),
     };
-    if opts.update && r.digest() == Some(manifest.digest.as_str()) {
+    let digest = match &manifest.child_of {
+        // `--to-index`: a platform pin becomes a pin of the index its tag points at.
+        Some(child) if opts.update && opts.to_index => child.index.clone(),
+        _ => manifest.digest.clone(),
+    };
+    if opts.update && r.digest() == Some(digest.as_str()) {
         return Decision::Keep;
     }
-    let digest = manifest.digest.clone();
     let mut note = pull_policy_note(f, r, opts);
+    if let (Some(child), true) = (&manifest.child_of, opts.to_index) {
+        note = Some(format!(
+            "was the {} manifest; now pinned to the multi-platform index",
+            child.platform
+        ));
+    }
     let mut extra = None;
     let target = &f.candidate.target;
     let replacement = if opts.update {
@@ -373,7 +409,7 @@ mod tests {
                 };
                 let m = d.clone().map(|digest| Manifest {
                     digest,
-                    media_type: None,
+                    ..Manifest::default()
                 });
                 (key, m)
             })
