@@ -25,6 +25,25 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
 
+    /// Read settings from this file instead of the pin.toml or .pin.toml found from the current directory up
+    /// to the repository root.
+    #[arg(
+        long,
+        value_name = "FILE",
+        global = true,
+        help_heading = "Configuration"
+    )]
+    pub config: Option<PathBuf>,
+
+    /// Read no configuration file.
+    #[arg(
+        long,
+        global = true,
+        conflicts_with = "config",
+        help_heading = "Configuration"
+    )]
+    pub no_config: bool,
+
     #[command(flatten)]
     pub pin: PinArgs,
 }
@@ -37,6 +56,8 @@ pub enum Command {
     Resolve(ResolveCmdArgs),
     /// Re-resolve references that carry a tag and a digest; replace the digest where the tag has moved.
     Update(UpdateArgs),
+    /// Print the effective settings (configuration file, registries.conf) and where each comes from.
+    Config,
     /// Put the tags back: the inverse of pinning; contacts no registry.
     ///
     /// `name@digest` with a tag comment becomes the comment's `name:tag` (and the comment goes);
@@ -169,6 +190,14 @@ pub struct SelectArgs {
     #[arg(long)]
     pub force_exclude: bool,
 
+    /// The directory `exclude` patterns are relative to when they come from a configuration file.
+    #[arg(skip)]
+    pub exclude_base: Option<PathBuf>,
+
+    /// Extra file names per kind, from the configuration file's `[files]` table.
+    #[arg(skip)]
+    pub extra_names: Vec<(Kind, String)>,
+
     /// Skip references matching this regular expression, as written or normalized (busybox:1 is also
     /// docker.io/library/busybox:1, so '^docker\.io/' skips it). Repeatable.
     #[arg(long, value_name = "REGEX")]
@@ -238,6 +267,15 @@ pub struct RegistryArgs {
     /// Also trust the CA certificates in this PEM file (added to the system trust store). Repeatable.
     #[arg(long, value_name = "FILE")]
     pub ca_cert: Vec<PathBuf>,
+
+    /// Ask HOST (HOST[:PORT][/PATH]) before the registry for images under PREFIX, as a registries.conf
+    /// mirror (e.g. docker.io=mirror.corp.example/hub). Repeatable; mirrors are asked in order.
+    #[arg(long, value_name = "PREFIX=HOST")]
+    pub mirror: Vec<String>,
+
+    /// `[[registry]]` tables from the configuration file, with where each was read.
+    #[arg(skip)]
+    pub registry_tables: Vec<(crate::resolve::mirrors::RegistryTable, String)>,
 
     /// Seconds before one registry request is abandoned (it may then be retried).
     #[arg(long, value_name = "SECONDS", default_value_t = 30,

@@ -7,6 +7,7 @@
 
 pub mod app;
 pub mod cli;
+pub mod config;
 pub mod formats;
 pub mod interrupt;
 pub mod reference;

@@ -1,12 +1,20 @@
 use std::io::{self, Write};
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 use imagepin::app::{self, ExitStatus};
 use imagepin::cli::Cli;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let mut cli = match Cli::from_arg_matches(&matches) {
+        Ok(c) => c,
+        Err(e) => e.exit(),
+    };
+    if let Err(e) = imagepin::config::apply(&mut cli, &matches) {
+        let _ = writeln!(io::stderr(), "{e}");
+        return ExitCode::from(ExitStatus::Error as u8);
+    }
     if let Err(e) = imagepin::interrupt::install() {
         let _ = writeln!(
             io::stderr(),

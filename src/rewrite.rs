@@ -92,6 +92,11 @@ pub fn write_all_atomic(files: &[Replace]) -> Result<(), WriteError> {
             let _ = std::fs::remove_file(tmp);
         }
     };
+    if let Some(file) = files.iter().find(|f| f.was.read_only()) {
+        return Err(WriteError::ReadOnly {
+            path: file.path.display().to_string(),
+        });
+    }
     for file in files {
         if let Some(signal) = interrupt::pending() {
             discard(&staged);
@@ -144,6 +149,8 @@ pub enum WriteError {
         path: String,
         source: std::io::Error,
     },
+    #[error("{path} is read-only; pin does not replace a file marked so (make it writable, e.g. `chmod u+w {path}`, to pin it); no file was changed")]
+    ReadOnly { path: String },
     #[error("{0}; no file was changed")]
     Changed(Changed),
     #[error("interrupted by {}; no file was changed", .0.name())]
@@ -204,6 +211,7 @@ fn process_may_run(pid: u32) -> bool {
 /// What the replacement keeps of the file it replaces.
 struct Keep {
     mode: u32,
+    owner: Option<(u32, u32)>,
 }
 
 impl Keep {
@@ -213,6 +221,7 @@ impl Keep {
             use std::os::unix::fs::MetadataExt;
             Keep {
                 mode: meta.mode() & 0o7777,
+                owner: Some((meta.uid(), meta.gid())),
             }
         }
         #[cfg(not(unix))]
@@ -228,7 +237,10 @@ impl Keep {
 
 impl From<&FileIdentity> for Keep {
     fn from(id: &FileIdentity) -> Keep {
-        Keep { mode: id.mode }
+        Keep {
+            mode: id.mode,
+            owner: Some((id.uid, id.gid)),
+        }
     }
 }
 
@@ -243,21 +255,11 @@ fn stage(target: &Path, contents: &[u8], keep: &Keep) -> std::io::Result<PathBuf
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let mut n = 0u32;
-    let (tmp_path, mut file) = loop {
-        let candidate = dir.join(temp_name(&name, std::process::id(), n));
-        match std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&candidate)
-        {
-            Ok(f) => break (candidate, f),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && n < 100 => n += 1,
-            Err(e) => return Err(e),
-        }
-    };
+    let (tmp_path, mut file) = create_temp(dir, &name)?;
     let result = (|| {
         file.write_all(contents)?;
+        // Owner first: changing it clears set-id bits, which the mode then puts back.
+        keep_owner(&file, keep.owner)?;
         set_mode(&file, keep.mode)?;
         file.sync_all()
     })();
@@ -268,6 +270,55 @@ fn stage(target: &Path, contents: &[u8], keep: &Keep) -> std::io::Result<PathBuf
             Err(e)
         }
     }
+}
+
+/// A new temporary file for `name` in `dir`, readable and writable by its owner only from the moment it
+/// exists (mode 0600, whatever the umask allows): the text of a 0600 file is never readable by others,
+/// not even while it is staged. The target's own mode is set once the text is in.
+fn create_temp(dir: &Path, name: &str) -> std::io::Result<(PathBuf, std::fs::File)> {
+    let mut n = 0u32;
+    loop {
+        let candidate = dir.join(temp_name(name, std::process::id(), n));
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        match options.open(&candidate) {
+            Ok(f) => return Ok((candidate, f)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && n < 100 => n += 1,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Gives the replacement the owner and group of the file it replaces, where permitted: a user may set
+/// the group to one of theirs, only root may change the owner. Where not permitted the replacement is the
+/// user's own, as any editor's save would make it.
+#[cfg(unix)]
+fn keep_owner(file: &std::fs::File, owner: Option<(u32, u32)>) -> std::io::Result<()> {
+    let Some((uid, gid)) = owner else {
+        return Ok(());
+    };
+    let meta = file.metadata()?;
+    let mine = std::os::unix::fs::MetadataExt::uid(&meta);
+    let my_group = std::os::unix::fs::MetadataExt::gid(&meta);
+    if (uid, gid) == (mine, my_group) {
+        return Ok(());
+    }
+    match std::os::unix::fs::fchown(file, Some(uid), Some(gid)) {
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+            match std::os::unix::fs::fchown(file, None, Some(gid)) {
+                Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => Ok(()),
+                other => other,
+            }
+        }
+        other => other,
+    }
+}
+
+#[cfg(not(unix))]
+fn keep_owner(_file: &std::fs::File, _owner: Option<(u32, u32)>) -> std::io::Result<()> {
+    Ok(())
 }
 
 #[cfg(unix)]
@@ -433,6 +484,38 @@ mod tests {
         assert_eq!(entries(dir.path()), 1, "temporary files left behind");
         read_then_write(&[(&a, b"new")]).unwrap();
         assert_eq!(std::fs::read_to_string(&a).unwrap(), "new");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_temporary_file_is_private_from_the_start() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let (path, file) = create_temp(dir.path(), "secret.yaml").unwrap();
+        let mode = file.metadata().unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{}", path.display());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn private_and_executable_modes_are_kept_and_read_only_files_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let mode_of = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o7777;
+        for mode in [0o600, 0o755, 0o640] {
+            let p = dir.path().join(format!("f{mode:o}.yaml"));
+            std::fs::write(&p, "old").unwrap();
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)).unwrap();
+            read_then_write(&[(&p, b"new")]).unwrap();
+            assert_eq!(mode_of(&p), mode);
+        }
+        let ro = dir.path().join("ro.yaml");
+        std::fs::write(&ro, "old").unwrap();
+        std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o444)).unwrap();
+        let err = read_then_write(&[(&ro, b"new")]).unwrap_err();
+        assert!(matches!(err, WriteError::ReadOnly { .. }), "{err}");
+        assert_eq!(std::fs::read_to_string(&ro).unwrap(), "old");
+        assert_eq!(entries(dir.path()), 4, "temporary files left behind");
     }
 
     #[test]

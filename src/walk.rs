@@ -55,9 +55,14 @@ pub struct Listing {
 /// `/vendor` only the one at the top, `build/` only directories, `!keep.yaml` re-includes, `**` spans
 /// directories. A pattern is matched against the path below the root it was found under and against the
 /// path relative to the current directory; the first that decides wins.
+///
+/// Patterns from a configuration file are relative to its directory, as a `.gitignore` there would be
+/// ([`Excludes::relative_to`]).
 pub struct Excludes {
     cwd: std::sync::Arc<Gitignore>,
     patterns: Vec<String>,
+    /// Match below each walked root as well (patterns given as flags).
+    below_roots: bool,
 }
 
 impl Excludes {
@@ -66,6 +71,16 @@ impl Excludes {
         Ok(Excludes {
             cwd: std::sync::Arc::new(matcher(&cwd, patterns)?),
             patterns: patterns.to_vec(),
+            below_roots: true,
+        })
+    }
+
+    /// Patterns relative to `base` only (an absolute directory: the configuration file's).
+    pub fn relative_to(patterns: &[String], base: &Path) -> Result<Excludes, WalkError> {
+        Ok(Excludes {
+            cwd: std::sync::Arc::new(matcher(base, patterns)?),
+            patterns: patterns.to_vec(),
+            below_roots: false,
         })
     }
 
@@ -74,9 +89,20 @@ impl Excludes {
     }
 
     /// Whether `path` or a directory above it is excluded (for a path named on the command line).
+    /// Below the patterns' directory the path is matched relative to it; a path elsewhere is matched as
+    /// written, so only patterns without a slash (`vendor`) can match it.
     fn excludes_named(&self, path: &Path, is_dir: bool) -> bool {
         let mut dir = is_dir;
-        for p in path.ancestors().filter(|p| !p.as_os_str().is_empty()) {
+        let path = absolute(path);
+        let root = self.cwd.path();
+        let under = path.starts_with(root);
+        for p in path.ancestors().take_while(|p| {
+            if under {
+                p.starts_with(root) && *p != root
+            } else {
+                p.parent().is_some()
+            }
+        }) {
             match self.cwd.matched(p, dir) {
                 Match::Ignore(_) => return true,
                 Match::Whitelist(_) => return false,
@@ -106,10 +132,58 @@ fn glob_message(e: &ignore::Error) -> String {
     }
 }
 
+/// Extra file names per kind (the configuration file's `[files]` table), tried before the kind table. A
+/// glob without `/` matches the file name; one with `/` the path below the walked root.
+#[derive(Clone, Debug, Default)]
+pub struct ExtraNames {
+    rules: Vec<(globset::GlobMatcher, bool, Kind)>,
+}
+
+impl ExtraNames {
+    pub fn new(rules: &[(Kind, String)]) -> Result<ExtraNames, WalkError> {
+        let mut out = Vec::new();
+        for (kind, glob) in rules {
+            let matcher = globset::GlobBuilder::new(glob)
+                .literal_separator(true)
+                .build()
+                .map_err(|e| WalkError::BadGlob {
+                    glob: glob.clone(),
+                    message: e.kind().to_string(),
+                })?
+                .compile_matcher();
+            out.push((matcher, glob.contains('/'), *kind));
+        }
+        Ok(ExtraNames { rules: out })
+    }
+
+    /// The kind of `path` (found below `root`): an extra name first, then the kind table.
+    pub fn detect(&self, path: &Path, root: &Path) -> Option<Kind> {
+        let name = path.file_name().map(Path::new);
+        let below = path.strip_prefix(root).unwrap_or(path);
+        let below = below.strip_prefix(".").unwrap_or(below);
+        self.rules
+            .iter()
+            .find(|(m, by_path, _)| {
+                if *by_path {
+                    m.is_match(below)
+                } else {
+                    name.is_some_and(|n| m.is_match(n))
+                }
+            })
+            .map(|(_, _, kind)| *kind)
+            .or_else(|| Kind::detect(path))
+    }
+}
+
 /// Every file to read under `roots`. Excluded directories are pruned while walking, so they are never
 /// read. A path named on the command line is always read, unless `force_exclude` is set and an exclude
 /// pattern matches it (as ruff's `--force-exclude`: for hooks that pass every staged file by name).
-pub fn files(roots: &[PathBuf], excludes: &Excludes, force_exclude: bool) -> Listing {
+pub fn files(
+    roots: &[PathBuf],
+    excludes: &Excludes,
+    force_exclude: bool,
+    names: &ExtraNames,
+) -> Listing {
     let mut listing = Listing::default();
     for root in roots {
         let meta = match std::fs::metadata(root) {
@@ -137,7 +211,8 @@ pub fn files(roots: &[PathBuf], excludes: &Excludes, force_exclude: bool) -> Lis
                     .push(WalkError::Leftover { path: root.clone() });
                 continue;
             }
-            match Kind::detect(root) {
+            let dir = std::env::current_dir().unwrap_or_default();
+            match names.detect(root, &dir) {
                 None => listing
                     .errors
                     .push(WalkError::UnknownKind { path: root.clone() }),
@@ -148,7 +223,7 @@ pub fn files(roots: &[PathBuf], excludes: &Excludes, force_exclude: bool) -> Lis
             }
             continue;
         }
-        let below_root = if excludes.is_empty() {
+        let below_root = if excludes.is_empty() || !excludes.below_roots {
             None
         } else {
             match matcher(root, &excludes.patterns) {
@@ -167,14 +242,14 @@ pub fn files(roots: &[PathBuf], excludes: &Excludes, force_exclude: bool) -> Lis
                 if e.file_name() == ".git" {
                     return false;
                 }
-                let Some(below_root) = &below_root else {
-                    return true;
-                };
                 let is_dir = e.file_type().is_some_and(|t| t.is_dir());
-                match below_root.matched(e.path(), is_dir) {
+                let below = below_root
+                    .as_ref()
+                    .map_or(Match::None, |m| m.matched(e.path(), is_dir));
+                match below {
                     Match::Ignore(_) => false,
                     Match::Whitelist(_) => true,
-                    Match::None => !cwd.matched(e.path(), is_dir).is_ignore(),
+                    Match::None => !cwd.matched(absolute(e.path()), is_dir).is_ignore(),
                 }
             })
             .build();
@@ -196,7 +271,7 @@ pub fn files(roots: &[PathBuf], excludes: &Excludes, force_exclude: bool) -> Lis
                 listing.leftovers.push(clean(entry.path()));
                 continue;
             }
-            let Some(kind) = Kind::detect(entry.path()) else {
+            let Some(kind) = names.detect(entry.path(), root) else {
                 continue;
             };
             // Symbolic links met while walking are not followed (as ripgrep does by default); a fifo named
@@ -213,6 +288,19 @@ pub fn files(roots: &[PathBuf], excludes: &Excludes, force_exclude: bool) -> Lis
     listing.files.sort();
     listing.files.dedup_by(|a, b| a.0 == b.0);
     listing
+}
+
+/// `path` made absolute against the current directory, so that a matcher rooted at an absolute directory
+/// can strip its root from it.
+fn absolute(path: &Path) -> std::borrow::Cow<'_, Path> {
+    if path.is_absolute() {
+        path.into()
+    } else {
+        std::env::current_dir()
+            .unwrap_or_default()
+            .join(path.strip_prefix(".").unwrap_or(path))
+            .into()
+    }
 }
 
 /// A temporary file of a `pin -w` run, whatever kind its name would otherwise give.
@@ -244,7 +332,12 @@ mod tests {
 
     fn found(dir: &Path, exclude: &[&str]) -> Vec<String> {
         let excl: Vec<String> = exclude.iter().map(|s| s.to_string()).collect();
-        let listing = files(&[dir.to_path_buf()], &Excludes::new(&excl).unwrap(), false);
+        let listing = files(
+            &[dir.to_path_buf()],
+            &Excludes::new(&excl).unwrap(),
+            false,
+            &ExtraNames::default(),
+        );
         assert!(listing.errors.is_empty(), "{:?}", listing.errors);
         listing
             .files
@@ -282,6 +375,7 @@ mod tests {
             ],
             &none,
             false,
+            &ExtraNames::default(),
         );
         assert!(matches!(
             listing.errors.as_slice(),
@@ -359,9 +453,14 @@ mod tests {
             .success());
         let none = Excludes::new(&[]).unwrap();
         assert_eq!(
-            files(&[dir.path().to_path_buf()], &none, false)
-                .errors
-                .len(),
+            files(
+                &[dir.path().to_path_buf()],
+                &none,
+                false,
+                &ExtraNames::default()
+            )
+            .errors
+            .len(),
             1
         );
         assert_eq!(found(dir.path(), &["pipes"]), ["ok.yaml"]);
@@ -372,8 +471,13 @@ mod tests {
         let dir = tree(&["vendor/a.yaml", "b.yaml"]);
         let excl = Excludes::new(&["vendor".to_string()]).unwrap();
         let named = [dir.path().join("vendor/a.yaml"), dir.path().join("b.yaml")];
-        assert_eq!(files(&named, &excl, false).files.len(), 2);
-        let forced = files(&named, &excl, true).files;
+        assert_eq!(
+            files(&named, &excl, false, &ExtraNames::default())
+                .files
+                .len(),
+            2
+        );
+        let forced = files(&named, &excl, true, &ExtraNames::default()).files;
         assert_eq!(forced.len(), 1);
         assert!(forced[0].0.ends_with("b.yaml"));
     }
@@ -389,17 +493,60 @@ mod tests {
             .unwrap();
         assert!(status.success());
         let none = Excludes::new(&[]).unwrap();
-        let walked = files(&[dir.path().to_path_buf()], &none, false);
+        let walked = files(
+            &[dir.path().to_path_buf()],
+            &none,
+            false,
+            &ExtraNames::default(),
+        );
         assert!(
             matches!(walked.errors.as_slice(), [WalkError::NotRegular { path }] if path.ends_with("pipe.yaml")),
             "{:?}",
             walked.errors
         );
         assert_eq!(walked.files.len(), 1);
-        let named = files(&[fifo], &none, false);
+        let named = files(&[fifo], &none, false, &ExtraNames::default());
         assert!(matches!(
             named.errors.as_slice(),
             [WalkError::NotRegular { .. }]
         ));
+    }
+
+    #[test]
+    fn extra_names_give_kinds_before_the_table() {
+        let dir = tree(&[
+            "build/Dockerfile.tmpl.in",
+            "ci/pipeline.conf",
+            "a.yaml",
+            "notes.txt",
+        ]);
+        let names = ExtraNames::new(&[
+            (Kind::Dockerfile, "*.tmpl.in".to_string()),
+            (Kind::Yaml, "ci/*.conf".to_string()),
+        ])
+        .unwrap();
+        let none = Excludes::new(&[]).unwrap();
+        let listing = files(&[dir.path().to_path_buf()], &none, false, &names);
+        let got: Vec<(String, Kind)> = listing
+            .files
+            .into_iter()
+            .map(|(p, k)| {
+                (
+                    p.strip_prefix(dir.path())
+                        .unwrap()
+                        .to_string_lossy()
+                        .into_owned(),
+                    k,
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("a.yaml".to_string(), Kind::Yaml),
+                ("build/Dockerfile.tmpl.in".to_string(), Kind::Dockerfile),
+                ("ci/pipeline.conf".to_string(), Kind::Yaml),
+            ]
+        );
     }
 }

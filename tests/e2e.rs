@@ -686,6 +686,196 @@ fn credentials_are_refused_to_a_plain_http_token_realm() {
     assert_eq!(log[0].user, None, "anonymous");
 }
 
+/// Writes an executable `docker-credential-NAME` script into `bin` and returns `PATH` with `bin` first.
+#[cfg(unix)]
+fn credential_helper(bin: &Path, name: &str, script: &str) -> String {
+    use std::os::unix::fs::PermissionsExt;
+    fs::create_dir_all(bin).unwrap();
+    let helper = bin.join(format!("docker-credential-{name}"));
+    fs::write(&helper, script).unwrap();
+    fs::set_permissions(&helper, fs::Permissions::from_mode(0o755)).unwrap();
+    format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
+}
+
+// Guards issue 11.1: a credential helper that answers "credentials not found" (Docker Desktop's credsStore on a
+// registry it holds nothing for) means anonymous, as for `docker pull`; a helper that is not installed is an
+// error naming it once; a config.json that is not JSON is an error saying so.
+#[cfg(unix)]
+#[test]
+fn credential_helpers_that_find_nothing_mean_anonymous() {
+    let fx = Fixtures::start(Variant::TlsToken);
+    let dir = tempfile::tempdir().unwrap();
+    let config_dir = dir.path().join("docker");
+    fs::create_dir_all(&config_dir).unwrap();
+    let docker_config = config_dir.to_str().unwrap();
+    let ca = fx
+        .registry
+        .ca_pem_path()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    let reference = format!("{}/{REPO}:v1", fx.registry.host());
+    // What docker-credential-helpers' `get` does for an unknown server: the message on stdout, exit 1.
+    let path = credential_helper(
+        &dir.path().join("bin"),
+        "pinnone",
+        "#!/bin/sh\ncat >/dev/null\necho 'credentials not found in native keychain'\nexit 1\n",
+    );
+    let resolve = |config: &str| {
+        fs::write(config_dir.join("config.json"), config).unwrap();
+        run_pin(
+            dir.path(),
+            &["resolve", "--ca-cert", &ca, &reference],
+            &[("DOCKER_CONFIG", docker_config), ("PATH", &path)],
+        )
+    };
+
+    let o = resolve(r#"{"auths": {}, "credsStore": "pinnone"}"#);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        format!("{}/{REPO}@{}\n", fx.registry.host(), fx.digest("v1"))
+    );
+    let log = fx.registry.token_request_log();
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].user, None, "anonymous");
+
+    let o = resolve(r#"{"credsStore": "pin-not-installed"}"#);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains("credential helper docker-credential-pin-not-installed (named in")
+            && err.contains("could not be run"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("docker-credential-docker-credential"),
+        "{err}"
+    );
+
+    let o = resolve(r#"{"auths": {"#);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains(&format!(
+            "{docker_config}/config.json is not a valid credentials file (EOF while parsing"
+        )),
+        "{err}"
+    );
+}
+
+// Guards issue 11.1: an `identitytoken` entry (what `az acr login` writes) is exchanged at the token service
+// with the OAuth2 refresh-token grant, and resolves; a refresh token the service refuses is named as such.
+#[test]
+fn identity_token_is_exchanged_with_the_refresh_grant() {
+    let fx = Fixtures::start(Variant::TlsToken);
+    let dir = tempfile::tempdir().unwrap();
+    let config_dir = dir.path().join("docker");
+    fs::create_dir_all(&config_dir).unwrap();
+    let ca = fx
+        .registry
+        .ca_pem_path()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    let host = fx.registry.host();
+    let reference = format!("{host}/{REPO}:multi");
+    let resolve = |token: &str| {
+        let config = serde_json::json!({"auths": {host: {"identitytoken": token}}});
+        fs::write(config_dir.join("config.json"), config.to_string()).unwrap();
+        run_pin(
+            dir.path(),
+            &["resolve", "--ca-cert", &ca, &reference],
+            &[("DOCKER_CONFIG", config_dir.to_str().unwrap())],
+        )
+    };
+
+    let o = resolve(harness::IDENTITY_TOKEN);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        format!("{host}/{REPO}@{}\n", fx.digest("multi"))
+    );
+    let log = fx.registry.token_request_log();
+    assert_eq!(log.len(), 1, "{log:?}");
+    assert_eq!(log[0].grant.as_deref(), Some("refresh_token"));
+    assert_eq!(log[0].client_id.as_deref(), Some("pin"));
+    assert_eq!(log[0].user.as_deref(), Some(harness::USER));
+    assert_eq!(log[0].scopes, [format!("repository:{REPO}:pull")]);
+
+    let o = resolve("a-revoked-refresh-token");
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains(&format!(
+            "the token service of {host} refused the identity token from"
+        )),
+        "{err}"
+    );
+    assert!(
+        !err.contains("a-revoked-refresh-token"),
+        "a secret leaked: {err}"
+    );
+}
+
+// Guards issue 11.1: tokens that stop working mid-run (here the first token of each repository is refused by
+// the registry) are renewed once per repository, however many lookups were refused with them at once.
+#[test]
+fn refused_tokens_are_renewed_once_per_repository() {
+    let fx = Fixtures::start(Variant::TlsToken);
+    let other = [
+        fx.registry.push_oci_image("other/repo", "a", "other-a"),
+        fx.registry.push_oci_image("other/repo", "b", "other-b"),
+    ];
+    fx.registry.expire_first_token_per_scope();
+    let dir = tempfile::tempdir().unwrap();
+    let ca = fx
+        .registry
+        .ca_pem_path()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    let host = fx.registry.host();
+    let tags = ["v1", "latest", "docker-v1", "multi", "docker-multi"];
+    let mut refs: Vec<String> = tags.iter().map(|t| format!("{host}/{REPO}:{t}")).collect();
+    refs.push(format!("{host}/other/repo:a"));
+    refs.push(format!("{host}/other/repo:b"));
+    let mut args = vec!["resolve", "-j", "8", "--ca-cert", &ca];
+    args.extend(refs.iter().map(String::as_str));
+
+    let o = run_pin(dir.path(), &args, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let mut expected: Vec<String> = tags
+        .iter()
+        .map(|t| format!("{host}/{REPO}@{}", fx.digest(t)))
+        .collect();
+    expected.extend(
+        other
+            .iter()
+            .map(|p| format!("{host}/other/repo@{}", p.digest)),
+    );
+    assert_eq!(stdout(&o).lines().collect::<Vec<_>>(), expected);
+    let mut per_scope = BTreeMap::new();
+    for r in fx.registry.token_request_log() {
+        *per_scope.entry(r.scopes.join(" ")).or_insert(0) += 1;
+    }
+    assert_eq!(
+        per_scope,
+        BTreeMap::from([
+            (format!("repository:{REPO}:pull"), 2),
+            ("repository:other/repo:pull".to_string(), 2),
+        ]),
+        "the refused token and one renewal, per repository"
+    );
+}
+
 // Guards byte-exactness on the awkward cases: BOM, CRLF, a missing final newline, non-ASCII comments; and
 // that -w keeps the file's permissions.
 #[cfg(unix)]
@@ -981,7 +1171,7 @@ fn a_ca_file_without_certificates_is_an_error() {
 }
 
 // Guards every other file kind against the real registry: compose (through an anchor and merge keys),
-// GitHub Actions, GitLab CI, kustomize (a digest line inserted in a CRLF file, an empty digest filled) and Helm
+// GitHub Actions (docker:// on a job container and a service too) and action metadata, GitLab CI, kustomize (a digest line inserted in a CRLF file, an empty digest filled) and Helm
 // values (a split image mapping's digest filled).
 #[test]
 fn every_file_kind_is_pinned_byte_exact() {

@@ -756,14 +756,18 @@ fn run_refused(grant: bool, verbose: bool) -> (Outcome, Seen, String, String) {
 }
 
 // Guards: a manifest refused despite a granted token prints neither token nor credentials, with or without -v.
+// The refused token is renewed once (it may have expired), then the refusal stands.
 #[test]
 fn refused_token_is_not_printed() {
     for verbose in [false, true] {
         let (out, seen, host, source) = run_refused(true, verbose);
-        assert_eq!(budget(&seen), [1, 1, 1, 0], "[ping, token, HEAD, GET]");
+        assert_eq!(budget(&seen), [1, 2, 2, 0], "[ping, token, HEAD, GET]");
         assert_eq!(
             seen.authorizations(Kind::HeadManifest),
-            [Some(format!("Bearer {TOKEN}"))]
+            [
+                Some(format!("Bearer {TOKEN}")),
+                Some(format!("Bearer {TOKEN}"))
+            ]
         );
         let line = error_line(&out, &host);
         assert!(
@@ -1285,6 +1289,81 @@ fn platform_names_from_the_registry_are_escaped() {
         line.contains("it has: linux\\x1b]0;pwned\\x07/amd64\\x1b[2J"),
         "{line}"
     );
+}
+
+// ----- Tokens that expire -----
+
+// Guards issue 11.1: a token is used no longer than its `expires_in` says: the client asks for a new one
+// before the registry would refuse the old (a registry that refuses stale tokens sees no refused request).
+#[test]
+fn a_token_is_renewed_when_its_lifetime_ends() {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+    use std::time::Instant;
+
+    let issued: Mutex<HashMap<String, Instant>> = Mutex::default();
+    let reg = FakeRegistry::start(move |req| {
+        let challenge = format!(
+            r#"Bearer realm="http://{}/token",service="fake-registry""#,
+            req.server
+        );
+        let refuse = Response::new(401).header("WWW-Authenticate", &challenge);
+        match req.kind {
+            Kind::Ping => refuse.into(),
+            Kind::Token => {
+                let token = format!("tok-{}", req.nth);
+                issued.lock().unwrap().insert(token.clone(), Instant::now());
+                Response::new(200)
+                    .header("Content-Type", "application/json")
+                    .body(format!(r#"{{"token":"{token}","expires_in":1}}"#))
+                    .into()
+            }
+            Kind::HeadManifest => {
+                let token = req
+                    .header("authorization")
+                    .and_then(|a| a.strip_prefix("Bearer "))
+                    .unwrap_or_default();
+                let age = issued.lock().unwrap().get(token).map(Instant::elapsed);
+                // Half a second of grace beyond the 1 s lifetime, so only a token really kept too long fails.
+                match age {
+                    Some(age) if age <= Duration::from_millis(1500) => match behave(req) {
+                        Reply::Respond(r) => Reply::Delay(Duration::from_millis(400), r),
+                        other => other,
+                    },
+                    _ => refuse.into(),
+                }
+            }
+            _ => behave(req),
+        }
+    });
+    let host = reg.host();
+    let project = Project::new();
+    let tags: Vec<String> = (1..=6).map(|i| format!("v{i}")).collect();
+    let text: String = tags
+        .iter()
+        .map(|t| format!("FROM {host}/team/app:{t}\n"))
+        .collect();
+    project.write("Dockerfile", &text);
+
+    let out = pin(&project, &reg, &["-w", "-j", "1", "Dockerfile"], &[]);
+    let seen = reg.finish();
+
+    assert_eq!(out.code, 0, "exit status");
+    let [ping, tokens, heads, gets] = budget(&seen);
+    assert_eq!(
+        (ping, heads, gets),
+        (1, 6, 0),
+        "no HEAD was refused and sent again"
+    );
+    assert!(
+        (2..=6).contains(&tokens),
+        "6 lookups of 400 ms behind a 1 s token need a new token, not one per lookup: {tokens}"
+    );
+    let expected: String = tags
+        .iter()
+        .map(|t| format!("FROM {host}/team/app@{}\n", digest_of("team/app", t)))
+        .collect();
+    assert_eq!(project.read("Dockerfile"), expected);
 }
 
 // Guards: a Docker schema 1 manifest (what a very old registry or push left behind) is refused with a clear

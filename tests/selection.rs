@@ -1,6 +1,10 @@
 //! Which files a run reads, and what a path that cannot be read does to the rest of the run. No registry:
 //! `pin list` reads files only, and `--offline` takes digests from a lockfile written here.
 
+// This file uses only part of the fault server.
+#[allow(dead_code)]
+mod fake_registry;
+
 use std::fs;
 use std::path::Path;
 use std::process::{Command, Output};
@@ -157,4 +161,51 @@ fn a_fifo_named_yaml_is_an_error_not_a_hang() {
         text(&out.stderr)
     );
     assert!(text(&out.stdout).contains("app.yaml:1:8"));
+}
+
+// Guards `blocked = true`: the lookup is an error naming the file that blocks it, and the registry gets no
+// request at all.
+#[test]
+fn a_blocked_registry_errors_without_a_request() {
+    let fake = fake_registry::FakeRegistry::start(|_| fake_registry::Response::new(500).into());
+    let host = fake.host();
+    let conf_text = format!("[[registry]]\nlocation = \"{host}\"\nblocked = true\n");
+    let app = format!("image: {host}/team/app:1\n");
+    let dir = tree(&[("registries.conf", &conf_text), ("app.yaml", &app)]);
+    let conf = dir.path().join("registries.conf");
+    let out = Command::new(env!("CARGO_BIN_EXE_pin"))
+        .current_dir(dir.path())
+        .args(["-w", "--insecure-registry", &host, "app.yaml"])
+        .env_clear()
+        .env("HOME", dir.path())
+        .env("CONTAINERS_REGISTRIES_CONF", &conf)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains(&format!("{host}/team/app is blocked by {}", conf.display())),
+        "{err}"
+    );
+    assert_eq!(fake.finish().requests.len(), 0);
+    assert_eq!(
+        fs::read_to_string(dir.path().join("app.yaml")).unwrap(),
+        format!("image: {host}/team/app:1\n")
+    );
+}
+
+// Guards the configuration file's `[files]` table: extra file names give a kind, so a file the built-in names
+// would never open is read.
+#[test]
+fn extra_file_names_from_pin_toml() {
+    let dir = tree(&[
+        ("pin.toml", "[files]\ndockerfile = [\"*.base\"]\n"),
+        ("images/app.base", "FROM alpine:3.20\n"),
+    ]);
+    let out = pin(dir.path(), &["list", "."]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "images/app.base:1:6\talpine:3.20\tunpinned\n"
+    );
 }

@@ -373,3 +373,95 @@ fn a_killed_runs_temporary_file_is_not_read_and_is_removed() {
     );
     assert_eq!(project.names(), ["tree", "tree/b.Dockerfile"]);
 }
+
+// Guards read-only files: a file marked 0444 is refused by name (exit 2) and nothing is written, rather
+// than replaced behind the mark.
+#[cfg(unix)]
+#[test]
+fn a_read_only_file_is_refused_and_nothing_is_written() {
+    use std::os::unix::fs::PermissionsExt;
+    let project = Project::new();
+    let gate = Gate::new();
+    gate.open();
+    let reg = gated_registry(&gate);
+    let host = reg.host();
+    let a = dockerfile(&host, "team/a");
+    let b = dockerfile(&host, "team/b");
+    project.write("tree/Dockerfile", &a);
+    project.write("tree/b.Dockerfile", &b);
+    let ro = std::fs::Permissions::from_mode(0o444);
+    std::fs::set_permissions(project.path("tree/Dockerfile"), ro).unwrap();
+
+    let (out, stderr) = finish(spawn(&project, &reg, &["-w", "."]));
+    assert_eq!(out.status.code(), Some(2), "exit status");
+    assert!(
+        stderr.contains("Dockerfile is read-only; pin does not replace"),
+        "{stderr}"
+    );
+    assert_eq!(project.read("tree/Dockerfile"), a);
+    assert_eq!(project.read("tree/b.Dockerfile"), b, "fail closed");
+    let mode = std::fs::metadata(project.path("tree/Dockerfile"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o444);
+    assert_eq!(
+        project.names(),
+        ["tree", "tree/Dockerfile", "tree/b.Dockerfile"]
+    );
+}
+
+// Guards hard links: replacing a file gives its path the pin, and the other name keeps the old text; pin
+// says so instead of splitting the link silently.
+#[cfg(unix)]
+#[test]
+fn a_hard_linked_file_is_written_with_a_warning() {
+    let project = Project::new();
+    let gate = Gate::new();
+    gate.open();
+    let reg = gated_registry(&gate);
+    let host = reg.host();
+    let a = dockerfile(&host, "team/a");
+    project.write("tree/Dockerfile", &a);
+    std::fs::hard_link(project.path("tree/Dockerfile"), project.path("elsewhere")).unwrap();
+
+    let (out, stderr) = finish(spawn(&project, &reg, &["-w", "."]));
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("pin: warning: Dockerfile has 2 hard links; replacing it leaves the other names with the old text"),
+        "{stderr}"
+    );
+    assert_ne!(project.read("tree/Dockerfile"), a);
+    assert_eq!(project.read("elsewhere"), a);
+}
+
+// Guards ownership: the replacement keeps the file's owner and group where permitted (here the tests run
+// as root, who may set any); a 0600 file stays 0600.
+#[cfg(unix)]
+#[test]
+fn owner_group_and_a_private_mode_are_kept() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let project = Project::new();
+    let gate = Gate::new();
+    gate.open();
+    let reg = gated_registry(&gate);
+    let host = reg.host();
+    project.write("tree/Dockerfile", &dockerfile(&host, "team/a"));
+    let path = project.path("tree/Dockerfile");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let me = std::fs::metadata(&path).unwrap();
+    // Another owner only where this process may give files away (root); otherwise its own.
+    let (uid, gid) = if me.uid() == 0 {
+        (65534, 65534)
+    } else {
+        (me.uid(), me.gid())
+    };
+    std::os::unix::fs::chown(&path, Some(uid), Some(gid)).unwrap();
+
+    let (out, stderr) = finish(spawn(&project, &reg, &["-w", "."]));
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let after = std::fs::metadata(&path).unwrap();
+    assert!(project.read("tree/Dockerfile").contains("@sha256:"));
+    assert_eq!((after.uid(), after.gid()), (uid, gid), "owner and group");
+    assert_eq!(after.permissions().mode() & 0o7777, 0o600);
+}

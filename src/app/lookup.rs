@@ -115,14 +115,17 @@ fn resolve_online(
     keys: BTreeSet<Key>,
     progress: bool,
 ) -> Result<(Resolutions, String), ResolveError> {
+    let routes = routes(args)?;
+    let mut insecure = args.insecure_registry.clone();
+    insecure.extend(routes.insecure_hosts());
     let options = resolve::ClientOptions {
-        insecure: args.insecure_registry.clone(),
+        insecure,
         timeout: Duration::from_secs(args.timeout),
         ca_files: args.ca_cert.clone(),
         ..Default::default()
     };
     let client = resolve::Client::new(options, Arc::new(resolve::auth::DockerConfig))?;
-    let resolver = resolve::Resolver::new(client, usize::from(args.jobs));
+    let resolver = resolve::Resolver::with_routes(client, usize::from(args.jobs), routes);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -140,5 +143,26 @@ fn resolve_online(
         }
     };
     let resolved = runtime.block_on(resolver.resolve_all(keys, &mut report));
-    Ok((resolved, resolver.stats().summary()))
+    let mut stats = resolver.stats().summary();
+    for (key, host) in resolver.answered_by() {
+        stats.push_str(&format!("\npin: {key} answered by {host}"));
+    }
+    Ok((resolved, stats))
+}
+
+/// Where lookups go: registries.conf (as podman and skopeo read it), then the configuration file's
+/// `[[registry]]` tables, then `--mirror` flags; a later table for the same prefix replaces an earlier one.
+fn routes(args: &RegistryArgs) -> Result<resolve::mirrors::Routes, ResolveError> {
+    let config = |e: resolve::mirrors::RouteError| ResolveError::Config(e.to_string());
+    let mut routes = resolve::mirrors::Routes::default();
+    routes
+        .load_files(&resolve::mirrors::Routes::system_files())
+        .map_err(config)?;
+    for (table, origin) in &args.registry_tables {
+        routes.add(table.clone(), origin).map_err(config)?;
+    }
+    for flag in &args.mirror {
+        routes.add_mirror_flag(flag).map_err(config)?;
+    }
+    Ok(routes)
 }

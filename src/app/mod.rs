@@ -56,6 +56,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<Exi
     match cli.command {
         Some(Command::List(args)) => list(&args, out, err),
         Some(Command::Resolve(args)) => resolve_refs(&args, out, err),
+        Some(Command::Config) => show_config(&cli, out, err),
         Some(Command::Update(args)) => {
             let run = FilesRun {
                 paths: &args.paths,
@@ -219,6 +220,14 @@ impl FilesRun<'_> {
                     })
                 })
                 .collect();
+            for w in writes.iter().filter(|w| w.was.hard_links() > 1) {
+                writeln!(
+                    err,
+                    "pin: warning: {} has {} hard links; replacing it leaves the other names with the old text",
+                    w.path.display(),
+                    w.was.hard_links()
+                )?;
+            }
             let written = rewrite::write_all_atomic(&writes);
             drop(deferred.take());
             match written {
@@ -295,6 +304,22 @@ fn choose_paint(choice: ColorChoice, terminal: bool, no_color: bool) -> Paint {
         ColorChoice::Auto => terminal && !no_color,
     };
     Paint { enabled }
+}
+
+/// `pin config`: the effective settings and where each comes from.
+fn show_config(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<ExitStatus> {
+    let loaded = match crate::config::chosen(cli)
+        .map(|p| crate::config::load(&p))
+        .transpose()
+    {
+        Ok(l) => l,
+        Err(e) => {
+            writeln!(err, "{e}")?;
+            return Ok(ExitStatus::Error);
+        }
+    };
+    crate::config::show(out, loaded.as_ref())?;
+    Ok(ExitStatus::Success)
 }
 
 /// `pin list`: every reference with its status; no registry.

@@ -131,8 +131,19 @@ pub fn scan(
         scan.add(read, err)?;
         return Ok(Some(scan));
     }
-    let excludes = match walk::Excludes::new(&select.exclude) {
+    let excludes = match &select.exclude_base {
+        Some(base) => walk::Excludes::relative_to(&select.exclude, base),
+        None => walk::Excludes::new(&select.exclude),
+    };
+    let excludes = match excludes {
         Ok(x) => x,
+        Err(e) => {
+            writeln!(err, "pin: error: {e}")?;
+            return Ok(None);
+        }
+    };
+    let names = match walk::ExtraNames::new(&select.extra_names) {
+        Ok(n) => n,
         Err(e) => {
             writeln!(err, "pin: error: {e}")?;
             return Ok(None);
@@ -142,7 +153,7 @@ pub fn scan(
         files: listed,
         leftovers,
         errors,
-    } = walk::files(paths, &excludes, select.force_exclude);
+    } = walk::files(paths, &excludes, select.force_exclude, &names);
     let mut scan = Scan {
         leftovers,
         ..Scan::default()

@@ -14,6 +14,7 @@ const COUNTS: &[(Kind, usize)] = &[
     (Kind::Yaml, 20),
     (Kind::Compose, 3),
     (Kind::GithubActions, 5),
+    (Kind::ActionMetadata, 3),
     (Kind::GitlabCi, 5),
     (Kind::Kustomize, 6),
     (Kind::HelmValues, 10),
@@ -268,6 +269,7 @@ fn pinning_the_corpus_is_exact_and_idempotent() {
     assert_eq!(
         pinned,
         [
+            ("action", 2),
             ("compose", 9),
             ("dockerfile", 21),
             ("gha", 14),

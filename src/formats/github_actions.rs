@@ -1,14 +1,26 @@
-//! GitHub Actions finder: the images a workflow (`.github/workflows/*.yml`) runs.
+//! GitHub Actions finders: the images a workflow (`.github/workflows/*.yml`) runs, and the image of an
+//! action's metadata file (`action.yml`, `action.yaml`).
 //!
-//! # What is found
+//! # What is found in a workflow
 //!
 //! In every job of `jobs`:
 //!
 //! * `container`, as a string (`container: node:20`) or as a mapping's `image`
 //!   (`container: {image: node:20, options: …}`);
 //! * `services.<name>.image`;
-//! * `steps[*].uses: docker://<image>`: the candidate's span and value are the reference after
-//!   `docker://` (inside the quotes if the scalar is quoted).
+//! * `steps[*].uses: docker://<image>`.
+//!
+//! The runner accepts a `docker://` prefix on `container` and service images too (`container:
+//! docker://rust:1.90.0`): wherever a value starts with `docker://`, the candidate's span and value are the
+//! reference after it (inside the quotes if the scalar is quoted), so it is pinned as
+//! `docker://rust@sha256:…`.
+//!
+//! # What is found in an action's metadata
+//!
+//! * `runs.image` when it starts with `docker://` (a Docker container action using a published image);
+//!   `runs.image: Dockerfile` (or any other path) names a Dockerfile the runner builds, and is not a
+//!   candidate;
+//! * `runs.steps[*].uses: docker://<image>` (a composite action's steps).
 //!
 //! An alias (`container: *c`, `image: *img`; GitHub accepts YAML anchors) stands for the anchored scalar,
 //! reported where it is written and once. Values with expressions (`${{ matrix.image }}`,
@@ -22,7 +34,6 @@
 //!   meaning depends on the action or script.
 //! * `uses:` of actions (`actions/checkout@v4`) and of reusable workflows (`jobs.<id>.uses`), which are
 //!   not container images; a job whose id is `image` is a job like any other.
-//! * Docker container actions' own `action.yml` (`runs.image: docker://…`): not a workflow file.
 //!
 //! # Limitations
 //!
@@ -42,6 +53,21 @@ pub fn find(src: &str) -> Result<Findings, FindError> {
     find_with(src, collect)
 }
 
+/// Finds the image of an action's metadata file (`action.yml`). See the module documentation.
+pub fn find_action(src: &str) -> Result<Findings, FindError> {
+    find_with(src, |tree, out| {
+        for root in tree.mapping_documents() {
+            let Some(runs) = tree.mapping_at(root, "runs") else {
+                continue;
+            };
+            if let Some(image) = tree.lookup(runs, "image") {
+                out.extend(docker_value(tree, image));
+            }
+            docker_steps(tree, runs, out);
+        }
+    })
+}
+
 fn collect(tree: &Tree, out: &mut Vec<Candidate>) {
     for root in tree.mapping_documents() {
         for job in tree.mappings_under(root, "jobs") {
@@ -58,7 +84,7 @@ fn job_images(tree: &Tree, job: NodeId, out: &mut Vec<Candidate>) {
         } else {
             Some(container)
         };
-        out.extend(image.and_then(|image| image_value(tree, image)));
+        out.extend(image.and_then(|image| image_or_docker(tree, image)));
     }
     if let Some(services) = tree.lookup(job, "services").map(|s| tree.resolve(s)) {
         if tree.mapping(services).is_some() {
@@ -66,26 +92,36 @@ fn job_images(tree: &Tree, job: NodeId, out: &mut Vec<Candidate>) {
                 let service = tree.resolve(service);
                 if tree.mapping(service).is_some() {
                     let image = tree.lookup(service, "image");
-                    out.extend(image.and_then(|image| image_value(tree, image)));
+                    out.extend(image.and_then(|image| image_or_docker(tree, image)));
                 }
             }
         }
     }
-    if let Some(steps) = tree.lookup(job, "steps").map(|s| tree.resolve(s)) {
+    docker_steps(tree, job, out);
+}
+
+/// `uses: docker://image` of every step of the job (or composite action's `runs`) `at`.
+fn docker_steps(tree: &Tree, at: NodeId, out: &mut Vec<Candidate>) {
+    if let Some(steps) = tree.lookup(at, "steps").map(|s| tree.resolve(s)) {
         for &step in tree.items(steps) {
             let step = tree.resolve(step);
             if tree.mapping(step).is_none() {
                 continue;
             }
             let uses = tree.lookup(step, "uses");
-            out.extend(uses.and_then(|uses| docker_step(tree, uses)));
+            out.extend(uses.and_then(|uses| docker_value(tree, uses)));
         }
     }
 }
 
-/// `uses: docker://image`: the reference after the scheme.
-fn docker_step(tree: &Tree, uses: NodeId) -> Option<Candidate> {
-    let scalar = tree.scalar(tree.resolve(uses))?;
+/// An image as a job container or service states it: with or without `docker://`.
+fn image_or_docker(tree: &Tree, id: NodeId) -> Option<Candidate> {
+    docker_value(tree, id).or_else(|| image_value(tree, id))
+}
+
+/// A scalar `docker://image`: the reference after the scheme. `None` for any other value.
+fn docker_value(tree: &Tree, id: NodeId) -> Option<Candidate> {
+    let scalar = tree.scalar(tree.resolve(id))?;
     let image = scalar.value.strip_prefix(DOCKER)?;
     let (span, skip) = match scalar.differs {
         None => (scalar.text.start + DOCKER.len()..scalar.text.end, None),
@@ -177,6 +213,48 @@ jobs:
         assert!(got[2].2, "empty image");
         let status = crate::app::classify(&find(src).unwrap().candidates[0]);
         assert!(matches!(status, crate::app::Status::Skipped(_)));
+    }
+
+    #[test]
+    fn docker_scheme_on_containers_and_services() {
+        let src = "jobs:\n  a:\n    container: docker://rust:1.90.0\n    services:\n      db: {image: 'docker://postgres:16'}\n  b:\n    container:\n      image: \"docker://ghcr.io/o/app:v1\"\n";
+        assert_eq!(
+            texts(src),
+            ["rust:1.90.0", "postgres:16", "ghcr.io/o/app:v1"]
+        );
+        let c = &find(src).unwrap().candidates[0];
+        assert_eq!(c.value, "rust:1.90.0");
+        assert_eq!(c.span.start, src.find("rust").unwrap());
+        assert!(matches!(
+            crate::app::classify(c),
+            crate::app::Status::Unpinned(_)
+        ));
+    }
+
+    #[test]
+    fn action_metadata() {
+        fn found(src: &str) -> Vec<(&str, String, Option<String>)> {
+            crate::formats::testing::found(src, find_action)
+        }
+        let src = "name: x\nruns:\n  using: docker\n  image: \"docker://nvuillam/github-dependents-info:v3.0.0\"\n  args: [--image, 'docker://not:1']\n";
+        let got = found(src);
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].0, "nvuillam/github-dependents-info:v3.0.0");
+        // A Dockerfile path is built by the runner: not an image.
+        for src in [
+            "runs:\n  using: docker\n  image: Dockerfile\n",
+            "runs:\n  using: docker\n  image: ./docker/Dockerfile\n",
+            "runs:\n  using: node20\n  main: index.js\n",
+            "image: docker://not-under-runs:1\n",
+        ] {
+            assert!(found(src).is_empty(), "{src:?}");
+        }
+        // Composite actions' steps.
+        let src = "runs:\n  using: composite\n  steps:\n    - uses: docker://alpine:3.20\n    - uses: actions/checkout@v4\n    - run: echo docker://x:1\n      shell: bash\n";
+        assert_eq!(
+            found(src).into_iter().map(|c| c.0).collect::<Vec<_>>(),
+            ["alpine:3.20"]
+        );
     }
 
     #[test]

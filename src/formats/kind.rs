@@ -152,10 +152,26 @@ kinds! {
         needles: &[],
         docs: Docs {
             title: "GitHub Actions",
-            pinned: "`jobs.*.container` (a string or `{image: …}`), `jobs.*.services.*.image`, `uses: docker://image:tag`",
+            pinned: "`jobs.*.container` (a string or `{image: …}`), `jobs.*.services.*.image`, `uses: docker://image:tag`; a `docker://` prefix on a container or service image is kept",
             example: "`uses: docker://alpine:3.20` → `docker://alpine@sha256:…`",
         },
         corpus: "gha",
+        comments: CommentStyle::Trailing,
+    };
+    /// `action.yml`: a GitHub Action's metadata, `runs.image: docker://…`.
+    ActionMetadata = KindInfo {
+        name: "action-metadata",
+        rule: |n, _| matches!(n, "action.yml" | "action.yaml"),
+        files: &["action.yml", "action.yaml"],
+        examples: &["action.yml", "actions/build/action.yaml", ".github/actions/x/action.yml"],
+        find: github_actions::find_action,
+        needles: &[],
+        docs: Docs {
+            title: "GitHub Action metadata",
+            pinned: "`runs.image: docker://image:tag` of a Docker container action (`runs.image: Dockerfile` is a path the runner builds, left alone); `runs.steps[*].uses: docker://…` of a composite action",
+            example: "`image: docker://alpine:3.20` → `docker://alpine@sha256:…`",
+        },
+        corpus: "action",
         comments: CommentStyle::Trailing,
     };
     /// Helm `values*.yaml`: `image:` values and mappings.

@@ -93,20 +93,49 @@ impl fmt::Debug for Secret {
     }
 }
 
-/// A username and password for one registry, and where they were found (for messages).
+/// A credential for one registry, and where it was found (for messages).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Credential {
+    /// The user; `<token>` for an identity token (as credential helpers write it).
     pub username: String,
+    /// The password, or for [`CredentialKind::IdentityToken`] the OAuth2 refresh token.
     pub password: Secret,
+    pub kind: CredentialKind,
     /// e.g. `~/.docker/config.json`; shown when the registry refuses them.
     pub source: String,
+}
+
+/// What [`Credential::password`] is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CredentialKind {
+    /// Sent as HTTP Basic, to the registry or its token service.
+    Password,
+    /// An OAuth2 refresh token (`identitytoken` in `config.json`, written by `az acr login` and some
+    /// `docker login` flows): exchanged at the token service with the refresh-token grant.
+    IdentityToken,
+}
+
+impl Credential {
+    /// How messages name this credential: `the credentials of "alice" from ~/.docker/config.json`.
+    pub fn describe(&self) -> String {
+        match self.kind {
+            CredentialKind::Password => {
+                format!(
+                    "the credentials of {:?} from {}",
+                    self.username, self.source
+                )
+            }
+            CredentialKind::IdentityToken => format!("the identity token from {}", self.source),
+        }
+    }
 }
 
 /// Looks up credentials for a registry. May block (credential helpers are processes): call it off the
 /// async runtime.
 pub trait CredentialSource: Send + Sync {
     /// `registry` is the normalized domain (`docker.io`, `ghcr.io`, `127.0.0.1:5000`). `Err` when a
-    /// credential is configured but cannot be had (a failing helper, an undecodable `auth`).
+    /// credential is configured but cannot be had (a failing helper, an undecodable `auth`, a malformed
+    /// config file).
     fn lookup(&self, registry: &str) -> Result<Option<Credential>, String>;
 }
 
@@ -119,16 +148,67 @@ impl CredentialSource for Anonymous {
     }
 }
 
-type Getter =
-    fn(
-        &str,
-    )
-        -> Result<docker_credential::DockerCredential, docker_credential::CredentialRetrievalError>;
-
 /// What `docker login` and `podman login` leave behind, in that order: `$DOCKER_CONFIG/config.json` or
-/// `~/.docker/config.json` (`auths`, `credsStore`, `credHelpers`), then podman's `auth.json`
-/// (`$REGISTRY_AUTH_FILE`, `$XDG_RUNTIME_DIR/containers/auth.json`). Nothing found means anonymous.
+/// `~/.docker/config.json` (`auths` with `auth`, `username`/`password` or `identitytoken`, `credsStore`,
+/// `credHelpers`), then podman's `auth.json` (`$REGISTRY_AUTH_FILE`, else `$XDG_RUNTIME_DIR/containers/auth.json`,
+/// else `$DOCKER_CONFIG/containers/auth.json`). Nothing found means anonymous; so does a credential helper that
+/// answers "credentials not found" (as `docker pull` treats it). A file that exists but cannot be read or is
+/// not valid JSON is an error, as is a helper that is missing or fails otherwise.
 pub struct DockerConfig;
+
+/// A config file to look in: where it is and how messages name it.
+struct ConfigFile {
+    path: std::path::PathBuf,
+    shown: String,
+}
+
+/// The fields of a config file that name credential helpers (the rest is read by `docker_credential`).
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct HelperNames {
+    #[serde(default)]
+    creds_store: Option<String>,
+    #[serde(default)]
+    cred_helpers: Option<std::collections::HashMap<String, String>>,
+}
+
+impl DockerConfig {
+    fn files() -> Vec<ConfigFile> {
+        use std::path::{Path, PathBuf};
+        let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
+        let docker_dir = env("DOCKER_CONFIG")
+            .map(PathBuf::from)
+            .or_else(|| env("HOME").map(|h| Path::new(&h).join(".docker")));
+        let mut files = Vec::new();
+        if let Some(dir) = &docker_dir {
+            let shown = match env("DOCKER_CONFIG") {
+                Some(d) => format!("{}/config.json", Path::new(&d).display()),
+                None => "~/.docker/config.json".to_string(),
+            };
+            files.push(ConfigFile {
+                path: dir.join("config.json"),
+                shown,
+            });
+        }
+        let podman = if let Some(file) = env("REGISTRY_AUTH_FILE") {
+            Some(PathBuf::from(file))
+        } else {
+            let runtime =
+                env("XDG_RUNTIME_DIR").map(|d| Path::new(&d).join("containers/auth.json"));
+            match runtime {
+                Some(p) if p.is_file() => Some(p),
+                _ => docker_dir.as_ref().map(|d| d.join("containers/auth.json")),
+            }
+        };
+        if let Some(path) = podman {
+            files.push(ConfigFile {
+                shown: path.display().to_string(),
+                path,
+            });
+        }
+        files
+    }
+}
 
 impl CredentialSource for DockerConfig {
     fn lookup(&self, registry: &str) -> Result<Option<Credential>, String> {
@@ -139,38 +219,73 @@ impl CredentialSource for DockerConfig {
         } else {
             registry
         };
-        let docker_source = match std::env::var_os("DOCKER_CONFIG") {
-            Some(d) => format!("{}/config.json", std::path::Path::new(&d).display()),
-            None => "~/.docker/config.json".to_string(),
-        };
-        let tries: [(String, Getter); 2] = [
-            (docker_source, docker_credential::get_credential),
-            (
-                "podman auth.json".to_string(),
-                docker_credential::get_podman_credential,
-            ),
-        ];
-        for (source, get) in tries {
-            match get(server) {
-                Ok(DockerCredential::UsernamePassword(username, password)) => {
-                    return Ok(Some(Credential {
-                        username,
-                        password: Secret(password),
-                        source,
-                    }))
-                }
-                // An OAuth refresh token needs an exchange that registries implement differently; the
-                // registry will say it wants a login, which is the honest outcome.
-                Ok(DockerCredential::IdentityToken(_)) => return Ok(None),
-                Err(E::NoCredentialConfigured | E::ConfigNotFound | E::ConfigReadError) => {}
-                // Never print the helper's output: on some failures it holds the secret.
-                Err(E::HelperFailure { helper, .. }) => {
-                    return Err(format!(
-                        "credential helper docker-credential-{helper} failed for {registry} (from {source})"
-                    ))
-                }
-                Err(e) => return Err(format!("cannot read the credential for {registry} from {source}: {e}")),
-            }
+        for file in DockerConfig::files() {
+            let source = file.shown;
+            let bytes = match std::fs::read(&file.path) {
+                Ok(b) => b,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(format!("cannot read {source}: {e}")),
+            };
+            let names: HelperNames = serde_json::from_slice(&bytes).map_err(|e| {
+                format!("{source} is not a valid credentials file ({e}); fix it or move it away")
+            })?;
+            let helper = names
+                .cred_helpers
+                .as_ref()
+                .and_then(|h| h.get(server))
+                .filter(|h| !h.is_empty())
+                .or(names.creds_store.as_ref())
+                .map(|h| format!("docker-credential-{h}"))
+                .unwrap_or_else(|| "docker-credential-?".to_string());
+            let (username, password, kind) =
+                match docker_credential::get_credential_from_reader(&bytes[..], server) {
+                    Ok(DockerCredential::UsernamePassword(u, p)) => (u, p, CredentialKind::Password),
+                    Ok(DockerCredential::IdentityToken(t)) => {
+                        ("<token>".to_string(), t, CredentialKind::IdentityToken)
+                    }
+                    Err(E::NoCredentialConfigured) => continue,
+                    // The docker-credential-helpers protocol: `get` for a server with no entry exits 1 and
+                    // says "credentials not found in native keychain". docker pulls anonymously then.
+                    Err(E::HelperFailure { stdout, stderr, .. })
+                        if [&stdout, &stderr]
+                            .iter()
+                            .any(|o| o.to_ascii_lowercase().contains("credentials not found")) =>
+                    {
+                        continue
+                    }
+                    // Never print the helper's output: on some failures it holds the secret.
+                    Err(E::HelperFailure { helper, .. }) => {
+                        return Err(format!(
+                            "credential helper {helper} failed for {registry} (named in {source})"
+                        ))
+                    }
+                    Err(E::HelperCommunicationError) => {
+                        return Err(format!(
+                            "credential helper {helper} (named in {source}) could not be run for {registry}: \
+                             is it installed and on PATH?"
+                        ))
+                    }
+                    Err(E::MalformedHelperResponse) => {
+                        return Err(format!(
+                            "credential helper {helper} (named in {source}) answered for {registry} with \
+                             something that is not a credential"
+                        ))
+                    }
+                    Err(E::ConfigReadError | E::ConfigNotFound) => {
+                        return Err(format!("{source} is not a valid credentials file"))
+                    }
+                    Err(e) => {
+                        return Err(format!(
+                            "cannot read the credential for {registry} from {source}: {e}"
+                        ))
+                    }
+                };
+            return Ok(Some(Credential {
+                username,
+                password: Secret(password),
+                kind,
+                source,
+            }));
         }
         Ok(None)
     }
@@ -214,6 +329,7 @@ mod tests {
         let c = Credential {
             username: "u".into(),
             password: Secret("hunter2".into()),
+            kind: CredentialKind::Password,
             source: "test".into(),
         };
         assert!(!format!("{c:?}").contains("hunter2"));

@@ -8,12 +8,14 @@
 //! - `manifest`: typed manifests, checked against the media type they claim;
 //! - `platform`: `--platform` and choosing a platform's manifest from an index; `lookup`: what a [`Key`]
 //!   resolves to (tag, platform, `pin update`);
+//! - `mirrors`: where a lookup is asked (registries.conf mirrors, remapping, blocked registries);
 //! - `lock`: the lockfile.
 
 pub mod auth;
 pub mod lock;
 mod lookup;
 pub mod manifest;
+pub mod mirrors;
 pub mod platform;
 pub mod registry;
 mod tokens;
@@ -149,18 +151,80 @@ fn chain(e: &dyn std::error::Error) -> String {
 /// Every lookup's outcome, by key.
 pub type Resolutions = BTreeMap<Key, Result<Manifest, ResolveError>>;
 
-/// Resolves keys against registries through one shared [`Client`].
+/// Resolves keys against registries through one shared [`Client`], asking each key's mirrors first when
+/// [`mirrors::Routes`] has any for it.
 pub struct Resolver {
     client: Arc<Client>,
     jobs: usize,
+    routes: mirrors::Routes,
+    /// Keys answered by a host other than the reference's own registry (a mirror or a remapped location).
+    answered_by: std::sync::Mutex<BTreeMap<Key, String>>,
 }
 
 impl Resolver {
     pub fn new(client: Client, jobs: usize) -> Resolver {
+        Resolver::with_routes(client, jobs, mirrors::Routes::default())
+    }
+
+    pub fn with_routes(client: Client, jobs: usize, routes: mirrors::Routes) -> Resolver {
         Resolver {
             client: Arc::new(client),
             jobs: jobs.max(1),
+            routes,
+            answered_by: Default::default(),
         }
+    }
+
+    /// Which host answered each key that was not answered by its own registry.
+    pub fn answered_by(&self) -> BTreeMap<Key, String> {
+        self.answered_by
+            .lock()
+            .expect("answered_by poisoned")
+            .clone()
+    }
+
+    /// One key through its endpoints in order: the first answer wins; when every endpoint fails, the
+    /// primary location's error is returned, naming the mirrors that failed before it.
+    async fn lookup(&self, key: &Key) -> Result<Manifest, ResolveError> {
+        let endpoints = self
+            .routes
+            .endpoints(&key.registry, &key.repository, false)
+            .map_err(|e| ResolveError::Config(e.to_string()))?;
+        let mut failed_mirrors = Vec::new();
+        let last = endpoints.len().saturating_sub(1);
+        for (i, ep) in endpoints.iter().enumerate() {
+            let routed = Key {
+                registry: ep.registry.clone(),
+                repository: ep.repository.clone(),
+                ..key.clone()
+            };
+            match self.client.manifest_digest(&routed).await {
+                Ok(m) => {
+                    if ep.registry != key.registry || ep.repository != key.repository {
+                        self.answered_by
+                            .lock()
+                            .expect("answered_by poisoned")
+                            .insert(key.clone(), format!("{}/{}", ep.registry, ep.repository));
+                    }
+                    return Ok(m);
+                }
+                Err(e) if i < last => failed_mirrors.push(format!("{}: {e}", ep.registry)),
+                Err(e) if failed_mirrors.is_empty() => return Err(e),
+                Err(e) => {
+                    let note = format!("; mirrors tried first: {}", failed_mirrors.join("; "));
+                    return Err(match e {
+                        ResolveError::NotFound(m) => ResolveError::NotFound(m + &note),
+                        ResolveError::Unauthorized(m) => ResolveError::Unauthorized(m + &note),
+                        ResolveError::Registry(m) => ResolveError::Registry(m + &note),
+                        ResolveError::Transport(m) => ResolveError::Transport(m + &note),
+                        ResolveError::Config(m) => ResolveError::Config(m + &note),
+                    });
+                }
+            }
+        }
+        Err(ResolveError::Config(format!(
+            "no endpoint to ask for {key}"
+        )))
     }
 
     pub fn stats(&self) -> &Stats {
@@ -176,10 +240,9 @@ impl Resolver {
     ) -> Resolutions {
         let keys: Vec<Key> = keys.into_iter().collect();
         let total = keys.len();
-        let client = &self.client;
         let mut results = stream::iter(keys)
             .map(|key| async move {
-                let result = client.manifest_digest(&key).await;
+                let result = self.lookup(&key).await;
                 (key, result)
             })
             .buffer_unordered(self.jobs);

@@ -91,9 +91,8 @@ impl Client {
         let cred = self.auth.credential(registry).await?;
         let url = self.manifest_url(registry, repository, reference);
         let request = Request {
-            method: Method::HEAD,
-            url: &url,
             accept: Some(MANIFEST_ACCEPT),
+            ..Request::new(Method::HEAD, &url)
         };
         let head = self
             .auth
@@ -143,9 +142,8 @@ impl Client {
         let cred = self.auth.credential(registry).await?;
         let url = self.manifest_url(registry, repository, reference);
         let request = Request {
-            method: Method::GET,
-            url: &url,
             accept: Some(MANIFEST_ACCEPT),
+            ..Request::new(Method::GET, &url)
         };
         let get = self
             .auth
@@ -198,11 +196,7 @@ impl Client {
             "{}/v2/{repository}/blobs/{digest}",
             self.auth.transport().base(registry)
         );
-        let request = Request {
-            method: Method::GET,
-            url: &url,
-            accept: None,
-        };
+        let request = Request::new(Method::GET, &url);
         let get = self
             .auth
             .send_repo(&request, registry, repository, &self.stats().get)
@@ -254,7 +248,7 @@ fn check_status(
         }
         StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
             let who = match cred {
-                Some(c) => format!("with the credentials of {:?} from {}", c.username, c.source),
+                Some(c) => format!("with {}", c.describe()),
                 None => "anonymously (no credentials found)".to_string(),
             };
             ResolveError::Unauthorized(format!(

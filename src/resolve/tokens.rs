@@ -7,18 +7,21 @@
 use std::collections::HashMap;
 use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use reqwest::header::WWW_AUTHENTICATE;
 use reqwest::{Method, StatusCode};
 use serde::Deserialize;
 use tokio::sync::OnceCell;
 
-use super::auth::{parse_challenge, Challenge, Credential, CredentialSource, Secret};
+use super::auth::{
+    parse_challenge, Challenge, Credential, CredentialKind, CredentialSource, Secret,
+};
 use super::transport::{authority, header, read_limited, Authorization, Request, Transport};
 use super::{escape, ResolveError};
 
-/// A result computed once and awaited by every concurrent caller: the single-flight cell of a ping, a
-/// credential or a repository's authorization.
+/// A result computed once and awaited by every concurrent caller: the single-flight cell of a ping or a
+/// credential.
 type Shared<T> = Arc<OnceCell<Result<T, ResolveError>>>;
 
 /// The cell for `key`, created empty on first use.
@@ -30,12 +33,41 @@ fn shared<K: std::hash::Hash + Eq, T>(map: &Mutex<HashMap<K, Shared<T>>>, key: K
 /// `(registry, repository)`.
 type RepoKey = (String, String);
 
+/// How requests about one repository are authorized now.
+#[derive(Clone, Debug)]
+struct Grant {
+    auth: Authorization,
+    /// When a token stops being usable (its lifetime, less a margin); `None` for what does not expire.
+    expires: Option<Instant>,
+    /// A token from a token service: a 401 to it is answered by asking for a new one, once.
+    renewable: bool,
+    /// Counts authorizations of this repository, so that concurrent requests refused with the same grant
+    /// renew it once between them.
+    generation: u64,
+}
+
+impl Grant {
+    fn expired(&self) -> bool {
+        self.expires.is_some_and(|e| Instant::now() >= e)
+    }
+}
+
+/// One repository's authorization: the challenge to answer (from the ping, or from the repository's own
+/// 401) and the current grant, or the error that getting it met (remembered, so that a refusal costs one
+/// token request, not one per lookup).
+struct RepoState {
+    challenge: Option<Challenge>,
+    grant: Result<Grant, ResolveError>,
+}
+
+/// A repository's state behind an async lock: whoever holds it authorizes, the others wait (single flight).
+type Slot = Arc<tokio::sync::Mutex<Option<RepoState>>>;
+
 pub struct Authorizer {
     transport: Transport,
     creds: Arc<dyn CredentialSource>,
     pings: Mutex<HashMap<String, Shared<Option<Challenge>>>>,
-    auths: Mutex<HashMap<RepoKey, Shared<Authorization>>>,
-    late_auths: Mutex<HashMap<RepoKey, Shared<Authorization>>>,
+    repos: Mutex<HashMap<RepoKey, Slot>>,
     credentials: Mutex<HashMap<String, Shared<Option<Credential>>>>,
 }
 
@@ -46,6 +78,85 @@ struct TokenResponse {
     token: Option<String>,
     #[serde(default)]
     access_token: Option<String>,
+    #[serde(default)]
+    expires_in: Option<i64>,
+    #[serde(default)]
+    issued_at: Option<String>,
+}
+
+/// A token's lifetime when the answer does not say (the token spec's default).
+const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(60);
+
+impl TokenResponse {
+    /// When the token should no longer be used: `issued_at + expires_in` by the service's clock, taken
+    /// relative to ours (never later than `now + expires_in`), less a tenth of the lifetime (at most 10 s)
+    /// so that a request does not arrive just after the expiry.
+    fn expires(&self) -> Instant {
+        let lifetime = self
+            .expires_in
+            .filter(|s| *s > 0)
+            .map_or(DEFAULT_TOKEN_LIFETIME, |s| {
+                Duration::from_secs(s.unsigned_abs())
+            });
+        let age = self
+            .issued_at
+            .as_deref()
+            .and_then(unix_seconds)
+            .and_then(|issued| {
+                let now = SystemTime::now().duration_since(UNIX_EPOCH).ok()?.as_secs();
+                Some(Duration::from_secs(now.saturating_sub(issued)))
+            })
+            .unwrap_or_default()
+            .min(lifetime);
+        let margin = (lifetime / 10).min(Duration::from_secs(10));
+        Instant::now() + (lifetime - age).saturating_sub(margin)
+    }
+}
+
+/// Seconds since the Unix epoch of an RFC 3339 time (`2026-12-01T10:00:00Z`, `…T10:00:00.123+01:00`).
+fn unix_seconds(s: &str) -> Option<u64> {
+    let s = s.trim();
+    let num = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
+    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    let valid_seps = s.get(4..5) == Some("-")
+        && s.get(7..8) == Some("-")
+        && matches!(s.get(10..11), Some("T" | "t" | " "))
+        && s.get(13..14) == Some(":")
+        && s.get(16..17) == Some(":");
+    if !valid_seps || !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+        return None;
+    }
+    let mut rest = &s[19..];
+    if let Some(frac) = rest.strip_prefix('.') {
+        rest = frac.trim_start_matches(|c: char| c.is_ascii_digit());
+    }
+    let offset = match rest {
+        "Z" | "z" => 0,
+        _ => {
+            let sign = match rest.get(0..1)? {
+                "+" => 1,
+                "-" => -1,
+                _ => return None,
+            };
+            let h = rest.get(1..3)?.parse::<i64>().ok()?;
+            let m = rest.get(4..6)?.parse::<i64>().ok()?;
+            if rest.len() != 6 {
+                return None;
+            }
+            sign * (h * 3600 + m * 60)
+        }
+    };
+    // Days from the civil date (Howard Hinnant's algorithm).
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let secs = days * 86_400 + hour * 3600 + minute * 60 + second - offset;
+    u64::try_from(secs).ok()
 }
 
 impl Authorizer {
@@ -54,8 +165,7 @@ impl Authorizer {
             transport,
             creds,
             pings: Mutex::default(),
-            auths: Mutex::default(),
-            late_auths: Mutex::default(),
+            repos: Mutex::default(),
             credentials: Mutex::default(),
         }
     }
@@ -64,10 +174,11 @@ impl Authorizer {
         &self.transport
     }
 
-    /// Sends a request about `repository`, authorized as its ping said. Some registries answer the ping
-    /// without a challenge and ask only per repository (a private repository on an otherwise open
-    /// registry): a 401 with a challenge to an unauthorized request is answered once per repository, and
-    /// the request sent again.
+    /// Sends a request about `repository`, authorized as its registry asks. Two 401s are answered, once
+    /// each per request: one to a request sent without authorization, whose challenge says how to
+    /// authorize (some registries challenge only per repository, not on the ping); and one to a request
+    /// sent with a token, which gets a new token (an expired or revoked one). Concurrent requests refused
+    /// alike share one new token.
     pub async fn send_repo(
         &self,
         request: &Request<'_>,
@@ -75,28 +186,25 @@ impl Authorizer {
         repository: &str,
         counter: &AtomicUsize,
     ) -> Result<reqwest::Response, ResolveError> {
-        let late = shared(
-            &self.late_auths,
-            (registry.to_string(), repository.to_string()),
-        );
-        let auth = match late.get() {
-            Some(done) => done.clone()?,
-            None => self.repo_auth(registry, repository).await?,
-        };
-        let resp = self.transport.send(request, &auth, counter).await?;
-        if resp.status() != StatusCode::UNAUTHORIZED || !matches!(auth, Authorization::None) {
+        let slot = self.slot(registry, repository);
+        let grant = self.current(&slot, registry, repository).await?;
+        let resp = self.transport.send(request, &grant.auth, counter).await?;
+        if resp.status() != StatusCode::UNAUTHORIZED {
             return Ok(resp);
         }
-        let Some(challenge) =
-            header(resp.headers(), WWW_AUTHENTICATE.as_str()).and_then(|v| parse_challenge(&v))
-        else {
-            return Ok(resp);
+        let challenge =
+            header(resp.headers(), WWW_AUTHENTICATE.as_str()).and_then(|v| parse_challenge(&v));
+        let again = match grant.auth {
+            Authorization::None => challenge.is_some(),
+            Authorization::Header(_) => grant.renewable,
         };
-        let auth = late
-            .get_or_init(|| self.authorize(registry, repository, Some(challenge)))
-            .await
-            .clone()?;
-        self.transport.send(request, &auth, counter).await
+        if !again {
+            return Ok(resp);
+        }
+        let grant = self
+            .renew(&slot, registry, repository, grant.generation, challenge)
+            .await?;
+        self.transport.send(request, &grant.auth, counter).await
     }
 
     /// The credential for `registry`, looked up once (on the blocking pool: helpers are processes).
@@ -114,19 +222,71 @@ impl Authorizer {
         .clone()
     }
 
-    /// Ping once per registry, then authorize once per repository; concurrent callers wait for the first.
-    async fn repo_auth(
+    fn slot(&self, registry: &str, repository: &str) -> Slot {
+        let mut repos = self.repos.lock().expect("repository map poisoned");
+        Arc::clone(
+            repos
+                .entry((registry.to_string(), repository.to_string()))
+                .or_default(),
+        )
+    }
+
+    /// The repository's grant: on first use, ping the registry (once per registry) and authorize; after
+    /// that the same grant, renewed when it has expired.
+    async fn current(
         &self,
+        slot: &Slot,
         registry: &str,
         repository: &str,
-    ) -> Result<Authorization, ResolveError> {
-        let cell = shared(&self.auths, (registry.to_string(), repository.to_string()));
-        cell.get_or_init(|| async {
-            let challenge = self.challenge(registry).await?;
-            self.authorize(registry, repository, challenge).await
-        })
-        .await
-        .clone()
+    ) -> Result<Grant, ResolveError> {
+        let mut state = slot.lock().await;
+        let (challenge, generation) = match &*state {
+            Some(RepoState { grant: Ok(g), .. }) if !g.expired() => return Ok(g.clone()),
+            Some(RepoState { grant: Err(e), .. }) => return Err(e.clone()),
+            Some(RepoState {
+                grant: Ok(g),
+                challenge,
+            }) => (challenge.clone(), g.generation + 1),
+            None => match self.challenge(registry).await {
+                Ok(c) => (c, 0),
+                Err(e) => return Err(e),
+            },
+        };
+        let grant = self
+            .authorize(registry, repository, challenge.as_ref(), generation)
+            .await;
+        *state = Some(RepoState {
+            challenge,
+            grant: grant.clone(),
+        });
+        grant
+    }
+
+    /// After a 401 to a request sent with grant `used`: a new grant, unless another request already got one.
+    async fn renew(
+        &self,
+        slot: &Slot,
+        registry: &str,
+        repository: &str,
+        used: u64,
+        challenge: Option<Challenge>,
+    ) -> Result<Grant, ResolveError> {
+        let mut state = slot.lock().await;
+        let known = match &*state {
+            Some(RepoState { grant: Ok(g), .. }) if g.generation != used => return Ok(g.clone()),
+            Some(RepoState { grant: Err(e), .. }) => return Err(e.clone()),
+            Some(RepoState { challenge, .. }) => challenge.clone(),
+            None => None,
+        };
+        let challenge = challenge.or(known);
+        let grant = self
+            .authorize(registry, repository, challenge.as_ref(), used + 1)
+            .await;
+        *state = Some(RepoState {
+            challenge,
+            grant: grant.clone(),
+        });
+        grant
     }
 
     /// How to answer `challenge` for one repository: nothing, Basic credentials, or a token.
@@ -134,26 +294,47 @@ impl Authorizer {
         &self,
         registry: &str,
         repository: &str,
-        challenge: Option<Challenge>,
-    ) -> Result<Authorization, ResolveError> {
+        challenge: Option<&Challenge>,
+        generation: u64,
+    ) -> Result<Grant, ResolveError> {
         let cred = self.credential(registry).await?;
+        let fixed = |auth| Grant {
+            auth,
+            expires: None,
+            renewable: false,
+            generation,
+        };
         match challenge {
-            None => Ok(Authorization::None),
+            None => Ok(fixed(Authorization::None)),
             Some(Challenge::Basic) => match cred {
-                Some(c) => Ok(Authorization::Header(basic(&c))),
+                Some(c) if c.kind == CredentialKind::IdentityToken => {
+                    Err(ResolveError::Unauthorized(format!(
+                        "{registry} asks for a password (Basic auth), and the login for it is {}, which \
+                         only a token service accepts",
+                        c.describe()
+                    )))
+                }
+                Some(c) => Ok(fixed(Authorization::Header(basic(&c)))),
                 None => Err(ResolveError::Unauthorized(format!(
                     "{registry} requires a login and no credentials were found for it"
                 ))),
             },
             Some(Challenge::Bearer { realm, service }) => {
-                self.token(
-                    registry,
-                    repository,
-                    &realm,
-                    service.as_deref(),
-                    cred.as_ref(),
-                )
-                .await
+                let (auth, expires) = self
+                    .token(
+                        registry,
+                        repository,
+                        realm,
+                        service.as_deref(),
+                        cred.as_ref(),
+                    )
+                    .await?;
+                Ok(Grant {
+                    auth,
+                    expires: Some(expires),
+                    renewable: true,
+                    generation,
+                })
             }
         }
     }
@@ -162,14 +343,13 @@ impl Authorizer {
         let cell = shared(&self.pings, registry.to_string());
         cell.get_or_init(|| async {
             let url = format!("{}/v2/", self.transport.base(registry));
-            let request = Request {
-                method: Method::GET,
-                url: &url,
-                accept: None,
-            };
             let resp = self
                 .transport
-                .send(&request, &Authorization::None, &self.transport.stats.ping)
+                .send(
+                    &Request::new(Method::GET, &url),
+                    &Authorization::None,
+                    &self.transport.stats.ping,
+                )
                 .await?;
             match resp.status() {
                 StatusCode::UNAUTHORIZED => {
@@ -190,6 +370,9 @@ impl Authorizer {
         .clone()
     }
 
+    /// A pull token for `repository` from the token service at `realm`: `GET` with Basic credentials (or
+    /// none), or for an identity token the OAuth2 refresh-token grant (`POST`). Returns the authorization
+    /// and when it expires.
     async fn token(
         &self,
         registry: &str,
@@ -197,7 +380,7 @@ impl Authorizer {
         realm: &str,
         service: Option<&str>,
         cred: Option<&Credential>,
-    ) -> Result<Authorization, ResolveError> {
+    ) -> Result<(Authorization, Instant), ResolveError> {
         let shown = escape(realm);
         let mut url = reqwest::Url::parse(realm).map_err(|e| {
             ResolveError::Registry(format!(
@@ -224,18 +407,35 @@ impl Authorizer {
                 )))
             }
         }
-        {
-            let mut q = url.query_pairs_mut();
+        let scope = format!("repository:{repository}:pull");
+        let refresh = cred.filter(|c| c.kind == CredentialKind::IdentityToken);
+        let form;
+        let (request, auth) = if let Some(c) = refresh {
+            // The distribution token spec's OAuth2 flow: the refresh token in a form body, never in the URL.
+            let mut body = form_urlencoded::Serializer::new(String::new());
+            body.append_pair("grant_type", "refresh_token");
             if let Some(s) = service {
-                q.append_pair("service", s);
+                body.append_pair("service", s);
             }
-            q.append_pair("scope", &format!("repository:{repository}:pull"));
-        }
-        let auth = cred.map_or(Authorization::None, |c| Authorization::Header(basic(c)));
-        let request = Request {
-            method: Method::GET,
-            url: url.as_str(),
-            accept: None,
+            body.append_pair("scope", &scope)
+                .append_pair("refresh_token", &c.password.0)
+                .append_pair("client_id", CLIENT_ID);
+            form = Secret(body.finish());
+            let request = Request {
+                form: Some(&form),
+                ..Request::new(Method::POST, realm)
+            };
+            (request, Authorization::None)
+        } else {
+            {
+                let mut q = url.query_pairs_mut();
+                if let Some(s) = service {
+                    q.append_pair("service", s);
+                }
+                q.append_pair("scope", &scope);
+            }
+            let auth = cred.map_or(Authorization::None, |c| Authorization::Header(basic(c)));
+            (Request::new(Method::GET, url.as_str()), auth)
         };
         let resp = self
             .transport
@@ -244,6 +444,10 @@ impl Authorizer {
         let status = resp.status();
         if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
             return Err(ResolveError::Unauthorized(match cred {
+                Some(c) if c.kind == CredentialKind::IdentityToken => format!(
+                    "the token service of {registry} refused {} (log in again to renew it)",
+                    c.describe()
+                ),
                 Some(c) => format!(
                     "the token service of {registry} refused the credentials for user {:?} from {}",
                     c.username, c.source
@@ -262,6 +466,7 @@ impl Authorizer {
         let body: TokenResponse = serde_json::from_slice(&bytes).map_err(|e| {
             ResolveError::Registry(format!("bad token response from {registry}: {e}"))
         })?;
+        let expires = body.expires();
         let token = body
             .token
             .or(body.access_token)
@@ -269,9 +474,15 @@ impl Authorizer {
             .ok_or_else(|| {
                 ResolveError::Registry(format!("the token response from {registry} holds no token"))
             })?;
-        Ok(Authorization::Header(Secret(format!("Bearer {token}"))))
+        Ok((
+            Authorization::Header(Secret(format!("Bearer {token}"))),
+            expires,
+        ))
     }
 }
+
+/// `client_id` of the refresh-token grant, which the token spec requires.
+const CLIENT_ID: &str = "pin";
 
 fn basic(c: &Credential) -> Secret {
     Secret(format!(
@@ -318,5 +529,76 @@ mod tests {
         ] {
             assert_eq!(base64_encode(i.as_bytes()), o);
         }
+    }
+
+    #[test]
+    fn rfc3339_times_are_read() {
+        assert_eq!(unix_seconds("1970-01-01T00:00:00Z"), Some(0));
+        // `date -u -d 2026-12-01T10:00:00Z +%s`
+        assert_eq!(unix_seconds("2026-12-01T10:00:00Z"), Some(1_796_119_200));
+        assert_eq!(
+            unix_seconds("2026-12-01T11:00:00.123456789+01:00"),
+            Some(1_796_119_200)
+        );
+        assert_eq!(
+            unix_seconds("2024-02-29T23:59:59-00:30"),
+            Some(1_709_252_999)
+        );
+        for bad in [
+            "",
+            "2026-12-01",
+            "2026-13-01T00:00:00Z",
+            "2026-12-01T10:00:00",
+            "x",
+        ] {
+            assert_eq!(unix_seconds(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn token_expiry_follows_expires_in_and_issued_at() {
+        let answer = |expires_in: Option<i64>, issued_at: Option<String>| TokenResponse {
+            token: Some("t".into()),
+            access_token: None,
+            expires_in,
+            issued_at,
+        };
+        let left = |r: TokenResponse| r.expires().saturating_duration_since(Instant::now());
+        let secs = |d: Duration| d.as_secs_f64().round() as u64;
+        // 300 s less a 10 s margin; no expires_in: 60 s less 6 s.
+        assert_eq!(secs(left(answer(Some(300), None))), 290);
+        assert_eq!(secs(left(answer(None, None))), 54);
+        // Issued 100 s ago by the service's clock: 200 s of 300 remain, less the margin.
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let ago = |s: u64| {
+            let t = now - s;
+            // An RFC 3339 UTC time built from seconds, independently of unix_seconds.
+            let (days, rem) = (t / 86_400, t % 86_400);
+            let (y, m, d) = civil(days as i64);
+            Some(format!(
+                "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+                rem / 3600,
+                rem % 3600 / 60,
+                rem % 60
+            ))
+        };
+        assert_eq!(secs(left(answer(Some(300), ago(100)))), 190);
+        assert_eq!(secs(left(answer(Some(300), ago(1000)))), 0);
+    }
+
+    /// Civil date of a day count since 1970-01-01 (the inverse algorithm, for the test only).
+    fn civil(z: i64) -> (i64, i64, i64) {
+        let z = z + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let d = doy - (153 * mp + 2) / 5 + 1;
+        let m = if mp < 10 { mp + 3 } else { mp - 9 };
+        (yoe + era * 400 + i64::from(m <= 2), m, d)
     }
 }

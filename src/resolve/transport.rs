@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use reqwest::header::{HeaderMap, ACCEPT, AUTHORIZATION, RETRY_AFTER};
+use reqwest::header::{HeaderMap, ACCEPT, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
 use reqwest::{Method, StatusCode};
 
 use super::auth::Secret;
@@ -104,11 +104,24 @@ pub enum Authorization {
     Header(Secret),
 }
 
-/// One request to send: `accept` is the `Accept` header, if any.
+/// One request to send: `accept` is the `Accept` header, if any; `form` an
+/// `application/x-www-form-urlencoded` body (for a token request by POST).
 pub struct Request<'a> {
     pub method: Method,
     pub url: &'a str,
     pub accept: Option<&'a str>,
+    pub form: Option<&'a Secret>,
+}
+
+impl<'a> Request<'a> {
+    pub fn new(method: Method, url: &'a str) -> Request<'a> {
+        Request {
+            method,
+            url,
+            accept: None,
+            form: None,
+        }
+    }
 }
 
 /// The host requests for `registry` go to.
@@ -199,6 +212,11 @@ impl Transport {
             }
             if let Authorization::Header(Secret(value)) = auth {
                 req = req.header(AUTHORIZATION, value);
+            }
+            if let Some(Secret(body)) = request.form {
+                req = req
+                    .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .body(body.clone());
             }
             let outcome = req.send().await;
             if let Ok(resp) = &outcome {

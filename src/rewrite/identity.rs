@@ -53,6 +53,8 @@ pub enum Changed {
     Replaced { path: String },
     #[error("{path} was modified since it was read")]
     Modified { path: String },
+    #[error("the permissions of {path} changed since it was read")]
+    Permissions { path: String },
 }
 
 impl FileIdentity {
@@ -162,6 +164,10 @@ pub fn verify_unchanged(path: &Path, was: &FileIdentity) -> Result<Vec<u8>, Chan
     }
     if meta.len() != was.size || meta.modified().ok() != was.mtime {
         return Err(Changed::Modified { path: shown() });
+    }
+    // A chmod (say, to read-only) since reading is a decision about the file the replacement must not undo.
+    if owner_and_mode(&meta).0 != was.mode {
+        return Err(Changed::Permissions { path: shown() });
     }
     let mut bytes = Vec::with_capacity(usize::try_from(was.size).unwrap_or(0));
     file.read_to_end(&mut bytes).map_err(unreadable)?;

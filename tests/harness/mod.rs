@@ -80,7 +80,8 @@ pub use fixtures::{
     sha256_digest, Entry, ACCEPT_ALL, DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_INDEX,
     OCI_MANIFEST, TWO_PLATFORMS, WITH_ARM_V7,
 };
-pub use token::TokenRequest;
+#[allow(unused_imports)]
+pub use token::{TokenRequest, IDENTITY_TOKEN};
 
 use fixtures::Flavor;
 
@@ -326,6 +327,14 @@ impl Registry {
     /// How many `/token` requests the token server has answered (any status); 0 for other variants.
     pub fn token_requests(&self) -> usize {
         self.token_request_log().len()
+    }
+
+    /// From now on the token server's first token for each scope is refused by the registry (it is minted
+    /// already expired while its answer says 300 s), as a revoked token or a clock-skewed service would be.
+    pub fn expire_first_token_per_scope(&self) {
+        if let Some(s) = &self.token_server {
+            s.expire_first_token_per_scope();
+        }
     }
 
     /// Every `/token` request answered so far, in order.

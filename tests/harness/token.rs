@@ -2,8 +2,10 @@
 //!
 //! `GET /token?service=S&scope=repository:NAME:ACTIONS` answers `{"token": JWT, ...}`. Anonymous requests get
 //! only the `pull` actions they asked for; Basic with the right user and password gets everything asked;
-//! Basic with wrong credentials gets 401. Every `/token` request is recorded before it is answered, so a client
-//! that has its response sees it counted.
+//! Basic with wrong credentials gets 401. `POST /token` with a form body is the OAuth2 refresh-token grant
+//! (`grant_type=refresh_token`, `service`, `scope`, `refresh_token`, `client_id` required): the refresh token
+//! [`IDENTITY_TOKEN`] stands for the user, any other gets 401. Every `/token` request is recorded before it is
+//! answered, so a client that has its response sees it counted.
 //!
 //! Tokens are ES256 JWTs. Distribution finds the verification key by the header's `kid`, which must be the
 //! libtrust fingerprint of the public key in `rootcertbundle`: base32 of the first 30 bytes of SHA-256 of the
@@ -28,6 +30,9 @@ use sha2::{Digest, Sha256};
 /// How long a token is valid; far longer than any test.
 const TOKEN_LIFETIME_SECS: u64 = 300;
 
+/// The refresh token (`identitytoken` in `config.json`) the token server accepts for the user.
+pub const IDENTITY_TOKEN: &str = "pin-test-refresh-token-5b1d";
+
 /// One request the token server answered.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TokenRequest {
@@ -38,6 +43,10 @@ pub struct TokenRequest {
     pub scopes: Vec<String>,
     /// 200, or 401 for wrong credentials.
     pub status: u16,
+    /// `None` for a `GET`; the `grant_type` of a `POST` (`refresh_token`).
+    pub grant: Option<String>,
+    /// `client_id` of a `POST`.
+    pub client_id: Option<String>,
 }
 
 pub(super) struct TokenServer {
@@ -53,6 +62,11 @@ struct Shared {
     password: String,
     stop: AtomicBool,
     requests: Mutex<Vec<TokenRequest>>,
+    /// When set, the first token for each scope is minted already expired (by more than the registry's
+    /// 60 s leeway) while the answer says it lasts 300 s: as a token revoked, or from a service whose clock
+    /// is behind. The registry refuses it; a client must ask again.
+    stale_first: AtomicBool,
+    scopes_served: Mutex<std::collections::HashSet<String>>,
 }
 
 impl TokenServer {
@@ -72,6 +86,8 @@ impl TokenServer {
             password: password.to_string(),
             stop: AtomicBool::new(false),
             requests: Mutex::new(Vec::new()),
+            stale_first: AtomicBool::new(false),
+            scopes_served: Mutex::default(),
         });
         let accept_shared = Arc::clone(&shared);
         let accept_thread = std::thread::Builder::new()
@@ -120,6 +136,11 @@ impl TokenServer {
         &self.shared.signer.cert_pem
     }
 
+    /// From now on, the first token for each scope is refused by the registry (see `stale_first`).
+    pub fn expire_first_token_per_scope(&self) {
+        self.shared.stale_first.store(true, Ordering::SeqCst);
+    }
+
     pub fn requests(&self) -> Vec<TokenRequest> {
         self.shared.requests.lock().unwrap().clone()
     }
@@ -130,6 +151,7 @@ impl TokenServer {
             &self.shared.user,
             service,
             json!([{"type": "repository", "name": repo, "actions": ["pull", "push", "delete"]}]),
+            false,
         )
     }
 
@@ -152,10 +174,10 @@ impl Drop for TokenServer {
 
 impl Shared {
     fn serve(&self, mut stream: impl Read + Write) {
-        let Some(head) = read_head(&mut stream) else {
+        let Some((head, form)) = read_request(&mut stream) else {
             return;
         };
-        let (status, content_type, body, extra) = self.respond(&head);
+        let (status, content_type, body, extra) = self.respond(&head, &form);
         let reason = match status {
             200 => "OK",
             401 => "Unauthorized",
@@ -172,7 +194,7 @@ impl Shared {
     }
 
     /// Status, content type, body and extra header lines for one request head.
-    fn respond(&self, head: &str) -> (u16, &'static str, String, String) {
+    fn respond(&self, head: &str, form: &str) -> (u16, &'static str, String, String) {
         let mut lines = head.split("\r\n");
         let request_line = lines.next().unwrap_or_default();
         let mut parts = request_line.split(' ');
@@ -181,8 +203,13 @@ impl Shared {
         if path != "/token" {
             return (404, "text/plain", "not found\n".into(), String::new());
         }
-        if method != "GET" {
-            return (405, "text/plain", "GET only\n".into(), String::new());
+        if method != "GET" && method != "POST" {
+            return (
+                405,
+                "text/plain",
+                "GET or POST only\n".into(),
+                String::new(),
+            );
         }
         let authorization = lines
             .filter_map(|line| line.split_once(':'))
@@ -191,7 +218,10 @@ impl Shared {
 
         let mut service = None;
         let mut scopes = Vec::new();
-        for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (mut grant_type, mut refresh_token, mut client_id) = (None, None, None);
+        // A GET carries its parameters in the query, a POST in its form body.
+        let params = if method == "POST" { form } else { query };
+        for pair in params.split('&').filter(|p| !p.is_empty()) {
             let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
             let value = percent_decode(value);
             match key {
@@ -199,6 +229,9 @@ impl Shared {
                 "scope" => {
                     scopes.extend(value.split(' ').filter(|s| !s.is_empty()).map(String::from))
                 }
+                "grant_type" => grant_type = Some(value),
+                "refresh_token" => refresh_token = Some(value),
+                "client_id" => client_id = Some(value),
                 _ => {}
             }
         }
@@ -208,6 +241,16 @@ impl Shared {
             .as_deref()
             .and_then(|a| a.strip_prefix("Basic "))
         {
+            _ if method == "POST" => {
+                let valid = grant_type.as_deref() == Some("refresh_token")
+                    && refresh_token.as_deref() == Some(IDENTITY_TOKEN)
+                    && client_id.as_deref().is_some_and(|c| !c.is_empty());
+                if valid {
+                    Ok(Some(self.user.clone()))
+                } else {
+                    Err("<token>".to_string())
+                }
+            }
             None => Ok(None),
             Some(encoded) => {
                 let decoded = STANDARD
@@ -228,6 +271,8 @@ impl Shared {
             service: service.clone(),
             scopes: scopes.clone(),
             status: if user.is_ok() { 200 } else { 401 },
+            grant: grant_type.filter(|_| method == "POST"),
+            client_id,
         });
         let Ok(user) = user else {
             return (
@@ -242,10 +287,15 @@ impl Shared {
             .iter()
             .filter_map(|scope| grant(scope, user.is_some()))
             .collect();
+        let stale = self.stale_first.load(Ordering::SeqCst)
+            && scopes
+                .iter()
+                .any(|s| self.scopes_served.lock().unwrap().insert(s.clone()));
         let token = self.signer.sign(
             user.as_deref().unwrap_or(""),
             service.as_deref().unwrap_or(""),
             Value::Array(access),
+            stale,
         );
         let body =
             json!({"token": token, "access_token": token, "expires_in": TOKEN_LIFETIME_SECS});
@@ -264,18 +314,37 @@ fn grant(scope: &str, authenticated: bool) -> Option<Value> {
     Some(json!({"type": kind, "name": name, "actions": actions}))
 }
 
-/// Reads up to the blank line ending the request head (GET requests have no body).
-fn read_head(stream: &mut impl Read) -> Option<String> {
-    let mut head = Vec::new();
+/// Reads the request head and its `Content-Length` body (none for a GET).
+fn read_request(stream: &mut impl Read) -> Option<(String, String)> {
+    let mut data = Vec::new();
     let mut buf = [0u8; 4096];
-    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+    let end = loop {
+        if let Some(i) = data.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
         let n = stream.read(&mut buf).ok()?;
-        if n == 0 || head.len() > 64 * 1024 {
+        if n == 0 || data.len() > 64 * 1024 {
             return None;
         }
-        head.extend_from_slice(&buf[..n]);
+        data.extend_from_slice(&buf[..n]);
+    };
+    let head = String::from_utf8(data[..end].to_vec()).ok()?;
+    let length = head
+        .split("\r\n")
+        .filter_map(|line| line.split_once(':'))
+        .find(|(name, _)| name.trim().eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, v)| v.trim().parse::<usize>().ok())
+        .unwrap_or(0)
+        .min(64 * 1024);
+    while data.len() < end + length {
+        let n = stream.read(&mut buf).ok()?;
+        if n == 0 {
+            return None;
+        }
+        data.extend_from_slice(&buf[..n]);
     }
-    String::from_utf8(head).ok()
+    let body = String::from_utf8(data[end..end + length].to_vec()).ok()?;
+    Some((head, body))
 }
 
 /// `application/x-www-form-urlencoded` value decoding: `+` is a space, `%XX` a byte.
@@ -339,11 +408,17 @@ impl Signer {
         }
     }
 
-    fn sign(&self, subject: &str, audience: &str, access: Value) -> String {
+    /// A signed token; `stale` backdates it past its expiry (and the registry's 60 s leeway).
+    fn sign(&self, subject: &str, audience: &str, access: Value, stale: bool) -> String {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .expect("clock after 1970")
             .as_secs();
+        let now = if stale {
+            now - TOKEN_LIFETIME_SECS - 120
+        } else {
+            now
+        };
         let header = json!({"typ": "JWT", "alg": "ES256", "kid": self.kid});
         let claims = json!({
             "iss": self.issuer,

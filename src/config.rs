@@ -1,0 +1,493 @@
+//! `pin.toml`: persistent settings, found the way ruff and typos find theirs.
+//!
+//! Discovery: `--config FILE`, or none with `--no-config`, or the first `pin.toml` or `.pin.toml` found from
+//! the current directory upward, stopping at the repository root (the first directory holding `.git`).
+//! Every key mirrors a flag; a flag given on the command line replaces the file's value (lists included, as
+//! ruff's `--exclude` does). Unknown keys and wrong types are errors naming `file:line:col`. Paths in the file
+//! (`ca-certs`) are relative to the file's directory, and so are its `exclude` patterns.
+
+use std::path::{Path, PathBuf};
+
+use clap::parser::ValueSource;
+use clap::ArgMatches;
+use serde::Deserialize;
+
+use crate::resolve::mirrors::RegistryTable;
+use crate::resolve::Platform;
+
+/// The names a configuration file may have, in the order they are looked for in each directory.
+pub const FILE_NAMES: &[&str] = &["pin.toml", ".pin.toml"];
+
+/// The file's contents. Keys are kebab-case, as in the flags.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct File {
+    pub exclude: Option<Vec<String>>,
+    pub skip: Option<Vec<String>>,
+    pub insecure_registries: Option<Vec<String>>,
+    pub ca_certs: Option<Vec<PathBuf>>,
+    pub platform: Option<String>,
+    pub keep_tag: Option<bool>,
+    pub jobs: Option<u16>,
+    pub timeout: Option<u64>,
+    /// `[files]`: extra file names per kind (`dockerfile = ["*.dockerfile.in"]`), tried before the built-in
+    /// names.
+    #[serde(default)]
+    pub files: std::collections::BTreeMap<String, Vec<String>>,
+    /// `[[registry]]` tables, as in containers-registries.conf(5): mirrors, remapping, blocked registries.
+    #[serde(default, rename = "registry")]
+    pub registries: Vec<RegistryTable>,
+}
+
+/// A configuration file that was read.
+#[derive(Debug)]
+pub struct Loaded {
+    pub path: PathBuf,
+    pub text: String,
+    pub file: File,
+}
+
+impl Loaded {
+    /// The directory relative paths in the file are resolved against.
+    pub fn dir(&self) -> &Path {
+        match self.path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        }
+    }
+
+    /// `pin.toml:LINE` of the line that sets top-level `key`, for `pin config`.
+    pub fn origin(&self, key: &str) -> String {
+        let line = self
+            .text
+            .lines()
+            .position(|l| {
+                l.trim_start()
+                    .strip_prefix(key)
+                    .is_some_and(|rest| rest.trim_start().starts_with('='))
+            })
+            .map_or(String::new(), |i| format!(":{}", i + 1));
+        format!("{}{line}", self.path.display())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{at}: error: {message}")]
+    Invalid { at: String, message: String },
+    #[error("{path}: error: cannot read the configuration file: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+/// `file:line:col` of a TOML error (1-based; columns count characters).
+pub fn located(shown: &str, text: &str, e: &toml::de::Error) -> String {
+    match e.span() {
+        Some(span) => {
+            let at = span.start.min(text.len());
+            let before = &text[..at];
+            let line = before.matches('\n').count() + 1;
+            let col = before
+                .rsplit('\n')
+                .next()
+                .unwrap_or_default()
+                .chars()
+                .count()
+                + 1;
+            format!("{shown}:{line}:{col}")
+        }
+        None => shown.to_string(),
+    }
+}
+
+/// Reads and checks one configuration file.
+pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
+    // Printed relative to the current directory when below it, like every other path.
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let path = path.strip_prefix(&cwd).unwrap_or(path);
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: shown.clone(),
+        source,
+    })?;
+    let file: File = toml::from_str(&text).map_err(|e| ConfigError::Invalid {
+        at: located(&shown, &text, &e),
+        message: e.message().trim_end().to_string(),
+    })?;
+    for (kind, globs) in &file.files {
+        let Some(_) = crate::formats::Kind::from_name(kind) else {
+            let names: Vec<&str> = crate::formats::Kind::ALL
+                .iter()
+                .map(|k| k.as_str())
+                .collect();
+            return Err(ConfigError::Invalid {
+                at: table_origin(path, &text, "files"),
+                message: format!(
+                    "[files]: unknown kind {kind:?}; the kinds are {}",
+                    names.join(", ")
+                ),
+            });
+        };
+        for g in globs {
+            if let Err(e) = globset::Glob::new(g) {
+                return Err(ConfigError::Invalid {
+                    at: table_origin(path, &text, "files"),
+                    message: format!("[files] {kind}: {g:?}: {}", e.kind()),
+                });
+            }
+        }
+    }
+    if let Some(p) = &file.platform {
+        p.parse::<Platform>()
+            .map_err(|message| ConfigError::Invalid {
+                at: Loaded {
+                    path: path.to_path_buf(),
+                    text: text.clone(),
+                    file: File::default(),
+                }
+                .origin("platform"),
+                message,
+            })?;
+    }
+    Ok(Loaded {
+        path: path.to_path_buf(),
+        text,
+        file,
+    })
+}
+
+/// `file:LINE` of the `[name]` table header, or the file alone.
+fn table_origin(path: &Path, text: &str, name: &str) -> String {
+    let header = format!("[{name}]");
+    match text.lines().position(|l| l.trim() == header) {
+        Some(i) => format!("{}:{}", path.display(), i + 1),
+        None => path.display().to_string(),
+    }
+}
+
+/// The configuration file that applies in `cwd`: the first `pin.toml` or `.pin.toml` from `cwd` upward,
+/// stopping at the repository root.
+pub fn discover(cwd: &Path) -> Option<PathBuf> {
+    for dir in cwd.ancestors() {
+        for name in FILE_NAMES {
+            let candidate = dir.join(name);
+            if candidate.is_file() {
+                return Some(candidate);
+            }
+        }
+        if dir.join(".git").exists() {
+            return None;
+        }
+    }
+    None
+}
+
+/// Whether the argument `id` was given on the command line (not defaulted).
+pub fn given(matches: &ArgMatches, id: &str) -> bool {
+    matches.try_get_raw(id).ok().flatten().is_some()
+        && matches.value_source(id) == Some(ValueSource::CommandLine)
+}
+
+/// The configuration file that applies to this command line, if any.
+pub fn chosen(cli: &crate::cli::Cli) -> Option<PathBuf> {
+    match (&cli.config, cli.no_config) {
+        (_, true) => None,
+        (Some(p), false) => Some(p.clone()),
+        (None, false) => discover(&std::env::current_dir().unwrap_or_default()),
+    }
+}
+
+/// Loads the configuration file that applies (unless `--no-config`) and fills every setting the command
+/// line did not give. `matches` are the command line's own matches, for telling a flag from its default.
+pub fn apply(
+    cli: &mut crate::cli::Cli,
+    matches: &ArgMatches,
+) -> Result<Option<Loaded>, ConfigError> {
+    use crate::cli::Command;
+    let Some(path) = chosen(cli) else {
+        return Ok(None);
+    };
+    let loaded = load(&path)?;
+    let sub = |name: &str| matches.subcommand_matches(name).unwrap_or(matches);
+    match &mut cli.command {
+        None => {
+            apply_select(&mut cli.pin.select, matches, &loaded);
+            apply_resolve(&mut cli.pin.resolve, matches, &loaded);
+        }
+        Some(Command::List(a)) => apply_select(&mut a.select, sub("list"), &loaded),
+        Some(Command::Update(a)) => {
+            apply_select(&mut a.select, sub("update"), &loaded);
+            apply_registry(&mut a.registry, sub("update"), &loaded);
+        }
+        Some(Command::Resolve(a)) => apply_resolve(&mut a.resolve, sub("resolve"), &loaded),
+        Some(Command::Unpin(a)) => apply_select(&mut a.select, sub("unpin"), &loaded),
+        Some(Command::Config) => {}
+    }
+    Ok(Some(loaded))
+}
+
+fn apply_select(select: &mut crate::cli::SelectArgs, m: &ArgMatches, l: &Loaded) {
+    if let Some(x) = l.file.exclude.as_ref().filter(|_| !given(m, "exclude")) {
+        select.exclude = x.clone();
+        select.exclude_base = Some(absolute(l.dir()));
+    }
+    if let Some(x) = l.file.skip.as_ref().filter(|_| !given(m, "skip")) {
+        select.skip = x.clone();
+    }
+    select.extra_names = l
+        .file
+        .files
+        .iter()
+        .filter_map(|(kind, globs)| Some((crate::formats::Kind::from_name(kind)?, globs)))
+        .flat_map(|(kind, globs)| globs.iter().map(move |g| (kind, g.clone())))
+        .collect();
+}
+
+fn apply_resolve(resolve: &mut crate::cli::ResolveArgs, m: &ArgMatches, l: &Loaded) {
+    if let (Some(k), false) = (l.file.keep_tag, given(m, "keep_tag")) {
+        resolve.keep_tag = k;
+    }
+    if let (Some(p), false) = (&l.file.platform, given(m, "platform")) {
+        // Checked when the file was loaded.
+        resolve.platform = p.parse().ok();
+    }
+    apply_registry(&mut resolve.registry, m, l);
+}
+
+fn apply_registry(registry: &mut crate::cli::RegistryArgs, m: &ArgMatches, l: &Loaded) {
+    let f = &l.file;
+    if let (Some(j), false) = (f.jobs, given(m, "jobs")) {
+        registry.jobs = j.clamp(1, 256);
+    }
+    if let (Some(t), false) = (f.timeout, given(m, "timeout")) {
+        registry.timeout = t.clamp(1, 3600);
+    }
+    if let Some(x) = f
+        .insecure_registries
+        .as_ref()
+        .filter(|_| !given(m, "insecure_registry"))
+    {
+        registry.insecure_registry = x.clone();
+    }
+    if let Some(x) = f.ca_certs.as_ref().filter(|_| !given(m, "ca_cert")) {
+        registry.ca_cert = x.iter().map(|p| l.dir().join(p)).collect();
+    }
+    let origin = l.path.display().to_string();
+    registry.registry_tables = f
+        .registries
+        .iter()
+        .map(|t| (t.clone(), origin.clone()))
+        .collect();
+}
+
+fn absolute(p: &Path) -> PathBuf {
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        std::env::current_dir().unwrap_or_default().join(p)
+    }
+}
+
+/// `pin config`: the effective settings, one per line as TOML, each with where it comes from.
+pub fn show(out: &mut dyn std::io::Write, loaded: Option<&Loaded>) -> std::io::Result<()> {
+    let f = loaded.map(|l| &l.file);
+    match loaded {
+        Some(l) => writeln!(out, "# configuration file: {}", l.path.display())?,
+        None => writeln!(out, "# no configuration file")?,
+    }
+    let from = |key: &str, set: bool| match (loaded, set) {
+        (Some(l), true) => l.origin(key),
+        _ => "default".to_string(),
+    };
+    let list = |v: Option<&Vec<String>>| format!("{:?}", v.cloned().unwrap_or_default());
+    let rows: Vec<(&str, String, bool)> = vec![
+        (
+            "exclude",
+            list(f.and_then(|f| f.exclude.as_ref())),
+            f.is_some_and(|f| f.exclude.is_some()),
+        ),
+        (
+            "skip",
+            list(f.and_then(|f| f.skip.as_ref())),
+            f.is_some_and(|f| f.skip.is_some()),
+        ),
+        (
+            "insecure-registries",
+            list(f.and_then(|f| f.insecure_registries.as_ref())),
+            f.is_some_and(|f| f.insecure_registries.is_some()),
+        ),
+        (
+            "ca-certs",
+            format!(
+                "{:?}",
+                f.and_then(|f| f.ca_certs.clone())
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|p| loaded
+                        .map_or(p.clone(), |l| l.dir().join(p))
+                        .display()
+                        .to_string())
+                    .collect::<Vec<_>>()
+            ),
+            f.is_some_and(|f| f.ca_certs.is_some()),
+        ),
+        (
+            "platform",
+            f.and_then(|f| f.platform.clone())
+                .map_or("\"\" # none: the tag's own manifest".to_string(), |p| {
+                    format!("{p:?}")
+                }),
+            f.is_some_and(|f| f.platform.is_some()),
+        ),
+        (
+            "keep-tag",
+            f.and_then(|f| f.keep_tag).unwrap_or(false).to_string(),
+            f.is_some_and(|f| f.keep_tag.is_some()),
+        ),
+        (
+            "jobs",
+            f.and_then(|f| f.jobs).unwrap_or(16).to_string(),
+            f.is_some_and(|f| f.jobs.is_some()),
+        ),
+        (
+            "timeout",
+            f.and_then(|f| f.timeout).unwrap_or(30).to_string(),
+            f.is_some_and(|f| f.timeout.is_some()),
+        ),
+    ];
+    for (key, value, set) in rows {
+        writeln!(out, "{key} = {value}  # {}", from(key, set))?;
+    }
+    for (kind, globs) in f
+        .map(|f| f.files.iter().collect::<Vec<_>>())
+        .unwrap_or_default()
+    {
+        writeln!(
+            out,
+            "files.{kind} = {globs:?}  # {}",
+            loaded
+                .map(|l| table_origin(&l.path, &l.text, "files"))
+                .unwrap_or_default()
+        )?;
+    }
+    for t in f.map(|f| f.registries.as_slice()).unwrap_or_default() {
+        let prefix = t
+            .prefix
+            .as_ref()
+            .or(t.location.as_ref())
+            .cloned()
+            .unwrap_or_default();
+        let mirrors: Vec<&str> = t.mirrors.iter().map(|m| m.location.as_str()).collect();
+        writeln!(
+            out,
+            "[[registry]] prefix = {prefix:?}, location = {:?}, mirrors = {mirrors:?}, insecure = {}, blocked = {}  # {}",
+            t.location.as_deref().unwrap_or(&prefix),
+            t.insecure,
+            t.blocked,
+            loaded.map(|l| l.path.display().to_string()).unwrap_or_default()
+        )?;
+    }
+    for file in crate::resolve::mirrors::Routes::system_files() {
+        let state = if file.is_file() { "read" } else { "not found" };
+        writeln!(out, "# registries.conf: {} ({state})", file.display())?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+        let p = dir.join(name);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    #[test]
+    fn reads_every_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(
+            dir.path(),
+            "pin.toml",
+            r#"
+exclude = ["vendor"]
+skip = ["^internal/"]
+insecure-registries = ["127.0.0.1:5000"]
+ca-certs = ["certs/ca.pem"]
+platform = "linux/arm64"
+keep-tag = true
+jobs = 32
+timeout = 10
+
+[files]
+dockerfile = ["*.dockerfile.in"]
+
+[[registry]]
+prefix = "docker.io"
+[[registry.mirror]]
+location = "mirror.corp"
+"#,
+        );
+        let l = load(&p).unwrap();
+        assert_eq!(l.file.exclude.as_deref(), Some(&["vendor".to_string()][..]));
+        assert_eq!(l.file.jobs, Some(32));
+        assert_eq!(l.file.keep_tag, Some(true));
+        assert_eq!(l.file.registries[0].mirrors[0].location, "mirror.corp");
+        assert_eq!(l.origin("jobs"), format!("{}:8", p.display()));
+        assert_eq!(l.file.files["dockerfile"], ["*.dockerfile.in"]);
+        let p = write(
+            dir.path(),
+            "pin.toml",
+            "jobs = 1\n[files]\nhelm = [\"x\"]\n",
+        );
+        let e = load(&p).unwrap_err().to_string();
+        assert!(
+            e.starts_with(&format!(
+                "{}:2: error: [files]: unknown kind \"helm\"",
+                p.display()
+            )),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn unknown_keys_and_wrong_types_name_the_line_and_column() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(dir.path(), "pin.toml", "jobs = 4\nexclud = [\"x\"]\n");
+        let e = load(&p).unwrap_err().to_string();
+        assert!(
+            e.starts_with(&format!("{}:2:1: error: ", p.display())),
+            "{e}"
+        );
+        assert!(e.contains("exclud"), "{e}");
+        let p = write(dir.path(), "pin.toml", "jobs = \"many\"\n");
+        let e = load(&p).unwrap_err().to_string();
+        assert!(
+            e.starts_with(&format!("{}:1:8: error: ", p.display())),
+            "{e}"
+        );
+        let p = write(dir.path(), "pin.toml", "platform = \"linux\"\n");
+        let e = load(&p).unwrap_err().to_string();
+        assert!(e.starts_with(&format!("{}:1: error: ", p.display())), "{e}");
+    }
+
+    #[test]
+    fn discovery_goes_up_to_the_repository_root() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("repo");
+        std::fs::create_dir_all(root.join(".git")).unwrap();
+        std::fs::create_dir_all(root.join("a/b")).unwrap();
+        assert_eq!(discover(&root.join("a/b")), None);
+        // Above the repository: never used.
+        write(dir.path(), "pin.toml", "");
+        assert_eq!(discover(&root.join("a/b")), None);
+        let hidden = write(&root, ".pin.toml", "");
+        assert_eq!(discover(&root.join("a/b")), Some(hidden));
+        let near = write(&root, "a/pin.toml", "");
+        assert_eq!(discover(&root.join("a/b")), Some(near));
+    }
+}

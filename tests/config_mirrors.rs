@@ -1,0 +1,168 @@
+//! Settings from `pin.toml`, and lookups routed by registries.conf mirrors, against the real registry harness.
+//! Expected digests are the ones the harness computed from the bytes it pushed.
+
+mod harness;
+
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Output};
+
+use harness::{Registry, Variant};
+
+/// Runs `pin` in `cwd` with a clean environment plus `env`.
+fn pin(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pin"));
+    cmd.current_dir(cwd)
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", cwd);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn write(dir: &Path, name: &str, body: &str) {
+    let p = dir.join(name);
+    fs::create_dir_all(p.parent().unwrap()).unwrap();
+    fs::write(p, body).unwrap();
+}
+
+// Guards mirrors from registries.conf: `nginx:1.27` (docker.io/library/nginx) is answered by the mirror, which
+// is the only registry reachable here, and the file keeps the user's spelling of the name.
+#[test]
+fn a_registries_conf_mirror_answers_for_docker_hub_and_the_name_is_kept() {
+    let registry = Registry::start(Variant::Plain);
+    let pushed = registry.push_oci_image("library/nginx", "1.27", "mirror-nginx");
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "registries.conf",
+        &format!(
+            "[[registry]]\nprefix = \"docker.io\"\nlocation = \"docker.io\"\n\n[[registry.mirror]]\nlocation = \"{}\"\ninsecure = true\n",
+            registry.host()
+        ),
+    );
+    write(
+        dir.path(),
+        "deploy/app.yaml",
+        "containers:\n  - name: web\n    image: nginx:1.27 # the web server\n",
+    );
+    let conf = dir.path().join("registries.conf");
+    let out = pin(
+        dir.path(),
+        &["-w", "-v", "deploy"],
+        &[("CONTAINERS_REGISTRIES_CONF", conf.to_str().unwrap())],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        fs::read_to_string(dir.path().join("deploy/app.yaml")).unwrap(),
+        format!(
+            "containers:\n  - name: web\n    image: nginx@{} # the web server\n",
+            pushed.digest
+        )
+    );
+    let err = text(&out.stderr);
+    assert!(
+        err.contains(&format!(
+            "docker.io/library/nginx:1.27 answered by {}/library/nginx",
+            registry.host()
+        )),
+        "{err}"
+    );
+}
+
+// Guards the configuration file: excludes, skips, insecure registries and mirrors set there apply with no
+// flags; `pin config` says where each setting comes from.
+#[test]
+fn pin_toml_sets_excludes_skips_insecure_registries_and_mirrors() {
+    let registry = Registry::start(Variant::Plain);
+    let hub = registry.push_oci_image("library/redis", "7", "config-redis");
+    let own = registry.push_oci_image("team/app", "v1", "config-app");
+    let host = registry.host();
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir(dir.path().join(".git")).unwrap();
+    write(
+        dir.path(),
+        "pin.toml",
+        &format!(
+            r#"# settings for this repository
+exclude = ["vendor"]
+skip = ['^ghcr\.io/']
+insecure-registries = ["{host}"]
+
+[[registry]]
+prefix = "docker.io"
+[[registry.mirror]]
+location = "{host}"
+insecure = true
+"#
+        ),
+    );
+    let app =
+        format!("image: redis:7\n---\nimage: ghcr.io/org/tool:2\n---\nimage: {host}/team/app:v1\n");
+    write(dir.path(), "deploy/app.yaml", &app);
+    write(dir.path(), "vendor/lib.yaml", "image: redis:7\n");
+    // Run from a subdirectory: the file is found upward, and its excludes are relative to it.
+    let sub = dir.path().join("deploy");
+    let out = pin(
+        &sub,
+        &["-w", "--", ".."],
+        &[("CONTAINERS_REGISTRIES_CONF", "/nonexistent")],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        fs::read_to_string(sub.join("app.yaml")).unwrap(),
+        format!(
+            "image: redis@{}\n---\nimage: ghcr.io/org/tool:2\n---\nimage: {host}/team/app@{}\n",
+            hub.digest, own.digest
+        )
+    );
+    assert_eq!(
+        fs::read_to_string(dir.path().join("vendor/lib.yaml")).unwrap(),
+        "image: redis:7\n"
+    );
+    let err = text(&out.stderr);
+    assert!(err.contains("matches --skip"), "{err}");
+
+    let shown = pin(&sub, &["config"], &[]);
+    assert_eq!(shown.status.code(), Some(0), "{}", text(&shown.stderr));
+    let shown = text(&shown.stdout);
+    let file = dir.path().join("pin.toml");
+    assert!(
+        shown.contains(&format!("exclude = [\"vendor\"]  # {}:2", file.display())),
+        "{shown}"
+    );
+    assert!(shown.contains("jobs = 16  # default"), "{shown}");
+
+    // A flag replaces the file's setting: with --skip given, ghcr.io is no longer skipped, and is looked up.
+    let out = pin(&sub, &["--check", "--skip", "^nothing$", ".."], &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("ghcr.io/org/tool:2"));
+}
+
+// Guards configuration errors: an unknown key is reported with the file, line and column, and nothing runs.
+#[test]
+fn a_bad_key_in_pin_toml_names_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "pin.toml", "jobs = 4\nexlude = [\"vendor\"]\n");
+    write(dir.path(), "app.yaml", "image: nginx:1.27\n");
+    let out = pin(dir.path(), &["list", "."], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.starts_with("pin.toml:2:1: error: "), "{err}");
+    assert!(err.contains("exlude"), "{err}");
+    assert!(text(&out.stdout).is_empty());
+    // --no-config ignores it; --config names another file.
+    let out = pin(dir.path(), &["list", "--no-config", "."], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    write(dir.path(), "other.toml", "exclude = [\"app.yaml\"]\n");
+    let out = pin(dir.path(), &["list", "--config", "other.toml", "."], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).is_empty(), "{}", text(&out.stdout));
+}
