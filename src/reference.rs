@@ -12,8 +12,10 @@
 //! Limitations and deliberate differences from the Go library:
 //! - Only `sha256` digests are accepted inside a reference. go-digest treats an algorithm as available only
 //!   when the program links its hash; the library's tests (the source of the vectors) link only sha256, and
-//!   expect `sha512` to be an unsupported algorithm. [`is_valid_digest`], which guards what `pin` writes,
-//!   still allows sha512.
+//!   expect `sha512` to be an unsupported algorithm. So `pin` never writes one either: a registry that
+//!   answers a tag with a sha512 digest is an error at lookup ([`is_reference_digest`]), and a lockfile
+//!   entry with one is refused. [`is_valid_digest`] (sha256 or sha512) only checks the digests inside
+//!   manifests.
 //! - [`Reference::parse`] rejects a first path component that looks like a domain (it has a `.` or `:`) but
 //!   is not a valid host, such as `my_registry.local/app`. Go accepts it as a reference with an empty domain,
 //!   which no registry request could use.
@@ -403,6 +405,18 @@ pub fn is_valid_digest(d: &str) -> bool {
         _ => return false,
     };
     hex.len() == len && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// Whether `d` is a digest a reference may carry (`sha256:` and 64 lowercase hex digits; see the module
+/// limitations): what `pin` writes. [`is_valid_digest`] also allows sha512, which a manifest may hold for
+/// its layers but which no reference `pin` writes can name.
+pub fn is_reference_digest(d: &str) -> bool {
+    d.split_once(':').is_some_and(|(algo, hex)| {
+        AVAILABLE_ALGORITHMS
+            .iter()
+            .any(|&(a, len)| a == algo && hex.len() == len)
+            && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    })
 }
 
 /// `name[:tag][@digest]` as text.

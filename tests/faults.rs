@@ -419,6 +419,38 @@ fn malformed_digest_headers_are_refused() {
     }
 }
 
+// Guards: a well-formed sha512 digest from the registry is refused at lookup: the reference grammar accepts only
+// sha256 in a reference, so writing it would leave a pin that `pin list` rejects.
+#[test]
+fn a_sha512_digest_is_refused_at_lookup() {
+    let claimed = format!("sha512:{}", "ab".repeat(64));
+    let header = claimed.clone();
+    let reg = FakeRegistry::start(move |req| match req.kind {
+        Kind::HeadManifest => Response::new(200)
+            .header("Content-Type", OCI_MANIFEST)
+            .header("Docker-Content-Digest", &header)
+            .into(),
+        _ => behave(req),
+    });
+    let host = reg.host();
+    let project = Project::new();
+    let before = dockerfile(&host);
+    project.write("Dockerfile", &before);
+
+    let out = pin(&project, &reg, &["-w", "Dockerfile"], &[]);
+    reg.finish();
+
+    assert_failed_cleanly(&out, &project, "Dockerfile", &before);
+    let line = error_line(&out, &host);
+    assert!(
+        line.contains(
+            "resolved to a sha512 digest; an image reference can carry only sha256 digests"
+        ),
+        "{line}"
+    );
+    assert!(!project.read("Dockerfile").contains(&claimed));
+}
+
 // Guards: when the HEAD has no digest, a GET whose digest header contradicts its body is an error.
 #[test]
 fn get_digest_header_that_contradicts_the_body_is_refused() {

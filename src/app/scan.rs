@@ -238,7 +238,44 @@ impl Scan {
 }
 
 /// Searches one file and classifies what it finds; the error is the message to print.
+///
+/// A panic in the finder (a bug in `pin`) is caught here: it becomes an internal error for this file
+/// alone, and the other files are still read.
 pub(crate) fn read_one(
+    path: Option<PathBuf>,
+    opened: Option<Opened>,
+    display: String,
+    kind: Kind,
+    src: String,
+    filters: &Filters,
+) -> Result<ScannedFile, String> {
+    let shown = display.clone();
+    guarded(&shown, kind, move || {
+        search(path, opened, display, kind, src, filters)
+    })
+}
+
+/// `f`, with a panic turned into an internal error naming the file.
+fn guarded<T>(
+    display: &str,
+    kind: Kind,
+    f: impl FnOnce() -> Result<T, String>,
+) -> Result<T, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|panic| {
+        let why = panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        Err(format!(
+            "{display}: error: internal error: reading it as {} panicked: {}; the file was not read (please report this)",
+            kind.as_str(),
+            why.escape_debug()
+        ))
+    })
+}
+
+fn search(
     path: Option<PathBuf>,
     opened: Option<Opened>,
     display: String,
@@ -251,6 +288,7 @@ pub(crate) fn read_one(
         let (line, col) = index.line_col(&src, e.offset.min(src.len()));
         format!("{display}:{line}:{col}: error: {e}")
     })?;
+    checked(&display, kind, &src, &index, &findings)?;
     let refs: Vec<Found> = findings
         .candidates
         .into_iter()
@@ -295,6 +333,23 @@ pub(crate) fn read_one(
         identity,
         refs,
         skipped: findings.skipped,
+    })
+}
+
+/// [`crate::formats::check_spans`] as a message for the file: every later step slices with these spans.
+fn checked(
+    display: &str,
+    kind: Kind,
+    src: &str,
+    index: &LineIndex,
+    findings: &crate::formats::Findings,
+) -> Result<(), String> {
+    crate::formats::check_spans(src, findings).map_err(|e| {
+        let (line, col) = index.line_col(src, e.offset);
+        format!(
+            "{display}:{line}:{col}: error: internal error: the {} finder {e}; the file was not read (please report this)",
+            kind.as_str()
+        )
     })
 }
 
@@ -597,6 +652,52 @@ mod tests {
             .refs
             .iter()
             .all(|f| matches!(&f.status, Status::Skipped(s) if s == IGNORED)));
+    }
+
+    #[test]
+    fn a_panic_reading_one_file_is_an_error_for_that_file_only() {
+        let out = parallel_map((0..8).collect(), |i: u32| {
+            guarded(&format!("f{i}.yaml"), Kind::Yaml, || {
+                assert!(i != 3, "a finder bug");
+                Ok(i)
+            })
+        });
+        assert_eq!(out.len(), 8);
+        for (i, r) in out.iter().enumerate() {
+            if i == 3 {
+                let e = r.as_ref().unwrap_err();
+                assert!(
+                    e.starts_with(
+                        "f3.yaml: error: internal error: reading it as yaml panicked: a finder bug"
+                    ),
+                    "{e}"
+                );
+            } else {
+                assert_eq!(r, &Ok(i as u32));
+            }
+        }
+    }
+
+    #[test]
+    fn a_bad_span_is_an_internal_error_naming_the_place() {
+        let src = "a: b\nimage: é:1\n";
+        let at = src.find('é').unwrap();
+        let findings = crate::formats::Findings {
+            candidates: vec![Candidate {
+                // Splits the `é`: slicing with it would panic.
+                span: at + 1..at + 4,
+                value: "é:1".into(),
+                skip: None,
+                pull_policy_set: None,
+                target: Target::Reference,
+            }],
+            ..Default::default()
+        };
+        let e = checked("x.yaml", Kind::Yaml, src, &LineIndex::new(src), &findings).unwrap_err();
+        assert!(
+            e.starts_with("x.yaml:2:8: error: internal error: the yaml finder returned the span"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -85,6 +85,70 @@ pub struct Findings {
     pub ignore_comments: Vec<Range<usize>>,
 }
 
+/// A finder's answer that breaks the finder contract: a bug in `pin`, reported for the file rather than
+/// allowed to reach slicing or a rewrite.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct SpanError {
+    /// Where in the file (clamped to its length).
+    pub offset: usize,
+    pub message: String,
+}
+
+/// Checks every span of `findings` once, as they are built: inside the file, on character boundaries; an
+/// inserted line at an empty point; and for a reference written in place, the value is the span's text,
+/// unless the candidate declares the difference (`skip`, or a [`Target`] other than [`Target::Reference`]).
+/// Ignore-comment ranges must be valid spans too.
+pub fn check_spans(src: &str, findings: &Findings) -> Result<(), SpanError> {
+    let bad = |range: &Range<usize>, what: &str| {
+        // Where a message can point: the character the span starts in.
+        let mut offset = range.start.min(src.len());
+        while !src.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        SpanError {
+            offset,
+            message: format!("returned {what} {range:?}"),
+        }
+    };
+    let valid = |r: &Range<usize>| {
+        r.start <= r.end
+            && r.end <= src.len()
+            && src.is_char_boundary(r.start)
+            && src.is_char_boundary(r.end)
+    };
+    for c in &findings.candidates {
+        if !valid(&c.span) {
+            return Err(bad(
+                &c.span,
+                &format!(
+                    "the span for {:?} outside the file or inside a character:",
+                    c.value
+                ),
+            ));
+        }
+        let text = &src[c.span.clone()];
+        match &c.target {
+            Target::InsertDigest { .. } if !c.span.is_empty() => {
+                return Err(bad(&c.span, "a non-empty span to insert a line at"));
+            }
+            Target::Reference if c.skip.is_none() && text != c.value => {
+                return Err(bad(
+                    &c.span,
+                    &format!("the value {:?} for the text {text:?} at", c.value),
+                ));
+            }
+            _ => {}
+        }
+    }
+    for r in &findings.ignore_comments {
+        if !valid(r) {
+            return Err(bad(r, "an ignore comment"));
+        }
+    }
+    Ok(())
+}
+
 /// Whether a comment's text (from its `#`) is `# pin: ignore` (spaces optional; `# pin: ignore because …`
 /// counts, `# pin: ignored` does not).
 pub fn is_ignore_comment(comment: &str) -> bool {
@@ -251,6 +315,56 @@ fn char_starts(bytes: &[u8]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn spans_are_checked_against_the_text() {
+        let src = "image: é:1\n";
+        let c = |span: Range<usize>, value: &str, target: Target, skip: Option<&str>| Findings {
+            candidates: vec![Candidate {
+                span,
+                value: value.into(),
+                skip: skip.map(str::to_string),
+                pull_policy_set: None,
+                target,
+            }],
+            ..Findings::default()
+        };
+        let at = src.find('é').unwrap();
+        let ok = c(at..at + 4, "é:1", Target::Reference, None);
+        assert_eq!(check_spans(src, &ok), Ok(()));
+        for bad in [
+            c(at + 1..at + 4, "é:1", Target::Reference, None),
+            c(at..at + 40, "é:1", Target::Reference, None),
+            c(at..at + 4, "x:1", Target::Reference, None),
+            c(
+                at..at + 2,
+                "é:1",
+                Target::InsertDigest {
+                    prefix: String::new(),
+                    suffix: String::new(),
+                },
+                None,
+            ),
+        ] {
+            let err = check_spans(src, &bad).unwrap_err();
+            assert!(src.is_char_boundary(err.offset), "{err:?}");
+        }
+        // Declared differences: a skipped candidate, a digest-only target.
+        assert_eq!(
+            check_spans(
+                src,
+                &c(at..at + 4, "x:1", Target::Reference, Some("escapes"))
+            ),
+            Ok(())
+        );
+        assert_eq!(
+            check_spans(src, &c(at..at + 4, "x@y", Target::Digest, None)),
+            Ok(())
+        );
+        let mut comments = ok.clone();
+        comments.ignore_comments.push(at + 1..at + 2);
+        assert!(check_spans(src, &comments).is_err());
+    }
 
     #[test]
     fn line_col_counts_characters() {

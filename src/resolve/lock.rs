@@ -24,7 +24,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::{Key, Manifest};
-use crate::reference::is_valid_digest;
+use crate::reference::is_reference_digest;
 
 const VERSION: u32 = 1;
 
@@ -95,7 +95,7 @@ impl Lockfile {
             ));
         }
         for (key, entry) in &lock.images {
-            if !is_valid_digest(&entry.digest) {
+            if !is_reference_digest(&entry.digest) {
                 return Err(format!("{key}: malformed digest {:?}", entry.digest));
             }
         }

@@ -242,7 +242,7 @@ impl Resolver {
         let total = keys.len();
         let mut results = stream::iter(keys)
             .map(|key| async move {
-                let result = self.lookup(&key).await;
+                let result = self.lookup(&key).await.and_then(|m| writable(m, &key));
                 (key, result)
             })
             .buffer_unordered(self.jobs);
@@ -255,9 +255,34 @@ impl Resolver {
     }
 }
 
+/// A resolution whose digest a reference can carry; a sha512 digest (which the reference grammar does not
+/// accept, so `pin list` would refuse the pin it wrote) is an error naming the image.
+fn writable(m: Manifest, key: &Key) -> Result<Manifest, ResolveError> {
+    if crate::reference::is_reference_digest(&m.digest) {
+        return Ok(m);
+    }
+    let algorithm = m.digest.split_once(':').map_or("", |(a, _)| a);
+    Err(ResolveError::Registry(format!(
+        "{key} resolved to a {} digest; an image reference can carry only sha256 digests, so it cannot be pinned",
+        escape(algorithm)
+    )))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_sha256_digests_are_written() {
+        let key = Key::of(&Reference::parse("a:1").unwrap(), None);
+        let m = |d: String| Manifest {
+            digest: d,
+            media_type: None,
+        };
+        assert!(writable(m(format!("sha256:{}", "a".repeat(64))), &key).is_ok());
+        let e = writable(m(format!("sha512:{}", "a".repeat(128))), &key).unwrap_err();
+        assert!(e.to_string().contains("sha512 digest"), "{e}");
+    }
 
     #[test]
     fn escape_neutralizes_terminal_controls() {
