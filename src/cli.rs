@@ -233,7 +233,11 @@ pub struct ResolveArgs {
 
     /// Pin this platform's manifest (os/arch[/variant], e.g. linux/arm/v7) instead of the multi-platform
     /// index the tag points at.
-    #[arg(long, value_name = "OS/ARCH[/VARIANT][:OSVERSION]", help_heading = "Registry")]
+    #[arg(
+        long,
+        value_name = "OS/ARCH[/VARIANT][:OSVERSION]",
+        help_heading = "Registry"
+    )]
     pub platform: Option<Platform>,
 
     #[command(flatten)]
