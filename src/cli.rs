@@ -281,10 +281,16 @@ pub struct RegistryArgs {
     #[arg(skip)]
     pub registry_tables: Vec<(crate::resolve::mirrors::RegistryTable, String)>,
 
-    /// Seconds before one registry request is abandoned (it may then be retried).
+    /// Seconds before one registry request, once connected, is abandoned (not retried: a silent registry
+    /// fails within this time).
     #[arg(long, value_name = "SECONDS", default_value_t = 30,
           value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub timeout: u64,
+
+    /// Seconds to wait for a connection to a registry (TCP and TLS).
+    #[arg(long, value_name = "SECONDS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub connect_timeout: u64,
 }
 
 #[derive(Debug, Args)]

@@ -1189,6 +1189,72 @@ fn every_file_kind_is_pinned_byte_exact() {
     assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
 }
 
+// Guards the HCL and Bazel kinds of the kinds tree: `pin list` names exactly their images, with their kinds,
+// and leaves the look-alikes (a `.tf` without these resources, a `MODULE.bazel` without rules_oci, a Nomad
+// task of another driver) out. `every_file_kind_is_pinned_byte_exact` rewrites the same files (each kind with a
+// CRLF file and one without a final newline) and compares them byte for byte.
+#[test]
+fn hcl_and_bazel_files_list_their_images_with_their_kinds() {
+    let fx = Fixtures::start(Variant::Plain);
+    let (dir, _) = fx.tree_named("kinds");
+    let o = run_pin(dir.path(), &["list", "--format", "json", "."], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("one JSON document");
+    let ours = ["terraform/", "nomad/", "bake/", "packer/", "bazel/"];
+    let mut got: Vec<(String, String, String, String)> = v["references"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| {
+            ours.iter()
+                .any(|d| r["file"].as_str().unwrap().starts_with(d))
+        })
+        .map(|r| {
+            let original = r["original"].as_str().unwrap();
+            let tag = original.rsplit_once(':').map_or(original, |(_, t)| t);
+            (
+                r["file"].as_str().unwrap().to_owned(),
+                r["kind"].as_str().unwrap().to_owned(),
+                tag.to_owned(),
+                r["status"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    got.sort();
+    let row = |f: &str, k: &str, t: &str, s: &str| {
+        (f.to_owned(), k.to_owned(), t.to_owned(), s.to_owned())
+    };
+    assert_eq!(
+        got,
+        [
+            row("bake/docker-bake.hcl", "docker-bake", "${TAG}", "skipped"),
+            row("bake/docker-bake.hcl", "docker-bake", "v1", "unpinned"),
+            row(
+                "bake/docker-bake.override.hcl",
+                "docker-bake",
+                "multi",
+                "unpinned"
+            ),
+            row("bazel/MODULE.bazel", "bazel", "docker-v1", "unpinned"),
+            row("bazel/MODULE.bazel", "bazel", "multi", "unpinned"),
+            row("bazel/MODULE.bazel", "bazel", "v1", "unpinned"),
+            row("bazel/WORKSPACE", "bazel", "docker-multi", "unpinned"),
+            row("nomad/batch.nomad.hcl", "nomad", "docker-v1", "unpinned"),
+            row("nomad/web.nomad", "nomad", "multi", "unpinned"),
+            row("nomad/web.nomad", "nomad", "v1", "unpinned"),
+            row("packer/base.pkr.hcl", "packer", "docker-v1", "unpinned"),
+            row("packer/build.pkr.hcl", "packer", "v1", "unpinned"),
+            row("terraform/cron.tf", "terraform", "docker-multi", "unpinned"),
+            row("terraform/main.tf", "terraform", "docker-v1", "unpinned"),
+            row("terraform/main.tf", "terraform", "latest", "skipped"),
+            row("terraform/main.tf", "terraform", "multi", "unpinned"),
+            // `"${var.registry}/app:v1"`.
+            row("terraform/main.tf", "terraform", "v1", "skipped"),
+            row("terraform/main.tf", "terraform", "v1", "unpinned"),
+        ]
+    );
+}
+
 // Guards the exit status of a usage error: 2, like every other error, and nothing done.
 #[test]
 fn a_bad_flag_exits_2() {

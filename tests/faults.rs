@@ -503,11 +503,12 @@ fn response_slower_than_timeout_fails() {
     let seen = reg.finish();
 
     assert_failed_cleanly(&out, &project, "Dockerfile", &before);
-    // A timeout counts as a transient failure: retried like a dropped connection.
-    assert_eq!(budget(&seen), [1, 0, 4, 0], "[ping, token, HEAD, GET]");
+    // A registry that does not answer within the timeout is not asked again (issue 11.5: fail within one
+    // timeout, not four).
+    assert_eq!(budget(&seen), [1, 0, 1, 0], "[ping, token, HEAD, GET]");
     assert!(
-        out.took >= Duration::from_secs(4),
-        "4 attempts of 1 s each: {:?}",
+        out.took >= Duration::from_secs(1),
+        "the timeout was not waited for: {:?}",
         out.took
     );
     assert!(
@@ -516,7 +517,10 @@ fn response_slower_than_timeout_fails() {
         out.took
     );
     let line = error_line(&out, &host);
-    assert!(line.contains("timed out"), "{line}");
+    assert!(
+        line.ends_with(&format!("{host}: no answer within 1 s (--timeout)")),
+        "{line}"
+    );
 }
 
 // Guards: a 404 for the manifest says the tag has no manifest, and is not retried.
@@ -1396,6 +1400,140 @@ fn a_token_is_renewed_when_its_lifetime_ends() {
         .map(|t| format!("FROM {host}/team/app@{}\n", digest_of("team/app", t)))
         .collect();
     assert_eq!(project.read("Dockerfile"), expected);
+}
+
+// ----- Failing fast and once -----
+
+// Guards issue 11.5: a host that accepts connections and never answers fails every lookup within one timeout:
+// the stalled ping is not retried, and nothing else is sent to it.
+#[test]
+fn a_silent_host_fails_within_one_timeout() {
+    let reg = FakeRegistry::start(|req| match behave(req) {
+        Reply::Respond(r) => Reply::Delay(Duration::from_secs(60), r),
+        other => other,
+    });
+    let host = reg.host();
+    let project = Project::new();
+    let before: String = (1..=5)
+        .map(|i| format!("FROM {host}/team/app:v{i}\n"))
+        .collect();
+    project.write("Dockerfile", &before);
+
+    let out = pin(&project, &reg, &["-w", "--timeout", "2", "Dockerfile"], &[]);
+    let seen = reg.finish();
+
+    assert_failed_cleanly(&out, &project, "Dockerfile", &before);
+    assert_eq!(budget(&seen), [1, 0, 0, 0], "[ping, token, HEAD, GET]");
+    assert!(
+        out.took < Duration::from_secs(4),
+        "more than one timeout of 2 s: {:?}",
+        out.took
+    );
+    assert!(
+        out.stderr
+            .contains(&format!("{host}: no answer within 2 s (--timeout)")),
+        "{}",
+        out.stderr
+    );
+}
+
+/// A `127.0.0.1` port nothing listens on (bound, then closed).
+fn closed_port() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    addr.to_string()
+}
+
+// Guards issue 11.5: a refused connection is not retried (no backoff is waited), and says so.
+#[test]
+fn a_refused_connection_is_not_retried() {
+    let host = closed_port();
+    let project = Project::new();
+    let before = format!("FROM {host}/team/app:v1\nFROM {host}/team/db:v2\n");
+    project.write("Dockerfile", &before);
+
+    let out = pin_insecure(&project, &[&host], &["-w", "-v", "Dockerfile"], &[]);
+
+    assert_failed_cleanly(&out, &project, "Dockerfile", &before);
+    assert!(
+        out.stderr
+            .contains("requests: 1 ping, 0 token, 0 HEAD, 0 GET, 0 retried"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.took < MIN_BACKOFF,
+        "waited as if to retry: {:?}",
+        out.took
+    );
+    assert!(
+        out.stderr.contains(&format!("{host}: connection refused")),
+        "{}",
+        out.stderr
+    );
+}
+
+// Guards issue 11.5: an untrusted certificate is not retried (one connection), and the message says how to
+// trust it.
+#[test]
+fn an_untrusted_certificate_is_not_retried_and_says_how_to_trust_it() {
+    let reg = FakeRegistry::start_tls(behave);
+    let host = reg.host();
+    let project = Project::new();
+    let before = dockerfile(&host);
+    project.write("Dockerfile", &before);
+
+    let out = pin_insecure(&project, &[], &["-w", "-v", "Dockerfile"], &[]);
+    let seen = reg.finish();
+
+    assert_failed_cleanly(&out, &project, "Dockerfile", &before);
+    assert_eq!(seen.connections, 1, "one TLS handshake, not retried");
+    let line = error_line(&out, &host);
+    assert!(
+        line.contains(&format!(
+            "{host}: its TLS certificate is not trusted (UnknownIssuer); trust the CA that signed it with \
+             --ca-cert FILE or SSL_CERT_FILE=FILE"
+        )),
+        "{line}"
+    );
+    assert!(out.stderr.contains("0 retried"), "{}", out.stderr);
+}
+
+// Guards issue 11.5: `--insecure-registry http://HOST:PORT` means HOST:PORT; an https:// spelling is refused
+// with the right one.
+#[test]
+fn insecure_registry_takes_an_http_url_too() {
+    let reg = FakeRegistry::start(behave);
+    let host = reg.host();
+    let project = Project::new();
+    project.write("Dockerfile", &dockerfile(&host));
+    let url = format!("http://{host}/");
+
+    let out = pin_insecure(&project, &[&url], &["-w", "Dockerfile"], &[]);
+    assert_eq!(out.code, 0, "exit status");
+    assert_eq!(
+        project.read("Dockerfile"),
+        format!(
+            "FROM {host}/team/app@{}\nRUN true\n",
+            digest_of("team/app", "v1")
+        )
+    );
+
+    let before = dockerfile(&host);
+    project.write("Dockerfile", &before);
+    let https = format!("https://{host}");
+    let out = pin_insecure(&project, &[&https], &["-w", "Dockerfile"], &[]);
+    reg.finish();
+    assert_eq!(out.code, 2, "exit status");
+    assert_eq!(project.read("Dockerfile"), before);
+    assert!(
+        out.stderr.contains(&format!(
+            "--insecure-registry https://{host}: an insecure registry is reached over plain HTTP"
+        )) && out.stderr.contains("give HOST[:PORT]"),
+        "{}",
+        out.stderr
+    );
 }
 
 // Guards: a Docker schema 1 manifest (what a very old registry or push left behind) is refused with a clear

@@ -8,14 +8,35 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::cli::{LockArgs, OutputArgs, RegistryArgs};
-use crate::resolve::lock::Lockfile;
+use crate::report::Code;
+use crate::resolve::lock::{LockError, Lockfile};
 use crate::resolve::{self, Key, Resolutions, ResolveError};
 
 /// The outcome of looking keys up, and the lockfile to record them in.
 pub(super) struct Lookup {
     pub(super) resolved: Resolutions,
+    /// The registry requests made, as one line (for `-v`); `None` when no registry was asked.
+    pub(super) requests: Option<String>,
     lock: Option<(Lockfile, PathBuf)>,
     offline: bool,
+}
+
+/// Why nothing could be looked up at all. Failures of single keys are in [`Lookup::resolved`].
+#[derive(Debug, thiserror::Error)]
+pub(super) enum LookupError {
+    #[error(transparent)]
+    Lock(#[from] LockError),
+    #[error(transparent)]
+    Setup(#[from] ResolveError),
+}
+
+impl LookupError {
+    pub(super) fn code(&self) -> Code {
+        match self {
+            LookupError::Lock(_) => Code::Lockfile,
+            LookupError::Setup(_) => Code::Setup,
+        }
+    }
 }
 
 impl Lookup {
@@ -23,55 +44,43 @@ impl Lookup {
     pub(super) fn none() -> Lookup {
         Lookup {
             resolved: Resolutions::new(),
+            requests: None,
             lock: None,
             offline: false,
         }
     }
 
     /// Records every successful resolution in the lockfile, if there is one and this run was online.
-    /// `false` when the lockfile could not be written (already reported).
-    pub(super) fn save_lock(&mut self, err: &mut dyn Write) -> io::Result<bool> {
+    pub(super) fn save_lock(&mut self) -> Result<(), LockError> {
         let Some((lock, path)) = &mut self.lock else {
-            return Ok(true);
+            return Ok(());
         };
         if self.offline {
-            return Ok(true);
+            return Ok(());
         }
         for (key, manifest) in &self.resolved {
             if let (Ok(m), None) = (manifest, &key.current) {
                 lock.record(key, m);
             }
         }
-        match lock.save(path) {
-            Ok(()) => Ok(true),
-            Err(e) => {
-                writeln!(err, "pin: error: {e}")?;
-                Ok(false)
-            }
-        }
+        lock.save(path)
     }
 }
 
-/// Resolves `keys` from the lockfile (`--offline`) or the registries. `None` when nothing could be looked up
-/// at all (a bad lockfile or CA file; already reported). Failures of single keys are in the map.
+/// Resolves `keys` from the lockfile (`--offline`) or the registries. An error when nothing could be looked
+/// up at all (a bad lockfile or CA file). Failures of single keys are in the map.
 pub(super) fn resolutions(
     registry: &RegistryArgs,
     lock_args: Option<&LockArgs>,
     keys: BTreeSet<Key>,
     output: &OutputArgs,
-    err: &mut dyn Write,
-) -> io::Result<Option<Lookup>> {
+) -> Result<Lookup, LookupError> {
     let offline = lock_args.is_some_and(|l| l.offline);
     let lock = match lock_args.and_then(|l| l.lock.as_ref()) {
-        Some(path) => match Lockfile::load(path) {
-            Ok(l) => Some((l, path.clone())),
-            Err(e) => {
-                writeln!(err, "pin: error: {e}")?;
-                return Ok(None);
-            }
-        },
+        Some(path) => Some((Lockfile::load(path)?, path.clone())),
         None => None,
     };
+    let mut requests = None;
     let resolved = match (&lock, offline) {
         _ if keys.is_empty() => Resolutions::new(),
         (Some((lock, path)), true) => {
@@ -89,25 +98,17 @@ pub(super) fn resolutions(
         }
         _ => {
             let progress = !output.quiet && io::stderr().is_terminal();
-            match resolve_online(registry, keys, progress) {
-                Ok((resolved, stats)) => {
-                    if output.verbose {
-                        writeln!(err, "pin: {stats}")?;
-                    }
-                    resolved
-                }
-                Err(e) => {
-                    writeln!(err, "pin: error: {e}")?;
-                    return Ok(None);
-                }
-            }
+            let (resolved, stats) = resolve_online(registry, keys, progress)?;
+            requests = Some(stats);
+            resolved
         }
     };
-    Ok(Some(Lookup {
+    Ok(Lookup {
         resolved,
+        requests,
         lock,
         offline,
-    }))
+    })
 }
 
 fn resolve_online(
@@ -121,6 +122,7 @@ fn resolve_online(
     let options = resolve::ClientOptions {
         insecure,
         timeout: Duration::from_secs(args.timeout),
+        connect_timeout: Duration::from_secs(args.connect_timeout),
         ca_files: args.ca_cert.clone(),
         ..Default::default()
     };

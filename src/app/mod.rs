@@ -15,9 +15,13 @@ use crate::cli::{
     Cli, ColorChoice, Command, Format, ListArgs, LockArgs, ModeArgs, OutputArgs, RegistryArgs,
     ResolveCmdArgs, SelectArgs,
 };
-use crate::interrupt::{self, Signal};
+use crate::interrupt;
 use crate::reference::Reference;
-use crate::report::{self, Outcome, OutcomeStatus, Paint, Summary, SummaryLine};
+pub use crate::report::ExitStatus;
+use crate::report::{
+    self, Change, Code, JsonReporter, Mode, Outcome, OutcomeStatus, Paint, Report, Reporter,
+    TextReporter,
+};
 use crate::resolve::Key;
 use crate::rewrite;
 pub use scan::Status;
@@ -27,31 +31,7 @@ pub fn classify(c: &crate::formats::Candidate) -> Status {
     scan::classify_value(c, &scan::Filters::default())
 }
 
-/// The process exit status.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ExitStatus {
-    /// Done; in a dry run the diff was printed.
-    Success = 0,
-    /// `--check` found something to change.
-    Changes = 1,
-    /// Something failed; no file was written (with `--keep-going`: only files without failures were).
-    Error = 2,
-    /// Stopped by SIGINT (128 + 2).
-    Interrupted = 130,
-    /// Stopped by SIGTERM (128 + 15).
-    Terminated = 143,
-}
-
-impl From<Signal> for ExitStatus {
-    fn from(signal: Signal) -> ExitStatus {
-        match signal {
-            Signal::Interrupt => ExitStatus::Interrupted,
-            Signal::Terminate => ExitStatus::Terminated,
-        }
-    }
-}
-
-/// Runs a parsed command line; `out` gets diffs, listings and JSON, `err` messages and the summary.
+/// Runs a parsed command line; `out` gets diffs, listings and documents, `err` messages and the summary.
 pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<ExitStatus> {
     match cli.command {
         Some(Command::List(args)) => list(&args, out, err),
@@ -109,6 +89,43 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<Exi
     }
 }
 
+/// Renders the report in the chosen format; the exit status follows from what it holds.
+fn finish(
+    report: &Report,
+    output: &OutputArgs,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> io::Result<ExitStatus> {
+    let text = TextReporter {
+        paint_out: paint(output.color, io::stdout().is_terminal()),
+        paint_err: paint(output.color, io::stderr().is_terminal()),
+        quiet: output.quiet,
+    };
+    let reporter: Box<dyn Reporter> = match output.format {
+        Format::Text => Box::new(text),
+        Format::Json => Box::new(JsonReporter { messages: text }),
+    };
+    reporter.report(report, out, err)?;
+    Ok(ExitStatus::of(report))
+}
+
+/// A report for a run that stopped before reading anything.
+fn aborted(command: report::Command, code: Code, message: String) -> Report<'static> {
+    let mut report = Report::new(command, Mode::DryRun);
+    report.aborted = true;
+    report.fail(code, message);
+    report
+}
+
+/// Outcomes of whole files and of references, in path order (each file's references in file order).
+fn in_path_order(mut outcomes: Vec<Outcome>) -> Vec<Outcome> {
+    outcomes.sort_by(|a, b| {
+        let path = |o: &Outcome| o.location.as_ref().map(|l| PathBuf::from(&l.file));
+        path(a).cmp(&path(b))
+    });
+    outcomes
+}
+
 /// `pin` and `pin update` over files: everything but the choice of lookups is shared.
 struct FilesRun<'a> {
     paths: &'a [PathBuf],
@@ -123,171 +140,180 @@ struct FilesRun<'a> {
 
 impl FilesRun<'_> {
     fn go(&self, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<ExitStatus> {
-        let paint_err = paint(self.output.color, io::stderr().is_terminal());
-        let Some(scan) = scan::scan(self.paths, self.select, err)? else {
-            return Ok(ExitStatus::Error);
+        let command = if self.opts.unpin {
+            report::Command::Unpin
+        } else if self.opts.update {
+            report::Command::Update
+        } else {
+            report::Command::Pin
         };
-        let stdin = scan.is_stdin();
+        let scan = match scan::scan(self.paths, self.select) {
+            Ok(s) => s,
+            Err(e) => {
+                return finish(
+                    &aborted(command, Code::Setup, e.to_string()),
+                    self.output,
+                    out,
+                    err,
+                )
+            }
+        };
+        let mode = if self.mode.check {
+            Mode::Check
+        } else if scan.is_stdin() {
+            Mode::Filter
+        } else if self.mode.write {
+            Mode::Write
+        } else {
+            Mode::DryRun
+        };
+        let mut report = Report::new(command, mode);
+        report.files = scan.files.len();
         if self.mode.write {
             for leftover in &scan.leftovers {
                 if rewrite::remove_leftover(leftover) {
-                    writeln!(
-                        err,
-                        "pin: removed {}, a temporary file left by an interrupted run",
-                        leftover.display()
-                    )?;
+                    report.diagnostics.push(report::Diagnostic::new(
+                        Code::LeftoverRemoved,
+                        None,
+                        format!(
+                            "removed {}, a temporary file left by an interrupted run",
+                            leftover.display()
+                        ),
+                    ));
                 }
             }
         }
         let keys = plan::keys(&scan.files, &self.opts);
-        let mut lookup = match self.registry {
-            Some(registry) => {
-                match lookup::resolutions(registry, self.lock, keys, self.output, err)? {
-                    Some(lookup) => lookup,
-                    None => return Ok(ExitStatus::Error),
-                }
-            }
-            None => lookup::Lookup::none(),
+        let looked_up = match self.registry {
+            Some(registry) => lookup::resolutions(registry, self.lock, keys, self.output),
+            None => Ok(lookup::Lookup::none()),
         };
+        let mut lookup = match looked_up {
+            Ok(l) => l,
+            Err(e) => {
+                report.outcomes = scan.passed_over;
+                report.fail(e.code(), e.to_string());
+                return finish(&report, self.output, out, err);
+            }
+        };
+        if self.output.verbose {
+            report.requests = lookup.requests.take();
+        }
         let plan = plan::plan(&scan.files, &lookup.resolved, &self.opts);
-        let summary = plan.summary(scan.files.len(), scan.unreadable);
-        report::write_messages(err, &plan.outcomes, paint_err)?;
-        let failed = summary.errors > 0;
-        let json = self.output.format == Format::Json;
-        let finish = |status: ExitStatus, out: &mut dyn Write, err: &mut dyn Write, verb: &str| {
-            if json {
-                report::write_json(out, &plan.outcomes, &summary)?;
-            }
-            // On a terminal both streams are one screen: the summary comes after the diff, not before.
-            out.flush()?;
-            if !self.output.quiet {
-                writeln!(
-                    err,
-                    "{}",
-                    SummaryLine {
-                        summary: &summary,
-                        verb
-                    }
-                )?;
-            }
-            Ok(status)
-        };
+        let mut outcomes = scan.passed_over;
+        outcomes.extend(plan.outcomes);
+        report.outcomes = in_path_order(outcomes);
 
-        if failed && !self.mode.keep_going {
-            writeln!(err, "pin: nothing written: {} errors", summary.errors)?;
-            return finish(ExitStatus::Error, out, err, self.verb(false));
+        let failures = report.failures();
+        if failures > 0 && !self.mode.keep_going {
+            report.fail(
+                Code::NothingWritten,
+                format!("nothing written: {failures} errors"),
+            );
+            return finish(&report, self.output, out, err);
         }
         // From the lockfile to the last rename, SIGINT and SIGTERM wait for the files to be consistent.
-        let mut deferred = (!self.mode.check).then(interrupt::defer);
-        if !self.mode.check && !lookup.save_lock(err)? {
-            return Ok(ExitStatus::Error);
+        let mut deferred = (mode != Mode::Check).then(interrupt::defer);
+        if mode != Mode::Check {
+            if let Err(e) = lookup.save_lock() {
+                report.fail(Code::WriteFailed, e.to_string());
+                return finish(&report, self.output, out, err);
+            }
         }
-        if !self.mode.write || stdin {
+        if mode != Mode::Write {
             drop(deferred.take());
         }
-        let changed = !plan.changes.is_empty();
-        if self.mode.check {
-            for change in &plan.changes {
-                let what = if self.opts.unpin {
-                    "references to unpin"
-                } else if self.opts.update {
-                    "references whose tag moved"
-                } else {
-                    "unpinned references"
-                };
-                writeln!(err, "pin: {} has {what}", change.file.display)?;
-            }
-        } else if stdin {
+        report.written = self.mode.write;
+        match mode {
+            Mode::Check => {}
             // A filter prints the whole stream, changed or not, and nothing at all on failure, even with
             // --keep-going: a half-pinned stream must never reach `kubectl apply`.
-            if !json && !failed {
+            Mode::Filter if failures == 0 => {
                 let file = &scan.files[0];
-                let text = plan
+                report.stream = Some(
+                    plan.changes
+                        .first()
+                        .map_or(file.src.as_str(), |c| c.new.as_str()),
+                );
+            }
+            Mode::Filter => {}
+            Mode::Write => {
+                let writes: Vec<_> = plan
                     .changes
-                    .first()
-                    .map_or(file.src.as_str(), |c| c.new.as_str());
-                out.write_all(text.as_bytes())?;
-            }
-        } else if self.mode.write {
-            let writes: Vec<_> = plan
-                .changes
-                .iter()
-                .filter_map(|c| {
-                    Some(rewrite::Replace {
-                        path: c.file.path.as_deref()?,
-                        was: c.file.identity.as_ref()?,
-                        contents: c.new.as_bytes(),
+                    .iter()
+                    .filter_map(|c| {
+                        Some(rewrite::Replace {
+                            path: c.file.path.as_deref()?,
+                            was: c.file.identity.as_ref()?,
+                            contents: c.new.as_bytes(),
+                        })
                     })
-                })
-                .collect();
-            for w in writes.iter().filter(|w| w.was.hard_links() > 1) {
-                writeln!(
-                    err,
-                    "pin: warning: {} has {} hard links; replacing it leaves the other names with the old text",
-                    w.path.display(),
-                    w.was.hard_links()
-                )?;
-            }
-            let written = rewrite::write_all_atomic(&writes);
-            drop(deferred.take());
-            match written {
-                Err(e) => {
-                    writeln!(err, "pin: error: {e}")?;
-                    return Ok(match e {
-                        rewrite::WriteError::Interrupted(signal) => signal.into(),
-                        _ => ExitStatus::Error,
-                    });
+                    .collect();
+                for w in writes.iter().filter(|w| w.was.hard_links() > 1) {
+                    let mut d = report::Diagnostic::new(
+                        Code::HardLinks,
+                        Some(report::Location::file(&w.path.display().to_string())),
+                        format!(
+                            "{} has {} hard links; replacing it leaves the other names with the old text",
+                            w.path.display(),
+                            w.was.hard_links()
+                        ),
+                    );
+                    d.severity = report::Severity::Warning;
+                    report.diagnostics.push(d);
                 }
-                Ok(()) => {
-                    if let Some(signal) = interrupt::pending() {
-                        let names: Vec<&str> = plan
-                            .changes
-                            .iter()
-                            .map(|c| c.file.display.as_str())
-                            .collect();
-                        writeln!(
-                            err,
-                            "pin: interrupted by {} while replacing files; the replacements were finished: {} written: {}",
-                            signal.name(),
-                            names.len(),
-                            names.join(", ")
-                        )?;
-                        return Ok(signal.into());
+                let written = rewrite::write_all_atomic(&writes);
+                drop(deferred.take());
+                match written {
+                    Err(e) => {
+                        if let rewrite::WriteError::Interrupted(signal) = e {
+                            report.interrupted = Some(signal);
+                        }
+                        report.fail(Code::WriteFailed, e.to_string());
+                        return finish(&report, self.output, out, err);
+                    }
+                    Ok(()) => {
+                        if let Some(signal) = interrupt::pending() {
+                            let names: Vec<&str> = plan
+                                .changes
+                                .iter()
+                                .map(|c| c.file.display.as_str())
+                                .collect();
+                            report.interrupted = Some(signal);
+                            report.fail(
+                                Code::Interrupted,
+                                format!(
+                                    "interrupted by {} while replacing files; the replacements were finished: {} written: {}",
+                                    signal.name(),
+                                    names.len(),
+                                    names.join(", ")
+                                ),
+                            );
+                            return finish(&report, self.output, out, err);
+                        }
                     }
                 }
             }
-        } else if !json {
-            let paint_out = paint(self.output.color, io::stdout().is_terminal());
-            for change in &plan.changes {
-                let diff =
-                    report::unified_diff(&change.file.display, &change.file.src, &change.new);
-                out.write_all(paint_out.diff(&diff).as_bytes())?;
+            Mode::DryRun => {
+                report.changes = plan
+                    .changes
+                    .iter()
+                    .map(|c| Change {
+                        file: &c.file.display,
+                        old: &c.file.src,
+                        new: &c.new,
+                    })
+                    .collect();
             }
         }
         if let Some(signal) = interrupt::pending() {
-            writeln!(err, "pin: interrupted by {}", signal.name())?;
-            return Ok(signal.into());
+            report.interrupted = Some(signal);
+            report.fail(
+                Code::Interrupted,
+                format!("interrupted by {}", signal.name()),
+            );
         }
-        let status = if failed {
-            ExitStatus::Error
-        } else if self.mode.check && changed {
-            ExitStatus::Changes
-        } else {
-            ExitStatus::Success
-        };
-        finish(status, out, err, self.verb(self.mode.write))
-    }
-
-    fn verb(&self, written: bool) -> &'static str {
-        if self.opts.unpin {
-            return if written { "unpinned" } else { "to unpin" };
-        }
-        match (self.opts.update, written) {
-            (false, true) => "pinned",
-            (false, false) => "to pin",
-            (true, true) => "updated",
-            (true, false) => "to update",
-        }
+        finish(&report, self.output, out, err)
     }
 }
 
@@ -324,59 +350,42 @@ fn show_config(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> io::Resul
 
 /// `pin list`: every reference with its status; no registry.
 fn list(args: &ListArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<ExitStatus> {
-    let Some(scan) = scan::scan(&args.paths, &args.select, err)? else {
-        return Ok(ExitStatus::Error);
+    let command = report::Command::List;
+    let scan = match scan::scan(&args.paths, &args.select) {
+        Ok(s) => s,
+        Err(e) => {
+            return finish(
+                &aborted(command, Code::Setup, e.to_string()),
+                &args.output,
+                out,
+                err,
+            )
+        }
     };
-    let mut outcomes = Vec::new();
+    let mut report = Report::new(command, Mode::DryRun);
+    report.files = scan.files.len();
+    let mut outcomes = scan.passed_over;
     for file in &scan.files {
         for f in &file.refs {
-            let (status, reason) = match &f.status {
-                Status::Unpinned(_) => (OutcomeStatus::Unpinned, None),
-                Status::Pinned(_) => (OutcomeStatus::Unchanged, None),
-                Status::Skipped(why) => (OutcomeStatus::Skipped, Some(why.clone())),
-            };
-            outcomes.push(Outcome {
-                status,
-                reason,
-                ..Outcome::new(&f.candidate.value).at(
-                    &file.display,
-                    f.line,
-                    f.column,
-                    file.kind.as_str(),
-                )
-            });
-        }
-    }
-    let summary = Summary::of(scan.files.len(), &outcomes, scan.unreadable);
-    if args.output.format == Format::Json {
-        report::write_json(out, &outcomes, &summary)?;
-    } else {
-        for o in &outcomes {
-            let status = match (&o.status, &o.reason) {
-                (OutcomeStatus::Unpinned, _) => "unpinned".to_string(),
-                (OutcomeStatus::Unchanged, _) => "pinned".to_string(),
-                (_, Some(why)) => format!("skipped: {why}"),
-                (_, None) => "skipped".to_string(),
-            };
-            report::list_line(out, &o.location(), &o.original, &status)?;
-        }
-    }
-    out.flush()?;
-    if !args.output.quiet {
-        writeln!(
-            err,
-            "{}",
-            SummaryLine {
-                summary: &summary,
-                verb: "to pin"
+            let mut o = Outcome::new(&f.candidate.value).at(
+                &file.display,
+                f.line,
+                f.column,
+                f.candidate.span.clone(),
+                file.kind.as_str(),
+            );
+            match &f.status {
+                Status::Unpinned(_) => {
+                    o.set(OutcomeStatus::Unpinned, Code::Unpinned, "no digest");
+                }
+                Status::Pinned(r) => o.digest = r.digest().map(str::to_string),
+                Status::Skipped(why) => o.set(OutcomeStatus::Skipped, why.code, why.reason.clone()),
             }
-        )?;
+            outcomes.push(o);
+        }
     }
-    Ok(if summary.errors > 0 {
-        ExitStatus::Error
-    } else {
-        ExitStatus::Success
-    })
+    report.outcomes = in_path_order(outcomes);
+    finish(&report, &args.output, out, err)
 }
 
 /// `pin resolve REF...`: one line per argument, in order: the reference as `pin` would write it.
@@ -385,13 +394,19 @@ fn resolve_refs(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> io::Result<ExitStatus> {
+    let command = report::Command::Resolve;
     let mut refs = Vec::with_capacity(args.refs.len());
     for text in &args.refs {
         match Reference::parse(text) {
             Ok(r) => refs.push(r),
             Err(e) => {
-                writeln!(err, "pin: error: {text:?} is not an image reference: {e}")?;
-                return Ok(ExitStatus::Error);
+                let message = format!("{text:?} is not an image reference: {e}");
+                return finish(
+                    &aborted(command, Code::Setup, message),
+                    &args.output,
+                    out,
+                    err,
+                );
             }
         }
     }
@@ -401,17 +416,19 @@ fn resolve_refs(
         .filter(|r| r.digest().is_none())
         .map(|r| Key::of(r, platform))
         .collect();
-    let Some(mut lookup) = lookup::resolutions(
-        &args.resolve.registry,
-        Some(&args.lock),
-        keys,
-        &args.output,
-        err,
-    )?
-    else {
-        return Ok(ExitStatus::Error);
-    };
-    let outcomes: Vec<Outcome> = refs
+    let mut report = Report::new(command, Mode::DryRun);
+    let mut lookup =
+        match lookup::resolutions(&args.resolve.registry, Some(&args.lock), keys, &args.output) {
+            Ok(l) => l,
+            Err(e) => {
+                report.fail(e.code(), e.to_string());
+                return finish(&report, &args.output, out, err);
+            }
+        };
+    if args.output.verbose {
+        report.requests = lookup.requests.take();
+    }
+    report.outcomes = refs
         .iter()
         .map(|r| {
             let mut o = Outcome {
@@ -422,46 +439,35 @@ fn resolve_refs(
             if r.digest().is_none() {
                 match &lookup.resolved[&Key::of(r, platform)] {
                     Ok(m) => {
-                        o.pinned = Some(if args.resolve.keep_tag {
+                        let pinned = if args.resolve.keep_tag {
                             r.pinned_with_tag(&m.digest)
                         } else {
                             r.pinned(&m.digest, false)
-                        });
+                        };
+                        o.set(
+                            OutcomeStatus::Pinned,
+                            Code::Unpinned,
+                            format!("no digest; its tag points at {}", m.digest),
+                        );
+                        o.pinned = Some(pinned);
                         o.digest = Some(m.digest.clone());
-                        o.status = OutcomeStatus::Pinned;
                     }
                     Err(e) => {
                         o.pinned = None;
-                        o.status = OutcomeStatus::Error;
-                        o.reason = Some(e.to_string());
+                        o.set(OutcomeStatus::Error, Code::LookupFailed, e.to_string());
                     }
                 }
             }
             o
         })
         .collect();
-    let summary = Summary::of(0, &outcomes, 0);
-    for o in outcomes.iter().filter(|o| o.status == OutcomeStatus::Error) {
-        writeln!(
-            err,
-            "pin: error: cannot resolve {}: {}",
-            o.original,
-            o.reason.as_deref().unwrap_or_default()
-        )?;
-    }
-    if args.output.format == Format::Json {
-        report::write_json(out, &outcomes, &summary)?;
-    }
-    // All or nothing, as for files: a script reading stdout never gets a partial answer.
-    if summary.errors > 0 || !lookup.save_lock(err)? {
-        return Ok(ExitStatus::Error);
-    }
-    if args.output.format == Format::Text {
-        for o in &outcomes {
-            writeln!(out, "{}", o.pinned.as_deref().unwrap_or_default())?;
+    // All or nothing, as for files: the lockfile records nothing from a run that failed.
+    if report.failures() == 0 {
+        if let Err(e) = lookup.save_lock() {
+            report.fail(Code::WriteFailed, e.to_string());
         }
     }
-    Ok(ExitStatus::Success)
+    finish(&report, &args.output, out, err)
 }
 
 #[cfg(test)]

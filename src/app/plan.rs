@@ -3,10 +3,10 @@
 
 use std::collections::BTreeSet;
 
-use super::scan::{Found, ScannedFile, Status};
+use super::scan::{Found, ScannedFile, Skip, Status};
 use crate::formats::{tag_comment, Kind, Target};
 use crate::reference::Reference;
-use crate::report::{Outcome, OutcomeStatus, Summary};
+use crate::report::{Code, Fix, Outcome, OutcomeStatus, Severity, Summary};
 use crate::resolve::{Key, Platform, Resolutions};
 use crate::rewrite::{self, Edit};
 
@@ -42,12 +42,12 @@ pub struct Plan<'a> {
 }
 
 impl Plan<'_> {
-    pub fn summary(&self, files: usize, unreadable: usize) -> Summary {
-        Summary::of(files, &self.outcomes, unreadable)
+    pub fn summary(&self, files: usize) -> Summary {
+        Summary::of(files, &self.outcomes)
     }
 
     pub fn errors(&self) -> usize {
-        self.summary(0, 0).errors
+        self.summary(0).errors
     }
 }
 
@@ -98,23 +98,19 @@ pub fn plan<'a>(files: &'a [ScannedFile], resolved: &Resolutions, opts: &Options
                 &file.display,
                 f.line,
                 f.column,
+                f.candidate.span.clone(),
                 file.kind.as_str(),
             );
-            outcome.warning = update_warning(f, resolved, opts);
             let decision = if opts.unpin {
                 unpin(f)
             } else {
                 decide(f, file.kind, &file.src, resolved, opts)
             };
             match decision {
-                Decision::Skip(why) => {
-                    outcome.status = OutcomeStatus::Skipped;
-                    outcome.reason = Some(why);
-                }
+                Decision::Skip(why) => outcome.set(OutcomeStatus::Skipped, why.code, why.reason),
                 Decision::Keep => {}
                 Decision::Fail(why) => {
-                    outcome.status = OutcomeStatus::Error;
-                    outcome.reason = Some(why);
+                    outcome.set(OutcomeStatus::Error, Code::LookupFailed, why);
                     failed = true;
                 }
                 Decision::Write {
@@ -123,10 +119,25 @@ pub fn plan<'a>(files: &'a [ScannedFile], resolved: &Resolutions, opts: &Options
                     note,
                     extra,
                 } => {
-                    outcome.status = OutcomeStatus::Pinned;
+                    let (code, message) = match (&digest, opts.update) {
+                        (None, _) => (
+                            Code::Unpin,
+                            "pinned; `pin unpin` restores its tag".to_string(),
+                        ),
+                        (Some(d), true) => (Code::TagMoved, format!("its tag now points at {d}")),
+                        (Some(d), false) => {
+                            (Code::Unpinned, format!("no digest; its tag points at {d}"))
+                        }
+                    };
+                    outcome.set(OutcomeStatus::Pinned, code, message);
+                    outcome.diagnostics[0].fix = Some(Fix {
+                        replacement: replacement.clone(),
+                    });
                     outcome.pinned = Some(replacement.clone());
                     outcome.digest = digest;
-                    outcome.note = note;
+                    if let Some((code, note)) = note {
+                        outcome.note(code, note);
+                    }
                     edits.push(Edit {
                         range: f.candidate.span.clone(),
                         replacement,
@@ -134,14 +145,27 @@ pub fn plan<'a>(files: &'a [ScannedFile], resolved: &Resolutions, opts: &Options
                     edits.extend(extra);
                 }
             }
+            match update_warning(f, resolved, opts) {
+                // A gone digest is the finding itself, said louder than a moved tag.
+                Some((Code::DigestGone, message)) if outcome.status == OutcomeStatus::Pinned => {
+                    let d = &mut outcome.diagnostics[0];
+                    d.code = Code::DigestGone;
+                    d.severity = Severity::Warning;
+                    d.message = message;
+                }
+                Some((code, message)) => outcome.warn(code, message),
+                None => {}
+            }
             plan.outcomes.push(outcome);
         }
         if failed {
             for o in &mut plan.outcomes[first..] {
                 if o.status == OutcomeStatus::Pinned {
-                    o.status = OutcomeStatus::Skipped;
-                    o.reason =
-                        Some("not written: another reference in this file failed".to_string());
+                    o.set(
+                        OutcomeStatus::Skipped,
+                        Code::NotWritten,
+                        "not written: another reference in this file failed",
+                    );
                 }
             }
             continue;
@@ -156,8 +180,11 @@ pub fn plan<'a>(files: &'a [ScannedFile], resolved: &Resolutions, opts: &Options
                 // A finder bug (overlapping spans): refuse the whole file rather than guess.
                 for o in &mut plan.outcomes[first..] {
                     if o.status == OutcomeStatus::Pinned {
-                        o.status = OutcomeStatus::Error;
-                        o.reason = Some(format!("internal error, file left alone: {e}"));
+                        o.set(
+                            OutcomeStatus::Error,
+                            Code::Internal,
+                            format!("internal error, file left alone: {e}"),
+                        );
                     }
                 }
             }
@@ -168,25 +195,32 @@ pub fn plan<'a>(files: &'a [ScannedFile], resolved: &Resolutions, opts: &Options
 
 /// What `pin update` must say about a pin even when it works: its digest is gone, or it is one platform's
 /// manifest of a multi-platform image.
-fn update_warning(f: &Found, resolved: &Resolutions, opts: &Options) -> Option<String> {
+fn update_warning(f: &Found, resolved: &Resolutions, opts: &Options) -> Option<(Code, String)> {
     if !opts.update {
         return None;
     }
     let manifest = resolved.get(&key_for(f, opts)?)?.as_ref().ok()?;
     if manifest.gone {
-        return Some(format!(
-            "the pinned digest no longer exists; the tag now points at {}",
-            manifest.digest
+        return Some((
+            Code::DigestGone,
+            format!(
+                "the pinned digest no longer exists; the tag now points at {}",
+                manifest.digest
+            ),
         ));
     }
     match &manifest.child_of {
-        Some(child) if !opts.to_index => Some(format!(
-            "pinned to the {} manifest of a multi-platform image; other nodes will fail (`pin update \
-             --to-index` pins the index)",
-            child.platform
-        )),
+        Some(child) if !opts.to_index => Some((Code::ChildPin, child_pin_message(&child.platform))),
         _ => None,
     }
+}
+
+/// The warning about a pin of one platform's manifest.
+pub fn child_pin_message(platform: &Platform) -> String {
+    format!(
+        "pinned to the {platform} manifest of a multi-platform image; other nodes will fail (`pin update \
+         --to-index` pins the index)"
+    )
 }
 
 /// Two comment lines inserted above the same line (two references on it) become one insertion, in file order.
@@ -206,14 +240,15 @@ fn merge_insertions(edits: Vec<Edit>) -> Vec<Edit> {
 }
 
 enum Decision {
-    Skip(String),
+    Skip(Skip),
     Keep,
     Fail(String),
     Write {
         replacement: String,
         /// The digest written; `None` for `pin unpin`.
         digest: Option<String>,
-        note: Option<String>,
+        /// Something to know although it worked, and its code.
+        note: Option<(Code, String)>,
         /// Other edits that go with it: a tag comment inserted or removed.
         extra: Option<Edit>,
     },
@@ -227,9 +262,10 @@ fn unpin(f: &Found) -> Decision {
         Status::Pinned(r) => r,
     };
     if f.candidate.target != Target::Reference {
-        return Decision::Skip(
-            "a digest field beside the tag; left alone (remove it by hand)".to_string(),
-        );
+        return Decision::Skip(Skip::new(
+            Code::NothingToUpdate,
+            "a digest field beside the tag; left alone (remove it by hand)",
+        ));
     }
     let (replacement, extra) = match (&f.tag_comment, r.tag()) {
         (Some(c), _) => (
@@ -241,9 +277,10 @@ fn unpin(f: &Found) -> Decision {
         ),
         (None, Some(tag)) => (format!("{}:{tag}", r.name()), None),
         (None, None) => {
-            return Decision::Skip(
-                "a digest without a tag or tag comment: no tag to restore".to_string(),
-            )
+            return Decision::Skip(Skip::new(
+                Code::NothingToUpdate,
+                "a digest without a tag or tag comment: no tag to restore",
+            ))
         }
     };
     Decision::Write {
@@ -259,12 +296,16 @@ fn decide(f: &Found, kind: Kind, src: &str, resolved: &Resolutions, opts: &Optio
         (Status::Skipped(why), _) => return Decision::Skip(why.clone()),
         (Status::Pinned(_), false) => return Decision::Keep,
         (Status::Unpinned(_), true) => {
-            return Decision::Skip("has no digest to update; `pin` pins it".to_string())
+            return Decision::Skip(Skip::new(
+                Code::NothingToUpdate,
+                "has no digest to update; `pin` pins it",
+            ))
         }
         (Status::Pinned(r), true) if r.tag().is_none() && f.tag_comment.is_none() => {
-            return Decision::Skip(
-                "a digest without a tag or tag comment: no tag to follow".to_string(),
-            )
+            return Decision::Skip(Skip::new(
+                Code::NothingToUpdate,
+                "a digest without a tag or tag comment: no tag to follow",
+            ))
         }
         (Status::Pinned(r) | Status::Unpinned(r), _) => r,
     };
@@ -284,11 +325,14 @@ fn decide(f: &Found, kind: Kind, src: &str, resolved: &Resolutions, opts: &Optio
     if opts.update && r.digest() == Some(digest.as_str()) {
         return Decision::Keep;
     }
-    let mut note = pull_policy_note(f, r, opts);
+    let mut note = pull_policy_note(f, r, opts).map(|n| (Code::PullPolicy, n));
     if let (Some(child), true) = (&manifest.child_of, opts.to_index) {
-        note = Some(format!(
-            "was the {} manifest; now pinned to the multi-platform index",
-            child.platform
+        note = Some((
+            Code::ChildPin,
+            format!(
+                "was the {} manifest; now pinned to the multi-platform index",
+                child.platform
+            ),
         ));
     }
     let mut extra = None;
@@ -311,11 +355,12 @@ fn decide(f: &Found, kind: Kind, src: &str, resolved: &Resolutions, opts: &Optio
                 r.pinned(&digest, false)
             }
             None => {
-                note = Some(
+                note = Some((
+                    Code::NoTagComment,
                     "no tag comment can go here (a parser directive, a YAML block scalar, a format without comments): \
                      the tag stays in the reference"
                         .to_string(),
-                );
+                ));
                 r.pinned_with_tag(&digest)
             }
         }
@@ -376,7 +421,7 @@ mod tests {
             let status = match Reference::parse(v) {
                 Ok(r) if r.digest().is_some() => Status::Pinned(r),
                 Ok(r) => Status::Unpinned(r),
-                Err(_) => Status::Skipped("bad".into()),
+                Err(_) => Status::Skipped(Skip::new(Code::InvalidReference, "bad")),
             };
             refs.push(Found {
                 candidate,
@@ -442,11 +487,22 @@ mod tests {
                 OutcomeStatus::Skipped
             ]
         );
-        assert!(
-            plan.outcomes[0].note.is_some(),
+        assert_eq!(
+            plan.outcomes[0].notes().next().map(|d| d.code),
+            Some(Code::PullPolicy),
             "untagged: Always → IfNotPresent"
         );
-        assert!(plan.outcomes[1].note.is_none());
+        assert_eq!(plan.outcomes[1].notes().count(), 0);
+        let fix = plan.outcomes[1].primary().unwrap();
+        assert_eq!(fix.code, Code::Unpinned);
+        assert_eq!(
+            fix.fix.as_ref().unwrap().replacement,
+            format!("nginx@{}", digest('b'))
+        );
+        assert_eq!(
+            plan.outcomes[2].primary().unwrap().code,
+            Code::InvalidReference
+        );
     }
 
     #[test]
@@ -462,7 +518,7 @@ mod tests {
             plan.outcomes[0].pinned.as_deref(),
             Some(&*format!("nginx:latest@{}", digest('a')))
         );
-        assert!(plan.outcomes[0].note.is_none());
+        assert_eq!(plan.outcomes[0].notes().count(), 0);
     }
 
     #[test]
@@ -481,6 +537,8 @@ mod tests {
         assert!(std::ptr::eq(plan.changes[0].file, &files[1]));
         assert_eq!(plan.errors(), 1);
         assert_eq!(plan.outcomes[0].status, OutcomeStatus::Skipped);
+        assert_eq!(plan.outcomes[0].primary().unwrap().code, Code::NotWritten);
+        assert_eq!(plan.outcomes[1].primary().unwrap().code, Code::LookupFailed);
     }
 
     #[test]

@@ -19,6 +19,11 @@ const COUNTS: &[(Kind, usize)] = &[
     (Kind::Kustomize, 6),
     (Kind::HelmValues, 10),
     (Kind::Dockerfile, 18),
+    (Kind::DockerBake, 3),
+    (Kind::Packer, 2),
+    (Kind::Nomad, 2),
+    (Kind::Terraform, 3),
+    (Kind::Bazel, 4),
 ];
 
 /// Every kind of the kind table with its corpus directory and file count, in table order.
@@ -270,6 +275,8 @@ fn pinning_the_corpus_is_exact_and_idempotent() {
         pinned,
         [
             ("action", 2),
+            ("bake", 6),
+            ("bazel", 4),
             ("compose", 9),
             ("dockerfile", 21),
             ("gha", 14),
@@ -277,11 +284,14 @@ fn pinning_the_corpus_is_exact_and_idempotent() {
             ("helm", 6),
             ("k8s", 52),
             ("kustomize", 5),
+            ("nomad", 2),
+            ("packer", 2),
+            ("terraform", 17),
         ]
     );
 }
 
-/// Truncated prefixes of real files of every YAML kind end in every state of the parser and of the
+/// Truncated prefixes of real files of every YAML kind (and of the HCL and Bazel kinds) end in every state of the parser and of the
 /// finders' walks: an answer, never a panic, and only spans a rewrite can use.
 #[test]
 fn truncated_files_never_panic() {
@@ -319,6 +329,17 @@ fn truncated_files_never_panic() {
             11,
         ),
         ("helm/eshop-basket-data-values.yaml", Kind::HelmValues, 1),
+        ("bazel/rules_oci-fetch.bzl", Kind::Bazel, 3),
+        (
+            "bake/frankenphp-docker-bake-templated.hcl",
+            Kind::DockerBake,
+            3,
+        ),
+        (
+            "nomad/otel-contrib-traefik-no-final-newline.nomad",
+            Kind::Nomad,
+            2,
+        ),
     ];
     for (file, kind, step) in files {
         let path = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -355,15 +376,8 @@ fn tag_comments_round_trip_through_update_and_unpin() {
             .map_or(file.src.clone(), |c| c.new.clone())
     };
     let read = |name: &str, kind: Kind, src: String| {
-        scan::read_one(
-            None,
-            None,
-            name.to_string(),
-            kind,
-            src,
-            &scan::Filters::default(),
-        )
-        .unwrap_or_else(|e| panic!("{e}"))
+        scan::read_one(None, None, name, kind, src, &scan::Filters::default())
+            .unwrap_or_else(|e| panic!("{e}"))
     };
     let (mut commented, mut exact) = (0, 0);
     for (category, kind, _) in categories() {
@@ -396,11 +410,12 @@ fn tag_comments_round_trip_through_update_and_unpin() {
             // Where no comment can go (a directive, a block scalar), `name:latest@…` is written for an untagged
             // `name`, and unpinning gives `name:latest`.
             let untagged_fallback = pinned.outcomes.iter().any(|o| {
-                o.note
-                    .as_deref()
-                    .is_some_and(|n| n.contains("no tag comment"))
-                    && crate::reference::Reference::parse(&o.original)
-                        .is_ok_and(|r| r.tag().is_none())
+                o.notes()
+                    .any(|n| n.code == crate::report::Code::NoTagComment)
+                    && o.original
+                        .as_deref()
+                        .and_then(|v| crate::reference::Reference::parse(v).ok())
+                        .is_some_and(|r| r.tag().is_none())
             });
             let [original] = files;
             let after = read(&name, kind, pinned_text.clone());

@@ -15,8 +15,8 @@ use std::path::Path;
 
 use super::tag_comment::CommentStyle;
 use super::{
-    compose, dockerfile, github_actions, gitlab_ci, helm_values, kustomize, yaml, FindError,
-    Findings,
+    bazel, compose, dockerfile, github_actions, gitlab_ci, hcl, helm_values, kustomize, yaml,
+    FindError, Findings,
 };
 
 /// Whether a file is of a kind, from its lowercased file name and its whole path.
@@ -104,7 +104,7 @@ kinds! {
         needles: &[],
         docs: Docs {
             title: "Kustomize",
-            pinned: "`images:` entries: `newName` (or `name`) at `newTag` is resolved and `digest:` is set — an empty one is filled; a missing one is inserted as one line after `newTag`, with the entry's indentation and the file's line ending (the only bytes added)",
+            pinned: "`images:` entries: `newName` (or `name`) at `newTag` is resolved and `digest:` is set — an empty one is filled; a missing one is inserted as one line after `newTag`, with the entry's indentation and the line ending of the `newTag` line — `\\n`, `\\r\\n` or a lone `\\r` (the only bytes added)",
             example: "`newTag: v1` → `newTag: v1` + `digest: sha256:…`",
         },
         corpus: "kustomize",
@@ -188,6 +188,90 @@ kinds! {
             example: "`digest: \"\"` → `digest: \"sha256:…\"`",
         },
         corpus: "helm",
+        comments: CommentStyle::Trailing,
+    };
+    /// Docker Bake files: `docker-image://` values of a target's `contexts`.
+    DockerBake = KindInfo {
+        name: "docker-bake",
+        rule: |n, _| matches!(n, "docker-bake.hcl" | "docker-bake.override.hcl"),
+        files: &["docker-bake.hcl", "docker-bake.override.hcl"],
+        examples: &["docker-bake.hcl", "build/docker-bake.override.hcl"],
+        find: hcl::find_bake,
+        needles: &["docker-image://"],
+        docs: Docs {
+            title: "Docker Bake",
+            pinned: "`docker-image://` values of a `target`'s `contexts` (the reference after the prefix); a value with `${…}` is skipped",
+            example: "`base = \"docker-image://alpine:3.20\"` → `docker-image://alpine@sha256:…`",
+        },
+        corpus: "bake",
+        comments: CommentStyle::None,
+    };
+    /// Packer templates: `image` of `source "docker"` blocks.
+    Packer = KindInfo {
+        name: "packer",
+        rule: |n, _| n.ends_with(".pkr.hcl"),
+        files: &["*.pkr.hcl"],
+        examples: &["build.pkr.hcl", "images/ubuntu.pkr.hcl"],
+        find: hcl::find_packer,
+        needles: &["docker"],
+        docs: Docs {
+            title: "Packer",
+            pinned: "`image` of every `source \"docker\"` block",
+            example: "`image = \"ubuntu:22.04\"` → `image = \"ubuntu@sha256:…\"`",
+        },
+        corpus: "packer",
+        comments: CommentStyle::None,
+    };
+    /// Nomad job files: `config { image = … }` of docker and podman tasks.
+    Nomad = KindInfo {
+        name: "nomad",
+        rule: |n, _| n.ends_with(".nomad") || n.ends_with(".nomad.hcl"),
+        files: &["*.nomad", "*.nomad.hcl"],
+        examples: &["jobs/web.nomad", "redis.nomad.hcl"],
+        find: hcl::find_nomad,
+        needles: &["image"],
+        docs: Docs {
+            title: "Nomad",
+            pinned: "`config { image = … }` of every `task` whose `driver` is `\"docker\"` or `\"podman\"`",
+            example: "`image = \"redis:7\"` → `image = \"redis@sha256:…\"`",
+        },
+        corpus: "nomad",
+        comments: CommentStyle::None,
+    };
+    /// Terraform/OpenTofu: Kubernetes workload containers, `docker_image` names.
+    Terraform = KindInfo {
+        name: "terraform",
+        rule: |n, _| n.ends_with(".tf") || n.ends_with(".tofu"),
+        files: &["*.tf", "*.tofu"],
+        examples: &["main.tf", "infra/k8s.tf", "main.tofu"],
+        find: hcl::find_terraform,
+        needles: &["kubernetes_", "docker_image"],
+        docs: Docs {
+            title: "Terraform / OpenTofu",
+            pinned: "`image` of `container` and `init_container` blocks (also `dynamic` ones) in `kubernetes_*` workload resources (pod, deployment, stateful set, daemon set, job, cron job, replication controller, and their `_v1` forms); `name` of `docker_image` resources and data sources; a string with `${…}` or any other expression is skipped",
+            example: "`image = \"nginx:1.27\"` → `image = \"nginx@sha256:…\"`",
+        },
+        corpus: "terraform",
+        comments: CommentStyle::None,
+    };
+    /// Bazel: rules_oci `oci.pull` / `oci_pull` calls.
+    Bazel = KindInfo {
+        name: "bazel",
+        rule: |n, _| {
+            matches!(n, "module.bazel" | "workspace" | "workspace.bazel" | "workspace.bzlmod")
+                || n.ends_with(".module.bazel")
+                || n.ends_with(".bzl")
+        },
+        files: &["MODULE.bazel", "*.MODULE.bazel", "WORKSPACE", "WORKSPACE.bazel", "WORKSPACE.bzlmod", "*.bzl"],
+        examples: &["MODULE.bazel", "third_party/oci.MODULE.bazel", "WORKSPACE", "WORKSPACE.bazel", "WORKSPACE.bzlmod", "tools/images.bzl"],
+        find: bazel::find,
+        needles: &["oci:pull.bzl", "oci:extensions.bzl"],
+        docs: Docs {
+            title: "Bazel (rules_oci)",
+            pinned: "`oci.pull(...)` (bound by `use_extension(\"@rules_oci//oci:extensions.bzl\", \"oci\")`) and `oci_pull(...)` (loaded from `@rules_oci//oci:pull.bzl`) calls: `image` (or `registry` + `repository`) at `tag` is resolved and `digest = \"sha256:…\"` is set — an empty one is filled; a missing one is inserted before `tag`, with its indentation and line ending; `tag` is kept (rules_oci then uses the digest); calls with `reproducible = False` are skipped",
+            example: "`tag = \"3.20\",` → `digest = \"sha256:…\",` + `tag = \"3.20\",`",
+        },
+        corpus: "bazel",
         comments: CommentStyle::Trailing,
     };
     /// Kubernetes manifests and any other YAML: every `image:` scalar, image volume references.
@@ -293,6 +377,12 @@ mod tests {
         "kustomization.json",
         "yaml",
         "a.yaml.bak",
+        "terraform.tfvars",
+        "main.tf.json",
+        "vars.hcl",
+        "BUILD.bazel",
+        "docker-bake.json",
+        "x.bazelrc",
     ];
 
     #[test]

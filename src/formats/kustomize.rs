@@ -17,7 +17,7 @@
 //! * with no `digest` key, a whole line `digest: <digest>` is inserted ([`Target::InsertDigest`]): the
 //!   span is the empty point at the start of the line after the `newTag` line (at the end of the file,
 //!   after a line break, when the `newTag` line is the last one and has none); the prefix is the
-//!   entry's key indentation and `digest: `, the suffix the file's line ending (`\r\n` in a CRLF file).
+//!   entry's key indentation and `digest: `, the suffix the `newTag` line's own line break (`\n`, `\r\n`, or a lone `\r`).
 //!   The entry stays a valid block mapping, with `digest` right under `newTag`.
 //!
 //! # Reported skipped
@@ -153,14 +153,21 @@ fn image_entry(src: &str, tree: &Tree, entry: NodeId) -> Option<Candidate> {
             "newTag comes from a merge key; add `digest: \"\"` to the entry to have it filled",
         ));
     }
-    // The line after the one where `newTag`'s value ends.
+    // The line after the one where `newTag`'s value ends, and that line's own break (`\n`, `\r\n`, or a
+    // lone `\r`, which YAML also reads as a line break); after a last line without one, the file's.
     let value_end = tree[*tag_value].span.end;
-    let (at, before) = match src[value_end..].find('\n') {
-        Some(nl) => (value_end + nl + 1, ""),
-        None => (src.len(), line_ending(src)),
+    let (at, before, ending) = match src[value_end..].find(['\n', '\r']) {
+        Some(i) => {
+            let brk = value_end + i;
+            let len = if src[brk..].starts_with("\r\n") { 2 } else { 1 };
+            (brk + len, "", &src[brk..brk + len])
+        }
+        None => (src.len(), line_ending(src), ""),
     };
     let key_start = tree[*tag_key].span.start;
-    let line_start = src[..key_start].rfind('\n').map_or(0, |nl| nl + 1);
+    let line_start = src[..key_start]
+        .rfind(['\n', '\r'])
+        .map_or(0, |brk| brk + 1);
     let indent = " ".repeat(src[line_start..key_start].chars().count());
     Some(Candidate {
         span: at..at,
@@ -169,11 +176,7 @@ fn image_entry(src: &str, tree: &Tree, entry: NodeId) -> Option<Candidate> {
         pull_policy_set: None,
         target: Target::InsertDigest {
             prefix: format!("{before}{indent}digest: "),
-            suffix: if before.is_empty() {
-                line_ending(src).to_owned()
-            } else {
-                String::new()
-            },
+            suffix: ending.to_owned(),
         },
     })
 }
@@ -262,6 +265,38 @@ mod tests {
             pinned(src, &c, "sha256:x"),
             "images:\r\n- name: a\r\n  newTag: '2'\r\n  digest: sha256:x"
         );
+    }
+
+    // Guards every line ending: the inserted line ends as the `newTag` line does (a lone `\r` too), so
+    // the result reads back as the same entry, pinned, and a second run changes nothing.
+    #[test]
+    fn cr_only_and_mixed_line_endings() {
+        let d = digest();
+        for (src, want, value) in [
+            (
+                "images:\r- name: a\r  newTag: 1\r  newName: b\r",
+                format!("images:\r- name: a\r  newTag: 1\r  digest: {d}\r  newName: b\r"),
+                "b:1",
+            ),
+            (
+                "images:\r- name: a\r  newTag: 1",
+                format!("images:\r- name: a\r  newTag: 1\r  digest: {d}"),
+                "a:1",
+            ),
+            (
+                "images:\n- name: a\r\n  newTag: 1\r\n  newName: b\n",
+                format!("images:\n- name: a\r\n  newTag: 1\r\n  digest: {d}\r\n  newName: b\n"),
+                "b:1",
+            ),
+        ] {
+            let c = only(src);
+            assert_eq!(c.value, value, "{src:?}");
+            let out = pinned(src, &c, &d);
+            assert_eq!(out, want, "{src:?}");
+            let again = only(&out);
+            assert!(matches!(classify(&again), Status::Pinned(_)), "{out:?}");
+            assert_eq!(again.value, format!("{value}@{d}"));
+        }
     }
 
     #[test]

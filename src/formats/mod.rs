@@ -8,12 +8,14 @@
 //! (`compose`, `github_actions`, `gitlab_ci`, `kustomize`, `helm_values`, and the generic `yaml`) walk
 //! the node tree of [`yaml::tree`] through [`yaml::find_with`].
 
+pub mod bazel;
 pub mod compose;
 #[cfg(test)]
 mod corpus;
 pub mod dockerfile;
 pub mod github_actions;
 pub mod gitlab_ci;
+pub mod hcl;
 pub mod helm_values;
 mod kind;
 pub mod kustomize;

@@ -22,7 +22,9 @@ mod tokens;
 pub mod transport;
 
 use std::collections::BTreeMap;
+use std::error::Error as _;
 use std::sync::Arc;
+use std::time::Duration;
 
 use futures_util::stream::{self, StreamExt};
 
@@ -90,23 +92,110 @@ pub enum ResolveError {
     Registry(String),
     #[error("{0}")]
     Transport(String),
+    /// `host` cannot be reached at all (it does not resolve, refuses connections, never answers, or its
+    /// certificate is not trusted): every lookup that needs it fails alike, so reports can say it once.
+    #[error("{host}: {reason}")]
+    Unreachable { host: String, reason: String },
     #[error("{0}")]
     Config(String),
 }
 
-impl ResolveError {
-    fn transport(host: &str, e: &reqwest::Error) -> ResolveError {
-        let mut msg = format!("cannot reach {host}: {}", escape(&chain(e)));
+/// How a request failed before any answer, as far as retrying is concerned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Failure {
+    /// The name does not resolve.
+    Dns,
+    /// Nothing listens there.
+    Refused,
+    /// No connection within the connect timeout.
+    ConnectTimeout,
+    /// Connected, but no (whole) answer within the request timeout.
+    Timeout,
+    /// The server's certificate is not trusted.
+    Untrusted,
+    /// The server does not speak TLS (a plain-HTTP registry reached as HTTPS).
+    NotTls,
+    /// Anything else (a dropped connection, a reset): worth another attempt.
+    Other,
+}
+
+impl Failure {
+    fn of(e: &reqwest::Error) -> Failure {
+        let text = chain(e);
+        let mut io_kind = None;
+        let mut source = e.source();
+        while let Some(s) = source {
+            if let Some(io) = s.downcast_ref::<std::io::Error>() {
+                io_kind = Some(io.kind());
+                break;
+            }
+            source = s.source();
+        }
         if e.is_timeout() {
-            msg.push_str(" (timed out)");
+            return if e.is_connect() {
+                Failure::ConnectTimeout
+            } else {
+                Failure::Timeout
+            };
         }
-        // What rustls says when an HTTPS client meets a plain-HTTP server.
-        if msg.contains("InvalidContentType") || msg.contains("corrupt message") {
-            msg.push_str(&format!(
-                " (is it a plain-HTTP registry? then pass --insecure-registry {host})"
-            ));
+        if io_kind == Some(std::io::ErrorKind::ConnectionRefused) {
+            Failure::Refused
+        } else if text.contains("dns error") || text.contains("failed to lookup address") {
+            Failure::Dns
+        } else if text.contains("invalid peer certificate") {
+            Failure::Untrusted
+        } else if text.contains("InvalidContentType") || text.contains("corrupt message") {
+            Failure::NotTls
+        } else {
+            Failure::Other
         }
-        ResolveError::Transport(msg)
+    }
+
+    /// Whether asking again could answer differently. Only a fault of one connection might; a host that
+    /// does not resolve, refuses, is silent or is not trusted stays so for the length of a run.
+    fn retry(self) -> bool {
+        self == Failure::Other
+    }
+}
+
+impl ResolveError {
+    /// The error for a request to `host` that failed with `e`. `timeouts` are (connect, request), for the
+    /// messages.
+    fn transport(host: &str, e: &reqwest::Error, timeouts: (Duration, Duration)) -> ResolveError {
+        let unreachable = |reason: String| ResolveError::Unreachable {
+            host: host.to_string(),
+            reason,
+        };
+        let cause = || {
+            let text = chain(e);
+            // The innermost cause is the part a user can act on ("UnknownIssuer").
+            let last = text.rsplit(": ").next().unwrap_or_default().to_string();
+            escape(&last).into_owned()
+        };
+        match Failure::of(e) {
+            Failure::Dns => unreachable("cannot resolve host".to_string()),
+            Failure::Refused => unreachable("connection refused".to_string()),
+            Failure::ConnectTimeout => unreachable(format!(
+                "no connection within {} s (--connect-timeout)",
+                timeouts.0.as_secs()
+            )),
+            Failure::Timeout => unreachable(format!(
+                "no answer within {} s (--timeout)",
+                timeouts.1.as_secs()
+            )),
+            Failure::Untrusted => unreachable(format!(
+                "its TLS certificate is not trusted ({}); trust the CA that signed it with \
+                 --ca-cert FILE or SSL_CERT_FILE=FILE",
+                cause()
+            )),
+            Failure::NotTls => unreachable(format!(
+                "it does not speak TLS; if it is a plain-HTTP registry, pass --insecure-registry {host}"
+            )),
+            Failure::Other => ResolveError::Transport(format!(
+                "cannot reach {host}: {}",
+                escape(&chain(e))
+            )),
+        }
     }
 }
 
@@ -217,6 +306,10 @@ impl Resolver {
                         ResolveError::Unauthorized(m) => ResolveError::Unauthorized(m + &note),
                         ResolveError::Registry(m) => ResolveError::Registry(m + &note),
                         ResolveError::Transport(m) => ResolveError::Transport(m + &note),
+                        ResolveError::Unreachable { host, reason } => ResolveError::Unreachable {
+                            host,
+                            reason: reason + &note,
+                        },
                         ResolveError::Config(m) => ResolveError::Config(m + &note),
                     });
                 }
@@ -272,12 +365,46 @@ fn writable(m: Manifest, key: &Key) -> Result<Manifest, ResolveError> {
 mod tests {
     use super::*;
 
+    /// A resolver that knows no name, so that a lookup fails as DNS fails, without the network.
+    struct NoNames;
+
+    impl reqwest::dns::Resolve for NoNames {
+        fn resolve(&self, _name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+            Box::pin(async {
+                Err::<reqwest::dns::Addrs, _>(std::io::Error::other("no such name").into())
+            })
+        }
+    }
+
+    #[test]
+    fn a_name_that_does_not_resolve_is_unreachable_and_not_retried() {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let client = reqwest::Client::builder()
+            .dns_resolver(NoNames)
+            .build()
+            .unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let e = runtime
+            .block_on(client.get("https://registry.example.invalid/v2/").send())
+            .unwrap_err();
+        assert_eq!(Failure::of(&e), Failure::Dns, "{}", chain(&e));
+        assert!(!Failure::of(&e).retry());
+        let timeouts = (Duration::from_secs(10), Duration::from_secs(30));
+        assert_eq!(
+            ResolveError::transport("registry.example.invalid", &e, timeouts).to_string(),
+            "registry.example.invalid: cannot resolve host"
+        );
+    }
+
     #[test]
     fn only_sha256_digests_are_written() {
         let key = Key::of(&Reference::parse("a:1").unwrap(), None);
         let m = |d: String| Manifest {
             digest: d,
-            media_type: None,
+            ..Manifest::default()
         };
         assert!(writable(m(format!("sha256:{}", "a".repeat(64))), &key).is_ok());
         let e = writable(m(format!("sha512:{}", "a".repeat(128))), &key).unwrap_err();

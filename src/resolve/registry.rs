@@ -20,7 +20,7 @@ use sha2::{Digest as _, Sha256};
 use super::auth::{Credential, CredentialSource};
 use super::manifest::{self, Document, MANIFEST_ACCEPT};
 use super::tokens::Authorizer;
-use super::transport::{header, read_limited, ClientOptions, Request, Stats, Transport};
+use super::transport::{header, ClientOptions, Request, Stats, Transport};
 use super::{escape, Key, ResolveError};
 use crate::reference::is_valid_digest;
 
@@ -152,7 +152,7 @@ impl Client {
         check_status(&get, registry, repository, reference, cred.as_ref())?;
         let claimed = header(get.headers(), "docker-content-digest");
         let content_type = header(get.headers(), CONTENT_TYPE.as_str());
-        let body = read_limited(get, registry).await?;
+        let body = self.auth.transport().read_body(get, registry).await?;
         let document = manifest::parse(&body, content_type.as_deref()).map_err(|what| {
             ResolveError::Registry(format!(
                 "{registry} sent {what} for {repository}:{reference}; nothing written"
@@ -202,7 +202,7 @@ impl Client {
             .send_repo(&request, registry, repository, &self.stats().get)
             .await?;
         check_status(&get, registry, repository, digest, cred.as_ref())?;
-        let body = read_limited(get, registry).await?;
+        let body = self.auth.transport().read_body(get, registry).await?;
         if digest.starts_with("sha256:") && format!("sha256:{:x}", Sha256::digest(&body)) != digest
         {
             return Err(ResolveError::Registry(format!(

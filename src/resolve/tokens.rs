@@ -17,7 +17,7 @@ use tokio::sync::OnceCell;
 use super::auth::{
     parse_challenge, Challenge, Credential, CredentialKind, CredentialSource, Secret,
 };
-use super::transport::{authority, header, read_limited, Authorization, Request, Transport};
+use super::transport::{authority, header, Authorization, Request, Transport};
 use super::{escape, ResolveError};
 
 /// A result computed once and awaited by every concurrent caller: the single-flight cell of a ping or a
@@ -462,7 +462,7 @@ impl Authorizer {
                 "the token service of {registry} answered {status}"
             )));
         }
-        let bytes = read_limited(resp, registry).await?;
+        let bytes = self.transport.read_body(resp, registry).await?;
         let body: TokenResponse = serde_json::from_slice(&bytes).map_err(|e| {
             ResolveError::Registry(format!("bad token response from {registry}: {e}"))
         })?;

@@ -75,8 +75,10 @@ impl Stats {
 pub struct ClientOptions {
     /// `host[:port]` names (as written after normalization, e.g. `127.0.0.1:5000`) reached over plain HTTP.
     pub insecure: Vec<String>,
-    /// Per-request timeout (connect and whole response).
+    /// Per-request timeout (from sending to the whole response).
     pub timeout: Duration,
+    /// How long to wait for a connection (TCP and TLS).
+    pub connect_timeout: Duration,
     /// Retries after a 429, a 5xx or a dropped connection (so `retries + 1` attempts in all).
     pub retries: u32,
     /// Upper bound for one wait, whatever `Retry-After` asks.
@@ -90,6 +92,7 @@ impl Default for ClientOptions {
         ClientOptions {
             insecure: Vec::new(),
             timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(10),
             retries: 3,
             max_wait: Duration::from_secs(30),
             ca_files: Vec::new(),
@@ -137,17 +140,54 @@ pub struct Transport {
     http: reqwest::Client,
     insecure: HashSet<String>,
     options: ClientOptions,
+    /// Hosts found unreachable (see [`ResolveError::Unreachable`]), and why: later requests to them fail at
+    /// once with the same error instead of trying again.
+    down: Mutex<HashMap<String, ResolveError>>,
     pub stats: Stats,
+}
+
+/// An `--insecure-registry` value as a `host[:port]`: `http://host:5000` (or with a final `/`) means the
+/// same, since plain HTTP is what the flag asks for; anything else with a scheme or a path is an error that
+/// shows the spelling.
+pub fn insecure_host(value: &str) -> Result<String, ResolveError> {
+    let v = value.trim();
+    let bad = |why: &str| {
+        ResolveError::Config(format!(
+            "--insecure-registry {}: {why}; give HOST[:PORT], e.g. --insecure-registry registry.local:5000",
+            escape(v)
+        ))
+    };
+    if v.starts_with("https://") {
+        return Err(bad(
+            "an insecure registry is reached over plain HTTP, not HTTPS (for a private CA use --ca-cert)",
+        ));
+    }
+    let rest = v.strip_prefix("http://").unwrap_or(v);
+    let rest = rest.strip_suffix('/').unwrap_or(rest);
+    if rest.is_empty() || rest.contains("://") {
+        return Err(bad("not a host"));
+    }
+    if rest.contains('/') {
+        return Err(bad("a registry host has no path"));
+    }
+    if rest.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(bad("not a host"));
+    }
+    Ok(rest.to_string())
 }
 
 impl Transport {
     pub fn new(options: ClientOptions) -> Result<Transport, ResolveError> {
         // A process-wide provider; installing twice is harmless (the second call reports the first).
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let insecure: HashSet<String> = options.insecure.iter().cloned().collect();
+        let insecure: HashSet<String> = options
+            .insecure
+            .iter()
+            .map(|h| insecure_host(h))
+            .collect::<Result<_, _>>()?;
         let mut builder = reqwest::Client::builder()
             .user_agent(concat!("pin/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(options.timeout)
+            .connect_timeout(options.connect_timeout)
             .timeout(options.timeout)
             .pool_max_idle_per_host(64)
             .redirect(redirect_policy(insecure.clone()));
@@ -174,6 +214,7 @@ impl Transport {
             http,
             insecure,
             options,
+            down: Mutex::default(),
             stats: Stats::default(),
         })
     }
@@ -194,8 +235,9 @@ impl Transport {
         format!("{scheme}://{host}")
     }
 
-    /// Sends one request, retrying 429, 5xx and transport failures with backoff that honours `Retry-After`.
-    /// `counter` counts every attempt.
+    /// Sends one request, retrying 429, 5xx and dropped connections with backoff that honours
+    /// `Retry-After`. `counter` counts every attempt. A host that does not resolve, refuses, does not answer
+    /// or is not trusted is not asked again, by this request or any later one.
     pub async fn send(
         &self,
         request: &Request<'_>,
@@ -203,6 +245,9 @@ impl Transport {
         counter: &AtomicUsize,
     ) -> Result<reqwest::Response, ResolveError> {
         let host = authority(request.url);
+        if let Some(e) = self.down.lock().expect("down map poisoned").get(&host) {
+            return Err(e.clone());
+        }
         let mut attempt = 0;
         loop {
             counter.fetch_add(1, Ordering::Relaxed);
@@ -227,6 +272,7 @@ impl Transport {
                 Ok(_) => None,
                 // A refused redirect is a decision, not a fault: asking again gets the same answer.
                 Err(e) if e.is_builder() || e.is_redirect() => None,
+                Err(e) if !super::Failure::of(e).retry() => None,
                 Err(_) => Some(None),
             };
             match retry_after {
@@ -245,11 +291,53 @@ impl Transport {
                             )))
                         }
                         Ok(resp) => Ok(resp),
-                        Err(e) => Err(ResolveError::transport(&host, &e)),
+                        Err(e) => {
+                            let error = ResolveError::transport(&host, &e, self.timeouts());
+                            if matches!(error, ResolveError::Unreachable { .. }) {
+                                self.down
+                                    .lock()
+                                    .expect("down map poisoned")
+                                    .insert(host, error.clone());
+                            }
+                            Err(error)
+                        }
                     }
                 }
             }
         }
+    }
+
+    fn timeouts(&self) -> (Duration, Duration) {
+        (self.options.connect_timeout, self.options.timeout)
+    }
+
+    /// The whole body of `resp`, refused past [`MAX_BODY`].
+    pub async fn read_body(
+        &self,
+        mut resp: reqwest::Response,
+        registry: &str,
+    ) -> Result<Vec<u8>, ResolveError> {
+        let too_big = || {
+            ResolveError::Registry(format!(
+                "{registry} sent a response larger than {} MiB",
+                MAX_BODY >> 20
+            ))
+        };
+        if resp.content_length().is_some_and(|n| n > MAX_BODY as u64) {
+            return Err(too_big());
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = resp
+            .chunk()
+            .await
+            .map_err(|e| ResolveError::transport(registry, &e, self.timeouts()))?
+        {
+            if body.len() + chunk.len() > MAX_BODY {
+                return Err(too_big());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
     }
 
     fn backoff(&self, attempt: u32, asked: Option<Duration>) -> Duration {
@@ -296,34 +384,6 @@ fn redirect_policy(insecure: HashSet<String>) -> reqwest::redirect::Policy {
 /// answers are smaller still. A larger body is an error, not a memory bill.
 const MAX_BODY: usize = 4 << 20;
 
-/// The whole body of `resp`, refused past [`MAX_BODY`].
-pub async fn read_limited(
-    mut resp: reqwest::Response,
-    registry: &str,
-) -> Result<Vec<u8>, ResolveError> {
-    let too_big = || {
-        ResolveError::Registry(format!(
-            "{registry} sent a response larger than {} MiB",
-            MAX_BODY >> 20
-        ))
-    };
-    if resp.content_length().is_some_and(|n| n > MAX_BODY as u64) {
-        return Err(too_big());
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = resp
-        .chunk()
-        .await
-        .map_err(|e| ResolveError::transport(registry, &e))?
-    {
-        if body.len() + chunk.len() > MAX_BODY {
-            return Err(too_big());
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
-}
-
 /// `host[:port]` of `url`, as messages name it: `127.0.0.1:5000` and `127.0.0.1:5001` are different
 /// registries, so the port stays unless it is the scheme's default.
 pub fn authority(url: &str) -> String {
@@ -361,6 +421,31 @@ pub fn header(headers: &HeaderMap, name: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn insecure_hosts_are_spelled_host_port() {
+        for (given, host) in [
+            ("registry.local:5000", "registry.local:5000"),
+            ("http://registry.local:5000", "registry.local:5000"),
+            ("http://127.0.0.1:5000/", "127.0.0.1:5000"),
+            ("[::1]:5000", "[::1]:5000"),
+        ] {
+            assert_eq!(insecure_host(given).unwrap(), host);
+        }
+        for (given, why) in [
+            ("https://registry.local", "not HTTPS"),
+            ("http://registry.local:5000/v2/", "no path"),
+            ("registry.local/team", "no path"),
+            ("", "not a host"),
+            ("ftp://x", "not a host"),
+        ] {
+            let e = insecure_host(given).unwrap_err().to_string();
+            assert!(
+                e.contains(why) && e.contains("give HOST[:PORT]"),
+                "{given}: {e}"
+            );
+        }
+    }
 
     #[test]
     fn docker_hub_goes_to_registry_1() {

@@ -297,10 +297,12 @@ pub fn variables_skip(value: &str, tool: &str) -> Option<String> {
     }
 }
 
-/// The file's line ending: `\r\n` when its first line ends so, else `\n`.
+/// The file's line ending: that of its first line (`\r\n`, `\n`, or a lone `\r`, which YAML also reads as
+/// a line break); `\n` for a file of one line.
 pub fn line_ending(src: &str) -> &'static str {
-    match src.find('\n') {
-        Some(at) if at > 0 && src.as_bytes()[at - 1] == b'\r' => "\r\n",
+    match src.find(['\n', '\r']) {
+        Some(at) if src[at..].starts_with("\r\n") => "\r\n",
+        Some(at) if src.as_bytes()[at] == b'\r' => "\r",
         _ => "\n",
     }
 }

@@ -336,10 +336,13 @@ pub fn parse(src: &str) -> Result<Parsed, FindError> {
     let mut text = src.to_owned();
     let mut at = original.offset;
     for _ in 0..64 {
-        let Some(lifted) = lift_closing_bracket(&text, at) else {
+        let Some((lifted, moved)) = lift_closing_bracket(&text, at) else {
             break;
         };
         match parse_exact(&lifted) {
+            // The bracket must have closed a collection, not become part of a scalar (a plain scalar
+            // before a line `]stage: x` would read `…]`): then the scalar's text would not be in `src`.
+            Ok(Parsed::Tree(tree)) if bracket_in_a_scalar(&tree, &moved) => break,
             Ok(parsed) => return Ok(parsed),
             // Another such bracket further on: lift that one too.
             Err(e) if e.offset > at => {
@@ -352,10 +355,17 @@ pub fn parse(src: &str) -> Result<Parsed, FindError> {
     first
 }
 
+/// Whether some scalar's text overlaps `moved`, the bytes a lifted bracket was moved across.
+fn bracket_in_a_scalar(tree: &Tree, moved: &Range<usize>) -> bool {
+    tree.walk()
+        .filter_map(|id| tree.scalar(id))
+        .any(|s| s.text.start < moved.end && moved.start < s.text.end)
+}
+
 /// `text` with the lone `]` or `}` that starts the line holding `offset` moved before the previous line
-/// break, or `None` when that line is not such a line or the previous line has a comment (the bracket would
-/// land inside it).
-fn lift_closing_bracket(text: &str, offset: usize) -> Option<String> {
+/// break, and the range of bytes that moved; `None` when that line is not such a line or the previous line
+/// has a comment (the bracket would land inside it).
+fn lift_closing_bracket(text: &str, offset: usize) -> Option<(String, Range<usize>)> {
     let offset = offset.min(text.len());
     let line_start = text[..offset].rfind('\n')? + 1;
     let indent = text[line_start..].len() - text[line_start..].trim_start_matches(' ').len();
@@ -379,7 +389,7 @@ fn lift_closing_bracket(text: &str, offset: usize) -> Option<String> {
     out.push_str(&text[bracket..=bracket]);
     out.push_str(&text[break_start..bracket]);
     out.push_str(&text[bracket + 1..]);
-    Some(out)
+    Some((out, break_start..bracket + 1))
 }
 
 fn parse_exact(src: &str) -> Result<Parsed, FindError> {
@@ -612,6 +622,9 @@ mod lenient_tests {
         // A comment on the line before: the bracket would land in it, so the error stands.
         let commented = src.replace("\"true\",", "\"true\", # c");
         assert!(parse(&commented).is_err());
+        // A plain scalar on the line before (found by the fuzz smoke test): the bracket would become part
+        // of it, and its text would not be in the file; the error stands.
+        assert!(parse("b:\n  image: docker:latest\n  ]stage: build\n").is_err());
     }
 }
 

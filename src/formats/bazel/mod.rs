@@ -1,0 +1,426 @@
+//! Bazel finder: rules_oci `oci.pull(...)` (in `MODULE.bazel`) and `oci_pull(...)` (in `WORKSPACE`
+//! files and `.bzl` macros) calls.
+//!
+//! The file is read with the Starlark tokenizer of [`starlark`]: strings (prefixed, triple-quoted,
+//! raw), comments and bracket nesting are real tokens, so a call in a comment or a docstring is not a
+//! call, and arguments are split at the call's own commas.
+//!
+//! # What is found
+//!
+//! Calls of the rules_oci names the file binds itself, so that a look-alike is never touched:
+//! `X.pull(...)` where `X = use_extension("@rules_oci//oci:extensions.bzl", "oci")`, and `F(...)` where
+//! `load("@rules_oci//oci:pull.bzl", "oci_pull")` (or `F = "oci_pull"`) binds `F`. In a call:
+//!
+//! * the image is its `image` (or `registry` + `/` + `repository`), its tag the `tag` argument;
+//! * with a non-empty `digest = "sha256:…"`, the call is pinned already: [`Candidate::value`] is
+//!   `image[:tag]@digest` and the span is the digest ([`Target::Digest`]);
+//! * an empty `digest = ""` is filled in ([`Target::Digest`], the span between the quotes);
+//! * with no `digest` argument, `digest = "…",` is inserted just before the `tag` argument: on a line of
+//!   its own, with the `tag` line's indentation and line ending, when `tag` starts its line, else inline
+//!   ([`Target::InsertDigest`]). The quote character is the tag's.
+//! * with no `tag` argument, an `image` that carries its own tag (`"debian:12"`, which rules_oci splits
+//!   itself) is pinned in place ([`Target::Reference`]).
+//!
+//! rules_oci documents "exactly one of `tag` and `digest`", but its code (`oci/pull.bzl`) accepts both
+//! while `reproducible` is true (the default) and then uses the digest; the tag stays for readers and
+//! update tools, so `pin` keeps it.
+//!
+//! # Reported skipped
+//!
+//! * A call with `reproducible = False`: rules_oci then fails when both a tag and a digest are set.
+//! * An `image`, `tag` or `digest` that is not one plain string literal (a variable, a concatenation, a
+//!   string with escapes that change its text), `digest = None`, and a call with neither tag nor digest.
+//! * A call marked `# pin: ignore`: the comment on the call's first line or alone on the line above it,
+//!   or on (or alone above) the line of its `image`, `tag` or `digest`.
+//!
+//! # Limitations
+//!
+//! * Calls through `**kwargs`, and names bound in another file, are not followed.
+//! * [`Candidate::pull_policy_set`] is always `None`.
+
+pub mod starlark;
+
+use std::collections::BTreeSet;
+use std::ops::Range;
+
+use self::starlark::{Tok, Token};
+use super::{Candidate, FindError, Findings, Target};
+
+/// The skip reason of a call with `reproducible = False`.
+pub const NOT_REPRODUCIBLE: &str =
+    "`reproducible = False`: rules_oci refuses a digest next to a tag there";
+
+/// Finds the rules_oci pulls of a Bazel file. See the module documentation.
+pub fn find(src: &str) -> Result<Findings, FindError> {
+    let all = starlark::tokenize(src)?;
+    let ignored = ignored_lines(src, &all);
+    let ignore_comments = all
+        .iter()
+        .filter(|t| t.tok == Tok::Comment && super::is_ignore_comment(t.text(src)))
+        .map(|t| t.span.clone())
+        .collect();
+    let tokens: Vec<Token> = all.into_iter().filter(|t| t.tok != Tok::Comment).collect();
+    let file = File {
+        src,
+        tokens: &tokens,
+    };
+    let (functions, extensions) = file.bindings();
+    let mut candidates = Vec::new();
+    for i in 0..tokens.len() {
+        let open = if functions.contains(file.text(i))
+            && file.is(i + 1, "(")
+            && !(i > 0 && (file.is(i - 1, ".") || file.is(i - 1, "def")))
+        {
+            i + 1
+        } else if extensions.contains(file.text(i))
+            && file.is(i + 1, ".")
+            && file.is(i + 2, "pull")
+            && file.is(i + 3, "(")
+            && !(i > 0 && file.is(i - 1, "."))
+        {
+            i + 3
+        } else {
+            continue;
+        };
+        let args = file.arguments(open)?;
+        if let Some(mut c) = pull(&file, &args) {
+            let lines = [
+                Some(i),
+                args.get("image"),
+                args.get("tag"),
+                args.get("digest"),
+            ];
+            let marked = lines
+                .into_iter()
+                .flatten()
+                .any(|t| ignored.contains(&line_of(src, tokens[t].span.start)));
+            if marked && c.skip.is_none() {
+                c.skip = Some("marked `# pin: ignore`".to_owned());
+            }
+            candidates.push(c);
+        }
+    }
+    Ok(Findings {
+        candidates,
+        skipped: None,
+        ignore_comments,
+    })
+}
+
+struct File<'a> {
+    src: &'a str,
+    tokens: &'a [Token],
+}
+
+/// A call's keyword arguments: name and the range of tokens of the value.
+struct Arguments {
+    keywords: Vec<(String, Range<usize>)>,
+}
+
+impl Arguments {
+    /// The first token of the keyword argument's value.
+    fn get(&self, name: &str) -> Option<usize> {
+        self.value(name).map(|r| r.start)
+    }
+
+    fn value(&self, name: &str) -> Option<Range<usize>> {
+        self.keywords
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, r)| r.clone())
+    }
+}
+
+impl File<'_> {
+    fn text(&self, i: usize) -> &str {
+        self.tokens.get(i).map_or("", |t| t.text(self.src))
+    }
+
+    fn is(&self, i: usize, text: &str) -> bool {
+        self.text(i) == text
+            && self
+                .tokens
+                .get(i)
+                .is_some_and(|t| !matches!(t.tok, Tok::Str { .. }))
+    }
+
+    fn str_value(&self, i: usize) -> Option<&str> {
+        match &self.tokens.get(i)?.tok {
+            Tok::Str { value, .. } => value.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The names bound to rules_oci's `oci_pull` by `load`, and to its module extension by
+    /// `use_extension`.
+    fn bindings(&self) -> (BTreeSet<String>, BTreeSet<String>) {
+        let (mut functions, mut extensions) = (BTreeSet::new(), BTreeSet::new());
+        for i in 0..self.tokens.len() {
+            if self.is(i, "load") && self.is(i + 1, "(") {
+                let Some(label) = self.str_value(i + 2) else {
+                    continue;
+                };
+                if !is_rules_oci(label, "oci:pull.bzl") {
+                    continue;
+                }
+                let mut j = i + 3;
+                while j < self.tokens.len() && !self.is(j, ")") {
+                    if self.str_value(j) == Some("oci_pull") {
+                        if self.is(j - 1, "=") && j >= 2 && self.tokens[j - 2].tok == Tok::Name {
+                            functions.insert(self.text(j - 2).to_owned());
+                        } else {
+                            functions.insert("oci_pull".to_owned());
+                        }
+                    }
+                    j += 1;
+                }
+            }
+            if self.is(i, "use_extension")
+                && self.is(i + 1, "(")
+                && i >= 2
+                && self.is(i - 1, "=")
+                && self.tokens[i - 2].tok == Tok::Name
+                && self
+                    .str_value(i + 2)
+                    .is_some_and(|l| is_rules_oci(l, "oci:extensions.bzl"))
+                && self.is(i + 3, ",")
+                && self.str_value(i + 4) == Some("oci")
+            {
+                extensions.insert(self.text(i - 2).to_owned());
+            }
+        }
+        (functions, extensions)
+    }
+
+    /// The keyword arguments of the call whose `(` is token `open`.
+    fn arguments(&self, open: usize) -> Result<Arguments, FindError> {
+        let mut keywords = Vec::new();
+        let mut depth = 0usize;
+        let mut arg_start = open + 1;
+        for i in open..self.tokens.len() {
+            let text = self.text(i);
+            let punct = self.tokens[i].tok == Tok::Punct;
+            match text {
+                "(" | "[" | "{" if punct => depth += 1,
+                ")" | "]" | "}" if punct => depth -= 1,
+                _ => {}
+            }
+            let end_of_arg = (punct && text == "," && depth == 1) || depth == 0;
+            if end_of_arg {
+                if i > arg_start + 2
+                    && self.tokens[arg_start].tok == Tok::Name
+                    && self.is(arg_start + 1, "=")
+                {
+                    keywords.push((self.text(arg_start).to_owned(), arg_start + 2..i));
+                }
+                arg_start = i + 1;
+            }
+            if depth == 0 {
+                return Ok(Arguments { keywords });
+            }
+        }
+        Err(FindError {
+            offset: self.tokens[open].span.start,
+            message: "a call whose `(` is never closed".to_owned(),
+        })
+    }
+
+    /// The one string literal a value consists of: its token.
+    fn literal(&self, value: &Range<usize>) -> Option<usize> {
+        (value.len() == 1 && matches!(self.tokens[value.start].tok, Tok::Str { .. }))
+            .then_some(value.start)
+    }
+}
+
+/// Whether a `load` label names a file of rules_oci: `@rules_oci//oci:pull.bzl`, its canonical forms
+/// (`@@rules_oci+//…`), or `//oci:pull.bzl` inside rules_oci itself.
+fn is_rules_oci(label: &str, file: &str) -> bool {
+    label.split_once("//").is_some_and(|(repo, f)| {
+        let name = repo.trim_start_matches('@');
+        f == file && ((repo.is_empty()) || (repo.starts_with('@') && name.starts_with("rules_oci")))
+    })
+}
+
+/// A string literal of the call: its content span and value, or why it cannot be used.
+enum Literal<'a> {
+    Plain(Range<usize>, &'a str),
+    Other(Range<usize>, String),
+}
+
+fn literal<'a>(file: &'a File, value: Range<usize>) -> Literal<'a> {
+    let whole = file.tokens[value.start].span.start..file.tokens[value.end - 1].span.end;
+    if let Some(t) = file.literal(&value) {
+        if let Tok::Str {
+            content,
+            value: Some(v),
+            ..
+        } = &file.tokens[t].tok
+        {
+            if &file.src[content.clone()] == v && !v.contains(['\n', '\r']) {
+                return Literal::Plain(content.clone(), v);
+            }
+        }
+    }
+    Literal::Other(whole.clone(), file.src[whole].to_owned())
+}
+
+fn pull(file: &File, args: &Arguments) -> Option<Candidate> {
+    let src = file.src;
+    let skipped = |span: Range<usize>, value: String, why: &str| Candidate {
+        span,
+        value,
+        skip: Some(why.to_owned()),
+        pull_policy_set: None,
+        target: Target::Reference,
+    };
+    const NOT_LITERAL: &str = "not a plain string literal; the value is computed";
+
+    let (image_span, image) = match (
+        args.value("image"),
+        args.value("registry"),
+        args.value("repository"),
+    ) {
+        (Some(v), _, _) => match literal(file, v) {
+            Literal::Plain(span, text) => (span, text.to_owned()),
+            Literal::Other(span, text) => return Some(skipped(span, text, NOT_LITERAL)),
+        },
+        (None, Some(reg), Some(repo)) => match (literal(file, reg), literal(file, repo)) {
+            (Literal::Plain(_, r), Literal::Plain(span, p)) => (span, format!("{r}/{p}")),
+            (Literal::Other(span, t), _) | (_, Literal::Other(span, t)) => {
+                return Some(skipped(span, t, NOT_LITERAL))
+            }
+        },
+        _ => return None,
+    };
+    let not_reproducible = args.value("reproducible").is_some_and(|r| {
+        src[file.tokens[r.start].span.start..file.tokens[r.end - 1].span.end].trim() == "False"
+    });
+
+    let tag = match args.value("tag") {
+        None => None,
+        Some(v) => match literal(file, v.clone()) {
+            Literal::Plain(span, t) => Some((v.start, span, t)),
+            Literal::Other(span, t) => {
+                return Some(skipped(span, format!("{image}:{t}"), NOT_LITERAL))
+            }
+        },
+    };
+    let tagged = match &tag {
+        Some((_, _, t)) => format!("{image}:{t}"),
+        None => image.clone(),
+    };
+    let shown = tag
+        .as_ref()
+        .map_or(image_span.clone(), |(_, s, _)| s.clone());
+
+    if let Some(v) = args.value("digest") {
+        let (span, d) = match literal(file, v.clone()) {
+            Literal::Plain(span, d) => (span, d),
+            Literal::Other(span, d) if d == "None" => {
+                let why = "`digest = None`; write `digest = \"\"` to have it filled";
+                return Some(skipped(span, tagged, why));
+            }
+            Literal::Other(span, d) => return Some(skipped(span, d, NOT_LITERAL)),
+        };
+        let digest_candidate = |value: String, skip: Option<&str>| Candidate {
+            span: span.clone(),
+            value,
+            skip: skip.map(str::to_owned),
+            pull_policy_set: None,
+            target: Target::Digest,
+        };
+        return Some(if !d.is_empty() {
+            digest_candidate(format!("{tagged}@{d}"), None)
+        } else if tag.is_none() {
+            skipped(shown, tagged, "neither a tag nor a digest")
+        } else if not_reproducible {
+            digest_candidate(tagged, Some(NOT_REPRODUCIBLE))
+        } else {
+            digest_candidate(tagged, None)
+        });
+    }
+
+    let Some((tag_token, tag_span, _)) = tag else {
+        // An image with its own tag or digest, which rules_oci splits off itself.
+        let own = image
+            .rsplit_once('/')
+            .map_or(image.as_str(), |(_, last)| last);
+        if !own.contains(':') && !image.contains('@') {
+            return Some(skipped(image_span, image, "neither a tag nor a digest"));
+        }
+        if args.value("image").is_none() {
+            return Some(skipped(
+                image_span,
+                image,
+                "a tag in `repository`; use `tag`",
+            ));
+        }
+        let mut c = Candidate {
+            span: image_span,
+            value: image,
+            skip: None,
+            pull_policy_set: None,
+            target: Target::Reference,
+        };
+        if not_reproducible && !c.value.contains('@') {
+            c.skip = Some(NOT_REPRODUCIBLE.to_owned());
+        }
+        return Some(c);
+    };
+    if not_reproducible {
+        return Some(skipped(tag_span, tagged, NOT_REPRODUCIBLE));
+    }
+    // Insert `digest = "…",` right before the `tag` keyword (two tokens before its value).
+    let keyword = file.tokens[tag_token - 2].span.start;
+    let line_start = src[..keyword].rfind('\n').map_or(0, |i| i + 1);
+    let indent = &src[line_start..keyword];
+    let quote = match &file.tokens[tag_token].tok {
+        Tok::Str { quote, .. } => *quote,
+        _ => '"',
+    };
+    let suffix = if indent.trim().is_empty() {
+        let eol = match src[keyword..].find('\n') {
+            Some(nl) if src[..keyword + nl].ends_with('\r') => "\r\n",
+            _ => "\n",
+        };
+        format!("{quote},{eol}{indent}")
+    } else {
+        format!("{quote}, ")
+    };
+    Some(Candidate {
+        span: keyword..keyword,
+        value: tagged,
+        skip: None,
+        pull_policy_set: None,
+        target: Target::InsertDigest {
+            prefix: format!("digest = {quote}"),
+            suffix,
+        },
+    })
+}
+
+/// The 0-based line of a byte offset.
+fn line_of(src: &str, offset: usize) -> usize {
+    src[..offset].matches('\n').count()
+}
+
+/// The lines a `# pin: ignore` comment marks: its own, and the next one when it stands alone.
+fn ignored_lines(src: &str, tokens: &[Token]) -> BTreeSet<usize> {
+    let mut lines = BTreeSet::new();
+    for t in tokens.iter().filter(|t| t.tok == Tok::Comment) {
+        let marks = super::is_ignore_comment(t.text(src));
+        if !marks {
+            continue;
+        }
+        let line = line_of(src, t.span.start);
+        lines.insert(line);
+        let line_start = src[..t.span.start].rfind('\n').map_or(0, |i| i + 1);
+        if src[line_start..t.span.start].trim().is_empty() {
+            lines.insert(line + 1);
+        }
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,444 @@
+use super::*;
+use crate::formats::testing::{candidates, found, pinnable};
+
+fn skip_of(src: &str, find: fn(&str) -> Result<Findings, FindError>) -> Vec<(String, String)> {
+    found(src, find)
+        .into_iter()
+        .filter_map(|(text, _, skip)| Some((text.to_owned(), skip?)))
+        .collect()
+}
+
+#[test]
+fn kubernetes_workload_containers() {
+    let src = r#"
+resource "kubernetes_deployment_v1" "web" {
+  metadata {
+    name  = "web"
+    image = "not-a-container:1"
+  }
+  spec {
+    template {
+      spec {
+        init_container {
+          name  = "init"
+          image = "busybox:1.36"
+        }
+        container {
+          name              = "web"
+          image             = "nginx:1.25"
+          image_pull_policy = "Always"
+        }
+        dynamic "container" {
+          for_each = var.sidecars
+          content {
+            image = "envoyproxy/envoy:v1.30"
+          }
+        }
+      }
+    }
+  }
+}
+
+resource "kubernetes_cron_job_v1" "job" {
+  spec {
+    job_template {
+      spec {
+        template {
+          spec {
+            container {
+              image = "alpine:3.20"
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+resource "kubernetes_config_map" "c" {
+  data = { image = "x:1" }
+  container { image = "not-a-workload:1" }
+}
+"#;
+    assert_eq!(
+        pinnable(src, find_terraform),
+        [
+            "busybox:1.36",
+            "nginx:1.25",
+            "envoyproxy/envoy:v1.30",
+            "alpine:3.20"
+        ]
+    );
+    let policies: Vec<_> = candidates(src, find_terraform)
+        .into_iter()
+        .map(|c| c.pull_policy_set)
+        .collect();
+    assert_eq!(
+        policies,
+        [Some(false), Some(true), Some(false), Some(false)]
+    );
+}
+
+#[test]
+fn every_workload_type_of_the_provider() {
+    for ty in KUBERNETES_WORKLOADS {
+        let src = format!("resource \"{ty}\" \"x\" {{\n  spec {{\n    container {{\n      image = \"a:1\"\n    }}\n  }}\n}}\n");
+        assert_eq!(pinnable(&src, find_terraform), ["a:1"], "{ty}");
+    }
+    // A data source of a workload type reads an existing object; it names no image to pull.
+    let src =
+        "data \"kubernetes_pod\" \"p\" {\n  spec {\n    container { image = \"a:1\" }\n  }\n}\n";
+    assert!(candidates(src, find_terraform).is_empty());
+}
+
+#[test]
+fn docker_image_resources_and_data_sources() {
+    let src = "terraform {\n  required_providers {\n    docker = { source = \"kreuzwerker/docker\" }\n  }\n}\nresource \"docker_image\" \"ubuntu\" {\n  name         = \"ubuntu:24.04\"\n  keep_locally = true\n}\ndata \"docker_image\" \"redis\" {\n  name = \"redis:7@sha256:0123\"\n}\nresource \"docker_container\" \"c\" {\n  name  = \"c\"\n  image = docker_image.ubuntu.image_id\n}\n";
+    assert_eq!(
+        found(src, find_terraform),
+        [
+            ("ubuntu:24.04", "ubuntu:24.04".to_owned(), None),
+            (
+                "redis:7@sha256:0123",
+                "redis:7@sha256:0123".to_owned(),
+                None
+            ),
+        ]
+    );
+}
+
+#[test]
+fn templates_variables_and_escapes_are_skipped() {
+    let src = r#"resource "docker_image" "a" {
+  name = "${var.repo}:${var.tag}"
+}
+resource "docker_image" "b" {
+  name = var.image
+}
+resource "docker_image" "c" {
+  name = "caf\u00e9:1"
+}
+resource "docker_image" "d" {
+  name = "x:%{ if var.prod }1%{ else }2%{ endif }"
+}
+resource "docker_image" "e" {
+  name = "a:$${b}"
+}
+"#;
+    let skips = skip_of(src, find_terraform);
+    assert_eq!(
+        skips,
+        [
+            ("${var.repo}:${var.tag}".to_owned(), TEMPLATE.to_owned()),
+            ("var.image".to_owned(), NOT_A_STRING.to_owned()),
+            (
+                "caf\\u00e9:1".to_owned(),
+                "escape sequences in the string; its bytes are not its text".to_owned()
+            ),
+            (
+                "x:%{ if var.prod }1%{ else }2%{ endif }".to_owned(),
+                TEMPLATE.to_owned()
+            ),
+            (
+                "a:$${b}".to_owned(),
+                "escape sequences in the string; its bytes are not its text".to_owned()
+            ),
+        ]
+    );
+    // The value of an escaped string is its text, for the message.
+    let c = &candidates(src, find_terraform)[2];
+    assert_eq!(c.value, "café:1");
+}
+
+#[test]
+fn heredocs_are_pinned_inside_their_delimiters() {
+    let src = "resource \"docker_image\" \"a\" {\n  name = <<EOT\nnginx:1.25\nEOT\n}\nresource \"docker_image\" \"b\" {\n  name = <<-EOT\n    redis:7\n    EOT\n}\nresource \"docker_image\" \"c\" {\n  name = <<EOT\n${var.image}\nEOT\n}\nresource \"docker_image\" \"d\" {\n  name = <<EOT\na:1\nb:2\nEOT\n}\n";
+    let got = found(src, find_terraform);
+    assert_eq!(got[0].0, "nginx:1.25");
+    assert_eq!(got[0].2, None);
+    assert_eq!(got[1].0, "redis:7");
+    assert_eq!(got[1].2, None);
+    assert_eq!(got[2].2.as_deref(), Some(TEMPLATE));
+    assert_eq!(got[3].2.as_deref(), Some("a heredoc of more than one line"));
+    assert_eq!(got.len(), 4);
+}
+
+#[test]
+fn crlf_no_final_newline_and_byte_order_mark() {
+    let src = "resource \"docker_image\" \"a\" {\r\n  name = \"a:1\"\r\n}\r\nresource \"docker_image\" \"b\" {\r\n  name = <<EOT\r\nb:2\r\nEOT\r\n}";
+    assert_eq!(pinnable(src, find_terraform), ["a:1", "b:2"]);
+    let src = "\u{feff}source \"docker\" \"u\" {\n  image = \"ubuntu:22.04\"\n}";
+    let c = &candidates(src, find_packer)[0];
+    assert_eq!(&src[c.span.clone()], "ubuntu:22.04");
+    let src = "job \"j\" {\n  group \"g\" {\n    task \"t\" {\n      driver = \"docker\"\n      config { image = \"é/x:1\" }\n    }\n  }\n}";
+    assert_eq!(pinnable(src, find_nomad), ["é/x:1"]);
+}
+
+#[test]
+fn ignore_comments_of_either_style() {
+    let src = "resource \"docker_image\" \"a\" {\n  name = \"a:1\" # pin: ignore\n}\nresource \"docker_image\" \"b\" {\n  // pin: ignore\n  name = \"b:1\"\n}\nresource \"docker_image\" \"c\" {\n  name = \"c:1\" // pin:ignore\n}\nresource \"docker_image\" \"d\" {\n  name = \"d:1\" # pin: ignored\n}\nresource \"docker_image\" \"e\" {\n  name = \"e:1 # pin: ignore\"\n}\ntarget \"t\" {\n  contexts = { a = \"docker-image://f:1\", b = \"docker-image://g:1\" } # pin: ignore\n}\n";
+    let got: Vec<_> = found(src, find_terraform)
+        .into_iter()
+        .map(|(t, _, s)| (t, s))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("a:1", Some("marked `# pin: ignore`".to_owned())),
+            ("b:1", Some("marked `// pin: ignore`".to_owned())),
+            ("c:1", Some("marked `// pin: ignore`".to_owned())),
+            ("d:1", None),
+            ("e:1 # pin: ignore", None),
+        ]
+    );
+    let skips = skip_of(src, find_bake);
+    assert_eq!(
+        skips,
+        [("g:1".to_owned(), "marked `# pin: ignore`".to_owned())]
+    );
+}
+
+#[test]
+fn look_alikes_name_no_image() {
+    for src in [
+        "",
+        "variable \"image\" {\n  default = \"nginx:1.25\"\n}\n",
+        "locals {\n  image = \"nginx:1.25\"\n}\nmodule \"m\" {\n  source = \"./m\"\n  image  = \"nginx:1.25\"\n}\n",
+        "resource \"aws_ecs_task_definition\" \"t\" {\n  container_definitions = jsonencode([{ image = \"nginx:1.25\" }])\n}\n",
+        "resource \"docker_container\" \"c\" {\n  image = \"nginx:1.25\"\n}\n",
+        "container {\n  image = \"nginx:1.25\"\n}\n",
+    ] {
+        assert!(candidates(src, find_terraform).is_empty(), "{src:?}");
+        assert!(candidates(src, find_nomad).is_empty(), "{src:?}");
+        assert!(candidates(src, find_bake).is_empty(), "{src:?}");
+        assert!(candidates(src, find_packer).is_empty(), "{src:?}");
+    }
+}
+
+#[test]
+fn nomad_tasks_of_container_drivers() {
+    let src = r#"job "web" {
+  datacenters = ["dc1"]
+  group "g" {
+    task "docker" {
+      driver = "docker"
+      config {
+        image = "redis:7"
+        ports = ["db"]
+      }
+    }
+    task "podman" {
+      driver = "podman"
+      config {
+        image = "docker.io/library/nginx:1.25"
+      }
+    }
+    task "exec" {
+      driver = "exec"
+      config {
+        image   = "not-an-image"
+        command = "/bin/true"
+      }
+    }
+    task "old" {
+      driver = "docker"
+      config = {
+        image = "memcached:1.6"
+      }
+    }
+    task "var" {
+      driver = "docker"
+      config {
+        image = "${var.registry}/app:${var.tag}"
+      }
+    }
+  }
+}
+"#;
+    let got = found(src, find_nomad);
+    let texts: Vec<_> = got.iter().map(|c| (c.0, c.2.is_none())).collect();
+    assert_eq!(
+        texts,
+        [
+            ("redis:7", true),
+            ("docker.io/library/nginx:1.25", true),
+            ("memcached:1.6", true),
+            ("${var.registry}/app:${var.tag}", false),
+        ]
+    );
+}
+
+#[test]
+fn bake_contexts_with_docker_image_values() {
+    let src = r#"variable "TAG" { default = "1" }
+group "default" { targets = ["app"] }
+target "app" {
+  dockerfile = "Dockerfile"
+  tags       = ["me/app:latest"]
+  contexts = {
+    alpine = "docker-image://alpine:3.20"
+    "go"   = "docker-image://golang:1.22@sha256:abcd"
+    src    = "./src"
+    base   = "target:base"
+    tagged = "docker-image://me/base:${TAG}"
+  }
+}
+target "base" {
+  args = { image = "docker-image://not-a-context:1" }
+}
+"#;
+    let got = found(src, find_bake);
+    assert_eq!(
+        got,
+        [
+            ("alpine:3.20", "alpine:3.20".to_owned(), None),
+            (
+                "golang:1.22@sha256:abcd",
+                "golang:1.22@sha256:abcd".to_owned(),
+                None
+            ),
+            (
+                "me/base:${TAG}",
+                "me/base:${TAG}".to_owned(),
+                Some(TEMPLATE.to_owned())
+            ),
+        ]
+    );
+}
+
+#[test]
+fn packer_docker_sources() {
+    let src = r#"packer {
+  required_plugins {
+    docker = {
+      version = ">= 1.0.8"
+      source  = "github.com/hashicorp/docker"
+    }
+  }
+}
+source "docker" "ubuntu" {
+  image  = "ubuntu:22.04"
+  commit = true
+}
+source "amazon-ebs" "x" {
+  image = "not-docker"
+}
+source "docker" "py" {
+  image = var.python_image
+}
+build {
+  sources = ["source.docker.ubuntu"]
+}
+"#;
+    let got = found(src, find_packer);
+    assert_eq!(got[0], ("ubuntu:22.04", "ubuntu:22.04".to_owned(), None));
+    assert_eq!(got[1].2.as_deref(), Some(NOT_A_STRING));
+    assert_eq!(got.len(), 2);
+}
+
+#[test]
+fn parse_errors_point_at_the_problem() {
+    let src = "resource \"docker_image\" \"a\" {\n  name = \"a:1\"\n  é = = 2\n}\n";
+    let e = find_terraform(src).unwrap_err();
+    let (line, _) = crate::formats::LineIndex::new(src).line_col(src, e.offset);
+    assert_eq!(line, 3, "{e:?}");
+    assert!(src.is_char_boundary(e.offset));
+    assert!(e.message.starts_with("not valid HCL"), "{e:?}");
+    let src = "\u{feff}a = \n";
+    let e = find_terraform(src).unwrap_err();
+    assert!(e.offset >= 3 && e.offset <= src.len(), "{e:?}");
+}
+
+#[test]
+fn truncated_input_never_panics() {
+    let src = "resource \"kubernetes_pod\" \"p\" {\n  spec {\n    container {\n      image = <<-EOT\n        é:1\n        EOT\n      name = \"${x}\"\n    }\n  }\n}\n";
+    for (i, _) in src.char_indices().chain([(src.len(), ' ')]) {
+        let prefix = &src[..i];
+        for find in [find_terraform, find_nomad, find_bake, find_packer] {
+            match find(prefix) {
+                Ok(f) => {
+                    for c in f.candidates {
+                        assert!(prefix.get(c.span.clone()).is_some(), "{prefix:?}");
+                    }
+                }
+                Err(e) => assert!(prefix.is_char_boundary(e.offset), "{prefix:?} {e:?}"),
+            }
+        }
+    }
+}
+
+#[test]
+fn containers_written_as_attributes() {
+    let src = "resource \"kubernetes_pod\" \"p\" {\n  spec {\n    container = [\n      {\n        image = \"nginx\"\n        image_pull_policy = \"Always\"\n      },\n      { image = \"redis:7\" }\n    ]\n    init_container = { image = \"busybox:1\" }\n  }\n}\n";
+    let got: Vec<_> = candidates(src, find_terraform)
+        .into_iter()
+        .map(|c| (src[c.span].to_owned(), c.pull_policy_set))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("nginx".to_owned(), Some(true)),
+            ("redis:7".to_owned(), Some(false)),
+            ("busybox:1".to_owned(), Some(false)),
+        ]
+    );
+}
+
+/// Real files with a few bytes deleted, inserted or replaced (a fixed pseudo-random sequence): every finder
+/// answers, never panics, and gives only spans on character boundaries.
+#[test]
+fn mutated_corpus_files_never_panic() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
+    let files = [
+        "terraform/gke-deploy-service.tf",
+        "nomad/otel-contrib-otel-collector.nomad",
+        "bake/frankenphp-docker-bake-templated.hcl",
+        "packer/terratest-packer-docker-example.pkr.hcl",
+    ];
+    let texts: Vec<String> = files
+        .iter()
+        .map(|f| std::fs::read_to_string(dir.join(f)).expect("corpus file"))
+        .collect();
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let alphabet = "{}[]()\"'$%<>=#/\\\n\r :,.é~EOT";
+    for i in 0..800 {
+        let mut chars: Vec<char> = texts[i % texts.len()].chars().collect();
+        for _ in 0..1 + next() % 3 {
+            let at = usize::try_from(next()).unwrap() % (chars.len() + 1);
+            let c = alphabet
+                .chars()
+                .nth(usize::try_from(next()).unwrap() % alphabet.chars().count())
+                .unwrap();
+            match next() % 3 {
+                0 if at < chars.len() => {
+                    chars.remove(at);
+                }
+                1 => chars.insert(at, c),
+                _ if at < chars.len() => chars[at] = c,
+                _ => {}
+            }
+        }
+        let src: String = chars.into_iter().collect();
+        for find in [find_terraform, find_nomad, find_bake, find_packer] {
+            match find(&src) {
+                Ok(f) => {
+                    for c in f
+                        .candidates
+                        .iter()
+                        .map(|c| &c.span)
+                        .chain(&f.ignore_comments)
+                    {
+                        assert!(src.get(c.clone()).is_some(), "{src:?}: {c:?}");
+                    }
+                }
+                Err(e) => assert!(src.is_char_boundary(e.offset), "{src:?}: {e:?}"),
+            }
+        }
+    }
+}

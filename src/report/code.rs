@@ -1,0 +1,174 @@
+//! The list of diagnostic codes: one variant per thing `pin` can say about a reference, a file or the run.
+//!
+//! A code is stable once released: tools match on `PIN001`, not on the message. To add one, add a row to the
+//! table below (the next free number, a short kebab-case name, its class and one sentence); numbers are never
+//! reused, and the class, not the number, says what a code does to the run;
+//! every format picks it up (SARIF lists it as a rule, the README's table is checked against it by a test).
+
+use serde::Serialize;
+
+/// What a diagnostic means for the run: it decides the exit status and the default severity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Class {
+    /// Something `pin` would change: `--check` exits 1 when one is reported.
+    Finding,
+    /// A place left alone, and why. Never changes the exit status.
+    Skip,
+    /// Worth knowing although it worked (a pull-policy change). Never changes the exit status.
+    Note,
+    /// Something failed: the run exits 2 and writes nothing (with `--keep-going`: not that file).
+    Failure,
+}
+
+/// How loud a diagnostic is where a format distinguishes levels (GitHub annotations, SARIF `level`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+    Note,
+}
+
+macro_rules! codes {
+    ($( $variant:ident = ($code:literal, $name:literal, $class:ident, $doc:literal), )*) => {
+        /// Every diagnostic code. Mostly `PIN00x` are about one reference, `PIN01x` about one reference or
+        /// file that failed, `PIN02x` about the run as a whole; the class says what each does.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[non_exhaustive]
+        pub enum Code {
+            $( #[doc = $doc] $variant, )*
+        }
+
+        impl Code {
+            /// Every code, in table order.
+            pub const ALL: &'static [Code] = &[$(Code::$variant),*];
+
+            /// The stable identifier, e.g. `PIN001`.
+            pub fn as_str(self) -> &'static str {
+                match self { $(Code::$variant => $code,)* }
+            }
+
+            /// A short kebab-case name, e.g. `unpinned`.
+            pub fn name(self) -> &'static str {
+                match self { $(Code::$variant => $name,)* }
+            }
+
+            /// One sentence saying what the code means.
+            pub fn doc(self) -> &'static str {
+                match self { $(Code::$variant => $doc,)* }
+            }
+
+            pub fn class(self) -> Class {
+                match self { $(Code::$variant => Class::$class,)* }
+            }
+        }
+    };
+}
+
+codes! {
+    Unpinned = ("PIN001", "unpinned", Finding,
+        "A reference without a digest: `pin` pins it to the digest its tag points at."),
+    TagMoved = ("PIN002", "tag-moved", Finding,
+        "A `name:tag@digest` pin whose tag now points at another digest: `pin update` replaces it."),
+    Template = ("PIN003", "template", Skip,
+        "A template or placeholder (`{{ .Values.image }}`, `${REGISTRY}/app`), or a whole file that is one (a Helm chart template): left alone."),
+    Ignored = ("PIN004", "ignored", Skip,
+        "Marked with a `# pin: ignore` comment: left alone."),
+    SkipPattern = ("PIN005", "skip-pattern", Skip,
+        "Matches a `--skip` pattern: left alone."),
+    InvalidReference = ("PIN006", "invalid-reference", Skip,
+        "A value in an image field that is not a valid image reference: left alone."),
+    NotPinnable = ("PIN007", "not-pinnable", Skip,
+        "A place the file kind knows holds no pinnable reference (an image built here, a variable, Istio's `auto`, an escaped scalar)."),
+    NothingToUpdate = ("PIN008", "nothing-to-update", Skip,
+        "`pin update`: a reference without a digest, or a digest without a tag to follow."),
+    PullPolicy = ("PIN009", "pull-policy", Note,
+        "A Kubernetes container without `imagePullPolicy` whose default changes from `Always` to `IfNotPresent` when pinned."),
+    LookupFailed = ("PIN010", "lookup-failed", Failure,
+        "The registry lookup failed (not found, refused, unreachable, or the reference is missing from the `--offline` lockfile)."),
+    NotWritten = ("PIN011", "not-written", Skip,
+        "Resolved, but its file is left alone because another reference in the same file failed."),
+    Unreadable = ("PIN012", "unreadable", Failure,
+        "A file that cannot be read, or is not UTF-8 text."),
+    ParseError = ("PIN013", "parse-error", Failure,
+        "A file its kind's parser rejects (invalid YAML, a broken Dockerfile)."),
+    Internal = ("PIN014", "internal-error", Failure,
+        "The edits for a file overlap (a bug in `pin`): the file is left alone."),
+    Unpin = ("PIN015", "unpin", Finding,
+        "`pin unpin`: a pinned reference whose tag is put back and digest dropped."),
+    NoTagComment = ("PIN016", "no-tag-comment", Note,
+        "`--tag-comment`: no comment can go at this place, so the tag stays in the reference."),
+    ChildPin = ("PIN030", "child-pin", Note,
+        "A pin of one platform's manifest inside its tag's multi-platform index: nodes of other platforms cannot run it (`pin update --to-index` pins the index)."),
+    DigestGone = ("PIN031", "digest-gone", Finding,
+        "`pin update`: the pinned digest no longer exists in the registry; the tag now points at another."),
+    MissingDigest = ("PIN032", "missing-digest", Finding,
+        "`pin verify`: the registry no longer serves the pinned digest."),
+    PlatformMissing = ("PIN033", "platform-missing", Finding,
+        "`pin verify --platforms`: the pinned index lacks a required platform, or a single-platform manifest is pinned where several are required."),
+    Unsigned = ("PIN034", "unsigned", Failure,
+        "`--require-signature` or `--policy`: the digest to be written has no signature the policy accepts."),
+    NothingWritten = ("PIN020", "nothing-written", Failure,
+        "Some reference failed, so no file was written."),
+    WriteFailed = ("PIN021", "write-failed", Failure,
+        "A file or the lockfile could not be written."),
+    Lockfile = ("PIN022", "lockfile", Failure,
+        "The `--lock` file cannot be read or is malformed."),
+    Setup = ("PIN023", "setup", Failure,
+        "The run cannot start: a path that does not exist, a bad `--exclude` or `--skip` pattern, an unusable `--ca-cert`."),
+    LeftoverRemoved = ("PIN024", "leftover-removed", Note,
+        "A temporary file left by an interrupted run was removed."),
+    Interrupted = ("PIN025", "interrupted", Failure,
+        "SIGINT or SIGTERM stopped the run (exit 130 or 143); files are either all replaced or untouched."),
+    HardLinks = ("PIN026", "hard-links", Note,
+        "A file written has other hard links, which keep the old text."),
+}
+
+impl Code {
+    /// The severity a diagnostic of this code has unless the run says otherwise (a finding is an error under
+    /// `--check`, a note otherwise).
+    pub fn severity(self, check: bool) -> Severity {
+        match self.class() {
+            Class::Failure => Severity::Error,
+            Class::Finding if check => Severity::Error,
+            Class::Finding | Class::Note => Severity::Note,
+            Class::Skip => Severity::Warning,
+        }
+    }
+}
+
+impl std::fmt::Display for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Code {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_and_well_formed() {
+        let mut seen = std::collections::HashSet::new();
+        for c in Code::ALL {
+            assert!(seen.insert(c.as_str()), "duplicate {}", c.as_str());
+            assert!(seen.insert(c.name()), "duplicate name {}", c.name());
+            let digits = c.as_str().strip_prefix("PIN").unwrap();
+            assert!(digits.len() == 3 && digits.parse::<u32>().is_ok(), "{c}");
+            assert!(
+                c.name()
+                    .chars()
+                    .all(|ch| ch.is_ascii_lowercase() || ch == '-'),
+                "{c}"
+            );
+            assert!(c.doc().ends_with('.'), "{c}");
+        }
+    }
+}

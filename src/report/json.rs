@@ -1,0 +1,114 @@
+//! `--format json`: one document on stdout with every outcome and the summary; nothing else on stdout.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use super::{Code, Outcome, OutcomeStatus, Report, Reporter, Summary};
+
+/// The JSON format. Messages still go to stderr through the text reporter's lines, so a person watching a CI
+/// log sees why a run failed; stdout holds only the document.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct JsonReporter {
+    /// Writes the stderr side (diagnostics and summary) while stdout gets the document.
+    pub messages: super::TextReporter,
+}
+
+/// One entry of `references`.
+#[derive(Serialize)]
+struct Entry<'a> {
+    file: Option<&'a str>,
+    line: Option<usize>,
+    column: Option<usize>,
+    kind: Option<&'static str>,
+    original: Option<&'a str>,
+    pinned: Option<&'a str>,
+    digest: Option<&'a str>,
+    status: OutcomeStatus,
+    code: Option<Code>,
+    reason: Option<&'a str>,
+    note: Option<&'a str>,
+}
+
+impl<'a> Entry<'a> {
+    fn of(o: &'a Outcome) -> Entry<'a> {
+        let at = o.location.as_ref();
+        Entry {
+            file: at.map(|l| l.file.as_str()),
+            line: at.and_then(|l| l.line),
+            column: at.and_then(|l| l.column),
+            kind: o.kind,
+            original: o.original.as_deref(),
+            pinned: o.pinned.as_deref(),
+            digest: o.digest.as_deref(),
+            status: o.status,
+            code: o.primary().map(|d| d.code),
+            reason: o.reason(),
+            note: o.notes().next().map(|d| d.message.as_str()),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Document<'a> {
+    references: Vec<Entry<'a>>,
+    summary: Summary,
+}
+
+/// Writes the JSON document and a final newline.
+pub fn write_json(out: &mut dyn Write, report: &Report) -> io::Result<()> {
+    let doc = Document {
+        references: report.outcomes.iter().map(Entry::of).collect(),
+        summary: report.summary(),
+    };
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    writeln!(out)
+}
+
+impl Reporter for JsonReporter {
+    fn report(&self, r: &Report, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<()> {
+        self.messages.write_messages(r, err)?;
+        write_json(out, r)?;
+        out.flush()?;
+        self.messages.write_summary(r, err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::{Command, Mode};
+
+    #[test]
+    fn json_document_has_the_documented_fields() {
+        let mut o = Outcome::new("nginx:1.27").at("k8s/app.yaml", 3, 12, 20..30, "yaml");
+        o.pinned = Some("nginx@sha256:x".into());
+        o.digest = Some("sha256:x".into());
+        o.set(OutcomeStatus::Pinned, Code::Unpinned, "unpinned");
+        let mut report = Report::new(Command::Pin, Mode::DryRun);
+        report.outcomes.push(o);
+        let mut out = Vec::new();
+        write_json(&mut out, &report).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        let r = &v["references"][0];
+        for k in [
+            "file", "line", "column", "kind", "original", "pinned", "digest", "status", "code",
+            "reason", "note",
+        ] {
+            assert!(r.get(k).is_some(), "missing {k}");
+        }
+        assert_eq!(r["status"], "pinned");
+        assert_eq!(r["code"], "PIN001");
+        assert_eq!(r["line"], 3);
+        for k in [
+            "files",
+            "references",
+            "pinned",
+            "unchanged",
+            "skipped",
+            "errors",
+        ] {
+            assert!(v["summary"].get(k).is_some(), "missing summary.{k}");
+        }
+    }
+}

@@ -1,0 +1,456 @@
+//! What `pin` reports, and every format it reports in.
+//!
+//! One model, many renderers. A run collects one [`Report`]: an [`Outcome`] for every reference found (and for
+//! every file passed over whole or not read), each carrying the [`Diagnostic`]s that say what `pin` made of it,
+//! plus the diagnostics about the run as a whole (a bad lockfile, a write that failed). A [`Reporter`] renders
+//! a finished report; `--format` picks which one. The exit status is decided in one place, [`ExitStatus::of`],
+//! from what was reported: any diagnostic of class [`Class::Failure`] exits 2, a [`Class::Finding`] under
+//! `--check` exits 1.
+//!
+//! # How to add a diagnostic
+//!
+//! 1. Add a row to the `codes!` table in [`code`]: the next free `PINnnn` of its group, a kebab-case name,
+//!    its [`Class`] and one sentence. The class alone decides what the code does to the exit status.
+//! 2. Where the fact is known, produce it: a skipped reference is a [`crate::app::scan::Skip`] with that code
+//!    (the classifier) and ends up as its outcome's diagnostic; a note about a reference that is pinned goes
+//!    into [`Outcome::diagnostics`] after the primary one (see the pull-policy note in `app::plan`); a failure
+//!    of the whole run is [`Report::fail`].
+//! 3. Nothing else: every format renders every code (text lines, JSON `code`, SARIF rules, GitHub
+//!    annotations). Add a test that the place produces the code; the README's code table is checked against
+//!    [`Code::ALL`].
+//!
+//! The library never prints: reporters write to the `out` and `err` they are given.
+
+pub mod code;
+mod json;
+mod text;
+
+use std::io::{self, Write};
+use std::ops::Range;
+
+use serde::Serialize;
+
+use crate::interrupt::Signal;
+pub use code::{Class, Code, Severity};
+pub use json::JsonReporter;
+pub use text::{unified_diff, Paint, SummaryLine, TextReporter};
+
+/// Where a diagnostic points. Lines and columns are 1-based; columns count characters.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Location {
+    /// The path as printed (relative to the current directory when below it), or `<stdin>`.
+    pub file: String,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    /// Byte range in the file (what a fix replaces).
+    pub span: Option<Range<usize>>,
+}
+
+impl Location {
+    pub fn file(file: &str) -> Location {
+        Location {
+            file: file.to_string(),
+            line: None,
+            column: None,
+            span: None,
+        }
+    }
+
+    pub fn at(file: &str, line: usize, column: usize) -> Location {
+        Location {
+            line: Some(line),
+            column: Some(column),
+            ..Location::file(file)
+        }
+    }
+}
+
+impl std::fmt::Display for Location {
+    /// `path:line:col`, or `path` alone when the place in the file is unknown.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.line, self.column) {
+            (Some(l), Some(c)) => write!(f, "{}:{l}:{c}", self.file),
+            (Some(l), None) => write!(f, "{}:{l}", self.file),
+            _ => f.write_str(&self.file),
+        }
+    }
+}
+
+/// The replacement that resolves a finding: `replacement` in place of the location's `span`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Fix {
+    pub replacement: String,
+}
+
+/// One thing `pin` says: a code, how loud, where, the message, and the fix when there is one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub code: Code,
+    pub severity: Severity,
+    /// `None` for what concerns the run as a whole.
+    pub location: Option<Location>,
+    /// The message without the location or code (a reason such as "a template or placeholder, not …").
+    pub message: String,
+    pub fix: Option<Fix>,
+}
+
+impl Diagnostic {
+    /// A diagnostic with the code's default severity (outside `--check`).
+    pub fn new(code: Code, location: Option<Location>, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            code,
+            severity: code.severity(false),
+            location,
+            message: message.into(),
+            fix: None,
+        }
+    }
+
+    pub fn class(&self) -> Class {
+        self.code.class()
+    }
+}
+
+/// What happened to one reference (or one file passed over whole or not read): the unit of `--format json`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outcome {
+    /// `None` for `pin resolve`, which reads no file.
+    pub location: Option<Location>,
+    pub kind: Option<&'static str>,
+    /// The reference as the file (or the argument) states it; `None` for an outcome about a whole file.
+    pub original: Option<String>,
+    /// The text written in its place (the whole reference, or the digest for digest-only fields).
+    pub pinned: Option<String>,
+    pub digest: Option<String>,
+    pub status: OutcomeStatus,
+    /// What `pin` says about it: the diagnostic of its status first (why it was skipped or failed, or the
+    /// finding with its fix), then notes. Empty for a reference left unchanged without remark.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OutcomeStatus {
+    /// Rewritten (or, in a dry run or `--check`, would be).
+    Pinned,
+    /// Already pinned, or its tag has not moved.
+    Unchanged,
+    Skipped,
+    Error,
+    /// `pin list` only: a reference without a digest.
+    Unpinned,
+}
+
+impl Outcome {
+    /// An outcome for `original`, not located in any file, `unchanged` until decided otherwise.
+    pub fn new(original: &str) -> Outcome {
+        Outcome {
+            location: None,
+            kind: None,
+            original: Some(original.to_string()),
+            pinned: None,
+            digest: None,
+            status: OutcomeStatus::Unchanged,
+            diagnostics: Vec::new(),
+        }
+    }
+
+    /// An outcome about a whole file: passed over (`Skipped`) or not read (`Error`), with its diagnostic.
+    pub fn file(
+        kind: Option<&'static str>,
+        status: OutcomeStatus,
+        diagnostic: Diagnostic,
+    ) -> Outcome {
+        Outcome {
+            location: diagnostic.location.clone(),
+            kind,
+            original: None,
+            pinned: None,
+            digest: None,
+            status,
+            diagnostics: vec![diagnostic],
+        }
+    }
+
+    /// Located at `file:line:column` (and its byte span).
+    pub fn at(
+        mut self,
+        file: &str,
+        line: usize,
+        column: usize,
+        span: Range<usize>,
+        kind: &'static str,
+    ) -> Outcome {
+        self.location = Some(Location {
+            span: Some(span),
+            ..Location::at(file, line, column)
+        });
+        self.kind = Some(kind);
+        self
+    }
+
+    /// Sets the status and its diagnostic (replacing an earlier one), located where the outcome is.
+    pub fn set(&mut self, status: OutcomeStatus, code: Code, message: impl Into<String>) {
+        self.status = status;
+        self.diagnostics.retain(|d| d.class() == Class::Note);
+        let d = Diagnostic::new(code, self.location.clone(), message);
+        self.diagnostics.insert(0, d);
+    }
+
+    /// Adds a note (shown after the status's own diagnostic).
+    pub fn note(&mut self, code: Code, message: impl Into<String>) {
+        let d = Diagnostic::new(code, self.location.clone(), message);
+        self.diagnostics.push(d);
+    }
+
+    /// Adds a warning: a note said louder (a pin that works here but not everywhere).
+    pub fn warn(&mut self, code: Code, message: impl Into<String>) {
+        let mut d = Diagnostic::new(code, self.location.clone(), message);
+        d.severity = Severity::Warning;
+        self.diagnostics.push(d);
+    }
+
+    /// The diagnostic of the status, if it has one (not a note).
+    pub fn primary(&self) -> Option<&Diagnostic> {
+        self.diagnostics
+            .first()
+            .filter(|d| d.class() != Class::Note)
+    }
+
+    /// Why it was skipped or failed.
+    pub fn reason(&self) -> Option<&str> {
+        self.primary()
+            .filter(|d| matches!(d.class(), Class::Skip | Class::Failure))
+            .map(|d| d.message.as_str())
+    }
+
+    pub fn notes(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.diagnostics.iter().filter(|d| d.class() == Class::Note)
+    }
+
+    /// `path:line:col` (or `pin` when there is no file).
+    pub fn place(&self) -> String {
+        self.location
+            .as_ref()
+            .map_or_else(|| "pin".to_string(), Location::to_string)
+    }
+}
+
+/// Counts by status, for the one-line summary and the JSON `summary`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub files: usize,
+    pub references: usize,
+    /// References that were (or, in a dry run, would be) rewritten; for `pin list`, the unpinned ones.
+    pub pinned: usize,
+    /// References already carrying a digest.
+    pub unchanged: usize,
+    pub skipped: usize,
+    pub errors: usize,
+}
+
+impl Summary {
+    pub fn of(files: usize, outcomes: &[Outcome]) -> Summary {
+        let count = |s: OutcomeStatus| outcomes.iter().filter(|o| o.status == s).count();
+        Summary {
+            files,
+            references: outcomes.iter().filter(|o| o.original.is_some()).count(),
+            pinned: count(OutcomeStatus::Pinned) + count(OutcomeStatus::Unpinned),
+            unchanged: count(OutcomeStatus::Unchanged),
+            skipped: outcomes
+                .iter()
+                .filter(|o| o.status == OutcomeStatus::Skipped && o.original.is_some())
+                .count(),
+            errors: count(OutcomeStatus::Error),
+        }
+    }
+}
+
+/// The subcommand a report is about: it picks the words of the text summary and the shape of the listing.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Command {
+    #[default]
+    Pin,
+    Update,
+    List,
+    Resolve,
+    Unpin,
+}
+
+/// What the run did with the changes it computed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Mode {
+    /// Print a diff, change nothing.
+    #[default]
+    DryRun,
+    /// `-w`.
+    Write,
+    /// `--check`.
+    Check,
+    /// `pin -`: the (pinned) stream goes to stdout.
+    Filter,
+}
+
+/// One file whose text changes: what a dry run shows as a diff.
+#[derive(Clone, Copy, Debug)]
+pub struct Change<'a> {
+    pub file: &'a str,
+    pub old: &'a str,
+    pub new: &'a str,
+}
+
+/// Everything one run reports, collected before anything is rendered.
+#[derive(Debug, Default)]
+pub struct Report<'a> {
+    pub command: Command,
+    pub mode: Mode,
+    /// Files read.
+    pub files: usize,
+    pub outcomes: Vec<Outcome>,
+    /// Diagnostics about the run as a whole, in the order they happened.
+    pub diagnostics: Vec<Diagnostic>,
+    /// The files that change (shown as a diff in a dry run).
+    pub changes: Vec<Change<'a>>,
+    /// `pin -`: the text to print on stdout (`None` after a failure: a filter prints nothing then).
+    pub stream: Option<&'a str>,
+    /// Whether files were written (`-w`, and nothing stopped it).
+    pub written: bool,
+    /// `-v`: the registry requests made, as one line.
+    pub requests: Option<String>,
+    /// The run stopped before reading any file (a bad path, a bad pattern): there is nothing to summarize.
+    pub aborted: bool,
+    /// SIGINT or SIGTERM stopped the run (reported as a [`Code::Interrupted`] diagnostic too).
+    pub interrupted: Option<Signal>,
+}
+
+impl Report<'_> {
+    pub fn new(command: Command, mode: Mode) -> Self {
+        Report {
+            command,
+            mode,
+            ..Report::default()
+        }
+    }
+
+    /// Records a failure of the run as a whole.
+    pub fn fail(&mut self, code: Code, message: impl Into<String>) {
+        self.diagnostics.push(Diagnostic::new(code, None, message));
+    }
+
+    /// Every diagnostic: the outcomes' in order, then the run's.
+    pub fn all_diagnostics(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.outcomes
+            .iter()
+            .flat_map(|o| &o.diagnostics)
+            .chain(&self.diagnostics)
+    }
+
+    /// Failures so far (outcomes in error, and failures of the run).
+    pub fn failures(&self) -> usize {
+        self.all_diagnostics()
+            .filter(|d| d.class() == Class::Failure)
+            .count()
+    }
+
+    pub fn summary(&self) -> Summary {
+        Summary::of(self.files, &self.outcomes)
+    }
+}
+
+/// The process exit status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// Done; in a dry run the diff was printed.
+    Success = 0,
+    /// `--check` found something to change.
+    Changes = 1,
+    /// Something failed; no file was written (with `--keep-going`: only files without failures were).
+    Error = 2,
+    /// Stopped by SIGINT (128 + 2).
+    Interrupted = 130,
+    /// Stopped by SIGTERM (128 + 15).
+    Terminated = 143,
+}
+
+impl From<Signal> for ExitStatus {
+    fn from(signal: Signal) -> ExitStatus {
+        match signal {
+            Signal::Interrupt => ExitStatus::Interrupted,
+            Signal::Terminate => ExitStatus::Terminated,
+        }
+    }
+}
+
+impl ExitStatus {
+    /// The one place the exit status is decided: from what the report holds.
+    pub fn of(report: &Report) -> ExitStatus {
+        if let Some(signal) = report.interrupted {
+            return signal.into();
+        }
+        let mut found = false;
+        for d in report.all_diagnostics() {
+            match d.class() {
+                Class::Failure => return ExitStatus::Error,
+                Class::Finding => found = true,
+                Class::Skip | Class::Note => {}
+            }
+        }
+        if found && report.mode == Mode::Check {
+            ExitStatus::Changes
+        } else {
+            ExitStatus::Success
+        }
+    }
+}
+
+/// An output format: renders a finished report. `out` is stdout (diffs, listings, documents), `err` is
+/// stderr (messages and the summary).
+pub trait Reporter {
+    fn report(&self, report: &Report, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<()>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn located(status: OutcomeStatus, code: Code) -> Outcome {
+        let mut o = Outcome::new("x:1").at("f.yaml", 1, 8, 7..10, "yaml");
+        o.set(status, code, "why");
+        o
+    }
+
+    #[test]
+    fn the_exit_status_follows_the_classes_reported() {
+        let mut r = Report::new(Command::Pin, Mode::Check);
+        assert_eq!(ExitStatus::of(&r), ExitStatus::Success);
+        r.outcomes
+            .push(located(OutcomeStatus::Skipped, Code::Template));
+        assert_eq!(
+            ExitStatus::of(&r),
+            ExitStatus::Success,
+            "a skip is no finding"
+        );
+        r.outcomes
+            .push(located(OutcomeStatus::Pinned, Code::Unpinned));
+        assert_eq!(ExitStatus::of(&r), ExitStatus::Changes);
+        r.mode = Mode::DryRun;
+        assert_eq!(
+            ExitStatus::of(&r),
+            ExitStatus::Success,
+            "only --check exits 1"
+        );
+        r.fail(Code::Lockfile, "bad");
+        assert_eq!(ExitStatus::of(&r), ExitStatus::Error);
+    }
+
+    #[test]
+    fn setting_a_status_replaces_its_diagnostic_and_keeps_notes() {
+        let mut o = located(OutcomeStatus::Pinned, Code::Unpinned);
+        o.note(Code::PullPolicy, "policy");
+        o.set(OutcomeStatus::Skipped, Code::NotWritten, "another failed");
+        assert_eq!(o.primary().unwrap().code, Code::NotWritten);
+        assert_eq!(o.reason(), Some("another failed"));
+        assert_eq!(o.notes().count(), 1);
+        assert_eq!(o.place(), "f.yaml:1:8");
+    }
+}

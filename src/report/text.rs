@@ -1,0 +1,347 @@
+//! `--format text`, for people: the diff (dry run), the listing (`pin list`), the pinned references
+//! (`pin resolve`) or the stream (`pin -`) on stdout; one line per diagnostic and the summary on stderr.
+
+use std::fmt;
+use std::io::{self, Write};
+
+use super::{
+    Class, Code, Command, Mode, Outcome, OutcomeStatus, Report, Reporter, Severity, Summary,
+};
+
+/// The text format. `paint_out`/`paint_err`: colour for each stream; `quiet`: no summary line.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TextReporter {
+    pub paint_out: Paint,
+    pub paint_err: Paint,
+    pub quiet: bool,
+}
+
+impl Reporter for TextReporter {
+    fn report(&self, r: &Report, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<()> {
+        self.write_messages(r, err)?;
+        match (r.command, r.mode) {
+            (Command::Resolve, _) => {
+                // All or nothing, as for files: a script reading stdout never gets a partial answer.
+                if r.failures() == 0 {
+                    for o in &r.outcomes {
+                        writeln!(out, "{}", o.pinned.as_deref().unwrap_or_default())?;
+                    }
+                }
+            }
+            (Command::List, _) => {
+                for o in r.outcomes.iter().filter(|o| o.original.is_some()) {
+                    let status = match (o.status, o.reason()) {
+                        (OutcomeStatus::Unpinned, _) => "unpinned".to_string(),
+                        (OutcomeStatus::Unchanged, _) => "pinned".to_string(),
+                        (_, Some(why)) => format!("skipped: {why}"),
+                        (_, None) => "skipped".to_string(),
+                    };
+                    list_line(
+                        out,
+                        &o.place(),
+                        o.original.as_deref().unwrap_or(""),
+                        &status,
+                    )?;
+                }
+            }
+            (_, Mode::Filter) => {
+                if let Some(stream) = r.stream {
+                    out.write_all(stream.as_bytes())?;
+                }
+            }
+            (_, Mode::DryRun) => {
+                for c in &r.changes {
+                    let diff = unified_diff(c.file, c.old, c.new);
+                    out.write_all(self.paint_out.diff(&diff).as_bytes())?;
+                }
+            }
+            (_, Mode::Check | Mode::Write) => {}
+        }
+        // On a terminal both streams are one screen: the summary comes after the diff, not before.
+        out.flush()?;
+        self.write_summary(r, err)
+    }
+}
+
+impl TextReporter {
+    /// The stderr lines before the output: request counts (`-v`), one line per skip, failure and note, the
+    /// failures of the run, and under `--check` the files with something to change.
+    pub fn write_messages(&self, r: &Report, err: &mut dyn Write) -> io::Result<()> {
+        let paint = self.paint_err;
+        if let Some(requests) = &r.requests {
+            writeln!(err, "pin: {requests}")?;
+        }
+        for o in &r.outcomes {
+            // `pin list` lists its references on stdout; only what concerns whole files is a message.
+            if r.command != Command::List || o.original.is_none() {
+                write_outcome(err, o, r.command, paint)?;
+            }
+        }
+        for d in &r.diagnostics {
+            match (d.code, d.class(), d.severity) {
+                (Code::NothingWritten | Code::Interrupted, _, _) => {
+                    writeln!(err, "pin: {}", d.message)?
+                }
+                (_, Class::Failure, _) => {
+                    writeln!(err, "pin: {}: {}", paint.red("error"), d.message)?
+                }
+                (_, _, Severity::Warning) => {
+                    writeln!(err, "pin: {}: {}", paint.yellow("warning"), d.message)?
+                }
+                _ => writeln!(err, "pin: {}", d.message)?,
+            }
+        }
+        if r.mode == Mode::Check {
+            let what = match r.command {
+                Command::Update => "references whose tag moved",
+                Command::Unpin => "references to unpin",
+                _ => "unpinned references",
+            };
+            let mut last = None;
+            for o in &r.outcomes {
+                let finding = o.primary().is_some_and(|d| d.class() == Class::Finding);
+                let file = o.location.as_ref().map(|l| l.file.as_str());
+                if finding && file != last {
+                    writeln!(err, "pin: {} has {what}", file.unwrap_or_default())?;
+                    last = file;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The one-line summary (not for `pin resolve`, not with `-q`, not when the run stopped before reading).
+    pub fn write_summary(&self, r: &Report, err: &mut dyn Write) -> io::Result<()> {
+        if self.quiet || r.command == Command::Resolve || r.aborted {
+            return Ok(());
+        }
+        let verb = match (r.command, r.written) {
+            (Command::Unpin, true) => "unpinned",
+            (Command::Unpin, false) => "to unpin",
+            (Command::Update, true) => "updated",
+            (Command::Update, false) => "to update",
+            (_, true) => "pinned",
+            (_, false) => "to pin",
+        };
+        let summary = r.summary();
+        writeln!(
+            err,
+            "{}",
+            SummaryLine {
+                summary: &summary,
+                verb
+            }
+        )
+    }
+}
+
+/// The message lines of one outcome: its skip or failure, then its notes.
+fn write_outcome(
+    err: &mut dyn Write,
+    o: &Outcome,
+    command: Command,
+    paint: Paint,
+) -> io::Result<()> {
+    let at = o.place();
+    if let Some(d) = o.primary() {
+        match (&o.original, d.class()) {
+            (None, Class::Skip) => writeln!(err, "{at}: skipped file: {}", d.message)?,
+            (None, _) => writeln!(err, "{at}: {}: {}", paint.red("error"), d.message)?,
+            (Some(original), Class::Skip) => writeln!(
+                err,
+                "{at}: {} {original:?}: {}",
+                paint.yellow("skipped"),
+                d.message
+            )?,
+            (Some(original), Class::Failure) => {
+                let verb = if command == Command::Resolve {
+                    "resolve"
+                } else {
+                    "pin"
+                };
+                writeln!(
+                    err,
+                    "{at}: {}: cannot {verb} {original}: {}",
+                    paint.red("error"),
+                    d.message
+                )?
+            }
+            (Some(_), Class::Finding) if d.severity == Severity::Warning => {
+                writeln!(err, "{at}: {}: {}", paint.yellow("warning"), d.message)?
+            }
+            (Some(_), Class::Finding | Class::Note) => {}
+        }
+    }
+    for note in o.notes() {
+        let label = match note.severity {
+            Severity::Warning => paint.yellow("warning"),
+            _ => paint.cyan("note"),
+        };
+        writeln!(err, "{at}: {label}: {}", note.message)?;
+    }
+    Ok(())
+}
+
+/// ANSI colour, or none. Chosen once from `--color`, the terminal and `NO_COLOR`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Paint {
+    pub enabled: bool,
+}
+
+impl Paint {
+    fn wrap(self, code: &str, text: &str) -> String {
+        if self.enabled {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+    pub fn red(self, t: &str) -> String {
+        self.wrap("31", t)
+    }
+    pub fn green(self, t: &str) -> String {
+        self.wrap("32", t)
+    }
+    pub fn yellow(self, t: &str) -> String {
+        self.wrap("33", t)
+    }
+    pub fn cyan(self, t: &str) -> String {
+        self.wrap("36", t)
+    }
+    pub fn bold(self, t: &str) -> String {
+        self.wrap("1", t)
+    }
+
+    /// A unified diff with `-`/`+` lines and hunk headers coloured; the bytes of each line are kept
+    /// (a `\r` before the newline stays inside the colour codes' line).
+    pub fn diff(self, diff: &str) -> String {
+        if !self.enabled {
+            return diff.to_string();
+        }
+        let mut out = String::with_capacity(diff.len() + diff.len() / 4);
+        for line in diff.split_inclusive('\n') {
+            let (body, nl) = match line.strip_suffix('\n') {
+                Some(b) => (b, "\n"),
+                None => (line, ""),
+            };
+            let painted = if body.starts_with("---") || body.starts_with("+++") {
+                self.bold(body)
+            } else if body.starts_with('-') {
+                self.red(body)
+            } else if body.starts_with('+') {
+                self.green(body)
+            } else if body.starts_with("@@") {
+                self.cyan(body)
+            } else {
+                body.to_string()
+            };
+            out.push_str(&painted);
+            out.push_str(nl);
+        }
+        out
+    }
+}
+
+/// A unified diff of one file that `git apply` accepts (`--- a/PATH`, `+++ b/PATH`, three lines of context).
+pub fn unified_diff(path: &str, old: &str, new: &str) -> String {
+    similar::TextDiff::from_lines(old, new)
+        .unified_diff()
+        .context_radius(3)
+        .header(&format!("a/{path}"), &format!("b/{path}"))
+        .to_string()
+}
+
+/// `Summary` with the verb for the mode: "pinned", "would pin", "to pin".
+pub struct SummaryLine<'a> {
+    pub summary: &'a Summary,
+    pub verb: &'a str,
+}
+
+impl fmt::Display for SummaryLine<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = self.summary;
+        write!(
+            f,
+            "pin: {} {} scanned, {} {} found: {} {}, {} already pinned, {} skipped",
+            s.files,
+            plural(s.files, "file", "files"),
+            s.references,
+            plural(s.references, "reference", "references"),
+            s.pinned,
+            self.verb,
+            s.unchanged,
+            s.skipped
+        )?;
+        if s.errors > 0 {
+            write!(f, ", {} {}", s.errors, plural(s.errors, "error", "errors"))?;
+        }
+        Ok(())
+    }
+}
+
+fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
+    if n == 1 {
+        one
+    } else {
+        many
+    }
+}
+
+/// One `pin list` row: `path:line:col<TAB>reference<TAB>status`.
+fn list_line(
+    out: &mut (impl Write + ?Sized),
+    location: &str,
+    reference: &str,
+    status: &str,
+) -> io::Result<()> {
+    writeln!(out, "{location}\t{reference}\t{status}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn diff_has_git_headers_and_keeps_crlf() {
+        let d = unified_diff("k/d.yaml", "a: 1\r\nimage: x\r\n", "a: 1\r\nimage: y\r\n");
+        assert!(d.starts_with("--- a/k/d.yaml\n+++ b/k/d.yaml\n@@ -1,2 +1,2 @@\n"));
+        assert!(d.contains("-image: x\r\n+image: y\r\n"));
+    }
+
+    #[test]
+    fn diff_marks_missing_final_newline() {
+        let d = unified_diff("f", "image: x", "image: y");
+        assert!(d.contains("\\ No newline at end of file"), "{d}");
+    }
+
+    #[test]
+    fn colour_wraps_lines_and_is_off_by_default() {
+        let d = "--- a/f\n+++ b/f\n@@ -1 +1 @@\n-x\n+y\n";
+        assert_eq!(Paint::default().diff(d), d);
+        let c = Paint { enabled: true }.diff(d);
+        assert!(
+            c.contains("\x1b[31m-x\x1b[0m\n") && c.contains("\x1b[32m+y\x1b[0m\n"),
+            "{c:?}"
+        );
+    }
+
+    #[test]
+    fn summary_reads_well() {
+        let s = Summary {
+            files: 1,
+            references: 3,
+            pinned: 1,
+            unchanged: 1,
+            skipped: 1,
+            errors: 0,
+        };
+        assert_eq!(
+            SummaryLine {
+                summary: &s,
+                verb: "pinned"
+            }
+            .to_string(),
+            "pin: 1 file scanned, 3 references found: 1 pinned, 1 already pinned, 1 skipped"
+        );
+    }
+}

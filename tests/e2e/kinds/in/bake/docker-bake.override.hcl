@@ -1,0 +1,5 @@
+target "app" {
+  contexts = {
+    runtime = "docker-image://@@REG@@/fixtures/app:multi"
+  }
+}

@@ -1,0 +1,4 @@
+source "docker" "base" {
+  image  = "@@REG@@/fixtures/app@@@docker-v1@@"
+  commit = true
+}
