@@ -82,6 +82,80 @@ fn main() {
     }
 
     one_line(pin);
+    big_files(pin, &corpus);
+}
+
+/// `pin list` over one 100 MB file: real manifests one after the other (`---`), and `k: v` lines, as plain
+/// YAML (read as events, no tree) and as Helm values (read into a tree). Wall time and peak memory against
+/// the file's size.
+fn big_files(pin: &str, corpus: &Path) {
+    const SIZE: usize = 100 << 20;
+    let dir = tempfile::tempdir().unwrap();
+    let mut docs = Vec::new();
+    for entry in std::fs::read_dir(corpus.join("k8s")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "yaml") {
+            docs.push(std::fs::read_to_string(path).unwrap());
+        }
+    }
+    docs.sort();
+    let one = docs.join("\n---\n") + "\n---\n";
+    let manifest = one.repeat(SIZE / one.len() + 1);
+    let lines: String = (0..SIZE / 12)
+        .map(|i| format!("k{:05}: v{}\n", i % 100_000, i % 10))
+        .collect();
+    for (name, text, what) in [
+        ("all.yaml", &manifest, "manifests"),
+        ("kv.yaml", &lines, "`k: v` lines"),
+        ("values.yaml", &lines, "`k: v` lines as Helm values (tree)"),
+    ] {
+        std::fs::write(dir.path().join(name), text).unwrap();
+        let mb = text.len() as f64 / 1e6;
+        let mut times = Vec::with_capacity(3);
+        let mut peak = None;
+        for _ in 0..3 {
+            let t = Instant::now();
+            let (ok, kb) = peak_kb(pin, &["list", "-q", name], dir.path());
+            times.push(t.elapsed());
+            assert!(ok, "pin list {name}");
+            peak = kb;
+        }
+        times.sort();
+        let peak = peak.map_or("peak memory unknown (no /usr/bin/time)".to_string(), |kb| {
+            format!(
+                "{:.0} MB peak ({:.2}x the file)",
+                kb as f64 / 1e3,
+                kb as f64 / 1e3 / mb
+            )
+        });
+        println!(
+            "pin list, one {mb:.0} MB file of {what}: median {:.2?}, {peak}",
+            times[1]
+        );
+        std::fs::remove_file(dir.path().join(name)).unwrap();
+    }
+}
+
+/// Runs `pin ARGS` in `dir` under GNU time when installed: whether it succeeded, and its peak resident memory
+/// in KB.
+fn peak_kb(pin: &str, args: &[&str], dir: &Path) -> (bool, Option<u64>) {
+    if !Path::new("/usr/bin/time").exists() {
+        let out = Command::new(pin)
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        return (out.status.success(), None);
+    }
+    let out = Command::new("/usr/bin/time")
+        .args(["-f", "%M", pin])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    let kb = err.lines().last().and_then(|l| l.trim().parse().ok());
+    (out.status.success(), kb)
 }
 
 /// `pin list` over files holding all their references on one line.

@@ -287,6 +287,20 @@ pub struct RegistryArgs {
           value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub timeout: u64,
 
+    /// Answer lookups from the tag → digest cache when it has a recent answer, and remember new ones
+    /// (in --cache-dir, default $XDG_CACHE_HOME/pin or ~/.cache/pin). Never used by `pin update`.
+    #[arg(long, help_heading = "Cache")]
+    pub cache: bool,
+
+    /// Keep the tag → digest cache in DIR (implies --cache).
+    #[arg(long, value_name = "DIR", help_heading = "Cache")]
+    pub cache_dir: Option<PathBuf>,
+
+    /// Seconds a cached answer is used for.
+    #[arg(long, value_name = "SECONDS", default_value_t = 900, help_heading = "Cache",
+          value_parser = clap::value_parser!(u64).range(0..=31_536_000))]
+    pub cache_ttl: u64,
+
     /// Seconds to wait for a connection to a registry (TCP and TLS).
     #[arg(long, value_name = "SECONDS", default_value_t = 10,
           value_parser = clap::value_parser!(u64).range(1..=3600))]

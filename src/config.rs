@@ -30,6 +30,10 @@ pub struct File {
     pub keep_tag: Option<bool>,
     pub jobs: Option<u16>,
     pub timeout: Option<u64>,
+    /// `--cache`: use the tag → digest cache (not in CI, nor for `--check` or `pin update`, unless a flag asks).
+    pub cache: Option<bool>,
+    pub cache_dir: Option<PathBuf>,
+    pub cache_ttl: Option<u64>,
     /// `[files]`: extra file names per kind (`dockerfile = ["*.dockerfile.in"]`), tried before the built-in
     /// names.
     #[serde(default)]
@@ -215,13 +219,19 @@ pub fn apply(
         None => {
             apply_select(&mut cli.pin.select, matches, &loaded);
             apply_resolve(&mut cli.pin.resolve, matches, &loaded);
+            if !cli.pin.mode.check {
+                apply_cache(&mut cli.pin.resolve.registry, matches, &loaded);
+            }
         }
         Some(Command::List(a)) => apply_select(&mut a.select, sub("list"), &loaded),
         Some(Command::Update(a)) => {
             apply_select(&mut a.select, sub("update"), &loaded);
             apply_registry(&mut a.registry, sub("update"), &loaded);
         }
-        Some(Command::Resolve(a)) => apply_resolve(&mut a.resolve, sub("resolve"), &loaded),
+        Some(Command::Resolve(a)) => {
+            apply_resolve(&mut a.resolve, sub("resolve"), &loaded);
+            apply_cache(&mut a.resolve.registry, sub("resolve"), &loaded);
+        }
         Some(Command::Unpin(a)) => apply_select(&mut a.select, sub("unpin"), &loaded),
         Some(Command::Config) => {}
     }
@@ -280,6 +290,25 @@ fn apply_registry(registry: &mut crate::cli::RegistryArgs, m: &ArgMatches, l: &L
         .iter()
         .map(|t| (t.clone(), origin.clone()))
         .collect();
+}
+
+/// The file's cache settings, where the file may switch the cache on: not in CI (`CI` set, as CI services
+/// do), not for `--check` and never for `pin update` (the callers leave those out). A flag always may.
+fn apply_cache(registry: &mut crate::cli::RegistryArgs, m: &ArgMatches, l: &Loaded) {
+    let f = &l.file;
+    if let (Some(t), false) = (f.cache_ttl, given(m, "cache_ttl")) {
+        registry.cache_ttl = t;
+    }
+    let in_ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false" && v != "0");
+    if in_ci || given(m, "cache") || given(m, "cache_dir") {
+        return;
+    }
+    if let Some(dir) = &f.cache_dir {
+        registry.cache_dir = Some(l.dir().join(dir));
+    }
+    if f.cache == Some(true) {
+        registry.cache = true;
+    }
 }
 
 fn absolute(p: &Path) -> PathBuf {

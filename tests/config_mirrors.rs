@@ -166,3 +166,95 @@ fn a_bad_key_in_pin_toml_names_its_line() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(text(&out.stdout).is_empty(), "{}", text(&out.stdout));
 }
+
+// Guards the tag → digest cache: a second run within the TTL makes no request (the registry is stopped),
+// while --check, pin update, CI and an expired TTL do not use what the configuration file switched on.
+#[test]
+fn the_cache_answers_repeat_runs_and_is_bypassed_where_it_must_be() {
+    let mut registry = Registry::start(Variant::Plain);
+    let v1 = registry.push_oci_image("team/app", "v1", "cache-v1");
+    let v2 = registry.push_oci_image("team/app", "v2", "cache-v2");
+    let host = registry.host().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let app = format!("image: {host}/team/app:v1\n---\nimage: {host}/team/app:v2\n");
+    write(dir.path(), "app.yaml", &app);
+    write(
+        dir.path(),
+        "pinned.yaml",
+        &format!("image: {host}/team/app:v1@{}\n", v1.digest),
+    );
+    let flags = ["--insecure-registry", host.as_str(), "-v"];
+    fn with<'a>(flags: &[&'a str], extra: &[&'a str]) -> Vec<&'a str> {
+        [flags, extra].concat()
+    }
+
+    let first = pin(
+        dir.path(),
+        &with(&flags, &["--cache-dir", "c", "app.yaml"]),
+        &[],
+    );
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
+    assert!(
+        text(&first.stderr).contains("; 0 answers from the cache"),
+        "{}",
+        text(&first.stderr)
+    );
+    registry.stop();
+
+    // Within the TTL: the same diff, no registry needed.
+    let second = pin(
+        dir.path(),
+        &with(&flags, &["--cache-dir", "c", "app.yaml"]),
+        &[],
+    );
+    assert_eq!(second.status.code(), Some(0), "{}", text(&second.stderr));
+    assert_eq!(text(&second.stdout), text(&first.stdout));
+    assert!(text(&second.stdout).contains(&v2.digest));
+    assert!(
+        text(&second.stderr).contains("requests: none; 2 answers from the cache"),
+        "{}",
+        text(&second.stderr)
+    );
+    // Asked for on the command line, --check uses it too.
+    let check = pin(
+        dir.path(),
+        &with(&flags, &["--check", "--cache-dir", "c", "app.yaml"]),
+        &[],
+    );
+    assert_eq!(check.status.code(), Some(1), "{}", text(&check.stderr));
+    // A TTL of 0 uses nothing: the (stopped) registry is asked, and the run fails closed.
+    let expired = pin(
+        dir.path(),
+        &with(
+            &flags,
+            &["--cache-dir", "c", "--cache-ttl", "0", "app.yaml"],
+        ),
+        &[],
+    );
+    assert_eq!(expired.status.code(), Some(2), "{}", text(&expired.stderr));
+    // pin update never uses it: its question is whether the tag moved.
+    let update = pin(
+        dir.path(),
+        &[
+            &["update"][..],
+            &with(&flags, &["--cache-dir", "c", "pinned.yaml"]),
+        ]
+        .concat(),
+        &[],
+    );
+    assert_eq!(update.status.code(), Some(2), "{}", text(&update.stderr));
+
+    // Switched on by the configuration file: used by a plain run, not by --check, not in CI.
+    write(dir.path(), "pin.toml", "cache = true\ncache-dir = \"c\"\n");
+    let plain = pin(dir.path(), &with(&flags, &["app.yaml"]), &[]);
+    assert_eq!(plain.status.code(), Some(0), "{}", text(&plain.stderr));
+    let check = pin(dir.path(), &with(&flags, &["--check", "app.yaml"]), &[]);
+    assert_eq!(check.status.code(), Some(2), "{}", text(&check.stderr));
+    let ci = pin(dir.path(), &with(&flags, &["app.yaml"]), &[("CI", "true")]);
+    assert_eq!(ci.status.code(), Some(2), "{}", text(&ci.stderr));
+    // Nothing was ever written: every run was a dry run or failed.
+    assert_eq!(
+        fs::read_to_string(dir.path().join("app.yaml")).unwrap(),
+        app
+    );
+}

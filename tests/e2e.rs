@@ -451,6 +451,34 @@ fn offline_fails_for_a_reference_the_lockfile_lacks() {
     );
 }
 
+// Guards issue 11.5: `--offline` with a lockfile that does not exist says so in one line, not once per
+// reference, and writes nothing.
+#[test]
+fn offline_with_a_missing_lockfile_is_one_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let before = "FROM busybox:1.38.0\nFROM alpine:3.20\nFROM debian:12\n";
+    fs::write(dir.path().join("Dockerfile"), before).unwrap();
+    let o = run_pin(
+        dir.path(),
+        &["-w", "--offline", "--lock", "missing.lock", "Dockerfile"],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    let errors: Vec<&str> = err.lines().filter(|l| l.contains("error: ")).collect();
+    assert_eq!(
+        errors,
+        ["pin: error: missing.lock: the lockfile does not exist; --offline applies a lockfile recorded by a \
+          run without --offline (`pin --lock missing.lock …`)"],
+        "{err}"
+    );
+    assert_eq!(
+        fs::read_to_string(dir.path().join("Dockerfile")).unwrap(),
+        before
+    );
+    assert!(!dir.path().join("missing.lock").exists());
+}
+
 // Guards TLS + htpasswd: credentials from DOCKER_CONFIG, the test CA through --ca-cert; an untrusted
 // certificate and a wrong password both fail with exit 2 and no secret in the output.
 #[cfg(unix)]
@@ -873,6 +901,46 @@ fn refused_tokens_are_renewed_once_per_repository() {
             ("repository:other/repo:pull".to_string(), 2),
         ]),
         "the refused token and one renewal, per repository"
+    );
+}
+
+// Guards issue 14.3: a registry that offers HTTP/2 over TLS (distribution does, by ALPN) is spoken to in
+// HTTP/2; a plain-HTTP one and a token service offering only HTTP/1.1 in HTTP/1.1.
+#[test]
+fn http2_is_used_where_the_registry_offers_it() {
+    let fx = Fixtures::start(Variant::TlsToken);
+    let dir = tempfile::tempdir().unwrap();
+    let ca = fx
+        .registry
+        .ca_pem_path()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    let host = fx.registry.host();
+    let reference = format!("{host}/{REPO}:v1");
+    let o = run_pin(
+        dir.path(),
+        &["resolve", "-v", "--ca-cert", &ca, &reference],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains(&format!("; {host} HTTP/2.0")), "{err}");
+    let realm = fx.registry.token_realm().unwrap();
+    let token_host = realm
+        .trim_start_matches("https://")
+        .trim_end_matches("/token");
+    assert!(err.contains(&format!("; {token_host} HTTP/1.1")), "{err}");
+
+    let plain = Fixtures::start(Variant::Plain);
+    let reference = format!("{}/{REPO}:v1", plain.registry.host());
+    let o = plain.pin(dir.path(), &["resolve", "-v", &reference]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(&format!("; {} HTTP/1.1", plain.registry.host())),
+        "{}",
+        stderr(&o)
     );
 }
 

@@ -1536,6 +1536,56 @@ fn insecure_registry_takes_an_http_url_too() {
     );
 }
 
+// Guards issue 11.5: every reference to an unreachable registry fails alike, and the text output says it once
+// per registry; -v lists the references too.
+#[test]
+fn an_unreachable_registry_is_one_error_line() {
+    let (down, other) = (closed_port(), closed_port());
+    let project = Project::new();
+    let app: String = (1..=12)
+        .map(|i| format!("FROM {down}/team/app:v{i}\n"))
+        .collect();
+    let worker: String = (1..=8)
+        .map(|i| format!("FROM {down}/team/worker:v{i}\nFROM {other}/x/y:{i}\n"))
+        .collect();
+    project.write("Dockerfile", &app);
+    project.write("worker/Dockerfile", &worker);
+
+    let out = pin_insecure(&project, &[&down, &other], &["-w", "."], &[]);
+    assert_failed_cleanly(&out, &project, "Dockerfile", &app);
+    assert_eq!(project.read("worker/Dockerfile"), worker);
+    let errors: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter(|l| l.contains("error: "))
+        .collect();
+    assert_eq!(
+        errors,
+        [
+            format!("pin: error: {down}: connection refused (20 references; -v lists them)"),
+            format!("pin: error: {other}: connection refused (8 references; -v lists them)"),
+        ],
+        "{}",
+        out.stderr
+    );
+
+    let out = pin_insecure(&project, &[&down, &other], &["-w", "-v", "."], &[]);
+    assert_eq!(out.code, 2);
+    let per_reference = out
+        .stderr
+        .lines()
+        .filter(|l| l.contains(": error: cannot pin ") && l.ends_with("connection refused"))
+        .count();
+    assert_eq!(per_reference, 28, "{}", out.stderr);
+    assert!(
+        out.stderr.contains(&format!(
+            "pin: error: {down}: connection refused (20 references)\n"
+        )),
+        "{}",
+        out.stderr
+    );
+}
+
 // Guards: a Docker schema 1 manifest (what a very old registry or push left behind) is refused with a clear
 // message, by HEAD and by GET: its digest is not what runtimes pin.
 #[test]

@@ -77,6 +77,17 @@ pub(super) fn resolutions(
 ) -> Result<Lookup, LookupError> {
     let offline = lock_args.is_some_and(|l| l.offline);
     let lock = match lock_args.and_then(|l| l.lock.as_ref()) {
+        // Offline, a missing lockfile is the one error, not one per reference it would have held.
+        Some(path)
+            if offline
+                && std::fs::metadata(path)
+                    .is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound) =>
+        {
+            return Err(LockError::Missing {
+                path: path.display().to_string(),
+            }
+            .into())
+        }
         Some(path) => Some((Lockfile::load(path)?, path.clone())),
         None => None,
     };
@@ -98,7 +109,41 @@ pub(super) fn resolutions(
         }
         _ => {
             let progress = !output.quiet && io::stderr().is_terminal();
-            let (resolved, stats) = resolve_online(registry, keys, progress)?;
+            let mut cache = cache_for(registry);
+            let (mut cached, keys): (Vec<_>, BTreeSet<Key>) = match &cache {
+                Some(c) => {
+                    let (hits, misses): (BTreeSet<Key>, BTreeSet<Key>) =
+                        keys.into_iter().partition(|k| c.get(k).is_some());
+                    let hits = hits
+                        .into_iter()
+                        .filter_map(|k| Some((c.get(&k)?, k)))
+                        .map(|(m, k)| (k, Ok(m)))
+                        .collect();
+                    (hits, misses)
+                }
+                None => (Vec::new(), keys),
+            };
+            let (mut resolved, mut stats) = if keys.is_empty() {
+                (Resolutions::new(), "requests: none".to_string())
+            } else {
+                resolve_online(registry, keys, progress)?
+            };
+            if let Some(mut c) = cache.take() {
+                for (key, result) in &resolved {
+                    if let Ok(m) = result {
+                        c.record(key, m);
+                    }
+                }
+                stats.push_str(&format!(
+                    "; {} answers from the cache in {}",
+                    cached.len(),
+                    c.dir().display()
+                ));
+                if let Err(e) = c.save() {
+                    stats.push_str(&format!(" (not updated: {e})"));
+                }
+            }
+            resolved.extend(cached.drain(..));
             requests = Some(stats);
             resolved
         }
@@ -109,6 +154,19 @@ pub(super) fn resolutions(
         lock,
         offline,
     })
+}
+
+/// The tag → digest cache, when `--cache` or `--cache-dir` (or the configuration file) asks for it.
+fn cache_for(args: &RegistryArgs) -> Option<resolve::cache::Cache> {
+    let dir = match (&args.cache_dir, args.cache) {
+        (Some(d), _) => d.clone(),
+        (None, true) => resolve::cache::default_dir()?,
+        (None, false) => return None,
+    };
+    Some(resolve::cache::Cache::open(
+        &dir,
+        Duration::from_secs(args.cache_ttl),
+    ))
 }
 
 fn resolve_online(

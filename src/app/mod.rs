@@ -100,6 +100,7 @@ fn finish(
         paint_out: paint(output.color, io::stdout().is_terminal()),
         paint_err: paint(output.color, io::stderr().is_terminal()),
         quiet: output.quiet,
+        verbose: output.verbose,
     };
     let reporter: Box<dyn Reporter> = match output.format {
         Format::Text => Box::new(text),

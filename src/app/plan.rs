@@ -7,7 +7,7 @@ use super::scan::{Found, ScannedFile, Skip, Status};
 use crate::formats::{tag_comment, Kind, Target};
 use crate::reference::Reference;
 use crate::report::{Code, Fix, Outcome, OutcomeStatus, Severity, Summary};
-use crate::resolve::{Key, Platform, Resolutions};
+use crate::resolve::{Key, Platform, Resolutions, ResolveError};
 use crate::rewrite::{self, Edit};
 
 /// What the run does with the references it found.
@@ -109,8 +109,8 @@ pub fn plan<'a>(files: &'a [ScannedFile], resolved: &Resolutions, opts: &Options
             match decision {
                 Decision::Skip(why) => outcome.set(OutcomeStatus::Skipped, why.code, why.reason),
                 Decision::Keep => {}
-                Decision::Fail(why) => {
-                    outcome.set(OutcomeStatus::Error, Code::LookupFailed, why);
+                Decision::Fail(code, why) => {
+                    outcome.set(OutcomeStatus::Error, code, why);
                     failed = true;
                 }
                 Decision::Write {
@@ -242,7 +242,9 @@ fn merge_insertions(edits: Vec<Edit>) -> Vec<Edit> {
 enum Decision {
     Skip(Skip),
     Keep,
-    Fail(String),
+    /// A failed lookup: [`Code::LookupFailed`], or [`Code::Unreachable`] when its registry could not be
+    /// reached at all (reports say that once per registry).
+    Fail(Code, String),
     Write {
         replacement: String,
         /// The digest written; `None` for `pin unpin`.
@@ -314,8 +316,11 @@ fn decide(f: &Found, kind: Kind, src: &str, resolved: &Resolutions, opts: &Optio
     };
     let manifest = match resolved.get(&key) {
         Some(Ok(m)) => m,
-        Some(Err(e)) => return Decision::Fail(e.to_string()),
-        None => return Decision::Fail("was not looked up".to_string()),
+        Some(Err(e @ ResolveError::Unreachable { .. })) => {
+            return Decision::Fail(Code::Unreachable, e.to_string())
+        }
+        Some(Err(e)) => return Decision::Fail(Code::LookupFailed, e.to_string()),
+        None => return Decision::Fail(Code::LookupFailed, "was not looked up".to_string()),
     };
     let digest = match &manifest.child_of {
         // `--to-index`: a platform pin becomes a pin of the index its tag points at.
@@ -396,7 +401,7 @@ fn pull_policy_note(f: &Found, r: &Reference, opts: &Options) -> Option<String> 
 mod tests {
     use super::*;
     use crate::formats::{Candidate, Kind};
-    use crate::resolve::{Manifest, ResolveError};
+    use crate::resolve::Manifest;
 
     fn digest(c: char) -> String {
         format!("sha256:{}", c.to_string().repeat(64))

@@ -8,12 +8,14 @@ use super::{
     Class, Code, Command, Mode, Outcome, OutcomeStatus, Report, Reporter, Severity, Summary,
 };
 
-/// The text format. `paint_out`/`paint_err`: colour for each stream; `quiet`: no summary line.
+/// The text format. `paint_out`/`paint_err`: colour for each stream; `quiet`: no summary line; `verbose`
+/// (`-v`): also one line per reference of a registry that could not be reached.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct TextReporter {
     pub paint_out: Paint,
     pub paint_err: Paint,
     pub quiet: bool,
+    pub verbose: bool,
 }
 
 impl Reporter for TextReporter {
@@ -71,11 +73,37 @@ impl TextReporter {
         if let Some(requests) = &r.requests {
             writeln!(err, "pin: {requests}")?;
         }
+        // A registry that cannot be reached fails every reference to it alike: when that is more than one,
+        // one line per registry (in the order first met) and the references themselves only at -v.
+        let mut unreachable: Vec<(&str, usize)> = Vec::new();
+        for d in r.outcomes.iter().filter_map(|o| o.primary()) {
+            if d.code == Code::Unreachable {
+                match unreachable.iter_mut().find(|(m, _)| *m == d.message) {
+                    Some((_, n)) => *n += 1,
+                    None => unreachable.push((&d.message, 1)),
+                }
+            }
+        }
+        unreachable.retain(|(_, n)| *n > 1);
         for o in &r.outcomes {
+            let grouped = o
+                .primary()
+                .is_some_and(|d| unreachable.iter().any(|(m, _)| *m == d.message));
+            if grouped && !self.verbose {
+                continue;
+            }
             // `pin list` lists its references on stdout; only what concerns whole files is a message.
             if r.command != Command::List || o.original.is_none() {
                 write_outcome(err, o, r.command, paint)?;
             }
+        }
+        for (message, n) in unreachable {
+            let hint = if self.verbose { "" } else { "; -v lists them" };
+            writeln!(
+                err,
+                "pin: {}: {message} ({n} references{hint})",
+                paint.red("error")
+            )?;
         }
         for d in &r.diagnostics {
             match (d.code, d.class(), d.severity) {

@@ -50,6 +50,11 @@ pub enum LockError {
         path: String,
         source: std::io::Error,
     },
+    #[error(
+        "{path}: the lockfile does not exist; --offline applies a lockfile recorded by a run without \
+         --offline (`pin --lock {path} …`)"
+    )]
+    Missing { path: String },
     #[error("{path}: not a pin lockfile: {message}")]
     Parse { path: String, message: String },
     #[error("{path}: cannot write the lockfile: {source}")]

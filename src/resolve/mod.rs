@@ -9,9 +9,10 @@
 //! - `platform`: `--platform` and choosing a platform's manifest from an index; `lookup`: what a [`Key`]
 //!   resolves to (tag, platform, `pin update`);
 //! - `mirrors`: where a lookup is asked (registries.conf mirrors, remapping, blocked registries);
-//! - `lock`: the lockfile.
+//! - `lock`: the lockfile; `cache`: recent tag → digest answers (`--cache`).
 
 pub mod auth;
+pub mod cache;
 pub mod lock;
 mod lookup;
 pub mod manifest;

@@ -26,6 +26,8 @@ pub struct Stats {
     pub retries: AtomicUsize,
     /// The lowest `ratelimit-remaining` seen per registry host (Docker Hub sends it).
     pub rate_limit: Mutex<HashMap<String, String>>,
+    /// The HTTP version each host answered with (HTTP/2 where the registry offers it over TLS).
+    pub protocols: Mutex<std::collections::BTreeMap<String, reqwest::Version>>,
 }
 
 impl Stats {
@@ -46,6 +48,9 @@ impl Stats {
                 "; {host} ratelimit-remaining: {}",
                 escape(remaining)
             ));
+        }
+        for (host, version) in self.protocols.lock().expect("protocol map poisoned").iter() {
+            s.push_str(&format!("; {host} {version:?}"));
         }
         s
     }
@@ -266,6 +271,11 @@ impl Transport {
             let outcome = req.send().await;
             if let Ok(resp) = &outcome {
                 self.stats.note_rate_limit(&host, resp.headers());
+                self.stats
+                    .protocols
+                    .lock()
+                    .expect("protocol map poisoned")
+                    .insert(host.clone(), resp.version());
             }
             let retry_after = match &outcome {
                 Ok(resp) if is_transient(resp.status()) => Some(retry_after(resp.headers())),

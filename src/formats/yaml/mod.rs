@@ -76,10 +76,11 @@
 use super::{Candidate, FindError, Findings, Target};
 use saphyr_parser::ScalarStyle;
 
+mod images;
 pub mod tree;
 
 #[cfg(test)]
-use tree::CharMap;
+use tree::CharCursor;
 pub use tree::HELM_TEMPLATE;
 use tree::{NodeId, Parsed, Tree};
 
@@ -128,7 +129,7 @@ pub const SKIP_RULES: &[SkipRule] = &[
 
 /// Finds the `image` values of a YAML stream. See the module documentation.
 pub fn find(src: &str) -> Result<Findings, FindError> {
-    find_with(src, kubernetes)
+    images::find(src)
 }
 
 /// Reads `src` into a [`Tree`] and lets `collect` add candidates. The candidates come back in file
@@ -145,6 +146,16 @@ pub fn find_with(
     };
     let mut found = Vec::new();
     collect(&tree, &mut found);
+    Ok(Findings {
+        candidates: in_file_order(found),
+        skipped: None,
+        ignore_comments: ignore_comments(src, &tree),
+    })
+}
+
+/// Candidates sorted by span, one per span: a scalar reached twice (e.g. through two aliases) is reported
+/// once, skipped if any of the ways it was reached says so.
+fn in_file_order(mut found: Vec<Candidate>) -> Vec<Candidate> {
     found.sort_by_key(|c| (c.span.start, c.span.end));
     let mut candidates: Vec<Candidate> = Vec::with_capacity(found.len());
     for candidate in found {
@@ -158,11 +169,7 @@ pub fn find_with(
             _ => candidates.push(candidate),
         }
     }
-    Ok(Findings {
-        candidates,
-        skipped: None,
-        ignore_comments: ignore_comments(src, &tree),
-    })
+    candidates
 }
 
 fn template_skip() -> Findings {
@@ -179,39 +186,71 @@ fn template_skip() -> Findings {
 ///
 /// Linear in the file; the scalars are only looked at when the text holds such a comment at all.
 fn ignore_comments(src: &str, tree: &Tree) -> Vec<std::ops::Range<usize>> {
-    let bytes = src.as_bytes();
-    let marked: Vec<std::ops::Range<usize>> = src
-        .match_indices('#')
-        .map(|(at, _)| at)
-        .filter(|&at| at == 0 || matches!(bytes[at - 1], b' ' | b'\t' | b'\n' | b'\r'))
-        .map(|at| at..super::line_end(src, at))
-        .filter(|r| super::is_ignore_comment(&src[r.clone()]))
-        .collect();
-    if marked.is_empty() {
-        return marked;
+    let mut filter = CommentFilter::new(src);
+    if !filter.marked.is_empty() {
+        for id in tree.walk() {
+            if let Some(scalar) = tree.scalar(id) {
+                filter.scalar(scalar);
+            }
+        }
     }
-    let mut scalars: Vec<std::ops::Range<usize>> = tree
-        .walk()
-        .filter_map(|id| {
-            let s = tree.scalar(id)?;
-            Some(match s.style {
-                ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => {
-                    s.text.start.saturating_sub(1)..(s.text.end + 1).min(src.len())
-                }
-                _ => s.text.clone(),
-            })
-        })
-        .filter(|r| !r.is_empty())
-        .collect();
-    scalars.sort_by_key(|r| r.start);
-    marked
-        .into_iter()
-        .filter(|c| {
-            // The last scalar starting at or before the `#`.
-            let i = scalars.partition_point(|r| r.start <= c.start);
-            i == 0 || scalars[i - 1].end <= c.start
-        })
-        .collect()
+    filter.finish()
+}
+
+/// The comments of [`ignore_comments`], told the scalars one by one (in any order) to drop the `#`s inside
+/// them: what a reader that keeps no tree uses.
+pub(crate) struct CommentFilter {
+    /// Every `# pin: ignore` that starts a comment if it is not inside a scalar, in file order.
+    marked: Vec<std::ops::Range<usize>>,
+    inside: Vec<bool>,
+    len: usize,
+}
+
+impl CommentFilter {
+    pub(crate) fn new(src: &str) -> Self {
+        let bytes = src.as_bytes();
+        let marked: Vec<std::ops::Range<usize>> = src
+            .match_indices('#')
+            .map(|(at, _)| at)
+            .filter(|&at| at == 0 || matches!(bytes[at - 1], b' ' | b'\t' | b'\n' | b'\r'))
+            .map(|at| at..super::line_end(src, at))
+            .filter(|r| super::is_ignore_comment(&src[r.clone()]))
+            .collect();
+        CommentFilter {
+            inside: vec![false; marked.len()],
+            marked,
+            len: src.len(),
+        }
+    }
+
+    /// A scalar: the bytes of its text (and quotes) hold no comment.
+    pub(crate) fn scalar(&mut self, s: &tree::Scalar) {
+        if self.marked.is_empty() {
+            return;
+        }
+        let range = match s.style {
+            ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => {
+                s.text.start.saturating_sub(1)..(s.text.end + 1).min(self.len)
+            }
+            _ => s.text.clone(),
+        };
+        let first = self.marked.partition_point(|c| c.start < range.start);
+        for (c, inside) in self.marked[first..].iter().zip(&mut self.inside[first..]) {
+            if c.start >= range.end {
+                break;
+            }
+            *inside = true;
+        }
+    }
+
+    pub(crate) fn finish(self) -> Vec<std::ops::Range<usize>> {
+        self.marked
+            .into_iter()
+            .zip(self.inside)
+            .filter(|(_, inside)| !inside)
+            .map(|(c, _)| c)
+            .collect()
+    }
 }
 
 /// The candidate for a whole reference stated by the scalar at `id`, where an alias stands for the
@@ -228,7 +267,11 @@ pub fn image_value(tree: &Tree, id: NodeId) -> Option<Candidate> {
 /// The candidate for the scalar at `id` itself (no alias followed), unless it is a collection, an
 /// alias or a null.
 fn scalar_candidate(tree: &Tree, id: NodeId) -> Option<Candidate> {
-    let scalar = tree.scalar(id)?;
+    scalar_value_candidate(tree.scalar(id)?)
+}
+
+/// The candidate for a scalar, unless it is a null.
+fn scalar_value_candidate(scalar: &tree::Scalar) -> Option<Candidate> {
     if scalar.is_null() {
         return None;
     }
@@ -332,7 +375,10 @@ pub fn digest_slot(
     Some((scalar.text.clone(), Target::Digest, scalar.differs))
 }
 
-/// The generic walk: every `image` pair of every mapping, and image volumes.
+/// The generic walk over a tree: every `image` pair of every mapping, and image volumes. What [`find`] did
+/// before it read the events as they come ([`images`]); kept as the reference the streaming walk is tested
+/// against.
+#[cfg(test)]
 fn kubernetes(tree: &Tree, out: &mut Vec<Candidate>) {
     for map in tree.walk() {
         let Some(mapping) = tree.mapping(map) else {
@@ -365,6 +411,7 @@ fn kubernetes(tree: &Tree, out: &mut Vec<Candidate>) {
 
 /// `volumes: [{name: v, image: {reference: …}}]`: the `reference` of the `image` mapping `image` of
 /// the volume `volume`.
+#[cfg(test)]
 fn image_volume(tree: &Tree, volume: NodeId, image: NodeId) -> Option<Candidate> {
     tree.mapping(image)?;
     let list = tree.parent(volume)?;
@@ -816,15 +863,90 @@ imageName: nginx:11
         }
     }
 
+    /// Every YAML file of `tests/corpus`, whatever its kind.
+    fn all_corpus_yaml() -> Vec<String> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
+        let mut out = Vec::new();
+        let mut dirs = vec![root];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(dir).expect("corpus directory") {
+                let path = entry.expect("directory entry").path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+                    out.push(std::fs::read_to_string(&path).expect("corpus file"));
+                }
+            }
+        }
+        assert!(out.len() > 40, "{}", out.len());
+        out
+    }
+
+    /// The walk done as the events come gives what the walk over the whole tree gives: same candidates,
+    /// skip reasons, pull-policy answers, comments and errors, on every corpus file, prefixes of them
+    /// (every parser state, errors included) and the hard cases.
     #[test]
-    fn char_map() {
-        let src = "aé\u{FEFF}b";
-        let map = CharMap::new(src);
-        assert_eq!(
-            (0..6).map(|i| map.byte(i)).collect::<Vec<_>>(),
-            [0, 1, 3, 6, 7, 7]
+    fn streaming_walk_matches_the_tree_walk() {
+        let mut sources = all_corpus_yaml();
+        sources.extend(
+            [
+                "v:\n  volumes:\n  - name: a\n    image: {reference: a:1, reference: *x}\n",
+                "x: &x r:1\nvolumes:\n- image: {reference: a:1, pullPolicy: Never}\n  name: v\n  image: {reference: *x}\n- image:\n    reference: b:1\n    reference: c:1\n",
+                "volumes:\n- image:\n    reference: [x]\n- image: {reference: ''}\n- {image: {reference: ~}}\n",
+                "volumes: [[{image: {reference: nested:1}}], {image: {reference: flow:1}}]\n",
+                "rbd: {image: a, name: x}\nrbd2: {image: b}\n? [image]\n: c\n*x : d\n",
+                "- image: a:1\n  tag: x\n- {digest: d, image: b:1}\n- image: auto\n- image: ''\n- image: !!str &n c:1\n  name: n\n",
+                "a: &a {image: x:1, name: n}\nb: {<<: *a, imagePullPolicy: Always}\nc: *a\n",
+                "k: [a:1, {image: b:1}] # pin: ignore\nl: '# pin: ignore'\n# pin: ignore\nimage: c:1\n",
+                "image: |-\n  # pin: ignore\n  x\nimage2: \"a # pin: ignore\"\n",
+                "{image: {name: a, image: b}}: v\nimage: {image: c}\n",
+                "é: [\n",
+                "a: {{ x }}\n",
+            ]
+            .map(str::to_owned),
         );
-        assert_eq!(CharMap::new("ab").byte(5), 2);
+        for src in &sources {
+            // About 60 cuts per file (every character of the short ones).
+            let step = (src.len() / 60).max(1);
+            let mut cuts: Vec<usize> = src.char_indices().map(|(i, _)| i).step_by(step).collect();
+            cuts.push(src.len());
+            for cut in cuts {
+                let prefix = &src[..cut];
+                assert_eq!(
+                    images::find(prefix),
+                    find_with(prefix, kubernetes),
+                    "{prefix:?}"
+                );
+            }
+        }
+    }
+
+    /// Nesting deeper than the bound is an error at the collection that passes it, not gigabytes of parser
+    /// state.
+    #[test]
+    fn nesting_is_bounded() {
+        let deep = "- ".repeat(tree::MAX_DEPTH + 1) + "x\n";
+        let err = find(&deep).unwrap_err();
+        assert_eq!(err.offset, 2 * tree::MAX_DEPTH, "{err:?}");
+        assert!(err.message.contains("nested deeper"), "{err:?}");
+        let ok = "- ".repeat(tree::MAX_DEPTH - 1) + "image: x:1\n";
+        assert_eq!(pinnable(&ok), ["x:1"]);
+        let flow = "[".repeat(tree::MAX_DEPTH + 1);
+        // Flow collections: the parser has a bound of its own (256 levels).
+        let err = find(&flow).unwrap_err();
+        assert!(err.message.contains("recursion limit"), "{err:?}");
+    }
+
+    #[test]
+    fn char_cursor() {
+        let src = "aé\u{FEFF}b";
+        let mut cursor = CharCursor::new(src);
+        let forward: Vec<usize> = (0..6).map(|i| cursor.byte(i)).collect();
+        assert_eq!(forward, [0, 1, 3, 6, 7, 7]);
+        let backward: Vec<usize> = (0..6).rev().map(|i| cursor.byte(i)).collect();
+        assert_eq!(backward, [7, 7, 6, 3, 1, 0]);
+        assert_eq!((cursor.byte(2), cursor.byte(0), cursor.byte(3)), (3, 0, 6));
+        assert_eq!(CharCursor::new("ab").byte(5), 2);
     }
 
     #[test]

@@ -329,7 +329,17 @@ impl Tree {
 /// the preceding line break: the same bytes in the same number, so every offset into the copy is an offset into
 /// `src`, and no scalar changes.
 pub fn parse(src: &str) -> Result<Parsed, FindError> {
-    let first = parse_exact(src);
+    Ok(match read(src, Builder::default)? {
+        Some(builder) => Parsed::Tree(builder.tree),
+        None => Parsed::Template,
+    })
+}
+
+/// Reads a YAML stream into a [`Sink`] made by `new`, with the rules of [`parse`] (template, errors, the
+/// lenient closing bracket, the nesting bound): the filled sink, or `None` for a Helm template. A sink that
+/// keeps only what it needs reads a stream in memory bounded by its nesting and its findings.
+pub(crate) fn read<S: Sink>(src: &str, new: impl Fn() -> S) -> Result<Option<S>, FindError> {
+    let first = read_exact(src, new(), None);
     let Err(original) = &first else {
         return first;
     };
@@ -339,11 +349,12 @@ pub fn parse(src: &str) -> Result<Parsed, FindError> {
         let Some((lifted, moved)) = lift_closing_bracket(&text, at) else {
             break;
         };
-        match parse_exact(&lifted) {
+        let mut in_a_scalar = false;
+        match read_exact(&lifted, new(), Some((&moved, &mut in_a_scalar))) {
             // The bracket must have closed a collection, not become part of a scalar (a plain scalar
             // before a line `]stage: x` would read `…]`): then the scalar's text would not be in `src`.
-            Ok(Parsed::Tree(tree)) if bracket_in_a_scalar(&tree, &moved) => break,
-            Ok(parsed) => return Ok(parsed),
+            Ok(Some(_)) if in_a_scalar => break,
+            Ok(read) => return Ok(read),
             // Another such bracket further on: lift that one too.
             Err(e) if e.offset > at => {
                 text = lifted;
@@ -355,11 +366,17 @@ pub fn parse(src: &str) -> Result<Parsed, FindError> {
     first
 }
 
-/// Whether some scalar's text overlaps `moved`, the bytes a lifted bracket was moved across.
-fn bracket_in_a_scalar(tree: &Tree, moved: &Range<usize>) -> bool {
-    tree.walk()
-        .filter_map(|id| tree.scalar(id))
-        .any(|s| s.text.start < moved.end && moved.start < s.text.end)
+/// What [`read`] hands each node to, in document order (keys before their values, a collection's
+/// [`Sink::open`] before its children and [`Sink::close`] after them).
+pub(crate) trait Sink {
+    /// A scalar, with the parser's anchor id (0: none).
+    fn leaf(&mut self, node: Node, anchor: usize);
+    /// An alias `*name` at `span` of the anchor with the parser's id `anchor`.
+    fn alias(&mut self, span: Range<usize>, name: String, anchor: usize);
+    /// A mapping or sequence starts (its children follow).
+    fn open(&mut self, node: Node, anchor: usize);
+    /// The innermost open collection ends; `end` is where a flow collection's `}` / `]` ends.
+    fn close(&mut self, end: usize);
 }
 
 /// `text` with the lone `]` or `}` that starts the line holding `offset` moved before the previous line
@@ -392,10 +409,21 @@ fn lift_closing_bracket(text: &str, offset: usize) -> Option<(String, Range<usiz
     Some((out, break_start..bracket + 1))
 }
 
-fn parse_exact(src: &str) -> Result<Parsed, FindError> {
-    let chars = CharMap::new(src);
+/// How deep collections may nest. The parser keeps state for every open level (about 150 bytes each), so a
+/// file of nothing but `- - - …` would take many times its size; no real file comes near this.
+pub const MAX_DEPTH: usize = 10_000;
+
+/// One reading of `src`. `moved`: the bytes a lifted bracket was moved across, and a flag set when some
+/// scalar's text overlaps them.
+fn read_exact<S: Sink>(
+    src: &str,
+    mut sink: S,
+    mut moved: Option<(&Range<usize>, &mut bool)>,
+) -> Result<Option<S>, FindError> {
+    let mut starts = CharCursor::new(src);
+    let mut ends = CharCursor::new(src);
     let has_template = contains_template_action(src);
-    let mut builder = Builder::default();
+    let mut depth = 0usize;
     // Bound on events, against a parser that would stop making progress: every event but a few per
     // document stems from at least one token, and every token but a few per node consumes a character.
     let budget = src.len().saturating_mul(8).saturating_add(64);
@@ -409,17 +437,20 @@ fn parse_exact(src: &str) -> Result<Parsed, FindError> {
         }
         let (event, span) = match item {
             Ok(ok) => ok,
-            Err(_) if has_template => return Ok(Parsed::Template),
-            Err(err) => return Err(scan_error(&chars, &err)),
+            Err(_) if has_template => return Ok(None),
+            Err(err) => return Err(scan_error(&mut starts, &err)),
         };
-        let start = chars.byte(span.start.index());
-        let end = chars.byte(span.end.index()).max(start);
+        let start = starts.byte(span.start.index());
+        let end = ends.byte(span.end.index()).max(start);
         let is_mapping = matches!(event, Event::MappingStart(..));
         match event {
             Event::StreamEnd => break,
             Event::Scalar(value, style, anchor, tag) => {
                 let properties = anchor > 0 || tag.is_some();
                 let (text, differs) = locate(src, start..end, style, &value, properties);
+                if let Some((moved, hit)) = &mut moved {
+                    **hit |= text.start < moved.end && moved.start < text.end;
+                }
                 let node_end = scalar_end(src, style, &text, differs, end);
                 let node = Node {
                     kind: NodeKind::Scalar(Scalar {
@@ -432,30 +463,27 @@ fn parse_exact(src: &str) -> Result<Parsed, FindError> {
                     anchor: anchor_name(src, start, end, anchor),
                     tag: tag.map(|t| format!("{}{}", t.handle, t.suffix)),
                 };
-                builder.leaf(node, anchor);
+                sink.leaf(node, anchor);
             }
             Event::Alias(id) => {
-                // An alias of an unknown anchor is a parser error, so the anchor is always there.
-                let Some(&target) = builder.anchors.get(&id) else {
-                    continue;
-                };
                 let name = src[start..end].trim_start_matches('*').to_owned();
-                let node = Node {
-                    kind: NodeKind::Alias(Alias { name, target }),
-                    span: start..end,
-                    anchor: None,
-                    tag: None,
-                };
-                builder.leaf(node, 0);
+                sink.alias(start..end, name, id);
             }
             Event::MappingStart(anchor, tag) | Event::SequenceStart(anchor, tag) => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Err(FindError {
+                        offset: start,
+                        message: format!("collections nested deeper than {MAX_DEPTH} levels"),
+                    });
+                }
                 let bracket = if is_mapping { b'{' } else { b'[' };
                 // A flow collection's span ends just after its `{` / `[`.
                 let flow = end > start && src.as_bytes()[end - 1] == bracket;
                 let opens_with_braces =
                     is_mapping && flow && src.as_bytes().get(end - 1..end + 1) == Some(b"{{");
                 if has_template && opens_with_braces {
-                    return Ok(Parsed::Template);
+                    return Ok(None);
                 }
                 let kind = if is_mapping {
                     NodeKind::Mapping(Mapping {
@@ -474,21 +502,22 @@ fn parse_exact(src: &str) -> Result<Parsed, FindError> {
                     anchor: anchor_name(src, start, end, anchor),
                     tag: tag.map(|t| format!("{}{}", t.handle, t.suffix)),
                 };
-                builder.open(node, anchor);
+                sink.open(node, anchor);
             }
             Event::MappingEnd | Event::SequenceEnd => {
+                depth = depth.saturating_sub(1);
                 // A flow collection's end event starts at its `}` / `]` and may run on over blanks
                 // and a comment.
                 let closing = matches!(src.as_bytes().get(start), Some(b'}' | b']'));
-                builder.close(if closing { start + 1 } else { end });
+                sink.close(if closing { start + 1 } else { end });
             }
             Event::Nothing | Event::StreamStart | Event::DocumentStart(_) | Event::DocumentEnd => {}
         }
     }
-    while !builder.stack.is_empty() {
-        builder.close(src.len());
+    for _ in 0..depth {
+        sink.close(src.len());
     }
-    Ok(Parsed::Tree(builder.tree))
+    Ok(Some(sink))
 }
 
 #[derive(Default)]
@@ -529,9 +558,25 @@ impl Builder {
         }
         id
     }
+}
 
+impl Sink for Builder {
     fn leaf(&mut self, node: Node, anchor: usize) {
         self.attach(node, anchor);
+    }
+
+    fn alias(&mut self, span: Range<usize>, name: String, anchor: usize) {
+        // An alias of an unknown anchor is a parser error, so the anchor is always there.
+        let Some(&target) = self.anchors.get(&anchor) else {
+            return;
+        };
+        let node = Node {
+            kind: NodeKind::Alias(Alias { name, target }),
+            span,
+            anchor: None,
+            tag: None,
+        };
+        self.attach(node, 0);
     }
 
     fn open(&mut self, node: Node, anchor: usize) {
@@ -539,7 +584,6 @@ impl Builder {
         self.stack.push((id, None));
     }
 
-    /// Ends the innermost collection; `end` is where a flow collection's `}` / `]` ends.
     fn close(&mut self, end: usize) {
         let Some((id, pending)) = self.stack.pop() else {
             return;
@@ -594,7 +638,7 @@ fn scalar_end(
     }
 }
 
-pub(crate) fn scan_error(chars: &CharMap, err: &ScanError) -> FindError {
+pub(crate) fn scan_error(chars: &mut CharCursor<'_>, err: &ScanError) -> FindError {
     FindError {
         offset: chars.byte(err.marker().index()),
         message: err.info().to_owned(),
@@ -639,36 +683,49 @@ pub(crate) fn is_plain_null(value: &str, style: ScalarStyle) -> bool {
     style == ScalarStyle::Plain && matches!(value, "" | "~" | "null" | "Null" | "NULL")
 }
 
-/// Character index → byte offset. The identity for ASCII sources.
-pub(crate) struct CharMap {
-    /// Byte offset of each character, then the length; empty for ASCII.
-    starts: Vec<usize>,
-    len: usize,
+/// Character index → byte offset, for the parser's markers (which count characters). Markers come nearly in
+/// order, so the cursor walks from the last answer: linear in the file overall, and no per-character table.
+/// The identity for ASCII sources.
+pub(crate) struct CharCursor<'a> {
+    bytes: &'a [u8],
+    ascii: bool,
+    /// The character index and byte offset of the last answer.
+    char: usize,
+    byte: usize,
 }
 
-impl CharMap {
-    pub(crate) fn new(src: &str) -> Self {
-        let starts = if src.is_ascii() {
-            Vec::new()
-        } else {
-            src.char_indices()
-                .map(|(i, _)| i)
-                .chain([src.len()])
-                .collect()
-        };
-        CharMap {
-            starts,
-            len: src.len(),
+impl<'a> CharCursor<'a> {
+    pub(crate) fn new(src: &'a str) -> Self {
+        CharCursor {
+            bytes: src.as_bytes(),
+            ascii: src.is_ascii(),
+            char: 0,
+            byte: 0,
         }
     }
 
     /// The byte offset of the character at `index`; the source length past its end.
-    pub(crate) fn byte(&self, index: usize) -> usize {
-        if self.starts.is_empty() {
-            index.min(self.len)
-        } else {
-            self.starts.get(index).copied().unwrap_or(self.len)
+    pub(crate) fn byte(&mut self, index: usize) -> usize {
+        let len = self.bytes.len();
+        if self.ascii {
+            return index.min(len);
         }
+        let continuation = |b: u8| (b as i8) < -0x40;
+        while self.char < index && self.byte < len {
+            self.byte += 1;
+            while self.byte < len && continuation(self.bytes[self.byte]) {
+                self.byte += 1;
+            }
+            self.char += 1;
+        }
+        while self.char > index {
+            self.byte -= 1;
+            while continuation(self.bytes[self.byte]) {
+                self.byte -= 1;
+            }
+            self.char -= 1;
+        }
+        self.byte
     }
 }
 
