@@ -83,6 +83,84 @@ fn main() {
 
     one_line(pin);
     big_files(pin, &corpus);
+    trees(pin, &corpus);
+}
+
+/// `pin list` over trees of 1k, 10k and 100k files cycled from the corpus (every kind, so most files hold
+/// references), beside `rg -c image` and `cat` over the same files when installed: wall time (median of 3),
+/// throughput, peak memory, and the ratio to ripgrep.
+fn trees(pin: &str, corpus: &Path) {
+    let mut sources = Vec::new();
+    for category in std::fs::read_dir(corpus).unwrap() {
+        let category = category.unwrap().path();
+        if !category.is_dir() {
+            continue;
+        }
+        for entry in std::fs::read_dir(&category).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            if name.ends_with(".refs") || name.ends_with(".md") || name.starts_with('.') {
+                continue;
+            }
+            sources.push((
+                category.file_name().unwrap().to_owned(),
+                name,
+                std::fs::read(&path).unwrap(),
+            ));
+        }
+    }
+    sources.sort();
+    let rg = Command::new("rg").arg("--version").output().is_ok();
+    for files in [1_000, 10_000, 100_000] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut bytes = 0;
+        for i in 0..files {
+            let (category, name, text) = &sources[i % sources.len()];
+            let target = dir
+                .path()
+                .join(format!("c{:04}", i / sources.len()))
+                .join(category)
+                .join(name);
+            if i < sources.len() || target.parent().is_some_and(|p| !p.exists()) {
+                std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+            }
+            std::fs::write(&target, text).unwrap();
+            bytes += text.len();
+        }
+        let mb = bytes as f64 / 1e6;
+        let time = |program: &str, args: &[&str]| -> (Duration, Option<u64>) {
+            let mut times = Vec::new();
+            let mut peak = None;
+            for _ in 0..3 {
+                let t = Instant::now();
+                let (ok, kb) = peak_kb(program, args, dir.path());
+                times.push(t.elapsed());
+                assert!(ok, "{program} {args:?}");
+                peak = kb;
+            }
+            times.sort();
+            (times[1], peak)
+        };
+        let (pin_time, pin_kb) = time(pin, &["list", "-q", "."]);
+        let peak = pin_kb.map_or(String::new(), |kb| {
+            format!(", {:.0} MB peak", kb as f64 / 1e3)
+        });
+        println!(
+            "tree of {files} files ({mb:.0} MB): pin list {pin_time:.2?} ({:.0} MB/s{peak})",
+            mb / pin_time.as_secs_f64()
+        );
+        if rg {
+            // `rg` exits 1 when nothing matches; every tree here matches.
+            let (rg_time, rg_kb) = time("rg", &["-c", "image", "."]);
+            let (cat_time, _) = time("sh", &["-c", "rg --files -0 . | xargs -0 cat > /dev/null"]);
+            println!(
+                "  rg -c image {rg_time:.2?} ({:.0} MB peak); cat {cat_time:.2?}; pin / rg = {:.1}x, pin / cat = {:.1}x",
+                rg_kb.unwrap_or(0) as f64 / 1e3,
+                pin_time.as_secs_f64() / rg_time.as_secs_f64(),
+                pin_time.as_secs_f64() / cat_time.as_secs_f64()
+            );
+        }
+    }
 }
 
 /// `pin list` over one 100 MB file: real manifests one after the other (`---`), and `k: v` lines, as plain
@@ -136,8 +214,8 @@ fn big_files(pin: &str, corpus: &Path) {
     }
 }
 
-/// Runs `pin ARGS` in `dir` under GNU time when installed: whether it succeeded, and its peak resident memory
-/// in KB.
+/// Runs `program ARGS` in `dir` under GNU time when installed: whether it succeeded, and its peak resident
+/// memory in KB.
 fn peak_kb(pin: &str, args: &[&str], dir: &Path) -> (bool, Option<u64>) {
     if !Path::new("/usr/bin/time").exists() {
         let out = Command::new(pin)

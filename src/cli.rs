@@ -259,8 +259,9 @@ pub struct LockArgs {
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Registry")]
 pub struct RegistryArgs {
-    /// Lookups in flight at once.
-    #[arg(short = 'j', long, value_name = "N", default_value_t = 16,
+    /// Lookups in flight at once, at most. Per registry the number adapts: it starts at 16, grows while the
+    /// registry keeps up, and halves on each round of 429 or 503 answers.
+    #[arg(short = 'j', long, value_name = "N", default_value_t = 64,
           value_parser = clap::value_parser!(u16).range(1..=256))]
     pub jobs: u16,
 

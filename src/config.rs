@@ -377,7 +377,7 @@ pub fn show(out: &mut dyn std::io::Write, loaded: Option<&Loaded>) -> std::io::R
         ),
         (
             "jobs",
-            f.and_then(|f| f.jobs).unwrap_or(16).to_string(),
+            f.and_then(|f| f.jobs).unwrap_or(64).to_string(),
             f.is_some_and(|f| f.jobs.is_some()),
         ),
         (

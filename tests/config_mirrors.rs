@@ -138,7 +138,7 @@ insecure = true
         shown.contains(&format!("exclude = [\"vendor\"]  # {}:2", file.display())),
         "{shown}"
     );
-    assert!(shown.contains("jobs = 16  # default"), "{shown}");
+    assert!(shown.contains("jobs = 64  # default"), "{shown}");
 
     // A flag replaces the file's setting: with --skip given, ghcr.io is no longer skipped, and is looked up.
     let out = pin(&sub, &["--check", "--skip", "^nothing$", ".."], &[]);

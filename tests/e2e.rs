@@ -1239,8 +1239,10 @@ fn a_ca_file_without_certificates_is_an_error() {
 }
 
 // Guards every other file kind against the real registry: compose (through an anchor and merge keys),
-// GitHub Actions (docker:// on a job container and a service too) and action metadata, GitLab CI, kustomize (a digest line inserted in a CRLF file, an empty digest filled) and Helm
-// values (a split image mapping's digest filled).
+// GitHub Actions (docker:// on a job container and a service too) and action metadata, GitLab CI, kustomize (a
+// digest line inserted in a CRLF file, an empty digest filled), Helm values (a split image mapping's digest
+// filled), Kubernetes JSON (LF, CRLF, no final newline, an escaped string left alone); look-alikes such as
+// `package.json` are left alone.
 #[test]
 fn every_file_kind_is_pinned_byte_exact() {
     let fx = Fixtures::start(Variant::Plain);
@@ -1255,6 +1257,37 @@ fn every_file_kind_is_pinned_byte_exact() {
     );
     let again = fx.pin(dir.path(), &["--check", "."]);
     assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
+}
+
+// Guards the kind of every file in JSON and that look-alikes (package.json) are read but hold nothing: `pin list`
+// over the kinds tree gives exactly the references of `tests/e2e/kinds/list.txt`, written by hand.
+#[test]
+fn every_file_kind_is_listed_with_its_kind() {
+    let fx = Fixtures::start(Variant::Plain);
+    let (dir, _) = fx.tree_named("kinds");
+    let o = run_pin(dir.path(), &["list", "--format", "json", "."], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value =
+        serde_json::from_slice(&o.stdout).expect("stdout is one JSON document");
+    let got: Vec<String> = v["references"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            format!(
+                "{}:{} {} {} {}",
+                r["file"].as_str().unwrap(),
+                r["line"],
+                r["kind"].as_str().unwrap(),
+                r["status"].as_str().unwrap(),
+                // A file passed over whole has no reference text.
+                r["original"].as_str().unwrap_or("-")
+            )
+        })
+        .collect();
+    let list = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e/kinds/list.txt");
+    let want = fx.expand(&fs::read_to_string(list).unwrap());
+    assert_eq!(got.join("\n") + "\n", want);
 }
 
 // Guards the HCL and Bazel kinds of the kinds tree: `pin list` names exactly their images, with their kinds,

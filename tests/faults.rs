@@ -1586,6 +1586,90 @@ fn an_unreachable_registry_is_one_error_line() {
     );
 }
 
+// ----- Adaptive concurrency -----
+
+// Guards issue 14.3: against a registry that takes 4 requests at once and answers 429 beyond that, the
+// requests in flight drop to what it takes (the limit halves per round of 429s), and every tag resolves with
+// one successful HEAD.
+#[test]
+fn concurrency_backs_off_on_429() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    const TAKES: usize = 4;
+    let in_flight = Arc::new(AtomicUsize::new(0));
+    // (in flight when a HEAD arrived, whether it was refused), in arrival order.
+    let arrivals: Arc<Mutex<Vec<(usize, bool)>>> = Arc::default();
+    let (count, log) = (Arc::clone(&in_flight), Arc::clone(&arrivals));
+    let reg = FakeRegistry::start(move |req| match req.kind {
+        Kind::HeadManifest => {
+            let now = count.fetch_add(1, Ordering::SeqCst) + 1;
+            let refused = now > TAKES;
+            log.lock().unwrap().push((now, refused));
+            let reply = if refused {
+                Response::new(429)
+                    .body(r#"{"errors":[{"code":"TOOMANYREQUESTS"}]}"#)
+                    .into()
+            } else {
+                std::thread::sleep(Duration::from_millis(100));
+                behave(req)
+            };
+            count.fetch_sub(1, Ordering::SeqCst);
+            reply
+        }
+        _ => behave(req),
+    });
+    let host = reg.host();
+    let project = Project::new();
+    let tags: Vec<String> = (1..=48).map(|i| format!("v{i}")).collect();
+    let text: String = tags
+        .iter()
+        .map(|t| format!("FROM {host}/team/app:{t}\n"))
+        .collect();
+    project.write("Dockerfile", &text);
+
+    let out = pin(&project, &reg, &["-w", "-v", "Dockerfile"], &[]);
+    let seen = reg.finish();
+
+    assert_eq!(out.code, 0, "exit status");
+    let arrivals = arrivals.lock().unwrap().clone();
+    let refused = arrivals.iter().filter(|(_, r)| *r).count();
+    assert_eq!(
+        seen.count(Kind::HeadManifest),
+        48 + refused,
+        "one successful HEAD per tag"
+    );
+    // The first round may exceed what the registry takes (it starts at 16, as before); the last half of
+    // the requests must not.
+    let late = &arrivals[arrivals.len() / 2..];
+    let most = late.iter().map(|(n, _)| *n).max().unwrap();
+    assert!(
+        most <= TAKES * 2,
+        "still {most} requests at once late in the run: {arrivals:?}"
+    );
+    // Additive increase probes past the registry's limit now and then; that costs a few 429s, far fewer
+    // than the first round's.
+    let early_refused = arrivals[..arrivals.len() / 2]
+        .iter()
+        .filter(|(_, r)| *r)
+        .count();
+    let late_refused = late.iter().filter(|(_, r)| *r).count();
+    assert!(
+        late_refused * 3 <= early_refused,
+        "{late_refused} refused late in the run, {early_refused} early: {arrivals:?}"
+    );
+    assert!(
+        out.stderr.contains(&format!("{host} backed off to ")),
+        "{}",
+        out.stderr
+    );
+    let expected: String = tags
+        .iter()
+        .map(|t| format!("FROM {host}/team/app@{}\n", digest_of("team/app", t)))
+        .collect();
+    assert_eq!(project.read("Dockerfile"), expected);
+}
+
 // Guards: a Docker schema 1 manifest (what a very old registry or push left behind) is refused with a clear
 // message, by HEAD and by GET: its digest is not what runtimes pin.
 #[test]

@@ -44,18 +44,21 @@ fn lockfile() -> String {
 }
 
 // Guards per-path errors: a file that is not valid for its kind is an error with its line and column, and
-// every other file is still scanned and listed; the run exits 2.
+// every other file is still scanned and listed; the run exits 2. A file that cannot hold a reference (no
+// `image` in a YAML file) is not parsed, so its syntax is not checked.
 #[test]
 fn a_bad_file_is_reported_and_the_others_are_still_listed() {
     let dir = tree(&[
         ("good.yaml", "image: nginx:1.27\n"),
-        ("bad.yaml", "a: 1\nb: [x,\n"),
+        ("bad.yaml", "image: a:1\nb: [x,\n"),
+        ("config.yaml", "a: 1\nb: [x,\n"),
         ("z.yaml", "image: redis:7\n"),
     ]);
     let out = pin(dir.path(), &["list", "."]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
     let err = text(&out.stderr);
-    assert!(err.contains("bad.yaml:"), "{err}");
+    assert!(err.contains("bad.yaml:3:1"), "{err}");
+    assert!(!err.contains("config.yaml"), "{err}");
     let listed = text(&out.stdout);
     assert!(listed.contains("good.yaml:1:8\tnginx:1.27"), "{listed}");
     assert!(listed.contains("z.yaml:1:8\tredis:7"), "{listed}");
@@ -67,7 +70,7 @@ fn a_bad_file_is_reported_and_the_others_are_still_listed() {
 fn a_bad_file_blocks_writing_unless_keep_going() {
     let dir = tree(&[
         ("good.yaml", "image: nginx:1.27\n"),
-        ("bad.yaml", "a: 1\nb: [x,\n"),
+        ("bad.yaml", "image: a:1\nb: [x,\n"),
         ("pin.lock", &lockfile()),
     ]);
     let args = ["-w", "--offline", "--lock", "pin.lock", "."];

@@ -181,6 +181,7 @@ fn resolve_online(
         insecure,
         timeout: Duration::from_secs(args.timeout),
         connect_timeout: Duration::from_secs(args.connect_timeout),
+        max_per_host: usize::from(args.jobs),
         ca_files: args.ca_cert.clone(),
         ..Default::default()
     };

@@ -343,6 +343,20 @@ fn search(
     src: String,
     filters: &Filters,
 ) -> Result<ScannedFile, FileError> {
+    // A file that cannot hold a reference of its kind is not parsed (see `Kind::may_hold`).
+    if !kind.may_hold(&src) {
+        // Stdin's text is kept: a filter prints its stream whatever it holds.
+        let src = if path.is_some() { String::new() } else { src };
+        return Ok(ScannedFile {
+            path,
+            display: display.to_string(),
+            kind,
+            src,
+            identity: None,
+            refs: Vec::new(),
+            skipped: None,
+        });
+    }
     let index = LineIndex::new(&src);
     let findings = kind.find(&src).map_err(|e| {
         let (line, column) = index.line_col(&src, e.offset.min(src.len()));

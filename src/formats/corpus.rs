@@ -19,6 +19,7 @@ const COUNTS: &[(Kind, usize)] = &[
     (Kind::Kustomize, 6),
     (Kind::HelmValues, 10),
     (Kind::Dockerfile, 18),
+    (Kind::Json, 3),
     (Kind::DockerBake, 3),
     (Kind::Packer, 2),
     (Kind::Nomad, 2),
@@ -282,6 +283,7 @@ fn pinning_the_corpus_is_exact_and_idempotent() {
             ("gha", 14),
             ("gitlab", 14),
             ("helm", 6),
+            ("json", 2),
             ("k8s", 52),
             ("kustomize", 5),
             ("nomad", 2),
@@ -490,4 +492,38 @@ fn tag_comments_round_trip_through_update_and_unpin() {
     }
     assert!(commented > 100, "only {commented} tag comments written");
     assert!(exact > 40, "only {exact} files round-trip exactly");
+}
+
+/// The prefilter never drops a file that holds a candidate: every corpus file with candidates passes it,
+/// and each file with every needle of its kind taken out (so that it fails the prefilter) has no candidates
+/// when parsed either (or does not parse: the one documented difference, an error not reported).
+#[test]
+fn a_file_the_prefilter_drops_holds_no_candidate() {
+    for (category, category_kind, _) in categories() {
+        for (name, path, kind) in files(category, category_kind) {
+            let src = std::fs::read_to_string(&path).expect("corpus file");
+            let needles = kind.info().needles;
+            if needles.is_empty() {
+                continue;
+            }
+            let found = kind.find(&src).map(|f| f.candidates.len()).unwrap_or(0);
+            assert!(found == 0 || kind.may_hold(&src), "{name}");
+            let mut without = src.clone();
+            for needle in needles {
+                // Break every occurrence in the middle (`image` → `ima?ge`, `\\` → `/`).
+                let mid = needle.len() / 2;
+                let broken = format!("{}?{}", &needle[..mid], &needle[mid..]);
+                let broken = if *needle == "\\" {
+                    "/".to_owned()
+                } else {
+                    broken
+                };
+                without = without.replace(needle, &broken);
+            }
+            assert!(!kind.may_hold(&without), "{name}");
+            if let Ok(findings) = kind.find(&without) {
+                assert_eq!(findings.candidates, vec![], "{name} without its needles");
+            }
+        }
+    }
 }

@@ -15,7 +15,7 @@ use std::path::Path;
 
 use super::tag_comment::CommentStyle;
 use super::{
-    bazel, compose, dockerfile, github_actions, gitlab_ci, hcl, helm_values, kustomize, yaml,
+    bazel, compose, dockerfile, github_actions, gitlab_ci, hcl, helm_values, json, kustomize, yaml,
     FindError, Findings,
 };
 
@@ -40,7 +40,9 @@ pub struct KindInfo {
     /// The finder.
     pub find: Finder,
     /// Prefilter: byte strings of which a file must contain at least one for the finder to find anything
-    /// (matched exactly, case-sensitively). Empty: no prefilter, the finder always runs.
+    /// (matched exactly, case-sensitively). Empty: no prefilter, the finder always runs. A file without
+    /// any is not parsed at all ([`Kind::may_hold`]). The YAML kinds list `\\` too: a key written with
+    /// escapes (`"im\\x61ge"`) holds none of the others.
     pub needles: &'static [&'static str],
     /// The README row: the kind as users call it, what is pinned, and an example.
     pub docs: Docs,
@@ -101,7 +103,7 @@ kinds! {
         files: &["kustomization.yaml", "kustomization.yml", "Kustomization"],
         examples: &["k/kustomization.yaml", "kustomization.yml", "Kustomization"],
         find: kustomize::find,
-        needles: &[],
+        needles: &["image", "\\"],
         docs: Docs {
             title: "Kustomize",
             pinned: "`images:` entries: `newName` (or `name`) at `newTag` is resolved and `digest:` is set — an empty one is filled; a missing one is inserted as one line after `newTag`, with the entry's indentation and the line ending of the `newTag` line — `\\n`, `\\r\\n` or a lone `\\r` (the only bytes added)",
@@ -117,7 +119,7 @@ kinds! {
         files: &["compose.yaml", "compose.*.yaml", "docker-compose*.yml"],
         examples: &["compose.yaml", "compose.prod.yml", "docker-compose.yml", "docker-compose.prod.yml"],
         find: compose::find,
-        needles: &[],
+        needles: &["image", "\\"],
         docs: Docs {
             title: "Compose",
             pinned: "`services.*.image`, also through `x-` anchors and `<<:` merge keys (the anchored text is rewritten once, never the alias); a service with `build:` names its own image and is skipped",
@@ -133,7 +135,7 @@ kinds! {
         files: &[".gitlab-ci.yml", "*.gitlab-ci.yml"],
         examples: &[".gitlab-ci.yml", "ci/build.gitlab-ci.yml", "x.gitlab-ci.yaml"],
         find: gitlab_ci::find,
-        needles: &[],
+        needles: &["image", "services", "\\"],
         docs: Docs {
             title: "GitLab CI",
             pinned: "`image:` (a string or `{name: …}`) at top level, in `default:` and in every job; `services:` entries (strings or `{name: …}`); `!reference` tags are read, not pinned",
@@ -149,7 +151,7 @@ kinds! {
         files: &[".github/workflows/*.yml"],
         examples: &["repo/.github/workflows/ci.yml", ".github/workflows/release.yaml"],
         find: github_actions::find,
-        needles: &[],
+        needles: &["container", "image", "docker://", "\\"],
         docs: Docs {
             title: "GitHub Actions",
             pinned: "`jobs.*.container` (a string or `{image: …}`), `jobs.*.services.*.image`, `uses: docker://image:tag`; a `docker://` prefix on a container or service image is kept",
@@ -165,7 +167,7 @@ kinds! {
         files: &["action.yml", "action.yaml"],
         examples: &["action.yml", "actions/build/action.yaml", ".github/actions/x/action.yml"],
         find: github_actions::find_action,
-        needles: &[],
+        needles: &["docker://", "\\"],
         docs: Docs {
             title: "GitHub Action metadata",
             pinned: "`runs.image: docker://image:tag` of a Docker container action (`runs.image: Dockerfile` is a path the runner builds, left alone); `runs.steps[*].uses: docker://…` of a composite action",
@@ -181,7 +183,7 @@ kinds! {
         files: &["values*.yaml"],
         examples: &["chart/values.yaml", "chart/values-prod.yaml", "values.yml"],
         find: helm_values::find,
-        needles: &[],
+        needles: &["image", "\\"],
         docs: Docs {
             title: "Helm values",
             pinned: "scalar `image:` values as for Kubernetes YAML; `image:` mappings with `repository` (+ `registry`, `tag`, `global.imageRegistry`) that have a `digest:` key (bitnami, ingress-nginx style) get it filled; without a `digest:` key they are reported, not changed",
@@ -281,7 +283,7 @@ kinds! {
         files: &["*.yaml", "*.yml"],
         examples: &["deploy.yaml", "a/b/pod.YML", "repo/.github/ci.yml", "chart/templates/deployment.yaml"],
         find: yaml::find,
-        needles: &[],
+        needles: &["image", "\\"],
         docs: Docs {
             title: "Kubernetes and any YAML",
             pinned: "every scalar value of an `image:` key, at any depth, in every document (Pods, workloads, CronJobs, custom resources such as `spec.image`, flow mappings); image volumes' `volumes[].image.reference`",
@@ -289,6 +291,22 @@ kinds! {
         },
         corpus: "k8s",
         comments: CommentStyle::Trailing,
+    };
+    /// Kubernetes manifests as JSON (`*.json` whose top level has `apiVersion` and `kind`).
+    Json = KindInfo {
+        name: "json",
+        rule: |n, _| n.ends_with(".json"),
+        files: &["*.json"],
+        examples: &["deploy.json", "k8s/LIST.JSON", "package.json"],
+        find: json::find,
+        needles: &[],
+        docs: Docs {
+            title: "Kubernetes JSON",
+            pinned: "a `*.json` whose top level is a Kubernetes object or `List` (string `apiVersion` and `kind`): the same `image` rules as YAML; any other JSON (`package.json`, `tsconfig.json`) is left alone; a string with escapes (`\\u002f`, `\\/`) is reported, not changed",
+            example: "`\"image\": \"nginx:1.27\"` → `\"image\": \"nginx@sha256:…\"`",
+        },
+        corpus: "json",
+        comments: CommentStyle::None,
     };
 }
 
@@ -311,6 +329,17 @@ impl Kind {
     /// Runs this kind's finder over a whole file.
     pub fn find(self, src: &str) -> Result<Findings, FindError> {
         (self.info().find)(src)
+    }
+
+    /// Whether a file of this kind may hold a reference: it contains one of the kind's needles (or the kind
+    /// has none). A file that may not is passed over without parsing: it has no candidates, and also no
+    /// error or skip note that parsing it would give (invalid YAML, a Helm template without `image`).
+    pub fn may_hold(self, src: &str) -> bool {
+        let needles = self.info().needles;
+        needles.is_empty()
+            || needles
+                .iter()
+                .any(|n| memchr::memmem::find(src.as_bytes(), n.as_bytes()).is_some())
     }
 
     /// The name used in messages and JSON.
@@ -374,14 +403,13 @@ mod tests {
         "src/main.rs",
         "Dockerfile-notes.txt",
         "dockerfiles/notes.md",
-        "kustomization.json",
+        "kustomization.toml",
+        "a.jsonl",
         "yaml",
         "a.yaml.bak",
         "terraform.tfvars",
-        "main.tf.json",
         "vars.hcl",
         "BUILD.bazel",
-        "docker-bake.json",
         "x.bazelrc",
     ];
 
@@ -496,6 +524,8 @@ mod tests {
     fn file_names_for_messages() {
         let names = file_names();
         assert!(names.starts_with("Dockerfile, Containerfile"), "{names}");
-        assert!(names.contains("Kustomization") && names.ends_with("*.yaml, *.yml"));
+        for name in ["Kustomization", "*.yaml", "*.yml", "*.json"] {
+            assert!(names.split(", ").any(|n| n == name), "{name}: {names}");
+        }
     }
 }

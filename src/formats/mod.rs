@@ -17,6 +17,7 @@ pub mod github_actions;
 pub mod gitlab_ci;
 pub mod hcl;
 pub mod helm_values;
+pub mod json;
 mod kind;
 pub mod kustomize;
 pub mod tag_comment;

@@ -7,7 +7,7 @@
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use reqwest::header::{HeaderMap, ACCEPT, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
@@ -28,6 +28,8 @@ pub struct Stats {
     pub rate_limit: Mutex<HashMap<String, String>>,
     /// The HTTP version each host answered with (HTTP/2 where the registry offers it over TLS).
     pub protocols: Mutex<std::collections::BTreeMap<String, reqwest::Version>>,
+    /// Hosts that answered 429 or 503: the lowest number of requests at once they were cut to.
+    pub backed_off: Mutex<std::collections::BTreeMap<String, usize>>,
 }
 
 impl Stats {
@@ -51,6 +53,9 @@ impl Stats {
         }
         for (host, version) in self.protocols.lock().expect("protocol map poisoned").iter() {
             s.push_str(&format!("; {host} {version:?}"));
+        }
+        for (host, lowest) in self.backed_off.lock().expect("backoff map poisoned").iter() {
+            s.push_str(&format!("; {host} backed off to {lowest} at once"));
         }
         s
     }
@@ -90,6 +95,8 @@ pub struct ClientOptions {
     pub max_wait: Duration,
     /// PEM files of extra trusted roots (`--ca-cert`), added to the system trust store.
     pub ca_files: Vec<PathBuf>,
+    /// The most requests in flight to one host; the number in use adapts below it (see [`Limit`]).
+    pub max_per_host: usize,
 }
 
 impl Default for ClientOptions {
@@ -101,6 +108,7 @@ impl Default for ClientOptions {
             retries: 3,
             max_wait: Duration::from_secs(30),
             ca_files: Vec::new(),
+            max_per_host: 64,
         }
     }
 }
@@ -148,7 +156,105 @@ pub struct Transport {
     /// Hosts found unreachable (see [`ResolveError::Unreachable`]), and why: later requests to them fail at
     /// once with the same error instead of trying again.
     down: Mutex<HashMap<String, ResolveError>>,
+    limits: Mutex<HashMap<String, Arc<Limit>>>,
     pub stats: Stats,
+}
+
+/// The requests in flight to one host start at this many and grow (or shrink) from there.
+const INITIAL_PER_HOST: usize = 16;
+
+/// How many requests one host gets at once, adapted as TCP adapts its window (additive increase,
+/// multiplicative decrease): every answer that is not a 429 or 503 raises the limit by `1/limit` (about one
+/// per round of answers), up to the maximum; a 429 or 503 halves it (once per round: the refusals of
+/// requests sent before the last cut do not cut again), down to 1. So a registry that can take more gets
+/// more without `-j` tuning, and one that limits concurrency is not hammered.
+pub struct Limit {
+    permits: tokio::sync::Semaphore,
+    state: Mutex<LimitState>,
+    max: usize,
+}
+
+struct LimitState {
+    /// The limit, fractional so that additive increase can be gradual.
+    limit: f64,
+    /// Permits to take out of circulation (after a cut) as requests finish.
+    debt: usize,
+    /// Counts cuts; a request remembers the epoch it started in.
+    epoch: u64,
+    /// The lowest limit reached, for `-v`.
+    lowest: usize,
+}
+
+/// A request's place in its host's [`Limit`].
+pub struct Slot<'a> {
+    permit: Option<tokio::sync::SemaphorePermit<'a>>,
+    epoch: u64,
+}
+
+impl Limit {
+    fn new(max: usize) -> Limit {
+        let start = INITIAL_PER_HOST.min(max).max(1);
+        Limit {
+            permits: tokio::sync::Semaphore::new(start),
+            state: Mutex::new(LimitState {
+                limit: start as f64,
+                debt: 0,
+                epoch: 0,
+                lowest: start,
+            }),
+            max: max.max(1),
+        }
+    }
+
+    async fn acquire(&self) -> Slot<'_> {
+        let permit = self
+            .permits
+            .acquire()
+            .await
+            .expect("the semaphore is never closed");
+        let epoch = self.state.lock().expect("limit poisoned").epoch;
+        Slot {
+            permit: Some(permit),
+            epoch,
+        }
+    }
+
+    /// Ends a request: `overloaded` for a 429 or 503.
+    fn release(&self, mut slot: Slot<'_>, overloaded: bool) {
+        let mut st = self.state.lock().expect("limit poisoned");
+        let before = st.limit.floor() as usize;
+        if overloaded {
+            if slot.epoch == st.epoch {
+                st.limit = (st.limit / 2.0).max(1.0);
+                st.epoch += 1;
+                st.debt += before - (st.limit.floor() as usize);
+                st.lowest = st.lowest.min(st.limit.floor() as usize);
+            }
+        } else if st.limit < self.max as f64 {
+            st.limit = (st.limit + 1.0 / st.limit).min(self.max as f64);
+            let after = st.limit.floor() as usize;
+            // Growth pays off a debt first: those permits are still out there.
+            for _ in before..after {
+                if st.debt > 0 {
+                    st.debt -= 1;
+                } else {
+                    self.permits.add_permits(1);
+                }
+            }
+        }
+        if st.debt > 0 {
+            st.debt -= 1;
+            if let Some(p) = slot.permit.take() {
+                p.forget();
+            }
+        }
+    }
+
+    /// The current limit (whole requests) and the lowest it was.
+    pub fn current(&self) -> (usize, usize) {
+        let st = self.state.lock().expect("limit poisoned");
+        (st.limit.floor() as usize, st.lowest)
+    }
 }
 
 /// An `--insecure-registry` value as a `host[:port]`: `http://host:5000` (or with a final `/`) means the
@@ -220,6 +326,7 @@ impl Transport {
             insecure,
             options,
             down: Mutex::default(),
+            limits: Mutex::default(),
             stats: Stats::default(),
         })
     }
@@ -253,8 +360,10 @@ impl Transport {
         if let Some(e) = self.down.lock().expect("down map poisoned").get(&host) {
             return Err(e.clone());
         }
+        let limit = self.limit(&host);
         let mut attempt = 0;
         loop {
+            let slot = limit.acquire().await;
             counter.fetch_add(1, Ordering::Relaxed);
             let mut req = self.http.request(request.method.clone(), request.url);
             if let Some(accept) = request.accept {
@@ -269,6 +378,21 @@ impl Transport {
                     .body(body.clone());
             }
             let outcome = req.send().await;
+            let overloaded = outcome.as_ref().is_ok_and(|r| {
+                matches!(
+                    r.status(),
+                    StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE
+                )
+            });
+            limit.release(slot, overloaded);
+            if overloaded {
+                let lowest = limit.current().1;
+                self.stats
+                    .backed_off
+                    .lock()
+                    .expect("backoff map poisoned")
+                    .insert(host.clone(), lowest);
+            }
             if let Ok(resp) = &outcome {
                 self.stats.note_rate_limit(&host, resp.headers());
                 self.stats
@@ -315,6 +439,16 @@ impl Transport {
                 }
             }
         }
+    }
+
+    /// The adaptive limit of `host`, created on first use.
+    fn limit(&self, host: &str) -> Arc<Limit> {
+        let mut limits = self.limits.lock().expect("limit map poisoned");
+        Arc::clone(
+            limits
+                .entry(host.to_string())
+                .or_insert_with(|| Arc::new(Limit::new(self.options.max_per_host))),
+        )
     }
 
     fn timeouts(&self) -> (Duration, Duration) {
@@ -431,6 +565,48 @@ pub fn header(headers: &HeaderMap, name: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_limit_grows_additively_and_halves_once_per_round() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let limit = Limit::new(64);
+            assert_eq!(limit.current(), (16, 16));
+            // A round of answers (1/16 + 1/16.06 + …, 17 of them pass 17): one more request at once.
+            for _ in 0..17 {
+                let slot = limit.acquire().await;
+                limit.release(slot, false);
+            }
+            assert_eq!(limit.current().0, 17);
+            assert_eq!(limit.permits.available_permits(), 17);
+            // 17 requests in flight, all refused: one cut, not 17.
+            let mut slots = Vec::new();
+            for _ in 0..17 {
+                slots.push(limit.acquire().await);
+            }
+            for slot in slots {
+                limit.release(slot, true);
+            }
+            assert_eq!(limit.current(), (8, 8));
+            assert_eq!(limit.permits.available_permits(), 8);
+            // Never below one; never above the maximum.
+            for _ in 0..10 {
+                let slot = limit.acquire().await;
+                limit.release(slot, true);
+            }
+            assert_eq!(limit.current(), (1, 1));
+            assert_eq!(limit.permits.available_permits(), 1);
+            let small = Limit::new(2);
+            for _ in 0..100 {
+                let slot = small.acquire().await;
+                small.release(slot, false);
+            }
+            assert_eq!(small.current().0, 2);
+            assert_eq!(small.permits.available_permits(), 2);
+        });
+    }
 
     #[test]
     fn insecure_hosts_are_spelled_host_port() {

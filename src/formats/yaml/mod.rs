@@ -153,6 +153,15 @@ pub fn find_with(
     })
 }
 
+/// The findings of a walk over a tree that has no comments (JSON): its candidates [`in_file_order`].
+pub fn findings(found: Vec<Candidate>) -> Findings {
+    Findings {
+        candidates: in_file_order(found),
+        skipped: None,
+        ignore_comments: Vec::new(),
+    }
+}
+
 /// Candidates sorted by span, one per span: a scalar reached twice (e.g. through two aliases) is reported
 /// once, skipped if any of the ways it was reached says so.
 fn in_file_order(mut found: Vec<Candidate>) -> Vec<Candidate> {
@@ -376,10 +385,9 @@ pub fn digest_slot(
 }
 
 /// The generic walk over a tree: every `image` pair of every mapping, and image volumes. What [`find`] did
-/// before it read the events as they come ([`images`]); kept as the reference the streaming walk is tested
-/// against.
-#[cfg(test)]
-fn kubernetes(tree: &Tree, out: &mut Vec<Candidate>) {
+/// before it read the events as they come ([`images`]); the walk of JSON manifests ([`super::json`]), and the
+/// reference the streaming walk is tested against.
+pub(crate) fn kubernetes(tree: &Tree, out: &mut Vec<Candidate>) {
     for map in tree.walk() {
         let Some(mapping) = tree.mapping(map) else {
             continue;
@@ -411,7 +419,6 @@ fn kubernetes(tree: &Tree, out: &mut Vec<Candidate>) {
 
 /// `volumes: [{name: v, image: {reference: …}}]`: the `reference` of the `image` mapping `image` of
 /// the volume `volume`.
-#[cfg(test)]
 fn image_volume(tree: &Tree, volume: NodeId, image: NodeId) -> Option<Candidate> {
     tree.mapping(image)?;
     let list = tree.parent(volume)?;

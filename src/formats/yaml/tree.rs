@@ -520,8 +520,10 @@ fn read_exact<S: Sink>(
     Ok(Some(sink))
 }
 
+/// Builds a [`Tree`] from nodes given in document order: the YAML event walk here, and other parsers whose
+/// documents have the same shape (JSON).
 #[derive(Default)]
-struct Builder {
+pub(crate) struct Builder {
     tree: Tree,
     /// Open collections, innermost last, each with the key node waiting for its value.
     stack: Vec<(NodeId, Option<NodeId>)>,
@@ -530,6 +532,14 @@ struct Builder {
 }
 
 impl Builder {
+    /// The tree, every collection still open closed at `end`.
+    pub(crate) fn finish(mut self, end: usize) -> Tree {
+        while !self.stack.is_empty() {
+            self.close(end);
+        }
+        self.tree
+    }
+
     /// Adds a node where the stream is: a key, a value, a sequence item or a document root.
     fn attach(&mut self, node: Node, anchor: usize) -> NodeId {
         let id = self.tree.add(node);
