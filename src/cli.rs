@@ -63,6 +63,13 @@ pub enum Command {
     /// `name@digest` with a tag comment becomes the comment's `name:tag` (and the comment goes);
     /// `name:tag@digest` becomes `name:tag`.
     Unpin(UnpinArgs),
+    /// Print a completion script for SHELL on stdout (e.g. `pin completions bash > /etc/bash_completion.d/pin`).
+    Completions {
+        #[arg(value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) on stdout (e.g. `pin man > ~/.local/share/man/man1/pin.1`).
+    Man,
 }
 
 #[derive(Debug, Args)]

@@ -233,7 +233,7 @@ pub fn apply(
             apply_cache(&mut a.resolve.registry, sub("resolve"), &loaded);
         }
         Some(Command::Unpin(a)) => apply_select(&mut a.select, sub("unpin"), &loaded),
-        Some(Command::Config) => {}
+        Some(Command::Config | Command::Completions { .. } | Command::Man) => {}
     }
     Ok(Some(loaded))
 }

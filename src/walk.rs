@@ -31,12 +31,14 @@ pub enum WalkError {
     BadGlob { glob: String, message: String },
 }
 
-/// `pin -v resolve x` reads `resolve` as a path: options of a subcommand go after its name.
+/// `pin -v resolve x` reads `resolve` as a path, and `pin check .` reads `check`: say what was meant.
 fn subcommand_hint(path: &Path) -> &'static str {
     match path.to_str() {
-        Some("list" | "resolve" | "update") => {
-            " (to run the subcommand, put it first: options go after it, e.g. `pin resolve -v REF`)"
+        Some("list" | "resolve" | "update" | "unpin" | "config" | "completions" | "man") => {
+            " (to run the subcommand, put it first: its own options go after it, e.g. `pin resolve --keep-tag REF`)"
         }
+        Some("check") => " (`check` is a flag: `pin --check PATH`)",
+        Some("write") => " (`write` is a flag: `pin -w PATH` or `pin --write PATH`)",
         _ => "",
     }
 }
@@ -319,6 +321,40 @@ fn clean(p: &Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_missing_path_named_like_a_subcommand_or_mode_gets_a_hint() {
+        for word in [
+            "list",
+            "resolve",
+            "update",
+            "unpin",
+            "config",
+            "completions",
+            "man",
+        ] {
+            let e = WalkError::Missing { path: word.into() }.to_string();
+            assert!(e.contains("put it first"), "{e}");
+        }
+        let e = WalkError::Missing {
+            path: "check".into(),
+        }
+        .to_string();
+        assert!(
+            e.ends_with("(`check` is a flag: `pin --check PATH`)"),
+            "{e}"
+        );
+        let e = WalkError::Missing {
+            path: "write".into(),
+        }
+        .to_string();
+        assert!(e.contains("`pin -w PATH`"), "{e}");
+        let e = WalkError::Missing {
+            path: "deploy".into(),
+        }
+        .to_string();
+        assert_eq!(e, "deploy: no such file or directory");
+    }
 
     fn tree(files: &[&str]) -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();

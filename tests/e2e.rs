@@ -1504,6 +1504,29 @@ fn keep_tag_records_latest_and_unpin_drops_digests() {
     );
 }
 
+// Guards the names a project builds and renames against the real registry: in a skaffold project and a kustomize
+// base with an overlay, exactly the real images are pinned (the overlay's `images:` entry gets its digest line);
+// the artifact skaffold builds and the name the overlay replaces stay as written, and a second run is a no-op.
+#[test]
+fn a_project_pins_its_real_images_and_leaves_built_and_renamed_names() {
+    let fx = Fixtures::start(Variant::Plain);
+    let (dir, expected) = fx.tree_named("project");
+    let o = fx.pin(dir.path(), &["-w", "."]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_tree(dir.path(), &expected);
+    let list = run_pin(dir.path(), &["list", "."], &[]);
+    let out = stdout(&list);
+    for line in [
+        "app/k8s/web.yaml:10:18\tshop/web\tskipped: built by skaffold at app/skaffold.yaml:5\n",
+        "app/skaffold.yaml:5:14\tshop/web\tskipped: built by skaffold\n",
+        "kustomize/base/deployment.yaml:10:18\tapi\tskipped: set by kustomize/overlays/prod/kustomization.yaml:4\n",
+    ] {
+        assert!(out.contains(line), "{line:?} not in:\n{out}");
+    }
+    let again = fx.pin(dir.path(), &["--check", "."]);
+    assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
+}
+
 // Guards --platform against attestation entries (BuildKit's provenance and SBOM manifests): they are never
 // chosen, even when one claims the very platform asked for and comes first; and an `os.version` prefix picks
 // the Windows build asked for.

@@ -6,6 +6,7 @@
 
 mod lookup;
 pub mod plan;
+mod project;
 pub mod scan;
 
 use std::io::{self, IsTerminal, Write};
@@ -37,6 +38,15 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<Exi
         Some(Command::List(args)) => list(&args, out, err),
         Some(Command::Resolve(args)) => resolve_refs(&args, out, err),
         Some(Command::Config) => show_config(&cli, out, err),
+        Some(Command::Completions { shell }) => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "pin", out);
+            Ok(ExitStatus::Success)
+        }
+        Some(Command::Man) => {
+            clap_mangen::Man::new(<Cli as clap::CommandFactory>::command()).render(out)?;
+            Ok(ExitStatus::Success)
+        }
         Some(Command::Update(args)) => {
             let run = FilesRun {
                 paths: &args.paths,

@@ -444,6 +444,7 @@ mod tests {
             identity: None,
             refs,
             skipped: None,
+            declarations: None,
         }
     }
 

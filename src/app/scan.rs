@@ -34,6 +34,8 @@ pub struct ScannedFile {
     pub refs: Vec<Found>,
     /// Why the whole file was passed over, if it was.
     pub skipped: Option<String>,
+    /// What the file says the project builds or renames (a skaffold config, a kustomization).
+    pub declarations: Option<super::project::Declarations>,
 }
 
 /// One candidate with its location and what `pin` makes of it.
@@ -247,6 +249,7 @@ pub fn scan(paths: &[PathBuf], select: &SelectArgs) -> Result<Scan, ScanError> {
     for (display, kind, read) in reads {
         scan.add(display, kind, read);
     }
+    super::project::apply(&mut scan);
     Ok(scan)
 }
 
@@ -343,6 +346,8 @@ fn search(
     src: String,
     filters: &Filters,
 ) -> Result<ScannedFile, FileError> {
+    // Read even where no reference can be: a kustomization of resources alone links its files.
+    let declarations = super::project::declarations(kind, &src);
     // A file that cannot hold a reference of its kind is not parsed (see `Kind::may_hold`).
     if !kind.may_hold(&src) {
         // Stdin's text is kept: a filter prints its stream whatever it holds.
@@ -355,6 +360,7 @@ fn search(
             identity: None,
             refs: Vec::new(),
             skipped: None,
+            declarations,
         });
     }
     let index = LineIndex::new(&src);
@@ -411,6 +417,7 @@ fn search(
         identity,
         refs,
         skipped: findings.skipped,
+        declarations,
     })
 }
 
@@ -474,7 +481,7 @@ pub fn classify_value(c: &Candidate, filters: &Filters) -> Status {
         Ok(r) if r.digest().is_some() => Status::Pinned(r),
         parsed => match (placeholder(&c.value), parsed) {
             (Some(part), _) => Status::Skipped(Skip::new(
-                Code::Template,
+                Code::Placeholder,
                 format!(
                     "a placeholder, not an image reference: {part} is {}",
                     if part.starts_with("__") {

@@ -15,8 +15,8 @@ use std::path::Path;
 
 use super::tag_comment::CommentStyle;
 use super::{
-    bazel, compose, dockerfile, github_actions, gitlab_ci, hcl, helm_values, json, kustomize, yaml,
-    FindError, Findings,
+    bazel, compose, devcontainer, dockerfile, github_actions, gitlab_ci, hcl, helm_values, json,
+    kustomize, yaml, FindError, Findings,
 };
 
 /// Whether a file is of a kind, from its lowercased file name and its whole path.
@@ -292,6 +292,22 @@ kinds! {
         corpus: "k8s",
         comments: CommentStyle::Trailing,
     };
+    /// Dev container configurations (JSONC): the top-level `image`.
+    Devcontainer = KindInfo {
+        name: "devcontainer",
+        rule: |n, p| n == ".devcontainer.json" || (n == "devcontainer.json" && (in_dir(p, ".devcontainer") || p.parent().and_then(Path::parent).is_some_and(|d| d.ends_with(".devcontainer")))),
+        files: &[".devcontainer.json", ".devcontainer/devcontainer.json", ".devcontainer/*/devcontainer.json"],
+        examples: &[".devcontainer.json", ".devcontainer/devcontainer.json", "repo/.devcontainer/go/devcontainer.json"],
+        find: devcontainer::find,
+        needles: &[],
+        docs: Docs {
+            title: "Dev container",
+            pinned: "the top-level `image` (comments and trailing commas allowed); a configuration with `build` builds its image and is skipped; `// pin: ignore` marks an image; features (`ghcr.io/devcontainers/features/node:1`) are not pinned",
+            example: "`\"image\": \"mcr.microsoft.com/devcontainers/go:1\"` → `…/go@sha256:…`",
+        },
+        corpus: "devcontainer",
+        comments: CommentStyle::None,
+    };
     /// Kubernetes manifests as JSON (`*.json` whose top level has `apiVersion` and `kind`).
     Json = KindInfo {
         name: "json",
@@ -405,6 +421,7 @@ mod tests {
         "dockerfiles/notes.md",
         "kustomization.toml",
         "a.jsonl",
+        "devcontainer.jsonc",
         "yaml",
         "a.yaml.bak",
         "terraform.tfvars",

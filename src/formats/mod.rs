@@ -12,6 +12,7 @@ pub mod bazel;
 pub mod compose;
 #[cfg(test)]
 mod corpus;
+pub mod devcontainer;
 pub mod dockerfile;
 pub mod github_actions;
 pub mod gitlab_ci;

@@ -125,6 +125,12 @@ codes! {
         "A file written has other hard links, which keep the old text."),
     Unreachable = ("PIN030", "unreachable", Failure,
         "The registry (or its token service) cannot be reached at all: the name does not resolve, nothing listens, it does not answer, or its certificate is not trusted. The text format says so once per registry; `-v` lists the references."),
+    Placeholder = ("PIN040", "placeholder", Skip,
+        "A placeholder that CI replaces before deployment (`app:__version__`, `app:IMAGE_TAG`, `REPLACE_ME`): left alone."),
+    BuiltHere = ("PIN041", "built-here", Skip,
+        "An image the project builds (a skaffold artifact or test image, a Tilt build) or a reference to one in the manifests it deploys: left alone."),
+    SetByKustomization = ("PIN042", "set-by-kustomization", Skip,
+        "An image name that a kustomization including this file replaces with its `images:` entry, where the pin belongs: left alone."),
 }
 
 impl Code {

@@ -1,0 +1,65 @@
+//! Command-line conventions that need no registry: completions, the manual page, where flags may go, hints.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn pin(cwd: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pin"))
+        .current_dir(cwd)
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", cwd)
+        .output()
+        .unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).unwrap()
+}
+
+#[test]
+fn completions_for_each_shell_name_the_subcommands_and_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        let o = pin(dir.path(), &["completions", shell]);
+        assert_eq!(o.status.code(), Some(0), "{shell}: {}", stderr(&o));
+        let script = stdout(&o);
+        for word in ["list", "resolve", "update", "unpin", "keep-tag", "exclude"] {
+            assert!(script.contains(word), "{shell} completions lack {word}");
+        }
+    }
+    let o = pin(dir.path(), &["completions", "tcsh"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn man_page_is_roff_with_a_name_section() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = pin(dir.path(), &["man"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let page = stdout(&o);
+    assert!(page.contains(".TH pin 1"), "{page}");
+    assert!(
+        page.contains(".SH NAME\npin \\- Pin container image references"),
+        "{page}"
+    );
+    assert!(page.contains("\\-\\-keep\\-tag"), "{page}");
+}
+
+#[test]
+fn a_mode_word_given_as_a_path_gets_a_hint() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = pin(dir.path(), &["check", "."]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o)
+            .contains("check: no such file or directory (`check` is a flag: `pin --check PATH`)"),
+        "{}",
+        stderr(&o)
+    );
+}
