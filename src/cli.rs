@@ -348,6 +348,46 @@ pub enum ColorChoice {
     Never,
 }
 
+/// Output flags given before a subcommand's name move after it: `pin -v --format json list .` is read as
+/// `pin list -v --format json .`. Without a subcommand name (`pin -v deploy/`) the line is unchanged.
+///
+/// The top level takes paths (`pin -w deploy/`), so once it has read a flag it reads every later word as
+/// a path; moving the output flags keeps both `pin [FLAGS] [PATH]...` and `pin [OUTPUT FLAGS] COMMAND`.
+pub fn arrange_args<I: IntoIterator<Item = std::ffi::OsString>>(
+    args: I,
+) -> Vec<std::ffi::OsString> {
+    let args: Vec<std::ffi::OsString> = args.into_iter().collect();
+    let cmd = <Cli as clap::CommandFactory>::command();
+    let is_subcommand = |a: &str| cmd.get_subcommands().any(|s| s.get_name() == a) || a == "help";
+    let mut i = 1;
+    while let Some(a) = args.get(i).and_then(|a| a.to_str()) {
+        if matches!(a, "--format" | "--color" | "--config") {
+            i += 2;
+        } else if matches!(a, "--verbose" | "--quiet" | "--no-config")
+            || ["--format=", "--color=", "--config="]
+                .iter()
+                .any(|p| a.starts_with(p))
+            || (a.len() > 1
+                && a.starts_with('-')
+                && !a.starts_with("--")
+                && a[1..].chars().all(|c| c == 'v' || c == 'q'))
+        {
+            i += 1;
+        } else {
+            break;
+        }
+    }
+    match args.get(i).and_then(|a| a.to_str()) {
+        Some(name) if i > 1 && is_subcommand(name) => {
+            let mut out = vec![args[0].clone(), args[i].clone()];
+            out.extend_from_slice(&args[1..i]);
+            out.extend_from_slice(&args[i + 1..]);
+            out
+        }
+        _ => args,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -379,6 +419,52 @@ mod tests {
         assert_eq!(
             help, want,
             "the help changed: review it, then PIN_BLESS=1 cargo test help_snapshot"
+        );
+    }
+
+    fn parse(line: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(arrange_args(line.iter().map(std::ffi::OsString::from)))
+    }
+
+    #[test]
+    fn output_flags_go_before_or_after_the_subcommand() {
+        for line in [
+            &["pin", "-v", "list", "."][..],
+            &["pin", "list", "-v", "."],
+            &["pin", "--format", "json", "-v", "list", "."],
+            &["pin", "--format=json", "--verbose", "list", "."],
+            &["pin", "--config", "x.toml", "-v", "list", "."],
+        ] {
+            match parse(line).unwrap().command {
+                Some(Command::List(l)) => {
+                    assert!(l.output.verbose, "{line:?}");
+                    assert_eq!(l.paths, [PathBuf::from(".")], "{line:?}");
+                }
+                other => panic!("{line:?}: {other:?}"),
+            }
+        }
+        let cli = parse(&["pin", "--format", "json", "-q", "list", "."]).unwrap();
+        match cli.command {
+            Some(Command::List(l)) => assert!(l.output.format == Format::Json && l.output.quiet),
+            other => panic!("{other:?}"),
+        }
+        let cli = parse(&["pin", "--config", "x.toml", "resolve", "x:1"]).unwrap();
+        assert_eq!(cli.config, Some(PathBuf::from("x.toml")));
+        // Without a subcommand name, the words are paths, as before.
+        let cli = parse(&["pin", "-v", "deploy", "list"]).unwrap();
+        assert!(cli.command.is_none() && cli.pin.output.verbose);
+        assert_eq!(
+            cli.pin.paths,
+            [PathBuf::from("deploy"), PathBuf::from("list")]
+        );
+        // -w belongs to `pin` itself: before `list` it is not moved, and `list` is a path.
+        let cli = parse(&["pin", "-w", "list"]).unwrap();
+        assert!(cli.command.is_none());
+        // -v has no levels: -vv is refused, naming the flag.
+        let e = parse(&["pin", "-vv", "list", "."]).unwrap_err().to_string();
+        assert!(
+            e.contains("'--verbose' cannot be used multiple times"),
+            "{e}"
         );
     }
 

@@ -30,6 +30,7 @@ pub struct File {
     pub keep_tag: Option<bool>,
     pub jobs: Option<u16>,
     pub timeout: Option<u64>,
+    pub connect_timeout: Option<u64>,
     /// `--cache`: use the tag → digest cache (not in CI, nor for `--check` or `pin update`, unless a flag asks).
     pub cache: Option<bool>,
     pub cache_dir: Option<PathBuf>,
@@ -274,6 +275,9 @@ fn apply_registry(registry: &mut crate::cli::RegistryArgs, m: &ArgMatches, l: &L
     if let (Some(t), false) = (f.timeout, given(m, "timeout")) {
         registry.timeout = t.clamp(1, 3600);
     }
+    if let (Some(t), false) = (f.connect_timeout, given(m, "connect_timeout")) {
+        registry.connect_timeout = t.clamp(1, 3600);
+    }
     if let Some(x) = f
         .insecure_registries
         .as_ref()
@@ -385,6 +389,11 @@ pub fn show(out: &mut dyn std::io::Write, loaded: Option<&Loaded>) -> std::io::R
             f.and_then(|f| f.timeout).unwrap_or(30).to_string(),
             f.is_some_and(|f| f.timeout.is_some()),
         ),
+        (
+            "connect-timeout",
+            f.and_then(|f| f.connect_timeout).unwrap_or(10).to_string(),
+            f.is_some_and(|f| f.connect_timeout.is_some()),
+        ),
     ];
     for (key, value, set) in rows {
         writeln!(out, "{key} = {value}  # {}", from(key, set))?;
@@ -451,6 +460,7 @@ platform = "linux/arm64"
 keep-tag = true
 jobs = 32
 timeout = 10
+connect-timeout = 5
 
 [files]
 dockerfile = ["*.dockerfile.in"]
@@ -464,6 +474,7 @@ location = "mirror.corp"
         let l = load(&p).unwrap();
         assert_eq!(l.file.exclude.as_deref(), Some(&["vendor".to_string()][..]));
         assert_eq!(l.file.jobs, Some(32));
+        assert_eq!(l.file.connect_timeout, Some(5));
         assert_eq!(l.file.keep_tag, Some(true));
         assert_eq!(l.file.registries[0].mirrors[0].location, "mirror.corp");
         assert_eq!(l.origin("jobs"), format!("{}:8", p.display()));

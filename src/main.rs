@@ -6,7 +6,7 @@ use imagepin::app::{self, ExitStatus};
 use imagepin::cli::Cli;
 
 fn main() -> ExitCode {
-    let matches = Cli::command().get_matches();
+    let matches = Cli::command().get_matches_from(imagepin::cli::arrange_args(std::env::args_os()));
     let mut cli = match Cli::from_arg_matches(&matches) {
         Ok(c) => c,
         Err(e) => e.exit(),

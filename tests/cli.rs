@@ -63,3 +63,20 @@ fn a_mode_word_given_as_a_path_gets_a_hint() {
         stderr(&o)
     );
 }
+
+#[test]
+fn output_flags_before_a_subcommand_apply_to_it() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("Dockerfile"), "FROM alpine:3.20\n").unwrap();
+    let before = pin(dir.path(), &["--format", "json", "list", "."]);
+    let after = pin(dir.path(), &["list", "--format", "json", "."]);
+    assert_eq!(before.status.code(), Some(0), "{}", stderr(&before));
+    assert_eq!(stdout(&before), stdout(&after));
+    assert!(
+        stdout(&before).contains("alpine:3.20"),
+        "{}",
+        stdout(&before)
+    );
+    let o = pin(dir.path(), &["-v", "list", "."]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
