@@ -313,6 +313,29 @@ pub struct RegistryArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 10,
           value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub connect_timeout: u64,
+
+    #[command(flatten)]
+    pub signature: SignatureArgs,
+}
+
+/// Signature-gated pinning (README, "Signature policy").
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Signatures")]
+pub struct SignatureArgs {
+    /// Write a digest only when a cosign signature for exactly that digest verifies (with --signature-key,
+    /// or as --policy says); anything else is an error and nothing is written.
+    #[arg(long)]
+    pub require_signature: bool,
+
+    /// The cosign public key (PEM, ECDSA P-256) signatures must verify with; implies --require-signature.
+    /// Repeatable: a signature by any one of them will do.
+    #[arg(long, value_name = "FILE", conflicts_with = "policy")]
+    pub signature_key: Vec<PathBuf>,
+
+    /// Require what this containers-policy.json(5) file requires, per registry and repository (the policy
+    /// podman and CRI-O enforce): sigstoreSigned keys, insecureAcceptAnything, reject.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -42,6 +42,22 @@ pub struct File {
     /// `[[registry]]` tables, as in containers-registries.conf(5): mirrors, remapping, blocked registries.
     #[serde(default, rename = "registry")]
     pub registries: Vec<RegistryTable>,
+    /// `[signatures]`: signature-gated pinning (`--require-signature`, `--signature-key`, `--policy`).
+    pub signatures: Option<Signatures>,
+}
+
+/// The `[signatures]` table. Paths are relative to the configuration file's directory.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Signatures {
+    /// As `--require-signature`.
+    #[serde(default)]
+    pub require: bool,
+    /// As `--signature-key` (repeated).
+    #[serde(default)]
+    pub keys: Vec<PathBuf>,
+    /// As `--policy`.
+    pub policy: Option<PathBuf>,
 }
 
 /// A configuration file that was read.
@@ -143,6 +159,16 @@ pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
                 });
             }
         }
+    }
+    if file
+        .signatures
+        .as_ref()
+        .is_some_and(|s| !s.keys.is_empty() && s.policy.is_some())
+    {
+        return Err(ConfigError::Invalid {
+            at: table_origin(path, &text, "signatures"),
+            message: "[signatures]: give keys or policy, not both".to_string(),
+        });
     }
     if let Some(p) = &file.platform {
         p.parse::<Platform>()
@@ -288,6 +314,17 @@ fn apply_registry(registry: &mut crate::cli::RegistryArgs, m: &ArgMatches, l: &L
     if let Some(x) = f.ca_certs.as_ref().filter(|_| !given(m, "ca_cert")) {
         registry.ca_cert = x.iter().map(|p| l.dir().join(p)).collect();
     }
+    if let Some(s) = &f.signatures {
+        let sig = &mut registry.signature;
+        if !given(m, "require_signature") {
+            sig.require_signature |= s.require;
+        }
+        // A key or a policy on the command line replaces both of the file's.
+        if !given(m, "signature_key") && !given(m, "policy") {
+            sig.signature_key = s.keys.iter().map(|p| l.dir().join(p)).collect();
+            sig.policy = s.policy.as_ref().map(|p| l.dir().join(p));
+        }
+    }
     let origin = l.path.display().to_string();
     registry.registry_tables = f
         .registries
@@ -425,6 +462,23 @@ pub fn show(out: &mut dyn std::io::Write, loaded: Option<&Loaded>) -> std::io::R
             t.insecure,
             t.blocked,
             loaded.map(|l| l.path.display().to_string()).unwrap_or_default()
+        )?;
+    }
+    if let (Some(s), Some(l)) = (f.and_then(|f| f.signatures.as_ref()), loaded) {
+        let paths = |v: &[PathBuf]| {
+            v.iter()
+                .map(|p| l.dir().join(p).display().to_string())
+                .collect::<Vec<_>>()
+        };
+        writeln!(
+            out,
+            "[signatures] require = {}, keys = {:?}, policy = {:?}  # {}",
+            s.require,
+            paths(&s.keys),
+            s.policy
+                .as_ref()
+                .map_or(String::new(), |p| l.dir().join(p).display().to_string()),
+            table_origin(&l.path, &l.text, "signatures")
         )?;
     }
     for file in crate::resolve::mirrors::Routes::system_files() {

@@ -80,3 +80,23 @@ fn output_flags_before_a_subcommand_apply_to_it() {
     let o = pin(dir.path(), &["-v", "list", "."]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }
+
+#[test]
+fn clicolor_force_colours_a_pipe_unless_no_color_or_never() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |env: &[(&str, &str)], extra: &[&str]| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_pin"));
+        cmd.current_dir(dir.path())
+            .env_clear()
+            .args(extra)
+            .arg("missing");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        String::from_utf8(cmd.output().unwrap().stderr).unwrap()
+    };
+    assert!(run(&[("CLICOLOR_FORCE", "1")], &[]).contains("\x1b[31merror\x1b[0m"));
+    assert!(!run(&[], &[]).contains('\x1b'), "a pipe");
+    assert!(!run(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")], &[]).contains('\x1b'));
+    assert!(!run(&[("CLICOLOR_FORCE", "1")], &["--color", "never"]).contains('\x1b'));
+}

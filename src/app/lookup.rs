@@ -7,9 +7,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::cli::{LockArgs, OutputArgs, RegistryArgs};
+use crate::cli::{LockArgs, OutputArgs, RegistryArgs, SignatureArgs};
 use crate::report::Code;
+use crate::resolve::cosign::PublicKey;
 use crate::resolve::lock::{LockError, Lockfile};
+use crate::resolve::policy::Policy;
 use crate::resolve::{self, Key, Resolutions, ResolveError};
 
 /// The outcome of looking keys up, and the lockfile to record them in.
@@ -76,6 +78,14 @@ pub(super) fn resolutions(
     output: &OutputArgs,
 ) -> Result<Lookup, LookupError> {
     let offline = lock_args.is_some_and(|l| l.offline);
+    let policy = signature_policy(&registry.signature)?;
+    if offline && policy.is_some() && !keys.is_empty() {
+        return Err(LookupError::Setup(ResolveError::Config(
+            "--offline cannot be combined with --require-signature or --policy: signatures are checked \
+             against the registry, and the lockfile records no signature; run without --offline"
+                .to_string(),
+        )));
+    }
     let lock = match lock_args.and_then(|l| l.lock.as_ref()) {
         // Offline, a missing lockfile is the one error, not one per reference it would have held.
         Some(path)
@@ -108,9 +118,11 @@ pub(super) fn resolutions(
                 .collect()
         }
         _ => {
-            let progress = !output.quiet && io::stderr().is_terminal();
+            let progress = !output.quiet
+                && output.color != crate::cli::ColorChoice::Never
+                && io::stderr().is_terminal();
             let mut cache = cache_for(registry);
-            let (mut cached, keys): (Vec<_>, BTreeSet<Key>) = match &cache {
+            let (cached, keys): (Vec<_>, BTreeSet<Key>) = match &cache {
                 Some(c) => {
                     let (hits, misses): (BTreeSet<Key>, BTreeSet<Key>) =
                         keys.into_iter().partition(|k| c.get(k).is_some());
@@ -123,14 +135,16 @@ pub(super) fn resolutions(
                 }
                 None => (Vec::new(), keys),
             };
-            let (mut resolved, mut stats) = if keys.is_empty() {
+            // Signatures are checked for cached answers too: with a policy, the registry is asked for them.
+            let (mut resolved, mut stats) = if keys.is_empty() && policy.is_none() {
                 (Resolutions::new(), "requests: none".to_string())
             } else {
-                resolve_online(registry, keys, progress)?
+                resolve_online(registry, keys, progress, policy.as_ref(), cached.clone())?
             };
             if let Some(mut c) = cache.take() {
                 for (key, result) in &resolved {
-                    if let Ok(m) = result {
+                    let hit = cached.iter().any(|(k, _)| k == key);
+                    if let (Ok(m), false) = (result, hit) {
                         c.record(key, m);
                     }
                 }
@@ -143,7 +157,10 @@ pub(super) fn resolutions(
                     stats.push_str(&format!(" (not updated: {e})"));
                 }
             }
-            resolved.extend(cached.drain(..));
+            // Kept as `resolve_online` left them when it checked their signatures.
+            for (key, result) in cached {
+                resolved.entry(key).or_insert(result);
+            }
             requests = Some(stats);
             resolved
         }
@@ -154,6 +171,35 @@ pub(super) fn resolutions(
         lock,
         offline,
     })
+}
+
+/// The signature rules of this run: `--policy FILE`, or `--signature-key` (with `--require-signature`
+/// implied), or none. `--require-signature` alone names no key to verify with: an error.
+fn signature_policy(args: &SignatureArgs) -> Result<Option<Policy>, ResolveError> {
+    if let Some(path) = &args.policy {
+        return Policy::load(path).map(Some).map_err(ResolveError::Config);
+    }
+    if args.signature_key.is_empty() {
+        if args.require_signature {
+            return Err(ResolveError::Config(
+                "--require-signature needs a key to verify with: give --signature-key FILE (cosign.pub) or \
+                 --policy FILE"
+                    .to_string(),
+            ));
+        }
+        return Ok(None);
+    }
+    let mut keys = Vec::new();
+    for path in &args.signature_key {
+        let shown = path.display().to_string();
+        let pem = std::fs::read(path)
+            .map_err(|e| ResolveError::Config(format!("--signature-key {shown}: {e}")))?;
+        keys.push(
+            PublicKey::from_pem(&pem, &shown)
+                .map_err(|e| ResolveError::Config(format!("--signature-key {e}")))?,
+        );
+    }
+    Ok(Some(Policy::keys(keys)))
 }
 
 /// The tag → digest cache, when `--cache` or `--cache-dir` (or the configuration file) asks for it.
@@ -173,6 +219,8 @@ fn resolve_online(
     args: &RegistryArgs,
     keys: BTreeSet<Key>,
     progress: bool,
+    policy: Option<&Policy>,
+    cached: Vec<(Key, Result<resolve::Manifest, ResolveError>)>,
 ) -> Result<(Resolutions, String), ResolveError> {
     let routes = routes(args)?;
     let mut insecure = args.insecure_registry.clone();
@@ -203,8 +251,20 @@ fn resolve_online(
             let _ = stderr.flush();
         }
     };
-    let resolved = runtime.block_on(resolver.resolve_all(keys, &mut report));
+    let mut resolved = runtime.block_on(resolver.resolve_all(keys, &mut report));
+    let signature_lookups = policy.map(|p| {
+        resolved.extend(cached);
+        runtime.block_on(resolve::policy::enforce(
+            resolver.client(),
+            p,
+            &mut resolved,
+            resolver.jobs(),
+        ))
+    });
     let mut stats = resolver.stats().summary();
+    if let Some(n) = signature_lookups {
+        stats.push_str(&format!("; {n} signature lookups"));
+    }
     for (key, host) in resolver.answered_by() {
         stats.push_str(&format!("\npin: {key} answered by {host}"));
     }

@@ -328,10 +328,10 @@ impl FilesRun<'_> {
     }
 }
 
-/// Colour for a stream: `--color`, then `NO_COLOR`, then whether it is a terminal.
+/// Colour for a stream: `--color`, then `NO_COLOR`, then `CLICOLOR_FORCE`, then whether it is a terminal.
 fn paint(choice: ColorChoice, terminal: bool) -> Paint {
-    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    choose_paint(choice, terminal, no_color)
+    let set = |name| std::env::var_os(name).is_some_and(|v| !v.is_empty() && v != "0");
+    choose_paint(choice, terminal || set("CLICOLOR_FORCE"), set("NO_COLOR"))
 }
 
 fn choose_paint(choice: ColorChoice, terminal: bool, no_color: bool) -> Paint {
@@ -465,7 +465,7 @@ fn resolve_refs(
                     }
                     Err(e) => {
                         o.pinned = None;
-                        o.set(OutcomeStatus::Error, Code::LookupFailed, e.to_string());
+                        o.set(OutcomeStatus::Error, plan::failure_code(e), e.to_string());
                     }
                 }
             }

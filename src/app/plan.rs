@@ -242,8 +242,8 @@ fn merge_insertions(edits: Vec<Edit>) -> Vec<Edit> {
 enum Decision {
     Skip(Skip),
     Keep,
-    /// A failed lookup: [`Code::LookupFailed`], or [`Code::Unreachable`] when its registry could not be
-    /// reached at all (reports say that once per registry).
+    /// A failed lookup: [`Code::LookupFailed`], [`Code::Unreachable`] when its registry could not be
+    /// reached at all (reports say that once per registry), or [`Code::Signature`].
     Fail(Code, String),
     Write {
         replacement: String,
@@ -316,10 +316,7 @@ fn decide(f: &Found, kind: Kind, src: &str, resolved: &Resolutions, opts: &Optio
     };
     let manifest = match resolved.get(&key) {
         Some(Ok(m)) => m,
-        Some(Err(e @ ResolveError::Unreachable { .. })) => {
-            return Decision::Fail(Code::Unreachable, e.to_string())
-        }
-        Some(Err(e)) => return Decision::Fail(Code::LookupFailed, e.to_string()),
+        Some(Err(e)) => return Decision::Fail(failure_code(e), e.to_string()),
         None => return Decision::Fail(Code::LookupFailed, "was not looked up".to_string()),
     };
     let digest = match &manifest.child_of {
@@ -377,6 +374,15 @@ fn decide(f: &Found, kind: Kind, src: &str, resolved: &Resolutions, opts: &Optio
         digest: Some(digest),
         note,
         extra,
+    }
+}
+
+/// The code of a failed lookup: a refused signature is told apart from a registry failure.
+pub fn failure_code(e: &ResolveError) -> Code {
+    match e {
+        ResolveError::Signature(_) => Code::Signature,
+        ResolveError::Unreachable { .. } => Code::Unreachable,
+        _ => Code::LookupFailed,
     }
 }
 

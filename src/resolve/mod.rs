@@ -9,15 +9,18 @@
 //! - `platform`: `--platform` and choosing a platform's manifest from an index; `lookup`: what a [`Key`]
 //!   resolves to (tag, platform, `pin update`);
 //! - `mirrors`: where a lookup is asked (registries.conf mirrors, remapping, blocked registries);
-//! - `lock`: the lockfile; `cache`: recent tag → digest answers (`--cache`).
+//! - `lock`: the lockfile; `cache`: recent tag → digest answers (`--cache`);
+//! - `cosign`, `policy`: signatures a digest needs before it is written (`--require-signature`, `--policy`).
 
 pub mod auth;
 pub mod cache;
+pub mod cosign;
 pub mod lock;
 mod lookup;
 pub mod manifest;
 pub mod mirrors;
 pub mod platform;
+pub mod policy;
 pub mod registry;
 mod tokens;
 pub mod transport;
@@ -99,6 +102,9 @@ pub enum ResolveError {
     Unreachable { host: String, reason: String },
     #[error("{0}")]
     Config(String),
+    /// The digest resolved, but the signature policy does not accept it (unsigned, badly signed, rejected).
+    #[error("{0}")]
+    Signature(String),
 }
 
 /// How a request failed before any answer, as far as retrying is concerned.
@@ -312,6 +318,7 @@ impl Resolver {
                             reason: reason + &note,
                         },
                         ResolveError::Config(m) => ResolveError::Config(m + &note),
+                        ResolveError::Signature(m) => ResolveError::Signature(m + &note),
                     });
                 }
             }
@@ -323,6 +330,15 @@ impl Resolver {
 
     pub fn stats(&self) -> &Stats {
         self.client.stats()
+    }
+
+    /// The client lookups go through (for the signature checks that follow them).
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub fn jobs(&self) -> usize {
+        self.jobs
     }
 
     /// Looks up every key once; at most `jobs` requests are in flight. `progress(done, total)` is called as

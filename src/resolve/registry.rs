@@ -212,6 +212,35 @@ impl Client {
         Ok(body)
     }
 
+    /// `GET /v2/<repository>/referrers/<digest>` (OCI distribution 1.1): the index of manifests whose
+    /// `subject` is `digest`, or `None` when the registry does not have the API (404, as distribution 2.8
+    /// answers).
+    pub async fn get_referrers(
+        &self,
+        registry: &str,
+        repository: &str,
+        digest: &str,
+    ) -> Result<Option<Vec<u8>>, ResolveError> {
+        let cred = self.auth.credential(registry).await?;
+        let url = format!(
+            "{}/v2/{repository}/referrers/{digest}",
+            self.auth.transport().base(registry)
+        );
+        let request = Request {
+            accept: Some(manifest::OCI_INDEX),
+            ..Request::new(Method::GET, &url)
+        };
+        let get = self
+            .auth
+            .send_repo(&request, registry, repository, &self.stats().get)
+            .await?;
+        if get.status() == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        check_status(&get, registry, repository, digest, cred.as_ref())?;
+        Ok(Some(self.auth.transport().read_body(get, registry).await?))
+    }
+
     fn manifest_url(&self, registry: &str, repository: &str, reference: &str) -> String {
         format!(
             "{}/v2/{repository}/manifests/{reference}",
