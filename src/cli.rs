@@ -131,6 +131,11 @@ pub struct UpdateArgs {
     #[command(flatten)]
     pub registry: RegistryArgs,
 
+    /// Repin a pin of one platform's manifest (a child of its tag's index) to the index, so that nodes of
+    /// every platform can run it.
+    #[arg(long, help_heading = "Mode")]
+    pub to_index: bool,
+
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -235,7 +240,11 @@ pub struct ResolveArgs {
 
     /// Pin this platform's manifest (os/arch[/variant], e.g. linux/arm/v7) instead of the multi-platform
     /// index the tag points at.
-    #[arg(long, value_name = "OS/ARCH[/VARIANT]", help_heading = "Registry")]
+    #[arg(
+        long,
+        value_name = "OS/ARCH[/VARIANT][:OSVERSION]",
+        help_heading = "Registry"
+    )]
     pub platform: Option<Platform>,
 
     #[command(flatten)]

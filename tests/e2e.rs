@@ -1644,3 +1644,142 @@ fn a_project_pins_its_real_images_and_leaves_built_and_renamed_names() {
     let again = fx.pin(dir.path(), &["--check", "."]);
     assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
 }
+
+// Guards --platform against attestation entries (BuildKit's provenance and SBOM manifests): they are never
+// chosen, even when one claims the very platform asked for and comes first; and an `os.version` prefix picks
+// the Windows build asked for.
+#[test]
+fn platform_never_picks_attestations_and_matches_os_version() {
+    use harness::Entry;
+    let fx = Fixtures::start(Variant::Plain);
+    let dir = tempfile::tempdir().unwrap();
+    let host = fx.registry.host();
+    let attestation = [("vnd.docker.reference.type", "attestation-manifest")];
+    let entries = [
+        Entry {
+            platform: "linux/amd64",
+            os_version: None,
+            annotations: &attestation,
+        },
+        Entry {
+            platform: "unknown/unknown",
+            os_version: None,
+            annotations: &attestation,
+        },
+        Entry {
+            platform: "linux/amd64",
+            os_version: None,
+            annotations: &[],
+        },
+        Entry {
+            platform: "windows/amd64",
+            os_version: Some("10.0.17763.5122"),
+            annotations: &[],
+        },
+        Entry {
+            platform: "windows/amd64",
+            os_version: Some("10.0.20348.2113"),
+            annotations: &[],
+        },
+    ];
+    let pushed = fx
+        .registry
+        .push_oci_index_of(REPO, "attested", "att", &entries);
+    let resolve = |platform: &str| {
+        fx.pin(
+            dir.path(),
+            &[
+                "resolve",
+                "--platform",
+                platform,
+                &format!("{host}/{REPO}:attested"),
+            ],
+        )
+    };
+    let o = resolve("linux/amd64");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        format!("{host}/{REPO}@{}\n", pushed.children[2].digest)
+    );
+    let o = resolve("unknown/unknown");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains(
+            "it has: linux/amd64, windows/amd64:10.0.17763.5122, windows/amd64:10.0.20348.2113"
+        ),
+        "{}",
+        stderr(&o)
+    );
+    let o = resolve("windows/amd64:10.0.20348");
+    assert_eq!(
+        stdout(&o),
+        format!("{host}/{REPO}@{}\n", pushed.children[4].digest),
+        "{}",
+        stderr(&o)
+    );
+    let o = resolve("windows/amd64:10.0.2034");
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "a prefix stops at a dot: {}",
+        stdout(&o)
+    );
+}
+
+// Guards `pin update` on a pin of one platform's manifest: a warning that other nodes will fail, the file
+// left alone; `--to-index` repins it to the tag's index.
+#[test]
+fn child_pins_are_warned_about_and_repinned_to_the_index() {
+    let fx = Fixtures::start(Variant::Plain);
+    let dir = tempfile::tempdir().unwrap();
+    let host = fx.registry.host();
+    let amd = fx.pushed["multi"].child_digest("linux/amd64").unwrap();
+    let file = dir.path().join("pod.yaml");
+    let text = format!("image: {host}/{REPO}:multi@{amd}\n");
+    fs::write(&file, &text).unwrap();
+    let o = fx.pin(dir.path(), &["update", "--check", "."]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(
+            "pod.yaml:1:8: warning: pinned to the linux/amd64 manifest of a multi-platform image; other nodes will fail"
+        ),
+        "{}",
+        stderr(&o)
+    );
+    let o = fx.pin(dir.path(), &["update", "-w", "--to-index", "."]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        fs::read_to_string(&file).unwrap(),
+        format!("image: {host}/{REPO}:multi@{}\n", fx.digest("multi"))
+    );
+    let o = fx.pin(dir.path(), &["update", "--check", "."]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("warning"), "{}", stderr(&o));
+}
+
+// Guards `pin update --check` on a pin whose digest the registry no longer has: a distinct warning naming
+// what the tag points at now, and exit 1.
+#[test]
+fn update_check_reports_a_gone_digest() {
+    let fx = Fixtures::start(Variant::Plain);
+    let dir = tempfile::tempdir().unwrap();
+    let host = fx.registry.host();
+    let old = fx.digest("v1").to_string();
+    fs::write(
+        dir.path().join("Dockerfile"),
+        format!("FROM {host}/{REPO}:v1@{old}\n"),
+    )
+    .unwrap();
+    let new = fx.registry.move_tag(REPO, "v1", "v1-next").digest;
+    fx.registry.delete_manifest(REPO, &old);
+    let o = fx.pin(dir.path(), &["update", "--check", "."]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(&format!(
+            "Dockerfile:1:6: warning: the pinned digest no longer exists; the tag now points at {new}"
+        )),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -1669,3 +1669,33 @@ fn concurrency_backs_off_on_429() {
         .collect();
     assert_eq!(project.read("Dockerfile"), expected);
 }
+
+// Guards: a Docker schema 1 manifest (what a very old registry or push left behind) is refused with a clear
+// message, by HEAD and by GET: its digest is not what runtimes pin.
+#[test]
+fn schema_1_manifests_are_refused() {
+    const SCHEMA1: &str = "application/vnd.docker.distribution.manifest.v1+prettyjws";
+    let body = r#"{"schemaVersion":1,"name":"team/app","tag":"v1","architecture":"amd64","fsLayers":[],"history":[],"signatures":[]}"#;
+    for with_digest in [true, false] {
+        let reg = FakeRegistry::start(move |req| match req.kind {
+            Kind::HeadManifest | Kind::GetManifest => {
+                let mut r = Response::new(200).header("Content-Type", SCHEMA1);
+                if with_digest {
+                    r = r.header("Docker-Content-Digest", &sha256(body.as_bytes()));
+                }
+                r.body(body).into()
+            }
+            _ => behave(req),
+        });
+        let host = reg.host();
+        let project = Project::new();
+        let before = dockerfile(&host);
+        project.write("Dockerfile", &before);
+        let out = pin(&project, &reg, &["-w", "Dockerfile"], &[]);
+        reg.finish();
+        assert_failed_cleanly(&out, &project, "Dockerfile", &before);
+        let line = error_line(&out, &host);
+        assert!(line.contains("schema 1 manifest"), "{line}");
+        assert!(line.contains("not what runtimes pin"), "{line}");
+    }
+}

@@ -57,6 +57,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<Exi
                 output: &args.output,
                 opts: plan::Options {
                     update: true,
+                    to_index: args.to_index,
                     ..plan::Options::default()
                 },
             };

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use super::scan::{Found, ScannedFile, Skip, Status};
 use crate::formats::{tag_comment, Kind, Target};
 use crate::reference::Reference;
-use crate::report::{Code, Fix, Outcome, OutcomeStatus, Summary};
+use crate::report::{Code, Fix, Outcome, OutcomeStatus, Severity, Summary};
 use crate::resolve::{Key, Platform, Resolutions, ResolveError};
 use crate::rewrite::{self, Edit};
 
@@ -23,6 +23,8 @@ pub struct Options<'a> {
     pub tag_comment: bool,
     /// `pin unpin`: put the tags back and drop the digests; no lookups.
     pub unpin: bool,
+    /// `pin update --to-index`: repin single-platform children of a tag's index to the index.
+    pub to_index: bool,
 }
 
 /// One file whose text changes.
@@ -143,6 +145,17 @@ pub fn plan<'a>(files: &'a [ScannedFile], resolved: &Resolutions, opts: &Options
                     edits.extend(extra);
                 }
             }
+            match update_warning(f, resolved, opts) {
+                // A gone digest is the finding itself, said louder than a moved tag.
+                Some((Code::DigestGone, message)) if outcome.status == OutcomeStatus::Pinned => {
+                    let d = &mut outcome.diagnostics[0];
+                    d.code = Code::DigestGone;
+                    d.severity = Severity::Warning;
+                    d.message = message;
+                }
+                Some((code, message)) => outcome.warn(code, message),
+                None => {}
+            }
             plan.outcomes.push(outcome);
         }
         if failed {
@@ -178,6 +191,36 @@ pub fn plan<'a>(files: &'a [ScannedFile], resolved: &Resolutions, opts: &Options
         }
     }
     plan
+}
+
+/// What `pin update` must say about a pin even when it works: its digest is gone, or it is one platform's
+/// manifest of a multi-platform image.
+fn update_warning(f: &Found, resolved: &Resolutions, opts: &Options) -> Option<(Code, String)> {
+    if !opts.update {
+        return None;
+    }
+    let manifest = resolved.get(&key_for(f, opts)?)?.as_ref().ok()?;
+    if manifest.gone {
+        return Some((
+            Code::DigestGone,
+            format!(
+                "the pinned digest no longer exists; the tag now points at {}",
+                manifest.digest
+            ),
+        ));
+    }
+    match &manifest.child_of {
+        Some(child) if !opts.to_index => Some((Code::ChildPin, child_pin_message(&child.platform))),
+        _ => None,
+    }
+}
+
+/// The warning about a pin of one platform's manifest.
+pub fn child_pin_message(platform: &Platform) -> String {
+    format!(
+        "pinned to the {platform} manifest of a multi-platform image; other nodes will fail (`pin update \
+         --to-index` pins the index)"
+    )
 }
 
 /// Two comment lines inserted above the same line (two references on it) become one insertion, in file order.
@@ -276,11 +319,24 @@ fn decide(f: &Found, kind: Kind, src: &str, resolved: &Resolutions, opts: &Optio
         Some(Err(e)) => return Decision::Fail(failure_code(e), e.to_string()),
         None => return Decision::Fail(Code::LookupFailed, "was not looked up".to_string()),
     };
-    if opts.update && r.digest() == Some(manifest.digest.as_str()) {
+    let digest = match &manifest.child_of {
+        // `--to-index`: a platform pin becomes a pin of the index its tag points at.
+        Some(child) if opts.update && opts.to_index => child.index.clone(),
+        _ => manifest.digest.clone(),
+    };
+    if opts.update && r.digest() == Some(digest.as_str()) {
         return Decision::Keep;
     }
-    let digest = manifest.digest.clone();
     let mut note = pull_policy_note(f, r, opts).map(|n| (Code::PullPolicy, n));
+    if let (Some(child), true) = (&manifest.child_of, opts.to_index) {
+        note = Some((
+            Code::ChildPin,
+            format!(
+                "was the {} manifest; now pinned to the multi-platform index",
+                child.platform
+            ),
+        ));
+    }
     let mut extra = None;
     let target = &f.candidate.target;
     let replacement = if opts.update {
@@ -410,7 +466,7 @@ mod tests {
                 };
                 let m = d.clone().map(|digest| Manifest {
                     digest,
-                    media_type: None,
+                    ..Manifest::default()
                 });
                 (key, m)
             })

@@ -402,7 +402,7 @@ fn tag_comments_round_trip_through_update_and_unpin() {
                 .map(|k| {
                     let m = Manifest {
                         digest: fake_digest(&k.to_string()),
-                        media_type: None,
+                        ..Manifest::default()
                     };
                     (k.clone(), Ok(m))
                 })
@@ -451,7 +451,7 @@ fn tag_comments_round_trip_through_update_and_unpin() {
                 .map(|k| {
                     let m = Manifest {
                         digest: k.current.clone().expect("an update key"),
-                        media_type: None,
+                        ..Manifest::default()
                     };
                     (k.clone(), Ok(m))
                 })

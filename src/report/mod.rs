@@ -222,6 +222,13 @@ impl Outcome {
         self.diagnostics.push(d);
     }
 
+    /// Adds a warning: a note said louder (a pin that works here but not everywhere).
+    pub fn warn(&mut self, code: Code, message: impl Into<String>) {
+        let mut d = Diagnostic::new(code, self.location.clone(), message);
+        d.severity = Severity::Warning;
+        self.diagnostics.push(d);
+    }
+
     /// The diagnostic of the status, if it has one (not a note).
     pub fn primary(&self) -> Option<&Diagnostic> {
         self.diagnostics

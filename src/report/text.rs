@@ -191,11 +191,18 @@ fn write_outcome(
                     d.message
                 )?
             }
+            (Some(_), Class::Finding) if d.severity == Severity::Warning => {
+                writeln!(err, "{at}: {}: {}", paint.yellow("warning"), d.message)?
+            }
             (Some(_), Class::Finding | Class::Note) => {}
         }
     }
     for note in o.notes() {
-        writeln!(err, "{at}: {}: {}", paint.cyan("note"), note.message)?;
+        let label = match note.severity {
+            Severity::Warning => paint.yellow("warning"),
+            _ => paint.cyan("note"),
+        };
+        writeln!(err, "{at}: {label}: {}", note.message)?;
     }
     Ok(())
 }

@@ -100,6 +100,7 @@ impl Cache {
         self.live(e).then(|| Manifest {
             digest: e.digest.clone(),
             media_type: e.media_type.clone(),
+            ..Manifest::default()
         })
     }
 
@@ -162,6 +163,7 @@ mod tests {
         Manifest {
             digest: format!("sha256:{}", c.to_string().repeat(64)),
             media_type: Some("application/vnd.oci.image.index.v1+json".into()),
+            ..Manifest::default()
         }
     }
 

@@ -111,6 +111,7 @@ impl Lockfile {
         self.images.get(&key.to_string()).map(|e| Manifest {
             digest: e.digest.clone(),
             media_type: e.media_type.clone(),
+            ..Manifest::default()
         })
     }
 
@@ -170,6 +171,7 @@ mod tests {
         let m = |c: char| Manifest {
             digest: format!("sha256:{}", c.to_string().repeat(64)),
             media_type: Some("application/vnd.oci.image.index.v1+json".into()),
+            ..Manifest::default()
         };
         lock.record(&key("2"), &m('b'));
         lock.record(&key("1"), &m('a'));

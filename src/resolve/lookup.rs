@@ -4,7 +4,7 @@
 
 use super::manifest::{is_index, Document, ImageConfig};
 use super::platform::choose;
-use super::registry::{Client, Manifest};
+use super::registry::{ChildOf, Client, Manifest};
 use super::{Key, Platform, ResolveError};
 
 /// The manifest digest that `key` names: what the tag points at, or with a platform, that platform's
@@ -35,7 +35,9 @@ async fn platform_digest(
 }
 
 /// For `pin update`: what `tag` points at now, of the same kind as `current` (an index stays an index; a
-/// platform's manifest stays that platform's manifest). One HEAD when nothing moved.
+/// platform's manifest stays that platform's manifest, and says which index it belongs to). One HEAD when
+/// nothing moved. When the tag moved, a HEAD of `current` tells an index pin from a platform pin, and whether
+/// the pinned digest still exists (`gone`: then `digest` is what the tag points at now).
 async fn updated_digest(
     client: &Client,
     registry: &str,
@@ -44,41 +46,42 @@ async fn updated_digest(
     current: &str,
 ) -> Result<Manifest, ResolveError> {
     let now = client.head_manifest(registry, repository, tag).await?;
-    if now.digest == current || !now.media_type.as_deref().is_some_and(is_index) {
+    if now.digest == current {
         return Ok(now);
     }
-    // The tag is an index now. A pin of an index follows it: a HEAD of the pinned digest tells, and the
-    // common case costs no GET (Docker Hub counts GETs).
-    let not_found = |e| match e {
-        ResolveError::NotFound(_) => ResolveError::NotFound(format!(
-            "{registry} no longer has {repository}@{current}, so which platform it was for is \
-             unknown; pin it again with `pin --platform`"
-        )),
-        e => e,
+    // The common case costs no GET (Docker Hub counts GETs): a moved index pin, a moved image pin.
+    let old = match client.head_manifest(registry, repository, current).await {
+        Ok(old) => old,
+        Err(ResolveError::NotFound(_)) => return Ok(Manifest { gone: true, ..now }),
+        Err(e) => return Err(e),
     };
-    let old = client
-        .head_manifest(registry, repository, current)
-        .await
-        .map_err(not_found)?;
-    if old.media_type.as_deref().is_some_and(is_index) {
+    if !now.media_type.as_deref().is_some_and(is_index)
+        || old.media_type.as_deref().is_some_and(is_index)
+    {
         return Ok(now);
     }
-    // A platform's manifest: the same platform's entry of the new index.
+    // A platform's manifest: the same platform's entry of the tag's index.
     let index = client
         .get_manifest(registry, repository, tag)
         .await?
         .document;
+    let child_of = |platform: Platform| ChildOf {
+        platform,
+        index: now.digest.clone(),
+        index_media_type: now.media_type.clone(),
+    };
     if let Some(entry) = index.manifests().iter().find(|d| d.digest == current) {
         // Still one of the tag's platform manifests: the pin is current.
         return Ok(Manifest {
             digest: current.to_string(),
             media_type: Some(entry.media_type.clone()),
+            child_of: entry.platform.as_ref().map(|p| child_of(Platform::from(p))),
+            gone: false,
         });
     }
     let old_manifest = client
         .get_manifest(registry, repository, current)
-        .await
-        .map_err(not_found)?
+        .await?
         .document;
     let Document::Image { config, .. } = old_manifest else {
         return Ok(now);
@@ -91,5 +94,15 @@ async fn updated_digest(
             "{registry} sent an image config for {repository}@{current} that is not one: {e}"
         ))
     })?;
-    choose(&index, &Platform::from(&config), registry, repository, tag)
+    // A Windows image's `os.version` carries its patch level (`10.0.20348.2113`), which the new index has moved
+    // past: the same build (`10.0.20348`) is the same platform.
+    let mut platform = Platform::from(&config);
+    platform.os_version = platform
+        .os_version
+        .map(|v| v.split('.').take(3).collect::<Vec<_>>().join("."));
+    let chosen = choose(&index, &platform, registry, repository, tag)?;
+    Ok(Manifest {
+        child_of: Some(child_of(platform.without_version())),
+        ..chosen
+    })
 }

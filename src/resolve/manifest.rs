@@ -32,6 +32,16 @@ pub fn base_type(media_type: &str) -> &str {
     media_type.split(';').next().unwrap_or_default().trim()
 }
 
+/// Whether `media_type` is a Docker schema 1 manifest (signed or not), which `pin` refuses: its digest covers a
+/// signature that registries rewrite, and runtimes do not pull it by that digest.
+pub fn is_schema1(media_type: &str) -> bool {
+    matches!(
+        base_type(media_type),
+        "application/vnd.docker.distribution.manifest.v1+prettyjws"
+            | "application/vnd.docker.distribution.manifest.v1+json"
+    )
+}
+
 /// Whether `media_type` is a multi-platform manifest (an OCI index or a Docker manifest list).
 pub fn is_index(media_type: &str) -> bool {
     matches!(base_type(media_type), OCI_INDEX | DOCKER_LIST)
@@ -46,15 +56,20 @@ pub struct Descriptor {
     pub size: u64,
     #[serde(default)]
     pub platform: Option<PlatformSpec>,
+    /// Annotations (`vnd.docker.reference.type: attestation-manifest` marks an attestation).
+    #[serde(default)]
+    pub annotations: std::collections::BTreeMap<String, String>,
 }
 
-/// The `platform` object of an index entry (`os.version` and `os.features` are not used).
+/// The `platform` object of an index entry (`os.features` is not used).
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 pub struct PlatformSpec {
     pub os: String,
     pub architecture: String,
     #[serde(default)]
     pub variant: Option<String>,
+    #[serde(default, rename = "os.version")]
+    pub os_version: Option<String>,
 }
 
 /// The fields of an image config blob that say which platform the image is for.
@@ -66,6 +81,8 @@ pub struct ImageConfig {
     pub architecture: String,
     #[serde(default)]
     pub variant: Option<String>,
+    #[serde(default, rename = "os.version")]
+    pub os_version: Option<String>,
 }
 
 /// A checked manifest.
@@ -125,7 +142,13 @@ pub fn parse(body: &[u8], content_type: Option<&str>) -> Result<Document, String
     })?;
     match wire.schema_version {
         Some(2) => {}
-        Some(1) => return Err("a schema 1 manifest, which pin does not support".to_string()),
+        Some(1) => {
+            return Err(
+                "a Docker schema 1 manifest, whose digest is not what runtimes pin (push the image again \
+                 with a current Docker, buildah or skopeo)"
+                    .to_string(),
+            )
+        }
         Some(n) => return Err(format!("a manifest of unknown schemaVersion {n}")),
         None => return Err("a manifest without schemaVersion".to_string()),
     }

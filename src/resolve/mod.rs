@@ -421,7 +421,7 @@ mod tests {
         let key = Key::of(&Reference::parse("a:1").unwrap(), None);
         let m = |d: String| Manifest {
             digest: d,
-            media_type: None,
+            ..Manifest::default()
         };
         assert!(writable(m(format!("sha256:{}", "a".repeat(64))), &key).is_ok());
         let e = writable(m(format!("sha512:{}", "a".repeat(128))), &key).unwrap_err();

@@ -25,10 +25,25 @@ use super::{escape, Key, ResolveError};
 use crate::reference::is_valid_digest;
 
 /// What a tag (or digest) resolved to.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Manifest {
     pub digest: String,
     pub media_type: Option<String>,
+    /// `pin update`: the digest is one platform's manifest inside the tag's index (a pin that fails on
+    /// nodes of other platforms).
+    pub child_of: Option<ChildOf>,
+    /// `pin update`: the digest the pin held is no longer served; `digest` is what the tag points at now.
+    pub gone: bool,
+}
+
+/// The index a platform's manifest belongs to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChildOf {
+    /// The platform of the manifest's entry.
+    pub platform: super::Platform,
+    /// The index the tag points at, and its media type.
+    pub index: String,
+    pub index_media_type: Option<String>,
 }
 
 /// A manifest fetched with `GET`: its digest (of the exact bytes) and type, the checked document, and the
@@ -92,9 +107,21 @@ impl Client {
         }
         check_status(&head, registry, repository, reference, cred.as_ref())?;
         let media_type = header(head.headers(), CONTENT_TYPE.as_str());
+        if let Some(t) = media_type.as_deref().filter(|t| manifest::is_schema1(t)) {
+            return Err(ResolveError::Registry(format!(
+                "{registry} serves {repository}:{reference} as a Docker schema 1 manifest ({}): its digest \
+                 is not what runtimes pin, so pin refuses it; push the image again with a current Docker, \
+                 buildah or skopeo",
+                escape(manifest::base_type(t))
+            )));
+        }
         if let Some(digest) = header(head.headers(), "docker-content-digest") {
             let digest = validated(digest, registry)?;
-            return Ok(Manifest { digest, media_type });
+            return Ok(Manifest {
+                digest,
+                media_type,
+                ..Manifest::default()
+            });
         }
         // The header is optional in the spec and some registries and proxies drop it: hash the exact body.
         Ok(self
@@ -147,7 +174,11 @@ impl Client {
         }
         let media_type = Some(document.media_type().to_string());
         Ok(Fetched {
-            manifest: Manifest { digest, media_type },
+            manifest: Manifest {
+                digest,
+                media_type,
+                ..Manifest::default()
+            },
             document,
             bytes: body,
         })

@@ -181,6 +181,65 @@ pub(super) fn index(flavor: Flavor, seed: &str, platforms: &[&str]) -> Index {
     }
 }
 
+/// One entry of a hand-made index: its platform ("linux/amd64", "unknown/unknown"), an `os.version`, and
+/// annotations (`vnd.docker.reference.type: attestation-manifest` makes it an attestation).
+pub struct Entry<'a> {
+    pub platform: &'a str,
+    pub os_version: Option<&'a str>,
+    pub annotations: &'a [(&'a str, &'a str)],
+}
+
+/// An OCI index over one child image per entry, in order, each entry as given.
+pub(super) fn index_of_entries(seed: &str, entries: &[Entry]) -> Index {
+    let children: Vec<(String, Image)> = entries
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let image = image(
+                Flavor::Oci,
+                &format!("{seed} {i} {}", e.platform),
+                e.platform,
+                None,
+            );
+            (e.platform.to_string(), image)
+        })
+        .collect();
+    let manifests: Vec<Value> = children
+        .iter()
+        .zip(entries)
+        .map(|((platform, child), e)| {
+            let (os, architecture, variant) = split_platform(platform);
+            let mut platform = json!({"architecture": architecture, "os": os});
+            if let Some(variant) = variant {
+                platform["variant"] = json!(variant);
+            }
+            if let Some(v) = e.os_version {
+                platform["os.version"] = json!(v);
+            }
+            let mut entry = json!({
+                "mediaType": child.manifest.media_type,
+                "digest": child.manifest.digest,
+                "size": child.manifest.bytes.len(),
+                "platform": platform,
+            });
+            if !e.annotations.is_empty() {
+                let map: serde_json::Map<String, Value> = e
+                    .annotations
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), json!(v)))
+                    .collect();
+                entry["annotations"] = Value::Object(map);
+            }
+            entry
+        })
+        .collect();
+    let index = json!({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": manifests});
+    Index {
+        manifest: manifest_of(OCI_INDEX, &index),
+        children,
+    }
+}
+
 /// "linux/arm/v7" -> ("linux", "arm", Some("v7")).
 fn split_platform(platform: &str) -> (&str, &str, Option<&str>) {
     let parts: Vec<&str> = platform.split('/').collect();

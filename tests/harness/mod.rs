@@ -77,8 +77,8 @@ use reqwest::{StatusCode, Url};
 
 #[allow(unused_imports)]
 pub use fixtures::{
-    sha256_digest, ACCEPT_ALL, DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_INDEX, OCI_MANIFEST,
-    TWO_PLATFORMS, WITH_ARM_V7,
+    sha256_digest, Entry, ACCEPT_ALL, DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_INDEX,
+    OCI_MANIFEST, TWO_PLATFORMS, WITH_ARM_V7,
 };
 #[allow(unused_imports)]
 pub use token::{TokenRequest, IDENTITY_TOKEN};
@@ -420,6 +420,19 @@ impl Registry {
         self.push_index(Flavor::Docker, repo, tag, seed, platforms)
     }
 
+    /// Pushes an OCI index whose entries are given one by one (platform, `os.version`, annotations), each over
+    /// its own image: for attestation entries and Windows builds. `children` follow the entries' order.
+    pub fn push_oci_index_of(
+        &self,
+        repo: &str,
+        tag: &str,
+        seed: &str,
+        entries: &[Entry],
+    ) -> Pushed {
+        let index = fixtures::index_of_entries(seed, entries);
+        self.push_built_index(repo, tag, index)
+    }
+
     /// Re-points `tag` at a new OCI image made from `new_seed` (the old manifest stays fetchable by digest).
     pub fn move_tag(&self, repo: &str, tag: &str, new_seed: &str) -> Pushed {
         let pushed = self.push_oci_image(repo, tag, new_seed);
@@ -622,6 +635,10 @@ impl Registry {
         platforms: &[&str],
     ) -> Pushed {
         let index = fixtures::index(flavor, seed, platforms);
+        self.push_built_index(repo, tag, index)
+    }
+
+    fn push_built_index(&self, repo: &str, tag: &str, index: fixtures::Index) -> Pushed {
         let mut children = Vec::new();
         // The registry rejects an index whose children it does not have, so they go first, by digest.
         for (platform, child) in index.children {
