@@ -363,8 +363,11 @@ impl Report<'_> {
 
     /// Under `--check` a finding is what fails the job: it is reported as an error (GitHub, SARIF).
     pub fn findings_are_errors(&mut self) {
+        // Only findings at their default level: one a producer made a warning on purpose stays one.
         for d in self.outcomes.iter_mut().flat_map(|o| &mut o.diagnostics) {
-            d.severity = d.code.severity(true);
+            if d.class() == Class::Finding && d.severity == Severity::Note {
+                d.severity = Severity::Error;
+            }
         }
     }
 
