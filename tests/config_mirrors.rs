@@ -75,6 +75,18 @@ fn a_registries_conf_mirror_answers_for_docker_hub_and_the_name_is_kept() {
         )),
         "{err}"
     );
+    // The JSON report says it too.
+    let json = pin(
+        dir.path(),
+        &["resolve", "--format", "json", "nginx:1.27"],
+        &[("CONTAINERS_REGISTRIES_CONF", conf.to_str().unwrap())],
+    );
+    assert_eq!(json.status.code(), Some(0), "{}", text(&json.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(
+        doc["answeredBy"]["docker.io/library/nginx:1.27"],
+        format!("{}/library/nginx", registry.host())
+    );
 }
 
 // Guards the configuration file: excludes, skips, insecure registries and mirrors set there apply with no

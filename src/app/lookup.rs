@@ -19,6 +19,8 @@ pub(super) struct Lookup {
     pub(super) resolved: Resolutions,
     /// The registry requests made, as one line (for `-v`); `None` when no registry was asked.
     pub(super) requests: Option<String>,
+    /// For each key a mirror or a remapped location answered (lockfile key → `host/repository`).
+    pub(super) answered_by: std::collections::BTreeMap<String, String>,
     lock: Option<(Lockfile, PathBuf)>,
     offline: bool,
 }
@@ -47,6 +49,7 @@ impl Lookup {
         Lookup {
             resolved: Resolutions::new(),
             requests: None,
+            answered_by: Default::default(),
             lock: None,
             offline: false,
         }
@@ -102,6 +105,7 @@ pub(super) fn resolutions(
         None => None,
     };
     let mut requests = None;
+    let mut answered_by = std::collections::BTreeMap::new();
     let resolved = match (&lock, offline) {
         _ if keys.is_empty() => Resolutions::new(),
         (Some((lock, path)), true) => {
@@ -136,11 +140,16 @@ pub(super) fn resolutions(
                 None => (Vec::new(), keys),
             };
             // Signatures are checked for cached answers too: with a policy, the registry is asked for them.
-            let (mut resolved, mut stats) = if keys.is_empty() && policy.is_none() {
-                (Resolutions::new(), "requests: none".to_string())
+            let (mut resolved, mut stats, by) = if keys.is_empty() && policy.is_none() {
+                (
+                    Resolutions::new(),
+                    "requests: none".to_string(),
+                    Default::default(),
+                )
             } else {
                 resolve_online(registry, keys, progress, policy.as_ref(), cached.clone())?
             };
+            answered_by = by;
             if let Some(mut c) = cache.take() {
                 for (key, result) in &resolved {
                     let hit = cached.iter().any(|(k, _)| k == key);
@@ -168,6 +177,7 @@ pub(super) fn resolutions(
     Ok(Lookup {
         resolved,
         requests,
+        answered_by,
         lock,
         offline,
     })
@@ -221,7 +231,14 @@ fn resolve_online(
     progress: bool,
     policy: Option<&Policy>,
     cached: Vec<(Key, Result<resolve::Manifest, ResolveError>)>,
-) -> Result<(Resolutions, String), ResolveError> {
+) -> Result<
+    (
+        Resolutions,
+        String,
+        std::collections::BTreeMap<String, String>,
+    ),
+    ResolveError,
+> {
     let routes = routes(args)?;
     let mut insecure = args.insecure_registry.clone();
     insecure.extend(routes.insecure_hosts());
@@ -265,10 +282,12 @@ fn resolve_online(
     if let Some(n) = signature_lookups {
         stats.push_str(&format!("; {n} signature lookups"));
     }
+    let mut answered_by = std::collections::BTreeMap::new();
     for (key, host) in resolver.answered_by() {
         stats.push_str(&format!("\npin: {key} answered by {host}"));
+        answered_by.insert(key.to_string(), host);
     }
-    Ok((resolved, stats))
+    Ok((resolved, stats, answered_by))
 }
 
 /// Where lookups go: registries.conf (as podman and skopeo read it), then the configuration file's

@@ -213,6 +213,7 @@ impl FilesRun<'_> {
         if self.output.verbose {
             report.requests = lookup.requests.take();
         }
+        report.answered_by = std::mem::take(&mut lookup.answered_by);
         let plan = plan::plan(&scan.files, &lookup.resolved, &self.opts);
         let mut outcomes = scan.passed_over;
         outcomes.extend(plan.outcomes);
@@ -445,6 +446,7 @@ fn resolve_refs(
     if args.output.verbose {
         report.requests = lookup.requests.take();
     }
+    report.answered_by = std::mem::take(&mut lookup.answered_by);
     report.outcomes = refs
         .iter()
         .map(|r| {

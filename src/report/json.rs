@@ -58,6 +58,9 @@ struct Document<'a> {
     references: Vec<Entry<'a>>,
     /// Diagnostics about the run as a whole (a bad lockfile, a write that failed).
     errors: Vec<RunEntry<'a>>,
+    /// Lookups answered by a mirror or a remapped location (registries.conf, `pin.toml`, `--mirror`).
+    #[serde(rename = "answeredBy")]
+    answered_by: &'a std::collections::BTreeMap<String, String>,
     summary: Summary,
 }
 
@@ -81,6 +84,7 @@ pub fn write_json(out: &mut dyn Write, report: &Report) -> io::Result<()> {
                 message: &d.message,
             })
             .collect(),
+        answered_by: &report.answered_by,
         summary: report.summary(),
     };
     serde_json::to_writer_pretty(&mut *out, &doc)?;

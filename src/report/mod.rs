@@ -341,6 +341,8 @@ pub struct Report<'a> {
     pub written: bool,
     /// `-v`: the registry requests made, as one line.
     pub requests: Option<String>,
+    /// Lookups a mirror or a remapped location answered: lockfile key → `host/repository` (JSON `answeredBy`).
+    pub answered_by: std::collections::BTreeMap<String, String>,
     /// The run stopped before reading any file (a bad path, a bad pattern): there is nothing to summarize.
     pub aborted: bool,
     /// SIGINT or SIGTERM stopped the run (reported as a [`Code::Interrupted`] diagnostic too).
