@@ -44,3 +44,52 @@ pub(crate) fn only(src: &str, find: Finder) -> Candidate {
     assert_eq!(all.len(), 1, "{src:?}: {all:?}");
     all.remove(0)
 }
+
+/// `count` mutants of `texts` (taken in turn): one to three characters deleted, inserted from `alphabet` or
+/// replaced, by a fixed xorshift sequence from `seed`, so a failure reproduces.
+pub(crate) fn mutants(texts: &[String], seed: u64, alphabet: &str, count: usize) -> Vec<String> {
+    let mut state = seed;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        usize::try_from(state).expect("64-bit usize")
+    };
+    let alphabet: Vec<char> = alphabet.chars().collect();
+    (0..count)
+        .map(|i| {
+            let mut chars: Vec<char> = texts[i % texts.len()].chars().collect();
+            for _ in 0..1 + next() % 3 {
+                let at = next() % (chars.len() + 1);
+                let c = alphabet[next() % alphabet.len()];
+                match next() % 3 {
+                    0 if at < chars.len() => {
+                        chars.remove(at);
+                    }
+                    1 => chars.insert(at, c),
+                    _ if at < chars.len() => chars[at] = c,
+                    _ => {}
+                }
+            }
+            chars.into_iter().collect()
+        })
+        .collect()
+}
+
+/// `find` answers `src` without panicking, with every span and ignore comment on character boundaries, and an
+/// error offset on one.
+pub(crate) fn assert_sound(src: &str, find: Finder) {
+    match find(src) {
+        Ok(f) => {
+            for c in f
+                .candidates
+                .iter()
+                .map(|c| &c.span)
+                .chain(&f.ignore_comments)
+            {
+                assert!(src.get(c.clone()).is_some(), "{src:?}: {c:?}");
+            }
+        }
+        Err(e) => assert!(src.is_char_boundary(e.offset), "{src:?}: {e:?}"),
+    }
+}

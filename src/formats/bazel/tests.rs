@@ -257,44 +257,12 @@ fn mutated_corpus_files_never_panic() {
         .iter()
         .map(|f| std::fs::read_to_string(dir.join(f)).expect("corpus file"))
         .collect();
-    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
-    let alphabet = "()[]{},=\"'#\\\n\r rb.é";
-    for i in 0..3000 {
-        let mut chars: Vec<char> = texts[i % texts.len()].chars().collect();
-        for _ in 0..1 + next() % 3 {
-            let at = usize::try_from(next()).unwrap() % (chars.len() + 1);
-            let c = alphabet
-                .chars()
-                .nth(usize::try_from(next()).unwrap() % alphabet.chars().count())
-                .unwrap();
-            match next() % 3 {
-                0 if at < chars.len() => {
-                    chars.remove(at);
-                }
-                1 => chars.insert(at, c),
-                _ if at < chars.len() => chars[at] = c,
-                _ => {}
-            }
-        }
-        let src: String = chars.into_iter().collect();
-        match find(&src) {
-            Ok(f) => {
-                for c in f
-                    .candidates
-                    .iter()
-                    .map(|c| &c.span)
-                    .chain(&f.ignore_comments)
-                {
-                    assert!(src.get(c.clone()).is_some(), "{src:?}: {c:?}");
-                }
-            }
-            Err(e) => assert!(src.is_char_boundary(e.offset), "{src:?}: {e:?}"),
-        }
+    for src in crate::formats::testing::mutants(
+        &texts,
+        0x2545_f491_4f6c_dd1d,
+        "()[]{},=\"'#\\\n\r rb.é",
+        3000,
+    ) {
+        crate::formats::testing::assert_sound(&src, find);
     }
 }
