@@ -26,6 +26,7 @@ const COUNTS: &[(Kind, usize)] = &[
     (Kind::Nomad, 2),
     (Kind::Terraform, 3),
     (Kind::Bazel, 4),
+    (Kind::Quadlet, 7),
 ];
 
 /// Every kind of the kind table with its corpus directory and file count, in table order.
@@ -290,6 +291,7 @@ fn pinning_the_corpus_is_exact_and_idempotent() {
             ("kustomize", 5),
             ("nomad", 2),
             ("packer", 2),
+            ("quadlet", 4),
             ("terraform", 17),
         ]
     );
