@@ -1138,6 +1138,135 @@ fn update_of_an_index_pin_makes_no_get() {
     );
 }
 
+// Guards the markdown body of `pin update`: a moved tag shows its old and new digest and the OCI labels of the
+// image it points at now (read from the config blob: one manifest GET and one blob GET, counted in -v), label
+// text shown as inert code; `--no-labels` makes no GET at all.
+#[test]
+fn update_markdown_shows_digests_and_labels_of_a_moved_tag() {
+    let registry = Registry::start(Variant::Plain);
+    let host = registry.host().to_string();
+    let old = registry.push_oci_image(REPO, "v1", "labels-old").digest;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("Dockerfile");
+    let text = format!("FROM {host}/{REPO}:v1@{old}\n");
+    fs::write(&file, &text).unwrap();
+    let (moved, config) = registry.push_labelled_image(
+        REPO,
+        "v1",
+        "labels-new",
+        &[
+            ("org.opencontainers.image.created", "2024-05-01T10:00:00Z"),
+            ("org.opencontainers.image.revision", "0123abc`<b>|x"),
+            (
+                "org.opencontainers.image.source",
+                "https://example.com/org/app",
+            ),
+            ("org.opencontainers.image.title", "not shown"),
+        ],
+    );
+    assert_eq!(
+        registry.manifest_digest(REPO, "v1").as_deref(),
+        Some(moved.digest.as_str())
+    );
+    // The expected values are the ones in the config bytes pushed.
+    let pushed: serde_json::Value = serde_json::from_slice(&config).unwrap();
+    let label = |name: &str| {
+        pushed["config"]["Labels"][format!("org.opencontainers.image.{name}")]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "update",
+            "--insecure-registry",
+            &host,
+            "--format",
+            "markdown",
+            "-v",
+        ];
+        args.extend_from_slice(extra);
+        args.push(".");
+        run_pin_stdin(dir.path(), &args, &[], "")
+    };
+
+    let o = run(&[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let body = stdout(&o);
+    assert!(
+        body.contains(&format!(
+            "- `{host}/{REPO}` `v1`: `{old}` → `{}`\n",
+            moved.digest
+        )),
+        "{body}"
+    );
+    assert!(
+        body.contains(&format!("  - created: `{}`\n", label("created"))),
+        "{body}"
+    );
+    assert_eq!(label("revision"), "0123abc`<b>|x");
+    assert!(body.contains("  - revision: ``0123abc`<b>|x``\n"), "{body}");
+    assert!(
+        body.contains(&format!("  - source: [`{0}`](<{0}>)\n", label("source"))),
+        "{body}"
+    );
+    assert!(!body.contains("not shown"), "{body}");
+    assert!(
+        stderr(&o).contains("requests: 1 ping, 0 token, 2 HEAD, 2 GET, 0 retried")
+            && stderr(&o).contains("; 2 of the GETs for the labels of 1 image"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(fs::read_to_string(&file).unwrap(), text, "a dry run wrote");
+
+    let o = run(&["--no-labels"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let body = stdout(&o);
+    assert!(
+        body.contains(&format!("`{old}` → `{}`", moved.digest)),
+        "{body}"
+    );
+    assert!(!body.contains("created"), "{body}");
+    assert!(
+        stderr(&o).contains("requests: 1 ping, 0 token, 2 HEAD, 0 GET, 0 retried"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+// Guards the labels of a moved index pin: they are read from the linux/amd64 image (index GET, child GET,
+// config GET); an image without labels says so.
+#[test]
+fn update_markdown_reads_the_labels_of_an_index_from_its_amd64_image() {
+    let fx = Fixtures::start(Variant::Plain);
+    let dir = tempfile::tempdir().unwrap();
+    let host = fx.registry.host();
+    let old = fx.digest("multi");
+    fs::write(
+        dir.path().join("Dockerfile"),
+        format!("FROM {host}/{REPO}:multi@{old}\n"),
+    )
+    .unwrap();
+    let new = fx
+        .registry
+        .push_oci_index(REPO, "multi", "multi-labels", TWO_PLATFORMS);
+    let o = fx.pin(dir.path(), &["update", "--format", "markdown", "-v", "."]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let body = stdout(&o);
+    assert!(
+        body.contains(&format!(
+            "`{old}` → `{}`\n  - no `org.opencontainers.image` created, revision or source label\n",
+            new.digest
+        )),
+        "{body}"
+    );
+    assert!(
+        stderr(&o).contains("requests: 1 ping, 0 token, 2 HEAD, 3 GET, 0 retried"),
+        "{}",
+        stderr(&o)
+    );
+}
+
 // Guards --format json: one document with every reference, the documented fields, and the summary.
 #[test]
 fn json_report_lists_every_reference() {

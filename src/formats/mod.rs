@@ -9,6 +9,7 @@
 //! the node tree of [`yaml::tree`] through [`yaml::find_with`].
 
 pub mod bazel;
+pub mod cloud_build;
 pub mod compose;
 #[cfg(test)]
 mod corpus;
