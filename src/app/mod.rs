@@ -463,7 +463,7 @@ fn resolve_refs(
         }
     };
     // Each input, parsed or with the outcome that says why it is not a reference.
-    let parsed: Vec<Result<Reference, Outcome>> = inputs
+    let parsed: Vec<Result<Reference, Box<Outcome>>> = inputs
         .iter()
         .map(|(text, line)| {
             Reference::parse(text).map_err(|e| {
@@ -476,7 +476,7 @@ fn resolve_refs(
                     Code::BadArgument,
                     format!("{text:?} is not an image reference: {e}"),
                 );
-                o
+                Box::new(o)
             })
         })
         .collect();
@@ -510,7 +510,7 @@ fn resolve_refs(
         .map(|p| {
             let r = match p {
                 Ok(r) => r,
-                Err(o) => return o,
+                Err(o) => return *o,
             };
             let r = &r;
             let mut o = Outcome {
