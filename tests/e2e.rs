@@ -975,6 +975,75 @@ fn bom_crlf_missing_newline_and_permissions_survive() {
     );
 }
 
+// Guards old Mac text (lines ended by a lone `\r`): messages count those lines as editors do, every inserted
+// line (a kustomize `digest:`, a rules_oci `digest = …`, a `--tag-comment` line above a flow mapping) ends
+// with a lone `\r`, the result is pinned byte-exact, and a second run finds nothing to do. A Dockerfile, whose
+// format reads no lone `\r` as a line break, is refused with the reason.
+#[test]
+fn cr_only_files_get_their_lines_and_their_line_ending() {
+    let fx = Fixtures::start(Variant::Plain);
+    let dir = tempfile::tempdir().unwrap();
+    let host = fx.registry.host();
+    let (v1, multi) = (fx.digest("v1"), fx.digest("multi"));
+    let files = [
+        (
+            "kustomization.yaml",
+            format!("images:\r- name: a\r  newName: {host}/{REPO}\r  newTag: v1\rresources:\r- pod.yaml\r"),
+            format!("images:\r- name: a\r  newName: {host}/{REPO}\r  newTag: v1\r  digest: {v1}\rresources:\r- pod.yaml\r"),
+        ),
+        (
+            "pod.yaml",
+            format!("spec:\r  containers:\r  - name: web\r    image: {host}/{REPO}:multi\r  - {{name: b, image: {host}/{REPO}:v1}}\r"),
+            format!("spec:\r  containers:\r  - name: web\r    image: {host}/{REPO}@{multi} # {host}/{REPO}:multi\r  # pin: {host}/{REPO}:v1\r  - {{name: b, image: {host}/{REPO}@{v1}}}\r"),
+        ),
+        (
+            "MODULE.bazel",
+            format!("oci = use_extension(\"@rules_oci//oci:extensions.bzl\", \"oci\")\roci.pull(\r    name = \"app\",\r    image = \"{host}/{REPO}\",\r    tag = \"v1\",\r)\r"),
+            format!("oci = use_extension(\"@rules_oci//oci:extensions.bzl\", \"oci\")\roci.pull(\r    name = \"app\",\r    image = \"{host}/{REPO}\",\r    digest = \"{v1}\",\r    tag = \"v1\",\r)\r"),
+        ),
+    ];
+    for (name, input, _) in &files {
+        fs::write(dir.path().join(name), input).unwrap();
+    }
+    let list = run_pin(dir.path(), &["list", "."], &[]);
+    assert_eq!(list.status.code(), Some(0), "{}", stderr(&list));
+    assert_eq!(
+        stdout(&list),
+        format!(
+            "MODULE.bazel:5:5\t{host}/{REPO}:v1\tunpinned\n\
+             kustomization.yaml:4:3\t{host}/{REPO}:v1\tunpinned\n\
+             pod.yaml:4:12\t{host}/{REPO}:multi\tunpinned\n\
+             pod.yaml:5:22\t{host}/{REPO}:v1\tunpinned\n"
+        )
+    );
+    let o = fx.pin(dir.path(), &["-w", "--tag-comment", "."]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    for (name, _, want) in &files {
+        let got = fs::read_to_string(dir.path().join(name)).unwrap();
+        assert_eq!(&got, want, "{name}");
+    }
+    let again = fx.pin(dir.path(), &["--check", "."]);
+    assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
+
+    fs::write(
+        dir.path().join("Dockerfile"),
+        format!("FROM {host}/{REPO}:v1\rRUN true\r"),
+    )
+    .unwrap();
+    let o = fx.pin(dir.path(), &["-w", "Dockerfile"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("Dockerfile:2:1: error: ")
+            && stderr(&o).contains("(the file's lines end with a lone `\\r`, which Docker does not read as a line break)"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(
+        fs::read_to_string(dir.path().join("Dockerfile")).unwrap(),
+        format!("FROM {host}/{REPO}:v1\rRUN true\r")
+    );
+}
+
 // Guards `pin update`: after a tag moves, only that digest changes (tag kept); --check reports drift; a
 // digest-only reference is reported as having no tag to follow.
 #[test]
