@@ -1469,8 +1469,10 @@ fn a_ca_file_without_certificates_is_an_error() {
 // Guards every other file kind against the real registry: compose (through an anchor and merge keys),
 // GitHub Actions (docker:// on a job container and a service too) and action metadata, GitLab CI, kustomize (a
 // digest line inserted in a CRLF file, an empty digest filled), Helm values (a split image mapping's digest
-// filled), Kubernetes JSON (LF, CRLF, no final newline, an escaped string left alone); look-alikes such as
-// `package.json` are left alone.
+// filled), Kubernetes JSON (LF, CRLF, no final newline, an escaped string left alone), the CI dialects (Cloud
+// Build YAML and JSON, Azure Pipelines, Bitbucket, CircleCI, Drone, Woodpecker: each with a CRLF file and one
+// without a final newline; aliases, `{name: …}` forms, a `machine.image` left alone); look-alikes such as
+// `package.json` and a YAML file with `steps[].name` and `container:` keys are left alone.
 #[test]
 fn every_file_kind_is_pinned_byte_exact() {
     let fx = Fixtures::start(Variant::Plain);
