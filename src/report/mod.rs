@@ -146,6 +146,8 @@ pub enum OutcomeStatus {
     Error,
     /// `pin list` only: a reference without a digest.
     Unpinned,
+    /// `pin verify` only: the pinned digest is not served, or lacks a required platform.
+    Missing,
 }
 
 impl OutcomeStatus {
@@ -156,6 +158,7 @@ impl OutcomeStatus {
             OutcomeStatus::Skipped => "skipped",
             OutcomeStatus::Error => "error",
             OutcomeStatus::Unpinned => "unpinned",
+            OutcomeStatus::Missing => "missing",
         }
     }
 }
@@ -273,6 +276,13 @@ pub struct Summary {
     /// References and files that failed.
     #[serde(rename = "error")]
     pub errors: usize,
+    /// `pin verify`: pins whose digest (or a required platform of it) is not served. Left out of JSON when 0.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub missing: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl Summary {
@@ -286,6 +296,7 @@ impl Summary {
             unchanged: count(OutcomeStatus::Unchanged),
             skipped: count(OutcomeStatus::Skipped),
             errors: count(OutcomeStatus::Error),
+            missing: count(OutcomeStatus::Missing),
         }
     }
 }
@@ -299,6 +310,8 @@ pub enum Command {
     List,
     Resolve,
     Unpin,
+    /// `pin verify`: checks the digests already written; writes nothing.
+    Verify,
 }
 
 /// What the run did with the changes it computed.

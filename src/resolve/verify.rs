@@ -6,6 +6,9 @@
 //! `HEAD` of the tag and, when the tag is an index, one `GET` of it, to tell whether the pin is one platform's
 //! child of that index. Lookups go through the same credentials and mirrors as `pin` (mirrors that serve
 //! digests: `pull-from-mirror = "digest-only"` ones too).
+//!
+//! A digest the tag → digest cache says was served within its time-to-live (`known`) costs no `HEAD`; it is
+//! still asked about when more than its existence is needed (an index under `--platforms`).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -47,35 +50,59 @@ pub struct Present {
 pub type Verifications = BTreeMap<Pinned, Result<Verified, ResolveError>>;
 
 impl Resolver {
-    /// Checks every pinned digest once (at most `jobs` in flight); `tags` are the tags each is pinned with.
+    /// Checks every pinned digest once (at most `jobs` in flight); `tags` are the tags each is pinned with,
+    /// `known` the digests the cache says are served (with their media type). Also returns how many answers
+    /// came from `known` alone.
     pub async fn verify_all(
         &self,
         pins: BTreeMap<Pinned, BTreeSet<String>>,
+        known: &BTreeMap<Pinned, Option<String>>,
         platforms: &[Platform],
         progress: &mut dyn FnMut(usize, usize),
-    ) -> Verifications {
+    ) -> (Verifications, usize) {
         let total = pins.len();
+        let mut from_cache = 0;
         let mut results = stream::iter(pins)
             .map(|(pin, tags)| async move {
-                let result = self.verify_one(&pin, &tags, platforms).await;
-                (pin, result)
+                let cached = known.get(&pin).cloned();
+                // An index under --platforms is fetched anyway: the cache saves nothing there.
+                let cached =
+                    cached.filter(|m| platforms.is_empty() || !m.as_deref().is_some_and(is_index));
+                let used = cached.is_some();
+                let result = self.verify_one(&pin, &tags, platforms, cached).await;
+                (pin, result, used)
             })
             .buffer_unordered(self.jobs);
         let mut out = Verifications::new();
-        while let Some((pin, result)) = results.next().await {
+        while let Some((pin, result, used)) = results.next().await {
+            from_cache += usize::from(used);
             out.insert(pin, result);
             progress(out.len(), total);
         }
-        out
+        (out, from_cache)
     }
 
-    /// One digest through its endpoints (mirrors first): the first that has it answers.
+    /// One digest through its endpoints (mirrors first): the first that has it answers. `cached`: the media
+    /// type the cache recorded for it, asked no registry.
     async fn verify_one(
         &self,
         pin: &Pinned,
         tags: &BTreeSet<String>,
         platforms: &[Platform],
+        cached: Option<Option<String>>,
     ) -> Result<Verified, ResolveError> {
+        if let Some(media_type) = cached {
+            let index = media_type.as_deref().is_some_and(is_index);
+            let mut present = Present {
+                media_type,
+                index,
+                ..Present::default()
+            };
+            if !index {
+                present.child_of = self.children(pin, tags).await?;
+            }
+            return Ok(Verified::Present(present));
+        }
         let endpoints = self
             .routes
             .endpoints(&pin.registry, &pin.repository, true)
@@ -123,16 +150,28 @@ impl Resolver {
                 .collect();
         }
         if !index {
-            for tag in tags {
-                if let Some(child) = self
-                    .child_of(&pin.registry, &pin.repository, tag, &pin.digest)
-                    .await?
-                {
-                    present.child_of.insert(tag.clone(), child);
-                }
-            }
+            present.child_of = self.children(pin, tags).await?;
         }
         Ok(Verified::Present(present))
+    }
+
+    /// For each tag a single-platform pin names, the index the tag points at when the pin is one of its
+    /// platform entries.
+    async fn children(
+        &self,
+        pin: &Pinned,
+        tags: &BTreeSet<String>,
+    ) -> Result<BTreeMap<String, ChildOf>, ResolveError> {
+        let mut out = BTreeMap::new();
+        for tag in tags {
+            if let Some(child) = self
+                .child_of(&pin.registry, &pin.repository, tag, &pin.digest)
+                .await?
+            {
+                out.insert(tag.clone(), child);
+            }
+        }
+        Ok(out)
     }
 
     /// The index `tag` points at, when `digest` is one of its platform entries. A tag that is gone or is no
@@ -145,15 +184,36 @@ impl Resolver {
         digest: &str,
     ) -> Result<Option<ChildOf>, ResolveError> {
         let client = &self.client;
-        let now = match client.head_manifest(registry, repository, tag).await {
-            Ok(m) => m,
-            Err(ResolveError::NotFound(_)) => return Ok(None),
-            Err(e) => return Err(e),
+        let endpoints = self
+            .routes
+            .endpoints(registry, repository, false)
+            .map_err(|e| ResolveError::Config(e.to_string()))?;
+        // As a tag lookup goes: the first endpoint that answers; the primary's error if none does.
+        let last = endpoints.len().saturating_sub(1);
+        let mut answer = None;
+        for (i, ep) in endpoints.iter().enumerate() {
+            match client
+                .head_manifest(&ep.registry, &ep.repository, tag)
+                .await
+            {
+                Ok(m) => {
+                    answer = Some((ep, m));
+                    break;
+                }
+                Err(ResolveError::NotFound(_)) if i == last => return Ok(None),
+                Err(e) if i == last => return Err(e),
+                Err(_) => {}
+            }
+        }
+        let Some((ep, now)) = answer else {
+            return Ok(None);
         };
         if !now.media_type.as_deref().is_some_and(is_index) {
             return Ok(None);
         }
-        let index = client.get_manifest(registry, repository, tag).await?;
+        let index = client
+            .get_manifest(&ep.registry, &ep.repository, tag)
+            .await?;
         Ok(index
             .document
             .manifests()
