@@ -2097,3 +2097,102 @@ fn verify_platforms_finds_child_pins_and_indexes_lacking_a_platform() {
         text
     );
 }
+
+// Guards caching of `pin verify`'s answers (--cache): a second run within the TTL asks nothing about a digest
+// found; a digest not found is asked about every time; --cache-ttl 0 and CI bypass the cache; without a
+// cache flag nothing is read.
+#[test]
+fn verify_caches_digests_found_within_the_ttl() {
+    let fx = Fixtures::start(Variant::Plain);
+    let dir = tempfile::tempdir().unwrap();
+    let host = fx.registry.host();
+    let absent = format!("sha256:{}", "0".repeat(64));
+    let text = format!(
+        "a: {{image: {host}/{REPO}@{}}}\nb: {{image: {host}/{REPO}@{}}}\nc: {{image: {host}/{REPO}@{absent}}}\n",
+        fx.digest("v1"),
+        fx.digest("multi"),
+    );
+    fs::write(dir.path().join("app.yaml"), &text).unwrap();
+    let cache = dir.path().join("cache");
+    let cache_dir = cache.to_str().unwrap();
+    let run = |extra: &[&str]| {
+        let mut args = vec!["verify", "-v"];
+        args.extend_from_slice(extra);
+        args.push("app.yaml");
+        fx.pin(dir.path(), &args)
+    };
+    let o = run(&["--cache-dir", cache_dir]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("3 HEAD, 0 GET"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("; 0 answers from the cache in"),
+        "{}",
+        stderr(&o)
+    );
+    let stored = fs::read_to_string(cache.join("tags-v1.json")).unwrap();
+    assert!(
+        stored.contains(&format!("{host}/{REPO}@{}", fx.digest("v1"))),
+        "{stored}"
+    );
+    assert!(
+        !stored.contains(&absent),
+        "a digest not served is not cached: {stored}"
+    );
+
+    let o = run(&["--cache-dir", cache_dir]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("1 HEAD, 0 GET") && err.contains("; 2 answers from the cache in"),
+        "{err}"
+    );
+    assert!(err.contains("app.yaml:3:12: PIN072"), "{err}");
+
+    // Within the TTL the cache answers for a digest deleted since; --cache-ttl 0 asks the registry.
+    fx.registry.delete_manifest(REPO, fx.digest("v1"));
+    let o = run(&["--cache-dir", cache_dir]);
+    assert!(
+        !stderr(&o).contains("app.yaml:1:12: PIN072"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(&["--cache-dir", cache_dir, "--cache-ttl", "0"]);
+    let err = stderr(&o);
+    assert!(
+        err.contains("3 HEAD") && err.contains("app.yaml:1:12: PIN072"),
+        "{err}"
+    );
+    // No cache flag: no cache.
+    let o = run(&[]);
+    assert!(
+        stderr(&o).contains("3 HEAD") && !stderr(&o).contains("from the cache"),
+        "{}",
+        stderr(&o)
+    );
+    // pin.toml may switch it on, but not in CI.
+    fs::write(
+        dir.path().join("pin.toml"),
+        "cache = true\ncache-dir = \"cache\"\n",
+    )
+    .unwrap();
+    let o = run(&[]);
+    assert!(
+        stderr(&o).contains("; 1 answers from the cache in"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run_pin(
+        dir.path(),
+        &["verify", "-v", "--insecure-registry", host, "app.yaml"],
+        &[("CI", "true")],
+    );
+    assert!(
+        stderr(&o).contains("3 HEAD") && !stderr(&o).contains("from the cache"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(
+        fs::read_to_string(dir.path().join("app.yaml")).unwrap(),
+        text
+    );
+}

@@ -232,6 +232,62 @@ mod tests {
     }
 
     #[test]
+    fn digest_answers_live_within_the_ttl_apart_from_tag_answers() {
+        let dir = tempfile::tempdir().unwrap();
+        let ttl = Duration::from_secs(600);
+        let d = manifest('c').digest;
+        let index = Some("application/vnd.oci.image.index.v1+json");
+        let mut c = Cache::open_at(dir.path(), ttl, 1_000);
+        assert_eq!(c.get_digest("docker.io", "library/nginx", &d), None);
+        c.record_digest("docker.io", "library/nginx", &d, index);
+        c.record_digest("docker.io", "library/nginx", "sha256:short", None);
+        c.save().unwrap();
+        let at = |now| Cache::open_at(dir.path(), ttl, now);
+        assert_eq!(
+            at(1_599).get_digest("docker.io", "library/nginx", &d),
+            Some(index.map(str::to_string))
+        );
+        assert_eq!(
+            at(1_600).get_digest("docker.io", "library/nginx", &d),
+            None,
+            "expired"
+        );
+        assert_eq!(
+            at(999).get_digest("docker.io", "library/nginx", &d),
+            None,
+            "from the future"
+        );
+        assert_eq!(
+            at(1_000).get_digest("docker.io", "library/other", &d),
+            None,
+            "another repository"
+        );
+        assert_eq!(
+            at(1_000).get_digest("docker.io", "library/nginx", "sha256:short"),
+            None
+        );
+        assert_eq!(
+            Cache::open_at(dir.path(), Duration::ZERO, 1_000).get_digest(
+                "docker.io",
+                "library/nginx",
+                &d
+            ),
+            None,
+            "a TTL of 0 disables reading"
+        );
+        // A digest answer is no tag answer, and a tag answer is kept beside it.
+        let mut c = at(1_000);
+        assert_eq!(c.get(&key("1.27")), None);
+        c.record(&key("1.27"), &manifest('a'));
+        c.save().unwrap();
+        let c = at(1_000);
+        assert!(
+            c.get(&key("1.27")).is_some()
+                && c.get_digest("docker.io", "library/nginx", &d).is_some()
+        );
+    }
+
+    #[test]
     fn update_keys_are_never_cached() {
         let dir = tempfile::tempdir().unwrap();
         let mut c = Cache::open_at(dir.path(), Duration::from_secs(600), 1_000);
