@@ -169,6 +169,11 @@ pub struct UpdateArgs {
     #[arg(long, help_heading = "Mode")]
     pub to_index: bool,
 
+    /// With `--format markdown`: do not read the OCI labels (created, revision, source) of the images moved
+    /// tags point at, which costs a manifest GET and a config blob GET per moved image.
+    #[arg(long, help_heading = "Output")]
+    pub no_labels: bool,
+
     #[command(flatten)]
     pub output: OutputArgs,
 }

@@ -975,6 +975,75 @@ fn bom_crlf_missing_newline_and_permissions_survive() {
     );
 }
 
+// Guards old Mac text (lines ended by a lone `\r`): messages count those lines as editors do, every inserted
+// line (a kustomize `digest:`, a rules_oci `digest = …`, a `--tag-comment` line above a flow mapping) ends
+// with a lone `\r`, the result is pinned byte-exact, and a second run finds nothing to do. A Dockerfile, whose
+// format reads no lone `\r` as a line break, is refused with the reason.
+#[test]
+fn cr_only_files_get_their_lines_and_their_line_ending() {
+    let fx = Fixtures::start(Variant::Plain);
+    let dir = tempfile::tempdir().unwrap();
+    let host = fx.registry.host();
+    let (v1, multi) = (fx.digest("v1"), fx.digest("multi"));
+    let files = [
+        (
+            "kustomization.yaml",
+            format!("images:\r- name: a\r  newName: {host}/{REPO}\r  newTag: v1\rresources:\r- pod.yaml\r"),
+            format!("images:\r- name: a\r  newName: {host}/{REPO}\r  newTag: v1\r  digest: {v1}\rresources:\r- pod.yaml\r"),
+        ),
+        (
+            "pod.yaml",
+            format!("spec:\r  containers:\r  - name: web\r    image: {host}/{REPO}:multi\r  - {{name: b, image: {host}/{REPO}:v1}}\r"),
+            format!("spec:\r  containers:\r  - name: web\r    image: {host}/{REPO}@{multi} # {host}/{REPO}:multi\r  # pin: {host}/{REPO}:v1\r  - {{name: b, image: {host}/{REPO}@{v1}}}\r"),
+        ),
+        (
+            "MODULE.bazel",
+            format!("oci = use_extension(\"@rules_oci//oci:extensions.bzl\", \"oci\")\roci.pull(\r    name = \"app\",\r    image = \"{host}/{REPO}\",\r    tag = \"v1\",\r)\r"),
+            format!("oci = use_extension(\"@rules_oci//oci:extensions.bzl\", \"oci\")\roci.pull(\r    name = \"app\",\r    image = \"{host}/{REPO}\",\r    digest = \"{v1}\",\r    tag = \"v1\",\r)\r"),
+        ),
+    ];
+    for (name, input, _) in &files {
+        fs::write(dir.path().join(name), input).unwrap();
+    }
+    let list = run_pin(dir.path(), &["list", "."], &[]);
+    assert_eq!(list.status.code(), Some(0), "{}", stderr(&list));
+    assert_eq!(
+        stdout(&list),
+        format!(
+            "MODULE.bazel:5:5\t{host}/{REPO}:v1\tunpinned\n\
+             kustomization.yaml:4:3\t{host}/{REPO}:v1\tunpinned\n\
+             pod.yaml:4:12\t{host}/{REPO}:multi\tunpinned\n\
+             pod.yaml:5:22\t{host}/{REPO}:v1\tunpinned\n"
+        )
+    );
+    let o = fx.pin(dir.path(), &["-w", "--tag-comment", "."]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    for (name, _, want) in &files {
+        let got = fs::read_to_string(dir.path().join(name)).unwrap();
+        assert_eq!(&got, want, "{name}");
+    }
+    let again = fx.pin(dir.path(), &["--check", "."]);
+    assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
+
+    fs::write(
+        dir.path().join("Dockerfile"),
+        format!("FROM {host}/{REPO}:v1\rRUN true\r"),
+    )
+    .unwrap();
+    let o = fx.pin(dir.path(), &["-w", "Dockerfile"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("Dockerfile:2:1: error: ")
+            && stderr(&o).contains("(the file's lines end with a lone `\\r`, which Docker does not read as a line break)"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(
+        fs::read_to_string(dir.path().join("Dockerfile")).unwrap(),
+        format!("FROM {host}/{REPO}:v1\rRUN true\r")
+    );
+}
+
 // Guards `pin update`: after a tag moves, only that digest changes (tag kept); --check reports drift; a
 // digest-only reference is reported as having no tag to follow.
 #[test]
@@ -1064,6 +1133,135 @@ fn update_of_an_index_pin_makes_no_get() {
     );
     assert!(
         stderr(&o).contains("requests: 1 ping, 0 token, 2 HEAD, 0 GET"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+// Guards the markdown body of `pin update`: a moved tag shows its old and new digest and the OCI labels of the
+// image it points at now (read from the config blob: one manifest GET and one blob GET, counted in -v), label
+// text shown as inert code; `--no-labels` makes no GET at all.
+#[test]
+fn update_markdown_shows_digests_and_labels_of_a_moved_tag() {
+    let registry = Registry::start(Variant::Plain);
+    let host = registry.host().to_string();
+    let old = registry.push_oci_image(REPO, "v1", "labels-old").digest;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("Dockerfile");
+    let text = format!("FROM {host}/{REPO}:v1@{old}\n");
+    fs::write(&file, &text).unwrap();
+    let (moved, config) = registry.push_labelled_image(
+        REPO,
+        "v1",
+        "labels-new",
+        &[
+            ("org.opencontainers.image.created", "2024-05-01T10:00:00Z"),
+            ("org.opencontainers.image.revision", "0123abc`<b>|x"),
+            (
+                "org.opencontainers.image.source",
+                "https://example.com/org/app",
+            ),
+            ("org.opencontainers.image.title", "not shown"),
+        ],
+    );
+    assert_eq!(
+        registry.manifest_digest(REPO, "v1").as_deref(),
+        Some(moved.digest.as_str())
+    );
+    // The expected values are the ones in the config bytes pushed.
+    let pushed: serde_json::Value = serde_json::from_slice(&config).unwrap();
+    let label = |name: &str| {
+        pushed["config"]["Labels"][format!("org.opencontainers.image.{name}")]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "update",
+            "--insecure-registry",
+            &host,
+            "--format",
+            "markdown",
+            "-v",
+        ];
+        args.extend_from_slice(extra);
+        args.push(".");
+        run_pin_stdin(dir.path(), &args, &[], "")
+    };
+
+    let o = run(&[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let body = stdout(&o);
+    assert!(
+        body.contains(&format!(
+            "- `{host}/{REPO}` `v1`: `{old}` → `{}`\n",
+            moved.digest
+        )),
+        "{body}"
+    );
+    assert!(
+        body.contains(&format!("  - created: `{}`\n", label("created"))),
+        "{body}"
+    );
+    assert_eq!(label("revision"), "0123abc`<b>|x");
+    assert!(body.contains("  - revision: ``0123abc`<b>|x``\n"), "{body}");
+    assert!(
+        body.contains(&format!("  - source: [`{0}`](<{0}>)\n", label("source"))),
+        "{body}"
+    );
+    assert!(!body.contains("not shown"), "{body}");
+    assert!(
+        stderr(&o).contains("requests: 1 ping, 0 token, 2 HEAD, 2 GET, 0 retried")
+            && stderr(&o).contains("; 2 of the GETs for the labels of 1 image"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(fs::read_to_string(&file).unwrap(), text, "a dry run wrote");
+
+    let o = run(&["--no-labels"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let body = stdout(&o);
+    assert!(
+        body.contains(&format!("`{old}` → `{}`", moved.digest)),
+        "{body}"
+    );
+    assert!(!body.contains("created"), "{body}");
+    assert!(
+        stderr(&o).contains("requests: 1 ping, 0 token, 2 HEAD, 0 GET, 0 retried"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+// Guards the labels of a moved index pin: they are read from the linux/amd64 image (index GET, child GET,
+// config GET); an image without labels says so.
+#[test]
+fn update_markdown_reads_the_labels_of_an_index_from_its_amd64_image() {
+    let fx = Fixtures::start(Variant::Plain);
+    let dir = tempfile::tempdir().unwrap();
+    let host = fx.registry.host();
+    let old = fx.digest("multi");
+    fs::write(
+        dir.path().join("Dockerfile"),
+        format!("FROM {host}/{REPO}:multi@{old}\n"),
+    )
+    .unwrap();
+    let new = fx
+        .registry
+        .push_oci_index(REPO, "multi", "multi-labels", TWO_PLATFORMS);
+    let o = fx.pin(dir.path(), &["update", "--format", "markdown", "-v", "."]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let body = stdout(&o);
+    assert!(
+        body.contains(&format!(
+            "`{old}` → `{}`\n  - no `org.opencontainers.image` created, revision or source label\n",
+            new.digest
+        )),
+        "{body}"
+    );
+    assert!(
+        stderr(&o).contains("requests: 1 ping, 0 token, 2 HEAD, 3 GET, 0 retried"),
         "{}",
         stderr(&o)
     );

@@ -4,6 +4,7 @@
 use std::collections::BTreeSet;
 use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -22,6 +23,9 @@ pub(super) struct Lookup {
     pub(super) requests: Option<String>,
     /// For each key a mirror or a remapped location answered (lockfile key → `host/repository`).
     pub(super) answered_by: std::collections::BTreeMap<String, String>,
+    /// `pin update --format markdown`: the OCI labels of each new digest a moved tag points at (or why they
+    /// could not be read).
+    pub(super) labels: std::collections::BTreeMap<String, Result<resolve::Labels, String>>,
     lock: Option<(Lockfile, PathBuf)>,
     offline: bool,
 }
@@ -51,6 +55,7 @@ impl Lookup {
             resolved: Resolutions::new(),
             requests: None,
             answered_by: Default::default(),
+            labels: Default::default(),
             lock: None,
             offline: false,
         }
@@ -74,12 +79,14 @@ impl Lookup {
 }
 
 /// Resolves `keys` from the lockfile (`--offline`) or the registries. An error when nothing could be looked
-/// up at all (a bad lockfile or CA file). Failures of single keys are in the map.
+/// up at all (a bad lockfile or CA file). Failures of single keys are in the map. With `labels`, the OCI
+/// labels of every digest a moved tag (a key with a `current` digest) points at now are read too.
 pub(super) fn resolutions(
     registry: &RegistryArgs,
     lock_args: Option<&LockArgs>,
     keys: BTreeSet<Key>,
     output: &OutputArgs,
+    labels: bool,
 ) -> Result<Lookup, LookupError> {
     let offline = lock_args.is_some_and(|l| l.offline);
     let policy = signature_policy(&registry.signature)?;
@@ -107,6 +114,7 @@ pub(super) fn resolutions(
     };
     let mut requests = None;
     let mut answered_by = std::collections::BTreeMap::new();
+    let mut read_labels = std::collections::BTreeMap::new();
     let resolved = match (&lock, offline) {
         _ if keys.is_empty() => Resolutions::new(),
         (Some((lock, path)), true) => {
@@ -141,16 +149,26 @@ pub(super) fn resolutions(
                 None => (Vec::new(), keys),
             };
             // Signatures are checked for cached answers too: with a policy, the registry is asked for them.
-            let (mut resolved, mut stats, by) = if keys.is_empty() && policy.is_none() {
-                (
-                    Resolutions::new(),
-                    "requests: none".to_string(),
-                    Default::default(),
-                )
+            let online = if keys.is_empty() && policy.is_none() {
+                Online {
+                    resolved: Resolutions::new(),
+                    stats: "requests: none".to_string(),
+                    answered_by: Default::default(),
+                    labels: Default::default(),
+                }
             } else {
-                resolve_online(registry, keys, progress, policy.as_ref(), cached.clone())?
+                resolve_online(
+                    registry,
+                    keys,
+                    progress,
+                    policy.as_ref(),
+                    cached.clone(),
+                    labels,
+                )?
             };
-            answered_by = by;
+            let (mut resolved, mut stats) = (online.resolved, online.stats);
+            answered_by = online.answered_by;
+            read_labels = online.labels;
             if let Some(mut c) = cache.take() {
                 for (key, result) in &resolved {
                     let hit = cached.iter().any(|(k, _)| k == key);
@@ -179,6 +197,7 @@ pub(super) fn resolutions(
         resolved,
         requests,
         answered_by,
+        labels: read_labels,
         lock,
         offline,
     })
@@ -226,23 +245,33 @@ fn cache_for(args: &RegistryArgs) -> Option<resolve::cache::Cache> {
     ))
 }
 
+/// What the registries answered: resolutions, the request counts (for `-v`), which keys a mirror or a
+/// remapped location answered, and the labels read.
+struct Online {
+    resolved: Resolutions,
+    stats: String,
+    answered_by: std::collections::BTreeMap<String, String>,
+    labels: std::collections::BTreeMap<String, Result<resolve::Labels, String>>,
+}
+
 fn resolve_online(
     args: &RegistryArgs,
     keys: BTreeSet<Key>,
     progress: bool,
     policy: Option<&Policy>,
     cached: Vec<(Key, Result<resolve::Manifest, ResolveError>)>,
-) -> Result<
-    (
-        Resolutions,
-        String,
-        std::collections::BTreeMap<String, String>,
-    ),
-    ResolveError,
-> {
+    labels: bool,
+) -> Result<Online, ResolveError> {
     let (resolver, runtime) = resolver(args)?;
     let mut report = progress_line(progress, "resolving");
     let mut resolved = runtime.block_on(resolver.resolve_all(keys, &mut report));
+    let gets_before = resolver.stats().get.load(Ordering::Relaxed);
+    let read_labels = if labels {
+        runtime.block_on(labels_of_moved(&resolver, &resolved))
+    } else {
+        Default::default()
+    };
+    let label_gets = resolver.stats().get.load(Ordering::Relaxed) - gets_before;
     let signature_lookups = policy.map(|p| {
         resolved.extend(cached);
         runtime.block_on(resolve::policy::enforce(
@@ -253,6 +282,13 @@ fn resolve_online(
         ))
     });
     let mut stats = resolver.stats().summary();
+    if labels {
+        let n = read_labels.len();
+        stats.push_str(&format!(
+            "; {label_gets} of the GETs for the labels of {n} {}",
+            if n == 1 { "image" } else { "images" }
+        ));
+    }
     if let Some(n) = signature_lookups {
         stats.push_str(&format!("; {n} signature lookups"));
     }
@@ -261,7 +297,51 @@ fn resolve_online(
         stats.push_str(&format!("\npin: {key} answered by {host}"));
         answered_by.insert(key.to_string(), host);
     }
-    Ok((resolved, stats, answered_by))
+    Ok(Online {
+        resolved,
+        stats,
+        answered_by,
+        labels: read_labels,
+    })
+}
+
+/// The labels of every new digest a moved tag points at, each digest read once, from the location that
+/// answered its lookup (a mirror, if one did).
+async fn labels_of_moved(
+    resolver: &resolve::Resolver,
+    resolved: &Resolutions,
+) -> std::collections::BTreeMap<String, Result<resolve::Labels, String>> {
+    use futures_util::stream::{self, StreamExt};
+    let answered_by = resolver.answered_by();
+    let mut moved = std::collections::BTreeMap::new();
+    for (key, result) in resolved {
+        let (Ok(m), Some(current)) = (result, &key.current) else {
+            continue;
+        };
+        if &m.digest == current {
+            continue;
+        }
+        let (registry, repository) = match answered_by.get(key).and_then(|at| at.split_once('/')) {
+            Some((r, p)) => (r.to_string(), p.to_string()),
+            None => (key.registry.clone(), key.repository.clone()),
+        };
+        let platform = m.child_of.as_ref().map(|c| c.platform.clone());
+        moved
+            .entry(m.digest.clone())
+            .or_insert((registry, repository, platform));
+    }
+    let client = resolver.client();
+    stream::iter(moved)
+        .map(|(digest, (registry, repository, platform))| async move {
+            let labels =
+                resolve::labels::labels(client, &registry, &repository, &digest, platform.as_ref())
+                    .await
+                    .map_err(|e| e.to_string());
+            (digest, labels)
+        })
+        .buffer_unordered(resolver.jobs())
+        .collect()
+        .await
 }
 
 /// The resolver for the registry flags, and the runtime to drive it on.

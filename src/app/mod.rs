@@ -61,6 +61,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<Exi
                     to_index: args.to_index,
                     ..plan::Options::default()
                 },
+                labels: args.output.format == Format::Markdown && !args.no_labels,
             };
             run.go(out, err)
         }
@@ -77,6 +78,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<Exi
                     unpin: true,
                     ..plan::Options::default()
                 },
+                labels: false,
             };
             run.go(out, err)
         }
@@ -95,6 +97,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<Exi
                     tag_comment: a.tag_comment,
                     ..plan::Options::default()
                 },
+                labels: false,
             };
             run.go(out, err)
         }
@@ -152,6 +155,8 @@ struct FilesRun<'a> {
     lock: Option<&'a LockArgs>,
     output: &'a OutputArgs,
     opts: plan::Options<'a>,
+    /// `pin update --format markdown`: read the OCI labels of the images moved tags point at.
+    labels: bool,
 }
 
 impl FilesRun<'_> {
@@ -201,7 +206,9 @@ impl FilesRun<'_> {
         }
         let keys = plan::keys(&scan.files, &self.opts);
         let looked_up = match self.registry {
-            Some(registry) => lookup::resolutions(registry, self.lock, keys, self.output),
+            Some(registry) => {
+                lookup::resolutions(registry, self.lock, keys, self.output, self.labels)
+            }
             None => Ok(lookup::Lookup::none()),
         };
         let mut lookup = match looked_up {
@@ -216,6 +223,7 @@ impl FilesRun<'_> {
             report.requests = lookup.requests.take();
         }
         report.answered_by = std::mem::take(&mut lookup.answered_by);
+        report.labels = std::mem::take(&mut lookup.labels);
         let plan = plan::plan(&scan.files, &lookup.resolved, &self.opts);
         let mut outcomes = scan.passed_over;
         outcomes.extend(plan.outcomes);
@@ -437,14 +445,19 @@ fn resolve_refs(
         .map(|r| Key::of(r, platform))
         .collect();
     let mut report = Report::new(command, Mode::DryRun);
-    let mut lookup =
-        match lookup::resolutions(&args.resolve.registry, Some(&args.lock), keys, &args.output) {
-            Ok(l) => l,
-            Err(e) => {
-                report.fail(e.code(), e.to_string());
-                return finish(&report, &args.output, out, err);
-            }
-        };
+    let mut lookup = match lookup::resolutions(
+        &args.resolve.registry,
+        Some(&args.lock),
+        keys,
+        &args.output,
+        false,
+    ) {
+        Ok(l) => l,
+        Err(e) => {
+            report.fail(e.code(), e.to_string());
+            return finish(&report, &args.output, out, err);
+        }
+    };
     if args.output.verbose {
         report.requests = lookup.requests.take();
     }

@@ -369,7 +369,7 @@ fn search(
         FileError::Parse {
             line,
             column,
-            message: e.to_string(),
+            message: with_cr_hint(kind, &src, e.to_string()),
         }
     })?;
     checked(kind, &src, &index, &findings)?;
@@ -421,6 +421,24 @@ fn search(
     })
 }
 
+/// A parse error's message, with a hint when the file's lines end with a lone `\r` (old Mac text) and its
+/// format reads only `\n` and `\r\n` as line breaks (Dockerfiles, HCL): there the whole file is one line.
+/// Messages count a lone `\r` as a line break, as editors do.
+fn with_cr_hint(kind: Kind, src: &str, message: String) -> String {
+    let format = match kind {
+        Kind::Dockerfile => "Docker",
+        Kind::Terraform | Kind::Nomad | Kind::Packer | Kind::DockerBake => "HCL",
+        _ => return message,
+    };
+    let b = src.as_bytes();
+    let lone_cr = memchr::memchr_iter(b'\r', b).any(|i| b.get(i + 1) != Some(&b'\n'));
+    if lone_cr {
+        format!("{message} (the file's lines end with a lone `\\r`, which {format} does not read as a line break)")
+    } else {
+        message
+    }
+}
+
 /// [`crate::formats::check_spans`] as a message for the file: every later step slices with these spans.
 fn checked(
     kind: Kind,
@@ -446,7 +464,7 @@ fn location(src: &str, c: &Candidate) -> usize {
     match &c.target {
         Target::InsertDigest { prefix, .. } if at > 0 && !prefix.trim().is_empty() => {
             let before = src[..at].trim_end_matches(['\n', '\r']);
-            let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+            let line_start = crate::formats::line_start(before, before.len());
             line_start + (before.len() - line_start - before[line_start..].trim_start().len())
         }
         _ => at,

@@ -26,6 +26,7 @@ const COUNTS: &[(Kind, usize)] = &[
     (Kind::Nomad, 2),
     (Kind::Terraform, 3),
     (Kind::Bazel, 4),
+    (Kind::CloudBuild, 3),
 ];
 
 /// Every kind of the kind table with its corpus directory and file count, in table order.
@@ -279,6 +280,7 @@ fn pinning_the_corpus_is_exact_and_idempotent() {
             ("action", 2),
             ("bake", 6),
             ("bazel", 4),
+            ("cloudbuild", 10),
             ("compose", 9),
             ("devcontainer", 0),
             ("dockerfile", 21),

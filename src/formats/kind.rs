@@ -15,8 +15,8 @@ use std::path::Path;
 
 use super::tag_comment::CommentStyle;
 use super::{
-    bazel, compose, devcontainer, dockerfile, github_actions, gitlab_ci, hcl, helm_values, json,
-    kustomize, yaml, FindError, Findings,
+    bazel, cloud_build, compose, devcontainer, dockerfile, github_actions, gitlab_ci, hcl,
+    helm_values, json, kustomize, yaml, FindError, Findings,
 };
 
 /// Whether a file is of a kind, from its lowercased file name and its whole path.
@@ -275,6 +275,22 @@ kinds! {
         },
         corpus: "bazel",
         comments: CommentStyle::Trailing,
+    };
+    /// Google Cloud Build configs (YAML or JSON): `steps[*].name`.
+    CloudBuild = KindInfo {
+        name: "cloud-build",
+        rule: |n, _| n.starts_with("cloudbuild") && (is_yaml(n) || n.ends_with(".json")),
+        files: &["cloudbuild*.yaml", "cloudbuild*.yml", "cloudbuild*.json"],
+        examples: &["cloudbuild.yaml", "deploy/cloudbuild.yml", "cloudbuild.json", "ci/cloudbuild-release.yaml"],
+        find: cloud_build::find,
+        needles: &["steps", "\\"],
+        docs: Docs {
+            title: "Google Cloud Build",
+            pinned: "`steps[*].name`, the image each step runs in, in YAML and JSON configs; a name with substitutions (`$PROJECT_ID`, `${_TAG}`) is skipped; `images:` (what the build pushes) is left alone; `--tag-comment` keeps the tag in the reference",
+            example: "`- name: gcr.io/cloud-builders/docker` → `gcr.io/cloud-builders/docker@sha256:…`",
+        },
+        corpus: "cloudbuild",
+        comments: CommentStyle::None,
     };
     /// Kubernetes manifests and any other YAML: every `image:` scalar, image volume references.
     Yaml = KindInfo {

@@ -356,6 +356,8 @@ pub struct Report<'a> {
     pub requests: Option<String>,
     /// Lookups a mirror or a remapped location answered: lockfile key → `host/repository` (JSON `answeredBy`).
     pub answered_by: std::collections::BTreeMap<String, String>,
+    /// `pin update --format markdown`: the OCI labels of each new digest (or why they could not be read).
+    pub labels: std::collections::BTreeMap<String, Result<crate::resolve::Labels, String>>,
     /// The run stopped before reading any file (a bad path, a bad pattern): there is nothing to summarize.
     pub aborted: bool,
     /// SIGINT or SIGTERM stopped the run (reported as a [`Code::Interrupted`] diagnostic too).

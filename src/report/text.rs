@@ -66,9 +66,7 @@ impl TextReporter {
     /// failures of the run, and under `--check` the files with something to change.
     pub fn write_messages(&self, r: &Report, err: &mut dyn Write) -> io::Result<()> {
         let paint = self.paint_err;
-        if let Some(requests) = &r.requests {
-            writeln!(err, "pin: {requests}")?;
-        }
+        self.write_requests(r, err)?;
         // A registry that cannot be reached fails every reference to it alike: when that is more than one,
         // one line per registry (in the order first met) and the references themselves only at -v.
         let mut unreachable: Vec<(&str, usize)> = Vec::new();
@@ -134,6 +132,14 @@ impl TextReporter {
     }
 
     /// The one-line summary (not for `pin resolve`, not with `-q`, not when the run stopped before reading).
+    /// `-v`: the registry requests made, on stderr whatever the format.
+    pub fn write_requests(&self, r: &Report, err: &mut dyn Write) -> io::Result<()> {
+        if let Some(requests) = &r.requests {
+            writeln!(err, "pin: {requests}")?;
+        }
+        Ok(())
+    }
+
     pub fn write_summary(&self, r: &Report, err: &mut dyn Write) -> io::Result<()> {
         if self.quiet || r.command == Command::Resolve || r.aborted {
             return Ok(());
