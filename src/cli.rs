@@ -180,7 +180,8 @@ pub struct UpdateArgs {
 
 #[derive(Debug, Args)]
 pub struct ResolveCmdArgs {
-    /// Image references, e.g. nginx:1.27 or ghcr.io/org/app:v1.
+    /// Image references, e.g. nginx:1.27 or ghcr.io/org/app:v1; `-` reads more from stdin, one per line (blank
+    /// lines and `#` comments are ignored).
     #[arg(value_name = "REF", required = true)]
     pub refs: Vec<String>,
 

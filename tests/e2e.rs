@@ -395,6 +395,36 @@ fn resolve_prints_pins_in_the_users_spelling() {
     );
 }
 
+// Guards `pin resolve good bad`: the good one is printed, each bad one (not a reference, or a tag the registry
+// does not have) is an error on stderr, exit 2; the lockfile records nothing from the failed run.
+#[test]
+fn resolve_prints_the_good_references_and_an_error_for_each_bad_one() {
+    let fx = Fixtures::start(Variant::Plain);
+    let dir = tempfile::tempdir().unwrap();
+    let host = fx.registry.host();
+    let good = format!("{host}/{REPO}:v1");
+    let missing = format!("{host}/{REPO}:no-such-tag");
+    let o = fx.pin(
+        dir.path(),
+        &[
+            "resolve", "--lock", "pin.lock", &good, "Bad Ref", &missing, &good,
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let pinned = format!("{host}/{REPO}@{}\n", fx.digest("v1"));
+    assert_eq!(stdout(&o), pinned.repeat(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains("pin: error: cannot resolve Bad Ref: \"Bad Ref\" is not an image reference"),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("pin: error: cannot resolve {missing}: ")),
+        "{err}"
+    );
+    assert!(!dir.path().join("pin.lock").exists(), "{err}");
+}
+
 // Guards the lockfile: a run records every resolution; with the registry gone, --offline applies them.
 #[test]
 fn offline_lockfile_pins_without_a_registry() {
@@ -1439,8 +1469,10 @@ fn a_ca_file_without_certificates_is_an_error() {
 // Guards every other file kind against the real registry: compose (through an anchor and merge keys),
 // GitHub Actions (docker:// on a job container and a service too) and action metadata, GitLab CI, kustomize (a
 // digest line inserted in a CRLF file, an empty digest filled), Helm values (a split image mapping's digest
-// filled), Kubernetes JSON (LF, CRLF, no final newline, an escaped string left alone); look-alikes such as
-// `package.json` are left alone.
+// filled), Kubernetes JSON (LF, CRLF, no final newline, an escaped string left alone), the CI dialects (Cloud
+// Build YAML and JSON, Azure Pipelines, Bitbucket, CircleCI, Drone, Woodpecker: each with a CRLF file and one
+// without a final newline; aliases, `{name: …}` forms, a `machine.image` left alone); look-alikes such as
+// `package.json` and a YAML file with `steps[].name` and `container:` keys are left alone.
 #[test]
 fn every_file_kind_is_pinned_byte_exact() {
     let fx = Fixtures::start(Variant::Plain);

@@ -8,13 +8,17 @@
 //! (`compose`, `github_actions`, `gitlab_ci`, `kustomize`, `helm_values`, and the generic `yaml`) walk
 //! the node tree of [`yaml::tree`] through [`yaml::find_with`].
 
+pub mod azure_pipelines;
 pub mod bazel;
+pub mod bitbucket;
+pub mod circleci;
 pub mod cloud_build;
 pub mod compose;
 #[cfg(test)]
 mod corpus;
 pub mod devcontainer;
 pub mod dockerfile;
+pub mod drone;
 pub mod github_actions;
 pub mod gitlab_ci;
 pub mod hcl;

@@ -123,6 +123,8 @@ codes! {
         "A file written has other hard links, which keep the old text."),
     Unreachable = ("PIN030", "unreachable", Failure,
         "The registry (or its token service) cannot be reached at all: the name does not resolve, nothing listens, it does not answer, or its certificate is not trusted. The text format says so once per registry; `-v` lists the references."),
+    BadArgument = ("PIN031", "bad-argument", Failure,
+        "`pin resolve`: an argument (or, with `-`, a line of stdin) that is not an image reference; the others are still resolved and printed."),
     Placeholder = ("PIN040", "placeholder", Skip,
         "A placeholder that CI replaces before deployment (`app:__version__`, `app:IMAGE_TAG`, `REPLACE_ME`): left alone."),
     BuiltHere = ("PIN041", "built-here", Skip,

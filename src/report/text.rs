@@ -4,7 +4,9 @@
 use std::fmt;
 use std::io::{self, Write};
 
-use super::{Class, Code, Command, Mode, Outcome, Report, Reporter, Severity, Summary};
+use super::{
+    Class, Code, Command, Mode, Outcome, OutcomeStatus, Report, Reporter, Severity, Summary,
+};
 
 /// The text format. `paint_out`/`paint_err`: colour for each stream; `quiet`: no summary line; `verbose`
 /// (`-v`): also one line per reference of a registry that could not be reached.
@@ -21,10 +23,11 @@ impl Reporter for TextReporter {
         self.write_messages(r, err)?;
         match (r.command, r.mode) {
             (Command::Resolve, _) => {
-                // All or nothing, as for files: a script reading stdout never gets a partial answer.
-                if r.failures() == 0 {
-                    for o in &r.outcomes {
-                        writeln!(out, "{}", o.pinned.as_deref().unwrap_or_default())?;
+                // Each reference that resolved, in order; one that failed has its error on stderr instead, and
+                // the run exits 2.
+                for o in &r.outcomes {
+                    if let (Some(pinned), false) = (&o.pinned, o.status == OutcomeStatus::Error) {
+                        writeln!(out, "{pinned}")?;
                     }
                 }
             }
