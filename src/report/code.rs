@@ -197,7 +197,10 @@ mod tests {
         let mut all: Vec<&str> = Code::ALL.iter().map(|c| c.as_str()).collect();
         listed.sort_unstable();
         all.sort_unstable();
-        assert_eq!(listed, all, "docs/report.schema.json $defs.code");
+        assert_eq!(
+            listed, all,
+            "a code is missing from docs/report.schema.json $defs.code: add it there"
+        );
     }
 
     /// The README's table of codes is the list users read: one row per code, in order, with its name.
