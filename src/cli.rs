@@ -95,7 +95,8 @@ pub struct PinArgs {
     pub resolve: ResolveArgs,
 
     /// Write the tag as a comment beside the pin: `image: nginx@sha256:… # nginx:1.27` in YAML, a line
-    /// `# pin: nginx:1.27` above in Dockerfiles. `pin update` follows it; `pin unpin` restores it.
+    /// `# pin: nginx:1.27` above in Dockerfiles and Quadlet units. `pin update` follows it; `pin unpin`
+    /// restores it.
     #[arg(long, help_heading = "Output", conflicts_with = "keep_tag")]
     pub tag_comment: bool,
 

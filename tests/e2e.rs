@@ -2426,3 +2426,88 @@ fn verify_caches_digests_found_within_the_ttl() {
         text
     );
 }
+
+/// `file:line kind status original` of every reference `pin list --format json` reports under `dir`.
+fn listed(dir: &Path) -> Vec<String> {
+    let o = run_pin(dir, &["list", "--format", "json", "."], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("one JSON document");
+    v["references"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            format!(
+                "{}:{} {} {} {}",
+                r["file"].as_str().unwrap(),
+                r["line"],
+                r["kind"].as_str().unwrap(),
+                r["status"].as_str().unwrap(),
+                r["original"].as_str().unwrap_or("-")
+            )
+        })
+        .collect()
+}
+
+// Guards the Quadlet kind end to end: `Image=` of a `.container` (LF, comments, an `Exec=` continued with an
+// image in it), an `.image` (CRLF, `docker://`) and an image-driver `.volume` (no final newline, quotes, blanks
+// around `=`) are pinned byte for byte to the digests pushed; `Image=db.image` and an `Image=` under
+// `# pin: ignore` are skipped, and the look-alikes (a unit without `Image=`, a `.service`, a binary file named
+// `*.image`) are never modified.
+#[test]
+fn quadlet_units_are_pinned_byte_exact() {
+    let fx = Fixtures::start(Variant::Plain);
+    let (dir, expected) = fx.tree_named("quadlet");
+    let disk: &[u8] = &[
+        0x00, 0x9f, 0x92, 0x96, b'[', b'I', b'm', b'a', b'g', b'e', b']', b'\n',
+    ];
+    fs::write(dir.path().join("disk.image"), disk).unwrap();
+    let host = fx.registry.host();
+    let mut got = listed(dir.path());
+    got.retain(|l| !l.starts_with("ko"));
+    let want = [
+        format!("data.volume:3 quadlet unpinned {host}/{REPO}:docker-v1"),
+        "db.container:2 quadlet skipped db.image".to_owned(),
+        format!("db.container:4 quadlet skipped {host}/{REPO}:latest"),
+        format!("db.image:5 quadlet unpinned {host}/{REPO}:multi"),
+        format!("web.container:8 quadlet unpinned {host}/{REPO}:v1"),
+    ];
+    assert_eq!(got, want);
+    let o = fx.pin(dir.path(), &["-w", "."]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_tree(dir.path(), &expected);
+    assert_eq!(fs::read(dir.path().join("disk.image")).unwrap(), disk);
+    let again = fx.pin(dir.path(), &["--check", "."]);
+    assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
+}
+
+// Guards `--tag-comment` in Quadlet units, whose comments are whole lines: the tag goes on a line above the
+// `Image=` line, indented like it and with the file's line ending; `pin unpin` restores the original bytes.
+#[test]
+fn quadlet_tag_comments_are_lines_above_and_unpin_restores_them() {
+    let fx = Fixtures::start(Variant::Plain);
+    let dir = tempfile::tempdir().unwrap();
+    let host = fx.registry.host();
+    let unit = format!(
+        "[Unit]\r\nDescription=x\r\n\r\n[Container]\r\n  Image={host}/{REPO}:v1\r\nExec=true"
+    );
+    fs::write(dir.path().join("x.container"), &unit).unwrap();
+    let o = fx.pin(dir.path(), &["-w", "--tag-comment", "."]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v1 = fx.digest("v1");
+    let read = || fs::read_to_string(dir.path().join("x.container")).unwrap();
+    assert_eq!(
+        read(),
+        format!("[Unit]\r\nDescription=x\r\n\r\n[Container]\r\n  # pin: {host}/{REPO}:v1\r\n  Image={host}/{REPO}@{v1}\r\nExec=true")
+    );
+    let o = fx.pin(dir.path(), &["update", "--check", "."]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "the comment's tag did not move: {}",
+        stderr(&o)
+    );
+    let o = run_pin(dir.path(), &["unpin", "-w", "."], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(read(), unit);
+}

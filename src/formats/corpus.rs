@@ -26,6 +26,7 @@ const COUNTS: &[(Kind, usize)] = &[
     (Kind::Nomad, 2),
     (Kind::Terraform, 3),
     (Kind::Bazel, 4),
+    (Kind::Quadlet, 7),
     (Kind::CloudBuild, 3),
     (Kind::AzurePipelines, 2),
     (Kind::Bitbucket, 2),
@@ -301,6 +302,7 @@ fn pinning_the_corpus_is_exact_and_idempotent() {
             ("kustomize", 5),
             ("nomad", 2),
             ("packer", 2),
+            ("quadlet", 4),
             ("terraform", 17),
             ("woodpecker", 2),
         ]

@@ -26,6 +26,7 @@ pub mod helm_values;
 pub mod json;
 mod kind;
 pub mod kustomize;
+pub mod quadlet;
 pub mod tag_comment;
 pub mod yaml;
 
