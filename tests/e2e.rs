@@ -1471,8 +1471,10 @@ fn a_ca_file_without_certificates_is_an_error() {
 // digest line inserted in a CRLF file, an empty digest filled), Helm values (a split image mapping's digest
 // filled), Kubernetes JSON (LF, CRLF, no final newline, an escaped string left alone), the CI dialects (Cloud
 // Build YAML and JSON, Azure Pipelines, Bitbucket, CircleCI, Drone, Woodpecker: each with a CRLF file and one
-// without a final newline; aliases, `{name: …}` forms, a `machine.image` left alone); look-alikes such as
-// `package.json` and a YAML file with `steps[].name` and `container:` keys are left alone.
+// without a final newline; aliases, `{name: …}` forms, a `machine.image` left alone), Podman Quadlet units (a CRLF
+// `.image`, a `.volume` without a final newline); look-alikes such as
+// `package.json`, a YAML file with `steps[].name` and `container:` keys, a unit without `Image=` and a `.service`
+// are left alone.
 #[test]
 fn every_file_kind_is_pinned_byte_exact() {
     let fx = Fixtures::start(Variant::Plain);
