@@ -250,6 +250,11 @@ pub struct SelectArgs {
     #[arg(long, value_name = "REGEX")]
     pub skip: Vec<String>,
 
+    /// Also pin dev container features (`ghcr.io/devcontainers/features/node:1` → `…/node@sha256:…`, the tag
+    /// dropped: feature ids take a tag or a digest, not both).
+    #[arg(long)]
+    pub devcontainer_features: bool,
+
     /// The kind of the stream read from stdin with `-`: yaml, dockerfile, compose, … (README, "What is pinned").
     #[arg(
         long,

@@ -28,6 +28,8 @@ pub struct File {
     pub ca_certs: Option<Vec<PathBuf>>,
     pub platform: Option<String>,
     pub keep_tag: Option<bool>,
+    /// `--devcontainer-features`: also pin dev container features.
+    pub devcontainer_features: Option<bool>,
     pub jobs: Option<u16>,
     pub timeout: Option<u64>,
     pub connect_timeout: Option<u64>,
@@ -302,6 +304,12 @@ fn apply_select(select: &mut crate::cli::SelectArgs, m: &ArgMatches, l: &Loaded)
     if let Some(x) = l.file.skip.as_ref().filter(|_| !given(m, "skip")) {
         select.skip = x.clone();
     }
+    if let (Some(d), false) = (
+        l.file.devcontainer_features,
+        given(m, "devcontainer_features"),
+    ) {
+        select.devcontainer_features = d;
+    }
     select.extra_names = l
         .file
         .files
@@ -446,6 +454,13 @@ pub fn show(out: &mut dyn std::io::Write, loaded: Option<&Loaded>) -> std::io::R
             f.is_some_and(|f| f.keep_tag.is_some()),
         ),
         (
+            "devcontainer-features",
+            f.and_then(|f| f.devcontainer_features)
+                .unwrap_or(false)
+                .to_string(),
+            f.is_some_and(|f| f.devcontainer_features.is_some()),
+        ),
+        (
             "jobs",
             f.and_then(|f| f.jobs).unwrap_or(64).to_string(),
             f.is_some_and(|f| f.jobs.is_some()),
@@ -549,6 +564,7 @@ insecure-registries = ["127.0.0.1:5000"]
 ca-certs = ["certs/ca.pem"]
 platform = "linux/arm64"
 keep-tag = true
+devcontainer-features = true
 jobs = 32
 timeout = 10
 connect-timeout = 5
@@ -567,8 +583,9 @@ location = "mirror.corp"
         assert_eq!(l.file.jobs, Some(32));
         assert_eq!(l.file.connect_timeout, Some(5));
         assert_eq!(l.file.keep_tag, Some(true));
+        assert_eq!(l.file.devcontainer_features, Some(true));
         assert_eq!(l.file.registries[0].mirrors[0].location, "mirror.corp");
-        assert_eq!(l.origin("jobs"), format!("{}:8", p.display()));
+        assert_eq!(l.origin("jobs"), format!("{}:9", p.display()));
         assert_eq!(l.file.files["dockerfile"], ["*.dockerfile.in"]);
         let p = write(
             dir.path(),

@@ -2518,3 +2518,66 @@ fn quadlet_tag_comments_are_lines_above_and_unpin_restores_them() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(read(), unit);
 }
+
+// Guards dev container features end to end: left alone by default; with `--devcontainer-features` (or
+// `devcontainer-features = true` in pin.toml) a feature id is pinned to the digest pushed as `name@sha256:…`, the
+// tag dropped even under `--keep-tag` (feature ids take a tag or a digest, not both); a local feature is skipped.
+// The CRLF file without a final newline keeps every other byte.
+#[test]
+fn devcontainer_features_are_pinned_only_when_asked() {
+    let fx = Fixtures::start(Variant::Plain);
+    let node = fx
+        .registry
+        .push_oci_image("devcontainers/features/node", "1", "feature-node")
+        .digest;
+    let host = fx.registry.host();
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir(dir.path().join(".devcontainer")).unwrap();
+    let file = dir.path().join(".devcontainer/devcontainer.json");
+    let config = |image: &str, feature: &str| {
+        format!("{{\r\n\t// a comment\r\n\t\"image\": \"{image}\",\r\n\t\"features\": {{\r\n\t\t\"{feature}\": {{\"version\": \"lts\"}},\r\n\t\t\"./local\": {{}},\r\n\t}}\r\n}}")
+    };
+    let (image, feature) = (
+        format!("{host}/{REPO}:v1"),
+        format!("{host}/devcontainers/features/node:1"),
+    );
+    let pinned_image = format!("{host}/{REPO}@{}", fx.digest("v1"));
+    let pinned_feature = format!("{host}/devcontainers/features/node@{node}");
+    let read = || fs::read_to_string(&file).unwrap();
+
+    fs::write(&file, config(&image, &feature)).unwrap();
+    let o = fx.pin(dir.path(), &["-w", "."]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        read(),
+        config(&pinned_image, &feature),
+        "features are off by default"
+    );
+
+    let o = fx.pin(
+        dir.path(),
+        &["-w", "--keep-tag", "--devcontainer-features", "."],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(read(), config(&pinned_image, &pinned_feature));
+    assert!(stderr(&o).contains("./local"), "{}", stderr(&o));
+
+    fs::write(&file, config(&image, &feature)).unwrap();
+    fs::write(
+        dir.path().join("pin.toml"),
+        "devcontainer-features = true\n",
+    )
+    .unwrap();
+    let o = fx.pin(dir.path(), &["-w", "--tag-comment", "."]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        read(),
+        config(
+            &format!("{host}/{REPO}:v1@{}", fx.digest("v1")),
+            &pinned_feature
+        ),
+        "no comments in JSON: the image keeps its tag, the feature cannot"
+    );
+    let o = fx.pin(dir.path(), &["--check", "."]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}

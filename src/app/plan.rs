@@ -263,7 +263,7 @@ fn unpin(f: &Found) -> Decision {
         Status::Unpinned(_) => return Decision::Keep,
         Status::Pinned(r) => r,
     };
-    if f.candidate.target != Target::Reference {
+    if !matches!(f.candidate.target, Target::Reference | Target::NameAtDigest) {
         return Decision::Skip(Skip::new(
             Code::NothingToUpdate,
             "a digest field beside the tag; left alone (remove it by hand)",
@@ -339,7 +339,10 @@ fn decide(f: &Found, kind: Kind, src: &str, resolved: &Resolutions, opts: &Optio
     }
     let mut extra = None;
     let target = &f.candidate.target;
-    let replacement = if opts.update {
+    let replacement = if *target == Target::NameAtDigest {
+        // The format takes a tag or a digest, never both: the digest alone, under every option.
+        r.pinned(&digest, false)
+    } else if opts.update {
         // An update keeps the tag that is being followed, where it is (in the reference or its comment).
         target.text(|| r.pinned(&digest, true), &digest)
     } else if opts.keep_tag {

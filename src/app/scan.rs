@@ -8,7 +8,7 @@ use regex_lite::Regex;
 
 use crate::cli::SelectArgs;
 use crate::formats::tag_comment::{self, TagComment};
-use crate::formats::{Candidate, Kind, LineIndex, Target};
+use crate::formats::{Candidate, FindOptions, Kind, LineIndex, Target};
 use crate::reference::Reference;
 use crate::report::{Code, Diagnostic, Location, Outcome, OutcomeStatus};
 use crate::rewrite::identity::{self, Opened};
@@ -167,10 +167,11 @@ impl Scan {
     }
 }
 
-/// `--skip` patterns, compiled once.
+/// What a scan reads and leaves: `--skip` patterns, compiled once, and the finders' options.
 #[derive(Default)]
 pub struct Filters {
     skip: Vec<(String, Regex)>,
+    find: FindOptions,
 }
 
 impl Filters {
@@ -187,7 +188,10 @@ impl Filters {
                     })
             })
             .collect::<Result<_, _>>()?;
-        Ok(Filters { skip })
+        let find = FindOptions {
+            devcontainer_features: select.devcontainer_features,
+        };
+        Ok(Filters { skip, find })
     }
 }
 
@@ -369,7 +373,7 @@ fn search(
         });
     }
     let index = LineIndex::new(&src);
-    let findings = kind.find(&src).map_err(|e| {
+    let findings = kind.find_with(&src, &filters.find).map_err(|e| {
         let (line, column) = index.line_col(&src, e.offset.min(src.len()));
         FileError::Parse {
             line,
@@ -849,6 +853,7 @@ mod tests {
     fn classification() {
         let filters = Filters {
             skip: vec![("^internal/".into(), Regex::new("^internal/").unwrap())],
+            ..Filters::default()
         };
         let c = |v: &str| Candidate {
             span: 0..v.len(),
@@ -864,6 +869,7 @@ mod tests {
         assert!(matches!(status("internal/app:1"), Status::Skipped(s) if s.contains("--skip")));
         let hub = Filters {
             skip: vec![("^docker\\.io/".into(), Regex::new("^docker\\.io/").unwrap())],
+            ..Filters::default()
         };
         let skipped_by_hub = |v: &str| matches!(classify_value(&c(v), &hub), Status::Skipped(_));
         assert!(

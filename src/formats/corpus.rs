@@ -113,6 +113,7 @@ pub(crate) fn refs(src: &str, findings: &Findings) -> String {
         out += &format!("{line}:{col} {}", c.value.escape_debug());
         match &c.target {
             Target::Reference => {}
+            Target::NameAtDigest => out += " [name@digest]",
             Target::Digest => out += " [digest]",
             Target::InsertDigest { prefix, suffix } => {
                 out += &format!(" [insert: {prefix:?} + digest + {suffix:?}]");
@@ -133,7 +134,7 @@ fn check_span(src: &str, c: &Candidate, file: &str) {
         return;
     }
     match &c.target {
-        Target::Reference => assert_eq!(text, c.value, "{file}"),
+        Target::Reference | Target::NameAtDigest => assert_eq!(text, c.value, "{file}"),
         Target::Digest => assert!(
             text.is_empty() || c.value.ends_with(&format!("@{text}")),
             "{file}: {c:?}"

@@ -15,22 +15,41 @@
 //!
 //! # What is not found
 //!
-//! * Features (`"features": {"ghcr.io/devcontainers/features/node:1": {}}`): OCI artifacts that could be
-//!   pinned by digest too, but a feature's version is usually a major-version tag on purpose; they are not
-//!   pinned.
+//! * Features (`"features": {"ghcr.io/devcontainers/features/node:1": {}}`), unless asked for: they are OCI
+//!   artifacts, but a feature's version is usually a major-version tag on purpose. With
+//!   [`FindOptions::devcontainer_features`] (`--devcontainer-features`, `devcontainer-features = true`) each
+//!   feature id of the top-level `features` object is a candidate, written back as `name@sha256:…`
+//!   ([`Target::NameAtDigest`]): the reference implementation (devcontainers/cli `getRef`) reads an id as
+//!   `name:tag` or `name@digest`, never both, so the tag is dropped even under `--keep-tag` or
+//!   `--tag-comment`. Skipped: local features (`./x`), tarball URLs, and ids without a registry host (legacy
+//!   short ids such as `node`, which the tooling maps itself).
 //! * Images in `dockerComposeFile` setups (the compose file is read as a compose file), in `runArgs`,
 //!   `initializeCommand` or other strings; an `image` below the top level.
 
 use super::json::parse;
+use super::yaml::tree::{NodeId, Tree};
 use super::yaml::{findings, image_value};
-use super::{is_ignore_comment, FindError, Findings};
+use super::{is_ignore_comment, Candidate, FindError, FindOptions, Findings, Target};
 
 /// The skip reason of an `image` beside `build`.
 pub const BUILT: &str =
     "the dev container is built from a Dockerfile (`build`); `image` is not pulled";
 
-/// Finds the image of a dev container configuration. See the module documentation.
+/// The skip reason of a local feature.
+pub const LOCAL_FEATURE: &str = "a local feature (a directory beside the configuration)";
+/// The skip reason of a feature fetched as a tarball.
+pub const TARBALL_FEATURE: &str = "a feature tarball URL, not an OCI reference";
+/// The skip reason of a feature id without a registry.
+pub const SHORT_FEATURE: &str =
+    "a feature id without a registry host (a legacy short id the tooling maps itself)";
+
+/// Finds the image of a dev container configuration, features left alone. See the module documentation.
 pub fn find(src: &str) -> Result<Findings, FindError> {
+    find_with(src, &FindOptions::default())
+}
+
+/// Finds the image of a dev container configuration, and its features when `options` ask for them.
+pub fn find_with(src: &str, options: &FindOptions) -> Result<Findings, FindError> {
     let json = parse(src)?;
     let tree = &json.tree;
     let mut found = Vec::new();
@@ -43,6 +62,9 @@ pub fn find(src: &str) -> Result<Findings, FindError> {
                 candidate.skip = Some(BUILT.to_owned());
             }
             found.push(candidate);
+        }
+        if options.devcontainer_features {
+            features(tree, root, &mut found);
         }
     }
     let ignore_comments = json
@@ -64,10 +86,43 @@ pub fn find(src: &str) -> Result<Findings, FindError> {
     })
 }
 
+/// The feature ids of the top-level `features` object, when features are pinned (see the module
+/// documentation): each key is a candidate written back as `name@digest`.
+fn features(tree: &Tree, root: NodeId, out: &mut Vec<Candidate>) {
+    let Some(features) = tree.get(root, "features").map(|f| tree.resolve(f)) else {
+        return;
+    };
+    for &(key, _) in tree.pairs(features) {
+        let Some(mut candidate) = image_value(tree, key) else {
+            continue;
+        };
+        candidate.target = Target::NameAtDigest;
+        if candidate.skip.is_none() {
+            candidate.skip = feature_skip(&candidate.value).map(str::to_owned);
+        }
+        out.push(candidate);
+    }
+}
+
+/// Why a feature id is not an OCI reference `pin` can resolve: a local path, a tarball URL, or a legacy
+/// short id (`node`) without a registry, which the tooling maps on its own.
+fn feature_skip(id: &str) -> Option<&'static str> {
+    if id.starts_with("./") || id.starts_with("../") || id.starts_with('/') {
+        return Some(LOCAL_FEATURE);
+    }
+    if id.starts_with("https://") || id.starts_with("http://") {
+        return Some(TARBALL_FEATURE);
+    }
+    let mut parts = id.split('/');
+    let registry = parts.next().unwrap_or_default();
+    let explicit = registry.contains('.') || registry.contains(':') || registry == "localhost";
+    (!explicit || parts.count() < 2).then_some(SHORT_FEATURE)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::formats::testing;
+    use crate::formats::{check_spans, testing};
 
     #[test]
     fn the_image_with_comments_and_trailing_commas() {
@@ -100,6 +155,59 @@ mod tests {
         let f = find(src).unwrap();
         let texts: Vec<_> = f.ignore_comments.iter().map(|r| &src[r.clone()]).collect();
         assert_eq!(texts, ["// pin: ignore", "/* pin: ignore */"]);
+    }
+
+    fn with_features(src: &str) -> Vec<(String, Option<String>, Target)> {
+        let f = find_with(
+            src,
+            &FindOptions {
+                devcontainer_features: true,
+            },
+        )
+        .unwrap();
+        assert!(check_spans(src, &f).is_ok());
+        f.candidates
+            .into_iter()
+            .map(|c| {
+                if c.skip.is_none() {
+                    assert_eq!(&src[c.span.clone()], c.value);
+                }
+                (c.value, c.skip, c.target)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn features_only_when_asked() {
+        let src = "{\n  \"image\": \"base:1\",\n  \"features\": {\n    \"ghcr.io/devcontainers/features/node:1\": {},\n    \"ghcr.io/devcontainers/features/go@sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\": \"1.22\",\n    \"./local-feature\": {},\n    \"https://example.com/f/devcontainer-feature-x.tgz\": {},\n    \"node\": \"lts\",\n    \"ghcr.io/x\": {},\n    \"localhost:5000/team/features/tool:2\": {}\n  }\n}\n";
+        assert_eq!(testing::pinnable(src, find), ["base:1"]);
+        let n = Target::NameAtDigest;
+        assert_eq!(
+            with_features(src),
+            [
+                ("base:1".to_owned(), None, Target::Reference),
+                ("ghcr.io/devcontainers/features/node:1".to_owned(), None, n.clone()),
+                (
+                    "ghcr.io/devcontainers/features/go@sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa".to_owned(),
+                    None,
+                    n.clone()
+                ),
+                ("./local-feature".to_owned(), Some(LOCAL_FEATURE.to_owned()), n.clone()),
+                (
+                    "https://example.com/f/devcontainer-feature-x.tgz".to_owned(),
+                    Some(TARBALL_FEATURE.to_owned()),
+                    n.clone()
+                ),
+                ("node".to_owned(), Some(SHORT_FEATURE.to_owned()), n.clone()),
+                ("ghcr.io/x".to_owned(), Some(SHORT_FEATURE.to_owned()), n.clone()),
+                ("localhost:5000/team/features/tool:2".to_owned(), None, n),
+            ]
+        );
+        // Features of a built container are pinned too (they are installed on top of the built image).
+        let built =
+            r#"{"build": {"dockerfile": "Dockerfile"}, "features": {"ghcr.io/a/b/c:1": {}}}"#;
+        assert_eq!(with_features(built).len(), 1);
+        assert!(with_features(r#"{"features": []}"#).is_empty());
     }
 
     #[test]

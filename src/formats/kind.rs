@@ -17,7 +17,7 @@ use super::tag_comment::CommentStyle;
 use super::{
     azure_pipelines, bazel, bitbucket, circleci, cloud_build, compose, devcontainer, dockerfile,
     drone, github_actions, gitlab_ci, hcl, helm_values, json, ko, kustomize, quadlet, yaml,
-    FindError, Findings,
+    FindError, FindOptions, Findings,
 };
 
 /// Whether a file is of a kind, from its lowercased file name and its whole path.
@@ -431,7 +431,7 @@ kinds! {
         needles: &[],
         docs: Docs {
             title: "Dev container",
-            pinned: "the top-level `image` (comments and trailing commas allowed); a configuration with `build` builds its image and is skipped; `// pin: ignore` marks an image; features (`ghcr.io/devcontainers/features/node:1`) are not pinned",
+            pinned: "the top-level `image` (comments and trailing commas allowed); a configuration with `build` builds its image and is skipped; `// pin: ignore` marks an image; features (`ghcr.io/devcontainers/features/node:1`) are pinned, as `name@sha256:…`, only with `--devcontainer-features`",
             example: "`\"image\": \"mcr.microsoft.com/devcontainers/go:1\"` → `…/go@sha256:…`",
         },
         corpus: "devcontainer",
@@ -474,6 +474,17 @@ impl Kind {
     /// Runs this kind's finder over a whole file.
     pub fn find(self, src: &str) -> Result<Findings, FindError> {
         (self.info().find)(src)
+    }
+
+    /// Runs this kind's finder with the scan's options. The table's finders take none; an option changes
+    /// the finder of the one kind it is about (features: dev containers).
+    pub fn find_with(self, src: &str, options: &FindOptions) -> Result<Findings, FindError> {
+        match self {
+            Kind::Devcontainer if options.devcontainer_features => {
+                devcontainer::find_with(src, options)
+            }
+            _ => self.find(src),
+        }
     }
 
     /// Whether a file of this kind may hold a reference: it contains one of the kind's needles (or the kind

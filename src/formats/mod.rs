@@ -65,6 +65,9 @@ pub enum Target {
     /// `span` holds only a digest value (a kustomize `digest:`, a Helm `image.digest`), possibly empty;
     /// `value` is the reference the surrounding keys compose. It becomes the bare digest.
     Digest,
+    /// `span` holds the reference itself, and it becomes `name@digest` whatever the options: the format refuses
+    /// `name:tag@digest` (a dev container feature id), so no tag is kept in it nor written in a comment.
+    NameAtDigest,
     /// `span` is an empty point where a whole line is inserted: `prefix`, the digest, `suffix`
     /// (e.g. `"    digest: "` and `"\n"`, with the entry's own indentation and line ending).
     InsertDigest { prefix: String, suffix: String },
@@ -76,11 +79,18 @@ impl Target {
     /// inserted line.
     pub fn text(&self, pinned: impl FnOnce() -> String, digest: &str) -> String {
         match self {
-            Target::Reference => pinned(),
+            Target::Reference | Target::NameAtDigest => pinned(),
             Target::Digest => digest.to_string(),
             Target::InsertDigest { prefix, suffix } => format!("{prefix}{digest}{suffix}"),
         }
     }
+}
+
+/// What a scan asks of the finders beyond their defaults (flags and `pin.toml` keys).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FindOptions {
+    /// `--devcontainer-features`: also the feature ids of dev container configurations.
+    pub devcontainer_features: bool,
 }
 
 /// What a finder returns for one file.
@@ -108,7 +118,8 @@ pub struct SpanError {
 
 /// Checks every span of `findings` once, as they are built: inside the file, on character boundaries; an
 /// inserted line at an empty point; and for a reference written in place, the value is the span's text,
-/// unless the candidate declares the difference (`skip`, or a [`Target`] other than [`Target::Reference`]).
+/// unless the candidate declares the difference (`skip`, or a [`Target`] other than [`Target::Reference`] and
+/// [`Target::NameAtDigest`]).
 /// Ignore-comment ranges must be valid spans too.
 pub fn check_spans(src: &str, findings: &Findings) -> Result<(), SpanError> {
     let bad = |range: &Range<usize>, what: &str| {
@@ -143,7 +154,7 @@ pub fn check_spans(src: &str, findings: &Findings) -> Result<(), SpanError> {
             Target::InsertDigest { .. } if !c.span.is_empty() => {
                 return Err(bad(&c.span, "a non-empty span to insert a line at"));
             }
-            Target::Reference if c.skip.is_none() && text != c.value => {
+            Target::Reference | Target::NameAtDigest if c.skip.is_none() && text != c.value => {
                 return Err(bad(
                     &c.span,
                     &format!("the value {:?} for the text {text:?} at", c.value),
