@@ -2513,3 +2513,47 @@ fn quadlet_tag_comments_are_lines_above_and_unpin_restores_them() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(read(), unit);
 }
+
+// Guards `pin verify` behind token auth: pull tokens as for lookups, one per repository, and one HEAD per
+// unique digest.
+#[test]
+fn verify_behind_token_auth_takes_one_token_per_repository() {
+    let fx = Fixtures::start(Variant::TlsToken);
+    let other = fx
+        .registry
+        .push_oci_image("other/repo", "a", "verify-other-a");
+    let dir = tempfile::tempdir().unwrap();
+    let ca = fx
+        .registry
+        .ca_pem_path()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    let host = fx.registry.host();
+    let text = format!(
+        "a: {{image: {host}/{REPO}@{v1}}}\nb: {{image: {host}/{REPO}:v1@{v1}}}\nc: {{image: {host}/other/repo@{}}}\n",
+        other.digest,
+        v1 = fx.digest("v1"),
+    );
+    fs::write(dir.path().join("app.yaml"), &text).unwrap();
+    let before = fx.registry.token_requests();
+    let o = run_pin(dir.path(), &["verify", "-v", "--ca-cert", &ca, "."], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        fx.registry.token_requests() - before,
+        2,
+        "one token per repository"
+    );
+    // Two digests; the tagged v1 pin is a single image, not a child: its tag costs one HEAD.
+    assert!(
+        stderr(&o).contains("2 token, 3 HEAD, 0 GET"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        stderr(&o).contains("3 pinned references verified: 3 present, 0 missing"),
+        "{}",
+        stderr(&o)
+    );
+}
