@@ -2293,9 +2293,27 @@ fn verify_platforms_finds_child_pins_and_indexes_lacking_a_platform() {
         "{err}"
     );
 
-    // One platform required: a single-platform manifest is no finding (its platform is not fetched).
+    // One platform required: the child pin's platform is known from its tag's index; an untagged
+    // single-platform pin is not checked (its platform would need its config blob).
     let o = fx.pin(dir.path(), &["verify", "--platforms", "linux/amd64", "."]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = fx.pin(dir.path(), &["verify", "--platforms", "linux/arm64", "."]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let err = stderr(&o);
+    let findings: Vec<&str> = err.lines().filter(|l| l.contains(": PIN07")).collect();
+    assert_eq!(
+        findings,
+        [
+            format!(
+                "app.yaml:2:12: PIN073 {host}/{REPO}:amd-only@{}: the pinned index offers no linux/arm64 manifest",
+                amd_only.digest
+            ),
+            format!(
+                "app.yaml:3:12: PIN073 {host}/{REPO}:multi@{child}: a linux/amd64 manifest is pinned, where linux/arm64 is required"
+            ),
+        ],
+        "{err}"
+    );
 
     // The same requirement from pin.toml.
     fs::write(
