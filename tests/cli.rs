@@ -29,7 +29,16 @@ fn completions_for_each_shell_name_the_subcommands_and_flags() {
         let o = pin(dir.path(), &["completions", shell]);
         assert_eq!(o.status.code(), Some(0), "{shell}: {}", stderr(&o));
         let script = stdout(&o);
-        for word in ["list", "resolve", "update", "unpin", "keep-tag", "exclude"] {
+        for word in [
+            "list",
+            "resolve",
+            "update",
+            "unpin",
+            "verify",
+            "platforms",
+            "keep-tag",
+            "exclude",
+        ] {
             assert!(script.contains(word), "{shell} completions lack {word}");
         }
     }

@@ -8,6 +8,7 @@ mod lookup;
 pub mod plan;
 mod project;
 pub mod scan;
+mod verify;
 
 use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
@@ -64,6 +65,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<Exi
             };
             run.go(out, err)
         }
+        Some(Command::Verify(args)) => verify::verify(&args, out, err),
         Some(Command::Unpin(args)) => {
             let run = FilesRun {
                 paths: &args.paths,

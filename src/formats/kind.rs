@@ -16,7 +16,8 @@ use std::path::Path;
 use super::tag_comment::CommentStyle;
 use super::{
     azure_pipelines, bazel, bitbucket, circleci, cloud_build, compose, devcontainer, dockerfile,
-    drone, github_actions, gitlab_ci, hcl, helm_values, json, kustomize, yaml, FindError, Findings,
+    drone, github_actions, gitlab_ci, hcl, helm_values, json, ko, kustomize, quadlet, yaml,
+    FindError, Findings,
 };
 
 /// Whether a file is of a kind, from its lowercased file name and its whole path.
@@ -95,6 +96,38 @@ kinds! {
         },
         corpus: "dockerfile",
         comments: CommentStyle::WholeLine,
+    };
+    /// Podman Quadlet units: `Image=` of `[Container]`, `[Image]` and `[Volume]`.
+    Quadlet = KindInfo {
+        name: "quadlet",
+        rule: |n, _| n.ends_with(".container") || n.ends_with(".image") || n.ends_with(".volume"),
+        files: &["*.container", "*.image", "*.volume"],
+        examples: &["web.container", "containers/systemd/db.image", "data.volume", "app@.container"],
+        find: quadlet::find,
+        needles: &["Image"],
+        docs: Docs {
+            title: "Podman Quadlet",
+            pinned: "`Image=` in `[Container]`, `[Image]` and `[Volume]` (systemd unit syntax: `#`/`;` comment lines, `\\` continuations, one pair of double quotes; a `docker://` prefix is kept); a value naming another unit (`db.image`, `app.build`), continued over lines, with a `%` specifier or another transport (`docker-archive:`), an `[Image]` with `AllTags=true` and a `[Volume]` whose `Driver` is not `image` are skipped; `.build` units (`ImageTag=` is what they build), drop-ins (`*.container.d/*.conf`) and `Mount=type=image` are not read",
+            example: "`Image=quay.io/podman/hello:latest` → `Image=quay.io/podman/hello@sha256:…`",
+        },
+        corpus: "quadlet",
+        comments: CommentStyle::WholeLine,
+    };
+    /// ko configurations: `defaultBaseImage` and the values of `baseImageOverrides`.
+    Ko = KindInfo {
+        name: "ko",
+        rule: |n, _| matches!(n, ".ko.yaml" | ".ko.yml"),
+        files: &[".ko.yaml", ".ko.yml"],
+        examples: &[".ko.yaml", "cmd/.ko.yml"],
+        find: ko::find,
+        needles: &[],
+        docs: Docs {
+            title: "ko",
+            pinned: "`defaultBaseImage` and every value of `baseImageOverrides` (keys in any case, as viper reads them; first document only); a `ko.local` base is skipped; `ko://` import paths in manifests are left alone; `KO_DEFAULTBASEIMAGE` and files named by `KO_CONFIG_PATH` are not read",
+            example: "`defaultBaseImage: cgr.dev/chainguard/static:latest` → `cgr.dev/chainguard/static@sha256:…`",
+        },
+        corpus: "ko",
+        comments: CommentStyle::Trailing,
     };
     /// `kustomization.yaml`: `images:` entries.
     Kustomize = KindInfo {
@@ -524,6 +557,10 @@ mod tests {
         "vars.hcl",
         "BUILD.bazel",
         "x.bazelrc",
+        "web.service",
+        "app.pod",
+        "app.build",
+        "web.container.d/10-image.conf",
     ];
 
     #[test]

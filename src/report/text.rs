@@ -147,6 +147,28 @@ impl TextReporter {
         if self.quiet || r.command == Command::Resolve || r.aborted {
             return Ok(());
         }
+        if r.command == Command::Verify {
+            let s = r.summary();
+            write!(
+                err,
+                "pin: {} {} scanned, {} pinned {} verified: {} present, {} missing",
+                s.files,
+                plural(s.files, "file", "files"),
+                s.references,
+                plural(s.references, "reference", "references"),
+                s.unchanged,
+                s.missing
+            )?;
+            if s.errors > 0 {
+                write!(
+                    err,
+                    ", {} {}",
+                    s.errors,
+                    plural(s.errors, "error", "errors")
+                )?;
+            }
+            return writeln!(err);
+        }
         let verb = match (r.command, r.written) {
             (Command::Unpin, true) => "unpinned",
             (Command::Unpin, false) => "to unpin",
@@ -188,10 +210,10 @@ fn write_outcome(
                 d.message
             )?,
             (Some(original), Class::Failure) => {
-                let verb = if command == Command::Resolve {
-                    "resolve"
-                } else {
-                    "pin"
+                let verb = match command {
+                    Command::Resolve => "resolve",
+                    Command::Verify => "verify",
+                    _ => "pin",
                 };
                 writeln!(
                     err,
@@ -369,6 +391,7 @@ mod tests {
             unchanged: 1,
             skipped: 1,
             errors: 0,
+            missing: 0,
         };
         assert_eq!(
             SummaryLine {
