@@ -2469,13 +2469,14 @@ fn listed(dir: &Path) -> Vec<String> {
         .collect()
 }
 
-// Guards the Quadlet kind end to end: `Image=` of a `.container` (LF, comments, an `Exec=` continued with an
-// image in it), an `.image` (CRLF, `docker://`) and an image-driver `.volume` (no final newline, quotes, blanks
-// around `=`) are pinned byte for byte to the digests pushed; `Image=db.image` and an `Image=` under
-// `# pin: ignore` are skipped, and the look-alikes (a unit without `Image=`, a `.service`, a binary file named
-// `*.image`) are never modified.
+// Guards the Quadlet and ko kinds end to end: `Image=` of a `.container` (LF, comments, an `Exec=` continued
+// with an image in it), an `.image` (CRLF, `docker://`) and an image-driver `.volume` (no final newline, quotes,
+// blanks around `=`), and a `.ko.yaml` (`defaultBaseImage` with a comment, a quoted override) and a `.ko.yml`
+// (CRLF, single quotes, no final newline) are pinned byte for byte to the digests pushed; `Image=db.image`, an
+// `Image=` under `# pin: ignore` and a `ko.local` base are skipped, and the look-alikes (a unit without `Image=`,
+// a `.service`, a binary file named `*.image`, a manifest with a `ko://` image) are never modified.
 #[test]
-fn quadlet_units_are_pinned_byte_exact() {
+fn quadlet_units_and_ko_configs_are_pinned_byte_exact() {
     let fx = Fixtures::start(Variant::Plain);
     let (dir, expected) = fx.tree_named("quadlet");
     let disk: &[u8] = &[
@@ -2483,13 +2484,17 @@ fn quadlet_units_are_pinned_byte_exact() {
     ];
     fs::write(dir.path().join("disk.image"), disk).unwrap();
     let host = fx.registry.host();
-    let mut got = listed(dir.path());
-    got.retain(|l| !l.starts_with("ko"));
+    let got = listed(dir.path());
     let want = [
         format!("data.volume:3 quadlet unpinned {host}/{REPO}:docker-v1"),
         "db.container:2 quadlet skipped db.image".to_owned(),
         format!("db.container:4 quadlet skipped {host}/{REPO}:latest"),
         format!("db.image:5 quadlet unpinned {host}/{REPO}:multi"),
+        format!("ko/.ko.yaml:2 ko unpinned {host}/{REPO}:v1"),
+        format!("ko/.ko.yaml:4 ko unpinned {host}/{REPO}:multi"),
+        "ko/.ko.yaml:5 ko skipped ko.local/base:dev".to_owned(),
+        "ko/config/deploy.yaml:8 yaml skipped ko://github.com/org/app/cmd/web".to_owned(),
+        format!("ko-crlf/.ko.yml:2 ko unpinned {host}/{REPO}:docker-v1"),
         format!("web.container:8 quadlet unpinned {host}/{REPO}:v1"),
     ];
     assert_eq!(got, want);

@@ -27,6 +27,7 @@ const COUNTS: &[(Kind, usize)] = &[
     (Kind::Terraform, 3),
     (Kind::Bazel, 4),
     (Kind::Quadlet, 7),
+    (Kind::Ko, 4),
     (Kind::CloudBuild, 3),
     (Kind::AzurePipelines, 2),
     (Kind::Bitbucket, 2),
@@ -299,6 +300,7 @@ fn pinning_the_corpus_is_exact_and_idempotent() {
             ("helm", 6),
             ("json", 2),
             ("k8s", 52),
+            ("ko", 4),
             ("kustomize", 5),
             ("nomad", 2),
             ("packer", 2),
@@ -341,6 +343,57 @@ fn the_generic_rule_is_wrong_on_ci_dialect_files() {
         values("bitbucket", bitbucket, Kind::Bitbucket),
         ["stacc.azurecr.io/sail/az-kube-helm:latest"]
     );
+}
+
+/// Random edits of the CI dialects' corpus files (a fixed sequence, so a failure reproduces): every finder
+/// answers with spans a rewrite can use, or an error at a character boundary, never a panic.
+#[test]
+fn mutated_ci_files_never_panic() {
+    let files = [
+        (
+            "cloudbuild/cloud-builders-gke-deploy-cloudbuild.yaml",
+            Kind::CloudBuild,
+        ),
+        (
+            "cloudbuild/google-auth-library-perl-cloudbuild.json",
+            Kind::CloudBuild,
+        ),
+        ("azure/mlopspython-pr.yml", Kind::AzurePipelines),
+        (
+            "bitbucket/kube-fluentd-operator-bitbucket-pipelines.yml",
+            Kind::Bitbucket,
+        ),
+        (
+            "circleci/circleci-demo-java-spring-config.yml",
+            Kind::CircleCi,
+        ),
+        ("woodpecker/woodpecker-securityscan.yaml", Kind::Woodpecker),
+    ];
+    let texts: Vec<String> = files
+        .iter()
+        .map(|(f, _)| {
+            let (category, name) = f.split_once('/').expect("category/file");
+            std::fs::read_to_string(corpus_dir(category).join(name)).expect("corpus file")
+        })
+        .collect();
+    let kinds = [
+        Kind::CloudBuild,
+        Kind::AzurePipelines,
+        Kind::Bitbucket,
+        Kind::CircleCi,
+        Kind::Drone,
+        Kind::Woodpecker,
+    ];
+    for src in super::testing::mutants(
+        &texts,
+        0x2545_f491_4f6c_dd1d,
+        "{}[]\"'$<>&*!|-:#,\n\r \té~",
+        600,
+    ) {
+        for kind in kinds {
+            super::testing::assert_sound(&src, kind.info().find);
+        }
+    }
 }
 
 /// Truncated prefixes of real files of every YAML kind (and of the HCL, Bazel and CI dialect kinds) end in every state of the parser and of the

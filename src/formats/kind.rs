@@ -16,8 +16,8 @@ use std::path::Path;
 use super::tag_comment::CommentStyle;
 use super::{
     azure_pipelines, bazel, bitbucket, circleci, cloud_build, compose, devcontainer, dockerfile,
-    drone, github_actions, gitlab_ci, hcl, helm_values, json, kustomize, quadlet, yaml, FindError,
-    Findings,
+    drone, github_actions, gitlab_ci, hcl, helm_values, json, ko, kustomize, quadlet, yaml,
+    FindError, Findings,
 };
 
 /// Whether a file is of a kind, from its lowercased file name and its whole path.
@@ -112,6 +112,22 @@ kinds! {
         },
         corpus: "quadlet",
         comments: CommentStyle::WholeLine,
+    };
+    /// ko configurations: `defaultBaseImage` and the values of `baseImageOverrides`.
+    Ko = KindInfo {
+        name: "ko",
+        rule: |n, _| matches!(n, ".ko.yaml" | ".ko.yml"),
+        files: &[".ko.yaml", ".ko.yml"],
+        examples: &[".ko.yaml", "cmd/.ko.yml"],
+        find: ko::find,
+        needles: &[],
+        docs: Docs {
+            title: "ko",
+            pinned: "`defaultBaseImage` and every value of `baseImageOverrides` (keys in any case, as viper reads them; first document only); a `ko.local` base is skipped; `ko://` import paths in manifests are left alone; `KO_DEFAULTBASEIMAGE` and files named by `KO_CONFIG_PATH` are not read",
+            example: "`defaultBaseImage: cgr.dev/chainguard/static:latest` → `cgr.dev/chainguard/static@sha256:…`",
+        },
+        corpus: "ko",
+        comments: CommentStyle::Trailing,
     };
     /// `kustomization.yaml`: `images:` entries.
     Kustomize = KindInfo {

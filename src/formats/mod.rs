@@ -25,6 +25,7 @@ pub mod hcl;
 pub mod helm_values;
 pub mod json;
 mod kind;
+pub mod ko;
 pub mod kustomize;
 pub mod quadlet;
 pub mod tag_comment;
