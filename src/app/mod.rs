@@ -328,6 +328,12 @@ impl FilesRun<'_> {
                     .iter()
                     .map(|c| Change {
                         file: &c.file.display,
+                        header: c
+                            .file
+                            .path
+                            .as_deref()
+                            .and_then(crate::walk::repository_path)
+                            .unwrap_or_else(|| c.file.display.clone()),
                         old: &c.file.src,
                         new: &c.new,
                     })

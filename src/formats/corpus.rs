@@ -346,6 +346,57 @@ fn the_generic_rule_is_wrong_on_ci_dialect_files() {
     );
 }
 
+/// Random edits of the CI dialects' corpus files (a fixed sequence, so a failure reproduces): every finder
+/// answers with spans a rewrite can use, or an error at a character boundary, never a panic.
+#[test]
+fn mutated_ci_files_never_panic() {
+    let files = [
+        (
+            "cloudbuild/cloud-builders-gke-deploy-cloudbuild.yaml",
+            Kind::CloudBuild,
+        ),
+        (
+            "cloudbuild/google-auth-library-perl-cloudbuild.json",
+            Kind::CloudBuild,
+        ),
+        ("azure/mlopspython-pr.yml", Kind::AzurePipelines),
+        (
+            "bitbucket/kube-fluentd-operator-bitbucket-pipelines.yml",
+            Kind::Bitbucket,
+        ),
+        (
+            "circleci/circleci-demo-java-spring-config.yml",
+            Kind::CircleCi,
+        ),
+        ("woodpecker/woodpecker-securityscan.yaml", Kind::Woodpecker),
+    ];
+    let texts: Vec<String> = files
+        .iter()
+        .map(|(f, _)| {
+            let (category, name) = f.split_once('/').expect("category/file");
+            std::fs::read_to_string(corpus_dir(category).join(name)).expect("corpus file")
+        })
+        .collect();
+    let kinds = [
+        Kind::CloudBuild,
+        Kind::AzurePipelines,
+        Kind::Bitbucket,
+        Kind::CircleCi,
+        Kind::Drone,
+        Kind::Woodpecker,
+    ];
+    for src in super::testing::mutants(
+        &texts,
+        0x2545_f491_4f6c_dd1d,
+        "{}[]\"'$<>&*!|-:#,\n\r \té~",
+        600,
+    ) {
+        for kind in kinds {
+            super::testing::assert_sound(&src, kind.info().find);
+        }
+    }
+}
+
 /// Truncated prefixes of real files of every YAML kind (and of the HCL, Bazel and CI dialect kinds) end in every state of the parser and of the
 /// finders' walks: an answer, never a panic, and only spans a rewrite can use.
 #[test]

@@ -329,9 +329,12 @@ pub enum Mode {
 }
 
 /// One file whose text changes: what a dry run shows as a diff.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Change<'a> {
     pub file: &'a str,
+    /// The path in the diff's `a/` and `b/` headers: relative to the root of the git repository holding the
+    /// file, so that `git apply` takes the diff from any directory of it; else `file`.
+    pub header: String,
     pub old: &'a str,
     pub new: &'a str,
 }

@@ -52,7 +52,7 @@ impl Reporter for TextReporter {
             }
             (_, Mode::DryRun) => {
                 for c in &r.changes {
-                    let diff = unified_diff(c.file, c.old, c.new);
+                    let diff = unified_diff(&c.header, c.old, c.new);
                     out.write_all(self.paint_out.diff(&diff).as_bytes())?;
                 }
             }
