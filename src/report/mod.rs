@@ -39,7 +39,7 @@ pub use github::GithubReporter;
 pub use json::JsonReporter;
 pub use markdown::MarkdownReporter;
 pub use sarif::SarifReporter;
-pub use text::{unified_diff, Paint, SummaryLine, TextReporter};
+pub use text::{colour_for, unified_diff, Paint, SummaryLine, TextReporter};
 
 /// Where a diagnostic points. Lines and columns are 1-based; columns count characters.
 #[derive(Clone, Debug, PartialEq, Eq)]
