@@ -213,6 +213,9 @@ impl Outcome {
         self.status = status;
         self.diagnostics.retain(|d| d.class() == Class::Note);
         let d = Diagnostic::new(code, self.location.clone(), message);
+        // Most outcomes hold this one diagnostic: room for four (a vector's first growth) is ~450 bytes
+        // per reference of a large tree for nothing.
+        self.diagnostics.reserve_exact(1);
         self.diagnostics.insert(0, d);
     }
 
@@ -315,12 +318,12 @@ pub enum Mode {
     Filter,
 }
 
-/// One file whose text changes: what a dry run shows as a diff.
+/// One file whose text changes: what a dry run shows, its unified diff ([`unified_diff`]), made
+/// while the file's texts were at hand (a run keeps the diffs, not the texts).
 #[derive(Clone, Copy, Debug)]
 pub struct Change<'a> {
     pub file: &'a str,
-    pub old: &'a str,
-    pub new: &'a str,
+    pub diff: &'a str,
 }
 
 /// Everything one run reports, collected before anything is rendered.
