@@ -23,6 +23,7 @@ impl Reporter for GithubReporter {
             annotate(out, d, None)?;
         }
         out.flush()?;
+        self.summary.write_requests(r, err)?;
         self.summary.write_summary(r, err)
     }
 }
