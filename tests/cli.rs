@@ -189,3 +189,63 @@ fn resolve_reads_references_from_stdin_and_reports_each_bad_one() {
         stderr(&o)
     );
 }
+
+fn git(cwd: &Path, args: &[&str]) -> Output {
+    Command::new("git")
+        .current_dir(cwd)
+        .args(args)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("HOME", cwd)
+        .output()
+        .expect("git on PATH")
+}
+
+// Guards diff headers inside a git repository: relative to its root, whatever directory pin runs in and
+// however the path is spelled (`../Dockerfile`), so `git apply` at the root takes the diff; outside a
+// repository the headers keep the path as printed.
+#[test]
+fn diff_headers_are_relative_to_the_repository_root() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("repo");
+    std::fs::create_dir_all(root.join("sub")).unwrap();
+    let o = git(&root, &["init", "-q"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let digest = format!("sha256:{}", "a".repeat(64));
+    let before = format!("FROM nginx:1.27@{digest}\n");
+    std::fs::write(root.join("Dockerfile"), &before).unwrap();
+    std::fs::write(root.join("sub/Dockerfile"), &before).unwrap();
+
+    let o = pin(&root.join("sub"), &["unpin", "../Dockerfile", "Dockerfile"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let diff = stdout(&o);
+    for header in [
+        "--- a/Dockerfile\n+++ b/Dockerfile\n",
+        "--- a/sub/Dockerfile\n+++ b/sub/Dockerfile\n",
+    ] {
+        assert!(diff.contains(header), "{diff}");
+    }
+    let patch = dir.path().join("pin.diff");
+    std::fs::write(&patch, &diff).unwrap();
+    let patch = patch.to_str().unwrap();
+    let o = git(&root, &["apply", "--check", patch]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // From the subdirectory too, pointed at the root the headers are relative to.
+    let o = git(&root.join("sub"), &["-C", "..", "apply", patch]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    for file in ["Dockerfile", "sub/Dockerfile"] {
+        assert_eq!(
+            std::fs::read_to_string(root.join(file)).unwrap(),
+            "FROM nginx:1.27\n"
+        );
+    }
+
+    let outside = dir.path().join("plain/sub");
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::write(dir.path().join("plain/Dockerfile"), &before).unwrap();
+    let o = pin(&outside, &["unpin", "../Dockerfile"]);
+    assert!(
+        stdout(&o).starts_with("--- a/../Dockerfile\n+++ b/../Dockerfile\n"),
+        "{}",
+        stdout(&o)
+    );
+}

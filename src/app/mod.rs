@@ -227,7 +227,16 @@ impl FilesRun<'_> {
         let diffs = mode == Mode::DryRun && self.output.format == Format::Text;
         let keep = |file: &scan::ScannedFile, old: &str, new: &str| match mode {
             Mode::Filter => Some(new.to_string()),
-            Mode::DryRun if diffs => Some(report::unified_diff(&file.display, old, new)),
+            Mode::DryRun if diffs => {
+                // `a/` and `b/` relative to the git repository's root, so that `git apply` takes the diff
+                // from any directory of it; else the path as shown.
+                let header = file
+                    .path
+                    .as_deref()
+                    .and_then(crate::walk::repository_path)
+                    .unwrap_or_else(|| file.display.clone());
+                Some(report::unified_diff(&header, old, new))
+            }
             _ => None,
         };
         let plan = match plan::plan(&scan.files, &lookup.resolved, &self.opts, keep) {
