@@ -4,6 +4,7 @@
 use std::collections::BTreeSet;
 use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,6 +13,7 @@ use crate::report::Code;
 use crate::resolve::cosign::PublicKey;
 use crate::resolve::lock::{LockError, Lockfile};
 use crate::resolve::policy::Policy;
+use crate::resolve::verify::{Pinned, Verifications, Verified};
 use crate::resolve::{self, Key, Resolutions, ResolveError};
 
 /// The outcome of looking keys up, and the lockfile to record them in.
@@ -21,6 +23,9 @@ pub(super) struct Lookup {
     pub(super) requests: Option<String>,
     /// For each key a mirror or a remapped location answered (lockfile key → `host/repository`).
     pub(super) answered_by: std::collections::BTreeMap<String, String>,
+    /// `pin update --format markdown`: the OCI labels of each new digest a moved tag points at (or why they
+    /// could not be read).
+    pub(super) labels: std::collections::BTreeMap<String, Result<resolve::Labels, String>>,
     lock: Option<(Lockfile, PathBuf)>,
     offline: bool,
 }
@@ -50,6 +55,7 @@ impl Lookup {
             resolved: Resolutions::new(),
             requests: None,
             answered_by: Default::default(),
+            labels: Default::default(),
             lock: None,
             offline: false,
         }
@@ -73,12 +79,14 @@ impl Lookup {
 }
 
 /// Resolves `keys` from the lockfile (`--offline`) or the registries. An error when nothing could be looked
-/// up at all (a bad lockfile or CA file). Failures of single keys are in the map.
+/// up at all (a bad lockfile or CA file). Failures of single keys are in the map. With `labels`, the OCI
+/// labels of every digest a moved tag (a key with a `current` digest) points at now are read too.
 pub(super) fn resolutions(
     registry: &RegistryArgs,
     lock_args: Option<&LockArgs>,
     keys: BTreeSet<Key>,
     output: &OutputArgs,
+    labels: bool,
 ) -> Result<Lookup, LookupError> {
     let offline = lock_args.is_some_and(|l| l.offline);
     let policy = signature_policy(&registry.signature)?;
@@ -106,6 +114,7 @@ pub(super) fn resolutions(
     };
     let mut requests = None;
     let mut answered_by = std::collections::BTreeMap::new();
+    let mut read_labels = std::collections::BTreeMap::new();
     let resolved = match (&lock, offline) {
         _ if keys.is_empty() => Resolutions::new(),
         (Some((lock, path)), true) => {
@@ -140,16 +149,26 @@ pub(super) fn resolutions(
                 None => (Vec::new(), keys),
             };
             // Signatures are checked for cached answers too: with a policy, the registry is asked for them.
-            let (mut resolved, mut stats, by) = if keys.is_empty() && policy.is_none() {
-                (
-                    Resolutions::new(),
-                    "requests: none".to_string(),
-                    Default::default(),
-                )
+            let online = if keys.is_empty() && policy.is_none() {
+                Online {
+                    resolved: Resolutions::new(),
+                    stats: "requests: none".to_string(),
+                    answered_by: Default::default(),
+                    labels: Default::default(),
+                }
             } else {
-                resolve_online(registry, keys, progress, policy.as_ref(), cached.clone())?
+                resolve_online(
+                    registry,
+                    keys,
+                    progress,
+                    policy.as_ref(),
+                    cached.clone(),
+                    labels,
+                )?
             };
-            answered_by = by;
+            let (mut resolved, mut stats) = (online.resolved, online.stats);
+            answered_by = online.answered_by;
+            read_labels = online.labels;
             if let Some(mut c) = cache.take() {
                 for (key, result) in &resolved {
                     let hit = cached.iter().any(|(k, _)| k == key);
@@ -178,6 +197,7 @@ pub(super) fn resolutions(
         resolved,
         requests,
         answered_by,
+        labels: read_labels,
         lock,
         offline,
     })
@@ -225,20 +245,109 @@ fn cache_for(args: &RegistryArgs) -> Option<resolve::cache::Cache> {
     ))
 }
 
+/// What the registries answered: resolutions, the request counts (for `-v`), which keys a mirror or a
+/// remapped location answered, and the labels read.
+struct Online {
+    resolved: Resolutions,
+    stats: String,
+    answered_by: std::collections::BTreeMap<String, String>,
+    labels: std::collections::BTreeMap<String, Result<resolve::Labels, String>>,
+}
+
 fn resolve_online(
     args: &RegistryArgs,
     keys: BTreeSet<Key>,
     progress: bool,
     policy: Option<&Policy>,
     cached: Vec<(Key, Result<resolve::Manifest, ResolveError>)>,
-) -> Result<
-    (
-        Resolutions,
-        String,
-        std::collections::BTreeMap<String, String>,
-    ),
-    ResolveError,
-> {
+    labels: bool,
+) -> Result<Online, ResolveError> {
+    let (resolver, runtime) = resolver(args)?;
+    let mut report = progress_line(progress, "resolving");
+    let mut resolved = runtime.block_on(resolver.resolve_all(keys, &mut report));
+    let gets_before = resolver.stats().get.load(Ordering::Relaxed);
+    let read_labels = if labels {
+        runtime.block_on(labels_of_moved(&resolver, &resolved))
+    } else {
+        Default::default()
+    };
+    let label_gets = resolver.stats().get.load(Ordering::Relaxed) - gets_before;
+    let signature_lookups = policy.map(|p| {
+        resolved.extend(cached);
+        runtime.block_on(resolve::policy::enforce(
+            resolver.client(),
+            p,
+            &mut resolved,
+            resolver.jobs(),
+        ))
+    });
+    let mut stats = resolver.stats().summary();
+    if labels {
+        let n = read_labels.len();
+        stats.push_str(&format!(
+            "; {label_gets} of the GETs for the labels of {n} {}",
+            if n == 1 { "image" } else { "images" }
+        ));
+    }
+    if let Some(n) = signature_lookups {
+        stats.push_str(&format!("; {n} signature lookups"));
+    }
+    let mut answered_by = std::collections::BTreeMap::new();
+    for (key, host) in resolver.answered_by() {
+        stats.push_str(&format!("\npin: {key} answered by {host}"));
+        answered_by.insert(key.to_string(), host);
+    }
+    Ok(Online {
+        resolved,
+        stats,
+        answered_by,
+        labels: read_labels,
+    })
+}
+
+/// The labels of every new digest a moved tag points at, each digest read once, from the location that
+/// answered its lookup (a mirror, if one did).
+async fn labels_of_moved(
+    resolver: &resolve::Resolver,
+    resolved: &Resolutions,
+) -> std::collections::BTreeMap<String, Result<resolve::Labels, String>> {
+    use futures_util::stream::{self, StreamExt};
+    let answered_by = resolver.answered_by();
+    let mut moved = std::collections::BTreeMap::new();
+    for (key, result) in resolved {
+        let (Ok(m), Some(current)) = (result, &key.current) else {
+            continue;
+        };
+        if &m.digest == current {
+            continue;
+        }
+        let (registry, repository) = match answered_by.get(key).and_then(|at| at.split_once('/')) {
+            Some((r, p)) => (r.to_string(), p.to_string()),
+            None => (key.registry.clone(), key.repository.clone()),
+        };
+        let platform = m.child_of.as_ref().map(|c| c.platform.clone());
+        moved
+            .entry(m.digest.clone())
+            .or_insert((registry, repository, platform));
+    }
+    let client = resolver.client();
+    stream::iter(moved)
+        .map(|(digest, (registry, repository, platform))| async move {
+            let labels =
+                resolve::labels::labels(client, &registry, &repository, &digest, platform.as_ref())
+                    .await
+                    .map_err(|e| e.to_string());
+            (digest, labels)
+        })
+        .buffer_unordered(resolver.jobs())
+        .collect()
+        .await
+}
+
+/// The resolver for the registry flags, and the runtime to drive it on.
+fn resolver(
+    args: &RegistryArgs,
+) -> Result<(resolve::Resolver, tokio::runtime::Runtime), ResolveError> {
     let routes = routes(args)?;
     let mut insecure = args.insecure_registry.clone();
     insecure.extend(routes.insecure_hosts());
@@ -256,38 +365,113 @@ fn resolve_online(
         .enable_all()
         .build()
         .map_err(|e| ResolveError::Config(format!("cannot start the async runtime: {e}")))?;
+    Ok((resolver, runtime))
+}
+
+/// The progress line on a terminal (`pin: resolving 3/10`), redrawn in place and cleared when done so the
+/// messages that follow start clean; nothing when `shown` is false.
+fn progress_line(shown: bool, verb: &'static str) -> impl FnMut(usize, usize) {
     let mut stderr = io::stderr();
-    let mut report = |done: usize, total: usize| {
-        if progress {
-            // One line, redrawn in place; cleared when done so the messages that follow start clean.
+    move |done: usize, total: usize| {
+        if shown {
             let _ = if done < total {
-                write!(stderr, "\r\x1b[2Kpin: resolving {done}/{total}")
+                write!(stderr, "\r\x1b[2Kpin: {verb} {done}/{total}")
             } else {
                 write!(stderr, "\r\x1b[2K")
             };
             let _ = stderr.flush();
         }
+    }
+}
+
+/// `pin verify`: asks the registries about every pinned digest (answering what the cache knows from it),
+/// and returns what they said with the request line for `-v`. An error when no registry can be asked at
+/// all (a bad CA file, a blocked registry table).
+pub(super) fn verifications(
+    args: &RegistryArgs,
+    pins: std::collections::BTreeMap<Pinned, BTreeSet<String>>,
+    platforms: &[resolve::Platform],
+    output: &OutputArgs,
+) -> Result<(Verifications, String), ResolveError> {
+    let progress = !output.quiet
+        && output.color != crate::cli::ColorChoice::Never
+        && io::stderr().is_terminal();
+    let policy = signature_policy(&args.signature)?;
+    let (resolver, runtime) = resolver(args)?;
+    let mut cache = cache_for(args);
+    let known: std::collections::BTreeMap<Pinned, Option<String>> = match &cache {
+        Some(c) => pins
+            .keys()
+            .filter_map(|p| {
+                Some((
+                    p.clone(),
+                    c.get_digest(&p.registry, &p.repository, &p.digest)?,
+                ))
+            })
+            .collect(),
+        None => Default::default(),
     };
-    let mut resolved = runtime.block_on(resolver.resolve_all(keys, &mut report));
+    let mut report = progress_line(progress, "verifying");
+    let (mut verified, from_cache) =
+        runtime.block_on(resolver.verify_all(pins, &known, platforms, &mut report));
+    // With a signature policy, a pin that is served must also be signed as the policy requires.
     let signature_lookups = policy.map(|p| {
-        resolved.extend(cached);
-        runtime.block_on(resolve::policy::enforce(
+        let key = |pin: &Pinned| Key {
+            registry: pin.registry.clone(),
+            repository: pin.repository.clone(),
+            tag: pin.digest.clone(),
+            platform: None,
+            current: None,
+        };
+        let mut present: Resolutions = verified
+            .iter()
+            .filter(|(_, v)| matches!(v, Ok(Verified::Present(_))))
+            .map(|(pin, _)| {
+                let m = resolve::Manifest {
+                    digest: pin.digest.clone(),
+                    ..Default::default()
+                };
+                (key(pin), Ok(m))
+            })
+            .collect();
+        let n = runtime.block_on(resolve::policy::enforce(
             resolver.client(),
-            p,
-            &mut resolved,
+            &p,
+            &mut present,
             resolver.jobs(),
-        ))
+        ));
+        for (pin, result) in verified.iter_mut() {
+            if let Some(Err(e)) = present.get(&key(pin)) {
+                *result = Err(e.clone());
+            }
+        }
+        n
     });
     let mut stats = resolver.stats().summary();
     if let Some(n) = signature_lookups {
         stats.push_str(&format!("; {n} signature lookups"));
     }
-    let mut answered_by = std::collections::BTreeMap::new();
-    for (key, host) in resolver.answered_by() {
-        stats.push_str(&format!("\npin: {key} answered by {host}"));
-        answered_by.insert(key.to_string(), host);
+    if let Some(mut c) = cache.take() {
+        for (pin, result) in &verified {
+            // A cached answer keeps its time: it ages out at the TTL, however often it is used.
+            if let (Ok(Verified::Present(p)), false) = (result, known.contains_key(pin)) {
+                c.record_digest(
+                    &pin.registry,
+                    &pin.repository,
+                    &pin.digest,
+                    p.media_type.as_deref(),
+                );
+            }
+        }
+        stats.push_str(&format!(
+            "; {from_cache} answers from the cache in {}",
+            c.dir().display()
+        ));
+        if let Err(e) = c.save() {
+            stats.push_str(&format!(" (not updated: {e})"));
+        }
     }
-    Ok((resolved, stats, answered_by))
+    Ok((verified, stats))
 }
 
 /// Where lookups go: registries.conf (as podman and skopeo read it), then the configuration file's

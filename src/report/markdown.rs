@@ -1,5 +1,6 @@
 //! `--format markdown`: a pull request body for a bot: a table of what changes (image, from, to, files), then
-//! for `pin update` each moved tag with its old and new digest, and what was left alone or failed.
+//! for `pin update` each moved tag with its old and new digest (and the OCI labels `created`, `revision` and
+//! `source` of the new image, when they were read), and what was left alone or failed.
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -24,6 +25,51 @@ fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace(['\n', '\r'], " ")
 }
 
+/// A value a registry chose (a label), as an inline code span: control characters escaped, and a fence
+/// longer than any run of backticks inside, so that no backtick, pipe, `<`, `*` or `@` in it can end the span
+/// or become markup, HTML, a link or a mention. Long values are cut at 200 characters.
+fn code(s: &str) -> String {
+    let escaped = crate::resolve::escape(s);
+    let mut text: String = escaped.chars().take(200).collect();
+    if escaped.chars().count() > 200 {
+        text.push('…');
+    }
+    if text.is_empty() {
+        return "(empty)".to_string();
+    }
+    let mut longest = 0;
+    let mut run = 0;
+    for c in text.chars() {
+        run = if c == '`' { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    let fence = "`".repeat(longest + 1);
+    // A space on each side is stripped by the renderer; it keeps a backtick at either end off the fence.
+    let pad = text.starts_with('`')
+        || text.ends_with('`')
+        || (text.starts_with(' ') && text.ends_with(' ') && !text.trim().is_empty());
+    let pad = if pad { " " } else { "" };
+    format!("{fence}{pad}{text}{pad}{fence}")
+}
+
+/// The `source` label: a link only when it is an https URL (without credentials in it), written as the URL
+/// parser serializes it (spaces, `<`, `>` percent-encoded) with `\` encoded too, inside `<…>`; anything else is
+/// shown as code, never linked.
+fn source(s: &str) -> String {
+    match reqwest::Url::parse(s) {
+        Ok(u)
+            if u.scheme() == "https"
+                && u.host_str().is_some()
+                && u.username().is_empty()
+                && u.password().is_none() =>
+        {
+            let target = u.as_str().replace('\\', "%5C");
+            format!("[{}](<{target}>)", code(s))
+        }
+        _ => code(s),
+    }
+}
+
 /// One row: the same change wherever it is made.
 #[derive(Default)]
 struct Row {
@@ -32,6 +78,11 @@ struct Row {
 
 impl Reporter for MarkdownReporter {
     fn report(&self, r: &Report, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<()> {
+        if r.command == Command::Verify {
+            write_verify(r, out)?;
+            out.flush()?;
+            return self.summary.write_summary(r, err);
+        }
         let update = r.command == Command::Update;
         let title = match r.command {
             Command::Update => "Container image tags that moved",
@@ -39,8 +90,9 @@ impl Reporter for MarkdownReporter {
             _ => "Container images pinned to digests",
         };
         writeln!(out, "### {title}\n")?;
-        // (image, from, to, old digest, new digest) → places
-        let mut rows: BTreeMap<(String, String, String, String, String), Row> = BTreeMap::new();
+        // (image, from, to, old digest, new digest, tag) → places
+        type Key = (String, String, String, String, String, String);
+        let mut rows: BTreeMap<Key, Row> = BTreeMap::new();
         for o in r
             .outcomes
             .iter()
@@ -75,7 +127,7 @@ impl Reporter for MarkdownReporter {
                     format!("`{}`", o.pinned.as_deref().unwrap_or_default()),
                 ),
             };
-            rows.entry((image, from, to, old, new))
+            rows.entry((image, from, to, old, new, tag))
                 .or_default()
                 .places
                 .push(o.place());
@@ -85,7 +137,7 @@ impl Reporter for MarkdownReporter {
         } else {
             writeln!(out, "| image | from | to | files |")?;
             writeln!(out, "|---|---|---|---|")?;
-            for ((image, from, to, _, _), row) in &rows {
+            for ((image, from, to, _, _, _), row) in &rows {
                 let places: Vec<String> = row
                     .places
                     .iter()
@@ -103,35 +155,35 @@ impl Reporter for MarkdownReporter {
         }
         if update && !rows.is_empty() {
             writeln!(out, "\n#### Digests\n")?;
-            for (image, _, _, old, new) in rows.keys() {
-                writeln!(out, "- `{}`: `{old}` → `{new}`", cell(image))?;
+            for (image, _, _, old, new, tag) in rows.keys() {
+                let tag = if tag.is_empty() {
+                    String::new()
+                } else {
+                    format!(" `{}`", cell(tag))
+                };
+                writeln!(out, "- `{}`{tag}: `{old}` → `{new}`", cell(image))?;
+                match r.labels.get(new) {
+                    None => {}
+                    Some(Err(e)) => writeln!(out, "  - labels not read: {}", cell(e))?,
+                    Some(Ok(l)) if l.is_empty() => writeln!(
+                        out,
+                        "  - no `org.opencontainers.image` created, revision or source label"
+                    )?,
+                    Some(Ok(l)) => {
+                        if let Some(v) = &l.created {
+                            writeln!(out, "  - created: {}", code(v))?;
+                        }
+                        if let Some(v) = &l.revision {
+                            writeln!(out, "  - revision: {}", code(v))?;
+                        }
+                        if let Some(v) = &l.source {
+                            writeln!(out, "  - source: {}", source(v))?;
+                        }
+                    }
+                }
             }
         }
-        let problems: Vec<String> = r
-            .outcomes
-            .iter()
-            .flat_map(|o| o.primary().map(|d| (o, d)))
-            .filter(|(_, d)| d.class() == Class::Failure)
-            .map(|(o, d)| {
-                let what = o
-                    .original
-                    .as_deref()
-                    .map_or(String::new(), |x| format!("`{}`: ", cell(x)));
-                format!("- `{}` {}: {what}{}", o.place(), d.code, cell(&d.message))
-            })
-            .chain(
-                r.diagnostics
-                    .iter()
-                    .filter(|d| d.class() == Class::Failure)
-                    .map(|d| format!("- {}: {}", d.code, cell(&d.message))),
-            )
-            .collect();
-        if !problems.is_empty() {
-            writeln!(out, "\n#### Errors\n")?;
-            for p in problems {
-                writeln!(out, "{p}")?;
-            }
-        }
+        write_errors(r, out)?;
         let skipped = r.summary().skipped;
         if skipped > 0 {
             writeln!(
@@ -145,6 +197,134 @@ impl Reporter for MarkdownReporter {
             )?;
         }
         out.flush()?;
+        self.summary.write_requests(r, err)?;
         self.summary.write_summary(r, err)
+    }
+}
+
+/// `pin verify`: the pins that are not served (or lack a platform), grouped, then warnings and errors.
+fn write_verify(r: &Report, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(out, "### Pinned container images that are not served\n")?;
+    // (image, digest, code, message) → places
+    let mut rows: BTreeMap<(String, String, String, String), Row> = BTreeMap::new();
+    for o in r
+        .outcomes
+        .iter()
+        .filter(|o| o.status == OutcomeStatus::Missing)
+    {
+        let (Some(original), Some(d)) = (o.original.as_deref(), o.primary()) else {
+            continue;
+        };
+        let image =
+            Reference::parse(original).map_or(original.to_string(), |p| p.name().to_string());
+        let digest = o.digest.clone().unwrap_or_default();
+        rows.entry((image, digest, d.code.to_string(), d.message.clone()))
+            .or_default()
+            .places
+            .push(o.place());
+    }
+    if rows.is_empty() {
+        writeln!(out, "Every pinned digest is served.")?;
+    } else {
+        writeln!(out, "| image | digest | problem | files |")?;
+        writeln!(out, "|---|---|---|---|")?;
+        for ((image, digest, code, message), row) in &rows {
+            let places: Vec<String> = row
+                .places
+                .iter()
+                .map(|p| format!("`{}`", cell(p)))
+                .collect();
+            writeln!(
+                out,
+                "| `{}` | `{}` | {code}: {} | {} |",
+                cell(image),
+                short(digest),
+                cell(message),
+                places.join(", ")
+            )?;
+        }
+    }
+    let warnings: Vec<String> = r
+        .outcomes
+        .iter()
+        .flat_map(|o| o.notes().map(move |d| (o, d)))
+        .filter(|(_, d)| d.severity == super::Severity::Warning)
+        .map(|(o, d)| format!("- `{}` {}: {}", cell(&o.place()), d.code, cell(&d.message)))
+        .collect();
+    if !warnings.is_empty() {
+        writeln!(out, "\n#### Warnings\n")?;
+        for w in warnings {
+            writeln!(out, "{w}")?;
+        }
+    }
+    write_errors(r, out)
+}
+
+/// The failures, of references and of the run, as a list under "Errors".
+fn write_errors(r: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let problems: Vec<String> = r
+        .outcomes
+        .iter()
+        .flat_map(|o| o.primary().map(|d| (o, d)))
+        .filter(|(_, d)| d.class() == Class::Failure)
+        .map(|(o, d)| {
+            let what = o
+                .original
+                .as_deref()
+                .map_or(String::new(), |x| format!("`{}`: ", cell(x)));
+            format!("- `{}` {}: {what}{}", o.place(), d.code, cell(&d.message))
+        })
+        .chain(
+            r.diagnostics
+                .iter()
+                .filter(|d| d.class() == Class::Failure)
+                .map(|d| format!("- {}: {}", d.code, cell(&d.message))),
+        )
+        .collect();
+    if !problems.is_empty() {
+        writeln!(out, "\n#### Errors\n")?;
+        for p in problems {
+            writeln!(out, "{p}")?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn label_values_cannot_become_markup() {
+        assert_eq!(code("2024-05-01T10:00:00Z"), "`2024-05-01T10:00:00Z`");
+        assert_eq!(code("a`b"), "``a`b``");
+        assert_eq!(code("`x``"), "``` `x`` ```");
+        assert_eq!(
+            code("<img src=x onerror=alert(1)> | @team"),
+            "`<img src=x onerror=alert(1)> | @team`"
+        );
+        assert_eq!(code("a\nb\u{1b}[2J"), "`a\\x0ab\\x1b[2J`");
+        assert_eq!(code(""), "(empty)");
+        assert_eq!(code(&"x".repeat(300)), format!("`{}…`", "x".repeat(200)));
+    }
+
+    #[test]
+    fn only_https_sources_are_links() {
+        assert_eq!(
+            source("https://github.com/org/app"),
+            "[`https://github.com/org/app`](<https://github.com/org/app>)"
+        );
+        assert_eq!(
+            source("https://x.example/a b>c\\"),
+            "[`https://x.example/a b>c\\`](<https://x.example/a%20b%3Ec/>)"
+        );
+        for not_linked in [
+            "http://example.com/app",
+            "javascript:alert(1)",
+            "https://user:secret@example.com/",
+            "github.com/org/app",
+        ] {
+            assert_eq!(source(not_linked), code(not_linked), "{not_linked}");
+        }
     }
 }

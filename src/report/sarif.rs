@@ -127,6 +127,7 @@ impl Reporter for SarifReporter {
         serde_json::to_writer_pretty(&mut *out, &log(r))?;
         writeln!(out)?;
         out.flush()?;
+        self.summary.write_requests(r, err)?;
         self.summary.write_summary(r, err)
     }
 }

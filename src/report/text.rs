@@ -4,7 +4,9 @@
 use std::fmt;
 use std::io::{self, Write};
 
-use super::{Class, Code, Command, Mode, Outcome, Report, Reporter, Severity, Summary};
+use super::{
+    Class, Code, Command, Mode, Outcome, OutcomeStatus, Report, Reporter, Severity, Summary,
+};
 
 /// The text format. `paint_out`/`paint_err`: colour for each stream; `quiet`: no summary line; `verbose`
 /// (`-v`): also one line per reference of a registry that could not be reached.
@@ -21,10 +23,11 @@ impl Reporter for TextReporter {
         self.write_messages(r, err)?;
         match (r.command, r.mode) {
             (Command::Resolve, _) => {
-                // All or nothing, as for files: a script reading stdout never gets a partial answer.
-                if r.failures() == 0 {
-                    for o in &r.outcomes {
-                        writeln!(out, "{}", o.pinned.as_deref().unwrap_or_default())?;
+                // Each reference that resolved, in order; one that failed has its error on stderr instead, and
+                // the run exits 2.
+                for o in &r.outcomes {
+                    if let (Some(pinned), false) = (&o.pinned, o.status == OutcomeStatus::Error) {
+                        writeln!(out, "{pinned}")?;
                     }
                 }
             }
@@ -49,7 +52,7 @@ impl Reporter for TextReporter {
             }
             (_, Mode::DryRun) => {
                 for c in &r.changes {
-                    let diff = unified_diff(c.file, c.old, c.new);
+                    let diff = unified_diff(&c.header, c.old, c.new);
                     out.write_all(self.paint_out.diff(&diff).as_bytes())?;
                 }
             }
@@ -66,9 +69,7 @@ impl TextReporter {
     /// failures of the run, and under `--check` the files with something to change.
     pub fn write_messages(&self, r: &Report, err: &mut dyn Write) -> io::Result<()> {
         let paint = self.paint_err;
-        if let Some(requests) = &r.requests {
-            writeln!(err, "pin: {requests}")?;
-        }
+        self.write_requests(r, err)?;
         // A registry that cannot be reached fails every reference to it alike: when that is more than one,
         // one line per registry (in the order first met) and the references themselves only at -v.
         let mut unreachable: Vec<(&str, usize)> = Vec::new();
@@ -90,7 +91,7 @@ impl TextReporter {
             }
             // `pin list` lists its references on stdout; only what concerns whole files is a message.
             if r.command != Command::List || o.original.is_none() {
-                write_outcome(err, o, r.command, paint)?;
+                write_outcome(err, o, r.command, paint, self.quiet)?;
             }
         }
         for (message, n) in unreachable {
@@ -134,9 +135,39 @@ impl TextReporter {
     }
 
     /// The one-line summary (not for `pin resolve`, not with `-q`, not when the run stopped before reading).
+    /// `-v`: the registry requests made, on stderr whatever the format.
+    pub fn write_requests(&self, r: &Report, err: &mut dyn Write) -> io::Result<()> {
+        if let Some(requests) = &r.requests {
+            writeln!(err, "pin: {requests}")?;
+        }
+        Ok(())
+    }
+
     pub fn write_summary(&self, r: &Report, err: &mut dyn Write) -> io::Result<()> {
         if self.quiet || r.command == Command::Resolve || r.aborted {
             return Ok(());
+        }
+        if r.command == Command::Verify {
+            let s = r.summary();
+            write!(
+                err,
+                "pin: {} {} scanned, {} pinned {} verified: {} present, {} missing",
+                s.files,
+                plural(s.files, "file", "files"),
+                s.references,
+                plural(s.references, "reference", "references"),
+                s.unchanged,
+                s.missing
+            )?;
+            if s.errors > 0 {
+                write!(
+                    err,
+                    ", {} {}",
+                    s.errors,
+                    plural(s.errors, "error", "errors")
+                )?;
+            }
+            return writeln!(err);
         }
         let verb = match (r.command, r.written) {
             (Command::Unpin, true) => "unpinned",
@@ -160,15 +191,20 @@ impl TextReporter {
     }
 }
 
-/// The message lines of one outcome: its skip or failure, then its notes.
+/// The message lines of one outcome: its skip or failure, then its notes. `quiet` (`-q`) leaves out the
+/// skip lines, except those that are warnings (an invalid reference, a reference not written).
 fn write_outcome(
     err: &mut dyn Write,
     o: &Outcome,
     command: Command,
     paint: Paint,
+    quiet: bool,
 ) -> io::Result<()> {
     let at = o.place();
-    if let Some(d) = o.primary() {
+    let shown = |d: &&super::Diagnostic| {
+        !(quiet && d.class() == Class::Skip && d.severity != Severity::Warning)
+    };
+    if let Some(d) = o.primary().filter(shown) {
         match (&o.original, d.class()) {
             (None, Class::Skip) => writeln!(err, "{at}: skipped file: {}", d.message)?,
             (None, _) => writeln!(err, "{at}: {}: {}", paint.red("error"), d.message)?,
@@ -179,10 +215,10 @@ fn write_outcome(
                 d.message
             )?,
             (Some(original), Class::Failure) => {
-                let verb = if command == Command::Resolve {
-                    "resolve"
-                } else {
-                    "pin"
+                let verb = match command {
+                    Command::Resolve => "resolve",
+                    Command::Verify => "verify",
+                    _ => "pin",
                 };
                 writeln!(
                     err,
@@ -360,6 +396,7 @@ mod tests {
             unchanged: 1,
             skipped: 1,
             errors: 0,
+            missing: 0,
         };
         assert_eq!(
             SummaryLine {

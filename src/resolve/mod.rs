@@ -9,12 +9,14 @@
 //! - `platform`: `--platform` and choosing a platform's manifest from an index; `lookup`: what a [`Key`]
 //!   resolves to (tag, platform, `pin update`);
 //! - `mirrors`: where a lookup is asked (registries.conf mirrors, remapping, blocked registries);
+//! - `labels`: the OCI labels of an image's config, for the markdown report of `pin update`;
 //! - `lock`: the lockfile; `cache`: recent tag → digest answers (`--cache`);
 //! - `cosign`, `policy`: signatures a digest needs before it is written (`--require-signature`, `--policy`).
 
 pub mod auth;
 pub mod cache;
 pub mod cosign;
+pub mod labels;
 pub mod lock;
 mod lookup;
 pub mod manifest;
@@ -24,6 +26,7 @@ pub mod policy;
 pub mod registry;
 mod tokens;
 pub mod transport;
+pub mod verify;
 
 use std::collections::BTreeMap;
 use std::error::Error as _;
@@ -32,6 +35,7 @@ use std::time::Duration;
 
 use futures_util::stream::{self, StreamExt};
 
+pub use labels::Labels;
 pub use platform::Platform;
 pub use registry::{Client, Fetched, Manifest};
 pub use transport::{ClientOptions, Stats};

@@ -98,6 +98,17 @@ pub(super) fn image(
     platform: &str,
     annotations: Option<&[(&str, &str)]>,
 ) -> Image {
+    image_labelled(flavor, seed, platform, annotations, &[])
+}
+
+/// As [`image`], with `labels` in the config's `config.Labels` (none: `config` stays `{}`, as in [`image`]).
+pub(super) fn image_labelled(
+    flavor: Flavor,
+    seed: &str,
+    platform: &str,
+    annotations: Option<&[(&str, &str)]>,
+    labels: &[(&str, &str)],
+) -> Image {
     let (os, architecture, variant) = split_platform(platform);
     let tar = tar_one_file("seed.txt", format!("{seed}\n").as_bytes());
     let layer = gzip_stored(&tar);
@@ -111,6 +122,13 @@ pub(super) fn image(
     });
     if let Some(variant) = variant {
         config["variant"] = json!(variant);
+    }
+    if !labels.is_empty() {
+        let map: serde_json::Map<String, Value> = labels
+            .iter()
+            .map(|(k, v)| (k.to_string(), json!(v)))
+            .collect();
+        config["config"] = json!({ "Labels": map });
     }
     let config = to_bytes(&config);
     let blobs = vec![blob(config), blob(layer)];

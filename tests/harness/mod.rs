@@ -433,6 +433,23 @@ impl Registry {
         self.push_built_index(repo, tag, index)
     }
 
+    /// A single-platform OCI image whose config carries `labels`; also returns the config bytes pushed.
+    pub fn push_labelled_image(
+        &self,
+        repo: &str,
+        tag: &str,
+        seed: &str,
+        labels: &[(&str, &str)],
+    ) -> (Pushed, Vec<u8>) {
+        let image = fixtures::image_labelled(Flavor::Oci, seed, "linux/amd64", None, labels);
+        for blob in &image.blobs {
+            self.push_blob(repo, &blob.bytes);
+        }
+        let config = image.blobs[0].bytes.clone();
+        self.push_manifest(repo, tag, image.manifest.media_type, &image.manifest.bytes);
+        (pushed(repo, tag, image.manifest, Vec::new()), config)
+    }
+
     /// Re-points `tag` at a new OCI image made from `new_seed` (the old manifest stays fetchable by digest).
     pub fn move_tag(&self, repo: &str, tag: &str, new_seed: &str) -> Pushed {
         let pushed = self.push_oci_image(repo, tag, new_seed);
