@@ -235,6 +235,11 @@ pub fn scan(paths: &[PathBuf], select: &SelectArgs) -> Result<Scan, ScanError> {
         let read = match identity::read(&path) {
             Ok((bytes, id)) => match String::from_utf8(bytes) {
                 Ok(src) => read_one(Some(path), Some(id), &display, kind, src, &filters),
+                // A binary file (a NUL byte, as git and ripgrep tell them) under a kind's name, such as a disk
+                // image `boot.image`, holds no reference: passed over like an empty file, without an error.
+                Err(e) if memchr::memchr(0, e.as_bytes()).is_some() => {
+                    read_one(Some(path), None, &display, kind, String::new(), &filters)
+                }
                 Err(e) => {
                     let off = e.utf8_error().valid_up_to();
                     let head = String::from_utf8_lossy(&e.as_bytes()[..off]).into_owned();
@@ -369,7 +374,7 @@ fn search(
         FileError::Parse {
             line,
             column,
-            message: e.to_string(),
+            message: with_cr_hint(kind, &src, e.to_string()),
         }
     })?;
     checked(kind, &src, &index, &findings)?;
@@ -421,6 +426,24 @@ fn search(
     })
 }
 
+/// A parse error's message, with a hint when the file's lines end with a lone `\r` (old Mac text) and its
+/// format reads only `\n` and `\r\n` as line breaks (Dockerfiles, HCL): there the whole file is one line.
+/// Messages count a lone `\r` as a line break, as editors do.
+fn with_cr_hint(kind: Kind, src: &str, message: String) -> String {
+    let format = match kind {
+        Kind::Dockerfile => "Docker",
+        Kind::Terraform | Kind::Nomad | Kind::Packer | Kind::DockerBake => "HCL",
+        _ => return message,
+    };
+    let b = src.as_bytes();
+    let lone_cr = memchr::memchr_iter(b'\r', b).any(|i| b.get(i + 1) != Some(&b'\n'));
+    if lone_cr {
+        format!("{message} (the file's lines end with a lone `\\r`, which {format} does not read as a line break)")
+    } else {
+        message
+    }
+}
+
 /// [`crate::formats::check_spans`] as a message for the file: every later step slices with these spans.
 fn checked(
     kind: Kind,
@@ -446,7 +469,7 @@ fn location(src: &str, c: &Candidate) -> usize {
     match &c.target {
         Target::InsertDigest { prefix, .. } if at > 0 && !prefix.trim().is_empty() => {
             let before = src[..at].trim_end_matches(['\n', '\r']);
-            let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+            let line_start = crate::formats::line_start(before, before.len());
             line_start + (before.len() - line_start - before[line_start..].trim_start().len())
         }
         _ => at,

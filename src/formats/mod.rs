@@ -8,20 +8,26 @@
 //! (`compose`, `github_actions`, `gitlab_ci`, `kustomize`, `helm_values`, and the generic `yaml`) walk
 //! the node tree of [`yaml::tree`] through [`yaml::find_with`].
 
+pub mod azure_pipelines;
 pub mod bazel;
+pub mod bitbucket;
+pub mod circleci;
 pub mod cloud_build;
 pub mod compose;
 #[cfg(test)]
 mod corpus;
 pub mod devcontainer;
 pub mod dockerfile;
+pub mod drone;
 pub mod github_actions;
 pub mod gitlab_ci;
 pub mod hcl;
 pub mod helm_values;
 pub mod json;
 mod kind;
+pub mod ko;
 pub mod kustomize;
+pub mod quadlet;
 pub mod tag_comment;
 pub mod yaml;
 
@@ -167,6 +173,20 @@ pub fn is_ignore_comment(comment: &str) -> bool {
     })
 }
 
+/// The start of the line holding `at`: just after the last line break before it (a `\n`, or a `\r` that no
+/// `\n` follows), or 0.
+pub(crate) fn line_start(src: &str, at: usize) -> usize {
+    let bytes = src.as_bytes();
+    memchr::memrchr2_iter(b'\n', b'\r', &bytes[..at])
+        .find(|&i| is_break(bytes, i))
+        .map_or(0, |i| i + 1)
+}
+
+/// The 0-based line of `at`: the line breaks before it (see [`line_start`]).
+pub(crate) fn line_number(src: &str, at: usize) -> usize {
+    breaks_in(src.as_bytes(), 0, at).count()
+}
+
 /// The end of the line holding `at`: the offset of its `\n` (or `\r`), or the end of `src`.
 pub(crate) fn line_end(src: &str, at: usize) -> usize {
     src[at..].find(['\n', '\r']).map_or(src.len(), |i| at + i)
@@ -182,6 +202,9 @@ pub struct FindError {
 }
 
 /// Maps byte offsets to 1-based line and column (columns count characters) for messages.
+///
+/// A line ends at a `\n`, a `\r\n` or a lone `\r` (old Mac text, which YAML also reads as a line break): the
+/// line break is the `\n`, or the `\r` when no `\n` follows it.
 ///
 /// The text is cut into blocks of [`LineIndex::BLOCK`] bytes, and for each block the index keeps where it
 /// stands: line breaks and characters before it, where the line holding its first byte starts, where the
@@ -228,10 +251,10 @@ impl LineIndex {
             });
             let block = &bytes[start..(start + Self::BLOCK).min(bytes.len())];
             let mut first = None;
-            for i in memchr::memchr_iter(b'\n', block) {
-                first.get_or_insert(start + i);
+            for i in breaks_in(bytes, start, block.len()) {
+                first.get_or_insert(i);
                 breaks += 1;
-                line_start = start + i + 1;
+                line_start = i + 1;
             }
             first_breaks.push(first);
             if !ascii {
@@ -268,8 +291,7 @@ impl LineIndex {
     pub fn line_col(&self, src: &str, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.len);
         let (block, start) = self.block(offset);
-        let before = &src.as_bytes()[start..offset];
-        let line = block.breaks + memchr::memchr_iter(b'\n', before).count();
+        let line = block.breaks + breaks_in(src.as_bytes(), start, offset - start).count();
         let line_start = self.line_start(src, offset);
         let col = if self.ascii {
             offset - line_start
@@ -279,13 +301,13 @@ impl LineIndex {
         (line + 1, col + 1)
     }
 
-    /// The bytes of the line holding `offset`, without its `\n` (a `\r` before it stays).
+    /// The bytes of the line holding `offset`, without its line break (a `\r` before a `\n` stays).
     pub fn line_range(&self, src: &str, offset: usize) -> Range<usize> {
         let offset = offset.min(self.len);
         let bytes = src.as_bytes();
         let block_end = (offset / Self::BLOCK + 1) * Self::BLOCK;
-        let end = match memchr::memchr(b'\n', &bytes[offset..block_end.min(self.len)]) {
-            Some(i) => offset + i,
+        let end = match breaks_in(bytes, offset, block_end.min(self.len) - offset).next() {
+            Some(i) => i,
             None => self
                 .blocks
                 .get(offset / Self::BLOCK + 1)
@@ -301,8 +323,11 @@ impl LineIndex {
 
     fn line_start(&self, src: &str, offset: usize) -> usize {
         let (block, start) = self.block(offset);
-        memchr::memrchr(b'\n', &src.as_bytes()[start..offset])
-            .map_or(block.line_start, |i| start + i + 1)
+        let bytes = src.as_bytes();
+        memchr::memrchr2_iter(b'\n', b'\r', &bytes[start..offset])
+            .map(|i| start + i)
+            .find(|&i| is_break(bytes, i))
+            .map_or(block.line_start, |i| i + 1)
     }
 
     /// Characters before `offset` (the bytes that start one).
@@ -310,6 +335,23 @@ impl LineIndex {
         let (block, start) = self.block(offset);
         block.chars + char_starts(&src.as_bytes()[start..offset])
     }
+}
+
+/// Whether the byte at `i` ends a line: a `\n`, or a `\r` that no `\n` follows.
+fn is_break(bytes: &[u8], i: usize) -> bool {
+    match bytes[i] {
+        b'\n' => true,
+        b'\r' => bytes.get(i + 1) != Some(&b'\n'),
+        _ => false,
+    }
+}
+
+/// The offsets of the line breaks in `bytes[start..start + len]` (see [`is_break`]; a `\r` at the end of the
+/// range is judged by the byte after it).
+fn breaks_in(bytes: &[u8], start: usize, len: usize) -> impl Iterator<Item = usize> + '_ {
+    memchr::memchr2_iter(b'\n', b'\r', &bytes[start..start + len])
+        .map(move |i| start + i)
+        .filter(|&i| is_break(bytes, i))
 }
 
 /// How many bytes start a character (are not UTF-8 continuation bytes).
@@ -372,6 +414,20 @@ mod tests {
     }
 
     #[test]
+    fn a_lone_cr_ends_a_line() {
+        let src = "images:\r- name: a\r  newTag: 1\r\r\nx: é\n";
+        let idx = LineIndex::new(src);
+        let at = |s: &str| idx.line_col(src, src.find(s).unwrap());
+        assert_eq!(at("- name"), (2, 1));
+        assert_eq!(at("a\r"), (2, 9));
+        assert_eq!(at("newTag"), (3, 3));
+        // `\r\r\n`: a lone `\r`, then an empty line ended by `\r\n`.
+        assert_eq!(at("x:"), (5, 1));
+        assert_eq!(idx.line_range(src, src.find("1\r").unwrap()), 18..29);
+        assert_eq!(idx.line_range(src, 30), 30..31);
+    }
+
+    #[test]
     fn line_col_counts_characters() {
         let src = "a: 1\r\nb: é x\n";
         let idx = LineIndex::new(src);
@@ -381,12 +437,16 @@ mod tests {
         assert_eq!(idx.line_col(src, x), (2, 6));
     }
 
-    /// Line, column and line bounds as a reader counts them, from the start of the text.
-    fn naive(src: &str, offset: usize) -> ((usize, usize), Range<usize>) {
-        let start = src[..offset].rfind('\n').map_or(0, |i| i + 1);
-        let end = src[offset..].find('\n').map_or(src.len(), |i| offset + i);
-        let line = src[..offset].matches('\n').count() + 1;
-        ((line, src[start..offset].chars().count() + 1), start..end)
+    /// Line, column and line bounds as a reader counts them, from the start of the text, given the offsets
+    /// of its line breaks (a `\n`, or a `\r` without a `\n` after it).
+    fn naive_with(src: &str, breaks: &[usize], offset: usize) -> ((usize, usize), Range<usize>) {
+        let before = breaks.partition_point(|&i| i < offset);
+        let start = breaks[..before].last().map_or(0, |i| i + 1);
+        let end = breaks.get(before).copied().unwrap_or(src.len());
+        (
+            (before + 1, src[start..offset].chars().count() + 1),
+            start..end,
+        )
     }
 
     #[test]
@@ -402,18 +462,49 @@ mod tests {
                 _ => 'a',
             });
         }
+        // Old Mac text, and every kind of break mixed, with `\r\n` pairs split across block boundaries.
+        let cr_only = format!(
+            "images:\r- name: a\r  newTag: 1\r{}\ré\r",
+            "k: v\r".repeat(block)
+        );
+        let mut every_break = String::new();
+        for i in 0..4 * block {
+            every_break.push_str(match i % 5 {
+                0 => "\r",
+                1 => "\n",
+                2 => "\r\n",
+                3 => "é",
+                _ => "a",
+            });
+        }
+        let split = format!(
+            "{}\r\n{}\r\rb",
+            "x".repeat(block - 1),
+            "y".repeat(block - 2)
+        );
         for src in [
             "",
             "\n",
+            "\r",
+            "\r\n",
+            "\r\r\n\n\r",
             "a",
             "é\n",
             long_ascii.as_str(),
             long_utf8.as_str(),
             mixed.as_str(),
+            cr_only.as_str(),
+            every_break.as_str(),
+            split.as_str(),
         ] {
             let idx = LineIndex::new(src);
+            let b = src.as_bytes();
+            let breaks: Vec<usize> = (0..b.len())
+                .filter(|&i| b[i] == b'\n' || (b[i] == b'\r' && b.get(i + 1) != Some(&b'\n')))
+                .collect();
+            let naive = |offset| naive_with(src, &breaks, offset);
             for offset in (0..=src.len()).filter(|&o| src.is_char_boundary(o)) {
-                let (want, range) = naive(src, offset);
+                let (want, range) = naive(offset);
                 assert_eq!(
                     idx.line_col(src, offset),
                     want,
@@ -423,8 +514,7 @@ mod tests {
                 assert_eq!(idx.line_range(src, offset), range, "{offset}");
                 let (this, previous) = idx.line_and_previous(src, offset);
                 assert_eq!(this, range.start..(range.end + 1).min(src.len()));
-                let above =
-                    (range.start > 0).then(|| naive(src, range.start - 1).1.start..range.start);
+                let above = (range.start > 0).then(|| naive(range.start - 1).1.start..range.start);
                 assert_eq!(previous, above, "{offset}");
             }
         }

@@ -115,9 +115,7 @@ pub fn insertion(
     if start == 0 && src.starts_with('\u{feff}') {
         start = '\u{feff}'.len_utf8();
     }
-    let line_end = src[span.end..]
-        .find('\n')
-        .map_or(src.len(), |i| span.end + i);
+    let line_end = super::line_end(src, span.end);
     let before = &src[start..span.start];
     if before.trim_start().starts_with('#')
         || (style == CommentStyle::Trailing && in_block_scalar(src, start, before))
@@ -193,30 +191,25 @@ fn after_value(src: &str, span: &Range<usize>) -> usize {
     }
 }
 
+/// Lines end at `\n`, `\r\n` or a lone `\r` ([`super::line_start`]).
 fn line_start(src: &str, offset: usize) -> usize {
-    src[..offset].rfind('\n').map_or(0, |i| i + 1)
+    super::line_start(src, offset)
 }
 
 /// The start of the line before the one starting at `start` (> 0).
 fn line_start_before(src: &str, start: usize) -> usize {
-    src[..start - 1].rfind('\n').map_or(0, |i| i + 1)
+    super::line_start(src, start - 1)
 }
 
-/// The line ending of the line holding `offset`; for a last line without one, the file's first.
+/// The line ending of the line holding `offset` (`\n`, `\r\n` or a lone `\r`); for a last line without one,
+/// the file's first.
 fn line_ending(src: &str, offset: usize) -> &'static str {
-    let crlf = |at: usize| src[..at].ends_with('\r');
-    match src[offset..].find('\n') {
-        Some(i) => {
-            if crlf(offset + i) {
-                "\r\n"
-            } else {
-                "\n"
-            }
-        }
-        None => match src.find('\n') {
-            Some(i) if crlf(i) => "\r\n",
-            _ => "\n",
-        },
+    let end = super::line_end(src, offset);
+    match &src[end..] {
+        rest if rest.starts_with("\r\n") => "\r\n",
+        rest if rest.starts_with('\r') => "\r",
+        rest if rest.starts_with('\n') => "\n",
+        _ => super::yaml::line_ending(src),
     }
 }
 
@@ -289,6 +282,28 @@ mod tests {
             pin("x:\n  - {image: a:1, name: b}\r\n", "a:1", T),
             format!("x:\n  # pin: a:1\r\n  - {{image: a@{D}, name: b}}\r\n")
         );
+    }
+
+    /// Old Mac text: a lone `\r` ends a line, and an inserted comment line ends with one.
+    #[test]
+    fn cr_only_lines_are_lines() {
+        use CommentStyle::{Trailing as T, WholeLine as W};
+        assert_eq!(
+            pin("a:\r  image: nginx:1.27\r  name: x\r", "nginx:1.27", T),
+            format!("a:\r  image: nginx@{D} # nginx:1.27\r  name: x\r")
+        );
+        assert_eq!(
+            pin("x:\r  - {image: a:1, name: b}\ry: 1", "a:1", T),
+            format!("x:\r  # pin: a:1\r  - {{image: a@{D}, name: b}}\ry: 1")
+        );
+        assert_eq!(
+            pin("FROM x\r  COPY --from=c:2 / /\r", "c:2", W),
+            format!("FROM x\r  # pin: c:2\r  COPY --from=c@{D} / /\r")
+        );
+        let folded = "image: >- # note\r  a:1\r";
+        let at = folded.find("a:1").unwrap();
+        let block = insertion(folded, &(at..at + 3), "a:1", T);
+        assert_eq!(block, None, "a `#` inside a block scalar is text");
     }
 
     #[test]

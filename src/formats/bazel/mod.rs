@@ -93,7 +93,7 @@ pub fn find(src: &str) -> Result<Findings, FindError> {
             let marked = lines
                 .into_iter()
                 .flatten()
-                .any(|t| ignored.contains(&line_of(src, tokens[t].span.start)));
+                .any(|t| ignored.contains(&super::line_number(src, tokens[t].span.start)));
             if marked && c.skip.is_none() {
                 c.skip = Some("marked `# pin: ignore`".to_owned());
             }
@@ -372,15 +372,18 @@ fn pull(file: &File, args: &Arguments) -> Option<Candidate> {
     }
     // Insert `digest = "…",` right before the `tag` keyword (two tokens before its value).
     let keyword = file.tokens[tag_token - 2].span.start;
-    let line_start = src[..keyword].rfind('\n').map_or(0, |i| i + 1);
+    let line_start = super::line_start(src, keyword);
     let indent = &src[line_start..keyword];
     let quote = match &file.tokens[tag_token].tok {
         Tok::Str { quote, .. } => *quote,
         _ => '"',
     };
     let suffix = if indent.trim().is_empty() {
-        let eol = match src[keyword..].find('\n') {
-            Some(nl) if src[..keyword + nl].ends_with('\r') => "\r\n",
+        // The `tag` line's own line break: `\n`, `\r\n` or a lone `\r`.
+        let end = super::line_end(src, keyword);
+        let eol = match &src[end..] {
+            rest if rest.starts_with("\r\n") => "\r\n",
+            rest if rest.starts_with('\r') => "\r",
             _ => "\n",
         };
         format!("{quote},{eol}{indent}")
@@ -399,11 +402,6 @@ fn pull(file: &File, args: &Arguments) -> Option<Candidate> {
     })
 }
 
-/// The 0-based line of a byte offset.
-fn line_of(src: &str, offset: usize) -> usize {
-    src[..offset].matches('\n').count()
-}
-
 /// The lines a `# pin: ignore` comment marks: its own, and the next one when it stands alone.
 fn ignored_lines(src: &str, tokens: &[Token]) -> BTreeSet<usize> {
     let mut lines = BTreeSet::new();
@@ -412,9 +410,9 @@ fn ignored_lines(src: &str, tokens: &[Token]) -> BTreeSet<usize> {
         if !marks {
             continue;
         }
-        let line = line_of(src, t.span.start);
+        let line = super::line_number(src, t.span.start);
         lines.insert(line);
-        let line_start = src[..t.span.start].rfind('\n').map_or(0, |i| i + 1);
+        let line_start = super::line_start(src, t.span.start);
         if src[line_start..t.span.start].trim().is_empty() {
             lines.insert(line + 1);
         }
