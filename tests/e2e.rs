@@ -1472,7 +1472,8 @@ fn a_ca_file_without_certificates_is_an_error() {
 // filled), Kubernetes JSON (LF, CRLF, no final newline, an escaped string left alone), the CI dialects (Cloud
 // Build YAML and JSON, Azure Pipelines, Bitbucket, CircleCI, Drone, Woodpecker: each with a CRLF file and one
 // without a final newline; aliases, `{name: …}` forms, a `machine.image` left alone), Podman Quadlet units (a CRLF
-// `.image`, a `.volume` without a final newline); look-alikes such as
+// `.image`, a `.volume` without a final newline), ko configurations (a CRLF one without a final newline, a
+// `ko.local` base skipped); look-alikes such as
 // `package.json`, a YAML file with `steps[].name` and `container:` keys, a unit without `Image=` and a `.service`
 // are left alone.
 #[test]
@@ -1630,6 +1631,32 @@ fn list_cases_match_their_listings() {
         }
     }
     assert!(failed.is_empty(), "{}", failed.join("\n"));
+}
+
+// Guards YAML read as libyaml reads it (quoted scalars continued left of their block, as in the Gateway API CRDs
+// traefik ships): the image in the same file is pinned against the real registry and no other byte changes.
+#[test]
+fn yaml_libyaml_leniency_is_pinned_byte_exact() {
+    let fx = Fixtures::start(Variant::Plain);
+    let (dir, expected) = fx.tree_named("libyaml");
+    let o = fx.pin(dir.path(), &["-w", "."]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_tree(dir.path(), &expected);
+    let again = fx.pin(dir.path(), &["--check", "."]);
+    assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
+}
+
+// Guards the other direction: a stray `}` after a block mapping is refused as libyaml refuses it (it was once
+// read as part of the value `nginx:1}`), with the place, exit 2, and nothing listed.
+#[test]
+fn a_stray_closing_brace_is_an_error_at_its_place() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("a.yaml"), "image: nginx:1\n}").unwrap();
+    let o = run_pin(dir.path(), &["list", "a.yaml"], &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "");
+    let err = stderr(&o);
+    assert!(err.starts_with("a.yaml:2:1: error: "), "{err}");
 }
 
 // Guards tag comments end to end: `--tag-comment` writes the tag beside the digest (YAML: after the value and
@@ -2293,9 +2320,27 @@ fn verify_platforms_finds_child_pins_and_indexes_lacking_a_platform() {
         "{err}"
     );
 
-    // One platform required: a single-platform manifest is no finding (its platform is not fetched).
+    // One platform required: the child pin's platform is known from its tag's index; an untagged
+    // single-platform pin is not checked (its platform would need its config blob).
     let o = fx.pin(dir.path(), &["verify", "--platforms", "linux/amd64", "."]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = fx.pin(dir.path(), &["verify", "--platforms", "linux/arm64", "."]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let err = stderr(&o);
+    let findings: Vec<&str> = err.lines().filter(|l| l.contains(": PIN07")).collect();
+    assert_eq!(
+        findings,
+        [
+            format!(
+                "app.yaml:2:12: PIN073 {host}/{REPO}:amd-only@{}: the pinned index offers no linux/arm64 manifest",
+                amd_only.digest
+            ),
+            format!(
+                "app.yaml:3:12: PIN073 {host}/{REPO}:multi@{child}: a linux/amd64 manifest is pinned, where linux/arm64 is required"
+            ),
+        ],
+        "{err}"
+    );
 
     // The same requirement from pin.toml.
     fs::write(
@@ -2519,28 +2564,46 @@ fn quadlet_tag_comments_are_lines_above_and_unpin_restores_them() {
     assert_eq!(read(), unit);
 }
 
-// Guards YAML read as libyaml reads it (quoted scalars continued left of their block, as in the Gateway API CRDs
-// traefik ships): the image in the same file is pinned against the real registry and no other byte changes.
+// Guards `pin verify` behind token auth: pull tokens as for lookups, one per repository, and one HEAD per
+// unique digest.
 #[test]
-fn yaml_libyaml_leniency_is_pinned_byte_exact() {
-    let fx = Fixtures::start(Variant::Plain);
-    let (dir, expected) = fx.tree_named("libyaml");
-    let o = fx.pin(dir.path(), &["-w", "."]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert_tree(dir.path(), &expected);
-    let again = fx.pin(dir.path(), &["--check", "."]);
-    assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
-}
-
-// Guards the other direction: a stray `}` after a block mapping is refused as libyaml refuses it (it was once
-// read as part of the value `nginx:1}`), with the place, exit 2, and nothing listed.
-#[test]
-fn a_stray_closing_brace_is_an_error_at_its_place() {
+fn verify_behind_token_auth_takes_one_token_per_repository() {
+    let fx = Fixtures::start(Variant::TlsToken);
+    let other = fx
+        .registry
+        .push_oci_image("other/repo", "a", "verify-other-a");
     let dir = tempfile::tempdir().unwrap();
-    fs::write(dir.path().join("a.yaml"), "image: nginx:1\n}").unwrap();
-    let o = run_pin(dir.path(), &["list", "a.yaml"], &[]);
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert_eq!(stdout(&o), "");
-    let err = stderr(&o);
-    assert!(err.starts_with("a.yaml:2:1: error: "), "{err}");
+    let ca = fx
+        .registry
+        .ca_pem_path()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    let host = fx.registry.host();
+    let text = format!(
+        "a: {{image: {host}/{REPO}@{v1}}}\nb: {{image: {host}/{REPO}:v1@{v1}}}\nc: {{image: {host}/other/repo@{}}}\n",
+        other.digest,
+        v1 = fx.digest("v1"),
+    );
+    fs::write(dir.path().join("app.yaml"), &text).unwrap();
+    let before = fx.registry.token_requests();
+    let o = run_pin(dir.path(), &["verify", "-v", "--ca-cert", &ca, "."], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        fx.registry.token_requests() - before,
+        2,
+        "one token per repository"
+    );
+    // Two digests; the tagged v1 pin is a single image, not a child: its tag costs one HEAD.
+    assert!(
+        stderr(&o).contains("2 token, 3 HEAD, 0 GET"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        stderr(&o).contains("3 pinned references verified: 3 present, 0 missing"),
+        "{}",
+        stderr(&o)
+    );
 }

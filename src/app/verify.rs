@@ -105,7 +105,21 @@ pub(super) fn verify(
                             ),
                         );
                     }
-                    if let Some(child) = followed_tag(f).and_then(|t| p.child_of.get(&t)) {
+                    let child = followed_tag(f).and_then(|t| p.child_of.get(&t));
+                    // One platform required: a child pin's platform is known from its tag's index.
+                    if let ([want], Some(child)) = (platforms.as_slice(), child) {
+                        if !p.index && !want.matches(&child.platform) {
+                            o.set(
+                                OutcomeStatus::Missing,
+                                Code::PlatformMissing,
+                                format!(
+                                    "a {} manifest is pinned, where {want} is required",
+                                    child.platform
+                                ),
+                            );
+                        }
+                    }
+                    if let Some(child) = child {
                         o.warn(
                             Code::ChildPin,
                             format!(
