@@ -59,9 +59,9 @@
 //! * Key matching is on the key's value only: `!!str image` and `"image"` are `image`; a complex key
 //!   (`? [image]`) or an alias key never is.
 //! * Duplicate keys are accepted (each `image` is reported), as most Kubernetes tooling does.
-//! * The parser is strict YAML 1.2. Some files that other tools accept are a [`FindError`]: e.g. a
-//!   flow sequence whose closing `]` sits at the indentation of its key (seen in a compose file), or
-//!   tabs used as indentation.
+//! * The parser is strict YAML 1.2, with the two leniencies of libyaml that [`tree::read`] adds (a flow
+//!   collection closed at its key's indentation, a quoted scalar continued left of its block). Other files
+//!   that some tools accept are a [`FindError`]: e.g. tabs used as indentation.
 //! * Positions come from `saphyr-parser`, whose markers count characters; they are mapped to bytes
 //!   through the source. A UTF-8 byte order mark counts as one character there and three bytes here.
 //!
@@ -77,6 +77,7 @@ use super::{Candidate, FindError, Findings, Target};
 use saphyr_parser::ScalarStyle;
 
 mod images;
+mod quoted;
 pub mod tree;
 
 #[cfg(test)]

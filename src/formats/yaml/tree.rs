@@ -345,7 +345,22 @@ pub fn parse(src: &str) -> Result<Parsed, FindError> {
 /// Reads a YAML stream into a [`Sink`] made by `new`, with the rules of [`parse`] (template, errors, the
 /// lenient closing bracket, the nesting bound): the filled sink, or `None` for a Helm template. A sink that
 /// keeps only what it needs reads a stream in memory bounded by its nesting and its findings.
+///
+/// A quoted scalar continued on lines left of its block, which libyaml reads, is read as libyaml reads it
+/// ([`super::quoted`]).
 pub(crate) fn read<S: Sink>(src: &str, new: impl Fn() -> S) -> Result<Option<S>, FindError> {
+    let first = read_lifting(src, &new);
+    match &first {
+        Err(e) if super::quoted::may_help(e) => super::quoted::read(src, e, &new).unwrap_or(first),
+        _ => first,
+    }
+}
+
+/// [`read`] without the quoted-scalar leniency.
+pub(super) fn read_lifting<S: Sink>(
+    src: &str,
+    new: &dyn Fn() -> S,
+) -> Result<Option<S>, FindError> {
     let first = read_exact(src, new(), None);
     let Err(original) = &first else {
         return first;
