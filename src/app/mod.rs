@@ -138,10 +138,8 @@ fn aborted(command: report::Command, code: Code, message: String) -> Report<'sta
 
 /// Outcomes of whole files and of references, in path order (each file's references in file order).
 fn in_path_order(mut outcomes: Vec<Outcome>) -> Vec<Outcome> {
-    outcomes.sort_by(|a, b| {
-        let path = |o: &Outcome| o.location.as_ref().map(|l| PathBuf::from(&l.file));
-        path(a).cmp(&path(b))
-    });
+    // Stable, and each path built once (not twice per comparison).
+    outcomes.sort_by_cached_key(|o| o.location.as_ref().map(|l| PathBuf::from(&l.file)));
     outcomes
 }
 
@@ -224,7 +222,35 @@ impl FilesRun<'_> {
         }
         report.answered_by = std::mem::take(&mut lookup.answered_by);
         report.labels = std::mem::take(&mut lookup.labels);
-        let plan = plan::plan(&scan.files, &lookup.resolved, &self.opts);
+        // What each mode needs of a changed file, taken while its texts are at hand: a dry run's diff (text
+        // format only: the others show no diff), a filter's new stream, or nothing (a write edits again).
+        let diffs = mode == Mode::DryRun && self.output.format == Format::Text;
+        let keep = |file: &scan::ScannedFile, old: &str, new: &str| match mode {
+            Mode::Filter => Some(new.to_string()),
+            Mode::DryRun if diffs => {
+                // `a/` and `b/` relative to the git repository's root, so that `git apply` takes the diff
+                // from any directory of it; else the path as shown.
+                let header = file
+                    .path
+                    .as_deref()
+                    .and_then(crate::walk::repository_path)
+                    .unwrap_or_else(|| file.display.clone());
+                Some(report::unified_diff(&header, old, new))
+            }
+            _ => None,
+        };
+        let plan = match plan::plan(&scan.files, &lookup.resolved, &self.opts, keep) {
+            Ok(p) => p,
+            Err(changed) => {
+                // Refused as a write refuses it: the file's spans no longer fit its bytes.
+                report.outcomes = scan.passed_over;
+                report.fail(
+                    Code::WriteFailed,
+                    rewrite::WriteError::Changed(changed).to_string(),
+                );
+                return finish(&report, self.output, out, err);
+            }
+        };
         let mut outcomes = scan.passed_over;
         outcomes.extend(plan.outcomes);
         report.outcomes = in_path_order(outcomes);
@@ -258,11 +284,11 @@ impl FilesRun<'_> {
             // --keep-going: a half-pinned stream must never reach `kubectl apply`.
             Mode::Filter if failures == 0 => {
                 let file = &scan.files[0];
-                report.stream = Some(
-                    plan.changes
-                        .first()
-                        .map_or(file.src.as_str(), |c| c.new.as_str()),
-                );
+                report.stream = plan
+                    .changes
+                    .first()
+                    .and_then(|c| c.kept.as_deref())
+                    .or(file.text.as_deref());
             }
             Mode::Filter => {}
             Mode::Write => {
@@ -273,7 +299,7 @@ impl FilesRun<'_> {
                         Some(rewrite::Replace {
                             path: c.file.path.as_deref()?,
                             was: c.file.identity.as_ref()?,
-                            contents: c.new.as_bytes(),
+                            edits: &c.edits,
                         })
                     })
                     .collect();
@@ -326,16 +352,11 @@ impl FilesRun<'_> {
                 report.changes = plan
                     .changes
                     .iter()
-                    .map(|c| Change {
-                        file: &c.file.display,
-                        header: c
-                            .file
-                            .path
-                            .as_deref()
-                            .and_then(crate::walk::repository_path)
-                            .unwrap_or_else(|| c.file.display.clone()),
-                        old: &c.file.src,
-                        new: &c.new,
+                    .filter_map(|c| {
+                        Some(Change {
+                            file: &c.file.display,
+                            diff: c.kept.as_deref()?,
+                        })
                     })
                     .collect();
             }
@@ -384,7 +405,9 @@ fn list(args: &ListArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Result
     let mut report = Report::new(command, Mode::DryRun);
     report.files = scan.files.len();
     let mut outcomes = scan.passed_over;
-    for file in &scan.files {
+    outcomes.reserve_exact(scan.files.iter().map(|f| f.refs.len()).sum());
+    // Each file goes once its outcomes are made: the references are not held twice.
+    for file in scan.files {
         for f in &file.refs {
             let mut o = Outcome::new(&f.candidate.value).at(
                 &file.display,

@@ -54,8 +54,7 @@ impl Reporter for TextReporter {
             }
             (_, Mode::DryRun) => {
                 for c in &r.changes {
-                    let diff = unified_diff(&c.header, c.old, c.new);
-                    out.write_all(self.paint_out.diff(&diff).as_bytes())?;
+                    out.write_all(self.paint_out.diff(c.diff).as_bytes())?;
                 }
             }
             (_, Mode::Check | Mode::Write) => {}
