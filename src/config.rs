@@ -591,7 +591,7 @@ location = "mirror.corp"
         let shown = String::from_utf8(shown).unwrap();
         assert!(
             shown.contains(&format!(
-                "[verify] platforms = [\"linux/amd64\", \"linux/arm/v7\"]  # {}:15",
+                "[verify] platforms = [\"linux/amd64\", \"linux/arm/v7\"]  # {}:16",
                 p.display()
             )),
             "{shown}"
