@@ -15,7 +15,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use imagepin::formats::yaml::tree::{parse, Parsed};
+use imagepin::test_support::{parse_yaml as parse, Parsed};
 
 /// What one side made of a stream.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -36,7 +36,7 @@ mod testing;
 
 use std::ops::Range;
 
-pub use kind::{file_names, Docs, Finder, Kind, KindInfo, NameRule, KINDS};
+pub use kind::{file_names, Kind, KINDS};
 
 /// One place in a file that may hold an image reference.
 #[derive(Clone, Debug, PartialEq, Eq)]
