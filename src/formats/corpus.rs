@@ -27,6 +27,7 @@ const COUNTS: &[(Kind, usize)] = &[
     (Kind::Terraform, 3),
     (Kind::Bazel, 4),
     (Kind::CloudBuild, 3),
+    (Kind::Tiltfile, 4),
 ];
 
 /// Every kind of the kind table with its corpus directory and file count, in table order.
@@ -293,6 +294,7 @@ fn pinning_the_corpus_is_exact_and_idempotent() {
             ("nomad", 2),
             ("packer", 2),
             ("terraform", 17),
+            ("tilt", 0),
         ]
     );
 }

@@ -23,6 +23,7 @@ pub mod json;
 mod kind;
 pub mod kustomize;
 pub mod tag_comment;
+pub mod tilt;
 pub mod yaml;
 
 #[cfg(test)]
