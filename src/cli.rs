@@ -63,6 +63,12 @@ pub enum Command {
     /// `name@digest` with a tag comment becomes the comment's `name:tag` (and the comment goes);
     /// `name:tag@digest` becomes `name:tag`.
     Unpin(UnpinArgs),
+    /// Check that every digest written in the files is still served by its registry; writes nothing.
+    ///
+    /// One HEAD per unique pinned digest. A digest that is gone is reported with its place (exit 1); a
+    /// registry that cannot be asked is an error (exit 2). A pin of one platform's manifest inside its tag's
+    /// multi-platform index is a warning.
+    Verify(VerifyArgs),
     /// Print a completion script for SHELL on stdout (e.g. `pin completions bash > /etc/bash_completion.d/pin`).
     Completions {
         #[arg(value_name = "SHELL")]
@@ -89,7 +95,8 @@ pub struct PinArgs {
     pub resolve: ResolveArgs,
 
     /// Write the tag as a comment beside the pin: `image: nginx@sha256:… # nginx:1.27` in YAML, a line
-    /// `# pin: nginx:1.27` above in Dockerfiles. `pin update` follows it; `pin unpin` restores it.
+    /// `# pin: nginx:1.27` above in Dockerfiles and Quadlet units. `pin update` follows it; `pin unpin`
+    /// restores it.
     #[arg(long, help_heading = "Output", conflicts_with = "keep_tag")]
     pub tag_comment: bool,
 
@@ -111,6 +118,33 @@ pub struct UnpinArgs {
 
     #[command(flatten)]
     pub select: SelectArgs,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Files and directories to verify; `-` for stdin.
+    #[arg(value_name = "PATH", default_value = ".")]
+    pub paths: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub select: SelectArgs,
+
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+
+    /// Also require every pinned index to offer these platforms (comma-separated, e.g.
+    /// linux/amd64,linux/arm64), and refuse a single-platform manifest where several are required
+    /// (one GET per pinned index).
+    #[arg(
+        long,
+        value_name = "OS/ARCH[/VARIANT],...",
+        value_delimiter = ',',
+        help_heading = "Mode"
+    )]
+    pub platforms: Vec<Platform>,
 
     #[command(flatten)]
     pub output: OutputArgs,
@@ -147,7 +181,8 @@ pub struct UpdateArgs {
 
 #[derive(Debug, Args)]
 pub struct ResolveCmdArgs {
-    /// Image references, e.g. nginx:1.27 or ghcr.io/org/app:v1.
+    /// Image references, e.g. nginx:1.27 or ghcr.io/org/app:v1; `-` reads more from stdin, one per line (blank
+    /// lines and `#` comments are ignored).
     #[arg(value_name = "REF", required = true)]
     pub refs: Vec<String>,
 
@@ -441,7 +476,7 @@ mod tests {
     fn help_snapshot() {
         let mut cmd = Cli::command().term_width(100);
         let mut help = cmd.render_long_help().to_string();
-        for sub in ["list", "resolve", "update", "unpin"] {
+        for sub in ["list", "resolve", "update", "unpin", "verify"] {
             let sub = cmd.find_subcommand_mut(sub).expect("subcommand");
             help.push_str(&format!("\n===== pin {} --help\n\n", sub.get_name()));
             help.push_str(&sub.render_long_help().to_string());

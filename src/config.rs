@@ -44,6 +44,17 @@ pub struct File {
     pub registries: Vec<RegistryTable>,
     /// `[signatures]`: signature-gated pinning (`--require-signature`, `--signature-key`, `--policy`).
     pub signatures: Option<Signatures>,
+    /// `[verify]`: what `pin verify` requires of every pin.
+    pub verify: Option<Verify>,
+}
+
+/// The `[verify]` table.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Verify {
+    /// As `--platforms`: every pinned index must offer each of these (`["linux/amd64", "linux/arm64"]`).
+    #[serde(default)]
+    pub platforms: Vec<String>,
 }
 
 /// The `[signatures]` table. Paths are relative to the configuration file's directory.
@@ -170,6 +181,14 @@ pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
             message: "[signatures]: give keys or policy, not both".to_string(),
         });
     }
+    for p in file.verify.iter().flat_map(|v| &v.platforms) {
+        if let Err(message) = p.parse::<Platform>() {
+            return Err(ConfigError::Invalid {
+                at: table_origin(path, &text, "verify"),
+                message: format!("[verify] platforms: {message}"),
+            });
+        }
+    }
     if let Some(p) = &file.platform {
         p.parse::<Platform>()
             .map_err(|message| ConfigError::Invalid {
@@ -260,6 +279,16 @@ pub fn apply(
             apply_cache(&mut a.resolve.registry, sub("resolve"), &loaded);
         }
         Some(Command::Unpin(a)) => apply_select(&mut a.select, sub("unpin"), &loaded),
+        Some(Command::Verify(a)) => {
+            let m = sub("verify");
+            apply_select(&mut a.select, m, &loaded);
+            apply_registry(&mut a.registry, m, &loaded);
+            apply_cache(&mut a.registry, m, &loaded);
+            if let (Some(v), false) = (&loaded.file.verify, given(m, "platforms")) {
+                // Checked when the file was loaded.
+                a.platforms = v.platforms.iter().filter_map(|p| p.parse().ok()).collect();
+            }
+        }
         Some(Command::Config | Command::Completions { .. } | Command::Man) => {}
     }
     Ok(Some(loaded))
@@ -479,6 +508,14 @@ pub fn show(out: &mut dyn std::io::Write, loaded: Option<&Loaded>) -> std::io::R
                 .as_ref()
                 .map_or(String::new(), |p| l.dir().join(p).display().to_string()),
             table_origin(&l.path, &l.text, "signatures")
+        )?;
+    }
+    if let (Some(v), Some(l)) = (f.and_then(|f| f.verify.as_ref()), loaded) {
+        writeln!(
+            out,
+            "[verify] platforms = {:?}  # {}",
+            v.platforms,
+            table_origin(&l.path, &l.text, "verify")
         )?;
     }
     for file in crate::resolve::mirrors::Routes::system_files() {

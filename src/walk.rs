@@ -305,6 +305,18 @@ fn absolute(path: &Path) -> std::borrow::Cow<'_, Path> {
     }
 }
 
+/// The path of `file` relative to the root of the git repository that holds it, `/`-separated, or `None`
+/// outside one. The root is the nearest directory at or above the file's (with symbolic links resolved)
+/// that holds a `.git` directory, or a `.git` file as a worktree or a submodule has; no git is run.
+pub fn repository_path(file: &Path) -> Option<String> {
+    let name = file.file_name()?;
+    let absolute = absolute(file);
+    let parent = absolute.parent()?.canonicalize().ok()?;
+    let root = parent.ancestors().find(|d| d.join(".git").exists())?;
+    let rel = parent.strip_prefix(root).ok()?.join(name);
+    Some(rel.to_string_lossy().replace('\\', "/"))
+}
+
 /// A temporary file of a `pin -w` run, whatever kind its name would otherwise give.
 fn is_leftover(path: &Path) -> bool {
     path.file_name()
@@ -321,6 +333,30 @@ fn clean(p: &Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn repository_paths_start_at_the_nearest_git_dir_or_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("repo");
+        std::fs::create_dir_all(root.join(".git")).unwrap();
+        std::fs::create_dir_all(root.join("sub/deep")).unwrap();
+        std::fs::create_dir_all(root.join("wt/x")).unwrap();
+        std::fs::write(root.join("wt/.git"), "gitdir: ../.git/worktrees/wt\n").unwrap();
+        assert_eq!(
+            repository_path(&root.join("sub/deep/../Dockerfile")).as_deref(),
+            Some("sub/Dockerfile")
+        );
+        assert_eq!(
+            repository_path(&root.join("Dockerfile")).as_deref(),
+            Some("Dockerfile")
+        );
+        assert_eq!(
+            repository_path(&root.join("wt/x/a.yaml")).as_deref(),
+            Some("x/a.yaml")
+        );
+        std::fs::create_dir_all(dir.path().join("plain")).unwrap();
+        assert_eq!(repository_path(&dir.path().join("plain/a.yaml")), None);
+    }
 
     #[test]
     fn a_missing_path_named_like_a_subcommand_or_mode_gets_a_hint() {

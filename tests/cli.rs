@@ -29,7 +29,16 @@ fn completions_for_each_shell_name_the_subcommands_and_flags() {
         let o = pin(dir.path(), &["completions", shell]);
         assert_eq!(o.status.code(), Some(0), "{shell}: {}", stderr(&o));
         let script = stdout(&o);
-        for word in ["list", "resolve", "update", "unpin", "keep-tag", "exclude"] {
+        for word in [
+            "list",
+            "resolve",
+            "update",
+            "unpin",
+            "verify",
+            "platforms",
+            "keep-tag",
+            "exclude",
+        ] {
             assert!(script.contains(word), "{shell} completions lack {word}");
         }
     }
@@ -99,4 +108,144 @@ fn clicolor_force_colours_a_pipe_unless_no_color_or_never() {
     assert!(!run(&[], &[]).contains('\x1b'), "a pipe");
     assert!(!run(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")], &[]).contains('\x1b'));
     assert!(!run(&[("CLICOLOR_FORCE", "1")], &["--color", "never"]).contains('\x1b'));
+}
+
+/// `pin` with `stdin` as its standard input.
+fn pin_stdin(cwd: &Path, args: &[&str], stdin: &str) -> Output {
+    use std::io::Write as _;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pin"))
+        .current_dir(cwd)
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", cwd)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+// Guards `pin resolve -`: references from stdin one per line (blank lines and `#` comments ignored, spaces
+// trimmed), in order after the arguments before the `-`; a line that is no reference is an error naming its
+// stdin line, and the others are still printed (exit 2). References with a digest need no registry.
+#[test]
+fn resolve_reads_references_from_stdin_and_reports_each_bad_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = |c: char| format!("sha256:{}", c.to_string().repeat(64));
+    let stdin = format!(
+        "# images\n\n  nginx@{}  \nNot A Reference\r\nghcr.io/org/app:v1@{}\n",
+        d('a'),
+        d('b')
+    );
+    let o = pin_stdin(
+        dir.path(),
+        &["resolve", &format!("busybox@{}", d('c')), "-"],
+        &stdin,
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        format!(
+            "busybox@{}\nnginx@{}\nghcr.io/org/app:v1@{}\n",
+            d('c'),
+            d('a'),
+            d('b')
+        )
+    );
+    let err = stderr(&o);
+    assert!(
+        err.starts_with(
+            "<stdin>:4:1: error: cannot resolve Not A Reference: \"Not A Reference\" is not an image reference"
+        ),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+
+    let o = pin_stdin(dir.path(), &["resolve", "--format", "json", "-"], &stdin);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let entries = v["references"].as_array().unwrap();
+    let statuses: Vec<&str> = entries
+        .iter()
+        .map(|e| e["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["unchanged", "error", "unchanged"], "{v}");
+    assert_eq!(entries[1]["code"], "PIN031", "{v}");
+    assert_eq!(entries[1]["line"], 4, "{v}");
+
+    let o = pin_stdin(dir.path(), &["resolve", "-", "-"], "");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("`-` (stdin) can be given only once"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+fn git(cwd: &Path, args: &[&str]) -> Output {
+    Command::new("git")
+        .current_dir(cwd)
+        .args(args)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("HOME", cwd)
+        .output()
+        .expect("git on PATH")
+}
+
+// Guards diff headers inside a git repository: relative to its root, whatever directory pin runs in and
+// however the path is spelled (`../Dockerfile`), so `git apply` at the root takes the diff; outside a
+// repository the headers keep the path as printed.
+#[test]
+fn diff_headers_are_relative_to_the_repository_root() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("repo");
+    std::fs::create_dir_all(root.join("sub")).unwrap();
+    let o = git(&root, &["init", "-q"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let digest = format!("sha256:{}", "a".repeat(64));
+    let before = format!("FROM nginx:1.27@{digest}\n");
+    std::fs::write(root.join("Dockerfile"), &before).unwrap();
+    std::fs::write(root.join("sub/Dockerfile"), &before).unwrap();
+
+    let o = pin(&root.join("sub"), &["unpin", "../Dockerfile", "Dockerfile"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let diff = stdout(&o);
+    for header in [
+        "--- a/Dockerfile\n+++ b/Dockerfile\n",
+        "--- a/sub/Dockerfile\n+++ b/sub/Dockerfile\n",
+    ] {
+        assert!(diff.contains(header), "{diff}");
+    }
+    let patch = dir.path().join("pin.diff");
+    std::fs::write(&patch, &diff).unwrap();
+    let patch = patch.to_str().unwrap();
+    let o = git(&root, &["apply", "--check", patch]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // From the subdirectory too, pointed at the root the headers are relative to.
+    let o = git(&root.join("sub"), &["-C", "..", "apply", patch]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    for file in ["Dockerfile", "sub/Dockerfile"] {
+        assert_eq!(
+            std::fs::read_to_string(root.join(file)).unwrap(),
+            "FROM nginx:1.27\n"
+        );
+    }
+
+    let outside = dir.path().join("plain/sub");
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::write(dir.path().join("plain/Dockerfile"), &before).unwrap();
+    let o = pin(&outside, &["unpin", "../Dockerfile"]);
+    assert!(
+        stdout(&o).starts_with("--- a/../Dockerfile\n+++ b/../Dockerfile\n"),
+        "{}",
+        stdout(&o)
+    );
 }

@@ -270,3 +270,52 @@ fn the_cache_answers_repeat_runs_and_is_bypassed_where_it_must_be() {
         app
     );
 }
+
+// Guards `pin verify` through mirrors: a digest-only mirror is asked about a pinned digest before the
+// registry (here a closed port), and answers it; once the mirror no longer has it, the registry must be
+// asked, and a registry that cannot be asked makes the run an error (exit 2), not a missing digest.
+#[test]
+fn verify_asks_digest_mirrors_first_and_a_failure_to_ask_is_no_missing_digest() {
+    let registry = Registry::start(Variant::Plain);
+    let pushed = registry.push_oci_image("library/nginx", "1.27", "verify-mirror");
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "registries.conf",
+        &format!(
+            "[[registry]]\nprefix = \"docker.io\"\nlocation = \"{closed}\"\ninsecure = true\n\n\
+             [[registry.mirror]]\nlocation = \"{}\"\ninsecure = true\npull-from-mirror = \"digest-only\"\n",
+            registry.host()
+        ),
+    );
+    write(
+        dir.path(),
+        "app.yaml",
+        &format!("image: nginx@{}\n", pushed.digest),
+    );
+    let conf = dir.path().join("registries.conf");
+    let env = [("CONTAINERS_REGISTRIES_CONF", conf.to_str().unwrap())];
+    let args = ["verify", "-v", "--connect-timeout", "2", "app.yaml"];
+    let out = pin(dir.path(), &args, &env);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("requests: 1 ping, 0 token, 1 HEAD, 0 GET"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    registry.delete_manifest("library/nginx", &pushed.digest);
+    let out = pin(dir.path(), &args, &env);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("app.yaml:1:8: error: cannot verify nginx@")
+            && err.contains(&closed.to_string()),
+        "{err}"
+    );
+    assert!(!err.contains("PIN072"), "{err}");
+}

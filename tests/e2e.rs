@@ -86,7 +86,7 @@ impl Fixtures {
     fn pin_stdin(&self, cwd: &Path, args: &[&str], stdin: &str) -> Output {
         let at = usize::from(matches!(
             args.first(),
-            Some(&"resolve" | &"list" | &"update")
+            Some(&"resolve" | &"list" | &"update" | &"verify")
         ));
         let mut all = args.to_vec();
         all.splice(at..at, ["--insecure-registry", self.registry.host()]);
@@ -393,6 +393,36 @@ fn resolve_prints_pins_in_the_users_spelling() {
         stdout(&o),
         format!("{a}@{}\n{b}@{}\n", fx.digest("v1"), fx.digest("multi"))
     );
+}
+
+// Guards `pin resolve good bad`: the good one is printed, each bad one (not a reference, or a tag the registry
+// does not have) is an error on stderr, exit 2; the lockfile records nothing from the failed run.
+#[test]
+fn resolve_prints_the_good_references_and_an_error_for_each_bad_one() {
+    let fx = Fixtures::start(Variant::Plain);
+    let dir = tempfile::tempdir().unwrap();
+    let host = fx.registry.host();
+    let good = format!("{host}/{REPO}:v1");
+    let missing = format!("{host}/{REPO}:no-such-tag");
+    let o = fx.pin(
+        dir.path(),
+        &[
+            "resolve", "--lock", "pin.lock", &good, "Bad Ref", &missing, &good,
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let pinned = format!("{host}/{REPO}@{}\n", fx.digest("v1"));
+    assert_eq!(stdout(&o), pinned.repeat(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains("pin: error: cannot resolve Bad Ref: \"Bad Ref\" is not an image reference"),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("pin: error: cannot resolve {missing}: ")),
+        "{err}"
+    );
+    assert!(!dir.path().join("pin.lock").exists(), "{err}");
 }
 
 // Guards the lockfile: a run records every resolution; with the registry gone, --offline applies them.
@@ -1439,8 +1469,12 @@ fn a_ca_file_without_certificates_is_an_error() {
 // Guards every other file kind against the real registry: compose (through an anchor and merge keys),
 // GitHub Actions (docker:// on a job container and a service too) and action metadata, GitLab CI, kustomize (a
 // digest line inserted in a CRLF file, an empty digest filled), Helm values (a split image mapping's digest
-// filled), Kubernetes JSON (LF, CRLF, no final newline, an escaped string left alone); look-alikes such as
-// `package.json` are left alone.
+// filled), Kubernetes JSON (LF, CRLF, no final newline, an escaped string left alone), the CI dialects (Cloud
+// Build YAML and JSON, Azure Pipelines, Bitbucket, CircleCI, Drone, Woodpecker: each with a CRLF file and one
+// without a final newline; aliases, `{name: …}` forms, a `machine.image` left alone), Podman Quadlet units (a CRLF
+// `.image`, a `.volume` without a final newline); look-alikes such as
+// `package.json`, a YAML file with `steps[].name` and `container:` keys, a unit without `Image=` and a `.service`
+// are left alone.
 #[test]
 fn every_file_kind_is_pinned_byte_exact() {
     let fx = Fixtures::start(Variant::Plain);
@@ -1982,6 +2016,571 @@ fn update_check_reports_a_gone_digest() {
         stderr(&o).contains(&format!(
             "Dockerfile:1:6: warning: the pinned digest no longer exists; the tag now points at {new}"
         )),
+        "{}",
+        stderr(&o)
+    );
+}
+
+// Guards `pin verify` end to end: files pinned by `pin -w`, one manifest deleted through the registry API,
+// and `verify` reports exactly the references to that digest, at their line and column, exit 1, in every
+// format; one HEAD per unique digest, however often it is pinned; nothing is written.
+#[test]
+fn verify_finds_exactly_the_deleted_digest() {
+    let fx = Fixtures::start(Variant::Plain);
+    let dir = tempfile::tempdir().unwrap();
+    let host = fx.registry.host();
+    fs::write(
+        dir.path().join("Dockerfile"),
+        format!("FROM {host}/{REPO}:v1\nFROM {host}/{REPO}:latest AS b\n"),
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("deploy.yaml"),
+        format!(
+            "spec:\n  containers:\n    - image: {host}/{REPO}:v1\n    - image: {host}/{REPO}:multi\n"
+        ),
+    )
+    .unwrap();
+    let o = fx.pin(dir.path(), &["-w", "."]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let (v1, latest, multi) = (fx.digest("v1"), fx.digest("latest"), fx.digest("multi"));
+    let dockerfile = format!("FROM {host}/{REPO}@{v1}\nFROM {host}/{REPO}@{latest} AS b\n");
+    let deploy = format!(
+        "spec:\n  containers:\n    - image: {host}/{REPO}@{v1}\n    - image: {host}/{REPO}@{multi}\n"
+    );
+    assert_eq!(
+        fs::read_to_string(dir.path().join("Dockerfile")).unwrap(),
+        dockerfile
+    );
+    assert_eq!(
+        fs::read_to_string(dir.path().join("deploy.yaml")).unwrap(),
+        deploy
+    );
+
+    let o = fx.pin(dir.path(), &["verify", "-v", "."]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("requests: 1 ping, 0 token, 3 HEAD, 0 GET"),
+        "{err}"
+    );
+    assert!(
+        err.contains("pin: 2 files scanned, 4 pinned references verified: 4 present, 0 missing\n"),
+        "{err}"
+    );
+
+    fx.registry.delete_manifest(REPO, v1);
+    assert_eq!(fx.registry.manifest_digest(REPO, v1), None, "deleted");
+    let o = fx.pin(dir.path(), &["verify", "-v", "."]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let err = stderr(&o);
+    let why = format!("{host}/{REPO} no longer serves {v1}");
+    let lines: Vec<&str> = err.lines().filter(|l| l.contains("PIN072")).collect();
+    assert_eq!(
+        lines,
+        [
+            format!("Dockerfile:1:6: PIN072 {host}/{REPO}@{v1}: {why}"),
+            format!("deploy.yaml:3:14: PIN072 {host}/{REPO}@{v1}: {why}"),
+        ],
+        "{err}"
+    );
+    assert!(!err.contains(latest) && !err.contains(multi), "{err}");
+    assert!(
+        err.contains("requests: 1 ping, 0 token, 3 HEAD, 0 GET"),
+        "{err}"
+    );
+    assert!(
+        err.contains("4 pinned references verified: 2 present, 2 missing\n"),
+        "{err}"
+    );
+
+    let o = fx.pin(dir.path(), &["verify", "--format", "json", "."]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_valid(&o.stdout, "docs/report.schema.json");
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let entries: Vec<(String, u64, u64, String, String)> = v["references"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["file"].as_str().unwrap().to_string(),
+                r["line"].as_u64().unwrap(),
+                r["column"].as_u64().unwrap(),
+                r["status"].as_str().unwrap().to_string(),
+                r["code"].as_str().unwrap_or("-").to_string(),
+            )
+        })
+        .collect();
+    let e =
+        |f: &str, l, c, s: &str, code: &str| (f.to_string(), l, c, s.to_string(), code.to_string());
+    assert_eq!(
+        entries,
+        [
+            e("Dockerfile", 1, 6, "missing", "PIN072"),
+            e("Dockerfile", 2, 6, "unchanged", "-"),
+            e("deploy.yaml", 3, 14, "missing", "PIN072"),
+            e("deploy.yaml", 4, 14, "unchanged", "-"),
+        ]
+    );
+    assert_eq!(v["summary"]["missing"], 2);
+    assert_eq!(v["summary"]["unchanged"], 2);
+
+    let o = fx.pin(dir.path(), &["verify", "--format", "github", "."]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let annotations: Vec<String> = stdout(&o)
+        .lines()
+        .map(|l| l.split("::").take(2).collect::<Vec<_>>().join("::"))
+        .collect();
+    assert_eq!(
+        annotations,
+        [
+            "::error file=Dockerfile,line=1,col=6,title=PIN072 missing-digest",
+            "::error file=deploy.yaml,line=3,col=14,title=PIN072 missing-digest",
+        ],
+        "{}",
+        stdout(&o)
+    );
+
+    let o = fx.pin(dir.path(), &["verify", "--format", "sarif", "."]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_valid(&o.stdout, "tests/schemas/sarif-schema-2.1.0.json");
+    let log: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let results: Vec<(String, u64)> = log["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let region = &r["locations"][0]["physicalLocation"]["region"];
+            (
+                r["ruleId"].as_str().unwrap().to_string(),
+                region["startLine"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        results,
+        [("PIN072".to_string(), 1), ("PIN072".to_string(), 3)]
+    );
+
+    let o = fx.pin(dir.path(), &["verify", "--format", "markdown", "."]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let md = stdout(&o);
+    let short = &v1["sha256:".len().."sha256:".len() + 12];
+    assert!(
+        md.contains(&format!(
+            "| `{host}/{REPO}` | `{short}` | PIN072: {why} | `Dockerfile:1:6`, `deploy.yaml:3:14` |"
+        )),
+        "{md}"
+    );
+
+    assert_eq!(
+        fs::read_to_string(dir.path().join("Dockerfile")).unwrap(),
+        dockerfile
+    );
+    assert_eq!(
+        fs::read_to_string(dir.path().join("deploy.yaml")).unwrap(),
+        deploy
+    );
+}
+
+// Guards that a registry `pin verify` cannot ask is an error (exit 2) at the reference's place, never
+// reported as a missing digest.
+#[test]
+fn verify_against_an_unreachable_registry_is_an_error() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = tempfile::tempdir().unwrap();
+    let host = format!("127.0.0.1:{port}");
+    let digest = format!("sha256:{}", "a".repeat(64));
+    fs::write(
+        dir.path().join("Dockerfile"),
+        format!("FROM {host}/a/b@{digest}\n"),
+    )
+    .unwrap();
+    let o = run_pin(
+        dir.path(),
+        &[
+            "verify",
+            "--insecure-registry",
+            &host,
+            "--timeout",
+            "2",
+            ".",
+        ],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains(&format!(
+            "Dockerfile:1:6: error: cannot verify {host}/a/b@{digest}"
+        )),
+        "{err}"
+    );
+    assert!(
+        !err.contains("PIN072") && err.contains("0 missing, 1 error"),
+        "{err}"
+    );
+}
+
+// Guards `pin verify --platforms` (and `[verify] platforms` in pin.toml): an index lacking a required
+// platform and single-platform pins are findings; an index offering them all is not; a pin of one platform's
+// child of its tag's index is also warned about. Budget: one HEAD per digest, one GET per pinned index, and
+// for the child pin one HEAD and one GET of its tag.
+#[test]
+fn verify_platforms_finds_child_pins_and_indexes_lacking_a_platform() {
+    let fx = Fixtures::start(Variant::Plain);
+    let amd_only = fx
+        .registry
+        .push_oci_index(REPO, "amd-only", "amd-only", &["linux/amd64"]);
+    let dir = tempfile::tempdir().unwrap();
+    let host = fx.registry.host();
+    let (v1, multi) = (fx.digest("v1"), fx.digest("multi"));
+    let child = fx.pushed["multi"].child_digest("linux/amd64").unwrap();
+    let text = format!(
+        "a: {{image: {host}/{REPO}:multi@{multi}}}\n\
+         b: {{image: {host}/{REPO}:amd-only@{}}}\n\
+         c: {{image: {host}/{REPO}:multi@{child}}}\n\
+         d: {{image: {host}/{REPO}@{v1}}}\n",
+        amd_only.digest
+    );
+    fs::write(dir.path().join("app.yaml"), &text).unwrap();
+    let warning =
+        "app.yaml:3:12: warning: pinned to the linux/amd64 manifest of a multi-platform image; \
+                   other nodes will fail";
+
+    // Without --platforms: every digest is served; the child pin is a warning only.
+    let o = fx.pin(dir.path(), &["verify", "-v", "."]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains(warning), "{err}");
+    assert!(
+        err.contains("requests: 1 ping, 0 token, 5 HEAD, 1 GET"),
+        "{err}"
+    );
+
+    let o = fx.pin(
+        dir.path(),
+        &[
+            "verify",
+            "-v",
+            "--platforms",
+            "linux/amd64,linux/arm64",
+            ".",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let err = stderr(&o);
+    let findings: Vec<&str> = err.lines().filter(|l| l.contains(": PIN07")).collect();
+    let single =
+        "a single-platform manifest is pinned, where linux/amd64, linux/arm64 are required";
+    assert_eq!(
+        findings,
+        [
+            format!("app.yaml:2:12: PIN073 {host}/{REPO}:amd-only@{}: the pinned index offers no linux/arm64 manifest", amd_only.digest),
+            format!("app.yaml:3:12: PIN073 {host}/{REPO}:multi@{child}: {single}"),
+            format!("app.yaml:4:12: PIN073 {host}/{REPO}@{v1}: {single}"),
+        ],
+        "{err}"
+    );
+    assert!(err.contains(warning), "{err}");
+    // 4 digests + the child's tag: 5 HEAD; the 2 pinned indexes and the child's tag index: 3 GET.
+    assert!(
+        err.contains("requests: 1 ping, 0 token, 5 HEAD, 3 GET"),
+        "{err}"
+    );
+    assert!(
+        err.contains("4 pinned references verified: 1 present, 3 missing\n"),
+        "{err}"
+    );
+
+    // One platform required: the child pin's platform is known from its tag's index; an untagged
+    // single-platform pin is not checked (its platform would need its config blob).
+    let o = fx.pin(dir.path(), &["verify", "--platforms", "linux/amd64", "."]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = fx.pin(dir.path(), &["verify", "--platforms", "linux/arm64", "."]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let err = stderr(&o);
+    let findings: Vec<&str> = err.lines().filter(|l| l.contains(": PIN07")).collect();
+    assert_eq!(
+        findings,
+        [
+            format!(
+                "app.yaml:2:12: PIN073 {host}/{REPO}:amd-only@{}: the pinned index offers no linux/arm64 manifest",
+                amd_only.digest
+            ),
+            format!(
+                "app.yaml:3:12: PIN073 {host}/{REPO}:multi@{child}: a linux/amd64 manifest is pinned, where linux/arm64 is required"
+            ),
+        ],
+        "{err}"
+    );
+
+    // The same requirement from pin.toml.
+    fs::write(
+        dir.path().join("pin.toml"),
+        "[verify]\nplatforms = [\"linux/amd64\", \"linux/arm64\"]\n",
+    )
+    .unwrap();
+    let o = fx.pin(dir.path(), &["verify", "app.yaml"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(stderr(&o).matches(": PIN073 ").count(), 3, "{}", stderr(&o));
+    let o = fx.pin(
+        dir.path(),
+        &["verify", "--platforms", "linux/amd64", "app.yaml"],
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "the flag replaces the file's list: {}",
+        stderr(&o)
+    );
+    fs::write(
+        dir.path().join("pin.toml"),
+        "[verify]\nplatforms = [\"linux\"]\n",
+    )
+    .unwrap();
+    let o = fx.pin(dir.path(), &["verify", "app.yaml"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("pin.toml:1"), "{}", stderr(&o));
+    assert_eq!(
+        fs::read_to_string(dir.path().join("app.yaml")).unwrap(),
+        text
+    );
+}
+
+// Guards caching of `pin verify`'s answers (--cache): a second run within the TTL asks nothing about a digest
+// found; a digest not found is asked about every time; --cache-ttl 0 and CI bypass the cache; without a
+// cache flag nothing is read.
+#[test]
+fn verify_caches_digests_found_within_the_ttl() {
+    let fx = Fixtures::start(Variant::Plain);
+    let dir = tempfile::tempdir().unwrap();
+    let host = fx.registry.host();
+    let absent = format!("sha256:{}", "0".repeat(64));
+    let text = format!(
+        "a: {{image: {host}/{REPO}@{}}}\nb: {{image: {host}/{REPO}@{}}}\nc: {{image: {host}/{REPO}@{absent}}}\n",
+        fx.digest("v1"),
+        fx.digest("multi"),
+    );
+    fs::write(dir.path().join("app.yaml"), &text).unwrap();
+    let cache = dir.path().join("cache");
+    let cache_dir = cache.to_str().unwrap();
+    let run = |extra: &[&str]| {
+        let mut args = vec!["verify", "-v"];
+        args.extend_from_slice(extra);
+        args.push("app.yaml");
+        fx.pin(dir.path(), &args)
+    };
+    let o = run(&["--cache-dir", cache_dir]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("3 HEAD, 0 GET"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("; 0 answers from the cache in"),
+        "{}",
+        stderr(&o)
+    );
+    let stored = fs::read_to_string(cache.join("tags-v1.json")).unwrap();
+    assert!(
+        stored.contains(&format!("{host}/{REPO}@{}", fx.digest("v1"))),
+        "{stored}"
+    );
+    assert!(
+        !stored.contains(&absent),
+        "a digest not served is not cached: {stored}"
+    );
+
+    let o = run(&["--cache-dir", cache_dir]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("1 HEAD, 0 GET") && err.contains("; 2 answers from the cache in"),
+        "{err}"
+    );
+    assert!(err.contains("app.yaml:3:12: PIN072"), "{err}");
+
+    // Within the TTL the cache answers for a digest deleted since; --cache-ttl 0 asks the registry.
+    fx.registry.delete_manifest(REPO, fx.digest("v1"));
+    let o = run(&["--cache-dir", cache_dir]);
+    assert!(
+        !stderr(&o).contains("app.yaml:1:12: PIN072"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(&["--cache-dir", cache_dir, "--cache-ttl", "0"]);
+    let err = stderr(&o);
+    assert!(
+        err.contains("3 HEAD") && err.contains("app.yaml:1:12: PIN072"),
+        "{err}"
+    );
+    // No cache flag: no cache.
+    let o = run(&[]);
+    assert!(
+        stderr(&o).contains("3 HEAD") && !stderr(&o).contains("from the cache"),
+        "{}",
+        stderr(&o)
+    );
+    // pin.toml may switch it on, but not in CI.
+    fs::write(
+        dir.path().join("pin.toml"),
+        "cache = true\ncache-dir = \"cache\"\n",
+    )
+    .unwrap();
+    let o = run(&[]);
+    assert!(
+        stderr(&o).contains("; 1 answers from the cache in"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run_pin(
+        dir.path(),
+        &["verify", "-v", "--insecure-registry", host, "app.yaml"],
+        &[("CI", "true")],
+    );
+    assert!(
+        stderr(&o).contains("3 HEAD") && !stderr(&o).contains("from the cache"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(
+        fs::read_to_string(dir.path().join("app.yaml")).unwrap(),
+        text
+    );
+}
+
+/// `file:line kind status original` of every reference `pin list --format json` reports under `dir`.
+fn listed(dir: &Path) -> Vec<String> {
+    let o = run_pin(dir, &["list", "--format", "json", "."], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("one JSON document");
+    v["references"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            format!(
+                "{}:{} {} {} {}",
+                r["file"].as_str().unwrap(),
+                r["line"],
+                r["kind"].as_str().unwrap(),
+                r["status"].as_str().unwrap(),
+                r["original"].as_str().unwrap_or("-")
+            )
+        })
+        .collect()
+}
+
+// Guards the Quadlet and ko kinds end to end: `Image=` of a `.container` (LF, comments, an `Exec=` continued
+// with an image in it), an `.image` (CRLF, `docker://`) and an image-driver `.volume` (no final newline, quotes,
+// blanks around `=`), and a `.ko.yaml` (`defaultBaseImage` with a comment, a quoted override) and a `.ko.yml`
+// (CRLF, single quotes, no final newline) are pinned byte for byte to the digests pushed; `Image=db.image`, an
+// `Image=` under `# pin: ignore` and a `ko.local` base are skipped, and the look-alikes (a unit without `Image=`,
+// a `.service`, a binary file named `*.image`, a manifest with a `ko://` image) are never modified.
+#[test]
+fn quadlet_units_and_ko_configs_are_pinned_byte_exact() {
+    let fx = Fixtures::start(Variant::Plain);
+    let (dir, expected) = fx.tree_named("quadlet");
+    let disk: &[u8] = &[
+        0x00, 0x9f, 0x92, 0x96, b'[', b'I', b'm', b'a', b'g', b'e', b']', b'\n',
+    ];
+    fs::write(dir.path().join("disk.image"), disk).unwrap();
+    let host = fx.registry.host();
+    let got = listed(dir.path());
+    let want = [
+        format!("data.volume:3 quadlet unpinned {host}/{REPO}:docker-v1"),
+        "db.container:2 quadlet skipped db.image".to_owned(),
+        format!("db.container:4 quadlet skipped {host}/{REPO}:latest"),
+        format!("db.image:5 quadlet unpinned {host}/{REPO}:multi"),
+        format!("ko/.ko.yaml:2 ko unpinned {host}/{REPO}:v1"),
+        format!("ko/.ko.yaml:4 ko unpinned {host}/{REPO}:multi"),
+        "ko/.ko.yaml:5 ko skipped ko.local/base:dev".to_owned(),
+        "ko/config/deploy.yaml:8 yaml skipped ko://github.com/org/app/cmd/web".to_owned(),
+        format!("ko-crlf/.ko.yml:2 ko unpinned {host}/{REPO}:docker-v1"),
+        format!("web.container:8 quadlet unpinned {host}/{REPO}:v1"),
+    ];
+    assert_eq!(got, want);
+    let o = fx.pin(dir.path(), &["-w", "."]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_tree(dir.path(), &expected);
+    assert_eq!(fs::read(dir.path().join("disk.image")).unwrap(), disk);
+    let again = fx.pin(dir.path(), &["--check", "."]);
+    assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
+}
+
+// Guards `--tag-comment` in Quadlet units, whose comments are whole lines: the tag goes on a line above the
+// `Image=` line, indented like it and with the file's line ending; `pin unpin` restores the original bytes.
+#[test]
+fn quadlet_tag_comments_are_lines_above_and_unpin_restores_them() {
+    let fx = Fixtures::start(Variant::Plain);
+    let dir = tempfile::tempdir().unwrap();
+    let host = fx.registry.host();
+    let unit = format!(
+        "[Unit]\r\nDescription=x\r\n\r\n[Container]\r\n  Image={host}/{REPO}:v1\r\nExec=true"
+    );
+    fs::write(dir.path().join("x.container"), &unit).unwrap();
+    let o = fx.pin(dir.path(), &["-w", "--tag-comment", "."]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v1 = fx.digest("v1");
+    let read = || fs::read_to_string(dir.path().join("x.container")).unwrap();
+    assert_eq!(
+        read(),
+        format!("[Unit]\r\nDescription=x\r\n\r\n[Container]\r\n  # pin: {host}/{REPO}:v1\r\n  Image={host}/{REPO}@{v1}\r\nExec=true")
+    );
+    let o = fx.pin(dir.path(), &["update", "--check", "."]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "the comment's tag did not move: {}",
+        stderr(&o)
+    );
+    let o = run_pin(dir.path(), &["unpin", "-w", "."], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(read(), unit);
+}
+
+// Guards `pin verify` behind token auth: pull tokens as for lookups, one per repository, and one HEAD per
+// unique digest.
+#[test]
+fn verify_behind_token_auth_takes_one_token_per_repository() {
+    let fx = Fixtures::start(Variant::TlsToken);
+    let other = fx
+        .registry
+        .push_oci_image("other/repo", "a", "verify-other-a");
+    let dir = tempfile::tempdir().unwrap();
+    let ca = fx
+        .registry
+        .ca_pem_path()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    let host = fx.registry.host();
+    let text = format!(
+        "a: {{image: {host}/{REPO}@{v1}}}\nb: {{image: {host}/{REPO}:v1@{v1}}}\nc: {{image: {host}/other/repo@{}}}\n",
+        other.digest,
+        v1 = fx.digest("v1"),
+    );
+    fs::write(dir.path().join("app.yaml"), &text).unwrap();
+    let before = fx.registry.token_requests();
+    let o = run_pin(dir.path(), &["verify", "-v", "--ca-cert", &ca, "."], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        fx.registry.token_requests() - before,
+        2,
+        "one token per repository"
+    );
+    // Two digests; the tagged v1 pin is a single image, not a child: its tag costs one HEAD.
+    assert!(
+        stderr(&o).contains("2 token, 3 HEAD, 0 GET"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        stderr(&o).contains("3 pinned references verified: 3 present, 0 missing"),
         "{}",
         stderr(&o)
     );

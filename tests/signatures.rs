@@ -395,3 +395,55 @@ fn the_signatures_table_of_pin_toml_requires_signatures() {
     assert!(stderr(&o).contains("no signature found"), "{}", stderr(&o));
     assert_eq!(read(dir.path(), "deploy.yaml"), unsigned);
 }
+
+// Guards `pin verify` with a signature key: a pinned digest that is served must also be signed; the
+// unsigned one is an error (exit 2) at its place, the signed one passes, one signature lookup per digest.
+#[test]
+fn verify_requires_signatures_of_pinned_digests_when_asked() {
+    let registry = Registry::start(Variant::Plain);
+    let signer = Signer::new();
+    let signed = registry.push_oci_image("signed/app", "v1", "verify-signed");
+    sign_image(&registry, &signer, &signed);
+    let unsigned = registry.push_oci_image("unsigned/app", "v1", "verify-unsigned");
+    let host = registry.host();
+    let refs = [
+        format!("{host}/signed/app@{}", signed.digest),
+        format!("{host}/unsigned/app@{}", unsigned.digest),
+    ];
+    let dir = workdir(&signer, &refs);
+    let verify = |extra: &[&str]| {
+        let mut args = vec!["verify", "--insecure-registry", host];
+        args.extend_from_slice(extra);
+        args.push("deploy.yaml");
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_pin"));
+        cmd.current_dir(dir.path())
+            .args(&args)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", dir.path());
+        cmd.output().unwrap()
+    };
+    let o = verify(&[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = verify(&["-v", "--signature-key", "cosign.pub"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains(&format!(
+            "deploy.yaml:2:8: error: cannot verify {}",
+            refs[1]
+        )),
+        "{err}"
+    );
+    assert!(!err.contains("deploy.yaml:1:8"), "{err}");
+    assert!(err.contains("2 signature lookups"), "{err}");
+    let o = verify(&["--signature-key", "cosign.pub", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let codes: Vec<&serde_json::Value> = v["references"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| &r["code"])
+        .collect();
+    assert_eq!(codes, [&serde_json::Value::Null, &json!("PIN050")]);
+}

@@ -13,6 +13,7 @@ use crate::report::Code;
 use crate::resolve::cosign::PublicKey;
 use crate::resolve::lock::{LockError, Lockfile};
 use crate::resolve::policy::Policy;
+use crate::resolve::verify::{Pinned, Verifications, Verified};
 use crate::resolve::{self, Key, Resolutions, ResolveError};
 
 /// The outcome of looking keys up, and the lockfile to record them in.
@@ -261,35 +262,8 @@ fn resolve_online(
     cached: Vec<(Key, Result<resolve::Manifest, ResolveError>)>,
     labels: bool,
 ) -> Result<Online, ResolveError> {
-    let routes = routes(args)?;
-    let mut insecure = args.insecure_registry.clone();
-    insecure.extend(routes.insecure_hosts());
-    let options = resolve::ClientOptions {
-        insecure,
-        timeout: Duration::from_secs(args.timeout),
-        connect_timeout: Duration::from_secs(args.connect_timeout),
-        max_per_host: usize::from(args.jobs),
-        ca_files: args.ca_cert.clone(),
-        ..Default::default()
-    };
-    let client = resolve::Client::new(options, Arc::new(resolve::auth::DockerConfig))?;
-    let resolver = resolve::Resolver::with_routes(client, usize::from(args.jobs), routes);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| ResolveError::Config(format!("cannot start the async runtime: {e}")))?;
-    let mut stderr = io::stderr();
-    let mut report = |done: usize, total: usize| {
-        if progress {
-            // One line, redrawn in place; cleared when done so the messages that follow start clean.
-            let _ = if done < total {
-                write!(stderr, "\r\x1b[2Kpin: resolving {done}/{total}")
-            } else {
-                write!(stderr, "\r\x1b[2K")
-            };
-            let _ = stderr.flush();
-        }
-    };
+    let (resolver, runtime) = resolver(args)?;
+    let mut report = progress_line(progress, "resolving");
     let mut resolved = runtime.block_on(resolver.resolve_all(keys, &mut report));
     let gets_before = resolver.stats().get.load(Ordering::Relaxed);
     let read_labels = if labels {
@@ -368,6 +342,136 @@ async fn labels_of_moved(
         .buffer_unordered(resolver.jobs())
         .collect()
         .await
+}
+
+/// The resolver for the registry flags, and the runtime to drive it on.
+fn resolver(
+    args: &RegistryArgs,
+) -> Result<(resolve::Resolver, tokio::runtime::Runtime), ResolveError> {
+    let routes = routes(args)?;
+    let mut insecure = args.insecure_registry.clone();
+    insecure.extend(routes.insecure_hosts());
+    let options = resolve::ClientOptions {
+        insecure,
+        timeout: Duration::from_secs(args.timeout),
+        connect_timeout: Duration::from_secs(args.connect_timeout),
+        max_per_host: usize::from(args.jobs),
+        ca_files: args.ca_cert.clone(),
+        ..Default::default()
+    };
+    let client = resolve::Client::new(options, Arc::new(resolve::auth::DockerConfig))?;
+    let resolver = resolve::Resolver::with_routes(client, usize::from(args.jobs), routes);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| ResolveError::Config(format!("cannot start the async runtime: {e}")))?;
+    Ok((resolver, runtime))
+}
+
+/// The progress line on a terminal (`pin: resolving 3/10`), redrawn in place and cleared when done so the
+/// messages that follow start clean; nothing when `shown` is false.
+fn progress_line(shown: bool, verb: &'static str) -> impl FnMut(usize, usize) {
+    let mut stderr = io::stderr();
+    move |done: usize, total: usize| {
+        if shown {
+            let _ = if done < total {
+                write!(stderr, "\r\x1b[2Kpin: {verb} {done}/{total}")
+            } else {
+                write!(stderr, "\r\x1b[2K")
+            };
+            let _ = stderr.flush();
+        }
+    }
+}
+
+/// `pin verify`: asks the registries about every pinned digest (answering what the cache knows from it),
+/// and returns what they said with the request line for `-v`. An error when no registry can be asked at
+/// all (a bad CA file, a blocked registry table).
+pub(super) fn verifications(
+    args: &RegistryArgs,
+    pins: std::collections::BTreeMap<Pinned, BTreeSet<String>>,
+    platforms: &[resolve::Platform],
+    output: &OutputArgs,
+) -> Result<(Verifications, String), ResolveError> {
+    let progress = !output.quiet
+        && output.color != crate::cli::ColorChoice::Never
+        && io::stderr().is_terminal();
+    let policy = signature_policy(&args.signature)?;
+    let (resolver, runtime) = resolver(args)?;
+    let mut cache = cache_for(args);
+    let known: std::collections::BTreeMap<Pinned, Option<String>> = match &cache {
+        Some(c) => pins
+            .keys()
+            .filter_map(|p| {
+                Some((
+                    p.clone(),
+                    c.get_digest(&p.registry, &p.repository, &p.digest)?,
+                ))
+            })
+            .collect(),
+        None => Default::default(),
+    };
+    let mut report = progress_line(progress, "verifying");
+    let (mut verified, from_cache) =
+        runtime.block_on(resolver.verify_all(pins, &known, platforms, &mut report));
+    // With a signature policy, a pin that is served must also be signed as the policy requires.
+    let signature_lookups = policy.map(|p| {
+        let key = |pin: &Pinned| Key {
+            registry: pin.registry.clone(),
+            repository: pin.repository.clone(),
+            tag: pin.digest.clone(),
+            platform: None,
+            current: None,
+        };
+        let mut present: Resolutions = verified
+            .iter()
+            .filter(|(_, v)| matches!(v, Ok(Verified::Present(_))))
+            .map(|(pin, _)| {
+                let m = resolve::Manifest {
+                    digest: pin.digest.clone(),
+                    ..Default::default()
+                };
+                (key(pin), Ok(m))
+            })
+            .collect();
+        let n = runtime.block_on(resolve::policy::enforce(
+            resolver.client(),
+            &p,
+            &mut present,
+            resolver.jobs(),
+        ));
+        for (pin, result) in verified.iter_mut() {
+            if let Some(Err(e)) = present.get(&key(pin)) {
+                *result = Err(e.clone());
+            }
+        }
+        n
+    });
+    let mut stats = resolver.stats().summary();
+    if let Some(n) = signature_lookups {
+        stats.push_str(&format!("; {n} signature lookups"));
+    }
+    if let Some(mut c) = cache.take() {
+        for (pin, result) in &verified {
+            // A cached answer keeps its time: it ages out at the TTL, however often it is used.
+            if let (Ok(Verified::Present(p)), false) = (result, known.contains_key(pin)) {
+                c.record_digest(
+                    &pin.registry,
+                    &pin.repository,
+                    &pin.digest,
+                    p.media_type.as_deref(),
+                );
+            }
+        }
+        stats.push_str(&format!(
+            "; {from_cache} answers from the cache in {}",
+            c.dir().display()
+        ));
+        if let Err(e) = c.save() {
+            stats.push_str(&format!(" (not updated: {e})"));
+        }
+    }
+    Ok((verified, stats))
 }
 
 /// Where lookups go: registries.conf (as podman and skopeo read it), then the configuration file's

@@ -8,6 +8,7 @@ mod lookup;
 pub mod plan;
 mod project;
 pub mod scan;
+mod verify;
 
 use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
@@ -64,6 +65,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<Exi
             };
             run.go(out, err)
         }
+        Some(Command::Verify(args)) => verify::verify(&args, out, err),
         Some(Command::Unpin(args)) => {
             let run = FilesRun {
                 paths: &args.paths,
@@ -326,6 +328,12 @@ impl FilesRun<'_> {
                     .iter()
                     .map(|c| Change {
                         file: &c.file.display,
+                        header: c
+                            .file
+                            .path
+                            .as_deref()
+                            .and_then(crate::walk::repository_path)
+                            .unwrap_or_else(|| c.file.display.clone()),
                         old: &c.file.src,
                         new: &c.new,
                     })
@@ -414,28 +422,73 @@ fn list(args: &ListArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Result
     finish(&report, &args.output, out, err)
 }
 
-/// `pin resolve REF...`: one line per argument, in order: the reference as `pin` would write it.
+/// The references `pin resolve` is given: the arguments in order, a `-` replaced by the lines of stdin (each
+/// trimmed; blank lines and lines starting with `#` ignored), each with its stdin line number.
+fn resolve_inputs(args: &[String]) -> Result<Vec<(String, Option<usize>)>, String> {
+    let mut inputs = Vec::with_capacity(args.len());
+    let mut stdin_read = false;
+    for text in args {
+        if text != "-" {
+            inputs.push((text.clone(), None));
+            continue;
+        }
+        if stdin_read {
+            return Err("`-` (stdin) can be given only once".to_string());
+        }
+        stdin_read = true;
+        let mut all = String::new();
+        io::Read::read_to_string(&mut io::stdin(), &mut all)
+            .map_err(|e| format!("cannot read references from stdin: {e}"))?;
+        inputs.extend(
+            all.lines()
+                .enumerate()
+                .map(|(i, line)| (line.trim(), i + 1))
+                .filter(|(line, _)| !line.is_empty() && !line.starts_with('#'))
+                .map(|(line, n)| (line.to_string(), Some(n))),
+        );
+    }
+    Ok(inputs)
+}
+
+/// `pin resolve REF...`: one line per reference that resolved, in order: the reference as `pin` would write
+/// it. A REF that is not a reference, or that fails to resolve, is an error on stderr (exit 2); the others
+/// are still printed.
 fn resolve_refs(
     args: &ResolveCmdArgs,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> io::Result<ExitStatus> {
     let command = report::Command::Resolve;
-    let mut refs = Vec::with_capacity(args.refs.len());
-    for text in &args.refs {
-        match Reference::parse(text) {
-            Ok(r) => refs.push(r),
-            Err(e) => {
-                let message = format!("{text:?} is not an image reference: {e}");
-                return finish(
-                    &aborted(command, Code::Setup, message),
-                    &args.output,
-                    out,
-                    err,
-                );
-            }
+    let inputs = match resolve_inputs(&args.refs) {
+        Ok(i) => i,
+        Err(message) => {
+            return finish(
+                &aborted(command, Code::Setup, message),
+                &args.output,
+                out,
+                err,
+            )
         }
-    }
+    };
+    // Each input, parsed or with the outcome that says why it is not a reference.
+    let parsed: Vec<Result<Reference, Box<Outcome>>> = inputs
+        .iter()
+        .map(|(text, line)| {
+            Reference::parse(text).map_err(|e| {
+                let mut o = Outcome::new(text);
+                if let Some(n) = line {
+                    o.location = Some(report::Location::at(scan::STDIN, *n, 1));
+                }
+                o.set(
+                    OutcomeStatus::Error,
+                    Code::BadArgument,
+                    format!("{text:?} is not an image reference: {e}"),
+                );
+                Box::new(o)
+            })
+        })
+        .collect();
+    let refs: Vec<&Reference> = parsed.iter().filter_map(|p| p.as_ref().ok()).collect();
     let platform = args.resolve.platform.as_ref();
     let keys = refs
         .iter()
@@ -460,9 +513,14 @@ fn resolve_refs(
         report.requests = lookup.requests.take();
     }
     report.answered_by = std::mem::take(&mut lookup.answered_by);
-    report.outcomes = refs
-        .iter()
-        .map(|r| {
+    report.outcomes = parsed
+        .into_iter()
+        .map(|p| {
+            let r = match p {
+                Ok(r) => r,
+                Err(o) => return *o,
+            };
+            let r = &r;
             let mut o = Outcome {
                 pinned: Some(r.as_str().to_string()),
                 digest: r.digest().map(str::to_string),

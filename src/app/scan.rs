@@ -235,6 +235,11 @@ pub fn scan(paths: &[PathBuf], select: &SelectArgs) -> Result<Scan, ScanError> {
         let read = match identity::read(&path) {
             Ok((bytes, id)) => match String::from_utf8(bytes) {
                 Ok(src) => read_one(Some(path), Some(id), &display, kind, src, &filters),
+                // A binary file (a NUL byte, as git and ripgrep tell them) under a kind's name, such as a disk
+                // image `boot.image`, holds no reference: passed over like an empty file, without an error.
+                Err(e) if memchr::memchr(0, e.as_bytes()).is_some() => {
+                    read_one(Some(path), None, &display, kind, String::new(), &filters)
+                }
                 Err(e) => {
                     let off = e.utf8_error().valid_up_to();
                     let head = String::from_utf8_lossy(&e.as_bytes()[..off]).into_owned();

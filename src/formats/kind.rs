@@ -15,8 +15,9 @@ use std::path::Path;
 
 use super::tag_comment::CommentStyle;
 use super::{
-    bazel, cloud_build, compose, devcontainer, dockerfile, github_actions, gitlab_ci, hcl,
-    helm_values, json, kustomize, tilt, yaml, FindError, Findings,
+    azure_pipelines, bazel, bitbucket, circleci, cloud_build, compose, devcontainer, dockerfile,
+    drone, github_actions, gitlab_ci, hcl, helm_values, json, ko, kustomize, quadlet, tilt, yaml,
+    FindError, Findings,
 };
 
 /// Whether a file is of a kind, from its lowercased file name and its whole path.
@@ -96,6 +97,38 @@ kinds! {
         corpus: "dockerfile",
         comments: CommentStyle::WholeLine,
     };
+    /// Podman Quadlet units: `Image=` of `[Container]`, `[Image]` and `[Volume]`.
+    Quadlet = KindInfo {
+        name: "quadlet",
+        rule: |n, _| n.ends_with(".container") || n.ends_with(".image") || n.ends_with(".volume"),
+        files: &["*.container", "*.image", "*.volume"],
+        examples: &["web.container", "containers/systemd/db.image", "data.volume", "app@.container"],
+        find: quadlet::find,
+        needles: &["Image"],
+        docs: Docs {
+            title: "Podman Quadlet",
+            pinned: "`Image=` in `[Container]`, `[Image]` and `[Volume]` (systemd unit syntax: `#`/`;` comment lines, `\\` continuations, one pair of double quotes; a `docker://` prefix is kept); a value naming another unit (`db.image`, `app.build`), continued over lines, with a `%` specifier or another transport (`docker-archive:`), an `[Image]` with `AllTags=true` and a `[Volume]` whose `Driver` is not `image` are skipped; `.build` units (`ImageTag=` is what they build), drop-ins (`*.container.d/*.conf`) and `Mount=type=image` are not read",
+            example: "`Image=quay.io/podman/hello:latest` → `Image=quay.io/podman/hello@sha256:…`",
+        },
+        corpus: "quadlet",
+        comments: CommentStyle::WholeLine,
+    };
+    /// ko configurations: `defaultBaseImage` and the values of `baseImageOverrides`.
+    Ko = KindInfo {
+        name: "ko",
+        rule: |n, _| matches!(n, ".ko.yaml" | ".ko.yml"),
+        files: &[".ko.yaml", ".ko.yml"],
+        examples: &[".ko.yaml", "cmd/.ko.yml"],
+        find: ko::find,
+        needles: &[],
+        docs: Docs {
+            title: "ko",
+            pinned: "`defaultBaseImage` and every value of `baseImageOverrides` (keys in any case, as viper reads them; first document only); a `ko.local` base is skipped; `ko://` import paths in manifests are left alone; `KO_DEFAULTBASEIMAGE` and files named by `KO_CONFIG_PATH` are not read",
+            example: "`defaultBaseImage: cgr.dev/chainguard/static:latest` → `cgr.dev/chainguard/static@sha256:…`",
+        },
+        corpus: "ko",
+        comments: CommentStyle::Trailing,
+    };
     /// `kustomization.yaml`: `images:` entries.
     Kustomize = KindInfo {
         name: "kustomize",
@@ -174,6 +207,86 @@ kinds! {
             example: "`image: docker://alpine:3.20` → `docker://alpine@sha256:…`",
         },
         corpus: "action",
+        comments: CommentStyle::Trailing,
+    };
+    /// Azure Pipelines: container resources, job containers, service containers.
+    AzurePipelines = KindInfo {
+        name: "azure-pipelines",
+        rule: |n, p| is_yaml(n) && (n.starts_with("azure-pipelines") || in_dir(p, ".azure-pipelines")),
+        files: &["azure-pipelines*.yml", ".azure-pipelines/*.yml"],
+        examples: &["azure-pipelines.yml", "azure-pipelines-ci.yaml", "repo/.azure-pipelines/build.yml"],
+        find: azure_pipelines::find,
+        needles: &["container", "services", "\\"],
+        docs: Docs {
+            title: "Azure Pipelines",
+            pinned: "`resources.containers[*].image`; the job container `container:` (a string or `{image: …}`) and `services:` values of the pipeline, of every job and deployment job, in `jobs` and `stages[*].jobs` — a string that is a container resource's alias is that resource; a value with `$(…)`, `${{ … }}`, `$[ … ]` or `$VAR` is skipped; `pool.vmImage` is left alone",
+            example: "`container: ubuntu:22.04` → `container: ubuntu@sha256:…`",
+        },
+        corpus: "azure",
+        comments: CommentStyle::Trailing,
+    };
+    /// Bitbucket Pipelines: the default image, step images, service images.
+    Bitbucket = KindInfo {
+        name: "bitbucket-pipelines",
+        rule: |n, _| matches!(n, "bitbucket-pipelines.yml" | "bitbucket-pipelines.yaml"),
+        files: &["bitbucket-pipelines.yml"],
+        examples: &["bitbucket-pipelines.yml", "repo/bitbucket-pipelines.yaml"],
+        find: bitbucket::find,
+        needles: &["image", "\\"],
+        docs: Docs {
+            title: "Bitbucket Pipelines",
+            pinned: "the top-level `image`, every step's `image` (also in `parallel`, `stage` and `definitions` steps, through anchors and merge keys) and `definitions.services.*.image`, each a string or `{name: …}`; `pipe:` references are left alone; a value with `$VAR` is skipped",
+            example: "`image: {name: node:22}` → `node@sha256:…`",
+        },
+        corpus: "bitbucket",
+        comments: CommentStyle::Trailing,
+    };
+    /// CircleCI: Docker executor images of jobs and executors.
+    CircleCi = KindInfo {
+        name: "circleci",
+        rule: |n, p| is_yaml(n) && in_dir(p, ".circleci"),
+        files: &[".circleci/*.yml"],
+        examples: &[".circleci/config.yml", "repo/.circleci/continue_config.yaml"],
+        find: circleci::find,
+        needles: &["docker", "\\"],
+        docs: Docs {
+            title: "CircleCI",
+            pinned: "`docker[*].image` of every job and executor (also in inline orbs); `machine.image` (a VM image) is left alone; a value with `<< parameters.x >>` is skipped",
+            example: "`- image: cimg/go:1.22` → `cimg/go@sha256:…`",
+        },
+        corpus: "circleci",
+        comments: CommentStyle::Trailing,
+    };
+    /// Drone: step and service images.
+    Drone = KindInfo {
+        name: "drone",
+        rule: |n, _| is_yaml(n) && n.starts_with(".drone."),
+        files: &[".drone.yml", ".drone.*.yml"],
+        examples: &[".drone.yml", "repo/.drone.windows.yml"],
+        find: drone::find_drone,
+        needles: &["image", "\\"],
+        docs: Docs {
+            title: "Drone",
+            pinned: "`image` of every step and service (lists or mappings, every document; through anchors, aliases and merge keys); plugin `settings` are left alone; a value with `${VAR}` is skipped",
+            example: "`image: golang:1.22` → `image: golang@sha256:…`",
+        },
+        corpus: "drone",
+        comments: CommentStyle::Trailing,
+    };
+    /// Woodpecker CI: step, service and clone images.
+    Woodpecker = KindInfo {
+        name: "woodpecker",
+        rule: |n, p| is_yaml(n) && (n.starts_with(".woodpecker.") || in_dir(p, ".woodpecker")),
+        files: &[".woodpecker.yml", ".woodpecker/*.yml"],
+        examples: &[".woodpecker.yml", "repo/.woodpecker/test.yaml"],
+        find: drone::find_woodpecker,
+        needles: &["image", "\\"],
+        docs: Docs {
+            title: "Woodpecker CI",
+            pinned: "`image` of every step, service and `clone` step (lists or mappings, also the old `pipeline:` form); an `image: *alias` of a scalar anchored in `variables:` pins the anchored scalar, once; plugin `settings` are left alone; a value with `${VAR}` is skipped",
+            example: "`- &golang 'golang:1.27'` … `image: *golang` → `'golang@sha256:…'`",
+        },
+        corpus: "woodpecker",
         comments: CommentStyle::Trailing,
     };
     /// Helm `values*.yaml`: `image:` values and mappings.
@@ -460,6 +573,10 @@ mod tests {
         "vars.hcl",
         "BUILD.bazel",
         "x.bazelrc",
+        "web.service",
+        "app.pod",
+        "app.build",
+        "web.container.d/10-image.conf",
         "Tiltfile.tests",
         "tilt_config.json.bak",
     ];

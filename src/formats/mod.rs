@@ -8,20 +8,26 @@
 //! (`compose`, `github_actions`, `gitlab_ci`, `kustomize`, `helm_values`, and the generic `yaml`) walk
 //! the node tree of [`yaml::tree`] through [`yaml::find_with`].
 
+pub mod azure_pipelines;
 pub mod bazel;
+pub mod bitbucket;
+pub mod circleci;
 pub mod cloud_build;
 pub mod compose;
 #[cfg(test)]
 mod corpus;
 pub mod devcontainer;
 pub mod dockerfile;
+pub mod drone;
 pub mod github_actions;
 pub mod gitlab_ci;
 pub mod hcl;
 pub mod helm_values;
 pub mod json;
 mod kind;
+pub mod ko;
 pub mod kustomize;
+pub mod quadlet;
 pub mod tag_comment;
 pub mod tilt;
 pub mod yaml;

@@ -103,6 +103,10 @@ codes! {
         "A pin of one platform's manifest inside its tag's multi-platform index: nodes of other platforms cannot run it (`pin update --to-index` pins the index)."),
     DigestGone = ("PIN071", "digest-gone", Finding,
         "`pin update`: the pinned digest no longer exists in the registry; the tag now points at another."),
+    MissingDigest = ("PIN072", "missing-digest", Finding,
+        "`pin verify`: the registry no longer serves the pinned digest (garbage-collected or deleted)."),
+    PlatformMissing = ("PIN073", "platform-missing", Finding,
+        "`pin verify --platforms`: the pinned index lacks a required platform, or a single-platform manifest is pinned where several platforms are required."),
     NothingWritten = ("PIN020", "nothing-written", Failure,
         "Some reference failed, so no file was written."),
     WriteFailed = ("PIN021", "write-failed", Failure,
@@ -119,6 +123,8 @@ codes! {
         "A file written has other hard links, which keep the old text."),
     Unreachable = ("PIN030", "unreachable", Failure,
         "The registry (or its token service) cannot be reached at all: the name does not resolve, nothing listens, it does not answer, or its certificate is not trusted. The text format says so once per registry; `-v` lists the references."),
+    BadArgument = ("PIN031", "bad-argument", Failure,
+        "`pin resolve`: an argument (or, with `-`, a line of stdin) that is not an image reference; the others are still resolved and printed."),
     Placeholder = ("PIN040", "placeholder", Skip,
         "A placeholder that CI replaces before deployment (`app:__version__`, `app:IMAGE_TAG`, `REPLACE_ME`): left alone."),
     BuiltHere = ("PIN041", "built-here", Skip,
@@ -177,6 +183,26 @@ mod tests {
             );
             assert!(c.doc().ends_with('.'), "{c}");
         }
+    }
+
+    /// A JSON consumer validating against docs/report.schema.json must accept every code `pin` can emit.
+    #[test]
+    fn the_json_schema_lists_every_code() {
+        let schema: serde_json::Value =
+            serde_json::from_str(include_str!("../../docs/report.schema.json")).unwrap();
+        let mut listed: Vec<&str> = schema["$defs"]["code"]["enum"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_str().unwrap())
+            .collect();
+        let mut all: Vec<&str> = Code::ALL.iter().map(|c| c.as_str()).collect();
+        listed.sort_unstable();
+        all.sort_unstable();
+        assert_eq!(
+            listed, all,
+            "a code is missing from docs/report.schema.json $defs.code: add it there"
+        );
     }
 
     /// The README's table of codes is the list users read: one row per code, in order, with its name.

@@ -78,6 +78,11 @@ struct Row {
 
 impl Reporter for MarkdownReporter {
     fn report(&self, r: &Report, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<()> {
+        if r.command == Command::Verify {
+            write_verify(r, out)?;
+            out.flush()?;
+            return self.summary.write_summary(r, err);
+        }
         let update = r.command == Command::Update;
         let title = match r.command {
             Command::Update => "Container image tags that moved",
@@ -178,31 +183,7 @@ impl Reporter for MarkdownReporter {
                 }
             }
         }
-        let problems: Vec<String> = r
-            .outcomes
-            .iter()
-            .flat_map(|o| o.primary().map(|d| (o, d)))
-            .filter(|(_, d)| d.class() == Class::Failure)
-            .map(|(o, d)| {
-                let what = o
-                    .original
-                    .as_deref()
-                    .map_or(String::new(), |x| format!("`{}`: ", cell(x)));
-                format!("- `{}` {}: {what}{}", o.place(), d.code, cell(&d.message))
-            })
-            .chain(
-                r.diagnostics
-                    .iter()
-                    .filter(|d| d.class() == Class::Failure)
-                    .map(|d| format!("- {}: {}", d.code, cell(&d.message))),
-            )
-            .collect();
-        if !problems.is_empty() {
-            writeln!(out, "\n#### Errors\n")?;
-            for p in problems {
-                writeln!(out, "{p}")?;
-            }
-        }
+        write_errors(r, out)?;
         let skipped = r.summary().skipped;
         if skipped > 0 {
             writeln!(
@@ -219,6 +200,94 @@ impl Reporter for MarkdownReporter {
         self.summary.write_requests(r, err)?;
         self.summary.write_summary(r, err)
     }
+}
+
+/// `pin verify`: the pins that are not served (or lack a platform), grouped, then warnings and errors.
+fn write_verify(r: &Report, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(out, "### Pinned container images that are not served\n")?;
+    // (image, digest, code, message) → places
+    let mut rows: BTreeMap<(String, String, String, String), Row> = BTreeMap::new();
+    for o in r
+        .outcomes
+        .iter()
+        .filter(|o| o.status == OutcomeStatus::Missing)
+    {
+        let (Some(original), Some(d)) = (o.original.as_deref(), o.primary()) else {
+            continue;
+        };
+        let image =
+            Reference::parse(original).map_or(original.to_string(), |p| p.name().to_string());
+        let digest = o.digest.clone().unwrap_or_default();
+        rows.entry((image, digest, d.code.to_string(), d.message.clone()))
+            .or_default()
+            .places
+            .push(o.place());
+    }
+    if rows.is_empty() {
+        writeln!(out, "Every pinned digest is served.")?;
+    } else {
+        writeln!(out, "| image | digest | problem | files |")?;
+        writeln!(out, "|---|---|---|---|")?;
+        for ((image, digest, code, message), row) in &rows {
+            let places: Vec<String> = row
+                .places
+                .iter()
+                .map(|p| format!("`{}`", cell(p)))
+                .collect();
+            writeln!(
+                out,
+                "| `{}` | `{}` | {code}: {} | {} |",
+                cell(image),
+                short(digest),
+                cell(message),
+                places.join(", ")
+            )?;
+        }
+    }
+    let warnings: Vec<String> = r
+        .outcomes
+        .iter()
+        .flat_map(|o| o.notes().map(move |d| (o, d)))
+        .filter(|(_, d)| d.severity == super::Severity::Warning)
+        .map(|(o, d)| format!("- `{}` {}: {}", cell(&o.place()), d.code, cell(&d.message)))
+        .collect();
+    if !warnings.is_empty() {
+        writeln!(out, "\n#### Warnings\n")?;
+        for w in warnings {
+            writeln!(out, "{w}")?;
+        }
+    }
+    write_errors(r, out)
+}
+
+/// The failures, of references and of the run, as a list under "Errors".
+fn write_errors(r: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let problems: Vec<String> = r
+        .outcomes
+        .iter()
+        .flat_map(|o| o.primary().map(|d| (o, d)))
+        .filter(|(_, d)| d.class() == Class::Failure)
+        .map(|(o, d)| {
+            let what = o
+                .original
+                .as_deref()
+                .map_or(String::new(), |x| format!("`{}`: ", cell(x)));
+            format!("- `{}` {}: {what}{}", o.place(), d.code, cell(&d.message))
+        })
+        .chain(
+            r.diagnostics
+                .iter()
+                .filter(|d| d.class() == Class::Failure)
+                .map(|d| format!("- {}: {}", d.code, cell(&d.message))),
+        )
+        .collect();
+    if !problems.is_empty() {
+        writeln!(out, "\n#### Errors\n")?;
+        for p in problems {
+            writeln!(out, "{p}")?;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

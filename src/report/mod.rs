@@ -16,8 +16,8 @@
 //!    into [`Outcome::diagnostics`] after the primary one (see the pull-policy note in `app::plan`); a failure
 //!    of the whole run is [`Report::fail`].
 //! 3. Nothing else: every format renders every code (text lines, JSON `code`, SARIF rules, GitHub
-//!    annotations). Add a test that the place produces the code; the README's code table is checked against
-//!    [`Code::ALL`].
+//!    annotations). Add a test that the place produces the code; the README's code table and the
+//!    code list of `docs/report.schema.json` are checked against [`Code::ALL`].
 //!
 //! The library never prints: reporters write to the `out` and `err` they are given.
 
@@ -146,6 +146,8 @@ pub enum OutcomeStatus {
     Error,
     /// `pin list` only: a reference without a digest.
     Unpinned,
+    /// `pin verify` only: the pinned digest is not served, or lacks a required platform.
+    Missing,
 }
 
 impl OutcomeStatus {
@@ -156,6 +158,7 @@ impl OutcomeStatus {
             OutcomeStatus::Skipped => "skipped",
             OutcomeStatus::Error => "error",
             OutcomeStatus::Unpinned => "unpinned",
+            OutcomeStatus::Missing => "missing",
         }
     }
 }
@@ -273,6 +276,13 @@ pub struct Summary {
     /// References and files that failed.
     #[serde(rename = "error")]
     pub errors: usize,
+    /// `pin verify`: pins whose digest (or a required platform of it) is not served. Left out of JSON when 0.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub missing: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl Summary {
@@ -286,6 +296,7 @@ impl Summary {
             unchanged: count(OutcomeStatus::Unchanged),
             skipped: count(OutcomeStatus::Skipped),
             errors: count(OutcomeStatus::Error),
+            missing: count(OutcomeStatus::Missing),
         }
     }
 }
@@ -299,6 +310,8 @@ pub enum Command {
     List,
     Resolve,
     Unpin,
+    /// `pin verify`: checks the digests already written; writes nothing.
+    Verify,
 }
 
 /// What the run did with the changes it computed.
@@ -316,9 +329,12 @@ pub enum Mode {
 }
 
 /// One file whose text changes: what a dry run shows as a diff.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Change<'a> {
     pub file: &'a str,
+    /// The path in the diff's `a/` and `b/` headers: relative to the root of the git repository holding the
+    /// file, so that `git apply` takes the diff from any directory of it; else `file`.
+    pub header: String,
     pub old: &'a str,
     pub new: &'a str,
 }

@@ -4,7 +4,9 @@
 use std::fmt;
 use std::io::{self, Write};
 
-use super::{Class, Code, Command, Mode, Outcome, Report, Reporter, Severity, Summary};
+use super::{
+    Class, Code, Command, Mode, Outcome, OutcomeStatus, Report, Reporter, Severity, Summary,
+};
 
 /// The text format. `paint_out`/`paint_err`: colour for each stream; `quiet`: no summary line; `verbose`
 /// (`-v`): also one line per reference of a registry that could not be reached.
@@ -21,10 +23,11 @@ impl Reporter for TextReporter {
         self.write_messages(r, err)?;
         match (r.command, r.mode) {
             (Command::Resolve, _) => {
-                // All or nothing, as for files: a script reading stdout never gets a partial answer.
-                if r.failures() == 0 {
-                    for o in &r.outcomes {
-                        writeln!(out, "{}", o.pinned.as_deref().unwrap_or_default())?;
+                // Each reference that resolved, in order; one that failed has its error on stderr instead, and
+                // the run exits 2.
+                for o in &r.outcomes {
+                    if let (Some(pinned), false) = (&o.pinned, o.status == OutcomeStatus::Error) {
+                        writeln!(out, "{pinned}")?;
                     }
                 }
             }
@@ -49,7 +52,7 @@ impl Reporter for TextReporter {
             }
             (_, Mode::DryRun) => {
                 for c in &r.changes {
-                    let diff = unified_diff(c.file, c.old, c.new);
+                    let diff = unified_diff(&c.header, c.old, c.new);
                     out.write_all(self.paint_out.diff(&diff).as_bytes())?;
                 }
             }
@@ -144,6 +147,28 @@ impl TextReporter {
         if self.quiet || r.command == Command::Resolve || r.aborted {
             return Ok(());
         }
+        if r.command == Command::Verify {
+            let s = r.summary();
+            write!(
+                err,
+                "pin: {} {} scanned, {} pinned {} verified: {} present, {} missing",
+                s.files,
+                plural(s.files, "file", "files"),
+                s.references,
+                plural(s.references, "reference", "references"),
+                s.unchanged,
+                s.missing
+            )?;
+            if s.errors > 0 {
+                write!(
+                    err,
+                    ", {} {}",
+                    s.errors,
+                    plural(s.errors, "error", "errors")
+                )?;
+            }
+            return writeln!(err);
+        }
         let verb = match (r.command, r.written) {
             (Command::Unpin, true) => "unpinned",
             (Command::Unpin, false) => "to unpin",
@@ -185,10 +210,10 @@ fn write_outcome(
                 d.message
             )?,
             (Some(original), Class::Failure) => {
-                let verb = if command == Command::Resolve {
-                    "resolve"
-                } else {
-                    "pin"
+                let verb = match command {
+                    Command::Resolve => "resolve",
+                    Command::Verify => "verify",
+                    _ => "pin",
                 };
                 writeln!(
                     err,
@@ -366,6 +391,7 @@ mod tests {
             unchanged: 1,
             skipped: 1,
             errors: 0,
+            missing: 0,
         };
         assert_eq!(
             SummaryLine {

@@ -8,6 +8,10 @@
 //! file is next written. The file is a cache, never a source of truth: an unreadable or malformed file is
 //! treated as empty, every digest is validated when read, and a failure to write it is not an error.
 //! `pin update` never uses it (its question is whether a tag moved).
+//!
+//! `pin verify` keeps its answers in the same file and under the same time-to-live: a digest the registry
+//! served, keyed `registry/repository@digest` (a key no tag can have), with its media type. Only digests
+//! found are remembered; one the registry did not serve is asked again on every run.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -140,9 +144,49 @@ impl Cache {
         crate::rewrite::write_atomic(&path, &text)
     }
 
+    /// `pin verify`: whether the registry served `digest` within the time-to-live; `Some(media type)` if so.
+    pub fn get_digest(
+        &self,
+        registry: &str,
+        repository: &str,
+        digest: &str,
+    ) -> Option<Option<String>> {
+        let e = self
+            .stored
+            .entries
+            .get(&digest_key(registry, repository, digest))?;
+        (self.live(e) && e.digest == digest).then(|| e.media_type.clone())
+    }
+
+    /// `pin verify`: remembers that the registry serves `digest` now.
+    pub fn record_digest(
+        &mut self,
+        registry: &str,
+        repository: &str,
+        digest: &str,
+        media_type: Option<&str>,
+    ) {
+        if !is_reference_digest(digest) {
+            return;
+        }
+        self.fresh.insert(
+            digest_key(registry, repository, digest),
+            Entry {
+                digest: digest.to_string(),
+                media_type: media_type.map(str::to_string),
+                at: self.now,
+            },
+        );
+    }
+
     pub fn dir(&self) -> &Path {
         &self.dir
     }
+}
+
+/// The key of a digest-existence answer: `registry/repository@digest`.
+fn digest_key(registry: &str, repository: &str, digest: &str) -> String {
+    format!("{registry}/{repository}@{digest}")
 }
 
 #[cfg(test)]
@@ -184,6 +228,62 @@ mod tests {
             Cache::open_at(dir.path(), Duration::ZERO, 1_000).get(&key("1.27")),
             None,
             "a TTL of 0 disables reading"
+        );
+    }
+
+    #[test]
+    fn digest_answers_live_within_the_ttl_apart_from_tag_answers() {
+        let dir = tempfile::tempdir().unwrap();
+        let ttl = Duration::from_secs(600);
+        let d = manifest('c').digest;
+        let index = Some("application/vnd.oci.image.index.v1+json");
+        let mut c = Cache::open_at(dir.path(), ttl, 1_000);
+        assert_eq!(c.get_digest("docker.io", "library/nginx", &d), None);
+        c.record_digest("docker.io", "library/nginx", &d, index);
+        c.record_digest("docker.io", "library/nginx", "sha256:short", None);
+        c.save().unwrap();
+        let at = |now| Cache::open_at(dir.path(), ttl, now);
+        assert_eq!(
+            at(1_599).get_digest("docker.io", "library/nginx", &d),
+            Some(index.map(str::to_string))
+        );
+        assert_eq!(
+            at(1_600).get_digest("docker.io", "library/nginx", &d),
+            None,
+            "expired"
+        );
+        assert_eq!(
+            at(999).get_digest("docker.io", "library/nginx", &d),
+            None,
+            "from the future"
+        );
+        assert_eq!(
+            at(1_000).get_digest("docker.io", "library/other", &d),
+            None,
+            "another repository"
+        );
+        assert_eq!(
+            at(1_000).get_digest("docker.io", "library/nginx", "sha256:short"),
+            None
+        );
+        assert_eq!(
+            Cache::open_at(dir.path(), Duration::ZERO, 1_000).get_digest(
+                "docker.io",
+                "library/nginx",
+                &d
+            ),
+            None,
+            "a TTL of 0 disables reading"
+        );
+        // A digest answer is no tag answer, and a tag answer is kept beside it.
+        let mut c = at(1_000);
+        assert_eq!(c.get(&key("1.27")), None);
+        c.record(&key("1.27"), &manifest('a'));
+        c.save().unwrap();
+        let c = at(1_000);
+        assert!(
+            c.get(&key("1.27")).is_some()
+                && c.get_digest("docker.io", "library/nginx", &d).is_some()
         );
     }
 

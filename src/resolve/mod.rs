@@ -26,6 +26,7 @@ pub mod policy;
 pub mod registry;
 mod tokens;
 pub mod transport;
+pub mod verify;
 
 use std::collections::BTreeMap;
 use std::error::Error as _;

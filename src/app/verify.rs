@@ -1,0 +1,165 @@
+//! `pin verify`: every digest already written in the files, checked against its registry. Writes nothing.
+//!
+//! A digest the registry no longer serves is a finding at its place (exit 1), as is, with `--platforms`, an
+//! index that lacks a required platform or a single-platform manifest where several are required. A pin of
+//! one platform's entry of its tag's index is a warning. A failure to ask is an error (exit 2), never taken
+//! for a missing digest.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{self, Write};
+
+use super::scan::{self, Found, Status};
+use super::{aborted, finish, in_path_order, lookup, plan, ExitStatus};
+use crate::cli::VerifyArgs;
+use crate::report::{self, Code, Mode, Outcome, OutcomeStatus, Report};
+use crate::resolve::verify::{Pinned, Verified};
+use crate::resolve::Platform;
+
+pub(super) fn verify(
+    args: &VerifyArgs,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> io::Result<ExitStatus> {
+    let command = report::Command::Verify;
+    let scan = match scan::scan(&args.paths, &args.select) {
+        Ok(s) => s,
+        Err(e) => {
+            return finish(
+                &aborted(command, Code::Setup, e.to_string()),
+                &args.output,
+                out,
+                err,
+            )
+        }
+    };
+    // Like --check: findings exit 1 and are errors in GitHub annotations and SARIF.
+    let mut report = Report::new(command, Mode::Check);
+    report.files = scan.files.len();
+    let mut pins: BTreeMap<Pinned, BTreeSet<String>> = BTreeMap::new();
+    for f in scan.files.iter().flat_map(|file| &file.refs) {
+        if let Some(pin) = pinned(f) {
+            let tags = pins.entry(pin).or_default();
+            tags.extend(followed_tag(f));
+        }
+    }
+    let platforms = &args.platforms;
+    let verified = if pins.is_empty() {
+        BTreeMap::new()
+    } else {
+        match lookup::verifications(&args.registry, pins, platforms, &args.output) {
+            Ok((verified, requests)) => {
+                if args.output.verbose {
+                    report.requests = Some(requests);
+                }
+                verified
+            }
+            Err(e) => {
+                report.outcomes = scan.passed_over;
+                report.fail(Code::Setup, e.to_string());
+                return finish(&report, &args.output, out, err);
+            }
+        }
+    };
+
+    let mut outcomes = scan.passed_over;
+    for file in &scan.files {
+        for f in &file.refs {
+            let Some(pin) = pinned(f) else { continue };
+            let mut o = Outcome::new(&f.candidate.value).at(
+                &file.display,
+                f.line,
+                f.column,
+                f.candidate.span.clone(),
+                file.kind.as_str(),
+            );
+            o.digest = Some(pin.digest.clone());
+            match &verified[&pin] {
+                Err(e) => {
+                    let message = e.to_string();
+                    // The signature check's wording is written for runs that write; verify never does.
+                    let message = message.trim_end_matches("; nothing written");
+                    o.set(OutcomeStatus::Error, plan::failure_code(e), message);
+                }
+                Ok(Verified::Missing) => o.set(
+                    OutcomeStatus::Missing,
+                    Code::MissingDigest,
+                    format!(
+                        "{}/{} no longer serves {}",
+                        pin.registry, pin.repository, pin.digest
+                    ),
+                ),
+                Ok(Verified::Present(p)) => {
+                    if !p.lacking.is_empty() {
+                        o.set(
+                            OutcomeStatus::Missing,
+                            Code::PlatformMissing,
+                            format!("the pinned index offers no {} manifest", join(&p.lacking)),
+                        );
+                    } else if !p.index && platforms.len() > 1 {
+                        o.set(
+                            OutcomeStatus::Missing,
+                            Code::PlatformMissing,
+                            format!(
+                                "a single-platform manifest is pinned, where {} are required",
+                                join(platforms)
+                            ),
+                        );
+                    }
+                    let child = followed_tag(f).and_then(|t| p.child_of.get(&t));
+                    // One platform required: a child pin's platform is known from its tag's index.
+                    if let ([want], Some(child)) = (platforms.as_slice(), child) {
+                        if !p.index && !want.matches(&child.platform) {
+                            o.set(
+                                OutcomeStatus::Missing,
+                                Code::PlatformMissing,
+                                format!(
+                                    "a {} manifest is pinned, where {want} is required",
+                                    child.platform
+                                ),
+                            );
+                        }
+                    }
+                    if let Some(child) = child {
+                        o.warn(
+                            Code::ChildPin,
+                            format!(
+                                "pinned to the {} manifest of a multi-platform image; other nodes will fail \
+                                 (`pin update --to-index` pins the index {})",
+                                child.platform, child.index
+                            ),
+                        );
+                    }
+                }
+            }
+            outcomes.push(o);
+        }
+    }
+    report.outcomes = in_path_order(outcomes);
+    report.findings_are_errors();
+    finish(&report, &args.output, out, err)
+}
+
+/// The pinned digest of a reference that carries one.
+fn pinned(f: &Found) -> Option<Pinned> {
+    match &f.status {
+        Status::Pinned(r) => Some(Pinned {
+            registry: r.registry().to_string(),
+            repository: r.repository().to_string(),
+            digest: r.digest()?.to_string(),
+        }),
+        _ => None,
+    }
+}
+
+/// The tag a pin names (`name:tag@digest`, or its tag comment), which the child-pin check looks at.
+fn followed_tag(f: &Found) -> Option<String> {
+    plan::followed(f).and_then(|r| r.tag().map(str::to_string))
+}
+
+fn join(platforms: &[Platform]) -> String {
+    platforms
+        .iter()
+        .map(Platform::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
