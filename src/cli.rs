@@ -396,7 +396,8 @@ pub struct OutputArgs {
     #[arg(long, value_name = "WHEN", default_value = "auto")]
     pub color: ColorChoice,
 
-    /// Print no summary line.
+    /// Print no summary line, no progress line and no skip lines (skips that are warnings, such as an invalid
+    /// reference, stay).
     #[arg(short, long)]
     pub quiet: bool,
 

@@ -556,6 +556,9 @@ connect-timeout = 5
 [files]
 dockerfile = ["*.dockerfile.in"]
 
+[verify]
+platforms = ["linux/amd64", "linux/arm/v7"]
+
 [[registry]]
 prefix = "docker.io"
 [[registry.mirror]]
@@ -563,6 +566,20 @@ location = "mirror.corp"
 "#,
         );
         let l = load(&p).unwrap();
+        assert_eq!(
+            l.file.verify.as_ref().unwrap().platforms,
+            ["linux/amd64", "linux/arm/v7"]
+        );
+        let mut shown = Vec::new();
+        show(&mut shown, Some(&l)).unwrap();
+        let shown = String::from_utf8(shown).unwrap();
+        assert!(
+            shown.contains(&format!(
+                "[verify] platforms = [\"linux/amd64\", \"linux/arm/v7\"]  # {}:15",
+                p.display()
+            )),
+            "{shown}"
+        );
         assert_eq!(l.file.exclude.as_deref(), Some(&["vendor".to_string()][..]));
         assert_eq!(l.file.jobs, Some(32));
         assert_eq!(l.file.connect_timeout, Some(5));
@@ -581,6 +598,16 @@ location = "mirror.corp"
                 "{}:2: error: [files]: unknown kind \"helm\"",
                 p.display()
             )),
+            "{e}"
+        );
+        let p = write(
+            dir.path(),
+            "pin.toml",
+            "jobs = 1\n[verify]\nplatforms = [\"linux\"]\n",
+        );
+        let e = load(&p).unwrap_err().to_string();
+        assert!(
+            e.starts_with(&format!("{}:2: error: [verify] platforms: ", p.display())),
             "{e}"
         );
     }

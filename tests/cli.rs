@@ -249,3 +249,52 @@ fn diff_headers_are_relative_to_the_repository_root() {
         stdout(&o)
     );
 }
+
+// Guards -q: it hides the skip lines (text on stderr, `::notice` annotations with --format github) and the
+// summary, but not a skip that is a warning (an invalid reference) nor what is to change.
+#[test]
+fn quiet_hides_skip_lines_but_not_warnings() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("compose.yaml"),
+        format!(
+            "services:\n  a:\n    image: ${{REGISTRY}}/app:1\n  b:\n    image: \"nginx:1.27 # x\"\n  c:\n    image: nginx:1.27@sha256:{}\n",
+            "a".repeat(64)
+        ),
+    )
+    .unwrap();
+    let skip = "compose.yaml:3:12: skipped \"${REGISTRY}/app:1\"";
+    let invalid = "compose.yaml:5:13: skipped \"nginx:1.27 # x\": not a valid image reference";
+    let o = pin(dir.path(), &["unpin", "."]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains(skip) && err.contains(invalid), "{err}");
+    assert!(err.contains("pin: 1 file scanned"), "{err}");
+    let o = pin(dir.path(), &["unpin", "-q", "."]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stderr(&o), format!("{invalid}: invalid reference format\n"));
+    assert!(
+        stdout(&o).contains("+    image: nginx:1.27\n"),
+        "{}",
+        stdout(&o)
+    );
+
+    let o = pin(dir.path(), &["unpin", "--format", "github", "."]);
+    let lines = stdout(&o);
+    assert!(
+        lines.contains("::notice file=compose.yaml,line=3,col=12,"),
+        "{lines}"
+    );
+    let o = pin(dir.path(), &["unpin", "-q", "--format", "github", "."]);
+    let lines = stdout(&o);
+    assert!(!lines.contains("line=3,"), "{lines}");
+    assert!(
+        lines.contains("::warning file=compose.yaml,line=5,col=13,"),
+        "{lines}"
+    );
+    assert!(
+        lines.contains("::notice file=compose.yaml,line=7,col=12,title=PIN015"),
+        "{lines}"
+    );
+    assert!(stderr(&o).is_empty(), "{}", stderr(&o));
+}

@@ -1472,7 +1472,8 @@ fn a_ca_file_without_certificates_is_an_error() {
 // filled), Kubernetes JSON (LF, CRLF, no final newline, an escaped string left alone), the CI dialects (Cloud
 // Build YAML and JSON, Azure Pipelines, Bitbucket, CircleCI, Drone, Woodpecker: each with a CRLF file and one
 // without a final newline; aliases, `{name: …}` forms, a `machine.image` left alone), Podman Quadlet units (a CRLF
-// `.image`, a `.volume` without a final newline); look-alikes such as
+// `.image`, a `.volume` without a final newline), ko configurations (a CRLF one without a final newline, a
+// `ko.local` base skipped); look-alikes such as
 // `package.json`, a YAML file with `steps[].name` and `container:` keys, a unit without `Image=` and a `.service`
 // are left alone.
 #[test]

@@ -4,7 +4,7 @@
 
 use std::io::{self, Write};
 
-use super::{Diagnostic, Outcome, Report, Reporter, Severity, TextReporter};
+use super::{Class, Diagnostic, Outcome, Report, Reporter, Severity, TextReporter};
 
 #[derive(Clone, Copy, Debug, Default)]
 pub struct GithubReporter {
@@ -14,8 +14,12 @@ pub struct GithubReporter {
 
 impl Reporter for GithubReporter {
     fn report(&self, r: &Report, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<()> {
+        // `-q` leaves out the skips that are only notices (a template, an ignored line), as the text format does.
+        let shown = |d: &&Diagnostic| {
+            !(self.summary.quiet && d.class() == Class::Skip && d.severity != Severity::Warning)
+        };
         for o in &r.outcomes {
-            for d in &o.diagnostics {
+            for d in o.diagnostics.iter().filter(shown) {
                 annotate(out, d, Some(o))?;
             }
         }

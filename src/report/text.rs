@@ -91,7 +91,7 @@ impl TextReporter {
             }
             // `pin list` lists its references on stdout; only what concerns whole files is a message.
             if r.command != Command::List || o.original.is_none() {
-                write_outcome(err, o, r.command, paint)?;
+                write_outcome(err, o, r.command, paint, self.quiet)?;
             }
         }
         for (message, n) in unreachable {
@@ -191,15 +191,20 @@ impl TextReporter {
     }
 }
 
-/// The message lines of one outcome: its skip or failure, then its notes.
+/// The message lines of one outcome: its skip or failure, then its notes. `quiet` (`-q`) leaves out the
+/// skip lines, except those that are warnings (an invalid reference, a reference not written).
 fn write_outcome(
     err: &mut dyn Write,
     o: &Outcome,
     command: Command,
     paint: Paint,
+    quiet: bool,
 ) -> io::Result<()> {
     let at = o.place();
-    if let Some(d) = o.primary() {
+    let shown = |d: &&super::Diagnostic| {
+        !(quiet && d.class() == Class::Skip && d.severity != Severity::Warning)
+    };
+    if let Some(d) = o.primary().filter(shown) {
         match (&o.original, d.class()) {
             (None, Class::Skip) => writeln!(err, "{at}: skipped file: {}", d.message)?,
             (None, _) => writeln!(err, "{at}: {}: {}", paint.red("error"), d.message)?,
