@@ -1633,6 +1633,32 @@ fn list_cases_match_their_listings() {
     assert!(failed.is_empty(), "{}", failed.join("\n"));
 }
 
+// Guards YAML read as libyaml reads it (quoted scalars continued left of their block, as in the Gateway API CRDs
+// traefik ships): the image in the same file is pinned against the real registry and no other byte changes.
+#[test]
+fn yaml_libyaml_leniency_is_pinned_byte_exact() {
+    let fx = Fixtures::start(Variant::Plain);
+    let (dir, expected) = fx.tree_named("libyaml");
+    let o = fx.pin(dir.path(), &["-w", "."]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_tree(dir.path(), &expected);
+    let again = fx.pin(dir.path(), &["--check", "."]);
+    assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
+}
+
+// Guards the other direction: a stray `}` after a block mapping is refused as libyaml refuses it (it was once
+// read as part of the value `nginx:1}`), with the place, exit 2, and nothing listed.
+#[test]
+fn a_stray_closing_brace_is_an_error_at_its_place() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("a.yaml"), "image: nginx:1\n}").unwrap();
+    let o = run_pin(dir.path(), &["list", "a.yaml"], &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "");
+    let err = stderr(&o);
+    assert!(err.starts_with("a.yaml:2:1: error: "), "{err}");
+}
+
 // Guards tag comments end to end: `--tag-comment` writes the tag beside the digest (YAML: after the value and
 // before an existing comment; Dockerfile: a line above, CRLF kept), `pin update` follows it after the tag moves
 // (only the digest changes), and `pin unpin` gives back the original bytes.

@@ -158,6 +158,16 @@ fn seeds() -> Vec<(Kind, String)> {
             }
         }
     }
+    // Small inputs where YAML readers disagreed (fuzz/seeds, also seeds of the cargo-fuzz target).
+    let extra = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds/find_yaml");
+    let mut names: Vec<_> = std::fs::read_dir(&extra)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    names.sort();
+    for path in names {
+        seeds.push((Kind::Yaml, std::fs::read_to_string(&path).unwrap()));
+    }
     seeds
 }
 

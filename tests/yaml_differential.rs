@@ -1,8 +1,8 @@
 //! The YAML differential check: pin's YAML reader against libyaml, the reader behind PyYAML (and, through its
 //! Go port, behind kubectl, kustomize and helm).
 //!
-//! Every YAML file of `tests/corpus` and `tests/differential` is read by both sides. A file that one side
-//! reads and the other refuses fails the test, unless it falls under one of the deliberate exceptions of
+//! Every YAML file of `tests/corpus`, `tests/differential` and `fuzz/seeds` is read by both sides. A file that
+//! one side reads and the other refuses, or that both read to different scalar values, fails the test, unless it falls under one of the deliberate exceptions of
 //! [`exception`] (listed in the README's limitations), which are counted and printed.
 //!
 //! libyaml is run through `python3` (`PIN_PYTHON` names another interpreter) and PyYAML, with its C loader
@@ -20,7 +20,8 @@ use imagepin::formats::yaml::tree::{parse, Parsed};
 /// What one side made of a stream.
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Verdict {
-    Read,
+    /// Read, with the values of its scalars in document order (aliases not followed).
+    Read(Vec<String>),
     /// pin passes the file over as a Helm template (it reads none of it).
     Template,
     /// Refused, with `line:column` and the reader's message.
@@ -29,7 +30,19 @@ enum Verdict {
 
 fn pin(text: &str) -> Verdict {
     match parse(text) {
-        Ok(Parsed::Tree(_)) => Verdict::Read,
+        Ok(Parsed::Tree(tree)) => Verdict::Read(
+            tree.walk()
+                .filter_map(|id| tree.scalar(id))
+                // An empty node is the null scalar `~` in the tree, and the empty string in libyaml.
+                .map(|s| {
+                    if s.text.is_empty() && s.is_null() {
+                        String::new()
+                    } else {
+                        s.value.clone()
+                    }
+                })
+                .collect(),
+        ),
         Ok(Parsed::Template) => Verdict::Template,
         Err(e) => {
             let before = &text[..e.offset.min(text.len())];
@@ -79,8 +92,10 @@ fn libyaml(texts: &[String]) -> (String, Vec<Verdict>) {
         .map(|l| match l.strip_prefix("error\t") {
             Some(why) => Verdict::Refused(why.to_owned()),
             None => {
-                assert_eq!(l, "ok", "unexpected line from {}", script.display());
-                Verdict::Read
+                let values = l
+                    .strip_prefix("ok\t")
+                    .unwrap_or_else(|| panic!("unexpected line from {}: {l}", script.display()));
+                Verdict::Read(serde_json::from_str(values).unwrap())
             }
         })
         .collect();
@@ -109,6 +124,7 @@ fn corpus() -> Vec<(String, String)> {
     let mut paths = Vec::new();
     yaml_files(&root.join("tests/corpus"), &mut paths);
     yaml_files(&root.join("tests/differential"), &mut paths);
+    yaml_files(&root.join("fuzz/seeds"), &mut paths);
     paths
         .into_iter()
         .map(|p| {
@@ -139,22 +155,45 @@ fn compare(cases: &[(String, String)]) -> (Vec<String>, Vec<(&'static str, usize
     let mut exceptions: Vec<(&'static str, usize)> = Vec::new();
     for ((name, text), theirs) in cases.iter().zip(&theirs) {
         let ours = pin(text);
-        let agree = matches!(
-            (&ours, theirs),
-            (Verdict::Read, Verdict::Read) | (Verdict::Refused(_), Verdict::Refused(_))
-        );
-        if agree {
-            continue;
+        match (&ours, theirs) {
+            (Verdict::Refused(_), Verdict::Refused(_)) => continue,
+            (Verdict::Read(a), Verdict::Read(b)) if a == b => continue,
+            (Verdict::Read(a), Verdict::Read(b)) => {
+                let at = a
+                    .iter()
+                    .zip(b)
+                    .position(|(x, y)| x != y)
+                    .unwrap_or(a.len().min(b.len()));
+                failures.push(format!(
+                    "{name}: both read it, values differ at scalar {at}: pin {:?}, libyaml {:?}",
+                    a.get(at),
+                    b.get(at)
+                ));
+                continue;
+            }
+            _ => {}
         }
         match exception(&ours, theirs) {
             Some(why) => match exceptions.iter_mut().find(|(w, _)| *w == why) {
                 Some((_, n)) => *n += 1,
                 None => exceptions.push((why, 1)),
             },
-            None => failures.push(format!("{name}: pin {ours:?}, libyaml {theirs:?}")),
+            None => failures.push(format!(
+                "{name}: pin {}, libyaml {}",
+                short(&ours),
+                short(theirs)
+            )),
         }
     }
     (failures, exceptions)
+}
+
+fn short(v: &Verdict) -> String {
+    match v {
+        Verdict::Read(values) => format!("reads it ({} scalars)", values.len()),
+        Verdict::Template => "passes it over as a Helm template".to_owned(),
+        Verdict::Refused(why) => format!("refuses it at {why}"),
+    }
 }
 
 #[test]

@@ -1,10 +1,12 @@
 """Reads YAML streams with libyaml (through PyYAML) for tests/yaml_differential.rs.
 
 Input on stdin: records of `<byte length>\n<bytes>`. Output on stdout: a first line naming the reader, then
-one line per record, `ok` when every document of the stream composes, else `error<TAB>line:column<TAB>problem`
-(1-based). Documents are composed, not constructed: tags such as `!Ref` are kept as written, as pin does.
+one line per record: `ok<TAB>` and the values of the stream's scalars in order (a JSON list) when every
+document of the stream composes, else `error<TAB>line:column<TAB>problem` (1-based). Documents are composed,
+not constructed: tags such as `!Ref` are kept as written, as pin does.
 """
 
+import json
 import sys
 
 try:
@@ -26,12 +28,13 @@ def read(data):
     try:
         for _ in yaml.compose_all(data, Loader=LOADER):
             pass
+        values = [e.value for e in yaml.parse(data, Loader=LOADER) if isinstance(e, yaml.ScalarEvent)]
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = "%d:%d" % (mark.line + 1, mark.column + 1) if mark else "0:0"
         problem = getattr(e, "problem", None) or str(e)
         return "error\t%s\t%s" % (where, " ".join(str(problem).split()))
-    return "ok"
+    return "ok\t" + json.dumps(values)
 
 
 def main():
