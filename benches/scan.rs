@@ -184,13 +184,30 @@ fn big_files(pin: &str, corpus: &Path) {
         .map(|i| format!("k{:05}: v{}\n", i % 100_000, i % 10))
         .collect();
     lines += "image: nginx:1.27\n";
-    // The tree kinds take about 300 bytes a node: 10 MB of them is already gigabytes.
+    // A tree kind keeps only the nodes on the way to the keys its finder reads.
     let cut = lines[..SIZE / 10].rfind('\n').unwrap() + 1;
     let values = lines[..cut].to_owned() + "image: nginx:1.27\n";
+    // Compose services of the usual shape: a tree kind where every service holds a reference.
+    let mut compose = String::from("services:\n");
+    for i in 0.. {
+        if compose.len() >= SIZE / 10 {
+            break;
+        }
+        compose += &format!(
+            "  svc{i}:\n    image: nginx:1.{}\n    ports:\n      - \"80{}:80\"\n    environment:\n      A: b\n      LONG_VARIABLE_NAME: value{i}\n    volumes:\n      - ./data{i}:/data\n    restart: always\n",
+            i % 30,
+            i % 10
+        );
+    }
     for (name, text, what) in [
         ("all.yaml", &manifest, "manifests"),
         ("kv.yaml", &lines, "`k: v` lines"),
         ("values.yaml", &values, "`k: v` lines as Helm values (tree)"),
+        (
+            "compose.yaml",
+            &compose,
+            "compose services, one image each (tree)",
+        ),
     ] {
         std::fs::write(dir.path().join(name), text).unwrap();
         let mb = text.len() as f64 / 1e6;
@@ -255,9 +272,18 @@ fn one_line(pin: &str) {
         .collect();
     let json = format!("{{\"spec\":{{\"containers\":[{}]}}}}\n", images.join(","));
     std::fs::write(dir.path().join("pod.yaml"), json).unwrap();
+    // Here-documents the Dockerfile crate does not recognise (`<<EOF` not first): each one used to
+    // restart the parse from the top.
+    let mut heredocs = String::from("FROM alpine:3\n");
+    for i in 0..8_000 {
+        heredocs += &format!("RUN cat <<EOF >/etc/f{i}\nline {i}\nEOF\n");
+    }
+    std::fs::create_dir_all(dir.path().join("h")).unwrap();
+    std::fs::write(dir.path().join("h/Dockerfile"), heredocs).unwrap();
     for (name, what) in [
         ("Dockerfile", "one RUN line, 50,000 --mount from="),
         ("pod.yaml", "one-line JSON, 40,000 images"),
+        ("h/Dockerfile", "8,000 `RUN cat <<EOF >/f` here-documents"),
     ] {
         let mut times = Vec::with_capacity(RUNS);
         for _ in 0..RUNS {

@@ -23,7 +23,10 @@ fn main() -> ExitCode {
     }
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
-    let mut err = io::stderr();
+    // The one colour decision: `--color`, then anstream's reading of the environment; stderr goes through
+    // anstream's stream, which keeps to it.
+    anstream::ColorChoice::from(cli.color()).write_global();
+    let mut err = anstream::stderr();
     let status = match app::run(cli, &mut out, &mut err).and_then(|s| out.flush().map(|()| s)) {
         Ok(s) => s,
         // A closed pipe (`pin | head`) is the reader's choice, not our failure.

@@ -72,19 +72,21 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     })
 }
 
-/// One file to replace: the path it was read from, what it was then, and its new text.
+/// One file to replace: the path it was read from, what it was then, and the edits that make its new text
+/// from the text it had.
 #[derive(Clone, Copy, Debug)]
 pub struct Replace<'a> {
     pub path: &'a Path,
     pub was: &'a FileIdentity,
-    pub contents: &'a [u8],
+    pub edits: &'a [Edit],
 }
 
-/// Writes several files, all or nothing as far as the file system allows: every new text is first staged
-/// in a temporary file beside its target (the step that can run out of space or permission); then every
-/// file is checked to be still the one that was read ([`verify_unchanged`]: same file, same bytes, no new
-/// symbolic link), and only when all are staged and unchanged are they renamed into place. A symbolic link
-/// that was there when the file was read stays a link and its target gets the new text.
+/// Writes several files, all or nothing as far as the file system allows: one file at a time, its text is
+/// read again, checked to be the one read before ([`verify_unchanged`]), edited and staged in a temporary
+/// file beside its target (the step that can run out of space or permission), so that only one file's text
+/// is held at once; then every file is checked again to be still the one that was read (same file, same
+/// bytes, no new symbolic link), and only when all are staged and unchanged are they renamed into place. A
+/// symbolic link that was there when the file was read stays a link and its target gets the new text.
 pub fn write_all_atomic(files: &[Replace]) -> Result<(), WriteError> {
     let mut staged: Vec<PathBuf> = Vec::with_capacity(files.len());
     let discard = |staged: &[PathBuf]| {
@@ -102,7 +104,14 @@ pub fn write_all_atomic(files: &[Replace]) -> Result<(), WriteError> {
             discard(&staged);
             return Err(WriteError::Interrupted(signal));
         }
-        match stage(&file.was.real, file.contents, &Keep::from(file.was)) {
+        let new = match edited(file) {
+            Ok(new) => new,
+            Err(e) => {
+                discard(&staged);
+                return Err(e);
+            }
+        };
+        match stage(&file.was.real, new.as_bytes(), &Keep::from(file.was)) {
             Ok(tmp) => staged.push(tmp),
             Err(source) => {
                 discard(&staged);
@@ -140,6 +149,20 @@ pub fn write_all_atomic(files: &[Replace]) -> Result<(), WriteError> {
         done.push(file.path.display().to_string());
     }
     Ok(())
+}
+
+/// The new text of one file: its text read again (refused if it changed) with the edits applied.
+fn edited(file: &Replace) -> Result<String, WriteError> {
+    let bytes = verify_unchanged(file.path, file.was).map_err(WriteError::Changed)?;
+    let old = String::from_utf8(bytes).map_err(|_| {
+        WriteError::Changed(Changed::Modified {
+            path: file.path.display().to_string(),
+        })
+    })?;
+    apply(&old, file.edits).map_err(|e| WriteError::NothingWritten {
+        path: file.path.display().to_string(),
+        source: std::io::Error::other(e),
+    })
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -419,20 +442,24 @@ mod tests {
 
     /// Reads each file (as a scan does), then writes the new texts.
     fn read_then_write(files: &[(&Path, &[u8])]) -> Result<(), WriteError> {
-        let ids: Vec<FileIdentity> = files
+        let ids: Vec<(FileIdentity, Vec<Edit>)> = files
             .iter()
-            .map(|(p, _)| identity::read_identified(p).unwrap().1)
+            .map(|(p, new)| {
+                let (old, id) = identity::read_identified(p).unwrap();
+                (id, whole(old.len(), new))
+            })
             .collect();
         let writes: Vec<Replace> = files
             .iter()
             .zip(&ids)
-            .map(|((path, contents), was)| Replace {
-                path,
-                was,
-                contents,
-            })
+            .map(|((path, _), (was, edits))| Replace { path, was, edits })
             .collect();
         write_all_atomic(&writes)
+    }
+
+    /// One edit replacing all `len` bytes with `new`.
+    fn whole(len: usize, new: &[u8]) -> Vec<Edit> {
+        vec![e(0..len, std::str::from_utf8(new).unwrap())]
     }
 
     fn entries(dir: &Path) -> usize {
@@ -456,7 +483,7 @@ mod tests {
     }
 
     #[test]
-    fn write_all_changes_nothing_when_one_file_cannot_be_staged() {
+    fn write_all_changes_nothing_when_one_file_is_gone_before_staging() {
         let dir = tempfile::tempdir().unwrap();
         let a = dir.path().join("a.yaml");
         std::fs::write(&a, "old").unwrap();
@@ -470,16 +497,20 @@ mod tests {
             Replace {
                 path: &a,
                 was: &id_a,
-                contents: b"new",
+                edits: &whole(3, b"new"),
             },
             Replace {
                 path: &b,
                 was: &id_b,
-                contents: b"new",
+                edits: &whole(3, b"new"),
             },
         ])
         .unwrap_err();
-        assert!(matches!(err, WriteError::NothingWritten { .. }), "{err}");
+        // The first file is staged, the second cannot be read again: the first's temporary file goes too.
+        assert!(
+            matches!(err, WriteError::Changed(Changed::Unreadable { .. })),
+            "{err}"
+        );
         assert_eq!(std::fs::read_to_string(&a).unwrap(), "old");
         assert_eq!(entries(dir.path()), 1, "temporary files left behind");
         read_then_write(&[(&a, b"new")]).unwrap();
@@ -566,12 +597,12 @@ mod tests {
             Replace {
                 path: &a,
                 was: &id_a,
-                contents: b"new a",
+                edits: &whole(5, b"new a"),
             },
             Replace {
                 path: &b,
                 was: &id_b,
-                contents: b"new b",
+                edits: &whole(5, b"new b"),
             },
         ])
         .unwrap_err();

@@ -161,6 +161,36 @@ fn a_line_appended_while_lookups_run_is_kept_and_nothing_is_written() {
     );
 }
 
+// Guards the diff against a file edited while lookups run: files keep no text after the scan, so the diff is
+// made from the file read again; bytes other than those searched are refused (exit 2, no diff at all), never
+// diffed with spans that no longer fit them.
+#[test]
+fn a_dry_run_refuses_a_file_edited_while_lookups_run() {
+    let project = Project::new();
+    let gate = Gate::new();
+    let reg = gated_registry(&gate);
+    let host = reg.host();
+    let a = dockerfile(&host, "team/a");
+    let b = dockerfile(&host, "team/b");
+    project.write("tree/Dockerfile", &a);
+    project.write("tree/b.Dockerfile", &b);
+    let child = spawn(&project, &reg, &["."]);
+    gate.wait_for_arrival();
+    let edited = format!("# a line above shifts every span\n{a}");
+    project.write("tree/Dockerfile", &edited);
+    gate.open();
+    let (out, stderr) = finish(child);
+
+    assert_eq!(out.status.code(), Some(2), "exit status");
+    assert!(
+        stderr.contains("Dockerfile was modified since it was read"),
+        "{stderr}"
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "", "no diff");
+    assert_eq!(project.read("tree/Dockerfile"), edited);
+    assert_eq!(project.read("tree/b.Dockerfile"), b);
+}
+
 // Guards against writing outside the tree: a file swapped for a symbolic link to `../victim` while lookups
 // run (the victim even holding the same text) is refused; the victim is untouched and nothing is written.
 #[cfg(unix)]

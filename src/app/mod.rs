@@ -10,19 +10,19 @@ mod project;
 pub mod scan;
 mod verify;
 
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, Write};
 use std::path::PathBuf;
 
 use crate::cli::{
-    Cli, ColorChoice, Command, Format, ListArgs, LockArgs, ModeArgs, OutputArgs, RegistryArgs,
-    ResolveCmdArgs, SelectArgs,
+    Cli, Command, Format, ListArgs, LockArgs, ModeArgs, OutputArgs, RegistryArgs, ResolveCmdArgs,
+    SelectArgs,
 };
 use crate::interrupt;
 use crate::reference::Reference;
 pub use crate::report::ExitStatus;
 use crate::report::{
     self, Change, Code, GithubReporter, JsonReporter, MarkdownReporter, Mode, Outcome,
-    OutcomeStatus, Paint, Report, Reporter, SarifReporter, TextReporter,
+    OutcomeStatus, Report, Reporter, SarifReporter, TextReporter,
 };
 use crate::resolve::Key;
 use crate::rewrite;
@@ -112,8 +112,8 @@ fn finish(
     err: &mut dyn Write,
 ) -> io::Result<ExitStatus> {
     let text = TextReporter {
-        paint_out: paint(output.color, io::stdout().is_terminal()),
-        paint_err: paint(output.color, io::stderr().is_terminal()),
+        paint_out: report::colour_for(output.color.into(), &io::stdout()),
+        paint_err: report::colour_for(output.color.into(), &io::stderr()),
         quiet: output.quiet,
         verbose: output.verbose,
     };
@@ -138,10 +138,8 @@ fn aborted(command: report::Command, code: Code, message: String) -> Report<'sta
 
 /// Outcomes of whole files and of references, in path order (each file's references in file order).
 fn in_path_order(mut outcomes: Vec<Outcome>) -> Vec<Outcome> {
-    outcomes.sort_by(|a, b| {
-        let path = |o: &Outcome| o.location.as_ref().map(|l| PathBuf::from(&l.file));
-        path(a).cmp(&path(b))
-    });
+    // Stable, and each path built once (not twice per comparison).
+    outcomes.sort_by_cached_key(|o| o.location.as_ref().map(|l| PathBuf::from(&l.file)));
     outcomes
 }
 
@@ -224,7 +222,35 @@ impl FilesRun<'_> {
         }
         report.answered_by = std::mem::take(&mut lookup.answered_by);
         report.labels = std::mem::take(&mut lookup.labels);
-        let plan = plan::plan(&scan.files, &lookup.resolved, &self.opts);
+        // What each mode needs of a changed file, taken while its texts are at hand: a dry run's diff (text
+        // format only: the others show no diff), a filter's new stream, or nothing (a write edits again).
+        let diffs = mode == Mode::DryRun && self.output.format == Format::Text;
+        let keep = |file: &scan::ScannedFile, old: &str, new: &str| match mode {
+            Mode::Filter => Some(new.to_string()),
+            Mode::DryRun if diffs => {
+                // `a/` and `b/` relative to the git repository's root, so that `git apply` takes the diff
+                // from any directory of it; else the path as shown.
+                let header = file
+                    .path
+                    .as_deref()
+                    .and_then(crate::walk::repository_path)
+                    .unwrap_or_else(|| file.display.clone());
+                Some(report::unified_diff(&header, old, new))
+            }
+            _ => None,
+        };
+        let plan = match plan::plan(&scan.files, &lookup.resolved, &self.opts, keep) {
+            Ok(p) => p,
+            Err(changed) => {
+                // Refused as a write refuses it: the file's spans no longer fit its bytes.
+                report.outcomes = scan.passed_over;
+                report.fail(
+                    Code::WriteFailed,
+                    rewrite::WriteError::Changed(changed).to_string(),
+                );
+                return finish(&report, self.output, out, err);
+            }
+        };
         let mut outcomes = scan.passed_over;
         outcomes.extend(plan.outcomes);
         report.outcomes = in_path_order(outcomes);
@@ -258,11 +284,11 @@ impl FilesRun<'_> {
             // --keep-going: a half-pinned stream must never reach `kubectl apply`.
             Mode::Filter if failures == 0 => {
                 let file = &scan.files[0];
-                report.stream = Some(
-                    plan.changes
-                        .first()
-                        .map_or(file.src.as_str(), |c| c.new.as_str()),
-                );
+                report.stream = plan
+                    .changes
+                    .first()
+                    .and_then(|c| c.kept.as_deref())
+                    .or(file.text.as_deref());
             }
             Mode::Filter => {}
             Mode::Write => {
@@ -273,7 +299,7 @@ impl FilesRun<'_> {
                         Some(rewrite::Replace {
                             path: c.file.path.as_deref()?,
                             was: c.file.identity.as_ref()?,
-                            contents: c.new.as_bytes(),
+                            edits: &c.edits,
                         })
                     })
                     .collect();
@@ -326,16 +352,11 @@ impl FilesRun<'_> {
                 report.changes = plan
                     .changes
                     .iter()
-                    .map(|c| Change {
-                        file: &c.file.display,
-                        header: c
-                            .file
-                            .path
-                            .as_deref()
-                            .and_then(crate::walk::repository_path)
-                            .unwrap_or_else(|| c.file.display.clone()),
-                        old: &c.file.src,
-                        new: &c.new,
+                    .filter_map(|c| {
+                        Some(Change {
+                            file: &c.file.display,
+                            diff: c.kept.as_deref()?,
+                        })
                     })
                     .collect();
             }
@@ -349,21 +370,6 @@ impl FilesRun<'_> {
         }
         finish(&report, self.output, out, err)
     }
-}
-
-/// Colour for a stream: `--color`, then `NO_COLOR`, then `CLICOLOR_FORCE`, then whether it is a terminal.
-fn paint(choice: ColorChoice, terminal: bool) -> Paint {
-    let set = |name| std::env::var_os(name).is_some_and(|v| !v.is_empty() && v != "0");
-    choose_paint(choice, terminal || set("CLICOLOR_FORCE"), set("NO_COLOR"))
-}
-
-fn choose_paint(choice: ColorChoice, terminal: bool, no_color: bool) -> Paint {
-    let enabled = match choice {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => terminal && !no_color,
-    };
-    Paint { enabled }
 }
 
 /// `pin config`: the effective settings and where each comes from.
@@ -399,7 +405,9 @@ fn list(args: &ListArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Result
     let mut report = Report::new(command, Mode::DryRun);
     report.files = scan.files.len();
     let mut outcomes = scan.passed_over;
-    for file in &scan.files {
+    outcomes.reserve_exact(scan.files.iter().map(|f| f.refs.len()).sum());
+    // Each file goes once its outcomes are made: the references are not held twice.
+    for file in scan.files {
         for f in &file.refs {
             let mut o = Outcome::new(&f.candidate.value).at(
                 &file.display,
@@ -558,19 +566,4 @@ fn resolve_refs(
         }
     }
     finish(&report, &args.output, out, err)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn colour_only_on_a_terminal_without_no_color_unless_asked() {
-        let on = |c, t, n| choose_paint(c, t, n).enabled;
-        assert!(on(ColorChoice::Auto, true, false));
-        assert!(!on(ColorChoice::Auto, true, true), "NO_COLOR");
-        assert!(!on(ColorChoice::Auto, false, false), "a pipe");
-        assert!(on(ColorChoice::Always, false, true));
-        assert!(!on(ColorChoice::Never, true, false));
-    }
 }

@@ -1,5 +1,6 @@
-//! Planning: from scanned files and resolutions to new file texts and one [`Outcome`] per reference.
-//! Pure (no I/O), so every mode shares it and it is tested without a registry.
+//! Planning: from scanned files and resolutions to each changed file's edits and one [`Outcome`] per
+//! reference. Its only I/O is reading a changed file again (checked to be the bytes searched), so every mode
+//! shares it and it is tested without a registry.
 
 use std::collections::BTreeSet;
 
@@ -8,7 +9,7 @@ use crate::formats::{tag_comment, Kind, Target};
 use crate::reference::Reference;
 use crate::report::{Code, Fix, Outcome, OutcomeStatus, Severity, Summary};
 use crate::resolve::{Key, Platform, Resolutions, ResolveError};
-use crate::rewrite::{self, Edit};
+use crate::rewrite::{self, Changed, Edit};
 
 /// What the run does with the references it found.
 #[derive(Clone, Copy, Debug, Default)]
@@ -27,21 +28,23 @@ pub struct Options<'a> {
     pub to_index: bool,
 }
 
-/// One file whose text changes.
+/// One file whose text changes: the edits that make the new text, and what the run keeps of it (a diff, the
+/// new text of stdin, or nothing): the texts themselves are not kept.
 #[derive(Debug)]
-pub struct FileChange<'a> {
+pub struct FileChange<'a, K> {
     pub file: &'a ScannedFile,
-    pub new: String,
+    pub edits: Vec<Edit>,
+    pub kept: K,
 }
 
-/// New texts, and what happened to every reference, in file order.
-#[derive(Debug, Default)]
-pub struct Plan<'a> {
-    pub changes: Vec<FileChange<'a>>,
+/// The changes, and what happened to every reference, in file order.
+#[derive(Debug)]
+pub struct Plan<'a, K> {
+    pub changes: Vec<FileChange<'a, K>>,
     pub outcomes: Vec<Outcome>,
 }
 
-impl Plan<'_> {
+impl<K> Plan<'_, K> {
     pub fn summary(&self, files: usize) -> Summary {
         Summary::of(files, &self.outcomes)
     }
@@ -85,112 +88,162 @@ pub fn keys(files: &[ScannedFile], opts: &Options) -> BTreeSet<Key> {
         .collect()
 }
 
-/// Computes every file's new text. A file with a failed lookup gets no change at all: with `--keep-going` the
+/// Computes every file's change. A file with a failed lookup gets no change at all: with `--keep-going` the
 /// other files are still written, and this one stays as it was.
-pub fn plan<'a>(files: &'a [ScannedFile], resolved: &Resolutions, opts: &Options) -> Plan<'a> {
-    let mut plan = Plan::default();
-    for file in files {
-        let mut edits = Vec::new();
-        let first = plan.outcomes.len();
-        let mut failed = false;
-        for f in &file.refs {
-            let mut outcome = Outcome::new(&f.candidate.value).at(
-                &file.display,
-                f.line,
-                f.column,
-                f.candidate.span.clone(),
-                file.kind.as_str(),
-            );
-            let decision = if opts.unpin {
-                unpin(f)
-            } else {
-                decide(f, file.kind, &file.src, resolved, opts)
-            };
-            match decision {
-                Decision::Skip(why) => outcome.set(OutcomeStatus::Skipped, why.code, why.reason),
-                Decision::Keep => {}
-                Decision::Fail(code, why) => {
-                    outcome.set(OutcomeStatus::Error, code, why);
-                    failed = true;
-                }
-                Decision::Write {
-                    replacement,
-                    digest,
-                    note,
-                    extra,
-                } => {
-                    let (code, message) = match (&digest, opts.update) {
-                        (None, _) => (
-                            Code::Unpin,
-                            "pinned; `pin unpin` restores its tag".to_string(),
-                        ),
-                        (Some(d), true) => (Code::TagMoved, format!("its tag now points at {d}")),
-                        (Some(d), false) => {
-                            (Code::Unpinned, format!("no digest; its tag points at {d}"))
-                        }
-                    };
-                    outcome.set(OutcomeStatus::Pinned, code, message);
-                    outcome.diagnostics[0].fix = Some(Fix {
-                        replacement: replacement.clone(),
-                    });
-                    outcome.pinned = Some(replacement.clone());
-                    outcome.digest = digest;
-                    if let Some((code, note)) = note {
-                        outcome.note(code, note);
+///
+/// A file that may change is read again ([`ScannedFile::text`]), on every core, one file per core at a time:
+/// `keep(file, old, new)` takes what the run needs of a changed file while both texts are at hand, and then
+/// both are dropped. A file that changed since it was searched stops the plan: nothing is computed from
+/// bytes other than those searched.
+pub fn plan<'a, K: Send>(
+    files: &'a [ScannedFile],
+    resolved: &Resolutions,
+    opts: &Options,
+    keep: impl Fn(&ScannedFile, &str, &str) -> K + Sync,
+) -> Result<Plan<'a, K>, Changed> {
+    let planned = super::scan::parallel_map(files.iter().collect(), |file| {
+        plan_file(file, resolved, opts, &keep)
+    });
+    let mut plan = Plan {
+        changes: Vec::new(),
+        outcomes: Vec::new(),
+    };
+    for p in planned {
+        let (outcomes, change) = p?;
+        plan.outcomes.extend(outcomes);
+        plan.changes.extend(change);
+    }
+    Ok(plan)
+}
+
+/// Whether a reference may get an edit in this run: the only ones [`decide`] or [`unpin`] may write.
+fn may_change(f: &Found, opts: &Options) -> bool {
+    match &f.status {
+        Status::Skipped(_) => false,
+        Status::Pinned(_) => opts.unpin || opts.update,
+        Status::Unpinned(_) => !opts.unpin && !opts.update,
+    }
+}
+
+/// One file's outcomes and change.
+#[allow(clippy::type_complexity)]
+fn plan_file<'a, K>(
+    file: &'a ScannedFile,
+    resolved: &Resolutions,
+    opts: &Options,
+    keep: &(impl Fn(&ScannedFile, &str, &str) -> K + Sync),
+) -> Result<(Vec<Outcome>, Option<FileChange<'a, K>>), Changed> {
+    // Read only when some reference may be written: a file all pinned costs no read in `pin`.
+    let text = if file.refs.iter().any(|f| may_change(f, opts)) {
+        Some(file.text()?)
+    } else {
+        None
+    };
+    let src = text.as_deref().unwrap_or_default();
+    let mut outcomes = Vec::with_capacity(file.refs.len());
+    let mut edits = Vec::new();
+    let mut failed = false;
+    for f in &file.refs {
+        let mut outcome = Outcome::new(&f.candidate.value).at(
+            &file.display,
+            f.line,
+            f.column,
+            f.candidate.span.clone(),
+            file.kind.as_str(),
+        );
+        let decision = if opts.unpin {
+            unpin(f)
+        } else {
+            decide(f, file.kind, src, resolved, opts)
+        };
+        match decision {
+            Decision::Skip(why) => outcome.set(OutcomeStatus::Skipped, why.code, why.reason),
+            Decision::Keep => {}
+            Decision::Fail(code, why) => {
+                outcome.set(OutcomeStatus::Error, code, why);
+                failed = true;
+            }
+            Decision::Write {
+                replacement,
+                digest,
+                note,
+                extra,
+            } => {
+                let (code, message) = match (&digest, opts.update) {
+                    (None, _) => (
+                        Code::Unpin,
+                        "pinned; `pin unpin` restores its tag".to_string(),
+                    ),
+                    (Some(d), true) => (Code::TagMoved, format!("its tag now points at {d}")),
+                    (Some(d), false) => {
+                        (Code::Unpinned, format!("no digest; its tag points at {d}"))
                     }
-                    edits.push(Edit {
-                        range: f.candidate.span.clone(),
-                        replacement,
-                    });
-                    edits.extend(extra);
+                };
+                outcome.set(OutcomeStatus::Pinned, code, message);
+                outcome.diagnostics[0].fix = Some(Fix {
+                    replacement: replacement.clone(),
+                });
+                outcome.pinned = Some(replacement.clone());
+                outcome.digest = digest;
+                if let Some((code, note)) = note {
+                    outcome.note(code, note);
                 }
+                edits.push(Edit {
+                    range: f.candidate.span.clone(),
+                    replacement,
+                });
+                edits.extend(extra);
             }
-            match update_warning(f, resolved, opts) {
-                // A gone digest is the finding itself, said louder than a moved tag.
-                Some((Code::DigestGone, message)) if outcome.status == OutcomeStatus::Pinned => {
-                    let d = &mut outcome.diagnostics[0];
-                    d.code = Code::DigestGone;
-                    d.severity = Severity::Warning;
-                    d.message = message;
-                }
-                Some((code, message)) => outcome.warn(code, message),
-                None => {}
-            }
-            plan.outcomes.push(outcome);
         }
-        if failed {
-            for o in &mut plan.outcomes[first..] {
+        match update_warning(f, resolved, opts) {
+            // A gone digest is the finding itself, said louder than a moved tag.
+            Some((Code::DigestGone, message)) if outcome.status == OutcomeStatus::Pinned => {
+                let d = &mut outcome.diagnostics[0];
+                d.code = Code::DigestGone;
+                d.severity = Severity::Warning;
+                d.message = message;
+            }
+            Some((code, message)) => outcome.warn(code, message),
+            None => {}
+        }
+        outcomes.push(outcome);
+    }
+    if failed {
+        for o in &mut outcomes {
+            if o.status == OutcomeStatus::Pinned {
+                o.set(
+                    OutcomeStatus::Skipped,
+                    Code::NotWritten,
+                    "not written: another reference in this file failed",
+                );
+            }
+        }
+        return Ok((outcomes, None));
+    }
+    if edits.is_empty() {
+        return Ok((outcomes, None));
+    }
+    let edits = merge_insertions(edits);
+    match rewrite::apply(src, &edits) {
+        Ok(new) if new != src => {
+            let kept = keep(file, src, &new);
+            Ok((outcomes, Some(FileChange { file, edits, kept })))
+        }
+        Ok(_) => Ok((outcomes, None)),
+        Err(e) => {
+            // A finder bug (overlapping spans): refuse the whole file rather than guess.
+            for o in &mut outcomes {
                 if o.status == OutcomeStatus::Pinned {
                     o.set(
-                        OutcomeStatus::Skipped,
-                        Code::NotWritten,
-                        "not written: another reference in this file failed",
+                        OutcomeStatus::Error,
+                        Code::Internal,
+                        format!("internal error, file left alone: {e}"),
                     );
                 }
             }
-            continue;
-        }
-        if edits.is_empty() {
-            continue;
-        }
-        match rewrite::apply(&file.src, &merge_insertions(edits)) {
-            Ok(new) if new != file.src => plan.changes.push(FileChange { file, new }),
-            Ok(_) => {}
-            Err(e) => {
-                // A finder bug (overlapping spans): refuse the whole file rather than guess.
-                for o in &mut plan.outcomes[first..] {
-                    if o.status == OutcomeStatus::Pinned {
-                        o.set(
-                            OutcomeStatus::Error,
-                            Code::Internal,
-                            format!("internal error, file left alone: {e}"),
-                        );
-                    }
-                }
-            }
+            Ok((outcomes, None))
         }
     }
-    plan
 }
 
 /// What `pin update` must say about a pin even when it works: its digest is gone, or it is one platform's
@@ -446,12 +499,17 @@ mod tests {
             path: None,
             display: "f.yaml".into(),
             kind: Kind::Yaml,
-            src,
+            text: Some(src),
             identity: None,
             refs,
             skipped: None,
             declarations: None,
         }
+    }
+
+    /// Keeps the new text of a changed file.
+    fn new_text(_: &ScannedFile, _: &str, new: &str) -> String {
+        new.to_string()
     }
 
     fn resolutions(pairs: &[(&str, Result<String, ResolveError>)], opts: &Options) -> Resolutions {
@@ -481,9 +539,9 @@ mod tests {
             &[("nginx", Ok(digest('a'))), ("nginx:1.27", Ok(digest('b')))],
             &opts,
         );
-        let plan = plan(&files, &res, &opts);
+        let plan = plan(&files, &res, &opts, new_text).unwrap();
         assert_eq!(
-            plan.changes[0].new,
+            plan.changes[0].kept,
             format!(
                 "image: nginx@{}\nimage: nginx@{}\nimage: x y\n",
                 digest('a'),
@@ -525,7 +583,7 @@ mod tests {
             ..Options::default()
         };
         let res = resolutions(&[("nginx:latest", Ok(digest('a')))], &opts);
-        let plan = plan(&files, &res, &opts);
+        let plan = plan(&files, &res, &opts, new_text).unwrap();
         assert_eq!(
             plan.outcomes[0].pinned.as_deref(),
             Some(&*format!("nginx:latest@{}", digest('a')))
@@ -544,7 +602,7 @@ mod tests {
             ],
             &opts,
         );
-        let plan = plan(&files, &res, &opts);
+        let plan = plan(&files, &res, &opts, new_text).unwrap();
         assert_eq!(plan.changes.len(), 1, "only the second file changes");
         assert!(std::ptr::eq(plan.changes[0].file, &files[1]));
         assert_eq!(plan.errors(), 1);
@@ -569,7 +627,7 @@ mod tests {
             &[(&moved, Ok(digest('e'))), (&still, Ok(digest('b')))],
             &opts,
         );
-        let plan = plan(&files, &res, &opts);
+        let plan = plan(&files, &res, &opts, new_text).unwrap();
         let s: Vec<_> = plan.outcomes.iter().map(|o| o.status).collect();
         assert_eq!(
             s,
@@ -581,7 +639,7 @@ mod tests {
             ]
         );
         assert!(plan.changes[0]
-            .new
+            .kept
             .starts_with(&format!("image: a:1@{}\n", digest('e'))));
     }
 }

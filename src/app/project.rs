@@ -23,7 +23,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Component, Path, PathBuf};
 
 use super::scan::{Scan, ScannedFile, Skip, Status};
-use crate::formats::yaml::tree::{self, NodeId, Parsed, Tree};
+use crate::formats::yaml::tree::{self, NodeId, Reads, Tree};
 use crate::formats::{Kind, LineIndex};
 use crate::report::Code;
 
@@ -63,6 +63,37 @@ impl Declarations {
     }
 }
 
+/// The keys [`kustomization`] and [`skaffold`] read.
+const READS: Reads = Reads {
+    whole: &[
+        "images",
+        "resources",
+        "components",
+        "bases",
+        "patches",
+        "patchesStrategicMerge",
+        "patchesJson6902",
+        "rawYaml",
+        "paths",
+        "manifests",
+        "chartPath",
+        "image",
+    ],
+    keys: &[
+        "kind",
+        "apiVersion",
+        "profiles",
+        "deploy",
+        "kustomize",
+        "kubectl",
+        "helm",
+        "releases",
+        "build",
+        "artifacts",
+        "test",
+    ],
+};
+
 /// What a file of `kind` with text `src` declares; `None` when nothing.
 pub fn declarations(kind: Kind, src: &str) -> Option<Declarations> {
     let mut out = Declarations::default();
@@ -71,7 +102,7 @@ pub fn declarations(kind: Kind, src: &str) -> Option<Declarations> {
     if !is_kustomization && !maybe_skaffold {
         return None;
     }
-    let Ok(Parsed::Tree(tree)) = tree::parse(src) else {
+    let Ok(Some((tree, _))) = tree::read_for(src, Some(&READS)) else {
         return None;
     };
     let index = LineIndex::new(src);
@@ -349,4 +380,38 @@ fn is_kustomization_name(path: &Path) -> bool {
             "kustomization.yaml" | "kustomization.yml" | "kustomization"
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The declarations read from a tree of what [`READS`] names are those of the whole tree.
+    #[test]
+    fn declarations_read_from_the_keys_they_name_are_those_of_the_whole_tree() {
+        let cases = [
+            "kind: Kustomization\nresources: [a.yaml, ../b]\ncomponents:\n- c\nbases: [d]\nimages:\n- name: nginx\n  newTag: '1'\n- {name: app}\npatches:\n- path: p.yaml\n  target: {kind: Deployment}\npatchesStrategicMerge: [s.yaml]\npatchesJson6902:\n- {path: j.yaml}\nlabels:\n  a: b\n  resources: not-a-list\n",
+            "apiVersion: skaffold/v4beta6\nkind: Config\nbuild:\n  artifacts:\n  - image: app\n    context: .\n  - image: worker\ntest:\n- image: app\nmanifests:\n  rawYaml: [k8s/*.yaml]\n  kustomize: {paths: [overlays/dev]}\n  helm:\n    releases:\n    - {name: r, chartPath: charts/r}\ndeploy:\n  kubectl: {manifests: [m.yaml]}\nprofiles:\n- name: p\n  build:\n    artifacts: [{image: other}]\n  manifests: {rawYaml: p.yaml}\n- name: q\n  activation: [{env: X=1}]\n",
+            "x: &a {rawYaml: [r.yaml]}\napiVersion: skaffold/v2\nmanifests:\n  <<: *a\ndeploy: *a\nbuild: {artifacts: [{image: i}]}\n",
+        ];
+        for src in cases {
+            let pruned = declarations(Kind::Kustomize, src);
+            assert!(pruned.is_some(), "{src}");
+            let whole = tree::whole_trees(|| declarations(Kind::Kustomize, src));
+            assert_eq!(pruned, whole, "{src}");
+        }
+        let mut dirs = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("tests")];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+                    let src = std::fs::read_to_string(&path).unwrap();
+                    let whole = tree::whole_trees(|| declarations(Kind::Kustomize, &src));
+                    assert_eq!(declarations(Kind::Kustomize, &src), whole, "{path:?}");
+                }
+            }
+        }
+    }
 }

@@ -1,6 +1,7 @@
 //! Reading: every file (or stdin) is read, searched by its kind's finder, and each candidate classified
 //! before any registry is asked.
 
+use std::borrow::Cow;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
@@ -12,7 +13,7 @@ use crate::formats::{Candidate, Kind, LineIndex, Target};
 use crate::reference::Reference;
 use crate::report::{Code, Diagnostic, Location, Outcome, OutcomeStatus};
 use crate::rewrite::identity::{self, Opened};
-use crate::rewrite::FileIdentity;
+use crate::rewrite::{Changed, FileIdentity};
 use crate::walk::{self, WalkError};
 
 /// The name stdin goes by in messages and JSON.
@@ -26,10 +27,12 @@ pub struct ScannedFile {
     /// The path as printed: relative to the current directory when possible.
     pub display: String,
     pub kind: Kind,
-    pub src: String,
-    /// What identifies the file read, so that writing can refuse it if it changed meanwhile; `None` for
-    /// stdin and
-    /// files without references (never written).
+    /// The text, kept only for stdin (a filter prints its stream whatever it holds). A file read from a path
+    /// drops its text once searched, so that memory follows the largest file and not the tree: what needs
+    /// it again re-reads it, checked against `identity` ([`ScannedFile::text`]).
+    pub text: Option<String>,
+    /// What identifies the file read, so that a re-read or a write can refuse it if it changed meanwhile;
+    /// `None` for stdin and files without references (never written).
     pub identity: Option<FileIdentity>,
     pub refs: Vec<Found>,
     /// Why the whole file was passed over, if it was.
@@ -45,8 +48,9 @@ pub struct Found {
     pub line: usize,
     pub column: usize,
     pub status: Status,
-    /// For a pinned reference, the tag comment beside it (`# nginx:1.27`), if there is one.
-    pub tag_comment: Option<TagComment>,
+    /// For a pinned reference, the tag comment beside it (`# nginx:1.27`), if there is one. Boxed: most
+    /// references have none, and a large tree holds hundreds of thousands of these.
+    pub tag_comment: Option<Box<TagComment>>,
 }
 
 #[derive(Debug)]
@@ -161,6 +165,30 @@ impl FileError {
     }
 }
 
+impl ScannedFile {
+    /// The text as it was searched: stdin's kept text, or the file read again and checked to be the very
+    /// bytes searched ([`crate::rewrite::verify_unchanged`]); a file changed since is refused.
+    pub fn text(&self) -> Result<Cow<'_, str>, Changed> {
+        if let Some(text) = &self.text {
+            return Ok(Cow::Borrowed(text));
+        }
+        let (Some(path), Some(was)) = (&self.path, &self.identity) else {
+            // Only a file with references keeps what identifies it, and only those are read again.
+            return Err(Changed::Unreadable {
+                path: self.display.clone(),
+                source: io::Error::other("its text was not kept (it holds no reference)"),
+            });
+        };
+        let bytes = crate::rewrite::verify_unchanged(path, was)?;
+        // The same bytes as searched (the hash matched), so still UTF-8.
+        String::from_utf8(bytes)
+            .map(Cow::Owned)
+            .map_err(|_| Changed::Modified {
+                path: path.display().to_string(),
+            })
+    }
+}
+
 impl Scan {
     pub fn is_stdin(&self) -> bool {
         self.files.len() == 1 && self.files[0].path.is_none()
@@ -260,7 +288,7 @@ pub fn scan(paths: &[PathBuf], select: &SelectArgs) -> Result<Scan, ScanError> {
 
 /// `f` over `items` on every core, results in the order of `items`: reading and parsing dominate a large
 /// tree, and files are independent.
-fn parallel_map<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R> {
+pub(crate) fn parallel_map<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R> {
     let workers = std::thread::available_parallelism()
         .map_or(1, usize::from)
         .min(items.len().max(1));
@@ -356,12 +384,12 @@ fn search(
     // A file that cannot hold a reference of its kind is not parsed (see `Kind::may_hold`).
     if !kind.may_hold(&src) {
         // Stdin's text is kept: a filter prints its stream whatever it holds.
-        let src = if path.is_some() { String::new() } else { src };
+        let text = path.is_none().then_some(src);
         return Ok(ScannedFile {
             path,
             display: display.to_string(),
             kind,
-            src,
+            text,
             identity: None,
             refs: Vec::new(),
             skipped: None,
@@ -392,6 +420,7 @@ fn search(
             let tag_comment = match (&status, &candidate.target) {
                 (Status::Pinned(r), Target::Reference) => {
                     tag_comment::find(&src, &candidate.span, r, tag_comment::style(kind))
+                        .map(Box::new)
                 }
                 _ => None,
             };
@@ -404,21 +433,17 @@ fn search(
             }
         })
         .collect();
-    // A file without references is never rewritten: do not hold its text for the rest of the run. Stdin is
-    // the exception: a filter prints its stream whatever it holds.
+    // Only a file with references may be rewritten: only it needs what identifies it. No file keeps its
+    // text (it is read again, checked, when a change is computed), except stdin.
     let identity = opened
         .filter(|_| !refs.is_empty())
         .map(|o| o.identify(src.as_bytes()));
-    let src = if refs.is_empty() && path.is_some() {
-        String::new()
-    } else {
-        src
-    };
+    let text = path.is_none().then_some(src);
     Ok(ScannedFile {
         path,
         display: display.to_string(),
         kind,
-        src,
+        text,
         identity,
         refs,
         skipped: findings.skipped,
@@ -763,6 +788,36 @@ mod tests {
             .refs
             .iter()
             .all(|f| matches!(&f.status, Status::Skipped(s) if s.code == Code::Ignored)));
+    }
+
+    #[test]
+    fn a_file_keeps_no_text_and_is_read_again_only_as_searched() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pod.yaml");
+        let src = "spec:\n  containers:\n  - image: nginx:1.27\n";
+        std::fs::write(&path, src).unwrap();
+        let (bytes, opened) = identity::read(&path).unwrap();
+        let text = String::from_utf8(bytes).unwrap();
+        let filters = Filters::default();
+        let file = read_one(
+            Some(path.clone()),
+            Some(opened),
+            "pod.yaml",
+            Kind::Yaml,
+            text,
+            &filters,
+        )
+        .unwrap();
+        assert_eq!(file.text, None, "the text is dropped after the search");
+        assert_eq!(file.refs.len(), 1);
+        assert_eq!(file.text().unwrap(), src);
+        // Same length, other bytes: refused even within one mtime tick (the hash tells).
+        std::fs::write(&path, src.replace("1.27", "1.28")).unwrap();
+        let e = file.text().unwrap_err();
+        assert!(matches!(e, Changed::Modified { .. }), "{e}");
+
+        let stdin = read_one(None, None, STDIN, Kind::Yaml, src.into(), &filters).unwrap();
+        assert_eq!(stdin.text().unwrap(), src, "stdin keeps its text");
     }
 
     #[test]

@@ -36,13 +36,19 @@
 //!   Kubernetes' `imagePullPolicy`.
 
 use super::yaml::tree::{NodeId, Tree};
-use super::yaml::{find_with, image_value, variables_skip};
+use super::yaml::{find_reading, image_value, variables_skip, Reads};
 use super::{Candidate, FindError, Findings};
 
 /// Finds the service images of a Compose file. See the module documentation.
 pub fn find(src: &str) -> Result<Findings, FindError> {
-    find_with(src, collect)
+    find_reading(src, &READS, collect)
 }
+
+/// The keys [`collect`] reads.
+const READS: Reads = Reads {
+    whole: &["image", "build"],
+    keys: &["services"],
+};
 
 fn collect(tree: &Tree, out: &mut Vec<Candidate>) {
     for root in tree.mapping_documents() {

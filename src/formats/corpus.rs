@@ -502,11 +502,12 @@ fn tag_comments_round_trip_through_update_and_unpin() {
     use crate::app::{plan, scan};
     use crate::resolve::{Manifest, Resolutions};
 
-    let text = |file: &scan::ScannedFile, plan: &plan::Plan| {
+    let text = |file: &scan::ScannedFile, plan: &plan::Plan<String>| {
         plan.changes
             .first()
-            .map_or(file.src.clone(), |c| c.new.clone())
+            .map_or(file.text.clone().unwrap_or_default(), |c| c.kept.clone())
     };
+    let new_text = |_: &scan::ScannedFile, _: &str, new: &str| new.to_string();
     let read = |name: &str, kind: Kind, src: String| {
         scan::read_one(None, None, name, kind, src, &scan::Filters::default())
             .unwrap_or_else(|e| panic!("{e}"))
@@ -536,7 +537,7 @@ fn tag_comments_round_trip_through_update_and_unpin() {
                 })
                 .collect();
             let files = [original];
-            let pinned = plan::plan(&files, &resolved, &opts);
+            let pinned = plan::plan(&files, &resolved, &opts, new_text).unwrap();
             assert_eq!(pinned.errors(), 0, "{name}");
             let pinned_text = text(&files[0], &pinned);
             // Where no comment can go (a directive, a block scalar), `name:latest@…` is written for an untagged
@@ -585,7 +586,10 @@ fn tag_comments_round_trip_through_update_and_unpin() {
                 })
                 .collect();
             assert!(
-                plan::plan(&after, &unmoved, &update).changes.is_empty(),
+                plan::plan(&after, &unmoved, &update, new_text)
+                    .unwrap()
+                    .changes
+                    .is_empty(),
                 "{name}: update changes a file nothing moved in"
             );
 
@@ -596,12 +600,18 @@ fn tag_comments_round_trip_through_update_and_unpin() {
             let [after] = after;
             let back = text(
                 &after,
-                &plan::plan(std::slice::from_ref(&after), &Resolutions::new(), &unpin),
+                &plan::plan(
+                    std::slice::from_ref(&after),
+                    &Resolutions::new(),
+                    &unpin,
+                    new_text,
+                )
+                .unwrap(),
             );
             let originally = [original];
             let want = text(
                 &originally[0],
-                &plan::plan(&originally, &Resolutions::new(), &unpin),
+                &plan::plan(&originally, &Resolutions::new(), &unpin, new_text).unwrap(),
             );
             // Digest fields (kustomize `digest:`, Helm `image.digest`) hold no tag: unpin leaves them.
             let only_references = originally[0].refs.iter().all(|f| {

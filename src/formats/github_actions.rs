@@ -43,19 +43,31 @@
 //! * [`Candidate::pull_policy_set`] is always `None`.
 
 use super::yaml::tree::{NodeId, Tree};
-use super::yaml::{find_with, image_value};
+use super::yaml::{find_reading, image_value, Reads};
 use super::{Candidate, FindError, Findings, Target};
 
 const DOCKER: &str = "docker://";
 
 /// Finds the images of a GitHub Actions workflow. See the module documentation.
 pub fn find(src: &str) -> Result<Findings, FindError> {
-    find_with(src, collect)
+    find_reading(src, &WORKFLOW, collect)
 }
+
+/// The keys a workflow's finder reads.
+const WORKFLOW: Reads = Reads {
+    whole: &["container", "image", "uses"],
+    keys: &["jobs", "services", "steps"],
+};
+
+/// The keys an action metadata file's finder reads.
+const ACTION: Reads = Reads {
+    whole: &["image", "uses"],
+    keys: &["runs", "steps"],
+};
 
 /// Finds the image of an action's metadata file (`action.yml`). See the module documentation.
 pub fn find_action(src: &str) -> Result<Findings, FindError> {
-    find_with(src, |tree, out| {
+    find_reading(src, &ACTION, |tree, out| {
         for root in tree.mapping_documents() {
             let Some(runs) = tree.mapping_at(root, "runs") else {
                 continue;

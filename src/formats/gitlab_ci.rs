@@ -37,7 +37,7 @@
 //! * [`Candidate::pull_policy_set`] is always `None` (GitLab's `pull_policy` is a runner setting).
 
 use super::yaml::tree::{NodeId, Tree};
-use super::yaml::{find_with, image_value, variables_skip};
+use super::yaml::{find_reading, image_value, variables_skip, Reads};
 use super::{Candidate, FindError, Findings};
 
 /// Top-level keys that are not jobs, and hold no images except as noted in [`collect`].
@@ -57,8 +57,14 @@ const NOT_JOBS: &[&str] = &[
 
 /// Finds the images of a GitLab CI file. See the module documentation.
 pub fn find(src: &str) -> Result<Findings, FindError> {
-    find_with(src, collect)
+    find_reading(src, &READS, collect)
 }
+
+/// The keys [`collect`] reads: a job without `image` or `services` (its own or merged) adds nothing.
+const READS: Reads = Reads {
+    whole: &["image", "services"],
+    keys: &["default"],
+};
 
 fn collect(tree: &Tree, out: &mut Vec<Candidate>) {
     for root in tree.mapping_documents() {

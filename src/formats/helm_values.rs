@@ -55,7 +55,7 @@
 //! * [`Candidate::pull_policy_set`] is always `None`.
 
 use super::yaml::tree::{NodeId, Tree};
-use super::yaml::{digest_slot, find_with, image_value, SkipWhen, SKIP_RULES};
+use super::yaml::{digest_slot, find_reading, image_value, Reads, SkipWhen, SKIP_RULES};
 use super::{Candidate, FindError, Findings, Target};
 
 /// The skip reason of a split image that has no `digest` key.
@@ -64,8 +64,22 @@ pub const NO_DIGEST_KEY: &str =
 
 /// Finds the images of a Helm values file. See the module documentation.
 pub fn find(src: &str) -> Result<Findings, FindError> {
-    find_with(src, |tree, out| collect(src, tree, out))
+    find_reading(src, &READS, |tree, out| collect(src, tree, out))
 }
+
+/// The keys [`collect`] and [`split_image`] read: a mapping without them holds no image.
+const READS: Reads = Reads {
+    whole: &["image"],
+    keys: &[
+        "repository",
+        "tag",
+        "digest",
+        "sha",
+        "registry",
+        "global",
+        "imageRegistry",
+    ],
+};
 
 fn collect(src: &str, tree: &Tree, out: &mut Vec<Candidate>) {
     for map in tree.walk() {

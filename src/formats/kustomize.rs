@@ -45,7 +45,7 @@
 //! * [`Candidate::pull_policy_set`] is always `None`.
 
 use super::yaml::tree::{NodeId, Tree};
-use super::yaml::{digest_slot, find_with, line_ending};
+use super::yaml::{digest_slot, find_reading, line_ending, Reads};
 use super::{Candidate, FindError, Findings, Target};
 
 /// The skip reason of an entry with neither a tag nor a digest.
@@ -53,8 +53,14 @@ pub const NO_NEW_TAG: &str = "no newTag; the tag lives in the resources";
 
 /// Finds the `images` entries of a kustomization. See the module documentation.
 pub fn find(src: &str) -> Result<Findings, FindError> {
-    find_with(src, |tree, out| collect(src, tree, out))
+    find_reading(src, &READS, |tree, out| collect(src, tree, out))
 }
+
+/// The keys [`collect`] reads.
+const READS: Reads = Reads {
+    whole: &["images"],
+    keys: &["kind"],
+};
 
 fn collect(src: &str, tree: &Tree, out: &mut Vec<Candidate>) {
     for root in tree.mapping_documents() {

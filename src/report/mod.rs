@@ -39,7 +39,7 @@ pub use github::GithubReporter;
 pub use json::JsonReporter;
 pub use markdown::MarkdownReporter;
 pub use sarif::SarifReporter;
-pub use text::{unified_diff, Paint, SummaryLine, TextReporter};
+pub use text::{colour_for, unified_diff, Paint, SummaryLine, TextReporter};
 
 /// Where a diagnostic points. Lines and columns are 1-based; columns count characters.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -216,6 +216,9 @@ impl Outcome {
         self.status = status;
         self.diagnostics.retain(|d| d.class() == Class::Note);
         let d = Diagnostic::new(code, self.location.clone(), message);
+        // Most outcomes hold this one diagnostic: room for four (a vector's first growth) is ~450 bytes
+        // per reference of a large tree for nothing.
+        self.diagnostics.reserve_exact(1);
         self.diagnostics.insert(0, d);
     }
 
@@ -328,15 +331,12 @@ pub enum Mode {
     Filter,
 }
 
-/// One file whose text changes: what a dry run shows as a diff.
-#[derive(Clone, Debug)]
+/// One file whose text changes: what a dry run shows, its unified diff ([`unified_diff`]), made
+/// while the file's texts were at hand (a run keeps the diffs, not the texts).
+#[derive(Clone, Copy, Debug)]
 pub struct Change<'a> {
     pub file: &'a str,
-    /// The path in the diff's `a/` and `b/` headers: relative to the root of the git repository holding the
-    /// file, so that `git apply` takes the diff from any directory of it; else `file`.
-    pub header: String,
-    pub old: &'a str,
-    pub new: &'a str,
+    pub diff: &'a str,
 }
 
 /// Everything one run reports, collected before anything is rendered.

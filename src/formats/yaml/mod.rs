@@ -82,8 +82,9 @@ pub mod tree;
 
 #[cfg(test)]
 use tree::CharCursor;
+pub use tree::Reads;
 pub use tree::HELM_TEMPLATE;
-use tree::{NodeId, Parsed, Tree};
+use tree::{NodeId, Tree};
 
 /// What a [`SkipRule`] looks at.
 #[derive(Clone, Copy, Debug)]
@@ -141,16 +142,33 @@ pub fn find_with(
     src: &str,
     collect: impl FnOnce(&Tree, &mut Vec<Candidate>),
 ) -> Result<Findings, FindError> {
-    let tree = match tree::parse(src)? {
-        Parsed::Tree(tree) => tree,
-        Parsed::Template => return Ok(template_skip()),
+    find_in(src, None, collect)
+}
+
+/// [`find_with`] over a tree that holds only what `reads` names (see [`Reads`]): for finders that follow
+/// a few keys, so that a big file takes memory for what they read rather than for every node.
+pub fn find_reading(
+    src: &str,
+    reads: &'static Reads,
+    collect: impl FnOnce(&Tree, &mut Vec<Candidate>),
+) -> Result<Findings, FindError> {
+    find_in(src, Some(reads), collect)
+}
+
+fn find_in(
+    src: &str,
+    reads: Option<&'static Reads>,
+    collect: impl FnOnce(&Tree, &mut Vec<Candidate>),
+) -> Result<Findings, FindError> {
+    let Some((tree, ignore_comments)) = tree::read_for(src, reads)? else {
+        return Ok(template_skip());
     };
     let mut found = Vec::new();
     collect(&tree, &mut found);
     Ok(Findings {
         candidates: in_file_order(found),
         skipped: None,
-        ignore_comments: ignore_comments(src, &tree),
+        ignore_comments,
     })
 }
 
@@ -190,25 +208,11 @@ fn template_skip() -> Findings {
     }
 }
 
-/// The `# pin: ignore` comments of a parsed stream. A comment is a `#` at the start of a line or after a
-/// blank that lies outside every scalar: not in a quoted scalar (quotes included), a plain scalar, or the
-/// content lines of a block scalar (a block scalar's header line, `|- # c`, may carry one).
-///
-/// Linear in the file; the scalars are only looked at when the text holds such a comment at all.
-fn ignore_comments(src: &str, tree: &Tree) -> Vec<std::ops::Range<usize>> {
-    let mut filter = CommentFilter::new(src);
-    if !filter.marked.is_empty() {
-        for id in tree.walk() {
-            if let Some(scalar) = tree.scalar(id) {
-                filter.scalar(scalar);
-            }
-        }
-    }
-    filter.finish()
-}
-
-/// The comments of [`ignore_comments`], told the scalars one by one (in any order) to drop the `#`s inside
-/// them: what a reader that keeps no tree uses.
+/// The `# pin: ignore` comments of a stream, told its scalars one by one as they are read (in any order).
+/// A comment is a `#` at the start of a line or after a blank that lies outside every scalar: not in a
+/// quoted scalar (quotes included), a plain scalar, or the content lines of a block scalar (a block
+/// scalar's header line, `|- # c`, may carry one). Linear in the file; the scalars are only looked at when
+/// the text holds such a comment at all, and none needs to be kept.
 pub(crate) struct CommentFilter {
     /// Every `# pin: ignore` that starts a comment if it is not inside a scalar, in file order.
     marked: Vec<std::ops::Range<usize>>,
@@ -927,6 +931,79 @@ imageName: nginx:11
                 );
             }
         }
+    }
+
+    /// Every finder that reads a tree of what it names ([`find_reading`]) finds what it finds in the whole
+    /// tree: same candidates, skip reasons, comments and errors, on every corpus YAML file read as every
+    /// kind, prefixes of them, and cases built to catch a dropped node that mattered (repeated keys, merge
+    /// keys before and after dropped pairs, anchors on dropped-looking nodes, complex keys).
+    #[test]
+    fn a_tree_of_what_a_finder_reads_finds_what_the_whole_tree_finds() {
+        let mut sources = all_corpus_yaml();
+        sources.extend(
+            [
+                "services:\n  web: {image: a:1}\n  web: {command: x}\n  db: {image: b:1}\n",
+                "services:\n  web: {command: x}\n  web: {image: a:1}\nservices:\n  x: {image: c:1}\n",
+                "x: &s {web: {image: a:1}, db: {command: y}}\nservices:\n  <<: *s\n  web: {command: x}\n",
+                "x: &s {web: {image: a:1}}\nservices:\n  web: {command: x}\n  <<: *s\n  db: {image: d:1}\n",
+                "x: &s {web: {image: a:1}}\ny: &t {web: {restart: no}}\nservices:\n  <<: [*t, *s]\n",
+                "x-a: &a\n  image: a:1\n  restart: always\nservices:\n  s: {<<: *a, restart: no}\n  t: {restart: no, <<: *a}\n  u: *a\n",
+                "x: &i nginx:1\nservices: {a: {image: *i}, b: {environment: {K: *i}}}\n",
+                "services:\n  ? [a, b]\n  : {image: c:1}\n  *x : 1\n",
+                "jobs:\n  a:\n    steps:\n    - run: x\n    - uses: docker://alpine:3\n    - {uses: actions/checkout@v4}\n    services:\n      db: {image: pg:1}\n      c: {env: {a: b}}\n    container: {image: node:20, options: x}\n  b: {container: docker://rust:1}\n  c: {runs-on: x}\n",
+                "runs:\n  using: composite\n  steps:\n  - run: x\n  - uses: docker://a:1\n  image: docker://b:1\n",
+                ".t: &t\n  image: a:1\n  script: x\njob: *t\njob2:\n  <<: *t\n  services: [pg:1, {name: r:1, alias: r}]\ndefault: {image: d:1}\nvariables: {image: no:1}\nj3: {script: y}\nj3: {image: z:1}\n",
+                "kind: Kustomization\nimages:\n- name: a\n  newTag: '1'\n- {name: b, newName: c, digest: ''}\nlabels: {a: b}\n",
+                "image:\n  registry: r.io\n  repository: a/b\n  tag: '1'\n  digest: ''\nglobal:\n  imageRegistry: g.io\n  image: {registry: x}\nsub:\n  exporter: {image: e/x, tag: v1}\n  rbd: {image: foo}\n  other: {image: auto, k: v}\n  list: [a, {image: i:1}, b]\n",
+                "a: 1 # pin: ignore\nb: 'x # pin: ignore'\nimage: c:1 # pin: ignore\nk: |\n  # pin: ignore\n",
+                "resources:\n  containers:\n  - {container: c, image: u:1}\njobs:\n- job: a\n  container: c\n  services: {redis: redis:6, pg: {image: pg:1}, x: c}\n- job: b\n  steps: [x]\nstages:\n- stage: s\n  jobs: [{container: {image: n:1}}]\n",
+                "image: a:1\ndefinitions:\n  services:\n    db: {image: {name: pg:1}}\n    no: {memory: 1}\npipelines:\n  default:\n  - step: {image: b:1, script: [x]}\n  - parallel:\n    - step: {script: [y]}\n    - step: {image: c:1}\n",
+                "orbs:\n  node: circleci/node@5\n  mine:\n    executors:\n      e: {docker: [{image: o:1}]}\njobs:\n  b:\n    docker:\n    - image: cimg/base:1\n    - {auth: x}\n    steps: [checkout]\nexecutors:\n  x: {machine: true}\n",
+                "kind: pipeline\nsteps:\n- name: a\n  image: a:1\n- name: b\n  commands: [x]\nservices:\n  db: {image: pg:1}\n  c: {x: y}\nclone: {git: {image: g:1}}\n",
+                "steps:\n- name: gcr.io/cloud-builders/docker\n  args: [build]\n- {id: x}\n- name: ubuntu:22\n",
+                "é: [\n",
+                "a: {{ x }}\n",
+            ]
+            .map(str::to_owned),
+        );
+        for src in &sources {
+            let step = (src.len() / 20).max(1);
+            let mut cuts: Vec<usize> = src.char_indices().map(|(i, _)| i).step_by(step).collect();
+            cuts.push(src.len());
+            for cut in cuts {
+                let prefix = &src[..cut];
+                for kind in crate::formats::kind::KINDS {
+                    let pruned = (kind.find)(prefix);
+                    let whole = tree::whole_trees(|| (kind.find)(prefix));
+                    assert_eq!(pruned, whole, "{} {prefix:?}", kind.name);
+                }
+            }
+        }
+    }
+
+    /// A tree of what a finder reads is small: a big mapping of pairs nobody reads leaves nothing.
+    #[test]
+    fn a_tree_of_what_a_finder_reads_drops_the_rest() {
+        static READS: Reads = Reads {
+            whole: &["image"],
+            keys: &["services"],
+        };
+        let mut src = String::from("services:\n  a:\n    image: x:1\n    environment:\n");
+        for i in 0..1000 {
+            src += &format!("      K{i}: v{i}\n");
+        }
+        src += "  b: {command: y}\n";
+        let (tree, _) = tree::read_for(&src, Some(&READS)).unwrap().unwrap();
+        // Root, `services` and its mapping, `a` and its mapping, `image` and its value.
+        assert_eq!(tree.walk().count(), 7);
+        let (whole, _) = tree::read_for(&src, None).unwrap().unwrap();
+        assert_eq!(whole.walk().count(), 1 + 2 + 2 + 2 + 2 + 2000 + 2 + 2);
+        // Spans as in the whole tree.
+        let root = tree.documents()[0];
+        assert_eq!(tree[root].span, whole[whole.documents()[0]].span);
+        let services = tree.get(root, "services").unwrap();
+        let whole_services = whole.get(whole.documents()[0], "services").unwrap();
+        assert_eq!(tree[services].span, whole[whole_services].span);
     }
 
     /// Nesting deeper than the bound is an error at the collection that passes it, not gigabytes of parser

@@ -25,7 +25,7 @@
 //! stream of nested aliases stays linear in size. Tags are recorded, never applied: `!!str 1` is the
 //! scalar `1`, `!reference [a, b]` a sequence.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ops::{Index, Range};
 
 use saphyr_parser::{Event, Parser, ScalarStyle, ScanError};
@@ -227,38 +227,45 @@ impl Tree {
     /// as written. An alias in the mapping itself resolves to the aliased mapping.
     pub fn entries(&self, map: NodeId) -> Vec<(NodeId, NodeId)> {
         let mut out = Vec::new();
+        let mut known = HashSet::new();
         let mut merged = Vec::new();
-        self.collect_entries(self.resolve(map), &mut out, &mut merged, 0);
+        self.collect_entries(self.resolve(map), &mut out, &mut known, &mut merged, 0);
         out
     }
 
-    /// Adds the effective pairs of `map` not yet in `out`. `merged`: the mappings already merged, each
-    /// merged once (against cycles and exponential merge chains).
-    fn collect_entries(
-        &self,
+    /// Adds the effective pairs of `map` not yet in `out`. `known`: the scalar keys in `out`. `merged`:
+    /// the mappings already merged, each merged once (against cycles and exponential merge chains).
+    /// Linear in the pairs (a big mapping is common: every job of a CI file, every service).
+    fn collect_entries<'t>(
+        &'t self,
         map: NodeId,
         out: &mut Vec<(NodeId, NodeId)>,
+        known: &mut HashSet<&'t str>,
         merged: &mut Vec<NodeId>,
         depth: usize,
     ) {
         merged.push(map);
         let own = self.pairs(map);
+        // Where each scalar key is last written: an earlier pair with that key is hidden.
+        let mut last: HashMap<&str, usize> = HashMap::new();
+        for (i, &(k, _)) in own.iter().enumerate() {
+            if let Some(key) = self.str(k) {
+                last.insert(key, i);
+            }
+        }
         let mut merges = Vec::new();
         for (i, &(k, v)) in own.iter().enumerate() {
             if self.is_key(k, "<<") {
                 merges.push(v);
                 continue;
             }
-            let repeated_later = self.str(k).is_some_and(|key| {
-                own[i + 1..]
-                    .iter()
-                    .any(|&(later, _)| self.str(later) == Some(key))
-            });
-            let known = self
-                .str(k)
-                .is_some_and(|key| out.iter().any(|&(seen, _)| self.str(seen) == Some(key)));
-            if !repeated_later && !known {
-                out.push((k, v));
+            match self.str(k) {
+                Some(key) => {
+                    if last.get(key) == Some(&i) && known.insert(key) {
+                        out.push((k, v));
+                    }
+                }
+                None => out.push((k, v)),
             }
         }
         if depth >= MERGE_DEPTH {
@@ -272,7 +279,7 @@ impl Tree {
             };
             for source in sources {
                 if self.mapping(source).is_some() && !merged.contains(&source) {
-                    self.collect_entries(source, out, merged, depth + 1);
+                    self.collect_entries(source, out, known, merged, depth + 1);
                 }
             }
         }
@@ -329,8 +336,8 @@ impl Tree {
 /// the preceding line break: the same bytes in the same number, so every offset into the copy is an offset into
 /// `src`, and no scalar changes.
 pub fn parse(src: &str) -> Result<Parsed, FindError> {
-    Ok(match read(src, Builder::default)? {
-        Some(builder) => Parsed::Tree(builder.tree),
+    Ok(match read_for(src, None)? {
+        Some((tree, _)) => Parsed::Tree(tree),
         None => Parsed::Template,
     })
 }
@@ -535,18 +542,127 @@ fn read_exact<S: Sink>(
     Ok(Some(sink))
 }
 
+/// What a finder reads of a tree, so that the tree [`read_for`] builds keeps only that: the nodes on the
+/// way to those keys, and nothing the finder would pass over. A finder that reads a key not named here
+/// would find it missing, so every key a finder looks up by name belongs in one of the two lists.
+///
+/// What is kept: the document roots; every pair whose key is in `whole` or `keys`, and merge keys
+/// (`<<`); everything inside the value of a `whole` key or of `<<`; every node with an anchor and every
+/// alias; every pair and item of an anchored collection and of a mapping after its merge key (so that
+/// merges see the same keys); a pair whose key repeats an earlier kept pair's key in the same mapping
+/// (the later one wins a lookup); and every collection holding something kept, with its key. Spans of
+/// kept nodes are as in the whole tree. A merge key after a dropped pair of its mapping makes the
+/// reader build the whole tree instead (the dropped key could have hidden a merged one).
+#[derive(Clone, Copy, Debug)]
+pub struct Reads {
+    /// Keys whose values are read as a whole (`image`, `build`): kept with everything in them.
+    pub whole: &'static [&'static str],
+    /// Keys looked up on the way (`services`, `jobs`, `steps`): kept wherever they are; what their
+    /// values hold is kept by the same rules as the rest.
+    pub keys: &'static [&'static str],
+}
+
+impl Reads {
+    fn names(&self, key: &str) -> bool {
+        key == "<<" || self.whole.contains(&key) || self.keys.contains(&key)
+    }
+}
+
+/// A tree and the `# pin: ignore` comments of its stream.
+pub(crate) type TreeRead = (Tree, Vec<Range<usize>>);
+
+/// Reads a YAML stream into a [`Tree`] holding what `reads` says (all of it for `None`), and the
+/// `# pin: ignore` comments outside its scalars: `None` for a Helm template. See [`parse`] for the rules.
+pub(crate) fn read_for(
+    src: &str,
+    reads: Option<&'static Reads>,
+) -> Result<Option<TreeRead>, FindError> {
+    #[cfg(test)]
+    let reads = reads.filter(|_| !WHOLE_TREES.with(std::cell::Cell::get));
+    let Some(builder) = read(src, || Builder::reading(src, reads))? else {
+        return Ok(None);
+    };
+    let builder = if builder.inexact {
+        match read(src, || Builder::reading(src, None))? {
+            Some(whole) => whole,
+            None => return Ok(None),
+        }
+    } else {
+        builder
+    };
+    let comments = builder
+        .comments
+        .map_or_else(Vec::new, super::CommentFilter::finish);
+    Ok(Some((builder.tree, comments)))
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Makes [`read_for`] build whole trees: the oracle of the tests of what a tree of [`Reads`] drops.
+    static WHOLE_TREES: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// `run` with [`read_for`] building whole trees on this thread.
+#[cfg(test)]
+pub(crate) fn whole_trees<T>(run: impl FnOnce() -> T) -> T {
+    WHOLE_TREES.with(|w| w.set(true));
+    let out = run();
+    WHOLE_TREES.with(|w| w.set(false));
+    out
+}
+
 /// Builds a [`Tree`] from nodes given in document order: the YAML event walk here, and other parsers whose
 /// documents have the same shape (JSON).
 #[derive(Default)]
 pub(crate) struct Builder {
     tree: Tree,
-    /// Open collections, innermost last, each with the key node waiting for its value.
-    stack: Vec<(NodeId, Option<NodeId>)>,
+    /// Open collections, innermost last.
+    stack: Vec<Open>,
     /// The parser's anchor ids.
     anchors: HashMap<usize, NodeId>,
+    /// What to keep; everything when `None`.
+    reads: Option<&'static Reads>,
+    /// Told every scalar, kept or not.
+    comments: Option<super::CommentFilter>,
+    /// A merge key came after a dropped pair of its mapping: see [`Reads`].
+    inexact: bool,
+    hasher: std::collections::hash_map::RandomState,
+}
+
+/// An open collection of a [`Builder`].
+struct Open {
+    id: NodeId,
+    /// The key node waiting for its value.
+    pending: Option<NodeId>,
+    /// Where the key waiting for its value ends.
+    pending_end: usize,
+    /// Whether the key of the pair being read has an anchor.
+    key_anchored: bool,
+    /// Where the last complete pair or item ends (dropped or not).
+    last_end: Option<usize>,
+    /// Whether the collection is a mapping key (`? [a, b]: c`): then all of it is kept.
+    is_key: bool,
+    /// Everything in it is kept.
+    whole: bool,
+    /// Every pair and item of its own is kept.
+    all_entries: bool,
+    /// Something in it is kept.
+    keep: bool,
+    /// A pair or item of its own was dropped.
+    dropped: bool,
+    /// Hashes of the scalar keys of its kept pairs.
+    keys: std::collections::HashSet<u64>,
 }
 
 impl Builder {
+    fn reading(src: &str, reads: Option<&'static Reads>) -> Self {
+        Builder {
+            reads,
+            comments: Some(super::CommentFilter::new(src)),
+            ..Builder::default()
+        }
+    }
+
     /// The tree, every collection still open closed at `end`.
     pub(crate) fn finish(mut self, end: usize) -> Tree {
         while !self.stack.is_empty() {
@@ -563,11 +679,11 @@ impl Builder {
         }
         match self.stack.last_mut() {
             None => self.tree.documents.push(id),
-            Some((parent, pending)) => match &mut self.tree.nodes[parent.0].kind {
+            Some(open) => match &mut self.tree.nodes[open.id.0].kind {
                 NodeKind::Mapping(m) => {
-                    self.tree.links[id.0] = (Some(*parent), None);
-                    match pending.take() {
-                        None => *pending = Some(id),
+                    self.tree.links[id.0] = (Some(open.id), None);
+                    match open.pending.take() {
+                        None => open.pending = Some(id),
                         Some(key) => {
                             m.pairs.push((key, id));
                             self.tree.links[id.0].1 = Some(key);
@@ -576,18 +692,103 @@ impl Builder {
                 }
                 NodeKind::Sequence(s) => {
                     s.items.push(id);
-                    self.tree.links[id.0] = (Some(*parent), None);
+                    self.tree.links[id.0] = (Some(open.id), None);
                 }
                 NodeKind::Scalar(_) | NodeKind::Alias(_) => {}
             },
         }
         id
     }
+
+    /// Whether the node just attached is a key waiting for its value.
+    fn is_pending(&self, id: NodeId) -> bool {
+        self.stack
+            .last()
+            .is_some_and(|open| open.pending == Some(id))
+    }
+
+    /// The value or item `id`, ending at `end`, is complete: keeps it (with its key) or drops it.
+    /// `kept`: it holds something kept, or must be kept itself.
+    fn settle(&mut self, id: NodeId, end: usize, kept: bool) {
+        let Some(open) = self.stack.last_mut() else {
+            return;
+        };
+        open.last_end = Some(end);
+        let Some(reads) = self.reads else {
+            return;
+        };
+        let key = self.tree.links[id.0].1;
+        let key_str = key.and_then(|k| self.tree.str(k));
+        let key_kept =
+            key.is_some() && (open.key_anchored || key_str.is_none_or(|s| reads.names(s)));
+        if key_str == Some("<<") {
+            self.inexact |= open.dropped;
+            open.all_entries = true;
+        }
+        let hash = key_str.map(|s| std::hash::BuildHasher::hash_one(&self.hasher, s));
+        let repeats = || {
+            let (Some(s), Some(h)) = (key_str, hash) else {
+                return false;
+            };
+            open.keys.contains(&h)
+                && self
+                    .tree
+                    .pairs(open.id)
+                    .iter()
+                    .rev()
+                    .skip(1)
+                    .any(|&(k, _)| self.tree.str(k) == Some(s))
+        };
+        if open.whole || open.all_entries || kept || key_kept || repeats() {
+            open.keep = true;
+            if let Some(h) = hash {
+                if !open.whole && !open.all_entries {
+                    open.keys.insert(h);
+                }
+            }
+            return;
+        }
+        open.dropped = true;
+        let first = key.unwrap_or(id);
+        self.tree.nodes.truncate(first.0);
+        self.tree.links.truncate(first.0);
+        match &mut self.tree.nodes[open.id.0].kind {
+            NodeKind::Mapping(m) => {
+                m.pairs.pop();
+            }
+            NodeKind::Sequence(s) => {
+                s.items.pop();
+            }
+            NodeKind::Scalar(_) | NodeKind::Alias(_) => {}
+        }
+    }
+
+    /// A scalar or alias node, attached: settled unless it is a key or a root.
+    fn leaf_attached(&mut self, id: NodeId, kept: bool) {
+        if self.stack.is_empty() {
+            return;
+        }
+        if self.is_pending(id) {
+            let end = self.tree[id].span.end;
+            if let Some(open) = self.stack.last_mut() {
+                open.pending_end = end;
+                open.key_anchored = kept;
+            }
+            return;
+        }
+        let end = self.tree[id].span.end;
+        self.settle(id, end, kept);
+    }
 }
 
 impl Sink for Builder {
     fn leaf(&mut self, node: Node, anchor: usize) {
-        self.attach(node, anchor);
+        if let (Some(filter), NodeKind::Scalar(scalar)) = (&mut self.comments, &node.kind) {
+            filter.scalar(scalar);
+        }
+        let anchored = node.anchor.is_some() || anchor > 0;
+        let id = self.attach(node, anchor);
+        self.leaf_attached(id, anchored);
     }
 
     fn alias(&mut self, span: Range<usize>, name: String, anchor: usize) {
@@ -601,36 +802,69 @@ impl Sink for Builder {
             anchor: None,
             tag: None,
         };
-        self.attach(node, 0);
+        let id = self.attach(node, 0);
+        self.leaf_attached(id, true);
     }
 
     fn open(&mut self, node: Node, anchor: usize) {
+        let anchored = node.anchor.is_some() || anchor > 0;
+        let parent = self.stack.last();
+        let is_key = parent.is_some_and(|p| {
+            p.pending.is_none() && matches!(self.tree[p.id].kind, NodeKind::Mapping(_))
+        });
+        let whole = self.reads.is_none()
+            || parent.is_some_and(|p| {
+                p.whole
+                    || is_key
+                    || p.pending.and_then(|k| self.tree.str(k)).is_some_and(|k| {
+                        k == "<<" || self.reads.is_some_and(|r| r.whole.contains(&k))
+                    })
+            });
         let id = self.attach(node, anchor);
-        self.stack.push((id, None));
+        self.stack.push(Open {
+            id,
+            pending: None,
+            pending_end: 0,
+            key_anchored: false,
+            last_end: None,
+            is_key,
+            whole,
+            all_entries: anchored,
+            keep: anchored,
+            dropped: false,
+            keys: Default::default(),
+        });
     }
 
     fn close(&mut self, end: usize) {
-        let Some((id, pending)) = self.stack.pop() else {
+        let Some(open) = self.stack.pop() else {
             return;
         };
+        let id = open.id;
         let tree = &mut self.tree;
-        let last_child = match &tree.nodes[id.0].kind {
-            NodeKind::Mapping(m) => m.pairs.last().map(|&(k, v)| k.max(v)).or(pending),
-            NodeKind::Sequence(s) => s.items.last().copied(),
-            NodeKind::Scalar(_) | NodeKind::Alias(_) => None,
+        let (mapping, flow) = match &tree.nodes[id.0].kind {
+            NodeKind::Mapping(m) => (true, m.flow),
+            NodeKind::Sequence(s) => (false, s.flow),
+            NodeKind::Scalar(_) | NodeKind::Alias(_) => (false, false),
         };
-        let flow = match &tree.nodes[id.0].kind {
-            NodeKind::Mapping(m) => m.flow,
-            NodeKind::Sequence(s) => s.flow,
-            NodeKind::Scalar(_) | NodeKind::Alias(_) => false,
-        };
+        let last_end = open
+            .last_end
+            .or((mapping && open.pending.is_some()).then_some(open.pending_end));
         let node_end = if flow {
             end
         } else {
-            last_child.map_or(tree.nodes[id.0].span.end, |c| tree.nodes[c.0].span.end)
+            last_end.unwrap_or(tree.nodes[id.0].span.end)
         };
         let span = &mut tree.nodes[id.0].span;
         span.end = node_end.max(span.start);
+        let node_end = span.end;
+        if open.is_key {
+            if let Some(parent) = self.stack.last_mut() {
+                parent.pending_end = node_end;
+            }
+            return;
+        }
+        self.settle(id, node_end, open.keep || open.whole);
     }
 }
 
