@@ -29,6 +29,7 @@ pub mod ko;
 pub mod kustomize;
 pub mod quadlet;
 pub mod tag_comment;
+pub mod tilt;
 pub mod yaml;
 
 #[cfg(test)]
