@@ -354,7 +354,6 @@ impl FilesRun<'_> {
                     .iter()
                     .filter_map(|c| {
                         Some(Change {
-                            file: &c.file.display,
                             diff: c.kept.as_deref()?,
                         })
                     })
