@@ -8,10 +8,10 @@
 // Each target uses part of it.
 #![allow(dead_code)]
 
-use imagepin::app::{classify, Status};
-use imagepin::formats::{check_spans, Findings, Kind};
-use imagepin::reference::Reference;
-use imagepin::rewrite::{apply, Edit};
+use imagepin::test_support::Reference;
+use imagepin::test_support::{apply, Edit};
+use imagepin::test_support::{check_spans, Findings, Kind};
+use imagepin::test_support::{classify, Status};
 
 /// A stand-in digest derived from the value (FNV-1a, widened to 64 hex digits): distinct values get
 /// distinct digests, with no dependency on a hash crate.

@@ -48,6 +48,31 @@ pub struct Cli {
     pub pin: PinArgs,
 }
 
+impl Cli {
+    /// `--color` of the command that runs (`auto` for those without output flags).
+    pub fn color(&self) -> ColorChoice {
+        match &self.command {
+            None => self.pin.output.color,
+            Some(Command::List(a)) => a.output.color,
+            Some(Command::Resolve(a)) => a.output.color,
+            Some(Command::Update(a)) => a.output.color,
+            Some(Command::Unpin(a)) => a.output.color,
+            Some(Command::Verify(a)) => a.output.color,
+            Some(Command::Config | Command::Completions { .. } | Command::Man) => ColorChoice::Auto,
+        }
+    }
+}
+
+impl From<ColorChoice> for anstream::ColorChoice {
+    fn from(c: ColorChoice) -> anstream::ColorChoice {
+        match c {
+            ColorChoice::Auto => anstream::ColorChoice::Auto,
+            ColorChoice::Always => anstream::ColorChoice::Always,
+            ColorChoice::Never => anstream::ColorChoice::Never,
+        }
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// List every image reference found, with its status; contacts no registry.

@@ -282,6 +282,7 @@ impl StrictReference {
     }
 
     /// A name alone, `[domain/]path`, with neither tag nor digest (`WithName`).
+    #[cfg(test)]
     pub fn with_name(name: &str) -> Result<StrictReference, ReferenceError> {
         let (domain, path) = split_name(name).ok_or(ReferenceError::InvalidFormat)?;
         if path.len() > REPOSITORY_NAME_MAX {
@@ -296,6 +297,7 @@ impl StrictReference {
     }
 
     /// This reference with `tag` set, keeping any digest (`WithTag`).
+    #[cfg(test)]
     pub fn with_tag(self, tag: &str) -> Result<StrictReference, ReferenceError> {
         if !is_tag(tag) {
             return Err(ReferenceError::TagInvalidFormat);
@@ -308,6 +310,7 @@ impl StrictReference {
 
     /// This reference with `digest` set, keeping any tag (`WithDigest`). Only the grammar is checked, not
     /// the algorithm or length, as in Go.
+    #[cfg(test)]
     pub fn with_digest(self, digest: &str) -> Result<StrictReference, ReferenceError> {
         if !is_digest_grammar(digest) {
             return Err(ReferenceError::DigestInvalidFormat);
@@ -319,11 +322,13 @@ impl StrictReference {
     }
 
     /// The domain as written, or `""` when the name has none.
+    #[cfg(test)]
     pub fn domain(&self) -> &str {
         &self.domain
     }
 
     /// The repository path after the domain.
+    #[cfg(test)]
     pub fn path(&self) -> &str {
         &self.path
     }
@@ -355,6 +360,7 @@ impl fmt::Display for StrictReference {
 }
 
 /// What `ParseAnyReference` accepts: an image ID or digest alone, or a name in familiar form.
+#[cfg(test)]
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum AnyReference {
     /// `sha256:…`; a bare 64-hex image ID gets the `sha256:` prefix.
@@ -362,6 +368,7 @@ pub enum AnyReference {
     Named(Reference),
 }
 
+#[cfg(test)]
 impl AnyReference {
     /// Tries an image ID, then a digest, then [`Reference::parse`].
     pub fn parse(s: &str) -> Result<AnyReference, ReferenceError> {
@@ -383,6 +390,7 @@ impl AnyReference {
     }
 }
 
+#[cfg(test)]
 impl fmt::Display for AnyReference {
     /// The digest itself, or [`Reference::normalized_string`].
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -108,6 +108,39 @@ fn clicolor_force_colours_a_pipe_unless_no_color_or_never() {
     assert!(!run(&[], &[]).contains('\x1b'), "a pipe");
     assert!(!run(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")], &[]).contains('\x1b'));
     assert!(!run(&[("CLICOLOR_FORCE", "1")], &["--color", "never"]).contains('\x1b'));
+    // The flag wins over the environment; CLICOLOR=0 (anstream reads it) switches `auto` off.
+    assert!(run(&[("NO_COLOR", "1")], &["--color", "always"]).contains("\x1b[31merror\x1b[0m"));
+    assert!(!run(&[("CLICOLOR", "0"), ("TERM", "xterm")], &[]).contains('\x1b'));
+}
+
+// Guards the colour of the diff on stdout: the same decision (`--color always` on a pipe colours it, with
+// anstyle's codes), and without colour the bytes are the plain diff.
+#[test]
+fn the_diff_is_coloured_only_when_the_decision_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("Dockerfile"),
+        format!("FROM nginx:1.27@sha256:{}\n", "a".repeat(64)),
+    )
+    .unwrap();
+    let o = pin(dir.path(), &["unpin", "--color", "always", "."]);
+    assert!(
+        stdout(&o).starts_with("\x1b[1m--- a/Dockerfile\x1b[0m\n"),
+        "{:?}",
+        stdout(&o)
+    );
+    assert!(
+        stdout(&o).contains("\x1b[32m+FROM nginx:1.27\x1b[0m\n"),
+        "{:?}",
+        stdout(&o)
+    );
+    let o = pin(dir.path(), &["unpin", "."]);
+    assert!(
+        stdout(&o).starts_with("--- a/Dockerfile\n"),
+        "{:?}",
+        stdout(&o)
+    );
+    assert!(!stdout(&o).contains('\x1b'));
 }
 
 /// `pin` with `stdin` as its standard input.

@@ -1881,13 +1881,15 @@ fn github_annotations_point_at_each_unpinned_reference() {
     );
 }
 
-// Guards the names a project builds and renames against the real registry: in a skaffold project and a kustomize
-// base with an overlay, exactly the real images are pinned (the overlay's `images:` entry gets its digest line);
-// the artifact skaffold builds and the name the overlay replaces stay as written, and a second run is a no-op.
+// Guards the names a project builds and renames against the real registry: in a skaffold project, a kustomize
+// base with an overlay and a Tilt project, exactly the real images are pinned (the overlay's `images:` entry gets
+// its digest line); the artifact skaffold builds, the names Tilt builds (one with a tag the registry lacks) and
+// the name the overlay replaces stay as written, the Tiltfile is untouched, and a second run is a no-op.
 #[test]
 fn a_project_pins_its_real_images_and_leaves_built_and_renamed_names() {
     let fx = Fixtures::start(Variant::Plain);
     let (dir, expected) = fx.tree_named("project");
+    let host = fx.registry.host();
     let o = fx.pin(dir.path(), &["-w", "."]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_tree(dir.path(), &expected);
@@ -1897,6 +1899,9 @@ fn a_project_pins_its_real_images_and_leaves_built_and_renamed_names() {
         "app/k8s/web.yaml:10:18\tshop/web\tskipped: built by skaffold at app/skaffold.yaml:5\n",
         "app/skaffold.yaml:5:14\tshop/web\tskipped: built by skaffold\n",
         "kustomize/base/deployment.yaml:10:18\tapi\tskipped: set by kustomize/overlays/prod/kustomization.yaml:4\n",
+        "tilt/Tiltfile:4:15\tshop/tilt-web\tskipped: built by Tilt\n",
+        "tilt/k8s/app.yaml:10:18\tshop/tilt-web\tskipped: built by Tilt at tilt/Tiltfile:4\n",
+        &format!("tilt/k8s/app.yaml:12:18\t{host}/fixtures/app:ko\tskipped: built by Tilt at tilt/Tiltfile:5\n"),
     ] {
         assert!(out.contains(line), "{line:?} not in:\n{out}");
     }

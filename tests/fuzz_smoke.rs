@@ -10,7 +10,7 @@ mod check;
 
 use std::path::Path;
 
-use imagepin::formats::{Kind, KINDS};
+use imagepin::test_support::{Kind, KINDS};
 
 /// xorshift64*: small, deterministic, good enough to choose mutations.
 struct Rng(u64);

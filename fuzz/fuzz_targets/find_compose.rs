@@ -8,6 +8,6 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(src) = std::str::from_utf8(data) {
-        check::finder(imagepin::formats::Kind::Compose, src);
+        check::finder(imagepin::test_support::Kind::Compose, src);
     }
 });

@@ -131,9 +131,7 @@ pub(super) fn resolutions(
                 .collect()
         }
         _ => {
-            let progress = !output.quiet
-                && output.color != crate::cli::ColorChoice::Never
-                && io::stderr().is_terminal();
+            let progress = progress_shown(output);
             let mut cache = cache_for(registry);
             let (cached, keys): (Vec<_>, BTreeSet<Key>) = match &cache {
                 Some(c) => {
@@ -368,10 +366,19 @@ fn resolver(
     Ok((resolver, runtime))
 }
 
+/// Whether the progress line is drawn: on a terminal, without `-q`, and where the colour decision for stderr
+/// allows escape codes (the line is redrawn with them), so `--color never` and `NO_COLOR` hide it too.
+fn progress_shown(output: &OutputArgs) -> bool {
+    !output.quiet
+        && io::stderr().is_terminal()
+        && crate::report::colour_for(output.color.into(), &io::stderr()).enabled
+}
+
 /// The progress line on a terminal (`pin: resolving 3/10`), redrawn in place and cleared when done so the
-/// messages that follow start clean; nothing when `shown` is false.
+/// messages that follow start clean; nothing when `shown` is false. Written through anstream's stderr, the
+/// stream messages go to, under the same colour decision.
 fn progress_line(shown: bool, verb: &'static str) -> impl FnMut(usize, usize) {
-    let mut stderr = io::stderr();
+    let mut stderr = anstream::stderr();
     move |done: usize, total: usize| {
         if shown {
             let _ = if done < total {
@@ -393,9 +400,7 @@ pub(super) fn verifications(
     platforms: &[resolve::Platform],
     output: &OutputArgs,
 ) -> Result<(Verifications, String), ResolveError> {
-    let progress = !output.quiet
-        && output.color != crate::cli::ColorChoice::Never
-        && io::stderr().is_terminal();
+    let progress = progress_shown(output);
     let policy = signature_policy(&args.signature)?;
     let (resolver, runtime) = resolver(args)?;
     let mut cache = cache_for(args);

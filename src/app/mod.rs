@@ -10,19 +10,19 @@ mod project;
 pub mod scan;
 mod verify;
 
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, Write};
 use std::path::PathBuf;
 
 use crate::cli::{
-    Cli, ColorChoice, Command, Format, ListArgs, LockArgs, ModeArgs, OutputArgs, RegistryArgs,
-    ResolveCmdArgs, SelectArgs,
+    Cli, Command, Format, ListArgs, LockArgs, ModeArgs, OutputArgs, RegistryArgs, ResolveCmdArgs,
+    SelectArgs,
 };
 use crate::interrupt;
 use crate::reference::Reference;
 pub use crate::report::ExitStatus;
 use crate::report::{
     self, Change, Code, GithubReporter, JsonReporter, MarkdownReporter, Mode, Outcome,
-    OutcomeStatus, Paint, Report, Reporter, SarifReporter, TextReporter,
+    OutcomeStatus, Report, Reporter, SarifReporter, TextReporter,
 };
 use crate::resolve::Key;
 use crate::rewrite;
@@ -112,8 +112,8 @@ fn finish(
     err: &mut dyn Write,
 ) -> io::Result<ExitStatus> {
     let text = TextReporter {
-        paint_out: paint(output.color, io::stdout().is_terminal()),
-        paint_err: paint(output.color, io::stderr().is_terminal()),
+        paint_out: report::colour_for(output.color.into(), &io::stdout()),
+        paint_err: report::colour_for(output.color.into(), &io::stderr()),
         quiet: output.quiet,
         verbose: output.verbose,
     };
@@ -354,7 +354,6 @@ impl FilesRun<'_> {
                     .iter()
                     .filter_map(|c| {
                         Some(Change {
-                            file: &c.file.display,
                             diff: c.kept.as_deref()?,
                         })
                     })
@@ -370,21 +369,6 @@ impl FilesRun<'_> {
         }
         finish(&report, self.output, out, err)
     }
-}
-
-/// Colour for a stream: `--color`, then `NO_COLOR`, then `CLICOLOR_FORCE`, then whether it is a terminal.
-fn paint(choice: ColorChoice, terminal: bool) -> Paint {
-    let set = |name| std::env::var_os(name).is_some_and(|v| !v.is_empty() && v != "0");
-    choose_paint(choice, terminal || set("CLICOLOR_FORCE"), set("NO_COLOR"))
-}
-
-fn choose_paint(choice: ColorChoice, terminal: bool, no_color: bool) -> Paint {
-    let enabled = match choice {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => terminal && !no_color,
-    };
-    Paint { enabled }
 }
 
 /// `pin config`: the effective settings and where each comes from.
@@ -581,19 +565,4 @@ fn resolve_refs(
         }
     }
     finish(&report, &args.output, out, err)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn colour_only_on_a_terminal_without_no_color_unless_asked() {
-        let on = |c, t, n| choose_paint(c, t, n).enabled;
-        assert!(on(ColorChoice::Auto, true, false));
-        assert!(!on(ColorChoice::Auto, true, true), "NO_COLOR");
-        assert!(!on(ColorChoice::Auto, false, false), "a pipe");
-        assert!(on(ColorChoice::Always, false, true));
-        assert!(!on(ColorChoice::Never, true, false));
-    }
 }

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use super::scan::{Found, ScannedFile, Skip, Status};
 use crate::formats::{tag_comment, Kind, Target};
 use crate::reference::Reference;
-use crate::report::{Code, Fix, Outcome, OutcomeStatus, Severity, Summary};
+use crate::report::{Code, Fix, Outcome, OutcomeStatus, Severity};
 use crate::resolve::{Key, Platform, Resolutions, ResolveError};
 use crate::rewrite::{self, Changed, Edit};
 
@@ -45,10 +45,12 @@ pub struct Plan<'a, K> {
 }
 
 impl<K> Plan<'_, K> {
-    pub fn summary(&self, files: usize) -> Summary {
-        Summary::of(files, &self.outcomes)
+    #[cfg(test)]
+    pub fn summary(&self, files: usize) -> crate::report::Summary {
+        crate::report::Summary::of(files, &self.outcomes)
     }
 
+    #[cfg(test)]
     pub fn errors(&self) -> usize {
         self.summary(0).errors
     }

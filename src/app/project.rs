@@ -9,6 +9,14 @@
 //!   skaffold.yaml:12"), in the config's directory and below and in the paths its `manifests:` (or
 //!   `deploy:`) section names: `rawYaml` globs, `kustomize.paths`, `helm.releases[].chartPath`,
 //!   `kubectl.manifests`. `verify[].container.image` and `customActions` images are real and pinned.
+//! * **Tilt** (`Tiltfile`): the names given to `docker_build`, `custom_build` and the build functions of the
+//!   Tilt extensions the file loads ([`crate::formats::tilt`]) are images Tilt builds. They are skipped in the
+//!   Tiltfile ("built by Tilt"), and so are the references Tilt would replace with its build, naming the
+//!   declaration ("built by Tilt at Tiltfile:3"), in the Tiltfile's directory and below and in the files its
+//!   `k8s_yaml`, `kustomize`, `helm` and `docker_compose` calls name. Tilt matches as its image selectors do:
+//!   the normalized name (`web` is `docker.io/library/web`) whatever the tag, or, for a name given with a tag,
+//!   that name and tag only. A name given by an expression (`docker_build(IMAGE, '.')`) is not known: it is
+//!   listed as skipped in the Tiltfile (`built-name-unknown`), and references to it are looked up as usual.
 //! * **Kustomize**: a file reachable from a kustomization's `resources`, `components`, `bases`, patches
 //!   (`patches[].path`, `patchesStrategicMerge`, `patchesJson6902[].path`), following directories with their
 //!   own kustomization, whose image name equals an `images[].name` of a kustomization that includes it holds a
@@ -23,6 +31,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Component, Path, PathBuf};
 
 use super::scan::{Scan, ScannedFile, Skip, Status};
+use crate::formats::tilt::Name;
 use crate::formats::yaml::tree::{self, NodeId, Reads, Tree};
 use crate::formats::{Kind, LineIndex};
 use crate::report::Code;
@@ -36,18 +45,46 @@ pub struct Declarations {
     pub renames: Vec<Named>,
     /// A kustomization's resources, components and patches, as written.
     pub includes: Vec<String>,
+    /// The spans of image names a tool builds that are given by an expression (not known).
+    pub unknown_builds: Vec<std::ops::Range<usize>>,
 }
 
-/// An image built by a tool (skaffold).
+/// An image built by a tool (skaffold, Tilt).
 #[derive(Debug, PartialEq, Eq)]
 pub struct Build {
     pub tool: &'static str,
     pub name: String,
+    /// Which references are this image.
+    pub matching: Match,
     pub line: usize,
     /// The byte range of the name's text in the declaring file (the declaration itself is a candidate).
     pub span: std::ops::Range<usize>,
     /// Paths, directories or globs (relative to the declaring file's directory) the tool deploys.
     pub scope: Vec<String>,
+}
+
+/// How a tool recognizes references to an image it builds.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Match {
+    /// The name as written, any tag (skaffold).
+    Written,
+    /// The normalized name (`docker.io/library/web`), any tag; with a tag, that tag only (Tilt's image
+    /// selectors).
+    Normalized { name: String, tag: Option<String> },
+    /// None (a name that is no valid reference: the tool refuses it).
+    Nothing,
+}
+
+impl Match {
+    fn matches(&self, written: &str, r: &crate::reference::Reference) -> bool {
+        match self {
+            Match::Written => r.name() == written,
+            Match::Normalized { name, tag } => {
+                r.normalized_name() == *name && (tag.is_none() || r.tag() == tag.as_deref())
+            }
+            Match::Nothing => false,
+        }
+    }
 }
 
 /// An image name stated at a line.
@@ -59,7 +96,10 @@ pub struct Named {
 
 impl Declarations {
     fn is_empty(&self) -> bool {
-        self.builds.is_empty() && self.renames.is_empty() && self.includes.is_empty()
+        self.builds.is_empty()
+            && self.renames.is_empty()
+            && self.includes.is_empty()
+            && self.unknown_builds.is_empty()
     }
 }
 
@@ -96,6 +136,9 @@ const READS: Reads = Reads {
 
 /// What a file of `kind` with text `src` declares; `None` when nothing.
 pub fn declarations(kind: Kind, src: &str) -> Option<Declarations> {
+    if kind == Kind::Tiltfile {
+        return tiltfile(src);
+    }
     let mut out = Declarations::default();
     let is_kustomization = kind == Kind::Kustomize;
     let maybe_skaffold = src.contains("skaffold/");
@@ -129,6 +172,35 @@ pub fn declarations(kind: Kind, src: &str) -> Option<Declarations> {
                 skaffold(&tree, section, &line, &mut out);
             }
         }
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+/// What a Tiltfile builds (a file that cannot be read says nothing: its finder reports the error).
+fn tiltfile(src: &str) -> Option<Declarations> {
+    let read = crate::formats::tilt::read(src).ok()?;
+    let index = LineIndex::new(src);
+    let mut out = Declarations::default();
+    for build in read.builds {
+        let Name::Known(name) = build.name else {
+            out.unknown_builds.push(build.span);
+            continue;
+        };
+        let matching = match crate::reference::Reference::parse(&name) {
+            Ok(r) => Match::Normalized {
+                name: r.normalized_name(),
+                tag: r.tag().map(str::to_owned),
+            },
+            Err(_) => Match::Nothing,
+        };
+        out.builds.push(Build {
+            tool: "Tilt",
+            name,
+            matching,
+            line: index.line_col(src, build.span.start).0,
+            span: build.span,
+            scope: read.deploys.clone(),
+        });
     }
     (!out.is_empty()).then_some(out)
 }
@@ -213,6 +285,7 @@ fn skaffold(tree: &Tree, section: NodeId, line: &dyn Fn(usize) -> usize, out: &m
         out.builds.push(Build {
             tool: "skaffold",
             name,
+            matching: Match::Written,
             line: line(span.start),
             span,
             scope: scope.clone(),
@@ -257,16 +330,17 @@ fn covers(target: &Path, file: &Path) -> bool {
 /// Skips the references that the scanned files' declarations cover. See the module documentation.
 pub fn apply(scan: &mut Scan) {
     let skips = skips(&scan.files);
-    for ((i, j), skip) in skips {
+    for ((i, j), (skip, declaration)) in skips {
         let found = &mut scan.files[i].refs[j];
-        if matches!(found.status, Status::Unpinned(_)) {
+        if declaration || matches!(found.status, Status::Unpinned(_)) {
             found.status = Status::Skipped(skip);
         }
     }
 }
 
-/// (file, candidate) → the skip it gets; the first declaration that covers a reference wins.
-fn skips(files: &[ScannedFile]) -> HashMap<(usize, usize), Skip> {
+/// (file, candidate) → the skip it gets, and whether the candidate is the declaration itself (which gets it
+/// whatever its status); the first declaration that covers a reference wins.
+fn skips(files: &[ScannedFile]) -> HashMap<(usize, usize), (Skip, bool)> {
     let declared: Vec<Option<&Declarations>> =
         files.iter().map(|f| f.declarations.as_ref()).collect();
     let declared = &declared[..];
@@ -274,7 +348,7 @@ fn skips(files: &[ScannedFile]) -> HashMap<(usize, usize), Skip> {
         .iter()
         .map(|f| f.path.as_deref().map(lexical))
         .collect();
-    let mut skips: HashMap<(usize, usize), Skip> = HashMap::new();
+    let mut skips: HashMap<(usize, usize), (Skip, bool)> = HashMap::new();
 
     for (decl_file, decl) in declared.iter().enumerate() {
         let (Some(decl), Some(path)) = (decl, &paths[decl_file]) else {
@@ -282,6 +356,15 @@ fn skips(files: &[ScannedFile]) -> HashMap<(usize, usize), Skip> {
         };
         let dir = dir_of(path);
         let shown = &files[decl_file].display;
+        for (j, found) in files[decl_file].refs.iter().enumerate() {
+            if decl.unknown_builds.contains(&found.candidate.span) {
+                let why = found.candidate.skip.clone().unwrap_or_default();
+                skips.insert(
+                    (decl_file, j),
+                    (Skip::new(Code::BuiltNameUnknown, why), true),
+                );
+            }
+        }
         for build in &decl.builds {
             let targets: Vec<PathBuf> = std::iter::once(dir.clone())
                 .chain(build.scope.iter().map(|s| lexical(&dir.join(s))))
@@ -294,16 +377,16 @@ fn skips(files: &[ScannedFile]) -> HashMap<(usize, usize), Skip> {
                 }
                 for (j, found) in file.refs.iter().enumerate() {
                     let own = i == decl_file && found.candidate.span == build.span;
-                    let named =
-                        matches!(&found.status, Status::Unpinned(r) if r.name() == build.name);
+                    let named = matches!(&found.status,
+                        Status::Unpinned(r) if build.matching.matches(&build.name, r));
                     if own {
                         // The declaration itself says so best.
                         let why = format!("built by {}", build.tool);
-                        skips.insert((i, j), Skip::new(Code::BuiltHere, why));
+                        skips.insert((i, j), (Skip::new(Code::BuiltHere, why), true));
                     } else if named {
                         skips
                             .entry((i, j))
-                            .or_insert_with(|| Skip::new(Code::BuiltHere, reason.clone()));
+                            .or_insert_with(|| (Skip::new(Code::BuiltHere, reason.clone()), false));
                     }
                 }
             }
@@ -316,10 +399,8 @@ fn skips(files: &[ScannedFile]) -> HashMap<(usize, usize), Skip> {
                     };
                     if let Some(n) = decl.renames.iter().find(|n| n.name == r.name()) {
                         skips.entry((i, j)).or_insert_with(|| {
-                            Skip::new(
-                                Code::SetByKustomization,
-                                format!("set by {shown}:{}", n.line),
-                            )
+                            let why = format!("set by {shown}:{}", n.line);
+                            (Skip::new(Code::SetByKustomization, why), false)
                         });
                     }
                 }

@@ -36,13 +36,19 @@
 //! * [`Candidate::pull_policy_set`] is always `None`.
 
 use super::yaml::tree::{NodeId, Tree};
-use super::yaml::{find_with, image_value, variables_skip};
+use super::yaml::{find_reading, image_value, variables_skip, Reads};
 use super::{Candidate, FindError, Findings};
 
 /// Finds the container images of an Azure Pipelines file. See the module documentation.
 pub fn find(src: &str) -> Result<Findings, FindError> {
-    find_with(src, collect)
+    find_reading(src, &READS, collect)
 }
+
+/// The keys [`collect`] reads (a service may be a plain string under any name: `services` is kept whole).
+const READS: Reads = Reads {
+    whole: &["containers", "container", "services", "image"],
+    keys: &["resources", "stages", "jobs"],
+};
 
 fn collect(tree: &Tree, out: &mut Vec<Candidate>) {
     for root in tree.mapping_documents() {

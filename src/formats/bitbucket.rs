@@ -32,13 +32,19 @@
 //! * [`Candidate::pull_policy_set`] is always `None`.
 
 use super::yaml::tree::{NodeId, Tree};
-use super::yaml::{find_with, image_value, variables_skip};
+use super::yaml::{find_reading, image_value, variables_skip, Reads};
 use super::{Candidate, FindError, Findings};
 
 /// Finds the images of a Bitbucket Pipelines file. See the module documentation.
 pub fn find(src: &str) -> Result<Findings, FindError> {
-    find_with(src, collect)
+    find_reading(src, &READS, collect)
 }
+
+/// The keys [`collect`] reads.
+const READS: Reads = Reads {
+    whole: &["image"],
+    keys: &["definitions", "services", "step"],
+};
 
 fn collect(tree: &Tree, out: &mut Vec<Candidate>) {
     for root in tree.mapping_documents() {

@@ -33,13 +33,19 @@
 //! * [`Candidate::pull_policy_set`] is always `None`.
 
 use super::yaml::tree::{NodeId, Tree};
-use super::yaml::{find_with, image_value};
+use super::yaml::{find_reading, image_value, Reads};
 use super::{Candidate, FindError, Findings};
 
 /// Finds the Docker executor images of a CircleCI config. See the module documentation.
 pub fn find(src: &str) -> Result<Findings, FindError> {
-    find_with(src, collect)
+    find_reading(src, &READS, collect)
 }
+
+/// The keys [`collect`] reads.
+const READS: Reads = Reads {
+    whole: &["image"],
+    keys: &["orbs", "jobs", "executors", "docker"],
+};
 
 fn collect(tree: &Tree, out: &mut Vec<Candidate>) {
     for root in tree.mapping_documents() {

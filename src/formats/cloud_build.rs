@@ -31,7 +31,7 @@
 //! * [`Candidate::pull_policy_set`] is always `None`.
 
 use super::yaml::tree::Tree;
-use super::yaml::{find_with, findings, image_value, variables_skip};
+use super::yaml::{find_reading, findings, image_value, variables_skip, Reads};
 use super::{Candidate, FindError, Findings};
 
 /// Finds the step images of a Cloud Build config. See the module documentation.
@@ -43,8 +43,14 @@ pub fn find(src: &str) -> Result<Findings, FindError> {
         collect(&json.tree, &mut found);
         return Ok(findings(found));
     }
-    find_with(src, collect)
+    find_reading(src, &READS, collect)
 }
+
+/// The keys [`collect`] reads.
+const READS: Reads = Reads {
+    whole: &["name"],
+    keys: &["steps"],
+};
 
 fn collect(tree: &Tree, out: &mut Vec<Candidate>) {
     for root in tree.mapping_documents() {

@@ -34,6 +34,7 @@ const COUNTS: &[(Kind, usize)] = &[
     (Kind::CircleCi, 2),
     (Kind::Drone, 2),
     (Kind::Woodpecker, 2),
+    (Kind::Tiltfile, 4),
 ];
 
 /// Every kind of the kind table with its corpus directory and file count, in table order.
@@ -306,6 +307,7 @@ fn pinning_the_corpus_is_exact_and_idempotent() {
             ("packer", 2),
             ("quadlet", 4),
             ("terraform", 17),
+            ("tilt", 0),
             ("woodpecker", 2),
         ]
     );

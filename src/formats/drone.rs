@@ -33,7 +33,7 @@
 //! * [`Candidate::pull_policy_set`] is always `None` (`pull: always` is not Kubernetes' policy).
 
 use super::yaml::tree::{NodeId, Tree};
-use super::yaml::{find_with, image_value, variables_skip};
+use super::yaml::{find_reading, image_value, variables_skip, Reads};
 use super::{Candidate, FindError, Findings};
 
 /// The keys that hold steps.
@@ -41,13 +41,19 @@ const STEP_KEYS: &[&str] = &["steps", "services", "clone", "pipeline"];
 
 /// Finds the images of a Drone pipeline file. See the module documentation.
 pub fn find_drone(src: &str) -> Result<Findings, FindError> {
-    find_with(src, |tree, out| collect(tree, out, "Drone"))
+    find_reading(src, &READS, |tree, out| collect(tree, out, "Drone"))
 }
 
 /// Finds the images of a Woodpecker workflow. See the module documentation.
 pub fn find_woodpecker(src: &str) -> Result<Findings, FindError> {
-    find_with(src, |tree, out| collect(tree, out, "Woodpecker"))
+    find_reading(src, &READS, |tree, out| collect(tree, out, "Woodpecker"))
 }
+
+/// The keys [`collect`] reads: [`STEP_KEYS`] and `image`.
+const READS: Reads = Reads {
+    whole: &["image"],
+    keys: &["steps", "services", "clone", "pipeline"],
+};
 
 fn collect(tree: &Tree, out: &mut Vec<Candidate>, tool: &str) {
     for root in tree.mapping_documents() {

@@ -16,7 +16,7 @@ use std::path::Path;
 use super::tag_comment::CommentStyle;
 use super::{
     azure_pipelines, bazel, bitbucket, circleci, cloud_build, compose, devcontainer, dockerfile,
-    drone, github_actions, gitlab_ci, hcl, helm_values, json, ko, kustomize, quadlet, yaml,
+    drone, github_actions, gitlab_ci, hcl, helm_values, json, ko, kustomize, quadlet, tilt, yaml,
     FindError, Findings,
 };
 
@@ -405,6 +405,22 @@ kinds! {
         corpus: "cloudbuild",
         comments: CommentStyle::None,
     };
+    /// `Tiltfile`: never rewritten; read for the images Tilt builds (see `app::project`).
+    Tiltfile = KindInfo {
+        name: "tiltfile",
+        rule: |n, _| n == "tiltfile",
+        files: &["Tiltfile"],
+        examples: &["Tiltfile", "services/web/Tiltfile"],
+        find: tilt::find,
+        needles: &[],
+        docs: Docs {
+            title: "Tilt",
+            pinned: "nothing: a Tiltfile is never rewritten. The names its build calls give (`docker_build`, `custom_build`, and the build functions of the Tilt extensions it loads, such as `ko_build` or `docker_build_with_restart`) are images the project builds: listed as skipped there, and references to them in the Tiltfile's directory and below and in the files it deploys are skipped too (see \"Not images\")",
+            example: "`docker_build('shop/web', '.')` → `image: shop/web` left alone",
+        },
+        corpus: "tilt",
+        comments: CommentStyle::None,
+    };
     /// Kubernetes manifests and any other YAML: every `image:` scalar, image volume references.
     Yaml = KindInfo {
         name: "yaml",
@@ -561,6 +577,8 @@ mod tests {
         "app.pod",
         "app.build",
         "web.container.d/10-image.conf",
+        "Tiltfile.tests",
+        "tilt_config.json.bak",
     ];
 
     #[test]

@@ -29,6 +29,7 @@ pub mod ko;
 pub mod kustomize;
 pub mod quadlet;
 pub mod tag_comment;
+pub mod tilt;
 pub mod yaml;
 
 #[cfg(test)]
@@ -36,7 +37,7 @@ mod testing;
 
 use std::ops::Range;
 
-pub use kind::{file_names, Docs, Finder, Kind, KindInfo, NameRule, KINDS};
+pub use kind::{file_names, Kind, KINDS};
 
 /// One place in a file that may hold an image reference.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -131,6 +131,8 @@ codes! {
         "An image the project builds (a skaffold artifact or test image, a Tilt build) or a reference to one in the manifests it deploys: left alone."),
     SetByKustomization = ("PIN042", "set-by-kustomization", Skip,
         "An image name that a kustomization including this file replaces with its `images:` entry, where the pin belongs: left alone."),
+    BuiltNameUnknown = ("PIN043", "built-name-unknown", Skip,
+        "The name of an image a Tiltfile builds, given by an expression (`docker_build(IMAGE, '.')`): not known before Tilt runs, so references to it are not recognized as built (mark them `# pin: ignore` or `--skip` them)."),
     Signature = ("PIN050", "signature", Failure,
         "`--require-signature` or `--policy`: the digest has no cosign signature that verifies (none found, another key, a payload naming another digest or repository), or the policy rejects the image."),
 }

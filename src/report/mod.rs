@@ -39,7 +39,7 @@ pub use github::GithubReporter;
 pub use json::JsonReporter;
 pub use markdown::MarkdownReporter;
 pub use sarif::SarifReporter;
-pub use text::{unified_diff, Paint, SummaryLine, TextReporter};
+pub use text::{colour_for, unified_diff, TextReporter};
 
 /// Where a diagnostic points. Lines and columns are 1-based; columns count characters.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -335,7 +335,6 @@ pub enum Mode {
 /// while the file's texts were at hand (a run keeps the diffs, not the texts).
 #[derive(Clone, Copy, Debug)]
 pub struct Change<'a> {
-    pub file: &'a str,
     pub diff: &'a str,
 }
 

@@ -2,6 +2,8 @@
 //! (`pin resolve`) or the stream (`pin -`) on stdout; one line per diagnostic and the summary on stderr.
 
 use std::fmt;
+
+use anstyle::{AnsiColor, Style};
 use std::io::{self, Write};
 
 use super::{
@@ -242,34 +244,36 @@ fn write_outcome(
     Ok(())
 }
 
-/// ANSI colour, or none. Chosen once from `--color`, the terminal and `NO_COLOR`.
+/// Styles for one stream, or none: whether they are written is the one colour decision
+/// ([`colour_for`]), made by anstream from `--color`, `NO_COLOR`, `CLICOLOR_FORCE`, `CLICOLOR`, `TERM` and
+/// whether the stream is a terminal.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Paint {
     pub enabled: bool,
 }
 
+const RED: Style = AnsiColor::Red.on_default();
+const GREEN: Style = AnsiColor::Green.on_default();
+const YELLOW: Style = AnsiColor::Yellow.on_default();
+const CYAN: Style = AnsiColor::Cyan.on_default();
+const BOLD: Style = Style::new().bold();
+
 impl Paint {
-    fn wrap(self, code: &str, text: &str) -> String {
+    fn style(self, style: Style, text: &str) -> String {
         if self.enabled {
-            format!("\x1b[{code}m{text}\x1b[0m")
+            format!("{style}{text}{style:#}")
         } else {
             text.to_string()
         }
     }
     pub fn red(self, t: &str) -> String {
-        self.wrap("31", t)
-    }
-    pub fn green(self, t: &str) -> String {
-        self.wrap("32", t)
+        self.style(RED, t)
     }
     pub fn yellow(self, t: &str) -> String {
-        self.wrap("33", t)
+        self.style(YELLOW, t)
     }
     pub fn cyan(self, t: &str) -> String {
-        self.wrap("36", t)
-    }
-    pub fn bold(self, t: &str) -> String {
-        self.wrap("1", t)
+        self.style(CYAN, t)
     }
 
     /// A unified diff with `-`/`+` lines and hunk headers coloured; the bytes of each line are kept
@@ -284,21 +288,37 @@ impl Paint {
                 Some(b) => (b, "\n"),
                 None => (line, ""),
             };
-            let painted = if body.starts_with("---") || body.starts_with("+++") {
-                self.bold(body)
+            let style = if body.starts_with("---") || body.starts_with("+++") {
+                Some(BOLD)
             } else if body.starts_with('-') {
-                self.red(body)
+                Some(RED)
             } else if body.starts_with('+') {
-                self.green(body)
+                Some(GREEN)
             } else if body.starts_with("@@") {
-                self.cyan(body)
+                Some(CYAN)
             } else {
-                body.to_string()
+                None
             };
-            out.push_str(&painted);
+            match style {
+                Some(s) => out.push_str(&self.style(s, body)),
+                None => out.push_str(body),
+            }
             out.push_str(nl);
         }
         out
+    }
+}
+
+/// The colour decision for `stream` under `--color` (`choice`): `--color always|never` wins, then anstream's
+/// reading of the environment and the stream. The choice is also made anstream's global one, so that
+/// [`anstream::stderr`] (messages, the progress line) agrees.
+pub fn colour_for(
+    choice: anstream::ColorChoice,
+    stream: &impl anstream::stream::RawStream,
+) -> Paint {
+    choice.write_global();
+    Paint {
+        enabled: anstream::AutoStream::choice(stream) != anstream::ColorChoice::Never,
     }
 }
 

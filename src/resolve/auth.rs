@@ -139,15 +139,6 @@ pub trait CredentialSource: Send + Sync {
     fn lookup(&self, registry: &str) -> Result<Option<Credential>, String>;
 }
 
-/// No credentials anywhere: every registry is accessed anonymously.
-pub struct Anonymous;
-
-impl CredentialSource for Anonymous {
-    fn lookup(&self, _registry: &str) -> Result<Option<Credential>, String> {
-        Ok(None)
-    }
-}
-
 /// What `docker login` and `podman login` leave behind, in that order: `$DOCKER_CONFIG/config.json` or
 /// `~/.docker/config.json` (`auths` with `auth`, `username`/`password` or `identitytoken`, `credsStore`,
 /// `credHelpers`), then podman's `auth.json` (`$REGISTRY_AUTH_FILE`, else `$XDG_RUNTIME_DIR/containers/auth.json`,

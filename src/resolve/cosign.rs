@@ -248,8 +248,6 @@ pub fn normalize_repository(r: &str) -> Result<String, String> {
 /// One signature as found: the payload blob, and the signature over it (or why it cannot be one).
 #[derive(Clone, Debug)]
 pub struct Signature {
-    /// The signature manifest it came from and the layer's digest, for messages.
-    pub source: String,
     pub payload: Vec<u8>,
     pub signature: Result<Vec<u8>, String>,
 }
@@ -295,11 +293,7 @@ pub async fn fetch(
                     format!("its {SIGNATURE_ANNOTATION} annotation is not base64: {e}")
                 }),
             };
-            out.push(Signature {
-                source: format!("{name} layer {}", layer.digest),
-                payload,
-                signature,
-            });
+            out.push(Signature { payload, signature });
         }
     }
     Ok(out)
@@ -485,7 +479,6 @@ mod tests {
     fn signed(pair: &EcdsaKeyPair, payload: Vec<u8>) -> Signature {
         let sig = pair.sign(&SystemRandom::new(), &payload).unwrap();
         Signature {
-            source: "t".into(),
             payload,
             signature: Ok(sig.as_ref().to_vec()),
         }

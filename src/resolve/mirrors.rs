@@ -282,10 +282,6 @@ impl Routes {
         self.add(table, "--mirror")
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
-
     /// Every host configured as insecure (plain HTTP), locations and mirrors alike.
     pub fn insecure_hosts(&self) -> Vec<String> {
         let mut hosts = Vec::new();

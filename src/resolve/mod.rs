@@ -37,7 +37,7 @@ use futures_util::stream::{self, StreamExt};
 
 pub use labels::Labels;
 pub use platform::Platform;
-pub use registry::{Client, Fetched, Manifest};
+pub use registry::{Client, Manifest};
 pub use transport::{ClientOptions, Stats};
 
 use crate::reference::Reference;
@@ -262,10 +262,6 @@ pub struct Resolver {
 }
 
 impl Resolver {
-    pub fn new(client: Client, jobs: usize) -> Resolver {
-        Resolver::with_routes(client, jobs, mirrors::Routes::default())
-    }
-
     pub fn with_routes(client: Client, jobs: usize, routes: mirrors::Routes) -> Resolver {
         Resolver {
             client: Arc::new(client),

@@ -69,6 +69,7 @@ impl FileIdentity {
     }
 
     /// The file that gets replaced when writing `path`: the target of a symbolic link.
+    #[cfg(test)]
     pub fn real_path(&self) -> &Path {
         &self.real
     }
@@ -122,6 +123,7 @@ pub fn read(path: &Path) -> io::Result<(Vec<u8>, Opened)> {
 }
 
 /// [`read`] and [`Opened::identify`] in one.
+#[cfg(test)]
 pub fn read_identified(path: &Path) -> io::Result<(Vec<u8>, FileIdentity)> {
     let (bytes, opened) = read(path)?;
     let identity = opened.identify(&bytes);

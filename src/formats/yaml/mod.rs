@@ -965,6 +965,11 @@ imageName: nginx:11
                 "kind: Kustomization\nimages:\n- name: a\n  newTag: '1'\n- {name: b, newName: c, digest: ''}\nlabels: {a: b}\n",
                 "image:\n  registry: r.io\n  repository: a/b\n  tag: '1'\n  digest: ''\nglobal:\n  imageRegistry: g.io\n  image: {registry: x}\nsub:\n  exporter: {image: e/x, tag: v1}\n  rbd: {image: foo}\n  other: {image: auto, k: v}\n  list: [a, {image: i:1}, b]\n",
                 "a: 1 # pin: ignore\nb: 'x # pin: ignore'\nimage: c:1 # pin: ignore\nk: |\n  # pin: ignore\n",
+                "resources:\n  containers:\n  - {container: c, image: u:1}\njobs:\n- job: a\n  container: c\n  services: {redis: redis:6, pg: {image: pg:1}, x: c}\n- job: b\n  steps: [x]\nstages:\n- stage: s\n  jobs: [{container: {image: n:1}}]\n",
+                "image: a:1\ndefinitions:\n  services:\n    db: {image: {name: pg:1}}\n    no: {memory: 1}\npipelines:\n  default:\n  - step: {image: b:1, script: [x]}\n  - parallel:\n    - step: {script: [y]}\n    - step: {image: c:1}\n",
+                "orbs:\n  node: circleci/node@5\n  mine:\n    executors:\n      e: {docker: [{image: o:1}]}\njobs:\n  b:\n    docker:\n    - image: cimg/base:1\n    - {auth: x}\n    steps: [checkout]\nexecutors:\n  x: {machine: true}\n",
+                "kind: pipeline\nsteps:\n- name: a\n  image: a:1\n- name: b\n  commands: [x]\nservices:\n  db: {image: pg:1}\n  c: {x: y}\nclone: {git: {image: g:1}}\n",
+                "steps:\n- name: gcr.io/cloud-builders/docker\n  args: [build]\n- {id: x}\n- name: ubuntu:22\n",
                 "é: [\n",
                 "a: {{ x }}\n",
             ]

@@ -264,7 +264,8 @@ impl Pads {
                     continue;
                 }
                 let marker = bytes[i..].starts_with(b"---") || bytes[i..].starts_with(b"...");
-                if spaces == 0 && marker {
+                let ends = matches!(bytes.get(i + 3), None | Some(b' ' | b'\t' | b'\n' | b'\r'));
+                if spaces == 0 && marker && ends {
                     continue;
                 }
                 if spaces < target {
@@ -439,6 +440,11 @@ mod tests {
     fn what_libyaml_refuses_stays_an_error() {
         // A document marker inside a quoted scalar.
         assert!(parse("a:\n  b: 'x\n---\ny'\n").is_err());
+        assert!(parse("a:\n  b: 'x\n...\ny'\n").is_err());
+        // Not a marker: `...` followed by more text (found by the differential check).
+        let src = "a:\n  b: ['./---\n...']\nimage: nginx:1\n";
+        let tree = read(src);
+        assert!(tree.walk().any(|id| tree.str(id) == Some("./--- ...")));
         // A quote never closed.
         assert!(parse("a:\n  b: 'x\ny\n").is_err());
         // A real error after a padded scalar is reported where it is in the source.
