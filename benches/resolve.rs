@@ -3,10 +3,20 @@
 //! `-j` settings, the requests made by kind, and, when `skopeo` is installed, a sequential
 //! `skopeo inspect` loop over the same 500 tags for comparison.
 //!
+//! First, the same 500 tags behind a server adding 50 ms to every answer (a real registry's round trip):
+//! `pin --check` at its default flags beside `curl --parallel --parallel-max 64` making the same 500 requests,
+//! with the requests the server counted.
+//!
 //! Run with `cargo bench --bench resolve`. Not a test: it asserts only that every run succeeded.
 
 #[path = "../tests/harness/mod.rs"]
 mod harness;
+
+// Shared with the fault tests; this bench uses only part of it. It brings the harness's certificate module
+// (`pki.rs`) a second time, which is harmless: two copies of the same helpers.
+#[allow(dead_code, clippy::duplicate_mod)]
+#[path = "../tests/fake_registry/mod.rs"]
+mod fake_registry;
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -20,6 +30,7 @@ const TAGS_PER_REPO: usize = 50;
 const RUNS: usize = 7;
 
 fn main() {
+    latency();
     let registry = Registry::start(Variant::Plain);
     let t = Instant::now();
     let pushed = registry.push_many_tags(REPOS, TAGS_PER_REPO, "bench");
@@ -127,4 +138,122 @@ fn check_runs(dir: &Path, args: &[&str]) -> (Vec<Duration>, String) {
 fn median(times: &mut [Duration]) -> Duration {
     times.sort();
     times[times.len() / 2]
+}
+
+/// Round trip the fault server adds to every answer: a real registry's, over a WAN.
+const LATENCY: Duration = Duration::from_millis(50);
+
+/// 500 unique tags behind a server that answers every request after 50 ms (`fake_registry`), each named twice
+/// in a tree of 50 files: `pin --check` at its default flags beside `curl --parallel --parallel-max 64` making
+/// the same 500 `HEAD` requests, wall times (median of `RUNS`), their ratio, and the requests the server
+/// counted per `pin` run (exactly one `HEAD` per unique tag is the promise).
+fn latency() {
+    use fake_registry::{FakeRegistry, Kind, Reply, Response};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+    // ping, HEAD, GET, other
+    let counts: Arc<[AtomicUsize; 4]> = Arc::default();
+    let seen = Arc::clone(&counts);
+    let registry = FakeRegistry::start(move |req| {
+        let slot = match req.kind {
+            Kind::Ping => 0,
+            Kind::HeadManifest => 1,
+            Kind::GetManifest => 2,
+            _ => 3,
+        };
+        seen[slot].fetch_add(1, Ordering::SeqCst);
+        match (req.kind, req.manifest()) {
+            (Kind::Ping, _) => Reply::Delay(LATENCY, Response::new(200).body("{}")),
+            (Kind::HeadManifest | Kind::GetManifest, Some((repo, tag))) => {
+                let body = format!(
+                    r#"{{"schemaVersion":2,"mediaType":"{OCI_MANIFEST}","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:{}","size":2}},"layers":[],"annotations":{{"for":"{repo}:{tag}"}}}}"#,
+                    "0".repeat(64)
+                );
+                let digest = format!("sha256:{:x}", <sha2::Sha256 as sha2::Digest>::digest(&body));
+                Reply::Delay(
+                    LATENCY,
+                    Response::new(200)
+                        .header("Content-Type", OCI_MANIFEST)
+                        .header("Docker-Content-Digest", &digest)
+                        .body(body),
+                )
+            }
+            _ => Reply::Delay(LATENCY, Response::new(404)),
+        }
+    });
+    let host = registry.host();
+    let tags: Vec<(String, String)> = (0..REPOS * TAGS_PER_REPO)
+        .map(|i| (format!("bench/r{}", i % REPOS), format!("t{i}")))
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    for file in 0..50 {
+        let mut text = String::from("apiVersion: v1\nkind: Pod\nspec:\n  containers:\n");
+        for i in 0..20 {
+            let (repo, tag) = &tags[(file * 10 + i) % tags.len()];
+            writeln!(text, "  - name: c{i}\n    image: {host}/{repo}:{tag}").unwrap();
+        }
+        std::fs::write(dir.path().join(format!("pod-{file:02}.yaml")), text).unwrap();
+    }
+    let snapshot = || {
+        counts
+            .iter()
+            .map(|c| c.load(Ordering::SeqCst))
+            .collect::<Vec<_>>()
+    };
+    let before = snapshot();
+    let (mut times, _) = check_runs(dir.path(), &["--insecure-registry", &host]);
+    let after = snapshot();
+    let per_run: Vec<usize> = after
+        .iter()
+        .zip(&before)
+        .map(|(a, b)| (a - b) / RUNS)
+        .collect();
+    assert_eq!(per_run[1], tags.len(), "one HEAD per unique tag");
+    let pin = median(&mut times);
+    println!(
+        "{} unique tags, {LATENCY:?} per request: pin --check (default flags) median {pin:.2?} (min {:.2?}, max {:.2?}) | server counted per run: {} ping, {} HEAD, {} GET, {} other",
+        tags.len(),
+        times[0],
+        times[times.len() - 1],
+        per_run[0],
+        per_run[1],
+        per_run[2],
+        per_run[3]
+    );
+
+    if Command::new("curl").arg("--version").output().is_err() {
+        println!("  curl not installed: no floor (apt-get install -y curl)");
+        return;
+    }
+    // One `HEAD` per tag, as `pin` makes them; `--parallel-max 64` is curl's highest useful setting here.
+    let mut config = String::new();
+    for (repo, tag) in &tags {
+        writeln!(config, "url = \"http://{host}/v2/{repo}/manifests/{tag}\"").unwrap();
+    }
+    let config_path = dir.path().join("urls.curl");
+    std::fs::write(&config_path, config).unwrap();
+    let before = snapshot();
+    let mut curl_times = Vec::with_capacity(RUNS);
+    for _ in 0..RUNS {
+        let t = Instant::now();
+        let out = Command::new("curl")
+            .args(["--parallel", "--parallel-max", "64", "-s", "-I"])
+            .args(["-H", &format!("Accept: {OCI_MANIFEST}")])
+            .arg("-K")
+            .arg(&config_path)
+            .output()
+            .unwrap();
+        curl_times.push(t.elapsed());
+        assert!(out.status.success(), "curl: {:?}", out.status);
+    }
+    let heads = (snapshot()[1] - before[1]) / RUNS;
+    let curl = median(&mut curl_times);
+    println!(
+        "  curl --parallel --parallel-max 64, the same {heads} HEAD: median {curl:.2?} (min {:.2?}, max {:.2?}); pin / curl = {:.2}x",
+        curl_times[0],
+        curl_times[curl_times.len() - 1],
+        pin.as_secs_f64() / curl.as_secs_f64()
+    );
 }

@@ -87,8 +87,9 @@ fn main() {
 }
 
 /// `pin list` over trees of 1k, 10k and 100k files cycled from the corpus (every kind, so most files hold
-/// references), beside `rg -c image` and `cat` over the same files when installed: wall time (median of 3),
-/// throughput, peak memory, and the ratio to ripgrep.
+/// references), beside `rg -c image` and `cat` over the same files when installed: wall time and CPU time
+/// (medians of 3), throughput, peak memory, and the ratios to ripgrep; then `pin unpin` (a dry run that
+/// diffs every file holding a digest) for the memory of the diff path.
 fn trees(pin: &str, corpus: &Path) {
     let mut sources = Vec::new();
     for category in std::fs::read_dir(corpus).unwrap() {
@@ -128,38 +129,61 @@ fn trees(pin: &str, corpus: &Path) {
             bytes += text.len();
         }
         let mb = bytes as f64 / 1e6;
-        let time = |program: &str, args: &[&str]| -> (Duration, Option<u64>) {
+        // Wall time (median of 3) and peak memory, and CPU time (user + system, median of 3): on a machine
+        // shared with other work the CPU time is the steadier figure.
+        let time = |program: &str, args: &[&str]| -> (Duration, Option<u64>, Option<Duration>) {
             let mut times = Vec::new();
+            let mut cpus = Vec::new();
             let mut peak = None;
             for _ in 0..3 {
                 let t = Instant::now();
-                let (ok, kb) = peak_kb(program, args, dir.path());
+                let run = measure(program, args, dir.path());
                 times.push(t.elapsed());
-                assert!(ok, "{program} {args:?}");
-                peak = kb;
+                assert!(run.ok, "{program} {args:?}");
+                peak = run.peak_kb;
+                cpus.extend(run.cpu);
             }
             times.sort();
-            (times[1], peak)
+            cpus.sort();
+            (times[1], peak, cpus.get(cpus.len() / 2).copied())
         };
-        let (pin_time, pin_kb) = time(pin, &["list", "-q", "."]);
+        let cpu = |c: Option<Duration>| c.map_or(String::new(), |c| format!(", {c:.2?} CPU"));
+        let (pin_time, pin_kb, pin_cpu) = time(pin, &["list", "-q", "."]);
         let peak = pin_kb.map_or(String::new(), |kb| {
             format!(", {:.0} MB peak", kb as f64 / 1e3)
         });
         println!(
-            "tree of {files} files ({mb:.0} MB): pin list {pin_time:.2?} ({:.0} MB/s{peak})",
-            mb / pin_time.as_secs_f64()
+            "tree of {files} files ({mb:.0} MB): pin list {pin_time:.2?} ({:.0} MB/s{}{peak})",
+            mb / pin_time.as_secs_f64(),
+            cpu(pin_cpu)
         );
         if rg {
             // `rg` exits 1 when nothing matches; every tree here matches.
-            let (rg_time, rg_kb) = time("rg", &["-c", "image", "."]);
-            let (cat_time, _) = time("sh", &["-c", "rg --files -0 . | xargs -0 cat > /dev/null"]);
+            let (rg_time, rg_kb, rg_cpu) = time("rg", &["-c", "image", "."]);
+            let (cat_time, _, cat_cpu) =
+                time("sh", &["-c", "rg --files -0 . | xargs -0 cat > /dev/null"]);
+            let ratio = |a: Option<Duration>, b: Option<Duration>| match (a, b) {
+                (Some(a), Some(b)) => format!(" (CPU {:.1}x)", a.as_secs_f64() / b.as_secs_f64()),
+                _ => String::new(),
+            };
             println!(
-                "  rg -c image {rg_time:.2?} ({:.0} MB peak); cat {cat_time:.2?}; pin / rg = {:.1}x, pin / cat = {:.1}x",
+                "  rg -c image {rg_time:.2?} ({:.0} MB peak{}); cat {cat_time:.2?}{}; pin / rg = {:.1}x{}, pin / cat = {:.1}x{}",
                 rg_kb.unwrap_or(0) as f64 / 1e3,
+                cpu(rg_cpu),
+                cpu(cat_cpu),
                 pin_time.as_secs_f64() / rg_time.as_secs_f64(),
-                pin_time.as_secs_f64() / cat_time.as_secs_f64()
+                ratio(pin_cpu, rg_cpu),
+                pin_time.as_secs_f64() / cat_time.as_secs_f64(),
+                ratio(pin_cpu, cat_cpu)
             );
         }
+        // The diff path: every file with a digest is read again (checked) to make its diff.
+        let (unpin_time, unpin_kb, unpin_cpu) = time(pin, &["unpin", "-q", "."]);
+        println!(
+            "  pin unpin (dry run: a diff of every file holding a digest) {unpin_time:.2?}{}, {:.0} MB peak",
+            cpu(unpin_cpu),
+            unpin_kb.unwrap_or(0) as f64 / 1e3
+        );
     }
 }
 
@@ -212,15 +236,21 @@ fn big_files(pin: &str, corpus: &Path) {
         std::fs::write(dir.path().join(name), text).unwrap();
         let mb = text.len() as f64 / 1e6;
         let mut times = Vec::with_capacity(3);
+        let mut cpus = Vec::with_capacity(3);
         let mut peak = None;
         for _ in 0..3 {
             let t = Instant::now();
-            let (ok, kb) = peak_kb(pin, &["list", "-q", name], dir.path());
+            let run = measure(pin, &["list", "-q", name], dir.path());
             times.push(t.elapsed());
-            assert!(ok, "pin list {name}");
-            peak = kb;
+            assert!(run.ok, "pin list {name}");
+            peak = run.peak_kb;
+            cpus.extend(run.cpu);
         }
         times.sort();
+        cpus.sort();
+        let cpu = cpus
+            .get(cpus.len() / 2)
+            .map_or(String::new(), |c| format!(" ({c:.2?} CPU)"));
         let peak = peak.map_or("peak memory unknown (no /usr/bin/time)".to_string(), |kb| {
             format!(
                 "{:.0} MB peak ({:.2}x the file)",
@@ -229,33 +259,57 @@ fn big_files(pin: &str, corpus: &Path) {
             )
         });
         println!(
-            "pin list, one {mb:.0} MB file of {what}: median {:.2?}, {peak}",
+            "pin list, one {mb:.0} MB file of {what}: median {:.2?}{cpu}, {peak}",
             times[1]
         );
         std::fs::remove_file(dir.path().join(name)).unwrap();
     }
 }
 
-/// Runs `program ARGS` in `dir` under GNU time when installed: whether it succeeded, and its peak resident
-/// memory in KB.
-fn peak_kb(pin: &str, args: &[&str], dir: &Path) -> (bool, Option<u64>) {
+/// One run of a program under GNU time.
+struct Run {
+    ok: bool,
+    /// Peak resident memory; `None` without GNU time.
+    peak_kb: Option<u64>,
+    /// User + system time; `None` without GNU time.
+    cpu: Option<Duration>,
+}
+
+/// Runs `program ARGS` in `dir`, under GNU time (`/usr/bin/time`) when installed.
+fn measure(program: &str, args: &[&str], dir: &Path) -> Run {
     if !Path::new("/usr/bin/time").exists() {
-        let out = Command::new(pin)
+        let out = Command::new(program)
             .args(args)
             .current_dir(dir)
             .output()
             .unwrap();
-        return (out.status.success(), None);
+        return Run {
+            ok: out.status.success(),
+            peak_kb: None,
+            cpu: None,
+        };
     }
     let out = Command::new("/usr/bin/time")
-        .args(["-f", "%M", pin])
+        .args(["-f", "%M %U %S", program])
         .args(args)
         .current_dir(dir)
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
-    let kb = err.lines().last().and_then(|l| l.trim().parse().ok());
-    (out.status.success(), kb)
+    let fields: Vec<&str> = err
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect();
+    let seconds = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok());
+    Run {
+        ok: out.status.success(),
+        peak_kb: fields.first().and_then(|f| f.parse().ok()),
+        cpu: seconds(1)
+            .zip(seconds(2))
+            .map(|(u, s)| Duration::from_secs_f64(u + s)),
+    }
 }
 
 /// `pin list` over files holding all their references on one line.

@@ -163,10 +163,12 @@ pub struct Transport {
 /// The requests in flight to one host start at this many and grow (or shrink) from there.
 const INITIAL_PER_HOST: usize = 16;
 
-/// How many requests one host gets at once, adapted as TCP adapts its window (additive increase,
-/// multiplicative decrease): every answer that is not a 429 or 503 raises the limit by `1/limit` (about one
-/// per round of answers), up to the maximum; a 429 or 503 halves it (once per round: the refusals of
-/// requests sent before the last cut do not cut again), down to 1. So a registry that can take more gets
+/// How many requests one host gets at once, adapted as TCP adapts its window (slow start, then additive
+/// increase, multiplicative decrease): until the host first refuses, every answer that is not a 429 or 503
+/// raises the limit by one (it doubles each round of answers: at 50 ms a round, 16 reach 64 in two rounds,
+/// not 48); after the first refusal, by `1/limit` (about one per round of answers), up to the maximum; a 429
+/// or 503 halves it (once per round: the refusals of requests sent before the last cut do not cut again),
+/// down to 1. Until the first refusal there are no refusals, so slow start adds none. So a registry that can take more gets
 /// more without `-j` tuning, and one that limits concurrency is not hammered.
 pub struct Limit {
     permits: tokio::sync::Semaphore,
@@ -183,6 +185,8 @@ struct LimitState {
     epoch: u64,
     /// The lowest limit reached, for `-v`.
     lowest: usize,
+    /// No 429 or 503 yet: the limit grows by one per answer, not by `1/limit`.
+    slow_start: bool,
 }
 
 /// A request's place in its host's [`Limit`].
@@ -201,6 +205,7 @@ impl Limit {
                 debt: 0,
                 epoch: 0,
                 lowest: start,
+                slow_start: true,
             }),
             max: max.max(1),
         }
@@ -224,6 +229,7 @@ impl Limit {
         let mut st = self.state.lock().expect("limit poisoned");
         let before = st.limit.floor() as usize;
         if overloaded {
+            st.slow_start = false;
             if slot.epoch == st.epoch {
                 st.limit = (st.limit / 2.0).max(1.0);
                 st.epoch += 1;
@@ -231,7 +237,8 @@ impl Limit {
                 st.lowest = st.lowest.min(st.limit.floor() as usize);
             }
         } else if st.limit < self.max as f64 {
-            st.limit = (st.limit + 1.0 / st.limit).min(self.max as f64);
+            let step = if st.slow_start { 1.0 } else { 1.0 / st.limit };
+            st.limit = (st.limit + step).min(self.max as f64);
             let after = st.limit.floor() as usize;
             // Growth pays off a debt first: those permits are still out there.
             for _ in before..after {
@@ -567,21 +574,37 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_limit_grows_additively_and_halves_once_per_round() {
+    fn the_limit_doubles_until_refused_then_grows_additively_and_halves_once_per_round() {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap();
         runtime.block_on(async {
             let limit = Limit::new(64);
             assert_eq!(limit.current(), (16, 16));
-            // A round of answers (1/16 + 1/16.06 + …, 17 of them pass 17): one more request at once.
+            // Slow start: a round of 16 answers, one more request each: 32 at once.
+            for _ in 0..16 {
+                let slot = limit.acquire().await;
+                limit.release(slot, false);
+            }
+            assert_eq!(limit.current().0, 32);
+            assert_eq!(limit.permits.available_permits(), 32);
+            // 32 requests in flight, all refused: one cut, not 32, and slow start is over.
+            let mut slots = Vec::new();
+            for _ in 0..32 {
+                slots.push(limit.acquire().await);
+            }
+            for slot in slots {
+                limit.release(slot, true);
+            }
+            assert_eq!(limit.current(), (16, 16));
+            assert_eq!(limit.permits.available_permits(), 16);
+            // Additive now: a round of answers (1/16 + 1/16.06 + …, 17 of them pass 17): one more at once.
             for _ in 0..17 {
                 let slot = limit.acquire().await;
                 limit.release(slot, false);
             }
             assert_eq!(limit.current().0, 17);
             assert_eq!(limit.permits.available_permits(), 17);
-            // 17 requests in flight, all refused: one cut, not 17.
             let mut slots = Vec::new();
             for _ in 0..17 {
                 slots.push(limit.acquire().await);
