@@ -111,6 +111,26 @@ pub enum ResolveError {
     Signature(String),
 }
 
+impl ResolveError {
+    /// The same failure, its message followed by `note`.
+    fn with_note(self, note: &str) -> ResolveError {
+        use ResolveError::*;
+        let add = |m: String| m + note;
+        match self {
+            NotFound(m) => NotFound(add(m)),
+            Unauthorized(m) => Unauthorized(add(m)),
+            Registry(m) => Registry(add(m)),
+            Transport(m) => Transport(add(m)),
+            Unreachable { host, reason } => Unreachable {
+                host,
+                reason: add(reason),
+            },
+            Config(m) => Config(add(m)),
+            Signature(m) => Signature(add(m)),
+        }
+    }
+}
+
 /// How a request failed before any answer, as far as retrying is concerned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Failure {
@@ -308,18 +328,7 @@ impl Resolver {
                 Err(e) if failed_mirrors.is_empty() => return Err(e),
                 Err(e) => {
                     let note = format!("; mirrors tried first: {}", failed_mirrors.join("; "));
-                    return Err(match e {
-                        ResolveError::NotFound(m) => ResolveError::NotFound(m + &note),
-                        ResolveError::Unauthorized(m) => ResolveError::Unauthorized(m + &note),
-                        ResolveError::Registry(m) => ResolveError::Registry(m + &note),
-                        ResolveError::Transport(m) => ResolveError::Transport(m + &note),
-                        ResolveError::Unreachable { host, reason } => ResolveError::Unreachable {
-                            host,
-                            reason: reason + &note,
-                        },
-                        ResolveError::Config(m) => ResolveError::Config(m + &note),
-                        ResolveError::Signature(m) => ResolveError::Signature(m + &note),
-                    });
+                    return Err(e.with_note(&note));
                 }
             }
         }
@@ -381,6 +390,25 @@ fn writable(m: Manifest, key: &Key) -> Result<Manifest, ResolveError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_note_follows_the_message_and_keeps_the_kind() {
+        let e = ResolveError::Unreachable {
+            host: "r.example".into(),
+            reason: "connection refused".into(),
+        };
+        assert_eq!(
+            e.with_note("; mirrors tried first: m.example: timed out"),
+            ResolveError::Unreachable {
+                host: "r.example".into(),
+                reason: "connection refused; mirrors tried first: m.example: timed out".into(),
+            }
+        );
+        assert_eq!(
+            ResolveError::NotFound("no tag".into()).with_note("; x"),
+            ResolveError::NotFound("no tag; x".into())
+        );
+    }
 
     /// A resolver that knows no name, so that a lookup fails as DNS fails, without the network.
     struct NoNames;
