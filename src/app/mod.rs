@@ -136,6 +136,26 @@ fn aborted(command: report::Command, code: Code, message: String) -> Report<'sta
     report
 }
 
+/// The scan of `paths`, or, when it cannot start, the rendered report of a run that stopped there (`Err`
+/// holds the exit status to return).
+fn scan_or_abort(
+    command: report::Command,
+    paths: &[PathBuf],
+    select: &SelectArgs,
+    output: &OutputArgs,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<scan::Scan, io::Result<ExitStatus>> {
+    scan::scan(paths, select).map_err(|e| {
+        finish(
+            &aborted(command, Code::Setup, e.to_string()),
+            output,
+            out,
+            err,
+        )
+    })
+}
+
 /// Outcomes of whole files and of references, in path order (each file's references in file order).
 fn in_path_order(mut outcomes: Vec<Outcome>) -> Vec<Outcome> {
     // Stable, and each path built once (not twice per comparison).
@@ -166,16 +186,9 @@ impl FilesRun<'_> {
         } else {
             report::Command::Pin
         };
-        let scan = match scan::scan(self.paths, self.select) {
+        let scan = match scan_or_abort(command, self.paths, self.select, self.output, out, err) {
             Ok(s) => s,
-            Err(e) => {
-                return finish(
-                    &aborted(command, Code::Setup, e.to_string()),
-                    self.output,
-                    out,
-                    err,
-                )
-            }
+            Err(status) => return status,
         };
         let mode = if self.mode.check {
             Mode::Check
@@ -390,16 +403,9 @@ fn show_config(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> io::Resul
 /// `pin list`: every reference with its status; no registry.
 fn list(args: &ListArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<ExitStatus> {
     let command = report::Command::List;
-    let scan = match scan::scan(&args.paths, &args.select) {
+    let scan = match scan_or_abort(command, &args.paths, &args.select, &args.output, out, err) {
         Ok(s) => s,
-        Err(e) => {
-            return finish(
-                &aborted(command, Code::Setup, e.to_string()),
-                &args.output,
-                out,
-                err,
-            )
-        }
+        Err(status) => return status,
     };
     let mut report = Report::new(command, Mode::DryRun);
     report.files = scan.files.len();

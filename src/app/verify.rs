@@ -8,8 +8,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{self, Write};
 
-use super::scan::{self, Found, Status};
-use super::{aborted, finish, in_path_order, lookup, plan, ExitStatus};
+use super::scan::{Found, Status};
+use super::{finish, in_path_order, lookup, plan, scan_or_abort, ExitStatus};
 use crate::cli::VerifyArgs;
 use crate::report::{self, Code, Mode, Outcome, OutcomeStatus, Report};
 use crate::resolve::verify::{Pinned, Verified};
@@ -21,16 +21,9 @@ pub(super) fn verify(
     err: &mut dyn Write,
 ) -> io::Result<ExitStatus> {
     let command = report::Command::Verify;
-    let scan = match scan::scan(&args.paths, &args.select) {
+    let scan = match scan_or_abort(command, &args.paths, &args.select, &args.output, out, err) {
         Ok(s) => s,
-        Err(e) => {
-            return finish(
-                &aborted(command, Code::Setup, e.to_string()),
-                &args.output,
-                out,
-                err,
-            )
-        }
+        Err(status) => return status,
     };
     // Like --check: findings exit 1 and are errors in GitHub annotations and SARIF.
     let mut report = Report::new(command, Mode::Check);
