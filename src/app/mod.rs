@@ -412,21 +412,22 @@ fn list(args: &ListArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Result
     let mut outcomes = scan.passed_over;
     outcomes.reserve_exact(scan.files.iter().map(|f| f.refs.len()).sum());
     // Each file goes once its outcomes are made: the references are not held twice.
+    // and each reference goes once its outcome is made, its value moved into it.
     for file in scan.files {
-        for f in &file.refs {
-            let mut o = Outcome::new(&f.candidate.value).at(
+        for f in file.refs {
+            let mut o = Outcome::new(f.candidate.value).at(
                 &file.display,
                 f.line,
                 f.column,
-                f.candidate.span.clone(),
+                f.candidate.span,
                 file.kind.as_str(),
             );
-            match &f.status {
+            match f.status {
                 Status::Unpinned(_) => {
                     o.set(OutcomeStatus::Unpinned, Code::Unpinned, "no digest");
                 }
                 Status::Pinned(r) => o.digest = r.digest().map(str::to_string),
-                Status::Skipped(why) => o.set(OutcomeStatus::Skipped, why.code, why.reason.clone()),
+                Status::Skipped(why) => o.set(OutcomeStatus::Skipped, why.code, why.reason),
             }
             outcomes.push(o);
         }

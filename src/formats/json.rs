@@ -114,8 +114,7 @@ fn node(kind: NodeKind, range: jsonc_parser::common::Range, base: usize) -> Node
     Node {
         kind,
         span: base + range.start..base + range.end,
-        anchor: None,
-        tag: None,
+        properties: None,
     }
 }
 

@@ -165,11 +165,11 @@ impl OutcomeStatus {
 
 impl Outcome {
     /// An outcome for `original`, not located in any file, `unchanged` until decided otherwise.
-    pub fn new(original: &str) -> Outcome {
+    pub fn new(original: impl Into<String>) -> Outcome {
         Outcome {
             location: None,
             kind: None,
-            original: Some(original.to_string()),
+            original: Some(original.into()),
             pinned: None,
             digest: None,
             status: OutcomeStatus::Unchanged,

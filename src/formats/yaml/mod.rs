@@ -184,7 +184,11 @@ pub fn findings(found: Vec<Candidate>) -> Findings {
 /// Candidates sorted by span, one per span: a scalar reached twice (e.g. through two aliases) is reported
 /// once, skipped if any of the ways it was reached says so.
 fn in_file_order(mut found: Vec<Candidate>) -> Vec<Candidate> {
-    found.sort_by_key(|c| (c.span.start, c.span.end));
+    // A walk meets candidates in file order nearly always: then the sort (whose scratch buffer is half the
+    // candidates of a large file) would leave them as they are.
+    if !found.is_sorted_by_key(|c| (c.span.start, c.span.end)) {
+        found.sort_by_key(|c| (c.span.start, c.span.end));
+    }
     let mut candidates: Vec<Candidate> = Vec::with_capacity(found.len());
     for candidate in found {
         match candidates.last_mut() {

@@ -66,11 +66,39 @@ pub struct Node {
     /// closing quote; a block scalar's last content line; a flow collection's `}` / `]`; a block
     /// collection's last entry). An empty (null) scalar has an empty span where its value would be.
     pub span: Range<usize>,
+    /// The node's anchor and tag, if it has either ([`Node::anchor`], [`Node::tag`]). Boxed: most nodes have
+    /// neither, and a tree of a large file holds hundreds of thousands of nodes (a node is 88 bytes, not 128).
+    pub properties: Option<Box<Properties>>,
+}
+
+/// The properties of a [`Node`] that has any.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Properties {
     /// The name of the node's anchor (`&name`), if it has one.
     pub anchor: Option<String>,
     /// The node's tag as written, with a shorthand handle expanded: `!reference`,
     /// `tag:yaml.org,2002:str` for `!!str`.
     pub tag: Option<String>,
+}
+
+impl Properties {
+    /// `None` when there is neither an anchor nor a tag.
+    pub fn boxed(anchor: Option<String>, tag: Option<String>) -> Option<Box<Properties>> {
+        (anchor.is_some() || tag.is_some()).then(|| Box::new(Properties { anchor, tag }))
+    }
+}
+
+impl Node {
+    /// The name of the node's anchor (`&name`), if it has one.
+    pub fn anchor(&self) -> Option<&str> {
+        self.properties.as_ref()?.anchor.as_deref()
+    }
+
+    /// The node's tag as written, with a shorthand handle expanded: `!reference`,
+    /// `tag:yaml.org,2002:str` for `!!str`.
+    pub fn tag(&self) -> Option<&str> {
+        self.properties.as_ref()?.tag.as_deref()
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -482,8 +510,10 @@ fn read_exact<S: Sink>(
                         differs,
                     }),
                     span: start..node_end,
-                    anchor: anchor_name(src, start, end, anchor),
-                    tag: tag.map(|t| format!("{}{}", t.handle, t.suffix)),
+                    properties: Properties::boxed(
+                        anchor_name(src, start, end, anchor),
+                        tag.map(|t| format!("{}{}", t.handle, t.suffix)),
+                    ),
                 };
                 sink.leaf(node, anchor);
             }
@@ -521,8 +551,10 @@ fn read_exact<S: Sink>(
                 let node = Node {
                     kind,
                     span: start..end,
-                    anchor: anchor_name(src, start, end, anchor),
-                    tag: tag.map(|t| format!("{}{}", t.handle, t.suffix)),
+                    properties: Properties::boxed(
+                        anchor_name(src, start, end, anchor),
+                        tag.map(|t| format!("{}{}", t.handle, t.suffix)),
+                    ),
                 };
                 sink.open(node, anchor);
             }
@@ -786,7 +818,7 @@ impl Sink for Builder {
         if let (Some(filter), NodeKind::Scalar(scalar)) = (&mut self.comments, &node.kind) {
             filter.scalar(scalar);
         }
-        let anchored = node.anchor.is_some() || anchor > 0;
+        let anchored = node.anchor().is_some() || anchor > 0;
         let id = self.attach(node, anchor);
         self.leaf_attached(id, anchored);
     }
@@ -799,15 +831,14 @@ impl Sink for Builder {
         let node = Node {
             kind: NodeKind::Alias(Alias { name, target }),
             span,
-            anchor: None,
-            tag: None,
+            properties: None,
         };
         let id = self.attach(node, 0);
         self.leaf_attached(id, true);
     }
 
     fn open(&mut self, node: Node, anchor: usize) {
-        let anchored = node.anchor.is_some() || anchor > 0;
+        let anchored = node.anchor().is_some() || anchor > 0;
         let parent = self.stack.last();
         let is_key = parent.is_some_and(|p| {
             p.pending.is_none() && matches!(self.tree[p.id].kind, NodeKind::Mapping(_))
@@ -1199,8 +1230,8 @@ mod tests {
         let d = at(&t, "d");
         assert_eq!(text(src, &t, d), "&n !!str z:1");
         assert_eq!(&src[s("d").text.clone()], "z:1");
-        assert_eq!(t[d].anchor.as_deref(), Some("n"));
-        assert_eq!(t[d].tag.as_deref(), Some("tag:yaml.org,2002:str"));
+        assert_eq!(t[d].anchor(), Some("n"));
+        assert_eq!(t[d].tag(), Some("tag:yaml.org,2002:str"));
         assert_eq!(&src[s("e").text.clone()], "w:1");
         assert_eq!(s("e").differs, None);
         assert!(s("f").is_null() && s("g").is_null());
@@ -1252,10 +1283,10 @@ mod tests {
         assert_eq!(t.resolve(alias), at(&t, "x-img"));
         assert_eq!(t.str(t.resolve(alias)), Some("nginx:1"));
         let base = at(&t, "x-base");
-        assert_eq!(t[base].anchor.as_deref(), Some("base"));
+        assert_eq!(t[base].anchor(), Some("base"));
         assert_eq!(text(src, &t, base), "&base\n  image: a:1\n  keep: 1");
         let r = t.get(at(&t, "s"), "ref").unwrap();
-        assert_eq!(t[r].tag.as_deref(), Some("!reference"));
+        assert_eq!(t[r].tag(), Some("!reference"));
         assert_eq!(t.items(r).len(), 2);
     }
 
