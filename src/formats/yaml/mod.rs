@@ -189,19 +189,19 @@ fn in_file_order(mut found: Vec<Candidate>) -> Vec<Candidate> {
     if !found.is_sorted_by_key(|c| (c.span.start, c.span.end)) {
         found.sort_by_key(|c| (c.span.start, c.span.end));
     }
-    let mut candidates: Vec<Candidate> = Vec::with_capacity(found.len());
-    for candidate in found {
-        match candidates.last_mut() {
-            // Reached again: a reason to skip, from any path, wins.
-            Some(last) if last.span == candidate.span => {
-                if last.skip.is_none() && candidate.skip.is_some() {
-                    *last = candidate;
-                }
-            }
-            _ => candidates.push(candidate),
+    // In place (a second vector would be as large as the first): of a run of the same span the first stays,
+    // unless a later one has a reason to skip and it has none. Reached again: a reason to skip, from any
+    // path, wins.
+    found.dedup_by(|candidate, last| {
+        if last.span != candidate.span {
+            return false;
         }
-    }
-    candidates
+        if last.skip.is_none() && candidate.skip.is_some() {
+            std::mem::swap(last, candidate);
+        }
+        true
+    });
+    found
 }
 
 fn template_skip() -> Findings {

@@ -778,6 +778,13 @@ impl Builder {
                     open.keys.insert(h);
                 }
             }
+            // The parser's strings have room to spare (about 130 bytes for a short value), and a tree of a
+            // large file keeps hundreds of thousands of them: what is kept gets its exact size.
+            for kept in key.into_iter().chain([id]) {
+                if let NodeKind::Scalar(scalar) = &mut self.tree.nodes[kept.0].kind {
+                    scalar.value.shrink_to_fit();
+                }
+            }
             return;
         }
         open.dropped = true;
