@@ -51,8 +51,31 @@ pub enum Parsed {
 pub struct Tree {
     nodes: Vec<Node>,
     /// For each node: the collection holding it, and its key when it is a mapping value.
-    links: Vec<(Option<NodeId>, Option<NodeId>)>,
+    links: Vec<Link>,
     documents: Vec<NodeId>,
+}
+
+/// Where a node of a [`Tree`] is: the collection holding it and its key. Two `u32` rather than two
+/// `Option<NodeId>` (8 bytes a node, not 32).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Link {
+    parent: Slot,
+    key: Slot,
+}
+
+/// An optional [`NodeId`] in 4 bytes: 0 for none, else the id plus one.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Slot(u32);
+
+impl Slot {
+    fn of(id: NodeId) -> Slot {
+        // A tree of 2^32 nodes would take over 350 GB of nodes before this: memory runs out first.
+        Slot(u32::try_from(id.0 + 1).expect("fewer than 2^32 nodes"))
+    }
+
+    fn get(self) -> Option<NodeId> {
+        (self.0 > 0).then(|| NodeId(self.0 as usize - 1))
+    }
 }
 
 /// A node of a [`Tree`].
@@ -335,12 +358,12 @@ impl Tree {
 
     /// The mapping or sequence holding the node (`None` for a document root).
     pub fn parent(&self, id: NodeId) -> Option<NodeId> {
-        self.links[id.0].0
+        self.links[id.0].parent.get()
     }
 
     /// The key node, when the node is the value of a mapping pair.
     pub fn key_of(&self, id: NodeId) -> Option<NodeId> {
-        self.links[id.0].1
+        self.links[id.0].key.get()
     }
 
     /// The scalar key the node is the value of (`None` for keys, items, roots, and values of
@@ -351,7 +374,7 @@ impl Tree {
 
     fn add(&mut self, node: Node) -> NodeId {
         self.nodes.push(node);
-        self.links.push((None, None));
+        self.links.push(Link::default());
         NodeId(self.nodes.len() - 1)
     }
 }
@@ -713,18 +736,18 @@ impl Builder {
             None => self.tree.documents.push(id),
             Some(open) => match &mut self.tree.nodes[open.id.0].kind {
                 NodeKind::Mapping(m) => {
-                    self.tree.links[id.0] = (Some(open.id), None);
+                    self.tree.links[id.0].parent = Slot::of(open.id);
                     match open.pending.take() {
                         None => open.pending = Some(id),
                         Some(key) => {
                             m.pairs.push((key, id));
-                            self.tree.links[id.0].1 = Some(key);
+                            self.tree.links[id.0].key = Slot::of(key);
                         }
                     }
                 }
                 NodeKind::Sequence(s) => {
                     s.items.push(id);
-                    self.tree.links[id.0] = (Some(open.id), None);
+                    self.tree.links[id.0].parent = Slot::of(open.id);
                 }
                 NodeKind::Scalar(_) | NodeKind::Alias(_) => {}
             },
@@ -749,7 +772,7 @@ impl Builder {
         let Some(reads) = self.reads else {
             return;
         };
-        let key = self.tree.links[id.0].1;
+        let key = self.tree.key_of(id);
         let key_str = key.and_then(|k| self.tree.str(k));
         let key_kept =
             key.is_some() && (open.key_anchored || key_str.is_none_or(|s| reads.names(s)));
