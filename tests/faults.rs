@@ -42,6 +42,18 @@ fn digest_of(repository: &str, tag: &str) -> String {
     sha256(&manifest_body(repository, tag))
 }
 
+/// The Dockerfile `FROM {host}/team/app:TAG` lines become once pinned, one per tag, digests computed here.
+fn pinned_froms(host: &str, tags: &[impl AsRef<str>]) -> String {
+    tags.iter()
+        .map(|t| {
+            format!(
+                "FROM {host}/team/app@{}\n",
+                digest_of("team/app", t.as_ref())
+            )
+        })
+        .collect()
+}
+
 /// A well-behaved answer to `req`: ping 200, manifests with their digest, anything else 404. Scripts fall
 /// back to it for whatever they do not break.
 fn behave(req: &Request) -> Reply {
@@ -640,11 +652,7 @@ fn bearer_token_is_fetched_once_for_one_repository() {
     assert_eq!(token.query("scope"), Some("repository:team/app:pull"));
     assert_tokens_used(&seen);
     assert_accepts_all_types(&seen);
-    let expected: String = tags
-        .iter()
-        .map(|t| format!("FROM {host}/team/app@{}\n", digest_of("team/app", t)))
-        .collect();
-    assert_eq!(project.read("Dockerfile"), expected);
+    assert_eq!(project.read("Dockerfile"), pinned_froms(&host, &tags));
 }
 
 // Guards: 3 repositories x 4 tags with -j 8 cost 1 ping, exactly 3 tokens (one per scope), 12 HEADs.
@@ -1395,11 +1403,7 @@ fn a_token_is_renewed_when_its_lifetime_ends() {
         (2..=6).contains(&tokens),
         "6 lookups of 400 ms behind a 1 s token need a new token, not one per lookup: {tokens}"
     );
-    let expected: String = tags
-        .iter()
-        .map(|t| format!("FROM {host}/team/app@{}\n", digest_of("team/app", t)))
-        .collect();
-    assert_eq!(project.read("Dockerfile"), expected);
+    assert_eq!(project.read("Dockerfile"), pinned_froms(&host, &tags));
 }
 
 // ----- Failing fast and once -----
@@ -1663,11 +1667,7 @@ fn concurrency_backs_off_on_429() {
         "{}",
         out.stderr
     );
-    let expected: String = tags
-        .iter()
-        .map(|t| format!("FROM {host}/team/app@{}\n", digest_of("team/app", t)))
-        .collect();
-    assert_eq!(project.read("Dockerfile"), expected);
+    assert_eq!(project.read("Dockerfile"), pinned_froms(&host, &tags));
 }
 
 // Guards: a Docker schema 1 manifest (what a very old registry or push left behind) is refused with a clear
