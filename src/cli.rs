@@ -393,7 +393,7 @@ pub struct RegistryArgs {
 #[command(next_help_heading = "Signatures")]
 pub struct SignatureArgs {
     /// Write a digest only when a cosign signature for exactly that digest verifies (with --signature-key,
-    /// or as --policy says); anything else is an error and nothing is written.
+    /// a keyless --signature-identity, or as --policy says); anything else is an error and nothing is written.
     #[arg(long)]
     pub require_signature: bool,
 
@@ -406,6 +406,29 @@ pub struct SignatureArgs {
     /// podman and CRI-O enforce): sigstoreSigned keys, insecureAcceptAnything, reject.
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
+
+    /// Keyless: the certificate subject (email or URI, such as a GitHub workflow's) signatures must carry;
+    /// needs --signature-issuer or --signature-issuer-regexp; implies --require-signature.
+    #[arg(long, value_name = "SUBJECT", conflicts_with_all = ["policy", "signature_key", "signature_identity_regexp"])]
+    pub signature_identity: Option<String>,
+
+    /// Keyless: a regular expression the whole certificate subject must match (anchored at both ends).
+    #[arg(long, value_name = "REGEXP", conflicts_with_all = ["policy", "signature_key"])]
+    pub signature_identity_regexp: Option<String>,
+
+    /// Keyless: the OIDC issuer the certificate must name (https://token.actions.githubusercontent.com for
+    /// GitHub Actions).
+    #[arg(long, value_name = "URL", conflicts_with_all = ["policy", "signature_key", "signature_issuer_regexp"])]
+    pub signature_issuer: Option<String>,
+
+    /// Keyless: a regular expression the whole OIDC issuer must match (anchored at both ends).
+    #[arg(long, value_name = "REGEXP", conflicts_with_all = ["policy", "signature_key"])]
+    pub signature_issuer_regexp: Option<String>,
+
+    /// The Sigstore trusted_root.json (Fulcio CAs, Rekor and CT log keys) to verify against, for a private
+    /// Sigstore deployment or a newer public-good root; default: the public-good root built in.
+    #[arg(long, value_name = "FILE")]
+    pub trusted_root: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

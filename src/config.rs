@@ -71,6 +71,25 @@ pub struct Signatures {
     pub keys: Vec<PathBuf>,
     /// As `--policy`.
     pub policy: Option<PathBuf>,
+    /// As `--signature-identity`.
+    pub identity: Option<String>,
+    /// As `--signature-identity-regexp`.
+    pub identity_regexp: Option<String>,
+    /// As `--signature-issuer`.
+    pub issuer: Option<String>,
+    /// As `--signature-issuer-regexp`.
+    pub issuer_regexp: Option<String>,
+    /// As `--trusted-root`.
+    pub trusted_root: Option<PathBuf>,
+}
+
+impl Signatures {
+    fn keyless(&self) -> bool {
+        self.identity.is_some()
+            || self.identity_regexp.is_some()
+            || self.issuer.is_some()
+            || self.issuer_regexp.is_some()
+    }
 }
 
 /// A configuration file that was read.
@@ -173,14 +192,17 @@ pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
             }
         }
     }
-    if file
-        .signatures
-        .as_ref()
-        .is_some_and(|s| !s.keys.is_empty() && s.policy.is_some())
-    {
+    if file.signatures.as_ref().is_some_and(|s| {
+        [!s.keys.is_empty(), s.policy.is_some(), s.keyless()]
+            .iter()
+            .filter(|x| **x)
+            .count()
+            > 1
+    }) {
         return Err(ConfigError::Invalid {
             at: table_origin(path, &text, "signatures"),
-            message: "[signatures]: give keys or policy, not both".to_string(),
+            message: "[signatures]: give keys, policy or a keyless identity (identity, issuer), not two of them"
+                .to_string(),
         });
     }
     for p in file.verify.iter().flat_map(|v| &v.platforms) {
@@ -356,10 +378,26 @@ fn apply_registry(registry: &mut crate::cli::RegistryArgs, m: &ArgMatches, l: &L
         if !given(m, "require_signature") {
             sig.require_signature |= s.require;
         }
-        // A key or a policy on the command line replaces both of the file's.
-        if !given(m, "signature_key") && !given(m, "policy") {
+        // A key, a policy or a keyless identity on the command line replaces all of the file's.
+        let keyless = [
+            "signature_identity",
+            "signature_identity_regexp",
+            "signature_issuer",
+            "signature_issuer_regexp",
+        ];
+        if !given(m, "signature_key") && !given(m, "policy") && !keyless.iter().any(|k| given(m, k))
+        {
             sig.signature_key = s.keys.iter().map(|p| l.dir().join(p)).collect();
             sig.policy = s.policy.as_ref().map(|p| l.dir().join(p));
+            sig.signature_identity = s.identity.clone();
+            sig.signature_identity_regexp = s.identity_regexp.clone();
+            sig.signature_issuer = s.issuer.clone();
+            sig.signature_issuer_regexp = s.issuer_regexp.clone();
+        }
+        if !given(m, "trusted_root") {
+            if let Some(p) = &s.trusted_root {
+                sig.trusted_root = Some(l.dir().join(p));
+            }
         }
     }
     let origin = l.path.display().to_string();
@@ -514,14 +552,30 @@ pub fn show(out: &mut dyn std::io::Write, loaded: Option<&Loaded>) -> std::io::R
                 .map(|p| l.dir().join(p).display().to_string())
                 .collect::<Vec<_>>()
         };
+        let path = |p: &Option<PathBuf>| {
+            p.as_ref()
+                .map_or(String::new(), |p| l.dir().join(p).display().to_string())
+        };
+        let mut keyless = String::new();
+        for (k, v) in [
+            ("identity", &s.identity),
+            ("identity-regexp", &s.identity_regexp),
+            ("issuer", &s.issuer),
+            ("issuer-regexp", &s.issuer_regexp),
+        ] {
+            if let Some(v) = v {
+                keyless.push_str(&format!(", {k} = {v:?}"));
+            }
+        }
+        if s.trusted_root.is_some() {
+            keyless.push_str(&format!(", trusted-root = {:?}", path(&s.trusted_root)));
+        }
         writeln!(
             out,
-            "[signatures] require = {}, keys = {:?}, policy = {:?}  # {}",
+            "[signatures] require = {}, keys = {:?}, policy = {:?}{keyless}  # {}",
             s.require,
             paths(&s.keys),
-            s.policy
-                .as_ref()
-                .map_or(String::new(), |p| l.dir().join(p).display().to_string()),
+            path(&s.policy),
             table_origin(&l.path, &l.text, "signatures")
         )?;
     }

@@ -13,6 +13,7 @@ use crate::report::Code;
 use crate::resolve::cosign::PublicKey;
 use crate::resolve::lock::{LockError, Lockfile};
 use crate::resolve::policy::Policy;
+use crate::resolve::sigstore::{Identity, Matcher, Trust};
 use crate::resolve::verify::{Pinned, Verifications, Verified};
 use crate::resolve::{self, Key, Resolutions, ResolveError};
 
@@ -201,17 +202,50 @@ pub(super) fn resolutions(
     })
 }
 
-/// The signature rules of this run: `--policy FILE`, or `--signature-key` (with `--require-signature`
-/// implied), or none. `--require-signature` alone names no key to verify with: an error.
+/// The signature rules of this run: `--policy FILE`, `--signature-key` or a keyless identity (each implies
+/// `--require-signature`), or none. `--require-signature` alone names no signer: an error.
 fn signature_policy(args: &SignatureArgs) -> Result<Option<Policy>, ResolveError> {
+    let config = |e: String| ResolveError::Config(e);
+    let trust = || match &args.trusted_root {
+        Some(path) => Trust::load(path).map_err(|e| config(format!("--trusted-root {e}"))),
+        None => Ok(Trust::public_good()),
+    };
     if let Some(path) = &args.policy {
-        return Policy::load(path).map(Some).map_err(ResolveError::Config);
+        return Policy::load(path, &trust()?).map(Some).map_err(config);
+    }
+    let keyless = args.signature_identity.is_some()
+        || args.signature_identity_regexp.is_some()
+        || args.signature_issuer.is_some()
+        || args.signature_issuer_regexp.is_some();
+    if keyless {
+        let matcher = |exact: &Option<String>, regexp: &Option<String>, flag: &str| {
+            match (exact, regexp) {
+                (Some(s), _) => Ok(Matcher::Exact(s.clone())),
+                (None, Some(r)) => Matcher::regexp(r).map_err(|e| config(format!("--{flag}-regexp: {e}"))),
+                (None, None) => Err(config(format!(
+                    "a keyless signature policy needs both the certificate's subject and its issuer: give --{flag} or --{flag}-regexp"
+                ))),
+            }
+        };
+        let identity = Identity {
+            subject: matcher(
+                &args.signature_identity,
+                &args.signature_identity_regexp,
+                "signature-identity",
+            )?,
+            issuer: matcher(
+                &args.signature_issuer,
+                &args.signature_issuer_regexp,
+                "signature-issuer",
+            )?,
+        };
+        return Ok(Some(Policy::keyless(identity, trust()?)));
     }
     if args.signature_key.is_empty() {
         if args.require_signature {
             return Err(ResolveError::Config(
-                "--require-signature needs a key to verify with: give --signature-key FILE (cosign.pub) or \
-                 --policy FILE"
+                "--require-signature needs a signer to verify with: give --signature-key FILE (cosign.pub), \
+                 --signature-identity and --signature-issuer (keyless), or --policy FILE"
                     .to_string(),
             ));
         }
@@ -227,7 +261,7 @@ fn signature_policy(args: &SignatureArgs) -> Result<Option<Policy>, ResolveError
                 .map_err(|e| ResolveError::Config(format!("--signature-key {e}")))?,
         );
     }
-    Ok(Some(Policy::keys(keys)))
+    Ok(Some(Policy::keys(keys, trust()?)))
 }
 
 /// The tag → digest cache, when `--cache` or `--cache-dir` (or the configuration file) asks for it.
@@ -288,7 +322,7 @@ fn resolve_online(
         ));
     }
     if let Some(n) = signature_lookups {
-        stats.push_str(&format!("; {n} signature lookups"));
+        stats.push_str(&format!("; {n}"));
     }
     let mut answered_by = std::collections::BTreeMap::new();
     for (key, host) in resolver.answered_by() {
@@ -454,7 +488,7 @@ pub(super) fn verifications(
     });
     let mut stats = resolver.stats().summary();
     if let Some(n) = signature_lookups {
-        stats.push_str(&format!("; {n} signature lookups"));
+        stats.push_str(&format!("; {n}"));
     }
     if let Some(mut c) = cache.take() {
         for (pin, result) in &verified {

@@ -24,6 +24,7 @@ pub mod mirrors;
 pub mod platform;
 pub mod policy;
 pub mod registry;
+pub mod sigstore;
 mod tokens;
 pub mod transport;
 pub mod verify;
