@@ -562,8 +562,7 @@ pub fn check(found: &Found, rule: &Rule, image: &str, digest: &str) -> Result<()
         }
     }
     Err(format!(
-        "no signature of {image}@{digest} verifies ({}): {}{skipped}",
-        rule.signers.describe(),
+        "no signature of {image}@{digest} verifies: {}{skipped}",
         reasons.join("; ")
     ))
 }

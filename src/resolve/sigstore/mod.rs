@@ -253,6 +253,12 @@ pub fn cause(e: &Error) -> String {
         | Error::Certificate(CertificateError::NotYetValid { .. }) => {
             format!("expired: the certificate was not valid at the signing time: {e}")
         }
+        // webpki checks the chain at the signing time and says so when the leaf was not valid then.
+        Error::Certificate(CertificateError::ChainInvalid(d))
+            if d.contains("CertExpired") || d.contains("CertNotValidYet") =>
+        {
+            format!("expired: the certificate was not valid at the signing time: {e}")
+        }
         Error::Certificate(CertificateError::Sct(d)) => {
             format!("untrusted certificate: no valid SCT from a trusted CT log: {d}")
         }
