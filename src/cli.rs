@@ -388,7 +388,7 @@ pub struct RegistryArgs {
     pub signature: SignatureArgs,
 }
 
-/// Signature-gated pinning (README, "Signature policy").
+/// Signature-gated pinning (README, "Signatures").
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Signatures")]
 pub struct SignatureArgs {
@@ -403,7 +403,7 @@ pub struct SignatureArgs {
     pub signature_key: Vec<PathBuf>,
 
     /// Require what this containers-policy.json(5) file requires, per registry and repository (the policy
-    /// podman and CRI-O enforce): sigstoreSigned keys, insecureAcceptAnything, reject.
+    /// podman and CRI-O enforce): sigstoreSigned keys or fulcio, insecureAcceptAnything, reject.
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
 
