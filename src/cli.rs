@@ -374,6 +374,11 @@ pub struct RegistryArgs {
     #[arg(long, value_name = "DIR", help_heading = "Cache")]
     pub cache_dir: Option<PathBuf>,
 
+    /// When the configuration file chose `cache_dir`: the directory it lies below (the file's own, or the
+    /// user's cache directory), from which it is walked without following a symbolic link.
+    #[arg(skip)]
+    pub cache_base: Option<PathBuf>,
+
     /// Seconds a cached answer is used for.
     #[arg(long, value_name = "SECONDS", default_value_t = 900, help_heading = "Cache",
           value_parser = clap::value_parser!(u64).range(0..=31_536_000))]

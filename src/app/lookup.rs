@@ -3,7 +3,6 @@
 
 use std::collections::BTreeSet;
 use std::io::{self, IsTerminal, Write};
-use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,6 +14,7 @@ use crate::resolve::lock::{LockError, Lockfile};
 use crate::resolve::policy::Policy;
 use crate::resolve::verify::{Pinned, Verifications, Verified};
 use crate::resolve::{self, Key, Resolutions, ResolveError};
+use crate::rewrite::owned::Place;
 
 /// The outcome of looking keys up, and the lockfile to record them in.
 pub(super) struct Lookup {
@@ -26,7 +26,7 @@ pub(super) struct Lookup {
     /// `pin update --format markdown`: the OCI labels of each new digest a moved tag points at (or why they
     /// could not be read).
     pub(super) labels: std::collections::BTreeMap<String, Result<resolve::Labels, String>>,
-    lock: Option<(Lockfile, PathBuf)>,
+    lock: Option<(Lockfile, Place)>,
     offline: bool,
 }
 
@@ -98,18 +98,21 @@ pub(super) fn resolutions(
         )));
     }
     let lock = match lock_args.and_then(|l| l.lock.as_ref()) {
-        // Offline, a missing lockfile is the one error, not one per reference it would have held.
-        Some(path)
-            if offline
-                && std::fs::metadata(path)
-                    .is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound) =>
-        {
-            return Err(LockError::Missing {
-                path: path.display().to_string(),
+        Some(path) => {
+            let place = Place::file_given(path);
+            match Lockfile::load(&place)? {
+                Some(lock) => Some((lock, place)),
+                // Offline, a missing lockfile is the one error, not one per reference it would have held.
+                None if offline => {
+                    return Err(LockError::Missing {
+                        path: path.display().to_string(),
+                    }
+                    .into())
+                }
+                // The first run creates it.
+                None => Some((Lockfile::new(), place)),
             }
-            .into())
         }
-        Some(path) => Some((Lockfile::load(path)?, path.clone())),
         None => None,
     };
     let mut requests = None;
@@ -118,7 +121,7 @@ pub(super) fn resolutions(
     let resolved = match (&lock, offline) {
         _ if keys.is_empty() => Resolutions::new(),
         (Some((lock, path)), true) => {
-            let shown = path.display();
+            let shown = path.shown();
             keys.into_iter()
                 .map(|key| {
                     let found = lock.get(&key).ok_or_else(|| {
@@ -132,7 +135,7 @@ pub(super) fn resolutions(
         }
         _ => {
             let progress = progress_shown(output);
-            let mut cache = cache_for(registry);
+            let mut cache = cache_for(registry)?;
             let (cached, keys): (Vec<_>, BTreeSet<Key>) = match &cache {
                 Some(c) => {
                     let (hits, misses): (BTreeSet<Key>, BTreeSet<Key>) =
@@ -177,7 +180,7 @@ pub(super) fn resolutions(
                 stats.push_str(&format!(
                     "; {} answers from the cache in {}",
                     cached.len(),
-                    c.dir().display()
+                    c.dir()
                 ));
                 if let Err(e) = c.save() {
                     stats.push_str(&format!(" (not updated: {e})"));
@@ -230,17 +233,28 @@ fn signature_policy(args: &SignatureArgs) -> Result<Option<Policy>, ResolveError
     Ok(Some(Policy::keys(keys)))
 }
 
-/// The tag → digest cache, when `--cache` or `--cache-dir` (or the configuration file) asks for it.
-fn cache_for(args: &RegistryArgs) -> Option<resolve::cache::Cache> {
+/// The tag → digest cache, when `--cache` or `--cache-dir` (or the configuration file) asks for it. An
+/// error when a symbolic link lies on the way to it.
+fn cache_for(args: &RegistryArgs) -> Result<Option<resolve::cache::Cache>, ResolveError> {
     let dir = match (&args.cache_dir, args.cache) {
-        (Some(d), _) => d.clone(),
-        (None, true) => resolve::cache::default_dir()?,
-        (None, false) => return None,
+        // From the configuration file: walked from its directory (or the user's cache directory).
+        (Some(d), _) => match args
+            .cache_base
+            .as_ref()
+            .and_then(|base| Some((base, d.strip_prefix(base).ok()?)))
+        {
+            Some((base, below)) => Place::new(base, below),
+            None => Place::dir_given(d),
+        },
+        (None, true) => match resolve::cache::default_dir() {
+            Some(d) => d,
+            None => return Ok(None),
+        },
+        (None, false) => return Ok(None),
     };
-    Some(resolve::cache::Cache::open(
-        &dir,
-        Duration::from_secs(args.cache_ttl),
-    ))
+    resolve::cache::Cache::open(&dir, Duration::from_secs(args.cache_ttl))
+        .map(Some)
+        .map_err(|e| ResolveError::Config(format!("the cache: {e}")))
 }
 
 /// What the registries answered: resolutions, the request counts (for `-v`), which keys a mirror or a
@@ -403,7 +417,7 @@ pub(super) fn verifications(
     let progress = progress_shown(output);
     let policy = signature_policy(&args.signature)?;
     let (resolver, runtime) = resolver(args)?;
-    let mut cache = cache_for(args);
+    let mut cache = cache_for(args)?;
     let known: std::collections::BTreeMap<Pinned, Option<String>> = match &cache {
         Some(c) => pins
             .keys()
@@ -470,7 +484,7 @@ pub(super) fn verifications(
         }
         stats.push_str(&format!(
             "; {from_cache} answers from the cache in {}",
-            c.dir().display()
+            c.dir()
         ));
         if let Err(e) = c.save() {
             stats.push_str(&format!(" (not updated: {e})"));

@@ -19,12 +19,12 @@
 //! into a file.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
 use super::{Key, Manifest};
 use crate::reference::is_reference_digest;
+use crate::rewrite::owned::{self, OwnedError, Place};
 
 const VERSION: u32 = 1;
 
@@ -62,6 +62,19 @@ pub enum LockError {
         path: String,
         source: std::io::Error,
     },
+    /// A symbolic link on the way, or something other than a file.
+    #[error(transparent)]
+    Place(OwnedError),
+}
+
+impl LockError {
+    fn of(e: OwnedError, write: bool) -> LockError {
+        match e {
+            OwnedError::Io { path, source } if write => LockError::Write { path, source },
+            OwnedError::Io { path, source } => LockError::Read { path, source },
+            other => LockError::Place(other),
+        }
+    }
 }
 
 impl Lockfile {
@@ -72,23 +85,22 @@ impl Lockfile {
         }
     }
 
-    /// Reads `path`; a missing file is an empty lockfile (the first run creates it).
-    pub fn load(path: &Path) -> Result<Lockfile, LockError> {
-        let shown = path.display().to_string();
-        let text = match std::fs::read_to_string(path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Lockfile::new()),
-            Err(source) => {
-                return Err(LockError::Read {
-                    path: shown,
-                    source,
-                })
-            }
+    /// Reads the lockfile at `place` (never through a symbolic link); `None` when it does not exist.
+    pub fn load(place: &Place) -> Result<Option<Lockfile>, LockError> {
+        let Some(bytes) = owned::read(place).map_err(|e| LockError::of(e, false))? else {
+            return Ok(None);
         };
-        Lockfile::parse(&text).map_err(|message| LockError::Parse {
-            path: shown,
-            message,
-        })
+        let shown = place.shown();
+        let text = String::from_utf8(bytes).map_err(|_| LockError::Parse {
+            path: shown.clone(),
+            message: "not UTF-8".to_string(),
+        })?;
+        Lockfile::parse(&text)
+            .map(Some)
+            .map_err(|message| LockError::Parse {
+                path: shown,
+                message,
+            })
     }
 
     pub fn parse(text: &str) -> Result<Lockfile, String> {
@@ -131,23 +143,14 @@ impl Lockfile {
         s
     }
 
-    /// Writes atomically; leaves the file alone when its text would not change.
-    pub fn save(&self, path: &Path) -> Result<(), LockError> {
+    /// Writes atomically, never through a symbolic link; leaves the file alone when its text would not
+    /// change.
+    pub fn save(&self, place: &Place) -> Result<(), LockError> {
         let text = self.to_text();
-        if std::fs::read_to_string(path).ok().as_deref() == Some(text.as_str()) {
+        if owned::read(place).ok().flatten().as_deref() == Some(text.as_bytes()) {
             return Ok(());
         }
-        let shown = path.display().to_string();
-        if !path.exists() {
-            std::fs::write(path, "").map_err(|source| LockError::Write {
-                path: shown.clone(),
-                source,
-            })?;
-        }
-        crate::rewrite::write_atomic(path, text.as_bytes()).map_err(|source| LockError::Write {
-            path: shown,
-            source,
-        })
+        owned::write(place, text.as_bytes(), false).map_err(|e| LockError::of(e, true))
     }
 }
 
