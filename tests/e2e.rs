@@ -481,6 +481,43 @@ fn offline_fails_for_a_reference_the_lockfile_lacks() {
     );
 }
 
+// Guards issue 18.10: a lockfile holding one key twice is refused, naming both lines, rather than the later
+// entry silently winning (a reviewer reading the first would approve a digest that is never used).
+#[test]
+fn a_lockfile_with_a_key_twice_is_refused_naming_both_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let before = "FROM busybox:1.38.0\n";
+    fs::write(dir.path().join("Dockerfile"), before).unwrap();
+    let a = format!("sha256:{}", "a".repeat(64));
+    let b = format!("sha256:{}", "b".repeat(64));
+    // The second spelling of the key escapes a character: still the same key once read.
+    let lock = format!(
+        "{{\n  \"version\": 1,\n  \"images\": {{\n    \"docker.io/library/busybox:1.38.0\": {{\n      \"digest\": \"{a}\"\n    }},\n    \"docker.io/library/alpine:3.20\": {{\"digest\": \"{a}\"}},\n    \"docker.io/library/busybox:1.38\\u002e0\": {{\n      \"digest\": \"{b}\"\n    }}\n  }}\n}}\n"
+    );
+    fs::write(dir.path().join("pin.lock"), &lock).unwrap();
+    let o = run_pin(
+        dir.path(),
+        &["-w", "--offline", "--lock", "pin.lock", "."],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(
+            "pin.lock: not a pin lockfile: \"docker.io/library/busybox:1.38.0\" appears twice, at lines 4 and 8"
+        ),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(
+        fs::read_to_string(dir.path().join("Dockerfile")).unwrap(),
+        before
+    );
+    assert_eq!(
+        fs::read_to_string(dir.path().join("pin.lock")).unwrap(),
+        lock
+    );
+}
+
 // Guards issue 11.5: `--offline` with a lockfile that does not exist says so in one line, not once per
 // reference, and writes nothing.
 #[test]

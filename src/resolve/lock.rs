@@ -105,6 +105,14 @@ impl Lockfile {
 
     pub fn parse(text: &str) -> Result<Lockfile, String> {
         let lock: Lockfile = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        // A map keeps the last of two equal keys; a lockfile holding one twice is refused instead (the
+        // entry a reviewer reads first may not be the one applied). Fields of the same object twice are
+        // already refused by the parse above.
+        if let Some((key, first, second)) = duplicate_image(text) {
+            return Err(format!(
+                "{key:?} appears twice, at lines {first} and {second}; keep one entry"
+            ));
+        }
         if lock.version != VERSION {
             return Err(format!(
                 "version {} (this pin reads version {VERSION})",
@@ -154,6 +162,34 @@ impl Lockfile {
     }
 }
 
+/// The first key of `images` that appears twice (compared as read, escapes decoded), with the lines of its
+/// two appearances. `text` is known to be valid JSON.
+fn duplicate_image(text: &str) -> Option<(String, usize, usize)> {
+    use jsonc_parser::ast::{ObjectPropName, Value};
+    let parsed = jsonc_parser::parse_to_ast(text, &Default::default(), &Default::default()).ok()?;
+    let Some(Value::Object(root)) = parsed.value else {
+        return None;
+    };
+    let images = root
+        .properties
+        .iter()
+        .find_map(|p| match (&p.name, &p.value) {
+            (ObjectPropName::String(n), Value::Object(o)) if n.value == "images" => Some(o),
+            _ => None,
+        })?;
+    let line = |at: usize| text[..at.min(text.len())].matches('\n').count() + 1;
+    let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+    for p in &images.properties {
+        let ObjectPropName::String(name) = &p.name else {
+            continue;
+        };
+        if let Some(first) = seen.insert(&name.value, name.range.start) {
+            return Some((name.value.to_string(), line(first), line(name.range.start)));
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -195,5 +231,33 @@ mod tests {
         assert!(Lockfile::parse(r#"{"version":2,"images":{}}"#).is_err());
         assert!(Lockfile::parse(r#"{"version":1,"images":{},"x":1}"#).is_err());
         assert!(Lockfile::parse("").is_err());
+    }
+
+    #[test]
+    fn refuses_a_key_twice_naming_both_lines() {
+        let d = |c: char| format!("sha256:{}", c.to_string().repeat(64));
+        let twice = format!(
+            "{{\"version\": 1, \"images\": {{\n\"x:1\": {{\"digest\": \"{}\"}},\n\"y:1\": {{\"digest\": \"{}\"}},\n\"x:1\": {{\"digest\": \"{}\"}}}}}}",
+            d('a'),
+            d('a'),
+            d('b')
+        );
+        assert_eq!(
+            Lockfile::parse(&twice).unwrap_err(),
+            "\"x:1\" appears twice, at lines 2 and 4; keep one entry"
+        );
+        // The same field twice in one entry, or `images` twice, is refused by the parse itself.
+        let field = format!(
+            "{{\"version\": 1, \"images\": {{\"x:1\": {{\"digest\": \"{}\", \"digest\": \"{}\"}}}}}}",
+            d('a'),
+            d('b')
+        );
+        assert!(Lockfile::parse(&field)
+            .unwrap_err()
+            .contains("duplicate field"));
+        let images = r#"{"version": 1, "images": {}, "images": {}}"#;
+        assert!(Lockfile::parse(images)
+            .unwrap_err()
+            .contains("duplicate field"));
     }
 }
