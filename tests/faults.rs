@@ -1699,3 +1699,54 @@ fn schema_1_manifests_are_refused() {
         assert!(line.contains("not what runtimes pin"), "{line}");
     }
 }
+
+// Guards issue 18.8: `pin verify` does not count a pinned digest as served when the registry answers the HEAD
+// by digest with 200 and another digest in `Docker-Content-Digest`, nor when it sends no digest and the body
+// it serves hashes to another one. Either is an error naming the registry (exit 2), never "present".
+#[test]
+fn verify_does_not_believe_another_digest_for_a_pinned_one() {
+    let pinned = digest_of("team/app", "v1");
+    let other = manifest_body("team/app", "v2");
+    for header in [true, false] {
+        let body = other.clone();
+        let reg = FakeRegistry::start(move |req| match req.kind {
+            Kind::HeadManifest if header => Response::new(200)
+                .header("Content-Type", OCI_MANIFEST)
+                .header("Docker-Content-Digest", &sha256(&body))
+                .into(),
+            Kind::HeadManifest => Response::new(200)
+                .header("Content-Type", OCI_MANIFEST)
+                .into(),
+            Kind::GetManifest => Response::new(200)
+                .header("Content-Type", OCI_MANIFEST)
+                .body(body.clone())
+                .into(),
+            _ => behave(req),
+        });
+        let host = reg.host();
+        let project = Project::new();
+        let text = format!("image: {host}/team/app@{pinned}\n");
+        project.write("app.yaml", &text);
+
+        let out = pin_insecure(
+            &project,
+            &[],
+            &["verify", "--insecure-registry", &host, "app.yaml"],
+            &[],
+        );
+        reg.finish();
+
+        assert_eq!(out.code, 2, "header {header}: exit status");
+        let line = out
+            .stderr
+            .lines()
+            .find(|l| l.starts_with("app.yaml:1:8: error: "))
+            .unwrap_or_else(|| panic!("no error at app.yaml:1:8:\n{}", out.stderr));
+        assert!(
+            line.contains(&host) && line.contains(&sha256(&other)),
+            "header {header}: {line}"
+        );
+        assert!(out.stderr.contains("0 present"), "{}", out.stderr);
+        assert_eq!(project.read("app.yaml"), text);
+    }
+}

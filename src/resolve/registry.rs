@@ -24,6 +24,25 @@ use super::transport::{header, ClientOptions, Request, Stats, Transport};
 use super::{escape, Key, ResolveError};
 use crate::reference::is_valid_digest;
 
+/// A manifest asked for by digest must be that digest. A registry, mirror or proxy that answers with another
+/// (a `Docker-Content-Digest` naming it, or a body that hashes to it) is not believed: whatever it serves,
+/// it is not the pinned manifest.
+fn as_asked(
+    registry: &str,
+    repository: &str,
+    reference: &str,
+    digest: &str,
+) -> Result<(), ResolveError> {
+    // A tag never holds a `:`; a digest always does.
+    if reference.contains(':') && reference != digest {
+        return Err(ResolveError::Registry(format!(
+            "{registry} answered the request for {repository}@{reference} with the manifest {digest}; \
+             an answer for another digest is not believed"
+        )));
+    }
+    Ok(())
+}
+
 /// What a tag (or digest) resolved to.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Manifest {
@@ -117,6 +136,7 @@ impl Client {
         }
         if let Some(digest) = header(head.headers(), "docker-content-digest") {
             let digest = validated(digest, registry)?;
+            as_asked(registry, repository, reference, &digest)?;
             return Ok(Manifest {
                 digest,
                 media_type,
@@ -172,6 +192,7 @@ impl Client {
                 )));
             }
         }
+        as_asked(registry, repository, reference, &digest)?;
         let media_type = Some(document.media_type().to_string());
         Ok(Fetched {
             manifest: Manifest {
