@@ -90,9 +90,10 @@ pub enum Command {
     Unpin(UnpinArgs),
     /// Check that every digest written in the files is still served by its registry; writes nothing.
     ///
-    /// One HEAD per unique pinned digest. A digest that is gone is reported with its place (exit 1); a
-    /// registry that cannot be asked is an error (exit 2). A pin of one platform's manifest inside its tag's
-    /// multi-platform index is a warning.
+    /// One HEAD per unique pinned digest (for name:tag@digest, the HEAD of the tag, while it still points
+    /// at the pin; a moved tag costs a second). A digest that is gone is reported with its place (exit 1); a
+    /// registry that cannot be asked, or answers with another digest, is an error (exit 2). A pin of one
+    /// platform's manifest inside its tag's multi-platform index is a warning.
     Verify(VerifyArgs),
     /// Print a completion script for SHELL on stdout (e.g. `pin completions bash > /etc/bash_completion.d/pin`).
     Completions {

@@ -2417,6 +2417,62 @@ fn verify_platforms_finds_child_pins_and_indexes_lacking_a_platform() {
     );
 }
 
+// Guards issue 19.10: `pin verify` asks one HEAD per unique pinned digest, also for `name:tag@digest` pins of
+// single-platform images (it asked the digest and then the tag: 2 per pin). The HEAD of the tag answers both
+// questions while the tag still points at the pin; only a moved tag costs a HEAD by digest as well.
+#[test]
+fn verify_asks_one_head_per_tagged_pin() {
+    let registry = Registry::start(Variant::Plain);
+    let pushed = registry.push_many_tags(2, 6, "verify-budget");
+    let index = registry.push_oci_index(REPO, "multi", "verify-multi", TWO_PLATFORMS);
+    let host = registry.host();
+    let mut text: String = pushed
+        .iter()
+        .map(|p| format!("- image: {host}/{}:{}@{}\n", p.repo, p.tag, p.digest))
+        .collect();
+    text.push_str(&format!("- image: {host}/{REPO}:multi@{}\n", index.digest));
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("app.yaml"), &text).unwrap();
+    let verify = || {
+        run_pin(
+            dir.path(),
+            &["verify", "--insecure-registry", host, "-v", "app.yaml"],
+            &[],
+        )
+    };
+
+    let o = verify();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("requests: 1 ping, 0 token, 13 HEAD, 0 GET"),
+        "{err}"
+    );
+    assert!(
+        err.contains("13 pinned references verified: 13 present, 0 missing"),
+        "{err}"
+    );
+
+    // One tag moved: that pin alone costs a second HEAD (by digest), and is still served.
+    registry.move_tag(&pushed[0].repo, &pushed[0].tag, "verify-budget-moved");
+    let o = verify();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("requests: 1 ping, 0 token, 14 HEAD, 0 GET"),
+        "{}",
+        stderr(&o)
+    );
+    // Deleted as well: missing.
+    registry.delete_manifest(&pushed[0].repo, &pushed[0].digest);
+    let o = verify();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("app.yaml:1:10: PIN072 "),
+        "{}",
+        stderr(&o)
+    );
+}
+
 // Guards caching of `pin verify`'s answers (--cache): a second run within the TTL asks nothing about a digest
 // found; a digest not found is asked about every time; --cache-ttl 0 and CI bypass the cache; without a
 // cache flag nothing is read.
@@ -2700,9 +2756,10 @@ fn verify_behind_token_auth_takes_one_token_per_repository() {
         2,
         "one token per repository"
     );
-    // Two digests; the tagged v1 pin is a single image, not a child: its tag costs one HEAD.
+    // Two digests, one HEAD each: the v1 digest is pinned with its tag too, and the HEAD of that tag (still
+    // pointing at it) answers for it.
     assert!(
-        stderr(&o).contains("2 token, 3 HEAD, 0 GET"),
+        stderr(&o).contains("2 token, 2 HEAD, 0 GET"),
         "{}",
         stderr(&o)
     );
