@@ -864,6 +864,120 @@ fn credential_helpers_that_find_nothing_mean_anonymous() {
     );
 }
 
+/// Whether process `pid` is gone (or only a zombie waiting to be reaped by its new parent).
+#[cfg(target_os = "linux")]
+fn process_gone(pid: &str) -> bool {
+    match fs::read_to_string(format!("/proc/{}/stat", pid.trim())) {
+        Err(_) => true,
+        // `PID (comm) STATE …`: the state follows the last `)`.
+        Ok(stat) => stat
+            .rsplit(')')
+            .next()
+            .unwrap_or("")
+            .trim_start()
+            .starts_with('Z'),
+    }
+}
+
+// Guards issue 18.7: a credential helper gets `--timeout` to answer: one that hangs, and one whose child
+// keeps stdout open after it printed a credential and exited, are stopped (the whole process group: the
+// child too) and named in the error, within a few seconds, not after the helper's 30. One that prints more
+// than 1 MiB is stopped as soon as it has, and named too: its output is never held whole.
+#[cfg(target_os = "linux")]
+#[test]
+fn credential_helpers_are_bounded_in_time_and_output() {
+    use std::time::{Duration, Instant};
+    let fx = Fixtures::start(Variant::TlsBasic);
+    let dir = tempfile::tempdir().unwrap();
+    let config_dir = dir.path().join("docker");
+    fs::create_dir_all(&config_dir).unwrap();
+    let docker_config = config_dir.to_str().unwrap();
+    let host = fx.registry.host();
+    let ca = fx
+        .registry
+        .ca_pem_path()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    let reference = format!("{host}/{REPO}:v1");
+    let bin = dir.path().join("bin");
+    let pids = dir.path().join("pids");
+    fs::create_dir_all(&pids).unwrap();
+    let (user, password) = fx.registry.credentials().unwrap();
+    let answer = format!(r#"{{"ServerURL":"{host}","Username":"{user}","Secret":"{password}"}}"#);
+    let scripts = [
+        (
+            "pinhang",
+            format!("#!/bin/sh\necho $$ > {0}/pinhang\ncat >/dev/null\nsleep 30\n", pids.display()),
+        ),
+        (
+            "pinchild",
+            format!(
+                "#!/bin/sh\ncat >/dev/null\nsleep 30 &\necho $! > {0}/pinchild\necho '{answer}'\nexit 0\n",
+                pids.display()
+            ),
+        ),
+        (
+            "pinflood",
+            "#!/bin/sh\ncat >/dev/null\nhead -c 67108864 /dev/zero\n".to_string(),
+        ),
+    ];
+    let mut path = String::new();
+    for (name, script) in &scripts {
+        path = credential_helper(&bin, name, script);
+    }
+    let resolve = |helper: &str| {
+        fs::write(
+            config_dir.join("config.json"),
+            format!(r#"{{"credHelpers": {{"{host}": "{helper}"}}}}"#),
+        )
+        .unwrap();
+        let start = Instant::now();
+        let o = run_pin(
+            dir.path(),
+            &["resolve", "--timeout", "2", "--ca-cert", &ca, &reference],
+            &[("DOCKER_CONFIG", docker_config), ("PATH", &path)],
+        );
+        (o, start.elapsed())
+    };
+
+    for helper in ["pinhang", "pinchild"] {
+        let (o, took) = resolve(helper);
+        assert_eq!(o.status.code(), Some(2), "{helper}: {}", stderr(&o));
+        assert!(
+            took < Duration::from_secs(15),
+            "{helper} held pin for {took:?}"
+        );
+        let err = stderr(&o);
+        assert!(
+            err.contains(&format!(
+                "credential helper docker-credential-{helper} (named in {docker_config}/config.json) did not finish within 2 s (--timeout)"
+            )),
+            "{err}"
+        );
+        assert!(!err.contains(password), "{err}");
+        let pid = fs::read_to_string(pids.join(helper)).unwrap();
+        // The kill is immediate, the reaping may lag a moment.
+        let gone = (0..50).any(|_| {
+            std::thread::sleep(Duration::from_millis(100));
+            process_gone(&pid)
+        });
+        assert!(gone, "{helper}: process {} still runs", pid.trim());
+    }
+
+    let (o, took) = resolve("pinflood");
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(took < Duration::from_secs(15), "took {took:?}");
+    let err = stderr(&o);
+    assert!(
+        err.contains(&format!(
+            "credential helper docker-credential-pinflood (named in {docker_config}/config.json) printed more than 1 MiB"
+        )),
+        "{err}"
+    );
+}
+
 // Guards issue 11.1: an `identitytoken` entry (what `az acr login` writes) is exchanged at the token service
 // with the OAuth2 refresh-token grant, and resolves; a refresh token the service refuses is named as such.
 #[test]

@@ -371,7 +371,10 @@ fn resolver(
         ca_files: args.ca_cert.clone(),
         ..Default::default()
     };
-    let client = resolve::Client::new(options, Arc::new(resolve::auth::DockerConfig))?;
+    let creds = resolve::auth::DockerConfig {
+        helper_timeout: Duration::from_secs(args.timeout),
+    };
+    let client = resolve::Client::new(options, Arc::new(creds))?;
     let resolver = resolve::Resolver::with_routes(client, usize::from(args.jobs), routes);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
