@@ -356,6 +356,11 @@ pub struct RegistryArgs {
     #[arg(long, value_name = "PREFIX=HOST")]
     pub mirror: Vec<String>,
 
+    /// `insecure-registries` from the configuration file: reached over plain HTTP like the flag's, but never
+    /// sent credentials (a repository controls that file).
+    #[arg(skip)]
+    pub config_insecure: Vec<String>,
+
     /// `[[registry]]` tables from the configuration file, with where each was read.
     #[arg(skip)]
     pub registry_tables: Vec<(crate::resolve::mirrors::RegistryTable, String)>,

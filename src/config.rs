@@ -372,7 +372,7 @@ fn apply_registry(registry: &mut crate::cli::RegistryArgs, m: &ArgMatches, l: &L
         .as_ref()
         .filter(|_| !given(m, "insecure_registry"))
     {
-        registry.insecure_registry = x.clone();
+        registry.config_insecure = x.clone();
     }
     if let Some(x) = f.ca_certs.as_ref().filter(|_| !given(m, "ca_cert")) {
         registry.ca_cert = x.iter().map(|p| l.dir().join(p)).collect();

@@ -361,10 +361,15 @@ fn resolver(
     args: &RegistryArgs,
 ) -> Result<(resolve::Resolver, tokio::runtime::Runtime), ResolveError> {
     let routes = routes(args)?;
+    // Plain HTTP the user chose (flags, registries.conf) may carry credentials; plain HTTP only a
+    // configuration file chose never does.
     let mut insecure = args.insecure_registry.clone();
-    insecure.extend(routes.insecure_hosts());
+    insecure.extend(routes.user_insecure_hosts());
+    let mut insecure_by_config = args.config_insecure.clone();
+    insecure_by_config.extend(routes.insecure_hosts());
     let options = resolve::ClientOptions {
         insecure,
+        insecure_by_config,
         timeout: Duration::from_secs(args.timeout),
         connect_timeout: Duration::from_secs(args.connect_timeout),
         max_per_host: usize::from(args.jobs),
@@ -505,7 +510,9 @@ fn routes(args: &RegistryArgs) -> Result<resolve::mirrors::Routes, ResolveError>
         .load_files(&resolve::mirrors::Routes::system_files())
         .map_err(config)?;
     for (table, origin) in &args.registry_tables {
-        routes.add(table.clone(), origin).map_err(config)?;
+        routes
+            .add_from_config(table.clone(), origin)
+            .map_err(config)?;
     }
     for flag in &args.mirror {
         routes.add_mirror_flag(flag).map_err(config)?;

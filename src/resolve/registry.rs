@@ -124,7 +124,14 @@ impl Client {
                 .await?
                 .manifest);
         }
-        check_status(&head, registry, repository, reference, cred.as_ref())?;
+        check_status(
+            &head,
+            registry,
+            repository,
+            reference,
+            cred.as_ref(),
+            self.auth.transport().withholds_credentials(registry),
+        )?;
         let media_type = header(head.headers(), CONTENT_TYPE.as_str());
         if let Some(t) = media_type.as_deref().filter(|t| manifest::is_schema1(t)) {
             return Err(ResolveError::Registry(format!(
@@ -169,7 +176,14 @@ impl Client {
             .auth
             .send_repo(&request, registry, repository, &self.stats().get)
             .await?;
-        check_status(&get, registry, repository, reference, cred.as_ref())?;
+        check_status(
+            &get,
+            registry,
+            repository,
+            reference,
+            cred.as_ref(),
+            self.auth.transport().withholds_credentials(registry),
+        )?;
         let claimed = header(get.headers(), "docker-content-digest");
         let content_type = header(get.headers(), CONTENT_TYPE.as_str());
         let body = self.auth.transport().read_body(get, registry).await?;
@@ -222,7 +236,14 @@ impl Client {
             .auth
             .send_repo(&request, registry, repository, &self.stats().get)
             .await?;
-        check_status(&get, registry, repository, digest, cred.as_ref())?;
+        check_status(
+            &get,
+            registry,
+            repository,
+            digest,
+            cred.as_ref(),
+            self.auth.transport().withholds_credentials(registry),
+        )?;
         let body = self.auth.transport().read_body(get, registry).await?;
         if digest.starts_with("sha256:") && format!("sha256:{:x}", Sha256::digest(&body)) != digest
         {
@@ -258,7 +279,14 @@ impl Client {
         if get.status() == StatusCode::NOT_FOUND {
             return Ok(None);
         }
-        check_status(&get, registry, repository, digest, cred.as_ref())?;
+        check_status(
+            &get,
+            registry,
+            repository,
+            digest,
+            cred.as_ref(),
+            self.auth.transport().withholds_credentials(registry),
+        )?;
         Ok(Some(self.auth.transport().read_body(get, registry).await?))
     }
 
@@ -287,6 +315,7 @@ fn check_status(
     repository: &str,
     tag: &str,
     cred: Option<&Credential>,
+    withheld: bool,
 ) -> Result<(), ResolveError> {
     let status = resp.status();
     if status.is_success() {
@@ -299,6 +328,10 @@ fn check_status(
         StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
             let who = match cred {
                 Some(c) => format!("with {}", c.describe()),
+                None if withheld => format!(
+                    "anonymously (credentials are {})",
+                    super::tokens::withheld(registry)
+                ),
                 None => "anonymously (no credentials found)".to_string(),
             };
             ResolveError::Unauthorized(format!(
