@@ -401,7 +401,8 @@ fn apply_registry(registry: &mut crate::cli::RegistryArgs, m: &ArgMatches, l: &L
 fn apply_cache(registry: &mut crate::cli::RegistryArgs, m: &ArgMatches, l: &Loaded) {
     let f = &l.file;
     if let (Some(t), false) = (f.cache_ttl, given(m, "cache_ttl")) {
-        registry.cache_ttl = t;
+        // The flag's range: a year at most.
+        registry.cache_ttl = t.min(31_536_000);
     }
     let in_ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false" && v != "0");
     if in_ci || given(m, "cache") || given(m, "cache_dir") {
