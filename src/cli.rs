@@ -90,9 +90,10 @@ pub enum Command {
     Unpin(UnpinArgs),
     /// Check that every digest written in the files is still served by its registry; writes nothing.
     ///
-    /// One HEAD per unique pinned digest. A digest that is gone is reported with its place (exit 1); a
-    /// registry that cannot be asked is an error (exit 2). A pin of one platform's manifest inside its tag's
-    /// multi-platform index is a warning.
+    /// One HEAD per unique pinned digest (for name:tag@digest, the HEAD of the tag, while it still points
+    /// at the pin; a moved tag costs a second). A digest that is gone is reported with its place (exit 1); a
+    /// registry that cannot be asked, or answers with another digest, is an error (exit 2). A pin of one
+    /// platform's manifest inside its tag's multi-platform index is a warning.
     Verify(VerifyArgs),
     /// Print a completion script for SHELL on stdout (e.g. `pin completions bash > /etc/bash_completion.d/pin`).
     Completions {
@@ -355,6 +356,11 @@ pub struct RegistryArgs {
     #[arg(long, value_name = "PREFIX=HOST")]
     pub mirror: Vec<String>,
 
+    /// `insecure-registries` from the configuration file: reached over plain HTTP like the flag's, but never
+    /// sent credentials (a repository controls that file).
+    #[arg(skip)]
+    pub config_insecure: Vec<String>,
+
     /// `[[registry]]` tables from the configuration file, with where each was read.
     #[arg(skip)]
     pub registry_tables: Vec<(crate::resolve::mirrors::RegistryTable, String)>,
@@ -373,6 +379,11 @@ pub struct RegistryArgs {
     /// Keep the tag → digest cache in DIR (implies --cache).
     #[arg(long, value_name = "DIR", help_heading = "Cache")]
     pub cache_dir: Option<PathBuf>,
+
+    /// When the configuration file chose `cache_dir`: the directory it lies below (the file's own, or the
+    /// user's cache directory), from which it is walked without following a symbolic link.
+    #[arg(skip)]
+    pub cache_base: Option<PathBuf>,
 
     /// Seconds a cached answer is used for.
     #[arg(long, value_name = "SECONDS", default_value_t = 900, help_heading = "Cache",

@@ -3,7 +3,6 @@
 
 use std::collections::BTreeSet;
 use std::io::{self, IsTerminal, Write};
-use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,6 +15,7 @@ use crate::resolve::policy::Policy;
 use crate::resolve::sigstore::{Identity, Matcher, Trust};
 use crate::resolve::verify::{Pinned, Verifications, Verified};
 use crate::resolve::{self, Key, Resolutions, ResolveError};
+use crate::rewrite::owned::Place;
 
 /// The outcome of looking keys up, and the lockfile to record them in.
 pub(super) struct Lookup {
@@ -27,7 +27,7 @@ pub(super) struct Lookup {
     /// `pin update --format markdown`: the OCI labels of each new digest a moved tag points at (or why they
     /// could not be read).
     pub(super) labels: std::collections::BTreeMap<String, Result<resolve::Labels, String>>,
-    lock: Option<(Lockfile, PathBuf)>,
+    lock: Option<(Lockfile, Place)>,
     offline: bool,
 }
 
@@ -99,18 +99,21 @@ pub(super) fn resolutions(
         )));
     }
     let lock = match lock_args.and_then(|l| l.lock.as_ref()) {
-        // Offline, a missing lockfile is the one error, not one per reference it would have held.
-        Some(path)
-            if offline
-                && std::fs::metadata(path)
-                    .is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound) =>
-        {
-            return Err(LockError::Missing {
-                path: path.display().to_string(),
+        Some(path) => {
+            let place = Place::file_given(path);
+            match Lockfile::load(&place)? {
+                Some(lock) => Some((lock, place)),
+                // Offline, a missing lockfile is the one error, not one per reference it would have held.
+                None if offline => {
+                    return Err(LockError::Missing {
+                        path: path.display().to_string(),
+                    }
+                    .into())
+                }
+                // The first run creates it.
+                None => Some((Lockfile::new(), place)),
             }
-            .into())
         }
-        Some(path) => Some((Lockfile::load(path)?, path.clone())),
         None => None,
     };
     let mut requests = None;
@@ -119,7 +122,7 @@ pub(super) fn resolutions(
     let resolved = match (&lock, offline) {
         _ if keys.is_empty() => Resolutions::new(),
         (Some((lock, path)), true) => {
-            let shown = path.display();
+            let shown = path.shown();
             keys.into_iter()
                 .map(|key| {
                     let found = lock.get(&key).ok_or_else(|| {
@@ -133,7 +136,7 @@ pub(super) fn resolutions(
         }
         _ => {
             let progress = progress_shown(output);
-            let mut cache = cache_for(registry);
+            let mut cache = cache_for(registry)?;
             let (cached, keys): (Vec<_>, BTreeSet<Key>) = match &cache {
                 Some(c) => {
                     let (hits, misses): (BTreeSet<Key>, BTreeSet<Key>) =
@@ -178,7 +181,7 @@ pub(super) fn resolutions(
                 stats.push_str(&format!(
                     "; {} answers from the cache in {}",
                     cached.len(),
-                    c.dir().display()
+                    c.dir()
                 ));
                 if let Err(e) = c.save() {
                     stats.push_str(&format!(" (not updated: {e})"));
@@ -264,17 +267,28 @@ fn signature_policy(args: &SignatureArgs) -> Result<Option<Policy>, ResolveError
     Ok(Some(Policy::keys(keys, trust()?)))
 }
 
-/// The tag → digest cache, when `--cache` or `--cache-dir` (or the configuration file) asks for it.
-fn cache_for(args: &RegistryArgs) -> Option<resolve::cache::Cache> {
+/// The tag → digest cache, when `--cache` or `--cache-dir` (or the configuration file) asks for it. An
+/// error when a symbolic link lies on the way to it.
+fn cache_for(args: &RegistryArgs) -> Result<Option<resolve::cache::Cache>, ResolveError> {
     let dir = match (&args.cache_dir, args.cache) {
-        (Some(d), _) => d.clone(),
-        (None, true) => resolve::cache::default_dir()?,
-        (None, false) => return None,
+        // From the configuration file: walked from its directory (or the user's cache directory).
+        (Some(d), _) => match args
+            .cache_base
+            .as_ref()
+            .and_then(|base| Some((base, d.strip_prefix(base).ok()?)))
+        {
+            Some((base, below)) => Place::new(base, below),
+            None => Place::dir_given(d),
+        },
+        (None, true) => match resolve::cache::default_dir() {
+            Some(d) => d,
+            None => return Ok(None),
+        },
+        (None, false) => return Ok(None),
     };
-    Some(resolve::cache::Cache::open(
-        &dir,
-        Duration::from_secs(args.cache_ttl),
-    ))
+    resolve::cache::Cache::open(&dir, Duration::from_secs(args.cache_ttl))
+        .map(Some)
+        .map_err(|e| ResolveError::Config(format!("the cache: {e}")))
 }
 
 /// What the registries answered: resolutions, the request counts (for `-v`), which keys a mirror or a
@@ -381,17 +395,25 @@ fn resolver(
     args: &RegistryArgs,
 ) -> Result<(resolve::Resolver, tokio::runtime::Runtime), ResolveError> {
     let routes = routes(args)?;
+    // Plain HTTP the user chose (flags, registries.conf) may carry credentials; plain HTTP only a
+    // configuration file chose never does.
     let mut insecure = args.insecure_registry.clone();
-    insecure.extend(routes.insecure_hosts());
+    insecure.extend(routes.user_insecure_hosts());
+    let mut insecure_by_config = args.config_insecure.clone();
+    insecure_by_config.extend(routes.insecure_hosts());
     let options = resolve::ClientOptions {
         insecure,
+        insecure_by_config,
         timeout: Duration::from_secs(args.timeout),
         connect_timeout: Duration::from_secs(args.connect_timeout),
         max_per_host: usize::from(args.jobs),
         ca_files: args.ca_cert.clone(),
         ..Default::default()
     };
-    let client = resolve::Client::new(options, Arc::new(resolve::auth::DockerConfig))?;
+    let creds = resolve::auth::DockerConfig {
+        helper_timeout: Duration::from_secs(args.timeout),
+    };
+    let client = resolve::Client::new(options, Arc::new(creds))?;
     let resolver = resolve::Resolver::with_routes(client, usize::from(args.jobs), routes);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -437,7 +459,7 @@ pub(super) fn verifications(
     let progress = progress_shown(output);
     let policy = signature_policy(&args.signature)?;
     let (resolver, runtime) = resolver(args)?;
-    let mut cache = cache_for(args);
+    let mut cache = cache_for(args)?;
     let known: std::collections::BTreeMap<Pinned, Option<String>> = match &cache {
         Some(c) => pins
             .keys()
@@ -504,7 +526,7 @@ pub(super) fn verifications(
         }
         stats.push_str(&format!(
             "; {from_cache} answers from the cache in {}",
-            c.dir().display()
+            c.dir()
         ));
         if let Err(e) = c.save() {
             stats.push_str(&format!(" (not updated: {e})"));
@@ -522,7 +544,9 @@ fn routes(args: &RegistryArgs) -> Result<resolve::mirrors::Routes, ResolveError>
         .load_files(&resolve::mirrors::Routes::system_files())
         .map_err(config)?;
     for (table, origin) in &args.registry_tables {
-        routes.add(table.clone(), origin).map_err(config)?;
+        routes
+            .add_from_config(table.clone(), origin)
+            .map_err(config)?;
     }
     for flag in &args.mirror {
         routes.add_mirror_flag(flag).map_err(config)?;

@@ -69,7 +69,7 @@ impl PublicKey {
             .collect();
         let der = STANDARD
             .decode(b64)
-            .map_err(|e| format!("{name}: the PEM block is not base64: {e}"))?;
+            .map_err(|_| format!("{name}: the PEM block is not base64"))?;
         let point = p256_point(&der).map_err(|why| format!("{name}: {why}"))?;
         Ok(PublicKey {
             point,

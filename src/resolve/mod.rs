@@ -16,6 +16,7 @@
 pub mod auth;
 pub mod cache;
 pub mod cosign;
+mod helper;
 pub mod labels;
 pub mod lock;
 mod lookup;
