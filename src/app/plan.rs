@@ -121,7 +121,7 @@ pub fn plan<'a, K: Send>(
 /// Whether a reference may get an edit in this run: the only ones [`decide`] or [`unpin`] may write.
 fn may_change(f: &Found, opts: &Options) -> bool {
     match &f.status {
-        Status::Skipped(_) => false,
+        Status::Skipped(_) | Status::Action(_) => false,
         Status::Pinned(_) => opts.unpin || opts.update,
         Status::Unpinned(_) => !opts.unpin && !opts.update,
     }
@@ -151,7 +151,7 @@ fn plan_file<'a, K>(
             f.line,
             f.column,
             f.candidate.span.clone(),
-            file.kind.as_str(),
+            f.kind(file.kind),
         );
         let decision = if opts.unpin {
             unpin(f)
@@ -315,7 +315,7 @@ enum Decision {
 fn unpin(f: &Found) -> Decision {
     let r = match &f.status {
         Status::Skipped(why) => return Decision::Skip(why.clone()),
-        Status::Unpinned(_) => return Decision::Keep,
+        Status::Unpinned(_) | Status::Action(_) => return Decision::Keep,
         Status::Pinned(r) => r,
     };
     if !matches!(f.candidate.target, Target::Reference | Target::NameAtDigest) {
@@ -351,7 +351,9 @@ fn unpin(f: &Found) -> Decision {
 fn decide(f: &Found, kind: Kind, src: &str, resolved: &Resolutions, opts: &Options) -> Decision {
     let r = match (&f.status, opts.update) {
         (Status::Skipped(why), _) => return Decision::Skip(why.clone()),
-        (Status::Pinned(_), false) => return Decision::Keep,
+        (Status::Pinned(_) | Status::Action(_), false) | (Status::Action(_), true) => {
+            return Decision::Keep
+        }
         (Status::Unpinned(_), true) => {
             return Decision::Skip(Skip::new(
                 Code::NothingToUpdate,

@@ -115,6 +115,7 @@ pub(crate) fn refs(src: &str, findings: &Findings) -> String {
         match &c.target {
             Target::Reference => {}
             Target::NameAtDigest => out += " [name@digest]",
+            Target::Action => out += " [action]",
             Target::Digest => out += " [digest]",
             Target::InsertDigest { prefix, suffix } => {
                 out += &format!(" [insert: {prefix:?} + digest + {suffix:?}]");
@@ -135,7 +136,9 @@ fn check_span(src: &str, c: &Candidate, file: &str) {
         return;
     }
     match &c.target {
-        Target::Reference | Target::NameAtDigest => assert_eq!(text, c.value, "{file}"),
+        Target::Reference | Target::NameAtDigest | Target::Action => {
+            assert_eq!(text, c.value, "{file}")
+        }
         Target::Digest => assert!(
             text.is_empty() || c.value.ends_with(&format!("@{text}")),
             "{file}: {c:?}"
@@ -186,14 +189,26 @@ fn fake_digest(value: &str) -> String {
     format!("sha256:{hex}")
 }
 
+/// A stand-in commit id for an action, derived from its value.
+fn fake_commit(value: &str) -> String {
+    fake_digest(value)["sha256:".len()..][..40].to_string()
+}
+
 /// The edits `pin` would make with fake digests, as `app::plan` builds them for each target.
 fn fake_edits(findings: &Findings, keep_tag: bool) -> Vec<Edit> {
     findings
         .candidates
         .iter()
         .filter_map(|c| {
-            let Status::Unpinned(r) = classify(c) else {
-                return None;
+            let r = match classify(c) {
+                Status::Unpinned(r) => r,
+                Status::Action(a) if !a.reference.is_pinned() => {
+                    return Some(Edit {
+                        range: c.span.clone(),
+                        replacement: a.reference.pinned(&fake_commit(&c.value)),
+                    });
+                }
+                _ => return None,
             };
             let digest = fake_digest(&c.value);
             let replacement = c.target.text(|| r.pinned(&digest, keep_tag), &digest);
@@ -260,7 +275,13 @@ fn pinning_the_corpus_is_exact_and_idempotent() {
                             assert_eq!(r.digest(), Some(digest.as_str()), "{file}");
                             assert!(new.value.contains("@sha256:"), "{file}: {new:?}");
                         }
+                        (Status::Action(a), Status::Action(b)) if !a.reference.is_pinned() => {
+                            assert!(b.reference.is_pinned(), "{file}: {new:?}");
+                            assert_eq!(b.reference.git_ref(), fake_commit(&old.value), "{file}");
+                            assert_eq!(a.reference.name(), b.reference.name(), "{file}");
+                        }
                         (Status::Pinned(_), Status::Pinned(_))
+                        | (Status::Action(_), Status::Action(_))
                         | (Status::Skipped(_), Status::Skipped(_)) => {
                             assert_eq!(old.value, new.value, "{file}");
                         }
@@ -297,7 +318,7 @@ fn pinning_the_corpus_is_exact_and_idempotent() {
             ("devcontainer", 0),
             ("dockerfile", 21),
             ("drone", 29),
-            ("gha", 14),
+            ("gha", 24),
             ("gitlab", 14),
             ("helm", 6),
             ("json", 2),
