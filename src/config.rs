@@ -48,6 +48,51 @@ pub struct File {
     pub signatures: Option<Signatures>,
     /// `[verify]`: what `pin verify` requires of every pin.
     pub verify: Option<Verify>,
+    /// `actions = false` (`--no-actions`), or an `[actions]` table (`enabled`, `server`).
+    pub actions: Option<Actions>,
+}
+
+/// `actions = BOOL`, or the `[actions]` table.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Actions {
+    /// `actions = false` or `enabled = false`: as `--no-actions`.
+    pub enabled: Option<bool>,
+    /// As `--actions-server`.
+    pub server: Option<String>,
+}
+
+/// The `[actions]` table's keys.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct ActionsTable {
+    enabled: Option<bool>,
+    server: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for Actions {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Actions, D::Error> {
+        struct Either;
+        impl<'de> serde::de::Visitor<'de> for Either {
+            type Value = Actions;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a boolean (`actions = false`) or an [actions] table (enabled, server)")
+            }
+            fn visit_bool<E>(self, b: bool) -> Result<Actions, E> {
+                Ok(Actions {
+                    enabled: Some(b),
+                    server: None,
+                })
+            }
+            fn visit_map<M: serde::de::MapAccess<'de>>(self, m: M) -> Result<Actions, M::Error> {
+                let t = ActionsTable::deserialize(serde::de::value::MapAccessDeserializer::new(m))?;
+                Ok(Actions {
+                    enabled: t.enabled,
+                    server: t.server,
+                })
+            }
+        }
+        d.deserialize_any(Either)
+    }
 }
 
 /// The `[verify]` table.
@@ -358,6 +403,12 @@ fn apply_select(select: &mut crate::cli::SelectArgs, m: &ArgMatches, l: &Loaded)
     ) {
         select.devcontainer_features = d;
     }
+    if let (Some(false), false) = (
+        l.file.actions.as_ref().and_then(|a| a.enabled),
+        given(m, "no_actions"),
+    ) {
+        select.no_actions = true;
+    }
     select.extra_names = l
         .file
         .files
@@ -425,6 +476,12 @@ fn apply_registry(registry: &mut crate::cli::RegistryArgs, m: &ArgMatches, l: &L
                 sig.trusted_root = Some(l.dir().join(p));
             }
         }
+    }
+    if let (Some(server), false) = (
+        f.actions.as_ref().and_then(|a| a.server.as_ref()),
+        given(m, "actions_server"),
+    ) {
+        registry.actions_server = Some(server.clone());
     }
     let origin = l.path.display().to_string();
     registry.registry_tables = f
@@ -532,6 +589,22 @@ pub fn show(out: &mut dyn std::io::Write, loaded: Option<&Loaded>) -> std::io::R
                 .unwrap_or(false)
                 .to_string(),
             f.is_some_and(|f| f.devcontainer_features.is_some()),
+        ),
+        (
+            "actions",
+            f.and_then(|f| f.actions.as_ref()?.enabled)
+                .unwrap_or(true)
+                .to_string(),
+            f.is_some_and(|f| f.actions.as_ref().is_some_and(|a| a.enabled.is_some())),
+        ),
+        (
+            "actions-server",
+            format!(
+                "{:?}",
+                f.and_then(|f| f.actions.as_ref()?.server.clone())
+                    .unwrap_or_else(|| crate::resolve::git::DEFAULT_SERVER.to_string())
+            ),
+            f.is_some_and(|f| f.actions.as_ref().is_some_and(|a| a.server.is_some())),
         ),
         (
             "jobs",

@@ -10,6 +10,7 @@ use std::time::Duration;
 use crate::cli::{LockArgs, OutputArgs, RegistryArgs, SignatureArgs};
 use crate::report::Code;
 use crate::resolve::cosign::PublicKey;
+use crate::resolve::git::{self, ActionKey, ActionResolutions};
 use crate::resolve::lock::{LockError, Lockfile};
 use crate::resolve::policy::Policy;
 use crate::resolve::sigstore::{Identity, Matcher, Trust};
@@ -27,6 +28,8 @@ pub(super) struct Lookup {
     /// `pin update --format markdown`: the OCI labels of each new digest a moved tag points at (or why they
     /// could not be read).
     pub(super) labels: std::collections::BTreeMap<String, Result<resolve::Labels, String>>,
+    /// What each GitHub Actions ref names.
+    pub(super) actions: ActionResolutions,
     lock: Option<(Lockfile, Place)>,
     offline: bool,
 }
@@ -57,6 +60,7 @@ impl Lookup {
             requests: None,
             answered_by: Default::default(),
             labels: Default::default(),
+            actions: ActionResolutions::new(),
             lock: None,
             offline: false,
         }
@@ -75,6 +79,11 @@ impl Lookup {
                 lock.record(key, m);
             }
         }
+        for (key, commit) in &self.actions {
+            if let Ok(c) = commit {
+                lock.record_action(key, c);
+            }
+        }
         lock.save(path)
     }
 }
@@ -86,6 +95,7 @@ pub(super) fn resolutions(
     registry: &RegistryArgs,
     lock_args: Option<&LockArgs>,
     keys: BTreeSet<Key>,
+    action_keys: BTreeSet<ActionKey>,
     output: &OutputArgs,
     labels: bool,
 ) -> Result<Lookup, LookupError> {
@@ -195,14 +205,100 @@ pub(super) fn resolutions(
             resolved
         }
     };
+    let actions = match (&lock, offline) {
+        _ if action_keys.is_empty() => ActionResolutions::new(),
+        (Some((lock, path)), true) => {
+            let shown = path.shown();
+            action_keys
+                .into_iter()
+                .map(|key| {
+                    let found = lock.get_action(&key).ok_or_else(|| {
+                        ResolveError::NotFound(format!(
+                            "{key} is not in {shown}; run once without --offline to record it"
+                        ))
+                    });
+                    (key, found)
+                })
+                .collect()
+        }
+        _ => {
+            let (actions, stats) = resolve_actions(registry, action_keys, progress_shown(output))?;
+            requests = Some(match requests {
+                Some(r) => format!("{r}; {stats}"),
+                None => stats,
+            });
+            actions
+        }
+    };
     Ok(Lookup {
         resolved,
         requests,
         answered_by,
         labels: read_labels,
+        actions,
         lock,
         offline,
     })
+}
+
+/// The server actions are resolved on: `--actions-server` (or `[actions] server`) without a final `/`,
+/// else github.com.
+pub(super) fn actions_server(args: &RegistryArgs) -> String {
+    args.actions_server
+        .as_deref()
+        .unwrap_or(git::DEFAULT_SERVER)
+        .trim_end_matches('/')
+        .to_string()
+}
+
+/// The git client for the registry flags (`--insecure-registry`, `--ca-cert`, timeouts, `-j`), and the
+/// runtime to drive it on.
+fn git_client(
+    args: &RegistryArgs,
+) -> Result<(git::GitClient, tokio::runtime::Runtime), ResolveError> {
+    let options = resolve::ClientOptions {
+        insecure: args.insecure_registry.clone(),
+        insecure_by_config: args.config_insecure.clone(),
+        timeout: Duration::from_secs(args.timeout),
+        connect_timeout: Duration::from_secs(args.connect_timeout),
+        max_per_host: usize::from(args.jobs),
+        ca_files: args.ca_cert.clone(),
+        ..Default::default()
+    };
+    let creds = git::UsualGitCredentials {
+        helper_timeout: Duration::from_secs(args.timeout),
+    };
+    let client = git::GitClient::new(options, Arc::new(creds), usize::from(args.jobs))?;
+    client.check_server(&actions_server(args))?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| ResolveError::Config(format!("cannot start the async runtime: {e}")))?;
+    Ok((client, runtime))
+}
+
+/// Resolves action refs on their git server; the requests made, for `-v`.
+fn resolve_actions(
+    args: &RegistryArgs,
+    keys: BTreeSet<ActionKey>,
+    progress: bool,
+) -> Result<(ActionResolutions, String), ResolveError> {
+    let (client, runtime) = git_client(args)?;
+    let mut report = progress_line(progress, "resolving actions");
+    let resolved = runtime.block_on(client.resolve_all(keys, &mut report));
+    Ok((resolved, client.stats.summary()))
+}
+
+/// `pin verify` for actions: whether each server still has each pinned commit, and the requests made.
+pub(super) fn action_verifications(
+    args: &RegistryArgs,
+    pins: BTreeSet<(String, String, String)>,
+    output: &OutputArgs,
+) -> Result<(git::Holdings, String), ResolveError> {
+    let (client, runtime) = git_client(args)?;
+    let mut report = progress_line(progress_shown(output), "verifying actions");
+    let held = runtime.block_on(client.verify_all(pins, &mut report));
+    Ok((held, client.stats.summary()))
 }
 
 /// The signature rules of this run: `--policy FILE`, `--signature-key` or a keyless identity (each implies

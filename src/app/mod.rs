@@ -215,11 +215,25 @@ impl FilesRun<'_> {
                 }
             }
         }
-        let keys = plan::keys(&scan.files, &self.opts);
+        let server = self
+            .registry
+            .map(lookup::actions_server)
+            .unwrap_or_default();
+        let opts = plan::Options {
+            actions_server: &server,
+            ..self.opts
+        };
+        let keys = plan::keys(&scan.files, &opts);
+        let action_keys = plan::action_keys(&scan.files, &opts);
         let looked_up = match self.registry {
-            Some(registry) => {
-                lookup::resolutions(registry, self.lock, keys, self.output, self.labels)
-            }
+            Some(registry) => lookup::resolutions(
+                registry,
+                self.lock,
+                keys,
+                action_keys,
+                self.output,
+                self.labels,
+            ),
             None => Ok(lookup::Lookup::none()),
         };
         let mut lookup = match looked_up {
@@ -252,7 +266,7 @@ impl FilesRun<'_> {
             }
             _ => None,
         };
-        let plan = match plan::plan(&scan.files, &lookup.resolved, &self.opts, keep) {
+        let plan = match plan::plan(&scan.files, &lookup.resolved, &lookup.actions, &opts, keep) {
             Ok(p) => p,
             Err(changed) => {
                 // Refused as a write refuses it: the file's spans no longer fit its bytes.
@@ -525,6 +539,7 @@ fn resolve_refs(
         &args.resolve.registry,
         Some(&args.lock),
         keys,
+        Default::default(),
         &args.output,
         false,
     ) {

@@ -4,10 +4,11 @@
 
 use std::collections::BTreeSet;
 
-use super::scan::{Found, ScannedFile, Skip, Status};
+use super::scan::{ActionPin, Found, ScannedFile, Skip, Status};
 use crate::formats::{tag_comment, Kind, Target};
 use crate::reference::Reference;
 use crate::report::{Code, Fix, Outcome, OutcomeStatus, Severity};
+use crate::resolve::git::{ActionKey, ActionResolutions, RefKind};
 use crate::resolve::{Key, Platform, Resolutions, ResolveError};
 use crate::rewrite::{self, Changed, Edit};
 
@@ -26,6 +27,8 @@ pub struct Options<'a> {
     pub unpin: bool,
     /// `pin update --to-index`: repin single-platform children of a tag's index to the index.
     pub to_index: bool,
+    /// The git server GitHub Actions refs are resolved on (`https://github.com`).
+    pub actions_server: &'a str,
 }
 
 /// One file whose text changes: the edits that make the new text, and what the run keeps of it (a diff, the
@@ -90,6 +93,33 @@ pub fn keys(files: &[ScannedFile], opts: &Options) -> BTreeSet<Key> {
         .collect()
 }
 
+/// The action lookup a reference needs in this run, if any: its ref when `pin` pins it, the ref of its
+/// comment when `pin update` follows it.
+fn action_key_for(f: &Found, opts: &Options) -> Option<ActionKey> {
+    let Status::Action(a) = &f.status else {
+        return None;
+    };
+    let git_ref = match (opts.unpin, opts.update, a.reference.is_pinned()) {
+        (false, false, false) => a.reference.git_ref(),
+        (false, true, true) => &a.comment.as_ref()?.0.git_ref,
+        _ => return None,
+    };
+    Some(ActionKey {
+        server: opts.actions_server.to_string(),
+        repository: a.reference.repository().to_string(),
+        git_ref: git_ref.to_string(),
+    })
+}
+
+/// Every unique action lookup the files need.
+pub fn action_keys(files: &[ScannedFile], opts: &Options) -> BTreeSet<ActionKey> {
+    files
+        .iter()
+        .flat_map(|f| &f.refs)
+        .filter_map(|f| action_key_for(f, opts))
+        .collect()
+}
+
 /// Computes every file's change. A file with a failed lookup gets no change at all: with `--keep-going` the
 /// other files are still written, and this one stays as it was.
 ///
@@ -100,11 +130,12 @@ pub fn keys(files: &[ScannedFile], opts: &Options) -> BTreeSet<Key> {
 pub fn plan<'a, K: Send>(
     files: &'a [ScannedFile],
     resolved: &Resolutions,
+    actions: &ActionResolutions,
     opts: &Options,
     keep: impl Fn(&ScannedFile, &str, &str) -> K + Sync,
 ) -> Result<Plan<'a, K>, Changed> {
     let planned = super::scan::parallel_map(files.iter().collect(), |file| {
-        plan_file(file, resolved, opts, &keep)
+        plan_file(file, resolved, actions, opts, &keep)
     });
     let mut plan = Plan {
         changes: Vec::new(),
@@ -121,7 +152,9 @@ pub fn plan<'a, K: Send>(
 /// Whether a reference may get an edit in this run: the only ones [`decide`] or [`unpin`] may write.
 fn may_change(f: &Found, opts: &Options) -> bool {
     match &f.status {
-        Status::Skipped(_) | Status::Action(_) => false,
+        Status::Skipped(_) => false,
+        Status::Action(a) if a.reference.is_pinned() => opts.unpin || opts.update,
+        Status::Action(_) => !opts.unpin && !opts.update,
         Status::Pinned(_) => opts.unpin || opts.update,
         Status::Unpinned(_) => !opts.unpin && !opts.update,
     }
@@ -132,6 +165,7 @@ fn may_change(f: &Found, opts: &Options) -> bool {
 fn plan_file<'a, K>(
     file: &'a ScannedFile,
     resolved: &Resolutions,
+    actions: &ActionResolutions,
     opts: &Options,
     keep: &(impl Fn(&ScannedFile, &str, &str) -> K + Sync),
 ) -> Result<(Vec<Outcome>, Option<FileChange<'a, K>>), Changed> {
@@ -153,10 +187,11 @@ fn plan_file<'a, K>(
             f.candidate.span.clone(),
             f.kind(file.kind),
         );
-        let decision = if opts.unpin {
-            unpin(f)
-        } else {
-            decide(f, file.kind, src, resolved, opts)
+        let decision = match &f.status {
+            Status::Action(a) if opts.unpin => unpin_action(a),
+            Status::Action(a) => decide_action(f, a, file.kind, src, actions, opts),
+            _ if opts.unpin => unpin(f),
+            _ => decide(f, file.kind, src, resolved, opts),
         };
         match decision {
             Decision::Skip(why) => outcome.set(OutcomeStatus::Skipped, why.code, why.reason),
@@ -170,8 +205,10 @@ fn plan_file<'a, K>(
                 digest,
                 note,
                 extra,
+                said,
             } => {
                 let (code, message) = match (&digest, opts.update) {
+                    _ if said.is_some() => said.expect("checked"),
                     (None, _) => (
                         Code::Unpin,
                         "pinned; `pin unpin` restores its tag".to_string(),
@@ -308,6 +345,8 @@ enum Decision {
         note: Option<(Code, String)>,
         /// Other edits that go with it: a tag comment inserted or removed.
         extra: Option<Edit>,
+        /// The code and message of the finding, where the default wording (digests and tags) does not fit.
+        said: Option<(Code, String)>,
     },
 }
 
@@ -345,6 +384,124 @@ fn unpin(f: &Found) -> Decision {
         digest: None,
         note: None,
         extra,
+        said: None,
+    }
+}
+
+/// `pin unpin` of an action: the ref of its comment back in place of the commit, and the comment gone.
+fn unpin_action(a: &ActionPin) -> Decision {
+    if !a.reference.is_pinned() {
+        return Decision::Keep;
+    }
+    let Some((comment, range)) = &a.comment else {
+        return Decision::Skip(Skip::new(
+            Code::NothingToUpdate,
+            "a commit without a ref comment: no branch or tag to restore",
+        ));
+    };
+    Decision::Write {
+        replacement: a.reference.with_ref(&comment.git_ref),
+        digest: None,
+        note: None,
+        extra: Some(Edit {
+            range: range.clone(),
+            replacement: String::new(),
+        }),
+        said: None,
+    }
+}
+
+/// `pin` and `pin update` of an action: its ref (or, for an update, its comment's) resolved to a commit.
+fn decide_action(
+    f: &Found,
+    a: &ActionPin,
+    kind: Kind,
+    src: &str,
+    actions: &ActionResolutions,
+    opts: &Options,
+) -> Decision {
+    let pinned = a.reference.is_pinned();
+    match (opts.update, pinned) {
+        (false, true) => return Decision::Keep,
+        (true, false) => {
+            return Decision::Skip(Skip::new(
+                Code::NothingToUpdate,
+                "not pinned to a commit; `pin` pins it",
+            ))
+        }
+        (true, true) if a.comment.is_none() => {
+            return Decision::Skip(Skip::new(
+                Code::NothingToUpdate,
+                "a commit without a ref comment (`# v4.2.1`): no branch or tag to follow",
+            ))
+        }
+        _ => {}
+    }
+    let Some(key) = action_key_for(f, opts) else {
+        return Decision::Keep;
+    };
+    let commit = match actions.get(&key) {
+        Some(Ok(c)) => c,
+        Some(Err(e)) => return Decision::Fail(failure_code(e), e.to_string()),
+        None => return Decision::Fail(Code::LookupFailed, "was not looked up".to_string()),
+    };
+    let what = match commit.kind {
+        RefKind::Tag => "tag",
+        RefKind::Branch => "branch",
+        RefKind::Recorded => "ref",
+    };
+    let replacement = a.reference.pinned(&commit.commit);
+    if opts.update {
+        if a.reference.git_ref().eq_ignore_ascii_case(&commit.commit) {
+            return Decision::Keep;
+        }
+        return Decision::Write {
+            replacement,
+            digest: Some(commit.commit.clone()),
+            note: None,
+            extra: None,
+            said: Some((
+                Code::TagMoved,
+                format!(
+                    "its {what} {} now names commit {}",
+                    key.git_ref, commit.commit
+                ),
+            )),
+        };
+    }
+    let mut note = None;
+    let mut extra = None;
+    if opts.keep_tag || opts.tag_comment {
+        // The ref cannot stay in a `uses:` beside a commit: keeping it means the comment.
+        let style = tag_comment::style(kind);
+        match tag_comment::ref_insertion(src, &f.candidate.span, &a.reference, style) {
+            Some((range, text)) => {
+                extra = Some(Edit {
+                    range,
+                    replacement: text,
+                })
+            }
+            None => {
+                note = Some((
+                    Code::NoTagComment,
+                    "no comment can go here (a YAML block scalar): the ref is not recorded beside the commit"
+                        .to_string(),
+                ))
+            }
+        }
+    }
+    Decision::Write {
+        replacement,
+        digest: Some(commit.commit.clone()),
+        note,
+        extra,
+        said: Some((
+            Code::Unpinned,
+            format!(
+                "not pinned to a commit; its {what} {} names commit {}",
+                key.git_ref, commit.commit
+            ),
+        )),
     }
 }
 
@@ -434,6 +591,7 @@ fn decide(f: &Found, kind: Kind, src: &str, resolved: &Resolutions, opts: &Optio
         digest: Some(digest),
         note,
         extra,
+        said: None,
     }
 }
 
@@ -546,7 +704,7 @@ mod tests {
             &[("nginx", Ok(digest('a'))), ("nginx:1.27", Ok(digest('b')))],
             &opts,
         );
-        let plan = plan(&files, &res, &opts, new_text).unwrap();
+        let plan = plan(&files, &res, &Default::default(), &opts, new_text).unwrap();
         assert_eq!(
             plan.changes[0].kept,
             format!(
@@ -590,7 +748,7 @@ mod tests {
             ..Options::default()
         };
         let res = resolutions(&[("nginx:latest", Ok(digest('a')))], &opts);
-        let plan = plan(&files, &res, &opts, new_text).unwrap();
+        let plan = plan(&files, &res, &Default::default(), &opts, new_text).unwrap();
         assert_eq!(
             plan.outcomes[0].pinned.as_deref(),
             Some(&*format!("nginx:latest@{}", digest('a')))
@@ -609,7 +767,7 @@ mod tests {
             ],
             &opts,
         );
-        let plan = plan(&files, &res, &opts, new_text).unwrap();
+        let plan = plan(&files, &res, &Default::default(), &opts, new_text).unwrap();
         assert_eq!(plan.changes.len(), 1, "only the second file changes");
         assert!(std::ptr::eq(plan.changes[0].file, &files[1]));
         assert_eq!(plan.errors(), 1);
@@ -634,7 +792,7 @@ mod tests {
             &[(&moved, Ok(digest('e'))), (&still, Ok(digest('b')))],
             &opts,
         );
-        let plan = plan(&files, &res, &opts, new_text).unwrap();
+        let plan = plan(&files, &res, &Default::default(), &opts, new_text).unwrap();
         let s: Vec<_> = plan.outcomes.iter().map(|o| o.status).collect();
         assert_eq!(
             s,

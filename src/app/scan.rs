@@ -244,7 +244,7 @@ impl Filters {
             .collect::<Result<_, _>>()?;
         let find = FindOptions {
             devcontainer_features: select.devcontainer_features,
-            ..FindOptions::default()
+            actions: !select.no_actions,
         };
         Ok(Filters { skip, find })
     }

@@ -524,6 +524,7 @@ fn truncated_files_never_panic() {
 #[test]
 fn tag_comments_round_trip_through_update_and_unpin() {
     use crate::app::{plan, scan};
+    use crate::resolve::git::{ActionResolutions, Commit, RefKind};
     use crate::resolve::{Manifest, Resolutions};
 
     let text = |file: &scan::ScannedFile, plan: &plan::Plan<String>| {
@@ -560,8 +561,19 @@ fn tag_comments_round_trip_through_update_and_unpin() {
                     (k.clone(), Ok(m))
                 })
                 .collect();
+            let actions: ActionResolutions =
+                plan::action_keys(std::slice::from_ref(&original), &opts)
+                    .into_iter()
+                    .map(|k| {
+                        let c = Commit {
+                            commit: fake_commit(&k.to_string()),
+                            kind: RefKind::Tag,
+                        };
+                        (k, Ok(c))
+                    })
+                    .collect();
             let files = [original];
-            let pinned = plan::plan(&files, &resolved, &opts, new_text).unwrap();
+            let pinned = plan::plan(&files, &resolved, &actions, &opts, new_text).unwrap();
             assert_eq!(pinned.errors(), 0, "{name}");
             let pinned_text = text(&files[0], &pinned);
             // Where no comment can go (a directive, a block scalar), `name:latest@…` is written for an untagged
@@ -609,8 +621,35 @@ fn tag_comments_round_trip_through_update_and_unpin() {
                     (k.clone(), Ok(m))
                 })
                 .collect();
+            let update_actions = plan::action_keys(&after, &update);
+            for k in actions.keys() {
+                assert!(
+                    update_actions.contains(k),
+                    "{name}: {k} is not followed after pinning"
+                );
+            }
+            // What was pinned before is followed too; it has not moved either.
+            let mut actions = actions;
+            for k in update_actions {
+                actions.entry(k).or_insert_with_key(|k| {
+                    let f = after[0].refs.iter().find_map(|f| match &f.status {
+                        Status::Action(a) => a
+                            .comment
+                            .as_ref()
+                            .filter(|(c, _)| {
+                                c.git_ref == k.git_ref && a.reference.repository() == k.repository
+                            })
+                            .map(|_| a.reference.git_ref().to_string()),
+                        _ => None,
+                    });
+                    Ok(Commit {
+                        commit: f.expect("a pinned action with this comment"),
+                        kind: RefKind::Tag,
+                    })
+                });
+            }
             assert!(
-                plan::plan(&after, &unmoved, &update, new_text)
+                plan::plan(&after, &unmoved, &actions, &update, new_text)
                     .unwrap()
                     .changes
                     .is_empty(),
@@ -627,6 +666,7 @@ fn tag_comments_round_trip_through_update_and_unpin() {
                 &plan::plan(
                     std::slice::from_ref(&after),
                     &Resolutions::new(),
+                    &ActionResolutions::new(),
                     &unpin,
                     new_text,
                 )
@@ -635,7 +675,14 @@ fn tag_comments_round_trip_through_update_and_unpin() {
             let originally = [original];
             let want = text(
                 &originally[0],
-                &plan::plan(&originally, &Resolutions::new(), &unpin, new_text).unwrap(),
+                &plan::plan(
+                    &originally,
+                    &Resolutions::new(),
+                    &ActionResolutions::new(),
+                    &unpin,
+                    new_text,
+                )
+                .unwrap(),
             );
             // Digest fields (kustomize `digest:`, Helm `image.digest`) hold no tag: unpin leaves them.
             let only_references = originally[0].refs.iter().all(|f| {
@@ -644,10 +691,11 @@ fn tag_comments_round_trip_through_update_and_unpin() {
             if only_references && !untagged_fallback {
                 assert_eq!(back, want, "{name}");
             }
-            let no_digests = !originally[0]
-                .refs
-                .iter()
-                .any(|f| matches!(f.status, Status::Pinned(_)));
+            let no_digests = !originally[0].refs.iter().any(|f| match &f.status {
+                Status::Pinned(_) => true,
+                Status::Action(a) => a.reference.is_pinned(),
+                _ => false,
+            });
             if only_references && no_digests && !untagged_fallback {
                 exact += 1;
                 assert_eq!(back, src, "{name}: unpinning is not the inverse of pinning");

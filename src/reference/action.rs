@@ -130,7 +130,6 @@ pub fn is_commit(s: &str) -> bool {
 
 /// Whether `s` looks like a shortened commit id (7 to 39 hexadecimal digits), which the runner refuses and
 /// no branch or tag lookup can expand.
-#[allow(dead_code)] // used by the resolver's messages
 pub fn is_short_commit(s: &str) -> bool {
     (7..COMMIT_HEX_LEN).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_hexdigit())
 }
