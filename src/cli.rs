@@ -412,8 +412,8 @@ pub struct SignatureArgs {
 #[command(next_help_heading = "Output")]
 pub struct OutputArgs {
     /// `text`: a diff (or listing) on stdout, messages on stderr. `json`: one JSON document on stdout.
-    /// `github`: GitHub Actions annotations. `sarif`: SARIF 2.1.0 for code scanning. `markdown`: a pull
-    /// request body.
+    /// `github`: GitHub Actions annotations. `gitlab`: a GitLab Code Quality report. `sarif`: SARIF 2.1.0
+    /// for code scanning. `markdown`: a pull request body.
     #[arg(
         long,
         visible_alias = "output-format",
@@ -441,6 +441,7 @@ pub enum Format {
     Text,
     Json,
     Github,
+    Gitlab,
     Sarif,
     Markdown,
 }

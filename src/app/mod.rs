@@ -21,8 +21,8 @@ use crate::interrupt;
 use crate::reference::Reference;
 pub use crate::report::ExitStatus;
 use crate::report::{
-    self, Change, Code, GithubReporter, JsonReporter, MarkdownReporter, Mode, Outcome,
-    OutcomeStatus, Report, Reporter, SarifReporter, TextReporter,
+    self, Change, Code, GithubReporter, GitlabReporter, JsonReporter, MarkdownReporter, Mode,
+    Outcome, OutcomeStatus, Report, Reporter, SarifReporter, TextReporter,
 };
 use crate::resolve::Key;
 use crate::rewrite;
@@ -121,6 +121,7 @@ fn finish(
         Format::Text => Box::new(text),
         Format::Json => Box::new(JsonReporter { messages: text }),
         Format::Github => Box::new(GithubReporter { summary: text }),
+        Format::Gitlab => Box::new(GitlabReporter { summary: text }),
         Format::Sarif => Box::new(SarifReporter { summary: text }),
         Format::Markdown => Box::new(MarkdownReporter { summary: text }),
     };
