@@ -485,3 +485,225 @@ fn the_wheel_installs_into_a_clean_venv_and_runs() {
         text(&out.stderr)
     );
 }
+
+/// `git` in `dir` (quiet, no user configuration), asserting success.
+fn git(dir: &Path, args: &[&str]) {
+    let out = Command::new("git")
+        .args([
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@t",
+            "-c",
+            "init.defaultBranch=main",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "git {args:?}: {}", text(&out.stderr));
+}
+
+/// A `repo: local` pre-commit configuration holding the hooks of `.pre-commit-hooks.yaml` as written,
+/// except `language: python` (which would build the wheel per run) is `language: system`: the `pin` on
+/// PATH, the one just built.
+fn local_hooks_config() -> String {
+    let manifest = fs::read_to_string(repo().join(".pre-commit-hooks.yaml")).unwrap();
+    let hooks: Vec<&str> = manifest.lines().filter(|l| !l.starts_with('#')).collect();
+    let python = hooks.iter().filter(|l| **l == "  language: python").count();
+    assert_eq!(
+        python,
+        hooks.iter().filter(|l| l.starts_with("- id: ")).count()
+    );
+    let mut config = String::from("repos:\n- repo: local\n  hooks:\n");
+    for line in hooks {
+        let line = line.replace("language: python", "language: system");
+        config.push_str(&format!("  {line}\n"));
+    }
+    config
+}
+
+/// Runs real `pre-commit` in `dir` with the built `pin` first on PATH and its own cache.
+fn pre_commit(dir: &Path, args: &[&str]) -> Output {
+    let bin = Path::new(env!("CARGO_BIN_EXE_pin")).parent().unwrap();
+    let path = std::env::join_paths(std::iter::once(bin.to_path_buf()).chain(
+        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
+    ))
+    .unwrap();
+    Command::new(venv_tool("pre-commit"))
+        .args(args)
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", path)
+        .env("HOME", dir)
+        .env("PRE_COMMIT_HOME", dir.join(".cache-pre-commit"))
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .output()
+        .unwrap()
+}
+
+/// Runs the built `pin` in `dir`.
+fn pin(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pin"))
+        .args(args)
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", dir)
+        .output()
+        .unwrap()
+}
+
+/// The PIN0xx finding lines of an output, sorted.
+fn findings(output: &str) -> Vec<String> {
+    let mut lines: Vec<String> = output
+        .lines()
+        .filter(|l| l.contains(": PIN0"))
+        .map(str::to_owned)
+        .collect();
+    lines.sort();
+    lines
+}
+
+// Guards the pre-commit hooks (.pre-commit-hooks.yaml) under real pre-commit: the manifest validates; on a
+// repository with an excluded folder (pin.toml) and a kustomize overlay that sets a base's placeholder
+// image, pin-check agrees with `pin --check .` both when all is pinned and when a file is not, also when
+// pre-commit names only the base's file; pin-verify asks the registry about every pin; pin-update rewrites
+// a pin whose tag moved, and pre-commit fails the run because a hook changed a file.
+#[test]
+fn pre_commit_hooks_agree_with_pin_check() {
+    let out = Command::new(venv_tool("pre-commit"))
+        .args(["validate-manifest"])
+        .arg(repo().join(".pre-commit-hooks.yaml"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+
+    let registry = harness::Registry::start(harness::Variant::Plain);
+    let host = registry.host().to_string();
+    let v1 = registry.push_oci_image("fixtures/app", "v1", "pre-commit-a");
+    let web = registry.push_oci_image("fixtures/web", "2", "pre-commit-w");
+    let dir = tree(&[
+        ("pin.toml", &format!("exclude = [\"vendor\"]\ninsecure-registries = [\"{host}\"]\n")),
+        ("vendor/lib.yaml", &format!("image: {host}/fixtures/app:v1\n")),
+        ("base/deploy.yaml", "spec:\n  containers:\n  - name: web\n    image: shop/web:placeholder\n"),
+        ("base/kustomization.yaml", "resources:\n- deploy.yaml\n"),
+        (
+            "overlays/prod/kustomization.yaml",
+            &format!(
+                "resources:\n- ../../base\nimages:\n- name: shop/web\n  newName: {host}/fixtures/web\n  newTag: \"2\"\n  digest: {}\n",
+                web.digest
+            ),
+        ),
+        ("app.yaml", &format!("image: {host}/fixtures/app:v1@{}\n", v1.digest)),
+        (".pre-commit-config.yaml", &local_hooks_config()),
+    ]);
+    let d = dir.path();
+    git(d, &["init", "-q"]);
+    git(d, &["add", "-A"]);
+
+    // All pinned: the whole tree, every hook on every file, and pin-check on the base's file alone.
+    let check = pin(d, &["--check", "."]);
+    assert_eq!(check.status.code(), Some(0), "{}", text(&check.stderr));
+    let run = pre_commit(d, &["run", "--all-files"]);
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}{}",
+        text(&run.stdout),
+        text(&run.stderr)
+    );
+    let said = text(&run.stdout);
+    for hook in [
+        "image references are pinned to digests",
+        "pinned images follow their tags",
+        "pinned digests are still served",
+    ] {
+        assert!(
+            said.lines()
+                .any(|l| l.starts_with(hook) && l.ends_with("Passed")),
+            "{hook}: {said}"
+        );
+    }
+    let run = pre_commit(
+        d,
+        &[
+            "run",
+            "pin-check",
+            "--files",
+            "base/deploy.yaml",
+            "vendor/lib.yaml",
+        ],
+    );
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run.stdout));
+    // Without the overlay's context the placeholder is a finding (the lookup of shop/web would fail):
+    // what the hook reads from the repository is what made it pass.
+    let alone = pin(
+        d,
+        &[
+            "list",
+            "--no-config",
+            "--exclude",
+            "overlays",
+            "base/deploy.yaml",
+        ],
+    );
+    assert!(
+        text(&alone.stdout).contains("shop/web:placeholder\tunpinned"),
+        "{}",
+        text(&alone.stdout)
+    );
+
+    // One file left to pin: the hook fails with the findings `pin --check .` prints, and only those.
+    fs::write(
+        d.join("new.yaml"),
+        format!("image: {host}/fixtures/app:v1\n"),
+    )
+    .unwrap();
+    git(d, &["add", "new.yaml"]);
+    let check = pin(d, &["--check", "."]);
+    assert_eq!(check.status.code(), Some(1), "{}", text(&check.stderr));
+    let want = findings(&text(&check.stderr));
+    assert_eq!(
+        want,
+        [format!(
+            "new.yaml:1:8: PIN001 {host}/fixtures/app:v1: no digest; its tag points at {}",
+            v1.digest
+        )]
+    );
+    let run = pre_commit(d, &["run", "pin-check", "--all-files"]);
+    assert_eq!(run.status.code(), Some(1), "{}", text(&run.stdout));
+    assert_eq!(findings(&text(&run.stdout)), want, "{}", text(&run.stdout));
+    fs::remove_file(d.join("new.yaml")).unwrap();
+    git(d, &["add", "-A"]);
+
+    // A tag that moved: pin-update rewrites the pin (pre-commit fails: a hook changed a file); pin-verify
+    // still passes (the old digest is still served).
+    let moved = registry.move_tag("fixtures/app", "v1", "pre-commit-b");
+    let run = pre_commit(d, &["run", "pin-verify", "--all-files"]);
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run.stdout));
+    let run = pre_commit(d, &["run", "pin-update", "--all-files"]);
+    assert_eq!(run.status.code(), Some(1), "{}", text(&run.stdout));
+    assert!(
+        text(&run.stdout).contains("files were modified by this hook"),
+        "{}",
+        text(&run.stdout)
+    );
+    assert_eq!(
+        fs::read_to_string(d.join("app.yaml")).unwrap(),
+        format!("image: {host}/fixtures/app:v1@{}\n", moved.digest)
+    );
+    // The excluded folder was left alone by every hook.
+    assert_eq!(
+        fs::read_to_string(d.join("vendor/lib.yaml")).unwrap(),
+        format!("image: {host}/fixtures/app:v1\n")
+    );
+}

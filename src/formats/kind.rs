@@ -623,14 +623,22 @@ mod tests {
         }
     }
 
-    /// The `files:` regex of the hook in `.pre-commit-hooks.yaml`, as YAML reads the single-quoted scalar.
+    /// The `files:` regex of the hooks in `.pre-commit-hooks.yaml` (every hook has the same one), as YAML
+    /// reads the single-quoted scalar.
     fn hook_regex() -> regex_lite::Regex {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(".pre-commit-hooks.yaml");
         let text = std::fs::read_to_string(path).expect(".pre-commit-hooks.yaml");
-        let line = text
+        let lines: Vec<&str> = text
             .lines()
-            .find_map(|l| l.trim_start().strip_prefix("files: "))
-            .expect("a files: line");
+            .filter_map(|l| l.trim_start().strip_prefix("files: "))
+            .collect();
+        let hooks = text.lines().filter(|l| l.starts_with("- id: ")).count();
+        assert_eq!(lines.len(), hooks, "one files: line per hook");
+        assert!(
+            lines.windows(2).all(|w| w[0] == w[1]),
+            "the hooks' files: patterns differ"
+        );
+        let line = lines[0];
         let quoted = line
             .trim()
             .strip_prefix('\'')
