@@ -707,3 +707,175 @@ fn pre_commit_hooks_agree_with_pin_check() {
         format!("image: {host}/fixtures/app:v1\n")
     );
 }
+
+/// A YAML file as JSON, read by PyYAML (the tools' venv has it: pre-commit depends on it), so that pin's
+/// own YAML reader is no part of the check.
+fn yaml_to_json(path: &Path) -> serde_json::Value {
+    let out = Command::new(venv_tool("python"))
+        .args([
+            "-c",
+            "import json, sys, yaml; json.dump(yaml.safe_load(open(sys.argv[1], encoding='utf-8')), sys.stdout)",
+        ])
+        .arg(path)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "PyYAML: {}", text(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// The command and arguments Helm 4 runs for a platformCommand list on linux/amd64, as
+/// internal/plugin/subprocess_commands.go builds them: the first entry whose os and arch match, else
+/// whose os matches with no arch, else the first with neither; its command split on spaces, each part
+/// and each arg expanded from `env` (`$VAR`, `${VAR}`), then the --post-renderer-args appended.
+fn helm4_command(cmds: &serde_json::Value, env: &[(&str, &str)], extra: &[String]) -> Vec<String> {
+    let cmds = cmds.as_array().unwrap();
+    let field = |c: &serde_json::Value, k: &str| c[k].as_str().unwrap_or("").to_ascii_lowercase();
+    let chosen = cmds
+        .iter()
+        .find(|c| field(c, "os") == "linux" && field(c, "arch") == "amd64")
+        .or_else(|| {
+            cmds.iter()
+                .find(|c| field(c, "os") == "linux" && field(c, "arch").is_empty())
+        })
+        .or_else(|| {
+            cmds.iter()
+                .find(|c| field(c, "os").is_empty() && field(c, "arch").is_empty())
+        })
+        .expect("a command for linux/amd64");
+    let expand = |s: &str| {
+        let mut out = s.to_string();
+        for (k, v) in env {
+            out = out
+                .replace(&format!("${{{k}}}"), v)
+                .replace(&format!("${k}"), v);
+        }
+        out
+    };
+    let mut argv: Vec<String> = chosen["command"]
+        .as_str()
+        .unwrap()
+        .split(' ')
+        .map(expand)
+        .collect();
+    if let Some(args) = chosen["args"].as_array() {
+        argv.extend(args.iter().map(|a| expand(a.as_str().unwrap())));
+    }
+    argv.extend(extra.iter().cloned());
+    argv
+}
+
+// Guards the Helm plugin: plugin.yaml is a manifest Helm 4 loads as a postrenderer/v1 plugin (checked
+// against the schema of its plugin.yaml, tests/schemas/helm-plugin-postrenderer-v1.schema.json), of pin's
+// version; its command, run as Helm 4 runs it (HELM_PLUGIN_NAME and HELM_PLUGIN_DIR set, the
+// --post-renderer-args appended, the manifests on stdin), writes the manifests with every image pinned,
+// byte for byte, to stdout (digests from the real registry), and on a failed lookup exits non-zero with
+// nothing on stdout. Helm 3 runs the same wrapper as an executable.
+#[test]
+fn the_helm_postrenderer_plugin_pins_what_helm_renders() {
+    let manifest = yaml_to_json(&repo().join("plugin.yaml"));
+    let schema: serde_json::Value = serde_json::from_str(
+        &fs::read_to_string(repo().join("tests/schemas/helm-plugin-postrenderer-v1.schema.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("a valid schema");
+    let errors: Vec<String> = validator
+        .iter_errors(&manifest)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "plugin.yaml: {}", errors.join("\n"));
+    assert_eq!(
+        manifest["version"],
+        env!("CARGO_PKG_VERSION"),
+        "plugin.yaml's version"
+    );
+    assert_eq!(manifest["name"], "pin");
+    // The schema refuses what Helm 4 refuses (a sample of it): the check is not vacuous.
+    for broken in [
+        serde_json::json!({"apiVersion": "v1", "name": "pin", "type": "postrenderer/v1", "runtime": "subprocess", "version": "v0.1.0"}),
+        serde_json::json!({"apiVersion": "v1", "name": "pin", "type": "postrenderer/v1", "runtime": "subprocess", "version": "0.1.0", "command": "x"}),
+        serde_json::json!({"name": "pin", "version": "0.1.0", "command": "x"}),
+    ] {
+        assert!(!validator.is_valid(&broken), "{broken}");
+    }
+
+    let registry = harness::Registry::start(harness::Variant::Plain);
+    let host = registry.host().to_string();
+    let app = registry.push_oci_index("fixtures/app", "1.0", "helm-app", harness::TWO_PLATFORMS);
+    let side = registry.push_oci_image("fixtures/sidecar", "2", "helm-side");
+    let rendered = format!(
+        "---\n# Source: web/templates/deploy.yaml\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n        - name: app\n          image: \"{host}/fixtures/app:1.0\"   # from values.yaml\n          imagePullPolicy: IfNotPresent\n        - name: side\n          image: {host}/fixtures/sidecar:2\n---\n# Source: web/templates/svc.yaml\napiVersion: v1\nkind: Service\nmetadata:\n  name: web\n"
+    );
+    let want = rendered
+        .replace(
+            &format!("{host}/fixtures/app:1.0"),
+            &format!("{host}/fixtures/app@{}", app.digest),
+        )
+        .replace(
+            &format!("{host}/fixtures/sidecar:2"),
+            &format!("{host}/fixtures/sidecar@{}", side.digest),
+        );
+    let plugin_dir = repo().to_str().unwrap();
+    let env = [("HELM_PLUGIN_NAME", "pin"), ("HELM_PLUGIN_DIR", plugin_dir)];
+    let bin = Path::new(env!("CARGO_BIN_EXE_pin")).parent().unwrap();
+    let path = std::env::join_paths(std::iter::once(bin.to_path_buf()).chain(
+        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
+    ))
+    .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let run = |argv: &[String], stdin: &str| -> Output {
+        let mut cmd = Command::new(&argv[0]);
+        cmd.args(&argv[1..])
+            .env_clear()
+            .env("PATH", &path)
+            .env("HOME", home.path())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().unwrap();
+        let mut input = child.stdin.take().unwrap();
+        let stdin = stdin.to_string();
+        let writer =
+            std::thread::spawn(move || std::io::Write::write_all(&mut input, stdin.as_bytes()));
+        let out = child.wait_with_output().unwrap();
+        writer.join().unwrap().unwrap();
+        out
+    };
+
+    // Helm 4: `--post-renderer pin --post-renderer-args=--insecure-registry --post-renderer-args=HOST`.
+    let extra = ["--insecure-registry".to_string(), host.clone()];
+    let argv = helm4_command(&manifest["runtimeConfig"]["platformCommand"], &env, &extra);
+    let out = run(&argv, &rendered);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{argv:?}: {}",
+        text(&out.stderr)
+    );
+    assert_eq!(text(&out.stdout), want);
+
+    // A lookup that fails: non-zero, and nothing for Helm to apply.
+    let missing = rendered.replace("fixtures/sidecar:2", "fixtures/sidecar:nope");
+    let out = run(&argv, &missing);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(out.stdout.is_empty(), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stderr).contains("fixtures/sidecar:nope"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    // Helm 3: the wrapper as an executable, with the --post-renderer-args as its arguments.
+    let wrapper = repo().join("helm-plugin/pin-postrenderer.sh");
+    let argv = [
+        wrapper.to_str().unwrap().to_string(),
+        "--insecure-registry".into(),
+        host.clone(),
+    ];
+    let out = run(&argv, &rendered);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), want);
+}
