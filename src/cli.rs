@@ -58,7 +58,9 @@ impl Cli {
             Some(Command::Update(a)) => a.output.color,
             Some(Command::Unpin(a)) => a.output.color,
             Some(Command::Verify(a)) => a.output.color,
-            Some(Command::Config | Command::Completions { .. } | Command::Man) => ColorChoice::Auto,
+            Some(Command::Config | Command::Fn(_) | Command::Completions { .. } | Command::Man) => {
+                ColorChoice::Auto
+            }
         }
     }
 }
@@ -94,6 +96,13 @@ pub enum Command {
     /// registry that cannot be asked is an error (exit 2). A pin of one platform's manifest inside its tag's
     /// multi-platform index is a warning.
     Verify(VerifyArgs),
+    /// Run as a KRM function (kustomize, kpt): a ResourceList on stdin, the same list with the images of
+    /// its items pinned on stdout.
+    ///
+    /// Options come from the function config (a ConfigMap's `data`, or the `spec` of any other kind):
+    /// `tagStyle` (drop, keep, comment), `lock`, `offline`, `platform`; the flags below set the same (the
+    /// function config wins) and the registry settings. Errors go into the list's `results` (exit 2).
+    Fn(FnArgs),
     /// Print a completion script for SHELL on stdout (e.g. `pin completions bash > /etc/bash_completion.d/pin`).
     Completions {
         #[arg(value_name = "SHELL")]
@@ -202,6 +211,19 @@ pub struct UpdateArgs {
 
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct FnArgs {
+    #[command(flatten)]
+    pub resolve: ResolveArgs,
+
+    /// Write the tag as a comment beside the pin (`tagStyle: comment`).
+    #[arg(long, help_heading = "Output", conflicts_with = "keep_tag")]
+    pub tag_comment: bool,
+
+    #[command(flatten)]
+    pub lock: LockArgs,
 }
 
 #[derive(Debug, Args)]

@@ -936,3 +936,186 @@ fn workflows_and_the_action_pass_actionlint() {
     assert_eq!(errors.len(), 1, "{errors:#?}");
     assert_eq!(errors[0]["line"], 6);
 }
+
+/// A ResourceList as kustomize's exec runtime sends it to a transformer: the items with the annotations
+/// kustomize adds (`config.kubernetes.io/index`, `internal.config.kubernetes.io/…`, `config.k8s.io/id`),
+/// and the function config with its `config.kubernetes.io/function` annotation (and `local-config`).
+fn resource_list(host: &str, spec: &str) -> String {
+    format!(
+        r#"apiVersion: config.kubernetes.io/v1
+kind: ResourceList
+items:
+- apiVersion: apps/v1
+  kind: Deployment
+  metadata:
+    name: web
+    namespace: shop
+    annotations:
+      config.kubernetes.io/index: '0'
+      internal.config.kubernetes.io/index: '0'
+      internal.config.kubernetes.io/annotations-migration-resource-id: '0'
+      internal.config.kubernetes.io/id: '1'
+      config.k8s.io/id: '1'
+  spec:
+    template:
+      spec:
+        containers:
+        - name: app
+          image: {host}/fixtures/app:v1 # the app
+          imagePullPolicy: IfNotPresent
+        - name: proxy
+          image: "{host}/fixtures/proxy:2"
+- apiVersion: v1
+  kind: ConfigMap
+  metadata:
+    name: settings
+    annotations:
+      config.kubernetes.io/index: '1'
+      internal.config.kubernetes.io/index: '1'
+      internal.config.kubernetes.io/annotations-migration-resource-id: '1'
+      internal.config.kubernetes.io/id: '2'
+      config.k8s.io/id: '2'
+  data:
+    greeting: hello
+functionConfig:
+  apiVersion: imagepin.dev/v1alpha1
+  kind: PinImages
+  metadata:
+    name: pin
+    annotations:
+      config.kubernetes.io/function: |
+        exec:
+          path: ./pin-fn
+      config.kubernetes.io/local-config: 'true'
+      internal.config.kubernetes.io/path: pin.yaml
+  info:
+    image: {host}/fixtures/app:v1
+  spec:
+{spec}"#
+    )
+}
+
+/// Runs `pin fn` with `args`, the list on stdin.
+fn pin_fn(dir: &Path, args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pin"))
+        .arg("fn")
+        .args(args)
+        .current_dir(dir)
+        .env_clear()
+        .env("HOME", dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    let stdin = stdin.to_string();
+    let writer =
+        std::thread::spawn(move || std::io::Write::write_all(&mut input, stdin.as_bytes()));
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    out
+}
+
+// Guards `pin fn`, the KRM function: given the ResourceList kustomize's exec runtime sends, it writes the
+// same bytes with the images of the items pinned (digests from the real registry), comments and
+// annotations kept, the function config's own fields untouched; the function config's options (tag style,
+// lockfile, offline) hold; an image that cannot be resolved is an error in `results` naming the item and
+// the field, with the items left as they came and a non-zero exit.
+#[test]
+fn the_krm_function_pins_the_items_of_a_resource_list() {
+    let registry = harness::Registry::start(harness::Variant::Plain);
+    let host = registry.host().to_string();
+    let app = registry.push_oci_image("fixtures/app", "v1", "krm-app");
+    let proxy = registry.push_oci_index("fixtures/proxy", "2", "krm-proxy", harness::TWO_PLATFORMS);
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+
+    // Online, the tag kept, the digests recorded in a lockfile.
+    let input = resource_list(&host, "    tagStyle: keep\n    lock: pin.lock\n");
+    let out = pin_fn(d, &["--insecure-registry", &host], &input);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let want = input
+        .replace(
+            &format!("image: {host}/fixtures/app:v1 # the app"),
+            &format!("image: {host}/fixtures/app:v1@{} # the app", app.digest),
+        )
+        .replace(
+            &format!("image: \"{host}/fixtures/proxy:2\""),
+            &format!("image: \"{host}/fixtures/proxy:2@{}\"", proxy.digest),
+        );
+    assert_eq!(text(&out.stdout), want);
+    let lock = fs::read_to_string(d.join("pin.lock")).unwrap();
+    assert!(
+        lock.contains(&app.digest) && lock.contains(&proxy.digest),
+        "{lock}"
+    );
+
+    // Offline from that lockfile (the registry stopped), the tag dropped, as a ConfigMap's data.
+    drop(registry);
+    let input = resource_list(&host, "")
+        .replace("  kind: PinImages\n", "  kind: ConfigMap\n")
+        .replace(
+            "app:v1\n  spec:\n",
+            "app:v1\n  data:\n    tagStyle: drop\n    lock: pin.lock\n    offline: \"true\"\n",
+        );
+    let out = pin_fn(d, &[], &input);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let want = input
+        .replace(
+            &format!("{host}/fixtures/app:v1 #"),
+            &format!("{host}/fixtures/app@{} #", app.digest),
+        )
+        .replace(
+            &format!("{host}/fixtures/proxy:2\""),
+            &format!("{host}/fixtures/proxy@{}\"", proxy.digest),
+        );
+    assert_eq!(text(&out.stdout), want);
+
+    // An image the lockfile lacks: the list as it came, and the error in results.
+    let input = resource_list(&host, "    lock: pin.lock\n    offline: true\n")
+        .replace("fixtures/proxy:2", "fixtures/proxy:3");
+    let out = pin_fn(d, &[], &input);
+    assert_ne!(out.status.code(), Some(0));
+    let stdout = text(&out.stdout);
+    assert!(stdout.starts_with(&input), "{stdout}");
+    let results = &stdout[input.len()..];
+    assert!(results.starts_with("results:\n- message: \""), "{results}");
+    assert!(
+        results.contains(&format!("{host}/fixtures/proxy:3")),
+        "{results}"
+    );
+    assert!(results.contains("  severity: error\n"), "{results}");
+    assert!(
+        results.contains("  resourceRef:\n    apiVersion: \"apps/v1\"\n    kind: \"Deployment\"\n    name: \"web\"\n    namespace: \"shop\"\n"),
+        "{results}"
+    );
+    assert!(
+        results.contains("  field:\n    path: \"spec.template.spec.containers[1].image\"\n"),
+        "{results}"
+    );
+    // The results are YAML that PyYAML reads, with the items unchanged.
+    let path = d.join("out.yaml");
+    fs::write(&path, &stdout).unwrap();
+    let read = yaml_to_json(&path);
+    assert_eq!(read["kind"], "ResourceList");
+    let severities: Vec<&str> = read["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["severity"].as_str().unwrap())
+        .collect();
+    // The error, and a warning for the other image, resolved but not written.
+    assert_eq!(severities, ["warning", "error"], "{results}");
+    assert_eq!(read["items"].as_array().unwrap().len(), 2);
+
+    // An unknown option fails closed.
+    let input = resource_list(&host, "    tagstyle: keep\n");
+    let out = pin_fn(d, &[], &input);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(
+        text(&out.stdout).contains("unknown option \\\"tagstyle\\\""),
+        "{}",
+        text(&out.stdout)
+    );
+}

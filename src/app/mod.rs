@@ -4,6 +4,7 @@
 //! what is done with them. Nothing is written unless every lookup succeeded and every file was read, except
 //! with `--keep-going`, which writes the files whose references all resolved and still exits 2.
 
+mod krm;
 mod lookup;
 pub mod plan;
 mod project;
@@ -66,6 +67,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<Exi
             run.go(out, err)
         }
         Some(Command::Verify(args)) => verify::verify(&args, out, err),
+        Some(Command::Fn(args)) => krm::run(&args, out, err),
         Some(Command::Unpin(args)) => {
             let run = FilesRun {
                 paths: &args.paths,
