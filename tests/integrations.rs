@@ -1119,3 +1119,56 @@ fn the_krm_function_pins_the_items_of_a_resource_list() {
         text(&out.stdout)
     );
 }
+
+// Guards the crate as published (`cargo install --locked imagepin`): the package holds the sources, the
+// lockfile and the README, and none of the test corpora, fixtures, CI or packaging files.
+#[test]
+fn the_crate_package_holds_the_sources_only() {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let out = Command::new(cargo)
+        .args([
+            "package",
+            "--list",
+            "--locked",
+            "--allow-dirty",
+            "--manifest-path",
+        ])
+        .arg(repo().join("Cargo.toml"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "cargo package --list: {}",
+        text(&out.stderr)
+    );
+    let files = text(&out.stdout);
+    let files: Vec<&str> = files.lines().collect();
+    for must in [
+        "Cargo.toml",
+        "Cargo.lock",
+        "README.md",
+        "src/main.rs",
+        "src/lib.rs",
+    ] {
+        assert!(files.contains(&must), "{must} is not packaged: {files:?}");
+    }
+    let stray: Vec<&&str> = files
+        .iter()
+        .filter(|f| {
+            !(f.starts_with("src/") && f.ends_with(".rs"))
+                && !matches!(
+                    **f,
+                    "Cargo.toml"
+                        | "Cargo.toml.orig"
+                        | "Cargo.lock"
+                        | "README.md"
+                        | ".cargo_vcs_info.json"
+                        | "docs/report.schema.json"
+                )
+        })
+        .collect();
+    assert!(
+        stray.is_empty(),
+        "packaged, but not needed to build: {stray:?}"
+    );
+}

@@ -396,3 +396,95 @@ pub fn run(args: &FnArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Resul
     emit(out, text, &results)?;
     Ok(ExitStatus::Success)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tree_of(src: &str) -> Tree {
+        match tree::parse(src).unwrap() {
+            Parsed::Tree(t) => t,
+            Parsed::Template => panic!("a template"),
+        }
+    }
+
+    #[test]
+    fn options_come_from_a_configmap_or_a_spec() {
+        let src = "kind: ResourceList\nfunctionConfig:\n  kind: ConfigMap\n  data:\n    tagStyle: keep\n    lock: a.lock\n    offline: 'true'\n    platform: linux/arm64\n";
+        let t = tree_of(src);
+        let (_, l) = layout(&t).unwrap();
+        let c = fn_config(&t, l.config).unwrap();
+        assert_eq!(c.keep_tag, Some(true));
+        assert_eq!(c.tag_comment, Some(false));
+        assert_eq!(c.lock, Some(PathBuf::from("a.lock")));
+        assert_eq!(c.offline, Some(true));
+        assert_eq!(c.platform.unwrap().to_string(), "linux/arm64");
+        let src = "kind: ResourceList\nfunctionConfig:\n  kind: PinImages\n  spec:\n    tagStyle: comment\n    offline: false\n";
+        let t = tree_of(src);
+        let (_, l) = layout(&t).unwrap();
+        let c = fn_config(&t, l.config).unwrap();
+        assert_eq!(
+            (c.keep_tag, c.tag_comment, c.offline),
+            (Some(false), Some(true), Some(false))
+        );
+        for (bad, why) in [
+            ("tagStyle: loud", "is not drop, keep or comment"),
+            ("offline: maybe", "is not true or false"),
+            ("keepTag: true", "unknown option"),
+        ] {
+            let src =
+                format!("kind: ResourceList\nfunctionConfig:\n  kind: X\n  spec:\n    {bad}\n");
+            let t = tree_of(&src);
+            let (_, l) = layout(&t).unwrap();
+            let e = fn_config(&t, l.config).unwrap_err();
+            assert!(e.contains(why), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn a_list_that_is_not_one_is_refused() {
+        for (src, why) in [
+            ("kind: Deployment\n", "not a ResourceList"),
+            ("a: 1\n---\nb: 2\n", "not one YAML mapping"),
+            (
+                "kind: ResourceList\nitems: []\nresults: []\n",
+                "already has results",
+            ),
+        ] {
+            let e = layout(&tree_of(src)).err().unwrap();
+            assert!(e.contains(why), "{src}: {e}");
+        }
+    }
+
+    #[test]
+    fn results_name_the_item_and_the_field() {
+        let src = "kind: ResourceList\nitems:\n- apiVersion: v1\n  kind: Pod\n  metadata: {name: p, namespace: n}\n  spec:\n    containers:\n    - name: a\n      image: x:1\n    - name: b\n      image: y:2\n";
+        let t = tree_of(src);
+        let (_, l) = layout(&t).unwrap();
+        let at = src.find("y:2").unwrap();
+        let item = item_of(&t, &l.items, at).unwrap();
+        assert_eq!(
+            item,
+            [
+                Some("v1".into()),
+                Some("Pod".into()),
+                Some("p".into()),
+                Some("n".into())
+            ]
+        );
+        assert_eq!(
+            field_of(&t, at).as_deref(),
+            Some("spec.containers[1].image")
+        );
+        let r = Result_ {
+            message: "a \"quoted\"\nline".into(),
+            severity: "error",
+            resource: Some(item),
+            field: Some("spec.containers[1].image".into()),
+        };
+        assert_eq!(
+            render_results(&[r]),
+            "results:\n- message: \"a \\\"quoted\\\"\\nline\"\n  severity: error\n  resourceRef:\n    apiVersion: \"v1\"\n    kind: \"Pod\"\n    name: \"p\"\n    namespace: \"n\"\n  field:\n    path: \"spec.containers[1].image\"\n"
+        );
+    }
+}
