@@ -118,7 +118,24 @@ fn fn_config(tree: &Tree, config: Option<NodeId>) -> Result<FnConfig, String> {
                     ))
                 }
             },
-            "lock" => out.lock = Some(PathBuf::from(value)),
+            "lock" => {
+                // The function config comes with the resources (a repository you may not control): its
+                // lockfile stays inside the directory the function runs in, as pin.toml's cache-dir does.
+                let path = PathBuf::from(&value);
+                let inside = !value.is_empty()
+                    && path.components().all(|c| {
+                        matches!(
+                            c,
+                            std::path::Component::Normal(_) | std::path::Component::CurDir
+                        )
+                    });
+                if !inside {
+                    return Err(format!(
+                        "functionConfig: lock: {value:?} must be a relative path without `..` (use --lock for another place)"
+                    ));
+                }
+                out.lock = Some(path);
+            }
             "offline" => out.offline = Some(truth(&key, &value)?),
             "platform" => {
                 out.platform = Some(
@@ -431,6 +448,11 @@ mod tests {
             ("tagStyle: loud", "is not drop, keep or comment"),
             ("offline: maybe", "is not true or false"),
             ("keepTag: true", "unknown option"),
+            (
+                "lock: ../../elsewhere/pin.lock",
+                "relative path without `..`",
+            ),
+            ("lock: /etc/pin.lock", "relative path without `..`"),
         ] {
             let src =
                 format!("kind: ResourceList\nfunctionConfig:\n  kind: X\n  spec:\n    {bad}\n");
