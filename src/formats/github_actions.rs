@@ -7,7 +7,9 @@
 //!
 //! * `container`, as a string (`container: node:20`) or as a mapping's `image`
 //!   (`container: {image: node:20, options: …}`);
-//! * `services.<name>.image`;
+//! * `services.<name>.image`, or `services.<name>` itself when it is a string (`services: {postgres:
+//!   postgres:16}`: the workflow schema's `container` is a string or a mapping, for services as for the job
+//!   container);
 //! * `steps[*].uses: docker://<image>`.
 //!
 //! The runner accepts a `docker://` prefix on `container` and service images too (`container:
@@ -55,8 +57,8 @@ pub fn find(src: &str) -> Result<Findings, FindError> {
 
 /// The keys a workflow's finder reads.
 const WORKFLOW: Reads = Reads {
-    whole: &["container", "image", "uses"],
-    keys: &["jobs", "services", "steps"],
+    whole: &["container", "image", "services", "uses"],
+    keys: &["jobs", "steps"],
 };
 
 /// The keys an action metadata file's finder reads.
@@ -101,11 +103,13 @@ fn job_images(tree: &Tree, job: NodeId, out: &mut Vec<Candidate>) {
     if let Some(services) = tree.lookup(job, "services").map(|s| tree.resolve(s)) {
         if tree.mapping(services).is_some() {
             for (_, service) in tree.entries(services) {
-                let service = tree.resolve(service);
-                if tree.mapping(service).is_some() {
-                    let image = tree.lookup(service, "image");
-                    out.extend(image.and_then(|image| image_or_docker(tree, image)));
-                }
+                let image = if tree.mapping(tree.resolve(service)).is_some() {
+                    tree.lookup(tree.resolve(service), "image")
+                } else {
+                    // `services: {postgres: postgres:16}`: the image alone, as for `container`.
+                    Some(service)
+                };
+                out.extend(image.and_then(|image| image_or_docker(tree, image)));
             }
         }
     }
@@ -225,6 +229,25 @@ jobs:
         assert!(got[2].2, "empty image");
         let status = crate::app::classify(&find(src).unwrap().candidates[0]);
         assert!(matches!(status, crate::app::Status::Skipped(_)));
+    }
+
+    #[test]
+    fn services_written_as_strings() {
+        let src = "on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    services:\n      postgres: \"postgres:10\"\n      redis: docker://redis:7 # c\n      cache: &c memcached:1.6\n      again: *c\n      none: ''\n      nothing:\n      mysql:\n        image: mysql:8\n    steps:\n      - run: echo\n  other:\n    services: ${{ fromJSON(inputs.services) }}\n";
+        assert_eq!(
+            found(src),
+            [
+                ("postgres:10", "postgres:10".to_owned(), false),
+                ("redis:7", "redis:7".to_owned(), false),
+                ("memcached:1.6", "memcached:1.6".to_owned(), false),
+                ("", "".to_owned(), true),
+                ("mysql:8", "mysql:8".to_owned(), false),
+            ]
+        );
+        // The prefilter lets such a file through: it holds none of `container`, `image` or `docker://`.
+        let src = "jobs:\n  t:\n    services:\n      postgres: postgres:10\n";
+        assert!(crate::formats::Kind::GithubActions.may_hold(src));
+        assert_eq!(texts(src), ["postgres:10"]);
     }
 
     #[test]

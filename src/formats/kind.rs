@@ -184,7 +184,7 @@ kinds! {
         files: &[".github/workflows/*.yml"],
         examples: &["repo/.github/workflows/ci.yml", ".github/workflows/release.yaml"],
         find: github_actions::find,
-        needles: &["container", "image", "docker://", "\\"],
+        needles: &["container", "image", "docker://", "services", "\\"],
         docs: Docs {
             title: "GitHub Actions",
             pinned: "`jobs.*.container` (a string or `{image: …}`), `jobs.*.services.*.image`, `uses: docker://image:tag`; a `docker://` prefix on a container or service image is kept",
