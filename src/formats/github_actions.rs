@@ -45,10 +45,8 @@
 //! * [`Candidate::pull_policy_set`] is always `None`.
 
 use super::yaml::tree::{NodeId, Tree};
-use super::yaml::{find_reading, image_value, Reads};
-use super::{Candidate, FindError, Findings, Target};
-
-const DOCKER: &str = "docker://";
+use super::yaml::{docker_value, find_reading, image_value, Reads};
+use super::{Candidate, FindError, Findings};
 
 /// Finds the images of a GitHub Actions workflow. See the module documentation.
 pub fn find(src: &str) -> Result<Findings, FindError> {
@@ -135,24 +133,6 @@ fn image_or_docker(tree: &Tree, id: NodeId) -> Option<Candidate> {
     docker_value(tree, id).or_else(|| image_value(tree, id))
 }
 
-/// A scalar `docker://image`: the reference after the scheme. `None` for any other value.
-fn docker_value(tree: &Tree, id: NodeId) -> Option<Candidate> {
-    let scalar = tree.scalar(tree.resolve(id))?;
-    let image = scalar.value.strip_prefix(DOCKER)?;
-    let (span, skip) = match scalar.differs {
-        None => (scalar.text.start + DOCKER.len()..scalar.text.end, None),
-        Some(why) => (scalar.text.clone(), Some(why.to_owned())),
-    };
-    let skip = skip.or_else(|| image.is_empty().then(|| "empty value".to_owned()));
-    Some(Candidate {
-        span,
-        value: image.to_owned(),
-        skip,
-        pull_policy_set: None,
-        target: Target::Reference,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -209,7 +189,7 @@ jobs:
             ]
         );
         let c = &find(src).unwrap().candidates[3];
-        let at = src.find("docker://alpine").unwrap() + DOCKER.len();
+        let at = src.find("docker://alpine").unwrap() + "docker://".len();
         assert_eq!(c.span, at..at + "alpine:3.20".len());
     }
 

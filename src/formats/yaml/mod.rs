@@ -314,6 +314,27 @@ fn scalar_value_candidate(scalar: &tree::Scalar) -> Option<Candidate> {
     })
 }
 
+/// A scalar `docker://image` (where an alias stands for the scalar it names): the candidate for the
+/// reference after the scheme, which is kept. `None` for any other value. Skipped when the scalar's bytes
+/// are not its value (the span is then the whole scalar text) or nothing follows the scheme.
+pub fn docker_value(tree: &Tree, id: NodeId) -> Option<Candidate> {
+    const DOCKER: &str = "docker://";
+    let scalar = tree.scalar(tree.resolve(id))?;
+    let image = scalar.value.strip_prefix(DOCKER)?;
+    let (span, skip) = match scalar.differs {
+        None => (scalar.text.start + DOCKER.len()..scalar.text.end, None),
+        Some(why) => (scalar.text.clone(), Some(why.to_owned())),
+    };
+    let skip = skip.or_else(|| image.is_empty().then(|| "empty value".to_owned()));
+    Some(Candidate {
+        span,
+        value: image.to_owned(),
+        skip,
+        pull_policy_set: None,
+        target: Target::Reference,
+    })
+}
+
 /// The variables a Compose or GitLab value interpolates (`$NAME`, `${NAME}`, `${NAME:-default}`;
 /// `$$` is a literal `$`), in order, each once.
 pub fn variables(value: &str) -> Vec<&str> {
