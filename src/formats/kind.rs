@@ -232,7 +232,7 @@ kinds! {
         files: &["bitbucket-pipelines.yml"],
         examples: &["bitbucket-pipelines.yml", "repo/bitbucket-pipelines.yaml"],
         find: bitbucket::find,
-        needles: &["image", "\\"],
+        needles: &["image", "docker://", "\\"],
         docs: Docs {
             title: "Bitbucket Pipelines",
             pinned: "the top-level `image`, every step's `image` (also in `parallel`, `stage` and `definitions` steps, through anchors and merge keys) and `definitions.services.*.image`, each a string or `{name: …}`; `pipe:` references are left alone; a value with `$VAR` is skipped",
