@@ -360,7 +360,7 @@ kinds! {
         files: &["*.tf", "*.tofu"],
         examples: &["main.tf", "infra/k8s.tf", "main.tofu"],
         find: hcl::find_terraform,
-        needles: &["kubernetes_", "docker_image"],
+        needles: &["kubernetes_", "docker_"],
         docs: Docs {
             title: "Terraform / OpenTofu",
             pinned: "`image` of `container` and `init_container` blocks (also `dynamic` ones) in `kubernetes_*` workload resources (pod, deployment, stateful set, daemon set, job, cron job, replication controller, and their `_v1` forms); `name` of `docker_image` resources and data sources; a string with `${…}` or any other expression is skipped",
