@@ -57,12 +57,14 @@ pub fn find(src: &str) -> Result<Findings, FindError> {
 const WORKFLOW: Reads = Reads {
     whole: &["container", "image", "services", "uses"],
     keys: &["jobs", "steps"],
+    whole_if: None,
 };
 
 /// The keys an action metadata file's finder reads.
 const ACTION: Reads = Reads {
     whole: &["image", "uses"],
     keys: &["runs", "steps"],
+    whole_if: None,
 };
 
 /// Finds the image of an action's metadata file (`action.yml`). See the module documentation.

@@ -79,6 +79,7 @@ const READS: Reads = Reads {
         "global",
         "imageRegistry",
     ],
+    whole_if: None,
 };
 
 fn collect(src: &str, tree: &Tree, out: &mut Vec<Candidate>) {

@@ -69,6 +69,7 @@ pub fn find(src: &str) -> Result<Findings, FindError> {
 const READS: Reads = Reads {
     whole: &["images"],
     keys: &["kind"],
+    whole_if: None,
 };
 
 /// The fields of an `images` entry; kustomize reads each as a string.

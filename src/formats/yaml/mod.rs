@@ -1054,6 +1054,7 @@ imageName: nginx:11
         static READS: Reads = Reads {
             whole: &["image"],
             keys: &["services"],
+            whole_if: None,
         };
         let mut src = String::from("services:\n  a:\n    image: x:1\n    environment:\n");
         for i in 0..1000 {

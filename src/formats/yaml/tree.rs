@@ -620,11 +620,17 @@ pub struct Reads {
     /// Keys looked up on the way (`services`, `jobs`, `steps`): kept wherever they are; what their
     /// values hold is kept by the same rules as the rest.
     pub keys: &'static [&'static str],
+    /// Other keys read as a whole: those this says yes to (`gitImage`, any key ending in `image`).
+    pub whole_if: Option<fn(&str) -> bool>,
 }
 
 impl Reads {
     fn names(&self, key: &str) -> bool {
-        key == "<<" || self.whole.contains(&key) || self.keys.contains(&key)
+        key == "<<" || self.is_whole(key) || self.keys.contains(&key)
+    }
+
+    fn is_whole(&self, key: &str) -> bool {
+        self.whole.contains(&key) || self.whole_if.is_some_and(|whole| whole(key))
     }
 }
 
@@ -882,9 +888,9 @@ impl Sink for Builder {
             || parent.is_some_and(|p| {
                 p.whole
                     || is_key
-                    || p.pending.and_then(|k| self.tree.str(k)).is_some_and(|k| {
-                        k == "<<" || self.reads.is_some_and(|r| r.whole.contains(&k))
-                    })
+                    || p.pending
+                        .and_then(|k| self.tree.str(k))
+                        .is_some_and(|k| k == "<<" || self.reads.is_some_and(|r| r.is_whole(k)))
             });
         let id = self.attach(node, anchor);
         self.stack.push(Open {
