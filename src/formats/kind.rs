@@ -296,7 +296,7 @@ kinds! {
         files: &["values*.yaml"],
         examples: &["chart/values.yaml", "chart/values-prod.yaml", "values.yml"],
         find: helm_values::find,
-        needles: &["image", "\\"],
+        needles: &["image", "Image", "IMAGE", "\\"],
         docs: Docs {
             title: "Helm values",
             pinned: "scalar `image:` values as for Kubernetes YAML; `image:` mappings with `repository` (+ `registry`, `tag`, `global.imageRegistry`) that have a `digest:` key (bitnami, ingress-nginx style) get it filled; without a `digest:` key they are reported, not changed",
