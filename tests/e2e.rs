@@ -1473,9 +1473,9 @@ fn a_ca_file_without_certificates_is_an_error() {
 // Build YAML and JSON, Azure Pipelines, Bitbucket, CircleCI, Drone, Woodpecker: each with a CRLF file and one
 // without a final newline; aliases, `{name: …}` forms, a `machine.image` left alone), Podman Quadlet units (a CRLF
 // `.image`, a `.volume` without a final newline), ko configurations (a CRLF one without a final newline, a
-// `ko.local` base skipped), the rules of issue 19 (Helm values with `{{ }}` only in comments and image mappings
+// `ko.local` base skipped), Helm values with `{{ }}` only in comments and image mappings
 // under `clickHouseImage:`, an indented `# escape=` directive, string services, a `docker://` pipe, the Docker
-// provider's containers and services); look-alikes such as
+// provider's containers and services; look-alikes such as
 // `package.json`, a YAML file with `steps[].name` and `container:` keys, a unit without `Image=` and a `.service`
 // are left alone.
 #[test]
