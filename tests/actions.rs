@@ -220,6 +220,18 @@ fn update_follows_the_comment_and_verify_finds_a_commit_force_pushed_away() {
         stderr(&out)
     );
 
+    let out = pin(&git, dir.path(), &["verify", "--format", "markdown", "."]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let md = stdout(&out);
+    assert!(
+        md.starts_with(&format!(
+            "### Pinned GitHub Actions whose commit is gone\n\n| action | commit | problem | files |\n|---|---|---|---|\n| `octo/branchy` | `{}` | PIN072: ",
+            &old[..12]
+        )),
+        "{md}"
+    );
+    assert!(md.contains("| `.github/workflows/ci.yml:4:15` |\n"), "{md}");
+
     let out = pin(&git, dir.path(), &["update", "-w", "."]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(
@@ -228,4 +240,145 @@ fn update_follows_the_comment_and_verify_finds_a_commit_force_pushed_away() {
     );
     let out = pin(&git, dir.path(), &["verify", "."]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+/// Fails unless `document` is valid against the JSON schema at `schema` (relative to the repository).
+fn assert_valid(document: &str, schema: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(schema);
+    let schema: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("a valid schema");
+    let value: serde_json::Value = serde_json::from_str(document).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&value)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{}: {errors:#?}", path.display());
+}
+
+#[test]
+fn reports_give_actions_their_own_kind() {
+    let git = GitServer::start(GitOptions::default());
+    let repo = octo_act(&git);
+    let v1 = repo.rev_parse("v1^{commit}");
+    let v2 = repo.rev_parse("v2.0.0^{commit}");
+    let (dir, wf) = workflow_dir();
+    let src = "jobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: octo/act@v1\n      - uses: octo/act/sub@v2.0.0\n";
+    fs::write(wf.join("ci.yml"), src).unwrap();
+    let file = ".github/workflows/ci.yml";
+
+    let out = pin(
+        &git,
+        dir.path(),
+        &["--tag-comment", "--format", "json", "."],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_valid(&stdout(&out), "docs/report.schema.json");
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let refs = doc["references"].as_array().unwrap();
+    let got: Vec<_> = refs
+        .iter()
+        .map(|r| {
+            (
+                r["kind"].as_str().unwrap(),
+                r["line"].as_u64().unwrap(),
+                r["original"].as_str().unwrap(),
+                r["digest"].as_str().unwrap(),
+                r["status"].as_str().unwrap(),
+                r["code"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("action", 5, "octo/act@v1", v1.as_str(), "pinned", "PIN001"),
+            (
+                "action",
+                6,
+                "octo/act/sub@v2.0.0",
+                v2.as_str(),
+                "pinned",
+                "PIN001"
+            ),
+        ]
+    );
+    // A commit is no image digest: the schema refuses it under another kind.
+    let mut wrong = doc.clone();
+    wrong["references"][0]["kind"] = "github-actions".into();
+    let schema_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/report.schema.json");
+    let schema: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(schema_path).unwrap()).unwrap();
+    assert!(!jsonschema::validator_for(&schema).unwrap().is_valid(&wrong));
+
+    let out = pin(
+        &git,
+        dir.path(),
+        &["--tag-comment", "--format", "sarif", "."],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_valid(&stdout(&out), "tests/schemas/sarif-schema-2.1.0.json");
+    let log: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2);
+    for r in results {
+        assert_eq!(r["properties"]["kind"], "action", "{r:#}");
+        assert_eq!(r["ruleId"], "PIN001");
+    }
+
+    let out = pin(
+        &git,
+        dir.path(),
+        &["--tag-comment", "--format", "github", "."],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        format!(
+            "::notice file={file},line=5,col=15,title=PIN001 unpinned (action)::octo/act@v1: not pinned to a commit; its tag v1 names commit {v1}\n\
+             ::notice file={file},line=6,col=15,title=PIN001 unpinned (action)::octo/act/sub@v2.0.0: not pinned to a commit; its tag v2.0.0 names commit {v2}\n"
+        )
+    );
+
+    let out = pin(
+        &git,
+        dir.path(),
+        &["--tag-comment", "--format", "markdown", "."],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        format!(
+            "### GitHub Actions pinned to commits\n\n\
+             | action | from | to | files |\n\
+             |---|---|---|---|\n\
+             | `octo/act` | `v1` | `{}` | `{file}:5:15` |\n\
+             | `octo/act/sub` | `v2.0.0` | `{}` | `{file}:6:15` |\n",
+            &v1[..12],
+            &v2[..12]
+        )
+    );
+
+    let out = pin(&git, dir.path(), &["--tag-comment", "-w", "."]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = pin(&git, dir.path(), &["unpin", "--format", "markdown", "."]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        format!(
+            "### GitHub Actions unpinned\n\n\
+             | action | from | to | files |\n\
+             |---|---|---|---|\n\
+             | `octo/act` | `{}` | `v1` | `{file}:5:15` |\n\
+             | `octo/act/sub` | `{}` | `v2.0.0` | `{file}:6:15` |\n",
+            &v1[..12],
+            &v2[..12]
+        )
+    );
+    let out = pin(&git, dir.path(), &["verify", "--format", "markdown", "."]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "### Pinned GitHub Actions whose commit is gone\n\nEvery pinned commit is served.\n"
+    );
 }

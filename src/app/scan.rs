@@ -12,7 +12,7 @@ use crate::formats::tag_comment::{self, TagComment};
 use crate::formats::{Candidate, FindOptions, Kind, LineIndex, Target};
 use crate::reference::action::{ActionRef, RefComment};
 use crate::reference::Reference;
-use crate::report::{Code, Diagnostic, Location, Outcome, OutcomeStatus};
+use crate::report::{Code, Diagnostic, Location, Outcome, OutcomeStatus, ACTION_KIND};
 use crate::rewrite::identity::{self, Opened};
 use crate::rewrite::{Changed, FileIdentity};
 use crate::walk::{self, WalkError};
@@ -64,9 +64,6 @@ impl Found {
         }
     }
 }
-
-/// The `kind` of an action or reusable workflow in reports (JSON, SARIF, markdown), whatever file holds it.
-pub const ACTION_KIND: &str = "action";
 
 #[derive(Debug)]
 pub enum Status {
