@@ -778,3 +778,40 @@ fn pinned_workflows_pass_actionlint() {
     let errors = actionlint(&files[..1]);
     assert_eq!(errors.len(), 1, "{errors:#?}");
 }
+
+#[test]
+fn a_server_that_rate_limits_is_asked_again_after_its_retry_after() {
+    let git = GitServer::start(GitOptions {
+        throttled: 2,
+        ..GitOptions::default()
+    });
+    let repo = octo_act(&git);
+    let v1 = repo.rev_parse("v1^{commit}");
+    let (dir, wf) = workflow_dir();
+    let path = wf.join("ci.yml");
+    fs::write(
+        &path,
+        "jobs:\n  a:\n    steps:\n      - uses: octo/act@v1\n",
+    )
+    .unwrap();
+    let out = pin(&git, dir.path(), &["-w", "."]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        fs::read_to_string(&path).unwrap(),
+        format!("jobs:\n  a:\n    steps:\n      - uses: octo/act@{v1}\n")
+    );
+    let statuses: Vec<(String, u16)> = git
+        .requests()
+        .iter()
+        .map(|r| (r.method.clone(), r.status))
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            ("GET".to_string(), 429),
+            ("GET".to_string(), 429),
+            ("GET".to_string(), 200),
+            ("POST".to_string(), 200)
+        ]
+    );
+}

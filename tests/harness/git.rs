@@ -18,7 +18,8 @@
 //! Options: `tls` serves HTTPS with a certificate from a throwaway CA ([`GitServer::ca_pem_path`]);
 //! `basic_auth` requires [`super::USER`]/[`super::PASSWORD`] (401 with a `Basic` challenge otherwise, as a
 //! web server in front of http-backend would); `v2: false` does not pass the `Git-Protocol` header to
-//! http-backend, so it speaks protocol v0; `filter` sets `uploadpack.allowFilter`.
+//! http-backend, so it speaks protocol v0; `filter` sets `uploadpack.allowFilter`; `throttled` answers the
+//! first that many requests `429 Too Many Requests` with `Retry-After: 1`, as a server that rate-limits does.
 //!
 //! Expected values come from `git rev-parse` in the bare repository ([`GitRepo::rev_parse`]), never from
 //! `pin`.
@@ -28,7 +29,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -45,6 +46,7 @@ pub struct GitOptions {
     pub basic_auth: bool,
     pub v2: bool,
     pub filter: bool,
+    pub throttled: usize,
 }
 
 impl Default for GitOptions {
@@ -54,6 +56,7 @@ impl Default for GitOptions {
             basic_auth: false,
             v2: true,
             filter: false,
+            throttled: 0,
         }
     }
 }
@@ -80,6 +83,7 @@ struct Shared {
     options: GitOptions,
     stop: AtomicBool,
     requests: Mutex<Vec<GitRequest>>,
+    throttled: AtomicUsize,
 }
 
 pub struct GitServer {
@@ -144,6 +148,7 @@ impl GitServer {
             options,
             stop: AtomicBool::new(false),
             requests: Mutex::new(Vec::new()),
+            throttled: AtomicUsize::new(0),
         });
         let accept = Arc::clone(&shared);
         std::thread::spawn(move || {
@@ -350,7 +355,14 @@ impl Shared {
             });
             let authorized =
                 !self.options.basic_auth || user.as_deref() == Some(&format!("{USER}:{PASSWORD}"));
-            let (status, response_headers, response_body) = if authorized {
+            let throttle = self.throttled.fetch_add(1, Ordering::SeqCst) < self.options.throttled;
+            let (status, response_headers, response_body) = if throttle {
+                (
+                    429,
+                    vec![("Retry-After".to_string(), "1".to_string())],
+                    b"too many requests\n".to_vec(),
+                )
+            } else if authorized {
                 self.cgi(&method, &target, &headers, &body)
             } else {
                 (
