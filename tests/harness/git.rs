@@ -19,7 +19,8 @@
 //! `basic_auth` requires [`super::USER`]/[`super::PASSWORD`] (401 with a `Basic` challenge otherwise, as a
 //! web server in front of http-backend would); `v2: false` does not pass the `Git-Protocol` header to
 //! http-backend, so it speaks protocol v0; `filter` sets `uploadpack.allowFilter`; `throttled` answers the
-//! first that many requests `429 Too Many Requests` with `Retry-After: 1`, as a server that rate-limits does.
+//! first that many requests `429 Too Many Requests` with `Retry-After: 1`, as a server that rate-limits does;
+//! `latency` delays every answer (a distant server's round trip, for the benchmark).
 //!
 //! Expected values come from `git rev-parse` in the bare repository ([`GitRepo::rev_parse`]), never from
 //! `pin`.
@@ -47,6 +48,7 @@ pub struct GitOptions {
     pub v2: bool,
     pub filter: bool,
     pub throttled: usize,
+    pub latency: Duration,
 }
 
 impl Default for GitOptions {
@@ -57,6 +59,7 @@ impl Default for GitOptions {
             v2: true,
             filter: false,
             throttled: 0,
+            latency: Duration::ZERO,
         }
     }
 }
@@ -355,6 +358,7 @@ impl Shared {
             });
             let authorized =
                 !self.options.basic_auth || user.as_deref() == Some(&format!("{USER}:{PASSWORD}"));
+            std::thread::sleep(self.options.latency);
             let throttle = self.throttled.fetch_add(1, Ordering::SeqCst) < self.options.throttled;
             let (status, response_headers, response_body) = if throttle {
                 (
