@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::formats::Kind;
-use crate::resolve::Platform;
+use crate::platform::Platform;
 
 /// Pin container image references to registry digests, changing no other byte.
 ///

@@ -12,8 +12,8 @@ use clap::parser::ValueSource;
 use clap::ArgMatches;
 use serde::Deserialize;
 
+use crate::platform::Platform;
 use crate::resolve::mirrors::RegistryTable;
-use crate::resolve::Platform;
 
 /// The names a configuration file may have, in the order they are looked for in each directory.
 pub const FILE_NAMES: &[&str] = &["pin.toml", ".pin.toml"];
@@ -676,7 +676,7 @@ mod precedence {
     use clap::{CommandFactory, FromArgMatches};
 
     use crate::cli::{Cli, Command, RegistryArgs, ResolveArgs, SelectArgs};
-    use crate::resolve::Platform;
+    use crate::platform::Platform;
 
     /// One key on one command line: the flag, the file's text, and the value used with neither, with the
     /// file's alone, with the flag alone and with both.

@@ -14,6 +14,7 @@ pub(crate) mod cli;
 pub(crate) mod config;
 pub(crate) mod formats;
 pub(crate) mod interrupt;
+pub(crate) mod platform;
 pub(crate) mod reference;
 pub(crate) mod report;
 pub(crate) mod resolve;

@@ -11,9 +11,9 @@ use std::io::{self, Write};
 use super::scan::{Found, Status};
 use super::{finish, in_path_order, lookup, plan, scan_or_abort, ExitStatus};
 use crate::cli::VerifyArgs;
+use crate::platform::Platform;
 use crate::report::{self, Code, Mode, Outcome, OutcomeStatus, Report};
 use crate::resolve::verify::{Pinned, Verified};
-use crate::resolve::Platform;
 
 pub(super) fn verify(
     args: &VerifyArgs,
