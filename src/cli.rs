@@ -357,7 +357,7 @@ pub struct RegistryArgs {
 
     /// `[[registry]]` tables from the configuration file, with where each was read.
     #[arg(skip)]
-    pub registry_tables: Vec<(crate::resolve::mirrors::RegistryTable, String)>,
+    pub registry_tables: Vec<(crate::registries_conf::RegistryTable, String)>,
 
     /// Seconds before one registry request, once connected, is abandoned (not retried: a silent registry
     /// fails within this time).

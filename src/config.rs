@@ -13,7 +13,7 @@ use clap::ArgMatches;
 use serde::Deserialize;
 
 use crate::platform::Platform;
-use crate::resolve::mirrors::RegistryTable;
+use crate::registries_conf::RegistryTable;
 
 /// The names a configuration file may have, in the order they are looked for in each directory.
 pub const FILE_NAMES: &[&str] = &["pin.toml", ".pin.toml"];
@@ -533,7 +533,7 @@ pub fn show(out: &mut dyn std::io::Write, loaded: Option<&Loaded>) -> std::io::R
             table_origin(&l.path, &l.text, "verify")
         )?;
     }
-    for file in crate::resolve::mirrors::Routes::system_files() {
+    for file in crate::registries_conf::system_files() {
         let state = if file.is_file() { "read" } else { "not found" };
         writeln!(out, "# registries.conf: {} ({state})", file.display())?;
     }

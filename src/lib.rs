@@ -16,6 +16,7 @@ pub(crate) mod formats;
 pub(crate) mod interrupt;
 pub(crate) mod platform;
 pub(crate) mod reference;
+pub(crate) mod registries_conf;
 pub(crate) mod report;
 pub(crate) mod resolve;
 pub(crate) mod rewrite;

@@ -484,9 +484,14 @@ pub(super) fn verifications(
 fn routes(args: &RegistryArgs) -> Result<resolve::mirrors::Routes, ResolveError> {
     let config = |e: resolve::mirrors::RouteError| ResolveError::Config(e.to_string());
     let mut routes = resolve::mirrors::Routes::default();
-    routes
-        .load_files(&resolve::mirrors::Routes::system_files())
-        .map_err(config)?;
+    for path in crate::registries_conf::system_files() {
+        let shown = path.display().to_string();
+        let tables =
+            crate::registries_conf::read(&path).map_err(|e| ResolveError::Config(e.to_string()))?;
+        for table in tables.into_iter().flatten() {
+            routes.add(table, &shown).map_err(config)?;
+        }
+    }
     for (table, origin) in &args.registry_tables {
         routes.add(table.clone(), origin).map_err(config)?;
     }
