@@ -1,4 +1,5 @@
-//! Every command-line flag, in one place. Parsing does no I/O: [`crate::app`] turns these into a plan.
+//! Every command-line flag, in one place: clap only. Parsing does no I/O; [`crate::settings`] merges these
+//! with the configuration file into what the stages take.
 
 use std::path::PathBuf;
 
@@ -46,31 +47,6 @@ pub struct Cli {
 
     #[command(flatten)]
     pub pin: PinArgs,
-}
-
-impl Cli {
-    /// `--color` of the command that runs (`auto` for those without output flags).
-    pub fn color(&self) -> ColorChoice {
-        match &self.command {
-            None => self.pin.output.color,
-            Some(Command::List(a)) => a.output.color,
-            Some(Command::Resolve(a)) => a.output.color,
-            Some(Command::Update(a)) => a.output.color,
-            Some(Command::Unpin(a)) => a.output.color,
-            Some(Command::Verify(a)) => a.output.color,
-            Some(Command::Config | Command::Completions { .. } | Command::Man) => ColorChoice::Auto,
-        }
-    }
-}
-
-impl From<ColorChoice> for anstream::ColorChoice {
-    fn from(c: ColorChoice) -> anstream::ColorChoice {
-        match c {
-            ColorChoice::Auto => anstream::ColorChoice::Auto,
-            ColorChoice::Always => anstream::ColorChoice::Always,
-            ColorChoice::Never => anstream::ColorChoice::Never,
-        }
-    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -262,14 +238,6 @@ pub struct SelectArgs {
     #[arg(long)]
     pub force_exclude: bool,
 
-    /// The directory `exclude` patterns are relative to when they come from a configuration file.
-    #[arg(skip)]
-    pub exclude_base: Option<PathBuf>,
-
-    /// Extra file names per kind, from the configuration file's `[files]` table.
-    #[arg(skip)]
-    pub extra_names: Vec<(Kind, String)>,
-
     /// Skip references matching this regular expression, as written or normalized (busybox:1 is also
     /// docker.io/library/busybox:1, so '^docker\.io/' skips it). Repeatable.
     #[arg(long, value_name = "REGEX")]
@@ -354,10 +322,6 @@ pub struct RegistryArgs {
     /// mirror (e.g. docker.io=mirror.corp.example/hub). Repeatable; mirrors are asked in order.
     #[arg(long, value_name = "PREFIX=HOST")]
     pub mirror: Vec<String>,
-
-    /// `[[registry]]` tables from the configuration file, with where each was read.
-    #[arg(skip)]
-    pub registry_tables: Vec<(crate::registries_conf::RegistryTable, String)>,
 
     /// Seconds before one registry request, once connected, is abandoned (not retried: a silent registry
     /// fails within this time).

@@ -8,13 +8,15 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::cli::{LockArgs, OutputArgs, RegistryArgs, SignatureArgs};
 use crate::report::Code;
 use crate::resolve::cosign::PublicKey;
 use crate::resolve::lock::{LockError, Lockfile};
 use crate::resolve::policy::Policy;
 use crate::resolve::verify::{Pinned, Verifications, Verified};
 use crate::resolve::{self, Key, Resolutions, ResolveError};
+use crate::settings::{
+    CacheSettings, LockSettings, OutputSettings, RegistrySettings, SignatureSettings,
+};
 
 /// The outcome of looking keys up, and the lockfile to record them in.
 pub(super) struct Lookup {
@@ -82,14 +84,14 @@ impl Lookup {
 /// up at all (a bad lockfile or CA file). Failures of single keys are in the map. With `labels`, the OCI
 /// labels of every digest a moved tag (a key with a `current` digest) points at now are read too.
 pub(super) fn resolutions(
-    registry: &RegistryArgs,
-    lock_args: Option<&LockArgs>,
+    registry: &RegistrySettings,
+    lock_args: Option<&LockSettings>,
     keys: BTreeSet<Key>,
-    output: &OutputArgs,
+    output: &OutputSettings,
     labels: bool,
 ) -> Result<Lookup, LookupError> {
     let offline = lock_args.is_some_and(|l| l.offline);
-    let policy = signature_policy(&registry.signature)?;
+    let policy = signature_policy(&registry.signatures)?;
     if offline && policy.is_some() && !keys.is_empty() {
         return Err(LookupError::Setup(ResolveError::Config(
             "--offline cannot be combined with --require-signature or --policy: signatures are checked \
@@ -97,7 +99,7 @@ pub(super) fn resolutions(
                 .to_string(),
         )));
     }
-    let lock = match lock_args.and_then(|l| l.lock.as_ref()) {
+    let lock = match lock_args.and_then(|l| l.path.as_ref()) {
         // Offline, a missing lockfile is the one error, not one per reference it would have held.
         Some(path)
             if offline
@@ -132,7 +134,7 @@ pub(super) fn resolutions(
         }
         _ => {
             let progress = progress_shown(output);
-            let mut cache = cache_for(registry);
+            let mut cache = cache_for(&registry.cache);
             let (cached, keys): (Vec<_>, BTreeSet<Key>) = match &cache {
                 Some(c) => {
                     let (hits, misses): (BTreeSet<Key>, BTreeSet<Key>) =
@@ -203,12 +205,12 @@ pub(super) fn resolutions(
 
 /// The signature rules of this run: `--policy FILE`, or `--signature-key` (with `--require-signature`
 /// implied), or none. `--require-signature` alone names no key to verify with: an error.
-fn signature_policy(args: &SignatureArgs) -> Result<Option<Policy>, ResolveError> {
-    if let Some(path) = &args.policy {
+fn signature_policy(args: &SignatureSettings) -> Result<Option<Policy>, ResolveError> {
+    if let Some(path) = &*args.policy {
         return Policy::load(path).map(Some).map_err(ResolveError::Config);
     }
-    if args.signature_key.is_empty() {
-        if args.require_signature {
+    if args.keys.is_empty() {
+        if *args.require {
             return Err(ResolveError::Config(
                 "--require-signature needs a key to verify with: give --signature-key FILE (cosign.pub) or \
                  --policy FILE"
@@ -218,7 +220,7 @@ fn signature_policy(args: &SignatureArgs) -> Result<Option<Policy>, ResolveError
         return Ok(None);
     }
     let mut keys = Vec::new();
-    for path in &args.signature_key {
+    for path in args.keys.iter() {
         let shown = path.display().to_string();
         let pem = std::fs::read(path)
             .map_err(|e| ResolveError::Config(format!("--signature-key {shown}: {e}")))?;
@@ -231,15 +233,15 @@ fn signature_policy(args: &SignatureArgs) -> Result<Option<Policy>, ResolveError
 }
 
 /// The tag → digest cache, when `--cache` or `--cache-dir` (or the configuration file) asks for it.
-fn cache_for(args: &RegistryArgs) -> Option<resolve::cache::Cache> {
-    let dir = match (&args.cache_dir, args.cache) {
+fn cache_for(args: &CacheSettings) -> Option<resolve::cache::Cache> {
+    let dir = match (&*args.dir, *args.enabled) {
         (Some(d), _) => d.clone(),
         (None, true) => resolve::cache::default_dir()?,
         (None, false) => return None,
     };
     Some(resolve::cache::Cache::open(
         &dir,
-        Duration::from_secs(args.cache_ttl),
+        Duration::from_secs(*args.ttl),
     ))
 }
 
@@ -253,7 +255,7 @@ struct Online {
 }
 
 fn resolve_online(
-    args: &RegistryArgs,
+    args: &RegistrySettings,
     keys: BTreeSet<Key>,
     progress: bool,
     policy: Option<&Policy>,
@@ -344,21 +346,21 @@ async fn labels_of_moved(
 
 /// The resolver for the registry flags, and the runtime to drive it on.
 fn resolver(
-    args: &RegistryArgs,
+    args: &RegistrySettings,
 ) -> Result<(resolve::Resolver, tokio::runtime::Runtime), ResolveError> {
     let routes = routes(args)?;
-    let mut insecure = args.insecure_registry.clone();
+    let mut insecure = args.insecure_registries.value.clone();
     insecure.extend(routes.insecure_hosts());
     let options = resolve::ClientOptions {
         insecure,
-        timeout: Duration::from_secs(args.timeout),
-        connect_timeout: Duration::from_secs(args.connect_timeout),
-        max_per_host: usize::from(args.jobs),
-        ca_files: args.ca_cert.clone(),
+        timeout: Duration::from_secs(*args.timeout),
+        connect_timeout: Duration::from_secs(*args.connect_timeout),
+        max_per_host: usize::from(*args.jobs),
+        ca_files: args.ca_certs.value.clone(),
         ..Default::default()
     };
     let client = resolve::Client::new(options, Arc::new(resolve::auth::DockerConfig))?;
-    let resolver = resolve::Resolver::with_routes(client, usize::from(args.jobs), routes);
+    let resolver = resolve::Resolver::with_routes(client, usize::from(*args.jobs), routes);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -368,10 +370,10 @@ fn resolver(
 
 /// Whether the progress line is drawn: on a terminal, without `-q`, and where the colour decision for stderr
 /// allows escape codes (the line is redrawn with them), so `--color never` and `NO_COLOR` hide it too.
-fn progress_shown(output: &OutputArgs) -> bool {
+fn progress_shown(output: &OutputSettings) -> bool {
     !output.quiet
         && io::stderr().is_terminal()
-        && crate::report::colour_for(output.color.into(), &io::stderr()).enabled
+        && crate::report::colour_for(output.color, &io::stderr()).enabled
 }
 
 /// The progress line on a terminal (`pin: resolving 3/10`), redrawn in place and cleared when done so the
@@ -395,15 +397,15 @@ fn progress_line(shown: bool, verb: &'static str) -> impl FnMut(usize, usize) {
 /// and returns what they said with the request line for `-v`. An error when no registry can be asked at
 /// all (a bad CA file, a blocked registry table).
 pub(super) fn verifications(
-    args: &RegistryArgs,
+    args: &RegistrySettings,
     pins: std::collections::BTreeMap<Pinned, BTreeSet<String>>,
     platforms: &[resolve::Platform],
-    output: &OutputArgs,
+    output: &OutputSettings,
 ) -> Result<(Verifications, String), ResolveError> {
     let progress = progress_shown(output);
-    let policy = signature_policy(&args.signature)?;
+    let policy = signature_policy(&args.signatures)?;
     let (resolver, runtime) = resolver(args)?;
-    let mut cache = cache_for(args);
+    let mut cache = cache_for(&args.cache);
     let known: std::collections::BTreeMap<Pinned, Option<String>> = match &cache {
         Some(c) => pins
             .keys()
@@ -481,21 +483,25 @@ pub(super) fn verifications(
 
 /// Where lookups go: registries.conf (as podman and skopeo read it), then the configuration file's
 /// `[[registry]]` tables, then `--mirror` flags; a later table for the same prefix replaces an earlier one.
-fn routes(args: &RegistryArgs) -> Result<resolve::mirrors::Routes, ResolveError> {
+fn routes(args: &RegistrySettings) -> Result<resolve::mirrors::Routes, ResolveError> {
     let config = |e: resolve::mirrors::RouteError| ResolveError::Config(e.to_string());
     let mut routes = resolve::mirrors::Routes::default();
-    for path in crate::registries_conf::system_files() {
+    for path in &args.registries_conf {
         let shown = path.display().to_string();
         let tables =
-            crate::registries_conf::read(&path).map_err(|e| ResolveError::Config(e.to_string()))?;
+            crate::registries_conf::read(path).map_err(|e| ResolveError::Config(e.to_string()))?;
         for table in tables.into_iter().flatten() {
             routes.add(table, &shown).map_err(config)?;
         }
     }
-    for (table, origin) in &args.registry_tables {
-        routes.add(table.clone(), origin).map_err(config)?;
+    for table in &args.tables {
+        let origin = match &table.origin {
+            crate::settings::Origin::File { path, .. } => path.clone(),
+            other => other.to_string(),
+        };
+        routes.add(table.value.clone(), &origin).map_err(config)?;
     }
-    for flag in &args.mirror {
+    for flag in &args.mirrors {
         routes.add_mirror_flag(flag).map_err(config)?;
     }
     Ok(routes)

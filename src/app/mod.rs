@@ -13,10 +13,6 @@ mod verify;
 use std::io::{self, Write};
 use std::path::PathBuf;
 
-use crate::cli::{
-    Cli, Command, Format, ListArgs, LockArgs, ModeArgs, OutputArgs, RegistryArgs, ResolveCmdArgs,
-    SelectArgs,
-};
 use crate::interrupt;
 use crate::reference::Reference;
 pub use crate::report::ExitStatus;
@@ -26,6 +22,10 @@ use crate::report::{
 };
 use crate::resolve::Key;
 use crate::rewrite;
+use crate::settings::{
+    self, Format, LockSettings, Operation, OutputSettings, RegistrySettings, Run, ScanSettings,
+    TagStyle,
+};
 pub use scan::Status;
 
 /// What `pin` makes of a candidate on its own (no `--skip`, no `# pin: ignore` around it).
@@ -33,87 +33,75 @@ pub fn classify(c: &crate::formats::Candidate) -> Status {
     scan::classify_value(c, &scan::Filters::default())
 }
 
-/// Runs a parsed command line; `out` gets diffs, listings and documents, `err` messages and the summary.
-pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<ExitStatus> {
-    match cli.command {
-        Some(Command::List(args)) => list(&args, out, err),
-        Some(Command::Resolve(args)) => resolve_refs(&args, out, err),
-        Some(Command::Config) => show_config(&cli, out, err),
-        Some(Command::Completions { shell }) => {
-            let mut cmd = <Cli as clap::CommandFactory>::command();
+/// Runs what a command line asks for; `out` gets diffs, listings and documents, `err` messages and the
+/// summary.
+pub fn run(run: Run, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<ExitStatus> {
+    match run {
+        Run::Files(files) => {
+            let registry = files.registry.as_ref();
+            let run = FilesRun {
+                scan: &files.scan,
+                mode: files.mode,
+                keep_going: files.keep_going,
+                registry,
+                lock: files.lock.as_ref(),
+                output: &files.output,
+                opts: options(&files.operation),
+                labels: matches!(files.operation, Operation::Update { labels: true, .. }),
+            };
+            run.go(out, err)
+        }
+        Run::List(args) => list(&args, out, err),
+        Run::Resolve(args) => resolve_refs(&args, out, err),
+        Run::Verify(args) => verify::verify(&args, out, err),
+        Run::Config(shown) => {
+            shown.write(out)?;
+            Ok(ExitStatus::Success)
+        }
+        Run::Completions(shell) => {
+            let mut cmd = <crate::cli::Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut cmd, "pin", out);
             Ok(ExitStatus::Success)
         }
-        Some(Command::Man) => {
-            clap_mangen::Man::new(<Cli as clap::CommandFactory>::command()).render(out)?;
+        Run::Man => {
+            clap_mangen::Man::new(<crate::cli::Cli as clap::CommandFactory>::command())
+                .render(out)?;
             Ok(ExitStatus::Success)
         }
-        Some(Command::Update(args)) => {
-            let run = FilesRun {
-                paths: &args.paths,
-                mode: &args.mode,
-                select: &args.select,
-                registry: Some(&args.registry),
-                lock: None,
-                output: &args.output,
-                opts: plan::Options {
-                    update: true,
-                    to_index: args.to_index,
-                    ..plan::Options::default()
-                },
-                labels: args.output.format == Format::Markdown && !args.no_labels,
-            };
-            run.go(out, err)
-        }
-        Some(Command::Verify(args)) => verify::verify(&args, out, err),
-        Some(Command::Unpin(args)) => {
-            let run = FilesRun {
-                paths: &args.paths,
-                mode: &args.mode,
-                select: &args.select,
-                registry: None,
-                lock: None,
-                output: &args.output,
-                opts: plan::Options {
-                    unpin: true,
-                    ..plan::Options::default()
-                },
-                labels: false,
-            };
-            run.go(out, err)
-        }
-        None => {
-            let a = &cli.pin;
-            let run = FilesRun {
-                paths: &a.paths,
-                mode: &a.mode,
-                select: &a.select,
-                registry: Some(&a.resolve.registry),
-                lock: Some(&a.lock),
-                output: &a.output,
-                opts: plan::Options {
-                    keep_tag: a.resolve.keep_tag,
-                    platform: a.resolve.platform.as_ref(),
-                    tag_comment: a.tag_comment,
-                    ..plan::Options::default()
-                },
-                labels: false,
-            };
-            run.go(out, err)
-        }
+    }
+}
+
+/// The planning options of an operation.
+fn options(op: &Operation) -> plan::Options<'_> {
+    match op {
+        Operation::Pin(p) => plan::Options {
+            keep_tag: *p.tag_style == TagStyle::Keep,
+            tag_comment: *p.tag_style == TagStyle::Comment,
+            platform: p.platform.as_ref(),
+            ..plan::Options::default()
+        },
+        Operation::Update { children, .. } => plan::Options {
+            update: true,
+            to_index: *children == settings::ChildPins::ToIndex,
+            ..plan::Options::default()
+        },
+        Operation::Unpin => plan::Options {
+            unpin: true,
+            ..plan::Options::default()
+        },
     }
 }
 
 /// Renders the report in the chosen format; the exit status follows from what it holds.
 fn finish(
     report: &Report,
-    output: &OutputArgs,
+    output: &OutputSettings,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> io::Result<ExitStatus> {
     let text = TextReporter {
-        paint_out: report::colour_for(output.color.into(), &io::stdout()),
-        paint_err: report::colour_for(output.color.into(), &io::stderr()),
+        paint_out: report::colour_for(output.color, &io::stdout()),
+        paint_err: report::colour_for(output.color, &io::stderr()),
         quiet: output.quiet,
         verbose: output.verbose,
     };
@@ -140,13 +128,12 @@ fn aborted(command: report::Command, code: Code, message: String) -> Report<'sta
 /// holds the exit status to return).
 fn scan_or_abort(
     command: report::Command,
-    paths: &[PathBuf],
-    select: &SelectArgs,
-    output: &OutputArgs,
+    settings: &ScanSettings,
+    output: &OutputSettings,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<scan::Scan, io::Result<ExitStatus>> {
-    scan::scan(paths, select).map_err(|e| {
+    scan::scan(settings).map_err(|e| {
         finish(
             &aborted(command, Code::Setup, e.to_string()),
             output,
@@ -165,13 +152,14 @@ fn in_path_order(mut outcomes: Vec<Outcome>) -> Vec<Outcome> {
 
 /// `pin` and `pin update` over files: everything but the choice of lookups is shared.
 struct FilesRun<'a> {
-    paths: &'a [PathBuf],
-    mode: &'a ModeArgs,
-    select: &'a SelectArgs,
+    scan: &'a ScanSettings,
+    /// `DryRun`, `Write` or `Check`.
+    mode: Mode,
+    keep_going: bool,
     /// `None` for `pin unpin`, which asks no registry.
-    registry: Option<&'a RegistryArgs>,
-    lock: Option<&'a LockArgs>,
-    output: &'a OutputArgs,
+    registry: Option<&'a RegistrySettings>,
+    lock: Option<&'a LockSettings>,
+    output: &'a OutputSettings,
     opts: plan::Options<'a>,
     /// `pin update --format markdown`: read the OCI labels of the images moved tags point at.
     labels: bool,
@@ -186,22 +174,18 @@ impl FilesRun<'_> {
         } else {
             report::Command::Pin
         };
-        let scan = match scan_or_abort(command, self.paths, self.select, self.output, out, err) {
+        let scan = match scan_or_abort(command, self.scan, self.output, out, err) {
             Ok(s) => s,
             Err(status) => return status,
         };
-        let mode = if self.mode.check {
-            Mode::Check
-        } else if scan.is_stdin() {
-            Mode::Filter
-        } else if self.mode.write {
-            Mode::Write
-        } else {
-            Mode::DryRun
+        let mode = match self.mode {
+            Mode::DryRun | Mode::Write if scan.is_stdin() => Mode::Filter,
+            m => m,
         };
+        let write = self.mode == Mode::Write;
         let mut report = Report::new(command, mode);
         report.files = scan.files.len();
-        if self.mode.write {
+        if write {
             for leftover in &scan.leftovers {
                 if rewrite::remove_leftover(leftover) {
                     report.diagnostics.push(report::Diagnostic::new(
@@ -272,7 +256,7 @@ impl FilesRun<'_> {
         }
 
         let failures = report.failures();
-        if failures > 0 && !self.mode.keep_going {
+        if failures > 0 && !self.keep_going {
             report.fail(
                 Code::NothingWritten,
                 format!("nothing written: {failures} errors"),
@@ -290,7 +274,7 @@ impl FilesRun<'_> {
         if mode != Mode::Write {
             drop(deferred.take());
         }
-        report.written = self.mode.write;
+        report.written = write;
         match mode {
             Mode::Check => {}
             // A filter prints the whole stream, changed or not, and nothing at all on failure, even with
@@ -384,26 +368,10 @@ impl FilesRun<'_> {
     }
 }
 
-/// `pin config`: the effective settings and where each comes from.
-fn show_config(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<ExitStatus> {
-    let loaded = match crate::config::chosen(cli)
-        .map(|p| crate::config::load(&p))
-        .transpose()
-    {
-        Ok(l) => l,
-        Err(e) => {
-            writeln!(err, "{e}")?;
-            return Ok(ExitStatus::Error);
-        }
-    };
-    crate::config::show(out, loaded.as_ref())?;
-    Ok(ExitStatus::Success)
-}
-
 /// `pin list`: every reference with its status; no registry.
-fn list(args: &ListArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<ExitStatus> {
+fn list(args: &settings::List, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<ExitStatus> {
     let command = report::Command::List;
-    let scan = match scan_or_abort(command, &args.paths, &args.select, &args.output, out, err) {
+    let scan = match scan_or_abort(command, &args.scan, &args.output, out, err) {
         Ok(s) => s,
         Err(status) => return status,
     };
@@ -468,7 +436,7 @@ fn resolve_inputs(args: &[String]) -> Result<Vec<(String, Option<usize>)>, Strin
 /// it. A REF that is not a reference, or that fails to resolve, is an error on stderr (exit 2); the others
 /// are still printed.
 fn resolve_refs(
-    args: &ResolveCmdArgs,
+    args: &settings::Resolve,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> io::Result<ExitStatus> {
@@ -503,26 +471,21 @@ fn resolve_refs(
         })
         .collect();
     let refs: Vec<&Reference> = parsed.iter().filter_map(|p| p.as_ref().ok()).collect();
-    let platform = args.resolve.platform.as_ref();
+    let platform = args.pin.platform.as_ref();
     let keys = refs
         .iter()
         .filter(|r| r.digest().is_none())
         .map(|r| Key::of(r, platform))
         .collect();
     let mut report = Report::new(command, Mode::DryRun);
-    let mut lookup = match lookup::resolutions(
-        &args.resolve.registry,
-        Some(&args.lock),
-        keys,
-        &args.output,
-        false,
-    ) {
-        Ok(l) => l,
-        Err(e) => {
-            report.fail(e.code(), e.to_string());
-            return finish(&report, &args.output, out, err);
-        }
-    };
+    let mut lookup =
+        match lookup::resolutions(&args.registry, Some(&args.lock), keys, &args.output, false) {
+            Ok(l) => l,
+            Err(e) => {
+                report.fail(e.code(), e.to_string());
+                return finish(&report, &args.output, out, err);
+            }
+        };
     if args.output.verbose {
         report.requests = lookup.requests.take();
     }
@@ -543,7 +506,7 @@ fn resolve_refs(
             if r.digest().is_none() {
                 match &lookup.resolved[&Key::of(r, platform)] {
                     Ok(m) => {
-                        let pinned = if args.resolve.keep_tag {
+                        let pinned = if *args.pin.tag_style == TagStyle::Keep {
                             r.pinned_with_tag(&m.digest)
                         } else {
                             r.pinned(&m.digest, false)

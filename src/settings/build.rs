@@ -1,0 +1,457 @@
+//! Building the settings of one command line: each flag given wins, then the file's key, then the default.
+
+use std::path::{Path, PathBuf};
+
+use clap::parser::ValueSource;
+use clap::ArgMatches;
+use toml::Spanned;
+
+use super::*;
+use crate::cli::{self, Cli, Command};
+use crate::config::{self, ConfigError, Loaded};
+
+/// What settings read of the process besides the command line.
+#[derive(Clone, Debug)]
+pub struct Env {
+    /// Where discovery starts and what relative paths are relative to.
+    pub cwd: PathBuf,
+    /// `CI` is set (not empty, `false` or `0`), as CI services set it: the file does not switch the cache on.
+    pub ci: bool,
+}
+
+impl Env {
+    pub fn of_process() -> Env {
+        Env {
+            cwd: std::env::current_dir().unwrap_or_default(),
+            ci: std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false" && v != "0"),
+        }
+    }
+}
+
+/// The run a parsed command line asks for: its configuration file read (unless `--no-config`) and merged
+/// with the flags. `matches` are the command line's own, for telling a flag given from its default.
+pub fn from_command_line(cli: Cli, matches: &ArgMatches, env: &Env) -> Result<Run, ConfigError> {
+    let loaded = match config::chosen(cli.config.as_deref(), cli.no_config, &env.cwd) {
+        Some(path) => Some(config::load(&path, &env.cwd)?),
+        None => None,
+    };
+    let file = loaded.as_ref();
+    let sub = |name: &str| Given(matches.subcommand_matches(name).unwrap_or(matches));
+    Ok(match cli.command {
+        None => pin(cli.pin, &Given(matches), file, env),
+        Some(Command::Update(a)) => {
+            let g = sub("update");
+            Run::Files(Files {
+                operation: Operation::Update {
+                    children: if a.to_index {
+                        ChildPins::ToIndex
+                    } else {
+                        ChildPins::Warn
+                    },
+                    labels: a.output.format == cli::Format::Markdown && !a.no_labels,
+                },
+                scan: scan(&g, a.paths, &a.select, file, env),
+                mode: mode(&a.mode),
+                keep_going: a.mode.keep_going,
+                // `pin update` asks whether a tag moved: the file never switches the cache on for it.
+                registry: Some(registry(&g, &a.registry, file, FileCache::No)),
+                lock: None,
+                output: output(&a.output),
+            })
+        }
+        Some(Command::Unpin(a)) => {
+            let g = sub("unpin");
+            Run::Files(Files {
+                operation: Operation::Unpin,
+                scan: scan(&g, a.paths, &a.select, file, env),
+                mode: mode(&a.mode),
+                keep_going: a.mode.keep_going,
+                registry: None,
+                lock: None,
+                output: output(&a.output),
+            })
+        }
+        Some(Command::List(a)) => Run::List(List {
+            scan: scan(&sub("list"), a.paths, &a.select, file, env),
+            output: output(&a.output),
+        }),
+        Some(Command::Resolve(a)) => {
+            let g = sub("resolve");
+            Run::Resolve(Resolve {
+                refs: a.refs,
+                pin: pin_settings(&g, &a.resolve, None, file),
+                registry: registry(&g, &a.resolve.registry, file, FileCache::Yes { ci: env.ci }),
+                lock: lock(&a.lock),
+                output: output(&a.output),
+            })
+        }
+        Some(Command::Verify(a)) => {
+            let g = sub("verify");
+            Run::Verify(Verify {
+                scan: scan(&g, a.paths, &a.select, file, env),
+                registry: registry(&g, &a.registry, file, FileCache::Yes { ci: env.ci }),
+                platforms: verify_platforms(&g, a.platforms, file),
+                output: output(&a.output),
+            })
+        }
+        Some(Command::Config) => Run::Config(Box::new(show::Shown::new(loaded, env))),
+        Some(Command::Completions { shell }) => Run::Completions(shell),
+        Some(Command::Man) => Run::Man,
+    })
+}
+
+/// `pin` itself.
+fn pin(a: cli::PinArgs, g: &Given, file: Option<&Loaded>, env: &Env) -> Run {
+    // The file switches the cache on for a plain run, not for a --check gate.
+    let cache = if a.mode.check {
+        FileCache::No
+    } else {
+        FileCache::Yes { ci: env.ci }
+    };
+    Run::Files(Files {
+        operation: Operation::Pin(pin_settings(g, &a.resolve, Some(a.tag_comment), file)),
+        scan: scan(g, a.paths, &a.select, file, env),
+        mode: mode(&a.mode),
+        keep_going: a.mode.keep_going,
+        registry: Some(registry(g, &a.resolve.registry, file, cache)),
+        lock: Some(lock(&a.lock)),
+        output: output(&a.output),
+    })
+}
+
+/// The flags given on one (sub)command's command line.
+struct Given<'a>(&'a ArgMatches);
+
+impl Given<'_> {
+    /// Whether the argument `id` was given on the command line (not defaulted).
+    fn given(&self, id: &str) -> bool {
+        self.0.try_get_raw(id).ok().flatten().is_some()
+            && self.0.value_source(id) == Some(ValueSource::CommandLine)
+    }
+
+    /// The flag's `value` if `id` was given, else the file's setting, else `value` as the default.
+    fn pick<T>(&self, id: &str, value: T, file: Option<Setting<T>>) -> Setting<T> {
+        if self.given(id) {
+            Setting::new(value, flag(id))
+        } else {
+            file.unwrap_or_else(|| Setting::default(value))
+        }
+    }
+}
+
+/// `--name` of the argument `id`.
+fn flag(id: &str) -> Origin {
+    Origin::Flag(format!("--{}", id.replace('_', "-")))
+}
+
+/// Where a span of the file is.
+fn at(l: &Loaded, span: std::ops::Range<usize>) -> Origin {
+    Origin::File {
+        path: l.path.display().to_string(),
+        line: l.line(span),
+    }
+}
+
+/// The file's value of a key, made into what the setting holds.
+fn from_file<T, U>(
+    file: Option<&Loaded>,
+    key: impl FnOnce(&config::File) -> Option<&Spanned<T>>,
+    make: impl FnOnce(&Loaded, &T) -> U,
+) -> Option<Setting<U>> {
+    let l = file?;
+    let s = key(&l.file)?;
+    Some(Setting::new(make(l, s.get_ref()), at(l, s.span())))
+}
+
+/// A path of the file, relative to its directory.
+fn relative(l: &Loaded, p: &Path) -> PathBuf {
+    l.dir().join(p)
+}
+
+fn scan(
+    g: &Given,
+    paths: Vec<PathBuf>,
+    select: &cli::SelectArgs,
+    file: Option<&Loaded>,
+    env: &Env,
+) -> ScanSettings {
+    let exclude = g.pick(
+        "exclude",
+        select.exclude.clone(),
+        from_file(file, |f| f.exclude.as_ref(), |_, v| v.clone()),
+    );
+    // The file's patterns are relative to its directory.
+    let exclude_base = match (&exclude.origin, file) {
+        (Origin::File { .. }, Some(l)) => Some(env.cwd.join(l.dir())),
+        _ => None,
+    };
+    let files = from_file(
+        file,
+        |f| f.files.as_ref(),
+        |_, files| {
+            files
+                .iter()
+                .filter_map(|(kind, globs)| Some((Kind::from_name(kind)?, globs)))
+                .flat_map(|(kind, globs)| globs.iter().map(move |g| (kind, g.clone())))
+                .collect()
+        },
+    );
+    ScanSettings {
+        paths,
+        exclude,
+        exclude_base,
+        force_exclude: select.force_exclude,
+        files: files.unwrap_or_else(|| Setting::default(Vec::new())),
+        skip: g.pick(
+            "skip",
+            select.skip.clone(),
+            from_file(file, |f| f.skip.as_ref(), |_, v| v.clone()),
+        ),
+        devcontainer_features: g.pick(
+            "devcontainer_features",
+            select.devcontainer_features,
+            from_file(file, |f| f.devcontainer_features.as_ref(), |_, v| *v),
+        ),
+        stdin_kind: select.stdin_kind,
+    }
+}
+
+/// `tag_comment` is `--tag-comment` where the command has it.
+fn pin_settings(
+    g: &Given,
+    r: &cli::ResolveArgs,
+    tag_comment: Option<bool>,
+    file: Option<&Loaded>,
+) -> PinSettings {
+    let keep = g.pick(
+        "keep_tag",
+        r.keep_tag,
+        from_file(file, |f| f.keep_tag.as_ref(), |_, v| *v),
+    );
+    let tag_style = match (keep.value, tag_comment) {
+        (true, _) => Setting::new(TagStyle::Keep, keep.origin.clone()),
+        (false, Some(true)) => Setting::new(TagStyle::Comment, flag("tag_comment")),
+        (false, _) => Setting::new(TagStyle::Drop, keep.origin.clone()),
+    };
+    PinSettings {
+        tag_style,
+        platform: g.pick(
+            "platform",
+            r.platform.clone(),
+            // Checked when the file was read.
+            from_file(file, |f| f.platform.as_ref(), |_, p| p.parse().ok()),
+        ),
+    }
+}
+
+/// Whether the file's cache keys apply to this command.
+#[derive(Clone, Copy)]
+enum FileCache {
+    /// `pin update` and `pin --check`: never (a flag still may switch the cache on).
+    No,
+    /// Yes; but in CI the file does not switch the cache on.
+    Yes { ci: bool },
+}
+
+fn registry(
+    g: &Given,
+    r: &cli::RegistryArgs,
+    file: Option<&Loaded>,
+    cache: FileCache,
+) -> RegistrySettings {
+    let sig = &r.signature;
+    let signatures = file.and_then(|l| Some((l, l.file.signatures.as_ref()?.get_ref())));
+    // A key or a policy on the command line replaces both of the file's.
+    let sig_flag = ["signature_key", "policy"]
+        .into_iter()
+        .find(|id| g.given(id));
+    let (keys, policy) = match sig_flag {
+        Some(id) => (
+            Setting::new(sig.signature_key.clone(), flag(id)),
+            Setting::new(sig.policy.clone(), flag(id)),
+        ),
+        None => (
+            signatures
+                .and_then(|(l, s)| {
+                    let k = s.keys.as_ref()?;
+                    let paths = k.get_ref().iter().map(|p| relative(l, p)).collect();
+                    Some(Setting::new(paths, at(l, k.span())))
+                })
+                .unwrap_or_else(|| Setting::default(sig.signature_key.clone())),
+            signatures
+                .and_then(|(l, s)| {
+                    let p = s.policy.as_ref()?;
+                    Some(Setting::new(
+                        Some(relative(l, p.get_ref())),
+                        at(l, p.span()),
+                    ))
+                })
+                .unwrap_or_else(|| Setting::default(sig.policy.clone())),
+        ),
+    };
+    let require = g.pick(
+        "require_signature",
+        sig.require_signature,
+        signatures.and_then(|(l, s)| {
+            let r = s.require.as_ref()?;
+            Some(Setting::new(*r.get_ref(), at(l, r.span())))
+        }),
+    );
+    RegistrySettings {
+        jobs: g.pick(
+            "jobs",
+            r.jobs,
+            from_file(file, |f| f.jobs.as_ref(), |_, j| (*j).clamp(1, 256)),
+        ),
+        timeout: g.pick(
+            "timeout",
+            r.timeout,
+            from_file(file, |f| f.timeout.as_ref(), |_, t| (*t).clamp(1, 3600)),
+        ),
+        connect_timeout: g.pick(
+            "connect_timeout",
+            r.connect_timeout,
+            from_file(
+                file,
+                |f| f.connect_timeout.as_ref(),
+                |_, t| (*t).clamp(1, 3600),
+            ),
+        ),
+        insecure_registries: g.pick(
+            "insecure_registry",
+            r.insecure_registry.clone(),
+            from_file(file, |f| f.insecure_registries.as_ref(), |_, v| v.clone()),
+        ),
+        ca_certs: g.pick(
+            "ca_cert",
+            r.ca_cert.clone(),
+            from_file(
+                file,
+                |f| f.ca_certs.as_ref(),
+                |l, v| v.iter().map(|p| relative(l, p)).collect(),
+            ),
+        ),
+        registries_conf: crate::registries_conf::system_files(),
+        tables: file
+            .map(|l| {
+                l.file
+                    .registries
+                    .iter()
+                    .map(|t| Setting::new(t.get_ref().clone(), at(l, t.span())))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        mirrors: r.mirror.clone(),
+        cache: cache_settings(g, r, file, cache),
+        signatures: SignatureSettings {
+            require,
+            keys,
+            policy,
+        },
+    }
+}
+
+fn cache_settings(
+    g: &Given,
+    r: &cli::RegistryArgs,
+    file: Option<&Loaded>,
+    cache: FileCache,
+) -> CacheSettings {
+    let ci = match cache {
+        FileCache::No => {
+            return CacheSettings {
+                enabled: g.pick("cache", r.cache, None),
+                dir: g.pick("cache_dir", r.cache_dir.clone(), None),
+                ttl: g.pick("cache_ttl", r.cache_ttl, None),
+            }
+        }
+        FileCache::Yes { ci } => ci,
+    };
+    let ttl = g.pick(
+        "cache_ttl",
+        r.cache_ttl,
+        from_file(file, |f| f.cache_ttl.as_ref(), |_, t| *t),
+    );
+    // Either flag on the command line decides alone whether and where the cache is.
+    if g.given("cache") || g.given("cache_dir") {
+        return CacheSettings {
+            enabled: g.pick("cache", r.cache, None),
+            dir: g.pick("cache_dir", r.cache_dir.clone(), None),
+            ttl,
+        };
+    }
+    let mut enabled = from_file(file, |f| f.cache.as_ref(), |_, c| *c)
+        .filter(|c| c.value)
+        .unwrap_or_else(|| Setting::default(r.cache));
+    let mut dir = from_file(file, |f| f.cache_dir.as_ref(), |l, d| Some(relative(l, d)))
+        .unwrap_or_else(|| Setting::default(r.cache_dir.clone()));
+    if ci {
+        enabled = set_aside(enabled, r.cache);
+        dir = set_aside(dir, r.cache_dir.clone());
+    }
+    CacheSettings { enabled, dir, ttl }
+}
+
+/// The default in place of a file's value that does not apply in CI.
+fn set_aside<T>(s: Setting<T>, default: T) -> Setting<T> {
+    match s.origin {
+        Origin::File { path, line } => Setting::new(
+            default,
+            Origin::SetAside {
+                path,
+                line,
+                why: "in CI (CI is set)",
+            },
+        ),
+        _ => s,
+    }
+}
+
+fn verify_platforms(
+    g: &Given,
+    flags: Vec<Platform>,
+    file: Option<&Loaded>,
+) -> Setting<Vec<Platform>> {
+    let from = file.and_then(|l| {
+        let p = l.file.verify.as_ref()?.get_ref().platforms.as_ref()?;
+        // Checked when the file was read.
+        let parsed = p.get_ref().iter().filter_map(|p| p.parse().ok()).collect();
+        Some(Setting::new(parsed, at(l, p.span())))
+    });
+    g.pick("platforms", flags, from)
+}
+
+fn mode(m: &cli::ModeArgs) -> crate::report::Mode {
+    use crate::report::Mode;
+    match (m.check, m.write) {
+        (true, _) => Mode::Check,
+        (false, true) => Mode::Write,
+        (false, false) => Mode::DryRun,
+    }
+}
+
+fn lock(l: &cli::LockArgs) -> LockSettings {
+    LockSettings {
+        path: l.lock.clone(),
+        offline: l.offline,
+    }
+}
+
+fn output(o: &cli::OutputArgs) -> OutputSettings {
+    OutputSettings {
+        format: match o.format {
+            cli::Format::Text => Format::Text,
+            cli::Format::Json => Format::Json,
+            cli::Format::Github => Format::Github,
+            cli::Format::Sarif => Format::Sarif,
+            cli::Format::Markdown => Format::Markdown,
+        },
+        color: match o.color {
+            cli::ColorChoice::Auto => anstream::ColorChoice::Auto,
+            cli::ColorChoice::Always => anstream::ColorChoice::Always,
+            cli::ColorChoice::Never => anstream::ColorChoice::Never,
+        },
+        quiet: o.quiet,
+        verbose: o.verbose,
+    }
+}

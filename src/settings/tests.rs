@@ -1,0 +1,452 @@
+//! Settings tests. The flag × file × default table: for each key and each command that has it, the value a
+//! run uses with neither, the file's alone, the flag's alone and both.
+
+use std::path::{Path, PathBuf};
+
+use clap::{CommandFactory, FromArgMatches};
+
+use super::*;
+use crate::cli::Cli;
+
+/// One key on one command line: the flag, the file's text, and the value used with neither, with the
+/// file's alone, with the flag alone and with both.
+struct Row {
+    key: &'static str,
+    line: &'static str,
+    flag: &'static str,
+    file: &'static str,
+    default: &'static str,
+    from_file: &'static str,
+    from_flag: &'static str,
+    both: &'static str,
+}
+
+const fn row(
+    key: &'static str,
+    line: &'static str,
+    flag: &'static str,
+    file: &'static str,
+    [default, from_file, from_flag, both]: [&'static str; 4],
+) -> Row {
+    Row {
+        key,
+        line,
+        flag,
+        file,
+        default,
+        from_file,
+        from_flag,
+        both,
+    }
+}
+
+const SELECT: &[&str] = &["pin", "update", "unpin", "list", "verify"];
+const REGISTRY: &[&str] = &["pin", "update", "resolve x:1", "verify"];
+const CACHE: &[&str] = &["pin", "resolve x:1", "verify"];
+
+/// Every row, for each command line it holds on.
+fn table() -> Vec<Row> {
+    let mut rows = Vec::new();
+    for &line in SELECT {
+        rows.extend([
+            row(
+                "exclude",
+                line,
+                "--exclude a",
+                "exclude = [\"b\"]",
+                [
+                    "[] base None",
+                    "[\"b\"] base $DIR",
+                    "[\"a\"] base None",
+                    "[\"a\"] base None",
+                ],
+            ),
+            row(
+                "skip",
+                line,
+                "--skip a",
+                "skip = [\"b\"]",
+                ["[]", "[\"b\"]", "[\"a\"]", "[\"a\"]"],
+            ),
+            row(
+                "devcontainer-features",
+                line,
+                "--devcontainer-features",
+                "devcontainer-features = true",
+                ["false", "true", "true", "true"],
+            ),
+            row(
+                "devcontainer-features",
+                line,
+                "--devcontainer-features",
+                "devcontainer-features = false",
+                ["false", "false", "true", "true"],
+            ),
+            row(
+                "files",
+                line,
+                "",
+                "[files]\ndockerfile = [\"*.in\"]",
+                [
+                    "[]",
+                    "[(Dockerfile, \"*.in\")]",
+                    "[]",
+                    "[(Dockerfile, \"*.in\")]",
+                ],
+            ),
+        ]);
+    }
+    for &line in &["pin", "resolve x:1"] {
+        rows.extend([
+            row(
+                "tag-style",
+                line,
+                "--keep-tag",
+                "keep-tag = true",
+                ["drop", "keep", "keep", "keep"],
+            ),
+            row(
+                "platform",
+                line,
+                "--platform linux/amd64",
+                "platform = \"linux/arm64\"",
+                ["None", "linux/arm64", "linux/amd64", "linux/amd64"],
+            ),
+        ]);
+    }
+    rows.extend([
+        // The file's keep-tag outranks the --tag-comment flag.
+        row(
+            "tag-style",
+            "pin",
+            "--tag-comment",
+            "keep-tag = true",
+            ["drop", "keep", "comment", "keep"],
+        ),
+        row(
+            "tag-style",
+            "pin",
+            "--tag-comment",
+            "keep-tag = false",
+            ["drop", "drop", "comment", "comment"],
+        ),
+    ]);
+    for &line in REGISTRY {
+        rows.extend([
+            row("jobs", line, "-j 4", "jobs = 8", ["64", "8", "4", "4"]),
+            row("jobs", line, "-j 4", "jobs = 0", ["64", "1", "4", "4"]),
+            row("jobs", line, "-j 4", "jobs = 1000", ["64", "256", "4", "4"]),
+            row(
+                "timeout",
+                line,
+                "--timeout 7",
+                "timeout = 5",
+                ["30", "5", "7", "7"],
+            ),
+            row(
+                "timeout",
+                line,
+                "--timeout 7",
+                "timeout = 0",
+                ["30", "1", "7", "7"],
+            ),
+            row(
+                "connect-timeout",
+                line,
+                "--connect-timeout 7",
+                "connect-timeout = 5",
+                ["10", "5", "7", "7"],
+            ),
+            row(
+                "insecure-registries",
+                line,
+                "--insecure-registry a:1",
+                "insecure-registries = [\"b:2\"]",
+                ["[]", "[\"b:2\"]", "[\"a:1\"]", "[\"a:1\"]"],
+            ),
+            row(
+                "ca-certs",
+                line,
+                "--ca-cert a.pem",
+                "ca-certs = [\"b.pem\"]",
+                ["[]", "[\"$DIR/b.pem\"]", "[\"a.pem\"]", "[\"a.pem\"]"],
+            ),
+            // Not a choice between them: the file's tables, then the flags' mirrors.
+            row(
+                "registry",
+                line,
+                "--mirror docker.io=m.example",
+                "[[registry]]\nprefix = \"docker.io\"",
+                [
+                    "tables [] mirrors []",
+                    "tables [\"docker.io\"] mirrors []",
+                    "tables [] mirrors [\"docker.io=m.example\"]",
+                    "tables [\"docker.io\"] mirrors [\"docker.io=m.example\"]",
+                ],
+            ),
+            row(
+                "signatures.require",
+                line,
+                "--require-signature",
+                "[signatures]\nrequire = true",
+                ["false", "true", "true", "true"],
+            ),
+            row(
+                "signatures.keys",
+                line,
+                "--signature-key a.pub",
+                "[signatures]\nkeys = [\"b.pub\"]",
+                [
+                    "[] None",
+                    "[\"$DIR/b.pub\"] None",
+                    "[\"a.pub\"] None",
+                    "[\"a.pub\"] None",
+                ],
+            ),
+            row(
+                "signatures.policy",
+                line,
+                "--policy a.json",
+                "[signatures]\npolicy = \"b.json\"",
+                [
+                    "[] None",
+                    "[] Some(\"$DIR/b.json\")",
+                    "[] Some(\"a.json\")",
+                    "[] Some(\"a.json\")",
+                ],
+            ),
+            // A key or a policy on the command line replaces both of the file's.
+            row(
+                "signatures.keys",
+                line,
+                "--policy a.json",
+                "[signatures]\nkeys = [\"b.pub\"]",
+                [
+                    "[] None",
+                    "[\"$DIR/b.pub\"] None",
+                    "[] Some(\"a.json\")",
+                    "[] Some(\"a.json\")",
+                ],
+            ),
+        ]);
+    }
+    for &line in CACHE {
+        rows.extend([
+            row(
+                "cache",
+                line,
+                "--cache",
+                "cache = true",
+                ["false", "true", "true", "true"],
+            ),
+            row(
+                "cache-dir",
+                line,
+                "--cache-dir a",
+                "cache-dir = \"b\"",
+                ["None", "Some(\"$DIR/b\")", "Some(\"a\")", "Some(\"a\")"],
+            ),
+            // --cache on the command line keeps the file's cache-dir out too.
+            row(
+                "cache-dir",
+                line,
+                "--cache",
+                "cache-dir = \"b\"",
+                ["None", "Some(\"$DIR/b\")", "None", "None"],
+            ),
+            row(
+                "cache-ttl",
+                line,
+                "--cache-ttl 5",
+                "cache-ttl = 60",
+                ["900", "60", "5", "5"],
+            ),
+        ]);
+    }
+    // The file never switches the cache on for --check or `pin update`; a flag may.
+    for line in ["pin --check", "update"] {
+        rows.extend([
+            row(
+                "cache",
+                line,
+                "--cache",
+                "cache = true",
+                ["false", "false", "true", "true"],
+            ),
+            row(
+                "cache-dir",
+                line,
+                "--cache-dir a",
+                "cache-dir = \"b\"",
+                ["None", "None", "Some(\"a\")", "Some(\"a\")"],
+            ),
+            row(
+                "cache-ttl",
+                line,
+                "--cache-ttl 5",
+                "cache-ttl = 60",
+                ["900", "900", "5", "5"],
+            ),
+        ]);
+    }
+    rows.push(row(
+        "verify.platforms",
+        "verify",
+        "--platforms linux/amd64",
+        "[verify]\nplatforms = [\"linux/arm64\"]",
+        ["[]", "[linux/arm64]", "[linux/amd64]", "[linux/amd64]"],
+    ));
+    rows
+}
+
+/// The value of `key` that the command line `words` (with `--config FILE` or `--no-config` added) runs
+/// with, as text, the configuration file's directory written `$DIR`.
+fn effective(words: &[&str], file: Option<&Path>, key: &str) -> String {
+    let mut args: Vec<String> = words.iter().map(|w| w.to_string()).collect();
+    match file {
+        Some(p) => args.extend(["--config".to_string(), p.display().to_string()]),
+        None => args.push("--no-config".to_string()),
+    }
+    let args = crate::cli::arrange_args(args.iter().map(std::ffi::OsString::from));
+    let matches = Cli::command()
+        .try_get_matches_from(args)
+        .unwrap_or_else(|e| panic!("{words:?}: {e}"));
+    let cli = Cli::from_arg_matches(&matches).unwrap();
+    let env = Env {
+        cwd: PathBuf::from("/nonexistent"),
+        ci: false,
+    };
+    let run = from_command_line(cli, &matches, &env).unwrap_or_else(|e| panic!("{words:?}: {e}"));
+    let dir = file.and_then(Path::parent).map(|d| d.display().to_string());
+    let shown = value(&run, key).unwrap_or_else(|| panic!("{words:?} has no {key}"));
+    match dir {
+        Some(d) => shown.replace(&d, "$DIR"),
+        None => shown,
+    }
+}
+
+/// The parts of a run that settings go to.
+#[derive(Default)]
+struct Parts<'a> {
+    scan: Option<&'a ScanSettings>,
+    pin: Option<&'a PinSettings>,
+    registry: Option<&'a RegistrySettings>,
+    platforms: Option<&'a [Platform]>,
+}
+
+fn parts(run: &Run) -> Parts<'_> {
+    match run {
+        Run::Files(f) => Parts {
+            scan: Some(&f.scan),
+            pin: match &f.operation {
+                Operation::Pin(p) => Some(p),
+                _ => None,
+            },
+            registry: f.registry.as_ref(),
+            ..Parts::default()
+        },
+        Run::Resolve(r) => Parts {
+            pin: Some(&r.pin),
+            registry: Some(&r.registry),
+            ..Parts::default()
+        },
+        Run::Verify(v) => Parts {
+            scan: Some(&v.scan),
+            registry: Some(&v.registry),
+            platforms: Some(&v.platforms),
+            ..Parts::default()
+        },
+        Run::List(l) => Parts {
+            scan: Some(&l.scan),
+            ..Parts::default()
+        },
+        _ => Parts::default(),
+    }
+}
+
+fn value(run: &Run, key: &str) -> Option<String> {
+    let p = parts(run);
+    let shown = |v: &[PathBuf]| format!("{:?}", v);
+    Some(match key {
+        "exclude" => {
+            let s = p.scan?;
+            format!("{:?} base {:?}", *s.exclude, s.exclude_base)
+                .replace("base Some(\"", "base ")
+                .replace("\")", "")
+        }
+        "skip" => format!("{:?}", *p.scan?.skip),
+        "devcontainer-features" => p.scan?.devcontainer_features.to_string(),
+        "files" => format!("{:?}", *p.scan?.files),
+        "tag-style" => match *p.pin?.tag_style {
+            TagStyle::Keep => "keep",
+            TagStyle::Comment => "comment",
+            TagStyle::Drop => "drop",
+        }
+        .to_string(),
+        "platform" => match &*p.pin?.platform {
+            Some(pl) => pl.to_string(),
+            None => "None".to_string(),
+        },
+        "jobs" => p.registry?.jobs.to_string(),
+        "timeout" => p.registry?.timeout.to_string(),
+        "connect-timeout" => p.registry?.connect_timeout.to_string(),
+        "insecure-registries" => format!("{:?}", *p.registry?.insecure_registries),
+        "ca-certs" => shown(&p.registry?.ca_certs),
+        "registry" => {
+            let r = p.registry?;
+            let tables: Vec<&str> = r
+                .tables
+                .iter()
+                .filter_map(|t| t.prefix.as_deref())
+                .collect();
+            format!("tables {tables:?} mirrors {:?}", r.mirrors)
+        }
+        "signatures.require" => p.registry?.signatures.require.to_string(),
+        "signatures.keys" | "signatures.policy" => {
+            let s = &p.registry?.signatures;
+            format!("{} {:?}", shown(&s.keys), *s.policy)
+        }
+        "cache" => p.registry?.cache.enabled.to_string(),
+        "cache-dir" => format!("{:?}", *p.registry?.cache.dir),
+        "cache-ttl" => p.registry?.cache.ttl.to_string(),
+        "verify.platforms" => {
+            let v: Vec<String> = p.platforms?.iter().map(|p| p.to_string()).collect();
+            format!("[{}]", v.join(", "))
+        }
+        _ => panic!("no such key in the table: {key}"),
+    })
+}
+
+#[test]
+fn flag_over_file_over_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pin.toml");
+    let mut failures = Vec::new();
+    for r in table() {
+        let line: Vec<&str> = std::iter::once("pin")
+            .chain(r.line.split_whitespace().filter(|w| *w != "pin"))
+            .collect();
+        let with_flag: Vec<&str> = line
+            .iter()
+            .copied()
+            .chain(r.flag.split_whitespace())
+            .collect();
+        std::fs::write(&path, r.file).unwrap();
+        let cells = [
+            (&line, None, r.default, "default"),
+            (&line, Some(path.as_path()), r.from_file, "file"),
+            (&with_flag, None, r.from_flag, "flag"),
+            (&with_flag, Some(path.as_path()), r.both, "both"),
+        ];
+        for (words, file, want, cell) in cells {
+            let got = effective(words, file, r.key);
+            if got != want {
+                failures.push(format!(
+                    "{} on `{}` ({cell}; flag {:?}, file {:?}): got {got}, want {want}",
+                    r.key, r.line, r.flag, r.file
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
