@@ -76,6 +76,15 @@ struct V1List {
     registries: Vec<String>,
 }
 
+impl RegistryTable {
+    /// The prefix the table is for: its `prefix`, else its `location`, without a trailing `/`. A later table
+    /// with the same one replaces an earlier.
+    pub fn prefix_key(&self) -> Option<String> {
+        let p = self.prefix.as_ref().or(self.location.as_ref())?;
+        Some(p.trim_end_matches('/').to_string())
+    }
+}
+
 /// A registries.conf that cannot be read or parsed.
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{file}: {message}")]

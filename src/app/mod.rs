@@ -54,10 +54,11 @@ pub fn run(run: Run, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<Exi
         Run::List(args) => list(&args, out, err),
         Run::Resolve(args) => resolve_refs(&args, out, err),
         Run::Verify(args) => verify::verify(&args, out, err),
-        Run::Config(shown) => {
-            shown.write(out)?;
-            Ok(ExitStatus::Success)
-        }
+        Run::Config(shown) => Ok(if shown.write(out, err)? {
+            ExitStatus::Success
+        } else {
+            ExitStatus::Error
+        }),
         Run::Completions(shell) => {
             let mut cmd = <crate::cli::Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut cmd, "pin", out);

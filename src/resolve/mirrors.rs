@@ -56,11 +56,8 @@ impl Routes {
             message,
         };
         let prefix = table
-            .prefix
-            .clone()
-            .or_else(|| table.location.clone())
+            .prefix_key()
             .ok_or_else(|| bad("a [[registry]] table needs a prefix or a location".into()))?;
-        let prefix = prefix.trim_end_matches('/').to_string();
         for loc in table
             .location
             .iter()

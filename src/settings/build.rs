@@ -79,7 +79,7 @@ pub fn from_command_line(cli: Cli, matches: &ArgMatches, env: &Env) -> Result<Ru
             let g = sub("resolve");
             Run::Resolve(Resolve {
                 refs: a.refs,
-                pin: pin_settings(&g, &a.resolve, None, file),
+                pin: pin_settings(&g, &a.resolve, None, file).0,
                 registry: registry(&g, &a.resolve.registry, file, FileCache::Yes { ci: env.ci }),
                 lock: lock(&a.lock),
                 output: output(&a.output),
@@ -109,7 +109,7 @@ fn pin(a: cli::PinArgs, g: &Given, file: Option<&Loaded>, env: &Env) -> Run {
         FileCache::Yes { ci: env.ci }
     };
     Run::Files(Files {
-        operation: Operation::Pin(pin_settings(g, &a.resolve, Some(a.tag_comment), file)),
+        operation: Operation::Pin(pin_settings(g, &a.resolve, Some(a.tag_comment), file).0),
         scan: scan(g, a.paths, &a.select, file, env),
         mode: mode(&a.mode),
         keep_going: a.mode.keep_going,
@@ -117,6 +117,44 @@ fn pin(a: cli::PinArgs, g: &Given, file: Option<&Loaded>, env: &Env) -> Run {
         lock: Some(lock(&a.lock)),
         output: output(&a.output),
     })
+}
+
+/// The settings of a command line without flags.
+pub(super) struct Unflagged {
+    pub scan: ScanSettings,
+    /// `keep-tag` as the file gives it, which `pin.tag_style` is made from.
+    pub keep_tag: Setting<bool>,
+    pub pin: PinSettings,
+    pub registry: RegistrySettings,
+    pub verify_platforms: Setting<Vec<Platform>>,
+}
+
+/// The settings `pin` and `pin verify` run with here when given no flag: what `pin config` shows.
+pub(super) fn unflagged(file: Option<&Loaded>, env: &Env) -> Unflagged {
+    use clap::{CommandFactory, FromArgMatches};
+    let parse = |line: &[&str]| {
+        let matches = Cli::command().get_matches_from(line);
+        let cli = Cli::from_arg_matches(&matches).expect("a command line without flags parses");
+        (cli, matches)
+    };
+    let (plain, matches) = parse(&["pin"]);
+    let g = Given(&matches);
+    let a = plain.pin;
+    let (pin, keep_tag) = pin_settings(&g, &a.resolve, Some(a.tag_comment), file);
+    let registry = registry(&g, &a.resolve.registry, file, FileCache::Yes { ci: env.ci });
+    let scan = scan(&g, a.paths, &a.select, file, env);
+    let (verify, matches) = parse(&["pin", "verify"]);
+    let verify_platforms = match verify.command {
+        Some(Command::Verify(v)) => verify_platforms(&Given(&matches), v.platforms, file),
+        _ => unreachable!("`pin verify` parses as verify"),
+    };
+    Unflagged {
+        scan,
+        keep_tag,
+        pin,
+        registry,
+        verify_platforms,
+    }
 }
 
 /// The flags given on one (sub)command's command line.
@@ -216,13 +254,13 @@ fn scan(
     }
 }
 
-/// `tag_comment` is `--tag-comment` where the command has it.
+/// `tag_comment` is `--tag-comment` where the command has it. Also `keep-tag` alone, for `pin config`.
 fn pin_settings(
     g: &Given,
     r: &cli::ResolveArgs,
     tag_comment: Option<bool>,
     file: Option<&Loaded>,
-) -> PinSettings {
+) -> (PinSettings, Setting<bool>) {
     let keep = g.pick(
         "keep_tag",
         r.keep_tag,
@@ -233,7 +271,7 @@ fn pin_settings(
         (false, Some(true)) => Setting::new(TagStyle::Comment, flag("tag_comment")),
         (false, _) => Setting::new(TagStyle::Drop, keep.origin.clone()),
     };
-    PinSettings {
+    let pin = PinSettings {
         tag_style,
         platform: g.pick(
             "platform",
@@ -241,7 +279,8 @@ fn pin_settings(
             // Checked when the file was read.
             from_file(file, |f| f.platform.as_ref(), |_, p| p.parse().ok()),
         ),
-    }
+    };
+    (pin, keep)
 }
 
 /// Whether the file's cache keys apply to this command.

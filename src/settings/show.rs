@@ -1,201 +1,215 @@
-//! `pin config`: the settings a plain `pin` would run with here, and where each comes from.
+//! `pin config`: the settings a plain `pin` (and, for `[verify]`, `pin verify`) runs with here, one key of
+//! `pin.toml` per line with where its value comes from, then the registries.conf files and the tables of
+//! theirs still in effect. Flags given on a command line replace what is shown, key by key.
 
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use super::Env;
+use super::*;
 use crate::config::Loaded;
+use crate::registries_conf::{MirrorTable, PullFromMirror};
 
 /// What `pin config` prints.
 #[derive(Debug)]
 pub struct Shown {
-    loaded: Option<Loaded>,
+    /// The configuration file, as its path is printed.
+    pub(super) file: Option<PathBuf>,
+    pub(super) scan: ScanSettings,
+    pub(super) keep_tag: Setting<bool>,
+    pub(super) pin: PinSettings,
+    pub(super) registry: RegistrySettings,
+    pub(super) verify_platforms: Setting<Vec<Platform>>,
 }
 
 impl Shown {
-    pub fn new(loaded: Option<Loaded>, _env: &Env) -> Shown {
-        Shown { loaded }
+    pub fn new(loaded: Option<Loaded>, env: &Env) -> Shown {
+        let s = build::unflagged(loaded.as_ref(), env);
+        Shown {
+            file: loaded.map(|l| l.path),
+            scan: s.scan,
+            keep_tag: s.keep_tag,
+            pin: s.pin,
+            registry: s.registry,
+            verify_platforms: s.verify_platforms,
+        }
     }
 
-    pub fn write(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
-        show(out, self.loaded.as_ref())
-    }
-}
-
-/// `pin.toml:LINE` of the line that sets top-level `key`.
-fn origin(l: &Loaded, key: &str) -> String {
-    let line = l
-        .text
-        .lines()
-        .position(|line| {
-            line.trim_start()
-                .strip_prefix(key)
-                .is_some_and(|rest| rest.trim_start().starts_with('='))
-        })
-        .map_or(String::new(), |i| format!(":{}", i + 1));
-    format!("{}{line}", l.path.display())
-}
-
-/// `file:LINE` of the `[name]` table header, or the file alone.
-fn table_origin(path: &Path, text: &str, name: &str) -> String {
-    let header = format!("[{name}]");
-    match text.lines().position(|l| l.trim() == header) {
-        Some(i) => format!("{}:{}", path.display(), i + 1),
-        None => path.display().to_string(),
-    }
-}
-
-/// `pin config`: the effective settings, one per line as TOML, each with where it comes from.
-pub fn show(out: &mut dyn std::io::Write, loaded: Option<&Loaded>) -> std::io::Result<()> {
-    let f = loaded.map(|l| &l.file);
-    match loaded {
-        Some(l) => writeln!(out, "# configuration file: {}", l.path.display())?,
-        None => writeln!(out, "# no configuration file")?,
-    }
-    let from = |key: &str, set: bool| match (loaded, set) {
-        (Some(l), true) => origin(l, key),
-        _ => "default".to_string(),
-    };
-    let list = |v: Option<&Vec<String>>| format!("{:?}", v.cloned().unwrap_or_default());
-    let rows: Vec<(&str, String, bool)> = vec![
-        (
-            "exclude",
-            list(f.and_then(|f| f.exclude.as_ref().map(|s| s.get_ref()))),
-            f.is_some_and(|f| f.exclude.is_some()),
-        ),
-        (
-            "skip",
-            list(f.and_then(|f| f.skip.as_ref().map(|s| s.get_ref()))),
-            f.is_some_and(|f| f.skip.is_some()),
-        ),
-        (
-            "insecure-registries",
-            list(f.and_then(|f| f.insecure_registries.as_ref().map(|s| s.get_ref()))),
-            f.is_some_and(|f| f.insecure_registries.is_some()),
-        ),
-        (
-            "ca-certs",
-            format!(
-                "{:?}",
-                f.and_then(|f| f.ca_certs.as_ref().map(|s| s.get_ref().clone()))
-                    .unwrap_or_default()
-                    .iter()
-                    .map(|p| loaded
-                        .map_or(p.clone(), |l| l.dir().join(p))
-                        .display()
-                        .to_string())
-                    .collect::<Vec<_>>()
-            ),
-            f.is_some_and(|f| f.ca_certs.is_some()),
-        ),
-        (
-            "platform",
-            f.and_then(|f| f.platform.as_ref().map(|s| s.get_ref().clone()))
-                .map_or("\"\" # none: the tag's own manifest".to_string(), |p| {
-                    format!("{p:?}")
-                }),
-            f.is_some_and(|f| f.platform.is_some()),
-        ),
-        (
-            "keep-tag",
-            f.and_then(|f| f.keep_tag.as_ref().map(|s| *s.get_ref()))
-                .unwrap_or(false)
-                .to_string(),
-            f.is_some_and(|f| f.keep_tag.is_some()),
-        ),
-        (
-            "devcontainer-features",
-            f.and_then(|f| f.devcontainer_features.as_ref().map(|s| *s.get_ref()))
-                .unwrap_or(false)
-                .to_string(),
-            f.is_some_and(|f| f.devcontainer_features.is_some()),
-        ),
-        (
-            "jobs",
-            f.and_then(|f| f.jobs.as_ref().map(|s| *s.get_ref()))
-                .unwrap_or(64)
-                .to_string(),
-            f.is_some_and(|f| f.jobs.is_some()),
-        ),
-        (
-            "timeout",
-            f.and_then(|f| f.timeout.as_ref().map(|s| *s.get_ref()))
-                .unwrap_or(30)
-                .to_string(),
-            f.is_some_and(|f| f.timeout.is_some()),
-        ),
-        (
-            "connect-timeout",
-            f.and_then(|f| f.connect_timeout.as_ref().map(|s| *s.get_ref()))
-                .unwrap_or(10)
-                .to_string(),
-            f.is_some_and(|f| f.connect_timeout.is_some()),
-        ),
-    ];
-    for (key, value, set) in rows {
-        writeln!(out, "{key} = {value}  # {}", from(key, set))?;
-    }
-    for (kind, globs) in f
-        .and_then(|f| f.files.as_ref())
-        .map(|f| f.get_ref().iter().collect::<Vec<_>>())
-        .unwrap_or_default()
-    {
+    /// Prints every key; `false` when a registries.conf file cannot be read (said on `err`).
+    pub fn write(&self, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<bool> {
+        match &self.file {
+            Some(p) => writeln!(out, "# configuration file: {}", p.display())?,
+            None => writeln!(out, "# no configuration file")?,
+        }
         writeln!(
             out,
-            "files.{kind} = {globs:?}  # {}",
-            loaded
-                .map(|l| table_origin(&l.path, &l.text, "files"))
-                .unwrap_or_default()
+            "# what a plain `pin` runs with here; a flag given replaces its key's value"
         )?;
-    }
-    for t in f.map(|f| f.registries.as_slice()).unwrap_or_default() {
-        let t = t.get_ref();
-        let prefix = t
-            .prefix
-            .as_ref()
-            .or(t.location.as_ref())
-            .cloned()
-            .unwrap_or_default();
-        let mirrors: Vec<&str> = t.mirrors.iter().map(|m| m.location.as_str()).collect();
-        writeln!(
-            out,
-            "[[registry]] prefix = {prefix:?}, location = {:?}, mirrors = {mirrors:?}, insecure = {}, blocked = {}  # {}",
-            t.location.as_deref().unwrap_or(&prefix),
-            t.insecure,
-            t.blocked,
-            loaded.map(|l| l.path.display().to_string()).unwrap_or_default()
-        )?;
-    }
-    if let (Some(s), Some(l)) = (f.and_then(|f| f.signatures.as_ref()), loaded) {
-        let s = s.get_ref();
-        let paths = |v: &[PathBuf]| {
-            v.iter()
-                .map(|p| l.dir().join(p).display().to_string())
-                .collect::<Vec<_>>()
+        let (scan, pin, r) = (&self.scan, &self.pin, &self.registry);
+        let mut row = |key: &str, value: String, origin: &Origin| -> io::Result<()> {
+            writeln!(out, "{key} = {value}  # {origin}")
         };
-        writeln!(
-            out,
-            "[signatures] require = {}, keys = {:?}, policy = {:?}  # {}",
-            s.require.as_ref().is_some_and(|r| *r.get_ref()),
-            paths(s.keys.as_ref().map_or(&[][..], |k| k.get_ref())),
-            s.policy
-                .as_ref()
-                .map(|p| p.get_ref())
-                .map_or(String::new(), |p| l.dir().join(p).display().to_string()),
-            table_origin(&l.path, &l.text, "signatures")
+        row("exclude", strings(&scan.exclude), &scan.exclude.origin)?;
+        row("skip", strings(&scan.skip), &scan.skip.origin)?;
+        row(
+            "devcontainer-features",
+            scan.devcontainer_features.to_string(),
+            &scan.devcontainer_features.origin,
         )?;
-    }
-    if let (Some(v), Some(l)) = (f.and_then(|f| f.verify.as_ref()), loaded) {
-        let v = v.get_ref();
-        writeln!(
-            out,
-            "[verify] platforms = {:?}  # {}",
-            v.platforms.as_ref().map_or(&[][..], |p| p.get_ref()),
-            table_origin(&l.path, &l.text, "verify")
+        row(
+            "platform",
+            match &*pin.platform {
+                Some(p) => quoted(&p.to_string()),
+                None => "\"\" # none: the tag's own manifest".to_string(),
+            },
+            &pin.platform.origin,
         )?;
+        row("keep-tag", self.keep_tag.to_string(), &self.keep_tag.origin)?;
+        row("jobs", r.jobs.to_string(), &r.jobs.origin)?;
+        row("timeout", r.timeout.to_string(), &r.timeout.origin)?;
+        row(
+            "connect-timeout",
+            r.connect_timeout.to_string(),
+            &r.connect_timeout.origin,
+        )?;
+        row(
+            "insecure-registries",
+            strings(&r.insecure_registries),
+            &r.insecure_registries.origin,
+        )?;
+        row("ca-certs", paths(&r.ca_certs), &r.ca_certs.origin)?;
+        let cache = &r.cache;
+        row("cache", cache.enabled.to_string(), &cache.enabled.origin)?;
+        let dir = cache
+            .dir
+            .value
+            .clone()
+            .or_else(crate::resolve::cache::default_dir);
+        row("cache-dir", path(dir.as_deref()), &cache.dir.origin)?;
+        row("cache-ttl", cache.ttl.to_string(), &cache.ttl.origin)?;
+        if scan.files.is_empty() {
+            row("files", "{}".to_string(), &scan.files.origin)?;
+        }
+        let mut kinds: Vec<(Kind, Vec<&str>)> = Vec::new();
+        for (kind, glob) in scan.files.iter() {
+            match kinds.last_mut() {
+                Some((k, globs)) if k == kind => globs.push(glob),
+                _ => kinds.push((*kind, vec![glob])),
+            }
+        }
+        for (kind, globs) in kinds {
+            let globs: Vec<String> = globs.into_iter().map(quoted).collect();
+            row(
+                &format!("files.{}", kind.as_str()),
+                format!("[{}]", globs.join(", ")),
+                &scan.files.origin,
+            )?;
+        }
+        let sig = &r.signatures;
+        row(
+            "signatures.require",
+            sig.require.to_string(),
+            &sig.require.origin,
+        )?;
+        row("signatures.keys", paths(&sig.keys), &sig.keys.origin)?;
+        row(
+            "signatures.policy",
+            path(sig.policy.as_deref()),
+            &sig.policy.origin,
+        )?;
+        let platforms: Vec<String> = self
+            .verify_platforms
+            .iter()
+            .map(|p| quoted(&p.to_string()))
+            .collect();
+        row(
+            "verify.platforms",
+            format!("[{}]", platforms.join(", ")),
+            &self.verify_platforms.origin,
+        )?;
+        if r.tables.is_empty() {
+            writeln!(out, "registry = []  # default")?;
+        }
+        for t in &r.tables {
+            writeln!(out, "[[registry]] {}  # {}", table(t), t.origin)?;
+        }
+        self.write_registries_conf(out, err)
     }
-    for file in crate::registries_conf::system_files() {
-        let state = if file.is_file() { "read" } else { "not found" };
-        writeln!(out, "# registries.conf: {} ({state})", file.display())?;
+
+    /// The registries.conf files, read before the configuration file's tables, and each of their tables that
+    /// no later one replaces (a table replaces an earlier one with the same prefix).
+    fn write_registries_conf(&self, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<bool> {
+        let mut read = Vec::new();
+        for file in &self.registry.registries_conf {
+            match crate::registries_conf::read(file) {
+                Ok(Some(tables)) => {
+                    writeln!(out, "# registries.conf: {} (read)", file.display())?;
+                    read.extend(tables.into_iter().map(|t| (t, file)));
+                }
+                Ok(None) => writeln!(out, "# registries.conf: {} (not found)", file.display())?,
+                Err(e) => {
+                    writeln!(out, "# registries.conf: {} (not read)", file.display())?;
+                    writeln!(err, "pin: error: {e}")?;
+                    return Ok(false);
+                }
+            }
+        }
+        let later: Vec<Option<String>> = read
+            .iter()
+            .map(|(t, _)| t.prefix_key())
+            .chain(self.registry.tables.iter().map(|t| t.prefix_key()))
+            .collect();
+        for (i, (t, file)) in read.iter().enumerate() {
+            if later[i + 1..].contains(&t.prefix_key()) {
+                continue;
+            }
+            writeln!(out, "[[registry]] {}  # {}", table(t), file.display())?;
+        }
+        Ok(true)
     }
-    Ok(())
+}
+
+/// A `[[registry]]` table on one line, every key written.
+fn table(t: &RegistryTable) -> String {
+    let mirrors: Vec<String> = t.mirrors.iter().map(mirror).collect();
+    format!(
+        "prefix = {}, location = {}, insecure = {}, blocked = {}, mirror-by-digest-only = {}, mirror = [{}]",
+        quoted(&t.prefix_key().unwrap_or_default()),
+        quoted(t.location.as_deref().or(t.prefix.as_deref()).unwrap_or_default()),
+        t.insecure,
+        t.blocked,
+        t.mirror_by_digest_only,
+        mirrors.join(", ")
+    )
+}
+
+fn mirror(m: &MirrorTable) -> String {
+    format!(
+        "{{ location = {}, insecure = {}, pull-from-mirror = {} }}",
+        quoted(&m.location),
+        m.insecure,
+        quoted(match m.pull_from_mirror.unwrap_or_default() {
+            PullFromMirror::All => "all",
+            PullFromMirror::DigestOnly => "digest-only",
+            PullFromMirror::TagOnly => "tag-only",
+        })
+    )
+}
+
+/// A TOML string (the escapes TOML and Rust share for what file names and patterns hold).
+fn quoted(s: &str) -> String {
+    format!("{s:?}")
+}
+
+fn strings(v: &[String]) -> String {
+    let v: Vec<String> = v.iter().map(|s| quoted(s)).collect();
+    format!("[{}]", v.join(", "))
+}
+
+fn path(p: Option<&Path>) -> String {
+    quoted(&p.map(|p| p.display().to_string()).unwrap_or_default())
+}
+
+fn paths(v: &[PathBuf]) -> String {
+    let v: Vec<String> = v.iter().map(|p| path(Some(p))).collect();
+    format!("[{}]", v.join(", "))
 }

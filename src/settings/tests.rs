@@ -1,6 +1,7 @@
 //! Settings tests. The flag × file × default table: for each key and each command that has it, the value a
 //! run uses with neither, the file's alone, the flag's alone and both.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use clap::{CommandFactory, FromArgMatches};
@@ -449,4 +450,197 @@ fn flag_over_file_over_default() {
         }
     }
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+/// The keys `pin.toml` accepts in `table` (empty: at the top), as its parser lists them for an unknown one.
+fn accepted(table: &str) -> BTreeSet<String> {
+    let text = format!("{table}\nunknown-key = 1\n");
+    let e = toml::from_str::<crate::config::File>(&text).unwrap_err();
+    let (_, expected) = e
+        .message()
+        .split_once("expected")
+        .unwrap_or_else(|| panic!("{table}: {}", e.message()));
+    expected
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_string)
+        .collect()
+}
+
+/// The keys of `k = v, k = v` (values without `, ` or ` = ` in them).
+fn keys_of(pairs: &str) -> BTreeSet<String> {
+    pairs
+        .split(", ")
+        .filter_map(|p| p.split_once(" = "))
+        .map(|(k, _)| k.to_string())
+        .collect()
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+/// What `pin config` prints for the file `path` (none: `None`), with `registries_conf` read after it.
+fn shown(path: Option<&Path>, ci: bool, registries_conf: Vec<PathBuf>) -> (String, String, bool) {
+    let env = Env {
+        cwd: PathBuf::from("/nonexistent"),
+        ci,
+    };
+    let loaded = path.map(|p| crate::config::load(p, &env.cwd).unwrap());
+    let mut shown = show::Shown::new(loaded, &env);
+    shown.registry.registries_conf = registries_conf;
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let ok = shown.write(&mut out, &mut err).unwrap();
+    (
+        String::from_utf8(out).unwrap(),
+        String::from_utf8(err).unwrap(),
+        ok,
+    )
+}
+
+// Guards `pin config` against drifting from the file: every key pin.toml accepts, at the top and in its
+// tables, is printed, and nothing else.
+#[test]
+fn pin_config_lists_every_key_pin_toml_accepts() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        dir.path(),
+        "pin.toml",
+        "[files]\ndockerfile = [\"*.in\"]\n[[registry]]\nprefix = \"docker.io\"\n[[registry.mirror]]\nlocation = \"m.example\"\n",
+    );
+    let (out, _, ok) = shown(Some(&path), false, Vec::new());
+    assert!(ok);
+    let mut top = BTreeSet::new();
+    let mut nested: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for line in out.lines().filter(|l| !l.starts_with('#')) {
+        let (setting, _origin) = line.split_once("  # ").expect(line);
+        if let Some(table) = setting.strip_prefix("[[registry]] ") {
+            top.insert("registry".to_string());
+            let (own, mirrors) = table.split_once(", mirror = [").expect(line);
+            let mut keys = keys_of(own);
+            keys.insert("mirror".to_string());
+            nested.insert("registry".to_string(), keys);
+            let mirror = mirrors.trim_start_matches("{ ").split(" }").next().unwrap();
+            nested.insert("registry.mirror".to_string(), keys_of(mirror));
+            continue;
+        }
+        let (key, _) = setting.split_once(" = ").expect(line);
+        match key.split_once('.') {
+            // `files` takes kind names, not keys.
+            Some(("files", _)) => {
+                top.insert("files".to_string());
+            }
+            Some((table, key)) => {
+                top.insert(table.to_string());
+                nested
+                    .entry(table.to_string())
+                    .or_default()
+                    .insert(key.to_string());
+            }
+            None => {
+                top.insert(key.to_string());
+            }
+        }
+    }
+    assert_eq!(top, accepted(""), "{out}");
+    assert_eq!(nested["signatures"], accepted("[signatures]"), "{out}");
+    assert_eq!(nested["verify"], accepted("[verify]"), "{out}");
+    assert_eq!(nested["registry"], accepted("[[registry]]"), "{out}");
+    assert_eq!(
+        nested["registry.mirror"],
+        accepted("[[registry]]\nprefix = \"x\"\n[[registry.mirror]]"),
+        "{out}"
+    );
+}
+
+// Guards what `pin config` says of each key: the value a plain `pin` uses and the line it comes from, the
+// cache keys the file sets in CI set aside, and the registries.conf tables no later table replaces.
+#[test]
+fn pin_config_prints_each_value_with_its_origin() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        dir.path(),
+        "pin.toml",
+        r#"exclude = ["vendor"]
+jobs = 300
+platform = "linux/arm64"
+keep-tag = true
+cache = true
+cache-dir = "c"
+
+[signatures]
+keys = ["cosign.pub"]
+
+[files]
+dockerfile = ["*.in", "*.df"]
+
+[[registry]]
+prefix = "docker.io"
+[[registry.mirror]]
+location = "m.example"
+pull-from-mirror = "digest-only"
+"#,
+    );
+    let conf = write(
+        dir.path(),
+        "registries.conf",
+        "[[registry]]\nprefix = \"docker.io\"\nblocked = true\n\n[[registry]]\nlocation = \"quay.io\"\ninsecure = true\n",
+    );
+    let missing = dir.path().join("missing.conf");
+    let (out, err, ok) = shown(Some(&path), true, vec![conf.clone(), missing.clone()]);
+    assert!(ok && err.is_empty(), "{err}");
+    let d = dir.path().display();
+    let p = path.display();
+    let want = format!(
+        r#"# configuration file: {p}
+# what a plain `pin` runs with here; a flag given replaces its key's value
+exclude = ["vendor"]  # {p}:1
+skip = []  # default
+devcontainer-features = false  # default
+platform = "linux/arm64"  # {p}:3
+keep-tag = true  # {p}:4
+jobs = 256  # {p}:2
+timeout = 30  # default
+connect-timeout = 10  # default
+insecure-registries = []  # default
+ca-certs = []  # default
+cache = false  # default; {p}:5 is not used in CI (CI is set)
+cache-dir = "{cache}"  # default; {p}:6 is not used in CI (CI is set)
+cache-ttl = 900  # default
+files.dockerfile = ["*.in", "*.df"]  # {p}:11
+signatures.require = false  # default
+signatures.keys = ["{d}/cosign.pub"]  # {p}:9
+signatures.policy = ""  # default
+verify.platforms = []  # default
+[[registry]] prefix = "docker.io", location = "docker.io", insecure = false, blocked = false, mirror-by-digest-only = false, mirror = [{{ location = "m.example", insecure = false, pull-from-mirror = "digest-only" }}]  # {p}:14
+# registries.conf: {conf} (read)
+# registries.conf: {missing} (not found)
+[[registry]] prefix = "quay.io", location = "quay.io", insecure = true, blocked = false, mirror-by-digest-only = false, mirror = []  # {conf}
+"#,
+        cache = crate::resolve::cache::default_dir()
+            .map(|d| d.display().to_string())
+            .unwrap_or_default(),
+        conf = conf.display(),
+        missing = missing.display(),
+    );
+    assert_eq!(out, want);
+    // Outside CI the file's cache keys are used.
+    let (out, _, _) = shown(Some(&path), false, Vec::new());
+    assert!(out.contains(&format!("\ncache = true  # {p}:5\n")), "{out}");
+    assert!(
+        out.contains(&format!("\ncache-dir = \"{d}/c\"  # {p}:6\n")),
+        "{out}"
+    );
+    // A registries.conf that cannot be parsed is an error, said on stderr.
+    let bad = write(dir.path(), "bad.conf", "[[registry]]\nlocaton = \"x\"\n");
+    let (out, err, ok) = shown(None, false, vec![bad]);
+    assert!(!ok);
+    assert!(out.ends_with("(not read)\n"), "{out}");
+    assert!(
+        err.starts_with("pin: error: ") && err.contains(":2:1: "),
+        "{err}"
+    );
 }
