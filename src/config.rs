@@ -31,6 +31,8 @@ pub struct File {
     /// Checked to be a platform when the file is read.
     pub platform: Option<Spanned<String>>,
     pub keep_tag: Option<Spanned<bool>>,
+    /// Not together with `keep-tag = true`.
+    pub tag_comment: Option<Spanned<bool>>,
     pub devcontainer_features: Option<Spanned<bool>>,
     pub jobs: Option<Spanned<u16>>,
     pub timeout: Option<Spanned<u64>>,
@@ -138,7 +140,8 @@ pub fn load(path: &Path, cwd: &Path) -> Result<Loaded, ConfigError> {
     Ok(loaded)
 }
 
-/// What the types alone do not check: kind names and globs, platforms, keys beside a policy.
+/// What the types alone do not check: kind names and globs, platforms, keys beside a policy, two tag
+/// styles.
 fn check(l: &Loaded) -> Result<(), ConfigError> {
     let f = &l.file;
     let invalid = |span: Range<usize>, message: String| ConfigError::Invalid {
@@ -185,6 +188,15 @@ fn check(l: &Loaded) -> Result<(), ConfigError> {
             if let Err(message) = p.parse::<Platform>() {
                 return Err(invalid(v.span(), format!("[verify] platforms: {message}")));
             }
+        }
+    }
+    if let (Some(keep), Some(comment)) = (&f.keep_tag, &f.tag_comment) {
+        if *keep.get_ref() && *comment.get_ref() {
+            return Err(invalid(
+                comment.span(),
+                "keep-tag and tag-comment cannot both be true: the tag goes in the reference or in a comment"
+                    .to_string(),
+            ));
         }
     }
     if let Some(p) = &f.platform {

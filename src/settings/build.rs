@@ -79,7 +79,7 @@ pub fn from_command_line(cli: Cli, matches: &ArgMatches, env: &Env) -> Result<Ru
             let g = sub("resolve");
             Run::Resolve(Resolve {
                 refs: a.refs,
-                pin: pin_settings(&g, &a.resolve, None, file).0,
+                pin: pin_settings(&g, &a.resolve, file).0,
                 registry: registry(&g, &a.resolve.registry, file, FileCache::Yes { ci: env.ci }),
                 lock: lock(&a.lock),
                 output: output(&a.output),
@@ -109,7 +109,7 @@ fn pin(a: cli::PinArgs, g: &Given, file: Option<&Loaded>, env: &Env) -> Run {
         FileCache::Yes { ci: env.ci }
     };
     Run::Files(Files {
-        operation: Operation::Pin(pin_settings(g, &a.resolve, Some(a.tag_comment), file).0),
+        operation: Operation::Pin(pin_settings(g, &a.resolve, file).0),
         scan: scan(g, a.paths, &a.select, file, env),
         mode: mode(&a.mode),
         keep_going: a.mode.keep_going,
@@ -122,8 +122,7 @@ fn pin(a: cli::PinArgs, g: &Given, file: Option<&Loaded>, env: &Env) -> Run {
 /// The settings of a command line without flags.
 pub(super) struct Unflagged {
     pub scan: ScanSettings,
-    /// `keep-tag` as the file gives it, which `pin.tag_style` is made from.
-    pub keep_tag: Setting<bool>,
+    pub tag_keys: TagKeys,
     pub pin: PinSettings,
     pub registry: RegistrySettings,
     pub verify_platforms: Setting<Vec<Platform>>,
@@ -140,7 +139,7 @@ pub(super) fn unflagged(file: Option<&Loaded>, env: &Env) -> Unflagged {
     let (plain, matches) = parse(&["pin"]);
     let g = Given(&matches);
     let a = plain.pin;
-    let (pin, keep_tag) = pin_settings(&g, &a.resolve, Some(a.tag_comment), file);
+    let (pin, tag_keys) = pin_settings(&g, &a.resolve, file);
     let registry = registry(&g, &a.resolve.registry, file, FileCache::Yes { ci: env.ci });
     let scan = scan(&g, a.paths, &a.select, file, env);
     let (verify, matches) = parse(&["pin", "verify"]);
@@ -150,7 +149,7 @@ pub(super) fn unflagged(file: Option<&Loaded>, env: &Env) -> Unflagged {
     };
     Unflagged {
         scan,
-        keep_tag,
+        tag_keys,
         pin,
         registry,
         verify_platforms,
@@ -254,22 +253,40 @@ fn scan(
     }
 }
 
-/// `tag_comment` is `--tag-comment` where the command has it. Also `keep-tag` alone, for `pin config`.
-fn pin_settings(
-    g: &Given,
-    r: &cli::ResolveArgs,
-    tag_comment: Option<bool>,
-    file: Option<&Loaded>,
-) -> (PinSettings, Setting<bool>) {
-    let keep = g.pick(
-        "keep_tag",
-        r.keep_tag,
-        from_file(file, |f| f.keep_tag.as_ref(), |_, v| *v),
-    );
-    let tag_style = match (keep.value, tag_comment) {
-        (true, _) => Setting::new(TagStyle::Keep, keep.origin.clone()),
-        (false, Some(true)) => Setting::new(TagStyle::Comment, flag("tag_comment")),
-        (false, _) => Setting::new(TagStyle::Drop, keep.origin.clone()),
+/// `keep-tag` and `tag-comment` as the file gives them, which the tag style is made from.
+#[derive(Debug)]
+pub(super) struct TagKeys {
+    pub keep_tag: Setting<bool>,
+    pub tag_comment: Setting<bool>,
+}
+
+/// How `pin` and `pin resolve` pin. The tag style is one setting with two flags and two keys: a flag given
+/// (`--keep-tag`, or `--tag-comment` where the command has it) wins over both keys; the file cannot set both
+/// to true.
+fn pin_settings(g: &Given, r: &cli::ResolveArgs, file: Option<&Loaded>) -> (PinSettings, TagKeys) {
+    let keys = TagKeys {
+        keep_tag: from_file(file, |f| f.keep_tag.as_ref(), |_, v| *v)
+            .unwrap_or_else(|| Setting::default(false)),
+        tag_comment: from_file(file, |f| f.tag_comment.as_ref(), |_, v| *v)
+            .unwrap_or_else(|| Setting::default(false)),
+    };
+    let tag_style = if g.given("keep_tag") {
+        Setting::new(TagStyle::Keep, flag("keep_tag"))
+    } else if g.given("tag_comment") {
+        Setting::new(TagStyle::Comment, flag("tag_comment"))
+    } else if *keys.keep_tag {
+        Setting::new(TagStyle::Keep, keys.keep_tag.origin.clone())
+    } else if *keys.tag_comment {
+        Setting::new(TagStyle::Comment, keys.tag_comment.origin.clone())
+    } else {
+        // Where the file says `false`, that is where the style comes from.
+        let origin = [&keys.keep_tag, &keys.tag_comment]
+            .into_iter()
+            .map(|k| &k.origin)
+            .find(|o| **o != Origin::Default)
+            .cloned()
+            .unwrap_or(Origin::Default);
+        Setting::new(TagStyle::Drop, origin)
     };
     let pin = PinSettings {
         tag_style,
@@ -280,7 +297,7 @@ fn pin_settings(
             from_file(file, |f| f.platform.as_ref(), |_, p| p.parse().ok()),
         ),
     };
-    (pin, keep)
+    (pin, keys)
 }
 
 /// Whether the file's cache keys apply to this command.

@@ -15,7 +15,7 @@ pub struct Shown {
     /// The configuration file, as its path is printed.
     pub(super) file: Option<PathBuf>,
     pub(super) scan: ScanSettings,
-    pub(super) keep_tag: Setting<bool>,
+    pub(super) tag_keys: build::TagKeys,
     pub(super) pin: PinSettings,
     pub(super) registry: RegistrySettings,
     pub(super) verify_platforms: Setting<Vec<Platform>>,
@@ -27,7 +27,7 @@ impl Shown {
         Shown {
             file: loaded.map(|l| l.path),
             scan: s.scan,
-            keep_tag: s.keep_tag,
+            tag_keys: s.tag_keys,
             pin: s.pin,
             registry: s.registry,
             verify_platforms: s.verify_platforms,
@@ -63,7 +63,13 @@ impl Shown {
             },
             &pin.platform.origin,
         )?;
-        row("keep-tag", self.keep_tag.to_string(), &self.keep_tag.origin)?;
+        let tags = &self.tag_keys;
+        row("keep-tag", tags.keep_tag.to_string(), &tags.keep_tag.origin)?;
+        row(
+            "tag-comment",
+            tags.tag_comment.to_string(),
+            &tags.tag_comment.origin,
+        )?;
         row("jobs", r.jobs.to_string(), &r.jobs.origin)?;
         row("timeout", r.timeout.to_string(), &r.timeout.origin)?;
         row(

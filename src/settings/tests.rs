@@ -116,13 +116,35 @@ fn table() -> Vec<Row> {
         ]);
     }
     rows.extend([
-        // The file's keep-tag outranks the --tag-comment flag.
+        // The tag style is one setting: a flag for either style outranks both keys of the file.
         row(
             "tag-style",
             "pin",
             "--tag-comment",
             "keep-tag = true",
-            ["drop", "keep", "comment", "keep"],
+            ["drop", "keep", "comment", "comment"],
+        ),
+        row(
+            "tag-style",
+            "pin",
+            "--tag-comment",
+            "tag-comment = true",
+            ["drop", "comment", "comment", "comment"],
+        ),
+        row(
+            "tag-style",
+            "pin",
+            "--keep-tag",
+            "tag-comment = true",
+            ["drop", "comment", "keep", "keep"],
+        ),
+        // `pin resolve` has no --tag-comment; it prints `name@digest` for the comment style.
+        row(
+            "tag-style",
+            "resolve x:1",
+            "--keep-tag",
+            "tag-comment = true",
+            ["drop", "comment", "keep", "keep"],
         ),
         row(
             "tag-style",
@@ -602,6 +624,7 @@ skip = []  # default
 devcontainer-features = false  # default
 platform = "linux/arm64"  # {p}:3
 keep-tag = true  # {p}:4
+tag-comment = false  # default
 jobs = 256  # {p}:2
 timeout = 30  # default
 connect-timeout = 10  # default
@@ -643,4 +666,32 @@ verify.platforms = []  # default
         err.starts_with("pin: error: ") && err.contains(":2:1: "),
         "{err}"
     );
+}
+
+// Guards the two tag keys: the file may set one style, not both.
+#[test]
+fn keep_tag_and_tag_comment_cannot_both_be_true() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        dir.path(),
+        "pin.toml",
+        "jobs = 2\nkeep-tag = true\ntag-comment = true\n",
+    );
+    let e = crate::config::load(&path, Path::new("/nonexistent"))
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        e,
+        format!(
+            "{}:3: error: keep-tag and tag-comment cannot both be true: the tag goes in the reference or \
+             in a comment",
+            path.display()
+        )
+    );
+    let ok = write(
+        dir.path(),
+        "ok.toml",
+        "keep-tag = false\ntag-comment = true\n",
+    );
+    assert!(crate::config::load(&ok, Path::new("/nonexistent")).is_ok());
 }
