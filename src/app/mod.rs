@@ -46,8 +46,7 @@ pub fn run(run: Run, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<Exi
                 registry,
                 lock: files.lock.as_ref(),
                 output: &files.output,
-                opts: options(&files.operation),
-                labels: matches!(files.operation, Operation::Update { labels: true, .. }),
+                op: &files.operation,
             };
             run.go(out, err)
         }
@@ -69,27 +68,6 @@ pub fn run(run: Run, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<Exi
                 .render(out)?;
             Ok(ExitStatus::Success)
         }
-    }
-}
-
-/// The planning options of an operation.
-fn options(op: &Operation) -> plan::Options<'_> {
-    match op {
-        Operation::Pin(p) => plan::Options {
-            keep_tag: *p.tag_style == TagStyle::Keep,
-            tag_comment: *p.tag_style == TagStyle::Comment,
-            platform: p.platform.as_ref(),
-            ..plan::Options::default()
-        },
-        Operation::Update { children, .. } => plan::Options {
-            update: true,
-            to_index: *children == settings::ChildPins::ToIndex,
-            ..plan::Options::default()
-        },
-        Operation::Unpin => plan::Options {
-            unpin: true,
-            ..plan::Options::default()
-        },
     }
 }
 
@@ -161,19 +139,15 @@ struct FilesRun<'a> {
     registry: Option<&'a RegistrySettings>,
     lock: Option<&'a LockSettings>,
     output: &'a OutputSettings,
-    opts: plan::Options<'a>,
-    /// `pin update --format markdown`: read the OCI labels of the images moved tags point at.
-    labels: bool,
+    op: &'a Operation,
 }
 
 impl FilesRun<'_> {
     fn go(&self, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<ExitStatus> {
-        let command = if self.opts.unpin {
-            report::Command::Unpin
-        } else if self.opts.update {
-            report::Command::Update
-        } else {
-            report::Command::Pin
+        let command = match self.op {
+            Operation::Pin(_) => report::Command::Pin,
+            Operation::Update { .. } => report::Command::Update,
+            Operation::Unpin => report::Command::Unpin,
         };
         let scan = match scan_or_abort(command, self.scan, self.output, out, err) {
             Ok(s) => s,
@@ -200,10 +174,11 @@ impl FilesRun<'_> {
                 }
             }
         }
-        let keys = plan::keys(&scan.files, &self.opts);
+        let keys = plan::keys(&scan.files, self.op);
         let looked_up = match self.registry {
             Some(registry) => {
-                lookup::resolutions(registry, self.lock, keys, self.output, self.labels)
+                let labels = matches!(self.op, Operation::Update { labels: true, .. });
+                lookup::resolutions(registry, self.lock, keys, self.output, labels)
             }
             None => Ok(lookup::Lookup::none()),
         };
@@ -237,7 +212,7 @@ impl FilesRun<'_> {
             }
             _ => None,
         };
-        let plan = match plan::plan(&scan.files, &lookup.resolved, &self.opts, keep) {
+        let plan = match plan::plan(&scan.files, &lookup.resolved, self.op, keep) {
             Ok(p) => p,
             Err(changed) => {
                 // Refused as a write refuses it: the file's spans no longer fit its bytes.
