@@ -15,7 +15,7 @@ use crate::report::{self, Code, Mode, Outcome, OutcomeStatus, Report};
 use crate::resolve::verify::{Pinned, Verified};
 use crate::settings::Verify;
 
-pub(super) fn verify(
+pub(super) fn run(
     args: &Verify,
     out: &mut dyn Write,
     err: &mut dyn Write,
