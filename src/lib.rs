@@ -40,6 +40,7 @@ pub fn main(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
     };
     let run = match settings::from_command_line(cli, &matches, &settings::Env::of_process()) {
         Ok(run) => run,
+        Err(settings::SettingsError::Usage(e)) => e.exit(),
         Err(e) => {
             let _ = writeln!(io::stderr(), "{e}");
             return ExitCode::from(ExitStatus::Error as u8);

@@ -28,9 +28,20 @@ impl Env {
     }
 }
 
+/// Why a command line cannot run.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    /// A usage error, as clap reports its own (`error: …`, the usage, exit 2).
+    #[error("{0}")]
+    Usage(Box<clap::Error>),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+}
+
 /// The run a parsed command line asks for: its configuration file read (unless `--no-config`) and merged
 /// with the flags. `matches` are the command line's own, for telling a flag given from its default.
-pub fn from_command_line(cli: Cli, matches: &ArgMatches, env: &Env) -> Result<Run, ConfigError> {
+pub fn from_command_line(cli: Cli, matches: &ArgMatches, env: &Env) -> Result<Run, SettingsError> {
+    check_paths(&cli, env)?;
     let loaded = match config::chosen(cli.config.as_deref(), cli.no_config, &env.cwd) {
         Some(path) => Some(config::load(&path, &env.cwd)?),
         None => None,
@@ -98,6 +109,36 @@ pub fn from_command_line(cli: Cli, matches: &ArgMatches, env: &Env) -> Result<Ru
         Some(Command::Completions { shell }) => Run::Completions(shell),
         Some(Command::Man) => Run::Man,
     })
+}
+
+/// A path that is a command word (`pin check .`, `pin udpate`) stops the run before anything is read.
+fn check_paths(cli: &Cli, env: &Env) -> Result<(), SettingsError> {
+    use clap::CommandFactory;
+    let (subcommand, paths, modes) = match &cli.command {
+        None => (None, &cli.pin.paths, true),
+        Some(Command::Update(a)) => (Some("update"), &a.paths, true),
+        Some(Command::Unpin(a)) => (Some("unpin"), &a.paths, true),
+        Some(Command::List(a)) => (Some("list"), &a.paths, false),
+        Some(Command::Verify(a)) => (Some("verify"), &a.paths, false),
+        Some(_) => return Ok(()),
+    };
+    let mut cmd = Cli::command();
+    let mut names: Vec<String> = cmd
+        .get_subcommands()
+        .map(|s| s.get_name().to_string())
+        .collect();
+    names.push("help".to_string());
+    let Some(message) = super::words::misplaced(paths, subcommand, &names, modes, &env.cwd) else {
+        return Ok(());
+    };
+    cmd.build();
+    let cmd = match subcommand {
+        Some(s) => cmd.find_subcommand_mut(s).expect("a subcommand of pin"),
+        None => &mut cmd,
+    };
+    Err(SettingsError::Usage(Box::new(
+        cmd.error(clap::error::ErrorKind::InvalidValue, message),
+    )))
 }
 
 /// `pin` itself.

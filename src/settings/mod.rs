@@ -9,6 +9,7 @@ mod build;
 pub(crate) mod show;
 #[cfg(test)]
 mod tests;
+mod words;
 
 use std::fmt;
 use std::path::PathBuf;
@@ -17,7 +18,7 @@ use crate::formats::Kind;
 use crate::platform::Platform;
 use crate::registries_conf::RegistryTable;
 
-pub use build::{from_command_line, Env};
+pub use build::{from_command_line, Env, SettingsError};
 
 /// A value and where it came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
