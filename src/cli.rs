@@ -66,9 +66,10 @@ pub enum Command {
     Unpin(UnpinArgs),
     /// Check that every digest written in the files is still served by its registry; writes nothing.
     ///
-    /// One HEAD per unique pinned digest. A digest that is gone is reported with its place (exit 1); a
-    /// registry that cannot be asked is an error (exit 2). A pin of one platform's manifest inside its tag's
-    /// multi-platform index is a warning.
+    /// One HEAD per unique pinned digest (for name:tag@digest, the HEAD of the tag, while it still points
+    /// at the pin; a moved tag costs a second). A digest that is gone is reported with its place (exit 1); a
+    /// registry that cannot be asked, or answers with another digest, is an error (exit 2). A pin of one
+    /// platform's manifest inside its tag's multi-platform index is a warning.
     Verify(VerifyArgs),
     /// Print a completion script for SHELL on stdout (e.g. `pin completions bash > /etc/bash_completion.d/pin`).
     Completions {
@@ -357,7 +358,7 @@ pub struct RegistryArgs {
 #[command(next_help_heading = "Signatures")]
 pub struct SignatureArgs {
     /// Write a digest only when a cosign signature for exactly that digest verifies (with --signature-key,
-    /// or as --policy says); anything else is an error and nothing is written.
+    /// a keyless --signature-identity, or as --policy says); anything else is an error and nothing is written.
     #[arg(long)]
     pub require_signature: bool,
 
@@ -367,9 +368,32 @@ pub struct SignatureArgs {
     pub signature_key: Vec<PathBuf>,
 
     /// Require what this containers-policy.json(5) file requires, per registry and repository (the policy
-    /// podman and CRI-O enforce): sigstoreSigned keys, insecureAcceptAnything, reject.
+    /// podman and CRI-O enforce): sigstoreSigned keys or fulcio, insecureAcceptAnything, reject.
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
+
+    /// Keyless: the certificate subject (email or URI, such as a GitHub workflow's) signatures must carry;
+    /// needs --signature-issuer or --signature-issuer-regexp; implies --require-signature.
+    #[arg(long, value_name = "SUBJECT", conflicts_with_all = ["policy", "signature_key", "signature_identity_regexp"])]
+    pub signature_identity: Option<String>,
+
+    /// Keyless: a regular expression the whole certificate subject must match (anchored at both ends).
+    #[arg(long, value_name = "REGEXP", conflicts_with_all = ["policy", "signature_key"])]
+    pub signature_identity_regexp: Option<String>,
+
+    /// Keyless: the OIDC issuer the certificate must name (https://token.actions.githubusercontent.com for
+    /// GitHub Actions).
+    #[arg(long, value_name = "URL", conflicts_with_all = ["policy", "signature_key", "signature_issuer_regexp"])]
+    pub signature_issuer: Option<String>,
+
+    /// Keyless: a regular expression the whole OIDC issuer must match (anchored at both ends).
+    #[arg(long, value_name = "REGEXP", conflicts_with_all = ["policy", "signature_key"])]
+    pub signature_issuer_regexp: Option<String>,
+
+    /// The Sigstore trusted_root.json (Fulcio CAs, Rekor and CT log keys) to verify against, for a private
+    /// Sigstore deployment or a newer public-good root; default: the public-good root built in.
+    #[arg(long, value_name = "FILE")]
+    pub trusted_root: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -68,6 +68,22 @@ pub struct Signatures {
     pub require: Option<Spanned<bool>>,
     pub keys: Option<Spanned<Vec<PathBuf>>>,
     pub policy: Option<Spanned<PathBuf>>,
+    /// Keyless: the certificate's subject, exactly or as a regular expression, and its OIDC issuer.
+    pub identity: Option<Spanned<String>>,
+    pub identity_regexp: Option<Spanned<String>>,
+    pub issuer: Option<Spanned<String>>,
+    pub issuer_regexp: Option<Spanned<String>>,
+    pub trusted_root: Option<Spanned<PathBuf>>,
+}
+
+impl Signatures {
+    /// Whether the table names a keyless signer (a subject or an issuer).
+    pub fn keyless(&self) -> bool {
+        self.identity.is_some()
+            || self.identity_regexp.is_some()
+            || self.issuer.is_some()
+            || self.issuer_regexp.is_some()
+    }
 }
 
 /// A configuration file that was read.
@@ -112,8 +128,9 @@ pub enum ConfigError {
     },
 }
 
-/// Reads and checks one configuration file; `cwd` shortens its path for messages.
-pub fn load(path: &Path, cwd: &Path) -> Result<Loaded, ConfigError> {
+/// Reads and checks one configuration file; `cwd` shortens its path for messages, and `user_cache` is the
+/// user's cache directory (`$XDG_CACHE_HOME`, else `~/.cache`), where `cache-dir` may also point.
+pub fn load(path: &Path, cwd: &Path, user_cache: Option<&Path>) -> Result<Loaded, ConfigError> {
     // Printed relative to the current directory when below it, like every other path.
     let path = path.strip_prefix(cwd).unwrap_or(path);
     let shown = path.display().to_string();
@@ -136,13 +153,13 @@ pub fn load(path: &Path, cwd: &Path) -> Result<Loaded, ConfigError> {
         text,
         file,
     };
-    check(&loaded)?;
+    check(&loaded, user_cache)?;
     Ok(loaded)
 }
 
-/// What the types alone do not check: kind names and globs, platforms, keys beside a policy, two tag
-/// styles.
-fn check(l: &Loaded) -> Result<(), ConfigError> {
+/// What the types alone do not check: kind names and globs, platforms, two signers, two tag styles, where
+/// the cache may be.
+fn check(l: &Loaded, user_cache: Option<&Path>) -> Result<(), ConfigError> {
     let f = &l.file;
     let invalid = |span: Range<usize>, message: String| ConfigError::Invalid {
         at: l.at(span),
@@ -171,15 +188,18 @@ fn check(l: &Loaded) -> Result<(), ConfigError> {
         }
     }
     if let Some(s) = &f.signatures {
-        if s.get_ref()
-            .keys
-            .as_ref()
-            .is_some_and(|k| !k.get_ref().is_empty())
-            && s.get_ref().policy.is_some()
+        let t = s.get_ref();
+        let keys = t.keys.as_ref().is_some_and(|k| !k.get_ref().is_empty());
+        if [keys, t.policy.is_some(), t.keyless()]
+            .iter()
+            .filter(|x| **x)
+            .count()
+            > 1
         {
             return Err(invalid(
                 s.span(),
-                "[signatures]: give keys or policy, not both".to_string(),
+                "[signatures]: give keys, policy or a keyless identity (identity, issuer), not two of them"
+                    .to_string(),
             ));
         }
     }
@@ -204,7 +224,33 @@ fn check(l: &Loaded) -> Result<(), ConfigError> {
             .parse::<Platform>()
             .map_err(|message| invalid(p.span(), message))?;
     }
+    if let Some(dir) = &f.cache_dir {
+        cache_dir_allowed(dir.get_ref(), user_cache)
+            .map_err(|why| invalid(dir.span(), format!("cache-dir {:?}: {why}", dir.get_ref())))?;
+    }
     Ok(())
+}
+
+/// Where a configuration file may keep the tag → digest cache: below its own directory (a relative path
+/// without `..`; no directory of it may be a symbolic link, which is checked when the cache is opened), or
+/// inside the user's cache directory `user_cache`. A file in a repository someone else controls must not make
+/// `pin` write anywhere else; `--cache-dir` on the command line may name any directory.
+fn cache_dir_allowed(dir: &Path, user_cache: Option<&Path>) -> Result<(), String> {
+    use std::path::Component;
+    let climbs = dir.components().any(|c| matches!(c, Component::ParentDir));
+    if !climbs && dir.is_relative() && !dir.has_root() {
+        return Ok(());
+    }
+    if let Some(base) = user_cache.filter(|b| b.is_absolute()) {
+        if !climbs && dir.strip_prefix(base).is_ok() {
+            return Ok(());
+        }
+    }
+    Err(format!(
+        "a configuration file may keep the cache only below its own directory (a relative path without \
+         `..`) or inside your cache directory{}; --cache-dir on the command line may name any directory",
+        user_cache.map_or(String::new(), |b| format!(" ({})", b.display()))
+    ))
 }
 
 /// The configuration file that applies in `cwd`: the first `pin.toml` or `.pin.toml` from `cwd` upward,
@@ -275,7 +321,7 @@ prefix = "docker.io"
 location = "mirror.corp"
 "#,
         );
-        let l = load(&p, Path::new("/nonexistent")).unwrap();
+        let l = load(&p, Path::new("/nonexistent"), None).unwrap();
         let f = &l.file;
         let verify = f.verify.as_ref().unwrap();
         assert_eq!(l.line(verify.span()), 16, "the table's header");
@@ -304,7 +350,9 @@ location = "mirror.corp"
             "pin.toml",
             "jobs = 1\n[files]\nhelm = [\"x\"]\n",
         );
-        let e = load(&p, Path::new("/nonexistent")).unwrap_err().to_string();
+        let e = load(&p, Path::new("/nonexistent"), None)
+            .unwrap_err()
+            .to_string();
         assert!(
             e.starts_with(&format!(
                 "{}:2: error: [files]: unknown kind \"helm\"",
@@ -317,7 +365,9 @@ location = "mirror.corp"
             "pin.toml",
             "jobs = 1\n[verify]\nplatforms = [\"linux\"]\n",
         );
-        let e = load(&p, Path::new("/nonexistent")).unwrap_err().to_string();
+        let e = load(&p, Path::new("/nonexistent"), None)
+            .unwrap_err()
+            .to_string();
         assert!(
             e.starts_with(&format!("{}:2: error: [verify] platforms: ", p.display())),
             "{e}"
@@ -328,20 +378,26 @@ location = "mirror.corp"
     fn unknown_keys_and_wrong_types_name_the_line_and_column() {
         let dir = tempfile::tempdir().unwrap();
         let p = write(dir.path(), "pin.toml", "jobs = 4\nexclud = [\"x\"]\n");
-        let e = load(&p, Path::new("/nonexistent")).unwrap_err().to_string();
+        let e = load(&p, Path::new("/nonexistent"), None)
+            .unwrap_err()
+            .to_string();
         assert!(
             e.starts_with(&format!("{}:2:1: error: ", p.display())),
             "{e}"
         );
         assert!(e.contains("exclud"), "{e}");
         let p = write(dir.path(), "pin.toml", "jobs = \"many\"\n");
-        let e = load(&p, Path::new("/nonexistent")).unwrap_err().to_string();
+        let e = load(&p, Path::new("/nonexistent"), None)
+            .unwrap_err()
+            .to_string();
         assert!(
             e.starts_with(&format!("{}:1:8: error: ", p.display())),
             "{e}"
         );
         let p = write(dir.path(), "pin.toml", "platform = \"linux\"\n");
-        let e = load(&p, Path::new("/nonexistent")).unwrap_err().to_string();
+        let e = load(&p, Path::new("/nonexistent"), None)
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with(&format!("{}:1: error: ", p.display())), "{e}");
     }
 

@@ -17,6 +17,8 @@ pub struct Env {
     pub cwd: PathBuf,
     /// `CI` is set (not empty, `false` or `0`), as CI services set it: the file does not switch the cache on.
     pub ci: bool,
+    /// The user's cache directory (`$XDG_CACHE_HOME`, else `~/.cache`), where a file's `cache-dir` may point.
+    pub user_cache: Option<PathBuf>,
 }
 
 impl Env {
@@ -24,6 +26,7 @@ impl Env {
         Env {
             cwd: std::env::current_dir().unwrap_or_default(),
             ci: std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false" && v != "0"),
+            user_cache: crate::resolve::cache::user_cache_base(),
         }
     }
 }
@@ -43,7 +46,7 @@ pub enum SettingsError {
 pub fn from_command_line(cli: Cli, matches: &ArgMatches, env: &Env) -> Result<Run, SettingsError> {
     check_paths(&cli, env)?;
     let loaded = match config::chosen(cli.config.as_deref(), cli.no_config, &env.cwd) {
-        Some(path) => Some(config::load(&path, &env.cwd)?),
+        Some(path) => Some(config::load(&path, &env.cwd, env.user_cache.as_deref())?),
         None => None,
     };
     let file = loaded.as_ref();
@@ -91,7 +94,7 @@ pub fn from_command_line(cli: Cli, matches: &ArgMatches, env: &Env) -> Result<Ru
             Run::Resolve(Resolve {
                 refs: a.refs,
                 pin: pin_settings(&g, &a.resolve, file).0,
-                registry: registry(&g, &a.resolve.registry, file, FileCache::Yes { ci: env.ci }),
+                registry: registry(&g, &a.resolve.registry, file, FileCache::Yes(env)),
                 lock: lock(&a.lock),
                 output: output(&a.output),
             })
@@ -100,7 +103,7 @@ pub fn from_command_line(cli: Cli, matches: &ArgMatches, env: &Env) -> Result<Ru
             let g = sub("verify");
             Run::Verify(Verify {
                 scan: scan(&g, a.paths, &a.select, file, env),
-                registry: registry(&g, &a.registry, file, FileCache::Yes { ci: env.ci }),
+                registry: registry(&g, &a.registry, file, FileCache::Yes(env)),
                 platforms: verify_platforms(&g, a.platforms, file),
                 output: output(&a.output),
             })
@@ -147,7 +150,7 @@ fn pin(a: cli::PinArgs, g: &Given, file: Option<&Loaded>, env: &Env) -> Run {
     let cache = if a.mode.check {
         FileCache::No
     } else {
-        FileCache::Yes { ci: env.ci }
+        FileCache::Yes(env)
     };
     Run::Files(Files {
         operation: Operation::Pin(pin_settings(g, &a.resolve, file).0),
@@ -181,7 +184,7 @@ pub(super) fn unflagged(file: Option<&Loaded>, env: &Env) -> Unflagged {
     let g = Given(&matches);
     let a = plain.pin;
     let (pin, tag_keys) = pin_settings(&g, &a.resolve, file);
-    let registry = registry(&g, &a.resolve.registry, file, FileCache::Yes { ci: env.ci });
+    let registry = registry(&g, &a.resolve.registry, file, FileCache::Yes(env));
     let scan = scan(&g, a.paths, &a.select, file, env);
     let (verify, matches) = parse(&["pin", "verify"]);
     let verify_platforms = match verify.command {
@@ -343,11 +346,11 @@ fn pin_settings(g: &Given, r: &cli::ResolveArgs, file: Option<&Loaded>) -> (PinS
 
 /// Whether the file's cache keys apply to this command.
 #[derive(Clone, Copy)]
-enum FileCache {
+enum FileCache<'e> {
     /// `pin update` and `pin --check`: never (a flag still may switch the cache on).
     No,
     /// Yes; but in CI the file does not switch the cache on.
-    Yes { ci: bool },
+    Yes(&'e Env),
 }
 
 fn registry(
@@ -358,42 +361,106 @@ fn registry(
 ) -> RegistrySettings {
     let sig = &r.signature;
     let signatures = file.and_then(|l| Some((l, l.file.signatures.as_ref()?.get_ref())));
-    // A key or a policy on the command line replaces both of the file's.
-    let sig_flag = ["signature_key", "policy"]
-        .into_iter()
-        .find(|id| g.given(id));
-    let (keys, policy) = match sig_flag {
-        Some(id) => (
-            Setting::new(sig.signature_key.clone(), flag(id)),
-            Setting::new(sig.policy.clone(), flag(id)),
+    // The file's value of one `[signatures]` key.
+    fn key<T, U>(
+        signatures: Option<(&Loaded, &config::Signatures)>,
+        key: impl FnOnce(&config::Signatures) -> Option<&Spanned<T>>,
+        make: impl FnOnce(&Loaded, &T) -> U,
+    ) -> Option<Setting<U>> {
+        let (l, s) = signatures?;
+        let v = key(s)?;
+        Some(Setting::new(make(l, v.get_ref()), at(l, v.span())))
+    }
+    // A key, a policy or a keyless identity on the command line replaces all of the file's signers.
+    let replaced_by = [
+        "signature_key",
+        "policy",
+        "signature_identity",
+        "signature_identity_regexp",
+        "signature_issuer",
+        "signature_issuer_regexp",
+    ]
+    .into_iter()
+    .find(|id| g.given(id));
+    fn signer<T>(
+        g: &Given,
+        replaced_by: Option<&str>,
+        id: &str,
+        value: T,
+        file: Option<Setting<T>>,
+    ) -> Setting<T> {
+        match replaced_by {
+            Some(by) => Setting::new(value, flag(if g.given(id) { id } else { by })),
+            None => file.unwrap_or_else(|| Setting::default(value)),
+        }
+    }
+    let text = |_: &Loaded, v: &String| Some(v.clone());
+    let signatures = SignatureSettings {
+        require: g.pick(
+            "require_signature",
+            sig.require_signature,
+            key(signatures, |s| s.require.as_ref(), |_, v| *v),
         ),
-        None => (
-            signatures
-                .and_then(|(l, s)| {
-                    let k = s.keys.as_ref()?;
-                    let paths = k.get_ref().iter().map(|p| relative(l, p)).collect();
-                    Some(Setting::new(paths, at(l, k.span())))
-                })
-                .unwrap_or_else(|| Setting::default(sig.signature_key.clone())),
-            signatures
-                .and_then(|(l, s)| {
-                    let p = s.policy.as_ref()?;
-                    Some(Setting::new(
-                        Some(relative(l, p.get_ref())),
-                        at(l, p.span()),
-                    ))
-                })
-                .unwrap_or_else(|| Setting::default(sig.policy.clone())),
+        keys: signer(
+            g,
+            replaced_by,
+            "signature_key",
+            sig.signature_key.clone(),
+            key(
+                signatures,
+                |s| s.keys.as_ref(),
+                |l, v| v.iter().map(|p| relative(l, p)).collect(),
+            ),
+        ),
+        policy: signer(
+            g,
+            replaced_by,
+            "policy",
+            sig.policy.clone(),
+            key(
+                signatures,
+                |s| s.policy.as_ref(),
+                |l, p| Some(relative(l, p)),
+            ),
+        ),
+        identity: signer(
+            g,
+            replaced_by,
+            "signature_identity",
+            sig.signature_identity.clone(),
+            key(signatures, |s| s.identity.as_ref(), text),
+        ),
+        identity_regexp: signer(
+            g,
+            replaced_by,
+            "signature_identity_regexp",
+            sig.signature_identity_regexp.clone(),
+            key(signatures, |s| s.identity_regexp.as_ref(), text),
+        ),
+        issuer: signer(
+            g,
+            replaced_by,
+            "signature_issuer",
+            sig.signature_issuer.clone(),
+            key(signatures, |s| s.issuer.as_ref(), text),
+        ),
+        issuer_regexp: signer(
+            g,
+            replaced_by,
+            "signature_issuer_regexp",
+            sig.signature_issuer_regexp.clone(),
+            key(signatures, |s| s.issuer_regexp.as_ref(), text),
+        ),
+        trusted_root: g.pick(
+            "trusted_root",
+            sig.trusted_root.clone(),
+            key(
+                signatures,
+                |s| s.trusted_root.as_ref(),
+                |l, p| Some(relative(l, p)),
+            ),
         ),
     };
-    let require = g.pick(
-        "require_signature",
-        sig.require_signature,
-        signatures.and_then(|(l, s)| {
-            let r = s.require.as_ref()?;
-            Some(Setting::new(*r.get_ref(), at(l, r.span())))
-        }),
-    );
     RegistrySettings {
         jobs: g.pick(
             "jobs",
@@ -440,11 +507,7 @@ fn registry(
             .unwrap_or_default(),
         mirrors: r.mirror.clone(),
         cache: cache_settings(g, r, file, cache),
-        signatures: SignatureSettings {
-            require,
-            keys,
-            policy,
-        },
+        signatures,
     }
 }
 
@@ -454,39 +517,54 @@ fn cache_settings(
     file: Option<&Loaded>,
     cache: FileCache,
 ) -> CacheSettings {
-    let ci = match cache {
+    let env = match cache {
         FileCache::No => {
             return CacheSettings {
                 enabled: g.pick("cache", r.cache, None),
                 dir: g.pick("cache_dir", r.cache_dir.clone(), None),
+                base: None,
                 ttl: g.pick("cache_ttl", r.cache_ttl, None),
             }
         }
-        FileCache::Yes { ci } => ci,
+        FileCache::Yes(env) => env,
     };
     let ttl = g.pick(
         "cache_ttl",
         r.cache_ttl,
-        from_file(file, |f| f.cache_ttl.as_ref(), |_, t| *t),
+        // The flag's range: a year at most.
+        from_file(file, |f| f.cache_ttl.as_ref(), |_, t| (*t).min(31_536_000)),
     );
     // Either flag on the command line decides alone whether and where the cache is.
     if g.given("cache") || g.given("cache_dir") {
         return CacheSettings {
             enabled: g.pick("cache", r.cache, None),
             dir: g.pick("cache_dir", r.cache_dir.clone(), None),
+            base: None,
             ttl,
         };
     }
     let mut enabled = from_file(file, |f| f.cache.as_ref(), |_, c| *c)
-        .filter(|c| c.value)
         .unwrap_or_else(|| Setting::default(r.cache));
+    // Checked when the file was read: below the file's directory, or inside the user's cache directory.
+    // Either is the base the rest is walked from without following a link.
     let mut dir = from_file(file, |f| f.cache_dir.as_ref(), |l, d| Some(relative(l, d)))
         .unwrap_or_else(|| Setting::default(r.cache_dir.clone()));
-    if ci {
+    let mut base = match (file, file.and_then(|l| l.file.cache_dir.as_ref())) {
+        (Some(_), Some(d)) if d.get_ref().is_absolute() => env.user_cache.clone(),
+        (Some(l), Some(_)) => Some(l.dir().to_path_buf()),
+        _ => None,
+    };
+    if env.ci {
         enabled = set_aside(enabled, r.cache);
         dir = set_aside(dir, r.cache_dir.clone());
+        base = None;
     }
-    CacheSettings { enabled, dir, ttl }
+    CacheSettings {
+        enabled,
+        dir,
+        base,
+        ttl,
+    }
 }
 
 /// The default in place of a file's value that does not apply in CI.

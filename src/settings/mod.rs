@@ -61,6 +61,13 @@ pub enum Origin {
     },
 }
 
+impl Origin {
+    /// Whether the value is the configuration file's, which a repository controls (not the user's own).
+    pub fn is_file(&self) -> bool {
+        matches!(self, Origin::File { .. })
+    }
+}
+
 impl fmt::Display for Origin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -219,7 +226,8 @@ pub struct RegistrySettings {
     pub timeout: Setting<u64>,
     /// `--connect-timeout`, `connect-timeout`: seconds (1–3600).
     pub connect_timeout: Setting<u64>,
-    /// `--insecure-registry`, `insecure-registries`.
+    /// `--insecure-registry`, `insecure-registries`. The file's are reached over plain HTTP like the flag's,
+    /// but never sent credentials (a repository controls that file).
     pub insecure_registries: Setting<Vec<String>>,
     /// `--ca-cert`, `ca-certs` (the file's relative to its directory).
     pub ca_certs: Setting<Vec<PathBuf>>,
@@ -240,6 +248,9 @@ pub struct CacheSettings {
     pub enabled: Setting<bool>,
     /// `--cache-dir`, `cache-dir`; `None` for the default directory. Set, it implies the cache.
     pub dir: Setting<Option<PathBuf>>,
+    /// For the file's `cache-dir`: the directory it lies below (the file's own, or the user's cache
+    /// directory), from which it is walked without following a symbolic link.
+    pub base: Option<PathBuf>,
     /// `--cache-ttl`, `cache-ttl`: seconds.
     pub ttl: Setting<u64>,
 }
@@ -253,6 +264,16 @@ pub struct SignatureSettings {
     pub keys: Setting<Vec<PathBuf>>,
     /// `--policy`, `[signatures] policy`.
     pub policy: Setting<Option<PathBuf>>,
+    /// Keyless: `--signature-identity`, `[signatures] identity`.
+    pub identity: Setting<Option<String>>,
+    /// `--signature-identity-regexp`, `[signatures] identity-regexp`.
+    pub identity_regexp: Setting<Option<String>>,
+    /// `--signature-issuer`, `[signatures] issuer`.
+    pub issuer: Setting<Option<String>>,
+    /// `--signature-issuer-regexp`, `[signatures] issuer-regexp`.
+    pub issuer_regexp: Setting<Option<String>>,
+    /// `--trusted-root`, `[signatures] trusted-root`.
+    pub trusted_root: Setting<Option<PathBuf>>,
 }
 
 /// `--lock`, `--offline`.

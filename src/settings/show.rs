@@ -85,12 +85,13 @@ impl Shown {
         row("ca-certs", paths(&r.ca_certs), &r.ca_certs.origin)?;
         let cache = &r.cache;
         row("cache", cache.enabled.to_string(), &cache.enabled.origin)?;
-        let dir = cache
-            .dir
-            .value
-            .clone()
-            .or_else(crate::resolve::cache::default_dir);
-        row("cache-dir", path(dir.as_deref()), &cache.dir.origin)?;
+        let dir = match &*cache.dir {
+            Some(d) => d.display().to_string(),
+            None => crate::resolve::cache::default_dir()
+                .map(|d| d.shown())
+                .unwrap_or_default(),
+        };
+        row("cache-dir", quoted(&dir), &cache.dir.origin)?;
         row("cache-ttl", cache.ttl.to_string(), &cache.ttl.origin)?;
         if scan.files.is_empty() {
             row("files", "{}".to_string(), &scan.files.origin)?;
@@ -121,6 +122,26 @@ impl Shown {
             "signatures.policy",
             path(sig.policy.as_deref()),
             &sig.policy.origin,
+        )?;
+        for (key, value) in [
+            ("identity", &sig.identity),
+            ("identity-regexp", &sig.identity_regexp),
+            ("issuer", &sig.issuer),
+            ("issuer-regexp", &sig.issuer_regexp),
+        ] {
+            row(
+                &format!("signatures.{key}"),
+                quoted(value.as_deref().unwrap_or_default()),
+                &value.origin,
+            )?;
+        }
+        row(
+            "signatures.trusted-root",
+            match &*sig.trusted_root {
+                Some(p) => path(Some(p)),
+                None => "\"\" # the public-good root built in".to_string(),
+            },
+            &sig.trusted_root.origin,
         )?;
         let platforms: Vec<String> = self
             .verify_platforms

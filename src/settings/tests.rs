@@ -238,7 +238,38 @@ fn table() -> Vec<Row> {
                     "[] Some(\"a.json\")",
                 ],
             ),
-            // A key or a policy on the command line replaces both of the file's.
+            row(
+                "signatures.identity",
+                line,
+                "--signature-identity a@example.com",
+                "[signatures]\nidentity = \"b@example.com\"",
+                [
+                    "None None",
+                    "Some(\"b@example.com\") None",
+                    "Some(\"a@example.com\") None",
+                    "Some(\"a@example.com\") None",
+                ],
+            ),
+            row(
+                "signatures.identity",
+                line,
+                "--signature-key a.pub",
+                "[signatures]\nidentity-regexp = \".*\"\nissuer = \"https://i\"",
+                ["None None", "None Some(\".*\")", "None None", "None None"],
+            ),
+            row(
+                "signatures.trusted-root",
+                line,
+                "--trusted-root a.json",
+                "[signatures]\ntrusted-root = \"b.json\"",
+                [
+                    "None",
+                    "Some(\"$DIR/b.json\")",
+                    "Some(\"a.json\")",
+                    "Some(\"a.json\")",
+                ],
+            ),
+            // A key, a policy or a keyless identity on the command line replaces all of the file's.
             row(
                 "signatures.keys",
                 line,
@@ -283,6 +314,14 @@ fn table() -> Vec<Row> {
                 "--cache-ttl 5",
                 "cache-ttl = 60",
                 ["900", "60", "5", "5"],
+            ),
+            // The flag's range: a year at most.
+            row(
+                "cache-ttl",
+                line,
+                "--cache-ttl 5",
+                "cache-ttl = 99999999999",
+                ["900", "31536000", "5", "5"],
             ),
         ]);
     }
@@ -338,6 +377,7 @@ fn effective(words: &[&str], file: Option<&Path>, key: &str) -> String {
     let env = Env {
         cwd: PathBuf::from("/nonexistent"),
         ci: false,
+        user_cache: None,
     };
     let run = from_command_line(cli, &matches, &env).unwrap_or_else(|e| panic!("{words:?}: {e}"));
     let dir = file.and_then(Path::parent).map(|d| d.display().to_string());
@@ -425,6 +465,11 @@ fn value(run: &Run, key: &str) -> Option<String> {
             format!("tables {tables:?} mirrors {:?}", r.mirrors)
         }
         "signatures.require" => p.registry?.signatures.require.to_string(),
+        "signatures.identity" => {
+            let s = &p.registry?.signatures;
+            format!("{:?} {:?}", *s.identity, *s.identity_regexp)
+        }
+        "signatures.trusted-root" => format!("{:?}", *p.registry?.signatures.trusted_root),
         "signatures.keys" | "signatures.policy" => {
             let s = &p.registry?.signatures;
             format!("{} {:?}", shown(&s.keys), *s.policy)
@@ -510,8 +555,9 @@ fn shown(path: Option<&Path>, ci: bool, registries_conf: Vec<PathBuf>) -> (Strin
     let env = Env {
         cwd: PathBuf::from("/nonexistent"),
         ci,
+        user_cache: None,
     };
-    let loaded = path.map(|p| crate::config::load(p, &env.cwd).unwrap());
+    let loaded = path.map(|p| crate::config::load(p, &env.cwd, None).unwrap());
     let mut shown = show::Shown::new(loaded, &env);
     shown.registry.registries_conf = registries_conf;
     let (mut out, mut err) = (Vec::new(), Vec::new());
@@ -637,6 +683,11 @@ files.dockerfile = ["*.in", "*.df"]  # {p}:11
 signatures.require = false  # default
 signatures.keys = ["{d}/cosign.pub"]  # {p}:9
 signatures.policy = ""  # default
+signatures.identity = ""  # default
+signatures.identity-regexp = ""  # default
+signatures.issuer = ""  # default
+signatures.issuer-regexp = ""  # default
+signatures.trusted-root = "" # the public-good root built in  # default
 verify.platforms = []  # default
 [[registry]] prefix = "docker.io", location = "docker.io", insecure = false, blocked = false, mirror-by-digest-only = false, mirror = [{{ location = "m.example", insecure = false, pull-from-mirror = "digest-only" }}]  # {p}:14
 # registries.conf: {conf} (read)
@@ -644,7 +695,7 @@ verify.platforms = []  # default
 [[registry]] prefix = "quay.io", location = "quay.io", insecure = true, blocked = false, mirror-by-digest-only = false, mirror = []  # {conf}
 "#,
         cache = crate::resolve::cache::default_dir()
-            .map(|d| d.display().to_string())
+            .map(|d| d.shown())
             .unwrap_or_default(),
         conf = conf.display(),
         missing = missing.display(),
@@ -677,7 +728,7 @@ fn keep_tag_and_tag_comment_cannot_both_be_true() {
         "pin.toml",
         "jobs = 2\nkeep-tag = true\ntag-comment = true\n",
     );
-    let e = crate::config::load(&path, Path::new("/nonexistent"))
+    let e = crate::config::load(&path, Path::new("/nonexistent"), None)
         .unwrap_err()
         .to_string();
     assert_eq!(
@@ -693,5 +744,5 @@ fn keep_tag_and_tag_comment_cannot_both_be_true() {
         "ok.toml",
         "keep-tag = false\ntag-comment = true\n",
     );
-    assert!(crate::config::load(&ok, Path::new("/nonexistent")).is_ok());
+    assert!(crate::config::load(&ok, Path::new("/nonexistent"), None).is_ok());
 }
