@@ -746,3 +746,46 @@ fn keep_tag_and_tag_comment_cannot_both_be_true() {
     );
     assert!(crate::config::load(&ok, Path::new("/nonexistent"), None).is_ok());
 }
+
+// Guards the key table of docs/configuration.md: it names every key pin.toml accepts, and each table's keys.
+#[test]
+fn the_documented_keys_are_the_keys_pin_toml_accepts() {
+    let page = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/configuration.md"),
+    )
+    .unwrap();
+    let mut top = BTreeSet::new();
+    let mut nested: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let rows = page
+        .lines()
+        .skip_while(|l| !l.starts_with("| key |"))
+        .skip(2)
+        .take_while(|l| l.starts_with('|'));
+    for row in rows {
+        let cell = row.split('|').nth(1).unwrap();
+        let mut table = None;
+        for name in cell.split('`').skip(1).step_by(2) {
+            match name.strip_prefix('[') {
+                Some(t) => {
+                    let t = t.trim_matches(['[', ']']).to_string();
+                    top.insert(t.clone());
+                    table = Some(t);
+                }
+                None => match &table {
+                    Some(t) => {
+                        nested
+                            .entry(t.clone())
+                            .or_default()
+                            .insert(name.to_string());
+                    }
+                    None => {
+                        top.insert(name.to_string());
+                    }
+                },
+            }
+        }
+    }
+    assert_eq!(top, accepted(""));
+    assert_eq!(nested["signatures"], accepted("[signatures]"));
+    assert_eq!(nested["verify"], accepted("[verify]"));
+}
