@@ -10,19 +10,19 @@ use std::io::{self, Write};
 
 use super::scan::{Found, Status};
 use super::{finish, in_path_order, lookup, plan, scan_or_abort, ExitStatus};
-use crate::cli::VerifyArgs;
+use crate::platform::Platform;
 use crate::report::{self, Code, Mode, Outcome, OutcomeStatus, Report};
 use crate::resolve::git::{server_name, Held};
 use crate::resolve::verify::{Pinned, Verified};
-use crate::resolve::Platform;
+use crate::settings::Verify;
 
-pub(super) fn verify(
-    args: &VerifyArgs,
+pub(super) fn run(
+    args: &Verify,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> io::Result<ExitStatus> {
     let command = report::Command::Verify;
-    let scan = match scan_or_abort(command, &args.paths, &args.select, &args.output, out, err) {
+    let scan = match scan_or_abort(command, &args.scan, &args.output, out, err) {
         Ok(s) => s,
         Err(status) => return status,
     };
@@ -36,7 +36,7 @@ pub(super) fn verify(
             tags.extend(followed_tag(f));
         }
     }
-    let platforms = &args.platforms;
+    let platforms = &args.platforms.value;
     let verified = if pins.is_empty() {
         BTreeMap::new()
     } else {
@@ -56,12 +56,12 @@ pub(super) fn verify(
     };
 
     // Actions: whether their git server still has each pinned commit.
-    let server = lookup::actions_server(&args.registry);
+    let server = &args.registry.actions_server;
     let action_pins: BTreeSet<(String, String, String)> = scan
         .files
         .iter()
         .flat_map(|file| &file.refs)
-        .filter_map(|f| action_pin(f, &server))
+        .filter_map(|f| action_pin(f, server))
         .collect();
     let held = if action_pins.is_empty() {
         BTreeMap::new()
@@ -87,7 +87,7 @@ pub(super) fn verify(
     let mut outcomes = scan.passed_over;
     for file in &scan.files {
         for f in &file.refs {
-            if let Some(pin) = action_pin(f, &server) {
+            if let Some(pin) = action_pin(f, server) {
                 let mut o = Outcome::new(&f.candidate.value).at(
                     &file.display,
                     f.line,

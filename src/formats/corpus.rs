@@ -526,7 +526,15 @@ fn tag_comments_round_trip_through_update_and_unpin() {
     use crate::app::{plan, scan};
     use crate::resolve::git::{ActionResolutions, Commit, RefKind};
     use crate::resolve::{Manifest, Resolutions};
+    use crate::settings::{ChildPins, Operation, PinSettings, Setting, TagStyle};
 
+    const SERVER: &str = crate::resolve::git::DEFAULT_SERVER;
+    fn on_server(resolved: &ActionResolutions) -> plan::Actions<'_> {
+        plan::Actions {
+            server: SERVER,
+            resolved,
+        }
+    }
     let text = |file: &scan::ScannedFile, plan: &plan::Plan<String>| {
         plan.changes
             .first()
@@ -546,10 +554,10 @@ fn tag_comments_round_trip_through_update_and_unpin() {
                 continue;
             }
             let original = read(&name, kind, src.clone());
-            let opts = plan::Options {
-                tag_comment: true,
-                ..plan::Options::default()
-            };
+            let opts = Operation::Pin(PinSettings {
+                tag_style: Setting::default(TagStyle::Comment),
+                platform: Setting::default(None),
+            });
             let pin_keys = plan::keys(std::slice::from_ref(&original), &opts);
             let resolved: Resolutions = pin_keys
                 .iter()
@@ -562,7 +570,7 @@ fn tag_comments_round_trip_through_update_and_unpin() {
                 })
                 .collect();
             let actions: ActionResolutions =
-                plan::action_keys(std::slice::from_ref(&original), &opts)
+                plan::action_keys(std::slice::from_ref(&original), &opts, SERVER)
                     .into_iter()
                     .map(|k| {
                         let c = Commit {
@@ -573,7 +581,8 @@ fn tag_comments_round_trip_through_update_and_unpin() {
                     })
                     .collect();
             let files = [original];
-            let pinned = plan::plan(&files, &resolved, &actions, &opts, new_text).unwrap();
+            let pinned =
+                plan::plan(&files, &resolved, on_server(&actions), &opts, new_text).unwrap();
             assert_eq!(pinned.errors(), 0, "{name}");
             let pinned_text = text(&files[0], &pinned);
             // Where no comment can go (a directive, a block scalar), `name:latest@…` is written for an untagged
@@ -595,9 +604,9 @@ fn tag_comments_round_trip_through_update_and_unpin() {
                 .count();
 
             // `pin update` asks for the very tags that were pinned, and finds nothing moved.
-            let update = plan::Options {
-                update: true,
-                ..plan::Options::default()
+            let update = Operation::Update {
+                children: ChildPins::Warn,
+                labels: false,
             };
             let after = [after];
             let update_keys = plan::keys(&after, &update);
@@ -621,7 +630,7 @@ fn tag_comments_round_trip_through_update_and_unpin() {
                     (k.clone(), Ok(m))
                 })
                 .collect();
-            let update_actions = plan::action_keys(&after, &update);
+            let update_actions = plan::action_keys(&after, &update, SERVER);
             for k in actions.keys() {
                 assert!(
                     update_actions.contains(k),
@@ -649,24 +658,21 @@ fn tag_comments_round_trip_through_update_and_unpin() {
                 });
             }
             assert!(
-                plan::plan(&after, &unmoved, &actions, &update, new_text)
+                plan::plan(&after, &unmoved, on_server(&actions), &update, new_text)
                     .unwrap()
                     .changes
                     .is_empty(),
                 "{name}: update changes a file nothing moved in"
             );
 
-            let unpin = plan::Options {
-                unpin: true,
-                ..plan::Options::default()
-            };
+            let unpin = Operation::Unpin;
             let [after] = after;
             let back = text(
                 &after,
                 &plan::plan(
                     std::slice::from_ref(&after),
                     &Resolutions::new(),
-                    &ActionResolutions::new(),
+                    plan::Actions::none(),
                     &unpin,
                     new_text,
                 )
@@ -678,7 +684,7 @@ fn tag_comments_round_trip_through_update_and_unpin() {
                 &plan::plan(
                     &originally,
                     &Resolutions::new(),
-                    &ActionResolutions::new(),
+                    plan::Actions::none(),
                     &unpin,
                     new_text,
                 )
