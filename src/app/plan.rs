@@ -146,13 +146,15 @@ fn plan_file<'a, K>(
     let mut edits = Vec::new();
     let mut failed = false;
     for f in &file.refs {
-        let mut outcome = Outcome::new(&f.candidate.value).at(
-            &file.display,
-            f.line,
-            f.column,
-            f.candidate.span.clone(),
-            file.kind.as_str(),
-        );
+        let mut outcome = Outcome::new(&f.candidate.value)
+            .at(
+                &file.display,
+                f.line,
+                f.column,
+                f.candidate.span.clone(),
+                file.kind.as_str(),
+            )
+            .naming(f.candidate.artifact);
         let decision = if opts.unpin {
             unpin(f)
         } else {
@@ -486,6 +488,7 @@ mod tests {
                 skip: None,
                 pull_policy_set: policy,
                 target: Target::Reference,
+                artifact: None,
             };
             let status = match Reference::parse(v) {
                 Ok(r) if r.digest().is_some() => Status::Pinned(r),

@@ -510,6 +510,9 @@ pub const IGNORED: &str = "marked `# pin: ignore`";
 
 /// What `pin` makes of one candidate's value, before any registry is asked (comments aside).
 pub fn classify_value(c: &Candidate, filters: &Filters) -> Status {
+    if c.target == Target::Listed {
+        return listed(c, filters);
+    }
     if let Some(why) = &c.skip {
         return Status::Skipped(Skip::new(Code::NotPinnable, why.clone()));
     }
@@ -549,6 +552,24 @@ pub fn classify_value(c: &Candidate, filters: &Filters) -> Status {
             )),
             (None, Ok(r)) => Status::Unpinned(r),
         },
+    }
+}
+
+/// A reference that its tool takes only by tag ([`Target::Listed`]): skipped with its reason and
+/// [`Code::NoDigestTaken`] when its value is a reference, as written; otherwise what the value is (a template,
+/// a placeholder, not a reference), or the `--skip` pattern it matches.
+fn listed(c: &Candidate, filters: &Filters) -> Status {
+    let reason = c.skip.clone().unwrap_or_default();
+    let unlisted = Candidate {
+        skip: None,
+        target: Target::Reference,
+        ..c.clone()
+    };
+    match classify_value(&unlisted, filters) {
+        Status::Unpinned(_) | Status::Pinned(_) => {
+            Status::Skipped(Skip::new(Code::NoDigestTaken, reason))
+        }
+        other => other,
     }
 }
 
@@ -858,6 +879,7 @@ mod tests {
                 skip: None,
                 pull_policy_set: None,
                 target: Target::Reference,
+                artifact: None,
             }],
             ..Default::default()
         };
@@ -900,6 +922,7 @@ mod tests {
                 prefix: "    digest: ".into(),
                 suffix: "\n".into(),
             },
+            artifact: None,
         };
         assert_eq!(location(src, &c), src.find("newTag").unwrap());
     }
@@ -916,6 +939,7 @@ mod tests {
             skip: None,
             pull_policy_set: None,
             target: Default::default(),
+            artifact: None,
         };
         let status = |v: &str| classify_value(&c(v), &filters);
         assert!(matches!(status("nginx:1.27"), Status::Unpinned(_)));

@@ -119,6 +119,11 @@ pub(crate) fn refs(src: &str, findings: &Findings) -> String {
             Target::InsertDigest { prefix, suffix } => {
                 out += &format!(" [insert: {prefix:?} + digest + {suffix:?}]");
             }
+            Target::Replace { prefix } => out += &format!(" [replace: {prefix:?} + digest]"),
+            Target::Listed => out += " [listed]",
+        }
+        if let Some(artifact) = c.artifact {
+            out += &format!(" [{}]", artifact.as_str());
         }
         if let Some(skip) = &c.skip {
             out += &format!(" [skip: {skip}]");
@@ -141,6 +146,8 @@ fn check_span(src: &str, c: &Candidate, file: &str) {
             "{file}: {c:?}"
         ),
         Target::InsertDigest { .. } => assert!(text.is_empty(), "{file}: {c:?}"),
+        Target::Replace { .. } => assert!(!text.is_empty(), "{file}: {c:?}"),
+        Target::Listed => panic!("{file}: a listed candidate without its reason: {c:?}"),
     }
 }
 

@@ -146,6 +146,7 @@ fn docker_value(tree: &Tree, id: NodeId) -> Option<Candidate> {
         skip,
         pull_policy_set: None,
         target: Target::Reference,
+        artifact: None,
     })
 }
 

@@ -350,6 +350,7 @@ fn string(
         skip,
         pull_policy_set: policy,
         target: Target::Reference,
+        artifact: None,
     })
 }
 
@@ -360,6 +361,7 @@ fn skipped(span: Range<usize>, value: String, why: &str) -> Candidate {
         skip: Some(why.to_owned()),
         pull_policy_set: None,
         target: Target::Reference,
+        artifact: None,
     }
 }
 

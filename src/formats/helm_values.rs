@@ -169,6 +169,7 @@ fn split_image(src: &str, tree: &Tree, map: NodeId) -> Option<Candidate> {
         skip: Some(why.to_owned()),
         pull_policy_set: None,
         target: Target::Reference,
+        artifact: None,
     };
     if repository.is_empty() {
         return Some(skipped(
@@ -207,6 +208,7 @@ fn split_image(src: &str, tree: &Tree, map: NodeId) -> Option<Candidate> {
         skip: differs.map(str::to_owned),
         pull_policy_set: None,
         target,
+        artifact: None,
     })
 }
 

@@ -111,6 +111,7 @@ fn image_entry(src: &str, tree: &Tree, entry: NodeId) -> Option<Candidate> {
         skip: Some(why.to_owned()),
         pull_policy_set: None,
         target: Target::Reference,
+        artifact: None,
     };
 
     let digest = tree
@@ -131,6 +132,7 @@ fn image_entry(src: &str, tree: &Tree, entry: NodeId) -> Option<Candidate> {
             skip: skip.map(str::to_owned),
             pull_policy_set: None,
             target: target.clone(),
+            artifact: None,
         };
         return Some(match written {
             Some(d) if !d.is_empty() => candidate(format!("{tagged}@{d}"), differs),
@@ -184,6 +186,7 @@ fn image_entry(src: &str, tree: &Tree, entry: NodeId) -> Option<Candidate> {
             prefix: format!("{before}{indent}digest: "),
             suffix: ending.to_owned(),
         },
+        artifact: None,
     })
 }
 

@@ -271,6 +271,7 @@ fn candidate(value: String, span: Range<usize>, skip: Option<String>) -> Candida
         skip,
         pull_policy_set: None,
         target: Target::Reference,
+        artifact: None,
     }
 }
 

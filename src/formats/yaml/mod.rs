@@ -308,6 +308,7 @@ fn scalar_value_candidate(scalar: &tree::Scalar) -> Option<Candidate> {
         skip: scalar.differs.map(str::to_owned),
         pull_policy_set: None,
         target: Target::Reference,
+        artifact: None,
     })
 }
 
