@@ -58,7 +58,8 @@ impl<K> Plan<'_, K> {
 
 /// The lookup a reference needs in this run, if any.
 fn key_for(f: &Found, opts: &Options) -> Option<Key> {
-    if opts.unpin {
+    // A listed place is never written: nothing to look up for it.
+    if opts.unpin || f.candidate.target == Target::Listed {
         return None;
     }
     match (&f.status, opts.update) {
@@ -396,15 +397,17 @@ fn decide(f: &Found, kind: Kind, src: &str, resolved: &Resolutions, opts: &Optio
     }
     let mut extra = None;
     let target = &f.candidate.target;
-    let replacement = if *target == Target::NameAtDigest {
-        // The format takes a tag or a digest, never both: the digest alone, under every option.
+    // A format that takes a tag or a digest, never both, gets the digest alone under every option (a tag
+    // comment aside).
+    let name_at_digest = *target == Target::NameAtDigest;
+    let replacement = if name_at_digest && !(opts.tag_comment && !opts.update && !opts.keep_tag) {
         r.pinned(&digest, false)
     } else if opts.update {
         // An update keeps the tag that is being followed, where it is (in the reference or its comment).
         target.text(|| r.pinned(&digest, true), &digest)
     } else if opts.keep_tag {
         target.text(|| r.pinned_with_tag(&digest), &digest)
-    } else if opts.tag_comment && *target == Target::Reference {
+    } else if opts.tag_comment && matches!(target, Target::Reference | Target::NameAtDigest) {
         // The reference as written, so that unpinning restores these very bytes.
         let tagged = r.as_str();
         let style = tag_comment::style(kind);
@@ -416,6 +419,7 @@ fn decide(f: &Found, kind: Kind, src: &str, resolved: &Resolutions, opts: &Optio
                 });
                 r.pinned(&digest, false)
             }
+            None if name_at_digest => r.pinned(&digest, false),
             None => {
                 note = Some((
                     Code::NoTagComment,

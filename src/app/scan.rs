@@ -422,7 +422,7 @@ fn search(
                 classify_value(&candidate, filters)
             };
             let tag_comment = match (&status, &candidate.target) {
-                (Status::Pinned(r), Target::Reference) => {
+                (Status::Pinned(r), Target::Reference | Target::NameAtDigest) => {
                     tag_comment::find(&src, &candidate.span, r, tag_comment::style(kind))
                         .map(Box::new)
                 }
@@ -556,8 +556,8 @@ pub fn classify_value(c: &Candidate, filters: &Filters) -> Status {
 }
 
 /// A reference that its tool takes only by tag ([`Target::Listed`]): skipped with its reason and
-/// [`Code::NoDigestTaken`] when its value is a reference, as written; otherwise what the value is (a template,
-/// a placeholder, not a reference), or the `--skip` pattern it matches.
+/// [`Code::NoDigestTaken`] when its value is a reference without a digest; otherwise what the value is (a
+/// pin, a template, a placeholder, not a reference), or the `--skip` pattern it matches.
 fn listed(c: &Candidate, filters: &Filters) -> Status {
     let reason = c.skip.clone().unwrap_or_default();
     let unlisted = Candidate {
@@ -566,9 +566,9 @@ fn listed(c: &Candidate, filters: &Filters) -> Status {
         ..c.clone()
     };
     match classify_value(&unlisted, filters) {
-        Status::Unpinned(_) | Status::Pinned(_) => {
-            Status::Skipped(Skip::new(Code::NoDigestTaken, reason))
-        }
+        Status::Unpinned(_) => Status::Skipped(Skip::new(Code::NoDigestTaken, reason)),
+        // A digest the tool takes after all (helmfile 1.3 reads `version: 1.0@sha256:…`): `pin verify`
+        // checks it; nothing writes a listed place.
         other => other,
     }
 }
