@@ -104,9 +104,9 @@ impl TextReporter {
         if listed > 0 && r.command != Command::List && !self.quiet {
             writeln!(
                 err,
-                "pin: {listed} Helm chart {} listed, not pinned: {} takes no digest there (`pin list` shows {}, `pin verify` checks that {} still {})",
+                "pin: {listed} Helm chart {} listed, not pinned: {} no digest there (`pin list` shows {}, `pin verify` checks that {} still {})",
                 plural(listed, "reference is", "references are"),
-                plural(listed, "its tool", "their tools"),
+                plural(listed, "its tool takes", "their tools take"),
                 plural(listed, "it", "them"),
                 plural(listed, "its version", "their versions"),
                 plural(listed, "exists", "exist"),
