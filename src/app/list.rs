@@ -22,13 +22,9 @@ pub(super) fn run(args: &List, out: &mut dyn Write, err: &mut dyn Write) -> io::
     for file in scan.files {
         for f in file.refs {
             let kind = f.kind(file.kind);
-            let mut o = Outcome::new(f.candidate.value).at(
-                &file.display,
-                f.line,
-                f.column,
-                f.candidate.span,
-                kind,
-            );
+            let mut o = Outcome::new(f.candidate.value)
+                .at(&file.display, f.line, f.column, f.candidate.span, kind)
+                .naming(f.candidate.artifact);
             match f.status {
                 Status::Unpinned(_) => {
                     o.set(OutcomeStatus::Unpinned, Code::Unpinned, "no digest");

@@ -178,6 +178,7 @@ fn action_value(tree: &Tree, id: NodeId) -> Option<Candidate> {
         skip: scalar.differs.map(str::to_owned),
         pull_policy_set: None,
         target: Target::Action,
+        artifact: None,
     })
 }
 
