@@ -3,12 +3,17 @@
 //! Some image names in a tree are not registry images at all:
 //!
 //! * **Skaffold** (`skaffold.yaml`, or any YAML document with `apiVersion: skaffold/…`, profiles included):
-//!   `build.artifacts[].image` and `test[].image` name images skaffold builds (it rejects them with a tag or
-//!   digest). They are skipped ("built by skaffold"). References with one of those names (the name as
-//!   written, any tag) elsewhere are skipped too, naming the declaration ("built by skaffold at
+//!   every field of skaffold's schema that names an artifact the project builds names an image skaffold
+//!   builds (it rejects them with a tag or digest): `build.artifacts[].image`,
+//!   `build.artifacts[].requires[].image` (an artifact this one builds on, perhaps built by another config;
+//!   its `alias` is a build argument, not an image), `test[].image`, `deploy.docker.images` (the artifacts
+//!   the docker deployer runs) and the values of a Helm release's `artifactOverrides` (`values` before
+//!   skaffold/v2beta4). They are skipped ("built by skaffold"). References with one of those names (the
+//!   name as written, any tag) elsewhere are skipped too, naming the declaration ("built by skaffold at
 //!   skaffold.yaml:12"), in the config's directory and below and in the paths its `manifests:` (or
 //!   `deploy:`) section names: `rawYaml` globs, `kustomize.paths`, `helm.releases[].chartPath`,
-//!   `kubectl.manifests`. `verify[].container.image` and `customActions` images are real and pinned.
+//!   `kubectl.manifests`. `verify[].container.image` and `customActions` images are real and pinned,
+//!   unless they name an artifact (skaffold then runs the build): the name rule skips those.
 //! * **Tilt** (`Tiltfile`): the names given to `docker_build`, `custom_build` and the build functions of the
 //!   Tilt extensions the file loads ([`crate::formats::tilt`]) are images Tilt builds. They are skipped in the
 //!   Tiltfile ("built by Tilt"), and so are the references Tilt would replace with its build, naming the
@@ -118,6 +123,8 @@ const READS: Reads = Reads {
         "manifests",
         "chartPath",
         "image",
+        "artifactOverrides",
+        "values",
     ],
     keys: &[
         "kind",
@@ -131,6 +138,8 @@ const READS: Reads = Reads {
         "build",
         "artifacts",
         "test",
+        "requires",
+        "docker",
     ],
 };
 
@@ -222,6 +231,30 @@ fn strings(tree: &Tree, id: Option<NodeId>) -> Vec<(String, NodeId)> {
         .collect()
 }
 
+/// The scalar strings among the values of a mapping, at any depth (nested mappings and sequences).
+fn scalars_under(tree: &Tree, id: Option<NodeId>, out: &mut Vec<(String, NodeId)>) {
+    fn walk(tree: &Tree, id: NodeId, depth: usize, out: &mut Vec<(String, NodeId)>) {
+        let id = tree.resolve(id);
+        if let Some(s) = tree.str(id) {
+            if !s.is_empty() {
+                out.push((s.to_owned(), id));
+            }
+        } else if depth < 16 {
+            let values = tree.entries(id).into_iter().map(|(_, v)| v);
+            let items = tree.items(id).iter().copied();
+            for v in values.chain(items).collect::<Vec<_>>() {
+                walk(tree, v, depth + 1, out);
+            }
+        }
+    }
+    if let Some(id) = id {
+        let id = tree.resolve(id);
+        if tree.mapping(id).is_some() {
+            walk(tree, id, 0, out);
+        }
+    }
+}
+
 /// The values of `key` in each mapping item of the sequence `list`.
 fn item_values(tree: &Tree, list: Option<NodeId>, key: &str) -> Vec<(String, NodeId)> {
     let Some(list) = list.map(|l| tree.resolve(l)) else {
@@ -274,10 +307,27 @@ fn skaffold(tree: &Tree, section: NodeId, line: &dyn Fn(usize) -> usize, out: &m
         ));
     }
     let scope: Vec<String> = scope.into_iter().map(|(s, _)| s).collect();
-    let build = at(Some(section), "build");
-    let images = item_values(tree, at(build, "artifacts"), "image")
-        .into_iter()
-        .chain(item_values(tree, at(Some(section), "test"), "image"));
+    let artifacts = at(at(Some(section), "build"), "artifacts").map(|a| tree.resolve(a));
+    let mut images = item_values(tree, artifacts, "image");
+    // `requires[].image`: another artifact this one builds on (`alias` is the build argument or token
+    // that stands for it, not an image).
+    for &artifact in artifacts.map_or(&[][..], |a| tree.items(a)) {
+        images.extend(item_values(tree, at(Some(artifact), "requires"), "image"));
+    }
+    images.extend(item_values(tree, at(Some(section), "test"), "image"));
+    let deploy = at(Some(section), "deploy");
+    // The docker deployer runs the artifacts it names.
+    images.extend(strings(tree, at(at(deploy, "docker"), "images")));
+    // Helm releases map chart values to artifacts: `artifactOverrides` (nested keys allowed), called
+    // `values` before skaffold/v2beta4.
+    for deploy in [at(Some(section), "manifests"), deploy] {
+        let releases = at(at(deploy, "helm"), "releases").map(|r| tree.resolve(r));
+        for &release in releases.map_or(&[][..], |r| tree.items(r)) {
+            for key in ["artifactOverrides", "values"] {
+                scalars_under(tree, at(Some(release), key), &mut images);
+            }
+        }
+    }
     for (name, node) in images {
         let span = tree
             .scalar(node)
@@ -628,6 +678,75 @@ fn is_kustomization_name(path: &Path) -> bool {
 mod tests {
     use super::*;
 
+    /// A config with every field that names an artifact, in a profile too, and fields that do not.
+    const FIELDS: &str = "\
+apiVersion: skaffold/v2beta29
+kind: Config
+requires:
+- path: ../base
+build:
+  artifacts:
+  - image: app
+    requires:
+    - image: base
+      alias: BASE
+    - {image: tools, alias: TOOLS}
+    jib: {fromImage: BASE}
+  - image: worker
+    docker: {cacheFrom: [worker, golang:1.22]}
+test:
+- image: app
+verify:
+- name: v
+  container: {name: c, image: curlimages/curl:8.10.1}
+deploy:
+  docker:
+    images: [app, base]
+  helm:
+    releases:
+    - name: r
+      chartPath: chart
+      artifactOverrides:
+        image: app
+        sidecar: {image: worker, tag: ''}
+      setValues: {proxy.image: envoyproxy/envoy:v1.31.0}
+profiles:
+- name: old
+  deploy:
+    helm:
+      releases:
+      - {name: r, chartPath: chart, values: {image: legacy}}
+";
+
+    /// Every field of skaffold's schema that names a built artifact is read, each where it is written;
+    /// `alias`, `fromImage`, `cacheFrom`, `verify` and `setValues` are not among them.
+    #[test]
+    fn skaffold_fields_that_name_artifacts() {
+        let d = declarations(Kind::Yaml, FIELDS).unwrap();
+        let got: Vec<(&str, usize, &str)> = d
+            .builds
+            .iter()
+            .map(|b| (b.name.as_str(), b.line, &FIELDS[b.span.clone()]))
+            .collect();
+        let want = [
+            ("app", 7, "app"),
+            ("worker", 13, "worker"),
+            ("base", 9, "base"),
+            ("tools", 11, "tools"),
+            ("app", 16, "app"),
+            ("app", 22, "app"),
+            ("base", 22, "base"),
+            ("app", 28, "app"),
+            ("worker", 29, "worker"),
+            ("legacy", 36, "legacy"),
+        ];
+        assert_eq!(got, want);
+        assert!(d
+            .builds
+            .iter()
+            .all(|b| b.tool == "skaffold" && b.matching == Match::Written && b.scope == ["chart"]));
+    }
+
     /// The declarations read from a tree of what [`READS`] names are those of the whole tree.
     #[test]
     fn declarations_read_from_the_keys_they_name_are_those_of_the_whole_tree() {
@@ -636,6 +755,7 @@ mod tests {
             "apiVersion: skaffold/v4beta6\nkind: Config\nbuild:\n  artifacts:\n  - image: app\n    context: .\n  - image: worker\ntest:\n- image: app\nmanifests:\n  rawYaml: [k8s/*.yaml]\n  kustomize: {paths: [overlays/dev]}\n  helm:\n    releases:\n    - {name: r, chartPath: charts/r}\ndeploy:\n  kubectl: {manifests: [m.yaml]}\nprofiles:\n- name: p\n  build:\n    artifacts: [{image: other}]\n  manifests: {rawYaml: p.yaml}\n- name: q\n  activation: [{env: X=1}]\n",
             "x: &a {rawYaml: [r.yaml]}\napiVersion: skaffold/v2\nmanifests:\n  <<: *a\ndeploy: *a\nbuild: {artifacts: [{image: i}]}\n",
         ];
+        let cases = cases.iter().copied().chain([FIELDS]);
         for src in cases {
             let pruned = declarations(Kind::Kustomize, src);
             assert!(pruned.is_some(), "{src}");
