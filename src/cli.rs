@@ -280,7 +280,7 @@ pub struct SelectArgs {
     #[arg(long)]
     pub devcontainer_features: bool,
 
-    /// The kind of the stream read from stdin with `-`: yaml, dockerfile, compose, … (README, "What is pinned").
+    /// The kind of the stream read from stdin with `-`: yaml, dockerfile, compose, … (docs/kinds.md).
     #[arg(
         long,
         value_name = "KIND",
@@ -388,7 +388,7 @@ pub struct RegistryArgs {
     pub signature: SignatureArgs,
 }
 
-/// Signature-gated pinning (README, "Signature policy").
+/// Signature-gated pinning (docs/signatures.md).
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Signatures")]
 pub struct SignatureArgs {

@@ -1807,7 +1807,7 @@ fn every_format_on_the_fixture_tree() {
         let o = fx.pin(dir.path(), &["--check", "--format", format, "."]);
         assert_eq!(o.status.code(), Some(1), "{format}: {}", stderr(&o));
         let shown = if format == "sarif" {
-            // The rules are every code (the README's table is checked against them): a new code must not
+            // The rules are every code (the table in docs/output.md is checked against them): a new code must not
             // change this file.
             let mut log: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
             let rules = log["runs"][0]["tool"]["driver"]

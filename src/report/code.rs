@@ -3,7 +3,7 @@
 //! A code is stable once released: tools match on `PIN001`, not on the message. To add one, add a row to the
 //! table below (the next free number, a short kebab-case name, its class and one sentence); numbers are never
 //! reused, and the class, not the number, says what a code does to the run;
-//! every format picks it up (SARIF lists it as a rule, the README's table is checked against it by a test).
+//! every format picks it up (SARIF lists it as a rule, the table in docs/output.md is checked against it by a test).
 
 use serde::Serialize;
 
@@ -205,12 +205,12 @@ mod tests {
         );
     }
 
-    /// The README's table of codes is the list users read: one row per code, in order, with its name.
+    /// The table of codes in docs/output.md is the list users read: one row per code, in order, with its name.
     #[test]
-    fn the_readme_lists_every_code() {
-        let readme = include_str!("../../README.md");
-        let rows: Vec<&str> = readme.lines().filter(|l| l.starts_with("| `PIN")).collect();
-        assert_eq!(rows.len(), Code::ALL.len(), "README code table");
+    fn the_docs_list_every_code() {
+        let page = include_str!("../../docs/output.md");
+        let rows: Vec<&str> = page.lines().filter(|l| l.starts_with("| `PIN")).collect();
+        assert_eq!(rows.len(), Code::ALL.len(), "docs/output.md code table");
         for (row, c) in rows.iter().zip(Code::ALL) {
             let want = format!(
                 "| `{}` | `{}` | {:?} | {} |",
