@@ -7,13 +7,13 @@ use std::path::{Path, PathBuf};
 
 use regex_lite::Regex;
 
-use crate::cli::SelectArgs;
 use crate::formats::tag_comment::{self, TagComment};
 use crate::formats::{Candidate, FindOptions, Kind, LineIndex, Target};
 use crate::reference::Reference;
 use crate::report::{Code, Diagnostic, Location, Outcome, OutcomeStatus};
 use crate::rewrite::identity::{self, Opened};
 use crate::rewrite::{Changed, FileIdentity};
+use crate::settings::ScanSettings;
 use crate::walk::{self, WalkError};
 
 /// The name stdin goes by in messages and JSON.
@@ -203,7 +203,7 @@ pub struct Filters {
 }
 
 impl Filters {
-    pub fn new(select: &SelectArgs) -> Result<Filters, ScanError> {
+    pub fn new(select: &ScanSettings) -> Result<Filters, ScanError> {
         let skip = select
             .skip
             .iter()
@@ -217,7 +217,7 @@ impl Filters {
             })
             .collect::<Result<_, _>>()?;
         let find = FindOptions {
-            devcontainer_features: select.devcontainer_features,
+            devcontainer_features: *select.devcontainer_features,
         };
         Ok(Filters { skip, find })
     }
@@ -225,7 +225,8 @@ impl Filters {
 
 /// Reads and searches every file under `paths` (or stdin for `-`). An error when the paths or patterns
 /// themselves are wrong; a file that cannot be read or parsed becomes an outcome, and the rest go on.
-pub fn scan(paths: &[PathBuf], select: &SelectArgs) -> Result<Scan, ScanError> {
+pub fn scan(select: &ScanSettings) -> Result<Scan, ScanError> {
+    let paths = &select.paths;
     let filters = Filters::new(select)?;
     if paths.iter().any(|p| p.as_os_str() == "-") {
         if paths.len() != 1 {
@@ -245,7 +246,7 @@ pub fn scan(paths: &[PathBuf], select: &SelectArgs) -> Result<Scan, ScanError> {
         Some(base) => walk::Excludes::relative_to(&select.exclude, base),
         None => walk::Excludes::new(&select.exclude),
     }?;
-    let names = walk::ExtraNames::new(&select.extra_names)?;
+    let names = walk::ExtraNames::new(&select.files)?;
     let walk::Listing {
         files: listed,
         leftovers,
@@ -262,6 +263,7 @@ pub fn scan(paths: &[PathBuf], select: &SelectArgs) -> Result<Scan, ScanError> {
             .push(Outcome::file(None, OutcomeStatus::Error, d));
     }
     let cwd = std::env::current_dir().unwrap_or_default();
+    let context = context_files(paths, &listed, &excludes, &names, &cwd);
     let reads = parallel_map(listed, |(path, kind)| {
         let display = display_path(&path, &cwd);
         let read = match identity::read(&path) {
@@ -286,8 +288,89 @@ pub fn scan(paths: &[PathBuf], select: &SelectArgs) -> Result<Scan, ScanError> {
     for (display, kind, read) in reads {
         scan.add(display, kind, read);
     }
+    // The project's declarations from files outside the paths given count too; those files are then
+    // dropped again, since they were not asked about.
+    let asked = scan.files.len();
+    scan.files.extend(parallel_map(context, |(path, kind)| {
+        context_file(path, kind, &cwd)
+    }));
     super::project::apply(&mut scan);
+    scan.files.truncate(asked);
     Ok(scan)
+}
+
+/// `path` as an absolute path with `.` and `..` applied lexically, for comparing paths given in any form.
+pub(crate) fn absolute_lexical(path: &Path, cwd: &Path) -> PathBuf {
+    super::project::lexical(&cwd.join(path))
+}
+
+/// The files of the repositories holding `paths` that say what the project builds or renames (kustomizations,
+/// Tiltfiles, skaffold configs: [`super::project`]) and are not among the files `listed` already.
+///
+/// `pin --check deploy/app.yaml` (as a pre-commit hook runs it, on the staged files alone) then reads a
+/// reference the way `pin --check .` at the repository's root does: a placeholder that an overlay's
+/// kustomization replaces, or an image skaffold or Tilt builds, is skipped in both. The root is the
+/// nearest directory above a path with a `.git`; paths outside a repository bring no context. The walk of
+/// the root excludes what the run excludes; a root already walked whole is not walked again.
+fn context_files(
+    paths: &[PathBuf],
+    listed: &[(PathBuf, Kind)],
+    excludes: &walk::Excludes,
+    names: &walk::ExtraNames,
+    cwd: &Path,
+) -> Vec<(PathBuf, Kind)> {
+    let mut roots: Vec<PathBuf> = Vec::new();
+    let mut walked: Vec<PathBuf> = Vec::new();
+    for p in paths {
+        let abs = absolute_lexical(p, cwd);
+        if abs.is_dir() {
+            walked.extend(abs.canonicalize().ok());
+        }
+        if let Some(root) = walk::repository_root(&abs) {
+            if !roots.contains(&root) {
+                roots.push(root);
+            }
+        }
+    }
+    roots.retain(|r| !walked.contains(r));
+    if roots.is_empty() {
+        return Vec::new();
+    }
+    let have: std::collections::HashSet<PathBuf> = listed
+        .iter()
+        .filter_map(|(p, _)| absolute_lexical(p, cwd).canonicalize().ok())
+        .collect();
+    let found = walk::files(&roots, excludes, false, names);
+    found
+        .files
+        .into_iter()
+        .filter(|(path, kind)| {
+            let context_kind = matches!(kind, Kind::Kustomize | Kind::Tiltfile)
+                || path.extension().is_some_and(|e| {
+                    e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml")
+                });
+            context_kind && !path.canonicalize().is_ok_and(|c| have.contains(&c))
+        })
+        .collect()
+}
+
+/// A file read for its declarations alone: no reference of it is reported, and one that cannot be read
+/// declares nothing (the run that asks about it reports the error).
+fn context_file(path: PathBuf, kind: Kind, cwd: &Path) -> ScannedFile {
+    let declarations = identity::read(&path)
+        .ok()
+        .and_then(|(bytes, _)| String::from_utf8(bytes).ok())
+        .and_then(|src| super::project::declarations(kind, &src));
+    ScannedFile {
+        display: display_path(&path, cwd),
+        path: Some(path),
+        kind,
+        text: None,
+        identity: None,
+        refs: Vec::new(),
+        skipped: None,
+        declarations,
+    }
 }
 
 /// `f` over `items` on every core, results in the order of `items`: reading and parsing dominate a large
