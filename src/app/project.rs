@@ -809,9 +809,10 @@ mod indexed {
         let declared: Vec<Option<&Declarations>> =
             files.iter().map(|f| f.declarations.as_ref()).collect();
         let declared = &declared[..];
+        let cwd = std::env::current_dir().unwrap_or_default();
         let paths: Vec<Option<PathBuf>> = files
             .iter()
-            .map(|f| f.path.as_deref().map(lexical))
+            .map(|f| f.path.as_deref().map(|p| lexical(&cwd.join(p))))
             .collect();
         let mut skips: HashMap<(usize, usize), (Skip, bool)> = HashMap::new();
         for (decl_file, decl) in declared.iter().enumerate() {
@@ -1083,20 +1084,25 @@ mod indexed {
             let dir = tempfile::tempdir().unwrap();
             varied_tree(dir.path(), seed);
             let mut files = read_tree(dir.path());
-            // Absolute paths as read; then relative to the root (a config at the root covers every file
-            // through the current directory), and both mixed.
+            // The tree's root named from the current directory through `..` (as `pin ../../tmp/x` would).
+            let cwd = std::env::current_dir().unwrap();
+            let up: PathBuf = cwd.components().skip(1).map(|_| "..").collect();
+            let from_cwd = up.join(dir.path().strip_prefix("/").unwrap());
+            // Absolute paths as read; then relative to the root (read as relative to the current
+            // directory, as if pin ran in the root); then half absolute and half through `..` from the
+            // current directory, both forms naming the same files.
             for variant in 0..3 {
                 for (i, f) in files.iter_mut().enumerate() {
-                    let relative = match variant {
-                        1 => true,
-                        2 => i % 2 == 0,
-                        _ => false,
-                    };
                     let p = f.path.take().unwrap();
-                    let p = p
-                        .strip_prefix(dir.path())
+                    let p = [dir.path(), from_cwd.as_path()]
+                        .iter()
+                        .find_map(|root| p.strip_prefix(root).ok())
                         .map_or(p.clone(), Path::to_path_buf);
-                    f.path = Some(if relative { p } else { dir.path().join(p) });
+                    f.path = Some(match variant {
+                        1 => p,
+                        2 if i % 2 == 0 => from_cwd.join(p),
+                        _ => dir.path().join(p),
+                    });
                 }
                 let expected = quadratic_skips(&files);
                 let got = skips(&files);
