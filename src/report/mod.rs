@@ -22,6 +22,7 @@
 //! The library never prints: reporters write to the `out` and `err` they are given.
 
 pub mod code;
+mod escape;
 mod github;
 mod json;
 mod markdown;
@@ -35,6 +36,7 @@ use serde::Serialize;
 
 use crate::interrupt::Signal;
 pub use code::{Class, Code, Severity};
+pub use escape::escape;
 pub use github::GithubReporter;
 pub use json::JsonReporter;
 pub use markdown::MarkdownReporter;
