@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
-use regex_lite::Regex;
+use regex::Regex;
 
 use crate::cli::SelectArgs;
 use crate::formats::tag_comment::{self, TagComment};
@@ -105,7 +105,7 @@ pub struct Scan {
 /// Why the scan could not start. Per-file problems are not errors: they are [`Scan::passed_over`].
 #[derive(Debug, thiserror::Error)]
 pub enum ScanError {
-    #[error("--skip {pattern:?}: {message}")]
+    #[error("--skip {}: {message}", shown_pattern(pattern))]
     BadSkip { pattern: String, message: String },
     #[error("`-` (stdin) cannot be combined with other paths")]
     StdinWithPaths,
@@ -208,11 +208,11 @@ impl Filters {
             .skip
             .iter()
             .map(|p| {
-                Regex::new(p)
+                skip_pattern(p)
                     .map(|r| (p.clone(), r))
-                    .map_err(|e| ScanError::BadSkip {
+                    .map_err(|message| ScanError::BadSkip {
                         pattern: p.clone(),
-                        message: e.to_string(),
+                        message,
                     })
             })
             .collect::<Result<_, _>>()?;
@@ -220,6 +220,38 @@ impl Filters {
             devcontainer_features: select.devcontainer_features,
         };
         Ok(Filters { skip, find })
+    }
+}
+
+/// How large a `--skip` pattern may compile (its automaton), and how much its lazy DFA may cache while it
+/// searches. A pattern of a pin.toml in a repository someone else controls must not take the machine's
+/// memory: `(a)` written 20,000 times compiles to more than this and is refused. Real patterns
+/// (`^registry\.internal/`) take a few kilobytes.
+const SKIP_SIZE_LIMIT: usize = 1 << 20;
+const SKIP_DFA_SIZE_LIMIT: usize = 1 << 20;
+
+/// A `--skip` pattern compiled within [`SKIP_SIZE_LIMIT`], or why not (a clear message).
+fn skip_pattern(pattern: &str) -> Result<Regex, String> {
+    regex::RegexBuilder::new(pattern)
+        .size_limit(SKIP_SIZE_LIMIT)
+        .dfa_size_limit(SKIP_DFA_SIZE_LIMIT)
+        .build()
+        .map_err(|e| match e {
+            regex::Error::CompiledTooBig(limit) => format!(
+                "the pattern compiles to more than {} KiB, pin's limit for a skip pattern; simplify it",
+                limit >> 10
+            ),
+            other => other.to_string(),
+        })
+}
+
+/// A pattern as a message shows it: quoted and escaped, and cut after 100 characters (a pattern that is too
+/// large to compile is often thousands of characters long).
+fn shown_pattern(pattern: &str) -> String {
+    const SHOWN: usize = 100;
+    match pattern.char_indices().nth(SHOWN) {
+        Some((at, _)) => format!("{:?}… ({} bytes)", &pattern[..at], pattern.len()),
+        None => format!("{pattern:?}"),
     }
 }
 

@@ -624,7 +624,7 @@ mod tests {
     }
 
     /// The `files:` regex of the hook in `.pre-commit-hooks.yaml`, as YAML reads the single-quoted scalar.
-    fn hook_regex() -> regex_lite::Regex {
+    fn hook_regex() -> regex::Regex {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(".pre-commit-hooks.yaml");
         let text = std::fs::read_to_string(path).expect(".pre-commit-hooks.yaml");
         let line = text
@@ -636,7 +636,7 @@ mod tests {
             .strip_prefix('\'')
             .and_then(|l| l.strip_suffix('\''))
             .expect("a single-quoted regex");
-        regex_lite::Regex::new(&quoted.replace("''", "'")).expect("a valid regex")
+        regex::Regex::new(&quoted.replace("''", "'")).expect("a valid regex")
     }
 
     /// pre-commit passes the files its regex matches (searched in the path from the repository root) to
