@@ -12,6 +12,7 @@ use clap::parser::ValueSource;
 use clap::ArgMatches;
 use serde::Deserialize;
 
+use crate::report::escape;
 use crate::resolve::mirrors::RegistryTable;
 use crate::resolve::Platform;
 
@@ -397,11 +398,16 @@ fn absolute(p: &Path) -> PathBuf {
     }
 }
 
+/// A path as `pin config` prints it: escaped ([`crate::report::path_text`], [`escape`]).
+fn shown(path: &Path) -> String {
+    escape(&crate::report::path_text(path)).into_owned()
+}
+
 /// `pin config`: the effective settings, one per line as TOML, each with where it comes from.
 pub fn show(out: &mut dyn std::io::Write, loaded: Option<&Loaded>) -> std::io::Result<()> {
     let f = loaded.map(|l| &l.file);
     match loaded {
-        Some(l) => writeln!(out, "# configuration file: {}", l.path.display())?,
+        Some(l) => writeln!(out, "# configuration file: {}", shown(&l.path))?,
         None => writeln!(out, "# no configuration file")?,
     }
     let from = |key: &str, set: bool| match (loaded, set) {
@@ -432,10 +438,7 @@ pub fn show(out: &mut dyn std::io::Write, loaded: Option<&Loaded>) -> std::io::R
                 f.and_then(|f| f.ca_certs.clone())
                     .unwrap_or_default()
                     .iter()
-                    .map(|p| loaded
-                        .map_or(p.clone(), |l| l.dir().join(p))
-                        .display()
-                        .to_string())
+                    .map(|p| shown(&loaded.map_or(p.clone(), |l| l.dir().join(p))))
                     .collect::<Vec<_>>()
             ),
             f.is_some_and(|f| f.ca_certs.is_some()),
@@ -477,7 +480,7 @@ pub fn show(out: &mut dyn std::io::Write, loaded: Option<&Loaded>) -> std::io::R
         ),
     ];
     for (key, value, set) in rows {
-        writeln!(out, "{key} = {value}  # {}", from(key, set))?;
+        writeln!(out, "{key} = {value}  # {}", escape(&from(key, set)))?;
     }
     for (kind, globs) in f
         .map(|f| f.files.iter().collect::<Vec<_>>())
@@ -486,9 +489,11 @@ pub fn show(out: &mut dyn std::io::Write, loaded: Option<&Loaded>) -> std::io::R
         writeln!(
             out,
             "files.{kind} = {globs:?}  # {}",
-            loaded
-                .map(|l| table_origin(&l.path, &l.text, "files"))
-                .unwrap_or_default()
+            escape(
+                &loaded
+                    .map(|l| table_origin(&l.path, &l.text, "files"))
+                    .unwrap_or_default()
+            )
         )?;
     }
     for t in f.map(|f| f.registries.as_slice()).unwrap_or_default() {
@@ -505,13 +510,13 @@ pub fn show(out: &mut dyn std::io::Write, loaded: Option<&Loaded>) -> std::io::R
             t.location.as_deref().unwrap_or(&prefix),
             t.insecure,
             t.blocked,
-            loaded.map(|l| l.path.display().to_string()).unwrap_or_default()
+            loaded.map(|l| shown(&l.path)).unwrap_or_default()
         )?;
     }
     if let (Some(s), Some(l)) = (f.and_then(|f| f.signatures.as_ref()), loaded) {
         let paths = |v: &[PathBuf]| {
             v.iter()
-                .map(|p| l.dir().join(p).display().to_string())
+                .map(|p| shown(&l.dir().join(p)))
                 .collect::<Vec<_>>()
         };
         writeln!(
@@ -521,8 +526,8 @@ pub fn show(out: &mut dyn std::io::Write, loaded: Option<&Loaded>) -> std::io::R
             paths(&s.keys),
             s.policy
                 .as_ref()
-                .map_or(String::new(), |p| l.dir().join(p).display().to_string()),
-            table_origin(&l.path, &l.text, "signatures")
+                .map_or(String::new(), |p| shown(&l.dir().join(p))),
+            escape(&table_origin(&l.path, &l.text, "signatures"))
         )?;
     }
     if let (Some(v), Some(l)) = (f.and_then(|f| f.verify.as_ref()), loaded) {
@@ -530,12 +535,12 @@ pub fn show(out: &mut dyn std::io::Write, loaded: Option<&Loaded>) -> std::io::R
             out,
             "[verify] platforms = {:?}  # {}",
             v.platforms,
-            table_origin(&l.path, &l.text, "verify")
+            escape(&table_origin(&l.path, &l.text, "verify"))
         )?;
     }
     for file in crate::resolve::mirrors::Routes::system_files() {
         let state = if file.is_file() { "read" } else { "not found" };
-        writeln!(out, "# registries.conf: {} ({state})", file.display())?;
+        writeln!(out, "# registries.conf: {} ({state})", shown(&file))?;
     }
     Ok(())
 }

@@ -35,7 +35,8 @@ pub fn main(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
         Err(e) => e.exit(),
     };
     if let Err(e) = config::apply(&mut cli, &matches) {
-        let _ = writeln!(io::stderr(), "{e}");
+        // A key or value of a repository's pin.toml may hold control characters: printed escaped.
+        let _ = writeln!(io::stderr(), "{}", report::escape(&e.to_string()));
         return ExitCode::from(ExitStatus::Error as u8);
     }
     if let Err(e) = interrupt::install() {
@@ -55,7 +56,7 @@ pub fn main(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
         // A closed pipe (`pin | head`) is the reader's choice, not our failure.
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitStatus::Success,
         Err(e) => {
-            let _ = writeln!(err, "pin: error: {e}");
+            let _ = writeln!(err, "pin: error: {}", report::escape(&e.to_string()));
             ExitStatus::Error
         }
     };

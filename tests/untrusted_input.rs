@@ -1,6 +1,8 @@
-//! What a repository someone else controls can put in front of `pin`: skip patterns that would take the
-//! machine's memory. No registry.
+//! What a repository someone else controls can put in front of `pin`: file names, values and configuration
+//! keys that hold control characters (which would drive a terminal or forge a CI log line), and skip
+//! patterns that would take the machine's memory. No registry: digests come from a lockfile (`--offline`).
 
+use std::ffi::OsStr;
 use std::fs;
 use std::path::Path;
 use std::process::{Command, Output};
@@ -18,6 +20,177 @@ fn pin(cwd: &Path, args: &[&str]) -> Output {
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
+}
+
+const DIGEST: &str = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
+
+/// A lockfile that resolves `nginx:1.27`.
+fn lockfile(dir: &Path) {
+    let lock = format!(
+        r#"{{"version": 1, "images": {{
+            "docker.io/library/nginx:1.27": {{"digest": "{DIGEST}"}}
+        }}}}"#
+    );
+    fs::write(dir.join("pin.lock"), lock).unwrap();
+}
+
+/// `name` as a path (its bytes need not be UTF-8).
+#[cfg(unix)]
+fn named(dir: &Path, name: &[u8]) -> std::path::PathBuf {
+    dir.join(<OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(name))
+}
+
+/// Whether `bytes` hold a control character other than the line feed (and the tab, where `tab`): a C0
+/// byte, DEL, or a C1 character (U+0080–U+009F, `C2 80`–`C2 9F` in UTF-8).
+fn has_control(bytes: &[u8], tab: bool) -> bool {
+    bytes
+        .iter()
+        .any(|&b| (b < 0x20 && b != b'\n' && !(tab && b == b'\t')) || b == 0x7f)
+        || bytes
+            .windows(2)
+            .any(|w| w[0] == 0xC2 && (0x80..=0x9F).contains(&w[1]))
+}
+
+// Guards issue 18 item 4: control characters in file names, YAML values and pin.toml keys reach neither
+// stdout nor stderr raw in the text format: a pull request cannot start a CI log line of its own
+// (`::error::`) nor drive the terminal. Checked on the raw bytes of both streams, for every mode that
+// prints them: a dry run (whose diff body stays the file's own bytes), --check, list, and a bad pin.toml.
+#[cfg(unix)]
+#[test]
+fn control_characters_from_a_repository_are_printed_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    lockfile(dir.path());
+    let evil = b"evil\n::error::boom\x1b]0;owned\x07\xc2\x9b2J.yaml";
+    fs::write(named(dir.path(), evil), "image: nginx:1.27\n").unwrap();
+    // Values that are no references: listed and skipped with what they hold.
+    fs::write(
+        dir.path().join("values.yaml"),
+        "a:\n  image: \"bad\\e[2J\\a\\r::error::x\"\nb:\n  image: \"c1\\x9b31m\"\nc: {image: \"tab\\there\"}\n",
+    )
+    .unwrap();
+    let runs: [&[&str]; 4] = [
+        &["--offline", "--lock", "pin.lock", "."],
+        &["--check", "--offline", "--lock", "pin.lock", "."],
+        &["list", "."],
+        &["list", "-v", "."],
+    ];
+    for args in runs {
+        let out = pin(dir.path(), args);
+        assert!(
+            !has_control(&out.stderr, false),
+            "{args:?}: {:?}",
+            text(&out.stderr)
+        );
+        let listing = args[0] == "list";
+        assert!(
+            !has_control(&out.stdout, listing),
+            "{args:?}: {:?}",
+            text(&out.stdout)
+        );
+        let all = text(&out.stdout) + &text(&out.stderr);
+        assert!(!all.contains("\n::error::"), "{args:?}: {all:?}");
+    }
+    let out = pin(dir.path(), &["list", "."]);
+    let listing = text(&out.stdout);
+    assert!(
+        listing.contains(
+            "evil\\x0a::error::boom\\x1b]0;owned\\x07\\u{9b}2J.yaml:1:8\tnginx:1.27\tunpinned\n"
+        ),
+        "{listing}"
+    );
+    assert!(
+        listing.contains("values.yaml:2:11\tbad\\x1b[2J\\x07\\x0d::error::x\tskipped: "),
+        "{listing}"
+    );
+    assert!(
+        listing.contains("values.yaml:5:13\ttab\\x09here\tskipped: "),
+        "{listing}"
+    );
+
+    // A key of a repository's pin.toml: the error names it escaped.
+    fs::write(
+        dir.path().join("pin.toml"),
+        "\"bad\\u001b[31mkey\\u0007\" = 1\n",
+    )
+    .unwrap();
+    let out = pin(dir.path(), &["list", "."]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(!has_control(&out.stderr, false), "{err:?}");
+    assert!(
+        err.contains("unknown field `bad\\x1b[31mkey\\x07`"),
+        "{err}"
+    );
+}
+
+// Guards issue 18 item 4: the dry run's diff names a file whose name holds control characters or quotes as
+// git does (`--- "a/evil\n…\033…"`), so the header cannot be split or drive a
+// terminal, and `git apply` still takes the diff: applying it gives the files `pin -w` writes.
+#[cfg(unix)]
+#[test]
+fn diff_headers_quote_file_names_as_git_does_and_git_apply_takes_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let git = |args: &[&str]| {
+        let out = Command::new("git")
+            .current_dir(root)
+            .args(args)
+            .output()
+            .expect("git is needed by this test");
+        assert!(out.status.success(), "git {args:?}: {}", text(&out.stderr));
+        out
+    };
+    git(&["init", "-q", "."]);
+    lockfile(root);
+    let names: [&[u8]; 3] = [
+        b"evil\n::error::boom\x1b[31m.yaml",
+        b"q\"b\\.yaml",
+        b"plain \xc3\xa9.yaml",
+    ];
+    for name in names {
+        fs::write(named(root, name), "a: 1\nimage: nginx:1.27\n").unwrap();
+    }
+    git(&["add", "-A"]);
+    git(&[
+        "-c",
+        "user.name=t",
+        "-c",
+        "user.email=t@t",
+        "commit",
+        "-qm",
+        "files",
+    ]);
+
+    let out = pin(root, &["--offline", "--lock", "pin.lock", "."]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let diff = text(&out.stdout);
+    for header in [
+        "--- \"a/evil\\n::error::boom\\033[31m.yaml\"\n+++ \"b/evil\\n::error::boom\\033[31m.yaml\"\n",
+        "--- \"a/q\\\"b\\\\.yaml\"\n+++ \"b/q\\\"b\\\\.yaml\"\n",
+        "--- a/plain é.yaml\n+++ b/plain é.yaml\n",
+    ] {
+        assert!(diff.contains(header), "{header}\n{diff}");
+    }
+    assert!(!has_control(&out.stdout, false), "{diff:?}");
+    fs::write(root.join("pin.diff"), &out.stdout).unwrap();
+    git(&["apply", "pin.diff"]);
+    let applied: Vec<Vec<u8>> = names
+        .iter()
+        .map(|n| fs::read(named(root, n)).unwrap())
+        .collect();
+    git(&["checkout", "-q", "--", "."]);
+    let out = pin(root, &["-w", "--offline", "--lock", "pin.lock", "."]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    for (name, applied) in names.iter().zip(applied) {
+        let written = fs::read(named(root, name)).unwrap();
+        assert_eq!(written, applied, "{}", text(name));
+        assert_eq!(
+            text(&written),
+            format!("a: 1\nimage: nginx@{DIGEST}\n"),
+            "{}",
+            text(name)
+        );
+    }
 }
 
 /// `pin list --skip PATTERN .` in `dir`, with at most `limit_kb` of address space (`ulimit -v`).

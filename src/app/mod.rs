@@ -242,12 +242,10 @@ impl FilesRun<'_> {
             Mode::Filter => Some(new.to_string()),
             Mode::DryRun if diffs => {
                 // `a/` and `b/` relative to the git repository's root, so that `git apply` takes the diff
-                // from any directory of it; else the path as shown.
-                let header = file
-                    .path
-                    .as_deref()
-                    .and_then(crate::walk::repository_path)
-                    .unwrap_or_else(|| file.display.clone());
+                // from any directory of it; else the path as shown (relative to the current directory).
+                let path = file.path.as_deref()?;
+                let header = crate::walk::repository_path(path)
+                    .unwrap_or_else(|| scan::shown_relative(path));
                 Some(report::unified_diff(&header, old, new))
             }
             _ => None,
@@ -392,7 +390,7 @@ fn show_config(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> io::Resul
     {
         Ok(l) => l,
         Err(e) => {
-            writeln!(err, "{e}")?;
+            writeln!(err, "{}", report::escape(&e.to_string()))?;
             return Ok(ExitStatus::Error);
         }
     };

@@ -656,14 +656,24 @@ fn ignored_by_comment(
     })
 }
 
-/// `path` relative to `cwd` when it lies below it; otherwise as given. Always `/`-separated.
-fn display_path(path: &Path, cwd: &Path) -> String {
-    let rel = if path.is_absolute() {
+/// `path` relative to `cwd` when it lies below it; otherwise as given.
+fn relative<'p>(path: &'p Path, cwd: &Path) -> &'p Path {
+    if path.is_absolute() {
         path.strip_prefix(cwd).unwrap_or(path)
     } else {
         path
-    };
-    rel.to_string_lossy().replace('\\', "/")
+    }
+}
+
+/// `path` relative to the current directory when it lies below it; otherwise as given.
+pub fn shown_relative(path: &Path) -> PathBuf {
+    relative(path, &std::env::current_dir().unwrap_or_default()).to_path_buf()
+}
+
+/// `path` as messages print it ([`crate::report::path_text`]): relative to `cwd` when it lies below it,
+/// `/`-separated, bytes that are not UTF-8 written as `\xff`.
+fn display_path(path: &Path, cwd: &Path) -> String {
+    crate::report::path_text(relative(path, cwd))
 }
 
 #[cfg(test)]

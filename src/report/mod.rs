@@ -36,7 +36,7 @@ use serde::Serialize;
 
 use crate::interrupt::Signal;
 pub use code::{Class, Code, Severity};
-pub use escape::escape;
+pub use escape::{escape, path_text};
 pub use github::GithubReporter;
 pub use json::JsonReporter;
 pub use markdown::MarkdownReporter;
