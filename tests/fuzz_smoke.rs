@@ -3,7 +3,7 @@
 //! duplicated and spliced lines, YAML and Dockerfile tokens) and checks the properties of `fuzz/check.rs`
 //! with the file's own finder and one other. Deterministic: the same seed gives the same inputs, so a
 //! failure reproduces. Longer runs: `PIN_FUZZ_ITERATIONS=200000 PIN_FUZZ_SEED=7 cargo test --release --test
-//! fuzz_smoke`; with nightly, the cargo-fuzz targets in `fuzz/` (README, "Fuzzing").
+//! fuzz_smoke`; with nightly, the cargo-fuzz targets in `fuzz/` (CONTRIBUTING.md, "Fuzzing").
 
 #[path = "../fuzz/check.rs"]
 mod check;

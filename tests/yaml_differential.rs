@@ -5,7 +5,7 @@
 //! bounded, deterministic set of mutants of those files (`PIN_DIFF_MUTANTS`, default 600; `PIN_DIFF_SEED`;
 //! `PIN_DIFF_SAVE=dir` writes them). A file that one side reads and the other refuses, or that both read to
 //! different scalar values, fails the test, unless it falls under one of the deliberate exceptions of
-//! [`exception`] (listed in the README's limitations), which are counted and printed.
+//! [`exception`] (listed in docs/limitations.md), which are counted and printed.
 //!
 //! libyaml is run through `python3` (`PIN_PYTHON` names another interpreter) and PyYAML, with its C loader
 //! when PyYAML was built with libyaml (Debian's `python3-yaml` is), else the pure-Python loader, which
@@ -138,7 +138,7 @@ fn corpus() -> Vec<(String, String)> {
         .collect()
 }
 
-/// The known ways pin and libyaml disagree, listed in the README's limitations. None of them hides or
+/// The known ways pin and libyaml disagree, listed in docs/limitations.md. None of them hides or
 /// changes an image of a file kubectl reads: each is input that one reader refuses and no manifest holds.
 const EXCEPTIONS: &[&str] = &[
     "Helm template: passed over by pin",

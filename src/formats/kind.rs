@@ -5,8 +5,8 @@
 //! rules), [`Kind::find`] runs the entry's finder, [`Kind::as_str`] and the JSON name are the entry's name, the
 //! walk's "not a file kind" message lists the entries' file names. Tests check the rest against the table:
 //! every example path of every entry is detected as its kind, the pre-commit hook's `files` regex
-//! (`.pre-commit-hooks.yaml`) matches exactly the paths that have a kind, the README's kinds table is the
-//! entries' docs rows, and every kind has a corpus directory (`src/formats/corpus.rs`).
+//! (`.pre-commit-hooks.yaml`) matches exactly the paths that have a kind, the kinds table of docs/kinds.md is
+//! the entries' docs rows, and every kind has a corpus directory (`src/formats/corpus.rs`).
 //!
 //! A new kind is one finder module and one entry in [`kinds!`] below, placed before any entry whose rule
 //! would also take its files.
@@ -33,8 +33,8 @@ pub struct KindInfo {
     pub name: &'static str,
     /// Whether a file is of this kind (tried in table order).
     pub rule: NameRule,
-    /// The file names the rule takes, as users write them (`*.yaml`, `.github/workflows/*.yml`): shown in the
-    /// README and in the walk's message.
+    /// The file names the rule takes, as users write them (`*.yaml`, `.github/workflows/*.yml`): shown in
+    /// docs/kinds.md and in the walk's message.
     pub files: &'static [&'static str],
     /// Paths the rule must take (checked by a test, as is the pre-commit hook's regex against them).
     pub examples: &'static [&'static str],
@@ -45,7 +45,7 @@ pub struct KindInfo {
     /// any is not parsed at all ([`Kind::may_hold`]). The YAML kinds list `\\` too: a key written with
     /// escapes (`"im\\x61ge"`) holds none of the others.
     pub needles: &'static [&'static str],
-    /// The README row: the kind as users call it, what is pinned, and an example.
+    /// The docs/kinds.md row: the kind as users call it, what is pinned, and an example.
     pub docs: Docs,
     /// The directory under `tests/corpus/` that holds real files of this kind.
     pub corpus: &'static str,
@@ -53,7 +53,7 @@ pub struct KindInfo {
     pub comments: CommentStyle,
 }
 
-/// A kind's row in the README's kinds table (Markdown).
+/// A kind's row in the kinds table of docs/kinds.md (Markdown).
 #[derive(Debug)]
 pub struct Docs {
     pub title: &'static str,
@@ -655,7 +655,7 @@ mod tests {
         }
     }
 
-    /// The rows of the README's kinds table, as the table describes them.
+    /// The rows of the kinds table of docs/kinds.md, as the table describes them.
     fn readme_rows() -> Vec<String> {
         KINDS
             .iter()
@@ -673,11 +673,11 @@ mod tests {
             .collect()
     }
 
-    /// Set `PIN_BLESS=1` to rewrite the README's table from the kind table, then read the diff.
+    /// Set `PIN_BLESS=1` to rewrite the table of docs/kinds.md from the kind table, then read the diff.
     #[test]
-    fn the_readme_kinds_table_is_the_table() {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
-        let readme = std::fs::read_to_string(&path).expect("README.md");
+    fn the_docs_kinds_table_is_the_table() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/kinds.md");
+        let readme = std::fs::read_to_string(&path).expect("docs/kinds.md");
         let header = "| kind | file names | what is pinned | example |\n|---|---|---|---|\n";
         let start = readme.find(header).expect("the kinds table header") + header.len();
         let rows: Vec<&str> = readme[start..]
@@ -689,12 +689,12 @@ mod tests {
         if rows != want && std::env::var_os("PIN_BLESS").is_some() {
             let table = want.join("\n") + "\n";
             let blessed = format!("{}{table}{}", &readme[..start], &readme[end..]);
-            std::fs::write(&path, blessed).expect("write README.md");
+            std::fs::write(&path, blessed).expect("write docs/kinds.md");
             return;
         }
         assert!(
             rows == want,
-            "README.md's kinds table differs from src/formats/kind.rs (PIN_BLESS=1 rewrites it); it should read:\n{}",
+            "docs/kinds.md's kinds table differs from src/formats/kind.rs (PIN_BLESS=1 rewrites it); it should read:\n{}",
             want.join("\n")
         );
     }

@@ -41,7 +41,7 @@
 //! # Limitations
 //!
 //! * Values are taken as written: a placeholder such as `newTag: CONTAINER_IMAGES_TAG` (valid tag
-//!   grammar) is a candidate; the classifier reports it as a placeholder (see the README's rule).
+//!   grammar) is a candidate; the classifier reports it as a placeholder (see docs/kinds.md).
 //! * [`Candidate::pull_policy_set`] is always `None`.
 
 use super::yaml::tree::{NodeId, Tree};

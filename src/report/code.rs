@@ -3,7 +3,7 @@
 //! A code is stable once released: tools match on `PIN001`, not on the message. To add one, add a row to the
 //! table below (the next free number, a short kebab-case name, its class and one sentence); numbers are never
 //! reused, and the class, not the number, says what a code does to the run;
-//! every format picks it up (SARIF lists it as a rule, the README's table is checked against it by a test).
+//! every format picks it up (SARIF lists it as a rule, the table in docs/output.md is checked against it by a test).
 
 use serde::Serialize;
 
@@ -134,7 +134,7 @@ codes! {
     BuiltNameUnknown = ("PIN043", "built-name-unknown", Skip,
         "The name of an image a Tiltfile builds, given by an expression (`docker_build(IMAGE, '.')`): not known before Tilt runs, so references to it are not recognized as built (mark them `# pin: ignore` or `--skip` them)."),
     Signature = ("PIN050", "signature", Failure,
-        "`--require-signature` or `--policy`: the digest has no cosign signature that verifies (none found, another key, a payload naming another digest or repository), or the policy rejects the image."),
+        "`--require-signature` or `--policy`: the digest has no cosign signature that verifies (no signature, wrong subject digest, another key, untrusted chain, identity mismatch, no log evidence, expired), or the policy rejects the image."),
 }
 
 impl Code {
@@ -205,12 +205,12 @@ mod tests {
         );
     }
 
-    /// The README's table of codes is the list users read: one row per code, in order, with its name.
+    /// The table of codes in docs/output.md is the list users read: one row per code, in order, with its name.
     #[test]
-    fn the_readme_lists_every_code() {
-        let readme = include_str!("../../README.md");
-        let rows: Vec<&str> = readme.lines().filter(|l| l.starts_with("| `PIN")).collect();
-        assert_eq!(rows.len(), Code::ALL.len(), "README code table");
+    fn the_docs_list_every_code() {
+        let page = include_str!("../../docs/output.md");
+        let rows: Vec<&str> = page.lines().filter(|l| l.starts_with("| `PIN")).collect();
+        assert_eq!(rows.len(), Code::ALL.len(), "docs/output.md code table");
         for (row, c) in rows.iter().zip(Code::ALL) {
             let want = format!(
                 "| `{}` | `{}` | {:?} | {} |",

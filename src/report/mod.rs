@@ -16,7 +16,7 @@
 //!    into [`Outcome::diagnostics`] after the primary one (see the pull-policy note in `app::plan`); a failure
 //!    of the whole run is [`Report::fail`].
 //! 3. Nothing else: every format renders every code (text lines, JSON `code`, SARIF rules, GitHub
-//!    annotations). Add a test that the place produces the code; the README's code table and the
+//!    annotations). Add a test that the place produces the code; the code table of docs/output.md and the
 //!    code list of `docs/report.schema.json` are checked against [`Code::ALL`].
 //!
 //! The library never prints: reporters write to the `out` and `err` they are given.

@@ -17,8 +17,8 @@ pub const DOCKER_LIST: &str = "application/vnd.docker.distribution.manifest.list
 pub const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
 
 /// Every manifest type a tag may point at, as the `Accept` header of manifest requests. Without the list
-/// types, a registry answers a multi-arch tag with one platform's digest (distribution 2.8 does: see the
-/// registry notes in the README).
+/// types, a registry answers a multi-arch tag with one platform's digest (distribution 2.8 does: see
+/// docs/registries.md).
 pub const MANIFEST_ACCEPT: &str = "application/vnd.oci.image.index.v1+json, \
 application/vnd.oci.image.manifest.v1+json, \
 application/vnd.docker.distribution.manifest.list.v2+json, \
