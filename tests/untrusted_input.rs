@@ -1,6 +1,7 @@
-//! What a repository someone else controls can put in front of `pin`: file names, values and configuration
-//! keys that hold control characters (which would drive a terminal or forge a CI log line), and skip
-//! patterns that would take the machine's memory. No registry: digests come from a lockfile (`--offline`).
+//! What a repository someone else controls can put in front of `pin`: files in encodings its tools read,
+//! file names that are not UTF-8 or hold control characters, values and configuration keys that would drive
+//! a terminal or forge a CI log line, and skip patterns that would take the machine's memory. No registry:
+//! digests come from a lockfile (`--offline`).
 
 use std::ffi::OsStr;
 use std::fs;
@@ -34,10 +35,168 @@ fn lockfile(dir: &Path) {
     fs::write(dir.join("pin.lock"), lock).unwrap();
 }
 
+/// `text` in `encoding` (iconv's name: `UTF-16LE`, `UTF-16BE`), by iconv (glibc), byte order mark first.
+fn iconv(text: &str, encoding: &str) -> Vec<u8> {
+    let mut child = Command::new("iconv")
+        .args(["-f", "UTF-8", "-t", encoding])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("iconv (glibc's, Debian package libc-bin) is needed by this test");
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), text.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "iconv -t {encoding}");
+    let mut bytes = match encoding {
+        "UTF-16BE" => vec![0xFE, 0xFF],
+        _ => vec![0xFF, 0xFE],
+    };
+    bytes.extend(out.stdout);
+    bytes
+}
+
+/// The value PyYAML (libyaml when it has it) reads at `spec.containers[0].image` of a UTF-16 file: an
+/// independent reader of what `pin` wrote.
+fn pyyaml_image(path: &Path) -> String {
+    let python = std::env::var("PIN_PYTHON").unwrap_or_else(|_| "python3".to_string());
+    let script = "import sys, yaml\n\
+                  with open(sys.argv[1], 'rb') as f:\n    d = yaml.safe_load(f)\n\
+                  print(d['spec']['containers'][0]['image'])\n";
+    let out = Command::new(&python)
+        .args(["-c", script])
+        .arg(path)
+        .output()
+        .unwrap_or_else(|e| panic!("{python} with PyYAML is needed by this test: {e}"));
+    assert!(out.status.success(), "PyYAML: {}", text(&out.stderr));
+    text(&out.stdout).trim().to_string()
+}
+
+// Guards issue 18 item 3: a manifest saved as UTF-16 with a byte order mark (PowerShell 5's `>`, editors on
+// Windows) is read as kubectl and YAML's readers read it, not passed over: `--check` finds its reference,
+// and `-w` writes it back in UTF-16, only the reference's bytes changed. A dry run shows no diff of it (a
+// text patch does not apply to UTF-16 bytes) and says so.
+#[test]
+fn a_utf16_manifest_is_read_and_written_in_utf16() {
+    let manifest = "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - name: web # café ☃\n    image: nginx:1.27\r\n";
+    let pinned = manifest.replace("nginx:1.27", &format!("nginx@{DIGEST}"));
+    for encoding in ["UTF-16LE", "UTF-16BE"] {
+        let dir = tempfile::tempdir().unwrap();
+        lockfile(dir.path());
+        let file = dir.path().join("pod.yaml");
+        fs::write(&file, iconv(manifest, encoding)).unwrap();
+
+        let out = pin(
+            dir.path(),
+            &["--check", "--offline", "--lock", "pin.lock", "."],
+        );
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{encoding}: {err}");
+        assert!(
+            err.contains("pod.yaml:6:12: PIN001 nginx:1.27: no digest"),
+            "{err}"
+        );
+
+        let out = pin(dir.path(), &["--offline", "--lock", "pin.lock", "."]);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{err}");
+        assert!(out.stdout.is_empty(), "{}", text(&out.stdout));
+        assert!(
+            err.contains(&format!(
+                "pin: pod.yaml is {encoding} text: its diff is not shown (a text patch does not apply to \
+                 UTF-16 bytes); `pin -w` writes the change in {encoding}"
+            )),
+            "{err}"
+        );
+
+        let out = pin(dir.path(), &["-w", "--offline", "--lock", "pin.lock", "."]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        assert_eq!(
+            fs::read(&file).unwrap(),
+            iconv(&pinned, encoding),
+            "{encoding}"
+        );
+        assert_eq!(pyyaml_image(&file), format!("nginx@{DIGEST}"));
+    }
+}
+
+// Guards issue 18 item 3: where the format's tools read UTF-8 only (docker's Dockerfile parser, HCL,
+// systemd units), a UTF-16 file is an error that says why, not a file silently passed over; and UTF-32 and
+// broken UTF-16 are errors too.
+#[test]
+fn utf16_where_its_tools_read_only_utf8_is_an_error_that_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("Dockerfile"),
+        iconv("FROM alpine:3.20\n", "UTF-16LE"),
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("main.tf"),
+        iconv(
+            "resource \"docker_image\" \"a\" {\n  name = \"alpine:3.20\"\n}\n",
+            "UTF-16BE",
+        ),
+    )
+    .unwrap();
+    let mut utf32 = vec![0xFF, 0xFE, 0, 0];
+    for c in "image: a:1\n".chars() {
+        utf32.extend((c as u32).to_le_bytes());
+    }
+    fs::write(dir.path().join("u32.yaml"), utf32).unwrap();
+    let mut lone = iconv("image: a:1\n", "UTF-16LE");
+    lone.extend([0x00, 0xD8, b'x', 0]);
+    fs::write(dir.path().join("lone.yaml"), lone).unwrap();
+    let out = pin(dir.path(), &["--check", "."]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    for line in [
+        "Dockerfile: error: UTF-16LE text (it starts with a byte order mark), but Dockerfile files are read as \
+         UTF-8 only by their tools, so pin does not read it either; save it as UTF-8",
+        "main.tf: error: UTF-16BE text (it starts with a byte order mark), but Terraform / OpenTofu files are \
+         read as UTF-8 only by their tools",
+        "u32.yaml: error: UTF-32 text (it starts with a byte order mark), which no tool of its kind reads; save \
+         it as UTF-8",
+        "lone.yaml:2:1: error: not valid UTF-16 text (an unpaired surrogate, or an odd number of bytes)",
+    ] {
+        assert!(err.contains(line), "{line}\n{err}");
+    }
+}
+
 /// `name` as a path (its bytes need not be UTF-8).
 #[cfg(unix)]
 fn named(dir: &Path, name: &[u8]) -> std::path::PathBuf {
     dir.join(<OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(name))
+}
+
+// Guards issue 18 item 3: a file whose name is not UTF-8 (Latin-1 `café.yaml`) is read like any other, and
+// its name printed with the stray byte escaped: never dropped by the walk.
+#[cfg(unix)]
+#[test]
+fn a_file_name_that_is_not_utf8_is_read_and_printed_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    lockfile(dir.path());
+    let file = named(dir.path(), b"caf\xe9.yaml");
+    fs::write(&file, "image: nginx:1.27\n").unwrap();
+    let out = pin(
+        dir.path(),
+        &["--check", "--offline", "--lock", "pin.lock", "."],
+    );
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("caf\\xe9.yaml:1:8: PIN001 nginx:1.27"),
+        "{err}"
+    );
+    let out = pin(dir.path(), &["list", "."]);
+    assert_eq!(
+        text(&out.stdout),
+        "caf\\xe9.yaml:1:8\tnginx:1.27\tunpinned\n"
+    );
+    let out = pin(dir.path(), &["-w", "--offline", "--lock", "pin.lock", "."]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        fs::read_to_string(&file).unwrap(),
+        format!("image: nginx@{DIGEST}\n")
+    );
 }
 
 /// Whether `bytes` hold a control character other than the line feed (and the tab, where `tab`): a C0
@@ -123,8 +282,8 @@ fn control_characters_from_a_repository_are_printed_escaped() {
     );
 }
 
-// Guards issue 18 item 4: the dry run's diff names a file whose name holds control characters or quotes as
-// git does (`--- "a/evil\n…\033…"`), so the header cannot be split or drive a
+// Guards issue 18 item 4: the dry run's diff names a file whose name holds control characters, quotes or
+// bytes that are not UTF-8 as git does (`--- "a/evil\n…\033…"`), so the header cannot be split or drive a
 // terminal, and `git apply` still takes the diff: applying it gives the files `pin -w` writes.
 #[cfg(unix)]
 #[test]
@@ -142,8 +301,9 @@ fn diff_headers_quote_file_names_as_git_does_and_git_apply_takes_them() {
     };
     git(&["init", "-q", "."]);
     lockfile(root);
-    let names: [&[u8]; 3] = [
+    let names: [&[u8]; 4] = [
         b"evil\n::error::boom\x1b[31m.yaml",
+        b"caf\xe9.yaml",
         b"q\"b\\.yaml",
         b"plain \xc3\xa9.yaml",
     ];
@@ -166,6 +326,7 @@ fn diff_headers_quote_file_names_as_git_does_and_git_apply_takes_them() {
     let diff = text(&out.stdout);
     for header in [
         "--- \"a/evil\\n::error::boom\\033[31m.yaml\"\n+++ \"b/evil\\n::error::boom\\033[31m.yaml\"\n",
+        "--- \"a/caf\\351.yaml\"\n+++ \"b/caf\\351.yaml\"\n",
         "--- \"a/q\\\"b\\\\.yaml\"\n+++ \"b/q\\\"b\\\\.yaml\"\n",
         "--- a/plain é.yaml\n+++ b/plain é.yaml\n",
     ] {

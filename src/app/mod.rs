@@ -26,6 +26,7 @@ use crate::report::{
 };
 use crate::resolve::Key;
 use crate::rewrite;
+use crate::rewrite::encoding::Encoding;
 pub use scan::Status;
 
 /// What `pin` makes of a candidate on its own (no `--skip`, no `# pin: ignore` around it).
@@ -241,6 +242,15 @@ impl FilesRun<'_> {
         let keep = |file: &scan::ScannedFile, old: &str, new: &str| match mode {
             Mode::Filter => Some(new.to_string()),
             Mode::DryRun if diffs => {
+                // A text patch of UTF-16 bytes would not apply (git takes such a file for binary): no diff,
+                // a note instead (below).
+                if file
+                    .identity
+                    .as_ref()
+                    .is_some_and(|i| i.encoding != Encoding::Utf8)
+                {
+                    return None;
+                }
                 // `a/` and `b/` relative to the git repository's root, so that `git apply` takes the diff
                 // from any directory of it; else the path as shown (relative to the current directory).
                 let path = file.path.as_deref()?;
@@ -262,6 +272,29 @@ impl FilesRun<'_> {
                 return finish(&report, self.output, out, err);
             }
         };
+        if diffs {
+            for c in &plan.changes {
+                if let Some(encoding) = c
+                    .file
+                    .identity
+                    .as_ref()
+                    .map(|i| i.encoding)
+                    .filter(|e| *e != Encoding::Utf8)
+                {
+                    report.diagnostics.push(report::Diagnostic::new(
+                        Code::Encoding,
+                        Some(report::Location::file(&c.file.display)),
+                        format!(
+                            "{} is {} text: its diff is not shown (a text patch does not apply to UTF-16 \
+                             bytes); `pin -w` writes the change in {}, byte order mark first",
+                            c.file.display,
+                            encoding.name(),
+                            encoding.name()
+                        ),
+                    ));
+                }
+            }
+        }
         let mut outcomes = scan.passed_over;
         outcomes.extend(plan.outcomes);
         report.outcomes = in_path_order(outcomes);

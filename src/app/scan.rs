@@ -12,6 +12,7 @@ use crate::formats::tag_comment::{self, TagComment};
 use crate::formats::{Candidate, FindOptions, Kind, LineIndex, Target};
 use crate::reference::Reference;
 use crate::report::{Code, Diagnostic, Location, Outcome, OutcomeStatus};
+use crate::rewrite::encoding::{self, Encoding, NotText};
 use crate::rewrite::identity::{self, Opened};
 use crate::rewrite::{Changed, FileIdentity};
 use crate::walk::{self, WalkError};
@@ -122,6 +123,18 @@ pub enum FileError {
     Read(io::Error),
     #[error("not UTF-8 text")]
     NotUtf8 { line: usize, column: usize },
+    /// UTF-16 text, in a kind whose tools read only UTF-8.
+    #[error(
+        "{} text (it starts with a byte order mark), but {} files are read as UTF-8 only by their tools, so \
+         pin does not read it either; save it as UTF-8",
+        encoding.name(),
+        kind.info().docs.title
+    )]
+    Utf16 { encoding: Encoding, kind: Kind },
+    #[error("not valid UTF-16 text (an unpaired surrogate, or an odd number of bytes)")]
+    BadUtf16 { line: usize, column: usize },
+    #[error("UTF-32 text (it starts with a byte order mark), which no tool of its kind reads; save it as UTF-8")]
+    Utf32,
     /// The finder rejected the file (invalid YAML, …).
     #[error("{message}")]
     Parse {
@@ -149,8 +162,11 @@ impl FileError {
     fn outcome(&self, display: &str, kind: Kind) -> Outcome {
         let (location, code) = match *self {
             FileError::Read(_) => (Location::file(display), Code::Unreadable),
-            FileError::NotUtf8 { line, column } => {
+            FileError::NotUtf8 { line, column } | FileError::BadUtf16 { line, column } => {
                 (Location::at(display, line, column), Code::Unreadable)
+            }
+            FileError::Utf16 { .. } | FileError::Utf32 => {
+                (Location::file(display), Code::Unreadable)
             }
             FileError::Parse { line, column, .. } => {
                 (Location::at(display, line, column), Code::ParseError)
@@ -180,12 +196,8 @@ impl ScannedFile {
             });
         };
         let bytes = crate::rewrite::verify_unchanged(path, was)?;
-        // The same bytes as searched (the hash matched), so still UTF-8.
-        String::from_utf8(bytes)
-            .map(Cow::Owned)
-            .map_err(|_| Changed::Modified {
-                path: path.display().to_string(),
-            })
+        // The same bytes as searched (the hash matched), so the same text.
+        identity::text_of(path, was, bytes).map(Cow::Owned)
     }
 }
 
@@ -297,20 +309,33 @@ pub fn scan(paths: &[PathBuf], select: &SelectArgs) -> Result<Scan, ScanError> {
     let reads = parallel_map(listed, |(path, kind)| {
         let display = display_path(&path, &cwd);
         let read = match identity::read(&path) {
-            Ok((bytes, id)) => match String::from_utf8(bytes) {
-                Ok(src) => read_one(Some(path), Some(id), &display, kind, src, &filters),
-                // A binary file (a NUL byte, as git and ripgrep tell them) under a kind's name, such as a disk
-                // image `boot.image`, holds no reference: passed over like an empty file, without an error.
-                Err(e) if memchr::memchr(0, e.as_bytes()).is_some() => {
-                    read_one(Some(path), None, &display, kind, String::new(), &filters)
+            Ok((bytes, opened)) => {
+                let opened = match Encoding::sniff(&bytes) {
+                    Ok(encoding) => opened.decoded(&bytes, encoding),
+                    Err(_) => opened,
+                };
+                match encoding::decode(bytes) {
+                    Ok((src, encoding)) if encoding == Encoding::Utf8 || kind.reads_utf16() => {
+                        read_one(Some(path), Some(opened), &display, kind, src, &filters)
+                    }
+                    Ok((_, encoding)) => Err(FileError::Utf16 { encoding, kind }),
+                    // A binary file (a NUL byte, as git and ripgrep tell them) under a kind's name, such as a
+                    // disk image `boot.image`, holds no reference: passed over like an empty file, without an
+                    // error.
+                    Err(NotText::Binary) => {
+                        read_one(Some(path), None, &display, kind, String::new(), &filters)
+                    }
+                    Err(NotText::NotUtf8 { valid }) => {
+                        let (line, column) = LineIndex::new(&valid).line_col(&valid, valid.len());
+                        Err(FileError::NotUtf8 { line, column })
+                    }
+                    Err(NotText::BadUtf16 { valid }) => {
+                        let (line, column) = LineIndex::new(&valid).line_col(&valid, valid.len());
+                        Err(FileError::BadUtf16 { line, column })
+                    }
+                    Err(NotText::Utf32) => Err(FileError::Utf32),
                 }
-                Err(e) => {
-                    let off = e.utf8_error().valid_up_to();
-                    let head = String::from_utf8_lossy(&e.as_bytes()[..off]).into_owned();
-                    let (line, column) = LineIndex::new(&head).line_col(&head, off);
-                    Err(FileError::NotUtf8 { line, column })
-                }
-            },
+            }
             Err(e) => Err(FileError::Read(e)),
         };
         (display, kind, read)

@@ -480,11 +480,32 @@ impl Kind {
 
     /// The kind of a file from its path, or `None` for files `pin` never touches.
     pub fn detect(path: &Path) -> Option<Kind> {
-        let lower = path.file_name()?.to_str()?.to_ascii_lowercase();
+        // A name that is not UTF-8 is matched with U+FFFD for its stray bytes (no rule matches that
+        // character): `caf\xe9.yaml` is YAML. Such a file is read, never passed over unseen.
+        let lower = path.file_name()?.to_string_lossy().to_ascii_lowercase();
         Kind::ALL
             .iter()
             .copied()
             .find(|kind| (kind.info().rule)(&lower, path))
+    }
+
+    /// Whether the tools of this kind read UTF-16 text that starts with a byte order mark, as `pin` then
+    /// does ([`crate::rewrite::encoding`]). YAML requires it of every reader (YAML 1.2, 5.2; libyaml, go-yaml
+    /// and PyYAML do), and kubectl reads JSON manifests so too. Dockerfiles (BuildKit), systemd units, HCL,
+    /// Starlark and dev container files are read as UTF-8 only: there such a file is an error.
+    pub fn reads_utf16(self) -> bool {
+        !matches!(
+            self,
+            Kind::Dockerfile
+                | Kind::Quadlet
+                | Kind::DockerBake
+                | Kind::Packer
+                | Kind::Nomad
+                | Kind::Terraform
+                | Kind::Bazel
+                | Kind::Tiltfile
+                | Kind::Devcontainer
+        )
     }
 
     /// Runs this kind's finder over a whole file.
