@@ -1,7 +1,7 @@
 //! What a repository someone else controls can put in front of `pin`: files in encodings its tools read,
 //! file names that are not UTF-8 or hold control characters, values and configuration keys that would drive
-//! a terminal or forge a CI log line, and skip patterns that would take the machine's memory. No registry:
-//! digests come from a lockfile (`--offline`).
+//! a terminal or forge a CI log line, skip patterns that would take the machine's memory, and untagged
+//! references through `--tag-comment` and `unpin`. No registry: digests come from a lockfile (`--offline`).
 
 use std::ffi::OsStr;
 use std::fs;
@@ -24,12 +24,15 @@ fn text(bytes: &[u8]) -> String {
 }
 
 const DIGEST: &str = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
+const LATEST: &str = "sha256:2222222222222222222222222222222222222222222222222222222222222222";
 
-/// A lockfile that resolves `nginx:1.27`.
+/// A lockfile that resolves `nginx:1.27`, and `alpine` and `docker/dockerfile` (untagged: `latest`).
 fn lockfile(dir: &Path) {
     let lock = format!(
         r#"{{"version": 1, "images": {{
-            "docker.io/library/nginx:1.27": {{"digest": "{DIGEST}"}}
+            "docker.io/library/nginx:1.27": {{"digest": "{DIGEST}"}},
+            "docker.io/library/alpine:latest": {{"digest": "{LATEST}"}},
+            "docker.io/docker/dockerfile:latest": {{"digest": "{LATEST}"}}
         }}}}"#
     );
     fs::write(dir.join("pin.lock"), lock).unwrap();
@@ -395,4 +398,120 @@ fn skip_patterns_with_many_groups_are_bounded_or_refused() {
         "{err}"
     );
     assert!(err.len() < 1000, "the pattern is not printed whole: {err}");
+}
+
+// Guards issue 18 item 9: `--tag-comment` then `unpin` gives back the bytes of untagged references wherever
+// the format can hold a comment: HCL (a `#` after the string), Cloud Build YAML, dev container JSONC (`//`);
+// where it cannot (a JSON file, the `# syntax=` directive) `unpin` names each reference it restores as
+// `name:latest`, which may have had no tag.
+#[test]
+fn tag_comments_then_unpin_restore_untagged_references() {
+    let dir = tempfile::tempdir().unwrap();
+    lockfile(dir.path());
+    let files = [
+        (
+            "main.tf",
+            "resource \"kubernetes_pod\" \"web\" {\n  spec {\n    container {\n      image = \"alpine\"\n      name  = \"web\"\n    }\n  }\n}\n",
+        ),
+        (
+            "jobs/web.nomad",
+            "job \"web\" {\n  group \"g\" {\n    task \"t\" {\n      driver = \"docker\"\n      config { image = \"alpine\" }\n    }\n  }\n}\n",
+        ),
+        (
+            "docker-bake.hcl",
+            "target \"app\" {\n  contexts = {\n    base = \"docker-image://alpine\" // the base\n  }\n}\n",
+        ),
+        ("cloudbuild.yaml", "steps:\n- name: alpine\n  args: [echo]\n"),
+        (
+            ".devcontainer.json",
+            "{\n  // the image\n  \"image\": \"alpine\",\n  \"features\": {}\n}\n",
+        ),
+        (
+            "cloudbuild.json",
+            "{\"steps\": [{\"name\": \"alpine\", \"args\": [\"echo\"]}]}\n",
+        ),
+        (
+            "pod.json",
+            "{\"apiVersion\": \"v1\", \"kind\": \"Pod\", \"spec\": {\"containers\": [{\"name\": \"a\", \"image\": \"alpine\"}]}}\n",
+        ),
+        ("Dockerfile", "# syntax=docker/dockerfile\nFROM alpine\n"),
+    ];
+    for (name, body) in files {
+        let p = dir.path().join(name);
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(p, body).unwrap();
+    }
+    let out = pin(
+        dir.path(),
+        &[
+            "-w",
+            "--tag-comment",
+            "--offline",
+            "--lock",
+            "pin.lock",
+            ".",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let read = |name: &str| fs::read_to_string(dir.path().join(name)).unwrap();
+    assert!(
+        read("main.tf").contains(&format!("      image = \"alpine@{LATEST}\" # alpine\n")),
+        "{}",
+        read("main.tf")
+    );
+    assert!(
+        read("jobs/web.nomad").contains(&format!(
+            "      # pin: alpine\n      config {{ image = \"alpine@{LATEST}\" }}\n"
+        )),
+        "{}",
+        read("jobs/web.nomad")
+    );
+    assert!(
+        read("docker-bake.hcl").contains(&format!(
+            "    base = \"docker-image://alpine@{LATEST}\" # alpine // the base\n"
+        )),
+        "{}",
+        read("docker-bake.hcl")
+    );
+    assert!(
+        read(".devcontainer.json").contains(&format!(
+            "  // pin: alpine\n  \"image\": \"alpine@{LATEST}\",\n"
+        )),
+        "{}",
+        read(".devcontainer.json")
+    );
+    assert!(read("pod.json").contains(&format!("\"alpine:latest@{LATEST}\"")));
+
+    let out = pin(dir.path(), &["unpin", "-w", "."]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    for (name, body) in &files[..5] {
+        assert_eq!(&read(name), body, "{name}");
+    }
+    assert_eq!(
+        read("cloudbuild.json"),
+        files[5].1.replace("alpine", "alpine:latest")
+    );
+    assert_eq!(
+        read("pod.json"),
+        files[6].1.replace("alpine", "alpine:latest")
+    );
+    assert_eq!(
+        read("Dockerfile"),
+        "# syntax=docker/dockerfile:latest\nFROM alpine\n"
+    );
+    let note = |at: &str, reference: &str| {
+        format!(
+            "{at}: note: restored as {reference}; if it was written without a tag before `pin --tag-comment`, \
+             that could not be recorded here (no comment can go at this place), and the tag `latest` stays\n"
+        )
+    };
+    for line in [
+        note("cloudbuild.json:1:22", "alpine:latest"),
+        note("pod.json:1:85", "alpine:latest"),
+        note("Dockerfile:1:10", "docker/dockerfile:latest"),
+    ] {
+        assert!(err.contains(&line), "{line}\n{err}");
+    }
+    assert_eq!(err.matches("note: restored as").count(), 3, "{err}");
 }

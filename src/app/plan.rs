@@ -154,7 +154,7 @@ fn plan_file<'a, K>(
             file.kind.as_str(),
         );
         let decision = if opts.unpin {
-            unpin(f)
+            unpin(f, file.kind, src)
         } else {
             decide(f, file.kind, src, resolved, opts)
         };
@@ -312,7 +312,9 @@ enum Decision {
 }
 
 /// `pin unpin`: the tag back in place of the digest, from the tag comment (which goes) or the reference.
-fn unpin(f: &Found) -> Decision {
+/// A `name:latest@digest` where no tag comment can go is what `--tag-comment` writes for an untagged `name`
+/// there: it becomes `name:latest`, with a note that the reference may have had no tag.
+fn unpin(f: &Found, kind: Kind, src: &str) -> Decision {
     let r = match &f.status {
         Status::Skipped(why) => return Decision::Skip(why.clone()),
         Status::Unpinned(_) => return Decision::Keep,
@@ -340,10 +342,23 @@ fn unpin(f: &Found) -> Decision {
             ))
         }
     };
+    let style = tag_comment::style(kind, src);
+    let note = (f.tag_comment.is_none()
+        && r.tag() == Some("latest")
+        && tag_comment::insertion(src, &f.candidate.span, &replacement, style).is_none())
+    .then(|| {
+        (
+            Code::UnpinInexact,
+            format!(
+                "restored as {replacement}; if it was written without a tag before `pin --tag-comment`, that \
+                 could not be recorded here (no comment can go at this place), and the tag `latest` stays"
+            ),
+        )
+    });
     Decision::Write {
         replacement,
         digest: None,
-        note: None,
+        note,
         extra,
     }
 }
@@ -405,7 +420,7 @@ fn decide(f: &Found, kind: Kind, src: &str, resolved: &Resolutions, opts: &Optio
     } else if opts.tag_comment && *target == Target::Reference {
         // The reference as written, so that unpinning restores these very bytes.
         let tagged = r.as_str();
-        let style = tag_comment::style(kind);
+        let style = tag_comment::style(kind, src);
         match tag_comment::insertion(src, &f.candidate.span, tagged, style) {
             Some((range, text)) => {
                 extra = Some(Edit {
@@ -415,11 +430,17 @@ fn decide(f: &Found, kind: Kind, src: &str, resolved: &Resolutions, opts: &Optio
                 r.pinned(&digest, false)
             }
             None => {
+                let untagged = if r.tag().is_none() {
+                    "; untagged, it is written with `:latest`, which `pin unpin` gives back as `:latest`"
+                } else {
+                    ""
+                };
                 note = Some((
                     Code::NoTagComment,
-                    "no tag comment can go here (a parser directive, a YAML block scalar, a format without comments): \
-                     the tag stays in the reference"
-                        .to_string(),
+                    format!(
+                        "no tag comment can go here (a parser directive, a YAML block scalar, a format without \
+                         comments): the tag stays in the reference{untagged}"
+                    ),
                 ));
                 r.pinned_with_tag(&digest)
             }

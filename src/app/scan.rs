@@ -467,6 +467,7 @@ fn search(
         }
     })?;
     checked(kind, &src, &index, &findings)?;
+    let style = tag_comment::style(kind, &src);
     let refs: Vec<Found> = findings
         .candidates
         .into_iter()
@@ -480,8 +481,7 @@ fn search(
             };
             let tag_comment = match (&status, &candidate.target) {
                 (Status::Pinned(r), Target::Reference) => {
-                    tag_comment::find(&src, &candidate.span, r, tag_comment::style(kind))
-                        .map(Box::new)
+                    tag_comment::find(&src, &candidate.span, r, style).map(Box::new)
                 }
                 _ => None,
             };

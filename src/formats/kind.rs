@@ -319,7 +319,7 @@ kinds! {
             example: "`base = \"docker-image://alpine:3.20\"` → `docker-image://alpine@sha256:…`",
         },
         corpus: "bake",
-        comments: CommentStyle::None,
+        comments: CommentStyle::Hcl,
     };
     /// Packer templates: `image` of `source "docker"` blocks.
     Packer = KindInfo {
@@ -335,7 +335,7 @@ kinds! {
             example: "`image = \"ubuntu:22.04\"` → `image = \"ubuntu@sha256:…\"`",
         },
         corpus: "packer",
-        comments: CommentStyle::None,
+        comments: CommentStyle::Hcl,
     };
     /// Nomad job files: `config { image = … }` of docker and podman tasks.
     Nomad = KindInfo {
@@ -351,7 +351,7 @@ kinds! {
             example: "`image = \"redis:7\"` → `image = \"redis@sha256:…\"`",
         },
         corpus: "nomad",
-        comments: CommentStyle::None,
+        comments: CommentStyle::Hcl,
     };
     /// Terraform/OpenTofu: Kubernetes workload containers, `docker_image` names.
     Terraform = KindInfo {
@@ -367,7 +367,7 @@ kinds! {
             example: "`image = \"nginx:1.27\"` → `image = \"nginx@sha256:…\"`",
         },
         corpus: "terraform",
-        comments: CommentStyle::None,
+        comments: CommentStyle::Hcl,
     };
     /// Bazel: rules_oci `oci.pull` / `oci_pull` calls.
     Bazel = KindInfo {
@@ -399,7 +399,7 @@ kinds! {
         needles: &["steps", "\\"],
         docs: Docs {
             title: "Google Cloud Build",
-            pinned: "`steps[*].name`, the image each step runs in, in YAML and JSON configs; a name with substitutions (`$PROJECT_ID`, `${_TAG}`) is skipped; `images:` (what the build pushes) is left alone; `--tag-comment` keeps the tag in the reference",
+            pinned: "`steps[*].name`, the image each step runs in, in YAML and JSON configs; a name with substitutions (`$PROJECT_ID`, `${_TAG}`) is skipped; `images:` (what the build pushes) is left alone; in a JSON config `--tag-comment` keeps the tag in the reference (JSON has no comments)",
             example: "`- name: gcr.io/cloud-builders/docker` → `gcr.io/cloud-builders/docker@sha256:…`",
         },
         corpus: "cloudbuild",
@@ -451,7 +451,7 @@ kinds! {
             example: "`\"image\": \"mcr.microsoft.com/devcontainers/go:1\"` → `…/go@sha256:…`",
         },
         corpus: "devcontainer",
-        comments: CommentStyle::None,
+        comments: CommentStyle::Jsonc,
     };
     /// Kubernetes manifests as JSON (`*.json` whose top level has `apiVersion` and `kind`).
     Json = KindInfo {

@@ -101,6 +101,8 @@ codes! {
         "`--tag-comment`: no comment can go at this place, so the tag stays in the reference."),
     Encoding = ("PIN017", "encoding", Note,
         "A UTF-16 file (with a byte order mark), read and written in UTF-16: a dry run shows no diff of it, since a text patch does not apply to its bytes."),
+    UnpinInexact = ("PIN018", "unpin-inexact", Note,
+        "`pin unpin`: a `name:latest@digest` where no comment can go (JSON, a `# syntax=` directive, a YAML block scalar) is restored as `name:latest`; `--tag-comment` writes that for an untagged `name` there, so it may have had no tag."),
     ChildPin = ("PIN070", "child-pin", Note,
         "A pin of one platform's manifest inside its tag's multi-platform index: nodes of other platforms cannot run it (`pin update --to-index` pins the index)."),
     DigestGone = ("PIN071", "digest-gone", Finding,
