@@ -5,7 +5,8 @@
 //! Then many references on one line, where per-reference line work would be quadratic: one `RUN` with 50,000
 //! `--mount from=` and one-line JSON with 40,000 images.
 //!
-//! Run with `cargo bench --bench scan`. Not a test: it asserts only that every run succeeded.
+//! Run with `cargo bench --bench scan`; `cargo bench --bench scan -- big-files` runs one part (`corpus`,
+//! `one-line`, `big-files`, `trees`). Not a test: it asserts only that every run succeeded.
 
 use std::path::Path;
 use std::process::Command;
@@ -16,10 +17,32 @@ const RUNS: usize = 7;
 
 fn main() {
     let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
+    let pin = env!("CARGO_BIN_EXE_pin");
+    let parts: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let runs = |part: &str| parts.is_empty() || parts.iter().any(|p| p == part);
+    if runs("corpus") {
+        copies(pin, &corpus);
+    }
+    if runs("one-line") {
+        one_line(pin);
+    }
+    if runs("big-files") {
+        big_files(pin, &corpus);
+    }
+    if runs("trees") {
+        trees(pin, &corpus);
+    }
+}
+
+/// `pin list` over every corpus file copied [`COPIES`] times: median wall time, throughput, peak memory.
+fn copies(pin: &str, corpus: &Path) {
     let dir = tempfile::tempdir().unwrap();
     let mut files = 0;
     let mut bytes = 0u64;
-    for category in std::fs::read_dir(&corpus).unwrap() {
+    for category in std::fs::read_dir(corpus).unwrap() {
         let category = category.unwrap().path();
         if !category.is_dir() {
             continue;
@@ -44,7 +67,6 @@ fn main() {
     }
     println!("tree: {files} files, {:.1} MB", bytes as f64 / 1e6);
 
-    let pin = env!("CARGO_BIN_EXE_pin");
     let mut times = Vec::with_capacity(RUNS);
     for _ in 0..RUNS {
         let t = Instant::now();
@@ -80,10 +102,6 @@ fn main() {
         let kb = err.lines().last().unwrap_or_default().trim().to_string();
         println!("pin list: peak resident memory {kb} KB");
     }
-
-    one_line(pin);
-    big_files(pin, &corpus);
-    trees(pin, &corpus);
 }
 
 /// `pin list` over trees of 1k, 10k and 100k files cycled from the corpus (every kind, so most files hold
@@ -188,8 +206,9 @@ fn trees(pin: &str, corpus: &Path) {
 }
 
 /// `pin list` over one 100 MB file: real manifests one after the other (`---`), and `k: v` lines, as plain
-/// YAML (read as events, no tree); and 10 MB of `k: v` lines as Helm values (read into a tree). Wall time and peak memory against
-/// the file's size.
+/// YAML (read as events, no tree); and 10 MB files of tree kinds: `k: v` lines as Helm values, compose
+/// services, anchored flow lists and a merge key per service. Wall time and peak memory against the file's
+/// size.
 fn big_files(pin: &str, corpus: &Path) {
     const SIZE: usize = 100 << 20;
     let dir = tempfile::tempdir().unwrap();
@@ -223,6 +242,22 @@ fn big_files(pin: &str, corpus: &Path) {
             i % 10
         );
     }
+    // Anchors and merge keys in tree kinds: an anchored flow list no alias reads as a whole (compose, GitLab
+    // CI, Helm values), and the compose services above with a merge key each, after their other keys.
+    let items: Vec<String> = (0..SIZE / 10 / 6)
+        .map(|i| format!("v{}", i % 1000))
+        .collect();
+    let list = format!("&list [{}]\n", items.join(", "));
+    let anchored_compose =
+        format!("x-list: {list}services:\n  web:\n    image: nginx:1.27\n    environment: *list\n");
+    let anchored_gitlab = format!(".list: {list}job:\n  image: nginx:1.27\n  script: *list\n");
+    let anchored_values = format!("list: {list}image: nginx:1.27\nother: *list\n");
+    let merges = compose.replacen(
+        "services:\n",
+        "x-base: &base\n  logging: {driver: json-file}\n  restart: always\nservices:\n",
+        1,
+    );
+    let merges = merges.replace("    restart: always\n", "    <<: *base\n");
     for (name, text, what) in [
         ("all.yaml", &manifest, "manifests"),
         ("kv.yaml", &lines, "`k: v` lines"),
@@ -231,6 +266,26 @@ fn big_files(pin: &str, corpus: &Path) {
             "compose.yaml",
             &compose,
             "compose services, one image each (tree)",
+        ),
+        (
+            "compose.list.yaml",
+            &anchored_compose,
+            "compose with an anchored flow list (tree)",
+        ),
+        (
+            ".gitlab-ci.yml",
+            &anchored_gitlab,
+            "GitLab CI with an anchored flow list (tree)",
+        ),
+        (
+            "values.list.yaml",
+            &anchored_values,
+            "Helm values with an anchored flow list (tree)",
+        ),
+        (
+            "compose.merges.yaml",
+            &merges,
+            "compose services with a merge key each (tree)",
         ),
     ] {
         std::fs::write(dir.path().join(name), text).unwrap();
