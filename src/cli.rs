@@ -1,11 +1,12 @@
-//! Every command-line flag, in one place. Parsing does no I/O: [`crate::app`] turns these into a plan.
+//! Every command-line flag, in one place: clap only. Parsing does no I/O; [`crate::settings`] merges these
+//! with the configuration file into what the stages take.
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::formats::Kind;
-use crate::resolve::Platform;
+use crate::platform::Platform;
 
 /// Pin container image references to registry digests, changing no other byte.
 ///
@@ -48,31 +49,6 @@ pub struct Cli {
     pub pin: PinArgs,
 }
 
-impl Cli {
-    /// `--color` of the command that runs (`auto` for those without output flags).
-    pub fn color(&self) -> ColorChoice {
-        match &self.command {
-            None => self.pin.output.color,
-            Some(Command::List(a)) => a.output.color,
-            Some(Command::Resolve(a)) => a.output.color,
-            Some(Command::Update(a)) => a.output.color,
-            Some(Command::Unpin(a)) => a.output.color,
-            Some(Command::Verify(a)) => a.output.color,
-            Some(Command::Config | Command::Completions { .. } | Command::Man) => ColorChoice::Auto,
-        }
-    }
-}
-
-impl From<ColorChoice> for anstream::ColorChoice {
-    fn from(c: ColorChoice) -> anstream::ColorChoice {
-        match c {
-            ColorChoice::Auto => anstream::ColorChoice::Auto,
-            ColorChoice::Always => anstream::ColorChoice::Always,
-            ColorChoice::Never => anstream::ColorChoice::Never,
-        }
-    }
-}
-
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// List every image reference found, with its status; contacts no registry.
@@ -95,6 +71,13 @@ pub enum Command {
     /// registry that cannot be asked, or answers with another digest, is an error (exit 2). A pin of one
     /// platform's manifest inside its tag's multi-platform index is a warning.
     Verify(VerifyArgs),
+    /// Run as a KRM function (kustomize, kpt): a ResourceList on stdin, the same list with the images of
+    /// its items pinned on stdout.
+    ///
+    /// Options come from the function config (a ConfigMap's `data`, or the `spec` of any other kind):
+    /// `tagStyle` (drop, keep, comment), `lock`, `offline`, `platform`; the flags below set the same (the
+    /// function config wins) and the registry settings. Errors go into the list's `results` (exit 2).
+    Fn(FnArgs),
     /// Print a completion script for SHELL on stdout (e.g. `pin completions bash > /etc/bash_completion.d/pin`).
     Completions {
         #[arg(value_name = "SHELL")]
@@ -206,6 +189,19 @@ pub struct UpdateArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct FnArgs {
+    #[command(flatten)]
+    pub resolve: ResolveArgs,
+
+    /// Write the tag as a comment beside the pin (`tagStyle: comment`).
+    #[arg(long, help_heading = "Output", conflicts_with = "keep_tag")]
+    pub tag_comment: bool,
+
+    #[command(flatten)]
+    pub lock: LockArgs,
+}
+
+#[derive(Debug, Args)]
 pub struct ResolveCmdArgs {
     /// Image references, e.g. nginx:1.27 or ghcr.io/org/app:v1; `-` reads more from stdin, one per line (blank
     /// lines and `#` comments are ignored).
@@ -262,14 +258,6 @@ pub struct SelectArgs {
     /// Apply --exclude to paths named on the command line too (for hooks that pass every staged file).
     #[arg(long)]
     pub force_exclude: bool,
-
-    /// The directory `exclude` patterns are relative to when they come from a configuration file.
-    #[arg(skip)]
-    pub exclude_base: Option<PathBuf>,
-
-    /// Extra file names per kind, from the configuration file's `[files]` table.
-    #[arg(skip)]
-    pub extra_names: Vec<(Kind, String)>,
 
     /// Skip references matching this regular expression, as written or normalized (busybox:1 is also
     /// docker.io/library/busybox:1, so '^docker\.io/' skips it). Repeatable.
@@ -356,15 +344,6 @@ pub struct RegistryArgs {
     #[arg(long, value_name = "PREFIX=HOST")]
     pub mirror: Vec<String>,
 
-    /// `insecure-registries` from the configuration file: reached over plain HTTP like the flag's, but never
-    /// sent credentials (a repository controls that file).
-    #[arg(skip)]
-    pub config_insecure: Vec<String>,
-
-    /// `[[registry]]` tables from the configuration file, with where each was read.
-    #[arg(skip)]
-    pub registry_tables: Vec<(crate::resolve::mirrors::RegistryTable, String)>,
-
     /// Seconds before one registry request, once connected, is abandoned (not retried: a silent registry
     /// fails within this time).
     #[arg(long, value_name = "SECONDS", default_value_t = 30,
@@ -379,11 +358,6 @@ pub struct RegistryArgs {
     /// Keep the tag → digest cache in DIR (implies --cache).
     #[arg(long, value_name = "DIR", help_heading = "Cache")]
     pub cache_dir: Option<PathBuf>,
-
-    /// When the configuration file chose `cache_dir`: the directory it lies below (the file's own, or the
-    /// user's cache directory), from which it is walked without following a symbolic link.
-    #[arg(skip)]
-    pub cache_base: Option<PathBuf>,
 
     /// Seconds a cached answer is used for.
     #[arg(long, value_name = "SECONDS", default_value_t = 900, help_heading = "Cache",
@@ -446,8 +420,8 @@ pub struct SignatureArgs {
 #[command(next_help_heading = "Output")]
 pub struct OutputArgs {
     /// `text`: a diff (or listing) on stdout, messages on stderr. `json`: one JSON document on stdout.
-    /// `github`: GitHub Actions annotations. `sarif`: SARIF 2.1.0 for code scanning. `markdown`: a pull
-    /// request body.
+    /// `github`: GitHub Actions annotations. `gitlab`: a GitLab Code Quality report. `sarif`: SARIF 2.1.0
+    /// for code scanning. `markdown`: a pull request body.
     #[arg(
         long,
         visible_alias = "output-format",
@@ -475,6 +449,7 @@ pub enum Format {
     Text,
     Json,
     Github,
+    Gitlab,
     Sarif,
     Markdown,
 }

@@ -17,7 +17,8 @@ use crate::formats::Kind;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WalkError {
-    #[error("{}: no such file or directory{}", shown(path), subcommand_hint(path))]
+    /// A path named like a command word stops the run before the walk (`settings`).
+    #[error("{}: no such file or directory", shown(path))]
     Missing { path: PathBuf },
     #[error(
         "{}: not a file kind pin reads ({})",
@@ -44,18 +45,6 @@ pub enum WalkError {
 /// A path as messages print it.
 fn shown(path: &Path) -> String {
     crate::report::path_text(path)
-}
-
-/// `pin -v resolve x` reads `resolve` as a path, and `pin check .` reads `check`: say what was meant.
-fn subcommand_hint(path: &Path) -> &'static str {
-    match path.to_str() {
-        Some("list" | "resolve" | "update" | "unpin" | "config" | "completions" | "man") => {
-            " (to run the subcommand, put it first: its own options go after it, e.g. `pin resolve --keep-tag REF`)"
-        }
-        Some("check") => " (`check` is a flag: `pin --check PATH`)",
-        Some("write") => " (`write` is a flag: `pin -w PATH` or `pin --write PATH`)",
-        _ => "",
-    }
 }
 
 /// What a walk found: the files to read, sorted by path, each once, and the paths that could not be
@@ -331,6 +320,21 @@ pub fn repository_path(file: &Path) -> Option<PathBuf> {
     Some(parent.strip_prefix(root).ok()?.join(name))
 }
 
+/// The root of the git repository holding `path` (a file or directory), canonical, or `None` outside one:
+/// the nearest directory at or above it that holds a `.git` directory or file.
+pub fn repository_root(path: &Path) -> Option<PathBuf> {
+    let absolute = absolute(path);
+    let start = if absolute.is_dir() {
+        absolute.canonicalize().ok()?
+    } else {
+        absolute.parent()?.canonicalize().ok()?
+    };
+    start
+        .ancestors()
+        .find(|d| d.join(".git").exists())
+        .map(Path::to_path_buf)
+}
+
 /// A temporary file of a `pin -w` run, whatever kind its name would otherwise give.
 fn is_leftover(path: &Path) -> bool {
     path.file_name()
@@ -373,32 +377,7 @@ mod tests {
     }
 
     #[test]
-    fn a_missing_path_named_like_a_subcommand_or_mode_gets_a_hint() {
-        for word in [
-            "list",
-            "resolve",
-            "update",
-            "unpin",
-            "config",
-            "completions",
-            "man",
-        ] {
-            let e = WalkError::Missing { path: word.into() }.to_string();
-            assert!(e.contains("put it first"), "{e}");
-        }
-        let e = WalkError::Missing {
-            path: "check".into(),
-        }
-        .to_string();
-        assert!(
-            e.ends_with("(`check` is a flag: `pin --check PATH`)"),
-            "{e}"
-        );
-        let e = WalkError::Missing {
-            path: "write".into(),
-        }
-        .to_string();
-        assert!(e.contains("`pin -w PATH`"), "{e}");
+    fn a_missing_path_says_so() {
         let e = WalkError::Missing {
             path: "deploy".into(),
         }

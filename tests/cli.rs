@@ -61,19 +61,6 @@ fn man_page_is_roff_with_a_name_section() {
 }
 
 #[test]
-fn a_mode_word_given_as_a_path_gets_a_hint() {
-    let dir = tempfile::tempdir().unwrap();
-    let o = pin(dir.path(), &["check", "."]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o)
-            .contains("check: no such file or directory (`check` is a flag: `pin --check PATH`)"),
-        "{}",
-        stderr(&o)
-    );
-}
-
-#[test]
 fn output_flags_before_a_subcommand_apply_to_it() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("Dockerfile"), "FROM alpine:3.20\n").unwrap();
@@ -330,4 +317,149 @@ fn quiet_hides_skip_lines_but_not_warnings() {
         "{lines}"
     );
     assert!(stderr(&o).is_empty(), "{}", stderr(&o));
+}
+
+/// Runs `kubectl kustomize DIR`: whether kustomize builds it, and what it printed on failure.
+fn kubectl_kustomize(dir: &Path) -> (bool, String) {
+    let out = Command::new("kubectl")
+        .args(["kustomize"])
+        .arg(dir)
+        .env("HOME", dir)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!(
+                "kubectl kustomize: {e}. This test checks pin against the real kustomize: install kubectl \
+                 (Debian package kubernetes-client; `.ci/run` installs it)"
+            )
+        });
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn kustomize_entries_that_kustomize_refuses_are_errors_and_the_others_are_listed() {
+    // The values a YAML 1.1 reader (go-yaml v2, behind kustomize) takes for numbers or booleans, and
+    // look-alikes that stay strings: kustomize itself says which, pin must agree.
+    let values = [
+        "2.5",
+        "1",
+        "1.0",
+        "010",
+        "08",
+        "0o10",
+        "0x1F",
+        "0b101",
+        "1e3",
+        "1_000",
+        "+1",
+        ".5",
+        "true",
+        "yes",
+        "on",
+        "y",
+        "NO",
+        "off",
+        ".inf",
+        "v1",
+        "2.5.1",
+        "12:30",
+        "2024-01-01",
+        "2024-1-2",
+        "1e400",
+        "0x",
+        "1_a",
+        "latest",
+        "'2.5'",
+        "\"1\"",
+        "!!str 2.5",
+        "!!float \"2\"",
+        "null",
+    ];
+    let root = tempfile::tempdir().unwrap();
+    let pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n    image: app\n";
+    for (i, value) in values.iter().enumerate() {
+        // A few in `name` too: kustomize reads every field of an entry as a string.
+        let fields: &[&str] = if ["y", "1", "v1", "null"].contains(value) {
+            &["newTag", "name"]
+        } else {
+            &["newTag"]
+        };
+        for &field in fields {
+            let dir = root.path().join(format!("{field}-{i}"));
+            std::fs::create_dir(&dir).unwrap();
+            std::fs::write(dir.join("pod.yaml"), pod).unwrap();
+            let entry = if field == "name" {
+                format!("- name: {value}\n  newName: app\n  newTag: v1\n")
+            } else {
+                format!("- name: app\n  newTag: {value}\n")
+            };
+            let kustomization = format!("resources: [pod.yaml]\nimages:\n{entry}");
+            std::fs::write(dir.join("kustomization.yaml"), &kustomization).unwrap();
+            let (built, why) = kubectl_kustomize(&dir);
+            let o = pin(&dir, &["list", "kustomization.yaml"]);
+            let listed = o.status.code() == Some(0);
+            assert_eq!(
+                listed,
+                built,
+                "{kustomization}\nkustomize: {why}\npin: {}{}",
+                stdout(&o),
+                stderr(&o)
+            );
+            if !built {
+                assert!(
+                    why.contains("cannot unmarshal") || why.contains("unsupported value"),
+                    "{why}"
+                );
+                assert_eq!(o.status.code(), Some(2), "{kustomization}");
+                assert!(
+                    stderr(&o).contains("kustomize refuses") && stderr(&o).contains("quote it"),
+                    "{kustomization}{}",
+                    stderr(&o)
+                );
+                assert!(stdout(&o).is_empty(), "never listed: {}", stdout(&o));
+            }
+        }
+    }
+}
+
+// Guards the words a command line can hold in the place of a path: a flag written as a word (`pin check .`),
+// a subcommand after a flag (`pin -v verify .`) or misspelt (`pin udpate`) is a usage error at once (exit 2),
+// and nothing is walked or resolved.
+#[test]
+fn a_command_word_in_place_of_a_path_stops_before_anything_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("Dockerfile"), "FROM alpine:3.20\n").unwrap();
+    for (line, said) in [
+        (
+            &["check", "."][..],
+            "check: no such file or directory (`check` is a flag: `pin --check PATH`)",
+        ),
+        (
+            &["--keep-tag", "verify", "."],
+            "verify: no such file or directory (to run the subcommand, put it first",
+        ),
+        (
+            &["udpate"],
+            "udpate: no such file or directory (did you mean `pin update`? the subcommand goes first)",
+        ),
+        (
+            &["update", "chekc", "."],
+            "chekc: no such file or directory (did you mean `pin update --check`?)",
+        ),
+    ] {
+        let o = pin(dir.path(), line);
+        assert_eq!(o.status.code(), Some(2), "{line:?}: {}", stderr(&o));
+        let err = stderr(&o);
+        assert!(err.starts_with(&format!("error: {said}")), "{line:?}: {err}");
+        assert!(err.contains("\nUsage: pin"), "{line:?}: {err}");
+        // Nothing was read: the Dockerfile's image is not mentioned, and nothing went to stdout.
+        assert!(!err.contains("alpine"), "{line:?}: {err}");
+        assert!(stdout(&o).is_empty(), "{line:?}: {}", stdout(&o));
+    }
+    // A file or directory of that name is a path like any other.
+    std::fs::create_dir(dir.path().join("check")).unwrap();
+    let o = pin(dir.path(), &["check"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }

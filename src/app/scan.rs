@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 
 use regex::Regex;
 
-use crate::cli::SelectArgs;
 use crate::formats::tag_comment::{self, TagComment};
 use crate::formats::{Candidate, FindOptions, Kind, LineIndex, Target};
 use crate::reference::Reference;
@@ -15,6 +14,7 @@ use crate::report::{Code, Diagnostic, Location, Outcome, OutcomeStatus};
 use crate::rewrite::encoding::{self, Encoding, NotText};
 use crate::rewrite::identity::{self, Opened};
 use crate::rewrite::{Changed, FileIdentity};
+use crate::settings::ScanSettings;
 use crate::walk::{self, WalkError};
 
 /// The name stdin goes by in messages and JSON.
@@ -215,7 +215,7 @@ pub struct Filters {
 }
 
 impl Filters {
-    pub fn new(select: &SelectArgs) -> Result<Filters, ScanError> {
+    pub fn new(select: &ScanSettings) -> Result<Filters, ScanError> {
         let skip = select
             .skip
             .iter()
@@ -229,7 +229,7 @@ impl Filters {
             })
             .collect::<Result<_, _>>()?;
         let find = FindOptions {
-            devcontainer_features: select.devcontainer_features,
+            devcontainer_features: *select.devcontainer_features,
         };
         Ok(Filters { skip, find })
     }
@@ -269,7 +269,8 @@ fn shown_pattern(pattern: &str) -> String {
 
 /// Reads and searches every file under `paths` (or stdin for `-`). An error when the paths or patterns
 /// themselves are wrong; a file that cannot be read or parsed becomes an outcome, and the rest go on.
-pub fn scan(paths: &[PathBuf], select: &SelectArgs) -> Result<Scan, ScanError> {
+pub fn scan(select: &ScanSettings) -> Result<Scan, ScanError> {
+    let paths = &select.paths;
     let filters = Filters::new(select)?;
     if paths.iter().any(|p| p.as_os_str() == "-") {
         if paths.len() != 1 {
@@ -289,7 +290,7 @@ pub fn scan(paths: &[PathBuf], select: &SelectArgs) -> Result<Scan, ScanError> {
         Some(base) => walk::Excludes::relative_to(&select.exclude, base),
         None => walk::Excludes::new(&select.exclude),
     }?;
-    let names = walk::ExtraNames::new(&select.extra_names)?;
+    let names = walk::ExtraNames::new(&select.files)?;
     let walk::Listing {
         files: listed,
         leftovers,
@@ -306,6 +307,7 @@ pub fn scan(paths: &[PathBuf], select: &SelectArgs) -> Result<Scan, ScanError> {
             .push(Outcome::file(None, OutcomeStatus::Error, d));
     }
     let cwd = std::env::current_dir().unwrap_or_default();
+    let context = context_files(paths, &listed, &excludes, &names, &cwd);
     let reads = parallel_map(listed, |(path, kind)| {
         let display = display_path(&path, &cwd);
         let read = match identity::read(&path) {
@@ -343,8 +345,89 @@ pub fn scan(paths: &[PathBuf], select: &SelectArgs) -> Result<Scan, ScanError> {
     for (display, kind, read) in reads {
         scan.add(display, kind, read);
     }
+    // The project's declarations from files outside the paths given count too; those files are then
+    // dropped again, since they were not asked about.
+    let asked = scan.files.len();
+    scan.files.extend(parallel_map(context, |(path, kind)| {
+        context_file(path, kind, &cwd)
+    }));
     super::project::apply(&mut scan);
+    scan.files.truncate(asked);
     Ok(scan)
+}
+
+/// `path` as an absolute path with `.` and `..` applied lexically, for comparing paths given in any form.
+pub(crate) fn absolute_lexical(path: &Path, cwd: &Path) -> PathBuf {
+    super::project::lexical(&cwd.join(path))
+}
+
+/// The files of the repositories holding `paths` that say what the project builds or renames (kustomizations,
+/// Tiltfiles, skaffold configs: [`super::project`]) and are not among the files `listed` already.
+///
+/// `pin --check deploy/app.yaml` (as a pre-commit hook runs it, on the staged files alone) then reads a
+/// reference the way `pin --check .` at the repository's root does: a placeholder that an overlay's
+/// kustomization replaces, or an image skaffold or Tilt builds, is skipped in both. The root is the
+/// nearest directory above a path with a `.git`; paths outside a repository bring no context. The walk of
+/// the root excludes what the run excludes; a root already walked whole is not walked again.
+fn context_files(
+    paths: &[PathBuf],
+    listed: &[(PathBuf, Kind)],
+    excludes: &walk::Excludes,
+    names: &walk::ExtraNames,
+    cwd: &Path,
+) -> Vec<(PathBuf, Kind)> {
+    let mut roots: Vec<PathBuf> = Vec::new();
+    let mut walked: Vec<PathBuf> = Vec::new();
+    for p in paths {
+        let abs = absolute_lexical(p, cwd);
+        if abs.is_dir() {
+            walked.extend(abs.canonicalize().ok());
+        }
+        if let Some(root) = walk::repository_root(&abs) {
+            if !roots.contains(&root) {
+                roots.push(root);
+            }
+        }
+    }
+    roots.retain(|r| !walked.contains(r));
+    if roots.is_empty() {
+        return Vec::new();
+    }
+    let have: std::collections::HashSet<PathBuf> = listed
+        .iter()
+        .filter_map(|(p, _)| absolute_lexical(p, cwd).canonicalize().ok())
+        .collect();
+    let found = walk::files(&roots, excludes, false, names);
+    found
+        .files
+        .into_iter()
+        .filter(|(path, kind)| {
+            let context_kind = matches!(kind, Kind::Kustomize | Kind::Tiltfile)
+                || path.extension().is_some_and(|e| {
+                    e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml")
+                });
+            context_kind && !path.canonicalize().is_ok_and(|c| have.contains(&c))
+        })
+        .collect()
+}
+
+/// A file read for its declarations alone: no reference of it is reported, and one that cannot be read
+/// declares nothing (the run that asks about it reports the error).
+fn context_file(path: PathBuf, kind: Kind, cwd: &Path) -> ScannedFile {
+    let declarations = identity::read(&path)
+        .ok()
+        .and_then(|(bytes, _)| String::from_utf8(bytes).ok())
+        .and_then(|src| super::project::declarations(kind, &src));
+    ScannedFile {
+        display: display_path(&path, cwd),
+        path: Some(path),
+        kind,
+        text: None,
+        identity: None,
+        refs: Vec::new(),
+        skipped: None,
+        declarations,
+    }
 }
 
 /// `f` over `items` on every core, results in the order of `items`: reading and parsing dominate a large
@@ -480,7 +563,7 @@ fn search(
                 classify_value(&candidate, filters)
             };
             let tag_comment = match (&status, &candidate.target) {
-                (Status::Pinned(r), Target::Reference) => {
+                (Status::Pinned(r), Target::Reference | Target::NameAtDigest) => {
                     tag_comment::find(&src, &candidate.span, r, style).map(Box::new)
                 }
                 _ => None,
@@ -567,6 +650,9 @@ pub const IGNORED: &str = "marked `# pin: ignore`";
 
 /// What `pin` makes of one candidate's value, before any registry is asked (comments aside).
 pub fn classify_value(c: &Candidate, filters: &Filters) -> Status {
+    if c.target == Target::Listed {
+        return listed(c, filters);
+    }
     if let Some(why) = &c.skip {
         return Status::Skipped(Skip::new(Code::NotPinnable, why.clone()));
     }
@@ -606,6 +692,24 @@ pub fn classify_value(c: &Candidate, filters: &Filters) -> Status {
             )),
             (None, Ok(r)) => Status::Unpinned(r),
         },
+    }
+}
+
+/// A reference that its tool takes only by tag ([`Target::Listed`]): skipped with its reason and
+/// [`Code::NoDigestTaken`] when its value is a reference without a digest; otherwise what the value is (a
+/// pin, a template, a placeholder, not a reference), or the `--skip` pattern it matches.
+fn listed(c: &Candidate, filters: &Filters) -> Status {
+    let reason = c.skip.clone().unwrap_or_default();
+    let unlisted = Candidate {
+        skip: None,
+        target: Target::Reference,
+        ..c.clone()
+    };
+    match classify_value(&unlisted, filters) {
+        Status::Unpinned(_) => Status::Skipped(Skip::new(Code::NoDigestTaken, reason)),
+        // A digest the tool takes after all (helmfile 1.3 reads `version: 1.0@sha256:…`): `pin verify`
+        // checks it; nothing writes a listed place.
+        other => other,
     }
 }
 
@@ -925,6 +1029,7 @@ mod tests {
                 skip: None,
                 pull_policy_set: None,
                 target: Target::Reference,
+                artifact: None,
             }],
             ..Default::default()
         };
@@ -967,6 +1072,7 @@ mod tests {
                 prefix: "    digest: ".into(),
                 suffix: "\n".into(),
             },
+            artifact: None,
         };
         assert_eq!(location(src, &c), src.find("newTag").unwrap());
     }
@@ -983,6 +1089,7 @@ mod tests {
             skip: None,
             pull_policy_set: None,
             target: Default::default(),
+            artifact: None,
         };
         let status = |v: &str| classify_value(&c(v), &filters);
         assert!(matches!(status("nginx:1.27"), Status::Unpinned(_)));

@@ -56,6 +56,7 @@ pub fn is_json(src: &str) -> bool {
 const READS: Reads = Reads {
     whole: &["name"],
     keys: &["steps"],
+    whole_if: None,
 };
 
 fn collect(tree: &Tree, out: &mut Vec<Candidate>) {

@@ -108,6 +108,101 @@ fn docker_image_resources_and_data_sources() {
 }
 
 #[test]
+fn docker_containers_services_and_registry_lookups() {
+    // The Docker provider's documented shapes: a container and a swarm service with literal images, the
+    // usual `image = docker_image.x.image_id`, and the `docker_registry_image` lookup that feeds
+    // `pull_triggers`.
+    let src = r#"data "docker_registry_image" "ubuntu" {
+  name = "ubuntu:precise"
+}
+
+resource "docker_image" "ubuntu" {
+  name          = data.docker_registry_image.ubuntu.name
+  pull_triggers = [data.docker_registry_image.ubuntu.sha256_digest]
+}
+
+resource "docker_container" "foo" {
+  name  = "foo"
+  image = "nginx:1.7.8"
+}
+
+resource "docker_container" "bar" {
+  name  = "bar"
+  image = docker_image.ubuntu.image_id
+}
+
+resource "docker_container" "baz" {
+  name  = "baz"
+  image = data.docker_image.local.repo_digest
+}
+
+resource "docker_container" "var" {
+  image = var.image
+}
+
+resource "docker_service" "foo" {
+  name = "foo-service"
+
+  task_spec {
+    container_spec {
+      image = "repo.mycompany.com:8080/foo-service:v1"
+      labels {
+        label = "image"
+        value = "not:1"
+      }
+    }
+  }
+
+  endpoint_spec {
+    ports {
+      target_port = "8080"
+    }
+  }
+}
+
+resource "docker_service" "templated" {
+  task_spec {
+    container_spec {
+      image = "${data.docker_registry_image.ubuntu.name}@${data.docker_registry_image.ubuntu.sha256_digest}"
+    }
+  }
+}
+
+resource "docker_registry_image" "pushed" {
+  name = "registry.example/app:1"
+}
+"#;
+    let got = found(src, find_terraform);
+    assert_eq!(
+        got.iter()
+            .map(|(text, _, skip)| (*text, skip.as_deref()))
+            .collect::<Vec<_>>(),
+        [
+            ("ubuntu:precise", Some(REGISTRY_LOOKUP)),
+            (
+                "data.docker_registry_image.ubuntu.name",
+                Some(NOT_A_STRING)
+            ),
+            ("nginx:1.7.8", None),
+            ("var.image", Some(NOT_A_STRING)),
+            ("repo.mycompany.com:8080/foo-service:v1", None),
+            (
+                "${data.docker_registry_image.ubuntu.name}@${data.docker_registry_image.ubuntu.sha256_digest}",
+                Some(TEMPLATE)
+            ),
+        ]
+    );
+    assert_eq!(
+        pinnable(src, find_terraform),
+        ["nginx:1.7.8", "repo.mycompany.com:8080/foo-service:v1"]
+    );
+    // The prefilter lets a file with only these resources through.
+    let src = "resource \"docker_service\" \"s\" {\n  task_spec {\n    container_spec {\n      image = \"redis:7\"\n    }\n  }\n}\n";
+    assert!(crate::formats::Kind::Terraform.may_hold(src));
+    assert_eq!(pinnable(src, find_terraform), ["redis:7"]);
+}
+
+#[test]
 fn templates_variables_and_escapes_are_skipped() {
     let src = r#"resource "docker_image" "a" {
   name = "${var.repo}:${var.tag}"
@@ -205,7 +300,9 @@ fn look_alikes_name_no_image() {
         "variable \"image\" {\n  default = \"nginx:1.25\"\n}\n",
         "locals {\n  image = \"nginx:1.25\"\n}\nmodule \"m\" {\n  source = \"./m\"\n  image  = \"nginx:1.25\"\n}\n",
         "resource \"aws_ecs_task_definition\" \"t\" {\n  container_definitions = jsonencode([{ image = \"nginx:1.25\" }])\n}\n",
-        "resource \"docker_container\" \"c\" {\n  image = \"nginx:1.25\"\n}\n",
+        "resource \"docker_registry_image\" \"c\" {\n  name = \"nginx:1.25\"\n}\n",
+        "data \"docker_service\" \"s\" {\n  task_spec {\n    container_spec { image = \"nginx:1.25\" }\n  }\n}\n",
+        "resource \"docker_service\" \"s\" {\n  container_spec { image = \"nginx:1.25\" }\n}\n",
         "container {\n  image = \"nginx:1.25\"\n}\n",
     ] {
         assert!(candidates(src, find_terraform).is_empty(), "{src:?}");
@@ -409,4 +506,101 @@ fn mutated_corpus_files_never_panic() {
             crate::formats::testing::assert_sound(&src, find);
         }
     }
+}
+
+/// `(text of span, value, target, skip)` of every candidate of a Terraform/OpenTofu file.
+fn terraform_targets(src: &str) -> Vec<(String, String, Target, Option<String>)> {
+    let findings = find_terraform(src).unwrap();
+    crate::formats::check_spans(src, &findings).unwrap();
+    findings
+        .candidates
+        .into_iter()
+        .map(|c| (src[c.span.clone()].to_owned(), c.value, c.target, c.skip))
+        .collect()
+}
+
+#[test]
+fn opentofu_oci_module_sources() {
+    let src = "module \"vpc\" {\n  source = \"oci://example.com/modules/vpc?tag=1.0.0\"\n}\nmodule \"sub\" {\n  source = \"oci://example.com/modules/net//subnets?tag=v2\"\n}\nmodule \"latest\" {\n  source = \"oci://example.com/modules/dns\"\n}\nmodule \"pinned\" {\n  source = \"oci://example.com/modules/vpc?digest=sha256:aaaa\"\n}\nmodule \"registry\" {\n  source  = \"terraform-aws-modules/vpc/aws\"\n  version = \"5.0.0\"\n}\nmodule \"computed\" {\n  source = \"oci://example.com/${var.name}?tag=1\"\n}\n";
+    let replace = Target::Replace {
+        prefix: "digest=".to_owned(),
+    };
+    let got = terraform_targets(src);
+    assert_eq!(
+        got,
+        [
+            (
+                "tag=1.0.0".to_owned(),
+                "example.com/modules/vpc:1.0.0".to_owned(),
+                replace.clone(),
+                None
+            ),
+            (
+                "tag=v2".to_owned(),
+                "example.com/modules/net:v2".to_owned(),
+                replace.clone(),
+                None
+            ),
+            (
+                String::new(),
+                "example.com/modules/dns".to_owned(),
+                Target::InsertDigest {
+                    prefix: "?digest=".to_owned(),
+                    suffix: String::new()
+                },
+                None
+            ),
+            (
+                "digest=sha256:aaaa".to_owned(),
+                "example.com/modules/vpc@sha256:aaaa".to_owned(),
+                replace,
+                None
+            ),
+            (
+                "oci://example.com/${var.name}?tag=1".to_owned(),
+                "oci://example.com/${var.name}?tag=1".to_owned(),
+                Target::Reference,
+                Some(TEMPLATE.to_owned())
+            ),
+        ]
+    );
+    let findings = find_terraform(src).unwrap();
+    assert!(findings
+        .candidates
+        .iter()
+        .all(|c| c.artifact == Some(crate::formats::Artifact::OpentofuModule)));
+    // Written: the tag argument becomes the digest argument.
+    let d = format!("sha256:{}", "e".repeat(64));
+    let c = &findings.candidates[0];
+    let edit = crate::rewrite::Edit {
+        range: c.span.clone(),
+        replacement: c.target.text(String::new, &d),
+    };
+    let out = crate::rewrite::apply(src, &[edit]).unwrap();
+    assert!(out.contains(&format!(
+        "source = \"oci://example.com/modules/vpc?digest={d}\"\n"
+    )));
+}
+
+#[test]
+fn helm_releases_from_oci_registries_are_listed() {
+    let src = "resource \"helm_release\" \"redis\" {\n  name       = \"redis\"\n  repository = \"oci://registry-1.docker.io/bitnamicharts\"\n  chart      = \"redis\"\n  version    = \"19.6.4\"\n}\nresource \"helm_release\" \"direct\" {\n  name    = \"app\"\n  chart   = \"oci://ghcr.io/org/charts/app\"\n  version = \"0.3.0\"\n}\nresource \"helm_release\" \"http\" {\n  repository = \"https://charts.bitnami.com/bitnami\"\n  chart      = \"nginx\"\n  version    = \"15.0.0\"\n}\n";
+    let got = terraform_targets(src);
+    assert_eq!(
+        got,
+        [
+            (
+                "19.6.4".to_owned(),
+                "registry-1.docker.io/bitnamicharts/redis:19.6.4".to_owned(),
+                Target::Listed,
+                Some(crate::formats::gitops::charts::TERRAFORM.to_owned())
+            ),
+            (
+                "0.3.0".to_owned(),
+                "ghcr.io/org/charts/app:0.3.0".to_owned(),
+                Target::Listed,
+                Some(crate::formats::gitops::charts::TERRAFORM.to_owned())
+            ),
+        ]
+    );
 }

@@ -43,14 +43,17 @@
 //!
 //! # Helm and Go templates
 //!
-//! A file is passed over as a whole ([`Findings::skipped`], no error) when it contains a template
-//! action `{{ … }}` (a `{{` with a `}}` after it, anywhere, comments and strings included) and either
-//! the YAML parser rejects it, or the parser reads a `{{` as structure (a flow mapping whose first key
-//! is another flow mapping: `{{ x }}` outside quotes, which no real manifest contains). A file whose
-//! template actions all sit inside quoted scalars parses; its `image` values are reported as written
-//! (e.g. `{{ .Values.image }}`) and left to the reference classifier. Invalid YAML without `{{` is a
-//! [`FindError`]. As the rule only looks for `{{ }}`, an invalid file that merely contains, say, a
-//! GitHub Actions `${{ }}` expression is passed over too, with the same reason.
+//! The parsed stream decides. A file is passed over as a whole ([`Findings::skipped`], no error) when
+//! either the YAML parser rejects it (after the leniencies of [`tree::read`]) and its text holds a
+//! template action `{{ … }}` (a `{{` with a `}}` after it) outside comments, or the parser reads a `{{`
+//! as structure (a flow mapping whose first key is another flow mapping: `{{ x }}` outside quotes, which
+//! no real manifest contains). A file that parses otherwise is YAML: `{{ … }}` in its comments (chart
+//! values that document `{{ include … }}`) changes nothing, and values that hold template actions
+//! (`image: "{{ .Values.image }}"`) are reported as written and left to the reference classifier.
+//! Invalid YAML without `{{ }}` outside comments is a [`FindError`]. Comments of a file YAML cannot read
+//! are found line by line (a `#` at the start of a line or after a blank, outside quotes that open on
+//! that line). As the rule only looks for `{{ }}`, an invalid file that merely contains, say, a GitHub
+//! Actions `${{ }}` expression is passed over too, with the same reason.
 //!
 //! # Limitations
 //!
@@ -129,9 +132,39 @@ pub const SKIP_RULES: &[SkipRule] = &[
     },
 ];
 
-/// Finds the `image` values of a YAML stream. See the module documentation.
+/// Finds the `image` values of a YAML stream, and what the GitOps objects it holds name
+/// ([`crate::formats::gitops`]). See the module documentation.
 pub fn find(src: &str) -> Result<Findings, FindError> {
-    images::find(src)
+    let (findings, objects) = images::find_noting_objects(src)?;
+    if !objects {
+        return Ok(findings);
+    }
+    // A stream with GitOps objects: read whole, the generic rule's findings kept but where the objects'
+    // rules read the values themselves.
+    let Some((tree, mut ignore_comments)) = tree::read_for(src, None)? else {
+        return Ok(template_skip());
+    };
+    let mut found = crate::formats::gitops::Found::default();
+    crate::formats::gitops::collect(src, &tree, &mut found);
+    let mut candidates = Vec::new();
+    kubernetes(&tree, &mut candidates);
+    candidates.retain(|c| !found.owns(&c.span));
+    candidates.append(&mut found.candidates);
+    if !found.comments.is_empty() {
+        ignore_comments.append(&mut found.comments);
+        ignore_comments.sort_by_key(|r| r.start);
+    }
+    Ok(Findings {
+        candidates: in_file_order(candidates),
+        skipped: None,
+        ignore_comments,
+    })
+}
+
+/// The generic walk as events, and whether the stream holds a GitOps object.
+#[cfg(test)]
+pub(crate) fn images_noting_objects(src: &str) -> Result<(Findings, bool), FindError> {
+    images::find_noting_objects(src)
 }
 
 /// Reads `src` into a [`Tree`] and lets `collect` add candidates. The candidates come back in file
@@ -308,6 +341,29 @@ fn scalar_value_candidate(scalar: &tree::Scalar) -> Option<Candidate> {
         skip: scalar.differs.map(str::to_owned),
         pull_policy_set: None,
         target: Target::Reference,
+        artifact: None,
+    })
+}
+
+/// A scalar `docker://image` (where an alias stands for the scalar it names): the candidate for the
+/// reference after the scheme, which is kept. `None` for any other value. Skipped when the scalar's bytes
+/// are not its value (the span is then the whole scalar text) or nothing follows the scheme.
+pub fn docker_value(tree: &Tree, id: NodeId) -> Option<Candidate> {
+    const DOCKER: &str = "docker://";
+    let scalar = tree.scalar(tree.resolve(id))?;
+    let image = scalar.value.strip_prefix(DOCKER)?;
+    let (span, skip) = match scalar.differs {
+        None => (scalar.text.start + DOCKER.len()..scalar.text.end, None),
+        Some(why) => (scalar.text.clone(), Some(why.to_owned())),
+    };
+    let skip = skip.or_else(|| image.is_empty().then(|| "empty value".to_owned()));
+    Some(Candidate {
+        span,
+        value: image.to_owned(),
+        skip,
+        pull_policy_set: None,
+        target: Target::Reference,
+        artifact: None,
     })
 }
 
@@ -375,6 +431,39 @@ pub fn line_ending(src: &str) -> &'static str {
         Some(at) if src.as_bytes()[at] == b'\r' => "\r",
         _ => "\n",
     }
+}
+
+/// Where a line `name: <digest>` goes after the pair `key: value` of a block mapping (a kustomize entry's
+/// `newTag`, a Flux `OCIRepository`'s `ref.tag`): an empty span at the start of the line after the one where
+/// the value ends (at the end of the file, after a line break, when that line is the last one and has none),
+/// and the line: the key's indentation, `name: `, the digest and that line's own break (`\n`, `\r\n`, or a
+/// lone `\r`, which YAML also reads as a line break); after a last line without one, the file's.
+pub fn line_after(
+    src: &str,
+    tree: &Tree,
+    key: NodeId,
+    value: NodeId,
+    name: &str,
+) -> (std::ops::Range<usize>, Target) {
+    let value_end = tree[value].span.end;
+    let (at, before, ending) = match src[value_end..].find(['\n', '\r']) {
+        Some(i) => {
+            let brk = value_end + i;
+            let len = if src[brk..].starts_with("\r\n") { 2 } else { 1 };
+            (brk + len, "", &src[brk..brk + len])
+        }
+        None => (src.len(), line_ending(src), ""),
+    };
+    let key_start = tree[key].span.start;
+    let line_start = src[..key_start]
+        .rfind(['\n', '\r'])
+        .map_or(0, |brk| brk + 1);
+    let indent = " ".repeat(src[line_start..key_start].chars().count());
+    let target = Target::InsertDigest {
+        prefix: format!("{before}{indent}{name}: "),
+        suffix: ending.to_owned(),
+    };
+    (at..at, target)
 }
 
 /// Where a digest goes when it is written as the value of the pair `key: value` (a kustomize or Helm
@@ -778,6 +867,36 @@ imageName: nginx:11
     }
 
     #[test]
+    fn template_actions_in_comments_do_not_make_a_template() {
+        // The shape of bitnami/chainloop's values.yaml: `{{ }}` only in comments, and a flow sequence closed
+        // at its key's indentation, which strict YAML refuses and libyaml (helm's reader) accepts.
+        let src = "## name: `{{- printf \"%s-tls\" .Values.hostname }}`\nvault:\n  server:\n    args: [\n      \"server\",\n      \"-dev\"\n    ]\n    image: docker.io/bitnami/vault:1.20 # {{ x }}\n";
+        assert_eq!(pinnable(src), ["docker.io/bitnami/vault:1.20"]);
+        // YAML that no reader takes, with `{{ }}` only in comments: an error, not a template.
+        for src in [
+            "# {{ .Values.x }}\na: [\n",
+            "a: b # {{ x }}\n  c: d\n",
+            "a: 'it''s' # {{ x }}\n- b\n",
+            "a: \"q\\\" # \" # {{\n- b # }}\n",
+        ] {
+            let err = find(src).unwrap_err();
+            assert!(src.is_char_boundary(err.offset), "{src:?}: {err:?}");
+        }
+        // Outside comments (a `#` inside quotes or a word is no comment), over several lines too.
+        for src in [
+            "a: \"# {{ x }}\"\n- b\n",
+            "a: b#{{ x }}\n- c\n",
+            "a: {{- if x\n  # c\n}}\n- b\n",
+        ] {
+            assert_eq!(
+                find(src).map(|f| f.skipped),
+                Ok(Some(HELM_TEMPLATE.to_owned())),
+                "{src:?}"
+            );
+        }
+    }
+
+    #[test]
     fn invalid_yaml_is_an_error_at_a_byte_offset() {
         let src = "# é\nspec:\n  containers: [a, b\nkind: X\n";
         let err = find(src).unwrap_err();
@@ -1023,6 +1142,7 @@ imageName: nginx:11
         static READS: Reads = Reads {
             whole: &["image"],
             keys: &["services"],
+            whole_if: None,
         };
         let mut src = String::from("services:\n  a:\n    image: x:1\n    environment:\n");
         for i in 0..1000 {
@@ -1050,6 +1170,7 @@ imageName: nginx:11
         static READS: Reads = Reads {
             whole: &["image"],
             keys: &["services"],
+            whole_if: None,
         };
         let items: Vec<String> = (0..1000).map(|i| format!("v{i}")).collect();
         let src = format!(
@@ -1075,6 +1196,7 @@ imageName: nginx:11
         static READS: Reads = Reads {
             whole: &["image"],
             keys: &["services"],
+            whole_if: None,
         };
         let pairs: String = (0..10).map(|k| format!("    k{k}: v{k}\n")).collect();
         for (base, first, nodes, readings) in [
