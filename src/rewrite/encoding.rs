@@ -166,7 +166,12 @@ mod tests {
                 valid: "a\nb".into()
             })
         );
-        assert_eq!(decode(vec![b'a', 0, b'b']), Err(NotText::Binary));
+        // A NUL byte in what is not UTF-8 is binary, as git and ripgrep tell; in UTF-8 it is a character.
+        assert_eq!(decode(vec![b'a', 0, b'b', 0xFF]), Err(NotText::Binary));
+        assert_eq!(
+            decode(vec![b'a', 0, b'b']),
+            Ok(("a\0b".to_string(), Encoding::Utf8))
+        );
         assert_eq!(
             decode(vec![0xFF, 0xFE, 0, 0, b'a', 0, 0, 0]),
             Err(NotText::Utf32)
