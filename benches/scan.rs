@@ -495,8 +495,9 @@ fn trees(pin: &str, corpus: &Path) {
 }
 
 /// `pin list` over one 100 MB file: real manifests one after the other (`---`), and `k: v` lines, as plain
-/// YAML (read as events, no tree); and 10 MB of `k: v` lines as Helm values (read into a tree). Wall time and peak memory against
-/// the file's size.
+/// YAML (read as events, no tree); and 10 MB files of tree kinds: `k: v` lines as Helm values, compose
+/// services, anchored flow lists and a merge key per service. Wall time and peak memory against the file's
+/// size.
 fn big_files(pin: &str, corpus: &Path) {
     const SIZE: usize = 100 << 20;
     let dir = tempfile::tempdir().unwrap();
@@ -534,6 +535,22 @@ fn big_files(pin: &str, corpus: &Path) {
             i % 10
         );
     }
+    // Anchors and merge keys in tree kinds: an anchored flow list no alias reads as a whole (compose, GitLab
+    // CI, Helm values), and the compose services above with a merge key each, after their other keys.
+    let items: Vec<String> = (0..SIZE / 10 / 6)
+        .map(|i| format!("v{}", i % 1000))
+        .collect();
+    let list = format!("&list [{}]\n", items.join(", "));
+    let anchored_compose =
+        format!("x-list: {list}services:\n  web:\n    image: nginx:1.27\n    environment: *list\n");
+    let anchored_gitlab = format!(".list: {list}job:\n  image: nginx:1.27\n  script: *list\n");
+    let anchored_values = format!("list: {list}image: nginx:1.27\nother: *list\n");
+    let merges = compose.replacen(
+        "services:\n",
+        "x-base: &base\n  logging: {driver: json-file}\n  restart: always\nservices:\n",
+        1,
+    );
+    let merges = merges.replace("    restart: always\n", "    <<: *base\n");
     for (name, text, what) in [
         ("all.yaml", &manifest, "manifests"),
         ("kv.yaml", &lines, "`k: v` lines"),
@@ -542,6 +559,26 @@ fn big_files(pin: &str, corpus: &Path) {
             "compose.yaml",
             &compose,
             "compose services, one image each (tree)",
+        ),
+        (
+            "compose.list.yaml",
+            &anchored_compose,
+            "compose with an anchored flow list (tree)",
+        ),
+        (
+            ".gitlab-ci.yml",
+            &anchored_gitlab,
+            "GitLab CI with an anchored flow list (tree)",
+        ),
+        (
+            "values.list.yaml",
+            &anchored_values,
+            "Helm values with an anchored flow list (tree)",
+        ),
+        (
+            "compose.merges.yaml",
+            &merges,
+            "compose services with a merge key each (tree)",
         ),
     ] {
         std::fs::write(dir.path().join(name), text).unwrap();

@@ -42,7 +42,8 @@ pub fn main(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
         Ok(run) => run,
         Err(settings::SettingsError::Usage(e)) => e.exit(),
         Err(e) => {
-            let _ = writeln!(io::stderr(), "{e}");
+            // A key or value of a repository's pin.toml may hold control characters: printed escaped.
+            let _ = writeln!(io::stderr(), "{}", report::escape(&e.to_string()));
             return ExitCode::from(ExitStatus::Error as u8);
         }
     };
@@ -65,7 +66,7 @@ pub fn main(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
         // A closed pipe (`pin | head`) is the reader's choice, not our failure.
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitStatus::Success,
         Err(e) => {
-            let _ = writeln!(err, "pin: error: {e}");
+            let _ = writeln!(err, "pin: error: {}", report::escape(&e.to_string()));
             ExitStatus::Error
         }
     };
@@ -78,7 +79,7 @@ pub fn main(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
 pub mod test_support {
     pub use crate::app::{classify, Status};
     pub use crate::formats::yaml::tree::{parse as parse_yaml, Parsed};
-    pub use crate::formats::{check_spans, Findings, Kind, KINDS};
+    pub use crate::formats::{check_spans, Findings, Kind, Target, KINDS};
     pub use crate::reference::Reference;
     pub use crate::rewrite::{apply, Edit};
 }

@@ -8,6 +8,7 @@ use std::io::Write as _;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
+pub mod encoding;
 pub mod identity;
 pub mod owned;
 
@@ -100,7 +101,7 @@ pub fn write_all_atomic(files: &[Replace]) -> Result<(), WriteError> {
                 return Err(e);
             }
         };
-        match stage(&file.was.real, new.as_bytes(), &Keep::from(file.was)) {
+        match stage(&file.was.real, &new, &Keep::from(file.was)) {
             Ok(tmp) => staged.push(tmp),
             Err(source) => {
                 discard(&staged);
@@ -140,18 +141,16 @@ pub fn write_all_atomic(files: &[Replace]) -> Result<(), WriteError> {
     Ok(())
 }
 
-/// The new text of one file: its text read again (refused if it changed) with the edits applied.
-fn edited(file: &Replace) -> Result<String, WriteError> {
+/// The new bytes of one file: its text read again (refused if it changed) with the edits applied, in the
+/// file's own encoding.
+fn edited(file: &Replace) -> Result<Vec<u8>, WriteError> {
     let bytes = verify_unchanged(file.path, file.was).map_err(WriteError::Changed)?;
-    let old = String::from_utf8(bytes).map_err(|_| {
-        WriteError::Changed(Changed::Modified {
-            path: file.path.display().to_string(),
-        })
-    })?;
-    apply(&old, file.edits).map_err(|e| WriteError::NothingWritten {
+    let old = identity::text_of(file.path, file.was, bytes).map_err(WriteError::Changed)?;
+    let new = apply(&old, file.edits).map_err(|e| WriteError::NothingWritten {
         path: file.path.display().to_string(),
         source: std::io::Error::other(e),
-    })
+    })?;
+    Ok(file.was.encoding.encode(&new))
 }
 
 #[derive(Debug, thiserror::Error)]

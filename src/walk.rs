@@ -18,18 +18,33 @@ use crate::formats::Kind;
 #[derive(Debug, thiserror::Error)]
 pub enum WalkError {
     /// A path named like a command word stops the run before the walk (`settings`).
-    #[error("{path}: no such file or directory")]
+    #[error("{}: no such file or directory", shown(path))]
     Missing { path: PathBuf },
-    #[error("{path}: not a file kind pin reads ({})", crate::formats::file_names())]
+    #[error(
+        "{}: not a file kind pin reads ({})",
+        shown(path),
+        crate::formats::file_names()
+    )]
     UnknownKind { path: PathBuf },
-    #[error("{path}: not a regular file (a fifo, socket or device); not read")]
+    #[error(
+        "{}: not a regular file (a fifo, socket or device); not read",
+        shown(path)
+    )]
     NotRegular { path: PathBuf },
-    #[error("{path}: a temporary file left by an interrupted `pin -w`; not read")]
+    #[error(
+        "{}: a temporary file left by an interrupted `pin -w`; not read",
+        shown(path)
+    )]
     Leftover { path: PathBuf },
     #[error("{0}")]
     Walk(String),
     #[error("--exclude {glob:?}: {message}")]
     BadGlob { glob: String, message: String },
+}
+
+/// A path as messages print it.
+fn shown(path: &Path) -> String {
+    crate::report::path_text(path)
 }
 
 /// What a walk found: the files to read, sorted by path, each once, and the paths that could not be
@@ -188,7 +203,7 @@ pub fn files(
             Err(e) => {
                 listing
                     .errors
-                    .push(WalkError::Walk(format!("{}: {e}", root.display())));
+                    .push(WalkError::Walk(format!("{}: {e}", shown(root))));
                 continue;
             }
         };
@@ -294,16 +309,15 @@ fn absolute(path: &Path) -> std::borrow::Cow<'_, Path> {
     }
 }
 
-/// The path of `file` relative to the root of the git repository that holds it, `/`-separated, or `None`
+/// The path of `file` relative to the root of the git repository that holds it, or `None`
 /// outside one. The root is the nearest directory at or above the file's (with symbolic links resolved)
 /// that holds a `.git` directory, or a `.git` file as a worktree or a submodule has; no git is run.
-pub fn repository_path(file: &Path) -> Option<String> {
+pub fn repository_path(file: &Path) -> Option<PathBuf> {
     let name = file.file_name()?;
     let absolute = absolute(file);
     let parent = absolute.parent()?.canonicalize().ok()?;
     let root = parent.ancestors().find(|d| d.join(".git").exists())?;
-    let rel = parent.strip_prefix(root).ok()?.join(name);
-    Some(rel.to_string_lossy().replace('\\', "/"))
+    Some(parent.strip_prefix(root).ok()?.join(name))
 }
 
 /// The root of the git repository holding `path` (a file or directory), canonical, or `None` outside one:
@@ -348,15 +362,15 @@ mod tests {
         std::fs::write(root.join("wt/.git"), "gitdir: ../.git/worktrees/wt\n").unwrap();
         assert_eq!(
             repository_path(&root.join("sub/deep/../Dockerfile")).as_deref(),
-            Some("sub/Dockerfile")
+            Some(Path::new("sub/Dockerfile"))
         );
         assert_eq!(
             repository_path(&root.join("Dockerfile")).as_deref(),
-            Some("Dockerfile")
+            Some(Path::new("Dockerfile"))
         );
         assert_eq!(
             repository_path(&root.join("wt/x/a.yaml")).as_deref(),
-            Some("x/a.yaml")
+            Some(Path::new("x/a.yaml"))
         );
         std::fs::create_dir_all(dir.path().join("plain")).unwrap();
         assert_eq!(repository_path(&dir.path().join("plain/a.yaml")), None);

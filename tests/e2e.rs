@@ -2835,14 +2835,14 @@ fn devcontainer_features_are_pinned_only_when_asked() {
     .unwrap();
     let o = fx.pin(dir.path(), &["-w", "--tag-comment", "."]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert_eq!(
-        read(),
-        config(
-            &format!("{host}/{REPO}:v1@{}", fx.digest("v1")),
-            &pinned_feature
-        ),
-        "no comments in JSON: the image keeps its tag, the feature cannot"
-    );
+    // JSONC takes comments: each tag goes into a `// pin:` line above its reference, indented as it, CRLF.
+    let commented = config(&pinned_image, &pinned_feature)
+        .replace("\t\"image\"", &format!("\t// pin: {image}\r\n\t\"image\""))
+        .replace(
+            &format!("\t\t\"{pinned_feature}\""),
+            &format!("\t\t// pin: {feature}\r\n\t\t\"{pinned_feature}\""),
+        );
+    assert_eq!(read(), commented, "tag comments in dev container JSONC");
     let o = fx.pin(dir.path(), &["--check", "."]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }

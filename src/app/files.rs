@@ -15,6 +15,7 @@ use super::{finish, in_path_order, scan_or_abort, ExitStatus};
 use crate::interrupt;
 use crate::report::{self, Change, Code, Mode, Report};
 use crate::rewrite;
+use crate::rewrite::encoding::Encoding;
 use crate::settings::{Files, Format, Operation};
 
 /// What a run keeps of a changed file: a dry run's diff or a filter's new stream; nothing for a write (it
@@ -80,6 +81,9 @@ pub(super) fn run(
             return run.finish(&report, out, err);
         }
     };
+    if run.mode == Mode::DryRun && files.output.format == Format::Text {
+        utf16_notes(&changes, &mut report);
+    }
     let mut outcomes = passed_over;
     outcomes.extend(planned);
     report.outcomes = in_path_order(outcomes);
@@ -175,13 +179,20 @@ impl FilesRun<'_> {
         let keep = |file: &ScannedFile, old: &str, new: &str| match mode {
             Mode::Filter => Some(new.to_string()),
             Mode::DryRun if diffs => {
+                // A text patch of UTF-16 bytes would not apply (git takes such a file for binary): no diff,
+                // a note instead ([`utf16_notes`]).
+                if file
+                    .identity
+                    .as_ref()
+                    .is_some_and(|i| i.encoding != Encoding::Utf8)
+                {
+                    return None;
+                }
                 // `a/` and `b/` relative to the git repository's root, so that `git apply` takes the diff
-                // from any directory of it; else the path as shown.
-                let header = file
-                    .path
-                    .as_deref()
-                    .and_then(crate::walk::repository_path)
-                    .unwrap_or_else(|| file.display.clone());
+                // from any directory of it; else the path as shown (relative to the current directory).
+                let path = file.path.as_deref()?;
+                let header = crate::walk::repository_path(path)
+                    .unwrap_or_else(|| super::scan::shown_relative(path));
                 Some(report::unified_diff(&header, old, new))
             }
             _ => None,
@@ -316,4 +327,29 @@ fn write(
         return Committed::Stopped;
     }
     Committed::Done
+}
+
+/// A dry run's note for each changed file in UTF-16, whose diff is not shown.
+fn utf16_notes<K>(changes: &[FileChange<'_, K>], report: &mut Report<'_>) {
+    for c in changes {
+        if let Some(encoding) = c
+            .file
+            .identity
+            .as_ref()
+            .map(|i| i.encoding)
+            .filter(|e| *e != Encoding::Utf8)
+        {
+            report.diagnostics.push(report::Diagnostic::new(
+                Code::Encoding,
+                Some(report::Location::file(&c.file.display)),
+                format!(
+                    "{} is {} text: its diff is not shown (a text patch does not apply to UTF-16 \
+                     bytes); `pin -w` writes the change in {}, byte order mark first",
+                    c.file.display,
+                    encoding.name(),
+                    encoding.name()
+                ),
+            ));
+        }
+    }
 }

@@ -382,7 +382,7 @@ fn decide(f: &Found, kind: Kind, src: &str, resolved: &Resolutions, op: &Operati
         (Operation::Update { children, .. }, Status::Pinned(r)) => {
             update(f, r, resolved, op, *children)
         }
-        (Operation::Unpin, Status::Pinned(r)) => unpin(f, r),
+        (Operation::Unpin, Status::Pinned(r)) => unpin(f, r, kind, src),
         (Operation::Unpin, Status::Unpinned(_)) => Decision::Keep,
         (_, Status::Action(_)) => Decision::Keep,
     }
@@ -462,7 +462,7 @@ fn resolve_action(
     let mut extra = None;
     if *p.tag_style != TagStyle::Drop {
         // The ref cannot stay in a `uses:` beside a commit: keeping it means the comment.
-        let style = tag_comment::style(kind);
+        let style = tag_comment::style(kind, src);
         match tag_comment::ref_insertion(src, &f.candidate.span, &a.reference, style) {
             Some((range, text)) => {
                 extra = Some(Edit {
@@ -562,7 +562,7 @@ fn pin(
         TagStyle::Comment if matches!(target, Target::Reference | Target::NameAtDigest) => {
             // The reference as written, so that unpinning restores these very bytes.
             let tagged = r.as_str();
-            let style = tag_comment::style(kind);
+            let style = tag_comment::style(kind, src);
             match tag_comment::insertion(src, &f.candidate.span, tagged, style) {
                 Some((range, text)) => {
                     extra = Some(Edit {
@@ -573,11 +573,17 @@ fn pin(
                 }
                 None if name_at_digest => r.pinned(&digest, false),
                 None => {
+                    let untagged = if r.tag().is_none() {
+                        "; untagged, it is written with `:latest`, which `pin unpin` gives back as `:latest`"
+                    } else {
+                        ""
+                    };
                     note = Some((
                         Code::NoTagComment,
-                        "no tag comment can go here (a parser directive, a YAML block scalar, a format without \
-                         comments): the tag stays in the reference"
-                            .to_string(),
+                        format!(
+                            "no tag comment can go here (a parser directive, a YAML block scalar, a format \
+                             without comments): the tag stays in the reference{untagged}"
+                        ),
                     ));
                     r.pinned_with_tag(&digest)
                 }
@@ -640,7 +646,9 @@ fn update(
 }
 
 /// `pin unpin`: the tag back in place of the digest, from the tag comment (which goes) or the reference.
-fn unpin(f: &Found, r: &Reference) -> Decision {
+/// A `name:latest@digest` where no tag comment can go is what `--tag-comment` writes for an untagged `name`
+/// there: it becomes `name:latest`, with a note that the reference may have had no tag.
+fn unpin(f: &Found, r: &Reference, kind: Kind, src: &str) -> Decision {
     if !matches!(f.candidate.target, Target::Reference | Target::NameAtDigest) {
         return Decision::Skip(Skip::new(
             Code::NothingToUpdate,
@@ -663,10 +671,23 @@ fn unpin(f: &Found, r: &Reference) -> Decision {
             ))
         }
     };
+    let style = tag_comment::style(kind, src);
+    let note = (f.tag_comment.is_none()
+        && r.tag() == Some("latest")
+        && tag_comment::insertion(src, &f.candidate.span, &replacement, style).is_none())
+    .then(|| {
+        (
+            Code::UnpinInexact,
+            format!(
+                "restored as {replacement}; if it was written without a tag before `pin --tag-comment`, that \
+                 could not be recorded here (no comment can go at this place), and the tag `latest` stays"
+            ),
+        )
+    });
     Decision::Write {
         replacement,
         digest: None,
-        note: None,
+        note,
         extra,
         said: None,
     }

@@ -5,13 +5,14 @@ use std::borrow::Cow;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
-use regex_lite::Regex;
+use regex::Regex;
 
 use crate::formats::tag_comment::{self, TagComment};
 use crate::formats::{Candidate, FindOptions, Kind, LineIndex, Target};
 use crate::reference::action::{ActionRef, RefComment};
 use crate::reference::Reference;
 use crate::report::{Code, Diagnostic, Location, Outcome, OutcomeStatus, ACTION_KIND};
+use crate::rewrite::encoding::{self, Encoding, NotText};
 use crate::rewrite::identity::{self, Opened};
 use crate::rewrite::{Changed, FileIdentity};
 use crate::settings::ScanSettings;
@@ -128,7 +129,7 @@ pub struct Scan {
 /// Why the scan could not start. Per-file problems are not errors: they are [`Scan::passed_over`].
 #[derive(Debug, thiserror::Error)]
 pub enum ScanError {
-    #[error("--skip {pattern:?}: {message}")]
+    #[error("--skip {}: {message}", shown_pattern(pattern))]
     BadSkip { pattern: String, message: String },
     #[error("`-` (stdin) cannot be combined with other paths")]
     StdinWithPaths,
@@ -145,6 +146,18 @@ pub enum FileError {
     Read(io::Error),
     #[error("not UTF-8 text")]
     NotUtf8 { line: usize, column: usize },
+    /// UTF-16 text, in a kind whose tools read only UTF-8.
+    #[error(
+        "{} text (it starts with a byte order mark), but {} files are read as UTF-8 only by their tools, so \
+         pin does not read it either; save it as UTF-8",
+        encoding.name(),
+        kind.info().docs.title
+    )]
+    Utf16 { encoding: Encoding, kind: Kind },
+    #[error("not valid UTF-16 text (an unpaired surrogate, or an odd number of bytes)")]
+    BadUtf16 { line: usize, column: usize },
+    #[error("UTF-32 text (it starts with a byte order mark), which no tool of its kind reads; save it as UTF-8")]
+    Utf32,
     /// The finder rejected the file (invalid YAML, …).
     #[error("{message}")]
     Parse {
@@ -172,8 +185,11 @@ impl FileError {
     fn outcome(&self, display: &str, kind: Kind) -> Outcome {
         let (location, code) = match *self {
             FileError::Read(_) => (Location::file(display), Code::Unreadable),
-            FileError::NotUtf8 { line, column } => {
+            FileError::NotUtf8 { line, column } | FileError::BadUtf16 { line, column } => {
                 (Location::at(display, line, column), Code::Unreadable)
+            }
+            FileError::Utf16 { .. } | FileError::Utf32 => {
+                (Location::file(display), Code::Unreadable)
             }
             FileError::Parse { line, column, .. } => {
                 (Location::at(display, line, column), Code::ParseError)
@@ -203,12 +219,8 @@ impl ScannedFile {
             });
         };
         let bytes = crate::rewrite::verify_unchanged(path, was)?;
-        // The same bytes as searched (the hash matched), so still UTF-8.
-        String::from_utf8(bytes)
-            .map(Cow::Owned)
-            .map_err(|_| Changed::Modified {
-                path: path.display().to_string(),
-            })
+        // The same bytes as searched (the hash matched), so the same text.
+        identity::text_of(path, was, bytes).map(Cow::Owned)
     }
 }
 
@@ -231,11 +243,11 @@ impl Filters {
             .skip
             .iter()
             .map(|p| {
-                Regex::new(p)
+                skip_pattern(p)
                     .map(|r| (p.clone(), r))
-                    .map_err(|e| ScanError::BadSkip {
+                    .map_err(|message| ScanError::BadSkip {
                         pattern: p.clone(),
-                        message: e.to_string(),
+                        message,
                     })
             })
             .collect::<Result<_, _>>()?;
@@ -244,6 +256,38 @@ impl Filters {
             actions: *select.actions,
         };
         Ok(Filters { skip, find })
+    }
+}
+
+/// How large a `--skip` pattern may compile (its automaton), and how much its lazy DFA may cache while it
+/// searches. A pattern of a pin.toml in a repository someone else controls must not take the machine's
+/// memory: `(a)` written 20,000 times compiles to more than this and is refused. Real patterns
+/// (`^registry\.internal/`) take a few kilobytes.
+const SKIP_SIZE_LIMIT: usize = 1 << 20;
+const SKIP_DFA_SIZE_LIMIT: usize = 1 << 20;
+
+/// A `--skip` pattern compiled within [`SKIP_SIZE_LIMIT`], or why not (a clear message).
+fn skip_pattern(pattern: &str) -> Result<Regex, String> {
+    regex::RegexBuilder::new(pattern)
+        .size_limit(SKIP_SIZE_LIMIT)
+        .dfa_size_limit(SKIP_DFA_SIZE_LIMIT)
+        .build()
+        .map_err(|e| match e {
+            regex::Error::CompiledTooBig(limit) => format!(
+                "the pattern compiles to more than {} KiB, pin's limit for a skip pattern; simplify it",
+                limit >> 10
+            ),
+            other => other.to_string(),
+        })
+}
+
+/// A pattern as a message shows it: quoted and escaped, and cut after 100 characters (a pattern that is too
+/// large to compile is often thousands of characters long).
+fn shown_pattern(pattern: &str) -> String {
+    const SHOWN: usize = 100;
+    match pattern.char_indices().nth(SHOWN) {
+        Some((at, _)) => format!("{:?}… ({} bytes)", &pattern[..at], pattern.len()),
+        None => format!("{pattern:?}"),
     }
 }
 
@@ -291,20 +335,33 @@ pub fn scan(select: &ScanSettings) -> Result<Scan, ScanError> {
     let reads = parallel_map(listed, |(path, kind)| {
         let display = display_path(&path, &cwd);
         let read = match identity::read(&path) {
-            Ok((bytes, id)) => match String::from_utf8(bytes) {
-                Ok(src) => read_one(Some(path), Some(id), &display, kind, src, &filters),
-                // A binary file (a NUL byte, as git and ripgrep tell them) under a kind's name, such as a disk
-                // image `boot.image`, holds no reference: passed over like an empty file, without an error.
-                Err(e) if memchr::memchr(0, e.as_bytes()).is_some() => {
-                    read_one(Some(path), None, &display, kind, String::new(), &filters)
+            Ok((bytes, opened)) => {
+                let opened = match Encoding::sniff(&bytes) {
+                    Ok(encoding) => opened.decoded(&bytes, encoding),
+                    Err(_) => opened,
+                };
+                match encoding::decode(bytes) {
+                    Ok((src, encoding)) if encoding == Encoding::Utf8 || kind.reads_utf16() => {
+                        read_one(Some(path), Some(opened), &display, kind, src, &filters)
+                    }
+                    Ok((_, encoding)) => Err(FileError::Utf16 { encoding, kind }),
+                    // A binary file (a NUL byte, as git and ripgrep tell them) under a kind's name, such as a
+                    // disk image `boot.image`, holds no reference: passed over like an empty file, without an
+                    // error.
+                    Err(NotText::Binary) => {
+                        read_one(Some(path), None, &display, kind, String::new(), &filters)
+                    }
+                    Err(NotText::NotUtf8 { valid }) => {
+                        let (line, column) = LineIndex::new(&valid).line_col(&valid, valid.len());
+                        Err(FileError::NotUtf8 { line, column })
+                    }
+                    Err(NotText::BadUtf16 { valid }) => {
+                        let (line, column) = LineIndex::new(&valid).line_col(&valid, valid.len());
+                        Err(FileError::BadUtf16 { line, column })
+                    }
+                    Err(NotText::Utf32) => Err(FileError::Utf32),
                 }
-                Err(e) => {
-                    let off = e.utf8_error().valid_up_to();
-                    let head = String::from_utf8_lossy(&e.as_bytes()[..off]).into_owned();
-                    let (line, column) = LineIndex::new(&head).line_col(&head, off);
-                    Err(FileError::NotUtf8 { line, column })
-                }
-            },
+            }
             Err(e) => Err(FileError::Read(e)),
         };
         (display, kind, read)
@@ -517,6 +574,7 @@ fn search(
         }
     })?;
     checked(kind, &src, &index, &findings)?;
+    let style = tag_comment::style(kind, &src);
     let refs: Vec<Found> = findings
         .candidates
         .into_iter()
@@ -530,14 +588,13 @@ fn search(
             };
             if let Status::Action(a) = &mut status {
                 if a.reference.is_pinned() {
-                    let style = tag_comment::style(kind);
+                    let style = tag_comment::style(kind, &src);
                     a.comment = tag_comment::find_ref(&src, &candidate.span, &a.reference, style);
                 }
             }
             let tag_comment = match (&status, &candidate.target) {
                 (Status::Pinned(r), Target::Reference | Target::NameAtDigest) => {
-                    tag_comment::find(&src, &candidate.span, r, tag_comment::style(kind))
-                        .map(Box::new)
+                    tag_comment::find(&src, &candidate.span, r, style).map(Box::new)
                 }
                 _ => None,
             };
@@ -785,14 +842,24 @@ fn ignored_by_comment(
     })
 }
 
-/// `path` relative to `cwd` when it lies below it; otherwise as given. Always `/`-separated.
-fn display_path(path: &Path, cwd: &Path) -> String {
-    let rel = if path.is_absolute() {
+/// `path` relative to `cwd` when it lies below it; otherwise as given.
+fn relative<'p>(path: &'p Path, cwd: &Path) -> &'p Path {
+    if path.is_absolute() {
         path.strip_prefix(cwd).unwrap_or(path)
     } else {
         path
-    };
-    rel.to_string_lossy().replace('\\', "/")
+    }
+}
+
+/// `path` relative to the current directory when it lies below it; otherwise as given.
+pub fn shown_relative(path: &Path) -> PathBuf {
+    relative(path, &std::env::current_dir().unwrap_or_default()).to_path_buf()
+}
+
+/// `path` as messages print it ([`crate::report::path_text`]): relative to `cwd` when it lies below it,
+/// `/`-separated, bytes that are not UTF-8 written as `\xff`.
+fn display_path(path: &Path, cwd: &Path) -> String {
+    crate::report::path_text(relative(path, cwd))
 }
 
 #[cfg(test)]

@@ -26,8 +26,8 @@
 //!
 //! * Substitutions are not expanded, not even those the file's own `substitutions:` defines.
 //! * A `# pin: ignore` comment is honoured in YAML; JSON has no comments.
-//! * `--tag-comment` keeps the tag in the reference (`name@sha256:…` stays `name:tag@sha256:…`), for YAML
-//!   and JSON alike, as a JSON file has no place for a comment.
+//! * `--tag-comment` writes its comment in YAML as in any YAML file; a JSON config has no place for one, so
+//!   there the tag stays in the reference (`name:tag@sha256:…`).
 //! * [`Candidate::pull_policy_set`] is always `None`.
 
 use super::yaml::tree::Tree;
@@ -36,14 +36,20 @@ use super::{Candidate, FindError, Findings};
 
 /// Finds the step images of a Cloud Build config. See the module documentation.
 pub fn find(src: &str) -> Result<Findings, FindError> {
-    let body = src.trim_start_matches('\u{FEFF}').trim_start();
-    if body.starts_with('{') {
+    if is_json(src) {
         let json = super::json::parse(src)?;
         let mut found = Vec::new();
         collect(&json.tree, &mut found);
         return Ok(findings(found));
     }
     find_reading(src, &READS, collect)
+}
+
+/// Whether a build config is JSON: its first character (after a byte order mark and white space) is `{`.
+pub fn is_json(src: &str) -> bool {
+    src.trim_start_matches('\u{FEFF}')
+        .trim_start()
+        .starts_with('{')
 }
 
 /// The keys [`collect`] reads.

@@ -154,7 +154,7 @@ fn add_value(builder: &mut Builder, src: &str, base: usize, value: &Value) {
         Value::Object(object) => {
             let mapping = Mapping {
                 flow: true,
-                pairs: Vec::new(),
+                ..Mapping::default()
             };
             builder.open(node(NodeKind::Mapping(mapping), object.range, base), 0);
             for prop in &object.properties {

@@ -370,7 +370,7 @@ kinds! {
             example: "`base = \"docker-image://alpine:3.20\"` → `docker-image://alpine@sha256:…`",
         },
         corpus: "bake",
-        comments: CommentStyle::None,
+        comments: CommentStyle::Hcl,
     };
     /// Packer templates: `image` of `source "docker"` blocks.
     Packer = KindInfo {
@@ -386,7 +386,7 @@ kinds! {
             example: "`image = \"ubuntu:22.04\"` → `image = \"ubuntu@sha256:…\"`",
         },
         corpus: "packer",
-        comments: CommentStyle::None,
+        comments: CommentStyle::Hcl,
     };
     /// Nomad job files: `config { image = … }` of docker and podman tasks.
     Nomad = KindInfo {
@@ -402,7 +402,7 @@ kinds! {
             example: "`image = \"redis:7\"` → `image = \"redis@sha256:…\"`",
         },
         corpus: "nomad",
-        comments: CommentStyle::None,
+        comments: CommentStyle::Hcl,
     };
     /// Terraform/OpenTofu: Kubernetes workload containers, `docker_image` names.
     Terraform = KindInfo {
@@ -418,7 +418,7 @@ kinds! {
             example: "`image = \"nginx:1.27\"` → `image = \"nginx@sha256:…\"`",
         },
         corpus: "terraform",
-        comments: CommentStyle::None,
+        comments: CommentStyle::Hcl,
     };
     /// Bazel: rules_oci `oci.pull` / `oci_pull` calls.
     Bazel = KindInfo {
@@ -450,7 +450,7 @@ kinds! {
         needles: &["steps", "\\"],
         docs: Docs {
             title: "Google Cloud Build",
-            pinned: "`steps[*].name`, the image each step runs in, in YAML and JSON configs; a name with substitutions (`$PROJECT_ID`, `${_TAG}`) is skipped; `images:` (what the build pushes) is left alone; `--tag-comment` keeps the tag in the reference",
+            pinned: "`steps[*].name`, the image each step runs in, in YAML and JSON configs; a name with substitutions (`$PROJECT_ID`, `${_TAG}`) is skipped; `images:` (what the build pushes) is left alone; in a JSON config `--tag-comment` keeps the tag in the reference (JSON has no comments)",
             example: "`- name: gcr.io/cloud-builders/docker` → `gcr.io/cloud-builders/docker@sha256:…`",
         },
         corpus: "cloudbuild",
@@ -502,7 +502,7 @@ kinds! {
             example: "`\"image\": \"mcr.microsoft.com/devcontainers/go:1\"` → `…/go@sha256:…`",
         },
         corpus: "devcontainer",
-        comments: CommentStyle::None,
+        comments: CommentStyle::Jsonc,
     };
     /// Kubernetes manifests as JSON (`*.json` whose top level has `apiVersion` and `kind`).
     Json = KindInfo {
@@ -531,11 +531,32 @@ impl Kind {
 
     /// The kind of a file from its path, or `None` for files `pin` never touches.
     pub fn detect(path: &Path) -> Option<Kind> {
-        let lower = path.file_name()?.to_str()?.to_ascii_lowercase();
+        // A name that is not UTF-8 is matched with U+FFFD for its stray bytes (no rule matches that
+        // character): `caf\xe9.yaml` is YAML. Such a file is read, never passed over unseen.
+        let lower = path.file_name()?.to_string_lossy().to_ascii_lowercase();
         Kind::ALL
             .iter()
             .copied()
             .find(|kind| (kind.info().rule)(&lower, path))
+    }
+
+    /// Whether the tools of this kind read UTF-16 text that starts with a byte order mark, as `pin` then
+    /// does ([`crate::rewrite::encoding`]). YAML requires it of every reader (YAML 1.2, 5.2; libyaml, go-yaml
+    /// and PyYAML do), and kubectl reads JSON manifests so too. Dockerfiles (BuildKit), systemd units, HCL,
+    /// Starlark and dev container files are read as UTF-8 only: there such a file is an error.
+    pub fn reads_utf16(self) -> bool {
+        !matches!(
+            self,
+            Kind::Dockerfile
+                | Kind::Quadlet
+                | Kind::DockerBake
+                | Kind::Packer
+                | Kind::Nomad
+                | Kind::Terraform
+                | Kind::Bazel
+                | Kind::Tiltfile
+                | Kind::Devcontainer
+        )
     }
 
     /// Runs this kind's finder over a whole file.
@@ -680,7 +701,7 @@ mod tests {
 
     /// The `files:` regex of the hooks in `.pre-commit-hooks.yaml` (every hook has the same one), as YAML
     /// reads the single-quoted scalar.
-    fn hook_regex() -> regex_lite::Regex {
+    fn hook_regex() -> regex::Regex {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(".pre-commit-hooks.yaml");
         let text = std::fs::read_to_string(path).expect(".pre-commit-hooks.yaml");
         let lines: Vec<&str> = text
@@ -699,7 +720,7 @@ mod tests {
             .strip_prefix('\'')
             .and_then(|l| l.strip_suffix('\''))
             .expect("a single-quoted regex");
-        regex_lite::Regex::new(&quoted.replace("''", "'")).expect("a valid regex")
+        regex::Regex::new(&quoted.replace("''", "'")).expect("a valid regex")
     }
 
     /// pre-commit passes the files its regex matches (searched in the path from the repository root) to

@@ -20,22 +20,54 @@ use crate::reference::Reference;
 /// Where a format's comments may go.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CommentStyle {
-    /// After a value on its line, or on a line of their own (YAML).
+    /// After a value on its line, or on a line of their own (YAML, Starlark).
     Trailing,
     /// Only on a line of their own (Dockerfiles, systemd units such as Quadlet files).
     WholeLine,
+    /// HCL: `#` after a quoted string on its line, or on a line of their own; none inside a heredoc, where
+    /// a `#` is text.
+    Hcl,
+    /// JSON with comments (dev container files): `//` after a value on its line, or on a line of its own.
+    Jsonc,
     /// No comments at all (JSON): a tag comment cannot be written, and the tag stays in the reference.
     None,
 }
 
-/// The marker of a tag comment on a line of its own.
-const LINE_MARKER: &str = "# pin: ";
-/// What precedes the tag of a trailing comment.
-const TRAILING_MARKER: &str = " # ";
+impl CommentStyle {
+    /// The marker of a tag comment on a line of its own.
+    fn line_marker(self) -> &'static str {
+        match self {
+            CommentStyle::Jsonc => "// pin: ",
+            _ => "# pin: ",
+        }
+    }
 
-/// How comments are written in files of `kind` (from the kind table).
-pub fn style(kind: Kind) -> CommentStyle {
-    kind.info().comments
+    /// What precedes the tag of a comment after the value, where there can be one.
+    fn trailing_marker(self) -> Option<&'static str> {
+        match self {
+            CommentStyle::Trailing | CommentStyle::Hcl => Some(" # "),
+            CommentStyle::Jsonc => Some(" // "),
+            CommentStyle::WholeLine | CommentStyle::None => None,
+        }
+    }
+
+    /// Whether `text` (the rest of a line, after white space) starts a comment of this format.
+    fn starts_comment(self, text: &str) -> bool {
+        match self {
+            CommentStyle::Hcl => text.starts_with('#') || text.starts_with("//"),
+            CommentStyle::Jsonc => text.starts_with("//"),
+            _ => text.starts_with('#'),
+        }
+    }
+}
+
+/// How comments are written in a file of `kind` holding `src` (from the kind table; a Cloud Build config is
+/// YAML or JSON, told apart as its finder tells them).
+pub fn style(kind: Kind, src: &str) -> CommentStyle {
+    match kind {
+        Kind::CloudBuild if !super::cloud_build::is_json(src) => CommentStyle::Trailing,
+        _ => kind.info().comments,
+    }
 }
 
 /// A tag comment found beside a pinned reference.
@@ -59,14 +91,14 @@ pub fn find(
     if style == CommentStyle::None {
         return None;
     }
-    if style == CommentStyle::Trailing {
-        let at = after_value(src, span);
-        if let Some(rest) = src[at..].strip_prefix(TRAILING_MARKER) {
+    if let Some(marker) = style.trailing_marker() {
+        let at = after_value(src, span, style);
+        if let Some(rest) = src[at..].strip_prefix(marker) {
             let len = token_len(rest);
             if let Some(reference) = names(&rest[..len], pinned) {
                 return Some(TagComment {
                     reference,
-                    range: at..at + TRAILING_MARKER.len() + len,
+                    range: at..at + marker.len() + len,
                 });
             }
         }
@@ -83,7 +115,7 @@ pub fn find(
         let line = &src[above..line_start];
         let body = line.trim_end_matches(['\n', '\r']);
         let trimmed = body.trim_start();
-        let Some(rest) = trimmed.strip_prefix(LINE_MARKER) else {
+        let Some(rest) = trimmed.strip_prefix(style.line_marker()) else {
             break;
         };
         if token_len(rest) == rest.len() {
@@ -101,7 +133,8 @@ pub fn find(
 
 /// The edit that adds a tag comment naming `tagged` (`nginx:1.27`) to the reference at `span`, as a range (an
 /// empty one, where text is inserted) and its text. `None` where no comment can go: a Dockerfile directive is
-/// itself a comment line, and a line above it would end the directives.
+/// itself a comment line, and a line above it would end the directives; a `#` inside a YAML block scalar or
+/// an HCL heredoc is text.
 pub fn insertion(
     src: &str,
     span: &Range<usize>,
@@ -139,7 +172,7 @@ pub fn find_ref(
         return None;
     }
     if style == CommentStyle::Trailing {
-        let at = after_value(src, span);
+        let at = after_value(src, span, style);
         let rest = &src[at..super::line_end(src, span.end)];
         let blanks = rest.len() - rest.trim_start_matches([' ', '\t']).len();
         if let Some(after_hash) = rest[blanks..].strip_prefix('#').filter(|_| blanks > 0) {
@@ -163,7 +196,7 @@ pub fn find_ref(
         let rest = body
             .trim_start_matches('\u{feff}')
             .trim_start()
-            .strip_prefix(LINE_MARKER)?;
+            .strip_prefix(style.line_marker())?;
         if token_len(rest) == rest.len() {
             let named = ActionRef::parse(rest)
                 .ok()
@@ -201,17 +234,20 @@ fn insertion_of(
     let before = &src[start..span.start];
     if before.trim_start().starts_with('#')
         || (style == CommentStyle::Trailing && in_block_scalar(src, start, before))
+        // In HCL the value is a quoted string on its line, or a heredoc's line; a line that a block
+        // comment (`/* … */`) spans into would take the comment line into it.
+        || (style == CommentStyle::Hcl && (!before.contains('"') || before.contains("*/")))
     {
         return None;
     }
-    if style == CommentStyle::Trailing {
-        let at = after_value(src, span);
+    if let Some(marker) = style.trailing_marker() {
+        let at = after_value(src, span, style);
         let rest = src[at..line_end].trim_end_matches('\r');
         let rest_trimmed = rest.trim_start();
         if rest_trimmed.is_empty()
-            || (rest_trimmed.starts_with('#') && rest.len() > rest_trimmed.len())
+            || (style.starts_comment(rest_trimmed) && rest.len() > rest_trimmed.len())
         {
-            return Some((at..at, format!("{TRAILING_MARKER}{trailing}")));
+            return Some((at..at, format!("{marker}{trailing}")));
         }
     }
     let indent: String = before
@@ -221,7 +257,8 @@ fn insertion_of(
     Some((
         start..start,
         format!(
-            "{indent}{LINE_MARKER}{tagged}{}",
+            "{indent}{}{tagged}{}",
+            style.line_marker(),
             line_ending(src, span.start)
         ),
     ))
@@ -263,12 +300,15 @@ fn token_len(s: &str) -> usize {
     s.find(|c: char| c.is_whitespace()).unwrap_or(s.len())
 }
 
-/// Where a value ends in the file: after the span, and after the closing quote of a quoted scalar.
-fn after_value(src: &str, span: &Range<usize>) -> usize {
+/// Where a value ends in the file: after the span, and after the closing quote of a quoted scalar. In HCL
+/// and JSON a reference ends its string (after a prefix such as Bake's `docker-image://`), so a `"` right
+/// after the span closes it.
+fn after_value(src: &str, span: &Range<usize>, style: CommentStyle) -> usize {
     let open = src[..span.start].chars().next_back();
     let close = src[span.end..].chars().next();
-    match (open, close) {
-        (Some(q @ ('"' | '\'')), Some(c)) if c == q => span.end + 1,
+    match (open, close, style) {
+        (_, Some('"'), CommentStyle::Hcl | CommentStyle::Jsonc) => span.end + 1,
+        (Some(q @ ('"' | '\'')), Some(c), _) if c == q => span.end + 1,
         _ => span.end,
     }
 }
@@ -412,6 +452,47 @@ mod tests {
         let at = directive.find("docker/").unwrap();
         assert_eq!(
             insertion(directive, &(at..at + 19), "docker/dockerfile:1", W),
+            None
+        );
+    }
+
+    #[test]
+    fn hcl_comments_follow_the_string_or_go_above() {
+        use CommentStyle::Hcl as H;
+        assert_eq!(
+            pin("  image = \"nginx:1.27\"\n", "nginx:1.27", H),
+            format!("  image = \"nginx@{D}\" # nginx:1.27\n")
+        );
+        assert_eq!(
+            pin("  base = \"docker-image://a:1\" // x\r\n", "a:1", H),
+            format!("  base = \"docker-image://a@{D}\" # a:1 // x\r\n")
+        );
+        assert_eq!(
+            pin("  config { image = \"a:1\" }\n", "a:1", H),
+            format!("  # pin: a:1\n  config {{ image = \"a@{D}\" }}\n")
+        );
+        // A heredoc's line, where `#` is text, and a line a block comment spans into: no comment.
+        let heredoc = "image = <<EOT\na:1\nEOT\n";
+        let at = heredoc.find("a:1").unwrap();
+        assert_eq!(insertion(heredoc, &(at..at + 3), "a:1", H), None);
+        let block = "/* x\n */ image = \"a:1\"\n";
+        let at = block.find("a:1").unwrap();
+        assert_eq!(insertion(block, &(at..at + 3), "a:1", H), None);
+    }
+
+    #[test]
+    fn jsonc_comments_use_slashes() {
+        use CommentStyle::Jsonc as J;
+        assert_eq!(
+            pin("{\n  \"image\": \"a:1\",\n  \"x\": 1\n}\n", "a:1", J),
+            format!("{{\n  // pin: a:1\n  \"image\": \"a@{D}\",\n  \"x\": 1\n}}\n")
+        );
+        assert_eq!(
+            pin("{\n  \"image\": \"a:1\"\n}\n", "a:1", J),
+            format!("{{\n  \"image\": \"a@{D}\" // a:1\n}}\n")
+        );
+        assert_eq!(
+            insertion("[\"a:1\"]", &(2..5), "a:1", CommentStyle::None),
             None
         );
     }

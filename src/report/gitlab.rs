@@ -41,6 +41,7 @@ fn path(file: &str) -> String {
         return file.to_string();
     }
     crate::walk::repository_path(std::path::Path::new(file))
+        .map(|p| super::path_text(&p))
         .unwrap_or_else(|| file.replace('\\', "/"))
 }
 

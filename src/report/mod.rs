@@ -22,6 +22,7 @@
 //! The library never prints: reporters write to the `out` and `err` they are given.
 
 pub mod code;
+mod escape;
 mod github;
 mod gitlab;
 mod json;
@@ -36,6 +37,7 @@ use serde::Serialize;
 
 use crate::interrupt::Signal;
 pub use code::{Class, Code, Severity};
+pub use escape::{escape, path_text};
 pub use github::GithubReporter;
 pub use gitlab::GitlabReporter;
 pub use json::JsonReporter;

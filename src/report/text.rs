@@ -7,7 +7,7 @@ use anstyle::{AnsiColor, Style};
 use std::io::{self, Write};
 
 use super::{
-    Class, Code, Command, Mode, Outcome, OutcomeStatus, Report, Reporter, Severity, Summary,
+    escape, Class, Code, Command, Mode, Outcome, OutcomeStatus, Report, Reporter, Severity, Summary,
 };
 
 /// The text format. `paint_out`/`paint_err`: colour for each stream; `quiet`: no summary line; `verbose`
@@ -29,7 +29,7 @@ impl Reporter for TextReporter {
                 // the run exits 2.
                 for o in &r.outcomes {
                     if let (Some(pinned), false) = (&o.pinned, o.status == OutcomeStatus::Error) {
-                        writeln!(out, "{pinned}")?;
+                        writeln!(out, "{}", escape(pinned))?;
                     }
                 }
             }
@@ -116,22 +116,22 @@ impl TextReporter {
             let hint = if self.verbose { "" } else { "; -v lists them" };
             writeln!(
                 err,
-                "pin: {}: {message} ({n} references{hint})",
-                paint.red("error")
+                "pin: {}: {} ({n} references{hint})",
+                paint.red("error"),
+                escape(message)
             )?;
         }
         for d in &r.diagnostics {
+            let message = escape(&d.message);
             match (d.code, d.class(), d.severity) {
                 (Code::NothingWritten | Code::Interrupted, _, _) => {
-                    writeln!(err, "pin: {}", d.message)?
+                    writeln!(err, "pin: {message}")?
                 }
-                (_, Class::Failure, _) => {
-                    writeln!(err, "pin: {}: {}", paint.red("error"), d.message)?
-                }
+                (_, Class::Failure, _) => writeln!(err, "pin: {}: {message}", paint.red("error"))?,
                 (_, _, Severity::Warning) => {
-                    writeln!(err, "pin: {}: {}", paint.yellow("warning"), d.message)?
+                    writeln!(err, "pin: {}: {message}", paint.yellow("warning"))?
                 }
-                _ => writeln!(err, "pin: {}", d.message)?,
+                _ => writeln!(err, "pin: {message}")?,
             }
         }
         if r.mode == Mode::Check {
@@ -141,10 +141,10 @@ impl TextReporter {
                     writeln!(
                         err,
                         "{}: {} {}: {}",
-                        o.place(),
+                        escape(&o.place()),
                         paint.red(d.code.as_str()),
-                        o.original.as_deref().unwrap_or_default(),
-                        d.message
+                        escape(o.original.as_deref().unwrap_or_default()),
+                        escape(&d.message)
                     )?;
                 }
             }
@@ -156,7 +156,7 @@ impl TextReporter {
     /// `-v`: the registry requests made, on stderr whatever the format.
     pub fn write_requests(&self, r: &Report, err: &mut dyn Write) -> io::Result<()> {
         if let Some(requests) = &r.requests {
-            writeln!(err, "pin: {requests}")?;
+            writeln!(err, "pin: {}", escape(requests))?;
         }
         Ok(())
     }
@@ -223,19 +223,21 @@ fn write_outcome(
     paint: Paint,
     quiet: bool,
 ) -> io::Result<()> {
-    let at = o.place();
+    let place = o.place();
+    let at = escape(&place);
     let shown = |d: &&super::Diagnostic| {
         !(quiet && d.class() == Class::Skip && d.severity != Severity::Warning)
     };
     if let Some(d) = o.primary().filter(shown) {
+        let message = escape(&d.message);
         match (&o.original, d.class()) {
-            (None, Class::Skip) => writeln!(err, "{at}: skipped file: {}", d.message)?,
-            (None, _) => writeln!(err, "{at}: {}: {}", paint.red("error"), d.message)?,
+            (None, Class::Skip) => writeln!(err, "{at}: skipped file: {message}")?,
+            (None, _) => writeln!(err, "{at}: {}: {message}", paint.red("error"))?,
             (Some(original), Class::Skip) => writeln!(
                 err,
-                "{at}: {} {original:?}: {}",
+                "{at}: {} {}: {message}",
                 paint.yellow("skipped"),
-                d.message
+                escape(&format!("{original:?}"))
             )?,
             (Some(original), Class::Failure) => {
                 let verb = match command {
@@ -245,13 +247,13 @@ fn write_outcome(
                 };
                 writeln!(
                     err,
-                    "{at}: {}: cannot {verb} {original}: {}",
+                    "{at}: {}: cannot {verb} {}: {message}",
                     paint.red("error"),
-                    d.message
+                    escape(original)
                 )?
             }
             (Some(_), Class::Finding) if d.severity == Severity::Warning => {
-                writeln!(err, "{at}: {}: {}", paint.yellow("warning"), d.message)?
+                writeln!(err, "{at}: {}: {message}", paint.yellow("warning"))?
             }
             (Some(_), Class::Finding | Class::Note) => {}
         }
@@ -261,7 +263,7 @@ fn write_outcome(
             Severity::Warning => paint.yellow("warning"),
             _ => paint.cyan("note"),
         };
-        writeln!(err, "{at}: {label}: {}", note.message)?;
+        writeln!(err, "{at}: {label}: {}", escape(&note.message))?;
     }
     Ok(())
 }
@@ -344,12 +346,16 @@ pub fn colour_for(
     }
 }
 
-/// A unified diff of one file that `git apply` accepts (`--- a/PATH`, `+++ b/PATH`, three lines of context).
-pub fn unified_diff(path: &str, old: &str, new: &str) -> String {
+/// A unified diff of one file that `git apply` accepts (`--- a/PATH`, `+++ b/PATH`, three lines of context;
+/// a path git would quote is quoted as git quotes it, [`super::escape::diff_path`]).
+pub fn unified_diff(path: &std::path::Path, old: &str, new: &str) -> String {
     similar::TextDiff::from_lines(old, new)
         .unified_diff()
         .context_radius(3)
-        .header(&format!("a/{path}"), &format!("b/{path}"))
+        .header(
+            &super::escape::diff_path("a/", path),
+            &super::escape::diff_path("b/", path),
+        )
         .to_string()
 }
 
@@ -396,7 +402,13 @@ fn list_line(
     reference: &str,
     status: &str,
 ) -> io::Result<()> {
-    writeln!(out, "{location}\t{reference}\t{status}")
+    writeln!(
+        out,
+        "{}\t{}\t{}",
+        escape(location),
+        escape(reference),
+        escape(status)
+    )
 }
 
 #[cfg(test)]
@@ -405,14 +417,18 @@ mod tests {
 
     #[test]
     fn diff_has_git_headers_and_keeps_crlf() {
-        let d = unified_diff("k/d.yaml", "a: 1\r\nimage: x\r\n", "a: 1\r\nimage: y\r\n");
+        let d = unified_diff(
+            std::path::Path::new("k/d.yaml"),
+            "a: 1\r\nimage: x\r\n",
+            "a: 1\r\nimage: y\r\n",
+        );
         assert!(d.starts_with("--- a/k/d.yaml\n+++ b/k/d.yaml\n@@ -1,2 +1,2 @@\n"));
         assert!(d.contains("-image: x\r\n+image: y\r\n"));
     }
 
     #[test]
     fn diff_marks_missing_final_newline() {
-        let d = unified_diff("f", "image: x", "image: y");
+        let d = unified_diff(std::path::Path::new("f"), "image: x", "image: y");
         assert!(d.contains("\\ No newline at end of file"), "{d}");
     }
 

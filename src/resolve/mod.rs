@@ -45,6 +45,7 @@ pub use registry::{Client, Manifest};
 pub use transport::{ClientOptions, Stats};
 
 use crate::reference::Reference;
+pub use crate::report::escape;
 
 /// One lookup: what a tag points at in one repository.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -232,28 +233,6 @@ impl ResolveError {
             )),
         }
     }
-}
-
-/// `s` with every control character (C0, DEL, C1) and bidirectional-override character written as an
-/// escape (`\x1b`, `\u{9b}`, `\u{202e}`), so that text a registry chose cannot drive the terminal it is
-/// printed on (set its title, move the cursor, hide or reorder what follows). Every string that comes from a
-/// registry (platform names from an index, media types, realms, header values, error bodies) goes through this
-/// before it enters a message.
-pub fn escape(s: &str) -> std::borrow::Cow<'_, str> {
-    let unsafe_char =
-        |c: char| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
-    if !s.chars().any(unsafe_char) {
-        return std::borrow::Cow::Borrowed(s);
-    }
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        match c {
-            c if !unsafe_char(c) => out.push(c),
-            c if (c as u32) < 0x80 => out.push_str(&format!("\\x{:02x}", c as u32)),
-            c => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
-        }
-    }
-    std::borrow::Cow::Owned(out)
 }
 
 /// An error with its causes: reqwest's own Display omits them ("error sending request"), and the cause is
@@ -458,16 +437,5 @@ mod tests {
         assert!(writable(m(format!("sha256:{}", "a".repeat(64))), &key).is_ok());
         let e = writable(m(format!("sha512:{}", "a".repeat(128))), &key).unwrap_err();
         assert!(e.to_string().contains("sha512 digest"), "{e}");
-    }
-
-    #[test]
-    fn escape_neutralizes_terminal_controls() {
-        assert_eq!(escape("linux/arm64"), "linux/arm64");
-        assert!(matches!(escape("plain"), std::borrow::Cow::Borrowed(_)));
-        assert_eq!(escape("a\u{1b}]0;title\u{7}b"), "a\\x1b]0;title\\x07b");
-        assert_eq!(escape("x\ny\rz\t"), "x\\x0ay\\x0dz\\x09");
-        assert_eq!(escape("\u{7f}\u{9b}2J"), "\\x7f\\u{9b}2J");
-        assert_eq!(escape("abc\u{202e}fed"), "abc\\u{202e}fed");
-        assert_eq!(escape("ünïcødé ok"), "ünïcødé ok");
     }
 }

@@ -15,6 +15,8 @@ use std::time::SystemTime;
 
 use sha2::{Digest as _, Sha256};
 
+use super::encoding::{self, Encoding};
+
 /// A file as it was when read. Cheap to keep: no text, a path and a few numbers.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FileIdentity {
@@ -31,6 +33,8 @@ pub struct FileIdentity {
     pub(crate) uid: u32,
     pub(crate) gid: u32,
     pub(crate) nlink: u64,
+    /// How the bytes hold the text that was searched (UTF-16 files are written back as UTF-16).
+    pub(crate) encoding: Encoding,
     hash: [u8; 32],
 }
 
@@ -78,13 +82,42 @@ impl FileIdentity {
 /// A file just read: everything of its [`FileIdentity`] but the hash, which [`Opened::identify`] adds
 /// from the bytes only for files that may be written (hashing every file of a large tree costs time).
 #[derive(Debug)]
-pub struct Opened(FileIdentity);
+pub struct Opened {
+    id: FileIdentity,
+    /// The hash is already in `id` ([`Opened::decoded`]).
+    hashed: bool,
+}
 
 impl Opened {
     /// The identity of the file whose bytes (as [`read`] returned them) are `bytes`.
     pub fn identify(mut self, bytes: &[u8]) -> FileIdentity {
-        self.0.hash = Sha256::digest(bytes).into();
-        self.0
+        if !self.hashed {
+            self.id.hash = Sha256::digest(bytes).into();
+        }
+        self.id
+    }
+
+    /// The file's bytes `raw` hold its text in `encoding`: what is searched is the decoded text, so the
+    /// hash of the bytes read is taken now, and [`Opened::identify`] keeps it.
+    pub fn decoded(mut self, raw: &[u8], encoding: Encoding) -> Opened {
+        if encoding != Encoding::Utf8 {
+            self.id.hash = Sha256::digest(raw).into();
+            self.id.encoding = encoding;
+            self.hashed = true;
+        }
+        self
+    }
+}
+
+/// The text of a file read again ([`verify_unchanged`]'s bytes, the very bytes searched), decoded as when it
+/// was read.
+pub fn text_of(path: &Path, was: &FileIdentity, bytes: Vec<u8>) -> Result<String, Changed> {
+    match encoding::decode(bytes) {
+        Ok((text, encoding)) if encoding == was.encoding => Ok(text),
+        // The hash matched, so this cannot happen short of a hash collision.
+        _ => Err(Changed::Modified {
+            path: path.display().to_string(),
+        }),
     }
 }
 
@@ -106,7 +139,7 @@ pub fn read(path: &Path) -> io::Result<(Vec<u8>, Opened)> {
     file.read_to_end(&mut bytes)?;
     let (dev, ino) = file_id(&meta);
     let (mode, uid, gid, nlink) = owner_and_mode(&meta);
-    let opened = Opened(FileIdentity {
+    let id = FileIdentity {
         real,
         link,
         dev,
@@ -117,9 +150,10 @@ pub fn read(path: &Path) -> io::Result<(Vec<u8>, Opened)> {
         uid,
         gid,
         nlink,
+        encoding: Encoding::Utf8,
         hash: [0; 32],
-    });
-    Ok((bytes, opened))
+    };
+    Ok((bytes, Opened { id, hashed: false }))
 }
 
 /// [`read`] and [`Opened::identify`] in one.

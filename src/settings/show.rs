@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use super::*;
 use crate::config::Loaded;
 use crate::registries_conf::{MirrorTable, PullFromMirror};
+use crate::report::escape;
 
 /// What `pin config` prints.
 #[derive(Debug)]
@@ -37,7 +38,7 @@ impl Shown {
     /// Prints every key; `false` when a registries.conf file cannot be read (said on `err`).
     pub fn write(&self, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<bool> {
         match &self.file {
-            Some(p) => writeln!(out, "# configuration file: {}", p.display())?,
+            Some(p) => writeln!(out, "# configuration file: {}", shown(p))?,
             None => writeln!(out, "# no configuration file")?,
         }
         writeln!(
@@ -46,7 +47,7 @@ impl Shown {
         )?;
         let (scan, pin, r) = (&self.scan, &self.pin, &self.registry);
         let mut row = |key: &str, value: String, origin: &Origin| -> io::Result<()> {
-            writeln!(out, "{key} = {value}  # {origin}")
+            writeln!(out, "{key} = {value}  # {}", escape(&origin.to_string()))
         };
         row("exclude", strings(&scan.exclude), &scan.exclude.origin)?;
         row("skip", strings(&scan.skip), &scan.skip.origin)?;
@@ -167,7 +168,12 @@ impl Shown {
             writeln!(out, "registry = []  # default")?;
         }
         for t in &r.tables {
-            writeln!(out, "[[registry]] {}  # {}", table(t), t.origin)?;
+            writeln!(
+                out,
+                "[[registry]] {}  # {}",
+                table(t),
+                escape(&t.origin.to_string())
+            )?;
         }
         self.write_registries_conf(out, err)
     }
@@ -179,13 +185,13 @@ impl Shown {
         for file in &self.registry.registries_conf {
             match crate::registries_conf::read(file) {
                 Ok(Some(tables)) => {
-                    writeln!(out, "# registries.conf: {} (read)", file.display())?;
+                    writeln!(out, "# registries.conf: {} (read)", shown(file))?;
                     read.extend(tables.into_iter().map(|t| (t, file)));
                 }
-                Ok(None) => writeln!(out, "# registries.conf: {} (not found)", file.display())?,
+                Ok(None) => writeln!(out, "# registries.conf: {} (not found)", shown(file))?,
                 Err(e) => {
-                    writeln!(out, "# registries.conf: {} (not read)", file.display())?;
-                    writeln!(err, "pin: error: {e}")?;
+                    writeln!(out, "# registries.conf: {} (not read)", shown(file))?;
+                    writeln!(err, "pin: error: {}", escape(&e.to_string()))?;
                     return Ok(false);
                 }
             }
@@ -199,7 +205,7 @@ impl Shown {
             if later[i + 1..].contains(&t.prefix_key()) {
                 continue;
             }
-            writeln!(out, "[[registry]] {}  # {}", table(t), file.display())?;
+            writeln!(out, "[[registry]] {}  # {}", table(t), shown(file))?;
         }
         Ok(true)
     }
@@ -230,6 +236,11 @@ fn mirror(m: &MirrorTable) -> String {
             PullFromMirror::TagOnly => "tag-only",
         })
     )
+}
+
+/// A path as `pin config` prints it in a comment: escaped ([`crate::report::path_text`], [`escape`]).
+fn shown(path: &Path) -> String {
+    escape(&crate::report::path_text(path)).into_owned()
 }
 
 /// A TOML string (the escapes TOML and Rust share for what file names and patterns hold).

@@ -1093,6 +1093,29 @@ imageName: nginx:11
                 "orbs:\n  node: circleci/node@5\n  mine:\n    executors:\n      e: {docker: [{image: o:1}]}\njobs:\n  b:\n    docker:\n    - image: cimg/base:1\n    - {auth: x}\n    steps: [checkout]\nexecutors:\n  x: {machine: true}\n",
                 "kind: pipeline\nsteps:\n- name: a\n  image: a:1\n- name: b\n  commands: [x]\nservices:\n  db: {image: pg:1}\n  c: {x: y}\nclone: {git: {image: g:1}}\n",
                 "steps:\n- name: gcr.io/cloud-builders/docker\n  args: [build]\n- {id: x}\n- name: ubuntu:22\n",
+                // Anchored collections read as a whole where an alias stands (a second reading), and
+                // anchors holding aliases of other anchors (a third).
+                ".l: &l [pg:1, {name: r:1, alias: r}]\njob: {image: a:1, services: *l}\n",
+                ".c: &c {name: pg:1, other: 1}\n.a: &a [*c, r:1]\njob: {services: *a}\n",
+                ".o: &o\n  x: &i [pg:1, {name: q:1}]\n  y: 1\njob: {services: *i}\nj2: {image: *o}\n",
+                "x-l: &l [a:1, b:2]\nservices: {web: {image: c:1, environment: *l}}\nimage: *l\n",
+                // Merges: keys a mapping dropped hide those of later merged mappings.
+                "x: &a {web: {command: x}}\ny: &b {web: {image: b:1}, db: {image: d:1}}\nservices:\n  <<: [*a, *b]\n",
+                "x: &b {web: {image: b:1}}\nservices:\n  web: {command: x}\n  x: 1\n  <<: *b\n  y: {image: e:1}\n",
+                "x: &b {web: {image: b:1}}\ny: &a\n  web: {ports: [1]}\n  <<: *b\nservices: {<<: *a, db: {image: d:1}}\n",
+                "l: &l [{web: {command: x}}, {web: {image: a:1}}, {db: {image: d:1}}]\nservices:\n  <<: *l\n",
+                "services:\n  <<: [{web: {command: x}}, {web: {image: a:1}, db: {image: d:1}}]\n",
+                "x-b: &b {restart: always, image: n:1}\nservices:\n  a: {<<: *b, ports: [1]}\n  b: {ports: [2], <<: *b, image: m:1}\n  c: {image: o:1, <<: *b}\n",
+                // Merges of anchors that hold nothing read: dropped, but what they drop still hides.
+                "x: &e {restart: no}\ny: &f {web: {image: f:1}}\nservices:\n  <<: [*e, *f]\n  a: {<<: *e}\n  b: {<<: *e, image: b:1}\n",
+                "x: &e {web: {ports: [1]}}\ny: &f {web: {image: f:1}, db: {image: g:1}}\nservices:\n  <<: [*e, *f]\n",
+                "x: &e {}\nservices: {<<: *e, a: {<<: [*e, *e], image: h:1}}\n",
+                // A merge that brings nothing but whose mappings dropped keys, before one that brings some.
+                "x: &e {web: {ports: [1]}}\ny: &f {web: {image: f:1}}\nservices:\n  <<: *e\n  <<: *f\n",
+                // Merge values holding an anchor, or something read that is not a mapping to merge.
+                "services:\n  <<: &a {}\n  services: *a\n",
+                "services: {<<: &s x, web: {image: *s}}\n",
+                "<<:\n- - image: a:1\n",
                 "é: [\n",
                 "a: {{ x }}\n",
             ]
@@ -1139,6 +1162,78 @@ imageName: nginx:11
         assert_eq!(tree[services].span, whole[whole_services].span);
     }
 
+    /// An anchored collection that no alias reads as a whole keeps what the finder reads of it, not every
+    /// item: an anchored flow list of a thousand items used where nothing is read costs one node, in one
+    /// reading.
+    #[test]
+    fn an_anchored_list_nobody_reads_whole_is_not_kept() {
+        static READS: Reads = Reads {
+            whole: &["image"],
+            keys: &["services"],
+            whole_if: None,
+        };
+        let items: Vec<String> = (0..1000).map(|i| format!("v{i}")).collect();
+        let src = format!(
+            "x-list: &list [{}]\nservices:\n  web:\n    image: nginx:1\n    environment: *list\n",
+            items.join(", ")
+        );
+        let (tree, _) = tree::read_for(&src, Some(&READS)).unwrap().unwrap();
+        // Root; `x-list` and its list; `services`, its mapping; `web`, its mapping; `image` and its
+        // value; `environment` and the alias.
+        assert_eq!(tree.len(), 11);
+        assert_eq!(tree::READINGS.with(std::cell::Cell::get), 1);
+        // Read as a whole where the alias stands: all of it, in a second reading.
+        let whole = src.replace("environment: *list", "image: *list");
+        let (tree, _) = tree::read_for(&whole, Some(&READS)).unwrap().unwrap();
+        assert_eq!(tree.len(), 1 + 2 + 1000 + 2 + 2 + 2 + 2);
+        assert_eq!(tree::READINGS.with(std::cell::Cell::get), 2);
+    }
+
+    /// A merge key per service keeps the service's merge and what the finder reads, not every pair after
+    /// the merge key; a merge of an anchor that holds nothing the finder reads is not kept at all.
+    #[test]
+    fn a_merge_key_per_service_keeps_what_is_read() {
+        static READS: Reads = Reads {
+            whole: &["image"],
+            keys: &["services"],
+            whole_if: None,
+        };
+        let pairs: String = (0..10).map(|k| format!("    k{k}: v{k}\n")).collect();
+        for (base, first, nodes, readings) in [
+            ("image: base:1", true, 6, 1),
+            // A merge key after pairs it dropped: read again to remember their keys.
+            ("image: base:1", false, 6, 2),
+            ("restart: always", true, 4, 1),
+            ("restart: always", false, 4, 1),
+        ] {
+            let mut src = format!("x-base: &base\n  {base}\n  logging: {{driver: x}}\nservices:\n");
+            for i in 0..100 {
+                let merge = "    <<: *base\n";
+                let (before, after) = if first { (merge, "") } else { ("", merge) };
+                src += &format!("  s{i}:\n{before}    image: nginx:1.{i}\n{pairs}{after}");
+            }
+            let (tree, _) = tree::read_for(&src, Some(&READS)).unwrap().unwrap();
+            // Root; `x-base`, its mapping (and its `image` and value); `services` and its mapping; per
+            // service its key and mapping, `<<` and the alias (when the anchor holds an image), `image`
+            // and its value.
+            let anchor = if nodes == 6 { 4 } else { 2 };
+            assert_eq!(
+                tree.len(),
+                1 + anchor + 2 + 100 * nodes,
+                "{base}, merge key first: {first}"
+            );
+            assert_eq!(
+                tree::READINGS.with(std::cell::Cell::get),
+                readings,
+                "{base} {first}"
+            );
+            let kind = crate::formats::Kind::Compose;
+            let found = kind.find(&src);
+            assert_eq!(found.as_ref().map(|f| f.candidates.len()), Ok(100));
+            assert_eq!(found, tree::whole_trees(|| kind.find(&src)));
+        }
+    }
+
     /// Nesting deeper than the bound is an error at the collection that passes it, not gigabytes of parser
     /// state.
     #[test]
@@ -1182,5 +1277,197 @@ imageName: nginx:11
                 ("", true, Some(false)),
             ]
         );
+    }
+}
+
+/// Generated YAML with anchors, aliases and merge keys: a tree of what a finder reads finds what the whole
+/// tree finds, for every kind. The keys are those finders read, merge keys and a few others, so that
+/// anchors, aliases and merges land on the way to images, inside them and beside them.
+#[cfg(test)]
+mod pruned_properties {
+    use proptest::prelude::*;
+
+    /// Repeated names come up more often.
+    const KEYS: &[&str] = &[
+        "services",
+        "services",
+        "services",
+        "image",
+        "image",
+        "image",
+        "web",
+        "web",
+        "db",
+        "<<",
+        "<<",
+        "<<",
+        "x",
+        "default",
+        "jobs",
+        "steps",
+        "container",
+        "uses",
+        "repository",
+        "tag",
+        "name",
+        "build",
+        "global",
+    ];
+    const SCALARS: &[&str] = &["a:1", "b:2", "docker://c:3", "x", "1", "r"];
+
+    /// A node to render: indexes into [`KEYS`] and [`SCALARS`], whether it has an anchor, whether a
+    /// collection is written in flow style; an alias names the n-th complete anchor (modulo their number).
+    #[derive(Clone, Debug)]
+    enum Gen {
+        Scalar(usize, bool),
+        Alias(usize),
+        Map(Vec<(usize, Gen)>, bool, bool),
+        Seq(Vec<Gen>, bool, bool),
+    }
+
+    fn node() -> impl Strategy<Value = Gen> {
+        let leaf = prop_oneof![
+            (0..SCALARS.len(), prop::bool::weighted(0.2)).prop_map(|(s, a)| Gen::Scalar(s, a)),
+            (0..8usize).prop_map(Gen::Alias),
+        ];
+        leaf.prop_recursive(5, 48, 5, |inner| {
+            prop_oneof![
+                (
+                    proptest::collection::vec((0..KEYS.len(), inner.clone()), 0..5),
+                    any::<bool>(),
+                    any::<bool>()
+                )
+                    .prop_map(|(p, a, f)| Gen::Map(p, a, f)),
+                (
+                    proptest::collection::vec(inner, 0..4),
+                    any::<bool>(),
+                    any::<bool>()
+                )
+                    .prop_map(|(i, a, f)| Gen::Seq(i, a, f)),
+            ]
+        })
+    }
+
+    /// Renders YAML: block collections where asked (flow inside flow), anchors `&aN` in order, and each
+    /// alias naming an anchor whose node is complete (a scalar when there is none).
+    struct Render {
+        out: String,
+        /// The last anchor number given.
+        next: usize,
+        /// The anchors whose nodes are complete.
+        done: Vec<usize>,
+    }
+
+    impl Render {
+        fn flow(&mut self, g: &Gen) {
+            match g {
+                Gen::Scalar(s, anchored) => {
+                    let anchor = self.anchor(*anchored);
+                    self.out.push_str(SCALARS[*s]);
+                    self.done.extend(anchor);
+                }
+                Gen::Alias(i) => match self.done.len() {
+                    0 => self.out.push('x'),
+                    n => {
+                        let name = self.done[i % n];
+                        self.out.push_str(&format!("*a{name}"));
+                    }
+                },
+                Gen::Map(pairs, anchored, _) => {
+                    let anchor = self.anchor(*anchored);
+                    self.out.push('{');
+                    for (n, (k, v)) in pairs.iter().enumerate() {
+                        if n > 0 {
+                            self.out.push_str(", ");
+                        }
+                        self.out.push_str(KEYS[*k]);
+                        self.out.push_str(": ");
+                        self.flow(v);
+                    }
+                    self.out.push('}');
+                    self.done.extend(anchor);
+                }
+                Gen::Seq(items, anchored, _) => {
+                    let anchor = self.anchor(*anchored);
+                    self.out.push('[');
+                    for (n, v) in items.iter().enumerate() {
+                        if n > 0 {
+                            self.out.push_str(", ");
+                        }
+                        self.flow(v);
+                    }
+                    self.out.push(']');
+                    self.done.extend(anchor);
+                }
+            }
+        }
+
+        fn anchor(&mut self, anchored: bool) -> Option<usize> {
+            if !anchored {
+                return None;
+            }
+            self.next += 1;
+            self.out.push_str(&format!("&a{} ", self.next));
+            Some(self.next)
+        }
+
+        /// A value after `key:` or `-` at `indent`.
+        fn value(&mut self, g: &Gen, indent: usize) {
+            let pad = " ".repeat(indent);
+            match g {
+                Gen::Map(pairs, anchored, false) if !pairs.is_empty() => {
+                    self.out.push(' ');
+                    let anchor = self.anchor(*anchored);
+                    for (k, v) in pairs {
+                        self.out.push_str(&format!("\n{pad}{}:", KEYS[*k]));
+                        self.value(v, indent + 2);
+                    }
+                    self.done.extend(anchor);
+                }
+                Gen::Seq(items, anchored, false) if !items.is_empty() => {
+                    self.out.push(' ');
+                    let anchor = self.anchor(*anchored);
+                    for v in items {
+                        self.out.push_str(&format!("\n{pad}-"));
+                        self.value(v, indent + 2);
+                    }
+                    self.done.extend(anchor);
+                }
+                _ => {
+                    self.out.push(' ');
+                    self.flow(g);
+                }
+            }
+        }
+    }
+
+    fn render(pairs: &[(usize, Gen)]) -> String {
+        let mut r = Render {
+            out: String::new(),
+            next: 0,
+            done: Vec::new(),
+        };
+        for (k, v) in pairs {
+            r.out.push_str(KEYS[*k]);
+            r.out.push(':');
+            r.value(v, 2);
+            r.out.push('\n');
+        }
+        r.out
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1000))]
+        #[test]
+        fn pruned_trees_find_what_whole_trees_find(
+            pairs in proptest::collection::vec((0..KEYS.len(), node()), 1..7)
+        ) {
+            let src = render(&pairs);
+            for kind in crate::formats::kind::KINDS {
+                let pruned = (kind.find)(&src);
+                let whole = super::tree::whole_trees(|| (kind.find)(&src));
+                prop_assert_eq!(pruned, whole, "{} {:?}", kind.name, src);
+            }
+        }
     }
 }

@@ -160,7 +160,7 @@ pub enum Matcher {
     Exact(String),
     Regexp {
         source: String,
-        regex: Arc<regex_lite::Regex>,
+        regex: Arc<regex::Regex>,
     },
 }
 
@@ -179,7 +179,11 @@ impl Eq for Matcher {}
 impl Matcher {
     /// A regular expression that must match the whole value.
     pub fn regexp(source: &str) -> Result<Matcher, String> {
-        let regex = regex_lite::Regex::new(&format!("^(?:{source})$"))
+        // From a policy or a pin.toml: bounded like a skip pattern (its automaton and its lazy DFA).
+        let regex = regex::RegexBuilder::new(&format!("^(?:{source})$"))
+            .size_limit(1 << 20)
+            .dfa_size_limit(1 << 20)
+            .build()
             .map_err(|e| format!("\"{}\" is not a regular expression: {e}", escape(source)))?;
         Ok(Matcher::Regexp {
             source: source.to_string(),
