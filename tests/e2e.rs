@@ -1885,6 +1885,56 @@ fn tag_comments_are_written_followed_and_unpinned() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }
 
+// Guards what a bot reads of `pin update` on tag-comment pins: markdown names the tag (never an empty cell),
+// JSON and SARIF carry the tag and the old and new digest; the expected digests are the ones pushed.
+#[test]
+fn update_reports_name_the_tag_of_tag_comment_pins() {
+    let fx = Fixtures::start(Variant::Plain);
+    let dir = tempfile::tempdir().unwrap();
+    let host = fx.registry.host();
+    let old = fx.digest("v1").to_string();
+    fs::write(
+        dir.path().join("pod.yaml"),
+        format!("image: {host}/{REPO}@{old} # {host}/{REPO}:v1\n"),
+    )
+    .unwrap();
+    let new = fx.registry.move_tag(REPO, "v1", "v1-bot").digest;
+    let (old_short, new_short) = (&old[7..19], &new[7..19]);
+
+    let o = fx.pin(
+        dir.path(),
+        &["update", "--no-labels", "--format", "markdown", "."],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let body = stdout(&o);
+    assert!(
+        body.contains(&format!(
+            "| `{host}/{REPO}` | `v1` @ `{old_short}` | `v1` @ `{new_short}` | `pod.yaml:1:8` |\n"
+        )),
+        "{body}"
+    );
+    assert!(
+        body.contains(&format!("- `{host}/{REPO}` `v1`: `{old}` → `{new}`\n")),
+        "{body}"
+    );
+    assert!(!body.contains("``"), "an empty code span: {body}");
+
+    let o = fx.pin(dir.path(), &["update", "--format", "json", "."]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let r = &v["references"][0];
+    assert_eq!(r["tag"], "v1", "{r}");
+    assert_eq!(r["previousDigest"], old.as_str(), "{r}");
+    assert_eq!(r["digest"], new.as_str(), "{r}");
+
+    let o = fx.pin(dir.path(), &["update", "--format", "sarif", "."]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let p = &v["runs"][0]["results"][0]["properties"];
+    assert_eq!(p["tag"], "v1", "{p}");
+    assert_eq!(p["previousDigest"], old.as_str(), "{p}");
+    assert_eq!(p["digest"], new.as_str(), "{p}");
+}
+
 // Guards `--keep-tag` on an untagged reference and `pin unpin` of `tag@digest` pins: `nginx` is written
 // `nginx:latest@…` so that `pin update` has a tag to follow, and unpin drops the digest.
 #[test]

@@ -62,6 +62,16 @@ pub fn followed(f: &Found) -> Option<Reference> {
     Reference::parse(&format!("{}:{tag}@{}", r.name(), r.digest()?)).ok()
 }
 
+/// The tag a reference names for the reports: its own, its tag comment's, or `latest` for neither when it has
+/// no digest (a pinned reference without either names none).
+fn tag_of(f: &Found) -> Option<String> {
+    match &f.status {
+        Status::Unpinned(r) => Some(r.tag().unwrap_or("latest").to_string()),
+        Status::Pinned(_) => followed(f)?.tag().map(str::to_string),
+        Status::Skipped(_) => None,
+    }
+}
+
 /// Every unique lookup the files need.
 pub fn keys(files: &[ScannedFile], op: &Operation) -> BTreeSet<Key> {
     files
@@ -137,6 +147,7 @@ fn plan_file<'a, K>(
             f.candidate.span.clone(),
             file.kind.as_str(),
         );
+        outcome.tag = tag_of(f);
         match decide(f, file.kind, src, resolved, op) {
             Decision::Skip(why) => outcome.set(OutcomeStatus::Skipped, why.code, why.reason),
             Decision::Keep => {}
@@ -167,6 +178,9 @@ fn plan_file<'a, K>(
                     replacement: replacement.clone(),
                 });
                 outcome.pinned = Some(replacement.clone());
+                if let (Operation::Update { .. }, Status::Pinned(r)) = (op, &f.status) {
+                    outcome.previous = r.digest().map(str::to_string);
+                }
                 outcome.digest = digest;
                 if let Some((code, note)) = note {
                     outcome.note(code, note);

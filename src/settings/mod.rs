@@ -6,6 +6,7 @@
 //! stands for and which commands read it. The stages (`app`) take these types, never clap's.
 
 mod build;
+mod duration;
 pub(crate) mod show;
 #[cfg(test)]
 mod tests;
@@ -19,6 +20,7 @@ use crate::platform::Platform;
 use crate::registries_conf::RegistryTable;
 
 pub use build::{from_command_line, Env, SettingsError};
+pub use duration::human_duration;
 
 /// A value and where it came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
