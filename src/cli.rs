@@ -181,8 +181,13 @@ pub struct UpdateArgs {
 
     /// With `--format markdown`: do not read the OCI labels (created, revision, source) of the images moved
     /// tags point at, which costs a manifest GET and a config blob GET per moved image.
-    #[arg(long, help_heading = "Output")]
+    #[arg(long, help_heading = "Output", conflicts_with = "labels")]
     pub no_labels: bool,
+
+    /// With `--format markdown`: read the labels from Docker Hub too, where each manifest GET counts as a
+    /// pull against its rate limit (by default Docker Hub is asked only with HEADs, which do not count).
+    #[arg(long, help_heading = "Output")]
+    pub labels: bool,
 
     #[command(flatten)]
     pub output: OutputArgs,

@@ -1415,6 +1415,69 @@ fn update_markdown_shows_digests_and_labels_of_a_moved_tag() {
     );
 }
 
+/// The manifest and blob GETs the registry logged (distribution's "response completed" lines), server-side.
+fn logged_gets(registry: &Registry) -> usize {
+    registry
+        .log()
+        .lines()
+        .filter(|l| l.contains("response completed") && l.contains("http.request.method=GET"))
+        .filter(|l| l.contains("/manifests/") || l.contains("/blobs/"))
+        .count()
+}
+
+// Guards Docker Hub's pull budget: a tag under docker.io (remapped by registries.conf to the harness) that
+// moved costs HEADs only for `pin update --format markdown`, by the registry's own log: no label GET unless
+// `--labels`, and the body says why the labels were not read.
+#[test]
+fn docker_hub_sees_no_get_by_default() {
+    let registry = Registry::start(Variant::Plain);
+    let host = registry.host().to_string();
+    let old = registry
+        .push_oci_image("library/app", "1", "hub-old")
+        .digest;
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("registries.conf");
+    fs::write(
+        &conf,
+        format!("[[registry]]\nprefix = \"docker.io\"\nlocation = \"{host}\"\ninsecure = true\n"),
+    )
+    .unwrap();
+    let file = dir.path().join("Dockerfile");
+    fs::write(&file, format!("FROM app:1@{old}\n")).unwrap();
+    let new = registry.move_tag("library/app", "1", "hub-new").digest;
+    let env = [("CONTAINERS_REGISTRIES_CONF", conf.to_str().unwrap())];
+    let before = logged_gets(&registry);
+    let o = run_pin_stdin(
+        dir.path(),
+        &["update", "--format", "markdown", "-v", "."],
+        &env,
+        "",
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let body = stdout(&o);
+    assert!(body.contains(&format!("`{old}` → `{new}`")), "{body}");
+    assert!(
+        body.contains("labels not read: Docker Hub counts a manifest GET as a pull"),
+        "{body}"
+    );
+    assert!(stderr(&o).contains(" 0 GET,"), "{}", stderr(&o));
+    assert_eq!(logged_gets(&registry) - before, 0, "{}", registry.log());
+
+    let o = run_pin_stdin(
+        dir.path(),
+        &["update", "--format", "markdown", "--labels", "-v", "."],
+        &env,
+        "",
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("no `org.opencontainers.image` created"),
+        "{}",
+        stdout(&o)
+    );
+    assert_eq!(logged_gets(&registry) - before, 2, "{}", registry.log());
+}
+
 // Guards the labels of a moved index pin: they are read from the linux/amd64 image (index GET, child GET,
 // config GET); an image without labels says so.
 #[test]

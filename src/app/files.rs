@@ -15,7 +15,7 @@ use super::{finish, in_path_order, scan_or_abort, ExitStatus};
 use crate::interrupt;
 use crate::report::{self, Change, Code, Mode, Report};
 use crate::rewrite;
-use crate::settings::{Files, Format, Operation};
+use crate::settings::{Files, Format, Labels, Operation};
 
 /// What a run keeps of a changed file: a dry run's diff or a filter's new stream; nothing for a write (it
 /// edits the file again) or a check.
@@ -145,7 +145,10 @@ impl FilesRun<'_> {
         let keys = plan::keys(scanned, &f.operation);
         match &f.registry {
             Some(registry) => {
-                let labels = matches!(f.operation, Operation::Update { labels: true, .. });
+                let labels = match f.operation {
+                    Operation::Update { labels, .. } => labels,
+                    _ => Labels::Off,
+                };
                 lookup::resolutions(registry, f.lock.as_ref(), keys, &f.output, labels)
             }
             None => Ok(Lookup::none()),
@@ -159,6 +162,11 @@ impl FilesRun<'_> {
         }
         report.answered_by = std::mem::take(&mut lookup.answered_by);
         report.labels = std::mem::take(&mut lookup.labels);
+        for w in lookup.warnings.drain(..) {
+            let mut d = report::Diagnostic::new(Code::RateLimit, None, w);
+            d.severity = report::Severity::Warning;
+            report.diagnostics.push(d);
+        }
     }
 
     /// Every file's edits and every reference's outcome, keeping of each changed file what the mode needs

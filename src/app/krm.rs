@@ -358,7 +358,13 @@ pub fn run(
     };
     let keys = plan::keys(&files, &op);
     let mut results = Vec::new();
-    let lookup = lookup::resolutions(&settings.registry, Some(&lock), keys, &output, false);
+    let lookup = lookup::resolutions(
+        &settings.registry,
+        Some(&lock),
+        keys,
+        &output,
+        crate::settings::Labels::Off,
+    );
     let mut lookup = match lookup {
         Ok(l) => l,
         Err(e) => {

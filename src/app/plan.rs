@@ -678,7 +678,7 @@ mod tests {
         )];
         let opts = Operation::Update {
             children: ChildPins::Warn,
-            labels: false,
+            labels: crate::settings::Labels::Off,
         };
         let res = resolutions(
             &[(&moved, Ok(digest('e'))), (&still, Ok(digest('b')))],

@@ -565,7 +565,7 @@ fn tag_comments_round_trip_through_update_and_unpin() {
             // `pin update` asks for the very tags that were pinned, and finds nothing moved.
             let update = Operation::Update {
                 children: ChildPins::Warn,
-                labels: false,
+                labels: crate::settings::Labels::Off,
             };
             let after = [after];
             let update_keys = plan::keys(&after, &update);

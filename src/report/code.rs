@@ -125,6 +125,8 @@ codes! {
         "The registry (or its token service) cannot be reached at all: the name does not resolve, nothing listens, it does not answer, or its certificate is not trusted. The text format says so once per registry; `-v` lists the references."),
     BadArgument = ("PIN031", "bad-argument", Failure,
         "`pin resolve`: an argument (or, with `-`, a line of stdin) that is not an image reference; the others are still resolved and printed."),
+    RateLimit = ("PIN032", "rate-limit", Note,
+        "A registry's `ratelimit-remaining` quota is running low (a tenth of its limit or less): its requests go one at a time, spaced, and no labels are read there."),
     Placeholder = ("PIN040", "placeholder", Skip,
         "A placeholder that CI replaces before deployment (`app:__version__`, `app:IMAGE_TAG`, `REPLACE_ME`): left alone."),
     BuiltHere = ("PIN041", "built-here", Skip,

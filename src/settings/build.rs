@@ -62,7 +62,11 @@ pub fn from_command_line(cli: Cli, matches: &ArgMatches, env: &Env) -> Result<Ru
                     } else {
                         ChildPins::Warn
                     },
-                    labels: a.output.format == cli::Format::Markdown && !a.no_labels,
+                    labels: match (a.output.format, a.no_labels, a.labels) {
+                        (cli::Format::Markdown, false, true) => Labels::All,
+                        (cli::Format::Markdown, false, false) => Labels::NotFromDockerHub,
+                        _ => Labels::Off,
+                    },
                 },
                 scan: scan(&g, a.paths, &a.select, file, env),
                 mode: mode(&a.mode),

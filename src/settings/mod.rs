@@ -120,11 +120,23 @@ pub enum Operation {
     /// `pin update`: follow the tags of what is pinned.
     Update {
         children: ChildPins,
-        /// `--format markdown` without `--no-labels`: read the OCI labels of the images moved tags point at.
-        labels: bool,
+        /// Which OCI labels of the images moved tags point at are read (`--format markdown`).
+        labels: Labels,
     },
     /// `pin unpin`: put the tags back; no registry.
     Unpin,
+}
+
+/// Which labels `pin update --format markdown` reads: each costs manifest and blob GETs, which Docker Hub
+/// counts as pulls.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Labels {
+    /// None (`--no-labels`, or a format that shows none).
+    Off,
+    /// From every registry but Docker Hub (the default for markdown).
+    NotFromDockerHub,
+    /// From every registry, Docker Hub included (`--labels`).
+    All,
 }
 
 /// How a pin writes the tag it replaced.
