@@ -1246,6 +1246,24 @@ fn update_follows_moved_tags() {
         "nothing moved yet: {}",
         stderr(&o)
     );
+    // The digest without a tag: one warning line for the run, naming how many and how to fix it; a finding
+    // only with --require-tags.
+    assert_eq!(
+        stderr(&o)
+            .matches("1 pin has a digest and no tag, so `pin update` cannot follow them")
+            .count(),
+        1,
+        "{}",
+        stderr(&o)
+    );
+    assert!(stderr(&o).contains("--tag-style comment"), "{}", stderr(&o));
+    let o = fx.pin(dir.path(), &["update", "--check", "--require-tags", "."]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("pod.yaml:8:12: PIN017"),
+        "{}",
+        stderr(&o)
+    );
 
     let moved = fx.registry.move_tag(REPO, "v1", "oci-v1-moved");
     assert_ne!(moved.digest, old);

@@ -83,6 +83,9 @@ pub(super) fn run(
     let mut outcomes = passed_over;
     outcomes.extend(planned);
     report.outcomes = in_path_order(outcomes);
+    if matches!(files.operation, Operation::Update { .. }) {
+        untagged_warning(&mut report);
+    }
     if run.mode == Mode::Check {
         report.findings_are_errors();
     }
@@ -120,6 +123,39 @@ struct FilesRun<'a> {
 enum Committed {
     Done,
     Stopped,
+}
+
+/// `pin update`: one line for all the pins it cannot follow for want of a tag, with how to give them one.
+fn untagged_warning(report: &mut Report) {
+    let untagged = report
+        .outcomes
+        .iter()
+        .filter(|o| {
+            o.primary().is_some_and(|d| {
+                d.code == Code::UntaggedPin
+                    || (d.code == Code::NothingToUpdate && d.message == plan::UNTAGGED)
+            })
+        })
+        .count();
+    if untagged == 0 {
+        return;
+    }
+    let (pins, have) = if untagged == 1 {
+        ("1 pin", "has")
+    } else {
+        (&*format!("{untagged} pins"), "have")
+    };
+    let mut d = report::Diagnostic::new(
+        Code::UntaggedPins,
+        None,
+        format!(
+            "{pins} {have} a digest and no tag, so `pin update` cannot follow them: put the tag back \
+             (`name:tag@sha256:…`, or a `# name:tag` comment) or pin from the tags again with `pin -w \
+             --tag-style comment` (`pin list` shows them; `--require-tags` makes `--check` fail on them)"
+        ),
+    );
+    d.severity = report::Severity::Warning;
+    report.diagnostics.push(d);
 }
 
 /// Removes what killed `pin -w` runs left behind, and says so.

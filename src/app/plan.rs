@@ -151,6 +151,7 @@ fn plan_file<'a, K>(
         match decide(f, file.kind, src, resolved, op) {
             Decision::Skip(why) => outcome.set(OutcomeStatus::Skipped, why.code, why.reason),
             Decision::Keep => {}
+            Decision::Flag(code, why) => outcome.set(OutcomeStatus::Unchanged, code, why),
             Decision::Fail(code, why) => {
                 outcome.set(OutcomeStatus::Error, code, why);
                 failed = true;
@@ -291,8 +292,13 @@ fn merge_insertions(edits: Vec<Edit>) -> Vec<Edit> {
     out
 }
 
+/// Why `pin update` leaves a pin without a tag alone.
+pub const UNTAGGED: &str = "a digest without a tag or tag comment: no tag to follow";
+
 enum Decision {
     Skip(Skip),
+    /// Left as it is, and a finding (`--require-tags`).
+    Flag(Code, String),
     Keep,
     /// A failed lookup: [`Code::LookupFailed`], [`Code::Unreachable`] when its registry could not be
     /// reached at all (reports say that once per registry), or [`Code::Signature`].
@@ -318,13 +324,24 @@ fn decide(f: &Found, kind: Kind, src: &str, resolved: &Resolutions, op: &Operati
             Code::NothingToUpdate,
             "has no digest to update; `pin` pins it",
         )),
-        (Operation::Update { .. }, Status::Pinned(r))
+        (Operation::Update { require_tags, .. }, Status::Pinned(r))
             if r.tag().is_none() && f.tag_comment.is_none() =>
         {
-            Decision::Skip(Skip::new(
-                Code::NothingToUpdate,
-                "a digest without a tag or tag comment: no tag to follow",
-            ))
+            if f.candidate.target == Target::NameAtDigest {
+                // The format takes no tag: nothing the user could add.
+                Decision::Skip(Skip::new(
+                    Code::NothingToUpdate,
+                    "the format takes a digest without a tag: no tag to follow",
+                ))
+            } else if *require_tags {
+                Decision::Flag(
+                    Code::UntaggedPin,
+                    "a digest without a tag or tag comment: `pin update` cannot follow it"
+                        .to_string(),
+                )
+            } else {
+                Decision::Skip(Skip::new(Code::NothingToUpdate, UNTAGGED))
+            }
         }
         (Operation::Update { children, .. }, Status::Pinned(r)) => {
             update(f, r, resolved, op, *children)
@@ -368,10 +385,11 @@ fn pin(
         Err(d) => return d,
     };
     let digest = manifest.digest.clone();
-    let mut note = pull_policy_note(f, r, *p.tag_style).map(|n| (Code::PullPolicy, n));
+    let style = p.style_for(kind);
+    let mut note = pull_policy_note(f, r, style).map(|n| (Code::PullPolicy, n));
     let mut extra = None;
     let target = &f.candidate.target;
-    let replacement = match *p.tag_style {
+    let replacement = match style {
         // The format takes a tag or a digest, never both: the digest alone, in every style.
         _ if *target == Target::NameAtDigest => r.pinned(&digest, false),
         TagStyle::Keep => target.text(|| r.pinned_with_tag(&digest), &digest),
@@ -568,7 +586,7 @@ mod tests {
 
     fn pinning(tag_style: TagStyle) -> Operation {
         Operation::Pin(PinSettings {
-            tag_style: Setting::default(tag_style),
+            tag_style: Setting::default(Some(tag_style)),
             platform: Setting::default(None),
         })
     }
@@ -679,6 +697,7 @@ mod tests {
         let opts = Operation::Update {
             children: ChildPins::Warn,
             labels: crate::settings::Labels::Off,
+            require_tags: false,
         };
         let res = resolutions(
             &[(&moved, Ok(digest('e'))), (&still, Ok(digest('b')))],

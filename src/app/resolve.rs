@@ -115,7 +115,7 @@ pub(super) fn run(
             if r.digest().is_none() {
                 match &lookup.resolved[&Key::of(r, platform)] {
                     Ok(m) => {
-                        let pinned = if *args.pin.tag_style == TagStyle::Keep {
+                        let pinned = if *args.pin.tag_style == Some(TagStyle::Keep) {
                             r.pinned_with_tag(&m.digest)
                         } else {
                             r.pinned(&m.digest, false)

@@ -526,7 +526,7 @@ fn tag_comments_round_trip_through_update_and_unpin() {
             }
             let original = read(&name, kind, src.clone());
             let opts = Operation::Pin(PinSettings {
-                tag_style: Setting::default(TagStyle::Comment),
+                tag_style: Setting::default(Some(TagStyle::Comment)),
                 platform: Setting::default(None),
             });
             let pin_keys = plan::keys(std::slice::from_ref(&original), &opts);
@@ -566,6 +566,7 @@ fn tag_comments_round_trip_through_update_and_unpin() {
             let update = Operation::Update {
                 children: ChildPins::Warn,
                 labels: crate::settings::Labels::Off,
+                require_tags: false,
             };
             let after = [after];
             let update_keys = plan::keys(&after, &update);

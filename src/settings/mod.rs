@@ -122,6 +122,8 @@ pub enum Operation {
         children: ChildPins,
         /// Which OCI labels of the images moved tags point at are read (`--format markdown`).
         labels: Labels,
+        /// `--require-tags`: a pin with a digest and no tag to follow is a finding (`--check` exits 1).
+        require_tags: bool,
     },
     /// `pin unpin`: put the tags back; no registry.
     Unpin,
@@ -148,6 +150,37 @@ pub enum TagStyle {
     Keep,
     /// `name@sha256:… # name:tag` (`--tag-comment`).
     Comment,
+}
+
+impl TagStyle {
+    /// The style of a file kind when none is chosen: a tag comment where the format has comments, else the
+    /// tag kept in the reference, so that the tag is never lost (`pin update` and `pin unpin` need it).
+    pub fn for_kind(kind: Kind) -> TagStyle {
+        if crate::formats::tag_comment::style(kind)
+            == crate::formats::tag_comment::CommentStyle::None
+        {
+            TagStyle::Keep
+        } else {
+            TagStyle::Comment
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TagStyle::Drop => "drop",
+            TagStyle::Keep => "keep",
+            TagStyle::Comment => "comment",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<TagStyle> {
+        match s {
+            "drop" => Some(TagStyle::Drop),
+            "keep" => Some(TagStyle::Keep),
+            "comment" => Some(TagStyle::Comment),
+            _ => None,
+        }
+    }
 }
 
 /// What `pin update` does with a pin of one platform's manifest inside its tag's index.
@@ -236,10 +269,18 @@ pub struct ScanSettings {
 /// How a reference becomes a digest: `pin` and `pin resolve`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PinSettings {
-    /// `--keep-tag`, `keep-tag`, `--tag-comment`.
-    pub tag_style: Setting<TagStyle>,
+    /// `--tag-style`, `tag-style` (and their aliases `--keep-tag`, `keep-tag`, `--tag-comment`,
+    /// `tag-comment`); `None`: each file kind's own ([`TagStyle::for_kind`]).
+    pub tag_style: Setting<Option<TagStyle>>,
     /// `--platform`, `platform`.
     pub platform: Setting<Option<Platform>>,
+}
+
+impl PinSettings {
+    /// The style a reference in a file of `kind` is pinned in.
+    pub fn style_for(&self, kind: Kind) -> TagStyle {
+        self.tag_style.unwrap_or_else(|| TagStyle::for_kind(kind))
+    }
 }
 
 /// How registries are asked.
