@@ -314,8 +314,8 @@ pub enum TagStyle {
 #[derive(Debug, Args)]
 pub struct ResolveArgs {
     /// Where the tag goes: `comment` (`name@sha256:… # name:tag`), `keep` (`name:tag@sha256:…`) or `drop`
-    /// (`name@sha256:…`). Default: `comment` where the file's format has comments, `keep` where it has none
-    /// (JSON); `pin resolve` prints `drop` unless told.
+    /// (`name@sha256:…`, the default; `pin update` and `pin unpin` need the tag that `comment` and `keep`
+    /// keep).
     #[arg(
         long,
         value_enum,
