@@ -104,9 +104,9 @@ pub struct PinArgs {
     pub resolve: ResolveArgs,
 
     /// Write the tag as a comment beside the pin: `image: nginx@sha256:… # nginx:1.27` in YAML, a line
-    /// `# pin: nginx:1.27` above in Dockerfiles and Quadlet units. `pin update` follows it; `pin unpin`
-    /// restores it.
-    #[arg(long, help_heading = "Output", conflicts_with = "keep_tag")]
+    /// `# pin: nginx:1.27` above in Dockerfiles and Quadlet units (the same as `--tag-style comment`).
+    /// `pin update` follows it; `pin unpin` restores it.
+    #[arg(long, help_heading = "Output", conflicts_with_all = ["keep_tag", "tag_style"])]
     pub tag_comment: bool,
 
     #[command(flatten)]
@@ -181,8 +181,17 @@ pub struct UpdateArgs {
 
     /// With `--format markdown`: do not read the OCI labels (created, revision, source) of the images moved
     /// tags point at, which costs a manifest GET and a config blob GET per moved image.
-    #[arg(long, help_heading = "Output")]
+    #[arg(long, help_heading = "Output", conflicts_with = "labels")]
     pub no_labels: bool,
+
+    /// A pin with a digest and no tag (in the reference or a tag comment) is a finding: `--check` exits 1.
+    #[arg(long, help_heading = "Mode")]
+    pub require_tags: bool,
+
+    /// With `--format markdown`: read the labels from Docker Hub too, where each manifest GET counts as a
+    /// pull against its rate limit (by default Docker Hub is asked only with HEADs, which do not count).
+    #[arg(long, help_heading = "Output")]
+    pub labels: bool,
 
     #[command(flatten)]
     pub output: OutputArgs,
@@ -194,7 +203,7 @@ pub struct FnArgs {
     pub resolve: ResolveArgs,
 
     /// Write the tag as a comment beside the pin (`tagStyle: comment`).
-    #[arg(long, help_heading = "Output", conflicts_with = "keep_tag")]
+    #[arg(long, help_heading = "Output", conflicts_with_all = ["keep_tag", "tag_style"])]
     pub tag_comment: bool,
 
     #[command(flatten)]
@@ -295,10 +304,33 @@ impl ValueEnum for Kind {
     }
 }
 
+/// `--tag-style`: where the tag goes when a reference is pinned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TagStyle {
+    /// `name@sha256:…`: the tag is gone (`pin update` and `pin unpin` cannot follow or restore it).
+    Drop,
+    /// `name:tag@sha256:…` (CRI-O, skopeo and buildah refuse this form).
+    Keep,
+    /// `name@sha256:…` with the tag in a comment beside it (where the format has comments).
+    Comment,
+}
+
 /// How references become digests: shared by `pin` and `pin resolve`.
 #[derive(Debug, Args)]
 pub struct ResolveArgs {
-    /// Keep the tag next to the digest: name:tag@sha256:… instead of name@sha256:….
+    /// Where the tag goes: `comment` (`name@sha256:… # name:tag`), `keep` (`name:tag@sha256:…`) or `drop`
+    /// (`name@sha256:…`, the default; `pin update` and `pin unpin` need the tag that `comment` and `keep`
+    /// keep).
+    #[arg(
+        long,
+        value_enum,
+        value_name = "STYLE",
+        help_heading = "Output",
+        conflicts_with = "keep_tag"
+    )]
+    pub tag_style: Option<TagStyle>,
+
+    /// Keep the tag next to the digest: name:tag@sha256:… (the same as `--tag-style keep`).
     #[arg(long, help_heading = "Output")]
     pub keep_tag: bool,
 

@@ -30,6 +30,8 @@ pub struct File {
     pub ca_certs: Option<Spanned<Vec<PathBuf>>>,
     /// Checked to be a platform when the file is read.
     pub platform: Option<Spanned<String>>,
+    /// `drop`, `keep` or `comment`; not together with `keep-tag = true` or `tag-comment = true`.
+    pub tag_style: Option<Spanned<String>>,
     pub keep_tag: Option<Spanned<bool>>,
     /// Not together with `keep-tag = true`.
     pub tag_comment: Option<Spanned<bool>>,
@@ -275,6 +277,25 @@ fn check(l: &Loaded, user_cache: Option<&Path>) -> Result<(), ConfigError> {
         for p in v.get_ref().platforms.iter().flat_map(|p| p.get_ref()) {
             if let Err(message) = p.parse::<Platform>() {
                 return Err(invalid(v.span(), format!("[verify] platforms: {message}")));
+            }
+        }
+    }
+    if let Some(style) = &f.tag_style {
+        if crate::settings::TagStyle::parse(style.get_ref()).is_none() {
+            return Err(invalid(
+                style.span(),
+                format!(
+                    "tag-style = {:?}: expected \"drop\", \"keep\" or \"comment\"",
+                    style.get_ref()
+                ),
+            ));
+        }
+        for (name, key) in [("keep-tag", &f.keep_tag), ("tag-comment", &f.tag_comment)] {
+            if key.as_ref().is_some_and(|k| *k.get_ref()) {
+                return Err(invalid(
+                    style.span(),
+                    format!("tag-style and {name} = true cannot both be set: keep tag-style"),
+                ));
             }
         }
     }

@@ -1246,6 +1246,24 @@ fn update_follows_moved_tags() {
         "nothing moved yet: {}",
         stderr(&o)
     );
+    // The digest without a tag: one warning line for the run, naming how many and how to fix it; a finding
+    // only with --require-tags.
+    assert_eq!(
+        stderr(&o)
+            .matches("1 pin has a digest and no tag, so `pin update` cannot follow them")
+            .count(),
+        1,
+        "{}",
+        stderr(&o)
+    );
+    assert!(stderr(&o).contains("--tag-style comment"), "{}", stderr(&o));
+    let o = fx.pin(dir.path(), &["update", "--check", "--require-tags", "."]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("pod.yaml:8:12: PIN075"),
+        "{}",
+        stderr(&o)
+    );
 
     let moved = fx.registry.move_tag(REPO, "v1", "oci-v1-moved");
     assert_ne!(moved.digest, old);
@@ -1413,6 +1431,69 @@ fn update_markdown_shows_digests_and_labels_of_a_moved_tag() {
         "{}",
         stderr(&o)
     );
+}
+
+/// The manifest and blob GETs the registry logged (distribution's "response completed" lines), server-side.
+fn logged_gets(registry: &Registry) -> usize {
+    registry
+        .log()
+        .lines()
+        .filter(|l| l.contains("response completed") && l.contains("http.request.method=GET"))
+        .filter(|l| l.contains("/manifests/") || l.contains("/blobs/"))
+        .count()
+}
+
+// Guards Docker Hub's pull budget: a tag under docker.io (remapped by registries.conf to the harness) that
+// moved costs HEADs only for `pin update --format markdown`, by the registry's own log: no label GET unless
+// `--labels`, and the body says why the labels were not read.
+#[test]
+fn docker_hub_sees_no_get_by_default() {
+    let registry = Registry::start(Variant::Plain);
+    let host = registry.host().to_string();
+    let old = registry
+        .push_oci_image("library/app", "1", "hub-old")
+        .digest;
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("registries.conf");
+    fs::write(
+        &conf,
+        format!("[[registry]]\nprefix = \"docker.io\"\nlocation = \"{host}\"\ninsecure = true\n"),
+    )
+    .unwrap();
+    let file = dir.path().join("Dockerfile");
+    fs::write(&file, format!("FROM app:1@{old}\n")).unwrap();
+    let new = registry.move_tag("library/app", "1", "hub-new").digest;
+    let env = [("CONTAINERS_REGISTRIES_CONF", conf.to_str().unwrap())];
+    let before = logged_gets(&registry);
+    let o = run_pin_stdin(
+        dir.path(),
+        &["update", "--format", "markdown", "-v", "."],
+        &env,
+        "",
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let body = stdout(&o);
+    assert!(body.contains(&format!("`{old}` → `{new}`")), "{body}");
+    assert!(
+        body.contains("labels not read: Docker Hub counts a manifest GET as a pull"),
+        "{body}"
+    );
+    assert!(stderr(&o).contains(" 0 GET,"), "{}", stderr(&o));
+    assert_eq!(logged_gets(&registry) - before, 0, "{}", registry.log());
+
+    let o = run_pin_stdin(
+        dir.path(),
+        &["update", "--format", "markdown", "--labels", "-v", "."],
+        &env,
+        "",
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("no `org.opencontainers.image` created"),
+        "{}",
+        stdout(&o)
+    );
+    assert_eq!(logged_gets(&registry) - before, 2, "{}", registry.log());
 }
 
 // Guards the labels of a moved index pin: they are read from the linux/amd64 image (index GET, child GET,
@@ -1885,6 +1966,56 @@ fn tag_comments_are_written_followed_and_unpinned() {
     assert_eq!(read("Dockerfile"), docker);
     let o = run_pin(dir.path(), &["unpin", "--check", "."], &[]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+// Guards what a bot reads of `pin update` on tag-comment pins: markdown names the tag (never an empty cell),
+// JSON and SARIF carry the tag and the old and new digest; the expected digests are the ones pushed.
+#[test]
+fn update_reports_name_the_tag_of_tag_comment_pins() {
+    let fx = Fixtures::start(Variant::Plain);
+    let dir = tempfile::tempdir().unwrap();
+    let host = fx.registry.host();
+    let old = fx.digest("v1").to_string();
+    fs::write(
+        dir.path().join("pod.yaml"),
+        format!("image: {host}/{REPO}@{old} # {host}/{REPO}:v1\n"),
+    )
+    .unwrap();
+    let new = fx.registry.move_tag(REPO, "v1", "v1-bot").digest;
+    let (old_short, new_short) = (&old[7..19], &new[7..19]);
+
+    let o = fx.pin(
+        dir.path(),
+        &["update", "--no-labels", "--format", "markdown", "."],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let body = stdout(&o);
+    assert!(
+        body.contains(&format!(
+            "| `{host}/{REPO}` | `v1` @ `{old_short}` | `v1` @ `{new_short}` | `pod.yaml:1:8` |\n"
+        )),
+        "{body}"
+    );
+    assert!(
+        body.contains(&format!("- `{host}/{REPO}` `v1`: `{old}` → `{new}`\n")),
+        "{body}"
+    );
+    assert!(!body.contains("``"), "an empty code span: {body}");
+
+    let o = fx.pin(dir.path(), &["update", "--format", "json", "."]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let r = &v["references"][0];
+    assert_eq!(r["tag"], "v1", "{r}");
+    assert_eq!(r["previousDigest"], old.as_str(), "{r}");
+    assert_eq!(r["digest"], new.as_str(), "{r}");
+
+    let o = fx.pin(dir.path(), &["update", "--format", "sarif", "."]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let p = &v["runs"][0]["results"][0]["properties"];
+    assert_eq!(p["tag"], "v1", "{p}");
+    assert_eq!(p["previousDigest"], old.as_str(), "{p}");
+    assert_eq!(p["digest"], new.as_str(), "{p}");
 }
 
 // Guards `--keep-tag` on an untagged reference and `pin unpin` of `tag@digest` pins: `nginx` is written

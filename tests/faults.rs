@@ -991,6 +991,79 @@ fn rate_limit_remaining_is_reported_at_verbose() {
     );
 }
 
+// Guards the rate-limit quota: a registry whose `ratelimit-remaining` falls to a tenth of its limit makes pin
+// slow down (one request at a time, spaced) and say so on every run, before the quota reaches 0.
+#[test]
+fn a_low_rate_limit_quota_slows_down_and_says_so() {
+    let reg = FakeRegistry::start(|req| match req.kind {
+        Kind::HeadManifest => {
+            let (repo, tag) = req.manifest().expect("manifest path");
+            let body = manifest_body(repo, tag);
+            Response::new(200)
+                .header("Content-Type", OCI_MANIFEST)
+                .header("Docker-Content-Digest", &sha256(&body))
+                .header("ratelimit-limit", "100;w=21600")
+                .header("ratelimit-remaining", "9;w=21600")
+                .into()
+        }
+        _ => behave(req),
+    });
+    let host = reg.host();
+    let project = Project::new();
+    let tags: Vec<String> = (1..=4).map(|i| format!("v{i}")).collect();
+    let text: String = tags
+        .iter()
+        .map(|t| format!("FROM {host}/team/app:{t}\n"))
+        .collect();
+    project.write("Dockerfile", &text);
+    // One at a time, so that every HEAD after the first is sent after a low answer.
+    let out = pin(&project, &reg, &["-j", "1", "Dockerfile"], &[]);
+    let seen = reg.finish();
+    assert_eq!(out.code, 0, "exit status");
+    assert!(
+        out.stderr.contains(&format!(
+            "{host} says ratelimit-remaining: 9;w=21600; slowed down to one request at a time"
+        )),
+        "{}",
+        out.stderr
+    );
+    // The first answer was low: the three other HEADs each waited their turn and the spacing.
+    assert_eq!(budget(&seen), [1, 0, 4, 0], "[ping, token, HEAD, GET]");
+    assert!(
+        out.took >= Duration::from_millis(750),
+        "no slowing down: {:?}",
+        out.took
+    );
+}
+
+// Guards the 429 message: after the retries, the error names the limit, what remains and when it resets.
+#[test]
+fn a_429_names_the_limit_and_the_reset_time() {
+    let reg = FakeRegistry::start(|req| match req.kind {
+        Kind::HeadManifest => Response::new(429)
+            .header("Retry-After", "0")
+            .header("ratelimit-limit", "100;w=21600")
+            .header("ratelimit-remaining", "0;w=21600")
+            .body(r#"{"errors":[{"code":"TOOMANYREQUESTS"}]}"#)
+            .into(),
+        _ => behave(req),
+    });
+    let host = reg.host();
+    let project = Project::new();
+    project.write("Dockerfile", &dockerfile(&host));
+    let out = pin(&project, &reg, &["Dockerfile"], &[]);
+    reg.finish();
+    assert_eq!(out.code, 2, "exit status");
+    assert!(
+        out.stderr.contains(
+            "answered 429 Too Many Requests 4 times (its rate limit): the limit is 100 requests per 6h \
+             (ratelimit-limit: 100;w=21600); ratelimit-remaining: 0;w=21600; it resets in 0s (Retry-After)"
+        ),
+        "{}",
+        out.stderr
+    );
+}
+
 // Guards the per-repository challenge: a registry whose `/v2/` is open but whose repository asks for a token
 // on the manifest request. The 401 is answered once per repository and the request sent again; requests that
 // start after that carry the token at once.

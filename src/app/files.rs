@@ -16,7 +16,7 @@ use crate::interrupt;
 use crate::report::{self, Change, Code, Mode, Report};
 use crate::rewrite;
 use crate::rewrite::encoding::Encoding;
-use crate::settings::{Files, Format, Operation};
+use crate::settings::{Files, Format, Labels, Operation};
 
 /// What a run keeps of a changed file: a dry run's diff or a filter's new stream; nothing for a write (it
 /// edits the file again) or a check.
@@ -87,6 +87,9 @@ pub(super) fn run(
     let mut outcomes = passed_over;
     outcomes.extend(planned);
     report.outcomes = in_path_order(outcomes);
+    if matches!(files.operation, Operation::Update { .. }) {
+        untagged_warning(&mut report);
+    }
     if run.mode == Mode::Check {
         report.findings_are_errors();
     }
@@ -126,6 +129,39 @@ enum Committed {
     Stopped,
 }
 
+/// `pin update`: one line for all the pins it cannot follow for want of a tag, with how to give them one.
+fn untagged_warning(report: &mut Report) {
+    let untagged = report
+        .outcomes
+        .iter()
+        .filter(|o| {
+            o.primary().is_some_and(|d| {
+                d.code == Code::UntaggedPin
+                    || (d.code == Code::NothingToUpdate && d.message == plan::UNTAGGED)
+            })
+        })
+        .count();
+    if untagged == 0 {
+        return;
+    }
+    let (pins, have) = if untagged == 1 {
+        ("1 pin", "has")
+    } else {
+        (&*format!("{untagged} pins"), "have")
+    };
+    let mut d = report::Diagnostic::new(
+        Code::UntaggedPins,
+        None,
+        format!(
+            "{pins} {have} a digest and no tag, so `pin update` cannot follow them: put the tag back \
+             (`name:tag@sha256:…`, or a `# name:tag` comment) or pin from the tags again with `pin -w \
+             --tag-style comment` (`pin list` shows them; `--require-tags` makes `--check` fail on them)"
+        ),
+    );
+    d.severity = report::Severity::Warning;
+    report.diagnostics.push(d);
+}
+
 /// Removes what killed `pin -w` runs left behind, and says so.
 fn remove_leftovers(leftovers: &[PathBuf], report: &mut Report) {
     for leftover in leftovers {
@@ -149,7 +185,10 @@ impl FilesRun<'_> {
         let keys = plan::keys(scanned, &f.operation);
         match &f.registry {
             Some(registry) => {
-                let labels = matches!(f.operation, Operation::Update { labels: true, .. });
+                let labels = match f.operation {
+                    Operation::Update { labels, .. } => labels,
+                    _ => Labels::Off,
+                };
                 let actions = plan::action_keys(scanned, &f.operation, &registry.actions_server);
                 lookup::resolutions(registry, f.lock.as_ref(), keys, actions, &f.output, labels)
             }
@@ -164,6 +203,11 @@ impl FilesRun<'_> {
         }
         report.answered_by = std::mem::take(&mut lookup.answered_by);
         report.labels = std::mem::take(&mut lookup.labels);
+        for w in lookup.warnings.drain(..) {
+            let mut d = report::Diagnostic::new(Code::RateLimit, None, w);
+            d.severity = report::Severity::Warning;
+            report.diagnostics.push(d);
+        }
     }
 
     /// Every file's edits and every reference's outcome, keeping of each changed file what the mode needs

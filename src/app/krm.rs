@@ -318,7 +318,7 @@ pub fn run(
     let from_config = || Origin::Flag("functionConfig".into());
     let pin = PinSettings {
         tag_style: match config.tag_style {
-            Some(style) => Setting::new(style, from_config()),
+            Some(style) => Setting::new(Some(style), from_config()),
             None => settings.pin.tag_style.clone(),
         },
         platform: match &config.platform {
@@ -364,7 +364,7 @@ pub fn run(
         keys,
         Default::default(),
         &output,
-        false,
+        crate::settings::Labels::Off,
     );
     let mut lookup = match lookup {
         Ok(l) => l,

@@ -17,11 +17,13 @@ use crate::resolve::verify::{Pinned, Verifications, Verified};
 use crate::resolve::{self, Key, Resolutions, ResolveError};
 use crate::rewrite::owned::Place;
 use crate::settings::{
-    CacheSettings, LockSettings, OutputSettings, RegistrySettings, SignatureSettings,
+    CacheSettings, Labels, LockSettings, OutputSettings, RegistrySettings, SignatureSettings,
 };
 
 /// The outcome of looking keys up, and the lockfile to record them in.
 pub(super) struct Lookup {
+    /// What the run must say about the registries although it worked: a rate-limit quota running low.
+    pub(super) warnings: Vec<String>,
     pub(super) resolved: Resolutions,
     /// The registry requests made, as one line (for `-v`); `None` when no registry was asked.
     pub(super) requests: Option<String>,
@@ -63,6 +65,7 @@ impl Lookup {
             answered_by: Default::default(),
             labels: Default::default(),
             actions: ActionResolutions::new(),
+            warnings: Vec::new(),
             lock: None,
             offline: false,
         }
@@ -99,7 +102,7 @@ pub(super) fn resolutions(
     keys: BTreeSet<Key>,
     action_keys: BTreeSet<ActionKey>,
     output: &OutputSettings,
-    labels: bool,
+    labels: Labels,
 ) -> Result<Lookup, LookupError> {
     let offline = lock_args.is_some_and(|l| l.offline);
     let policy = signature_policy(&registry.signatures)?;
@@ -131,6 +134,7 @@ pub(super) fn resolutions(
     let mut requests = None;
     let mut answered_by = std::collections::BTreeMap::new();
     let mut read_labels = std::collections::BTreeMap::new();
+    let mut warnings = Vec::new();
     let resolved = match (&lock, offline) {
         _ if keys.is_empty() => Resolutions::new(),
         (Some((lock, path)), true) => {
@@ -169,6 +173,7 @@ pub(super) fn resolutions(
                     stats: "requests: none".to_string(),
                     answered_by: Default::default(),
                     labels: Default::default(),
+                    warnings: Vec::new(),
                 }
             } else {
                 resolve_online(
@@ -183,6 +188,7 @@ pub(super) fn resolutions(
             let (mut resolved, mut stats) = (online.resolved, online.stats);
             answered_by = online.answered_by;
             read_labels = online.labels;
+            warnings = online.warnings;
             if let Some(mut c) = cache.take() {
                 for (key, result) in &resolved {
                     let hit = cached.iter().any(|(k, _)| k == key);
@@ -238,6 +244,7 @@ pub(super) fn resolutions(
         answered_by,
         labels: read_labels,
         actions,
+        warnings,
         lock,
         offline,
     })
@@ -385,6 +392,7 @@ struct Online {
     stats: String,
     answered_by: std::collections::BTreeMap<String, String>,
     labels: std::collections::BTreeMap<String, Result<resolve::Labels, String>>,
+    warnings: Vec<String>,
 }
 
 fn resolve_online(
@@ -393,14 +401,20 @@ fn resolve_online(
     progress: bool,
     policy: Option<&Policy>,
     cached: Vec<(Key, Result<resolve::Manifest, ResolveError>)>,
-    labels: bool,
+    labels: Labels,
 ) -> Result<Online, ResolveError> {
     let (resolver, runtime) = resolver(args)?;
     let mut report = progress_line(progress, "resolving");
     let mut resolved = runtime.block_on(resolver.resolve_all(keys, &mut report));
     let gets_before = resolver.stats().get.load(Ordering::Relaxed);
-    let read_labels = if labels {
-        runtime.block_on(labels_of_moved(&resolver, &resolved))
+    let low_quota = resolver
+        .stats()
+        .low_quota
+        .lock()
+        .expect("quota map poisoned")
+        .clone();
+    let read_labels = if labels != Labels::Off {
+        runtime.block_on(labels_of_moved(&resolver, &resolved, labels, &low_quota))
     } else {
         Default::default()
     };
@@ -415,8 +429,8 @@ fn resolve_online(
         ))
     });
     let mut stats = resolver.stats().summary();
-    if labels {
-        let n = read_labels.len();
+    if labels != Labels::Off {
+        let n = read_labels.values().filter(|l| l.is_ok()).count();
         stats.push_str(&format!(
             "; {label_gets} of the GETs for the labels of {n} {}",
             if n == 1 { "image" } else { "images" }
@@ -430,11 +444,27 @@ fn resolve_online(
         stats.push_str(&format!("\npin: {key} answered by {host}"));
         answered_by.insert(key.to_string(), host);
     }
+    let warnings = resolver
+        .stats()
+        .low_quota
+        .lock()
+        .expect("quota map poisoned")
+        .iter()
+        .map(|(host, remaining)| {
+            format!(
+                "{host} says ratelimit-remaining: {}; slowed down to one request at a time, {} ms apart, \
+                 and no label reads there",
+                resolve::escape(remaining),
+                250
+            )
+        })
+        .collect();
     Ok(Online {
         resolved,
         stats,
         answered_by,
         labels: read_labels,
+        warnings,
     })
 }
 
@@ -443,6 +473,8 @@ fn resolve_online(
 async fn labels_of_moved(
     resolver: &resolve::Resolver,
     resolved: &Resolutions,
+    which: Labels,
+    low_quota: &std::collections::BTreeMap<String, String>,
 ) -> std::collections::BTreeMap<String, Result<resolve::Labels, String>> {
     use futures_util::stream::{self, StreamExt};
     let answered_by = resolver.answered_by();
@@ -459,23 +491,52 @@ async fn labels_of_moved(
             None => (key.registry.clone(), key.repository.clone()),
         };
         let platform = m.child_of.as_ref().map(|c| c.platform.clone());
-        moved
-            .entry(m.digest.clone())
-            .or_insert((registry, repository, platform));
+        moved.entry(m.digest.clone()).or_insert((
+            key.registry == DOCKER_HUB,
+            low_quota.contains_key(resolve::transport::api_host(&registry)),
+            registry,
+            repository,
+            platform,
+        ));
     }
+    let mut not_read = std::collections::BTreeMap::new();
+    moved.retain(|digest, (hub, low, ..)| {
+        // Docker Hub counts each manifest GET as a pull; by default it is only asked with HEADs.
+        let why = if *low {
+            "its registry's rate-limit quota is running low"
+        } else if *hub && which != Labels::All {
+            "Docker Hub counts a manifest GET as a pull, so its labels are read only with `--labels`"
+        } else {
+            return true;
+        };
+        not_read.insert(digest.clone(), Err(why.to_string()));
+        false
+    });
     let client = resolver.client();
-    stream::iter(moved)
-        .map(|(digest, (registry, repository, platform))| async move {
-            let labels =
-                resolve::labels::labels(client, &registry, &repository, &digest, platform.as_ref())
-                    .await
-                    .map_err(|e| e.to_string());
-            (digest, labels)
-        })
+    let mut read: std::collections::BTreeMap<_, _> = stream::iter(moved)
+        .map(
+            |(digest, (_, _, registry, repository, platform))| async move {
+                let labels = resolve::labels::labels(
+                    client,
+                    &registry,
+                    &repository,
+                    &digest,
+                    platform.as_ref(),
+                )
+                .await
+                .map_err(|e| e.to_string());
+                (digest, labels)
+            },
+        )
         .buffer_unordered(resolver.jobs())
         .collect()
-        .await
+        .await;
+    read.extend(not_read);
+    read
 }
+
+/// Docker Hub's registry name in a normalized reference.
+const DOCKER_HUB: &str = "docker.io";
 
 /// The resolver for the registry flags, and the runtime to drive it on.
 fn resolver(

@@ -67,6 +67,16 @@ pub fn followed(f: &Found) -> Option<Reference> {
     Reference::parse(&format!("{}:{tag}@{}", r.name(), r.digest()?)).ok()
 }
 
+/// The tag a reference names for the reports: its own, its tag comment's, or `latest` for neither when it has
+/// no digest (a pinned reference without either names none).
+fn tag_of(f: &Found) -> Option<String> {
+    match &f.status {
+        Status::Unpinned(r) => Some(r.tag().unwrap_or("latest").to_string()),
+        Status::Pinned(_) => followed(f)?.tag().map(str::to_string),
+        Status::Skipped(_) | Status::Action(_) => None,
+    }
+}
+
 /// Every unique lookup the files need.
 pub fn keys(files: &[ScannedFile], op: &Operation) -> BTreeSet<Key> {
     files
@@ -196,6 +206,7 @@ fn plan_file<'a, K>(
                 f.kind(file.kind),
             )
             .naming(f.candidate.artifact);
+        outcome.tag = tag_of(f);
         let decision = match &f.status {
             Status::Action(a) => decide_action(f, a, file.kind, src, actions, op),
             _ => decide(f, file.kind, src, resolved, op),
@@ -203,6 +214,7 @@ fn plan_file<'a, K>(
         match decision {
             Decision::Skip(why) => outcome.set(OutcomeStatus::Skipped, why.code, why.reason),
             Decision::Keep => {}
+            Decision::Flag(code, why) => outcome.set(OutcomeStatus::Unchanged, code, why),
             Decision::Fail(code, why) => {
                 outcome.set(OutcomeStatus::Error, code, why);
                 failed = true;
@@ -232,6 +244,9 @@ fn plan_file<'a, K>(
                     replacement: replacement.clone(),
                 });
                 outcome.pinned = Some(replacement.clone());
+                if let (Operation::Update { .. }, Status::Pinned(r)) = (op, &f.status) {
+                    outcome.previous = r.digest().map(str::to_string);
+                }
                 outcome.digest = digest;
                 if let Some((code, note)) = note {
                     outcome.note(code, note);
@@ -342,8 +357,13 @@ fn merge_insertions(edits: Vec<Edit>) -> Vec<Edit> {
     out
 }
 
+/// Why `pin update` leaves a pin without a tag alone.
+pub const UNTAGGED: &str = "a digest without a tag or tag comment: no tag to follow";
+
 enum Decision {
     Skip(Skip),
+    /// Left as it is, and a finding (`--require-tags`).
+    Flag(Code, String),
     Keep,
     /// A failed lookup: [`Code::LookupFailed`], [`Code::Unreachable`] when its registry could not be
     /// reached at all (reports say that once per registry), or [`Code::Signature`].
@@ -371,13 +391,18 @@ fn decide(f: &Found, kind: Kind, src: &str, resolved: &Resolutions, op: &Operati
             Code::NothingToUpdate,
             "has no digest to update; `pin` pins it",
         )),
-        (Operation::Update { .. }, Status::Pinned(r))
+        (Operation::Update { require_tags, .. }, Status::Pinned(r))
             if r.tag().is_none() && f.tag_comment.is_none() =>
         {
-            Decision::Skip(Skip::new(
-                Code::NothingToUpdate,
-                "a digest without a tag or tag comment: no tag to follow",
-            ))
+            if *require_tags {
+                Decision::Flag(
+                    Code::UntaggedPin,
+                    "a digest without a tag or tag comment: `pin update` cannot follow it"
+                        .to_string(),
+                )
+            } else {
+                Decision::Skip(Skip::new(Code::NothingToUpdate, UNTAGGED))
+            }
         }
         (Operation::Update { children, .. }, Status::Pinned(r)) => {
             update(f, r, resolved, op, *children)
@@ -460,7 +485,7 @@ fn resolve_action(
     };
     let mut note = None;
     let mut extra = None;
-    if *p.tag_style != TagStyle::Drop {
+    if p.style_for(kind, src) != TagStyle::Drop {
         // The ref cannot stay in a `uses:` beside a commit: keeping it means the comment.
         let style = tag_comment::style(kind, src);
         match tag_comment::ref_insertion(src, &f.candidate.span, &a.reference, style) {
@@ -550,11 +575,12 @@ fn pin(
         Err(d) => return d,
     };
     let digest = manifest.digest.clone();
-    let mut note = pull_policy_note(f, r, *p.tag_style).map(|n| (Code::PullPolicy, n));
+    let style = p.style_for(kind, src);
+    let mut note = pull_policy_note(f, r, style).map(|n| (Code::PullPolicy, n));
     let mut extra = None;
     let target = &f.candidate.target;
     let name_at_digest = *target == Target::NameAtDigest;
-    let replacement = match *p.tag_style {
+    let replacement = match style {
         // The format takes a tag or a digest, never both: the digest alone, in every style (a tag comment
         // aside).
         TagStyle::Keep | TagStyle::Drop if name_at_digest => r.pinned(&digest, false),
@@ -778,7 +804,7 @@ mod tests {
 
     fn pinning(tag_style: TagStyle) -> Operation {
         Operation::Pin(PinSettings {
-            tag_style: Setting::default(tag_style),
+            tag_style: Setting::default(Some(tag_style)),
             platform: Setting::default(None),
         })
     }
@@ -888,7 +914,8 @@ mod tests {
         )];
         let opts = Operation::Update {
             children: ChildPins::Warn,
-            labels: false,
+            labels: crate::settings::Labels::Off,
+            require_tags: false,
         };
         let res = resolutions(
             &[(&moved, Ok(digest('e'))), (&still, Ok(digest('b')))],

@@ -88,7 +88,7 @@ pub(super) fn run(
         keys,
         Default::default(),
         &args.output,
-        false,
+        crate::settings::Labels::Off,
     ) {
         Ok(l) => l,
         Err(e) => {
@@ -116,7 +116,7 @@ pub(super) fn run(
             if r.digest().is_none() {
                 match &lookup.resolved[&Key::of(r, platform)] {
                     Ok(m) => {
-                        let pinned = if *args.pin.tag_style == TagStyle::Keep {
+                        let pinned = if *args.pin.tag_style == Some(TagStyle::Keep) {
                             r.pinned_with_tag(&m.digest)
                         } else {
                             r.pinned(&m.digest, false)

@@ -575,7 +575,7 @@ fn tag_comments_round_trip_through_update_and_unpin() {
             }
             let original = read(&name, kind, src.clone());
             let opts = Operation::Pin(PinSettings {
-                tag_style: Setting::default(TagStyle::Comment),
+                tag_style: Setting::default(Some(TagStyle::Comment)),
                 platform: Setting::default(None),
             });
             let pin_keys = plan::keys(std::slice::from_ref(&original), &opts);
@@ -626,7 +626,8 @@ fn tag_comments_round_trip_through_update_and_unpin() {
             // `pin update` asks for the very tags that were pinned, and finds nothing moved.
             let update = Operation::Update {
                 children: ChildPins::Warn,
-                labels: false,
+                labels: crate::settings::Labels::Off,
+                require_tags: false,
             };
             let after = [after];
             let update_keys = plan::keys(&after, &update);

@@ -27,6 +27,17 @@ struct Entry<'a> {
     original: Option<&'a str>,
     pinned: Option<&'a str>,
     digest: Option<&'a str>,
+    /// The tag followed (in the reference or its tag comment).
+    tag: Option<&'a str>,
+    /// `pin update`: the digest before (replaced, or kept while a change is held).
+    #[serde(rename = "previousDigest")]
+    previous_digest: Option<&'a str>,
+    /// `pin update`: when the new digest was first seen, and its age.
+    #[serde(rename = "firstSeen", skip_serializing_if = "Option::is_none")]
+    first_seen: Option<&'a super::Seen>,
+    /// `pin update`: why a change was held back.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    held: Option<&'a str>,
     status: OutcomeStatus,
     code: Option<Code>,
     reason: Option<&'a str>,
@@ -45,6 +56,10 @@ impl<'a> Entry<'a> {
             original: o.original.as_deref(),
             pinned: o.pinned.as_deref(),
             digest: o.digest.as_deref(),
+            tag: o.tag.as_deref(),
+            previous_digest: o.previous.as_deref(),
+            first_seen: o.seen.as_ref(),
+            held: o.held.as_deref(),
             status: o.status,
             code: o.primary().map(|d| d.code),
             reason: o.reason(),
@@ -122,8 +137,19 @@ mod tests {
         let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
         let r = &v["references"][0];
         for k in [
-            "file", "line", "column", "kind", "original", "pinned", "digest", "status", "code",
-            "reason", "note",
+            "file",
+            "line",
+            "column",
+            "kind",
+            "original",
+            "pinned",
+            "digest",
+            "tag",
+            "previousDigest",
+            "status",
+            "code",
+            "reason",
+            "note",
         ] {
             assert!(r.get(k).is_some(), "missing {k}");
         }

@@ -58,8 +58,8 @@ fn result(d: &Diagnostic, o: Option<&Outcome>) -> Value {
         "level": level(d.severity),
         "message": { "text": text },
     });
-    if let Some(kind) = o.and_then(|o| o.kind) {
-        result["properties"] = json!({ "kind": kind });
+    if let Some(props) = o.and_then(properties) {
+        result["properties"] = props;
     }
     let Some(at) = &d.location else {
         return result;
@@ -94,6 +94,31 @@ fn result(d: &Diagnostic, o: Option<&Outcome>) -> Value {
         }]);
     }
     result
+}
+
+/// What a bot needs of a reference besides the message: its kind (the JSON report's), the tag it follows, the digest before and after, the
+/// age of the new digest and why a change was held (SARIF's property bag).
+fn properties(o: &Outcome) -> Option<Value> {
+    let mut p = serde_json::Map::new();
+    if let Some(kind) = o.kind {
+        p.insert("kind".into(), json!(kind));
+    }
+    if let Some(tag) = &o.tag {
+        p.insert("tag".into(), json!(tag));
+    }
+    if let Some(d) = &o.previous {
+        p.insert("previousDigest".into(), json!(d));
+    }
+    if let Some(d) = &o.digest {
+        p.insert("digest".into(), json!(d));
+    }
+    if let Some(seen) = &o.seen {
+        p.insert("firstSeen".into(), json!(seen));
+    }
+    if let Some(held) = &o.held {
+        p.insert("held".into(), json!(held));
+    }
+    (!p.is_empty()).then_some(Value::Object(p))
 }
 
 /// The whole log as a JSON value.

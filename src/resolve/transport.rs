@@ -30,6 +30,82 @@ pub struct Stats {
     pub protocols: Mutex<std::collections::BTreeMap<String, reqwest::Version>>,
     /// Hosts that answered 429 or 503: the lowest number of requests at once they were cut to.
     pub backed_off: Mutex<std::collections::BTreeMap<String, usize>>,
+    /// Hosts whose `ratelimit-remaining` ran low: what they said, the run slowed down for them.
+    pub low_quota: Mutex<std::collections::BTreeMap<String, String>>,
+}
+
+/// A quota at or below this share of its limit (or this many requests, when the limit is not given) is low:
+/// requests to its host go one at a time, spaced, before the quota reaches 0.
+const LOW_QUOTA_SHARE: u64 = 10;
+const LOW_QUOTA_FLOOR: u64 = 10;
+/// The pause before each request to a host whose quota is low.
+const LOW_QUOTA_SPACING: Duration = Duration::from_millis(250);
+
+/// `100;w=21600` → `(100, Some(21600))`: the count and the window in seconds of a `ratelimit-*` value.
+fn quota(value: &str) -> Option<(u64, Option<u64>)> {
+    let mut parts = value.split(';');
+    let count = parts.next()?.trim().parse().ok()?;
+    let window = parts
+        .filter_map(|p| p.trim().strip_prefix("w="))
+        .find_map(|w| w.trim().parse().ok());
+    Some((count, window))
+}
+
+/// Whether a quota is low: `remaining` at or below a tenth of `limit` (or 10 without one).
+fn quota_is_low(remaining: &str, limit: Option<&str>) -> bool {
+    let Some((left, _)) = quota(remaining) else {
+        return false;
+    };
+    let floor = limit
+        .and_then(quota)
+        .map_or(LOW_QUOTA_FLOOR, |(l, _)| (l / LOW_QUOTA_SHARE).max(1));
+    left <= floor
+}
+
+/// What a 429 says about the limit: `the limit is 100 requests per 6h (ratelimit-limit: 100;w=21600); it
+/// resets in 120s (Retry-After)`, from the headers that are there.
+fn rate_limit_detail(headers: &HeaderMap) -> String {
+    let mut parts = Vec::new();
+    if let Some(limit) = header(headers, "ratelimit-limit") {
+        match quota(&limit) {
+            Some((n, Some(w))) => parts.push(format!(
+                "the limit is {n} requests per {} (ratelimit-limit: {})",
+                crate::settings::human_duration(w),
+                escape(&limit)
+            )),
+            _ => parts.push(format!("ratelimit-limit: {}", escape(&limit))),
+        }
+    }
+    if let Some(remaining) = header(headers, "ratelimit-remaining") {
+        parts.push(format!("ratelimit-remaining: {}", escape(&remaining)));
+    }
+    match (
+        retry_after(headers),
+        header(headers, "ratelimit-reset").and_then(|r| r.parse::<u64>().ok()),
+    ) {
+        (Some(after), _) => parts.push(format!(
+            "it resets in {} (Retry-After)",
+            crate::settings::human_duration(after.as_secs())
+        )),
+        (None, Some(reset)) => parts.push(format!(
+            "it resets in {} (ratelimit-reset)",
+            crate::settings::human_duration(reset)
+        )),
+        (None, None) => {
+            if let Some((_, Some(w))) = header(headers, "ratelimit-limit")
+                .as_deref()
+                .and_then(quota)
+            {
+                parts.push(format!(
+                    "the registry gave no reset time; the window is {}",
+                    crate::settings::human_duration(w)
+                ));
+            } else {
+                parts.push("the registry gave no reset time".to_string());
+            }
+        }
+    }
+    parts.join("; ")
 }
 
 impl Stats {
@@ -404,6 +480,15 @@ impl Transport {
         let mut attempt = 0;
         loop {
             let slot = limit.acquire().await;
+            let low = self
+                .stats
+                .low_quota
+                .lock()
+                .expect("quota map poisoned")
+                .contains_key(&host);
+            if low {
+                tokio::time::sleep(LOW_QUOTA_SPACING).await;
+            }
             counter.fetch_add(1, Ordering::Relaxed);
             let mut req = self.http.request(request.method.clone(), request.url);
             if let Some(accept) = request.accept {
@@ -430,7 +515,24 @@ impl Transport {
                     StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE
                 )
             });
-            limit.release(slot, overloaded);
+            // A quota running low is taken as a refusal to come: fewer requests at once, each spaced.
+            let running_low = outcome.as_ref().ok().and_then(|r| {
+                let remaining = header(r.headers(), "ratelimit-remaining")?;
+                quota_is_low(
+                    &remaining,
+                    header(r.headers(), "ratelimit-limit").as_deref(),
+                )
+                .then_some(remaining)
+            });
+            if let Some(remaining) = &running_low {
+                self.stats
+                    .low_quota
+                    .lock()
+                    .expect("quota map poisoned")
+                    .entry(host.clone())
+                    .or_insert_with(|| remaining.clone());
+            }
+            limit.release(slot, overloaded || running_low.is_some());
             if overloaded {
                 let lowest = limit.current().1;
                 self.stats
@@ -463,6 +565,14 @@ impl Transport {
                 }
                 _ => {
                     return match outcome {
+                        Ok(resp) if resp.status() == StatusCode::TOO_MANY_REQUESTS => {
+                            Err(ResolveError::Registry(format!(
+                                "{host} answered {} {} times (its rate limit): {}; giving up",
+                                resp.status(),
+                                attempt + 1,
+                                rate_limit_detail(resp.headers())
+                            )))
+                        }
                         Ok(resp) if is_transient(resp.status()) => {
                             Err(ResolveError::Registry(format!(
                                 "{host} answered {} {} times; giving up",
@@ -712,6 +822,40 @@ mod tests {
                 "{given}: {e}"
             );
         }
+    }
+
+    #[test]
+    fn quotas_are_low_below_a_tenth_of_their_limit() {
+        assert_eq!(quota("100;w=21600"), Some((100, Some(21600))));
+        assert_eq!(quota("7"), Some((7, None)));
+        assert_eq!(quota("x;w=1"), None);
+        assert!(!quota_is_low("11;w=21600", Some("100;w=21600")));
+        assert!(quota_is_low("10;w=21600", Some("100;w=21600")));
+        assert!(quota_is_low("0", None));
+        assert!(!quota_is_low("11", None));
+        assert!(
+            quota_is_low("1;w=60", Some("5;w=60")),
+            "a tenth rounds up to 1"
+        );
+        assert!(!quota_is_low("garbage", None));
+    }
+
+    #[test]
+    fn a_429_names_the_limit_and_the_reset() {
+        let mut h = HeaderMap::new();
+        h.insert("ratelimit-limit", "100;w=21600".parse().unwrap());
+        h.insert("ratelimit-remaining", "0;w=21600".parse().unwrap());
+        assert_eq!(
+            rate_limit_detail(&h),
+            "the limit is 100 requests per 6h (ratelimit-limit: 100;w=21600); ratelimit-remaining: \
+             0;w=21600; the registry gave no reset time; the window is 6h"
+        );
+        h.insert(RETRY_AFTER, "120".parse().unwrap());
+        assert!(
+            rate_limit_detail(&h).ends_with("it resets in 2m (Retry-After)"),
+            "{}",
+            rate_limit_detail(&h)
+        );
     }
 
     #[test]

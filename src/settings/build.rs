@@ -62,7 +62,12 @@ pub fn from_command_line(cli: Cli, matches: &ArgMatches, env: &Env) -> Result<Ru
                     } else {
                         ChildPins::Warn
                     },
-                    labels: a.output.format == cli::Format::Markdown && !a.no_labels,
+                    labels: match (a.output.format, a.no_labels, a.labels) {
+                        (cli::Format::Markdown, false, true) => Labels::All,
+                        (cli::Format::Markdown, false, false) => Labels::NotFromDockerHub,
+                        _ => Labels::Off,
+                    },
+                    require_tags: a.require_tags,
                 },
                 scan: scan(&g, a.paths, &a.select, file, env),
                 mode: mode(&a.mode),
@@ -324,31 +329,46 @@ fn scan(
     }
 }
 
-/// `keep-tag` and `tag-comment` as the file gives them, which the tag style is made from.
+/// `tag-style`, `keep-tag` and `tag-comment` as the file gives them, which the tag style is made from.
 #[derive(Debug)]
 pub(super) struct TagKeys {
+    pub tag_style: Setting<Option<TagStyle>>,
     pub keep_tag: Setting<bool>,
     pub tag_comment: Setting<bool>,
 }
 
-/// How `pin` and `pin resolve` pin. The tag style is one setting with two flags and two keys: a flag given
-/// (`--keep-tag`, or `--tag-comment` where the command has it) wins over both keys; the file cannot set both
-/// to true.
+/// How `pin` and `pin resolve` pin. The tag style is one setting with three flags and three keys: a flag
+/// given (`--tag-style`, `--keep-tag`, or `--tag-comment` where the command has it) wins over the keys; the
+/// file cannot set two of them. With none, each file kind has its own ([`TagStyle::for_kind`]).
 fn pin_settings(g: &Given, r: &cli::ResolveArgs, file: Option<&Loaded>) -> (PinSettings, TagKeys) {
     let keys = TagKeys {
+        // Checked when the file was read.
+        tag_style: from_file(file, |f| f.tag_style.as_ref(), |_, v| TagStyle::parse(v))
+            .unwrap_or_else(|| Setting::default(None)),
         keep_tag: from_file(file, |f| f.keep_tag.as_ref(), |_, v| *v)
             .unwrap_or_else(|| Setting::default(false)),
         tag_comment: from_file(file, |f| f.tag_comment.as_ref(), |_, v| *v)
             .unwrap_or_else(|| Setting::default(false)),
     };
-    let tag_style = if g.given("keep_tag") {
-        Setting::new(TagStyle::Keep, flag("keep_tag"))
+    let tag_style = if let Some(style) = r.tag_style.filter(|_| g.given("tag_style")) {
+        Setting::new(
+            Some(match style {
+                cli::TagStyle::Drop => TagStyle::Drop,
+                cli::TagStyle::Keep => TagStyle::Keep,
+                cli::TagStyle::Comment => TagStyle::Comment,
+            }),
+            flag("tag_style"),
+        )
+    } else if g.given("keep_tag") {
+        Setting::new(Some(TagStyle::Keep), flag("keep_tag"))
     } else if g.given("tag_comment") {
-        Setting::new(TagStyle::Comment, flag("tag_comment"))
+        Setting::new(Some(TagStyle::Comment), flag("tag_comment"))
+    } else if keys.tag_style.is_some() {
+        keys.tag_style.clone()
     } else if *keys.keep_tag {
-        Setting::new(TagStyle::Keep, keys.keep_tag.origin.clone())
+        Setting::new(Some(TagStyle::Keep), keys.keep_tag.origin.clone())
     } else if *keys.tag_comment {
-        Setting::new(TagStyle::Comment, keys.tag_comment.origin.clone())
+        Setting::new(Some(TagStyle::Comment), keys.tag_comment.origin.clone())
     } else {
         // Where the file says `false`, that is where the style comes from.
         let origin = [&keys.keep_tag, &keys.tag_comment]
@@ -357,7 +377,7 @@ fn pin_settings(g: &Given, r: &cli::ResolveArgs, file: Option<&Loaded>) -> (PinS
             .find(|o| **o != Origin::Default)
             .cloned()
             .unwrap_or(Origin::Default);
-        Setting::new(TagStyle::Drop, origin)
+        Setting::new(Some(TagStyle::Drop), origin)
     };
     let pin = PinSettings {
         tag_style,

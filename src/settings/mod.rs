@@ -6,6 +6,7 @@
 //! stands for and which commands read it. The stages (`app`) take these types, never clap's.
 
 mod build;
+mod duration;
 pub(crate) mod show;
 #[cfg(test)]
 mod tests;
@@ -19,6 +20,7 @@ use crate::platform::Platform;
 use crate::registries_conf::RegistryTable;
 
 pub use build::{from_command_line, Env, SettingsError};
+pub use duration::human_duration;
 
 /// A value and where it came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -118,11 +120,25 @@ pub enum Operation {
     /// `pin update`: follow the tags of what is pinned.
     Update {
         children: ChildPins,
-        /// `--format markdown` without `--no-labels`: read the OCI labels of the images moved tags point at.
-        labels: bool,
+        /// Which OCI labels of the images moved tags point at are read (`--format markdown`).
+        labels: Labels,
+        /// `--require-tags`: a pin with a digest and no tag to follow is a finding (`--check` exits 1).
+        require_tags: bool,
     },
     /// `pin unpin`: put the tags back; no registry.
     Unpin,
+}
+
+/// Which labels `pin update --format markdown` reads: each costs manifest and blob GETs, which Docker Hub
+/// counts as pulls.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Labels {
+    /// None (`--no-labels`, or a format that shows none).
+    Off,
+    /// From every registry but Docker Hub (the default for markdown).
+    NotFromDockerHub,
+    /// From every registry, Docker Hub included (`--labels`).
+    All,
 }
 
 /// How a pin writes the tag it replaced.
@@ -134,6 +150,38 @@ pub enum TagStyle {
     Keep,
     /// `name@sha256:… # name:tag` (`--tag-comment`).
     Comment,
+}
+
+impl TagStyle {
+    /// The style of a file kind when none is chosen: a tag comment where the format has comments, else the
+    /// tag kept in the reference, so that the tag is never lost (`pin update` and `pin unpin` need it).
+    /// `src` is the file's text: a Cloud Build config may be YAML or JSON.
+    pub fn for_kind(kind: Kind, src: &str) -> TagStyle {
+        if crate::formats::tag_comment::style(kind, src)
+            == crate::formats::tag_comment::CommentStyle::None
+        {
+            TagStyle::Keep
+        } else {
+            TagStyle::Comment
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TagStyle::Drop => "drop",
+            TagStyle::Keep => "keep",
+            TagStyle::Comment => "comment",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<TagStyle> {
+        match s {
+            "drop" => Some(TagStyle::Drop),
+            "keep" => Some(TagStyle::Keep),
+            "comment" => Some(TagStyle::Comment),
+            _ => None,
+        }
+    }
 }
 
 /// What `pin update` does with a pin of one platform's manifest inside its tag's index.
@@ -224,10 +272,19 @@ pub struct ScanSettings {
 /// How a reference becomes a digest: `pin` and `pin resolve`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PinSettings {
-    /// `--keep-tag`, `keep-tag`, `--tag-comment`.
-    pub tag_style: Setting<TagStyle>,
+    /// `--tag-style`, `tag-style` (and their aliases `--keep-tag`, `keep-tag`, `--tag-comment`,
+    /// `tag-comment`); `None`: each file kind's own ([`TagStyle::for_kind`]).
+    pub tag_style: Setting<Option<TagStyle>>,
     /// `--platform`, `platform`.
     pub platform: Setting<Option<Platform>>,
+}
+
+impl PinSettings {
+    /// The style a reference in a file of `kind`, holding `src`, is pinned in.
+    pub fn style_for(&self, kind: Kind, src: &str) -> TagStyle {
+        self.tag_style
+            .unwrap_or_else(|| TagStyle::for_kind(kind, src))
+    }
 }
 
 /// How registries are asked.

@@ -75,6 +75,17 @@ impl Shown {
             &pin.platform.origin,
         )?;
         let tags = &self.tag_keys;
+        row(
+            "tag-style",
+            match *pin.tag_style {
+                Some(style) => quoted(style.as_str()),
+                None => {
+                    "\"\" # none: comment where the format has comments, keep where it has none"
+                        .to_string()
+                }
+            },
+            &pin.tag_style.origin,
+        )?;
         row("keep-tag", tags.keep_tag.to_string(), &tags.keep_tag.origin)?;
         row(
             "tag-comment",

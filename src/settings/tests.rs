@@ -163,6 +163,27 @@ fn table() -> Vec<Row> {
         row(
             "tag-style",
             "pin",
+            "--tag-style keep",
+            "tag-style = \"comment\"",
+            ["drop", "comment", "keep", "keep"],
+        ),
+        row(
+            "tag-style",
+            "pin",
+            "--keep-tag",
+            "tag-style = \"drop\"",
+            ["drop", "drop", "keep", "keep"],
+        ),
+        row(
+            "tag-style",
+            "resolve x:1",
+            "--tag-style comment",
+            "tag-style = \"keep\"",
+            ["drop", "keep", "comment", "comment"],
+        ),
+        row(
+            "tag-style",
+            "pin",
             "--tag-comment",
             "keep-tag = false",
             ["drop", "drop", "comment", "comment"],
@@ -470,9 +491,8 @@ fn value(run: &Run, key: &str) -> Option<String> {
         "actions" => p.scan?.actions.to_string(),
         "actions.server" => p.registry?.actions_server.value.clone(),
         "tag-style" => match *p.pin?.tag_style {
-            TagStyle::Keep => "keep",
-            TagStyle::Comment => "comment",
-            TagStyle::Drop => "drop",
+            Some(style) => style.as_str(),
+            None => "by kind",
         }
         .to_string(),
         "platform" => match &*p.pin?.platform {
@@ -704,6 +724,7 @@ devcontainer-features = false  # default
 actions.enabled = true  # default
 actions.server = "https://git.example"  # {p}:21
 platform = "linux/arm64"  # {p}:3
+tag-style = "keep"  # {p}:4
 keep-tag = true  # {p}:4
 tag-comment = false  # default
 jobs = 256  # {p}:2
@@ -780,6 +801,36 @@ fn keep_tag_and_tag_comment_cannot_both_be_true() {
         "keep-tag = false\ntag-comment = true\n",
     );
     assert!(crate::config::load(&ok, Path::new("/nonexistent"), None).is_ok());
+}
+
+// Guards `tag-style`: one of three words, and not beside a tag key set to true.
+#[test]
+fn tag_style_is_a_word_and_the_only_style_key_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let load = |name: &str, text: &str| {
+        let path = write(dir.path(), name, text);
+        crate::config::load(&path, Path::new("/nonexistent"), None)
+            .map(|_| ())
+            .map_err(|e| e.to_string().replace(&path.display().to_string(), "F"))
+    };
+    assert_eq!(
+        load("a.toml", "jobs = 2\ntag-style = \"kept\"\n"),
+        Err(
+            "F:2: error: tag-style = \"kept\": expected \"drop\", \"keep\" or \"comment\""
+                .to_string()
+        )
+    );
+    assert_eq!(
+        load("b.toml", "tag-style = \"drop\"\nkeep-tag = true\n"),
+        Err(
+            "F:1: error: tag-style and keep-tag = true cannot both be set: keep tag-style"
+                .to_string()
+        )
+    );
+    assert_eq!(
+        load("c.toml", "tag-style = \"keep\"\ntag-comment = false\n"),
+        Ok(())
+    );
 }
 
 // Guards the key table of docs/configuration.md: it names every key pin.toml accepts, and each table's keys.
