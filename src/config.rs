@@ -81,6 +81,16 @@ pub struct Signatures {
     pub issuer_regexp: Option<String>,
     /// As `--trusted-root`.
     pub trusted_root: Option<PathBuf>,
+    /// As `--require-attestation`.
+    pub require_attestation: Option<String>,
+    /// As `--attestation-builder-id`.
+    pub attestation_builder_id: Option<String>,
+    /// As `--attestation-builder-id-regexp`.
+    pub attestation_builder_id_regexp: Option<String>,
+    /// As `--attestation-source-uri`.
+    pub attestation_source_uri: Option<String>,
+    /// As `--attestation-source-uri-regexp`.
+    pub attestation_source_uri_regexp: Option<String>,
 }
 
 impl Signatures {
@@ -204,6 +214,18 @@ pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
             message: "[signatures]: give keys, policy or a keyless identity (identity, issuer), not two of them"
                 .to_string(),
         });
+    }
+    if let Some(t) = file
+        .signatures
+        .as_ref()
+        .and_then(|s| s.require_attestation.as_deref())
+    {
+        if let Err(message) = crate::resolve::attestation::Kind::parse(t) {
+            return Err(ConfigError::Invalid {
+                at: table_origin(path, &text, "signatures"),
+                message: format!("[signatures] require-attestation: {message}"),
+            });
+        }
     }
     for p in file.verify.iter().flat_map(|v| &v.platforms) {
         if let Err(message) = p.parse::<Platform>() {
@@ -428,6 +450,18 @@ fn apply_registry(registry: &mut crate::cli::RegistryArgs, m: &ArgMatches, l: &L
                 sig.trusted_root = Some(l.dir().join(p));
             }
         }
+        if !given(m, "require_attestation") && s.require_attestation.is_some() {
+            sig.require_attestation = s.require_attestation.clone();
+        }
+        // Either form on the command line replaces both of the file's.
+        if !given(m, "attestation_builder_id") && !given(m, "attestation_builder_id_regexp") {
+            sig.attestation_builder_id = s.attestation_builder_id.clone();
+            sig.attestation_builder_id_regexp = s.attestation_builder_id_regexp.clone();
+        }
+        if !given(m, "attestation_source_uri") && !given(m, "attestation_source_uri_regexp") {
+            sig.attestation_source_uri = s.attestation_source_uri.clone();
+            sig.attestation_source_uri_regexp = s.attestation_source_uri_regexp.clone();
+        }
     }
     let origin = l.path.display().to_string();
     registry.registry_tables = f
@@ -607,6 +641,23 @@ pub fn show(out: &mut dyn std::io::Write, loaded: Option<&Loaded>) -> std::io::R
         }
         if s.trusted_root.is_some() {
             keyless.push_str(&format!(", trusted-root = {:?}", path(&s.trusted_root)));
+        }
+        for (k, v) in [
+            ("require-attestation", &s.require_attestation),
+            ("attestation-builder-id", &s.attestation_builder_id),
+            (
+                "attestation-builder-id-regexp",
+                &s.attestation_builder_id_regexp,
+            ),
+            ("attestation-source-uri", &s.attestation_source_uri),
+            (
+                "attestation-source-uri-regexp",
+                &s.attestation_source_uri_regexp,
+            ),
+        ] {
+            if let Some(v) = v {
+                keyless.push_str(&format!(", {k} = {v:?}"));
+            }
         }
         writeln!(
             out,
