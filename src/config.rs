@@ -436,8 +436,9 @@ fn apply_registry(registry: &mut crate::cli::RegistryArgs, m: &ArgMatches, l: &L
             "signature_issuer",
             "signature_issuer_regexp",
         ];
-        if !given(m, "signature_key") && !given(m, "policy") && !keyless.iter().any(|k| given(m, k))
-        {
+        let signers_given =
+            given(m, "signature_key") || given(m, "policy") || keyless.iter().any(|k| given(m, k));
+        if !signers_given {
             sig.signature_key = s.keys.iter().map(|p| l.dir().join(p)).collect();
             sig.policy = s.policy.as_ref().map(|p| l.dir().join(p));
             sig.signature_identity = s.identity.clone();
@@ -461,6 +462,24 @@ fn apply_registry(registry: &mut crate::cli::RegistryArgs, m: &ArgMatches, l: &L
         if !given(m, "attestation_source_uri") && !given(m, "attestation_source_uri_regexp") {
             sig.attestation_source_uri = s.attestation_source_uri.clone();
             sig.attestation_source_uri_regexp = s.attestation_source_uri_regexp.clone();
+        }
+        // With an attestation required, signers imply no signature requirement. The file only adds
+        // requirements, though: when the command line's signers imply a signature and only the file asks
+        // for an attestation, the signature stays required.
+        let attestation_flags = [
+            "require_attestation",
+            "attestation_builder_id",
+            "attestation_builder_id_regexp",
+            "attestation_source_uri",
+            "attestation_source_uri_regexp",
+        ];
+        let file_attests = s.require_attestation.is_some()
+            || s.attestation_builder_id.is_some()
+            || s.attestation_builder_id_regexp.is_some()
+            || s.attestation_source_uri.is_some()
+            || s.attestation_source_uri_regexp.is_some();
+        if signers_given && file_attests && !attestation_flags.iter().any(|k| given(m, k)) {
+            sig.require_signature = true;
         }
     }
     let origin = l.path.display().to_string();

@@ -276,6 +276,27 @@ fn a_provenance_bundle_found_through_the_tag_schema_pins_the_digest() {
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("no signature found"), "{}", stderr(&o));
     assert_eq!(read(dir.path()), format!("image: {reference}\n"));
+
+    // A pin.toml only adds requirements: the identity on the command line requires a signature, and the
+    // file's attestation keys do not turn that into an attestation requirement instead. With the attestation
+    // asked for on the command line as well, the command line means the attestation alone.
+    let dir = workdir(&s.root(), std::slice::from_ref(&reference));
+    fs::write(
+        dir.path().join("pin.toml"),
+        format!("[signatures]\nrequire-attestation = \"slsaprovenance\"\nattestation-builder-id = \"{HOSTED}\"\n"),
+    )
+    .unwrap();
+    let o = run(registry.host(), dir.path(), &keyless(&[]));
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("no signature found"), "{}", stderr(&o));
+    assert_eq!(read(dir.path()), format!("image: {reference}\n"));
+    let o = run(
+        registry.host(),
+        dir.path(),
+        &keyless(&["--require-attestation", "slsaprovenance1"]),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(read(dir.path()), pinned);
 }
 
 // Guards the combined gate and the bound on requests: with a signature and an attestation required, one
@@ -486,6 +507,44 @@ fn legacy_att_layers_verify_keyless_and_with_a_key() {
             );
         }
     }
+    // The same key through a containers-policy.json: its sigstoreSigned rule signs the attestation; a
+    // scope of insecureAcceptAnything needs none.
+    let policy = json!({
+        "default": [{"type": "reject"}],
+        "transports": {"docker": {
+            format!("{host}/legacy-att/keyed"): [{"type": "sigstoreSigned", "keyPath": "cosign.pub"}],
+            format!("{host}/legacy-att/open"): [{"type": "insecureAcceptAnything"}]
+        }}
+    });
+    registry.push_oci_image("legacy-att/open", "v1", "legacy-att-open");
+    let dir = workdir(
+        &s.root(),
+        &[
+            registry.reference("legacy-att/keyed", "v1"),
+            registry.reference("legacy-att/open", "v1"),
+        ],
+    );
+    fs::write(dir.path().join("cosign.pub"), key.public_pem()).unwrap();
+    fs::write(dir.path().join("policy.json"), policy.to_string()).unwrap();
+    let o = pin(
+        &host,
+        dir.path(),
+        &[
+            "-w",
+            "--policy",
+            "policy.json",
+            "--require-attestation",
+            "slsaprovenance02",
+            "deploy.yaml",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        read(dir.path()).contains(&format!("{host}/legacy-att/keyed@{}\n", keyed.digest)),
+        "{}",
+        read(dir.path())
+    );
+    assert!(!read(dir.path()).contains(":v1"), "{}", read(dir.path()));
 
     // Keyless without the Rekor bundle annotation: no log evidence.
     let unlogged = registry.push_oci_image("legacy-att/unlogged", "v1", "legacy-att-unlogged");
