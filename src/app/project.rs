@@ -132,6 +132,7 @@ const READS: Reads = Reads {
         "artifacts",
         "test",
     ],
+    whole_if: None,
 };
 
 /// What a file of `kind` with text `src` declares; `None` when nothing.
