@@ -457,6 +457,40 @@ pub struct SignatureArgs {
     /// Sigstore deployment or a newer public-good root; default: the public-good root built in.
     #[arg(long, value_name = "FILE")]
     pub trusted_root: Option<PathBuf>,
+
+    /// Write a digest only when a signed attestation of this type about exactly that digest verifies, signed
+    /// as signatures must be (--signature-key, a keyless identity, --policy): slsaprovenance (SLSA
+    /// provenance v0.2 or v1), slsaprovenance02, slsaprovenance1. With it, a signature is required too only
+    /// with --require-signature.
+    #[arg(long, value_name = "TYPE")]
+    pub require_attestation: Option<String>,
+
+    /// The builder id the provenance must name: ID matches any version of that builder, ID@VERSION only that
+    /// one (as slsa-verifier's --builder-id); implies --require-attestation slsaprovenance.
+    #[arg(
+        long,
+        value_name = "ID",
+        conflicts_with = "attestation_builder_id_regexp"
+    )]
+    pub attestation_builder_id: Option<String>,
+
+    /// A regular expression the whole builder id must match (anchored at both ends).
+    #[arg(long, value_name = "REGEXP")]
+    pub attestation_builder_id_regexp: Option<String>,
+
+    /// The source repository the provenance must name (github.com/org/repo, as slsa-verifier's
+    /// --source-uri; with @REF, that ref too); implies --require-attestation slsaprovenance.
+    #[arg(
+        long,
+        value_name = "URI",
+        conflicts_with = "attestation_source_uri_regexp"
+    )]
+    pub attestation_source_uri: Option<String>,
+
+    /// A regular expression the whole source URI, as the provenance writes it
+    /// (git+https://github.com/org/repo@refs/heads/main), must match (anchored at both ends).
+    #[arg(long, value_name = "REGEXP")]
+    pub attestation_source_uri_regexp: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -144,6 +144,13 @@ pub struct Signatures {
     pub issuer: Option<Spanned<String>>,
     pub issuer_regexp: Option<Spanned<String>>,
     pub trusted_root: Option<Spanned<PathBuf>>,
+    /// The attestation required (`slsaprovenance`, …), and what the provenance must name: its builder id and
+    /// source repository, exactly or as a regular expression.
+    pub require_attestation: Option<Spanned<String>>,
+    pub attestation_builder_id: Option<Spanned<String>>,
+    pub attestation_builder_id_regexp: Option<Spanned<String>>,
+    pub attestation_source_uri: Option<Spanned<String>>,
+    pub attestation_source_uri_regexp: Option<Spanned<String>>,
 }
 
 impl Signatures {
@@ -271,6 +278,33 @@ fn check(l: &Loaded, user_cache: Option<&Path>) -> Result<(), ConfigError> {
                 "[signatures]: give keys, policy or a keyless identity (identity, issuer), not two of them"
                     .to_string(),
             ));
+        }
+        if let Some(a) = &t.require_attestation {
+            crate::resolve::attestation::Kind::parse(a.get_ref()).map_err(|message| {
+                invalid(
+                    a.span(),
+                    format!("[signatures] require-attestation: {message}"),
+                )
+            })?;
+        }
+        for (exact, regexp, key) in [
+            (
+                &t.attestation_builder_id,
+                &t.attestation_builder_id_regexp,
+                "attestation-builder-id",
+            ),
+            (
+                &t.attestation_source_uri,
+                &t.attestation_source_uri_regexp,
+                "attestation-source-uri",
+            ),
+        ] {
+            if let (Some(_), Some(r)) = (exact, regexp) {
+                return Err(invalid(
+                    r.span(),
+                    format!("[signatures]: give {key} or {key}-regexp, not both"),
+                ));
+            }
         }
     }
     if let Some(v) = &f.verify {

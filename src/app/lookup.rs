@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::report::Code;
+use crate::resolve::attestation;
 use crate::resolve::cosign::PublicKey;
 use crate::resolve::git::{self, ActionKey, ActionResolutions};
 use crate::resolve::lock::{LockError, Lockfile};
@@ -108,8 +109,9 @@ pub(super) fn resolutions(
     let policy = signature_policy(&registry.signatures)?;
     if offline && policy.is_some() && !keys.is_empty() {
         return Err(LookupError::Setup(ResolveError::Config(
-            "--offline cannot be combined with --require-signature or --policy: signatures are checked \
-             against the registry, and the lockfile records no signature; run without --offline"
+            "--offline cannot be combined with --require-signature, --require-attestation or --policy: \
+             signatures are checked against the registry, and the lockfile records no signature; run \
+             without --offline"
                 .to_string(),
         )));
     }
@@ -308,8 +310,23 @@ pub(super) fn action_verifications(
 }
 
 /// The signature rules of this run: `--policy FILE`, `--signature-key` or a keyless identity (each implies
-/// `--require-signature`), or none. `--require-signature` alone names no signer: an error.
+/// `--require-signature`, unless an attestation is required: then only `--require-signature` asks for a
+/// signature too), or none. `--require-signature` or `--require-attestation` alone names no signer: an
+/// error.
 fn signature_policy(args: &SignatureSettings) -> Result<Option<Policy>, ResolveError> {
+    let attestation = attestation_requirement(args)?;
+    let Some(policy) = signers(args, attestation.is_some())? else {
+        return Ok(None);
+    };
+    Ok(Some(match attestation {
+        Some(req) => policy.with_attestation(req, *args.require),
+        None => policy,
+    }))
+}
+
+/// Who must have signed, as a policy requiring signatures (`attestation`: whether an attestation is
+/// required, for the message when no signer is named).
+fn signers(args: &SignatureSettings, attestation: bool) -> Result<Option<Policy>, ResolveError> {
     let config = |e: String| ResolveError::Config(e);
     let trust = || match &*args.trusted_root {
         Some(path) => Trust::load(path).map_err(|e| config(format!("--trusted-root {e}"))),
@@ -339,12 +356,16 @@ fn signature_policy(args: &SignatureSettings) -> Result<Option<Policy>, ResolveE
         return Ok(Some(Policy::keyless(identity, trust()?)));
     }
     if args.keys.is_empty() {
-        if *args.require {
-            return Err(ResolveError::Config(
-                "--require-signature needs a signer to verify with: give --signature-key FILE (cosign.pub), \
+        if *args.require || attestation {
+            let flag = if attestation {
+                "--require-attestation"
+            } else {
+                "--require-signature"
+            };
+            return Err(ResolveError::Config(format!(
+                "{flag} needs a signer to verify with: give --signature-key FILE (cosign.pub), \
                  --signature-identity and --signature-issuer (keyless), or --policy FILE"
-                    .to_string(),
-            ));
+            )));
         }
         return Ok(None);
     }
@@ -359,6 +380,49 @@ fn signature_policy(args: &SignatureSettings) -> Result<Option<Policy>, ResolveE
         );
     }
     Ok(Some(Policy::keys(keys, trust()?)))
+}
+
+/// `--require-attestation TYPE` and what the provenance must say (`--attestation-builder-id`,
+/// `--attestation-source-uri` or their `-regexp` forms, each implying `--require-attestation
+/// slsaprovenance`), or `None`.
+fn attestation_requirement(
+    args: &SignatureSettings,
+) -> Result<Option<attestation::Requirement>, ResolveError> {
+    let config = |e: String| ResolveError::Config(e);
+    let pair = |exact: &Option<String>, regexp: &Option<String>, flag: &str| match (exact, regexp) {
+        (Some(_), Some(_)) => Err(config(format!(
+            "give --{flag} or --{flag}-regexp, not both"
+        ))),
+        (Some(s), None) if s.is_empty() => Err(config(format!("--{flag}: an empty value"))),
+        (Some(s), None) => Ok(Some(Ok(s.clone()))),
+        (None, Some(r)) => Matcher::regexp(r)
+            .map(|m| Some(Err(m)))
+            .map_err(|e| config(format!("--{flag}-regexp: {e}"))),
+        (None, None) => Ok(None),
+    };
+    let builder = pair(
+        &args.builder_id,
+        &args.builder_id_regexp,
+        "attestation-builder-id",
+    )?
+    .map(|b| b.map_or_else(attestation::Builder::Regexp, attestation::Builder::Id));
+    let source = pair(
+        &args.source_uri,
+        &args.source_uri_regexp,
+        "attestation-source-uri",
+    )?
+    .map(|s| s.map_or_else(attestation::Source::Regexp, attestation::Source::Uri));
+    let kind = match &*args.attestation {
+        Some(t) => attestation::Kind::parse(t)
+            .map_err(|e| config(format!("--require-attestation: {e}")))?,
+        None if builder.is_some() || source.is_some() => attestation::Kind::Provenance,
+        None => return Ok(None),
+    };
+    Ok(Some(attestation::Requirement {
+        kind,
+        builder,
+        source,
+    }))
 }
 
 /// The tag → digest cache, when `--cache` or `--cache-dir` (or the configuration file) asks for it. An

@@ -270,47 +270,109 @@ pub struct FoundBundle {
     pub json: Vec<u8>,
     /// The referrer manifest it came from (`sha256:…`), for messages.
     pub manifest: String,
+    /// The predicate type its manifest's `dev.sigstore.bundle.predicateType` annotation names (unsigned: a
+    /// hint for what to read, never a reason to accept).
+    pub predicate_type: Option<String>,
 }
 
-/// Everything stored for one digest that could be a signature.
+/// One layer of cosign's legacy `.att` manifest: a DSSE envelope, with the keyless annotations when
+/// present.
+#[derive(Clone, Debug)]
+pub struct FoundAttestation {
+    /// The envelope's JSON (the layer's blob).
+    pub envelope: Vec<u8>,
+    /// Where it came from (`sha256-<hex>.att`), for messages.
+    pub manifest: String,
+    /// The layer's `predicateType` annotation (unsigned, as above).
+    pub predicate_type: Option<String>,
+    pub certificate: Option<String>,
+    pub chain: Option<String>,
+    pub rekor: Option<String>,
+}
+
+/// Everything stored for one digest that could be a signature or an attestation.
 #[derive(Clone, Debug, Default)]
 pub struct Found {
     pub legacy: Vec<Signature>,
     pub bundles: Vec<FoundBundle>,
+    /// Legacy `.att` layers (looked for only when attestations are wanted).
+    pub attestations: Vec<FoundAttestation>,
+    /// Referrers or `.att` layers not read because their annotation names a predicate type not wanted:
+    /// (where, predicate type).
+    pub other: Vec<(String, String)>,
     /// Referrers passed over, and why (one naming another digest as its subject, too many referrers).
     pub skipped: Vec<String>,
     /// Requests made to find all this.
     pub requests: usize,
 }
 
+/// What a lookup is for: signatures, attestations of some predicate types, or both.
+#[derive(Clone, Copy, Debug)]
+pub struct Wanted<'a> {
+    pub signatures: bool,
+    /// The predicate types of the attestations wanted (none: no attestation is looked for).
+    pub predicates: &'a [&'a str],
+}
+
+impl Wanted<'_> {
+    /// Whether an item whose annotation names `predicate` is worth reading.
+    fn wants(&self, predicate: &str) -> bool {
+        (self.signatures && predicate == sigstore::COSIGN_SIGN_PREDICATE)
+            || self.predicates.contains(&predicate)
+    }
+
+    fn attestations(&self) -> bool {
+        !self.predicates.is_empty()
+    }
+}
+
 /// The media type prefix of Sigstore bundles (`application/vnd.dev.sigstore.bundle.v0.3+json`,
 /// `application/vnd.dev.sigstore.bundle+json;version=0.2`, …).
 pub const BUNDLE_PREFIX: &str = "application/vnd.dev.sigstore.bundle";
+/// The annotation cosign and GitHub put on a bundle's referrer manifest (and its index entry) naming the
+/// predicate type of the statement inside.
+pub const BUNDLE_PREDICATE_ANNOTATION: &str = "dev.sigstore.bundle.predicateType";
+/// The media type of a legacy `.att` layer: a DSSE envelope.
+pub const DSSE_ENVELOPE: &str = "application/vnd.dsse.envelope.v1+json";
+/// The annotation cosign puts on a legacy `.att` layer naming its predicate type.
+pub const ATT_PREDICATE_ANNOTATION: &str = "predicateType";
 /// At most this many referrer manifests are read per digest (an image with hundreds of referrers costs no
 /// more), and at most this many signature layers or bundles in all.
 pub const MAX_REFERRERS: usize = 16;
 pub const MAX_LAYERS: usize = 32;
 
-/// Every signature stored for `repository@digest`, wherever cosign puts them: the legacy
-/// `sha256-<hex>.sig` tag; the OCI 1.1 referrers API (entries of the legacy signature or a bundle artifact
-/// type); on a registry without that API (404), the referrers tag schema, an index tagged `sha256-<hex>`
-/// whose entries are all read whatever artifact type they list (registries list bundles as
-/// `application/vnd.oci.empty.v1+json`), each manifest then saying what it is. A referrer whose `subject`
-/// is another digest is passed over (and said so). An empty [`Found`] means none was found.
+/// Everything stored for `repository@digest` that `wanted` asks for, wherever cosign puts it: the legacy
+/// `sha256-<hex>.sig` tag (signatures) and `sha256-<hex>.att` tag (attestations); the OCI 1.1 referrers
+/// API (entries of the legacy signature or a bundle artifact type); on a registry without that API (404),
+/// the referrers tag schema, an index tagged `sha256-<hex>` whose entries are all read whatever artifact
+/// type they list (registries list bundles as `application/vnd.oci.empty.v1+json`), each manifest then
+/// saying what it is. A referrer whose `subject` is another digest is passed over (and said so). A referrer
+/// or `.att` layer whose annotation names a predicate type not wanted is not read (and recorded in
+/// [`Found::other`]): the annotation is unsigned, so it can only make a check fail, never pass. An empty
+/// [`Found`] means none was found.
 pub async fn fetch(
     client: &Client,
     registry: &str,
     repository: &str,
     digest: &str,
+    wanted: Wanted<'_>,
 ) -> Result<Found, ResolveError> {
     let mut found = Found::default();
-    let tag = signature_tag(digest);
     let mut manifests = Vec::new();
-    found.requests += 1;
-    match client.get_manifest(registry, repository, &tag).await {
-        Ok(f) => manifests.push((tag.clone(), f.bytes)),
-        Err(ResolveError::NotFound(_)) => {}
-        Err(e) => return Err(e),
+    let mut tags = Vec::new();
+    if wanted.signatures {
+        tags.push(signature_tag(digest));
+    }
+    if wanted.attestations() {
+        tags.push(attestation_tag(digest));
+    }
+    for tag in tags {
+        found.requests += 1;
+        match client.get_manifest(registry, repository, &tag).await {
+            Ok(f) => manifests.push((tag, f.bytes)),
+            Err(ResolveError::NotFound(_)) => {}
+            Err(e) => return Err(e),
+        }
     }
     found.requests += 1;
     let entries = match client.get_referrers(registry, repository, digest).await? {
@@ -325,19 +387,26 @@ pub async fn fetch(
             }
         }
     };
-    if entries.len() > MAX_REFERRERS {
+    let mut read = Vec::new();
+    for e in entries {
+        match e.predicate_type {
+            Some(t) if !wanted.wants(&t) => found.other.push((format!("referrer {}", e.digest), t)),
+            _ => read.push(e.digest),
+        }
+    }
+    if read.len() > MAX_REFERRERS {
         found.skipped.push(format!(
             "{} referrers listed, only the first {MAX_REFERRERS} read",
-            entries.len()
+            read.len()
         ));
     }
-    for d in entries.into_iter().take(MAX_REFERRERS) {
+    for d in read.into_iter().take(MAX_REFERRERS) {
         found.requests += 1;
         let f = client.get_manifest(registry, repository, &d).await?;
         manifests.push((d, f.bytes));
     }
     let mut layers = 0;
-    for (name, bytes) in manifests {
+    'manifests: for (name, bytes) in manifests {
         let manifest: SignatureManifest = serde_json::from_slice(&bytes).map_err(|e| {
             ResolveError::Registry(format!(
                 "{registry} sent a signature manifest {repository}:{name} that is not one: {e}"
@@ -354,25 +423,60 @@ pub async fn fetch(
         }
         let is_bundle =
             |t: &Option<String>| t.as_deref().is_some_and(|t| t.starts_with(BUNDLE_PREFIX));
+        let bundle_predicate = manifest
+            .annotations
+            .get(BUNDLE_PREDICATE_ANNOTATION)
+            .cloned();
         for layer in manifest.layers {
             let bundle = layer.media_type.starts_with(BUNDLE_PREFIX)
                 || (is_bundle(&manifest.artifact_type) && layer.media_type == "application/json");
-            if layer.media_type != SIMPLE_SIGNING && !bundle {
+            let signature = layer.media_type == SIMPLE_SIGNING && wanted.signatures;
+            let envelope = layer.media_type == DSSE_ENVELOPE && wanted.attestations();
+            if !signature && !bundle && !envelope {
+                continue;
+            }
+            let predicate = if bundle {
+                bundle_predicate.clone()
+            } else if envelope {
+                layer.annotations.get(ATT_PREDICATE_ANNOTATION).cloned()
+            } else {
+                None
+            };
+            if let Some(t) = predicate.as_ref().filter(|t| !wanted.wants(t)) {
+                let what = if bundle {
+                    format!("referrer {name}")
+                } else {
+                    format!("{name} layer {}", layer.digest)
+                };
+                found.other.push((what, t.clone()));
                 continue;
             }
             layers += 1;
             if layers > MAX_LAYERS {
                 found.skipped.push(format!(
-                    "more than {MAX_LAYERS} signatures stored, only the first {MAX_LAYERS} read"
+                    "more than {MAX_LAYERS} signatures or attestations stored, only the first {MAX_LAYERS} read"
                 ));
-                break;
+                break 'manifests;
             }
             found.requests += 1;
             let blob = client.get_blob(registry, repository, &layer.digest).await?;
+            let annotation = |k: &str| layer.annotations.get(k).cloned();
             if bundle {
                 found.bundles.push(FoundBundle {
                     json: blob,
                     manifest: name.clone(),
+                    predicate_type: predicate,
+                });
+                continue;
+            }
+            if envelope {
+                found.attestations.push(FoundAttestation {
+                    envelope: blob,
+                    manifest: name.clone(),
+                    predicate_type: predicate,
+                    certificate: annotation(CERTIFICATE_ANNOTATION),
+                    chain: annotation(CHAIN_ANNOTATION),
+                    rekor: annotation(BUNDLE_ANNOTATION),
                 });
                 continue;
             }
@@ -384,7 +488,6 @@ pub async fn fetch(
                     format!("its {SIGNATURE_ANNOTATION} annotation is not base64: {e}")
                 }),
             };
-            let annotation = |k: &str| layer.annotations.get(k).cloned();
             found.legacy.push(Signature {
                 payload: blob,
                 signature,
@@ -406,14 +509,27 @@ pub fn signature_tag(digest: &str) -> String {
     format!("{}.sig", digest.replacen(':', "-", 1))
 }
 
+/// The tag cosign stores `digest`'s attestations under (legacy layout): `sha256-<hex>.att`.
+pub fn attestation_tag(digest: &str) -> String {
+    format!("{}.att", digest.replacen(':', "-", 1))
+}
+
 /// The referrers tag schema's tag for `digest`'s referrers: `sha256-<hex>`.
 pub fn referrers_tag(digest: &str) -> String {
     digest.replacen(':', "-", 1)
 }
 
-/// The digests of the manifests in a referrers index. From the referrers API (`filter`), only those of a
-/// signature or bundle artifact type; from the tag schema's index, all of them.
-fn referrers(index: &[u8], registry: &str, filter: bool) -> Result<Vec<String>, ResolveError> {
+/// One entry of a referrers index worth reading: the manifest's digest, and the predicate type its
+/// annotations name, if any.
+#[derive(Debug, PartialEq, Eq)]
+struct Referrer {
+    digest: String,
+    predicate_type: Option<String>,
+}
+
+/// The manifests in a referrers index. From the referrers API (`filter`), only those of a signature or
+/// bundle artifact type; from the tag schema's index, all of them.
+fn referrers(index: &[u8], registry: &str, filter: bool) -> Result<Vec<Referrer>, ResolveError> {
     #[derive(Deserialize)]
     struct Index {
         #[serde(default)]
@@ -425,6 +541,8 @@ fn referrers(index: &[u8], registry: &str, filter: bool) -> Result<Vec<String>, 
         digest: String,
         #[serde(default)]
         artifact_type: Option<String>,
+        #[serde(default)]
+        annotations: BTreeMap<String, String>,
     }
     let index: Index = serde_json::from_slice(index).map_err(|e| {
         ResolveError::Registry(format!(
@@ -441,7 +559,10 @@ fn referrers(index: &[u8], registry: &str, filter: bool) -> Result<Vec<String>, 
         .into_iter()
         .filter(|e| wanted(&e.artifact_type))
         .filter(|e| crate::reference::is_valid_digest(&e.digest))
-        .map(|e| e.digest)
+        .map(|mut e| Referrer {
+            predicate_type: e.annotations.remove(BUNDLE_PREDICATE_ANNOTATION),
+            digest: e.digest,
+        })
         .collect())
 }
 
@@ -454,6 +575,8 @@ struct SignatureManifest {
     artifact_type: Option<String>,
     #[serde(default)]
     subject: Option<Subject>,
+    #[serde(default)]
+    annotations: BTreeMap<String, String>,
 }
 
 #[derive(Deserialize)]
@@ -532,12 +655,25 @@ impl Signers {
 /// `Ok` when at least one signature in `found` verifies for `image` (`registry/repository`) at `digest`
 /// under `rule`; else why not, one reason per kind of failure.
 pub fn check(found: &Found, rule: &Rule, image: &str, digest: &str) -> Result<(), String> {
-    let skipped = if found.skipped.is_empty() {
+    let mut passed: Vec<String> = found.skipped.clone();
+    passed.extend(found.other.iter().map(|(at, t)| {
+        format!(
+            "{at} holds an attestation (predicate type \"{}\")",
+            escape(t)
+        )
+    }));
+    let skipped = if passed.is_empty() {
         String::new()
     } else {
-        format!("; passed over: {}", found.skipped.join("; "))
+        format!("; passed over: {}", passed.join("; "))
     };
-    if found.legacy.is_empty() && found.bundles.is_empty() {
+    let attestation = |b: &FoundBundle| {
+        b.predicate_type
+            .as_deref()
+            .filter(|t| *t != sigstore::COSIGN_SIGN_PREDICATE)
+            .map(str::to_string)
+    };
+    if found.legacy.is_empty() && found.bundles.iter().all(|b| attestation(b).is_some()) {
         return Err(format!(
             "no signature found for {image}@{digest} (no {} tag, no signature or Sigstore bundle among its referrers){skipped}",
             signature_tag(digest)
@@ -556,6 +692,14 @@ pub fn check(found: &Found, rule: &Rule, image: &str, digest: &str) -> Result<()
         }
     }
     for b in &found.bundles {
+        if let Some(t) = attestation(b) {
+            note(format!(
+                "bundle {}: an attestation (predicate type \"{}\"), not a cosign signature",
+                b.manifest,
+                escape(&t)
+            ));
+            continue;
+        }
         match check_bundle(b, rule, digest) {
             Ok(()) => return Ok(()),
             Err(why) => note(format!("bundle {}: {why}", b.manifest)),
@@ -848,14 +992,31 @@ mod tests {
             digest('c'),
             digest('d')
         );
+        let digests = |filter| -> Vec<String> {
+            referrers(index.as_bytes(), "r", filter)
+                .unwrap()
+                .into_iter()
+                .map(|r| r.digest)
+                .collect()
+        };
+        assert_eq!(digests(true), [digest('c')]);
+        // The tag schema's index is read whole: registries list bundles as the empty artifact type.
+        assert_eq!(digests(false), [digest('c'), digest('d')]);
+        // An entry's predicate type annotation is kept, to read only what is wanted.
+        let index = format!(
+            r#"{{"manifests":[{{"digest":"{}","artifactType":"{BUNDLE_PREFIX}.v0.3+json","annotations":{{"{BUNDLE_PREDICATE_ANNOTATION}":"https://slsa.dev/provenance/v1"}}}}]}}"#,
+            digest('e')
+        );
         assert_eq!(
             referrers(index.as_bytes(), "r", true).unwrap(),
-            [digest('c')]
+            [Referrer {
+                digest: digest('e'),
+                predicate_type: Some("https://slsa.dev/provenance/v1".into())
+            }]
         );
-        // The tag schema's index is read whole: registries list bundles as the empty artifact type.
         assert_eq!(
-            referrers(index.as_bytes(), "r", false).unwrap(),
-            [digest('c'), digest('d')]
+            attestation_tag(&digest('a')),
+            format!("sha256-{}.att", "a".repeat(64))
         );
         assert_eq!(
             referrers_tag(&digest('a')),

@@ -20,6 +20,7 @@ use futures_util::stream::{self, StreamExt};
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::attestation;
 use super::cosign::{
     self, normalize_reference, normalize_repository, PublicKey, Rule, SignedIdentity, Signers,
 };
@@ -45,6 +46,10 @@ pub struct Policy {
     default: Vec<Requirement>,
     /// `transports.docker`, by scope.
     docker: BTreeMap<String, Vec<Requirement>>,
+    /// Whether a signature is required (a policy made only to check attestations requires none).
+    signatures: bool,
+    /// `--require-attestation`: an attestation the same signers must have signed.
+    attestation: Option<attestation::Requirement>,
 }
 
 impl Policy {
@@ -80,6 +85,27 @@ impl Policy {
                 require_log: false,
             })],
             docker: BTreeMap::new(),
+            signatures: true,
+            attestation: None,
+        }
+    }
+
+    /// Also requires an attestation meeting `req`, signed as this policy requires signatures to be;
+    /// `signatures`: whether a signature is still required too.
+    pub fn with_attestation(mut self, req: attestation::Requirement, signatures: bool) -> Policy {
+        self.attestation = Some(req);
+        self.signatures = signatures;
+        self
+    }
+
+    /// What each image is looked up for.
+    fn wanted(&self) -> cosign::Wanted<'static> {
+        cosign::Wanted {
+            signatures: self.signatures,
+            predicates: self
+                .attestation
+                .as_ref()
+                .map_or(&[], attestation::Requirement::predicates),
         }
     }
 
@@ -132,6 +158,8 @@ impl Policy {
             file: true,
             default,
             docker,
+            signatures: true,
+            attestation: None,
         })
     }
 
@@ -486,25 +514,34 @@ pub async fn enforce(
             *result = Err(e.clone());
         }
     }
+    let wanted = policy.wanted();
     Lookups {
         lookups: lookups.lookups.load(Ordering::Relaxed),
         requests: lookups.requests.load(Ordering::Relaxed),
+        what: match (wanted.signatures, wanted.predicates.is_empty()) {
+            (true, false) => "signature and attestation",
+            (false, false) => "attestation",
+            _ => "signature",
+        },
     }
 }
 
-/// What finding signatures cost: unique digests looked up, and the registry requests made for them.
+/// What finding signatures (and attestations) cost: unique digests looked up, and the registry requests
+/// made for them.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Lookups {
     pub lookups: usize,
     pub requests: usize,
+    /// What was looked up: `signature`, `attestation`, or `signature and attestation`.
+    pub what: &'static str,
 }
 
 impl std::fmt::Display for Lookups {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} signature lookups ({} requests)",
-            self.lookups, self.requests
+            "{} {} lookups ({} requests)",
+            self.lookups, self.what, self.requests
         )
     }
 }
@@ -538,19 +575,28 @@ async fn judge(
         return Ok(());
     }
     lookups.lookups.fetch_add(1, Ordering::Relaxed);
-    let found = cosign::fetch(client, registry, repository, digest)
+    let wanted = policy.wanted();
+    let found = cosign::fetch(client, registry, repository, digest, wanted)
         .await
         .map_err(|e| {
-            ResolveError::Signature(format!(
-                "cannot look up the signatures of {name}@{digest}: {e}"
-            ))
+            let what = if wanted.signatures {
+                "signatures"
+            } else {
+                "attestations"
+            };
+            ResolveError::Signature(format!("cannot look up the {what} of {name}@{digest}: {e}"))
         })?;
     lookups
         .requests
         .fetch_add(found.requests, Ordering::Relaxed);
     for r in reqs {
         if let Requirement::SigstoreSigned(rule) = r {
-            cosign::check(&found, rule, &name, digest).map_err(refuse)?;
+            if policy.signatures {
+                cosign::check(&found, rule, &name, digest).map_err(&refuse)?;
+            }
+            if let Some(req) = &policy.attestation {
+                attestation::check(&found, rule, req, &name, digest).map_err(&refuse)?;
+            }
         }
     }
     Ok(())

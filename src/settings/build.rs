@@ -442,12 +442,89 @@ fn registry(
         }
     }
     let text = |_: &Loaded, v: &String| Some(v.clone());
-    let signatures = SignatureSettings {
-        require: g.pick(
+    // Signers imply a signature requirement, unless an attestation is required. The file only adds
+    // requirements, though: when the command line names the signers (a signature required) and only the
+    // file asks for an attestation, the signature stays required.
+    const ATTESTATION_FLAGS: [&str; 5] = [
+        "require_attestation",
+        "attestation_builder_id",
+        "attestation_builder_id_regexp",
+        "attestation_source_uri",
+        "attestation_source_uri_regexp",
+    ];
+    let file_attests = signatures.is_some_and(|(_, s)| {
+        s.require_attestation.is_some()
+            || s.attestation_builder_id.is_some()
+            || s.attestation_builder_id_regexp.is_some()
+            || s.attestation_source_uri.is_some()
+            || s.attestation_source_uri_regexp.is_some()
+    });
+    let require = match replaced_by {
+        Some(by)
+            if !g.given("require_signature")
+                && file_attests
+                && !ATTESTATION_FLAGS.iter().any(|id| g.given(id)) =>
+        {
+            Setting::new(true, flag(by))
+        }
+        _ => g.pick(
             "require_signature",
             sig.require_signature,
             key(signatures, |s| s.require.as_ref(), |_, v| *v),
         ),
+    };
+    // Either form of a predicate check on the command line replaces both of the file's.
+    let pair = |exact_id: &str,
+                exact: &Option<String>,
+                exact_key: fn(&config::Signatures) -> Option<&Spanned<String>>,
+                regexp_id: &str,
+                regexp: &Option<String>,
+                regexp_key: fn(&config::Signatures) -> Option<&Spanned<String>>| {
+        let by = [exact_id, regexp_id].into_iter().find(|id| g.given(id));
+        (
+            signer(
+                g,
+                by,
+                exact_id,
+                exact.clone(),
+                key(signatures, exact_key, text),
+            ),
+            signer(
+                g,
+                by,
+                regexp_id,
+                regexp.clone(),
+                key(signatures, regexp_key, text),
+            ),
+        )
+    };
+    let (builder_id, builder_id_regexp) = pair(
+        "attestation_builder_id",
+        &sig.attestation_builder_id,
+        |s| s.attestation_builder_id.as_ref(),
+        "attestation_builder_id_regexp",
+        &sig.attestation_builder_id_regexp,
+        |s| s.attestation_builder_id_regexp.as_ref(),
+    );
+    let (source_uri, source_uri_regexp) = pair(
+        "attestation_source_uri",
+        &sig.attestation_source_uri,
+        |s| s.attestation_source_uri.as_ref(),
+        "attestation_source_uri_regexp",
+        &sig.attestation_source_uri_regexp,
+        |s| s.attestation_source_uri_regexp.as_ref(),
+    );
+    let signatures = SignatureSettings {
+        require,
+        attestation: g.pick(
+            "require_attestation",
+            sig.require_attestation.clone(),
+            key(signatures, |s| s.require_attestation.as_ref(), text),
+        ),
+        builder_id,
+        builder_id_regexp,
+        source_uri,
+        source_uri_regexp,
         keys: signer(
             g,
             replaced_by,

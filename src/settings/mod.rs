@@ -347,6 +347,16 @@ pub struct SignatureSettings {
     pub issuer_regexp: Setting<Option<String>>,
     /// `--trusted-root`, `[signatures] trusted-root`.
     pub trusted_root: Setting<Option<PathBuf>>,
+    /// `--require-attestation`, `[signatures] require-attestation`.
+    pub attestation: Setting<Option<String>>,
+    /// `--attestation-builder-id`, `[signatures] attestation-builder-id`.
+    pub builder_id: Setting<Option<String>>,
+    /// `--attestation-builder-id-regexp`, `[signatures] attestation-builder-id-regexp`.
+    pub builder_id_regexp: Setting<Option<String>>,
+    /// `--attestation-source-uri`, `[signatures] attestation-source-uri`.
+    pub source_uri: Setting<Option<String>>,
+    /// `--attestation-source-uri-regexp`, `[signatures] attestation-source-uri-regexp`.
+    pub source_uri_regexp: Setting<Option<String>>,
 }
 
 /// `--lock`, `--offline`.

@@ -165,6 +165,19 @@ impl Shown {
             },
             &sig.trusted_root.origin,
         )?;
+        for (key, value) in [
+            ("require-attestation", &sig.attestation),
+            ("attestation-builder-id", &sig.builder_id),
+            ("attestation-builder-id-regexp", &sig.builder_id_regexp),
+            ("attestation-source-uri", &sig.source_uri),
+            ("attestation-source-uri-regexp", &sig.source_uri_regexp),
+        ] {
+            row(
+                &format!("signatures.{key}"),
+                quoted(value.as_deref().unwrap_or_default()),
+                &value.origin,
+            )?;
+        }
         let platforms: Vec<String> = self
             .verify_platforms
             .iter()

@@ -317,6 +317,59 @@ fn table() -> Vec<Row> {
                     "Some(\"a.json\")",
                 ],
             ),
+            row(
+                "signatures.require-attestation",
+                line,
+                "--require-attestation slsaprovenance1",
+                "[signatures]\nrequire-attestation = \"slsaprovenance\"",
+                [
+                    "None",
+                    "Some(\"slsaprovenance\")",
+                    "Some(\"slsaprovenance1\")",
+                    "Some(\"slsaprovenance1\")",
+                ],
+            ),
+            // Either form of a predicate check on the command line replaces both of the file's.
+            row(
+                "signatures.attestation-builder-id",
+                line,
+                "--attestation-builder-id-regexp a.*",
+                "[signatures]\nattestation-builder-id = \"b\"",
+                [
+                    "None None",
+                    "Some(\"b\") None",
+                    "None Some(\"a.*\")",
+                    "None Some(\"a.*\")",
+                ],
+            ),
+            row(
+                "signatures.attestation-source-uri",
+                line,
+                "--attestation-source-uri github.com/a/a",
+                "[signatures]\nattestation-source-uri-regexp = \"b.*\"",
+                [
+                    "None None",
+                    "None Some(\"b.*\")",
+                    "Some(\"github.com/a/a\") None",
+                    "Some(\"github.com/a/a\") None",
+                ],
+            ),
+            // The file's attestation adds a requirement: with a signer on the command line (a signature
+            // required), a signature stays required; the file's own signers with its attestation need none.
+            row(
+                "signatures.require",
+                line,
+                "--signature-key a.pub",
+                "[signatures]\nkeys = [\"b.pub\"]\nrequire-attestation = \"slsaprovenance\"",
+                ["false", "false", "false", "true"],
+            ),
+            row(
+                "signatures.require",
+                line,
+                "--signature-identity a@example.com --signature-issuer https://i --attestation-builder-id x",
+                "[signatures]\nattestation-source-uri = \"github.com/b/b\"",
+                ["false", "false", "false", "false"],
+            ),
             // A key, a policy or a keyless identity on the command line replaces all of the file's.
             row(
                 "signatures.keys",
@@ -519,6 +572,15 @@ fn value(run: &Run, key: &str) -> Option<String> {
             format!("{:?} {:?}", *s.identity, *s.identity_regexp)
         }
         "signatures.trusted-root" => format!("{:?}", *p.registry?.signatures.trusted_root),
+        "signatures.require-attestation" => format!("{:?}", *p.registry?.signatures.attestation),
+        "signatures.attestation-builder-id" => {
+            let s = &p.registry?.signatures;
+            format!("{:?} {:?}", *s.builder_id, *s.builder_id_regexp)
+        }
+        "signatures.attestation-source-uri" => {
+            let s = &p.registry?.signatures;
+            format!("{:?} {:?}", *s.source_uri, *s.source_uri_regexp)
+        }
         "signatures.keys" | "signatures.policy" => {
             let s = &p.registry?.signatures;
             format!("{} {:?}", shown(&s.keys), *s.policy)
@@ -744,6 +806,11 @@ signatures.identity-regexp = ""  # default
 signatures.issuer = ""  # default
 signatures.issuer-regexp = ""  # default
 signatures.trusted-root = "" # the public-good root built in  # default
+signatures.require-attestation = ""  # default
+signatures.attestation-builder-id = ""  # default
+signatures.attestation-builder-id-regexp = ""  # default
+signatures.attestation-source-uri = ""  # default
+signatures.attestation-source-uri-regexp = ""  # default
 verify.platforms = []  # default
 [[registry]] prefix = "docker.io", location = "docker.io", insecure = false, blocked = false, mirror-by-digest-only = false, mirror = [{{ location = "m.example", insecure = false, pull-from-mirror = "digest-only" }}]  # {p}:14
 # registries.conf: {conf} (read)

@@ -603,6 +603,137 @@ pub fn bundle_manifest(
     .unwrap()
 }
 
+/// The predicate types of SLSA provenance.
+pub const SLSA_V02: &str = "https://slsa.dev/provenance/v0.2";
+pub const SLSA_V1: &str = "https://slsa.dev/provenance/v1";
+/// The media type of a legacy `.att` layer.
+pub const DSSE_ENVELOPE: &str = "application/vnd.dsse.envelope.v1+json";
+
+/// An in-toto statement about `digest` with `predicate_type` and `predicate`, as `cosign attest` writes it.
+pub fn attestation_statement(digest: &str, predicate_type: &str, predicate: Value) -> Vec<u8> {
+    let hex = digest.strip_prefix("sha256:").unwrap();
+    serde_json::to_vec(&json!({
+        "_type": "https://in-toto.io/Statement/v1",
+        "subject": [{"name": "registry.test/app", "digest": {"sha256": hex}}],
+        "predicateType": predicate_type,
+        "predicate": predicate
+    }))
+    .unwrap()
+}
+
+/// A SLSA provenance v0.2 predicate as slsa-github-generator's container workflow writes it: the builder id,
+/// the source repository in `invocation.configSource` and as the first material.
+pub fn provenance_v02(builder: &str, source: &str) -> Value {
+    json!({
+        "builder": {"id": builder},
+        "buildType": "https://github.com/slsa-framework/slsa-github-generator/container@v1",
+        "invocation": {
+            "configSource": {"uri": source, "digest": {"sha1": "0123456789abcdef0123456789abcdef01234567"},
+                             "entryPoint": ".github/workflows/release.yml"},
+            "parameters": {}
+        },
+        "materials": [{"uri": source, "digest": {"sha1": "0123456789abcdef0123456789abcdef01234567"}}]
+    })
+}
+
+/// A SLSA provenance v1 predicate as GitHub's attest-build-provenance writes it: the builder under
+/// `runDetails`, the source repository as the first resolved dependency.
+pub fn provenance_v1(builder: &str, source: &str) -> Value {
+    json!({
+        "buildDefinition": {
+            "buildType": "https://actions.github.io/buildtypes/workflow/v1",
+            "externalParameters": {"workflow": {"ref": "refs/heads/main", "repository": "https://github.com/org/repo",
+                                                "path": ".github/workflows/release.yml"}},
+            "internalParameters": {"github": {"event_name": "push"}},
+            "resolvedDependencies": [{"uri": source, "digest": {"gitCommit": "0123456789abcdef0123456789abcdef01234567"}}]
+        },
+        "runDetails": {"builder": {"id": builder}, "metadata": {"invocationId": "https://github.com/org/repo/actions/runs/1/attempts/1"}}
+    })
+}
+
+/// A legacy `.att` layer as cosign before v3 writes it: the DSSE envelope over `payload` (its blob) and the
+/// layer's annotations: `predicateType`, an empty `dev.cosignproject.cosign/signature`, for a certificate
+/// the certificate and chain, and (when `logged`) the Rekor bundle of an `intoto` v0.0.2 entry.
+pub fn legacy_attestation(
+    payload: &[u8],
+    predicate_type: &str,
+    signing: Signing<'_>,
+    ca: Option<&Ca>,
+    rekor: &mut Rekor,
+    logged: bool,
+) -> (Vec<u8>, serde_json::Map<String, Value>) {
+    let payload_type = "application/vnd.in-toto+json";
+    let (key, verifier) = match signing {
+        Signing::Keyless(leaf) => (&leaf.key, leaf.pem()),
+        Signing::Key(key) => (key, key.public_pem()),
+    };
+    let sig = key.sign(&pae(payload_type, payload));
+    let envelope = serde_json::to_vec(&json!({
+        "payloadType": payload_type,
+        "payload": STANDARD.encode(payload),
+        "signatures": [{"keyid": "", "sig": STANDARD.encode(&sig)}]
+    }))
+    .unwrap();
+    let mut annotations = serde_json::Map::new();
+    annotations.insert("predicateType".into(), json!(predicate_type));
+    annotations.insert("dev.cosignproject.cosign/signature".into(), json!(""));
+    if let (Signing::Keyless(leaf), Some(ca)) = (&signing, ca) {
+        annotations.insert("dev.sigstore.cosign/certificate".into(), json!(leaf.pem()));
+        annotations.insert("dev.sigstore.cosign/chain".into(), json!(ca.pem()));
+    }
+    if logged {
+        // Rekor's canonical intoto v0.0.2 body: the envelope without its payload, the signature base64 twice.
+        let body = serde_json::to_vec(&json!({
+            "apiVersion": "0.0.2",
+            "kind": "intoto",
+            "spec": {"content": {
+                "envelope": {
+                    "payloadType": payload_type,
+                    "signatures": [{
+                        "publicKey": STANDARD.encode(verifier),
+                        "sig": STANDARD.encode(STANDARD.encode(&sig))
+                    }]
+                },
+                "hash": {"algorithm": "sha256", "value": hex(&sha256(&envelope))},
+                "payloadHash": {"algorithm": "sha256", "value": hex(&sha256(payload))}
+            }}
+        }))
+        .unwrap();
+        let logged = rekor.log(&body, now() - 60, false, true);
+        annotations.insert(
+            "dev.sigstore.cosign/bundle".into(),
+            json!(logged.annotation.to_string()),
+        );
+    }
+    (envelope, annotations)
+}
+
+/// The referrer manifest of a bundle (as [`bundle_manifest`]) whose annotation names `predicate_type`, or
+/// none when `None` (a registry or tool that drops annotations).
+pub fn attestation_manifest(
+    bundle_digest: &str,
+    bundle_len: usize,
+    subject_digest: &str,
+    subject_len: usize,
+    predicate_type: Option<&str>,
+) -> Vec<u8> {
+    let mut m: Value = serde_json::from_slice(&bundle_manifest(
+        bundle_digest,
+        bundle_len,
+        subject_digest,
+        "application/vnd.oci.image.manifest.v1+json",
+        subject_len,
+    ))
+    .unwrap();
+    match predicate_type {
+        Some(t) => m["annotations"]["dev.sigstore.bundle.predicateType"] = json!(t),
+        None => {
+            m.as_object_mut().unwrap().remove("annotations");
+        }
+    }
+    serde_json::to_vec(&m).unwrap()
+}
+
 /// The empty JSON object `{}`, the config of artifact manifests.
 pub const EMPTY_DIGEST: &str =
     "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a";

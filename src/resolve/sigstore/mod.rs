@@ -32,6 +32,9 @@ use super::escape;
 /// The predicate type of the in-toto statement `cosign sign` signs (bundle format).
 pub const COSIGN_SIGN_PREDICATE: &str = "https://sigstore.dev/cosign/sign/v1";
 
+/// The DSSE payload type of an in-toto statement.
+pub const INTOTO_PAYLOAD: &str = "application/vnd.in-toto+json";
+
 /// What the built-in root is, for messages and `--help`.
 pub const PUBLIC_GOOD: &str = "the Sigstore public-good trusted root (built in)";
 
@@ -296,45 +299,7 @@ pub fn verify_bundle(
     signer: Signer<'_>,
     trust: &Trust,
 ) -> Result<(), String> {
-    let text = std::str::from_utf8(json).map_err(|_| "the bundle is not UTF-8 JSON".to_string())?;
-    let bundle = Bundle::from_json(text).map_err(|e| format!("not a Sigstore bundle: {e}"))?;
-    let statement = statement(&bundle)?;
-    let artifact = artifact(digest)?;
-    let verified = match signer {
-        Signer::Key { spki, name } => {
-            if bundle.signing_certificate().is_some() {
-                return Err(format!(
-                    "the bundle holds a certificate (keyless), not a signature by {name}"
-                ));
-            }
-            let policy = PublicKeyVerificationPolicy::new(DerPublicKey::new(spki.to_vec()));
-            trust
-                .verifier
-                .verify(artifact, &bundle, &policy)
-                .map_err(|e| with_subjects(cause(&e), &statement, digest))
-                .map_err(|why| {
-                    if why.starts_with("signature does not verify") {
-                        format!("signature does not verify with {name} ({why})")
-                    } else {
-                        why
-                    }
-                })?;
-            None
-        }
-        Signer::Keyless(identity) => {
-            let policy = keyless_policy(trust);
-            let result = trust
-                .verifier
-                .verify(artifact, &bundle, &policy)
-                .map_err(|e| with_subjects(cause(&e), &statement, digest))?;
-            Some((identity, result))
-        }
-    };
-    if let Some((identity, result)) = verified {
-        let subject = result.identity().map(|s| s.as_str().to_string());
-        identity.check(result.issuer(), subject.as_deref())?;
-    }
-    match statement {
+    match verify_dsse(&parse_bundle(json)?, digest, signer, trust)? {
         Some(s) => {
             let predicate = s.get("predicateType").and_then(Value::as_str).unwrap_or("");
             if predicate != COSIGN_SIGN_PREDICATE {
@@ -350,6 +315,70 @@ pub fn verify_bundle(
                 .to_string(),
         ),
     }
+}
+
+/// Verifies a Sigstore bundle (JSON) as an attestation about `digest` by `signer`, against `trust`: a DSSE
+/// envelope over an in-toto statement whose subject is `digest`. Returns that statement, whose predicate
+/// is the caller's to judge. `Err`: why not.
+pub fn verify_attestation(
+    json: &[u8],
+    digest: &str,
+    signer: Signer<'_>,
+    trust: &Trust,
+) -> Result<Value, String> {
+    verify_dsse(&parse_bundle(json)?, digest, signer, trust)?.ok_or_else(|| {
+        "the bundle holds a message signature, not an attestation (a DSSE envelope)".to_string()
+    })
+}
+
+/// A bundle's JSON, parsed.
+fn parse_bundle(json: &[u8]) -> Result<Bundle, String> {
+    let text = std::str::from_utf8(json).map_err(|_| "the bundle is not UTF-8 JSON".to_string())?;
+    Bundle::from_json(text).map_err(|e| format!("not a Sigstore bundle: {e}"))
+}
+
+/// Verifies `bundle` for `digest` by `signer`: the signature, the certificate and the identity it names
+/// (keyless), the log evidence and, for a DSSE envelope, its in-toto subject. Returns the statement of a
+/// DSSE envelope, `None` for a message signature.
+fn verify_dsse(
+    bundle: &Bundle,
+    digest: &str,
+    signer: Signer<'_>,
+    trust: &Trust,
+) -> Result<Option<Value>, String> {
+    let statement = statement(bundle)?;
+    let artifact = artifact(digest)?;
+    match signer {
+        Signer::Key { spki, name } => {
+            if bundle.signing_certificate().is_some() {
+                return Err(format!(
+                    "the bundle holds a certificate (keyless), not a signature by {name}"
+                ));
+            }
+            let policy = PublicKeyVerificationPolicy::new(DerPublicKey::new(spki.to_vec()));
+            trust
+                .verifier
+                .verify(artifact, bundle, &policy)
+                .map_err(|e| with_subjects(cause(&e), &statement, digest))
+                .map_err(|why| {
+                    if why.starts_with("signature does not verify") {
+                        format!("signature does not verify with {name} ({why})")
+                    } else {
+                        why
+                    }
+                })?;
+        }
+        Signer::Keyless(identity) => {
+            let policy = keyless_policy(trust);
+            let result = trust
+                .verifier
+                .verify(artifact, bundle, &policy)
+                .map_err(|e| with_subjects(cause(&e), &statement, digest))?;
+            let subject = result.identity().map(|s| s.as_str().to_string());
+            identity.check(result.issuer(), subject.as_deref())?;
+        }
+    }
+    Ok(statement)
 }
 
 fn keyless_policy(trust: &Trust) -> VerificationPolicy {
@@ -407,11 +436,25 @@ fn statement(bundle: &Bundle) -> Result<Option<Value>, String> {
     use sigstore_verify::types::SignatureContent;
     match &bundle.content {
         SignatureContent::DsseEnvelope(envelope) => {
-            serde_json::from_slice(envelope.payload.as_bytes())
-                .map(Some)
-                .map_err(|e| format!("the DSSE payload is not an in-toto statement: {e}"))
+            statement_of(&envelope.payload_type, envelope.payload.as_bytes()).map(Some)
         }
         _ => Ok(None),
+    }
+}
+
+/// The in-toto statement a DSSE envelope carries: its payload type must say so and its payload be a JSON
+/// object.
+fn statement_of(payload_type: &str, payload: &[u8]) -> Result<Value, String> {
+    if payload_type != INTOTO_PAYLOAD {
+        return Err(format!(
+            "the DSSE payload is of type \"{}\", not an in-toto statement ({INTOTO_PAYLOAD})",
+            escape(payload_type)
+        ));
+    }
+    match serde_json::from_slice(payload) {
+        Ok(v @ Value::Object(_)) => Ok(v),
+        Ok(_) => Err("the DSSE payload is not an in-toto statement (not a JSON object)".into()),
+        Err(e) => Err(format!("the DSSE payload is not an in-toto statement: {e}")),
     }
 }
 
@@ -456,19 +499,91 @@ pub struct Legacy<'a> {
 /// without one, a key), and the Rekor entry. `Err`: why it cannot be one (no log evidence, a bad
 /// annotation).
 pub fn legacy_bundle(l: &Legacy<'_>) -> Result<Bundle, String> {
-    let Some(rekor) = l.rekor else {
+    let digest = ring::digest::digest(&ring::digest::SHA256, l.payload);
+    let content = json!({
+        "messageDigest": {"algorithm": "SHA2_256", "digest": STANDARD.encode(digest.as_ref())},
+        "signature": STANDARD.encode(l.signature)
+    });
+    legacy_as_bundle("messageSignature", content, l.certificate, l.chain, l.rekor)
+}
+
+/// The parts of a layer of cosign's legacy `.att` manifest: a DSSE envelope (the layer's blob) and the
+/// annotations `dev.sigstore.cosign/certificate`, `…/chain` and `…/bundle`, as on a `.sig` layer.
+pub struct LegacyAttestation<'a> {
+    pub envelope: &'a [u8],
+    pub certificate: Option<&'a str>,
+    pub chain: Option<&'a str>,
+    pub rekor: Option<&'a str>,
+}
+
+/// The v0.1 bundle a legacy attestation is: its DSSE envelope, the certificate chain (or a key), and the
+/// Rekor entry (an `intoto` or `dsse` entry). `Err`: why it cannot be one.
+pub fn legacy_attestation_bundle(l: &LegacyAttestation<'_>) -> Result<Bundle, String> {
+    let envelope: Value = serde_json::from_slice(l.envelope)
+        .map_err(|e| format!("the layer is not a DSSE envelope: {e}"))?;
+    legacy_as_bundle("dsseEnvelope", envelope, l.certificate, l.chain, l.rekor)
+}
+
+/// Verifies a legacy attestation converted by [`legacy_attestation_bundle`] for `digest` by `signer`, and
+/// returns its in-toto statement (whose predicate is the caller's to judge).
+pub fn verify_legacy_attestation(
+    bundle: &Bundle,
+    digest: &str,
+    signer: Signer<'_>,
+    trust: &Trust,
+) -> Result<Value, String> {
+    verify_dsse(bundle, digest, signer, trust)?
+        .ok_or_else(|| "the layer is not a DSSE envelope".to_string())
+}
+
+/// A DSSE envelope read alone (a legacy attestation checked with a key and no log evidence).
+pub struct Envelope(sigstore_verify::types::DsseEnvelope);
+
+impl Envelope {
+    /// Parses an envelope's JSON (exactly one signature, as Sigstore signs them).
+    pub fn parse(json: &[u8]) -> Result<Envelope, String> {
+        serde_json::from_slice(json)
+            .map(Envelope)
+            .map_err(|e| format!("the layer is not a DSSE envelope: {e}"))
+    }
+
+    /// The pre-authentication encoding the signature is over.
+    pub fn pae(&self) -> Vec<u8> {
+        self.0.pae()
+    }
+
+    pub fn signature(&self) -> &[u8] {
+        self.0.signature.sig.as_bytes()
+    }
+
+    /// The in-toto statement it carries (not yet verified).
+    pub fn statement(&self) -> Result<Value, String> {
+        statement_of(&self.0.payload_type, self.0.payload.as_bytes())
+    }
+}
+
+/// A v0.1 bundle of `content` (under `key`: a message signature or a DSSE envelope) with the material a
+/// legacy layer's annotations hold: the certificate and chain (or, without them, a key) and the Rekor entry.
+fn legacy_as_bundle(
+    key: &str,
+    content: Value,
+    certificate: Option<&str>,
+    chain: Option<&str>,
+    rekor: Option<&str>,
+) -> Result<Bundle, String> {
+    let Some(rekor) = rekor else {
         return Err(
-            "no log evidence: the signature has no dev.sigstore.cosign/bundle annotation (Rekor entry)"
+            "no log evidence: the layer has no dev.sigstore.cosign/bundle annotation (Rekor entry)"
                 .to_string(),
         );
     };
     let entry = rekor_entry(rekor)
         .map_err(|e| format!("no log evidence: its dev.sigstore.cosign/bundle annotation {e}"))?;
-    let material = match l.certificate {
+    let mut material = match certificate {
         Some(pem) => {
             let mut certs = pem_blocks(pem, "CERTIFICATE")
                 .map_err(|e| format!("its dev.sigstore.cosign/certificate annotation {e}"))?;
-            if let Some(chain) = l.chain {
+            if let Some(chain) = chain {
                 certs.extend(
                     pem_blocks(chain, "CERTIFICATE")
                         .map_err(|e| format!("its dev.sigstore.cosign/chain annotation {e}"))?,
@@ -482,17 +597,12 @@ pub fn legacy_bundle(l: &Legacy<'_>) -> Result<Bundle, String> {
         }
         None => json!({"publicKey": {"hint": ""}}),
     };
-    let mut material = material;
     material["tlogEntries"] = json!([entry]);
-    let digest = ring::digest::digest(&ring::digest::SHA256, l.payload);
-    let bundle = json!({
+    let mut bundle = json!({
         "mediaType": "application/vnd.dev.sigstore.bundle+json;version=0.1",
         "verificationMaterial": material,
-        "messageSignature": {
-            "messageDigest": {"algorithm": "SHA2_256", "digest": STANDARD.encode(digest.as_ref())},
-            "signature": STANDARD.encode(l.signature)
-        }
     });
+    bundle[key] = content;
     Bundle::from_json(&bundle.to_string()).map_err(|e| format!("cannot be read as a bundle: {e}"))
 }
 
