@@ -18,7 +18,7 @@ const COUNTS: &[(Kind, usize)] = &[
     (Kind::GitlabCi, 5),
     (Kind::Kustomize, 6),
     (Kind::HelmValues, 10),
-    (Kind::Dockerfile, 18),
+    (Kind::Dockerfile, 20),
     (Kind::Json, 3),
     (Kind::Devcontainer, 2),
     (Kind::DockerBake, 3),
@@ -119,6 +119,7 @@ pub(crate) fn refs(src: &str, findings: &Findings) -> String {
             Target::InsertDigest { prefix, suffix } => {
                 out += &format!(" [insert: {prefix:?} + digest + {suffix:?}]");
             }
+            Target::TagEnd { tag_end } => out += &format!(" [tag end: {tag_end:?}]"),
         }
         if let Some(skip) = &c.skip {
             out += &format!(" [skip: {skip}]");
@@ -141,6 +142,11 @@ fn check_span(src: &str, c: &Candidate, file: &str) {
             "{file}: {c:?}"
         ),
         Target::InsertDigest { .. } => assert!(text.is_empty(), "{file}: {c:?}"),
+        Target::TagEnd { tag_end } => assert!(
+            c.value.ends_with(text)
+                && (text == tag_end || text.starts_with(&format!("{tag_end}@"))),
+            "{file}: {c:?}"
+        ),
     }
 }
 
@@ -295,7 +301,7 @@ fn pinning_the_corpus_is_exact_and_idempotent() {
             ("cloudbuild", 10),
             ("compose", 9),
             ("devcontainer", 0),
-            ("dockerfile", 21),
+            ("dockerfile", 30),
             ("drone", 29),
             ("gha", 14),
             ("gitlab", 14),
@@ -618,7 +624,10 @@ fn tag_comments_round_trip_through_update_and_unpin() {
             );
             // Digest fields (kustomize `digest:`, Helm `image.digest`) hold no tag: unpin leaves them.
             let only_references = originally[0].refs.iter().all(|f| {
-                f.candidate.target == Target::Reference || !matches!(f.status, Status::Unpinned(_))
+                matches!(
+                    f.candidate.target,
+                    Target::Reference | Target::TagEnd { .. }
+                ) || !matches!(f.status, Status::Unpinned(_))
             });
             if only_references && !untagged_fallback {
                 assert_eq!(back, want, "{name}");

@@ -72,6 +72,11 @@ pub enum Target {
     /// `span` is an empty point where a whole line is inserted: `prefix`, the digest, `suffix`
     /// (e.g. `"    digest: "` and `"\n"`, with the entry's own indentation and line ending).
     InsertDigest { prefix: String, suffix: String },
+    /// `span` holds only the end of the reference's tag, written apart from the rest of the reference (the
+    /// default of a Dockerfile build argument that ends the tag of a `FROM name:${VARIANT}`); `tag_end` is that
+    /// text without a digest (`1.80`, also when the span holds `1.80@sha256:…`). It becomes `tag_end@digest`
+    /// whatever the options: the name lives elsewhere, so the tag cannot leave the reference.
+    TagEnd { tag_end: String },
 }
 
 impl Target {
@@ -83,6 +88,7 @@ impl Target {
             Target::Reference | Target::NameAtDigest => pinned(),
             Target::Digest => digest.to_string(),
             Target::InsertDigest { prefix, suffix } => format!("{prefix}{digest}{suffix}"),
+            Target::TagEnd { tag_end } => format!("{tag_end}@{digest}"),
         }
     }
 }
@@ -120,7 +126,7 @@ pub struct SpanError {
 /// Checks every span of `findings` once, as they are built: inside the file, on character boundaries; an
 /// inserted line at an empty point; and for a reference written in place, the value is the span's text,
 /// unless the candidate declares the difference (`skip`, or a [`Target`] other than [`Target::Reference`] and
-/// [`Target::NameAtDigest`]).
+/// [`Target::NameAtDigest`]); a tag's end is its span's text, with or without a digest after it.
 /// Ignore-comment ranges must be valid spans too.
 pub fn check_spans(src: &str, findings: &Findings) -> Result<(), SpanError> {
     let bad = |range: &Range<usize>, what: &str| {
@@ -159,6 +165,19 @@ pub fn check_spans(src: &str, findings: &Findings) -> Result<(), SpanError> {
                 return Err(bad(
                     &c.span,
                     &format!("the value {:?} for the text {text:?} at", c.value),
+                ));
+            }
+            Target::TagEnd { tag_end }
+                if c.skip.is_none()
+                    && text != tag_end
+                    && text
+                        .strip_prefix(tag_end.as_str())
+                        .and_then(|d| d.strip_prefix('@'))
+                        .is_none() =>
+            {
+                return Err(bad(
+                    &c.span,
+                    &format!("the tag end {tag_end:?} for the text {text:?} at"),
                 ));
             }
             _ => {}
