@@ -369,7 +369,7 @@ kinds! {
         corpus: "terraform",
         comments: CommentStyle::None,
     };
-    /// Bazel: rules_oci `oci.pull` / `oci_pull` calls.
+    /// Bazel: rules_oci `oci.pull` / `oci_pull` calls, rules_img `pull` calls.
     Bazel = KindInfo {
         name: "bazel",
         rule: |n, _| {
@@ -380,10 +380,10 @@ kinds! {
         files: &["MODULE.bazel", "*.MODULE.bazel", "WORKSPACE", "WORKSPACE.bazel", "WORKSPACE.bzlmod", "*.bzl"],
         examples: &["MODULE.bazel", "third_party/oci.MODULE.bazel", "WORKSPACE", "WORKSPACE.bazel", "WORKSPACE.bzlmod", "tools/images.bzl"],
         find: bazel::find,
-        needles: &["oci:pull.bzl", "oci:extensions.bzl"],
+        needles: &["oci:pull.bzl", "oci:extensions.bzl", "img:pull.bzl"],
         docs: Docs {
-            title: "Bazel (rules_oci)",
-            pinned: "`oci.pull(...)` (bound by `use_extension(\"@rules_oci//oci:extensions.bzl\", \"oci\")`) and `oci_pull(...)` (loaded from `@rules_oci//oci:pull.bzl`) calls: `image` (or `registry` + `repository`) at `tag` is resolved and `digest = \"sha256:…\"` is set — an empty one is filled; a missing one is inserted before `tag`, with its indentation and line ending; `tag` is kept (rules_oci then uses the digest); calls with `reproducible = False` are skipped",
+            title: "Bazel (rules_oci, rules_img)",
+            pinned: "`oci.pull(...)` (bound by `use_extension(\"@rules_oci//oci:extensions.bzl\", \"oci\")`) and `oci_pull(...)` (loaded from `@rules_oci//oci:pull.bzl`) calls, and rules_img `pull(...)` calls (bound by `use_repo_rule(\"@rules_img//img:pull.bzl\", \"pull\")` or loaded from there): `image` (or `registry` + `repository`; for rules_img, `registry`, else the first of `registries`, else Docker Hub, + `repository`) at `tag` is resolved and `digest = \"sha256:…\"` is set — an empty one is filled; a missing one is inserted before `tag`, with its indentation and line ending; `tag` is kept (both then use the digest); rules_oci calls with `reproducible = False` are skipped; rules_img's `images.pull` extension is not read",
             example: "`tag = \"3.20\",` → `digest = \"sha256:…\",` + `tag = \"3.20\",`",
         },
         corpus: "bazel",
