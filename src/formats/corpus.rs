@@ -35,6 +35,8 @@ const COUNTS: &[(Kind, usize)] = &[
     (Kind::Drone, 2),
     (Kind::Woodpecker, 2),
     (Kind::Tiltfile, 4),
+    (Kind::Maven, 4),
+    (Kind::Dotnet, 2),
 ];
 
 /// Every kind of the kind table with its corpus directory and file count, in table order.
@@ -302,6 +304,7 @@ fn pinning_the_corpus_is_exact_and_idempotent() {
             ("compose", 9),
             ("devcontainer", 0),
             ("dockerfile", 30),
+            ("dotnet", 1),
             ("drone", 29),
             ("gha", 14),
             ("gitlab", 24),
@@ -310,6 +313,7 @@ fn pinning_the_corpus_is_exact_and_idempotent() {
             ("k8s", 52),
             ("ko", 4),
             ("kustomize", 5),
+            ("maven", 4),
             ("nomad", 2),
             ("packer", 2),
             ("quadlet", 4),

@@ -16,8 +16,8 @@ use std::path::Path;
 use super::tag_comment::CommentStyle;
 use super::{
     azure_pipelines, bazel, bitbucket, circleci, cloud_build, compose, devcontainer, dockerfile,
-    drone, github_actions, gitlab_ci, hcl, helm_values, json, ko, kustomize, quadlet, tilt, yaml,
-    FindError, FindOptions, Findings,
+    dotnet, drone, github_actions, gitlab_ci, hcl, helm_values, json, ko, kustomize, maven,
+    quadlet, tilt, yaml, FindError, FindOptions, Findings,
 };
 
 /// Whether a file is of a kind, from its lowercased file name and its whole path.
@@ -389,6 +389,43 @@ kinds! {
         corpus: "bazel",
         comments: CommentStyle::Trailing,
     };
+    /// Maven `pom.xml`: spring-boot-maven-plugin and jib-maven-plugin base and builder images.
+    Maven = KindInfo {
+        name: "maven",
+        rule: |n, _| n == "pom.xml",
+        files: &["pom.xml"],
+        examples: &["pom.xml", "services/api/pom.xml"],
+        find: maven::find,
+        needles: &["spring-boot-maven-plugin", "jib-maven-plugin", "jib.from.image", "spring-boot.build-image."],
+        docs: Docs {
+            title: "Maven",
+            pinned: "spring-boot-maven-plugin's `<image><builder>`, `<image><runImage>` and `<image><buildpacks><buildpack>` written `docker://…` (the reference after the prefix); jib-maven-plugin's `<from><image>` (a `registry://` prefix is kept; `docker://` and `tar://` images are skipped); in each plugin's `<configuration>` and its executions'; and the properties `jib.from.image`, `spring-boot.build-image.builder` and `spring-boot.build-image.runImage`. The element's text only (whitespace and CDATA markers stay); a value with `${…}` is skipped naming the property, one written with `&…;` references is skipped; `<to><image>` and `<image><name>` (the images built) are left alone; parent POMs are not followed",
+            example: "`<builder>paketobuildpacks/builder-jammy-base:0.4</builder>` → `paketobuildpacks/builder-jammy-base@sha256:…`",
+        },
+        corpus: "maven",
+        comments: CommentStyle::None,
+    };
+    /// .NET SDK container builds: `ContainerBaseImage` of MSBuild project files.
+    Dotnet = KindInfo {
+        name: "dotnet",
+        rule: |n, _| {
+            n.ends_with(".csproj")
+                || n.ends_with(".fsproj")
+                || n.ends_with(".vbproj")
+                || n == "directory.build.props"
+        },
+        files: &["*.csproj", "*.fsproj", "*.vbproj", "Directory.Build.props"],
+        examples: &["src/Web/Web.csproj", "App.fsproj", "Legacy.vbproj", "Directory.Build.props"],
+        find: dotnet::find,
+        needles: &[],
+        docs: Docs {
+            title: ".NET SDK containers",
+            pinned: "the `ContainerBaseImage` property (any case, in any `<PropertyGroup>`, whatever its `Condition`): the element's text only; a value with `$(…)`, `@(…)`, `%(…)` or `%XX` escapes is skipped; `ContainerFamily`, `ContainerRepository` and the base image the SDK infers are left alone; imported files, publish profiles and `-p:` values are not read",
+            example: "`<ContainerBaseImage>mcr.microsoft.com/dotnet/aspnet:9.0</ContainerBaseImage>` → `…/aspnet@sha256:…`",
+        },
+        corpus: "dotnet",
+        comments: CommentStyle::None,
+    };
     /// Google Cloud Build configs (YAML or JSON): `steps[*].name`.
     CloudBuild = KindInfo {
         name: "cloud-build",
@@ -590,6 +627,12 @@ mod tests {
         "web.container.d/10-image.conf",
         "Tiltfile.tests",
         "tilt_config.json.bak",
+        "settings.xml",
+        "pom.xml.bak",
+        "Directory.Build.targets",
+        "App.sln",
+        "Cargo.toml",
+        "pyproject.toml",
     ];
 
     #[test]

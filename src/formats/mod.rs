@@ -18,6 +18,7 @@ pub mod compose;
 mod corpus;
 pub mod devcontainer;
 pub mod dockerfile;
+pub mod dotnet;
 pub mod drone;
 pub mod github_actions;
 pub mod gitlab_ci;
@@ -27,9 +28,11 @@ pub mod json;
 mod kind;
 pub mod ko;
 pub mod kustomize;
+pub mod maven;
 pub mod quadlet;
 pub mod tag_comment;
 pub mod tilt;
+pub mod xml;
 pub mod yaml;
 
 #[cfg(test)]
