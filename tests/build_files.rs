@@ -246,3 +246,41 @@ fn a_tag_argument_follows_its_tag_under_every_style() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(fs::read_to_string(&file).unwrap(), original);
 }
+
+// Guards `--tag-comment` on every build file kind: TOML and YAML files get the tag in a comment after the value
+// (`# @@REG@@/fixtures/app:multi`, before a comment already there), XML files, which have no such comments,
+// keep the tag in the reference; `pin update --check` then follows the very tags pinned (nothing moved), and
+// `pin unpin` gives back the original bytes (but for digest arguments beside a tag, which it leaves).
+#[test]
+fn tag_comments_round_trip_in_build_files() {
+    let fx = Fixtures::start();
+    let (dir, inputs, expected) = fx.tree();
+    let host = fx.registry.host();
+    let o = fx.pin(dir.path(), &["-w", "--tag-comment", "."]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let read = |rel: &str| fs::read_to_string(dir.path().join(rel)).unwrap();
+    assert!(
+        read("buildpacks/project.toml").contains(&format!(
+            "builder = \"{host}/{REPO}@{}\" # {host}/{REPO}:multi # the builder image\n",
+            fx.digest("multi")
+        )),
+        "{}",
+        read("buildpacks/project.toml")
+    );
+    assert!(read("maven/pom.xml").contains(&format!(
+        "<![CDATA[{host}/{REPO}:multi@{}]]>",
+        fx.digest("multi")
+    )));
+    let o = fx.pin(dir.path(), &["update", "--check", "."]);
+    assert_eq!(o.status.code(), Some(0), "nothing moved: {}", stderr(&o));
+    let o = run_pin(dir.path(), &["unpin", "-w", "."]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    for (rel, input) in &inputs {
+        let want = if rel.starts_with("bazel") {
+            &expected[rel]
+        } else {
+            input
+        };
+        assert_eq!(&read(rel.to_str().unwrap()), want, "{}", rel.display());
+    }
+}

@@ -37,6 +37,7 @@ const COUNTS: &[(Kind, usize)] = &[
     (Kind::Tiltfile, 4),
     (Kind::Maven, 4),
     (Kind::Dotnet, 2),
+    (Kind::Buildpacks, 3),
 ];
 
 /// Every kind of the kind table with its corpus directory and file count, in table order.
@@ -299,6 +300,7 @@ fn pinning_the_corpus_is_exact_and_idempotent() {
             ("bake", 6),
             ("bazel", 5),
             ("bitbucket", 3),
+            ("buildpacks", 1),
             ("circleci", 3),
             ("cloudbuild", 10),
             ("compose", 9),

@@ -15,9 +15,9 @@ use std::path::Path;
 
 use super::tag_comment::CommentStyle;
 use super::{
-    azure_pipelines, bazel, bitbucket, circleci, cloud_build, compose, devcontainer, dockerfile,
-    dotnet, drone, github_actions, gitlab_ci, hcl, helm_values, json, ko, kustomize, maven,
-    quadlet, tilt, yaml, FindError, FindOptions, Findings,
+    azure_pipelines, bazel, bitbucket, buildpacks, circleci, cloud_build, compose, devcontainer,
+    dockerfile, dotnet, drone, github_actions, gitlab_ci, hcl, helm_values, json, ko, kustomize,
+    maven, quadlet, tilt, yaml, FindError, FindOptions, Findings,
 };
 
 /// Whether a file is of a kind, from its lowercased file name and its whole path.
@@ -426,6 +426,22 @@ kinds! {
         corpus: "dotnet",
         comments: CommentStyle::None,
     };
+    /// Cloud Native Buildpacks project descriptors: the builder and image buildpacks.
+    Buildpacks = KindInfo {
+        name: "buildpacks",
+        rule: |n, _| n == "project.toml",
+        files: &["project.toml"],
+        examples: &["project.toml", "apps/web/project.toml"],
+        find: buildpacks::find,
+        needles: &["builder", "uri"],
+        docs: Docs {
+            title: "Cloud Native Buildpacks",
+            pinned: "the builder and the buildpacks that are images, in the schema `_.schema-version` names as `pack` reads it: `[io.buildpacks] builder` and the `uri` of `[[io.buildpacks.group]]`, `[[io.buildpacks.pre.group]]` and `[[io.buildpacks.post.group]]` (0.2, 0.3); `[build] builder` and the `uri` of `[[build.buildpacks]]` (no `schema-version`: 0.1). A `uri` is an image written `docker://…` (the reference after the prefix, which stays) or unprefixed with a tag or digest; ids, `urn:cnb:…` and paths are left alone; a string with escapes is skipped; the schema names no run image (it comes from the builder)",
+            example: "`uri = \"docker://gcr.io/paketo-buildpacks/java:13.1.0\"` → `docker://gcr.io/paketo-buildpacks/java@sha256:…`",
+        },
+        corpus: "buildpacks",
+        comments: CommentStyle::Trailing,
+    };
     /// Google Cloud Build configs (YAML or JSON): `steps[*].name`.
     CloudBuild = KindInfo {
         name: "cloud-build",
@@ -633,6 +649,8 @@ mod tests {
         "App.sln",
         "Cargo.toml",
         "pyproject.toml",
+        "builder.toml",
+        "project.toml.bak",
     ];
 
     #[test]

@@ -11,6 +11,7 @@
 pub mod azure_pipelines;
 pub mod bazel;
 pub mod bitbucket;
+pub mod buildpacks;
 pub mod circleci;
 pub mod cloud_build;
 pub mod compose;
