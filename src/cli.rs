@@ -90,9 +90,10 @@ pub enum Command {
     Unpin(UnpinArgs),
     /// Check that every digest written in the files is still served by its registry; writes nothing.
     ///
-    /// One HEAD per unique pinned digest. A digest that is gone is reported with its place (exit 1); a
-    /// registry that cannot be asked is an error (exit 2). A pin of one platform's manifest inside its tag's
-    /// multi-platform index is a warning.
+    /// One HEAD per unique pinned digest (for name:tag@digest, the HEAD of the tag, while it still points
+    /// at the pin; a moved tag costs a second). A digest that is gone is reported with its place (exit 1); a
+    /// registry that cannot be asked, or answers with another digest, is an error (exit 2). A pin of one
+    /// platform's manifest inside its tag's multi-platform index is a warning.
     Verify(VerifyArgs),
     /// Print a completion script for SHELL on stdout (e.g. `pin completions bash > /etc/bash_completion.d/pin`).
     Completions {
@@ -355,6 +356,11 @@ pub struct RegistryArgs {
     #[arg(long, value_name = "PREFIX=HOST")]
     pub mirror: Vec<String>,
 
+    /// `insecure-registries` from the configuration file: reached over plain HTTP like the flag's, but never
+    /// sent credentials (a repository controls that file).
+    #[arg(skip)]
+    pub config_insecure: Vec<String>,
+
     /// `[[registry]]` tables from the configuration file, with where each was read.
     #[arg(skip)]
     pub registry_tables: Vec<(crate::resolve::mirrors::RegistryTable, String)>,
@@ -373,6 +379,11 @@ pub struct RegistryArgs {
     /// Keep the tag → digest cache in DIR (implies --cache).
     #[arg(long, value_name = "DIR", help_heading = "Cache")]
     pub cache_dir: Option<PathBuf>,
+
+    /// When the configuration file chose `cache_dir`: the directory it lies below (the file's own, or the
+    /// user's cache directory), from which it is walked without following a symbolic link.
+    #[arg(skip)]
+    pub cache_base: Option<PathBuf>,
 
     /// Seconds a cached answer is used for.
     #[arg(long, value_name = "SECONDS", default_value_t = 900, help_heading = "Cache",
@@ -393,7 +404,7 @@ pub struct RegistryArgs {
 #[command(next_help_heading = "Signatures")]
 pub struct SignatureArgs {
     /// Write a digest only when a cosign signature for exactly that digest verifies (with --signature-key,
-    /// or as --policy says); anything else is an error and nothing is written.
+    /// a keyless --signature-identity, or as --policy says); anything else is an error and nothing is written.
     #[arg(long)]
     pub require_signature: bool,
 
@@ -403,9 +414,32 @@ pub struct SignatureArgs {
     pub signature_key: Vec<PathBuf>,
 
     /// Require what this containers-policy.json(5) file requires, per registry and repository (the policy
-    /// podman and CRI-O enforce): sigstoreSigned keys, insecureAcceptAnything, reject.
+    /// podman and CRI-O enforce): sigstoreSigned keys or fulcio, insecureAcceptAnything, reject.
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
+
+    /// Keyless: the certificate subject (email or URI, such as a GitHub workflow's) signatures must carry;
+    /// needs --signature-issuer or --signature-issuer-regexp; implies --require-signature.
+    #[arg(long, value_name = "SUBJECT", conflicts_with_all = ["policy", "signature_key", "signature_identity_regexp"])]
+    pub signature_identity: Option<String>,
+
+    /// Keyless: a regular expression the whole certificate subject must match (anchored at both ends).
+    #[arg(long, value_name = "REGEXP", conflicts_with_all = ["policy", "signature_key"])]
+    pub signature_identity_regexp: Option<String>,
+
+    /// Keyless: the OIDC issuer the certificate must name (https://token.actions.githubusercontent.com for
+    /// GitHub Actions).
+    #[arg(long, value_name = "URL", conflicts_with_all = ["policy", "signature_key", "signature_issuer_regexp"])]
+    pub signature_issuer: Option<String>,
+
+    /// Keyless: a regular expression the whole OIDC issuer must match (anchored at both ends).
+    #[arg(long, value_name = "REGEXP", conflicts_with_all = ["policy", "signature_key"])]
+    pub signature_issuer_regexp: Option<String>,
+
+    /// The Sigstore trusted_root.json (Fulcio CAs, Rekor and CT log keys) to verify against, for a private
+    /// Sigstore deployment or a newer public-good root; default: the public-good root built in.
+    #[arg(long, value_name = "FILE")]
+    pub trusted_root: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -71,6 +71,25 @@ pub struct Signatures {
     pub keys: Vec<PathBuf>,
     /// As `--policy`.
     pub policy: Option<PathBuf>,
+    /// As `--signature-identity`.
+    pub identity: Option<String>,
+    /// As `--signature-identity-regexp`.
+    pub identity_regexp: Option<String>,
+    /// As `--signature-issuer`.
+    pub issuer: Option<String>,
+    /// As `--signature-issuer-regexp`.
+    pub issuer_regexp: Option<String>,
+    /// As `--trusted-root`.
+    pub trusted_root: Option<PathBuf>,
+}
+
+impl Signatures {
+    fn keyless(&self) -> bool {
+        self.identity.is_some()
+            || self.identity_regexp.is_some()
+            || self.issuer.is_some()
+            || self.issuer_regexp.is_some()
+    }
 }
 
 /// A configuration file that was read.
@@ -173,14 +192,17 @@ pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
             }
         }
     }
-    if file
-        .signatures
-        .as_ref()
-        .is_some_and(|s| !s.keys.is_empty() && s.policy.is_some())
-    {
+    if file.signatures.as_ref().is_some_and(|s| {
+        [!s.keys.is_empty(), s.policy.is_some(), s.keyless()]
+            .iter()
+            .filter(|x| **x)
+            .count()
+            > 1
+    }) {
         return Err(ConfigError::Invalid {
             at: table_origin(path, &text, "signatures"),
-            message: "[signatures]: give keys or policy, not both".to_string(),
+            message: "[signatures]: give keys, policy or a keyless identity (identity, issuer), not two of them"
+                .to_string(),
         });
     }
     for p in file.verify.iter().flat_map(|v| &v.platforms) {
@@ -191,23 +213,49 @@ pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
             });
         }
     }
-    if let Some(p) = &file.platform {
-        p.parse::<Platform>()
-            .map_err(|message| ConfigError::Invalid {
-                at: Loaded {
-                    path: path.to_path_buf(),
-                    text: text.clone(),
-                    file: File::default(),
-                }
-                .origin("platform"),
-                message,
-            })?;
-    }
-    Ok(Loaded {
+    let loaded = Loaded {
         path: path.to_path_buf(),
         text,
         file,
-    })
+    };
+    if let Some(p) = &loaded.file.platform {
+        p.parse::<Platform>()
+            .map_err(|message| ConfigError::Invalid {
+                at: loaded.origin("platform"),
+                message,
+            })?;
+    }
+    if let Some(dir) = &loaded.file.cache_dir {
+        cache_dir_allowed(dir).map_err(|why| ConfigError::Invalid {
+            at: loaded.origin("cache-dir"),
+            message: format!("cache-dir {dir:?}: {why}"),
+        })?;
+    }
+    Ok(loaded)
+}
+
+/// Where a configuration file may keep the tag → digest cache: below its own directory (a relative path
+/// without `..`; no directory of it may be a symbolic link, which is checked when the cache is opened), or
+/// inside the user's cache directory (`$XDG_CACHE_HOME`, else `~/.cache`). A file in a repository someone
+/// else controls must not make `pin` write anywhere else; `--cache-dir` on the command line may name any
+/// directory.
+fn cache_dir_allowed(dir: &Path) -> Result<(), String> {
+    use std::path::Component;
+    let climbs = dir.components().any(|c| matches!(c, Component::ParentDir));
+    if !climbs && dir.is_relative() && !dir.has_root() {
+        return Ok(());
+    }
+    let base = crate::resolve::cache::user_cache_base();
+    if let Some(base) = base.as_ref().filter(|b| b.is_absolute()) {
+        if !climbs && dir.strip_prefix(base).is_ok() {
+            return Ok(());
+        }
+    }
+    Err(format!(
+        "a configuration file may keep the cache only below its own directory (a relative path without \
+         `..`) or inside your cache directory{}; --cache-dir on the command line may name any directory",
+        base.map_or(String::new(), |b| format!(" ({})", b.display()))
+    ))
 }
 
 /// `file:LINE` of the `[name]` table header, or the file alone.
@@ -346,7 +394,7 @@ fn apply_registry(registry: &mut crate::cli::RegistryArgs, m: &ArgMatches, l: &L
         .as_ref()
         .filter(|_| !given(m, "insecure_registry"))
     {
-        registry.insecure_registry = x.clone();
+        registry.config_insecure = x.clone();
     }
     if let Some(x) = f.ca_certs.as_ref().filter(|_| !given(m, "ca_cert")) {
         registry.ca_cert = x.iter().map(|p| l.dir().join(p)).collect();
@@ -356,10 +404,26 @@ fn apply_registry(registry: &mut crate::cli::RegistryArgs, m: &ArgMatches, l: &L
         if !given(m, "require_signature") {
             sig.require_signature |= s.require;
         }
-        // A key or a policy on the command line replaces both of the file's.
-        if !given(m, "signature_key") && !given(m, "policy") {
+        // A key, a policy or a keyless identity on the command line replaces all of the file's.
+        let keyless = [
+            "signature_identity",
+            "signature_identity_regexp",
+            "signature_issuer",
+            "signature_issuer_regexp",
+        ];
+        if !given(m, "signature_key") && !given(m, "policy") && !keyless.iter().any(|k| given(m, k))
+        {
             sig.signature_key = s.keys.iter().map(|p| l.dir().join(p)).collect();
             sig.policy = s.policy.as_ref().map(|p| l.dir().join(p));
+            sig.signature_identity = s.identity.clone();
+            sig.signature_identity_regexp = s.identity_regexp.clone();
+            sig.signature_issuer = s.issuer.clone();
+            sig.signature_issuer_regexp = s.issuer_regexp.clone();
+        }
+        if !given(m, "trusted_root") {
+            if let Some(p) = &s.trusted_root {
+                sig.trusted_root = Some(l.dir().join(p));
+            }
         }
     }
     let origin = l.path.display().to_string();
@@ -375,14 +439,23 @@ fn apply_registry(registry: &mut crate::cli::RegistryArgs, m: &ArgMatches, l: &L
 fn apply_cache(registry: &mut crate::cli::RegistryArgs, m: &ArgMatches, l: &Loaded) {
     let f = &l.file;
     if let (Some(t), false) = (f.cache_ttl, given(m, "cache_ttl")) {
-        registry.cache_ttl = t;
+        // The flag's range: a year at most.
+        registry.cache_ttl = t.min(31_536_000);
     }
     let in_ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false" && v != "0");
     if in_ci || given(m, "cache") || given(m, "cache_dir") {
         return;
     }
     if let Some(dir) = &f.cache_dir {
-        registry.cache_dir = Some(l.dir().join(dir));
+        // Checked when the file was loaded: below the file's directory, or inside the user's cache
+        // directory. Either is the base the rest is walked from without following a link.
+        let (dir, base) = if dir.is_absolute() {
+            (dir.clone(), crate::resolve::cache::user_cache_base())
+        } else {
+            (l.dir().join(dir), Some(l.dir().to_path_buf()))
+        };
+        registry.cache_dir = Some(dir);
+        registry.cache_base = base;
     }
     if f.cache == Some(true) {
         registry.cache = true;
@@ -514,14 +587,30 @@ pub fn show(out: &mut dyn std::io::Write, loaded: Option<&Loaded>) -> std::io::R
                 .map(|p| l.dir().join(p).display().to_string())
                 .collect::<Vec<_>>()
         };
+        let path = |p: &Option<PathBuf>| {
+            p.as_ref()
+                .map_or(String::new(), |p| l.dir().join(p).display().to_string())
+        };
+        let mut keyless = String::new();
+        for (k, v) in [
+            ("identity", &s.identity),
+            ("identity-regexp", &s.identity_regexp),
+            ("issuer", &s.issuer),
+            ("issuer-regexp", &s.issuer_regexp),
+        ] {
+            if let Some(v) = v {
+                keyless.push_str(&format!(", {k} = {v:?}"));
+            }
+        }
+        if s.trusted_root.is_some() {
+            keyless.push_str(&format!(", trusted-root = {:?}", path(&s.trusted_root)));
+        }
         writeln!(
             out,
-            "[signatures] require = {}, keys = {:?}, policy = {:?}  # {}",
+            "[signatures] require = {}, keys = {:?}, policy = {:?}{keyless}  # {}",
             s.require,
             paths(&s.keys),
-            s.policy
-                .as_ref()
-                .map_or(String::new(), |p| l.dir().join(p).display().to_string()),
+            path(&s.policy),
             table_origin(&l.path, &l.text, "signatures")
         )?;
     }

@@ -9,6 +9,7 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 pub mod identity;
+pub mod owned;
 
 use crate::interrupt::{self, Signal};
 
@@ -58,18 +59,6 @@ pub fn apply(src: &str, edits: &[Edit]) -> Result<String, RewriteError> {
     }
     out.push_str(&src[pos..]);
     Ok(out)
-}
-
-/// Replaces `path` with `contents` atomically: a temporary file in the same directory, the original's
-/// permissions, fsync, then rename. A crash leaves either the old or the new file, never half of one. For
-/// files `pin` owns (the lockfile); files it read go through [`write_all_atomic`], which checks them first.
-pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    let target = std::fs::canonicalize(path)?;
-    let meta = std::fs::metadata(&target)?;
-    let tmp = stage(&target, contents, &Keep::of(&meta))?;
-    std::fs::rename(&tmp, &target).inspect_err(|_| {
-        let _ = std::fs::remove_file(&tmp);
-    })
 }
 
 /// One file to replace: the path it was read from, what it was then, and the edits that make its new text
@@ -237,27 +226,6 @@ struct Keep {
     owner: Option<(u32, u32)>,
 }
 
-impl Keep {
-    fn of(meta: &std::fs::Metadata) -> Keep {
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::MetadataExt;
-            Keep {
-                mode: meta.mode() & 0o7777,
-                owner: Some((meta.uid(), meta.gid())),
-            }
-        }
-        #[cfg(not(unix))]
-        Keep {
-            mode: if meta.permissions().readonly() {
-                0o444
-            } else {
-                0o644
-            },
-        }
-    }
-}
-
 impl From<&FileIdentity> for Keep {
     fn from(id: &FileIdentity) -> Keep {
         Keep {
@@ -422,22 +390,6 @@ mod tests {
             out,
             "\u{feff}image: nginx@sha256:x\r\n# c\r\nimage: 'redis@sha256:y'"
         );
-    }
-
-    #[cfg(unix)]
-    #[test]
-    fn atomic_write_keeps_permissions_and_leaves_no_temp() {
-        use std::os::unix::fs::PermissionsExt;
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("deploy.yaml");
-        std::fs::write(&p, "old").unwrap();
-        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o640)).unwrap();
-        write_atomic(&p, b"new").unwrap();
-        assert_eq!(std::fs::read_to_string(&p).unwrap(), "new");
-        let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode, 0o640);
-        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
-        assert_eq!(names.len(), 1);
     }
 
     /// Reads each file (as a scan does), then writes the new texts.

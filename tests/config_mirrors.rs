@@ -319,3 +319,58 @@ fn verify_asks_digest_mirrors_first_and_a_failure_to_ask_is_no_missing_digest() 
     );
     assert!(!err.contains("PIN072"), "{err}");
 }
+
+// Guards issue 18.11: a registry that the user's registries.conf blocks stays blocked whatever a pin.toml (a
+// repository's file) says: neither a table for the same prefix nor a longer one unblocks it. A table of the
+// user's own (a later registries.conf) still may, as in containers-registries.conf(5).
+#[test]
+fn a_pin_toml_cannot_unblock_what_registries_conf_blocks() {
+    let registry = Registry::start(Variant::Plain);
+    let pushed = registry.push_oci_image("team/app", "v1", "blocked-app");
+    let host = registry.host().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir(dir.path().join(".git")).unwrap();
+    write(
+        dir.path(),
+        "registries.conf",
+        &format!("[[registry]]\nprefix = \"{host}\"\nblocked = true\n"),
+    );
+    write(
+        dir.path(),
+        "app.yaml",
+        &format!("image: {host}/team/app:v1\n"),
+    );
+    let conf = dir.path().join("registries.conf");
+    let env = [("CONTAINERS_REGISTRIES_CONF", conf.to_str().unwrap())];
+    let args = ["--insecure-registry", host.as_str(), "app.yaml"];
+    for table in [
+        format!("[[registry]]\nprefix = \"{host}\"\n"),
+        format!("[[registry]]\nprefix = \"{host}/team\"\nlocation = \"{host}/team\"\n"),
+    ] {
+        write(dir.path(), "pin.toml", &table);
+        let out = pin(dir.path(), &args, &env);
+        assert_eq!(out.status.code(), Some(2), "{table}: {}", text(&out.stderr));
+        assert!(
+            text(&out.stderr).contains(&format!(
+                "{host}/team/app is blocked by {} (blocked = true)",
+                conf.display()
+            )),
+            "{table}: {}",
+            text(&out.stderr)
+        );
+    }
+    // The user's own later file unblocks it.
+    fs::remove_file(dir.path().join("pin.toml")).unwrap();
+    write(
+        dir.path(),
+        "registries.conf",
+        &format!("[[registry]]\nprefix = \"{host}\"\nblocked = true\n\n[[registry]]\nprefix = \"{host}/team\"\n"),
+    );
+    let out = pin(dir.path(), &args, &env);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains(&pushed.digest),
+        "{}",
+        text(&out.stdout)
+    );
+}

@@ -481,6 +481,43 @@ fn offline_fails_for_a_reference_the_lockfile_lacks() {
     );
 }
 
+// Guards issue 18.10: a lockfile holding one key twice is refused, naming both lines, rather than the later
+// entry silently winning (a reviewer reading the first would approve a digest that is never used).
+#[test]
+fn a_lockfile_with_a_key_twice_is_refused_naming_both_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let before = "FROM busybox:1.38.0\n";
+    fs::write(dir.path().join("Dockerfile"), before).unwrap();
+    let a = format!("sha256:{}", "a".repeat(64));
+    let b = format!("sha256:{}", "b".repeat(64));
+    // The second spelling of the key escapes a character: still the same key once read.
+    let lock = format!(
+        "{{\n  \"version\": 1,\n  \"images\": {{\n    \"docker.io/library/busybox:1.38.0\": {{\n      \"digest\": \"{a}\"\n    }},\n    \"docker.io/library/alpine:3.20\": {{\"digest\": \"{a}\"}},\n    \"docker.io/library/busybox:1.38\\u002e0\": {{\n      \"digest\": \"{b}\"\n    }}\n  }}\n}}\n"
+    );
+    fs::write(dir.path().join("pin.lock"), &lock).unwrap();
+    let o = run_pin(
+        dir.path(),
+        &["-w", "--offline", "--lock", "pin.lock", "."],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(
+            "pin.lock: not a pin lockfile: \"docker.io/library/busybox:1.38.0\" appears twice, at lines 4 and 8"
+        ),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(
+        fs::read_to_string(dir.path().join("Dockerfile")).unwrap(),
+        before
+    );
+    assert_eq!(
+        fs::read_to_string(dir.path().join("pin.lock")).unwrap(),
+        lock
+    );
+}
+
 // Guards issue 11.5: `--offline` with a lockfile that does not exist says so in one line, not once per
 // reference, and writes nothing.
 #[test]
@@ -822,6 +859,120 @@ fn credential_helpers_that_find_nothing_mean_anonymous() {
     assert!(
         err.contains(&format!(
             "{docker_config}/config.json is not a valid credentials file (EOF while parsing"
+        )),
+        "{err}"
+    );
+}
+
+/// Whether process `pid` is gone (or only a zombie waiting to be reaped by its new parent).
+#[cfg(target_os = "linux")]
+fn process_gone(pid: &str) -> bool {
+    match fs::read_to_string(format!("/proc/{}/stat", pid.trim())) {
+        Err(_) => true,
+        // `PID (comm) STATE …`: the state follows the last `)`.
+        Ok(stat) => stat
+            .rsplit(')')
+            .next()
+            .unwrap_or("")
+            .trim_start()
+            .starts_with('Z'),
+    }
+}
+
+// Guards issue 18.7: a credential helper gets `--timeout` to answer: one that hangs, and one whose child
+// keeps stdout open after it printed a credential and exited, are stopped (the whole process group: the
+// child too) and named in the error, within a few seconds, not after the helper's 30. One that prints more
+// than 1 MiB is stopped as soon as it has, and named too: its output is never held whole.
+#[cfg(target_os = "linux")]
+#[test]
+fn credential_helpers_are_bounded_in_time_and_output() {
+    use std::time::{Duration, Instant};
+    let fx = Fixtures::start(Variant::TlsBasic);
+    let dir = tempfile::tempdir().unwrap();
+    let config_dir = dir.path().join("docker");
+    fs::create_dir_all(&config_dir).unwrap();
+    let docker_config = config_dir.to_str().unwrap();
+    let host = fx.registry.host();
+    let ca = fx
+        .registry
+        .ca_pem_path()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    let reference = format!("{host}/{REPO}:v1");
+    let bin = dir.path().join("bin");
+    let pids = dir.path().join("pids");
+    fs::create_dir_all(&pids).unwrap();
+    let (user, password) = fx.registry.credentials().unwrap();
+    let answer = format!(r#"{{"ServerURL":"{host}","Username":"{user}","Secret":"{password}"}}"#);
+    let scripts = [
+        (
+            "pinhang",
+            format!("#!/bin/sh\necho $$ > {0}/pinhang\ncat >/dev/null\nsleep 30\n", pids.display()),
+        ),
+        (
+            "pinchild",
+            format!(
+                "#!/bin/sh\ncat >/dev/null\nsleep 30 &\necho $! > {0}/pinchild\necho '{answer}'\nexit 0\n",
+                pids.display()
+            ),
+        ),
+        (
+            "pinflood",
+            "#!/bin/sh\ncat >/dev/null\nhead -c 67108864 /dev/zero\n".to_string(),
+        ),
+    ];
+    let mut path = String::new();
+    for (name, script) in &scripts {
+        path = credential_helper(&bin, name, script);
+    }
+    let resolve = |helper: &str| {
+        fs::write(
+            config_dir.join("config.json"),
+            format!(r#"{{"credHelpers": {{"{host}": "{helper}"}}}}"#),
+        )
+        .unwrap();
+        let start = Instant::now();
+        let o = run_pin(
+            dir.path(),
+            &["resolve", "--timeout", "2", "--ca-cert", &ca, &reference],
+            &[("DOCKER_CONFIG", docker_config), ("PATH", &path)],
+        );
+        (o, start.elapsed())
+    };
+
+    for helper in ["pinhang", "pinchild"] {
+        let (o, took) = resolve(helper);
+        assert_eq!(o.status.code(), Some(2), "{helper}: {}", stderr(&o));
+        assert!(
+            took < Duration::from_secs(15),
+            "{helper} held pin for {took:?}"
+        );
+        let err = stderr(&o);
+        assert!(
+            err.contains(&format!(
+                "credential helper docker-credential-{helper} (named in {docker_config}/config.json) did not finish within 2 s (--timeout)"
+            )),
+            "{err}"
+        );
+        assert!(!err.contains(password), "{err}");
+        let pid = fs::read_to_string(pids.join(helper)).unwrap();
+        // The kill is immediate, the reaping may lag a moment.
+        let gone = (0..50).any(|_| {
+            std::thread::sleep(Duration::from_millis(100));
+            process_gone(&pid)
+        });
+        assert!(gone, "{helper}: process {} still runs", pid.trim());
+    }
+
+    let (o, took) = resolve("pinflood");
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(took < Duration::from_secs(15), "took {took:?}");
+    let err = stderr(&o);
+    assert!(
+        err.contains(&format!(
+            "credential helper docker-credential-pinflood (named in {docker_config}/config.json) printed more than 1 MiB"
         )),
         "{err}"
     );
@@ -2380,6 +2531,62 @@ fn verify_platforms_finds_child_pins_and_indexes_lacking_a_platform() {
     );
 }
 
+// Guards issue 19.10: `pin verify` asks one HEAD per unique pinned digest, also for `name:tag@digest` pins of
+// single-platform images (it asked the digest and then the tag: 2 per pin). The HEAD of the tag answers both
+// questions while the tag still points at the pin; only a moved tag costs a HEAD by digest as well.
+#[test]
+fn verify_asks_one_head_per_tagged_pin() {
+    let registry = Registry::start(Variant::Plain);
+    let pushed = registry.push_many_tags(2, 6, "verify-budget");
+    let index = registry.push_oci_index(REPO, "multi", "verify-multi", TWO_PLATFORMS);
+    let host = registry.host();
+    let mut text: String = pushed
+        .iter()
+        .map(|p| format!("- image: {host}/{}:{}@{}\n", p.repo, p.tag, p.digest))
+        .collect();
+    text.push_str(&format!("- image: {host}/{REPO}:multi@{}\n", index.digest));
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("app.yaml"), &text).unwrap();
+    let verify = || {
+        run_pin(
+            dir.path(),
+            &["verify", "--insecure-registry", host, "-v", "app.yaml"],
+            &[],
+        )
+    };
+
+    let o = verify();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("requests: 1 ping, 0 token, 13 HEAD, 0 GET"),
+        "{err}"
+    );
+    assert!(
+        err.contains("13 pinned references verified: 13 present, 0 missing"),
+        "{err}"
+    );
+
+    // One tag moved: that pin alone costs a second HEAD (by digest), and is still served.
+    registry.move_tag(&pushed[0].repo, &pushed[0].tag, "verify-budget-moved");
+    let o = verify();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("requests: 1 ping, 0 token, 14 HEAD, 0 GET"),
+        "{}",
+        stderr(&o)
+    );
+    // Deleted as well: missing.
+    registry.delete_manifest(&pushed[0].repo, &pushed[0].digest);
+    let o = verify();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("app.yaml:1:10: PIN072 "),
+        "{}",
+        stderr(&o)
+    );
+}
+
 // Guards caching of `pin verify`'s answers (--cache): a second run within the TTL asks nothing about a digest
 // found; a digest not found is asked about every time; --cache-ttl 0 and CI bypass the cache; without a
 // cache flag nothing is read.
@@ -2663,9 +2870,10 @@ fn verify_behind_token_auth_takes_one_token_per_repository() {
         2,
         "one token per repository"
     );
-    // Two digests; the tagged v1 pin is a single image, not a child: its tag costs one HEAD.
+    // Two digests, one HEAD each: the v1 digest is pinned with its tag too, and the HEAD of that tag (still
+    // pointing at it) answers for it.
     assert!(
-        stderr(&o).contains("2 token, 3 HEAD, 0 GET"),
+        stderr(&o).contains("2 token, 2 HEAD, 0 GET"),
         "{}",
         stderr(&o)
     );

@@ -1699,3 +1699,135 @@ fn schema_1_manifests_are_refused() {
         assert!(line.contains("not what runtimes pin"), "{line}");
     }
 }
+
+// Guards issue 18.8: `pin verify` does not count a pinned digest as served when the registry answers the HEAD
+// by digest with 200 and another digest in `Docker-Content-Digest`, nor when it sends no digest and the body
+// it serves hashes to another one. Either is an error naming the registry (exit 2), never "present".
+#[test]
+fn verify_does_not_believe_another_digest_for_a_pinned_one() {
+    let pinned = digest_of("team/app", "v1");
+    let other = manifest_body("team/app", "v2");
+    for header in [true, false] {
+        let body = other.clone();
+        let reg = FakeRegistry::start(move |req| match req.kind {
+            Kind::HeadManifest if header => Response::new(200)
+                .header("Content-Type", OCI_MANIFEST)
+                .header("Docker-Content-Digest", &sha256(&body))
+                .into(),
+            Kind::HeadManifest => Response::new(200)
+                .header("Content-Type", OCI_MANIFEST)
+                .into(),
+            Kind::GetManifest => Response::new(200)
+                .header("Content-Type", OCI_MANIFEST)
+                .body(body.clone())
+                .into(),
+            _ => behave(req),
+        });
+        let host = reg.host();
+        let project = Project::new();
+        let text = format!("image: {host}/team/app@{pinned}\n");
+        project.write("app.yaml", &text);
+
+        let out = pin_insecure(
+            &project,
+            &[],
+            &["verify", "--insecure-registry", &host, "app.yaml"],
+            &[],
+        );
+        reg.finish();
+
+        assert_eq!(out.code, 2, "header {header}: exit status");
+        let line = out
+            .stderr
+            .lines()
+            .find(|l| l.starts_with("app.yaml:1:8: error: "))
+            .unwrap_or_else(|| panic!("no error at app.yaml:1:8:\n{}", out.stderr));
+        assert!(
+            line.contains(&host) && line.contains(&sha256(&other)),
+            "header {header}: {line}"
+        );
+        assert!(out.stderr.contains("0 present"), "{}", out.stderr);
+        assert_eq!(project.read("app.yaml"), text);
+    }
+}
+
+/// A plain-HTTP registry asking for a password (Basic) wherever a request carries none, as a machine in the
+/// path of a plain-HTTP connection can.
+fn basic_registry() -> FakeRegistry {
+    FakeRegistry::start(|req| match req.kind {
+        Kind::Ping | Kind::HeadManifest | Kind::GetManifest
+            if req.header("authorization").is_none() =>
+        {
+            Response::new(401)
+                .header("WWW-Authenticate", r#"Basic realm="fake-registry""#)
+                .into()
+        }
+        _ => behave(req),
+    })
+}
+
+// Guards issue 18.11: a host that only a configuration file names as plain HTTP (`insecure-registries`, or a
+// `[[registry]]` table with `insecure = true`, in a pin.toml a repository controls) never gets the user's
+// credentials: they would travel in clear to whoever answers there. The lookup is anonymous, and the refusal
+// says why and how to send them. Named plain HTTP by the user (`--insecure-registry`), it gets them.
+#[test]
+fn credentials_never_go_in_clear_to_a_host_only_pin_toml_made_plain_http() {
+    for table in [false, true] {
+        let reg = basic_registry();
+        let host = reg.host();
+        let project = Project::new();
+        std::fs::create_dir(project.path().join(".git")).unwrap();
+        let config = if table {
+            format!("[[registry]]\nprefix = \"{host}\"\ninsecure = true\n")
+        } else {
+            format!("insecure-registries = [\"{host}\"]\n")
+        };
+        project.write("pin.toml", &config);
+        let before = dockerfile(&host);
+        project.write("Dockerfile", &before);
+        let docker = docker_config(&project, &host);
+
+        let out = pin_insecure(
+            &project,
+            &[],
+            &["-w", "Dockerfile"],
+            &[("DOCKER_CONFIG", &docker)],
+        );
+        let seen = reg.finish();
+
+        assert_failed_cleanly(&out, &project, "Dockerfile", &before);
+        assert!(
+            seen.requests
+                .iter()
+                .all(|r| r.header("authorization").is_none()),
+            "table {table}: credentials sent in clear"
+        );
+        let line = error_line(&out, &host);
+        assert!(
+            line.contains(&format!(
+                "not sent over plain HTTP to a host only a configuration file names insecure; pass \
+                 --insecure-registry {host} to send them"
+            )),
+            "table {table}: {line}"
+        );
+        assert_no_secret(&out);
+    }
+
+    let reg = basic_registry();
+    let host = reg.host();
+    let project = Project::new();
+    project.write("Dockerfile", &dockerfile(&host));
+    let docker = docker_config(&project, &host);
+    let out = pin(
+        &project,
+        &reg,
+        &["-w", "Dockerfile"],
+        &[("DOCKER_CONFIG", &docker)],
+    );
+    let seen = reg.finish();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        seen.authorizations(Kind::HeadManifest),
+        [Some(format!("Basic {AUTH}"))]
+    );
+}

@@ -332,7 +332,7 @@ fn unusable_signature_settings_stop_the_run() {
     for (args, why) in [
         (vec!["--policy", "policy.json"], "signedBy"),
         (vec!["--signature-key", "not-a-key.pub"], "not a PEM file"),
-        (vec!["--require-signature"], "needs a key"),
+        (vec!["--require-signature"], "needs a signer"),
         (
             vec![
                 "--signature-key",

@@ -3,7 +3,6 @@
 
 use std::collections::BTreeSet;
 use std::io::{self, IsTerminal, Write};
-use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,8 +12,10 @@ use crate::report::Code;
 use crate::resolve::cosign::PublicKey;
 use crate::resolve::lock::{LockError, Lockfile};
 use crate::resolve::policy::Policy;
+use crate::resolve::sigstore::{Identity, Matcher, Trust};
 use crate::resolve::verify::{Pinned, Verifications, Verified};
 use crate::resolve::{self, Key, Resolutions, ResolveError};
+use crate::rewrite::owned::Place;
 
 /// The outcome of looking keys up, and the lockfile to record them in.
 pub(super) struct Lookup {
@@ -26,7 +27,7 @@ pub(super) struct Lookup {
     /// `pin update --format markdown`: the OCI labels of each new digest a moved tag points at (or why they
     /// could not be read).
     pub(super) labels: std::collections::BTreeMap<String, Result<resolve::Labels, String>>,
-    lock: Option<(Lockfile, PathBuf)>,
+    lock: Option<(Lockfile, Place)>,
     offline: bool,
 }
 
@@ -98,18 +99,21 @@ pub(super) fn resolutions(
         )));
     }
     let lock = match lock_args.and_then(|l| l.lock.as_ref()) {
-        // Offline, a missing lockfile is the one error, not one per reference it would have held.
-        Some(path)
-            if offline
-                && std::fs::metadata(path)
-                    .is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound) =>
-        {
-            return Err(LockError::Missing {
-                path: path.display().to_string(),
+        Some(path) => {
+            let place = Place::file_given(path);
+            match Lockfile::load(&place)? {
+                Some(lock) => Some((lock, place)),
+                // Offline, a missing lockfile is the one error, not one per reference it would have held.
+                None if offline => {
+                    return Err(LockError::Missing {
+                        path: path.display().to_string(),
+                    }
+                    .into())
+                }
+                // The first run creates it.
+                None => Some((Lockfile::new(), place)),
             }
-            .into())
         }
-        Some(path) => Some((Lockfile::load(path)?, path.clone())),
         None => None,
     };
     let mut requests = None;
@@ -118,7 +122,7 @@ pub(super) fn resolutions(
     let resolved = match (&lock, offline) {
         _ if keys.is_empty() => Resolutions::new(),
         (Some((lock, path)), true) => {
-            let shown = path.display();
+            let shown = path.shown();
             keys.into_iter()
                 .map(|key| {
                     let found = lock.get(&key).ok_or_else(|| {
@@ -132,7 +136,7 @@ pub(super) fn resolutions(
         }
         _ => {
             let progress = progress_shown(output);
-            let mut cache = cache_for(registry);
+            let mut cache = cache_for(registry)?;
             let (cached, keys): (Vec<_>, BTreeSet<Key>) = match &cache {
                 Some(c) => {
                     let (hits, misses): (BTreeSet<Key>, BTreeSet<Key>) =
@@ -177,7 +181,7 @@ pub(super) fn resolutions(
                 stats.push_str(&format!(
                     "; {} answers from the cache in {}",
                     cached.len(),
-                    c.dir().display()
+                    c.dir()
                 ));
                 if let Err(e) = c.save() {
                     stats.push_str(&format!(" (not updated: {e})"));
@@ -201,17 +205,50 @@ pub(super) fn resolutions(
     })
 }
 
-/// The signature rules of this run: `--policy FILE`, or `--signature-key` (with `--require-signature`
-/// implied), or none. `--require-signature` alone names no key to verify with: an error.
+/// The signature rules of this run: `--policy FILE`, `--signature-key` or a keyless identity (each implies
+/// `--require-signature`), or none. `--require-signature` alone names no signer: an error.
 fn signature_policy(args: &SignatureArgs) -> Result<Option<Policy>, ResolveError> {
+    let config = |e: String| ResolveError::Config(e);
+    let trust = || match &args.trusted_root {
+        Some(path) => Trust::load(path).map_err(|e| config(format!("--trusted-root {e}"))),
+        None => Ok(Trust::public_good()),
+    };
     if let Some(path) = &args.policy {
-        return Policy::load(path).map(Some).map_err(ResolveError::Config);
+        return Policy::load(path, &trust()?).map(Some).map_err(config);
+    }
+    let keyless = args.signature_identity.is_some()
+        || args.signature_identity_regexp.is_some()
+        || args.signature_issuer.is_some()
+        || args.signature_issuer_regexp.is_some();
+    if keyless {
+        let matcher = |exact: &Option<String>, regexp: &Option<String>, flag: &str| {
+            match (exact, regexp) {
+                (Some(s), _) => Ok(Matcher::Exact(s.clone())),
+                (None, Some(r)) => Matcher::regexp(r).map_err(|e| config(format!("--{flag}-regexp: {e}"))),
+                (None, None) => Err(config(format!(
+                    "a keyless signature policy needs both the certificate's subject and its issuer: give --{flag} or --{flag}-regexp"
+                ))),
+            }
+        };
+        let identity = Identity {
+            subject: matcher(
+                &args.signature_identity,
+                &args.signature_identity_regexp,
+                "signature-identity",
+            )?,
+            issuer: matcher(
+                &args.signature_issuer,
+                &args.signature_issuer_regexp,
+                "signature-issuer",
+            )?,
+        };
+        return Ok(Some(Policy::keyless(identity, trust()?)));
     }
     if args.signature_key.is_empty() {
         if args.require_signature {
             return Err(ResolveError::Config(
-                "--require-signature needs a key to verify with: give --signature-key FILE (cosign.pub) or \
-                 --policy FILE"
+                "--require-signature needs a signer to verify with: give --signature-key FILE (cosign.pub), \
+                 --signature-identity and --signature-issuer (keyless), or --policy FILE"
                     .to_string(),
             ));
         }
@@ -227,20 +264,31 @@ fn signature_policy(args: &SignatureArgs) -> Result<Option<Policy>, ResolveError
                 .map_err(|e| ResolveError::Config(format!("--signature-key {e}")))?,
         );
     }
-    Ok(Some(Policy::keys(keys)))
+    Ok(Some(Policy::keys(keys, trust()?)))
 }
 
-/// The tag → digest cache, when `--cache` or `--cache-dir` (or the configuration file) asks for it.
-fn cache_for(args: &RegistryArgs) -> Option<resolve::cache::Cache> {
+/// The tag → digest cache, when `--cache` or `--cache-dir` (or the configuration file) asks for it. An
+/// error when a symbolic link lies on the way to it.
+fn cache_for(args: &RegistryArgs) -> Result<Option<resolve::cache::Cache>, ResolveError> {
     let dir = match (&args.cache_dir, args.cache) {
-        (Some(d), _) => d.clone(),
-        (None, true) => resolve::cache::default_dir()?,
-        (None, false) => return None,
+        // From the configuration file: walked from its directory (or the user's cache directory).
+        (Some(d), _) => match args
+            .cache_base
+            .as_ref()
+            .and_then(|base| Some((base, d.strip_prefix(base).ok()?)))
+        {
+            Some((base, below)) => Place::new(base, below),
+            None => Place::dir_given(d),
+        },
+        (None, true) => match resolve::cache::default_dir() {
+            Some(d) => d,
+            None => return Ok(None),
+        },
+        (None, false) => return Ok(None),
     };
-    Some(resolve::cache::Cache::open(
-        &dir,
-        Duration::from_secs(args.cache_ttl),
-    ))
+    resolve::cache::Cache::open(&dir, Duration::from_secs(args.cache_ttl))
+        .map(Some)
+        .map_err(|e| ResolveError::Config(format!("the cache: {e}")))
 }
 
 /// What the registries answered: resolutions, the request counts (for `-v`), which keys a mirror or a
@@ -288,7 +336,7 @@ fn resolve_online(
         ));
     }
     if let Some(n) = signature_lookups {
-        stats.push_str(&format!("; {n} signature lookups"));
+        stats.push_str(&format!("; {n}"));
     }
     let mut answered_by = std::collections::BTreeMap::new();
     for (key, host) in resolver.answered_by() {
@@ -347,17 +395,25 @@ fn resolver(
     args: &RegistryArgs,
 ) -> Result<(resolve::Resolver, tokio::runtime::Runtime), ResolveError> {
     let routes = routes(args)?;
+    // Plain HTTP the user chose (flags, registries.conf) may carry credentials; plain HTTP only a
+    // configuration file chose never does.
     let mut insecure = args.insecure_registry.clone();
-    insecure.extend(routes.insecure_hosts());
+    insecure.extend(routes.user_insecure_hosts());
+    let mut insecure_by_config = args.config_insecure.clone();
+    insecure_by_config.extend(routes.insecure_hosts());
     let options = resolve::ClientOptions {
         insecure,
+        insecure_by_config,
         timeout: Duration::from_secs(args.timeout),
         connect_timeout: Duration::from_secs(args.connect_timeout),
         max_per_host: usize::from(args.jobs),
         ca_files: args.ca_cert.clone(),
         ..Default::default()
     };
-    let client = resolve::Client::new(options, Arc::new(resolve::auth::DockerConfig))?;
+    let creds = resolve::auth::DockerConfig {
+        helper_timeout: Duration::from_secs(args.timeout),
+    };
+    let client = resolve::Client::new(options, Arc::new(creds))?;
     let resolver = resolve::Resolver::with_routes(client, usize::from(args.jobs), routes);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -403,7 +459,7 @@ pub(super) fn verifications(
     let progress = progress_shown(output);
     let policy = signature_policy(&args.signature)?;
     let (resolver, runtime) = resolver(args)?;
-    let mut cache = cache_for(args);
+    let mut cache = cache_for(args)?;
     let known: std::collections::BTreeMap<Pinned, Option<String>> = match &cache {
         Some(c) => pins
             .keys()
@@ -454,7 +510,7 @@ pub(super) fn verifications(
     });
     let mut stats = resolver.stats().summary();
     if let Some(n) = signature_lookups {
-        stats.push_str(&format!("; {n} signature lookups"));
+        stats.push_str(&format!("; {n}"));
     }
     if let Some(mut c) = cache.take() {
         for (pin, result) in &verified {
@@ -470,7 +526,7 @@ pub(super) fn verifications(
         }
         stats.push_str(&format!(
             "; {from_cache} answers from the cache in {}",
-            c.dir().display()
+            c.dir()
         ));
         if let Err(e) = c.save() {
             stats.push_str(&format!(" (not updated: {e})"));
@@ -488,7 +544,9 @@ fn routes(args: &RegistryArgs) -> Result<resolve::mirrors::Routes, ResolveError>
         .load_files(&resolve::mirrors::Routes::system_files())
         .map_err(config)?;
     for (table, origin) in &args.registry_tables {
-        routes.add(table.clone(), origin).map_err(config)?;
+        routes
+            .add_from_config(table.clone(), origin)
+            .map_err(config)?;
     }
     for flag in &args.mirror {
         routes.add_mirror_flag(flag).map_err(config)?;

@@ -134,7 +134,7 @@ codes! {
     BuiltNameUnknown = ("PIN043", "built-name-unknown", Skip,
         "The name of an image a Tiltfile builds, given by an expression (`docker_build(IMAGE, '.')`): not known before Tilt runs, so references to it are not recognized as built (mark them `# pin: ignore` or `--skip` them)."),
     Signature = ("PIN050", "signature", Failure,
-        "`--require-signature` or `--policy`: the digest has no cosign signature that verifies (none found, another key, a payload naming another digest or repository), or the policy rejects the image."),
+        "`--require-signature` or `--policy`: the digest has no cosign signature that verifies (no signature, wrong subject digest, another key, untrusted chain, identity mismatch, no log evidence, expired), or the policy rejects the image."),
 }
 
 impl Code {

@@ -144,8 +144,11 @@ pub trait CredentialSource: Send + Sync {
 /// `credHelpers`), then podman's `auth.json` (`$REGISTRY_AUTH_FILE`, else `$XDG_RUNTIME_DIR/containers/auth.json`,
 /// else `$DOCKER_CONFIG/containers/auth.json`). Nothing found means anonymous; so does a credential helper that
 /// answers "credentials not found" (as `docker pull` treats it). A file that exists but cannot be read or is
-/// not valid JSON is an error, as is a helper that is missing or fails otherwise.
-pub struct DockerConfig;
+/// not valid JSON is an error, as is a helper that is missing or fails otherwise. Helpers run bounded (see
+/// `helper`): `helper_timeout` to finish, 1 MiB of output.
+pub struct DockerConfig {
+    pub helper_timeout: std::time::Duration,
+}
 
 /// A config file to look in: where it is and how messages name it.
 struct ConfigFile {
@@ -217,50 +220,48 @@ impl CredentialSource for DockerConfig {
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
                 Err(e) => return Err(format!("cannot read {source}: {e}")),
             };
-            let names: HelperNames = serde_json::from_slice(&bytes).map_err(|e| {
+            let invalid = |e: serde_json::Error| {
                 format!("{source} is not a valid credentials file ({e}); fix it or move it away")
-            })?;
-            let helper = names
+            };
+            let names: HelperNames = serde_json::from_slice(&bytes).map_err(invalid)?;
+            // As docker does: a `credHelpers` entry for the server first, then the file's own entries,
+            // then `credsStore`. Helpers are run here (bounded); `docker_credential` reads the entries,
+            // from the file without its helper keys.
+            let named = names
                 .cred_helpers
                 .as_ref()
                 .and_then(|h| h.get(server))
-                .filter(|h| !h.is_empty())
-                .or(names.creds_store.as_ref())
-                .map(|h| format!("docker-credential-{h}"))
-                .unwrap_or_else(|| "docker-credential-?".to_string());
+                .filter(|h| !h.is_empty());
+            if let Some(helper) = named {
+                match self.ask_helper(helper, server, registry, &source)? {
+                    Some(c) => return Ok(Some(c)),
+                    None => continue,
+                }
+            }
+            let mut entries: serde_json::Value = serde_json::from_slice(&bytes).map_err(invalid)?;
+            if let Some(object) = entries.as_object_mut() {
+                object.remove("credsStore");
+                object.remove("credHelpers");
+            }
+            let entries = serde_json::to_vec(&entries).map_err(|e| e.to_string())?;
             let (username, password, kind) =
-                match docker_credential::get_credential_from_reader(&bytes[..], server) {
-                    Ok(DockerCredential::UsernamePassword(u, p)) => (u, p, CredentialKind::Password),
+                match docker_credential::get_credential_from_reader(&entries[..], server) {
+                    Ok(DockerCredential::UsernamePassword(u, p)) => {
+                        (u, p, CredentialKind::Password)
+                    }
                     Ok(DockerCredential::IdentityToken(t)) => {
                         ("<token>".to_string(), t, CredentialKind::IdentityToken)
                     }
-                    Err(E::NoCredentialConfigured) => continue,
-                    // The docker-credential-helpers protocol: `get` for a server with no entry exits 1 and
-                    // says "credentials not found in native keychain". docker pulls anonymously then.
-                    Err(E::HelperFailure { stdout, stderr, .. })
-                        if [&stdout, &stderr]
-                            .iter()
-                            .any(|o| o.to_ascii_lowercase().contains("credentials not found")) =>
-                    {
-                        continue
-                    }
-                    // Never print the helper's output: on some failures it holds the secret.
-                    Err(E::HelperFailure { helper, .. }) => {
-                        return Err(format!(
-                            "credential helper {helper} failed for {registry} (named in {source})"
-                        ))
-                    }
-                    Err(E::HelperCommunicationError) => {
-                        return Err(format!(
-                            "credential helper {helper} (named in {source}) could not be run for {registry}: \
-                             is it installed and on PATH?"
-                        ))
-                    }
-                    Err(E::MalformedHelperResponse) => {
-                        return Err(format!(
-                            "credential helper {helper} (named in {source}) answered for {registry} with \
-                             something that is not a credential"
-                        ))
+                    Err(E::NoCredentialConfigured) => {
+                        match names.creds_store.as_deref().filter(|h| !h.is_empty()) {
+                            Some(store) => {
+                                match self.ask_helper(store, server, registry, &source)? {
+                                    Some(c) => return Ok(Some(c)),
+                                    None => continue,
+                                }
+                            }
+                            None => continue,
+                        }
                     }
                     Err(E::ConfigReadError | E::ConfigNotFound) => {
                         return Err(format!("{source} is not a valid credentials file"))
@@ -279,6 +280,60 @@ impl CredentialSource for DockerConfig {
             }));
         }
         Ok(None)
+    }
+}
+
+impl DockerConfig {
+    /// Asks `docker-credential-NAME` (named in `source`) for `server`'s credential. `None` when it holds
+    /// none: the docker-credential-helpers protocol's "credentials not found" (exit 1), which `docker
+    /// pull` takes as anonymous.
+    fn ask_helper(
+        &self,
+        name: &str,
+        server: &str,
+        registry: &str,
+        source: &str,
+    ) -> Result<Option<Credential>, String> {
+        use super::helper::{self, HelperError};
+        let program = format!("docker-credential-{name}");
+        let named = format!("credential helper {program} (named in {source})");
+        match helper::get(&program, server, self.helper_timeout) {
+            Ok(answer) => {
+                let kind = if answer.username == "<token>" {
+                    CredentialKind::IdentityToken
+                } else {
+                    CredentialKind::Password
+                };
+                Ok(Some(Credential {
+                    username: answer.username,
+                    password: Secret(answer.secret),
+                    kind,
+                    source: source.to_string(),
+                }))
+            }
+            Err(HelperError::Failed { output })
+                if output
+                    .to_ascii_lowercase()
+                    .contains("credentials not found") =>
+            {
+                Ok(None)
+            }
+            // Never print the helper's output: on some failures it holds the secret.
+            Err(HelperError::Failed { .. }) => Err(format!("{named} failed for {registry}")),
+            Err(HelperError::NotRun) => Err(format!(
+                "{named} could not be run for {registry}: is it installed and on PATH?"
+            )),
+            Err(HelperError::Malformed) => Err(format!(
+                "{named} answered for {registry} with something that is not a credential"
+            )),
+            Err(HelperError::TimedOut) => Err(format!(
+                "{named} did not finish within {} s (--timeout) for {registry}; it was stopped",
+                self.helper_timeout.as_secs()
+            )),
+            Err(HelperError::TooMuch) => Err(format!(
+                "{named} printed more than 1 MiB for {registry}; it was stopped"
+            )),
+        }
     }
 }
 

@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Key, Manifest};
 use crate::reference::is_reference_digest;
+use crate::rewrite::owned::{self, OwnedError, Place};
 
 const FILE_NAME: &str = "tags-v1.json";
 
@@ -41,7 +42,7 @@ struct Entry {
 /// The cache for one run.
 #[derive(Debug)]
 pub struct Cache {
-    dir: PathBuf,
+    dir: Place,
     ttl: Duration,
     now: u64,
     stored: Stored,
@@ -49,13 +50,18 @@ pub struct Cache {
     fresh: BTreeMap<String, Entry>,
 }
 
-/// The default cache directory: `$XDG_CACHE_HOME/pin`, else `$HOME/.cache/pin`.
-pub fn default_dir() -> Option<PathBuf> {
-    let base = std::env::var_os("XDG_CACHE_HOME")
+/// The user's cache directory: `$XDG_CACHE_HOME`, else `$HOME/.cache`.
+pub fn user_cache_base() -> Option<PathBuf> {
+    std::env::var_os("XDG_CACHE_HOME")
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
-    Some(base.join("pin"))
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+}
+
+/// The default cache directory: `pin` in the user's cache directory (itself reached as the user set it
+/// up; `pin` below it never through a link).
+pub fn default_dir() -> Option<Place> {
+    Some(Place::new(&user_cache_base()?, Path::new("pin")))
 }
 
 fn unix_now() -> u64 {
@@ -65,28 +71,33 @@ fn unix_now() -> u64 {
 }
 
 impl Cache {
-    /// Opens the cache in `dir`, reading what it holds now.
-    pub fn open(dir: &Path, ttl: Duration) -> Cache {
+    /// Opens the cache in `dir`, reading what it holds now. An error only for a symbolic link on the way
+    /// to the file (or the file itself one): a file that cannot be read otherwise, or is malformed, is an
+    /// empty cache.
+    pub fn open(dir: &Place, ttl: Duration) -> Result<Cache, OwnedError> {
         Cache::open_at(dir, ttl, unix_now())
     }
 
-    fn open_at(dir: &Path, ttl: Duration, now: u64) -> Cache {
-        let stored = std::fs::read(dir.join(FILE_NAME))
-            .ok()
-            .and_then(|bytes| serde_json::from_slice::<Stored>(&bytes).ok())
-            .unwrap_or_default();
+    fn open_at(dir: &Place, ttl: Duration, now: u64) -> Result<Cache, OwnedError> {
+        let stored = match owned::read(&dir.join(FILE_NAME)) {
+            Ok(bytes) => bytes,
+            Err(e @ OwnedError::Link { .. }) => return Err(e),
+            Err(_) => None,
+        }
+        .and_then(|bytes| serde_json::from_slice::<Stored>(&bytes).ok())
+        .unwrap_or_default();
         let entries = stored
             .entries
             .into_iter()
             .filter(|(_, e)| is_reference_digest(&e.digest))
             .collect();
-        Cache {
-            dir: dir.to_path_buf(),
+        Ok(Cache {
+            dir: dir.clone(),
             ttl,
             now,
             stored: Stored { entries },
             fresh: BTreeMap::new(),
-        }
+        })
     }
 
     fn live(&self, e: &Entry) -> bool {
@@ -123,9 +134,9 @@ impl Cache {
         );
     }
 
-    /// Writes the live entries and this run's answers back (atomically). Best effort: an error is returned
-    /// for a warning, never to fail the run.
-    pub fn save(mut self) -> std::io::Result<()> {
+    /// Writes the live entries and this run's answers back (atomically, never through a symbolic link).
+    /// Best effort: an error is returned for a note, never to fail the run.
+    pub fn save(mut self) -> Result<(), OwnedError> {
         if self.fresh.is_empty() {
             return Ok(());
         }
@@ -135,13 +146,12 @@ impl Cache {
             .entries
             .retain(|_, e| e.at <= now && now - e.at < ttl);
         self.stored.entries.append(&mut self.fresh);
-        std::fs::create_dir_all(&self.dir)?;
         let path = self.dir.join(FILE_NAME);
-        let text = serde_json::to_vec_pretty(&self.stored).map_err(std::io::Error::other)?;
-        if !path.exists() {
-            std::fs::write(&path, b"")?;
-        }
-        crate::rewrite::write_atomic(&path, &text)
+        let text = serde_json::to_vec_pretty(&self.stored).map_err(|e| OwnedError::Io {
+            path: path.shown(),
+            source: std::io::Error::other(e),
+        })?;
+        owned::write(&path, &text, true)
     }
 
     /// `pin verify`: whether the registry served `digest` within the time-to-live; `Some(media type)` if so.
@@ -179,8 +189,9 @@ impl Cache {
         );
     }
 
-    pub fn dir(&self) -> &Path {
-        &self.dir
+    /// The cache directory, as messages print it.
+    pub fn dir(&self) -> String {
+        self.dir.shown()
     }
 }
 
@@ -192,6 +203,10 @@ fn digest_key(registry: &str, repository: &str, digest: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn here(dir: &tempfile::TempDir) -> Place {
+        Place::new(dir.path(), Path::new(""))
+    }
 
     fn key(tag: &str) -> Key {
         Key {
@@ -215,17 +230,23 @@ mod tests {
     fn answers_within_the_ttl_only() {
         let dir = tempfile::tempdir().unwrap();
         let ttl = Duration::from_secs(600);
-        let mut c = Cache::open_at(dir.path(), ttl, 1_000);
+        let mut c = Cache::open_at(&here(&dir), ttl, 1_000).unwrap();
         assert_eq!(c.get(&key("1.27")), None);
         c.record(&key("1.27"), &manifest('a'));
         c.save().unwrap();
-        let at = |now| Cache::open_at(dir.path(), ttl, now).get(&key("1.27"));
+        let at = |now| {
+            Cache::open_at(&here(&dir), ttl, now)
+                .unwrap()
+                .get(&key("1.27"))
+        };
         assert_eq!(at(1_000), Some(manifest('a')));
         assert_eq!(at(1_599), Some(manifest('a')));
         assert_eq!(at(1_600), None, "expired at the TTL");
         assert_eq!(at(999), None, "from the future");
         assert_eq!(
-            Cache::open_at(dir.path(), Duration::ZERO, 1_000).get(&key("1.27")),
+            Cache::open_at(&here(&dir), Duration::ZERO, 1_000)
+                .unwrap()
+                .get(&key("1.27")),
             None,
             "a TTL of 0 disables reading"
         );
@@ -237,12 +258,12 @@ mod tests {
         let ttl = Duration::from_secs(600);
         let d = manifest('c').digest;
         let index = Some("application/vnd.oci.image.index.v1+json");
-        let mut c = Cache::open_at(dir.path(), ttl, 1_000);
+        let mut c = Cache::open_at(&here(&dir), ttl, 1_000).unwrap();
         assert_eq!(c.get_digest("docker.io", "library/nginx", &d), None);
         c.record_digest("docker.io", "library/nginx", &d, index);
         c.record_digest("docker.io", "library/nginx", "sha256:short", None);
         c.save().unwrap();
-        let at = |now| Cache::open_at(dir.path(), ttl, now);
+        let at = |now| Cache::open_at(&here(&dir), ttl, now).unwrap();
         assert_eq!(
             at(1_599).get_digest("docker.io", "library/nginx", &d),
             Some(index.map(str::to_string))
@@ -267,11 +288,9 @@ mod tests {
             None
         );
         assert_eq!(
-            Cache::open_at(dir.path(), Duration::ZERO, 1_000).get_digest(
-                "docker.io",
-                "library/nginx",
-                &d
-            ),
+            Cache::open_at(&here(&dir), Duration::ZERO, 1_000)
+                .unwrap()
+                .get_digest("docker.io", "library/nginx", &d),
             None,
             "a TTL of 0 disables reading"
         );
@@ -290,7 +309,7 @@ mod tests {
     #[test]
     fn update_keys_are_never_cached() {
         let dir = tempfile::tempdir().unwrap();
-        let mut c = Cache::open_at(dir.path(), Duration::from_secs(600), 1_000);
+        let mut c = Cache::open_at(&here(&dir), Duration::from_secs(600), 1_000).unwrap();
         let update = Key {
             current: Some(manifest('b').digest),
             ..key("1.27")
@@ -298,7 +317,7 @@ mod tests {
         c.record(&update, &manifest('a'));
         c.record(&key("1.27"), &manifest('a'));
         c.save().unwrap();
-        let c = Cache::open_at(dir.path(), Duration::from_secs(600), 1_000);
+        let c = Cache::open_at(&here(&dir), Duration::from_secs(600), 1_000).unwrap();
         assert_eq!(c.get(&update), None);
         assert!(c.get(&key("1.27")).is_some());
     }
@@ -307,22 +326,29 @@ mod tests {
     fn expired_entries_are_dropped_and_bad_files_are_empty() {
         let dir = tempfile::tempdir().unwrap();
         let ttl = Duration::from_secs(100);
-        let mut c = Cache::open_at(dir.path(), ttl, 1_000);
+        let mut c = Cache::open_at(&here(&dir), ttl, 1_000).unwrap();
         c.record(&key("old"), &manifest('a'));
         c.save().unwrap();
-        let mut c = Cache::open_at(dir.path(), ttl, 2_000);
+        let mut c = Cache::open_at(&here(&dir), ttl, 2_000).unwrap();
         c.record(&key("new"), &manifest('b'));
         c.save().unwrap();
         let text = std::fs::read_to_string(dir.path().join(FILE_NAME)).unwrap();
         assert!(!text.contains(":old") && text.contains(":new"), "{text}");
         std::fs::write(dir.path().join(FILE_NAME), "{not json").unwrap();
         assert_eq!(
-            Cache::open_at(dir.path(), ttl, 2_000).get(&key("new")),
+            Cache::open_at(&here(&dir), ttl, 2_000)
+                .unwrap()
+                .get(&key("new")),
             None
         );
         let forged =
             r#"{"entries": {"docker.io/library/nginx:x": {"digest": "sha256:BAD", "at": 2000}}}"#;
         std::fs::write(dir.path().join(FILE_NAME), forged).unwrap();
-        assert_eq!(Cache::open_at(dir.path(), ttl, 2_000).get(&key("x")), None);
+        assert_eq!(
+            Cache::open_at(&here(&dir), ttl, 2_000)
+                .unwrap()
+                .get(&key("x")),
+            None
+        );
     }
 }

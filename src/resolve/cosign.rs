@@ -23,6 +23,7 @@ use base64::Engine as _;
 use serde::Deserialize;
 
 use super::registry::Client;
+use super::sigstore::{self, Identity, Legacy, Signer, Trust};
 use super::{escape, ResolveError};
 use crate::reference::Reference;
 
@@ -38,6 +39,8 @@ const PAYLOAD_TYPE: &str = "cosign container image signature";
 pub struct PublicKey {
     /// The uncompressed point (`04 || X || Y`), as ring verifies with it.
     point: Vec<u8>,
+    /// The DER SubjectPublicKeyInfo, as Sigstore bundles are verified with it.
+    pub der: Vec<u8>,
     /// Where the key came from (a path), for messages.
     pub name: String,
 }
@@ -66,10 +69,11 @@ impl PublicKey {
             .collect();
         let der = STANDARD
             .decode(b64)
-            .map_err(|e| format!("{name}: the PEM block is not base64: {e}"))?;
+            .map_err(|_| format!("{name}: the PEM block is not base64"))?;
         let point = p256_point(&der).map_err(|why| format!("{name}: {why}"))?;
         Ok(PublicKey {
             point,
+            der,
             name: name.to_string(),
         })
     }
@@ -245,46 +249,133 @@ pub fn normalize_repository(r: &str) -> Result<String, String> {
     Ok(parsed.normalized_name())
 }
 
-/// One signature as found: the payload blob, and the signature over it (or why it cannot be one).
+/// One signature of cosign's legacy layout as found: the payload blob, the signature over it (or why it
+/// cannot be one), and the keyless annotations when present.
 #[derive(Clone, Debug)]
 pub struct Signature {
     pub payload: Vec<u8>,
     pub signature: Result<Vec<u8>, String>,
+    /// `dev.sigstore.cosign/certificate`: the signing certificate (PEM), for keyless signatures.
+    pub certificate: Option<String>,
+    /// `dev.sigstore.cosign/chain`: its intermediates and root (PEM).
+    pub chain: Option<String>,
+    /// `dev.sigstore.cosign/bundle`: the Rekor entry with its signed entry timestamp (JSON).
+    pub rekor: Option<String>,
 }
 
-/// Every cosign signature stored for `repository@digest`. An empty list means none was found.
+/// A Sigstore bundle found as a referrer of the digest.
+#[derive(Clone, Debug)]
+pub struct FoundBundle {
+    /// The bundle's JSON.
+    pub json: Vec<u8>,
+    /// The referrer manifest it came from (`sha256:…`), for messages.
+    pub manifest: String,
+}
+
+/// Everything stored for one digest that could be a signature.
+#[derive(Clone, Debug, Default)]
+pub struct Found {
+    pub legacy: Vec<Signature>,
+    pub bundles: Vec<FoundBundle>,
+    /// Referrers passed over, and why (one naming another digest as its subject, too many referrers).
+    pub skipped: Vec<String>,
+    /// Requests made to find all this.
+    pub requests: usize,
+}
+
+/// The media type prefix of Sigstore bundles (`application/vnd.dev.sigstore.bundle.v0.3+json`,
+/// `application/vnd.dev.sigstore.bundle+json;version=0.2`, …).
+pub const BUNDLE_PREFIX: &str = "application/vnd.dev.sigstore.bundle";
+/// At most this many referrer manifests are read per digest (an image with hundreds of referrers costs no
+/// more), and at most this many signature layers or bundles in all.
+pub const MAX_REFERRERS: usize = 16;
+pub const MAX_LAYERS: usize = 32;
+
+/// Every signature stored for `repository@digest`, wherever cosign puts them: the legacy
+/// `sha256-<hex>.sig` tag; the OCI 1.1 referrers API (entries of the legacy signature or a bundle artifact
+/// type); on a registry without that API (404), the referrers tag schema, an index tagged `sha256-<hex>`
+/// whose entries are all read whatever artifact type they list (registries list bundles as
+/// `application/vnd.oci.empty.v1+json`), each manifest then saying what it is. A referrer whose `subject`
+/// is another digest is passed over (and said so). An empty [`Found`] means none was found.
 pub async fn fetch(
     client: &Client,
     registry: &str,
     repository: &str,
     digest: &str,
-) -> Result<Vec<Signature>, ResolveError> {
+) -> Result<Found, ResolveError> {
+    let mut found = Found::default();
     let tag = signature_tag(digest);
     let mut manifests = Vec::new();
+    found.requests += 1;
     match client.get_manifest(registry, repository, &tag).await {
         Ok(f) => manifests.push((tag.clone(), f.bytes)),
-        Err(ResolveError::NotFound(_)) => {
-            if let Some(index) = client.get_referrers(registry, repository, digest).await? {
-                for d in referrers(&index, registry)? {
-                    let f = client.get_manifest(registry, repository, &d).await?;
-                    manifests.push((d, f.bytes));
-                }
-            }
-        }
+        Err(ResolveError::NotFound(_)) => {}
         Err(e) => return Err(e),
     }
-    let mut out = Vec::new();
+    found.requests += 1;
+    let entries = match client.get_referrers(registry, repository, digest).await? {
+        Some(index) => referrers(&index, registry, true)?,
+        None => {
+            let fallback = referrers_tag(digest);
+            found.requests += 1;
+            match client.get_manifest(registry, repository, &fallback).await {
+                Ok(f) => referrers(&f.bytes, registry, false)?,
+                Err(ResolveError::NotFound(_)) => Vec::new(),
+                Err(e) => return Err(e),
+            }
+        }
+    };
+    if entries.len() > MAX_REFERRERS {
+        found.skipped.push(format!(
+            "{} referrers listed, only the first {MAX_REFERRERS} read",
+            entries.len()
+        ));
+    }
+    for d in entries.into_iter().take(MAX_REFERRERS) {
+        found.requests += 1;
+        let f = client.get_manifest(registry, repository, &d).await?;
+        manifests.push((d, f.bytes));
+    }
+    let mut layers = 0;
     for (name, bytes) in manifests {
         let manifest: SignatureManifest = serde_json::from_slice(&bytes).map_err(|e| {
             ResolveError::Registry(format!(
                 "{registry} sent a signature manifest {repository}:{name} that is not one: {e}"
             ))
         })?;
-        for layer in manifest.layers {
-            if layer.media_type != SIMPLE_SIGNING {
+        if let Some(subject) = &manifest.subject {
+            if subject.digest != digest {
+                found.skipped.push(format!(
+                    "wrong subject digest: referrer {name} is for {}",
+                    escape(&subject.digest)
+                ));
                 continue;
             }
-            let payload = client.get_blob(registry, repository, &layer.digest).await?;
+        }
+        let is_bundle =
+            |t: &Option<String>| t.as_deref().is_some_and(|t| t.starts_with(BUNDLE_PREFIX));
+        for layer in manifest.layers {
+            let bundle = layer.media_type.starts_with(BUNDLE_PREFIX)
+                || (is_bundle(&manifest.artifact_type) && layer.media_type == "application/json");
+            if layer.media_type != SIMPLE_SIGNING && !bundle {
+                continue;
+            }
+            layers += 1;
+            if layers > MAX_LAYERS {
+                found.skipped.push(format!(
+                    "more than {MAX_LAYERS} signatures stored, only the first {MAX_LAYERS} read"
+                ));
+                break;
+            }
+            found.requests += 1;
+            let blob = client.get_blob(registry, repository, &layer.digest).await?;
+            if bundle {
+                found.bundles.push(FoundBundle {
+                    json: blob,
+                    manifest: name.clone(),
+                });
+                continue;
+            }
             let signature = match layer.annotations.get(SIGNATURE_ANNOTATION) {
                 None => Err(format!(
                     "the layer has no {SIGNATURE_ANNOTATION} annotation"
@@ -293,19 +384,36 @@ pub async fn fetch(
                     format!("its {SIGNATURE_ANNOTATION} annotation is not base64: {e}")
                 }),
             };
-            out.push(Signature { payload, signature });
+            let annotation = |k: &str| layer.annotations.get(k).cloned();
+            found.legacy.push(Signature {
+                payload: blob,
+                signature,
+                certificate: annotation(CERTIFICATE_ANNOTATION),
+                chain: annotation(CHAIN_ANNOTATION),
+                rekor: annotation(BUNDLE_ANNOTATION),
+            });
         }
     }
-    Ok(out)
+    Ok(found)
 }
+
+pub const CERTIFICATE_ANNOTATION: &str = "dev.sigstore.cosign/certificate";
+pub const CHAIN_ANNOTATION: &str = "dev.sigstore.cosign/chain";
+pub const BUNDLE_ANNOTATION: &str = "dev.sigstore.cosign/bundle";
 
 /// The tag cosign stores `digest`'s signatures under: `sha256-<hex>.sig`.
 pub fn signature_tag(digest: &str) -> String {
     format!("{}.sig", digest.replacen(':', "-", 1))
 }
 
-/// The digests of the cosign signature manifests in a referrers index.
-fn referrers(index: &[u8], registry: &str) -> Result<Vec<String>, ResolveError> {
+/// The referrers tag schema's tag for `digest`'s referrers: `sha256-<hex>`.
+pub fn referrers_tag(digest: &str) -> String {
+    digest.replacen(':', "-", 1)
+}
+
+/// The digests of the manifests in a referrers index. From the referrers API (`filter`), only those of a
+/// signature or bundle artifact type; from the tag schema's index, all of them.
+fn referrers(index: &[u8], registry: &str, filter: bool) -> Result<Vec<String>, ResolveError> {
     #[derive(Deserialize)]
     struct Index {
         #[serde(default)]
@@ -323,19 +431,34 @@ fn referrers(index: &[u8], registry: &str) -> Result<Vec<String>, ResolveError> 
             "{registry} sent a referrers answer that is not an index: {e}"
         ))
     })?;
+    let wanted = |t: &Option<String>| {
+        !filter
+            || t.as_deref()
+                .is_some_and(|t| t == SIGNATURE_ARTIFACT || t.starts_with(BUNDLE_PREFIX))
+    };
     Ok(index
         .manifests
         .into_iter()
-        .filter(|e| e.artifact_type.as_deref() == Some(SIGNATURE_ARTIFACT))
+        .filter(|e| wanted(&e.artifact_type))
         .filter(|e| crate::reference::is_valid_digest(&e.digest))
         .map(|e| e.digest)
         .collect())
 }
 
 #[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct SignatureManifest {
     #[serde(default)]
     layers: Vec<SignatureLayer>,
+    #[serde(default)]
+    artifact_type: Option<String>,
+    #[serde(default)]
+    subject: Option<Subject>,
+}
+
+#[derive(Deserialize)]
+struct Subject {
+    digest: String,
 }
 
 #[derive(Deserialize)]
@@ -373,49 +496,150 @@ struct PayloadImage {
     docker_manifest_digest: String,
 }
 
-/// `Ok` when at least one of `signatures` verifies for `image` (`registry/repository`) at `digest` with one
-/// of `keys` under `identity`; else the reasons, one per signature.
-pub fn check(
-    signatures: &[Signature],
-    keys: &[PublicKey],
-    identity: &SignedIdentity,
-    image: &str,
-    digest: &str,
-) -> Result<(), String> {
-    if signatures.is_empty() {
+/// Who must have signed a digest, and how a signature's claims must relate to the image.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rule {
+    pub signers: Signers,
+    /// How a legacy payload's `docker-reference` must name the image. Bundles name no reference: they are
+    /// bound to the image by their subject digest and the repository they are stored in.
+    pub identity: SignedIdentity,
+    /// The trusted root: Fulcio CAs and CT logs for keyless signatures, Rekor keys for log evidence.
+    pub trust: Trust,
+    /// Whether a legacy key-based signature also needs its Rekor entry (containers-policy.json's
+    /// `rekorPublicKey…`); keyless signatures and bundles always need log evidence.
+    pub require_log: bool,
+}
+
+/// Key-based (any one of the keys) or keyless (a Fulcio certificate for this identity).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Signers {
+    Keys(Vec<PublicKey>),
+    Keyless(Identity),
+}
+
+impl Signers {
+    fn describe(&self) -> String {
+        match self {
+            Signers::Keys(keys) => {
+                let names: Vec<&str> = keys.iter().map(|k| k.name.as_str()).collect();
+                names.join(" or ")
+            }
+            Signers::Keyless(identity) => format!("keyless, {identity}"),
+        }
+    }
+}
+
+/// `Ok` when at least one signature in `found` verifies for `image` (`registry/repository`) at `digest`
+/// under `rule`; else why not, one reason per kind of failure.
+pub fn check(found: &Found, rule: &Rule, image: &str, digest: &str) -> Result<(), String> {
+    let skipped = if found.skipped.is_empty() {
+        String::new()
+    } else {
+        format!("; passed over: {}", found.skipped.join("; "))
+    };
+    if found.legacy.is_empty() && found.bundles.is_empty() {
         return Err(format!(
-            "no signature found for {image}@{digest} (no {} tag, no cosign referrer)",
+            "no signature found for {image}@{digest} (no {} tag, no signature or Sigstore bundle among its referrers){skipped}",
             signature_tag(digest)
         ));
     }
     let mut reasons: Vec<String> = Vec::new();
-    for s in signatures {
-        match check_one(s, keys, identity, image, digest) {
+    let mut note = |why: String| {
+        if !reasons.contains(&why) {
+            reasons.push(why);
+        }
+    };
+    for s in &found.legacy {
+        match check_legacy(s, rule, image, digest) {
             Ok(()) => return Ok(()),
-            Err(why) if !reasons.contains(&why) => reasons.push(why),
-            Err(_) => {}
+            Err(why) => note(why),
+        }
+    }
+    for b in &found.bundles {
+        match check_bundle(b, rule, digest) {
+            Ok(()) => return Ok(()),
+            Err(why) => note(format!("bundle {}: {why}", b.manifest)),
         }
     }
     Err(format!(
-        "no signature of {image}@{digest} verifies: {}",
+        "no signature of {image}@{digest} verifies: {}{skipped}",
         reasons.join("; ")
     ))
 }
 
-fn check_one(
-    s: &Signature,
-    keys: &[PublicKey],
-    identity: &SignedIdentity,
-    image: &str,
-    digest: &str,
-) -> Result<(), String> {
+fn check_bundle(b: &FoundBundle, rule: &Rule, digest: &str) -> Result<(), String> {
+    match &rule.signers {
+        Signers::Keyless(identity) => {
+            sigstore::verify_bundle(&b.json, digest, Signer::Keyless(identity), &rule.trust)
+        }
+        Signers::Keys(keys) => {
+            let mut first = None;
+            for k in keys {
+                let signer = Signer::Key {
+                    spki: &k.der,
+                    name: &k.name,
+                };
+                match sigstore::verify_bundle(&b.json, digest, signer, &rule.trust) {
+                    Ok(()) => return Ok(()),
+                    Err(why) => {
+                        first.get_or_insert(why);
+                    }
+                }
+            }
+            Err(first.unwrap_or_else(|| "no key to verify with".to_string()))
+        }
+    }
+}
+
+fn check_legacy(s: &Signature, rule: &Rule, image: &str, digest: &str) -> Result<(), String> {
     let signature = s.signature.as_ref().map_err(Clone::clone)?;
-    if !keys.iter().any(|k| k.verifies(&s.payload, signature)) {
-        let names: Vec<&str> = keys.iter().map(|k| k.name.as_str()).collect();
-        return Err(format!(
-            "signature does not verify with {}",
-            names.join(" or ")
-        ));
+    let legacy = |certificate| Legacy {
+        payload: &s.payload,
+        signature,
+        certificate,
+        chain: s.chain.as_deref(),
+        rekor: s.rekor.as_deref(),
+    };
+    match &rule.signers {
+        Signers::Keys(keys) if !rule.require_log => {
+            if !keys.iter().any(|k| k.verifies(&s.payload, signature)) {
+                return Err(format!(
+                    "signature does not verify with {}",
+                    rule.signers.describe()
+                ));
+            }
+        }
+        Signers::Keys(keys) => {
+            // The key decides, whatever certificate the layer carries (as `cosign verify --key`).
+            let bundle = sigstore::legacy_bundle(&legacy(None))?;
+            let mut first = None;
+            let ok = keys.iter().any(|k| {
+                let signer = Signer::Key {
+                    spki: &k.der,
+                    name: &k.name,
+                };
+                match sigstore::verify_legacy(&bundle, &s.payload, signer, &rule.trust) {
+                    Ok(()) => true,
+                    Err(why) => {
+                        first.get_or_insert(why);
+                        false
+                    }
+                }
+            });
+            if !ok {
+                return Err(first.unwrap_or_default());
+            }
+        }
+        Signers::Keyless(identity) => {
+            let Some(certificate) = s.certificate.as_deref() else {
+                return Err(
+                    "a key-based signature (no dev.sigstore.cosign/certificate annotation); the policy requires a keyless one"
+                        .to_string(),
+                );
+            };
+            let bundle = sigstore::legacy_bundle(&legacy(Some(certificate)))?;
+            sigstore::verify_legacy(&bundle, &s.payload, Signer::Keyless(identity), &rule.trust)?;
+        }
     }
     let payload: Payload = serde_json::from_slice(&s.payload)
         .map_err(|e| format!("the signed payload is not a simple-signing document: {e}"))?;
@@ -428,11 +652,12 @@ fn check_one(
     }
     if c.image.docker_manifest_digest != digest {
         return Err(format!(
-            "payload names another digest, {}",
+            "wrong subject digest: payload names another digest, {}",
             escape(&c.image.docker_manifest_digest)
         ));
     }
-    identity.check(&c.identity.docker_reference, image, digest)
+    rule.identity
+        .check(&c.identity.docker_reference, image, digest)
 }
 
 #[cfg(test)]
@@ -481,7 +706,31 @@ mod tests {
         Signature {
             payload,
             signature: Ok(sig.as_ref().to_vec()),
+            certificate: None,
+            chain: None,
+            rekor: None,
         }
+    }
+
+    /// `check` of these legacy signatures with these keys and this identity rule.
+    fn check(
+        signatures: &[Signature],
+        keys: &[PublicKey],
+        identity: &SignedIdentity,
+        image: &str,
+        digest: &str,
+    ) -> Result<(), String> {
+        let found = Found {
+            legacy: signatures.to_vec(),
+            ..Found::default()
+        };
+        let rule = Rule {
+            signers: Signers::Keys(keys.to_vec()),
+            identity: identity.clone(),
+            trust: Trust::public_good(),
+            require_log: false,
+        };
+        super::check(&found, &rule, image, digest)
     }
 
     #[test]
@@ -599,6 +848,18 @@ mod tests {
             digest('c'),
             digest('d')
         );
-        assert_eq!(referrers(index.as_bytes(), "r").unwrap(), [digest('c')]);
+        assert_eq!(
+            referrers(index.as_bytes(), "r", true).unwrap(),
+            [digest('c')]
+        );
+        // The tag schema's index is read whole: registries list bundles as the empty artifact type.
+        assert_eq!(
+            referrers(index.as_bytes(), "r", false).unwrap(),
+            [digest('c'), digest('d')]
+        );
+        assert_eq!(
+            referrers_tag(&digest('a')),
+            format!("sha256-{}", "a".repeat(64))
+        );
     }
 }

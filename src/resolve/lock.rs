@@ -19,12 +19,12 @@
 //! into a file.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
 use super::{Key, Manifest};
 use crate::reference::is_reference_digest;
+use crate::rewrite::owned::{self, OwnedError, Place};
 
 const VERSION: u32 = 1;
 
@@ -62,6 +62,19 @@ pub enum LockError {
         path: String,
         source: std::io::Error,
     },
+    /// A symbolic link on the way, or something other than a file.
+    #[error(transparent)]
+    Place(OwnedError),
+}
+
+impl LockError {
+    fn of(e: OwnedError, write: bool) -> LockError {
+        match e {
+            OwnedError::Io { path, source } if write => LockError::Write { path, source },
+            OwnedError::Io { path, source } => LockError::Read { path, source },
+            other => LockError::Place(other),
+        }
+    }
 }
 
 impl Lockfile {
@@ -72,27 +85,34 @@ impl Lockfile {
         }
     }
 
-    /// Reads `path`; a missing file is an empty lockfile (the first run creates it).
-    pub fn load(path: &Path) -> Result<Lockfile, LockError> {
-        let shown = path.display().to_string();
-        let text = match std::fs::read_to_string(path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Lockfile::new()),
-            Err(source) => {
-                return Err(LockError::Read {
-                    path: shown,
-                    source,
-                })
-            }
+    /// Reads the lockfile at `place` (never through a symbolic link); `None` when it does not exist.
+    pub fn load(place: &Place) -> Result<Option<Lockfile>, LockError> {
+        let Some(bytes) = owned::read(place).map_err(|e| LockError::of(e, false))? else {
+            return Ok(None);
         };
-        Lockfile::parse(&text).map_err(|message| LockError::Parse {
-            path: shown,
-            message,
-        })
+        let shown = place.shown();
+        let text = String::from_utf8(bytes).map_err(|_| LockError::Parse {
+            path: shown.clone(),
+            message: "not UTF-8".to_string(),
+        })?;
+        Lockfile::parse(&text)
+            .map(Some)
+            .map_err(|message| LockError::Parse {
+                path: shown,
+                message,
+            })
     }
 
     pub fn parse(text: &str) -> Result<Lockfile, String> {
         let lock: Lockfile = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        // A map keeps the last of two equal keys; a lockfile holding one twice is refused instead (the
+        // entry a reviewer reads first may not be the one applied). Fields of the same object twice are
+        // already refused by the parse above.
+        if let Some((key, first, second)) = duplicate_image(text) {
+            return Err(format!(
+                "{key:?} appears twice, at lines {first} and {second}; keep one entry"
+            ));
+        }
         if lock.version != VERSION {
             return Err(format!(
                 "version {} (this pin reads version {VERSION})",
@@ -131,24 +151,43 @@ impl Lockfile {
         s
     }
 
-    /// Writes atomically; leaves the file alone when its text would not change.
-    pub fn save(&self, path: &Path) -> Result<(), LockError> {
+    /// Writes atomically, never through a symbolic link; leaves the file alone when its text would not
+    /// change.
+    pub fn save(&self, place: &Place) -> Result<(), LockError> {
         let text = self.to_text();
-        if std::fs::read_to_string(path).ok().as_deref() == Some(text.as_str()) {
+        if owned::read(place).ok().flatten().as_deref() == Some(text.as_bytes()) {
             return Ok(());
         }
-        let shown = path.display().to_string();
-        if !path.exists() {
-            std::fs::write(path, "").map_err(|source| LockError::Write {
-                path: shown.clone(),
-                source,
-            })?;
-        }
-        crate::rewrite::write_atomic(path, text.as_bytes()).map_err(|source| LockError::Write {
-            path: shown,
-            source,
-        })
+        owned::write(place, text.as_bytes(), false).map_err(|e| LockError::of(e, true))
     }
+}
+
+/// The first key of `images` that appears twice (compared as read, escapes decoded), with the lines of its
+/// two appearances. `text` is known to be valid JSON.
+fn duplicate_image(text: &str) -> Option<(String, usize, usize)> {
+    use jsonc_parser::ast::{ObjectPropName, Value};
+    let parsed = jsonc_parser::parse_to_ast(text, &Default::default(), &Default::default()).ok()?;
+    let Some(Value::Object(root)) = parsed.value else {
+        return None;
+    };
+    let images = root
+        .properties
+        .iter()
+        .find_map(|p| match (&p.name, &p.value) {
+            (ObjectPropName::String(n), Value::Object(o)) if n.value == "images" => Some(o),
+            _ => None,
+        })?;
+    let line = |at: usize| text[..at.min(text.len())].matches('\n').count() + 1;
+    let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+    for p in &images.properties {
+        let ObjectPropName::String(name) = &p.name else {
+            continue;
+        };
+        if let Some(first) = seen.insert(&name.value, name.range.start) {
+            return Some((name.value.to_string(), line(first), line(name.range.start)));
+        }
+    }
+    None
 }
 
 #[cfg(test)]
@@ -192,5 +231,33 @@ mod tests {
         assert!(Lockfile::parse(r#"{"version":2,"images":{}}"#).is_err());
         assert!(Lockfile::parse(r#"{"version":1,"images":{},"x":1}"#).is_err());
         assert!(Lockfile::parse("").is_err());
+    }
+
+    #[test]
+    fn refuses_a_key_twice_naming_both_lines() {
+        let d = |c: char| format!("sha256:{}", c.to_string().repeat(64));
+        let twice = format!(
+            "{{\"version\": 1, \"images\": {{\n\"x:1\": {{\"digest\": \"{}\"}},\n\"y:1\": {{\"digest\": \"{}\"}},\n\"x:1\": {{\"digest\": \"{}\"}}}}}}",
+            d('a'),
+            d('a'),
+            d('b')
+        );
+        assert_eq!(
+            Lockfile::parse(&twice).unwrap_err(),
+            "\"x:1\" appears twice, at lines 2 and 4; keep one entry"
+        );
+        // The same field twice in one entry, or `images` twice, is refused by the parse itself.
+        let field = format!(
+            "{{\"version\": 1, \"images\": {{\"x:1\": {{\"digest\": \"{}\", \"digest\": \"{}\"}}}}}}",
+            d('a'),
+            d('b')
+        );
+        assert!(Lockfile::parse(&field)
+            .unwrap_err()
+            .contains("duplicate field"));
+        let images = r#"{"version": 1, "images": {}, "images": {}}"#;
+        assert!(Lockfile::parse(images)
+            .unwrap_err()
+            .contains("duplicate field"));
     }
 }

@@ -98,6 +98,9 @@ struct Entry {
     prefix: String,
     table: RegistryTable,
     origin: String,
+    /// From a configuration file (`pin.toml`), which a repository controls: its plain-HTTP hosts get no
+    /// credentials, and it cannot unblock what the user blocked.
+    from_config: bool,
 }
 
 /// The routing table: every `[[registry]]` table from registries.conf, `pin.toml` and `--mirror`.
@@ -105,6 +108,9 @@ struct Entry {
 pub struct Routes {
     /// By prefix: a later definition of the same prefix replaces an earlier one.
     entries: BTreeMap<String, Entry>,
+    /// The user's own tables (registries.conf, `--mirror`), by prefix, as they stand without the
+    /// configuration file's: what they block stays blocked.
+    user: BTreeMap<String, Entry>,
 }
 
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
@@ -204,8 +210,28 @@ impl Routes {
         Ok(())
     }
 
-    /// Adds one table (from `origin`), replacing an earlier one with the same prefix.
+    /// Adds one table of the user's (from `origin`: registries.conf), replacing an earlier one with the same
+    /// prefix.
     pub fn add(&mut self, table: RegistryTable, origin: &str) -> Result<(), RouteError> {
+        let entry = Routes::entry(table, origin, false)?;
+        self.user.insert(entry.prefix.clone(), entry.clone());
+        self.entries.insert(entry.prefix.clone(), entry);
+        Ok(())
+    }
+
+    /// Adds one table of a configuration file (`pin.toml`), replacing an earlier one with the same prefix
+    /// for routing; a prefix the user's tables block stays blocked.
+    pub fn add_from_config(
+        &mut self,
+        table: RegistryTable,
+        origin: &str,
+    ) -> Result<(), RouteError> {
+        let entry = Routes::entry(table, origin, true)?;
+        self.entries.insert(entry.prefix.clone(), entry);
+        Ok(())
+    }
+
+    fn entry(table: RegistryTable, origin: &str, from_config: bool) -> Result<Entry, RouteError> {
         let bad = |message: String| RouteError::Config {
             file: origin.to_string(),
             message,
@@ -245,15 +271,12 @@ impl Routes {
                 "{prefix}: pull-from-mirror cannot be combined with mirror-by-digest-only"
             )));
         }
-        self.entries.insert(
-            prefix.clone(),
-            Entry {
-                prefix,
-                table,
-                origin: origin.to_string(),
-            },
-        );
-        Ok(())
+        Ok(Entry {
+            prefix,
+            table,
+            origin: origin.to_string(),
+            from_config,
+        })
     }
 
     /// `--mirror PREFIX=LOCATION`: LOCATION is asked before PREFIX's location (repeat for several).
@@ -266,26 +289,45 @@ impl Routes {
                 message: format!("{flag:?} is not PREFIX=HOST[/PATH]"),
             })?;
         let prefix = prefix.trim_end_matches('/');
-        let mut table = self
-            .entries
-            .get(prefix)
-            .map(|e| e.table.clone())
-            .unwrap_or_else(|| RegistryTable {
-                prefix: Some(prefix.to_string()),
-                ..RegistryTable::default()
-            });
-        table.mirrors.push(MirrorTable {
+        let mirror = MirrorTable {
             location: location.to_string(),
             insecure: false,
             pull_from_mirror: None,
-        });
-        self.add(table, "--mirror")
+        };
+        let with_mirror = |map: &BTreeMap<String, Entry>| {
+            let mut table =
+                map.get(prefix)
+                    .map(|e| e.table.clone())
+                    .unwrap_or_else(|| RegistryTable {
+                        prefix: Some(prefix.to_string()),
+                        ..RegistryTable::default()
+                    });
+            table.mirrors.push(mirror.clone());
+            table
+        };
+        // Added to the table in effect (perhaps the configuration file's, which stays its own), and to the
+        // user's own.
+        let from_config = self.entries.get(prefix).is_some_and(|e| e.from_config);
+        let routed = Routes::entry(with_mirror(&self.entries), "--mirror", from_config)?;
+        let own = Routes::entry(with_mirror(&self.user), "--mirror", false)?;
+        self.entries.insert(routed.prefix.clone(), routed);
+        self.user.insert(own.prefix.clone(), own);
+        Ok(())
     }
 
     /// Every host configured as insecure (plain HTTP), locations and mirrors alike.
     pub fn insecure_hosts(&self) -> Vec<String> {
+        Routes::insecure_of(self.entries.values())
+    }
+
+    /// The hosts the user's own tables configure as insecure: credentials may go to them over plain HTTP.
+    pub fn user_insecure_hosts(&self) -> Vec<String> {
+        Routes::insecure_of(self.user.values())
+    }
+
+    fn insecure_of<'a>(entries: impl Iterator<Item = &'a Entry>) -> Vec<String> {
         let mut hosts = Vec::new();
-        for e in self.entries.values() {
+        for e in entries {
             if e.table.insecure {
                 hosts.push(host_of(e.table.location.as_deref().unwrap_or(&e.prefix)));
             }
@@ -306,18 +348,20 @@ impl Routes {
         by_digest: bool,
     ) -> Result<Vec<Endpoint>, RouteError> {
         let name = format!("{registry}/{repository}");
+        // What the user's own tables block stays blocked, whatever the configuration file routes.
+        if let Some((own, _)) = longest(&self.user, &name).filter(|(e, _)| e.table.blocked) {
+            return Err(RouteError::Blocked {
+                origin: own.origin.clone(),
+                name,
+            });
+        }
         let direct = Endpoint {
             registry: registry.to_string(),
             repository: repository.to_string(),
             insecure: false,
             mirror: false,
         };
-        let Some((entry, matched)) = self
-            .entries
-            .values()
-            .filter_map(|e| prefix_match(&name, &e.prefix).map(|n| (e, n)))
-            .max_by_key(|(_, n)| *n)
-        else {
+        let Some((entry, matched)) = longest(&self.entries, &name) else {
             return Ok(vec![direct]);
         };
         let table = &entry.table;
@@ -361,6 +405,14 @@ impl Routes {
         }
         Ok(out)
     }
+}
+
+/// The table whose prefix matches the most of `name`, and how much it matches.
+fn longest<'a>(entries: &'a BTreeMap<String, Entry>, name: &str) -> Option<(&'a Entry, usize)> {
+    entries
+        .values()
+        .filter_map(|e| prefix_match(name, &e.prefix).map(|n| (e, n)))
+        .max_by_key(|(_, n)| *n)
 }
 
 /// The length of `name` that `prefix` matches, on a path-component boundary (`*.host` matches subdomains).
@@ -555,5 +607,42 @@ location = "all.local"
             ]
         );
         assert!(r.add_mirror_flag("nonsense").is_err());
+    }
+
+    #[test]
+    fn configuration_tables_route_but_neither_unblock_nor_make_the_users_plain_http() {
+        let mut r = routes(
+            "[[registry]]\nprefix = \"blocked.example\"\nblocked = true\n\n\
+             [[registry]]\nprefix = \"own.local:5000\"\ninsecure = true\n",
+        );
+        let table = |prefix: &str, insecure: bool| RegistryTable {
+            prefix: Some(prefix.to_string()),
+            insecure,
+            ..RegistryTable::default()
+        };
+        r.add_from_config(table("blocked.example", false), "pin.toml")
+            .unwrap();
+        r.add_from_config(table("blocked.example/team", false), "pin.toml")
+            .unwrap();
+        r.add_from_config(table("repo.local:5000", true), "pin.toml")
+            .unwrap();
+        for repo in ["a/b", "team/b"] {
+            assert_eq!(
+                r.endpoints("blocked.example", repo, false),
+                Err(RouteError::Blocked {
+                    name: format!("blocked.example/{repo}"),
+                    origin: "registries.conf".into()
+                })
+            );
+        }
+        assert_eq!(r.user_insecure_hosts(), ["own.local:5000"]);
+        assert_eq!(r.insecure_hosts(), ["own.local:5000", "repo.local:5000"]);
+        // A --mirror added to the configuration's table leaves its plain HTTP the configuration's.
+        r.add_mirror_flag("repo.local:5000=mirror.local").unwrap();
+        assert_eq!(r.user_insecure_hosts(), ["own.local:5000"]);
+        assert_eq!(
+            hosts(&r.endpoints("repo.local:5000", "x", false).unwrap()),
+            ["mirror.local/x", "repo.local:5000/x"]
+        );
     }
 }

@@ -16,6 +16,7 @@
 pub mod auth;
 pub mod cache;
 pub mod cosign;
+mod helper;
 pub mod labels;
 pub mod lock;
 mod lookup;
@@ -24,6 +25,7 @@ pub mod mirrors;
 pub mod platform;
 pub mod policy;
 pub mod registry;
+pub mod sigstore;
 mod tokens;
 pub mod transport;
 pub mod verify;

@@ -20,8 +20,11 @@ use futures_util::stream::{self, StreamExt};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::cosign::{self, normalize_reference, normalize_repository, PublicKey, SignedIdentity};
+use super::cosign::{
+    self, normalize_reference, normalize_repository, PublicKey, Rule, SignedIdentity, Signers,
+};
 use super::registry::Client;
+use super::sigstore::{self, Identity, Matcher, Trust};
 use super::{escape, Key, Resolutions, ResolveError};
 
 /// One requirement of a scope.
@@ -29,10 +32,7 @@ use super::{escape, Key, Resolutions, ResolveError};
 pub enum Requirement {
     InsecureAcceptAnything,
     Reject,
-    SigstoreSigned {
-        keys: Vec<PublicKey>,
-        identity: SignedIdentity,
-    },
+    SigstoreSigned(Rule),
 }
 
 /// The signature rules of a run.
@@ -49,30 +49,52 @@ pub struct Policy {
 
 impl Policy {
     /// `--signature-key`: every image needs a cosign signature by one of `keys`, for its own repository.
-    pub fn keys(keys: Vec<PublicKey>) -> Policy {
+    /// `trust` verifies the log evidence of key-signed bundles.
+    pub fn keys(keys: Vec<PublicKey>, trust: Trust) -> Policy {
         let names: Vec<&str> = keys.iter().map(|k| k.name.as_str()).collect();
+        Policy::single(
+            format!("--signature-key {}", names.join(", ")),
+            Signers::Keys(keys),
+            trust,
+        )
+    }
+
+    /// `--signature-identity` and `--signature-issuer` (or their `-regexp` forms): every image needs a
+    /// keyless signature by that identity, its certificate issued by a Fulcio CA of `trust`.
+    pub fn keyless(identity: Identity, trust: Trust) -> Policy {
+        Policy::single(
+            format!("keyless signer {identity}"),
+            Signers::Keyless(identity),
+            trust,
+        )
+    }
+
+    fn single(origin: String, signers: Signers, trust: Trust) -> Policy {
         Policy {
-            origin: format!("--signature-key {}", names.join(", ")),
+            origin,
             file: false,
-            default: vec![Requirement::SigstoreSigned {
-                keys,
+            default: vec![Requirement::SigstoreSigned(Rule {
+                signers,
                 identity: SignedIdentity::MatchRepoDigestOrExact,
-            }],
+                trust,
+                require_log: false,
+            })],
             docker: BTreeMap::new(),
         }
     }
 
-    /// Reads a containers-policy.json(5) file. Relative `keyPath`s are relative to the file's directory.
-    pub fn load(path: &Path) -> Result<Policy, String> {
+    /// Reads a containers-policy.json(5) file. Relative `keyPath`s are relative to the file's directory;
+    /// `trust` verifies the log evidence of key-signed bundles where the file names no Rekor key.
+    pub fn load(path: &Path, trust: &Trust) -> Result<Policy, String> {
         let shown = path.display().to_string();
         let text =
             std::fs::read(path).map_err(|e| format!("{shown}: cannot read the policy: {e}"))?;
         let base = path.parent().unwrap_or(Path::new("")).to_path_buf();
-        Policy::parse(&text, &shown, &base)
+        Policy::parse(&text, &shown, &base, trust)
     }
 
     /// Parses a policy file's contents; `shown` names it in messages, `base` resolves relative key paths.
-    pub fn parse(text: &[u8], shown: &str, base: &Path) -> Result<Policy, String> {
+    pub fn parse(text: &[u8], shown: &str, base: &Path, trust: &Trust) -> Result<Policy, String> {
         let at = |what: String| format!("{shown}: {what}");
         let root: Value = serde_json::from_slice(text).map_err(|e| at(format!("not JSON: {e}")))?;
         let Value::Object(root) = root else {
@@ -84,7 +106,7 @@ impl Policy {
             }
         }
         let default = match root.get("default") {
-            Some(v) => requirements(v, "default", base).map_err(at)?,
+            Some(v) => requirements(v, "default", base, trust).map_err(at)?,
             None => return Err(at("no \"default\" requirements".into())),
         };
         let mut docker = BTreeMap::new();
@@ -98,7 +120,10 @@ impl Policy {
                 };
                 for (scope, reqs) in scopes {
                     let place = format!("transports.docker \"{}\"", escape(scope));
-                    docker.insert(scope.clone(), requirements(reqs, &place, base).map_err(at)?);
+                    docker.insert(
+                        scope.clone(),
+                        requirements(reqs, &place, base, trust).map_err(at)?,
+                    );
                 }
             }
         }
@@ -133,7 +158,7 @@ impl Policy {
     /// Whether an image in this scope needs its signatures fetched.
     fn needs_signatures(reqs: &[Requirement]) -> bool {
         reqs.iter()
-            .any(|r| matches!(r, Requirement::SigstoreSigned { .. }))
+            .any(|r| matches!(r, Requirement::SigstoreSigned(_)))
             && !reqs.contains(&Requirement::Reject)
     }
 }
@@ -159,7 +184,12 @@ fn scopes(registry: &str, repository: &str, digest: &str) -> Vec<String> {
     out
 }
 
-fn requirements(v: &Value, place: &str, base: &Path) -> Result<Vec<Requirement>, String> {
+fn requirements(
+    v: &Value,
+    place: &str,
+    base: &Path,
+    trust: &Trust,
+) -> Result<Vec<Requirement>, String> {
     let Value::Array(items) = v else {
         return Err(format!("{place}: not a list of requirements"));
     };
@@ -168,7 +198,7 @@ fn requirements(v: &Value, place: &str, base: &Path) -> Result<Vec<Requirement>,
     }
     items
         .iter()
-        .map(|item| requirement(item, base).map_err(|e| format!("{place}: {e}")))
+        .map(|item| requirement(item, base, trust).map_err(|e| format!("{place}: {e}")))
         .collect()
 }
 
@@ -183,10 +213,10 @@ struct SigstoreWire {
     key_datas: Option<Vec<String>>,
     fulcio: Option<Value>,
     pki: Option<Value>,
-    rekor_public_key_path: Option<Value>,
-    rekor_public_key_paths: Option<Value>,
-    rekor_public_key_data: Option<Value>,
-    rekor_public_key_datas: Option<Value>,
+    rekor_public_key_path: Option<PathBuf>,
+    rekor_public_key_paths: Option<Vec<PathBuf>>,
+    rekor_public_key_data: Option<String>,
+    rekor_public_key_datas: Option<Vec<String>>,
     signed_identity: Option<Value>,
 }
 
@@ -197,7 +227,7 @@ struct TypeOnly {
     _type: String,
 }
 
-fn requirement(v: &Value, base: &Path) -> Result<Requirement, String> {
+fn requirement(v: &Value, base: &Path, trust: &Trust) -> Result<Requirement, String> {
     let kind = v
         .get("type")
         .and_then(Value::as_str)
@@ -210,36 +240,72 @@ fn requirement(v: &Value, base: &Path) -> Result<Requirement, String> {
     match kind {
         "insecureAcceptAnything" => only_type().map(|()| Requirement::InsecureAcceptAnything),
         "reject" => only_type().map(|()| Requirement::Reject),
-        "sigstoreSigned" => sigstore(v, base),
+        "sigstoreSigned" => sigstore_signed(v, base, trust),
         "signedBy" => Err("\"signedBy\" (GPG simple signing) is not supported; use sigstoreSigned with a cosign key".into()),
         other => Err(format!("unknown requirement type \"{}\"", escape(other))),
     }
 }
 
-fn sigstore(v: &Value, base: &Path) -> Result<Requirement, String> {
+fn sigstore_signed(v: &Value, base: &Path, trust: &Trust) -> Result<Requirement, String> {
     let w = SigstoreWire::deserialize(v).map_err(|e| format!("sigstoreSigned: {e}"))?;
-    if w.fulcio.is_some() || w.pki.is_some() {
-        return Err("sigstoreSigned: keyless (fulcio) and pki signatures are not supported; give keyPath or keyData".into());
-    }
-    if w.rekor_public_key_path.is_some()
-        || w.rekor_public_key_paths.is_some()
-        || w.rekor_public_key_data.is_some()
-        || w.rekor_public_key_datas.is_some()
-    {
+    if w.pki.is_some() {
         return Err(
-            "sigstoreSigned: Rekor inclusion checks (rekorPublicKey…) are not supported".into(),
+            "sigstoreSigned: pki signatures are not supported; give keyPath, keyData or fulcio"
+                .into(),
         );
+    }
+    let mut rekor = Vec::new();
+    let rekor_paths = w
+        .rekor_public_key_path
+        .into_iter()
+        .chain(w.rekor_public_key_paths.into_iter().flatten());
+    for p in rekor_paths {
+        let path = base.join(&p);
+        let pem = std::fs::read(&path)
+            .map_err(|e| format!("sigstoreSigned: rekorPublicKeyPath {}: {e}", path.display()))?;
+        rekor.push(spki_pem(&pem, &path.display().to_string())?);
+    }
+    let rekor_datas = w
+        .rekor_public_key_data
+        .into_iter()
+        .chain(w.rekor_public_key_datas.into_iter().flatten());
+    for (i, d) in rekor_datas.enumerate() {
+        let pem = STANDARD
+            .decode(d.trim())
+            .map_err(|e| format!("sigstoreSigned: rekorPublicKeyData is not base64: {e}"))?;
+        rekor.push(spki_pem(&pem, &format!("rekorPublicKeyData #{}", i + 1))?);
     }
     let given = [
         w.key_path.is_some(),
         w.key_paths.is_some(),
         w.key_data.is_some(),
         w.key_datas.is_some(),
+        w.fulcio.is_some(),
     ];
     if given.iter().filter(|g| **g).count() != 1 {
         return Err(
-            "sigstoreSigned: give exactly one of keyPath, keyPaths, keyData, keyDatas".into(),
+            "sigstoreSigned: give exactly one of keyPath, keyPaths, keyData, keyDatas, fulcio"
+                .into(),
         );
+    }
+    let identity = match &w.signed_identity {
+        None => SignedIdentity::MatchRepoDigestOrExact,
+        Some(i) => signed_identity(i)?,
+    };
+    if let Some(f) = &w.fulcio {
+        if rekor.is_empty() {
+            return Err("sigstoreSigned: fulcio needs rekorPublicKeyPath or rekorPublicKeyData (as containers/image requires)".into());
+        }
+        let (cas, who) = fulcio(f, base)?;
+        let origin = "the policy's fulcio CA and Rekor keys".to_string();
+        let trust =
+            Trust::from_parts(&cas, &rekor, &origin).map_err(|e| format!("sigstoreSigned: {e}"))?;
+        return Ok(Requirement::SigstoreSigned(Rule {
+            signers: Signers::Keyless(who),
+            identity,
+            trust,
+            require_log: true,
+        }));
     }
     let mut keys = Vec::new();
     let paths = w
@@ -265,11 +331,67 @@ fn sigstore(v: &Value, base: &Path) -> Result<Requirement, String> {
     if keys.is_empty() {
         return Err("sigstoreSigned: an empty list of keys".into());
     }
-    let identity = match &w.signed_identity {
-        None => SignedIdentity::MatchRepoDigestOrExact,
-        Some(i) => signed_identity(i)?,
+    let (trust, require_log) = if rekor.is_empty() {
+        (trust.clone(), false)
+    } else {
+        let trust = Trust::from_parts(&[], &rekor, "the policy's Rekor keys")
+            .map_err(|e| format!("sigstoreSigned: {e}"))?;
+        (trust, true)
     };
-    Ok(Requirement::SigstoreSigned { keys, identity })
+    Ok(Requirement::SigstoreSigned(Rule {
+        signers: Signers::Keys(keys),
+        identity,
+        trust,
+        require_log,
+    }))
+}
+
+/// A PEM `PUBLIC KEY` as DER SubjectPublicKeyInfo (a Rekor key: any algorithm the log uses).
+fn spki_pem(pem: &[u8], name: &str) -> Result<Vec<u8>, String> {
+    let text =
+        std::str::from_utf8(pem).map_err(|_| format!("sigstoreSigned: {name}: not a PEM file"))?;
+    let mut blocks = sigstore::pem_blocks(text, "PUBLIC KEY")
+        .map_err(|e| format!("sigstoreSigned: {name} {e}"))?;
+    Ok(blocks.remove(0))
+}
+
+/// containers-policy.json's `fulcio` object: the CA (`caPath` or `caData`, PEM certificates) and the
+/// identity (`oidcIssuer`, `subjectEmail`), both required and compared exactly.
+fn fulcio(v: &Value, base: &Path) -> Result<(Vec<Vec<u8>>, Identity), String> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields, rename_all = "camelCase")]
+    struct Wire {
+        ca_path: Option<PathBuf>,
+        ca_data: Option<String>,
+        oidc_issuer: Option<String>,
+        subject_email: Option<String>,
+    }
+    let w = Wire::deserialize(v).map_err(|e| format!("sigstoreSigned: fulcio: {e}"))?;
+    let pem = match (&w.ca_path, &w.ca_data) {
+        (Some(p), None) => {
+            let path = base.join(p);
+            std::fs::read(&path)
+                .map_err(|e| format!("sigstoreSigned: fulcio caPath {}: {e}", path.display()))?
+        }
+        (None, Some(d)) => STANDARD
+            .decode(d.trim())
+            .map_err(|e| format!("sigstoreSigned: fulcio caData is not base64: {e}"))?,
+        _ => return Err("sigstoreSigned: fulcio: give exactly one of caPath, caData".into()),
+    };
+    let text = String::from_utf8(pem)
+        .map_err(|_| "sigstoreSigned: fulcio CA: not a PEM file".to_string())?;
+    let cas = sigstore::pem_blocks(&text, "CERTIFICATE")
+        .map_err(|e| format!("sigstoreSigned: fulcio CA {e}"))?;
+    let (Some(issuer), Some(email)) = (w.oidc_issuer, w.subject_email) else {
+        return Err("sigstoreSigned: fulcio needs oidcIssuer and subjectEmail".into());
+    };
+    Ok((
+        cas,
+        Identity {
+            issuer: Matcher::Exact(issuer),
+            subject: Matcher::Exact(email),
+        },
+    ))
 }
 
 fn signed_identity(v: &Value) -> Result<SignedIdentity, String> {
@@ -332,13 +454,13 @@ fn signed_identity(v: &Value) -> Result<SignedIdentity, String> {
 
 /// Checks every resolved digest against `policy`: a resolution whose digest the policy does not accept
 /// becomes [`ResolveError::Signature`]. Signatures are looked up once per unique `(repository, digest)`, at
-/// most `jobs` at a time. Returns the number of signature lookups made.
+/// most `jobs` at a time. Returns the number of signature lookups made, and the requests they took.
 pub async fn enforce(
     client: &Client,
     policy: &Policy,
     resolved: &mut Resolutions,
     jobs: usize,
-) -> usize {
+) -> Lookups {
     // The image is named as the reference names it (its own registry, not a mirror that answered).
     let image =
         |k: &Key, digest: &str| (k.registry.clone(), k.repository.clone(), digest.to_string());
@@ -346,7 +468,7 @@ pub async fn enforce(
         .iter()
         .filter_map(|(k, r)| r.as_ref().ok().map(|m| image(k, &m.digest)))
         .collect();
-    let lookups = AtomicUsize::new(0);
+    let lookups = Counters::default();
     let verdicts: BTreeMap<_, Result<(), ResolveError>> = stream::iter(unique)
         .map(|(registry, repository, digest)| {
             let lookups = &lookups;
@@ -364,7 +486,33 @@ pub async fn enforce(
             *result = Err(e.clone());
         }
     }
-    lookups.load(Ordering::Relaxed)
+    Lookups {
+        lookups: lookups.lookups.load(Ordering::Relaxed),
+        requests: lookups.requests.load(Ordering::Relaxed),
+    }
+}
+
+/// What finding signatures cost: unique digests looked up, and the registry requests made for them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Lookups {
+    pub lookups: usize,
+    pub requests: usize,
+}
+
+impl std::fmt::Display for Lookups {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} signature lookups ({} requests)",
+            self.lookups, self.requests
+        )
+    }
+}
+
+#[derive(Default)]
+struct Counters {
+    lookups: AtomicUsize,
+    requests: AtomicUsize,
 }
 
 async fn judge(
@@ -373,7 +521,7 @@ async fn judge(
     registry: &str,
     repository: &str,
     digest: &str,
-    lookups: &AtomicUsize,
+    lookups: &Counters,
 ) -> Result<(), ResolveError> {
     let (scope, reqs) = policy.requirements(registry, repository, digest);
     let name = format!("{registry}/{repository}");
@@ -389,17 +537,20 @@ async fn judge(
     if !Policy::needs_signatures(reqs) {
         return Ok(());
     }
-    lookups.fetch_add(1, Ordering::Relaxed);
-    let signatures = cosign::fetch(client, registry, repository, digest)
+    lookups.lookups.fetch_add(1, Ordering::Relaxed);
+    let found = cosign::fetch(client, registry, repository, digest)
         .await
         .map_err(|e| {
             ResolveError::Signature(format!(
                 "cannot look up the signatures of {name}@{digest}: {e}"
             ))
         })?;
+    lookups
+        .requests
+        .fetch_add(found.requests, Ordering::Relaxed);
     for r in reqs {
-        if let Requirement::SigstoreSigned { keys, identity } = r {
-            cosign::check(&signatures, keys, identity, &name, digest).map_err(refuse)?;
+        if let Requirement::SigstoreSigned(rule) = r {
+            cosign::check(&found, rule, &name, digest).map_err(refuse)?;
         }
     }
     Ok(())
@@ -446,7 +597,7 @@ mod tests {
                 "docker-daemon": {"": [{"type": "insecureAcceptAnything"}]}
             }
         }"#;
-        let p = Policy::parse(text, "policy.json", dir.path()).unwrap();
+        let p = Policy::parse(text, "policy.json", dir.path(), &Trust::public_good()).unwrap();
         let scope = |reg: &str, repo: &str| p.requirements(reg, repo, &digest());
         assert_eq!(
             scope("registry.example.com", "team/open").1,
@@ -454,7 +605,7 @@ mod tests {
         );
         assert!(matches!(
             scope("registry.example.com", "team/app").1,
-            [Requirement::SigstoreSigned { .. }]
+            [Requirement::SigstoreSigned(_)]
         ));
         assert_eq!(scope("other.example.com", "x").0, "scope \"*.example.com\"");
         assert_eq!(
@@ -471,7 +622,7 @@ mod tests {
         let ok = format!(
             r#"{{"default":[{{"type":"sigstoreSigned","keyData":"{key_data}","signedIdentity":{{"type":"remapIdentity","prefix":"a.example","signedPrefix":"b.example"}}}}]}}"#
         );
-        assert!(Policy::parse(ok.as_bytes(), "p", dir.path()).is_ok());
+        assert!(Policy::parse(ok.as_bytes(), "p", dir.path(), &Trust::public_good()).is_ok());
         for (text, why) in [
             (r#"{"transports":{}}"#, "no \"default\""),
             (r#"{"default":[]}"#, "empty list"),
@@ -489,7 +640,11 @@ mod tests {
             ),
             (
                 r#"{"default":[{"type":"sigstoreSigned","fulcio":{}}]}"#,
-                "keyless",
+                "fulcio needs rekorPublicKeyPath",
+            ),
+            (
+                r#"{"default":[{"type":"sigstoreSigned","pki":{}}]}"#,
+                "pki signatures are not supported",
             ),
             (
                 r#"{"default":[{"type":"sigstoreSigned"}]}"#,
@@ -497,7 +652,7 @@ mod tests {
             ),
             (
                 r#"{"default":[{"type":"sigstoreSigned","keyPath":"k.pub","rekorPublicKeyPath":"r.pub"}]}"#,
-                "Rekor",
+                "rekorPublicKeyPath",
             ),
             (
                 r#"{"default":[{"type":"sigstoreSigned","keyPath":"missing.pub"}]}"#,
@@ -520,7 +675,13 @@ mod tests {
                 "unknown key",
             ),
         ] {
-            let e = Policy::parse(text.as_bytes(), "policy.json", dir.path()).unwrap_err();
+            let e = Policy::parse(
+                text.as_bytes(),
+                "policy.json",
+                dir.path(),
+                &Trust::public_good(),
+            )
+            .unwrap_err();
             assert!(
                 e.contains(why) && e.starts_with("policy.json: "),
                 "{text}: {e}"

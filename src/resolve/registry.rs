@@ -24,6 +24,25 @@ use super::transport::{header, ClientOptions, Request, Stats, Transport};
 use super::{escape, Key, ResolveError};
 use crate::reference::is_valid_digest;
 
+/// A manifest asked for by digest must be that digest. A registry, mirror or proxy that answers with another
+/// (a `Docker-Content-Digest` naming it, or a body that hashes to it) is not believed: whatever it serves,
+/// it is not the pinned manifest.
+fn as_asked(
+    registry: &str,
+    repository: &str,
+    reference: &str,
+    digest: &str,
+) -> Result<(), ResolveError> {
+    // A tag never holds a `:`; a digest always does.
+    if reference.contains(':') && reference != digest {
+        return Err(ResolveError::Registry(format!(
+            "{registry} answered the request for {repository}@{reference} with the manifest {digest}; \
+             an answer for another digest is not believed"
+        )));
+    }
+    Ok(())
+}
+
 /// What a tag (or digest) resolved to.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Manifest {
@@ -105,7 +124,14 @@ impl Client {
                 .await?
                 .manifest);
         }
-        check_status(&head, registry, repository, reference, cred.as_ref())?;
+        check_status(
+            &head,
+            registry,
+            repository,
+            reference,
+            cred.as_ref(),
+            self.auth.transport().withholds_credentials(registry),
+        )?;
         let media_type = header(head.headers(), CONTENT_TYPE.as_str());
         if let Some(t) = media_type.as_deref().filter(|t| manifest::is_schema1(t)) {
             return Err(ResolveError::Registry(format!(
@@ -117,6 +143,7 @@ impl Client {
         }
         if let Some(digest) = header(head.headers(), "docker-content-digest") {
             let digest = validated(digest, registry)?;
+            as_asked(registry, repository, reference, &digest)?;
             return Ok(Manifest {
                 digest,
                 media_type,
@@ -149,7 +176,14 @@ impl Client {
             .auth
             .send_repo(&request, registry, repository, &self.stats().get)
             .await?;
-        check_status(&get, registry, repository, reference, cred.as_ref())?;
+        check_status(
+            &get,
+            registry,
+            repository,
+            reference,
+            cred.as_ref(),
+            self.auth.transport().withholds_credentials(registry),
+        )?;
         let claimed = header(get.headers(), "docker-content-digest");
         let content_type = header(get.headers(), CONTENT_TYPE.as_str());
         let body = self.auth.transport().read_body(get, registry).await?;
@@ -172,6 +206,7 @@ impl Client {
                 )));
             }
         }
+        as_asked(registry, repository, reference, &digest)?;
         let media_type = Some(document.media_type().to_string());
         Ok(Fetched {
             manifest: Manifest {
@@ -201,7 +236,14 @@ impl Client {
             .auth
             .send_repo(&request, registry, repository, &self.stats().get)
             .await?;
-        check_status(&get, registry, repository, digest, cred.as_ref())?;
+        check_status(
+            &get,
+            registry,
+            repository,
+            digest,
+            cred.as_ref(),
+            self.auth.transport().withholds_credentials(registry),
+        )?;
         let body = self.auth.transport().read_body(get, registry).await?;
         if digest.starts_with("sha256:") && format!("sha256:{:x}", Sha256::digest(&body)) != digest
         {
@@ -237,7 +279,14 @@ impl Client {
         if get.status() == StatusCode::NOT_FOUND {
             return Ok(None);
         }
-        check_status(&get, registry, repository, digest, cred.as_ref())?;
+        check_status(
+            &get,
+            registry,
+            repository,
+            digest,
+            cred.as_ref(),
+            self.auth.transport().withholds_credentials(registry),
+        )?;
         Ok(Some(self.auth.transport().read_body(get, registry).await?))
     }
 
@@ -266,6 +315,7 @@ fn check_status(
     repository: &str,
     tag: &str,
     cred: Option<&Credential>,
+    withheld: bool,
 ) -> Result<(), ResolveError> {
     let status = resp.status();
     if status.is_success() {
@@ -278,6 +328,10 @@ fn check_status(
         StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
             let who = match cred {
                 Some(c) => format!("with {}", c.describe()),
+                None if withheld => format!(
+                    "anonymously (credentials are {})",
+                    super::tokens::withheld(registry)
+                ),
                 None => "anonymously (no credentials found)".to_string(),
             };
             ResolveError::Unauthorized(format!(

@@ -207,8 +207,13 @@ impl Authorizer {
         self.transport.send(request, &grant.auth, counter).await
     }
 
-    /// The credential for `registry`, looked up once (on the blocking pool: helpers are processes).
+    /// The credential for `registry`, looked up once (on the blocking pool: helpers are processes). None
+    /// for a registry reached over plain HTTP only because a configuration file says so (not even looked
+    /// up): see [`Transport::withholds_credentials`].
     pub async fn credential(&self, registry: &str) -> Result<Option<Credential>, ResolveError> {
+        if self.transport.withholds_credentials(registry) {
+            return Ok(None);
+        }
         let cell = shared(&self.credentials, registry.to_string());
         cell.get_or_init(|| async {
             let creds = Arc::clone(&self.creds);
@@ -315,6 +320,12 @@ impl Authorizer {
                     )))
                 }
                 Some(c) => Ok(fixed(Authorization::Header(basic(&c)))),
+                None if self.transport.withholds_credentials(registry) => {
+                    Err(ResolveError::Unauthorized(format!(
+                        "{registry} requires a login; credentials are {}",
+                        withheld(registry)
+                    )))
+                }
                 None => Err(ResolveError::Unauthorized(format!(
                     "{registry} requires a login and no credentials were found for it"
                 ))),
@@ -392,7 +403,12 @@ impl Authorizer {
             // Credentials go over plain HTTP only to a host the user named as plain HTTP. An anonymous request
             // carries no secret; the token it gets is only ever sent to the registry, and the digest still comes
             // from the registry itself, so it stays allowed (as docker allows it).
-            "http" if cred.is_some() && !self.transport.is_insecure(&authority(url.as_str())) => {
+            "http"
+                if cred.is_some()
+                    && !self
+                        .transport
+                        .credentials_in_clear(&authority(url.as_str())) =>
+            {
                 return Err(ResolveError::Unauthorized(format!(
                     "{registry} asks for its credentials to be sent to the plain-HTTP token service \"{shown}\"; \
                      refused (pass --insecure-registry {} if that host is meant to be reached without TLS)",
@@ -511,6 +527,16 @@ fn base64_encode(bytes: &[u8]) -> String {
         }
     }
     out
+}
+
+/// Why `registry` was asked without credentials, for messages: a configuration file alone made it plain
+/// HTTP.
+pub fn withheld(registry: &str) -> String {
+    format!(
+        "not sent over plain HTTP to a host only a configuration file names insecure; pass \
+         --insecure-registry {} to send them",
+        escape(registry)
+    )
 }
 
 #[cfg(test)]

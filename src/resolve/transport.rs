@@ -83,8 +83,12 @@ impl Stats {
 /// How to reach registries.
 #[derive(Clone, Debug)]
 pub struct ClientOptions {
-    /// `host[:port]` names (as written after normalization, e.g. `127.0.0.1:5000`) reached over plain HTTP.
+    /// `host[:port]` names (as written after normalization, e.g. `127.0.0.1:5000`) the user named as plain
+    /// HTTP (`--insecure-registry`, registries.conf): reached over plain HTTP, and credentials may go there.
     pub insecure: Vec<String>,
+    /// Hosts only a configuration file (`pin.toml`, which a repository controls) names as plain HTTP:
+    /// reached over plain HTTP, but never sent a credential (it would travel in clear to whoever answers).
+    pub insecure_by_config: Vec<String>,
     /// Per-request timeout (from sending to the whole response).
     pub timeout: Duration,
     /// How long to wait for a connection (TCP and TLS).
@@ -103,6 +107,7 @@ impl Default for ClientOptions {
     fn default() -> Self {
         ClientOptions {
             insecure: Vec::new(),
+            insecure_by_config: Vec::new(),
             timeout: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(10),
             retries: 3,
@@ -151,7 +156,10 @@ pub fn api_host(registry: &str) -> &str {
 
 pub struct Transport {
     http: reqwest::Client,
+    /// Every host reached over plain HTTP.
     insecure: HashSet<String>,
+    /// Of those, the ones the user named (credentials may go there).
+    credentials_in_clear: HashSet<String>,
     options: ClientOptions,
     /// Hosts found unreachable (see [`ResolveError::Unreachable`]), and why: later requests to them fail at
     /// once with the same error instead of trying again.
@@ -298,11 +306,15 @@ impl Transport {
     pub fn new(options: ClientOptions) -> Result<Transport, ResolveError> {
         // A process-wide provider; installing twice is harmless (the second call reports the first).
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let insecure: HashSet<String> = options
+        let credentials_in_clear: HashSet<String> = options
             .insecure
             .iter()
             .map(|h| insecure_host(h))
             .collect::<Result<_, _>>()?;
+        let mut insecure = credentials_in_clear.clone();
+        for h in &options.insecure_by_config {
+            insecure.insert(insecure_host(h)?);
+        }
         let mut builder = reqwest::Client::builder()
             .user_agent(concat!("pin/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(options.connect_timeout)
@@ -331,6 +343,7 @@ impl Transport {
         Ok(Transport {
             http,
             insecure,
+            credentials_in_clear,
             options,
             down: Mutex::default(),
             limits: Mutex::default(),
@@ -338,9 +351,24 @@ impl Transport {
         })
     }
 
-    /// Whether `host` (`host[:port]`) was named by `--insecure-registry`.
+    /// Whether `host` (`host[:port]`) is reached over plain HTTP (`--insecure-registry`, registries.conf,
+    /// or a configuration file).
     pub fn is_insecure(&self, host: &str) -> bool {
         self.insecure.contains(host)
+    }
+
+    /// Whether credentials may be sent to `host` over plain HTTP: only when the user named it so
+    /// (`--insecure-registry`, registries.conf), never because a configuration file did.
+    pub fn credentials_in_clear(&self, host: &str) -> bool {
+        self.credentials_in_clear.contains(host)
+    }
+
+    /// Whether `registry`'s credentials are withheld: it is reached over plain HTTP only because a
+    /// configuration file says so.
+    pub fn withholds_credentials(&self, registry: &str) -> bool {
+        let host = api_host(registry);
+        (self.is_insecure(registry) || self.is_insecure(host))
+            && !(self.credentials_in_clear(registry) || self.credentials_in_clear(host))
     }
 
     /// `scheme://host` of `registry`'s API.

@@ -1,11 +1,15 @@
 //! `pin verify`: whether the digests already written in files are still served, and (with `--platforms`)
 //! whether they run on every platform required.
 //!
-//! Budget: one `HEAD` by digest per unique (registry, repository, digest), however often it is pinned. With
-//! `--platforms`, one `GET` of each pinned index. A pin of a single-platform manifest that names a tag costs a
-//! `HEAD` of the tag and, when the tag is an index, one `GET` of it, to tell whether the pin is one platform's
-//! child of that index. Lookups go through the same credentials and mirrors as `pin` (mirrors that serve
-//! digests: `pull-from-mirror = "digest-only"` ones too).
+//! Budget: one `HEAD` per unique (registry, repository, digest), however often it is pinned. A pin that names
+//! a tag (`name:tag@digest`, a tag comment) asks the tag: while the tag points at the pinned digest, that
+//! `HEAD` says both that the digest is served and that the pin is no platform's child of the tag. When the
+//! tag moved (or the pin names none), the digest is asked itself: one more `HEAD`, and for a single-platform
+//! pin whose tag now points at an index, one `GET` of that index to tell whether the pin is one of its
+//! platforms' manifests. With `--platforms`, one `GET` of each pinned index. Lookups go through the same
+//! credentials and mirrors as `pin` (for the digest, mirrors that serve digests: `pull-from-mirror =
+//! "digest-only"` ones too). A registry that answers the `HEAD` of a digest with another digest is not
+//! believed (see `registry`): an error, never "served".
 //!
 //! A digest the tag → digest cache says was served within its time-to-live (`known`) costs no `HEAD`; it is
 //! still asked about when more than its existence is needed (an index under `--platforms`).
@@ -15,8 +19,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use futures_util::stream::{self, StreamExt};
 
 use super::manifest::is_index;
+use super::mirrors::Endpoint;
 use super::platform::offered;
-use super::registry::ChildOf;
+use super::registry::{ChildOf, Manifest};
 use super::{Platform, ResolveError, Resolver};
 
 /// One pinned digest, with every tag it is pinned with (`name:tag@digest`, or a tag comment).
@@ -82,8 +87,10 @@ impl Resolver {
         (out, from_cache)
     }
 
-    /// One digest through its endpoints (mirrors first): the first that has it answers. `cached`: the media
-    /// type the cache recorded for it, asked no registry.
+    /// One pinned digest. The tags it is pinned with are asked first: a tag that still points at the pin
+    /// says in one `HEAD` that the digest is served and that the pin is no platform's child of the tag. Only
+    /// when no tag does (an untagged pin, a moved tag) is the digest asked itself, through its endpoints
+    /// (mirrors first; the first that has it answers). `cached`: the media type the cache recorded for it.
     async fn verify_one(
         &self,
         pin: &Pinned,
@@ -91,55 +98,39 @@ impl Resolver {
         platforms: &[Platform],
         cached: Option<Option<String>>,
     ) -> Result<Verified, ResolveError> {
-        if let Some(media_type) = cached {
-            let index = media_type.as_deref().is_some_and(is_index);
-            let mut present = Present {
-                media_type,
-                index,
-                ..Present::default()
-            };
-            if !index {
-                present.child_of = self.children(pin, tags).await?;
-            }
-            return Ok(Verified::Present(present));
-        }
-        let endpoints = self
-            .routes
-            .endpoints(&pin.registry, &pin.repository, true)
-            .map_err(|e| ResolveError::Config(e.to_string()))?;
-        let client = &self.client;
-        let mut found = None;
-        let mut first_error = None;
-        for ep in &endpoints {
-            match client
-                .head_manifest(&ep.registry, &ep.repository, &pin.digest)
-                .await
-            {
-                Ok(m) => {
-                    found = Some((ep, m));
-                    break;
-                }
-                Err(ResolveError::NotFound(_)) => {}
-                Err(e) => {
-                    first_error.get_or_insert(e);
+        let cached_index = cached
+            .as_ref()
+            .is_some_and(|m| m.as_deref().is_some_and(is_index));
+        // What each tag points at now (and where it was asked), unless the cache says the pin is an index,
+        // which is no child of anything.
+        let mut now: Vec<(&String, Endpoint, Manifest)> = Vec::new();
+        if !cached_index {
+            for tag in tags {
+                if let Some((ep, m)) = self.tag_now(pin, tag).await? {
+                    now.push((tag, ep, m));
                 }
             }
         }
-        let Some((ep, head)) = found else {
-            // Missing only when every endpoint said so; a failure to ask is an error, not an answer.
-            return match first_error {
-                Some(e) => Err(e),
-                None => Ok(Verified::Missing),
-            };
+        let (media_type, at) = match cached {
+            Some(media_type) => (media_type, None),
+            None => match now.iter().find(|(_, _, m)| m.digest == pin.digest) {
+                Some((_, ep, m)) => (m.media_type.clone(), Some(ep.clone())),
+                None => match self.head_digest(pin).await? {
+                    Some((ep, m)) => (m.media_type, Some(ep)),
+                    None => return Ok(Verified::Missing),
+                },
+            },
         };
-        let index = head.media_type.as_deref().is_some_and(is_index);
+        let index = media_type.as_deref().is_some_and(is_index);
         let mut present = Present {
-            media_type: head.media_type.clone(),
+            media_type,
             index,
             ..Present::default()
         };
-        if index && !platforms.is_empty() {
-            let fetched = client
+        // A cached index is never checked for platforms here: `verify_all` asks the registry for those.
+        if let (true, false, Some(ep)) = (index, platforms.is_empty(), &at) {
+            let fetched = self
+                .client
                 .get_manifest(&ep.registry, &ep.repository, &pin.digest)
                 .await?;
             let has = offered(&fetched.document);
@@ -150,68 +141,86 @@ impl Resolver {
                 .collect();
         }
         if !index {
-            present.child_of = self.children(pin, tags).await?;
+            for (tag, ep, m) in &now {
+                // A tag pointing at the pin itself, or at a single image, has no child to tell.
+                if m.digest == pin.digest || !m.media_type.as_deref().is_some_and(is_index) {
+                    continue;
+                }
+                if let Some(child) = self.child_of(ep, tag, &pin.digest).await? {
+                    present.child_of.insert(tag.to_string(), child);
+                }
+            }
         }
         Ok(Verified::Present(present))
     }
 
-    /// For each tag a single-platform pin names, the index the tag points at when the pin is one of its
-    /// platform entries.
-    async fn children(
+    /// The `HEAD` of the pinned digest through its endpoints (mirrors that serve digests first): the first
+    /// that has it, `None` when every one said it has not. A failure to ask is an error, not an answer.
+    async fn head_digest(
         &self,
         pin: &Pinned,
-        tags: &BTreeSet<String>,
-    ) -> Result<BTreeMap<String, ChildOf>, ResolveError> {
-        let mut out = BTreeMap::new();
-        for tag in tags {
-            if let Some(child) = self
-                .child_of(&pin.registry, &pin.repository, tag, &pin.digest)
-                .await?
-            {
-                out.insert(tag.clone(), child);
-            }
-        }
-        Ok(out)
-    }
-
-    /// The index `tag` points at, when `digest` is one of its platform entries. A tag that is gone or is no
-    /// index is no concern here (`pin update` follows tags).
-    async fn child_of(
-        &self,
-        registry: &str,
-        repository: &str,
-        tag: &str,
-        digest: &str,
-    ) -> Result<Option<ChildOf>, ResolveError> {
-        let client = &self.client;
+    ) -> Result<Option<(Endpoint, Manifest)>, ResolveError> {
         let endpoints = self
             .routes
-            .endpoints(registry, repository, false)
+            .endpoints(&pin.registry, &pin.repository, true)
             .map_err(|e| ResolveError::Config(e.to_string()))?;
-        // As a tag lookup goes: the first endpoint that answers; the primary's error if none does.
+        let mut first_error = None;
+        for ep in endpoints {
+            match self
+                .client
+                .head_manifest(&ep.registry, &ep.repository, &pin.digest)
+                .await
+            {
+                Ok(m) => return Ok(Some((ep, m))),
+                Err(ResolveError::NotFound(_)) => {}
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        match first_error {
+            Some(e) => Err(e),
+            None => Ok(None),
+        }
+    }
+
+    /// What `tag` points at now, as a tag lookup asks it (the first endpoint that answers; the primary's
+    /// error if none does), and where. A tag that is gone is no concern here (`pin update` follows tags).
+    async fn tag_now(
+        &self,
+        pin: &Pinned,
+        tag: &str,
+    ) -> Result<Option<(Endpoint, Manifest)>, ResolveError> {
+        let endpoints = self
+            .routes
+            .endpoints(&pin.registry, &pin.repository, false)
+            .map_err(|e| ResolveError::Config(e.to_string()))?;
         let last = endpoints.len().saturating_sub(1);
-        let mut answer = None;
-        for (i, ep) in endpoints.iter().enumerate() {
-            match client
+        for (i, ep) in endpoints.into_iter().enumerate() {
+            match self
+                .client
                 .head_manifest(&ep.registry, &ep.repository, tag)
                 .await
             {
-                Ok(m) => {
-                    answer = Some((ep, m));
-                    break;
-                }
+                Ok(m) => return Ok(Some((ep, m))),
                 Err(ResolveError::NotFound(_)) if i == last => return Ok(None),
                 Err(e) if i == last => return Err(e),
                 Err(_) => {}
             }
         }
-        let Some((ep, now)) = answer else {
-            return Ok(None);
-        };
-        if !now.media_type.as_deref().is_some_and(is_index) {
-            return Ok(None);
-        }
-        let index = client
+        Ok(None)
+    }
+
+    /// The index `tag` points at (asked where `ep` answered its `HEAD`), when `digest` is one of its platform
+    /// entries.
+    async fn child_of(
+        &self,
+        ep: &Endpoint,
+        tag: &str,
+        digest: &str,
+    ) -> Result<Option<ChildOf>, ResolveError> {
+        let index = self
+            .client
             .get_manifest(&ep.registry, &ep.repository, tag)
             .await?;
         Ok(index
