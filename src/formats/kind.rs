@@ -91,7 +91,7 @@ kinds! {
         needles: &[],
         docs: Docs {
             title: "Dockerfile",
-            pinned: "each `FROM` image (any case, `--platform`, continuations, `# escape=`); the default of a global `ARG NAME=image:tag` that a `FROM ${NAME}` uses (the one place the reference lives); `COPY --from=image`; `RUN --mount=…,from=image`; the `# syntax=` directive",
+            pinned: "each `FROM` image (any case, `--platform`, continuations, `# escape=`); the default of a global `ARG NAME=image:tag` that a `FROM ${NAME}` uses (the one place the reference lives); the default of a global `ARG` that ends the tag of a `FROM name:${NAME}` and is used nowhere else, pinned as `tag@sha256:…` (see [build arguments](#dockerfile-build-arguments)); `COPY --from=image`; `RUN --mount=…,from=image`; the `# syntax=` directive",
             example: "`ARG BASE=alpine:3.20` … `FROM ${BASE}` → `ARG BASE=alpine@sha256:…`",
         },
         corpus: "dockerfile",
@@ -171,7 +171,7 @@ kinds! {
         needles: &["image", "services", "\\"],
         docs: Docs {
             title: "GitLab CI",
-            pinned: "`image:` (a string or `{name: …}`) at top level, in `default:` and in every job; `services:` entries (strings or `{name: …}`); `!reference` tags are read, not pinned",
+            pinned: "`image:` (a string or `{name: …}`) at top level, in `default:` and in every job; `services:` entries (strings or `{name: …}`); `!reference` tags are read, not pinned; an image pulled through the dependency proxy (`${CI_DEPENDENCY_PROXY_GROUP_IMAGE_PREFIX}/…`, `${CI_DEPENDENCY_PROXY_DIRECT_GROUP_IMAGE_PREFIX}/…`, `$CI_DEPENDENCY_PROXY_SERVER/<group>/dependency_proxy/containers/…`) is resolved at Docker Hub and pinned after the prefix, which stays; other variables are skipped",
             example: "`image: {name: python:3.12}` → `python@sha256:…`",
         },
         corpus: "gitlab",
