@@ -58,7 +58,9 @@ impl Cli {
             Some(Command::Update(a)) => a.output.color,
             Some(Command::Unpin(a)) => a.output.color,
             Some(Command::Verify(a)) => a.output.color,
-            Some(Command::Config | Command::Completions { .. } | Command::Man) => ColorChoice::Auto,
+            Some(Command::Config | Command::Fn(_) | Command::Completions { .. } | Command::Man) => {
+                ColorChoice::Auto
+            }
         }
     }
 }
@@ -95,6 +97,13 @@ pub enum Command {
     /// registry that cannot be asked, or answers with another digest, is an error (exit 2). A pin of one
     /// platform's manifest inside its tag's multi-platform index is a warning.
     Verify(VerifyArgs),
+    /// Run as a KRM function (kustomize, kpt): a ResourceList on stdin, the same list with the images of
+    /// its items pinned on stdout.
+    ///
+    /// Options come from the function config (a ConfigMap's `data`, or the `spec` of any other kind):
+    /// `tagStyle` (drop, keep, comment), `lock`, `offline`, `platform`; the flags below set the same (the
+    /// function config wins) and the registry settings. Errors go into the list's `results` (exit 2).
+    Fn(FnArgs),
     /// Print a completion script for SHELL on stdout (e.g. `pin completions bash > /etc/bash_completion.d/pin`).
     Completions {
         #[arg(value_name = "SHELL")]
@@ -203,6 +212,19 @@ pub struct UpdateArgs {
 
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct FnArgs {
+    #[command(flatten)]
+    pub resolve: ResolveArgs,
+
+    /// Write the tag as a comment beside the pin (`tagStyle: comment`).
+    #[arg(long, help_heading = "Output", conflicts_with = "keep_tag")]
+    pub tag_comment: bool,
+
+    #[command(flatten)]
+    pub lock: LockArgs,
 }
 
 #[derive(Debug, Args)]
@@ -446,8 +468,8 @@ pub struct SignatureArgs {
 #[command(next_help_heading = "Output")]
 pub struct OutputArgs {
     /// `text`: a diff (or listing) on stdout, messages on stderr. `json`: one JSON document on stdout.
-    /// `github`: GitHub Actions annotations. `sarif`: SARIF 2.1.0 for code scanning. `markdown`: a pull
-    /// request body.
+    /// `github`: GitHub Actions annotations. `gitlab`: a GitLab Code Quality report. `sarif`: SARIF 2.1.0
+    /// for code scanning. `markdown`: a pull request body.
     #[arg(
         long,
         visible_alias = "output-format",
@@ -475,6 +497,7 @@ pub enum Format {
     Text,
     Json,
     Github,
+    Gitlab,
     Sarif,
     Markdown,
 }

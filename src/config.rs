@@ -339,6 +339,9 @@ pub fn apply(
                 a.platforms = v.platforms.iter().filter_map(|p| p.parse().ok()).collect();
             }
         }
+        Some(Command::Fn(a)) => {
+            apply_resolve(&mut a.resolve, sub("fn"), &loaded);
+        }
         Some(Command::Config | Command::Completions { .. } | Command::Man) => {}
     }
     Ok(Some(loaded))

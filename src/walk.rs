@@ -317,6 +317,21 @@ pub fn repository_path(file: &Path) -> Option<String> {
     Some(rel.to_string_lossy().replace('\\', "/"))
 }
 
+/// The root of the git repository holding `path` (a file or directory), canonical, or `None` outside one:
+/// the nearest directory at or above it that holds a `.git` directory or file.
+pub fn repository_root(path: &Path) -> Option<PathBuf> {
+    let absolute = absolute(path);
+    let start = if absolute.is_dir() {
+        absolute.canonicalize().ok()?
+    } else {
+        absolute.parent()?.canonicalize().ok()?
+    };
+    start
+        .ancestors()
+        .find(|d| d.join(".git").exists())
+        .map(Path::to_path_buf)
+}
+
 /// A temporary file of a `pin -w` run, whatever kind its name would otherwise give.
 fn is_leftover(path: &Path) -> bool {
     path.file_name()

@@ -331,3 +331,108 @@ fn quiet_hides_skip_lines_but_not_warnings() {
     );
     assert!(stderr(&o).is_empty(), "{}", stderr(&o));
 }
+
+/// Runs `kubectl kustomize DIR`: whether kustomize builds it, and what it printed on failure.
+fn kubectl_kustomize(dir: &Path) -> (bool, String) {
+    let out = Command::new("kubectl")
+        .args(["kustomize"])
+        .arg(dir)
+        .env("HOME", dir)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!(
+                "kubectl kustomize: {e}. This test checks pin against the real kustomize: install kubectl \
+                 (Debian package kubernetes-client; `.ci/run` installs it)"
+            )
+        });
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn kustomize_entries_that_kustomize_refuses_are_errors_and_the_others_are_listed() {
+    // The values a YAML 1.1 reader (go-yaml v2, behind kustomize) takes for numbers or booleans, and
+    // look-alikes that stay strings: kustomize itself says which, pin must agree.
+    let values = [
+        "2.5",
+        "1",
+        "1.0",
+        "010",
+        "08",
+        "0o10",
+        "0x1F",
+        "0b101",
+        "1e3",
+        "1_000",
+        "+1",
+        ".5",
+        "true",
+        "yes",
+        "on",
+        "y",
+        "NO",
+        "off",
+        ".inf",
+        "v1",
+        "2.5.1",
+        "12:30",
+        "2024-01-01",
+        "2024-1-2",
+        "1e400",
+        "0x",
+        "1_a",
+        "latest",
+        "'2.5'",
+        "\"1\"",
+        "!!str 2.5",
+        "!!float \"2\"",
+        "null",
+    ];
+    let root = tempfile::tempdir().unwrap();
+    let pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n    image: app\n";
+    for (i, value) in values.iter().enumerate() {
+        // A few in `name` too: kustomize reads every field of an entry as a string.
+        let fields: &[&str] = if ["y", "1", "v1", "null"].contains(value) {
+            &["newTag", "name"]
+        } else {
+            &["newTag"]
+        };
+        for &field in fields {
+            let dir = root.path().join(format!("{field}-{i}"));
+            std::fs::create_dir(&dir).unwrap();
+            std::fs::write(dir.join("pod.yaml"), pod).unwrap();
+            let entry = if field == "name" {
+                format!("- name: {value}\n  newName: app\n  newTag: v1\n")
+            } else {
+                format!("- name: app\n  newTag: {value}\n")
+            };
+            let kustomization = format!("resources: [pod.yaml]\nimages:\n{entry}");
+            std::fs::write(dir.join("kustomization.yaml"), &kustomization).unwrap();
+            let (built, why) = kubectl_kustomize(&dir);
+            let o = pin(&dir, &["list", "kustomization.yaml"]);
+            let listed = o.status.code() == Some(0);
+            assert_eq!(
+                listed,
+                built,
+                "{kustomization}\nkustomize: {why}\npin: {}{}",
+                stdout(&o),
+                stderr(&o)
+            );
+            if !built {
+                assert!(
+                    why.contains("cannot unmarshal") || why.contains("unsupported value"),
+                    "{why}"
+                );
+                assert_eq!(o.status.code(), Some(2), "{kustomization}");
+                assert!(
+                    stderr(&o).contains("kustomize refuses") && stderr(&o).contains("quote it"),
+                    "{kustomization}{}",
+                    stderr(&o)
+                );
+                assert!(stdout(&o).is_empty(), "never listed: {}", stdout(&o));
+            }
+        }
+    }
+}

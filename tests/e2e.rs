@@ -1624,7 +1624,9 @@ fn a_ca_file_without_certificates_is_an_error() {
 // Build YAML and JSON, Azure Pipelines, Bitbucket, CircleCI, Drone, Woodpecker: each with a CRLF file and one
 // without a final newline; aliases, `{name: …}` forms, a `machine.image` left alone), Podman Quadlet units (a CRLF
 // `.image`, a `.volume` without a final newline), ko configurations (a CRLF one without a final newline, a
-// `ko.local` base skipped); look-alikes such as
+// `ko.local` base skipped), Helm values with `{{ }}` only in comments and image mappings
+// under `clickHouseImage:`, an indented `# escape=` directive, string services, a `docker://` pipe, the Docker
+// provider's containers and services; look-alikes such as
 // `package.json`, a YAML file with `steps[].name` and `container:` keys, a unit without `Image=` and a `.service`
 // are left alone.
 #[test]
@@ -1730,6 +1732,10 @@ fn hcl_and_bazel_files_list_their_images_with_their_kinds() {
             row("packer/base.pkr.hcl", "packer", "docker-v1", "unpinned"),
             row("packer/build.pkr.hcl", "packer", "v1", "unpinned"),
             row("terraform/cron.tf", "terraform", "docker-multi", "unpinned"),
+            // `data "docker_registry_image"`: a lookup.
+            row("terraform/docker.tf", "terraform", "latest", "skipped"),
+            row("terraform/docker.tf", "terraform", "multi", "unpinned"),
+            row("terraform/docker.tf", "terraform", "v1", "unpinned"),
             row("terraform/main.tf", "terraform", "docker-v1", "unpinned"),
             row("terraform/main.tf", "terraform", "latest", "skipped"),
             row("terraform/main.tf", "terraform", "multi", "unpinned"),

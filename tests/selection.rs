@@ -145,6 +145,137 @@ fn force_exclude_applies_to_named_paths() {
     assert_eq!(listed.lines().count(), 1, "{listed}");
 }
 
+// Guards the project context of named files: inside a git repository, `pin list` on one file reads the
+// kustomizations, skaffold configs and Tiltfiles of the whole repository, as `pin list .` at its root does, so
+// a pre-commit hook (which names the staged files alone) says what the whole-tree run says. Outside a
+// repository, and for files the overlays do not include, nothing changes.
+#[test]
+fn named_files_get_the_project_context_of_their_repository() {
+    let files = [
+        ("base/deploy.yaml", "image: shop/web:placeholder\n"),
+        ("base/kustomization.yaml", "resources: [deploy.yaml]\n"),
+        (
+            "overlays/prod/kustomization.yaml",
+            "resources: [../../base]\nimages:\n- name: shop/web\n  newName: nginx\n  newTag: '1.27'\n",
+        ),
+        ("apps/api/skaffold.yaml", "apiVersion: skaffold/v4beta6\nkind: Config\nbuild:\n  artifacts:\n  - image: shop/api\n"),
+        ("apps/api/k8s.yaml", "image: shop/api:dev\n"),
+        ("other/app.yaml", "image: shop/web:placeholder\n"),
+    ];
+    let status = |listing: &str, file: &str| -> String {
+        listing
+            .lines()
+            .find(|l| l.starts_with(file))
+            .unwrap_or_else(|| panic!("{file} not in {listing}"))
+            .split('\t')
+            .nth(2)
+            .and_then(|s| s.split(':').next())
+            .unwrap()
+            .to_string()
+    };
+    let dir = tree(&files);
+    // Outside a repository: the named files alone.
+    let out = pin(
+        dir.path(),
+        &["list", "base/deploy.yaml", "apps/api/k8s.yaml"],
+    );
+    let alone = text(&out.stdout);
+    assert_eq!(status(&alone, "base/deploy.yaml"), "unpinned", "{alone}");
+    assert_eq!(status(&alone, "apps/api/k8s.yaml"), "unpinned", "{alone}");
+    // In a repository (a `.git` directory is what marks its root): as the whole tree says.
+    fs::create_dir(dir.path().join(".git")).unwrap();
+    let whole = text(&pin(dir.path(), &["list", "."]).stdout);
+    let named = pin(
+        dir.path(),
+        &[
+            "list",
+            "base/deploy.yaml",
+            "apps/api/k8s.yaml",
+            "other/app.yaml",
+        ],
+    );
+    assert_eq!(named.status.code(), Some(0), "{}", text(&named.stderr));
+    let named = text(&named.stdout);
+    for file in ["base/deploy.yaml", "apps/api/k8s.yaml", "other/app.yaml"] {
+        assert_eq!(
+            status(&named, file),
+            status(&whole, file),
+            "{file}\n{named}\n{whole}"
+        );
+    }
+    assert_eq!(status(&named, "base/deploy.yaml"), "skipped", "{named}");
+    assert_eq!(status(&named, "apps/api/k8s.yaml"), "skipped", "{named}");
+    assert_eq!(status(&named, "other/app.yaml"), "unpinned", "{named}");
+    // Only the files named are listed, and from a subdirectory the context is the same.
+    assert_eq!(named.lines().count(), 3, "{named}");
+    let from_sub = text(&pin(&dir.path().join("base"), &["list", "deploy.yaml"]).stdout);
+    assert_eq!(status(&from_sub, "deploy.yaml"), "skipped", "{from_sub}");
+    // The JSON reason names the kustomization that sets the image, as the whole-tree run does.
+    let json = text(
+        &pin(
+            dir.path(),
+            &["list", "--format", "json", "base/deploy.yaml"],
+        )
+        .stdout,
+    );
+    assert!(
+        json.contains("set by overlays/prod/kustomization.yaml:3"),
+        "{json}"
+    );
+    // An excluded overlay is no context, here as in the whole-tree run.
+    let excluded = pin(
+        dir.path(),
+        &["list", "--exclude", "overlays", "base/deploy.yaml"],
+    );
+    assert_eq!(
+        status(&text(&excluded.stdout), "base/deploy.yaml"),
+        "unpinned"
+    );
+}
+
+// Guards `--format gitlab`: a GitLab Code Quality array whose paths are relative to the repository's root
+// (GitLab matches them against the repository), wherever pin runs; one issue per reference to pin.
+#[test]
+fn gitlab_code_quality_paths_are_relative_to_the_repository() {
+    let dir = tree(&[
+        (
+            "deploy/app.yaml",
+            "kind: Pod\nspec:\n  containers:\n  - image: nginx:1.27\n",
+        ),
+        ("deploy/pin.lock", &lockfile()),
+    ]);
+    fs::create_dir(dir.path().join(".git")).unwrap();
+    let out = pin(
+        &dir.path().join("deploy"),
+        &[
+            "--check",
+            "--offline",
+            "--lock",
+            "pin.lock",
+            "--format",
+            "gitlab",
+            "app.yaml",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let issues: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let issues = issues.as_array().unwrap();
+    assert_eq!(issues.len(), 1, "{issues:#?}");
+    let issue = &issues[0];
+    assert_eq!(issue["check_name"], "PIN001");
+    assert_eq!(issue["severity"], "major");
+    assert_eq!(issue["location"]["path"], "deploy/app.yaml");
+    assert_eq!(issue["location"]["positions"]["begin"]["line"], 4);
+    assert_eq!(issue["location"]["positions"]["begin"]["column"], 12);
+    let description = issue["description"].as_str().unwrap();
+    assert!(
+        description.starts_with("PIN001: nginx:1.27: "),
+        "{description}"
+    );
+    assert!(description.contains(DIGEST), "{description}");
+    assert_eq!(issue["fingerprint"].as_str().unwrap().len(), 32);
+}
+
 // Guards against blocking forever: a fifo named like a manifest is an error for that path, never opened.
 #[cfg(unix)]
 #[test]

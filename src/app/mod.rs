@@ -4,6 +4,7 @@
 //! what is done with them. Nothing is written unless every lookup succeeded and every file was read, except
 //! with `--keep-going`, which writes the files whose references all resolved and still exits 2.
 
+mod krm;
 mod lookup;
 pub mod plan;
 mod project;
@@ -21,8 +22,8 @@ use crate::interrupt;
 use crate::reference::Reference;
 pub use crate::report::ExitStatus;
 use crate::report::{
-    self, Change, Code, GithubReporter, JsonReporter, MarkdownReporter, Mode, Outcome,
-    OutcomeStatus, Report, Reporter, SarifReporter, TextReporter,
+    self, Change, Code, GithubReporter, GitlabReporter, JsonReporter, MarkdownReporter, Mode,
+    Outcome, OutcomeStatus, Report, Reporter, SarifReporter, TextReporter,
 };
 use crate::resolve::Key;
 use crate::rewrite;
@@ -66,6 +67,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<Exi
             run.go(out, err)
         }
         Some(Command::Verify(args)) => verify::verify(&args, out, err),
+        Some(Command::Fn(args)) => krm::run(&args, out, err),
         Some(Command::Unpin(args)) => {
             let run = FilesRun {
                 paths: &args.paths,
@@ -121,6 +123,7 @@ fn finish(
         Format::Text => Box::new(text),
         Format::Json => Box::new(JsonReporter { messages: text }),
         Format::Github => Box::new(GithubReporter { summary: text }),
+        Format::Gitlab => Box::new(GitlabReporter { summary: text }),
         Format::Sarif => Box::new(SarifReporter { summary: text }),
         Format::Markdown => Box::new(MarkdownReporter { summary: text }),
     };

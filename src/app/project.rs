@@ -132,6 +132,7 @@ const READS: Reads = Reads {
         "artifacts",
         "test",
     ],
+    whole_if: None,
 };
 
 /// What a file of `kind` with text `src` declares; `None` when nothing.
@@ -294,7 +295,7 @@ fn skaffold(tree: &Tree, section: NodeId, line: &dyn Fn(usize) -> usize, out: &m
 }
 
 /// `path` with `.` dropped and `..` applied, lexically.
-fn lexical(path: &Path) -> PathBuf {
+pub(crate) fn lexical(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for c in path.components() {
         match c {
@@ -344,9 +345,12 @@ fn skips(files: &[ScannedFile]) -> HashMap<(usize, usize), (Skip, bool)> {
     let declared: Vec<Option<&Declarations>> =
         files.iter().map(|f| f.declarations.as_ref()).collect();
     let declared = &declared[..];
+    // Absolute, so that files found from the repository's root and files named relative to the current
+    // directory compare as the same paths.
+    let cwd = std::env::current_dir().unwrap_or_default();
     let paths: Vec<Option<PathBuf>> = files
         .iter()
-        .map(|f| f.path.as_deref().map(lexical))
+        .map(|f| f.path.as_deref().map(|p| lexical(&cwd.join(p))))
         .collect();
     let mut skips: HashMap<(usize, usize), (Skip, bool)> = HashMap::new();
 

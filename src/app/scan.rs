@@ -262,6 +262,7 @@ pub fn scan(paths: &[PathBuf], select: &SelectArgs) -> Result<Scan, ScanError> {
             .push(Outcome::file(None, OutcomeStatus::Error, d));
     }
     let cwd = std::env::current_dir().unwrap_or_default();
+    let context = context_files(paths, &listed, &excludes, &names, &cwd);
     let reads = parallel_map(listed, |(path, kind)| {
         let display = display_path(&path, &cwd);
         let read = match identity::read(&path) {
@@ -286,8 +287,89 @@ pub fn scan(paths: &[PathBuf], select: &SelectArgs) -> Result<Scan, ScanError> {
     for (display, kind, read) in reads {
         scan.add(display, kind, read);
     }
+    // The project's declarations from files outside the paths given count too; those files are then
+    // dropped again, since they were not asked about.
+    let asked = scan.files.len();
+    scan.files.extend(parallel_map(context, |(path, kind)| {
+        context_file(path, kind, &cwd)
+    }));
     super::project::apply(&mut scan);
+    scan.files.truncate(asked);
     Ok(scan)
+}
+
+/// `path` as an absolute path with `.` and `..` applied lexically, for comparing paths given in any form.
+pub(crate) fn absolute_lexical(path: &Path, cwd: &Path) -> PathBuf {
+    super::project::lexical(&cwd.join(path))
+}
+
+/// The files of the repositories holding `paths` that say what the project builds or renames (kustomizations,
+/// Tiltfiles, skaffold configs: [`super::project`]) and are not among the files `listed` already.
+///
+/// `pin --check deploy/app.yaml` (as a pre-commit hook runs it, on the staged files alone) then reads a
+/// reference the way `pin --check .` at the repository's root does: a placeholder that an overlay's
+/// kustomization replaces, or an image skaffold or Tilt builds, is skipped in both. The root is the
+/// nearest directory above a path with a `.git`; paths outside a repository bring no context. The walk of
+/// the root excludes what the run excludes; a root already walked whole is not walked again.
+fn context_files(
+    paths: &[PathBuf],
+    listed: &[(PathBuf, Kind)],
+    excludes: &walk::Excludes,
+    names: &walk::ExtraNames,
+    cwd: &Path,
+) -> Vec<(PathBuf, Kind)> {
+    let mut roots: Vec<PathBuf> = Vec::new();
+    let mut walked: Vec<PathBuf> = Vec::new();
+    for p in paths {
+        let abs = absolute_lexical(p, cwd);
+        if abs.is_dir() {
+            walked.extend(abs.canonicalize().ok());
+        }
+        if let Some(root) = walk::repository_root(&abs) {
+            if !roots.contains(&root) {
+                roots.push(root);
+            }
+        }
+    }
+    roots.retain(|r| !walked.contains(r));
+    if roots.is_empty() {
+        return Vec::new();
+    }
+    let have: std::collections::HashSet<PathBuf> = listed
+        .iter()
+        .filter_map(|(p, _)| absolute_lexical(p, cwd).canonicalize().ok())
+        .collect();
+    let found = walk::files(&roots, excludes, false, names);
+    found
+        .files
+        .into_iter()
+        .filter(|(path, kind)| {
+            let context_kind = matches!(kind, Kind::Kustomize | Kind::Tiltfile)
+                || path.extension().is_some_and(|e| {
+                    e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml")
+                });
+            context_kind && !path.canonicalize().is_ok_and(|c| have.contains(&c))
+        })
+        .collect()
+}
+
+/// A file read for its declarations alone: no reference of it is reported, and one that cannot be read
+/// declares nothing (the run that asks about it reports the error).
+fn context_file(path: PathBuf, kind: Kind, cwd: &Path) -> ScannedFile {
+    let declarations = identity::read(&path)
+        .ok()
+        .and_then(|(bytes, _)| String::from_utf8(bytes).ok())
+        .and_then(|src| super::project::declarations(kind, &src));
+    ScannedFile {
+        display: display_path(&path, cwd),
+        path: Some(path),
+        kind,
+        text: None,
+        identity: None,
+        refs: Vec::new(),
+        skipped: None,
+        declarations,
+    }
 }
 
 /// `f` over `items` on every core, results in the order of `items`: reading and parsing dominate a large

@@ -48,6 +48,7 @@ pub fn find(src: &str) -> Result<Findings, FindError> {
 const READS: Reads = Reads {
     whole: &["containers", "container", "services", "image"],
     keys: &["resources", "stages", "jobs"],
+    whole_if: None,
 };
 
 fn collect(tree: &Tree, out: &mut Vec<Candidate>) {

@@ -7,7 +7,9 @@
 //!   `pipelines.default`, `branches`, `tags`, `bookmarks`, `pull-requests`, `custom`, inside `parallel` and
 //!   `stage` groups, and steps defined once under `definitions` (`- step: &build {…}`, reused with `*build`
 //!   or `<<: *build`);
-//! * the `image` of every service under `definitions.services` (`postgres: {image: postgres:16}`).
+//! * the `image` of every service under `definitions.services` (`postgres: {image: postgres:16}`);
+//! * a pipe given as an image, `pipe: docker://<image>`, in a step's `script` or `after-script`: the span
+//!   and value are the reference after `docker://`, which stays.
 //!
 //! Each may be a string (`image: node:22`) or a mapping with `name` and registry credentials (`image: {name:
 //! acct.dkr.ecr.region.amazonaws.com/app:1, aws: {…}}`, `username`, `password`, `run-as-user`); the candidate
@@ -21,8 +23,8 @@
 //!
 //! # What is not found
 //!
-//! * `pipe:` references (`atlassian/aws-s3-deploy:1.1.0` names a pipe, which Bitbucket maps to an image
-//!   itself; `docker://…` pipes are left alone too);
+//! * other `pipe:` references (`atlassian/aws-s3-deploy:1.1.0` names a pipe of Bitbucket's catalogue, whose
+//!   image Bitbucket looks up itself);
 //! * a step's `services: [docker, postgres]` (names of the services defined above), `caches`, images inside
 //!   `script` lines (`docker build -t …`), `variables`.
 //!
@@ -32,7 +34,7 @@
 //! * [`Candidate::pull_policy_set`] is always `None`.
 
 use super::yaml::tree::{NodeId, Tree};
-use super::yaml::{find_reading, image_value, variables_skip, Reads};
+use super::yaml::{docker_value, find_reading, image_value, variables_skip, Reads};
 use super::{Candidate, FindError, Findings};
 
 /// Finds the images of a Bitbucket Pipelines file. See the module documentation.
@@ -42,8 +44,9 @@ pub fn find(src: &str) -> Result<Findings, FindError> {
 
 /// The keys [`collect`] reads.
 const READS: Reads = Reads {
-    whole: &["image"],
-    keys: &["definitions", "services", "step"],
+    whole: &["image", "pipe"],
+    keys: &["after-script", "definitions", "script", "services", "step"],
+    whole_if: None,
 };
 
 fn collect(tree: &Tree, out: &mut Vec<Candidate>) {
@@ -64,6 +67,29 @@ fn collect(tree: &Tree, out: &mut Vec<Candidate>) {
             let step = tree.resolve(value);
             if tree.mapping(step).is_some() {
                 image_of(tree, step, out);
+                docker_pipes(tree, step, out);
+            }
+        }
+    }
+}
+
+/// The `pipe: docker://image` items of a step's `script` and `after-script`: the reference after the scheme.
+fn docker_pipes(tree: &Tree, step: NodeId, out: &mut Vec<Candidate>) {
+    for list in ["script", "after-script"] {
+        let Some(script) = tree.lookup(step, list).map(|s| tree.resolve(s)) else {
+            continue;
+        };
+        for &item in tree.items(script) {
+            let item = tree.resolve(item);
+            if tree.mapping(item).is_none() {
+                continue;
+            }
+            let pipe = tree.lookup(item, "pipe");
+            if let Some(mut candidate) = pipe.and_then(|pipe| docker_value(tree, pipe)) {
+                if candidate.skip.is_none() {
+                    candidate.skip = variables_skip(&candidate.value, "Bitbucket Pipelines");
+                }
+                out.push(candidate);
             }
         }
     }
@@ -155,11 +181,65 @@ pipelines:
                 "ghcr.io/acme/svc:1",
                 "node:22",
                 "python:3.12",
+                "acme/pipe:1",
                 "acct.dkr.ecr.us-east-1.amazonaws.com/app:2"
             ]
         );
         let c = &find(src).unwrap().candidates[3];
         assert_eq!(&src[c.span.start - 1..c.span.end + 1], "\"node:22\"");
+    }
+
+    #[test]
+    fn docker_pipes() {
+        // The shape of the pipe's documented use (ccideas/cyclonedx-npm-pipe), a named pipe item (as
+        // ariga's atlas-action documents it), an anchored step and `after-script`.
+        let src = r#"definitions:
+  steps:
+    - step: &sbom
+        name: Gen CycloneDX sBom
+        caches:
+          - node
+        script:
+          - pipe: docker://ccideas/cyclonedx-npm-pipe:prod-1.0.37
+            variables:
+              IGNORE_NPM_ERRORS: 'true' # optional
+        after-script:
+          - name: Plan schema changes
+            pipe: "docker://arigaio/atlas-action:v1"
+pipelines:
+  default:
+    - step: *sbom
+    - step:
+        <<: *sbom
+        name: again
+    - step:
+        script:
+          - pipe: atlassian/aws-s3-deploy:1.1.0
+          - pipe: docker://$REGISTRY/pipe:1
+          - echo pipe: docker://not:1
+          - pipe: docker://
+        image: pipe
+"#;
+        let got = found(src);
+        assert_eq!(
+            got.iter()
+                .map(|c| (c.0, c.2.as_deref()))
+                .collect::<Vec<_>>(),
+            [
+                ("ccideas/cyclonedx-npm-pipe:prod-1.0.37", None),
+                ("arigaio/atlas-action:v1", None),
+                (
+                    "$REGISTRY/pipe:1",
+                    Some("uses variable REGISTRY, interpolated by Bitbucket Pipelines")
+                ),
+                ("", Some("empty value")),
+                ("pipe", None),
+            ]
+        );
+        let pinned = crate::formats::testing::only("pipelines:\n  default:\n    - step:\n        script:\n          - pipe: docker://acme/p:1\n", find);
+        assert_eq!(pinned.value, "acme/p:1");
+        // Found when `docker://` is the file's only clue.
+        assert!(crate::formats::Kind::Bitbucket.may_hold("pipelines:\n  default:\n    - step:\n        script:\n          - pipe: docker://acme/p:1\n"));
     }
 
     #[test]

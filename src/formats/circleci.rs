@@ -45,6 +45,7 @@ pub fn find(src: &str) -> Result<Findings, FindError> {
 const READS: Reads = Reads {
     whole: &["image"],
     keys: &["orbs", "jobs", "executors", "docker"],
+    whole_if: None,
 };
 
 fn collect(tree: &Tree, out: &mut Vec<Candidate>) {

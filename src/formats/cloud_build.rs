@@ -50,6 +50,7 @@ pub fn find(src: &str) -> Result<Findings, FindError> {
 const READS: Reads = Reads {
     whole: &["name"],
     keys: &["steps"],
+    whole_if: None,
 };
 
 fn collect(tree: &Tree, out: &mut Vec<Candidate>) {

@@ -48,6 +48,7 @@ pub fn find(src: &str) -> Result<Findings, FindError> {
 const READS: Reads = Reads {
     whole: &["image", "build"],
     keys: &["services"],
+    whole_if: None,
 };
 
 fn collect(tree: &Tree, out: &mut Vec<Candidate>) {

@@ -53,6 +53,7 @@ pub fn find_woodpecker(src: &str) -> Result<Findings, FindError> {
 const READS: Reads = Reads {
     whole: &["image"],
     keys: &["steps", "services", "clone", "pipeline"],
+    whole_if: None,
 };
 
 fn collect(tree: &Tree, out: &mut Vec<Candidate>, tool: &str) {

@@ -7,7 +7,9 @@
 //!
 //! * `container`, as a string (`container: node:20`) or as a mapping's `image`
 //!   (`container: {image: node:20, options: …}`);
-//! * `services.<name>.image`;
+//! * `services.<name>.image`, or `services.<name>` itself when it is a string (`services: {postgres:
+//!   postgres:16}`: the workflow schema's `container` is a string or a mapping, for services as for the job
+//!   container);
 //! * `steps[*].uses: docker://<image>`.
 //!
 //! The runner accepts a `docker://` prefix on `container` and service images too (`container:
@@ -43,10 +45,8 @@
 //! * [`Candidate::pull_policy_set`] is always `None`.
 
 use super::yaml::tree::{NodeId, Tree};
-use super::yaml::{find_reading, image_value, Reads};
-use super::{Candidate, FindError, Findings, Target};
-
-const DOCKER: &str = "docker://";
+use super::yaml::{docker_value, find_reading, image_value, Reads};
+use super::{Candidate, FindError, Findings};
 
 /// Finds the images of a GitHub Actions workflow. See the module documentation.
 pub fn find(src: &str) -> Result<Findings, FindError> {
@@ -55,14 +55,16 @@ pub fn find(src: &str) -> Result<Findings, FindError> {
 
 /// The keys a workflow's finder reads.
 const WORKFLOW: Reads = Reads {
-    whole: &["container", "image", "uses"],
-    keys: &["jobs", "services", "steps"],
+    whole: &["container", "image", "services", "uses"],
+    keys: &["jobs", "steps"],
+    whole_if: None,
 };
 
 /// The keys an action metadata file's finder reads.
 const ACTION: Reads = Reads {
     whole: &["image", "uses"],
     keys: &["runs", "steps"],
+    whole_if: None,
 };
 
 /// Finds the image of an action's metadata file (`action.yml`). See the module documentation.
@@ -101,11 +103,13 @@ fn job_images(tree: &Tree, job: NodeId, out: &mut Vec<Candidate>) {
     if let Some(services) = tree.lookup(job, "services").map(|s| tree.resolve(s)) {
         if tree.mapping(services).is_some() {
             for (_, service) in tree.entries(services) {
-                let service = tree.resolve(service);
-                if tree.mapping(service).is_some() {
-                    let image = tree.lookup(service, "image");
-                    out.extend(image.and_then(|image| image_or_docker(tree, image)));
-                }
+                let image = if tree.mapping(tree.resolve(service)).is_some() {
+                    tree.lookup(tree.resolve(service), "image")
+                } else {
+                    // `services: {postgres: postgres:16}`: the image alone, as for `container`.
+                    Some(service)
+                };
+                out.extend(image.and_then(|image| image_or_docker(tree, image)));
             }
         }
     }
@@ -129,24 +133,6 @@ fn docker_steps(tree: &Tree, at: NodeId, out: &mut Vec<Candidate>) {
 /// An image as a job container or service states it: with or without `docker://`.
 fn image_or_docker(tree: &Tree, id: NodeId) -> Option<Candidate> {
     docker_value(tree, id).or_else(|| image_value(tree, id))
-}
-
-/// A scalar `docker://image`: the reference after the scheme. `None` for any other value.
-fn docker_value(tree: &Tree, id: NodeId) -> Option<Candidate> {
-    let scalar = tree.scalar(tree.resolve(id))?;
-    let image = scalar.value.strip_prefix(DOCKER)?;
-    let (span, skip) = match scalar.differs {
-        None => (scalar.text.start + DOCKER.len()..scalar.text.end, None),
-        Some(why) => (scalar.text.clone(), Some(why.to_owned())),
-    };
-    let skip = skip.or_else(|| image.is_empty().then(|| "empty value".to_owned()));
-    Some(Candidate {
-        span,
-        value: image.to_owned(),
-        skip,
-        pull_policy_set: None,
-        target: Target::Reference,
-    })
 }
 
 #[cfg(test)]
@@ -205,7 +191,7 @@ jobs:
             ]
         );
         let c = &find(src).unwrap().candidates[3];
-        let at = src.find("docker://alpine").unwrap() + DOCKER.len();
+        let at = src.find("docker://alpine").unwrap() + "docker://".len();
         assert_eq!(c.span, at..at + "alpine:3.20".len());
     }
 
@@ -225,6 +211,25 @@ jobs:
         assert!(got[2].2, "empty image");
         let status = crate::app::classify(&find(src).unwrap().candidates[0]);
         assert!(matches!(status, crate::app::Status::Skipped(_)));
+    }
+
+    #[test]
+    fn services_written_as_strings() {
+        let src = "on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    services:\n      postgres: \"postgres:10\"\n      redis: docker://redis:7 # c\n      cache: &c memcached:1.6\n      again: *c\n      none: ''\n      nothing:\n      mysql:\n        image: mysql:8\n    steps:\n      - run: echo\n  other:\n    services: ${{ fromJSON(inputs.services) }}\n";
+        assert_eq!(
+            found(src),
+            [
+                ("postgres:10", "postgres:10".to_owned(), false),
+                ("redis:7", "redis:7".to_owned(), false),
+                ("memcached:1.6", "memcached:1.6".to_owned(), false),
+                ("", "".to_owned(), true),
+                ("mysql:8", "mysql:8".to_owned(), false),
+            ]
+        );
+        // The prefilter lets such a file through: it holds none of `container`, `image` or `docker://`.
+        let src = "jobs:\n  t:\n    services:\n      postgres: postgres:10\n";
+        assert!(crate::formats::Kind::GithubActions.may_hold(src));
+        assert_eq!(texts(src), ["postgres:10"]);
     }
 
     #[test]

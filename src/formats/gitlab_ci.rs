@@ -76,6 +76,7 @@ pub fn find(src: &str) -> Result<Findings, FindError> {
 const READS: Reads = Reads {
     whole: &["image", "services"],
     keys: &["default"],
+    whole_if: None,
 };
 
 fn collect(tree: &Tree, out: &mut Vec<Candidate>) {

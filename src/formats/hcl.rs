@@ -8,8 +8,12 @@
 //!
 //! * Terraform/OpenTofu (`*.tf`, `*.tofu`): the `image` of every `container` and `init_container`
 //!   block (also the `content` of a `dynamic "container"` block) at any depth inside a `resource` of
-//!   the Kubernetes provider's workload types ([`KUBERNETES_WORKLOADS`]), and the `name` of a
-//!   `docker_image` resource or data source (the `kreuzwerker/docker` provider).
+//!   the Kubernetes provider's workload types ([`KUBERNETES_WORKLOADS`]); of the Docker provider
+//!   (`kreuzwerker/docker`), the `name` of a `docker_image` resource or data source, the `image` of a
+//!   `docker_container` and the `image` of a `docker_service`'s `task_spec { container_spec { … } }`. A
+//!   container or service image that reads a `docker_image` (or `docker_registry_image`) block's
+//!   attribute (`image = docker_image.web.image_id`, the provider's usual form) is not a candidate: the
+//!   image is stated, and pinned, at that block.
 //! * Nomad (`*.nomad`, `*.nomad.hcl`): `config { image = … }` (or `config = { image = … }`) of every
 //!   `task` whose `driver` is the literal `"docker"` or `"podman"`.
 //! * Docker Bake (`docker-bake.hcl`, `docker-bake.override.hcl`): the values of a `target`'s
@@ -25,11 +29,13 @@
 //!   more than one line.
 //! * A value marked with a `# pin: ignore` or `// pin: ignore` comment at the end of its line, or
 //!   alone on the line above.
+//! * The `name` of a `data "docker_registry_image"`: a lookup of the digest the registry has for that name
+//!   (for `pull_triggers` and the like), not an image the configuration runs ([`REGISTRY_LOOKUP`]).
 //!
 //! # What is not found
 //!
 //! Images in `variable` defaults, `locals` and module arguments (whatever uses them is skipped as
-//! computed), other Terraform resources (`docker_container.image` usually names a `docker_image`),
+//! computed), other Terraform resources (a `resource "docker_registry_image"` pushes the image it names),
 //! Nomad tasks of other drivers, bake `target:` and local contexts, and every other HCL file.
 //!
 //! # Limitations
@@ -40,7 +46,7 @@
 
 use std::ops::Range;
 
-use hcl_edit::expr::{Expression, Object, ObjectKey};
+use hcl_edit::expr::{Expression, Object, ObjectKey, TraversalOperator};
 use hcl_edit::structure::{Block, Body};
 use hcl_edit::template::Element;
 
@@ -85,10 +91,62 @@ pub fn find_terraform(src: &str) -> Result<Findings, FindError> {
                 ("resource" | "data", "docker_image") => {
                     out.extend(attribute(file, &block.body, "name", None));
                 }
+                ("resource", "docker_container") => {
+                    out.extend(docker_container_image(file, &block.body));
+                }
+                ("resource", "docker_service") => {
+                    for task in block.body.get_blocks("task_spec") {
+                        for container in task.body.get_blocks("container_spec") {
+                            out.extend(docker_container_image(file, &container.body));
+                        }
+                    }
+                }
+                ("data", "docker_registry_image") => {
+                    out.extend(attribute(file, &block.body, "name", None).map(|mut c| {
+                        c.skip = Some(REGISTRY_LOOKUP.to_owned());
+                        c
+                    }));
+                }
                 _ => {}
             }
         }
     })
+}
+
+/// The skip reason of a `data "docker_registry_image"` name.
+pub const REGISTRY_LOOKUP: &str = "a lookup (data \"docker_registry_image\" reads the digest the registry has for this name), not an image the configuration runs";
+
+/// The `image` of a `docker_container` or of a `docker_service`'s `container_spec`: a literal reference is
+/// pinned, anything else skipped ([`string`]), except a reference to a `docker_image` or
+/// `docker_registry_image` block (`docker_image.web.image_id`, `data.docker_image.web.repo_digest`), which
+/// states its image where it is declared.
+fn docker_container_image(file: &File, body: &Body) -> Option<Candidate> {
+    let expr = &body.get_attribute("image")?.value;
+    if names_docker_image_block(expr) {
+        return None;
+    }
+    string(file, expr, None, None)
+}
+
+/// Whether an expression reads an attribute of a `docker_image` or `docker_registry_image` resource or data
+/// source.
+fn names_docker_image_block(expr: &Expression) -> bool {
+    let Expression::Traversal(traversal) = expr else {
+        return false;
+    };
+    let Expression::Variable(root) = &traversal.expr else {
+        return false;
+    };
+    let attr = |i: usize| match traversal.operators.get(i).map(|o| o.value()) {
+        Some(TraversalOperator::GetAttr(name)) => Some(name.as_str()),
+        _ => None,
+    };
+    let ty = if root.as_str() == "data" {
+        attr(0)
+    } else {
+        Some(root.as_str())
+    };
+    matches!(ty, Some("docker_image" | "docker_registry_image"))
 }
 
 /// Nomad job files. See the module documentation.

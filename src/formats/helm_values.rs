@@ -5,9 +5,14 @@
 //! * Every scalar `image: repo:tag` at any depth, as the generic finder reports it (same span rules and
 //!   [`SKIP_RULES`]: Istio's `auto`, a Ceph `rbd.image`, an empty value), except where the scalar is
 //!   the repository of a split image below.
+//! * Every scalar under another key that ends in `image`, in any case (`gitImage`, `inline_image`,
+//!   `coreImage`), when it reads as a reference with a tag or a digest (`gitImage: alpine/git:2.45.2`);
+//!   anything else there (`vmImage: ubuntu-latest`, a path, `true`) is not an image and is not reported.
 //! * Every **split image**: a mapping that is the value of an `image` key and has a `repository` key
 //!   or a scalar `image` key (bitnami: `{registry, repository, tag, digest}`; ingress-nginx:
-//!   `{registry, image, tag, digest}`), or any mapping with a scalar `image` key next to a `tag` or
+//!   `{registry, image, tag, digest}`); a mapping that is the value of another key ending in `image` (any
+//!   case: bitnami's `clickHouseImage`, `gitImage`, `sysctlImage`) and has a `repository` key and a `tag`
+//!   or `digest` key; or any mapping with a scalar `image` key next to a `tag` or
 //!   `digest` key (`exporter: {image: ghcr.io/oliver006/redis_exporter, tag: v1.75.0}`). One candidate
 //!   per mapping; [`Candidate::value`] is the reference the chart composes,
 //!   `"{registry}/{repository}:{tag}"`, with `@{digest}` when the digest is set, and what is written
@@ -38,10 +43,11 @@
 //!
 //! # What is not found
 //!
-//! Keys other than `image` that merely look like image fields (`images: {repository, tag}`, whose
+//! Keys that do not end in `image` but look like image fields (`images: {repository, tag}`, whose
 //! repository is a registry prefix the templates complete; `cloneStaticSiteFromGit.repository`, a git
-//! repository), images inside strings, comments such as `# tag: v1` or `# digest: sha256:…`, and
-//! mappings with only a `registry`.
+//! repository), a mapping under a key such as `fooImage` without a `repository` and a `tag` or `digest`,
+//! images inside strings, comments such as `# tag: v1` or `# digest: sha256:…`, and mappings with only a
+//! `registry`.
 //!
 //! # Limitations
 //!
@@ -70,6 +76,7 @@ pub fn find(src: &str) -> Result<Findings, FindError> {
 /// The keys [`collect`] and [`split_image`] read: a mapping without them holds no image.
 const READS: Reads = Reads {
     whole: &["image"],
+    whole_if: Some(ends_with_image),
     keys: &[
         "repository",
         "tag",
@@ -80,6 +87,20 @@ const READS: Reads = Reads {
         "imageRegistry",
     ],
 };
+
+/// Whether a key ends in `image`, in any case (`image`, `gitImage`, `inline_image`, `IMAGE`).
+fn ends_with_image(key: &str) -> bool {
+    key.len() >= 5
+        && key.is_char_boundary(key.len() - 5)
+        && key[key.len() - 5..].eq_ignore_ascii_case("image")
+}
+
+/// Whether a scalar under a key such as `gitImage` names an image: it reads as a reference with a tag or a
+/// digest (`alpine/git:2.45`), not a bare name (`ubuntu-latest`), a path or a flag.
+fn tagged_reference(value: &str) -> bool {
+    crate::reference::Reference::parse(value)
+        .is_ok_and(|r| r.tag().is_some() || r.digest().is_some())
+}
 
 fn collect(src: &str, tree: &Tree, out: &mut Vec<Candidate>) {
     for map in tree.walk() {
@@ -92,12 +113,18 @@ fn collect(src: &str, tree: &Tree, out: &mut Vec<Candidate>) {
         }
         let under = tree.key_str(map);
         for &(key, value) in &mapping.pairs {
-            if !tree.is_key(key, "image") || tree.scalar(value).is_none() {
+            let exact = tree.is_key(key, "image");
+            if !(exact || tree.str(key).is_some_and(ends_with_image))
+                || tree.scalar(value).is_none()
+            {
                 continue;
             }
             let Some(mut candidate) = image_value(tree, value) else {
                 continue;
             };
+            if !exact && !tagged_reference(&candidate.value) {
+                continue;
+            }
             let rule = SKIP_RULES.iter().find(|rule| match rule.when {
                 SkipWhen::Under(parent) => under == Some(parent),
                 SkipWhen::Value(v) => candidate.value == v,
@@ -140,8 +167,13 @@ fn split_image(src: &str, tree: &Tree, map: NodeId) -> Option<Candidate> {
     let image_scalar = tree
         .get(map, "image")
         .filter(|&i| tree.scalar(tree.resolve(i)).is_some());
-    let under_image = tree.key_str(map) == Some("image");
-    let repository_key = if under_image && has("repository") {
+    let key = tree.key_str(map);
+    let under_image = key == Some("image");
+    // Under another key ending in `image` (`gitImage`, `clickHouseImage`): the same mapping, when it has
+    // the shape, a `repository` with a `tag` or a `digest`.
+    let under_image_like =
+        key.is_some_and(ends_with_image) && has("repository") && (has("tag") || has("digest"));
+    let repository_key = if (under_image && has("repository")) || under_image_like {
         tree.get(map, "repository")?
     } else if image_scalar.is_some() && (under_image || has("tag") || has("digest")) {
         image_scalar?
@@ -427,6 +459,104 @@ main:
                 ("nginx:1", "nginx:1", Target::Reference)
             ]
         );
+    }
+
+    #[test]
+    fn image_mappings_and_scalars_under_keys_ending_in_image() {
+        // bitnami/clickhouse-operator's shape, and other charts' spellings.
+        let src = r#"global:
+  imageRegistry: ""
+clickHouseImage:
+  registry: docker.io
+  repository: bitnami/clickhouse
+  tag: 25.7.5-debian-12-r0
+  digest: ""
+gitImage:
+  repository: alpine/git
+  tag: 2.45.2
+  digest:
+sysctl_IMAGE:
+  registry: docker.io
+  repository: bitnami/os-shell
+  tag: 12-debian-12-r51
+coreImage: "ghcr.io/acme/core:1.2.3"
+inline_image: quay.io/acme/inline@sha256:0123456789012345678901234567890123456789012345678901234567890123
+vmImage: ubuntu-latest
+diskImage: /var/lib/disk.img
+useImage: true
+baseImage:
+  repository: https://github.com/acme/base
+otherImage:
+  registry: docker.io
+  pullPolicy: Always
+images:
+  repository: gcr.io/acme
+  tag: v1
+"#;
+        let got: Vec<_> = all(src)
+            .into_iter()
+            .map(|c| {
+                (
+                    src[c.span.clone()].to_owned(),
+                    c.value,
+                    c.target,
+                    c.skip.unwrap_or_default(),
+                )
+            })
+            .collect();
+        let insert = Target::InsertDigest {
+            prefix: " ".to_owned(),
+            suffix: String::new(),
+        };
+        assert_eq!(
+            got,
+            [
+                (
+                    String::new(),
+                    "docker.io/bitnami/clickhouse:25.7.5-debian-12-r0".to_owned(),
+                    Target::Digest,
+                    String::new()
+                ),
+                (
+                    String::new(),
+                    "alpine/git:2.45.2".to_owned(),
+                    insert,
+                    String::new()
+                ),
+                (
+                    "bitnami/os-shell".to_owned(),
+                    "docker.io/bitnami/os-shell:12-debian-12-r51".to_owned(),
+                    Target::Reference,
+                    NO_DIGEST_KEY.to_owned()
+                ),
+                (
+                    "ghcr.io/acme/core:1.2.3".to_owned(),
+                    "ghcr.io/acme/core:1.2.3".to_owned(),
+                    Target::Reference,
+                    String::new()
+                ),
+                (
+                    "quay.io/acme/inline@sha256:0123456789012345678901234567890123456789012345678901234567890123".to_owned(),
+                    "quay.io/acme/inline@sha256:0123456789012345678901234567890123456789012345678901234567890123".to_owned(),
+                    Target::Reference,
+                    String::new()
+                ),
+            ]
+        );
+        let c = all(src);
+        let out = pin(src, &c[0], &digest());
+        assert!(out.contains(&format!(
+            "  tag: 25.7.5-debian-12-r0\n  digest: \"{}\"\n",
+            digest()
+        )));
+        let out = pin(src, &c[1], &digest());
+        assert!(out.contains(&format!("  tag: 2.45.2\n  digest: {}\n", digest())));
+        assert!(matches!(classify(&c[3]), Status::Unpinned(_)));
+        assert!(matches!(classify(&c[4]), Status::Pinned(_)));
+        // The prefilter lets a file whose only image key is camel-cased through.
+        let src = "gitImage:\n  repository: alpine/git\n  tag: 2.45.2\n  digest: \"\"\n";
+        assert!(crate::formats::Kind::HelmValues.may_hold(src));
+        assert_eq!(only(src).value, "alpine/git:2.45.2");
     }
 
     #[test]

@@ -91,7 +91,7 @@ kinds! {
         needles: &[],
         docs: Docs {
             title: "Dockerfile",
-            pinned: "each `FROM` image (any case, `--platform`, continuations, `# escape=`); the default of a global `ARG NAME=image:tag` that a `FROM ${NAME}` uses (the one place the reference lives); the default of a global `ARG` that ends the tag of a `FROM name:${NAME}` and is used nowhere else, pinned as `tag@sha256:…` (see [build arguments](#dockerfile-build-arguments)); `COPY --from=image`; `RUN --mount=…,from=image`; the `# syntax=` directive",
+            pinned: "each `FROM` image (any case, `--platform`, continuations, `# escape=`, also indented, as BuildKit's parser reads it); the default of a global `ARG NAME=image:tag` that a `FROM ${NAME}` uses (the one place the reference lives); the default of a global `ARG` that ends the tag of a `FROM name:${NAME}` and is used nowhere else, pinned as `tag@sha256:…` (see [build arguments](#dockerfile-build-arguments)); `COPY --from=image`; `RUN --mount=…,from=image`; the `# syntax=` directive",
             example: "`ARG BASE=alpine:3.20` … `FROM ${BASE}` → `ARG BASE=alpine@sha256:…`",
         },
         corpus: "dockerfile",
@@ -139,7 +139,7 @@ kinds! {
         needles: &["image", "\\"],
         docs: Docs {
             title: "Kustomize",
-            pinned: "`images:` entries: `newName` (or `name`) at `newTag` is resolved and `digest:` is set — an empty one is filled; a missing one is inserted as one line after `newTag`, with the entry's indentation and the line ending of the `newTag` line — `\\n`, `\\r\\n` or a lone `\\r` (the only bytes added)",
+            pinned: "`images:` entries: `newName` (or `name`) at `newTag` is resolved and `digest:` is set — an empty one is filled; a missing one is inserted as one line after `newTag`, with the entry's indentation and the line ending of the `newTag` line — `\\n`, `\\r\\n` or a lone `\\r` (the only bytes added); an entry value that kustomize reads as a number or boolean (`newTag: 2.5`, `newTag: 1`, `newTag: yes`: it then refuses the file) is an error saying to quote it",
             example: "`newTag: v1` → `newTag: v1` + `digest: sha256:…`",
         },
         corpus: "kustomize",
@@ -184,10 +184,10 @@ kinds! {
         files: &[".github/workflows/*.yml"],
         examples: &["repo/.github/workflows/ci.yml", ".github/workflows/release.yaml"],
         find: github_actions::find,
-        needles: &["container", "image", "docker://", "\\"],
+        needles: &["container", "image", "docker://", "services", "\\"],
         docs: Docs {
             title: "GitHub Actions",
-            pinned: "`jobs.*.container` (a string or `{image: …}`), `jobs.*.services.*.image`, `uses: docker://image:tag`; a `docker://` prefix on a container or service image is kept",
+            pinned: "`jobs.*.container` and `jobs.*.services.*` (each a string or `{image: …}`), `uses: docker://image:tag`; a `docker://` prefix on a container or service image is kept",
             example: "`uses: docker://alpine:3.20` → `docker://alpine@sha256:…`",
         },
         corpus: "gha",
@@ -232,10 +232,10 @@ kinds! {
         files: &["bitbucket-pipelines.yml"],
         examples: &["bitbucket-pipelines.yml", "repo/bitbucket-pipelines.yaml"],
         find: bitbucket::find,
-        needles: &["image", "\\"],
+        needles: &["image", "docker://", "\\"],
         docs: Docs {
             title: "Bitbucket Pipelines",
-            pinned: "the top-level `image`, every step's `image` (also in `parallel`, `stage` and `definitions` steps, through anchors and merge keys) and `definitions.services.*.image`, each a string or `{name: …}`; `pipe:` references are left alone; a value with `$VAR` is skipped",
+            pinned: "the top-level `image`, every step's `image` (also in `parallel`, `stage` and `definitions` steps, through anchors and merge keys) and `definitions.services.*.image`, each a string or `{name: …}`; a pipe given as an image, `pipe: docker://image:tag` in a step's `script` or `after-script` (the prefix is kept); other `pipe:` references (`atlassian/aws-s3-deploy:1.1.0`, a catalogue pipe) are left alone; a value with `$VAR` is skipped",
             example: "`image: {name: node:22}` → `node@sha256:…`",
         },
         corpus: "bitbucket",
@@ -296,10 +296,10 @@ kinds! {
         files: &["values*.yaml"],
         examples: &["chart/values.yaml", "chart/values-prod.yaml", "values.yml"],
         find: helm_values::find,
-        needles: &["image", "\\"],
+        needles: &["image", "Image", "IMAGE", "\\"],
         docs: Docs {
             title: "Helm values",
-            pinned: "scalar `image:` values as for Kubernetes YAML; `image:` mappings with `repository` (+ `registry`, `tag`, `global.imageRegistry`) that have a `digest:` key (bitnami, ingress-nginx style) get it filled; without a `digest:` key they are reported, not changed",
+            pinned: "scalar `image:` values as for Kubernetes YAML; `image:` mappings with `repository` (+ `registry`, `tag`, `global.imageRegistry`) that have a `digest:` key (bitnami, ingress-nginx style) get it filled; without a `digest:` key they are reported, not changed. Under other keys that end in `image`, in any case (`gitImage:`, `clickHouseImage:`, `inline_image:`): a mapping with `repository` and a `tag` or `digest` key is read the same way, and a scalar when it is a reference with a tag or digest (`vmImage: ubuntu-latest` is not). `{{ }}` in comments does not make a file a template",
             example: "`digest: \"\"` → `digest: \"sha256:…\"`",
         },
         corpus: "helm",
@@ -360,10 +360,10 @@ kinds! {
         files: &["*.tf", "*.tofu"],
         examples: &["main.tf", "infra/k8s.tf", "main.tofu"],
         find: hcl::find_terraform,
-        needles: &["kubernetes_", "docker_image"],
+        needles: &["kubernetes_", "docker_"],
         docs: Docs {
             title: "Terraform / OpenTofu",
-            pinned: "`image` of `container` and `init_container` blocks (also `dynamic` ones) in `kubernetes_*` workload resources (pod, deployment, stateful set, daemon set, job, cron job, replication controller, and their `_v1` forms); `name` of `docker_image` resources and data sources; a string with `${…}` or any other expression is skipped",
+            pinned: "`image` of `container` and `init_container` blocks (also `dynamic` ones) in `kubernetes_*` workload resources (pod, deployment, stateful set, daemon set, job, cron job, replication controller, and their `_v1` forms); `name` of `docker_image` resources and data sources; `image` of `docker_container` resources and of `docker_service`'s `task_spec { container_spec { … } }` (`image = docker_image.x.image_id` is pinned at that `docker_image`); a string with `${…}` or any other expression is skipped; the `name` of a `data \"docker_registry_image\"` is a lookup, skipped",
             example: "`image = \"nginx:1.27\"` → `image = \"nginx@sha256:…\"`",
         },
         corpus: "terraform",
@@ -684,14 +684,22 @@ mod tests {
         }
     }
 
-    /// The `files:` regex of the hook in `.pre-commit-hooks.yaml`, as YAML reads the single-quoted scalar.
+    /// The `files:` regex of the hooks in `.pre-commit-hooks.yaml` (every hook has the same one), as YAML
+    /// reads the single-quoted scalar.
     fn hook_regex() -> regex_lite::Regex {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(".pre-commit-hooks.yaml");
         let text = std::fs::read_to_string(path).expect(".pre-commit-hooks.yaml");
-        let line = text
+        let lines: Vec<&str> = text
             .lines()
-            .find_map(|l| l.trim_start().strip_prefix("files: "))
-            .expect("a files: line");
+            .filter_map(|l| l.trim_start().strip_prefix("files: "))
+            .collect();
+        let hooks = text.lines().filter(|l| l.starts_with("- id: ")).count();
+        assert_eq!(lines.len(), hooks, "one files: line per hook");
+        assert!(
+            lines.windows(2).all(|w| w[0] == w[1]),
+            "the hooks' files: patterns differ"
+        );
+        let line = lines[0];
         let quoted = line
             .trim()
             .strip_prefix('\'')

@@ -44,6 +44,8 @@
 //!   grammar) is a candidate; the classifier reports it as a placeholder (see docs/kinds.md).
 //! * [`Candidate::pull_policy_set`] is always `None`.
 
+use saphyr_parser::ScalarStyle;
+
 use super::yaml::tree::{NodeId, Tree};
 use super::yaml::{digest_slot, find_reading, line_ending, Reads};
 use super::{Candidate, FindError, Findings, Target};
@@ -53,16 +55,27 @@ pub const NO_NEW_TAG: &str = "no newTag; the tag lives in the resources";
 
 /// Finds the `images` entries of a kustomization. See the module documentation.
 pub fn find(src: &str) -> Result<Findings, FindError> {
-    find_reading(src, &READS, |tree, out| collect(src, tree, out))
+    let mut refused = None;
+    let findings = find_reading(src, &READS, |tree, out| {
+        refused = collect(src, tree, out).err();
+    })?;
+    match refused {
+        Some(error) => Err(error),
+        None => Ok(findings),
+    }
 }
 
 /// The keys [`collect`] reads.
 const READS: Reads = Reads {
     whole: &["images"],
     keys: &["kind"],
+    whole_if: None,
 };
 
-fn collect(src: &str, tree: &Tree, out: &mut Vec<Candidate>) {
+/// The fields of an `images` entry; kustomize reads each as a string.
+const FIELDS: [&str; 5] = ["name", "newName", "newTag", "digest", "tagSuffix"];
+
+fn collect(src: &str, tree: &Tree, out: &mut Vec<Candidate>) -> Result<(), FindError> {
     for root in tree.mapping_documents() {
         let kind = tree.lookup(root, "kind").and_then(|k| tree.str(k));
         if !matches!(kind, None | Some("Kustomization" | "Component")) {
@@ -74,9 +87,160 @@ fn collect(src: &str, tree: &Tree, out: &mut Vec<Candidate>) {
         for &entry in tree.items(tree.resolve(images)) {
             let entry = tree.resolve(entry);
             if tree.mapping(entry).is_some() {
+                refused_field(tree, entry)?;
                 out.extend(image_entry(src, tree, entry));
             }
         }
+    }
+    Ok(())
+}
+
+/// The error for an entry field that kustomize refuses to read as a string: a plain scalar that its YAML
+/// reader (go-yaml v2, YAML 1.1 rules) takes for a number or a boolean (`newTag: 2.5`, `newTag: 1`,
+/// `newTag: yes`), or one tagged `!!int`, `!!float` or `!!bool`. kustomize then stops ("json: cannot
+/// unmarshal number into Go struct field Image.images.newTag of type string"), so the entry is not
+/// pinnable as written; quoting the value makes it the string it was meant to be.
+fn refused_field(tree: &Tree, entry: NodeId) -> Result<(), FindError> {
+    for (key, value) in tree.entries(entry) {
+        let Some(field) = FIELDS.into_iter().find(|f| tree.is_key(key, f)) else {
+            continue;
+        };
+        let node = tree.resolve(value);
+        let Some(scalar) = tree.scalar(node) else {
+            continue;
+        };
+        let yaml_type = match tree[node].tag() {
+            Some("tag:yaml.org,2002:int" | "tag:yaml.org,2002:float") => Some("number"),
+            Some("tag:yaml.org,2002:bool") => Some("boolean"),
+            Some(_) => None,
+            None if scalar.style == ScalarStyle::Plain => go_yaml_v2_type(&scalar.value),
+            None => None,
+        };
+        if let Some(what) = yaml_type {
+            let text = &scalar.value;
+            return Err(FindError {
+                offset: scalar.text.start,
+                message: format!(
+                    "`{field}: {text}` is a YAML {what}, which kustomize refuses (\"json: cannot unmarshal {what_go} into Go struct field Image.images.{field} of type string\"); quote it: `{field}: \"{text}\"`",
+                    what_go = if what == "boolean" { "bool" } else { "number" },
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// What go-yaml v2 (the YAML reader behind kustomize, through sigs.k8s.io/yaml) reads a plain scalar as,
+/// when not a string or a null: `"number"` or `"boolean"`. Its `resolve`: the YAML 1.1 booleans
+/// (`y`, `yes`, `on`, `true`, … in three casings); `.inf` and `.nan`; then, for a scalar starting with a
+/// digit or a sign, with every `_` removed, an integer as Go's `strconv.ParseInt(s, 0, 64)` or `ParseUint`
+/// reads it (`0x1F`, `0o17`, `0b101`, `017` octal), or a float matching
+/// `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$` that is finite (`1e400` stays a string), or
+/// `0b` followed by a signed binary integer; for one starting with `.`, a finite float (`.5`). Dates
+/// (`2024-01-01`), versions (`2.5.1`) and times (`12:30`, no base 60 here) stay strings.
+fn go_yaml_v2_type(value: &str) -> Option<&'static str> {
+    const TRUE_FALSE: [&str; 22] = [
+        "y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON", "n", "N", "no",
+        "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF",
+    ];
+    const SPECIAL_FLOATS: [&str; 12] = [
+        ".nan", ".NaN", ".NAN", ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF", "-.inf",
+        "-.Inf", "-.INF",
+    ];
+    if TRUE_FALSE.contains(&value) {
+        return Some("boolean");
+    }
+    if SPECIAL_FLOATS.contains(&value) {
+        return Some("number");
+    }
+    let finite_float = |s: &str| s.parse::<f64>().is_ok_and(f64::is_finite);
+    let number = match value.bytes().next() {
+        Some(b'.') => {
+            let digits = &value[1..];
+            let mantissa_end = digits
+                .find(|c: char| !c.is_ascii_digit())
+                .unwrap_or(digits.len());
+            mantissa_end > 0 && is_exponent(&digits[mantissa_end..]) && finite_float(value)
+        }
+        Some(b'0'..=b'9' | b'+' | b'-') => {
+            let plain = value.replace('_', "");
+            go_parse_int(&plain)
+                || (is_yaml_style_float(&plain) && finite_float(&plain))
+                || plain
+                    .strip_prefix("0b")
+                    .is_some_and(|rest| go_parse_int_radix(rest, 2, true))
+                || plain
+                    .strip_prefix("-0b")
+                    .is_some_and(|rest| go_parse_int_radix(&format!("-{rest}"), 2, true))
+        }
+        _ => false,
+    };
+    number.then_some("number")
+}
+
+/// `^([eE][-+]?[0-9]+)?$`.
+fn is_exponent(s: &str) -> bool {
+    let Some(rest) = s.strip_prefix(['e', 'E']) else {
+        return s.is_empty();
+    };
+    let digits = rest.strip_prefix(['+', '-']).unwrap_or(rest);
+    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`.
+fn is_yaml_style_float(s: &str) -> bool {
+    let s = s.strip_prefix(['+', '-']).unwrap_or(s);
+    let int_len = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let rest = &s[int_len..];
+    let rest = match rest.strip_prefix('.') {
+        Some(fraction) => {
+            let len = fraction
+                .find(|c: char| !c.is_ascii_digit())
+                .unwrap_or(fraction.len());
+            if int_len == 0 && len == 0 {
+                return false;
+            }
+            &fraction[len..]
+        }
+        None if int_len == 0 => return false,
+        None => rest,
+    };
+    is_exponent(rest)
+}
+
+/// Whether Go's `strconv.ParseInt(s, 0, 64)` or `strconv.ParseUint(s, 0, 64)` reads `s` (no underscores).
+fn go_parse_int(s: &str) -> bool {
+    let (signed, body) = match s.as_bytes().first() {
+        Some(b'+' | b'-') => (true, &s[1..]),
+        _ => (false, s),
+    };
+    let lower = body.get(..2).map(str::to_ascii_lowercase);
+    let (radix, digits) = match lower.as_deref() {
+        Some("0x") => (16, &body[2..]),
+        Some("0o") => (8, &body[2..]),
+        Some("0b") => (2, &body[2..]),
+        _ if body.len() > 1 && body.starts_with('0') => (8, &body[1..]),
+        _ => (10, body),
+    };
+    let sign = if s.starts_with('-') { "-" } else { "" };
+    go_parse_int_radix(&format!("{sign}{digits}"), radix, signed)
+}
+
+/// Whether `s` (an optional `-` or `+` only when `signed`, then digits of `radix`) is an integer in Go's
+/// `int64` range, or without a sign in `uint64`'s.
+fn go_parse_int_radix(s: &str, radix: u32, signed: bool) -> bool {
+    let (negative, digits) = match s.as_bytes().first() {
+        Some(b'-') if signed => (true, &s[1..]),
+        Some(b'+') if signed => (false, &s[1..]),
+        _ => (false, s),
+    };
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+        return false;
+    }
+    match u128::from_str_radix(digits, radix) {
+        Ok(n) if negative => n <= 1 << 63,
+        Ok(n) => n <= u128::from(u64::MAX),
+        Err(_) => false,
     }
 }
 
@@ -280,19 +444,19 @@ mod tests {
         let d = digest();
         for (src, want, value) in [
             (
-                "images:\r- name: a\r  newTag: 1\r  newName: b\r",
-                format!("images:\r- name: a\r  newTag: 1\r  digest: {d}\r  newName: b\r"),
-                "b:1",
+                "images:\r- name: a\r  newTag: v1\r  newName: b\r",
+                format!("images:\r- name: a\r  newTag: v1\r  digest: {d}\r  newName: b\r"),
+                "b:v1",
             ),
             (
-                "images:\r- name: a\r  newTag: 1",
-                format!("images:\r- name: a\r  newTag: 1\r  digest: {d}"),
-                "a:1",
+                "images:\r- name: a\r  newTag: v1",
+                format!("images:\r- name: a\r  newTag: v1\r  digest: {d}"),
+                "a:v1",
             ),
             (
-                "images:\n- name: a\r\n  newTag: 1\r\n  newName: b\n",
-                format!("images:\n- name: a\r\n  newTag: 1\r\n  digest: {d}\r\n  newName: b\n"),
-                "b:1",
+                "images:\n- name: a\r\n  newTag: v1\r\n  newName: b\n",
+                format!("images:\n- name: a\r\n  newTag: v1\r\n  digest: {d}\r\n  newName: b\n"),
+                "b:v1",
             ),
         ] {
             let c = only(src);
@@ -361,7 +525,7 @@ mod tests {
 
     #[test]
     fn entries_that_state_no_tag_are_skipped() {
-        let src = "images:\n- name: controller\n  newName: CONTAINER_IMAGES_REGISTRY/adservice\n- name: x\n  tagSuffix: -dev\n- name: y\n  newTag: v1\n  tagSuffix: -dev\n- {name: z, newTag: v2}\n- name: w\n  newTag: v3\n  digest: ''\n  tagSuffix: -dev\n- name: e\n  digest: ''\n";
+        let src = "images:\n- name: controller\n  newName: CONTAINER_IMAGES_REGISTRY/adservice\n- name: x\n  tagSuffix: -dev\n- name: u\n  newTag: v1\n  tagSuffix: -dev\n- {name: z, newTag: v2}\n- name: w\n  newTag: v3\n  digest: ''\n  tagSuffix: -dev\n- name: e\n  digest: ''\n";
         let c = find(src).unwrap().candidates;
         let got: Vec<_> = c
             .iter()
@@ -382,7 +546,7 @@ mod tests {
                     NO_NEW_TAG
                 ),
                 ("x", "x", TAG_SUFFIX),
-                ("v1", "y:v1", TAG_SUFFIX),
+                ("v1", "u:v1", TAG_SUFFIX),
                 (
                     "v2",
                     "z:v2",
@@ -412,6 +576,64 @@ mod tests {
         let src = "d: &d {digest: ''}\nimages:\n- <<: *d\n  name: a\n  newTag: v1\n";
         let c = find(src).unwrap().candidates;
         assert!(c[0].skip.as_deref().unwrap().contains("merge key"), "{c:?}");
+    }
+
+    #[test]
+    fn numbers_and_booleans_that_kustomize_refuses_are_errors() {
+        // Each answer checked with `kubectl kustomize` (kustomize v5.5.0 and Debian's kubectl 1.20): these
+        // values make it fail ("json: cannot unmarshal number/bool into Go struct field
+        // Image.images.newTag of type string") ...
+        for value in [
+            "2.5", "1", "1.0", "010", "08", "0o10", "0x1F", "0b101", "1e3", "1_000", "+1", "-1",
+            ".5", "true", "yes", "on", "y", "n", "True", "NO", "off", ".inf", "-.Inf", ".nan",
+        ] {
+            let src = format!("images:\n- name: app\n  newTag: {value}\n");
+            let err = find(&src).expect_err(value);
+            let at = src.find("newTag: ").unwrap() + "newTag: ".len();
+            assert_eq!(err.offset, at, "{value}");
+            assert!(
+                err.message
+                    .contains(&format!("quote it: `newTag: \"{value}\"`")),
+                "{value}: {}",
+                err.message
+            );
+        }
+        // ... and these it reads as strings (or, `null`, as no tag).
+        for value in [
+            "v1",
+            "2.5.1",
+            "12:30",
+            "1:20:30",
+            "2024-01-01",
+            "2024-1-2",
+            "1e400",
+            "0x",
+            "1.2.3-rc1",
+            "'2.5'",
+            "\"1\"",
+            "!!str 2.5",
+            "latest",
+            "null",
+        ] {
+            let src = format!("images:\n- name: app\n  newTag: {value}\n");
+            assert!(find(&src).is_ok(), "{value}");
+        }
+        let err = find("images:\n- name: app\n  newTag: 2.5\n").unwrap_err();
+        assert_eq!(
+            err.message,
+            "`newTag: 2.5` is a YAML number, which kustomize refuses (\"json: cannot unmarshal number into Go struct field Image.images.newTag of type string\"); quote it: `newTag: \"2.5\"`"
+        );
+        // Tagged, in another field, through a merge key, in a flow entry, after a good entry.
+        for src in [
+            "images:\n- name: app\n  newTag: !!float \"2\"\n",
+            "images:\n- name: app\n  newTag: v1\n  digest: 1\n",
+            "d: &d {newTag: 3}\nimages:\n- <<: *d\n  name: app\n",
+            "images: [{name: a, newTag: v1}, {name: b, newTag: yes}]\n",
+        ] {
+            assert!(find(src).is_err(), "{src:?}");
+        }
+        // Another kind's document is not a kustomization.
+        assert!(find("kind: Other\nimages:\n- name: app\n  newTag: 2.5\n").is_ok());
     }
 
     #[test]

@@ -23,6 +23,7 @@
 
 pub mod code;
 mod github;
+mod gitlab;
 mod json;
 mod markdown;
 mod sarif;
@@ -36,6 +37,7 @@ use serde::Serialize;
 use crate::interrupt::Signal;
 pub use code::{Class, Code, Severity};
 pub use github::GithubReporter;
+pub use gitlab::GitlabReporter;
 pub use json::JsonReporter;
 pub use markdown::MarkdownReporter;
 pub use sarif::SarifReporter;

@@ -1,5 +1,7 @@
-//! The `# syntax=` parser directive, found as BuildKit's `DetectSyntax` finds the frontend image.
+//! Parser directives: the `# syntax=` image, found as BuildKit's `DetectSyntax` finds the frontend image, and
+//! the directive lines as BuildKit's parser reads them ([`as_parser_reads`]).
 
+use std::borrow::Cow;
 use std::ops::Range;
 
 /// The directives BuildKit knows. Any other `# key=value` line ends the directives.
@@ -46,6 +48,58 @@ pub(super) fn syntax(src: &str) -> Option<Range<usize>> {
         seen.push(key);
     }
     None
+}
+
+/// `src` with its directive lines written so that `parse-dockerfile` reads the directives BuildKit's parser
+/// reads, every byte offset kept.
+///
+/// BuildKit's parser (`parser.Parse`) strips a line's leading whitespace (Unicode, as Go's `unicode.IsSpace`)
+/// and its line break before it looks for a directive, so `  # escape=`` ` sets the escape character; the crate
+/// only reads a `#` at the start of a line. The same rules as [`syntax`] otherwise (after a byte order mark
+/// at `bom`; `#\s*KEY\s*=\s*VALUE\s*`, the blanks after `#` Unicode ones; directives end at the first other line,
+/// an unknown key or a repeated one), except that a `#!` line is no exception: BuildKit's parser, unlike
+/// `DetectSyntax`, ends the directives there. A directive line that the crate would not read as written (blanks
+/// before its `#`, or blanks other than spaces and tabs after it) becomes `#KEY=VALUE` followed by spaces to
+/// its former length, before its line break; nothing else changes. `DetectSyntax` does not strip the
+/// leading whitespace: [`syntax`] keeps reading the file as written.
+pub(super) fn as_parser_reads(src: &str, bom: usize) -> Cow<'_, str> {
+    let mut text = Cow::Borrowed(src);
+    let mut seen: Vec<String> = Vec::new();
+    let mut pos = bom;
+    while pos < src.len() {
+        let end = src[pos..].find('\n').map_or(src.len(), |i| pos + i + 1);
+        let line = src[pos..end].trim_end_matches(['\r', '\n']);
+        let line_start = pos;
+        pos = end;
+        let trimmed = line.trim_start();
+        let Some((key, value)) = directive(trimmed) else {
+            break;
+        };
+        if !DIRECTIVES.contains(&key.as_str()) || seen.contains(&key) {
+            break;
+        }
+        seen.push(key);
+        let after_hash = &trimmed[1..];
+        let gap = &after_hash[..after_hash.len() - after_hash.trim_start().len()];
+        if trimmed.len() == line.len() && gap.bytes().all(|b| b == b' ' || b == b'\t') {
+            continue;
+        }
+        let key_start = 1 + gap.len();
+        let key_len = trimmed[key_start..]
+            .find(|c: char| !c.is_ascii_alphanumeric())
+            .unwrap_or(trimmed.len() - key_start);
+        let canonical = format!(
+            "#{}={}",
+            &trimmed[key_start..key_start + key_len],
+            &trimmed[value]
+        );
+        // As long as the line or shorter: only blanks were left out.
+        let pad = line.len() - canonical.len();
+        let padded = canonical + &" ".repeat(pad);
+        text.to_mut()
+            .replace_range(line_start..line_start + line.len(), &padded);
+    }
+    text
 }
 
 /// Whitespace as Go's regexp `\s`.
@@ -127,5 +181,33 @@ mod tests {
         }
         // A repeated directive: the first one counts.
         assert_eq!(image("# syntax=a\n# syntax=b\nFROM a\n"), Some("a"));
+    }
+
+    #[test]
+    fn directive_lines_are_written_as_the_parser_reads_them() {
+        let cases = [
+            ("  # escape=`\nFROM a\n", "#escape=`   \nFROM a\n"),
+            (
+                "\u{feff}\t#  Escape = ` \r\n# syntax=x\r\n \t# check=skip=all\r\nFROM a\r\n",
+                "\u{feff}#Escape=`      \r\n# syntax=x\r\n#check=skip=all   \r\nFROM a\r\n",
+            ),
+            // A no-break space (two bytes) after `#`: two spaces at the end.
+            ("#\u{a0}escape=`\nFROM a\n", "#escape=`  \nFROM a\n"),
+            // Left as they are: directives the crate reads as written, and lines after the directives.
+            (
+                "# escape=`\n\n  # syntax=x\n",
+                "# escape=`\n\n  # syntax=x\n",
+            ),
+            ("FROM a\n  # escape=`\n", "FROM a\n  # escape=`\n"),
+            ("  # x\n  # escape=`\n", "  # x\n  # escape=`\n"),
+        ];
+        for (src, want) in cases {
+            let bom = if src.starts_with('\u{feff}') { 3 } else { 0 };
+            let got = as_parser_reads(src, bom);
+            assert_eq!(got, want, "{src:?}");
+            assert_eq!(got.len(), src.len());
+        }
+        // The syntax image is still found only as `DetectSyntax` finds it: not on an indented line.
+        assert_eq!(image("  # syntax=docker/dockerfile:1\nFROM a\n"), None);
     }
 }

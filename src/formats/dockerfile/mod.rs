@@ -68,7 +68,10 @@
 //! `--mount` fields (which the crate leaves as text) are split here (module `words`), with a map from
 //! every byte of the joined, unquoted text back to its file offset, so a value whose bytes are not
 //! contiguous in the file is detected rather than mis-spanned. The `syntax` directive is read here
-//! (module `directive`): the crate keeps its directives private to its iterator.
+//! (module `directive`): the crate keeps its directives private to its iterator. The crate reads a
+//! directive only from a line that starts with `#`, while BuildKit's parser first strips a line's leading
+//! whitespace (`  # escape=``` ` is a directive to it): the crate is given a copy in which such directive lines
+//! are written `#KEY=VALUE`, padded with spaces to their length, so every offset stays valid.
 //!
 //! One gap in the crate is filled here: it recognises a here-document in `RUN` only when `<<WORD` is the
 //! first argument (`RUN <<EOF`), and only one. BuildKit accepts any `<<WORD` word of a `RUN` line
@@ -114,7 +117,8 @@ const BOM: &str = "\u{feff}";
 pub fn find(src: &str) -> Result<Findings, FindError> {
     // The crate drops one leading BOM and reports spans relative to the rest.
     let bom = if src.starts_with(BOM) { BOM.len() } else { 0 };
-    let text = heredoc::blank_heredoc_bodies(src, bom)?;
+    let directives = directive::as_parser_reads(src, bom);
+    let text = heredoc::blank_heredoc_bodies(&directives, bom)?;
     let error = |e: parse_dockerfile::Error| crate_error(&text[bom..], bom, &e);
     let instructions = parse_dockerfile::parse_iter(&text)
         .map_err(error)?

@@ -125,6 +125,48 @@ fn escape_directive_after_comment_is_a_comment() {
 }
 
 #[test]
+fn directives_with_leading_whitespace() {
+    // A Dockerfile copied indented from a Markdown page (Microsoft's guide to installing the Visual Studio
+    // Build Tools in a container). BuildKit strips a line's leading whitespace before it looks for a
+    // directive, so the backtick is the escape character and `RUN `` continues over the next lines.
+    let src = "   # escape=`\n\n   # Use the latest Windows Server Core image with .NET Framework 4.8.\n   FROM mcr.microsoft.com/dotnet/framework/sdk:4.8-windowsservercore-ltsc2019\n\n   # Restore the default Windows shell for correct batch processing.\n   SHELL [\"cmd\", \"/S\", \"/C\"]\n\n   RUN `\n       # Download the Build Tools bootstrapper.\n       curl -SL --output vs_buildtools.exe https://aka.ms/vs/17/release/vs_buildtools.exe `\n       `\n       # Cleanup\n       && del /q vs_buildtools.exe\n\n   ENTRYPOINT [\"C:\\\\BuildTools\\\\Common7\\\\Tools\\\\VsDevCmd.bat\", \"&&\", \"powershell.exe\"]\n";
+    assert_eq!(
+        images(src),
+        ["mcr.microsoft.com/dotnet/framework/sdk:4.8-windowsservercore-ltsc2019"]
+    );
+    // Tabs, CRLF, a byte order mark, several directives, Unicode blanks (a no-break space) before `#` and
+    // after it; the image spans are those of the file as written.
+    for src in [
+        "\t# escape=`\r\nFROM `\r\n  alpine:3.20\r\n",
+        "\u{feff}  # syntax=docker/dockerfile:1\n \t#escape = `\nFROM `\n  alpine:3.20\n",
+        "\u{a0}#\u{a0}escape=`\nFROM `\n  alpine:3.20\n",
+        "# check=skip=all\n  # ESCAPE=`\nFROM `\n  alpine:3.20",
+    ] {
+        let findings = find(src).unwrap_or_else(|e| panic!("{src:?}: {e}"));
+        let found: Vec<&str> = findings
+            .candidates
+            .iter()
+            .filter(|c| c.value != "docker/dockerfile:1")
+            .map(|c| &src[c.span.clone()])
+            .collect();
+        assert_eq!(found, ["alpine:3.20"], "{src:?}");
+    }
+    // Not directives: after a blank line, an ordinary comment or an instruction (indented or not), an
+    // unknown key, or a `#!` line (BuildKit's parser, unlike `DetectSyntax`, stops there).
+    for src in [
+        "\n  # escape=`\nFROM \\\n  alpine:3.20\n",
+        "  # hello\n  # escape=`\nFROM \\\n  alpine:3.20\n",
+        "  # foo=bar\n  # escape=`\nFROM \\\n  alpine:3.20\n",
+        "#!/usr/bin/env buildctl\n  # escape=`\nFROM \\\n  alpine:3.20\n",
+    ] {
+        assert_eq!(images(src), ["alpine:3.20"], "{src:?}");
+    }
+    // A repeated directive is an error for BuildKit ("only one escape parser directive can be used"); here
+    // the first one counts, and the file is an error too.
+    assert!(find("  # escape=`\n  # escape=`\nFROM \\\n  alpine:3.20\n").is_err());
+}
+
+#[test]
 fn crlf_line_endings() {
     let src = "# syntax=docker/dockerfile:1\r\nFROM golang:1.22 AS build\r\nRUN echo a \\\r\n  b\r\nFROM \\\r\n  alpine:3.19\r\nFROM build\r\n";
     assert_eq!(

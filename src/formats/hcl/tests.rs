@@ -108,6 +108,101 @@ fn docker_image_resources_and_data_sources() {
 }
 
 #[test]
+fn docker_containers_services_and_registry_lookups() {
+    // The Docker provider's documented shapes: a container and a swarm service with literal images, the
+    // usual `image = docker_image.x.image_id`, and the `docker_registry_image` lookup that feeds
+    // `pull_triggers`.
+    let src = r#"data "docker_registry_image" "ubuntu" {
+  name = "ubuntu:precise"
+}
+
+resource "docker_image" "ubuntu" {
+  name          = data.docker_registry_image.ubuntu.name
+  pull_triggers = [data.docker_registry_image.ubuntu.sha256_digest]
+}
+
+resource "docker_container" "foo" {
+  name  = "foo"
+  image = "nginx:1.7.8"
+}
+
+resource "docker_container" "bar" {
+  name  = "bar"
+  image = docker_image.ubuntu.image_id
+}
+
+resource "docker_container" "baz" {
+  name  = "baz"
+  image = data.docker_image.local.repo_digest
+}
+
+resource "docker_container" "var" {
+  image = var.image
+}
+
+resource "docker_service" "foo" {
+  name = "foo-service"
+
+  task_spec {
+    container_spec {
+      image = "repo.mycompany.com:8080/foo-service:v1"
+      labels {
+        label = "image"
+        value = "not:1"
+      }
+    }
+  }
+
+  endpoint_spec {
+    ports {
+      target_port = "8080"
+    }
+  }
+}
+
+resource "docker_service" "templated" {
+  task_spec {
+    container_spec {
+      image = "${data.docker_registry_image.ubuntu.name}@${data.docker_registry_image.ubuntu.sha256_digest}"
+    }
+  }
+}
+
+resource "docker_registry_image" "pushed" {
+  name = "registry.example/app:1"
+}
+"#;
+    let got = found(src, find_terraform);
+    assert_eq!(
+        got.iter()
+            .map(|(text, _, skip)| (*text, skip.as_deref()))
+            .collect::<Vec<_>>(),
+        [
+            ("ubuntu:precise", Some(REGISTRY_LOOKUP)),
+            (
+                "data.docker_registry_image.ubuntu.name",
+                Some(NOT_A_STRING)
+            ),
+            ("nginx:1.7.8", None),
+            ("var.image", Some(NOT_A_STRING)),
+            ("repo.mycompany.com:8080/foo-service:v1", None),
+            (
+                "${data.docker_registry_image.ubuntu.name}@${data.docker_registry_image.ubuntu.sha256_digest}",
+                Some(TEMPLATE)
+            ),
+        ]
+    );
+    assert_eq!(
+        pinnable(src, find_terraform),
+        ["nginx:1.7.8", "repo.mycompany.com:8080/foo-service:v1"]
+    );
+    // The prefilter lets a file with only these resources through.
+    let src = "resource \"docker_service\" \"s\" {\n  task_spec {\n    container_spec {\n      image = \"redis:7\"\n    }\n  }\n}\n";
+    assert!(crate::formats::Kind::Terraform.may_hold(src));
+    assert_eq!(pinnable(src, find_terraform), ["redis:7"]);
+}
+
+#[test]
 fn templates_variables_and_escapes_are_skipped() {
     let src = r#"resource "docker_image" "a" {
   name = "${var.repo}:${var.tag}"
@@ -205,7 +300,9 @@ fn look_alikes_name_no_image() {
         "variable \"image\" {\n  default = \"nginx:1.25\"\n}\n",
         "locals {\n  image = \"nginx:1.25\"\n}\nmodule \"m\" {\n  source = \"./m\"\n  image  = \"nginx:1.25\"\n}\n",
         "resource \"aws_ecs_task_definition\" \"t\" {\n  container_definitions = jsonencode([{ image = \"nginx:1.25\" }])\n}\n",
-        "resource \"docker_container\" \"c\" {\n  image = \"nginx:1.25\"\n}\n",
+        "resource \"docker_registry_image\" \"c\" {\n  name = \"nginx:1.25\"\n}\n",
+        "data \"docker_service\" \"s\" {\n  task_spec {\n    container_spec { image = \"nginx:1.25\" }\n  }\n}\n",
+        "resource \"docker_service\" \"s\" {\n  container_spec { image = \"nginx:1.25\" }\n}\n",
         "container {\n  image = \"nginx:1.25\"\n}\n",
     ] {
         assert!(candidates(src, find_terraform).is_empty(), "{src:?}");

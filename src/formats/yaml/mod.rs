@@ -43,14 +43,17 @@
 //!
 //! # Helm and Go templates
 //!
-//! A file is passed over as a whole ([`Findings::skipped`], no error) when it contains a template
-//! action `{{ … }}` (a `{{` with a `}}` after it, anywhere, comments and strings included) and either
-//! the YAML parser rejects it, or the parser reads a `{{` as structure (a flow mapping whose first key
-//! is another flow mapping: `{{ x }}` outside quotes, which no real manifest contains). A file whose
-//! template actions all sit inside quoted scalars parses; its `image` values are reported as written
-//! (e.g. `{{ .Values.image }}`) and left to the reference classifier. Invalid YAML without `{{` is a
-//! [`FindError`]. As the rule only looks for `{{ }}`, an invalid file that merely contains, say, a
-//! GitHub Actions `${{ }}` expression is passed over too, with the same reason.
+//! The parsed stream decides. A file is passed over as a whole ([`Findings::skipped`], no error) when
+//! either the YAML parser rejects it (after the leniencies of [`tree::read`]) and its text holds a
+//! template action `{{ … }}` (a `{{` with a `}}` after it) outside comments, or the parser reads a `{{`
+//! as structure (a flow mapping whose first key is another flow mapping: `{{ x }}` outside quotes, which
+//! no real manifest contains). A file that parses otherwise is YAML: `{{ … }}` in its comments (chart
+//! values that document `{{ include … }}`) changes nothing, and values that hold template actions
+//! (`image: "{{ .Values.image }}"`) are reported as written and left to the reference classifier.
+//! Invalid YAML without `{{ }}` outside comments is a [`FindError`]. Comments of a file YAML cannot read
+//! are found line by line (a `#` at the start of a line or after a blank, outside quotes that open on
+//! that line). As the rule only looks for `{{ }}`, an invalid file that merely contains, say, a GitHub
+//! Actions `${{ }}` expression is passed over too, with the same reason.
 //!
 //! # Limitations
 //!
@@ -306,6 +309,27 @@ fn scalar_value_candidate(scalar: &tree::Scalar) -> Option<Candidate> {
         span: scalar.text.clone(),
         value: scalar.value.clone(),
         skip: scalar.differs.map(str::to_owned),
+        pull_policy_set: None,
+        target: Target::Reference,
+    })
+}
+
+/// A scalar `docker://image` (where an alias stands for the scalar it names): the candidate for the
+/// reference after the scheme, which is kept. `None` for any other value. Skipped when the scalar's bytes
+/// are not its value (the span is then the whole scalar text) or nothing follows the scheme.
+pub fn docker_value(tree: &Tree, id: NodeId) -> Option<Candidate> {
+    const DOCKER: &str = "docker://";
+    let scalar = tree.scalar(tree.resolve(id))?;
+    let image = scalar.value.strip_prefix(DOCKER)?;
+    let (span, skip) = match scalar.differs {
+        None => (scalar.text.start + DOCKER.len()..scalar.text.end, None),
+        Some(why) => (scalar.text.clone(), Some(why.to_owned())),
+    };
+    let skip = skip.or_else(|| image.is_empty().then(|| "empty value".to_owned()));
+    Some(Candidate {
+        span,
+        value: image.to_owned(),
+        skip,
         pull_policy_set: None,
         target: Target::Reference,
     })
@@ -778,6 +802,36 @@ imageName: nginx:11
     }
 
     #[test]
+    fn template_actions_in_comments_do_not_make_a_template() {
+        // The shape of bitnami/chainloop's values.yaml: `{{ }}` only in comments, and a flow sequence closed
+        // at its key's indentation, which strict YAML refuses and libyaml (helm's reader) accepts.
+        let src = "## name: `{{- printf \"%s-tls\" .Values.hostname }}`\nvault:\n  server:\n    args: [\n      \"server\",\n      \"-dev\"\n    ]\n    image: docker.io/bitnami/vault:1.20 # {{ x }}\n";
+        assert_eq!(pinnable(src), ["docker.io/bitnami/vault:1.20"]);
+        // YAML that no reader takes, with `{{ }}` only in comments: an error, not a template.
+        for src in [
+            "# {{ .Values.x }}\na: [\n",
+            "a: b # {{ x }}\n  c: d\n",
+            "a: 'it''s' # {{ x }}\n- b\n",
+            "a: \"q\\\" # \" # {{\n- b # }}\n",
+        ] {
+            let err = find(src).unwrap_err();
+            assert!(src.is_char_boundary(err.offset), "{src:?}: {err:?}");
+        }
+        // Outside comments (a `#` inside quotes or a word is no comment), over several lines too.
+        for src in [
+            "a: \"# {{ x }}\"\n- b\n",
+            "a: b#{{ x }}\n- c\n",
+            "a: {{- if x\n  # c\n}}\n- b\n",
+        ] {
+            assert_eq!(
+                find(src).map(|f| f.skipped),
+                Ok(Some(HELM_TEMPLATE.to_owned())),
+                "{src:?}"
+            );
+        }
+    }
+
+    #[test]
     fn invalid_yaml_is_an_error_at_a_byte_offset() {
         let src = "# é\nspec:\n  containers: [a, b\nkind: X\n";
         let err = find(src).unwrap_err();
@@ -1000,6 +1054,7 @@ imageName: nginx:11
         static READS: Reads = Reads {
             whole: &["image"],
             keys: &["services"],
+            whole_if: None,
         };
         let mut src = String::from("services:\n  a:\n    image: x:1\n    environment:\n");
         for i in 0..1000 {

@@ -11,11 +11,12 @@
 //!
 //! * Positions from the parser count characters; they are mapped to bytes through the source (a BOM is
 //!   one character there, three bytes here).
-//! * Reading stops at the first parser error: the stream is then a [`FindError`] at that byte offset,
-//!   unless the source contains a template action `{{ … }}`, in which case [`parse`] answers
-//!   [`Parsed::Template`] (a Helm template is not YAML until rendered). A stream that parses but where the
-//!   parser read a `{{` as structure (a flow mapping whose first key is another flow mapping) is a
-//!   template too.
+//! * Reading stops at the first parser error: the stream is then a [`FindError`] at that byte offset
+//!   (once the leniencies of [`read`] have had their try), unless its text holds a template action
+//!   `{{ … }}` outside comments, in which case [`parse`] answers [`Parsed::Template`] (a Helm template is
+//!   not YAML until rendered). A stream that parses but where the parser read a `{{` as structure (a flow
+//!   mapping whose first key is another flow mapping) is a template too. A stream that parses otherwise is
+//!   YAML, whatever its comments hold: a values file documenting `{{ include … }}` in its comments is read.
 //! * A bound on the number of events guards against a parser that would stop making progress.
 //!
 //! # Not interpreted here
@@ -401,9 +402,14 @@ pub fn parse(src: &str) -> Result<Parsed, FindError> {
 /// ([`super::quoted`]).
 pub(crate) fn read<S: Sink>(src: &str, new: impl Fn() -> S) -> Result<Option<S>, FindError> {
     let first = read_lifting(src, &new);
-    match &first {
+    let read = match &first {
         Err(e) if super::quoted::may_help(e) => super::quoted::read(src, e, &new).unwrap_or(first),
         _ => first,
+    };
+    match read {
+        // What YAML cannot read, with a template action in its text (not in a comment): a Helm template.
+        Err(_) if has_template_outside_comments(src) => Ok(None),
+        read => read,
     }
 }
 
@@ -510,7 +516,6 @@ fn read_exact<S: Sink>(
         }
         let (event, span) = match item {
             Ok(ok) => ok,
-            Err(_) if has_template => return Ok(None),
             Err(err) => return Err(scan_error(&mut starts, &err)),
         };
         let start = starts.byte(span.start.index());
@@ -615,11 +620,17 @@ pub struct Reads {
     /// Keys looked up on the way (`services`, `jobs`, `steps`): kept wherever they are; what their
     /// values hold is kept by the same rules as the rest.
     pub keys: &'static [&'static str],
+    /// Other keys read as a whole: those this says yes to (`gitImage`, any key ending in `image`).
+    pub whole_if: Option<fn(&str) -> bool>,
 }
 
 impl Reads {
     fn names(&self, key: &str) -> bool {
-        key == "<<" || self.whole.contains(&key) || self.keys.contains(&key)
+        key == "<<" || self.is_whole(key) || self.keys.contains(&key)
+    }
+
+    fn is_whole(&self, key: &str) -> bool {
+        self.whole.contains(&key) || self.whole_if.is_some_and(|whole| whole(key))
     }
 }
 
@@ -877,9 +888,9 @@ impl Sink for Builder {
             || parent.is_some_and(|p| {
                 p.whole
                     || is_key
-                    || p.pending.and_then(|k| self.tree.str(k)).is_some_and(|k| {
-                        k == "<<" || self.reads.is_some_and(|r| r.whole.contains(&k))
-                    })
+                    || p.pending
+                        .and_then(|k| self.tree.str(k))
+                        .is_some_and(|k| k == "<<" || self.reads.is_some_and(|r| r.is_whole(k)))
             });
         let id = self.attach(node, anchor);
         self.stack.push(Open {
@@ -996,6 +1007,59 @@ mod lenient_tests {
 fn contains_template_action(src: &str) -> bool {
     src.find("{{")
         .is_some_and(|at| src[at + 2..].contains("}}"))
+}
+
+/// A `{{` followed, somewhere later, by `}}`, both outside comments: [`contains_template_action`] over the
+/// text of each line before its comment ([`comment_start`]). For a stream YAML cannot read, so judged line by
+/// line: a `#` inside a quoted scalar continued from an earlier line counts as a comment.
+fn has_template_outside_comments(src: &str) -> bool {
+    if !contains_template_action(src) {
+        return false;
+    }
+    let mut opened = false;
+    for line in src.split(['\n', '\r']) {
+        let code = &line[..comment_start(line).unwrap_or(line.len())];
+        let after_open = if opened {
+            Some(code)
+        } else {
+            code.find("{{").map(|at| &code[at + 2..])
+        };
+        if let Some(rest) = after_open {
+            if rest.contains("}}") {
+                return true;
+            }
+            opened = true;
+        }
+    }
+    false
+}
+
+/// Where the comment of a YAML line starts: a `#` at the start of the line or after a blank, outside a
+/// quoted scalar that starts on the line (a quote starts one at the start of the line, after a blank or
+/// after `[`, `{` or `,`).
+fn comment_start(line: &str) -> Option<usize> {
+    let bytes = line.as_bytes();
+    let mut quote: Option<u8> = None;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let after_blank = i == 0 || matches!(bytes[i - 1], b' ' | b'\t');
+        match quote {
+            Some(b'"') if b == b'\\' => i += 1,
+            Some(b'\'') if b == b'\'' && bytes.get(i + 1) == Some(&b'\'') => i += 1,
+            Some(q) if b == q => quote = None,
+            Some(_) => {}
+            None if b == b'#' && after_blank => return Some(i),
+            None if matches!(b, b'"' | b'\'')
+                && (after_blank || matches!(bytes[i - 1], b'[' | b'{' | b',')) =>
+            {
+                quote = Some(b);
+            }
+            None => {}
+        }
+        i += 1;
+    }
+    None
 }
 
 /// `image:`, `image: ~`, `image: null` state no value.
