@@ -1,11 +1,12 @@
-//! Every command-line flag, in one place. Parsing does no I/O: [`crate::app`] turns these into a plan.
+//! Every command-line flag, in one place: clap only. Parsing does no I/O; [`crate::settings`] merges these
+//! with the configuration file into what the stages take.
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::formats::Kind;
-use crate::resolve::Platform;
+use crate::platform::Platform;
 
 /// Pin container image references to registry digests, changing no other byte.
 ///
@@ -46,33 +47,6 @@ pub struct Cli {
 
     #[command(flatten)]
     pub pin: PinArgs,
-}
-
-impl Cli {
-    /// `--color` of the command that runs (`auto` for those without output flags).
-    pub fn color(&self) -> ColorChoice {
-        match &self.command {
-            None => self.pin.output.color,
-            Some(Command::List(a)) => a.output.color,
-            Some(Command::Resolve(a)) => a.output.color,
-            Some(Command::Update(a)) => a.output.color,
-            Some(Command::Unpin(a)) => a.output.color,
-            Some(Command::Verify(a)) => a.output.color,
-            Some(Command::Config | Command::Fn(_) | Command::Completions { .. } | Command::Man) => {
-                ColorChoice::Auto
-            }
-        }
-    }
-}
-
-impl From<ColorChoice> for anstream::ColorChoice {
-    fn from(c: ColorChoice) -> anstream::ColorChoice {
-        match c {
-            ColorChoice::Auto => anstream::ColorChoice::Auto,
-            ColorChoice::Always => anstream::ColorChoice::Always,
-            ColorChoice::Never => anstream::ColorChoice::Never,
-        }
-    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -285,14 +259,6 @@ pub struct SelectArgs {
     #[arg(long)]
     pub force_exclude: bool,
 
-    /// The directory `exclude` patterns are relative to when they come from a configuration file.
-    #[arg(skip)]
-    pub exclude_base: Option<PathBuf>,
-
-    /// Extra file names per kind, from the configuration file's `[files]` table.
-    #[arg(skip)]
-    pub extra_names: Vec<(Kind, String)>,
-
     /// Skip references matching this regular expression, as written or normalized (busybox:1 is also
     /// docker.io/library/busybox:1, so '^docker\.io/' skips it). Repeatable.
     #[arg(long, value_name = "REGEX")]
@@ -378,15 +344,6 @@ pub struct RegistryArgs {
     #[arg(long, value_name = "PREFIX=HOST")]
     pub mirror: Vec<String>,
 
-    /// `insecure-registries` from the configuration file: reached over plain HTTP like the flag's, but never
-    /// sent credentials (a repository controls that file).
-    #[arg(skip)]
-    pub config_insecure: Vec<String>,
-
-    /// `[[registry]]` tables from the configuration file, with where each was read.
-    #[arg(skip)]
-    pub registry_tables: Vec<(crate::resolve::mirrors::RegistryTable, String)>,
-
     /// Seconds before one registry request, once connected, is abandoned (not retried: a silent registry
     /// fails within this time).
     #[arg(long, value_name = "SECONDS", default_value_t = 30,
@@ -401,11 +358,6 @@ pub struct RegistryArgs {
     /// Keep the tag → digest cache in DIR (implies --cache).
     #[arg(long, value_name = "DIR", help_heading = "Cache")]
     pub cache_dir: Option<PathBuf>,
-
-    /// When the configuration file chose `cache_dir`: the directory it lies below (the file's own, or the
-    /// user's cache directory), from which it is walked without following a symbolic link.
-    #[arg(skip)]
-    pub cache_base: Option<PathBuf>,
 
     /// Seconds a cached answer is used for.
     #[arg(long, value_name = "SECONDS", default_value_t = 900, help_heading = "Cache",

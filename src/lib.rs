@@ -2,7 +2,8 @@
 //! and rewrite only the bytes of each reference.
 //!
 //! The pipeline, one module per stage: `walk` → `formats` → `reference` → `resolve` → `rewrite` →
-//! `report`; `cli` holds every flag and `app` wires the stages together.
+//! `report`. `cli` holds every flag, `config` reads `pin.toml`, `settings` merges the two once into what the
+//! stages take, and `app` wires the stages together.
 //!
 //! The crate is the `pin` binary's: its one entry is [`main`]. Everything else is crate-private; the fuzz
 //! checks and the YAML differential test reach the few internals they exercise through [`test_support`],
@@ -14,10 +15,13 @@ pub(crate) mod cli;
 pub(crate) mod config;
 pub(crate) mod formats;
 pub(crate) mod interrupt;
+pub(crate) mod platform;
 pub(crate) mod reference;
+pub(crate) mod registries_conf;
 pub(crate) mod report;
 pub(crate) mod resolve;
 pub(crate) mod rewrite;
+pub(crate) mod settings;
 pub(crate) mod walk;
 
 use std::io::{self, Write};
@@ -30,14 +34,18 @@ use app::ExitStatus;
 pub fn main(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
     use clap::{CommandFactory, FromArgMatches};
     let matches = cli::Cli::command().get_matches_from(cli::arrange_args(args));
-    let mut cli = match cli::Cli::from_arg_matches(&matches) {
+    let cli = match cli::Cli::from_arg_matches(&matches) {
         Ok(c) => c,
         Err(e) => e.exit(),
     };
-    if let Err(e) = config::apply(&mut cli, &matches) {
-        let _ = writeln!(io::stderr(), "{e}");
-        return ExitCode::from(ExitStatus::Error as u8);
-    }
+    let run = match settings::from_command_line(cli, &matches, &settings::Env::of_process()) {
+        Ok(run) => run,
+        Err(settings::SettingsError::Usage(e)) => e.exit(),
+        Err(e) => {
+            let _ = writeln!(io::stderr(), "{e}");
+            return ExitCode::from(ExitStatus::Error as u8);
+        }
+    };
     if let Err(e) = interrupt::install() {
         let _ = writeln!(
             io::stderr(),
@@ -48,9 +56,11 @@ pub fn main(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
     let mut out = io::BufWriter::new(stdout.lock());
     // The one colour decision: `--color`, then anstream's reading of the environment; stderr goes through
     // anstream's stream, which keeps to it.
-    anstream::ColorChoice::from(cli.color()).write_global();
+    run.output()
+        .map_or(anstream::ColorChoice::Auto, |o| o.color)
+        .write_global();
     let mut err = anstream::stderr();
-    let status = match app::run(cli, &mut out, &mut err).and_then(|s| out.flush().map(|()| s)) {
+    let status = match app::run(run, &mut out, &mut err).and_then(|s| out.flush().map(|()| s)) {
         Ok(s) => s,
         // A closed pipe (`pin | head`) is the reader's choice, not our failure.
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitStatus::Success,

@@ -17,7 +17,8 @@ use crate::formats::Kind;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WalkError {
-    #[error("{path}: no such file or directory{}", subcommand_hint(path))]
+    /// A path named like a command word stops the run before the walk (`settings`).
+    #[error("{path}: no such file or directory")]
     Missing { path: PathBuf },
     #[error("{path}: not a file kind pin reads ({})", crate::formats::file_names())]
     UnknownKind { path: PathBuf },
@@ -29,18 +30,6 @@ pub enum WalkError {
     Walk(String),
     #[error("--exclude {glob:?}: {message}")]
     BadGlob { glob: String, message: String },
-}
-
-/// `pin -v resolve x` reads `resolve` as a path, and `pin check .` reads `check`: say what was meant.
-fn subcommand_hint(path: &Path) -> &'static str {
-    match path.to_str() {
-        Some("list" | "resolve" | "update" | "unpin" | "config" | "completions" | "man") => {
-            " (to run the subcommand, put it first: its own options go after it, e.g. `pin resolve --keep-tag REF`)"
-        }
-        Some("check") => " (`check` is a flag: `pin --check PATH`)",
-        Some("write") => " (`write` is a flag: `pin -w PATH` or `pin --write PATH`)",
-        _ => "",
-    }
 }
 
 /// What a walk found: the files to read, sorted by path, each once, and the paths that could not be
@@ -374,32 +363,7 @@ mod tests {
     }
 
     #[test]
-    fn a_missing_path_named_like_a_subcommand_or_mode_gets_a_hint() {
-        for word in [
-            "list",
-            "resolve",
-            "update",
-            "unpin",
-            "config",
-            "completions",
-            "man",
-        ] {
-            let e = WalkError::Missing { path: word.into() }.to_string();
-            assert!(e.contains("put it first"), "{e}");
-        }
-        let e = WalkError::Missing {
-            path: "check".into(),
-        }
-        .to_string();
-        assert!(
-            e.ends_with("(`check` is a flag: `pin --check PATH`)"),
-            "{e}"
-        );
-        let e = WalkError::Missing {
-            path: "write".into(),
-        }
-        .to_string();
-        assert!(e.contains("`pin -w PATH`"), "{e}");
+    fn a_missing_path_says_so() {
         let e = WalkError::Missing {
             path: "deploy".into(),
         }

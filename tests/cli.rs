@@ -61,19 +61,6 @@ fn man_page_is_roff_with_a_name_section() {
 }
 
 #[test]
-fn a_mode_word_given_as_a_path_gets_a_hint() {
-    let dir = tempfile::tempdir().unwrap();
-    let o = pin(dir.path(), &["check", "."]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o)
-            .contains("check: no such file or directory (`check` is a flag: `pin --check PATH`)"),
-        "{}",
-        stderr(&o)
-    );
-}
-
-#[test]
 fn output_flags_before_a_subcommand_apply_to_it() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("Dockerfile"), "FROM alpine:3.20\n").unwrap();
@@ -435,4 +422,44 @@ fn kustomize_entries_that_kustomize_refuses_are_errors_and_the_others_are_listed
             }
         }
     }
+}
+
+// Guards the words a command line can hold in the place of a path: a flag written as a word (`pin check .`),
+// a subcommand after a flag (`pin -v verify .`) or misspelt (`pin udpate`) is a usage error at once (exit 2),
+// and nothing is walked or resolved.
+#[test]
+fn a_command_word_in_place_of_a_path_stops_before_anything_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("Dockerfile"), "FROM alpine:3.20\n").unwrap();
+    for (line, said) in [
+        (
+            &["check", "."][..],
+            "check: no such file or directory (`check` is a flag: `pin --check PATH`)",
+        ),
+        (
+            &["--keep-tag", "verify", "."],
+            "verify: no such file or directory (to run the subcommand, put it first",
+        ),
+        (
+            &["udpate"],
+            "udpate: no such file or directory (did you mean `pin update`? the subcommand goes first)",
+        ),
+        (
+            &["update", "chekc", "."],
+            "chekc: no such file or directory (did you mean `pin update --check`?)",
+        ),
+    ] {
+        let o = pin(dir.path(), line);
+        assert_eq!(o.status.code(), Some(2), "{line:?}: {}", stderr(&o));
+        let err = stderr(&o);
+        assert!(err.starts_with(&format!("error: {said}")), "{line:?}: {err}");
+        assert!(err.contains("\nUsage: pin"), "{line:?}: {err}");
+        // Nothing was read: the Dockerfile's image is not mentioned, and nothing went to stdout.
+        assert!(!err.contains("alpine"), "{line:?}: {err}");
+        assert!(stdout(&o).is_empty(), "{line:?}: {}", stdout(&o));
+    }
+    // A file or directory of that name is a path like any other.
+    std::fs::create_dir(dir.path().join("check")).unwrap();
+    let o = pin(dir.path(), &["check"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }

@@ -14,18 +14,20 @@ use std::path::PathBuf;
 
 use super::scan::{self, Filters};
 use super::{lookup, plan};
-use crate::cli::{FnArgs, Format, LockArgs, OutputArgs};
 use crate::formats::yaml::tree::{self, NodeId, Parsed, Tree};
 use crate::formats::Kind;
+use crate::platform::Platform;
 pub use crate::report::ExitStatus;
 use crate::report::{Class, Severity};
-use crate::resolve::Platform;
+use crate::settings::{
+    Format, Function, LockSettings, Operation, Origin, OutputSettings, PinSettings, Setting,
+    TagStyle,
+};
 
 /// The options a function config may set.
 #[derive(Debug, Default, PartialEq, Eq)]
 struct FnConfig {
-    keep_tag: Option<bool>,
-    tag_comment: Option<bool>,
+    tag_style: Option<TagStyle>,
     lock: Option<PathBuf>,
     offline: Option<bool>,
     platform: Option<Platform>,
@@ -109,9 +111,9 @@ fn fn_config(tree: &Tree, config: Option<NodeId>) -> Result<FnConfig, String> {
         let value = tree.str(tree.resolve(v)).unwrap_or_default().to_string();
         match key.as_str() {
             "tagStyle" | "tag-style" => match value.as_str() {
-                "drop" => (out.keep_tag, out.tag_comment) = (Some(false), Some(false)),
-                "keep" => (out.keep_tag, out.tag_comment) = (Some(true), Some(false)),
-                "comment" => (out.keep_tag, out.tag_comment) = (Some(false), Some(true)),
+                "drop" => out.tag_style = Some(TagStyle::Drop),
+                "keep" => out.tag_style = Some(TagStyle::Keep),
+                "comment" => out.tag_style = Some(TagStyle::Comment),
                 other => {
                     return Err(format!(
                         "functionConfig: tagStyle: {other:?} is not drop, keep or comment"
@@ -263,7 +265,11 @@ fn refuse(out: &mut dyn Write, err: &mut dyn Write, message: String) -> io::Resu
 }
 
 /// `pin fn`: see the module documentation.
-pub fn run(args: &FnArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<ExitStatus> {
+pub fn run(
+    settings: &Function,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> io::Result<ExitStatus> {
     let mut src = String::new();
     if let Err(e) = io::stdin().read_to_string(&mut src) {
         return refuse(
@@ -308,14 +314,23 @@ pub fn run(args: &FnArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Resul
             return Ok(ExitStatus::Error);
         }
     };
-    let keep_tag = config.keep_tag.unwrap_or(args.resolve.keep_tag);
-    let tag_comment = config.tag_comment.unwrap_or(args.tag_comment);
-    let platform = config.platform.clone().or(args.resolve.platform.clone());
-    let lock = LockArgs {
-        lock: config.lock.clone().or(args.lock.lock.clone()),
-        offline: config.offline.unwrap_or(args.lock.offline),
+    // The function config's options outrank the command line's.
+    let from_config = || Origin::Flag("functionConfig".into());
+    let pin = PinSettings {
+        tag_style: match config.tag_style {
+            Some(style) => Setting::new(style, from_config()),
+            None => settings.pin.tag_style.clone(),
+        },
+        platform: match &config.platform {
+            Some(p) => Setting::new(Some(p.clone()), from_config()),
+            None => settings.pin.platform.clone(),
+        },
     };
-    if lock.offline && lock.lock.is_none() {
+    let lock = LockSettings {
+        path: config.lock.clone().or(settings.lock.path.clone()),
+        offline: config.offline.unwrap_or(settings.lock.offline),
+    };
+    if lock.offline && lock.path.is_none() {
         return refuse(
             out,
             err,
@@ -334,21 +349,16 @@ pub fn run(args: &FnArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Resul
     file.refs
         .retain(|f| items_span.contains(&f.candidate.span.start));
     let files = [file];
-    let opts = plan::Options {
-        keep_tag,
-        tag_comment,
-        platform: platform.as_ref(),
-        ..plan::Options::default()
-    };
-    let output = OutputArgs {
+    let op = Operation::Pin(pin);
+    let output = OutputSettings {
         format: Format::Text,
-        color: crate::cli::ColorChoice::Never,
+        color: anstream::ColorChoice::Never,
         quiet: true,
         verbose: false,
     };
-    let keys = plan::keys(&files, &opts);
+    let keys = plan::keys(&files, &op);
     let mut results = Vec::new();
-    let lookup = lookup::resolutions(&args.resolve.registry, Some(&lock), keys, &output, false);
+    let lookup = lookup::resolutions(&settings.registry, Some(&lock), keys, &output, false);
     let mut lookup = match lookup {
         Ok(l) => l,
         Err(e) => {
@@ -363,7 +373,7 @@ pub fn run(args: &FnArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Resul
             return Ok(ExitStatus::Error);
         }
     };
-    let planned = plan::plan(&files, &lookup.resolved, &opts, |_, _, new| new.to_string());
+    let planned = plan::plan(&files, &lookup.resolved, &op, |_, _, new| new.to_string());
     let planned = match planned {
         Ok(p) => p,
         Err(e) => return refuse(out, err, e.to_string()),
@@ -431,8 +441,7 @@ mod tests {
         let t = tree_of(src);
         let (_, l) = layout(&t).unwrap();
         let c = fn_config(&t, l.config).unwrap();
-        assert_eq!(c.keep_tag, Some(true));
-        assert_eq!(c.tag_comment, Some(false));
+        assert_eq!(c.tag_style, Some(TagStyle::Keep));
         assert_eq!(c.lock, Some(PathBuf::from("a.lock")));
         assert_eq!(c.offline, Some(true));
         assert_eq!(c.platform.unwrap().to_string(), "linux/arm64");
@@ -441,8 +450,8 @@ mod tests {
         let (_, l) = layout(&t).unwrap();
         let c = fn_config(&t, l.config).unwrap();
         assert_eq!(
-            (c.keep_tag, c.tag_comment, c.offline),
-            (Some(false), Some(true), Some(false))
+            (c.tag_style, c.offline),
+            (Some(TagStyle::Comment), Some(false))
         );
         for (bad, why) in [
             ("tagStyle: loud", "is not drop, keep or comment"),

@@ -7,7 +7,6 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::cli::{LockArgs, OutputArgs, RegistryArgs, SignatureArgs};
 use crate::report::Code;
 use crate::resolve::cosign::PublicKey;
 use crate::resolve::lock::{LockError, Lockfile};
@@ -16,6 +15,9 @@ use crate::resolve::sigstore::{Identity, Matcher, Trust};
 use crate::resolve::verify::{Pinned, Verifications, Verified};
 use crate::resolve::{self, Key, Resolutions, ResolveError};
 use crate::rewrite::owned::Place;
+use crate::settings::{
+    CacheSettings, LockSettings, OutputSettings, RegistrySettings, SignatureSettings,
+};
 
 /// The outcome of looking keys up, and the lockfile to record them in.
 pub(super) struct Lookup {
@@ -83,14 +85,14 @@ impl Lookup {
 /// up at all (a bad lockfile or CA file). Failures of single keys are in the map. With `labels`, the OCI
 /// labels of every digest a moved tag (a key with a `current` digest) points at now are read too.
 pub(super) fn resolutions(
-    registry: &RegistryArgs,
-    lock_args: Option<&LockArgs>,
+    registry: &RegistrySettings,
+    lock_args: Option<&LockSettings>,
     keys: BTreeSet<Key>,
-    output: &OutputArgs,
+    output: &OutputSettings,
     labels: bool,
 ) -> Result<Lookup, LookupError> {
     let offline = lock_args.is_some_and(|l| l.offline);
-    let policy = signature_policy(&registry.signature)?;
+    let policy = signature_policy(&registry.signatures)?;
     if offline && policy.is_some() && !keys.is_empty() {
         return Err(LookupError::Setup(ResolveError::Config(
             "--offline cannot be combined with --require-signature or --policy: signatures are checked \
@@ -98,7 +100,7 @@ pub(super) fn resolutions(
                 .to_string(),
         )));
     }
-    let lock = match lock_args.and_then(|l| l.lock.as_ref()) {
+    let lock = match lock_args.and_then(|l| l.path.as_ref()) {
         Some(path) => {
             let place = Place::file_given(path);
             match Lockfile::load(&place)? {
@@ -136,7 +138,7 @@ pub(super) fn resolutions(
         }
         _ => {
             let progress = progress_shown(output);
-            let mut cache = cache_for(registry)?;
+            let mut cache = cache_for(&registry.cache)?;
             let (cached, keys): (Vec<_>, BTreeSet<Key>) = match &cache {
                 Some(c) => {
                     let (hits, misses): (BTreeSet<Key>, BTreeSet<Key>) =
@@ -207,19 +209,19 @@ pub(super) fn resolutions(
 
 /// The signature rules of this run: `--policy FILE`, `--signature-key` or a keyless identity (each implies
 /// `--require-signature`), or none. `--require-signature` alone names no signer: an error.
-fn signature_policy(args: &SignatureArgs) -> Result<Option<Policy>, ResolveError> {
+fn signature_policy(args: &SignatureSettings) -> Result<Option<Policy>, ResolveError> {
     let config = |e: String| ResolveError::Config(e);
-    let trust = || match &args.trusted_root {
+    let trust = || match &*args.trusted_root {
         Some(path) => Trust::load(path).map_err(|e| config(format!("--trusted-root {e}"))),
         None => Ok(Trust::public_good()),
     };
-    if let Some(path) = &args.policy {
+    if let Some(path) = &*args.policy {
         return Policy::load(path, &trust()?).map(Some).map_err(config);
     }
-    let keyless = args.signature_identity.is_some()
-        || args.signature_identity_regexp.is_some()
-        || args.signature_issuer.is_some()
-        || args.signature_issuer_regexp.is_some();
+    let keyless = args.identity.is_some()
+        || args.identity_regexp.is_some()
+        || args.issuer.is_some()
+        || args.issuer_regexp.is_some();
     if keyless {
         let matcher = |exact: &Option<String>, regexp: &Option<String>, flag: &str| {
             match (exact, regexp) {
@@ -231,21 +233,13 @@ fn signature_policy(args: &SignatureArgs) -> Result<Option<Policy>, ResolveError
             }
         };
         let identity = Identity {
-            subject: matcher(
-                &args.signature_identity,
-                &args.signature_identity_regexp,
-                "signature-identity",
-            )?,
-            issuer: matcher(
-                &args.signature_issuer,
-                &args.signature_issuer_regexp,
-                "signature-issuer",
-            )?,
+            subject: matcher(&args.identity, &args.identity_regexp, "signature-identity")?,
+            issuer: matcher(&args.issuer, &args.issuer_regexp, "signature-issuer")?,
         };
         return Ok(Some(Policy::keyless(identity, trust()?)));
     }
-    if args.signature_key.is_empty() {
-        if args.require_signature {
+    if args.keys.is_empty() {
+        if *args.require {
             return Err(ResolveError::Config(
                 "--require-signature needs a signer to verify with: give --signature-key FILE (cosign.pub), \
                  --signature-identity and --signature-issuer (keyless), or --policy FILE"
@@ -255,7 +249,7 @@ fn signature_policy(args: &SignatureArgs) -> Result<Option<Policy>, ResolveError
         return Ok(None);
     }
     let mut keys = Vec::new();
-    for path in &args.signature_key {
+    for path in args.keys.iter() {
         let shown = path.display().to_string();
         let pem = std::fs::read(path)
             .map_err(|e| ResolveError::Config(format!("--signature-key {shown}: {e}")))?;
@@ -269,11 +263,11 @@ fn signature_policy(args: &SignatureArgs) -> Result<Option<Policy>, ResolveError
 
 /// The tag → digest cache, when `--cache` or `--cache-dir` (or the configuration file) asks for it. An
 /// error when a symbolic link lies on the way to it.
-fn cache_for(args: &RegistryArgs) -> Result<Option<resolve::cache::Cache>, ResolveError> {
-    let dir = match (&args.cache_dir, args.cache) {
+fn cache_for(args: &CacheSettings) -> Result<Option<resolve::cache::Cache>, ResolveError> {
+    let dir = match (&*args.dir, *args.enabled) {
         // From the configuration file: walked from its directory (or the user's cache directory).
         (Some(d), _) => match args
-            .cache_base
+            .base
             .as_ref()
             .and_then(|base| Some((base, d.strip_prefix(base).ok()?)))
         {
@@ -286,7 +280,7 @@ fn cache_for(args: &RegistryArgs) -> Result<Option<resolve::cache::Cache>, Resol
         },
         (None, false) => return Ok(None),
     };
-    resolve::cache::Cache::open(&dir, Duration::from_secs(args.cache_ttl))
+    resolve::cache::Cache::open(&dir, Duration::from_secs(*args.ttl))
         .map(Some)
         .map_err(|e| ResolveError::Config(format!("the cache: {e}")))
 }
@@ -301,7 +295,7 @@ struct Online {
 }
 
 fn resolve_online(
-    args: &RegistryArgs,
+    args: &RegistrySettings,
     keys: BTreeSet<Key>,
     progress: bool,
     policy: Option<&Policy>,
@@ -392,29 +386,33 @@ async fn labels_of_moved(
 
 /// The resolver for the registry flags, and the runtime to drive it on.
 fn resolver(
-    args: &RegistryArgs,
+    args: &RegistrySettings,
 ) -> Result<(resolve::Resolver, tokio::runtime::Runtime), ResolveError> {
     let routes = routes(args)?;
     // Plain HTTP the user chose (flags, registries.conf) may carry credentials; plain HTTP only a
     // configuration file chose never does.
-    let mut insecure = args.insecure_registry.clone();
+    let listed = &args.insecure_registries;
+    let (mut insecure, mut insecure_by_config) = if listed.origin.is_file() {
+        (Vec::new(), listed.value.clone())
+    } else {
+        (listed.value.clone(), Vec::new())
+    };
     insecure.extend(routes.user_insecure_hosts());
-    let mut insecure_by_config = args.config_insecure.clone();
     insecure_by_config.extend(routes.insecure_hosts());
     let options = resolve::ClientOptions {
         insecure,
         insecure_by_config,
-        timeout: Duration::from_secs(args.timeout),
-        connect_timeout: Duration::from_secs(args.connect_timeout),
-        max_per_host: usize::from(args.jobs),
-        ca_files: args.ca_cert.clone(),
+        timeout: Duration::from_secs(*args.timeout),
+        connect_timeout: Duration::from_secs(*args.connect_timeout),
+        max_per_host: usize::from(*args.jobs),
+        ca_files: args.ca_certs.value.clone(),
         ..Default::default()
     };
     let creds = resolve::auth::DockerConfig {
-        helper_timeout: Duration::from_secs(args.timeout),
+        helper_timeout: Duration::from_secs(*args.timeout),
     };
     let client = resolve::Client::new(options, Arc::new(creds))?;
-    let resolver = resolve::Resolver::with_routes(client, usize::from(args.jobs), routes);
+    let resolver = resolve::Resolver::with_routes(client, usize::from(*args.jobs), routes);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -424,10 +422,10 @@ fn resolver(
 
 /// Whether the progress line is drawn: on a terminal, without `-q`, and where the colour decision for stderr
 /// allows escape codes (the line is redrawn with them), so `--color never` and `NO_COLOR` hide it too.
-fn progress_shown(output: &OutputArgs) -> bool {
+fn progress_shown(output: &OutputSettings) -> bool {
     !output.quiet
         && io::stderr().is_terminal()
-        && crate::report::colour_for(output.color.into(), &io::stderr()).enabled
+        && crate::report::colour_for(output.color, &io::stderr()).enabled
 }
 
 /// The progress line on a terminal (`pin: resolving 3/10`), redrawn in place and cleared when done so the
@@ -451,15 +449,15 @@ fn progress_line(shown: bool, verb: &'static str) -> impl FnMut(usize, usize) {
 /// and returns what they said with the request line for `-v`. An error when no registry can be asked at
 /// all (a bad CA file, a blocked registry table).
 pub(super) fn verifications(
-    args: &RegistryArgs,
+    args: &RegistrySettings,
     pins: std::collections::BTreeMap<Pinned, BTreeSet<String>>,
     platforms: &[resolve::Platform],
-    output: &OutputArgs,
+    output: &OutputSettings,
 ) -> Result<(Verifications, String), ResolveError> {
     let progress = progress_shown(output);
-    let policy = signature_policy(&args.signature)?;
+    let policy = signature_policy(&args.signatures)?;
     let (resolver, runtime) = resolver(args)?;
-    let mut cache = cache_for(args)?;
+    let mut cache = cache_for(&args.cache)?;
     let known: std::collections::BTreeMap<Pinned, Option<String>> = match &cache {
         Some(c) => pins
             .keys()
@@ -536,19 +534,29 @@ pub(super) fn verifications(
 }
 
 /// Where lookups go: registries.conf (as podman and skopeo read it), then the configuration file's
-/// `[[registry]]` tables, then `--mirror` flags; a later table for the same prefix replaces an earlier one.
-fn routes(args: &RegistryArgs) -> Result<resolve::mirrors::Routes, ResolveError> {
+/// `[[registry]]` tables, then `--mirror` flags; a later table for the same prefix replaces an earlier one
+/// (a configuration file's never unblocks what the user's block).
+fn routes(args: &RegistrySettings) -> Result<resolve::mirrors::Routes, ResolveError> {
     let config = |e: resolve::mirrors::RouteError| ResolveError::Config(e.to_string());
     let mut routes = resolve::mirrors::Routes::default();
-    routes
-        .load_files(&resolve::mirrors::Routes::system_files())
-        .map_err(config)?;
-    for (table, origin) in &args.registry_tables {
+    for path in &args.registries_conf {
+        let shown = path.display().to_string();
+        let tables =
+            crate::registries_conf::read(path).map_err(|e| ResolveError::Config(e.to_string()))?;
+        for table in tables.into_iter().flatten() {
+            routes.add(table, &shown).map_err(config)?;
+        }
+    }
+    for table in &args.tables {
+        let origin = match &table.origin {
+            crate::settings::Origin::File { path, .. } => path.clone(),
+            other => other.to_string(),
+        };
         routes
-            .add_from_config(table.clone(), origin)
+            .add_from_config(table.value.clone(), &origin)
             .map_err(config)?;
     }
-    for flag in &args.mirror {
+    for flag in &args.mirrors {
         routes.add_mirror_flag(flag).map_err(config)?;
     }
     Ok(routes)

@@ -8,25 +8,9 @@ use super::scan::{Found, ScannedFile, Skip, Status};
 use crate::formats::{tag_comment, Kind, Target};
 use crate::reference::Reference;
 use crate::report::{Code, Fix, Outcome, OutcomeStatus, Severity};
-use crate::resolve::{Key, Platform, Resolutions, ResolveError};
+use crate::resolve::{Key, Manifest, Platform, Resolutions, ResolveError};
 use crate::rewrite::{self, Changed, Edit};
-
-/// What the run does with the references it found.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Options<'a> {
-    /// Write `name:tag@digest`.
-    pub keep_tag: bool,
-    /// Pin this platform's manifest.
-    pub platform: Option<&'a Platform>,
-    /// `pin update`: follow the tags of pinned references instead of pinning unpinned ones.
-    pub update: bool,
-    /// Write the tag as a comment beside the pin (`nginx@sha256:… # nginx:1.27`).
-    pub tag_comment: bool,
-    /// `pin unpin`: put the tags back and drop the digests; no lookups.
-    pub unpin: bool,
-    /// `pin update --to-index`: repin single-platform children of a tag's index to the index.
-    pub to_index: bool,
-}
+use crate::settings::{ChildPins, Operation, PinSettings, TagStyle};
 
 /// One file whose text changes: the edits that make the new text, and what the run keeps of it (a diff, the
 /// new text of stdin, or nothing): the texts themselves are not kept.
@@ -57,13 +41,10 @@ impl<K> Plan<'_, K> {
 }
 
 /// The lookup a reference needs in this run, if any.
-fn key_for(f: &Found, opts: &Options) -> Option<Key> {
-    if opts.unpin {
-        return None;
-    }
-    match (&f.status, opts.update) {
-        (Status::Unpinned(r), false) => Some(Key::of(r, opts.platform)),
-        (Status::Pinned(_), true) => Key::update_of(&followed(f)?),
+fn key_for(f: &Found, op: &Operation) -> Option<Key> {
+    match (op, &f.status) {
+        (Operation::Pin(p), Status::Unpinned(r)) => Some(Key::of(r, p.platform.as_ref())),
+        (Operation::Update { .. }, Status::Pinned(_)) => Key::update_of(&followed(f)?),
         _ => None,
     }
 }
@@ -82,11 +63,11 @@ pub fn followed(f: &Found) -> Option<Reference> {
 }
 
 /// Every unique lookup the files need.
-pub fn keys(files: &[ScannedFile], opts: &Options) -> BTreeSet<Key> {
+pub fn keys(files: &[ScannedFile], op: &Operation) -> BTreeSet<Key> {
     files
         .iter()
         .flat_map(|f| &f.refs)
-        .filter_map(|f| key_for(f, opts))
+        .filter_map(|f| key_for(f, op))
         .collect()
 }
 
@@ -100,11 +81,11 @@ pub fn keys(files: &[ScannedFile], opts: &Options) -> BTreeSet<Key> {
 pub fn plan<'a, K: Send>(
     files: &'a [ScannedFile],
     resolved: &Resolutions,
-    opts: &Options,
+    op: &Operation,
     keep: impl Fn(&ScannedFile, &str, &str) -> K + Sync,
 ) -> Result<Plan<'a, K>, Changed> {
     let planned = super::scan::parallel_map(files.iter().collect(), |file| {
-        plan_file(file, resolved, opts, &keep)
+        plan_file(file, resolved, op, &keep)
     });
     let mut plan = Plan {
         changes: Vec::new(),
@@ -118,13 +99,16 @@ pub fn plan<'a, K: Send>(
     Ok(plan)
 }
 
-/// Whether a reference may get an edit in this run: the only ones [`decide`] or [`unpin`] may write.
-fn may_change(f: &Found, opts: &Options) -> bool {
-    match &f.status {
-        Status::Skipped(_) => false,
-        Status::Pinned(_) => opts.unpin || opts.update,
-        Status::Unpinned(_) => !opts.unpin && !opts.update,
-    }
+/// Whether a reference may get an edit in this run: the only ones [`decide`] may write.
+fn may_change(f: &Found, op: &Operation) -> bool {
+    matches!(
+        (op, &f.status),
+        (Operation::Pin(_), Status::Unpinned(_))
+            | (
+                Operation::Update { .. } | Operation::Unpin,
+                Status::Pinned(_)
+            )
+    )
 }
 
 /// One file's outcomes and change.
@@ -132,11 +116,11 @@ fn may_change(f: &Found, opts: &Options) -> bool {
 fn plan_file<'a, K>(
     file: &'a ScannedFile,
     resolved: &Resolutions,
-    opts: &Options,
+    op: &Operation,
     keep: &(impl Fn(&ScannedFile, &str, &str) -> K + Sync),
 ) -> Result<(Vec<Outcome>, Option<FileChange<'a, K>>), Changed> {
     // Read only when some reference may be written: a file all pinned costs no read in `pin`.
-    let text = if file.refs.iter().any(|f| may_change(f, opts)) {
+    let text = if file.refs.iter().any(|f| may_change(f, op)) {
         Some(file.text()?)
     } else {
         None
@@ -153,12 +137,7 @@ fn plan_file<'a, K>(
             f.candidate.span.clone(),
             file.kind.as_str(),
         );
-        let decision = if opts.unpin {
-            unpin(f)
-        } else {
-            decide(f, file.kind, src, resolved, opts)
-        };
-        match decision {
+        match decide(f, file.kind, src, resolved, op) {
             Decision::Skip(why) => outcome.set(OutcomeStatus::Skipped, why.code, why.reason),
             Decision::Keep => {}
             Decision::Fail(code, why) => {
@@ -171,13 +150,15 @@ fn plan_file<'a, K>(
                 note,
                 extra,
             } => {
-                let (code, message) = match (&digest, opts.update) {
-                    (None, _) => (
+                let (code, message) = match (op, &digest) {
+                    (Operation::Unpin, _) | (_, None) => (
                         Code::Unpin,
                         "pinned; `pin unpin` restores its tag".to_string(),
                     ),
-                    (Some(d), true) => (Code::TagMoved, format!("its tag now points at {d}")),
-                    (Some(d), false) => {
+                    (Operation::Update { .. }, Some(d)) => {
+                        (Code::TagMoved, format!("its tag now points at {d}"))
+                    }
+                    (Operation::Pin(_), Some(d)) => {
                         (Code::Unpinned, format!("no digest; its tag points at {d}"))
                     }
                 };
@@ -197,7 +178,7 @@ fn plan_file<'a, K>(
                 edits.extend(extra);
             }
         }
-        match update_warning(f, resolved, opts) {
+        match update_warning(f, resolved, op) {
             // A gone digest is the finding itself, said louder than a moved tag.
             Some((Code::DigestGone, message)) if outcome.status == OutcomeStatus::Pinned => {
                 let d = &mut outcome.diagnostics[0];
@@ -250,11 +231,11 @@ fn plan_file<'a, K>(
 
 /// What `pin update` must say about a pin even when it works: its digest is gone, or it is one platform's
 /// manifest of a multi-platform image.
-fn update_warning(f: &Found, resolved: &Resolutions, opts: &Options) -> Option<(Code, String)> {
-    if !opts.update {
+fn update_warning(f: &Found, resolved: &Resolutions, op: &Operation) -> Option<(Code, String)> {
+    let Operation::Update { children, .. } = op else {
         return None;
-    }
-    let manifest = resolved.get(&key_for(f, opts)?)?.as_ref().ok()?;
+    };
+    let manifest = resolved.get(&key_for(f, op)?)?.as_ref().ok()?;
     if manifest.gone {
         return Some((
             Code::DigestGone,
@@ -265,7 +246,9 @@ fn update_warning(f: &Found, resolved: &Resolutions, opts: &Options) -> Option<(
         ));
     }
     match &manifest.child_of {
-        Some(child) if !opts.to_index => Some((Code::ChildPin, child_pin_message(&child.platform))),
+        Some(child) if *children == ChildPins::Warn => {
+            Some((Code::ChildPin, child_pin_message(&child.platform)))
+        }
         _ => None,
     }
 }
@@ -311,13 +294,152 @@ enum Decision {
     },
 }
 
-/// `pin unpin`: the tag back in place of the digest, from the tag comment (which goes) or the reference.
-fn unpin(f: &Found) -> Decision {
-    let r = match &f.status {
-        Status::Skipped(why) => return Decision::Skip(why.clone()),
-        Status::Unpinned(_) => return Decision::Keep,
-        Status::Pinned(r) => r,
+/// What the run does with one reference: the one place the operation and the reference's status meet.
+fn decide(f: &Found, kind: Kind, src: &str, resolved: &Resolutions, op: &Operation) -> Decision {
+    match (op, &f.status) {
+        (_, Status::Skipped(why)) => Decision::Skip(why.clone()),
+        (Operation::Pin(p), Status::Unpinned(r)) => pin(f, r, kind, src, resolved, op, p),
+        (Operation::Pin(_), Status::Pinned(_)) => Decision::Keep,
+        (Operation::Update { .. }, Status::Unpinned(_)) => Decision::Skip(Skip::new(
+            Code::NothingToUpdate,
+            "has no digest to update; `pin` pins it",
+        )),
+        (Operation::Update { .. }, Status::Pinned(r))
+            if r.tag().is_none() && f.tag_comment.is_none() =>
+        {
+            Decision::Skip(Skip::new(
+                Code::NothingToUpdate,
+                "a digest without a tag or tag comment: no tag to follow",
+            ))
+        }
+        (Operation::Update { children, .. }, Status::Pinned(r)) => {
+            update(f, r, resolved, op, *children)
+        }
+        (Operation::Unpin, Status::Pinned(r)) => unpin(f, r),
+        (Operation::Unpin, Status::Unpinned(_)) => Decision::Keep,
+    }
+}
+
+/// What the lookup of a reference found, or the decision that it failed.
+fn looked_up<'r>(
+    f: &Found,
+    resolved: &'r Resolutions,
+    op: &Operation,
+) -> Result<&'r Manifest, Decision> {
+    let Some(key) = key_for(f, op) else {
+        return Err(Decision::Keep);
     };
+    match resolved.get(&key) {
+        Some(Ok(m)) => Ok(m),
+        Some(Err(e)) => Err(Decision::Fail(failure_code(e), e.to_string())),
+        None => Err(Decision::Fail(
+            Code::LookupFailed,
+            "was not looked up".to_string(),
+        )),
+    }
+}
+
+/// `pin`: the digest the tag points at, written in the tag style.
+fn pin(
+    f: &Found,
+    r: &Reference,
+    kind: Kind,
+    src: &str,
+    resolved: &Resolutions,
+    op: &Operation,
+    p: &PinSettings,
+) -> Decision {
+    let manifest = match looked_up(f, resolved, op) {
+        Ok(m) => m,
+        Err(d) => return d,
+    };
+    let digest = manifest.digest.clone();
+    let mut note = pull_policy_note(f, r, *p.tag_style).map(|n| (Code::PullPolicy, n));
+    let mut extra = None;
+    let target = &f.candidate.target;
+    let replacement = match *p.tag_style {
+        // The format takes a tag or a digest, never both: the digest alone, in every style.
+        _ if *target == Target::NameAtDigest => r.pinned(&digest, false),
+        TagStyle::Keep => target.text(|| r.pinned_with_tag(&digest), &digest),
+        TagStyle::Comment if *target == Target::Reference => {
+            // The reference as written, so that unpinning restores these very bytes.
+            let tagged = r.as_str();
+            let style = tag_comment::style(kind);
+            match tag_comment::insertion(src, &f.candidate.span, tagged, style) {
+                Some((range, text)) => {
+                    extra = Some(Edit {
+                        range,
+                        replacement: text,
+                    });
+                    r.pinned(&digest, false)
+                }
+                None => {
+                    note = Some((
+                        Code::NoTagComment,
+                        "no tag comment can go here (a parser directive, a YAML block scalar, a format without \
+                         comments): the tag stays in the reference"
+                            .to_string(),
+                    ));
+                    r.pinned_with_tag(&digest)
+                }
+            }
+        }
+        TagStyle::Comment | TagStyle::Drop => target.text(|| r.pinned(&digest, false), &digest),
+    };
+    Decision::Write {
+        replacement,
+        digest: Some(digest),
+        note,
+        extra,
+    }
+}
+
+/// `pin update`: the digest the followed tag points at now, where it has moved; the tag stays where it is
+/// written (in the reference or its comment).
+fn update(
+    f: &Found,
+    r: &Reference,
+    resolved: &Resolutions,
+    op: &Operation,
+    children: ChildPins,
+) -> Decision {
+    let manifest = match looked_up(f, resolved, op) {
+        Ok(m) => m,
+        Err(d) => return d,
+    };
+    let (digest, note) = match (&manifest.child_of, children) {
+        // `--to-index`: a platform pin becomes a pin of the index its tag points at.
+        (Some(child), ChildPins::ToIndex) => (
+            child.index.clone(),
+            Some((
+                Code::ChildPin,
+                format!(
+                    "was the {} manifest; now pinned to the multi-platform index",
+                    child.platform
+                ),
+            )),
+        ),
+        _ => (manifest.digest.clone(), None),
+    };
+    if r.digest() == Some(digest.as_str()) {
+        return Decision::Keep;
+    }
+    let target = &f.candidate.target;
+    let replacement = if *target == Target::NameAtDigest {
+        r.pinned(&digest, false)
+    } else {
+        target.text(|| r.pinned(&digest, true), &digest)
+    };
+    Decision::Write {
+        replacement,
+        digest: Some(digest),
+        note,
+        extra: None,
+    }
+}
+
+/// `pin unpin`: the tag back in place of the digest, from the tag comment (which goes) or the reference.
+fn unpin(f: &Found, r: &Reference) -> Decision {
     if let Target::TagEnd { tag_end } = &f.candidate.target {
         // A build argument's default that ends a tag: the digest goes, the bytes written before it stay.
         return Decision::Write {
@@ -357,93 +479,6 @@ fn unpin(f: &Found) -> Decision {
     }
 }
 
-fn decide(f: &Found, kind: Kind, src: &str, resolved: &Resolutions, opts: &Options) -> Decision {
-    let r = match (&f.status, opts.update) {
-        (Status::Skipped(why), _) => return Decision::Skip(why.clone()),
-        (Status::Pinned(_), false) => return Decision::Keep,
-        (Status::Unpinned(_), true) => {
-            return Decision::Skip(Skip::new(
-                Code::NothingToUpdate,
-                "has no digest to update; `pin` pins it",
-            ))
-        }
-        (Status::Pinned(r), true) if r.tag().is_none() && f.tag_comment.is_none() => {
-            return Decision::Skip(Skip::new(
-                Code::NothingToUpdate,
-                "a digest without a tag or tag comment: no tag to follow",
-            ))
-        }
-        (Status::Pinned(r) | Status::Unpinned(r), _) => r,
-    };
-    let Some(key) = key_for(f, opts) else {
-        return Decision::Keep;
-    };
-    let manifest = match resolved.get(&key) {
-        Some(Ok(m)) => m,
-        Some(Err(e)) => return Decision::Fail(failure_code(e), e.to_string()),
-        None => return Decision::Fail(Code::LookupFailed, "was not looked up".to_string()),
-    };
-    let digest = match &manifest.child_of {
-        // `--to-index`: a platform pin becomes a pin of the index its tag points at.
-        Some(child) if opts.update && opts.to_index => child.index.clone(),
-        _ => manifest.digest.clone(),
-    };
-    if opts.update && r.digest() == Some(digest.as_str()) {
-        return Decision::Keep;
-    }
-    let mut note = pull_policy_note(f, r, opts).map(|n| (Code::PullPolicy, n));
-    if let (Some(child), true) = (&manifest.child_of, opts.to_index) {
-        note = Some((
-            Code::ChildPin,
-            format!(
-                "was the {} manifest; now pinned to the multi-platform index",
-                child.platform
-            ),
-        ));
-    }
-    let mut extra = None;
-    let target = &f.candidate.target;
-    let replacement = if *target == Target::NameAtDigest {
-        // The format takes a tag or a digest, never both: the digest alone, under every option.
-        r.pinned(&digest, false)
-    } else if opts.update {
-        // An update keeps the tag that is being followed, where it is (in the reference or its comment).
-        target.text(|| r.pinned(&digest, true), &digest)
-    } else if opts.keep_tag {
-        target.text(|| r.pinned_with_tag(&digest), &digest)
-    } else if opts.tag_comment && *target == Target::Reference {
-        // The reference as written, so that unpinning restores these very bytes.
-        let tagged = r.as_str();
-        let style = tag_comment::style(kind);
-        match tag_comment::insertion(src, &f.candidate.span, tagged, style) {
-            Some((range, text)) => {
-                extra = Some(Edit {
-                    range,
-                    replacement: text,
-                });
-                r.pinned(&digest, false)
-            }
-            None => {
-                note = Some((
-                    Code::NoTagComment,
-                    "no tag comment can go here (a parser directive, a YAML block scalar, a format without comments): \
-                     the tag stays in the reference"
-                        .to_string(),
-                ));
-                r.pinned_with_tag(&digest)
-            }
-        }
-    } else {
-        target.text(|| r.pinned(&digest, false), &digest)
-    };
-    Decision::Write {
-        replacement,
-        digest: Some(digest),
-        note,
-        extra,
-    }
-}
-
 /// The code of a failed lookup: a refused signature is told apart from a registry failure.
 pub fn failure_code(e: &ResolveError) -> Code {
     match e {
@@ -455,11 +490,11 @@ pub fn failure_code(e: &ResolveError) -> Code {
 
 /// Kubernetes defaults `imagePullPolicy` to `Always` for `:latest` and untagged references, and to
 /// `IfNotPresent` for everything else, `name@digest` included; `name:latest@digest` stays `Always`.
-fn pull_policy_note(f: &Found, r: &Reference, opts: &Options) -> Option<String> {
+fn pull_policy_note(f: &Found, r: &Reference, style: TagStyle) -> Option<String> {
     let defaults_to_always = r.digest().is_none() && matches!(r.tag(), None | Some("latest"));
     // `--keep-tag` and `--tag-comment` write `nginx:latest@…` / `# nginx:latest` for an untagged `nginx`; only
     // the first keeps `Always` (a comment is not part of the reference).
-    let keeps_tag = opts.keep_tag;
+    let keeps_tag = style == TagStyle::Keep;
     let rewrites_reference = f.candidate.target == Target::Reference;
     (f.candidate.pull_policy_set == Some(false) && defaults_to_always && !keeps_tag && rewrites_reference)
         .then(|| {
@@ -474,7 +509,7 @@ fn pull_policy_note(f: &Found, r: &Reference, opts: &Options) -> Option<String> 
 mod tests {
     use super::*;
     use crate::formats::{Candidate, Kind};
-    use crate::resolve::Manifest;
+    use crate::settings::Setting;
 
     fn digest(c: char) -> String {
         format!("sha256:{}", c.to_string().repeat(64))
@@ -526,15 +561,21 @@ mod tests {
         new.to_string()
     }
 
-    fn resolutions(pairs: &[(&str, Result<String, ResolveError>)], opts: &Options) -> Resolutions {
+    fn pinning(tag_style: TagStyle) -> Operation {
+        Operation::Pin(PinSettings {
+            tag_style: Setting::default(tag_style),
+            platform: Setting::default(None),
+        })
+    }
+
+    fn resolutions(pairs: &[(&str, Result<String, ResolveError>)], op: &Operation) -> Resolutions {
         pairs
             .iter()
             .map(|(r, d)| {
                 let r = Reference::parse(r).unwrap();
-                let key = if opts.update {
-                    Key::update_of(&r).unwrap()
-                } else {
-                    Key::of(&r, opts.platform)
+                let key = match op {
+                    Operation::Pin(p) => Key::of(&r, p.platform.as_ref()),
+                    _ => Key::update_of(&r).unwrap(),
                 };
                 let m = d.clone().map(|digest| Manifest {
                     digest,
@@ -548,7 +589,7 @@ mod tests {
     #[test]
     fn pins_in_the_users_spelling_and_notes_pull_policy() {
         let files = [file(&["nginx", "nginx:1.27", "x y"], Some(false))];
-        let opts = Options::default();
+        let opts = pinning(TagStyle::Drop);
         let res = resolutions(
             &[("nginx", Ok(digest('a'))), ("nginx:1.27", Ok(digest('b')))],
             &opts,
@@ -592,10 +633,7 @@ mod tests {
     #[test]
     fn keep_tag_on_latest_needs_no_note() {
         let files = [file(&["nginx:latest"], Some(false))];
-        let opts = Options {
-            keep_tag: true,
-            ..Options::default()
-        };
+        let opts = pinning(TagStyle::Keep);
         let res = resolutions(&[("nginx:latest", Ok(digest('a')))], &opts);
         let plan = plan(&files, &res, &opts, new_text).unwrap();
         assert_eq!(
@@ -608,7 +646,7 @@ mod tests {
     #[test]
     fn a_failed_lookup_blocks_its_whole_file_only() {
         let files = [file(&["a:1", "b:1"], None), file(&["a:1"], None)];
-        let opts = Options::default();
+        let opts = pinning(TagStyle::Drop);
         let res = resolutions(
             &[
                 ("a:1", Ok(digest('a'))),
@@ -633,9 +671,9 @@ mod tests {
             &[&moved, &still, "c:1", &format!("d@{}", digest('d'))],
             None,
         )];
-        let opts = Options {
-            update: true,
-            ..Options::default()
+        let opts = Operation::Update {
+            children: ChildPins::Warn,
+            labels: false,
         };
         let res = resolutions(
             &[(&moved, Ok(digest('e'))), (&still, Ok(digest('b')))],
@@ -671,10 +709,10 @@ mod tests {
         .unwrap()
     }
 
-    /// The new text of `src` after a run with `opts`, each lookup answered with `answer(key)`.
-    fn run(src: &str, opts: &Options, answer: impl Fn(&Key) -> String) -> String {
+    /// The new text of `src` after a run of `op`, each lookup answered with `answer(key)`.
+    fn run(src: &str, op: &Operation, answer: impl Fn(&Key) -> String) -> String {
         let files = [dockerfile(src)];
-        let resolved: Resolutions = keys(&files, opts)
+        let resolved: Resolutions = keys(&files, op)
             .into_iter()
             .map(|k| {
                 let m = Manifest {
@@ -684,7 +722,7 @@ mod tests {
                 (k, Ok(m))
             })
             .collect();
-        let plan = plan(&files, &resolved, opts, new_text).unwrap();
+        let plan = plan(&files, &resolved, op, new_text).unwrap();
         assert_eq!(plan.errors(), 0);
         plan.changes
             .first()
@@ -705,23 +743,13 @@ mod tests {
         };
         // The name is on the `FROM` line: the tag stays in the reference whatever the style, and no tag
         // comment is written (the tag is there to read).
-        for opts in [
-            Options::default(),
-            Options {
-                keep_tag: true,
-                ..Options::default()
-            },
-            Options {
-                tag_comment: true,
-                ..Options::default()
-            },
-        ] {
-            assert_eq!(run(src, &opts, asked), pinned, "{opts:?}");
+        for style in [TagStyle::Drop, TagStyle::Keep, TagStyle::Comment] {
+            assert_eq!(run(src, &pinning(style), asked), pinned, "{style:?}");
         }
         // `pin update` follows the tag and replaces the digest after it.
-        let update = Options {
-            update: true,
-            ..Options::default()
+        let update = Operation::Update {
+            children: ChildPins::Warn,
+            labels: false,
         };
         let moved = run(&pinned, &update, |k| {
             assert_eq!(
@@ -737,10 +765,6 @@ mod tests {
             "nothing moved"
         );
         // `pin unpin` gives back the bytes that were pinned.
-        let unpin = Options {
-            unpin: true,
-            ..Options::default()
-        };
-        assert_eq!(run(&pinned, &unpin, |_| unreachable!()), src);
+        assert_eq!(run(&pinned, &Operation::Unpin, |_| unreachable!()), src);
     }
 }

@@ -7,13 +7,13 @@ use std::path::{Path, PathBuf};
 
 use regex_lite::Regex;
 
-use crate::cli::SelectArgs;
 use crate::formats::tag_comment::{self, TagComment};
 use crate::formats::{Candidate, FindOptions, Kind, LineIndex, Target};
 use crate::reference::Reference;
 use crate::report::{Code, Diagnostic, Location, Outcome, OutcomeStatus};
 use crate::rewrite::identity::{self, Opened};
 use crate::rewrite::{Changed, FileIdentity};
+use crate::settings::ScanSettings;
 use crate::walk::{self, WalkError};
 
 /// The name stdin goes by in messages and JSON.
@@ -203,7 +203,7 @@ pub struct Filters {
 }
 
 impl Filters {
-    pub fn new(select: &SelectArgs) -> Result<Filters, ScanError> {
+    pub fn new(select: &ScanSettings) -> Result<Filters, ScanError> {
         let skip = select
             .skip
             .iter()
@@ -217,7 +217,7 @@ impl Filters {
             })
             .collect::<Result<_, _>>()?;
         let find = FindOptions {
-            devcontainer_features: select.devcontainer_features,
+            devcontainer_features: *select.devcontainer_features,
         };
         Ok(Filters { skip, find })
     }
@@ -225,7 +225,8 @@ impl Filters {
 
 /// Reads and searches every file under `paths` (or stdin for `-`). An error when the paths or patterns
 /// themselves are wrong; a file that cannot be read or parsed becomes an outcome, and the rest go on.
-pub fn scan(paths: &[PathBuf], select: &SelectArgs) -> Result<Scan, ScanError> {
+pub fn scan(select: &ScanSettings) -> Result<Scan, ScanError> {
+    let paths = &select.paths;
     let filters = Filters::new(select)?;
     if paths.iter().any(|p| p.as_os_str() == "-") {
         if paths.len() != 1 {
@@ -245,7 +246,7 @@ pub fn scan(paths: &[PathBuf], select: &SelectArgs) -> Result<Scan, ScanError> {
         Some(base) => walk::Excludes::relative_to(&select.exclude, base),
         None => walk::Excludes::new(&select.exclude),
     }?;
-    let names = walk::ExtraNames::new(&select.extra_names)?;
+    let names = walk::ExtraNames::new(&select.files)?;
     let walk::Listing {
         files: listed,
         leftovers,

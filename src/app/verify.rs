@@ -10,18 +10,18 @@ use std::io::{self, Write};
 
 use super::scan::{Found, Status};
 use super::{finish, in_path_order, lookup, plan, scan_or_abort, ExitStatus};
-use crate::cli::VerifyArgs;
+use crate::platform::Platform;
 use crate::report::{self, Code, Mode, Outcome, OutcomeStatus, Report};
 use crate::resolve::verify::{Pinned, Verified};
-use crate::resolve::Platform;
+use crate::settings::Verify;
 
-pub(super) fn verify(
-    args: &VerifyArgs,
+pub(super) fn run(
+    args: &Verify,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> io::Result<ExitStatus> {
     let command = report::Command::Verify;
-    let scan = match scan_or_abort(command, &args.paths, &args.select, &args.output, out, err) {
+    let scan = match scan_or_abort(command, &args.scan, &args.output, out, err) {
         Ok(s) => s,
         Err(status) => return status,
     };
@@ -35,7 +35,7 @@ pub(super) fn verify(
             tags.extend(followed_tag(f));
         }
     }
-    let platforms = &args.platforms;
+    let platforms = &args.platforms.value;
     let verified = if pins.is_empty() {
         BTreeMap::new()
     } else {

@@ -516,6 +516,7 @@ fn truncated_files_never_panic() {
 fn tag_comments_round_trip_through_update_and_unpin() {
     use crate::app::{plan, scan};
     use crate::resolve::{Manifest, Resolutions};
+    use crate::settings::{ChildPins, Operation, PinSettings, Setting, TagStyle};
 
     let text = |file: &scan::ScannedFile, plan: &plan::Plan<String>| {
         plan.changes
@@ -536,10 +537,10 @@ fn tag_comments_round_trip_through_update_and_unpin() {
                 continue;
             }
             let original = read(&name, kind, src.clone());
-            let opts = plan::Options {
-                tag_comment: true,
-                ..plan::Options::default()
-            };
+            let opts = Operation::Pin(PinSettings {
+                tag_style: Setting::default(TagStyle::Comment),
+                platform: Setting::default(None),
+            });
             let pin_keys = plan::keys(std::slice::from_ref(&original), &opts);
             let resolved: Resolutions = pin_keys
                 .iter()
@@ -574,9 +575,9 @@ fn tag_comments_round_trip_through_update_and_unpin() {
                 .count();
 
             // `pin update` asks for the very tags that were pinned, and finds nothing moved.
-            let update = plan::Options {
-                update: true,
-                ..plan::Options::default()
+            let update = Operation::Update {
+                children: ChildPins::Warn,
+                labels: false,
             };
             let after = [after];
             let update_keys = plan::keys(&after, &update);
@@ -608,10 +609,7 @@ fn tag_comments_round_trip_through_update_and_unpin() {
                 "{name}: update changes a file nothing moved in"
             );
 
-            let unpin = plan::Options {
-                unpin: true,
-                ..plan::Options::default()
-            };
+            let unpin = Operation::Unpin;
             let [after] = after;
             let back = text(
                 &after,

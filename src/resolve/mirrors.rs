@@ -9,76 +9,9 @@
 //! The text written to files keeps the user's spelling: routing changes only where the question is asked.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-
-use serde::Deserialize;
 
 use crate::reference::Reference;
-
-/// Which mirrors a lookup may use.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum PullFromMirror {
-    #[default]
-    All,
-    DigestOnly,
-    TagOnly,
-}
-
-/// One `[[registry.mirror]]` table.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct MirrorTable {
-    pub location: String,
-    #[serde(default)]
-    pub insecure: bool,
-    #[serde(default)]
-    pub pull_from_mirror: Option<PullFromMirror>,
-}
-
-/// One `[[registry]]` table, as registries.conf and `pin.toml` spell it.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct RegistryTable {
-    #[serde(default)]
-    pub prefix: Option<String>,
-    #[serde(default)]
-    pub location: Option<String>,
-    #[serde(default)]
-    pub insecure: bool,
-    #[serde(default)]
-    pub blocked: bool,
-    #[serde(default)]
-    pub mirror_by_digest_only: bool,
-    #[serde(default, rename = "mirror")]
-    pub mirrors: Vec<MirrorTable>,
-}
-
-/// A registries.conf file: the tables `pin` uses; the rest of the format (search registries, aliases,
-/// credential helpers) is accepted and ignored, since `pin` never resolves short names by search.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-struct ConfFile {
-    #[serde(default, rename = "registry")]
-    registries: Vec<RegistryTable>,
-    /// Version 1 (deprecated): `[registries.insecure] registries = […]` and `[registries.block]`.
-    #[serde(default, rename = "registries")]
-    v1: Option<V1Tables>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct V1Tables {
-    #[serde(default)]
-    insecure: V1List,
-    #[serde(default)]
-    block: V1List,
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct V1List {
-    #[serde(default)]
-    registries: Vec<String>,
-}
+pub use crate::registries_conf::{MirrorTable, PullFromMirror, RegistryTable};
 
 /// One endpoint to ask, in order.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -122,94 +55,6 @@ pub enum RouteError {
 }
 
 impl Routes {
-    /// The registries.conf files the container tools read: `$CONTAINERS_REGISTRIES_CONF` alone when set;
-    /// otherwise `~/.config/containers/registries.conf` if it exists, else `/etc/containers/registries.conf`,
-    /// then the `*.conf` files of `/etc/containers/registries.conf.d/` and
-    /// `~/.config/containers/registries.conf.d/`, in name order. Missing files are fine.
-    pub fn system_files() -> Vec<PathBuf> {
-        if let Some(p) = std::env::var_os("CONTAINERS_REGISTRIES_CONF") {
-            return vec![PathBuf::from(p)];
-        }
-        let home = std::env::var_os("HOME").map(PathBuf::from);
-        let user = home
-            .as_ref()
-            .map(|h| h.join(".config/containers/registries.conf"));
-        let mut files = vec![match user {
-            Some(u) if u.exists() => u,
-            _ => PathBuf::from("/etc/containers/registries.conf"),
-        }];
-        let mut dirs = vec![PathBuf::from("/etc/containers/registries.conf.d")];
-        dirs.extend(
-            home.as_ref()
-                .map(|h| h.join(".config/containers/registries.conf.d")),
-        );
-        for dir in dirs {
-            let Ok(read) = std::fs::read_dir(&dir) else {
-                continue;
-            };
-            let mut dropins: Vec<PathBuf> = read
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|x| x == "conf"))
-                .collect();
-            dropins.sort();
-            files.extend(dropins);
-        }
-        files
-    }
-
-    /// Reads registries.conf files in order; a missing file is skipped, a malformed one is an error naming
-    /// its line and column.
-    pub fn load_files(&mut self, files: &[PathBuf]) -> Result<(), RouteError> {
-        for path in files {
-            let text = match std::fs::read_to_string(path) {
-                Ok(t) => t,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-                Err(e) => {
-                    return Err(RouteError::Config {
-                        file: path.display().to_string(),
-                        message: format!("cannot read: {e}"),
-                    })
-                }
-            };
-            self.load_str(path, &text)?;
-        }
-        Ok(())
-    }
-
-    fn load_str(&mut self, path: &Path, text: &str) -> Result<(), RouteError> {
-        let shown = path.display().to_string();
-        let conf: ConfFile = toml::from_str(text).map_err(|e| RouteError::Config {
-            file: crate::config::located(&shown, text, &e),
-            message: e.message().to_string(),
-        })?;
-        if let Some(v1) = conf.v1 {
-            for r in v1.insecure.registries {
-                self.add(
-                    RegistryTable {
-                        location: Some(r),
-                        insecure: true,
-                        ..RegistryTable::default()
-                    },
-                    &shown,
-                )?;
-            }
-            for r in v1.block.registries {
-                self.add(
-                    RegistryTable {
-                        location: Some(r),
-                        blocked: true,
-                        ..RegistryTable::default()
-                    },
-                    &shown,
-                )?;
-            }
-        }
-        for table in conf.registries {
-            self.add(table, &shown)?;
-        }
-        Ok(())
-    }
-
     /// Adds one table of the user's (from `origin`: registries.conf), replacing an earlier one with the same
     /// prefix.
     pub fn add(&mut self, table: RegistryTable, origin: &str) -> Result<(), RouteError> {
@@ -237,11 +82,8 @@ impl Routes {
             message,
         };
         let prefix = table
-            .prefix
-            .clone()
-            .or_else(|| table.location.clone())
+            .prefix_key()
             .ok_or_else(|| bad("a [[registry]] table needs a prefix or a location".into()))?;
-        let prefix = prefix.trim_end_matches('/').to_string();
         for loc in table
             .location
             .iter()
@@ -438,9 +280,17 @@ fn host_of(location: &str) -> String {
 mod tests {
     use super::*;
 
+    /// Adds the tables of one registries.conf text, as a run adds each file's.
+    fn load(r: &mut Routes, shown: &str, text: &str) -> Result<(), String> {
+        for table in crate::registries_conf::parse(shown, text).map_err(|e| e.to_string())? {
+            r.add(table, shown).map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    }
+
     fn routes(text: &str) -> Routes {
         let mut r = Routes::default();
-        r.load_str(Path::new("registries.conf"), text).unwrap();
+        load(&mut r, "registries.conf", text).unwrap();
         r
     }
 
@@ -554,9 +404,7 @@ location = "all.local"
         assert!(r.endpoints("a.internal.example:5000", "x", false).is_err());
         assert!(r.endpoints("internal.example", "x", false).is_ok());
         let mut bad = Routes::default();
-        assert!(bad
-            .load_str(Path::new("r.conf"), "[[registry]]\nprefix = \"*.a/b\"\n")
-            .is_err());
+        assert!(load(&mut bad, "r.conf", "[[registry]]\nprefix = \"*.a/b\"\n").is_err());
     }
 
     #[test]
@@ -564,8 +412,9 @@ location = "all.local"
         let mut r = routes("[registries.insecure]\nregistries = ['reg.local:5000']\n[registries.block]\nregistries = ['bad.example']\n");
         assert_eq!(r.insecure_hosts(), ["reg.local:5000"]);
         assert!(r.endpoints("bad.example", "x", false).is_err());
-        r.load_str(
-            Path::new("drop-in.conf"),
+        load(
+            &mut r,
+            "drop-in.conf",
             "[[registry]]\nlocation = \"bad.example\"\n",
         )
         .unwrap();
@@ -575,22 +424,17 @@ location = "all.local"
     #[test]
     fn errors_name_the_file_line_and_column() {
         let mut r = Routes::default();
-        let err = r
-            .load_str(
-                Path::new("registries.conf"),
-                "[[registry]]\nprefix = \"a\"\nlocaton = \"b\"\n",
-            )
-            .unwrap_err();
-        let text = err.to_string();
+        let text = load(
+            &mut r,
+            "registries.conf",
+            "[[registry]]\nprefix = \"a\"\nlocaton = \"b\"\n",
+        )
+        .unwrap_err();
         assert!(text.starts_with("registries.conf:3:1: "), "{text}");
         assert!(text.contains("locaton"), "{text}");
-        let scheme = r
-            .load_str(
-                Path::new("r.conf"),
-                "[[registry]]\nlocation = \"https://x\"\n",
-            )
-            .unwrap_err();
-        assert!(scheme.to_string().contains("no URI scheme"), "{scheme}");
+        let scheme =
+            load(&mut r, "r.conf", "[[registry]]\nlocation = \"https://x\"\n").unwrap_err();
+        assert!(scheme.contains("no URI scheme"), "{scheme}");
     }
 
     #[test]

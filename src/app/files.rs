@@ -1,0 +1,305 @@
+//! `pin`, `pin update` and `pin unpin`: one run over files, the operation chosen in settings.
+//!
+//! The phases, in order: scan → look up → plan → gate → commit → finish. Changes are computed once (the
+//! plan); the mode (diff, write, check, stdin filter) only decides what is done with them. Nothing is written
+//! unless every lookup succeeded and every file was read, except with `--keep-going`, which writes the files
+//! whose references all resolved and still exits 2.
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+
+use super::lookup::{self, Lookup, LookupError};
+use super::plan::{self, FileChange};
+use super::scan::{Scan, ScannedFile};
+use super::{finish, in_path_order, scan_or_abort, ExitStatus};
+use crate::interrupt;
+use crate::report::{self, Change, Code, Mode, Report};
+use crate::rewrite;
+use crate::settings::{Files, Format, Operation};
+
+/// What a run keeps of a changed file: a dry run's diff or a filter's new stream; nothing for a write (it
+/// edits the file again) or a check.
+type Kept = Option<String>;
+
+/// Runs `pin`, `pin update` or `pin unpin` over files.
+pub(super) fn run(
+    files: &Files,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> io::Result<ExitStatus> {
+    let command = match files.operation {
+        Operation::Pin(_) => report::Command::Pin,
+        Operation::Update { .. } => report::Command::Update,
+        Operation::Unpin => report::Command::Unpin,
+    };
+    let scan = match scan_or_abort(command, &files.scan, &files.output, out, err) {
+        Ok(s) => s,
+        Err(status) => return status,
+    };
+    let run = FilesRun {
+        files,
+        // A run over stdin prints its stream, whether asked to write or not.
+        mode: match files.mode {
+            Mode::DryRun | Mode::Write if scan.is_stdin() => Mode::Filter,
+            m => m,
+        },
+    };
+    let Scan {
+        files: scanned,
+        passed_over,
+        leftovers,
+    } = scan;
+    let mut report = Report::new(command, run.mode);
+    report.files = scanned.len();
+    if files.mode == Mode::Write {
+        remove_leftovers(&leftovers, &mut report);
+    }
+
+    let mut lookup = match run.look_up(&scanned) {
+        Ok(l) => l,
+        Err(e) => {
+            report.outcomes = passed_over;
+            report.fail(e.code(), e.to_string());
+            return run.finish(&report, out, err);
+        }
+    };
+    run.record_lookup(&mut lookup, &mut report);
+
+    let plan::Plan {
+        changes,
+        outcomes: planned,
+    } = match run.plan(&scanned, &lookup) {
+        Ok(p) => p,
+        Err(changed) => {
+            // Refused as a write refuses it: the file's spans no longer fit its bytes.
+            report.outcomes = passed_over;
+            report.fail(
+                Code::WriteFailed,
+                rewrite::WriteError::Changed(changed).to_string(),
+            );
+            return run.finish(&report, out, err);
+        }
+    };
+    let mut outcomes = passed_over;
+    outcomes.extend(planned);
+    report.outcomes = in_path_order(outcomes);
+    if run.mode == Mode::Check {
+        report.findings_are_errors();
+    }
+
+    // The gate: a failure anywhere writes nothing, unless --keep-going.
+    let failures = report.failures();
+    if failures > 0 && !files.keep_going {
+        report.fail(
+            Code::NothingWritten,
+            format!("nothing written: {failures} errors"),
+        );
+        return run.finish(&report, out, err);
+    }
+
+    if let Committed::Done = run.commit(&scanned, &changes, &mut lookup, &mut report, failures) {
+        if let Some(signal) = interrupt::pending() {
+            report.interrupted = Some(signal);
+            report.fail(
+                Code::Interrupted,
+                format!("interrupted by {}", signal.name()),
+            );
+        }
+    }
+    run.finish(&report, out, err)
+}
+
+/// The settings of the run, and the mode its input gave.
+struct FilesRun<'a> {
+    files: &'a Files,
+    /// `Filter` for stdin; otherwise as asked.
+    mode: Mode,
+}
+
+/// Whether the commit finished, or stopped with a failure in the report.
+enum Committed {
+    Done,
+    Stopped,
+}
+
+/// Removes what killed `pin -w` runs left behind, and says so.
+fn remove_leftovers(leftovers: &[PathBuf], report: &mut Report) {
+    for leftover in leftovers {
+        if rewrite::remove_leftover(leftover) {
+            report.diagnostics.push(report::Diagnostic::new(
+                Code::LeftoverRemoved,
+                None,
+                format!(
+                    "removed {}, a temporary file left by an interrupted run",
+                    leftover.display()
+                ),
+            ));
+        }
+    }
+}
+
+impl FilesRun<'_> {
+    /// Every unique lookup the files need, looked up (none for `pin unpin`).
+    fn look_up(&self, scanned: &[ScannedFile]) -> Result<Lookup, LookupError> {
+        let f = self.files;
+        let keys = plan::keys(scanned, &f.operation);
+        match &f.registry {
+            Some(registry) => {
+                let labels = matches!(f.operation, Operation::Update { labels: true, .. });
+                lookup::resolutions(registry, f.lock.as_ref(), keys, &f.output, labels)
+            }
+            None => Ok(Lookup::none()),
+        }
+    }
+
+    /// What the lookups tell the report: the request counts (`-v`), who answered, the labels read.
+    fn record_lookup(&self, lookup: &mut Lookup, report: &mut Report) {
+        if self.files.output.verbose {
+            report.requests = lookup.requests.take();
+        }
+        report.answered_by = std::mem::take(&mut lookup.answered_by);
+        report.labels = std::mem::take(&mut lookup.labels);
+    }
+
+    /// Every file's edits and every reference's outcome, keeping of each changed file what the mode needs
+    /// while its texts are at hand: a dry run's diff (text format only: the others show no diff) or a
+    /// filter's new stream.
+    fn plan<'f>(
+        &self,
+        scanned: &'f [ScannedFile],
+        lookup: &Lookup,
+    ) -> Result<plan::Plan<'f, Kept>, rewrite::Changed> {
+        let mode = self.mode;
+        let diffs = mode == Mode::DryRun && self.files.output.format == Format::Text;
+        let keep = |file: &ScannedFile, old: &str, new: &str| match mode {
+            Mode::Filter => Some(new.to_string()),
+            Mode::DryRun if diffs => {
+                // `a/` and `b/` relative to the git repository's root, so that `git apply` takes the diff
+                // from any directory of it; else the path as shown.
+                let header = file
+                    .path
+                    .as_deref()
+                    .and_then(crate::walk::repository_path)
+                    .unwrap_or_else(|| file.display.clone());
+                Some(report::unified_diff(&header, old, new))
+            }
+            _ => None,
+        };
+        plan::plan(scanned, &lookup.resolved, &self.files.operation, keep)
+    }
+
+    /// Does what the mode asks with the plan: records the lockfile, then writes the files, keeps the stream
+    /// or the diffs, or (`--check`) nothing.
+    fn commit<'p>(
+        &self,
+        scanned: &'p [ScannedFile],
+        changes: &'p [FileChange<'p, Kept>],
+        lookup: &mut Lookup,
+        report: &mut Report<'p>,
+        failures: usize,
+    ) -> Committed {
+        let mode = self.mode;
+        // From the lockfile to the last rename, SIGINT and SIGTERM wait for the files to be consistent.
+        let mut deferred = (mode != Mode::Check).then(interrupt::defer);
+        if mode != Mode::Check {
+            if let Err(e) = lookup.save_lock() {
+                report.fail(Code::WriteFailed, e.to_string());
+                return Committed::Stopped;
+            }
+        }
+        if mode != Mode::Write {
+            drop(deferred.take());
+        }
+        report.written = self.files.mode == Mode::Write;
+        match mode {
+            Mode::Check => Committed::Done,
+            // A filter prints the whole stream, changed or not, and nothing at all on failure, even with
+            // --keep-going: a half-pinned stream must never reach `kubectl apply`.
+            Mode::Filter if failures == 0 => {
+                report.stream = changes
+                    .first()
+                    .and_then(|c| c.kept.as_deref())
+                    .or(scanned[0].text.as_deref());
+                Committed::Done
+            }
+            Mode::Filter => Committed::Done,
+            Mode::Write => write(changes, report, deferred),
+            Mode::DryRun => {
+                report.changes = changes
+                    .iter()
+                    .filter_map(|c| {
+                        Some(Change {
+                            diff: c.kept.as_deref()?,
+                        })
+                    })
+                    .collect();
+                Committed::Done
+            }
+        }
+    }
+
+    fn finish(
+        &self,
+        report: &Report,
+        out: &mut dyn Write,
+        err: &mut dyn Write,
+    ) -> io::Result<ExitStatus> {
+        finish(report, &self.files.output, out, err)
+    }
+}
+
+/// `-w`: every changed file replaced atomically, each refused if it changed since it was read. `deferred`
+/// holds SIGINT and SIGTERM until the last rename.
+fn write(
+    changes: &[FileChange<'_, Kept>],
+    report: &mut Report,
+    mut deferred: Option<interrupt::Deferred>,
+) -> Committed {
+    let writes: Vec<_> = changes
+        .iter()
+        .filter_map(|c| {
+            Some(rewrite::Replace {
+                path: c.file.path.as_deref()?,
+                was: c.file.identity.as_ref()?,
+                edits: &c.edits,
+            })
+        })
+        .collect();
+    for w in writes.iter().filter(|w| w.was.hard_links() > 1) {
+        let mut d = report::Diagnostic::new(
+            Code::HardLinks,
+            Some(report::Location::file(&w.path.display().to_string())),
+            format!(
+                "{} has {} hard links; replacing it leaves the other names with the old text",
+                w.path.display(),
+                w.was.hard_links()
+            ),
+        );
+        d.severity = report::Severity::Warning;
+        report.diagnostics.push(d);
+    }
+    let written = rewrite::write_all_atomic(&writes);
+    drop(deferred.take());
+    if let Err(e) = written {
+        if let rewrite::WriteError::Interrupted(signal) = e {
+            report.interrupted = Some(signal);
+        }
+        report.fail(Code::WriteFailed, e.to_string());
+        return Committed::Stopped;
+    }
+    if let Some(signal) = interrupt::pending() {
+        let names: Vec<&str> = changes.iter().map(|c| c.file.display.as_str()).collect();
+        report.interrupted = Some(signal);
+        report.fail(
+            Code::Interrupted,
+            format!(
+                "interrupted by {} while replacing files; the replacements were finished: {} written: {}",
+                signal.name(),
+                names.len(),
+                names.join(", ")
+            ),
+        );
+        return Committed::Stopped;
+    }
+    Committed::Done
+}
