@@ -131,6 +131,7 @@ fn string(
     let whole = bom + span.start..bom + span.end;
     let raw = &text[span.clone()];
     let skipped = |why: &str, value: String| Candidate {
+        artifact: None,
         span: whole.clone(),
         value,
         skip: Some(why.to_owned()),
@@ -166,6 +167,7 @@ fn string(
     }
     let content: Range<usize> = whole.start + 1..whole.end - 1;
     Some(Candidate {
+        artifact: None,
         span: content.start + prefix.len()..content.end,
         value: s[prefix.len()..].to_owned(),
         skip: None,

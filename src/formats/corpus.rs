@@ -16,7 +16,7 @@ const COUNTS: &[(Kind, usize)] = &[
     (Kind::GithubActions, 5),
     (Kind::ActionMetadata, 3),
     (Kind::GitlabCi, 7),
-    (Kind::Kustomize, 6),
+    (Kind::Kustomize, 7),
     (Kind::HelmValues, 12),
     (Kind::Dockerfile, 20),
     (Kind::Json, 3),
@@ -24,7 +24,10 @@ const COUNTS: &[(Kind, usize)] = &[
     (Kind::DockerBake, 3),
     (Kind::Packer, 2),
     (Kind::Nomad, 2),
-    (Kind::Terraform, 3),
+    (Kind::Terraform, 4),
+    (Kind::Helmfile, 4),
+    (Kind::Fleet, 2),
+    (Kind::ChartYaml, 2),
     (Kind::Bazel, 6),
     (Kind::Quadlet, 7),
     (Kind::Ko, 4),
@@ -40,9 +43,13 @@ const COUNTS: &[(Kind, usize)] = &[
     (Kind::Buildpacks, 3),
 ];
 
-/// Every kind of the kind table with its corpus directory and file count, in table order.
+/// Directories of files read as a kind whose own directory holds other files: GitOps objects (Flux, Argo CD,
+/// Tekton, Crossplane, Carvel, Sveltos), which the generic YAML kind reads by their `apiVersion` and `kind`.
+const MORE: &[(&str, Kind, usize)] = &[("gitops", Kind::Yaml, 20)];
+
+/// Every kind of the kind table with its corpus directory and file count, in table order, then [`MORE`].
 fn categories() -> Vec<(&'static str, Kind, usize)> {
-    Kind::ALL
+    let mut all: Vec<_> = Kind::ALL
         .iter()
         .map(|&kind| {
             let count = COUNTS
@@ -57,7 +64,9 @@ fn categories() -> Vec<(&'static str, Kind, usize)> {
                 });
             (kind.info().corpus, kind, count)
         })
-        .collect()
+        .collect();
+    all.extend_from_slice(MORE);
+    all
 }
 
 #[test]
@@ -123,6 +132,11 @@ pub(crate) fn refs(src: &str, findings: &Findings) -> String {
                 out += &format!(" [insert: {prefix:?} + digest + {suffix:?}]");
             }
             Target::TagEnd { tag_end } => out += &format!(" [tag end: {tag_end:?}]"),
+            Target::Replace { prefix } => out += &format!(" [replace: {prefix:?} + digest]"),
+            Target::Listed => out += " [listed]",
+        }
+        if let Some(artifact) = c.artifact {
+            out += &format!(" [{}]", artifact.as_str());
         }
         if let Some(skip) = &c.skip {
             out += &format!(" [skip: {skip}]");
@@ -150,6 +164,8 @@ fn check_span(src: &str, c: &Candidate, file: &str) {
                 && (text == tag_end || text.starts_with(&format!("{tag_end}@"))),
             "{file}: {c:?}"
         ),
+        Target::Replace { .. } => assert!(!text.is_empty(), "{file}: {c:?}"),
+        Target::Listed => panic!("{file}: a listed candidate without its reason: {c:?}"),
     }
 }
 
@@ -301,6 +317,7 @@ fn pinning_the_corpus_is_exact_and_idempotent() {
             ("bazel", 5),
             ("bitbucket", 3),
             ("buildpacks", 1),
+            ("chart", 0),
             ("circleci", 3),
             ("cloudbuild", 10),
             ("compose", 9),
@@ -308,9 +325,12 @@ fn pinning_the_corpus_is_exact_and_idempotent() {
             ("dockerfile", 30),
             ("dotnet", 1),
             ("drone", 29),
+            ("fleet", 0),
             ("gha", 14),
             ("gitlab", 24),
+            ("gitops", 19),
             ("helm", 13),
+            ("helmfile", 0),
             ("json", 2),
             ("k8s", 52),
             ("ko", 4),

@@ -43,6 +43,7 @@ pub fn find(src: &str) -> Result<Findings, FindError> {
             continue;
         }
         let skipped = |span, value, why: String| Candidate {
+            artifact: None,
             span,
             value,
             skip: Some(why),
@@ -59,6 +60,7 @@ pub fn find(src: &str) -> Result<Findings, FindError> {
             Text::Plain { span, value } => match msbuild_expansion(&value) {
                 Some(why) => candidates.push(skipped(span, value, why)),
                 None => candidates.push(Candidate {
+                    artifact: None,
                     span,
                     value,
                     skip: None,

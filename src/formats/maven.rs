@@ -132,6 +132,7 @@ fn plugin(doc: &Document, src: &str, id: usize, out: &mut Vec<Candidate>) {
 /// The candidate for the element `id`, whose value is an image (after `prefixes`), if it has one.
 fn candidate(doc: &Document, src: &str, id: usize, prefixes: Prefixes) -> Option<Candidate> {
     let skipped = |span: Range<usize>, value: String, why: String| Candidate {
+        artifact: None,
         span,
         value,
         skip: Some(why),
@@ -187,6 +188,7 @@ fn candidate(doc: &Document, src: &str, id: usize, prefixes: Prefixes) -> Option
         }
     };
     Some(Candidate {
+        artifact: None,
         span: span.start + prefix.len()..span.end,
         value: value[prefix.len()..].to_owned(),
         skip: None,

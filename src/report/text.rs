@@ -91,9 +91,26 @@ impl TextReporter {
                 continue;
             }
             // `pin list` lists its references on stdout; only what concerns whole files is a message.
-            if r.command != Command::List || o.original.is_none() {
-                write_outcome(err, o, r.command, paint, self.quiet)?;
+            if r.command == Command::List && o.original.is_some() {
+                continue;
             }
+            // Charts whose tools take no digest are said once, below (each at -v).
+            if listed_only(o) && !self.verbose {
+                continue;
+            }
+            write_outcome(err, o, r.command, paint, self.quiet)?;
+        }
+        let listed = r.outcomes.iter().filter(|o| listed_only(o)).count();
+        if listed > 0 && r.command != Command::List && !self.quiet {
+            writeln!(
+                err,
+                "pin: {listed} Helm chart {} listed, not pinned: {} no digest there (`pin list` shows {}, `pin verify` checks that {} still {})",
+                plural(listed, "reference is", "references are"),
+                plural(listed, "its tool takes", "their tools take"),
+                plural(listed, "it", "them"),
+                plural(listed, "its version", "their versions"),
+                plural(listed, "exists", "exist"),
+            )?;
         }
         for (message, n) in unreachable {
             let hint = if self.verbose { "" } else { "; -v lists them" };
@@ -190,6 +207,11 @@ impl TextReporter {
             }
         )
     }
+}
+
+/// A reference whose tool takes no digest: listed, never pinned.
+fn listed_only(o: &Outcome) -> bool {
+    o.primary().is_some_and(|d| d.code == Code::NoDigestTaken)
 }
 
 /// The message lines of one outcome: its skip or failure, then its notes. `quiet` (`-q`) leaves out the

@@ -343,6 +343,7 @@ fn pull(file: &File, args: &Arguments, rule: Rule) -> Option<Candidate> {
         skip: Some(why.to_owned()),
         pull_policy_set: None,
         target: Target::Reference,
+        artifact: None,
     };
     const NOT_LITERAL: &str = "not a plain string literal; the value is computed";
 
@@ -410,6 +411,7 @@ fn pull(file: &File, args: &Arguments, rule: Rule) -> Option<Candidate> {
             skip: skip.map(str::to_owned),
             pull_policy_set: None,
             target: Target::Digest,
+            artifact: None,
         };
         return Some(if !d.is_empty() {
             digest_candidate(format!("{tagged}@{d}"), None)
@@ -443,6 +445,7 @@ fn pull(file: &File, args: &Arguments, rule: Rule) -> Option<Candidate> {
             skip: None,
             pull_policy_set: None,
             target: Target::Reference,
+            artifact: None,
         };
         if not_reproducible && !c.value.contains('@') {
             c.skip = Some(NOT_REPRODUCIBLE.to_owned());
@@ -481,6 +484,7 @@ fn pull(file: &File, args: &Arguments, rule: Rule) -> Option<Candidate> {
             prefix: format!("digest = {quote}"),
             suffix,
         },
+        artifact: None,
     })
 }
 

@@ -293,6 +293,7 @@ fn candidate(value: String, span: Range<usize>, skip: Option<String>) -> Candida
         skip,
         pull_policy_set: None,
         target: Target::Reference,
+        artifact: None,
     }
 }
 
@@ -412,6 +413,7 @@ fn from_tag_argument(
         ));
     }
     Candidate {
+        artifact: None,
         span: default.span.clone(),
         value: format!("{prefix}{}", default.value),
         skip: None,
