@@ -675,6 +675,16 @@ fn update(
 /// A `name:latest@digest` where no tag comment can go is what `--tag-comment` writes for an untagged `name`
 /// there: it becomes `name:latest`, with a note that the reference may have had no tag.
 fn unpin(f: &Found, r: &Reference, kind: Kind, src: &str) -> Decision {
+    if let Target::TagEnd { tag_end } = &f.candidate.target {
+        // A build argument's default that ends a tag: the digest goes, the bytes written before it stay.
+        return Decision::Write {
+            replacement: tag_end.clone(),
+            digest: None,
+            note: None,
+            extra: None,
+            said: None,
+        };
+    }
     if !matches!(f.candidate.target, Target::Reference | Target::NameAtDigest) {
         return Decision::Skip(Skip::new(
             Code::NothingToUpdate,
@@ -749,7 +759,7 @@ fn pull_policy_note(f: &Found, r: &Reference, style: TagStyle) -> Option<String>
 mod tests {
     use super::*;
     use crate::formats::{Candidate, Kind};
-    use crate::settings::Setting;
+    use crate::settings::{Labels, Setting};
 
     fn digest(c: char) -> String {
         format!("sha256:{}", c.to_string().repeat(64))
@@ -935,5 +945,79 @@ mod tests {
         assert!(plan.changes[0]
             .kept
             .starts_with(&format!("image: a:1@{}\n", digest('e'))));
+    }
+
+    /// One Dockerfile read as `pin` reads it.
+    fn dockerfile(src: &str) -> ScannedFile {
+        let filters = super::super::scan::Filters::default();
+        super::super::scan::read_one(
+            None,
+            None,
+            "Dockerfile",
+            Kind::Dockerfile,
+            src.into(),
+            &filters,
+        )
+        .unwrap()
+    }
+
+    /// The new text of `src` after a run of `op`, each lookup answered with `answer(key)`.
+    fn run(src: &str, op: &Operation, answer: impl Fn(&Key) -> String) -> String {
+        let files = [dockerfile(src)];
+        let resolved: Resolutions = keys(&files, op)
+            .into_iter()
+            .map(|k| {
+                let m = Manifest {
+                    digest: answer(&k),
+                    ..Manifest::default()
+                };
+                (k, Ok(m))
+            })
+            .collect();
+        let plan = plan(&files, &resolved, Actions::none(), op, new_text).unwrap();
+        assert_eq!(plan.errors(), 0);
+        plan.changes
+            .first()
+            .map_or(src.to_string(), |c| c.kept.clone())
+    }
+
+    #[test]
+    fn a_tag_argument_keeps_its_tag_under_every_style_and_unpins_to_its_bytes() {
+        let src = "ARG VARIANT=\"1-bullseye\"\r\nFROM mcr.microsoft.com/devcontainers/rust:${VARIANT}\r\n";
+        let pinned = format!(
+            "ARG VARIANT=\"1-bullseye@{}\"\r\nFROM mcr.microsoft.com/devcontainers/rust:${{VARIANT}}\r\n",
+            digest('a')
+        );
+        let asked = |k: &Key| {
+            assert_eq!(k.repository, "devcontainers/rust");
+            assert_eq!(k.tag, "1-bullseye");
+            digest('a')
+        };
+        // The name is on the `FROM` line: the tag stays in the reference whatever the style, and no tag
+        // comment is written (the tag is there to read).
+        for style in [TagStyle::Drop, TagStyle::Keep, TagStyle::Comment] {
+            assert_eq!(run(src, &pinning(style), asked), pinned, "{style:?}");
+        }
+        // `pin update` follows the tag and replaces the digest after it.
+        let update = Operation::Update {
+            children: ChildPins::Warn,
+            labels: Labels::Off,
+            require_tags: false,
+        };
+        let moved = run(&pinned, &update, |k| {
+            assert_eq!(
+                (k.tag.as_str(), k.current.clone()),
+                ("1-bullseye", Some(digest('a')))
+            );
+            digest('b')
+        });
+        assert_eq!(moved, pinned.replace(&digest('a'), &digest('b')));
+        assert_eq!(
+            run(&pinned, &update, |_| digest('a')),
+            pinned,
+            "nothing moved"
+        );
+        // `pin unpin` gives back the bytes that were pinned.
+        assert_eq!(run(&pinned, &Operation::Unpin, |_| unreachable!()), src);
     }
 }

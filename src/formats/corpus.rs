@@ -15,10 +15,10 @@ const COUNTS: &[(Kind, usize)] = &[
     (Kind::Compose, 3),
     (Kind::GithubActions, 5),
     (Kind::ActionMetadata, 3),
-    (Kind::GitlabCi, 5),
+    (Kind::GitlabCi, 7),
     (Kind::Kustomize, 7),
     (Kind::HelmValues, 12),
-    (Kind::Dockerfile, 18),
+    (Kind::Dockerfile, 20),
     (Kind::Json, 3),
     (Kind::Devcontainer, 2),
     (Kind::DockerBake, 3),
@@ -28,7 +28,7 @@ const COUNTS: &[(Kind, usize)] = &[
     (Kind::Helmfile, 4),
     (Kind::Fleet, 2),
     (Kind::ChartYaml, 2),
-    (Kind::Bazel, 4),
+    (Kind::Bazel, 6),
     (Kind::Quadlet, 7),
     (Kind::Ko, 4),
     (Kind::CloudBuild, 3),
@@ -38,6 +38,9 @@ const COUNTS: &[(Kind, usize)] = &[
     (Kind::Drone, 2),
     (Kind::Woodpecker, 2),
     (Kind::Tiltfile, 4),
+    (Kind::Maven, 4),
+    (Kind::Dotnet, 2),
+    (Kind::Buildpacks, 3),
 ];
 
 /// Directories of files read as a kind whose own directory holds other files: GitOps objects (Flux, Argo CD,
@@ -129,6 +132,7 @@ pub(crate) fn refs(src: &str, findings: &Findings) -> String {
             Target::InsertDigest { prefix, suffix } => {
                 out += &format!(" [insert: {prefix:?} + digest + {suffix:?}]");
             }
+            Target::TagEnd { tag_end } => out += &format!(" [tag end: {tag_end:?}]"),
             Target::Replace { prefix } => out += &format!(" [replace: {prefix:?} + digest]"),
             Target::Listed => out += " [listed]",
         }
@@ -158,6 +162,11 @@ fn check_span(src: &str, c: &Candidate, file: &str) {
             "{file}: {c:?}"
         ),
         Target::InsertDigest { .. } => assert!(text.is_empty(), "{file}: {c:?}"),
+        Target::TagEnd { tag_end } => assert!(
+            c.value.ends_with(text)
+                && (text == tag_end || text.starts_with(&format!("{tag_end}@"))),
+            "{file}: {c:?}"
+        ),
         Target::Replace { .. } => assert!(!text.is_empty(), "{file}: {c:?}"),
         Target::Listed => panic!("{file}: a listed candidate without its reason: {c:?}"),
     }
@@ -326,18 +335,20 @@ fn pinning_the_corpus_is_exact_and_idempotent() {
             ("action", 2),
             ("azure", 2),
             ("bake", 6),
-            ("bazel", 4),
+            ("bazel", 5),
             ("bitbucket", 3),
+            ("buildpacks", 1),
             ("chart", 0),
             ("circleci", 3),
             ("cloudbuild", 10),
             ("compose", 9),
             ("devcontainer", 0),
-            ("dockerfile", 21),
+            ("dockerfile", 30),
+            ("dotnet", 1),
             ("drone", 29),
             ("fleet", 0),
             ("gha", 24),
-            ("gitlab", 14),
+            ("gitlab", 24),
             ("gitops", 19),
             ("helm", 13),
             ("helmfile", 0),
@@ -345,6 +356,7 @@ fn pinning_the_corpus_is_exact_and_idempotent() {
             ("k8s", 64),
             ("ko", 4),
             ("kustomize", 5),
+            ("maven", 4),
             ("nomad", 2),
             ("packer", 2),
             ("quadlet", 4),
@@ -713,7 +725,10 @@ fn tag_comments_round_trip_through_update_and_unpin() {
             );
             // Digest fields (kustomize `digest:`, Helm `image.digest`) hold no tag: unpin leaves them.
             let only_references = originally[0].refs.iter().all(|f| {
-                f.candidate.target == Target::Reference || !matches!(f.status, Status::Unpinned(_))
+                matches!(
+                    f.candidate.target,
+                    Target::Reference | Target::TagEnd { .. }
+                ) || !matches!(f.status, Status::Unpinned(_))
             });
             if only_references && !untagged_fallback {
                 assert_eq!(back, want, "{name}");

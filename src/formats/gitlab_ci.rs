@@ -17,6 +17,18 @@
 //! `${REGISTRY_HOST}/group/image:postgres-${PG_VERSION}`) is reported with [`Candidate::skip`] naming
 //! them; so is an empty value or one whose bytes are not its text.
 //!
+//! # GitLab's dependency proxy
+//!
+//! An image pulled through the dependency proxy, a pull-through cache of Docker Hub, is written after one of
+//! GitLab's predefined variables: `${CI_DEPENDENCY_PROXY_GROUP_IMAGE_PREFIX}/alpine:3.20`,
+//! `$CI_DEPENDENCY_PROXY_DIRECT_GROUP_IMAGE_PREFIX/alpine:3.20` (the prefixes of the top-level and of the
+//! direct group, each ending in `/dependency_proxy/containers`), or
+//! `$CI_DEPENDENCY_PROXY_SERVER/my-group/dependency_proxy/containers/alpine:3.20` (the server, then a group path
+//! as GitLab's documentation writes it, which may itself use variables). The candidate is the rest (`alpine:3.20`,
+//! a Docker Hub name), spanned after the prefix: it is resolved at Docker Hub, whose digest the proxy serves
+//! unchanged, and the prefix stays as written. A rest with variables of its own, or naming another registry
+//! (`ghcr.io/x/y`: the proxy serves Docker Hub only), is skipped.
+//!
 //! # What is not found
 //!
 //! * The keys that are not jobs: `variables` (even an image-looking `QEMU_IMAGE: …`), `stages`,
@@ -107,9 +119,80 @@ fn named_image(tree: &Tree, id: NodeId) -> Option<Candidate> {
     };
     let mut candidate = image_value(tree, image)?;
     if candidate.skip.is_none() {
+        if let Some(prefix) = dependency_proxy_prefix(&candidate.value) {
+            return Some(through_dependency_proxy(candidate, prefix));
+        }
         candidate.skip = variables_skip(&candidate.value, "GitLab CI");
     }
     Some(candidate)
+}
+
+/// The variables GitLab sets to the dependency proxy's image prefix, which ends in `/dependency_proxy/containers`.
+const PROXY_PREFIXES: [&str; 2] = [
+    "CI_DEPENDENCY_PROXY_GROUP_IMAGE_PREFIX",
+    "CI_DEPENDENCY_PROXY_DIRECT_GROUP_IMAGE_PREFIX",
+];
+
+/// The variable GitLab sets to the dependency proxy's server (`gitlab.example.com:443`), which a group path and
+/// `/dependency_proxy/containers/` follow.
+const PROXY_SERVER: &str = "CI_DEPENDENCY_PROXY_SERVER";
+
+/// The length of the dependency proxy prefix that `value` starts with, through its last `/`, if it starts with
+/// one: `${CI_DEPENDENCY_PROXY_GROUP_IMAGE_PREFIX}/` or `$CI_DEPENDENCY_PROXY_DIRECT_GROUP_IMAGE_PREFIX/` (braces
+/// or not), or `$CI_DEPENDENCY_PROXY_SERVER/` + a group path (which may use variables) +
+/// `/dependency_proxy/containers/`. What follows is an image of Docker Hub.
+fn dependency_proxy_prefix(value: &str) -> Option<usize> {
+    let rest = value.strip_prefix('$')?;
+    let (name, after) = match rest.strip_prefix('{') {
+        Some(braced) => {
+            let (name, after) = braced.split_once('}')?;
+            (name, after)
+        }
+        None => {
+            let end = rest
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(rest.len());
+            rest.split_at(end)
+        }
+    };
+    let after = after.strip_prefix('/')?;
+    let at = value.len() - after.len();
+    if PROXY_PREFIXES.contains(&name) {
+        return Some(at);
+    }
+    if name != PROXY_SERVER {
+        return None;
+    }
+    const CONTAINERS: &str = "/dependency_proxy/containers/";
+    let group_end = after.find(CONTAINERS).filter(|&end| end > 0)?;
+    Some(at + group_end + CONTAINERS.len())
+}
+
+/// The candidate for an image pulled through GitLab's dependency proxy, whose value starts with the proxy's
+/// prefix (`prefix` bytes long): the rest, a Docker Hub image, resolved at Docker Hub (the proxy serves the same
+/// manifests, so the digest is the same) and pinned after the prefix, which stays as written. A rest that uses
+/// variables, names another registry or is empty is skipped.
+fn through_dependency_proxy(mut candidate: Candidate, prefix: usize) -> Candidate {
+    let rest = &candidate.value[prefix..];
+    let first = rest.split('/').next().unwrap_or_default();
+    let skip = if rest.is_empty() {
+        Some("an empty image after the dependency proxy's prefix".to_owned())
+    } else if let Some(why) = variables_skip(rest, "GitLab CI") {
+        Some(why)
+    } else if rest.contains('/') && (first.contains(['.', ':']) || first == "localhost") {
+        Some(format!(
+            "the dependency proxy serves Docker Hub images, and {first} is another registry"
+        ))
+    } else {
+        None
+    };
+    if skip.is_some() {
+        candidate.skip = skip;
+        return candidate;
+    }
+    candidate.value = rest.to_owned();
+    candidate.span.start += prefix;
+    candidate
 }
 
 #[cfg(test)]
@@ -218,6 +301,57 @@ job3:
         );
         assert!(got[1].2.as_deref().unwrap().contains("PG_VERSION"));
         assert!(got[2].2.as_deref().unwrap().contains("REDIS_VERSION"));
+    }
+
+    #[test]
+    fn images_through_the_dependency_proxy_are_the_rest_after_the_prefix() {
+        let src = "image: ${CI_DEPENDENCY_PROXY_GROUP_IMAGE_PREFIX}/alpine:3.20\r\nbuild:\r\n  image: \"$CI_DEPENDENCY_PROXY_DIRECT_GROUP_IMAGE_PREFIX/library/node:22\" # c\r\n  services:\r\n    - name: ${CI_DEPENDENCY_PROXY_GROUP_IMAGE_PREFIX}/docker:24-dind\r\n      alias: docker\r\n    - $CI_DEPENDENCY_PROXY_SERVER/$CI_PROJECT_ROOT_NAMESPACE/dependency_proxy/containers/postgres:16\r\n    - ${CI_DEPENDENCY_PROXY_SERVER}/my-group/sub/dependency_proxy/containers/redis:7";
+        let got = find(src).unwrap().candidates;
+        let values: Vec<(&str, &str)> = got
+            .iter()
+            .map(|c| {
+                assert_eq!(c.skip, None, "{c:?}");
+                (c.value.as_str(), &src[c.span.clone()])
+            })
+            .collect();
+        assert_eq!(
+            values,
+            [
+                ("alpine:3.20", "alpine:3.20"),
+                ("library/node:22", "library/node:22"),
+                ("docker:24-dind", "docker:24-dind"),
+                ("postgres:16", "postgres:16"),
+                ("redis:7", "redis:7"),
+            ]
+        );
+        // The prefix stays: each span starts right after the prefix's last `/`.
+        for c in &got {
+            assert!(src[..c.span.start].ends_with('/'), "{c:?}");
+        }
+    }
+
+    #[test]
+    fn the_dependency_proxy_rest_with_variables_or_another_registry_is_skipped() {
+        let src = "a:\n  image: ${CI_DEPENDENCY_PROXY_GROUP_IMAGE_PREFIX}/node:${NODE_VERSION}\nb:\n  image: ${CI_DEPENDENCY_PROXY_GROUP_IMAGE_PREFIX}/ghcr.io/org/tool:1\nc:\n  image: ${CI_DEPENDENCY_PROXY_GROUP_IMAGE_PREFIX}/\nd:\n  image: $CI_DEPENDENCY_PROXY_SERVER/alpine:3.20\ne:\n  image: ${CI_DEPENDENCY_PROXY_GROUP_IMAGE_PREFIX_X}/alpine:3.20\nf:\n  image: ${CI_REGISTRY}/alpine:3.20\n";
+        let got = found(src);
+        let skips: Vec<&str> = got.iter().map(|c| c.2.as_deref().unwrap()).collect();
+        assert_eq!(
+            skips,
+            [
+                "uses variable NODE_VERSION, interpolated by GitLab CI",
+                "the dependency proxy serves Docker Hub images, and ghcr.io is another registry",
+                "an empty image after the dependency proxy's prefix",
+                // The server without a group path is not the proxy's documented form.
+                "uses variable CI_DEPENDENCY_PROXY_SERVER, interpolated by GitLab CI",
+                "uses variable CI_DEPENDENCY_PROXY_GROUP_IMAGE_PREFIX_X, interpolated by GitLab CI",
+                "uses variable CI_REGISTRY, interpolated by GitLab CI",
+            ]
+        );
+        // A skipped value is reported whole, as written.
+        assert_eq!(
+            got[0].0,
+            "${CI_DEPENDENCY_PROXY_GROUP_IMAGE_PREFIX}/node:${NODE_VERSION}"
+        );
     }
 
     #[test]

@@ -15,9 +15,9 @@ use std::path::Path;
 
 use super::tag_comment::CommentStyle;
 use super::{
-    azure_pipelines, bazel, bitbucket, chart_yaml, circleci, cloud_build, compose, devcontainer,
-    dockerfile, drone, fleet, github_actions, gitlab_ci, hcl, helm_values, helmfile, json, ko,
-    kustomize, quadlet, tilt, yaml, FindError, FindOptions, Findings,
+    azure_pipelines, bazel, bitbucket, buildpacks, chart_yaml, circleci, cloud_build, compose,
+    devcontainer, dockerfile, dotnet, drone, fleet, github_actions, gitlab_ci, hcl, helm_values,
+    helmfile, json, ko, kustomize, maven, quadlet, tilt, yaml, FindError, FindOptions, Findings,
 };
 
 /// Whether a file is of a kind, from its lowercased file name and its whole path.
@@ -91,7 +91,7 @@ kinds! {
         needles: &[],
         docs: Docs {
             title: "Dockerfile",
-            pinned: "each `FROM` image (any case, `--platform`, continuations, `# escape=`, also indented, as BuildKit's parser reads it); the default of a global `ARG NAME=image:tag` that a `FROM ${NAME}` uses (the one place the reference lives); `COPY --from=image`; `RUN --mount=…,from=image`; the `# syntax=` directive",
+            pinned: "each `FROM` image (any case, `--platform`, continuations, `# escape=`, also indented, as BuildKit's parser reads it); the default of a global `ARG NAME=image:tag` that a `FROM ${NAME}` uses (the one place the reference lives); the default of a global `ARG` that ends the tag of a `FROM name:${NAME}` and is used nowhere else, pinned as `tag@sha256:…` (see [build arguments](#dockerfile-build-arguments)); `COPY --from=image`; `RUN --mount=…,from=image`; the `# syntax=` directive",
             example: "`ARG BASE=alpine:3.20` … `FROM ${BASE}` → `ARG BASE=alpine@sha256:…`",
         },
         corpus: "dockerfile",
@@ -222,7 +222,7 @@ kinds! {
         needles: &["image", "services", "\\"],
         docs: Docs {
             title: "GitLab CI",
-            pinned: "`image:` (a string or `{name: …}`) at top level, in `default:` and in every job; `services:` entries (strings or `{name: …}`); `!reference` tags are read, not pinned",
+            pinned: "`image:` (a string or `{name: …}`) at top level, in `default:` and in every job; `services:` entries (strings or `{name: …}`); `!reference` tags are read, not pinned; an image pulled through the dependency proxy (`${CI_DEPENDENCY_PROXY_GROUP_IMAGE_PREFIX}/…`, `${CI_DEPENDENCY_PROXY_DIRECT_GROUP_IMAGE_PREFIX}/…`, `$CI_DEPENDENCY_PROXY_SERVER/<group>/dependency_proxy/containers/…`) is resolved at Docker Hub and pinned after the prefix, which stays; other variables are skipped",
             example: "`image: {name: python:3.12}` → `python@sha256:…`",
         },
         corpus: "gitlab",
@@ -420,7 +420,7 @@ kinds! {
         corpus: "terraform",
         comments: CommentStyle::Hcl,
     };
-    /// Bazel: rules_oci `oci.pull` / `oci_pull` calls.
+    /// Bazel: rules_oci `oci.pull` / `oci_pull` calls, rules_img `pull` calls.
     Bazel = KindInfo {
         name: "bazel",
         rule: |n, _| {
@@ -431,13 +431,66 @@ kinds! {
         files: &["MODULE.bazel", "*.MODULE.bazel", "WORKSPACE", "WORKSPACE.bazel", "WORKSPACE.bzlmod", "*.bzl"],
         examples: &["MODULE.bazel", "third_party/oci.MODULE.bazel", "WORKSPACE", "WORKSPACE.bazel", "WORKSPACE.bzlmod", "tools/images.bzl"],
         find: bazel::find,
-        needles: &["oci:pull.bzl", "oci:extensions.bzl"],
+        needles: &["oci:pull.bzl", "oci:extensions.bzl", "img:pull.bzl"],
         docs: Docs {
-            title: "Bazel (rules_oci)",
-            pinned: "`oci.pull(...)` (bound by `use_extension(\"@rules_oci//oci:extensions.bzl\", \"oci\")`) and `oci_pull(...)` (loaded from `@rules_oci//oci:pull.bzl`) calls: `image` (or `registry` + `repository`) at `tag` is resolved and `digest = \"sha256:…\"` is set — an empty one is filled; a missing one is inserted before `tag`, with its indentation and line ending; `tag` is kept (rules_oci then uses the digest); calls with `reproducible = False` are skipped",
+            title: "Bazel (rules_oci, rules_img)",
+            pinned: "`oci.pull(...)` (bound by `use_extension(\"@rules_oci//oci:extensions.bzl\", \"oci\")`) and `oci_pull(...)` (loaded from `@rules_oci//oci:pull.bzl`) calls, and rules_img `pull(...)` calls (bound by `use_repo_rule(\"@rules_img//img:pull.bzl\", \"pull\")` or loaded from there): `image` (or `registry` + `repository`; for rules_img, `registry`, else the first of `registries`, else Docker Hub, + `repository`) at `tag` is resolved and `digest = \"sha256:…\"` is set — an empty one is filled; a missing one is inserted before `tag`, with its indentation and line ending; `tag` is kept (both then use the digest); rules_oci calls with `reproducible = False` are skipped; rules_img's `images.pull` extension is not read",
             example: "`tag = \"3.20\",` → `digest = \"sha256:…\",` + `tag = \"3.20\",`",
         },
         corpus: "bazel",
+        comments: CommentStyle::Trailing,
+    };
+    /// Maven `pom.xml`: spring-boot-maven-plugin and jib-maven-plugin base and builder images.
+    Maven = KindInfo {
+        name: "maven",
+        rule: |n, _| n == "pom.xml",
+        files: &["pom.xml"],
+        examples: &["pom.xml", "services/api/pom.xml"],
+        find: maven::find,
+        needles: &["spring-boot-maven-plugin", "jib-maven-plugin", "jib.from.image", "spring-boot.build-image."],
+        docs: Docs {
+            title: "Maven",
+            pinned: "spring-boot-maven-plugin's `<image><builder>`, `<image><runImage>` and `<image><buildpacks><buildpack>` written `docker://…` (the reference after the prefix); jib-maven-plugin's `<from><image>` (a `registry://` prefix is kept; `docker://` and `tar://` images are skipped); in each plugin's `<configuration>` and its executions'; and the properties `jib.from.image`, `spring-boot.build-image.builder` and `spring-boot.build-image.runImage`. The element's text only (whitespace and CDATA markers stay); a value with `${…}` is skipped naming the property, one written with `&…;` references is skipped; `<to><image>` and `<image><name>` (the images built) are left alone; parent POMs are not followed",
+            example: "`<builder>paketobuildpacks/builder-jammy-base:0.4</builder>` → `paketobuildpacks/builder-jammy-base@sha256:…`",
+        },
+        corpus: "maven",
+        comments: CommentStyle::None,
+    };
+    /// .NET SDK container builds: `ContainerBaseImage` of MSBuild project files.
+    Dotnet = KindInfo {
+        name: "dotnet",
+        rule: |n, _| {
+            n.ends_with(".csproj")
+                || n.ends_with(".fsproj")
+                || n.ends_with(".vbproj")
+                || n == "directory.build.props"
+        },
+        files: &["*.csproj", "*.fsproj", "*.vbproj", "Directory.Build.props"],
+        examples: &["src/Web/Web.csproj", "App.fsproj", "Legacy.vbproj", "Directory.Build.props"],
+        find: dotnet::find,
+        needles: &[],
+        docs: Docs {
+            title: ".NET SDK containers",
+            pinned: "the `ContainerBaseImage` property (any case, in any `<PropertyGroup>`, whatever its `Condition`): the element's text only; a value with `$(…)`, `@(…)`, `%(…)` or `%XX` escapes is skipped; `ContainerFamily`, `ContainerRepository` and the base image the SDK infers are left alone; imported files, publish profiles and `-p:` values are not read",
+            example: "`<ContainerBaseImage>mcr.microsoft.com/dotnet/aspnet:9.0</ContainerBaseImage>` → `…/aspnet@sha256:…`",
+        },
+        corpus: "dotnet",
+        comments: CommentStyle::None,
+    };
+    /// Cloud Native Buildpacks project descriptors: the builder and image buildpacks.
+    Buildpacks = KindInfo {
+        name: "buildpacks",
+        rule: |n, _| n == "project.toml",
+        files: &["project.toml"],
+        examples: &["project.toml", "apps/web/project.toml"],
+        find: buildpacks::find,
+        needles: &["builder", "uri"],
+        docs: Docs {
+            title: "Cloud Native Buildpacks",
+            pinned: "the builder and the buildpacks that are images, in the schema `_.schema-version` names as `pack` reads it: `[io.buildpacks] builder` and the `uri` of `[[io.buildpacks.group]]`, `[[io.buildpacks.pre.group]]` and `[[io.buildpacks.post.group]]` (0.2, 0.3); `[build] builder` and the `uri` of `[[build.buildpacks]]` (no `schema-version`: 0.1). A `uri` is an image written `docker://…` (the reference after the prefix, which stays) or unprefixed with a tag or digest; ids, `urn:cnb:…` and paths are left alone; a string with escapes is skipped; the schema names no run image (it comes from the builder)",
+            example: "`uri = \"docker://gcr.io/paketo-buildpacks/java:13.1.0\"` → `docker://gcr.io/paketo-buildpacks/java@sha256:…`",
+        },
+        corpus: "buildpacks",
         comments: CommentStyle::Trailing,
     };
     /// Google Cloud Build configs (YAML or JSON): `steps[*].name`.
@@ -666,6 +719,14 @@ mod tests {
         "web.container.d/10-image.conf",
         "Tiltfile.tests",
         "tilt_config.json.bak",
+        "settings.xml",
+        "pom.xml.bak",
+        "Directory.Build.targets",
+        "App.sln",
+        "Cargo.toml",
+        "pyproject.toml",
+        "builder.toml",
+        "project.toml.bak",
     ];
 
     #[test]

@@ -11,6 +11,7 @@
 pub mod azure_pipelines;
 pub mod bazel;
 pub mod bitbucket;
+pub mod buildpacks;
 pub mod chart_yaml;
 pub mod circleci;
 pub mod cloud_build;
@@ -19,6 +20,7 @@ pub mod compose;
 mod corpus;
 pub mod devcontainer;
 pub mod dockerfile;
+pub mod dotnet;
 pub mod drone;
 pub mod fleet;
 pub mod github_actions;
@@ -31,9 +33,11 @@ pub mod json;
 mod kind;
 pub mod ko;
 pub mod kustomize;
+pub mod maven;
 pub mod quadlet;
 pub mod tag_comment;
 pub mod tilt;
+pub mod xml;
 pub mod yaml;
 
 #[cfg(test)]
@@ -125,6 +129,11 @@ pub enum Target {
     /// (`actions/checkout@v4`): not an image at all. It is classified by [`crate::reference::action`],
     /// resolved to a git commit, and written `OWNER/REPO[/PATH]@<commit>`.
     Action,
+    /// `span` holds only the end of the reference's tag, written apart from the rest of the reference (the
+    /// default of a Dockerfile build argument that ends the tag of a `FROM name:${VARIANT}`); `tag_end` is that
+    /// text without a digest (`1.80`, also when the span holds `1.80@sha256:…`). It becomes `tag_end@digest`
+    /// whatever the options: the name lives elsewhere, so the tag cannot leave the reference.
+    TagEnd { tag_end: String },
     /// `span` holds the text that selects a tag, and becomes `prefix` and the digest: an OpenTofu module
     /// source's `tag=1.0` becomes `digest=sha256:…` (the two are exclusive there, so no tag is kept).
     Replace { prefix: String },
@@ -143,6 +152,7 @@ impl Target {
             Target::Reference | Target::NameAtDigest | Target::Listed | Target::Action => pinned(),
             Target::Digest => digest.to_string(),
             Target::InsertDigest { prefix, suffix } => format!("{prefix}{digest}{suffix}"),
+            Target::TagEnd { tag_end } => format!("{tag_end}@{digest}"),
             Target::Replace { prefix } => format!("{prefix}{digest}"),
         }
     }
@@ -193,7 +203,8 @@ pub struct SpanError {
 /// Checks every span of `findings` once, as they are built: inside the file, on character boundaries; an
 /// inserted line at an empty point; and for a reference written in place, the value is the span's text,
 /// unless the candidate declares the difference (`skip`, or a [`Target`] other than [`Target::Reference`],
-/// [`Target::NameAtDigest`] and [`Target::Action`]).
+/// [`Target::NameAtDigest`] and [`Target::Action`]); a tag's end is its span's text, with or without a digest
+/// after it.
 /// Ignore-comment ranges must be valid spans too.
 pub fn check_spans(src: &str, findings: &Findings) -> Result<(), SpanError> {
     let bad = |range: &Range<usize>, what: &str| {
@@ -237,6 +248,19 @@ pub fn check_spans(src: &str, findings: &Findings) -> Result<(), SpanError> {
                 return Err(bad(
                     &c.span,
                     &format!("the value {:?} for the text {text:?} at", c.value),
+                ));
+            }
+            Target::TagEnd { tag_end }
+                if c.skip.is_none()
+                    && text != tag_end
+                    && text
+                        .strip_prefix(tag_end.as_str())
+                        .and_then(|d| d.strip_prefix('@'))
+                        .is_none() =>
+            {
+                return Err(bad(
+                    &c.span,
+                    &format!("the tag end {tag_end:?} for the text {text:?} at"),
                 ));
             }
             _ => {}

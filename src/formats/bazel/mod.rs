@@ -1,5 +1,6 @@
 //! Bazel finder: rules_oci `oci.pull(...)` (in `MODULE.bazel`) and `oci_pull(...)` (in `WORKSPACE`
-//! files and `.bzl` macros) calls.
+//! files and `.bzl` macros) calls, and rules_img `pull(...)` calls (the repository rule of
+//! `@rules_img//img:pull.bzl`, brought into a `MODULE.bazel` by `use_repo_rule` or loaded by `load`).
 //!
 //! The file is read with the Starlark tokenizer of [`starlark`]: strings (prefixed, triple-quoted,
 //! raw), comments and bracket nesting are real tokens, so a call in a comment or a docstring is not a
@@ -7,11 +8,15 @@
 //!
 //! # What is found
 //!
-//! Calls of the rules_oci names the file binds itself, so that a look-alike is never touched:
-//! `X.pull(...)` where `X = use_extension("@rules_oci//oci:extensions.bzl", "oci")`, and `F(...)` where
-//! `load("@rules_oci//oci:pull.bzl", "oci_pull")` (or `F = "oci_pull"`) binds `F`. In a call:
+//! Calls of the rules_oci and rules_img names the file binds itself, so that a look-alike is never touched:
+//! `X.pull(...)` where `X = use_extension("@rules_oci//oci:extensions.bzl", "oci")`; `F(...)` where
+//! `load("@rules_oci//oci:pull.bzl", "oci_pull")` (or `F = "oci_pull"`) binds `F`; and `F(...)` where
+//! `F = use_repo_rule("@rules_img//img:pull.bzl", "pull")` or `load("@rules_img//img:pull.bzl", "pull")`
+//! (or `F = "pull"`) binds `F`. In a call:
 //!
-//! * the image is its `image` (or `registry` + `/` + `repository`), its tag the `tag` argument;
+//! * the image is its `image` (or `registry` + `/` + `repository`), its tag the `tag` argument. rules_img has
+//!   no `image`: its `registry` is where it pulls from, or, without one, the first of its `registries` (the
+//!   order in which rules_img tries them), or Docker Hub (`index.docker.io`, its default);
 //! * with a non-empty `digest = "sha256:…"`, the call is pinned already: [`Candidate::value`] is
 //!   `image[:tag]@digest` and the span is the digest ([`Target::Digest`]);
 //! * an empty `digest = ""` is filled in ([`Target::Digest`], the span between the quotes);
@@ -27,7 +32,8 @@
 //!
 //! # Reported skipped
 //!
-//! * A call with `reproducible = False`: rules_oci then fails when both a tag and a digest are set.
+//! * A call with `reproducible = False` (rules_oci): rules_oci then fails when both a tag and a digest are set.
+//! * A rules_img call whose `registries` is not a list of plain string literals.
 //! * An `image`, `tag` or `digest` that is not one plain string literal (a variable, a concatenation, a
 //!   string with escapes that change its text), `digest = None`, and a call with neither tag nor digest.
 //! * A call marked `# pin: ignore`: the comment on the call's first line or alone on the line above it,
@@ -36,11 +42,13 @@
 //! # Limitations
 //!
 //! * Calls through `**kwargs`, and names bound in another file, are not followed.
+//! * rules_img's module extension (`images = use_extension("@rules_img//img:extensions.bzl", "images")`,
+//!   `images.pull(...)`) requires a digest, which `use_repo` then names (`img_<digest>`): it is not read.
 //! * [`Candidate::pull_policy_set`] is always `None`.
 
 pub mod starlark;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 
 use self::starlark::{Tok, Token};
@@ -67,23 +75,25 @@ pub fn find(src: &str) -> Result<Findings, FindError> {
     let (functions, extensions) = file.bindings();
     let mut candidates = Vec::new();
     for i in 0..tokens.len() {
-        let open = if functions.contains(file.text(i))
-            && file.is(i + 1, "(")
-            && !(i > 0 && (file.is(i - 1, ".") || file.is(i - 1, "def")))
-        {
-            i + 1
-        } else if extensions.contains(file.text(i))
-            && file.is(i + 1, ".")
-            && file.is(i + 2, "pull")
-            && file.is(i + 3, "(")
-            && !(i > 0 && file.is(i - 1, "."))
-        {
-            i + 3
-        } else {
-            continue;
+        let (open, rule) = match functions.get(file.text(i)) {
+            Some(&rule)
+                if file.is(i + 1, "(")
+                    && !(i > 0 && (file.is(i - 1, ".") || file.is(i - 1, "def"))) =>
+            {
+                (i + 1, rule)
+            }
+            _ if extensions.contains(file.text(i))
+                && file.is(i + 1, ".")
+                && file.is(i + 2, "pull")
+                && file.is(i + 3, "(")
+                && !(i > 0 && file.is(i - 1, ".")) =>
+            {
+                (i + 3, Rule::Oci)
+            }
+            _ => continue,
         };
         let args = file.arguments(open)?;
-        if let Some(mut c) = pull(&file, &args) {
+        if let Some(mut c) = pull(&file, &args, rule) {
             let lines = [
                 Some(i),
                 args.get("image"),
@@ -110,6 +120,15 @@ pub fn find(src: &str) -> Result<Findings, FindError> {
 struct File<'a> {
     src: &'a str,
     tokens: &'a [Token],
+}
+
+/// Which rule set a call's name is bound to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Rule {
+    /// rules_oci's `oci_pull` (and its module extension's `oci.pull`).
+    Oci,
+    /// rules_img's `pull` repository rule.
+    Img,
 }
 
 /// A call's keyword arguments: name and the range of tokens of the value.
@@ -151,29 +170,46 @@ impl File<'_> {
         }
     }
 
-    /// The names bound to rules_oci's `oci_pull` by `load`, and to its module extension by
-    /// `use_extension`.
-    fn bindings(&self) -> (BTreeSet<String>, BTreeSet<String>) {
-        let (mut functions, mut extensions) = (BTreeSet::new(), BTreeSet::new());
+    /// The names bound to rules_oci's `oci_pull` and rules_img's `pull` by `load` (and to the latter by
+    /// `use_repo_rule`), with their rule set, and to rules_oci's module extension by `use_extension`.
+    fn bindings(&self) -> (BTreeMap<String, Rule>, BTreeSet<String>) {
+        let (mut functions, mut extensions) = (BTreeMap::new(), BTreeSet::new());
         for i in 0..self.tokens.len() {
             if self.is(i, "load") && self.is(i + 1, "(") {
                 let Some(label) = self.str_value(i + 2) else {
                     continue;
                 };
-                if !is_rules_oci(label, "oci:pull.bzl") {
+                let (rule, symbol) = if is_rules(label, "rules_oci", "oci:pull.bzl") {
+                    (Rule::Oci, "oci_pull")
+                } else if is_rules(label, "rules_img", "img:pull.bzl") {
+                    (Rule::Img, "pull")
+                } else {
                     continue;
-                }
+                };
                 let mut j = i + 3;
                 while j < self.tokens.len() && !self.is(j, ")") {
-                    if self.str_value(j) == Some("oci_pull") {
+                    if self.str_value(j) == Some(symbol) {
                         if self.is(j - 1, "=") && j >= 2 && self.tokens[j - 2].tok == Tok::Name {
-                            functions.insert(self.text(j - 2).to_owned());
+                            functions.insert(self.text(j - 2).to_owned(), rule);
                         } else {
-                            functions.insert("oci_pull".to_owned());
+                            functions.insert(symbol.to_owned(), rule);
                         }
                     }
                     j += 1;
                 }
+            }
+            if self.is(i, "use_repo_rule")
+                && self.is(i + 1, "(")
+                && i >= 2
+                && self.is(i - 1, "=")
+                && self.tokens[i - 2].tok == Tok::Name
+                && self
+                    .str_value(i + 2)
+                    .is_some_and(|l| is_rules(l, "rules_img", "img:pull.bzl"))
+                && self.is(i + 3, ",")
+                && self.str_value(i + 4) == Some("pull")
+            {
+                functions.insert(self.text(i - 2).to_owned(), Rule::Img);
             }
             if self.is(i, "use_extension")
                 && self.is(i + 1, "(")
@@ -182,7 +218,7 @@ impl File<'_> {
                 && self.tokens[i - 2].tok == Tok::Name
                 && self
                     .str_value(i + 2)
-                    .is_some_and(|l| is_rules_oci(l, "oci:extensions.bzl"))
+                    .is_some_and(|l| is_rules(l, "rules_oci", "oci:extensions.bzl"))
                 && self.is(i + 3, ",")
                 && self.str_value(i + 4) == Some("oci")
             {
@@ -232,12 +268,12 @@ impl File<'_> {
     }
 }
 
-/// Whether a `load` label names a file of rules_oci: `@rules_oci//oci:pull.bzl`, its canonical forms
-/// (`@@rules_oci+//…`), or `//oci:pull.bzl` inside rules_oci itself.
-fn is_rules_oci(label: &str, file: &str) -> bool {
+/// Whether a label names `file` of the module `module`: `@rules_oci//oci:pull.bzl`, its canonical forms
+/// (`@@rules_oci+//…`), or `//oci:pull.bzl` inside the module itself.
+fn is_rules(label: &str, module: &str, file: &str) -> bool {
     label.split_once("//").is_some_and(|(repo, f)| {
         let name = repo.trim_start_matches('@');
-        f == file && ((repo.is_empty()) || (repo.starts_with('@') && name.starts_with("rules_oci")))
+        f == file && ((repo.is_empty()) || (repo.starts_with('@') && name.starts_with(module)))
     })
 }
 
@@ -264,7 +300,42 @@ fn literal<'a>(file: &'a File, value: Range<usize>) -> Literal<'a> {
     Literal::Other(whole.clone(), file.src[whole].to_owned())
 }
 
-fn pull(file: &File, args: &Arguments) -> Option<Candidate> {
+/// Where a rules_img call pulls from: its `registry`, else the first of its `registries`, else Docker Hub, as a
+/// plain string; or the span and text of a value that is not one.
+fn img_registry(file: &File, args: &Arguments) -> Result<String, (Range<usize>, String)> {
+    if let Some(v) = args.value("registry") {
+        return match literal(file, v) {
+            Literal::Plain(_, r) if !r.is_empty() => Ok(r.to_owned()),
+            Literal::Plain(..) => Ok("index.docker.io".to_owned()),
+            Literal::Other(span, t) => Err((span, t)),
+        };
+    }
+    let Some(list) = args.value("registries") else {
+        return Ok("index.docker.io".to_owned());
+    };
+    let whole = file.tokens[list.start].span.start..file.tokens[list.end - 1].span.end;
+    let computed = || (whole.clone(), file.src[whole.clone()].to_owned());
+    if !(file.is(list.start, "[") && file.is(list.end - 1, "]")) {
+        return Err(computed());
+    }
+    // `[`, then string literals separated by commas (a trailing one allowed), then `]`.
+    let mut first = None;
+    let mut at = list.start + 1;
+    while at < list.end - 1 {
+        match literal(file, at..at + 1) {
+            Literal::Plain(_, r) => first = first.or(Some(r.to_owned())),
+            Literal::Other(..) => return Err(computed()),
+        }
+        at += 1;
+        if at < list.end - 1 && !file.is(at, ",") {
+            return Err(computed());
+        }
+        at += 1;
+    }
+    Ok(first.unwrap_or_else(|| "index.docker.io".to_owned()))
+}
+
+fn pull(file: &File, args: &Arguments, rule: Rule) -> Option<Candidate> {
     let src = file.src;
     let skipped = |span: Range<usize>, value: String, why: &str| Candidate {
         span,
@@ -277,10 +348,20 @@ fn pull(file: &File, args: &Arguments) -> Option<Candidate> {
     const NOT_LITERAL: &str = "not a plain string literal; the value is computed";
 
     let (image_span, image) = match (
-        args.value("image"),
+        args.value("image").filter(|_| rule == Rule::Oci),
         args.value("registry"),
         args.value("repository"),
     ) {
+        (None, _, Some(repo)) if rule == Rule::Img => {
+            let registry = match img_registry(file, args) {
+                Ok(r) => r,
+                Err((span, t)) => return Some(skipped(span, t, NOT_LITERAL)),
+            };
+            match literal(file, repo) {
+                Literal::Plain(span, p) => (span, format!("{registry}/{p}")),
+                Literal::Other(span, t) => return Some(skipped(span, t, NOT_LITERAL)),
+            }
+        }
         (Some(v), _, _) => match literal(file, v) {
             Literal::Plain(span, text) => (span, text.to_owned()),
             Literal::Other(span, text) => return Some(skipped(span, text, NOT_LITERAL)),
@@ -293,9 +374,10 @@ fn pull(file: &File, args: &Arguments) -> Option<Candidate> {
         },
         _ => return None,
     };
-    let not_reproducible = args.value("reproducible").is_some_and(|r| {
-        src[file.tokens[r.start].span.start..file.tokens[r.end - 1].span.end].trim() == "False"
-    });
+    let not_reproducible = rule == Rule::Oci
+        && args.value("reproducible").is_some_and(|r| {
+            src[file.tokens[r.start].span.start..file.tokens[r.end - 1].span.end].trim() == "False"
+        });
 
     let tag = match args.value("tag") {
         None => None,

@@ -225,6 +225,78 @@ fn only_calls_of_names_bound_to_rules_oci() {
 }
 
 #[test]
+fn rules_img_pulls_get_a_digest_before_their_tag() {
+    // As in rules_img's documentation: `use_repo_rule`, `registry` + `repository` + `tag`.
+    let src = "bazel_dep(name = \"rules_img\", version = \"0.3.4\")\r\n\r\npull = use_repo_rule(\"@rules_img//img:pull.bzl\", \"pull\")\r\n\r\npull(\r\n    name = \"ubuntu\",\r\n    registry = \"index.docker.io\",\r\n    repository = \"library/ubuntu\",\r\n    tag = \"24.04\",\r\n)";
+    let c = &candidates(src, find)[..];
+    assert_eq!(c.len(), 1, "{c:?}");
+    assert_eq!(c[0].value, "index.docker.io/library/ubuntu:24.04");
+    let out = pinned(src, &c[0], &digest());
+    assert_eq!(
+        out,
+        src.replace(
+            "    tag = \"24.04\"",
+            &format!("    digest = \"{}\",\r\n    tag = \"24.04\"", digest())
+        )
+    );
+    let again = &candidates(&out, find)[0];
+    assert_eq!(again.target, Target::Digest);
+    assert!(matches!(classify(again), Status::Pinned(_)));
+
+    // Where it pulls from: `registry`, else the first of `registries`, else Docker Hub; an empty digest is
+    // filled; a pinned one is the span of an update; `load` binds it too, renamed or not.
+    let d = digest();
+    let src = format!("load(\"@rules_img//img:pull.bzl\", img_pull = \"pull\")\nimg_pull(name = \"a\", repository = \"library/alpine\", tag = \"3.23\")\nimg_pull(\n    name = \"b\",\n    digest = \"\",\n    registries = [\n        \"mirror.gcr.io\",\n        \"index.docker.io\",\n    ],\n    repository = \"nvidia/cuda\",\n    tag = \"13.0.0-runtime\",\n)\nimg_pull(name = \"c\", digest = \"{d}\", registry = \"gcr.io\", repository = \"distroless/static\", tag = \"nonroot\")\n");
+    let c = candidates(&src, find);
+    let got: Vec<_> = c.iter().map(|c| (c.value.as_str(), &c.target)).collect();
+    assert_eq!(got[0].0, "index.docker.io/library/alpine:3.23");
+    assert!(matches!(got[0].1, Target::InsertDigest { .. }));
+    assert_eq!(
+        got[1],
+        ("mirror.gcr.io/nvidia/cuda:13.0.0-runtime", &Target::Digest)
+    );
+    assert_eq!(
+        got[2],
+        (
+            format!("gcr.io/distroless/static:nonroot@{d}").as_str(),
+            &Target::Digest
+        )
+    );
+    assert!(c.iter().all(|c| c.skip.is_none()));
+}
+
+#[test]
+fn rules_img_calls_that_cannot_be_read_are_skipped() {
+    let src = "pull = use_repo_rule(\"@rules_img//img:pull.bzl\", \"pull\")\npull(name = \"a\", registries = MIRRORS, repository = \"x\", tag = \"1\")\npull(name = \"b\", registries = [\"m\"] + MORE, repository = \"x\", tag = \"1\")\npull(name = \"c\", repository = \"x\")\n# rules_oci's `reproducible` is not an argument of rules_img: a digest goes in anyway.\npull(name = \"d\", repository = \"x\", tag = \"1\", reproducible = False)\n";
+    let got: Vec<_> = candidates(src, find)
+        .into_iter()
+        .map(|c| (src[c.span.clone()].to_owned(), c.skip))
+        .collect();
+    let computed = Some("not a plain string literal; the value is computed".to_owned());
+    assert_eq!(
+        got,
+        [
+            ("MIRRORS".to_owned(), computed.clone()),
+            ("[\"m\"] + MORE".to_owned(), computed),
+            (
+                "x".to_owned(),
+                Some("neither a tag nor a digest".to_owned())
+            ),
+            (String::new(), None),
+        ]
+    );
+    // Look-alikes: another module's `pull`, rules_img's other repository rules, its module extension.
+    for src in [
+        "pull = use_repo_rule(\"@other//img:pull.bzl\", \"pull\")\npull(name = \"a\", repository = \"x\", tag = \"1\")\n",
+        "pull_blob = use_repo_rule(\"@rules_img//img:pull_blob.bzl\", \"pull_blob_file\")\npull_blob(name = \"a\", repository = \"x\", tag = \"1\")\n",
+        "images = use_extension(\"@rules_img//img:extensions.bzl\", \"images\")\nimages.pull(name = \"a\", repository = \"x\", tag = \"1\")\n",
+        "pull(name = \"a\", repository = \"x\", tag = \"1\")\n",
+    ] {
+        assert!(candidates(src, find).is_empty(), "{src:?}");
+    }
+}
+
+#[test]
 fn nested_arguments_do_not_end_the_call() {
     let src = "load(\"@rules_oci//oci:pull.bzl\", \"oci_pull\")\noci_pull(\n    name = \"a\",\n    platforms = [\"linux/amd64\", \"linux/arm64\"],\n    www_authenticate_challenges = {\"r\": 'Bearer realm=\"x\",service=\"y\"'},\n    image = \"r/a\",\n    tag = \"1\",\n)\n";
     let c = &candidates(src, find)[0];

@@ -136,6 +136,15 @@ pub fn find(src: &str) -> Result<Findings, FindError> {
         .map(|(_, name)| name.value.to_lowercase())
         .collect();
 
+    // Every `FROM` image word, for telling a build argument's uses apart.
+    let from_words: Vec<(Range<usize>, &str)> = instructions
+        .iter()
+        .filter_map(|instruction| match instruction {
+            Instruction::From(from) => Some((file_span(&from.image.span), &*from.image.value)),
+            _ => None,
+        })
+        .collect();
+
     let mut candidates: Vec<Candidate> = directive::syntax(src)
         .map(|span| candidate(src[span.clone()].to_string(), span, None))
         .into_iter()
@@ -164,6 +173,15 @@ pub fn find(src: &str) -> Result<Findings, FindError> {
                     None
                 } else if let Some(name) = single_variable(value) {
                     from_argument(name, value, span, &global_args, &earlier_stages)
+                } else if let Some((prefix, name)) = tag_variable(value) {
+                    Some(from_tag_argument(
+                        src,
+                        (prefix, name),
+                        value,
+                        span,
+                        &global_args,
+                        &from_words,
+                    ))
                 } else {
                     let skip = if value.contains('$') {
                         Some(build_argument_reason(value))
@@ -323,6 +341,104 @@ fn from_argument(
         return None;
     }
     Some(candidate(default.value.clone(), default.span.clone(), None))
+}
+
+/// `(prefix, NAME)` when `value` ends with `$NAME` or `${NAME}` in its tag, after text without `$`:
+/// `rust:${VARIANT}`, `mcr.microsoft.com/devcontainers/rust:1-${VARIANT}`. The prefix holds the name and
+/// the `:` that starts the tag (the last `:` after the last `/`).
+fn tag_variable(value: &str) -> Option<(&str, &str)> {
+    let at = value.find('$')?;
+    let (prefix, variable) = value.split_at(at);
+    let name = single_variable(variable)?;
+    let name_part = prefix.rsplit_once('/').map_or(prefix, |(_, last)| last);
+    name_part.contains(':').then_some((prefix, name))
+}
+
+/// The candidate for `FROM prefix${NAME}` where the argument ends the tag: at the default of the global
+/// `ARG NAME=…`, whose text becomes `default@digest` ([`Target::TagEnd`]), or a skipped candidate saying why
+/// not. The default must be a tag's end (no `/`, `:` or `$` before a digest) and the argument used nowhere
+/// else: any other `$NAME` outside comment lines, other than in `FROM` words identical to this one, would
+/// change with the pin.
+fn from_tag_argument(
+    src: &str,
+    (prefix, name): (&str, &str),
+    value: &str,
+    span: Range<usize>,
+    global_args: &HashMap<String, Option<ArgDefault>>,
+    from_words: &[(Range<usize>, &str)],
+) -> Candidate {
+    let at_from = |why: String| candidate(value.to_string(), span.clone(), Some(why));
+    let default = match global_args.get(name) {
+        None => {
+            return at_from(format!(
+                "build argument {name} is not declared before the first FROM"
+            ))
+        }
+        Some(None) => return at_from(format!("build argument {name} has no default")),
+        Some(Some(default)) => default,
+    };
+    if let Some(problem) = &default.problem {
+        return candidate(
+            format!("{prefix}{}", default.value),
+            default.span.clone(),
+            Some(format!("default of build argument {name} {problem}")),
+        );
+    }
+    if default.value.is_empty() {
+        return at_from(format!("build argument {name} has an empty default"));
+    }
+    let tag_end = default
+        .value
+        .split_once('@')
+        .map_or(default.value.as_str(), |(tag, _)| tag);
+    if tag_end.is_empty()
+        || !tag_end
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+    {
+        return at_from(format!(
+            "build argument {name} ends the tag, but its default {:?} is not the end of a tag",
+            default.value
+        ));
+    }
+    let same_word = |at: usize| {
+        from_words
+            .iter()
+            .any(|(range, word)| range.contains(&at) && *word == value)
+    };
+    if let Some(other) = variable_uses(src, name).find(|&at| !same_word(at)) {
+        let line = super::line_number(src, other) + 1;
+        return at_from(format!(
+            "build argument {name} ends the tag here but is also used on line {line}; pinning its default would change that too"
+        ));
+    }
+    Candidate {
+        artifact: None,
+        span: default.span.clone(),
+        value: format!("{prefix}{}", default.value),
+        skip: None,
+        pull_policy_set: None,
+        target: Target::TagEnd {
+            tag_end: tag_end.to_string(),
+        },
+    }
+}
+
+/// The offsets of the `$` of every use of the variable `name` (`$NAME`, `${NAME}`, `${NAME:-…}`) outside
+/// comment lines (lines whose first non-blank character is `#`, also in here-document bodies, where a shell
+/// reads them as comments too).
+fn variable_uses<'a>(src: &'a str, name: &'a str) -> impl Iterator<Item = usize> + 'a {
+    let bytes = src.as_bytes();
+    memchr::memchr_iter(b'$', bytes).filter(move |&at| {
+        let rest = &src[at + 1..];
+        let braced = rest.strip_prefix('{');
+        let after = braced.unwrap_or(rest);
+        let named = after
+            .strip_prefix(name)
+            .is_some_and(|tail| !tail.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_'));
+        let line = super::line_start(src, at);
+        named && !src[line..at].trim_start().starts_with('#')
+    })
 }
 
 /// The values of the flags named `name` (`--name=value`; flag names are case-sensitive in BuildKit).

@@ -9,7 +9,7 @@ fn found(src: &str) -> Vec<(String, Option<String>)> {
         .into_iter()
         .map(|c| {
             assert_eq!(c.pull_policy_set, None);
-            if c.skip.is_none() {
+            if c.skip.is_none() && c.target == Target::Reference {
                 assert_eq!(&src[c.span.clone()], c.value, "span of {:?}", c.value);
             }
             (c.value, c.skip)
@@ -732,6 +732,146 @@ fn parse_errors_have_offsets() {
     assert_eq!(images("FROM a AS x\nFROM b AS x\nFROM x\n"), ["a", "b"]);
 }
 
+/// `(span text, value, tag end, skip)` of every candidate.
+fn tag_ends(src: &str) -> Vec<(String, String, Option<String>, Option<String>)> {
+    find(src)
+        .unwrap()
+        .candidates
+        .into_iter()
+        .map(|c| {
+            let tag_end = match c.target {
+                Target::TagEnd { tag_end } => Some(tag_end),
+                _ => None,
+            };
+            (src[c.span].to_string(), c.value, tag_end, c.skip)
+        })
+        .collect()
+}
+
+fn tag_end(
+    text: &str,
+    value: &str,
+    tag_end: &str,
+) -> (String, String, Option<String>, Option<String>) {
+    (text.into(), value.into(), Some(tag_end.into()), None)
+}
+
+#[test]
+fn a_tag_argument_used_by_one_from_is_pinned_at_its_default() {
+    // The whole tag, a tag's end after a literal start, `$NAME` without braces, a quoted default, CRLF.
+    assert_eq!(
+        tag_ends("ARG VARIANT=1.80\nFROM rust:${VARIANT}\n"),
+        [tag_end("1.80", "rust:1.80", "1.80")]
+    );
+    assert_eq!(
+        tag_ends("ARG VARIANT=\"bullseye\"\r\nFROM mcr.microsoft.com/devcontainers/rust:1-$VARIANT AS dev\r\n"),
+        [tag_end(
+            "bullseye",
+            "mcr.microsoft.com/devcontainers/rust:1-bullseye",
+            "bullseye"
+        )]
+    );
+    // A registry with a port: the tag starts at the last `:` after the last `/`.
+    assert_eq!(
+        tag_ends("ARG V=2\nFROM localhost:5000/app:v${V}\n"),
+        [tag_end("2", "localhost:5000/app:v2", "2")]
+    );
+    // Pinned already: the span holds the digest too, the tag end is the text before it.
+    let digest = format!("sha256:{}", "a".repeat(64));
+    let src = format!("ARG V=1.80@{digest}\nFROM rust:${{V}}\n");
+    assert_eq!(
+        tag_ends(&src),
+        [tag_end(
+            &format!("1.80@{digest}"),
+            &format!("rust:1.80@{digest}"),
+            "1.80"
+        )]
+    );
+    // Two `FROM`s with the same image word are one reference; a comment line naming it is no use.
+    let src =
+        "ARG V=3.20\n# FROM alpine:${V} in the old days\nFROM alpine:${V} AS a\nFROM alpine:${V}\n";
+    assert_eq!(tag_ends(src), [tag_end("3.20", "alpine:3.20", "3.20")]);
+}
+
+#[test]
+fn a_tag_argument_used_elsewhere_is_skipped_naming_the_line() {
+    let skipped = |src: &str| -> Vec<(String, Option<String>)> {
+        tag_ends(src)
+            .into_iter()
+            .map(|(text, _, tag_end, skip)| {
+                assert_eq!(tag_end, None, "{src}");
+                (text, skip)
+            })
+            .collect()
+    };
+    let also = |name: &str, line: usize| {
+        Some(format!(
+            "build argument {name} ends the tag here but is also used on line {line}; pinning its default would change that too"
+        ))
+    };
+    // In a `RUN` (the argument is in its environment), in another `FROM`, in another default, in a flag.
+    assert_eq!(
+        skipped("ARG V=3.20\nFROM alpine:${V}\nARG V\nRUN echo \"$V\"\n"),
+        [("alpine:${V}".to_string(), also("V", 4))]
+    );
+    assert_eq!(
+        skipped("ARG PY=3.12\nFROM python:${PY}\nFROM python:${PY}-slim AS slim\n"),
+        [
+            ("python:${PY}".to_string(), also("PY", 3)),
+            (
+                "python:${PY}-slim".to_string(),
+                Some("uses build argument PY".to_string())
+            )
+        ]
+    );
+    assert_eq!(
+        skipped("ARG A=1\nARG B=x-${A}\nFROM app:${A}\n"),
+        [("app:${A}".to_string(), also("A", 2))]
+    );
+    assert_eq!(
+        skipped("ARG V=1\nFROM --platform=$V app:${V}\n"),
+        [("app:${V}".to_string(), also("V", 2))]
+    );
+    // A default that is not a tag's end, none at all, an expansion with a modifier, a variable before the tag.
+    let not_tag = |d: &str| {
+        Some(format!(
+            "build argument P ends the tag, but its default {d:?} is not the end of a tag"
+        ))
+    };
+    assert_eq!(
+        skipped("ARG P=5000/app:1\nFROM localhost:${P}\n"),
+        [("localhost:${P}".to_string(), not_tag("5000/app:1"))]
+    );
+    assert_eq!(
+        skipped("ARG P\nFROM app:${P}\n"),
+        [(
+            "app:${P}".to_string(),
+            Some("build argument P has no default".to_string())
+        )]
+    );
+    assert_eq!(
+        skipped("ARG P=1\nFROM app:${P:-2}\nFROM app${P}\n"),
+        [
+            (
+                "app:${P:-2}".to_string(),
+                Some("uses build argument P".to_string())
+            ),
+            (
+                "app${P}".to_string(),
+                Some("uses build argument P".to_string())
+            )
+        ]
+    );
+    // A default that uses another argument is skipped at the default, as for a whole reference.
+    assert_eq!(
+        skipped("ARG BASE=1\nARG P=${BASE}\nFROM app:${P}\n"),
+        [(
+            "${BASE}".to_string(),
+            Some("default of build argument P uses build argument BASE".to_string())
+        )]
+    );
+}
+
 fn corpus_dir() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/dockerfile")
 }
@@ -766,8 +906,13 @@ fn render(src: &str) -> String {
     for c in findings.candidates {
         let (line, col) = index.line_col(src, c.span.start);
         out.push_str(&format!("{line}:{col} {}", c.value));
+        if let Target::TagEnd { tag_end } = &c.target {
+            out.push_str(&format!(" tag end: {tag_end}"));
+        }
         if let Some(skip) = &c.skip {
             out.push_str(&format!(" skip: {skip}"));
+        } else if let Target::TagEnd { .. } = &c.target {
+            assert!(c.value.ends_with(&src[c.span.clone()]), "{c:?}");
         } else {
             assert_eq!(&src[c.span.clone()], c.value);
         }
@@ -779,7 +924,7 @@ fn render(src: &str) -> String {
 #[test]
 fn corpus_matches_refs() {
     let files = corpus_files();
-    assert_eq!(files.len(), 18);
+    assert_eq!(files.len(), 20);
     for (name, src) in &files {
         let refs = corpus_dir().join(format!("{name}.refs"));
         let actual = render(src);

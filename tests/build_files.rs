@@ -1,0 +1,286 @@
+//! End-to-end: images named in build files, against a real registry (CNCF distribution, started by the harness):
+//! Dockerfile tag arguments, GitLab's dependency proxy, Maven, .NET SDK container builds, Cloud Native Buildpacks
+//! `project.toml` and Bazel rules_img. The fixture tree is `tests/e2e/build` (its README says what each file holds).
+//!
+//! Expected digests are the ones the harness computed from the bytes it pushed, never ones `pin` reported.
+
+mod harness;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use harness::{Pushed, Registry, Variant, TWO_PLATFORMS, WITH_ARM_V7};
+
+const REPO: &str = "fixtures/app";
+
+/// A registry with the fixture tags under `fixtures/app`, and the digests the harness computed.
+struct Fixtures {
+    registry: Registry,
+    pushed: BTreeMap<&'static str, Pushed>,
+}
+
+impl Fixtures {
+    fn start() -> Fixtures {
+        let registry = Registry::start(Variant::Plain);
+        let mut pushed = BTreeMap::new();
+        pushed.insert("v1", registry.push_oci_image(REPO, "v1", "build-v1"));
+        pushed.insert(
+            "latest",
+            registry.push_oci_image(REPO, "latest", "build-latest"),
+        );
+        pushed.insert(
+            "docker-v1",
+            registry.push_docker_image(REPO, "docker-v1", "build-docker-v1"),
+        );
+        pushed.insert(
+            "multi",
+            registry.push_oci_index(REPO, "multi", "build-multi", TWO_PLATFORMS),
+        );
+        pushed.insert(
+            "docker-multi",
+            registry.push_docker_manifest_list(REPO, "docker-multi", "build-dmulti", WITH_ARM_V7),
+        );
+        Fixtures { registry, pushed }
+    }
+
+    fn digest(&self, tag: &str) -> &str {
+        &self.pushed[tag].digest
+    }
+
+    /// `text` with `@@REG@@` and every `@@TAG@@` replaced.
+    fn expand(&self, text: &str) -> String {
+        let mut out = text.replace("@@REG@@", self.registry.host());
+        for (tag, p) in &self.pushed {
+            out = out.replace(&format!("@@{tag}@@"), &p.digest);
+        }
+        out
+    }
+
+    /// Copies `tests/e2e/build/{in,out}` into a temporary directory with the placeholders expanded:
+    /// (the directory, the inputs, the expected files).
+    fn tree(&self) -> (tempfile::TempDir, Files, Files) {
+        let dir = tempfile::tempdir().unwrap();
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e/build");
+        let (mut inputs, mut expected) = (BTreeMap::new(), BTreeMap::new());
+        for rel in files_under(&root.join("in")) {
+            let input = self.expand(&fs::read_to_string(root.join("in").join(&rel)).unwrap());
+            let output = fs::read_to_string(root.join("out").join(&rel)).unwrap();
+            let target = dir.path().join(&rel);
+            fs::create_dir_all(target.parent().unwrap()).unwrap();
+            fs::write(&target, &input).unwrap();
+            inputs.insert(rel.clone(), input);
+            expected.insert(rel, self.expand(&output));
+        }
+        (dir, inputs, expected)
+    }
+
+    /// Runs `pin` in `cwd` with this registry trusted over plain HTTP and standing in for Docker Hub (a mirror of
+    /// `docker.io`), the options after the subcommand if there is one.
+    fn pin(&self, cwd: &Path, args: &[&str]) -> Output {
+        let host = self.registry.host();
+        let at = usize::from(matches!(args.first(), Some(&"update" | &"verify")));
+        let mirror = format!("docker.io={host}");
+        let mut all = args.to_vec();
+        all.splice(
+            at..at,
+            ["--insecure-registry", host, "--mirror", mirror.as_str()],
+        );
+        run_pin(cwd, &all)
+    }
+}
+
+type Files = BTreeMap<PathBuf, String>;
+
+fn files_under(root: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p.strip_prefix(root).unwrap().to_path_buf());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Runs `pin` in `cwd` with a clean environment: no `HOME`, `DOCKER_CONFIG` or proxy from the caller leaks in.
+fn run_pin(cwd: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pin"))
+        .current_dir(cwd)
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", cwd)
+        .output()
+        .unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn assert_tree(dir: &Path, expected: &Files) {
+    for (rel, want) in expected {
+        let got = fs::read_to_string(dir.join(rel)).unwrap();
+        assert_eq!(
+            &got,
+            want,
+            "{} differs from the expected file",
+            rel.display()
+        );
+    }
+}
+
+/// `file:line kind status original` for every reference `pin list` reports under `dir`.
+fn listed(dir: &Path) -> Vec<String> {
+    let o = run_pin(dir, &["list", "--format", "json", "."]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("one JSON document");
+    v["references"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            format!(
+                "{}:{} {} {} {}",
+                r["file"].as_str().unwrap(),
+                r["line"],
+                r["kind"].as_str().unwrap(),
+                r["status"].as_str().unwrap(),
+                r["original"].as_str().unwrap_or("-")
+            )
+        })
+        .collect()
+}
+
+// Guards every build file kind against the real registry, byte for byte (LF, CRLF, no final newline): a
+// Dockerfile's tag argument pinned in its default; images after GitLab's dependency proxy prefixes resolved at
+// Docker Hub (here a mirror of it) and written after the prefix. Uses that must not change (an argument used
+// twice, a proxy image with a variable of its own) are skipped and their files keep every byte; a second run
+// changes nothing, and after pinning with `--keep-tag`, `pin unpin` gives back the inputs (but for digest
+// arguments beside a tag, which it leaves).
+#[test]
+fn build_files_are_pinned_byte_exact_and_unpin_to_their_bytes() {
+    let fx = Fixtures::start();
+    let (dir, inputs, expected) = fx.tree();
+    let want_list: Vec<String> =
+        fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e/build/list.txt"))
+            .unwrap()
+            .lines()
+            .map(|l| fx.expand(l))
+            .collect();
+    assert_eq!(listed(dir.path()), want_list);
+
+    let o = fx.pin(dir.path(), &["-w", "."]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_tree(dir.path(), &expected);
+    let again = fx.pin(dir.path(), &["--check", "."]);
+    assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
+
+    // Pinned with the tags kept (a tag argument keeps it anyway), every file unpins to its original bytes.
+    for (rel, input) in &inputs {
+        fs::write(dir.path().join(rel), input).unwrap();
+    }
+    let o = fx.pin(dir.path(), &["-w", "--keep-tag", "."]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        fs::read_to_string(dir.path().join("docker/Dockerfile")).unwrap(),
+        expected[Path::new("docker/Dockerfile")]
+    );
+    let o = run_pin(dir.path(), &["unpin", "-w", "."]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // A digest argument beside a tag (Bazel) is left alone by `pin unpin`, as documented.
+    let (digest_fields, references): (Files, Files) = inputs
+        .into_iter()
+        .partition(|(rel, _)| rel.starts_with("bazel"));
+    assert_tree(dir.path(), &references);
+    for rel in digest_fields.keys() {
+        assert_eq!(
+            fs::read_to_string(dir.path().join(rel)).unwrap(),
+            expected[rel],
+            "{}",
+            rel.display()
+        );
+    }
+}
+
+// Guards the tag styles on a Dockerfile tag argument: the default holds only the tag, so `--keep-tag` and
+// `--tag-comment` write what the plain pin writes (`v1@sha256:…`, the tag kept, no comment); `pin update` follows
+// the tag after it moves and replaces only the digest; `pin unpin` restores the original bytes.
+#[test]
+fn a_tag_argument_follows_its_tag_under_every_style() {
+    let fx = Fixtures::start();
+    let dir = tempfile::tempdir().unwrap();
+    let host = fx.registry.host();
+    let file = dir.path().join("Dockerfile");
+    let original =
+        format!("ARG VARIANT=\"v1\"\r\nFROM {host}/{REPO}:${{VARIANT}} AS app\r\nRUN true");
+    let pinned = |digest: &str| original.replace("\"v1\"", &format!("\"v1@{digest}\""));
+    for style in [&[][..], &["--keep-tag"], &["--tag-comment"]] {
+        fs::write(&file, &original).unwrap();
+        let mut args = vec!["-w"];
+        args.extend_from_slice(style);
+        args.push(".");
+        let o = fx.pin(dir.path(), &args);
+        assert_eq!(o.status.code(), Some(0), "{style:?}: {}", stderr(&o));
+        assert_eq!(
+            fs::read_to_string(&file).unwrap(),
+            pinned(fx.digest("v1")),
+            "{style:?}"
+        );
+    }
+    let o = fx.pin(dir.path(), &["update", "--check", "."]);
+    assert_eq!(o.status.code(), Some(0), "nothing moved: {}", stderr(&o));
+    let moved = fx.registry.move_tag(REPO, "v1", "build-v1-moved");
+    let o = fx.pin(dir.path(), &["update", "-w", "."]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(fs::read_to_string(&file).unwrap(), pinned(&moved.digest));
+    let o = run_pin(dir.path(), &["unpin", "-w", "."]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(fs::read_to_string(&file).unwrap(), original);
+}
+
+// Guards `--tag-comment` on every build file kind: TOML and YAML files get the tag in a comment after the value
+// (`# @@REG@@/fixtures/app:multi`, before a comment already there), XML files, which have no such comments,
+// keep the tag in the reference; `pin update --check` then follows the very tags pinned (nothing moved), and
+// `pin unpin` gives back the original bytes (but for digest arguments beside a tag, which it leaves).
+#[test]
+fn tag_comments_round_trip_in_build_files() {
+    let fx = Fixtures::start();
+    let (dir, inputs, expected) = fx.tree();
+    let host = fx.registry.host();
+    let o = fx.pin(dir.path(), &["-w", "--tag-comment", "."]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let read = |rel: &str| fs::read_to_string(dir.path().join(rel)).unwrap();
+    assert!(
+        read("buildpacks/project.toml").contains(&format!(
+            "builder = \"{host}/{REPO}@{}\" # {host}/{REPO}:multi # the builder image\n",
+            fx.digest("multi")
+        )),
+        "{}",
+        read("buildpacks/project.toml")
+    );
+    assert!(read("maven/pom.xml").contains(&format!(
+        "<![CDATA[{host}/{REPO}:multi@{}]]>",
+        fx.digest("multi")
+    )));
+    let o = fx.pin(dir.path(), &["update", "--check", "."]);
+    assert_eq!(o.status.code(), Some(0), "nothing moved: {}", stderr(&o));
+    let o = run_pin(dir.path(), &["unpin", "-w", "."]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    for (rel, input) in &inputs {
+        let want = if rel.starts_with("bazel") {
+            &expected[rel]
+        } else {
+            input
+        };
+        assert_eq!(&read(rel.to_str().unwrap()), want, "{}", rel.display());
+    }
+}
