@@ -149,6 +149,7 @@ const EXCEPTIONS: &[&str] = &[
     "anchor defined twice: read by pin (YAML 1.2, the later one counts), refused by PyYAML's composer",
     "comment right after a closing quote or bracket, without a blank: refused by pin (YAML 1.2), read by libyaml",
     "tab in a line's indentation or after `- ` (before a comment, on a blank line, before a node): read by pin (YAML 1.2 separation), refused by libyaml",
+    "flow collection continued on a line indented no further than its block (outside quotes): refused by pin (YAML 1.2), read by libyaml",
 ];
 
 /// The lines of `text` as YAML counts them: `\n`, `\r\n` and a lone `\r` end a line.
@@ -225,6 +226,14 @@ fn exception(pin: &Verdict, libyaml: &Verdict, text: &str) -> Option<&'static st
             return Some(EXCEPTIONS[6]);
         }
     }
+    if let Some((line, _, m)) = refusal(pin) {
+        if m.contains("indentation")
+            && matches!(libyaml, Verdict::Read(_))
+            && in_flow_under_indented(&lines, line)
+        {
+            return Some(EXCEPTIONS[8]);
+        }
+    }
     let (line, col, message) = refusal(libyaml)?;
     if !matches!(pin, Verdict::Read(_)) {
         return None;
@@ -279,6 +288,34 @@ fn exception(pin: &Verdict, libyaml: &Verdict, text: &str) -> Option<&'static st
         return Some(EXCEPTIONS[7]);
     }
     None
+}
+
+/// Whether line `line` (1-based) continues a flow collection (`[` or `{` opened on an earlier line, not
+/// closed before it; brackets inside quotes and comments are not counted) and is indented no further than
+/// the line that opened it: YAML 1.2 wants such a line indented past its block, libyaml does not look.
+fn in_flow_under_indented(lines: &[&str], line: usize) -> bool {
+    let indent = |l: &str| l.len() - l.trim_start_matches(' ').len();
+    let mut open: Vec<usize> = Vec::new();
+    for (n, l) in lines.iter().enumerate().take(line.saturating_sub(1)) {
+        let mut quote = None;
+        for c in l.chars() {
+            match (quote, c) {
+                (Some(q), c) if c == q => quote = None,
+                (Some(_), _) => {}
+                (None, '\'' | '"') => quote = Some(c),
+                (None, '#') => break,
+                (None, '[' | '{') => open.push(n),
+                (None, ']' | '}') => {
+                    open.pop();
+                }
+                _ => {}
+            }
+        }
+    }
+    match (open.first(), lines.get(line.wrapping_sub(1))) {
+        (Some(&first), Some(l)) => indent(l) <= indent(lines[first]),
+        _ => false,
+    }
 }
 
 /// Compares both sides over `cases` (name, text): the failures, and the exceptions met, counted.
