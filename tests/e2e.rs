@@ -645,6 +645,86 @@ fn tls_basic_auth_with_docker_config_credentials() {
     );
     assert_eq!(o.status.code(), Some(0), "podman auth.json: {}", stderr(&o));
 
+    // podman's places in podman's order, before docker's config.json: $XDG_RUNTIME_DIR/containers/auth.json,
+    // then ${XDG_CONFIG_HOME:-~/.config}/containers/auth.json; the first file with an entry wins.
+    let right = podman.to_string();
+    let wrong_entry = serde_json::json!({"auths": {fx.registry.host(): {"username": "tester", "password": "wrong-pass"}}})
+        .to_string();
+    let (runtime, config_home) = (dir.path().join("run"), dir.path().join("xdg"));
+    let place = |root: &Path, text: Option<&str>| {
+        let file = root.join("containers/auth.json");
+        match text {
+            Some(t) => {
+                fs::create_dir_all(file.parent().unwrap()).unwrap();
+                fs::write(&file, t).unwrap();
+            }
+            None => {
+                let _ = fs::remove_file(&file);
+            }
+        }
+    };
+    let resolve_with = |extra: &[(&str, &str)]| {
+        let mut env = vec![("DOCKER_CONFIG", docker_config)];
+        env.extend_from_slice(extra);
+        run_pin(dir.path(), &["resolve", "--ca-cert", &ca, &reference], &env)
+    };
+    let (runtime_s, config_home_s) = (runtime.to_str().unwrap(), config_home.to_str().unwrap());
+    // docker's config.json holds a wrong password: the XDG config file, read first, wins.
+    fs::write(config_dir.join("config.json"), &wrong_entry).unwrap();
+    place(&config_home, Some(&right));
+    let o = resolve_with(&[("XDG_CONFIG_HOME", config_home_s)]);
+    assert_eq!(o.status.code(), Some(0), "XDG_CONFIG_HOME: {}", stderr(&o));
+    // Without XDG_CONFIG_HOME, ~/.config.
+    place(&dir.path().join(".config"), Some(&right));
+    let o = resolve_with(&[]);
+    assert_eq!(o.status.code(), Some(0), "~/.config: {}", stderr(&o));
+    fs::remove_file(dir.path().join(".config/containers/auth.json")).unwrap();
+    // The runtime file comes before the config file: its wrong entry is the one used, and named.
+    place(&runtime, Some(&wrong_entry));
+    let o = resolve_with(&[
+        ("XDG_RUNTIME_DIR", runtime_s),
+        ("XDG_CONFIG_HOME", config_home_s),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(&format!("{runtime_s}/containers/auth.json")),
+        "{}",
+        stderr(&o)
+    );
+    // A runtime file without an entry for the registry: the config file's is used.
+    place(&runtime, Some(r#"{"auths": {}}"#));
+    let o = resolve_with(&[
+        ("XDG_RUNTIME_DIR", runtime_s),
+        ("XDG_CONFIG_HOME", config_home_s),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    place(&runtime, None);
+    place(&config_home, None);
+
+    // A credsStore whose helper is not installed (a Docker Desktop leftover): one warning, then anonymous;
+    // this registry wants a login, so the error names the helper and how to remove it.
+    fs::write(
+        config_dir.join("config.json"),
+        r#"{"auths": {}, "credsStore": "pin-gone-desktop"}"#,
+    )
+    .unwrap();
+    let o = resolve_with(&[]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert_eq!(
+        err.matches("warning: docker-credential-pin-gone-desktop, the credsStore of")
+            .count(),
+        1,
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "docker-credential-pin-gone-desktop, the credsStore of {docker_config}/config.json, is not \
+             installed, so no login was sent; install it, or remove the \"credsStore\" line"
+        )),
+        "{err}"
+    );
+
     let wrong = serde_json::json!({"auths": {fx.registry.host(): {"username": "tester", "password": "wrong-pass"}}});
     fs::write(config_dir.join("config.json"), wrong.to_string()).unwrap();
     let o = run_pin(
@@ -840,18 +920,49 @@ fn credential_helpers_that_find_nothing_mean_anonymous() {
     assert_eq!(log.len(), 1);
     assert_eq!(log[0].user, None, "anonymous");
 
+    // A credsStore that is not installed: one warning, and anonymous (this registry allows it).
     let o = resolve(r#"{"credsStore": "pin-not-installed"}"#);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert_eq!(
+        err,
+        format!(
+            "pin: warning: docker-credential-pin-not-installed, the credsStore of {docker_config}/config.json, \
+             is not installed: registries are asked without its logins (remove the \"credsStore\" line from \
+             {docker_config}/config.json if it is a leftover)\n"
+        )
+    );
+    // A helper named for this registry in credHelpers, not installed: an error naming it once.
+    let helpers =
+        |name: &str| serde_json::json!({"credHelpers": {fx.registry.host(): name}}).to_string();
+    let o = resolve(&helpers("pin-not-installed"));
     assert_eq!(o.status.code(), Some(2));
     let err = stderr(&o);
     assert!(
         err.contains("credential helper docker-credential-pin-not-installed (named in")
-            && err.contains("could not be run"),
+            && err.contains("is not installed (not found on PATH)"),
         "{err}"
     );
     assert!(
         !err.contains("docker-credential-docker-credential"),
         "{err}"
     );
+    // A helper that exits at once without reading its input ran: it failed, it is not "not installed".
+    let path = credential_helper(&dir.path().join("bin"), "pindeaf", "#!/bin/sh\nexit 3\n");
+    fs::write(config_dir.join("config.json"), helpers("pindeaf")).unwrap();
+    let o = run_pin(
+        dir.path(),
+        &["resolve", "--ca-cert", &ca, &reference],
+        &[("DOCKER_CONFIG", docker_config), ("PATH", &path)],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains("credential helper docker-credential-pindeaf (named in")
+            && err.contains("failed for"),
+        "{err}"
+    );
+    assert!(!err.contains("installed"), "{err}");
 
     let o = resolve(r#"{"auths": {"#);
     assert_eq!(o.status.code(), Some(2));

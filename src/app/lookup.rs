@@ -29,6 +29,10 @@ pub(super) struct Lookup {
     /// `pin update --format markdown`: the OCI labels of each new digest a moved tag points at (or why they
     /// could not be read).
     pub(super) labels: std::collections::BTreeMap<String, Result<resolve::Labels, String>>,
+    /// `-vv`: one line per lookup, its answer and where the answer came from.
+    pub(super) details: Vec<String>,
+    /// What was not a failure but should be known (a credential helper that is not installed).
+    pub(super) warnings: Vec<String>,
     lock: Option<(Lockfile, Place)>,
     offline: bool,
 }
@@ -59,6 +63,8 @@ impl Lookup {
             requests: None,
             answered_by: Default::default(),
             labels: Default::default(),
+            details: Vec::new(),
+            warnings: Vec::new(),
             lock: None,
             offline: false,
         }
@@ -119,6 +125,9 @@ pub(super) fn resolutions(
         None => None,
     };
     let mut requests = None;
+    let mut warnings = Vec::new();
+    // Where each answer came from, for `-vv`: the lockfile, the cache, or a host (the registry, a mirror).
+    let mut sources: std::collections::BTreeMap<Key, String> = Default::default();
     let mut answered_by = std::collections::BTreeMap::new();
     let mut read_labels = std::collections::BTreeMap::new();
     let resolved = match (&lock, offline) {
@@ -127,6 +136,7 @@ pub(super) fn resolutions(
             let shown = path.shown();
             keys.into_iter()
                 .map(|key| {
+                    sources.insert(key.clone(), shown.clone());
                     let found = lock.get(&key).ok_or_else(|| {
                         ResolveError::NotFound(format!(
                             "{key} is not in {shown}; run once without --offline to record it"
@@ -156,6 +166,7 @@ pub(super) fn resolutions(
             let online = if keys.is_empty() && policy.is_none() {
                 Online {
                     resolved: Resolutions::new(),
+                    warnings: Vec::new(),
                     stats: "requests: none".to_string(),
                     answered_by: Default::default(),
                     labels: Default::default(),
@@ -172,6 +183,7 @@ pub(super) fn resolutions(
             };
             let (mut resolved, mut stats) = (online.resolved, online.stats);
             answered_by = online.answered_by;
+            warnings = online.warnings;
             read_labels = online.labels;
             if let Some(mut c) = cache.take() {
                 for (key, result) in &resolved {
@@ -190,6 +202,9 @@ pub(super) fn resolutions(
                 }
             }
             // Kept as `resolve_online` left them when it checked their signatures.
+            for (key, _) in &cached {
+                sources.insert(key.clone(), "the cache".to_string());
+            }
             for (key, result) in cached {
                 resolved.entry(key).or_insert(result);
             }
@@ -197,11 +212,27 @@ pub(super) fn resolutions(
             resolved
         }
     };
+    let details = resolved
+        .iter()
+        .map(|(key, result)| {
+            let from = sources
+                .get(key)
+                .cloned()
+                .or_else(|| answered_by.get(&key.to_string()).cloned())
+                .unwrap_or_else(|| key.registry.clone());
+            match result {
+                Ok(m) => format!("{key}: {} (from {from})", m.digest),
+                Err(_) => format!("{key}: failed (asked {from})"),
+            }
+        })
+        .collect();
     Ok(Lookup {
         resolved,
         requests,
         answered_by,
         labels: read_labels,
+        details,
+        warnings,
         lock,
         offline,
     })
@@ -289,6 +320,8 @@ fn cache_for(args: &CacheSettings) -> Result<Option<resolve::cache::Cache>, Reso
 /// remapped location answered, and the labels read.
 struct Online {
     resolved: Resolutions,
+    /// What the credential source warned about.
+    warnings: Vec<String>,
     stats: String,
     answered_by: std::collections::BTreeMap<String, String>,
     labels: std::collections::BTreeMap<String, Result<resolve::Labels, String>>,
@@ -302,7 +335,7 @@ fn resolve_online(
     cached: Vec<(Key, Result<resolve::Manifest, ResolveError>)>,
     labels: bool,
 ) -> Result<Online, ResolveError> {
-    let (resolver, runtime) = resolver(args)?;
+    let (resolver, runtime, creds) = resolver(args)?;
     let mut report = progress_line(progress, "resolving");
     let mut resolved = runtime.block_on(resolver.resolve_all(keys, &mut report));
     let gets_before = resolver.stats().get.load(Ordering::Relaxed);
@@ -339,6 +372,7 @@ fn resolve_online(
     }
     Ok(Online {
         resolved,
+        warnings: creds.take_warnings(),
         stats,
         answered_by,
         labels: read_labels,
@@ -385,9 +419,14 @@ async fn labels_of_moved(
 }
 
 /// The resolver for the registry flags, and the runtime to drive it on.
-fn resolver(
-    args: &RegistrySettings,
-) -> Result<(resolve::Resolver, tokio::runtime::Runtime), ResolveError> {
+/// The resolver, its runtime, and the credential source it asks (for the warnings it leaves).
+type Resolving = (
+    resolve::Resolver,
+    tokio::runtime::Runtime,
+    Arc<resolve::auth::DockerConfig>,
+);
+
+fn resolver(args: &RegistrySettings) -> Result<Resolving, ResolveError> {
     let routes = routes(args)?;
     // Plain HTTP the user chose (flags, registries.conf) may carry credentials; plain HTTP only a
     // configuration file chose never does.
@@ -408,16 +447,16 @@ fn resolver(
         ca_files: args.ca_certs.value.clone(),
         ..Default::default()
     };
-    let creds = resolve::auth::DockerConfig {
-        helper_timeout: Duration::from_secs(*args.timeout),
-    };
-    let client = resolve::Client::new(options, Arc::new(creds))?;
+    let creds = Arc::new(resolve::auth::DockerConfig::new(Duration::from_secs(
+        *args.timeout,
+    )));
+    let client = resolve::Client::new(options, Arc::clone(&creds) as _)?;
     let resolver = resolve::Resolver::with_routes(client, usize::from(*args.jobs), routes);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| ResolveError::Config(format!("cannot start the async runtime: {e}")))?;
-    Ok((resolver, runtime))
+    Ok((resolver, runtime, creds))
 }
 
 /// Whether the progress line is drawn: on a terminal, without `-q`, and where the colour decision for stderr
@@ -456,7 +495,7 @@ pub(super) fn verifications(
 ) -> Result<(Verifications, String), ResolveError> {
     let progress = progress_shown(output);
     let policy = signature_policy(&args.signatures)?;
-    let (resolver, runtime) = resolver(args)?;
+    let (resolver, runtime, _) = resolver(args)?;
     let mut cache = cache_for(&args.cache)?;
     let known: std::collections::BTreeMap<Pinned, Option<String>> = match &cache {
         Some(c) => pins

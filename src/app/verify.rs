@@ -41,7 +41,7 @@ pub(super) fn run(
     } else {
         match lookup::verifications(&args.registry, pins, platforms, &args.output) {
             Ok((verified, requests)) => {
-                if args.output.verbose {
+                if args.output.verbose > 0 {
                     report.requests = Some(requests);
                 }
                 verified

@@ -41,7 +41,7 @@ pub use gitlab::GitlabReporter;
 pub use json::JsonReporter;
 pub use markdown::MarkdownReporter;
 pub use sarif::SarifReporter;
-pub use text::{colour_for, unified_diff, TextReporter};
+pub use text::{colour_for, count, unified_diff, TextReporter};
 
 /// Where a diagnostic points. Lines and columns are 1-based; columns count characters.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -358,6 +358,8 @@ pub struct Report<'a> {
     pub written: bool,
     /// `-v`: the registry requests made, as one line.
     pub requests: Option<String>,
+    /// `-vv`: one line per lookup, its answer and where it came from.
+    pub details: Vec<String>,
     /// Lookups a mirror or a remapped location answered: lockfile key → `host/repository` (JSON `answeredBy`).
     pub answered_by: std::collections::BTreeMap<String, String>,
     /// `pin update --format markdown`: the OCI labels of each new digest (or why they could not be read).
@@ -375,6 +377,13 @@ impl Report<'_> {
             mode,
             ..Report::default()
         }
+    }
+
+    /// Records a warning about the run as a whole.
+    pub fn warn(&mut self, code: Code, message: impl Into<String>) {
+        let mut d = Diagnostic::new(code, None, message);
+        d.severity = Severity::Warning;
+        self.diagnostics.push(d);
     }
 
     /// Records a failure of the run as a whole.

@@ -120,7 +120,10 @@ pub fn from_command_line(cli: Cli, matches: &ArgMatches, env: &Env) -> Result<Ru
         }
         Some(Command::Config) => Run::Config(Box::new(show::Shown::new(loaded, env))),
         Some(Command::Completions { shell }) => Run::Completions(shell),
-        Some(Command::Man) => Run::Man,
+        Some(Command::Man(a)) => Run::Man {
+            command: a.command,
+            dir: a.dir,
+        },
     })
 }
 
