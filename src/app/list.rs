@@ -21,13 +21,15 @@ pub(super) fn run(args: &List, out: &mut dyn Write, err: &mut dyn Write) -> io::
     // and each reference goes once its outcome is made, its value moved into it.
     for file in scan.files {
         for f in file.refs {
-            let mut o = Outcome::new(f.candidate.value).at(
-                &file.display,
-                f.line,
-                f.column,
-                f.candidate.span,
-                file.kind.as_str(),
-            );
+            let mut o = Outcome::new(f.candidate.value)
+                .at(
+                    &file.display,
+                    f.line,
+                    f.column,
+                    f.candidate.span,
+                    file.kind.as_str(),
+                )
+                .naming(f.candidate.artifact);
             match f.status {
                 Status::Unpinned(_) => {
                     o.set(OutcomeStatus::Unpinned, Code::Unpinned, "no digest");

@@ -572,6 +572,20 @@ pub(super) fn verifications(
     Ok((verified, stats))
 }
 
+/// `pin verify`: what each tag of `keys` points at now (one `HEAD` each, through the same credentials and
+/// mirrors as `pin`), for references whose tool takes no digest, and the request line for `-v`. No cache
+/// and no signature policy: the question is only whether the tag exists.
+pub(super) fn tags_now(
+    args: &RegistrySettings,
+    keys: BTreeSet<Key>,
+    output: &OutputSettings,
+) -> Result<(Resolutions, String), ResolveError> {
+    let (resolver, runtime, _) = resolver(args)?;
+    let mut report = progress_line(progress_shown(output), "verifying");
+    let resolved = runtime.block_on(resolver.resolve_all(keys, &mut report));
+    Ok((resolved, resolver.stats().summary()))
+}
+
 /// Where lookups go: registries.conf (as podman and skopeo read it), then the configuration file's
 /// `[[registry]]` tables, then `--mirror` flags; a later table for the same prefix replaces an earlier one
 /// (a configuration file's never unblocks what the user's block).

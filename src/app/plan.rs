@@ -42,6 +42,10 @@ impl<K> Plan<'_, K> {
 
 /// The lookup a reference needs in this run, if any.
 fn key_for(f: &Found, op: &Operation) -> Option<Key> {
+    // A listed place is never written: nothing to look up for it.
+    if f.candidate.target == Target::Listed {
+        return None;
+    }
     match (op, &f.status) {
         (Operation::Pin(p), Status::Unpinned(r)) => Some(Key::of(r, p.platform.as_ref())),
         (Operation::Update { .. }, Status::Pinned(_)) => Key::update_of(&followed(f)?),
@@ -130,13 +134,15 @@ fn plan_file<'a, K>(
     let mut edits = Vec::new();
     let mut failed = false;
     for f in &file.refs {
-        let mut outcome = Outcome::new(&f.candidate.value).at(
-            &file.display,
-            f.line,
-            f.column,
-            f.candidate.span.clone(),
-            file.kind.as_str(),
-        );
+        let mut outcome = Outcome::new(&f.candidate.value)
+            .at(
+                &file.display,
+                f.line,
+                f.column,
+                f.candidate.span.clone(),
+                file.kind.as_str(),
+            )
+            .naming(f.candidate.artifact);
         match decide(f, file.kind, src, resolved, op) {
             Decision::Skip(why) => outcome.set(OutcomeStatus::Skipped, why.code, why.reason),
             Decision::Keep => {}
@@ -357,11 +363,13 @@ fn pin(
     let mut note = pull_policy_note(f, r, *p.tag_style).map(|n| (Code::PullPolicy, n));
     let mut extra = None;
     let target = &f.candidate.target;
+    let name_at_digest = *target == Target::NameAtDigest;
     let replacement = match *p.tag_style {
-        // The format takes a tag or a digest, never both: the digest alone, in every style.
-        _ if *target == Target::NameAtDigest => r.pinned(&digest, false),
+        // The format takes a tag or a digest, never both: the digest alone, in every style (a tag comment
+        // aside).
+        TagStyle::Keep | TagStyle::Drop if name_at_digest => r.pinned(&digest, false),
         TagStyle::Keep => target.text(|| r.pinned_with_tag(&digest), &digest),
-        TagStyle::Comment if *target == Target::Reference => {
+        TagStyle::Comment if matches!(target, Target::Reference | Target::NameAtDigest) => {
             // The reference as written, so that unpinning restores these very bytes.
             let tagged = r.as_str();
             let style = tag_comment::style(kind);
@@ -373,6 +381,7 @@ fn pin(
                     });
                     r.pinned(&digest, false)
                 }
+                None if name_at_digest => r.pinned(&digest, false),
                 None => {
                     note = Some((
                         Code::NoTagComment,
@@ -521,6 +530,7 @@ mod tests {
                 skip: None,
                 pull_policy_set: policy,
                 target: Target::Reference,
+                artifact: None,
             };
             let status = match Reference::parse(v) {
                 Ok(r) if r.digest().is_some() => Status::Pinned(r),

@@ -505,7 +505,7 @@ fn search(
                 classify_value(&candidate, filters)
             };
             let tag_comment = match (&status, &candidate.target) {
-                (Status::Pinned(r), Target::Reference) => {
+                (Status::Pinned(r), Target::Reference | Target::NameAtDigest) => {
                     tag_comment::find(&src, &candidate.span, r, tag_comment::style(kind))
                         .map(Box::new)
                 }
@@ -593,6 +593,9 @@ pub const IGNORED: &str = "marked `# pin: ignore`";
 
 /// What `pin` makes of one candidate's value, before any registry is asked (comments aside).
 pub fn classify_value(c: &Candidate, filters: &Filters) -> Status {
+    if c.target == Target::Listed {
+        return listed(c, filters);
+    }
     if let Some(why) = &c.skip {
         return Status::Skipped(Skip::new(Code::NotPinnable, why.clone()));
     }
@@ -632,6 +635,24 @@ pub fn classify_value(c: &Candidate, filters: &Filters) -> Status {
             )),
             (None, Ok(r)) => Status::Unpinned(r),
         },
+    }
+}
+
+/// A reference that its tool takes only by tag ([`Target::Listed`]): skipped with its reason and
+/// [`Code::NoDigestTaken`] when its value is a reference without a digest; otherwise what the value is (a
+/// pin, a template, a placeholder, not a reference), or the `--skip` pattern it matches.
+fn listed(c: &Candidate, filters: &Filters) -> Status {
+    let reason = c.skip.clone().unwrap_or_default();
+    let unlisted = Candidate {
+        skip: None,
+        target: Target::Reference,
+        ..c.clone()
+    };
+    match classify_value(&unlisted, filters) {
+        Status::Unpinned(_) => Status::Skipped(Skip::new(Code::NoDigestTaken, reason)),
+        // A digest the tool takes after all (helmfile 1.3 reads `version: 1.0@sha256:…`): `pin verify`
+        // checks it; nothing writes a listed place.
+        other => other,
     }
 }
 
@@ -941,6 +962,7 @@ mod tests {
                 skip: None,
                 pull_policy_set: None,
                 target: Target::Reference,
+                artifact: None,
             }],
             ..Default::default()
         };
@@ -983,6 +1005,7 @@ mod tests {
                 prefix: "    digest: ".into(),
                 suffix: "\n".into(),
             },
+            artifact: None,
         };
         assert_eq!(location(src, &c), src.find("newTag").unwrap());
     }
@@ -999,6 +1022,7 @@ mod tests {
             skip: None,
             pull_policy_set: None,
             target: Default::default(),
+            artifact: None,
         };
         let status = |v: &str| classify_value(&c(v), &filters);
         assert!(matches!(status("nginx:1.27"), Status::Unpinned(_)));

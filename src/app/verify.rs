@@ -10,9 +10,12 @@ use std::io::{self, Write};
 
 use super::scan::{Found, Status};
 use super::{finish, in_path_order, lookup, plan, scan_or_abort, ExitStatus};
+use crate::formats::Target;
 use crate::platform::Platform;
+use crate::reference::Reference;
 use crate::report::{self, Code, Mode, Outcome, OutcomeStatus, Report};
 use crate::resolve::verify::{Pinned, Verified};
+use crate::resolve::{Key, Resolutions, ResolveError};
 use crate::settings::Verify;
 
 pub(super) fn run(
@@ -54,17 +57,75 @@ pub(super) fn run(
         }
     };
 
+    // References whose tool takes no digest: whether their tag still exists, one HEAD per unique tag.
+    let listed_keys: BTreeSet<Key> = scan
+        .files
+        .iter()
+        .flat_map(|file| &file.refs)
+        .filter_map(listed)
+        .map(|r| Key::of(&r, None))
+        .collect();
+    let tags = if listed_keys.is_empty() {
+        Resolutions::new()
+    } else {
+        match lookup::tags_now(&args.registry, listed_keys, &args.output) {
+            Ok((tags, requests)) => {
+                if args.output.verbose > 0 {
+                    report.requests = Some(match report.requests.take() {
+                        Some(before) => format!("{before}; charts: {requests}"),
+                        None => requests,
+                    });
+                }
+                tags
+            }
+            Err(e) => {
+                report.outcomes = scan.passed_over;
+                report.fail(Code::Setup, e.to_string());
+                return finish(&report, &args.output, out, err);
+            }
+        }
+    };
+
     let mut outcomes = scan.passed_over;
     for file in &scan.files {
         for f in &file.refs {
+            if let Some(r) = listed(f) {
+                let mut o = Outcome::new(&f.candidate.value)
+                    .at(
+                        &file.display,
+                        f.line,
+                        f.column,
+                        f.candidate.span.clone(),
+                        file.kind.as_str(),
+                    )
+                    .naming(f.candidate.artifact);
+                match &tags[&Key::of(&r, None)] {
+                    Ok(m) => o.digest = Some(m.digest.clone()),
+                    Err(ResolveError::NotFound(_)) => o.set(
+                        OutcomeStatus::Missing,
+                        Code::VersionMissing,
+                        format!(
+                            "{}/{} has no tag {}",
+                            r.registry(),
+                            r.repository(),
+                            r.tag().unwrap_or("latest")
+                        ),
+                    ),
+                    Err(e) => o.set(OutcomeStatus::Error, plan::failure_code(e), e.to_string()),
+                }
+                outcomes.push(o);
+                continue;
+            }
             let Some(pin) = pinned(f) else { continue };
-            let mut o = Outcome::new(&f.candidate.value).at(
-                &file.display,
-                f.line,
-                f.column,
-                f.candidate.span.clone(),
-                file.kind.as_str(),
-            );
+            let mut o = Outcome::new(&f.candidate.value)
+                .at(
+                    &file.display,
+                    f.line,
+                    f.column,
+                    f.candidate.span.clone(),
+                    file.kind.as_str(),
+                )
+                .naming(f.candidate.artifact);
             o.digest = Some(pin.digest.clone());
             match &verified[&pin] {
                 Err(e) => {
@@ -140,6 +201,20 @@ fn pinned(f: &Found) -> Option<Pinned> {
             repository: r.repository().to_string(),
             digest: r.digest()?.to_string(),
         }),
+        _ => None,
+    }
+}
+
+/// The reference of a candidate listed because its tool takes no digest, when its value is a tagged reference.
+fn listed(f: &Found) -> Option<Reference> {
+    if f.candidate.target != Target::Listed {
+        return None;
+    }
+    match &f.status {
+        Status::Skipped(why) if why.code == Code::NoDigestTaken => {
+            let r = Reference::parse(&f.candidate.value).ok()?;
+            r.digest().is_none().then_some(r)
+        }
         _ => None,
     }
 }

@@ -16,7 +16,7 @@ const COUNTS: &[(Kind, usize)] = &[
     (Kind::GithubActions, 5),
     (Kind::ActionMetadata, 3),
     (Kind::GitlabCi, 5),
-    (Kind::Kustomize, 6),
+    (Kind::Kustomize, 7),
     (Kind::HelmValues, 12),
     (Kind::Dockerfile, 18),
     (Kind::Json, 3),
@@ -24,7 +24,10 @@ const COUNTS: &[(Kind, usize)] = &[
     (Kind::DockerBake, 3),
     (Kind::Packer, 2),
     (Kind::Nomad, 2),
-    (Kind::Terraform, 3),
+    (Kind::Terraform, 4),
+    (Kind::Helmfile, 4),
+    (Kind::Fleet, 2),
+    (Kind::ChartYaml, 2),
     (Kind::Bazel, 4),
     (Kind::Quadlet, 7),
     (Kind::Ko, 4),
@@ -37,9 +40,13 @@ const COUNTS: &[(Kind, usize)] = &[
     (Kind::Tiltfile, 4),
 ];
 
-/// Every kind of the kind table with its corpus directory and file count, in table order.
+/// Directories of files read as a kind whose own directory holds other files: GitOps objects (Flux, Argo CD,
+/// Tekton, Crossplane, Carvel, Sveltos), which the generic YAML kind reads by their `apiVersion` and `kind`.
+const MORE: &[(&str, Kind, usize)] = &[("gitops", Kind::Yaml, 20)];
+
+/// Every kind of the kind table with its corpus directory and file count, in table order, then [`MORE`].
 fn categories() -> Vec<(&'static str, Kind, usize)> {
-    Kind::ALL
+    let mut all: Vec<_> = Kind::ALL
         .iter()
         .map(|&kind| {
             let count = COUNTS
@@ -54,7 +61,9 @@ fn categories() -> Vec<(&'static str, Kind, usize)> {
                 });
             (kind.info().corpus, kind, count)
         })
-        .collect()
+        .collect();
+    all.extend_from_slice(MORE);
+    all
 }
 
 #[test]
@@ -119,6 +128,11 @@ pub(crate) fn refs(src: &str, findings: &Findings) -> String {
             Target::InsertDigest { prefix, suffix } => {
                 out += &format!(" [insert: {prefix:?} + digest + {suffix:?}]");
             }
+            Target::Replace { prefix } => out += &format!(" [replace: {prefix:?} + digest]"),
+            Target::Listed => out += " [listed]",
+        }
+        if let Some(artifact) = c.artifact {
+            out += &format!(" [{}]", artifact.as_str());
         }
         if let Some(skip) = &c.skip {
             out += &format!(" [skip: {skip}]");
@@ -141,6 +155,8 @@ fn check_span(src: &str, c: &Candidate, file: &str) {
             "{file}: {c:?}"
         ),
         Target::InsertDigest { .. } => assert!(text.is_empty(), "{file}: {c:?}"),
+        Target::Replace { .. } => assert!(!text.is_empty(), "{file}: {c:?}"),
+        Target::Listed => panic!("{file}: a listed candidate without its reason: {c:?}"),
     }
 }
 
@@ -291,15 +307,19 @@ fn pinning_the_corpus_is_exact_and_idempotent() {
             ("bake", 6),
             ("bazel", 4),
             ("bitbucket", 3),
+            ("chart", 0),
             ("circleci", 3),
             ("cloudbuild", 10),
             ("compose", 9),
             ("devcontainer", 0),
             ("dockerfile", 21),
             ("drone", 29),
+            ("fleet", 0),
             ("gha", 14),
             ("gitlab", 14),
+            ("gitops", 19),
             ("helm", 13),
+            ("helmfile", 0),
             ("json", 2),
             ("k8s", 52),
             ("ko", 4),

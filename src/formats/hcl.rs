@@ -14,6 +14,10 @@
 //!   container or service image that reads a `docker_image` (or `docker_registry_image`) block's
 //!   attribute (`image = docker_image.web.image_id`, the provider's usual form) is not a candidate: the
 //!   image is stated, and pinned, at that block.
+//!   The `source` of a `module` from an OCI registry (OpenTofu: `oci://host/repo?tag=1.0`): its `tag=1.0`
+//!   argument becomes `digest=sha256:…` (OpenTofu takes one of the two, so the tag is not kept), a source
+//!   with neither gets `?digest=…`. A `helm_release` whose chart is in an OCI registry is listed at its
+//!   `version`, never rewritten (the Helm provider takes no digest).
 //! * Nomad (`*.nomad`, `*.nomad.hcl`): `config { image = … }` (or `config = { image = … }`) of every
 //!   `task` whose `driver` is the literal `"docker"` or `"podman"`.
 //! * Docker Bake (`docker-bake.hcl`, `docker-bake.override.hcl`): the values of a `target`'s
@@ -50,7 +54,8 @@ use hcl_edit::expr::{Expression, Object, ObjectKey, TraversalOperator};
 use hcl_edit::structure::{Block, Body};
 use hcl_edit::template::Element;
 
-use super::{Candidate, FindError, Findings, Target};
+use super::gitops::charts;
+use super::{Artifact, Candidate, FindError, Findings, Target};
 
 /// The Kubernetes provider's resource types whose pod specs hold `container` blocks.
 pub const KUBERNETES_WORKLOADS: &[&str] = &[
@@ -91,6 +96,7 @@ pub fn find_terraform(src: &str) -> Result<Findings, FindError> {
                 ("resource" | "data", "docker_image") => {
                     out.extend(attribute(file, &block.body, "name", None));
                 }
+                ("resource", "helm_release") => out.extend(helm_release(file, &block.body)),
                 ("resource", "docker_container") => {
                     out.extend(docker_container_image(file, &block.body));
                 }
@@ -110,6 +116,94 @@ pub fn find_terraform(src: &str) -> Result<Findings, FindError> {
                 _ => {}
             }
         }
+        for module in body.get_blocks("module") {
+            out.extend(module_source(file, &module.body));
+        }
+    })
+}
+
+/// A `helm_release`'s chart in an OCI registry (`repository = "oci://…"` and `chart`, or `chart =
+/// "oci://…"`), listed at its `version`: the Helm provider takes no digest.
+fn helm_release(file: &File, body: &Body) -> Option<Candidate> {
+    let chart = body_string(body, "chart")?;
+    let location = match (
+        charts::oci(chart),
+        body_string(body, "repository").and_then(charts::oci),
+    ) {
+        (Some(location), _) => location.to_owned(),
+        (None, Some(repository)) if !chart.contains("://") => format!("{repository}/{chart}"),
+        _ => return None,
+    };
+    let version = attribute(file, body, "version", None).filter(|c| c.skip.is_none());
+    let span = match &version {
+        Some(v) => v.span.clone(),
+        None => file.span(&body.get_attribute("chart")?.value)?,
+    };
+    let version = version.as_ref().map(|v| v.value.as_str());
+    Some(charts::listed_at(
+        span,
+        &location,
+        version,
+        charts::TERRAFORM,
+    ))
+}
+
+/// An OpenTofu module from an OCI registry, `source = "oci://host/repo[//dir][?tag=…|?digest=…]"`: its `tag=…`
+/// argument becomes `digest=sha256:…` (OpenTofu takes one or the other); a source without either (the
+/// `latest` tag) gets `?digest=…` added.
+fn module_source(file: &File, body: &Body) -> Option<Candidate> {
+    let mut whole = attribute(file, body, "source", None)?;
+    let address = whole.value.strip_prefix("oci://")?.to_owned();
+    whole.artifact = Some(Artifact::OpentofuModule);
+    if whole.skip.is_some() {
+        return Some(whole);
+    }
+    // The text of the span is the value: offsets into one are offsets into the other.
+    let at = |offset: usize| whole.span.start + "oci://".len() + offset;
+    let (location, query) = match address.split_once('?') {
+        Some((l, q)) => (l, Some(q)),
+        None => (address.as_str(), None),
+    };
+    let repository = location.split("//").next().unwrap_or(location);
+    // The query starts after `location?`.
+    let query_start = location.len() + 1;
+    let argument = |name: &str| -> Option<(std::ops::Range<usize>, String)> {
+        let mut start = query_start;
+        for arg in query?.split('&') {
+            if let Some(v) = arg.strip_prefix(name).and_then(|a| a.strip_prefix('=')) {
+                return Some((at(start)..at(start + arg.len()), v.to_owned()));
+            }
+            start += arg.len() + 1;
+        }
+        None
+    };
+    let digest = argument("digest");
+    let tag = argument("tag");
+    let replace = Target::Replace {
+        prefix: "digest=".to_owned(),
+    };
+    let (span, value, target) = match (digest, tag) {
+        (Some((span, d)), _) => (span, format!("{repository}@{d}"), replace),
+        (None, Some((span, t))) => (span, format!("{repository}:{t}"), replace),
+        (None, None) => {
+            let end = at(address.len());
+            let prefix = if query.is_some() {
+                "&digest="
+            } else {
+                "?digest="
+            };
+            let target = Target::InsertDigest {
+                prefix: prefix.to_owned(),
+                suffix: String::new(),
+            };
+            (end..end, repository.to_owned(), target)
+        }
+    };
+    Some(Candidate {
+        span,
+        value,
+        target,
+        ..whole
     })
 }
 
@@ -408,6 +502,7 @@ fn string(
         skip,
         pull_policy_set: policy,
         target: Target::Reference,
+        artifact: None,
     })
 }
 
@@ -418,6 +513,7 @@ fn skipped(span: Range<usize>, value: String, why: &str) -> Candidate {
         skip: Some(why.to_owned()),
         pull_policy_set: None,
         target: Target::Reference,
+        artifact: None,
     }
 }
 

@@ -103,11 +103,24 @@ fn tagged_reference(value: &str) -> bool {
 }
 
 fn collect(src: &str, tree: &Tree, out: &mut Vec<Candidate>) {
-    for map in tree.walk() {
+    collect_in(src, tree, tree.walk(), None, out);
+}
+
+/// The rules of a values file over the mappings among `nodes`: a whole tree, or the values that an object
+/// embeds (a Flux `HelmRelease`'s `spec.values`, whose own root `values` is then where `global` is read
+/// rather than the document's root).
+pub(crate) fn collect_in(
+    src: &str,
+    tree: &Tree,
+    nodes: impl Iterator<Item = NodeId>,
+    values: Option<NodeId>,
+    out: &mut Vec<Candidate>,
+) {
+    for map in nodes {
         let Some(mapping) = tree.mapping(map) else {
             continue;
         };
-        if let Some(candidate) = split_image(src, tree, map) {
+        if let Some(candidate) = split_image(src, tree, map, values) {
             out.push(candidate);
             continue;
         }
@@ -145,11 +158,11 @@ fn text_of<'t>(tree: &'t Tree, map: NodeId, key: &str) -> Option<&'t str> {
     (!scalar.is_null()).then_some(scalar.value.as_str())
 }
 
-/// The registry of a split image: see the module documentation.
-fn registry<'t>(tree: &'t Tree, map: NodeId) -> Option<&'t str> {
+/// The registry of a split image: see the module documentation. `values`: the root of embedded values.
+fn registry<'t>(tree: &'t Tree, map: NodeId, values: Option<NodeId>) -> Option<&'t str> {
     let non_empty = |v: Option<&'t str>| v.filter(|v| !v.is_empty());
     let mut root = map;
-    while let Some(parent) = tree.parent(root) {
+    while let Some(parent) = tree.parent(root).filter(|_| Some(root) != values) {
         root = parent;
     }
     let global = tree.get(root, "global").map(|g| tree.resolve(g));
@@ -162,7 +175,7 @@ fn registry<'t>(tree: &'t Tree, map: NodeId) -> Option<&'t str> {
         .or(global_default)
 }
 
-fn split_image(src: &str, tree: &Tree, map: NodeId) -> Option<Candidate> {
+fn split_image(src: &str, tree: &Tree, map: NodeId, values: Option<NodeId>) -> Option<Candidate> {
     let has = |key: &str| tree.get(map, key).is_some();
     let image_scalar = tree
         .get(map, "image")
@@ -189,7 +202,7 @@ fn split_image(src: &str, tree: &Tree, map: NodeId) -> Option<Candidate> {
     let repository_span = tree
         .scalar(repository_node)
         .map_or(tree[repository_node].span.clone(), |s| s.text.clone());
-    let name = match registry(tree, map) {
+    let name = match registry(tree, map, values) {
         Some(registry) if !repository.is_empty() => format!("{registry}/{repository}"),
         _ => repository.to_owned(),
     };
@@ -201,6 +214,7 @@ fn split_image(src: &str, tree: &Tree, map: NodeId) -> Option<Candidate> {
         skip: Some(why.to_owned()),
         pull_policy_set: None,
         target: Target::Reference,
+        artifact: None,
     };
     if repository.is_empty() {
         return Some(skipped(
@@ -239,6 +253,7 @@ fn split_image(src: &str, tree: &Tree, map: NodeId) -> Option<Candidate> {
         skip: differs.map(str::to_owned),
         pull_policy_set: None,
         target,
+        artifact: None,
     })
 }
 

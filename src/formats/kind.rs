@@ -15,9 +15,9 @@ use std::path::Path;
 
 use super::tag_comment::CommentStyle;
 use super::{
-    azure_pipelines, bazel, bitbucket, circleci, cloud_build, compose, devcontainer, dockerfile,
-    drone, github_actions, gitlab_ci, hcl, helm_values, json, ko, kustomize, quadlet, tilt, yaml,
-    FindError, FindOptions, Findings,
+    azure_pipelines, bazel, bitbucket, chart_yaml, circleci, cloud_build, compose, devcontainer,
+    dockerfile, drone, fleet, github_actions, gitlab_ci, hcl, helm_values, helmfile, json, ko,
+    kustomize, quadlet, tilt, yaml, FindError, FindOptions, Findings,
 };
 
 /// Whether a file is of a kind, from its lowercased file name and its whole path.
@@ -136,13 +136,64 @@ kinds! {
         files: &["kustomization.yaml", "kustomization.yml", "Kustomization"],
         examples: &["k/kustomization.yaml", "kustomization.yml", "Kustomization"],
         find: kustomize::find,
-        needles: &["image", "\\"],
+        needles: &["image", "helmCharts", "\\"],
         docs: Docs {
             title: "Kustomize",
-            pinned: "`images:` entries: `newName` (or `name`) at `newTag` is resolved and `digest:` is set — an empty one is filled; a missing one is inserted as one line after `newTag`, with the entry's indentation and the line ending of the `newTag` line — `\\n`, `\\r\\n` or a lone `\\r` (the only bytes added); an entry value that kustomize reads as a number or boolean (`newTag: 2.5`, `newTag: 1`, `newTag: yes`: it then refuses the file) is an error saying to quote it",
+            pinned: "`images:` entries: `newName` (or `name`) at `newTag` is resolved and `digest:` is set — an empty one is filled; a missing one is inserted as one line after `newTag`, with the entry's indentation and the line ending of the `newTag` line — `\\n`, `\\r\\n` or a lone `\\r` (the only bytes added); an entry value that kustomize reads as a number or boolean (`newTag: 2.5`, `newTag: 1`, `newTag: yes`: it then refuses the file) is an error saying to quote it; `helmCharts` from an `oci://` repo are listed, not pinned",
             example: "`newTag: v1` → `newTag: v1` + `digest: sha256:…`",
         },
         corpus: "kustomize",
+        comments: CommentStyle::Trailing,
+    };
+    /// helmfile: the OCI charts of `releases`, listed.
+    Helmfile = KindInfo {
+        name: "helmfile",
+        rule: |n, p| {
+            matches!(n, "helmfile.yaml" | "helmfile.yml" | "helmfile.yaml.gotmpl" | "helmfile.yml.gotmpl")
+                || (in_dir(p, "helmfile.d") && (is_yaml(n) || n.ends_with(".yaml.gotmpl") || n.ends_with(".yml.gotmpl")))
+        },
+        files: &["helmfile.yaml", "helmfile.yaml.gotmpl", "helmfile.d/*.yaml"],
+        examples: &["helmfile.yaml", "deploy/helmfile.yml", "helmfile.yaml.gotmpl", "helmfile.d/00-base.yaml", "helmfile.d/apps.yaml.gotmpl"],
+        find: helmfile::find,
+        needles: &["oci", "\\"],
+        docs: Docs {
+            title: "helmfile",
+            pinned: "nothing is rewritten: every release's chart in an OCI registry (`chart: oci://…`, or `repo/name` of a repository with `oci: true`) is listed at its `version`, since helmfile takes no digest (`pin verify` checks the version exists); a `.gotmpl` file that is not YAML until rendered is skipped as a template",
+            example: "`chart: oci://ghcr.io/org/charts/app` + `version: 0.3.0` → listed",
+        },
+        corpus: "helmfile",
+        comments: CommentStyle::Trailing,
+    };
+    /// Fleet `fleet.yaml`: the OCI charts of `helm`, listed.
+    Fleet = KindInfo {
+        name: "fleet",
+        rule: |n, _| n == "fleet.yaml",
+        files: &["fleet.yaml"],
+        examples: &["fleet.yaml", "apps/web/fleet.yaml"],
+        find: fleet::find,
+        needles: &["oci://", "\\"],
+        docs: Docs {
+            title: "Fleet",
+            pinned: "nothing is rewritten: the Helm chart of `helm` and of each `targetCustomizations[*].helm` in an OCI registry (its whole `oci://…` URL in `repo` or `chart`) is listed at its `version`, since Fleet takes no digest",
+            example: "`chart: oci://ghcr.io/org/app` + `version: 1.2.3` → listed",
+        },
+        corpus: "fleet",
+        comments: CommentStyle::Trailing,
+    };
+    /// Helm `Chart.yaml`: OCI dependencies, listed.
+    ChartYaml = KindInfo {
+        name: "chart-yaml",
+        rule: |n, _| n == "chart.yaml",
+        files: &["Chart.yaml"],
+        examples: &["Chart.yaml", "charts/app/Chart.yaml"],
+        find: chart_yaml::find,
+        needles: &["oci://", "\\"],
+        docs: Docs {
+            title: "Helm chart metadata",
+            pinned: "nothing is rewritten: each of `dependencies` from an OCI `repository` is listed at its `version`, since Helm takes no digest there (a range such as `~1.2.0` is skipped)",
+            example: "`repository: oci://registry-1.docker.io/bitnamicharts` → listed",
+        },
+        corpus: "chart",
         comments: CommentStyle::Trailing,
     };
     /// `compose.yaml`, `docker-compose*.yml`: `services.*.image`.
@@ -360,10 +411,10 @@ kinds! {
         files: &["*.tf", "*.tofu"],
         examples: &["main.tf", "infra/k8s.tf", "main.tofu"],
         find: hcl::find_terraform,
-        needles: &["kubernetes_", "docker_"],
+        needles: &["kubernetes_", "docker_", "helm_release", "oci://"],
         docs: Docs {
             title: "Terraform / OpenTofu",
-            pinned: "`image` of `container` and `init_container` blocks (also `dynamic` ones) in `kubernetes_*` workload resources (pod, deployment, stateful set, daemon set, job, cron job, replication controller, and their `_v1` forms); `name` of `docker_image` resources and data sources; `image` of `docker_container` resources and of `docker_service`'s `task_spec { container_spec { … } }` (`image = docker_image.x.image_id` is pinned at that `docker_image`); a string with `${…}` or any other expression is skipped; the `name` of a `data \"docker_registry_image\"` is a lookup, skipped",
+            pinned: "`image` of `container` and `init_container` blocks (also `dynamic` ones) in `kubernetes_*` workload resources (pod, deployment, stateful set, daemon set, job, cron job, replication controller, and their `_v1` forms); `name` of `docker_image` resources and data sources; `image` of `docker_container` resources and of `docker_service`'s `task_spec { container_spec { … } }` (`image = docker_image.x.image_id` is pinned at that `docker_image`); a string with `${…}` or any other expression is skipped; the `name` of a `data \"docker_registry_image\"` is a lookup, skipped; a `module`'s `source = \"oci://…?tag=…\"` (OpenTofu) becomes `?digest=sha256:…`; a `helm_release` chart from an `oci://` repository is listed, not pinned",
             example: "`image = \"nginx:1.27\"` → `image = \"nginx@sha256:…\"`",
         },
         corpus: "terraform",
@@ -428,10 +479,10 @@ kinds! {
         files: &["*.yaml", "*.yml"],
         examples: &["deploy.yaml", "a/b/pod.YML", "repo/.github/ci.yml", "chart/templates/deployment.yaml"],
         find: yaml::find,
-        needles: &["image", "\\"],
+        needles: &["image", "\\", "fluxcd.io", "argoproj.io", "tekton.dev", "crossplane.io", "k14s.io", "carvel.dev", "projectsveltos.io"],
         docs: Docs {
             title: "Kubernetes and any YAML",
-            pinned: "every scalar value of an `image:` key, at any depth, in every document (Pods, workloads, CronJobs, custom resources such as `spec.image`, flow mappings); image volumes' `volumes[].image.reference`",
+            pinned: "every scalar value of an `image:` key, at any depth, in every document (Pods, workloads, CronJobs, custom resources such as `spec.image`, flow mappings); image volumes' `volumes[].image.reference`; the images and OCI artifacts of Flux, Argo CD, Tekton, Crossplane, Carvel and Sveltos objects, found by `apiVersion` and `kind` (see \"GitOps objects and OCI artifacts\")",
             example: "`image: nginx:1.27` → `image: nginx@sha256:…`",
         },
         corpus: "k8s",

@@ -35,8 +35,13 @@
 //! # What is not found
 //!
 //! The resources' own `image:` fields (they are read as Kubernetes YAML in their own files), patches,
-//! `replacements`, Helm charts (`helmCharts`), the deprecated `imageTags`, and any document whose `kind`
-//! is something else.
+//! `replacements`, the deprecated `imageTags`, and any document whose `kind` is something else.
+//!
+//! # Listed, never rewritten
+//!
+//! `helmCharts` entries whose `repo` is an OCI registry (`oci://…`): `repo/name:version`, with
+//! [`Target::Listed`], since kustomize takes a version but no digest (see
+//! [`crate::formats::gitops::charts`]).
 //!
 //! # Limitations
 //!
@@ -46,8 +51,9 @@
 
 use saphyr_parser::ScalarStyle;
 
+use super::gitops::charts;
 use super::yaml::tree::{NodeId, Tree};
-use super::yaml::{digest_slot, find_reading, line_ending, Reads};
+use super::yaml::{digest_slot, find_reading, line_after, Reads};
 use super::{Candidate, FindError, Findings, Target};
 
 /// The skip reason of an entry with neither a tag nor a digest.
@@ -67,7 +73,7 @@ pub fn find(src: &str) -> Result<Findings, FindError> {
 
 /// The keys [`collect`] reads.
 const READS: Reads = Reads {
-    whole: &["images"],
+    whole: &["images", "helmCharts"],
     keys: &["kind"],
     whole_if: None,
 };
@@ -81,14 +87,18 @@ fn collect(src: &str, tree: &Tree, out: &mut Vec<Candidate>) -> Result<(), FindE
         if !matches!(kind, None | Some("Kustomization" | "Component")) {
             continue;
         }
-        let Some(images) = tree.lookup(root, "images") else {
-            continue;
-        };
-        for &entry in tree.items(tree.resolve(images)) {
-            let entry = tree.resolve(entry);
-            if tree.mapping(entry).is_some() {
-                refused_field(tree, entry)?;
-                out.extend(image_entry(src, tree, entry));
+        if let Some(images) = tree.lookup(root, "images") {
+            for &entry in tree.items(tree.resolve(images)) {
+                let entry = tree.resolve(entry);
+                if tree.mapping(entry).is_some() {
+                    refused_field(tree, entry)?;
+                    out.extend(image_entry(src, tree, entry));
+                }
+            }
+        }
+        if let Some(charts) = tree.lookup(root, "helmCharts") {
+            for &entry in tree.items(tree.resolve(charts)) {
+                out.extend(helm_chart(tree, tree.resolve(entry)));
             }
         }
     }
@@ -244,6 +254,25 @@ fn go_parse_int_radix(s: &str, radix: u32, signed: bool) -> bool {
     }
 }
 
+/// A `helmCharts` entry from an OCI `repo`: listed, since kustomize takes a version but no digest.
+fn helm_chart(tree: &Tree, entry: NodeId) -> Option<Candidate> {
+    let text = |key: &str| {
+        let scalar = tree.scalar(tree.resolve(tree.lookup(entry, key)?))?;
+        (!scalar.is_null()).then_some(scalar.value.as_str())
+    };
+    let repository = charts::oci(text("repo")?)?;
+    let name_node = tree.resolve(tree.lookup(entry, "name")?);
+    let name = text("name")?;
+    Some(charts::listed(
+        tree,
+        entry,
+        "version",
+        name_node,
+        &format!("{repository}/{name}"),
+        charts::KUSTOMIZE,
+    ))
+}
+
 /// The non-empty string value of a key of the entry, with the key node and value node.
 fn field(tree: &Tree, entry: NodeId, key: &str) -> Option<(NodeId, NodeId, String)> {
     let (k, v) = tree
@@ -254,7 +283,7 @@ fn field(tree: &Tree, entry: NodeId, key: &str) -> Option<(NodeId, NodeId, Strin
     (!scalar.is_null() && !scalar.value.is_empty()).then(|| (k, v, scalar.value.clone()))
 }
 
-fn image_entry(src: &str, tree: &Tree, entry: NodeId) -> Option<Candidate> {
+pub(crate) fn image_entry(src: &str, tree: &Tree, entry: NodeId) -> Option<Candidate> {
     let (_, base_node, base) =
         field(tree, entry, "newName").or_else(|| field(tree, entry, "name"))?;
     let tag = field(tree, entry, "newTag");
@@ -275,6 +304,7 @@ fn image_entry(src: &str, tree: &Tree, entry: NodeId) -> Option<Candidate> {
         skip: Some(why.to_owned()),
         pull_policy_set: None,
         target: Target::Reference,
+        artifact: None,
     };
 
     let digest = tree
@@ -295,6 +325,7 @@ fn image_entry(src: &str, tree: &Tree, entry: NodeId) -> Option<Candidate> {
             skip: skip.map(str::to_owned),
             pull_policy_set: None,
             target: target.clone(),
+            artifact: None,
         };
         return Some(match written {
             Some(d) if !d.is_empty() => candidate(format!("{tagged}@{d}"), differs),
@@ -323,31 +354,14 @@ fn image_entry(src: &str, tree: &Tree, entry: NodeId) -> Option<Candidate> {
             "newTag comes from a merge key; add `digest: \"\"` to the entry to have it filled",
         ));
     }
-    // The line after the one where `newTag`'s value ends, and that line's own break (`\n`, `\r\n`, or a
-    // lone `\r`, which YAML also reads as a line break); after a last line without one, the file's.
-    let value_end = tree[*tag_value].span.end;
-    let (at, before, ending) = match src[value_end..].find(['\n', '\r']) {
-        Some(i) => {
-            let brk = value_end + i;
-            let len = if src[brk..].starts_with("\r\n") { 2 } else { 1 };
-            (brk + len, "", &src[brk..brk + len])
-        }
-        None => (src.len(), line_ending(src), ""),
-    };
-    let key_start = tree[*tag_key].span.start;
-    let line_start = src[..key_start]
-        .rfind(['\n', '\r'])
-        .map_or(0, |brk| brk + 1);
-    let indent = " ".repeat(src[line_start..key_start].chars().count());
+    let (span, target) = line_after(src, tree, *tag_key, *tag_value, "digest");
     Some(Candidate {
-        span: at..at,
+        span,
         value: tagged,
         skip: None,
         pull_policy_set: None,
-        target: Target::InsertDigest {
-            prefix: format!("{before}{indent}digest: "),
-            suffix: ending.to_owned(),
-        },
+        target,
+        artifact: None,
     })
 }
 

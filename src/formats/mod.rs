@@ -11,6 +11,7 @@
 pub mod azure_pipelines;
 pub mod bazel;
 pub mod bitbucket;
+pub mod chart_yaml;
 pub mod circleci;
 pub mod cloud_build;
 pub mod compose;
@@ -19,10 +20,13 @@ mod corpus;
 pub mod devcontainer;
 pub mod dockerfile;
 pub mod drone;
+pub mod fleet;
 pub mod github_actions;
 pub mod gitlab_ci;
+pub mod gitops;
 pub mod hcl;
 pub mod helm_values;
+pub mod helmfile;
 pub mod json;
 mod kind;
 pub mod ko;
@@ -55,6 +59,51 @@ pub struct Candidate {
     pub pull_policy_set: Option<bool>,
     /// What the bytes of `span` become once the reference is resolved.
     pub target: Target,
+    /// What the reference names when it is not a container image: a Helm chart, a Flux artifact, a Tekton
+    /// bundle… (`None`: an image).
+    pub artifact: Option<Artifact>,
+}
+
+/// An OCI artifact that is not a container image, found where its tool names it. Resolved exactly as an
+/// image (its manifest is an OCI image manifest with its own config media type).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Artifact {
+    /// A Helm chart in an OCI registry (config `application/vnd.cncf.helm.config.v1+json`).
+    HelmChart,
+    /// A Flux OCI artifact (`flux push artifact`), named by an `OCIRepository`.
+    FluxOci,
+    /// A Tekton bundle of tasks or pipelines.
+    TektonBundle,
+    /// A Crossplane provider, configuration or function package.
+    CrossplanePackage,
+    /// A Carvel imgpkg bundle.
+    ImgpkgBundle,
+    /// An OpenTofu module package.
+    OpentofuModule,
+}
+
+impl Artifact {
+    /// Every artifact kind.
+    pub const ALL: &'static [Artifact] = &[
+        Artifact::HelmChart,
+        Artifact::FluxOci,
+        Artifact::TektonBundle,
+        Artifact::CrossplanePackage,
+        Artifact::ImgpkgBundle,
+        Artifact::OpentofuModule,
+    ];
+
+    /// The name in JSON (`"artifact": "helm-chart"`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Artifact::HelmChart => "helm-chart",
+            Artifact::FluxOci => "flux-artifact",
+            Artifact::TektonBundle => "tekton-bundle",
+            Artifact::CrossplanePackage => "crossplane-package",
+            Artifact::ImgpkgBundle => "imgpkg-bundle",
+            Artifact::OpentofuModule => "opentofu-module",
+        }
+    }
 }
 
 /// How a resolved candidate is written back.
@@ -72,6 +121,13 @@ pub enum Target {
     /// `span` is an empty point where a whole line is inserted: `prefix`, the digest, `suffix`
     /// (e.g. `"    digest: "` and `"\n"`, with the entry's own indentation and line ending).
     InsertDigest { prefix: String, suffix: String },
+    /// `span` holds the text that selects a tag, and becomes `prefix` and the digest: an OpenTofu module
+    /// source's `tag=1.0` becomes `digest=sha256:…` (the two are exclusive there, so no tag is kept).
+    Replace { prefix: String },
+    /// Never written: the tool that reads the reference takes no digest there (an Argo CD Helm source's
+    /// `targetRevision`, a helmfile release's `version`). Such a candidate always has `skip` set to that
+    /// reason; it is listed, and `pin verify` checks that its tag still exists.
+    Listed,
 }
 
 impl Target {
@@ -80,9 +136,10 @@ impl Target {
     /// inserted line.
     pub fn text(&self, pinned: impl FnOnce() -> String, digest: &str) -> String {
         match self {
-            Target::Reference | Target::NameAtDigest => pinned(),
+            Target::Reference | Target::NameAtDigest | Target::Listed => pinned(),
             Target::Digest => digest.to_string(),
             Target::InsertDigest { prefix, suffix } => format!("{prefix}{digest}{suffix}"),
+            Target::Replace { prefix } => format!("{prefix}{digest}"),
         }
     }
 }
@@ -154,6 +211,9 @@ pub fn check_spans(src: &str, findings: &Findings) -> Result<(), SpanError> {
         match &c.target {
             Target::InsertDigest { .. } if !c.span.is_empty() => {
                 return Err(bad(&c.span, "a non-empty span to insert a line at"));
+            }
+            Target::Listed if c.skip.is_none() => {
+                return Err(bad(&c.span, "a listed reference without its reason at"));
             }
             Target::Reference | Target::NameAtDigest if c.skip.is_none() && text != c.value => {
                 return Err(bad(
@@ -385,6 +445,7 @@ mod tests {
                 skip: skip.map(str::to_string),
                 pull_policy_set: None,
                 target,
+                artifact: None,
             }],
             ..Findings::default()
         };

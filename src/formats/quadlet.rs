@@ -238,6 +238,7 @@ fn candidate(src: &str, key: &ImageKey, skip: Option<&str>) -> Candidate {
         skip: reason,
         pull_policy_set: None,
         target: Target::Reference,
+        artifact: None,
     }
 }
 

@@ -168,6 +168,7 @@ pub fn find(src: &str) -> Result<Findings, FindError> {
                 skip: Some(skip),
                 pull_policy_set: None,
                 target: Target::Reference,
+                artifact: None,
             }
         })
         .collect();

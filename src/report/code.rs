@@ -107,6 +107,8 @@ codes! {
         "`pin verify`: the registry no longer serves the pinned digest (garbage-collected or deleted)."),
     PlatformMissing = ("PIN073", "platform-missing", Finding,
         "`pin verify --platforms`: the pinned index lacks a required platform, or a single-platform manifest is pinned where several platforms are required."),
+    VersionMissing = ("PIN074", "version-missing", Finding,
+        "`pin verify`: a chart version that its tool installs by tag alone (no digest can be given there) is no longer in its registry."),
     NothingWritten = ("PIN020", "nothing-written", Failure,
         "Some reference failed, so no file was written."),
     WriteFailed = ("PIN021", "write-failed", Failure,
@@ -135,6 +137,8 @@ codes! {
         "An image name that a kustomization including this file replaces with its `images:` entry, where the pin belongs: left alone."),
     BuiltNameUnknown = ("PIN043", "built-name-unknown", Skip,
         "The name of an image a Tiltfile builds, given by an expression (`docker_build(IMAGE, '.')`): not known before Tilt runs, so references to it are not recognized as built (mark them `# pin: ignore` or `--skip` them)."),
+    NoDigestTaken = ("PIN044", "no-digest-taken", Skip,
+        "A Helm chart whose tool takes no digest where it is named (an Argo CD source's `targetRevision`, a helmfile release's `version`, a `Chart.yaml` dependency, kustomize `helmCharts`, a Flux `HelmRelease` chart version, Fleet, Sveltos, Terraform `helm_release`): listed, never rewritten; `pin verify` checks that its version still exists."),
     Signature = ("PIN050", "signature", Failure,
         "`--require-signature` or `--policy`: the digest has no cosign signature that verifies (no signature, wrong subject digest, another key, untrusted chain, identity mismatch, no log evidence, expired), or the policy rejects the image."),
 }

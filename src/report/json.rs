@@ -21,6 +21,9 @@ struct Entry<'a> {
     line: Option<usize>,
     column: Option<usize>,
     kind: Option<&'static str>,
+    /// Only for an artifact that is not a container image.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    artifact: Option<&'static str>,
     original: Option<&'a str>,
     pinned: Option<&'a str>,
     digest: Option<&'a str>,
@@ -38,6 +41,7 @@ impl<'a> Entry<'a> {
             line: at.and_then(|l| l.line),
             column: at.and_then(|l| l.column),
             kind: o.kind,
+            artifact: o.artifact,
             original: o.original.as_deref(),
             pinned: o.pinned.as_deref(),
             digest: o.digest.as_deref(),
@@ -137,5 +141,33 @@ mod tests {
         ] {
             assert!(v["summary"].get(k).is_some(), "missing summary.{k}");
         }
+        assert!(r.get("artifact").is_none(), "an image names no artifact");
+    }
+
+    /// An artifact's entry says which kind of artifact beside its file kind, with a name the schema lists; the
+    /// schema lists exactly the artifact kinds `pin` knows.
+    #[test]
+    fn artifacts_are_named_as_the_schema_says() {
+        use crate::formats::Artifact;
+        let schema: serde_json::Value =
+            serde_json::from_str(include_str!("../../docs/report.schema.json")).unwrap();
+        let listed: Vec<&str> = schema["$defs"]["entry"]["properties"]["artifact"]["enum"]
+            .as_array()
+            .expect("an artifact enum")
+            .iter()
+            .map(|a| a.as_str().unwrap())
+            .collect();
+        let known: Vec<&str> = Artifact::ALL.iter().map(|a| a.as_str()).collect();
+        assert_eq!(listed, known);
+        let o = Outcome::new("ghcr.io/org/charts/app:1.0")
+            .at("apps.yaml", 9, 20, 1..4, "yaml")
+            .naming(Some(Artifact::HelmChart));
+        let mut report = Report::new(Command::List, Mode::DryRun);
+        report.outcomes.push(o);
+        let mut out = Vec::new();
+        write_json(&mut out, &report).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v["references"][0]["artifact"], "helm-chart");
+        assert_eq!(v["references"][0]["kind"], "yaml");
     }
 }

@@ -125,6 +125,8 @@ pub struct Outcome {
     /// `None` for `pin resolve`, which reads no file.
     pub location: Option<Location>,
     pub kind: Option<&'static str>,
+    /// What the reference names when it is not a container image (`helm-chart`, `tekton-bundle`, …).
+    pub artifact: Option<&'static str>,
     /// The reference as the file (or the argument) states it; `None` for an outcome about a whole file.
     pub original: Option<String>,
     /// The text written in its place (the whole reference, or the digest for digest-only fields).
@@ -171,6 +173,7 @@ impl Outcome {
         Outcome {
             location: None,
             kind: None,
+            artifact: None,
             original: Some(original.into()),
             pinned: None,
             digest: None,
@@ -188,6 +191,7 @@ impl Outcome {
         Outcome {
             location: diagnostic.location.clone(),
             kind,
+            artifact: None,
             original: None,
             pinned: None,
             digest: None,
@@ -210,6 +214,12 @@ impl Outcome {
             ..Location::at(file, line, column)
         });
         self.kind = Some(kind);
+        self
+    }
+
+    /// Naming `artifact` (none: an image).
+    pub fn naming(mut self, artifact: Option<crate::formats::Artifact>) -> Outcome {
+        self.artifact = artifact.map(crate::formats::Artifact::as_str);
         self
     }
 

@@ -135,9 +135,28 @@ impl TextReporter {
             // `pin list` lists its references on stdout; only what concerns whole files is a message.
             if errors_only {
                 write_failure(err, o, r.command, paint)?;
-            } else if r.command != Command::List || o.original.is_none() {
-                write_outcome(err, o, r.command, paint, self.quiet)?;
+                continue;
             }
+            if r.command == Command::List && o.original.is_some() {
+                continue;
+            }
+            // Charts whose tools take no digest are said once, below (each at -v).
+            if listed_only(o) && self.verbose == 0 {
+                continue;
+            }
+            write_outcome(err, o, r.command, paint, self.quiet)?;
+        }
+        let listed = r.outcomes.iter().filter(|o| listed_only(o)).count();
+        if listed > 0 && r.command != Command::List && !self.quiet && !errors_only {
+            writeln!(
+                err,
+                "pin: {listed} Helm chart {} listed, not pinned: {} no digest there (`pin list` shows {}, `pin verify` checks that {} still {})",
+                plural(listed, "reference is", "references are"),
+                plural(listed, "its tool takes", "their tools take"),
+                plural(listed, "it", "them"),
+                plural(listed, "its version", "their versions"),
+                plural(listed, "exists", "exist"),
+            )?;
         }
         for (message, n) in unreachable {
             let hint = if self.verbose > 0 {
@@ -246,6 +265,11 @@ impl TextReporter {
             writeln!(err, "{line}")
         }
     }
+}
+
+/// A reference whose tool takes no digest: listed, never pinned.
+fn listed_only(o: &Outcome) -> bool {
+    o.primary().is_some_and(|d| d.code == Code::NoDigestTaken)
 }
 
 /// The message lines of one outcome: its skip or failure, then its notes. `quiet` (`-q`) leaves out the

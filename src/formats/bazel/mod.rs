@@ -272,6 +272,7 @@ fn pull(file: &File, args: &Arguments) -> Option<Candidate> {
         skip: Some(why.to_owned()),
         pull_policy_set: None,
         target: Target::Reference,
+        artifact: None,
     };
     const NOT_LITERAL: &str = "not a plain string literal; the value is computed";
 
@@ -328,6 +329,7 @@ fn pull(file: &File, args: &Arguments) -> Option<Candidate> {
             skip: skip.map(str::to_owned),
             pull_policy_set: None,
             target: Target::Digest,
+            artifact: None,
         };
         return Some(if !d.is_empty() {
             digest_candidate(format!("{tagged}@{d}"), None)
@@ -361,6 +363,7 @@ fn pull(file: &File, args: &Arguments) -> Option<Candidate> {
             skip: None,
             pull_policy_set: None,
             target: Target::Reference,
+            artifact: None,
         };
         if not_reproducible && !c.value.contains('@') {
             c.skip = Some(NOT_REPRODUCIBLE.to_owned());
@@ -399,6 +402,7 @@ fn pull(file: &File, args: &Arguments) -> Option<Candidate> {
             prefix: format!("digest = {quote}"),
             suffix,
         },
+        artifact: None,
     })
 }
 

@@ -275,6 +275,7 @@ fn candidate(value: String, span: Range<usize>, skip: Option<String>) -> Candida
         skip,
         pull_policy_set: None,
         target: Target::Reference,
+        artifact: None,
     }
 }
 

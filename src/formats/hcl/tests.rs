@@ -507,3 +507,100 @@ fn mutated_corpus_files_never_panic() {
         }
     }
 }
+
+/// `(text of span, value, target, skip)` of every candidate of a Terraform/OpenTofu file.
+fn terraform_targets(src: &str) -> Vec<(String, String, Target, Option<String>)> {
+    let findings = find_terraform(src).unwrap();
+    crate::formats::check_spans(src, &findings).unwrap();
+    findings
+        .candidates
+        .into_iter()
+        .map(|c| (src[c.span.clone()].to_owned(), c.value, c.target, c.skip))
+        .collect()
+}
+
+#[test]
+fn opentofu_oci_module_sources() {
+    let src = "module \"vpc\" {\n  source = \"oci://example.com/modules/vpc?tag=1.0.0\"\n}\nmodule \"sub\" {\n  source = \"oci://example.com/modules/net//subnets?tag=v2\"\n}\nmodule \"latest\" {\n  source = \"oci://example.com/modules/dns\"\n}\nmodule \"pinned\" {\n  source = \"oci://example.com/modules/vpc?digest=sha256:aaaa\"\n}\nmodule \"registry\" {\n  source  = \"terraform-aws-modules/vpc/aws\"\n  version = \"5.0.0\"\n}\nmodule \"computed\" {\n  source = \"oci://example.com/${var.name}?tag=1\"\n}\n";
+    let replace = Target::Replace {
+        prefix: "digest=".to_owned(),
+    };
+    let got = terraform_targets(src);
+    assert_eq!(
+        got,
+        [
+            (
+                "tag=1.0.0".to_owned(),
+                "example.com/modules/vpc:1.0.0".to_owned(),
+                replace.clone(),
+                None
+            ),
+            (
+                "tag=v2".to_owned(),
+                "example.com/modules/net:v2".to_owned(),
+                replace.clone(),
+                None
+            ),
+            (
+                String::new(),
+                "example.com/modules/dns".to_owned(),
+                Target::InsertDigest {
+                    prefix: "?digest=".to_owned(),
+                    suffix: String::new()
+                },
+                None
+            ),
+            (
+                "digest=sha256:aaaa".to_owned(),
+                "example.com/modules/vpc@sha256:aaaa".to_owned(),
+                replace,
+                None
+            ),
+            (
+                "oci://example.com/${var.name}?tag=1".to_owned(),
+                "oci://example.com/${var.name}?tag=1".to_owned(),
+                Target::Reference,
+                Some(TEMPLATE.to_owned())
+            ),
+        ]
+    );
+    let findings = find_terraform(src).unwrap();
+    assert!(findings
+        .candidates
+        .iter()
+        .all(|c| c.artifact == Some(crate::formats::Artifact::OpentofuModule)));
+    // Written: the tag argument becomes the digest argument.
+    let d = format!("sha256:{}", "e".repeat(64));
+    let c = &findings.candidates[0];
+    let edit = crate::rewrite::Edit {
+        range: c.span.clone(),
+        replacement: c.target.text(String::new, &d),
+    };
+    let out = crate::rewrite::apply(src, &[edit]).unwrap();
+    assert!(out.contains(&format!(
+        "source = \"oci://example.com/modules/vpc?digest={d}\"\n"
+    )));
+}
+
+#[test]
+fn helm_releases_from_oci_registries_are_listed() {
+    let src = "resource \"helm_release\" \"redis\" {\n  name       = \"redis\"\n  repository = \"oci://registry-1.docker.io/bitnamicharts\"\n  chart      = \"redis\"\n  version    = \"19.6.4\"\n}\nresource \"helm_release\" \"direct\" {\n  name    = \"app\"\n  chart   = \"oci://ghcr.io/org/charts/app\"\n  version = \"0.3.0\"\n}\nresource \"helm_release\" \"http\" {\n  repository = \"https://charts.bitnami.com/bitnami\"\n  chart      = \"nginx\"\n  version    = \"15.0.0\"\n}\n";
+    let got = terraform_targets(src);
+    assert_eq!(
+        got,
+        [
+            (
+                "19.6.4".to_owned(),
+                "registry-1.docker.io/bitnamicharts/redis:19.6.4".to_owned(),
+                Target::Listed,
+                Some(crate::formats::gitops::charts::TERRAFORM.to_owned())
+            ),
+            (
+                "0.3.0".to_owned(),
+                "ghcr.io/org/charts/app:0.3.0".to_owned(),
+                Target::Listed,
+                Some(crate::formats::gitops::charts::TERRAFORM.to_owned())
+            ),
+        ]
+    );
+}

@@ -6,6 +6,10 @@
 //! is a volume) is kept in one small frame per open collection, and an `image` value waits in its mapping's
 //! frame until the mapping ends, when every sibling key is known. Memory is the source, the frames of the
 //! open collections (at most [`super::tree::MAX_DEPTH`]) and the candidates: no node is kept.
+//!
+//! The walk also notes whether the stream holds a GitOps object ([`crate::formats::gitops::is_object`]): a
+//! document root, or an item of a root's `items` (a `List`), whose `apiVersion` and `kind` name one. Only
+//! then does [`super::find`] read the file again into a tree for the rules of those objects.
 
 use std::ops::Range;
 
@@ -19,6 +23,9 @@ enum Key {
     Image,
     Reference,
     Volumes,
+    ApiVersion,
+    Kind,
+    Items,
     /// The key of a `SkipWhen::Under` rule, by its index in [`SKIP_RULES`].
     Rule(usize),
     /// Any other key, or a key that is not a scalar.
@@ -60,13 +67,30 @@ struct Map {
     image_volume: bool,
     /// Where this mapping's waiting candidates start in [`Images::waiting`].
     first_waiting: usize,
+    /// A document root or an item of a root's `items`: its `apiVersion` and `kind`, once read.
+    object: Option<Box<Object>>,
+}
+
+/// What an object mapping says it is.
+#[derive(Debug, Default)]
+struct Object {
+    api_version: Option<String>,
+    kind: Option<String>,
 }
 
 #[derive(Debug)]
 enum Frame {
     Map(Map),
-    /// A sequence; whether it is the value of a `volumes` key.
-    Seq(bool),
+    Seq(Seq),
+}
+
+/// What a sequence is the value of.
+#[derive(Clone, Copy, Debug)]
+struct Seq {
+    /// A `volumes` key.
+    volumes: bool,
+    /// The `items` key of a document root: its items may be objects.
+    objects: bool,
 }
 
 /// A candidate waiting for its mapping to end: an `image` value, or an image volume's `reference`.
@@ -81,24 +105,34 @@ struct Images {
     waiting: Vec<Waiting>,
     found: Vec<Candidate>,
     comments: CommentFilter,
+    /// An object whose `apiVersion` and `kind` name a GitOps object was read.
+    gitops: bool,
 }
 
-/// Finds the `image` values of a YAML stream: [`super::find`].
+/// Finds the `image` values of a YAML stream: the generic walk of [`super::find`].
+#[cfg(test)]
 pub(super) fn find(src: &str) -> Result<Findings, FindError> {
+    find_noting_objects(src).map(|(findings, _)| findings)
+}
+
+/// Finds the `image` values of a YAML stream, and says whether it holds a GitOps object.
+pub(super) fn find_noting_objects(src: &str) -> Result<(Findings, bool), FindError> {
     let new = || Images {
         stack: Vec::new(),
         waiting: Vec::new(),
         found: Vec::new(),
         comments: CommentFilter::new(src),
+        gitops: false,
     };
     let Some(images) = tree::read(src, new)? else {
-        return Ok(super::template_skip());
+        return Ok((super::template_skip(), false));
     };
-    Ok(Findings {
+    let findings = Findings {
         candidates: super::in_file_order(images.found),
         skipped: None,
         ignore_comments: images.comments.finish(),
-    })
+    };
+    Ok((findings, images.gitops))
 }
 
 /// Where a node stands: what its parent learns from it.
@@ -107,8 +141,8 @@ enum Place {
     Key,
     /// The value of `key` in the innermost mapping.
     Value(Key),
-    /// An item of a sequence (whether that sequence is `volumes`).
-    Item(bool),
+    /// An item of a sequence.
+    Item(Seq),
     Root,
 }
 
@@ -117,7 +151,7 @@ impl Images {
     fn place(&mut self, key_text: Option<&str>) -> Place {
         match self.stack.last_mut() {
             None => Place::Root,
-            Some(Frame::Seq(volumes)) => Place::Item(*volumes),
+            Some(Frame::Seq(seq)) => Place::Item(*seq),
             Some(Frame::Map(map)) => match map.key.take() {
                 Some(key) => Place::Value(key),
                 None => {
@@ -125,6 +159,9 @@ impl Images {
                         Some("image") => Key::Image,
                         Some("reference") => Key::Reference,
                         Some("volumes") => Key::Volumes,
+                        Some("apiVersion") => Key::ApiVersion,
+                        Some("kind") => Key::Kind,
+                        Some("items") => Key::Items,
                         Some(text) => SKIP_RULES
                             .iter()
                             .position(|r| matches!(r.when, SkipWhen::Under(k) if k == text))
@@ -185,6 +222,19 @@ impl Sink for Images {
             Place::Value(Key::Reference) if self.in_image_volume() => {
                 self.reference(scalar_value_candidate(&scalar));
             }
+            Place::Value(key @ (Key::ApiVersion | Key::Kind)) => {
+                if let Some(Frame::Map(Map {
+                    object: Some(object),
+                    ..
+                })) = self.stack.last_mut()
+                {
+                    let value = Some(scalar.value);
+                    match key {
+                        Key::ApiVersion => object.api_version = value,
+                        _ => object.kind = value,
+                    }
+                }
+            }
             _ => {}
         }
     }
@@ -202,6 +252,7 @@ impl Sink for Images {
     fn open(&mut self, node: Node, _anchor: usize) {
         let mapping = matches!(node.kind, NodeKind::Mapping(_));
         let in_volume = matches!(self.stack.last(), Some(Frame::Map(m)) if m.volume);
+        let in_root = self.stack.len() == 1;
         let place = self.place(None);
         if let Place::Value(Key::Reference) = place {
             if self.in_image_volume() {
@@ -209,10 +260,11 @@ impl Sink for Images {
             }
         }
         let frame = if mapping {
-            let (under, volume) = match place {
-                Place::Value(key) => (key, false),
-                Place::Item(volumes) => (Key::Other, volumes),
-                Place::Key | Place::Root => (Key::Other, false),
+            let (under, volume, object) = match place {
+                Place::Value(key) => (key, false, false),
+                Place::Item(seq) => (Key::Other, seq.volumes, seq.objects),
+                Place::Root => (Key::Other, false, true),
+                Place::Key => (Key::Other, false, false),
             };
             Frame::Map(Map {
                 has: 0,
@@ -221,9 +273,13 @@ impl Sink for Images {
                 volume,
                 image_volume: in_volume && under == Key::Image,
                 first_waiting: self.waiting.len(),
+                object: object.then(Box::default),
             })
         } else {
-            Frame::Seq(matches!(place, Place::Value(Key::Volumes)))
+            Frame::Seq(Seq {
+                volumes: matches!(place, Place::Value(Key::Volumes)),
+                objects: in_root && matches!(place, Place::Value(Key::Items)),
+            })
         };
         self.stack.push(frame);
     }
@@ -232,6 +288,11 @@ impl Sink for Images {
         let Some(Frame::Map(map)) = self.stack.pop() else {
             return;
         };
+        if let Some(object) = &map.object {
+            if let (Some(api_version), Some(kind)) = (&object.api_version, &object.kind) {
+                self.gitops |= crate::formats::gitops::is_object(api_version, kind);
+            }
+        }
         let has = |bit: u16| map.has & bit != 0;
         for Waiting {
             mut candidate,

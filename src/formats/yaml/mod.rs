@@ -132,9 +132,39 @@ pub const SKIP_RULES: &[SkipRule] = &[
     },
 ];
 
-/// Finds the `image` values of a YAML stream. See the module documentation.
+/// Finds the `image` values of a YAML stream, and what the GitOps objects it holds name
+/// ([`crate::formats::gitops`]). See the module documentation.
 pub fn find(src: &str) -> Result<Findings, FindError> {
-    images::find(src)
+    let (findings, objects) = images::find_noting_objects(src)?;
+    if !objects {
+        return Ok(findings);
+    }
+    // A stream with GitOps objects: read whole, the generic rule's findings kept but where the objects'
+    // rules read the values themselves.
+    let Some((tree, mut ignore_comments)) = tree::read_for(src, None)? else {
+        return Ok(template_skip());
+    };
+    let mut found = crate::formats::gitops::Found::default();
+    crate::formats::gitops::collect(src, &tree, &mut found);
+    let mut candidates = Vec::new();
+    kubernetes(&tree, &mut candidates);
+    candidates.retain(|c| !found.owns(&c.span));
+    candidates.append(&mut found.candidates);
+    if !found.comments.is_empty() {
+        ignore_comments.append(&mut found.comments);
+        ignore_comments.sort_by_key(|r| r.start);
+    }
+    Ok(Findings {
+        candidates: in_file_order(candidates),
+        skipped: None,
+        ignore_comments,
+    })
+}
+
+/// The generic walk as events, and whether the stream holds a GitOps object.
+#[cfg(test)]
+pub(crate) fn images_noting_objects(src: &str) -> Result<(Findings, bool), FindError> {
+    images::find_noting_objects(src)
 }
 
 /// Reads `src` into a [`Tree`] and lets `collect` add candidates. The candidates come back in file
@@ -311,6 +341,7 @@ fn scalar_value_candidate(scalar: &tree::Scalar) -> Option<Candidate> {
         skip: scalar.differs.map(str::to_owned),
         pull_policy_set: None,
         target: Target::Reference,
+        artifact: None,
     })
 }
 
@@ -332,6 +363,7 @@ pub fn docker_value(tree: &Tree, id: NodeId) -> Option<Candidate> {
         skip,
         pull_policy_set: None,
         target: Target::Reference,
+        artifact: None,
     })
 }
 
@@ -399,6 +431,39 @@ pub fn line_ending(src: &str) -> &'static str {
         Some(at) if src.as_bytes()[at] == b'\r' => "\r",
         _ => "\n",
     }
+}
+
+/// Where a line `name: <digest>` goes after the pair `key: value` of a block mapping (a kustomize entry's
+/// `newTag`, a Flux `OCIRepository`'s `ref.tag`): an empty span at the start of the line after the one where
+/// the value ends (at the end of the file, after a line break, when that line is the last one and has none),
+/// and the line: the key's indentation, `name: `, the digest and that line's own break (`\n`, `\r\n`, or a
+/// lone `\r`, which YAML also reads as a line break); after a last line without one, the file's.
+pub fn line_after(
+    src: &str,
+    tree: &Tree,
+    key: NodeId,
+    value: NodeId,
+    name: &str,
+) -> (std::ops::Range<usize>, Target) {
+    let value_end = tree[value].span.end;
+    let (at, before, ending) = match src[value_end..].find(['\n', '\r']) {
+        Some(i) => {
+            let brk = value_end + i;
+            let len = if src[brk..].starts_with("\r\n") { 2 } else { 1 };
+            (brk + len, "", &src[brk..brk + len])
+        }
+        None => (src.len(), line_ending(src), ""),
+    };
+    let key_start = tree[key].span.start;
+    let line_start = src[..key_start]
+        .rfind(['\n', '\r'])
+        .map_or(0, |brk| brk + 1);
+    let indent = " ".repeat(src[line_start..key_start].chars().count());
+    let target = Target::InsertDigest {
+        prefix: format!("{before}{indent}{name}: "),
+        suffix: ending.to_owned(),
+    };
+    (at..at, target)
 }
 
 /// Where a digest goes when it is written as the value of the pair `key: value` (a kustomize or Helm

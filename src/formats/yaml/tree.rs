@@ -357,6 +357,26 @@ impl Tree {
         (0..self.nodes.len()).map(NodeId)
     }
 
+    /// The node and every node inside it (keys, values, items, at any depth), in document order; aliases
+    /// are not followed.
+    pub fn subtree(&self, top: NodeId) -> impl Iterator<Item = NodeId> + '_ {
+        (top.0..self.nodes.len())
+            .map(NodeId)
+            .take_while(move |&id| id == top || self.is_inside(id, top))
+    }
+
+    /// Whether `top` holds `id` (at any depth).
+    pub fn is_inside(&self, id: NodeId, top: NodeId) -> bool {
+        let mut at = id;
+        while let Some(parent) = self.parent(at) {
+            if parent == top {
+                return true;
+            }
+            at = parent;
+        }
+        false
+    }
+
     /// The mapping or sequence holding the node (`None` for a document root).
     pub fn parent(&self, id: NodeId) -> Option<NodeId> {
         self.links[id.0].parent.get()
