@@ -233,7 +233,8 @@ fn dry_run_diff_applies_with_git_apply() {
     assert_tree(dir.path(), &expected);
 }
 
-// Guards --check: exit 1 when something would change, and no file touched.
+// Guards --check: exit 1 when something would change, and no file touched; the findings on stdout, one
+// line per reference to pin (the tree's 9, counted by hand), the summary on stderr.
 #[test]
 fn check_exits_1_and_writes_nothing() {
     let fx = Fixtures::start(Variant::Plain);
@@ -241,7 +242,11 @@ fn check_exits_1_and_writes_nothing() {
     let before = snapshot(dir.path());
     let o = fx.pin(dir.path(), &["--check", "."]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    assert_eq!(stdout(&o), "");
+    let out = stdout(&o);
+    assert_eq!(out.lines().count(), 9, "{out}");
+    assert!(out.lines().all(|l| l.contains(": PIN001 ")), "{out}");
+    assert!(!stderr(&o).contains("PIN001"), "{}", stderr(&o));
+    assert!(stderr(&o).contains(" 9 to pin, "), "{}", stderr(&o));
     assert_eq!(snapshot(dir.path()), before);
 }
 
@@ -2370,15 +2375,18 @@ fn verify_finds_exactly_the_deleted_digest() {
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let err = stderr(&o);
     let why = format!("{host}/{REPO} no longer serves {v1}");
-    let lines: Vec<&str> = err.lines().filter(|l| l.contains("PIN072")).collect();
+    // The findings on stdout, as `--check`'s.
+    let out = stdout(&o);
+    let lines: Vec<&str> = out.lines().filter(|l| l.contains("PIN072")).collect();
     assert_eq!(
         lines,
         [
             format!("Dockerfile:1:6: PIN072 {host}/{REPO}@{v1}: {why}"),
             format!("deploy.yaml:3:14: PIN072 {host}/{REPO}@{v1}: {why}"),
         ],
-        "{err}"
+        "{out}"
     );
+    assert!(!err.contains("PIN072"), "{err}");
     assert!(!err.contains(latest) && !err.contains(multi), "{err}");
     assert!(
         err.contains("requests: 1 ping, 0 token, 3 HEAD, 0 GET"),
@@ -2570,7 +2578,8 @@ fn verify_platforms_finds_child_pins_and_indexes_lacking_a_platform() {
     );
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let err = stderr(&o);
-    let findings: Vec<&str> = err.lines().filter(|l| l.contains(": PIN07")).collect();
+    let out = stdout(&o);
+    let findings: Vec<&str> = out.lines().filter(|l| l.contains(": PIN07")).collect();
     let single =
         "a single-platform manifest is pinned, where linux/amd64, linux/arm64 are required";
     assert_eq!(
@@ -2580,7 +2589,7 @@ fn verify_platforms_finds_child_pins_and_indexes_lacking_a_platform() {
             format!("app.yaml:3:12: PIN073 {host}/{REPO}:multi@{child}: {single}"),
             format!("app.yaml:4:12: PIN073 {host}/{REPO}@{v1}: {single}"),
         ],
-        "{err}"
+        "{out}"
     );
     assert!(err.contains(warning), "{err}");
     // 4 digests + the child's tag: 5 HEAD; the 2 pinned indexes and the child's tag index: 3 GET.
@@ -2599,8 +2608,8 @@ fn verify_platforms_finds_child_pins_and_indexes_lacking_a_platform() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let o = fx.pin(dir.path(), &["verify", "--platforms", "linux/arm64", "."]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    let err = stderr(&o);
-    let findings: Vec<&str> = err.lines().filter(|l| l.contains(": PIN07")).collect();
+    let out = stdout(&o);
+    let findings: Vec<&str> = out.lines().filter(|l| l.contains(": PIN07")).collect();
     assert_eq!(
         findings,
         [
@@ -2612,7 +2621,7 @@ fn verify_platforms_finds_child_pins_and_indexes_lacking_a_platform() {
                 "app.yaml:3:12: PIN073 {host}/{REPO}:multi@{child}: a linux/amd64 manifest is pinned, where linux/arm64 is required"
             ),
         ],
-        "{err}"
+        "{out}"
     );
 
     // The same requirement from pin.toml.
@@ -2623,7 +2632,7 @@ fn verify_platforms_finds_child_pins_and_indexes_lacking_a_platform() {
     .unwrap();
     let o = fx.pin(dir.path(), &["verify", "app.yaml"]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    assert_eq!(stderr(&o).matches(": PIN073 ").count(), 3, "{}", stderr(&o));
+    assert_eq!(stdout(&o).matches(": PIN073 ").count(), 3, "{}", stdout(&o));
     let o = fx.pin(
         dir.path(),
         &["verify", "--platforms", "linux/amd64", "app.yaml"],
@@ -2698,9 +2707,9 @@ fn verify_asks_one_head_per_tagged_pin() {
     let o = verify();
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert!(
-        stderr(&o).contains("app.yaml:1:10: PIN072 "),
+        stdout(&o).contains("app.yaml:1:10: PIN072 "),
         "{}",
-        stderr(&o)
+        stdout(&o)
     );
 }
 
@@ -2752,20 +2761,24 @@ fn verify_caches_digests_found_within_the_ttl() {
         err.contains("1 HEAD, 0 GET") && err.contains("; 2 answers from the cache in"),
         "{err}"
     );
-    assert!(err.contains("app.yaml:3:12: PIN072"), "{err}");
+    assert!(
+        stdout(&o).contains("app.yaml:3:12: PIN072"),
+        "{}",
+        stdout(&o)
+    );
 
     // Within the TTL the cache answers for a digest deleted since; --cache-ttl 0 asks the registry.
     fx.registry.delete_manifest(REPO, fx.digest("v1"));
     let o = run(&["--cache-dir", cache_dir]);
     assert!(
-        !stderr(&o).contains("app.yaml:1:12: PIN072"),
+        !stdout(&o).contains("app.yaml:1:12: PIN072"),
         "{}",
-        stderr(&o)
+        stdout(&o)
     );
     let o = run(&["--cache-dir", cache_dir, "--cache-ttl", "0"]);
     let err = stderr(&o);
     assert!(
-        err.contains("3 HEAD") && err.contains("app.yaml:1:12: PIN072"),
+        err.contains("3 HEAD") && stdout(&o).contains("app.yaml:1:12: PIN072"),
         "{err}"
     );
     // No cache flag: no cache.
