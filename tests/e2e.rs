@@ -937,6 +937,28 @@ fn credential_helpers_that_find_nothing_mean_anonymous() {
              {docker_config}/config.json if it is a leftover)\n"
         )
     );
+    // `pin verify` says the same once.
+    let pinned = dir.path().join("verify");
+    fs::create_dir_all(&pinned).unwrap();
+    fs::write(
+        pinned.join("Dockerfile"),
+        format!("FROM {}/{REPO}@{}\n", fx.registry.host(), fx.digest("v1")),
+    )
+    .unwrap();
+    let o = run_pin(
+        dir.path(),
+        &["verify", "--ca-cert", &ca, "verify"],
+        &[("DOCKER_CONFIG", docker_config), ("PATH", &path)],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        stderr(&o)
+            .matches("pin: warning: docker-credential-pin-not-installed, the credsStore of")
+            .count(),
+        1,
+        "{}",
+        stderr(&o)
+    );
     // A helper named for this registry in credHelpers, not installed: an error naming it once.
     let helpers =
         |name: &str| serde_json::json!({"credHelpers": {fx.registry.host(): name}}).to_string();

@@ -485,17 +485,17 @@ fn progress_line(shown: bool, verb: &'static str) -> impl FnMut(usize, usize) {
 }
 
 /// `pin verify`: asks the registries about every pinned digest (answering what the cache knows from it),
-/// and returns what they said with the request line for `-v`. An error when no registry can be asked at
-/// all (a bad CA file, a blocked registry table).
+/// and returns what they said with the request line for `-v` and the credential source's warnings. An error
+/// when no registry can be asked at all (a bad CA file, a blocked registry table).
 pub(super) fn verifications(
     args: &RegistrySettings,
     pins: std::collections::BTreeMap<Pinned, BTreeSet<String>>,
     platforms: &[resolve::Platform],
     output: &OutputSettings,
-) -> Result<(Verifications, String), ResolveError> {
+) -> Result<(Verifications, String, Vec<String>), ResolveError> {
     let progress = progress_shown(output);
     let policy = signature_policy(&args.signatures)?;
-    let (resolver, runtime, _) = resolver(args)?;
+    let (resolver, runtime, creds) = resolver(args)?;
     let mut cache = cache_for(&args.cache)?;
     let known: std::collections::BTreeMap<Pinned, Option<String>> = match &cache {
         Some(c) => pins
@@ -569,7 +569,7 @@ pub(super) fn verifications(
             stats.push_str(&format!(" (not updated: {e})"));
         }
     }
-    Ok((verified, stats))
+    Ok((verified, stats, creds.take_warnings()))
 }
 
 /// `pin verify`: what each tag of `keys` points at now (one `HEAD` each, through the same credentials and

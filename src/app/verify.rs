@@ -43,9 +43,12 @@ pub(super) fn run(
         BTreeMap::new()
     } else {
         match lookup::verifications(&args.registry, pins, platforms, &args.output) {
-            Ok((verified, requests)) => {
+            Ok((verified, requests, warnings)) => {
                 if args.output.verbose > 0 {
                     report.requests = Some(requests);
+                }
+                for warning in warnings {
+                    report.warn(Code::CredentialHelperMissing, warning);
                 }
                 verified
             }
