@@ -558,6 +558,15 @@ const CASES: &[Case] = &[
         unchanged: &[],
     },
     Case {
+        what: "another flag written as a word",
+        files: &[],
+        args: &["--lock", "pin.lock", "offline", "."],
+        status: 2,
+        stdout: Empty,
+        stderr: Holds { has: &["error: offline: no such file or directory (`offline` is a flag: `pin --offline`)"], lacks: &["golang"] },
+        unchanged: &["pin.lock"],
+    },
+    Case {
         what: "-vv names each lookup's answer and where it came from",
         files: &[],
         args: &["-vv", "--offline", "--lock", "pin.lock", "Dockerfile"],
