@@ -3,12 +3,17 @@
 //! Some image names in a tree are not registry images at all:
 //!
 //! * **Skaffold** (`skaffold.yaml`, or any YAML document with `apiVersion: skaffold/…`, profiles included):
-//!   `build.artifacts[].image` and `test[].image` name images skaffold builds (it rejects them with a tag or
-//!   digest). They are skipped ("built by skaffold"). References with one of those names (the name as
-//!   written, any tag) elsewhere are skipped too, naming the declaration ("built by skaffold at
+//!   every field of skaffold's schema that names an artifact the project builds names an image skaffold
+//!   builds (it rejects them with a tag or digest): `build.artifacts[].image`,
+//!   `build.artifacts[].requires[].image` (an artifact this one builds on, perhaps built by another config;
+//!   its `alias` is a build argument, not an image), `test[].image`, `deploy.docker.images` (the artifacts
+//!   the docker deployer runs) and the values of a Helm release's `artifactOverrides` (`values` before
+//!   skaffold/v2beta4). They are skipped ("built by skaffold"). References with one of those names (the
+//!   name as written, any tag) elsewhere are skipped too, naming the declaration ("built by skaffold at
 //!   skaffold.yaml:12"), in the config's directory and below and in the paths its `manifests:` (or
 //!   `deploy:`) section names: `rawYaml` globs, `kustomize.paths`, `helm.releases[].chartPath`,
-//!   `kubectl.manifests`. `verify[].container.image` and `customActions` images are real and pinned.
+//!   `kubectl.manifests`. `verify[].container.image` and `customActions` images are real and pinned,
+//!   unless they name an artifact (skaffold then runs the build): the name rule skips those.
 //! * **Tilt** (`Tiltfile`): the names given to `docker_build`, `custom_build` and the build functions of the
 //!   Tilt extensions the file loads ([`crate::formats::tilt`]) are images Tilt builds. They are skipped in the
 //!   Tiltfile ("built by Tilt"), and so are the references Tilt would replace with its build, naming the
@@ -118,6 +123,8 @@ const READS: Reads = Reads {
         "manifests",
         "chartPath",
         "image",
+        "artifactOverrides",
+        "values",
     ],
     keys: &[
         "kind",
@@ -131,6 +138,8 @@ const READS: Reads = Reads {
         "build",
         "artifacts",
         "test",
+        "requires",
+        "docker",
     ],
     whole_if: None,
 };
@@ -223,6 +232,30 @@ fn strings(tree: &Tree, id: Option<NodeId>) -> Vec<(String, NodeId)> {
         .collect()
 }
 
+/// The scalar strings among the values of a mapping, at any depth (nested mappings and sequences).
+fn scalars_under(tree: &Tree, id: Option<NodeId>, out: &mut Vec<(String, NodeId)>) {
+    fn walk(tree: &Tree, id: NodeId, depth: usize, out: &mut Vec<(String, NodeId)>) {
+        let id = tree.resolve(id);
+        if let Some(s) = tree.str(id) {
+            if !s.is_empty() {
+                out.push((s.to_owned(), id));
+            }
+        } else if depth < 16 {
+            let values = tree.entries(id).into_iter().map(|(_, v)| v);
+            let items = tree.items(id).iter().copied();
+            for v in values.chain(items).collect::<Vec<_>>() {
+                walk(tree, v, depth + 1, out);
+            }
+        }
+    }
+    if let Some(id) = id {
+        let id = tree.resolve(id);
+        if tree.mapping(id).is_some() {
+            walk(tree, id, 0, out);
+        }
+    }
+}
+
 /// The values of `key` in each mapping item of the sequence `list`.
 fn item_values(tree: &Tree, list: Option<NodeId>, key: &str) -> Vec<(String, NodeId)> {
     let Some(list) = list.map(|l| tree.resolve(l)) else {
@@ -275,10 +308,27 @@ fn skaffold(tree: &Tree, section: NodeId, line: &dyn Fn(usize) -> usize, out: &m
         ));
     }
     let scope: Vec<String> = scope.into_iter().map(|(s, _)| s).collect();
-    let build = at(Some(section), "build");
-    let images = item_values(tree, at(build, "artifacts"), "image")
-        .into_iter()
-        .chain(item_values(tree, at(Some(section), "test"), "image"));
+    let artifacts = at(at(Some(section), "build"), "artifacts").map(|a| tree.resolve(a));
+    let mut images = item_values(tree, artifacts, "image");
+    // `requires[].image`: another artifact this one builds on (`alias` is the build argument or token
+    // that stands for it, not an image).
+    for &artifact in artifacts.map_or(&[][..], |a| tree.items(a)) {
+        images.extend(item_values(tree, at(Some(artifact), "requires"), "image"));
+    }
+    images.extend(item_values(tree, at(Some(section), "test"), "image"));
+    let deploy = at(Some(section), "deploy");
+    // The docker deployer runs the artifacts it names.
+    images.extend(strings(tree, at(at(deploy, "docker"), "images")));
+    // Helm releases map chart values to artifacts: `artifactOverrides` (nested keys allowed), called
+    // `values` before skaffold/v2beta4.
+    for deploy in [at(Some(section), "manifests"), deploy] {
+        let releases = at(at(deploy, "helm"), "releases").map(|r| tree.resolve(r));
+        for &release in releases.map_or(&[][..], |r| tree.items(r)) {
+            for key in ["artifactOverrides", "values"] {
+                scalars_under(tree, at(Some(release), key), &mut images);
+            }
+        }
+    }
     for (name, node) in images {
         let span = tree
             .scalar(node)
@@ -316,16 +366,166 @@ fn dir_of(path: &Path) -> PathBuf {
     lexical(path.parent().unwrap_or(Path::new("")))
 }
 
-/// Whether `file` is `target`, below it, or matches it as a glob.
-fn covers(target: &Path, file: &Path) -> bool {
-    if file.starts_with(target) {
-        return true;
+/// Whether `target` (a path the declaration names) is a glob: it then also covers the files it matches.
+fn is_glob(target: &Path) -> bool {
+    target.to_string_lossy().contains(['*', '?', '['])
+}
+
+/// The leading components of a glob that hold no glob syntax: the text of every path the glob matches
+/// begins with them, so the files it can match are those below that directory.
+fn literal_prefix(glob: &Path) -> PathBuf {
+    glob.components()
+        .take_while(|c| {
+            !c.as_os_str()
+                .to_string_lossy()
+                .contains(['*', '?', '[', ']', '{', '}', '\\'])
+        })
+        .collect()
+}
+
+/// The globs of the declarations that start in one directory, compiled once.
+struct Globs {
+    /// Every glob's text once, in order, with the builds that name it.
+    texts: Vec<(String, Vec<usize>)>,
+    /// All of them as one matcher; `None` when the set cannot be built (then each is tried alone).
+    set: Option<globset::GlobSet>,
+    /// Each glob alone (`None`: not a valid glob, which matches nothing), used without `set`.
+    each: Vec<Option<globset::GlobMatcher>>,
+}
+
+impl Globs {
+    fn compile(texts: Vec<(String, Vec<usize>)>) -> Globs {
+        let parsed: Vec<Option<globset::Glob>> = texts
+            .iter()
+            .map(|(t, _)| globset::Glob::new(t).ok())
+            .collect();
+        let mut builder = globset::GlobSetBuilder::new();
+        // Set index → text index: invalid globs are left out of the set.
+        let mut valid = Vec::new();
+        for (i, g) in parsed.iter().enumerate() {
+            if let Some(g) = g {
+                builder.add(g.clone());
+                valid.push(i);
+            }
+        }
+        match builder.build() {
+            Ok(set) => {
+                // Keep only the valid texts, in the set's order.
+                let mut texts: Vec<Option<(String, Vec<usize>)>> =
+                    texts.into_iter().map(Some).collect();
+                let texts = valid.iter().filter_map(|&i| texts[i].take()).collect();
+                Globs {
+                    texts,
+                    set: Some(set),
+                    each: Vec::new(),
+                }
+            }
+            Err(_) => Globs {
+                texts,
+                set: None,
+                each: parsed
+                    .into_iter()
+                    .map(|g| g.map(|g| g.compile_matcher()))
+                    .collect(),
+            },
+        }
     }
-    let text = target.to_string_lossy();
-    text.contains(['*', '?', '['])
-        && globset::Glob::new(&text)
-            .map(|g| g.compile_matcher().is_match(file))
-            .unwrap_or(false)
+
+    /// Calls `hit` with the builds of every glob that matches `file`.
+    fn matching(&self, file: &Path, scratch: &mut Vec<usize>, mut hit: impl FnMut(usize)) {
+        match &self.set {
+            Some(set) => {
+                set.matches_into(file, scratch);
+                for &g in scratch.iter() {
+                    self.texts[g].1.iter().for_each(|&b| hit(b));
+                }
+            }
+            None => {
+                for (g, m) in self.each.iter().enumerate() {
+                    if m.as_ref().is_some_and(|m| m.is_match(file)) {
+                        self.texts[g].1.iter().for_each(|&b| hit(b));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// For each build, given by its targets (its declaring file's directory, then its scope, each made lexical
+/// against that directory), the files it covers, in file order. A target covers a file that is the target,
+/// is below it, or (when the target holds glob syntax) matches it as a glob.
+///
+/// Targets are indexed by directory, so that a file looks only at the targets named by its own path and
+/// its ancestors, and at the globs that begin there; each glob is compiled once, however many builds name
+/// it. A target with no component (the current directory) covers every file, and so can a glob that
+/// begins with its syntax (`*` matches `/` too), so both are tried for every file.
+fn covered_files(paths: &[Option<PathBuf>], targets: &[Vec<PathBuf>]) -> Vec<Vec<usize>> {
+    let mut literal: HashMap<&Path, Vec<usize>> = HashMap::new();
+    let mut everywhere: Vec<usize> = Vec::new();
+    let mut globs: HashMap<PathBuf, HashMap<String, Vec<usize>>> = HashMap::new();
+    let mut order: HashMap<PathBuf, Vec<String>> = HashMap::new();
+    for (b, targets) in targets.iter().enumerate() {
+        for target in targets {
+            if target.as_os_str().is_empty() {
+                everywhere.push(b);
+            } else {
+                literal.entry(target.as_path()).or_default().push(b);
+            }
+            if is_glob(target) {
+                let text = target.to_string_lossy().into_owned();
+                let prefix = literal_prefix(target);
+                let at = globs.entry(prefix.clone()).or_default();
+                if !at.contains_key(&text) {
+                    order.entry(prefix).or_default().push(text.clone());
+                }
+                at.entry(text).or_default().push(b);
+            }
+        }
+    }
+    let mut compiled: HashMap<PathBuf, Globs> = HashMap::new();
+    for (prefix, mut texts) in globs {
+        let order = order.remove(&prefix).unwrap_or_default();
+        let texts = order
+            .into_iter()
+            .map(|t| {
+                let builds = texts.remove(&t).unwrap_or_default();
+                (t, builds)
+            })
+            .collect();
+        compiled.insert(prefix, Globs::compile(texts));
+    }
+    // A glob with no literal directory can match any path, relative or absolute.
+    let anywhere = compiled.remove(Path::new(""));
+
+    let mut out = vec![Vec::new(); targets.len()];
+    // The last file each build was given, so that a file is given once per build.
+    let mut last = vec![usize::MAX; targets.len()];
+    let mut scratch = Vec::new();
+    for (i, path) in paths.iter().enumerate() {
+        let Some(path) = path else { continue };
+        let mut give = |b: usize| {
+            if last[b] != i {
+                last[b] = i;
+                out[b].push(i);
+            }
+        };
+        everywhere.iter().for_each(|&b| give(b));
+        if let Some(g) = &anywhere {
+            g.matching(path, &mut scratch, &mut give);
+        }
+        for dir in path.ancestors() {
+            if dir.as_os_str().is_empty() {
+                continue;
+            }
+            if let Some(builds) = literal.get(dir) {
+                builds.iter().for_each(|&b| give(b));
+            }
+            if let Some(g) = compiled.get(dir) {
+                g.matching(path, &mut scratch, &mut give);
+            }
+        }
+    }
+    out
 }
 
 /// Skips the references that the scanned files' declarations cover. See the module documentation.
@@ -352,13 +552,34 @@ fn skips(files: &[ScannedFile]) -> HashMap<(usize, usize), (Skip, bool)> {
         .iter()
         .map(|f| f.path.as_deref().map(|p| lexical(&cwd.join(p))))
         .collect();
-    let mut skips: HashMap<(usize, usize), (Skip, bool)> = HashMap::new();
-
-    for (decl_file, decl) in declared.iter().enumerate() {
-        let (Some(decl), Some(path)) = (decl, &paths[decl_file]) else {
+    // Every build, in order, with what it covers.
+    let mut targets: Vec<Vec<PathBuf>> = Vec::new();
+    for (decl, path) in declared.iter().zip(&paths) {
+        let (Some(decl), Some(path)) = (decl, path) else {
             continue;
         };
         let dir = dir_of(path);
+        for build in &decl.builds {
+            targets.push(
+                std::iter::once(dir.clone())
+                    .chain(build.scope.iter().map(|s| lexical(&dir.join(s))))
+                    .collect(),
+            );
+        }
+    }
+    let covered = covered_files(&paths, &targets);
+    let mut covered = covered.iter();
+    let by_path: HashMap<&Path, usize> = paths
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| Some((p.as_deref()?, i)))
+        .collect();
+    let mut skips: HashMap<(usize, usize), (Skip, bool)> = HashMap::new();
+
+    for (decl_file, decl) in declared.iter().enumerate() {
+        let (Some(decl), Some(_)) = (decl, &paths[decl_file]) else {
+            continue;
+        };
         let shown = &files[decl_file].display;
         for (j, found) in files[decl_file].refs.iter().enumerate() {
             if decl.unknown_builds.contains(&found.candidate.span) {
@@ -370,16 +591,10 @@ fn skips(files: &[ScannedFile]) -> HashMap<(usize, usize), (Skip, bool)> {
             }
         }
         for build in &decl.builds {
-            let targets: Vec<PathBuf> = std::iter::once(dir.clone())
-                .chain(build.scope.iter().map(|s| lexical(&dir.join(s))))
-                .collect();
+            let covered = covered.next().expect("one entry per build");
             let reason = format!("built by {} at {shown}:{}", build.tool, build.line);
-            for (i, file) in files.iter().enumerate() {
-                let Some(p) = &paths[i] else { continue };
-                if !targets.iter().any(|t| covers(t, p)) {
-                    continue;
-                }
-                for (j, found) in file.refs.iter().enumerate() {
+            for &i in covered {
+                for (j, found) in files[i].refs.iter().enumerate() {
                     let own = i == decl_file && found.candidate.span == build.span;
                     let named = matches!(&found.status,
                         Status::Unpinned(r) if build.matching.matches(&build.name, r));
@@ -396,7 +611,7 @@ fn skips(files: &[ScannedFile]) -> HashMap<(usize, usize), (Skip, bool)> {
             }
         }
         if !decl.renames.is_empty() {
-            for i in reachable(decl_file, declared, &paths) {
+            for i in reachable(decl_file, declared, &paths, &by_path) {
                 for (j, found) in files[i].refs.iter().enumerate() {
                     let Status::Unpinned(r) = &found.status else {
                         continue;
@@ -420,12 +635,8 @@ fn reachable(
     kustomization: usize,
     declared: &[Option<&Declarations>],
     paths: &[Option<PathBuf>],
+    by_path: &HashMap<&Path, usize>,
 ) -> Vec<usize> {
-    let by_path: HashMap<&Path, usize> = paths
-        .iter()
-        .enumerate()
-        .filter_map(|(i, p)| Some((p.as_deref()?, i)))
-        .collect();
     let mut seen = HashSet::from([kustomization]);
     let mut stack = vec![kustomization];
     let mut out = Vec::new();
@@ -471,6 +682,75 @@ fn is_kustomization_name(path: &Path) -> bool {
 mod tests {
     use super::*;
 
+    /// A config with every field that names an artifact, in a profile too, and fields that do not.
+    const FIELDS: &str = "\
+apiVersion: skaffold/v2beta29
+kind: Config
+requires:
+- path: ../base
+build:
+  artifacts:
+  - image: app
+    requires:
+    - image: base
+      alias: BASE
+    - {image: tools, alias: TOOLS}
+    jib: {fromImage: BASE}
+  - image: worker
+    docker: {cacheFrom: [worker, golang:1.22]}
+test:
+- image: app
+verify:
+- name: v
+  container: {name: c, image: curlimages/curl:8.10.1}
+deploy:
+  docker:
+    images: [app, base]
+  helm:
+    releases:
+    - name: r
+      chartPath: chart
+      artifactOverrides:
+        image: app
+        sidecar: {image: worker, tag: ''}
+      setValues: {proxy.image: envoyproxy/envoy:v1.31.0}
+profiles:
+- name: old
+  deploy:
+    helm:
+      releases:
+      - {name: r, chartPath: chart, values: {image: legacy}}
+";
+
+    /// Every field of skaffold's schema that names a built artifact is read, each where it is written;
+    /// `alias`, `fromImage`, `cacheFrom`, `verify` and `setValues` are not among them.
+    #[test]
+    fn skaffold_fields_that_name_artifacts() {
+        let d = declarations(Kind::Yaml, FIELDS).unwrap();
+        let got: Vec<(&str, usize, &str)> = d
+            .builds
+            .iter()
+            .map(|b| (b.name.as_str(), b.line, &FIELDS[b.span.clone()]))
+            .collect();
+        let want = [
+            ("app", 7, "app"),
+            ("worker", 13, "worker"),
+            ("base", 9, "base"),
+            ("tools", 11, "tools"),
+            ("app", 16, "app"),
+            ("app", 22, "app"),
+            ("base", 22, "base"),
+            ("app", 28, "app"),
+            ("worker", 29, "worker"),
+            ("legacy", 36, "legacy"),
+        ];
+        assert_eq!(got, want);
+        assert!(d
+            .builds
+            .iter()
+            .all(|b| b.tool == "skaffold" && b.matching == Match::Written && b.scope == ["chart"]));
+    }
+
     /// The declarations read from a tree of what [`READS`] names are those of the whole tree.
     #[test]
     fn declarations_read_from_the_keys_they_name_are_those_of_the_whole_tree() {
@@ -479,6 +759,7 @@ mod tests {
             "apiVersion: skaffold/v4beta6\nkind: Config\nbuild:\n  artifacts:\n  - image: app\n    context: .\n  - image: worker\ntest:\n- image: app\nmanifests:\n  rawYaml: [k8s/*.yaml]\n  kustomize: {paths: [overlays/dev]}\n  helm:\n    releases:\n    - {name: r, chartPath: charts/r}\ndeploy:\n  kubectl: {manifests: [m.yaml]}\nprofiles:\n- name: p\n  build:\n    artifacts: [{image: other}]\n  manifests: {rawYaml: p.yaml}\n- name: q\n  activation: [{env: X=1}]\n",
             "x: &a {rawYaml: [r.yaml]}\napiVersion: skaffold/v2\nmanifests:\n  <<: *a\ndeploy: *a\nbuild: {artifacts: [{image: i}]}\n",
         ];
+        let cases = cases.iter().copied().chain([FIELDS]);
         for src in cases {
             let pruned = declarations(Kind::Kustomize, src);
             assert!(pruned.is_some(), "{src}");
@@ -498,5 +779,361 @@ mod tests {
                 }
             }
         }
+    }
+}
+
+/// The indexed pass gives exactly the skips of the rule it replaced (every build tried against every file,
+/// each glob compiled on each try), kept here as the oracle, on varied generated trees.
+#[cfg(test)]
+mod indexed {
+    use super::*;
+    use crate::app::scan::{read_one, Filters};
+    use crate::walk;
+
+    /// The rule as first written: for each build, every file, each target tried in turn.
+    fn quadratic_skips(files: &[ScannedFile]) -> HashMap<(usize, usize), (Skip, bool)> {
+        // Each glob compiled once here too (the same matcher each time), or the oracle takes minutes.
+        let mut compiled: HashMap<String, Option<globset::GlobMatcher>> = HashMap::new();
+        let mut covers = |target: &Path, file: &Path| -> bool {
+            if file.starts_with(target) {
+                return true;
+            }
+            let text = target.to_string_lossy();
+            text.contains(['*', '?', '['])
+                && compiled
+                    .entry(text.into_owned())
+                    .or_insert_with_key(|t| globset::Glob::new(t).ok().map(|g| g.compile_matcher()))
+                    .as_ref()
+                    .is_some_and(|m| m.is_match(file))
+        };
+        let declared: Vec<Option<&Declarations>> =
+            files.iter().map(|f| f.declarations.as_ref()).collect();
+        let declared = &declared[..];
+        let cwd = std::env::current_dir().unwrap_or_default();
+        let paths: Vec<Option<PathBuf>> = files
+            .iter()
+            .map(|f| f.path.as_deref().map(|p| lexical(&cwd.join(p))))
+            .collect();
+        let mut skips: HashMap<(usize, usize), (Skip, bool)> = HashMap::new();
+        for (decl_file, decl) in declared.iter().enumerate() {
+            let (Some(decl), Some(path)) = (decl, &paths[decl_file]) else {
+                continue;
+            };
+            let dir = dir_of(path);
+            let shown = &files[decl_file].display;
+            for (j, found) in files[decl_file].refs.iter().enumerate() {
+                if decl.unknown_builds.contains(&found.candidate.span) {
+                    let why = found.candidate.skip.clone().unwrap_or_default();
+                    skips.insert(
+                        (decl_file, j),
+                        (Skip::new(Code::BuiltNameUnknown, why), true),
+                    );
+                }
+            }
+            for build in &decl.builds {
+                let targets: Vec<PathBuf> = std::iter::once(dir.clone())
+                    .chain(build.scope.iter().map(|s| lexical(&dir.join(s))))
+                    .collect();
+                let reason = format!("built by {} at {shown}:{}", build.tool, build.line);
+                for (i, file) in files.iter().enumerate() {
+                    let Some(p) = &paths[i] else { continue };
+                    if !targets.iter().any(|t| covers(t, p)) {
+                        continue;
+                    }
+                    for (j, found) in file.refs.iter().enumerate() {
+                        let own = i == decl_file && found.candidate.span == build.span;
+                        let named = matches!(&found.status,
+                            Status::Unpinned(r) if build.matching.matches(&build.name, r));
+                        if own {
+                            let why = format!("built by {}", build.tool);
+                            skips.insert((i, j), (Skip::new(Code::BuiltHere, why), true));
+                        } else if named {
+                            skips.entry((i, j)).or_insert_with(|| {
+                                (Skip::new(Code::BuiltHere, reason.clone()), false)
+                            });
+                        }
+                    }
+                }
+            }
+            if !decl.renames.is_empty() {
+                let by_path: HashMap<&Path, usize> = paths
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, p)| Some((p.as_deref()?, i)))
+                    .collect();
+                for i in reachable(decl_file, declared, &paths, &by_path) {
+                    for (j, found) in files[i].refs.iter().enumerate() {
+                        let Status::Unpinned(r) = &found.status else {
+                            continue;
+                        };
+                        if let Some(n) = decl.renames.iter().find(|n| n.name == r.name()) {
+                            skips.entry((i, j)).or_insert_with(|| {
+                                let why = format!("set by {shown}:{}", n.line);
+                                (Skip::new(Code::SetByKustomization, why), false)
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        skips
+    }
+
+    /// A fixed sequence of choices (xorshift), so that each seed gives the same tree.
+    struct Choices(u64);
+
+    impl Choices {
+        fn below(&mut self, n: usize) -> usize {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            (self.0 % n as u64) as usize
+        }
+        fn pick<'a>(&mut self, from: &[&'a str]) -> &'a str {
+            from[self.below(from.len())]
+        }
+        fn some<'a>(&mut self, from: &[&'a str], most: usize) -> Vec<&'a str> {
+            (0..1 + self.below(most)).map(|_| self.pick(from)).collect()
+        }
+    }
+
+    /// Names the generated projects build and rename, and that their manifests use (with or without a tag
+    /// or digest), so that declarations overlap and the first to cover a reference matters.
+    const NAMES: &[&str] = &[
+        "app",
+        "web",
+        "shop/api",
+        "base",
+        "worker",
+        "ghcr.io/acme/tool",
+    ];
+    const DIGEST: &str = "@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+    fn write(root: &Path, path: &str, text: &str) {
+        let path = root.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
+    fn manifest(c: &mut Choices) -> String {
+        let mut out = String::from("apiVersion: v1\nkind: Pod\nspec:\n  containers:\n");
+        for (i, name) in c.some(NAMES, 3).into_iter().enumerate() {
+            let suffix = ["", ":1.2", ":dev", DIGEST][c.below(4)];
+            let name = if name == "web" && c.below(3) == 0 {
+                "docker.io/library/web"
+            } else {
+                name
+            };
+            out += &format!("  - name: c{i}\n    image: {name}{suffix}\n");
+        }
+        out += "  - name: real\n    image: nginx:1.27\n";
+        out
+    }
+
+    /// Projects at various depths, each with some of: manifests, a skaffold config (scopes given as
+    /// directories, files, globs of several shapes, other projects' directories, a helm chart, profiles),
+    /// a Tiltfile (a known name with and without a tag, a name given by an expression), a kustomize base
+    /// and overlay; manifests shared by all, and a config at the root whose glob covers every file.
+    fn varied_tree(root: &Path, seed: u64) {
+        let mut c = Choices(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+        let projects = 12 + c.below(12);
+        let dirs: Vec<String> = (0..projects)
+            .map(|p| match c.below(4) {
+                0 => format!("p{p}"),
+                1 => format!("group{}/p{p}", p % 3),
+                2 => format!("group{}/sub/p{p}", p % 2),
+                _ => format!("p{p}/deep"),
+            })
+            .collect();
+        for s in 0..3 {
+            write(root, &format!("shared/s{s}.yaml"), &manifest(&mut c));
+        }
+        write(root, "shared/more/s.yaml", &manifest(&mut c));
+        for (p, dir) in dirs.iter().enumerate() {
+            for m in 0..1 + c.below(3) {
+                write(root, &format!("{dir}/k8s/m{m}.yaml"), &manifest(&mut c));
+            }
+            if c.below(2) == 0 {
+                write(root, &format!("{dir}/deploy/app.yaml"), &manifest(&mut c));
+            }
+            let from = c.pick(NAMES);
+            write(
+                root,
+                &format!("{dir}/Dockerfile"),
+                &format!("FROM {from}\nFROM worker\n"),
+            );
+            if c.below(3) != 0 {
+                let other = &dirs[c.below(dirs.len())];
+                let up = "../".repeat(dir.matches('/').count() + 1);
+                let scopes = [
+                    "k8s/*.yaml".to_string(),
+                    "k8s".into(),
+                    "deploy/app.yaml".into(),
+                    format!("{up}shared/**/*.yaml"),
+                    "*.yaml".into(),
+                    "[dk]*/*.y*ml".into(),
+                    "k8s/m?.yaml".into(),
+                    format!("{up}{other}/k8s"),
+                    format!("{up}{other}/k8s/*.yaml"),
+                    // Relative to the root, a glob with no literal directory: it can match anywhere.
+                    format!("{up}*/k8s/*.yaml"),
+                ];
+                let mut scope = || scopes[c.below(scopes.len())].clone();
+                let raw = (scope(), scope());
+                let kustomize = scope();
+                let kubectl = scope();
+                let artifacts: Vec<String> = c
+                    .some(NAMES, 3)
+                    .iter()
+                    .map(|n| format!("  - image: {n}\n"))
+                    .collect();
+                let test = c.pick(NAMES);
+                let profile = c.pick(NAMES);
+                let name = ["skaffold.yaml", "skaffold-dev.yaml"][c.below(2)];
+                write(
+                    root,
+                    &format!("{dir}/{name}"),
+                    &format!(
+                        "apiVersion: skaffold/v4beta6\nkind: Config\nbuild:\n  artifacts:\n{}test:\n- image: {test}\nmanifests:\n  rawYaml: ['{}', '{}']\n  kustomize: {{paths: ['{kustomize}']}}\n  helm:\n    releases:\n    - {{name: r, chartPath: charts/c}}\ndeploy:\n  kubectl: {{manifests: ['{kubectl}']}}\nprofiles:\n- name: p\n  build:\n    artifacts: [{{image: {profile}}}]\n  manifests: {{rawYaml: [deploy/*]}}\n",
+                        artifacts.concat(),
+                        raw.0,
+                        raw.1,
+                    ),
+                );
+                if c.below(2) == 0 {
+                    write(
+                        root,
+                        &format!("{dir}/charts/c/templates/d.yaml"),
+                        &manifest(&mut c),
+                    );
+                }
+            }
+            if c.below(4) == 0 {
+                let known = c.pick(NAMES);
+                let tagged = c.pick(NAMES);
+                write(
+                    root,
+                    &format!("{dir}/Tiltfile"),
+                    &format!(
+                        "docker_build('{known}', '.')\ndocker_build('{tagged}:dev', 'x')\ncustom_build(IMAGE, 'make', ['.'])\nk8s_yaml(['k8s/m0.yaml', '../p{p}/deploy/app.yaml'])\n"
+                    ),
+                );
+            }
+            if c.below(3) == 0 {
+                let base = c.pick(NAMES);
+                let overlay = c.pick(NAMES);
+                write(
+                    root,
+                    &format!("{dir}/base/kustomization.yaml"),
+                    &format!(
+                        "resources: [deployment.yaml]\nimages:\n- name: {base}\n  newTag: '2'\n"
+                    ),
+                );
+                write(
+                    root,
+                    &format!("{dir}/base/deployment.yaml"),
+                    &manifest(&mut c),
+                );
+                write(
+                    root,
+                    &format!("{dir}/overlay/kustomization.yaml"),
+                    &format!("resources: [../base, extra.yaml]\nimages:\n- name: {overlay}\n  newName: reg.example/{overlay}\n"),
+                );
+                write(
+                    root,
+                    &format!("{dir}/overlay/extra.yaml"),
+                    &manifest(&mut c),
+                );
+            }
+        }
+        // At the root: a config that covers every file through its directory alone, or also through a
+        // glob (`*` matches `/` too).
+        let manifests = ["'shared'", "'*.yaml', 'shared'"][seed as usize % 2];
+        write(
+            root,
+            "skaffold.yaml",
+            &format!("apiVersion: skaffold/v2beta29\nkind: Config\nbuild:\n  artifacts:\n  - image: worker\ndeploy:\n  kubectl:\n    manifests: [{manifests}]\n"),
+        );
+    }
+
+    /// The files of `root` as the scan reads them, before any declaration is applied.
+    fn read_tree(root: &Path) -> Vec<ScannedFile> {
+        let listing = walk::files(
+            &[root.to_path_buf()],
+            &walk::Excludes::new(&[]).unwrap(),
+            false,
+            &walk::ExtraNames::new(&[]).unwrap(),
+        );
+        assert!(listing.errors.is_empty(), "{:?}", listing.errors);
+        listing
+            .files
+            .into_iter()
+            .map(|(path, kind)| {
+                let src = std::fs::read_to_string(&path).unwrap();
+                let shown = path.strip_prefix(root).unwrap().display().to_string();
+                read_one(Some(path), None, &shown, kind, src, &Filters::default()).unwrap()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn indexed_skips_are_those_of_trying_every_build_on_every_file() {
+        // How many skips of each sort the trees gave, so that none of them is compared empty.
+        let (mut own, mut built, mut set, mut unknown) = (0, 0, 0, 0);
+        for seed in 1..=5 {
+            let dir = tempfile::tempdir().unwrap();
+            varied_tree(dir.path(), seed);
+            let mut files = read_tree(dir.path());
+            // The tree's root named from the current directory through `..` (as `pin ../../tmp/x` would).
+            let cwd = std::env::current_dir().unwrap();
+            let up: PathBuf = cwd.components().skip(1).map(|_| "..").collect();
+            let from_cwd = up.join(dir.path().strip_prefix("/").unwrap());
+            // Absolute paths as read; then relative to the root (read as relative to the current
+            // directory, as if pin ran in the root); then half absolute and half through `..` from the
+            // current directory, both forms naming the same files.
+            for variant in 0..3 {
+                for (i, f) in files.iter_mut().enumerate() {
+                    let p = f.path.take().unwrap();
+                    let p = [dir.path(), from_cwd.as_path()]
+                        .iter()
+                        .find_map(|root| p.strip_prefix(root).ok())
+                        .map_or(p.clone(), Path::to_path_buf);
+                    f.path = Some(match variant {
+                        1 => p,
+                        2 if i % 2 == 0 => from_cwd.join(p),
+                        _ => dir.path().join(p),
+                    });
+                }
+                let expected = quadratic_skips(&files);
+                let got = skips(&files);
+                let wrong: Vec<_> = expected
+                    .iter()
+                    .filter(|(k, v)| got.get(k) != Some(v))
+                    .map(|(k, v)| (&files[k.0].display, k.1, v, got.get(k)))
+                    .chain(
+                        got.iter()
+                            .filter(|(k, _)| !expected.contains_key(k))
+                            .map(|(k, v)| (&files[k.0].display, k.1, v, None)),
+                    )
+                    .collect();
+                assert!(
+                    wrong.is_empty(),
+                    "seed {seed}, variant {variant}: {wrong:#?}"
+                );
+                for (skip, declaration) in expected.values() {
+                    match skip.code {
+                        Code::BuiltHere if *declaration => own += 1,
+                        Code::BuiltHere => built += 1,
+                        Code::SetByKustomization => set += 1,
+                        Code::BuiltNameUnknown => unknown += 1,
+                        other => panic!("{other:?}"),
+                    }
+                }
+            }
+        }
+        assert!(
+            own > 100 && built > 100 && set > 10 && unknown > 3,
+            "{own} {built} {set} {unknown}"
+        );
     }
 }

@@ -935,7 +935,7 @@ imageName: nginx:11
             })
             .collect();
         files.sort();
-        assert_eq!(files.len(), 20);
+        assert_eq!(files.len(), 24);
         files
     }
 
