@@ -295,6 +295,11 @@ pub struct SelectArgs {
     #[arg(long)]
     pub devcontainer_features: bool,
 
+    /// Leave the actions and reusable workflows of GitHub Actions files (`uses: actions/checkout@v4`) alone:
+    /// only their images are pinned.
+    #[arg(long)]
+    pub no_actions: bool,
+
     /// The kind of the stream read from stdin with `-`: yaml, dockerfile, compose, … (docs/kinds.md).
     #[arg(
         long,
@@ -369,6 +374,12 @@ pub struct RegistryArgs {
     /// mirror (e.g. docker.io=mirror.corp.example/hub). Repeatable; mirrors are asked in order.
     #[arg(long, value_name = "PREFIX=HOST")]
     pub mirror: Vec<String>,
+
+    /// The git server actions are resolved on: GitHub Enterprise Server, or any server with the
+    /// OWNER/REPO.git layout (default https://github.com). Plain http:// only for a host named with
+    /// --insecure-registry.
+    #[arg(long, value_name = "URL")]
+    pub actions_server: Option<String>,
 
     /// Seconds before one registry request, once connected, is abandoned (not retried: a silent registry
     /// fails within this time).

@@ -50,6 +50,74 @@ pub struct File {
     pub signatures: Option<Spanned<Signatures>>,
     /// `[verify]`: what `pin verify` requires of every pin.
     pub verify: Option<Spanned<Verify>>,
+    /// `actions = false` (`--no-actions`), or an `[actions]` table (`enabled`, `server`).
+    pub actions: Option<Spanned<Actions>>,
+}
+
+/// `actions = BOOL`, or the `[actions]` table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Actions {
+    /// `actions = false`: as `--no-actions`.
+    Enabled(bool),
+    /// `[actions]`: `enabled` (as `actions = BOOL`) and `server` (as `--actions-server`).
+    Table {
+        enabled: Option<Spanned<bool>>,
+        server: Option<Spanned<String>>,
+    },
+}
+
+impl Actions {
+    /// Whether actions are pinned, and the span of the table's `enabled` key (`None` for `actions = BOOL`,
+    /// whose span is the value's own).
+    pub fn enabled(&self) -> Option<(bool, Option<std::ops::Range<usize>>)> {
+        match self {
+            Actions::Enabled(b) => Some((*b, None)),
+            Actions::Table { enabled, .. } => {
+                enabled.as_ref().map(|e| (*e.get_ref(), Some(e.span())))
+            }
+        }
+    }
+
+    /// The table's `server`, and its span.
+    pub fn server(&self) -> Option<(String, Option<std::ops::Range<usize>>)> {
+        match self {
+            Actions::Enabled(_) => None,
+            Actions::Table { server, .. } => server
+                .as_ref()
+                .map(|s| (s.get_ref().clone(), Some(s.span()))),
+        }
+    }
+}
+
+/// The `[actions]` table's keys.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct ActionsTable {
+    enabled: Option<Spanned<bool>>,
+    server: Option<Spanned<String>>,
+}
+
+impl<'de> Deserialize<'de> for Actions {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Actions, D::Error> {
+        struct Either;
+        impl<'de> serde::de::Visitor<'de> for Either {
+            type Value = Actions;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a boolean (`actions = false`) or an [actions] table (enabled, server)")
+            }
+            fn visit_bool<E>(self, b: bool) -> Result<Actions, E> {
+                Ok(Actions::Enabled(b))
+            }
+            fn visit_map<M: serde::de::MapAccess<'de>>(self, m: M) -> Result<Actions, M::Error> {
+                let t = ActionsTable::deserialize(serde::de::value::MapAccessDeserializer::new(m))?;
+                Ok(Actions::Table {
+                    enabled: t.enabled,
+                    server: t.server,
+                })
+            }
+        }
+        d.deserialize_any(Either)
+    }
 }
 
 /// The `[verify]` table.

@@ -23,6 +23,8 @@
 //!   normalization, so `library/` counts for official images).
 //! - Nothing here is fetched or looked up: whether a repository or tag exists is for [`crate::resolve`].
 
+pub mod action;
+
 use std::borrow::Cow;
 use std::fmt;
 

@@ -156,7 +156,8 @@ impl FilesRun<'_> {
         match &f.registry {
             Some(registry) => {
                 let labels = matches!(f.operation, Operation::Update { labels: true, .. });
-                lookup::resolutions(registry, f.lock.as_ref(), keys, &f.output, labels)
+                let actions = plan::action_keys(scanned, &f.operation, &registry.actions_server);
+                lookup::resolutions(registry, f.lock.as_ref(), keys, actions, &f.output, labels)
             }
             None => Ok(Lookup::none()),
         }
@@ -201,7 +202,20 @@ impl FilesRun<'_> {
             }
             _ => None,
         };
-        plan::plan(scanned, &lookup.resolved, &self.files.operation, keep)
+        let actions = match &self.files.registry {
+            Some(registry) => plan::Actions {
+                server: &registry.actions_server,
+                resolved: &lookup.actions,
+            },
+            None => plan::Actions::none(),
+        };
+        plan::plan(
+            scanned,
+            &lookup.resolved,
+            actions,
+            &self.files.operation,
+            keep,
+        )
     }
 
     /// Does what the mode asks with the plan: records the lockfile, then writes the files, keeps the stream

@@ -358,7 +358,14 @@ pub fn run(
     };
     let keys = plan::keys(&files, &op);
     let mut results = Vec::new();
-    let lookup = lookup::resolutions(&settings.registry, Some(&lock), keys, &output, false);
+    let lookup = lookup::resolutions(
+        &settings.registry,
+        Some(&lock),
+        keys,
+        Default::default(),
+        &output,
+        false,
+    );
     let mut lookup = match lookup {
         Ok(l) => l,
         Err(e) => {
@@ -373,7 +380,13 @@ pub fn run(
             return Ok(ExitStatus::Error);
         }
     };
-    let planned = plan::plan(&files, &lookup.resolved, &op, |_, _, new| new.to_string());
+    let planned = plan::plan(
+        &files,
+        &lookup.resolved,
+        plan::Actions::none(),
+        &op,
+        |_, _, new| new.to_string(),
+    );
     let planned = match planned {
         Ok(p) => p,
         Err(e) => return refuse(out, err, e.to_string()),

@@ -21,20 +21,25 @@ pub(super) fn run(args: &List, out: &mut dyn Write, err: &mut dyn Write) -> io::
     // and each reference goes once its outcome is made, its value moved into it.
     for file in scan.files {
         for f in file.refs {
+            let kind = f.kind(file.kind);
             let mut o = Outcome::new(f.candidate.value)
-                .at(
-                    &file.display,
-                    f.line,
-                    f.column,
-                    f.candidate.span,
-                    file.kind.as_str(),
-                )
+                .at(&file.display, f.line, f.column, f.candidate.span, kind)
                 .naming(f.candidate.artifact);
             match f.status {
                 Status::Unpinned(_) => {
                     o.set(OutcomeStatus::Unpinned, Code::Unpinned, "no digest");
                 }
                 Status::Pinned(r) => o.digest = r.digest().map(str::to_string),
+                Status::Action(a) if a.reference.is_pinned() => {
+                    o.digest = Some(a.reference.git_ref().to_ascii_lowercase());
+                }
+                Status::Action(_) => {
+                    o.set(
+                        OutcomeStatus::Unpinned,
+                        Code::Unpinned,
+                        "not pinned to a commit",
+                    );
+                }
                 Status::Skipped(why) => o.set(OutcomeStatus::Skipped, why.code, why.reason),
             }
             outcomes.push(o);

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use crate::report::Code;
 use crate::resolve::cosign::PublicKey;
+use crate::resolve::git::{self, ActionKey, ActionResolutions};
 use crate::resolve::lock::{LockError, Lockfile};
 use crate::resolve::policy::Policy;
 use crate::resolve::sigstore::{Identity, Matcher, Trust};
@@ -33,6 +34,8 @@ pub(super) struct Lookup {
     pub(super) details: Vec<String>,
     /// What was not a failure but should be known (a credential helper that is not installed).
     pub(super) warnings: Vec<String>,
+    /// What each GitHub Actions ref names.
+    pub(super) actions: ActionResolutions,
     lock: Option<(Lockfile, Place)>,
     offline: bool,
 }
@@ -65,6 +68,7 @@ impl Lookup {
             labels: Default::default(),
             details: Vec::new(),
             warnings: Vec::new(),
+            actions: ActionResolutions::new(),
             lock: None,
             offline: false,
         }
@@ -83,6 +87,11 @@ impl Lookup {
                 lock.record(key, m);
             }
         }
+        for (key, commit) in &self.actions {
+            if let Ok(c) = commit {
+                lock.record_action(key, c);
+            }
+        }
         lock.save(path)
     }
 }
@@ -94,6 +103,7 @@ pub(super) fn resolutions(
     registry: &RegistrySettings,
     lock_args: Option<&LockSettings>,
     keys: BTreeSet<Key>,
+    action_keys: BTreeSet<ActionKey>,
     output: &OutputSettings,
     labels: bool,
 ) -> Result<Lookup, LookupError> {
@@ -226,6 +236,31 @@ pub(super) fn resolutions(
             }
         })
         .collect();
+    let actions = match (&lock, offline) {
+        _ if action_keys.is_empty() => ActionResolutions::new(),
+        (Some((lock, path)), true) => {
+            let shown = path.shown();
+            action_keys
+                .into_iter()
+                .map(|key| {
+                    let found = lock.get_action(&key).ok_or_else(|| {
+                        ResolveError::NotFound(format!(
+                            "{key} is not in {shown}; run once without --offline to record it"
+                        ))
+                    });
+                    (key, found)
+                })
+                .collect()
+        }
+        _ => {
+            let (actions, stats) = resolve_actions(registry, action_keys, progress_shown(output))?;
+            requests = Some(match requests {
+                Some(r) => format!("{r}; {stats}"),
+                None => stats,
+            });
+            actions
+        }
+    };
     Ok(Lookup {
         resolved,
         requests,
@@ -233,9 +268,67 @@ pub(super) fn resolutions(
         labels: read_labels,
         details,
         warnings,
+        actions,
         lock,
         offline,
     })
+}
+
+/// The git client for the registry settings (insecure hosts, CA files, timeouts, jobs), and the runtime to
+/// drive it on.
+fn git_client(
+    args: &RegistrySettings,
+) -> Result<(git::GitClient, tokio::runtime::Runtime), ResolveError> {
+    // Plain HTTP the user chose may carry credentials; plain HTTP only a configuration file chose never does.
+    let listed = &args.insecure_registries;
+    let (insecure, insecure_by_config) = if listed.origin.is_file() {
+        (Vec::new(), listed.value.clone())
+    } else {
+        (listed.value.clone(), Vec::new())
+    };
+    let options = resolve::ClientOptions {
+        insecure,
+        insecure_by_config,
+        timeout: Duration::from_secs(*args.timeout),
+        connect_timeout: Duration::from_secs(*args.connect_timeout),
+        max_per_host: usize::from(*args.jobs),
+        ca_files: args.ca_certs.value.clone(),
+        ..Default::default()
+    };
+    let creds = git::UsualGitCredentials {
+        helper_timeout: Duration::from_secs(*args.timeout),
+    };
+    let client = git::GitClient::new(options, Arc::new(creds), usize::from(*args.jobs))?;
+    client.check_server(&args.actions_server)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| ResolveError::Config(format!("cannot start the async runtime: {e}")))?;
+    Ok((client, runtime))
+}
+
+/// Resolves action refs on their git server; the requests made, for `-v`.
+fn resolve_actions(
+    args: &RegistrySettings,
+    keys: BTreeSet<ActionKey>,
+    progress: bool,
+) -> Result<(ActionResolutions, String), ResolveError> {
+    let (client, runtime) = git_client(args)?;
+    let mut report = progress_line(progress, "resolving actions");
+    let resolved = runtime.block_on(client.resolve_all(keys, &mut report));
+    Ok((resolved, client.stats.summary()))
+}
+
+/// `pin verify` for actions: whether each server still has each pinned commit, and the requests made.
+pub(super) fn action_verifications(
+    args: &RegistrySettings,
+    pins: BTreeSet<(String, String, String)>,
+    output: &OutputSettings,
+) -> Result<(git::Holdings, String), ResolveError> {
+    let (client, runtime) = git_client(args)?;
+    let mut report = progress_line(progress_shown(output), "verifying actions");
+    let held = runtime.block_on(client.verify_all(pins, &mut report));
+    Ok((held, client.stats.summary()))
 }
 
 /// The signature rules of this run: `--policy FILE`, `--signature-key` or a keyless identity (each implies

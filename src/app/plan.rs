@@ -4,10 +4,11 @@
 
 use std::collections::BTreeSet;
 
-use super::scan::{Found, ScannedFile, Skip, Status};
+use super::scan::{ActionPin, Found, ScannedFile, Skip, Status};
 use crate::formats::{tag_comment, Kind, Target};
 use crate::reference::Reference;
 use crate::report::{Code, Fix, Outcome, OutcomeStatus, Severity};
+use crate::resolve::git::{ActionKey, ActionResolutions, RefKind};
 use crate::resolve::{Key, Manifest, Platform, Resolutions, ResolveError};
 use crate::rewrite::{self, Changed, Edit};
 use crate::settings::{ChildPins, Operation, PinSettings, TagStyle};
@@ -75,6 +76,52 @@ pub fn keys(files: &[ScannedFile], op: &Operation) -> BTreeSet<Key> {
         .collect()
 }
 
+/// The actions of a run: the git server their refs are resolved on, and what each ref resolved to.
+#[derive(Clone, Copy, Debug)]
+pub struct Actions<'a> {
+    /// `https://github.com`, or `--actions-server` without a final `/`.
+    pub server: &'a str,
+    pub resolved: &'a ActionResolutions,
+}
+
+impl Actions<'_> {
+    /// A run that looks no action up (`pin unpin`, `pin fn`).
+    pub fn none() -> Actions<'static> {
+        static NONE: ActionResolutions = ActionResolutions::new();
+        Actions {
+            server: "",
+            resolved: &NONE,
+        }
+    }
+}
+
+/// The action lookup a reference needs in this run, if any: its ref when `pin` pins it, the ref of its
+/// comment when `pin update` follows it.
+fn action_key_for(f: &Found, op: &Operation, server: &str) -> Option<ActionKey> {
+    let Status::Action(a) = &f.status else {
+        return None;
+    };
+    let git_ref = match (op, a.reference.is_pinned()) {
+        (Operation::Pin(_), false) => a.reference.git_ref(),
+        (Operation::Update { .. }, true) => &a.comment.as_ref()?.0.git_ref,
+        _ => return None,
+    };
+    Some(ActionKey {
+        server: server.to_string(),
+        repository: a.reference.repository().to_string(),
+        git_ref: git_ref.to_string(),
+    })
+}
+
+/// Every unique action lookup the files need, on `server`.
+pub fn action_keys(files: &[ScannedFile], op: &Operation, server: &str) -> BTreeSet<ActionKey> {
+    files
+        .iter()
+        .flat_map(|f| &f.refs)
+        .filter_map(|f| action_key_for(f, op, server))
+        .collect()
+}
+
 /// Computes every file's change. A file with a failed lookup gets no change at all: with `--keep-going` the
 /// other files are still written, and this one stays as it was.
 ///
@@ -85,11 +132,12 @@ pub fn keys(files: &[ScannedFile], op: &Operation) -> BTreeSet<Key> {
 pub fn plan<'a, K: Send>(
     files: &'a [ScannedFile],
     resolved: &Resolutions,
+    actions: Actions,
     op: &Operation,
     keep: impl Fn(&ScannedFile, &str, &str) -> K + Sync,
 ) -> Result<Plan<'a, K>, Changed> {
     let planned = super::scan::parallel_map(files.iter().collect(), |file| {
-        plan_file(file, resolved, op, &keep)
+        plan_file(file, resolved, actions, op, &keep)
     });
     let mut plan = Plan {
         changes: Vec::new(),
@@ -105,14 +153,18 @@ pub fn plan<'a, K: Send>(
 
 /// Whether a reference may get an edit in this run: the only ones [`decide`] may write.
 fn may_change(f: &Found, op: &Operation) -> bool {
-    matches!(
-        (op, &f.status),
-        (Operation::Pin(_), Status::Unpinned(_))
-            | (
-                Operation::Update { .. } | Operation::Unpin,
-                Status::Pinned(_)
-            )
-    )
+    match (op, &f.status) {
+        (Operation::Pin(_), Status::Action(a)) => !a.reference.is_pinned(),
+        (Operation::Update { .. } | Operation::Unpin, Status::Action(a)) => a.reference.is_pinned(),
+        _ => matches!(
+            (op, &f.status),
+            (Operation::Pin(_), Status::Unpinned(_))
+                | (
+                    Operation::Update { .. } | Operation::Unpin,
+                    Status::Pinned(_)
+                )
+        ),
+    }
 }
 
 /// One file's outcomes and change.
@@ -120,6 +172,7 @@ fn may_change(f: &Found, op: &Operation) -> bool {
 fn plan_file<'a, K>(
     file: &'a ScannedFile,
     resolved: &Resolutions,
+    actions: Actions,
     op: &Operation,
     keep: &(impl Fn(&ScannedFile, &str, &str) -> K + Sync),
 ) -> Result<(Vec<Outcome>, Option<FileChange<'a, K>>), Changed> {
@@ -140,10 +193,14 @@ fn plan_file<'a, K>(
                 f.line,
                 f.column,
                 f.candidate.span.clone(),
-                file.kind.as_str(),
+                f.kind(file.kind),
             )
             .naming(f.candidate.artifact);
-        match decide(f, file.kind, src, resolved, op) {
+        let decision = match &f.status {
+            Status::Action(a) => decide_action(f, a, file.kind, src, actions, op),
+            _ => decide(f, file.kind, src, resolved, op),
+        };
+        match decision {
             Decision::Skip(why) => outcome.set(OutcomeStatus::Skipped, why.code, why.reason),
             Decision::Keep => {}
             Decision::Fail(code, why) => {
@@ -155,8 +212,10 @@ fn plan_file<'a, K>(
                 digest,
                 note,
                 extra,
+                said,
             } => {
                 let (code, message) = match (op, &digest) {
+                    _ if said.is_some() => *said.expect("checked"),
                     (Operation::Unpin, _) | (_, None) => (
                         Code::Unpin,
                         "pinned; `pin unpin` restores its tag".to_string(),
@@ -297,6 +356,8 @@ enum Decision {
         note: Option<(Code, String)>,
         /// Other edits that go with it: a tag comment inserted or removed.
         extra: Option<Edit>,
+        /// The code and message of the finding, where the default wording (digests and tags) does not fit.
+        said: Option<Box<(Code, String)>>,
     },
 }
 
@@ -323,10 +384,139 @@ fn decide(f: &Found, kind: Kind, src: &str, resolved: &Resolutions, op: &Operati
         }
         (Operation::Unpin, Status::Pinned(r)) => unpin(f, r),
         (Operation::Unpin, Status::Unpinned(_)) => Decision::Keep,
+        (_, Status::Action(_)) => Decision::Keep,
+    }
+}
+
+/// What the run does with a GitHub Actions `uses:`: the one place the operation and an action's state meet.
+fn decide_action(
+    f: &Found,
+    a: &ActionPin,
+    kind: Kind,
+    src: &str,
+    actions: Actions,
+    op: &Operation,
+) -> Decision {
+    let pinned = a.reference.is_pinned();
+    match (op, pinned) {
+        (Operation::Pin(_), true) | (Operation::Unpin, false) => Decision::Keep,
+        (Operation::Unpin, true) => unpin_action(a),
+        (Operation::Update { .. }, false) => Decision::Skip(Skip::new(
+            Code::NothingToUpdate,
+            "not pinned to a commit; `pin` pins it",
+        )),
+        (Operation::Update { .. }, true) if a.comment.is_none() => Decision::Skip(Skip::new(
+            Code::NothingToUpdate,
+            "a commit without a ref comment (`# v4.2.1`): no branch or tag to follow",
+        )),
+        (Operation::Update { .. }, true) => resolve_action(f, a, kind, src, actions, op, None),
+        (Operation::Pin(p), false) => resolve_action(f, a, kind, src, actions, op, Some(p)),
+    }
+}
+
+/// `pin` (`pinning`: its settings) and `pin update` of an action: its ref (or, for an update, its
+/// comment's) resolved to a commit.
+fn resolve_action(
+    f: &Found,
+    a: &ActionPin,
+    kind: Kind,
+    src: &str,
+    actions: Actions,
+    op: &Operation,
+    pinning: Option<&PinSettings>,
+) -> Decision {
+    let Some(key) = action_key_for(f, op, actions.server) else {
+        return Decision::Keep;
+    };
+    let commit = match actions.resolved.get(&key) {
+        Some(Ok(c)) => c,
+        Some(Err(e)) => return Decision::Fail(failure_code(e), e.to_string()),
+        None => return Decision::Fail(Code::LookupFailed, "was not looked up".to_string()),
+    };
+    let what = match commit.kind {
+        RefKind::Tag => "tag",
+        RefKind::Branch => "branch",
+        RefKind::Recorded => "ref",
+    };
+    let replacement = a.reference.pinned(&commit.commit);
+    let Some(p) = pinning else {
+        // `pin update`: the commit the comment's ref names now, where it moved; the comment stays.
+        if a.reference.git_ref().eq_ignore_ascii_case(&commit.commit) {
+            return Decision::Keep;
+        }
+        return Decision::Write {
+            replacement,
+            digest: Some(commit.commit.clone()),
+            note: None,
+            extra: None,
+            said: Some(Box::new((
+                Code::TagMoved,
+                format!(
+                    "its {what} {} now names commit {}",
+                    key.git_ref, commit.commit
+                ),
+            ))),
+        };
+    };
+    let mut note = None;
+    let mut extra = None;
+    if *p.tag_style != TagStyle::Drop {
+        // The ref cannot stay in a `uses:` beside a commit: keeping it means the comment.
+        let style = tag_comment::style(kind);
+        match tag_comment::ref_insertion(src, &f.candidate.span, &a.reference, style) {
+            Some((range, text)) => {
+                extra = Some(Edit {
+                    range,
+                    replacement: text,
+                })
+            }
+            None => {
+                note = Some((
+                    Code::NoTagComment,
+                    "no comment can go here (a YAML block scalar): the ref is not recorded beside the commit"
+                        .to_string(),
+                ))
+            }
+        }
+    }
+    Decision::Write {
+        replacement,
+        digest: Some(commit.commit.clone()),
+        note,
+        extra,
+        said: Some(Box::new((
+            Code::Unpinned,
+            format!(
+                "not pinned to a commit; its {what} {} names commit {}",
+                key.git_ref, commit.commit
+            ),
+        ))),
+    }
+}
+
+/// `pin unpin` of an action: the ref of its comment back in place of the commit, and the comment gone.
+fn unpin_action(a: &ActionPin) -> Decision {
+    let Some((comment, range)) = &a.comment else {
+        return Decision::Skip(Skip::new(
+            Code::NothingToUpdate,
+            "a commit without a ref comment: no branch or tag to restore",
+        ));
+    };
+    Decision::Write {
+        replacement: a.reference.with_ref(&comment.git_ref),
+        digest: None,
+        note: None,
+        extra: Some(Edit {
+            range: range.clone(),
+            replacement: String::new(),
+        }),
+        said: None,
     }
 }
 
 /// What the lookup of a reference found, or the decision that it failed.
+// The error is the decision itself, returned at once by the caller: not worth a box.
+#[allow(clippy::result_large_err)]
 fn looked_up<'r>(
     f: &Found,
     resolved: &'r Resolutions,
@@ -400,6 +590,7 @@ fn pin(
         digest: Some(digest),
         note,
         extra,
+        said: None,
     }
 }
 
@@ -444,6 +635,7 @@ fn update(
         digest: Some(digest),
         note,
         extra: None,
+        said: None,
     }
 }
 
@@ -476,6 +668,7 @@ fn unpin(f: &Found, r: &Reference) -> Decision {
         digest: None,
         note: None,
         extra,
+        said: None,
     }
 }
 
@@ -595,7 +788,7 @@ mod tests {
             &[("nginx", Ok(digest('a'))), ("nginx:1.27", Ok(digest('b')))],
             &opts,
         );
-        let plan = plan(&files, &res, &opts, new_text).unwrap();
+        let plan = plan(&files, &res, Actions::none(), &opts, new_text).unwrap();
         assert_eq!(
             plan.changes[0].kept,
             format!(
@@ -636,7 +829,7 @@ mod tests {
         let files = [file(&["nginx:latest"], Some(false))];
         let opts = pinning(TagStyle::Keep);
         let res = resolutions(&[("nginx:latest", Ok(digest('a')))], &opts);
-        let plan = plan(&files, &res, &opts, new_text).unwrap();
+        let plan = plan(&files, &res, Actions::none(), &opts, new_text).unwrap();
         assert_eq!(
             plan.outcomes[0].pinned.as_deref(),
             Some(&*format!("nginx:latest@{}", digest('a')))
@@ -655,7 +848,7 @@ mod tests {
             ],
             &opts,
         );
-        let plan = plan(&files, &res, &opts, new_text).unwrap();
+        let plan = plan(&files, &res, Actions::none(), &opts, new_text).unwrap();
         assert_eq!(plan.changes.len(), 1, "only the second file changes");
         assert!(std::ptr::eq(plan.changes[0].file, &files[1]));
         assert_eq!(plan.errors(), 1);
@@ -680,7 +873,7 @@ mod tests {
             &[(&moved, Ok(digest('e'))), (&still, Ok(digest('b')))],
             &opts,
         );
-        let plan = plan(&files, &res, &opts, new_text).unwrap();
+        let plan = plan(&files, &res, Actions::none(), &opts, new_text).unwrap();
         let s: Vec<_> = plan.outcomes.iter().map(|o| o.status).collect();
         assert_eq!(
             s,

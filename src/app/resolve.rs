@@ -82,14 +82,20 @@ pub(super) fn run(
         .map(|r| Key::of(r, platform))
         .collect();
     let mut report = Report::new(command, Mode::DryRun);
-    let mut lookup =
-        match lookup::resolutions(&args.registry, Some(&args.lock), keys, &args.output, false) {
-            Ok(l) => l,
-            Err(e) => {
-                report.fail(e.code(), e.to_string());
-                return finish(&report, &args.output, out, err);
-            }
-        };
+    let mut lookup = match lookup::resolutions(
+        &args.registry,
+        Some(&args.lock),
+        keys,
+        Default::default(),
+        &args.output,
+        false,
+    ) {
+        Ok(l) => l,
+        Err(e) => {
+            report.fail(e.code(), e.to_string());
+            return finish(&report, &args.output, out, err);
+        }
+    };
     if args.output.verbose > 0 {
         report.requests = lookup.requests.take();
     }

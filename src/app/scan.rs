@@ -9,8 +9,9 @@ use regex_lite::Regex;
 
 use crate::formats::tag_comment::{self, TagComment};
 use crate::formats::{Candidate, FindOptions, Kind, LineIndex, Target};
+use crate::reference::action::{ActionRef, RefComment};
 use crate::reference::Reference;
-use crate::report::{Code, Diagnostic, Location, Outcome, OutcomeStatus};
+use crate::report::{Code, Diagnostic, Location, Outcome, OutcomeStatus, ACTION_KIND};
 use crate::rewrite::identity::{self, Opened};
 use crate::rewrite::{Changed, FileIdentity};
 use crate::settings::ScanSettings;
@@ -53,6 +54,17 @@ pub struct Found {
     pub tag_comment: Option<Box<TagComment>>,
 }
 
+impl Found {
+    /// The `kind` reports give it: [`ACTION_KIND`] for an action candidate, else its file's kind.
+    pub fn kind(&self, file: Kind) -> &'static str {
+        if self.candidate.target == Target::Action {
+            ACTION_KIND
+        } else {
+            file.as_str()
+        }
+    }
+}
+
 #[derive(Debug)]
 pub enum Status {
     /// A valid reference without a digest.
@@ -61,6 +73,17 @@ pub enum Status {
     Pinned(Reference),
     /// Not to be touched, and why.
     Skipped(Skip),
+    /// A GitHub Actions `uses:` naming another repository at a ref ([`Target::Action`]): pinned when its ref
+    /// is a commit. Boxed: most references are images.
+    Action(Box<ActionPin>),
+}
+
+/// An action reference as found, with the ref comment beside it when it is pinned.
+#[derive(Debug)]
+pub struct ActionPin {
+    pub reference: ActionRef,
+    /// For a pin, the ref it was made from (`# v4.2.1`) and the bytes that hold that comment.
+    pub comment: Option<(RefComment, std::ops::Range<usize>)>,
 }
 
 /// Why a reference is left alone: the diagnostic code and the reason in words.
@@ -218,6 +241,7 @@ impl Filters {
             .collect::<Result<_, _>>()?;
         let find = FindOptions {
             devcontainer_features: *select.devcontainer_features,
+            actions: *select.actions,
         };
         Ok(Filters { skip, find })
     }
@@ -499,11 +523,17 @@ fn search(
         .map(|candidate| {
             let at = location(&src, &candidate);
             let (line, column) = index.line_col(&src, at);
-            let status = if ignored_by_comment(&src, &index, &findings.ignore_comments, at) {
+            let mut status = if ignored_by_comment(&src, &index, &findings.ignore_comments, at) {
                 Status::Skipped(Skip::new(Code::Ignored, IGNORED))
             } else {
                 classify_value(&candidate, filters)
             };
+            if let Status::Action(a) = &mut status {
+                if a.reference.is_pinned() {
+                    let style = tag_comment::style(kind);
+                    a.comment = tag_comment::find_ref(&src, &candidate.span, &a.reference, style);
+                }
+            }
             let tag_comment = match (&status, &candidate.target) {
                 (Status::Pinned(r), Target::Reference | Target::NameAtDigest) => {
                     tag_comment::find(&src, &candidate.span, r, tag_comment::style(kind))
@@ -599,6 +629,9 @@ pub fn classify_value(c: &Candidate, filters: &Filters) -> Status {
     if let Some(why) = &c.skip {
         return Status::Skipped(Skip::new(Code::NotPinnable, why.clone()));
     }
+    if c.target == Target::Action {
+        return classify_action(&c.value, filters);
+    }
     let parsed = Reference::parse(&c.value);
     // A pattern matches the reference as written or its normalized form, so `^docker\.io/` also skips
     // `busybox:1.38.0` (which is `docker.io/library/busybox:1.38.0`).
@@ -635,6 +668,30 @@ pub fn classify_value(c: &Candidate, filters: &Filters) -> Status {
             )),
             (None, Ok(r)) => Status::Unpinned(r),
         },
+    }
+}
+
+/// What `pin` makes of a `uses:` naming another repository: a `--skip` pattern matches it as written.
+fn classify_action(value: &str, filters: &Filters) -> Status {
+    if let Some((pattern, _)) = filters.skip.iter().find(|(_, r)| r.is_match(value)) {
+        return Status::Skipped(Skip::new(
+            Code::SkipPattern,
+            format!("matches --skip {pattern:?}"),
+        ));
+    }
+    match ActionRef::parse(value) {
+        Ok(reference) => Status::Action(Box::new(ActionPin {
+            reference,
+            comment: None,
+        })),
+        Err(_) if looks_templated(value) => Status::Skipped(Skip::new(
+            Code::Template,
+            "a template or placeholder, not an action reference",
+        )),
+        Err(e) => Status::Skipped(Skip::new(
+            Code::InvalidReference,
+            format!("not a valid action reference (OWNER/REPO[/PATH]@REF): {e}"),
+        )),
     }
 }
 

@@ -14,6 +14,7 @@ use crate::formats::Target;
 use crate::platform::Platform;
 use crate::reference::Reference;
 use crate::report::{self, Code, Mode, Outcome, OutcomeStatus, Report};
+use crate::resolve::git::{server_name, Held};
 use crate::resolve::verify::{Pinned, Verified};
 use crate::resolve::{Key, Resolutions, ResolveError};
 use crate::settings::Verify;
@@ -89,9 +90,64 @@ pub(super) fn run(
         }
     };
 
+    // Actions: whether their git server still has each pinned commit.
+    let server = &args.registry.actions_server;
+    let action_pins: BTreeSet<(String, String, String)> = scan
+        .files
+        .iter()
+        .flat_map(|file| &file.refs)
+        .filter_map(|f| action_pin(f, server))
+        .collect();
+    let held = if action_pins.is_empty() {
+        BTreeMap::new()
+    } else {
+        match lookup::action_verifications(&args.registry, action_pins, &args.output) {
+            Ok((held, requests)) => {
+                if args.output.verbose > 0 {
+                    report.requests = Some(match report.requests.take() {
+                        Some(r) => format!("{r}; {requests}"),
+                        None => requests,
+                    });
+                }
+                held
+            }
+            Err(e) => {
+                report.outcomes = scan.passed_over;
+                report.fail(Code::Setup, e.to_string());
+                return finish(&report, &args.output, out, err);
+            }
+        }
+    };
+
     let mut outcomes = scan.passed_over;
     for file in &scan.files {
         for f in &file.refs {
+            if let Some(pin) = action_pin(f, server) {
+                let mut o = Outcome::new(&f.candidate.value).at(
+                    &file.display,
+                    f.line,
+                    f.column,
+                    f.candidate.span.clone(),
+                    f.kind(file.kind),
+                );
+                o.digest = Some(pin.2.clone());
+                match &held[&pin] {
+                    Ok(Held::Present) => {}
+                    Ok(Held::Missing) => o.set(
+                        OutcomeStatus::Missing,
+                        Code::MissingDigest,
+                        format!(
+                            "{}/{} no longer has commit {} (force-pushed away and collected, or never there)",
+                            server_name(&pin.0),
+                            pin.1,
+                            pin.2
+                        ),
+                    ),
+                    Err(e) => o.set(OutcomeStatus::Error, plan::failure_code(e), e.to_string()),
+                }
+                outcomes.push(o);
+                continue;
+            }
             if let Some(r) = listed(f) {
                 let mut o = Outcome::new(&f.candidate.value)
                     .at(
@@ -126,7 +182,7 @@ pub(super) fn run(
                     f.line,
                     f.column,
                     f.candidate.span.clone(),
-                    file.kind.as_str(),
+                    f.kind(file.kind),
                 )
                 .naming(f.candidate.artifact);
             o.digest = Some(pin.digest.clone());
@@ -194,6 +250,18 @@ pub(super) fn run(
     report.outcomes = in_path_order(outcomes);
     report.findings_are_errors();
     finish(&report, &args.output, out, err)
+}
+
+/// The server, repository and commit (lowercase) of an action pinned to a commit.
+fn action_pin(f: &Found, server: &str) -> Option<(String, String, String)> {
+    match &f.status {
+        Status::Action(a) if a.reference.is_pinned() => Some((
+            server.to_string(),
+            a.reference.repository().to_string(),
+            a.reference.git_ref().to_ascii_lowercase(),
+        )),
+        _ => None,
+    }
 }
 
 /// The pinned digest of a reference that carries one.

@@ -124,6 +124,7 @@ pub(crate) fn refs(src: &str, findings: &Findings) -> String {
         match &c.target {
             Target::Reference => {}
             Target::NameAtDigest => out += " [name@digest]",
+            Target::Action => out += " [action]",
             Target::Digest => out += " [digest]",
             Target::InsertDigest { prefix, suffix } => {
                 out += &format!(" [insert: {prefix:?} + digest + {suffix:?}]");
@@ -149,7 +150,9 @@ fn check_span(src: &str, c: &Candidate, file: &str) {
         return;
     }
     match &c.target {
-        Target::Reference | Target::NameAtDigest => assert_eq!(text, c.value, "{file}"),
+        Target::Reference | Target::NameAtDigest | Target::Action => {
+            assert_eq!(text, c.value, "{file}")
+        }
         Target::Digest => assert!(
             text.is_empty() || c.value.ends_with(&format!("@{text}")),
             "{file}: {c:?}"
@@ -202,14 +205,26 @@ fn fake_digest(value: &str) -> String {
     format!("sha256:{hex}")
 }
 
+/// A stand-in commit id for an action, derived from its value.
+fn fake_commit(value: &str) -> String {
+    fake_digest(value)["sha256:".len()..][..40].to_string()
+}
+
 /// The edits `pin` would make with fake digests, as `app::plan` builds them for each target.
 fn fake_edits(findings: &Findings, keep_tag: bool) -> Vec<Edit> {
     findings
         .candidates
         .iter()
         .filter_map(|c| {
-            let Status::Unpinned(r) = classify(c) else {
-                return None;
+            let r = match classify(c) {
+                Status::Unpinned(r) => r,
+                Status::Action(a) if !a.reference.is_pinned() => {
+                    return Some(Edit {
+                        range: c.span.clone(),
+                        replacement: a.reference.pinned(&fake_commit(&c.value)),
+                    });
+                }
+                _ => return None,
             };
             let digest = fake_digest(&c.value);
             let replacement = c.target.text(|| r.pinned(&digest, keep_tag), &digest);
@@ -276,7 +291,13 @@ fn pinning_the_corpus_is_exact_and_idempotent() {
                             assert_eq!(r.digest(), Some(digest.as_str()), "{file}");
                             assert!(new.value.contains("@sha256:"), "{file}: {new:?}");
                         }
+                        (Status::Action(a), Status::Action(b)) if !a.reference.is_pinned() => {
+                            assert!(b.reference.is_pinned(), "{file}: {new:?}");
+                            assert_eq!(b.reference.git_ref(), fake_commit(&old.value), "{file}");
+                            assert_eq!(a.reference.name(), b.reference.name(), "{file}");
+                        }
                         (Status::Pinned(_), Status::Pinned(_))
+                        | (Status::Action(_), Status::Action(_))
                         | (Status::Skipped(_), Status::Skipped(_)) => {
                             assert_eq!(old.value, new.value, "{file}");
                         }
@@ -315,7 +336,7 @@ fn pinning_the_corpus_is_exact_and_idempotent() {
             ("dockerfile", 21),
             ("drone", 29),
             ("fleet", 0),
-            ("gha", 14),
+            ("gha", 24),
             ("gitlab", 14),
             ("gitops", 19),
             ("helm", 13),
@@ -523,9 +544,17 @@ fn truncated_files_never_panic() {
 #[test]
 fn tag_comments_round_trip_through_update_and_unpin() {
     use crate::app::{plan, scan};
+    use crate::resolve::git::{ActionResolutions, Commit, RefKind};
     use crate::resolve::{Manifest, Resolutions};
     use crate::settings::{ChildPins, Operation, PinSettings, Setting, TagStyle};
 
+    const SERVER: &str = crate::resolve::git::DEFAULT_SERVER;
+    fn on_server(resolved: &ActionResolutions) -> plan::Actions<'_> {
+        plan::Actions {
+            server: SERVER,
+            resolved,
+        }
+    }
     let text = |file: &scan::ScannedFile, plan: &plan::Plan<String>| {
         plan.changes
             .first()
@@ -560,8 +589,20 @@ fn tag_comments_round_trip_through_update_and_unpin() {
                     (k.clone(), Ok(m))
                 })
                 .collect();
+            let actions: ActionResolutions =
+                plan::action_keys(std::slice::from_ref(&original), &opts, SERVER)
+                    .into_iter()
+                    .map(|k| {
+                        let c = Commit {
+                            commit: fake_commit(&k.to_string()),
+                            kind: RefKind::Tag,
+                        };
+                        (k, Ok(c))
+                    })
+                    .collect();
             let files = [original];
-            let pinned = plan::plan(&files, &resolved, &opts, new_text).unwrap();
+            let pinned =
+                plan::plan(&files, &resolved, on_server(&actions), &opts, new_text).unwrap();
             assert_eq!(pinned.errors(), 0, "{name}");
             let pinned_text = text(&files[0], &pinned);
             // Where no comment can go (a directive, a block scalar), `name:latest@…` is written for an untagged
@@ -609,8 +650,35 @@ fn tag_comments_round_trip_through_update_and_unpin() {
                     (k.clone(), Ok(m))
                 })
                 .collect();
+            let update_actions = plan::action_keys(&after, &update, SERVER);
+            for k in actions.keys() {
+                assert!(
+                    update_actions.contains(k),
+                    "{name}: {k} is not followed after pinning"
+                );
+            }
+            // What was pinned before is followed too; it has not moved either.
+            let mut actions = actions;
+            for k in update_actions {
+                actions.entry(k).or_insert_with_key(|k| {
+                    let f = after[0].refs.iter().find_map(|f| match &f.status {
+                        Status::Action(a) => a
+                            .comment
+                            .as_ref()
+                            .filter(|(c, _)| {
+                                c.git_ref == k.git_ref && a.reference.repository() == k.repository
+                            })
+                            .map(|_| a.reference.git_ref().to_string()),
+                        _ => None,
+                    });
+                    Ok(Commit {
+                        commit: f.expect("a pinned action with this comment"),
+                        kind: RefKind::Tag,
+                    })
+                });
+            }
             assert!(
-                plan::plan(&after, &unmoved, &update, new_text)
+                plan::plan(&after, &unmoved, on_server(&actions), &update, new_text)
                     .unwrap()
                     .changes
                     .is_empty(),
@@ -624,6 +692,7 @@ fn tag_comments_round_trip_through_update_and_unpin() {
                 &plan::plan(
                     std::slice::from_ref(&after),
                     &Resolutions::new(),
+                    plan::Actions::none(),
                     &unpin,
                     new_text,
                 )
@@ -632,7 +701,14 @@ fn tag_comments_round_trip_through_update_and_unpin() {
             let originally = [original];
             let want = text(
                 &originally[0],
-                &plan::plan(&originally, &Resolutions::new(), &unpin, new_text).unwrap(),
+                &plan::plan(
+                    &originally,
+                    &Resolutions::new(),
+                    plan::Actions::none(),
+                    &unpin,
+                    new_text,
+                )
+                .unwrap(),
             );
             // Digest fields (kustomize `digest:`, Helm `image.digest`) hold no tag: unpin leaves them.
             let only_references = originally[0].refs.iter().all(|f| {
@@ -641,10 +717,11 @@ fn tag_comments_round_trip_through_update_and_unpin() {
             if only_references && !untagged_fallback {
                 assert_eq!(back, want, "{name}");
             }
-            let no_digests = !originally[0]
-                .refs
-                .iter()
-                .any(|f| matches!(f.status, Status::Pinned(_)));
+            let no_digests = !originally[0].refs.iter().any(|f| match &f.status {
+                Status::Pinned(_) => true,
+                Status::Action(a) => a.reference.is_pinned(),
+                _ => false,
+            });
             if only_references && no_digests && !untagged_fallback {
                 exact += 1;
                 assert_eq!(back, src, "{name}: unpinning is not the inverse of pinning");

@@ -162,6 +162,7 @@ mod tests {
             src,
             &FindOptions {
                 devcontainer_features: true,
+                ..FindOptions::default()
             },
         )
         .unwrap();

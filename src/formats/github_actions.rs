@@ -1,5 +1,5 @@
-//! GitHub Actions finders: the images a workflow (`.github/workflows/*.yml`) runs, and the image of an
-//! action's metadata file (`action.yml`, `action.yaml`).
+//! GitHub Actions finders: the images and the actions a workflow (`.github/workflows/*.yml`) runs, and those
+//! of an action's metadata file (`action.yml`, `action.yaml`).
 //!
 //! # What is found in a workflow
 //!
@@ -10,7 +10,11 @@
 //! * `services.<name>.image`, or `services.<name>` itself when it is a string (`services: {postgres:
 //!   postgres:16}`: the workflow schema's `container` is a string or a mapping, for services as for the job
 //!   container);
-//! * `steps[*].uses: docker://<image>`.
+//! * `steps[*].uses: docker://<image>`;
+//! * `steps[*].uses: OWNER/REPO[/PATH]@REF`, an action in another repository, and the job's own
+//!   `uses: OWNER/REPO/.github/workflows/FILE@REF`, a reusable workflow: action candidates
+//!   ([`Target::Action`]), resolved to a git commit rather than an image digest (see
+//!   [`crate::reference::action`]).
 //!
 //! The runner accepts a `docker://` prefix on `container` and service images too (`container:
 //! docker://rust:1.90.0`): wherever a value starts with `docker://`, the candidate's span and value are the
@@ -22,35 +26,46 @@
 //! * `runs.image` when it starts with `docker://` (a Docker container action using a published image);
 //!   `runs.image: Dockerfile` (or any other path) names a Dockerfile the runner builds, and is not a
 //!   candidate;
-//! * `runs.steps[*].uses: docker://<image>` (a composite action's steps).
+//! * `runs.steps[*].uses` of a composite action's steps: `docker://<image>`, or an action in another
+//!   repository.
 //!
 //! An alias (`container: *c`, `image: *img`; GitHub accepts YAML anchors) stands for the anchored scalar,
 //! reported where it is written and once. Values with expressions (`${{ matrix.image }}`,
 //! `postgres:${{ matrix.pg }}`, `${{ … && matrix.search-image || '' }}`) are reported as written; the
-//! reference classifier skips them as templates. An empty value (`image: ''`) is reported skipped.
+//! reference classifier skips them as templates. An empty image (`image: ''`) is reported skipped.
 //!
 //! # What is not found
 //!
 //! * `image` or `image-name` inputs of actions (`with: {image: tonistiigi/binfmt@sha256:…}`), images in
 //!   `env`, `strategy.matrix`, `run` scripts or `outputs`: GitHub does not pull them itself, and their
 //!   meaning depends on the action or script.
-//! * `uses:` of actions (`actions/checkout@v4`) and of reusable workflows (`jobs.<id>.uses`), which are
-//!   not container images; a job whose id is `image` is a job like any other.
+//! * Local actions and workflows (`uses: ./.github/actions/build`): they are files of the same
+//!   repository, at the same commit. An empty `uses:` is not a candidate either. A job whose id is `image`
+//!   is a job like any other.
+//! * With [`FindOptions::actions`] off (`--no-actions`), no action candidate at all: images only.
 //!
 //! # Limitations
 //!
 //! * Only top-level `jobs` is read, in every document (a workflow has one).
-//! * A `docker://` reference whose scalar bytes are not its value (escapes, a line break) is reported
-//!   skipped, with the whole scalar text as its span.
+//! * A `docker://` reference or an action whose scalar bytes are not its value (escapes, a line break) is
+//!   reported skipped, with the whole scalar text as its span.
 //! * [`Candidate::pull_policy_set`] is always `None`.
 
 use super::yaml::tree::{NodeId, Tree};
 use super::yaml::{docker_value, find_reading, image_value, Reads};
-use super::{Candidate, FindError, Findings};
+use super::{Candidate, FindError, FindOptions, Findings, Target};
 
-/// Finds the images of a GitHub Actions workflow. See the module documentation.
+const DOCKER: &str = "docker://";
+
+/// Finds the images and actions of a GitHub Actions workflow. See the module documentation.
 pub fn find(src: &str) -> Result<Findings, FindError> {
-    find_reading(src, &WORKFLOW, collect)
+    find_with(src, &FindOptions::default())
+}
+
+/// [`find`], without the actions when [`FindOptions::actions`] is off.
+pub fn find_with(src: &str, options: &FindOptions) -> Result<Findings, FindError> {
+    let actions = options.actions;
+    find_reading(src, &WORKFLOW, |tree, out| collect(tree, out, actions))
 }
 
 /// The keys a workflow's finder reads.
@@ -67,8 +82,14 @@ const ACTION: Reads = Reads {
     whole_if: None,
 };
 
-/// Finds the image of an action's metadata file (`action.yml`). See the module documentation.
+/// Finds the image and actions of an action's metadata file (`action.yml`). See the module documentation.
 pub fn find_action(src: &str) -> Result<Findings, FindError> {
+    find_action_with(src, &FindOptions::default())
+}
+
+/// [`find_action`], without the actions when [`FindOptions::actions`] is off.
+pub fn find_action_with(src: &str, options: &FindOptions) -> Result<Findings, FindError> {
+    let actions = options.actions;
     find_reading(src, &ACTION, |tree, out| {
         for root in tree.mapping_documents() {
             let Some(runs) = tree.mapping_at(root, "runs") else {
@@ -77,20 +98,20 @@ pub fn find_action(src: &str) -> Result<Findings, FindError> {
             if let Some(image) = tree.lookup(runs, "image") {
                 out.extend(docker_value(tree, image));
             }
-            docker_steps(tree, runs, out);
+            steps(tree, runs, out, actions);
         }
     })
 }
 
-fn collect(tree: &Tree, out: &mut Vec<Candidate>) {
+fn collect(tree: &Tree, out: &mut Vec<Candidate>, actions: bool) {
     for root in tree.mapping_documents() {
         for job in tree.mappings_under(root, "jobs") {
-            job_images(tree, job, out);
+            job_images(tree, job, out, actions);
         }
     }
 }
 
-fn job_images(tree: &Tree, job: NodeId, out: &mut Vec<Candidate>) {
+fn job_images(tree: &Tree, job: NodeId, out: &mut Vec<Candidate>, actions: bool) {
     if let Some(container) = tree.lookup(job, "container") {
         let container = tree.resolve(container);
         let image = if tree.mapping(container).is_some() {
@@ -113,21 +134,52 @@ fn job_images(tree: &Tree, job: NodeId, out: &mut Vec<Candidate>) {
             }
         }
     }
-    docker_steps(tree, job, out);
+    if actions {
+        // A reusable workflow: `jobs.<id>.uses`. A `docker://` value is no job's (the runner refuses it).
+        if let Some(uses) = tree.lookup(job, "uses") {
+            out.extend(action_value(tree, uses));
+        }
+    }
+    steps(tree, job, out, actions);
 }
 
-/// `uses: docker://image` of every step of the job (or composite action's `runs`) `at`.
-fn docker_steps(tree: &Tree, at: NodeId, out: &mut Vec<Candidate>) {
+/// `uses:` of every step of the job (or composite action's `runs`) `at`: `docker://image`, and with
+/// `actions` an action in another repository.
+fn steps(tree: &Tree, at: NodeId, out: &mut Vec<Candidate>, actions: bool) {
     if let Some(steps) = tree.lookup(at, "steps").map(|s| tree.resolve(s)) {
         for &step in tree.items(steps) {
             let step = tree.resolve(step);
             if tree.mapping(step).is_none() {
                 continue;
             }
-            let uses = tree.lookup(step, "uses");
-            out.extend(uses.and_then(|uses| docker_value(tree, uses)));
+            let Some(uses) = tree.lookup(step, "uses") else {
+                continue;
+            };
+            match docker_value(tree, uses) {
+                Some(image) => out.push(image),
+                None if actions => out.extend(action_value(tree, uses)),
+                None => {}
+            }
         }
     }
+}
+
+/// A scalar `uses:` naming an action or reusable workflow of another repository (anything but `docker://`,
+/// a local `./path` and an empty value): the whole value, classified by [`crate::reference::action`].
+fn action_value(tree: &Tree, id: NodeId) -> Option<Candidate> {
+    let scalar = tree.scalar(tree.resolve(id))?;
+    let value = scalar.value.as_str();
+    if value.is_empty() || value.starts_with(DOCKER) || value.starts_with('.') {
+        return None;
+    }
+    Some(Candidate {
+        span: scalar.text.clone(),
+        value: value.to_owned(),
+        skip: scalar.differs.map(str::to_owned),
+        pull_policy_set: None,
+        target: Target::Action,
+        artifact: None,
+    })
 }
 
 /// An image as a job container or service states it: with or without `docker://`.
@@ -139,12 +191,90 @@ fn image_or_docker(tree: &Tree, id: NodeId) -> Option<Candidate> {
 mod tests {
     use super::*;
 
-    /// `(text of span, value, skipped)` of every candidate.
+    /// The images alone (`--no-actions`).
+    fn images(src: &str) -> Result<Findings, FindError> {
+        let options = FindOptions {
+            actions: false,
+            ..FindOptions::default()
+        };
+        find_with(src, &options)
+    }
+
+    fn action_images(src: &str) -> Result<Findings, FindError> {
+        let options = FindOptions {
+            actions: false,
+            ..FindOptions::default()
+        };
+        find_action_with(src, &options)
+    }
+
+    /// `(text of span, value, skipped)` of every image candidate.
     fn found(src: &str) -> Vec<(&str, String, bool)> {
-        crate::formats::testing::found(src, find)
+        crate::formats::testing::found(src, images)
             .into_iter()
             .map(|(t, v, s)| (t, v, s.is_some()))
             .collect()
+    }
+
+    /// `(text of span, skipped)` of every action candidate of `find`, which must hold its value exactly
+    /// when not skipped.
+    fn actions(src: &str, find: crate::formats::kind::Finder) -> Vec<(&str, bool)> {
+        crate::formats::testing::candidates(src, find)
+            .into_iter()
+            .filter(|c| c.target == Target::Action)
+            .map(|c| {
+                if c.skip.is_none() {
+                    assert_eq!(&src[c.span.clone()], c.value, "{src:?}");
+                }
+                (&src[c.span.clone()], c.skip.is_some())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn actions_and_reusable_workflows() {
+        let src = "on: push\njobs:\n  a:\n    steps:\n      - uses: actions/checkout@v4.2.1 # a comment\n      - uses: 'github/codeql-action/init@v3'\n      - uses: \"docker://alpine:3.20\"\n      - uses: ./.github/actions/local\n      - uses: ''\n      - run: 'echo uses: a/b@v1'\n      - {uses: a/b@v1, with: {x: 1}}\n      - uses: a/b@${{ matrix.v }}\n      - uses: \"a/b\\u0040v1\"\n  reuse:\n    uses: octo/wf/.github/workflows/build.yml@main\n  local:\n    uses: ./.github/workflows/local.yml\n";
+        assert_eq!(
+            actions(src, find),
+            [
+                ("actions/checkout@v4.2.1", false),
+                ("github/codeql-action/init@v3", false),
+                ("a/b@v1", false),
+                ("a/b@${{ matrix.v }}", false),
+                ("a/b\\u0040v1", true),
+                ("octo/wf/.github/workflows/build.yml@main", false),
+            ]
+        );
+        // The images are found as before, in file order with the actions.
+        let all = find(src).unwrap().candidates;
+        assert_eq!(
+            all.iter().filter(|c| c.target == Target::Reference).count(),
+            1
+        );
+        assert!(actions(src, images).is_empty(), "--no-actions");
+        let status = |value: &str| {
+            let c = all.iter().find(|c| c.value == value).unwrap();
+            crate::app::classify(c)
+        };
+        assert!(
+            matches!(status("a/b@${{ matrix.v }}"), crate::app::Status::Skipped(s) if s.code == crate::report::Code::Template)
+        );
+        assert!(
+            matches!(status("actions/checkout@v4.2.1"), crate::app::Status::Action(a) if !a.reference.is_pinned())
+        );
+    }
+
+    #[test]
+    fn composite_actions_and_crlf() {
+        let src = "runs:\r\n  using: composite\r\n  steps:\r\n    - uses: actions/setup-go@v5\r\n    - uses: docker://alpine:3.20\r\n    - uses: ./local\r\n";
+        assert_eq!(actions(src, find_action), [("actions/setup-go@v5", false)]);
+        assert!(actions(src, action_images).is_empty());
+        // `uses:` outside `runs.steps` is nothing.
+        assert!(actions(
+            "uses: a/b@v1\nruns:\n  using: node20\n  main: x.js\n",
+            find_action
+        )
+        .is_empty());
     }
 
     fn texts(src: &str) -> Vec<&str> {
@@ -190,27 +320,9 @@ jobs:
                 "discourse/discourse_test:slim-browsers"
             ]
         );
-        let c = &find(src).unwrap().candidates[3];
-        let at = src.find("docker://alpine").unwrap() + "docker://".len();
+        let c = &images(src).unwrap().candidates[3];
+        let at = src.find("docker://alpine").unwrap() + DOCKER.len();
         assert_eq!(c.span, at..at + "alpine:3.20".len());
-    }
-
-    #[test]
-    fn expressions_are_reported_as_written() {
-        let src = "jobs:\n  t:\n    container: discourse/discourse_test:${{ (github.repository == 'x') || 'y' }}\n    services:\n      search:\n        image: ${{ contains(matrix.search-image, 'elasticsearch') && matrix.search-image || '' }}\n      pg:\n        image: ''\n";
-        let got = found(src);
-        assert_eq!(
-            got[0].1,
-            "discourse/discourse_test:${{ (github.repository == 'x') || 'y' }}"
-        );
-        assert!(!got[0].2);
-        assert_eq!(
-            got[1].1,
-            "${{ contains(matrix.search-image, 'elasticsearch') && matrix.search-image || '' }}"
-        );
-        assert!(got[2].2, "empty image");
-        let status = crate::app::classify(&find(src).unwrap().candidates[0]);
-        assert!(matches!(status, crate::app::Status::Skipped(_)));
     }
 
     #[test]
@@ -233,13 +345,31 @@ jobs:
     }
 
     #[test]
+    fn expressions_are_reported_as_written() {
+        let src = "jobs:\n  t:\n    container: discourse/discourse_test:${{ (github.repository == 'x') || 'y' }}\n    services:\n      search:\n        image: ${{ contains(matrix.search-image, 'elasticsearch') && matrix.search-image || '' }}\n      pg:\n        image: ''\n";
+        let got = found(src);
+        assert_eq!(
+            got[0].1,
+            "discourse/discourse_test:${{ (github.repository == 'x') || 'y' }}"
+        );
+        assert!(!got[0].2);
+        assert_eq!(
+            got[1].1,
+            "${{ contains(matrix.search-image, 'elasticsearch') && matrix.search-image || '' }}"
+        );
+        assert!(got[2].2, "empty image");
+        let status = crate::app::classify(&images(src).unwrap().candidates[0]);
+        assert!(matches!(status, crate::app::Status::Skipped(_)));
+    }
+
+    #[test]
     fn docker_scheme_on_containers_and_services() {
         let src = "jobs:\n  a:\n    container: docker://rust:1.90.0\n    services:\n      db: {image: 'docker://postgres:16'}\n  b:\n    container:\n      image: \"docker://ghcr.io/o/app:v1\"\n";
         assert_eq!(
             texts(src),
             ["rust:1.90.0", "postgres:16", "ghcr.io/o/app:v1"]
         );
-        let c = &find(src).unwrap().candidates[0];
+        let c = &images(src).unwrap().candidates[0];
         assert_eq!(c.value, "rust:1.90.0");
         assert_eq!(c.span.start, src.find("rust").unwrap());
         assert!(matches!(
@@ -251,7 +381,7 @@ jobs:
     #[test]
     fn action_metadata() {
         fn found(src: &str) -> Vec<(&str, String, Option<String>)> {
-            crate::formats::testing::found(src, find_action)
+            crate::formats::testing::found(src, action_images)
         }
         let src = "name: x\nruns:\n  using: docker\n  image: \"docker://nvuillam/github-dependents-info:v3.0.0\"\n  args: [--image, 'docker://not:1']\n";
         let got = found(src);

@@ -235,10 +235,10 @@ kinds! {
         files: &[".github/workflows/*.yml"],
         examples: &["repo/.github/workflows/ci.yml", ".github/workflows/release.yaml"],
         find: github_actions::find,
-        needles: &["container", "image", "docker://", "services", "\\"],
+        needles: &["container", "image", "docker://", "services", "uses", "\\"],
         docs: Docs {
             title: "GitHub Actions",
-            pinned: "`jobs.*.container` and `jobs.*.services.*` (each a string or `{image: …}`), `uses: docker://image:tag`; a `docker://` prefix on a container or service image is kept",
+            pinned: "`jobs.*.container` and `jobs.*.services.*` (each a string or `{image: …}`), `uses: docker://image:tag`; a `docker://` prefix on a container or service image is kept. Actions (`steps[*].uses: owner/repo@ref`) and reusable workflows (`jobs.*.uses`) are pinned to commits ([actions](actions.md))",
             example: "`uses: docker://alpine:3.20` → `docker://alpine@sha256:…`",
         },
         corpus: "gha",
@@ -251,10 +251,10 @@ kinds! {
         files: &["action.yml", "action.yaml"],
         examples: &["action.yml", "actions/build/action.yaml", ".github/actions/x/action.yml"],
         find: github_actions::find_action,
-        needles: &["docker://", "\\"],
+        needles: &["docker://", "uses", "\\"],
         docs: Docs {
             title: "GitHub Action metadata",
-            pinned: "`runs.image: docker://image:tag` of a Docker container action (`runs.image: Dockerfile` is a path the runner builds, left alone); `runs.steps[*].uses: docker://…` of a composite action",
+            pinned: "`runs.image: docker://image:tag` of a Docker container action (`runs.image: Dockerfile` is a path the runner builds, left alone); `runs.steps[*].uses: docker://…` of a composite action, and its actions (`uses: owner/repo@ref`, pinned to commits: [actions](actions.md))",
             example: "`image: docker://alpine:3.20` → `docker://alpine@sha256:…`",
         },
         corpus: "action",
@@ -544,11 +544,15 @@ impl Kind {
     }
 
     /// Runs this kind's finder with the scan's options. The table's finders take none; an option changes
-    /// the finder of the one kind it is about (features: dev containers).
+    /// the finder of the kinds it is about (features: dev containers; `--no-actions`: GitHub Actions files).
     pub fn find_with(self, src: &str, options: &FindOptions) -> Result<Findings, FindError> {
         match self {
             Kind::Devcontainer if options.devcontainer_features => {
                 devcontainer::find_with(src, options)
+            }
+            Kind::GithubActions if !options.actions => github_actions::find_with(src, options),
+            Kind::ActionMetadata if !options.actions => {
+                github_actions::find_action_with(src, options)
             }
             _ => self.find(src),
         }

@@ -121,6 +121,10 @@ pub enum Target {
     /// `span` is an empty point where a whole line is inserted: `prefix`, the digest, `suffix`
     /// (e.g. `"    digest: "` and `"\n"`, with the entry's own indentation and line ending).
     InsertDigest { prefix: String, suffix: String },
+    /// `span` holds a GitHub Actions `uses:` value naming another repository at a ref
+    /// (`actions/checkout@v4`): not an image at all. It is classified by [`crate::reference::action`],
+    /// resolved to a git commit, and written `OWNER/REPO[/PATH]@<commit>`.
+    Action,
     /// `span` holds the text that selects a tag, and becomes `prefix` and the digest: an OpenTofu module
     /// source's `tag=1.0` becomes `digest=sha256:…` (the two are exclusive there, so no tag is kept).
     Replace { prefix: String },
@@ -136,7 +140,7 @@ impl Target {
     /// inserted line.
     pub fn text(&self, pinned: impl FnOnce() -> String, digest: &str) -> String {
         match self {
-            Target::Reference | Target::NameAtDigest | Target::Listed => pinned(),
+            Target::Reference | Target::NameAtDigest | Target::Listed | Target::Action => pinned(),
             Target::Digest => digest.to_string(),
             Target::InsertDigest { prefix, suffix } => format!("{prefix}{digest}{suffix}"),
             Target::Replace { prefix } => format!("{prefix}{digest}"),
@@ -145,10 +149,22 @@ impl Target {
 }
 
 /// What a scan asks of the finders beyond their defaults (flags and `pin.toml` keys).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FindOptions {
     /// `--devcontainer-features`: also the feature ids of dev container configurations.
     pub devcontainer_features: bool,
+    /// The actions and reusable workflows of GitHub Actions files (`uses: OWNER/REPO@REF`); on unless
+    /// `--no-actions` (`actions = false`).
+    pub actions: bool,
+}
+
+impl Default for FindOptions {
+    fn default() -> FindOptions {
+        FindOptions {
+            devcontainer_features: false,
+            actions: true,
+        }
+    }
 }
 
 /// What a finder returns for one file.
@@ -176,8 +192,8 @@ pub struct SpanError {
 
 /// Checks every span of `findings` once, as they are built: inside the file, on character boundaries; an
 /// inserted line at an empty point; and for a reference written in place, the value is the span's text,
-/// unless the candidate declares the difference (`skip`, or a [`Target`] other than [`Target::Reference`] and
-/// [`Target::NameAtDigest`]).
+/// unless the candidate declares the difference (`skip`, or a [`Target`] other than [`Target::Reference`],
+/// [`Target::NameAtDigest`] and [`Target::Action`]).
 /// Ignore-comment ranges must be valid spans too.
 pub fn check_spans(src: &str, findings: &Findings) -> Result<(), SpanError> {
     let bad = |range: &Range<usize>, what: &str| {
@@ -215,7 +231,9 @@ pub fn check_spans(src: &str, findings: &Findings) -> Result<(), SpanError> {
             Target::Listed if c.skip.is_none() => {
                 return Err(bad(&c.span, "a listed reference without its reason at"));
             }
-            Target::Reference | Target::NameAtDigest if c.skip.is_none() && text != c.value => {
+            Target::Reference | Target::NameAtDigest | Target::Action
+                if c.skip.is_none() && text != c.value =>
+            {
                 return Err(bad(
                     &c.span,
                     &format!("the value {:?} for the text {text:?} at", c.value),

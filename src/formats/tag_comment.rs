@@ -14,6 +14,7 @@
 use std::ops::Range;
 
 use super::Kind;
+use crate::reference::action::{ActionRef, CommentForm, RefComment};
 use crate::reference::Reference;
 
 /// Where a format's comments may go.
@@ -107,6 +108,87 @@ pub fn insertion(
     tagged: &str,
     style: CommentStyle,
 ) -> Option<(Range<usize>, String)> {
+    insertion_of(src, span, tagged, tagged, style)
+}
+
+/// The edit that records the ref a pinned action was made from (`original`, `actions/checkout@v4.2.1`): a
+/// trailing ` # v4.2.1`, or where nothing but a comment may follow the value on its line, a line above
+/// naming the whole action (`# pin: actions/checkout@v4.2.1`). `None` where no comment can go.
+#[allow(dead_code)] // used by the plan once actions are resolved
+pub fn ref_insertion(
+    src: &str,
+    span: &Range<usize>,
+    original: &ActionRef,
+    style: CommentStyle,
+) -> Option<(Range<usize>, String)> {
+    insertion_of(src, span, original.git_ref(), original.as_str(), style)
+}
+
+/// The ref comment of the pinned action at `span` (`pinned`, whose ref is a commit), and the bytes that
+/// hold it: a trailing comment whose only word is the ref (`# v4.2.1`, `# tag=v4.2.1`,
+/// `# ratchet:actions/checkout@v4.2.1`; another comment may follow it), or a comment line directly above
+/// naming the same action (`# pin: actions/checkout@v4.2.1`). The range starts where the value (and its
+/// closing quote) ends, so that removing it leaves the line as it was before pinning.
+pub fn find_ref(
+    src: &str,
+    span: &Range<usize>,
+    pinned: &ActionRef,
+    style: CommentStyle,
+) -> Option<(RefComment, Range<usize>)> {
+    if style == CommentStyle::None {
+        return None;
+    }
+    if style == CommentStyle::Trailing {
+        let at = after_value(src, span);
+        let rest = &src[at..super::line_end(src, span.end)];
+        let blanks = rest.len() - rest.trim_start_matches([' ', '\t']).len();
+        if let Some(after_hash) = rest[blanks..].strip_prefix('#').filter(|_| blanks > 0) {
+            let lead = after_hash.len() - after_hash.trim_start_matches([' ', '\t']).len();
+            let word_start = blanks + 1 + lead;
+            let word_end = word_start + token_len(&rest[word_start..]);
+            let tail = &rest[word_end..];
+            let alone = tail.trim().is_empty()
+                || (tail.starts_with([' ', '\t']) && tail.trim_start().starts_with('#'));
+            if alone {
+                if let Some(c) = RefComment::parse(&rest[word_start..word_end], pinned) {
+                    return Some((c, at..at + word_end));
+                }
+            }
+        }
+    }
+    let mut line_start = line_start(src, span.start);
+    while line_start > 0 {
+        let above = line_start_before(src, line_start);
+        let body = src[above..line_start].trim_end_matches(['\n', '\r']);
+        let rest = body
+            .trim_start_matches('\u{feff}')
+            .trim_start()
+            .strip_prefix(LINE_MARKER)?;
+        if token_len(rest) == rest.len() {
+            let named = ActionRef::parse(rest)
+                .ok()
+                .filter(|a| !a.is_pinned() && a.name().eq_ignore_ascii_case(pinned.name()));
+            if let Some(a) = named {
+                let comment = RefComment {
+                    git_ref: a.git_ref().to_string(),
+                    form: CommentForm::Line,
+                };
+                return Some((comment, above..line_start));
+            }
+        }
+        line_start = above;
+    }
+    None
+}
+
+/// [`insertion`], with the text of a trailing comment and of a comment line above given apart.
+fn insertion_of(
+    src: &str,
+    span: &Range<usize>,
+    trailing: &str,
+    tagged: &str,
+    style: CommentStyle,
+) -> Option<(Range<usize>, String)> {
     if style == CommentStyle::None {
         return None;
     }
@@ -129,7 +211,7 @@ pub fn insertion(
         if rest_trimmed.is_empty()
             || (rest_trimmed.starts_with('#') && rest.len() > rest_trimmed.len())
         {
-            return Some((at..at, format!("{TRAILING_MARKER}{tagged}")));
+            return Some((at..at, format!("{TRAILING_MARKER}{trailing}")));
         }
     }
     let indent: String = before
@@ -359,6 +441,112 @@ mod tests {
         assert_eq!(
             find(&src, &(at..at + 2 + D.len()), &r, CommentStyle::Trailing),
             None
+        );
+    }
+
+    /// Pins the action `value` (found in `src`) with a ref comment, finds the comment again, and unpins.
+    fn pin_action(src: &str, value: &str, style: CommentStyle) -> String {
+        let at = src.find(value).unwrap();
+        let span = at..at + value.len();
+        let original = ActionRef::parse(value).unwrap();
+        let commit = "c".repeat(40);
+        let pinned = original.pinned(&commit);
+        let (range, text) = ref_insertion(src, &span, &original, style).unwrap();
+        let edits = [
+            Edit {
+                range: span.clone(),
+                replacement: pinned.clone(),
+            },
+            Edit {
+                range,
+                replacement: text,
+            },
+        ];
+        let out = apply(src, &edits).unwrap();
+        let new_at = out.find(&pinned).unwrap();
+        let new_span = new_at..new_at + pinned.len();
+        let (comment, range) =
+            find_ref(&out, &new_span, &ActionRef::parse(&pinned).unwrap(), style).expect("found");
+        assert_eq!(comment.git_ref, original.git_ref());
+        let back = apply(
+            &out,
+            &[
+                Edit {
+                    range: new_span,
+                    replacement: value.to_string(),
+                },
+                Edit {
+                    range,
+                    replacement: String::new(),
+                },
+            ],
+        )
+        .unwrap();
+        assert_eq!(back, src);
+        out
+    }
+
+    #[test]
+    fn action_ref_comments_trail_the_value_or_go_above() {
+        use CommentStyle::Trailing as T;
+        let c = "c".repeat(40);
+        assert_eq!(
+            pin_action(
+                "- uses: actions/checkout@v4.2.1\n",
+                "actions/checkout@v4.2.1",
+                T
+            ),
+            format!("- uses: actions/checkout@{c} # v4.2.1\n")
+        );
+        assert_eq!(
+            pin_action("  uses: 'a/b/x@v1'  # keep\r\n", "a/b/x@v1", T),
+            format!("  uses: 'a/b/x@{c}' # v1  # keep\r\n")
+        );
+        assert_eq!(
+            pin_action("  - {uses: a/b@main, with: {x: 1}}\n", "a/b@main", T),
+            format!("  # pin: a/b@main\n  - {{uses: a/b@{c}, with: {{x: 1}}}}\n")
+        );
+    }
+
+    #[test]
+    fn action_ref_comments_of_other_tools_are_read() {
+        let c = "c".repeat(40);
+        fn read(src: &str) -> Option<(String, CommentForm, &str)> {
+            let at = src.find("actions/checkout@").unwrap();
+            let span = at..at + "actions/checkout@".len() + 40;
+            let pinned = ActionRef::parse(&src[span.clone()]).unwrap();
+            find_ref(src, &span, &pinned, CommentStyle::Trailing)
+                .map(|(c, r)| (c.git_ref, c.form, &src[r]))
+        }
+        assert_eq!(
+            read(&format!(
+                "uses: 'actions/checkout@{c}' # ratchet:actions/checkout@v4\n"
+            )),
+            Some((
+                "v4".into(),
+                CommentForm::Ratchet,
+                " # ratchet:actions/checkout@v4"
+            ))
+        );
+        assert_eq!(
+            read(&format!("uses: actions/checkout@{c} #tag=v4.1.0 # more\n")),
+            Some(("v4.1.0".into(), CommentForm::TagEquals, " #tag=v4.1.0"))
+        );
+        assert_eq!(
+            read(&format!("uses: actions/checkout@{c} # pinned by hand\n")),
+            None
+        );
+        assert_eq!(
+            read(&format!("uses: actions/checkout@{c}# v4\n")),
+            None,
+            "no space: part of the value"
+        );
+        assert_eq!(
+            read(&format!(
+                "# pin: actions/setup-go@v5\nuses: actions/checkout@{c}\n"
+            )),
+            None,
+            "another action's line"
         );
     }
 }

@@ -48,9 +48,14 @@ fn annotate(out: &mut dyn Write, d: &Diagnostic, o: Option<&Outcome>) -> io::Res
             properties.push(format!("col={col}"));
         }
     }
+    // An action's finding says so in its title: the same codes serve images and actions.
+    let kind = match o.and_then(|o| o.kind) {
+        Some(super::ACTION_KIND) => " (action)",
+        _ => "",
+    };
     properties.push(format!(
         "title={}",
-        property(&format!("{} {}", d.code, d.code.name()))
+        property(&format!("{} {}{kind}", d.code, d.code.name()))
     ));
     let message = match o.and_then(|o| o.original.as_deref()) {
         Some(reference) => format!("{reference}: {}", d.message),

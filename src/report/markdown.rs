@@ -1,11 +1,13 @@
 //! `--format markdown`: a pull request body for a bot: a table of what changes (image, from, to, files), then
 //! for `pin update` each moved tag with its old and new digest (and the OCI labels `created`, `revision` and
-//! `source` of the new image, when they were read), and what was left alone or failed.
+//! `source` of the new image, when they were read); the GitHub Actions that change in a table of their own
+//! (action, from, to, files); and what was left alone or failed.
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
-use super::{Class, Command, OutcomeStatus, Report, Reporter, TextReporter};
+use super::{Class, Command, OutcomeStatus, Report, Reporter, TextReporter, ACTION_KIND};
+use crate::reference::action::ActionRef;
 use crate::reference::Reference;
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -89,14 +91,14 @@ impl Reporter for MarkdownReporter {
             Command::Unpin => "Container images unpinned",
             _ => "Container images pinned to digests",
         };
-        writeln!(out, "### {title}\n")?;
+        let actions = action_rows(r);
         // (image, from, to, old digest, new digest, tag) → places
         type Key = (String, String, String, String, String, String);
         let mut rows: BTreeMap<Key, Row> = BTreeMap::new();
         for o in r
             .outcomes
             .iter()
-            .filter(|o| o.status == OutcomeStatus::Pinned)
+            .filter(|o| o.status == OutcomeStatus::Pinned && o.kind != Some(ACTION_KIND))
         {
             let Some(original) = o.original.as_deref() else {
                 continue;
@@ -132,9 +134,12 @@ impl Reporter for MarkdownReporter {
                 .places
                 .push(o.place());
         }
-        if rows.is_empty() {
+        if !rows.is_empty() || actions.is_empty() {
+            writeln!(out, "### {title}\n")?;
+        }
+        if rows.is_empty() && actions.is_empty() {
             writeln!(out, "Nothing to change.")?;
-        } else {
+        } else if !rows.is_empty() {
             writeln!(out, "| image | from | to | files |")?;
             writeln!(out, "|---|---|---|---|")?;
             for ((image, from, to, _, _, _), row) in &rows {
@@ -183,6 +188,32 @@ impl Reporter for MarkdownReporter {
                 }
             }
         }
+        if !actions.is_empty() {
+            let title = match r.command {
+                Command::Update => "GitHub Actions refs that moved",
+                Command::Unpin => "GitHub Actions unpinned",
+                _ => "GitHub Actions pinned to commits",
+            };
+            let lead = if rows.is_empty() { "###" } else { "\n###" };
+            writeln!(out, "{lead} {title}\n")?;
+            writeln!(out, "| action | from | to | files |")?;
+            writeln!(out, "|---|---|---|---|")?;
+            for ((action, from, to), row) in &actions {
+                let places: Vec<String> = row
+                    .places
+                    .iter()
+                    .map(|p| format!("`{}`", cell(p)))
+                    .collect();
+                writeln!(
+                    out,
+                    "| `{}` | `{}` | `{}` | {} |",
+                    cell(action),
+                    cell(from),
+                    cell(to),
+                    places.join(", ")
+                )?;
+            }
+        }
         write_errors(r, out)?;
         let skipped = r.summary().skipped;
         if skipped > 0 {
@@ -202,47 +233,53 @@ impl Reporter for MarkdownReporter {
     }
 }
 
-/// `pin verify`: the pins that are not served (or lack a platform), grouped, then warnings and errors.
-fn write_verify(r: &Report, out: &mut dyn Write) -> io::Result<()> {
-    writeln!(out, "### Pinned container images that are not served\n")?;
-    // (image, digest, code, message) → places
-    let mut rows: BTreeMap<(String, String, String, String), Row> = BTreeMap::new();
+/// The actions that change, grouped: (action, from, to) → places. From and to are refs or commits (the
+/// first 12 digits): `v4` → commit when pinning, commit → commit when a ref moved, commit → ref when
+/// unpinning.
+fn action_rows(r: &Report) -> BTreeMap<(String, String, String), Row> {
+    let mut rows: BTreeMap<(String, String, String), Row> = BTreeMap::new();
+    let part = |value: &str| -> (String, String) {
+        match ActionRef::parse(value) {
+            Ok(a) if a.is_pinned() => (a.name().to_string(), short(a.git_ref()).to_string()),
+            Ok(a) => (a.name().to_string(), a.git_ref().to_string()),
+            Err(_) => (value.to_string(), String::new()),
+        }
+    };
     for o in r
         .outcomes
         .iter()
-        .filter(|o| o.status == OutcomeStatus::Missing)
+        .filter(|o| o.status == OutcomeStatus::Pinned && o.kind == Some(ACTION_KIND))
     {
-        let (Some(original), Some(d)) = (o.original.as_deref(), o.primary()) else {
+        let (Some(original), Some(pinned)) = (o.original.as_deref(), o.pinned.as_deref()) else {
             continue;
         };
-        let image =
-            Reference::parse(original).map_or(original.to_string(), |p| p.name().to_string());
-        let digest = o.digest.clone().unwrap_or_default();
-        rows.entry((image, digest, d.code.to_string(), d.message.clone()))
+        let (action, from) = part(original);
+        let (_, to) = part(pinned);
+        rows.entry((action, from, to))
             .or_default()
             .places
             .push(o.place());
     }
-    if rows.is_empty() {
-        writeln!(out, "Every pinned digest is served.")?;
-    } else {
-        writeln!(out, "| image | digest | problem | files |")?;
-        writeln!(out, "|---|---|---|---|")?;
-        for ((image, digest, code, message), row) in &rows {
-            let places: Vec<String> = row
-                .places
-                .iter()
-                .map(|p| format!("`{}`", cell(p)))
-                .collect();
-            writeln!(
-                out,
-                "| `{}` | `{}` | {code}: {} | {} |",
-                cell(image),
-                short(digest),
-                cell(message),
-                places.join(", ")
-            )?;
-        }
+    rows
+}
+
+/// `pin verify`: the pins that are not served (or lack a platform), grouped, images and actions apart (the
+/// actions' table only when the run verified any), then warnings and errors.
+fn write_verify(r: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let verified = |action: bool| {
+        r.outcomes
+            .iter()
+            .any(|o| o.original.is_some() && (o.kind == Some(ACTION_KIND)) == action)
+    };
+    let (images, actions) = (verified(false), verified(true));
+    if images || !actions {
+        writeln!(out, "### Pinned container images that are not served\n")?;
+        write_missing(r, out, false)?;
+    }
+    if actions {
+        let lead = if images { "\n###" } else { "###" };
+        writeln!(out, "{lead} Pinned GitHub Actions whose commit is gone\n")?;
+        write_missing(r, out, true)?;
     }
     let warnings: Vec<String> = r
         .outcomes
@@ -286,6 +323,63 @@ fn write_errors(r: &Report, out: &mut dyn Write) -> io::Result<()> {
         for p in problems {
             writeln!(out, "{p}")?;
         }
+    }
+    Ok(())
+}
+
+/// The table of missing pins of images (`actions` false) or of actions, grouped by (name, digest or
+/// commit, problem).
+fn write_missing(r: &Report, out: &mut dyn Write, actions: bool) -> io::Result<()> {
+    // (name, digest, code, message) → places
+    let mut rows: BTreeMap<(String, String, String, String), Row> = BTreeMap::new();
+    for o in r
+        .outcomes
+        .iter()
+        .filter(|o| o.status == OutcomeStatus::Missing && (o.kind == Some(ACTION_KIND)) == actions)
+    {
+        let (Some(original), Some(d)) = (o.original.as_deref(), o.primary()) else {
+            continue;
+        };
+        let name = if actions {
+            ActionRef::parse(original).map_or(original.to_string(), |a| a.name().to_string())
+        } else {
+            Reference::parse(original).map_or(original.to_string(), |p| p.name().to_string())
+        };
+        let digest = o.digest.clone().unwrap_or_default();
+        rows.entry((name, digest, d.code.to_string(), d.message.clone()))
+            .or_default()
+            .places
+            .push(o.place());
+    }
+    if rows.is_empty() {
+        let none = if actions {
+            "Every pinned commit is served."
+        } else {
+            "Every pinned digest is served."
+        };
+        return writeln!(out, "{none}");
+    }
+    let (what, digest) = if actions {
+        ("action", "commit")
+    } else {
+        ("image", "digest")
+    };
+    writeln!(out, "| {what} | {digest} | problem | files |")?;
+    writeln!(out, "|---|---|---|---|")?;
+    for ((name, digest, code, message), row) in &rows {
+        let places: Vec<String> = row
+            .places
+            .iter()
+            .map(|p| format!("`{}`", cell(p)))
+            .collect();
+        writeln!(
+            out,
+            "| `{}` | `{}` | {code}: {} | {} |",
+            cell(name),
+            short(digest),
+            cell(message),
+            places.join(", ")
+        )?;
     }
     Ok(())
 }

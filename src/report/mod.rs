@@ -43,6 +43,10 @@ pub use markdown::MarkdownReporter;
 pub use sarif::SarifReporter;
 pub use text::{colour_for, count, unified_diff, TextReporter};
 
+/// The `kind` of a GitHub Actions `uses:` naming another repository (an action or a reusable workflow) in
+/// every format, whatever file holds it; other references carry their file's kind.
+pub const ACTION_KIND: &str = "action";
+
 /// Where a diagnostic points. Lines and columns are 1-based; columns count characters.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Location {

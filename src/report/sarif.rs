@@ -58,6 +58,9 @@ fn result(d: &Diagnostic, o: Option<&Outcome>) -> Value {
         "level": level(d.severity),
         "message": { "text": text },
     });
+    if let Some(kind) = o.and_then(|o| o.kind) {
+        result["properties"] = json!({ "kind": kind });
+    }
     let Some(at) = &d.location else {
         return result;
     };

@@ -1,4 +1,5 @@
-//! Running a docker credential helper (`docker-credential-NAME get`), bounded.
+//! Running a docker credential helper (`docker-credential-NAME get`), bounded; [`run`] is the bounded
+//! runner, which `git credential fill` goes through too.
 //!
 //! The protocol (docker-credential-helpers): the server URL on stdin, a JSON object with `Username` and
 //! `Secret` on stdout and exit 0; exit 1 with "credentials not found" when it holds nothing for the server.
@@ -52,10 +53,40 @@ enum Stream {
 
 /// Runs `program get` with `server` on stdin, within `limit`.
 pub fn get(program: &str, server: &str, limit: Duration) -> Result<Answer, HelperError> {
-    let deadline = Instant::now() + limit;
     let mut cmd = Command::new(program);
-    cmd.arg("get")
-        .stdin(Stdio::piped())
+    cmd.arg("get");
+    let done = run(cmd, server.as_bytes(), limit)?;
+    if !done.success {
+        return Err(HelperError::Failed {
+            output: format!(
+                "{}\n{}",
+                String::from_utf8_lossy(&done.stdout),
+                String::from_utf8_lossy(&done.stderr)
+            ),
+        });
+    }
+    let response: Response =
+        serde_json::from_slice(&done.stdout).map_err(|_| HelperError::Malformed)?;
+    Ok(Answer {
+        username: response.username,
+        secret: response.secret,
+    })
+}
+
+/// What a bounded program left: whether it exited 0, and its output (never to be printed: it may hold a
+/// secret).
+pub struct Finished {
+    pub success: bool,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+}
+
+/// Runs `cmd` in a process group of its own with `input` on stdin, within `limit` (its output closed and its
+/// process exited) and [`OUTPUT_CAP`] bytes on each of stdout and stderr; past either bound the whole
+/// group is killed.
+pub fn run(mut cmd: Command, input: &[u8], limit: Duration) -> Result<Finished, HelperError> {
+    let deadline = Instant::now() + limit;
+    cmd.stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     #[cfg(unix)]
@@ -63,7 +94,7 @@ pub fn get(program: &str, server: &str, limit: Duration) -> Result<Answer, Helpe
     let mut child = cmd.spawn().map_err(|e| HelperError::NotRun(e.kind()))?;
     if let Some(mut stdin) = child.stdin.take() {
         // A few bytes, well within a pipe's buffer; a helper that does not read them is its business.
-        let _ = stdin.write_all(server.as_bytes());
+        let _ = stdin.write_all(input);
     }
     let (tx, rx) = mpsc::channel();
     for (stream, pipe) in [
@@ -125,20 +156,10 @@ pub fn get(program: &str, server: &str, limit: Duration) -> Result<Answer, Helpe
             }
         }
     };
-    let (out, err) = (out.unwrap_or_default(), err.unwrap_or_default());
-    if !status.success() {
-        return Err(HelperError::Failed {
-            output: format!(
-                "{}\n{}",
-                String::from_utf8_lossy(&out),
-                String::from_utf8_lossy(&err)
-            ),
-        });
-    }
-    let response: Response = serde_json::from_slice(&out).map_err(|_| HelperError::Malformed)?;
-    Ok(Answer {
-        username: response.username,
-        secret: response.secret,
+    Ok(Finished {
+        success: status.success(),
+        stdout: out.unwrap_or_default(),
+        stderr: err.unwrap_or_default(),
     })
 }
 

@@ -14,6 +14,9 @@
 //! }
 //! ```
 //!
+//! GitHub Actions refs go in an `"actions"` object beside `"images"` (`"github.com/actions/checkout@v4":
+//! {"commit": "…"}`), present only when a run resolved one.
+//!
 //! Keys are normalized (`registry/repository:tag`), so `busybox:1.38.0` and `docker.io/library/busybox:1.38.0`
 //! share an entry. Every digest is validated on load: a hand-edited lockfile cannot put a malformed digest
 //! into a file.
@@ -22,7 +25,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::git::{ActionKey, Commit, RefKind};
 use super::{Key, Manifest};
+use crate::reference::action::is_commit;
 use crate::reference::is_reference_digest;
 use crate::rewrite::owned::{self, OwnedError, Place};
 
@@ -33,6 +38,16 @@ const VERSION: u32 = 1;
 pub struct Lockfile {
     version: u32,
     images: BTreeMap<String, Entry>,
+    /// GitHub Actions refs and the commits they named: `github.com/actions/checkout@v4` → commit. Left out
+    /// when empty, so a lockfile of images alone reads as before.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    actions: BTreeMap<String, ActionEntry>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ActionEntry {
+    commit: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -82,6 +97,7 @@ impl Lockfile {
         Lockfile {
             version: VERSION,
             images: BTreeMap::new(),
+            actions: BTreeMap::new(),
         }
     }
 
@@ -124,6 +140,15 @@ impl Lockfile {
                 return Err(format!("{key}: malformed digest {:?}", entry.digest));
             }
         }
+        for (key, entry) in &lock.actions {
+            let lower = entry.commit.bytes().all(|b| !b.is_ascii_uppercase());
+            if !is_commit(&entry.commit) || !lower {
+                return Err(format!(
+                    "{key}: malformed commit {:?} (40 lowercase hexadecimal digits)",
+                    entry.commit
+                ));
+            }
+        }
         Ok(lock)
     }
 
@@ -141,6 +166,23 @@ impl Lockfile {
             Entry {
                 digest: manifest.digest.clone(),
                 media_type: manifest.media_type.clone(),
+            },
+        );
+    }
+
+    /// The commit recorded for an action ref.
+    pub fn get_action(&self, key: &ActionKey) -> Option<Commit> {
+        self.actions.get(&key.to_string()).map(|e| Commit {
+            commit: e.commit.clone(),
+            kind: RefKind::Recorded,
+        })
+    }
+
+    pub fn record_action(&mut self, key: &ActionKey, commit: &Commit) {
+        self.actions.insert(
+            key.to_string(),
+            ActionEntry {
+                commit: commit.commit.clone(),
             },
         );
     }

@@ -11,11 +11,13 @@
 //! - `mirrors`: where a lookup is asked (registries.conf mirrors, remapping, blocked registries);
 //! - `labels`: the OCI labels of an image's config, for the markdown report of `pin update`;
 //! - `lock`: the lockfile; `cache`: recent tag → digest answers (`--cache`);
-//! - `cosign`, `policy`: signatures a digest needs before it is written (`--require-signature`, `--policy`).
+//! - `cosign`, `policy`: signatures a digest needs before it is written (`--require-signature`, `--policy`);
+//! - `git`: GitHub Actions `uses:` refs resolved to commits over git's smart HTTP protocol.
 
 pub mod auth;
 pub mod cache;
 pub mod cosign;
+pub mod git;
 mod helper;
 pub mod labels;
 pub mod lock;

@@ -126,12 +126,15 @@ pub enum Authorization {
 }
 
 /// One request to send: `accept` is the `Accept` header, if any; `form` an
-/// `application/x-www-form-urlencoded` body (for a token request by POST).
+/// `application/x-www-form-urlencoded` body (for a token request by POST); `body` another body with its
+/// `Content-Type` (a git protocol request); `headers` any other headers (`Git-Protocol`).
 pub struct Request<'a> {
     pub method: Method,
     pub url: &'a str,
     pub accept: Option<&'a str>,
     pub form: Option<&'a Secret>,
+    pub body: Option<(&'a str, &'a [u8])>,
+    pub headers: &'a [(&'a str, &'a str)],
 }
 
 impl<'a> Request<'a> {
@@ -141,6 +144,8 @@ impl<'a> Request<'a> {
             url,
             accept: None,
             form: None,
+            body: None,
+            headers: &[],
         }
     }
 }
@@ -412,6 +417,12 @@ impl Transport {
                     .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
                     .body(body.clone());
             }
+            if let Some((content_type, body)) = request.body {
+                req = req.header(CONTENT_TYPE, content_type).body(body.to_vec());
+            }
+            for (name, value) in request.headers {
+                req = req.header(*name, *value);
+            }
             let outcome = req.send().await;
             let overloaded = outcome.as_ref().is_ok_and(|r| {
                 matches!(
@@ -493,30 +504,49 @@ impl Transport {
     /// The whole body of `resp`, refused past [`MAX_BODY`].
     pub async fn read_body(
         &self,
+        resp: reqwest::Response,
+        registry: &str,
+    ) -> Result<Vec<u8>, ResolveError> {
+        self.read_body_within(resp, registry, MAX_BODY).await
+    }
+
+    /// The whole body of `resp`, refused past `limit` bytes.
+    pub async fn read_body_within(
+        &self,
         mut resp: reqwest::Response,
         registry: &str,
+        limit: usize,
     ) -> Result<Vec<u8>, ResolveError> {
         let too_big = || {
             ResolveError::Registry(format!(
                 "{registry} sent a response larger than {} MiB",
-                MAX_BODY >> 20
+                limit >> 20
             ))
         };
-        if resp.content_length().is_some_and(|n| n > MAX_BODY as u64) {
+        if resp.content_length().is_some_and(|n| n > limit as u64) {
             return Err(too_big());
         }
         let mut body = Vec::new();
-        while let Some(chunk) = resp
-            .chunk()
-            .await
-            .map_err(|e| ResolveError::transport(registry, &e, self.timeouts()))?
-        {
-            if body.len() + chunk.len() > MAX_BODY {
+        while let Some(chunk) = self.next_chunk(&mut resp, registry).await? {
+            if body.len() + chunk.len() > limit {
                 return Err(too_big());
             }
             body.extend_from_slice(&chunk);
         }
         Ok(body)
+    }
+
+    /// The next piece of `resp`'s body, for a reader that stops as soon as it knows enough.
+    pub async fn next_chunk(
+        &self,
+        resp: &mut reqwest::Response,
+        host: &str,
+    ) -> Result<Option<Vec<u8>>, ResolveError> {
+        let chunk = resp
+            .chunk()
+            .await
+            .map_err(|e| ResolveError::transport(host, &e, self.timeouts()))?;
+        Ok(chunk.map(|c| c.to_vec()))
     }
 
     fn backoff(&self, attempt: u32, asked: Option<Duration>) -> Duration {

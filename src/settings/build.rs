@@ -268,6 +268,17 @@ fn from_file<T, U>(
     Some(Setting::new(make(l, s.get_ref()), at(l, s.span())))
 }
 
+/// A key of the file's `actions` (a boolean, or the `[actions]` table), at the line of the key itself.
+fn actions_key<T>(
+    file: Option<&Loaded>,
+    key: impl FnOnce(&config::Actions) -> Option<(T, Option<std::ops::Range<usize>>)>,
+) -> Option<Setting<T>> {
+    let l = file?;
+    let a = l.file.actions.as_ref()?;
+    let (value, span) = key(a.get_ref())?;
+    Some(Setting::new(value, at(l, span.unwrap_or_else(|| a.span()))))
+}
+
 /// A path of the file, relative to its directory.
 fn relative(l: &Loaded, p: &Path) -> PathBuf {
     l.dir().join(p)
@@ -316,6 +327,12 @@ fn scan(
             "devcontainer_features",
             select.devcontainer_features,
             from_file(file, |f| f.devcontainer_features.as_ref(), |_, v| *v),
+        ),
+        // On unless `--no-actions` is given, or the file says `actions = false` (or `enabled = false`).
+        actions: g.pick(
+            "no_actions",
+            !select.no_actions,
+            actions_key(file, config::Actions::enabled),
         ),
         stdin_kind: select.stdin_kind,
     }
@@ -530,6 +547,23 @@ fn registry(
             })
             .unwrap_or_default(),
         mirrors: r.mirror.clone(),
+        actions_server: {
+            let server = g.pick(
+                "actions_server",
+                r.actions_server.clone(),
+                actions_key(file, |a| {
+                    let (server, span) = a.server()?;
+                    Some((Some(server), span))
+                }),
+            );
+            let value = server
+                .value
+                .as_deref()
+                .unwrap_or(crate::resolve::git::DEFAULT_SERVER)
+                .trim_end_matches('/')
+                .to_string();
+            Setting::new(value, server.origin)
+        },
         cache: cache_settings(g, r, file, cache),
         signatures,
     }

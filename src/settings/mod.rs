@@ -219,6 +219,8 @@ pub struct ScanSettings {
     pub skip: Setting<Vec<String>>,
     /// `--devcontainer-features`, `devcontainer-features`.
     pub devcontainer_features: Setting<bool>,
+    /// Whether GitHub Actions `uses:` are pinned: `--no-actions`, `actions = false` or `[actions] enabled`.
+    pub actions: Setting<bool>,
     /// `--stdin-kind`.
     pub stdin_kind: Kind,
 }
@@ -252,6 +254,9 @@ pub struct RegistrySettings {
     pub tables: Vec<Setting<RegistryTable>>,
     /// `--mirror PREFIX=HOST`, added last.
     pub mirrors: Vec<String>,
+    /// `--actions-server`, `[actions] server`: the git server GitHub Actions refs are resolved on, without a
+    /// final `/` (`https://github.com`).
+    pub actions_server: Setting<String>,
     pub cache: CacheSettings,
     pub signatures: SignatureSettings,
 }

@@ -56,6 +56,16 @@ impl Shown {
             &scan.devcontainer_features.origin,
         )?;
         row(
+            "actions.enabled",
+            scan.actions.to_string(),
+            &scan.actions.origin,
+        )?;
+        row(
+            "actions.server",
+            quoted(&r.actions_server),
+            &r.actions_server.origin,
+        )?;
+        row(
             "platform",
             match &*pin.platform {
                 Some(p) => quoted(&p.to_string()),

@@ -84,6 +84,20 @@ fn table() -> Vec<Row> {
                 ["false", "false", "true", "true"],
             ),
             row(
+                "actions",
+                line,
+                "--no-actions",
+                "actions = false",
+                ["true", "false", "false", "false"],
+            ),
+            row(
+                "actions",
+                line,
+                "--no-actions",
+                "[actions]\nenabled = true",
+                ["true", "true", "false", "false"],
+            ),
+            row(
                 "files",
                 line,
                 "",
@@ -157,6 +171,19 @@ fn table() -> Vec<Row> {
     for &line in REGISTRY {
         rows.extend([
             row("jobs", line, "-j 4", "jobs = 8", ["64", "8", "4", "4"]),
+            // Without its final `/`.
+            row(
+                "actions.server",
+                line,
+                "--actions-server https://a.example/",
+                "[actions]\nserver = \"https://b.example\"",
+                [
+                    "https://github.com",
+                    "https://b.example",
+                    "https://a.example",
+                    "https://a.example",
+                ],
+            ),
             row("jobs", line, "-j 4", "jobs = 0", ["64", "1", "4", "4"]),
             row("jobs", line, "-j 4", "jobs = 1000", ["64", "256", "4", "4"]),
             row(
@@ -440,6 +467,8 @@ fn value(run: &Run, key: &str) -> Option<String> {
         "skip" => format!("{:?}", *p.scan?.skip),
         "devcontainer-features" => p.scan?.devcontainer_features.to_string(),
         "files" => format!("{:?}", *p.scan?.files),
+        "actions" => p.scan?.actions.to_string(),
+        "actions.server" => p.registry?.actions_server.value.clone(),
         "tag-style" => match *p.pin?.tag_style {
             TagStyle::Keep => "keep",
             TagStyle::Comment => "comment",
@@ -616,6 +645,7 @@ fn pin_config_lists_every_key_pin_toml_accepts() {
     assert_eq!(top, accepted(""), "{out}");
     assert_eq!(nested["signatures"], accepted("[signatures]"), "{out}");
     assert_eq!(nested["verify"], accepted("[verify]"), "{out}");
+    assert_eq!(nested["actions"], accepted("[actions]"), "{out}");
     assert_eq!(nested["registry"], accepted("[[registry]]"), "{out}");
     assert_eq!(
         nested["registry.mirror"],
@@ -650,6 +680,9 @@ prefix = "docker.io"
 [[registry.mirror]]
 location = "m.example"
 pull-from-mirror = "digest-only"
+
+[actions]
+server = "https://git.example/"
 "#,
     );
     let conf = write(
@@ -668,6 +701,8 @@ pull-from-mirror = "digest-only"
 exclude = ["vendor"]  # {p}:1
 skip = []  # default
 devcontainer-features = false  # default
+actions.enabled = true  # default
+actions.server = "https://git.example"  # {p}:21
 platform = "linux/arm64"  # {p}:3
 keep-tag = true  # {p}:4
 tag-comment = false  # default
@@ -788,4 +823,5 @@ fn the_documented_keys_are_the_keys_pin_toml_accepts() {
     assert_eq!(top, accepted(""));
     assert_eq!(nested["signatures"], accepted("[signatures]"));
     assert_eq!(nested["verify"], accepted("[verify]"));
+    assert_eq!(nested["actions"], accepted("[actions]"));
 }

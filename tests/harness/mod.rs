@@ -57,6 +57,7 @@
 #![allow(dead_code)]
 
 mod fixtures;
+pub mod git;
 mod pki;
 mod token;
 
