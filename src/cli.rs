@@ -78,14 +78,40 @@ pub enum Command {
     /// `tagStyle` (drop, keep, comment), `lock`, `offline`, `platform`; the flags below set the same (the
     /// function config wins) and the registry settings. Errors go into the list's `results` (exit 2).
     Fn(FnArgs),
-    /// Print a completion script for SHELL on stdout (e.g. `pin completions bash > /etc/bash_completion.d/pin`).
+    /// Print a completion script for SHELL (bash, elvish, fish, powershell, zsh) on stdout (e.g.
+    /// `pin completions bash > ~/.local/share/bash-completion/completions/pin`).
     Completions {
         #[arg(value_name = "SHELL")]
         shell: clap_complete::Shell,
     },
-    /// Print the manual page (roff) on stdout (e.g. `pin man > ~/.local/share/man/man1/pin.1`).
-    Man,
+    /// Print the manual page of pin, or of `pin COMMAND`, in roff on stdout; with --dir, write every page
+    /// (pin.1, pin-list.1, …) into DIR (e.g. `pin man --dir ~/.local/share/man/man1`).
+    Man(ManArgs),
 }
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The subcommand whose page to print (pin-COMMAND(1)); without it, pin(1).
+    #[arg(value_name = "COMMAND", value_parser = clap::builder::PossibleValuesParser::new(PAGES))]
+    pub command: Option<String>,
+
+    /// Write every page into DIR (created if missing) instead of printing one.
+    #[arg(long, value_name = "DIR", conflicts_with = "command")]
+    pub dir: Option<PathBuf>,
+}
+
+/// The subcommands with a manual page of their own.
+pub const PAGES: &[&str] = &[
+    "list",
+    "resolve",
+    "update",
+    "config",
+    "unpin",
+    "verify",
+    "fn",
+    "completions",
+    "man",
+];
 
 #[derive(Debug, Args)]
 pub struct PinArgs {
@@ -516,9 +542,10 @@ pub struct OutputArgs {
     #[arg(short, long)]
     pub quiet: bool,
 
-    /// Also print registry request counts.
-    #[arg(short, long)]
-    pub verbose: bool,
+    /// More detail, on stderr: -v the registry requests made and every reference of a registry that could
+    /// not be reached; -vv also each lookup's answer and where it came from.
+    #[arg(short, long, action = clap::ArgAction::Count)]
+    pub verbose: u8,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -538,44 +565,77 @@ pub enum ColorChoice {
     Never,
 }
 
-/// Output flags given before a subcommand's name move after it: `pin -v --format json list .` is read as
-/// `pin list -v --format json .`. Without a subcommand name (`pin -v deploy/`) the line is unchanged.
+/// Flags given before a subcommand's name move after it: `pin --timeout 2 -v resolve REF` is read as
+/// `pin resolve --timeout 2 -v REF`. A flag moves only when the subcommand has it too (the registry, output
+/// and selection flags); without a subcommand name after the flags (`pin -v deploy/`), or with a flag the
+/// subcommand lacks (`pin -w list`), the line is unchanged.
 ///
 /// The top level takes paths (`pin -w deploy/`), so once it has read a flag it reads every later word as
-/// a path; moving the output flags keeps both `pin [FLAGS] [PATH]...` and `pin [OUTPUT FLAGS] COMMAND`.
+/// a path; moving the flags keeps both `pin [FLAGS] [PATH]...` and `pin [FLAGS] COMMAND`.
 pub fn arrange_args<I: IntoIterator<Item = std::ffi::OsString>>(
     args: I,
 ) -> Vec<std::ffi::OsString> {
     let args: Vec<std::ffi::OsString> = args.into_iter().collect();
-    let cmd = <Cli as clap::CommandFactory>::command();
-    let is_subcommand = |a: &str| cmd.get_subcommands().any(|s| s.get_name() == a) || a == "help";
+    let mut cmd = <Cli as clap::CommandFactory>::command();
+    cmd.build();
+    // The ids of the flags read before the first word, or `None` when a word is not a flag of `pin`.
+    let mut ids: Vec<&str> = Vec::new();
     let mut i = 1;
     while let Some(a) = args.get(i).and_then(|a| a.to_str()) {
-        if matches!(a, "--format" | "--color" | "--config") {
-            i += 2;
-        } else if matches!(a, "--verbose" | "--quiet" | "--no-config")
-            || ["--format=", "--color=", "--config="]
-                .iter()
-                .any(|p| a.starts_with(p))
-            || (a.len() > 1
-                && a.starts_with('-')
-                && !a.starts_with("--")
-                && a[1..].chars().all(|c| c == 'v' || c == 'q'))
-        {
-            i += 1;
-        } else {
+        if a == "--" || a == "-" || !a.starts_with('-') {
             break;
         }
-    }
-    match args.get(i).and_then(|a| a.to_str()) {
-        Some(name) if i > 1 && is_subcommand(name) => {
-            let mut out = vec![args[0].clone(), args[i].clone()];
-            out.extend_from_slice(&args[1..i]);
-            out.extend_from_slice(&args[i + 1..]);
-            out
+        if let Some(long) = a.strip_prefix("--") {
+            let (name, inline) = match long.split_once('=') {
+                Some((n, _)) => (n, true),
+                None => (long, false),
+            };
+            let Some(arg) = cmd.get_arguments().find(|x| {
+                x.get_long() == Some(name) || x.get_all_aliases().is_some_and(|v| v.contains(&name))
+            }) else {
+                return args;
+            };
+            ids.push(arg.get_id().as_str());
+            i += if arg.get_action().takes_values() && !inline {
+                2
+            } else {
+                1
+            };
+            continue;
         }
-        _ => args,
+        // A cluster of short flags: `-vv`, `-wq`, `-j4`, `-j 4`.
+        let mut step = 1;
+        for (at, c) in a.char_indices().skip(1) {
+            let Some(arg) = cmd.get_arguments().find(|x| x.get_short() == Some(c)) else {
+                return args;
+            };
+            ids.push(arg.get_id().as_str());
+            if arg.get_action().takes_values() {
+                if at + c.len_utf8() == a.len() {
+                    step = 2;
+                }
+                break;
+            }
+        }
+        i += step;
     }
+    let Some(name) = args.get(i).and_then(|a| a.to_str()) else {
+        return args;
+    };
+    let Some(sub) = cmd
+        .get_subcommands()
+        .find(|s| s.get_name() == name || s.get_all_aliases().any(|x| x == name))
+    else {
+        return args;
+    };
+    let takes = |id: &str| sub.get_arguments().any(|x| x.get_id().as_str() == id);
+    if i == 1 || !ids.iter().all(|id| takes(id)) {
+        return args;
+    }
+    let mut out = vec![args[0].clone(), args[i].clone()];
+    out.extend_from_slice(&args[1..i]);
+    out.extend_from_slice(&args[i + 1..]);
+    out
 }
 
 #[cfg(test)]
@@ -627,7 +687,7 @@ mod tests {
         ] {
             match parse(line).unwrap().command {
                 Some(Command::List(l)) => {
-                    assert!(l.output.verbose, "{line:?}");
+                    assert_eq!(l.output.verbose, 1, "{line:?}");
                     assert_eq!(l.paths, [PathBuf::from(".")], "{line:?}");
                 }
                 other => panic!("{line:?}: {other:?}"),
@@ -642,7 +702,7 @@ mod tests {
         assert_eq!(cli.config, Some(PathBuf::from("x.toml")));
         // Without a subcommand name, the words are paths, as before.
         let cli = parse(&["pin", "-v", "deploy", "list"]).unwrap();
-        assert!(cli.command.is_none() && cli.pin.output.verbose);
+        assert!(cli.command.is_none() && cli.pin.output.verbose == 1);
         assert_eq!(
             cli.pin.paths,
             [PathBuf::from("deploy"), PathBuf::from("list")]
@@ -650,12 +710,67 @@ mod tests {
         // -w belongs to `pin` itself: before `list` it is not moved, and `list` is a path.
         let cli = parse(&["pin", "-w", "list"]).unwrap();
         assert!(cli.command.is_none());
-        // -v has no levels: -vv is refused, naming the flag.
-        let e = parse(&["pin", "-vv", "list", "."]).unwrap_err().to_string();
-        assert!(
-            e.contains("'--verbose' cannot be used multiple times"),
-            "{e}"
-        );
+        // -v counts: -vv, -v -v, before or after the subcommand.
+        for line in [
+            &["pin", "-vv", "list", "."][..],
+            &["pin", "-v", "list", "-v", "."],
+            &["pin", "list", "--verbose", "-v", "."],
+        ] {
+            match parse(line).unwrap().command {
+                Some(Command::List(l)) => assert_eq!(l.output.verbose, 2, "{line:?}"),
+                other => panic!("{line:?}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn registry_and_selection_flags_go_before_the_subcommand_too() {
+        let cli = parse(&["pin", "--timeout", "2", "-j4", "resolve", "x:1"]).unwrap();
+        match cli.command {
+            Some(Command::Resolve(r)) => {
+                assert_eq!(
+                    (r.resolve.registry.timeout, r.resolve.registry.jobs),
+                    (2, 4)
+                );
+                assert_eq!(r.refs, ["x:1"]);
+            }
+            other => panic!("{other:?}"),
+        }
+        let cli = parse(&[
+            "pin",
+            "--timeout=5",
+            "--exclude",
+            "vendor",
+            "update",
+            "-w",
+            "k8s",
+        ])
+        .unwrap();
+        match cli.command {
+            Some(Command::Update(u)) => {
+                assert_eq!(u.registry.timeout, 5);
+                assert_eq!(u.select.exclude, ["vendor"]);
+                assert!(u.mode.write);
+                assert_eq!(u.paths, [PathBuf::from("k8s")]);
+            }
+            other => panic!("{other:?}"),
+        }
+        // A flag the subcommand lacks stays where it is, and the name is then a path (which settings
+        // refuse when no such file exists): `resolve` has no --exclude, `list` no -w.
+        for line in [
+            &["pin", "--exclude", "x", "resolve", "x:1"][..],
+            &["pin", "-w", "list"],
+            &["pin", "--keep-tag", "verify", "."],
+        ] {
+            assert!(parse(line).unwrap().command.is_none(), "{line:?}");
+        }
+        // A value that looks like a subcommand is a value.
+        let cli = parse(&["pin", "--exclude", "list", "deploy"]).unwrap();
+        assert!(cli.command.is_none());
+        assert_eq!(cli.pin.select.exclude, ["list"]);
+        // `--` ends the flags: what follows are paths.
+        let cli = parse(&["pin", "-v", "--", "list"]).unwrap();
+        assert!(cli.command.is_none());
     }
 
     #[test]

@@ -140,7 +140,8 @@ fn without_a_tag_style_the_commit_alone_and_check_lists_each_action() {
 
     let out = pin(&git, dir.path(), &["--check", "."]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    let err = stderr(&out);
+    // The findings on stdout.
+    let err = stdout(&out);
     assert!(
         err.contains(&format!(
             ".github/workflows/a.yaml:4:15: PIN001 octo/act@v1: not pinned to a commit; its tag v1 names commit {v1}"
@@ -215,9 +216,9 @@ fn update_follows_the_comment_and_verify_finds_a_commit_force_pushed_away() {
         stderr(&out)
     );
     assert!(
-        stderr(&out).contains(&format!("no longer has commit {old}")),
+        stdout(&out).contains(&format!("no longer has commit {old}")),
         "{}",
-        stderr(&out)
+        stdout(&out)
     );
 
     let out = pin(&git, dir.path(), &["verify", "--format", "markdown", "."]);

@@ -463,3 +463,376 @@ fn a_command_word_in_place_of_a_path_stops_before_anything_is_read() {
     let o = pin(dir.path(), &["check"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }
+
+/// A copy of `examples/` (its files and the lockfile that pins them, so `--offline --lock pin.lock` needs no
+/// registry) in a fresh directory, with `extra` files added.
+fn examples(extra: &[(&str, &str)]) -> tempfile::TempDir {
+    fn copy(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for entry in std::fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            let target = to.join(entry.file_name());
+            if entry.file_type().unwrap().is_dir() {
+                copy(&entry.path(), &target);
+            } else {
+                std::fs::copy(entry.path(), &target).unwrap();
+            }
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    copy(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("examples"),
+        dir.path(),
+    );
+    for (path, text) in extra {
+        let path = dir.path().join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    dir
+}
+
+/// What a stream must hold: every `has` line fragment, none of `lacks`; `Empty` nothing at all.
+enum Stream {
+    Empty,
+    Holds {
+        has: &'static [&'static str],
+        lacks: &'static [&'static str],
+    },
+}
+use Stream::{Empty, Holds};
+
+/// One command line, as data: run in a fresh copy of `examples/` (plus `files`) with the environment cleared;
+/// the exit status and both streams as stated; `unchanged`: files that must keep their bytes.
+struct Case {
+    what: &'static str,
+    files: &'static [(&'static str, &'static str)],
+    args: &'static [&'static str],
+    status: i32,
+    stdout: Stream,
+    stderr: Stream,
+    unchanged: &'static [&'static str],
+}
+
+const BUSYBOX: &str = "sha256:fd8d9aa63ba2f0982b5304e1ee8d3b90a210bc1ffb5314d980eb6962f1a9715d";
+const GOLANG: &str = "sha256:0178a641fbb4858c5f1b48e34bdaabe0350a330a1b1149aabd498d0699ff5fb2";
+/// A file whose one reference `examples/pin.lock` lacks: offline, its lookup fails.
+const NOT_IN_LOCK: (&str, &str) = ("extra/Dockerfile", "FROM alpine:3.20\n");
+
+const CASES: &[Case] = &[
+    // Item 2: flags before or after the subcommand; command words in place of paths; -v counts.
+    Case {
+        what: "registry and lockfile flags before `resolve` apply to it",
+        files: &[],
+        args: &["--timeout", "2", "--lock", "pin.lock", "--offline", "-j4", "resolve", "busybox:1.38.0"],
+        status: 0,
+        stdout: Holds { has: &["busybox@sha256:fd8d9aa63ba2f0982b5304e1ee8d3b90a210bc1ffb5314d980eb6962f1a9715d\n"], lacks: &[] },
+        stderr: Empty,
+        unchanged: &[],
+    },
+    Case {
+        what: "the same flags after `resolve`",
+        files: &[],
+        args: &["resolve", "--keep-tag", "--timeout", "2", "--lock", "pin.lock", "--offline", "busybox:1.38.0"],
+        status: 0,
+        stdout: Holds { has: &["busybox:1.38.0@sha256:fd8d9aa6"], lacks: &[] },
+        stderr: Empty,
+        unchanged: &[],
+    },
+    Case {
+        what: "a misspelt subcommand stops at once: nothing is walked or written",
+        files: &[],
+        args: &["udpate", "-w", "k8s"],
+        status: 2,
+        stdout: Empty,
+        stderr: Holds { has: &["error: udpate: no such file or directory (did you mean `pin update`? the subcommand goes first)"], lacks: &["golang", "pinned"] },
+        unchanged: &["k8s/ingress.yaml"],
+    },
+    Case {
+        what: "`check` written as a word is the flag",
+        files: &[],
+        args: &["check", "."],
+        status: 2,
+        stdout: Empty,
+        stderr: Holds { has: &["error: check: no such file or directory (`check` is a flag: `pin --check PATH`)"], lacks: &["golang"] },
+        unchanged: &[],
+    },
+    Case {
+        what: "another flag written as a word",
+        files: &[],
+        args: &["--lock", "pin.lock", "offline", "."],
+        status: 2,
+        stdout: Empty,
+        stderr: Holds { has: &["error: offline: no such file or directory (`offline` is a flag: `pin --offline`)"], lacks: &["golang"] },
+        unchanged: &["pin.lock"],
+    },
+    Case {
+        what: "-vv names each lookup's answer and where it came from",
+        files: &[],
+        args: &["-vv", "--offline", "--lock", "pin.lock", "Dockerfile"],
+        status: 0,
+        stdout: Holds { has: &["+from busybox@sha256:fd8d"], lacks: &[] },
+        stderr: Holds {
+            has: &[
+                "pin: lookup docker.io/library/busybox:1.38.0: sha256:fd8d9aa63ba2f0982b5304e1ee8d3b90a210bc1ffb5314d980eb6962f1a9715d (from pin.lock)\n",
+                "pin: lookup docker.io/library/golang:1.26.5-alpine: sha256:0178a641",
+            ],
+            lacks: &[],
+        },
+        unchanged: &[],
+    },
+    Case {
+        what: "-v alone does not",
+        files: &[],
+        args: &["-v", "--offline", "--lock", "pin.lock", "Dockerfile"],
+        status: 0,
+        stdout: Holds { has: &["+from busybox@"], lacks: &[] },
+        stderr: Holds { has: &[], lacks: &["pin: lookup"] },
+        unchanged: &[],
+    },
+    // Item 3: streams.
+    Case {
+        what: "--check: the findings on stdout, the summary on stderr",
+        files: &[],
+        args: &["--check", "--offline", "--lock", "pin.lock", "Dockerfile"],
+        status: 1,
+        stdout: Holds {
+            has: &[
+                "Dockerfile:1:6: PIN001 golang:1.26.5-alpine: no digest; its tag points at sha256:0178a641",
+                "Dockerfile:10:6: PIN001 busybox:1.38.0: no digest; its tag points at sha256:fd8d9aa6",
+            ],
+            lacks: &["pin: "],
+        },
+        stderr: Holds { has: &["pin: 1 file scanned, 2 references found: 2 to pin, 0 already pinned, 0 skipped\n"], lacks: &["PIN001", "run `pin -w`"] },
+        unchanged: &["Dockerfile"],
+    },
+    Case {
+        what: "--format json: nothing on stderr when nothing failed (no skips, no summary)",
+        files: &[],
+        args: &["--format", "json", "--offline", "--lock", "pin.lock", "."],
+        status: 0,
+        stdout: Holds { has: &["\"version\": 1", "\"skipped\": 2"], lacks: &[] },
+        stderr: Empty,
+        unchanged: &[],
+    },
+    Case {
+        what: "--format json: only the errors on stderr",
+        files: &[NOT_IN_LOCK],
+        args: &["--format", "json", "--offline", "--lock", "pin.lock", "."],
+        status: 2,
+        stdout: Holds { has: &["\"code\": \"PIN010\""], lacks: &[] },
+        stderr: Holds {
+            has: &["extra/Dockerfile:1:6: error: cannot pin alpine:3.20: docker.io/library/alpine:3.20 is not in pin.lock", "pin: nothing written: 1 error\n"],
+            lacks: &["skipped", "files scanned"],
+        },
+        unchanged: &[],
+    },
+    Case {
+        what: "a refused write never says pinned, and says an error in the singular",
+        files: &[NOT_IN_LOCK],
+        args: &["-w", "--offline", "--lock", "pin.lock", "Dockerfile", "extra"],
+        status: 2,
+        stdout: Empty,
+        stderr: Holds {
+            has: &[
+                "pin: nothing written: 1 error\n",
+                "pin: 2 files scanned, 3 references found: 2 would be pinned, 0 already pinned, 0 skipped, 1 error; nothing written\n",
+            ],
+            lacks: &["1 errors", "found: 2 pinned", "run `pin -w`"],
+        },
+        unchanged: &["Dockerfile", "extra/Dockerfile", "pin.lock"],
+    },
+    Case {
+        what: "a dry run with something to write says how",
+        files: &[],
+        args: &["--offline", "--lock", "pin.lock", "Dockerfile"],
+        status: 0,
+        stdout: Holds { has: &["+FROM golang@sha256:0178a641"], lacks: &[] },
+        stderr: Holds { has: &["2 to pin, 0 already pinned, 0 skipped; run `pin -w` to write\n"], lacks: &[] },
+        unchanged: &["Dockerfile"],
+    },
+    Case {
+        what: "a dry run with nothing to write does not",
+        files: &[("done/Dockerfile", "FROM busybox@sha256:fd8d9aa63ba2f0982b5304e1ee8d3b90a210bc1ffb5314d980eb6962f1a9715d\n")],
+        args: &["--offline", "--lock", "pin.lock", "done"],
+        status: 0,
+        stdout: Empty,
+        stderr: Holds { has: &["0 to pin, 1 already pinned"], lacks: &["run `pin"] },
+        unchanged: &[],
+    },
+    Case {
+        what: "`pin unpin` names its own -w",
+        files: &[("done/Dockerfile", "FROM busybox:1.38.0@sha256:fd8d9aa63ba2f0982b5304e1ee8d3b90a210bc1ffb5314d980eb6962f1a9715d\n")],
+        args: &["unpin", "done"],
+        status: 0,
+        stdout: Holds { has: &["+FROM busybox:1.38.0\n"], lacks: &[] },
+        stderr: Holds { has: &["1 to unpin, 0 already pinned, 0 skipped; run `pin unpin -w` to write\n"], lacks: &[] },
+        unchanged: &["done/Dockerfile"],
+    },
+    Case {
+        what: "a dry run with a failed lookup shows the diff of the files that resolved, and the error (exit 2)",
+        files: &[NOT_IN_LOCK],
+        args: &["--offline", "--lock", "pin.lock", "Dockerfile", "extra"],
+        status: 2,
+        stdout: Holds { has: &["--- a/Dockerfile\n", "+FROM golang@sha256:0178a641"], lacks: &["extra/Dockerfile", "alpine:3.20"] },
+        stderr: Holds {
+            has: &[
+                "extra/Dockerfile:1:6: error: cannot pin alpine:3.20",
+                "pin: nothing written: 1 error; the diff shows only the files whose references all resolved\n",
+                "2 to pin, 0 already pinned, 0 skipped, 1 error\n",
+            ],
+            lacks: &["run `pin -w`"],
+        },
+        unchanged: &["Dockerfile", "extra/Dockerfile", "pin.lock"],
+    },
+    // Item 5: manual pages and completions.
+    Case {
+        what: "one manual page per subcommand, with the sections a page has",
+        files: &[],
+        args: &["man", "update"],
+        status: 0,
+        stdout: Holds {
+            has: &[".TH pin-update 1", ".SH \"EXIT STATUS\"", ".SH ENVIRONMENT", ".SH FILES", "XDG_CONFIG_HOME", ".SH \"SEE ALSO\"\npin(1)"],
+            lacks: &[],
+        },
+        stderr: Empty,
+        unchanged: &[],
+    },
+    Case {
+        what: "elvish completions",
+        files: &[],
+        args: &["completions", "elvish"],
+        status: 0,
+        stdout: Holds { has: &["edit:completion:arg-completer[pin]", "--keep-tag"], lacks: &[] },
+        stderr: Empty,
+        unchanged: &[],
+    },
+];
+
+fn check_stream(case: &Case, name: &str, stream: &Stream, text: &str) {
+    match stream {
+        Empty => assert!(
+            text.is_empty(),
+            "{}: {name} should be empty:\n{text}",
+            case.what
+        ),
+        Holds { has, lacks } => {
+            for want in *has {
+                assert!(
+                    text.contains(want),
+                    "{}: {name} lacks {want:?}:\n{text}",
+                    case.what
+                );
+            }
+            for unwanted in *lacks {
+                assert!(
+                    !text.contains(unwanted),
+                    "{}: {name} holds {unwanted:?}:\n{text}",
+                    case.what
+                );
+            }
+        }
+    }
+}
+
+// Guards the command-line traps of a first use (issue 27), one case per row of CASES: flags before the
+// subcommand, command words as paths, -vv, the streams of --check, --format json, refused writes and dry
+// runs, the manual pages and elvish.
+#[test]
+fn command_lines_as_a_new_user_writes_them() {
+    assert_eq!(GOLANG.len(), BUSYBOX.len());
+    for case in CASES {
+        let dir = examples(case.files);
+        let before: Vec<Vec<u8>> = case
+            .unchanged
+            .iter()
+            .map(|f| std::fs::read(dir.path().join(f)).unwrap())
+            .collect();
+        let o = pin(dir.path(), case.args);
+        let (out, err) = (stdout(&o), stderr(&o));
+        assert_eq!(
+            o.status.code(),
+            Some(case.status),
+            "{}: {:?}\n{out}{err}",
+            case.what,
+            case.args
+        );
+        check_stream(case, "stdout", &case.stdout, &out);
+        check_stream(case, "stderr", &case.stderr, &err);
+        for (file, bytes) in case.unchanged.iter().zip(before) {
+            assert_eq!(
+                std::fs::read(dir.path().join(file)).unwrap(),
+                bytes,
+                "{}: {file} changed",
+                case.what
+            );
+        }
+    }
+}
+
+// Guards `pin man --dir`: every page written, the folder created, and every page a page refers to exists.
+#[test]
+fn man_dir_writes_every_page_it_refers_to() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = pin(dir.path(), &["man", "--dir", "share/man/man1"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).is_empty() && stderr(&o).is_empty());
+    let man1 = dir.path().join("share/man/man1");
+    let pages: Vec<String> = std::fs::read_dir(&man1)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert!(pages.len() >= 10, "{pages:?}");
+    for page in &pages {
+        let text = std::fs::read_to_string(man1.join(page)).unwrap();
+        for section in [
+            ".SH \"EXIT STATUS\"",
+            ".SH ENVIRONMENT",
+            ".SH FILES",
+            ".SH SYNOPSIS",
+        ] {
+            assert!(text.contains(section), "{page} lacks {section}");
+        }
+        // Every `name(1)` it names (roff writes `-` as `\-`) is one of the pages written.
+        let unescaped = text.replace("\\-", "-");
+        for word in unescaped
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '(' || c == ')'))
+        {
+            if let Some(name) = word.strip_suffix("(1)").filter(|n| n.starts_with("pin")) {
+                assert!(
+                    pages.contains(&format!("{name}.1")),
+                    "{page} refers to {word}, not written"
+                );
+            }
+        }
+    }
+    // `pin man` alone is still pin(1).
+    let o = pin(dir.path(), &["man"]);
+    assert!(stdout(&o).contains(".TH pin 1"));
+}
+
+// Guards a closed pipe: `pin completions elvish | head -1` and `pin man | head -1` end quietly (exit 0, no panic).
+#[test]
+fn output_commands_end_quietly_when_the_reader_goes() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [
+        &["completions", "elvish"][..],
+        &["completions", "zsh"],
+        &["man"],
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_pin"))
+            .current_dir(dir.path())
+            .args(args)
+            .env_clear()
+            .env("HOME", dir.path())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The reader goes before a byte is read: every write fails with EPIPE.
+        drop(child.stdout.take());
+        let o = child.wait_with_output().unwrap();
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).is_empty(), "{args:?}: {}", stderr(&o));
+    }
+}

@@ -233,7 +233,8 @@ fn dry_run_diff_applies_with_git_apply() {
     assert_tree(dir.path(), &expected);
 }
 
-// Guards --check: exit 1 when something would change, and no file touched.
+// Guards --check: exit 1 when something would change, and no file touched; the findings on stdout, one
+// line per reference to pin (the tree's 9, counted by hand), the summary on stderr.
 #[test]
 fn check_exits_1_and_writes_nothing() {
     let fx = Fixtures::start(Variant::Plain);
@@ -241,7 +242,11 @@ fn check_exits_1_and_writes_nothing() {
     let before = snapshot(dir.path());
     let o = fx.pin(dir.path(), &["--check", "."]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    assert_eq!(stdout(&o), "");
+    let out = stdout(&o);
+    assert_eq!(out.lines().count(), 9, "{out}");
+    assert!(out.lines().all(|l| l.contains(": PIN001 ")), "{out}");
+    assert!(!stderr(&o).contains("PIN001"), "{}", stderr(&o));
+    assert!(stderr(&o).contains(" 9 to pin, "), "{}", stderr(&o));
     assert_eq!(snapshot(dir.path()), before);
 }
 
@@ -645,6 +650,86 @@ fn tls_basic_auth_with_docker_config_credentials() {
     );
     assert_eq!(o.status.code(), Some(0), "podman auth.json: {}", stderr(&o));
 
+    // podman's places in podman's order, before docker's config.json: $XDG_RUNTIME_DIR/containers/auth.json,
+    // then ${XDG_CONFIG_HOME:-~/.config}/containers/auth.json; the first file with an entry wins.
+    let right = podman.to_string();
+    let wrong_entry = serde_json::json!({"auths": {fx.registry.host(): {"username": "tester", "password": "wrong-pass"}}})
+        .to_string();
+    let (runtime, config_home) = (dir.path().join("run"), dir.path().join("xdg"));
+    let place = |root: &Path, text: Option<&str>| {
+        let file = root.join("containers/auth.json");
+        match text {
+            Some(t) => {
+                fs::create_dir_all(file.parent().unwrap()).unwrap();
+                fs::write(&file, t).unwrap();
+            }
+            None => {
+                let _ = fs::remove_file(&file);
+            }
+        }
+    };
+    let resolve_with = |extra: &[(&str, &str)]| {
+        let mut env = vec![("DOCKER_CONFIG", docker_config)];
+        env.extend_from_slice(extra);
+        run_pin(dir.path(), &["resolve", "--ca-cert", &ca, &reference], &env)
+    };
+    let (runtime_s, config_home_s) = (runtime.to_str().unwrap(), config_home.to_str().unwrap());
+    // docker's config.json holds a wrong password: the XDG config file, read first, wins.
+    fs::write(config_dir.join("config.json"), &wrong_entry).unwrap();
+    place(&config_home, Some(&right));
+    let o = resolve_with(&[("XDG_CONFIG_HOME", config_home_s)]);
+    assert_eq!(o.status.code(), Some(0), "XDG_CONFIG_HOME: {}", stderr(&o));
+    // Without XDG_CONFIG_HOME, ~/.config.
+    place(&dir.path().join(".config"), Some(&right));
+    let o = resolve_with(&[]);
+    assert_eq!(o.status.code(), Some(0), "~/.config: {}", stderr(&o));
+    fs::remove_file(dir.path().join(".config/containers/auth.json")).unwrap();
+    // The runtime file comes before the config file: its wrong entry is the one used, and named.
+    place(&runtime, Some(&wrong_entry));
+    let o = resolve_with(&[
+        ("XDG_RUNTIME_DIR", runtime_s),
+        ("XDG_CONFIG_HOME", config_home_s),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(&format!("{runtime_s}/containers/auth.json")),
+        "{}",
+        stderr(&o)
+    );
+    // A runtime file without an entry for the registry: the config file's is used.
+    place(&runtime, Some(r#"{"auths": {}}"#));
+    let o = resolve_with(&[
+        ("XDG_RUNTIME_DIR", runtime_s),
+        ("XDG_CONFIG_HOME", config_home_s),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    place(&runtime, None);
+    place(&config_home, None);
+
+    // A credsStore whose helper is not installed (a Docker Desktop leftover): one warning, then anonymous;
+    // this registry wants a login, so the error names the helper and how to remove it.
+    fs::write(
+        config_dir.join("config.json"),
+        r#"{"auths": {}, "credsStore": "pin-gone-desktop"}"#,
+    )
+    .unwrap();
+    let o = resolve_with(&[]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert_eq!(
+        err.matches("warning: docker-credential-pin-gone-desktop, the credsStore of")
+            .count(),
+        1,
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "docker-credential-pin-gone-desktop, the credsStore of {docker_config}/config.json, is not \
+             installed, so no login was sent; install it, or remove the \"credsStore\" line"
+        )),
+        "{err}"
+    );
+
     let wrong = serde_json::json!({"auths": {fx.registry.host(): {"username": "tester", "password": "wrong-pass"}}});
     fs::write(config_dir.join("config.json"), wrong.to_string()).unwrap();
     let o = run_pin(
@@ -840,18 +925,71 @@ fn credential_helpers_that_find_nothing_mean_anonymous() {
     assert_eq!(log.len(), 1);
     assert_eq!(log[0].user, None, "anonymous");
 
+    // A credsStore that is not installed: one warning, and anonymous (this registry allows it).
     let o = resolve(r#"{"credsStore": "pin-not-installed"}"#);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert_eq!(
+        err,
+        format!(
+            "pin: warning: docker-credential-pin-not-installed, the credsStore of {docker_config}/config.json, \
+             is not installed: registries are asked without its logins (remove the \"credsStore\" line from \
+             {docker_config}/config.json if it is a leftover)\n"
+        )
+    );
+    // `pin verify` says the same once.
+    let pinned = dir.path().join("verify");
+    fs::create_dir_all(&pinned).unwrap();
+    fs::write(
+        pinned.join("Dockerfile"),
+        format!("FROM {}/{REPO}@{}\n", fx.registry.host(), fx.digest("v1")),
+    )
+    .unwrap();
+    let o = run_pin(
+        dir.path(),
+        &["verify", "--ca-cert", &ca, "verify"],
+        &[("DOCKER_CONFIG", docker_config), ("PATH", &path)],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        stderr(&o)
+            .matches("pin: warning: docker-credential-pin-not-installed, the credsStore of")
+            .count(),
+        1,
+        "{}",
+        stderr(&o)
+    );
+    // A helper named for this registry in credHelpers, not installed: an error naming it once.
+    let helpers =
+        |name: &str| serde_json::json!({"credHelpers": {fx.registry.host(): name}}).to_string();
+    let o = resolve(&helpers("pin-not-installed"));
     assert_eq!(o.status.code(), Some(2));
     let err = stderr(&o);
     assert!(
         err.contains("credential helper docker-credential-pin-not-installed (named in")
-            && err.contains("could not be run"),
+            && err.contains("is not installed (not found on PATH)"),
         "{err}"
     );
     assert!(
         !err.contains("docker-credential-docker-credential"),
         "{err}"
     );
+    // A helper that exits at once without reading its input ran: it failed, it is not "not installed".
+    let path = credential_helper(&dir.path().join("bin"), "pindeaf", "#!/bin/sh\nexit 3\n");
+    fs::write(config_dir.join("config.json"), helpers("pindeaf")).unwrap();
+    let o = run_pin(
+        dir.path(),
+        &["resolve", "--ca-cert", &ca, &reference],
+        &[("DOCKER_CONFIG", docker_config), ("PATH", &path)],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains("credential helper docker-credential-pindeaf (named in")
+            && err.contains("failed for"),
+        "{err}"
+    );
+    assert!(!err.contains("installed"), "{err}");
 
     let o = resolve(r#"{"auths": {"#);
     assert_eq!(o.status.code(), Some(2));
@@ -2392,15 +2530,18 @@ fn verify_finds_exactly_the_deleted_digest() {
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let err = stderr(&o);
     let why = format!("{host}/{REPO} no longer serves {v1}");
-    let lines: Vec<&str> = err.lines().filter(|l| l.contains("PIN072")).collect();
+    // The findings on stdout, as `--check`'s.
+    let out = stdout(&o);
+    let lines: Vec<&str> = out.lines().filter(|l| l.contains("PIN072")).collect();
     assert_eq!(
         lines,
         [
             format!("Dockerfile:1:6: PIN072 {host}/{REPO}@{v1}: {why}"),
             format!("deploy.yaml:3:14: PIN072 {host}/{REPO}@{v1}: {why}"),
         ],
-        "{err}"
+        "{out}"
     );
+    assert!(!err.contains("PIN072"), "{err}");
     assert!(!err.contains(latest) && !err.contains(multi), "{err}");
     assert!(
         err.contains("requests: 1 ping, 0 token, 3 HEAD, 0 GET"),
@@ -2592,7 +2733,8 @@ fn verify_platforms_finds_child_pins_and_indexes_lacking_a_platform() {
     );
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let err = stderr(&o);
-    let findings: Vec<&str> = err.lines().filter(|l| l.contains(": PIN07")).collect();
+    let out = stdout(&o);
+    let findings: Vec<&str> = out.lines().filter(|l| l.contains(": PIN07")).collect();
     let single =
         "a single-platform manifest is pinned, where linux/amd64, linux/arm64 are required";
     assert_eq!(
@@ -2602,7 +2744,7 @@ fn verify_platforms_finds_child_pins_and_indexes_lacking_a_platform() {
             format!("app.yaml:3:12: PIN073 {host}/{REPO}:multi@{child}: {single}"),
             format!("app.yaml:4:12: PIN073 {host}/{REPO}@{v1}: {single}"),
         ],
-        "{err}"
+        "{out}"
     );
     assert!(err.contains(warning), "{err}");
     // 4 digests + the child's tag: 5 HEAD; the 2 pinned indexes and the child's tag index: 3 GET.
@@ -2621,8 +2763,8 @@ fn verify_platforms_finds_child_pins_and_indexes_lacking_a_platform() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let o = fx.pin(dir.path(), &["verify", "--platforms", "linux/arm64", "."]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    let err = stderr(&o);
-    let findings: Vec<&str> = err.lines().filter(|l| l.contains(": PIN07")).collect();
+    let out = stdout(&o);
+    let findings: Vec<&str> = out.lines().filter(|l| l.contains(": PIN07")).collect();
     assert_eq!(
         findings,
         [
@@ -2634,7 +2776,7 @@ fn verify_platforms_finds_child_pins_and_indexes_lacking_a_platform() {
                 "app.yaml:3:12: PIN073 {host}/{REPO}:multi@{child}: a linux/amd64 manifest is pinned, where linux/arm64 is required"
             ),
         ],
-        "{err}"
+        "{out}"
     );
 
     // The same requirement from pin.toml.
@@ -2645,7 +2787,7 @@ fn verify_platforms_finds_child_pins_and_indexes_lacking_a_platform() {
     .unwrap();
     let o = fx.pin(dir.path(), &["verify", "app.yaml"]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    assert_eq!(stderr(&o).matches(": PIN073 ").count(), 3, "{}", stderr(&o));
+    assert_eq!(stdout(&o).matches(": PIN073 ").count(), 3, "{}", stdout(&o));
     let o = fx.pin(
         dir.path(),
         &["verify", "--platforms", "linux/amd64", "app.yaml"],
@@ -2720,9 +2862,9 @@ fn verify_asks_one_head_per_tagged_pin() {
     let o = verify();
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert!(
-        stderr(&o).contains("app.yaml:1:10: PIN072 "),
+        stdout(&o).contains("app.yaml:1:10: PIN072 "),
         "{}",
-        stderr(&o)
+        stdout(&o)
     );
 }
 
@@ -2774,20 +2916,24 @@ fn verify_caches_digests_found_within_the_ttl() {
         err.contains("1 HEAD, 0 GET") && err.contains("; 2 answers from the cache in"),
         "{err}"
     );
-    assert!(err.contains("app.yaml:3:12: PIN072"), "{err}");
+    assert!(
+        stdout(&o).contains("app.yaml:3:12: PIN072"),
+        "{}",
+        stdout(&o)
+    );
 
     // Within the TTL the cache answers for a digest deleted since; --cache-ttl 0 asks the registry.
     fx.registry.delete_manifest(REPO, fx.digest("v1"));
     let o = run(&["--cache-dir", cache_dir]);
     assert!(
-        !stderr(&o).contains("app.yaml:1:12: PIN072"),
+        !stdout(&o).contains("app.yaml:1:12: PIN072"),
         "{}",
-        stderr(&o)
+        stdout(&o)
     );
     let o = run(&["--cache-dir", cache_dir, "--cache-ttl", "0"]);
     let err = stderr(&o);
     assert!(
-        err.contains("3 HEAD") && err.contains("app.yaml:1:12: PIN072"),
+        err.contains("3 HEAD") && stdout(&o).contains("app.yaml:1:12: PIN072"),
         "{err}"
     );
     // No cache flag: no cache.

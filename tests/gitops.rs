@@ -385,6 +385,10 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
 fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     files_under(dir)
         .into_iter()
@@ -552,10 +556,11 @@ fn verify_checks_that_listed_chart_versions_exist() {
     a.registry
         .delete_manifest("charts/podinfo", &a.digests["chart"]);
     let o = a.pin(dir.path(), &["verify", "."]);
-    let err = stderr(&o);
-    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    // The findings on stdout, as `--check`'s.
+    let out = stdout(&o);
     let missing = format!("{}/charts/podinfo has no tag 6.5.4", a.registry.host());
-    assert_eq!(err.matches(&missing).count(), LISTED_CHARTS, "{err}");
+    assert_eq!(out.matches(&missing).count(), LISTED_CHARTS, "{out}");
     // The OCIRepository pinned the chart by digest: that digest is gone too.
-    assert!(err.contains("no longer serves"), "{err}");
+    assert!(out.contains("no longer serves"), "{out}");
 }

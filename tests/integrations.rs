@@ -671,7 +671,8 @@ fn pre_commit_hooks_agree_with_pin_check() {
     git(d, &["add", "new.yaml"]);
     let check = pin(d, &["--check", "."]);
     assert_eq!(check.status.code(), Some(1), "{}", text(&check.stderr));
-    let want = findings(&text(&check.stderr));
+    // The findings are on stdout (the summary on stderr); pre-commit shows both.
+    let want = findings(&text(&check.stdout));
     assert_eq!(
         want,
         [format!(

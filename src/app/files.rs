@@ -94,14 +94,24 @@ pub(super) fn run(
         report.findings_are_errors();
     }
 
-    // The gate: a failure anywhere writes nothing, unless --keep-going.
+    // The gate: a failure anywhere writes nothing, unless --keep-going. A dry run still shows the diff of
+    // the files whose references all resolved (the plan leaves the others out), and writes no lockfile.
     let failures = report.failures();
     if failures > 0 && !files.keep_going {
+        let errors = report::count(failures, "error", "errors");
+        if run.mode != Mode::DryRun {
+            report.fail(Code::NothingWritten, format!("nothing written: {errors}"));
+            return run.finish(&report, out, err);
+        }
+        let shown = if changes.iter().any(|c| c.kept.is_some()) {
+            "; the diff shows only the files whose references all resolved"
+        } else {
+            ""
+        };
         report.fail(
             Code::NothingWritten,
-            format!("nothing written: {failures} errors"),
+            format!("nothing written: {errors}{shown}"),
         );
-        return run.finish(&report, out, err);
     }
 
     if let Committed::Done = run.commit(&scanned, &changes, &mut lookup, &mut report, failures) {
@@ -198,12 +208,18 @@ impl FilesRun<'_> {
 
     /// What the lookups tell the report: the request counts (`-v`), who answered, the labels read.
     fn record_lookup(&self, lookup: &mut Lookup, report: &mut Report) {
-        if self.files.output.verbose {
+        if self.files.output.verbose > 0 {
             report.requests = lookup.requests.take();
+        }
+        if self.files.output.verbose > 1 {
+            report.details = std::mem::take(&mut lookup.details);
+        }
+        for warning in std::mem::take(&mut lookup.warnings) {
+            report.warn(Code::CredentialHelperMissing, warning);
         }
         report.answered_by = std::mem::take(&mut lookup.answered_by);
         report.labels = std::mem::take(&mut lookup.labels);
-        for w in lookup.warnings.drain(..) {
+        for w in lookup.quota_warnings.drain(..) {
             let mut d = report::Diagnostic::new(Code::RateLimit, None, w);
             d.severity = report::Severity::Warning;
             report.diagnostics.push(d);
@@ -270,7 +286,9 @@ impl FilesRun<'_> {
         let mode = self.mode;
         // From the lockfile to the last rename, SIGINT and SIGTERM wait for the files to be consistent.
         let mut deferred = (mode != Mode::Check).then(interrupt::defer);
-        if mode != Mode::Check {
+        // A dry run past the gate with failures (shown, not written) records no lockfile either.
+        let all_or_nothing = failures > 0 && !self.files.keep_going;
+        if mode != Mode::Check && !all_or_nothing {
             if let Err(e) = lookup.save_lock() {
                 report.fail(Code::WriteFailed, e.to_string());
                 return Committed::Stopped;
@@ -279,7 +297,6 @@ impl FilesRun<'_> {
         if mode != Mode::Write {
             drop(deferred.take());
         }
-        report.written = self.files.mode == Mode::Write;
         match mode {
             Mode::Check => Committed::Done,
             // A filter prints the whole stream, changed or not, and nothing at all on failure, even with
@@ -356,6 +373,8 @@ fn write(
         report.fail(Code::WriteFailed, e.to_string());
         return Committed::Stopped;
     }
+    // Only files replaced make the summary say "pinned".
+    report.written = true;
     if let Some(signal) = interrupt::pending() {
         let names: Vec<&str> = changes.iter().map(|c| c.file.display.as_str()).collect();
         report.interrupted = Some(signal);

@@ -354,7 +354,7 @@ pub fn run(
         format: Format::Text,
         color: anstream::ColorChoice::Never,
         quiet: true,
-        verbose: false,
+        verbose: 0,
     };
     let keys = plan::keys(&files, &op);
     let mut results = Vec::new();

@@ -24,7 +24,7 @@ use crate::settings::{
 /// The outcome of looking keys up, and the lockfile to record them in.
 pub(super) struct Lookup {
     /// What the run must say about the registries although it worked: a rate-limit quota running low.
-    pub(super) warnings: Vec<String>,
+    pub(super) quota_warnings: Vec<String>,
     pub(super) resolved: Resolutions,
     /// The registry requests made, as one line (for `-v`); `None` when no registry was asked.
     pub(super) requests: Option<String>,
@@ -33,6 +33,10 @@ pub(super) struct Lookup {
     /// `pin update --format markdown`: the OCI labels of each new digest a moved tag points at (or why they
     /// could not be read).
     pub(super) labels: std::collections::BTreeMap<String, Result<resolve::Labels, String>>,
+    /// `-vv`: one line per lookup, its answer and where the answer came from.
+    pub(super) details: Vec<String>,
+    /// What was not a failure but should be known (a credential helper that is not installed).
+    pub(super) warnings: Vec<String>,
     /// What each GitHub Actions ref names.
     pub(super) actions: ActionResolutions,
     lock: Option<(Lockfile, Place)>,
@@ -65,6 +69,8 @@ impl Lookup {
             requests: None,
             answered_by: Default::default(),
             labels: Default::default(),
+            details: Vec::new(),
+            quota_warnings: Vec::new(),
             actions: ActionResolutions::new(),
             warnings: Vec::new(),
             lock: None,
@@ -134,6 +140,9 @@ pub(super) fn resolutions(
         None => None,
     };
     let mut requests = None;
+    let mut quota_warnings = Vec::new();
+    // Where each answer came from, for `-vv`: the lockfile, the cache, or a host (the registry, a mirror).
+    let mut sources: std::collections::BTreeMap<Key, String> = Default::default();
     let mut answered_by = std::collections::BTreeMap::new();
     let mut read_labels = std::collections::BTreeMap::new();
     let mut warnings = Vec::new();
@@ -143,6 +152,7 @@ pub(super) fn resolutions(
             let shown = path.shown();
             keys.into_iter()
                 .map(|key| {
+                    sources.insert(key.clone(), shown.clone());
                     let found = lock.get(&key).ok_or_else(|| {
                         ResolveError::NotFound(format!(
                             "{key} is not in {shown}; run once without --offline to record it"
@@ -172,6 +182,7 @@ pub(super) fn resolutions(
             let online = if keys.is_empty() && policy.is_none() {
                 Online {
                     resolved: Resolutions::new(),
+                    quota_warnings: Vec::new(),
                     stats: "requests: none".to_string(),
                     answered_by: Default::default(),
                     labels: Default::default(),
@@ -189,6 +200,7 @@ pub(super) fn resolutions(
             };
             let (mut resolved, mut stats) = (online.resolved, online.stats);
             answered_by = online.answered_by;
+            quota_warnings = online.quota_warnings;
             read_labels = online.labels;
             warnings = online.warnings;
             if let Some(mut c) = cache.take() {
@@ -208,6 +220,9 @@ pub(super) fn resolutions(
                 }
             }
             // Kept as `resolve_online` left them when it checked their signatures.
+            for (key, _) in &cached {
+                sources.insert(key.clone(), "the cache".to_string());
+            }
             for (key, result) in cached {
                 resolved.entry(key).or_insert(result);
             }
@@ -215,6 +230,20 @@ pub(super) fn resolutions(
             resolved
         }
     };
+    let details = resolved
+        .iter()
+        .map(|(key, result)| {
+            let from = sources
+                .get(key)
+                .cloned()
+                .or_else(|| answered_by.get(&key.to_string()).cloned())
+                .unwrap_or_else(|| key.registry.clone());
+            match result {
+                Ok(m) => format!("{key}: {} (from {from})", m.digest),
+                Err(_) => format!("{key}: failed (asked {from})"),
+            }
+        })
+        .collect();
     let actions = match (&lock, offline) {
         _ if action_keys.is_empty() => ActionResolutions::new(),
         (Some((lock, path)), true) => {
@@ -245,6 +274,8 @@ pub(super) fn resolutions(
         requests,
         answered_by,
         labels: read_labels,
+        details,
+        quota_warnings,
         actions,
         warnings,
         lock,
@@ -453,10 +484,13 @@ fn cache_for(args: &CacheSettings) -> Result<Option<resolve::cache::Cache>, Reso
 /// remapped location answered, and the labels read.
 struct Online {
     resolved: Resolutions,
+    /// What the credential source warned about.
+    warnings: Vec<String>,
     stats: String,
     answered_by: std::collections::BTreeMap<String, String>,
     labels: std::collections::BTreeMap<String, Result<resolve::Labels, String>>,
-    warnings: Vec<String>,
+    /// Registries whose rate-limit quota runs low.
+    quota_warnings: Vec<String>,
 }
 
 fn resolve_online(
@@ -467,7 +501,7 @@ fn resolve_online(
     cached: Vec<(Key, Result<resolve::Manifest, ResolveError>)>,
     labels: Labels,
 ) -> Result<Online, ResolveError> {
-    let (resolver, runtime) = resolver(args)?;
+    let (resolver, runtime, creds) = resolver(args)?;
     let mut report = progress_line(progress, "resolving");
     let mut resolved = runtime.block_on(resolver.resolve_all(keys, &mut report));
     let gets_before = resolver.stats().get.load(Ordering::Relaxed);
@@ -508,7 +542,7 @@ fn resolve_online(
         stats.push_str(&format!("\npin: {key} answered by {host}"));
         answered_by.insert(key.to_string(), host);
     }
-    let warnings = resolver
+    let quota_warnings = resolver
         .stats()
         .low_quota
         .lock()
@@ -525,10 +559,11 @@ fn resolve_online(
         .collect();
     Ok(Online {
         resolved,
+        warnings: creds.take_warnings(),
         stats,
         answered_by,
         labels: read_labels,
-        warnings,
+        quota_warnings,
     })
 }
 
@@ -603,9 +638,14 @@ async fn labels_of_moved(
 const DOCKER_HUB: &str = "docker.io";
 
 /// The resolver for the registry flags, and the runtime to drive it on.
-fn resolver(
-    args: &RegistrySettings,
-) -> Result<(resolve::Resolver, tokio::runtime::Runtime), ResolveError> {
+/// The resolver, its runtime, and the credential source it asks (for the warnings it leaves).
+type Resolving = (
+    resolve::Resolver,
+    tokio::runtime::Runtime,
+    Arc<resolve::auth::DockerConfig>,
+);
+
+fn resolver(args: &RegistrySettings) -> Result<Resolving, ResolveError> {
     let routes = routes(args)?;
     // Plain HTTP the user chose (flags, registries.conf) may carry credentials; plain HTTP only a
     // configuration file chose never does.
@@ -626,16 +666,16 @@ fn resolver(
         ca_files: args.ca_certs.value.clone(),
         ..Default::default()
     };
-    let creds = resolve::auth::DockerConfig {
-        helper_timeout: Duration::from_secs(*args.timeout),
-    };
-    let client = resolve::Client::new(options, Arc::new(creds))?;
+    let creds = Arc::new(resolve::auth::DockerConfig::new(Duration::from_secs(
+        *args.timeout,
+    )));
+    let client = resolve::Client::new(options, Arc::clone(&creds) as _)?;
     let resolver = resolve::Resolver::with_routes(client, usize::from(*args.jobs), routes);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| ResolveError::Config(format!("cannot start the async runtime: {e}")))?;
-    Ok((resolver, runtime))
+    Ok((resolver, runtime, creds))
 }
 
 /// Whether the progress line is drawn: on a terminal, without `-q`, and where the colour decision for stderr
@@ -664,17 +704,17 @@ fn progress_line(shown: bool, verb: &'static str) -> impl FnMut(usize, usize) {
 }
 
 /// `pin verify`: asks the registries about every pinned digest (answering what the cache knows from it),
-/// and returns what they said with the request line for `-v`. An error when no registry can be asked at
-/// all (a bad CA file, a blocked registry table).
+/// and returns what they said with the request line for `-v` and the credential source's warnings. An error
+/// when no registry can be asked at all (a bad CA file, a blocked registry table).
 pub(super) fn verifications(
     args: &RegistrySettings,
     pins: std::collections::BTreeMap<Pinned, BTreeSet<String>>,
     platforms: &[resolve::Platform],
     output: &OutputSettings,
-) -> Result<(Verifications, String), ResolveError> {
+) -> Result<(Verifications, String, Vec<String>), ResolveError> {
     let progress = progress_shown(output);
     let policy = signature_policy(&args.signatures)?;
-    let (resolver, runtime) = resolver(args)?;
+    let (resolver, runtime, creds) = resolver(args)?;
     let mut cache = cache_for(&args.cache)?;
     let known: std::collections::BTreeMap<Pinned, Option<String>> = match &cache {
         Some(c) => pins
@@ -748,7 +788,7 @@ pub(super) fn verifications(
             stats.push_str(&format!(" (not updated: {e})"));
         }
     }
-    Ok((verified, stats))
+    Ok((verified, stats, creds.take_warnings()))
 }
 
 /// `pin verify`: what each tag of `keys` points at now (one `HEAD` each, through the same credentials and
@@ -759,7 +799,7 @@ pub(super) fn tags_now(
     keys: BTreeSet<Key>,
     output: &OutputSettings,
 ) -> Result<(Resolutions, String), ResolveError> {
-    let (resolver, runtime) = resolver(args)?;
+    let (resolver, runtime, _) = resolver(args)?;
     let mut report = progress_line(progress_shown(output), "verifying");
     let resolved = runtime.block_on(resolver.resolve_all(keys, &mut report));
     Ok((resolved, resolver.stats().summary()))

@@ -51,7 +51,7 @@ pub fn run(run: Run, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<Exi
         Run::Verify(settings) => verify::run(&settings, out, err),
         Run::Config(shown) => config::run(&shown, out, err),
         Run::Completions(shell) => generate::completions(shell, out),
-        Run::Man => generate::man(out),
+        Run::Man { command, dir } => generate::man(command.as_deref(), dir.as_deref(), out, err),
         Run::Fn(settings) => krm::run(&settings, out, err),
     }
 }

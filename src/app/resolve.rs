@@ -96,8 +96,14 @@ pub(super) fn run(
             return finish(&report, &args.output, out, err);
         }
     };
-    if args.output.verbose {
+    if args.output.verbose > 0 {
         report.requests = lookup.requests.take();
+    }
+    if args.output.verbose > 1 {
+        report.details = std::mem::take(&mut lookup.details);
+    }
+    for warning in std::mem::take(&mut lookup.warnings) {
+        report.warn(crate::report::Code::CredentialHelperMissing, warning);
     }
     report.answered_by = std::mem::take(&mut lookup.answered_by);
     report.outcomes = parsed

@@ -44,9 +44,12 @@ pub(super) fn run(
         BTreeMap::new()
     } else {
         match lookup::verifications(&args.registry, pins, platforms, &args.output) {
-            Ok((verified, requests)) => {
-                if args.output.verbose {
+            Ok((verified, requests, warnings)) => {
+                if args.output.verbose > 0 {
                     report.requests = Some(requests);
+                }
+                for warning in warnings {
+                    report.warn(Code::CredentialHelperMissing, warning);
                 }
                 verified
             }
@@ -71,7 +74,7 @@ pub(super) fn run(
     } else {
         match lookup::tags_now(&args.registry, listed_keys, &args.output) {
             Ok((tags, requests)) => {
-                if args.output.verbose {
+                if args.output.verbose > 0 {
                     report.requests = Some(match report.requests.take() {
                         Some(before) => format!("{before}; charts: {requests}"),
                         None => requests,
@@ -100,7 +103,7 @@ pub(super) fn run(
     } else {
         match lookup::action_verifications(&args.registry, action_pins, &args.output) {
             Ok((held, requests)) => {
-                if args.output.verbose {
+                if args.output.verbose > 0 {
                     report.requests = Some(match report.requests.take() {
                         Some(r) => format!("{r}; {requests}"),
                         None => requests,

@@ -131,6 +131,8 @@ codes! {
         "SIGINT or SIGTERM stopped the run (exit 130 or 143); files are either all replaced or untouched."),
     HardLinks = ("PIN026", "hard-links", Note,
         "A file written has other hard links, which keep the old text."),
+    CredentialHelperMissing = ("PIN027", "credential-helper-missing", Note,
+        "The credsStore of a docker config.json names a credential helper that is not installed; registries are asked anonymously."),
     Unreachable = ("PIN030", "unreachable", Failure,
         "The registry (or its token service) cannot be reached at all: the name does not resolve, nothing listens, it does not answer, or its certificate is not trusted. The text format says so once per registry; `-v` lists the references."),
     BadArgument = ("PIN031", "bad-argument", Failure,

@@ -6,11 +6,11 @@ use serde::Serialize;
 
 use super::{Code, Outcome, OutcomeStatus, Report, Reporter, Summary};
 
-/// The JSON format. Messages still go to stderr through the text reporter's lines, so a person watching a CI
-/// log sees why a run failed; stdout holds only the document.
+/// The JSON format: stdout holds only the document; stderr only the failures (so a person watching a CI log
+/// sees why a run failed) and what `-v` asks for: no skips, notes or summary, which the document holds.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct JsonReporter {
-    /// Writes the stderr side (diagnostics and summary) while stdout gets the document.
+    /// Writes the stderr side (failures) while stdout gets the document.
     pub messages: super::TextReporter,
 }
 
@@ -112,10 +112,9 @@ pub fn write_json(out: &mut dyn Write, report: &Report) -> io::Result<()> {
 
 impl Reporter for JsonReporter {
     fn report(&self, r: &Report, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<()> {
-        self.messages.write_messages(r, err)?;
+        self.messages.write_errors(r, err)?;
         write_json(out, r)?;
-        out.flush()?;
-        self.messages.write_summary(r, err)
+        out.flush()
     }
 }
 

@@ -43,7 +43,7 @@ pub use gitlab::GitlabReporter;
 pub use json::JsonReporter;
 pub use markdown::MarkdownReporter;
 pub use sarif::SarifReporter;
-pub use text::{colour_for, unified_diff, TextReporter};
+pub use text::{colour_for, count, unified_diff, TextReporter};
 
 /// The `kind` of a GitHub Actions `uses:` naming another repository (an action or a reusable workflow) in
 /// every format, whatever file holds it; other references carry their file's kind.
@@ -404,6 +404,8 @@ pub struct Report<'a> {
     pub written: bool,
     /// `-v`: the registry requests made, as one line.
     pub requests: Option<String>,
+    /// `-vv`: one line per lookup, its answer and where it came from.
+    pub details: Vec<String>,
     /// Lookups a mirror or a remapped location answered: lockfile key → `host/repository` (JSON `answeredBy`).
     pub answered_by: std::collections::BTreeMap<String, String>,
     /// `pin update --format markdown`: the OCI labels of each new digest (or why they could not be read).
@@ -421,6 +423,13 @@ impl Report<'_> {
             mode,
             ..Report::default()
         }
+    }
+
+    /// Records a warning about the run as a whole.
+    pub fn warn(&mut self, code: Code, message: impl Into<String>) {
+        let mut d = Diagnostic::new(code, None, message);
+        d.severity = Severity::Warning;
+        self.diagnostics.push(d);
     }
 
     /// Records a failure of the run as a whole.

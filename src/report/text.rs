@@ -17,7 +17,8 @@ pub struct TextReporter {
     pub paint_out: Paint,
     pub paint_err: Paint,
     pub quiet: bool,
-    pub verbose: bool,
+    /// `-v` given this many times.
+    pub verbose: u8,
 }
 
 impl Reporter for TextReporter {
@@ -57,7 +58,10 @@ impl Reporter for TextReporter {
                     out.write_all(self.paint_out.diff(c.diff).as_bytes())?;
                 }
             }
-            (_, Mode::Check | Mode::Write) => {}
+            // ruff-style, on stdout (`pin --check > findings.txt`): `path:line:col: CODE reference: message`,
+            // one line per thing to change.
+            (_, Mode::Check) => self.write_findings(r, out)?,
+            (_, Mode::Write) => {}
         }
         // On a terminal both streams are one screen: the summary comes after the diff, not before.
         out.flush()?;
@@ -69,8 +73,42 @@ impl TextReporter {
     /// The stderr lines before the output: request counts (`-v`), one line per skip, failure and note, the
     /// failures of the run, and under `--check` the files with something to change.
     pub fn write_messages(&self, r: &Report, err: &mut dyn Write) -> io::Result<()> {
-        let paint = self.paint_err;
         self.write_requests(r, err)?;
+        self.write_diagnostics(r, err, false)
+    }
+
+    /// The failures only (and the `-v` lines, asked for): what a machine-readable format leaves on stderr.
+    pub fn write_errors(&self, r: &Report, err: &mut dyn Write) -> io::Result<()> {
+        self.write_requests(r, err)?;
+        self.write_diagnostics(r, err, true)
+    }
+
+    /// Under `--check`, one line per thing to change.
+    pub fn write_findings(&self, r: &Report, out: &mut dyn Write) -> io::Result<()> {
+        let paint = self.paint_out;
+        for o in &r.outcomes {
+            if let Some(d) = o.primary().filter(|d| d.class() == Class::Finding) {
+                writeln!(
+                    out,
+                    "{}: {} {}: {}",
+                    escape(&o.place()),
+                    paint.red(d.code.as_str()),
+                    escape(o.original.as_deref().unwrap_or_default()),
+                    escape(&d.message)
+                )?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Skips, failures and notes (`errors_only`: failures only).
+    fn write_diagnostics(
+        &self,
+        r: &Report,
+        err: &mut dyn Write,
+        errors_only: bool,
+    ) -> io::Result<()> {
+        let paint = self.paint_err;
         // A registry that cannot be reached fails every reference to it alike: when that is more than one,
         // one line per registry (in the order first met) and the references themselves only at -v.
         let mut unreachable: Vec<(&str, usize)> = Vec::new();
@@ -87,21 +125,29 @@ impl TextReporter {
             let grouped = o
                 .primary()
                 .is_some_and(|d| unreachable.iter().any(|(m, _)| *m == d.message));
-            if grouped && !self.verbose {
+            if grouped && self.verbose == 0 {
+                continue;
+            }
+            let failed = o.primary().is_some_and(|d| d.class() == Class::Failure);
+            if errors_only && !failed {
                 continue;
             }
             // `pin list` lists its references on stdout; only what concerns whole files is a message.
+            if errors_only {
+                write_failure(err, o, r.command, paint)?;
+                continue;
+            }
             if r.command == Command::List && o.original.is_some() {
                 continue;
             }
             // Charts whose tools take no digest are said once, below (each at -v).
-            if listed_only(o) && !self.verbose {
+            if listed_only(o) && self.verbose == 0 {
                 continue;
             }
             write_outcome(err, o, r.command, paint, self.quiet)?;
         }
         let listed = r.outcomes.iter().filter(|o| listed_only(o)).count();
-        if listed > 0 && r.command != Command::List && !self.quiet {
+        if listed > 0 && r.command != Command::List && !self.quiet && !errors_only {
             writeln!(
                 err,
                 "pin: {listed} Helm chart {} listed, not pinned: {} no digest there (`pin list` shows {}, `pin verify` checks that {} still {})",
@@ -113,7 +159,11 @@ impl TextReporter {
             )?;
         }
         for (message, n) in unreachable {
-            let hint = if self.verbose { "" } else { "; -v lists them" };
+            let hint = if self.verbose > 0 {
+                ""
+            } else {
+                "; -v lists them"
+            };
             writeln!(
                 err,
                 "pin: {}: {} ({n} references{hint})",
@@ -122,6 +172,9 @@ impl TextReporter {
             )?;
         }
         for d in &r.diagnostics {
+            if errors_only && d.class() != Class::Failure {
+                continue;
+            }
             let message = escape(&d.message);
             match (d.code, d.class(), d.severity) {
                 (Code::NothingWritten | Code::Interrupted, _, _) => {
@@ -134,21 +187,6 @@ impl TextReporter {
                 _ => writeln!(err, "pin: {message}")?,
             }
         }
-        if r.mode == Mode::Check {
-            // ruff-style: `path:line:col: CODE reference: message`, one line per thing to change.
-            for o in &r.outcomes {
-                if let Some(d) = o.primary().filter(|d| d.class() == Class::Finding) {
-                    writeln!(
-                        err,
-                        "{}: {} {}: {}",
-                        escape(&o.place()),
-                        paint.red(d.code.as_str()),
-                        escape(o.original.as_deref().unwrap_or_default()),
-                        escape(&d.message)
-                    )?;
-                }
-            }
-        }
         Ok(())
     }
 
@@ -157,6 +195,9 @@ impl TextReporter {
     pub fn write_requests(&self, r: &Report, err: &mut dyn Write) -> io::Result<()> {
         if let Some(requests) = &r.requests {
             writeln!(err, "pin: {}", escape(requests))?;
+        }
+        for line in &r.details {
+            writeln!(err, "pin: lookup {}", escape(line))?;
         }
         Ok(())
     }
@@ -187,25 +228,42 @@ impl TextReporter {
             }
             return writeln!(err);
         }
-        let verb = match (r.command, r.written) {
-            (Command::Unpin, true) => "unpinned",
-            (Command::Unpin, false) => "to unpin",
-            (Command::Update, true) => "updated",
-            (Command::Update, false) => "to update",
-            (_, true) => "pinned",
-            (_, false) => "to pin",
+        // A write that did not happen never says "pinned".
+        let refused = r.mode == Mode::Write && !r.written;
+        let verb = match (r.command, r.written, refused) {
+            (Command::Unpin, true, _) => "unpinned",
+            (Command::Unpin, _, true) => "would be unpinned",
+            (Command::Unpin, ..) => "to unpin",
+            (Command::Update, true, _) => "updated",
+            (Command::Update, _, true) => "would be updated",
+            (Command::Update, ..) => "to update",
+            (_, true, _) => "pinned",
+            (_, _, true) => "would be pinned",
+            (..) => "to pin",
         };
         let mut summary = r.summary();
         // `pin list` counts its unpinned references as "to pin".
         summary.pinned += summary.unpinned;
-        writeln!(
-            err,
-            "{}",
-            SummaryLine {
-                summary: &summary,
-                verb
-            }
-        )
+        let line = SummaryLine {
+            summary: &summary,
+            verb,
+        };
+        let write = match r.command {
+            Command::Unpin => "pin unpin -w",
+            Command::Update => "pin update -w",
+            _ => "pin -w",
+        };
+        if refused {
+            writeln!(err, "{line}; nothing written")
+        } else if r.mode == Mode::DryRun
+            && r.command != Command::List
+            && summary.pinned > 0
+            && summary.errors == 0
+        {
+            writeln!(err, "{line}; run `{write}` to write")
+        } else {
+            writeln!(err, "{line}")
+        }
     }
 }
 
@@ -239,19 +297,13 @@ fn write_outcome(
                 paint.yellow("skipped"),
                 escape(&format!("{original:?}"))
             )?,
-            (Some(original), Class::Failure) => {
-                let verb = match command {
-                    Command::Resolve => "resolve",
-                    Command::Verify => "verify",
-                    _ => "pin",
-                };
-                writeln!(
-                    err,
-                    "{at}: {}: cannot {verb} {}: {message}",
-                    paint.red("error"),
-                    escape(original)
-                )?
-            }
+            (Some(original), Class::Failure) => writeln!(
+                err,
+                "{at}: {}: cannot {} {}: {message}",
+                paint.red("error"),
+                failure_verb(command),
+                escape(original)
+            )?,
             (Some(_), Class::Finding) if d.severity == Severity::Warning => {
                 writeln!(err, "{at}: {}: {message}", paint.yellow("warning"))?
             }
@@ -266,6 +318,37 @@ fn write_outcome(
         writeln!(err, "{at}: {label}: {}", escape(&note.message))?;
     }
     Ok(())
+}
+
+/// The failure line of one outcome, without its notes (for formats that print only failures on stderr).
+fn write_failure(
+    err: &mut dyn Write,
+    o: &Outcome,
+    command: Command,
+    paint: Paint,
+) -> io::Result<()> {
+    let Some(d) = o.primary().filter(|d| d.class() == Class::Failure) else {
+        return Ok(());
+    };
+    let at = o.place();
+    match &o.original {
+        None => writeln!(err, "{at}: {}: {}", paint.red("error"), d.message),
+        Some(original) => writeln!(
+            err,
+            "{at}: {}: cannot {} {original}: {}",
+            paint.red("error"),
+            failure_verb(command),
+            d.message
+        ),
+    }
+}
+
+fn failure_verb(command: Command) -> &'static str {
+    match command {
+        Command::Resolve => "resolve",
+        Command::Verify => "verify",
+        _ => "pin",
+    }
 }
 
 /// Styles for one stream, or none: whether they are written is the one colour decision
@@ -385,6 +468,11 @@ impl fmt::Display for SummaryLine<'_> {
         }
         Ok(())
     }
+}
+
+/// `1 error`, `2 errors`.
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", plural(n, one, many))
 }
 
 fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {

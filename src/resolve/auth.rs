@@ -137,17 +137,30 @@ pub trait CredentialSource: Send + Sync {
     /// credential is configured but cannot be had (a failing helper, an undecodable `auth`, a malformed
     /// config file).
     fn lookup(&self, registry: &str) -> Result<Option<Credential>, String>;
+
+    /// After [`lookup`](Self::lookup) found nothing for `registry`: why, when a credential may be configured
+    /// but could not be had, and what to do about it (for the message of a registry that then refuses).
+    fn why_none(&self, _registry: &str) -> Option<String> {
+        None
+    }
 }
 
-/// What `docker login` and `podman login` leave behind, in that order: `$DOCKER_CONFIG/config.json` or
+/// What `podman login` and `docker login` leave behind, in the order podman and skopeo read them: podman's
+/// `auth.json` (`$REGISTRY_AUTH_FILE`, else `$XDG_RUNTIME_DIR/containers/auth.json`, then
+/// `${XDG_CONFIG_HOME:-~/.config}/containers/auth.json`), then `$DOCKER_CONFIG/config.json` or
 /// `~/.docker/config.json` (`auths` with `auth`, `username`/`password` or `identitytoken`, `credsStore`,
-/// `credHelpers`), then podman's `auth.json` (`$REGISTRY_AUTH_FILE`, else `$XDG_RUNTIME_DIR/containers/auth.json`,
-/// else `$DOCKER_CONFIG/containers/auth.json`). Nothing found means anonymous; so does a credential helper that
-/// answers "credentials not found" (as `docker pull` treats it). A file that exists but cannot be read or is
-/// not valid JSON is an error, as is a helper that is missing or fails otherwise. Helpers run bounded (see
+/// `credHelpers`). The first file with an entry for the registry wins. Nothing found means anonymous; so does
+/// a credential helper that answers "credentials not found" (as `docker pull` treats it), and a `credsStore`
+/// helper that is not installed (a leftover of Docker Desktop; warned about once, and named when a registry
+/// then asks for a login). A file that exists but cannot be read or is not valid JSON is an error, as is a
+/// `credHelpers` helper that is missing, or any helper that fails otherwise. Helpers run bounded (see
 /// `helper`): `helper_timeout` to finish, 1 MiB of output.
 pub struct DockerConfig {
     pub helper_timeout: std::time::Duration,
+    /// The `credsStore` helper found missing, with the file that names it: (program, file).
+    missing_store: std::sync::Mutex<Option<(String, String)>>,
+    /// Warnings not yet taken by [`DockerConfig::take_warnings`].
+    warnings: std::sync::Mutex<Vec<String>>,
 }
 
 /// A config file to look in: where it is and how messages name it.
@@ -167,13 +180,51 @@ struct HelperNames {
 }
 
 impl DockerConfig {
+    pub fn new(helper_timeout: std::time::Duration) -> DockerConfig {
+        DockerConfig {
+            helper_timeout,
+            missing_store: Default::default(),
+            warnings: Default::default(),
+        }
+    }
+
+    /// What went wrong without failing a lookup (a `credsStore` helper that is not installed), once each.
+    pub fn take_warnings(&self) -> Vec<String> {
+        std::mem::take(&mut *self.warnings.lock().expect("warnings poisoned"))
+    }
+
     fn files() -> Vec<ConfigFile> {
+        DockerConfig::files_in(&|k| std::env::var_os(k))
+    }
+
+    /// The files to look in, in order, with the environment `env`.
+    fn files_in(env: &dyn Fn(&str) -> Option<std::ffi::OsString>) -> Vec<ConfigFile> {
         use std::path::{Path, PathBuf};
-        let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
+        let env = |k: &str| env(k).filter(|v| !v.is_empty());
         let docker_dir = env("DOCKER_CONFIG")
             .map(PathBuf::from)
             .or_else(|| env("HOME").map(|h| Path::new(&h).join(".docker")));
         let mut files = Vec::new();
+        // podman's: `--authfile` (`$REGISTRY_AUTH_FILE`) replaces the default places.
+        let podman: Vec<PathBuf> = match env("REGISTRY_AUTH_FILE") {
+            Some(file) => vec![PathBuf::from(file)],
+            None => env("XDG_RUNTIME_DIR")
+                .map(|d| Path::new(&d).join("containers/auth.json"))
+                .into_iter()
+                .chain(
+                    env("XDG_CONFIG_HOME")
+                        .map(PathBuf::from)
+                        .or_else(|| env("HOME").map(|h| Path::new(&h).join(".config")))
+                        .map(|d| d.join("containers/auth.json")),
+                )
+                .collect(),
+        };
+        for path in podman {
+            files.push(ConfigFile {
+                shown: path.display().to_string(),
+                path,
+            });
+        }
         if let Some(dir) = &docker_dir {
             let shown = match env("DOCKER_CONFIG") {
                 Some(d) => format!("{}/config.json", Path::new(&d).display()),
@@ -182,22 +233,6 @@ impl DockerConfig {
             files.push(ConfigFile {
                 path: dir.join("config.json"),
                 shown,
-            });
-        }
-        let podman = if let Some(file) = env("REGISTRY_AUTH_FILE") {
-            Some(PathBuf::from(file))
-        } else {
-            let runtime =
-                env("XDG_RUNTIME_DIR").map(|d| Path::new(&d).join("containers/auth.json"));
-            match runtime {
-                Some(p) if p.is_file() => Some(p),
-                _ => docker_dir.as_ref().map(|d| d.join("containers/auth.json")),
-            }
-        };
-        if let Some(path) = podman {
-            files.push(ConfigFile {
-                shown: path.display().to_string(),
-                path,
             });
         }
         files
@@ -255,7 +290,7 @@ impl CredentialSource for DockerConfig {
                     Err(E::NoCredentialConfigured) => {
                         match names.creds_store.as_deref().filter(|h| !h.is_empty()) {
                             Some(store) => {
-                                match self.ask_helper(store, server, registry, &source)? {
+                                match self.ask_store(store, server, registry, &source)? {
                                     Some(c) => return Ok(Some(c)),
                                     None => continue,
                                 }
@@ -281,9 +316,42 @@ impl CredentialSource for DockerConfig {
         }
         Ok(None)
     }
+
+    fn why_none(&self, _registry: &str) -> Option<String> {
+        let missing = self.missing_store.lock().expect("missing_store poisoned");
+        let (program, source) = missing.as_ref()?;
+        Some(format!(
+            "{program}, the credsStore of {source}, is not installed, so no login was sent; install it, or \
+             remove the \"credsStore\" line from {source} and log in again"
+        ))
+    }
 }
 
 impl DockerConfig {
+    /// [`ask_helper`](Self::ask_helper) for a file's `credsStore`: a helper that is not installed (a
+    /// Docker Desktop leftover) means anonymous, with one warning.
+    fn ask_store(
+        &self,
+        name: &str,
+        server: &str,
+        registry: &str,
+        source: &str,
+    ) -> Result<Option<Credential>, String> {
+        let program = format!("docker-credential-{name}");
+        if !super::helper::installed(&program) {
+            let mut missing = self.missing_store.lock().expect("missing_store poisoned");
+            if missing.is_none() {
+                self.warnings.lock().expect("warnings poisoned").push(format!(
+                    "{program}, the credsStore of {source}, is not installed: registries are asked without \
+                     its logins (remove the \"credsStore\" line from {source} if it is a leftover)"
+                ));
+                *missing = Some((program, source.to_string()));
+            }
+            return Ok(None);
+        }
+        self.ask_helper(name, server, registry, source)
+    }
+
     /// Asks `docker-credential-NAME` (named in `source`) for `server`'s credential. `None` when it holds
     /// none: the docker-credential-helpers protocol's "credentials not found" (exit 1), which `docker
     /// pull` takes as anonymous.
@@ -320,8 +388,11 @@ impl DockerConfig {
             }
             // Never print the helper's output: on some failures it holds the secret.
             Err(HelperError::Failed { .. }) => Err(format!("{named} failed for {registry}")),
-            Err(HelperError::NotRun) => Err(format!(
-                "{named} could not be run for {registry}: is it installed and on PATH?"
+            Err(HelperError::NotRun(std::io::ErrorKind::NotFound)) => Err(format!(
+                "{named} is not installed (not found on PATH); it was to give the login for {registry}"
+            )),
+            Err(HelperError::NotRun(kind)) => Err(format!(
+                "{named} could not be started for {registry} ({kind})"
             )),
             Err(HelperError::Malformed) => Err(format!(
                 "{named} answered for {registry} with something that is not a credential"
@@ -340,6 +411,50 @@ impl DockerConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn credential_files_in_podman_order_then_docker() {
+        let files = |vars: &[(&str, &str)]| {
+            let vars: Vec<(String, String)> = vars
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            DockerConfig::files_in(&|k| {
+                vars.iter()
+                    .find(|(name, _)| name == k)
+                    .map(|(_, v)| v.into())
+            })
+            .into_iter()
+            .map(|f| f.path.display().to_string())
+            .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            files(&[("HOME", "/h"), ("XDG_RUNTIME_DIR", "/run/user/1")]),
+            [
+                "/run/user/1/containers/auth.json",
+                "/h/.config/containers/auth.json",
+                "/h/.docker/config.json"
+            ]
+        );
+        assert_eq!(
+            files(&[
+                ("HOME", "/h"),
+                ("XDG_CONFIG_HOME", "/cfg"),
+                ("DOCKER_CONFIG", "/d"),
+                ("XDG_RUNTIME_DIR", "")
+            ]),
+            ["/cfg/containers/auth.json", "/d/config.json"]
+        );
+        // `$REGISTRY_AUTH_FILE` (podman's --authfile) replaces podman's default places, not docker's file.
+        assert_eq!(
+            files(&[
+                ("HOME", "/h"),
+                ("REGISTRY_AUTH_FILE", "/a.json"),
+                ("XDG_RUNTIME_DIR", "/run/user/1")
+            ]),
+            ["/a.json", "/h/.docker/config.json"]
+        );
+    }
 
     #[test]
     fn parses_bearer_challenges() {

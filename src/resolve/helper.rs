@@ -26,8 +26,8 @@ pub struct Answer {
 
 #[derive(Debug)]
 pub enum HelperError {
-    /// It could not be started (not installed, not executable).
-    NotRun,
+    /// It could not be started: not installed (`NotFound`), not executable, a missing interpreter.
+    NotRun(std::io::ErrorKind),
     /// It did not finish within the time limit; it was killed.
     TimedOut,
     /// It printed more than [`OUTPUT_CAP`] bytes on stdout or stderr; it was killed.
@@ -91,7 +91,7 @@ pub fn run(mut cmd: Command, input: &[u8], limit: Duration) -> Result<Finished, 
         .stderr(Stdio::piped());
     #[cfg(unix)]
     std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
-    let mut child = cmd.spawn().map_err(|_| HelperError::NotRun)?;
+    let mut child = cmd.spawn().map_err(|e| HelperError::NotRun(e.kind()))?;
     if let Some(mut stdin) = child.stdin.take() {
         // A few bytes, well within a pipe's buffer; a helper that does not read them is its business.
         let _ = stdin.write_all(input);
@@ -163,6 +163,28 @@ pub fn run(mut cmd: Command, input: &[u8], limit: Duration) -> Result<Finished, 
     })
 }
 
+/// Whether `program` (a name looked up on `PATH`, or a path) is an executable file, as `spawn` would find it.
+pub fn installed(program: &str) -> bool {
+    use std::path::Path;
+    let executable = |p: &Path| {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            p.metadata()
+                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        }
+        #[cfg(not(unix))]
+        {
+            p.is_file() || p.with_extension("exe").is_file()
+        }
+    };
+    if program.contains(std::path::MAIN_SEPARATOR) {
+        return executable(Path::new(program));
+    }
+    std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|d| executable(&d.join(program))))
+}
+
 /// Kills the helper's process group (the helper and whatever it started), then reaps the helper.
 fn stop(child: &mut Child) {
     #[cfg(unix)]
@@ -221,8 +243,16 @@ mod tests {
         ));
         assert!(matches!(
             get(&dir.path().join("absent").display().to_string(), "x", limit),
-            Err(HelperError::NotRun)
+            Err(HelperError::NotRun(std::io::ErrorKind::NotFound))
         ));
+
+        // A helper that exits at once without reading the server it was sent has run: it failed.
+        let deaf = script(dir.path(), "deaf", "exit 3\n");
+        assert!(matches!(
+            get(&deaf, "x", limit),
+            Err(HelperError::Failed { .. })
+        ));
+        assert!(installed(&deaf) && !installed(&dir.path().join("absent").display().to_string()));
 
         // Just at the cap is fine (and not JSON); one byte more is too much, on either stream.
         let at_cap = script(

@@ -130,7 +130,7 @@ impl Client {
             repository,
             reference,
             cred.as_ref(),
-            self.auth.transport().withholds_credentials(registry),
+            self.auth.anonymous(registry),
         )?;
         let media_type = header(head.headers(), CONTENT_TYPE.as_str());
         if let Some(t) = media_type.as_deref().filter(|t| manifest::is_schema1(t)) {
@@ -182,7 +182,7 @@ impl Client {
             repository,
             reference,
             cred.as_ref(),
-            self.auth.transport().withholds_credentials(registry),
+            self.auth.anonymous(registry),
         )?;
         let claimed = header(get.headers(), "docker-content-digest");
         let content_type = header(get.headers(), CONTENT_TYPE.as_str());
@@ -242,7 +242,7 @@ impl Client {
             repository,
             digest,
             cred.as_ref(),
-            self.auth.transport().withholds_credentials(registry),
+            self.auth.anonymous(registry),
         )?;
         let body = self.auth.transport().read_body(get, registry).await?;
         if digest.starts_with("sha256:") && format!("sha256:{:x}", Sha256::digest(&body)) != digest
@@ -285,7 +285,7 @@ impl Client {
             repository,
             digest,
             cred.as_ref(),
-            self.auth.transport().withholds_credentials(registry),
+            self.auth.anonymous(registry),
         )?;
         Ok(Some(self.auth.transport().read_body(get, registry).await?))
     }
@@ -315,7 +315,7 @@ fn check_status(
     repository: &str,
     tag: &str,
     cred: Option<&Credential>,
-    withheld: bool,
+    anonymous: super::tokens::Anonymous,
 ) -> Result<(), ResolveError> {
     let status = resp.status();
     if status.is_success() {
@@ -328,11 +328,16 @@ fn check_status(
         StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
             let who = match cred {
                 Some(c) => format!("with {}", c.describe()),
-                None if withheld => format!(
-                    "anonymously (credentials are {})",
-                    super::tokens::withheld(registry)
-                ),
-                None => "anonymously (no credentials found)".to_string(),
+                None => match anonymous {
+                    super::tokens::Anonymous::Withheld => format!(
+                        "anonymously (credentials are {})",
+                        super::tokens::withheld(registry)
+                    ),
+                    super::tokens::Anonymous::Because(why) => format!("anonymously ({why})"),
+                    super::tokens::Anonymous::NoneFound => {
+                        "anonymously (no credentials found)".to_string()
+                    }
+                },
             };
             ResolveError::Unauthorized(format!(
                 "{registry} refused access to {repository} ({status}) {who}"

@@ -159,6 +159,27 @@ fn unix_seconds(s: &str) -> Option<u64> {
     u64::try_from(secs).ok()
 }
 
+/// Why a request went without a credential.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Anonymous {
+    /// A configuration file made the registry plain HTTP: credentials are never sent there.
+    Withheld,
+    /// None is configured for the registry.
+    NoneFound,
+    /// One may be, but could not be had (a credential helper that is not installed): what to do about it.
+    Because(String),
+}
+
+impl Anonymous {
+    /// `; WHY` when there is more to say than that none was found.
+    fn suffix(&self) -> String {
+        match self {
+            Anonymous::Because(why) => format!("; {why}"),
+            _ => String::new(),
+        }
+    }
+}
+
 impl Authorizer {
     pub fn new(transport: Transport, creds: Arc<dyn CredentialSource>) -> Authorizer {
         Authorizer {
@@ -205,6 +226,17 @@ impl Authorizer {
             .renew(&slot, registry, repository, grant.generation, challenge)
             .await?;
         self.transport.send(request, &grant.auth, counter).await
+    }
+
+    /// Why a request to `registry` without a credential went without one, for the message of a refusal.
+    pub fn anonymous(&self, registry: &str) -> Anonymous {
+        if self.transport.withholds_credentials(registry) {
+            return Anonymous::Withheld;
+        }
+        match self.creds.why_none(registry) {
+            Some(why) => Anonymous::Because(why),
+            None => Anonymous::NoneFound,
+        }
     }
 
     /// The credential for `registry`, looked up once (on the blocking pool: helpers are processes). None
@@ -327,7 +359,8 @@ impl Authorizer {
                     )))
                 }
                 None => Err(ResolveError::Unauthorized(format!(
-                    "{registry} requires a login and no credentials were found for it"
+                    "{registry} requires a login and no credentials were found for it{}",
+                    self.anonymous(registry).suffix()
                 ))),
             },
             Some(Challenge::Bearer { realm, service }) => {
@@ -468,9 +501,14 @@ impl Authorizer {
                     "the token service of {registry} refused the credentials for user {:?} from {}",
                     c.username, c.source
                 ),
-                None => format!(
-                    "the token service of {registry} refused anonymous access to {repository}; log in first"
-                ),
+                None => match self.anonymous(registry) {
+                    Anonymous::Because(why) => format!(
+                        "the token service of {registry} refused anonymous access to {repository}: {why}"
+                    ),
+                    _ => format!(
+                        "the token service of {registry} refused anonymous access to {repository}; log in first"
+                    ),
+                },
             }));
         }
         if !status.is_success() {

@@ -125,7 +125,10 @@ pub fn from_command_line(cli: Cli, matches: &ArgMatches, env: &Env) -> Result<Ru
         }
         Some(Command::Config) => Run::Config(Box::new(show::Shown::new(loaded, env))),
         Some(Command::Completions { shell }) => Run::Completions(shell),
-        Some(Command::Man) => Run::Man,
+        Some(Command::Man(a)) => Run::Man {
+            command: a.command,
+            dir: a.dir,
+        },
     })
 }
 
@@ -146,10 +149,21 @@ fn check_paths(cli: &Cli, env: &Env) -> Result<(), SettingsError> {
         .map(|s| s.get_name().to_string())
         .collect();
     names.push("help".to_string());
-    let Some(message) = super::words::misplaced(paths, subcommand, &names, modes, &env.cwd) else {
+    cmd.build();
+    let of = match subcommand {
+        Some(s) => cmd.find_subcommand(s).expect("a subcommand of pin"),
+        None => &cmd,
+    };
+    let flags: Vec<String> = of
+        .get_arguments()
+        .filter(|a| !a.get_action().takes_values() && !a.is_positional())
+        .filter_map(|a| a.get_long().map(String::from))
+        .filter(|l| l != "help" && l != "version")
+        .collect();
+    let Some(message) = super::words::misplaced(paths, subcommand, &names, modes, &flags, &env.cwd)
+    else {
         return Ok(());
     };
-    cmd.build();
     let cmd = match subcommand {
         Some(s) => cmd.find_subcommand_mut(s).expect("a subcommand of pin"),
         None => &mut cmd,

@@ -96,7 +96,11 @@ pub enum Run {
     /// `pin config`: the settings a plain `pin` would run with here.
     Config(Box<show::Shown>),
     Completions(clap_complete::Shell),
-    Man,
+    /// `pin man [COMMAND]`, `pin man --dir DIR`.
+    Man {
+        command: Option<String>,
+        dir: Option<PathBuf>,
+    },
 }
 
 impl Run {
@@ -107,7 +111,7 @@ impl Run {
             Run::List(r) => Some(&r.output),
             Run::Resolve(r) => Some(&r.output),
             Run::Verify(r) => Some(&r.output),
-            Run::Fn(_) | Run::Config(_) | Run::Completions(_) | Run::Man => None,
+            Run::Fn(_) | Run::Config(_) | Run::Completions(_) | Run::Man { .. } => None,
         }
     }
 }
@@ -372,7 +376,8 @@ pub struct OutputSettings {
     pub format: Format,
     pub color: anstream::ColorChoice,
     pub quiet: bool,
-    pub verbose: bool,
+    /// `-v` given this many times.
+    pub verbose: u8,
 }
 
 /// `--format`.

@@ -10,18 +10,20 @@ const MODE_WORDS: &[(&str, &str)] = &[("check", "--check"), ("write", "-w")];
 /// What is wrong with the first path of `paths` that does not exist and is a command word, if one is.
 /// `subcommand` is the subcommand the paths belong to (`None` for `pin` itself, whose paths may be
 /// subcommands written in the wrong place); `subcommands` are the names there are; `modes` whether the
-/// command has `--check` and `-w`. Relative paths are relative to `cwd`.
+/// command has `--check` and `-w`; `flags` the long names of the command's other flags that take no value
+/// (`offline`, `keep-tag`). Relative paths are relative to `cwd`.
 pub(super) fn misplaced(
     paths: &[PathBuf],
     subcommand: Option<&str>,
     subcommands: &[String],
     modes: bool,
+    flags: &[String],
     cwd: &Path,
 ) -> Option<String> {
     paths
         .iter()
         .filter(|p| std::fs::symlink_metadata(cwd.join(p)).is_err())
-        .find_map(|p| hint(p.to_str()?, subcommand, subcommands, modes))
+        .find_map(|p| hint(p.to_str()?, subcommand, subcommands, modes, flags))
 }
 
 fn hint(
@@ -29,6 +31,7 @@ fn hint(
     subcommand: Option<&str>,
     subcommands: &[String],
     modes: bool,
+    flags: &[String],
 ) -> Option<String> {
     let command = match subcommand {
         Some(s) => format!("pin {s}"),
@@ -73,11 +76,25 @@ fn hint(
             "{missing} (did you mean `pin {s}`? the subcommand goes first)"
         ));
     }
-    MODE_WORDS
+    if let Some((_, flag)) = MODE_WORDS.iter().filter(|_| modes).find(|(w, _)| near(w)) {
+        return Some(format!("{missing} (did you mean `{command} {flag}`?)"));
+    }
+    // Any other flag written as a word, or nearly: `pin offline`, `pin keep-tga`. Short names are left out
+    // (too many words are one edit from them).
+    let flags = flags
         .iter()
-        .filter(|_| modes)
-        .find(|(w, _)| near(w))
-        .map(|(_, flag)| format!("{missing} (did you mean `{command} {flag}`?)"))
+        .filter(|f| f.len() >= 6 && !MODE_WORDS.iter().any(|(w, _)| w == f));
+    for flag in flags {
+        if flag == word {
+            return Some(format!(
+                "{missing} (`{word}` is a flag: `{command} --{word}`)"
+            ));
+        }
+        if near(flag) {
+            return Some(format!("{missing} (did you mean `{command} --{flag}`?)"));
+        }
+    }
+    None
 }
 
 #[cfg(test)]
@@ -100,12 +117,19 @@ mod tests {
         .to_vec()
     }
 
+    fn flags() -> Vec<String> {
+        ["offline", "keep-tag", "quiet", "check", "cache"]
+            .map(String::from)
+            .to_vec()
+    }
+
     fn said(word: &str, subcommand: Option<&str>, modes: bool) -> Option<String> {
         misplaced(
             &[PathBuf::from(word)],
             subcommand,
             &subcommands(),
             modes,
+            &flags(),
             Path::new("/nonexistent"),
         )
     }
@@ -152,9 +176,20 @@ mod tests {
             "x/update",
             "udpate.yaml",
             "upgrade",
+            "quiet",
+            "caches",
         ] {
             assert_eq!(said(path, None, true), None, "{path}");
         }
+        // Other flags that take no value, written as words or nearly.
+        assert_eq!(
+            said("offline", None, true).unwrap(),
+            "offline: no such file or directory (`offline` is a flag: `pin --offline`)"
+        );
+        assert_eq!(
+            said("keep-tga", None, true).unwrap(),
+            "keep-tga: no such file or directory (did you mean `pin --keep-tag`?)"
+        );
     }
 
     #[test]
@@ -163,11 +198,20 @@ mod tests {
         std::fs::write(dir.path().join("check"), "").unwrap();
         let paths = [PathBuf::from("check"), PathBuf::from("udpate")];
         assert_eq!(
-            misplaced(&paths[..1], None, &subcommands(), true, dir.path()),
+            misplaced(
+                &paths[..1],
+                None,
+                &subcommands(),
+                true,
+                &flags(),
+                dir.path()
+            ),
             None
         );
-        assert!(misplaced(&paths, None, &subcommands(), true, dir.path())
-            .unwrap()
-            .starts_with("udpate: "));
+        assert!(
+            misplaced(&paths, None, &subcommands(), true, &flags(), dir.path())
+                .unwrap()
+                .starts_with("udpate: ")
+        );
     }
 }
