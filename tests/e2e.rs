@@ -1397,10 +1397,11 @@ fn update_follows_moved_tags() {
     assert!(stderr(&o).contains("--tag-style comment"), "{}", stderr(&o));
     let o = fx.pin(dir.path(), &["update", "--check", "--require-tags", "."]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    // The findings of a check are on stdout.
     assert!(
-        stderr(&o).contains("pod.yaml:8:12: PIN075"),
+        stdout(&o).contains("pod.yaml:8:12: PIN075"),
         "{}",
-        stderr(&o)
+        stdout(&o)
     );
 
     let moved = fx.registry.move_tag(REPO, "v1", "oci-v1-moved");

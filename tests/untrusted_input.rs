@@ -91,11 +91,12 @@ fn a_utf16_manifest_is_read_and_written_in_utf16() {
             dir.path(),
             &["--check", "--offline", "--lock", "pin.lock", "."],
         );
-        let err = text(&out.stderr);
+        let (err, found) = (text(&out.stderr), text(&out.stdout));
         assert_eq!(out.status.code(), Some(1), "{encoding}: {err}");
+        // The findings of a check are on stdout.
         assert!(
-            err.contains("pod.yaml:6:12: PIN001 nginx:1.27: no digest"),
-            "{err}"
+            found.contains("pod.yaml:6:12: PIN001 nginx:1.27: no digest"),
+            "{found}"
         );
 
         let out = pin(dir.path(), &["--offline", "--lock", "pin.lock", "."]);
@@ -183,11 +184,12 @@ fn a_file_name_that_is_not_utf8_is_read_and_printed_escaped() {
         dir.path(),
         &["--check", "--offline", "--lock", "pin.lock", "."],
     );
-    let err = text(&out.stderr);
+    let (err, found) = (text(&out.stderr), text(&out.stdout));
     assert_eq!(out.status.code(), Some(1), "{err}");
+    // The findings of a check are on stdout.
     assert!(
-        err.contains("caf\\xe9.yaml:1:8: PIN001 nginx:1.27"),
-        "{err}"
+        found.contains("caf\\xe9.yaml:1:8: PIN001 nginx:1.27"),
+        "{found}"
     );
     let out = pin(dir.path(), &["list", "."]);
     assert_eq!(
