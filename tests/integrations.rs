@@ -186,11 +186,22 @@ fn install(base: &str, home: &Path, env: &[(&str, &str)], args: &[&str]) -> Outp
     cmd.output().unwrap()
 }
 
+/// The test binary's `pin` (`CARGO_BIN_EXE_pin`) is linked again while the wheel builds (maturin's cargo
+/// run has flags of its own): the tests that run or read it hold this for reading, the wheel's build for
+/// writing.
+static BINARY: std::sync::RwLock<()> = std::sync::RwLock::new(());
+
+/// Holds [`BINARY`] for reading: `target/debug/pin` stays as it is until the guard is dropped.
+fn binary_unchanged() -> std::sync::RwLockReadGuard<'static, ()> {
+    BINARY.read().unwrap_or_else(|e| e.into_inner())
+}
+
 // Guards the release install script (the GitHub Action's and the Helm plugin's): it picks this machine's
 // archive, checks it against SHA256SUMS, installs a `pin` that runs, and installs nothing when the sum does
 // not match, the sums lack the archive, or the URL would carry the download in clear text off the loopback.
 #[test]
 fn the_install_script_checks_the_sum_and_installs_the_release_binary() {
+    let _binary = binary_unchanged();
     let work = tempfile::tempdir().unwrap();
     let served_dir = work.path().join("www");
     release_dir(&served_dir, &["0.1.0"], &["0.0.0"]);
@@ -333,6 +344,7 @@ fn lockfile() -> String {
 // passed as written (never globbed).
 #[test]
 fn the_action_run_step_annotates_and_records_the_exit_status() {
+    let _binary = binary_unchanged();
     let dir = tree(&[
         ("deploy/app.yaml", "image: nginx:1.27\n"),
         ("vendor/x.yaml", "image: redis:7\n"),
@@ -399,6 +411,9 @@ fn the_action_run_step_annotates_and_records_the_exit_status() {
 // on PATH. Built in the dev profile (the release workflow builds release wheels; the packaging is the same).
 #[test]
 fn the_wheel_installs_into_a_clean_venv_and_runs() {
+    // maturin builds with flags of its own, so cargo links `target/debug/pin` again: no other test of this
+    // file runs meanwhile.
+    let _binary = BINARY.write().unwrap_or_else(|e| e.into_inner());
     let maturin = venv_tool("maturin");
     let work = tempfile::tempdir().unwrap();
     let wheels = work.path().join("wheels");
@@ -575,6 +590,7 @@ fn findings(output: &str) -> Vec<String> {
 // a pin whose tag moved, and pre-commit fails the run because a hook changed a file.
 #[test]
 fn pre_commit_hooks_agree_with_pin_check() {
+    let _binary = binary_unchanged();
     let out = Command::new(venv_tool("pre-commit"))
         .args(["validate-manifest"])
         .arg(repo().join(".pre-commit-hooks.yaml"))
@@ -773,6 +789,7 @@ fn helm4_command(cmds: &serde_json::Value, env: &[(&str, &str)], extra: &[String
 // nothing on stdout. Helm 3 runs the same wrapper as an executable.
 #[test]
 fn the_helm_postrenderer_plugin_pins_what_helm_renders() {
+    let _binary = binary_unchanged();
     let manifest = yaml_to_json(&repo().join("plugin.yaml"));
     let schema: serde_json::Value = serde_json::from_str(
         &fs::read_to_string(repo().join("tests/schemas/helm-plugin-postrenderer-v1.schema.json"))
@@ -904,6 +921,7 @@ fn actionlint(files: &[PathBuf]) -> Vec<serde_json::Value> {
 // actionlint. A broken workflow is reported, so a clean answer means the files were checked.
 #[test]
 fn workflows_and_the_action_pass_actionlint() {
+    let _binary = binary_unchanged();
     let work = tempfile::tempdir().unwrap();
     let as_workflow = work.path().join("action-as-workflow.yml");
     let out = Command::new(venv_tool("python"))
@@ -1025,6 +1043,7 @@ fn pin_fn(dir: &Path, args: &[&str], stdin: &str) -> Output {
 // the field, with the items left as they came and a non-zero exit.
 #[test]
 fn the_krm_function_pins_the_items_of_a_resource_list() {
+    let _binary = binary_unchanged();
     let registry = harness::Registry::start(harness::Variant::Plain);
     let host = registry.host().to_string();
     let app = registry.push_oci_image("fixtures/app", "v1", "krm-app");
@@ -1125,6 +1144,7 @@ fn the_krm_function_pins_the_items_of_a_resource_list() {
 // lockfile and the README, and none of the test corpora, fixtures, CI or packaging files.
 #[test]
 fn the_crate_package_holds_the_sources_only() {
+    let _binary = binary_unchanged();
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let out = Command::new(cargo)
         .args([
