@@ -8,7 +8,7 @@
 
 use super::gitops::charts;
 use super::yaml::find_with;
-use super::yaml::tree::{NodeId, Tree};
+use super::yaml::tree::Tree;
 use super::{Candidate, FindError, Findings};
 
 /// Finds the OCI dependencies of a `Chart.yaml`. See the module documentation.
@@ -16,29 +16,20 @@ pub fn find(src: &str) -> Result<Findings, FindError> {
     find_with(src, collect)
 }
 
-fn value(tree: &Tree, map: NodeId, key: &str) -> Option<NodeId> {
-    tree.lookup(map, key).map(|v| tree.resolve(v))
-}
-
-fn text<'t>(tree: &'t Tree, map: NodeId, key: &str) -> Option<&'t str> {
-    let scalar = tree.scalar(value(tree, map, key)?)?;
-    (!scalar.is_null()).then_some(scalar.value.as_str())
-}
-
 fn collect(tree: &Tree, out: &mut Vec<Candidate>) {
     for root in tree.mapping_documents() {
-        let Some(dependencies) = value(tree, root, "dependencies") else {
+        let Some(dependencies) = tree.value_at(root, "dependencies") else {
             continue;
         };
         for &dependency in tree.items(dependencies) {
             let dependency = tree.resolve(dependency);
             let (Some(name_node), Some(name)) = (
-                value(tree, dependency, "name"),
-                text(tree, dependency, "name"),
+                tree.value_at(dependency, "name"),
+                tree.text_at(dependency, "name"),
             ) else {
                 continue;
             };
-            let Some(repository) = text(tree, dependency, "repository").and_then(charts::oci)
+            let Some(repository) = tree.text_at(dependency, "repository").and_then(charts::oci)
             else {
                 continue;
             };

@@ -15,21 +15,12 @@ pub fn find(src: &str) -> Result<Findings, FindError> {
     find_with(src, collect)
 }
 
-fn value(tree: &Tree, map: NodeId, key: &str) -> Option<NodeId> {
-    tree.lookup(map, key).map(|v| tree.resolve(v))
-}
-
-fn text<'t>(tree: &'t Tree, map: NodeId, key: &str) -> Option<&'t str> {
-    let scalar = tree.scalar(value(tree, map, key)?)?;
-    (!scalar.is_null()).then_some(scalar.value.as_str())
-}
-
 fn collect(tree: &Tree, out: &mut Vec<Candidate>) {
     for root in tree.mapping_documents() {
-        let mut helms: Vec<NodeId> = value(tree, root, "helm").into_iter().collect();
-        if let Some(targets) = value(tree, root, "targetCustomizations") {
+        let mut helms: Vec<NodeId> = tree.value_at(root, "helm").into_iter().collect();
+        if let Some(targets) = tree.value_at(root, "targetCustomizations") {
             for &target in tree.items(targets) {
-                helms.extend(value(tree, tree.resolve(target), "helm"));
+                helms.extend(tree.value_at(tree.resolve(target), "helm"));
             }
         }
         for helm in helms.into_iter().filter(|&h| tree.mapping(h).is_some()) {
@@ -41,8 +32,8 @@ fn collect(tree: &Tree, out: &mut Vec<Candidate>) {
 fn chart(tree: &Tree, helm: NodeId) -> Option<Candidate> {
     // Fleet takes an OCI chart's whole URL, chart name included, in `repo` (or in `chart`).
     let (node, location) = ["repo", "chart"].iter().find_map(|key| {
-        let location = charts::oci(text(tree, helm, key)?)?;
-        Some((value(tree, helm, key)?, location))
+        let location = charts::oci(tree.text_at(helm, key)?)?;
+        Some((tree.value_at(helm, key)?, location))
     })?;
     Some(charts::listed(
         tree,

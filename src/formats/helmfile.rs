@@ -17,7 +17,7 @@
 
 use super::gitops::charts;
 use super::yaml::find_with;
-use super::yaml::tree::{NodeId, Tree};
+use super::yaml::tree::Tree;
 use super::{Candidate, FindError, Findings};
 
 /// Finds the OCI charts of a helmfile's releases. See the module documentation.
@@ -25,36 +25,19 @@ pub fn find(src: &str) -> Result<Findings, FindError> {
     find_with(src, collect)
 }
 
-fn text<'t>(tree: &'t Tree, map: NodeId, key: &str) -> Option<&'t str> {
-    let scalar = tree.scalar(tree.resolve(tree.lookup(map, key)?))?;
-    (!scalar.is_null()).then_some(scalar.value.as_str())
-}
-
-/// The mappings among the items of the sequence `key` of `map`.
-fn entries(tree: &Tree, map: NodeId, key: &str) -> Vec<NodeId> {
-    tree.lookup(map, key)
-        .map(|s| {
-            tree.items(tree.resolve(s))
-                .iter()
-                .map(|&i| tree.resolve(i))
-                .filter(|&i| tree.mapping(i).is_some())
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 fn collect(tree: &Tree, out: &mut Vec<Candidate>) {
     for root in tree.mapping_documents() {
-        let repositories: Vec<(&str, &str)> = entries(tree, root, "repositories")
+        let repositories: Vec<(&str, &str)> = tree
+            .mappings_at(root, "repositories")
             .into_iter()
-            .filter(|&r| text(tree, r, "oci") == Some("true"))
-            .filter_map(|r| Some((text(tree, r, "name")?, text(tree, r, "url")?)))
+            .filter(|&r| tree.text_at(r, "oci") == Some("true"))
+            .filter_map(|r| Some((tree.text_at(r, "name")?, tree.text_at(r, "url")?)))
             .collect();
-        for release in entries(tree, root, "releases") {
+        for release in tree.mappings_at(root, "releases") {
             let Some(chart_node) = tree.lookup(release, "chart").map(|c| tree.resolve(c)) else {
                 continue;
             };
-            let Some(chart) = text(tree, release, "chart") else {
+            let Some(chart) = tree.text_at(release, "chart") else {
                 continue;
             };
             let location = match charts::oci(chart) {

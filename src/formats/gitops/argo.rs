@@ -7,26 +7,28 @@ use saphyr_parser::ScalarStyle;
 
 use super::super::yaml::tree::{NodeId, Tree};
 use super::super::{helm_values, Candidate, Target};
-use super::{at, charts, mappings, text, Found};
+use super::{charts, Found};
 
 /// Every source of an application's `spec`: `source` and the items of `sources`.
 pub(super) fn application(src: &str, tree: &Tree, spec: NodeId, found: &mut Found) {
-    let mut sources: Vec<NodeId> = at(tree, spec, "source")
+    let mut sources: Vec<NodeId> = tree
+        .value_at(spec, "source")
         .filter(|&s| tree.mapping(s).is_some())
         .into_iter()
         .collect();
-    sources.extend(mappings(tree, spec, "sources"));
+    sources.extend(tree.mappings_at(spec, "sources"));
     for source in sources {
-        if let Some(kustomize) = at(tree, source, "kustomize") {
-            if let Some(images) = at(tree, kustomize, "images") {
+        if let Some(kustomize) = tree.value_at(source, "kustomize") {
+            if let Some(images) = tree.value_at(kustomize, "images") {
                 for &item in tree.items(images) {
                     found.candidates.extend(kustomize_image(tree, item));
                 }
             }
         }
-        if let Some(helm) = at(tree, source, "helm") {
-            if let Some(object) =
-                at(tree, helm, "valuesObject").filter(|&v| tree.mapping(v).is_some())
+        if let Some(helm) = tree.value_at(source, "helm") {
+            if let Some(object) = tree
+                .value_at(helm, "valuesObject")
+                .filter(|&v| tree.mapping(v).is_some())
             {
                 helm_values::collect_in(
                     src,
@@ -37,7 +39,7 @@ pub(super) fn application(src: &str, tree: &Tree, spec: NodeId, found: &mut Foun
                 );
                 found.owned.push(tree[object].span.clone());
             }
-            if let Some(values) = at(tree, helm, "values") {
+            if let Some(values) = tree.value_at(helm, "values") {
                 values_block(src, tree, values, found);
             }
         }
@@ -85,11 +87,13 @@ fn kustomize_image(tree: &Tree, item: NodeId) -> Option<Candidate> {
 
 /// A Helm chart of an OCI repository (`repoURL` with `oci://` or without any scheme) at `targetRevision`.
 fn chart(tree: &Tree, source: NodeId, found: &mut Found) {
-    let (Some(chart_node), Some(chart)) = (at(tree, source, "chart"), text(tree, source, "chart"))
-    else {
+    let (Some(chart_node), Some(chart)) = (
+        tree.value_at(source, "chart"),
+        tree.text_at(source, "chart"),
+    ) else {
         return;
     };
-    let Some(url) = text(tree, source, "repoURL") else {
+    let Some(url) = tree.text_at(source, "repoURL") else {
         return;
     };
     let repository = match charts::oci(url) {

@@ -11,7 +11,7 @@ use std::ops::Range;
 
 use super::super::yaml::tree::{NodeId, Tree};
 use super::super::{Artifact, Candidate, Target};
-use super::{at, mappings, text, Found};
+use super::Found;
 
 /// Why each tool's charts are listed, not pinned.
 pub const ARGO_CD: &str =
@@ -107,8 +107,8 @@ pub(crate) fn listed(
     chart: &str,
     reason: &'static str,
 ) -> Candidate {
-    let version_node = at(tree, map, version_key);
-    let version = text(tree, map, version_key);
+    let version_node = tree.value_at(map, version_key);
+    let version = tree.text_at(map, version_key);
     let span = match version_node.filter(|_| version.is_some()) {
         Some(v) => place(tree, v),
         None => place(tree, chart_node),
@@ -119,22 +119,27 @@ pub(crate) fn listed(
 /// Sveltos `ClusterProfile` / `Profile`: `spec.helmCharts[*]` from an OCI `repositoryURL` (or an OCI
 /// `chartName`) at `chartVersion`.
 pub(super) fn sveltos(tree: &Tree, object: NodeId, found: &mut Found) {
-    let Some(spec) = at(tree, object, "spec") else {
+    let Some(spec) = tree.value_at(object, "spec") else {
         return;
     };
-    for entry in mappings(tree, spec, "helmCharts") {
-        let Some(name_node) = at(tree, entry, "chartName") else {
+    for entry in tree.mappings_at(spec, "helmCharts") {
+        let Some(name_node) = tree.value_at(entry, "chartName") else {
             continue;
         };
-        let Some(name) = text(tree, entry, "chartName") else {
+        let Some(name) = tree.text_at(entry, "chartName") else {
             continue;
         };
         // As Sveltos composes it: the repository's URL and the chart's name, less a `repositoryName/`
         // prefix; an older form names the whole `oci://` URL in `chartName`.
-        let chart = match (oci(name), text(tree, entry, "repositoryURL").and_then(oci)) {
+        let chart = match (
+            oci(name),
+            tree.text_at(entry, "repositoryURL").and_then(oci),
+        ) {
             (Some(chart), _) => chart.to_owned(),
             (None, Some(repo)) => {
-                let prefix = text(tree, entry, "repositoryName").map(|r| format!("{r}/"));
+                let prefix = tree
+                    .text_at(entry, "repositoryName")
+                    .map(|r| format!("{r}/"));
                 let name = prefix
                     .as_deref()
                     .and_then(|p| name.strip_prefix(p))

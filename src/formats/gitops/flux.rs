@@ -4,17 +4,20 @@
 use super::super::yaml::tree::{NodeId, Tree};
 use super::super::yaml::{digest_slot, line_after};
 use super::super::{helm_values, kustomize, Artifact, Candidate, Target};
-use super::{at, charts, mappings, text, Found};
+use super::{charts, Found};
 
 /// The media type of a Helm chart's content layer: an `OCIRepository` that selects it holds a chart.
 const HELM_CHART_LAYER: &str = "application/vnd.cncf.helm.chart.content.v1.tar+gzip";
 
 /// `spec.values` as a Helm values file, and the chart of `spec.chart.spec`.
 pub(super) fn helm_release(src: &str, tree: &Tree, object: NodeId, found: &mut Found) {
-    let Some(spec) = at(tree, object, "spec") else {
+    let Some(spec) = tree.value_at(object, "spec") else {
         return;
     };
-    if let Some(values) = at(tree, spec, "values").filter(|&v| tree.mapping(v).is_some()) {
+    if let Some(values) = tree
+        .value_at(spec, "values")
+        .filter(|&v| tree.mapping(v).is_some())
+    {
         helm_values::collect_in(
             src,
             tree,
@@ -24,14 +27,17 @@ pub(super) fn helm_release(src: &str, tree: &Tree, object: NodeId, found: &mut F
         );
         found.owned.push(tree[values].span.clone());
     }
-    if let Some(chart_spec) = at(tree, spec, "chart").and_then(|c| at(tree, c, "spec")) {
+    if let Some(chart_spec) = tree
+        .value_at(spec, "chart")
+        .and_then(|c| tree.value_at(c, "spec"))
+    {
         chart_spec_of(tree, chart_spec, found);
     }
 }
 
 /// A `HelmChart` source: its `spec` names the chart as a `HelmRelease`'s `spec.chart.spec` does.
 pub(super) fn helm_chart(tree: &Tree, object: NodeId, found: &mut Found) {
-    if let Some(spec) = at(tree, object, "spec") {
+    if let Some(spec) = tree.value_at(object, "spec") {
         chart_spec_of(tree, spec, found);
     }
 }
@@ -39,17 +45,18 @@ pub(super) fn helm_chart(tree: &Tree, object: NodeId, found: &mut Found) {
 /// `chart` at `version` from the `HelmRepository` that `sourceRef` names, listed when that repository is an
 /// OCI one of the same stream.
 fn chart_spec_of(tree: &Tree, spec: NodeId, found: &mut Found) {
-    let (Some(chart_node), Some(chart)) = (at(tree, spec, "chart"), text(tree, spec, "chart"))
+    let (Some(chart_node), Some(chart)) =
+        (tree.value_at(spec, "chart"), tree.text_at(spec, "chart"))
     else {
         return;
     };
-    let Some(source) = at(tree, spec, "sourceRef") else {
+    let Some(source) = tree.value_at(spec, "sourceRef") else {
         return;
     };
-    if text(tree, source, "kind") != Some("HelmRepository") {
+    if tree.text_at(source, "kind") != Some("HelmRepository") {
         return;
     }
-    let Some(name) = text(tree, source, "name") else {
+    let Some(name) = tree.text_at(source, "name") else {
         return;
     };
     let Some(repository) = oci_helm_repository(tree, name) else {
@@ -71,26 +78,29 @@ fn oci_helm_repository<'t>(tree: &'t Tree, name: &str) -> Option<&'t str> {
     let mut candidates = Vec::new();
     for root in tree.mapping_documents() {
         candidates.push(root);
-        candidates.extend(mappings(tree, root, "items"));
+        candidates.extend(tree.mappings_at(root, "items"));
     }
     candidates.into_iter().find_map(|map| {
-        let api = text(tree, map, "apiVersion")?;
+        let api = tree.text_at(map, "apiVersion")?;
         let is_repository = api.starts_with("source.toolkit.fluxcd.io/")
-            && text(tree, map, "kind") == Some("HelmRepository");
-        let named = at(tree, map, "metadata").and_then(|m| text(tree, m, "name")) == Some(name);
-        let spec = at(tree, map, "spec")?;
-        (is_repository && named && text(tree, spec, "type") == Some("oci"))
-            .then(|| text(tree, spec, "url").and_then(charts::oci))
+            && tree.text_at(map, "kind") == Some("HelmRepository");
+        let named = tree
+            .value_at(map, "metadata")
+            .and_then(|m| tree.text_at(m, "name"))
+            == Some(name);
+        let spec = tree.value_at(map, "spec")?;
+        (is_repository && named && tree.text_at(spec, "type") == Some("oci"))
+            .then(|| tree.text_at(spec, "url").and_then(charts::oci))
             .flatten()
     })
 }
 
 /// `spec.images`: entries of a kustomization's `images:`.
 pub(super) fn kustomization(src: &str, tree: &Tree, object: NodeId, found: &mut Found) {
-    let Some(spec) = at(tree, object, "spec") else {
+    let Some(spec) = tree.value_at(object, "spec") else {
         return;
     };
-    for entry in mappings(tree, spec, "images") {
+    for entry in tree.mappings_at(spec, "images") {
         found
             .candidates
             .extend(kustomize::image_entry(src, tree, entry));
@@ -99,17 +109,19 @@ pub(super) fn kustomization(src: &str, tree: &Tree, object: NodeId, found: &mut 
 
 /// `spec.url` at `spec.ref`: a digest written, inserted after the tag, or the reason it is not.
 pub(super) fn oci_repository(src: &str, tree: &Tree, object: NodeId, found: &mut Found) {
-    let Some(spec) = at(tree, object, "spec") else {
+    let Some(spec) = tree.value_at(object, "spec") else {
         return;
     };
-    let (Some(url_node), Some(url)) = (at(tree, spec, "url"), text(tree, spec, "url")) else {
+    let (Some(url_node), Some(url)) = (tree.value_at(spec, "url"), tree.text_at(spec, "url"))
+    else {
         return;
     };
     let Some(repository) = charts::oci(url) else {
         return;
     };
-    let chart = at(tree, spec, "layerSelector")
-        .and_then(|l| text(tree, l, "mediaType"))
+    let chart = tree
+        .value_at(spec, "layerSelector")
+        .and_then(|l| tree.text_at(l, "mediaType"))
         .is_some_and(|m| m == HELM_CHART_LAYER);
     let artifact = Some(if chart {
         Artifact::HelmChart
@@ -124,7 +136,10 @@ pub(super) fn oci_repository(src: &str, tree: &Tree, object: NodeId, found: &mut
         target: Target::Reference,
         artifact,
     };
-    let Some(reference) = at(tree, spec, "ref").filter(|&r| tree.mapping(r).is_some()) else {
+    let Some(reference) = tree
+        .value_at(spec, "ref")
+        .filter(|&r| tree.mapping(r).is_some())
+    else {
         found.candidates.push(skipped(
             "no `spec.ref`: Flux pulls the `latest` tag; give `ref.tag` to have it pinned",
         ));
@@ -132,8 +147,8 @@ pub(super) fn oci_repository(src: &str, tree: &Tree, object: NodeId, found: &mut
     };
     let entries = tree.entries(reference);
     let pair = |key: &str| entries.iter().copied().find(|&(k, _)| tree.is_key(k, key));
-    let tag = text(tree, reference, "tag").filter(|t| !t.is_empty());
-    let semver = text(tree, reference, "semver").filter(|s| !s.is_empty());
+    let tag = tree.text_at(reference, "tag").filter(|t| !t.is_empty());
+    let semver = tree.text_at(reference, "semver").filter(|s| !s.is_empty());
     let tagged = tag.map_or_else(|| repository.to_owned(), |t| format!("{repository}:{t}"));
     const SEMVER: &str =
         "a `semver` range: Flux picks the newest matching tag; give `ref.tag` to have it pinned";

@@ -140,8 +140,8 @@ impl Found {
 /// The objects of a stream: every document root that is one, and every item of a root's `items`.
 fn objects(tree: &Tree) -> Vec<(NodeId, Object)> {
     let what = |map: NodeId| {
-        let api_version = text(tree, map, "apiVersion")?;
-        let kind = text(tree, map, "kind")?;
+        let api_version = tree.text_at(map, "apiVersion")?;
+        let kind = tree.text_at(map, "kind")?;
         object(api_version, kind)
     };
     let mut out = Vec::new();
@@ -149,7 +149,7 @@ fn objects(tree: &Tree) -> Vec<(NodeId, Object)> {
         if let Some(o) = what(root) {
             out.push((root, o));
         }
-        for item in mappings(tree, root, "items") {
+        for item in tree.mappings_at(root, "items") {
             if let Some(o) = what(item) {
                 out.push((item, o));
             }
@@ -167,14 +167,15 @@ pub(crate) fn collect(src: &str, tree: &Tree, found: &mut Found) {
             Object::FluxKustomization => flux::kustomization(src, tree, node, found),
             Object::OciRepository => flux::oci_repository(src, tree, node, found),
             Object::Application => {
-                if let Some(spec) = at(tree, node, "spec") {
+                if let Some(spec) = tree.value_at(node, "spec") {
                     argo::application(src, tree, spec, found);
                 }
             }
             Object::ApplicationSet => {
-                let spec = at(tree, node, "spec")
-                    .and_then(|s| at(tree, s, "template"))
-                    .and_then(|t| at(tree, t, "spec"));
+                let spec = tree
+                    .value_at(node, "spec")
+                    .and_then(|s| tree.value_at(s, "template"))
+                    .and_then(|t| tree.value_at(t, "spec"));
                 if let Some(spec) = spec {
                     argo::application(src, tree, spec, found);
                 }
@@ -182,14 +183,14 @@ pub(crate) fn collect(src: &str, tree: &Tree, found: &mut Found) {
             Object::Tekton => packages::tekton(tree, node, found),
             Object::CrossplanePackage => packages::crossplane(tree, node, found),
             Object::KappApp => {
-                if let Some(spec) = at(tree, node, "spec") {
+                if let Some(spec) = tree.value_at(node, "spec") {
                     packages::fetch(tree, spec, found);
                 }
             }
             Object::CarvelPackage => {
                 let spec = ["spec", "template", "spec"]
                     .iter()
-                    .try_fold(node, |n, key| at(tree, n, key));
+                    .try_fold(node, |n, key| tree.value_at(n, key));
                 if let Some(spec) = spec {
                     packages::fetch(tree, spec, found);
                 }
@@ -198,29 +199,6 @@ pub(crate) fn collect(src: &str, tree: &Tree, found: &mut Found) {
             Object::SveltosProfile => charts::sveltos(tree, node, found),
         }
     }
-}
-
-/// The value of `key` of the mapping `map` (merge keys applied), the alias it may be resolved.
-fn at(tree: &Tree, map: NodeId, key: &str) -> Option<NodeId> {
-    tree.lookup(map, key).map(|v| tree.resolve(v))
-}
-
-/// The non-null scalar value of `key` of `map`.
-fn text<'t>(tree: &'t Tree, map: NodeId, key: &str) -> Option<&'t str> {
-    let scalar = tree.scalar(at(tree, map, key)?)?;
-    (!scalar.is_null()).then_some(scalar.value.as_str())
-}
-
-/// The mappings among the items of the sequence that `key` of `map` holds.
-fn mappings(tree: &Tree, map: NodeId, key: &str) -> Vec<NodeId> {
-    let Some(seq) = at(tree, map, key) else {
-        return Vec::new();
-    };
-    tree.items(seq)
-        .iter()
-        .map(|&i| tree.resolve(i))
-        .filter(|&i| tree.mapping(i).is_some())
-        .collect()
 }
 
 /// The candidate for a whole reference in the scalar `key` of `map`, naming `artifact`.

@@ -3,7 +3,7 @@
 
 use super::super::yaml::tree::{NodeId, Tree};
 use super::super::{Artifact, Candidate};
-use super::{at, mappings, reference, text, Found};
+use super::{reference, Found};
 
 /// Every `taskRef` and `pipelineRef` inside a Tekton object: the `bundle` parameter of the bundles resolver,
 /// or the older `bundle:` field.
@@ -15,9 +15,9 @@ pub(super) fn tekton(tree: &Tree, object: NodeId, found: &mut Found) {
             continue;
         }
         let bundle = Some(Artifact::TektonBundle);
-        if text(tree, node, "resolver") == Some("bundles") {
-            for param in mappings(tree, node, "params") {
-                if text(tree, param, "name") == Some("bundle") {
+        if tree.text_at(node, "resolver") == Some("bundles") {
+            for param in tree.mappings_at(node, "params") {
+                if tree.text_at(param, "name") == Some("bundle") {
                     found
                         .candidates
                         .extend(reference(tree, param, "value", bundle));
@@ -33,7 +33,7 @@ pub(super) fn tekton(tree: &Tree, object: NodeId, found: &mut Found) {
 
 /// A Crossplane `Provider`, `Configuration` or `Function`: `spec.package`.
 pub(super) fn crossplane(tree: &Tree, object: NodeId, found: &mut Found) {
-    let Some(spec) = at(tree, object, "spec") else {
+    let Some(spec) = tree.value_at(object, "spec") else {
         return;
     };
     let Some(mut candidate) = reference(tree, spec, "package", Some(Artifact::CrossplanePackage))
@@ -55,15 +55,15 @@ pub(super) fn crossplane(tree: &Tree, object: NodeId, found: &mut Found) {
 
 /// kapp-controller's `fetch` list (of an `App`'s or a `Package` template's `spec`).
 pub(super) fn fetch(tree: &Tree, spec: NodeId, found: &mut Found) {
-    for entry in mappings(tree, spec, "fetch") {
+    for entry in tree.mappings_at(spec, "fetch") {
         source(tree, entry, found);
     }
 }
 
 /// vendir's `directories[*].contents[*]`.
 pub(super) fn vendir(tree: &Tree, config: NodeId, found: &mut Found) {
-    for directory in mappings(tree, config, "directories") {
-        for entry in mappings(tree, directory, "contents") {
+    for directory in tree.mappings_at(config, "directories") {
+        for entry in tree.mappings_at(directory, "contents") {
             source(tree, entry, found);
         }
     }
@@ -73,7 +73,7 @@ pub(super) fn vendir(tree: &Tree, config: NodeId, found: &mut Found) {
 /// `tagSelection` is skipped (the tool picks the tag).
 fn source(tree: &Tree, entry: NodeId, found: &mut Found) {
     let selected = |mut c: Candidate, map: NodeId| {
-        if c.skip.is_none() && at(tree, map, "tagSelection").is_some() {
+        if c.skip.is_none() && tree.value_at(map, "tagSelection").is_some() {
             c.skip = Some(
                 "a `tagSelection`: the newest matching tag is picked when fetched; give a tag instead to have it pinned"
                     .to_owned(),
@@ -81,7 +81,7 @@ fn source(tree: &Tree, entry: NodeId, found: &mut Found) {
         }
         c
     };
-    if let Some(bundle) = at(tree, entry, "imgpkgBundle") {
+    if let Some(bundle) = tree.value_at(entry, "imgpkgBundle") {
         if let Some(candidate) = reference(tree, bundle, "image", Some(Artifact::ImgpkgBundle)) {
             let candidate = selected(candidate, bundle);
             // The generic rule would take this `image:` as an image: it is the bundle's.
@@ -91,7 +91,7 @@ fn source(tree: &Tree, entry: NodeId, found: &mut Found) {
             found.candidates.push(candidate);
         }
     }
-    if let Some(image) = at(tree, entry, "image") {
+    if let Some(image) = tree.value_at(entry, "image") {
         if let Some(candidate) = reference(tree, image, "url", None) {
             found.candidates.push(selected(candidate, image));
         }

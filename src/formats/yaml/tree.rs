@@ -363,6 +363,29 @@ impl Tree {
             .map(|(_, v)| v)
     }
 
+    /// The value of `key` of `map` ([`Tree::lookup`]), through an alias.
+    pub fn value_at(&self, map: NodeId, key: &str) -> Option<NodeId> {
+        self.lookup(map, key).map(|v| self.resolve(v))
+    }
+
+    /// The non-null scalar value of `key` of `map`, through an alias.
+    pub fn text_at(&self, map: NodeId, key: &str) -> Option<&str> {
+        let scalar = self.scalar(self.value_at(map, key)?)?;
+        (!scalar.is_null()).then_some(scalar.value.as_str())
+    }
+
+    /// The mappings among the items of the sequence that `key` of `map` holds, each through an alias.
+    pub fn mappings_at(&self, map: NodeId, key: &str) -> Vec<NodeId> {
+        let Some(seq) = self.value_at(map, key) else {
+            return Vec::new();
+        };
+        self.items(seq)
+            .iter()
+            .map(|&i| self.resolve(i))
+            .filter(|&i| self.mapping(i).is_some())
+            .collect()
+    }
+
     /// The mapping that `key` of `map` holds (through an alias), if it holds one.
     pub fn mapping_at(&self, map: NodeId, key: &str) -> Option<NodeId> {
         let value = self.resolve(self.lookup(map, key)?);
