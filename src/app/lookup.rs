@@ -153,11 +153,7 @@ pub(super) fn resolutions(
             keys.into_iter()
                 .map(|key| {
                     sources.insert(key.clone(), shown.clone());
-                    let found = lock.get(&key).ok_or_else(|| {
-                        ResolveError::NotFound(format!(
-                            "{key} is not in {shown}; run once without --offline to record it"
-                        ))
-                    });
+                    let found = lock.get(&key).ok_or_else(|| not_recorded(&key, &shown));
                     (key, found)
                 })
                 .collect()
@@ -251,11 +247,9 @@ pub(super) fn resolutions(
             action_keys
                 .into_iter()
                 .map(|key| {
-                    let found = lock.get_action(&key).ok_or_else(|| {
-                        ResolveError::NotFound(format!(
-                            "{key} is not in {shown}; run once without --offline to record it"
-                        ))
-                    });
+                    let found = lock
+                        .get_action(&key)
+                        .ok_or_else(|| not_recorded(&key, &shown));
                     (key, found)
                 })
                 .collect()
@@ -832,4 +826,11 @@ fn routes(args: &RegistrySettings) -> Result<resolve::mirrors::Routes, ResolveEr
         routes.add_mirror_flag(flag).map_err(config)?;
     }
     Ok(routes)
+}
+
+/// `--offline`: the lockfile `shown` holds no answer for `key`.
+fn not_recorded(key: &dyn std::fmt::Display, shown: &str) -> ResolveError {
+    ResolveError::NotFound(format!(
+        "{key} is not in {shown}; run once without --offline to record it"
+    ))
 }

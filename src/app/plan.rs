@@ -197,15 +197,7 @@ fn plan_file<'a, K>(
     let mut edits = Vec::new();
     let mut failed = false;
     for f in &file.refs {
-        let mut outcome = Outcome::new(&f.candidate.value)
-            .at(
-                &file.display,
-                f.line,
-                f.column,
-                f.candidate.span.clone(),
-                f.kind(file.kind),
-            )
-            .naming(f.candidate.artifact);
+        let mut outcome = f.outcome(file);
         outcome.tag = tag_of(f);
         let decision = match &f.status {
             Status::Action(a) => decide_action(f, a, file.kind, src, actions, op),

@@ -64,6 +64,19 @@ impl Found {
             file.as_str()
         }
     }
+
+    /// A report's outcome for this reference of `file`, where it stands and what it names (no status yet).
+    pub fn outcome(&self, file: &ScannedFile) -> Outcome {
+        Outcome::new(&self.candidate.value)
+            .at(
+                &file.display,
+                self.line,
+                self.column,
+                self.candidate.span.clone(),
+                self.kind(file.kind),
+            )
+            .naming(self.candidate.artifact)
+    }
 }
 
 #[derive(Debug)]

@@ -13,7 +13,7 @@ use super::{finish, in_path_order, lookup, plan, scan_or_abort, ExitStatus};
 use crate::formats::Target;
 use crate::platform::Platform;
 use crate::reference::Reference;
-use crate::report::{self, Code, Mode, Outcome, OutcomeStatus, Report};
+use crate::report::{self, Code, Mode, OutcomeStatus, Report};
 use crate::resolve::git::{server_name, Held};
 use crate::resolve::verify::{Pinned, Verified};
 use crate::resolve::{Key, Resolutions, ResolveError};
@@ -75,10 +75,7 @@ pub(super) fn run(
         match lookup::tags_now(&args.registry, listed_keys, &args.output) {
             Ok((tags, requests)) => {
                 if args.output.verbose > 0 {
-                    report.requests = Some(match report.requests.take() {
-                        Some(before) => format!("{before}; charts: {requests}"),
-                        None => requests,
-                    });
+                    add_requests(&mut report, "charts: ", requests);
                 }
                 tags
             }
@@ -104,10 +101,7 @@ pub(super) fn run(
         match lookup::action_verifications(&args.registry, action_pins, &args.output) {
             Ok((held, requests)) => {
                 if args.output.verbose > 0 {
-                    report.requests = Some(match report.requests.take() {
-                        Some(r) => format!("{r}; {requests}"),
-                        None => requests,
-                    });
+                    add_requests(&mut report, "", requests);
                 }
                 held
             }
@@ -123,13 +117,7 @@ pub(super) fn run(
     for file in &scan.files {
         for f in &file.refs {
             if let Some(pin) = action_pin(f, server) {
-                let mut o = Outcome::new(&f.candidate.value).at(
-                    &file.display,
-                    f.line,
-                    f.column,
-                    f.candidate.span.clone(),
-                    f.kind(file.kind),
-                );
+                let mut o = f.outcome(file);
                 o.digest = Some(pin.2.clone());
                 match &held[&pin] {
                     Ok(Held::Present) => {}
@@ -149,15 +137,7 @@ pub(super) fn run(
                 continue;
             }
             if let Some(r) = listed(f) {
-                let mut o = Outcome::new(&f.candidate.value)
-                    .at(
-                        &file.display,
-                        f.line,
-                        f.column,
-                        f.candidate.span.clone(),
-                        file.kind.as_str(),
-                    )
-                    .naming(f.candidate.artifact);
+                let mut o = f.outcome(file);
                 match &tags[&Key::of(&r, None)] {
                     Ok(m) => o.digest = Some(m.digest.clone()),
                     Err(ResolveError::NotFound(_)) => o.set(
@@ -176,15 +156,7 @@ pub(super) fn run(
                 continue;
             }
             let Some(pin) = pinned(f) else { continue };
-            let mut o = Outcome::new(&f.candidate.value)
-                .at(
-                    &file.display,
-                    f.line,
-                    f.column,
-                    f.candidate.span.clone(),
-                    f.kind(file.kind),
-                )
-                .naming(f.candidate.artifact);
+            let mut o = f.outcome(file);
             o.digest = Some(pin.digest.clone());
             match &verified[&pin] {
                 Err(e) => {
@@ -301,4 +273,13 @@ fn join(platforms: &[Platform]) -> String {
         .map(Platform::to_string)
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// `-v`: the request line of a further lookup (`label` and its counts) after the run's, or alone; a line
+/// without an earlier one has no label.
+fn add_requests(report: &mut Report, label: &str, requests: String) {
+    report.requests = Some(match report.requests.take() {
+        Some(before) => format!("{before}; {label}{requests}"),
+        None => requests,
+    });
 }
