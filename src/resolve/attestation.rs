@@ -21,7 +21,7 @@ use std::fmt;
 
 use serde_json::Value;
 
-use super::cosign::{Found, FoundAttestation, FoundBundle, Rule, Signers};
+use super::cosign::{first_key_that_verifies, Found, FoundAttestation, FoundBundle, Rule, Signers};
 use super::escape;
 use super::sigstore::{self, Envelope, LegacyAttestation, Matcher, Signer};
 
@@ -373,27 +373,9 @@ pub fn check(
 
 /// A bundle, verified as an attestation by one of the rule's signers: its statement.
 fn verify_bundle(b: &FoundBundle, rule: &Rule, digest: &str) -> Result<Value, String> {
-    match &rule.signers {
-        Signers::Keyless(identity) => {
-            sigstore::verify_attestation(&b.json, digest, Signer::Keyless(identity), &rule.trust)
-        }
-        Signers::Keys(keys) => {
-            let mut first = None;
-            for k in keys {
-                let signer = Signer::Key {
-                    spki: &k.der,
-                    name: &k.name,
-                };
-                match sigstore::verify_attestation(&b.json, digest, signer, &rule.trust) {
-                    Ok(s) => return Ok(s),
-                    Err(why) => {
-                        first.get_or_insert(why);
-                    }
-                }
-            }
-            Err(first.unwrap_or_else(|| "no key to verify with".to_string()))
-        }
-    }
+    rule.signers.first_that_verifies(|signer| {
+        sigstore::verify_attestation(&b.json, digest, signer, &rule.trust)
+    })
 }
 
 /// A legacy `.att` layer, verified by one of the rule's signers: its statement. As for legacy signatures, a
@@ -421,20 +403,9 @@ fn verify_legacy(a: &FoundAttestation, rule: &Rule, digest: &str) -> Result<Valu
         Signers::Keys(keys) => {
             // The key decides, whatever certificate the layer carries (as `cosign verify-attestation --key`).
             let bundle = sigstore::legacy_attestation_bundle(&legacy(None))?;
-            let mut first = None;
-            for k in keys {
-                let signer = Signer::Key {
-                    spki: &k.der,
-                    name: &k.name,
-                };
-                match sigstore::verify_legacy_attestation(&bundle, digest, signer, &rule.trust) {
-                    Ok(s) => return Ok(s),
-                    Err(why) => {
-                        first.get_or_insert(why);
-                    }
-                }
-            }
-            Err(first.unwrap_or_else(|| "no key to verify with".to_string()))
+            first_key_that_verifies(keys, |signer| {
+                sigstore::verify_legacy_attestation(&bundle, digest, signer, &rule.trust)
+            })
         }
         Signers::Keyless(identity) => {
             let Some(certificate) = a.certificate.as_deref() else {

@@ -633,6 +633,27 @@ pub struct Rule {
     pub require_log: bool,
 }
 
+/// What `verify` gives for the first of `keys` that verifies; else the first key's reason.
+pub(super) fn first_key_that_verifies<T>(
+    keys: &[PublicKey],
+    verify: impl Fn(Signer) -> Result<T, String>,
+) -> Result<T, String> {
+    let mut first = None;
+    for k in keys {
+        let signer = Signer::Key {
+            spki: &k.der,
+            name: &k.name,
+        };
+        match verify(signer) {
+            Ok(t) => return Ok(t),
+            Err(why) => {
+                first.get_or_insert(why);
+            }
+        }
+    }
+    Err(first.unwrap_or_else(|| "no key to verify with".to_string()))
+}
+
 /// Key-based (any one of the keys) or keyless (a Fulcio certificate for this identity).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Signers {
@@ -641,6 +662,18 @@ pub enum Signers {
 }
 
 impl Signers {
+    /// What `verify` gives for the first signer it accepts: the keyless identity, or the first key that
+    /// verifies; else the first key's reason.
+    pub(super) fn first_that_verifies<T>(
+        &self,
+        verify: impl Fn(Signer) -> Result<T, String>,
+    ) -> Result<T, String> {
+        match self {
+            Signers::Keyless(identity) => verify(Signer::Keyless(identity)),
+            Signers::Keys(keys) => first_key_that_verifies(keys, verify),
+        }
+    }
+
     fn describe(&self) -> String {
         match self {
             Signers::Keys(keys) => {
@@ -712,27 +745,8 @@ pub fn check(found: &Found, rule: &Rule, image: &str, digest: &str) -> Result<()
 }
 
 fn check_bundle(b: &FoundBundle, rule: &Rule, digest: &str) -> Result<(), String> {
-    match &rule.signers {
-        Signers::Keyless(identity) => {
-            sigstore::verify_bundle(&b.json, digest, Signer::Keyless(identity), &rule.trust)
-        }
-        Signers::Keys(keys) => {
-            let mut first = None;
-            for k in keys {
-                let signer = Signer::Key {
-                    spki: &k.der,
-                    name: &k.name,
-                };
-                match sigstore::verify_bundle(&b.json, digest, signer, &rule.trust) {
-                    Ok(()) => return Ok(()),
-                    Err(why) => {
-                        first.get_or_insert(why);
-                    }
-                }
-            }
-            Err(first.unwrap_or_else(|| "no key to verify with".to_string()))
-        }
-    }
+    rule.signers
+        .first_that_verifies(|signer| sigstore::verify_bundle(&b.json, digest, signer, &rule.trust))
 }
 
 fn check_legacy(s: &Signature, rule: &Rule, image: &str, digest: &str) -> Result<(), String> {
