@@ -29,15 +29,9 @@ struct Entry<'a> {
     digest: Option<&'a str>,
     /// The tag followed (in the reference or its tag comment).
     tag: Option<&'a str>,
-    /// `pin update`: the digest before (replaced, or kept while a change is held).
+    /// `pin update`: the digest before (the one replaced).
     #[serde(rename = "previousDigest")]
     previous_digest: Option<&'a str>,
-    /// `pin update`: when the new digest was first seen, and its age.
-    #[serde(rename = "firstSeen", skip_serializing_if = "Option::is_none")]
-    first_seen: Option<&'a super::Seen>,
-    /// `pin update`: why a change was held back.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    held: Option<&'a str>,
     status: OutcomeStatus,
     code: Option<Code>,
     reason: Option<&'a str>,
@@ -58,8 +52,6 @@ impl<'a> Entry<'a> {
             digest: o.digest.as_deref(),
             tag: o.tag.as_deref(),
             previous_digest: o.previous.as_deref(),
-            first_seen: o.seen.as_ref(),
-            held: o.held.as_deref(),
             status: o.status,
             code: o.primary().map(|d| d.code),
             reason: o.reason(),

@@ -164,9 +164,6 @@ impl Reporter for MarkdownReporter {
                     format!(" `{}`", cell(tag))
                 };
                 writeln!(out, "- `{}`{tag}: `{old}` → `{new}`", cell(image))?;
-                if let Some(seen) = seen_of(r, new) {
-                    writeln!(out, "  - {seen}")?;
-                }
                 match r.labels.get(new) {
                     None => {}
                     Some(Err(e)) => writeln!(out, "  - labels not read: {}", cell(e))?,
@@ -214,7 +211,6 @@ impl Reporter for MarkdownReporter {
                 )?;
             }
         }
-        write_held(r, out)?;
         write_errors(r, out)?;
         let skipped = r.summary().skipped;
         if skipped > 0 {
@@ -262,62 +258,6 @@ fn action_rows(r: &Report) -> BTreeMap<(String, String, String), Row> {
             .push(o.place());
     }
     rows
-}
-
-/// How old a new digest is, from the first outcome that moved to it: `first seen 2026-12-01T10:00:00Z (3d 4h
-/// ago)`.
-fn seen_of(r: &Report, digest: &str) -> Option<String> {
-    let seen = r
-        .outcomes
-        .iter()
-        .filter(|o| o.digest.as_deref() == Some(digest))
-        .find_map(|o| o.seen.as_ref())?;
-    Some(seen_text(seen))
-}
-
-/// `first seen AT (AGE ago)`, or `created AT (AGE ago)` for the image's label.
-pub(crate) fn seen_text(seen: &super::Seen) -> String {
-    let what = if seen.source == "created" {
-        "created (label)"
-    } else {
-        "first seen"
-    };
-    format!(
-        "{what} {} ({} ago)",
-        seen.at,
-        crate::settings::human_duration(seen.age_seconds)
-    )
-}
-
-/// The changes held back (`pin update`): each reference kept, with its tag, the digest it keeps, the one it
-/// would take and why not yet.
-fn write_held(r: &Report, out: &mut dyn Write) -> io::Result<()> {
-    let held: Vec<&super::Outcome> = r.outcomes.iter().filter(|o| o.held.is_some()).collect();
-    if held.is_empty() {
-        return Ok(());
-    }
-    writeln!(out, "\n#### Held back\n")?;
-    writeln!(out, "| image | tag | pinned | new | why | files |")?;
-    writeln!(out, "|---|---|---|---|---|---|")?;
-    for o in held {
-        let original = o.original.as_deref().unwrap_or_default();
-        let image =
-            Reference::parse(original).map_or(original.to_string(), |p| p.name().to_string());
-        let new = o
-            .digest
-            .as_deref()
-            .map_or("-".to_string(), |d| format!("`{}`", short(d)));
-        writeln!(
-            out,
-            "| `{}` | `{}` | `{}` | {new} | {} | `{}` |",
-            cell(&image),
-            cell(o.tag.as_deref().unwrap_or_default()),
-            short(o.previous.as_deref().unwrap_or_default()),
-            cell(o.held.as_deref().unwrap_or_default()),
-            cell(&o.place()),
-        )?;
-    }
-    Ok(())
 }
 
 /// `pin verify`: the pins that are not served (or lack a platform), grouped, images and actions apart (the

@@ -141,29 +141,12 @@ pub struct Outcome {
     /// The tag the reference follows: in the reference, in its tag comment, or `latest` for neither (`None`
     /// when it names no tag to follow, or for a whole file).
     pub tag: Option<String>,
-    /// `pin update`: the digest the reference had before (the one replaced, or the one kept while a change
-    /// is held back).
+    /// `pin update`: the digest the reference had before (the one replaced).
     pub previous: Option<String>,
-    /// `pin update`: when the new digest was first seen (RFC 3339), and where that time comes from.
-    pub seen: Option<Seen>,
-    /// `pin update`: why a change was held back (the reference keeps its digest).
-    pub held: Option<String>,
     pub status: OutcomeStatus,
     /// What `pin` says about it: the diagnostic of its status first (why it was skipped or failed, or the
     /// finding with its fix), then notes. Empty for a reference left unchanged without remark.
     pub diagnostics: Vec<Diagnostic>,
-}
-
-/// When a digest was first seen, for a waiting period (`pin update --min-age`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Seen {
-    /// RFC 3339, UTC.
-    pub at: String,
-    /// Its age in whole seconds at the time of the run.
-    #[serde(rename = "ageSeconds")]
-    pub age_seconds: u64,
-    /// `first-seen` (recorded by pin) or `created` (the image's label, `--trust-created`).
-    pub source: &'static str,
 }
 
 /// The status names, the same in the text listing and in JSON.
@@ -207,8 +190,6 @@ impl Outcome {
             digest: None,
             tag: None,
             previous: None,
-            seen: None,
-            held: None,
             status: OutcomeStatus::Unchanged,
             diagnostics: Vec::new(),
         }
@@ -229,8 +210,6 @@ impl Outcome {
             digest: None,
             tag: None,
             previous: None,
-            seen: None,
-            held: None,
             status,
             diagnostics: vec![diagnostic],
         }
