@@ -583,7 +583,12 @@ fn skips(files: &[ScannedFile]) -> HashMap<(usize, usize), (Skip, bool)> {
         let shown = &files[decl_file].display;
         for (j, found) in files[decl_file].refs.iter().enumerate() {
             if decl.unknown_builds.contains(&found.candidate.span) {
-                let why = found.candidate.skip.clone().unwrap_or_default();
+                let why = found
+                    .candidate
+                    .skip
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default();
                 skips.insert(
                     (decl_file, j),
                     (Skip::new(Code::BuiltNameUnknown, why), true),
@@ -823,7 +828,12 @@ mod indexed {
             let shown = &files[decl_file].display;
             for (j, found) in files[decl_file].refs.iter().enumerate() {
                 if decl.unknown_builds.contains(&found.candidate.span) {
-                    let why = found.candidate.skip.clone().unwrap_or_default();
+                    let why = found
+                        .candidate
+                        .skip
+                        .as_ref()
+                        .map(ToString::to_string)
+                        .unwrap_or_default();
                     skips.insert(
                         (decl_file, j),
                         (Skip::new(Code::BuiltNameUnknown, why), true),

@@ -39,7 +39,7 @@ use std::collections::BTreeMap;
 use std::ops::Range;
 
 use super::bazel::starlark::{self, Tok, Token};
-use super::{Candidate, FindError, Findings, Target};
+use super::{Candidate, FindError, Findings, SkipReason, Target};
 
 /// Tilt's build functions: (extension, function, position of the name, keyword of the name). An empty
 /// extension is a built-in function.
@@ -156,9 +156,9 @@ pub fn find(src: &str) -> Result<Findings, FindError> {
         .into_iter()
         .map(|b| {
             let (value, skip) = match b.name {
-                Name::Known(v) => (v, BUILT.to_owned()),
+                Name::Known(v) => (v, SkipReason::fixed(BUILT)),
                 Name::Unknown(text) => {
-                    let skip = unknown_reason(&b.function);
+                    let skip = SkipReason::NotPinnable(unknown_reason(&b.function).into());
                     (text, skip)
                 }
             };

@@ -52,7 +52,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 
 use self::starlark::{Tok, Token};
-use super::{Candidate, FindError, Findings, Target};
+use super::{Candidate, FindError, Findings, SkipReason, Target};
 
 /// The skip reason of a call with `reproducible = False`.
 pub const NOT_REPRODUCIBLE: &str =
@@ -105,7 +105,7 @@ pub fn find(src: &str) -> Result<Findings, FindError> {
                 .flatten()
                 .any(|t| ignored.contains(&super::line_number(src, tokens[t].span.start)));
             if marked && c.skip.is_none() {
-                c.skip = Some("marked `# pin: ignore`".to_owned());
+                c.skip = Some(SkipReason::Ignored { marker: "#" });
             }
             candidates.push(c);
         }
@@ -337,10 +337,10 @@ fn img_registry(file: &File, args: &Arguments) -> Result<String, (Range<usize>, 
 
 fn pull(file: &File, args: &Arguments, rule: Rule) -> Option<Candidate> {
     let src = file.src;
-    let skipped = |span: Range<usize>, value: String, why: &str| Candidate {
+    let skipped = |span: Range<usize>, value: String, why: &'static str| Candidate {
         span,
         value,
-        skip: Some(why.to_owned()),
+        skip: Some(SkipReason::fixed(why)),
         pull_policy_set: None,
         target: Target::Reference,
         artifact: None,
@@ -405,10 +405,10 @@ fn pull(file: &File, args: &Arguments, rule: Rule) -> Option<Candidate> {
             }
             Literal::Other(span, d) => return Some(skipped(span, d, NOT_LITERAL)),
         };
-        let digest_candidate = |value: String, skip: Option<&str>| Candidate {
+        let digest_candidate = |value: String, skip: Option<&'static str>| Candidate {
             span: span.clone(),
             value,
-            skip: skip.map(str::to_owned),
+            skip: skip.map(SkipReason::fixed),
             pull_policy_set: None,
             target: Target::Digest,
             artifact: None,
@@ -448,7 +448,7 @@ fn pull(file: &File, args: &Arguments, rule: Rule) -> Option<Candidate> {
             artifact: None,
         };
         if not_reproducible && !c.value.contains('@') {
-            c.skip = Some(NOT_REPRODUCIBLE.to_owned());
+            c.skip = Some(SkipReason::fixed(NOT_REPRODUCIBLE));
         }
         return Some(c);
     };
