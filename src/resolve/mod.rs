@@ -35,7 +35,6 @@ pub mod transport;
 pub mod verify;
 
 use std::collections::BTreeMap;
-use std::error::Error as _;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -158,17 +157,10 @@ enum Failure {
 }
 
 impl Failure {
+    /// Classified by what the error is, never by its words: reqwest's own tests (`is_timeout`,
+    /// `is_connect`), then the causes below it: the error of pin's name lookup ([`transport::NotResolved`]),
+    /// an I/O error's kind, and the TLS error rustls gave (which tokio-rustls wraps in an I/O error).
     fn of(e: &reqwest::Error) -> Failure {
-        let text = chain(e);
-        let mut io_kind = None;
-        let mut source = e.source();
-        while let Some(s) = source {
-            if let Some(io) = s.downcast_ref::<std::io::Error>() {
-                io_kind = Some(io.kind());
-                break;
-            }
-            source = s.source();
-        }
         if e.is_timeout() {
             return if e.is_connect() {
                 Failure::ConnectTimeout
@@ -176,17 +168,23 @@ impl Failure {
                 Failure::Timeout
             };
         }
-        if io_kind == Some(std::io::ErrorKind::ConnectionRefused) {
-            Failure::Refused
-        } else if text.contains("dns error") || text.contains("failed to lookup address") {
-            Failure::Dns
-        } else if text.contains("invalid peer certificate") {
-            Failure::Untrusted
-        } else if text.contains("InvalidContentType") || text.contains("corrupt message") {
-            Failure::NotTls
-        } else {
-            Failure::Other
-        }
+        causes(e)
+            .find_map(|cause| {
+                if cause.is::<transport::NotResolved>() {
+                    return Some(Failure::Dns);
+                }
+                match cause.downcast_ref::<rustls::Error>() {
+                    Some(rustls::Error::InvalidCertificate(_)) => return Some(Failure::Untrusted),
+                    // Not a TLS record at all: the server answered in plain text (HTTP).
+                    Some(rustls::Error::InvalidMessage(_)) => return Some(Failure::NotTls),
+                    _ => {}
+                }
+                cause
+                    .downcast_ref::<std::io::Error>()
+                    .filter(|io| io.kind() == std::io::ErrorKind::ConnectionRefused)
+                    .map(|_| Failure::Refused)
+            })
+            .unwrap_or(Failure::Other)
     }
 
     /// Whether asking again could answer differently. Only a fault of one connection might; a host that
@@ -235,6 +233,30 @@ impl ResolveError {
             )),
         }
     }
+}
+
+/// The causes below `e`, outermost first. An I/O error that wraps another error (as tokio-rustls wraps a
+/// `rustls::Error`) is followed by that error itself: `io::Error::source` skips it.
+fn causes<'e>(
+    e: &'e (dyn std::error::Error + 'static),
+) -> impl Iterator<Item = &'e (dyn std::error::Error + 'static)> {
+    let mut next = e.source();
+    let mut wrapped: Option<&'e (dyn std::error::Error + 'static)> = None;
+    std::iter::from_fn(move || {
+        let cause = wrapped.take().or_else(|| next.take())?;
+        match cause
+            .downcast_ref::<std::io::Error>()
+            .and_then(std::io::Error::get_ref)
+        {
+            Some(inner) => {
+                let inner: &(dyn std::error::Error + 'static) = inner;
+                wrapped = Some(inner);
+                next = None;
+            }
+            None => next = cause.source(),
+        }
+        Some(cause)
+    })
 }
 
 /// An error with its causes: reqwest's own Display omits them ("error sending request"), and the cause is
@@ -400,8 +422,10 @@ mod tests {
 
     impl reqwest::dns::Resolve for NoNames {
         fn resolve(&self, _name: reqwest::dns::Name) -> reqwest::dns::Resolving {
-            Box::pin(async {
-                Err::<reqwest::dns::Addrs, _>(std::io::Error::other("no such name").into())
+            let host = _name.as_str().to_owned();
+            Box::pin(async move {
+                let source = std::io::Error::other("no such name");
+                Err::<reqwest::dns::Addrs, _>(Box::new(transport::NotResolved { host, source }) as _)
             })
         }
     }
@@ -427,6 +451,71 @@ mod tests {
             ResolveError::transport("registry.example.invalid", &e, timeouts).to_string(),
             "registry.example.invalid: cannot resolve host"
         );
+    }
+
+    /// The error of one HTTPS request to `127.0.0.1:port` through a client built as pin builds it.
+    fn https_error(port: u16) -> reqwest::Error {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let client = reqwest::Client::builder()
+            .dns_resolver(transport::SystemNames)
+            .build()
+            .unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime
+            .block_on(client.get(format!("https://127.0.0.1:{port}/v2/")).send())
+            .unwrap_err()
+    }
+
+    #[test]
+    fn a_closed_port_is_refused_and_not_retried() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let e = https_error(port);
+        assert_eq!(Failure::of(&e), Failure::Refused, "{}", chain(&e));
+        assert!(!Failure::of(&e).retry());
+    }
+
+    /// A plain-HTTP server reached over TLS: rustls reads its answer as a record that is not TLS.
+    #[test]
+    fn a_plain_http_server_does_not_speak_tls() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = std::thread::spawn(move || {
+            use std::io::{Read, Write};
+            let (mut conn, _) = listener.accept().unwrap();
+            let mut hello = [0u8; 512];
+            let _ = conn.read(&mut hello);
+            let _ = conn.write_all(
+                b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+            );
+        });
+        let e = https_error(port);
+        server.join().unwrap();
+        assert_eq!(Failure::of(&e), Failure::NotTls, "{}", chain(&e));
+        let timeouts = (Duration::from_secs(10), Duration::from_secs(30));
+        assert_eq!(
+            ResolveError::transport("127.0.0.1", &e, timeouts).to_string(),
+            "127.0.0.1: it does not speak TLS; if it is a plain-HTTP registry, pass --insecure-registry 127.0.0.1"
+        );
+    }
+
+    /// The causes are walked into what an I/O error wraps (tokio-rustls wraps rustls' own error).
+    #[test]
+    fn causes_follow_errors_wrapped_in_io_errors() {
+        let tls = rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer);
+        let io = std::io::Error::new(std::io::ErrorKind::InvalidData, tls);
+        #[derive(Debug, thiserror::Error)]
+        #[error("outer")]
+        struct Outer(#[source] std::io::Error);
+        let outer = Outer(io);
+        let found: Vec<bool> = causes(&outer).map(|c| c.is::<rustls::Error>()).collect();
+        assert_eq!(found, [false, true]);
     }
 
     #[test]
