@@ -447,7 +447,7 @@ fn resolve_action(
     };
     let commit = match actions.resolved.get(&key) {
         Some(Ok(c)) => c,
-        Some(Err(e)) => return Decision::Fail(failure_code(e), e.to_string()),
+        Some(Err(e)) => return Decision::Fail(Code::from(e), e.to_string()),
         None => return Decision::Fail(Code::LookupFailed, "was not looked up".to_string()),
     };
     let what = match commit.kind {
@@ -544,7 +544,7 @@ fn looked_up<'r>(
     };
     match resolved.get(&key) {
         Some(Ok(m)) => Ok(m),
-        Some(Err(e)) => Err(Decision::Fail(failure_code(e), e.to_string())),
+        Some(Err(e)) => Err(Decision::Fail(Code::from(e), e.to_string())),
         None => Err(Decision::Fail(
             Code::LookupFailed,
             "was not looked up".to_string(),
@@ -721,12 +721,19 @@ fn unpin(f: &Found, r: &Reference, kind: Kind, src: &str) -> Decision {
     }
 }
 
-/// The code of a failed lookup: a refused signature is told apart from a registry failure.
-pub fn failure_code(e: &ResolveError) -> Code {
-    match e {
-        ResolveError::Signature(_) => Code::Signature,
-        ResolveError::Unreachable { .. } => Code::Unreachable,
-        _ => Code::LookupFailed,
+/// The one code of each failed lookup: a refused signature and a registry that cannot be reached at all
+/// are told apart from the other registry failures.
+impl From<&ResolveError> for Code {
+    fn from(e: &ResolveError) -> Code {
+        match e {
+            ResolveError::Signature(_) => Code::Signature,
+            ResolveError::Unreachable { .. } => Code::Unreachable,
+            ResolveError::NotFound(_)
+            | ResolveError::Unauthorized(_)
+            | ResolveError::Registry(_)
+            | ResolveError::Transport(_)
+            | ResolveError::Config(_) => Code::LookupFailed,
+        }
     }
 }
 

@@ -108,8 +108,13 @@ pub enum ResolveError {
     Transport(String),
     /// `host` cannot be reached at all (it does not resolve, refuses connections, never answers, or its
     /// certificate is not trusted): every lookup that needs it fails alike, so reports can say it once.
-    #[error("{host}: {reason}")]
-    Unreachable { host: String, reason: String },
+    /// `mirrors`: how each mirror asked first failed (`m.example: …`).
+    #[error("{host}: {}{}", why.words(host), mirrors_note(mirrors))]
+    Unreachable {
+        host: String,
+        why: Unreachability,
+        mirrors: Vec<String>,
+    },
     #[error("{0}")]
     Config(String),
     /// The digest resolved, but the signature policy does not accept it (unsigned, badly signed, rejected).
@@ -117,20 +122,68 @@ pub enum ResolveError {
     Signature(String),
 }
 
+/// Why a host cannot be reached at all.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Unreachability {
+    /// Its name does not resolve.
+    NoName,
+    /// Nothing listens there.
+    Refused,
+    /// No connection within `seconds` (`--connect-timeout`).
+    NoConnection { seconds: u64 },
+    /// Connected, but no (whole) answer within `seconds` (`--timeout`).
+    NoAnswer { seconds: u64 },
+    /// Its certificate is not trusted; `cause` is the TLS library's reason (`UnknownIssuer`), escaped.
+    Untrusted { cause: String },
+    /// It does not speak TLS (a plain-HTTP registry asked over HTTPS).
+    NotTls,
+}
+
+impl Unreachability {
+    /// The reason in words, with what to do about it where there is something (`host` is named in the flag
+    /// to pass).
+    fn words(&self, host: &str) -> String {
+        match self {
+            Unreachability::NoName => "cannot resolve host".to_string(),
+            Unreachability::Refused => "connection refused".to_string(),
+            Unreachability::NoConnection { seconds } => {
+                format!("no connection within {seconds} s (--connect-timeout)")
+            }
+            Unreachability::NoAnswer { seconds } => {
+                format!("no answer within {seconds} s (--timeout)")
+            }
+            Unreachability::Untrusted { cause } => format!(
+                "its TLS certificate is not trusted ({cause}); trust the CA that signed it with \
+                 --ca-cert FILE or SSL_CERT_FILE=FILE"
+            ),
+            Unreachability::NotTls => format!(
+                "it does not speak TLS; if it is a plain-HTTP registry, pass --insecure-registry {host}"
+            ),
+        }
+    }
+}
+
+/// `; mirrors tried first: …` after a message, when mirrors were asked before the registry itself.
+fn mirrors_note(mirrors: &[String]) -> String {
+    if mirrors.is_empty() {
+        String::new()
+    } else {
+        format!("; mirrors tried first: {}", mirrors.join("; "))
+    }
+}
+
 impl ResolveError {
-    /// The same failure, its message followed by `note`.
-    fn with_note(self, note: &str) -> ResolveError {
+    /// The same failure, after the `mirrors` asked first failed too (each `registry: error`).
+    fn after_mirrors(self, mirrors: Vec<String>) -> ResolveError {
         use ResolveError::*;
-        let add = |m: String| m + note;
+        let note = mirrors_note(&mirrors);
+        let add = |m: String| m + &note;
         match self {
             NotFound(m) => NotFound(add(m)),
             Unauthorized(m) => Unauthorized(add(m)),
             Registry(m) => Registry(add(m)),
             Transport(m) => Transport(add(m)),
-            Unreachable { host, reason } => Unreachable {
-                host,
-                reason: add(reason),
-            },
+            Unreachable { host, why, .. } => Unreachable { host, why, mirrors },
             Config(m) => Config(add(m)),
             Signature(m) => Signature(add(m)),
         }
@@ -198,9 +251,10 @@ impl ResolveError {
     /// The error for a request to `host` that failed with `e`. `timeouts` are (connect, request), for the
     /// messages.
     fn transport(host: &str, e: &reqwest::Error, timeouts: (Duration, Duration)) -> ResolveError {
-        let unreachable = |reason: String| ResolveError::Unreachable {
+        let unreachable = |why: Unreachability| ResolveError::Unreachable {
             host: host.to_string(),
-            reason,
+            why,
+            mirrors: Vec::new(),
         };
         let cause = || {
             let text = chain(e);
@@ -209,28 +263,19 @@ impl ResolveError {
             escape(&last).into_owned()
         };
         match Failure::of(e) {
-            Failure::Dns => unreachable("cannot resolve host".to_string()),
-            Failure::Refused => unreachable("connection refused".to_string()),
-            Failure::ConnectTimeout => unreachable(format!(
-                "no connection within {} s (--connect-timeout)",
-                timeouts.0.as_secs()
-            )),
-            Failure::Timeout => unreachable(format!(
-                "no answer within {} s (--timeout)",
-                timeouts.1.as_secs()
-            )),
-            Failure::Untrusted => unreachable(format!(
-                "its TLS certificate is not trusted ({}); trust the CA that signed it with \
-                 --ca-cert FILE or SSL_CERT_FILE=FILE",
-                cause()
-            )),
-            Failure::NotTls => unreachable(format!(
-                "it does not speak TLS; if it is a plain-HTTP registry, pass --insecure-registry {host}"
-            )),
-            Failure::Other => ResolveError::Transport(format!(
-                "cannot reach {host}: {}",
-                escape(&chain(e))
-            )),
+            Failure::Dns => unreachable(Unreachability::NoName),
+            Failure::Refused => unreachable(Unreachability::Refused),
+            Failure::ConnectTimeout => unreachable(Unreachability::NoConnection {
+                seconds: timeouts.0.as_secs(),
+            }),
+            Failure::Timeout => unreachable(Unreachability::NoAnswer {
+                seconds: timeouts.1.as_secs(),
+            }),
+            Failure::Untrusted => unreachable(Unreachability::Untrusted { cause: cause() }),
+            Failure::NotTls => unreachable(Unreachability::NotTls),
+            Failure::Other => {
+                ResolveError::Transport(format!("cannot reach {host}: {}", escape(&chain(e))))
+            }
         }
     }
 }
@@ -333,10 +378,7 @@ impl Resolver {
                 }
                 Err(e) if i < last => failed_mirrors.push(format!("{}: {e}", ep.registry)),
                 Err(e) if failed_mirrors.is_empty() => return Err(e),
-                Err(e) => {
-                    let note = format!("; mirrors tried first: {}", failed_mirrors.join("; "));
-                    return Err(e.with_note(&note));
-                }
+                Err(e) => return Err(e.after_mirrors(failed_mirrors)),
             }
         }
         Err(ResolveError::Config(format!(
@@ -399,21 +441,29 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_note_follows_the_message_and_keeps_the_kind() {
+    fn the_mirrors_tried_first_follow_the_message_and_keep_the_kind() {
         let e = ResolveError::Unreachable {
             host: "r.example".into(),
-            reason: "connection refused".into(),
+            why: Unreachability::Refused,
+            mirrors: Vec::new(),
         };
+        let tried = vec!["m.example: timed out".to_string()];
+        let after = e.after_mirrors(tried.clone());
         assert_eq!(
-            e.with_note("; mirrors tried first: m.example: timed out"),
+            after,
             ResolveError::Unreachable {
                 host: "r.example".into(),
-                reason: "connection refused; mirrors tried first: m.example: timed out".into(),
+                why: Unreachability::Refused,
+                mirrors: tried.clone(),
             }
         );
         assert_eq!(
-            ResolveError::NotFound("no tag".into()).with_note("; x"),
-            ResolveError::NotFound("no tag; x".into())
+            after.to_string(),
+            "r.example: connection refused; mirrors tried first: m.example: timed out"
+        );
+        assert_eq!(
+            ResolveError::NotFound("no tag".into()).after_mirrors(tried),
+            ResolveError::NotFound("no tag; mirrors tried first: m.example: timed out".into())
         );
     }
 
