@@ -108,6 +108,7 @@ impl From<&SkipReason> for Code {
             SkipReason::Variables { .. } | SkipReason::Template(_) => Code::Template,
             SkipReason::Ignored { .. } => Code::Ignored,
             SkipReason::TakesNoDigest(_) => Code::NoDigestTaken,
+            SkipReason::BuiltHere(_) => Code::BuiltHere,
             SkipReason::Empty | SkipReason::NotPinnable(_) => Code::NotPinnable,
         }
     }

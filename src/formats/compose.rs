@@ -63,7 +63,7 @@ fn service_image(tree: &Tree, service: NodeId) -> Option<Candidate> {
     let mut candidate = image_value(tree, tree.lookup(service, "image")?)?;
     if candidate.skip.is_none() {
         candidate.skip = if tree.lookup(service, "build").is_some() {
-            Some(SkipReason::fixed(
+            Some(SkipReason::BuiltHere(
                 "the service also has `build:`; `image` names the image it builds",
             ))
         } else {

@@ -59,7 +59,7 @@ pub fn find_with(src: &str, options: &FindOptions) -> Result<Findings, FindError
                 .iter()
                 .any(|key| tree.get(root, key).is_some());
             if candidate.skip.is_none() && built {
-                candidate.skip = Some(SkipReason::fixed(BUILT));
+                candidate.skip = Some(SkipReason::BuiltHere(BUILT));
             }
             found.push(candidate);
         }

@@ -24,6 +24,9 @@ pub enum SkipReason {
     /// A Helm chart named where its tool takes a version and no digest (a [`super::Target::Listed`]
     /// candidate): the tool's reason.
     TakesNoDigest(&'static str),
+    /// An image the project builds, named where it is built (a Compose service or a dev container with
+    /// `build`, a Tiltfile's build): why, in words.
+    BuiltHere(&'static str),
     /// The value is empty.
     Empty,
     /// Anything else the kind knows holds no pinnable reference here (an image built here, Istio's `auto`, a
@@ -56,7 +59,7 @@ impl fmt::Display for SkipReason {
             },
             SkipReason::Template(what) | SkipReason::NotPinnable(what) => f.write_str(what),
             SkipReason::Ignored { marker } => write!(f, "marked `{marker} pin: ignore`"),
-            SkipReason::TakesNoDigest(why) => f.write_str(why),
+            SkipReason::TakesNoDigest(why) | SkipReason::BuiltHere(why) => f.write_str(why),
             SkipReason::Empty => f.write_str("empty value"),
         }
     }
@@ -210,6 +213,31 @@ mod placeholders {
                 })
                 .collect(),
         )
+    }
+
+    /// An image named where the project builds it is PIN041 in every kind that names one, as the references
+    /// to it elsewhere are.
+    #[test]
+    fn an_image_built_here_has_the_same_code_in_every_kind() {
+        let files = [
+            (
+                Kind::Compose,
+                "services:\n  a:\n    image: app:1\n    build: .\n",
+            ),
+            (
+                Kind::Devcontainer,
+                "{\"image\": \"app:1\", \"build\": {\"dockerfile\": \"Dockerfile\"}}\n",
+            ),
+            (Kind::Tiltfile, "docker_build('app', '.')\n"),
+        ];
+        for (kind, src) in files {
+            let found = kind.find(src).unwrap().candidates;
+            assert_eq!(found.len(), 1, "{kind:?}");
+            match classify(&found[0]) {
+                Status::Skipped(s) => assert_eq!(s.code, Code::BuiltHere, "{kind:?}: {s}"),
+                other => panic!("{kind:?}: {other:?}"),
+            }
+        }
     }
 
     #[test]

@@ -156,7 +156,7 @@ pub fn find(src: &str) -> Result<Findings, FindError> {
         .into_iter()
         .map(|b| {
             let (value, skip) = match b.name {
-                Name::Known(v) => (v, SkipReason::fixed(BUILT)),
+                Name::Known(v) => (v, SkipReason::BuiltHere(BUILT)),
                 Name::Unknown(text) => {
                     let skip = SkipReason::NotPinnable(unknown_reason(&b.function).into());
                     (text, skip)
