@@ -728,7 +728,7 @@ impl From<&ResolveError> for Code {
         match e {
             ResolveError::Signature(_) => Code::Signature,
             ResolveError::Unreachable { .. } => Code::Unreachable,
-            ResolveError::NotFound(_)
+            ResolveError::NotFound { .. }
             | ResolveError::Unauthorized(_)
             | ResolveError::Registry(_)
             | ResolveError::Transport(_)
@@ -900,7 +900,14 @@ mod tests {
         let res = resolutions(
             &[
                 ("a:1", Ok(digest('a'))),
-                ("b:1", Err(ResolveError::NotFound("gone".into()))),
+                (
+                    "b:1",
+                    Err(ResolveError::from(crate::resolve::Missing::Manifest {
+                        registry: "docker.io".into(),
+                        repository: "library/b".into(),
+                        tag: "1".into(),
+                    })),
+                ),
             ],
             &opts,
         );

@@ -140,7 +140,7 @@ pub(super) fn run(
                 let mut o = f.outcome(file);
                 match &tags[&Key::of(&r, None)] {
                     Ok(m) => o.digest = Some(m.digest.clone()),
-                    Err(ResolveError::NotFound(_)) => o.set(
+                    Err(ResolveError::NotFound { .. }) => o.set(
                         OutcomeStatus::Missing,
                         Code::VersionMissing,
                         format!(

@@ -52,7 +52,7 @@ async fn updated_digest(
     // The common case costs no GET (Docker Hub counts GETs): a moved index pin, a moved image pin.
     let old = match client.head_manifest(registry, repository, current).await {
         Ok(old) => old,
-        Err(ResolveError::NotFound(_)) => return Ok(Manifest { gone: true, ..now }),
+        Err(ResolveError::NotFound { .. }) => return Ok(Manifest { gone: true, ..now }),
         Err(e) => return Err(e),
     };
     if !now.media_type.as_deref().is_some_and(is_index)

@@ -98,8 +98,9 @@ impl std::fmt::Display for Key {
 /// Why a lookup failed. Messages name the registry and never hold a secret.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ResolveError {
-    #[error("{0}")]
-    NotFound(String),
+    /// What was asked for does not exist there (`mirrors`: how each mirror asked first failed).
+    #[error("{what}{}", mirrors_note(mirrors))]
+    NotFound { what: Missing, mirrors: Vec<String> },
     #[error("{0}")]
     Unauthorized(String),
     #[error("{0}")]
@@ -120,6 +121,47 @@ pub enum ResolveError {
     /// The digest resolved, but the signature policy does not accept it (unsigned, badly signed, rejected).
     #[error("{0}")]
     Signature(String),
+}
+
+/// What a registry or git server does not have.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Missing {
+    /// The registry answered 404 for the tag.
+    #[error("{registry} has no manifest for {repository}:{tag}")]
+    Manifest {
+        registry: String,
+        repository: String,
+        tag: String,
+    },
+    /// `--platform`: the tag's index has no manifest for it; `available` lists the platforms it has
+    /// (escaped).
+    #[error("{image} has no {platform} manifest; it has: {}", if available.is_empty() { "none".to_string() } else { available.join(", ") })]
+    Platform {
+        image: String,
+        platform: String,
+        available: Vec<String>,
+    },
+    /// An index whose every entry is an attestation, not an image.
+    #[error("{image} is an index with no image in it")]
+    NoImage { image: String },
+    /// `--offline`: the lockfile `lockfile` holds no answer for `key`.
+    #[error("{key} is not in {lockfile}; run once without --offline to record it")]
+    NotRecorded { key: String, lockfile: String },
+    /// A git server answered 404 for the repository.
+    #[error("{repository}: no such repository (the server answered 404)")]
+    Repository { repository: String },
+    /// The repository has no ref `why` can name (`why` says which, and what it has).
+    #[error("{repository} {why}")]
+    Ref { repository: String, why: String },
+}
+
+impl From<Missing> for ResolveError {
+    fn from(what: Missing) -> ResolveError {
+        ResolveError::NotFound {
+            what,
+            mirrors: Vec::new(),
+        }
+    }
 }
 
 /// Why a host cannot be reached at all.
@@ -179,7 +221,7 @@ impl ResolveError {
         let note = mirrors_note(&mirrors);
         let add = |m: String| m + &note;
         match self {
-            NotFound(m) => NotFound(add(m)),
+            NotFound { what, .. } => NotFound { what, mirrors },
             Unauthorized(m) => Unauthorized(add(m)),
             Registry(m) => Registry(add(m)),
             Transport(m) => Transport(add(m)),
@@ -461,9 +503,14 @@ mod tests {
             after.to_string(),
             "r.example: connection refused; mirrors tried first: m.example: timed out"
         );
+        let missing = Missing::Manifest {
+            registry: "r.example".into(),
+            repository: "a".into(),
+            tag: "1".into(),
+        };
         assert_eq!(
-            ResolveError::NotFound("no tag".into()).after_mirrors(tried),
-            ResolveError::NotFound("no tag; mirrors tried first: m.example: timed out".into())
+            ResolveError::from(missing).after_mirrors(tried).to_string(),
+            "r.example has no manifest for a:1; mirrors tried first: m.example: timed out"
         );
     }
 
