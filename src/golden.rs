@@ -46,7 +46,7 @@ impl Goldens {
         self.check_with(path, got, "");
     }
 
-    /// [`Goldens::check`], with `context` (say, the stderr of the run) shown under a difference.
+    /// [`Goldens::check`], with `context` (the stderr of the run) shown under a difference.
     pub fn check_with(&mut self, path: impl AsRef<Path>, got: &str, context: &str) {
         let path = self::path(path);
         let want = match std::fs::read(&path) {
@@ -63,7 +63,7 @@ impl Goldens {
             None => format!("{name} is missing; the test got:\n{got}"),
         };
         if !context.is_empty() {
-            message += &format!("--- {name}: context\n{context}");
+            message += &format!("--- {name}: stderr of the run\n{context}");
         }
         self.differences.push(message);
         if blessing() {

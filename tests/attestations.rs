@@ -7,6 +7,7 @@
 //!
 //! Expected digests are the ones the harness computed from the bytes it pushed.
 
+mod common;
 #[allow(dead_code)]
 #[allow(clippy::duplicate_mod)]
 mod fake_registry;
@@ -15,9 +16,10 @@ mod sigstore_kit;
 
 use std::fs;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::Arc;
 
+use common::{pin_insecure as pin, stderr};
 use serde_json::{json, Value};
 
 use fake_registry::{FakeRegistry, Kind, Response};
@@ -154,29 +156,6 @@ fn workdir(root: &str, refs: &[String]) -> tempfile::TempDir {
     let yaml: String = refs.iter().map(|r| format!("image: {r}\n")).collect();
     fs::write(dir.path().join("deploy.yaml"), yaml).unwrap();
     dir
-}
-
-fn pin(host: &str, cwd: &Path, args: &[&str]) -> Output {
-    // A subcommand comes first.
-    let (sub, args) = match args.first() {
-        Some(&"verify") => (&args[..1], &args[1..]),
-        _ => (&args[..0], args),
-    };
-    Command::new(env!("CARGO_BIN_EXE_pin"))
-        .current_dir(cwd)
-        .args(sub)
-        .arg("--insecure-registry")
-        .arg(host)
-        .args(args)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", cwd)
-        .output()
-        .unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 fn read(dir: &Path) -> String {

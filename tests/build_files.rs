@@ -4,13 +4,15 @@
 //!
 //! Expected digests are the ones the harness computed from the bytes it pushed, never ones `pin` reported.
 
+mod common;
 mod harness;
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Output;
 
+use common::{assert_tree, fixture_tree, pin as run_pin, stderr, Files};
 use harness::{Pushed, Registry, Variant, TWO_PLATFORMS, WITH_ARM_V7};
 
 const REPO: &str = "fixtures/app";
@@ -61,19 +63,7 @@ impl Fixtures {
     /// Copies `tests/e2e/build/{in,out}` into a temporary directory with the placeholders expanded:
     /// (the directory, the inputs, the expected files).
     fn tree(&self) -> (tempfile::TempDir, Files, Files) {
-        let dir = tempfile::tempdir().unwrap();
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e/build");
-        let (mut inputs, mut expected) = (BTreeMap::new(), BTreeMap::new());
-        for rel in files_under(&root.join("in")) {
-            let input = self.expand(&fs::read_to_string(root.join("in").join(&rel)).unwrap());
-            let output = fs::read_to_string(root.join("out").join(&rel)).unwrap();
-            let target = dir.path().join(&rel);
-            fs::create_dir_all(target.parent().unwrap()).unwrap();
-            fs::write(&target, &input).unwrap();
-            inputs.insert(rel.clone(), input);
-            expected.insert(rel, self.expand(&output));
-        }
-        (dir, inputs, expected)
+        fixture_tree("build", |text| self.expand(text))
     }
 
     /// Runs `pin` in `cwd` with this registry trusted over plain HTTP and standing in for Docker Hub (a mirror of
@@ -88,53 +78,6 @@ impl Fixtures {
             ["--insecure-registry", host, "--mirror", mirror.as_str()],
         );
         run_pin(cwd, &all)
-    }
-}
-
-type Files = BTreeMap<PathBuf, String>;
-
-fn files_under(root: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push(p.strip_prefix(root).unwrap().to_path_buf());
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
-/// Runs `pin` in `cwd` with a clean environment: no `HOME`, `DOCKER_CONFIG` or proxy from the caller leaks in.
-fn run_pin(cwd: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pin"))
-        .current_dir(cwd)
-        .args(args)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", cwd)
-        .output()
-        .unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn assert_tree(dir: &Path, expected: &Files) {
-    for (rel, want) in expected {
-        let got = fs::read_to_string(dir.join(rel)).unwrap();
-        assert_eq!(
-            &got,
-            want,
-            "{} differs from the expected file",
-            rel.display()
-        );
     }
 }
 

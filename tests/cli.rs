@@ -1,26 +1,11 @@
 //! Command-line conventions that need no registry: completions, the manual page, where flags may go, hints.
 
+mod common;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
-fn pin(cwd: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pin"))
-        .current_dir(cwd)
-        .args(args)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", cwd)
-        .output()
-        .unwrap()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8(o.stderr.clone()).unwrap()
-}
+use common::{pin, stderr, stdout};
 
 #[test]
 fn completions_for_each_shell_name_the_subcommands_and_flags() {
@@ -132,25 +117,7 @@ fn the_diff_is_coloured_only_when_the_decision_says_so() {
 
 /// `pin` with `stdin` as its standard input.
 fn pin_stdin(cwd: &Path, args: &[&str], stdin: &str) -> Output {
-    use std::io::Write as _;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pin"))
-        .current_dir(cwd)
-        .args(args)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", cwd)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
+    common::pin_stdin(cwd, args, &[], stdin)
 }
 
 // Guards `pin resolve -`: references from stdin one per line (blank lines and `#` comments ignored, spaces

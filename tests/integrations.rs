@@ -7,6 +7,7 @@
 //! for where `.ci/run` installs them ([`ci_tools`]); a test that needs a missing one fails and says how to
 //! install it.
 
+mod common;
 mod harness;
 
 use std::fs;
@@ -14,9 +15,7 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use common::{pin, text, tree};
 
 fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -49,17 +48,6 @@ fn on_path(name: &str) -> Option<PathBuf> {
     std::env::split_paths(&std::env::var_os("PATH")?)
         .map(|d| d.join(name))
         .find(|p| p.is_file())
-}
-
-/// The tree `files` in a new temporary directory.
-fn tree(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for (name, body) in files {
-        let p = dir.path().join(name);
-        fs::create_dir_all(p.parent().unwrap()).unwrap();
-        fs::write(p, body).unwrap();
-    }
-    dir
 }
 
 /// SHA-256 of a file as `sha256sum` prints it (an independent tool, not pin's code).
@@ -556,18 +544,6 @@ fn pre_commit(dir: &Path, args: &[&str]) -> Output {
         .env("PRE_COMMIT_HOME", dir.join(".cache-pre-commit"))
         .env("GIT_CONFIG_GLOBAL", "/dev/null")
         .env("GIT_CONFIG_NOSYSTEM", "1")
-        .output()
-        .unwrap()
-}
-
-/// Runs the built `pin` in `dir`.
-fn pin(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pin"))
-        .args(args)
-        .current_dir(dir)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", dir)
         .output()
         .unwrap()
 }

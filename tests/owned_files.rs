@@ -8,6 +8,7 @@
 
 #![cfg(unix)]
 
+mod common;
 mod harness;
 
 use std::fs;
@@ -15,6 +16,7 @@ use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use common::stderr;
 use harness::{Registry, Variant};
 
 /// A clone (`repo/`, with `.git` so that configuration discovery stops there) and files beside it that
@@ -98,10 +100,6 @@ impl Clone {
             "the file outside the clone was written"
         );
     }
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 fn registry_with_app() -> Registry {

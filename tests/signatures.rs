@@ -4,6 +4,7 @@
 //!
 //! Expected digests are the ones the harness computed from the bytes it pushed.
 
+mod common;
 mod harness;
 
 use std::fs;
@@ -12,6 +13,7 @@ use std::process::{Command, Output};
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
+use common::stderr;
 use ring::rand::SystemRandom;
 use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_ASN1_SIGNING};
 use serde_json::json;
@@ -117,19 +119,11 @@ fn workdir(signer: &Signer, refs: &[String]) -> tempfile::TempDir {
 }
 
 fn pin(registry: &Registry, cwd: &Path, args: &[&str]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pin"));
-    cmd.current_dir(cwd)
-        .arg("--insecure-registry")
-        .arg(registry.host())
+    common::command(cwd)
+        .args(["--insecure-registry", registry.host()])
         .args(args)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", cwd);
-    cmd.output().unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
+        .output()
+        .unwrap()
 }
 
 fn read(dir: &Path, name: &str) -> String {
