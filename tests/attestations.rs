@@ -25,9 +25,9 @@ use serde_json::{json, Value};
 use fake_registry::{FakeRegistry, Kind, Response};
 use harness::{sha256_digest, Pushed, Registry, Variant, OCI_INDEX, OCI_MANIFEST};
 use sigstore_kit::{
-    attestation_manifest, attestation_statement, bundle, legacy_attestation, now, provenance_v02,
-    provenance_v1, referrers_index, statement, trusted_root, Ca, Key, Leaf, Options, Rekor,
-    Signing, COSIGN_SIGN, DSSE_ENVELOPE, GITHUB_ISSUER, SLSA_V02, SLSA_V1,
+    attestation_manifest, attestation_statement, legacy_attestation, provenance_v02, provenance_v1,
+    referrers_index, statement, workdir, Key, Options, Signing, Sigstore, COSIGN_SIGN,
+    DSSE_ENVELOPE, GITHUB_ISSUER, SLSA_V02, SLSA_V1,
 };
 
 const WORKFLOW: &str = "https://github.com/org/repo/.github/workflows/release.yml@refs/heads/main";
@@ -37,49 +37,6 @@ const HOSTED: &str = "https://github.com/actions/runner/github-hosted";
 const GENERATOR: &str = "https://github.com/slsa-framework/slsa-github-generator/.github/workflows/generator_container_slsa3.yml";
 const SOURCE: &str = "git+https://github.com/org/repo@refs/heads/main";
 const SPDX: &str = "https://spdx.dev/Document";
-
-/// A throwaway Sigstore instance.
-struct Sigstore {
-    ca: Ca,
-    ct: Key,
-    rekor: Rekor,
-}
-
-impl Sigstore {
-    fn new() -> Sigstore {
-        Sigstore {
-            ca: Ca::new("test fulcio"),
-            ct: Key::new(),
-            rekor: Rekor::new(),
-        }
-    }
-
-    fn root(&self) -> String {
-        trusted_root(&self.ca, &self.rekor.key, &self.ct)
-    }
-
-    /// A certificate for `subject` by GitHub Actions' issuer, valid around now, with an SCT.
-    fn leaf(&self, subject: &str) -> Leaf {
-        self.ca.issue(
-            subject,
-            GITHUB_ISSUER,
-            now() - 300,
-            now() + 300,
-            Some(&self.ct),
-        )
-    }
-
-    /// A v0.3 bundle of `payload` (an in-toto statement) signed by `leaf`.
-    fn attest(&mut self, payload: &[u8], leaf: &Leaf, options: Options) -> Vec<u8> {
-        bundle(payload, Signing::Keyless(leaf), &mut self.rekor, options)
-    }
-
-    /// GitHub's provenance (v1) of `digest`, built by `builder` from `source`, signed by `leaf`.
-    fn provenance(&mut self, digest: &str, builder: &str, source: &str, leaf: &Leaf) -> Vec<u8> {
-        let payload = attestation_statement(digest, SLSA_V1, provenance_v1(builder, source));
-        self.attest(&payload, leaf, Options::default())
-    }
-}
 
 /// One referrer to push: a bundle, the predicate type its manifest's annotation names (`None`: no
 /// annotation), and the image its manifest names as subject.
@@ -147,15 +104,6 @@ fn push_att(
     .unwrap();
     let tag = format!("{}.att", image.digest.replacen(':', "-", 1));
     registry.push_manifest(repo, &tag, OCI_MANIFEST, &manifest);
-}
-
-/// A working directory with the trusted root and `deploy.yaml` naming `refs`.
-fn workdir(root: &str, refs: &[String]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    fs::write(dir.path().join("root.json"), root).unwrap();
-    let yaml: String = refs.iter().map(|r| format!("image: {r}\n")).collect();
-    fs::write(dir.path().join("deploy.yaml"), yaml).unwrap();
-    dir
 }
 
 fn read(dir: &Path) -> String {

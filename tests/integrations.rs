@@ -299,11 +299,7 @@ fn the_install_script_checks_the_sum_and_installs_the_release_binary() {
 fn action_run(cwd: &Path, inputs: &[(&str, &str)]) -> (Output, String) {
     let output = cwd.join("github-output");
     fs::write(&output, "").unwrap();
-    let bin = Path::new(env!("CARGO_BIN_EXE_pin")).parent().unwrap();
-    let path = std::env::join_paths(std::iter::once(bin.to_path_buf()).chain(
-        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
-    ))
-    .unwrap();
+    let path = common::path_with_pin();
     let mut cmd = Command::new("bash");
     cmd.arg(repo().join("scripts/action-run.sh"))
         .current_dir(cwd)
@@ -530,11 +526,7 @@ fn local_hooks_config() -> String {
 
 /// Runs real `pre-commit` in `dir` with the built `pin` first on PATH and its own cache.
 fn pre_commit(dir: &Path, args: &[&str]) -> Output {
-    let bin = Path::new(env!("CARGO_BIN_EXE_pin")).parent().unwrap();
-    let path = std::env::join_paths(std::iter::once(bin.to_path_buf()).chain(
-        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
-    ))
-    .unwrap();
+    let path = common::path_with_pin();
     Command::new(venv_tool("pre-commit"))
         .args(args)
         .current_dir(dir)
@@ -811,11 +803,7 @@ fn the_helm_postrenderer_plugin_pins_what_helm_renders() {
         );
     let plugin_dir = repo().to_str().unwrap();
     let env = [("HELM_PLUGIN_NAME", "pin"), ("HELM_PLUGIN_DIR", plugin_dir)];
-    let bin = Path::new(env!("CARGO_BIN_EXE_pin")).parent().unwrap();
-    let path = std::env::join_paths(std::iter::once(bin.to_path_buf()).chain(
-        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
-    ))
-    .unwrap();
+    let path = common::path_with_pin();
     let home = tempfile::tempdir().unwrap();
     let run = |argv: &[String], stdin: &str| -> Output {
         let mut cmd = Command::new(&argv[0]);

@@ -25,53 +25,11 @@ use serde_json::json;
 use fake_registry::{FakeRegistry, Kind, Response};
 use harness::{sha256_digest, Pushed, Registry, Variant, OCI_INDEX, OCI_MANIFEST};
 use sigstore_kit::{
-    bundle, bundle_manifest, now, referrers_index, statement, trusted_root, Ca, Key, Leaf, Options,
-    Rekor, Signing, COSIGN_SIGN, GITHUB_ISSUER,
+    bundle, bundle_manifest, now, referrers_index, statement, workdir, Ca, Key, Options, Signing,
+    Sigstore, COSIGN_SIGN, GITHUB_ISSUER,
 };
 
 const WORKFLOW: &str = "https://github.com/org/repo/.github/workflows/release.yml@refs/tags/v1";
-
-/// A throwaway Sigstore instance.
-struct Sigstore {
-    ca: Ca,
-    ct: Key,
-    rekor: Rekor,
-}
-
-impl Sigstore {
-    fn new() -> Sigstore {
-        Sigstore {
-            ca: Ca::new("test fulcio"),
-            ct: Key::new(),
-            rekor: Rekor::new(),
-        }
-    }
-
-    fn root(&self) -> String {
-        trusted_root(&self.ca, &self.rekor.key, &self.ct)
-    }
-
-    /// A certificate for `subject` by GitHub Actions' issuer, valid around now, with an SCT.
-    fn leaf(&self, subject: &str) -> Leaf {
-        self.ca.issue(
-            subject,
-            GITHUB_ISSUER,
-            now() - 300,
-            now() + 300,
-            Some(&self.ct),
-        )
-    }
-
-    /// A cosign v3 signature of `digest` by `leaf`.
-    fn sign(&mut self, digest: &str, leaf: &Leaf, options: Options) -> Vec<u8> {
-        bundle(
-            &statement(digest, COSIGN_SIGN),
-            Signing::Keyless(leaf),
-            &mut self.rekor,
-            options,
-        )
-    }
-}
 
 /// Pushes `bundle` as a referrer of `image` as cosign does on a registry without the referrers API: the
 /// bundle blob, the empty config, the referrer manifest (by digest), and the index tagged `sha256-<hex>`
@@ -86,15 +44,6 @@ fn push_bundle(registry: &Registry, image: &Pushed, subject: &Pushed, bundle: &[
     let tag = image.digest.replacen(':', "-", 1);
     registry.push_manifest(repo, &tag, OCI_INDEX, &index);
     digest
-}
-
-/// A working directory with the trusted root and `deploy.yaml` naming `refs`.
-fn workdir(root: &str, refs: &[String]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    fs::write(dir.path().join("root.json"), root).unwrap();
-    let yaml: String = refs.iter().map(|r| format!("image: {r}\n")).collect();
-    fs::write(dir.path().join("deploy.yaml"), yaml).unwrap();
-    dir
 }
 
 fn read(dir: &Path) -> String {

@@ -9,7 +9,7 @@ mod harness;
 
 use std::fs;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
@@ -409,13 +409,7 @@ fn verify_requires_signatures_of_pinned_digests_when_asked() {
         let mut args = vec!["verify", "--insecure-registry", host];
         args.extend_from_slice(extra);
         args.push("deploy.yaml");
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_pin"));
-        cmd.current_dir(dir.path())
-            .args(&args)
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", dir.path());
-        cmd.output().unwrap()
+        common::command(dir.path()).args(&args).output().unwrap()
     };
     let o = verify(&[]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));

@@ -36,6 +36,17 @@ pub fn command(cwd: &Path) -> Command {
     command_with_home(cwd, cwd)
 }
 
+/// `PATH` with the directory of the built `pin` first, for a program that runs `pin` by name.
+pub fn path_with_pin() -> std::ffi::OsString {
+    let bin = Path::new(env!("CARGO_BIN_EXE_pin")).parent().unwrap();
+    std::env::join_paths(
+        std::iter::once(bin.to_path_buf()).chain(std::env::split_paths(
+            &std::env::var_os("PATH").unwrap_or_default(),
+        )),
+    )
+    .unwrap()
+}
+
 /// Runs `pin ARGS…` in `cwd` with a clean environment and no input.
 pub fn pin(cwd: &Path, args: &[&str]) -> Output {
     pin_env(cwd, args, &[])

@@ -27,6 +27,24 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+
+/// A small OCI image manifest, distinct per `repository:tag` (an annotation names it), so that a digest
+/// written to the wrong line shows.
+pub fn manifest_body(repository: &str, tag: &str) -> Vec<u8> {
+    format!(
+        r#"{{"schemaVersion":2,"mediaType":"{OCI_MANIFEST}","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:{}","size":2}},"layers":[],"annotations":{{"for":"{repository}:{tag}"}}}}"#,
+        "0".repeat(64)
+    )
+    .into_bytes()
+}
+
+/// `sha256:` and the hex SHA-256 of `bytes`, computed here, independently of the client.
+pub fn sha256(bytes: &[u8]) -> String {
+    use sha2::{Digest as _, Sha256};
+    format!("sha256:{:x}", Sha256::digest(bytes))
+}
+
 /// What a request is, as the client's request budget counts it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Kind {
