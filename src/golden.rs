@@ -7,7 +7,8 @@
 //! new passes unread. Read `git diff`, then run the test again.
 //!
 //! The unit tests use it as `crate::golden`; the integration tests include this same file from
-//! `tests/common/mod.rs`, so it uses nothing of the crate.
+//! `tests/common/mod.rs`, so it uses nothing of the crate, and its own tests are in `golden_tests.rs` (a test
+//! module here would run again in every test binary).
 
 // The integration tests each use part of it.
 #![allow(dead_code)]
@@ -29,16 +30,26 @@ pub fn path(rel: impl AsRef<Path>) -> PathBuf {
 
 /// Several golden files checked in one test: every difference is collected, and [`Goldens::finish`]
 /// fails with all of them.
-#[derive(Default)]
 #[must_use = "call finish, which fails the test on a difference"]
 pub struct Goldens {
+    bless: bool,
     differences: Vec<String>,
     written: Vec<PathBuf>,
 }
 
 impl Goldens {
+    /// Writes the files that differ when [`BLESS`] is set.
     pub fn new() -> Goldens {
-        Goldens::default()
+        Goldens::blessing_if(blessing())
+    }
+
+    /// Writes the files that differ when `bless` is true, whatever the environment says.
+    pub fn blessing_if(bless: bool) -> Goldens {
+        Goldens {
+            bless,
+            differences: Vec::new(),
+            written: Vec::new(),
+        }
     }
 
     /// Compares `got` with the file at `path` (absolute, or relative to the package root).
@@ -66,7 +77,7 @@ impl Goldens {
             message += &format!("--- {name}: stderr of the run\n{context}");
         }
         self.differences.push(message);
-        if blessing() {
+        if self.bless {
             if let Some(dir) = path.parent() {
                 std::fs::create_dir_all(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
             }
@@ -127,32 +138,4 @@ fn diff(want: &str, got: &str) -> String {
         out += "(they differ only in final newlines)\n";
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_equal_file_passes_and_a_different_or_missing_one_is_reported() {
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("a.txt");
-        std::fs::write(&file, "one\ntwo\nthree\n").unwrap();
-        assert_golden(&file, "one\ntwo\nthree\n");
-
-        let mut goldens = Goldens::new();
-        goldens.check(&file, "one\n2\nthree\n");
-        goldens.check(dir.path().join("missing.txt"), "new\n");
-        assert_eq!(goldens.differences.len(), 2);
-        assert!(
-            goldens.differences[0].contains("-two\n+2\n"),
-            "{}",
-            goldens.differences[0]
-        );
-        assert!(goldens.differences[1].contains("missing"));
-        let message = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| goldens.finish()))
-            .expect_err("a difference fails");
-        let message = message.downcast_ref::<String>().unwrap();
-        assert!(message.contains("2 golden file(s) differ") || message.contains("wrote"));
-    }
 }

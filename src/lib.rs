@@ -17,6 +17,8 @@ pub(crate) mod formats;
 /// Golden files for the unit tests (the integration tests include the same file).
 #[cfg(test)]
 mod golden;
+#[cfg(test)]
+mod golden_tests;
 pub(crate) mod interrupt;
 pub(crate) mod platform;
 pub(crate) mod reference;

@@ -13,7 +13,7 @@ use std::path::Path;
 use std::process::Output;
 
 use common::{assert_tree, fixture_tree, pin as run_pin, stderr, Files};
-use harness::{Pushed, Registry, Variant, TWO_PLATFORMS, WITH_ARM_V7};
+use harness::{fill_placeholders, Pushed, Registry, Variant};
 
 const REPO: &str = "fixtures/app";
 
@@ -26,23 +26,15 @@ struct Fixtures {
 impl Fixtures {
     fn start() -> Fixtures {
         let registry = Registry::start(Variant::Plain);
-        let mut pushed = BTreeMap::new();
-        pushed.insert("v1", registry.push_oci_image(REPO, "v1", "build-v1"));
-        pushed.insert(
-            "latest",
-            registry.push_oci_image(REPO, "latest", "build-latest"),
-        );
-        pushed.insert(
-            "docker-v1",
-            registry.push_docker_image(REPO, "docker-v1", "build-docker-v1"),
-        );
-        pushed.insert(
-            "multi",
-            registry.push_oci_index(REPO, "multi", "build-multi", TWO_PLATFORMS),
-        );
-        pushed.insert(
-            "docker-multi",
-            registry.push_docker_manifest_list(REPO, "docker-multi", "build-dmulti", WITH_ARM_V7),
+        let pushed = registry.push_fixture_tags(
+            REPO,
+            [
+                "build-v1",
+                "build-latest",
+                "build-docker-v1",
+                "build-multi",
+                "build-dmulti",
+            ],
         );
         Fixtures { registry, pushed }
     }
@@ -53,11 +45,7 @@ impl Fixtures {
 
     /// `text` with `@@REG@@` and every `@@TAG@@` replaced.
     fn expand(&self, text: &str) -> String {
-        let mut out = text.replace("@@REG@@", self.registry.host());
-        for (tag, p) in &self.pushed {
-            out = out.replace(&format!("@@{tag}@@"), &p.digest);
-        }
-        out
+        fill_placeholders(text, self.registry.host(), &self.pushed)
     }
 
     /// Copies `tests/e2e/build/{in,out}` into a temporary directory with the placeholders expanded:

@@ -434,28 +434,12 @@ fn a_command_word_in_place_of_a_path_stops_before_anything_is_read() {
 /// A copy of `examples/` (its files and the lockfile that pins them, so `--offline --lock pin.lock` needs no
 /// registry) in a fresh directory, with `extra` files added.
 fn examples(extra: &[(&str, &str)]) -> tempfile::TempDir {
-    fn copy(from: &Path, to: &Path) {
-        std::fs::create_dir_all(to).unwrap();
-        for entry in std::fs::read_dir(from).unwrap() {
-            let entry = entry.unwrap();
-            let target = to.join(entry.file_name());
-            if entry.file_type().unwrap().is_dir() {
-                copy(&entry.path(), &target);
-            } else {
-                std::fs::copy(entry.path(), &target).unwrap();
-            }
-        }
-    }
     let dir = tempfile::tempdir().unwrap();
-    copy(
+    common::copy_dir(
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("examples"),
         dir.path(),
     );
-    for (path, text) in extra {
-        let path = dir.path().join(path);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    }
+    common::write_files(dir.path(), extra);
     dir
 }
 

@@ -15,7 +15,7 @@ use common::{
     assert_tree, fixture_tree, pin_env as run_pin, pin_stdin as run_pin_stdin, snapshot, stderr,
     stdout,
 };
-use harness::{Pushed, Registry, Variant, TWO_PLATFORMS, WITH_ARM_V7};
+use harness::{fill_placeholders, Pushed, Registry, Variant, TWO_PLATFORMS};
 
 const REPO: &str = "fixtures/app";
 
@@ -28,23 +28,9 @@ struct Fixtures {
 impl Fixtures {
     fn start(variant: Variant) -> Fixtures {
         let registry = Registry::start(variant);
-        let mut pushed = BTreeMap::new();
-        pushed.insert("v1", registry.push_oci_image(REPO, "v1", "oci-v1"));
-        pushed.insert(
-            "latest",
-            registry.push_oci_image(REPO, "latest", "oci-latest"),
-        );
-        pushed.insert(
-            "docker-v1",
-            registry.push_docker_image(REPO, "docker-v1", "docker-v1"),
-        );
-        pushed.insert(
-            "multi",
-            registry.push_oci_index(REPO, "multi", "multi", TWO_PLATFORMS),
-        );
-        pushed.insert(
-            "docker-multi",
-            registry.push_docker_manifest_list(REPO, "docker-multi", "dmulti", WITH_ARM_V7),
+        let pushed = registry.push_fixture_tags(
+            REPO,
+            ["oci-v1", "oci-latest", "docker-v1", "multi", "dmulti"],
         );
         Fixtures { registry, pushed }
     }
@@ -55,11 +41,7 @@ impl Fixtures {
 
     /// `text` with `@@REG@@` and every `@@TAG@@` replaced.
     fn expand(&self, text: &str) -> String {
-        let mut out = text.replace("@@REG@@", self.registry.host());
-        for (tag, p) in &self.pushed {
-            out = out.replace(&format!("@@{tag}@@"), &p.digest);
-        }
-        out
+        fill_placeholders(text, self.registry.host(), &self.pushed)
     }
 
     /// Copies `tests/e2e/tree/{in,out}` into a temp dir with placeholders expanded: (dir, expected files).

@@ -15,7 +15,7 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
-use common::{pin, text, tree};
+use common::{lockfile, pin, text, tree, DIGEST};
 
 fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -313,14 +313,6 @@ fn action_run(cwd: &Path, inputs: &[(&str, &str)]) -> (Output, String) {
     }
     let out = cmd.output().unwrap();
     (out, fs::read_to_string(output).unwrap())
-}
-
-const DIGEST: &str = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
-
-fn lockfile() -> String {
-    format!(
-        r#"{{"version": 1, "images": {{"docker.io/library/nginx:1.27": {{"digest": "{DIGEST}", "mediaType": "application/vnd.oci.image.index.v1+json"}}}}}}"#
-    )
 }
 
 // Guards the action's run step: annotations for what is left to pin, pin's exit status as the step's

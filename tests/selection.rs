@@ -9,15 +9,7 @@ mod fake_registry;
 use std::fs;
 use std::process::Command;
 
-use common::{pin, text, tree};
-
-const DIGEST: &str = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
-
-fn lockfile() -> String {
-    format!(
-        r#"{{"version": 1, "images": {{"docker.io/library/nginx:1.27": {{"digest": "{DIGEST}", "mediaType": "application/vnd.oci.image.index.v1+json"}}}}}}"#
-    )
-}
+use common::{lockfile, pin, text, tree, DIGEST};
 
 // Guards per-path errors: a file that is not valid for its kind is an error with its line and column, and
 // every other file is still scanned and listed; the run exits 2. A file that cannot hold a reference (no

@@ -17,6 +17,16 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+/// The digest of `nginx:1.27` in [`lockfile`].
+pub const DIGEST: &str = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
+
+/// A lockfile that resolves `nginx:1.27` to [`DIGEST`], for runs with `--offline`.
+pub fn lockfile() -> String {
+    format!(
+        r#"{{"version": 1, "images": {{"docker.io/library/nginx:1.27": {{"digest": "{DIGEST}", "mediaType": "application/vnd.oci.image.index.v1+json"}}}}}}"#
+    )
+}
+
 /// Files by their path relative to a tree's root.
 pub type Files = BTreeMap<PathBuf, String>;
 
@@ -107,6 +117,20 @@ pub fn tree(files: &[(&str, &str)]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     write_files(dir.path(), files);
     dir
+}
+
+/// Copies the tree `from` into `to` (made if missing).
+pub fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), &target).unwrap();
+        }
+    }
 }
 
 /// Every file below `root`, relative to it, sorted.
