@@ -8,7 +8,6 @@
 //! Expected digests are the ones the harness computed from the bytes it pushed.
 
 mod common;
-#[allow(dead_code)]
 #[allow(clippy::duplicate_mod)]
 mod fake_registry;
 mod harness;
@@ -17,12 +16,11 @@ mod sigstore_kit;
 use std::fs;
 use std::path::Path;
 use std::process::Output;
-use std::sync::Arc;
 
 use common::{pin_insecure as pin, stderr};
 use serde_json::{json, Value};
 
-use fake_registry::{FakeRegistry, Kind, Response};
+use fake_registry::{referrers_api, Kind};
 use harness::{sha256_digest, Pushed, Registry, Variant, OCI_INDEX, OCI_MANIFEST};
 use sigstore_kit::{
     attestation_manifest, attestation_statement, legacy_attestation, provenance_v02, provenance_v1,
@@ -806,45 +804,7 @@ fn a_provenance_bundle_found_through_the_referrers_api_pins_the_digest() {
         ]
     }))
     .unwrap();
-    let manifests = Arc::new(vec![
-        ("v1".to_string(), image.clone()),
-        (image_digest.clone(), image.clone()),
-        (referrer_digest.clone(), referrer.clone()),
-    ]);
-    let (index_path, blob_path) = (
-        format!("/v2/team/app/referrers/{image_digest}"),
-        format!("/v2/team/app/blobs/{bundle_digest}"),
-    );
-    let reg = FakeRegistry::start(move |req| {
-        if req.kind == Kind::Ping {
-            return Response::new(200).body("{}").into();
-        }
-        if req.path == index_path {
-            return Response::new(200)
-                .header("Content-Type", OCI_INDEX)
-                .body(index.clone())
-                .into();
-        }
-        if req.path == blob_path {
-            return Response::new(200).body(b.clone()).into();
-        }
-        if let Some((_, reference)) = req.manifest() {
-            if let Some((_, body)) = manifests.iter().find(|(r, _)| r == reference) {
-                let r = Response::new(200)
-                    .header("Content-Type", OCI_MANIFEST)
-                    .header("Docker-Content-Digest", &sha256_digest(body));
-                let r = if req.method == "HEAD" {
-                    r.header("Content-Length", &body.len().to_string())
-                } else {
-                    r.body(body.clone())
-                };
-                return r.into();
-            }
-        }
-        Response::new(404)
-            .body(r#"{"errors":[{"code":"MANIFEST_UNKNOWN"}]}"#)
-            .into()
-    });
+    let reg = referrers_api(image, referrer, index, b);
     let host = reg.host();
     let dir = workdir(&s.root(), &[format!("{host}/team/app:v1")]);
     let o = run(&host, dir.path(), &keyless(GITHUB_PROVENANCE));

@@ -1,9 +1,7 @@
 //! Which files a run reads, and what a path that cannot be read does to the rest of the run. No registry:
 //! `pin list` reads files only, and `--offline` takes digests from a lockfile written here.
 
-// This file uses only part of the fault server.
 mod common;
-#[allow(dead_code)]
 mod fake_registry;
 
 use std::fs;

@@ -5,8 +5,6 @@
 //! before they are written. Digests come from the bytes the fake serves, hashed here.
 
 mod common;
-// Shared with `faults.rs`; this crate uses only part of it.
-#[allow(dead_code)]
 mod fake_registry;
 
 use std::path::{Path, PathBuf};
