@@ -12,7 +12,7 @@ use std::fs;
 use std::path::Path;
 use std::process::Output;
 
-use common::{assert_tree, fixture_tree, pin as run_pin, stderr, Files};
+use common::{assert_tree, fixture_tree, listed, pin as run_pin, stderr, Files};
 use harness::{fill_placeholders, Pushed, Registry, Variant};
 
 const REPO: &str = "fixtures/app";
@@ -67,28 +67,6 @@ impl Fixtures {
         );
         run_pin(cwd, &all)
     }
-}
-
-/// `file:line kind status original` for every reference `pin list` reports under `dir`.
-fn listed(dir: &Path) -> Vec<String> {
-    let o = run_pin(dir, &["list", "--format", "json", "."]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("one JSON document");
-    v["references"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            format!(
-                "{}:{} {} {} {}",
-                r["file"].as_str().unwrap(),
-                r["line"],
-                r["kind"].as_str().unwrap(),
-                r["status"].as_str().unwrap(),
-                r["original"].as_str().unwrap_or("-")
-            )
-        })
-        .collect()
 }
 
 // Guards every build file kind against the real registry, byte for byte (LF, CRLF, no final newline): a

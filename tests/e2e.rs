@@ -12,8 +12,8 @@ use std::process::{Command, Output};
 
 use common::golden::Goldens;
 use common::{
-    assert_tree, fixture_tree, pin_env as run_pin, pin_stdin as run_pin_stdin, snapshot, stderr,
-    stdout,
+    assert_tree, fixture_tree, listed, pin_env as run_pin, pin_stdin as run_pin_stdin, snapshot,
+    stderr, stdout,
 };
 use harness::{fill_placeholders, Pushed, Registry, Variant, TWO_PLATFORMS};
 
@@ -2848,28 +2848,6 @@ fn verify_caches_digests_found_within_the_ttl() {
         fs::read_to_string(dir.path().join("app.yaml")).unwrap(),
         text
     );
-}
-
-/// `file:line kind status original` of every reference `pin list --format json` reports under `dir`.
-fn listed(dir: &Path) -> Vec<String> {
-    let o = run_pin(dir, &["list", "--format", "json", "."], &[]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("one JSON document");
-    v["references"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            format!(
-                "{}:{} {} {} {}",
-                r["file"].as_str().unwrap(),
-                r["line"],
-                r["kind"].as_str().unwrap(),
-                r["status"].as_str().unwrap(),
-                r["original"].as_str().unwrap_or("-")
-            )
-        })
-        .collect()
 }
 
 // Guards the Quadlet and ko kinds end to end: `Image=` of a `.container` (LF, comments, an `Exec=` continued

@@ -90,6 +90,28 @@ pub fn pin_stdin(cwd: &Path, args: &[&str], env: &[(&str, &str)], stdin: &str) -
     child.wait_with_output().unwrap()
 }
 
+/// `file:line kind status original` of every reference `pin list --format json` reports under `dir`.
+pub fn listed(dir: &Path) -> Vec<String> {
+    let o = pin(dir, &["list", "--format", "json", "."]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("one JSON document");
+    v["references"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            format!(
+                "{}:{} {} {} {}",
+                r["file"].as_str().unwrap(),
+                r["line"],
+                r["kind"].as_str().unwrap(),
+                r["status"].as_str().unwrap(),
+                r["original"].as_str().unwrap_or("-")
+            )
+        })
+        .collect()
+}
+
 /// Bytes as text, invalid UTF-8 replaced.
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
