@@ -1773,26 +1773,7 @@ fn every_file_kind_is_pinned_byte_exact() {
 fn every_file_kind_is_listed_with_its_kind() {
     let fx = Fixtures::start(Variant::Plain);
     let (dir, _) = fx.tree_named("kinds");
-    let o = run_pin(dir.path(), &["list", "--format", "json", "."], &[]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let v: serde_json::Value =
-        serde_json::from_slice(&o.stdout).expect("stdout is one JSON document");
-    let got: Vec<String> = v["references"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            format!(
-                "{}:{} {} {} {}",
-                r["file"].as_str().unwrap(),
-                r["line"],
-                r["kind"].as_str().unwrap(),
-                r["status"].as_str().unwrap(),
-                // A file passed over whole has no reference text.
-                r["original"].as_str().unwrap_or("-")
-            )
-        })
-        .collect();
+    let got = listed(dir.path());
     let list = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e/kinds/list.txt");
     let want = fx.expand(&fs::read_to_string(list).unwrap());
     assert_eq!(got.join("\n") + "\n", want);

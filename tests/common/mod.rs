@@ -106,6 +106,7 @@ pub fn listed(dir: &Path) -> Vec<String> {
                 r["line"],
                 r["kind"].as_str().unwrap(),
                 r["status"].as_str().unwrap(),
+                // A file passed over whole has no reference text.
                 r["original"].as_str().unwrap_or("-")
             )
         })
