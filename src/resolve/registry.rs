@@ -53,6 +53,21 @@ pub struct Manifest {
     pub child_of: Option<ChildOf>,
     /// `pin update`: the digest the pin held is no longer served; `digest` is what the tag points at now.
     pub gone: bool,
+    /// `pin update` of an index pin whose tag moved: the platforms' manifests of both indexes, or why they
+    /// were not compared.
+    pub children: Option<Children>,
+}
+
+/// The platforms' manifests of a pinned index and of the index its tag points at now.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Children {
+    /// Each index's entries (attestations left out), in index order: platform and digest.
+    Compared {
+        old: Vec<(super::Platform, String)>,
+        new: Vec<(super::Platform, String)>,
+    },
+    /// Not fetched, for this reason (Docker Hub counts manifest GETs as pulls).
+    NotCompared(&'static str),
 }
 
 /// The index a platform's manifest belongs to.
@@ -93,9 +108,14 @@ impl Client {
         &self.auth.transport().stats
     }
 
-    /// The manifest digest that `key` names (see `lookup`).
-    pub async fn manifest_digest(&self, key: &Key) -> Result<Manifest, ResolveError> {
-        super::lookup::manifest_digest(self, key).await
+    /// The manifest digest that `key` names (see `lookup`); `compare`: whether a moved index pin's indexes
+    /// may be fetched.
+    pub async fn manifest_digest(
+        &self,
+        key: &Key,
+        compare: super::lookup::Compare,
+    ) -> Result<Manifest, ResolveError> {
+        super::lookup::manifest_digest(self, key, compare).await
     }
 
     /// `HEAD /v2/<repository>/manifests/<reference>` (a tag or a digest): the manifest's digest and media
