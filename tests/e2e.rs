@@ -1477,7 +1477,7 @@ fn update_of_an_index_pin_gets_each_index_once() {
     );
 }
 
-// Guards issue 24's "no churn from what you don't run" end to end: an index re-pushed with the same
+// Guards "no churn from what you don't run" end to end: an index re-pushed with the same
 // platforms' images plus an attestation is no update (nothing written; `--all-changes` takes it), an index
 // lacking linux/arm64 is held back (PIN078) until the tag's index has it again, and naming only linux/amd64
 // makes an arm64-less index that keeps amd64's image no update either. Digests are the harness's.
