@@ -1641,6 +1641,19 @@ fn docker_hub_index_pins_are_compared_only_with_labels() {
     );
     assert!(stderr(&o).contains(" 2 HEAD, 0 GET,"), "{}", stderr(&o));
     assert_eq!(logged_gets(&registry) - before, 0, "{}", registry.log());
+    // The finding says the index was taken uncompared, and why.
+    let o = run_pin(dir.path(), &["update", "--check", "."], &env);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains(&format!(
+            "PIN002 app:1@{}: its tag now points at {} (Docker Hub counts a manifest GET as a pull, so a \
+             moved index is compared by its platforms' manifests there only with `--labels`)",
+            base.digest, attested.digest
+        )),
+        "{}",
+        stdout(&o)
+    );
+    assert_eq!(logged_gets(&registry) - before, 0, "{}", registry.log());
 
     let o = run_pin(dir.path(), &["update", "-w", "-v", "--labels", "."], &env);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));

@@ -680,12 +680,21 @@ fn update(
     } else {
         target.text(|| r.pinned(&digest, true), &digest)
     };
+    // A moved index taken without comparing its platforms' manifests says why, so that a change that is only
+    // an attestation is not taken for a new image unawares.
+    let said = match &manifest.children {
+        Some(Children::NotCompared(why)) => Some(Box::new((
+            Code::TagMoved,
+            format!("its tag now points at {digest} ({why})"),
+        ))),
+        _ => None,
+    };
     Decision::Write {
         replacement,
         digest: Some(digest),
         note,
         extra: None,
-        said: None,
+        said,
     }
 }
 
