@@ -1452,7 +1452,8 @@ fn update_keeps_platform_pins_platform_specific() {
 }
 
 // Guards the budget of `pin update` for the common case, an index pin whose tag moved: two HEADs (the tag,
-// the pinned digest) and one GET of each index, to compare their platforms' manifests.
+// the pinned digest) and one GET of each index, to compare their platforms' manifests; an index pinned
+// under two tags is fetched once.
 #[test]
 fn update_of_an_index_pin_gets_each_index_once() {
     let fx = Fixtures::start(Variant::Plain);
@@ -1472,6 +1473,35 @@ fn update_of_an_index_pin_gets_each_index_once() {
     );
     assert!(
         stderr(&o).contains("requests: 1 ping, 0 token, 2 HEAD, 2 GET"),
+        "{}",
+        stderr(&o)
+    );
+
+    // The same index under a second tag, both tags moved together: each index is still fetched once.
+    let first = &fx.pushed["multi"];
+    fx.registry
+        .push_manifest(REPO, "also", first.media_type, &first.manifest);
+    fs::write(
+        &file,
+        format!("FROM {host}/{REPO}:multi@{old}\nFROM {host}/{REPO}:also@{old}\n"),
+    )
+    .unwrap();
+    let newer = fx
+        .registry
+        .push_oci_index(REPO, "multi", "multi-4", TWO_PLATFORMS);
+    fx.registry
+        .push_manifest(REPO, "also", newer.media_type, &newer.manifest);
+    let o = fx.pin(dir.path(), &["update", "-w", "-v", "."]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        fs::read_to_string(&file).unwrap(),
+        format!(
+            "FROM {host}/{REPO}:multi@{0}\nFROM {host}/{REPO}:also@{0}\n",
+            newer.digest
+        )
+    );
+    assert!(
+        stderr(&o).contains("requests: 1 ping, 0 token, 4 HEAD, 2 GET"),
         "{}",
         stderr(&o)
     );

@@ -3,7 +3,7 @@
 //! the pin it replaces.
 
 use super::manifest::{is_index, Document, ImageConfig};
-use super::platform::{choose, entries};
+use super::platform::choose;
 use super::registry::{ChildOf, Children, Client, Manifest};
 use super::{Key, Platform, ResolveError};
 
@@ -52,7 +52,7 @@ async fn platform_digest(
 /// platform's manifest stays that platform's manifest, and says which index it belongs to). One HEAD when
 /// nothing moved. When the tag moved, a HEAD of `current` tells an index pin from a platform pin, and whether
 /// the pinned digest still exists (`gone`: then `digest` is what the tag points at now). A moved index pin
-/// costs one GET of each index (by digest), which `children` holds, when `compare` allows it.
+/// costs one GET of each index (by digest, once per run), which `children` holds, when `compare` allows it.
 async fn updated_digest(
     client: &Client,
     registry: &str,
@@ -80,14 +80,11 @@ async fn updated_digest(
             Compare::Yes => {
                 // By digest, both: the new index is the one the HEAD named, even if the tag moves again.
                 let (old, new) = futures_util::future::try_join(
-                    client.get_manifest(registry, repository, current),
-                    client.get_manifest(registry, repository, &now.digest),
+                    client.index_entries(registry, repository, current),
+                    client.index_entries(registry, repository, &now.digest),
                 )
                 .await?;
-                Children::Compared {
-                    old: entries(&old.document),
-                    new: entries(&new.document),
-                }
+                Children::Compared { old, new }
             }
         };
         return Ok(Manifest {

@@ -89,8 +89,19 @@ pub struct Fetched {
     pub bytes: Vec<u8>,
 }
 
+/// `(registry, repository, digest)` of an index, and its platforms' entries.
+type IndexEntries = std::sync::Mutex<
+    std::collections::HashMap<
+        (String, String, String),
+        super::tokens::Shared<Vec<(super::Platform, String)>>,
+    >,
+>;
+
 pub struct Client {
     auth: Authorizer,
+    /// `pin update`: the entries of each index fetched by digest, once per run whoever asks (two pins of one
+    /// index under two tags).
+    index_entries: IndexEntries,
 }
 
 impl Client {
@@ -100,7 +111,30 @@ impl Client {
     ) -> Result<Client, ResolveError> {
         Ok(Client {
             auth: Authorizer::new(Transport::new(options)?, creds),
+            index_entries: Default::default(),
         })
+    }
+
+    /// The platforms' entries of the index `digest` (attestations left out): one `GET` per index and run,
+    /// single-flight.
+    pub async fn index_entries(
+        &self,
+        registry: &str,
+        repository: &str,
+        digest: &str,
+    ) -> Result<Vec<(super::Platform, String)>, ResolveError> {
+        let key = (
+            registry.to_string(),
+            repository.to_string(),
+            digest.to_string(),
+        );
+        let cell = super::tokens::shared(&self.index_entries, key);
+        cell.get_or_init(|| async {
+            let fetched = self.get_manifest(registry, repository, digest).await?;
+            Ok(super::platform::entries(&fetched.document))
+        })
+        .await
+        .clone()
     }
 
     /// Requests made so far, by kind.
