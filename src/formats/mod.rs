@@ -35,6 +35,7 @@ pub mod ko;
 pub mod kustomize;
 pub mod maven;
 pub mod quadlet;
+pub mod starlark;
 pub mod tag_comment;
 pub mod tilt;
 pub mod xml;
