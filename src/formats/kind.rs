@@ -1,17 +1,20 @@
 //! The table of file kinds: one [`KindInfo`] per [`Kind`], the single place a kind is described.
 //!
-//! Everything else about a kind comes from its entry: [`Kind::detect`] tries the entries' file-name rules in
-//! table order (the first that matches decides, so specific names come before the generic YAML and JSON
-//! rules), [`Kind::find`] runs the entry's finder, [`Kind::as_str`] and the JSON name are the entry's name, the
-//! walk's "not a file kind" message lists the entries' file names. Tests check the rest against the table:
-//! every example path of every entry is detected as its kind, the pre-commit hook's `files` regex
-//! (`.pre-commit-hooks.yaml`) matches exactly the paths that have a kind, the kinds table of docs/kinds.md is
-//! the entries' docs rows, and every kind has a corpus directory (`src/formats/corpus.rs`).
+//! Everything else about a kind comes from its entry: [`Kind::detect`] takes the kind whose globs take the
+//! file, the most specific glob deciding where several kinds' do ([`glob`]); [`Kind::find`] runs the entry's
+//! finder; [`Kind::as_str`] and the JSON name are the entry's name; the walk's "not a file kind" message
+//! lists the entries' globs. Tests check the rest against the table: every example path of every entry is
+//! detected as its kind, the pre-commit hooks' `files` pattern (`.pre-commit-hooks.yaml`) is the globs'
+//! [`glob::regex`] (and real `pre-commit` passes exactly the paths that have a kind: `tests/integrations.rs`),
+//! the kinds table of docs/kinds.md is the entries' docs rows, and every kind has its corpus directory
+//! (`src/formats/corpus.rs`).
 //!
-//! A new kind is one finder module and one entry in [`kinds!`] below, placed before any entry whose rule
-//! would also take its files.
+//! A new kind is one finder module and one entry in [`kinds!`] below.
+
+pub(crate) mod glob;
 
 use std::path::Path;
+use std::sync::LazyLock;
 
 use super::tag_comment::CommentStyle;
 use super::{
@@ -19,9 +22,6 @@ use super::{
     devcontainer, dockerfile, dotnet, drone, fleet, github_actions, gitlab_ci, hcl, helm_values,
     helmfile, json, ko, kustomize, maven, quadlet, tilt, yaml, FindError, FindOptions, Findings,
 };
-
-/// Whether a file is of a kind, from its lowercased file name and its whole path.
-pub type NameRule = fn(&str, &Path) -> bool;
 
 /// A finder: one file's text in, its candidates out.
 pub type Finder = fn(&str) -> Result<Findings, FindError>;
@@ -31,12 +31,11 @@ pub type Finder = fn(&str) -> Result<Findings, FindError>;
 pub struct KindInfo {
     /// The name in messages and JSON (`"kind": "github-actions"`).
     pub name: &'static str,
-    /// Whether a file is of this kind (tried in table order).
-    pub rule: NameRule,
-    /// The file names the rule takes, as users write them (`*.yaml`, `.github/workflows/*.yml`): shown in
-    /// docs/kinds.md and in the walk's message.
-    pub files: &'static [&'static str],
-    /// Paths the rule must take (checked by a test, as is the pre-commit hook's regex against them).
+    /// The files of this kind, as globs ([`glob`]: `*.{yaml,yml}`, `.github/workflows/*.{yml,yaml}`): the rule
+    /// itself, shown as written in docs/kinds.md and in the walk's message, and made into the pre-commit
+    /// hooks' `files` pattern.
+    pub globs: &'static [&'static str],
+    /// Paths of this kind (checked by a test, as is the pre-commit hooks' pattern against them).
     pub examples: &'static [&'static str],
     /// The finder.
     pub find: Finder,
@@ -64,7 +63,7 @@ pub struct Docs {
 /// Declares [`Kind`] and [`KINDS`] from one list, so that `KINDS[kind as usize]` is the kind's entry.
 macro_rules! kinds {
     ($($(#[doc = $doc:literal])* $variant:ident = $info:expr;)*) => {
-        /// The kinds of file `pin` reads, in the order their rules are tried. See [`KINDS`].
+        /// The kinds of file `pin` reads. See [`KINDS`].
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum Kind {
             $($(#[doc = $doc])* $variant,)*
@@ -84,8 +83,7 @@ kinds! {
     /// `Dockerfile`, `Containerfile`, `*.Dockerfile`, `Dockerfile.*`.
     Dockerfile = KindInfo {
         name: "dockerfile",
-        rule: |n, _| stem_is(n, "dockerfile") || stem_is(n, "containerfile"),
-        files: &["Dockerfile", "Containerfile", "*.Dockerfile", "Dockerfile.*"],
+        globs: &["Dockerfile", "Dockerfile.*", "*.Dockerfile", "Containerfile", "Containerfile.*", "*.Containerfile"],
         examples: &["Dockerfile", "Containerfile", "build.Dockerfile", "Dockerfile.prod", "Containerfile.dev", "a/b/dockerfile"],
         find: dockerfile::find,
         needles: &[],
@@ -100,8 +98,7 @@ kinds! {
     /// Podman Quadlet units: `Image=` of `[Container]`, `[Image]` and `[Volume]`.
     Quadlet = KindInfo {
         name: "quadlet",
-        rule: |n, _| n.ends_with(".container") || n.ends_with(".image") || n.ends_with(".volume"),
-        files: &["*.container", "*.image", "*.volume"],
+        globs: &["*.container", "*.image", "*.volume"],
         examples: &["web.container", "containers/systemd/db.image", "data.volume", "app@.container"],
         find: quadlet::find,
         needles: &["Image"],
@@ -116,8 +113,7 @@ kinds! {
     /// ko configurations: `defaultBaseImage` and the values of `baseImageOverrides`.
     Ko = KindInfo {
         name: "ko",
-        rule: |n, _| matches!(n, ".ko.yaml" | ".ko.yml"),
-        files: &[".ko.yaml", ".ko.yml"],
+        globs: &[".ko.{yaml,yml}"],
         examples: &[".ko.yaml", "cmd/.ko.yml"],
         find: ko::find,
         needles: &[],
@@ -132,8 +128,7 @@ kinds! {
     /// `kustomization.yaml`: `images:` entries.
     Kustomize = KindInfo {
         name: "kustomize",
-        rule: |n, _| matches!(n, "kustomization.yaml" | "kustomization.yml" | "kustomization"),
-        files: &["kustomization.yaml", "kustomization.yml", "Kustomization"],
+        globs: &["kustomization.{yaml,yml}", "Kustomization"],
         examples: &["k/kustomization.yaml", "kustomization.yml", "Kustomization"],
         find: kustomize::find,
         needles: &["image", "helmCharts", "\\"],
@@ -148,11 +143,7 @@ kinds! {
     /// helmfile: the OCI charts of `releases`, listed.
     Helmfile = KindInfo {
         name: "helmfile",
-        rule: |n, p| {
-            matches!(n, "helmfile.yaml" | "helmfile.yml" | "helmfile.yaml.gotmpl" | "helmfile.yml.gotmpl")
-                || (in_dir(p, "helmfile.d") && (is_yaml(n) || n.ends_with(".yaml.gotmpl") || n.ends_with(".yml.gotmpl")))
-        },
-        files: &["helmfile.yaml", "helmfile.yaml.gotmpl", "helmfile.d/*.yaml"],
+        globs: &["helmfile.{yaml,yml}", "helmfile.{yaml,yml}.gotmpl", "helmfile.d/*.{yaml,yml}", "helmfile.d/*.{yaml,yml}.gotmpl"],
         examples: &["helmfile.yaml", "deploy/helmfile.yml", "helmfile.yaml.gotmpl", "helmfile.d/00-base.yaml", "helmfile.d/apps.yaml.gotmpl"],
         find: helmfile::find,
         needles: &["oci", "\\"],
@@ -167,8 +158,7 @@ kinds! {
     /// Fleet `fleet.yaml`: the OCI charts of `helm`, listed.
     Fleet = KindInfo {
         name: "fleet",
-        rule: |n, _| n == "fleet.yaml",
-        files: &["fleet.yaml"],
+        globs: &["fleet.yaml"],
         examples: &["fleet.yaml", "apps/web/fleet.yaml"],
         find: fleet::find,
         needles: &["oci://", "\\"],
@@ -183,8 +173,7 @@ kinds! {
     /// Helm `Chart.yaml`: OCI dependencies, listed.
     ChartYaml = KindInfo {
         name: "chart-yaml",
-        rule: |n, _| n == "chart.yaml",
-        files: &["Chart.yaml"],
+        globs: &["Chart.yaml"],
         examples: &["Chart.yaml", "charts/app/Chart.yaml"],
         find: chart_yaml::find,
         needles: &["oci://", "\\"],
@@ -199,8 +188,7 @@ kinds! {
     /// `compose.yaml`, `docker-compose*.yml`: `services.*.image`.
     Compose = KindInfo {
         name: "compose",
-        rule: |n, _| is_yaml(n) && (n.starts_with("compose.") || n.starts_with("docker-compose")),
-        files: &["compose.yaml", "compose.*.yaml", "docker-compose*.yml"],
+        globs: &["compose.{yaml,yml}", "compose.*.{yaml,yml}", "docker-compose*.{yml,yaml}"],
         examples: &["compose.yaml", "compose.prod.yml", "docker-compose.yml", "docker-compose.prod.yml"],
         find: compose::find,
         needles: &["image", "\\"],
@@ -215,8 +203,7 @@ kinds! {
     /// `.gitlab-ci.yml`: `image:` and `services:`.
     GitlabCi = KindInfo {
         name: "gitlab-ci",
-        rule: |n, _| n == ".gitlab-ci.yml" || n.ends_with(".gitlab-ci.yml") || n.ends_with(".gitlab-ci.yaml"),
-        files: &[".gitlab-ci.yml", "*.gitlab-ci.yml"],
+        globs: &[".gitlab-ci.yml", "*.gitlab-ci.{yml,yaml}"],
         examples: &[".gitlab-ci.yml", "ci/build.gitlab-ci.yml", "x.gitlab-ci.yaml"],
         find: gitlab_ci::find,
         needles: &["image", "services", "\\"],
@@ -231,8 +218,7 @@ kinds! {
     /// `.github/workflows/*.yml`: job containers, service images, `docker://` steps.
     GithubActions = KindInfo {
         name: "github-actions",
-        rule: |n, p| is_yaml(n) && in_dir(p, ".github/workflows"),
-        files: &[".github/workflows/*.yml"],
+        globs: &[".github/workflows/*.{yml,yaml}"],
         examples: &["repo/.github/workflows/ci.yml", ".github/workflows/release.yaml"],
         find: github_actions::find,
         needles: &["container", "image", "docker://", "services", "uses", "\\"],
@@ -247,8 +233,7 @@ kinds! {
     /// `action.yml`: a GitHub Action's metadata, `runs.image: docker://…`.
     ActionMetadata = KindInfo {
         name: "action-metadata",
-        rule: |n, _| matches!(n, "action.yml" | "action.yaml"),
-        files: &["action.yml", "action.yaml"],
+        globs: &["action.{yml,yaml}"],
         examples: &["action.yml", "actions/build/action.yaml", ".github/actions/x/action.yml"],
         find: github_actions::find_action,
         needles: &["docker://", "uses", "\\"],
@@ -263,8 +248,7 @@ kinds! {
     /// Azure Pipelines: container resources, job containers, service containers.
     AzurePipelines = KindInfo {
         name: "azure-pipelines",
-        rule: |n, p| is_yaml(n) && (n.starts_with("azure-pipelines") || in_dir(p, ".azure-pipelines")),
-        files: &["azure-pipelines*.yml", ".azure-pipelines/*.yml"],
+        globs: &["azure-pipelines*.{yml,yaml}", ".azure-pipelines/*.{yml,yaml}"],
         examples: &["azure-pipelines.yml", "azure-pipelines-ci.yaml", "repo/.azure-pipelines/build.yml"],
         find: azure_pipelines::find,
         needles: &["container", "services", "\\"],
@@ -279,8 +263,7 @@ kinds! {
     /// Bitbucket Pipelines: the default image, step images, service images.
     Bitbucket = KindInfo {
         name: "bitbucket-pipelines",
-        rule: |n, _| matches!(n, "bitbucket-pipelines.yml" | "bitbucket-pipelines.yaml"),
-        files: &["bitbucket-pipelines.yml"],
+        globs: &["bitbucket-pipelines.{yml,yaml}"],
         examples: &["bitbucket-pipelines.yml", "repo/bitbucket-pipelines.yaml"],
         find: bitbucket::find,
         needles: &["image", "docker://", "\\"],
@@ -295,8 +278,7 @@ kinds! {
     /// CircleCI: Docker executor images of jobs and executors.
     CircleCi = KindInfo {
         name: "circleci",
-        rule: |n, p| is_yaml(n) && in_dir(p, ".circleci"),
-        files: &[".circleci/*.yml"],
+        globs: &[".circleci/*.{yml,yaml}"],
         examples: &[".circleci/config.yml", "repo/.circleci/continue_config.yaml"],
         find: circleci::find,
         needles: &["docker", "\\"],
@@ -311,8 +293,7 @@ kinds! {
     /// Drone: step and service images.
     Drone = KindInfo {
         name: "drone",
-        rule: |n, _| is_yaml(n) && n.starts_with(".drone."),
-        files: &[".drone.yml", ".drone.*.yml"],
+        globs: &[".drone.{yml,yaml}", ".drone.*.{yml,yaml}"],
         examples: &[".drone.yml", "repo/.drone.windows.yml"],
         find: drone::find_drone,
         needles: &["image", "\\"],
@@ -327,8 +308,7 @@ kinds! {
     /// Woodpecker CI: step, service and clone images.
     Woodpecker = KindInfo {
         name: "woodpecker",
-        rule: |n, p| is_yaml(n) && (n.starts_with(".woodpecker.") || in_dir(p, ".woodpecker")),
-        files: &[".woodpecker.yml", ".woodpecker/*.yml"],
+        globs: &[".woodpecker.{yml,yaml}", ".woodpecker.*.{yml,yaml}", ".woodpecker/*.{yml,yaml}"],
         examples: &[".woodpecker.yml", "repo/.woodpecker/test.yaml"],
         find: drone::find_woodpecker,
         needles: &["image", "\\"],
@@ -343,8 +323,7 @@ kinds! {
     /// Helm `values*.yaml`: `image:` values and mappings.
     HelmValues = KindInfo {
         name: "helm-values",
-        rule: |n, _| is_yaml(n) && n.starts_with("values"),
-        files: &["values*.yaml"],
+        globs: &["values*.{yaml,yml}"],
         examples: &["chart/values.yaml", "chart/values-prod.yaml", "values.yml"],
         find: helm_values::find,
         needles: &["image", "Image", "IMAGE", "\\"],
@@ -359,8 +338,7 @@ kinds! {
     /// Docker Bake files: `docker-image://` values of a target's `contexts`.
     DockerBake = KindInfo {
         name: "docker-bake",
-        rule: |n, _| matches!(n, "docker-bake.hcl" | "docker-bake.override.hcl"),
-        files: &["docker-bake.hcl", "docker-bake.override.hcl"],
+        globs: &["docker-bake.hcl", "docker-bake.override.hcl"],
         examples: &["docker-bake.hcl", "build/docker-bake.override.hcl"],
         find: hcl::find_bake,
         needles: &["docker-image://"],
@@ -375,8 +353,7 @@ kinds! {
     /// Packer templates: `image` of `source "docker"` blocks.
     Packer = KindInfo {
         name: "packer",
-        rule: |n, _| n.ends_with(".pkr.hcl"),
-        files: &["*.pkr.hcl"],
+        globs: &["*.pkr.hcl"],
         examples: &["build.pkr.hcl", "images/ubuntu.pkr.hcl"],
         find: hcl::find_packer,
         needles: &["docker"],
@@ -391,8 +368,7 @@ kinds! {
     /// Nomad job files: `config { image = … }` of docker and podman tasks.
     Nomad = KindInfo {
         name: "nomad",
-        rule: |n, _| n.ends_with(".nomad") || n.ends_with(".nomad.hcl"),
-        files: &["*.nomad", "*.nomad.hcl"],
+        globs: &["*.nomad", "*.nomad.hcl"],
         examples: &["jobs/web.nomad", "redis.nomad.hcl"],
         find: hcl::find_nomad,
         needles: &["image"],
@@ -407,8 +383,7 @@ kinds! {
     /// Terraform/OpenTofu: Kubernetes workload containers, `docker_image` names.
     Terraform = KindInfo {
         name: "terraform",
-        rule: |n, _| n.ends_with(".tf") || n.ends_with(".tofu"),
-        files: &["*.tf", "*.tofu"],
+        globs: &["*.tf", "*.tofu"],
         examples: &["main.tf", "infra/k8s.tf", "main.tofu"],
         find: hcl::find_terraform,
         needles: &["kubernetes_", "docker_", "helm_release", "oci://"],
@@ -423,12 +398,7 @@ kinds! {
     /// Bazel: rules_oci `oci.pull` / `oci_pull` calls, rules_img `pull` calls.
     Bazel = KindInfo {
         name: "bazel",
-        rule: |n, _| {
-            matches!(n, "module.bazel" | "workspace" | "workspace.bazel" | "workspace.bzlmod")
-                || n.ends_with(".module.bazel")
-                || n.ends_with(".bzl")
-        },
-        files: &["MODULE.bazel", "*.MODULE.bazel", "WORKSPACE", "WORKSPACE.bazel", "WORKSPACE.bzlmod", "*.bzl"],
+        globs: &["MODULE.bazel", "*.MODULE.bazel", "WORKSPACE", "WORKSPACE.bazel", "WORKSPACE.bzlmod", "*.bzl"],
         examples: &["MODULE.bazel", "third_party/oci.MODULE.bazel", "WORKSPACE", "WORKSPACE.bazel", "WORKSPACE.bzlmod", "tools/images.bzl"],
         find: bazel::find,
         needles: &["oci:pull.bzl", "oci:extensions.bzl", "img:pull.bzl"],
@@ -443,8 +413,7 @@ kinds! {
     /// Maven `pom.xml`: spring-boot-maven-plugin and jib-maven-plugin base and builder images.
     Maven = KindInfo {
         name: "maven",
-        rule: |n, _| n == "pom.xml",
-        files: &["pom.xml"],
+        globs: &["pom.xml"],
         examples: &["pom.xml", "services/api/pom.xml"],
         find: maven::find,
         needles: &["spring-boot-maven-plugin", "jib-maven-plugin", "jib.from.image", "spring-boot.build-image."],
@@ -459,13 +428,7 @@ kinds! {
     /// .NET SDK container builds: `ContainerBaseImage` of MSBuild project files.
     Dotnet = KindInfo {
         name: "dotnet",
-        rule: |n, _| {
-            n.ends_with(".csproj")
-                || n.ends_with(".fsproj")
-                || n.ends_with(".vbproj")
-                || n == "directory.build.props"
-        },
-        files: &["*.csproj", "*.fsproj", "*.vbproj", "Directory.Build.props"],
+        globs: &["*.csproj", "*.fsproj", "*.vbproj", "Directory.Build.props"],
         examples: &["src/Web/Web.csproj", "App.fsproj", "Legacy.vbproj", "Directory.Build.props"],
         find: dotnet::find,
         needles: &[],
@@ -480,8 +443,7 @@ kinds! {
     /// Cloud Native Buildpacks project descriptors: the builder and image buildpacks.
     Buildpacks = KindInfo {
         name: "buildpacks",
-        rule: |n, _| n == "project.toml",
-        files: &["project.toml"],
+        globs: &["project.toml"],
         examples: &["project.toml", "apps/web/project.toml"],
         find: buildpacks::find,
         needles: &["builder", "uri"],
@@ -496,8 +458,7 @@ kinds! {
     /// Google Cloud Build configs (YAML or JSON): `steps[*].name`.
     CloudBuild = KindInfo {
         name: "cloud-build",
-        rule: |n, _| n.starts_with("cloudbuild") && (is_yaml(n) || n.ends_with(".json")),
-        files: &["cloudbuild*.yaml", "cloudbuild*.yml", "cloudbuild*.json"],
+        globs: &["cloudbuild*.{yaml,yml,json}"],
         examples: &["cloudbuild.yaml", "deploy/cloudbuild.yml", "cloudbuild.json", "ci/cloudbuild-release.yaml"],
         find: cloud_build::find,
         needles: &["steps", "\\"],
@@ -512,8 +473,7 @@ kinds! {
     /// `Tiltfile`: never rewritten; read for the images Tilt builds (see `app::project`).
     Tiltfile = KindInfo {
         name: "tiltfile",
-        rule: |n, _| n == "tiltfile",
-        files: &["Tiltfile"],
+        globs: &["Tiltfile"],
         examples: &["Tiltfile", "services/web/Tiltfile"],
         find: tilt::find,
         needles: &[],
@@ -528,8 +488,7 @@ kinds! {
     /// Kubernetes manifests and any other YAML: every `image:` scalar, image volume references.
     Yaml = KindInfo {
         name: "yaml",
-        rule: |n, _| is_yaml(n),
-        files: &["*.yaml", "*.yml"],
+        globs: &["*.{yaml,yml}"],
         examples: &["deploy.yaml", "a/b/pod.YML", "repo/.github/ci.yml", "chart/templates/deployment.yaml"],
         find: yaml::find,
         needles: &["image", "\\", "fluxcd.io", "argoproj.io", "tekton.dev", "crossplane.io", "k14s.io", "carvel.dev", "projectsveltos.io"],
@@ -544,8 +503,7 @@ kinds! {
     /// Dev container configurations (JSONC): the top-level `image`.
     Devcontainer = KindInfo {
         name: "devcontainer",
-        rule: |n, p| n == ".devcontainer.json" || (n == "devcontainer.json" && (in_dir(p, ".devcontainer") || p.parent().and_then(Path::parent).is_some_and(|d| d.ends_with(".devcontainer")))),
-        files: &[".devcontainer.json", ".devcontainer/devcontainer.json", ".devcontainer/*/devcontainer.json"],
+        globs: &[".devcontainer.json", ".devcontainer/devcontainer.json", ".devcontainer/*/devcontainer.json"],
         examples: &[".devcontainer.json", ".devcontainer/devcontainer.json", "repo/.devcontainer/go/devcontainer.json"],
         find: devcontainer::find,
         needles: &[],
@@ -560,8 +518,7 @@ kinds! {
     /// Kubernetes manifests as JSON (`*.json` whose top level has `apiVersion` and `kind`).
     Json = KindInfo {
         name: "json",
-        rule: |n, _| n.ends_with(".json"),
-        files: &["*.json"],
+        globs: &["*.json"],
         examples: &["deploy.json", "k8s/LIST.JSON", "package.json"],
         find: json::find,
         needles: &[],
@@ -582,15 +539,16 @@ impl Kind {
         &KINDS[self as usize]
     }
 
-    /// The kind of a file from its path, or `None` for files `pin` never touches.
+    /// The kind of a file from its path, or `None` for files `pin` never touches: the kind of the most
+    /// specific glob that takes the file ([`glob`]).
     pub fn detect(path: &Path) -> Option<Kind> {
-        // A name that is not UTF-8 is matched with U+FFFD for its stray bytes (no rule matches that
+        // A name that is not UTF-8 is matched with U+FFFD for its stray bytes (no glob matches that
         // character): `caf\xe9.yaml` is YAML. Such a file is read, never passed over unseen.
         let lower = path.file_name()?.to_string_lossy().to_ascii_lowercase();
-        Kind::ALL
+        PATTERNS
             .iter()
-            .copied()
-            .find(|kind| (kind.info().rule)(&lower, path))
+            .find(|(_, pattern)| pattern.matches(&lower, path))
+            .map(|(kind, _)| *kind)
     }
 
     /// Whether the tools of this kind read UTF-16 text that starts with a byte order mark, as `pin` then
@@ -660,11 +618,21 @@ impl serde::Serialize for Kind {
     }
 }
 
-/// Every kind's file names, for messages: `*.yaml, *.yml, Dockerfile, …`, each once.
+/// Every glob of every kind, most specific first (the table's order among equally specific ones).
+static PATTERNS: LazyLock<Vec<(Kind, glob::Pattern)>> = LazyLock::new(|| {
+    glob::by_specificity(Kind::ALL.iter().flat_map(|&kind| {
+        kind.info()
+            .globs
+            .iter()
+            .flat_map(move |g| glob::patterns(g).into_iter().map(move |p| (kind, p)))
+    }))
+});
+
+/// Every kind's globs, for messages: `Dockerfile, Dockerfile.*, …, *.{yaml,yml}, …`, each once.
 pub fn file_names() -> String {
     let mut names: Vec<&str> = Vec::new();
     for info in KINDS {
-        for name in info.files {
+        for name in info.globs {
             if !names.contains(name) {
                 names.push(name);
             }
@@ -673,61 +641,75 @@ pub fn file_names() -> String {
     names.join(", ")
 }
 
-fn is_yaml(lower_name: &str) -> bool {
-    lower_name.ends_with(".yaml") || lower_name.ends_with(".yml")
-}
+/// Paths that no kind takes (checked by the tests here and, through real `pre-commit`, against the hooks'
+/// `files` pattern).
+#[doc(hidden)]
+pub const NOT_KINDS: &[&str] = &[
+    "README.md",
+    "notes.txt",
+    "src/main.rs",
+    "Dockerfile-notes.txt",
+    "dockerfiles/notes.md",
+    "kustomization.toml",
+    "a.jsonl",
+    "devcontainer.jsonc",
+    "yaml",
+    "a.yaml.bak",
+    "terraform.tfvars",
+    "vars.hcl",
+    "BUILD.bazel",
+    "x.bazelrc",
+    "web.service",
+    "app.pod",
+    "app.build",
+    "web.container.d/10-image.conf",
+    "Tiltfile.tests",
+    "tilt_config.json.bak",
+    "settings.xml",
+    "pom.xml.bak",
+    "Directory.Build.targets",
+    "App.sln",
+    "Cargo.toml",
+    "pyproject.toml",
+    "builder.toml",
+    "project.toml.bak",
+    "helmfile.d/x.gotmpl",
+    "Helmfile.D/app.yaml.gotmpl",
+    ".github/workflows/notes.md",
+    "compose.toml",
+];
 
-/// `stem`, `stem.*` or `*.stem` (lowercased).
-fn stem_is(lower_name: &str, stem: &str) -> bool {
-    lower_name == stem
-        || lower_name
-            .strip_prefix(stem)
-            .is_some_and(|rest| rest.starts_with('.'))
-        || lower_name
-            .strip_suffix(stem)
-            .is_some_and(|rest| rest.ends_with('.'))
-}
-
-/// Whether the file's directory ends with the components of `dir` (`.github/workflows`).
-fn in_dir(path: &Path, dir: &str) -> bool {
-    path.parent().is_some_and(|d| d.ends_with(dir))
+/// Paths of each kind: the kind's examples, and for each of its globs one path that glob takes (`*` read as
+/// `x`, each alternative of braces, the file name as written and in upper case). Each is detected as its
+/// kind, so no glob is hidden by another kind's; real `pre-commit` passes each to the hooks.
+#[doc(hidden)]
+pub fn examples() -> Vec<(Kind, String)> {
+    let mut out = Vec::new();
+    for &kind in Kind::ALL {
+        let info = kind.info();
+        out.extend(info.examples.iter().map(|e| (kind, (*e).to_owned())));
+        for g in info.globs {
+            let (dirs, name) = g.rsplit_once('/').map_or(("", *g), |(d, n)| (d, n));
+            let dirs = dirs.replace('*', "x");
+            for name in glob::expand(name) {
+                let name = name.replace('*', "x");
+                for name in [name.clone(), name.to_ascii_uppercase()] {
+                    let path = if dirs.is_empty() {
+                        name
+                    } else {
+                        format!("{dirs}/{name}")
+                    };
+                    out.push((kind, path));
+                }
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Names that no kind takes.
-    const NOT_KINDS: &[&str] = &[
-        "README.md",
-        "notes.txt",
-        "src/main.rs",
-        "Dockerfile-notes.txt",
-        "dockerfiles/notes.md",
-        "kustomization.toml",
-        "a.jsonl",
-        "devcontainer.jsonc",
-        "yaml",
-        "a.yaml.bak",
-        "terraform.tfvars",
-        "vars.hcl",
-        "BUILD.bazel",
-        "x.bazelrc",
-        "web.service",
-        "app.pod",
-        "app.build",
-        "web.container.d/10-image.conf",
-        "Tiltfile.tests",
-        "tilt_config.json.bak",
-        "settings.xml",
-        "pom.xml.bak",
-        "Directory.Build.targets",
-        "App.sln",
-        "Cargo.toml",
-        "pyproject.toml",
-        "builder.toml",
-        "project.toml.bak",
-    ];
 
     #[test]
     fn kinds_and_entries_line_up() {
@@ -751,49 +733,142 @@ mod tests {
         for kind in Kind::ALL {
             let info = kind.info();
             assert!(!info.examples.is_empty(), "{}", info.name);
-            for example in info.examples {
-                assert_eq!(Kind::detect(Path::new(example)), Some(*kind), "{example}");
-            }
+            assert!(!info.globs.is_empty(), "{}", info.name);
+        }
+        for (kind, example) in examples() {
+            assert_eq!(Kind::detect(Path::new(&example)), Some(kind), "{example}");
         }
         for name in NOT_KINDS {
             assert_eq!(Kind::detect(Path::new(name)), None, "{name}");
         }
     }
 
-    /// The `files:` regex of the hooks in `.pre-commit-hooks.yaml` (every hook has the same one), as YAML
-    /// reads the single-quoted scalar.
-    fn hook_regex() -> regex::Regex {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(".pre-commit-hooks.yaml");
-        let text = std::fs::read_to_string(path).expect(".pre-commit-hooks.yaml");
-        let lines: Vec<&str> = text
-            .lines()
-            .filter_map(|l| l.trim_start().strip_prefix("files: "))
-            .collect();
-        let hooks = text.lines().filter(|l| l.starts_with("- id: ")).count();
-        assert_eq!(lines.len(), hooks, "one files: line per hook");
-        assert!(
-            lines.windows(2).all(|w| w[0] == w[1]),
-            "the hooks' files: patterns differ"
-        );
-        let line = lines[0];
-        let quoted = line
-            .trim()
-            .strip_prefix('\'')
-            .and_then(|l| l.strip_suffix('\''))
-            .expect("a single-quoted regex");
-        regex::Regex::new(&quoted.replace("''", "'")).expect("a valid regex")
+    /// Paths that globs of several kinds take, with the kind that decides (checked by hand against the rule
+    /// of [`glob`]: directories first, then the file name from its last part).
+    const CONTESTED: &[(&str, Kind)] = &[
+        ("kustomization.yaml", Kind::Kustomize),
+        (".ko.yml", Kind::Ko),
+        ("helmfile.yaml", Kind::Helmfile),
+        ("fleet.yaml", Kind::Fleet),
+        ("Chart.yaml", Kind::ChartYaml),
+        ("compose.prod.yml", Kind::Compose),
+        ("docker-compose.override.yaml", Kind::Compose),
+        ("build.gitlab-ci.yaml", Kind::GitlabCi),
+        ("values.gitlab-ci.yml", Kind::GitlabCi),
+        ("docker-compose.gitlab-ci.yml", Kind::GitlabCi),
+        ("azure-pipelines.gitlab-ci.yml", Kind::GitlabCi),
+        ("action.yaml", Kind::ActionMetadata),
+        ("values-prod.yml", Kind::HelmValues),
+        ("cloudbuild.json", Kind::CloudBuild),
+        (".devcontainer.json", Kind::Devcontainer),
+        (".devcontainer/devcontainer.json", Kind::Devcontainer),
+        ("Dockerfile.yaml", Kind::Yaml),
+        ("Containerfile.json", Kind::Json),
+        ("Dockerfile.tf", Kind::Terraform),
+        ("Dockerfile.container", Kind::Quadlet),
+        ("Dockerfile.prod", Kind::Dockerfile),
+        ("ci.Dockerfile", Kind::Dockerfile),
+        (".github/workflows/docker-compose.yml", Kind::GithubActions),
+        (".github/workflows/action.yml", Kind::GithubActions),
+        (".github/workflows/Dockerfile.yml", Kind::GithubActions),
+        (".github/workflows/x.gitlab-ci.yml", Kind::GithubActions),
+        (".github/workflows/values.yaml", Kind::GithubActions),
+        (".circleci/azure-pipelines.yml", Kind::CircleCi),
+        (".woodpecker/.drone.yml", Kind::Woodpecker),
+        (".azure-pipelines/action.yml", Kind::AzurePipelines),
+        ("helmfile.d/kustomization.yaml", Kind::Helmfile),
+        ("helmfile.d/fleet.yaml", Kind::Helmfile),
+        (".woodpecker/cloudbuild.yaml", Kind::Woodpecker),
+    ];
+
+    #[test]
+    fn the_most_specific_glob_decides() {
+        for &(path, kind) in CONTESTED {
+            assert_eq!(Kind::detect(Path::new(path)), Some(kind), "{path}");
+        }
     }
 
-    /// pre-commit passes the files its regex matches (searched in the path from the repository root) to
-    /// `pin --check`, which refuses a named file of no kind: the regex must match every kind's files and
-    /// nothing else.
+    /// Where globs of several kinds take a file, one is more specific than every other kind's: the table's
+    /// order never decides.
     #[test]
-    fn the_pre_commit_hook_matches_every_kind_and_nothing_else() {
-        let regex = hook_regex();
-        for info in KINDS {
-            for example in info.examples {
-                assert!(regex.is_match(example), "{}: {example}", info.name);
-            }
+    fn no_two_kinds_tie() {
+        let probes = examples()
+            .into_iter()
+            .map(|(_, p)| p)
+            .chain(CONTESTED.iter().map(|(p, _)| (*p).to_owned()));
+        for path in probes {
+            let path = Path::new(&path);
+            let lower = path
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .to_ascii_lowercase();
+            let taking: Vec<_> = PATTERNS
+                .iter()
+                .filter(|(_, p)| p.matches(&lower, path))
+                .collect();
+            let best = &taking[0].1.specificity;
+            let mut kinds: Vec<Kind> = taking
+                .iter()
+                .filter(|(_, p)| p.specificity == *best)
+                .map(|(k, _)| *k)
+                .collect();
+            kinds.dedup();
+            assert_eq!(kinds.len(), 1, "{}: {kinds:?}", path.display());
+        }
+    }
+
+    /// The `files:` lines of the hooks in `.pre-commit-hooks.yaml`.
+    fn hook_files_lines(text: &str) -> Vec<&str> {
+        text.lines()
+            .filter(|l| l.trim_start().starts_with("files: "))
+            .collect()
+    }
+
+    /// The hooks' `files` pattern as `.pre-commit-hooks.yaml` writes it: the globs' [`glob::regex`], a YAML
+    /// single-quoted scalar.
+    fn hook_files_line() -> String {
+        let pattern = glob::regex(KINDS.iter().flat_map(|k| k.globs.iter().copied()));
+        format!("  files: '{}'", pattern.replace('\'', "''"))
+    }
+
+    /// pre-commit passes the files its `files` regex finds in their path from the repository root to the hook
+    /// (`pin --check`), which refuses a named file of no kind: the regex is made from the globs. Set
+    /// `PIN_BLESS=1` to rewrite the hooks' `files` lines, then read the diff. (`tests/integrations.rs` runs
+    /// real `pre-commit` over [`examples`] and [`NOT_KINDS`].)
+    #[test]
+    fn the_pre_commit_hooks_files_pattern_is_the_globs() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(".pre-commit-hooks.yaml");
+        let text = std::fs::read_to_string(&path).expect(".pre-commit-hooks.yaml");
+        let hooks = text.lines().filter(|l| l.starts_with("- id: ")).count();
+        let lines = hook_files_lines(&text);
+        assert_eq!(lines.len(), hooks, "one files: line per hook");
+        let want = hook_files_line();
+        if lines.iter().any(|l| *l != want) && std::env::var_os("PIN_BLESS").is_some() {
+            let blessed: String = text
+                .split_inclusive('\n')
+                .map(|l| {
+                    if l.trim_start().starts_with("files: ") {
+                        format!("{want}\n")
+                    } else {
+                        l.to_owned()
+                    }
+                })
+                .collect();
+            std::fs::write(&path, blessed).expect("write .pre-commit-hooks.yaml");
+            return;
+        }
+        for line in lines {
+            assert_eq!(
+                line, want,
+                ".pre-commit-hooks.yaml (PIN_BLESS=1 rewrites it)"
+            );
+        }
+        // The same pattern under Rust's regex (the integration test runs pre-commit's own, Python's `re`).
+        let pattern = glob::regex(KINDS.iter().flat_map(|k| k.globs.iter().copied()));
+        let regex = regex::Regex::new(&pattern).expect("a valid regex");
+        for (kind, example) in examples() {
+            assert!(regex.is_match(&example), "{}: {example}", kind.as_str());
         }
         for name in NOT_KINDS {
             assert!(!regex.is_match(name), "{name}");
@@ -805,7 +880,7 @@ mod tests {
         KINDS
             .iter()
             .map(|info| {
-                let files: Vec<String> = info.files.iter().map(|f| format!("`{f}`")).collect();
+                let files: Vec<String> = info.globs.iter().map(|f| format!("`{f}`")).collect();
                 format!(
                     "| {} (`{}`) | {} | {} | {} |",
                     info.docs.title,
@@ -847,8 +922,16 @@ mod tests {
     #[test]
     fn file_names_for_messages() {
         let names = file_names();
-        assert!(names.starts_with("Dockerfile, Containerfile"), "{names}");
-        for name in ["Kustomization", "*.yaml", "*.yml", "*.json"] {
+        assert!(
+            names.starts_with("Dockerfile, Dockerfile.*, *.Dockerfile"),
+            "{names}"
+        );
+        for name in [
+            "Kustomization",
+            "*.{yaml,yml}",
+            "*.json",
+            "compose.*.{yaml,yml}",
+        ] {
             assert!(names.split(", ").any(|n| n == name), "{name}: {names}");
         }
     }

@@ -1,0 +1,346 @@
+//! The file-name globs of the kind table, and which of them decides a file's kind.
+//!
+//! A glob is a file-name pattern after optional directory components: `*.yaml`, `Dockerfile.*`,
+//! `.github/workflows/*.{yml,yaml}`, `.devcontainer/*/devcontainer.json`. In the file name, `*` stands for
+//! any run of characters and `{a,b}` for one of its alternatives, and letters match in any ASCII case, as the
+//! tools take these names (`dockerfile`, `CHART.YAML`). A directory component is a name or `*` (any one
+//! component), matched exactly against the last components of the file's directory: the tools that read
+//! `.github/workflows` or `helmfile.d` take no other spelling.
+//!
+//! When globs of several kinds take a file, the most specific decides ([`Specificity`]), as in typos'
+//! file-type table: a glob that names more directories first (every file GitHub finds in
+//! `.github/workflows` is a workflow, whatever its name); then the file-name patterns compared from their
+//! last dot-separated part backwards, a literal part before a part with a `*` in it before a lone `*`, and a
+//! longer pattern before its own suffix. So `kustomization.yaml` and `compose.*.yaml` come before `*.yaml`,
+//! `*.gitlab-ci.yml` before `docker-compose*.yml`, and `*.yaml` before `Dockerfile.*`.
+
+use std::cmp::Reverse;
+use std::path::{Component, Path};
+
+/// One part of a file-name pattern between dots, by how much it says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Part {
+    /// `*`.
+    Wild,
+    /// A part with a `*` in it: `docker-compose*`.
+    Partial,
+    /// A part without one: `yaml`.
+    Literal,
+}
+
+/// How specific a glob is: the greater takes a file that several globs take.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Specificity {
+    /// How many directory components the glob names.
+    dirs: usize,
+    /// The file-name pattern's dot-separated parts, last first.
+    parts: Vec<Part>,
+}
+
+/// One alternative of a glob, ready to match: braces expanded, the file name lowercased.
+#[derive(Clone, Debug)]
+pub struct Pattern {
+    /// Directory components, last first (`*`: any one).
+    dirs: Vec<&'static str>,
+    /// The file-name pattern, lowercased (`*`: any run of characters).
+    name: String,
+    pub specificity: Specificity,
+}
+
+impl Pattern {
+    /// Whether this pattern takes `path`, whose file name, lowercased, is `lower_name`.
+    pub fn matches(&self, lower_name: &str, path: &Path) -> bool {
+        if !wildcard(self.name.as_bytes(), lower_name.as_bytes()) {
+            return false;
+        }
+        if self.dirs.is_empty() {
+            return true;
+        }
+        let Some(parent) = path.parent() else {
+            return false;
+        };
+        let mut components = parent.components().rev();
+        self.dirs.iter().all(|want| {
+            components.next().is_some_and(|c| {
+                let named = matches!(
+                    c,
+                    Component::Normal(_) | Component::CurDir | Component::ParentDir
+                );
+                named && (*want == "*" || c.as_os_str() == *want)
+            })
+        })
+    }
+}
+
+/// The patterns of a glob: one per alternative of its braces.
+///
+/// # Panics
+///
+/// On a glob outside the grammar of the module documentation (the kind table's tests build every glob).
+pub fn patterns(glob: &'static str) -> Vec<Pattern> {
+    let (dirs, name) = match glob.rsplit_once('/') {
+        Some((dirs, name)) => (dirs.split('/').rev().collect::<Vec<_>>(), name),
+        None => (Vec::new(), glob),
+    };
+    for dir in &dirs {
+        assert!(
+            !dir.is_empty() && (*dir == "*" || !dir.contains(['*', '{', '}', ','])),
+            "{glob}: a directory component is a name or `*`"
+        );
+    }
+    expand(name)
+        .into_iter()
+        .map(|name| {
+            assert!(!name.is_empty(), "{glob}: an empty file name");
+            let parts = name
+                .rsplit('.')
+                .map(|part| match part {
+                    "*" => Part::Wild,
+                    p if p.contains('*') => Part::Partial,
+                    _ => Part::Literal,
+                })
+                .collect();
+            Pattern {
+                specificity: Specificity {
+                    dirs: dirs.len(),
+                    parts,
+                },
+                dirs: dirs.clone(),
+                name: name.to_ascii_lowercase(),
+            }
+        })
+        .collect()
+}
+
+/// A file-name pattern with its `{a,b}` groups expanded (groups do not nest).
+pub fn expand(name: &str) -> Vec<String> {
+    let Some(open) = name.find('{') else {
+        assert!(!name.contains(['}', ',']), "{name}: a stray `}}` or `,`");
+        return vec![name.to_owned()];
+    };
+    let close = open + name[open..].find('}').expect("a `{` closed by `}`");
+    let (head, alternatives, tail) = (&name[..open], &name[open + 1..close], &name[close + 1..]);
+    assert!(!alternatives.contains('{'), "{name}: nested braces");
+    let tails = expand(tail);
+    alternatives
+        .split(',')
+        .flat_map(|alt| tails.iter().map(move |t| format!("{head}{alt}{t}")))
+        .collect()
+}
+
+/// Whether `name` matches `pattern`, where `*` in the pattern stands for any run of bytes.
+fn wildcard(pattern: &[u8], name: &[u8]) -> bool {
+    // The last `*` seen, and where in `name` its run would end next: a mismatch lets it take one more
+    // byte. Earlier stars never need to take more (the standard linear matcher).
+    let (mut p, mut n) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while n < name.len() {
+        if p < pattern.len() && pattern[p] == b'*' {
+            star = Some((p, n));
+            p += 1;
+        } else if p < pattern.len() && pattern[p] == name[n] {
+            p += 1;
+            n += 1;
+        } else if let Some((sp, sn)) = star {
+            p = sp + 1;
+            n = sn + 1;
+            star = Some((sp, sn + 1));
+        } else {
+            return false;
+        }
+    }
+    pattern[p..].iter().all(|&b| b == b'*')
+}
+
+/// `patterns`, most specific first; among equally specific ones, the earlier keeps its place.
+pub fn by_specificity<K: Copy>(
+    patterns: impl IntoIterator<Item = (K, Pattern)>,
+) -> Vec<(K, Pattern)> {
+    let mut all: Vec<_> = patterns.into_iter().collect();
+    all.sort_by_key(|(_, p)| Reverse(p.specificity.clone()));
+    all
+}
+
+/// A regular expression (Python's `re` and Rust's `regex` read it alike) that finds, in a path relative to
+/// a repository's root with `/` between components, exactly the paths one of `globs` takes: the `files`
+/// pattern of the pre-commit hooks (which a test keeps in step).
+#[cfg(test)]
+pub fn regex<'g>(globs: impl IntoIterator<Item = &'g str>) -> String {
+    // Globs with the same directories share one group of file names: `dirs/(?i:name|name)`.
+    let mut groups: Vec<(String, Vec<String>)> = Vec::new();
+    for glob in globs {
+        let (dirs, name) = glob.rsplit_once('/').unwrap_or(("", glob));
+        let mut prefix = String::new();
+        for dir in dirs.split('/').filter(|d| !d.is_empty()) {
+            if dir == "*" {
+                prefix.push_str("[^/]+");
+            } else {
+                prefix.push_str(&escape(dir));
+            }
+            prefix.push('/');
+        }
+        let mut out = String::new();
+        let mut in_braces = false;
+        for c in name.chars() {
+            match c {
+                '*' => out.push_str("[^/]*"),
+                '{' => {
+                    in_braces = true;
+                    out.push_str("(?:");
+                }
+                '}' => {
+                    in_braces = false;
+                    out.push(')');
+                }
+                ',' if in_braces => out.push('|'),
+                c => out.push_str(&escape(&c.to_string())),
+            }
+        }
+        match groups.iter_mut().find(|(p, _)| *p == prefix) {
+            Some((_, names)) => names.push(out),
+            None => groups.push((prefix, vec![out])),
+        }
+    }
+    let alternatives: Vec<String> = groups
+        .into_iter()
+        .map(|(prefix, names)| format!("{prefix}(?i:{})", names.join("|")))
+        .collect();
+    format!("(?:^|/)(?:{})$", alternatives.join("|"))
+}
+
+/// `text` with the characters that mean something in a regular expression escaped.
+#[cfg(test)]
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if "\\.+*?()|[]{}^$".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one(glob: &'static str) -> Pattern {
+        let mut all = patterns(glob);
+        assert_eq!(all.len(), 1, "{glob}");
+        all.remove(0)
+    }
+
+    fn takes(glob: &'static str, path: &str) -> bool {
+        let path = Path::new(path);
+        let lower = path
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .to_ascii_lowercase();
+        patterns(glob).iter().any(|p| p.matches(&lower, path))
+    }
+
+    #[test]
+    fn stars_match_any_run_and_letters_any_case() {
+        for (pattern, name, want) in [
+            ("*", "", true),
+            ("*", "a.b", true),
+            ("*.yaml", "x.yaml", true),
+            ("*.yaml", ".yaml", true),
+            ("*.yaml", "x.yaml.bak", false),
+            ("*.yaml", "yaml", false),
+            ("dockerfile.*", "dockerfile.", true),
+            ("dockerfile.*", "dockerfile", false),
+            ("values*.yaml", "values.yaml", true),
+            ("values*.yaml", "values-prod.x.yaml", true),
+            ("compose.*.yaml", "compose.yaml", false),
+            ("compose.*.yaml", "compose..yaml", true),
+            ("*a*b", "xaxbxb", true),
+            ("*a*b", "xaxbxc", false),
+            ("a**b", "ab", true),
+        ] {
+            assert_eq!(
+                wildcard(pattern.as_bytes(), name.as_bytes()),
+                want,
+                "{pattern} {name}"
+            );
+        }
+        assert!(takes("Dockerfile.*", "DOCKERFILE.Prod"));
+        assert!(takes("Chart.yaml", "charts/x/chart.YAML"));
+    }
+
+    #[test]
+    fn braces_are_alternatives() {
+        let names: Vec<String> = patterns("helmfile.d/*.{yaml,yml}.gotmpl")
+            .into_iter()
+            .map(|p| p.name)
+            .collect();
+        assert_eq!(names, ["*.yaml.gotmpl", "*.yml.gotmpl"]);
+        assert_eq!(expand("{a,b}.{c,d}"), ["a.c", "a.d", "b.c", "b.d"]);
+        assert_eq!(expand("x{,.y}"), ["x", "x.y"]);
+    }
+
+    #[test]
+    fn directories_are_the_last_components_of_the_files_directory_in_their_case() {
+        let glob = ".github/workflows/*.{yml,yaml}";
+        assert!(takes(glob, ".github/workflows/ci.yml"));
+        assert!(takes(glob, "./repo/.github/workflows/CI.YAML"));
+        assert!(!takes(glob, "ci.yml"));
+        assert!(!takes(glob, ".github/workflows/sub/ci.yml"));
+        assert!(!takes(glob, ".github/Workflows/ci.yml"));
+        assert!(!takes(glob, "workflows/ci.yml"));
+        let glob = ".devcontainer/*/devcontainer.json";
+        assert!(takes(glob, "repo/.devcontainer/go/devcontainer.json"));
+        assert!(!takes(glob, ".devcontainer/devcontainer.json"));
+        assert!(!takes(glob, "/devcontainer.json"));
+    }
+
+    #[test]
+    fn the_more_specific_glob_is_greater() {
+        let order = [
+            "Dockerfile.*",
+            "*.yaml",
+            "compose.*.yaml",
+            "values*.yaml",
+            "kustomization.yaml",
+            "*.gitlab-ci.yml",
+            "helmfile.d/*.yaml",
+            ".devcontainer/*/devcontainer.json",
+        ];
+        for pair in order.windows(2) {
+            let (a, b) = (one(pair[0]), one(pair[1]));
+            assert!(a.specificity < b.specificity, "{} < {}", pair[0], pair[1]);
+        }
+        assert!(one("*.pkr.hcl").specificity > one("*.hcl").specificity);
+        assert!(one("docker-compose*.yml").specificity < one("*.gitlab-ci.yml").specificity);
+        assert!(one("docker-compose*.yml").specificity == one("values*.yaml").specificity);
+        assert!(one("Tiltfile").specificity > one("*").specificity);
+    }
+
+    #[test]
+    fn the_regex_takes_what_the_globs_take() {
+        let globs = [
+            "Dockerfile.*",
+            "*.{yaml,yml}",
+            ".devcontainer/*/devcontainer.json",
+            "docker-bake.override.hcl",
+        ];
+        let re = regex::Regex::new(&regex(globs)).unwrap();
+        for (path, want) in [
+            ("Dockerfile.prod", true),
+            ("a/DOCKERFILE.x", true),
+            ("a/xDockerfile.x", false),
+            ("Dockerfile", false),
+            ("a/b.YML", true),
+            ("a.yaml/b", false),
+            ("x/.devcontainer/go/devcontainer.json", true),
+            ("x/.DevContainer/go/devcontainer.json", false),
+            (".devcontainer/devcontainer.json", false),
+            ("docker-bake.override.hcl", true),
+            ("docker-bakexoverride.hcl", false),
+        ] {
+            assert_eq!(re.is_match(path), want, "{path}");
+        }
+    }
+}
