@@ -542,13 +542,7 @@ impl Kind {
     /// The kind of a file from its path, or `None` for files `pin` never touches: the kind of the most
     /// specific glob that takes the file ([`glob`]).
     pub fn detect(path: &Path) -> Option<Kind> {
-        // A name that is not UTF-8 is matched with U+FFFD for its stray bytes (no glob matches that
-        // character): `caf\xe9.yaml` is YAML. Such a file is read, never passed over unseen.
-        let lower = path.file_name()?.to_string_lossy().to_ascii_lowercase();
-        PATTERNS
-            .iter()
-            .find(|(_, pattern)| pattern.matches(&lower, path))
-            .map(|(kind, _)| *kind)
+        PATTERNS.find(path)
     }
 
     /// Whether the tools of this kind read UTF-16 text that starts with a byte order mark, as `pin` then
@@ -619,13 +613,12 @@ impl serde::Serialize for Kind {
 }
 
 /// Every glob of every kind, most specific first (the table's order among equally specific ones).
-static PATTERNS: LazyLock<Vec<(Kind, glob::Pattern)>> = LazyLock::new(|| {
-    glob::by_specificity(Kind::ALL.iter().flat_map(|&kind| {
-        kind.info()
-            .globs
+static PATTERNS: LazyLock<glob::Table<Kind>> = LazyLock::new(|| {
+    glob::Table::new(
+        Kind::ALL
             .iter()
-            .flat_map(move |g| glob::patterns(g).into_iter().map(move |p| (kind, p)))
-    }))
+            .flat_map(|&kind| kind.info().globs.iter().map(move |&g| (kind, g))),
+    )
 });
 
 /// Every kind's globs, for messages: `Dockerfile, Dockerfile.*, …, *.{yaml,yml}, …`, each once.
@@ -798,15 +791,7 @@ mod tests {
             .chain(CONTESTED.iter().map(|(p, _)| (*p).to_owned()));
         for path in probes {
             let path = Path::new(&path);
-            let lower = path
-                .file_name()
-                .unwrap()
-                .to_string_lossy()
-                .to_ascii_lowercase();
-            let taking: Vec<_> = PATTERNS
-                .iter()
-                .filter(|(_, p)| p.matches(&lower, path))
-                .collect();
+            let taking = PATTERNS.taking(path);
             let best = &taking[0].1.specificity;
             let mut kinds: Vec<Kind> = taking
                 .iter()

@@ -15,6 +15,8 @@
 //! `*.gitlab-ci.yml` before `docker-compose*.yml`, and `*.yaml` before `Dockerfile.*`.
 
 use std::cmp::Reverse;
+use std::collections::HashMap;
+use std::ffi::OsStr;
 use std::path::{Component, Path};
 
 /// One part of a file-name pattern between dots, by how much it says.
@@ -44,32 +46,152 @@ pub struct Pattern {
     dirs: Vec<&'static str>,
     /// The file-name pattern, lowercased (`*`: any run of characters).
     name: String,
+    /// How many bytes of `name` come before its first `*` and after its last (all of it when it has none).
+    head: usize,
+    tail: usize,
     pub specificity: Specificity,
 }
 
-impl Pattern {
-    /// Whether this pattern takes `path`, whose file name, lowercased, is `lower_name`.
-    pub fn matches(&self, lower_name: &str, path: &Path) -> bool {
-        if !wildcard(self.name.as_bytes(), lower_name.as_bytes()) {
-            return false;
-        }
-        if self.dirs.is_empty() {
-            return true;
-        }
-        let Some(parent) = path.parent() else {
-            return false;
-        };
-        let mut components = parent.components().rev();
-        self.dirs.iter().all(|want| {
-            components.next().is_some_and(|c| {
-                let named = matches!(
-                    c,
-                    Component::Normal(_) | Component::CurDir | Component::ParentDir
-                );
-                named && (*want == "*" || c.as_os_str() == *want)
-            })
-        })
+/// A path as patterns read it: its file name lowercased, and the last components of its directory, last
+/// first (`None` for one that is not a name: the root).
+pub struct Subject<'p> {
+    lower_name: String,
+    dirs: Vec<Option<&'p OsStr>>,
+}
+
+impl<'p> Subject<'p> {
+    /// `path` for patterns naming up to `depth` directories; `None` for a path without a file name.
+    pub fn new(path: &'p Path, depth: usize) -> Option<Self> {
+        // A name that is not UTF-8 is matched with U+FFFD for its stray bytes (no glob matches that
+        // character): `caf\xe9.yaml` is YAML. Such a file is read, never passed over unseen.
+        let lower_name = path.file_name()?.to_string_lossy().to_ascii_lowercase();
+        let dirs = path.parent().map_or_else(Vec::new, |parent| {
+            parent
+                .components()
+                .rev()
+                .take(depth)
+                .map(|c| match c {
+                    Component::Normal(_) | Component::CurDir | Component::ParentDir => {
+                        Some(c.as_os_str())
+                    }
+                    Component::RootDir | Component::Prefix(_) => None,
+                })
+                .collect()
+        });
+        Some(Subject { lower_name, dirs })
     }
+}
+
+impl Pattern {
+    /// Whether this pattern takes the path.
+    pub fn matches(&self, subject: &Subject) -> bool {
+        // Most patterns differ from a name in their literal ends: compare those first.
+        let (name, pattern) = (subject.lower_name.as_bytes(), self.name.as_bytes());
+        let ends = name.starts_with(&pattern[..self.head])
+            && name.ends_with(&pattern[pattern.len() - self.tail..]);
+        ends && wildcard(pattern, name)
+            && self.dirs.len() <= subject.dirs.len()
+            && self
+                .dirs
+                .iter()
+                .zip(&subject.dirs)
+                .all(|(want, have)| have.is_some_and(|have| *want == "*" || have == *want))
+    }
+}
+
+/// Every pattern of a table of globs, each with its kind, most specific first.
+pub struct Table<K> {
+    patterns: Vec<(K, Pattern)>,
+    /// The patterns (indices into `patterns`, in order) that may take a file name whose last dot-separated
+    /// part is the key: those whose own last part is that literal, and those whose last part has a `*`.
+    by_last_part: HashMap<String, Vec<usize>>,
+    /// The patterns that may take a file name whose last part is no key: those whose last part has a `*`.
+    wild_last_part: Vec<usize>,
+    /// The most directories a pattern names.
+    depth: usize,
+}
+
+impl<K: Copy> Table<K> {
+    /// The patterns of `globs`, ordered by specificity; among equally specific ones, the earlier first.
+    pub fn new(globs: impl IntoIterator<Item = (K, &'static str)>) -> Self {
+        let mut patterns: Vec<(K, Pattern)> = globs
+            .into_iter()
+            .flat_map(|(kind, glob)| patterns(glob).into_iter().map(move |p| (kind, p)))
+            .collect();
+        patterns.sort_by_key(|(_, p)| Reverse(p.specificity.clone()));
+        let depth = patterns
+            .iter()
+            .map(|(_, p)| p.dirs.len())
+            .max()
+            .unwrap_or(0);
+        // A pattern whose last part is a literal takes only names that end in that part (a `*` before it
+        // ends at a dot, or the pattern is that one literal).
+        let wild_last_part: Vec<usize> = (0..patterns.len())
+            .filter(|&i| literal_last_part(&patterns[i].1).is_none())
+            .collect();
+        let mut by_last_part: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, (_, p)) in patterns.iter().enumerate() {
+            if let Some(l) = literal_last_part(p) {
+                by_last_part.entry(l.to_owned()).or_default().push(i);
+            }
+        }
+        for list in by_last_part.values_mut() {
+            list.extend(&wild_last_part);
+            list.sort_unstable();
+        }
+        Table {
+            patterns,
+            by_last_part,
+            wild_last_part,
+            depth,
+        }
+    }
+
+    /// The patterns that may take `subject`, most specific first.
+    fn candidates<'t>(&'t self, subject: &Subject) -> impl Iterator<Item = &'t (K, Pattern)> {
+        self.by_last_part
+            .get(last_part(&subject.lower_name))
+            .unwrap_or(&self.wild_last_part)
+            .iter()
+            .map(|&i| &self.patterns[i])
+    }
+
+    /// The kind of the most specific pattern that takes `path`.
+    pub fn find(&self, path: &Path) -> Option<K> {
+        let subject = Subject::new(path, self.depth)?;
+        self.candidates(&subject)
+            .find(|(_, p)| p.matches(&subject))
+            .map(|(kind, _)| *kind)
+    }
+
+    /// Every pattern that takes `path`, most specific first (all of them tried, the index aside).
+    #[cfg(test)]
+    pub fn taking(&self, path: &Path) -> Vec<&(K, Pattern)> {
+        let Some(subject) = Subject::new(path, self.depth) else {
+            return Vec::new();
+        };
+        let all: Vec<_> = self
+            .patterns
+            .iter()
+            .filter(|(_, p)| p.matches(&subject))
+            .collect();
+        let indexed: Vec<_> = self
+            .candidates(&subject)
+            .filter(|(_, p)| p.matches(&subject))
+            .collect();
+        assert_eq!(all.len(), indexed.len(), "{}", path.display());
+        all
+    }
+}
+
+/// A pattern's last dot-separated part when it is a literal.
+fn literal_last_part(pattern: &Pattern) -> Option<&str> {
+    Some(last_part(&pattern.name)).filter(|l| !l.contains('*'))
+}
+
+/// A file name's (or name pattern's) last dot-separated part: all of it when it has no dot.
+fn last_part(name: &str) -> &str {
+    name.rsplit('.').next().unwrap_or(name)
 }
 
 /// The patterns of a glob: one per alternative of its braces.
@@ -100,6 +222,8 @@ pub fn patterns(glob: &'static str) -> Vec<Pattern> {
                     _ => Part::Literal,
                 })
                 .collect();
+            let head = name.find('*').unwrap_or(name.len());
+            let tail = name.len() - name.rfind('*').map_or(0, |i| i + 1);
             Pattern {
                 specificity: Specificity {
                     dirs: dirs.len(),
@@ -107,6 +231,8 @@ pub fn patterns(glob: &'static str) -> Vec<Pattern> {
                 },
                 dirs: dirs.clone(),
                 name: name.to_ascii_lowercase(),
+                head,
+                tail,
             }
         })
         .collect()
@@ -150,15 +276,6 @@ fn wildcard(pattern: &[u8], name: &[u8]) -> bool {
         }
     }
     pattern[p..].iter().all(|&b| b == b'*')
-}
-
-/// `patterns`, most specific first; among equally specific ones, the earlier keeps its place.
-pub fn by_specificity<K: Copy>(
-    patterns: impl IntoIterator<Item = (K, Pattern)>,
-) -> Vec<(K, Pattern)> {
-    let mut all: Vec<_> = patterns.into_iter().collect();
-    all.sort_by_key(|(_, p)| Reverse(p.specificity.clone()));
-    all
 }
 
 /// A regular expression (Python's `re` and Rust's `regex` read it alike) that finds, in a path relative to
@@ -232,13 +349,8 @@ mod tests {
     }
 
     fn takes(glob: &'static str, path: &str) -> bool {
-        let path = Path::new(path);
-        let lower = path
-            .file_name()
-            .unwrap()
-            .to_string_lossy()
-            .to_ascii_lowercase();
-        patterns(glob).iter().any(|p| p.matches(&lower, path))
+        let subject = Subject::new(Path::new(path), 2).unwrap();
+        patterns(glob).iter().any(|p| p.matches(&subject))
     }
 
     #[test]
