@@ -3,11 +3,13 @@
 //! Everything else about a kind comes from its entry: [`Kind::detect`] takes the kind whose globs take the
 //! file, the most specific glob deciding where several kinds' do ([`glob`]); [`Kind::find`] runs the entry's
 //! finder; [`Kind::as_str`] and the JSON name are the entry's name; the walk's "not a file kind" message
-//! lists the entries' globs. Tests check the rest against the table: every example path of every entry is
+//! lists the entries' globs; whether UTF-16 is read and which parse errors note a lone `\r` come from its
+//! [`Syntax`], whether the project pass reads it as a kustomization or a Tiltfile from its [`Project`], and
+//! `--tag-comment`'s placement from its [`CommentStyle`]. Tests check the rest against the table: every example path of every entry is
 //! detected as its kind, the pre-commit hooks' `files` pattern (`.pre-commit-hooks.yaml`) is the globs'
 //! [`glob::regex`] (and real `pre-commit` passes exactly the paths that have a kind: `tests/integrations.rs`),
-//! the kinds table of docs/kinds.md is the entries' docs rows, and every kind has its corpus directory
-//! (`src/formats/corpus.rs`).
+//! the kinds table of docs/kinds.md is the entries' docs rows, and every kind has its corpus files, as many as
+//! its entry says (`src/formats/corpus.rs`).
 //!
 //! A new kind is one finder module and one entry in [`kinds!`] below.
 
@@ -46,10 +48,75 @@ pub struct KindInfo {
     pub needles: &'static [&'static str],
     /// The docs/kinds.md row: the kind as users call it, what is pinned, and an example.
     pub docs: Docs,
-    /// The directory under `tests/corpus/` that holds real files of this kind.
-    pub corpus: &'static str,
+    /// The real files of this kind that the corpus tests read (`src/formats/corpus.rs`).
+    pub corpus: Corpus,
+    /// The language the files are written in, as far as reading them depends on it.
+    pub syntax: Syntax,
+    /// What the files say about the project beyond their own references ([`crate::app`]'s project pass).
+    pub project: Project,
     /// Where comments may go: decides how `--tag-comment` writes a tag.
     pub comments: CommentStyle,
+}
+
+/// Where a kind's real files are, and how many (counted by hand: the corpus tests check the count).
+#[derive(Debug)]
+pub struct Corpus {
+    /// The directory under `tests/corpus/`.
+    pub dir: &'static str,
+    pub files: usize,
+}
+
+/// The language of a kind's files, as far as reading them depends on it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Syntax {
+    Yaml,
+    Json,
+    /// JSON with comments and trailing commas (dev containers).
+    Jsonc,
+    Dockerfile,
+    /// systemd unit files (Quadlet).
+    Systemd,
+    Hcl,
+    Starlark,
+    Xml,
+    Toml,
+}
+
+impl Syntax {
+    /// Whether the tools of this syntax read UTF-16 text that starts with a byte order mark, as `pin` then
+    /// does ([`crate::rewrite::encoding`]). YAML requires it of every reader (YAML 1.2, 5.2; libyaml, go-yaml
+    /// and PyYAML do), kubectl reads JSON manifests so too, and XML requires it. Dockerfiles (BuildKit),
+    /// systemd units, HCL, Starlark and dev container files are read as UTF-8 only: there such a file is an
+    /// error.
+    pub fn reads_utf16(self) -> bool {
+        matches!(
+            self,
+            Syntax::Yaml | Syntax::Json | Syntax::Xml | Syntax::Toml
+        )
+    }
+
+    /// The format's name for a message saying that a lone `\r` (old Mac text) is no line break in it, where
+    /// that is so: Dockerfiles and HCL read only `\n` and `\r\n` as line breaks. `None` for the others.
+    pub fn lone_cr_is_no_line_break(self) -> Option<&'static str> {
+        match self {
+            Syntax::Dockerfile => Some("Docker"),
+            Syntax::Hcl => Some("HCL"),
+            _ => None,
+        }
+    }
+}
+
+/// What a kind's files say about the project beyond their own references: the names it builds or sets,
+/// which are then not registry images ([`crate::app`]'s project pass). Any YAML file may also be a
+/// skaffold config, found by its `apiVersion` whatever the file's kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Project {
+    /// Nothing more.
+    None,
+    /// A kustomization: the image names its `images:` set, in the files it includes.
+    Kustomization,
+    /// A Tiltfile: the images it builds, and the files it deploys.
+    Tiltfile,
 }
 
 /// A kind's row in the kinds table of docs/kinds.md (Markdown).
@@ -92,7 +159,9 @@ kinds! {
             pinned: "each `FROM` image (any case, `--platform`, continuations, `# escape=`, also indented, as BuildKit's parser reads it); the default of a global `ARG NAME=image:tag` that a `FROM ${NAME}` uses (the one place the reference lives); the default of a global `ARG` that ends the tag of a `FROM name:${NAME}` and is used nowhere else, pinned as `tag@sha256:…` (see [build arguments](#dockerfile-build-arguments)); `COPY --from=image`; `RUN --mount=…,from=image`; the `# syntax=` directive",
             example: "`ARG BASE=alpine:3.20` … `FROM ${BASE}` → `ARG BASE=alpine@sha256:…`",
         },
-        corpus: "dockerfile",
+        corpus: Corpus { dir: "dockerfile", files: 20 },
+        syntax: Syntax::Dockerfile,
+        project: Project::None,
         comments: CommentStyle::WholeLine,
     };
     /// Podman Quadlet units: `Image=` of `[Container]`, `[Image]` and `[Volume]`.
@@ -107,7 +176,9 @@ kinds! {
             pinned: "`Image=` in `[Container]`, `[Image]` and `[Volume]` (systemd unit syntax: `#`/`;` comment lines, `\\` continuations, one pair of double quotes; a `docker://` prefix is kept); a value naming another unit (`db.image`, `app.build`), continued over lines, with a `%` specifier or another transport (`docker-archive:`), an `[Image]` with `AllTags=true` and a `[Volume]` whose `Driver` is not `image` are skipped; `.build` units (`ImageTag=` is what they build), drop-ins (`*.container.d/*.conf`) and `Mount=type=image` are not read",
             example: "`Image=quay.io/podman/hello:latest` → `Image=quay.io/podman/hello@sha256:…`",
         },
-        corpus: "quadlet",
+        corpus: Corpus { dir: "quadlet", files: 7 },
+        syntax: Syntax::Systemd,
+        project: Project::None,
         comments: CommentStyle::WholeLine,
     };
     /// ko configurations: `defaultBaseImage` and the values of `baseImageOverrides`.
@@ -122,7 +193,9 @@ kinds! {
             pinned: "`defaultBaseImage` and every value of `baseImageOverrides` (keys in any case, as viper reads them; first document only); a `ko.local` base is skipped; `ko://` import paths in manifests are left alone; `KO_DEFAULTBASEIMAGE` and files named by `KO_CONFIG_PATH` are not read",
             example: "`defaultBaseImage: cgr.dev/chainguard/static:latest` → `cgr.dev/chainguard/static@sha256:…`",
         },
-        corpus: "ko",
+        corpus: Corpus { dir: "ko", files: 4 },
+        syntax: Syntax::Yaml,
+        project: Project::None,
         comments: CommentStyle::Trailing,
     };
     /// `kustomization.yaml`: `images:` entries.
@@ -137,7 +210,9 @@ kinds! {
             pinned: "`images:` entries: `newName` (or `name`) at `newTag` is resolved and `digest:` is set — an empty one is filled; a missing one is inserted as one line after `newTag`, with the entry's indentation and the line ending of the `newTag` line — `\\n`, `\\r\\n` or a lone `\\r` (the only bytes added); an entry value that kustomize reads as a number or boolean (`newTag: 2.5`, `newTag: 1`, `newTag: yes`: it then refuses the file) is an error saying to quote it; `helmCharts` from an `oci://` repo are listed, not pinned",
             example: "`newTag: v1` → `newTag: v1` + `digest: sha256:…`",
         },
-        corpus: "kustomize",
+        corpus: Corpus { dir: "kustomize", files: 7 },
+        syntax: Syntax::Yaml,
+        project: Project::Kustomization,
         comments: CommentStyle::Trailing,
     };
     /// helmfile: the OCI charts of `releases`, listed.
@@ -152,7 +227,9 @@ kinds! {
             pinned: "nothing is rewritten: every release's chart in an OCI registry (`chart: oci://…`, or `repo/name` of a repository with `oci: true`) is listed at its `version`, since helmfile takes no digest (`pin verify` checks the version exists); a `.gotmpl` file that is not YAML until rendered is skipped as a template",
             example: "`chart: oci://ghcr.io/org/charts/app` + `version: 0.3.0` → listed",
         },
-        corpus: "helmfile",
+        corpus: Corpus { dir: "helmfile", files: 4 },
+        syntax: Syntax::Yaml,
+        project: Project::None,
         comments: CommentStyle::Trailing,
     };
     /// Fleet `fleet.yaml`: the OCI charts of `helm`, listed.
@@ -167,7 +244,9 @@ kinds! {
             pinned: "nothing is rewritten: the Helm chart of `helm` and of each `targetCustomizations[*].helm` in an OCI registry (its whole `oci://…` URL in `repo` or `chart`) is listed at its `version`, since Fleet takes no digest",
             example: "`chart: oci://ghcr.io/org/app` + `version: 1.2.3` → listed",
         },
-        corpus: "fleet",
+        corpus: Corpus { dir: "fleet", files: 2 },
+        syntax: Syntax::Yaml,
+        project: Project::None,
         comments: CommentStyle::Trailing,
     };
     /// Helm `Chart.yaml`: OCI dependencies, listed.
@@ -182,7 +261,9 @@ kinds! {
             pinned: "nothing is rewritten: each of `dependencies` from an OCI `repository` is listed at its `version`, since Helm takes no digest there (a range such as `~1.2.0` is skipped)",
             example: "`repository: oci://registry-1.docker.io/bitnamicharts` → listed",
         },
-        corpus: "chart",
+        corpus: Corpus { dir: "chart", files: 2 },
+        syntax: Syntax::Yaml,
+        project: Project::None,
         comments: CommentStyle::Trailing,
     };
     /// `compose.yaml`, `docker-compose*.yml`: `services.*.image`.
@@ -197,7 +278,9 @@ kinds! {
             pinned: "`services.*.image`, also through `x-` anchors and `<<:` merge keys (the anchored text is rewritten once, never the alias); a service with `build:` names its own image and is skipped",
             example: "`x-base: &base {image: redis:7}` → `redis@sha256:…`",
         },
-        corpus: "compose",
+        corpus: Corpus { dir: "compose", files: 3 },
+        syntax: Syntax::Yaml,
+        project: Project::None,
         comments: CommentStyle::Trailing,
     };
     /// `.gitlab-ci.yml`: `image:` and `services:`.
@@ -212,7 +295,9 @@ kinds! {
             pinned: "`image:` (a string or `{name: …}`) at top level, in `default:` and in every job; `services:` entries (strings or `{name: …}`); `!reference` tags are read, not pinned; an image pulled through the dependency proxy (`${CI_DEPENDENCY_PROXY_GROUP_IMAGE_PREFIX}/…`, `${CI_DEPENDENCY_PROXY_DIRECT_GROUP_IMAGE_PREFIX}/…`, `$CI_DEPENDENCY_PROXY_SERVER/<group>/dependency_proxy/containers/…`) is resolved at Docker Hub and pinned after the prefix, which stays; other variables are skipped",
             example: "`image: {name: python:3.12}` → `python@sha256:…`",
         },
-        corpus: "gitlab",
+        corpus: Corpus { dir: "gitlab", files: 7 },
+        syntax: Syntax::Yaml,
+        project: Project::None,
         comments: CommentStyle::Trailing,
     };
     /// `.github/workflows/*.yml`: job containers, service images, `docker://` steps.
@@ -227,7 +312,9 @@ kinds! {
             pinned: "`jobs.*.container` and `jobs.*.services.*` (each a string or `{image: …}`), `uses: docker://image:tag`; a `docker://` prefix on a container or service image is kept. Actions (`steps[*].uses: owner/repo@ref`) and reusable workflows (`jobs.*.uses`) are pinned to commits ([actions](actions.md))",
             example: "`uses: docker://alpine:3.20` → `docker://alpine@sha256:…`",
         },
-        corpus: "gha",
+        corpus: Corpus { dir: "gha", files: 5 },
+        syntax: Syntax::Yaml,
+        project: Project::None,
         comments: CommentStyle::Trailing,
     };
     /// `action.yml`: a GitHub Action's metadata, `runs.image: docker://…`.
@@ -242,7 +329,9 @@ kinds! {
             pinned: "`runs.image: docker://image:tag` of a Docker container action (`runs.image: Dockerfile` is a path the runner builds, left alone); `runs.steps[*].uses: docker://…` of a composite action, and its actions (`uses: owner/repo@ref`, pinned to commits: [actions](actions.md))",
             example: "`image: docker://alpine:3.20` → `docker://alpine@sha256:…`",
         },
-        corpus: "action",
+        corpus: Corpus { dir: "action", files: 3 },
+        syntax: Syntax::Yaml,
+        project: Project::None,
         comments: CommentStyle::Trailing,
     };
     /// Azure Pipelines: container resources, job containers, service containers.
@@ -257,7 +346,9 @@ kinds! {
             pinned: "`resources.containers[*].image`; the job container `container:` (a string or `{image: …}`) and `services:` values of the pipeline, of every job and deployment job, in `jobs` and `stages[*].jobs` — a string that is a container resource's alias is that resource; a value with `$(…)`, `${{ … }}`, `$[ … ]` or `$VAR` is skipped; `pool.vmImage` is left alone",
             example: "`container: ubuntu:22.04` → `container: ubuntu@sha256:…`",
         },
-        corpus: "azure",
+        corpus: Corpus { dir: "azure", files: 2 },
+        syntax: Syntax::Yaml,
+        project: Project::None,
         comments: CommentStyle::Trailing,
     };
     /// Bitbucket Pipelines: the default image, step images, service images.
@@ -272,7 +363,9 @@ kinds! {
             pinned: "the top-level `image`, every step's `image` (also in `parallel`, `stage` and `definitions` steps, through anchors and merge keys) and `definitions.services.*.image`, each a string or `{name: …}`; a pipe given as an image, `pipe: docker://image:tag` in a step's `script` or `after-script` (the prefix is kept); other `pipe:` references (`atlassian/aws-s3-deploy:1.1.0`, a catalogue pipe) are left alone; a value with `$VAR` is skipped",
             example: "`image: {name: node:22}` → `node@sha256:…`",
         },
-        corpus: "bitbucket",
+        corpus: Corpus { dir: "bitbucket", files: 2 },
+        syntax: Syntax::Yaml,
+        project: Project::None,
         comments: CommentStyle::Trailing,
     };
     /// CircleCI: Docker executor images of jobs and executors.
@@ -287,7 +380,9 @@ kinds! {
             pinned: "`docker[*].image` of every job and executor (also in inline orbs); `machine.image` (a VM image) is left alone; a value with `<< parameters.x >>` is skipped",
             example: "`- image: cimg/go:1.22` → `cimg/go@sha256:…`",
         },
-        corpus: "circleci",
+        corpus: Corpus { dir: "circleci", files: 2 },
+        syntax: Syntax::Yaml,
+        project: Project::None,
         comments: CommentStyle::Trailing,
     };
     /// Drone: step and service images.
@@ -302,7 +397,9 @@ kinds! {
             pinned: "`image` of every step and service (lists or mappings, every document; through anchors, aliases and merge keys); plugin `settings` are left alone; a value with `${VAR}` is skipped",
             example: "`image: golang:1.22` → `image: golang@sha256:…`",
         },
-        corpus: "drone",
+        corpus: Corpus { dir: "drone", files: 2 },
+        syntax: Syntax::Yaml,
+        project: Project::None,
         comments: CommentStyle::Trailing,
     };
     /// Woodpecker CI: step, service and clone images.
@@ -317,7 +414,9 @@ kinds! {
             pinned: "`image` of every step, service and `clone` step (lists or mappings, also the old `pipeline:` form); an `image: *alias` of a scalar anchored in `variables:` pins the anchored scalar, once; plugin `settings` are left alone; a value with `${VAR}` is skipped",
             example: "`- &golang 'golang:1.27'` … `image: *golang` → `'golang@sha256:…'`",
         },
-        corpus: "woodpecker",
+        corpus: Corpus { dir: "woodpecker", files: 2 },
+        syntax: Syntax::Yaml,
+        project: Project::None,
         comments: CommentStyle::Trailing,
     };
     /// Helm `values*.yaml`: `image:` values and mappings.
@@ -332,7 +431,9 @@ kinds! {
             pinned: "scalar `image:` values as for Kubernetes YAML; `image:` mappings with `repository` (+ `registry`, `tag`, `global.imageRegistry`) that have a `digest:` key (bitnami, ingress-nginx style) get it filled; without a `digest:` key they are reported, not changed. Under other keys that end in `image`, in any case (`gitImage:`, `clickHouseImage:`, `inline_image:`): a mapping with `repository` and a `tag` or `digest` key is read the same way, and a scalar when it is a reference with a tag or digest (`vmImage: ubuntu-latest` is not). `{{ }}` in comments does not make a file a template",
             example: "`digest: \"\"` → `digest: \"sha256:…\"`",
         },
-        corpus: "helm",
+        corpus: Corpus { dir: "helm", files: 12 },
+        syntax: Syntax::Yaml,
+        project: Project::None,
         comments: CommentStyle::Trailing,
     };
     /// Docker Bake files: `docker-image://` values of a target's `contexts`.
@@ -347,7 +448,9 @@ kinds! {
             pinned: "`docker-image://` values of a `target`'s `contexts` (the reference after the prefix); a value with `${…}` is skipped",
             example: "`base = \"docker-image://alpine:3.20\"` → `docker-image://alpine@sha256:…`",
         },
-        corpus: "bake",
+        corpus: Corpus { dir: "bake", files: 3 },
+        syntax: Syntax::Hcl,
+        project: Project::None,
         comments: CommentStyle::Hcl,
     };
     /// Packer templates: `image` of `source "docker"` blocks.
@@ -362,7 +465,9 @@ kinds! {
             pinned: "`image` of every `source \"docker\"` block",
             example: "`image = \"ubuntu:22.04\"` → `image = \"ubuntu@sha256:…\"`",
         },
-        corpus: "packer",
+        corpus: Corpus { dir: "packer", files: 2 },
+        syntax: Syntax::Hcl,
+        project: Project::None,
         comments: CommentStyle::Hcl,
     };
     /// Nomad job files: `config { image = … }` of docker and podman tasks.
@@ -377,7 +482,9 @@ kinds! {
             pinned: "`config { image = … }` of every `task` whose `driver` is `\"docker\"` or `\"podman\"`",
             example: "`image = \"redis:7\"` → `image = \"redis@sha256:…\"`",
         },
-        corpus: "nomad",
+        corpus: Corpus { dir: "nomad", files: 2 },
+        syntax: Syntax::Hcl,
+        project: Project::None,
         comments: CommentStyle::Hcl,
     };
     /// Terraform/OpenTofu: Kubernetes workload containers, `docker_image` names.
@@ -392,7 +499,9 @@ kinds! {
             pinned: "`image` of `container` and `init_container` blocks (also `dynamic` ones) in `kubernetes_*` workload resources (pod, deployment, stateful set, daemon set, job, cron job, replication controller, and their `_v1` forms); `name` of `docker_image` resources and data sources; `image` of `docker_container` resources and of `docker_service`'s `task_spec { container_spec { … } }` (`image = docker_image.x.image_id` is pinned at that `docker_image`); a string with `${…}` or any other expression is skipped; the `name` of a `data \"docker_registry_image\"` is a lookup, skipped; a `module`'s `source = \"oci://…?tag=…\"` (OpenTofu) becomes `?digest=sha256:…`; a `helm_release` chart from an `oci://` repository is listed, not pinned",
             example: "`image = \"nginx:1.27\"` → `image = \"nginx@sha256:…\"`",
         },
-        corpus: "terraform",
+        corpus: Corpus { dir: "terraform", files: 4 },
+        syntax: Syntax::Hcl,
+        project: Project::None,
         comments: CommentStyle::Hcl,
     };
     /// Bazel: rules_oci `oci.pull` / `oci_pull` calls, rules_img `pull` calls.
@@ -407,7 +516,9 @@ kinds! {
             pinned: "`oci.pull(...)` (bound by `use_extension(\"@rules_oci//oci:extensions.bzl\", \"oci\")`) and `oci_pull(...)` (loaded from `@rules_oci//oci:pull.bzl`) calls, and rules_img `pull(...)` calls (bound by `use_repo_rule(\"@rules_img//img:pull.bzl\", \"pull\")` or loaded from there): `image` (or `registry` + `repository`; for rules_img, `registry`, else the first of `registries`, else Docker Hub, + `repository`) at `tag` is resolved and `digest = \"sha256:…\"` is set — an empty one is filled; a missing one is inserted before `tag`, with its indentation and line ending; `tag` is kept (both then use the digest); rules_oci calls with `reproducible = False` are skipped; rules_img's `images.pull` extension is not read",
             example: "`tag = \"3.20\",` → `digest = \"sha256:…\",` + `tag = \"3.20\",`",
         },
-        corpus: "bazel",
+        corpus: Corpus { dir: "bazel", files: 6 },
+        syntax: Syntax::Starlark,
+        project: Project::None,
         comments: CommentStyle::Trailing,
     };
     /// Maven `pom.xml`: spring-boot-maven-plugin and jib-maven-plugin base and builder images.
@@ -422,7 +533,9 @@ kinds! {
             pinned: "spring-boot-maven-plugin's `<image><builder>`, `<image><runImage>` and `<image><buildpacks><buildpack>` written `docker://…` (the reference after the prefix); jib-maven-plugin's `<from><image>` (a `registry://` prefix is kept; `docker://` and `tar://` images are skipped); in each plugin's `<configuration>` and its executions'; and the properties `jib.from.image`, `spring-boot.build-image.builder` and `spring-boot.build-image.runImage`. The element's text only (whitespace and CDATA markers stay); a value with `${…}` is skipped naming the property, one written with `&…;` references is skipped; `<to><image>` and `<image><name>` (the images built) are left alone; parent POMs are not followed",
             example: "`<builder>paketobuildpacks/builder-jammy-base:0.4</builder>` → `paketobuildpacks/builder-jammy-base@sha256:…`",
         },
-        corpus: "maven",
+        corpus: Corpus { dir: "maven", files: 4 },
+        syntax: Syntax::Xml,
+        project: Project::None,
         comments: CommentStyle::None,
     };
     /// .NET SDK container builds: `ContainerBaseImage` of MSBuild project files.
@@ -437,7 +550,9 @@ kinds! {
             pinned: "the `ContainerBaseImage` property (any case, in any `<PropertyGroup>`, whatever its `Condition`): the element's text only; a value with `$(…)`, `@(…)`, `%(…)` or `%XX` escapes is skipped; `ContainerFamily`, `ContainerRepository` and the base image the SDK infers are left alone; imported files, publish profiles and `-p:` values are not read",
             example: "`<ContainerBaseImage>mcr.microsoft.com/dotnet/aspnet:9.0</ContainerBaseImage>` → `…/aspnet@sha256:…`",
         },
-        corpus: "dotnet",
+        corpus: Corpus { dir: "dotnet", files: 2 },
+        syntax: Syntax::Xml,
+        project: Project::None,
         comments: CommentStyle::None,
     };
     /// Cloud Native Buildpacks project descriptors: the builder and image buildpacks.
@@ -452,7 +567,9 @@ kinds! {
             pinned: "the builder and the buildpacks that are images, in the schema `_.schema-version` names as `pack` reads it: `[io.buildpacks] builder` and the `uri` of `[[io.buildpacks.group]]`, `[[io.buildpacks.pre.group]]` and `[[io.buildpacks.post.group]]` (0.2, 0.3); `[build] builder` and the `uri` of `[[build.buildpacks]]` (no `schema-version`: 0.1). A `uri` is an image written `docker://…` (the reference after the prefix, which stays) or unprefixed with a tag or digest; ids, `urn:cnb:…` and paths are left alone; a string with escapes is skipped; the schema names no run image (it comes from the builder)",
             example: "`uri = \"docker://gcr.io/paketo-buildpacks/java:13.1.0\"` → `docker://gcr.io/paketo-buildpacks/java@sha256:…`",
         },
-        corpus: "buildpacks",
+        corpus: Corpus { dir: "buildpacks", files: 3 },
+        syntax: Syntax::Toml,
+        project: Project::None,
         comments: CommentStyle::Trailing,
     };
     /// Google Cloud Build configs (YAML or JSON): `steps[*].name`.
@@ -467,7 +584,9 @@ kinds! {
             pinned: "`steps[*].name`, the image each step runs in, in YAML and JSON configs; a name with substitutions (`$PROJECT_ID`, `${_TAG}`) is skipped; `images:` (what the build pushes) is left alone; in a JSON config `--tag-comment` keeps the tag in the reference (JSON has no comments)",
             example: "`- name: gcr.io/cloud-builders/docker` → `gcr.io/cloud-builders/docker@sha256:…`",
         },
-        corpus: "cloudbuild",
+        corpus: Corpus { dir: "cloudbuild", files: 3 },
+        syntax: Syntax::Yaml,
+        project: Project::None,
         comments: CommentStyle::None,
     };
     /// `Tiltfile`: never rewritten; read for the images Tilt builds (see `app::project`).
@@ -482,7 +601,9 @@ kinds! {
             pinned: "nothing: a Tiltfile is never rewritten. The names its build calls give (`docker_build`, `custom_build`, and the build functions of the Tilt extensions it loads, such as `ko_build` or `docker_build_with_restart`) are images the project builds: listed as skipped there, and references to them in the Tiltfile's directory and below and in the files it deploys are skipped too (see \"Not images\")",
             example: "`docker_build('shop/web', '.')` → `image: shop/web` left alone",
         },
-        corpus: "tilt",
+        corpus: Corpus { dir: "tilt", files: 4 },
+        syntax: Syntax::Starlark,
+        project: Project::Tiltfile,
         comments: CommentStyle::None,
     };
     /// Kubernetes manifests and any other YAML: every `image:` scalar, image volume references.
@@ -497,7 +618,9 @@ kinds! {
             pinned: "every scalar value of an `image:` key, at any depth, in every document (Pods, workloads, CronJobs, custom resources such as `spec.image`, flow mappings); image volumes' `volumes[].image.reference`; the images and OCI artifacts of Flux, Argo CD, Tekton, Crossplane, Carvel and Sveltos objects, found by `apiVersion` and `kind` (see \"GitOps objects and OCI artifacts\")",
             example: "`image: nginx:1.27` → `image: nginx@sha256:…`",
         },
-        corpus: "k8s",
+        corpus: Corpus { dir: "k8s", files: 24 },
+        syntax: Syntax::Yaml,
+        project: Project::None,
         comments: CommentStyle::Trailing,
     };
     /// Dev container configurations (JSONC): the top-level `image`.
@@ -512,7 +635,9 @@ kinds! {
             pinned: "the top-level `image` (comments and trailing commas allowed); a configuration with `build` builds its image and is skipped; `// pin: ignore` marks an image; features (`ghcr.io/devcontainers/features/node:1`) are pinned, as `name@sha256:…`, only with `--devcontainer-features`",
             example: "`\"image\": \"mcr.microsoft.com/devcontainers/go:1\"` → `…/go@sha256:…`",
         },
-        corpus: "devcontainer",
+        corpus: Corpus { dir: "devcontainer", files: 2 },
+        syntax: Syntax::Jsonc,
+        project: Project::None,
         comments: CommentStyle::Jsonc,
     };
     /// Kubernetes manifests as JSON (`*.json` whose top level has `apiVersion` and `kind`).
@@ -527,7 +652,9 @@ kinds! {
             pinned: "a `*.json` whose top level is a Kubernetes object or `List` (string `apiVersion` and `kind`): the same `image` rules as YAML; any other JSON (`package.json`, `tsconfig.json`) is left alone; a string with escapes (`\\u002f`, `\\/`) is reported, not changed",
             example: "`\"image\": \"nginx:1.27\"` → `\"image\": \"nginx@sha256:…\"`",
         },
-        corpus: "json",
+        corpus: Corpus { dir: "json", files: 3 },
+        syntax: Syntax::Json,
+        project: Project::None,
         comments: CommentStyle::None,
     };
 }
@@ -545,23 +672,10 @@ impl Kind {
         PATTERNS.find(path)
     }
 
-    /// Whether the tools of this kind read UTF-16 text that starts with a byte order mark, as `pin` then
-    /// does ([`crate::rewrite::encoding`]). YAML requires it of every reader (YAML 1.2, 5.2; libyaml, go-yaml
-    /// and PyYAML do), and kubectl reads JSON manifests so too. Dockerfiles (BuildKit), systemd units, HCL,
-    /// Starlark and dev container files are read as UTF-8 only: there such a file is an error.
+    /// Whether the tools of this kind read UTF-16 text that starts with a byte order mark
+    /// ([`Syntax::reads_utf16`]).
     pub fn reads_utf16(self) -> bool {
-        !matches!(
-            self,
-            Kind::Dockerfile
-                | Kind::Quadlet
-                | Kind::DockerBake
-                | Kind::Packer
-                | Kind::Nomad
-                | Kind::Terraform
-                | Kind::Bazel
-                | Kind::Tiltfile
-                | Kind::Devcontainer
-        )
+        self.info().syntax.reads_utf16()
     }
 
     /// Runs this kind's finder over a whole file.

@@ -46,7 +46,7 @@ mod testing;
 
 use std::ops::Range;
 
-pub use kind::{examples, file_names, Kind, KINDS, NOT_KINDS};
+pub use kind::{examples, file_names, Kind, Project, KINDS, NOT_KINDS};
 
 /// One place in a file that may hold an image reference.
 #[derive(Clone, Debug, PartialEq, Eq)]
