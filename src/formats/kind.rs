@@ -147,7 +147,7 @@ macro_rules! kinds {
 }
 
 kinds! {
-    /// `Dockerfile`, `Containerfile`, `*.Dockerfile`, `Dockerfile.*`.
+    /// Dockerfiles and Containerfiles: `FROM` images, `COPY --from`, `RUN --mount=from`, `# syntax=`.
     Dockerfile = KindInfo {
         name: "dockerfile",
         globs: &["Dockerfile", "Dockerfile.*", "*.Dockerfile", "Containerfile", "Containerfile.*", "*.Containerfile"],
@@ -198,7 +198,7 @@ kinds! {
         project: Project::None,
         comments: CommentStyle::Trailing,
     };
-    /// `kustomization.yaml`: `images:` entries.
+    /// Kustomizations: `images:` entries.
     Kustomize = KindInfo {
         name: "kustomize",
         globs: &["kustomization.{yaml,yml}", "Kustomization"],
@@ -266,7 +266,7 @@ kinds! {
         project: Project::None,
         comments: CommentStyle::Trailing,
     };
-    /// `compose.yaml`, `docker-compose*.yml`: `services.*.image`.
+    /// Compose files: `services.*.image`.
     Compose = KindInfo {
         name: "compose",
         globs: &["compose.{yaml,yml}", "compose.*.{yaml,yml}", "docker-compose*.{yml,yaml}"],
@@ -283,7 +283,7 @@ kinds! {
         project: Project::None,
         comments: CommentStyle::Trailing,
     };
-    /// `.gitlab-ci.yml`: `image:` and `services:`.
+    /// GitLab CI: `image:` and `services:`.
     GitlabCi = KindInfo {
         name: "gitlab-ci",
         globs: &[".gitlab-ci.yml", "*.gitlab-ci.{yml,yaml}"],
@@ -300,7 +300,7 @@ kinds! {
         project: Project::None,
         comments: CommentStyle::Trailing,
     };
-    /// `.github/workflows/*.yml`: job containers, service images, `docker://` steps.
+    /// GitHub Actions workflows: job containers, service images, `docker://` steps.
     GithubActions = KindInfo {
         name: "github-actions",
         globs: &[".github/workflows/*.{yml,yaml}"],
@@ -317,7 +317,7 @@ kinds! {
         project: Project::None,
         comments: CommentStyle::Trailing,
     };
-    /// `action.yml`: a GitHub Action's metadata, `runs.image: docker://…`.
+    /// A GitHub Action's metadata: `runs.image: docker://…`, composite steps.
     ActionMetadata = KindInfo {
         name: "action-metadata",
         globs: &["action.{yml,yaml}"],
@@ -419,7 +419,7 @@ kinds! {
         project: Project::None,
         comments: CommentStyle::Trailing,
     };
-    /// Helm `values*.yaml`: `image:` values and mappings.
+    /// Helm values: `image:` values and mappings.
     HelmValues = KindInfo {
         name: "helm-values",
         globs: &["values*.{yaml,yml}"],
@@ -640,7 +640,7 @@ kinds! {
         project: Project::None,
         comments: CommentStyle::Jsonc,
     };
-    /// Kubernetes manifests as JSON (`*.json` whose top level has `apiVersion` and `kind`).
+    /// Kubernetes manifests as JSON (a top level with `apiVersion` and `kind`).
     Json = KindInfo {
         name: "json",
         globs: &["*.json"],
@@ -1018,20 +1018,21 @@ mod tests {
         );
     }
 
+    /// The walk's message for a named file of no kind lists every glob of every kind, each once.
     #[test]
-    fn file_names_for_messages() {
+    fn the_walk_message_lists_every_glob() {
         let names = file_names();
-        assert!(
-            names.starts_with("Dockerfile, Dockerfile.*, *.Dockerfile"),
-            "{names}"
-        );
-        for name in [
-            "Kustomization",
-            "*.{yaml,yml}",
-            "*.json",
-            "compose.*.{yaml,yml}",
-        ] {
-            assert!(names.split(", ").any(|n| n == name), "{name}: {names}");
+        let listed: Vec<&str> = names.split(", ").collect();
+        let mut globs: Vec<&str> = KINDS.iter().flat_map(|k| k.globs.iter().copied()).collect();
+        globs.dedup();
+        assert_eq!(listed, globs);
+        let message = crate::walk::WalkError::UnknownKind {
+            path: "notes.txt".into(),
         }
+        .to_string();
+        assert_eq!(
+            message,
+            format!("notes.txt: not a file kind pin reads ({names})")
+        );
     }
 }
