@@ -932,37 +932,31 @@ mod tests {
     }
 
     /// pre-commit passes the files its `files` regex finds in their path from the repository root to the hook
-    /// (`pin --check`), which refuses a named file of no kind: the regex is made from the globs. Set
-    /// `PIN_BLESS=1` to rewrite the hooks' `files` lines, then read the diff. (`tests/integrations.rs` runs
-    /// real `pre-commit` over [`examples`] and [`NOT_KINDS`].)
+    /// (`pin --check`), which refuses a named file of no kind: the regex is made from the globs.
+    /// `.pre-commit-hooks.yaml` with its hooks' `files` lines made so is a golden file (`PIN_BLESS=1` rewrites
+    /// it; read the diff). `tests/integrations.rs` runs real `pre-commit` over [`examples`] and [`NOT_KINDS`].
     #[test]
     fn the_pre_commit_hooks_files_pattern_is_the_globs() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(".pre-commit-hooks.yaml");
         let text = std::fs::read_to_string(&path).expect(".pre-commit-hooks.yaml");
         let hooks = text.lines().filter(|l| l.starts_with("- id: ")).count();
-        let lines = hook_files_lines(&text);
-        assert_eq!(lines.len(), hooks, "one files: line per hook");
-        let want = hook_files_line();
-        if lines.iter().any(|l| *l != want) && std::env::var_os("PIN_BLESS").is_some() {
-            let blessed: String = text
-                .split_inclusive('\n')
-                .map(|l| {
-                    if l.trim_start().starts_with("files: ") {
-                        format!("{want}\n")
-                    } else {
-                        l.to_owned()
-                    }
-                })
-                .collect();
-            std::fs::write(&path, blessed).expect("write .pre-commit-hooks.yaml");
-            return;
-        }
-        for line in lines {
-            assert_eq!(
-                line, want,
-                ".pre-commit-hooks.yaml (PIN_BLESS=1 rewrites it)"
-            );
-        }
+        assert_eq!(
+            hook_files_lines(&text).len(),
+            hooks,
+            "one files: line per hook"
+        );
+        let line = hook_files_line();
+        let want: String = text
+            .split_inclusive('\n')
+            .map(|l| {
+                if l.trim_start().starts_with("files: ") {
+                    format!("{line}\n")
+                } else {
+                    l.to_owned()
+                }
+            })
+            .collect();
+        crate::golden::assert_golden(&path, &want);
         // The same pattern under Rust's regex (the integration test runs pre-commit's own, Python's `re`).
         let pattern = glob::regex(KINDS.iter().flat_map(|k| k.globs.iter().copied()));
         let regex = regex::Regex::new(&pattern).expect("a valid regex");
@@ -992,7 +986,8 @@ mod tests {
             .collect()
     }
 
-    /// Set `PIN_BLESS=1` to rewrite the table of docs/kinds.md from the kind table, then read the diff.
+    /// docs/kinds.md with its kinds table made from the kind table: a golden file (`PIN_BLESS=1` rewrites it;
+    /// read the diff).
     #[test]
     fn the_docs_kinds_table_is_the_table() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/kinds.md");
@@ -1004,18 +999,9 @@ mod tests {
             .take_while(|l| l.starts_with('|'))
             .collect();
         let end = start + rows.iter().map(|r| r.len() + 1).sum::<usize>();
-        let want = readme_rows();
-        if rows != want && std::env::var_os("PIN_BLESS").is_some() {
-            let table = want.join("\n") + "\n";
-            let blessed = format!("{}{table}{}", &readme[..start], &readme[end..]);
-            std::fs::write(&path, blessed).expect("write docs/kinds.md");
-            return;
-        }
-        assert!(
-            rows == want,
-            "docs/kinds.md's kinds table differs from src/formats/kind.rs (PIN_BLESS=1 rewrites it); it should read:\n{}",
-            want.join("\n")
-        );
+        let table = readme_rows().join("\n") + "\n";
+        let want = format!("{}{table}{}", &readme[..start], &readme[end..]);
+        crate::golden::assert_golden(&path, &want);
     }
 
     /// The walk's message for a named file of no kind lists every glob of every kind, each once.
