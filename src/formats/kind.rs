@@ -5,11 +5,11 @@
 //! finder; [`Kind::as_str`] and the JSON name are the entry's name; the walk's "not a file kind" message
 //! lists the entries' globs; whether UTF-16 is read and which parse errors note a lone `\r` come from its
 //! [`Syntax`], whether the project pass reads it as a kustomization or a Tiltfile from its [`Project`], and
-//! `--tag-comment`'s placement from its [`CommentStyle`]. Tests check the rest against the table: every example path of every entry is
-//! detected as its kind, the pre-commit hooks' `files` pattern (`.pre-commit-hooks.yaml`) is the globs'
-//! [`glob::regex`] (and real `pre-commit` passes exactly the paths that have a kind: `tests/integrations.rs`),
-//! the kinds table of docs/kinds.md is the entries' docs rows, and every kind has its corpus files, as many as
-//! its entry says (`src/formats/corpus.rs`).
+//! `--tag-comment`'s placement from its [`CommentStyle`]. Tests check the rest against the table: every
+//! example path of every entry is detected as its kind, the pre-commit hooks' `files` pattern
+//! (`.pre-commit-hooks.yaml`) is made from the globs (and real `pre-commit` passes exactly the paths that
+//! have a kind: `tests/integrations.rs`), the kinds table of docs/kinds.md is the entries' docs rows, and
+//! every kind has its corpus files, as many as its entry says (`src/formats/corpus.rs`).
 //!
 //! A new kind is one finder module and one entry in [`kinds!`] below.
 

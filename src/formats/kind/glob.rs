@@ -7,12 +7,13 @@
 //! component), matched exactly against the last components of the file's directory: the tools that read
 //! `.github/workflows` or `helmfile.d` take no other spelling.
 //!
-//! When globs of several kinds take a file, the most specific decides ([`Specificity`]), as in typos'
-//! file-type table: a glob that names more directories first (every file GitHub finds in
-//! `.github/workflows` is a workflow, whatever its name); then the file-name patterns compared from their
-//! last dot-separated part backwards, a literal part before a part with a `*` in it before a lone `*`, and a
-//! longer pattern before its own suffix. So `kustomization.yaml` and `compose.*.yaml` come before `*.yaml`,
-//! `*.gitlab-ci.yml` before `docker-compose*.yml`, and `*.yaml` before `Dockerfile.*`.
+//! When globs of several kinds take a file, the most specific decides ([`Specificity`]): a glob that names
+//! more directories first (every file GitHub finds in `.github/workflows` is a workflow, whatever its name);
+//! then the file-name patterns compared from their last dot-separated part backwards, a literal part before
+//! a part with a `*` in it before a lone `*`, and a longer pattern before its own suffix. So
+//! `kustomization.yaml` and `compose.*.yaml` come before `*.yaml`, `*.gitlab-ci.yml` before
+//! `docker-compose*.yml`, and `*.yaml` before `Dockerfile.*`. Between two kinds' equally specific globs the
+//! earlier entry of the table would win; a test checks that no example path meets such a tie.
 
 use std::cmp::Reverse;
 use std::collections::HashMap;
