@@ -38,7 +38,7 @@ use std::path::{Component, Path, PathBuf};
 use super::scan::{Scan, ScannedFile, Skip, Status};
 use crate::formats::tilt::Name;
 use crate::formats::yaml::tree::{self, NodeId, Reads, Tree};
-use crate::formats::{Kind, LineIndex};
+use crate::formats::{Kind, LineIndex, Project};
 use crate::report::Code;
 
 /// What one file declares about the images of the project.
@@ -146,11 +146,12 @@ const READS: Reads = Reads {
 
 /// What a file of `kind` with text `src` declares; `None` when nothing.
 pub fn declarations(kind: Kind, src: &str) -> Option<Declarations> {
-    if kind == Kind::Tiltfile {
+    let project = kind.info().project;
+    if project == Project::Tiltfile {
         return tiltfile(src);
     }
     let mut out = Declarations::default();
-    let is_kustomization = kind == Kind::Kustomize;
+    let is_kustomization = project == Project::Kustomization;
     let maybe_skaffold = src.contains("skaffold/");
     if !is_kustomization && !maybe_skaffold {
         return None;

@@ -9,7 +9,7 @@ use regex::Regex;
 
 use crate::formats::skip::looks_templated;
 use crate::formats::tag_comment::{self, TagComment};
-use crate::formats::{Candidate, FindOptions, Kind, LineIndex, SkipReason, Target};
+use crate::formats::{Candidate, FindOptions, Kind, LineIndex, Project, SkipReason, Target};
 use crate::reference::action::{ActionRef, RefComment};
 use crate::reference::Reference;
 use crate::report::{Code, Diagnostic, Location, Outcome, OutcomeStatus, ACTION_KIND};
@@ -453,7 +453,7 @@ fn context_files(
         .files
         .into_iter()
         .filter(|(path, kind)| {
-            let context_kind = matches!(kind, Kind::Kustomize | Kind::Tiltfile)
+            let context_kind = kind.info().project != Project::None
                 || path.extension().is_some_and(|e| {
                     e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml")
                 });
@@ -660,10 +660,8 @@ fn search(
 /// format reads only `\n` and `\r\n` as line breaks (Dockerfiles, HCL): there the whole file is one line.
 /// Messages count a lone `\r` as a line break, as editors do.
 fn with_cr_hint(kind: Kind, src: &str, message: String) -> String {
-    let format = match kind {
-        Kind::Dockerfile => "Docker",
-        Kind::Terraform | Kind::Nomad | Kind::Packer | Kind::DockerBake => "HCL",
-        _ => return message,
+    let Some(format) = kind.info().syntax.lone_cr_is_no_line_break() else {
+        return message;
     };
     let b = src.as_bytes();
     let lone_cr = memchr::memchr_iter(b'\r', b).any(|i| b.get(i + 1) != Some(&b'\n'));

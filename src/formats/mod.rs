@@ -36,6 +36,7 @@ pub mod kustomize;
 pub mod maven;
 pub mod quadlet;
 pub mod skip;
+pub mod starlark;
 pub mod tag_comment;
 pub mod tilt;
 pub mod xml;
@@ -46,7 +47,7 @@ mod testing;
 
 use std::ops::Range;
 
-pub use kind::{file_names, Kind, KINDS};
+pub use kind::{examples, file_names, Kind, Project, KINDS, NOT_KINDS};
 pub use skip::SkipReason;
 
 /// One place in a file that may hold an image reference.
