@@ -1274,9 +1274,10 @@ fn bom_crlf_missing_newline_and_permissions_survive() {
     let host = fx.registry.host();
     let template = "\u{feff}# 注释 — commentaire\r\nspec:\r\n  containers:\r\n  - name: a # ☃\r\n    image: @@REG@@/fixtures/app:REF\r\n    imagePullPolicy: Always";
     let input = template.replace("@@REG@@", host).replace(":REF", ":v1");
+    // The default style for YAML: the tag in a comment after the value, before the CRLF.
     let want = template
         .replace("@@REG@@", host)
-        .replace(":REF", &format!("@{}", fx.digest("v1")));
+        .replace(":REF", &format!("@{} # {host}/{REPO}:v1", fx.digest("v1")));
     let file = dir.path().join("pod.yaml");
     fs::write(&file, &input).unwrap();
     fs::set_permissions(&file, fs::Permissions::from_mode(0o640)).unwrap();
@@ -1712,14 +1713,17 @@ fn stdin_filter_rewrites_the_stream() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(
         stdout(&o),
-        input.replace(":v1", &format!("@{}", fx.digest("v1")))
+        input.replace(":v1", &format!("@{} # {host}/{REPO}:v1", fx.digest("v1")))
     );
 
     let docker = format!("FROM {host}/{REPO}:multi\n");
     let o = fx.pin_stdin(dir.path(), &["-", "--stdin-kind", "dockerfile"], &docker);
     assert_eq!(
         stdout(&o),
-        format!("FROM {host}/{REPO}@{}\n", fx.digest("multi")),
+        format!(
+            "# pin: {host}/{REPO}:multi\nFROM {host}/{REPO}@{}\n",
+            fx.digest("multi")
+        ),
         "{}",
         stderr(&o)
     );
@@ -1777,7 +1781,13 @@ fn ignore_exclude_skip_and_keep_going() {
     let read = |rel: &str| fs::read_to_string(dir.path().join(rel)).unwrap();
     assert_eq!(
         read("Dockerfile"),
-        ignored.replace(":docker-v1", &format!("@{}", fx.digest("docker-v1")))
+        ignored.replace(
+            &format!("FROM {host}/{REPO}:docker-v1"),
+            &format!(
+                "# pin: {host}/{REPO}:docker-v1\nFROM {host}/{REPO}@{}",
+                fx.digest("docker-v1")
+            )
+        )
     );
     assert_eq!(read("vendor/x.yaml"), format!("image: {host}/{REPO}:v1\n"));
     assert_eq!(
@@ -2497,7 +2507,8 @@ fn verify_finds_exactly_the_deleted_digest() {
         ),
     )
     .unwrap();
-    let o = fx.pin(dir.path(), &["-w", "."]);
+    // Untagged pins (no tag comment): verify asks each one by its digest.
+    let o = fx.pin(dir.path(), &["-w", "--tag-style", "drop", "."]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let (v1, latest, multi) = (fx.digest("v1"), fx.digest("latest"), fx.digest("multi"));
     let dockerfile = format!("FROM {host}/{REPO}@{v1}\nFROM {host}/{REPO}@{latest} AS b\n");
@@ -3088,12 +3099,15 @@ fn devcontainer_features_are_pinned_only_when_asked() {
     let pinned_feature = format!("{host}/devcontainers/features/node@{node}");
     let read = || fs::read_to_string(&file).unwrap();
 
+    // The image gets the default style of JSONC, a `// pin:` line above it (indented as it, CRLF).
+    let image_comment =
+        |text: String| text.replace("\t\"image\"", &format!("\t// pin: {image}\r\n\t\"image\""));
     fs::write(&file, config(&image, &feature)).unwrap();
     let o = fx.pin(dir.path(), &["-w", "."]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(
         read(),
-        config(&pinned_image, &feature),
+        image_comment(config(&pinned_image, &feature)),
         "features are off by default"
     );
 
@@ -3102,7 +3116,10 @@ fn devcontainer_features_are_pinned_only_when_asked() {
         &["-w", "--keep-tag", "--devcontainer-features", "."],
     );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert_eq!(read(), config(&pinned_image, &pinned_feature));
+    assert_eq!(
+        read(),
+        image_comment(config(&pinned_image, &pinned_feature))
+    );
     assert!(stderr(&o).contains("./local"), "{}", stderr(&o));
 
     fs::write(&file, config(&image, &feature)).unwrap();

@@ -7,12 +7,12 @@ resource "kubernetes_deployment_v1" "web" {
       spec {
         init_container {
           name  = "init"
-          image = "@@REG@@/fixtures/app@@@v1@@" # the init image
+          image = "@@REG@@/fixtures/app@@@v1@@" # @@REG@@/fixtures/app:v1 # the init image
         }
         container {
           name  = "web"
           image = <<-EOT
-            @@REG@@/fixtures/app@@@multi@@
+            @@REG@@/fixtures/app:multi@@@multi@@
           EOT
         }
         container {
@@ -25,7 +25,7 @@ resource "kubernetes_deployment_v1" "web" {
 }
 
 resource "docker_image" "cache" {
-  name = "@@REG@@/fixtures/app@@@docker-v1@@"
+  name = "@@REG@@/fixtures/app@@@docker-v1@@" # @@REG@@/fixtures/app:docker-v1
 }
 
 data "docker_image" "ignored" {
