@@ -47,6 +47,23 @@ impl Fixtures {
         &self.pushed[tag].digest
     }
 
+    /// Pushes the fixtures' images again under their own tags (after a test moved them).
+    fn restore_tags(&self) {
+        let again = [
+            self.registry.push_oci_image(REPO, "v1", "oci-v1"),
+            self.registry.push_oci_image(REPO, "latest", "oci-latest"),
+            self.registry
+                .push_docker_image(REPO, "docker-v1", "docker-v1"),
+            self.registry
+                .push_oci_index(REPO, "multi", "multi", TWO_PLATFORMS),
+            self.registry
+                .push_docker_manifest_list(REPO, "docker-multi", "dmulti", WITH_ARM_V7),
+        ];
+        for p in again {
+            assert_eq!(p.digest, self.pushed[p.tag.as_str()].digest, "{}", p.tag);
+        }
+    }
+
     /// `text` with `@@REG@@` and every `@@TAG@@` replaced.
     fn expand(&self, text: &str) -> String {
         let mut out = text.replace("@@REG@@", self.registry.host());
@@ -2115,6 +2132,139 @@ fn tag_comments_are_written_followed_and_unpinned() {
     assert_eq!(read("Dockerfile"), docker);
     let o = run_pin(dir.path(), &["unpin", "--check", "."], &[]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+// Guards the default tag style end to end, on every file kind of the e2e trees: `pin -w` with no style keeps
+// each tag (a comment where the format has comments, `name:tag@digest` where it has none); every tag then moves
+// (a new image pushed under the same tag, in the same flavour); `pin update -w` follows each of them and changes
+// only digests (the expected files are the pinned ones with each old digest replaced by the one pushed last);
+// and `pin unpin -w` gives back the original bytes of every file, but for the digest fields that pinning adds
+// beside a tag (kustomize `digest:`, Bazel `digest =`), which `pin unpin` leaves, as documented.
+#[test]
+fn the_default_pin_follows_moved_tags_and_unpins_to_the_original_bytes() {
+    let fx = Fixtures::start(Variant::Plain);
+    for tree in ["tree", "kinds", "quadlet", "project", "libyaml"] {
+        let (dir, pinned) = fx.tree_named(tree);
+        let original = snapshot(dir.path());
+        // Images only: actions would be resolved on github.com (tests/actions.rs has a git server of its own).
+        let o = fx.pin(dir.path(), &["-w", "--no-actions", "."]);
+        assert_eq!(o.status.code(), Some(0), "{tree}: {}", stderr(&o));
+        assert_tree(dir.path(), &pinned);
+        let o = fx.pin(dir.path(), &["update", "--check", "."]);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{tree}: nothing moved yet: {}",
+            stderr(&o)
+        );
+
+        // Every tag moves to a new image of the same flavour.
+        let seed = format!("{tree}-moved");
+        let moved: BTreeMap<&str, String> = [
+            (
+                "v1",
+                fx.registry.move_tag(REPO, "v1", &format!("{seed}-v1")),
+            ),
+            (
+                "latest",
+                fx.registry
+                    .move_tag(REPO, "latest", &format!("{seed}-latest")),
+            ),
+            (
+                "docker-v1",
+                fx.registry
+                    .push_docker_image(REPO, "docker-v1", &format!("{seed}-docker-v1")),
+            ),
+            (
+                "multi",
+                fx.registry
+                    .push_oci_index(REPO, "multi", &format!("{seed}-multi"), TWO_PLATFORMS),
+            ),
+            (
+                "docker-multi",
+                fx.registry.push_docker_manifest_list(
+                    REPO,
+                    "docker-multi",
+                    &format!("{seed}-dmulti"),
+                    WITH_ARM_V7,
+                ),
+            ),
+        ]
+        .into_iter()
+        .map(|(tag, p)| (tag, p.digest))
+        .collect();
+        let followed: BTreeMap<PathBuf, String> = pinned
+            .iter()
+            .map(|(rel, text)| {
+                let mut text = text.clone();
+                for (tag, digest) in &moved {
+                    assert_ne!(fx.digest(tag), digest, "{tag} did not move");
+                    text = text.replace(fx.digest(tag), digest);
+                }
+                (rel.clone(), text)
+            })
+            .collect();
+        let o = fx.pin(dir.path(), &["update", "--check", "--no-actions", "."]);
+        assert_eq!(o.status.code(), Some(1), "{tree}: {}", stderr(&o));
+        let o = fx.pin(dir.path(), &["update", "-w", "--no-actions", "."]);
+        assert_eq!(o.status.code(), Some(0), "{tree}: {}", stderr(&o));
+        assert!(!stderr(&o).contains("PIN076"), "{tree}: {}", stderr(&o));
+        assert_tree(dir.path(), &followed);
+        let o = fx.pin(dir.path(), &["update", "--check", "--no-actions", "."]);
+        assert_eq!(o.status.code(), Some(0), "{tree}: {}", stderr(&o));
+
+        let o = run_pin(dir.path(), &["unpin", "-w", "--no-actions", "."], &[]);
+        assert_eq!(o.status.code(), Some(0), "{tree}: {}", stderr(&o));
+        let digests: Vec<&str> = moved.values().map(String::as_str).collect();
+        for (rel, bytes) in &original {
+            let now = fs::read(dir.path().join(rel)).unwrap();
+            if now == *bytes {
+                continue;
+            }
+            let (was, now) = (
+                String::from_utf8_lossy(bytes),
+                String::from_utf8_lossy(&now),
+            );
+            assert!(
+                only_digest_fields_differ(&was, &now, &digests),
+                "{tree}: {} is not given back byte for byte:\n{now}\nwas:\n{was}",
+                rel.display()
+            );
+        }
+        // The digests stay moved for the next tree: restore the fixtures' own.
+        fx.restore_tags();
+    }
+}
+
+/// Whether `now` is `original` but for digest fields beside a tag, which `pin unpin` leaves: lines naming
+/// `digest` and one of `digests` that fill an empty field (`digest: ""`, `digest:`), sit inline in a call
+/// (`digest = "sha256:…", `), or were added as lines of their own. Every other line must be the same bytes.
+fn only_digest_fields_differ(original: &str, now: &str, digests: &[&str]) -> bool {
+    let was: Vec<&str> = original.split_inclusive('\n').collect();
+    let (mut i, mut changed) = (0, false);
+    for line in now.split_inclusive('\n') {
+        if was.get(i) == Some(&line) {
+            i += 1;
+            continue;
+        }
+        let Some(d) = digests.iter().find(|d| line.contains(**d)) else {
+            return false;
+        };
+        if !line.contains("digest") {
+            return false;
+        }
+        changed = true;
+        let emptied = line.replace(*d, "");
+        let inline = line.replace(&format!("digest = \"{d}\", "), "");
+        if was
+            .get(i)
+            .is_some_and(|w| emptied.trim_end() == w.trim_end() || inline == *w)
+        {
+            i += 1;
+        }
+        // Otherwise a line of its own that pinning added.
+    }
+    changed && i == was.len()
 }
 
 // Guards what a bot reads of `pin update` on tag-comment pins: markdown names the tag (never an empty cell),
