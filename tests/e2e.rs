@@ -2236,6 +2236,145 @@ fn the_default_pin_follows_moved_tags_and_unpins_to_the_original_bytes() {
     }
 }
 
+// Guards the README's first command block, run as written, in order, by bash: against a registry that stands in
+// for Docker Hub (a registries.conf mirror, found as podman finds it, through CONTAINERS_REGISTRIES_CONF), on a
+// deploy/ of docker.io images in YAML, a Dockerfile and JSON. `pin -w` keeps each tag (comments; the tag in the
+// reference in JSON), `pin resolve` prints the digest pushed, the tags move before `pin update -w`, which
+// changes only the digests, and `pin unpin -w` gives back the original bytes.
+#[test]
+fn the_readme_first_command_block_works_as_written() {
+    let readme =
+        fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let block = readme
+        .split("```console")
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .expect("a console block in README.md");
+    let commands: Vec<&str> = block
+        .lines()
+        .filter_map(|l| l.strip_prefix("$ "))
+        .map(|l| l.find("  #").map_or(l, |at| &l[..at]).trim())
+        .collect();
+    // The test knows what each command must do: a change to the block must come here too.
+    assert_eq!(
+        commands,
+        [
+            "pin deploy/",
+            "pin -w deploy/",
+            "pin --check deploy/",
+            "pin list deploy/",
+            "pin resolve nginx:1.27",
+            "pin update -w deploy/",
+            "pin unpin -w deploy/",
+        ]
+    );
+
+    let registry = Registry::start(Variant::Plain);
+    let nginx = registry
+        .push_oci_index("library/nginx", "1.27", "readme-nginx", TWO_PLATFORMS)
+        .digest;
+    let busybox = registry
+        .push_docker_image("library/busybox", "1.38.0", "readme-busybox")
+        .digest;
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("registries.conf");
+    fs::write(
+        &conf,
+        format!(
+            "[[registry]]\nprefix = \"docker.io\"\nlocation = \"docker.io\"\n\n[[registry.mirror]]\nlocation = \"{}\"\ninsecure = true\n",
+            registry.host()
+        ),
+    )
+    .unwrap();
+    let work = dir.path().join("work");
+    fs::create_dir_all(work.join("deploy")).unwrap();
+    let app = "apiVersion: apps/v1\nkind: Deployment\nspec:\n  template:\n    spec:\n      containers:\n        - name: web\n          image: nginx:1.27   # the web server\n        - name: tools\n          image: \"busybox:1.38.0\"\n";
+    let dockerfile = "FROM nginx:1.27 AS base\nCOPY site/ /usr/share/nginx/html/\n";
+    let job = "{\"apiVersion\": \"batch/v1\", \"kind\": \"Job\", \"spec\": {\"template\": {\"spec\": {\"containers\": [{\"name\": \"j\", \"image\": \"busybox:1.38.0\"}]}}}}\n";
+    let files = [
+        ("deploy/app.yaml", app),
+        ("deploy/Dockerfile", dockerfile),
+        ("deploy/job.json", job),
+    ];
+    for (rel, text) in files {
+        fs::write(work.join(rel), text).unwrap();
+    }
+    // The files pinned to `nginx` and `busybox`, written by hand.
+    let pinned = |nginx: &str, busybox: &str| {
+        [
+            app.replace(
+                "nginx:1.27   #",
+                &format!("nginx@{nginx} # nginx:1.27   #"),
+            )
+            .replace(
+                "\"busybox:1.38.0\"",
+                &format!("\"busybox@{busybox}\" # busybox:1.38.0"),
+            ),
+            format!("# pin: nginx:1.27\nFROM nginx@{nginx} AS base\nCOPY site/ /usr/share/nginx/html/\n"),
+            job.replace("busybox:1.38.0", &format!("busybox:1.38.0@{busybox}")),
+        ]
+    };
+    let read = || files.map(|(rel, _)| fs::read_to_string(work.join(rel)).unwrap());
+
+    let mut path = std::ffi::OsString::from(Path::new(env!("CARGO_BIN_EXE_pin")).parent().unwrap());
+    path.push(":");
+    path.push(std::env::var_os("PATH").unwrap_or_default());
+    let run = |command: &str| {
+        let o = Command::new("bash")
+            .args(["--noprofile", "--norc", "-c", command])
+            .current_dir(&work)
+            .env_clear()
+            .env("PATH", &path)
+            .env("HOME", dir.path())
+            .env("CONTAINERS_REGISTRIES_CONF", &conf)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0), "{command}: {}", stderr(&o));
+        o
+    };
+    let mut new_digests = None;
+    for command in commands {
+        if command.starts_with("pin update") {
+            // Later: both tags move to new images.
+            let n = registry
+                .push_oci_index("library/nginx", "1.27", "readme-nginx-2", TWO_PLATFORMS)
+                .digest;
+            let b = registry
+                .push_docker_image("library/busybox", "1.38.0", "readme-busybox-2")
+                .digest;
+            assert!(n != nginx && b != busybox);
+            new_digests = Some((n, b));
+        }
+        let o = run(command);
+        match command {
+            "pin deploy/" => {
+                assert!(
+                    stdout(&o).contains("+++ b/deploy/app.yaml"),
+                    "{}",
+                    stdout(&o)
+                );
+                assert_eq!(read(), files.map(|(_, t)| t.to_string()), "a dry run wrote");
+            }
+            "pin -w deploy/" | "pin --check deploy/" | "pin list deploy/" => {
+                assert_eq!(read(), pinned(&nginx, &busybox), "{command}");
+            }
+            "pin resolve nginx:1.27" => assert_eq!(stdout(&o), format!("nginx@{nginx}\n")),
+            "pin update -w deploy/" => {
+                let (n, b) = new_digests.as_ref().unwrap();
+                assert_eq!(read(), pinned(n, b), "only the digests change");
+            }
+            "pin unpin -w deploy/" => {
+                assert_eq!(
+                    read(),
+                    files.map(|(_, t)| t.to_string()),
+                    "the original bytes"
+                );
+            }
+            _ => unreachable!("{command}"),
+        }
+    }
+}
+
 /// Whether `now` is `original` but for digest fields beside a tag, which `pin unpin` leaves: lines naming
 /// `digest` and one of `digests` that fill an empty field (`digest: ""`, `digest:`), sit inline in a call
 /// (`digest = "sha256:…", `), or were added as lines of their own. Every other line must be the same bytes.
