@@ -11,8 +11,9 @@ resource "kubernetes_deployment_v1" "web" {
         }
         container {
           name  = "web"
+          # pin: @@REG@@/fixtures/app:multi
           image = <<-EOT
-            @@REG@@/fixtures/app:multi@@@multi@@
+            @@REG@@/fixtures/app@@@multi@@
           EOT
         }
         container {
