@@ -1412,7 +1412,11 @@ fn update_follows_moved_tags() {
         "{}",
         stderr(&o)
     );
-    assert!(stderr(&o).contains("--tag-style comment"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("pin from the tags again with `pin -w`, whose default keeps each tag"),
+        "{}",
+        stderr(&o)
+    );
     let o = fx.pin(dir.path(), &["update", "--check", "--require-tags", "."]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     // The findings of a check are on stdout.
