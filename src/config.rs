@@ -52,6 +52,8 @@ pub struct File {
     pub signatures: Option<Spanned<Signatures>>,
     /// `[verify]`: what `pin verify` requires of every pin.
     pub verify: Option<Spanned<Verify>>,
+    /// `[update]`: how `pin update` takes a moved tag.
+    pub update: Option<Spanned<Update>>,
     /// `actions = false` (`--no-actions`), or an `[actions]` table (`enabled`, `server`).
     pub actions: Option<Spanned<Actions>>,
 }
@@ -128,6 +130,15 @@ impl<'de> Deserialize<'de> for Actions {
 pub struct Verify {
     /// Every pinned index must offer each of these (`["linux/amd64", "linux/arm64"]`); checked to be
     /// platforms when the file is read.
+    pub platforms: Option<Spanned<Vec<String>>>,
+}
+
+/// The `[update]` table.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Update {
+    /// The platforms whose manifests matter when a pinned index moves (`["linux/amd64", "linux/arm64"]`);
+    /// checked to be platforms when the file is read.
     pub platforms: Option<Spanned<Vec<String>>>,
 }
 
@@ -314,6 +325,13 @@ fn check(l: &Loaded, user_cache: Option<&Path>) -> Result<(), ConfigError> {
             }
         }
     }
+    if let Some(u) = &f.update {
+        for p in u.get_ref().platforms.iter().flat_map(|p| p.get_ref()) {
+            if let Err(message) = p.parse::<Platform>() {
+                return Err(invalid(u.span(), format!("[update] platforms: {message}")));
+            }
+        }
+    }
     if let Some(style) = &f.tag_style {
         if crate::settings::TagStyle::parse(style.get_ref()).is_none() {
             return Err(invalid(
@@ -493,6 +511,18 @@ location = "mirror.corp"
             .to_string();
         assert!(
             e.starts_with(&format!("{}:2: error: [verify] platforms: ", p.display())),
+            "{e}"
+        );
+        let p = write(
+            dir.path(),
+            "pin.toml",
+            "jobs = 1\n[update]\nplatforms = [\"linux/arm64\", \"arm64\"]\n",
+        );
+        let e = load(&p, Path::new("/nonexistent"), None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with(&format!("{}:2: error: [update] platforms: ", p.display())),
             "{e}"
         );
     }

@@ -196,12 +196,24 @@ impl FilesRun<'_> {
         let keys = plan::keys(scanned, &f.operation);
         match &f.registry {
             Some(registry) => {
-                let labels = match f.operation {
-                    Operation::Update { labels, .. } => labels,
-                    _ => Labels::Off,
+                let (labels, hub_gets) = match f.operation {
+                    Operation::Update {
+                        labels,
+                        docker_hub_gets,
+                        ..
+                    } => (labels, docker_hub_gets),
+                    _ => (Labels::Off, false),
                 };
                 let actions = plan::action_keys(scanned, &f.operation, &registry.actions_server);
-                lookup::resolutions(registry, f.lock.as_ref(), keys, actions, &f.output, labels)
+                lookup::resolutions(
+                    registry,
+                    f.lock.as_ref(),
+                    keys,
+                    actions,
+                    &f.output,
+                    labels,
+                    hub_gets,
+                )
             }
             None => Ok(Lookup::none()),
         }

@@ -29,9 +29,12 @@ struct Entry<'a> {
     digest: Option<&'a str>,
     /// The tag followed (in the reference or its tag comment).
     tag: Option<&'a str>,
-    /// `pin update`: the digest before (the one replaced).
+    /// `pin update`: the digest before (replaced, or kept while a change is held or is none).
     #[serde(rename = "previousDigest")]
     previous_digest: Option<&'a str>,
+    /// `pin update`: why a change was held back.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    held: Option<&'a str>,
     status: OutcomeStatus,
     code: Option<Code>,
     reason: Option<&'a str>,
@@ -52,6 +55,7 @@ impl<'a> Entry<'a> {
             digest: o.digest.as_deref(),
             tag: o.tag.as_deref(),
             previous_digest: o.previous.as_deref(),
+            held: o.held.as_deref(),
             status: o.status,
             code: o.primary().map(|d| d.code),
             reason: o.reason(),

@@ -211,6 +211,7 @@ impl Reporter for MarkdownReporter {
                 )?;
             }
         }
+        write_held(r, out)?;
         write_errors(r, out)?;
         let skipped = r.summary().skipped;
         if skipped > 0 {
@@ -258,6 +259,37 @@ fn action_rows(r: &Report) -> BTreeMap<(String, String, String), Row> {
             .push(o.place());
     }
     rows
+}
+
+/// The changes held back (`pin update`): each reference kept, with its tag, the digest it keeps, the one it
+/// would take and why not yet.
+fn write_held(r: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let held: Vec<&super::Outcome> = r.outcomes.iter().filter(|o| o.held.is_some()).collect();
+    if held.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "\n#### Held back\n")?;
+    writeln!(out, "| image | tag | pinned | new | why | files |")?;
+    writeln!(out, "|---|---|---|---|---|---|")?;
+    for o in held {
+        let original = o.original.as_deref().unwrap_or_default();
+        let image =
+            Reference::parse(original).map_or(original.to_string(), |p| p.name().to_string());
+        let new = o
+            .digest
+            .as_deref()
+            .map_or("-".to_string(), |d| format!("`{}`", short(d)));
+        writeln!(
+            out,
+            "| `{}` | `{}` | `{}` | {new} | {} | `{}` |",
+            cell(&image),
+            cell(o.tag.as_deref().unwrap_or_default()),
+            short(o.previous.as_deref().unwrap_or_default()),
+            cell(o.held.as_deref().unwrap_or_default()),
+            cell(&o.place()),
+        )?;
+    }
+    Ok(())
 }
 
 /// `pin verify`: the pins that are not served (or lack a platform), grouped, images and actions apart (the

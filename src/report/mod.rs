@@ -141,8 +141,11 @@ pub struct Outcome {
     /// The tag the reference follows: in the reference, in its tag comment, or `latest` for neither (`None`
     /// when it names no tag to follow, or for a whole file).
     pub tag: Option<String>,
-    /// `pin update`: the digest the reference had before (the one replaced).
+    /// `pin update`: the digest the reference had before (the one replaced, or the one kept while a change
+    /// is held back or is none for the platforms required).
     pub previous: Option<String>,
+    /// `pin update`: why a change was held back (the reference keeps its digest).
+    pub held: Option<String>,
     pub status: OutcomeStatus,
     /// What `pin` says about it: the diagnostic of its status first (why it was skipped or failed, or the
     /// finding with its fix), then notes. Empty for a reference left unchanged without remark.
@@ -190,6 +193,7 @@ impl Outcome {
             digest: None,
             tag: None,
             previous: None,
+            held: None,
             status: OutcomeStatus::Unchanged,
             diagnostics: Vec::new(),
         }
@@ -210,6 +214,7 @@ impl Outcome {
             digest: None,
             tag: None,
             previous: None,
+            held: None,
             status,
             diagnostics: vec![diagnostic],
         }

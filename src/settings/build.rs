@@ -68,6 +68,9 @@ pub fn from_command_line(cli: Cli, matches: &ArgMatches, env: &Env) -> Result<Ru
                         _ => Labels::Off,
                     },
                     require_tags: a.require_tags,
+                    platforms: update_platforms(&g, a.platforms, file),
+                    all_changes: a.all_changes,
+                    docker_hub_gets: a.labels,
                 },
                 scan: scan(&g, a.paths, &a.select, file, env),
                 mode: mode(&a.mode),
@@ -199,9 +202,11 @@ pub(super) struct Unflagged {
     pub pin: PinSettings,
     pub registry: RegistrySettings,
     pub verify_platforms: Setting<Vec<Platform>>,
+    pub update_platforms: Setting<Vec<Platform>>,
 }
 
-/// The settings `pin` and `pin verify` run with here when given no flag: what `pin config` shows.
+/// The settings `pin`, `pin verify` and `pin update` run with here when given no flag: what `pin config`
+/// shows.
 pub(super) fn unflagged(file: Option<&Loaded>, env: &Env) -> Unflagged {
     use clap::{CommandFactory, FromArgMatches};
     let parse = |line: &[&str]| {
@@ -220,12 +225,18 @@ pub(super) fn unflagged(file: Option<&Loaded>, env: &Env) -> Unflagged {
         Some(Command::Verify(v)) => verify_platforms(&Given(&matches), v.platforms, file),
         _ => unreachable!("`pin verify` parses as verify"),
     };
+    let (update, matches) = parse(&["pin", "update"]);
+    let update_platforms = match update.command {
+        Some(Command::Update(u)) => update_platforms(&Given(&matches), u.platforms, file),
+        _ => unreachable!("`pin update` parses as update"),
+    };
     Unflagged {
         scan,
         tag_keys,
         pin,
         registry,
         verify_platforms,
+        update_platforms,
     }
 }
 
@@ -744,6 +755,20 @@ fn verify_platforms(
 ) -> Setting<Vec<Platform>> {
     let from = file.and_then(|l| {
         let p = l.file.verify.as_ref()?.get_ref().platforms.as_ref()?;
+        // Checked when the file was read.
+        let parsed = p.get_ref().iter().filter_map(|p| p.parse().ok()).collect();
+        Some(Setting::new(parsed, at(l, p.span())))
+    });
+    g.pick("platforms", flags, from)
+}
+
+fn update_platforms(
+    g: &Given,
+    flags: Vec<Platform>,
+    file: Option<&Loaded>,
+) -> Setting<Vec<Platform>> {
+    let from = file.and_then(|l| {
+        let p = l.file.update.as_ref()?.get_ref().platforms.as_ref()?;
         // Checked when the file was read.
         let parsed = p.get_ref().iter().filter_map(|p| p.parse().ok()).collect();
         Some(Setting::new(parsed, at(l, p.span())))

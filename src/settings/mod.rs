@@ -128,6 +128,13 @@ pub enum Operation {
         labels: Labels,
         /// `--require-tags`: a pin with a digest and no tag to follow is a finding (`--check` exits 1).
         require_tags: bool,
+        /// `--platforms`, `[update] platforms`: the platforms whose manifests a moved index pin is compared by
+        /// (empty: those of the pinned index).
+        platforms: Setting<Vec<Platform>>,
+        /// `--all-changes`: a moved index is taken even when the manifests of those platforms are the same.
+        all_changes: bool,
+        /// `--labels`: Docker Hub may be sent manifest GETs (each counts as a pull there).
+        docker_hub_gets: bool,
     },
     /// `pin unpin`: put the tags back; no registry.
     Unpin,

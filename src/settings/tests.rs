@@ -453,6 +453,18 @@ fn table() -> Vec<Row> {
         ]);
     }
     rows.push(row(
+        "update.platforms",
+        "update",
+        "--platforms linux/amd64,linux/arm64",
+        "[update]\nplatforms = [\"linux/arm64\"]",
+        [
+            "[]",
+            "[linux/arm64]",
+            "[linux/amd64, linux/arm64]",
+            "[linux/amd64, linux/arm64]",
+        ],
+    ));
+    rows.push(row(
         "verify.platforms",
         "verify",
         "--platforms linux/amd64",
@@ -507,7 +519,10 @@ fn parts(run: &Run) -> Parts<'_> {
                 _ => None,
             },
             registry: f.registry.as_ref(),
-            ..Parts::default()
+            platforms: match &f.operation {
+                Operation::Update { platforms, .. } => Some(platforms),
+                _ => None,
+            },
         },
         Run::Resolve(r) => Parts {
             pin: Some(&r.pin),
@@ -588,7 +603,7 @@ fn value(run: &Run, key: &str) -> Option<String> {
         "cache" => p.registry?.cache.enabled.to_string(),
         "cache-dir" => format!("{:?}", *p.registry?.cache.dir),
         "cache-ttl" => p.registry?.cache.ttl.to_string(),
-        "verify.platforms" => {
+        "verify.platforms" | "update.platforms" => {
             let v: Vec<String> = p.platforms?.iter().map(|p| p.to_string()).collect();
             format!("[{}]", v.join(", "))
         }
@@ -727,6 +742,7 @@ fn pin_config_lists_every_key_pin_toml_accepts() {
     assert_eq!(top, accepted(""), "{out}");
     assert_eq!(nested["signatures"], accepted("[signatures]"), "{out}");
     assert_eq!(nested["verify"], accepted("[verify]"), "{out}");
+    assert_eq!(nested["update"], accepted("[update]"), "{out}");
     assert_eq!(nested["actions"], accepted("[actions]"), "{out}");
     assert_eq!(nested["registry"], accepted("[[registry]]"), "{out}");
     assert_eq!(
@@ -812,6 +828,7 @@ signatures.attestation-builder-id-regexp = ""  # default
 signatures.attestation-source-uri = ""  # default
 signatures.attestation-source-uri-regexp = ""  # default
 verify.platforms = []  # default
+update.platforms = []  # default
 [[registry]] prefix = "docker.io", location = "docker.io", insecure = false, blocked = false, mirror-by-digest-only = false, mirror = [{{ location = "m.example", insecure = false, pull-from-mirror = "digest-only" }}]  # {p}:14
 # registries.conf: {conf} (read)
 # registries.conf: {missing} (not found)
@@ -941,5 +958,6 @@ fn the_documented_keys_are_the_keys_pin_toml_accepts() {
     assert_eq!(top, accepted(""));
     assert_eq!(nested["signatures"], accepted("[signatures]"));
     assert_eq!(nested["verify"], accepted("[verify]"));
+    assert_eq!(nested["update"], accepted("[update]"));
     assert_eq!(nested["actions"], accepted("[actions]"));
 }
