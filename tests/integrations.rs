@@ -367,7 +367,7 @@ fn the_action_run_step_annotates_and_records_the_exit_status() {
     assert!(outputs.contains("exit-code=0\n"), "{outputs}");
     assert_eq!(
         fs::read_to_string(dir.path().join("deploy/app.yaml")).unwrap(),
-        format!("image: nginx@{DIGEST}\n")
+        format!("image: nginx@{DIGEST} # nginx:1.27\n")
     );
     let (_, outputs) = action_run(dir.path(), &[("INPUT_ARGS", args)]);
     assert!(outputs.contains("exit-code=0\n"), "{outputs}");
@@ -838,14 +838,21 @@ fn the_helm_postrenderer_plugin_pins_what_helm_renders() {
     let rendered = format!(
         "---\n# Source: web/templates/deploy.yaml\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n        - name: app\n          image: \"{host}/fixtures/app:1.0\"   # from values.yaml\n          imagePullPolicy: IfNotPresent\n        - name: side\n          image: {host}/fixtures/sidecar:2\n---\n# Source: web/templates/svc.yaml\napiVersion: v1\nkind: Service\nmetadata:\n  name: web\n"
     );
+    // YAML's default style: each tag in a comment after its value (the quoted one: after the quote).
     let want = rendered
         .replace(
-            &format!("{host}/fixtures/app:1.0"),
-            &format!("{host}/fixtures/app@{}", app.digest),
+            &format!("\"{host}/fixtures/app:1.0\""),
+            &format!(
+                "\"{host}/fixtures/app@{}\" # {host}/fixtures/app:1.0",
+                app.digest
+            ),
         )
         .replace(
-            &format!("{host}/fixtures/sidecar:2"),
-            &format!("{host}/fixtures/sidecar@{}", side.digest),
+            &format!("{host}/fixtures/sidecar:2\n"),
+            &format!(
+                "{host}/fixtures/sidecar@{} # {host}/fixtures/sidecar:2\n",
+                side.digest
+            ),
         );
     let plugin_dir = repo().to_str().unwrap();
     let env = [("HELM_PLUGIN_NAME", "pin"), ("HELM_PLUGIN_DIR", plugin_dir)];

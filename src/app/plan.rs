@@ -622,8 +622,8 @@ fn pin(
                     note = Some((
                         Code::NoTagComment,
                         format!(
-                            "no tag comment can go here (a parser directive, a YAML block scalar, a format \
-                             without comments): the tag stays in the reference{untagged}"
+                            "no tag comment can go here (a parser directive, a line a block comment spans \
+                             into, a format without comments): the tag stays in the reference{untagged}"
                         ),
                     ));
                     r.pinned_with_tag(&digest)

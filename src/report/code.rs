@@ -98,7 +98,7 @@ codes! {
     Unpin = ("PIN015", "unpin", Finding,
         "`pin unpin`: a pinned reference whose tag is put back and digest dropped."),
     NoTagComment = ("PIN016", "no-tag-comment", Note,
-        "`--tag-comment`: no comment can go at this place, so the tag stays in the reference."),
+        "`--tag-style comment` (the default where the format has comments): no comment can go at this place (a Dockerfile parser directive), so the tag stays in the reference."),
     Encoding = ("PIN017", "encoding", Note,
         "A UTF-16 file (with a byte order mark), read and written in UTF-16: a dry run shows no diff of it, since a text patch does not apply to its bytes."),
     UnpinInexact = ("PIN018", "unpin-inexact", Note,
