@@ -825,12 +825,12 @@ fn unpin(f: &Found, r: &Reference, kind: Kind, src: &str) -> Decision {
 impl From<&ResolveError> for Code {
     fn from(e: &ResolveError) -> Code {
         match e {
-            ResolveError::Signature(_) => Code::Signature,
+            ResolveError::Signature { .. } => Code::Signature,
             ResolveError::Unreachable { .. } => Code::Unreachable,
             ResolveError::NotFound { .. }
             | ResolveError::Unauthorized(_)
             | ResolveError::Registry(_)
-            | ResolveError::Transport(_)
+            | ResolveError::Transport { .. }
             | ResolveError::Config(_) => Code::LookupFailed,
         }
     }

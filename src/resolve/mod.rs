@@ -105,8 +105,14 @@ pub enum ResolveError {
     Unauthorized(String),
     #[error("{0}")]
     Registry(String),
-    #[error("{0}")]
-    Transport(String),
+    /// A request to `host` failed in a way worth no special advice (a dropped connection, a reset);
+    /// `cause` is the HTTP library's chain of causes, escaped.
+    #[error("cannot reach {host}: {cause}{}", mirrors_note(mirrors))]
+    Transport {
+        host: String,
+        cause: String,
+        mirrors: Vec<String>,
+    },
     /// `host` cannot be reached at all (it does not resolve, refuses connections, never answers, or its
     /// certificate is not trusted): every lookup that needs it fails alike, so reports can say it once.
     /// `mirrors`: how each mirror asked first failed (`m.example: …`).
@@ -119,8 +125,37 @@ pub enum ResolveError {
     #[error("{0}")]
     Config(String),
     /// The digest resolved, but the signature policy does not accept it (unsigned, badly signed, rejected).
-    #[error("{0}")]
-    Signature(String),
+    #[error("{why}{}", mirrors_note(mirrors))]
+    Signature { why: Refusal, mirrors: Vec<String> },
+}
+
+/// Why the signature policy refuses a digest. `rule` names the policy and, for a policy file, the scope
+/// that applied (`--policy policy.json, docker.io/library`).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// The policy rejects `image` outright.
+    #[error("the policy rejects {image} ({rule}); nothing written")]
+    Rejected { image: String, rule: String },
+    /// No signature or attestation satisfies the rule; `why` is the verifier's account of each one found.
+    #[error("{why} ({rule}); nothing written")]
+    Unverified { why: String, rule: String },
+    /// The `what` (`signatures`, `attestations`) of `image@digest` could not be looked up.
+    #[error("cannot look up the {what} of {image}@{digest}: {error}")]
+    LookupFailed {
+        what: &'static str,
+        image: String,
+        digest: String,
+        error: Box<ResolveError>,
+    },
+}
+
+impl From<Refusal> for ResolveError {
+    fn from(why: Refusal) -> ResolveError {
+        ResolveError::Signature {
+            why,
+            mirrors: Vec::new(),
+        }
+    }
 }
 
 /// What a registry or git server does not have.
@@ -224,10 +259,14 @@ impl ResolveError {
             NotFound { what, .. } => NotFound { what, mirrors },
             Unauthorized(m) => Unauthorized(add(m)),
             Registry(m) => Registry(add(m)),
-            Transport(m) => Transport(add(m)),
+            Transport { host, cause, .. } => Transport {
+                host,
+                cause,
+                mirrors,
+            },
             Unreachable { host, why, .. } => Unreachable { host, why, mirrors },
             Config(m) => Config(add(m)),
-            Signature(m) => Signature(add(m)),
+            Signature { why, .. } => Signature { why, mirrors },
         }
     }
 }
@@ -315,9 +354,11 @@ impl ResolveError {
             }),
             Failure::Untrusted => unreachable(Unreachability::Untrusted { cause: cause() }),
             Failure::NotTls => unreachable(Unreachability::NotTls),
-            Failure::Other => {
-                ResolveError::Transport(format!("cannot reach {host}: {}", escape(&chain(e))))
-            }
+            Failure::Other => ResolveError::Transport {
+                host: host.to_string(),
+                cause: escape(&chain(e)).into_owned(),
+                mirrors: Vec::new(),
+            },
         }
     }
 }

@@ -26,7 +26,7 @@ use super::cosign::{
 };
 use super::registry::Client;
 use super::sigstore::{self, Identity, Matcher, Trust};
-use super::{escape, Key, Resolutions, ResolveError};
+use super::{escape, Key, Refusal, Resolutions, ResolveError};
 
 /// One requirement of a scope.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -567,9 +567,14 @@ async fn judge(
     } else {
         policy.origin.clone()
     };
-    let refuse = |why: String| ResolveError::Signature(format!("{why} ({rule}); nothing written"));
+    let refuse = |why: String| {
+        ResolveError::from(Refusal::Unverified {
+            why,
+            rule: rule.clone(),
+        })
+    };
     if reqs.contains(&Requirement::Reject) {
-        return Err(refuse(format!("the policy rejects {name}")));
+        return Err(Refusal::Rejected { image: name, rule }.into());
     }
     if !Policy::needs_signatures(reqs) {
         return Ok(());
@@ -584,7 +589,12 @@ async fn judge(
             } else {
                 "attestations"
             };
-            ResolveError::Signature(format!("cannot look up the {what} of {name}@{digest}: {e}"))
+            ResolveError::from(Refusal::LookupFailed {
+                what,
+                image: name.clone(),
+                digest: digest.to_string(),
+                error: Box::new(e),
+            })
         })?;
     lookups
         .requests
