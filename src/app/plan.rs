@@ -828,7 +828,7 @@ impl From<&ResolveError> for Code {
             ResolveError::Signature { .. } => Code::Signature,
             ResolveError::Unreachable { .. } => Code::Unreachable,
             ResolveError::NotFound { .. }
-            | ResolveError::Unauthorized(_)
+            | ResolveError::Unauthorized { .. }
             | ResolveError::Registry(_)
             | ResolveError::Transport { .. }
             | ResolveError::Config(_) => Code::LookupFailed,

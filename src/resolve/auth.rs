@@ -116,16 +116,38 @@ pub enum CredentialKind {
 }
 
 impl Credential {
-    /// How messages name this credential: `the credentials of "alice" from ~/.docker/config.json`.
-    pub fn describe(&self) -> String {
+    /// The credential without its secret, for errors to carry.
+    pub fn login(&self) -> Login {
+        Login {
+            username: self.username.clone(),
+            kind: self.kind,
+            source: self.source.clone(),
+        }
+    }
+}
+
+/// A credential as errors carry it: who and where it came from, never the password or token.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Login {
+    /// The user; `<token>` for an identity token.
+    pub username: String,
+    pub kind: CredentialKind,
+    /// e.g. `~/.docker/config.json`.
+    pub source: String,
+}
+
+/// `the credentials of "alice" from ~/.docker/config.json`, `the identity token from …`.
+impl fmt::Display for Login {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.kind {
             CredentialKind::Password => {
-                format!(
+                write!(
+                    f,
                     "the credentials of {:?} from {}",
                     self.username, self.source
                 )
             }
-            CredentialKind::IdentityToken => format!("the identity token from {}", self.source),
+            CredentialKind::IdentityToken => write!(f, "the identity token from {}", self.source),
         }
     }
 }

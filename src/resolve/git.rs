@@ -36,9 +36,9 @@ use base64::Engine as _;
 use futures_util::stream::{self, StreamExt};
 use reqwest::{Method, StatusCode};
 
-use super::auth::Secret;
+use super::auth::{CredentialKind, Login, Secret};
 use super::transport::{authority, header, Authorization, ClientOptions, Request, Transport};
-use super::{escape, ResolveError};
+use super::{escape, Denial, ResolveError};
 use crate::reference::action::is_short_commit;
 
 /// The server actions are looked up on unless `--actions-server` says otherwise.
@@ -572,16 +572,13 @@ impl GitClient {
             }
         }
         if response.status() == StatusCode::UNAUTHORIZED {
-            return Err(ResolveError::Unauthorized(match credential {
-                Some(c) => format!(
-                    "{host}/{path}: the server refused the credentials of {:?} from {}",
-                    c.username, c.source
-                ),
-                None => format!(
-                    "{host}/{path}: the server asks for credentials (401) and none were found (GH_TOKEN or \
-                     GITHUB_TOKEN for github.com, ~/.netrc, a git credential helper); a repository that does \
-                     not exist may be answered so too"
-                ),
+            return Err(ResolveError::from(Denial::GitRefused {
+                repository: format!("{host}/{path}"),
+                login: credential.map(|c| Login {
+                    username: c.username,
+                    kind: CredentialKind::Password,
+                    source: c.source,
+                }),
             }));
         }
         Ok(Answer { response })
@@ -878,9 +875,9 @@ fn checked(
         }));
     }
     if status == StatusCode::FORBIDDEN {
-        return Err(ResolveError::Unauthorized(format!(
-            "{name}: the server refused access (403)"
-        )));
+        return Err(ResolveError::from(Denial::GitForbidden {
+            repository: name.to_string(),
+        }));
     }
     if !status.is_success() {
         return Err(ResolveError::Registry(format!(

@@ -43,6 +43,7 @@ use futures_util::stream::{self, StreamExt};
 pub use labels::Labels;
 pub use platform::Platform;
 pub use registry::{Client, Manifest};
+pub use tokens::Anonymous;
 pub use transport::{ClientOptions, Stats};
 
 use crate::reference::Reference;
@@ -101,8 +102,12 @@ pub enum ResolveError {
     /// What was asked for does not exist there (`mirrors`: how each mirror asked first failed).
     #[error("{what}{}", mirrors_note(mirrors))]
     NotFound { what: Missing, mirrors: Vec<String> },
-    #[error("{0}")]
-    Unauthorized(String),
+    /// The registry or git server does not let pin in.
+    #[error("{why}{}", mirrors_note(mirrors))]
+    Unauthorized {
+        why: Box<Denial>,
+        mirrors: Vec<String>,
+    },
     #[error("{0}")]
     Registry(String),
     /// A request to `host` failed in a way worth no special advice (a dropped connection, a reset);
@@ -154,6 +159,114 @@ impl From<Refusal> for ResolveError {
         ResolveError::Signature {
             why,
             mirrors: Vec::new(),
+        }
+    }
+}
+
+/// Why a registry or git server does not let pin in. A credential appears only as a [`auth::Login`] (who,
+/// and where it came from), never its secret.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Denial {
+    /// `registry` answered `status` (401 or 403) to the request for `repository`, made as `asker`.
+    #[error("{registry} refused access to {repository} ({status}) {}", asker.words(registry))]
+    Refused {
+        registry: String,
+        repository: String,
+        status: reqwest::StatusCode,
+        asker: Asker,
+    },
+    /// The registry asks for Basic auth, and its login is an identity token, which only a token service takes.
+    #[error("{registry} asks for a password (Basic auth), and the login for it is {login}, which only a token \
+             service accepts")]
+    BasicWithToken {
+        registry: String,
+        login: auth::Login,
+    },
+    /// The registry asks for a login and none is sent (`anonymous` says why).
+    #[error("{registry} requires a login{}", match anonymous {
+        Anonymous::Withheld => format!("; credentials are {}", tokens::withheld(registry)),
+        Anonymous::NoneFound => " and no credentials were found for it".to_string(),
+        Anonymous::Because(why) => format!(" and no credentials were found for it; {why}"),
+    })]
+    LoginRequired {
+        registry: String,
+        anonymous: Anonymous,
+    },
+    /// The registry's challenge names a scheme pin does not support (`challenge`: the header, escaped).
+    #[error("{registry} asks for an authentication scheme pin does not support: \"{challenge}\"")]
+    Scheme { registry: String, challenge: String },
+    /// The registry's token service is plain HTTP on a host the user did not name insecure, and there are
+    /// credentials to send: refused. `realm` and `host` are escaped.
+    #[error("{registry} asks for its credentials to be sent to the plain-HTTP token service \"{realm}\"; \
+             refused (pass --insecure-registry {host} if that host is meant to be reached without TLS)")]
+    ClearTextToken {
+        registry: String,
+        realm: String,
+        host: String,
+    },
+    /// The registry's token service answered 401 or 403 for `repository`, asked as `asker`.
+    #[error("the token service of {registry} refused {}", match asker {
+        Asker::Login(l) if l.kind == auth::CredentialKind::IdentityToken => {
+            format!("{l} (log in again to renew it)")
+        }
+        Asker::Login(l) => format!("the credentials for user {:?} from {}", l.username, l.source),
+        Asker::Anonymous(Anonymous::Because(why)) => {
+            format!("anonymous access to {repository}: {why}")
+        }
+        Asker::Anonymous(_) => format!("anonymous access to {repository}; log in first"),
+    })]
+    TokenRefused {
+        registry: String,
+        repository: String,
+        asker: Asker,
+    },
+    /// A git server answered 401 for `repository` (`host/OWNER/REPO.git`), asked with `login` or with none.
+    #[error("{repository}: {}", match login {
+        Some(l) => format!("the server refused {l}"),
+        None => "the server asks for credentials (401) and none were found (GH_TOKEN or GITHUB_TOKEN for \
+                 github.com, ~/.netrc, a git credential helper); a repository that does not exist may be \
+                 answered so too".to_string(),
+    })]
+    GitRefused {
+        repository: String,
+        login: Option<auth::Login>,
+    },
+    /// A git server answered 403 for `repository`.
+    #[error("{repository}: the server refused access (403)")]
+    GitForbidden { repository: String },
+}
+
+impl From<Denial> for ResolveError {
+    fn from(why: Denial) -> ResolveError {
+        ResolveError::Unauthorized {
+            why: Box::new(why),
+            mirrors: Vec::new(),
+        }
+    }
+}
+
+/// Who asked a registry that refused: a login, or no one (and why not).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Asker {
+    Login(auth::Login),
+    Anonymous(Anonymous),
+}
+
+impl Asker {
+    /// `with the credentials of "alice" from …`, `anonymously (no credentials found)`.
+    fn words(&self, registry: &str) -> String {
+        match self {
+            Asker::Login(l) => format!("with {l}"),
+            Asker::Anonymous(Anonymous::Withheld) => {
+                format!(
+                    "anonymously (credentials are {})",
+                    tokens::withheld(registry)
+                )
+            }
+            Asker::Anonymous(Anonymous::Because(why)) => format!("anonymously ({why})"),
+            Asker::Anonymous(Anonymous::NoneFound) => {
+                "anonymously (no credentials found)".to_string()
+            }
         }
     }
 }
@@ -257,7 +370,7 @@ impl ResolveError {
         let add = |m: String| m + &note;
         match self {
             NotFound { what, .. } => NotFound { what, mirrors },
-            Unauthorized(m) => Unauthorized(add(m)),
+            Unauthorized { why, .. } => Unauthorized { why, mirrors },
             Registry(m) => Registry(add(m)),
             Transport { host, cause, .. } => Transport {
                 host,
@@ -589,6 +702,84 @@ mod tests {
             ResolveError::from(missing).after_mirrors(tried).to_string(),
             "r.example has no manifest for a:1; mirrors tried first: m.example: timed out"
         );
+    }
+
+    /// The denials say what they said as text: each expectation is the old format string, filled in by hand.
+    #[test]
+    fn denials_keep_their_words() {
+        let login = auth::Login {
+            username: "alice".into(),
+            kind: auth::CredentialKind::Password,
+            source: "~/.docker/config.json".into(),
+        };
+        let token = auth::Login {
+            username: "<token>".into(),
+            kind: auth::CredentialKind::IdentityToken,
+            source: "~/.docker/config.json".into(),
+        };
+        let cases = [
+            (
+                Denial::Refused {
+                    registry: "r.example".into(),
+                    repository: "a/b".into(),
+                    status: reqwest::StatusCode::FORBIDDEN,
+                    asker: Asker::Login(login.clone()),
+                },
+                "r.example refused access to a/b (403 Forbidden) with the credentials of \"alice\" from \
+                 ~/.docker/config.json",
+            ),
+            (
+                Denial::Refused {
+                    registry: "r.example".into(),
+                    repository: "a/b".into(),
+                    status: reqwest::StatusCode::UNAUTHORIZED,
+                    asker: Asker::Anonymous(Anonymous::NoneFound),
+                },
+                "r.example refused access to a/b (401 Unauthorized) anonymously (no credentials found)",
+            ),
+            (
+                Denial::LoginRequired {
+                    registry: "r.example".into(),
+                    anonymous: Anonymous::Because("install it".into()),
+                },
+                "r.example requires a login and no credentials were found for it; install it",
+            ),
+            (
+                Denial::BasicWithToken {
+                    registry: "r.example".into(),
+                    login: token.clone(),
+                },
+                "r.example asks for a password (Basic auth), and the login for it is the identity token from \
+                 ~/.docker/config.json, which only a token service accepts",
+            ),
+            (
+                Denial::TokenRefused {
+                    registry: "r.example".into(),
+                    repository: "a/b".into(),
+                    asker: Asker::Login(login.clone()),
+                },
+                "the token service of r.example refused the credentials for user \"alice\" from \
+                 ~/.docker/config.json",
+            ),
+            (
+                Denial::TokenRefused {
+                    registry: "r.example".into(),
+                    repository: "a/b".into(),
+                    asker: Asker::Anonymous(Anonymous::Withheld),
+                },
+                "the token service of r.example refused anonymous access to a/b; log in first",
+            ),
+            (
+                Denial::GitRefused {
+                    repository: "git.example/o/r.git".into(),
+                    login: Some(login),
+                },
+                "git.example/o/r.git: the server refused the credentials of \"alice\" from ~/.docker/config.json",
+            ),
+        ];
+        for (denial, words) in cases {
+            assert_eq!(ResolveError::from(denial).to_string(), words);
+        }
     }
 
     /// A resolver that knows no name, so that a lookup fails as DNS fails, without the network.

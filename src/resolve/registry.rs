@@ -21,7 +21,7 @@ use super::auth::{Credential, CredentialSource};
 use super::manifest::{self, Document, MANIFEST_ACCEPT};
 use super::tokens::Authorizer;
 use super::transport::{header, ClientOptions, Request, Stats, Transport};
-use super::{escape, Key, ResolveError};
+use super::{escape, Asker, Denial, Key, ResolveError};
 use crate::reference::is_valid_digest;
 
 /// A manifest asked for by digest must be that digest. A registry, mirror or proxy that answers with another
@@ -381,24 +381,15 @@ fn check_status(
             repository: repository.to_string(),
             tag: tag.to_string(),
         }),
-        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
-            let who = match cred {
-                Some(c) => format!("with {}", c.describe()),
-                None => match anonymous {
-                    super::tokens::Anonymous::Withheld => format!(
-                        "anonymously (credentials are {})",
-                        super::tokens::withheld(registry)
-                    ),
-                    super::tokens::Anonymous::Because(why) => format!("anonymously ({why})"),
-                    super::tokens::Anonymous::NoneFound => {
-                        "anonymously (no credentials found)".to_string()
-                    }
-                },
-            };
-            ResolveError::Unauthorized(format!(
-                "{registry} refused access to {repository} ({status}) {who}"
-            ))
-        }
+        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => ResolveError::from(Denial::Refused {
+            registry: registry.to_string(),
+            repository: repository.to_string(),
+            status,
+            asker: match cred {
+                Some(c) => Asker::Login(c.login()),
+                None => Asker::Anonymous(anonymous),
+            },
+        }),
         _ => ResolveError::Registry(format!(
             "{registry} answered {status} for {repository}:{tag}"
         )),

@@ -18,7 +18,7 @@ use super::auth::{
     parse_challenge, Challenge, Credential, CredentialKind, CredentialSource, Secret,
 };
 use super::transport::{authority, header, Authorization, Request, Transport};
-use super::{escape, ResolveError};
+use super::{escape, Asker, Denial, ResolveError};
 
 /// A result computed once and awaited by every concurrent caller: the single-flight cell of a ping or a
 /// credential.
@@ -171,16 +171,6 @@ pub enum Anonymous {
     NoneFound,
     /// One may be, but could not be had (a credential helper that is not installed): what to do about it.
     Because(String),
-}
-
-impl Anonymous {
-    /// `; WHY` when there is more to say than that none was found.
-    fn suffix(&self) -> String {
-        match self {
-            Anonymous::Because(why) => format!("; {why}"),
-            _ => String::new(),
-        }
-    }
 }
 
 impl Authorizer {
@@ -348,23 +338,16 @@ impl Authorizer {
             None => Ok(fixed(Authorization::None)),
             Some(Challenge::Basic) => match cred {
                 Some(c) if c.kind == CredentialKind::IdentityToken => {
-                    Err(ResolveError::Unauthorized(format!(
-                        "{registry} asks for a password (Basic auth), and the login for it is {}, which \
-                         only a token service accepts",
-                        c.describe()
-                    )))
+                    Err(ResolveError::from(Denial::BasicWithToken {
+                        registry: registry.to_string(),
+                        login: c.login(),
+                    }))
                 }
                 Some(c) => Ok(fixed(Authorization::Header(basic(&c)))),
-                None if self.transport.withholds_credentials(registry) => {
-                    Err(ResolveError::Unauthorized(format!(
-                        "{registry} requires a login; credentials are {}",
-                        withheld(registry)
-                    )))
-                }
-                None => Err(ResolveError::Unauthorized(format!(
-                    "{registry} requires a login and no credentials were found for it{}",
-                    self.anonymous(registry).suffix()
-                ))),
+                None => Err(ResolveError::from(Denial::LoginRequired {
+                    registry: registry.to_string(),
+                    anonymous: self.anonymous(registry),
+                })),
             },
             Some(Challenge::Bearer { realm, service }) => {
                 let (auth, expires) = self
@@ -400,13 +383,14 @@ impl Authorizer {
                 .await?;
             match resp.status() {
                 StatusCode::UNAUTHORIZED => {
-                    let value = header(resp.headers(), WWW_AUTHENTICATE.as_str()).unwrap_or_default();
+                    let value =
+                        header(resp.headers(), WWW_AUTHENTICATE.as_str()).unwrap_or_default();
                     match parse_challenge(&value) {
                         Some(c) => Ok(Some(c)),
-                        None => Err(ResolveError::Unauthorized(format!(
-                            "{registry} asks for an authentication scheme pin does not support: \"{}\"",
-                            escape(&value)
-                        ))),
+                        None => Err(ResolveError::from(Denial::Scheme {
+                            registry: registry.to_string(),
+                            challenge: escape(&value).into_owned(),
+                        })),
                     }
                 }
                 // Some registries answer the ping with 404 or 200 and need no auth; the manifest request will tell.
@@ -445,11 +429,11 @@ impl Authorizer {
                         .transport
                         .credentials_in_clear(&authority(url.as_str())) =>
             {
-                return Err(ResolveError::Unauthorized(format!(
-                    "{registry} asks for its credentials to be sent to the plain-HTTP token service \"{shown}\"; \
-                     refused (pass --insecure-registry {} if that host is meant to be reached without TLS)",
-                    escape(&authority(url.as_str()))
-                )));
+                return Err(ResolveError::from(Denial::ClearTextToken {
+                    registry: registry.to_string(),
+                    realm: shown.into_owned(),
+                    host: escape(&authority(url.as_str())).into_owned(),
+                }));
             }
             "http" => {}
             other => {
@@ -495,22 +479,12 @@ impl Authorizer {
             .await?;
         let status = resp.status();
         if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
-            return Err(ResolveError::Unauthorized(match cred {
-                Some(c) if c.kind == CredentialKind::IdentityToken => format!(
-                    "the token service of {registry} refused {} (log in again to renew it)",
-                    c.describe()
-                ),
-                Some(c) => format!(
-                    "the token service of {registry} refused the credentials for user {:?} from {}",
-                    c.username, c.source
-                ),
-                None => match self.anonymous(registry) {
-                    Anonymous::Because(why) => format!(
-                        "the token service of {registry} refused anonymous access to {repository}: {why}"
-                    ),
-                    _ => format!(
-                        "the token service of {registry} refused anonymous access to {repository}; log in first"
-                    ),
+            return Err(ResolveError::from(Denial::TokenRefused {
+                registry: registry.to_string(),
+                repository: repository.to_string(),
+                asker: match cred {
+                    Some(c) => Asker::Login(c.login()),
+                    None => Asker::Anonymous(self.anonymous(registry)),
                 },
             }));
         }
