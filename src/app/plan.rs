@@ -829,7 +829,7 @@ impl From<&ResolveError> for Code {
             ResolveError::Unreachable { .. } => Code::Unreachable,
             ResolveError::NotFound { .. }
             | ResolveError::Unauthorized { .. }
-            | ResolveError::Registry(_)
+            | ResolveError::Registry { .. }
             | ResolveError::Transport { .. }
             | ResolveError::Config(_) => Code::LookupFailed,
         }

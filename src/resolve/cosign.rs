@@ -24,7 +24,7 @@ use serde::Deserialize;
 
 use super::registry::Client;
 use super::sigstore::{self, Identity, Legacy, Signer, Trust};
-use super::{escape, ResolveError};
+use super::{escape, Fault, ResolveError};
 use crate::reference::Reference;
 
 pub const SIMPLE_SIGNING: &str = "application/vnd.dev.cosign.simplesigning.v1+json";
@@ -408,9 +408,11 @@ pub async fn fetch(
     let mut layers = 0;
     'manifests: for (name, bytes) in manifests {
         let manifest: SignatureManifest = serde_json::from_slice(&bytes).map_err(|e| {
-            ResolveError::Registry(format!(
-                "{registry} sent a signature manifest {repository}:{name} that is not one: {e}"
-            ))
+            ResolveError::from(Fault::NotASignature {
+                registry: registry.to_string(),
+                manifest: format!("{repository}:{name}"),
+                error: e.to_string(),
+            })
         })?;
         if let Some(subject) = &manifest.subject {
             if subject.digest != digest {
@@ -545,9 +547,10 @@ fn referrers(index: &[u8], registry: &str, filter: bool) -> Result<Vec<Referrer>
         annotations: BTreeMap<String, String>,
     }
     let index: Index = serde_json::from_slice(index).map_err(|e| {
-        ResolveError::Registry(format!(
-            "{registry} sent a referrers answer that is not an index: {e}"
-        ))
+        ResolveError::from(Fault::NotAReferrersIndex {
+            registry: registry.to_string(),
+            error: e.to_string(),
+        })
     })?;
     let wanted = |t: &Option<String>| {
         !filter

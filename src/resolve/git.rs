@@ -38,7 +38,7 @@ use reqwest::{Method, StatusCode};
 
 use super::auth::{CredentialKind, Login, Secret};
 use super::transport::{authority, header, Authorization, ClientOptions, Request, Transport};
-use super::{escape, Denial, ResolveError};
+use super::{escape, Denial, Fault, ResolveError};
 use crate::reference::action::is_short_commit;
 
 /// The server actions are looked up on unless `--actions-server` says otherwise.
@@ -630,7 +630,7 @@ impl GitClient {
             .transport
             .read_body_within(response, &host, MAX_ADVERTISEMENT)
             .await?;
-        parse_advertisement(&body).map_err(|e| ResolveError::Registry(format!("{name}: {e}")))
+        parse_advertisement(&body).map_err(|error| protocol(&name, error))
     }
 
     /// A v2 command's answer.
@@ -687,7 +687,7 @@ impl GitClient {
                     .transport
                     .read_body_within(response, &host, MAX_ANSWER)
                     .await?;
-                parse_ls_refs(&answer).map_err(|e| ResolveError::Registry(format!("{name}: {e}")))
+                parse_ls_refs(&answer).map_err(|error| protocol(&name, error))
             }
         }
     }
@@ -774,10 +774,11 @@ impl GitClient {
                 if refs.has_tip(commit) {
                     return Ok(Held::Present);
                 }
-                return Err(ResolveError::Registry(format!(
-                    "{name}: no branch or tag points at {commit}, and the server speaks only git's protocol \
-                     v0, in which any other commit is refused whether it exists or not: cannot tell"
-                )));
+                return Err(Fault::GitV0 {
+                    repository: name,
+                    commit: commit.to_string(),
+                }
+                .into());
             }
             Advertisement::V2 { capabilities } => capabilities,
         };
@@ -802,18 +803,19 @@ impl GitClient {
         let mut buf: Vec<u8> = Vec::new();
         let mut in_pack = false;
         loop {
-            while let Some((p, used)) =
-                next_pkt(&buf).map_err(|e| ResolveError::Registry(format!("{name}: {e}")))?
-            {
+            while let Some((p, used)) = next_pkt(&buf).map_err(|error| protocol(&name, error))? {
                 match p {
                     Pkt::Data(line) if in_pack => match line.first() {
                         Some(1) if line[1..].starts_with(b"PACK") => return Ok(Held::Present),
                         Some(3) => {
                             let m = String::from_utf8_lossy(&line[1..]).into_owned();
-                            return Err(ResolveError::Registry(format!(
-                                "{name}: the server failed to send {commit}: {}",
-                                escape(m.trim())
-                            )));
+                            return Err(Fault::GitSend {
+                                repository: name,
+                                commit: commit.to_string(),
+                                refused: false,
+                                message: escape(m.trim()).into_owned(),
+                            }
+                            .into());
                         }
                         _ => {}
                     },
@@ -824,10 +826,13 @@ impl GitClient {
                             if message.contains("not our ref") {
                                 return Ok(Held::Missing);
                             }
-                            return Err(ResolveError::Registry(format!(
-                                "{name}: the server refused to send {commit}: {}",
-                                escape(message)
-                            )));
+                            return Err(Fault::GitSend {
+                                repository: name,
+                                commit: commit.to_string(),
+                                refused: true,
+                                message: escape(message).into_owned(),
+                            }
+                            .into());
                         }
                         if line == "packfile" {
                             in_pack = true;
@@ -845,19 +850,31 @@ impl GitClient {
                 None => break,
             }
         }
-        Err(ResolveError::Registry(format!(
-            "{name}: the server's answer to a fetch of {commit} ended without a pack or an error"
-        )))
+        Err(Fault::GitNoPack {
+            repository: name,
+            commit: commit.to_string(),
+        }
+        .into())
     }
+}
+
+/// A git answer for the repository `name` that breaks the protocol as `error` says.
+fn protocol(name: &str, error: String) -> ResolveError {
+    Fault::GitProtocol {
+        repository: name.to_string(),
+        error,
+    }
+    .into()
 }
 
 /// Refuses a repository whose commit ids are not SHA-1.
 fn sha1_only(capabilities: &[String], name: &str) -> Result<(), ResolveError> {
     match other_object_format(capabilities) {
-        Some(format) => Err(ResolveError::Registry(format!(
-            "{name} uses {} object ids; a `uses:` pin is a 40-digit SHA-1 commit id",
-            escape(format)
-        ))),
+        Some(format) => Err(Fault::GitObjectFormat {
+            repository: name.to_string(),
+            format: escape(format).into_owned(),
+        }
+        .into()),
         None => Ok(()),
     }
 }
@@ -880,17 +897,20 @@ fn checked(
         }));
     }
     if !status.is_success() {
-        return Err(ResolveError::Registry(format!(
-            "{name}: the server answered {status}"
-        )));
+        return Err(Fault::GitStatus {
+            repository: name.to_string(),
+            status,
+        }
+        .into());
     }
     let content_type = header(response.headers(), "content-type").unwrap_or_default();
     if content_type != format!("application/{kind}") {
-        return Err(ResolveError::Registry(format!(
-            "{name}: not a git smart-HTTP server (it answered with {:?}, not application/{kind}); \
-             --actions-server names a server with the OWNER/REPO.git layout of GitHub",
-            escape(&content_type)
-        )));
+        return Err(Fault::NotGit {
+            repository: name.to_string(),
+            content_type: escape(&content_type).into_owned(),
+            kind: kind.to_string(),
+        }
+        .into());
     }
     Ok(response)
 }

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use super::manifest::Document;
 use super::platform::{choose, is_attestation};
 use super::registry::Client;
-use super::{Platform, ResolveError};
+use super::{Fault, Platform, ResolveError};
 
 /// The three labels, as the registry sent them (not yet escaped for any output).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -94,18 +94,20 @@ pub async fn labels(
             .document;
     }
     let Document::Image { config, .. } = document else {
-        return Err(ResolveError::Registry(format!(
-            "{registry}/{repository}@{digest}: an index inside an index has no config to read"
-        )));
+        return Err(Fault::NestedIndex {
+            image: format!("{registry}/{repository}@{digest}"),
+        }
+        .into());
     };
     let blob = client
         .get_blob(registry, repository, &config.digest)
         .await?;
     parse(&blob).map_err(|e| {
-        ResolveError::Registry(format!(
-            "{registry} sent an image config for {repository}@{digest} that is not one: {}",
-            super::escape(&e)
-        ))
+        ResolveError::from(Fault::NotAConfig {
+            registry: registry.to_string(),
+            image: format!("{repository}@{digest}"),
+            error: super::escape(&e).into_owned(),
+        })
     })
 }
 

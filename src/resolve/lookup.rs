@@ -5,7 +5,7 @@
 use super::manifest::{is_index, Document, ImageConfig};
 use super::platform::choose;
 use super::registry::{ChildOf, Children, Client, Manifest};
-use super::{Key, Platform, ResolveError};
+use super::{Fault, Key, Platform, ResolveError};
 
 /// Whether `pin update` may fetch a moved index pin's two indexes to compare their platforms' manifests.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -123,9 +123,11 @@ async fn updated_digest(
         .get_blob(registry, repository, &config.digest)
         .await?;
     let config: ImageConfig = serde_json::from_slice(&config).map_err(|e| {
-        ResolveError::Registry(format!(
-            "{registry} sent an image config for {repository}@{current} that is not one: {e}"
-        ))
+        ResolveError::from(Fault::NotAConfig {
+            registry: registry.to_string(),
+            image: format!("{repository}@{current}"),
+            error: e.to_string(),
+        })
     })?;
     // A Windows image's `os.version` carries its patch level (`10.0.20348.2113`), which the new index has moved
     // past: the same build (`10.0.20348`) is the same platform.

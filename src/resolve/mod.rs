@@ -108,8 +108,12 @@ pub enum ResolveError {
         why: Box<Denial>,
         mirrors: Vec<String>,
     },
-    #[error("{0}")]
-    Registry(String),
+    /// The registry (or its token service) answered what pin does not accept.
+    #[error("{why}{}", mirrors_note(mirrors))]
+    Registry {
+        why: Box<Fault>,
+        mirrors: Vec<String>,
+    },
     /// A request to `host` failed in a way worth no special advice (a dropped connection, a reset);
     /// `cause` is the HTTP library's chain of causes, escaped.
     #[error("cannot reach {host}: {cause}{}", mirrors_note(mirrors))]
@@ -271,6 +275,176 @@ impl Asker {
     }
 }
 
+/// What is wrong with a registry's answer, or with a registry's way of answering. Text a registry sent is
+/// escaped before it is kept here.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Fault {
+    /// The manifest request for `repository:tag` got a status pin has no other words for.
+    #[error("{registry} answered {status} for {repository}:{tag}")]
+    Status {
+        registry: String,
+        repository: String,
+        tag: String,
+        status: reqwest::StatusCode,
+    },
+    /// The token service answered a status that is neither success nor a refusal.
+    #[error("the token service of {registry} answered {status}")]
+    TokenStatus {
+        registry: String,
+        status: reqwest::StatusCode,
+    },
+    /// `host` answered a transient `status` on each of `attempts`; `rate_limit` is what its rate-limit
+    /// headers say, when the status was 429.
+    #[error("{host} answered {status} {attempts} times{}; giving up", match rate_limit {
+        Some(detail) => format!(" (its rate limit): {detail}"),
+        None => String::new(),
+    })]
+    GaveUp {
+        host: String,
+        status: reqwest::StatusCode,
+        attempts: u32,
+        rate_limit: Option<String>,
+    },
+    /// A body larger than the limit of `mib` MiB.
+    #[error("{registry} sent a response larger than {mib} MiB")]
+    TooLarge { registry: String, mib: usize },
+    /// Asked for `repository@reference` (a digest), the registry answered with the manifest `digest`.
+    #[error("{registry} answered the request for {repository}@{reference} with the manifest {digest}; an \
+             answer for another digest is not believed")]
+    OtherDigest {
+        registry: String,
+        repository: String,
+        reference: String,
+        digest: String,
+    },
+    /// The `Docker-Content-Digest` header (`claimed`, escaped, at most 140 characters) is not the digest
+    /// `computed` from the body.
+    #[error("{registry} sent Docker-Content-Digest \"{claimed}\" for a manifest whose digest is {computed}")]
+    DigestMismatch {
+        registry: String,
+        claimed: String,
+        computed: String,
+    },
+    /// The blob asked for by `digest` hashes to another digest.
+    #[error("{registry} sent a blob for {repository}@{digest} with another digest")]
+    BlobDigest {
+        registry: String,
+        repository: String,
+        digest: String,
+    },
+    /// A digest that is not one (`digest`: escaped, at most 100 characters).
+    #[error("{registry} sent a malformed digest \"{digest}\"; nothing written")]
+    MalformedDigest { registry: String, digest: String },
+    /// A Docker schema 1 manifest (`media_type`, escaped): its digest is not what runtimes pin.
+    #[error("{registry} serves {repository}:{reference} as a Docker schema 1 manifest ({media_type}): its \
+             digest is not what runtimes pin, so pin refuses it; push the image again with a current Docker, \
+             buildah or skopeo")]
+    Schema1 {
+        registry: String,
+        repository: String,
+        reference: String,
+        media_type: String,
+    },
+    /// The manifest body is not the manifest it claims to be; `what` says what it is instead.
+    #[error("{registry} sent {what} for {repository}:{reference}; nothing written")]
+    NotAManifest {
+        registry: String,
+        repository: String,
+        reference: String,
+        what: String,
+    },
+    /// The image config of `image` (`repository@digest`) does not parse; `error` is the parser's.
+    #[error("{registry} sent an image config for {image} that is not one: {error}")]
+    NotAConfig {
+        registry: String,
+        image: String,
+        error: String,
+    },
+    /// `image` (`registry/repository@digest`) is an index inside an index: it has no config.
+    #[error("{image}: an index inside an index has no config to read")]
+    NestedIndex { image: String },
+    /// A signature manifest (`repository:name`) that does not parse.
+    #[error("{registry} sent a signature manifest {manifest} that is not one: {error}")]
+    NotASignature {
+        registry: String,
+        manifest: String,
+        error: String,
+    },
+    /// The referrers API answered something other than an index.
+    #[error("{registry} sent a referrers answer that is not an index: {error}")]
+    NotAReferrersIndex { registry: String, error: String },
+    /// The challenge's token realm (escaped) is not a URL.
+    #[error("{registry} sent a bad token realm \"{realm}\": {error}")]
+    BadRealm {
+        registry: String,
+        realm: String,
+        error: String,
+    },
+    /// The token realm (escaped) has a scheme other than https or http.
+    #[error("{registry} sent a token realm \"{realm}\" with the unsupported scheme {scheme}")]
+    RealmScheme {
+        registry: String,
+        realm: String,
+        scheme: String,
+    },
+    /// The token service's answer is not the JSON it should be.
+    #[error("bad token response from {registry}: {error}")]
+    BadTokenResponse { registry: String, error: String },
+    /// The token service's answer has no token in it.
+    #[error("the token response from {registry} holds no token")]
+    NoToken { registry: String },
+    /// The lookup of `key` gave a digest of `algorithm` (escaped), which a reference cannot carry.
+    #[error("{key} resolved to a {algorithm} digest; an image reference can carry only sha256 digests, so it \
+             cannot be pinned")]
+    Unpinnable { key: String, algorithm: String },
+    /// A git server's answer for `repository` (`host/OWNER/REPO`) breaks git's protocol; `error` says how.
+    #[error("{repository}: {error}")]
+    GitProtocol { repository: String, error: String },
+    /// A protocol v0 server's refs do not hold `commit`, and v0 cannot ask for any other commit.
+    #[error("{repository}: no branch or tag points at {commit}, and the server speaks only git's protocol v0, \
+             in which any other commit is refused whether it exists or not: cannot tell")]
+    GitV0 { repository: String, commit: String },
+    /// The git server failed (`refused`: refused) to send `commit`; `message` is its words, escaped.
+    #[error("{repository}: the server {} to send {commit}: {message}", if *refused { "refused" } else { "failed" })]
+    GitSend {
+        repository: String,
+        commit: String,
+        refused: bool,
+        message: String,
+    },
+    /// The answer to a fetch of `commit` ended with neither a pack nor an error.
+    #[error(
+        "{repository}: the server's answer to a fetch of {commit} ended without a pack or an error"
+    )]
+    GitNoPack { repository: String, commit: String },
+    /// The repository's object ids are `format` (escaped), not SHA-1.
+    #[error("{repository} uses {format} object ids; a `uses:` pin is a 40-digit SHA-1 commit id")]
+    GitObjectFormat { repository: String, format: String },
+    /// A git server's status pin has no other words for.
+    #[error("{repository}: the server answered {status}")]
+    GitStatus {
+        repository: String,
+        status: reqwest::StatusCode,
+    },
+    /// Not a git smart-HTTP answer: `content_type` (escaped) is not `application/{kind}`.
+    #[error("{repository}: not a git smart-HTTP server (it answered with {content_type:?}, not \
+             application/{kind}); --actions-server names a server with the OWNER/REPO.git layout of GitHub")]
+    NotGit {
+        repository: String,
+        content_type: String,
+        kind: String,
+    },
+}
+
+impl From<Fault> for ResolveError {
+    fn from(why: Fault) -> ResolveError {
+        ResolveError::Registry {
+            why: Box::new(why),
+            mirrors: Vec::new(),
+        }
+    }
+}
+
 /// What a registry or git server does not have.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum Missing {
@@ -371,7 +545,7 @@ impl ResolveError {
         match self {
             NotFound { what, .. } => NotFound { what, mirrors },
             Unauthorized { why, .. } => Unauthorized { why, mirrors },
-            Registry(m) => Registry(add(m)),
+            Registry { why, .. } => Registry { why, mirrors },
             Transport { host, cause, .. } => Transport {
                 host,
                 cause,
@@ -662,10 +836,11 @@ fn writable(m: Manifest, key: &Key) -> Result<Manifest, ResolveError> {
         return Ok(m);
     }
     let algorithm = m.digest.split_once(':').map_or("", |(a, _)| a);
-    Err(ResolveError::Registry(format!(
-        "{key} resolved to a {} digest; an image reference can carry only sha256 digests, so it cannot be pinned",
-        escape(algorithm)
-    )))
+    Err(Fault::Unpinnable {
+        key: key.to_string(),
+        algorithm: escape(algorithm).into_owned(),
+    }
+    .into())
 }
 
 #[cfg(test)]
@@ -779,6 +954,62 @@ mod tests {
         ];
         for (denial, words) in cases {
             assert_eq!(ResolveError::from(denial).to_string(), words);
+        }
+    }
+
+    /// Faults whose words depend on their data say what the old format strings said, filled in by hand.
+    #[test]
+    fn faults_keep_their_words() {
+        let cases = [
+            (
+                Fault::GaveUp {
+                    host: "r.example".into(),
+                    status: reqwest::StatusCode::TOO_MANY_REQUESTS,
+                    attempts: 3,
+                    rate_limit: Some("retry after 60 s".into()),
+                },
+                "r.example answered 429 Too Many Requests 3 times (its rate limit): retry after 60 s; giving up",
+            ),
+            (
+                Fault::GaveUp {
+                    host: "r.example".into(),
+                    status: reqwest::StatusCode::BAD_GATEWAY,
+                    attempts: 1,
+                    rate_limit: None,
+                },
+                "r.example answered 502 Bad Gateway 1 times; giving up",
+            ),
+            (
+                Fault::GitSend {
+                    repository: "git.example/o/r".into(),
+                    commit: "abc".into(),
+                    refused: true,
+                    message: "no".into(),
+                },
+                "git.example/o/r: the server refused to send abc: no",
+            ),
+            (
+                Fault::GitSend {
+                    repository: "git.example/o/r".into(),
+                    commit: "abc".into(),
+                    refused: false,
+                    message: "disk full".into(),
+                },
+                "git.example/o/r: the server failed to send abc: disk full",
+            ),
+            (
+                Fault::NotGit {
+                    repository: "git.example/o/r".into(),
+                    content_type: "text/html".into(),
+                    kind: "x-git-upload-pack-advertisement".into(),
+                },
+                "git.example/o/r: not a git smart-HTTP server (it answered with \"text/html\", not \
+                 application/x-git-upload-pack-advertisement); --actions-server names a server with the \
+                 OWNER/REPO.git layout of GitHub",
+            ),
+        ];
+        for (fault, words) in cases {
+            assert_eq!(ResolveError::from(fault).to_string(), words);
         }
     }
 

@@ -21,7 +21,7 @@ use super::auth::{Credential, CredentialSource};
 use super::manifest::{self, Document, MANIFEST_ACCEPT};
 use super::tokens::Authorizer;
 use super::transport::{header, ClientOptions, Request, Stats, Transport};
-use super::{escape, Asker, Denial, Key, ResolveError};
+use super::{escape, Asker, Denial, Fault, Key, ResolveError};
 use crate::reference::is_valid_digest;
 
 /// A manifest asked for by digest must be that digest. A registry, mirror or proxy that answers with another
@@ -35,10 +35,13 @@ fn as_asked(
 ) -> Result<(), ResolveError> {
     // A tag never holds a `:`; a digest always does.
     if reference.contains(':') && reference != digest {
-        return Err(ResolveError::Registry(format!(
-            "{registry} answered the request for {repository}@{reference} with the manifest {digest}; \
-             an answer for another digest is not believed"
-        )));
+        return Err(Fault::OtherDigest {
+            registry: registry.to_string(),
+            repository: repository.to_string(),
+            reference: reference.to_string(),
+            digest: digest.to_string(),
+        }
+        .into());
     }
     Ok(())
 }
@@ -188,12 +191,13 @@ impl Client {
         )?;
         let media_type = header(head.headers(), CONTENT_TYPE.as_str());
         if let Some(t) = media_type.as_deref().filter(|t| manifest::is_schema1(t)) {
-            return Err(ResolveError::Registry(format!(
-                "{registry} serves {repository}:{reference} as a Docker schema 1 manifest ({}): its digest \
-                 is not what runtimes pin, so pin refuses it; push the image again with a current Docker, \
-                 buildah or skopeo",
-                escape(manifest::base_type(t))
-            )));
+            return Err(Fault::Schema1 {
+                registry: registry.to_string(),
+                repository: repository.to_string(),
+                reference: reference.to_string(),
+                media_type: escape(manifest::base_type(t)).into_owned(),
+            }
+            .into());
         }
         if let Some(digest) = header(head.headers(), "docker-content-digest") {
             let digest = validated(digest, registry)?;
@@ -242,9 +246,12 @@ impl Client {
         let content_type = header(get.headers(), CONTENT_TYPE.as_str());
         let body = self.auth.transport().read_body(get, registry).await?;
         let document = manifest::parse(&body, content_type.as_deref()).map_err(|what| {
-            ResolveError::Registry(format!(
-                "{registry} sent {what} for {repository}:{reference}; nothing written"
-            ))
+            ResolveError::from(Fault::NotAManifest {
+                registry: registry.to_string(),
+                repository: repository.to_string(),
+                reference: reference.to_string(),
+                what,
+            })
         })?;
         let digest = format!("sha256:{:x}", Sha256::digest(&body));
         if let Some(claimed) = claimed {
@@ -254,10 +261,12 @@ impl Client {
                 _ => digest.clone(),
             };
             if !is_valid_digest(&claimed) || claimed != computed {
-                return Err(ResolveError::Registry(format!(
-                    "{registry} sent Docker-Content-Digest \"{}\" for a manifest whose digest is {computed}",
-                    escape(&claimed.chars().take(140).collect::<String>())
-                )));
+                return Err(Fault::DigestMismatch {
+                    registry: registry.to_string(),
+                    claimed: escape(&claimed.chars().take(140).collect::<String>()).into_owned(),
+                    computed,
+                }
+                .into());
             }
         }
         as_asked(registry, repository, reference, &digest)?;
@@ -301,9 +310,12 @@ impl Client {
         let body = self.auth.transport().read_body(get, registry).await?;
         if digest.starts_with("sha256:") && format!("sha256:{:x}", Sha256::digest(&body)) != digest
         {
-            return Err(ResolveError::Registry(format!(
-                "{registry} sent a blob for {repository}@{digest} with another digest"
-            )));
+            return Err(Fault::BlobDigest {
+                registry: registry.to_string(),
+                repository: repository.to_string(),
+                digest: digest.to_string(),
+            }
+            .into());
         }
         Ok(body)
     }
@@ -356,10 +368,11 @@ fn validated(digest: String, registry: &str) -> Result<String, ResolveError> {
     if is_valid_digest(&digest) {
         Ok(digest)
     } else {
-        Err(ResolveError::Registry(format!(
-            "{registry} sent a malformed digest \"{}\"; nothing written",
-            escape(&digest.chars().take(100).collect::<String>())
-        )))
+        Err(Fault::MalformedDigest {
+            registry: registry.to_string(),
+            digest: escape(&digest.chars().take(100).collect::<String>()).into_owned(),
+        }
+        .into())
     }
 }
 
@@ -390,9 +403,12 @@ fn check_status(
                 None => Asker::Anonymous(anonymous),
             },
         }),
-        _ => ResolveError::Registry(format!(
-            "{registry} answered {status} for {repository}:{tag}"
-        )),
+        _ => ResolveError::from(Fault::Status {
+            registry: registry.to_string(),
+            repository: repository.to_string(),
+            tag: tag.to_string(),
+            status,
+        }),
     })
 }
 

@@ -18,7 +18,7 @@ use super::auth::{
     parse_challenge, Challenge, Credential, CredentialKind, CredentialSource, Secret,
 };
 use super::transport::{authority, header, Authorization, Request, Transport};
-use super::{escape, Asker, Denial, ResolveError};
+use super::{escape, Asker, Denial, Fault, ResolveError};
 
 /// A result computed once and awaited by every concurrent caller: the single-flight cell of a ping or a
 /// credential.
@@ -414,9 +414,11 @@ impl Authorizer {
     ) -> Result<(Authorization, Instant), ResolveError> {
         let shown = escape(realm);
         let mut url = reqwest::Url::parse(realm).map_err(|e| {
-            ResolveError::Registry(format!(
-                "{registry} sent a bad token realm \"{shown}\": {e}"
-            ))
+            ResolveError::from(Fault::BadRealm {
+                registry: registry.to_string(),
+                realm: shown.to_string(),
+                error: e.to_string(),
+            })
         })?;
         match url.scheme() {
             "https" => {}
@@ -437,10 +439,12 @@ impl Authorizer {
             }
             "http" => {}
             other => {
-                return Err(ResolveError::Registry(format!(
-                    "{registry} sent a token realm \"{shown}\" with the unsupported scheme {}",
-                    escape(other)
-                )))
+                return Err(Fault::RealmScheme {
+                    registry: registry.to_string(),
+                    realm: shown.into_owned(),
+                    scheme: escape(other).into_owned(),
+                }
+                .into())
             }
         }
         let scope = format!("repository:{repository}:pull");
@@ -489,13 +493,18 @@ impl Authorizer {
             }));
         }
         if !status.is_success() {
-            return Err(ResolveError::Registry(format!(
-                "the token service of {registry} answered {status}"
-            )));
+            return Err(Fault::TokenStatus {
+                registry: registry.to_string(),
+                status,
+            }
+            .into());
         }
         let bytes = self.transport.read_body(resp, registry).await?;
         let body: TokenResponse = serde_json::from_slice(&bytes).map_err(|e| {
-            ResolveError::Registry(format!("bad token response from {registry}: {e}"))
+            ResolveError::from(Fault::BadTokenResponse {
+                registry: registry.to_string(),
+                error: e.to_string(),
+            })
         })?;
         let expires = body.expires();
         let token = body
@@ -503,7 +512,9 @@ impl Authorizer {
             .or(body.access_token)
             .filter(|t| !t.is_empty())
             .ok_or_else(|| {
-                ResolveError::Registry(format!("the token response from {registry} holds no token"))
+                ResolveError::from(Fault::NoToken {
+                    registry: registry.to_string(),
+                })
             })?;
         Ok((
             Authorization::Header(Secret(format!("Bearer {token}"))),

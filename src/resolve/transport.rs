@@ -14,7 +14,7 @@ use reqwest::header::{HeaderMap, ACCEPT, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTE
 use reqwest::{Method, StatusCode};
 
 use super::auth::Secret;
-use super::{chain, escape, ResolveError};
+use super::{chain, escape, Fault, ResolveError};
 
 /// Requests made, by kind; for `-v` and benchmarks.
 #[derive(Debug, Default)]
@@ -597,19 +597,20 @@ impl Transport {
                 _ => {
                     return match outcome {
                         Ok(resp) if resp.status() == StatusCode::TOO_MANY_REQUESTS => {
-                            Err(ResolveError::Registry(format!(
-                                "{host} answered {} {} times (its rate limit): {}; giving up",
-                                resp.status(),
-                                attempt + 1,
-                                rate_limit_detail(resp.headers())
-                            )))
+                            Err(ResolveError::from(Fault::GaveUp {
+                                host: host.to_string(),
+                                status: resp.status(),
+                                attempts: attempt + 1,
+                                rate_limit: Some(rate_limit_detail(resp.headers())),
+                            }))
                         }
                         Ok(resp) if is_transient(resp.status()) => {
-                            Err(ResolveError::Registry(format!(
-                                "{host} answered {} {} times; giving up",
-                                resp.status(),
-                                attempt + 1
-                            )))
+                            Err(ResolveError::from(Fault::GaveUp {
+                                host: host.to_string(),
+                                status: resp.status(),
+                                attempts: attempt + 1,
+                                rate_limit: None,
+                            }))
                         }
                         Ok(resp) => Ok(resp),
                         Err(e) => {
@@ -659,10 +660,10 @@ impl Transport {
         limit: usize,
     ) -> Result<Vec<u8>, ResolveError> {
         let too_big = || {
-            ResolveError::Registry(format!(
-                "{registry} sent a response larger than {} MiB",
-                limit >> 20
-            ))
+            ResolveError::from(Fault::TooLarge {
+                registry: registry.to_string(),
+                mib: limit >> 20,
+            })
         };
         if resp.content_length().is_some_and(|n| n > limit as u64) {
             return Err(too_big());
