@@ -52,6 +52,8 @@ pub struct File {
     pub signatures: Option<Spanned<Signatures>>,
     /// `[verify]`: what `pin verify` requires of every pin.
     pub verify: Option<Spanned<Verify>>,
+    /// `[update]`: how `pin update` follows tags.
+    pub update: Option<Spanned<Update>>,
     /// `actions = false` (`--no-actions`), or an `[actions]` table (`enabled`, `server`).
     pub actions: Option<Spanned<Actions>>,
 }
@@ -129,6 +131,15 @@ pub struct Verify {
     /// Every pinned index must offer each of these (`["linux/amd64", "linux/arm64"]`); checked to be
     /// platforms when the file is read.
     pub platforms: Option<Spanned<Vec<String>>>,
+}
+
+/// The `[update]` table.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Update {
+    /// The waiting period before a new digest is applied (`"3d"`, `"12h"`, `"1w"`); checked to be a duration
+    /// when the file is read.
+    pub min_age: Option<Spanned<String>>,
 }
 
 /// The `[signatures]` table. Paths are relative to the configuration file's directory.
@@ -313,6 +324,10 @@ fn check(l: &Loaded, user_cache: Option<&Path>) -> Result<(), ConfigError> {
                 return Err(invalid(v.span(), format!("[verify] platforms: {message}")));
             }
         }
+    }
+    if let Some(age) = f.update.as_ref().and_then(|u| u.get_ref().min_age.as_ref()) {
+        crate::settings::parse_duration(age.get_ref())
+            .map_err(|message| invalid(age.span(), format!("[update] min-age: {message}")))?;
     }
     if let Some(style) = &f.tag_style {
         if crate::settings::TagStyle::parse(style.get_ref()).is_none() {

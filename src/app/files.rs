@@ -64,6 +64,16 @@ pub(super) fn run(
             return run.finish(&report, out, err);
         }
     };
+    if let Operation::Update {
+        waiting, children, ..
+    } = &files.operation
+    {
+        if let Err(e) = super::waiting::age(waiting, *children, &mut lookup) {
+            report.outcomes = passed_over;
+            report.fail(Code::Setup, e);
+            return run.finish(&report, out, err);
+        }
+    }
     run.record_lookup(&mut lookup, &mut report);
 
     let plan::Plan {
@@ -195,8 +205,17 @@ impl FilesRun<'_> {
         let keys = plan::keys(scanned, &f.operation);
         match &f.registry {
             Some(registry) => {
-                let labels = match f.operation {
-                    Operation::Update { labels, .. } => labels,
+                let labels = match &f.operation {
+                    Operation::Update {
+                        labels, waiting, ..
+                    } => {
+                        if let Some(e) = super::waiting::refused_hub_gets(waiting, &keys) {
+                            return Err(LookupError::Setup(crate::resolve::ResolveError::Config(
+                                e,
+                            )));
+                        }
+                        super::waiting::reads(*labels, waiting)
+                    }
                     _ => Labels::Off,
                 };
                 let actions = plan::action_keys(scanned, &f.operation, &registry.actions_server);

@@ -640,6 +640,7 @@ fn tag_comments_round_trip_through_update_and_unpin() {
                 children: ChildPins::Warn,
                 labels: crate::settings::Labels::Off,
                 require_tags: false,
+                waiting: crate::settings::Waiting::none(),
             };
             let after = [after];
             let update_keys = plan::keys(&after, &update);

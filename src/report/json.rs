@@ -29,9 +29,15 @@ struct Entry<'a> {
     digest: Option<&'a str>,
     /// The tag followed (in the reference or its tag comment).
     tag: Option<&'a str>,
-    /// `pin update`: the digest before (the one replaced).
+    /// `pin update`: the digest before (replaced, or kept while a change is held).
     #[serde(rename = "previousDigest")]
     previous_digest: Option<&'a str>,
+    /// `pin update --min-age`: when the new digest was first seen (or created), and its age.
+    #[serde(rename = "firstSeen", skip_serializing_if = "Option::is_none")]
+    first_seen: Option<&'a super::Seen>,
+    /// `pin update`: why a change was held back.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    held: Option<&'a super::Held>,
     status: OutcomeStatus,
     code: Option<Code>,
     reason: Option<&'a str>,
@@ -52,6 +58,8 @@ impl<'a> Entry<'a> {
             digest: o.digest.as_deref(),
             tag: o.tag.as_deref(),
             previous_digest: o.previous.as_deref(),
+            first_seen: o.seen.as_ref(),
+            held: o.held.as_ref(),
             status: o.status,
             code: o.primary().map(|d| d.code),
             reason: o.reason(),

@@ -92,8 +92,13 @@ impl Reporter for MarkdownReporter {
             _ => "Container images pinned to digests",
         };
         let actions = action_rows(r);
-        // (image, from, to, old digest, new digest, tag) → places
-        type Key = (String, String, String, String, String, String);
+        // With a waiting period, the age of each new digest is a column of its own.
+        let aged = r
+            .outcomes
+            .iter()
+            .any(|o| o.status == OutcomeStatus::Pinned && o.seen.is_some());
+        // (image, from, to, old digest, new digest, tag, age) → places
+        type Key = (String, String, String, String, String, String, String);
         let mut rows: BTreeMap<Key, Row> = BTreeMap::new();
         for o in r
             .outcomes
@@ -126,7 +131,10 @@ impl Reporter for MarkdownReporter {
                     format!("`{}`", o.pinned.as_deref().unwrap_or_default()),
                 ),
             };
-            rows.entry((image, from, to, old, new, tag))
+            let age = o.seen.as_ref().map_or("-".to_string(), |s| {
+                crate::settings::human_duration(s.age_seconds)
+            });
+            rows.entry((image, from, to, old, new, tag, age))
                 .or_default()
                 .places
                 .push(o.place());
@@ -137,17 +145,27 @@ impl Reporter for MarkdownReporter {
         if rows.is_empty() && actions.is_empty() {
             writeln!(out, "Nothing to change.")?;
         } else if !rows.is_empty() {
-            writeln!(out, "| image | from | to | files |")?;
-            writeln!(out, "|---|---|---|---|")?;
-            for ((image, from, to, _, _, _), row) in &rows {
+            if aged {
+                writeln!(out, "| image | from | to | age | files |")?;
+                writeln!(out, "|---|---|---|---|---|")?;
+            } else {
+                writeln!(out, "| image | from | to | files |")?;
+                writeln!(out, "|---|---|---|---|")?;
+            }
+            for ((image, from, to, _, _, _, age), row) in &rows {
                 let places: Vec<String> = row
                     .places
                     .iter()
                     .map(|p| format!("`{}`", cell(p)))
                     .collect();
+                let age = if aged {
+                    format!(" {age} |")
+                } else {
+                    String::new()
+                };
                 writeln!(
                     out,
-                    "| `{}` | {} | {} | {} |",
+                    "| `{}` | {} | {} |{age} {} |",
                     cell(image),
                     from,
                     to,
@@ -157,13 +175,16 @@ impl Reporter for MarkdownReporter {
         }
         if update && !rows.is_empty() {
             writeln!(out, "\n#### Digests\n")?;
-            for (image, _, _, old, new, tag) in rows.keys() {
+            for (image, _, _, old, new, tag, _) in rows.keys() {
                 let tag = if tag.is_empty() {
                     String::new()
                 } else {
                     format!(" `{}`", cell(tag))
                 };
                 writeln!(out, "- `{}`{tag}: `{old}` → `{new}`", cell(image))?;
+                if let Some(seen) = seen_of(r, new) {
+                    writeln!(out, "  - {seen}")?;
+                }
                 match r.labels.get(new) {
                     None => {}
                     Some(Err(e)) => writeln!(out, "  - labels not read: {}", cell(e))?,
@@ -211,6 +232,7 @@ impl Reporter for MarkdownReporter {
                 )?;
             }
         }
+        write_held(r, out)?;
         write_errors(r, out)?;
         let skipped = r.summary().skipped;
         if skipped > 0 {
@@ -258,6 +280,64 @@ fn action_rows(r: &Report) -> BTreeMap<(String, String, String), Row> {
             .push(o.place());
     }
     rows
+}
+
+/// How old a new digest is, from the first outcome that moved to it: `first seen 2026-12-01T10:00:00Z (3d 4h
+/// ago)`.
+fn seen_of(r: &Report, digest: &str) -> Option<String> {
+    r.outcomes
+        .iter()
+        .filter(|o| o.digest.as_deref() == Some(digest))
+        .find_map(|o| o.seen.as_ref())
+        .map(super::Seen::text)
+}
+
+/// The changes held back (`pin update`): each reference kept, with its tag, the digest it keeps, the one it
+/// would take, how old that one is and from when it is applied.
+fn write_held(r: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let held: Vec<&super::Outcome> = r
+        .outcomes
+        .iter()
+        .filter(|o| o.status == OutcomeStatus::Held)
+        .collect();
+    if held.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "\n#### Held back\n")?;
+    writeln!(
+        out,
+        "| image | tag | pinned | new | age | applied from | files |"
+    )?;
+    writeln!(out, "|---|---|---|---|---|---|---|")?;
+    for o in held {
+        let original = o.original.as_deref().unwrap_or_default();
+        let image =
+            Reference::parse(original).map_or(original.to_string(), |p| p.name().to_string());
+        let age = o.seen.as_ref().map_or("-".to_string(), |s| {
+            let what = if s.source == "created" {
+                " (created)"
+            } else {
+                ""
+            };
+            format!("{}{what}", crate::settings::human_duration(s.age_seconds))
+        });
+        let eligible = o
+            .held
+            .as_ref()
+            .and_then(|h| h.eligible_at.as_deref())
+            .unwrap_or("-");
+        writeln!(
+            out,
+            "| `{}` | `{}` | `{}` | `{}` | {age} | {} | `{}` |",
+            cell(&image),
+            cell(o.tag.as_deref().unwrap_or_default()),
+            short(o.previous.as_deref().unwrap_or_default()),
+            short(o.digest.as_deref().unwrap_or_default()),
+            cell(eligible),
+            cell(&o.place()),
+        )?;
+    }
+    Ok(())
 }
 
 /// `pin verify`: the pins that are not served (or lack a platform), grouped, images and actions apart (the

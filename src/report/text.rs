@@ -291,6 +291,12 @@ fn write_outcome(
         match (&o.original, d.class()) {
             (None, Class::Skip) => writeln!(err, "{at}: skipped file: {message}")?,
             (None, _) => writeln!(err, "{at}: {}: {message}", paint.red("error"))?,
+            (Some(original), Class::Skip) if o.status == OutcomeStatus::Held => writeln!(
+                err,
+                "{at}: {} {}: {message}",
+                paint.yellow("held"),
+                escape(original)
+            )?,
             (Some(original), Class::Skip) => writeln!(
                 err,
                 "{at}: {} {}: {message}",
@@ -463,6 +469,9 @@ impl fmt::Display for SummaryLine<'_> {
             s.unchanged,
             s.skipped
         )?;
+        if s.held > 0 {
+            write!(f, ", {} held back (too young)", s.held)?;
+        }
         if s.errors > 0 {
             write!(f, ", {} {}", s.errors, plural(s.errors, "error", "errors"))?;
         }
@@ -542,6 +551,7 @@ mod tests {
             skipped: 1,
             errors: 0,
             missing: 0,
+            held: 0,
         };
         assert_eq!(
             SummaryLine {

@@ -20,6 +20,7 @@ pub struct Shown {
     pub(super) pin: PinSettings,
     pub(super) registry: RegistrySettings,
     pub(super) verify_platforms: Setting<Vec<Platform>>,
+    pub(super) min_age: Setting<u64>,
 }
 
 impl Shown {
@@ -32,6 +33,7 @@ impl Shown {
             pin: s.pin,
             registry: s.registry,
             verify_platforms: s.verify_platforms,
+            min_age: s.min_age,
         }
     }
 
@@ -187,6 +189,14 @@ impl Shown {
             "verify.platforms",
             format!("[{}]", platforms.join(", ")),
             &self.verify_platforms.origin,
+        )?;
+        row(
+            "update.min-age",
+            match *self.min_age {
+                0 => "\"0\" # none: a new digest is applied at once".to_string(),
+                s => quoted(&duration::exact_duration(s)),
+            },
+            &self.min_age.origin,
         )?;
         if r.tables.is_empty() {
             writeln!(out, "registry = []  # default")?;
