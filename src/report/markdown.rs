@@ -466,6 +466,63 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_waiting_period_adds_an_age_column_and_a_held_back_table() {
+        use crate::report::{Code, Command, Held, Mode, Outcome, Report, Seen};
+        let d = |c: char| format!("sha256:{}", c.to_string().repeat(64));
+        let seen = |age: u64| Seen {
+            at: "2026-12-07T05:00:00Z".to_string(),
+            at_seconds: 0,
+            age_seconds: age,
+            source: "first-seen",
+        };
+        let mut applied =
+            Outcome::new(format!("r.example/app:1@{}", d('a'))).at("a.yaml", 1, 8, 7..80, "yaml");
+        applied.set(OutcomeStatus::Pinned, Code::TagMoved, "moved");
+        applied.tag = Some("1".into());
+        applied.previous = Some(d('a'));
+        applied.digest = Some(d('b'));
+        applied.seen = Some(seen(302_400));
+        let mut held =
+            Outcome::new(format!("r.example/db:2@{}", d('c'))).at("b.yaml", 3, 8, 7..80, "yaml");
+        held.set(OutcomeStatus::Held, Code::HeldTooYoung, "too young");
+        held.tag = Some("2".into());
+        held.previous = Some(d('c'));
+        held.digest = Some(d('e'));
+        held.seen = Some(seen(3_600));
+        held.held = Some(Held {
+            code: Code::HeldTooYoung,
+            reason: "too young".into(),
+            eligible_at: Some("2026-12-10T05:00:00Z".into()),
+        });
+        let mut r = Report::new(Command::Update, Mode::DryRun);
+        r.outcomes = vec![applied, held];
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        MarkdownReporter::default()
+            .report(&r, &mut out, &mut err)
+            .unwrap();
+        let out = String::from_utf8(out).unwrap();
+        assert!(
+            out.contains(
+                "| image | from | to | age | files |\n|---|---|---|---|---|\n| `r.example/app` | `1` @ \
+                 `aaaaaaaaaaaa` | `1` @ `bbbbbbbbbbbb` | 3d 12h | `a.yaml:1:8` |\n"
+            ),
+            "{out}"
+        );
+        assert!(
+            out.contains("  - first seen 2026-12-07T05:00:00Z (3d 12h ago)\n"),
+            "{out}"
+        );
+        assert!(
+            out.contains(
+                "#### Held back\n\n| image | tag | pinned | new | age | applied from | files |\n\
+                 |---|---|---|---|---|---|---|\n| `r.example/db` | `2` | `cccccccccccc` | `eeeeeeeeeeee` | 1h | \
+                 2026-12-10T05:00:00Z | `b.yaml:3:8` |\n"
+            ),
+            "{out}"
+        );
+    }
+
+    #[test]
     fn label_values_cannot_become_markup() {
         assert_eq!(code("2024-05-01T10:00:00Z"), "`2024-05-01T10:00:00Z`");
         assert_eq!(code("a`b"), "``a`b``");

@@ -197,7 +197,8 @@ fn waiting(
             .expect("a subcommand of pin");
         return Err(SettingsError::Usage(Box::new(update.error(
             clap::error::ErrorKind::MissingRequiredArgument,
-            "--trust-created ages new digests for a waiting period: give --min-age DURATION (or              [update] min-age in pin.toml)",
+            "--trust-created ages new digests for a waiting period: give --min-age DURATION (or \
+             [update] min-age in pin.toml)",
         ))));
     }
     let (dir, base) = if g.given("cache_dir") {
