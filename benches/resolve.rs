@@ -16,9 +16,9 @@
 #[path = "../tests/harness/mod.rs"]
 mod harness;
 
-// Shared with the fault tests; this bench uses only part of it. It brings the harness's certificate module
+// Shared with the fault tests. It brings the harness's certificate module
 // (`pki.rs`) a second time, which is harmless: two copies of the same helpers.
-#[allow(dead_code, clippy::duplicate_mod)]
+#[allow(clippy::duplicate_mod)]
 #[path = "../tests/fake_registry/mod.rs"]
 mod fake_registry;
 

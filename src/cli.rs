@@ -667,7 +667,8 @@ mod tests {
         Cli::command().debug_assert();
     }
 
-    /// The help of `pin` and each subcommand, as users read it; `PIN_BLESS=1` rewrites the snapshot.
+    /// The help of `pin` and each subcommand, as users read it, against `tests/snapshots/help.txt` (a golden
+    /// file: `PIN_BLESS=1` rewrites it).
     #[test]
     fn help_snapshot() {
         let mut cmd = Cli::command().term_width(100);
@@ -677,18 +678,7 @@ mod tests {
             help.push_str(&format!("\n===== pin {} --help\n\n", sub.get_name()));
             help.push_str(&sub.render_long_help().to_string());
         }
-        let path =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/help.txt");
-        if std::env::var_os("PIN_BLESS").is_some() {
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(&path, &help).unwrap();
-        }
-        let want = std::fs::read_to_string(&path)
-            .expect("tests/snapshots/help.txt (PIN_BLESS=1 writes it)");
-        assert_eq!(
-            help, want,
-            "the help changed: review it, then PIN_BLESS=1 cargo test help_snapshot"
-        );
+        crate::golden::assert_golden("tests/snapshots/help.txt", &help);
     }
 
     fn parse(line: &[&str]) -> Result<Cli, clap::Error> {

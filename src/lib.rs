@@ -14,6 +14,11 @@ pub(crate) mod app;
 pub(crate) mod cli;
 pub(crate) mod config;
 pub(crate) mod formats;
+/// Golden files for the unit tests (the integration tests include the same file).
+#[cfg(test)]
+mod golden;
+#[cfg(test)]
+mod golden_tests;
 pub(crate) mod interrupt;
 pub(crate) mod platform;
 pub(crate) mod reference;

@@ -4,35 +4,24 @@
 //! Expected commits come from `git rev-parse` in the served repositories, never from `pin`; expected files
 //! are written out here byte for byte (CRLF, quotes, comments).
 
+mod common;
 mod harness;
 
 use std::fs;
 use std::path::Path;
 use std::process::{Command, Output};
 
+use common::{stderr, stdout};
 use harness::git::{GitOptions, GitRepo, GitServer};
 
 /// Runs `pin` in `cwd` with a clean environment (no `HOME` config, token or netrc of the caller).
 fn run_pin(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pin"));
-    cmd.current_dir(cwd)
+    common::command(cwd)
         .args(args)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", cwd)
-        .env("GIT_CONFIG_NOSYSTEM", "1");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.output().unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .envs(env.iter().copied())
+        .output()
+        .unwrap()
 }
 
 /// The server flags for `git` (after the subcommand, if any).

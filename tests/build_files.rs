@@ -4,14 +4,16 @@
 //!
 //! Expected digests are the ones the harness computed from the bytes it pushed, never ones `pin` reported.
 
+mod common;
 mod harness;
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Output;
 
-use harness::{Pushed, Registry, Variant, TWO_PLATFORMS, WITH_ARM_V7};
+use common::{assert_tree, fixture_tree, listed, pin as run_pin, stderr, Files};
+use harness::{fill_placeholders, Pushed, Registry, Variant};
 
 const REPO: &str = "fixtures/app";
 
@@ -24,23 +26,15 @@ struct Fixtures {
 impl Fixtures {
     fn start() -> Fixtures {
         let registry = Registry::start(Variant::Plain);
-        let mut pushed = BTreeMap::new();
-        pushed.insert("v1", registry.push_oci_image(REPO, "v1", "build-v1"));
-        pushed.insert(
-            "latest",
-            registry.push_oci_image(REPO, "latest", "build-latest"),
-        );
-        pushed.insert(
-            "docker-v1",
-            registry.push_docker_image(REPO, "docker-v1", "build-docker-v1"),
-        );
-        pushed.insert(
-            "multi",
-            registry.push_oci_index(REPO, "multi", "build-multi", TWO_PLATFORMS),
-        );
-        pushed.insert(
-            "docker-multi",
-            registry.push_docker_manifest_list(REPO, "docker-multi", "build-dmulti", WITH_ARM_V7),
+        let pushed = registry.push_fixture_tags(
+            REPO,
+            [
+                "build-v1",
+                "build-latest",
+                "build-docker-v1",
+                "build-multi",
+                "build-dmulti",
+            ],
         );
         Fixtures { registry, pushed }
     }
@@ -51,29 +45,13 @@ impl Fixtures {
 
     /// `text` with `@@REG@@` and every `@@TAG@@` replaced.
     fn expand(&self, text: &str) -> String {
-        let mut out = text.replace("@@REG@@", self.registry.host());
-        for (tag, p) in &self.pushed {
-            out = out.replace(&format!("@@{tag}@@"), &p.digest);
-        }
-        out
+        fill_placeholders(text, self.registry.host(), &self.pushed)
     }
 
     /// Copies `tests/e2e/build/{in,out}` into a temporary directory with the placeholders expanded:
     /// (the directory, the inputs, the expected files).
     fn tree(&self) -> (tempfile::TempDir, Files, Files) {
-        let dir = tempfile::tempdir().unwrap();
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e/build");
-        let (mut inputs, mut expected) = (BTreeMap::new(), BTreeMap::new());
-        for rel in files_under(&root.join("in")) {
-            let input = self.expand(&fs::read_to_string(root.join("in").join(&rel)).unwrap());
-            let output = fs::read_to_string(root.join("out").join(&rel)).unwrap();
-            let target = dir.path().join(&rel);
-            fs::create_dir_all(target.parent().unwrap()).unwrap();
-            fs::write(&target, &input).unwrap();
-            inputs.insert(rel.clone(), input);
-            expected.insert(rel, self.expand(&output));
-        }
-        (dir, inputs, expected)
+        fixture_tree("build", |text| self.expand(text))
     }
 
     /// Runs `pin` in `cwd` with this registry trusted over plain HTTP and standing in for Docker Hub (a mirror of
@@ -89,75 +67,6 @@ impl Fixtures {
         );
         run_pin(cwd, &all)
     }
-}
-
-type Files = BTreeMap<PathBuf, String>;
-
-fn files_under(root: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push(p.strip_prefix(root).unwrap().to_path_buf());
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
-/// Runs `pin` in `cwd` with a clean environment: no `HOME`, `DOCKER_CONFIG` or proxy from the caller leaks in.
-fn run_pin(cwd: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pin"))
-        .current_dir(cwd)
-        .args(args)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", cwd)
-        .output()
-        .unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn assert_tree(dir: &Path, expected: &Files) {
-    for (rel, want) in expected {
-        let got = fs::read_to_string(dir.join(rel)).unwrap();
-        assert_eq!(
-            &got,
-            want,
-            "{} differs from the expected file",
-            rel.display()
-        );
-    }
-}
-
-/// `file:line kind status original` for every reference `pin list` reports under `dir`.
-fn listed(dir: &Path) -> Vec<String> {
-    let o = run_pin(dir, &["list", "--format", "json", "."]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("one JSON document");
-    v["references"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            format!(
-                "{}:{} {} {} {}",
-                r["file"].as_str().unwrap(),
-                r["line"],
-                r["kind"].as_str().unwrap(),
-                r["status"].as_str().unwrap(),
-                r["original"].as_str().unwrap_or("-")
-            )
-        })
-        .collect()
 }
 
 // Guards every build file kind against the real registry, byte for byte (LF, CRLF, no final newline): a

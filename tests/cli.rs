@@ -1,26 +1,11 @@
 //! Command-line conventions that need no registry: completions, the manual page, where flags may go, hints.
 
+mod common;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
-fn pin(cwd: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pin"))
-        .current_dir(cwd)
-        .args(args)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", cwd)
-        .output()
-        .unwrap()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8(o.stderr.clone()).unwrap()
-}
+use common::{pin, stderr, stdout};
 
 #[test]
 fn completions_for_each_shell_name_the_subcommands_and_flags() {
@@ -132,25 +117,7 @@ fn the_diff_is_coloured_only_when_the_decision_says_so() {
 
 /// `pin` with `stdin` as its standard input.
 fn pin_stdin(cwd: &Path, args: &[&str], stdin: &str) -> Output {
-    use std::io::Write as _;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pin"))
-        .current_dir(cwd)
-        .args(args)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", cwd)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
+    common::pin_stdin(cwd, args, &[], stdin)
 }
 
 // Guards `pin resolve -`: references from stdin one per line (blank lines and `#` comments ignored, spaces
@@ -467,28 +434,12 @@ fn a_command_word_in_place_of_a_path_stops_before_anything_is_read() {
 /// A copy of `examples/` (its files and the lockfile that pins them, so `--offline --lock pin.lock` needs no
 /// registry) in a fresh directory, with `extra` files added.
 fn examples(extra: &[(&str, &str)]) -> tempfile::TempDir {
-    fn copy(from: &Path, to: &Path) {
-        std::fs::create_dir_all(to).unwrap();
-        for entry in std::fs::read_dir(from).unwrap() {
-            let entry = entry.unwrap();
-            let target = to.join(entry.file_name());
-            if entry.file_type().unwrap().is_dir() {
-                copy(&entry.path(), &target);
-            } else {
-                std::fs::copy(entry.path(), &target).unwrap();
-            }
-        }
-    }
     let dir = tempfile::tempdir().unwrap();
-    copy(
+    common::copy_dir(
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("examples"),
         dir.path(),
     );
-    for (path, text) in extra {
-        let path = dir.path().join(path);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    }
+    common::write_files(dir.path(), extra);
     dir
 }
 

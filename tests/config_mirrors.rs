@@ -1,31 +1,14 @@
 //! Settings from `pin.toml`, and lookups routed by registries.conf mirrors, against the real registry harness.
 //! Expected digests are the ones the harness computed from the bytes it pushed.
 
+mod common;
 mod harness;
 
 use std::fs;
 use std::path::Path;
-use std::process::{Command, Output};
 
+use common::{pin_env as pin, text};
 use harness::{Registry, Variant};
-
-/// Runs `pin` in `cwd` with a clean environment plus `env`.
-fn pin(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pin"));
-    cmd.current_dir(cwd)
-        .args(args)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", cwd);
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.output().unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
 fn write(dir: &Path, name: &str, body: &str) {
     let p = dir.join(name);

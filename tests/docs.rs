@@ -16,8 +16,12 @@
 //!   directory of the `pin` that cargo built, `LC_ALL=C`, and every registry is out of reach (a proxy on a
 //!   closed port). `cargo run --release --` stands for that `pin`.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+
+use common::copy_dir;
 
 /// The words that may follow `console` in a fence: a block so marked is not run.
 const MARKERS: &[&str] = &["registry", "tools"];
@@ -182,19 +186,6 @@ fn console_blocks(file: &Path) -> Vec<Block> {
         });
     }
     blocks
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }
 
 /// What one command printed and how it exited.

@@ -2,6 +2,7 @@
 //!
 //! Expected digests are the ones the harness computed from the bytes it pushed, never ones `pin` reported.
 
+mod common;
 mod harness;
 
 use std::collections::BTreeMap;
@@ -9,7 +10,12 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use harness::{Pushed, Registry, Variant, TWO_PLATFORMS, WITH_ARM_V7};
+use common::golden::Goldens;
+use common::{
+    assert_tree, fixture_tree, listed, pin_env as run_pin, pin_stdin as run_pin_stdin, snapshot,
+    stderr, stdout,
+};
+use harness::{fill_placeholders, Pushed, Registry, Variant, TWO_PLATFORMS};
 
 const REPO: &str = "fixtures/app";
 
@@ -22,23 +28,9 @@ struct Fixtures {
 impl Fixtures {
     fn start(variant: Variant) -> Fixtures {
         let registry = Registry::start(variant);
-        let mut pushed = BTreeMap::new();
-        pushed.insert("v1", registry.push_oci_image(REPO, "v1", "oci-v1"));
-        pushed.insert(
-            "latest",
-            registry.push_oci_image(REPO, "latest", "oci-latest"),
-        );
-        pushed.insert(
-            "docker-v1",
-            registry.push_docker_image(REPO, "docker-v1", "docker-v1"),
-        );
-        pushed.insert(
-            "multi",
-            registry.push_oci_index(REPO, "multi", "multi", TWO_PLATFORMS),
-        );
-        pushed.insert(
-            "docker-multi",
-            registry.push_docker_manifest_list(REPO, "docker-multi", "dmulti", WITH_ARM_V7),
+        let pushed = registry.push_fixture_tags(
+            REPO,
+            ["oci-v1", "oci-latest", "docker-v1", "multi", "dmulti"],
         );
         Fixtures { registry, pushed }
     }
@@ -49,11 +41,7 @@ impl Fixtures {
 
     /// `text` with `@@REG@@` and every `@@TAG@@` replaced.
     fn expand(&self, text: &str) -> String {
-        let mut out = text.replace("@@REG@@", self.registry.host());
-        for (tag, p) in &self.pushed {
-            out = out.replace(&format!("@@{tag}@@"), &p.digest);
-        }
-        out
+        fill_placeholders(text, self.registry.host(), &self.pushed)
     }
 
     /// Copies `tests/e2e/tree/{in,out}` into a temp dir with placeholders expanded: (dir, expected files).
@@ -62,19 +50,7 @@ impl Fixtures {
     }
 
     fn tree_named(&self, name: &str) -> (tempfile::TempDir, BTreeMap<PathBuf, String>) {
-        let dir = tempfile::tempdir().unwrap();
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/e2e")
-            .join(name);
-        let mut expected = BTreeMap::new();
-        for rel in files_under(&root.join("in")) {
-            let input = fs::read_to_string(root.join("in").join(&rel)).unwrap();
-            let output = fs::read_to_string(root.join("out").join(&rel)).unwrap();
-            let target = dir.path().join(&rel);
-            fs::create_dir_all(target.parent().unwrap()).unwrap();
-            fs::write(&target, self.expand(&input)).unwrap();
-            expected.insert(rel, self.expand(&output));
-        }
+        let (dir, _, expected) = fixture_tree(name, |text| self.expand(text));
         (dir, expected)
     }
 
@@ -91,82 +67,6 @@ impl Fixtures {
         let mut all = args.to_vec();
         all.splice(at..at, ["--insecure-registry", self.registry.host()]);
         run_pin_stdin(cwd, &all, &[], stdin)
-    }
-}
-
-fn files_under(root: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push(p.strip_prefix(root).unwrap().to_path_buf());
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
-/// Runs `pin` in `cwd` with a clean environment: no `HOME`, `DOCKER_CONFIG` or proxy from the caller leaks in.
-fn run_pin(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    run_pin_stdin(cwd, args, env, "")
-}
-
-fn run_pin_stdin(cwd: &Path, args: &[&str], env: &[(&str, &str)], stdin: &str) -> Output {
-    use std::io::Write as _;
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pin"));
-    cmd.current_dir(cwd)
-        .args(args)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", cwd)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let mut child = cmd.spawn().unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    files_under(dir)
-        .into_iter()
-        .map(|rel| {
-            let bytes = fs::read(dir.join(&rel)).unwrap();
-            (rel, bytes)
-        })
-        .collect()
-}
-
-fn assert_tree(dir: &Path, expected: &BTreeMap<PathBuf, String>) {
-    for (rel, want) in expected {
-        let got = fs::read_to_string(dir.join(rel)).unwrap();
-        assert_eq!(
-            &got,
-            want,
-            "{} differs from the expected file",
-            rel.display()
-        );
     }
 }
 
@@ -1873,26 +1773,7 @@ fn every_file_kind_is_pinned_byte_exact() {
 fn every_file_kind_is_listed_with_its_kind() {
     let fx = Fixtures::start(Variant::Plain);
     let (dir, _) = fx.tree_named("kinds");
-    let o = run_pin(dir.path(), &["list", "--format", "json", "."], &[]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let v: serde_json::Value =
-        serde_json::from_slice(&o.stdout).expect("stdout is one JSON document");
-    let got: Vec<String> = v["references"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            format!(
-                "{}:{} {} {} {}",
-                r["file"].as_str().unwrap(),
-                r["line"],
-                r["kind"].as_str().unwrap(),
-                r["status"].as_str().unwrap(),
-                // A file passed over whole has no reference text.
-                r["original"].as_str().unwrap_or("-")
-            )
-        })
-        .collect();
+    let got = listed(dir.path());
     let list = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e/kinds/list.txt");
     let want = fx.expand(&fs::read_to_string(list).unwrap());
     assert_eq!(got.join("\n") + "\n", want);
@@ -1980,11 +1861,10 @@ fn a_bad_flag_exits_2() {
 
 // Guards what `pin list` reports for small real projects, one per directory of `tests/e2e/list`: each case's
 // `in/` tree is listed from inside it, and the listing (then `exit: N`) must equal its `list.txt`, checked by
-// hand. `PIN_BLESS=1` rewrites the `list.txt` files; review the diff before committing.
+// hand (golden files: `PIN_BLESS=1` rewrites them).
 #[test]
 fn list_cases_match_their_listings() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e/list");
-    let bless = std::env::var_os("PIN_BLESS").is_some();
     let mut cases: Vec<PathBuf> = fs::read_dir(&root)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -1992,24 +1872,13 @@ fn list_cases_match_their_listings() {
         .collect();
     cases.sort();
     assert!(!cases.is_empty());
-    let mut failed = Vec::new();
+    let mut goldens = Goldens::new();
     for case in cases {
         let o = run_pin(&case.join("in"), &["list", "-q", "."], &[]);
         let got = format!("{}exit: {}\n", stdout(&o), o.status.code().unwrap_or(-1));
-        let expected = case.join("list.txt");
-        if bless {
-            fs::write(&expected, &got).unwrap();
-        }
-        let want = fs::read_to_string(&expected).unwrap_or_default();
-        if got != want {
-            failed.push(format!(
-                "{}:\n--- want\n{want}--- got\n{got}--- stderr\n{}",
-                case.display(),
-                stderr(&o)
-            ));
-        }
+        goldens.check_with(case.join("list.txt"), &got, &stderr(&o));
     }
-    assert!(failed.is_empty(), "{}", failed.join("\n"));
+    goldens.finish();
 }
 
 // Guards YAML read as libyaml reads it (quoted scalars continued left of their block, as in the Gateway API CRDs
@@ -2204,28 +2073,15 @@ fn placeholders(fx: &Fixtures, text: &str) -> String {
     out
 }
 
-/// Checks `got` against the golden file `tests/e2e/formats/NAME` (`PIN_BLESS=1` rewrites it; review the
-/// diff by hand before committing). `None` when they agree.
-fn golden(name: &str, got: &str) -> Option<String> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/e2e/formats")
-        .join(name);
-    if std::env::var_os("PIN_BLESS").is_some() {
-        fs::create_dir_all(path.parent().unwrap()).unwrap();
-        fs::write(&path, got).unwrap();
-    }
-    let want = fs::read_to_string(&path).unwrap_or_default();
-    (got != want).then(|| format!("{name}:\n--- want\n{want}--- got\n{got}"))
-}
-
 // Guards every output format on one fixture tree: `pin --check --format F` for each F, stdout, stderr and
-// exit status compared with a golden file per format, checked by hand (`PIN_BLESS=1` rewrites them). The
-// SARIF log also validates against the official SARIF 2.1.0 schema, and the JSON document against ours.
+// exit status compared with a golden file per format in `tests/e2e/formats`, checked by hand (`PIN_BLESS=1`
+// rewrites them). The SARIF log also validates against the official SARIF 2.1.0 schema, and the JSON document
+// against ours.
 #[test]
 fn every_format_on_the_fixture_tree() {
     let fx = Fixtures::start(Variant::Plain);
     let (dir, _) = fx.tree();
-    let mut failed = Vec::new();
+    let mut goldens = Goldens::new();
     for (format, file) in [
         ("text", "text.txt"),
         ("json", "json.txt"),
@@ -2254,14 +2110,17 @@ fn every_format_on_the_fixture_tree() {
             stderr(&o),
             o.status.code().unwrap_or(-1)
         );
-        failed.extend(golden(file, &placeholders(&fx, &got)));
+        goldens.check(
+            Path::new("tests/e2e/formats").join(file),
+            &placeholders(&fx, &got),
+        );
         match format {
             "sarif" => assert_valid(&o.stdout, "tests/schemas/sarif-schema-2.1.0.json"),
             "json" => assert_valid(&o.stdout, "docs/report.schema.json"),
             _ => {}
         }
     }
-    assert!(failed.is_empty(), "{}", failed.join("\n"));
+    goldens.finish();
 }
 
 /// Validates a JSON document against a JSON Schema file of the repository.
@@ -2970,28 +2829,6 @@ fn verify_caches_digests_found_within_the_ttl() {
         fs::read_to_string(dir.path().join("app.yaml")).unwrap(),
         text
     );
-}
-
-/// `file:line kind status original` of every reference `pin list --format json` reports under `dir`.
-fn listed(dir: &Path) -> Vec<String> {
-    let o = run_pin(dir, &["list", "--format", "json", "."], &[]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("one JSON document");
-    v["references"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            format!(
-                "{}:{} {} {} {}",
-                r["file"].as_str().unwrap(),
-                r["line"],
-                r["kind"].as_str().unwrap(),
-                r["status"].as_str().unwrap(),
-                r["original"].as_str().unwrap_or("-")
-            )
-        })
-        .collect()
 }
 
 // Guards the Quadlet and ko kinds end to end: `Image=` of a `.container` (LF, comments, an `Exec=` continued

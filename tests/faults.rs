@@ -4,16 +4,15 @@
 //! all-or-nothing promise: exit 2 and not one byte of any file changed. Request counts are taken from the
 //! server side, after the client exited, because the request budget is part of `pin`'s contract.
 
+mod common;
 mod fake_registry;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
-use fake_registry::{FakeRegistry, Kind, Reply, Request, Response, Seen};
-use sha2::{Digest as _, Sha256};
-
-const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+use fake_registry::{
+    manifest_body, sha256, FakeRegistry, Kind, Reply, Request, Response, Seen, OCI_MANIFEST,
+};
 
 /// What `pin` sends as `Accept` on manifest requests: all four types, or multi-arch tags resolve to one
 /// platform's manifest.
@@ -23,20 +22,6 @@ const MANIFEST_TYPES: [&str; 4] = [
     "application/vnd.docker.distribution.manifest.list.v2+json",
     "application/vnd.docker.distribution.manifest.v2+json",
 ];
-
-/// A distinct manifest per `repository:tag`, so that a digest written to the wrong line shows.
-fn manifest_body(repository: &str, tag: &str) -> Vec<u8> {
-    format!(
-        r#"{{"schemaVersion":2,"mediaType":"{OCI_MANIFEST}","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:{}","size":2}},"layers":[],"annotations":{{"for":"{repository}:{tag}"}}}}"#,
-        "0".repeat(64)
-    )
-    .into_bytes()
-}
-
-/// Computed here, independently of the client.
-fn sha256(bytes: &[u8]) -> String {
-    format!("sha256:{:x}", Sha256::digest(bytes))
-}
 
 fn digest_of(repository: &str, tag: &str) -> String {
     sha256(&manifest_body(repository, tag))
@@ -134,17 +119,11 @@ fn pin_insecure(
     args: &[&str],
     env: &[(&str, &Path)],
 ) -> Outcome {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pin"));
-    cmd.current_dir(project.path())
-        .env_clear()
-        .env("HOME", project.path());
+    let mut cmd = common::command(project.path());
     for host in insecure {
         cmd.args(["--insecure-registry", host]);
     }
     cmd.args(args);
-    if let Some(path) = std::env::var_os("PATH") {
-        cmd.env("PATH", path);
-    }
     for (k, v) in env {
         cmd.env(k, v);
     }

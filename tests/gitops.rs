@@ -7,6 +7,7 @@
 //! Expected digests are the ones the harness computed from the bytes it pushed, never ones `pin` reported. The
 //! archives are made by the system's `tar`, `gzip` and `zip`.
 
+mod common;
 mod harness;
 
 use std::collections::BTreeMap;
@@ -14,6 +15,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use common::{fixture_tree, snapshot, stderr, stdout, write_files};
 use harness::{Registry, Variant, TWO_PLATFORMS};
 use serde_json::json;
 
@@ -39,15 +41,6 @@ fn tool(cwd: &Path, program: &str, args: &[&str]) {
 }
 
 /// Writes `files` (relative path, text) below `dir`.
-fn write_files(dir: &Path, files: &[(&str, &str)]) {
-    for (rel, text) in files {
-        let path = dir.join(rel);
-        fs::create_dir_all(path.parent().unwrap()).unwrap();
-        fs::write(path, text).unwrap();
-    }
-}
-
-/// A `.tar.gz` of `root` (a directory under `dir`), as `tar czf` writes it.
 fn tgz(dir: &Path, root: &str) -> Vec<u8> {
     let out = format!("{root}.tgz");
     tool(dir, "tar", &["-czf", &out, root]);
@@ -332,17 +325,7 @@ impl Artifacts {
 
     /// `tests/e2e/gitops/{in,out}` expanded: a temp dir holding the input, and the expected files.
     fn tree(&self) -> (tempfile::TempDir, BTreeMap<PathBuf, String>) {
-        let dir = tempfile::tempdir().unwrap();
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e/gitops");
-        let mut expected = BTreeMap::new();
-        for rel in files_under(&root.join("in")) {
-            let input = fs::read_to_string(root.join("in").join(&rel)).unwrap();
-            let output = fs::read_to_string(root.join("out").join(&rel)).unwrap();
-            let target = dir.path().join(&rel);
-            fs::create_dir_all(target.parent().unwrap()).unwrap();
-            fs::write(&target, self.expand(&input)).unwrap();
-            expected.insert(rel, self.expand(&output));
-        }
+        let (dir, _, expected) = fixture_tree("gitops", |text| self.expand(text));
         (dir, expected)
     }
 
@@ -353,50 +336,8 @@ impl Artifacts {
         if args.first() != Some(&"list") {
             all.splice(at..at, ["--insecure-registry", self.registry.host()]);
         }
-        Command::new(env!("CARGO_BIN_EXE_pin"))
-            .current_dir(cwd)
-            .args(&all)
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", cwd)
-            .output()
-            .unwrap()
+        common::pin(cwd, &all)
     }
-}
-
-fn files_under(root: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push(p.strip_prefix(root).unwrap().to_path_buf());
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    files_under(dir)
-        .into_iter()
-        .map(|rel| {
-            let bytes = fs::read(dir.join(&rel)).unwrap();
-            (rel, bytes)
-        })
-        .collect()
 }
 
 /// The Helm chart references of the tree whose tools take no digest, counted by hand: the Flux `HelmRelease`,

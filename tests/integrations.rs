@@ -7,6 +7,7 @@
 //! for where `.ci/run` installs them ([`ci_tools`]); a test that needs a missing one fails and says how to
 //! install it.
 
+mod common;
 mod harness;
 
 use std::fs;
@@ -14,9 +15,7 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use common::{lockfile, pin, text, tree, DIGEST};
 
 fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -49,17 +48,6 @@ fn on_path(name: &str) -> Option<PathBuf> {
     std::env::split_paths(&std::env::var_os("PATH")?)
         .map(|d| d.join(name))
         .find(|p| p.is_file())
-}
-
-/// The tree `files` in a new temporary directory.
-fn tree(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for (name, body) in files {
-        let p = dir.path().join(name);
-        fs::create_dir_all(p.parent().unwrap()).unwrap();
-        fs::write(p, body).unwrap();
-    }
-    dir
 }
 
 /// SHA-256 of a file as `sha256sum` prints it (an independent tool, not pin's code).
@@ -311,11 +299,7 @@ fn the_install_script_checks_the_sum_and_installs_the_release_binary() {
 fn action_run(cwd: &Path, inputs: &[(&str, &str)]) -> (Output, String) {
     let output = cwd.join("github-output");
     fs::write(&output, "").unwrap();
-    let bin = Path::new(env!("CARGO_BIN_EXE_pin")).parent().unwrap();
-    let path = std::env::join_paths(std::iter::once(bin.to_path_buf()).chain(
-        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
-    ))
-    .unwrap();
+    let path = common::path_with_pin();
     let mut cmd = Command::new("bash");
     cmd.arg(repo().join("scripts/action-run.sh"))
         .current_dir(cwd)
@@ -329,14 +313,6 @@ fn action_run(cwd: &Path, inputs: &[(&str, &str)]) -> (Output, String) {
     }
     let out = cmd.output().unwrap();
     (out, fs::read_to_string(output).unwrap())
-}
-
-const DIGEST: &str = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
-
-fn lockfile() -> String {
-    format!(
-        r#"{{"version": 1, "images": {{"docker.io/library/nginx:1.27": {{"digest": "{DIGEST}", "mediaType": "application/vnd.oci.image.index.v1+json"}}}}}}"#
-    )
 }
 
 // Guards the action's run step: annotations for what is left to pin, pin's exit status as the step's
@@ -542,11 +518,7 @@ fn local_hooks_config() -> String {
 
 /// Runs real `pre-commit` in `dir` with the built `pin` first on PATH and its own cache.
 fn pre_commit(dir: &Path, args: &[&str]) -> Output {
-    let bin = Path::new(env!("CARGO_BIN_EXE_pin")).parent().unwrap();
-    let path = std::env::join_paths(std::iter::once(bin.to_path_buf()).chain(
-        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
-    ))
-    .unwrap();
+    let path = common::path_with_pin();
     Command::new(venv_tool("pre-commit"))
         .args(args)
         .current_dir(dir)
@@ -556,18 +528,6 @@ fn pre_commit(dir: &Path, args: &[&str]) -> Output {
         .env("PRE_COMMIT_HOME", dir.join(".cache-pre-commit"))
         .env("GIT_CONFIG_GLOBAL", "/dev/null")
         .env("GIT_CONFIG_NOSYSTEM", "1")
-        .output()
-        .unwrap()
-}
-
-/// Runs the built `pin` in `dir`.
-fn pin(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pin"))
-        .args(args)
-        .current_dir(dir)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", dir)
         .output()
         .unwrap()
 }
@@ -835,11 +795,7 @@ fn the_helm_postrenderer_plugin_pins_what_helm_renders() {
         );
     let plugin_dir = repo().to_str().unwrap();
     let env = [("HELM_PLUGIN_NAME", "pin"), ("HELM_PLUGIN_DIR", plugin_dir)];
-    let bin = Path::new(env!("CARGO_BIN_EXE_pin")).parent().unwrap();
-    let path = std::env::join_paths(std::iter::once(bin.to_path_buf()).chain(
-        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
-    ))
-    .unwrap();
+    let path = common::path_with_pin();
     let home = tempfile::tempdir().unwrap();
     let run = |argv: &[String], stdin: &str| -> Output {
         let mut cmd = Command::new(&argv[0]);

@@ -7,7 +7,7 @@
 //! Expected digests are the ones the harness computed from the bytes it pushed.
 
 // Shared with `faults.rs`; this crate uses only part of it. The harness's pki.rs is loaded by both.
-#[allow(dead_code)]
+mod common;
 #[allow(clippy::duplicate_mod)]
 mod fake_registry;
 mod harness;
@@ -15,61 +15,19 @@ mod sigstore_kit;
 
 use std::fs;
 use std::path::Path;
-use std::process::{Command, Output};
-use std::sync::Arc;
+use std::process::Output;
 
+use common::{pin_insecure as pin, stderr};
 use serde_json::json;
 
-use fake_registry::{FakeRegistry, Kind, Response};
+use fake_registry::{referrers_api, Kind};
 use harness::{sha256_digest, Pushed, Registry, Variant, OCI_INDEX, OCI_MANIFEST};
 use sigstore_kit::{
-    bundle, bundle_manifest, now, referrers_index, statement, trusted_root, Ca, Key, Leaf, Options,
-    Rekor, Signing, COSIGN_SIGN, GITHUB_ISSUER,
+    bundle, bundle_manifest, now, referrers_index, statement, workdir, Ca, Key, Options, Signing,
+    Sigstore, COSIGN_SIGN, GITHUB_ISSUER,
 };
 
 const WORKFLOW: &str = "https://github.com/org/repo/.github/workflows/release.yml@refs/tags/v1";
-
-/// A throwaway Sigstore instance.
-struct Sigstore {
-    ca: Ca,
-    ct: Key,
-    rekor: Rekor,
-}
-
-impl Sigstore {
-    fn new() -> Sigstore {
-        Sigstore {
-            ca: Ca::new("test fulcio"),
-            ct: Key::new(),
-            rekor: Rekor::new(),
-        }
-    }
-
-    fn root(&self) -> String {
-        trusted_root(&self.ca, &self.rekor.key, &self.ct)
-    }
-
-    /// A certificate for `subject` by GitHub Actions' issuer, valid around now, with an SCT.
-    fn leaf(&self, subject: &str) -> Leaf {
-        self.ca.issue(
-            subject,
-            GITHUB_ISSUER,
-            now() - 300,
-            now() + 300,
-            Some(&self.ct),
-        )
-    }
-
-    /// A cosign v3 signature of `digest` by `leaf`.
-    fn sign(&mut self, digest: &str, leaf: &Leaf, options: Options) -> Vec<u8> {
-        bundle(
-            &statement(digest, COSIGN_SIGN),
-            Signing::Keyless(leaf),
-            &mut self.rekor,
-            options,
-        )
-    }
-}
 
 /// Pushes `bundle` as a referrer of `image` as cosign does on a registry without the referrers API: the
 /// bundle blob, the empty config, the referrer manifest (by digest), and the index tagged `sha256-<hex>`
@@ -84,38 +42,6 @@ fn push_bundle(registry: &Registry, image: &Pushed, subject: &Pushed, bundle: &[
     let tag = image.digest.replacen(':', "-", 1);
     registry.push_manifest(repo, &tag, OCI_INDEX, &index);
     digest
-}
-
-/// A working directory with the trusted root and `deploy.yaml` naming `refs`.
-fn workdir(root: &str, refs: &[String]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    fs::write(dir.path().join("root.json"), root).unwrap();
-    let yaml: String = refs.iter().map(|r| format!("image: {r}\n")).collect();
-    fs::write(dir.path().join("deploy.yaml"), yaml).unwrap();
-    dir
-}
-
-fn pin(host: &str, cwd: &Path, args: &[&str]) -> Output {
-    // A subcommand comes first.
-    let (sub, args) = match args.first() {
-        Some(&"verify") => (&args[..1], &args[1..]),
-        _ => (&args[..0], args),
-    };
-    Command::new(env!("CARGO_BIN_EXE_pin"))
-        .current_dir(cwd)
-        .args(sub)
-        .arg("--insecure-registry")
-        .arg(host)
-        .args(args)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", cwd)
-        .output()
-        .unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 fn read(dir: &Path) -> String {
@@ -547,45 +473,7 @@ fn a_bundle_found_through_the_referrers_api_pins_the_digest() {
         ]
     }))
     .unwrap();
-    let manifests = Arc::new(vec![
-        ("v1".to_string(), image.clone()),
-        (image_digest.clone(), image.clone()),
-        (referrer_digest.clone(), referrer.clone()),
-    ]);
-    let (index_path, blob_path) = (
-        format!("/v2/team/app/referrers/{image_digest}"),
-        format!("/v2/team/app/blobs/{bundle_digest}"),
-    );
-    let reg = FakeRegistry::start(move |req| {
-        if req.kind == Kind::Ping {
-            return Response::new(200).body("{}").into();
-        }
-        if req.path == index_path {
-            return Response::new(200)
-                .header("Content-Type", OCI_INDEX)
-                .body(index.clone())
-                .into();
-        }
-        if req.path == blob_path {
-            return Response::new(200).body(b.clone()).into();
-        }
-        if let Some((_, reference)) = req.manifest() {
-            if let Some((_, body)) = manifests.iter().find(|(r, _)| r == reference) {
-                let r = Response::new(200)
-                    .header("Content-Type", OCI_MANIFEST)
-                    .header("Docker-Content-Digest", &sha256_digest(body));
-                let r = if req.method == "HEAD" {
-                    r.header("Content-Length", &body.len().to_string())
-                } else {
-                    r.body(body.clone())
-                };
-                return r.into();
-            }
-        }
-        Response::new(404)
-            .body(r#"{"errors":[{"code":"MANIFEST_UNKNOWN"}]}"#)
-            .into()
-    });
+    let reg = referrers_api(image, referrer, index, b);
     let host = reg.host();
     let dir = workdir(&s.root(), &[format!("{host}/team/app:v1")]);
     let o = run(

@@ -8,13 +8,15 @@
 
 #![cfg(unix)]
 
+mod common;
 mod harness;
 
 use std::fs;
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
+use common::stderr;
 use harness::{Registry, Variant};
 
 /// A clone (`repo/`, with `.git` so that configuration discovery stops there) and files beside it that
@@ -61,13 +63,8 @@ impl Clone {
     /// `pin ARGS…` in the clone with a clean environment (`HOME` is the temporary directory, so the
     /// default cache directory lies there) plus `env`.
     fn pin(&self, host: &str, args: &[&str], env: &[(&str, &Path)]) -> Output {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_pin"));
-        cmd.current_dir(self.repo())
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", self.dir.path())
-            .args(["--insecure-registry", host])
-            .args(args);
+        let mut cmd = common::command_with_home(&self.repo(), self.dir.path());
+        cmd.args(["--insecure-registry", host]).args(args);
         for (k, v) in env {
             cmd.env(k, v);
         }
@@ -98,10 +95,6 @@ impl Clone {
             "the file outside the clone was written"
         );
     }
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 fn registry_with_app() -> Registry {

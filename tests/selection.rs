@@ -1,47 +1,13 @@
 //! Which files a run reads, and what a path that cannot be read does to the rest of the run. No registry:
 //! `pin list` reads files only, and `--offline` takes digests from a lockfile written here.
 
-// This file uses only part of the fault server.
-#[allow(dead_code)]
+mod common;
 mod fake_registry;
 
 use std::fs;
-use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
-/// Runs `pin` in `cwd` with a clean environment.
-fn pin(cwd: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pin"))
-        .current_dir(cwd)
-        .args(args)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", cwd)
-        .output()
-        .unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn tree(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for (name, body) in files {
-        let p = dir.path().join(name);
-        fs::create_dir_all(p.parent().unwrap()).unwrap();
-        fs::write(p, body).unwrap();
-    }
-    dir
-}
-
-const DIGEST: &str = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
-
-fn lockfile() -> String {
-    format!(
-        r#"{{"version": 1, "images": {{"docker.io/library/nginx:1.27": {{"digest": "{DIGEST}", "mediaType": "application/vnd.oci.image.index.v1+json"}}}}}}"#
-    )
-}
+use common::{lockfile, pin, text, tree, DIGEST};
 
 // Guards per-path errors: a file that is not valid for its kind is an error with its line and column, and
 // every other file is still scanned and listed; the run exits 2. A file that cannot hold a reference (no

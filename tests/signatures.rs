@@ -4,14 +4,16 @@
 //!
 //! Expected digests are the ones the harness computed from the bytes it pushed.
 
+mod common;
 mod harness;
 
 use std::fs;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
+use common::stderr;
 use ring::rand::SystemRandom;
 use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_ASN1_SIGNING};
 use serde_json::json;
@@ -117,19 +119,11 @@ fn workdir(signer: &Signer, refs: &[String]) -> tempfile::TempDir {
 }
 
 fn pin(registry: &Registry, cwd: &Path, args: &[&str]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pin"));
-    cmd.current_dir(cwd)
-        .arg("--insecure-registry")
-        .arg(registry.host())
+    common::command(cwd)
+        .args(["--insecure-registry", registry.host()])
         .args(args)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", cwd);
-    cmd.output().unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
+        .output()
+        .unwrap()
 }
 
 fn read(dir: &Path, name: &str) -> String {
@@ -415,13 +409,7 @@ fn verify_requires_signatures_of_pinned_digests_when_asked() {
         let mut args = vec!["verify", "--insecure-registry", host];
         args.extend_from_slice(extra);
         args.push("deploy.yaml");
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_pin"));
-        cmd.current_dir(dir.path())
-            .args(&args)
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", dir.path());
-        cmd.output().unwrap()
+        common::command(dir.path()).args(&args).output().unwrap()
     };
     let o = verify(&[]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));

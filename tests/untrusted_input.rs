@@ -3,25 +3,14 @@
 //! a terminal or forge a CI log line, skip patterns that would take the machine's memory, and untagged
 //! references through `--tag-comment` and `unpin`. No registry: digests come from a lockfile (`--offline`).
 
+mod common;
+
 use std::ffi::OsStr;
 use std::fs;
 use std::path::Path;
 use std::process::{Command, Output};
 
-fn pin(cwd: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pin"))
-        .current_dir(cwd)
-        .args(args)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", cwd)
-        .output()
-        .unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use common::{pin, text};
 
 const DIGEST: &str = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
 const LATEST: &str = "sha256:2222222222222222222222222222222222222222222222222222222222222222";

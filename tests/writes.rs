@@ -4,30 +4,16 @@
 //! signals the process, so each race happens at the one moment it matters: after the files were read,
 //! before they are written. Digests come from the bytes the fake serves, hashed here.
 
-// Shared with `faults.rs`; this crate uses only part of it.
-#[allow(dead_code)]
+mod common;
 mod fake_registry;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::Arc;
 
-use fake_registry::{FakeRegistry, Gate, Kind, Reply, Request, Response};
-use sha2::{Digest as _, Sha256};
-
-const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
-
-fn manifest_body(repository: &str, tag: &str) -> Vec<u8> {
-    format!(
-        r#"{{"schemaVersion":2,"mediaType":"{OCI_MANIFEST}","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:{}","size":2}},"layers":[],"annotations":{{"for":"{repository}:{tag}"}}}}"#,
-        "0".repeat(64)
-    )
-    .into_bytes()
-}
-
-fn sha256(bytes: &[u8]) -> String {
-    format!("sha256:{:x}", Sha256::digest(bytes))
-}
+use fake_registry::{
+    manifest_body, sha256, FakeRegistry, Gate, Kind, Reply, Request, Response, OCI_MANIFEST,
+};
 
 /// A well-behaved registry whose manifest answers wait behind `gate`.
 fn gated_registry(gate: &Arc<Gate>) -> FakeRegistry {
@@ -103,18 +89,13 @@ fn spawn(project: &Project, reg: &FakeRegistry, args: &[&str]) -> Child {
 
 /// Starts `pin ARGS…` in `project/tree` with a clean environment.
 fn spawn_raw(project: &Project, args: &[&str]) -> Child {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pin"));
-    cmd.current_dir(project.tree())
-        .env_clear()
-        .env("HOME", project.dir.path())
+    common::command_with_home(&project.tree(), project.dir.path())
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    if let Some(path) = std::env::var_os("PATH") {
-        cmd.env("PATH", path);
-    }
-    cmd.spawn().expect("start pin")
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start pin")
 }
 
 fn finish(child: Child) -> (Output, String) {

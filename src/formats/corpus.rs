@@ -5,8 +5,9 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest as _, Sha256};
 
-use super::{Candidate, Findings, Kind, LineIndex, Target};
+use super::{Candidate, FindError, Findings, Kind, LineIndex, Target};
 use crate::app::{classify, Status};
+use crate::golden::Goldens;
 use crate::rewrite::{self, Edit};
 
 /// How many corpus files each kind has (in `tests/corpus/<its corpus directory>`), checked by hand.
@@ -115,32 +116,90 @@ fn files(category: &str, kind: Kind) -> Vec<(String, PathBuf, Kind)> {
     files
 }
 
-/// The `.refs` listing of a file's candidates: `line:col value`, then ` [digest]` or
-/// ` [insert: "prefix" + digest + "suffix"]` for a target other than the reference itself, then
-/// ` [skip: reason]`.
-pub(crate) fn refs(src: &str, findings: &Findings) -> String {
+/// How a `.refs` file spells a candidate. The Dockerfile corpus keeps the plain notation it was first listed
+/// in; every other category is bracketed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Notation {
+    /// `line:col value` with the value escaped as a Rust string, then ` [digest]` or
+    /// ` [insert: "prefix" + digest + "suffix"]` for a target other than the reference itself, then
+    /// ` [artifact kind]`, then ` [skip: reason]`.
+    Bracketed,
+    /// `line:col value` as written, then ` tag end: end`, then ` skip: reason`, without brackets or quotes.
+    Plain,
+}
+
+impl Notation {
+    /// The notation of a kind's `.refs` files.
+    pub(crate) fn of(kind: Kind) -> Notation {
+        if kind == Kind::Dockerfile {
+            Notation::Plain
+        } else {
+            Notation::Bracketed
+        }
+    }
+}
+
+/// The `.refs` listing of what a finder made of a file: a line per candidate (spelled as [`Notation`] says),
+/// or one line `[file skipped: why]` for a file the finder leaves, or one line `line:col error: message` for
+/// a file it refuses.
+pub(crate) fn refs(src: &str, found: Result<&Findings, &FindError>, notation: Notation) -> String {
     let index = LineIndex::new(src);
+    let findings = match found {
+        Ok(findings) => findings,
+        Err(e) => {
+            let (line, col) = index.line_col(src, e.offset);
+            return format!("{line}:{col} error: {}\n", e.message);
+        }
+    };
+    if let Some(why) = &findings.skipped {
+        return format!("[file skipped: {why}]\n");
+    }
+    let plain = notation == Notation::Plain;
+    let quoted = |text: &str| {
+        if plain {
+            text.to_string()
+        } else {
+            format!("{text:?}")
+        }
+    };
     let mut out = String::new();
     for c in &findings.candidates {
         let (line, col) = index.line_col(src, c.span.start);
-        out += &format!("{line}:{col} {}", c.value.escape_debug());
+        let value = if plain {
+            c.value.clone()
+        } else {
+            c.value.escape_debug().to_string()
+        };
+        let mut extras = Vec::new();
         match &c.target {
             Target::Reference => {}
-            Target::NameAtDigest => out += " [name@digest]",
-            Target::Action => out += " [action]",
-            Target::Digest => out += " [digest]",
-            Target::InsertDigest { prefix, suffix } => {
-                out += &format!(" [insert: {prefix:?} + digest + {suffix:?}]");
+            Target::NameAtDigest => extras.push("name@digest".to_string()),
+            Target::Action => extras.push("action".to_string()),
+            Target::Digest => extras.push("digest".to_string()),
+            Target::InsertDigest { prefix, suffix } => extras.push(format!(
+                "insert: {} + digest + {}",
+                quoted(prefix),
+                quoted(suffix)
+            )),
+            Target::TagEnd { tag_end } => extras.push(format!("tag end: {}", quoted(tag_end))),
+            Target::Replace { prefix } => {
+                extras.push(format!("replace: {} + digest", quoted(prefix)))
             }
-            Target::TagEnd { tag_end } => out += &format!(" [tag end: {tag_end:?}]"),
-            Target::Replace { prefix } => out += &format!(" [replace: {prefix:?} + digest]"),
-            Target::Listed => out += " [listed]",
+            Target::Listed => extras.push("listed".to_string()),
         }
         if let Some(artifact) = c.artifact {
-            out += &format!(" [{}]", artifact.as_str());
+            extras.push(artifact.as_str().to_string());
         }
         if let Some(skip) = &c.skip {
-            out += &format!(" [skip: {skip}]");
+            extras.push(format!("skip: {skip}"));
+        }
+        out += &format!("{line}:{col} {value}");
+        for extra in extras {
+            if plain {
+                out += &format!(" {extra}");
+            } else {
+                out += &format!(" [{extra}]");
+            }
         }
         out.push('\n');
     }
@@ -172,39 +231,32 @@ fn check_span(src: &str, c: &Candidate, file: &str) {
     }
 }
 
-/// Set `PIN_BLESS_REFS=1` to rewrite the `.refs` files, then check them by hand.
+/// Each corpus file's listing against its `.refs` file, checked by hand (golden files: `PIN_BLESS=1`
+/// rewrites them).
 #[test]
-fn every_yaml_category_matches_its_refs_files() {
-    let bless = std::env::var_os("PIN_BLESS_REFS").is_some();
+fn every_corpus_file_matches_its_refs_file() {
+    let mut goldens = Goldens::new();
     for (category, kind, count) in categories() {
-        if kind == Kind::Dockerfile {
-            // Its own listing format, in `dockerfile.rs`.
-            continue;
-        }
         let files = files(category, kind);
         assert_eq!(files.len(), count, "{category}");
         for (name, path, kind) in files {
             let src = std::fs::read_to_string(&path).expect("corpus file");
-            let findings = kind
-                .find(&src)
-                .unwrap_or_else(|e| panic!("{category}/{name}: {e}"));
-            for c in &findings.candidates {
-                check_span(&src, c, &name);
-            }
-            let mut got = refs(&src, &findings);
-            if let Some(why) = &findings.skipped {
-                got = format!("[file skipped: {why}]\n");
+            let found = kind.find(&src);
+            match &found {
+                Ok(findings) => {
+                    for c in &findings.candidates {
+                        check_span(&src, c, &name);
+                    }
+                }
+                // Only Dockerfiles that the finder rejects on purpose.
+                Err(e) => assert_eq!(kind, Kind::Dockerfile, "{category}/{name}: {e}"),
             }
             let mut refs_path = path.into_os_string();
             refs_path.push(".refs");
-            if bless {
-                std::fs::write(&refs_path, &got).expect("write .refs");
-            }
-            let want = std::fs::read_to_string(&refs_path)
-                .unwrap_or_else(|e| panic!("{category}/{name}.refs: {e}"));
-            assert_eq!(got, want, "{category}/{name}");
+            goldens.check(refs_path, &refs(&src, found.as_ref(), Notation::of(kind)));
         }
     }
+    goldens.finish();
 }
 
 /// A stand-in digest, derived from the value so that different references get different digests.
@@ -291,7 +343,7 @@ fn pinning_the_corpus_is_exact_and_idempotent() {
                     after.candidates.len(),
                     before.candidates.len(),
                     "{file}: {}",
-                    refs(&out, &after)
+                    refs(&out, Ok(&after), Notation::of(kind))
                 );
                 for (old, new) in before.candidates.iter().zip(&after.candidates) {
                     match (classify(old), classify(new)) {

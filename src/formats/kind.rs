@@ -818,7 +818,8 @@ mod tests {
             .collect()
     }
 
-    /// Set `PIN_BLESS=1` to rewrite the table of docs/kinds.md from the kind table, then read the diff.
+    /// docs/kinds.md with its kinds table made from the kind table: a golden file (`PIN_BLESS=1` rewrites it;
+    /// read the diff).
     #[test]
     fn the_docs_kinds_table_is_the_table() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/kinds.md");
@@ -830,18 +831,9 @@ mod tests {
             .take_while(|l| l.starts_with('|'))
             .collect();
         let end = start + rows.iter().map(|r| r.len() + 1).sum::<usize>();
-        let want = readme_rows();
-        if rows != want && std::env::var_os("PIN_BLESS").is_some() {
-            let table = want.join("\n") + "\n";
-            let blessed = format!("{}{table}{}", &readme[..start], &readme[end..]);
-            std::fs::write(&path, blessed).expect("write docs/kinds.md");
-            return;
-        }
-        assert!(
-            rows == want,
-            "docs/kinds.md's kinds table differs from src/formats/kind.rs (PIN_BLESS=1 rewrites it); it should read:\n{}",
-            want.join("\n")
-        );
+        let table = readme_rows().join("\n") + "\n";
+        let want = format!("{}{table}{}", &readme[..start], &readme[end..]);
+        crate::golden::assert_golden(&path, &want);
     }
 
     #[test]

@@ -13,6 +13,9 @@
 //! [`FakeRegistry::start_tls`] serves the same over HTTPS (HTTP/1.1 only) with a throwaway CA, for faults
 //! that only an HTTPS origin can show (a redirect that drops TLS).
 
+// Each test binary compiles this module on its own and uses only part of it.
+#![allow(dead_code)]
+
 // The harness's certificate generator, shared rather than copied; its htpasswd part is unused here.
 #[allow(dead_code)]
 #[path = "../harness/pki.rs"]
@@ -26,6 +29,75 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
+
+pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+
+/// A small OCI image manifest, distinct per `repository:tag` (an annotation names it), so that a digest
+/// written to the wrong line shows.
+pub fn manifest_body(repository: &str, tag: &str) -> Vec<u8> {
+    format!(
+        r#"{{"schemaVersion":2,"mediaType":"{OCI_MANIFEST}","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:{}","size":2}},"layers":[],"annotations":{{"for":"{repository}:{tag}"}}}}"#,
+        "0".repeat(64)
+    )
+    .into_bytes()
+}
+
+/// `sha256:` and the hex SHA-256 of `bytes`, computed here, independently of the client.
+pub fn sha256(bytes: &[u8]) -> String {
+    use sha2::{Digest as _, Sha256};
+    format!("sha256:{:x}", Sha256::digest(bytes))
+}
+
+/// A registry with the OCI referrers API, for `team/app`: the tag `v1` and the digest of `image` answer with
+/// `image`, the digest of `referrer` with `referrer` (both OCI manifests, with their digest), the referrers
+/// of `image` with `index`, and the digest of `bundle` (a blob) with `bundle`. Anything else: 404.
+pub fn referrers_api(
+    image: Vec<u8>,
+    referrer: Vec<u8>,
+    index: Vec<u8>,
+    bundle: Vec<u8>,
+) -> FakeRegistry {
+    let image_digest = sha256(&image);
+    let (index_path, blob_path) = (
+        format!("/v2/team/app/referrers/{image_digest}"),
+        format!("/v2/team/app/blobs/{}", sha256(&bundle)),
+    );
+    let manifests = Arc::new(vec![
+        ("v1".to_string(), image.clone()),
+        (image_digest, image),
+        (sha256(&referrer), referrer),
+    ]);
+    FakeRegistry::start(move |req| {
+        if req.kind == Kind::Ping {
+            return Response::new(200).body("{}").into();
+        }
+        if req.path == index_path {
+            return Response::new(200)
+                .header("Content-Type", "application/vnd.oci.image.index.v1+json")
+                .body(index.clone())
+                .into();
+        }
+        if req.path == blob_path {
+            return Response::new(200).body(bundle.clone()).into();
+        }
+        if let Some((_, reference)) = req.manifest() {
+            if let Some((_, body)) = manifests.iter().find(|(r, _)| r == reference) {
+                let r = Response::new(200)
+                    .header("Content-Type", OCI_MANIFEST)
+                    .header("Docker-Content-Digest", &sha256(body));
+                let r = if req.method == "HEAD" {
+                    r.header("Content-Length", &body.len().to_string())
+                } else {
+                    r.body(body.clone())
+                };
+                return r.into();
+            }
+        }
+        Response::new(404)
+            .body(r#"{"errors":[{"code":"MANIFEST_UNKNOWN"}]}"#)
+            .into()
+    })
+}
 
 /// What a request is, as the client's request budget counts it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -462,6 +462,34 @@ impl Registry {
         pushed
     }
 
+    /// The five tags of the end-to-end fixture trees under `repo`, each made from its seed in `seeds`, in
+    /// this order: `v1` and `latest` (OCI images), `docker-v1` (a Docker v2 image), `multi` (an OCI index of
+    /// [`TWO_PLATFORMS`]) and `docker-multi` (a Docker manifest list of [`WITH_ARM_V7`]). By tag, for
+    /// [`fill_placeholders`].
+    pub fn push_fixture_tags(
+        &self,
+        repo: &str,
+        seeds: [&str; 5],
+    ) -> std::collections::BTreeMap<&'static str, Pushed> {
+        let [v1, latest, docker_v1, multi, docker_multi] = seeds;
+        std::collections::BTreeMap::from([
+            ("v1", self.push_oci_image(repo, "v1", v1)),
+            ("latest", self.push_oci_image(repo, "latest", latest)),
+            (
+                "docker-v1",
+                self.push_docker_image(repo, "docker-v1", docker_v1),
+            ),
+            (
+                "multi",
+                self.push_oci_index(repo, "multi", multi, TWO_PLATFORMS),
+            ),
+            (
+                "docker-multi",
+                self.push_docker_manifest_list(repo, "docker-multi", docker_multi, WITH_ARM_V7),
+            ),
+        ])
+    }
+
     /// Pushes `repos * tags_per_repo` tags, repositories `bulk/repo-NN` with tags `tag-NNN`, each a distinct
     /// OCI manifest (an annotation differs) over the same two blobs. Blobs go up once per repository, the
     /// manifests from a few threads. Returned in repository, then tag order.
@@ -829,4 +857,18 @@ fn write(path: &Path, contents: &str) {
 /// A path as a YAML double-quoted scalar: JSON strings are valid YAML, so any temp dir name is safe.
 fn yaml_str(path: &Path) -> String {
     serde_json::to_string(&path.to_string_lossy()).expect("a string serializes")
+}
+
+/// `text` with `@@REG@@` replaced by `host` and every `@@TAG@@` by the digest pushed for `TAG`: the
+/// placeholders of the fixture trees under `tests/e2e`.
+pub fn fill_placeholders(
+    text: &str,
+    host: &str,
+    pushed: &std::collections::BTreeMap<&'static str, Pushed>,
+) -> String {
+    let mut out = text.replace("@@REG@@", host);
+    for (tag, p) in pushed {
+        out = out.replace(&format!("@@{tag}@@"), &p.digest);
+    }
+    out
 }

@@ -789,3 +789,73 @@ fn the_merkle_tree_matches_rfc_6962() {
     }
     assert_eq!(hex(&sha256(b"{}")), &EMPTY_DIGEST[7..]);
 }
+
+/// One throwaway Sigstore (a Fulcio-like CA, a CT log key, a Rekor) whose certificates carry GitHub Actions'
+/// issuer: what the keyless signature and attestation tests sign with.
+pub struct Sigstore {
+    pub ca: Ca,
+    pub ct: Key,
+    pub rekor: Rekor,
+}
+
+impl Sigstore {
+    pub fn new() -> Sigstore {
+        Sigstore {
+            ca: Ca::new("test fulcio"),
+            ct: Key::new(),
+            rekor: Rekor::new(),
+        }
+    }
+
+    /// The `trusted_root.json` naming the three.
+    pub fn root(&self) -> String {
+        trusted_root(&self.ca, &self.rekor.key, &self.ct)
+    }
+
+    /// A certificate for `subject` by GitHub Actions' issuer, valid around now, with an SCT.
+    pub fn leaf(&self, subject: &str) -> Leaf {
+        self.ca.issue(
+            subject,
+            GITHUB_ISSUER,
+            now() - 300,
+            now() + 300,
+            Some(&self.ct),
+        )
+    }
+
+    /// A cosign v3 signature of `digest` by `leaf`.
+    pub fn sign(&mut self, digest: &str, leaf: &Leaf, options: Options) -> Vec<u8> {
+        bundle(
+            &statement(digest, COSIGN_SIGN),
+            Signing::Keyless(leaf),
+            &mut self.rekor,
+            options,
+        )
+    }
+
+    /// A v0.3 bundle of `payload` (an in-toto statement) signed by `leaf`.
+    pub fn attest(&mut self, payload: &[u8], leaf: &Leaf, options: Options) -> Vec<u8> {
+        bundle(payload, Signing::Keyless(leaf), &mut self.rekor, options)
+    }
+
+    /// GitHub's provenance (v1) of `digest`, built by `builder` from `source`, signed by `leaf`.
+    pub fn provenance(
+        &mut self,
+        digest: &str,
+        builder: &str,
+        source: &str,
+        leaf: &Leaf,
+    ) -> Vec<u8> {
+        let payload = attestation_statement(digest, SLSA_V1, provenance_v1(builder, source));
+        self.attest(&payload, leaf, Options::default())
+    }
+}
+
+/// A working directory for a signature test: the trusted root as `root.json` and `deploy.yaml` naming `refs`.
+pub fn workdir(root: &str, refs: &[String]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("root.json"), root).unwrap();
+    let yaml: String = refs.iter().map(|r| format!("image: {r}\n")).collect();
+    std::fs::write(dir.path().join("deploy.yaml"), yaml).unwrap();
+    dir
+}

@@ -543,7 +543,6 @@ fn image_volume(tree: &Tree, volume: NodeId, image: NodeId) -> Option<Candidate>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::formats::LineIndex;
     use std::path::{Path, PathBuf};
 
     /// `(text of span, value, skip, pull_policy_set)` of every candidate; checks the invariants.
@@ -923,59 +922,6 @@ imageName: nginx:11
 
     fn corpus_dir() -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/k8s")
-    }
-
-    fn corpus_files() -> Vec<PathBuf> {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(corpus_dir())
-            .expect("tests/corpus/k8s")
-            .map(|entry| entry.expect("directory entry").path())
-            .filter(|path| {
-                path.extension()
-                    .is_some_and(|ext| ext == "yaml" || ext == "yml")
-            })
-            .collect();
-        files.sort();
-        assert_eq!(files.len(), 24);
-        files
-    }
-
-    /// The `.refs` listing of a file's candidates.
-    fn refs(src: &str, findings: &Findings) -> String {
-        let index = LineIndex::new(src);
-        let mut out = String::new();
-        for c in &findings.candidates {
-            let (line, col) = index.line_col(src, c.span.start);
-            out += &format!("{line}:{col} {}", c.value.escape_debug());
-            if let Some(skip) = &c.skip {
-                out += &format!(" [skip: {skip}]");
-            }
-            out.push('\n');
-        }
-        out
-    }
-
-    /// Set `PIN_BLESS_REFS=1` to rewrite the `.refs` files, then check them by hand.
-    #[test]
-    fn corpus_candidates_match_the_refs_files() {
-        let bless = std::env::var_os("PIN_BLESS_REFS").is_some();
-        for path in corpus_files() {
-            let src = std::fs::read_to_string(&path).expect("corpus file");
-            let findings = find(&src).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-            assert_eq!(findings.skipped, None, "{}", path.display());
-            for c in &findings.candidates {
-                if c.skip.is_none() {
-                    assert_eq!(&src[c.span.clone()], c.value, "{}", path.display());
-                }
-            }
-            let got = refs(&src, &findings);
-            let mut refs_path = path.clone().into_os_string();
-            refs_path.push(".refs");
-            if bless {
-                std::fs::write(&refs_path, &got).expect("write .refs");
-            }
-            let want = std::fs::read_to_string(&refs_path).expect(".refs file");
-            assert_eq!(got, want, "{}", path.display());
-        }
     }
 
     /// Truncated prefixes of real files end in every state of the parser: an answer, never a panic or
