@@ -3010,10 +3010,12 @@ fn verify_behind_token_auth_takes_one_token_per_repository() {
 /// `pin update` with `--insecure-registry` for the fixtures' registry, the clock at `now` (the test hook)
 /// and `HOME` (where the cache directory is) at `home`.
 fn update_at(fx: &Fixtures, cwd: &Path, home: &Path, now: &str, args: &[&str]) -> Output {
-    let mut all = vec!["update", "--insecure-registry", fx.registry.host()];
-    all.extend_from_slice(args);
-    let home = home.display().to_string();
-    run_pin(cwd, &all, &[("PIN_TEST_NOW", now), ("HOME", &home)])
+    common::command_with_home(cwd, home)
+        .args(["update", "--insecure-registry", fx.registry.host()])
+        .args(args)
+        .env("PIN_TEST_NOW", now)
+        .output()
+        .unwrap()
 }
 
 // Guards `pin update --min-age`: a tag moved to a new digest is held back (reported, file unchanged) until
