@@ -159,33 +159,28 @@ fn update_with_min_age(registry: &Registry, pushed: &[harness::Pushed]) {
         std::fs::write(dir.path().join(format!("pod-{file:02}.yaml")), text).unwrap();
     }
     registry.push_many_tags(REPOS, TAGS_PER_REPO, "bench-moved");
-    let run = |extra: &[&str], code: i32| -> Duration {
-        let mut times = Vec::with_capacity(RUNS);
-        for _ in 0..RUNS {
-            let t = Instant::now();
-            let out = Command::new(env!("CARGO_BIN_EXE_pin"))
-                .args(["update", "--check", "--insecure-registry", registry.host()])
-                .args(extra)
-                .arg(".")
-                .current_dir(dir.path())
-                .env_remove("DOCKER_CONFIG")
-                .env_remove("XDG_CACHE_HOME")
-                .env("HOME", dir.path())
-                .output()
-                .unwrap();
-            times.push(t.elapsed());
-            assert_eq!(
-                out.status.code(),
-                Some(code),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-        median(&mut times)
+    let once = |extra: &[&str], code: i32| -> Duration {
+        let t = Instant::now();
+        let out = Command::new(env!("CARGO_BIN_EXE_pin"))
+            .args(["update", "--check", "--insecure-registry", registry.host()])
+            .args(extra)
+            .arg(".")
+            .current_dir(dir.path())
+            .env_remove("DOCKER_CONFIG")
+            .env_remove("XDG_CACHE_HOME")
+            .env("HOME", dir.path())
+            .output()
+            .unwrap();
+        let took = t.elapsed();
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        took
     };
-    let plain = run(&[], 1);
-    let cache = run(&["--min-age", "3d"], 0);
-    // `--check` writes no lockfile: the first run's records are made by a run without it.
+    // `--check` writes no lockfile: the records are made by a run without it.
     let record = Command::new(env!("CARGO_BIN_EXE_pin"))
         .args(["update", "--min-age", "3d", "--lock", "pin.lock"])
         .args(["--insecure-registry", registry.host(), "."])
@@ -194,7 +189,14 @@ fn update_with_min_age(registry: &Registry, pushed: &[harness::Pushed]) {
         .output()
         .unwrap();
     assert!(record.status.success());
-    let lock = run(&["--min-age", "3d", "--lock", "pin.lock"], 0);
+    // Interleaved, so that the machine's load falls on the three alike.
+    let (mut plain, mut cache, mut lock) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..RUNS {
+        plain.push(once(&[], 1));
+        cache.push(once(&["--min-age", "3d"], 0));
+        lock.push(once(&["--min-age", "3d", "--lock", "pin.lock"], 0));
+    }
+    let (plain, cache, lock) = (median(&mut plain), median(&mut cache), median(&mut lock));
     println!(
         "pin update --check, 500 moved tags: median {plain:.1?}; --min-age 3d (all held, records in the \
          cache directory) {cache:.1?} ({:.2}x); with --lock {lock:.1?} ({:.2}x)",
