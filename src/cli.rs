@@ -214,12 +214,28 @@ pub struct UpdateArgs {
     #[arg(long, help_heading = "Mode")]
     pub require_tags: bool,
 
-    /// With `--format markdown`: read the labels from Docker Hub too, where each manifest GET counts as a
-    /// pull against its rate limit (by default Docker Hub is asked only with HEADs, which do not count).
-    /// Also allows the GETs of `--trust-created` on Docker Hub.
+    /// Allow manifest GETs against Docker Hub, where each counts toward its pull rate limit (by default
+    /// Docker Hub is asked only with HEADs, which do not count): compare the platforms' manifests of a moved
+    /// index there (two GETs), with `--format markdown` read the labels there too, and
+    /// with `--trust-created` the created times.
     #[arg(long, help_heading = "Output")]
     pub labels: bool,
 
+    /// The platforms whose manifests matter (comma-separated, e.g. linux/amd64,linux/arm64; default: those
+    /// of the pinned index): a moved index whose manifests for them are the same is not an update, and one
+    /// lacking any of them is held back (one GET of each index).
+    #[arg(
+        long,
+        value_name = "OS/ARCH[/VARIANT],...",
+        value_delimiter = ',',
+        help_heading = "Mode"
+    )]
+    pub platforms: Vec<Platform>,
+
+    /// Take a moved index even when the manifests of the platforms required are the same (only attestations
+    /// or other platforms changed).
+    #[arg(long, help_heading = "Mode")]
+    pub all_changes: bool,
     /// Apply a new digest only once it has been seen for this long (e.g. 3d, 12h, 90m, 1w, 2d12h, or
     /// seconds); a younger one is held back and reported. When each digest was first seen is recorded in
     /// the --lock file, else in the cache directory.

@@ -52,7 +52,7 @@ pub struct File {
     pub signatures: Option<Spanned<Signatures>>,
     /// `[verify]`: what `pin verify` requires of every pin.
     pub verify: Option<Spanned<Verify>>,
-    /// `[update]`: how `pin update` follows tags.
+    /// `[update]`: how `pin update` takes a moved tag.
     pub update: Option<Spanned<Update>>,
     /// `actions = false` (`--no-actions`), or an `[actions]` table (`enabled`, `server`).
     pub actions: Option<Spanned<Actions>>,
@@ -140,6 +140,9 @@ pub struct Update {
     /// The waiting period before a new digest is applied (`"3d"`, `"12h"`, `"1w"`); checked to be a duration
     /// when the file is read.
     pub min_age: Option<Spanned<String>>,
+    /// The platforms whose manifests matter when a pinned index moves (`["linux/amd64", "linux/arm64"]`);
+    /// checked to be platforms when the file is read.
+    pub platforms: Option<Spanned<Vec<String>>>,
 }
 
 /// The `[signatures]` table. Paths are relative to the configuration file's directory.
@@ -329,6 +332,13 @@ fn check(l: &Loaded, user_cache: Option<&Path>) -> Result<(), ConfigError> {
         crate::settings::parse_duration(age.get_ref())
             .map_err(|message| invalid(age.span(), format!("[update] min-age: {message}")))?;
     }
+    if let Some(u) = &f.update {
+        for p in u.get_ref().platforms.iter().flat_map(|p| p.get_ref()) {
+            if let Err(message) = p.parse::<Platform>() {
+                return Err(invalid(u.span(), format!("[update] platforms: {message}")));
+            }
+        }
+    }
     if let Some(style) = &f.tag_style {
         if crate::settings::TagStyle::parse(style.get_ref()).is_none() {
             return Err(invalid(
@@ -508,6 +518,18 @@ location = "mirror.corp"
             .to_string();
         assert!(
             e.starts_with(&format!("{}:2: error: [verify] platforms: ", p.display())),
+            "{e}"
+        );
+        let p = write(
+            dir.path(),
+            "pin.toml",
+            "jobs = 1\n[update]\nplatforms = [\"linux/arm64\", \"arm64\"]\n",
+        );
+        let e = load(&p, Path::new("/nonexistent"), None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with(&format!("{}:2: error: [update] platforms: ", p.display())),
             "{e}"
         );
     }

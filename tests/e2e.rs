@@ -1351,9 +1351,11 @@ fn update_keeps_platform_pins_platform_specific() {
     assert_eq!(read(), format!("FROM {host}/{REPO}:multi@{new_arm}\n"));
 }
 
-// Guards the budget of `pin update` for the common case, an index pin whose tag moved: HEADs only, no GET.
+// Guards the budget of `pin update` for the common case, an index pin whose tag moved: two HEADs (the tag,
+// the pinned digest) and one GET of each index, to compare their platforms' manifests; an index pinned
+// under two tags is fetched once.
 #[test]
-fn update_of_an_index_pin_makes_no_get() {
+fn update_of_an_index_pin_gets_each_index_once() {
     let fx = Fixtures::start(Variant::Plain);
     let dir = tempfile::tempdir().unwrap();
     let host = fx.registry.host();
@@ -1370,10 +1372,224 @@ fn update_of_an_index_pin_makes_no_get() {
         format!("FROM {host}/{REPO}:multi@{}\n", new.digest)
     );
     assert!(
-        stderr(&o).contains("requests: 1 ping, 0 token, 2 HEAD, 0 GET"),
+        stderr(&o).contains("requests: 1 ping, 0 token, 2 HEAD, 2 GET"),
         "{}",
         stderr(&o)
     );
+
+    // The same index under a second tag, both tags moved together: each index is still fetched once.
+    let first = &fx.pushed["multi"];
+    fx.registry
+        .push_manifest(REPO, "also", first.media_type, &first.manifest);
+    fs::write(
+        &file,
+        format!("FROM {host}/{REPO}:multi@{old}\nFROM {host}/{REPO}:also@{old}\n"),
+    )
+    .unwrap();
+    let newer = fx
+        .registry
+        .push_oci_index(REPO, "multi", "multi-4", TWO_PLATFORMS);
+    fx.registry
+        .push_manifest(REPO, "also", newer.media_type, &newer.manifest);
+    let o = fx.pin(dir.path(), &["update", "-w", "-v", "."]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        fs::read_to_string(&file).unwrap(),
+        format!(
+            "FROM {host}/{REPO}:multi@{0}\nFROM {host}/{REPO}:also@{0}\n",
+            newer.digest
+        )
+    );
+    assert!(
+        stderr(&o).contains("requests: 1 ping, 0 token, 4 HEAD, 2 GET"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+// Guards "no churn from what you don't run" end to end: an index re-pushed with the same
+// platforms' images plus an attestation is no update (nothing written; `--all-changes` takes it), an index
+// lacking linux/arm64 is held back (PIN078) until the tag's index has it again, and naming only linux/amd64
+// makes an arm64-less index that keeps amd64's image no update either. Digests are the harness's.
+#[test]
+fn update_compares_the_platforms_manifests_of_a_moved_index() {
+    let registry = Registry::start(Variant::Plain);
+    let host = registry.host().to_string();
+    let base = registry.push_oci_index(REPO, "multi", "plat", TWO_PLATFORMS);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("Dockerfile");
+    fs::write(&file, format!("FROM {host}/{REPO}:multi\n")).unwrap();
+    let run = |args: &[&str]| {
+        let mut all = vec!["update", "--insecure-registry", &host];
+        all.extend_from_slice(args);
+        all.push(".");
+        run_pin(dir.path(), &all, &[])
+    };
+    let o = run_pin(
+        dir.path(),
+        &[
+            "-w",
+            "--tag-style",
+            "keep",
+            "--insecure-registry",
+            &host,
+            ".",
+        ],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let pinned = |digest: &str| format!("FROM {host}/{REPO}:multi@{digest}\n");
+    assert_eq!(fs::read_to_string(&file).unwrap(), pinned(&base.digest));
+
+    // The same two images and a provenance attestation: a new index digest, no new image.
+    let attested = registry.push_index_over(REPO, "multi", &base, TWO_PLATFORMS, Some("att-1"));
+    assert_ne!(attested.digest, base.digest);
+    assert_eq!(
+        registry.manifest_digest(REPO, "multi").as_deref(),
+        Some(attested.digest.as_str())
+    );
+    let o = run(&["-w", "-v"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(fs::read_to_string(&file).unwrap(), pinned(&base.digest));
+    let err = stderr(&o);
+    assert!(
+        err.contains(&format!(
+            "Dockerfile:1:6: unchanged \"{host}/{REPO}:multi@{}\": the tag now points at {}, whose manifests \
+             for linux/amd64, linux/arm64 (those of the pinned index) are the pinned index's: not an update",
+            base.digest, attested.digest
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains("requests: 1 ping, 0 token, 2 HEAD, 2 GET"),
+        "{err}"
+    );
+    assert!(err.contains("0 updated, 1 already pinned"), "{err}");
+    // Said at -v only; --check finds nothing to do.
+    let o = run(&["--check"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("not an update"), "{}", stderr(&o));
+    let o = run(&["--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let entry = &v["references"][0];
+    assert_eq!(entry["status"], "unchanged", "{entry}");
+    assert_eq!(entry["code"], "PIN079", "{entry}");
+    assert_eq!(entry["digest"], attested.digest.as_str(), "{entry}");
+    assert_eq!(entry["previousDigest"], base.digest.as_str(), "{entry}");
+    assert!(entry.get("held").is_none(), "{entry}");
+    assert_eq!(fs::read_to_string(&file).unwrap(), pinned(&base.digest));
+    // --all-changes takes any new index.
+    let o = run(&["-w", "--all-changes"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(fs::read_to_string(&file).unwrap(), pinned(&attested.digest));
+
+    // linux/arm64 dropped: held back, whatever the flags, and said without -v.
+    let amd_only = registry.push_index_over(REPO, "multi", &base, &["linux/amd64"], None);
+    assert_eq!(amd_only.children.len(), 1);
+    for extra in [&[][..], &["--all-changes"]] {
+        let mut args = vec!["-w"];
+        args.extend_from_slice(extra);
+        let o = run(&args);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert!(
+            stderr(&o).contains(&format!(
+                "Dockerfile:1:6: warning: held back: the tag now points at {}, which has no linux/arm64 \
+                 manifest; the pin stays until the tag's index has every platform required (linux/amd64, \
+                 linux/arm64: those of the pinned index)",
+                amd_only.digest
+            )),
+            "{}",
+            stderr(&o)
+        );
+        assert_eq!(fs::read_to_string(&file).unwrap(), pinned(&attested.digest));
+    }
+    let o = run(&["--check", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let entry = &v["references"][0];
+    assert_eq!(entry["code"], "PIN078", "{entry}");
+    assert_eq!(entry["digest"], amd_only.digest.as_str(), "{entry}");
+    assert_eq!(entry["previousDigest"], attested.digest.as_str(), "{entry}");
+    assert!(
+        entry["held"]["reason"]
+            .as_str()
+            .is_some_and(|h| h.contains("no linux/arm64 manifest")),
+        "{entry}"
+    );
+    let o = run(&["--format", "markdown"]);
+    assert!(stdout(&o).contains("#### Held back"), "{}", stdout(&o));
+    // Only amd64 required (here from pin.toml): its image is the pinned one, so no update and no hold.
+    fs::write(
+        dir.path().join("pin.toml"),
+        "[update]\nplatforms = [\"linux/amd64\"]\n",
+    )
+    .unwrap();
+    let o = run(&["-w", "-v"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("whose manifests for linux/amd64 (pin.toml:2) are the pinned index's"),
+        "{}",
+        stderr(&o)
+    );
+    fs::remove_file(dir.path().join("pin.toml")).unwrap();
+
+    // New images for both platforms: an update.
+    let rebuilt = registry.push_oci_index(REPO, "multi", "plat-2", TWO_PLATFORMS);
+    let o = run(&["-w"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(fs::read_to_string(&file).unwrap(), pinned(&rebuilt.digest));
+}
+
+// Guards Docker Hub's pull budget for moved index pins: without `--labels` no GET is made (the index is taken
+// as before, uncompared); with it, one GET of each index, and an attestation-only change is no update.
+#[test]
+fn docker_hub_index_pins_are_compared_only_with_labels() {
+    let registry = Registry::start(Variant::Plain);
+    let host = registry.host().to_string();
+    let base = registry.push_oci_index("library/app", "1", "hub-plat", TWO_PLATFORMS);
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("registries.conf");
+    fs::write(
+        &conf,
+        format!("[[registry]]\nprefix = \"docker.io\"\nlocation = \"{host}\"\ninsecure = true\n"),
+    )
+    .unwrap();
+    let file = dir.path().join("Dockerfile");
+    let text = format!("FROM app:1@{}\n", base.digest);
+    fs::write(&file, &text).unwrap();
+    let attested =
+        registry.push_index_over("library/app", "1", &base, TWO_PLATFORMS, Some("hub-att"));
+    let env = [("CONTAINERS_REGISTRIES_CONF", conf.to_str().unwrap())];
+    let before = logged_gets(&registry);
+    let o = run_pin(dir.path(), &["update", "-v", "."], &env);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains(&format!("+FROM app:1@{}", attested.digest)),
+        "{}",
+        stdout(&o)
+    );
+    assert!(stderr(&o).contains(" 2 HEAD, 0 GET,"), "{}", stderr(&o));
+    assert_eq!(logged_gets(&registry) - before, 0, "{}", registry.log());
+    // The finding says the index was taken uncompared, and why.
+    let o = run_pin(dir.path(), &["update", "--check", "."], &env);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains(&format!(
+            "PIN002 app:1@{}: its tag now points at {} (Docker Hub counts a manifest GET as a pull, so a \
+             moved index is compared by its platforms' manifests there only with `--labels`)",
+            base.digest, attested.digest
+        )),
+        "{}",
+        stdout(&o)
+    );
+    assert_eq!(logged_gets(&registry) - before, 0, "{}", registry.log());
+
+    let o = run_pin(dir.path(), &["update", "-w", "-v", "--labels", "."], &env);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).contains("not an update"), "{}", stderr(&o));
+    assert_eq!(fs::read_to_string(&file).unwrap(), text);
+    assert_eq!(logged_gets(&registry) - before, 2, "{}", registry.log());
 }
 
 // Guards the markdown body of `pin update`: a moved tag shows its old and new digest and the OCI labels of the
@@ -1536,7 +1752,8 @@ fn docker_hub_sees_no_get_by_default() {
 }
 
 // Guards the labels of a moved index pin: they are read from the linux/amd64 image (index GET, child GET,
-// config GET); an image without labels says so.
+// config GET, after the GETs of both indexes that compare their platforms' manifests); an image without
+// labels says so.
 #[test]
 fn update_markdown_reads_the_labels_of_an_index_from_its_amd64_image() {
     let fx = Fixtures::start(Variant::Plain);
@@ -1562,7 +1779,7 @@ fn update_markdown_reads_the_labels_of_an_index_from_its_amd64_image() {
         "{body}"
     );
     assert!(
-        stderr(&o).contains("requests: 1 ping, 0 token, 2 HEAD, 3 GET, 0 retried"),
+        stderr(&o).contains("requests: 1 ping, 0 token, 2 HEAD, 5 GET, 0 retried"),
         "{}",
         stderr(&o)
     );
@@ -3142,7 +3359,8 @@ fn min_age_holds_a_new_digest_then_applies_it() {
         );
         let short = |d: &str| d["sha256:".len().."sha256:".len() + 12].to_string();
         let row = format!(
-            "| `{host}/{REPO}` | `{tag}` | `{}` | `{}` | 1d | 2026-12-10T05:00:00Z | `pod.yaml:1:8` |",
+            "| `{host}/{REPO}` | `{tag}` | `{}` | `{}` | 1d | applied from 2026-12-10T05:00:00Z | \
+             `pod.yaml:1:8` |",
             short(old),
             short(&moved)
         );

@@ -205,21 +205,32 @@ impl FilesRun<'_> {
         let keys = plan::keys(scanned, &f.operation);
         match &f.registry {
             Some(registry) => {
-                let labels = match &f.operation {
+                let (labels, hub_gets) = match &f.operation {
                     Operation::Update {
-                        labels, waiting, ..
+                        labels,
+                        docker_hub_gets,
+                        waiting,
+                        ..
                     } => {
                         if let Some(e) = super::waiting::refused_hub_gets(waiting, &keys) {
                             return Err(LookupError::Setup(crate::resolve::ResolveError::Config(
                                 e,
                             )));
                         }
-                        super::waiting::reads(*labels, waiting)
+                        (super::waiting::reads(*labels, waiting), *docker_hub_gets)
                     }
-                    _ => Labels::Off,
+                    _ => (Labels::Off, false),
                 };
                 let actions = plan::action_keys(scanned, &f.operation, &registry.actions_server);
-                lookup::resolutions(registry, f.lock.as_ref(), keys, actions, &f.output, labels)
+                lookup::resolutions(
+                    registry,
+                    f.lock.as_ref(),
+                    keys,
+                    actions,
+                    &f.output,
+                    labels,
+                    hub_gets,
+                )
             }
             None => Ok(Lookup::none()),
         }

@@ -365,6 +365,7 @@ pub fn run(
         Default::default(),
         &output,
         crate::settings::Labels::Off,
+        false,
     );
     let mut lookup = match lookup {
         Ok(l) => l,

@@ -122,6 +122,7 @@ pub(super) fn resolutions(
     action_keys: BTreeSet<ActionKey>,
     output: &OutputSettings,
     labels: Labels,
+    docker_hub_gets: bool,
 ) -> Result<Lookup, LookupError> {
     let offline = lock_args.is_some_and(|l| l.offline);
     let policy = signature_policy(&registry.signatures)?;
@@ -204,6 +205,7 @@ pub(super) fn resolutions(
                     policy.as_ref(),
                     cached.clone(),
                     labels,
+                    docker_hub_gets,
                 )?
             };
             let (mut resolved, mut stats) = (online.resolved, online.stats);
@@ -506,8 +508,10 @@ fn resolve_online(
     policy: Option<&Policy>,
     cached: Vec<(Key, Result<resolve::Manifest, ResolveError>)>,
     labels: Labels,
+    docker_hub_gets: bool,
 ) -> Result<Online, ResolveError> {
     let (resolver, runtime, creds) = resolver(args)?;
+    let resolver = resolver.with_docker_hub_gets(docker_hub_gets);
     let mut report = progress_line(progress, "resolving");
     let mut resolved = runtime.block_on(resolver.resolve_all(keys, &mut report));
     let gets_before = resolver.stats().get.load(Ordering::Relaxed);

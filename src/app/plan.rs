@@ -9,6 +9,8 @@ use crate::formats::{tag_comment, Kind, Target};
 use crate::reference::Reference;
 use crate::report::{Code, Fix, Held, Outcome, OutcomeStatus, Seen, Severity};
 use crate::resolve::git::{ActionKey, ActionResolutions, RefKind};
+use crate::resolve::platform::{compare, required_by};
+use crate::resolve::registry::Children;
 use crate::resolve::{Key, Manifest, Platform, Resolutions, ResolveError};
 use crate::rewrite::{self, Changed, Edit};
 use crate::settings::{ChildPins, Operation, PinSettings, TagStyle};
@@ -229,6 +231,23 @@ fn plan_file<'a, K>(
                 outcome.set(OutcomeStatus::Error, code, why);
                 failed = true;
             }
+            Decision::NotTaken {
+                code,
+                message,
+                digest,
+                held,
+            } => {
+                outcome.set(OutcomeStatus::Unchanged, code, message.clone());
+                if let Status::Pinned(r) = &f.status {
+                    outcome.previous = r.digest().map(str::to_string);
+                }
+                outcome.digest = Some(digest);
+                outcome.held = held.then_some(Held {
+                    code,
+                    reason: message,
+                    eligible_at: None,
+                });
+            }
             Decision::Write {
                 replacement,
                 digest,
@@ -387,6 +406,14 @@ enum Decision {
     /// A failed lookup: [`Code::LookupFailed`], [`Code::Unreachable`] when its registry could not be
     /// reached at all (reports say that once per registry), or [`Code::Signature`].
     Fail(Code, String),
+    /// `pin update`: the tag moved to `digest`, which is not taken: held back ([`Code::PlatformHeld`],
+    /// `held`) or no change for the platforms required ([`Code::SamePlatforms`]).
+    NotTaken {
+        code: Code,
+        message: String,
+        digest: String,
+        held: bool,
+    },
     Write {
         replacement: String,
         /// The digest written; `None` for `pin unpin`.
@@ -658,6 +685,9 @@ fn update(
         Ok(m) => m,
         Err(d) => return d,
     };
+    if let Some(not_taken) = by_platforms(r, manifest, op) {
+        return not_taken;
+    }
     let (digest, note) = match (&manifest.child_of, children) {
         // `--to-index`: a platform pin becomes a pin of the index its tag points at.
         (Some(child), ChildPins::ToIndex) => (
@@ -684,12 +714,21 @@ fn update(
     } else {
         target.text(|| r.pinned(&digest, true), &digest)
     };
+    // A moved index taken without comparing its platforms' manifests says why, so that a change that is only
+    // an attestation is not taken for a new image unawares.
+    let said = match &manifest.children {
+        Some(Children::NotCompared(why)) => Some(Box::new((
+            Code::TagMoved,
+            format!("its tag now points at {digest} ({why})"),
+        ))),
+        _ => None,
+    };
     Decision::Write {
         replacement,
         digest: Some(digest),
         note,
         extra: None,
-        said: None,
+        said,
     }
 }
 
@@ -717,6 +756,70 @@ fn too_young(f: &Found, op: &Operation, manifest: &Manifest, digest: &str) -> Op
         message,
         eligible,
     })
+}
+
+/// `pin update` of an index pin whose tag now names another index, by the manifests of the platforms required
+/// (`--platforms`, `[update] platforms`, by default the pinned index's): held back when the new index lacks
+/// one of them, not an update when their manifests are the same (unless `--all-changes`). `None`: an update
+/// as any other (the children were not compared, or the required platforms' manifests changed).
+fn by_platforms(r: &Reference, manifest: &Manifest, op: &Operation) -> Option<Decision> {
+    let Operation::Update {
+        platforms,
+        all_changes,
+        ..
+    } = op
+    else {
+        return None;
+    };
+    let Some(Children::Compared { old, new }) = &manifest.children else {
+        return None;
+    };
+    if r.digest() == Some(manifest.digest.as_str()) {
+        return None;
+    }
+    let (required, whose) = if platforms.is_empty() {
+        (required_by(old), "those of the pinned index".to_string())
+    } else {
+        (platforms.value.clone(), platforms.origin.to_string())
+    };
+    if required.is_empty() {
+        return None;
+    }
+    let names = |list: &[Platform]| {
+        list.iter()
+            .map(Platform::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let c = compare(old, new, &required);
+    if !c.missing.is_empty() {
+        return Some(Decision::NotTaken {
+            code: Code::PlatformHeld,
+            message: format!(
+                "held back: the tag now points at {}, which has no {} manifest; the pin stays until the tag's \
+                 index has every platform required ({}: {whose})",
+                manifest.digest,
+                names(&c.missing),
+                names(&required)
+            ),
+            digest: manifest.digest.clone(),
+            held: true,
+        });
+    }
+    if c.changed.is_empty() && !all_changes {
+        return Some(Decision::NotTaken {
+            code: Code::SamePlatforms,
+            message: format!(
+                "the tag now points at {}, whose manifests for {} ({whose}) are the pinned index's: not an \
+                 update (only attestations or other platforms changed; `--all-changes` takes it)",
+                manifest.digest,
+                names(&required)
+            ),
+            digest: manifest.digest.clone(),
+            held: false,
+        });
+    }
+    None
 }
 
 /// `pin unpin`: the tag back in place of the digest, from the tag comment (which goes) or the reference.
@@ -975,6 +1078,9 @@ mod tests {
             labels: crate::settings::Labels::Off,
             require_tags: false,
             waiting: crate::settings::Waiting::none(),
+            platforms: Setting::default(Vec::new()),
+            all_changes: false,
+            docker_hub_gets: false,
         };
         let res = resolutions(
             &[(&moved, Ok(digest('e'))), (&still, Ok(digest('b')))],
@@ -1008,6 +1114,9 @@ mod tests {
                 min_age: Setting::default(259_200),
                 ..crate::settings::Waiting::none()
             },
+            platforms: Setting::default(Vec::new()),
+            all_changes: false,
+            docker_hub_gets: false,
         };
         let at = 20_794 * 86_400; // 2026-12-07T00:00:00Z
         let answer = |age: u64, gone: bool| -> Resolutions {
@@ -1075,9 +1184,123 @@ mod tests {
             labels: Labels::Off,
             require_tags: false,
             waiting: crate::settings::Waiting::none(),
+            platforms: Setting::default(Vec::new()),
+            all_changes: false,
+            docker_hub_gets: false,
         };
         let at_once = plan(&files, &answer(0, false), Actions::none(), &none, new_text).unwrap();
         assert_eq!(at_once.outcomes[0].status, OutcomeStatus::Pinned);
+    }
+
+    // Guards the decision on a moved index pin by its platforms' manifests: the same manifests for every
+    // required platform is no update (unless `--all-changes`), a required platform missing holds it back
+    // (even with `--all-changes`), a changed manifest is an update.
+    #[test]
+    fn a_moved_index_is_judged_by_the_manifests_of_the_platforms_required() {
+        let pinned = format!("a:1@{}", digest('a'));
+        let files = [file(&[&pinned], None)];
+        let platform = |s: &str| s.parse::<Platform>().unwrap();
+        let entries = |list: &[(&str, char)]| -> Vec<(Platform, String)> {
+            list.iter()
+                .map(|(p, c)| (platform(p), digest(*c)))
+                .collect()
+        };
+        let old = entries(&[("linux/amd64", '1'), ("linux/arm64", '2')]);
+        let run = |new: &[(&str, char)], required: &[&str], all_changes: bool| {
+            let op = Operation::Update {
+                children: ChildPins::Warn,
+                labels: Labels::Off,
+                require_tags: false,
+                platforms: if required.is_empty() {
+                    Setting::default(Vec::new())
+                } else {
+                    Setting::new(
+                        required.iter().map(|p| platform(p)).collect(),
+                        crate::settings::Origin::Flag("--platforms".into()),
+                    )
+                },
+                all_changes,
+                docker_hub_gets: false,
+                waiting: crate::settings::Waiting::none(),
+            };
+            let manifest = Manifest {
+                digest: digest('b'),
+                children: Some(Children::Compared {
+                    old: old.clone(),
+                    new: entries(new),
+                }),
+                ..Manifest::default()
+            };
+            let key = Key::update_of(&Reference::parse(&pinned).unwrap()).unwrap();
+            let resolved: Resolutions = [(key, Ok(manifest))].into_iter().collect();
+            let plan = plan(&files, &resolved, Actions::none(), &op, new_text).unwrap();
+            let o = plan.outcomes[0].clone();
+            (o, plan.changes.len())
+        };
+        let code = |o: &Outcome| o.primary().map(|d| d.code);
+
+        // An attestation added (not among the entries) or another platform: not an update.
+        let (o, changed) = run(
+            &[
+                ("linux/amd64", '1'),
+                ("linux/arm64", '2'),
+                ("linux/s390x", '3'),
+            ],
+            &[],
+            false,
+        );
+        assert_eq!(
+            (o.status, code(&o), changed),
+            (OutcomeStatus::Unchanged, Some(Code::SamePlatforms), 0)
+        );
+        assert_eq!(o.digest, Some(digest('b')));
+        assert_eq!(o.previous, Some(digest('a')));
+        assert_eq!(o.held, None);
+        assert!(
+            o.primary()
+                .unwrap()
+                .message
+                .contains("those of the pinned index"),
+            "{o:?}"
+        );
+        let (o, changed) = run(&[("linux/amd64", '1'), ("linux/arm64", '2')], &[], true);
+        assert_eq!(
+            (o.status, code(&o), changed),
+            (OutcomeStatus::Pinned, Some(Code::TagMoved), 1)
+        );
+
+        // arm64 changed: an update by default, none when only amd64 is required.
+        let arm_moved = [("linux/amd64", '1'), ("linux/arm64", '9')];
+        assert_eq!(run(&arm_moved, &[], false).0.status, OutcomeStatus::Pinned);
+        let (o, _) = run(&arm_moved, &["linux/amd64"], false);
+        assert_eq!(code(&o), Some(Code::SamePlatforms));
+        assert!(
+            o.primary().unwrap().message.contains("(--platforms)"),
+            "{o:?}"
+        );
+
+        // arm64 gone: held back, with or without --all-changes; amd64 alone required: an update.
+        let no_arm = [("linux/amd64", '9')];
+        for all in [false, true] {
+            let (o, changed) = run(&no_arm, &[], all);
+            assert_eq!(
+                (o.status, code(&o), changed),
+                (OutcomeStatus::Unchanged, Some(Code::PlatformHeld), 0)
+            );
+            assert_eq!(o.primary().unwrap().severity, Severity::Warning);
+            assert!(
+                o.held
+                    .as_ref()
+                    .map(|h| h.reason.as_str())
+                    .unwrap()
+                    .contains("has no linux/arm64 manifest"),
+                "{o:?}"
+            );
+        }
+        assert_eq!(
+            run(&no_arm, &["linux/amd64"], false).0.status,
+            OutcomeStatus::Pinned
+        );
     }
 
     /// One Dockerfile read as `pin` reads it.
@@ -1137,6 +1360,9 @@ mod tests {
             labels: Labels::Off,
             require_tags: false,
             waiting: crate::settings::Waiting::none(),
+            platforms: Setting::default(Vec::new()),
+            all_changes: false,
+            docker_hub_gets: false,
         };
         let moved = run(&pinned, &update, |k| {
             assert_eq!(

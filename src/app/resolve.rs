@@ -89,6 +89,7 @@ pub(super) fn run(
         Default::default(),
         &args.output,
         crate::settings::Labels::Off,
+        false,
     ) {
         Ok(l) => l,
         Err(e) => {

@@ -119,6 +119,10 @@ codes! {
         "`pin update`: how many pins have a digest and no tag to follow, and how to give them one (one line per run)."),
     HeldTooYoung = ("PIN077", "held-too-young", Skip,
         "`pin update --min-age`: the tag moved, but the new digest has not been seen (or, with `--trust-created`, was not created) long enough ago; the pin is kept and the change held back until it has."),
+    PlatformHeld = ("PIN078", "platform-held", Skip,
+        "`pin update`: the index a pinned index's tag now points at lacks a required platform (`--platforms`, `[update] platforms`, by default those of the pinned index): the pin is kept until the tag's index has them all."),
+    SamePlatforms = ("PIN079", "same-platforms", Skip,
+        "`pin update`: the index a pinned index's tag now points at has the same manifests for every required platform (only attestations or other platforms changed): not an update unless `--all-changes` (the text format says so at `-v`)."),
     NothingWritten = ("PIN020", "nothing-written", Failure,
         "Some reference failed, so no file was written."),
     WriteFailed = ("PIN021", "write-failed", Failure,
@@ -163,7 +167,9 @@ impl Code {
             (Class::Failure, _) => Severity::Error,
             (Class::Finding, _) if check => Severity::Error,
             // A value in an image field that is no reference is likely a mistake; the other skips are by design.
-            (Class::Skip, Code::InvalidReference | Code::NotWritten) => Severity::Warning,
+            (Class::Skip, Code::InvalidReference | Code::NotWritten | Code::PlatformHeld) => {
+                Severity::Warning
+            }
             (Class::Finding | Class::Note | Class::Skip, _) => Severity::Note,
         }
     }

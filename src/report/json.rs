@@ -29,7 +29,7 @@ struct Entry<'a> {
     digest: Option<&'a str>,
     /// The tag followed (in the reference or its tag comment).
     tag: Option<&'a str>,
-    /// `pin update`: the digest before (replaced, or kept while a change is held).
+    /// `pin update`: the digest before (replaced, or kept while a change is held or is none).
     #[serde(rename = "previousDigest")]
     previous_digest: Option<&'a str>,
     /// `pin update --min-age`: when the new digest was first seen (or created), and its age.

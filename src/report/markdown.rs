@@ -293,21 +293,15 @@ fn seen_of(r: &Report, digest: &str) -> Option<String> {
 }
 
 /// The changes held back (`pin update`): each reference kept, with its tag, the digest it keeps, the one it
-/// would take, how old that one is and from when it is applied.
+/// would take, how old that one is (with a waiting period) and why not yet: from when it is applied, or what it
+/// lacks.
 fn write_held(r: &Report, out: &mut dyn Write) -> io::Result<()> {
-    let held: Vec<&super::Outcome> = r
-        .outcomes
-        .iter()
-        .filter(|o| o.status == OutcomeStatus::Held)
-        .collect();
+    let held: Vec<&super::Outcome> = r.outcomes.iter().filter(|o| o.held.is_some()).collect();
     if held.is_empty() {
         return Ok(());
     }
     writeln!(out, "\n#### Held back\n")?;
-    writeln!(
-        out,
-        "| image | tag | pinned | new | age | applied from | files |"
-    )?;
+    writeln!(out, "| image | tag | pinned | new | age | why | files |")?;
     writeln!(out, "|---|---|---|---|---|---|---|")?;
     for o in held {
         let original = o.original.as_deref().unwrap_or_default();
@@ -321,19 +315,24 @@ fn write_held(r: &Report, out: &mut dyn Write) -> io::Result<()> {
             };
             format!("{}{what}", crate::settings::human_duration(s.age_seconds))
         });
-        let eligible = o
+        let why = o
             .held
             .as_ref()
-            .and_then(|h| h.eligible_at.as_deref())
-            .unwrap_or("-");
+            .map_or(String::new(), |h| match &h.eligible_at {
+                Some(at) => format!("applied from {at}"),
+                None => h.reason.clone(),
+            });
+        let new = o
+            .digest
+            .as_deref()
+            .map_or("-".to_string(), |d| format!("`{}`", short(d)));
         writeln!(
             out,
-            "| `{}` | `{}` | `{}` | `{}` | {age} | {} | `{}` |",
+            "| `{}` | `{}` | `{}` | {new} | {age} | {} | `{}` |",
             cell(&image),
             cell(o.tag.as_deref().unwrap_or_default()),
             short(o.previous.as_deref().unwrap_or_default()),
-            short(o.digest.as_deref().unwrap_or_default()),
-            cell(eligible),
+            cell(&why),
             cell(&o.place()),
         )?;
     }
@@ -514,9 +513,9 @@ mod tests {
         );
         assert!(
             out.contains(
-                "#### Held back\n\n| image | tag | pinned | new | age | applied from | files |\n\
+                "#### Held back\n\n| image | tag | pinned | new | age | why | files |\n\
                  |---|---|---|---|---|---|---|\n| `r.example/db` | `2` | `cccccccccccc` | `eeeeeeeeeeee` | 1h | \
-                 2026-12-10T05:00:00Z | `b.yaml:3:8` |\n"
+                 applied from 2026-12-10T05:00:00Z | `b.yaml:3:8` |\n"
             ),
             "{out}"
         );

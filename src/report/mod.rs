@@ -142,7 +142,7 @@ pub struct Outcome {
     /// when it names no tag to follow, or for a whole file).
     pub tag: Option<String>,
     /// `pin update`: the digest the reference had before (the one replaced, or the one kept while a change
-    /// is held back).
+    /// is held back or is none for the platforms required).
     pub previous: Option<String>,
     /// `pin update --min-age`: when the new digest was first seen (or created), and its age.
     pub seen: Option<Seen>,

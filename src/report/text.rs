@@ -140,8 +140,9 @@ impl TextReporter {
             if r.command == Command::List && o.original.is_some() {
                 continue;
             }
-            // Charts whose tools take no digest are said once, below (each at -v).
-            if listed_only(o) && self.verbose == 0 {
+            // Charts whose tools take no digest are said once, below (each at -v); a moved index that is no
+            // change for the platforms required only at -v.
+            if (listed_only(o) || same_platforms(o)) && self.verbose == 0 {
                 continue;
             }
             write_outcome(err, o, r.command, paint, self.quiet)?;
@@ -267,6 +268,11 @@ impl TextReporter {
     }
 }
 
+/// `pin update`: a moved index whose manifests for the platforms required are the pinned index's.
+fn same_platforms(o: &Outcome) -> bool {
+    o.primary().is_some_and(|d| d.code == Code::SamePlatforms)
+}
+
 /// A reference whose tool takes no digest: listed, never pinned.
 fn listed_only(o: &Outcome) -> bool {
     o.primary().is_some_and(|d| d.code == Code::NoDigestTaken)
@@ -296,6 +302,14 @@ fn write_outcome(
                 "{at}: {} {}: {message}",
                 paint.yellow("held"),
                 escape(original)
+            )?,
+            (Some(_), Class::Skip) if d.code == Code::PlatformHeld => {
+                writeln!(err, "{at}: {}: {message}", paint.yellow("warning"))?
+            }
+            (Some(original), Class::Skip) if d.code == Code::SamePlatforms => writeln!(
+                err,
+                "{at}: unchanged {}: {message}",
+                escape(&format!("{original:?}"))
             )?,
             (Some(original), Class::Skip) => writeln!(
                 err,

@@ -4,15 +4,29 @@
 
 use super::manifest::{is_index, Document, ImageConfig};
 use super::platform::choose;
-use super::registry::{ChildOf, Client, Manifest};
+use super::registry::{ChildOf, Children, Client, Manifest};
 use super::{Key, Platform, ResolveError};
+
+/// Whether `pin update` may fetch a moved index pin's two indexes to compare their platforms' manifests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Compare {
+    Yes,
+    /// No, for this reason.
+    No(&'static str),
+}
 
 /// The manifest digest that `key` names: what the tag points at, or with a platform, that platform's
 /// manifest inside the tag's index.
-pub async fn manifest_digest(client: &Client, key: &Key) -> Result<Manifest, ResolveError> {
+pub async fn manifest_digest(
+    client: &Client,
+    key: &Key,
+    compare: Compare,
+) -> Result<Manifest, ResolveError> {
     let (registry, repository, tag) = (&key.registry, &key.repository, &key.tag);
     match (&key.platform, &key.current) {
-        (_, Some(current)) => updated_digest(client, registry, repository, tag, current).await,
+        (_, Some(current)) => {
+            updated_digest(client, registry, repository, tag, current, compare).await
+        }
         (None, None) => client.head_manifest(registry, repository, tag).await,
         (Some(p), None) => platform_digest(client, registry, repository, tag, p).await,
     }
@@ -37,28 +51,46 @@ async fn platform_digest(
 /// For `pin update`: what `tag` points at now, of the same kind as `current` (an index stays an index; a
 /// platform's manifest stays that platform's manifest, and says which index it belongs to). One HEAD when
 /// nothing moved. When the tag moved, a HEAD of `current` tells an index pin from a platform pin, and whether
-/// the pinned digest still exists (`gone`: then `digest` is what the tag points at now).
+/// the pinned digest still exists (`gone`: then `digest` is what the tag points at now). A moved index pin
+/// costs one GET of each index (by digest, once per run), which `children` holds, when `compare` allows it.
 async fn updated_digest(
     client: &Client,
     registry: &str,
     repository: &str,
     tag: &str,
     current: &str,
+    compare: Compare,
 ) -> Result<Manifest, ResolveError> {
     let now = client.head_manifest(registry, repository, tag).await?;
     if now.digest == current {
         return Ok(now);
     }
-    // The common case costs no GET (Docker Hub counts GETs): a moved index pin, a moved image pin.
+    // A moved image pin costs no GET (Docker Hub counts GETs).
     let old = match client.head_manifest(registry, repository, current).await {
         Ok(old) => old,
         Err(ResolveError::NotFound(_)) => return Ok(Manifest { gone: true, ..now }),
         Err(e) => return Err(e),
     };
-    if !now.media_type.as_deref().is_some_and(is_index)
-        || old.media_type.as_deref().is_some_and(is_index)
-    {
+    if !now.media_type.as_deref().is_some_and(is_index) {
         return Ok(now);
+    }
+    if old.media_type.as_deref().is_some_and(is_index) {
+        let children = match compare {
+            Compare::No(why) => Children::NotCompared(why),
+            Compare::Yes => {
+                // By digest, both: the new index is the one the HEAD named, even if the tag moves again.
+                let (old, new) = futures_util::future::try_join(
+                    client.index_entries(registry, repository, current),
+                    client.index_entries(registry, repository, &now.digest),
+                )
+                .await?;
+                Children::Compared { old, new }
+            }
+        };
+        return Ok(Manifest {
+            children: Some(children),
+            ..now
+        });
     }
     // A platform's manifest: the same platform's entry of the tag's index.
     let index = client
@@ -78,6 +110,7 @@ async fn updated_digest(
             child_of: entry.platform.as_ref().map(|p| child_of(Platform::from(p))),
             gone: false,
             seen: None,
+            children: None,
         });
     }
     let old_manifest = client

@@ -266,7 +266,12 @@ pub struct Resolver {
     routes: mirrors::Routes,
     /// Keys answered by a host other than the reference's own registry (a mirror or a remapped location).
     answered_by: std::sync::Mutex<BTreeMap<Key, String>>,
+    /// `pin update --labels`: Docker Hub may be sent manifest GETs, which it counts as pulls.
+    docker_hub_gets: bool,
 }
+
+/// Docker Hub's registry name in a normalized reference.
+pub const DOCKER_HUB: &str = "docker.io";
 
 impl Resolver {
     pub fn with_routes(client: Client, jobs: usize, routes: mirrors::Routes) -> Resolver {
@@ -275,7 +280,37 @@ impl Resolver {
             jobs: jobs.max(1),
             routes,
             answered_by: Default::default(),
+            docker_hub_gets: false,
         }
+    }
+
+    /// Allows manifest GETs against Docker Hub (`pin update --labels`).
+    pub fn with_docker_hub_gets(mut self, allowed: bool) -> Resolver {
+        self.docker_hub_gets = allowed;
+        self
+    }
+
+    /// Whether a moved index pin of `key` may be compared by its platforms' manifests (two GETs) when asked
+    /// at `host`.
+    fn compare(&self, key: &Key, host: &str) -> lookup::Compare {
+        if key.registry == DOCKER_HUB && !self.docker_hub_gets {
+            return lookup::Compare::No(
+                "Docker Hub counts a manifest GET as a pull, so a moved index is compared by its \
+                 platforms' manifests there only with `--labels`",
+            );
+        }
+        let low = self
+            .stats()
+            .low_quota
+            .lock()
+            .expect("quota map poisoned")
+            .contains_key(transport::api_host(host));
+        if low {
+            return lookup::Compare::No(
+                "its registry's rate-limit quota is running low, so the platforms' manifests were not compared",
+            );
+        }
+        lookup::Compare::Yes
     }
 
     /// Which host answered each key that was not answered by its own registry.
@@ -301,7 +336,8 @@ impl Resolver {
                 repository: ep.repository.clone(),
                 ..key.clone()
             };
-            match self.client.manifest_digest(&routed).await {
+            let compare = self.compare(key, &ep.registry);
+            match self.client.manifest_digest(&routed, compare).await {
                 Ok(m) => {
                     if ep.registry != key.registry || ep.repository != key.repository {
                         self.answered_by

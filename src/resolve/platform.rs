@@ -91,6 +91,71 @@ pub fn offered(index: &Document) -> Vec<Platform> {
         .collect()
 }
 
+/// The entries of an index that are images of a platform (attestations left out), in index order: each
+/// platform with its manifest's digest.
+pub fn entries(index: &Document) -> Vec<(Platform, String)> {
+    index
+        .manifests()
+        .iter()
+        .filter(|e| !is_attestation(e))
+        .filter_map(|e| Some((Platform::from(e.platform.as_ref()?), e.digest.clone())))
+        .collect()
+}
+
+/// The platforms a pinned index's entries stand for, each once, in index order: what `pin update` requires
+/// when no platform is named. A Windows `os.version` is cut to its build (`10.0.20348`), which the next
+/// patch level keeps.
+pub fn required_by(entries: &[(Platform, String)]) -> Vec<Platform> {
+    let mut required: Vec<Platform> = Vec::new();
+    for (p, _) in entries {
+        let p = Platform {
+            os_version: p
+                .os_version
+                .as_ref()
+                .map(|v| v.split('.').take(3).collect::<Vec<_>>().join(".")),
+            ..p.clone()
+        };
+        if !required.contains(&p) {
+            required.push(p);
+        }
+    }
+    required
+}
+
+/// How the required platforms fare from a pinned index to the index its tag points at now.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Comparison {
+    /// Required platforms the new index has no manifest for.
+    pub missing: Vec<Platform>,
+    /// Required platforms whose manifests differ (or that the pinned index did not have).
+    pub changed: Vec<Platform>,
+}
+
+/// Compares the manifests each `required` platform matches in `old` and in `new` (as sets: an index may have
+/// two entries for one platform, such as two Windows builds).
+pub fn compare(
+    old: &[(Platform, String)],
+    new: &[(Platform, String)],
+    required: &[Platform],
+) -> Comparison {
+    let of = |list: &[(Platform, String)], want: &Platform| {
+        list.iter()
+            .filter(|(p, _)| want.matches(p))
+            .map(|(_, d)| d.clone())
+            .collect::<std::collections::BTreeSet<String>>()
+    };
+    let mut c = Comparison::default();
+    for want in required {
+        let (was, now) = (of(old, want), of(new, want));
+        if now.is_empty() {
+            c.missing.push(want.clone());
+        } else if was != now {
+            c.changed.push(want.clone());
+        }
+    }
+    c
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -124,5 +189,61 @@ mod tests {
         let err = choose(&index, &p("unknown/unknown"), "r", "x", "t").unwrap_err();
         assert!(err.to_string().ends_with("it has: linux/amd64"), "{err}");
         assert_eq!(offered(&index), [p("linux/amd64")]);
+        assert_eq!(
+            entries(&index),
+            [(p("linux/amd64"), format!("sha256:{}", "c".repeat(64)))]
+        );
+    }
+
+    #[test]
+    fn required_platforms_compare_by_their_manifests() {
+        let e = |platform: &str, d: &str| (p(platform), d.to_string());
+        let old = [
+            e("linux/amd64", "a"),
+            e("linux/arm64/v8", "b"),
+            e("windows/amd64:10.0.20348.2113", "w"),
+        ];
+        let required = required_by(&old);
+        assert_eq!(
+            required,
+            [
+                p("linux/amd64"),
+                p("linux/arm64/v8"),
+                p("windows/amd64:10.0.20348")
+            ]
+        );
+        // Only an attestation changed (it is not among the entries), or a platform not required was added.
+        let same = [
+            e("linux/amd64", "a"),
+            e("linux/arm64/v8", "b"),
+            e("windows/amd64:10.0.20348.2113", "w"),
+            e("linux/s390x", "s"),
+        ];
+        assert_eq!(compare(&old, &same, &required), Comparison::default());
+        // The next Windows patch level is the same build, with another manifest.
+        let patched = [
+            e("linux/amd64", "a"),
+            e("linux/arm64/v8", "b"),
+            e("windows/amd64:10.0.20348.2227", "w2"),
+        ];
+        let c = compare(&old, &patched, &required);
+        assert_eq!(c.changed, [p("windows/amd64:10.0.20348")]);
+        assert!(c.missing.is_empty());
+        // arm64 gone: missing; `linux/arm64` as named by a user matches `linux/arm64/v8`.
+        let no_arm = [e("linux/amd64", "a2")];
+        let c = compare(&old, &no_arm, &[p("linux/amd64"), p("linux/arm64")]);
+        assert_eq!(c.missing, [p("linux/arm64")]);
+        assert_eq!(c.changed, [p("linux/amd64")]);
+        // Only amd64 required: an arm64 change is none of its business.
+        let arm_moved = [e("linux/amd64", "a"), e("linux/arm64/v8", "b2")];
+        assert_eq!(
+            compare(&old, &arm_moved, &[p("linux/amd64")]),
+            Comparison::default()
+        );
+        // A required platform the pinned index lacked, now offered: a change.
+        assert_eq!(
+            compare(&old, &same, &[p("linux/s390x")]).changed,
+            [p("linux/s390x")]
+        );
     }
 }

@@ -55,6 +55,21 @@ pub struct Manifest {
     pub gone: bool,
     /// `pin update --min-age`: when the digest a moved pin would take was first seen (set after the lookup).
     pub seen: Option<crate::report::Seen>,
+    /// `pin update` of an index pin whose tag moved: the platforms' manifests of both indexes, or why they
+    /// were not compared.
+    pub children: Option<Children>,
+}
+
+/// The platforms' manifests of a pinned index and of the index its tag points at now.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Children {
+    /// Each index's entries (attestations left out), in index order: platform and digest.
+    Compared {
+        old: Vec<(super::Platform, String)>,
+        new: Vec<(super::Platform, String)>,
+    },
+    /// Not fetched, for this reason (Docker Hub counts manifest GETs as pulls).
+    NotCompared(&'static str),
 }
 
 /// The index a platform's manifest belongs to.
@@ -76,8 +91,19 @@ pub struct Fetched {
     pub bytes: Vec<u8>,
 }
 
+/// `(registry, repository, digest)` of an index, and its platforms' entries.
+type IndexEntries = std::sync::Mutex<
+    std::collections::HashMap<
+        (String, String, String),
+        super::tokens::Shared<Vec<(super::Platform, String)>>,
+    >,
+>;
+
 pub struct Client {
     auth: Authorizer,
+    /// `pin update`: the entries of each index fetched by digest, once per run whoever asks (two pins of one
+    /// index under two tags).
+    index_entries: IndexEntries,
 }
 
 impl Client {
@@ -87,7 +113,30 @@ impl Client {
     ) -> Result<Client, ResolveError> {
         Ok(Client {
             auth: Authorizer::new(Transport::new(options)?, creds),
+            index_entries: Default::default(),
         })
+    }
+
+    /// The platforms' entries of the index `digest` (attestations left out): one `GET` per index and run,
+    /// single-flight.
+    pub async fn index_entries(
+        &self,
+        registry: &str,
+        repository: &str,
+        digest: &str,
+    ) -> Result<Vec<(super::Platform, String)>, ResolveError> {
+        let key = (
+            registry.to_string(),
+            repository.to_string(),
+            digest.to_string(),
+        );
+        let cell = super::tokens::shared(&self.index_entries, key);
+        cell.get_or_init(|| async {
+            let fetched = self.get_manifest(registry, repository, digest).await?;
+            Ok(super::platform::entries(&fetched.document))
+        })
+        .await
+        .clone()
     }
 
     /// Requests made so far, by kind.
@@ -95,9 +144,14 @@ impl Client {
         &self.auth.transport().stats
     }
 
-    /// The manifest digest that `key` names (see `lookup`).
-    pub async fn manifest_digest(&self, key: &Key) -> Result<Manifest, ResolveError> {
-        super::lookup::manifest_digest(self, key).await
+    /// The manifest digest that `key` names (see `lookup`); `compare`: whether a moved index pin's indexes
+    /// may be fetched.
+    pub async fn manifest_digest(
+        &self,
+        key: &Key,
+        compare: super::lookup::Compare,
+    ) -> Result<Manifest, ResolveError> {
+        super::lookup::manifest_digest(self, key, compare).await
     }
 
     /// `HEAD /v2/<repository>/manifests/<reference>` (a tag or a digest): the manifest's digest and media

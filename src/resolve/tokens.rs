@@ -22,10 +22,13 @@ use super::{escape, ResolveError};
 
 /// A result computed once and awaited by every concurrent caller: the single-flight cell of a ping or a
 /// credential.
-type Shared<T> = Arc<OnceCell<Result<T, ResolveError>>>;
+pub(super) type Shared<T> = Arc<OnceCell<Result<T, ResolveError>>>;
 
 /// The cell for `key`, created empty on first use.
-fn shared<K: std::hash::Hash + Eq, T>(map: &Mutex<HashMap<K, Shared<T>>>, key: K) -> Shared<T> {
+pub(super) fn shared<K: std::hash::Hash + Eq, T>(
+    map: &Mutex<HashMap<K, Shared<T>>>,
+    key: K,
+) -> Shared<T> {
     let mut map = map.lock().expect("single-flight map poisoned");
     Arc::clone(map.entry(key).or_default())
 }

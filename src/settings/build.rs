@@ -70,6 +70,9 @@ pub fn from_command_line(cli: Cli, matches: &ArgMatches, env: &Env) -> Result<Ru
                     },
                     require_tags: a.require_tags,
                     waiting,
+                    platforms: update_platforms(&g, a.platforms, file),
+                    all_changes: a.all_changes,
+                    docker_hub_gets: a.labels,
                 },
                 scan: scan(&g, a.paths, &a.select, file, env),
                 mode: mode(&a.mode),
@@ -258,9 +261,11 @@ pub(super) struct Unflagged {
     pub verify_platforms: Setting<Vec<Platform>>,
     /// `pin update`'s `[update] min-age`.
     pub min_age: Setting<u64>,
+    pub update_platforms: Setting<Vec<Platform>>,
 }
 
-/// The settings `pin` and `pin verify` run with here when given no flag: what `pin config` shows.
+/// The settings `pin`, `pin verify` and `pin update` run with here when given no flag: what `pin config`
+/// shows.
 pub(super) fn unflagged(file: Option<&Loaded>, env: &Env) -> Unflagged {
     use clap::{CommandFactory, FromArgMatches};
     let parse = |line: &[&str]| {
@@ -280,8 +285,14 @@ pub(super) fn unflagged(file: Option<&Loaded>, env: &Env) -> Unflagged {
         _ => unreachable!("`pin verify` parses as verify"),
     };
     let (update, matches) = parse(&["pin", "update"]);
-    let min_age = match update.command {
-        Some(Command::Update(u)) => update_min_age(&Given(&matches), u.min_age, file),
+    let (min_age, update_platforms) = match update.command {
+        Some(Command::Update(u)) => {
+            let g = Given(&matches);
+            (
+                update_min_age(&g, u.min_age, file),
+                update_platforms(&g, u.platforms, file),
+            )
+        }
         _ => unreachable!("`pin update` parses as update"),
     };
     Unflagged {
@@ -291,6 +302,7 @@ pub(super) fn unflagged(file: Option<&Loaded>, env: &Env) -> Unflagged {
         registry,
         verify_platforms,
         min_age,
+        update_platforms,
     }
 }
 
@@ -809,6 +821,20 @@ fn verify_platforms(
 ) -> Setting<Vec<Platform>> {
     let from = file.and_then(|l| {
         let p = l.file.verify.as_ref()?.get_ref().platforms.as_ref()?;
+        // Checked when the file was read.
+        let parsed = p.get_ref().iter().filter_map(|p| p.parse().ok()).collect();
+        Some(Setting::new(parsed, at(l, p.span())))
+    });
+    g.pick("platforms", flags, from)
+}
+
+fn update_platforms(
+    g: &Given,
+    flags: Vec<Platform>,
+    file: Option<&Loaded>,
+) -> Setting<Vec<Platform>> {
+    let from = file.and_then(|l| {
+        let p = l.file.update.as_ref()?.get_ref().platforms.as_ref()?;
         // Checked when the file was read.
         let parsed = p.get_ref().iter().filter_map(|p| p.parse().ok()).collect();
         Some(Setting::new(parsed, at(l, p.span())))

@@ -130,6 +130,13 @@ pub enum Operation {
         require_tags: bool,
         /// `--min-age`: how long a new digest waits before it is applied.
         waiting: Waiting,
+        /// `--platforms`, `[update] platforms`: the platforms whose manifests a moved index pin is compared by
+        /// (empty: those of the pinned index).
+        platforms: Setting<Vec<Platform>>,
+        /// `--all-changes`: a moved index is taken even when the manifests of those platforms are the same.
+        all_changes: bool,
+        /// `--labels`: Docker Hub may be sent manifest GETs (each counts as a pull there).
+        docker_hub_gets: bool,
     },
     /// `pin unpin`: put the tags back; no registry.
     Unpin,

@@ -1,6 +1,6 @@
-//! `pin config`: the settings a plain `pin` (and, for `[verify]`, `pin verify`) runs with here, one key of
-//! `pin.toml` per line with where its value comes from, then the registries.conf files and the tables of
-//! theirs still in effect. Flags given on a command line replace what is shown, key by key.
+//! `pin config`: the settings a plain `pin` (and, for `[verify]` and `[update]`, `pin verify` and
+//! `pin update`) runs with here, one key of `pin.toml` per line with where its value comes from, then the
+//! registries.conf files and the tables of theirs still in effect. Flags given on a command line replace what is shown, key by key.
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -21,6 +21,7 @@ pub struct Shown {
     pub(super) registry: RegistrySettings,
     pub(super) verify_platforms: Setting<Vec<Platform>>,
     pub(super) min_age: Setting<u64>,
+    pub(super) update_platforms: Setting<Vec<Platform>>,
 }
 
 impl Shown {
@@ -34,6 +35,7 @@ impl Shown {
             registry: s.registry,
             verify_platforms: s.verify_platforms,
             min_age: s.min_age,
+            update_platforms: s.update_platforms,
         }
     }
 
@@ -180,16 +182,13 @@ impl Shown {
                 &value.origin,
             )?;
         }
-        let platforms: Vec<String> = self
-            .verify_platforms
-            .iter()
-            .map(|p| quoted(&p.to_string()))
-            .collect();
-        row(
-            "verify.platforms",
-            format!("[{}]", platforms.join(", ")),
-            &self.verify_platforms.origin,
-        )?;
+        for (key, platforms) in [
+            ("verify.platforms", &self.verify_platforms),
+            ("update.platforms", &self.update_platforms),
+        ] {
+            let listed: Vec<String> = platforms.iter().map(|p| quoted(&p.to_string())).collect();
+            row(key, format!("[{}]", listed.join(", ")), &platforms.origin)?;
+        }
         row(
             "update.min-age",
             match *self.min_age {

@@ -460,6 +460,18 @@ fn table() -> Vec<Row> {
         ["0", "259200", "3600", "3600"],
     ));
     rows.push(row(
+        "update.platforms",
+        "update",
+        "--platforms linux/amd64,linux/arm64",
+        "[update]\nplatforms = [\"linux/arm64\"]",
+        [
+            "[]",
+            "[linux/arm64]",
+            "[linux/amd64, linux/arm64]",
+            "[linux/amd64, linux/arm64]",
+        ],
+    ));
+    rows.push(row(
         "verify.platforms",
         "verify",
         "--platforms linux/amd64",
@@ -519,7 +531,10 @@ fn parts(run: &Run) -> Parts<'_> {
                 Operation::Update { waiting, .. } => Some(waiting),
                 _ => None,
             },
-            ..Parts::default()
+            platforms: match &f.operation {
+                Operation::Update { platforms, .. } => Some(platforms),
+                _ => None,
+            },
         },
         Run::Resolve(r) => Parts {
             pin: Some(&r.pin),
@@ -601,7 +616,7 @@ fn value(run: &Run, key: &str) -> Option<String> {
         "cache-dir" => format!("{:?}", *p.registry?.cache.dir),
         "cache-ttl" => p.registry?.cache.ttl.to_string(),
         "update.min-age" => p.waiting?.min_age.to_string(),
-        "verify.platforms" => {
+        "verify.platforms" | "update.platforms" => {
             let v: Vec<String> = p.platforms?.iter().map(|p| p.to_string()).collect();
             format!("[{}]", v.join(", "))
         }
@@ -826,6 +841,7 @@ signatures.attestation-builder-id-regexp = ""  # default
 signatures.attestation-source-uri = ""  # default
 signatures.attestation-source-uri-regexp = ""  # default
 verify.platforms = []  # default
+update.platforms = []  # default
 update.min-age = "0" # none: a new digest is applied at once  # default
 [[registry]] prefix = "docker.io", location = "docker.io", insecure = false, blocked = false, mirror-by-digest-only = false, mirror = [{{ location = "m.example", insecure = false, pull-from-mirror = "digest-only" }}]  # {p}:14
 # registries.conf: {conf} (read)
@@ -956,6 +972,7 @@ fn the_documented_keys_are_the_keys_pin_toml_accepts() {
     assert_eq!(top, accepted(""));
     assert_eq!(nested["signatures"], accepted("[signatures]"));
     assert_eq!(nested["verify"], accepted("[verify]"));
+    assert_eq!(nested["update"], accepted("[update]"));
     assert_eq!(nested["actions"], accepted("[actions]"));
     assert_eq!(nested["update"], accepted("[update]"));
 }

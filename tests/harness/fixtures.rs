@@ -258,6 +258,43 @@ pub(super) fn index_of_entries(seed: &str, entries: &[Entry]) -> Index {
     }
 }
 
+/// An OCI index over children already made (platform, media type, digest, size), in order, followed by an
+/// attestation manifest for the first when `attestation` gives its seed: an image of platform
+/// `unknown/unknown` annotated as BuildKit annotates provenance (`vnd.docker.reference.type:
+/// attestation-manifest`, `vnd.docker.reference.digest` naming the child). Returns the index and the
+/// attestation image to push with it.
+pub(super) fn index_over(
+    children: &[(&str, &str, &str, usize)],
+    attestation: Option<&str>,
+) -> (Manifest, Option<Image>) {
+    let mut manifests: Vec<Value> = children
+        .iter()
+        .map(|(platform, media_type, digest, size)| {
+            let (os, architecture, variant) = split_platform(platform);
+            let mut platform = json!({"architecture": architecture, "os": os});
+            if let Some(variant) = variant {
+                platform["variant"] = json!(variant);
+            }
+            json!({"mediaType": media_type, "digest": digest, "size": size, "platform": platform})
+        })
+        .collect();
+    let attestation = attestation.map(|seed| image(Flavor::Oci, seed, "unknown/unknown", None));
+    if let (Some(a), Some((_, _, subject, _))) = (&attestation, children.first()) {
+        manifests.push(json!({
+            "mediaType": a.manifest.media_type,
+            "digest": a.manifest.digest,
+            "size": a.manifest.bytes.len(),
+            "platform": {"architecture": "unknown", "os": "unknown"},
+            "annotations": {
+                "vnd.docker.reference.digest": subject,
+                "vnd.docker.reference.type": "attestation-manifest",
+            },
+        }));
+    }
+    let index = json!({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": manifests});
+    (manifest_of(OCI_INDEX, &index), attestation)
+}
+
 /// "linux/arm/v7" -> ("linux", "arm", Some("v7")).
 fn split_platform(platform: &str) -> (&str, &str, Option<&str>) {
     let parts: Vec<&str> = platform.split('/').collect();

@@ -434,6 +434,46 @@ impl Registry {
         self.push_built_index(repo, tag, index)
     }
 
+    /// Pushes an OCI index tagged `tag` over the children of `base` (already in the registry) whose platforms
+    /// are in `platforms`, in `base`'s order, plus, with `attestation` (a seed), an attestation manifest for
+    /// the first as BuildKit writes one: the same images re-pushed with provenance added, or with a platform
+    /// dropped. `children` of the result are the kept ones (the attestation is not a platform's image).
+    pub fn push_index_over(
+        &self,
+        repo: &str,
+        tag: &str,
+        base: &Pushed,
+        platforms: &[&str],
+        attestation: Option<&str>,
+    ) -> Pushed {
+        let kept: Vec<&PushedChild> = base
+            .children
+            .iter()
+            .filter(|c| platforms.contains(&c.platform.as_str()))
+            .collect();
+        let entries: Vec<(&str, &str, &str, usize)> = kept
+            .iter()
+            .map(|c| {
+                (
+                    c.platform.as_str(),
+                    c.media_type,
+                    c.digest.as_str(),
+                    c.manifest.len(),
+                )
+            })
+            .collect();
+        let (index, attestation) = fixtures::index_over(&entries, attestation);
+        if let Some(a) = attestation {
+            for blob in &a.blobs {
+                self.push_blob(repo, &blob.bytes);
+            }
+            let m = a.manifest;
+            self.push_manifest(repo, &m.digest, m.media_type, &m.bytes);
+        }
+        self.push_manifest(repo, tag, index.media_type, &index.bytes);
+        pushed(repo, tag, index, kept.into_iter().cloned().collect())
+    }
+
     /// A single-platform OCI image whose config carries `labels`; also returns the config bytes pushed.
     pub fn push_labelled_image(
         &self,
