@@ -380,8 +380,9 @@ pub enum TagStyle {
 #[derive(Debug, Args)]
 pub struct ResolveArgs {
     /// Where the tag goes: `comment` (`name@sha256:… # name:tag`), `keep` (`name:tag@sha256:…`) or `drop`
-    /// (`name@sha256:…`, the default; `pin update` and `pin unpin` need the tag that `comment` and `keep`
-    /// keep).
+    /// (`name@sha256:…`; `pin update` and `pin unpin` need the tag that `comment` and `keep` keep). Default:
+    /// by file kind, a comment where the format has comments, else `keep` (JSON, XML): CRI-O, skopeo and
+    /// buildah refuse `name:tag@sha256:…`, and a comment keeps the reference they read a plain digest.
     #[arg(
         long,
         value_enum,

@@ -84,7 +84,7 @@ pub fn main(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
 pub mod test_support {
     pub use crate::app::{classify, Status};
     pub use crate::formats::yaml::tree::{parse as parse_yaml, Parsed};
-    pub use crate::formats::{check_spans, Findings, Kind, Target, KINDS};
+    pub use crate::formats::{check_spans, examples, Findings, Kind, Target, KINDS, NOT_KINDS};
     pub use crate::reference::Reference;
     pub use crate::rewrite::{apply, Edit};
 }

@@ -111,7 +111,7 @@ fn tags_branches_and_reusable_workflows_are_pinned_byte_exact() {
 }
 
 #[test]
-fn without_a_tag_style_the_commit_alone_and_check_lists_each_action() {
+fn without_a_tag_style_the_ref_stays_in_a_comment_and_check_lists_each_action() {
     let git = GitServer::start(GitOptions::default());
     let repo = octo_act(&git);
     let v1 = repo.rev_parse("v1^{commit}");
@@ -143,11 +143,11 @@ fn without_a_tag_style_the_commit_alone_and_check_lists_each_action() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(
         fs::read_to_string(wf.join("a.yaml")).unwrap(),
-        format!("jobs:\n  a:\n    steps:\n      - uses: octo/act@{v1}\n")
+        format!("jobs:\n  a:\n    steps:\n      - uses: octo/act@{v1} # v1\n")
     );
     assert_eq!(
         fs::read_to_string(dir.path().join("action.yml")).unwrap(),
-        format!("runs:\n  using: composite\n  steps:\n    - uses: octo/act@{v1}\n")
+        format!("runs:\n  using: composite\n  steps:\n    - uses: octo/act@{v1} # v1\n")
     );
     // --no-actions leaves them alone.
     fs::write(
@@ -454,7 +454,7 @@ fn unknown_repositories_refs_and_ambiguous_refs_are_errors_and_nothing_is_writte
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert_eq!(
         fs::read_to_string(&path).unwrap(),
-        src.replace("octo/act@v1\n", &format!("octo/act@{v1}\n"))
+        src.replace("octo/act@v1\n", &format!("octo/act@{v1} # v1\n"))
     );
 }
 
@@ -529,7 +529,7 @@ fn a_server_that_needs_credentials_gets_them_from_netrc_or_a_git_credential_help
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(
         fs::read_to_string(&path).unwrap(),
-        format!("jobs:\n  a:\n    steps:\n      - uses: octo/act@{v1}\n")
+        format!("jobs:\n  a:\n    steps:\n      - uses: octo/act@{v1} # v1\n")
     );
     assert!(!stderr(&out).contains(harness::PASSWORD));
 
@@ -549,7 +549,7 @@ fn a_server_that_needs_credentials_gets_them_from_netrc_or_a_git_credential_help
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(
         fs::read_to_string(&path).unwrap(),
-        format!("jobs:\n  a:\n    steps:\n      - uses: octo/act@{v1}\n")
+        format!("jobs:\n  a:\n    steps:\n      - uses: octo/act@{v1} # v1\n")
     );
     let after = git.requests();
     // The first request learns that the host asks (401); the rest carry the credential at once.
@@ -630,7 +630,7 @@ fn skip_ignore_comments_and_pin_toml_select_actions() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(
         fs::read_to_string(&path).unwrap(),
-        src.replace("octo/act@v2.0.0", &format!("octo/act@{v2}"))
+        src.replace("octo/act@v2.0.0", &format!("octo/act@{v2} # v2.0.0"))
     );
     let out = pin(&git, dir.path(), &["list", "--format", "json", "."]);
     let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
@@ -693,7 +693,7 @@ fn skip_ignore_comments_and_pin_toml_select_actions() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(
         fs::read_to_string(&path).unwrap(),
-        src.replace("octo/act@v2.0.0", &format!("octo/act@{v2}"))
+        src.replace("octo/act@v2.0.0", &format!("octo/act@{v2} # v2.0.0"))
     );
 }
 
@@ -788,7 +788,7 @@ fn a_server_that_rate_limits_is_asked_again_after_its_retry_after() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(
         fs::read_to_string(&path).unwrap(),
-        format!("jobs:\n  a:\n    steps:\n      - uses: octo/act@{v1}\n")
+        format!("jobs:\n  a:\n    steps:\n      - uses: octo/act@{v1} # v1\n")
     );
     let statuses: Vec<(String, u16)> = git
         .requests()

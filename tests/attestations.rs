@@ -164,7 +164,7 @@ fn a_provenance_bundle_found_through_the_tag_schema_pins_the_digest() {
     );
     let reference = registry.reference("provenance/app", "v1");
     let pinned = format!(
-        "image: {}/provenance/app@{}\n",
+        "image: {}/provenance/app@{} # {reference}\n",
         registry.host(),
         image.digest
     );
@@ -269,7 +269,12 @@ fn a_signature_and_an_attestation_are_read_in_one_lookup() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(
         read(dir.path()),
-        format!("image: {}/both/app@{}\n", registry.host(), image.digest)
+        format!(
+            "image: {}/both/app@{} # {}\n",
+            registry.host(),
+            image.digest,
+            registry.reference("both/app", "v1")
+        )
     );
     // .sig and .att tags, the referrers API (404), the index, three manifests, two bundles (not the SBOM).
     assert!(
@@ -309,8 +314,11 @@ fn legacy_att_layers_verify_keyless_and_with_a_key() {
         true,
     );
     push_att(&registry, &image, &[sbom, provenance]);
-    let pinned = format!("image: {host}/legacy-att/app@{}\n", image.digest);
     let reference = registry.reference("legacy-att/app", "v1");
+    let pinned = format!(
+        "image: {host}/legacy-att/app@{} # {reference}\n",
+        image.digest
+    );
 
     // slsa-verifier's builder id without a version matches any release of the generator.
     let dir = workdir(&s.root(), std::slice::from_ref(&reference));
@@ -422,7 +430,10 @@ fn legacy_att_layers_verify_keyless_and_with_a_key() {
         if code == 0 {
             assert_eq!(
                 read(dir.path()),
-                format!("image: {host}/legacy-att/keyed@{}\n", keyed.digest)
+                format!(
+                    "image: {host}/legacy-att/keyed@{} # {host}/legacy-att/keyed:v1\n",
+                    keyed.digest
+                )
             );
         } else {
             assert!(
@@ -465,11 +476,22 @@ fn legacy_att_layers_verify_keyless_and_with_a_key() {
     );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(
-        read(dir.path()).contains(&format!("{host}/legacy-att/keyed@{}\n", keyed.digest)),
+        read(dir.path()).contains(&format!(
+            "{host}/legacy-att/keyed@{} # {host}/legacy-att/keyed:v1\n",
+            keyed.digest
+        )),
         "{}",
         read(dir.path())
     );
-    assert!(!read(dir.path()).contains(":v1"), "{}", read(dir.path()));
+    // Both pinned: the tag is left only in each line's comment.
+    assert!(
+        read(dir.path()).lines().all(|l| l
+            .split(" # ")
+            .next()
+            .is_some_and(|r| r.contains("@sha256:") && !r.contains(":v1"))),
+        "{}",
+        read(dir.path())
+    );
 
     // Keyless without the Rekor bundle annotation: no log evidence.
     let unlogged = registry.push_oci_image("legacy-att/unlogged", "v1", "legacy-att-unlogged");
@@ -812,7 +834,7 @@ fn a_provenance_bundle_found_through_the_referrers_api_pins_the_digest() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(
         read(dir.path()),
-        format!("image: {host}/team/app@{image_digest}\n")
+        format!("image: {host}/team/app@{image_digest} # {host}/team/app:v1\n")
     );
     // .att tag (404), the referrers API, the provenance's manifest, its bundle.
     assert!(

@@ -73,8 +73,8 @@ impl Fixtures {
 // Dockerfile's tag argument pinned in its default; images after GitLab's dependency proxy prefixes resolved at
 // Docker Hub (here a mirror of it) and written after the prefix. Uses that must not change (an argument used
 // twice, a proxy image with a variable of its own) are skipped and their files keep every byte; a second run
-// changes nothing, and after pinning with `--keep-tag`, `pin unpin` gives back the inputs (but for digest
-// arguments beside a tag, which it leaves).
+// changes nothing, and after pinning in the default style or with `--keep-tag`, `pin unpin` gives back the
+// inputs (but for digest arguments beside a tag, which it leaves).
 #[test]
 fn build_files_are_pinned_byte_exact_and_unpin_to_their_bytes() {
     let fx = Fixtures::start();
@@ -92,8 +92,18 @@ fn build_files_are_pinned_byte_exact_and_unpin_to_their_bytes() {
     assert_tree(dir.path(), &expected);
     let again = fx.pin(dir.path(), &["--check", "."]);
     assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
+    // A digest argument beside a tag (Bazel) is left alone by `pin unpin`, as documented.
+    let (digest_fields, references): (Files, Files) = inputs
+        .clone()
+        .into_iter()
+        .partition(|(rel, _)| rel.starts_with("bazel"));
+    // Pinned in the default style (tag comments in YAML and TOML, the tag kept in XML), every file unpins to
+    // its original bytes.
+    let o = run_pin(dir.path(), &["unpin", "-w", "."]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_tree(dir.path(), &references);
 
-    // Pinned with the tags kept (a tag argument keeps it anyway), every file unpins to its original bytes.
+    // Pinned with the tags kept (a tag argument keeps it anyway), likewise.
     for (rel, input) in &inputs {
         fs::write(dir.path().join(rel), input).unwrap();
     }
@@ -105,10 +115,6 @@ fn build_files_are_pinned_byte_exact_and_unpin_to_their_bytes() {
     );
     let o = run_pin(dir.path(), &["unpin", "-w", "."]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    // A digest argument beside a tag (Bazel) is left alone by `pin unpin`, as documented.
-    let (digest_fields, references): (Files, Files) = inputs
-        .into_iter()
-        .partition(|(rel, _)| rel.starts_with("bazel"));
     assert_tree(dir.path(), &references);
     for rel in digest_fields.keys() {
         assert_eq!(

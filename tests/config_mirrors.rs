@@ -46,7 +46,7 @@ fn a_registries_conf_mirror_answers_for_docker_hub_and_the_name_is_kept() {
     assert_eq!(
         fs::read_to_string(dir.path().join("deploy/app.yaml")).unwrap(),
         format!(
-            "containers:\n  - name: web\n    image: nginx@{} # the web server\n",
+            "containers:\n  - name: web\n    image: nginx@{} # nginx:1.27 # the web server\n",
             pushed.digest
         )
     );
@@ -114,7 +114,7 @@ insecure = true
     assert_eq!(
         fs::read_to_string(sub.join("app.yaml")).unwrap(),
         format!(
-            "image: redis@{}\n---\nimage: ghcr.io/org/tool:2\n---\nimage: {host}/team/app@{}\n",
+            "image: redis@{} # redis:7\n---\nimage: ghcr.io/org/tool:2\n---\nimage: {host}/team/app@{} # {host}/team/app:v1\n",
             hub.digest, own.digest
         )
     );

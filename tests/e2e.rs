@@ -19,6 +19,9 @@ use harness::{fill_placeholders, Pushed, Registry, Variant, TWO_PLATFORMS};
 
 const REPO: &str = "fixtures/app";
 
+/// The seeds of the fixture images of `v1`, `latest`, `docker-v1`, `multi` and `docker-multi`.
+const FIXTURE_SEEDS: [&str; 5] = ["oci-v1", "oci-latest", "docker-v1", "multi", "dmulti"];
+
 /// A registry with the four fixture kinds under `fixtures/app`, and the digests the harness computed.
 struct Fixtures {
     registry: Registry,
@@ -28,15 +31,20 @@ struct Fixtures {
 impl Fixtures {
     fn start(variant: Variant) -> Fixtures {
         let registry = Registry::start(variant);
-        let pushed = registry.push_fixture_tags(
-            REPO,
-            ["oci-v1", "oci-latest", "docker-v1", "multi", "dmulti"],
-        );
+        let pushed = registry.push_fixture_tags(REPO, FIXTURE_SEEDS);
         Fixtures { registry, pushed }
     }
 
     fn digest(&self, tag: &str) -> &str {
         &self.pushed[tag].digest
+    }
+
+    /// Pushes the fixtures' images again under their own tags (after a test moved them).
+    fn restore_tags(&self) {
+        let again = self.registry.push_fixture_tags(REPO, FIXTURE_SEEDS);
+        for (tag, p) in again {
+            assert_eq!(p.digest, self.pushed[tag].digest, "{tag}");
+        }
     }
 
     /// `text` with `@@REG@@` and every `@@TAG@@` replaced.
@@ -1174,9 +1182,10 @@ fn bom_crlf_missing_newline_and_permissions_survive() {
     let host = fx.registry.host();
     let template = "\u{feff}# 注释 — commentaire\r\nspec:\r\n  containers:\r\n  - name: a # ☃\r\n    image: @@REG@@/fixtures/app:REF\r\n    imagePullPolicy: Always";
     let input = template.replace("@@REG@@", host).replace(":REF", ":v1");
+    // The default style for YAML: the tag in a comment after the value, before the CRLF.
     let want = template
         .replace("@@REG@@", host)
-        .replace(":REF", &format!("@{}", fx.digest("v1")));
+        .replace(":REF", &format!("@{} # {host}/{REPO}:v1", fx.digest("v1")));
     let file = dir.path().join("pod.yaml");
     fs::write(&file, &input).unwrap();
     fs::set_permissions(&file, fs::Permissions::from_mode(0o640)).unwrap();
@@ -1294,7 +1303,11 @@ fn update_follows_moved_tags() {
         "{}",
         stderr(&o)
     );
-    assert!(stderr(&o).contains("--tag-style comment"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("pin from the tags again with `pin -w`, whose default keeps each tag"),
+        "{}",
+        stderr(&o)
+    );
     let o = fx.pin(dir.path(), &["update", "--check", "--require-tags", "."]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     // The findings of a check are on stdout.
@@ -1829,14 +1842,17 @@ fn stdin_filter_rewrites_the_stream() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(
         stdout(&o),
-        input.replace(":v1", &format!("@{}", fx.digest("v1")))
+        input.replace(":v1", &format!("@{} # {host}/{REPO}:v1", fx.digest("v1")))
     );
 
     let docker = format!("FROM {host}/{REPO}:multi\n");
     let o = fx.pin_stdin(dir.path(), &["-", "--stdin-kind", "dockerfile"], &docker);
     assert_eq!(
         stdout(&o),
-        format!("FROM {host}/{REPO}@{}\n", fx.digest("multi")),
+        format!(
+            "# pin: {host}/{REPO}:multi\nFROM {host}/{REPO}@{}\n",
+            fx.digest("multi")
+        ),
         "{}",
         stderr(&o)
     );
@@ -1894,7 +1910,13 @@ fn ignore_exclude_skip_and_keep_going() {
     let read = |rel: &str| fs::read_to_string(dir.path().join(rel)).unwrap();
     assert_eq!(
         read("Dockerfile"),
-        ignored.replace(":docker-v1", &format!("@{}", fx.digest("docker-v1")))
+        ignored.replace(
+            &format!("FROM {host}/{REPO}:docker-v1"),
+            &format!(
+                "# pin: {host}/{REPO}:docker-v1\nFROM {host}/{REPO}@{}",
+                fx.digest("docker-v1")
+            )
+        )
     );
     assert_eq!(read("vendor/x.yaml"), format!("image: {host}/{REPO}:v1\n"));
     assert_eq!(
@@ -2191,6 +2213,251 @@ fn tag_comments_are_written_followed_and_unpinned() {
     assert_eq!(read("Dockerfile"), docker);
     let o = run_pin(dir.path(), &["unpin", "--check", "."], &[]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+// Guards the default tag style end to end, on every file kind of the e2e trees: `pin -w` with no style keeps
+// each tag (a comment where the format has comments, `name:tag@digest` where it has none); every tag then moves
+// (a new image pushed under the same tag, in the same flavour); `pin update -w` follows each of them and changes
+// only digests (the expected files are the pinned ones with each old digest replaced by the one pushed last);
+// and `pin unpin -w` gives back the original bytes of every file, but for the digest fields that pinning adds
+// beside a tag (kustomize `digest:`, Bazel `digest =`), which `pin unpin` leaves, as documented.
+#[test]
+fn the_default_pin_follows_moved_tags_and_unpins_to_the_original_bytes() {
+    let fx = Fixtures::start(Variant::Plain);
+    for tree in ["tree", "kinds", "quadlet", "project", "libyaml"] {
+        let (dir, pinned) = fx.tree_named(tree);
+        let original = snapshot(dir.path());
+        // Images only: actions would be resolved on github.com (tests/actions.rs has a git server of its own).
+        let o = fx.pin(dir.path(), &["-w", "--no-actions", "."]);
+        assert_eq!(o.status.code(), Some(0), "{tree}: {}", stderr(&o));
+        assert_tree(dir.path(), &pinned);
+        let o = fx.pin(dir.path(), &["update", "--check", "."]);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{tree}: nothing moved yet: {}",
+            stderr(&o)
+        );
+
+        // Every tag moves to a new image of the same flavour.
+        let seeds = FIXTURE_SEEDS.map(|seed| format!("{tree}-moved-{seed}"));
+        let moved: BTreeMap<&str, String> = fx
+            .registry
+            .push_fixture_tags(REPO, seeds.each_ref().map(String::as_str))
+            .into_iter()
+            .map(|(tag, p)| (tag, p.digest))
+            .collect();
+        let followed: BTreeMap<PathBuf, String> = pinned
+            .iter()
+            .map(|(rel, text)| {
+                let mut text = text.clone();
+                for (tag, digest) in &moved {
+                    assert_ne!(fx.digest(tag), digest, "{tag} did not move");
+                    text = text.replace(fx.digest(tag), digest);
+                }
+                (rel.clone(), text)
+            })
+            .collect();
+        let o = fx.pin(dir.path(), &["update", "--check", "--no-actions", "."]);
+        assert_eq!(o.status.code(), Some(1), "{tree}: {}", stderr(&o));
+        let o = fx.pin(dir.path(), &["update", "-w", "--no-actions", "."]);
+        assert_eq!(o.status.code(), Some(0), "{tree}: {}", stderr(&o));
+        assert!(!stderr(&o).contains("PIN076"), "{tree}: {}", stderr(&o));
+        assert_tree(dir.path(), &followed);
+        let o = fx.pin(dir.path(), &["update", "--check", "--no-actions", "."]);
+        assert_eq!(o.status.code(), Some(0), "{tree}: {}", stderr(&o));
+
+        let o = run_pin(dir.path(), &["unpin", "-w", "--no-actions", "."], &[]);
+        assert_eq!(o.status.code(), Some(0), "{tree}: {}", stderr(&o));
+        let digests: Vec<&str> = moved.values().map(String::as_str).collect();
+        for (rel, bytes) in &original {
+            let now = fs::read(dir.path().join(rel)).unwrap();
+            if now == *bytes {
+                continue;
+            }
+            let (was, now) = (
+                String::from_utf8_lossy(bytes),
+                String::from_utf8_lossy(&now),
+            );
+            assert!(
+                only_digest_fields_differ(&was, &now, &digests),
+                "{tree}: {} is not given back byte for byte:\n{now}\nwas:\n{was}",
+                rel.display()
+            );
+        }
+        // The digests stay moved for the next tree: restore the fixtures' own.
+        fx.restore_tags();
+    }
+}
+
+// Guards the README's first command block, run as written, in order, by bash: against a registry that stands in
+// for Docker Hub (a registries.conf mirror, found as podman finds it, through CONTAINERS_REGISTRIES_CONF), on a
+// deploy/ of docker.io images in YAML, a Dockerfile and JSON. `pin -w` keeps each tag (comments; the tag in the
+// reference in JSON), `pin resolve` prints the digest pushed, the tags move before `pin update -w`, which
+// changes only the digests, and `pin unpin -w` gives back the original bytes.
+#[test]
+fn the_readme_first_command_block_works_as_written() {
+    let readme =
+        fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let block = readme
+        .split("```console")
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .expect("a console block in README.md");
+    let commands: Vec<&str> = block
+        .lines()
+        .filter_map(|l| l.strip_prefix("$ "))
+        .map(|l| l.find("  #").map_or(l, |at| &l[..at]).trim())
+        .collect();
+    // The test knows what each command must do: a change to the block must come here too.
+    assert_eq!(
+        commands,
+        [
+            "pin deploy/",
+            "pin -w deploy/",
+            "pin --check deploy/",
+            "pin list deploy/",
+            "pin resolve nginx:1.27",
+            "pin update -w deploy/",
+            "pin unpin -w deploy/",
+        ]
+    );
+
+    let registry = Registry::start(Variant::Plain);
+    let nginx = registry
+        .push_oci_index("library/nginx", "1.27", "readme-nginx", TWO_PLATFORMS)
+        .digest;
+    let busybox = registry
+        .push_docker_image("library/busybox", "1.38.0", "readme-busybox")
+        .digest;
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("registries.conf");
+    fs::write(
+        &conf,
+        format!(
+            "[[registry]]\nprefix = \"docker.io\"\nlocation = \"docker.io\"\n\n[[registry.mirror]]\nlocation = \"{}\"\ninsecure = true\n",
+            registry.host()
+        ),
+    )
+    .unwrap();
+    let work = dir.path().join("work");
+    fs::create_dir_all(work.join("deploy")).unwrap();
+    let app = "apiVersion: apps/v1\nkind: Deployment\nspec:\n  template:\n    spec:\n      containers:\n        - name: web\n          image: nginx:1.27   # the web server\n        - name: tools\n          image: \"busybox:1.38.0\"\n";
+    let dockerfile = "FROM nginx:1.27 AS base\nCOPY site/ /usr/share/nginx/html/\n";
+    let job = "{\"apiVersion\": \"batch/v1\", \"kind\": \"Job\", \"spec\": {\"template\": {\"spec\": {\"containers\": [{\"name\": \"j\", \"image\": \"busybox:1.38.0\"}]}}}}\n";
+    let files = [
+        ("deploy/app.yaml", app),
+        ("deploy/Dockerfile", dockerfile),
+        ("deploy/job.json", job),
+    ];
+    for (rel, text) in files {
+        fs::write(work.join(rel), text).unwrap();
+    }
+    // The files pinned to `nginx` and `busybox`, written by hand.
+    let pinned = |nginx: &str, busybox: &str| {
+        [
+            app.replace(
+                "nginx:1.27   #",
+                &format!("nginx@{nginx} # nginx:1.27   #"),
+            )
+            .replace(
+                "\"busybox:1.38.0\"",
+                &format!("\"busybox@{busybox}\" # busybox:1.38.0"),
+            ),
+            format!("# pin: nginx:1.27\nFROM nginx@{nginx} AS base\nCOPY site/ /usr/share/nginx/html/\n"),
+            job.replace("busybox:1.38.0", &format!("busybox:1.38.0@{busybox}")),
+        ]
+    };
+    let read = || files.map(|(rel, _)| fs::read_to_string(work.join(rel)).unwrap());
+
+    let mut path = std::ffi::OsString::from(Path::new(env!("CARGO_BIN_EXE_pin")).parent().unwrap());
+    path.push(":");
+    path.push(std::env::var_os("PATH").unwrap_or_default());
+    let run = |command: &str| {
+        let o = Command::new("bash")
+            .args(["--noprofile", "--norc", "-c", command])
+            .current_dir(&work)
+            .env_clear()
+            .env("PATH", &path)
+            .env("HOME", dir.path())
+            .env("CONTAINERS_REGISTRIES_CONF", &conf)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0), "{command}: {}", stderr(&o));
+        o
+    };
+    let mut new_digests = None;
+    for command in commands {
+        if command.starts_with("pin update") {
+            // Later: both tags move to new images.
+            let n = registry
+                .push_oci_index("library/nginx", "1.27", "readme-nginx-2", TWO_PLATFORMS)
+                .digest;
+            let b = registry
+                .push_docker_image("library/busybox", "1.38.0", "readme-busybox-2")
+                .digest;
+            assert!(n != nginx && b != busybox);
+            new_digests = Some((n, b));
+        }
+        let o = run(command);
+        match command {
+            "pin deploy/" => {
+                assert!(
+                    stdout(&o).contains("+++ b/deploy/app.yaml"),
+                    "{}",
+                    stdout(&o)
+                );
+                assert_eq!(read(), files.map(|(_, t)| t.to_string()), "a dry run wrote");
+            }
+            "pin -w deploy/" | "pin --check deploy/" | "pin list deploy/" => {
+                assert_eq!(read(), pinned(&nginx, &busybox), "{command}");
+            }
+            "pin resolve nginx:1.27" => assert_eq!(stdout(&o), format!("nginx@{nginx}\n")),
+            "pin update -w deploy/" => {
+                let (n, b) = new_digests.as_ref().unwrap();
+                assert_eq!(read(), pinned(n, b), "only the digests change");
+            }
+            "pin unpin -w deploy/" => {
+                assert_eq!(
+                    read(),
+                    files.map(|(_, t)| t.to_string()),
+                    "the original bytes"
+                );
+            }
+            _ => unreachable!("{command}"),
+        }
+    }
+}
+
+/// Whether `now` is `original` but for digest fields beside a tag, which `pin unpin` leaves: lines naming
+/// `digest` and one of `digests` that fill an empty field (`digest: ""`, `digest:`), sit inline in a call
+/// (`digest = "sha256:…", `), or were added as lines of their own. Every other line must be the same bytes.
+fn only_digest_fields_differ(original: &str, now: &str, digests: &[&str]) -> bool {
+    let was: Vec<&str> = original.split_inclusive('\n').collect();
+    let (mut i, mut changed) = (0, false);
+    for line in now.split_inclusive('\n') {
+        if was.get(i) == Some(&line) {
+            i += 1;
+            continue;
+        }
+        let Some(d) = digests.iter().find(|d| line.contains(**d)) else {
+            return false;
+        };
+        if !line.contains("digest") {
+            return false;
+        }
+        changed = true;
+        let emptied = line.replace(*d, "");
+        let inline = line.replace(&format!("digest = \"{d}\", "), "");
+        if was
+            .get(i)
+            .is_some_and(|w| emptied.trim_end() == w.trim_end() || inline == *w)
+        {
+            i += 1;
+        }
+        // Otherwise a line of its own that pinning added.
+    }
+    changed && i == was.len()
 }
 
 // Guards what a bot reads of `pin update` on tag-comment pins: markdown names the tag (never an empty cell),
@@ -2573,7 +2840,8 @@ fn verify_finds_exactly_the_deleted_digest() {
         ),
     )
     .unwrap();
-    let o = fx.pin(dir.path(), &["-w", "."]);
+    // Untagged pins (no tag comment): verify asks each one by its digest.
+    let o = fx.pin(dir.path(), &["-w", "--tag-style", "drop", "."]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let (v1, latest, multi) = (fx.digest("v1"), fx.digest("latest"), fx.digest("multi"));
     let dockerfile = format!("FROM {host}/{REPO}@{v1}\nFROM {host}/{REPO}@{latest} AS b\n");
@@ -3142,12 +3410,15 @@ fn devcontainer_features_are_pinned_only_when_asked() {
     let pinned_feature = format!("{host}/devcontainers/features/node@{node}");
     let read = || fs::read_to_string(&file).unwrap();
 
+    // The image gets the default style of JSONC, a `// pin:` line above it (indented as it, CRLF).
+    let image_comment =
+        |text: String| text.replace("\t\"image\"", &format!("\t// pin: {image}\r\n\t\"image\""));
     fs::write(&file, config(&image, &feature)).unwrap();
     let o = fx.pin(dir.path(), &["-w", "."]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(
         read(),
-        config(&pinned_image, &feature),
+        image_comment(config(&pinned_image, &feature)),
         "features are off by default"
     );
 
@@ -3156,7 +3427,10 @@ fn devcontainer_features_are_pinned_only_when_asked() {
         &["-w", "--keep-tag", "--devcontainer-features", "."],
     );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert_eq!(read(), config(&pinned_image, &pinned_feature));
+    assert_eq!(
+        read(),
+        image_comment(config(&pinned_image, &pinned_feature))
+    );
     assert!(stderr(&o).contains("./local"), "{}", stderr(&o));
 
     fs::write(&file, config(&image, &feature)).unwrap();

@@ -27,13 +27,15 @@ fn digest_of(repository: &str, tag: &str) -> String {
     sha256(&manifest_body(repository, tag))
 }
 
-/// The Dockerfile `FROM {host}/team/app:TAG` lines become once pinned, one per tag, digests computed here.
+/// The Dockerfile `FROM {host}/team/app:TAG` lines become once pinned, one per tag, digests computed here: the
+/// default style of a Dockerfile keeps the tag in a `# pin:` line above.
 fn pinned_froms(host: &str, tags: &[impl AsRef<str>]) -> String {
     tags.iter()
         .map(|t| {
+            let t = t.as_ref();
             format!(
-                "FROM {host}/team/app@{}\n",
-                digest_of("team/app", t.as_ref())
+                "# pin: {host}/team/app:{t}\nFROM {host}/team/app@{}\n",
+                digest_of("team/app", t)
             )
         })
         .collect()
@@ -230,7 +232,7 @@ fn retry_after_on_429_is_honoured() {
     assert_eq!(
         project.read("Dockerfile"),
         format!(
-            "FROM {host}/team/app@{}\nRUN true\n",
+            "# pin: {host}/team/app:v1\nFROM {host}/team/app@{}\nRUN true\n",
             digest_of("team/app", "v1")
         )
     );
@@ -314,7 +316,7 @@ fn dropped_connection_once_is_retried() {
     assert_eq!(
         project.read("Dockerfile"),
         format!(
-            "FROM {host}/team/app@{}\nRUN true\n",
+            "# pin: {host}/team/app:v1\nFROM {host}/team/app@{}\nRUN true\n",
             digest_of("team/app", "v1")
         )
     );
@@ -366,7 +368,7 @@ fn missing_digest_header_pins_the_hash_of_the_body() {
     let expected = sha256(&manifest_body("team/app", "v1"));
     assert_eq!(
         project.read("Dockerfile"),
-        format!("FROM {host}/team/app@{expected}\nRUN true\n")
+        format!("# pin: {host}/team/app:v1\nFROM {host}/team/app@{expected}\nRUN true\n")
     );
 }
 
@@ -675,7 +677,12 @@ fn bearer_token_is_fetched_once_per_repository() {
     assert_accepts_all_types(&seen);
     let expected: String = pairs
         .iter()
-        .map(|(r, t)| format!("FROM {host}/{r}@{}\n", digest_of(r, t)))
+        .map(|(r, t)| {
+            format!(
+                "# pin: {host}/{r}:{t}\nFROM {host}/{r}@{}\n",
+                digest_of(r, t)
+            )
+        })
         .collect();
     assert_eq!(project.read("Dockerfile"), expected);
 }
@@ -828,11 +835,13 @@ fn same_tag_in_two_files_costs_one_head() {
     let digest = digest_of("team/app", "v1");
     assert_eq!(
         project.read("Dockerfile"),
-        format!("FROM {host}/team/app@{digest}\nRUN true\n")
+        format!("# pin: {host}/team/app:v1\nFROM {host}/team/app@{digest}\nRUN true\n")
     );
     assert_eq!(
         project.read("worker/Dockerfile"),
-        format!("# the base stage\nFROM {host}/team/app@{digest} AS base\nCMD [\"run\"]\n")
+        format!(
+            "# the base stage\n# pin: {host}/team/app:v1\nFROM {host}/team/app@{digest} AS base\nCMD [\"run\"]\n"
+        )
     );
 }
 
@@ -1070,7 +1079,10 @@ fn a_challenge_on_the_manifest_request_is_answered() {
     assert_eq!(budget(&seen), [1, 1, 3, 0], "[ping, token, HEAD, GET]");
     assert_eq!(
         project.read("Dockerfile"),
-        format!("FROM {host}/team/app@{}\n", digest_of("team/app", "v1"))
+        format!(
+            "# pin: {host}/team/app:v1\nFROM {host}/team/app@{}\n",
+            digest_of("team/app", "v1")
+        )
     );
 }
 
@@ -1251,7 +1263,7 @@ fn a_redirect_from_https_to_http_is_refused() {
     assert_eq!(
         project.read("Dockerfile"),
         format!(
-            "FROM {host}/team/app@{}\nRUN true\n",
+            "# pin: {host}/team/app:v1\nFROM {host}/team/app@{}\nRUN true\n",
             digest_of("team/app", "v1")
         )
     );
@@ -1571,7 +1583,7 @@ fn insecure_registry_takes_an_http_url_too() {
     assert_eq!(
         project.read("Dockerfile"),
         format!(
-            "FROM {host}/team/app@{}\nRUN true\n",
+            "# pin: {host}/team/app:v1\nFROM {host}/team/app@{}\nRUN true\n",
             digest_of("team/app", "v1")
         )
     );

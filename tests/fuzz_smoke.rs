@@ -145,7 +145,7 @@ fn seeds() -> Vec<(Kind, String)> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
     let mut seeds = Vec::new();
     for &kind in Kind::ALL {
-        let dir = root.join(KINDS[kind as usize].corpus);
+        let dir = root.join(KINDS[kind as usize].corpus.dir);
         let Ok(entries) = std::fs::read_dir(&dir) else {
             continue;
         };

@@ -367,7 +367,7 @@ fn the_action_run_step_annotates_and_records_the_exit_status() {
     assert!(outputs.contains("exit-code=0\n"), "{outputs}");
     assert_eq!(
         fs::read_to_string(dir.path().join("deploy/app.yaml")).unwrap(),
-        format!("image: nginx@{DIGEST}\n")
+        format!("image: nginx@{DIGEST} # nginx:1.27\n")
     );
     let (_, outputs) = action_run(dir.path(), &[("INPUT_ARGS", args)]);
     assert!(outputs.contains("exit-code=0\n"), "{outputs}");
@@ -685,6 +685,60 @@ fn pre_commit_hooks_agree_with_pin_check() {
     );
 }
 
+// Guards the hooks' `files` pattern under pre-commit's own reading of it (Python's `re`, searched in each
+// path from the repository root): in a repository holding a path of every glob of every kind and paths of
+// no kind, pre-commit hands a hook (one with the `files` line of `.pre-commit-hooks.yaml`, of language
+// `fail`, which prints the names it gets) exactly the paths `pin` reads. A name it passed that pin does not
+// read would be an error of `pin --check`; one it kept back, a file the hook never checks.
+#[test]
+fn pre_commit_names_the_hooks_exactly_the_files_pin_reads() {
+    use imagepin::test_support::{examples, NOT_KINDS};
+    let manifest = fs::read_to_string(repo().join(".pre-commit-hooks.yaml")).unwrap();
+    let files = manifest
+        .lines()
+        .find(|l| l.starts_with("  files: "))
+        .expect("a files: line");
+    let config = format!(
+        "repos:\n- repo: local\n  hooks:\n  - id: names\n    name: names\n    language: fail\n    entry: 'named:'\n    {}\n",
+        files.trim_start()
+    );
+    let kinds: Vec<String> = examples().into_iter().map(|(_, path)| path).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    fs::write(d.join(".pre-commit-config.yaml"), config).unwrap();
+    let all: Vec<&str> = kinds
+        .iter()
+        .map(String::as_str)
+        .chain(NOT_KINDS.iter().copied())
+        .collect();
+    for path in &all {
+        let p = d.join(path);
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(p, "x\n").unwrap();
+    }
+    git(d, &["init", "-q"]);
+    git(d, &["add", "-A"]);
+    let mut args = vec!["run", "names", "--files"];
+    args.extend(&all);
+    let run = pre_commit(d, &args);
+    let out = text(&run.stdout);
+    assert_eq!(run.status.code(), Some(1), "{out}{}", text(&run.stderr));
+    let named: std::collections::BTreeSet<&str> = out.lines().map(str::trim).collect();
+    assert!(named.contains("named:"), "{out}");
+    for path in &kinds {
+        assert!(
+            named.contains(path.as_str()),
+            "pre-commit did not name {path}:\n{out}"
+        );
+    }
+    for path in NOT_KINDS {
+        assert!(
+            !named.contains(path),
+            "pre-commit named {path}, of no kind:\n{out}"
+        );
+    }
+}
+
 /// A YAML file as JSON, read by PyYAML (the tools' venv has it: pre-commit depends on it), so that pin's
 /// own YAML reader is no part of the check.
 fn yaml_to_json(path: &Path) -> serde_json::Value {
@@ -784,14 +838,21 @@ fn the_helm_postrenderer_plugin_pins_what_helm_renders() {
     let rendered = format!(
         "---\n# Source: web/templates/deploy.yaml\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n        - name: app\n          image: \"{host}/fixtures/app:1.0\"   # from values.yaml\n          imagePullPolicy: IfNotPresent\n        - name: side\n          image: {host}/fixtures/sidecar:2\n---\n# Source: web/templates/svc.yaml\napiVersion: v1\nkind: Service\nmetadata:\n  name: web\n"
     );
+    // YAML's default style: each tag in a comment after its value (the quoted one: after the quote).
     let want = rendered
         .replace(
-            &format!("{host}/fixtures/app:1.0"),
-            &format!("{host}/fixtures/app@{}", app.digest),
+            &format!("\"{host}/fixtures/app:1.0\""),
+            &format!(
+                "\"{host}/fixtures/app@{}\" # {host}/fixtures/app:1.0",
+                app.digest
+            ),
         )
         .replace(
-            &format!("{host}/fixtures/sidecar:2"),
-            &format!("{host}/fixtures/sidecar@{}", side.digest),
+            &format!("{host}/fixtures/sidecar:2\n"),
+            &format!(
+                "{host}/fixtures/sidecar@{} # {host}/fixtures/sidecar:2\n",
+                side.digest
+            ),
         );
     let plugin_dir = repo().to_str().unwrap();
     let env = [("HELM_PLUGIN_NAME", "pin"), ("HELM_PLUGIN_DIR", plugin_dir)];

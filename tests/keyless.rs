@@ -80,7 +80,11 @@ fn a_keyless_bundle_found_through_the_tag_schema_pins_the_digest() {
     let b = sigstore.sign(&image.digest, &leaf, Options::default());
     push_bundle(&registry, &image, &image, &b);
     let reference = registry.reference("keyless/app", "v1");
-    let pinned = format!("image: {}/keyless/app@{}\n", registry.host(), image.digest);
+    let pinned = format!(
+        "image: {}/keyless/app@{} # {reference}\n",
+        registry.host(),
+        image.digest
+    );
     for subject in [
         ["--signature-identity", WORKFLOW],
         [
@@ -297,7 +301,10 @@ fn legacy_keyless_signatures_verify_from_flags_and_policy_json() {
     let payload = sigstore_kit::simple_signing(&format!("{host}/legacy/app"), &image.digest);
     let (_, annotations) = sigstore_kit::legacy_keyless(&payload, &leaf, &s.ca, &mut s.rekor);
     push_legacy(&registry, &image, &payload, annotations.clone());
-    let pinned = format!("image: {host}/legacy/app@{}\n", image.digest);
+    let pinned = format!(
+        "image: {host}/legacy/app@{} # {host}/legacy/app:v1\n",
+        image.digest
+    );
 
     let dir = workdir(&s.root(), &[registry.reference("legacy/app", "v1")]);
     let o = pin(
@@ -425,7 +432,11 @@ fn a_key_signed_bundle_verifies_with_its_key() {
         if code == 0 {
             assert_eq!(
                 read(dir.path()),
-                format!("image: {}/keyed/app@{}\n", registry.host(), image.digest)
+                format!(
+                    "image: {host}/keyed/app@{} # {host}/keyed/app:v1\n",
+                    image.digest,
+                    host = registry.host()
+                )
             );
         } else {
             assert!(
@@ -485,7 +496,7 @@ fn a_bundle_found_through_the_referrers_api_pins_the_digest() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(
         read(dir.path()),
-        format!("image: {host}/team/app@{image_digest}\n")
+        format!("image: {host}/team/app@{image_digest} # {host}/team/app:v1\n")
     );
     // .sig tag (404), the referrers API, the bundle's manifest (the SBOM is not read), the bundle blob.
     assert!(

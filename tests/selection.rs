@@ -50,7 +50,7 @@ fn a_bad_file_blocks_writing_unless_keep_going() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
     assert_eq!(
         fs::read_to_string(dir.path().join("good.yaml")).unwrap(),
-        format!("image: nginx@{DIGEST}\n")
+        format!("image: nginx@{DIGEST} # nginx:1.27\n")
     );
 }
 

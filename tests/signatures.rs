@@ -154,7 +154,11 @@ fn a_signed_image_is_pinned() {
         ],
     );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let pinned = format!("{}/signed/app@{}", registry.host(), image.digest);
+    let pinned = format!(
+        "{}/signed/app@{} # {reference}",
+        registry.host(),
+        image.digest
+    );
     assert_eq!(
         read(dir.path(), "deploy.yaml"),
         format!("image: {pinned}\nimage: {pinned}\n")
@@ -291,7 +295,11 @@ fn a_policy_json_decides_per_repository() {
     for (repo, digest) in [("open/app", &open.digest), ("team/signed", &signed.digest)] {
         let (o, text) = run(repo);
         assert_eq!(o.status.code(), Some(0), "{repo}: {}", stderr(&o));
-        assert_eq!(text, format!("image: {host}/{repo}@{digest}\n"), "{repo}");
+        assert_eq!(
+            text,
+            format!("image: {host}/{repo}@{digest} # {host}/{repo}:v1\n"),
+            "{repo}"
+        );
     }
     for (repo, why) in [
         ("team/unsigned", "no signature found"),
@@ -376,7 +384,11 @@ fn the_signatures_table_of_pin_toml_requires_signatures() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(
         read(dir.path(), "deploy.yaml"),
-        format!("image: {}/conf/signed@{}\n", registry.host(), signed.digest)
+        format!(
+            "image: {host}/conf/signed@{} # {host}/conf/signed:v1\n",
+            signed.digest,
+            host = registry.host()
+        )
     );
     let unsigned = format!("image: {}\n", registry.reference("conf/unsigned", "v1"));
     fs::write(dir.path().join("deploy.yaml"), &unsigned).unwrap();

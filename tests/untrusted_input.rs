@@ -69,7 +69,8 @@ fn pyyaml_image(path: &Path) -> String {
 #[test]
 fn a_utf16_manifest_is_read_and_written_in_utf16() {
     let manifest = "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - name: web # café ☃\n    image: nginx:1.27\r\n";
-    let pinned = manifest.replace("nginx:1.27", &format!("nginx@{DIGEST}"));
+    // YAML's default style: the tag in a comment after the value.
+    let pinned = manifest.replace("nginx:1.27", &format!("nginx@{DIGEST} # nginx:1.27"));
     for encoding in ["UTF-16LE", "UTF-16BE"] {
         let dir = tempfile::tempdir().unwrap();
         lockfile(dir.path());
@@ -189,7 +190,7 @@ fn a_file_name_that_is_not_utf8_is_read_and_printed_escaped() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert_eq!(
         fs::read_to_string(&file).unwrap(),
-        format!("image: nginx@{DIGEST}\n")
+        format!("image: nginx@{DIGEST} # nginx:1.27\n")
     );
 }
 
@@ -341,7 +342,7 @@ fn diff_headers_quote_file_names_as_git_does_and_git_apply_takes_them() {
         assert_eq!(written, applied, "{}", text(name));
         assert_eq!(
             text(&written),
-            format!("a: 1\nimage: nginx@{DIGEST}\n"),
+            format!("a: 1\nimage: nginx@{DIGEST} # nginx:1.27\n"),
             "{}",
             text(name)
         );

@@ -230,7 +230,7 @@ fn a_link_present_when_read_is_written_through() {
     let digest = sha256(&manifest_body("team/a", "v1"));
     assert_eq!(
         project.read("tree/base/app.Dockerfile"),
-        format!("FROM {host}/team/a@{digest}\nRUN true\n")
+        format!("# pin: {host}/team/a:v1\nFROM {host}/team/a@{digest}\nRUN true\n")
     );
     assert!(std::fs::symlink_metadata(project.path("tree/Dockerfile"))
         .unwrap()

@@ -174,8 +174,9 @@ fn untagged_warning(report: &mut Report) {
         None,
         format!(
             "{pins} {have} a digest and no tag, so `pin update` cannot follow them: put the tag back \
-             (`name:tag@sha256:…`, or a `# name:tag` comment) or pin from the tags again with `pin -w \
-             --tag-style comment` (`pin list` shows them; `--require-tags` makes `--check` fail on them)"
+             (`name:tag@sha256:…`, or a `# name:tag` comment) or pin from the tags again with `pin -w`, \
+             whose default keeps each tag (`pin list` shows them; `--require-tags` makes `--check` fail on \
+             them)"
         ),
     );
     d.severity = report::Severity::Warning;

@@ -846,7 +846,8 @@ fn routes(args: &RegistrySettings) -> Result<resolve::mirrors::Routes, ResolveEr
 
 /// `--offline`: the lockfile `shown` holds no answer for `key`.
 fn not_recorded(key: &dyn std::fmt::Display, shown: &str) -> ResolveError {
-    ResolveError::NotFound(format!(
-        "{key} is not in {shown}; run once without --offline to record it"
-    ))
+    ResolveError::from(resolve::Missing::NotRecorded {
+        key: key.to_string(),
+        lockfile: shown.to_string(),
+    })
 }

@@ -501,7 +501,7 @@ fn resolve_action(
     };
     let commit = match actions.resolved.get(&key) {
         Some(Ok(c)) => c,
-        Some(Err(e)) => return Decision::Fail(failure_code(e), e.to_string()),
+        Some(Err(e)) => return Decision::Fail(Code::from(e), e.to_string()),
         None => return Decision::Fail(Code::LookupFailed, "was not looked up".to_string()),
     };
     let what = match commit.kind {
@@ -598,7 +598,7 @@ fn looked_up<'r>(
     };
     match resolved.get(&key) {
         Some(Ok(m)) => Ok(m),
-        Some(Err(e)) => Err(Decision::Fail(failure_code(e), e.to_string())),
+        Some(Err(e)) => Err(Decision::Fail(Code::from(e), e.to_string())),
         None => Err(Decision::Fail(
             Code::LookupFailed,
             "was not looked up".to_string(),
@@ -653,8 +653,8 @@ fn pin(
                     note = Some((
                         Code::NoTagComment,
                         format!(
-                            "no tag comment can go here (a parser directive, a YAML block scalar, a format \
-                             without comments): the tag stays in the reference{untagged}"
+                            "no tag comment can go here (a parser directive, a line a block comment spans \
+                             into, a format without comments): the tag stays in the reference{untagged}"
                         ),
                     ));
                     r.pinned_with_tag(&digest)
@@ -880,12 +880,19 @@ fn unpin(f: &Found, r: &Reference, kind: Kind, src: &str) -> Decision {
     }
 }
 
-/// The code of a failed lookup: a refused signature is told apart from a registry failure.
-pub fn failure_code(e: &ResolveError) -> Code {
-    match e {
-        ResolveError::Signature(_) => Code::Signature,
-        ResolveError::Unreachable { .. } => Code::Unreachable,
-        _ => Code::LookupFailed,
+/// The one code of each failed lookup: a refused signature and a registry that cannot be reached at all
+/// are told apart from the other registry failures.
+impl From<&ResolveError> for Code {
+    fn from(e: &ResolveError) -> Code {
+        match e {
+            ResolveError::Signature(_) => Code::Signature,
+            ResolveError::Unreachable { .. } => Code::Unreachable,
+            ResolveError::NotFound { .. }
+            | ResolveError::Unauthorized(_)
+            | ResolveError::Registry(_)
+            | ResolveError::Transport(_)
+            | ResolveError::Config(_) => Code::LookupFailed,
+        }
     }
 }
 
@@ -1052,7 +1059,14 @@ mod tests {
         let res = resolutions(
             &[
                 ("a:1", Ok(digest('a'))),
-                ("b:1", Err(ResolveError::NotFound("gone".into()))),
+                (
+                    "b:1",
+                    Err(ResolveError::from(crate::resolve::Missing::Manifest {
+                        registry: "docker.io".into(),
+                        repository: "library/b".into(),
+                        tag: "1".into(),
+                    })),
+                ),
             ],
             &opts,
         );

@@ -38,7 +38,7 @@ use std::path::{Component, Path, PathBuf};
 use super::scan::{Scan, ScannedFile, Skip, Status};
 use crate::formats::tilt::Name;
 use crate::formats::yaml::tree::{self, NodeId, Reads, Tree};
-use crate::formats::{Kind, LineIndex};
+use crate::formats::{Kind, LineIndex, Project};
 use crate::report::Code;
 
 /// What one file declares about the images of the project.
@@ -146,11 +146,12 @@ const READS: Reads = Reads {
 
 /// What a file of `kind` with text `src` declares; `None` when nothing.
 pub fn declarations(kind: Kind, src: &str) -> Option<Declarations> {
-    if kind == Kind::Tiltfile {
+    let project = kind.info().project;
+    if project == Project::Tiltfile {
         return tiltfile(src);
     }
     let mut out = Declarations::default();
-    let is_kustomization = kind == Kind::Kustomize;
+    let is_kustomization = project == Project::Kustomization;
     let maybe_skaffold = src.contains("skaffold/");
     if !is_kustomization && !maybe_skaffold {
         return None;
@@ -583,7 +584,12 @@ fn skips(files: &[ScannedFile]) -> HashMap<(usize, usize), (Skip, bool)> {
         let shown = &files[decl_file].display;
         for (j, found) in files[decl_file].refs.iter().enumerate() {
             if decl.unknown_builds.contains(&found.candidate.span) {
-                let why = found.candidate.skip.clone().unwrap_or_default();
+                let why = found
+                    .candidate
+                    .skip
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default();
                 skips.insert(
                     (decl_file, j),
                     (Skip::new(Code::BuiltNameUnknown, why), true),
@@ -823,7 +829,12 @@ mod indexed {
             let shown = &files[decl_file].display;
             for (j, found) in files[decl_file].refs.iter().enumerate() {
                 if decl.unknown_builds.contains(&found.candidate.span) {
-                    let why = found.candidate.skip.clone().unwrap_or_default();
+                    let why = found
+                        .candidate
+                        .skip
+                        .as_ref()
+                        .map(ToString::to_string)
+                        .unwrap_or_default();
                     skips.insert(
                         (decl_file, j),
                         (Skip::new(Code::BuiltNameUnknown, why), true),

@@ -2,7 +2,7 @@
 
 use std::io::{self, Write};
 
-use super::{aborted, finish, lookup, plan, scan, ExitStatus};
+use super::{aborted, finish, lookup, scan, ExitStatus};
 use crate::reference::Reference;
 use crate::report::{self, Code, Mode, Outcome, OutcomeStatus, Report};
 use crate::resolve::Key;
@@ -138,7 +138,7 @@ pub(super) fn run(
                     }
                     Err(e) => {
                         o.pinned = None;
-                        o.set(OutcomeStatus::Error, plan::failure_code(e), e.to_string());
+                        o.set(OutcomeStatus::Error, Code::from(e), e.to_string());
                     }
                 }
             }

@@ -7,8 +7,9 @@ use std::path::{Path, PathBuf};
 
 use regex::Regex;
 
+use crate::formats::skip::looks_templated;
 use crate::formats::tag_comment::{self, TagComment};
-use crate::formats::{Candidate, FindOptions, Kind, LineIndex, Target};
+use crate::formats::{Candidate, FindOptions, Kind, LineIndex, Project, SkipReason, Target};
 use crate::reference::action::{ActionRef, RefComment};
 use crate::reference::Reference;
 use crate::report::{Code, Diagnostic, Location, Outcome, OutcomeStatus, ACTION_KIND};
@@ -38,7 +39,7 @@ pub struct ScannedFile {
     pub identity: Option<FileIdentity>,
     pub refs: Vec<Found>,
     /// Why the whole file was passed over, if it was.
-    pub skipped: Option<String>,
+    pub skipped: Option<SkipReason>,
     /// What the file says the project builds or renames (a skaffold config, a kustomization).
     pub declarations: Option<super::project::Declarations>,
 }
@@ -98,6 +99,19 @@ pub struct ActionPin {
     pub reference: ActionRef,
     /// For a pin, the ref it was made from (`# v4.2.1`) and the bytes that hold that comment.
     pub comment: Option<(RefComment, std::ops::Range<usize>)>,
+}
+
+/// The one code of each reason a finder gives: the same reason has the same code in every kind of file.
+impl From<&SkipReason> for Code {
+    fn from(reason: &SkipReason) -> Code {
+        match reason {
+            SkipReason::Variables { .. } | SkipReason::Template(_) => Code::Template,
+            SkipReason::Ignored { .. } => Code::Ignored,
+            SkipReason::TakesNoDigest(_) => Code::NoDigestTaken,
+            SkipReason::BuiltHere(_) => Code::BuiltHere,
+            SkipReason::Empty | SkipReason::NotPinnable(_) => Code::NotPinnable,
+        }
+    }
 }
 
 /// Why a reference is left alone: the diagnostic code and the reason in words.
@@ -439,7 +453,7 @@ fn context_files(
         .files
         .into_iter()
         .filter(|(path, kind)| {
-            let context_kind = matches!(kind, Kind::Kustomize | Kind::Tiltfile)
+            let context_kind = kind.info().project != Project::None
                 || path.extension().is_some_and(|e| {
                     e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml")
                 });
@@ -506,7 +520,11 @@ impl Scan {
         match read {
             Ok(file) => {
                 if let Some(why) = &file.skipped {
-                    let d = Diagnostic::new(Code::Template, Some(Location::file(&display)), why);
+                    let d = Diagnostic::new(
+                        Code::from(why),
+                        Some(Location::file(&display)),
+                        why.to_string(),
+                    );
                     self.passed_over.push(Outcome::file(
                         Some(kind.as_str()),
                         OutcomeStatus::Skipped,
@@ -642,10 +660,8 @@ fn search(
 /// format reads only `\n` and `\r\n` as line breaks (Dockerfiles, HCL): there the whole file is one line.
 /// Messages count a lone `\r` as a line break, as editors do.
 fn with_cr_hint(kind: Kind, src: &str, message: String) -> String {
-    let format = match kind {
-        Kind::Dockerfile => "Docker",
-        Kind::Terraform | Kind::Nomad | Kind::Packer | Kind::DockerBake => "HCL",
-        _ => return message,
+    let Some(format) = kind.info().syntax.lone_cr_is_no_line_break() else {
+        return message;
     };
     let b = src.as_bytes();
     let lone_cr = memchr::memchr_iter(b'\r', b).any(|i| b.get(i + 1) != Some(&b'\n'));
@@ -697,7 +713,7 @@ pub fn classify_value(c: &Candidate, filters: &Filters) -> Status {
         return listed(c, filters);
     }
     if let Some(why) = &c.skip {
-        return Status::Skipped(Skip::new(Code::NotPinnable, why.clone()));
+        return Status::Skipped(Skip::new(Code::from(why), why.to_string()));
     }
     if c.target == Target::Action {
         return classify_action(&c.value, filters);
@@ -769,7 +785,7 @@ fn classify_action(value: &str, filters: &Filters) -> Status {
 /// [`Code::NoDigestTaken`] when its value is a reference without a digest; otherwise what the value is (a
 /// pin, a template, a placeholder, not a reference), or the `--skip` pattern it matches.
 fn listed(c: &Candidate, filters: &Filters) -> Status {
-    let reason = c.skip.clone().unwrap_or_default();
+    let reason = c.skip.as_ref().map(ToString::to_string).unwrap_or_default();
     let unlisted = Candidate {
         skip: None,
         target: Target::Reference,
@@ -818,17 +834,6 @@ fn placeholder(value: &str) -> Option<&str> {
         .chain(host)
         .chain(components)
         .find(is_placeholder)
-}
-
-/// Helm/Go templates, shell, compose and CI variables (`${X}`, `$X`, `$(cmd)`), `<YOUR-IMAGE>` placeholders.
-fn looks_templated(v: &str) -> bool {
-    let variable = v.match_indices('$').any(|(i, _)| {
-        v[i + 1..]
-            .chars()
-            .next()
-            .is_some_and(|c| c == '{' || c == '(' || c == '_' || c.is_ascii_alphabetic())
-    });
-    variable || v.contains("{{") || (v.contains('<') && v.contains('>'))
 }
 
 /// Whether one of the file's `# pin: ignore` comments (sorted, from its finder) is on the line holding

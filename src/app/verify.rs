@@ -131,7 +131,7 @@ pub(super) fn run(
                             pin.2
                         ),
                     ),
-                    Err(e) => o.set(OutcomeStatus::Error, plan::failure_code(e), e.to_string()),
+                    Err(e) => o.set(OutcomeStatus::Error, Code::from(e), e.to_string()),
                 }
                 outcomes.push(o);
                 continue;
@@ -140,7 +140,7 @@ pub(super) fn run(
                 let mut o = f.outcome(file);
                 match &tags[&Key::of(&r, None)] {
                     Ok(m) => o.digest = Some(m.digest.clone()),
-                    Err(ResolveError::NotFound(_)) => o.set(
+                    Err(ResolveError::NotFound { .. }) => o.set(
                         OutcomeStatus::Missing,
                         Code::VersionMissing,
                         format!(
@@ -150,7 +150,7 @@ pub(super) fn run(
                             r.tag().unwrap_or("latest")
                         ),
                     ),
-                    Err(e) => o.set(OutcomeStatus::Error, plan::failure_code(e), e.to_string()),
+                    Err(e) => o.set(OutcomeStatus::Error, Code::from(e), e.to_string()),
                 }
                 outcomes.push(o);
                 continue;
@@ -163,7 +163,7 @@ pub(super) fn run(
                     let message = e.to_string();
                     // The signature check's wording is written for runs that write; verify never does.
                     let message = message.trim_end_matches("; nothing written");
-                    o.set(OutcomeStatus::Error, plan::failure_code(e), message);
+                    o.set(OutcomeStatus::Error, Code::from(e), message);
                 }
                 Ok(Verified::Missing) => o.set(
                     OutcomeStatus::Missing,

@@ -37,7 +37,7 @@
 
 use super::yaml::tree::{NodeId, Tree};
 use super::yaml::{find_reading, image_value, variables_skip, Reads};
-use super::{Candidate, FindError, Findings};
+use super::{Candidate, FindError, Findings, SkipReason};
 
 /// Finds the container images of an Azure Pipelines file. See the module documentation.
 pub fn find(src: &str) -> Result<Findings, FindError> {
@@ -134,7 +134,7 @@ fn checked(tree: &Tree, id: NodeId) -> Option<Candidate> {
 }
 
 /// Why a value with a macro, template or runtime expression is not pinned as written.
-fn expression_skip(value: &str) -> Option<String> {
+fn expression_skip(value: &str) -> Option<SkipReason> {
     [
         ("$(", "a macro variable `$(…)`"),
         ("${{", "a template expression `${{ … }}`"),
@@ -142,7 +142,9 @@ fn expression_skip(value: &str) -> Option<String> {
     ]
     .iter()
     .find(|(open, _)| value.contains(open))
-    .map(|(_, what)| format!("uses {what}, expanded by Azure Pipelines"))
+    .map(|(_, what)| {
+        SkipReason::Template(format!("uses {what}, expanded by Azure Pipelines").into())
+    })
 }
 
 #[cfg(test)]

@@ -31,7 +31,7 @@ use std::ops::Range;
 use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
-use super::{Candidate, FindError, Findings, Target};
+use super::{Candidate, FindError, Findings, SkipReason, Target};
 
 const BOM: &str = "\u{feff}";
 
@@ -71,8 +71,9 @@ pub fn find(src: &str) -> Result<Findings, FindError> {
         Some("0.2" | "0.3") => V02,
         Some(other) => {
             return Ok(Findings {
-                skipped: Some(format!(
-                    "schema-version {other:?} is not one `pack` reads (0.1, 0.2, 0.3)"
+                skipped: Some(SkipReason::NotPinnable(
+                    format!("schema-version {other:?} is not one `pack` reads (0.1, 0.2, 0.3)")
+                        .into(),
                 )),
                 ..Findings::default()
             })
@@ -130,11 +131,11 @@ fn string(
     let span = value.span();
     let whole = bom + span.start..bom + span.end;
     let raw = &text[span.clone()];
-    let skipped = |why: &str, value: String| Candidate {
+    let skipped = |why: &'static str, value: String| Candidate {
         artifact: None,
         span: whole.clone(),
         value,
-        skip: Some(why.to_owned()),
+        skip: Some(SkipReason::fixed(why)),
         pull_policy_set: None,
         target: Target::Reference,
     };
@@ -259,7 +260,7 @@ mod tests {
         let other =
             find("[_]\nschema-version = \"0.9\"\n[io.buildpacks]\nbuilder = \"a:1\"\n").unwrap();
         assert_eq!(other.candidates, vec![]);
-        assert!(other.skipped.unwrap().contains("\"0.9\""));
+        assert!(other.skipped.unwrap().to_string().contains("\"0.9\""));
         let e = find("[io.buildpacks\nbuilder = 1").unwrap_err();
         assert!(e.message.starts_with("not a valid TOML file"), "{e:?}");
         assert_eq!(

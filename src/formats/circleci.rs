@@ -34,7 +34,7 @@
 
 use super::yaml::tree::{NodeId, Tree};
 use super::yaml::{find_reading, image_value, Reads};
-use super::{Candidate, FindError, Findings};
+use super::{Candidate, FindError, Findings, SkipReason};
 
 /// Finds the Docker executor images of a CircleCI config. See the module documentation.
 pub fn find(src: &str) -> Result<Findings, FindError> {
@@ -96,16 +96,17 @@ fn docker_images(tree: &Tree, holder: NodeId, out: &mut Vec<Candidate>) {
 }
 
 /// Why a value with a CircleCI parameter or a `$` is not an image to pin as written.
-fn parameters_skip(value: &str) -> Option<String> {
+fn parameters_skip(value: &str) -> Option<SkipReason> {
     if let Some(start) = value.find("<<") {
         if let Some(len) = value[start..].find(">>") {
             let inner = value[start + 2..start + len].trim();
-            return Some(format!("uses parameter `{inner}`, substituted by CircleCI"));
+            let why = format!("uses parameter `{inner}`, substituted by CircleCI");
+            return Some(SkipReason::Template(why.into()));
         }
     }
-    value.contains('$').then(|| {
-        "contains `$`: CircleCI does not expand environment variables in `image`".to_owned()
-    })
+    value.contains('$').then_some(SkipReason::template(
+        "contains `$`: CircleCI does not expand environment variables in `image`",
+    ))
 }
 
 #[cfg(test)]

@@ -37,7 +37,7 @@
 
 use super::yaml::tree::{NodeId, Tree};
 use super::yaml::{find_reading, image_value, variables_skip, Reads};
-use super::{Candidate, FindError, Findings};
+use super::{Candidate, FindError, Findings, SkipReason};
 
 /// Finds the service images of a Compose file. See the module documentation.
 pub fn find(src: &str) -> Result<Findings, FindError> {
@@ -63,7 +63,9 @@ fn service_image(tree: &Tree, service: NodeId) -> Option<Candidate> {
     let mut candidate = image_value(tree, tree.lookup(service, "image")?)?;
     if candidate.skip.is_none() {
         candidate.skip = if tree.lookup(service, "build").is_some() {
-            Some("the service also has `build:`; `image` names the image it builds".to_owned())
+            Some(SkipReason::BuiltHere(
+                "the service also has `build:`; `image` names the image it builds",
+            ))
         } else {
             variables_skip(&candidate.value, "Compose")
         };

@@ -10,40 +10,6 @@ use crate::app::{classify, Status};
 use crate::golden::Goldens;
 use crate::rewrite::{self, Edit};
 
-/// How many corpus files each kind has (in `tests/corpus/<its corpus directory>`), checked by hand.
-const COUNTS: &[(Kind, usize)] = &[
-    (Kind::Yaml, 24),
-    (Kind::Compose, 3),
-    (Kind::GithubActions, 5),
-    (Kind::ActionMetadata, 3),
-    (Kind::GitlabCi, 7),
-    (Kind::Kustomize, 7),
-    (Kind::HelmValues, 12),
-    (Kind::Dockerfile, 20),
-    (Kind::Json, 3),
-    (Kind::Devcontainer, 2),
-    (Kind::DockerBake, 3),
-    (Kind::Packer, 2),
-    (Kind::Nomad, 2),
-    (Kind::Terraform, 4),
-    (Kind::Helmfile, 4),
-    (Kind::Fleet, 2),
-    (Kind::ChartYaml, 2),
-    (Kind::Bazel, 6),
-    (Kind::Quadlet, 7),
-    (Kind::Ko, 4),
-    (Kind::CloudBuild, 3),
-    (Kind::AzurePipelines, 2),
-    (Kind::Bitbucket, 2),
-    (Kind::CircleCi, 2),
-    (Kind::Drone, 2),
-    (Kind::Woodpecker, 2),
-    (Kind::Tiltfile, 4),
-    (Kind::Maven, 4),
-    (Kind::Dotnet, 2),
-    (Kind::Buildpacks, 3),
-];
-
 /// Directories of files read as a kind whose own directory holds other files: GitOps objects (Flux, Argo CD,
 /// Tekton, Crossplane, Carvel, Sveltos), which the generic YAML kind reads by their `apiVersion` and `kind`.
 const MORE: &[(&str, Kind, usize)] = &[("gitops", Kind::Yaml, 20)];
@@ -53,17 +19,8 @@ fn categories() -> Vec<(&'static str, Kind, usize)> {
     let mut all: Vec<_> = Kind::ALL
         .iter()
         .map(|&kind| {
-            let count = COUNTS
-                .iter()
-                .find(|(k, _)| *k == kind)
-                .map(|(_, n)| *n)
-                .unwrap_or_else(|| {
-                    panic!(
-                        "{}: add its corpus files and count to COUNTS",
-                        kind.as_str()
-                    )
-                });
-            (kind.info().corpus, kind, count)
+            let corpus = &kind.info().corpus;
+            (corpus.dir, kind, corpus.files)
         })
         .collect();
     all.extend_from_slice(MORE);

@@ -29,7 +29,7 @@
 use super::json::parse;
 use super::yaml::tree::{NodeId, Tree};
 use super::yaml::{findings, image_value};
-use super::{is_ignore_comment, Candidate, FindError, FindOptions, Findings, Target};
+use super::{is_ignore_comment, Candidate, FindError, FindOptions, Findings, SkipReason, Target};
 
 /// The skip reason of an `image` beside `build`.
 pub const BUILT: &str =
@@ -59,7 +59,7 @@ pub fn find_with(src: &str, options: &FindOptions) -> Result<Findings, FindError
                 .iter()
                 .any(|key| tree.get(root, key).is_some());
             if candidate.skip.is_none() && built {
-                candidate.skip = Some(BUILT.to_owned());
+                candidate.skip = Some(SkipReason::BuiltHere(BUILT));
             }
             found.push(candidate);
         }
@@ -98,7 +98,7 @@ fn features(tree: &Tree, root: NodeId, out: &mut Vec<Candidate>) {
         };
         candidate.target = Target::NameAtDigest;
         if candidate.skip.is_none() {
-            candidate.skip = feature_skip(&candidate.value).map(str::to_owned);
+            candidate.skip = feature_skip(&candidate.value).map(SkipReason::fixed);
         }
         out.push(candidate);
     }
@@ -140,7 +140,14 @@ mod tests {
     #[test]
     fn a_built_container_names_no_image() {
         let src = r#"{"image": "base:1", "build": {"dockerfile": "Dockerfile"}}"#;
-        assert_eq!(testing::only(src, find).skip.as_deref(), Some(BUILT));
+        assert_eq!(
+            testing::only(src, find)
+                .skip
+                .as_ref()
+                .map(ToString::to_string)
+                .as_deref(),
+            Some(BUILT)
+        );
         assert!(testing::candidates(r#"{"build": {"dockerfile": "Dockerfile"}}"#, find).is_empty());
         let src = r#"{"dockerComposeFile": "compose.yaml", "service": "app", "nested": {"image": "x:1"}}"#;
         assert!(testing::candidates(src, find).is_empty());
@@ -173,7 +180,7 @@ mod tests {
                 if c.skip.is_none() {
                     assert_eq!(&src[c.span.clone()], c.value);
                 }
-                (c.value, c.skip, c.target)
+                (c.value, c.skip.map(|s| s.to_string()), c.target)
             })
             .collect()
     }

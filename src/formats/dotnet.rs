@@ -25,7 +25,7 @@
 //!   files are not read, nor values given on the command line (`-p:ContainerBaseImage=…`).
 
 use super::xml::{self, Text};
-use super::{Candidate, FindError, Findings, Target};
+use super::{Candidate, FindError, Findings, SkipReason, Target};
 
 const PROPERTY: &str = "ContainerBaseImage";
 
@@ -42,7 +42,7 @@ pub fn find(src: &str) -> Result<Findings, FindError> {
         if !element.name.eq_ignore_ascii_case(PROPERTY) || !doc.parent_is(id, "PropertyGroup") {
             continue;
         }
-        let skipped = |span, value, why: String| Candidate {
+        let skipped = |span, value, why: SkipReason| Candidate {
             artifact: None,
             span,
             value,
@@ -55,7 +55,9 @@ pub fn find(src: &str) -> Result<Findings, FindError> {
             Text::Written { cover, value, why } => candidates.push(skipped(
                 cover,
                 value,
-                format!("{why}; write it plainly to have it pinned"),
+                SkipReason::NotPinnable(
+                    format!("{why}; write it plainly to have it pinned").into(),
+                ),
             )),
             Text::Plain { span, value } => match msbuild_expansion(&value) {
                 Some(why) => candidates.push(skipped(span, value, why)),
@@ -79,7 +81,7 @@ pub fn find(src: &str) -> Result<Findings, FindError> {
 
 /// Why MSBuild would compute `value` rather than take it as written, if it would: `$(Name)` properties (named),
 /// `@(…)` items, `%(…)` metadata and `%XX` escapes.
-fn msbuild_expansion(value: &str) -> Option<String> {
+fn msbuild_expansion(value: &str) -> Option<SkipReason> {
     let mut names: Vec<&str> = Vec::new();
     let mut rest = value;
     while let Some(at) = rest.find("$(") {
@@ -93,17 +95,23 @@ fn msbuild_expansion(value: &str) -> Option<String> {
     }
     match names.as_slice() {
         [] => {}
-        [one] => return Some(format!("uses MSBuild property {one}")),
-        many => return Some(format!("uses MSBuild properties {}", many.join(", "))),
+        [one] => {
+            let why = format!("uses MSBuild property {one}");
+            return Some(SkipReason::Template(why.into()));
+        }
+        many => {
+            let why = format!("uses MSBuild properties {}", many.join(", "));
+            return Some(SkipReason::Template(why.into()));
+        }
     }
     if value.contains("@(") || value.contains("%(") {
-        return Some("uses MSBuild items or metadata".to_owned());
+        return Some(SkipReason::template("uses MSBuild items or metadata"));
     }
     let bytes = value.as_bytes();
     let escape = bytes
         .windows(3)
         .any(|w| w[0] == b'%' && w[1].is_ascii_hexdigit() && w[2].is_ascii_hexdigit());
-    escape.then(|| "written with MSBuild escapes (`%XX`)".to_owned())
+    escape.then_some(SkipReason::fixed("written with MSBuild escapes (`%XX`)"))
 }
 
 /// Whether `haystack` contains `needle` (ASCII) in any case.

@@ -56,7 +56,7 @@ const READS: Reads = Reads {
     whole_if: None,
 };
 
-fn collect(tree: &Tree, out: &mut Vec<Candidate>, tool: &str) {
+fn collect(tree: &Tree, out: &mut Vec<Candidate>, tool: &'static str) {
     for root in tree.mapping_documents() {
         for key in STEP_KEYS {
             let Some(steps) = tree.lookup(root, key).map(|s| tree.resolve(s)) else {

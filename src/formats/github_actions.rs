@@ -53,7 +53,7 @@
 
 use super::yaml::tree::{NodeId, Tree};
 use super::yaml::{docker_value, find_reading, image_value, Reads};
-use super::{Candidate, FindError, FindOptions, Findings, Target};
+use super::{Candidate, FindError, FindOptions, Findings, SkipReason, Target};
 
 const DOCKER: &str = "docker://";
 
@@ -175,7 +175,7 @@ fn action_value(tree: &Tree, id: NodeId) -> Option<Candidate> {
     Some(Candidate {
         span: scalar.text.clone(),
         value: value.to_owned(),
-        skip: scalar.differs.map(str::to_owned),
+        skip: scalar.differs.map(SkipReason::fixed),
         pull_policy_set: None,
         target: Target::Action,
         artifact: None,

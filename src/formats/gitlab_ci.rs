@@ -50,7 +50,7 @@
 
 use super::yaml::tree::{NodeId, Tree};
 use super::yaml::{find_reading, image_value, variables_skip, Reads};
-use super::{Candidate, FindError, Findings};
+use super::{Candidate, FindError, Findings, SkipReason};
 
 /// Top-level keys that are not jobs, and hold no images except as noted in [`collect`].
 const NOT_JOBS: &[&str] = &[
@@ -176,12 +176,17 @@ fn through_dependency_proxy(mut candidate: Candidate, prefix: usize) -> Candidat
     let rest = &candidate.value[prefix..];
     let first = rest.split('/').next().unwrap_or_default();
     let skip = if rest.is_empty() {
-        Some("an empty image after the dependency proxy's prefix".to_owned())
+        Some(SkipReason::fixed(
+            "an empty image after the dependency proxy's prefix",
+        ))
     } else if let Some(why) = variables_skip(rest, "GitLab CI") {
         Some(why)
     } else if rest.contains('/') && (first.contains(['.', ':']) || first == "localhost") {
-        Some(format!(
-            "the dependency proxy serves Docker Hub images, and {first} is another registry"
+        Some(SkipReason::NotPinnable(
+            format!(
+                "the dependency proxy serves Docker Hub images, and {first} is another registry"
+            )
+            .into(),
         ))
     } else {
         None

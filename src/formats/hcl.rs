@@ -55,7 +55,7 @@ use hcl_edit::structure::{Block, Body};
 use hcl_edit::template::Element;
 
 use super::gitops::charts;
-use super::{Artifact, Candidate, FindError, Findings, Target};
+use super::{Artifact, Candidate, FindError, Findings, SkipReason, Target};
 
 /// The Kubernetes provider's resource types whose pod specs hold `container` blocks.
 pub const KUBERNETES_WORKLOADS: &[&str] = &[
@@ -109,7 +109,7 @@ pub fn find_terraform(src: &str) -> Result<Findings, FindError> {
                 }
                 ("data", "docker_registry_image") => {
                     out.extend(attribute(file, &block.body, "name", None).map(|mut c| {
-                        c.skip = Some(REGISTRY_LOOKUP.to_owned());
+                        c.skip = Some(SkipReason::fixed(REGISTRY_LOOKUP));
                         c
                     }));
                 }
@@ -446,13 +446,18 @@ fn string(
                 Some(p) => s.value().strip_prefix(p).unwrap_or(text),
                 None => s.value(),
             };
-            let skip = (text != value)
-                .then_some("escape sequences in the string; its bytes are not its text");
+            let skip = (text != value).then_some(SkipReason::fixed(
+                "escape sequences in the string; its bytes are not its text",
+            ));
             (span, value.to_owned(), skip)
         }
         Expression::StringTemplate(_) => {
             let span = strip(quoted_inner())?;
-            (span.clone(), src[span].to_owned(), Some(TEMPLATE))
+            (
+                span.clone(),
+                src[span].to_owned(),
+                Some(SkipReason::template(TEMPLATE)),
+            )
         }
         Expression::HeredocTemplate(heredoc) => {
             let literal = match heredoc.template.as_single_element() {
@@ -460,16 +465,20 @@ fn string(
                 _ => None,
             };
             let Some((literal, range)) = literal else {
-                return prefix
-                    .is_none()
-                    .then(|| skipped(whole.clone(), src[whole].to_owned(), TEMPLATE));
+                return prefix.is_none().then(|| {
+                    skipped(
+                        whole.clone(),
+                        src[whole].to_owned(),
+                        SkipReason::template(TEMPLATE),
+                    )
+                });
             };
             let line = literal.trim_end_matches(['\n', '\r']);
             let at = src[range.clone()]
                 .find(line)
                 .filter(|_| !line.contains('\n'));
             let Some(at) = at else {
-                let why = "a heredoc of more than one line";
+                let why = SkipReason::fixed("a heredoc of more than one line");
                 return prefix
                     .is_none()
                     .then(|| skipped(whole.clone(), src[whole].to_owned(), why));
@@ -485,16 +494,16 @@ fn string(
             (
                 whole.clone(),
                 src[whole.clone()].to_owned(),
-                Some(NOT_A_STRING),
+                Some(SkipReason::fixed(NOT_A_STRING)),
             )
         }
     };
-    let skip = skip.map(str::to_owned).or_else(|| {
+    let skip = skip.or_else(|| {
         let (marker, comment) = ignore_comment(src, whole.start, whole.end)?;
         if marker == "#" {
             file.ignore_comments.borrow_mut().push(comment);
         }
-        Some(format!("marked `{marker} pin: ignore`"))
+        Some(SkipReason::Ignored { marker })
     });
     Some(Candidate {
         span,
@@ -506,11 +515,11 @@ fn string(
     })
 }
 
-fn skipped(span: Range<usize>, value: String, why: &str) -> Candidate {
+fn skipped(span: Range<usize>, value: String, why: SkipReason) -> Candidate {
     Candidate {
         span,
         value,
-        skip: Some(why.to_owned()),
+        skip: Some(why),
         pull_policy_set: None,
         target: Target::Reference,
         artifact: None,

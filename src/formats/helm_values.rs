@@ -62,7 +62,7 @@
 
 use super::yaml::tree::{NodeId, Tree};
 use super::yaml::{digest_slot, find_reading, image_value, Reads, SkipWhen, SKIP_RULES};
-use super::{Candidate, FindError, Findings, Target};
+use super::{Candidate, FindError, Findings, SkipReason, Target};
 
 /// The skip reason of a split image that has no `digest` key.
 pub const NO_DIGEST_KEY: &str =
@@ -145,7 +145,7 @@ pub(crate) fn collect_in(
                 SkipWhen::Beside(_) => false,
             });
             if let Some(rule) = rule {
-                candidate.skip = Some(rule.reason.to_owned());
+                candidate.skip = Some(rule.reason.clone());
             }
             out.push(candidate);
         }
@@ -208,10 +208,10 @@ fn split_image(src: &str, tree: &Tree, map: NodeId, values: Option<NodeId>) -> O
     };
     let tag = text_of(tree, map, "tag").filter(|t| !t.is_empty());
     let tagged = tag.map_or(name.clone(), |t| format!("{name}:{t}"));
-    let skipped = |why: &str| Candidate {
+    let skipped = |why: &'static str| Candidate {
         span: repository_span.clone(),
         value: tagged.clone(),
-        skip: Some(why.to_owned()),
+        skip: Some(SkipReason::fixed(why)),
         pull_policy_set: None,
         target: Target::Reference,
         artifact: None,
@@ -250,7 +250,7 @@ fn split_image(src: &str, tree: &Tree, map: NodeId, values: Option<NodeId>) -> O
     Some(Candidate {
         span,
         value,
-        skip: differs.map(str::to_owned),
+        skip: differs.map(SkipReason::fixed),
         pull_policy_set: None,
         target,
         artifact: None,
@@ -319,7 +319,10 @@ mod tests {
         assert!(matches!(classify(&c[0]), Status::Pinned(_)));
         assert_eq!(c[1].value, "registry.k8s.io/defaultbackend-amd64:1.5");
         assert_eq!(&src[c[1].span.clone()], "defaultbackend-amd64");
-        assert_eq!(c[1].skip.as_deref(), Some(NO_DIGEST_KEY));
+        assert_eq!(
+            c[1].skip.as_ref().map(ToString::to_string).as_deref(),
+            Some(NO_DIGEST_KEY)
+        );
     }
 
     #[test]
@@ -406,7 +409,7 @@ main:
                 (
                     src[c.span.clone()].to_owned(),
                     c.value,
-                    c.skip.expect("skipped"),
+                    c.skip.map(|s| s.to_string()).expect("skipped"),
                 )
             })
             .collect();
@@ -515,7 +518,7 @@ images:
                     src[c.span.clone()].to_owned(),
                     c.value,
                     c.target,
-                    c.skip.unwrap_or_default(),
+                    c.skip.map(|s| s.to_string()).unwrap_or_default(),
                 )
             })
             .collect();
@@ -578,7 +581,7 @@ images:
     fn templates_are_passed_over() {
         let src = "spec:\n  containers:\n  - image: {{ .Values.image }}\n";
         assert_eq!(
-            find(src).unwrap().skipped.as_deref(),
+            find(src).unwrap().skipped.map(|s| s.to_string()).as_deref(),
             Some(crate::formats::yaml::HELM_TEMPLATE)
         );
     }

@@ -1,17 +1,22 @@
 //! The table of file kinds: one [`KindInfo`] per [`Kind`], the single place a kind is described.
 //!
-//! Everything else about a kind comes from its entry: [`Kind::detect`] tries the entries' file-name rules in
-//! table order (the first that matches decides, so specific names come before the generic YAML and JSON
-//! rules), [`Kind::find`] runs the entry's finder, [`Kind::as_str`] and the JSON name are the entry's name, the
-//! walk's "not a file kind" message lists the entries' file names. Tests check the rest against the table:
-//! every example path of every entry is detected as its kind, the pre-commit hook's `files` regex
-//! (`.pre-commit-hooks.yaml`) matches exactly the paths that have a kind, the kinds table of docs/kinds.md is
-//! the entries' docs rows, and every kind has a corpus directory (`src/formats/corpus.rs`).
+//! Everything else about a kind comes from its entry: [`Kind::detect`] takes the kind whose globs take the
+//! file, the most specific glob deciding where several kinds' do ([`glob`]); [`Kind::find`] runs the entry's
+//! finder; [`Kind::as_str`] and the JSON name are the entry's name; the walk's "not a file kind" message
+//! lists the entries' globs; whether UTF-16 is read and which parse errors note a lone `\r` come from its
+//! [`Syntax`], whether the project pass reads it as a kustomization or a Tiltfile from its [`Project`], and
+//! `--tag-comment`'s placement from its [`CommentStyle`]. Tests check the rest against the table: every
+//! example path of every entry is detected as its kind, the pre-commit hooks' `files` pattern
+//! (`.pre-commit-hooks.yaml`) is made from the globs (and real `pre-commit` passes exactly the paths that
+//! have a kind: `tests/integrations.rs`), the kinds table of docs/kinds.md is the entries' docs rows, and
+//! every kind has its corpus files, as many as its entry says (`src/formats/corpus.rs`).
 //!
-//! A new kind is one finder module and one entry in [`kinds!`] below, placed before any entry whose rule
-//! would also take its files.
+//! A new kind is one finder module and one entry in [`kinds!`] below.
+
+pub(crate) mod glob;
 
 use std::path::Path;
+use std::sync::LazyLock;
 
 use super::tag_comment::CommentStyle;
 use super::{
@@ -19,9 +24,6 @@ use super::{
     devcontainer, dockerfile, dotnet, drone, fleet, github_actions, gitlab_ci, hcl, helm_values,
     helmfile, json, ko, kustomize, maven, quadlet, tilt, yaml, FindError, FindOptions, Findings,
 };
-
-/// Whether a file is of a kind, from its lowercased file name and its whole path.
-pub type NameRule = fn(&str, &Path) -> bool;
 
 /// A finder: one file's text in, its candidates out.
 pub type Finder = fn(&str) -> Result<Findings, FindError>;
@@ -31,12 +33,11 @@ pub type Finder = fn(&str) -> Result<Findings, FindError>;
 pub struct KindInfo {
     /// The name in messages and JSON (`"kind": "github-actions"`).
     pub name: &'static str,
-    /// Whether a file is of this kind (tried in table order).
-    pub rule: NameRule,
-    /// The file names the rule takes, as users write them (`*.yaml`, `.github/workflows/*.yml`): shown in
-    /// docs/kinds.md and in the walk's message.
-    pub files: &'static [&'static str],
-    /// Paths the rule must take (checked by a test, as is the pre-commit hook's regex against them).
+    /// The files of this kind, as globs ([`glob`]: `*.{yaml,yml}`, `.github/workflows/*.{yml,yaml}`): the rule
+    /// itself, shown as written in docs/kinds.md and in the walk's message, and made into the pre-commit
+    /// hooks' `files` pattern.
+    pub globs: &'static [&'static str],
+    /// Paths of this kind (checked by a test, as is the pre-commit hooks' pattern against them).
     pub examples: &'static [&'static str],
     /// The finder.
     pub find: Finder,
@@ -47,10 +48,75 @@ pub struct KindInfo {
     pub needles: &'static [&'static str],
     /// The docs/kinds.md row: the kind as users call it, what is pinned, and an example.
     pub docs: Docs,
-    /// The directory under `tests/corpus/` that holds real files of this kind.
-    pub corpus: &'static str,
+    /// The real files of this kind that the corpus tests read (`src/formats/corpus.rs`).
+    pub corpus: Corpus,
+    /// The language the files are written in, as far as reading them depends on it.
+    pub syntax: Syntax,
+    /// What the files say about the project beyond their own references ([`crate::app`]'s project pass).
+    pub project: Project,
     /// Where comments may go: decides how `--tag-comment` writes a tag.
     pub comments: CommentStyle,
+}
+
+/// Where a kind's real files are, and how many (counted by hand: the corpus tests check the count).
+#[derive(Debug)]
+pub struct Corpus {
+    /// The directory under `tests/corpus/`.
+    pub dir: &'static str,
+    pub files: usize,
+}
+
+/// The language of a kind's files, as far as reading them depends on it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Syntax {
+    Yaml,
+    Json,
+    /// JSON with comments and trailing commas (dev containers).
+    Jsonc,
+    Dockerfile,
+    /// systemd unit files (Quadlet).
+    Systemd,
+    Hcl,
+    Starlark,
+    Xml,
+    Toml,
+}
+
+impl Syntax {
+    /// Whether the tools of this syntax read UTF-16 text that starts with a byte order mark, as `pin` then
+    /// does ([`crate::rewrite::encoding`]). YAML requires it of every reader (YAML 1.2, 5.2; libyaml, go-yaml
+    /// and PyYAML do), kubectl reads JSON manifests so too, and XML requires it. Dockerfiles (BuildKit),
+    /// systemd units, HCL, Starlark and dev container files are read as UTF-8 only: there such a file is an
+    /// error.
+    pub fn reads_utf16(self) -> bool {
+        matches!(
+            self,
+            Syntax::Yaml | Syntax::Json | Syntax::Xml | Syntax::Toml
+        )
+    }
+
+    /// The format's name for a message saying that a lone `\r` (old Mac text) is no line break in it, where
+    /// that is so: Dockerfiles and HCL read only `\n` and `\r\n` as line breaks. `None` for the others.
+    pub fn lone_cr_is_no_line_break(self) -> Option<&'static str> {
+        match self {
+            Syntax::Dockerfile => Some("Docker"),
+            Syntax::Hcl => Some("HCL"),
+            _ => None,
+        }
+    }
+}
+
+/// What a kind's files say about the project beyond their own references: the names it builds or sets,
+/// which are then not registry images ([`crate::app`]'s project pass). Any YAML file may also be a
+/// skaffold config, found by its `apiVersion` whatever the file's kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Project {
+    /// Nothing more.
+    None,
+    /// A kustomization: the image names its `images:` set, in the files it includes.
+    Kustomization,
+    /// A Tiltfile: the images it builds, and the files it deploys.
+    Tiltfile,
 }
 
 /// A kind's row in the kinds table of docs/kinds.md (Markdown).
@@ -64,7 +130,7 @@ pub struct Docs {
 /// Declares [`Kind`] and [`KINDS`] from one list, so that `KINDS[kind as usize]` is the kind's entry.
 macro_rules! kinds {
     ($($(#[doc = $doc:literal])* $variant:ident = $info:expr;)*) => {
-        /// The kinds of file `pin` reads, in the order their rules are tried. See [`KINDS`].
+        /// The kinds of file `pin` reads. See [`KINDS`].
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum Kind {
             $($(#[doc = $doc])* $variant,)*
@@ -81,11 +147,10 @@ macro_rules! kinds {
 }
 
 kinds! {
-    /// `Dockerfile`, `Containerfile`, `*.Dockerfile`, `Dockerfile.*`.
+    /// Dockerfiles and Containerfiles: `FROM` images, `COPY --from`, `RUN --mount=from`, `# syntax=`.
     Dockerfile = KindInfo {
         name: "dockerfile",
-        rule: |n, _| stem_is(n, "dockerfile") || stem_is(n, "containerfile"),
-        files: &["Dockerfile", "Containerfile", "*.Dockerfile", "Dockerfile.*"],
+        globs: &["Dockerfile", "Dockerfile.*", "*.Dockerfile", "Containerfile", "Containerfile.*", "*.Containerfile"],
         examples: &["Dockerfile", "Containerfile", "build.Dockerfile", "Dockerfile.prod", "Containerfile.dev", "a/b/dockerfile"],
         find: dockerfile::find,
         needles: &[],
@@ -94,14 +159,15 @@ kinds! {
             pinned: "each `FROM` image (any case, `--platform`, continuations, `# escape=`, also indented, as BuildKit's parser reads it); the default of a global `ARG NAME=image:tag` that a `FROM ${NAME}` uses (the one place the reference lives); the default of a global `ARG` that ends the tag of a `FROM name:${NAME}` and is used nowhere else, pinned as `tag@sha256:…` (see [build arguments](#dockerfile-build-arguments)); `COPY --from=image`; `RUN --mount=…,from=image`; the `# syntax=` directive",
             example: "`ARG BASE=alpine:3.20` … `FROM ${BASE}` → `ARG BASE=alpine@sha256:…`",
         },
-        corpus: "dockerfile",
+        corpus: Corpus { dir: "dockerfile", files: 20 },
+        syntax: Syntax::Dockerfile,
+        project: Project::None,
         comments: CommentStyle::WholeLine,
     };
     /// Podman Quadlet units: `Image=` of `[Container]`, `[Image]` and `[Volume]`.
     Quadlet = KindInfo {
         name: "quadlet",
-        rule: |n, _| n.ends_with(".container") || n.ends_with(".image") || n.ends_with(".volume"),
-        files: &["*.container", "*.image", "*.volume"],
+        globs: &["*.container", "*.image", "*.volume"],
         examples: &["web.container", "containers/systemd/db.image", "data.volume", "app@.container"],
         find: quadlet::find,
         needles: &["Image"],
@@ -110,14 +176,15 @@ kinds! {
             pinned: "`Image=` in `[Container]`, `[Image]` and `[Volume]` (systemd unit syntax: `#`/`;` comment lines, `\\` continuations, one pair of double quotes; a `docker://` prefix is kept); a value naming another unit (`db.image`, `app.build`), continued over lines, with a `%` specifier or another transport (`docker-archive:`), an `[Image]` with `AllTags=true` and a `[Volume]` whose `Driver` is not `image` are skipped; `.build` units (`ImageTag=` is what they build), drop-ins (`*.container.d/*.conf`) and `Mount=type=image` are not read",
             example: "`Image=quay.io/podman/hello:latest` → `Image=quay.io/podman/hello@sha256:…`",
         },
-        corpus: "quadlet",
+        corpus: Corpus { dir: "quadlet", files: 7 },
+        syntax: Syntax::Systemd,
+        project: Project::None,
         comments: CommentStyle::WholeLine,
     };
     /// ko configurations: `defaultBaseImage` and the values of `baseImageOverrides`.
     Ko = KindInfo {
         name: "ko",
-        rule: |n, _| matches!(n, ".ko.yaml" | ".ko.yml"),
-        files: &[".ko.yaml", ".ko.yml"],
+        globs: &[".ko.{yaml,yml}"],
         examples: &[".ko.yaml", "cmd/.ko.yml"],
         find: ko::find,
         needles: &[],
@@ -126,14 +193,15 @@ kinds! {
             pinned: "`defaultBaseImage` and every value of `baseImageOverrides` (keys in any case, as viper reads them; first document only); a `ko.local` base is skipped; `ko://` import paths in manifests are left alone; `KO_DEFAULTBASEIMAGE` and files named by `KO_CONFIG_PATH` are not read",
             example: "`defaultBaseImage: cgr.dev/chainguard/static:latest` → `cgr.dev/chainguard/static@sha256:…`",
         },
-        corpus: "ko",
+        corpus: Corpus { dir: "ko", files: 4 },
+        syntax: Syntax::Yaml,
+        project: Project::None,
         comments: CommentStyle::Trailing,
     };
-    /// `kustomization.yaml`: `images:` entries.
+    /// Kustomizations: `images:` entries.
     Kustomize = KindInfo {
         name: "kustomize",
-        rule: |n, _| matches!(n, "kustomization.yaml" | "kustomization.yml" | "kustomization"),
-        files: &["kustomization.yaml", "kustomization.yml", "Kustomization"],
+        globs: &["kustomization.{yaml,yml}", "Kustomization"],
         examples: &["k/kustomization.yaml", "kustomization.yml", "Kustomization"],
         find: kustomize::find,
         needles: &["image", "helmCharts", "\\"],
@@ -142,17 +210,15 @@ kinds! {
             pinned: "`images:` entries: `newName` (or `name`) at `newTag` is resolved and `digest:` is set — an empty one is filled; a missing one is inserted as one line after `newTag`, with the entry's indentation and the line ending of the `newTag` line — `\\n`, `\\r\\n` or a lone `\\r` (the only bytes added); an entry value that kustomize reads as a number or boolean (`newTag: 2.5`, `newTag: 1`, `newTag: yes`: it then refuses the file) is an error saying to quote it; `helmCharts` from an `oci://` repo are listed, not pinned",
             example: "`newTag: v1` → `newTag: v1` + `digest: sha256:…`",
         },
-        corpus: "kustomize",
+        corpus: Corpus { dir: "kustomize", files: 7 },
+        syntax: Syntax::Yaml,
+        project: Project::Kustomization,
         comments: CommentStyle::Trailing,
     };
     /// helmfile: the OCI charts of `releases`, listed.
     Helmfile = KindInfo {
         name: "helmfile",
-        rule: |n, p| {
-            matches!(n, "helmfile.yaml" | "helmfile.yml" | "helmfile.yaml.gotmpl" | "helmfile.yml.gotmpl")
-                || (in_dir(p, "helmfile.d") && (is_yaml(n) || n.ends_with(".yaml.gotmpl") || n.ends_with(".yml.gotmpl")))
-        },
-        files: &["helmfile.yaml", "helmfile.yaml.gotmpl", "helmfile.d/*.yaml"],
+        globs: &["helmfile.{yaml,yml}", "helmfile.{yaml,yml}.gotmpl", "helmfile.d/*.{yaml,yml}", "helmfile.d/*.{yaml,yml}.gotmpl"],
         examples: &["helmfile.yaml", "deploy/helmfile.yml", "helmfile.yaml.gotmpl", "helmfile.d/00-base.yaml", "helmfile.d/apps.yaml.gotmpl"],
         find: helmfile::find,
         needles: &["oci", "\\"],
@@ -161,14 +227,15 @@ kinds! {
             pinned: "nothing is rewritten: every release's chart in an OCI registry (`chart: oci://…`, or `repo/name` of a repository with `oci: true`) is listed at its `version`, since helmfile takes no digest (`pin verify` checks the version exists); a `.gotmpl` file that is not YAML until rendered is skipped as a template",
             example: "`chart: oci://ghcr.io/org/charts/app` + `version: 0.3.0` → listed",
         },
-        corpus: "helmfile",
+        corpus: Corpus { dir: "helmfile", files: 4 },
+        syntax: Syntax::Yaml,
+        project: Project::None,
         comments: CommentStyle::Trailing,
     };
     /// Fleet `fleet.yaml`: the OCI charts of `helm`, listed.
     Fleet = KindInfo {
         name: "fleet",
-        rule: |n, _| n == "fleet.yaml",
-        files: &["fleet.yaml"],
+        globs: &["fleet.yaml"],
         examples: &["fleet.yaml", "apps/web/fleet.yaml"],
         find: fleet::find,
         needles: &["oci://", "\\"],
@@ -177,14 +244,15 @@ kinds! {
             pinned: "nothing is rewritten: the Helm chart of `helm` and of each `targetCustomizations[*].helm` in an OCI registry (its whole `oci://…` URL in `repo` or `chart`) is listed at its `version`, since Fleet takes no digest",
             example: "`chart: oci://ghcr.io/org/app` + `version: 1.2.3` → listed",
         },
-        corpus: "fleet",
+        corpus: Corpus { dir: "fleet", files: 2 },
+        syntax: Syntax::Yaml,
+        project: Project::None,
         comments: CommentStyle::Trailing,
     };
     /// Helm `Chart.yaml`: OCI dependencies, listed.
     ChartYaml = KindInfo {
         name: "chart-yaml",
-        rule: |n, _| n == "chart.yaml",
-        files: &["Chart.yaml"],
+        globs: &["Chart.yaml"],
         examples: &["Chart.yaml", "charts/app/Chart.yaml"],
         find: chart_yaml::find,
         needles: &["oci://", "\\"],
@@ -193,14 +261,15 @@ kinds! {
             pinned: "nothing is rewritten: each of `dependencies` from an OCI `repository` is listed at its `version`, since Helm takes no digest there (a range such as `~1.2.0` is skipped)",
             example: "`repository: oci://registry-1.docker.io/bitnamicharts` → listed",
         },
-        corpus: "chart",
+        corpus: Corpus { dir: "chart", files: 2 },
+        syntax: Syntax::Yaml,
+        project: Project::None,
         comments: CommentStyle::Trailing,
     };
-    /// `compose.yaml`, `docker-compose*.yml`: `services.*.image`.
+    /// Compose files: `services.*.image`.
     Compose = KindInfo {
         name: "compose",
-        rule: |n, _| is_yaml(n) && (n.starts_with("compose.") || n.starts_with("docker-compose")),
-        files: &["compose.yaml", "compose.*.yaml", "docker-compose*.yml"],
+        globs: &["compose.{yaml,yml}", "compose.*.{yaml,yml}", "docker-compose*.{yml,yaml}"],
         examples: &["compose.yaml", "compose.prod.yml", "docker-compose.yml", "docker-compose.prod.yml"],
         find: compose::find,
         needles: &["image", "\\"],
@@ -209,14 +278,15 @@ kinds! {
             pinned: "`services.*.image`, also through `x-` anchors and `<<:` merge keys (the anchored text is rewritten once, never the alias); a service with `build:` names its own image and is skipped",
             example: "`x-base: &base {image: redis:7}` → `redis@sha256:…`",
         },
-        corpus: "compose",
+        corpus: Corpus { dir: "compose", files: 3 },
+        syntax: Syntax::Yaml,
+        project: Project::None,
         comments: CommentStyle::Trailing,
     };
-    /// `.gitlab-ci.yml`: `image:` and `services:`.
+    /// GitLab CI: `image:` and `services:`.
     GitlabCi = KindInfo {
         name: "gitlab-ci",
-        rule: |n, _| n == ".gitlab-ci.yml" || n.ends_with(".gitlab-ci.yml") || n.ends_with(".gitlab-ci.yaml"),
-        files: &[".gitlab-ci.yml", "*.gitlab-ci.yml"],
+        globs: &[".gitlab-ci.yml", "*.gitlab-ci.{yml,yaml}"],
         examples: &[".gitlab-ci.yml", "ci/build.gitlab-ci.yml", "x.gitlab-ci.yaml"],
         find: gitlab_ci::find,
         needles: &["image", "services", "\\"],
@@ -225,14 +295,15 @@ kinds! {
             pinned: "`image:` (a string or `{name: …}`) at top level, in `default:` and in every job; `services:` entries (strings or `{name: …}`); `!reference` tags are read, not pinned; an image pulled through the dependency proxy (`${CI_DEPENDENCY_PROXY_GROUP_IMAGE_PREFIX}/…`, `${CI_DEPENDENCY_PROXY_DIRECT_GROUP_IMAGE_PREFIX}/…`, `$CI_DEPENDENCY_PROXY_SERVER/<group>/dependency_proxy/containers/…`) is resolved at Docker Hub and pinned after the prefix, which stays; other variables are skipped",
             example: "`image: {name: python:3.12}` → `python@sha256:…`",
         },
-        corpus: "gitlab",
+        corpus: Corpus { dir: "gitlab", files: 7 },
+        syntax: Syntax::Yaml,
+        project: Project::None,
         comments: CommentStyle::Trailing,
     };
-    /// `.github/workflows/*.yml`: job containers, service images, `docker://` steps.
+    /// GitHub Actions workflows: job containers, service images, `docker://` steps.
     GithubActions = KindInfo {
         name: "github-actions",
-        rule: |n, p| is_yaml(n) && in_dir(p, ".github/workflows"),
-        files: &[".github/workflows/*.yml"],
+        globs: &[".github/workflows/*.{yml,yaml}"],
         examples: &["repo/.github/workflows/ci.yml", ".github/workflows/release.yaml"],
         find: github_actions::find,
         needles: &["container", "image", "docker://", "services", "uses", "\\"],
@@ -241,14 +312,15 @@ kinds! {
             pinned: "`jobs.*.container` and `jobs.*.services.*` (each a string or `{image: …}`), `uses: docker://image:tag`; a `docker://` prefix on a container or service image is kept. Actions (`steps[*].uses: owner/repo@ref`) and reusable workflows (`jobs.*.uses`) are pinned to commits ([actions](actions.md))",
             example: "`uses: docker://alpine:3.20` → `docker://alpine@sha256:…`",
         },
-        corpus: "gha",
+        corpus: Corpus { dir: "gha", files: 5 },
+        syntax: Syntax::Yaml,
+        project: Project::None,
         comments: CommentStyle::Trailing,
     };
-    /// `action.yml`: a GitHub Action's metadata, `runs.image: docker://…`.
+    /// A GitHub Action's metadata: `runs.image: docker://…`, composite steps.
     ActionMetadata = KindInfo {
         name: "action-metadata",
-        rule: |n, _| matches!(n, "action.yml" | "action.yaml"),
-        files: &["action.yml", "action.yaml"],
+        globs: &["action.{yml,yaml}"],
         examples: &["action.yml", "actions/build/action.yaml", ".github/actions/x/action.yml"],
         find: github_actions::find_action,
         needles: &["docker://", "uses", "\\"],
@@ -257,14 +329,15 @@ kinds! {
             pinned: "`runs.image: docker://image:tag` of a Docker container action (`runs.image: Dockerfile` is a path the runner builds, left alone); `runs.steps[*].uses: docker://…` of a composite action, and its actions (`uses: owner/repo@ref`, pinned to commits: [actions](actions.md))",
             example: "`image: docker://alpine:3.20` → `docker://alpine@sha256:…`",
         },
-        corpus: "action",
+        corpus: Corpus { dir: "action", files: 3 },
+        syntax: Syntax::Yaml,
+        project: Project::None,
         comments: CommentStyle::Trailing,
     };
     /// Azure Pipelines: container resources, job containers, service containers.
     AzurePipelines = KindInfo {
         name: "azure-pipelines",
-        rule: |n, p| is_yaml(n) && (n.starts_with("azure-pipelines") || in_dir(p, ".azure-pipelines")),
-        files: &["azure-pipelines*.yml", ".azure-pipelines/*.yml"],
+        globs: &["azure-pipelines*.{yml,yaml}", ".azure-pipelines/*.{yml,yaml}"],
         examples: &["azure-pipelines.yml", "azure-pipelines-ci.yaml", "repo/.azure-pipelines/build.yml"],
         find: azure_pipelines::find,
         needles: &["container", "services", "\\"],
@@ -273,14 +346,15 @@ kinds! {
             pinned: "`resources.containers[*].image`; the job container `container:` (a string or `{image: …}`) and `services:` values of the pipeline, of every job and deployment job, in `jobs` and `stages[*].jobs` — a string that is a container resource's alias is that resource; a value with `$(…)`, `${{ … }}`, `$[ … ]` or `$VAR` is skipped; `pool.vmImage` is left alone",
             example: "`container: ubuntu:22.04` → `container: ubuntu@sha256:…`",
         },
-        corpus: "azure",
+        corpus: Corpus { dir: "azure", files: 2 },
+        syntax: Syntax::Yaml,
+        project: Project::None,
         comments: CommentStyle::Trailing,
     };
     /// Bitbucket Pipelines: the default image, step images, service images.
     Bitbucket = KindInfo {
         name: "bitbucket-pipelines",
-        rule: |n, _| matches!(n, "bitbucket-pipelines.yml" | "bitbucket-pipelines.yaml"),
-        files: &["bitbucket-pipelines.yml"],
+        globs: &["bitbucket-pipelines.{yml,yaml}"],
         examples: &["bitbucket-pipelines.yml", "repo/bitbucket-pipelines.yaml"],
         find: bitbucket::find,
         needles: &["image", "docker://", "\\"],
@@ -289,14 +363,15 @@ kinds! {
             pinned: "the top-level `image`, every step's `image` (also in `parallel`, `stage` and `definitions` steps, through anchors and merge keys) and `definitions.services.*.image`, each a string or `{name: …}`; a pipe given as an image, `pipe: docker://image:tag` in a step's `script` or `after-script` (the prefix is kept); other `pipe:` references (`atlassian/aws-s3-deploy:1.1.0`, a catalogue pipe) are left alone; a value with `$VAR` is skipped",
             example: "`image: {name: node:22}` → `node@sha256:…`",
         },
-        corpus: "bitbucket",
+        corpus: Corpus { dir: "bitbucket", files: 2 },
+        syntax: Syntax::Yaml,
+        project: Project::None,
         comments: CommentStyle::Trailing,
     };
     /// CircleCI: Docker executor images of jobs and executors.
     CircleCi = KindInfo {
         name: "circleci",
-        rule: |n, p| is_yaml(n) && in_dir(p, ".circleci"),
-        files: &[".circleci/*.yml"],
+        globs: &[".circleci/*.{yml,yaml}"],
         examples: &[".circleci/config.yml", "repo/.circleci/continue_config.yaml"],
         find: circleci::find,
         needles: &["docker", "\\"],
@@ -305,14 +380,15 @@ kinds! {
             pinned: "`docker[*].image` of every job and executor (also in inline orbs); `machine.image` (a VM image) is left alone; a value with `<< parameters.x >>` is skipped",
             example: "`- image: cimg/go:1.22` → `cimg/go@sha256:…`",
         },
-        corpus: "circleci",
+        corpus: Corpus { dir: "circleci", files: 2 },
+        syntax: Syntax::Yaml,
+        project: Project::None,
         comments: CommentStyle::Trailing,
     };
     /// Drone: step and service images.
     Drone = KindInfo {
         name: "drone",
-        rule: |n, _| is_yaml(n) && n.starts_with(".drone."),
-        files: &[".drone.yml", ".drone.*.yml"],
+        globs: &[".drone.{yml,yaml}", ".drone.*.{yml,yaml}"],
         examples: &[".drone.yml", "repo/.drone.windows.yml"],
         find: drone::find_drone,
         needles: &["image", "\\"],
@@ -321,14 +397,15 @@ kinds! {
             pinned: "`image` of every step and service (lists or mappings, every document; through anchors, aliases and merge keys); plugin `settings` are left alone; a value with `${VAR}` is skipped",
             example: "`image: golang:1.22` → `image: golang@sha256:…`",
         },
-        corpus: "drone",
+        corpus: Corpus { dir: "drone", files: 2 },
+        syntax: Syntax::Yaml,
+        project: Project::None,
         comments: CommentStyle::Trailing,
     };
     /// Woodpecker CI: step, service and clone images.
     Woodpecker = KindInfo {
         name: "woodpecker",
-        rule: |n, p| is_yaml(n) && (n.starts_with(".woodpecker.") || in_dir(p, ".woodpecker")),
-        files: &[".woodpecker.yml", ".woodpecker/*.yml"],
+        globs: &[".woodpecker.{yml,yaml}", ".woodpecker.*.{yml,yaml}", ".woodpecker/*.{yml,yaml}"],
         examples: &[".woodpecker.yml", "repo/.woodpecker/test.yaml"],
         find: drone::find_woodpecker,
         needles: &["image", "\\"],
@@ -337,14 +414,15 @@ kinds! {
             pinned: "`image` of every step, service and `clone` step (lists or mappings, also the old `pipeline:` form); an `image: *alias` of a scalar anchored in `variables:` pins the anchored scalar, once; plugin `settings` are left alone; a value with `${VAR}` is skipped",
             example: "`- &golang 'golang:1.27'` … `image: *golang` → `'golang@sha256:…'`",
         },
-        corpus: "woodpecker",
+        corpus: Corpus { dir: "woodpecker", files: 2 },
+        syntax: Syntax::Yaml,
+        project: Project::None,
         comments: CommentStyle::Trailing,
     };
-    /// Helm `values*.yaml`: `image:` values and mappings.
+    /// Helm values: `image:` values and mappings.
     HelmValues = KindInfo {
         name: "helm-values",
-        rule: |n, _| is_yaml(n) && n.starts_with("values"),
-        files: &["values*.yaml"],
+        globs: &["values*.{yaml,yml}"],
         examples: &["chart/values.yaml", "chart/values-prod.yaml", "values.yml"],
         find: helm_values::find,
         needles: &["image", "Image", "IMAGE", "\\"],
@@ -353,14 +431,15 @@ kinds! {
             pinned: "scalar `image:` values as for Kubernetes YAML; `image:` mappings with `repository` (+ `registry`, `tag`, `global.imageRegistry`) that have a `digest:` key (bitnami, ingress-nginx style) get it filled; without a `digest:` key they are reported, not changed. Under other keys that end in `image`, in any case (`gitImage:`, `clickHouseImage:`, `inline_image:`): a mapping with `repository` and a `tag` or `digest` key is read the same way, and a scalar when it is a reference with a tag or digest (`vmImage: ubuntu-latest` is not). `{{ }}` in comments does not make a file a template",
             example: "`digest: \"\"` → `digest: \"sha256:…\"`",
         },
-        corpus: "helm",
+        corpus: Corpus { dir: "helm", files: 12 },
+        syntax: Syntax::Yaml,
+        project: Project::None,
         comments: CommentStyle::Trailing,
     };
     /// Docker Bake files: `docker-image://` values of a target's `contexts`.
     DockerBake = KindInfo {
         name: "docker-bake",
-        rule: |n, _| matches!(n, "docker-bake.hcl" | "docker-bake.override.hcl"),
-        files: &["docker-bake.hcl", "docker-bake.override.hcl"],
+        globs: &["docker-bake.hcl", "docker-bake.override.hcl"],
         examples: &["docker-bake.hcl", "build/docker-bake.override.hcl"],
         find: hcl::find_bake,
         needles: &["docker-image://"],
@@ -369,14 +448,15 @@ kinds! {
             pinned: "`docker-image://` values of a `target`'s `contexts` (the reference after the prefix); a value with `${…}` is skipped",
             example: "`base = \"docker-image://alpine:3.20\"` → `docker-image://alpine@sha256:…`",
         },
-        corpus: "bake",
+        corpus: Corpus { dir: "bake", files: 3 },
+        syntax: Syntax::Hcl,
+        project: Project::None,
         comments: CommentStyle::Hcl,
     };
     /// Packer templates: `image` of `source "docker"` blocks.
     Packer = KindInfo {
         name: "packer",
-        rule: |n, _| n.ends_with(".pkr.hcl"),
-        files: &["*.pkr.hcl"],
+        globs: &["*.pkr.hcl"],
         examples: &["build.pkr.hcl", "images/ubuntu.pkr.hcl"],
         find: hcl::find_packer,
         needles: &["docker"],
@@ -385,14 +465,15 @@ kinds! {
             pinned: "`image` of every `source \"docker\"` block",
             example: "`image = \"ubuntu:22.04\"` → `image = \"ubuntu@sha256:…\"`",
         },
-        corpus: "packer",
+        corpus: Corpus { dir: "packer", files: 2 },
+        syntax: Syntax::Hcl,
+        project: Project::None,
         comments: CommentStyle::Hcl,
     };
     /// Nomad job files: `config { image = … }` of docker and podman tasks.
     Nomad = KindInfo {
         name: "nomad",
-        rule: |n, _| n.ends_with(".nomad") || n.ends_with(".nomad.hcl"),
-        files: &["*.nomad", "*.nomad.hcl"],
+        globs: &["*.nomad", "*.nomad.hcl"],
         examples: &["jobs/web.nomad", "redis.nomad.hcl"],
         find: hcl::find_nomad,
         needles: &["image"],
@@ -401,14 +482,15 @@ kinds! {
             pinned: "`config { image = … }` of every `task` whose `driver` is `\"docker\"` or `\"podman\"`",
             example: "`image = \"redis:7\"` → `image = \"redis@sha256:…\"`",
         },
-        corpus: "nomad",
+        corpus: Corpus { dir: "nomad", files: 2 },
+        syntax: Syntax::Hcl,
+        project: Project::None,
         comments: CommentStyle::Hcl,
     };
     /// Terraform/OpenTofu: Kubernetes workload containers, `docker_image` names.
     Terraform = KindInfo {
         name: "terraform",
-        rule: |n, _| n.ends_with(".tf") || n.ends_with(".tofu"),
-        files: &["*.tf", "*.tofu"],
+        globs: &["*.tf", "*.tofu"],
         examples: &["main.tf", "infra/k8s.tf", "main.tofu"],
         find: hcl::find_terraform,
         needles: &["kubernetes_", "docker_", "helm_release", "oci://"],
@@ -417,18 +499,15 @@ kinds! {
             pinned: "`image` of `container` and `init_container` blocks (also `dynamic` ones) in `kubernetes_*` workload resources (pod, deployment, stateful set, daemon set, job, cron job, replication controller, and their `_v1` forms); `name` of `docker_image` resources and data sources; `image` of `docker_container` resources and of `docker_service`'s `task_spec { container_spec { … } }` (`image = docker_image.x.image_id` is pinned at that `docker_image`); a string with `${…}` or any other expression is skipped; the `name` of a `data \"docker_registry_image\"` is a lookup, skipped; a `module`'s `source = \"oci://…?tag=…\"` (OpenTofu) becomes `?digest=sha256:…`; a `helm_release` chart from an `oci://` repository is listed, not pinned",
             example: "`image = \"nginx:1.27\"` → `image = \"nginx@sha256:…\"`",
         },
-        corpus: "terraform",
+        corpus: Corpus { dir: "terraform", files: 4 },
+        syntax: Syntax::Hcl,
+        project: Project::None,
         comments: CommentStyle::Hcl,
     };
     /// Bazel: rules_oci `oci.pull` / `oci_pull` calls, rules_img `pull` calls.
     Bazel = KindInfo {
         name: "bazel",
-        rule: |n, _| {
-            matches!(n, "module.bazel" | "workspace" | "workspace.bazel" | "workspace.bzlmod")
-                || n.ends_with(".module.bazel")
-                || n.ends_with(".bzl")
-        },
-        files: &["MODULE.bazel", "*.MODULE.bazel", "WORKSPACE", "WORKSPACE.bazel", "WORKSPACE.bzlmod", "*.bzl"],
+        globs: &["MODULE.bazel", "*.MODULE.bazel", "WORKSPACE", "WORKSPACE.bazel", "WORKSPACE.bzlmod", "*.bzl"],
         examples: &["MODULE.bazel", "third_party/oci.MODULE.bazel", "WORKSPACE", "WORKSPACE.bazel", "WORKSPACE.bzlmod", "tools/images.bzl"],
         find: bazel::find,
         needles: &["oci:pull.bzl", "oci:extensions.bzl", "img:pull.bzl"],
@@ -437,14 +516,15 @@ kinds! {
             pinned: "`oci.pull(...)` (bound by `use_extension(\"@rules_oci//oci:extensions.bzl\", \"oci\")`) and `oci_pull(...)` (loaded from `@rules_oci//oci:pull.bzl`) calls, and rules_img `pull(...)` calls (bound by `use_repo_rule(\"@rules_img//img:pull.bzl\", \"pull\")` or loaded from there): `image` (or `registry` + `repository`; for rules_img, `registry`, else the first of `registries`, else Docker Hub, + `repository`) at `tag` is resolved and `digest = \"sha256:…\"` is set — an empty one is filled; a missing one is inserted before `tag`, with its indentation and line ending; `tag` is kept (both then use the digest); rules_oci calls with `reproducible = False` are skipped; rules_img's `images.pull` extension is not read",
             example: "`tag = \"3.20\",` → `digest = \"sha256:…\",` + `tag = \"3.20\",`",
         },
-        corpus: "bazel",
+        corpus: Corpus { dir: "bazel", files: 6 },
+        syntax: Syntax::Starlark,
+        project: Project::None,
         comments: CommentStyle::Trailing,
     };
     /// Maven `pom.xml`: spring-boot-maven-plugin and jib-maven-plugin base and builder images.
     Maven = KindInfo {
         name: "maven",
-        rule: |n, _| n == "pom.xml",
-        files: &["pom.xml"],
+        globs: &["pom.xml"],
         examples: &["pom.xml", "services/api/pom.xml"],
         find: maven::find,
         needles: &["spring-boot-maven-plugin", "jib-maven-plugin", "jib.from.image", "spring-boot.build-image."],
@@ -453,19 +533,15 @@ kinds! {
             pinned: "spring-boot-maven-plugin's `<image><builder>`, `<image><runImage>` and `<image><buildpacks><buildpack>` written `docker://…` (the reference after the prefix); jib-maven-plugin's `<from><image>` (a `registry://` prefix is kept; `docker://` and `tar://` images are skipped); in each plugin's `<configuration>` and its executions'; and the properties `jib.from.image`, `spring-boot.build-image.builder` and `spring-boot.build-image.runImage`. The element's text only (whitespace and CDATA markers stay); a value with `${…}` is skipped naming the property, one written with `&…;` references is skipped; `<to><image>` and `<image><name>` (the images built) are left alone; parent POMs are not followed",
             example: "`<builder>paketobuildpacks/builder-jammy-base:0.4</builder>` → `paketobuildpacks/builder-jammy-base@sha256:…`",
         },
-        corpus: "maven",
+        corpus: Corpus { dir: "maven", files: 4 },
+        syntax: Syntax::Xml,
+        project: Project::None,
         comments: CommentStyle::None,
     };
     /// .NET SDK container builds: `ContainerBaseImage` of MSBuild project files.
     Dotnet = KindInfo {
         name: "dotnet",
-        rule: |n, _| {
-            n.ends_with(".csproj")
-                || n.ends_with(".fsproj")
-                || n.ends_with(".vbproj")
-                || n == "directory.build.props"
-        },
-        files: &["*.csproj", "*.fsproj", "*.vbproj", "Directory.Build.props"],
+        globs: &["*.csproj", "*.fsproj", "*.vbproj", "Directory.Build.props"],
         examples: &["src/Web/Web.csproj", "App.fsproj", "Legacy.vbproj", "Directory.Build.props"],
         find: dotnet::find,
         needles: &[],
@@ -474,14 +550,15 @@ kinds! {
             pinned: "the `ContainerBaseImage` property (any case, in any `<PropertyGroup>`, whatever its `Condition`): the element's text only; a value with `$(…)`, `@(…)`, `%(…)` or `%XX` escapes is skipped; `ContainerFamily`, `ContainerRepository` and the base image the SDK infers are left alone; imported files, publish profiles and `-p:` values are not read",
             example: "`<ContainerBaseImage>mcr.microsoft.com/dotnet/aspnet:9.0</ContainerBaseImage>` → `…/aspnet@sha256:…`",
         },
-        corpus: "dotnet",
+        corpus: Corpus { dir: "dotnet", files: 2 },
+        syntax: Syntax::Xml,
+        project: Project::None,
         comments: CommentStyle::None,
     };
     /// Cloud Native Buildpacks project descriptors: the builder and image buildpacks.
     Buildpacks = KindInfo {
         name: "buildpacks",
-        rule: |n, _| n == "project.toml",
-        files: &["project.toml"],
+        globs: &["project.toml"],
         examples: &["project.toml", "apps/web/project.toml"],
         find: buildpacks::find,
         needles: &["builder", "uri"],
@@ -490,14 +567,15 @@ kinds! {
             pinned: "the builder and the buildpacks that are images, in the schema `_.schema-version` names as `pack` reads it: `[io.buildpacks] builder` and the `uri` of `[[io.buildpacks.group]]`, `[[io.buildpacks.pre.group]]` and `[[io.buildpacks.post.group]]` (0.2, 0.3); `[build] builder` and the `uri` of `[[build.buildpacks]]` (no `schema-version`: 0.1). A `uri` is an image written `docker://…` (the reference after the prefix, which stays) or unprefixed with a tag or digest; ids, `urn:cnb:…` and paths are left alone; a string with escapes is skipped; the schema names no run image (it comes from the builder)",
             example: "`uri = \"docker://gcr.io/paketo-buildpacks/java:13.1.0\"` → `docker://gcr.io/paketo-buildpacks/java@sha256:…`",
         },
-        corpus: "buildpacks",
+        corpus: Corpus { dir: "buildpacks", files: 3 },
+        syntax: Syntax::Toml,
+        project: Project::None,
         comments: CommentStyle::Trailing,
     };
     /// Google Cloud Build configs (YAML or JSON): `steps[*].name`.
     CloudBuild = KindInfo {
         name: "cloud-build",
-        rule: |n, _| n.starts_with("cloudbuild") && (is_yaml(n) || n.ends_with(".json")),
-        files: &["cloudbuild*.yaml", "cloudbuild*.yml", "cloudbuild*.json"],
+        globs: &["cloudbuild*.{yaml,yml,json}"],
         examples: &["cloudbuild.yaml", "deploy/cloudbuild.yml", "cloudbuild.json", "ci/cloudbuild-release.yaml"],
         find: cloud_build::find,
         needles: &["steps", "\\"],
@@ -506,14 +584,15 @@ kinds! {
             pinned: "`steps[*].name`, the image each step runs in, in YAML and JSON configs; a name with substitutions (`$PROJECT_ID`, `${_TAG}`) is skipped; `images:` (what the build pushes) is left alone; in a JSON config `--tag-comment` keeps the tag in the reference (JSON has no comments)",
             example: "`- name: gcr.io/cloud-builders/docker` → `gcr.io/cloud-builders/docker@sha256:…`",
         },
-        corpus: "cloudbuild",
+        corpus: Corpus { dir: "cloudbuild", files: 3 },
+        syntax: Syntax::Yaml,
+        project: Project::None,
         comments: CommentStyle::None,
     };
     /// `Tiltfile`: never rewritten; read for the images Tilt builds (see `app::project`).
     Tiltfile = KindInfo {
         name: "tiltfile",
-        rule: |n, _| n == "tiltfile",
-        files: &["Tiltfile"],
+        globs: &["Tiltfile"],
         examples: &["Tiltfile", "services/web/Tiltfile"],
         find: tilt::find,
         needles: &[],
@@ -522,14 +601,15 @@ kinds! {
             pinned: "nothing: a Tiltfile is never rewritten. The names its build calls give (`docker_build`, `custom_build`, and the build functions of the Tilt extensions it loads, such as `ko_build` or `docker_build_with_restart`) are images the project builds: listed as skipped there, and references to them in the Tiltfile's directory and below and in the files it deploys are skipped too (see \"Not images\")",
             example: "`docker_build('shop/web', '.')` → `image: shop/web` left alone",
         },
-        corpus: "tilt",
+        corpus: Corpus { dir: "tilt", files: 4 },
+        syntax: Syntax::Starlark,
+        project: Project::Tiltfile,
         comments: CommentStyle::None,
     };
     /// Kubernetes manifests and any other YAML: every `image:` scalar, image volume references.
     Yaml = KindInfo {
         name: "yaml",
-        rule: |n, _| is_yaml(n),
-        files: &["*.yaml", "*.yml"],
+        globs: &["*.{yaml,yml}"],
         examples: &["deploy.yaml", "a/b/pod.YML", "repo/.github/ci.yml", "chart/templates/deployment.yaml"],
         find: yaml::find,
         needles: &["image", "\\", "fluxcd.io", "argoproj.io", "tekton.dev", "crossplane.io", "k14s.io", "carvel.dev", "projectsveltos.io"],
@@ -538,14 +618,15 @@ kinds! {
             pinned: "every scalar value of an `image:` key, at any depth, in every document (Pods, workloads, CronJobs, custom resources such as `spec.image`, flow mappings); image volumes' `volumes[].image.reference`; the images and OCI artifacts of Flux, Argo CD, Tekton, Crossplane, Carvel and Sveltos objects, found by `apiVersion` and `kind` (see \"GitOps objects and OCI artifacts\")",
             example: "`image: nginx:1.27` → `image: nginx@sha256:…`",
         },
-        corpus: "k8s",
+        corpus: Corpus { dir: "k8s", files: 24 },
+        syntax: Syntax::Yaml,
+        project: Project::None,
         comments: CommentStyle::Trailing,
     };
     /// Dev container configurations (JSONC): the top-level `image`.
     Devcontainer = KindInfo {
         name: "devcontainer",
-        rule: |n, p| n == ".devcontainer.json" || (n == "devcontainer.json" && (in_dir(p, ".devcontainer") || p.parent().and_then(Path::parent).is_some_and(|d| d.ends_with(".devcontainer")))),
-        files: &[".devcontainer.json", ".devcontainer/devcontainer.json", ".devcontainer/*/devcontainer.json"],
+        globs: &[".devcontainer.json", ".devcontainer/devcontainer.json", ".devcontainer/*/devcontainer.json"],
         examples: &[".devcontainer.json", ".devcontainer/devcontainer.json", "repo/.devcontainer/go/devcontainer.json"],
         find: devcontainer::find,
         needles: &[],
@@ -554,14 +635,15 @@ kinds! {
             pinned: "the top-level `image` (comments and trailing commas allowed); a configuration with `build` builds its image and is skipped; `// pin: ignore` marks an image; features (`ghcr.io/devcontainers/features/node:1`) are pinned, as `name@sha256:…`, only with `--devcontainer-features`",
             example: "`\"image\": \"mcr.microsoft.com/devcontainers/go:1\"` → `…/go@sha256:…`",
         },
-        corpus: "devcontainer",
+        corpus: Corpus { dir: "devcontainer", files: 2 },
+        syntax: Syntax::Jsonc,
+        project: Project::None,
         comments: CommentStyle::Jsonc,
     };
-    /// Kubernetes manifests as JSON (`*.json` whose top level has `apiVersion` and `kind`).
+    /// Kubernetes manifests as JSON (a top level with `apiVersion` and `kind`).
     Json = KindInfo {
         name: "json",
-        rule: |n, _| n.ends_with(".json"),
-        files: &["*.json"],
+        globs: &["*.json"],
         examples: &["deploy.json", "k8s/LIST.JSON", "package.json"],
         find: json::find,
         needles: &[],
@@ -570,7 +652,9 @@ kinds! {
             pinned: "a `*.json` whose top level is a Kubernetes object or `List` (string `apiVersion` and `kind`): the same `image` rules as YAML; any other JSON (`package.json`, `tsconfig.json`) is left alone; a string with escapes (`\\u002f`, `\\/`) is reported, not changed",
             example: "`\"image\": \"nginx:1.27\"` → `\"image\": \"nginx@sha256:…\"`",
         },
-        corpus: "json",
+        corpus: Corpus { dir: "json", files: 3 },
+        syntax: Syntax::Json,
+        project: Project::None,
         comments: CommentStyle::None,
     };
 }
@@ -582,34 +666,16 @@ impl Kind {
         &KINDS[self as usize]
     }
 
-    /// The kind of a file from its path, or `None` for files `pin` never touches.
+    /// The kind of a file from its path, or `None` for files `pin` never touches: the kind of the most
+    /// specific glob that takes the file ([`glob`]).
     pub fn detect(path: &Path) -> Option<Kind> {
-        // A name that is not UTF-8 is matched with U+FFFD for its stray bytes (no rule matches that
-        // character): `caf\xe9.yaml` is YAML. Such a file is read, never passed over unseen.
-        let lower = path.file_name()?.to_string_lossy().to_ascii_lowercase();
-        Kind::ALL
-            .iter()
-            .copied()
-            .find(|kind| (kind.info().rule)(&lower, path))
+        PATTERNS.find(path)
     }
 
-    /// Whether the tools of this kind read UTF-16 text that starts with a byte order mark, as `pin` then
-    /// does ([`crate::rewrite::encoding`]). YAML requires it of every reader (YAML 1.2, 5.2; libyaml, go-yaml
-    /// and PyYAML do), and kubectl reads JSON manifests so too. Dockerfiles (BuildKit), systemd units, HCL,
-    /// Starlark and dev container files are read as UTF-8 only: there such a file is an error.
+    /// Whether the tools of this kind read UTF-16 text that starts with a byte order mark
+    /// ([`Syntax::reads_utf16`]).
     pub fn reads_utf16(self) -> bool {
-        !matches!(
-            self,
-            Kind::Dockerfile
-                | Kind::Quadlet
-                | Kind::DockerBake
-                | Kind::Packer
-                | Kind::Nomad
-                | Kind::Terraform
-                | Kind::Bazel
-                | Kind::Tiltfile
-                | Kind::Devcontainer
-        )
+        self.info().syntax.reads_utf16()
     }
 
     /// Runs this kind's finder over a whole file.
@@ -660,11 +726,20 @@ impl serde::Serialize for Kind {
     }
 }
 
-/// Every kind's file names, for messages: `*.yaml, *.yml, Dockerfile, …`, each once.
+/// Every glob of every kind, most specific first (the table's order among equally specific ones).
+static PATTERNS: LazyLock<glob::Table<Kind>> = LazyLock::new(|| {
+    glob::Table::new(
+        Kind::ALL
+            .iter()
+            .flat_map(|&kind| kind.info().globs.iter().map(move |&g| (kind, g))),
+    )
+});
+
+/// Every kind's globs, for messages: `Dockerfile, Dockerfile.*, …, *.{yaml,yml}, …`, each once.
 pub fn file_names() -> String {
     let mut names: Vec<&str> = Vec::new();
     for info in KINDS {
-        for name in info.files {
+        for name in info.globs {
             if !names.contains(name) {
                 names.push(name);
             }
@@ -673,61 +748,75 @@ pub fn file_names() -> String {
     names.join(", ")
 }
 
-fn is_yaml(lower_name: &str) -> bool {
-    lower_name.ends_with(".yaml") || lower_name.ends_with(".yml")
-}
+/// Paths that no kind takes (checked by the tests here and, through real `pre-commit`, against the hooks'
+/// `files` pattern).
+#[doc(hidden)]
+pub const NOT_KINDS: &[&str] = &[
+    "README.md",
+    "notes.txt",
+    "src/main.rs",
+    "Dockerfile-notes.txt",
+    "dockerfiles/notes.md",
+    "kustomization.toml",
+    "a.jsonl",
+    "devcontainer.jsonc",
+    "yaml",
+    "a.yaml.bak",
+    "terraform.tfvars",
+    "vars.hcl",
+    "BUILD.bazel",
+    "x.bazelrc",
+    "web.service",
+    "app.pod",
+    "app.build",
+    "web.container.d/10-image.conf",
+    "Tiltfile.tests",
+    "tilt_config.json.bak",
+    "settings.xml",
+    "pom.xml.bak",
+    "Directory.Build.targets",
+    "App.sln",
+    "Cargo.toml",
+    "pyproject.toml",
+    "builder.toml",
+    "project.toml.bak",
+    "helmfile.d/x.gotmpl",
+    "Helmfile.D/app.yaml.gotmpl",
+    ".github/workflows/notes.md",
+    "compose.toml",
+];
 
-/// `stem`, `stem.*` or `*.stem` (lowercased).
-fn stem_is(lower_name: &str, stem: &str) -> bool {
-    lower_name == stem
-        || lower_name
-            .strip_prefix(stem)
-            .is_some_and(|rest| rest.starts_with('.'))
-        || lower_name
-            .strip_suffix(stem)
-            .is_some_and(|rest| rest.ends_with('.'))
-}
-
-/// Whether the file's directory ends with the components of `dir` (`.github/workflows`).
-fn in_dir(path: &Path, dir: &str) -> bool {
-    path.parent().is_some_and(|d| d.ends_with(dir))
+/// Paths of each kind: the kind's examples, and for each of its globs one path that glob takes (`*` read as
+/// `x`, each alternative of braces, the file name as written and in upper case). Each is detected as its
+/// kind, so no glob is hidden by another kind's; real `pre-commit` passes each to the hooks.
+#[doc(hidden)]
+pub fn examples() -> Vec<(Kind, String)> {
+    let mut out = Vec::new();
+    for &kind in Kind::ALL {
+        let info = kind.info();
+        out.extend(info.examples.iter().map(|e| (kind, (*e).to_owned())));
+        for g in info.globs {
+            let (dirs, name) = g.rsplit_once('/').map_or(("", *g), |(d, n)| (d, n));
+            let dirs = dirs.replace('*', "x");
+            for name in glob::expand(name) {
+                let name = name.replace('*', "x");
+                for name in [name.clone(), name.to_ascii_uppercase()] {
+                    let path = if dirs.is_empty() {
+                        name
+                    } else {
+                        format!("{dirs}/{name}")
+                    };
+                    out.push((kind, path));
+                }
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Names that no kind takes.
-    const NOT_KINDS: &[&str] = &[
-        "README.md",
-        "notes.txt",
-        "src/main.rs",
-        "Dockerfile-notes.txt",
-        "dockerfiles/notes.md",
-        "kustomization.toml",
-        "a.jsonl",
-        "devcontainer.jsonc",
-        "yaml",
-        "a.yaml.bak",
-        "terraform.tfvars",
-        "vars.hcl",
-        "BUILD.bazel",
-        "x.bazelrc",
-        "web.service",
-        "app.pod",
-        "app.build",
-        "web.container.d/10-image.conf",
-        "Tiltfile.tests",
-        "tilt_config.json.bak",
-        "settings.xml",
-        "pom.xml.bak",
-        "Directory.Build.targets",
-        "App.sln",
-        "Cargo.toml",
-        "pyproject.toml",
-        "builder.toml",
-        "project.toml.bak",
-    ];
 
     #[test]
     fn kinds_and_entries_line_up() {
@@ -751,49 +840,128 @@ mod tests {
         for kind in Kind::ALL {
             let info = kind.info();
             assert!(!info.examples.is_empty(), "{}", info.name);
-            for example in info.examples {
-                assert_eq!(Kind::detect(Path::new(example)), Some(*kind), "{example}");
-            }
+            assert!(!info.globs.is_empty(), "{}", info.name);
+        }
+        for (kind, example) in examples() {
+            assert_eq!(Kind::detect(Path::new(&example)), Some(kind), "{example}");
         }
         for name in NOT_KINDS {
             assert_eq!(Kind::detect(Path::new(name)), None, "{name}");
         }
     }
 
-    /// The `files:` regex of the hooks in `.pre-commit-hooks.yaml` (every hook has the same one), as YAML
-    /// reads the single-quoted scalar.
-    fn hook_regex() -> regex::Regex {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(".pre-commit-hooks.yaml");
-        let text = std::fs::read_to_string(path).expect(".pre-commit-hooks.yaml");
-        let lines: Vec<&str> = text
-            .lines()
-            .filter_map(|l| l.trim_start().strip_prefix("files: "))
-            .collect();
-        let hooks = text.lines().filter(|l| l.starts_with("- id: ")).count();
-        assert_eq!(lines.len(), hooks, "one files: line per hook");
-        assert!(
-            lines.windows(2).all(|w| w[0] == w[1]),
-            "the hooks' files: patterns differ"
-        );
-        let line = lines[0];
-        let quoted = line
-            .trim()
-            .strip_prefix('\'')
-            .and_then(|l| l.strip_suffix('\''))
-            .expect("a single-quoted regex");
-        regex::Regex::new(&quoted.replace("''", "'")).expect("a valid regex")
+    /// Paths that globs of several kinds take, with the kind that decides (checked by hand against the rule
+    /// of [`glob`]: directories first, then the file name from its last part).
+    const CONTESTED: &[(&str, Kind)] = &[
+        ("kustomization.yaml", Kind::Kustomize),
+        (".ko.yml", Kind::Ko),
+        ("helmfile.yaml", Kind::Helmfile),
+        ("fleet.yaml", Kind::Fleet),
+        ("Chart.yaml", Kind::ChartYaml),
+        ("compose.prod.yml", Kind::Compose),
+        ("docker-compose.override.yaml", Kind::Compose),
+        ("build.gitlab-ci.yaml", Kind::GitlabCi),
+        ("values.gitlab-ci.yml", Kind::GitlabCi),
+        ("docker-compose.gitlab-ci.yml", Kind::GitlabCi),
+        ("azure-pipelines.gitlab-ci.yml", Kind::GitlabCi),
+        ("action.yaml", Kind::ActionMetadata),
+        ("values-prod.yml", Kind::HelmValues),
+        ("cloudbuild.json", Kind::CloudBuild),
+        (".devcontainer.json", Kind::Devcontainer),
+        (".devcontainer/devcontainer.json", Kind::Devcontainer),
+        ("Dockerfile.yaml", Kind::Yaml),
+        ("Containerfile.json", Kind::Json),
+        ("Dockerfile.tf", Kind::Terraform),
+        ("Dockerfile.container", Kind::Quadlet),
+        ("Dockerfile.prod", Kind::Dockerfile),
+        ("ci.Dockerfile", Kind::Dockerfile),
+        (".github/workflows/docker-compose.yml", Kind::GithubActions),
+        (".github/workflows/action.yml", Kind::GithubActions),
+        (".github/workflows/Dockerfile.yml", Kind::GithubActions),
+        (".github/workflows/x.gitlab-ci.yml", Kind::GithubActions),
+        (".github/workflows/values.yaml", Kind::GithubActions),
+        (".circleci/azure-pipelines.yml", Kind::CircleCi),
+        (".woodpecker/.drone.yml", Kind::Woodpecker),
+        (".azure-pipelines/action.yml", Kind::AzurePipelines),
+        ("helmfile.d/kustomization.yaml", Kind::Helmfile),
+        ("helmfile.d/fleet.yaml", Kind::Helmfile),
+        (".woodpecker/cloudbuild.yaml", Kind::Woodpecker),
+    ];
+
+    #[test]
+    fn the_most_specific_glob_decides() {
+        for &(path, kind) in CONTESTED {
+            assert_eq!(Kind::detect(Path::new(path)), Some(kind), "{path}");
+        }
     }
 
-    /// pre-commit passes the files its regex matches (searched in the path from the repository root) to
-    /// `pin --check`, which refuses a named file of no kind: the regex must match every kind's files and
-    /// nothing else.
+    /// Where globs of several kinds take a file, one is more specific than every other kind's: the table's
+    /// order never decides.
     #[test]
-    fn the_pre_commit_hook_matches_every_kind_and_nothing_else() {
-        let regex = hook_regex();
-        for info in KINDS {
-            for example in info.examples {
-                assert!(regex.is_match(example), "{}: {example}", info.name);
-            }
+    fn no_two_kinds_tie() {
+        let probes = examples()
+            .into_iter()
+            .map(|(_, p)| p)
+            .chain(CONTESTED.iter().map(|(p, _)| (*p).to_owned()));
+        for path in probes {
+            let path = Path::new(&path);
+            let taking = PATTERNS.taking(path);
+            let best = &taking[0].1.specificity;
+            let mut kinds: Vec<Kind> = taking
+                .iter()
+                .filter(|(_, p)| p.specificity == *best)
+                .map(|(k, _)| *k)
+                .collect();
+            kinds.dedup();
+            assert_eq!(kinds.len(), 1, "{}: {kinds:?}", path.display());
+        }
+    }
+
+    /// The `files:` lines of the hooks in `.pre-commit-hooks.yaml`.
+    fn hook_files_lines(text: &str) -> Vec<&str> {
+        text.lines()
+            .filter(|l| l.trim_start().starts_with("files: "))
+            .collect()
+    }
+
+    /// The hooks' `files` pattern as `.pre-commit-hooks.yaml` writes it: the globs' [`glob::regex`], a YAML
+    /// single-quoted scalar.
+    fn hook_files_line() -> String {
+        let pattern = glob::regex(KINDS.iter().flat_map(|k| k.globs.iter().copied()));
+        format!("  files: '{}'", pattern.replace('\'', "''"))
+    }
+
+    /// pre-commit passes the files its `files` regex finds in their path from the repository root to the hook
+    /// (`pin --check`), which refuses a named file of no kind: the regex is made from the globs.
+    /// `.pre-commit-hooks.yaml` with its hooks' `files` lines made so is a golden file (`PIN_BLESS=1` rewrites
+    /// it; read the diff). `tests/integrations.rs` runs real `pre-commit` over [`examples`] and [`NOT_KINDS`].
+    #[test]
+    fn the_pre_commit_hooks_files_pattern_is_the_globs() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(".pre-commit-hooks.yaml");
+        let text = std::fs::read_to_string(&path).expect(".pre-commit-hooks.yaml");
+        let hooks = text.lines().filter(|l| l.starts_with("- id: ")).count();
+        assert_eq!(
+            hook_files_lines(&text).len(),
+            hooks,
+            "one files: line per hook"
+        );
+        let line = hook_files_line();
+        let want: String = text
+            .split_inclusive('\n')
+            .map(|l| {
+                if l.trim_start().starts_with("files: ") {
+                    format!("{line}\n")
+                } else {
+                    l.to_owned()
+                }
+            })
+            .collect();
+        crate::golden::assert_golden(&path, &want);
+        // The same pattern under Rust's regex (the integration test runs pre-commit's own, Python's `re`).
+        let pattern = glob::regex(KINDS.iter().flat_map(|k| k.globs.iter().copied()));
+        let regex = regex::Regex::new(&pattern).expect("a valid regex");
+        for (kind, example) in examples() {
+            assert!(regex.is_match(&example), "{}: {example}", kind.as_str());
         }
         for name in NOT_KINDS {
             assert!(!regex.is_match(name), "{name}");
@@ -805,7 +973,7 @@ mod tests {
         KINDS
             .iter()
             .map(|info| {
-                let files: Vec<String> = info.files.iter().map(|f| format!("`{f}`")).collect();
+                let files: Vec<String> = info.globs.iter().map(|f| format!("`{f}`")).collect();
                 format!(
                     "| {} (`{}`) | {} | {} | {} |",
                     info.docs.title,
@@ -836,12 +1004,21 @@ mod tests {
         crate::golden::assert_golden(&path, &want);
     }
 
+    /// The walk's message for a named file of no kind lists every glob of every kind, each once.
     #[test]
-    fn file_names_for_messages() {
+    fn the_walk_message_lists_every_glob() {
         let names = file_names();
-        assert!(names.starts_with("Dockerfile, Containerfile"), "{names}");
-        for name in ["Kustomization", "*.yaml", "*.yml", "*.json"] {
-            assert!(names.split(", ").any(|n| n == name), "{name}: {names}");
+        let listed: Vec<&str> = names.split(", ").collect();
+        let mut globs: Vec<&str> = KINDS.iter().flat_map(|k| k.globs.iter().copied()).collect();
+        globs.dedup();
+        assert_eq!(listed, globs);
+        let message = crate::walk::WalkError::UnknownKind {
+            path: "notes.txt".into(),
         }
+        .to_string();
+        assert_eq!(
+            message,
+            format!("notes.txt: not a file kind pin reads ({names})")
+        );
     }
 }

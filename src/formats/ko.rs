@@ -24,7 +24,7 @@
 
 use super::yaml::tree::{NodeId, Tree};
 use super::yaml::{find_with, image_value};
-use super::{Candidate, FindError, Findings};
+use super::{Candidate, FindError, Findings, SkipReason};
 
 /// The skip reason of a base image ko takes from the local daemon.
 pub const KO_LOCAL: &str = "a `ko.local` image, which ko loads from the local Docker daemon";
@@ -64,7 +64,7 @@ fn base_image(tree: &Tree, id: NodeId) -> Option<Candidate> {
     if candidate.skip.is_none()
         && (candidate.value == "ko.local" || candidate.value.starts_with("ko.local/"))
     {
-        candidate.skip = Some(KO_LOCAL.to_owned());
+        candidate.skip = Some(SkipReason::fixed(KO_LOCAL));
     }
     Some(candidate)
 }

@@ -54,7 +54,7 @@ use saphyr_parser::ScalarStyle;
 use super::gitops::charts;
 use super::yaml::tree::{NodeId, Tree};
 use super::yaml::{digest_slot, find_reading, line_after, Reads};
-use super::{Candidate, FindError, Findings, Target};
+use super::{Candidate, FindError, Findings, SkipReason, Target};
 
 /// The skip reason of an entry with neither a tag nor a digest.
 pub const NO_NEW_TAG: &str = "no newTag; the tag lives in the resources";
@@ -296,12 +296,12 @@ pub(crate) fn image_entry(src: &str, tree: &Tree, entry: NodeId) -> Option<Candi
         Some((k, v, _)) if tree.parent(*k) == Some(entry) => *v,
         _ => base_node,
     };
-    let skipped = |why: &str| Candidate {
+    let skipped = |why: &'static str| Candidate {
         span: tree
             .scalar(shown)
             .map_or(tree[shown].span.clone(), |s| s.text.clone()),
         value: tagged.clone(),
-        skip: Some(why.to_owned()),
+        skip: Some(SkipReason::fixed(why)),
         pull_policy_set: None,
         target: Target::Reference,
         artifact: None,
@@ -319,10 +319,10 @@ pub(crate) fn image_entry(src: &str, tree: &Tree, entry: NodeId) -> Option<Candi
             .scalar(value)
             .filter(|s| !s.is_null())
             .map(|s| s.value.as_str());
-        let candidate = |value: String, skip: Option<&str>| Candidate {
+        let candidate = |value: String, skip: Option<&'static str>| Candidate {
             span: span.clone(),
             value,
-            skip: skip.map(str::to_owned),
+            skip: skip.map(SkipReason::fixed),
             pull_policy_set: None,
             target: target.clone(),
             artifact: None,
@@ -541,15 +541,14 @@ mod tests {
     fn entries_that_state_no_tag_are_skipped() {
         let src = "images:\n- name: controller\n  newName: CONTAINER_IMAGES_REGISTRY/adservice\n- name: x\n  tagSuffix: -dev\n- name: u\n  newTag: v1\n  tagSuffix: -dev\n- {name: z, newTag: v2}\n- name: w\n  newTag: v3\n  digest: ''\n  tagSuffix: -dev\n- name: e\n  digest: ''\n";
         let c = find(src).unwrap().candidates;
+        let words: Vec<String> = c
+            .iter()
+            .map(|c| c.skip.clone().unwrap().to_string())
+            .collect();
         let got: Vec<_> = c
             .iter()
-            .map(|c| {
-                (
-                    &src[c.span.clone()],
-                    c.value.as_str(),
-                    c.skip.as_deref().unwrap(),
-                )
-            })
+            .zip(&words)
+            .map(|(c, why)| (&src[c.span.clone()], c.value.as_str(), why.as_str()))
             .collect();
         assert_eq!(
             got,
@@ -585,11 +584,25 @@ mod tests {
         // A merged tag: no line of the entry to insert after; reported at the entry's name.
         assert_eq!(c[1].value, "b:v2");
         assert_eq!(&src[c[1].span.clone()], "b");
-        assert!(c[1].skip.as_deref().unwrap().contains("merge key"));
+        assert!(c[1]
+            .skip
+            .as_ref()
+            .map(ToString::to_string)
+            .as_deref()
+            .unwrap()
+            .contains("merge key"));
         // A merged empty digest is shared: not filled.
         let src = "d: &d {digest: ''}\nimages:\n- <<: *d\n  name: a\n  newTag: v1\n";
         let c = find(src).unwrap().candidates;
-        assert!(c[0].skip.as_deref().unwrap().contains("merge key"), "{c:?}");
+        assert!(
+            c[0].skip
+                .as_ref()
+                .map(ToString::to_string)
+                .as_deref()
+                .unwrap()
+                .contains("merge key"),
+            "{c:?}"
+        );
     }
 
     #[test]

@@ -39,7 +39,7 @@
 use std::ops::Range;
 
 use super::xml::{self, Document, Text};
-use super::{Candidate, FindError, Findings, Target};
+use super::{Candidate, FindError, Findings, SkipReason, Target};
 
 /// The plugin properties that name an image, with the prefixes their values may carry.
 const PROPERTIES: [(&str, Prefixes); 3] = [
@@ -131,7 +131,7 @@ fn plugin(doc: &Document, src: &str, id: usize, out: &mut Vec<Candidate>) {
 
 /// The candidate for the element `id`, whose value is an image (after `prefixes`), if it has one.
 fn candidate(doc: &Document, src: &str, id: usize, prefixes: Prefixes) -> Option<Candidate> {
-    let skipped = |span: Range<usize>, value: String, why: String| Candidate {
+    let skipped = |span: Range<usize>, value: String, why: SkipReason| Candidate {
         artifact: None,
         span,
         value,
@@ -143,7 +143,7 @@ fn candidate(doc: &Document, src: &str, id: usize, prefixes: Prefixes) -> Option
         Text::Empty => return None,
         Text::Written { cover, value, why } => {
             let why = format!("{why}; write it plainly to have it pinned");
-            return Some(skipped(cover, value, why));
+            return Some(skipped(cover, value, SkipReason::NotPinnable(why.into())));
         }
         Text::Plain { span, value } => (span, value),
     };
@@ -153,7 +153,7 @@ fn candidate(doc: &Document, src: &str, id: usize, prefixes: Prefixes) -> Option
             [one] => format!("uses Maven property {one}"),
             many => format!("uses Maven properties {}", many.join(", ")),
         };
-        return Some(skipped(span, value, why));
+        return Some(skipped(span, value, SkipReason::Template(why.into())));
     }
     let prefix = match prefixes {
         Prefixes::None => "",
@@ -174,11 +174,11 @@ fn candidate(doc: &Document, src: &str, id: usize, prefixes: Prefixes) -> Option
             if value.starts_with("docker://") {
                 let why =
                     "Jib's `docker://`: an image of the local Docker daemon, not of a registry";
-                return Some(skipped(span, value, why.to_owned()));
+                return Some(skipped(span, value, SkipReason::fixed(why)));
             }
             if value.starts_with("tar://") {
                 let why = "Jib's `tar://`: an image tarball, not a registry image";
-                return Some(skipped(span, value, why.to_owned()));
+                return Some(skipped(span, value, SkipReason::fixed(why)));
             }
             if value.starts_with("registry://") {
                 "registry://"
@@ -329,11 +329,12 @@ mod tests {
     fn references_comments_and_ignore_marks() {
         let src = "<project><build><plugins><plugin><artifactId>jib-maven-plugin</artifactId><configuration>\n<from><image>gcr.io&#47;distroless/java:11</image></from>\n<from><image>gcr.io/<!-- c -->distroless/java:11</image></from>\n<!-- pin: ignore -->\n<from><image>gcr.io/distroless/java:11</image></from>\n</configuration></plugin></plugins></build></project>\n";
         let findings = find(src).unwrap();
-        let skips: Vec<Option<&str>> = findings
+        let words: Vec<Option<String>> = findings
             .candidates
             .iter()
-            .map(|c| c.skip.as_deref())
+            .map(|c| c.skip.as_ref().map(ToString::to_string))
             .collect();
+        let skips: Vec<Option<&str>> = words.iter().map(Option::as_deref).collect();
         assert_eq!(
             skips,
             [

@@ -35,6 +35,8 @@ pub mod ko;
 pub mod kustomize;
 pub mod maven;
 pub mod quadlet;
+pub mod skip;
+pub mod starlark;
 pub mod tag_comment;
 pub mod tilt;
 pub mod xml;
@@ -45,7 +47,8 @@ mod testing;
 
 use std::ops::Range;
 
-pub use kind::{file_names, Kind, KINDS};
+pub use kind::{examples, file_names, Kind, Project, KINDS, NOT_KINDS};
+pub use skip::SkipReason;
 
 /// One place in a file that may hold an image reference.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -57,7 +60,7 @@ pub struct Candidate {
     pub value: String,
     /// Why this place must not be pinned even when its value parses as a reference (a Ceph `rbd.image`,
     /// Istio's `image: auto`, a build variable, escapes inside a quoted scalar…). `None`: pin it if valid.
-    pub skip: Option<String>,
+    pub skip: Option<SkipReason>,
     /// For a Kubernetes container (a mapping with `image` and `name`): whether it sets `imagePullPolicy`.
     /// `None` where pull policy does not apply (Dockerfiles, custom resources without `name`).
     pub pull_policy_set: Option<bool>,
@@ -183,7 +186,7 @@ pub struct Findings {
     /// In file order.
     pub candidates: Vec<Candidate>,
     /// Set when the whole file is passed over (e.g. a Helm template that no YAML parser reads); the reason.
-    pub skipped: Option<String>,
+    pub skipped: Option<SkipReason>,
     /// The byte ranges of the file's `# pin: ignore` comments, in order: only text the format's parser reads
     /// as a comment (never a `#` inside a string, a scalar, a shell command or a here-document), from the `#`
     /// to the end of its line.
@@ -480,16 +483,18 @@ mod tests {
     #[test]
     fn spans_are_checked_against_the_text() {
         let src = "image: é:1\n";
-        let c = |span: Range<usize>, value: &str, target: Target, skip: Option<&str>| Findings {
-            candidates: vec![Candidate {
-                span,
-                value: value.into(),
-                skip: skip.map(str::to_string),
-                pull_policy_set: None,
-                target,
-                artifact: None,
-            }],
-            ..Findings::default()
+        let c = |span: Range<usize>, value: &str, target: Target, skip: Option<&'static str>| {
+            Findings {
+                candidates: vec![Candidate {
+                    span,
+                    value: value.into(),
+                    skip: skip.map(crate::formats::SkipReason::fixed),
+                    pull_policy_set: None,
+                    target,
+                    artifact: None,
+                }],
+                ..Findings::default()
+            }
         };
         let at = src.find('é').unwrap();
         let ok = c(at..at + 4, "é:1", Target::Reference, None);

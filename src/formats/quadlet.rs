@@ -40,7 +40,7 @@
 
 use std::ops::Range;
 
-use super::{Candidate, FindError, Findings, Target};
+use super::{Candidate, FindError, Findings, SkipReason, Target};
 
 /// The skip reason of an `Image=` naming another Quadlet unit.
 pub const QUADLET_UNIT: &str =
@@ -195,7 +195,7 @@ pub fn find(src: &str) -> Result<Findings, FindError> {
 }
 
 /// The candidate for an `Image=` key, skipped for `skip` or for what its value is.
-fn candidate(src: &str, key: &ImageKey, skip: Option<&str>) -> Candidate {
+fn candidate(src: &str, key: &ImageKey, skip: Option<&'static str>) -> Candidate {
     let joined = key.line.text(src);
     let raw = joined[key.value_at..].trim_end();
     let quoted = raw.len() >= 2 && raw.starts_with('"') && raw.ends_with('"');
@@ -206,24 +206,27 @@ fn candidate(src: &str, key: &ImageKey, skip: Option<&str>) -> Candidate {
         value = rest;
     }
     let (start, piece_end) = key.line.locate(src, value_at);
-    let reason = skip.or_else(|| {
+    let reason = skip.map(SkipReason::fixed).or_else(|| {
         if key.line.pieces.len() > 1 {
-            Some(CONTINUED)
+            Some(SkipReason::fixed(CONTINUED))
         } else if value.is_empty() {
-            Some("empty value")
+            Some(SkipReason::Empty)
         } else if value.ends_with(".image") || value.ends_with(".build") {
-            Some(QUADLET_UNIT)
+            Some(SkipReason::fixed(QUADLET_UNIT))
         } else if value.contains('%') {
-            Some(SPECIFIER)
+            Some(SkipReason::template(SPECIFIER))
         } else {
             None
         }
     });
     let transport = TRANSPORTS.iter().find(|t| value.starts_with(**t));
-    let reason = reason.map(str::to_owned).or_else(|| {
+    let reason = reason.or_else(|| {
         transport.map(|t| {
-            format!(
-                "a `{t}` source (an archive, a directory or a local store), not a registry reference"
+            SkipReason::NotPinnable(
+                format!(
+                    "a `{t}` source (an archive, a directory or a local store), not a registry reference"
+                )
+                .into(),
             )
         })
     });

@@ -103,8 +103,12 @@ pub fn find(
             }
         }
     }
-    // The comment lines directly above the reference's line: the first that names this image.
+    // The comment lines directly above the reference's line (or, for a YAML block scalar or an HCL heredoc,
+    // above the line that opens it): the first that names this image.
     let mut line_start = line_start(src, span.start);
+    if let Some(opener) = opener(src, line_start, &src[line_start..span.start], style) {
+        line_start = opener;
+    }
     let text_start = if src.starts_with('\u{feff}') {
         '\u{feff}'.len_utf8()
     } else {
@@ -132,16 +136,59 @@ pub fn find(
 }
 
 /// The edit that adds a tag comment naming `tagged` (`nginx:1.27`) to the reference at `span`, as a range (an
-/// empty one, where text is inserted) and its text. `None` where no comment can go: a Dockerfile directive is
-/// itself a comment line, and a line above it would end the directives; a `#` inside a YAML block scalar or
-/// an HCL heredoc is text.
+/// empty one, where text is inserted) and its text. A value inside a YAML block scalar or an HCL heredoc, where
+/// a `#` is text, gets its comment line above the line that opens it (`image: >-`, `image = <<EOT`). `None`
+/// where no comment can go: a Dockerfile directive is itself a comment line, and a line above it would end
+/// the directives.
 pub fn insertion(
     src: &str,
     span: &Range<usize>,
     tagged: &str,
     style: CommentStyle,
 ) -> Option<(Range<usize>, String)> {
+    let start = line_start(src, span.start);
+    if let Some(opener) = opener(src, start, &src[start..span.start], style) {
+        let line = &src[opener..];
+        let indent = &line[..line.len() - line.trim_start_matches([' ', '\t']).len()];
+        return Some((
+            opener..opener,
+            format!(
+                "{indent}{}{tagged}{}",
+                style.line_marker(),
+                line_ending(src, opener)
+            ),
+        ));
+    }
     insertion_of(src, span, tagged, tagged, style)
+}
+
+/// Where the line starts that opens the block holding the value whose line starts at `start` (with `before`
+/// ahead of it on the line): the header of a YAML block scalar (`image: >-`), or the line of an HCL heredoc's
+/// `<<EOT` / `<<-EOT` (whose one line is the value). `None` for a value that is not the first content line of
+/// either.
+fn opener(src: &str, start: usize, before: &str, style: CommentStyle) -> Option<usize> {
+    if !before.trim().is_empty() {
+        return None;
+    }
+    match style {
+        CommentStyle::Trailing => block_scalar_header(src, start),
+        CommentStyle::Hcl => {
+            if start == 0 {
+                return None;
+            }
+            let above = line_start_before(src, start);
+            let line = src[above..start].trim_end_matches(['\n', '\r']).trim_end();
+            let (code, marker) = line.rsplit_once("<<")?;
+            let id = marker.strip_prefix('-').unwrap_or(marker);
+            let opens = !code.trim().is_empty()
+                && !id.is_empty()
+                && id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+            opens.then_some(above)
+        }
+        _ => None,
+    }
 }
 
 /// The edit that records the ref a pinned action was made from (`original`, `actions/checkout@v4.2.1`): a
@@ -233,7 +280,7 @@ fn insertion_of(
     let line_end = super::line_end(src, span.end);
     let before = &src[start..span.start];
     if before.trim_start().starts_with('#')
-        || (style == CommentStyle::Trailing && in_block_scalar(src, start, before))
+        || (style == CommentStyle::Trailing && block_scalar_header(src, start).is_some() && before.trim().is_empty())
         // In HCL the value is a quoted string on its line, or a heredoc's line; a line that a block
         // comment (`/* … */`) spans into would take the comment line into it.
         || (style == CommentStyle::Hcl && (!before.contains('"') || before.contains("*/")))
@@ -264,12 +311,9 @@ fn insertion_of(
     ))
 }
 
-/// Whether the value whose line starts at `start` (with `before` ahead of it on the line) is the content of a
-/// YAML block scalar (`image: >-` and the value on the next line), where a `#` is text, not a comment.
-fn in_block_scalar(src: &str, start: usize, before: &str) -> bool {
-    if !before.trim().is_empty() {
-        return false;
-    }
+/// The start of the header line of the YAML block scalar (`image: >-`, the value on a later line) whose first
+/// content line starts at `start`, where a `#` is text, not a comment: the first line above that is not blank.
+fn block_scalar_header(src: &str, start: usize) -> Option<usize> {
     let mut end = start;
     while end > 0 {
         let above = line_start_before(src, end);
@@ -282,10 +326,11 @@ fn in_block_scalar(src: &str, start: usize, before: &str) -> bool {
         let code = line.find(" #").map_or(line, |i| &line[..i]);
         let last = code.split_whitespace().next_back().unwrap_or_default();
         let mut chars = last.chars();
-        return matches!(chars.next(), Some('|' | '>'))
+        let header = matches!(chars.next(), Some('|' | '>'))
             && chars.all(|c| c == '-' || c == '+' || c.is_ascii_digit());
+        return header.then_some(above);
     }
-    false
+    None
 }
 
 /// `text` as a reference without a digest that names the same image as `pinned`. Without a tag it stands for
@@ -422,10 +467,26 @@ mod tests {
             pin("FROM x\r  COPY --from=c:2 / /\r", "c:2", W),
             format!("FROM x\r  # pin: c:2\r  COPY --from=c@{D} / /\r")
         );
-        let folded = "image: >- # note\r  a:1\r";
-        let at = folded.find("a:1").unwrap();
-        let block = insertion(folded, &(at..at + 3), "a:1", T);
-        assert_eq!(block, None, "a `#` inside a block scalar is text");
+        // A `#` inside a block scalar is text: the comment goes above its header.
+        assert_eq!(
+            pin("x:\r  image: >- # note\r    a:1\r", "a:1", T),
+            format!("x:\r  # pin: a:1\r  image: >- # note\r    a@{D}\r")
+        );
+    }
+
+    /// A block scalar's value gets its comment line above the header, indented as the header (in a sequence
+    /// entry too), and the comment is found again from the value.
+    #[test]
+    fn block_scalars_get_their_comment_above_the_header() {
+        use CommentStyle::Trailing as T;
+        assert_eq!(
+            pin("spec:\n  - image: |-\n\n      a:1\n    name: b\n", "a:1", T),
+            format!("spec:\n  # pin: a:1\n  - image: |-\n\n      a@{D}\n    name: b\n")
+        );
+        assert_eq!(
+            pin("image: >\n  a:1\n", "a:1", T),
+            format!("# pin: a:1\nimage: >\n  a@{D}\n")
+        );
     }
 
     #[test]
@@ -443,10 +504,6 @@ mod tests {
             pin("FROM x\n  COPY --from=c:2 / /", "c:2", W),
             format!("FROM x\n  # pin: c:2\n  COPY --from=c@{D} / /")
         );
-        let folded = "image: >- # note\n  a:1\n";
-        let at = folded.find("a:1").unwrap();
-        let block = insertion(folded, &(at..at + 3), "a:1", CommentStyle::Trailing);
-        assert_eq!(block, None, "a `#` inside a block scalar is text");
         assert!(insertion("image:\n  a:1\n", &(9..12), "a:1", CommentStyle::Trailing).is_some());
         let directive = "# syntax=docker/dockerfile:1\nFROM a\n";
         let at = directive.find("docker/").unwrap();
@@ -471,10 +528,12 @@ mod tests {
             pin("  config { image = \"a:1\" }\n", "a:1", H),
             format!("  # pin: a:1\n  config {{ image = \"a@{D}\" }}\n")
         );
-        // A heredoc's line, where `#` is text, and a line a block comment spans into: no comment.
-        let heredoc = "image = <<EOT\na:1\nEOT\n";
-        let at = heredoc.find("a:1").unwrap();
-        assert_eq!(insertion(heredoc, &(at..at + 3), "a:1", H), None);
+        // A heredoc's line, where `#` is text: the comment goes above the line that opens it.
+        assert_eq!(
+            pin("  image = <<-EOT\r\n    a:1\r\n  EOT\r\n", "a:1", H),
+            format!("  # pin: a:1\r\n  image = <<-EOT\r\n    a@{D}\r\n  EOT\r\n")
+        );
+        // A line a block comment spans into: no comment.
         let block = "/* x\n */ image = \"a:1\"\n";
         let at = block.find("a:1").unwrap();
         assert_eq!(insertion(block, &(at..at + 3), "a:1", H), None);

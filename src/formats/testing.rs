@@ -24,7 +24,7 @@ pub(crate) fn found(src: &str, find: Finder) -> Vec<(&str, String, Option<String
         .into_iter()
         .map(|c| {
             assert_eq!(c.target, Target::Reference, "{src:?}");
-            (&src[c.span.clone()], c.value, c.skip)
+            (&src[c.span.clone()], c.value, c.skip.map(|s| s.to_string()))
         })
         .collect()
 }

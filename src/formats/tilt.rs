@@ -1,6 +1,6 @@
 //! Tiltfile reader: the images a Tiltfile builds, and the files it deploys.
 //!
-//! A `Tiltfile` is Starlark, read with the tokenizer of [`super::bazel::starlark`]: strings (prefixed,
+//! A `Tiltfile` is Starlark, read with the reader of [`super::starlark`]: strings (prefixed,
 //! triple-quoted, with escapes), comments and bracket nesting are real tokens, so a call in a comment or a
 //! string is not a call, and a call's arguments are split at its own commas.
 //!
@@ -38,8 +38,8 @@
 use std::collections::BTreeMap;
 use std::ops::Range;
 
-use super::bazel::starlark::{self, Tok, Token};
-use super::{Candidate, FindError, Findings, Target};
+use super::starlark::{self, Code as File, Tok, Token};
+use super::{Candidate, FindError, Findings, SkipReason, Target};
 
 /// Tilt's build functions: (extension, function, position of the name, keyword of the name). An empty
 /// extension is a built-in function.
@@ -111,7 +111,7 @@ pub fn read(src: &str) -> Result<Tiltfile, FindError> {
         src,
         tokens: &tokens,
     };
-    let bound = file.bindings();
+    let bound = bindings(&file);
     let mut out = Tiltfile::default();
     for (i, token) in tokens.iter().enumerate() {
         if token.tok != Tok::Name
@@ -156,9 +156,9 @@ pub fn find(src: &str) -> Result<Findings, FindError> {
         .into_iter()
         .map(|b| {
             let (value, skip) = match b.name {
-                Name::Known(v) => (v, BUILT.to_owned()),
+                Name::Known(v) => (v, SkipReason::BuiltHere(BUILT)),
                 Name::Unknown(text) => {
-                    let skip = unknown_reason(&b.function);
+                    let skip = SkipReason::NotPinnable(unknown_reason(&b.function).into());
                     (text, skip)
                 }
             };
@@ -186,173 +186,28 @@ pub fn unknown_reason(function: &str) -> String {
     )
 }
 
-struct File<'a> {
-    src: &'a str,
-    tokens: &'a [Token],
-}
-
-/// A call's arguments: positional ones, and keyword ones with their names, as ranges of tokens.
-struct Arguments {
-    positional: Vec<Range<usize>>,
-    keywords: Vec<(String, Range<usize>)>,
-    /// The first `*args` or `**kwargs` argument (positional arguments after it are not counted).
-    unpacking: Option<Range<usize>>,
-}
-
-impl Arguments {
-    /// The argument of the parameter at `position` named `keyword`: the keyword argument, or the
-    /// positional one at its place, or else the `*args` / `**kwargs` that may hold it.
-    fn named(&self, position: usize, keyword: &str) -> Option<Range<usize>> {
-        if let Some((_, r)) = self.keywords.iter().find(|(k, _)| k == keyword) {
-            return Some(r.clone());
-        }
-        self.positional
-            .get(position)
-            .or(self.unpacking.as_ref())
-            .cloned()
-    }
-}
-
-impl File<'_> {
-    fn text(&self, i: usize) -> &str {
-        self.tokens.get(i).map_or("", |t| t.text(self.src))
-    }
-
-    fn is(&self, i: usize, text: &str) -> bool {
-        self.tokens
-            .get(i)
-            .is_some_and(|t| !matches!(t.tok, Tok::Str { .. }) && t.text(self.src) == text)
-    }
-
-    fn str_value(&self, i: usize) -> Option<&str> {
-        match &self.tokens.get(i)?.tok {
-            Tok::Str { value, .. } => value.as_deref(),
-            _ => None,
-        }
-    }
-
-    /// The byte range of a range of tokens.
-    fn span(&self, value: &Range<usize>) -> Range<usize> {
-        self.tokens[value.start].span.start..self.tokens[value.end - 1].span.end
-    }
-
-    /// The one string literal a value consists of: its content's span and its value.
-    fn literal(&self, value: &Range<usize>) -> Option<(Range<usize>, &str)> {
-        if value.len() != 1 {
-            return None;
-        }
-        match &self.tokens[value.start].tok {
-            Tok::Str {
-                content,
-                value: Some(v),
-                ..
-            } => Some((content.clone(), v.as_str())),
-            _ => None,
-        }
-    }
-
-    /// A string literal, or a list (or tuple) of string literals: their values; anything else: none.
-    fn strings(&self, value: &Range<usize>) -> Vec<String> {
-        if let Some((_, v)) = self.literal(value) {
-            return vec![v.to_owned()];
-        }
-        let (first, last) = (self.text(value.start), self.text(value.end - 1));
-        if value.len() < 2 || !matches!((first, last), ("[", "]") | ("(", ")")) {
-            return Vec::new();
-        }
-        let inner = value.start + 1..value.end - 1;
-        let mut out = Vec::new();
-        for i in inner {
-            if self.is(i, ",") {
-                continue;
-            }
-            match self.str_value(i) {
-                Some(v) if self.is(i + 1, ",") || i + 1 == value.end - 1 => out.push(v.to_owned()),
-                _ => return Vec::new(),
-            }
-        }
-        out
-    }
-
-    /// The build functions this file may call: the built-in ones, and those its `load`s of Tilt
-    /// extensions bind (under the name they are bound to), each with the place of its name argument.
-    fn bindings(&self) -> BTreeMap<String, (usize, &'static str)> {
-        let mut bound: BTreeMap<String, (usize, &'static str)> = BUILDERS
-            .iter()
-            .filter(|(ext, ..)| ext.is_empty())
-            .map(|&(_, f, p, k)| (f.to_owned(), (p, k)))
-            .collect();
-        for i in 0..self.tokens.len() {
-            if !(self.is(i, "load") && self.is(i + 1, "(")) {
-                continue;
-            }
-            let Some(extension) = self.str_value(i + 2).and_then(|l| l.strip_prefix("ext://"))
-            else {
-                continue;
-            };
-            let mut j = i + 3;
-            while j < self.tokens.len() && !self.is(j, ")") {
-                if let Some(symbol) = self.str_value(j) {
-                    let builder = BUILDERS
-                        .iter()
-                        .find(|(ext, f, ..)| !ext.is_empty() && *ext == extension && *f == symbol);
-                    if let Some(&(_, f, p, k)) = builder {
-                        let alias =
-                            j >= 2 && self.is(j - 1, "=") && self.tokens[j - 2].tok == Tok::Name;
-                        let name = if alias { self.text(j - 2) } else { f };
-                        bound.insert(name.to_owned(), (p, k));
-                    }
-                }
-                j += 1;
-            }
-        }
-        bound
-    }
-
-    /// The arguments of the call whose `(` is token `open`.
-    fn arguments(&self, open: usize) -> Result<Arguments, FindError> {
-        let mut args = Arguments {
-            positional: Vec::new(),
-            keywords: Vec::new(),
-            unpacking: None,
+/// The build functions a Tiltfile may call: the built-in ones, and those its `load`s of Tilt extensions bind
+/// (under the name they are bound to), each with the place of its name argument.
+fn bindings(file: &File) -> BTreeMap<String, (usize, &'static str)> {
+    let mut bound: BTreeMap<String, (usize, &'static str)> = BUILDERS
+        .iter()
+        .filter(|(ext, ..)| ext.is_empty())
+        .map(|&(_, f, p, k)| (f.to_owned(), (p, k)))
+        .collect();
+    for load in file.loads() {
+        let Some(extension) = load.label.strip_prefix("ext://") else {
+            continue;
         };
-        let mut depth = 0usize;
-        let mut arg_start = open + 1;
-        for i in open..self.tokens.len() {
-            let text = self.text(i);
-            let punct = self.tokens[i].tok == Tok::Punct;
-            match text {
-                "(" | "[" | "{" if punct => depth += 1,
-                ")" | "]" | "}" if punct => depth -= 1,
-                _ => {}
-            }
-            if (punct && text == "," && depth == 1) || depth == 0 {
-                let arg = arg_start..i;
-                if arg.is_empty() {
-                    // `f()` or a trailing comma.
-                } else if arg.len() > 2
-                    && self.tokens[arg.start].tok == Tok::Name
-                    && self.is(arg.start + 1, "=")
-                {
-                    args.keywords
-                        .push((self.text(arg.start).to_owned(), arg.start + 2..arg.end));
-                } else if self.is(arg.start, "*") || self.is(arg.start, "**") {
-                    // What it unpacks may fill any parameter not given otherwise.
-                    args.unpacking.get_or_insert(arg);
-                } else if args.unpacking.is_none() {
-                    args.positional.push(arg);
-                }
-                arg_start = i + 1;
-            }
-            if depth == 0 {
-                return Ok(args);
+        for (name, symbol) in load.bound {
+            let builder = BUILDERS
+                .iter()
+                .find(|(ext, f, ..)| !ext.is_empty() && *ext == extension && *f == symbol);
+            if let Some(&(_, _, p, k)) = builder {
+                bound.insert(name.to_owned(), (p, k));
             }
         }
-        Err(FindError {
-            offset: self.tokens[open].span.start,
-            message: "a call whose `(` is never closed".to_owned(),
-        })
     }
+    bound
 }
 
 #[cfg(test)]

@@ -370,7 +370,7 @@ pub async fn fetch(
         found.requests += 1;
         match client.get_manifest(registry, repository, &tag).await {
             Ok(f) => manifests.push((tag, f.bytes)),
-            Err(ResolveError::NotFound(_)) => {}
+            Err(ResolveError::NotFound { .. }) => {}
             Err(e) => return Err(e),
         }
     }
@@ -382,7 +382,7 @@ pub async fn fetch(
             found.requests += 1;
             match client.get_manifest(registry, repository, &fallback).await {
                 Ok(f) => referrers(&f.bytes, registry, false)?,
-                Err(ResolveError::NotFound(_)) => Vec::new(),
+                Err(ResolveError::NotFound { .. }) => Vec::new(),
                 Err(e) => return Err(e),
             }
         }

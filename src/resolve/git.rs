@@ -718,8 +718,12 @@ impl GitClient {
                     .map(|key| {
                         let result = match &refs {
                             Err(e) => Err(e.clone()),
-                            Ok(refs) => select(refs, &key.git_ref)
-                                .map_err(|why| ResolveError::NotFound(format!("{name} {why}"))),
+                            Ok(refs) => select(refs, &key.git_ref).map_err(|why| {
+                                ResolveError::from(super::Missing::Ref {
+                                    repository: name.clone(),
+                                    why,
+                                })
+                            }),
                         };
                         (key, result)
                     })
@@ -869,9 +873,9 @@ fn checked(
 ) -> Result<reqwest::Response, ResolveError> {
     let status = response.status();
     if status == StatusCode::NOT_FOUND {
-        return Err(ResolveError::NotFound(format!(
-            "{name}: no such repository (the server answered 404)"
-        )));
+        return Err(ResolveError::from(super::Missing::Repository {
+            repository: name.to_string(),
+        }));
     }
     if status == StatusCode::FORBIDDEN {
         return Err(ResolveError::Unauthorized(format!(

@@ -91,9 +91,9 @@ pub async fn labels(
                     .map(|d| d.digest.clone())
             })
             .ok_or_else(|| {
-                ResolveError::NotFound(format!(
-                    "{registry}/{repository}@{digest} is an index with no image in it"
-                ))
+                ResolveError::from(super::Missing::NoImage {
+                    image: format!("{registry}/{repository}@{digest}"),
+                })
             })?;
         document = client
             .get_manifest(registry, repository, &chosen)

@@ -68,7 +68,7 @@ async fn updated_digest(
     // A moved image pin costs no GET (Docker Hub counts GETs).
     let old = match client.head_manifest(registry, repository, current).await {
         Ok(old) => old,
-        Err(ResolveError::NotFound(_)) => return Ok(Manifest { gone: true, ..now }),
+        Err(ResolveError::NotFound { .. }) => return Ok(Manifest { gone: true, ..now }),
         Err(e) => return Err(e),
     };
     if !now.media_type.as_deref().is_some_and(is_index) {

@@ -37,7 +37,6 @@ pub mod transport;
 pub mod verify;
 
 use std::collections::BTreeMap;
-use std::error::Error as _;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -101,8 +100,9 @@ impl std::fmt::Display for Key {
 /// Why a lookup failed. Messages name the registry and never hold a secret.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ResolveError {
-    #[error("{0}")]
-    NotFound(String),
+    /// What was asked for does not exist there (`mirrors`: how each mirror asked first failed).
+    #[error("{what}{}", mirrors_note(mirrors))]
+    NotFound { what: Missing, mirrors: Vec<String> },
     #[error("{0}")]
     Unauthorized(String),
     #[error("{0}")]
@@ -111,8 +111,13 @@ pub enum ResolveError {
     Transport(String),
     /// `host` cannot be reached at all (it does not resolve, refuses connections, never answers, or its
     /// certificate is not trusted): every lookup that needs it fails alike, so reports can say it once.
-    #[error("{host}: {reason}")]
-    Unreachable { host: String, reason: String },
+    /// `mirrors`: how each mirror asked first failed (`m.example: …`).
+    #[error("{host}: {}{}", why.words(host), mirrors_note(mirrors))]
+    Unreachable {
+        host: String,
+        why: Unreachability,
+        mirrors: Vec<String>,
+    },
     #[error("{0}")]
     Config(String),
     /// The digest resolved, but the signature policy does not accept it (unsigned, badly signed, rejected).
@@ -120,20 +125,109 @@ pub enum ResolveError {
     Signature(String),
 }
 
-impl ResolveError {
-    /// The same failure, its message followed by `note`.
-    fn with_note(self, note: &str) -> ResolveError {
-        use ResolveError::*;
-        let add = |m: String| m + note;
+/// What a registry or git server does not have.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Missing {
+    /// The registry answered 404 for the tag.
+    #[error("{registry} has no manifest for {repository}:{tag}")]
+    Manifest {
+        registry: String,
+        repository: String,
+        tag: String,
+    },
+    /// `--platform`: the tag's index has no manifest for it; `available` lists the platforms it has
+    /// (escaped).
+    #[error("{image} has no {platform} manifest; it has: {}", if available.is_empty() { "none".to_string() } else { available.join(", ") })]
+    Platform {
+        image: String,
+        platform: String,
+        available: Vec<String>,
+    },
+    /// An index whose every entry is an attestation, not an image.
+    #[error("{image} is an index with no image in it")]
+    NoImage { image: String },
+    /// `--offline`: the lockfile `lockfile` holds no answer for `key`.
+    #[error("{key} is not in {lockfile}; run once without --offline to record it")]
+    NotRecorded { key: String, lockfile: String },
+    /// A git server answered 404 for the repository.
+    #[error("{repository}: no such repository (the server answered 404)")]
+    Repository { repository: String },
+    /// The repository has no ref `why` can name (`why` says which, and what it has).
+    #[error("{repository} {why}")]
+    Ref { repository: String, why: String },
+}
+
+impl From<Missing> for ResolveError {
+    fn from(what: Missing) -> ResolveError {
+        ResolveError::NotFound {
+            what,
+            mirrors: Vec::new(),
+        }
+    }
+}
+
+/// Why a host cannot be reached at all.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Unreachability {
+    /// Its name does not resolve.
+    NoName,
+    /// Nothing listens there.
+    Refused,
+    /// No connection within `seconds` (`--connect-timeout`).
+    NoConnection { seconds: u64 },
+    /// Connected, but no (whole) answer within `seconds` (`--timeout`).
+    NoAnswer { seconds: u64 },
+    /// Its certificate is not trusted; `cause` is the TLS library's reason (`UnknownIssuer`), escaped.
+    Untrusted { cause: String },
+    /// It does not speak TLS (a plain-HTTP registry asked over HTTPS).
+    NotTls,
+}
+
+impl Unreachability {
+    /// The reason in words, with what to do about it where there is something (`host` is named in the flag
+    /// to pass).
+    fn words(&self, host: &str) -> String {
         match self {
-            NotFound(m) => NotFound(add(m)),
+            Unreachability::NoName => "cannot resolve host".to_string(),
+            Unreachability::Refused => "connection refused".to_string(),
+            Unreachability::NoConnection { seconds } => {
+                format!("no connection within {seconds} s (--connect-timeout)")
+            }
+            Unreachability::NoAnswer { seconds } => {
+                format!("no answer within {seconds} s (--timeout)")
+            }
+            Unreachability::Untrusted { cause } => format!(
+                "its TLS certificate is not trusted ({cause}); trust the CA that signed it with \
+                 --ca-cert FILE or SSL_CERT_FILE=FILE"
+            ),
+            Unreachability::NotTls => format!(
+                "it does not speak TLS; if it is a plain-HTTP registry, pass --insecure-registry {host}"
+            ),
+        }
+    }
+}
+
+/// `; mirrors tried first: …` after a message, when mirrors were asked before the registry itself.
+fn mirrors_note(mirrors: &[String]) -> String {
+    if mirrors.is_empty() {
+        String::new()
+    } else {
+        format!("; mirrors tried first: {}", mirrors.join("; "))
+    }
+}
+
+impl ResolveError {
+    /// The same failure, after the `mirrors` asked first failed too (each `registry: error`).
+    fn after_mirrors(self, mirrors: Vec<String>) -> ResolveError {
+        use ResolveError::*;
+        let note = mirrors_note(&mirrors);
+        let add = |m: String| m + &note;
+        match self {
+            NotFound { what, .. } => NotFound { what, mirrors },
             Unauthorized(m) => Unauthorized(add(m)),
             Registry(m) => Registry(add(m)),
             Transport(m) => Transport(add(m)),
-            Unreachable { host, reason } => Unreachable {
-                host,
-                reason: add(reason),
-            },
+            Unreachable { host, why, .. } => Unreachable { host, why, mirrors },
             Config(m) => Config(add(m)),
             Signature(m) => Signature(add(m)),
         }
@@ -160,17 +254,10 @@ enum Failure {
 }
 
 impl Failure {
+    /// Classified by what the error is, never by its words: reqwest's own tests (`is_timeout`,
+    /// `is_connect`), then the causes below it: the error of pin's name lookup ([`transport::NotResolved`]),
+    /// an I/O error's kind, and the TLS error rustls gave (which tokio-rustls wraps in an I/O error).
     fn of(e: &reqwest::Error) -> Failure {
-        let text = chain(e);
-        let mut io_kind = None;
-        let mut source = e.source();
-        while let Some(s) = source {
-            if let Some(io) = s.downcast_ref::<std::io::Error>() {
-                io_kind = Some(io.kind());
-                break;
-            }
-            source = s.source();
-        }
         if e.is_timeout() {
             return if e.is_connect() {
                 Failure::ConnectTimeout
@@ -178,17 +265,23 @@ impl Failure {
                 Failure::Timeout
             };
         }
-        if io_kind == Some(std::io::ErrorKind::ConnectionRefused) {
-            Failure::Refused
-        } else if text.contains("dns error") || text.contains("failed to lookup address") {
-            Failure::Dns
-        } else if text.contains("invalid peer certificate") {
-            Failure::Untrusted
-        } else if text.contains("InvalidContentType") || text.contains("corrupt message") {
-            Failure::NotTls
-        } else {
-            Failure::Other
-        }
+        causes(e)
+            .find_map(|cause| {
+                if cause.is::<transport::NotResolved>() {
+                    return Some(Failure::Dns);
+                }
+                match cause.downcast_ref::<rustls::Error>() {
+                    Some(rustls::Error::InvalidCertificate(_)) => return Some(Failure::Untrusted),
+                    // Not a TLS record at all: the server answered in plain text (HTTP).
+                    Some(rustls::Error::InvalidMessage(_)) => return Some(Failure::NotTls),
+                    _ => {}
+                }
+                cause
+                    .downcast_ref::<std::io::Error>()
+                    .filter(|io| io.kind() == std::io::ErrorKind::ConnectionRefused)
+                    .map(|_| Failure::Refused)
+            })
+            .unwrap_or(Failure::Other)
     }
 
     /// Whether asking again could answer differently. Only a fault of one connection might; a host that
@@ -202,9 +295,10 @@ impl ResolveError {
     /// The error for a request to `host` that failed with `e`. `timeouts` are (connect, request), for the
     /// messages.
     fn transport(host: &str, e: &reqwest::Error, timeouts: (Duration, Duration)) -> ResolveError {
-        let unreachable = |reason: String| ResolveError::Unreachable {
+        let unreachable = |why: Unreachability| ResolveError::Unreachable {
             host: host.to_string(),
-            reason,
+            why,
+            mirrors: Vec::new(),
         };
         let cause = || {
             let text = chain(e);
@@ -213,30 +307,45 @@ impl ResolveError {
             escape(&last).into_owned()
         };
         match Failure::of(e) {
-            Failure::Dns => unreachable("cannot resolve host".to_string()),
-            Failure::Refused => unreachable("connection refused".to_string()),
-            Failure::ConnectTimeout => unreachable(format!(
-                "no connection within {} s (--connect-timeout)",
-                timeouts.0.as_secs()
-            )),
-            Failure::Timeout => unreachable(format!(
-                "no answer within {} s (--timeout)",
-                timeouts.1.as_secs()
-            )),
-            Failure::Untrusted => unreachable(format!(
-                "its TLS certificate is not trusted ({}); trust the CA that signed it with \
-                 --ca-cert FILE or SSL_CERT_FILE=FILE",
-                cause()
-            )),
-            Failure::NotTls => unreachable(format!(
-                "it does not speak TLS; if it is a plain-HTTP registry, pass --insecure-registry {host}"
-            )),
-            Failure::Other => ResolveError::Transport(format!(
-                "cannot reach {host}: {}",
-                escape(&chain(e))
-            )),
+            Failure::Dns => unreachable(Unreachability::NoName),
+            Failure::Refused => unreachable(Unreachability::Refused),
+            Failure::ConnectTimeout => unreachable(Unreachability::NoConnection {
+                seconds: timeouts.0.as_secs(),
+            }),
+            Failure::Timeout => unreachable(Unreachability::NoAnswer {
+                seconds: timeouts.1.as_secs(),
+            }),
+            Failure::Untrusted => unreachable(Unreachability::Untrusted { cause: cause() }),
+            Failure::NotTls => unreachable(Unreachability::NotTls),
+            Failure::Other => {
+                ResolveError::Transport(format!("cannot reach {host}: {}", escape(&chain(e))))
+            }
         }
     }
+}
+
+/// The causes below `e`, outermost first. An I/O error that wraps another error (as tokio-rustls wraps a
+/// `rustls::Error`) is followed by that error itself: `io::Error::source` skips it.
+fn causes<'e>(
+    e: &'e (dyn std::error::Error + 'static),
+) -> impl Iterator<Item = &'e (dyn std::error::Error + 'static)> {
+    let mut next = e.source();
+    let mut wrapped: Option<&'e (dyn std::error::Error + 'static)> = None;
+    std::iter::from_fn(move || {
+        let cause = wrapped.take().or_else(|| next.take())?;
+        match cause
+            .downcast_ref::<std::io::Error>()
+            .and_then(std::io::Error::get_ref)
+        {
+            Some(inner) => {
+                let inner: &(dyn std::error::Error + 'static) = inner;
+                wrapped = Some(inner);
+                next = None;
+            }
+            None => next = cause.source(),
+        }
+        Some(cause)
+    })
 }
 
 /// An error with its causes: reqwest's own Display omits them ("error sending request"), and the cause is
@@ -349,10 +458,7 @@ impl Resolver {
                 }
                 Err(e) if i < last => failed_mirrors.push(format!("{}: {e}", ep.registry)),
                 Err(e) if failed_mirrors.is_empty() => return Err(e),
-                Err(e) => {
-                    let note = format!("; mirrors tried first: {}", failed_mirrors.join("; "));
-                    return Err(e.with_note(&note));
-                }
+                Err(e) => return Err(e.after_mirrors(failed_mirrors)),
             }
         }
         Err(ResolveError::Config(format!(
@@ -415,21 +521,34 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_note_follows_the_message_and_keeps_the_kind() {
+    fn the_mirrors_tried_first_follow_the_message_and_keep_the_kind() {
         let e = ResolveError::Unreachable {
             host: "r.example".into(),
-            reason: "connection refused".into(),
+            why: Unreachability::Refused,
+            mirrors: Vec::new(),
         };
+        let tried = vec!["m.example: timed out".to_string()];
+        let after = e.after_mirrors(tried.clone());
         assert_eq!(
-            e.with_note("; mirrors tried first: m.example: timed out"),
+            after,
             ResolveError::Unreachable {
                 host: "r.example".into(),
-                reason: "connection refused; mirrors tried first: m.example: timed out".into(),
+                why: Unreachability::Refused,
+                mirrors: tried.clone(),
             }
         );
         assert_eq!(
-            ResolveError::NotFound("no tag".into()).with_note("; x"),
-            ResolveError::NotFound("no tag; x".into())
+            after.to_string(),
+            "r.example: connection refused; mirrors tried first: m.example: timed out"
+        );
+        let missing = Missing::Manifest {
+            registry: "r.example".into(),
+            repository: "a".into(),
+            tag: "1".into(),
+        };
+        assert_eq!(
+            ResolveError::from(missing).after_mirrors(tried).to_string(),
+            "r.example has no manifest for a:1; mirrors tried first: m.example: timed out"
         );
     }
 
@@ -438,8 +557,10 @@ mod tests {
 
     impl reqwest::dns::Resolve for NoNames {
         fn resolve(&self, _name: reqwest::dns::Name) -> reqwest::dns::Resolving {
-            Box::pin(async {
-                Err::<reqwest::dns::Addrs, _>(std::io::Error::other("no such name").into())
+            let host = _name.as_str().to_owned();
+            Box::pin(async move {
+                let source = std::io::Error::other("no such name");
+                Err::<reqwest::dns::Addrs, _>(Box::new(transport::NotResolved { host, source }) as _)
             })
         }
     }
@@ -465,6 +586,71 @@ mod tests {
             ResolveError::transport("registry.example.invalid", &e, timeouts).to_string(),
             "registry.example.invalid: cannot resolve host"
         );
+    }
+
+    /// The error of one HTTPS request to `127.0.0.1:port` through a client built as pin builds it.
+    fn https_error(port: u16) -> reqwest::Error {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let client = reqwest::Client::builder()
+            .dns_resolver(transport::SystemNames)
+            .build()
+            .unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime
+            .block_on(client.get(format!("https://127.0.0.1:{port}/v2/")).send())
+            .unwrap_err()
+    }
+
+    #[test]
+    fn a_closed_port_is_refused_and_not_retried() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let e = https_error(port);
+        assert_eq!(Failure::of(&e), Failure::Refused, "{}", chain(&e));
+        assert!(!Failure::of(&e).retry());
+    }
+
+    /// A plain-HTTP server reached over TLS: rustls reads its answer as a record that is not TLS.
+    #[test]
+    fn a_plain_http_server_does_not_speak_tls() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = std::thread::spawn(move || {
+            use std::io::{Read, Write};
+            let (mut conn, _) = listener.accept().unwrap();
+            let mut hello = [0u8; 512];
+            let _ = conn.read(&mut hello);
+            let _ = conn.write_all(
+                b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+            );
+        });
+        let e = https_error(port);
+        server.join().unwrap();
+        assert_eq!(Failure::of(&e), Failure::NotTls, "{}", chain(&e));
+        let timeouts = (Duration::from_secs(10), Duration::from_secs(30));
+        assert_eq!(
+            ResolveError::transport("127.0.0.1", &e, timeouts).to_string(),
+            "127.0.0.1: it does not speak TLS; if it is a plain-HTTP registry, pass --insecure-registry 127.0.0.1"
+        );
+    }
+
+    /// The causes are walked into what an I/O error wraps (tokio-rustls wraps rustls' own error).
+    #[test]
+    fn causes_follow_errors_wrapped_in_io_errors() {
+        let tls = rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer);
+        let io = std::io::Error::new(std::io::ErrorKind::InvalidData, tls);
+        #[derive(Debug, thiserror::Error)]
+        #[error("outer")]
+        struct Outer(#[source] std::io::Error);
+        let outer = Outer(io);
+        let found: Vec<bool> = causes(&outer).map(|c| c.is::<rustls::Error>()).collect();
+        assert_eq!(found, [false, true]);
     }
 
     #[test]

@@ -56,15 +56,11 @@ pub fn choose(
         }
         available.push(escape(&p.to_string()).into_owned());
     }
-    Err(ResolveError::NotFound(format!(
-        "{registry}/{repository}:{tag} has no {} manifest; it has: {}",
-        escape(&platform.to_string()),
-        if available.is_empty() {
-            "none".to_string()
-        } else {
-            available.join(", ")
-        }
-    )))
+    Err(ResolveError::from(super::Missing::Platform {
+        image: format!("{registry}/{repository}:{tag}"),
+        platform: escape(&platform.to_string()).into_owned(),
+        available,
+    }))
 }
 
 /// Whether an index entry is an attestation manifest rather than an image: BuildKit marks them with

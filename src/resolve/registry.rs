@@ -378,9 +378,11 @@ fn check_status(
         return Ok(());
     }
     Err(match status {
-        StatusCode::NOT_FOUND => {
-            ResolveError::NotFound(format!("{registry} has no manifest for {repository}:{tag}"))
-        }
+        StatusCode::NOT_FOUND => ResolveError::from(super::Missing::Manifest {
+            registry: registry.to_string(),
+            repository: repository.to_string(),
+            tag: tag.to_string(),
+        }),
         StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
             let who = match cred {
                 Some(c) => format!("with {}", c.describe()),

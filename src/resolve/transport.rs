@@ -383,6 +383,36 @@ pub fn insecure_host(value: &str) -> Result<String, ResolveError> {
     Ok(rest.to_string())
 }
 
+/// A host name the system could not resolve: the error of [`SystemNames`], so that a failed lookup is
+/// known by its type wherever it ends up in an error's causes.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot resolve {host}: {source}")]
+pub struct NotResolved {
+    pub host: String,
+    #[source]
+    pub source: std::io::Error,
+}
+
+/// Host names resolved by the system (`getaddrinfo` on a blocking thread, as reqwest does by default), its
+/// failures a [`NotResolved`].
+#[derive(Debug, Default)]
+pub struct SystemNames;
+
+impl reqwest::dns::Resolve for SystemNames {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_owned();
+        Box::pin(async move {
+            let found = tokio::net::lookup_host((host.as_str(), 0))
+                .await
+                .map(|addrs| addrs.collect::<Vec<_>>());
+            match found {
+                Ok(addrs) => Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs),
+                Err(source) => Err(Box::new(NotResolved { host, source }) as _),
+            }
+        })
+    }
+}
+
 impl Transport {
     pub fn new(options: ClientOptions) -> Result<Transport, ResolveError> {
         // A process-wide provider; installing twice is harmless (the second call reports the first).
@@ -401,6 +431,7 @@ impl Transport {
             .connect_timeout(options.connect_timeout)
             .timeout(options.timeout)
             .pool_max_idle_per_host(64)
+            .dns_resolver(SystemNames)
             .redirect(redirect_policy(insecure.clone()));
         for path in &options.ca_files {
             let shown = path.display();

@@ -172,7 +172,7 @@ impl Resolver {
                 .await
             {
                 Ok(m) => return Ok(Some((ep, m))),
-                Err(ResolveError::NotFound(_)) => {}
+                Err(ResolveError::NotFound { .. }) => {}
                 Err(e) => {
                     first_error.get_or_insert(e);
                 }
@@ -203,7 +203,7 @@ impl Resolver {
                 .await
             {
                 Ok(m) => return Ok(Some((ep, m))),
-                Err(ResolveError::NotFound(_)) if i == last => return Ok(None),
+                Err(ResolveError::NotFound { .. }) if i == last => return Ok(None),
                 Err(e) if i == last => return Err(e),
                 Err(_) => {}
             }

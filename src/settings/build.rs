@@ -468,7 +468,7 @@ fn pin_settings(g: &Given, r: &cli::ResolveArgs, file: Option<&Loaded>) -> (PinS
             .find(|o| **o != Origin::Default)
             .cloned()
             .unwrap_or(Origin::Default);
-        Setting::new(Some(TagStyle::Drop), origin)
+        Setting::new(None, origin)
     };
     let pin = PinSettings {
         tag_style,

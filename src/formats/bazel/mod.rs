@@ -2,7 +2,7 @@
 //! files and `.bzl` macros) calls, and rules_img `pull(...)` calls (the repository rule of
 //! `@rules_img//img:pull.bzl`, brought into a `MODULE.bazel` by `use_repo_rule` or loaded by `load`).
 //!
-//! The file is read with the Starlark tokenizer of [`starlark`]: strings (prefixed, triple-quoted,
+//! The file is read with the Starlark reader of [`super::starlark`]: strings (prefixed, triple-quoted,
 //! raw), comments and bracket nesting are real tokens, so a call in a comment or a docstring is not a
 //! call, and arguments are split at the call's own commas.
 //!
@@ -46,13 +46,11 @@
 //!   `images.pull(...)`) requires a digest, which `use_repo` then names (`img_<digest>`): it is not read.
 //! * [`Candidate::pull_policy_set`] is always `None`.
 
-pub mod starlark;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 
-use self::starlark::{Tok, Token};
-use super::{Candidate, FindError, Findings, Target};
+use super::starlark::{self, Arguments, Code as File, Tok, Token};
+use super::{Candidate, FindError, Findings, SkipReason, Target};
 
 /// The skip reason of a call with `reproducible = False`.
 pub const NOT_REPRODUCIBLE: &str =
@@ -72,7 +70,7 @@ pub fn find(src: &str) -> Result<Findings, FindError> {
         src,
         tokens: &tokens,
     };
-    let (functions, extensions) = file.bindings();
+    let (functions, extensions) = bindings(&file);
     let mut candidates = Vec::new();
     for i in 0..tokens.len() {
         let (open, rule) = match functions.get(file.text(i)) {
@@ -105,7 +103,7 @@ pub fn find(src: &str) -> Result<Findings, FindError> {
                 .flatten()
                 .any(|t| ignored.contains(&super::line_number(src, tokens[t].span.start)));
             if marked && c.skip.is_none() {
-                c.skip = Some("marked `# pin: ignore`".to_owned());
+                c.skip = Some(SkipReason::Ignored { marker: "#" });
             }
             candidates.push(c);
         }
@@ -117,11 +115,6 @@ pub fn find(src: &str) -> Result<Findings, FindError> {
     })
 }
 
-struct File<'a> {
-    src: &'a str,
-    tokens: &'a [Token],
-}
-
 /// Which rule set a call's name is bound to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Rule {
@@ -131,141 +124,53 @@ enum Rule {
     Img,
 }
 
-/// A call's keyword arguments: name and the range of tokens of the value.
-struct Arguments {
-    keywords: Vec<(String, Range<usize>)>,
-}
-
-impl Arguments {
-    /// The first token of the keyword argument's value.
-    fn get(&self, name: &str) -> Option<usize> {
-        self.value(name).map(|r| r.start)
-    }
-
-    fn value(&self, name: &str) -> Option<Range<usize>> {
-        self.keywords
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, r)| r.clone())
-    }
-}
-
-impl File<'_> {
-    fn text(&self, i: usize) -> &str {
-        self.tokens.get(i).map_or("", |t| t.text(self.src))
-    }
-
-    fn is(&self, i: usize, text: &str) -> bool {
-        self.text(i) == text
-            && self
-                .tokens
-                .get(i)
-                .is_some_and(|t| !matches!(t.tok, Tok::Str { .. }))
-    }
-
-    fn str_value(&self, i: usize) -> Option<&str> {
-        match &self.tokens.get(i)?.tok {
-            Tok::Str { value, .. } => value.as_deref(),
-            _ => None,
-        }
-    }
-
-    /// The names bound to rules_oci's `oci_pull` and rules_img's `pull` by `load` (and to the latter by
-    /// `use_repo_rule`), with their rule set, and to rules_oci's module extension by `use_extension`.
-    fn bindings(&self) -> (BTreeMap<String, Rule>, BTreeSet<String>) {
-        let (mut functions, mut extensions) = (BTreeMap::new(), BTreeSet::new());
-        for i in 0..self.tokens.len() {
-            if self.is(i, "load") && self.is(i + 1, "(") {
-                let Some(label) = self.str_value(i + 2) else {
-                    continue;
-                };
-                let (rule, symbol) = if is_rules(label, "rules_oci", "oci:pull.bzl") {
-                    (Rule::Oci, "oci_pull")
-                } else if is_rules(label, "rules_img", "img:pull.bzl") {
-                    (Rule::Img, "pull")
-                } else {
-                    continue;
-                };
-                let mut j = i + 3;
-                while j < self.tokens.len() && !self.is(j, ")") {
-                    if self.str_value(j) == Some(symbol) {
-                        if self.is(j - 1, "=") && j >= 2 && self.tokens[j - 2].tok == Tok::Name {
-                            functions.insert(self.text(j - 2).to_owned(), rule);
-                        } else {
-                            functions.insert(symbol.to_owned(), rule);
-                        }
-                    }
-                    j += 1;
+/// The names bound to rules_oci's `oci_pull` and rules_img's `pull` by `load` (and to the latter by
+/// `use_repo_rule`), with their rule set, and to rules_oci's module extension by `use_extension`.
+fn bindings(file: &File) -> (BTreeMap<String, Rule>, BTreeSet<String>) {
+    let (mut functions, mut extensions) = (BTreeMap::new(), BTreeSet::new());
+    for i in 0..file.tokens.len() {
+        if let Some(load) = file.load_at(i) {
+            let (rule, symbol) = if is_rules(load.label, "rules_oci", "oci:pull.bzl") {
+                (Rule::Oci, "oci_pull")
+            } else if is_rules(load.label, "rules_img", "img:pull.bzl") {
+                (Rule::Img, "pull")
+            } else {
+                continue;
+            };
+            for (name, bound) in load.bound {
+                if bound == symbol {
+                    functions.insert(name.to_owned(), rule);
                 }
             }
-            if self.is(i, "use_repo_rule")
-                && self.is(i + 1, "(")
-                && i >= 2
-                && self.is(i - 1, "=")
-                && self.tokens[i - 2].tok == Tok::Name
-                && self
-                    .str_value(i + 2)
-                    .is_some_and(|l| is_rules(l, "rules_img", "img:pull.bzl"))
-                && self.is(i + 3, ",")
-                && self.str_value(i + 4) == Some("pull")
-            {
-                functions.insert(self.text(i - 2).to_owned(), Rule::Img);
-            }
-            if self.is(i, "use_extension")
-                && self.is(i + 1, "(")
-                && i >= 2
-                && self.is(i - 1, "=")
-                && self.tokens[i - 2].tok == Tok::Name
-                && self
-                    .str_value(i + 2)
-                    .is_some_and(|l| is_rules(l, "rules_oci", "oci:extensions.bzl"))
-                && self.is(i + 3, ",")
-                && self.str_value(i + 4) == Some("oci")
-            {
-                extensions.insert(self.text(i - 2).to_owned());
-            }
         }
-        (functions, extensions)
-    }
-
-    /// The keyword arguments of the call whose `(` is token `open`.
-    fn arguments(&self, open: usize) -> Result<Arguments, FindError> {
-        let mut keywords = Vec::new();
-        let mut depth = 0usize;
-        let mut arg_start = open + 1;
-        for i in open..self.tokens.len() {
-            let text = self.text(i);
-            let punct = self.tokens[i].tok == Tok::Punct;
-            match text {
-                "(" | "[" | "{" if punct => depth += 1,
-                ")" | "]" | "}" if punct => depth -= 1,
-                _ => {}
-            }
-            let end_of_arg = (punct && text == "," && depth == 1) || depth == 0;
-            if end_of_arg {
-                if i > arg_start + 2
-                    && self.tokens[arg_start].tok == Tok::Name
-                    && self.is(arg_start + 1, "=")
-                {
-                    keywords.push((self.text(arg_start).to_owned(), arg_start + 2..i));
-                }
-                arg_start = i + 1;
-            }
-            if depth == 0 {
-                return Ok(Arguments { keywords });
-            }
+        if file.is(i, "use_repo_rule")
+            && file.is(i + 1, "(")
+            && i >= 2
+            && file.is(i - 1, "=")
+            && file.tokens[i - 2].tok == Tok::Name
+            && file
+                .str_value(i + 2)
+                .is_some_and(|l| is_rules(l, "rules_img", "img:pull.bzl"))
+            && file.is(i + 3, ",")
+            && file.str_value(i + 4) == Some("pull")
+        {
+            functions.insert(file.text(i - 2).to_owned(), Rule::Img);
         }
-        Err(FindError {
-            offset: self.tokens[open].span.start,
-            message: "a call whose `(` is never closed".to_owned(),
-        })
+        if file.is(i, "use_extension")
+            && file.is(i + 1, "(")
+            && i >= 2
+            && file.is(i - 1, "=")
+            && file.tokens[i - 2].tok == Tok::Name
+            && file
+                .str_value(i + 2)
+                .is_some_and(|l| is_rules(l, "rules_oci", "oci:extensions.bzl"))
+            && file.is(i + 3, ",")
+            && file.str_value(i + 4) == Some("oci")
+        {
+            extensions.insert(file.text(i - 2).to_owned());
+        }
     }
-
-    /// The one string literal a value consists of: its token.
-    fn literal(&self, value: &Range<usize>) -> Option<usize> {
-        (value.len() == 1 && matches!(self.tokens[value.start].tok, Tok::Str { .. }))
-            .then_some(value.start)
-    }
+    (functions, extensions)
 }
 
 /// Whether a label names `file` of the module `module`: `@rules_oci//oci:pull.bzl`, its canonical forms
@@ -285,16 +190,9 @@ enum Literal<'a> {
 
 fn literal<'a>(file: &'a File, value: Range<usize>) -> Literal<'a> {
     let whole = file.tokens[value.start].span.start..file.tokens[value.end - 1].span.end;
-    if let Some(t) = file.literal(&value) {
-        if let Tok::Str {
-            content,
-            value: Some(v),
-            ..
-        } = &file.tokens[t].tok
-        {
-            if &file.src[content.clone()] == v && !v.contains(['\n', '\r']) {
-                return Literal::Plain(content.clone(), v);
-            }
+    if let Some((content, v)) = file.literal(&value) {
+        if &file.src[content.clone()] == v && !v.contains(['\n', '\r']) {
+            return Literal::Plain(content, v);
         }
     }
     Literal::Other(whole.clone(), file.src[whole].to_owned())
@@ -337,10 +235,10 @@ fn img_registry(file: &File, args: &Arguments) -> Result<String, (Range<usize>, 
 
 fn pull(file: &File, args: &Arguments, rule: Rule) -> Option<Candidate> {
     let src = file.src;
-    let skipped = |span: Range<usize>, value: String, why: &str| Candidate {
+    let skipped = |span: Range<usize>, value: String, why: &'static str| Candidate {
         span,
         value,
-        skip: Some(why.to_owned()),
+        skip: Some(SkipReason::fixed(why)),
         pull_policy_set: None,
         target: Target::Reference,
         artifact: None,
@@ -405,10 +303,10 @@ fn pull(file: &File, args: &Arguments, rule: Rule) -> Option<Candidate> {
             }
             Literal::Other(span, d) => return Some(skipped(span, d, NOT_LITERAL)),
         };
-        let digest_candidate = |value: String, skip: Option<&str>| Candidate {
+        let digest_candidate = |value: String, skip: Option<&'static str>| Candidate {
             span: span.clone(),
             value,
-            skip: skip.map(str::to_owned),
+            skip: skip.map(SkipReason::fixed),
             pull_policy_set: None,
             target: Target::Digest,
             artifact: None,
@@ -448,7 +346,7 @@ fn pull(file: &File, args: &Arguments, rule: Rule) -> Option<Candidate> {
             artifact: None,
         };
         if not_reproducible && !c.value.contains('@') {
-            c.skip = Some(NOT_REPRODUCIBLE.to_owned());
+            c.skip = Some(SkipReason::fixed(NOT_REPRODUCIBLE));
         }
         return Some(c);
     };

@@ -120,7 +120,10 @@ fn an_image_with_its_own_tag_is_pinned_in_place() {
         (Target::Reference, None)
     );
     assert_eq!(c[1].value, "localhost:5000/e");
-    assert_eq!(c[1].skip.as_deref(), Some("neither a tag nor a digest"));
+    assert_eq!(
+        c[1].skip.as_ref().map(ToString::to_string).as_deref(),
+        Some("neither a tag nor a digest")
+    );
 }
 
 #[test]
@@ -161,7 +164,7 @@ oci_pull(
             (
                 src[c.span.clone()].to_owned(),
                 c.value,
-                c.skip.unwrap_or_default(),
+                c.skip.map(|s| s.to_string()).unwrap_or_default(),
             )
         })
         .collect();
@@ -270,7 +273,12 @@ fn rules_img_calls_that_cannot_be_read_are_skipped() {
     let src = "pull = use_repo_rule(\"@rules_img//img:pull.bzl\", \"pull\")\npull(name = \"a\", registries = MIRRORS, repository = \"x\", tag = \"1\")\npull(name = \"b\", registries = [\"m\"] + MORE, repository = \"x\", tag = \"1\")\npull(name = \"c\", repository = \"x\")\n# rules_oci's `reproducible` is not an argument of rules_img: a digest goes in anyway.\npull(name = \"d\", repository = \"x\", tag = \"1\", reproducible = False)\n";
     let got: Vec<_> = candidates(src, find)
         .into_iter()
-        .map(|c| (src[c.span.clone()].to_owned(), c.skip))
+        .map(|c| {
+            (
+                src[c.span.clone()].to_owned(),
+                c.skip.map(|s| s.to_string()),
+            )
+        })
         .collect();
     let computed = Some("not a plain string literal; the value is computed".to_owned());
     assert_eq!(

@@ -109,7 +109,7 @@ use std::ops::Range;
 use parse_dockerfile::{Flag, Instruction, UnescapedString};
 
 use self::words::{arg_declarations, mount_fields, ArgDefault, Joined};
-use super::{Candidate, FindError, Findings, Target};
+use super::{Candidate, FindError, Findings, SkipReason, Target};
 
 const BOM: &str = "\u{feff}";
 
@@ -184,9 +184,11 @@ pub fn find(src: &str) -> Result<Findings, FindError> {
                     ))
                 } else {
                     let skip = if value.contains('$') {
-                        Some(build_argument_reason(value))
+                        Some(SkipReason::Template(build_argument_reason(value).into()))
                     } else if src.get(span.clone()) != Some(value) {
-                        Some("image name is split by a line continuation".to_string())
+                        Some(SkipReason::fixed(
+                            "image name is split by a line continuation",
+                        ))
                     } else {
                         None
                     };
@@ -286,7 +288,7 @@ fn ignore_comments(text: &str, bom: usize, here_docs: &[Range<usize>]) -> Vec<Ra
     out
 }
 
-fn candidate(value: String, span: Range<usize>, skip: Option<String>) -> Candidate {
+fn candidate(value: String, span: Range<usize>, skip: Option<SkipReason>) -> Candidate {
     Candidate {
         span,
         value,
@@ -317,7 +319,14 @@ fn from_argument(
     global_args: &HashMap<String, Option<ArgDefault>>,
     earlier_stages: &HashSet<String>,
 ) -> Option<Candidate> {
-    let at_from = |why: String| Some(candidate(value.to_string(), span.clone(), Some(why)));
+    // The `FROM` word itself is the build argument: a variable Docker substitutes.
+    let at_from = |why: String| {
+        Some(candidate(
+            value.to_string(),
+            span.clone(),
+            Some(SkipReason::Template(why.into())),
+        ))
+    };
     let default = match global_args.get(name) {
         None => {
             return at_from(format!(
@@ -331,7 +340,7 @@ fn from_argument(
         return Some(candidate(
             default.value.clone(),
             default.span.clone(),
-            Some(format!("default of build argument {name} {problem}")),
+            Some(default_problem(name, &default.value, problem)),
         ));
     }
     if default.value.is_empty() {
@@ -367,7 +376,14 @@ fn from_tag_argument(
     global_args: &HashMap<String, Option<ArgDefault>>,
     from_words: &[(Range<usize>, &str)],
 ) -> Candidate {
-    let at_from = |why: String| candidate(value.to_string(), span.clone(), Some(why));
+    // The `FROM` word holds the build argument: a variable Docker substitutes.
+    let at_from = |why: String| {
+        candidate(
+            value.to_string(),
+            span.clone(),
+            Some(SkipReason::Template(why.into())),
+        )
+    };
     let default = match global_args.get(name) {
         None => {
             return at_from(format!(
@@ -381,7 +397,7 @@ fn from_tag_argument(
         return candidate(
             format!("{prefix}{}", default.value),
             default.span.clone(),
-            Some(format!("default of build argument {name} {problem}")),
+            Some(default_problem(name, &default.value, problem)),
         );
     }
     if default.value.is_empty() {
@@ -479,12 +495,14 @@ fn stage_or_image(
     let (span, skip) = match span {
         Ok(span) => (
             span,
-            value.contains('$').then(|| build_argument_reason(value)),
+            value
+                .contains('$')
+                .then(|| SkipReason::Template(build_argument_reason(value).into())),
         ),
         Err(cover) => (
             cover,
-            Some(format!(
-                "{what} value is split by a line continuation, quotes or escapes"
+            Some(SkipReason::NotPinnable(
+                format!("{what} value is split by a line continuation, quotes or escapes").into(),
             )),
         ),
     };
@@ -512,6 +530,17 @@ fn crate_error(text: &str, bom: usize, e: &parse_dockerfile::Error) -> FindError
     FindError {
         offset: offset + bom,
         message: format!("{e:#}"),
+    }
+}
+
+/// Why the default of build argument `name`, `value`, is not pinned: it uses other build arguments (a
+/// template), or its text is not its value.
+fn default_problem(name: &str, value: &str, problem: &str) -> SkipReason {
+    let why = format!("default of build argument {name} {problem}");
+    if value.contains('$') {
+        SkipReason::Template(why.into())
+    } else {
+        SkipReason::NotPinnable(why.into())
     }
 }
 

@@ -12,7 +12,7 @@ fn found(src: &str) -> Vec<(String, Option<String>)> {
             if c.skip.is_none() && c.target == Target::Reference {
                 assert_eq!(&src[c.span.clone()], c.value, "span of {:?}", c.value);
             }
-            (c.value, c.skip)
+            (c.value, c.skip.map(|s| s.to_string()))
         })
         .collect()
 }
@@ -293,7 +293,7 @@ fn places(src: &str) -> Vec<(usize, String, Option<String>)> {
                 assert_eq!(&src[c.span.clone()], c.value);
             }
             let line = index.line_col(src, c.span.start).0;
-            (line, src[c.span].to_string(), c.skip)
+            (line, src[c.span].to_string(), c.skip.map(|s| s.to_string()))
         })
         .collect()
 }
@@ -680,7 +680,7 @@ fn image_split_by_continuation_is_skipped() {
     assert_eq!(c.value, "alpine:3.19");
     assert_eq!(&src[c.span.clone()], "alp\\\nine:3.19");
     assert_eq!(
-        c.skip.as_deref(),
+        c.skip.as_ref().map(ToString::to_string).as_deref(),
         Some("image name is split by a line continuation")
     );
 }
@@ -743,7 +743,12 @@ fn tag_ends(src: &str) -> Vec<(String, String, Option<String>, Option<String>)> 
                 Target::TagEnd { tag_end } => Some(tag_end),
                 _ => None,
             };
-            (src[c.span].to_string(), c.value, tag_end, c.skip)
+            (
+                src[c.span].to_string(),
+                c.value,
+                tag_end,
+                c.skip.map(|s| s.to_string()),
+            )
         })
         .collect()
 }

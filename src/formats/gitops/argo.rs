@@ -6,7 +6,7 @@ use std::ops::Range;
 use saphyr_parser::ScalarStyle;
 
 use super::super::yaml::tree::{NodeId, Tree};
-use super::super::{helm_values, Candidate, Target};
+use super::super::{helm_values, Candidate, SkipReason, Target};
 use super::{charts, Found};
 
 /// Every source of an application's `spec`: `source` and the items of `sources`.
@@ -60,9 +60,10 @@ fn kustomize_image(tree: &Tree, item: NodeId) -> Option<Candidate> {
     };
     let last = image.rsplit('/').next().unwrap_or(image);
     let states_version = image.contains('@') || last.contains(':');
-    let skip = scalar.differs.map(str::to_owned).or_else(|| {
-        (!states_version)
-            .then(|| "no tag: kustomize keeps the tag of the image in the resources".to_owned())
+    let skip = scalar.differs.map(SkipReason::fixed).or_else(|| {
+        (!states_version).then_some(SkipReason::fixed(
+            "no tag: kustomize keeps the tag of the image in the resources",
+        ))
     });
     let span = if skip.is_some() {
         scalar.text.clone()

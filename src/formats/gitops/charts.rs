@@ -9,8 +9,9 @@
 
 use std::ops::Range;
 
+use super::super::skip::looks_templated;
 use super::super::yaml::tree::{NodeId, Tree};
-use super::super::{Artifact, Candidate, Target};
+use super::super::{Artifact, Candidate, SkipReason, Target};
 use super::Found;
 
 /// Why each tool's charts are listed, not pinned.
@@ -56,7 +57,7 @@ pub fn listed_at(
     version: Option<&str>,
     reason: &'static str,
 ) -> Candidate {
-    let candidate = |value: String, skip: String, target: Target| Candidate {
+    let candidate = |value: String, skip: SkipReason, target: Target| Candidate {
         span: span.clone(),
         value,
         skip: Some(skip),
@@ -70,22 +71,32 @@ pub fn listed_at(
             Some(v) => format!("{chart}:{v}"),
             None => chart.to_owned(),
         };
-        return candidate(value, reason.to_owned(), Target::Listed);
+        return candidate(value, SkipReason::TakesNoDigest(reason), Target::Listed);
     }
     match version.filter(|v| !v.is_empty()) {
         Some(v) if exact_version(v) => candidate(
             format!("{chart}:{}", v.replace('+', "_")),
-            reason.to_owned(),
+            SkipReason::TakesNoDigest(reason),
             Target::Listed,
+        ),
+        Some(v) if looks_templated(v) => candidate(
+            chart.to_owned(),
+            SkipReason::Template(
+                format!("a template or placeholder (`{v}`), not a chart version").into(),
+            ),
+            Target::Reference,
         ),
         Some(v) => candidate(
             chart.to_owned(),
-            format!("a version range (`{v}`): the tool picks the version when it installs"),
+            SkipReason::NotPinnable(
+                format!("a version range (`{v}`): the tool picks the version when it installs")
+                    .into(),
+            ),
             Target::Reference,
         ),
         None => candidate(
             chart.to_owned(),
-            "no version: the tool installs the newest".to_owned(),
+            SkipReason::fixed("no version: the tool installs the newest"),
             Target::Reference,
         ),
     }
@@ -185,9 +196,12 @@ mod tests {
         let c = listed_at(3..8, "ghcr.io/a/b", Some("1.0.0+x"), HELMFILE);
         assert_eq!(c.value, "ghcr.io/a/b:1.0.0_x");
         assert_eq!(c.target, Target::Listed);
-        assert_eq!(c.skip.as_deref(), Some(HELMFILE));
+        assert_eq!(
+            c.skip.as_ref().map(ToString::to_string).as_deref(),
+            Some(HELMFILE)
+        );
         let c = listed_at(3..8, "ghcr.io/a/b", Some("~1.0"), HELMFILE);
         assert_eq!(c.target, Target::Reference);
-        assert!(c.skip.unwrap().contains("range"));
+        assert!(c.skip.unwrap().to_string().contains("range"));
     }
 }

@@ -3,7 +3,7 @@
 
 use super::super::yaml::tree::{NodeId, Tree};
 use super::super::yaml::{digest_slot, line_after};
-use super::super::{helm_values, kustomize, Artifact, Candidate, Target};
+use super::super::{helm_values, kustomize, Artifact, Candidate, SkipReason, Target};
 use super::{charts, Found};
 
 /// The media type of a Helm chart's content layer: an `OCIRepository` that selects it holds a chart.
@@ -128,10 +128,10 @@ pub(super) fn oci_repository(src: &str, tree: &Tree, object: NodeId, found: &mut
     } else {
         Artifact::FluxOci
     });
-    let skipped = |why: &str| Candidate {
+    let skipped = |why: &'static str| Candidate {
         span: charts::place(tree, url_node),
         value: repository.to_owned(),
-        skip: Some(why.to_owned()),
+        skip: Some(SkipReason::fixed(why)),
         pull_policy_set: None,
         target: Target::Reference,
         artifact,
@@ -166,7 +166,7 @@ pub(super) fn oci_repository(src: &str, tree: &Tree, object: NodeId, found: &mut
         let candidate = |value: String| Candidate {
             span: span.clone(),
             value,
-            skip: differs.map(str::to_owned),
+            skip: differs.map(SkipReason::fixed),
             pull_policy_set: None,
             target: target.clone(),
             artifact,

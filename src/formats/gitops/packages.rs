@@ -2,7 +2,7 @@
 //! imgpkg bundles and images (kapp-controller and vendir).
 
 use super::super::yaml::tree::{NodeId, Tree};
-use super::super::{Artifact, Candidate};
+use super::super::{Artifact, Candidate, SkipReason};
 use super::{reference, Found};
 
 /// Every `taskRef` and `pipelineRef` inside a Tekton object: the `bundle` parameter of the bundles resolver,
@@ -45,10 +45,9 @@ pub(super) fn crossplane(tree: &Tree, object: NodeId, found: &mut Found) {
     let has_host =
         candidate.value.contains('/') && (first.contains(['.', ':']) || first == "localhost");
     if candidate.skip.is_none() && !has_host {
-        candidate.skip = Some(
-            "a package without a registry host: Crossplane's default registry applies; write it out to have it pinned"
-                .to_owned(),
-        );
+        candidate.skip = Some(SkipReason::fixed(
+            "a package without a registry host: Crossplane's default registry applies; write it out to have it pinned",
+        ));
     }
     found.candidates.push(candidate);
 }
@@ -74,10 +73,9 @@ pub(super) fn vendir(tree: &Tree, config: NodeId, found: &mut Found) {
 fn source(tree: &Tree, entry: NodeId, found: &mut Found) {
     let selected = |mut c: Candidate, map: NodeId| {
         if c.skip.is_none() && tree.value_at(map, "tagSelection").is_some() {
-            c.skip = Some(
-                "a `tagSelection`: the newest matching tag is picked when fetched; give a tag instead to have it pinned"
-                    .to_owned(),
-            );
+            c.skip = Some(SkipReason::fixed(
+                "a `tagSelection`: the newest matching tag is picked when fetched; give a tag instead to have it pinned",
+            ));
         }
         c
     };

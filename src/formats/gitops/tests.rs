@@ -16,7 +16,7 @@ fn found(src: &str) -> Vec<Seen> {
                 c.value,
                 c.target,
                 c.artifact,
-                c.skip,
+                c.skip.map(|s| s.to_string()),
             )
         })
         .collect()

@@ -515,7 +515,14 @@ fn terraform_targets(src: &str) -> Vec<(String, String, Target, Option<String>)>
     findings
         .candidates
         .into_iter()
-        .map(|c| (src[c.span.clone()].to_owned(), c.value, c.target, c.skip))
+        .map(|c| {
+            (
+                src[c.span.clone()].to_owned(),
+                c.value,
+                c.target,
+                c.skip.map(|s| s.to_string()),
+            )
+        })
         .collect()
 }
 

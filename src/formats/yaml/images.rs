@@ -302,7 +302,7 @@ impl Sink for Images {
             if reference {
                 candidate.pull_policy_set = Some(has(PULL_POLICY));
                 if candidate.skip.is_none() && candidate.value.is_empty() {
-                    candidate.skip = Some("empty value".to_owned());
+                    candidate.skip = Some(crate::formats::SkipReason::Empty);
                 }
             } else {
                 candidate.pull_policy_set = has(NAME).then(|| has(IMAGE_PULL_POLICY));
@@ -316,7 +316,7 @@ impl Sink for Images {
                     });
                 let rule = rule.map(|(_, rule)| rule);
                 if let Some(rule) = rule {
-                    candidate.skip = Some(rule.reason.to_owned());
+                    candidate.skip = Some(rule.reason.clone());
                 }
             }
             self.found.push(candidate);

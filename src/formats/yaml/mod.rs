@@ -76,7 +76,7 @@
 //! (candidates in file order, one per span) and [`image_value`] (a scalar, or the anchored scalar an
 //! alias stands for, as a whole reference). This generic finder is itself a walk over the tree.
 
-use super::{Candidate, FindError, Findings, Target};
+use super::{Candidate, FindError, Findings, SkipReason, Target};
 use saphyr_parser::ScalarStyle;
 
 mod images;
@@ -101,10 +101,10 @@ pub enum SkipWhen {
 }
 
 /// A known `image` key that does not hold a container image reference to pin.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct SkipRule {
     pub when: SkipWhen,
-    pub reason: &'static str,
+    pub reason: SkipReason,
 }
 
 /// Known non-container `image` keys, checked in order; the first match gives the skip reason.
@@ -112,23 +112,27 @@ pub struct SkipRule {
 pub const SKIP_RULES: &[SkipRule] = &[
     SkipRule {
         when: SkipWhen::Under("rbd"),
-        reason: "Ceph RBD image name (rbd.image), not a container image",
+        reason: SkipReason::fixed("Ceph RBD image name (rbd.image), not a container image"),
     },
     SkipRule {
         when: SkipWhen::Value("auto"),
-        reason: "Istio sidecar-injection placeholder `image: auto`, replaced at admission",
+        reason: SkipReason::fixed(
+            "Istio sidecar-injection placeholder `image: auto`, replaced at admission",
+        ),
     },
     SkipRule {
         when: SkipWhen::Value(""),
-        reason: "empty value",
+        reason: SkipReason::Empty,
     },
     SkipRule {
         when: SkipWhen::Beside("tag"),
-        reason: "repository of a split image (a sibling `tag` key completes it)",
+        reason: SkipReason::fixed("repository of a split image (a sibling `tag` key completes it)"),
     },
     SkipRule {
         when: SkipWhen::Beside("digest"),
-        reason: "repository of a split image (a sibling `digest` key completes it)",
+        reason: SkipReason::fixed(
+            "repository of a split image (a sibling `digest` key completes it)",
+        ),
     },
 ];
 
@@ -240,7 +244,7 @@ fn in_file_order(mut found: Vec<Candidate>) -> Vec<Candidate> {
 fn template_skip() -> Findings {
     Findings {
         candidates: Vec::new(),
-        skipped: Some(HELM_TEMPLATE.to_owned()),
+        skipped: Some(SkipReason::template(HELM_TEMPLATE)),
         ignore_comments: Vec::new(),
     }
 }
@@ -319,7 +323,7 @@ impl CommentFilter {
 pub fn image_value(tree: &Tree, id: NodeId) -> Option<Candidate> {
     let mut candidate = scalar_candidate(tree, tree.resolve(id))?;
     if candidate.skip.is_none() && candidate.value.is_empty() {
-        candidate.skip = Some("empty value".to_owned());
+        candidate.skip = Some(SkipReason::Empty);
     }
     Some(candidate)
 }
@@ -338,7 +342,7 @@ fn scalar_value_candidate(scalar: &tree::Scalar) -> Option<Candidate> {
     Some(Candidate {
         span: scalar.text.clone(),
         value: scalar.value.clone(),
-        skip: scalar.differs.map(str::to_owned),
+        skip: scalar.differs.map(SkipReason::fixed),
         pull_policy_set: None,
         target: Target::Reference,
         artifact: None,
@@ -354,9 +358,9 @@ pub fn docker_value(tree: &Tree, id: NodeId) -> Option<Candidate> {
     let image = scalar.value.strip_prefix(DOCKER)?;
     let (span, skip) = match scalar.differs {
         None => (scalar.text.start + DOCKER.len()..scalar.text.end, None),
-        Some(why) => (scalar.text.clone(), Some(why.to_owned())),
+        Some(why) => (scalar.text.clone(), Some(SkipReason::fixed(why))),
     };
-    let skip = skip.or_else(|| image.is_empty().then(|| "empty value".to_owned()));
+    let skip = skip.or_else(|| image.is_empty().then_some(SkipReason::Empty));
     Some(Candidate {
         span,
         value: image.to_owned(),
@@ -411,16 +415,12 @@ fn push_unique<'a>(names: &mut Vec<&'a str>, name: &'a str) {
 }
 
 /// The skip reason for a value that interpolates variables, naming them; `tool` is who interpolates.
-pub fn variables_skip(value: &str, tool: &str) -> Option<String> {
+pub fn variables_skip(value: &str, tool: &'static str) -> Option<SkipReason> {
     let names = variables(value);
-    match names.as_slice() {
-        [] => None,
-        [one] => Some(format!("uses variable {one}, interpolated by {tool}")),
-        many => Some(format!(
-            "uses variables {}, interpolated by {tool}",
-            many.join(", ")
-        )),
-    }
+    (!names.is_empty()).then(|| SkipReason::Variables {
+        names: names.into_iter().map(str::to_owned).collect(),
+        by: tool,
+    })
 }
 
 /// The file's line ending: that of its first line (`\r\n`, `\n`, or a lone `\r`, which YAML also reads as
@@ -514,7 +514,7 @@ pub(crate) fn kubernetes(tree: &Tree, out: &mut Vec<Candidate>) {
                     SkipWhen::Beside(key) => has(key),
                 });
                 if let Some(rule) = rule {
-                    candidate.skip = Some(rule.reason.to_owned());
+                    candidate.skip = Some(rule.reason.clone());
                 }
                 out.push(candidate);
             } else if let Some(candidate) = image_volume(tree, map, value) {
@@ -535,7 +535,7 @@ fn image_volume(tree: &Tree, volume: NodeId, image: NodeId) -> Option<Candidate>
     let mut candidate = scalar_candidate(tree, tree.get(image, "reference")?)?;
     candidate.pull_policy_set = Some(tree.get(image, "pullPolicy").is_some());
     if candidate.skip.is_none() && candidate.value.is_empty() {
-        candidate.skip = Some("empty value".to_owned());
+        candidate.skip = Some(SkipReason::Empty);
     }
     Some(candidate)
 }
@@ -557,7 +557,12 @@ mod tests {
                 if c.skip.is_none() {
                     assert_eq!(text, c.value, "{src:?}");
                 }
-                (text, c.value, c.skip, c.pull_policy_set)
+                (
+                    text,
+                    c.value,
+                    c.skip.map(|s| s.to_string()),
+                    c.pull_policy_set,
+                )
             })
             .collect()
     }
@@ -811,7 +816,7 @@ imageName: nginx:11
 
         // Helm split form: the nested `image` is only a repository.
         let c = only("controller:\n  image:\n    registry: registry.k8s.io\n    image: ingress-nginx/controller\n    tag: \"v1.15.1\"\n");
-        assert!(c.skip.unwrap().contains("tag"));
+        assert!(c.skip.unwrap().to_string().contains("tag"));
         assert!(only("image: \"\"\n").skip.is_some());
     }
 
@@ -841,7 +846,7 @@ imageName: nginx:11
     fn helm_templates_are_skipped() {
         let skipped = Findings {
             candidates: vec![],
-            skipped: Some(HELM_TEMPLATE.to_owned()),
+            skipped: Some(SkipReason::template(HELM_TEMPLATE)),
             ignore_comments: vec![],
         };
         for src in [
@@ -889,7 +894,7 @@ imageName: nginx:11
         ] {
             assert_eq!(
                 find(src).map(|f| f.skipped),
-                Ok(Some(HELM_TEMPLATE.to_owned())),
+                Ok(Some(SkipReason::template(HELM_TEMPLATE))),
                 "{src:?}"
             );
         }

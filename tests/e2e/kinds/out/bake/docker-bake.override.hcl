@@ -1,5 +1,5 @@
 target "app" {
   contexts = {
-    runtime = "docker-image://@@REG@@/fixtures/app@@@multi@@"
+    runtime = "docker-image://@@REG@@/fixtures/app@@@multi@@" # @@REG@@/fixtures/app:multi
   }
 }

@@ -4,7 +4,7 @@ job "batch" {
     task "t" {
       driver = "docker"
       config {
-        image = "@@REG@@/fixtures/app@@@docker-v1@@"
+        image = "@@REG@@/fixtures/app@@@docker-v1@@" # @@REG@@/fixtures/app:docker-v1
       }
     }
   }

@@ -5,7 +5,7 @@ job "web" {
     task "docker" {
       driver = "docker"
       config {
-        image = "@@REG@@/fixtures/app@@@v1@@"
+        image = "@@REG@@/fixtures/app@@@v1@@" # @@REG@@/fixtures/app:v1
         ports = ["http"]
       }
     }
@@ -13,7 +13,7 @@ job "web" {
     task "podman" {
       driver = "podman"
       config {
-        image = "@@REG@@/fixtures/app@@@multi@@"
+        image = "@@REG@@/fixtures/app@@@multi@@" # @@REG@@/fixtures/app:multi
       }
     }
 

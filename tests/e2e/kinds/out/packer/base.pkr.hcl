@@ -1,4 +1,4 @@
 source "docker" "base" {
-  image  = "@@REG@@/fixtures/app@@@docker-v1@@"
+  image  = "@@REG@@/fixtures/app@@@docker-v1@@" # @@REG@@/fixtures/app:docker-v1
   commit = true
 }

@@ -8,7 +8,7 @@ packer {
 }
 
 source "docker" "app" {
-  image  = "@@REG@@/fixtures/app@@@v1@@"
+  image  = "@@REG@@/fixtures/app@@@v1@@" # @@REG@@/fixtures/app:v1
   commit = true
 }
 

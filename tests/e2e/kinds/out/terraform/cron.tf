@@ -6,7 +6,7 @@ resource "kubernetes_cron_job_v1" "nightly" {
           spec {
             container {
               name  = "job"
-              image = "@@REG@@/fixtures/app@@@docker-multi@@"
+              image = "@@REG@@/fixtures/app@@@docker-multi@@" # @@REG@@/fixtures/app:docker-multi
             }
           }
         }

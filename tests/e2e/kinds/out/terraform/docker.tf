@@ -4,7 +4,7 @@ data "docker_registry_image" "app" {
 
 resource "docker_container" "web" {
   name  = "web"
-  image = "@@REG@@/fixtures/app@@@v1@@"
+  image = "@@REG@@/fixtures/app@@@v1@@" # @@REG@@/fixtures/app:v1
 }
 
 resource "docker_container" "cache" {
@@ -16,7 +16,7 @@ resource "docker_service" "api" {
   name = "api"
   task_spec {
     container_spec {
-      image = "@@REG@@/fixtures/app@@@multi@@" # a swarm service
+      image = "@@REG@@/fixtures/app@@@multi@@" # @@REG@@/fixtures/app:multi # a swarm service
     }
   }
 }

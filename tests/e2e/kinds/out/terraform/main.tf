@@ -7,10 +7,11 @@ resource "kubernetes_deployment_v1" "web" {
       spec {
         init_container {
           name  = "init"
-          image = "@@REG@@/fixtures/app@@@v1@@" # the init image
+          image = "@@REG@@/fixtures/app@@@v1@@" # @@REG@@/fixtures/app:v1 # the init image
         }
         container {
           name  = "web"
+          # pin: @@REG@@/fixtures/app:multi
           image = <<-EOT
             @@REG@@/fixtures/app@@@multi@@
           EOT
@@ -25,7 +26,7 @@ resource "kubernetes_deployment_v1" "web" {
 }
 
 resource "docker_image" "cache" {
-  name = "@@REG@@/fixtures/app@@@docker-v1@@"
+  name = "@@REG@@/fixtures/app@@@docker-v1@@" # @@REG@@/fixtures/app:docker-v1
 }
 
 data "docker_image" "ignored" {

@@ -1,9 +1,12 @@
-//! A Starlark tokenizer: names, string literals (with their prefixes, triple quotes and escapes),
-//! numbers, operators and brackets, and comments, each with its byte span.
+//! Starlark, the language of Bazel files and Tiltfiles: a tokenizer, and the calls, arguments and `load`
+//! statements that the Bazel and Tilt finders read from its tokens.
 //!
-//! It is the lexical grammar of the Starlark spec (bazelbuild/starlark, `spec.md`, "Lexical elements"),
-//! which the Bazel files read here are written in. Layout (newlines, indentation) is not tokenized:
-//! the finder needs call nesting, which brackets give, and lines, which spans give.
+//! [`tokenize`] gives names, string literals (with their prefixes, triple quotes and escapes), numbers,
+//! operators and brackets, and comments, each with its byte span: the lexical grammar of the Starlark spec
+//! (bazelbuild/starlark, `spec.md`, "Lexical elements"). Layout (newlines, indentation) is not tokenized:
+//! the finders need call nesting, which brackets give, and lines, which spans give. [`Code`] holds a file's
+//! tokens without its comments and splits a call's arguments at the call's own commas, so that a call in a
+//! comment or a string is not a call.
 
 use std::ops::Range;
 
@@ -204,6 +207,190 @@ fn unescape(text: &str) -> Option<String> {
         }
     }
     Some(out)
+}
+
+/// A file's tokens without its comments, beside the text they come from.
+pub struct Code<'a> {
+    pub src: &'a str,
+    pub tokens: &'a [Token],
+}
+
+/// A call's arguments, as ranges of tokens: positional ones, and keyword ones with their names.
+#[derive(Debug)]
+pub struct Arguments {
+    pub positional: Vec<Range<usize>>,
+    pub keywords: Vec<(String, Range<usize>)>,
+    /// The first `*args` or `**kwargs` argument (positional arguments after it are not counted).
+    pub unpacking: Option<Range<usize>>,
+}
+
+impl Arguments {
+    /// The first token of the keyword argument's value.
+    pub fn get(&self, name: &str) -> Option<usize> {
+        self.value(name).map(|r| r.start)
+    }
+
+    /// The value of the keyword argument `name`.
+    pub fn value(&self, name: &str) -> Option<Range<usize>> {
+        self.keywords
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, r)| r.clone())
+    }
+
+    /// The argument of the parameter at `position` named `keyword`: the keyword argument, or the
+    /// positional one at its place, or else the `*args` / `**kwargs` that may hold it.
+    pub fn named(&self, position: usize, keyword: &str) -> Option<Range<usize>> {
+        if let Some(r) = self.value(keyword) {
+            return Some(r);
+        }
+        self.positional
+            .get(position)
+            .or(self.unpacking.as_ref())
+            .cloned()
+    }
+}
+
+/// A `load(label, …)` statement: its label, and the names it binds with the symbol each is bound to
+/// (`"oci_pull"` binds `oci_pull`; `kb = "ko_build"` binds `kb` to `ko_build`), in order.
+#[derive(Debug)]
+pub struct Load<'a> {
+    pub label: &'a str,
+    pub bound: Vec<(&'a str, &'a str)>,
+}
+
+impl Code<'_> {
+    /// Token `i`'s text; empty past the end.
+    pub fn text(&self, i: usize) -> &str {
+        self.tokens.get(i).map_or("", |t| t.text(self.src))
+    }
+
+    /// Whether token `i` is `text` and not a string literal.
+    pub fn is(&self, i: usize, text: &str) -> bool {
+        self.tokens
+            .get(i)
+            .is_some_and(|t| !matches!(t.tok, Tok::Str { .. }) && t.text(self.src) == text)
+    }
+
+    /// The value of token `i` when it is a string literal whose value is known.
+    pub fn str_value(&self, i: usize) -> Option<&str> {
+        match &self.tokens.get(i)?.tok {
+            Tok::Str { value, .. } => value.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The byte range of a range of tokens.
+    pub fn span(&self, value: &Range<usize>) -> Range<usize> {
+        self.tokens[value.start].span.start..self.tokens[value.end - 1].span.end
+    }
+
+    /// The one string literal a value consists of: its content's span and its value, when known.
+    pub fn literal(&self, value: &Range<usize>) -> Option<(Range<usize>, &str)> {
+        if value.len() != 1 {
+            return None;
+        }
+        match &self.tokens[value.start].tok {
+            Tok::Str {
+                content,
+                value: Some(v),
+                ..
+            } => Some((content.clone(), v.as_str())),
+            _ => None,
+        }
+    }
+
+    /// A string literal, or a list (or tuple) of string literals: their values; anything else: none.
+    pub fn strings(&self, value: &Range<usize>) -> Vec<String> {
+        if let Some((_, v)) = self.literal(value) {
+            return vec![v.to_owned()];
+        }
+        let (first, last) = (self.text(value.start), self.text(value.end - 1));
+        if value.len() < 2 || !matches!((first, last), ("[", "]") | ("(", ")")) {
+            return Vec::new();
+        }
+        let inner = value.start + 1..value.end - 1;
+        let mut out = Vec::new();
+        for i in inner {
+            if self.is(i, ",") {
+                continue;
+            }
+            match self.str_value(i) {
+                Some(v) if self.is(i + 1, ",") || i + 1 == value.end - 1 => out.push(v.to_owned()),
+                _ => return Vec::new(),
+            }
+        }
+        out
+    }
+
+    /// The `load` statement at token `i`, if one starts there with a string label whose value is known.
+    pub fn load_at(&self, i: usize) -> Option<Load<'_>> {
+        if !(self.is(i, "load") && self.is(i + 1, "(")) {
+            return None;
+        }
+        let label = self.str_value(i + 2)?;
+        let mut bound = Vec::new();
+        let mut j = i + 3;
+        while j < self.tokens.len() && !self.is(j, ")") {
+            if let Some(symbol) = self.str_value(j) {
+                let alias = j >= 2 && self.is(j - 1, "=") && self.tokens[j - 2].tok == Tok::Name;
+                let name = if alias { self.text(j - 2) } else { symbol };
+                bound.push((name, symbol));
+            }
+            j += 1;
+        }
+        Some(Load { label, bound })
+    }
+
+    /// Every `load` statement, in order.
+    pub fn loads(&self) -> impl Iterator<Item = Load<'_>> {
+        (0..self.tokens.len()).filter_map(|i| self.load_at(i))
+    }
+
+    /// The arguments of the call whose `(` is token `open`. Fails on a call that is never closed.
+    pub fn arguments(&self, open: usize) -> Result<Arguments, FindError> {
+        let mut args = Arguments {
+            positional: Vec::new(),
+            keywords: Vec::new(),
+            unpacking: None,
+        };
+        let mut depth = 0usize;
+        let mut arg_start = open + 1;
+        for i in open..self.tokens.len() {
+            let text = self.text(i);
+            let punct = self.tokens[i].tok == Tok::Punct;
+            match text {
+                "(" | "[" | "{" if punct => depth += 1,
+                ")" | "]" | "}" if punct => depth -= 1,
+                _ => {}
+            }
+            if (punct && text == "," && depth == 1) || depth == 0 {
+                let arg = arg_start..i;
+                if arg.is_empty() {
+                    // `f()` or a trailing comma.
+                } else if arg.len() > 2
+                    && self.tokens[arg.start].tok == Tok::Name
+                    && self.is(arg.start + 1, "=")
+                {
+                    args.keywords
+                        .push((self.text(arg.start).to_owned(), arg.start + 2..arg.end));
+                } else if self.is(arg.start, "*") || self.is(arg.start, "**") {
+                    // What it unpacks may fill any parameter not given otherwise.
+                    args.unpacking.get_or_insert(arg);
+                } else if args.unpacking.is_none() {
+                    args.positional.push(arg);
+                }
+                arg_start = i + 1;
+            }
+            if depth == 0 {
+                return Ok(args);
+            }
+        }
+        Err(FindError {
+            offset: self.tokens[open].span.start,
+            message: "a call whose `(` is never closed".to_owned(),
+        })
+    }
 }
 
 #[cfg(test)]
