@@ -7,6 +7,10 @@
 //! `pin --check` at its default flags beside `curl --parallel --parallel-max 64` making the same 500 requests,
 //! with the requests the server counted.
 //!
+//! Then `pin update --check` over the same tree pinned, after every tag moved: without a waiting period, and
+//! with `--min-age 3d` (every move held; 500 first-seen records read and written each run, in the cache
+//! directory and in a `--lock` file), for what the records cost beside the lookups.
+//!
 //! Run with `cargo bench --bench resolve`. Not a test: it asserts only that every run succeeded.
 
 #[path = "../tests/harness/mod.rs"]
@@ -51,6 +55,8 @@ fn main() {
             times.iter().max().unwrap(),
         );
     }
+
+    update_with_min_age(&registry, &pushed);
 
     // The same lookups behind TLS and token auth: one token per repository, not per tag.
     let token = Registry::start(Variant::TlsToken);
@@ -133,6 +139,70 @@ fn check_runs(dir: &Path, args: &[&str]) -> (Vec<Duration>, String) {
             .to_string();
     }
     (times, requests)
+}
+
+/// `pin update` over the tree pinned to `pushed`, after every tag moved: the median wall time of `RUNS` runs
+/// without a waiting period, with `--min-age 3d` (records in the cache directory) and with `--min-age 3d
+/// --lock` (records in the lockfile), and their ratios.
+fn update_with_min_age(registry: &Registry, pushed: &[harness::Pushed]) {
+    let dir = tempfile::tempdir().unwrap();
+    let refs: Vec<String> = pushed
+        .iter()
+        .map(|p| format!("{}/{}:{}@{}", registry.host(), p.repo, p.tag, p.digest))
+        .collect();
+    for file in 0..50 {
+        let mut text = String::from("apiVersion: v1\nkind: Pod\nspec:\n  containers:\n");
+        for i in 0..20 {
+            let r = &refs[(file * 10 + i) % refs.len()];
+            writeln!(text, "  - name: c{i}\n    image: {r}").unwrap();
+        }
+        std::fs::write(dir.path().join(format!("pod-{file:02}.yaml")), text).unwrap();
+    }
+    registry.push_many_tags(REPOS, TAGS_PER_REPO, "bench-moved");
+    let once = |extra: &[&str], code: i32| -> Duration {
+        let t = Instant::now();
+        let out = Command::new(env!("CARGO_BIN_EXE_pin"))
+            .args(["update", "--check", "--insecure-registry", registry.host()])
+            .args(extra)
+            .arg(".")
+            .current_dir(dir.path())
+            .env_remove("DOCKER_CONFIG")
+            .env_remove("XDG_CACHE_HOME")
+            .env("HOME", dir.path())
+            .output()
+            .unwrap();
+        let took = t.elapsed();
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        took
+    };
+    // `--check` writes no lockfile: the records are made by a run without it.
+    let record = Command::new(env!("CARGO_BIN_EXE_pin"))
+        .args(["update", "--min-age", "3d", "--lock", "pin.lock"])
+        .args(["--insecure-registry", registry.host(), "."])
+        .current_dir(dir.path())
+        .env("HOME", dir.path())
+        .output()
+        .unwrap();
+    assert!(record.status.success());
+    // Interleaved, so that the machine's load falls on the three alike.
+    let (mut plain, mut cache, mut lock) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..RUNS {
+        plain.push(once(&[], 1));
+        cache.push(once(&["--min-age", "3d"], 0));
+        lock.push(once(&["--min-age", "3d", "--lock", "pin.lock"], 0));
+    }
+    let (plain, cache, lock) = (median(&mut plain), median(&mut cache), median(&mut lock));
+    println!(
+        "pin update --check, 500 moved tags: median {plain:.1?}; --min-age 3d (all held, records in the \
+         cache directory) {cache:.1?} ({:.2}x); with --lock {lock:.1?} ({:.2}x)",
+        cache.as_secs_f64() / plain.as_secs_f64(),
+        lock.as_secs_f64() / plain.as_secs_f64(),
+    );
 }
 
 fn median(times: &mut [Duration]) -> Duration {

@@ -216,7 +216,8 @@ pub struct UpdateArgs {
 
     /// Allow manifest GETs against Docker Hub, where each counts toward its pull rate limit (by default
     /// Docker Hub is asked only with HEADs, which do not count): compare the platforms' manifests of a moved
-    /// index there (two GETs), and with `--format markdown` read the labels there too.
+    /// index there (two GETs), with `--format markdown` read the labels there too, and
+    /// with `--trust-created` the created times.
     #[arg(long, help_heading = "Output")]
     pub labels: bool,
 
@@ -235,6 +236,23 @@ pub struct UpdateArgs {
     /// or other platforms changed).
     #[arg(long, help_heading = "Mode")]
     pub all_changes: bool,
+    /// Apply a new digest only once it has been seen for this long (e.g. 3d, 12h, 90m, 1w, 2d12h, or
+    /// seconds); a younger one is held back and reported. When each digest was first seen is recorded in
+    /// the --lock file, else in the cache directory.
+    #[arg(long, value_name = "DURATION", help_heading = "Mode",
+          value_parser = crate::settings::parse_duration)]
+    pub min_age: Option<u64>,
+
+    /// With --min-age: age a new digest from its image config's `created` time instead of when pin first
+    /// saw it (the publisher sets that time; reading it costs a manifest GET and a config GET per new
+    /// image, so on Docker Hub it needs --labels).
+    #[arg(long, help_heading = "Mode")]
+    pub trust_created: bool,
+
+    /// Keep the first-seen records of --min-age in FILE, a pin lockfile (created if missing; written
+    /// unless --check); its image entries are left as they are.
+    #[arg(long, value_name = "FILE", help_heading = "Lockfile")]
+    pub lock: Option<PathBuf>,
 
     #[command(flatten)]
     pub output: OutputArgs,
@@ -807,7 +825,9 @@ mod tests {
         }
         assert!(Cli::try_parse_from(["pin", "--offline"]).is_err());
         assert!(Cli::try_parse_from(["pin", "--offline", "--lock", "pin.lock"]).is_ok());
-        assert!(Cli::try_parse_from(["pin", "update", "--lock", "x"]).is_err());
+        assert!(Cli::try_parse_from(["pin", "update", "--lock", "x"]).is_ok());
+        assert!(Cli::try_parse_from(["pin", "update", "--offline", "--lock", "x"]).is_err());
+        assert!(Cli::try_parse_from(["pin", "update", "--min-age", "3x"]).is_err());
         assert!(Cli::try_parse_from(["pin", "--format", "yaml"]).is_err());
         let cli = Cli::try_parse_from(["pin", "-", "--stdin-kind", "dockerfile"]).unwrap();
         assert_eq!(cli.pin.select.stdin_kind, Kind::Dockerfile);

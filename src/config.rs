@@ -137,6 +137,9 @@ pub struct Verify {
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Update {
+    /// The waiting period before a new digest is applied (`"3d"`, `"12h"`, `"1w"`); checked to be a duration
+    /// when the file is read.
+    pub min_age: Option<Spanned<String>>,
     /// The platforms whose manifests matter when a pinned index moves (`["linux/amd64", "linux/arm64"]`);
     /// checked to be platforms when the file is read.
     pub platforms: Option<Spanned<Vec<String>>>,
@@ -324,6 +327,10 @@ fn check(l: &Loaded, user_cache: Option<&Path>) -> Result<(), ConfigError> {
                 return Err(invalid(v.span(), format!("[verify] platforms: {message}")));
             }
         }
+    }
+    if let Some(age) = f.update.as_ref().and_then(|u| u.get_ref().min_age.as_ref()) {
+        crate::settings::parse_duration(age.get_ref())
+            .map_err(|message| invalid(age.span(), format!("[update] min-age: {message}")))?;
     }
     if let Some(u) = &f.update {
         for p in u.get_ref().platforms.iter().flat_map(|p| p.get_ref()) {

@@ -1525,7 +1525,7 @@ fn update_compares_the_platforms_manifests_of_a_moved_index() {
     assert_eq!(entry["digest"], amd_only.digest.as_str(), "{entry}");
     assert_eq!(entry["previousDigest"], attested.digest.as_str(), "{entry}");
     assert!(
-        entry["held"]
+        entry["held"]["reason"]
             .as_str()
             .is_some_and(|h| h.contains("no linux/arm64 manifest")),
         "{entry}"
@@ -3493,6 +3493,260 @@ fn verify_behind_token_auth_takes_one_token_per_repository() {
     );
     assert!(
         stderr(&o).contains("3 pinned references verified: 3 present, 0 missing"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+/// `pin update` with `--insecure-registry` for the fixtures' registry, the clock at `now` (the test hook)
+/// and `HOME` (where the cache directory is) at `home`.
+fn update_at(fx: &Fixtures, cwd: &Path, home: &Path, now: &str, args: &[&str]) -> Output {
+    common::command_with_home(cwd, home)
+        .args(["update", "--insecure-registry", fx.registry.host()])
+        .args(args)
+        .env("PIN_TEST_NOW", now)
+        .output()
+        .unwrap()
+}
+
+// Guards `pin update --min-age`: a tag moved to a new digest is held back (reported, file unchanged) until
+// that digest has been seen for the waiting period, its first sighting recorded in the `--lock` file or, without
+// one, in the cache directory; a second later it is applied, and the record goes once it is.
+#[test]
+fn min_age_holds_a_new_digest_then_applies_it() {
+    let fx = Fixtures::start(Variant::Plain);
+    let host = fx.registry.host();
+    let t = "2026-12-07T05:00:00Z";
+    for (tag, seed, lock) in [
+        ("v1", "oci-v1-aged", true),
+        ("latest", "oci-latest-aged", false),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let home = tempfile::tempdir().unwrap();
+        let file = dir.path().join("pod.yaml");
+        fs::write(&file, format!("image: {host}/{REPO}:{tag}\n")).unwrap();
+        let o = fx.pin(dir.path(), &["-w", "--tag-style", "keep", "pod.yaml"]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let old = fx.digest(tag);
+        let pinned = format!("image: {host}/{REPO}:{tag}@{old}\n");
+        assert_eq!(fs::read_to_string(&file).unwrap(), pinned);
+        let moved = fx.registry.move_tag(REPO, tag, seed).digest;
+        assert_ne!(moved, old);
+
+        let mut args = vec!["--min-age", "3d", "pod.yaml"];
+        if lock {
+            args.extend(["--lock", "pin.lock"]);
+        }
+        let with = |extra: &[&'static str]| -> Vec<&str> {
+            extra.iter().copied().chain(args.iter().copied()).collect()
+        };
+        // At T: held, said in one line naming the tag, the new digest, when it was first seen and when it
+        // becomes eligible; nothing written, exit 0.
+        let o = update_at(&fx, dir.path(), home.path(), t, &with(&["-w"]));
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert_eq!(
+            fs::read_to_string(&file).unwrap(),
+            pinned,
+            "held, yet written"
+        );
+        let line = format!(
+            "pod.yaml:1:8: held {host}/{REPO}:{tag}@{old}: its tag {tag} now points at {moved}, \
+             first seen 2026-12-07T05:00:00Z (0s ago); applied once 3d old, from 2026-12-10T05:00:00Z \
+             (--min-age)\n"
+        );
+        assert!(stderr(&o).contains(&line), "{}", stderr(&o));
+        assert!(
+            stderr(&o).contains("0 updated, 0 already pinned, 0 skipped, 1 held back (too young)"),
+            "{}",
+            stderr(&o)
+        );
+        // The record: the lockfile's `firstSeen`, or the file in the cache directory ($HOME/.cache/pin).
+        let record = format!(
+            "\"{host}/{REPO}:{tag}\": {{\n      \"{moved}\": \"2026-12-07T05:00:00Z\"\n    }}"
+        );
+        let store = if lock {
+            dir.path().join("pin.lock")
+        } else {
+            home.path().join(".cache/pin/first-seen-v1.json")
+        };
+        let stored = fs::read_to_string(&store).unwrap();
+        assert!(stored.contains(&record), "{stored}");
+        if lock {
+            assert!(stored.contains("\"firstSeen\": {"), "{stored}");
+            assert!(!home.path().join(".cache").exists(), "no cache with --lock");
+        } else {
+            assert!(!dir.path().join("pin.lock").exists());
+        }
+
+        // A day later, still held: --check exits 0 (nothing to apply) and says how many are held; JSON,
+        // SARIF and markdown carry the age and the hold.
+        let day = "2026-12-08T05:00:00Z";
+        let o = update_at(&fx, dir.path(), home.path(), day, &with(&["--check"]));
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert_eq!(stdout(&o), "", "no finding");
+        assert!(stderr(&o).contains("1 held back"), "{}", stderr(&o));
+        let o = update_at(
+            &fx,
+            dir.path(),
+            home.path(),
+            day,
+            &with(&["--format", "json"]),
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert_valid(&o.stdout, "docs/report.schema.json");
+        let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let entry = &doc["references"][0];
+        assert_eq!(entry["status"], "held");
+        assert_eq!(entry["code"], "PIN077");
+        assert_eq!(entry["tag"], tag);
+        assert_eq!(entry["previousDigest"], old);
+        assert_eq!(entry["digest"], moved.as_str());
+        assert_eq!(
+            entry["firstSeen"],
+            serde_json::json!({"at": t, "ageSeconds": 86_400, "source": "first-seen"})
+        );
+        assert_eq!(entry["held"]["code"], "PIN077");
+        assert_eq!(entry["held"]["eligibleAt"], "2026-12-10T05:00:00Z");
+        assert_eq!(doc["summary"]["held"], 1);
+        let o = update_at(
+            &fx,
+            dir.path(),
+            home.path(),
+            day,
+            &with(&["--format", "sarif"]),
+        );
+        assert_valid(&o.stdout, "tests/schemas/sarif-schema-2.1.0.json");
+        let log: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let result = &log["runs"][0]["results"][0];
+        assert_eq!(result["ruleId"], "PIN077");
+        assert_eq!(
+            result["properties"]["held"]["eligibleAt"],
+            "2026-12-10T05:00:00Z"
+        );
+        assert_eq!(result["properties"]["firstSeen"]["at"], t);
+        let o = update_at(
+            &fx,
+            dir.path(),
+            home.path(),
+            day,
+            &with(&["--format", "markdown"]),
+        );
+        let short = |d: &str| d["sha256:".len().."sha256:".len() + 12].to_string();
+        let row = format!(
+            "| `{host}/{REPO}` | `{tag}` | `{}` | `{}` | 1d | applied from 2026-12-10T05:00:00Z | \
+             `pod.yaml:1:8` |",
+            short(old),
+            short(&moved)
+        );
+        assert!(
+            stdout(&o).contains("#### Held back") && stdout(&o).contains(&row),
+            "{}",
+            stdout(&o)
+        );
+
+        // One second short of three days: still held. One second past: applied, with its age in the report.
+        let o = update_at(
+            &fx,
+            dir.path(),
+            home.path(),
+            "2026-12-10T04:59:59Z",
+            &with(&["-w"]),
+        );
+        assert!(stderr(&o).contains("1 held back"), "{}", stderr(&o));
+        assert_eq!(fs::read_to_string(&file).unwrap(), pinned);
+        let o = update_at(
+            &fx,
+            dir.path(),
+            home.path(),
+            "2026-12-10T05:00:01Z",
+            &with(&["-w", "--format", "json"]),
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert_eq!(
+            fs::read_to_string(&file).unwrap(),
+            format!("image: {host}/{REPO}:{tag}@{moved}\n")
+        );
+        assert_valid(&o.stdout, "docs/report.schema.json");
+        let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(doc["references"][0]["status"], "pinned");
+        assert_eq!(doc["references"][0]["firstSeen"]["ageSeconds"], 259_201);
+        // Applied, the record is no longer needed: the next run drops it.
+        let o = update_at(
+            &fx,
+            dir.path(),
+            home.path(),
+            "2026-12-10T05:00:02Z",
+            &with(&["-w"]),
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let stored = fs::read_to_string(&store).unwrap();
+        assert!(!stored.contains(&moved), "{stored}");
+    }
+}
+
+// Guards `--trust-created`: the image config's `created` time (2020-01-01 in every fixture image) ages the
+// new digest instead of its first sighting, so a digest first seen now is applied at once; and on Docker Hub
+// the GETs it needs are refused without --labels, before any request.
+#[test]
+fn trust_created_ages_by_the_config_time_and_needs_labels_for_docker_hub() {
+    let fx = Fixtures::start(Variant::Plain);
+    let host = fx.registry.host();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("pod.yaml");
+    let old = fx.digest("v1");
+    fs::write(&file, format!("image: {host}/{REPO}:v1@{old}\n")).unwrap();
+    let moved = fx.registry.move_tag(REPO, "v1", "oci-v1-created").digest;
+    let now = "2026-12-07T05:00:00Z";
+    let o = update_at(
+        &fx,
+        dir.path(),
+        dir.path(),
+        now,
+        &[
+            "--min-age",
+            "3d",
+            "--trust-created",
+            "--format",
+            "json",
+            "-w",
+            "pod.yaml",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(doc["references"][0]["status"], "pinned");
+    assert_eq!(
+        doc["references"][0]["firstSeen"]["at"],
+        "2020-01-01T00:00:00Z"
+    );
+    assert_eq!(doc["references"][0]["firstSeen"]["source"], "created");
+    assert_eq!(
+        fs::read_to_string(&file).unwrap(),
+        format!("image: {host}/{REPO}:v1@{moved}\n")
+    );
+    // Without --min-age it is a usage error; with a Docker Hub image and no --labels, refused (exit 2) with
+    // no request made.
+    let o = update_at(
+        &fx,
+        dir.path(),
+        dir.path(),
+        now,
+        &["--trust-created", "pod.yaml"],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("give --min-age"), "{}", stderr(&o));
+    let hub = dir.path().join("hub.yaml");
+    fs::write(&hub, format!("image: nginx:1.27@{old}\n")).unwrap();
+    let o = update_at(
+        &fx,
+        dir.path(),
+        dir.path(),
+        now,
+        &["--min-age", "3d", "--trust-created", "hub.yaml"],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("add --labels to allow those reads"),
         "{}",
         stderr(&o)
     );

@@ -64,6 +64,16 @@ pub(super) fn run(
             return run.finish(&report, out, err);
         }
     };
+    if let Operation::Update {
+        waiting, children, ..
+    } = &files.operation
+    {
+        if let Err(e) = super::waiting::age(waiting, *children, &mut lookup) {
+            report.outcomes = passed_over;
+            report.fail(Code::Setup, e);
+            return run.finish(&report, out, err);
+        }
+    }
     run.record_lookup(&mut lookup, &mut report);
 
     let plan::Plan {
@@ -196,12 +206,20 @@ impl FilesRun<'_> {
         let keys = plan::keys(scanned, &f.operation);
         match &f.registry {
             Some(registry) => {
-                let (labels, hub_gets) = match f.operation {
+                let (labels, hub_gets) = match &f.operation {
                     Operation::Update {
                         labels,
                         docker_hub_gets,
+                        waiting,
                         ..
-                    } => (labels, docker_hub_gets),
+                    } => {
+                        if let Some(e) = super::waiting::refused_hub_gets(waiting, &keys) {
+                            return Err(LookupError::Setup(crate::resolve::ResolveError::Config(
+                                e,
+                            )));
+                        }
+                        (super::waiting::reads(*labels, waiting), *docker_hub_gets)
+                    }
                     _ => (Labels::Off, false),
                 };
                 let actions = plan::action_keys(scanned, &f.operation, &registry.actions_server);

@@ -78,6 +78,18 @@ impl Lookup {
         }
     }
 
+    /// The first-seen records of the `--lock` file, if there is one.
+    pub(super) fn lock_records(&self) -> Option<crate::resolve::seen::Records> {
+        self.lock.as_ref().map(|(lock, _)| lock.records())
+    }
+
+    /// Replaces the first-seen records of the `--lock` file (written with it).
+    pub(super) fn set_lock_records(&mut self, records: &crate::resolve::seen::Records) {
+        if let Some((lock, _)) = &mut self.lock {
+            lock.set_records(records);
+        }
+    }
+
     /// Records every successful resolution in the lockfile, if there is one and this run was online.
     pub(super) fn save_lock(&mut self) -> Result<(), LockError> {
         let Some((lock, path)) = &mut self.lock else {

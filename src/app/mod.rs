@@ -10,7 +10,8 @@
 //! - [`generate`]: `pin completions` and `pin man`.
 //!
 //! Stages: [`scan`] reads and classifies, [`project`] links a project's files, [`lookup`] asks the registries
-//! (or the lockfile), [`plan`] computes every change once. The mode (diff, write, check, stdin filter, JSON)
+//! (or the lockfile), [`waiting`] ages the new digests of `pin update --min-age`, [`plan`] computes every
+//! change once. The mode (diff, write, check, stdin filter, JSON)
 //! only decides what is done with the changes; reports are rendered once at the end ([`finish`]).
 
 mod config;
@@ -24,6 +25,7 @@ mod project;
 mod resolve;
 pub mod scan;
 mod verify;
+mod waiting;
 
 use std::io::{self, Write};
 use std::path::PathBuf;

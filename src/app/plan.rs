@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use super::scan::{ActionPin, Found, ScannedFile, Skip, Status};
 use crate::formats::{tag_comment, Kind, Target};
 use crate::reference::Reference;
-use crate::report::{Code, Fix, Outcome, OutcomeStatus, Severity};
+use crate::report::{Code, Fix, Held, Outcome, OutcomeStatus, Seen, Severity};
 use crate::resolve::git::{ActionKey, ActionResolutions, RefKind};
 use crate::resolve::platform::{compare, required_by};
 use crate::resolve::registry::Children;
@@ -208,6 +208,24 @@ fn plan_file<'a, K>(
         match decision {
             Decision::Skip(why) => outcome.set(OutcomeStatus::Skipped, why.code, why.reason),
             Decision::Keep => {}
+            Decision::Hold {
+                digest,
+                seen,
+                message,
+                eligible,
+            } => {
+                outcome.set(OutcomeStatus::Held, Code::HeldTooYoung, message.clone());
+                if let Status::Pinned(r) = &f.status {
+                    outcome.previous = r.digest().map(str::to_string);
+                }
+                outcome.digest = Some(digest);
+                outcome.seen = Some(seen);
+                outcome.held = Some(Held {
+                    code: Code::HeldTooYoung,
+                    reason: message,
+                    eligible_at: Some(eligible),
+                });
+            }
             Decision::Flag(code, why) => outcome.set(OutcomeStatus::Unchanged, code, why),
             Decision::Fail(code, why) => {
                 outcome.set(OutcomeStatus::Error, code, why);
@@ -224,7 +242,11 @@ fn plan_file<'a, K>(
                     outcome.previous = r.digest().map(str::to_string);
                 }
                 outcome.digest = Some(digest);
-                outcome.held = held.then_some(message);
+                outcome.held = held.then_some(Held {
+                    code,
+                    reason: message,
+                    eligible_at: None,
+                });
             }
             Decision::Write {
                 replacement,
@@ -253,6 +275,8 @@ fn plan_file<'a, K>(
                 outcome.pinned = Some(replacement.clone());
                 if let (Operation::Update { .. }, Status::Pinned(r)) = (op, &f.status) {
                     outcome.previous = r.digest().map(str::to_string);
+                    outcome.seen =
+                        key_for(f, op).and_then(|k| resolved.get(&k)?.as_ref().ok()?.seen.clone());
                 }
                 outcome.digest = digest;
                 if let Some((code, note)) = note {
@@ -372,6 +396,13 @@ enum Decision {
     /// Left as it is, and a finding (`--require-tags`).
     Flag(Code, String),
     Keep,
+    /// `pin update --min-age`: the tag moved to `digest`, too young to apply yet; the pin stays.
+    Hold {
+        digest: String,
+        seen: Seen,
+        message: String,
+        eligible: String,
+    },
     /// A failed lookup: [`Code::LookupFailed`], [`Code::Unreachable`] when its registry could not be
     /// reached at all (reports say that once per registry), or [`Code::Signature`].
     Fail(Code, String),
@@ -674,6 +705,9 @@ fn update(
     if r.digest() == Some(digest.as_str()) {
         return Decision::Keep;
     }
+    if let Some(hold) = too_young(f, op, manifest, &digest) {
+        return hold;
+    }
     let target = &f.candidate.target;
     let replacement = if *target == Target::NameAtDigest {
         r.pinned(&digest, false)
@@ -696,6 +730,32 @@ fn update(
         extra: None,
         said,
     }
+}
+
+/// `pin update --min-age`: the hold of a move to `digest` that is younger than the waiting period. A pin
+/// whose digest is gone is not held: it can no longer be pulled.
+fn too_young(f: &Found, op: &Operation, manifest: &Manifest, digest: &str) -> Option<Decision> {
+    let Operation::Update { waiting, .. } = op else {
+        return None;
+    };
+    let seen = manifest.seen.as_ref()?;
+    let min_age = *waiting.min_age;
+    if !waiting.applies() || manifest.gone || seen.age_seconds >= min_age {
+        return None;
+    }
+    let eligible = crate::resolve::seen::rfc3339(seen.at_seconds.saturating_add(min_age));
+    let tag = tag_of(f).unwrap_or_else(|| "latest".to_string());
+    let message = format!(
+        "its tag {tag} now points at {digest}, {}; applied once {} old, from {eligible} (--min-age)",
+        seen.text(),
+        crate::settings::human_duration(min_age),
+    );
+    Some(Decision::Hold {
+        digest: digest.to_string(),
+        seen: seen.clone(),
+        message,
+        eligible,
+    })
 }
 
 /// `pin update` of an index pin whose tag now names another index, by the manifests of the platforms required
@@ -1031,6 +1091,7 @@ mod tests {
             children: ChildPins::Warn,
             labels: crate::settings::Labels::Off,
             require_tags: false,
+            waiting: crate::settings::Waiting::none(),
             platforms: Setting::default(Vec::new()),
             all_changes: false,
             docker_hub_gets: false,
@@ -1053,6 +1114,96 @@ mod tests {
         assert!(plan.changes[0]
             .kept
             .starts_with(&format!("image: a:1@{}\n", digest('e'))));
+    }
+
+    #[test]
+    fn min_age_holds_a_young_digest_and_applies_an_old_or_gone_one() {
+        let pinned = format!("a:1@{}", digest('a'));
+        let files = [file(&[&pinned], None)];
+        let op = Operation::Update {
+            children: ChildPins::Warn,
+            labels: Labels::Off,
+            require_tags: false,
+            waiting: crate::settings::Waiting {
+                min_age: Setting::default(259_200),
+                ..crate::settings::Waiting::none()
+            },
+            platforms: Setting::default(Vec::new()),
+            all_changes: false,
+            docker_hub_gets: false,
+        };
+        let at = 20_794 * 86_400; // 2026-12-07T00:00:00Z
+        let answer = |age: u64, gone: bool| -> Resolutions {
+            let seen = Seen {
+                at: crate::resolve::seen::rfc3339(at),
+                at_seconds: at,
+                age_seconds: age,
+                source: "first-seen",
+            };
+            let m = Manifest {
+                digest: digest('b'),
+                gone,
+                seen: Some(seen),
+                ..Manifest::default()
+            };
+            let key = Key::update_of(&Reference::parse(&pinned).unwrap()).unwrap();
+            Resolutions::from([(key, Ok(m))])
+        };
+        let young = plan(
+            &files,
+            &answer(259_199, false),
+            Actions::none(),
+            &op,
+            new_text,
+        )
+        .unwrap();
+        assert!(young.changes.is_empty(), "held, not written");
+        let o = &young.outcomes[0];
+        assert_eq!(o.status, OutcomeStatus::Held);
+        assert_eq!(o.primary().unwrap().code, Code::HeldTooYoung);
+        assert_eq!(o.previous.as_deref(), Some(&*digest('a')));
+        assert_eq!(o.digest.as_deref(), Some(&*digest('b')));
+        assert_eq!(
+            o.held.as_ref().unwrap().eligible_at.as_deref(),
+            Some("2026-12-10T00:00:00Z")
+        );
+        assert_eq!(
+            o.primary().unwrap().message,
+            format!(
+                "its tag 1 now points at {}, first seen 2026-12-07T00:00:00Z (2d 23h ago); applied once 3d \
+                 old, from 2026-12-10T00:00:00Z (--min-age)",
+                digest('b')
+            )
+        );
+        let old = plan(
+            &files,
+            &answer(259_200, false),
+            Actions::none(),
+            &op,
+            new_text,
+        )
+        .unwrap();
+        assert_eq!(old.outcomes[0].status, OutcomeStatus::Pinned);
+        assert_eq!(old.outcomes[0].seen.as_ref().unwrap().age_seconds, 259_200);
+        assert_eq!(old.changes.len(), 1);
+        let gone = plan(&files, &answer(0, true), Actions::none(), &op, new_text).unwrap();
+        assert_eq!(
+            gone.outcomes[0].status,
+            OutcomeStatus::Pinned,
+            "a gone pin is not held"
+        );
+        // No waiting period: the age is not looked at.
+        let none = Operation::Update {
+            children: ChildPins::Warn,
+            labels: Labels::Off,
+            require_tags: false,
+            waiting: crate::settings::Waiting::none(),
+            platforms: Setting::default(Vec::new()),
+            all_changes: false,
+            docker_hub_gets: false,
+        };
+        let at_once = plan(&files, &answer(0, false), Actions::none(), &none, new_text).unwrap();
+        assert_eq!(at_once.outcomes[0].status, OutcomeStatus::Pinned);
     }
 
     // Guards the decision on a moved index pin by its platforms' manifests: the same manifests for every
@@ -1084,6 +1235,7 @@ mod tests {
                 },
                 all_changes,
                 docker_hub_gets: false,
+                waiting: crate::settings::Waiting::none(),
             };
             let manifest = Manifest {
                 digest: digest('b'),
@@ -1152,7 +1304,8 @@ mod tests {
             assert_eq!(o.primary().unwrap().severity, Severity::Warning);
             assert!(
                 o.held
-                    .as_deref()
+                    .as_ref()
+                    .map(|h| h.reason.as_str())
                     .unwrap()
                     .contains("has no linux/arm64 manifest"),
                 "{o:?}"
@@ -1220,6 +1373,7 @@ mod tests {
             children: ChildPins::Warn,
             labels: Labels::Off,
             require_tags: false,
+            waiting: crate::settings::Waiting::none(),
             platforms: Setting::default(Vec::new()),
             all_changes: false,
             docker_hub_gets: false,

@@ -649,6 +649,7 @@ fn tag_comments_round_trip_through_update_and_unpin() {
                 children: ChildPins::Warn,
                 labels: crate::settings::Labels::Off,
                 require_tags: false,
+                waiting: crate::settings::Waiting::none(),
                 platforms: crate::settings::Setting::default(Vec::new()),
                 all_changes: false,
                 docker_hub_gets: false,

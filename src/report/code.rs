@@ -117,6 +117,8 @@ codes! {
         "`pin update --require-tags`: a pin with a digest and no tag (in the reference or a tag comment), which `pin update` cannot follow."),
     UntaggedPins = ("PIN076", "untagged-pins", Note,
         "`pin update`: how many pins have a digest and no tag to follow, and how to give them one (one line per run)."),
+    HeldTooYoung = ("PIN077", "held-too-young", Skip,
+        "`pin update --min-age`: the tag moved, but the new digest has not been seen (or, with `--trust-created`, was not created) long enough ago; the pin is kept and the change held back until it has."),
     PlatformHeld = ("PIN078", "platform-held", Skip,
         "`pin update`: the index a pinned index's tag now points at lacks a required platform (`--platforms`, `[update] platforms`, by default those of the pinned index): the pin is kept until the tag's index has them all."),
     SamePlatforms = ("PIN079", "same-platforms", Skip,

@@ -32,9 +32,12 @@ struct Entry<'a> {
     /// `pin update`: the digest before (replaced, or kept while a change is held or is none).
     #[serde(rename = "previousDigest")]
     previous_digest: Option<&'a str>,
+    /// `pin update --min-age`: when the new digest was first seen (or created), and its age.
+    #[serde(rename = "firstSeen", skip_serializing_if = "Option::is_none")]
+    first_seen: Option<&'a super::Seen>,
     /// `pin update`: why a change was held back.
     #[serde(skip_serializing_if = "Option::is_none")]
-    held: Option<&'a str>,
+    held: Option<&'a super::Held>,
     status: OutcomeStatus,
     code: Option<Code>,
     reason: Option<&'a str>,
@@ -55,7 +58,8 @@ impl<'a> Entry<'a> {
             digest: o.digest.as_deref(),
             tag: o.tag.as_deref(),
             previous_digest: o.previous.as_deref(),
-            held: o.held.as_deref(),
+            first_seen: o.seen.as_ref(),
+            held: o.held.as_ref(),
             status: o.status,
             code: o.primary().map(|d| d.code),
             reason: o.reason(),

@@ -92,8 +92,13 @@ impl Reporter for MarkdownReporter {
             _ => "Container images pinned to digests",
         };
         let actions = action_rows(r);
-        // (image, from, to, old digest, new digest, tag) → places
-        type Key = (String, String, String, String, String, String);
+        // With a waiting period, the age of each new digest is a column of its own.
+        let aged = r
+            .outcomes
+            .iter()
+            .any(|o| o.status == OutcomeStatus::Pinned && o.seen.is_some());
+        // (image, from, to, old digest, new digest, tag, age) → places
+        type Key = (String, String, String, String, String, String, String);
         let mut rows: BTreeMap<Key, Row> = BTreeMap::new();
         for o in r
             .outcomes
@@ -126,7 +131,10 @@ impl Reporter for MarkdownReporter {
                     format!("`{}`", o.pinned.as_deref().unwrap_or_default()),
                 ),
             };
-            rows.entry((image, from, to, old, new, tag))
+            let age = o.seen.as_ref().map_or("-".to_string(), |s| {
+                crate::settings::human_duration(s.age_seconds)
+            });
+            rows.entry((image, from, to, old, new, tag, age))
                 .or_default()
                 .places
                 .push(o.place());
@@ -137,17 +145,27 @@ impl Reporter for MarkdownReporter {
         if rows.is_empty() && actions.is_empty() {
             writeln!(out, "Nothing to change.")?;
         } else if !rows.is_empty() {
-            writeln!(out, "| image | from | to | files |")?;
-            writeln!(out, "|---|---|---|---|")?;
-            for ((image, from, to, _, _, _), row) in &rows {
+            if aged {
+                writeln!(out, "| image | from | to | age | files |")?;
+                writeln!(out, "|---|---|---|---|---|")?;
+            } else {
+                writeln!(out, "| image | from | to | files |")?;
+                writeln!(out, "|---|---|---|---|")?;
+            }
+            for ((image, from, to, _, _, _, age), row) in &rows {
                 let places: Vec<String> = row
                     .places
                     .iter()
                     .map(|p| format!("`{}`", cell(p)))
                     .collect();
+                let age = if aged {
+                    format!(" {age} |")
+                } else {
+                    String::new()
+                };
                 writeln!(
                     out,
-                    "| `{}` | {} | {} | {} |",
+                    "| `{}` | {} | {} |{age} {} |",
                     cell(image),
                     from,
                     to,
@@ -157,13 +175,16 @@ impl Reporter for MarkdownReporter {
         }
         if update && !rows.is_empty() {
             writeln!(out, "\n#### Digests\n")?;
-            for (image, _, _, old, new, tag) in rows.keys() {
+            for (image, _, _, old, new, tag, _) in rows.keys() {
                 let tag = if tag.is_empty() {
                     String::new()
                 } else {
                     format!(" `{}`", cell(tag))
                 };
                 writeln!(out, "- `{}`{tag}: `{old}` → `{new}`", cell(image))?;
+                if let Some(seen) = seen_of(r, new) {
+                    writeln!(out, "  - {seen}")?;
+                }
                 match r.labels.get(new) {
                     None => {}
                     Some(Err(e)) => writeln!(out, "  - labels not read: {}", cell(e))?,
@@ -261,31 +282,57 @@ fn action_rows(r: &Report) -> BTreeMap<(String, String, String), Row> {
     rows
 }
 
+/// How old a new digest is, from the first outcome that moved to it: `first seen 2026-12-01T10:00:00Z (3d 4h
+/// ago)`.
+fn seen_of(r: &Report, digest: &str) -> Option<String> {
+    r.outcomes
+        .iter()
+        .filter(|o| o.digest.as_deref() == Some(digest))
+        .find_map(|o| o.seen.as_ref())
+        .map(super::Seen::text)
+}
+
 /// The changes held back (`pin update`): each reference kept, with its tag, the digest it keeps, the one it
-/// would take and why not yet.
+/// would take, how old that one is (with a waiting period) and why not yet: from when it is applied, or what it
+/// lacks.
 fn write_held(r: &Report, out: &mut dyn Write) -> io::Result<()> {
     let held: Vec<&super::Outcome> = r.outcomes.iter().filter(|o| o.held.is_some()).collect();
     if held.is_empty() {
         return Ok(());
     }
     writeln!(out, "\n#### Held back\n")?;
-    writeln!(out, "| image | tag | pinned | new | why | files |")?;
-    writeln!(out, "|---|---|---|---|---|---|")?;
+    writeln!(out, "| image | tag | pinned | new | age | why | files |")?;
+    writeln!(out, "|---|---|---|---|---|---|---|")?;
     for o in held {
         let original = o.original.as_deref().unwrap_or_default();
         let image =
             Reference::parse(original).map_or(original.to_string(), |p| p.name().to_string());
+        let age = o.seen.as_ref().map_or("-".to_string(), |s| {
+            let what = if s.source == "created" {
+                " (created)"
+            } else {
+                ""
+            };
+            format!("{}{what}", crate::settings::human_duration(s.age_seconds))
+        });
+        let why = o
+            .held
+            .as_ref()
+            .map_or(String::new(), |h| match &h.eligible_at {
+                Some(at) => format!("applied from {at}"),
+                None => h.reason.clone(),
+            });
         let new = o
             .digest
             .as_deref()
             .map_or("-".to_string(), |d| format!("`{}`", short(d)));
         writeln!(
             out,
-            "| `{}` | `{}` | `{}` | {new} | {} | `{}` |",
+            "| `{}` | `{}` | `{}` | {new} | {age} | {} | `{}` |",
             cell(&image),
             cell(o.tag.as_deref().unwrap_or_default()),
             short(o.previous.as_deref().unwrap_or_default()),
-            cell(o.held.as_deref().unwrap_or_default()),
+            cell(&why),
             cell(&o.place()),
         )?;
     }
@@ -416,6 +463,63 @@ fn write_missing(r: &Report, out: &mut dyn Write, actions: bool) -> io::Result<(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_waiting_period_adds_an_age_column_and_a_held_back_table() {
+        use crate::report::{Code, Command, Held, Mode, Outcome, Report, Seen};
+        let d = |c: char| format!("sha256:{}", c.to_string().repeat(64));
+        let seen = |age: u64| Seen {
+            at: "2026-12-07T05:00:00Z".to_string(),
+            at_seconds: 0,
+            age_seconds: age,
+            source: "first-seen",
+        };
+        let mut applied =
+            Outcome::new(format!("r.example/app:1@{}", d('a'))).at("a.yaml", 1, 8, 7..80, "yaml");
+        applied.set(OutcomeStatus::Pinned, Code::TagMoved, "moved");
+        applied.tag = Some("1".into());
+        applied.previous = Some(d('a'));
+        applied.digest = Some(d('b'));
+        applied.seen = Some(seen(302_400));
+        let mut held =
+            Outcome::new(format!("r.example/db:2@{}", d('c'))).at("b.yaml", 3, 8, 7..80, "yaml");
+        held.set(OutcomeStatus::Held, Code::HeldTooYoung, "too young");
+        held.tag = Some("2".into());
+        held.previous = Some(d('c'));
+        held.digest = Some(d('e'));
+        held.seen = Some(seen(3_600));
+        held.held = Some(Held {
+            code: Code::HeldTooYoung,
+            reason: "too young".into(),
+            eligible_at: Some("2026-12-10T05:00:00Z".into()),
+        });
+        let mut r = Report::new(Command::Update, Mode::DryRun);
+        r.outcomes = vec![applied, held];
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        MarkdownReporter::default()
+            .report(&r, &mut out, &mut err)
+            .unwrap();
+        let out = String::from_utf8(out).unwrap();
+        assert!(
+            out.contains(
+                "| image | from | to | age | files |\n|---|---|---|---|---|\n| `r.example/app` | `1` @ \
+                 `aaaaaaaaaaaa` | `1` @ `bbbbbbbbbbbb` | 3d 12h | `a.yaml:1:8` |\n"
+            ),
+            "{out}"
+        );
+        assert!(
+            out.contains("  - first seen 2026-12-07T05:00:00Z (3d 12h ago)\n"),
+            "{out}"
+        );
+        assert!(
+            out.contains(
+                "#### Held back\n\n| image | tag | pinned | new | age | why | files |\n\
+                 |---|---|---|---|---|---|---|\n| `r.example/db` | `2` | `cccccccccccc` | `eeeeeeeeeeee` | 1h | \
+                 applied from 2026-12-10T05:00:00Z | `b.yaml:3:8` |\n"
+            ),
+            "{out}"
+        );
+    }
 
     #[test]
     fn label_values_cannot_become_markup() {

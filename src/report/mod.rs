@@ -144,12 +144,56 @@ pub struct Outcome {
     /// `pin update`: the digest the reference had before (the one replaced, or the one kept while a change
     /// is held back or is none for the platforms required).
     pub previous: Option<String>,
-    /// `pin update`: why a change was held back (the reference keeps its digest).
-    pub held: Option<String>,
+    /// `pin update --min-age`: when the new digest was first seen (or created), and its age.
+    pub seen: Option<Seen>,
+    /// `pin update`: why a change was held back (the reference keeps `previous`; `digest` is the new one).
+    pub held: Option<Held>,
     pub status: OutcomeStatus,
     /// What `pin` says about it: the diagnostic of its status first (why it was skipped or failed, or the
     /// finding with its fix), then notes. Empty for a reference left unchanged without remark.
     pub diagnostics: Vec<Diagnostic>,
+}
+
+/// When a new digest was first seen, for a waiting period (`pin update --min-age`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Seen {
+    /// RFC 3339, UTC.
+    pub at: String,
+    /// The same, in seconds since the Unix epoch.
+    #[serde(skip)]
+    pub at_seconds: u64,
+    /// Its age in whole seconds at the time of the run.
+    #[serde(rename = "ageSeconds")]
+    pub age_seconds: u64,
+    /// `first-seen` (recorded by pin) or `created` (the image config's, `--trust-created`).
+    pub source: &'static str,
+}
+
+impl Seen {
+    /// `first seen AT (AGE ago)`, or `created AT (AGE ago)`.
+    pub fn text(&self) -> String {
+        let what = if self.source == "created" {
+            "created"
+        } else {
+            "first seen"
+        };
+        format!(
+            "{what} {} ({} ago)",
+            self.at,
+            crate::settings::human_duration(self.age_seconds)
+        )
+    }
+}
+
+/// Why a change was held back (`pin update`): the code of the hold, the reason, and when the change becomes
+/// eligible (if a time will make it so).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Held {
+    pub code: Code,
+    pub reason: String,
+    /// RFC 3339, UTC.
+    #[serde(rename = "eligibleAt")]
+    pub eligible_at: Option<String>,
 }
 
 /// The status names, the same in the text listing and in JSON.
@@ -166,6 +210,8 @@ pub enum OutcomeStatus {
     Unpinned,
     /// `pin verify` only: the pinned digest is not served, or lacks a required platform.
     Missing,
+    /// `pin update` only: the tag moved, but the change is held back (the new digest is too young).
+    Held,
 }
 
 impl OutcomeStatus {
@@ -177,6 +223,7 @@ impl OutcomeStatus {
             OutcomeStatus::Error => "error",
             OutcomeStatus::Unpinned => "unpinned",
             OutcomeStatus::Missing => "missing",
+            OutcomeStatus::Held => "held",
         }
     }
 }
@@ -193,6 +240,7 @@ impl Outcome {
             digest: None,
             tag: None,
             previous: None,
+            seen: None,
             held: None,
             status: OutcomeStatus::Unchanged,
             diagnostics: Vec::new(),
@@ -214,6 +262,7 @@ impl Outcome {
             digest: None,
             tag: None,
             previous: None,
+            seen: None,
             held: None,
             status,
             diagnostics: vec![diagnostic],
@@ -314,6 +363,9 @@ pub struct Summary {
     /// `pin verify`: pins whose digest (or a required platform of it) is not served. Left out of JSON when 0.
     #[serde(skip_serializing_if = "is_zero")]
     pub missing: usize,
+    /// `pin update`: changes held back. Left out of JSON when 0.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub held: usize,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -332,6 +384,7 @@ impl Summary {
             skipped: count(OutcomeStatus::Skipped),
             errors: count(OutcomeStatus::Error),
             missing: count(OutcomeStatus::Missing),
+            held: count(OutcomeStatus::Held),
         }
     }
 }

@@ -97,7 +97,8 @@ fn result(d: &Diagnostic, o: Option<&Outcome>) -> Value {
 }
 
 /// What a bot needs of a reference besides the message (SARIF's property bag): its kind (the JSON report's),
-/// the tag it follows, the digest before and after, and why a change was held.
+/// the tag it follows, the digest before and after, the age of the new digest and why a change was held
+/// (as the JSON report's `firstSeen` and `held`).
 fn properties(o: &Outcome) -> Option<Value> {
     let mut p = serde_json::Map::new();
     if let Some(kind) = o.kind {
@@ -111,6 +112,9 @@ fn properties(o: &Outcome) -> Option<Value> {
     }
     if let Some(d) = &o.digest {
         p.insert("digest".into(), json!(d));
+    }
+    if let Some(seen) = &o.seen {
+        p.insert("firstSeen".into(), json!(seen));
     }
     if let Some(held) = &o.held {
         p.insert("held".into(), json!(held));

@@ -297,6 +297,12 @@ fn write_outcome(
         match (&o.original, d.class()) {
             (None, Class::Skip) => writeln!(err, "{at}: skipped file: {message}")?,
             (None, _) => writeln!(err, "{at}: {}: {message}", paint.red("error"))?,
+            (Some(original), Class::Skip) if o.status == OutcomeStatus::Held => writeln!(
+                err,
+                "{at}: {} {}: {message}",
+                paint.yellow("held"),
+                escape(original)
+            )?,
             (Some(_), Class::Skip) if d.code == Code::PlatformHeld => {
                 writeln!(err, "{at}: {}: {message}", paint.yellow("warning"))?
             }
@@ -477,6 +483,9 @@ impl fmt::Display for SummaryLine<'_> {
             s.unchanged,
             s.skipped
         )?;
+        if s.held > 0 {
+            write!(f, ", {} held back (too young)", s.held)?;
+        }
         if s.errors > 0 {
             write!(f, ", {} {}", s.errors, plural(s.errors, "error", "errors"))?;
         }
@@ -556,6 +565,7 @@ mod tests {
             skipped: 1,
             errors: 0,
             missing: 0,
+            held: 0,
         };
         assert_eq!(
             SummaryLine {

@@ -7,7 +7,8 @@
 //! when the registry said so. Entries older than the time-to-live are not used and are dropped when the
 //! file is next written. The file is a cache, never a source of truth: an unreadable or malformed file is
 //! treated as empty, every digest is validated when read, and a failure to write it is not an error.
-//! `pin update` never uses it (its question is whether a tag moved).
+//! `pin update` never uses it (its question is whether a tag moved); its `--min-age` keeps first-seen
+//! records beside it, in `first-seen-v1.json` of the same directory ([`super::seen`]).
 //!
 //! `pin verify` keeps its answers in the same file and under the same time-to-live: a digest the registry
 //! served, keyed `registry/repository@digest` (a key no tag can have), with its media type. Only digests

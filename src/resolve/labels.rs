@@ -1,5 +1,6 @@
 //! The OCI labels of an image's config (`org.opencontainers.image.created`, `revision`, `source`), for the
-//! markdown report of `pin update`: what a reviewer wants to know about the image a moved tag points at now.
+//! markdown report of `pin update`: what a reviewer wants to know about the image a moved tag points at now;
+//! and the config's own `created` time, which `pin update --trust-created` ages a new digest by.
 //!
 //! Cost, on top of the lookup: for an image manifest, one manifest `GET` (the config's digest is in the
 //! manifest, which a `HEAD` does not return) and one config blob `GET`. For an index, one more manifest
@@ -20,6 +21,8 @@ pub struct Labels {
     pub created: Option<String>,
     pub revision: Option<String>,
     pub source: Option<String>,
+    /// Not a label: the config's own `created` time (`pin update --trust-created` ages a digest by it).
+    pub config_created: Option<String>,
 }
 
 impl Labels {
@@ -33,6 +36,8 @@ impl Labels {
 struct Config {
     #[serde(default)]
     config: Option<Inner>,
+    #[serde(default)]
+    created: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -44,12 +49,14 @@ struct Inner {
 /// Parses a config blob's labels. A config without any is not an error: the labels are then all `None`.
 pub fn parse(config: &[u8]) -> Result<Labels, String> {
     let parsed: Config = serde_json::from_slice(config).map_err(|e| e.to_string())?;
+    let config_created = parsed.created;
     let mut labels = parsed.config.and_then(|c| c.labels).unwrap_or_default();
     let mut take = |name: &str| labels.remove(&format!("org.opencontainers.image.{name}"));
     Ok(Labels {
         created: take("created"),
         revision: take("revision"),
         source: take("source"),
+        config_created,
     })
 }
 
@@ -117,7 +124,7 @@ mod tests {
 
     #[test]
     fn the_three_labels_are_read_and_others_ignored() {
-        let config = br#"{"architecture":"amd64","os":"linux","config":{"Labels":{
+        let config = br#"{"architecture":"amd64","os":"linux","created":"2024-05-01T10:00:01Z","config":{"Labels":{
             "org.opencontainers.image.created":"2024-05-01T10:00:00Z",
             "org.opencontainers.image.revision":"abc123",
             "org.opencontainers.image.source":"https://example.com/app",
@@ -128,6 +135,7 @@ mod tests {
                 created: Some("2024-05-01T10:00:00Z".to_string()),
                 revision: Some("abc123".to_string()),
                 source: Some("https://example.com/app".to_string()),
+                config_created: Some("2024-05-01T10:00:01Z".to_string()),
             }
         );
         for none in [

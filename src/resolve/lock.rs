@@ -17,6 +17,11 @@
 //! GitHub Actions refs go in an `"actions"` object beside `"images"` (`"github.com/actions/checkout@v4":
 //! {"commit": "…"}`), present only when a run resolved one.
 //!
+//! `pin update --min-age --lock FILE` keeps its first-seen records in a `"firstSeen"` object beside them
+//! (`"docker.io/library/nginx:1.27": {"sha256:…": "2026-12-07T05:00:00Z"}`: when `pin` first saw the tag
+//! point at that digest), present only when it holds one; see [`super::seen`]. A lockfile without it reads
+//! as before.
+//!
 //! Keys are normalized (`registry/repository:tag`), so `busybox:1.38.0` and `docker.io/library/busybox:1.38.0`
 //! share an entry. Every digest is validated on load: a hand-edited lockfile cannot put a malformed digest
 //! into a file.
@@ -26,6 +31,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::git::{ActionKey, Commit, RefKind};
+use super::seen::{Records, RecordsText};
 use super::{Key, Manifest};
 use crate::reference::action::is_commit;
 use crate::reference::is_reference_digest;
@@ -42,6 +48,13 @@ pub struct Lockfile {
     /// when empty, so a lockfile of images alone reads as before.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     actions: BTreeMap<String, ActionEntry>,
+    /// `pin update --min-age`: when each tag was first seen pointing at each new digest. Left out when empty.
+    #[serde(
+        rename = "firstSeen",
+        default,
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
+    first_seen: RecordsText,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -98,6 +111,7 @@ impl Lockfile {
             version: VERSION,
             images: BTreeMap::new(),
             actions: BTreeMap::new(),
+            first_seen: BTreeMap::new(),
         }
     }
 
@@ -149,7 +163,17 @@ impl Lockfile {
                 ));
             }
         }
+        Records::from_text(&lock.first_seen)?;
         Ok(lock)
+    }
+
+    /// The first-seen records of `pin update --min-age` (checked when the file was read).
+    pub fn records(&self) -> Records {
+        Records::from_text(&self.first_seen).unwrap_or_default()
+    }
+
+    pub fn set_records(&mut self, records: &Records) {
+        self.first_seen = records.to_text();
     }
 
     pub fn get(&self, key: &Key) -> Option<Manifest> {
@@ -273,6 +297,34 @@ mod tests {
         assert!(Lockfile::parse(r#"{"version":2,"images":{}}"#).is_err());
         assert!(Lockfile::parse(r#"{"version":1,"images":{},"x":1}"#).is_err());
         assert!(Lockfile::parse("").is_err());
+    }
+
+    #[test]
+    fn first_seen_records_round_trip_and_old_lockfiles_read() {
+        let digest = format!("sha256:{}", "a".repeat(64));
+        // A lockfile written before the records existed reads, and is written back without them.
+        let old = format!(
+            "{{\n  \"version\": 1,\n  \"images\": {{\n    \"docker.io/library/busybox:1\": {{\n      \"digest\": \"{digest}\"\n    }}\n  }}\n}}\n"
+        );
+        let mut lock = Lockfile::parse(&old).unwrap();
+        assert_eq!(lock.records(), Records::default());
+        assert_eq!(lock.to_text(), old);
+        let mut records = Records::default();
+        records.first_seen("docker.io/library/busybox:1", &digest, 20_794 * 86_400);
+        lock.set_records(&records);
+        let text = lock.to_text();
+        assert!(
+            text.ends_with(&format!(
+                "  \"firstSeen\": {{\n    \"docker.io/library/busybox:1\": {{\n      \"{digest}\": \"2026-12-07T00:00:00Z\"\n    }}\n  }}\n}}\n"
+            )),
+            "{text}"
+        );
+        assert_eq!(Lockfile::parse(&text).unwrap().records(), records);
+        // A malformed record is refused, as a malformed digest is.
+        let bad = text.replace("2026-12-07T00:00:00Z", "2026-13-07T00:00:00Z");
+        assert!(Lockfile::parse(&bad)
+            .unwrap_err()
+            .contains("not an RFC 3339 time"));
     }
 
     #[test]

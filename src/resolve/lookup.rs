@@ -109,6 +109,7 @@ async fn updated_digest(
             media_type: Some(entry.media_type.clone()),
             child_of: entry.platform.as_ref().map(|p| child_of(Platform::from(p))),
             gone: false,
+            seen: None,
             children: None,
         });
     }

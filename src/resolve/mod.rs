@@ -10,7 +10,8 @@
 //!   resolves to (tag, platform, `pin update`);
 //! - `mirrors`: where a lookup is asked (registries.conf mirrors, remapping, blocked registries);
 //! - `labels`: the OCI labels of an image's config, for the markdown report of `pin update`;
-//! - `lock`: the lockfile; `cache`: recent tag → digest answers (`--cache`);
+//! - `lock`: the lockfile; `cache`: recent tag → digest answers (`--cache`); `seen`: when a tag was first
+//!   seen pointing at a digest (`pin update --min-age`);
 //! - `cosign`, `attestation`, `policy`: signatures and attestations a digest needs before it is written
 //!   (`--require-signature`, `--require-attestation`, `--policy`).
 //! - `git`: GitHub Actions `uses:` refs resolved to commits over git's smart HTTP protocol.
@@ -29,6 +30,7 @@ pub mod mirrors;
 pub mod platform;
 pub mod policy;
 pub mod registry;
+pub mod seen;
 pub mod sigstore;
 mod tokens;
 pub mod transport;

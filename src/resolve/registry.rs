@@ -56,6 +56,8 @@ pub struct Manifest {
     pub child_of: Option<ChildOf>,
     /// `pin update`: the digest the pin held is no longer served; `digest` is what the tag points at now.
     pub gone: bool,
+    /// `pin update --min-age`: when the digest a moved pin would take was first seen (set after the lookup).
+    pub seen: Option<crate::report::Seen>,
     /// `pin update` of an index pin whose tag moved: the platforms' manifests of both indexes, or why they
     /// were not compared.
     pub children: Option<Children>,

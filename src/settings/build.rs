@@ -55,6 +55,7 @@ pub fn from_command_line(cli: Cli, matches: &ArgMatches, env: &Env) -> Result<Ru
         None => pin(cli.pin, &Given(matches), file, env),
         Some(Command::Update(a)) => {
             let g = sub("update");
+            let waiting = waiting(&g, &a, file, env)?;
             Run::Files(Files {
                 operation: Operation::Update {
                     children: if a.to_index {
@@ -68,6 +69,7 @@ pub fn from_command_line(cli: Cli, matches: &ArgMatches, env: &Env) -> Result<Ru
                         _ => Labels::Off,
                     },
                     require_tags: a.require_tags,
+                    waiting,
                     platforms: update_platforms(&g, a.platforms, file),
                     all_changes: a.all_changes,
                     docker_hub_gets: a.labels,
@@ -77,7 +79,10 @@ pub fn from_command_line(cli: Cli, matches: &ArgMatches, env: &Env) -> Result<Ru
                 keep_going: a.mode.keep_going,
                 // `pin update` asks whether a tag moved: the file never switches the cache on for it.
                 registry: Some(registry(&g, &a.registry, file, FileCache::No)),
-                lock: None,
+                lock: Some(LockSettings {
+                    path: a.lock.clone(),
+                    offline: false,
+                }),
                 output: output(&a.output),
             })
         }
@@ -176,6 +181,58 @@ fn check_paths(cli: &Cli, env: &Env) -> Result<(), SettingsError> {
     )))
 }
 
+/// `pin update`'s waiting period: `--min-age` over `[update] min-age`; `--trust-created` only with one.
+/// The first-seen records go where the cache would: `--cache-dir`, else the file's `cache-dir` (below its
+/// directory or inside the user's cache directory, as for the cache; in CI too, since they are no answers
+/// to reuse), else the default directory.
+fn waiting(
+    g: &Given,
+    a: &cli::UpdateArgs,
+    file: Option<&Loaded>,
+    env: &Env,
+) -> Result<Waiting, SettingsError> {
+    let min_age = update_min_age(g, a.min_age, file);
+    if a.trust_created && *min_age == 0 {
+        use clap::CommandFactory;
+        let mut cmd = Cli::command();
+        let update = cmd
+            .find_subcommand_mut("update")
+            .expect("a subcommand of pin");
+        return Err(SettingsError::Usage(Box::new(update.error(
+            clap::error::ErrorKind::MissingRequiredArgument,
+            "--trust-created ages new digests for a waiting period: give --min-age DURATION (or \
+             [update] min-age in pin.toml)",
+        ))));
+    }
+    let (dir, base) = if g.given("cache_dir") {
+        (a.registry.cache_dir.clone(), None)
+    } else {
+        match file.and_then(|l| Some((l, l.file.cache_dir.as_ref()?.get_ref()))) {
+            Some((l, d)) if d.is_absolute() => (Some(relative(l, d)), env.user_cache.clone()),
+            Some((l, d)) => (Some(relative(l, d)), Some(l.dir().to_path_buf())),
+            None => (None, None),
+        }
+    };
+    Ok(Waiting {
+        min_age,
+        trust_created: a.trust_created,
+        hub_gets: a.labels,
+        dir,
+        base,
+    })
+}
+
+/// `--min-age` (seconds), else the file's `[update] min-age`, else 0.
+fn update_min_age(g: &Given, flag: Option<u64>, file: Option<&Loaded>) -> Setting<u64> {
+    let from = file.and_then(|l| {
+        let age = l.file.update.as_ref()?.get_ref().min_age.as_ref()?;
+        // Checked when the file was read.
+        let seconds = parse_duration(age.get_ref()).ok()?;
+        Some(Setting::new(seconds, at(l, age.span())))
+    });
+    g.pick("min_age", flag.unwrap_or(0), from)
+}
+
 /// `pin` itself.
 fn pin(a: cli::PinArgs, g: &Given, file: Option<&Loaded>, env: &Env) -> Run {
     // The file switches the cache on for a plain run, not for a --check gate.
@@ -202,6 +259,8 @@ pub(super) struct Unflagged {
     pub pin: PinSettings,
     pub registry: RegistrySettings,
     pub verify_platforms: Setting<Vec<Platform>>,
+    /// `pin update`'s `[update] min-age`.
+    pub min_age: Setting<u64>,
     pub update_platforms: Setting<Vec<Platform>>,
 }
 
@@ -226,8 +285,14 @@ pub(super) fn unflagged(file: Option<&Loaded>, env: &Env) -> Unflagged {
         _ => unreachable!("`pin verify` parses as verify"),
     };
     let (update, matches) = parse(&["pin", "update"]);
-    let update_platforms = match update.command {
-        Some(Command::Update(u)) => update_platforms(&Given(&matches), u.platforms, file),
+    let (min_age, update_platforms) = match update.command {
+        Some(Command::Update(u)) => {
+            let g = Given(&matches);
+            (
+                update_min_age(&g, u.min_age, file),
+                update_platforms(&g, u.platforms, file),
+            )
+        }
         _ => unreachable!("`pin update` parses as update"),
     };
     Unflagged {
@@ -236,6 +301,7 @@ pub(super) fn unflagged(file: Option<&Loaded>, env: &Env) -> Unflagged {
         pin,
         registry,
         verify_platforms,
+        min_age,
         update_platforms,
     }
 }

@@ -20,7 +20,7 @@ use crate::platform::Platform;
 use crate::registries_conf::RegistryTable;
 
 pub use build::{from_command_line, Env, SettingsError};
-pub use duration::human_duration;
+pub use duration::{human_duration, parse_duration};
 
 /// A value and where it came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -128,6 +128,8 @@ pub enum Operation {
         labels: Labels,
         /// `--require-tags`: a pin with a digest and no tag to follow is a finding (`--check` exits 1).
         require_tags: bool,
+        /// `--min-age`: how long a new digest waits before it is applied.
+        waiting: Waiting,
         /// `--platforms`, `[update] platforms`: the platforms whose manifests a moved index pin is compared by
         /// (empty: those of the pinned index).
         platforms: Setting<Vec<Platform>>,
@@ -150,6 +152,43 @@ pub enum Labels {
     NotFromDockerHub,
     /// From every registry, Docker Hub included (`--labels`).
     All,
+}
+
+/// `pin update`'s waiting period: a new digest is applied only once it is at least `min_age` old, its age
+/// counted from when `pin` first saw it (recorded in the `--lock` file, else in the cache directory) or, with
+/// `trust_created`, from its image config's `created` time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Waiting {
+    /// `--min-age`, `[update] min-age`: seconds; 0 for none (every new digest is applied at once, and no
+    /// record is kept).
+    pub min_age: Setting<u64>,
+    /// `--trust-created`.
+    pub trust_created: bool,
+    /// `--labels`: GETs to Docker Hub are allowed (`--trust-created` needs them there).
+    pub hub_gets: bool,
+    /// Where the first-seen records are kept without `--lock`: `--cache-dir`, the file's `cache-dir` (walked
+    /// from `base`, as the cache is), else the default cache directory (`None`).
+    pub dir: Option<PathBuf>,
+    pub base: Option<PathBuf>,
+}
+
+impl Waiting {
+    /// No waiting period.
+    #[cfg(test)]
+    pub fn none() -> Waiting {
+        Waiting {
+            min_age: Setting::default(0),
+            trust_created: false,
+            hub_gets: false,
+            dir: None,
+            base: None,
+        }
+    }
+
+    /// Whether a waiting period applies (and first-seen records are read and kept).
+    pub fn applies(&self) -> bool {
+        *self.min_age > 0
+    }
 }
 
 /// How a pin writes the tag it replaced.
@@ -215,7 +254,7 @@ pub struct Files {
     pub keep_going: bool,
     /// `None` for `pin unpin`, which asks no registry.
     pub registry: Option<RegistrySettings>,
-    /// `pin` only.
+    /// `pin`, and `pin update` (for the first-seen records of `--min-age`; never offline).
     pub lock: Option<LockSettings>,
     pub output: OutputSettings,
 }

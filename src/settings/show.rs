@@ -20,6 +20,7 @@ pub struct Shown {
     pub(super) pin: PinSettings,
     pub(super) registry: RegistrySettings,
     pub(super) verify_platforms: Setting<Vec<Platform>>,
+    pub(super) min_age: Setting<u64>,
     pub(super) update_platforms: Setting<Vec<Platform>>,
 }
 
@@ -33,6 +34,7 @@ impl Shown {
             pin: s.pin,
             registry: s.registry,
             verify_platforms: s.verify_platforms,
+            min_age: s.min_age,
             update_platforms: s.update_platforms,
         }
     }
@@ -187,6 +189,14 @@ impl Shown {
             let listed: Vec<String> = platforms.iter().map(|p| quoted(&p.to_string())).collect();
             row(key, format!("[{}]", listed.join(", ")), &platforms.origin)?;
         }
+        row(
+            "update.min-age",
+            match *self.min_age {
+                0 => "\"0\" # none: a new digest is applied at once".to_string(),
+                s => quoted(&duration::exact_duration(s)),
+            },
+            &self.min_age.origin,
+        )?;
         if r.tables.is_empty() {
             writeln!(out, "registry = []  # default")?;
         }

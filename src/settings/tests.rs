@@ -453,6 +453,13 @@ fn table() -> Vec<Row> {
         ]);
     }
     rows.push(row(
+        "update.min-age",
+        "update",
+        "--min-age 1h",
+        "[update]\nmin-age = \"3d\"",
+        ["0", "259200", "3600", "3600"],
+    ));
+    rows.push(row(
         "update.platforms",
         "update",
         "--platforms linux/amd64,linux/arm64",
@@ -508,6 +515,7 @@ struct Parts<'a> {
     pin: Option<&'a PinSettings>,
     registry: Option<&'a RegistrySettings>,
     platforms: Option<&'a [Platform]>,
+    waiting: Option<&'a Waiting>,
 }
 
 fn parts(run: &Run) -> Parts<'_> {
@@ -519,6 +527,10 @@ fn parts(run: &Run) -> Parts<'_> {
                 _ => None,
             },
             registry: f.registry.as_ref(),
+            waiting: match &f.operation {
+                Operation::Update { waiting, .. } => Some(waiting),
+                _ => None,
+            },
             platforms: match &f.operation {
                 Operation::Update { platforms, .. } => Some(platforms),
                 _ => None,
@@ -603,6 +615,7 @@ fn value(run: &Run, key: &str) -> Option<String> {
         "cache" => p.registry?.cache.enabled.to_string(),
         "cache-dir" => format!("{:?}", *p.registry?.cache.dir),
         "cache-ttl" => p.registry?.cache.ttl.to_string(),
+        "update.min-age" => p.waiting?.min_age.to_string(),
         "verify.platforms" | "update.platforms" => {
             let v: Vec<String> = p.platforms?.iter().map(|p| p.to_string()).collect();
             format!("[{}]", v.join(", "))
@@ -829,6 +842,7 @@ signatures.attestation-source-uri = ""  # default
 signatures.attestation-source-uri-regexp = ""  # default
 verify.platforms = []  # default
 update.platforms = []  # default
+update.min-age = "0" # none: a new digest is applied at once  # default
 [[registry]] prefix = "docker.io", location = "docker.io", insecure = false, blocked = false, mirror-by-digest-only = false, mirror = [{{ location = "m.example", insecure = false, pull-from-mirror = "digest-only" }}]  # {p}:14
 # registries.conf: {conf} (read)
 # registries.conf: {missing} (not found)
@@ -960,4 +974,5 @@ fn the_documented_keys_are_the_keys_pin_toml_accepts() {
     assert_eq!(nested["verify"], accepted("[verify]"));
     assert_eq!(nested["update"], accepted("[update]"));
     assert_eq!(nested["actions"], accepted("[actions]"));
+    assert_eq!(nested["update"], accepted("[update]"));
 }
