@@ -40,7 +40,7 @@ pub(super) fn run(args: &List, out: &mut dyn Write, err: &mut dyn Write) -> io::
                         "not pinned to a commit",
                     );
                 }
-                Status::Skipped(why) => o.set(OutcomeStatus::Skipped, why.code, why.reason),
+                Status::Skipped(why) => o.set(OutcomeStatus::Skipped, why.code(), why.to_string()),
             }
             outcomes.push(o);
         }

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use super::scan::{ActionPin, Found, ScannedFile, Skip, Status};
+use super::scan::{ActionPin, Found, Nothing, ScannedFile, Skip, Status};
 use crate::formats::{tag_comment, Kind, Target};
 use crate::reference::Reference;
 use crate::report::{Code, Fix, Held, Outcome, OutcomeStatus, Seen, Severity};
@@ -206,7 +206,7 @@ fn plan_file<'a, K>(
             _ => decide(f, file.kind, src, resolved, op),
         };
         match decision {
-            Decision::Skip(why) => outcome.set(OutcomeStatus::Skipped, why.code, why.reason),
+            Decision::Skip(why) => outcome.set(OutcomeStatus::Skipped, why.code(), why.to_string()),
             Decision::Keep => {}
             Decision::Hold {
                 digest,
@@ -433,10 +433,9 @@ fn decide(f: &Found, kind: Kind, src: &str, resolved: &Resolutions, op: &Operati
         (_, Status::Skipped(why)) => Decision::Skip(why.clone()),
         (Operation::Pin(p), Status::Unpinned(r)) => pin(f, r, kind, src, resolved, op, p),
         (Operation::Pin(_), Status::Pinned(_)) => Decision::Keep,
-        (Operation::Update { .. }, Status::Unpinned(_)) => Decision::Skip(Skip::new(
-            Code::NothingToUpdate,
-            "has no digest to update; `pin` pins it",
-        )),
+        (Operation::Update { .. }, Status::Unpinned(_)) => {
+            Decision::Skip(Skip::NothingToUpdate(Nothing::NoDigest))
+        }
         (Operation::Update { require_tags, .. }, Status::Pinned(r))
             if r.tag().is_none() && f.tag_comment.is_none() =>
         {
@@ -447,7 +446,7 @@ fn decide(f: &Found, kind: Kind, src: &str, resolved: &Resolutions, op: &Operati
                         .to_string(),
                 )
             } else {
-                Decision::Skip(Skip::new(Code::NothingToUpdate, UNTAGGED))
+                Decision::Skip(Skip::NothingToUpdate(Nothing::Untagged))
             }
         }
         (Operation::Update { children, .. }, Status::Pinned(r)) => {
@@ -472,14 +471,12 @@ fn decide_action(
     match (op, pinned) {
         (Operation::Pin(_), true) | (Operation::Unpin, false) => Decision::Keep,
         (Operation::Unpin, true) => unpin_action(a),
-        (Operation::Update { .. }, false) => Decision::Skip(Skip::new(
-            Code::NothingToUpdate,
-            "not pinned to a commit; `pin` pins it",
-        )),
-        (Operation::Update { .. }, true) if a.comment.is_none() => Decision::Skip(Skip::new(
-            Code::NothingToUpdate,
-            "a commit without a ref comment (`# v4.2.1`): no branch or tag to follow",
-        )),
+        (Operation::Update { .. }, false) => {
+            Decision::Skip(Skip::NothingToUpdate(Nothing::NoCommit))
+        }
+        (Operation::Update { .. }, true) if a.comment.is_none() => {
+            Decision::Skip(Skip::NothingToUpdate(Nothing::NoRefToFollow))
+        }
         (Operation::Update { .. }, true) => resolve_action(f, a, kind, src, actions, op, None),
         (Operation::Pin(p), false) => resolve_action(f, a, kind, src, actions, op, Some(p)),
     }
@@ -568,10 +565,7 @@ fn resolve_action(
 /// `pin unpin` of an action: the ref of its comment back in place of the commit, and the comment gone.
 fn unpin_action(a: &ActionPin) -> Decision {
     let Some((comment, range)) = &a.comment else {
-        return Decision::Skip(Skip::new(
-            Code::NothingToUpdate,
-            "a commit without a ref comment: no branch or tag to restore",
-        ));
+        return Decision::Skip(Skip::NothingToUpdate(Nothing::NoRefToRestore));
     };
     Decision::Write {
         replacement: a.reference.with_ref(&comment.git_ref),
@@ -837,10 +831,7 @@ fn unpin(f: &Found, r: &Reference, kind: Kind, src: &str) -> Decision {
         };
     }
     if !matches!(f.candidate.target, Target::Reference | Target::NameAtDigest) {
-        return Decision::Skip(Skip::new(
-            Code::NothingToUpdate,
-            "a digest field beside the tag; left alone (remove it by hand)",
-        ));
+        return Decision::Skip(Skip::NothingToUpdate(Nothing::DigestField));
     }
     let (replacement, extra) = match (&f.tag_comment, r.tag()) {
         (Some(c), _) => (
@@ -851,12 +842,7 @@ fn unpin(f: &Found, r: &Reference, kind: Kind, src: &str) -> Decision {
             }),
         ),
         (None, Some(tag)) => (format!("{}:{tag}", r.name()), None),
-        (None, None) => {
-            return Decision::Skip(Skip::new(
-                Code::NothingToUpdate,
-                "a digest without a tag or tag comment: no tag to restore",
-            ))
-        }
+        (None, None) => return Decision::Skip(Skip::NothingToUpdate(Nothing::NoTagToRestore)),
     };
     let style = tag_comment::style(kind, src);
     let note = (f.tag_comment.is_none()
@@ -943,7 +929,9 @@ mod tests {
             let status = match Reference::parse(v) {
                 Ok(r) if r.digest().is_some() => Status::Pinned(r),
                 Ok(r) => Status::Unpinned(r),
-                Err(_) => Status::Skipped(Skip::new(Code::InvalidReference, "bad")),
+                Err(e) => Status::Skipped(Skip::InvalidReference {
+                    error: e.to_string(),
+                }),
             };
             refs.push(Found {
                 candidate,

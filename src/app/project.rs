@@ -39,7 +39,6 @@ use super::scan::{Scan, ScannedFile, Skip, Status};
 use crate::formats::tilt::Name;
 use crate::formats::yaml::tree::{self, NodeId, Reads, Tree};
 use crate::formats::{Kind, LineIndex, Project};
-use crate::report::Code;
 
 /// What one file declares about the images of the project.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -584,21 +583,13 @@ fn skips(files: &[ScannedFile]) -> HashMap<(usize, usize), (Skip, bool)> {
         let shown = &files[decl_file].display;
         for (j, found) in files[decl_file].refs.iter().enumerate() {
             if decl.unknown_builds.contains(&found.candidate.span) {
-                let why = found
-                    .candidate
-                    .skip
-                    .as_ref()
-                    .map(ToString::to_string)
-                    .unwrap_or_default();
-                skips.insert(
-                    (decl_file, j),
-                    (Skip::new(Code::BuiltNameUnknown, why), true),
-                );
+                let why = found.candidate.skip.clone();
+                skips.insert((decl_file, j), (Skip::BuiltNameUnknown(why), true));
             }
         }
         for build in &decl.builds {
             let covered = covered.next().expect("one entry per build");
-            let reason = format!("built by {} at {shown}:{}", build.tool, build.line);
+            let at = format!("{shown}:{}", build.line);
             for &i in covered {
                 for (j, found) in files[i].refs.iter().enumerate() {
                     let own = i == decl_file && found.candidate.span == build.span;
@@ -606,12 +597,21 @@ fn skips(files: &[ScannedFile]) -> HashMap<(usize, usize), (Skip, bool)> {
                         Status::Unpinned(r) if build.matching.matches(&build.name, r));
                     if own {
                         // The declaration itself says so best.
-                        let why = format!("built by {}", build.tool);
-                        skips.insert((i, j), (Skip::new(Code::BuiltHere, why), true));
+                        let why = Skip::BuiltHere {
+                            tool: build.tool.to_string(),
+                            at: None,
+                        };
+                        skips.insert((i, j), (why, true));
                     } else if named {
-                        skips
-                            .entry((i, j))
-                            .or_insert_with(|| (Skip::new(Code::BuiltHere, reason.clone()), false));
+                        skips.entry((i, j)).or_insert_with(|| {
+                            (
+                                Skip::BuiltHere {
+                                    tool: build.tool.to_string(),
+                                    at: Some(at.clone()),
+                                },
+                                false,
+                            )
+                        });
                     }
                 }
             }
@@ -624,8 +624,8 @@ fn skips(files: &[ScannedFile]) -> HashMap<(usize, usize), (Skip, bool)> {
                     };
                     if let Some(n) = decl.renames.iter().find(|n| n.name == r.name()) {
                         skips.entry((i, j)).or_insert_with(|| {
-                            let why = format!("set by {shown}:{}", n.line);
-                            (Skip::new(Code::SetByKustomization, why), false)
+                            let at = format!("{shown}:{}", n.line);
+                            (Skip::SetByKustomization { at }, false)
                         });
                     }
                 }
@@ -794,6 +794,7 @@ profiles:
 mod indexed {
     use super::*;
     use crate::app::scan::{read_one, Filters};
+    use crate::report::Code;
     use crate::walk;
 
     /// The rule as first written: for each build, every file, each target tried in turn.
@@ -829,23 +830,15 @@ mod indexed {
             let shown = &files[decl_file].display;
             for (j, found) in files[decl_file].refs.iter().enumerate() {
                 if decl.unknown_builds.contains(&found.candidate.span) {
-                    let why = found
-                        .candidate
-                        .skip
-                        .as_ref()
-                        .map(ToString::to_string)
-                        .unwrap_or_default();
-                    skips.insert(
-                        (decl_file, j),
-                        (Skip::new(Code::BuiltNameUnknown, why), true),
-                    );
+                    let why = found.candidate.skip.clone();
+                    skips.insert((decl_file, j), (Skip::BuiltNameUnknown(why), true));
                 }
             }
             for build in &decl.builds {
                 let targets: Vec<PathBuf> = std::iter::once(dir.clone())
                     .chain(build.scope.iter().map(|s| lexical(&dir.join(s))))
                     .collect();
-                let reason = format!("built by {} at {shown}:{}", build.tool, build.line);
+                let at = format!("{shown}:{}", build.line);
                 for (i, file) in files.iter().enumerate() {
                     let Some(p) = &paths[i] else { continue };
                     if !targets.iter().any(|t| covers(t, p)) {
@@ -856,11 +849,20 @@ mod indexed {
                         let named = matches!(&found.status,
                             Status::Unpinned(r) if build.matching.matches(&build.name, r));
                         if own {
-                            let why = format!("built by {}", build.tool);
-                            skips.insert((i, j), (Skip::new(Code::BuiltHere, why), true));
+                            let why = Skip::BuiltHere {
+                                tool: build.tool.to_string(),
+                                at: None,
+                            };
+                            skips.insert((i, j), (why, true));
                         } else if named {
                             skips.entry((i, j)).or_insert_with(|| {
-                                (Skip::new(Code::BuiltHere, reason.clone()), false)
+                                (
+                                    Skip::BuiltHere {
+                                        tool: build.tool.to_string(),
+                                        at: Some(at.clone()),
+                                    },
+                                    false,
+                                )
                             });
                         }
                     }
@@ -879,8 +881,8 @@ mod indexed {
                         };
                         if let Some(n) = decl.renames.iter().find(|n| n.name == r.name()) {
                             skips.entry((i, j)).or_insert_with(|| {
-                                let why = format!("set by {shown}:{}", n.line);
-                                (Skip::new(Code::SetByKustomization, why), false)
+                                let at = format!("{shown}:{}", n.line);
+                                (Skip::SetByKustomization { at }, false)
                             });
                         }
                     }
@@ -1132,7 +1134,7 @@ mod indexed {
                     "seed {seed}, variant {variant}: {wrong:#?}"
                 );
                 for (skip, declaration) in expected.values() {
-                    match skip.code {
+                    match skip.code() {
                         Code::BuiltHere if *declaration => own += 1,
                         Code::BuiltHere => built += 1,
                         Code::SetByKustomization => set += 1,

@@ -114,32 +114,127 @@ impl From<&SkipReason> for Code {
     }
 }
 
-/// Why a reference is left alone: the diagnostic code and the reason in words.
+/// Why a reference is left alone: one variant per reason, each with one code ([`Skip::code`]); the words
+/// are made in `Display`.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Skip {
-    pub code: Code,
-    pub reason: String,
+pub enum Skip {
+    /// The finder's reason; its code is the reason's own.
+    Found(SkipReason),
+    /// A place its tool reads only by tag ([`Target::Listed`]), holding a reference without a digest; the
+    /// finder's reason says which tool.
+    Listed(Option<SkipReason>),
+    /// Marked with a `# pin: ignore` comment.
+    Ignored,
+    /// Matches the `--skip` pattern `pattern`.
+    Pattern { pattern: String },
+    /// Looks like a template; `action`: in a `uses:` (an action reference), not an image reference.
+    Template { action: bool },
+    /// A placeholder: `part` is wrapped in `__` or written in capitals.
+    Placeholder { part: String },
+    /// Not a valid image reference; `error` is the parser's.
+    InvalidReference { error: String },
+    /// Not a valid action reference; `error` is the parser's.
+    InvalidAction { error: String },
+    /// `pin update` has nothing to follow.
+    NothingToUpdate(Nothing),
+    /// Built in this repository by `tool`; `at` (`file:line`) names the declaration, unless this is it.
+    BuiltHere { tool: String, at: Option<String> },
+    /// A build declaration's name pin cannot know (the finder's reason says why).
+    BuiltNameUnknown(Option<SkipReason>),
+    /// A kustomization at `at` (`file:line`) sets this image.
+    SetByKustomization { at: String },
+}
+
+/// Why `pin update` (or `pin unpin`) has nothing to do with a reference.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Nothing {
+    /// An image without a digest.
+    NoDigest,
+    /// A digest without a tag or tag comment ([`super::plan::UNTAGGED`]).
+    Untagged,
+    /// An action not pinned to a commit.
+    NoCommit,
+    /// An action commit without a ref comment, for `pin update`.
+    NoRefToFollow,
+    /// An action commit without a ref comment, for `pin unpin`.
+    NoRefToRestore,
+    /// A digest in a field of its own beside the tag, for `pin unpin`.
+    DigestField,
+    /// A digest without a tag or tag comment, for `pin unpin`.
+    NoTagToRestore,
 }
 
 impl Skip {
-    pub fn new(code: Code, reason: impl Into<String>) -> Skip {
-        Skip {
-            code,
-            reason: reason.into(),
+    /// The diagnostic code: one per variant (a finder's reason has its own, [`From<&SkipReason>`]).
+    pub fn code(&self) -> Code {
+        match self {
+            Skip::Found(reason) => Code::from(reason),
+            Skip::Listed(_) => Code::NoDigestTaken,
+            Skip::Ignored => Code::Ignored,
+            Skip::Pattern { .. } => Code::SkipPattern,
+            Skip::Template { .. } => Code::Template,
+            Skip::Placeholder { .. } => Code::Placeholder,
+            Skip::InvalidReference { .. } | Skip::InvalidAction { .. } => Code::InvalidReference,
+            Skip::NothingToUpdate(_) => Code::NothingToUpdate,
+            Skip::BuiltHere { .. } => Code::BuiltHere,
+            Skip::BuiltNameUnknown(_) => Code::BuiltNameUnknown,
+            Skip::SetByKustomization { .. } => Code::SetByKustomization,
         }
     }
 }
 
 impl std::fmt::Display for Skip {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.reason)
-    }
-}
-
-impl std::ops::Deref for Skip {
-    type Target = str;
-    fn deref(&self) -> &str {
-        &self.reason
+        match self {
+            Skip::Found(reason) => write!(f, "{reason}"),
+            Skip::Listed(reason) | Skip::BuiltNameUnknown(reason) => match reason {
+                Some(reason) => write!(f, "{reason}"),
+                None => Ok(()),
+            },
+            Skip::Ignored => f.write_str(IGNORED),
+            Skip::Pattern { pattern } => write!(f, "matches --skip {pattern:?}"),
+            Skip::Template { action } => write!(
+                f,
+                "a template or placeholder, not an {} reference",
+                if *action { "action" } else { "image" }
+            ),
+            Skip::Placeholder { part } => write!(
+                f,
+                "a placeholder, not an image reference: {part} is {}",
+                if part.starts_with("__") {
+                    "wrapped in `__`"
+                } else {
+                    "written in capitals"
+                }
+            ),
+            Skip::InvalidReference { error } => write!(f, "not a valid image reference: {error}"),
+            Skip::InvalidAction { error } => write!(
+                f,
+                "not a valid action reference (OWNER/REPO[/PATH]@REF): {error}"
+            ),
+            Skip::NothingToUpdate(why) => f.write_str(match why {
+                Nothing::NoDigest => "has no digest to update; `pin` pins it",
+                Nothing::Untagged => super::plan::UNTAGGED,
+                Nothing::NoCommit => "not pinned to a commit; `pin` pins it",
+                Nothing::NoRefToFollow => {
+                    "a commit without a ref comment (`# v4.2.1`): no branch or tag to follow"
+                }
+                Nothing::NoRefToRestore => {
+                    "a commit without a ref comment: no branch or tag to restore"
+                }
+                Nothing::DigestField => {
+                    "a digest field beside the tag; left alone (remove it by hand)"
+                }
+                Nothing::NoTagToRestore => {
+                    "a digest without a tag or tag comment: no tag to restore"
+                }
+            }),
+            Skip::BuiltHere { tool, at } => match at {
+                Some(at) => write!(f, "built by {tool} at {at}"),
+                None => write!(f, "built by {tool}"),
+            },
+            Skip::SetByKustomization { at } => write!(f, "set by {at}"),
+        }
     }
 }
 
@@ -613,7 +708,7 @@ fn search(
             let at = location(&src, &candidate);
             let (line, column) = index.line_col(&src, at);
             let mut status = if ignored_by_comment(&src, &index, &findings.ignore_comments, at) {
-                Status::Skipped(Skip::new(Code::Ignored, IGNORED))
+                Status::Skipped(Skip::Ignored)
             } else {
                 classify_value(&candidate, filters)
             };
@@ -713,7 +808,7 @@ pub fn classify_value(c: &Candidate, filters: &Filters) -> Status {
         return listed(c, filters);
     }
     if let Some(why) = &c.skip {
-        return Status::Skipped(Skip::new(Code::from(why), why.to_string()));
+        return Status::Skipped(Skip::Found(why.clone()));
     }
     if c.target == Target::Action {
         return classify_action(&c.value, filters);
@@ -725,33 +820,20 @@ pub fn classify_value(c: &Candidate, filters: &Filters) -> Status {
     let matches =
         |r: &Regex| r.is_match(&c.value) || normalized.as_deref().is_some_and(|n| r.is_match(n));
     if let Some((pattern, _)) = filters.skip.iter().find(|(_, r)| matches(r)) {
-        return Status::Skipped(Skip::new(
-            Code::SkipPattern,
-            format!("matches --skip {pattern:?}"),
-        ));
+        return Status::Skipped(Skip::Pattern {
+            pattern: pattern.clone(),
+        });
     }
     match parsed {
-        Err(_) if looks_templated(&c.value) => Status::Skipped(Skip::new(
-            Code::Template,
-            "a template or placeholder, not an image reference",
-        )),
+        Err(_) if looks_templated(&c.value) => Status::Skipped(Skip::Template { action: false }),
         Ok(r) if r.digest().is_some() => Status::Pinned(r),
         parsed => match (placeholder(&c.value), parsed) {
-            (Some(part), _) => Status::Skipped(Skip::new(
-                Code::Placeholder,
-                format!(
-                    "a placeholder, not an image reference: {part} is {}",
-                    if part.starts_with("__") {
-                        "wrapped in `__`"
-                    } else {
-                        "written in capitals"
-                    }
-                ),
-            )),
-            (None, Err(e)) => Status::Skipped(Skip::new(
-                Code::InvalidReference,
-                format!("not a valid image reference: {e}"),
-            )),
+            (Some(part), _) => Status::Skipped(Skip::Placeholder {
+                part: part.to_string(),
+            }),
+            (None, Err(e)) => Status::Skipped(Skip::InvalidReference {
+                error: e.to_string(),
+            }),
             (None, Ok(r)) => Status::Unpinned(r),
         },
     }
@@ -760,24 +842,19 @@ pub fn classify_value(c: &Candidate, filters: &Filters) -> Status {
 /// What `pin` makes of a `uses:` naming another repository: a `--skip` pattern matches it as written.
 fn classify_action(value: &str, filters: &Filters) -> Status {
     if let Some((pattern, _)) = filters.skip.iter().find(|(_, r)| r.is_match(value)) {
-        return Status::Skipped(Skip::new(
-            Code::SkipPattern,
-            format!("matches --skip {pattern:?}"),
-        ));
+        return Status::Skipped(Skip::Pattern {
+            pattern: pattern.clone(),
+        });
     }
     match ActionRef::parse(value) {
         Ok(reference) => Status::Action(Box::new(ActionPin {
             reference,
             comment: None,
         })),
-        Err(_) if looks_templated(value) => Status::Skipped(Skip::new(
-            Code::Template,
-            "a template or placeholder, not an action reference",
-        )),
-        Err(e) => Status::Skipped(Skip::new(
-            Code::InvalidReference,
-            format!("not a valid action reference (OWNER/REPO[/PATH]@REF): {e}"),
-        )),
+        Err(_) if looks_templated(value) => Status::Skipped(Skip::Template { action: true }),
+        Err(e) => Status::Skipped(Skip::InvalidAction {
+            error: e.to_string(),
+        }),
     }
 }
 
@@ -785,14 +862,14 @@ fn classify_action(value: &str, filters: &Filters) -> Status {
 /// [`Code::NoDigestTaken`] when its value is a reference without a digest; otherwise what the value is (a
 /// pin, a template, a placeholder, not a reference), or the `--skip` pattern it matches.
 fn listed(c: &Candidate, filters: &Filters) -> Status {
-    let reason = c.skip.as_ref().map(ToString::to_string).unwrap_or_default();
+    let reason = c.skip.clone();
     let unlisted = Candidate {
         skip: None,
         target: Target::Reference,
         ..c.clone()
     };
     match classify_value(&unlisted, filters) {
-        Status::Unpinned(_) => Status::Skipped(Skip::new(Code::NoDigestTaken, reason)),
+        Status::Unpinned(_) => Status::Skipped(Skip::Listed(reason)),
         // A digest the tool takes after all (helmfile 1.3 reads `version: 1.0@sha256:…`): `pin verify`
         // checks it; nothing writes a listed place.
         other => other,
@@ -890,7 +967,7 @@ mod tests {
         file.refs
             .into_iter()
             .map(|f| {
-                let ignored = matches!(&f.status, Status::Skipped(s) if s.code == Code::Ignored);
+                let ignored = matches!(&f.status, Status::Skipped(s) if s.code() == Code::Ignored);
                 (f.candidate.value, ignored)
             })
             .collect()
@@ -1037,7 +1114,7 @@ mod tests {
         assert!(marked
             .refs
             .iter()
-            .all(|f| matches!(&f.status, Status::Skipped(s) if s.code == Code::Ignored)));
+            .all(|f| matches!(&f.status, Status::Skipped(s) if s.code() == Code::Ignored)));
     }
 
     #[test]
@@ -1170,7 +1247,9 @@ mod tests {
         assert!(matches!(status("nginx:1.27"), Status::Unpinned(_)));
         let pinned = format!("nginx@sha256:{}", "a".repeat(64));
         assert!(matches!(status(&pinned), Status::Pinned(_)));
-        assert!(matches!(status("internal/app:1"), Status::Skipped(s) if s.contains("--skip")));
+        assert!(
+            matches!(status("internal/app:1"), Status::Skipped(s) if s.to_string().contains("--skip"))
+        );
         let hub = Filters {
             skip: vec![("^docker\\.io/".into(), Regex::new("^docker\\.io/").unwrap())],
             ..Filters::default()
@@ -1183,9 +1262,11 @@ mod tests {
         assert!(skipped_by_hub("docker.io/org/app:1"));
         assert!(!skipped_by_hub("ghcr.io/org/app:1"));
         assert!(
-            matches!(status("{{ .Values.image }}"), Status::Skipped(s) if s.contains("template"))
+            matches!(status("{{ .Values.image }}"), Status::Skipped(s) if s.to_string().contains("template"))
         );
-        assert!(matches!(status("Not A Ref"), Status::Skipped(s) if s.contains("not a valid")));
+        assert!(
+            matches!(status("Not A Ref"), Status::Skipped(s) if s.to_string().contains("not a valid"))
+        );
         for (value, part) in [
             ("app:__version__", "__version__"),
             ("app:IMAGE_TAG", "IMAGE_TAG"),
@@ -1200,7 +1281,7 @@ mod tests {
             ),
         ] {
             assert!(
-                matches!(status(value), Status::Skipped(s) if s.contains("placeholder") && s.contains(part)),
+                matches!(status(value), Status::Skipped(s) if s.to_string().contains("placeholder") && s.to_string().contains(part)),
                 "{value}: {:?}",
                 status(value)
             );
@@ -1218,7 +1299,7 @@ mod tests {
         let pinned_placeholder = format!("app:IMAGE_TAG@sha256:{}", "a".repeat(64));
         assert!(matches!(status(&pinned_placeholder), Status::Pinned(_)));
         assert!(
-            matches!(status("app:${TAG}"), Status::Skipped(s) if s.contains("template or placeholder"))
+            matches!(status("app:${TAG}"), Status::Skipped(s) if s.to_string().contains("template or placeholder"))
         );
         for templated in [
             "$RELAY_IMAGE",
@@ -1227,7 +1308,7 @@ mod tests {
             "<YOUR-IMAGE>",
         ] {
             assert!(
-                matches!(status(templated), Status::Skipped(s) if s.contains("template")),
+                matches!(status(templated), Status::Skipped(s) if s.to_string().contains("template")),
                 "{templated}"
             );
         }

@@ -254,7 +254,7 @@ fn listed(f: &Found) -> Option<Reference> {
         return None;
     }
     match &f.status {
-        Status::Skipped(why) if why.code == Code::NoDigestTaken => {
+        Status::Skipped(why) if why.code() == Code::NoDigestTaken => {
             let r = Reference::parse(&f.candidate.value).ok()?;
             r.digest().is_none().then_some(r)
         }

@@ -257,7 +257,7 @@ mod tests {
             crate::app::classify(c)
         };
         assert!(
-            matches!(status("a/b@${{ matrix.v }}"), crate::app::Status::Skipped(s) if s.code == crate::report::Code::Template)
+            matches!(status("a/b@${{ matrix.v }}"), crate::app::Status::Skipped(s) if s.code() == crate::report::Code::Template)
         );
         assert!(
             matches!(status("actions/checkout@v4.2.1"), crate::app::Status::Action(a) if !a.reference.is_pinned())

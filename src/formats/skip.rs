@@ -208,7 +208,7 @@ mod placeholders {
                 .candidates
                 .iter()
                 .map(|c| match classify(c) {
-                    Status::Skipped(s) => (s.code, s.reason.clone()),
+                    Status::Skipped(s) => (s.code(), s.to_string()),
                     other => panic!("{kind:?} {name}:{tag}: {other:?}"),
                 })
                 .collect(),
@@ -234,7 +234,7 @@ mod placeholders {
             let found = kind.find(src).unwrap().candidates;
             assert_eq!(found.len(), 1, "{kind:?}");
             match classify(&found[0]) {
-                Status::Skipped(s) => assert_eq!(s.code, Code::BuiltHere, "{kind:?}: {s}"),
+                Status::Skipped(s) => assert_eq!(s.code(), Code::BuiltHere, "{kind:?}: {s}"),
                 other => panic!("{kind:?}: {other:?}"),
             }
         }

@@ -133,7 +133,7 @@ fn helm_release_values_are_helm_values() {
     );
     let c = crate::formats::testing::candidates(src, yaml::find);
     assert!(
-        matches!(classify(&c[0]), Status::Skipped(s) if s.code == Code::NoDigestTaken),
+        matches!(classify(&c[0]), Status::Skipped(s) if s.code() == Code::NoDigestTaken),
         "{c:?}"
     );
     let out = pinned(src, false);
@@ -288,7 +288,7 @@ fn argo_cd_helm_values_object_block_and_charts() {
     )
     .unwrap();
     assert!(
-        matches!(&file.refs[2].status, Status::Skipped(s) if s.code == Code::Ignored),
+        matches!(&file.refs[2].status, Status::Skipped(s) if s.code() == Code::Ignored),
         "{:?}",
         file.refs[2].status
     );
