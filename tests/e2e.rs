@@ -1304,7 +1304,11 @@ fn update_follows_moved_tags() {
         stderr(&o)
     );
     assert!(
-        stderr(&o).contains("pin from the tags again with `pin -w`, whose default keeps each tag"),
+        stderr(&o).contains(
+            "`pin unpin -w --from-lock pin.lock` gives each back the tag that the lockfile of the run \
+             that pinned it records (or write the tag back by hand), then `pin -w`, whose default keeps \
+             each tag, pins them again"
+        ),
         "{}",
         stderr(&o)
     );
@@ -2213,6 +2217,156 @@ fn tag_comments_are_written_followed_and_unpinned() {
     assert_eq!(read("Dockerfile"), docker);
     let o = run_pin(dir.path(), &["unpin", "--check", "."], &[]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+// Guards `pin unpin --from-lock` end to end: `pin -w --tag-style drop --lock pin.lock` leaves bare digests;
+// the lockfile (only read, `pin.lock` by default) gives each its one tag back byte for byte (YAML quoting and
+// comment, a CRLF Dockerfile); a digest recorded for two tags of its repository is left alone and reported
+// (PIN080, naming both); `--check` exits 1 while a tag can be restored, 0 after (the ambiguous one is a skip);
+// a missing lockfile or a directory is an error (exit 2); and a default `pin -w` makes them updatable again.
+#[test]
+fn unpin_from_lock_gives_bare_digests_their_tags_back() {
+    let registry = Registry::start(Variant::Plain);
+    let host = registry.host();
+    let web = registry
+        .push_oci_index("team/web", "2", "from-lock-web", TWO_PLATFORMS)
+        .digest;
+    let db = registry
+        .push_docker_image("team/db", "16", "from-lock-db")
+        .digest;
+    // The same image under two tags: one digest, two tags recorded for it.
+    let app = registry
+        .push_oci_image("team/app", "1.0", "from-lock-app")
+        .digest;
+    assert_eq!(
+        registry
+            .push_oci_image("team/app", "1.0.3", "from-lock-app")
+            .digest,
+        app
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = format!(
+        "spec:\n  containers:\n  - image: \"{host}/team/web:2\"  # the web\n  - image: {host}/team/db:16\n"
+    );
+    let docker = format!("FROM {host}/team/db:16 AS base\r\nRUN true\r\n");
+    let twins = format!("a: {{image: {host}/team/app:1.0}}\nb: {{image: {host}/team/app:1.0.3}}\n");
+    fs::write(dir.path().join("pod.yaml"), &yaml).unwrap();
+    fs::write(dir.path().join("Dockerfile"), &docker).unwrap();
+    fs::write(dir.path().join("twins.yaml"), &twins).unwrap();
+    let read = |name: &str| fs::read_to_string(dir.path().join(name)).unwrap();
+    let pin = |args: &[&str]| {
+        let mut all = vec!["--insecure-registry", host];
+        if matches!(args.first(), Some(&"update")) {
+            all.insert(0, "update");
+            all.extend(&args[1..]);
+        } else {
+            all.extend(args);
+        }
+        run_pin(dir.path(), &all, &[])
+    };
+
+    let o = pin(&["-w", "--tag-style", "drop", "--lock", "pin.lock", "."]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let bare = format!(
+        "spec:\n  containers:\n  - image: \"{host}/team/web@{web}\"  # the web\n  - image: {host}/team/db@{db}\n"
+    );
+    assert_eq!(read("pod.yaml"), bare);
+    assert_eq!(
+        read("Dockerfile"),
+        format!("FROM {host}/team/db@{db} AS base\r\nRUN true\r\n")
+    );
+    let twins_pinned =
+        format!("a: {{image: {host}/team/app@{app}}}\nb: {{image: {host}/team/app@{app}}}\n");
+    assert_eq!(read("twins.yaml"), twins_pinned);
+    let lock = fs::read(dir.path().join("pin.lock")).unwrap();
+
+    // Without a lockfile there is no tag to restore; the skip names the flag.
+    let o = run_pin(dir.path(), &["unpin", "--check", "-v", "."], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("`pin unpin --from-lock`"),
+        "{}",
+        stderr(&o)
+    );
+
+    // `--from-lock` alone reads pin.lock; a check finds the three restorable pins.
+    let o = run_pin(dir.path(), &["unpin", "--from-lock", "--check", "."], &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let found = format!("{}{}", stdout(&o), stderr(&o));
+    assert_eq!(found.matches("PIN015").count(), 3, "{found}");
+    let o = run_pin(
+        dir.path(),
+        &["unpin", "-w", "--from-lock", "pin.lock", "."],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(read("pod.yaml"), yaml);
+    assert_eq!(read("Dockerfile"), docker);
+    assert_eq!(read("twins.yaml"), twins_pinned, "two tags: none guessed");
+    let err = stderr(&o);
+    assert_eq!(
+        err.matches(
+            "the lockfile records 2 tags of this repository resolving to this digest (1.0, 1.0.3)"
+        )
+        .count(),
+        2,
+        "{err}"
+    );
+    assert_eq!(
+        fs::read(dir.path().join("pin.lock")).unwrap(),
+        lock,
+        "only read"
+    );
+    let o = run_pin(
+        dir.path(),
+        &[
+            "unpin",
+            "--check",
+            "--format",
+            "json",
+            "--from-lock",
+            "pin.lock",
+            ".",
+        ],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o).matches("\"code\": \"PIN080\"").count(),
+        2,
+        "{}",
+        stdout(&o)
+    );
+
+    // A lockfile that is not there, or a directory given for it: an error, nothing written.
+    let o = run_pin(
+        dir.path(),
+        &["unpin", "-w", "--from-lock", "none.lock", "."],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("none.lock: the lockfile does not exist"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run_pin(dir.path(), &["unpin", "--from-lock", "."], &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains(". is a directory"), "{}", stderr(&o));
+
+    // A default `pin -w` keeps the tags restored, so `pin update` follows them; only the twins stay untagged.
+    let o = pin(&["-w", "."]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = pin(&["update", "--check", "."]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("2 pins have a digest and no tag"),
+        "{}",
+        stderr(&o)
+    );
+    let o = pin(&["update", "--check", "--require-tags", "."]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(stdout(&o).matches("PIN075").count(), 2, "{}", stdout(&o));
 }
 
 // Guards the default tag style end to end, on every file kind of the e2e trees: `pin -w` with no style keeps

@@ -9,6 +9,7 @@ use crate::formats::{tag_comment, Kind, Target};
 use crate::reference::Reference;
 use crate::report::{Code, Fix, Held, Outcome, OutcomeStatus, Seen, Severity};
 use crate::resolve::git::{ActionKey, ActionResolutions, RefKind};
+use crate::resolve::lock::Tags;
 use crate::resolve::platform::{compare, required_by};
 use crate::resolve::registry::Children;
 use crate::resolve::{Key, Manifest, Platform, Resolutions, ResolveError};
@@ -140,16 +141,17 @@ pub fn action_keys(files: &[ScannedFile], op: &Operation, server: &str) -> BTree
 /// A file that may change is read again ([`ScannedFile::text`]), on every core, one file per core at a time:
 /// `keep(file, old, new)` takes what the run needs of a changed file while both texts are at hand, and then
 /// both are dropped. A file that changed since it was searched stops the plan: nothing is computed from
-/// bytes other than those searched.
+/// bytes other than those searched. `tags`: `pin unpin --from-lock`, the tags its lockfile records.
 pub fn plan<'a, K: Send>(
     files: &'a [ScannedFile],
     resolved: &Resolutions,
     actions: Actions,
     op: &Operation,
+    tags: Option<&Tags>,
     keep: impl Fn(&ScannedFile, &str, &str) -> K + Sync,
 ) -> Result<Plan<'a, K>, Changed> {
     let planned = super::scan::parallel_map(files.iter().collect(), |file| {
-        plan_file(file, resolved, actions, op, &keep)
+        plan_file(file, resolved, actions, op, tags, &keep)
     });
     let mut plan = Plan {
         changes: Vec::new(),
@@ -186,6 +188,7 @@ fn plan_file<'a, K>(
     resolved: &Resolutions,
     actions: Actions,
     op: &Operation,
+    tags: Option<&Tags>,
     keep: &(impl Fn(&ScannedFile, &str, &str) -> K + Sync),
 ) -> Result<(Vec<Outcome>, Option<FileChange<'a, K>>), Changed> {
     // Read only when some reference may be written: a file all pinned costs no read in `pin`.
@@ -203,7 +206,7 @@ fn plan_file<'a, K>(
         outcome.tag = tag_of(f);
         let decision = match &f.status {
             Status::Action(a) => decide_action(f, a, file.kind, src, actions, op),
-            _ => decide(f, file.kind, src, resolved, op),
+            _ => decide(f, file.kind, src, resolved, op, tags),
         };
         match decision {
             Decision::Skip(why) => outcome.set(OutcomeStatus::Skipped, why.code, why.reason),
@@ -428,7 +431,14 @@ enum Decision {
 }
 
 /// What the run does with one reference: the one place the operation and the reference's status meet.
-fn decide(f: &Found, kind: Kind, src: &str, resolved: &Resolutions, op: &Operation) -> Decision {
+fn decide(
+    f: &Found,
+    kind: Kind,
+    src: &str,
+    resolved: &Resolutions,
+    op: &Operation,
+    tags: Option<&Tags>,
+) -> Decision {
     match (op, &f.status) {
         (_, Status::Skipped(why)) => Decision::Skip(why.clone()),
         (Operation::Pin(p), Status::Unpinned(r)) => pin(f, r, kind, src, resolved, op, p),
@@ -453,7 +463,7 @@ fn decide(f: &Found, kind: Kind, src: &str, resolved: &Resolutions, op: &Operati
         (Operation::Update { children, .. }, Status::Pinned(r)) => {
             update(f, r, resolved, op, *children)
         }
-        (Operation::Unpin, Status::Pinned(r)) => unpin(f, r, kind, src),
+        (Operation::Unpin, Status::Pinned(r)) => unpin(f, r, kind, src, tags),
         (Operation::Unpin, Status::Unpinned(_)) => Decision::Keep,
         (_, Status::Action(_)) => Decision::Keep,
     }
@@ -824,8 +834,9 @@ fn by_platforms(r: &Reference, manifest: &Manifest, op: &Operation) -> Option<De
 
 /// `pin unpin`: the tag back in place of the digest, from the tag comment (which goes) or the reference.
 /// A `name:latest@digest` where no tag comment can go is what `--tag-comment` writes for an untagged `name`
-/// there: it becomes `name:latest`, with a note that the reference may have had no tag.
-fn unpin(f: &Found, r: &Reference, kind: Kind, src: &str) -> Decision {
+/// there: it becomes `name:latest`, with a note that the reference may have had no tag. A bare `name@digest`
+/// takes its tag from `tags` (`--from-lock`) when the lockfile records exactly one for that digest.
+fn unpin(f: &Found, r: &Reference, kind: Kind, src: &str, tags: Option<&Tags>) -> Decision {
     if let Target::TagEnd { tag_end } = &f.candidate.target {
         // A build argument's default that ends a tag: the digest goes, the bytes written before it stay.
         return Decision::Write {
@@ -852,10 +863,10 @@ fn unpin(f: &Found, r: &Reference, kind: Kind, src: &str) -> Decision {
         ),
         (None, Some(tag)) => (format!("{}:{tag}", r.name()), None),
         (None, None) => {
-            return Decision::Skip(Skip::new(
-                Code::NothingToUpdate,
-                "a digest without a tag or tag comment: no tag to restore",
-            ))
+            return match from_lock(r, tags) {
+                Ok(tag) => from_lock_write(r, tag),
+                Err(skip) => Decision::Skip(skip),
+            }
         }
     };
     let style = tag_comment::style(kind, src);
@@ -877,6 +888,60 @@ fn unpin(f: &Found, r: &Reference, kind: Kind, src: &str) -> Decision {
         note,
         extra,
         said: None,
+    }
+}
+
+/// `pin unpin --from-lock` of a bare `name@digest` whose one recorded tag is `tag`: `name:tag`. A lockfile
+/// records an untagged reference under `latest`: a note says it may have had no tag.
+fn from_lock_write(r: &Reference, tag: &str) -> Decision {
+    let replacement = format!("{}:{tag}", r.name());
+    let note = (tag == "latest").then(|| {
+        (
+            Code::UnpinInexact,
+            format!(
+                "restored as {replacement}; the lockfile records a reference written without a tag under \
+                 `latest`, so it may have had none"
+            ),
+        )
+    });
+    Decision::Write {
+        said: Some(Box::new((
+            Code::Unpin,
+            format!("a digest without a tag; the lockfile records its tag {tag}"),
+        ))),
+        replacement,
+        digest: None,
+        note,
+        extra: None,
+    }
+}
+
+/// `pin unpin --from-lock`: the one tag the lockfile records for the digest of a bare `name@digest` in its
+/// repository; several are not guessed between, and without the lockfile there is none.
+fn from_lock<'t>(r: &Reference, tags: Option<&'t Tags>) -> Result<&'t str, Skip> {
+    let Some(tags) = tags else {
+        return Err(Skip::new(
+            Code::NothingToUpdate,
+            "a digest without a tag or tag comment: no tag to restore (`pin unpin --from-lock` takes it \
+             from the lockfile of the run that pinned it)",
+        ));
+    };
+    match tags.of(r).as_slice() {
+        [tag] => Ok(tag),
+        [] => Err(Skip::new(
+            Code::NothingToUpdate,
+            "a digest without a tag or tag comment, and the lockfile records no tag of this repository \
+             resolving to it: no tag to restore",
+        )),
+        several => Err(Skip::new(
+            Code::AmbiguousTag,
+            format!(
+                "the lockfile records {} tags of this repository resolving to this digest ({}): none is \
+                 guessed; write the one meant in place of the digest by hand",
+                several.len(),
+                several.join(", ")
+            ),
+        )),
     }
 }
 
@@ -1003,7 +1068,7 @@ mod tests {
             &[("nginx", Ok(digest('a'))), ("nginx:1.27", Ok(digest('b')))],
             &opts,
         );
-        let plan = plan(&files, &res, Actions::none(), &opts, new_text).unwrap();
+        let plan = plan(&files, &res, Actions::none(), &opts, None, new_text).unwrap();
         assert_eq!(
             plan.changes[0].kept,
             format!(
@@ -1044,7 +1109,7 @@ mod tests {
         let files = [file(&["nginx:latest"], Some(false))];
         let opts = pinning(TagStyle::Keep);
         let res = resolutions(&[("nginx:latest", Ok(digest('a')))], &opts);
-        let plan = plan(&files, &res, Actions::none(), &opts, new_text).unwrap();
+        let plan = plan(&files, &res, Actions::none(), &opts, None, new_text).unwrap();
         assert_eq!(
             plan.outcomes[0].pinned.as_deref(),
             Some(&*format!("nginx:latest@{}", digest('a')))
@@ -1070,7 +1135,7 @@ mod tests {
             ],
             &opts,
         );
-        let plan = plan(&files, &res, Actions::none(), &opts, new_text).unwrap();
+        let plan = plan(&files, &res, Actions::none(), &opts, None, new_text).unwrap();
         assert_eq!(plan.changes.len(), 1, "only the second file changes");
         assert!(std::ptr::eq(plan.changes[0].file, &files[1]));
         assert_eq!(plan.errors(), 1);
@@ -1100,7 +1165,7 @@ mod tests {
             &[(&moved, Ok(digest('e'))), (&still, Ok(digest('b')))],
             &opts,
         );
-        let plan = plan(&files, &res, Actions::none(), &opts, new_text).unwrap();
+        let plan = plan(&files, &res, Actions::none(), &opts, None, new_text).unwrap();
         let s: Vec<_> = plan.outcomes.iter().map(|o| o.status).collect();
         assert_eq!(
             s,
@@ -1154,6 +1219,7 @@ mod tests {
             &answer(259_199, false),
             Actions::none(),
             &op,
+            None,
             new_text,
         )
         .unwrap();
@@ -1180,13 +1246,22 @@ mod tests {
             &answer(259_200, false),
             Actions::none(),
             &op,
+            None,
             new_text,
         )
         .unwrap();
         assert_eq!(old.outcomes[0].status, OutcomeStatus::Pinned);
         assert_eq!(old.outcomes[0].seen.as_ref().unwrap().age_seconds, 259_200);
         assert_eq!(old.changes.len(), 1);
-        let gone = plan(&files, &answer(0, true), Actions::none(), &op, new_text).unwrap();
+        let gone = plan(
+            &files,
+            &answer(0, true),
+            Actions::none(),
+            &op,
+            None,
+            new_text,
+        )
+        .unwrap();
         assert_eq!(
             gone.outcomes[0].status,
             OutcomeStatus::Pinned,
@@ -1202,7 +1277,15 @@ mod tests {
             all_changes: false,
             docker_hub_gets: false,
         };
-        let at_once = plan(&files, &answer(0, false), Actions::none(), &none, new_text).unwrap();
+        let at_once = plan(
+            &files,
+            &answer(0, false),
+            Actions::none(),
+            &none,
+            None,
+            new_text,
+        )
+        .unwrap();
         assert_eq!(at_once.outcomes[0].status, OutcomeStatus::Pinned);
     }
 
@@ -1247,7 +1330,7 @@ mod tests {
             };
             let key = Key::update_of(&Reference::parse(&pinned).unwrap()).unwrap();
             let resolved: Resolutions = [(key, Ok(manifest))].into_iter().collect();
-            let plan = plan(&files, &resolved, Actions::none(), &op, new_text).unwrap();
+            let plan = plan(&files, &resolved, Actions::none(), &op, None, new_text).unwrap();
             let o = plan.outcomes[0].clone();
             (o, plan.changes.len())
         };
@@ -1317,6 +1400,89 @@ mod tests {
         );
     }
 
+    // Guards `pin unpin --from-lock` on bare digest pins: one tag recorded for the digest in its repository is
+    // written back (`latest` with a note that the reference may have had none), several are not guessed
+    // between (PIN080, naming them), none is a skip; without the lockfile each is a skip that names the flag.
+    #[test]
+    fn unpin_from_lock_restores_the_one_tag_recorded_and_guesses_none() {
+        let (a, b, c) = (digest('a'), digest('b'), digest('c'));
+        let values = [
+            format!("nginx@{a}"),
+            format!("nginx@{b}"),
+            format!("nginx@{c}"),
+            format!("ghcr.io/x/y@{a}"),
+        ];
+        let files = [file(&values.each_ref().map(String::as_str), None)];
+        let lock = crate::resolve::lock::Lockfile::parse(&format!(
+            r#"{{"version": 1, "images": {{
+                "docker.io/library/nginx:1.27": {{"digest": "{a}"}},
+                "docker.io/library/nginx:1.27.3": {{"digest": "{b}"}},
+                "docker.io/library/nginx:stable": {{"digest": "{b}"}},
+                "ghcr.io/x/y:latest": {{"digest": "{a}"}}
+            }}}}"#
+        ))
+        .unwrap();
+        let tags = lock.tags();
+        let unpinned = plan(
+            &files,
+            &Resolutions::new(),
+            Actions::none(),
+            &Operation::Unpin,
+            Some(&tags),
+            new_text,
+        )
+        .unwrap();
+        assert_eq!(
+            unpinned.changes[0].kept,
+            format!("image: nginx:1.27\nimage: nginx@{b}\nimage: nginx@{c}\nimage: ghcr.io/x/y:latest\n")
+        );
+        let o = &unpinned.outcomes;
+        let code = |i: usize| (o[i].status, o[i].primary().unwrap().code);
+        assert_eq!(code(0), (OutcomeStatus::Pinned, Code::Unpin));
+        assert_eq!(o[0].pinned.as_deref(), Some("nginx:1.27"));
+        assert_eq!(o[0].notes().count(), 0);
+        assert_eq!(code(1), (OutcomeStatus::Skipped, Code::AmbiguousTag));
+        assert_eq!(
+            o[1].primary().unwrap().message,
+            "the lockfile records 2 tags of this repository resolving to this digest (1.27.3, stable): \
+             none is guessed; write the one meant in place of the digest by hand"
+        );
+        assert_eq!(o[1].primary().unwrap().severity, Severity::Warning);
+        assert_eq!(code(2), (OutcomeStatus::Skipped, Code::NothingToUpdate));
+        assert!(
+            o[2].primary().unwrap().message.contains("records no tag"),
+            "{:?}",
+            o[2]
+        );
+        assert_eq!(code(3), (OutcomeStatus::Pinned, Code::Unpin));
+        assert_eq!(
+            o[3].notes().map(|d| d.code).collect::<Vec<_>>(),
+            [Code::UnpinInexact]
+        );
+
+        // Without --from-lock: no tag to restore, and the skip says where one can come from.
+        let alone = plan(
+            &files,
+            &Resolutions::new(),
+            Actions::none(),
+            &Operation::Unpin,
+            None,
+            new_text,
+        )
+        .unwrap();
+        assert!(alone.changes.is_empty());
+        for o in &alone.outcomes {
+            assert_eq!(o.status, OutcomeStatus::Skipped);
+            assert!(
+                o.primary()
+                    .unwrap()
+                    .message
+                    .contains("`pin unpin --from-lock`"),
+                "{o:?}"
+            );
+        }
+    }
+
     /// One Dockerfile read as `pin` reads it.
     fn dockerfile(src: &str) -> ScannedFile {
         let filters = super::super::scan::Filters::default();
@@ -1344,7 +1510,7 @@ mod tests {
                 (k, Ok(m))
             })
             .collect();
-        let plan = plan(&files, &resolved, Actions::none(), op, new_text).unwrap();
+        let plan = plan(&files, &resolved, Actions::none(), op, None, new_text).unwrap();
         assert_eq!(plan.errors(), 0);
         plan.changes
             .first()
