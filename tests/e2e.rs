@@ -1547,6 +1547,11 @@ fn update_compares_the_platforms_manifests_of_a_moved_index() {
         serde_json::Value::Null,
         "{entry}"
     );
+    assert_eq!(
+        entry["held"]["missingPlatforms"],
+        serde_json::json!(["linux/arm64"]),
+        "{entry}"
+    );
     assert!(
         entry["held"]["reason"]
             .as_str()
@@ -1571,11 +1576,10 @@ fn update_compares_the_platforms_manifests_of_a_moved_index() {
     let o = run(&["--format", "markdown"]);
     let short = |d: &str| d["sha256:".len().."sha256:".len() + 12].to_string();
     let row = format!(
-        "| `{host}/{REPO}` | `multi` | `{}` | `{}` | - | its tag multi now points at {}, which has no \
-         linux/arm64 manifest; ",
+        "| `{host}/{REPO}` | `multi` | `{}` | `{}` | - | no linux/arm64 manifest in the new index | \
+         `Dockerfile:1:6` |",
         short(&attested.digest),
         short(&amd_only.digest),
-        amd_only.digest
     );
     assert!(
         stdout(&o).contains("#### Held back") && stdout(&o).contains(&row),
@@ -3661,6 +3665,7 @@ fn min_age_holds_a_new_digest_then_applies_it() {
         );
         assert_eq!(entry["held"]["code"], "PIN077");
         assert_eq!(entry["held"]["eligibleAt"], "2026-12-10T05:00:00Z");
+        assert!(entry["held"].get("missingPlatforms").is_none(), "{entry}");
         assert_eq!(doc["summary"]["held"], 1);
         let o = update_at(
             &fx,

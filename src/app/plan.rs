@@ -742,6 +742,7 @@ fn too_young(f: &Found, op: &Operation, manifest: &Manifest, digest: &str) -> Op
             code: Code::HeldTooYoung,
             reason: message,
             eligible_at: Some(eligible),
+            missing_platforms: Vec::new(),
         },
     })
 }
@@ -795,6 +796,7 @@ fn by_platforms(f: &Found, r: &Reference, manifest: &Manifest, op: &Operation) -
                     names(&required)
                 ),
                 eligible_at: None,
+                missing_platforms: c.missing.iter().map(Platform::to_string).collect(),
             },
         });
     }

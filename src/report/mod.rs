@@ -194,6 +194,9 @@ pub struct Held {
     /// RFC 3339, UTC.
     #[serde(rename = "eligibleAt")]
     pub eligible_at: Option<String>,
+    /// `PIN078`: the required platforms the new index lacks (`os/arch[/variant]`). Left out of JSON when empty.
+    #[serde(rename = "missingPlatforms", skip_serializing_if = "Vec::is_empty")]
+    pub missing_platforms: Vec<String>,
 }
 
 /// The status names, the same in the text listing and in JSON.
