@@ -1501,41 +1501,95 @@ fn update_compares_the_platforms_manifests_of_a_moved_index() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(fs::read_to_string(&file).unwrap(), pinned(&attested.digest));
 
-    // linux/arm64 dropped: held back, whatever the flags, and said without -v.
+    // linux/arm64 dropped: held back, whatever the flags, and said without -v: status held, counted in the
+    // summary with its cause, as a --min-age hold is.
     let amd_only = registry.push_index_over(REPO, "multi", &base, &["linux/amd64"], None);
     assert_eq!(amd_only.children.len(), 1);
+    let held_line = format!(
+        "Dockerfile:1:6: held {host}/{REPO}:multi@{}: its tag multi now points at {}, which has no linux/arm64 \
+         manifest; applied once the tag's index has every platform required (linux/amd64, linux/arm64: those \
+         of the pinned index)\n",
+        attested.digest, amd_only.digest
+    );
     for extra in [&[][..], &["--all-changes"]] {
         let mut args = vec!["-w"];
         args.extend_from_slice(extra);
         let o = run(&args);
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert!(stderr(&o).contains(&held_line), "{}", stderr(&o));
         assert!(
-            stderr(&o).contains(&format!(
-                "Dockerfile:1:6: warning: held back: the tag now points at {}, which has no linux/arm64 \
-                 manifest; the pin stays until the tag's index has every platform required (linux/amd64, \
-                 linux/arm64: those of the pinned index)",
-                amd_only.digest
-            )),
+            stderr(&o).contains(
+                "pin: 1 file scanned, 1 reference found: 0 updated, 0 already pinned, 0 skipped, 1 held back \
+                 (missing a platform)\n"
+            ),
             "{}",
             stderr(&o)
         );
         assert_eq!(fs::read_to_string(&file).unwrap(), pinned(&attested.digest));
     }
+    // A hold is no change: --check exits 0 and finds nothing. -q keeps this hold's line (a warning: no time
+    // ends it) and drops the summary.
+    let o = run(&["--check"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "", "no finding");
+    let o = run(&["--check", "-q"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stderr(&o), held_line);
     let o = run(&["--check", "--format", "json"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_valid(&o.stdout, "docs/report.schema.json");
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let entry = &v["references"][0];
+    assert_eq!(entry["status"], "held", "{entry}");
     assert_eq!(entry["code"], "PIN078", "{entry}");
+    assert_eq!(entry["tag"], "multi", "{entry}");
     assert_eq!(entry["digest"], amd_only.digest.as_str(), "{entry}");
     assert_eq!(entry["previousDigest"], attested.digest.as_str(), "{entry}");
+    assert_eq!(entry["held"]["code"], "PIN078", "{entry}");
+    assert_eq!(
+        entry["held"]["eligibleAt"],
+        serde_json::Value::Null,
+        "{entry}"
+    );
+    assert_eq!(
+        entry["held"]["missingPlatforms"],
+        serde_json::json!(["linux/arm64"]),
+        "{entry}"
+    );
     assert!(
         entry["held"]["reason"]
             .as_str()
             .is_some_and(|h| h.contains("no linux/arm64 manifest")),
         "{entry}"
     );
+    assert_eq!(v["summary"]["held"], 1, "{v}");
+    assert_eq!(v["summary"]["unchanged"], 0, "{v}");
+    let o = run(&["--format", "sarif"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_valid(&o.stdout, "tests/schemas/sarif-schema-2.1.0.json");
+    let log: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let result = &log["runs"][0]["results"][0];
+    assert_eq!(result["ruleId"], "PIN078", "{result}");
+    assert_eq!(result["level"], "warning", "{result}");
+    assert_eq!(result["properties"]["held"]["code"], "PIN078", "{result}");
+    assert_eq!(
+        result["properties"]["digest"],
+        amd_only.digest.as_str(),
+        "{result}"
+    );
     let o = run(&["--format", "markdown"]);
-    assert!(stdout(&o).contains("#### Held back"), "{}", stdout(&o));
+    let short = |d: &str| d["sha256:".len().."sha256:".len() + 12].to_string();
+    let row = format!(
+        "| `{host}/{REPO}` | `multi` | `{}` | `{}` | - | no linux/arm64 manifest in the new index | \
+         `Dockerfile:1:6` |",
+        short(&attested.digest),
+        short(&amd_only.digest),
+    );
+    assert!(
+        stdout(&o).contains("#### Held back") && stdout(&o).contains(&row),
+        "{}",
+        stdout(&o)
+    );
     // Only amd64 required (here from pin.toml): its image is the pinned one, so no update and no hold.
     fs::write(
         dir.path().join("pin.toml"),
@@ -3714,6 +3768,10 @@ fn min_age_holds_a_new_digest_then_applies_it() {
             "{}",
             stderr(&o)
         );
+        // -q leaves out a hold that ends on its own (and the summary): nothing to say.
+        let o = update_at(&fx, dir.path(), home.path(), t, &with(&["-q"]));
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert_eq!(stderr(&o), "");
         // The record: the lockfile's `firstSeen`, or the file in the cache directory ($HOME/.cache/pin).
         let record = format!(
             "\"{host}/{REPO}:{tag}\": {{\n      \"{moved}\": \"2026-12-07T05:00:00Z\"\n    }}"
@@ -3761,6 +3819,7 @@ fn min_age_holds_a_new_digest_then_applies_it() {
         );
         assert_eq!(entry["held"]["code"], "PIN077");
         assert_eq!(entry["held"]["eligibleAt"], "2026-12-10T05:00:00Z");
+        assert!(entry["held"].get("missingPlatforms").is_none(), "{entry}");
         assert_eq!(doc["summary"]["held"], 1);
         let o = update_at(
             &fx,

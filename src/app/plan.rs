@@ -211,23 +211,14 @@ fn plan_file<'a, K>(
         match decision {
             Decision::Skip(why) => outcome.set(OutcomeStatus::Skipped, why.code, why.reason),
             Decision::Keep => {}
-            Decision::Hold {
-                digest,
-                seen,
-                message,
-                eligible,
-            } => {
-                outcome.set(OutcomeStatus::Held, Code::HeldTooYoung, message.clone());
+            Decision::Hold { digest, seen, held } => {
+                outcome.set(OutcomeStatus::Held, held.code, held.reason.clone());
                 if let Status::Pinned(r) = &f.status {
                     outcome.previous = r.digest().map(str::to_string);
                 }
                 outcome.digest = Some(digest);
-                outcome.seen = Some(seen);
-                outcome.held = Some(Held {
-                    code: Code::HeldTooYoung,
-                    reason: message,
-                    eligible_at: Some(eligible),
-                });
+                outcome.seen = seen;
+                outcome.held = Some(held);
             }
             Decision::Flag(code, why) => outcome.set(OutcomeStatus::Unchanged, code, why),
             Decision::Fail(code, why) => {
@@ -238,18 +229,12 @@ fn plan_file<'a, K>(
                 code,
                 message,
                 digest,
-                held,
             } => {
-                outcome.set(OutcomeStatus::Unchanged, code, message.clone());
+                outcome.set(OutcomeStatus::Unchanged, code, message);
                 if let Status::Pinned(r) = &f.status {
                     outcome.previous = r.digest().map(str::to_string);
                 }
                 outcome.digest = Some(digest);
-                outcome.held = held.then_some(Held {
-                    code,
-                    reason: message,
-                    eligible_at: None,
-                });
             }
             Decision::Write {
                 replacement,
@@ -399,23 +384,23 @@ enum Decision {
     /// Left as it is, and a finding (`--require-tags`).
     Flag(Code, String),
     Keep,
-    /// `pin update --min-age`: the tag moved to `digest`, too young to apply yet; the pin stays.
+    /// `pin update`: the tag moved to `digest`, which is held back and the pin stays: too young for the
+    /// waiting period ([`Code::HeldTooYoung`], `--min-age`) or missing a required platform
+    /// ([`Code::PlatformHeld`]). `seen`: when the new digest was first seen, where that is known.
     Hold {
         digest: String,
-        seen: Seen,
-        message: String,
-        eligible: String,
+        seen: Option<Seen>,
+        held: Held,
     },
     /// A failed lookup: [`Code::LookupFailed`], [`Code::Unreachable`] when its registry could not be
     /// reached at all (reports say that once per registry), or [`Code::Signature`].
     Fail(Code, String),
-    /// `pin update`: the tag moved to `digest`, which is not taken: held back ([`Code::PlatformHeld`],
-    /// `held`) or no change for the platforms required ([`Code::SamePlatforms`]).
+    /// `pin update`: the tag moved to `digest`, whose manifests for the platforms required are the pinned
+    /// index's: no change ([`Code::SamePlatforms`]).
     NotTaken {
         code: Code,
         message: String,
         digest: String,
-        held: bool,
     },
     Write {
         replacement: String,
@@ -695,7 +680,7 @@ fn update(
         Ok(m) => m,
         Err(d) => return d,
     };
-    if let Some(not_taken) = by_platforms(r, manifest, op) {
+    if let Some(not_taken) = by_platforms(f, r, manifest, op) {
         return not_taken;
     }
     let (digest, note) = match (&manifest.child_of, children) {
@@ -762,9 +747,13 @@ fn too_young(f: &Found, op: &Operation, manifest: &Manifest, digest: &str) -> Op
     );
     Some(Decision::Hold {
         digest: digest.to_string(),
-        seen: seen.clone(),
-        message,
-        eligible,
+        seen: Some(seen.clone()),
+        held: Held {
+            code: Code::HeldTooYoung,
+            reason: message,
+            eligible_at: Some(eligible),
+            missing_platforms: Vec::new(),
+        },
     })
 }
 
@@ -772,7 +761,7 @@ fn too_young(f: &Found, op: &Operation, manifest: &Manifest, digest: &str) -> Op
 /// (`--platforms`, `[update] platforms`, by default the pinned index's): held back when the new index lacks
 /// one of them, not an update when their manifests are the same (unless `--all-changes`). `None`: an update
 /// as any other (the children were not compared, or the required platforms' manifests changed).
-fn by_platforms(r: &Reference, manifest: &Manifest, op: &Operation) -> Option<Decision> {
+fn by_platforms(f: &Found, r: &Reference, manifest: &Manifest, op: &Operation) -> Option<Decision> {
     let Operation::Update {
         platforms,
         all_changes,
@@ -803,17 +792,22 @@ fn by_platforms(r: &Reference, manifest: &Manifest, op: &Operation) -> Option<De
     };
     let c = compare(old, new, &required);
     if !c.missing.is_empty() {
-        return Some(Decision::NotTaken {
-            code: Code::PlatformHeld,
-            message: format!(
-                "held back: the tag now points at {}, which has no {} manifest; the pin stays until the tag's \
-                 index has every platform required ({}: {whose})",
-                manifest.digest,
-                names(&c.missing),
-                names(&required)
-            ),
+        let tag = tag_of(f).unwrap_or_else(|| "latest".to_string());
+        return Some(Decision::Hold {
             digest: manifest.digest.clone(),
-            held: true,
+            seen: manifest.seen.clone(),
+            held: Held {
+                code: Code::PlatformHeld,
+                reason: format!(
+                    "its tag {tag} now points at {}, which has no {} manifest; applied once the tag's index \
+                     has every platform required ({}: {whose})",
+                    manifest.digest,
+                    names(&c.missing),
+                    names(&required)
+                ),
+                eligible_at: None,
+                missing_platforms: c.missing.iter().map(Platform::to_string).collect(),
+            },
         });
     }
     if c.changed.is_empty() && !all_changes {
@@ -826,7 +820,6 @@ fn by_platforms(r: &Reference, manifest: &Manifest, op: &Operation) -> Option<De
                 names(&required)
             ),
             digest: manifest.digest.clone(),
-            held: false,
         });
     }
     None
@@ -1382,7 +1375,7 @@ mod tests {
             let (o, changed) = run(&no_arm, &[], all);
             assert_eq!(
                 (o.status, code(&o), changed),
-                (OutcomeStatus::Unchanged, Some(Code::PlatformHeld), 0)
+                (OutcomeStatus::Held, Some(Code::PlatformHeld), 0)
             );
             assert_eq!(o.primary().unwrap().severity, Severity::Warning);
             assert!(

@@ -118,9 +118,9 @@ codes! {
     UntaggedPins = ("PIN076", "untagged-pins", Note,
         "`pin update`: how many pins have a digest and no tag to follow, and how to give them one: `pin unpin -w --from-lock FILE` with the lockfile of the run that pinned them, or a tag written back by hand, then `pin -w` (one line per run)."),
     HeldTooYoung = ("PIN077", "held-too-young", Skip,
-        "`pin update --min-age`: the tag moved, but the new digest has not been seen (or, with `--trust-created`, was not created) long enough ago; the pin is kept and the change held back until it has."),
+        "`pin update --min-age`: the tag moved, but the new digest has not been seen (or, with `--trust-created`, was not created) long enough ago; the pin is kept and the change held back (status `held`) until it has. Left out at `-q`: it ends on its own."),
     PlatformHeld = ("PIN078", "platform-held", Skip,
-        "`pin update`: the index a pinned index's tag now points at lacks a required platform (`--platforms`, `[update] platforms`, by default those of the pinned index): the pin is kept until the tag's index has them all."),
+        "`pin update`: the index a pinned index's tag now points at lacks a required platform (`--platforms`, `[update] platforms`, by default those of the pinned index): the pin is kept and the change held back (status `held`) until the tag's index has them all. A warning, shown at `-q`: no time ends it."),
     SamePlatforms = ("PIN079", "same-platforms", Skip,
         "`pin update`: the index a pinned index's tag now points at has the same manifests for every required platform (only attestations or other platforms changed): not an update unless `--all-changes` (the text format says so at `-v`)."),
     AmbiguousTag = ("PIN080", "ambiguous-tag", Skip,
@@ -168,7 +168,8 @@ impl Code {
         match (self.class(), self) {
             (Class::Failure, _) => Severity::Error,
             (Class::Finding, _) if check => Severity::Error,
-            // A value in an image field that is no reference is likely a mistake; the other skips are by design.
+            // A value in an image field that is no reference is likely a mistake, and two tags recorded for one
+            // digest need a choice; the other skips are by design.
             (
                 Class::Skip,
                 Code::InvalidReference | Code::NotWritten | Code::PlatformHeld | Code::AmbiguousTag,
