@@ -62,7 +62,8 @@ pub enum Command {
     /// Put the tags back: the inverse of pinning; contacts no registry.
     ///
     /// `name@digest` with a tag comment becomes the comment's `name:tag` (and the comment goes);
-    /// `name:tag@digest` becomes `name:tag`.
+    /// `name:tag@digest` becomes `name:tag`; a bare `name@digest` takes its tag from a lockfile with
+    /// --from-lock.
     Unpin(UnpinArgs),
     /// Check that every digest written in the files is still served by its registry; writes nothing.
     ///
@@ -153,6 +154,19 @@ pub struct UnpinArgs {
 
     #[command(flatten)]
     pub select: SelectArgs,
+
+    /// Give each bare digest pin (`name@sha256:…`, no tag and no tag comment) the tag that FILE, the
+    /// lockfile of the run that pinned it (default pin.lock), records resolving to that digest in its
+    /// repository; a digest recorded for several tags is left alone and reported (PIN080). FILE is only
+    /// read.
+    #[arg(
+        long,
+        value_name = "FILE",
+        num_args = 0..=1,
+        default_missing_value = "pin.lock",
+        help_heading = "Lockfile"
+    )]
+    pub from_lock: Option<PathBuf>,
 
     #[command(flatten)]
     pub output: OutputArgs,

@@ -1304,7 +1304,11 @@ fn update_follows_moved_tags() {
         stderr(&o)
     );
     assert!(
-        stderr(&o).contains("pin from the tags again with `pin -w`, whose default keeps each tag"),
+        stderr(&o).contains(
+            "`pin unpin -w --from-lock pin.lock` gives each back the tag that the lockfile of the run \
+             that pinned it records (or write the tag back by hand), then `pin -w`, whose default keeps \
+             each tag, pins them again"
+        ),
         "{}",
         stderr(&o)
     );
@@ -1497,41 +1501,95 @@ fn update_compares_the_platforms_manifests_of_a_moved_index() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(fs::read_to_string(&file).unwrap(), pinned(&attested.digest));
 
-    // linux/arm64 dropped: held back, whatever the flags, and said without -v.
+    // linux/arm64 dropped: held back, whatever the flags, and said without -v: status held, counted in the
+    // summary with its cause, as a --min-age hold is.
     let amd_only = registry.push_index_over(REPO, "multi", &base, &["linux/amd64"], None);
     assert_eq!(amd_only.children.len(), 1);
+    let held_line = format!(
+        "Dockerfile:1:6: held {host}/{REPO}:multi@{}: its tag multi now points at {}, which has no linux/arm64 \
+         manifest; applied once the tag's index has every platform required (linux/amd64, linux/arm64: those \
+         of the pinned index)\n",
+        attested.digest, amd_only.digest
+    );
     for extra in [&[][..], &["--all-changes"]] {
         let mut args = vec!["-w"];
         args.extend_from_slice(extra);
         let o = run(&args);
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert!(stderr(&o).contains(&held_line), "{}", stderr(&o));
         assert!(
-            stderr(&o).contains(&format!(
-                "Dockerfile:1:6: warning: held back: the tag now points at {}, which has no linux/arm64 \
-                 manifest; the pin stays until the tag's index has every platform required (linux/amd64, \
-                 linux/arm64: those of the pinned index)",
-                amd_only.digest
-            )),
+            stderr(&o).contains(
+                "pin: 1 file scanned, 1 reference found: 0 updated, 0 already pinned, 0 skipped, 1 held back \
+                 (missing a platform)\n"
+            ),
             "{}",
             stderr(&o)
         );
         assert_eq!(fs::read_to_string(&file).unwrap(), pinned(&attested.digest));
     }
+    // A hold is no change: --check exits 0 and finds nothing. -q keeps this hold's line (a warning: no time
+    // ends it) and drops the summary.
+    let o = run(&["--check"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "", "no finding");
+    let o = run(&["--check", "-q"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stderr(&o), held_line);
     let o = run(&["--check", "--format", "json"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_valid(&o.stdout, "docs/report.schema.json");
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let entry = &v["references"][0];
+    assert_eq!(entry["status"], "held", "{entry}");
     assert_eq!(entry["code"], "PIN078", "{entry}");
+    assert_eq!(entry["tag"], "multi", "{entry}");
     assert_eq!(entry["digest"], amd_only.digest.as_str(), "{entry}");
     assert_eq!(entry["previousDigest"], attested.digest.as_str(), "{entry}");
+    assert_eq!(entry["held"]["code"], "PIN078", "{entry}");
+    assert_eq!(
+        entry["held"]["eligibleAt"],
+        serde_json::Value::Null,
+        "{entry}"
+    );
+    assert_eq!(
+        entry["held"]["missingPlatforms"],
+        serde_json::json!(["linux/arm64"]),
+        "{entry}"
+    );
     assert!(
         entry["held"]["reason"]
             .as_str()
             .is_some_and(|h| h.contains("no linux/arm64 manifest")),
         "{entry}"
     );
+    assert_eq!(v["summary"]["held"], 1, "{v}");
+    assert_eq!(v["summary"]["unchanged"], 0, "{v}");
+    let o = run(&["--format", "sarif"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_valid(&o.stdout, "tests/schemas/sarif-schema-2.1.0.json");
+    let log: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let result = &log["runs"][0]["results"][0];
+    assert_eq!(result["ruleId"], "PIN078", "{result}");
+    assert_eq!(result["level"], "warning", "{result}");
+    assert_eq!(result["properties"]["held"]["code"], "PIN078", "{result}");
+    assert_eq!(
+        result["properties"]["digest"],
+        amd_only.digest.as_str(),
+        "{result}"
+    );
     let o = run(&["--format", "markdown"]);
-    assert!(stdout(&o).contains("#### Held back"), "{}", stdout(&o));
+    let short = |d: &str| d["sha256:".len().."sha256:".len() + 12].to_string();
+    let row = format!(
+        "| `{host}/{REPO}` | `multi` | `{}` | `{}` | - | no linux/arm64 manifest in the new index | \
+         `Dockerfile:1:6` |",
+        short(&attested.digest),
+        short(&amd_only.digest),
+    );
+    assert!(
+        stdout(&o).contains("#### Held back") && stdout(&o).contains(&row),
+        "{}",
+        stdout(&o)
+    );
     // Only amd64 required (here from pin.toml): its image is the pinned one, so no update and no hold.
     fs::write(
         dir.path().join("pin.toml"),
@@ -2213,6 +2271,156 @@ fn tag_comments_are_written_followed_and_unpinned() {
     assert_eq!(read("Dockerfile"), docker);
     let o = run_pin(dir.path(), &["unpin", "--check", "."], &[]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+// Guards `pin unpin --from-lock` end to end: `pin -w --tag-style drop --lock pin.lock` leaves bare digests;
+// the lockfile (only read, `pin.lock` by default) gives each its one tag back byte for byte (YAML quoting and
+// comment, a CRLF Dockerfile); a digest recorded for two tags of its repository is left alone and reported
+// (PIN080, naming both); `--check` exits 1 while a tag can be restored, 0 after (the ambiguous one is a skip);
+// a missing lockfile or a directory is an error (exit 2); and a default `pin -w` makes them updatable again.
+#[test]
+fn unpin_from_lock_gives_bare_digests_their_tags_back() {
+    let registry = Registry::start(Variant::Plain);
+    let host = registry.host();
+    let web = registry
+        .push_oci_index("team/web", "2", "from-lock-web", TWO_PLATFORMS)
+        .digest;
+    let db = registry
+        .push_docker_image("team/db", "16", "from-lock-db")
+        .digest;
+    // The same image under two tags: one digest, two tags recorded for it.
+    let app = registry
+        .push_oci_image("team/app", "1.0", "from-lock-app")
+        .digest;
+    assert_eq!(
+        registry
+            .push_oci_image("team/app", "1.0.3", "from-lock-app")
+            .digest,
+        app
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = format!(
+        "spec:\n  containers:\n  - image: \"{host}/team/web:2\"  # the web\n  - image: {host}/team/db:16\n"
+    );
+    let docker = format!("FROM {host}/team/db:16 AS base\r\nRUN true\r\n");
+    let twins = format!("a: {{image: {host}/team/app:1.0}}\nb: {{image: {host}/team/app:1.0.3}}\n");
+    fs::write(dir.path().join("pod.yaml"), &yaml).unwrap();
+    fs::write(dir.path().join("Dockerfile"), &docker).unwrap();
+    fs::write(dir.path().join("twins.yaml"), &twins).unwrap();
+    let read = |name: &str| fs::read_to_string(dir.path().join(name)).unwrap();
+    let pin = |args: &[&str]| {
+        let mut all = vec!["--insecure-registry", host];
+        if matches!(args.first(), Some(&"update")) {
+            all.insert(0, "update");
+            all.extend(&args[1..]);
+        } else {
+            all.extend(args);
+        }
+        run_pin(dir.path(), &all, &[])
+    };
+
+    let o = pin(&["-w", "--tag-style", "drop", "--lock", "pin.lock", "."]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let bare = format!(
+        "spec:\n  containers:\n  - image: \"{host}/team/web@{web}\"  # the web\n  - image: {host}/team/db@{db}\n"
+    );
+    assert_eq!(read("pod.yaml"), bare);
+    assert_eq!(
+        read("Dockerfile"),
+        format!("FROM {host}/team/db@{db} AS base\r\nRUN true\r\n")
+    );
+    let twins_pinned =
+        format!("a: {{image: {host}/team/app@{app}}}\nb: {{image: {host}/team/app@{app}}}\n");
+    assert_eq!(read("twins.yaml"), twins_pinned);
+    let lock = fs::read(dir.path().join("pin.lock")).unwrap();
+
+    // Without a lockfile there is no tag to restore; the skip names the flag.
+    let o = run_pin(dir.path(), &["unpin", "--check", "-v", "."], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("`pin unpin --from-lock`"),
+        "{}",
+        stderr(&o)
+    );
+
+    // `--from-lock` alone reads pin.lock; a check finds the three restorable pins.
+    let o = run_pin(dir.path(), &["unpin", "--from-lock", "--check", "."], &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let found = format!("{}{}", stdout(&o), stderr(&o));
+    assert_eq!(found.matches("PIN015").count(), 3, "{found}");
+    let o = run_pin(
+        dir.path(),
+        &["unpin", "-w", "--from-lock", "pin.lock", "."],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(read("pod.yaml"), yaml);
+    assert_eq!(read("Dockerfile"), docker);
+    assert_eq!(read("twins.yaml"), twins_pinned, "two tags: none guessed");
+    let err = stderr(&o);
+    assert_eq!(
+        err.matches(
+            "the lockfile records 2 tags of this repository resolving to this digest (1.0, 1.0.3)"
+        )
+        .count(),
+        2,
+        "{err}"
+    );
+    assert_eq!(
+        fs::read(dir.path().join("pin.lock")).unwrap(),
+        lock,
+        "only read"
+    );
+    let o = run_pin(
+        dir.path(),
+        &[
+            "unpin",
+            "--check",
+            "--format",
+            "json",
+            "--from-lock",
+            "pin.lock",
+            ".",
+        ],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o).matches("\"code\": \"PIN080\"").count(),
+        2,
+        "{}",
+        stdout(&o)
+    );
+
+    // A lockfile that is not there, or a directory given for it: an error, nothing written.
+    let o = run_pin(
+        dir.path(),
+        &["unpin", "-w", "--from-lock", "none.lock", "."],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("none.lock: the lockfile does not exist"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run_pin(dir.path(), &["unpin", "--from-lock", "."], &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains(". is a directory"), "{}", stderr(&o));
+
+    // A default `pin -w` keeps the tags restored, so `pin update` follows them; only the twins stay untagged.
+    let o = pin(&["-w", "."]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = pin(&["update", "--check", "."]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("2 pins have a digest and no tag"),
+        "{}",
+        stderr(&o)
+    );
+    let o = pin(&["update", "--check", "--require-tags", "."]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(stdout(&o).matches("PIN075").count(), 2, "{}", stdout(&o));
 }
 
 // Guards the default tag style end to end, on every file kind of the e2e trees: `pin -w` with no style keeps
@@ -3560,6 +3768,10 @@ fn min_age_holds_a_new_digest_then_applies_it() {
             "{}",
             stderr(&o)
         );
+        // -q leaves out a hold that ends on its own (and the summary): nothing to say.
+        let o = update_at(&fx, dir.path(), home.path(), t, &with(&["-q"]));
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert_eq!(stderr(&o), "");
         // The record: the lockfile's `firstSeen`, or the file in the cache directory ($HOME/.cache/pin).
         let record = format!(
             "\"{host}/{REPO}:{tag}\": {{\n      \"{moved}\": \"2026-12-07T05:00:00Z\"\n    }}"
@@ -3607,6 +3819,7 @@ fn min_age_holds_a_new_digest_then_applies_it() {
         );
         assert_eq!(entry["held"]["code"], "PIN077");
         assert_eq!(entry["held"]["eligibleAt"], "2026-12-10T05:00:00Z");
+        assert!(entry["held"].get("missingPlatforms").is_none(), "{entry}");
         assert_eq!(doc["summary"]["held"], 1);
         let o = update_at(
             &fx,

@@ -173,10 +173,10 @@ fn untagged_warning(report: &mut Report) {
         Code::UntaggedPins,
         None,
         format!(
-            "{pins} {have} a digest and no tag, so `pin update` cannot follow them: put the tag back \
-             (`name:tag@sha256:…`, or a `# name:tag` comment) or pin from the tags again with `pin -w`, \
-             whose default keeps each tag (`pin list` shows them; `--require-tags` makes `--check` fail on \
-             them)"
+            "{pins} {have} a digest and no tag, so `pin update` cannot follow them: `pin unpin -w \
+             --from-lock pin.lock` gives each back the tag that the lockfile of the run that pinned it \
+             records (or write the tag back by hand), then `pin -w`, whose default keeps each tag, pins them \
+             again (`pin list` shows them; `--require-tags` makes `--check` fail on them)"
         ),
     );
     d.severity = report::Severity::Warning;
@@ -200,7 +200,8 @@ fn remove_leftovers(leftovers: &[PathBuf], report: &mut Report) {
 }
 
 impl FilesRun<'_> {
-    /// Every unique lookup the files need, looked up (none for `pin unpin`).
+    /// Every unique lookup the files need, looked up (none for `pin unpin`, which reads its `--from-lock`
+    /// lockfile, if given, for tags).
     fn look_up(&self, scanned: &[ScannedFile]) -> Result<Lookup, LookupError> {
         let f = self.files;
         let keys = plan::keys(scanned, &f.operation);
@@ -233,7 +234,10 @@ impl FilesRun<'_> {
                     hub_gets,
                 )
             }
-            None => Ok(Lookup::none()),
+            None => match (&f.operation, f.lock.as_ref().and_then(|l| l.path.as_ref())) {
+                (Operation::Unpin, Some(path)) => Lookup::tags_from(path),
+                _ => Ok(Lookup::none()),
+            },
         }
     }
 
@@ -300,6 +304,7 @@ impl FilesRun<'_> {
             &lookup.resolved,
             actions,
             &self.files.operation,
+            lookup.tags.as_ref(),
             keep,
         )
     }

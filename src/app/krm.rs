@@ -386,6 +386,7 @@ pub fn run(
         &lookup.resolved,
         plan::Actions::none(),
         &op,
+        None,
         |_, _, new| new.to_string(),
     );
     let planned = match planned {

@@ -39,6 +39,8 @@ pub(super) struct Lookup {
     pub(super) warnings: Vec<String>,
     /// What each GitHub Actions ref names.
     pub(super) actions: ActionResolutions,
+    /// `pin unpin --from-lock`: the tags its lockfile records for each digest.
+    pub(super) tags: Option<crate::resolve::lock::Tags>,
     lock: Option<(Lockfile, Place)>,
     offline: bool,
 }
@@ -73,9 +75,24 @@ impl Lookup {
             quota_warnings: Vec::new(),
             actions: ActionResolutions::new(),
             warnings: Vec::new(),
+            tags: None,
             lock: None,
             offline: false,
         }
+    }
+
+    /// No lookups; the tags the lockfile at `path` records (`pin unpin --from-lock`), which must exist.
+    pub(super) fn tags_from(path: &std::path::Path) -> Result<Lookup, LookupError> {
+        let shown = path.display().to_string();
+        if path.is_dir() {
+            return Err(LockError::Directory { path: shown }.into());
+        }
+        let lock =
+            Lockfile::load(&Place::file_given(path))?.ok_or(LockError::NoTags { path: shown })?;
+        Ok(Lookup {
+            tags: Some(lock.tags()),
+            ..Lookup::none()
+        })
     }
 
     /// The first-seen records of the `--lock` file, if there is one.
@@ -286,6 +303,7 @@ pub(super) fn resolutions(
         quota_warnings,
         actions,
         warnings,
+        tags: None,
         lock,
         offline,
     })

@@ -9,6 +9,7 @@ use crate::formats::{tag_comment, Kind, Target};
 use crate::reference::Reference;
 use crate::report::{Code, Fix, Held, Outcome, OutcomeStatus, Seen, Severity};
 use crate::resolve::git::{ActionKey, ActionResolutions, RefKind};
+use crate::resolve::lock::Tags;
 use crate::resolve::platform::{compare, required_by};
 use crate::resolve::registry::Children;
 use crate::resolve::{Key, Manifest, Platform, Resolutions, ResolveError};
@@ -140,16 +141,17 @@ pub fn action_keys(files: &[ScannedFile], op: &Operation, server: &str) -> BTree
 /// A file that may change is read again ([`ScannedFile::text`]), on every core, one file per core at a time:
 /// `keep(file, old, new)` takes what the run needs of a changed file while both texts are at hand, and then
 /// both are dropped. A file that changed since it was searched stops the plan: nothing is computed from
-/// bytes other than those searched.
+/// bytes other than those searched. `tags`: `pin unpin --from-lock`, the tags its lockfile records.
 pub fn plan<'a, K: Send>(
     files: &'a [ScannedFile],
     resolved: &Resolutions,
     actions: Actions,
     op: &Operation,
+    tags: Option<&Tags>,
     keep: impl Fn(&ScannedFile, &str, &str) -> K + Sync,
 ) -> Result<Plan<'a, K>, Changed> {
     let planned = super::scan::parallel_map(files.iter().collect(), |file| {
-        plan_file(file, resolved, actions, op, &keep)
+        plan_file(file, resolved, actions, op, tags, &keep)
     });
     let mut plan = Plan {
         changes: Vec::new(),
@@ -186,6 +188,7 @@ fn plan_file<'a, K>(
     resolved: &Resolutions,
     actions: Actions,
     op: &Operation,
+    tags: Option<&Tags>,
     keep: &(impl Fn(&ScannedFile, &str, &str) -> K + Sync),
 ) -> Result<(Vec<Outcome>, Option<FileChange<'a, K>>), Changed> {
     // Read only when some reference may be written: a file all pinned costs no read in `pin`.
@@ -203,28 +206,19 @@ fn plan_file<'a, K>(
         outcome.tag = tag_of(f);
         let decision = match &f.status {
             Status::Action(a) => decide_action(f, a, file.kind, src, actions, op),
-            _ => decide(f, file.kind, src, resolved, op),
+            _ => decide(f, file.kind, src, resolved, op, tags),
         };
         match decision {
             Decision::Skip(why) => outcome.set(OutcomeStatus::Skipped, why.code(), why.to_string()),
             Decision::Keep => {}
-            Decision::Hold {
-                digest,
-                seen,
-                message,
-                eligible,
-            } => {
-                outcome.set(OutcomeStatus::Held, Code::HeldTooYoung, message.clone());
+            Decision::Hold { digest, seen, held } => {
+                outcome.set(OutcomeStatus::Held, held.code, held.reason.clone());
                 if let Status::Pinned(r) = &f.status {
                     outcome.previous = r.digest().map(str::to_string);
                 }
                 outcome.digest = Some(digest);
-                outcome.seen = Some(seen);
-                outcome.held = Some(Held {
-                    code: Code::HeldTooYoung,
-                    reason: message,
-                    eligible_at: Some(eligible),
-                });
+                outcome.seen = seen;
+                outcome.held = Some(held);
             }
             Decision::Flag(code, why) => outcome.set(OutcomeStatus::Unchanged, code, why),
             Decision::Fail(code, why) => {
@@ -235,18 +229,12 @@ fn plan_file<'a, K>(
                 code,
                 message,
                 digest,
-                held,
             } => {
-                outcome.set(OutcomeStatus::Unchanged, code, message.clone());
+                outcome.set(OutcomeStatus::Unchanged, code, message);
                 if let Status::Pinned(r) = &f.status {
                     outcome.previous = r.digest().map(str::to_string);
                 }
                 outcome.digest = Some(digest);
-                outcome.held = held.then_some(Held {
-                    code,
-                    reason: message,
-                    eligible_at: None,
-                });
             }
             Decision::Write {
                 replacement,
@@ -396,23 +384,23 @@ enum Decision {
     /// Left as it is, and a finding (`--require-tags`).
     Flag(Code, String),
     Keep,
-    /// `pin update --min-age`: the tag moved to `digest`, too young to apply yet; the pin stays.
+    /// `pin update`: the tag moved to `digest`, which is held back and the pin stays: too young for the
+    /// waiting period ([`Code::HeldTooYoung`], `--min-age`) or missing a required platform
+    /// ([`Code::PlatformHeld`]). `seen`: when the new digest was first seen, where that is known.
     Hold {
         digest: String,
-        seen: Seen,
-        message: String,
-        eligible: String,
+        seen: Option<Seen>,
+        held: Held,
     },
     /// A failed lookup: [`Code::LookupFailed`], [`Code::Unreachable`] when its registry could not be
     /// reached at all (reports say that once per registry), or [`Code::Signature`].
     Fail(Code, String),
-    /// `pin update`: the tag moved to `digest`, which is not taken: held back ([`Code::PlatformHeld`],
-    /// `held`) or no change for the platforms required ([`Code::SamePlatforms`]).
+    /// `pin update`: the tag moved to `digest`, whose manifests for the platforms required are the pinned
+    /// index's: no change ([`Code::SamePlatforms`]).
     NotTaken {
         code: Code,
         message: String,
         digest: String,
-        held: bool,
     },
     Write {
         replacement: String,
@@ -428,7 +416,14 @@ enum Decision {
 }
 
 /// What the run does with one reference: the one place the operation and the reference's status meet.
-fn decide(f: &Found, kind: Kind, src: &str, resolved: &Resolutions, op: &Operation) -> Decision {
+fn decide(
+    f: &Found,
+    kind: Kind,
+    src: &str,
+    resolved: &Resolutions,
+    op: &Operation,
+    tags: Option<&Tags>,
+) -> Decision {
     match (op, &f.status) {
         (_, Status::Skipped(why)) => Decision::Skip(why.clone()),
         (Operation::Pin(p), Status::Unpinned(r)) => pin(f, r, kind, src, resolved, op, p),
@@ -452,7 +447,7 @@ fn decide(f: &Found, kind: Kind, src: &str, resolved: &Resolutions, op: &Operati
         (Operation::Update { children, .. }, Status::Pinned(r)) => {
             update(f, r, resolved, op, *children)
         }
-        (Operation::Unpin, Status::Pinned(r)) => unpin(f, r, kind, src),
+        (Operation::Unpin, Status::Pinned(r)) => unpin(f, r, kind, src, tags),
         (Operation::Unpin, Status::Unpinned(_)) => Decision::Keep,
         (_, Status::Action(_)) => Decision::Keep,
     }
@@ -679,7 +674,7 @@ fn update(
         Ok(m) => m,
         Err(d) => return d,
     };
-    if let Some(not_taken) = by_platforms(r, manifest, op) {
+    if let Some(not_taken) = by_platforms(f, r, manifest, op) {
         return not_taken;
     }
     let (digest, note) = match (&manifest.child_of, children) {
@@ -746,9 +741,13 @@ fn too_young(f: &Found, op: &Operation, manifest: &Manifest, digest: &str) -> Op
     );
     Some(Decision::Hold {
         digest: digest.to_string(),
-        seen: seen.clone(),
-        message,
-        eligible,
+        seen: Some(seen.clone()),
+        held: Held {
+            code: Code::HeldTooYoung,
+            reason: message,
+            eligible_at: Some(eligible),
+            missing_platforms: Vec::new(),
+        },
     })
 }
 
@@ -756,7 +755,7 @@ fn too_young(f: &Found, op: &Operation, manifest: &Manifest, digest: &str) -> Op
 /// (`--platforms`, `[update] platforms`, by default the pinned index's): held back when the new index lacks
 /// one of them, not an update when their manifests are the same (unless `--all-changes`). `None`: an update
 /// as any other (the children were not compared, or the required platforms' manifests changed).
-fn by_platforms(r: &Reference, manifest: &Manifest, op: &Operation) -> Option<Decision> {
+fn by_platforms(f: &Found, r: &Reference, manifest: &Manifest, op: &Operation) -> Option<Decision> {
     let Operation::Update {
         platforms,
         all_changes,
@@ -787,17 +786,22 @@ fn by_platforms(r: &Reference, manifest: &Manifest, op: &Operation) -> Option<De
     };
     let c = compare(old, new, &required);
     if !c.missing.is_empty() {
-        return Some(Decision::NotTaken {
-            code: Code::PlatformHeld,
-            message: format!(
-                "held back: the tag now points at {}, which has no {} manifest; the pin stays until the tag's \
-                 index has every platform required ({}: {whose})",
-                manifest.digest,
-                names(&c.missing),
-                names(&required)
-            ),
+        let tag = tag_of(f).unwrap_or_else(|| "latest".to_string());
+        return Some(Decision::Hold {
             digest: manifest.digest.clone(),
-            held: true,
+            seen: manifest.seen.clone(),
+            held: Held {
+                code: Code::PlatformHeld,
+                reason: format!(
+                    "its tag {tag} now points at {}, which has no {} manifest; applied once the tag's index \
+                     has every platform required ({}: {whose})",
+                    manifest.digest,
+                    names(&c.missing),
+                    names(&required)
+                ),
+                eligible_at: None,
+                missing_platforms: c.missing.iter().map(Platform::to_string).collect(),
+            },
         });
     }
     if c.changed.is_empty() && !all_changes {
@@ -810,7 +814,6 @@ fn by_platforms(r: &Reference, manifest: &Manifest, op: &Operation) -> Option<De
                 names(&required)
             ),
             digest: manifest.digest.clone(),
-            held: false,
         });
     }
     None
@@ -818,8 +821,9 @@ fn by_platforms(r: &Reference, manifest: &Manifest, op: &Operation) -> Option<De
 
 /// `pin unpin`: the tag back in place of the digest, from the tag comment (which goes) or the reference.
 /// A `name:latest@digest` where no tag comment can go is what `--tag-comment` writes for an untagged `name`
-/// there: it becomes `name:latest`, with a note that the reference may have had no tag.
-fn unpin(f: &Found, r: &Reference, kind: Kind, src: &str) -> Decision {
+/// there: it becomes `name:latest`, with a note that the reference may have had no tag. A bare `name@digest`
+/// takes its tag from `tags` (`--from-lock`) when the lockfile records exactly one for that digest.
+fn unpin(f: &Found, r: &Reference, kind: Kind, src: &str, tags: Option<&Tags>) -> Decision {
     if let Target::TagEnd { tag_end } = &f.candidate.target {
         // A build argument's default that ends a tag: the digest goes, the bytes written before it stay.
         return Decision::Write {
@@ -842,7 +846,12 @@ fn unpin(f: &Found, r: &Reference, kind: Kind, src: &str) -> Decision {
             }),
         ),
         (None, Some(tag)) => (format!("{}:{tag}", r.name()), None),
-        (None, None) => return Decision::Skip(Skip::NothingToUpdate(Nothing::NoTagToRestore)),
+        (None, None) => {
+            return match from_lock(r, tags) {
+                Ok(tag) => from_lock_write(r, tag),
+                Err(skip) => Decision::Skip(skip),
+            }
+        }
     };
     let style = tag_comment::style(kind, src);
     let note = (f.tag_comment.is_none()
@@ -863,6 +872,46 @@ fn unpin(f: &Found, r: &Reference, kind: Kind, src: &str) -> Decision {
         note,
         extra,
         said: None,
+    }
+}
+
+/// `pin unpin --from-lock` of a bare `name@digest` whose one recorded tag is `tag`: `name:tag`. A lockfile
+/// records an untagged reference under `latest`: a note says it may have had no tag.
+fn from_lock_write(r: &Reference, tag: &str) -> Decision {
+    let replacement = format!("{}:{tag}", r.name());
+    let note = (tag == "latest").then(|| {
+        (
+            Code::UnpinInexact,
+            format!(
+                "restored as {replacement}; the lockfile records a reference written without a tag under \
+                 `latest`, so it may have had none"
+            ),
+        )
+    });
+    Decision::Write {
+        said: Some(Box::new((
+            Code::Unpin,
+            format!("a digest without a tag; the lockfile records its tag {tag}"),
+        ))),
+        replacement,
+        digest: None,
+        note,
+        extra: None,
+    }
+}
+
+/// `pin unpin --from-lock`: the one tag the lockfile records for the digest of a bare `name@digest` in its
+/// repository; several are not guessed between, and without the lockfile there is none.
+fn from_lock<'t>(r: &Reference, tags: Option<&'t Tags>) -> Result<&'t str, Skip> {
+    let Some(tags) = tags else {
+        return Err(Skip::NothingToUpdate(Nothing::NoTagToRestore));
+    };
+    match tags.of(r).as_slice() {
+        [tag] => Ok(tag),
+        [] => Err(Skip::NothingToUpdate(Nothing::NotInLock)),
+        several => Err(Skip::AmbiguousTag {
+            tags: several.iter().map(|t| t.to_string()).collect(),
+        }),
     }
 }
 
@@ -991,7 +1040,7 @@ mod tests {
             &[("nginx", Ok(digest('a'))), ("nginx:1.27", Ok(digest('b')))],
             &opts,
         );
-        let plan = plan(&files, &res, Actions::none(), &opts, new_text).unwrap();
+        let plan = plan(&files, &res, Actions::none(), &opts, None, new_text).unwrap();
         assert_eq!(
             plan.changes[0].kept,
             format!(
@@ -1032,7 +1081,7 @@ mod tests {
         let files = [file(&["nginx:latest"], Some(false))];
         let opts = pinning(TagStyle::Keep);
         let res = resolutions(&[("nginx:latest", Ok(digest('a')))], &opts);
-        let plan = plan(&files, &res, Actions::none(), &opts, new_text).unwrap();
+        let plan = plan(&files, &res, Actions::none(), &opts, None, new_text).unwrap();
         assert_eq!(
             plan.outcomes[0].pinned.as_deref(),
             Some(&*format!("nginx:latest@{}", digest('a')))
@@ -1058,7 +1107,7 @@ mod tests {
             ],
             &opts,
         );
-        let plan = plan(&files, &res, Actions::none(), &opts, new_text).unwrap();
+        let plan = plan(&files, &res, Actions::none(), &opts, None, new_text).unwrap();
         assert_eq!(plan.changes.len(), 1, "only the second file changes");
         assert!(std::ptr::eq(plan.changes[0].file, &files[1]));
         assert_eq!(plan.errors(), 1);
@@ -1088,7 +1137,7 @@ mod tests {
             &[(&moved, Ok(digest('e'))), (&still, Ok(digest('b')))],
             &opts,
         );
-        let plan = plan(&files, &res, Actions::none(), &opts, new_text).unwrap();
+        let plan = plan(&files, &res, Actions::none(), &opts, None, new_text).unwrap();
         let s: Vec<_> = plan.outcomes.iter().map(|o| o.status).collect();
         assert_eq!(
             s,
@@ -1142,6 +1191,7 @@ mod tests {
             &answer(259_199, false),
             Actions::none(),
             &op,
+            None,
             new_text,
         )
         .unwrap();
@@ -1168,13 +1218,22 @@ mod tests {
             &answer(259_200, false),
             Actions::none(),
             &op,
+            None,
             new_text,
         )
         .unwrap();
         assert_eq!(old.outcomes[0].status, OutcomeStatus::Pinned);
         assert_eq!(old.outcomes[0].seen.as_ref().unwrap().age_seconds, 259_200);
         assert_eq!(old.changes.len(), 1);
-        let gone = plan(&files, &answer(0, true), Actions::none(), &op, new_text).unwrap();
+        let gone = plan(
+            &files,
+            &answer(0, true),
+            Actions::none(),
+            &op,
+            None,
+            new_text,
+        )
+        .unwrap();
         assert_eq!(
             gone.outcomes[0].status,
             OutcomeStatus::Pinned,
@@ -1190,7 +1249,15 @@ mod tests {
             all_changes: false,
             docker_hub_gets: false,
         };
-        let at_once = plan(&files, &answer(0, false), Actions::none(), &none, new_text).unwrap();
+        let at_once = plan(
+            &files,
+            &answer(0, false),
+            Actions::none(),
+            &none,
+            None,
+            new_text,
+        )
+        .unwrap();
         assert_eq!(at_once.outcomes[0].status, OutcomeStatus::Pinned);
     }
 
@@ -1235,7 +1302,7 @@ mod tests {
             };
             let key = Key::update_of(&Reference::parse(&pinned).unwrap()).unwrap();
             let resolved: Resolutions = [(key, Ok(manifest))].into_iter().collect();
-            let plan = plan(&files, &resolved, Actions::none(), &op, new_text).unwrap();
+            let plan = plan(&files, &resolved, Actions::none(), &op, None, new_text).unwrap();
             let o = plan.outcomes[0].clone();
             (o, plan.changes.len())
         };
@@ -1287,7 +1354,7 @@ mod tests {
             let (o, changed) = run(&no_arm, &[], all);
             assert_eq!(
                 (o.status, code(&o), changed),
-                (OutcomeStatus::Unchanged, Some(Code::PlatformHeld), 0)
+                (OutcomeStatus::Held, Some(Code::PlatformHeld), 0)
             );
             assert_eq!(o.primary().unwrap().severity, Severity::Warning);
             assert!(
@@ -1303,6 +1370,89 @@ mod tests {
             run(&no_arm, &["linux/amd64"], false).0.status,
             OutcomeStatus::Pinned
         );
+    }
+
+    // Guards `pin unpin --from-lock` on bare digest pins: one tag recorded for the digest in its repository is
+    // written back (`latest` with a note that the reference may have had none), several are not guessed
+    // between (PIN080, naming them), none is a skip; without the lockfile each is a skip that names the flag.
+    #[test]
+    fn unpin_from_lock_restores_the_one_tag_recorded_and_guesses_none() {
+        let (a, b, c) = (digest('a'), digest('b'), digest('c'));
+        let values = [
+            format!("nginx@{a}"),
+            format!("nginx@{b}"),
+            format!("nginx@{c}"),
+            format!("ghcr.io/x/y@{a}"),
+        ];
+        let files = [file(&values.each_ref().map(String::as_str), None)];
+        let lock = crate::resolve::lock::Lockfile::parse(&format!(
+            r#"{{"version": 1, "images": {{
+                "docker.io/library/nginx:1.27": {{"digest": "{a}"}},
+                "docker.io/library/nginx:1.27.3": {{"digest": "{b}"}},
+                "docker.io/library/nginx:stable": {{"digest": "{b}"}},
+                "ghcr.io/x/y:latest": {{"digest": "{a}"}}
+            }}}}"#
+        ))
+        .unwrap();
+        let tags = lock.tags();
+        let unpinned = plan(
+            &files,
+            &Resolutions::new(),
+            Actions::none(),
+            &Operation::Unpin,
+            Some(&tags),
+            new_text,
+        )
+        .unwrap();
+        assert_eq!(
+            unpinned.changes[0].kept,
+            format!("image: nginx:1.27\nimage: nginx@{b}\nimage: nginx@{c}\nimage: ghcr.io/x/y:latest\n")
+        );
+        let o = &unpinned.outcomes;
+        let code = |i: usize| (o[i].status, o[i].primary().unwrap().code);
+        assert_eq!(code(0), (OutcomeStatus::Pinned, Code::Unpin));
+        assert_eq!(o[0].pinned.as_deref(), Some("nginx:1.27"));
+        assert_eq!(o[0].notes().count(), 0);
+        assert_eq!(code(1), (OutcomeStatus::Skipped, Code::AmbiguousTag));
+        assert_eq!(
+            o[1].primary().unwrap().message,
+            "the lockfile records 2 tags of this repository resolving to this digest (1.27.3, stable): \
+             none is guessed; write the one meant in place of the digest by hand"
+        );
+        assert_eq!(o[1].primary().unwrap().severity, Severity::Warning);
+        assert_eq!(code(2), (OutcomeStatus::Skipped, Code::NothingToUpdate));
+        assert!(
+            o[2].primary().unwrap().message.contains("records no tag"),
+            "{:?}",
+            o[2]
+        );
+        assert_eq!(code(3), (OutcomeStatus::Pinned, Code::Unpin));
+        assert_eq!(
+            o[3].notes().map(|d| d.code).collect::<Vec<_>>(),
+            [Code::UnpinInexact]
+        );
+
+        // Without --from-lock: no tag to restore, and the skip says where one can come from.
+        let alone = plan(
+            &files,
+            &Resolutions::new(),
+            Actions::none(),
+            &Operation::Unpin,
+            None,
+            new_text,
+        )
+        .unwrap();
+        assert!(alone.changes.is_empty());
+        for o in &alone.outcomes {
+            assert_eq!(o.status, OutcomeStatus::Skipped);
+            assert!(
+                o.primary()
+                    .unwrap()
+                    .message
+                    .contains("`pin unpin --from-lock`"),
+                "{o:?}"
+            );
+        }
     }
 
     /// One Dockerfile read as `pin` reads it.
@@ -1332,7 +1482,7 @@ mod tests {
                 (k, Ok(m))
             })
             .collect();
-        let plan = plan(&files, &resolved, Actions::none(), op, new_text).unwrap();
+        let plan = plan(&files, &resolved, Actions::none(), op, None, new_text).unwrap();
         assert_eq!(plan.errors(), 0);
         plan.changes
             .first()

@@ -143,6 +143,8 @@ pub enum Skip {
     BuiltNameUnknown(Option<SkipReason>),
     /// A kustomization at `at` (`file:line`) sets this image.
     SetByKustomization { at: String },
+    /// `pin unpin --from-lock`: the lockfile records several `tags` for the digest; none is guessed.
+    AmbiguousTag { tags: Vec<String> },
 }
 
 /// Why `pin update` (or `pin unpin`) has nothing to do with a reference.
@@ -160,8 +162,10 @@ pub enum Nothing {
     NoRefToRestore,
     /// A digest in a field of its own beside the tag, for `pin unpin`.
     DigestField,
-    /// A digest without a tag or tag comment, for `pin unpin`.
+    /// A digest without a tag or tag comment, for `pin unpin` (`--from-lock` could take it from the lockfile).
     NoTagToRestore,
+    /// `pin unpin --from-lock`: a digest without a tag or tag comment that the lockfile records no tag for.
+    NotInLock,
 }
 
 impl Skip {
@@ -179,6 +183,7 @@ impl Skip {
             Skip::BuiltHere { .. } => Code::BuiltHere,
             Skip::BuiltNameUnknown(_) => Code::BuiltNameUnknown,
             Skip::SetByKustomization { .. } => Code::SetByKustomization,
+            Skip::AmbiguousTag { .. } => Code::AmbiguousTag,
         }
     }
 }
@@ -226,7 +231,12 @@ impl std::fmt::Display for Skip {
                     "a digest field beside the tag; left alone (remove it by hand)"
                 }
                 Nothing::NoTagToRestore => {
-                    "a digest without a tag or tag comment: no tag to restore"
+                    "a digest without a tag or tag comment: no tag to restore (`pin unpin --from-lock` takes it \
+                     from the lockfile of the run that pinned it)"
+                }
+                Nothing::NotInLock => {
+                    "a digest without a tag or tag comment, and the lockfile records no tag of this repository \
+                     resolving to it: no tag to restore"
                 }
             }),
             Skip::BuiltHere { tool, at } => match at {
@@ -234,6 +244,13 @@ impl std::fmt::Display for Skip {
                 None => write!(f, "built by {tool}"),
             },
             Skip::SetByKustomization { at } => write!(f, "set by {at}"),
+            Skip::AmbiguousTag { tags } => write!(
+                f,
+                "the lockfile records {} tags of this repository resolving to this digest ({}): none is \
+                 guessed; write the one meant in place of the digest by hand",
+                tags.len(),
+                tags.join(", ")
+            ),
         }
     }
 }

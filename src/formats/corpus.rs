@@ -622,8 +622,15 @@ fn tag_comments_round_trip_through_update_and_unpin() {
                     })
                     .collect();
             let files = [original];
-            let pinned =
-                plan::plan(&files, &resolved, on_server(&actions), &opts, new_text).unwrap();
+            let pinned = plan::plan(
+                &files,
+                &resolved,
+                on_server(&actions),
+                &opts,
+                None,
+                new_text,
+            )
+            .unwrap();
             assert_eq!(pinned.errors(), 0, "{name}");
             let pinned_text = text(&files[0], &pinned);
             // Where no comment can go (a directive, a block scalar), `name:latest@…` is written for an untagged
@@ -704,10 +711,17 @@ fn tag_comments_round_trip_through_update_and_unpin() {
                 });
             }
             assert!(
-                plan::plan(&after, &unmoved, on_server(&actions), &update, new_text)
-                    .unwrap()
-                    .changes
-                    .is_empty(),
+                plan::plan(
+                    &after,
+                    &unmoved,
+                    on_server(&actions),
+                    &update,
+                    None,
+                    new_text
+                )
+                .unwrap()
+                .changes
+                .is_empty(),
                 "{name}: update changes a file nothing moved in"
             );
 
@@ -720,6 +734,7 @@ fn tag_comments_round_trip_through_update_and_unpin() {
                     &Resolutions::new(),
                     plan::Actions::none(),
                     &unpin,
+                    None,
                     new_text,
                 )
                 .unwrap(),
@@ -732,6 +747,7 @@ fn tag_comments_round_trip_through_update_and_unpin() {
                     &Resolutions::new(),
                     plan::Actions::none(),
                     &unpin,
+                    None,
                     new_text,
                 )
                 .unwrap(),

@@ -102,7 +102,7 @@ codes! {
     Encoding = ("PIN017", "encoding", Note,
         "A UTF-16 file (with a byte order mark), read and written in UTF-16: a dry run shows no diff of it, since a text patch does not apply to its bytes."),
     UnpinInexact = ("PIN018", "unpin-inexact", Note,
-        "`pin unpin`: a `name:latest@digest` where no comment can go (JSON, a `# syntax=` directive, a YAML block scalar) is restored as `name:latest`; `--tag-comment` writes that for an untagged `name` there, so it may have had no tag."),
+        "`pin unpin`: a `name:latest@digest` where no comment can go (JSON, a `# syntax=` directive, a YAML block scalar) is restored as `name:latest`; `--tag-comment` writes that for an untagged `name` there, so it may have had no tag. Also `pin unpin --from-lock` restoring the tag `latest`, under which a lockfile records an untagged reference."),
     ChildPin = ("PIN070", "child-pin", Note,
         "A pin of one platform's manifest inside its tag's multi-platform index: nodes of other platforms cannot run it (`pin update --to-index` pins the index)."),
     DigestGone = ("PIN071", "digest-gone", Finding,
@@ -116,13 +116,15 @@ codes! {
     UntaggedPin = ("PIN075", "untagged-pin", Finding,
         "`pin update --require-tags`: a pin with a digest and no tag (in the reference or a tag comment), which `pin update` cannot follow."),
     UntaggedPins = ("PIN076", "untagged-pins", Note,
-        "`pin update`: how many pins have a digest and no tag to follow, and how to give them one (one line per run)."),
+        "`pin update`: how many pins have a digest and no tag to follow, and how to give them one: `pin unpin -w --from-lock FILE` with the lockfile of the run that pinned them, or a tag written back by hand, then `pin -w` (one line per run)."),
     HeldTooYoung = ("PIN077", "held-too-young", Skip,
-        "`pin update --min-age`: the tag moved, but the new digest has not been seen (or, with `--trust-created`, was not created) long enough ago; the pin is kept and the change held back until it has."),
+        "`pin update --min-age`: the tag moved, but the new digest has not been seen (or, with `--trust-created`, was not created) long enough ago; the pin is kept and the change held back (status `held`) until it has. Left out at `-q`: it ends on its own."),
     PlatformHeld = ("PIN078", "platform-held", Skip,
-        "`pin update`: the index a pinned index's tag now points at lacks a required platform (`--platforms`, `[update] platforms`, by default those of the pinned index): the pin is kept until the tag's index has them all."),
+        "`pin update`: the index a pinned index's tag now points at lacks a required platform (`--platforms`, `[update] platforms`, by default those of the pinned index): the pin is kept and the change held back (status `held`) until the tag's index has them all. A warning, shown at `-q`: no time ends it."),
     SamePlatforms = ("PIN079", "same-platforms", Skip,
         "`pin update`: the index a pinned index's tag now points at has the same manifests for every required platform (only attestations or other platforms changed): not an update unless `--all-changes` (the text format says so at `-v`)."),
+    AmbiguousTag = ("PIN080", "ambiguous-tag", Skip,
+        "`pin unpin --from-lock`: the lockfile records several tags of the repository resolving to a bare `name@digest` pin's digest; none is guessed, the pin is left alone and the reason names them."),
     NothingWritten = ("PIN020", "nothing-written", Failure,
         "Some reference failed, so no file was written."),
     WriteFailed = ("PIN021", "write-failed", Failure,
@@ -166,10 +168,12 @@ impl Code {
         match (self.class(), self) {
             (Class::Failure, _) => Severity::Error,
             (Class::Finding, _) if check => Severity::Error,
-            // A value in an image field that is no reference is likely a mistake; the other skips are by design.
-            (Class::Skip, Code::InvalidReference | Code::NotWritten | Code::PlatformHeld) => {
-                Severity::Warning
-            }
+            // A value in an image field that is no reference is likely a mistake, and two tags recorded for one
+            // digest need a choice; the other skips are by design.
+            (
+                Class::Skip,
+                Code::InvalidReference | Code::NotWritten | Code::PlatformHeld | Code::AmbiguousTag,
+            ) => Severity::Warning,
             (Class::Finding | Class::Note | Class::Skip, _) => Severity::Note,
         }
     }

@@ -315,13 +315,13 @@ fn write_held(r: &Report, out: &mut dyn Write) -> io::Result<()> {
             };
             format!("{}{what}", crate::settings::human_duration(s.age_seconds))
         });
-        let why = o
-            .held
-            .as_ref()
-            .map_or(String::new(), |h| match &h.eligible_at {
-                Some(at) => format!("applied from {at}"),
-                None => h.reason.clone(),
-            });
+        let why = o.held.as_ref().map_or(String::new(), |h| {
+            match (&h.eligible_at, h.missing_platforms.as_slice()) {
+                (Some(at), _) => format!("applied from {at}"),
+                (None, []) => h.reason.clone(),
+                (None, missing) => format!("no {} manifest in the new index", missing.join(", ")),
+            }
+        });
         let new = o
             .digest
             .as_deref()
@@ -492,6 +492,7 @@ mod tests {
             code: Code::HeldTooYoung,
             reason: "too young".into(),
             eligible_at: Some("2026-12-10T05:00:00Z".into()),
+            missing_platforms: Vec::new(),
         });
         let mut r = Report::new(Command::Update, Mode::DryRun);
         r.outcomes = vec![applied, held];

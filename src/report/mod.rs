@@ -194,6 +194,9 @@ pub struct Held {
     /// RFC 3339, UTC.
     #[serde(rename = "eligibleAt")]
     pub eligible_at: Option<String>,
+    /// `PIN078`: the required platforms the new index lacks (`os/arch[/variant]`). Left out of JSON when empty.
+    #[serde(rename = "missingPlatforms", skip_serializing_if = "Vec::is_empty")]
+    pub missing_platforms: Vec<String>,
 }
 
 /// The status names, the same in the text listing and in JSON.
@@ -210,7 +213,8 @@ pub enum OutcomeStatus {
     Unpinned,
     /// `pin verify` only: the pinned digest is not served, or lacks a required platform.
     Missing,
-    /// `pin update` only: the tag moved, but the change is held back (the new digest is too young).
+    /// `pin update` only: the tag moved, but the change is held back: the new digest is too young for the
+    /// waiting period (`PIN077`), or the new index lacks a required platform (`PIN078`).
     Held,
 }
 
@@ -363,9 +367,15 @@ pub struct Summary {
     /// `pin verify`: pins whose digest (or a required platform of it) is not served. Left out of JSON when 0.
     #[serde(skip_serializing_if = "is_zero")]
     pub missing: usize,
-    /// `pin update`: changes held back. Left out of JSON when 0.
+    /// `pin update`: changes held back, whatever the cause. Left out of JSON when 0.
     #[serde(skip_serializing_if = "is_zero")]
     pub held: usize,
+    /// Of `held`: too young for the waiting period (`PIN077`). Not in JSON, whose entries name the cause.
+    #[serde(skip)]
+    pub held_too_young: usize,
+    /// Of `held`: a required platform missing from the new index (`PIN078`). Not in JSON either.
+    #[serde(skip)]
+    pub held_platform: usize,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -375,6 +385,13 @@ fn is_zero(n: &usize) -> bool {
 impl Summary {
     pub fn of(files: usize, outcomes: &[Outcome]) -> Summary {
         let count = |s: OutcomeStatus| outcomes.iter().filter(|o| o.status == s).count();
+        let held_by = |c: Code| {
+            outcomes
+                .iter()
+                .filter(|o| o.status == OutcomeStatus::Held)
+                .filter(|o| o.held.as_ref().is_some_and(|h| h.code == c))
+                .count()
+        };
         Summary {
             files,
             references: outcomes.iter().filter(|o| o.original.is_some()).count(),
@@ -385,6 +402,8 @@ impl Summary {
             errors: count(OutcomeStatus::Error),
             missing: count(OutcomeStatus::Missing),
             held: count(OutcomeStatus::Held),
+            held_too_young: held_by(Code::HeldTooYoung),
+            held_platform: held_by(Code::PlatformHeld),
         }
     }
 }

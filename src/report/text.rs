@@ -303,9 +303,6 @@ fn write_outcome(
                 paint.yellow("held"),
                 escape(original)
             )?,
-            (Some(_), Class::Skip) if d.code == Code::PlatformHeld => {
-                writeln!(err, "{at}: {}: {message}", paint.yellow("warning"))?
-            }
             (Some(original), Class::Skip) if d.code == Code::SamePlatforms => writeln!(
                 err,
                 "{at}: unchanged {}: {message}",
@@ -484,7 +481,23 @@ impl fmt::Display for SummaryLine<'_> {
             s.skipped
         )?;
         if s.held > 0 {
-            write!(f, ", {} held back (too young)", s.held)?;
+            let causes: Vec<(usize, &str)> = [
+                (s.held_too_young, "too young"),
+                (s.held_platform, "missing a platform"),
+            ]
+            .into_iter()
+            .filter(|(n, _)| *n > 0)
+            .collect();
+            // One cause: `1 held back (too young)`; both: `3 held back (2 too young, 1 missing a platform)`.
+            match causes.as_slice() {
+                [] => write!(f, ", {} held back", s.held)?,
+                [(_, why)] => write!(f, ", {} held back ({why})", s.held)?,
+                _ => {
+                    let each: Vec<String> =
+                        causes.iter().map(|(n, why)| format!("{n} {why}")).collect();
+                    write!(f, ", {} held back ({})", s.held, each.join(", "))?
+                }
+            }
         }
         if s.errors > 0 {
             write!(f, ", {} {}", s.errors, plural(s.errors, "error", "errors"))?;
@@ -566,6 +579,8 @@ mod tests {
             errors: 0,
             missing: 0,
             held: 0,
+            held_too_young: 0,
+            held_platform: 0,
         };
         assert_eq!(
             SummaryLine {
@@ -574,6 +589,40 @@ mod tests {
             }
             .to_string(),
             "pin: 1 file scanned, 3 references found: 1 pinned, 1 already pinned, 1 skipped"
+        );
+    }
+
+    #[test]
+    fn the_summary_names_each_cause_of_a_hold() {
+        let line = |young: usize, platform: usize| {
+            let s = Summary {
+                files: 1,
+                references: young + platform,
+                held: young + platform,
+                held_too_young: young,
+                held_platform: platform,
+                ..Summary::default()
+            };
+            SummaryLine {
+                summary: &s,
+                verb: "to update",
+            }
+            .to_string()
+        };
+        assert!(
+            line(1, 0).ends_with(", 0 skipped, 1 held back (too young)"),
+            "{}",
+            line(1, 0)
+        );
+        assert!(
+            line(0, 2).ends_with(", 0 skipped, 2 held back (missing a platform)"),
+            "{}",
+            line(0, 2)
+        );
+        assert!(
+            line(2, 1).ends_with(", 0 skipped, 3 held back (2 too young, 1 missing a platform)"),
+            "{}",
+            line(2, 1)
         );
     }
 }

@@ -26,7 +26,7 @@
 //! share an entry. Every digest is validated on load: a hand-edited lockfile cannot put a malformed digest
 //! into a file.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -34,7 +34,7 @@ use super::git::{ActionKey, Commit, RefKind};
 use super::seen::{Records, RecordsText};
 use super::{Key, Manifest};
 use crate::reference::action::is_commit;
-use crate::reference::is_reference_digest;
+use crate::reference::{is_reference_digest, Reference};
 use crate::rewrite::owned::{self, OwnedError, Place};
 
 const VERSION: u32 = 1;
@@ -90,6 +90,17 @@ pub enum LockError {
         path: String,
         source: std::io::Error,
     },
+    /// `pin unpin --from-lock`: no lockfile there to read tags from.
+    #[error(
+        "{path}: the lockfile does not exist; `pin unpin --from-lock` reads the tags that a run with \
+         `--lock {path}` recorded"
+    )]
+    NoTags { path: String },
+    /// `pin unpin --from-lock DIR`: a directory where the lockfile was meant.
+    #[error(
+        "{path} is a directory: --from-lock takes a lockfile (`pin unpin --from-lock pin.lock {path}`)"
+    )]
+    Directory { path: String },
     /// A symbolic link on the way, or something other than a file.
     #[error(transparent)]
     Place(OwnedError),
@@ -211,6 +222,37 @@ impl Lockfile {
         );
     }
 
+    /// For each repository and digest, the tags the lockfile records resolving to it (`pin unpin
+    /// --from-lock`).
+    pub fn tags(&self) -> Tags {
+        let mut tags = Tags::default();
+        for (key, entry) in &self.images {
+            // `registry/repository:tag`, then ` (os/arch)` for a platform pin: that tag named that platform's
+            // manifest, so it resolved to that digest too.
+            let name = match key.split_once(" (") {
+                Some((name, platform)) if platform.ends_with(')') => name,
+                _ => key.as_str(),
+            };
+            // Keys are written normalized; parsed again, a key written by hand in a short form
+            // (`busybox:1`) names the same repository.
+            let Ok(r) = Reference::parse(name) else {
+                continue;
+            };
+            let (Some(tag), None) = (r.tag(), r.digest()) else {
+                continue;
+            };
+            tags.0
+                .entry((
+                    r.registry().to_string(),
+                    r.repository().to_string(),
+                    entry.digest.clone(),
+                ))
+                .or_default()
+                .insert(tag.to_string());
+        }
+        tags
+    }
+
     pub fn to_text(&self) -> String {
         let mut s = serde_json::to_string_pretty(self).expect("a lockfile always serializes");
         s.push('\n');
@@ -225,6 +267,29 @@ impl Lockfile {
             return Ok(());
         }
         owned::write(place, text.as_bytes(), false).map_err(|e| LockError::of(e, true))
+    }
+}
+
+/// What a lockfile says each digest was resolved from: for each repository (normalized, as lockfile keys are)
+/// and digest, the tags recorded pointing at it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Tags(BTreeMap<(String, String, String), BTreeSet<String>>);
+
+impl Tags {
+    /// The tags recorded for the repository and digest of `r` (sorted; none when `r` has no digest).
+    pub fn of(&self, r: &Reference) -> Vec<&str> {
+        let Some(digest) = r.digest() else {
+            return Vec::new();
+        };
+        let key = (
+            r.registry().to_string(),
+            r.repository().to_string(),
+            digest.to_string(),
+        );
+        self.0
+            .get(&key)
+            .map(|tags| tags.iter().map(String::as_str).collect())
+            .unwrap_or_default()
     }
 }
 
@@ -325,6 +390,48 @@ mod tests {
         assert!(Lockfile::parse(&bad)
             .unwrap_err()
             .contains("not an RFC 3339 time"));
+    }
+
+    // Guards the matching of `pin unpin --from-lock`: by digest within one repository, compared normalized
+    // (short and long spellings, a port, a platform pin's key), every tag of a digest, none of another
+    // repository's.
+    #[test]
+    fn tags_of_a_digest_are_those_recorded_for_its_repository() {
+        let d = |c: char| format!("sha256:{}", c.to_string().repeat(64));
+        let text = format!(
+            r#"{{"version": 1, "images": {{
+                "docker.io/library/nginx:1.27": {{"digest": "{a}"}},
+                "docker.io/library/nginx:1.27.3": {{"digest": "{a}"}},
+                "docker.io/library/nginx:mainline": {{"digest": "{b}"}},
+                "ghcr.io/org/nginx:1.27": {{"digest": "{c}"}},
+                "docker.io/library/busybox:1 (linux/arm64)": {{"digest": "{d}"}},
+                "localhost:5000/team/app:v1": {{"digest": "{e}"}},
+                "redis:7": {{"digest": "{e}"}}
+            }}}}"#,
+            a = d('a'),
+            b = d('b'),
+            c = d('c'),
+            d = d('d'),
+            e = d('e'),
+        );
+        let tags = Lockfile::parse(&text).unwrap().tags();
+        let of = |r: &str| tags.of(&Reference::parse(r).unwrap());
+        assert_eq!(of(&format!("nginx@{}", d('a'))), ["1.27", "1.27.3"]);
+        assert_eq!(of(&format!("nginx@{}", d('b'))), ["mainline"]);
+        assert_eq!(
+            of(&format!("docker.io/library/nginx@{}", d('b'))),
+            ["mainline"]
+        );
+        assert_eq!(of(&format!("docker.io/nginx@{}", d('b'))), ["mainline"]);
+        assert_eq!(of(&format!("ghcr.io/org/nginx@{}", d('c'))), ["1.27"]);
+        assert_eq!(of(&format!("busybox@{}", d('d'))), ["1"]);
+        assert_eq!(of(&format!("localhost:5000/team/app@{}", d('e'))), ["v1"]);
+        assert_eq!(of(&format!("redis@{}", d('e'))), ["7"]);
+        // The digest of another repository, a digest recorded nowhere, no digest at all.
+        assert!(of(&format!("ghcr.io/org/nginx@{}", d('a'))).is_empty());
+        assert!(of(&format!("nginx@{}", d('c'))).is_empty());
+        assert!(of(&format!("nginx@{}", d('f'))).is_empty());
+        assert!(of("nginx:1.27").is_empty());
     }
 
     #[test]

@@ -94,7 +94,11 @@ pub fn from_command_line(cli: Cli, matches: &ArgMatches, env: &Env) -> Result<Ru
                 mode: mode(&a.mode),
                 keep_going: a.mode.keep_going,
                 registry: None,
-                lock: None,
+                // `--from-lock`: read for its tags, never written.
+                lock: a.from_lock.map(|path| LockSettings {
+                    path: Some(path),
+                    offline: true,
+                }),
                 output: output(&a.output),
             })
         }

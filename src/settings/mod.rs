@@ -254,7 +254,8 @@ pub struct Files {
     pub keep_going: bool,
     /// `None` for `pin unpin`, which asks no registry.
     pub registry: Option<RegistrySettings>,
-    /// `pin`, and `pin update` (for the first-seen records of `--min-age`; never offline).
+    /// `pin`, and `pin update` (for the first-seen records of `--min-age`; never offline); `pin unpin
+    /// --from-lock`: the lockfile its tags come from (only read).
     pub lock: Option<LockSettings>,
     pub output: OutputSettings,
 }
