@@ -958,6 +958,19 @@ mod tests {
         format!("sha256:{}", c.to_string().repeat(64))
     }
 
+    /// `pin update` with every choice at its default (no waiting period, no platform list).
+    fn plain_update() -> Operation {
+        Operation::Update {
+            children: ChildPins::Warn,
+            labels: Labels::Off,
+            require_tags: false,
+            waiting: crate::settings::Waiting::none(),
+            platforms: Setting::default(Vec::new()),
+            all_changes: false,
+            docker_hub_gets: false,
+        }
+    }
+
     /// A file with one reference per line, each `image: VALUE`.
     fn file(values: &[&str], policy: Option<bool>) -> ScannedFile {
         let mut src = String::new();
@@ -1124,15 +1137,7 @@ mod tests {
             &[&moved, &still, "c:1", &format!("d@{}", digest('d'))],
             None,
         )];
-        let opts = Operation::Update {
-            children: ChildPins::Warn,
-            labels: crate::settings::Labels::Off,
-            require_tags: false,
-            waiting: crate::settings::Waiting::none(),
-            platforms: Setting::default(Vec::new()),
-            all_changes: false,
-            docker_hub_gets: false,
-        };
+        let opts = plain_update();
         let res = resolutions(
             &[(&moved, Ok(digest('e'))), (&still, Ok(digest('b')))],
             &opts,
@@ -1240,15 +1245,7 @@ mod tests {
             "a gone pin is not held"
         );
         // No waiting period: the age is not looked at.
-        let none = Operation::Update {
-            children: ChildPins::Warn,
-            labels: Labels::Off,
-            require_tags: false,
-            waiting: crate::settings::Waiting::none(),
-            platforms: Setting::default(Vec::new()),
-            all_changes: false,
-            docker_hub_gets: false,
-        };
+        let none = plain_update();
         let at_once = plan(
             &files,
             &answer(0, false),
@@ -1507,15 +1504,7 @@ mod tests {
             assert_eq!(run(src, &pinning(style), asked), pinned, "{style:?}");
         }
         // `pin update` follows the tag and replaces the digest after it.
-        let update = Operation::Update {
-            children: ChildPins::Warn,
-            labels: Labels::Off,
-            require_tags: false,
-            waiting: crate::settings::Waiting::none(),
-            platforms: Setting::default(Vec::new()),
-            all_changes: false,
-            docker_hub_gets: false,
-        };
+        let update = plain_update();
         let moved = run(&pinned, &update, |k| {
             assert_eq!(
                 (k.tag.as_str(), k.current.clone()),

@@ -143,34 +143,48 @@ fn bindings(file: &File) -> (BTreeMap<String, Rule>, BTreeSet<String>) {
                 }
             }
         }
-        if file.is(i, "use_repo_rule")
-            && file.is(i + 1, "(")
-            && i >= 2
-            && file.is(i - 1, "=")
-            && file.tokens[i - 2].tok == Tok::Name
-            && file
-                .str_value(i + 2)
-                .is_some_and(|l| is_rules(l, "rules_img", "img:pull.bzl"))
-            && file.is(i + 3, ",")
-            && file.str_value(i + 4) == Some("pull")
-        {
-            functions.insert(file.text(i - 2).to_owned(), Rule::Img);
+        if let Some(name) = bound_call(
+            file,
+            i,
+            "use_repo_rule",
+            ("rules_img", "img:pull.bzl"),
+            "pull",
+        ) {
+            functions.insert(name.to_owned(), Rule::Img);
         }
-        if file.is(i, "use_extension")
-            && file.is(i + 1, "(")
-            && i >= 2
-            && file.is(i - 1, "=")
-            && file.tokens[i - 2].tok == Tok::Name
-            && file
-                .str_value(i + 2)
-                .is_some_and(|l| is_rules(l, "rules_oci", "oci:extensions.bzl"))
-            && file.is(i + 3, ",")
-            && file.str_value(i + 4) == Some("oci")
-        {
-            extensions.insert(file.text(i - 2).to_owned());
+        if let Some(name) = bound_call(
+            file,
+            i,
+            "use_extension",
+            ("rules_oci", "oci:extensions.bzl"),
+            "oci",
+        ) {
+            extensions.insert(name.to_owned());
         }
     }
     (functions, extensions)
+}
+
+/// The name bound at token `i` by `NAME = CALLEE("LABEL", "SYMBOL"…)` (Bzlmod's `use_repo_rule` and
+/// `use_extension`), where LABEL names `file` of `module` (see `is_rules`).
+fn bound_call<'a>(
+    file: &'a File,
+    i: usize,
+    callee: &str,
+    (module, bzl): (&str, &str),
+    symbol: &str,
+) -> Option<&'a str> {
+    let bound = file.is(i, callee)
+        && file.is(i + 1, "(")
+        && i >= 2
+        && file.is(i - 1, "=")
+        && file.tokens[i - 2].tok == Tok::Name
+        && file
+            .str_value(i + 2)
+            .is_some_and(|l| is_rules(l, module, bzl))
+        && file.is(i + 3, ",")
+        && file.str_value(i + 4) == Some(symbol);
+    bound.then(|| file.text(i - 2))
 }
 
 /// Whether a label names `file` of the module `module`: `@rules_oci//oci:pull.bzl`, its canonical forms
