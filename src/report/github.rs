@@ -26,9 +26,7 @@ impl Reporter for GithubReporter {
         for d in &r.diagnostics {
             annotate(out, d, None)?;
         }
-        out.flush()?;
-        self.summary.write_requests(r, err)?;
-        self.summary.write_summary(r, err)
+        self.summary.finish(r, out, err)
     }
 }
 

@@ -115,11 +115,7 @@ pub fn issues(r: &Report) -> Value {
 
 impl Reporter for GitlabReporter {
     fn report(&self, r: &Report, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<()> {
-        serde_json::to_writer_pretty(&mut *out, &issues(r))?;
-        writeln!(out)?;
-        out.flush()?;
-        self.summary.write_requests(r, err)?;
-        self.summary.write_summary(r, err)
+        self.summary.finish_json(&issues(r), r, out, err)
     }
 }
 

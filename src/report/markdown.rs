@@ -246,9 +246,7 @@ impl Reporter for MarkdownReporter {
                 }
             )?;
         }
-        out.flush()?;
-        self.summary.write_requests(r, err)?;
-        self.summary.write_summary(r, err)
+        self.summary.finish(r, out, err)
     }
 }
 

@@ -153,11 +153,7 @@ pub fn log(r: &Report) -> Value {
 
 impl Reporter for SarifReporter {
     fn report(&self, r: &Report, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<()> {
-        serde_json::to_writer_pretty(&mut *out, &log(r))?;
-        writeln!(out)?;
-        out.flush()?;
-        self.summary.write_requests(r, err)?;
-        self.summary.write_summary(r, err)
+        self.summary.finish_json(&log(r), r, out, err)
     }
 }
 

@@ -77,6 +77,27 @@ impl TextReporter {
         self.write_diagnostics(r, err, false)
     }
 
+    /// How an annotation or document format ends: `out` flushed, then on stderr the `-v` lines and the
+    /// summary line.
+    pub fn finish(&self, r: &Report, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<()> {
+        out.flush()?;
+        self.write_requests(r, err)?;
+        self.write_summary(r, err)
+    }
+
+    /// As [`Self::finish`], after `doc` written on `out` as pretty JSON and a newline.
+    pub fn finish_json(
+        &self,
+        doc: &serde_json::Value,
+        r: &Report,
+        out: &mut dyn Write,
+        err: &mut dyn Write,
+    ) -> io::Result<()> {
+        serde_json::to_writer_pretty(&mut *out, doc)?;
+        writeln!(out)?;
+        self.finish(r, out, err)
+    }
+
     /// The failures only (and the `-v` lines, asked for): what a machine-readable format leaves on stderr.
     pub fn write_errors(&self, r: &Report, err: &mut dyn Write) -> io::Result<()> {
         self.write_requests(r, err)?;
