@@ -439,6 +439,15 @@ mod tests {
         p
     }
 
+    /// The error loading `text` as `dir/pin.toml` gives, and the path it should start with.
+    fn load_error(dir: &Path, text: &str) -> (String, String) {
+        let p = write(dir, "pin.toml", text);
+        let e = load(&p, Path::new("/nonexistent"), None)
+            .unwrap_err()
+            .to_string();
+        (p.display().to_string(), e)
+    }
+
     #[test]
     fn reads_every_key() {
         let dir = tempfile::tempdir().unwrap();
@@ -493,43 +502,22 @@ location = "mirror.corp"
             f.files.as_ref().unwrap().get_ref()["dockerfile"],
             ["*.dockerfile.in"]
         );
-        let p = write(
-            dir.path(),
-            "pin.toml",
-            "jobs = 1\n[files]\nhelm = [\"x\"]\n",
-        );
-        let e = load(&p, Path::new("/nonexistent"), None)
-            .unwrap_err()
-            .to_string();
+        let (p, e) = load_error(dir.path(), "jobs = 1\n[files]\nhelm = [\"x\"]\n");
         assert!(
-            e.starts_with(&format!(
-                "{}:2: error: [files]: unknown kind \"helm\"",
-                p.display()
-            )),
+            e.starts_with(&format!("{p}:2: error: [files]: unknown kind \"helm\"")),
             "{e}"
         );
-        let p = write(
-            dir.path(),
-            "pin.toml",
-            "jobs = 1\n[verify]\nplatforms = [\"linux\"]\n",
-        );
-        let e = load(&p, Path::new("/nonexistent"), None)
-            .unwrap_err()
-            .to_string();
+        let (p, e) = load_error(dir.path(), "jobs = 1\n[verify]\nplatforms = [\"linux\"]\n");
         assert!(
-            e.starts_with(&format!("{}:2: error: [verify] platforms: ", p.display())),
+            e.starts_with(&format!("{p}:2: error: [verify] platforms: ")),
             "{e}"
         );
-        let p = write(
+        let (p, e) = load_error(
             dir.path(),
-            "pin.toml",
             "jobs = 1\n[update]\nplatforms = [\"linux/arm64\", \"arm64\"]\n",
         );
-        let e = load(&p, Path::new("/nonexistent"), None)
-            .unwrap_err()
-            .to_string();
         assert!(
-            e.starts_with(&format!("{}:2: error: [update] platforms: ", p.display())),
+            e.starts_with(&format!("{p}:2: error: [update] platforms: ")),
             "{e}"
         );
     }
@@ -537,28 +525,13 @@ location = "mirror.corp"
     #[test]
     fn unknown_keys_and_wrong_types_name_the_line_and_column() {
         let dir = tempfile::tempdir().unwrap();
-        let p = write(dir.path(), "pin.toml", "jobs = 4\nexclud = [\"x\"]\n");
-        let e = load(&p, Path::new("/nonexistent"), None)
-            .unwrap_err()
-            .to_string();
-        assert!(
-            e.starts_with(&format!("{}:2:1: error: ", p.display())),
-            "{e}"
-        );
+        let (p, e) = load_error(dir.path(), "jobs = 4\nexclud = [\"x\"]\n");
+        assert!(e.starts_with(&format!("{p}:2:1: error: ")), "{e}");
         assert!(e.contains("exclud"), "{e}");
-        let p = write(dir.path(), "pin.toml", "jobs = \"many\"\n");
-        let e = load(&p, Path::new("/nonexistent"), None)
-            .unwrap_err()
-            .to_string();
-        assert!(
-            e.starts_with(&format!("{}:1:8: error: ", p.display())),
-            "{e}"
-        );
-        let p = write(dir.path(), "pin.toml", "platform = \"linux\"\n");
-        let e = load(&p, Path::new("/nonexistent"), None)
-            .unwrap_err()
-            .to_string();
-        assert!(e.starts_with(&format!("{}:1: error: ", p.display())), "{e}");
+        let (p, e) = load_error(dir.path(), "jobs = \"many\"\n");
+        assert!(e.starts_with(&format!("{p}:1:8: error: ")), "{e}");
+        let (p, e) = load_error(dir.path(), "platform = \"linux\"\n");
+        assert!(e.starts_with(&format!("{p}:1: error: ")), "{e}");
     }
 
     #[test]
