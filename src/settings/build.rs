@@ -70,7 +70,7 @@ pub fn from_command_line(cli: Cli, matches: &ArgMatches, env: &Env) -> Result<Ru
                     },
                     require_tags: a.require_tags,
                     waiting,
-                    platforms: update_platforms(&g, a.platforms, file),
+                    platforms: platforms(&g, a.platforms, file, in_update),
                     all_changes: a.all_changes,
                     docker_hub_gets: a.labels,
                 },
@@ -121,7 +121,7 @@ pub fn from_command_line(cli: Cli, matches: &ArgMatches, env: &Env) -> Result<Ru
             Run::Verify(Verify {
                 scan: scan(&g, a.paths, &a.select, file, env),
                 registry: registry(&g, &a.registry, file, FileCache::Yes(env)),
-                platforms: verify_platforms(&g, a.platforms, file),
+                platforms: platforms(&g, a.platforms, file, in_verify),
                 output: output(&a.output),
             })
         }
@@ -285,7 +285,7 @@ pub(super) fn unflagged(file: Option<&Loaded>, env: &Env) -> Unflagged {
     let scan = scan(&g, a.paths, &a.select, file, env);
     let (verify, matches) = parse(&["pin", "verify"]);
     let verify_platforms = match verify.command {
-        Some(Command::Verify(v)) => verify_platforms(&Given(&matches), v.platforms, file),
+        Some(Command::Verify(v)) => platforms(&Given(&matches), v.platforms, file, in_verify),
         _ => unreachable!("`pin verify` parses as verify"),
     };
     let (update, matches) = parse(&["pin", "update"]);
@@ -294,7 +294,7 @@ pub(super) fn unflagged(file: Option<&Loaded>, env: &Env) -> Unflagged {
             let g = Given(&matches);
             (
                 update_min_age(&g, u.min_age, file),
-                update_platforms(&g, u.platforms, file),
+                platforms(&g, u.platforms, file, in_update),
             )
         }
         _ => unreachable!("`pin update` parses as update"),
@@ -818,13 +818,15 @@ fn set_aside<T>(s: Setting<T>, default: T) -> Setting<T> {
     }
 }
 
-fn verify_platforms(
+/// `--platform` of `verify` or `update`, else the file's `platforms` that `table` picks.
+fn platforms(
     g: &Given,
     flags: Vec<Platform>,
     file: Option<&Loaded>,
+    table: fn(&config::File) -> Option<&Spanned<Vec<String>>>,
 ) -> Setting<Vec<Platform>> {
     let from = file.and_then(|l| {
-        let p = l.file.verify.as_ref()?.get_ref().platforms.as_ref()?;
+        let p = table(&l.file)?;
         // Checked when the file was read.
         let parsed = p.get_ref().iter().filter_map(|p| p.parse().ok()).collect();
         Some(Setting::new(parsed, at(l, p.span())))
@@ -832,18 +834,14 @@ fn verify_platforms(
     g.pick("platforms", flags, from)
 }
 
-fn update_platforms(
-    g: &Given,
-    flags: Vec<Platform>,
-    file: Option<&Loaded>,
-) -> Setting<Vec<Platform>> {
-    let from = file.and_then(|l| {
-        let p = l.file.update.as_ref()?.get_ref().platforms.as_ref()?;
-        // Checked when the file was read.
-        let parsed = p.get_ref().iter().filter_map(|p| p.parse().ok()).collect();
-        Some(Setting::new(parsed, at(l, p.span())))
-    });
-    g.pick("platforms", flags, from)
+/// `[verify] platforms`.
+fn in_verify(f: &config::File) -> Option<&Spanned<Vec<String>>> {
+    f.verify.as_ref()?.get_ref().platforms.as_ref()
+}
+
+/// `[update] platforms`.
+fn in_update(f: &config::File) -> Option<&Spanned<Vec<String>>> {
+    f.update.as_ref()?.get_ref().platforms.as_ref()
 }
 
 fn mode(m: &cli::ModeArgs) -> crate::report::Mode {
