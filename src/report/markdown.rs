@@ -78,6 +78,18 @@ struct Row {
     places: Vec<String>,
 }
 
+impl Row {
+    /// The places as one table cell: each in backticks, comma-separated.
+    fn places_cell(&self) -> String {
+        let places: Vec<String> = self
+            .places
+            .iter()
+            .map(|p| format!("`{}`", cell(p)))
+            .collect();
+        places.join(", ")
+    }
+}
+
 impl Reporter for MarkdownReporter {
     fn report(&self, r: &Report, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<()> {
         if r.command == Command::Verify {
@@ -153,11 +165,6 @@ impl Reporter for MarkdownReporter {
                 writeln!(out, "|---|---|---|---|")?;
             }
             for ((image, from, to, _, _, _, age), row) in &rows {
-                let places: Vec<String> = row
-                    .places
-                    .iter()
-                    .map(|p| format!("`{}`", cell(p)))
-                    .collect();
                 let age = if aged {
                     format!(" {age} |")
                 } else {
@@ -169,7 +176,7 @@ impl Reporter for MarkdownReporter {
                     cell(image),
                     from,
                     to,
-                    places.join(", ")
+                    row.places_cell()
                 )?;
             }
         }
@@ -217,18 +224,13 @@ impl Reporter for MarkdownReporter {
             writeln!(out, "| action | from | to | files |")?;
             writeln!(out, "|---|---|---|---|")?;
             for ((action, from, to), row) in &actions {
-                let places: Vec<String> = row
-                    .places
-                    .iter()
-                    .map(|p| format!("`{}`", cell(p)))
-                    .collect();
                 writeln!(
                     out,
                     "| `{}` | `{}` | `{}` | {} |",
                     cell(action),
                     cell(from),
                     cell(to),
-                    places.join(", ")
+                    row.places_cell()
                 )?;
             }
         }
@@ -441,18 +443,13 @@ fn write_missing(r: &Report, out: &mut dyn Write, actions: bool) -> io::Result<(
     writeln!(out, "| {what} | {digest} | problem | files |")?;
     writeln!(out, "|---|---|---|---|")?;
     for ((name, digest, code, message), row) in &rows {
-        let places: Vec<String> = row
-            .places
-            .iter()
-            .map(|p| format!("`{}`", cell(p)))
-            .collect();
         writeln!(
             out,
             "| `{}` | `{}` | {code}: {} | {} |",
             cell(name),
             short(digest),
             cell(message),
-            places.join(", ")
+            row.places_cell()
         )?;
     }
     Ok(())
