@@ -387,17 +387,21 @@ mod tests {
 
     const D: &str = "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 
-    /// Pins `value` (found in `src`) with a tag comment; then finds the comment again and checks its range.
-    fn pin(src: &str, value: &str, style: CommentStyle) -> String {
-        let at = src.find(value).unwrap();
-        let span = at..at + value.len();
-        let r = Reference::parse(value).unwrap();
-        let pinned = r.pinned(D, false);
-        let (range, text) = insertion(src, &span, r.as_str(), style).unwrap();
+    /// Writes `pinned` over `span` of `src` and inserts the comment `insert`, finds the comment again with
+    /// `comment_at` (given the output and the pinned value's place), unpins (the inverse), and returns the
+    /// pinned text.
+    fn round_trip(
+        src: &str,
+        span: Range<usize>,
+        value: &str,
+        pinned: &str,
+        (range, text): (Range<usize>, String),
+        comment_at: impl FnOnce(&str, &Range<usize>) -> Range<usize>,
+    ) -> String {
         let edits = [
             Edit {
-                range: span.clone(),
-                replacement: pinned.clone(),
+                range: span,
+                replacement: pinned.to_string(),
             },
             Edit {
                 range,
@@ -405,12 +409,9 @@ mod tests {
             },
         ];
         let out = apply(src, &edits).unwrap();
-        let new_at = out.find(&pinned).unwrap();
+        let new_at = out.find(pinned).unwrap();
         let new_span = new_at..new_at + pinned.len();
-        let c =
-            find(&out, &new_span, &Reference::parse(&pinned).unwrap(), style).expect("found again");
-        assert_eq!(c.reference.as_str(), value);
-        // Unpinning is the inverse.
+        let comment = comment_at(&out, &new_span);
         let back = apply(
             &out,
             &[
@@ -419,7 +420,7 @@ mod tests {
                     replacement: value.to_string(),
                 },
                 Edit {
-                    range: c.range,
+                    range: comment,
                     replacement: String::new(),
                 },
             ],
@@ -427,6 +428,21 @@ mod tests {
         .unwrap();
         assert_eq!(back, src);
         out
+    }
+
+    /// Pins `value` (found in `src`) with a tag comment; then finds the comment again and checks its range.
+    fn pin(src: &str, value: &str, style: CommentStyle) -> String {
+        let at = src.find(value).unwrap();
+        let span = at..at + value.len();
+        let r = Reference::parse(value).unwrap();
+        let pinned = r.pinned(D, false);
+        let insert = insertion(src, &span, r.as_str(), style).unwrap();
+        round_trip(src, span, value, &pinned, insert, |out, new_span| {
+            let c = find(out, new_span, &Reference::parse(&pinned).unwrap(), style)
+                .expect("found again");
+            assert_eq!(c.reference.as_str(), value);
+            c.range
+        })
     }
 
     #[test]
@@ -591,39 +607,13 @@ mod tests {
         let original = ActionRef::parse(value).unwrap();
         let commit = "c".repeat(40);
         let pinned = original.pinned(&commit);
-        let (range, text) = ref_insertion(src, &span, &original, style).unwrap();
-        let edits = [
-            Edit {
-                range: span.clone(),
-                replacement: pinned.clone(),
-            },
-            Edit {
-                range,
-                replacement: text,
-            },
-        ];
-        let out = apply(src, &edits).unwrap();
-        let new_at = out.find(&pinned).unwrap();
-        let new_span = new_at..new_at + pinned.len();
-        let (comment, range) =
-            find_ref(&out, &new_span, &ActionRef::parse(&pinned).unwrap(), style).expect("found");
-        assert_eq!(comment.git_ref, original.git_ref());
-        let back = apply(
-            &out,
-            &[
-                Edit {
-                    range: new_span,
-                    replacement: value.to_string(),
-                },
-                Edit {
-                    range,
-                    replacement: String::new(),
-                },
-            ],
-        )
-        .unwrap();
-        assert_eq!(back, src);
-        out
+        let insert = ref_insertion(src, &span, &original, style).unwrap();
+        round_trip(src, span, value, &pinned, insert, |out, new_span| {
+            let (comment, range) =
+                find_ref(out, new_span, &ActionRef::parse(&pinned).unwrap(), style).expect("found");
+            assert_eq!(comment.git_ref, original.git_ref());
+            range
+        })
     }
 
     #[test]
