@@ -427,13 +427,5 @@ pub struct OutputSettings {
     pub verbose: u8,
 }
 
-/// `--format`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
-    Text,
-    Json,
-    Github,
-    Gitlab,
-    Sarif,
-    Markdown,
-}
+/// `--format`: the flag's own values.
+pub use crate::cli::Format;
