@@ -566,6 +566,28 @@ fn assert_refused(registry: &Registry, s: &Sigstore, repo: &str, extra: &[&str],
     );
 }
 
+/// Stores `bundle` as `image`'s one referrer (with `annotation` as its predicate type) and checks the pin
+/// of `image` is refused under the GitHub provenance policy, naming `why`.
+fn refused_with(
+    registry: &Registry,
+    s: &Sigstore,
+    image: &Pushed,
+    bundle: Vec<u8>,
+    annotation: Option<&str>,
+    why: &str,
+) {
+    push_referrers(
+        registry,
+        image,
+        &[Referrer {
+            bundle,
+            annotation,
+            subject: image,
+        }],
+    );
+    assert_refused(registry, s, &image.repo, GITHUB_PROVENANCE, why);
+}
+
 // Guards fail-closed for attestations: every way one can be wrong refuses the pin and names why.
 #[test]
 fn bad_attestations_are_refused_with_their_cause() {
@@ -573,17 +595,6 @@ fn bad_attestations_are_refused_with_their_cause() {
     let mut s = Sigstore::new();
     let leaf = s.leaf(WORKFLOW);
     let push = |repo: &str| registry.push_oci_image(repo, "v1", repo);
-    let one = |registry: &Registry, image: &Pushed, bundle: Vec<u8>, annotation: Option<&str>| {
-        push_referrers(
-            registry,
-            image,
-            &[Referrer {
-                bundle,
-                annotation,
-                subject: image,
-            }],
-        );
-    };
 
     // Nothing stored at all; then only a signature, which is no attestation.
     push("bare/app");
@@ -600,12 +611,12 @@ fn bad_attestations_are_refused_with_their_cause() {
         &leaf,
         Options::default(),
     );
-    one(&registry, &image, b, Some(COSIGN_SIGN));
-    assert_refused(
+    refused_with(
         &registry,
         &s,
-        "signed-only/app",
-        GITHUB_PROVENANCE,
+        &image,
+        b,
+        Some(COSIGN_SIGN),
         "no attestation found for",
     );
 
@@ -613,12 +624,12 @@ fn bad_attestations_are_refused_with_their_cause() {
     let image = push("subject/app");
     let other = registry.push_oci_image("subject/app", "v0", "another image");
     let b = s.provenance(&other.digest, HOSTED, SOURCE, &leaf);
-    one(&registry, &image, b, Some(SLSA_V1));
-    assert_refused(
+    refused_with(
         &registry,
         &s,
-        "subject/app",
-        GITHUB_PROVENANCE,
+        &image,
+        b,
+        Some(SLSA_V1),
         &format!(
             "wrong subject digest: the signed statement is for {}",
             other.digest
@@ -626,59 +637,39 @@ fn bad_attestations_are_refused_with_their_cause() {
     );
 
     // Another predicate type: named by the manifest's annotation (the bundle is not even read), or only
-    // inside the statement.
-    let image = push("sbom/app");
-    let sbom = attestation_statement(&image.digest, SPDX, json!({}));
-    let b = s.attest(&sbom, &leaf, Options::default());
-    one(&registry, &image, b.clone(), Some(SPDX));
-    assert_refused(
-        &registry,
-        &s,
-        "sbom/app",
-        GITHUB_PROVENANCE,
-        "wrong predicate type: referrer sha256:",
-    );
-    assert_refused(
-        &registry,
-        &s,
-        "sbom/app",
-        GITHUB_PROVENANCE,
-        &format!("holds \"{SPDX}\""),
-    );
-    let image = push("sbom-unannotated/app");
-    let sbom = attestation_statement(&image.digest, SPDX, json!({}));
-    let b = s.attest(&sbom, &leaf, Options::default());
-    one(&registry, &image, b, None);
-    assert_refused(
-        &registry,
-        &s,
-        "sbom-unannotated/app",
-        GITHUB_PROVENANCE,
-        &format!("wrong predicate type: the statement is \"{SPDX}\""),
-    );
-    // An annotation that claims provenance does not make an SBOM one.
-    let image = push("sbom-lying/app");
-    let sbom = attestation_statement(&image.digest, SPDX, json!({}));
-    let b = s.attest(&sbom, &leaf, Options::default());
-    one(&registry, &image, b, Some(SLSA_V1));
-    assert_refused(
-        &registry,
-        &s,
-        "sbom-lying/app",
-        GITHUB_PROVENANCE,
-        &format!("wrong predicate type: the statement is \"{SPDX}\""),
-    );
+    // inside the statement; an annotation that claims provenance does not make an SBOM one.
+    let statement_is = format!("wrong predicate type: the statement is \"{SPDX}\"");
+    for (repo, annotation, whys) in [
+        (
+            "sbom/app",
+            Some(SPDX),
+            vec![
+                "wrong predicate type: referrer sha256:".to_string(),
+                format!("holds \"{SPDX}\""),
+            ],
+        ),
+        ("sbom-unannotated/app", None, vec![statement_is.clone()]),
+        ("sbom-lying/app", Some(SLSA_V1), vec![statement_is.clone()]),
+    ] {
+        let image = push(repo);
+        let sbom = attestation_statement(&image.digest, SPDX, json!({}));
+        let b = s.attest(&sbom, &leaf, Options::default());
+        refused_with(&registry, &s, &image, b, annotation, &whys[0]);
+        for why in &whys[1..] {
+            assert_refused(&registry, &s, repo, GITHUB_PROVENANCE, why);
+        }
+    }
 
     // Built by another builder.
     let image = push("builder/app");
     let self_hosted = "https://github.com/actions/runner/self-hosted";
     let b = s.provenance(&image.digest, self_hosted, SOURCE, &leaf);
-    one(&registry, &image, b, Some(SLSA_V1));
-    assert_refused(
+    refused_with(
         &registry,
         &s,
-        "builder/app",
-        GITHUB_PROVENANCE,
+        &image,
+        b,
+        Some(SLSA_V1),
         &format!("builder mismatch: built by \"{self_hosted}\"; the policy requires builder \"{HOSTED}\""),
     );
 
@@ -686,17 +677,25 @@ fn bad_attestations_are_refused_with_their_cause() {
     let image = push("source/app");
     let fork = "git+https://github.com/org/fork@refs/heads/main";
     let b = s.provenance(&image.digest, HOSTED, fork, &leaf);
-    one(&registry, &image, b, Some(SLSA_V1));
-    assert_refused(
+    refused_with(
         &registry,
         &s,
-        "source/app",
-        GITHUB_PROVENANCE,
+        &image,
+        b,
+        Some(SLSA_V1),
         &format!("source mismatch: built from \"{fork}\""),
     );
     let image = push("unanchored/app");
     let b = s.provenance(&image.digest, HOSTED, SOURCE, &leaf);
-    one(&registry, &image, b, Some(SLSA_V1));
+    push_referrers(
+        &registry,
+        &image,
+        &[Referrer {
+            bundle: b,
+            annotation: Some(SLSA_V1),
+            subject: &image,
+        }],
+    );
     assert_refused(
         &registry,
         &s,
@@ -715,51 +714,36 @@ fn bad_attestations_are_refused_with_their_cause() {
         "builder mismatch",
     );
 
-    // The DSSE payload changed after signing.
-    let image = push("forged/app");
-    let payload = attestation_statement(&image.digest, SLSA_V1, provenance_v1(HOSTED, SOURCE));
+    // The DSSE payload changed after signing; no transparency-log entry.
     let forged = Options {
         forge_payload: true,
         ..Options::default()
     };
-    let b = s.attest(&payload, &leaf, forged);
-    one(&registry, &image, b, Some(SLSA_V1));
-    assert_refused(
-        &registry,
-        &s,
-        "forged/app",
-        GITHUB_PROVENANCE,
-        "signature does not verify",
-    );
-
-    // No transparency-log entry.
-    let image = push("unlogged/app");
-    let payload = attestation_statement(&image.digest, SLSA_V1, provenance_v1(HOSTED, SOURCE));
     let unlogged = Options {
         unlogged: true,
         ..Options::default()
     };
-    let b = s.attest(&payload, &leaf, unlogged);
-    one(&registry, &image, b, Some(SLSA_V1));
-    assert_refused(
-        &registry,
-        &s,
-        "unlogged/app",
-        GITHUB_PROVENANCE,
-        "no log evidence",
-    );
+    for (repo, options, why) in [
+        ("forged/app", forged, "signature does not verify"),
+        ("unlogged/app", unlogged, "no log evidence"),
+    ] {
+        let image = push(repo);
+        let payload = attestation_statement(&image.digest, SLSA_V1, provenance_v1(HOSTED, SOURCE));
+        let b = s.attest(&payload, &leaf, options);
+        refused_with(&registry, &s, &image, b, Some(SLSA_V1), why);
+    }
 
     // Signed by another workflow than the policy's.
     let image = push("identity/app");
     let stranger =
         s.leaf("https://github.com/someone/else/.github/workflows/x.yml@refs/heads/main");
     let b = s.provenance(&image.digest, HOSTED, SOURCE, &stranger);
-    one(&registry, &image, b, Some(SLSA_V1));
-    assert_refused(
+    refused_with(
         &registry,
         &s,
-        "identity/app",
-        GITHUB_PROVENANCE,
+        &image,
+        b,
+        Some(SLSA_V1),
         "identity mismatch: signed by subject \"https://github.com/someone/else/.github/workflows/x.yml@refs/heads/main\"",
     );
 
