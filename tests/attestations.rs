@@ -20,12 +20,11 @@ use std::process::Output;
 use common::{pin_insecure as pin, stderr};
 use serde_json::{json, Value};
 
-use fake_registry::{referrers_api, Kind};
 use harness::{sha256_digest, Pushed, Registry, Variant, OCI_INDEX, OCI_MANIFEST};
 use sigstore_kit::{
-    attestation_manifest, attestation_statement, legacy_attestation, provenance_v02, provenance_v1,
-    referrers_index, statement, workdir, Key, Options, Signing, Sigstore, COSIGN_SIGN,
-    DSSE_ENVELOPE, GITHUB_ISSUER, SLSA_V02, SLSA_V1,
+    attestation_manifest, attestation_statement, legacy_attestation, pins_through_referrers_api,
+    provenance_v02, provenance_v1, referrers_index, small_image, statement, workdir, Key, Options,
+    Signing, Sigstore, COSIGN_SIGN, DSSE_ENVELOPE, GITHUB_ISSUER, SLSA_V02, SLSA_V1,
 };
 
 const WORKFLOW: &str = "https://github.com/org/repo/.github/workflows/release.yml@refs/heads/main";
@@ -775,14 +774,7 @@ fn bad_attestations_are_refused_with_their_cause() {
 #[test]
 fn a_provenance_bundle_found_through_the_referrers_api_pins_the_digest() {
     let mut s = Sigstore::new();
-    let config = b"{\"architecture\":\"amd64\",\"os\":\"linux\"}".to_vec();
-    let image = serde_json::to_vec(&json!({
-        "schemaVersion": 2,
-        "mediaType": OCI_MANIFEST,
-        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": sha256_digest(&config), "size": config.len()},
-        "layers": []
-    }))
-    .unwrap();
+    let image = small_image();
     let image_digest = sha256_digest(&image);
     let leaf = s.leaf(WORKFLOW);
     let b = s.provenance(&image_digest, HOSTED, SOURCE, &leaf);
@@ -810,24 +802,17 @@ fn a_provenance_bundle_found_through_the_referrers_api_pins_the_digest() {
         ]
     }))
     .unwrap();
-    let reg = referrers_api(image, referrer, index, b);
-    let host = reg.host();
-    let dir = workdir(&s.root(), &[format!("{host}/team/app:v1")]);
-    let o = run(&host, dir.path(), &keyless(GITHUB_PROVENANCE));
-    let seen = reg.finish();
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert_eq!(
-        read(dir.path()),
-        format!("image: {host}/team/app@{image_digest} # {host}/team/app:v1\n")
+    // .att tag (404), the referrers API, the provenance's manifest, its bundle; the GETs of manifests are
+    // the .att tag and the provenance's, neither the SBOM's nor the signature's.
+    pins_through_referrers_api(
+        &s.root(),
+        image,
+        referrer,
+        index,
+        b,
+        &keyless(GITHUB_PROVENANCE),
+        "1 attestation lookups (4 requests)",
     );
-    // .att tag (404), the referrers API, the provenance's manifest, its bundle.
-    assert!(
-        stderr(&o).contains("1 attestation lookups (4 requests)"),
-        "{}",
-        stderr(&o)
-    );
-    // The GETs of manifests: the .att tag and the provenance's; neither the SBOM's nor the signature's.
-    assert_eq!(seen.count(Kind::GetManifest), 2);
 }
 
 // Guards `pin verify`: existing pins are held to the same attestation gate.

@@ -20,11 +20,10 @@ use std::process::Output;
 use common::{pin_insecure as pin, stderr};
 use serde_json::json;
 
-use fake_registry::{referrers_api, Kind};
 use harness::{sha256_digest, Pushed, Registry, Variant, OCI_INDEX, OCI_MANIFEST};
 use sigstore_kit::{
-    bundle, bundle_manifest, now, referrers_index, statement, workdir, Ca, Key, Options, Signing,
-    Sigstore, COSIGN_SIGN, GITHUB_ISSUER,
+    bundle, bundle_manifest, now, pins_through_referrers_api, referrers_index, small_image,
+    statement, workdir, Ca, Key, Options, Signing, Sigstore, COSIGN_SIGN, GITHUB_ISSUER,
 };
 
 const WORKFLOW: &str = "https://github.com/org/repo/.github/workflows/release.yml@refs/tags/v1";
@@ -453,14 +452,7 @@ fn a_key_signed_bundle_verifies_with_its_key() {
 #[test]
 fn a_bundle_found_through_the_referrers_api_pins_the_digest() {
     let mut s = Sigstore::new();
-    let config = b"{\"architecture\":\"amd64\",\"os\":\"linux\"}".to_vec();
-    let image = serde_json::to_vec(&json!({
-        "schemaVersion": 2,
-        "mediaType": OCI_MANIFEST,
-        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": sha256_digest(&config), "size": config.len()},
-        "layers": []
-    }))
-    .unwrap();
+    let image = small_image();
     let image_digest = sha256_digest(&image);
     let leaf = s.leaf(WORKFLOW);
     let b = s.sign(&image_digest, &leaf, Options::default());
@@ -484,28 +476,17 @@ fn a_bundle_found_through_the_referrers_api_pins_the_digest() {
         ]
     }))
     .unwrap();
-    let reg = referrers_api(image, referrer, index, b);
-    let host = reg.host();
-    let dir = workdir(&s.root(), &[format!("{host}/team/app:v1")]);
-    let o = run(
-        &host,
-        dir.path(),
+    // .sig tag (404), the referrers API, the bundle's manifest (the SBOM is not read), the bundle blob; the
+    // tag schema's index is not asked for: the .sig tag and the referrer manifest are the GETs.
+    pins_through_referrers_api(
+        &s.root(),
+        image,
+        referrer,
+        index,
+        b,
         &keyless(&["--signature-identity", WORKFLOW]),
+        "1 signature lookups (4 requests)",
     );
-    let seen = reg.finish();
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert_eq!(
-        read(dir.path()),
-        format!("image: {host}/team/app@{image_digest} # {host}/team/app:v1\n")
-    );
-    // .sig tag (404), the referrers API, the bundle's manifest (the SBOM is not read), the bundle blob.
-    assert!(
-        stderr(&o).contains("1 signature lookups (4 requests)"),
-        "{}",
-        stderr(&o)
-    );
-    // The tag schema's index is not asked for: the .sig tag and the referrer manifest are the GETs.
-    assert_eq!(seen.count(Kind::GetManifest), 2);
 }
 
 // Guards `pin verify`: existing pins are held to the same keyless policy.
