@@ -71,6 +71,19 @@ fn push_referrers(registry: &Registry, image: &Pushed, referrers: &[Referrer<'_>
     listed.into_iter().map(|(d, _)| d).collect()
 }
 
+/// Pushes `bundle` as the one referrer of `image`, its manifest annotated with `annotation`.
+fn push_one(registry: &Registry, image: &Pushed, bundle: Vec<u8>, annotation: Option<&str>) {
+    push_referrers(
+        registry,
+        image,
+        &[Referrer {
+            bundle,
+            annotation,
+            subject: image,
+        }],
+    );
+}
+
 /// Pushes the legacy `.att` manifest of `image`: one layer per (envelope, annotations), as cosign appends
 /// them.
 fn push_att(
@@ -152,15 +165,7 @@ fn a_provenance_bundle_found_through_the_tag_schema_pins_the_digest() {
     let image = registry.push_oci_image("provenance/app", "v1", "provenance-v1");
     let leaf = s.leaf(WORKFLOW);
     let b = s.provenance(&image.digest, HOSTED, SOURCE, &leaf);
-    push_referrers(
-        &registry,
-        &image,
-        &[Referrer {
-            bundle: b,
-            annotation: Some(SLSA_V1),
-            subject: &image,
-        }],
-    );
+    push_one(&registry, &image, b, Some(SLSA_V1));
     let reference = registry.reference("provenance/app", "v1");
     let pinned = format!(
         "image: {}/provenance/app@{} # {reference}\n",
@@ -575,15 +580,7 @@ fn refused_with(
     annotation: Option<&str>,
     why: &str,
 ) {
-    push_referrers(
-        registry,
-        image,
-        &[Referrer {
-            bundle,
-            annotation,
-            subject: image,
-        }],
-    );
+    push_one(registry, image, bundle, annotation);
     assert_refused(registry, s, &image.repo, GITHUB_PROVENANCE, why);
 }
 
@@ -686,15 +683,7 @@ fn bad_attestations_are_refused_with_their_cause() {
     );
     let image = push("unanchored/app");
     let b = s.provenance(&image.digest, HOSTED, SOURCE, &leaf);
-    push_referrers(
-        &registry,
-        &image,
-        &[Referrer {
-            bundle: b,
-            annotation: Some(SLSA_V1),
-            subject: &image,
-        }],
-    );
+    push_one(&registry, &image, b, Some(SLSA_V1));
     assert_refused(
         &registry,
         &s,
@@ -823,15 +812,7 @@ fn verify_applies_the_attestation_gate_to_existing_pins() {
     let leaf = s.leaf(WORKFLOW);
     let attested = registry.push_oci_image("verify/attested", "v1", "verify-attested");
     let b = s.provenance(&attested.digest, HOSTED, SOURCE, &leaf);
-    push_referrers(
-        &registry,
-        &attested,
-        &[Referrer {
-            bundle: b,
-            annotation: Some(SLSA_V1),
-            subject: &attested,
-        }],
-    );
+    push_one(&registry, &attested, b, Some(SLSA_V1));
     let fork = registry.push_oci_image("verify/fork", "v1", "verify-fork");
     let b = s.provenance(
         &fork.digest,
@@ -839,15 +820,7 @@ fn verify_applies_the_attestation_gate_to_existing_pins() {
         "git+https://github.com/org/fork@refs/heads/main",
         &leaf,
     );
-    push_referrers(
-        &registry,
-        &fork,
-        &[Referrer {
-            bundle: b,
-            annotation: Some(SLSA_V1),
-            subject: &fork,
-        }],
-    );
+    push_one(&registry, &fork, b, Some(SLSA_V1));
     let host = registry.host();
     let check = |image: &Pushed| {
         let dir = workdir(
