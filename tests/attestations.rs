@@ -656,31 +656,41 @@ fn bad_attestations_are_refused_with_their_cause() {
         }
     }
 
-    // Built by another builder.
-    let image = push("builder/app");
+    // Built by another builder; built from another repository; signed by another workflow than the
+    // policy's.
     let self_hosted = "https://github.com/actions/runner/self-hosted";
-    let b = s.provenance(&image.digest, self_hosted, SOURCE, &leaf);
-    refused_with(
-        &registry,
-        &s,
-        &image,
-        b,
-        Some(SLSA_V1),
-        &format!("builder mismatch: built by \"{self_hosted}\"; the policy requires builder \"{HOSTED}\""),
-    );
-
-    // Built from another repository; and a regular expression that matches the source only unanchored.
-    let image = push("source/app");
     let fork = "git+https://github.com/org/fork@refs/heads/main";
-    let b = s.provenance(&image.digest, HOSTED, fork, &leaf);
-    refused_with(
-        &registry,
-        &s,
-        &image,
-        b,
-        Some(SLSA_V1),
-        &format!("source mismatch: built from \"{fork}\""),
-    );
+    let stranger =
+        s.leaf("https://github.com/someone/else/.github/workflows/x.yml@refs/heads/main");
+    for (repo, builder, source, signer, why) in [
+        (
+            "builder/app",
+            self_hosted,
+            SOURCE,
+            &leaf,
+            format!("builder mismatch: built by \"{self_hosted}\"; the policy requires builder \"{HOSTED}\""),
+        ),
+        (
+            "source/app",
+            HOSTED,
+            fork,
+            &leaf,
+            format!("source mismatch: built from \"{fork}\""),
+        ),
+        (
+            "identity/app",
+            HOSTED,
+            SOURCE,
+            &stranger,
+            "identity mismatch: signed by subject \"https://github.com/someone/else/.github/workflows/x.yml@refs/heads/main\"".to_string(),
+        ),
+    ] {
+        let image = push(repo);
+        let b = s.provenance(&image.digest, builder, source, signer);
+        refused_with(&registry, &s, &image, b, Some(SLSA_V1), &why);
+    }
+
+    // A regular expression that matches the source only unanchored.
     let image = push("unanchored/app");
     let b = s.provenance(&image.digest, HOSTED, SOURCE, &leaf);
     push_one(&registry, &image, b, Some(SLSA_V1));
@@ -720,20 +730,6 @@ fn bad_attestations_are_refused_with_their_cause() {
         let b = s.attest(&payload, &leaf, options);
         refused_with(&registry, &s, &image, b, Some(SLSA_V1), why);
     }
-
-    // Signed by another workflow than the policy's.
-    let image = push("identity/app");
-    let stranger =
-        s.leaf("https://github.com/someone/else/.github/workflows/x.yml@refs/heads/main");
-    let b = s.provenance(&image.digest, HOSTED, SOURCE, &stranger);
-    refused_with(
-        &registry,
-        &s,
-        &image,
-        b,
-        Some(SLSA_V1),
-        "identity mismatch: signed by subject \"https://github.com/someone/else/.github/workflows/x.yml@refs/heads/main\"",
-    );
 
     // The index for this digest lists a good provenance whose manifest's subject is another image.
     let image = push("listed/app");
