@@ -883,28 +883,19 @@ fn unusable_attestation_settings_stop_the_run() {
         assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
         assert!(stderr(&o).contains(why), "{args:?}: {}", stderr(&o));
     }
-    fs::write(
-        dir.path().join("pin.toml"),
-        "# settings\n[signatures]\nrequire-attestation = \"sbom\"\n",
-    )
-    .unwrap();
-    let o = pin("registry.invalid", dir.path(), &["-w", "deploy.yaml"]);
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains("pin.toml:3: error: [signatures] require-attestation: \"sbom\" is not an attestation type"),
-        "{}",
-        stderr(&o)
-    );
-    fs::write(
-        dir.path().join("pin.toml"),
-        "[signatures]\nattestation-builder-id = \"a\"\nattestation-builder-id-regexp = \"b\"\n",
-    )
-    .unwrap();
-    let o = pin("registry.invalid", dir.path(), &["-w", "deploy.yaml"]);
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains("pin.toml:3: error: [signatures]: give attestation-builder-id or attestation-builder-id-regexp, not both"),
-        "{}",
-        stderr(&o)
-    );
+    for (toml, why) in [
+        (
+            "# settings\n[signatures]\nrequire-attestation = \"sbom\"\n",
+            "pin.toml:3: error: [signatures] require-attestation: \"sbom\" is not an attestation type",
+        ),
+        (
+            "[signatures]\nattestation-builder-id = \"a\"\nattestation-builder-id-regexp = \"b\"\n",
+            "pin.toml:3: error: [signatures]: give attestation-builder-id or attestation-builder-id-regexp, not both",
+        ),
+    ] {
+        fs::write(dir.path().join("pin.toml"), toml).unwrap();
+        let o = pin("registry.invalid", dir.path(), &["-w", "deploy.yaml"]);
+        assert_eq!(o.status.code(), Some(2), "{toml:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(why), "{toml:?}: {}", stderr(&o));
+    }
 }
