@@ -284,29 +284,25 @@ fn legacy_keyless_signatures_verify_from_flags_and_policy_json() {
         "image: {host}/legacy/app@{} # {host}/legacy/app:v1\n",
         image.digest
     );
+    // The flags: the test root, the identity exact.
+    let by_email = [
+        "-w",
+        "--trusted-root",
+        "root.json",
+        "--signature-identity",
+        email,
+        "--signature-issuer",
+        "https://accounts.example.com",
+        "deploy.yaml",
+    ];
 
     let dir = workdir(&s.root(), &[registry.reference("legacy/app", "v1")]);
-    let o = pin(
-        &host,
-        dir.path(),
-        &[
-            "-w",
-            "--trusted-root",
-            "root.json",
-            "--signature-identity",
-            email,
-            "--signature-issuer",
-            "https://accounts.example.com",
-            "deploy.yaml",
-        ],
-    );
+    let o = pin(&host, dir.path(), &by_email);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(read(dir.path()), pinned);
 
-    // containers-policy.json: the CA and the Rekor key as files, the identity exact.
-    let dir = workdir(&s.root(), &[registry.reference("legacy/app", "v1")]);
-    fs::write(dir.path().join("fulcio.pem"), s.ca.pem()).unwrap();
-    fs::write(dir.path().join("rekor.pub"), s.rekor.key.public_pem()).unwrap();
+    // containers-policy.json: the CA and the Rekor key as files, the identity exact; another issuer is
+    // refused.
     let policy = |issuer: &str| {
         json!({
             "default": [{"type": "reject"}],
@@ -318,34 +314,26 @@ fn legacy_keyless_signatures_verify_from_flags_and_policy_json() {
         })
         .to_string()
     };
-    fs::write(
-        dir.path().join("policy.json"),
-        policy("https://accounts.example.com"),
-    )
-    .unwrap();
-    let o = pin(
-        &host,
-        dir.path(),
-        &["-w", "--policy", "policy.json", "deploy.yaml"],
-    );
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert_eq!(read(dir.path()), pinned);
-
-    let dir = workdir(&s.root(), &[registry.reference("legacy/app", "v1")]);
-    fs::write(dir.path().join("fulcio.pem"), s.ca.pem()).unwrap();
-    fs::write(dir.path().join("rekor.pub"), s.rekor.key.public_pem()).unwrap();
-    fs::write(
-        dir.path().join("policy.json"),
-        policy("https://other.example.com"),
-    )
-    .unwrap();
-    let o = pin(
-        &host,
-        dir.path(),
-        &["-w", "--policy", "policy.json", "deploy.yaml"],
-    );
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(stderr(&o).contains("identity mismatch"), "{}", stderr(&o));
+    for (issuer, code) in [
+        ("https://accounts.example.com", 0),
+        ("https://other.example.com", 2),
+    ] {
+        let dir = workdir(&s.root(), &[registry.reference("legacy/app", "v1")]);
+        fs::write(dir.path().join("fulcio.pem"), s.ca.pem()).unwrap();
+        fs::write(dir.path().join("rekor.pub"), s.rekor.key.public_pem()).unwrap();
+        fs::write(dir.path().join("policy.json"), policy(issuer)).unwrap();
+        let o = pin(
+            &host,
+            dir.path(),
+            &["-w", "--policy", "policy.json", "deploy.yaml"],
+        );
+        assert_eq!(o.status.code(), Some(code), "{issuer}: {}", stderr(&o));
+        if code == 0 {
+            assert_eq!(read(dir.path()), pinned);
+        } else {
+            assert!(stderr(&o).contains("identity mismatch"), "{}", stderr(&o));
+        }
+    }
 
     // Without the Rekor bundle annotation there is no log evidence.
     let image = registry.push_oci_image("legacy-unlogged/app", "v1", "legacy-unlogged");
@@ -358,20 +346,7 @@ fn legacy_keyless_signatures_verify_from_flags_and_policy_json() {
         &s.root(),
         &[registry.reference("legacy-unlogged/app", "v1")],
     );
-    let o = pin(
-        &host,
-        dir.path(),
-        &[
-            "-w",
-            "--trusted-root",
-            "root.json",
-            "--signature-identity",
-            email,
-            "--signature-issuer",
-            "https://accounts.example.com",
-            "deploy.yaml",
-        ],
-    );
+    let o = pin(&host, dir.path(), &by_email);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("no log evidence"), "{}", stderr(&o));
 }
