@@ -405,12 +405,9 @@ fn a_lockfile_with_a_key_twice_is_refused_naming_both_lines() {
         &[],
     );
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains(
-            "pin.lock: not a pin lockfile: \"docker.io/library/busybox:1.38.0\" appears twice, at lines 4 and 8"
-        ),
-        "{}",
-        stderr(&o)
+    assert_stderr_has(
+        &o,
+        "pin.lock: not a pin lockfile: \"docker.io/library/busybox:1.38.0\" appears twice, at lines 4 and 8",
     );
     assert_eq!(
         fs::read_to_string(dir.path().join("Dockerfile")).unwrap(),
@@ -740,12 +737,9 @@ fn credentials_are_refused_to_a_plain_http_token_realm() {
         &[("DOCKER_CONFIG", config_dir.to_str().unwrap())],
     );
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains(&format!(
-            "asks for its credentials to be sent to the plain-HTTP token service \"{realm}\"; refused"
-        )),
-        "{}",
-        stderr(&o)
+    assert_stderr_has(
+        &o,
+        &format!("asks for its credentials to be sent to the plain-HTTP token service \"{realm}\"; refused"),
     );
     assert!(stdout(&o).is_empty());
     assert_eq!(fx.registry.token_requests(), 0, "nothing reached the realm");
@@ -2894,12 +2888,9 @@ fn platform_never_picks_attestations_and_matches_os_version() {
     );
     let o = resolve("unknown/unknown");
     assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains(
-            "it has: linux/amd64, windows/amd64:10.0.17763.5122, windows/amd64:10.0.20348.2113"
-        ),
-        "{}",
-        stderr(&o)
+    assert_stderr_has(
+        &o,
+        "it has: linux/amd64, windows/amd64:10.0.17763.5122, windows/amd64:10.0.20348.2113",
     );
     let o = resolve("windows/amd64:10.0.20348");
     assert_eq!(
@@ -2930,12 +2921,9 @@ fn child_pins_are_warned_about_and_repinned_to_the_index() {
     fs::write(&file, &text).unwrap();
     let o = fx.pin(dir.path(), &["update", "--check", "."]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains(
-            "pod.yaml:1:8: warning: pinned to the linux/amd64 manifest of a multi-platform image; other nodes will fail"
-        ),
-        "{}",
-        stderr(&o)
+    assert_stderr_has(
+        &o,
+        "pod.yaml:1:8: warning: pinned to the linux/amd64 manifest of a multi-platform image; other nodes will fail",
     );
     let o = fx.pin(dir.path(), &["update", "-w", "--to-index", "."]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
@@ -2965,12 +2953,9 @@ fn update_check_reports_a_gone_digest() {
     fx.registry.delete_manifest(REPO, &old);
     let o = fx.pin(dir.path(), &["update", "--check", "."]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains(&format!(
-            "Dockerfile:1:6: warning: the pinned digest no longer exists; the tag now points at {new}"
-        )),
-        "{}",
-        stderr(&o)
+    assert_stderr_has(
+        &o,
+        &format!("Dockerfile:1:6: warning: the pinned digest no longer exists; the tag now points at {new}"),
     );
 }
 
