@@ -26,6 +26,12 @@ fn assert_stderr_has(o: &Output, needle: &str) {
     assert!(err.contains(needle), "{err}");
 }
 
+/// Asserts that `dir`'s file `name` holds exactly `want`.
+#[track_caller]
+fn assert_file(dir: &Path, name: &str, want: &str) {
+    assert_eq!(fs::read_to_string(dir.join(name)).unwrap(), want);
+}
+
 /// The seeds of the fixture images of `v1`, `latest`, `docker-v1`, `multi` and `docker-multi`.
 const FIXTURE_SEEDS: [&str; 5] = ["oci-v1", "oci-latest", "docker-v1", "multi", "dmulti"];
 
@@ -379,10 +385,7 @@ fn offline_fails_for_a_reference_the_lockfile_lacks() {
     );
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert_stderr_has(&o, "docker.io/library/busybox:1.38.0 is not in pin.lock");
-    assert_eq!(
-        fs::read_to_string(dir.path().join("Dockerfile")).unwrap(),
-        "FROM busybox:1.38.0\n"
-    );
+    assert_file(dir.path(), "Dockerfile", "FROM busybox:1.38.0\n");
 }
 
 // Guards issue 18.10: a lockfile holding one key twice is refused, naming both lines, rather than the later
@@ -409,14 +412,8 @@ fn a_lockfile_with_a_key_twice_is_refused_naming_both_lines() {
         &o,
         "pin.lock: not a pin lockfile: \"docker.io/library/busybox:1.38.0\" appears twice, at lines 4 and 8",
     );
-    assert_eq!(
-        fs::read_to_string(dir.path().join("Dockerfile")).unwrap(),
-        before
-    );
-    assert_eq!(
-        fs::read_to_string(dir.path().join("pin.lock")).unwrap(),
-        lock
-    );
+    assert_file(dir.path(), "Dockerfile", before);
+    assert_file(dir.path(), "pin.lock", &lock);
 }
 
 // Guards issue 11.5: `--offline` with a lockfile that does not exist says so in one line, not once per
@@ -440,10 +437,7 @@ fn offline_with_a_missing_lockfile_is_one_error() {
           run without --offline (`pin --lock missing.lock …`)"],
         "{err}"
     );
-    assert_eq!(
-        fs::read_to_string(dir.path().join("Dockerfile")).unwrap(),
-        before
-    );
+    assert_file(dir.path(), "Dockerfile", before);
     assert!(!dir.path().join("missing.lock").exists());
 }
 
@@ -1243,9 +1237,10 @@ fn cr_only_files_get_their_lines_and_their_line_ending() {
         "{}",
         stderr(&o)
     );
-    assert_eq!(
-        fs::read_to_string(dir.path().join("Dockerfile")).unwrap(),
-        format!("FROM {host}/{REPO}:v1\rRUN true\r")
+    assert_file(
+        dir.path(),
+        "Dockerfile",
+        &format!("FROM {host}/{REPO}:v1\rRUN true\r"),
     );
 }
 
@@ -2987,14 +2982,8 @@ fn verify_finds_exactly_the_deleted_digest() {
     let deploy = format!(
         "spec:\n  containers:\n    - image: {host}/{REPO}@{v1}\n    - image: {host}/{REPO}@{multi}\n"
     );
-    assert_eq!(
-        fs::read_to_string(dir.path().join("Dockerfile")).unwrap(),
-        dockerfile
-    );
-    assert_eq!(
-        fs::read_to_string(dir.path().join("deploy.yaml")).unwrap(),
-        deploy
-    );
+    assert_file(dir.path(), "Dockerfile", &dockerfile);
+    assert_file(dir.path(), "deploy.yaml", &deploy);
 
     let o = fx.pin(dir.path(), &["verify", "-v", "."]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
@@ -3116,14 +3105,8 @@ fn verify_finds_exactly_the_deleted_digest() {
         "{md}"
     );
 
-    assert_eq!(
-        fs::read_to_string(dir.path().join("Dockerfile")).unwrap(),
-        dockerfile
-    );
-    assert_eq!(
-        fs::read_to_string(dir.path().join("deploy.yaml")).unwrap(),
-        deploy
-    );
+    assert_file(dir.path(), "Dockerfile", &dockerfile);
+    assert_file(dir.path(), "deploy.yaml", &deploy);
 }
 
 // Guards that a registry `pin verify` cannot ask is an error (exit 2) at the reference's place, never
@@ -3290,10 +3273,7 @@ fn verify_platforms_finds_child_pins_and_indexes_lacking_a_platform() {
     let o = fx.pin(dir.path(), &["verify", "app.yaml"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("pin.toml:1"), "{}", stderr(&o));
-    assert_eq!(
-        fs::read_to_string(dir.path().join("app.yaml")).unwrap(),
-        text
-    );
+    assert_file(dir.path(), "app.yaml", &text);
 }
 
 // Guards issue 19.10: `pin verify` asks one HEAD per unique pinned digest, also for `name:tag@digest` pins of
@@ -3437,10 +3417,7 @@ fn verify_caches_digests_found_within_the_ttl() {
         "{}",
         stderr(&o)
     );
-    assert_eq!(
-        fs::read_to_string(dir.path().join("app.yaml")).unwrap(),
-        text
-    );
+    assert_file(dir.path(), "app.yaml", &text);
 }
 
 // Guards the Quadlet and ko kinds end to end: `Image=` of a `.container` (LF, comments, an `Exec=` continued
