@@ -29,7 +29,13 @@ fn assert_stderr_has(o: &Output, needle: &str) {
 /// Asserts that `dir`'s file `name` holds exactly `want`.
 #[track_caller]
 fn assert_file(dir: &Path, name: &str, want: &str) {
-    assert_eq!(fs::read_to_string(dir.join(name)).unwrap(), want);
+    assert_holds(&dir.join(name), want);
+}
+
+/// Asserts that `file` holds exactly `want`.
+#[track_caller]
+fn assert_holds(file: &Path, want: &str) {
+    assert_eq!(fs::read_to_string(file).unwrap(), want);
 }
 
 /// The seeds of the fixture images of `v1`, `latest`, `docker-v1`, `multi` and `docker-multi`.
@@ -215,10 +221,7 @@ fn an_unreachable_registry_fails_closed() {
         &[],
     );
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert_eq!(
-        fs::read_to_string(&file).unwrap(),
-        format!("FROM 127.0.0.1:{port}/a/b:1\n")
-    );
+    assert_holds(&file, &format!("FROM 127.0.0.1:{port}/a/b:1\n"));
     assert!(stderr(&o).contains("Dockerfile:1:6"), "{}", stderr(&o));
 }
 
@@ -1356,10 +1359,7 @@ fn update_of_an_index_pin_gets_each_index_once() {
         .push_oci_index(REPO, "multi", "multi-3", TWO_PLATFORMS);
     let o = fx.pin(dir.path(), &["update", "-w", "-v", "."]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert_eq!(
-        fs::read_to_string(&file).unwrap(),
-        format!("FROM {host}/{REPO}:multi@{}\n", new.digest)
-    );
+    assert_holds(&file, &format!("FROM {host}/{REPO}:multi@{}\n", new.digest));
     assert_stderr_has(&o, "requests: 1 ping, 0 token, 2 HEAD, 2 GET");
 
     // The same index under a second tag, both tags moved together: each index is still fetched once.
@@ -2669,22 +2669,22 @@ fn keep_tag_records_latest_and_unpin_drops_digests() {
     let o = fx.pin(dir.path(), &["-w", "--keep-tag", "."]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let (latest, v1) = (fx.digest("latest"), fx.digest("v1"));
-    assert_eq!(
-        fs::read_to_string(&file).unwrap(),
-        format!("FROM {host}/{REPO}:latest@{latest}\nFROM {host}/{REPO}:v1@{v1}\n")
+    assert_holds(
+        &file,
+        &format!("FROM {host}/{REPO}:latest@{latest}\nFROM {host}/{REPO}:v1@{v1}\n"),
     );
     let moved = fx.registry.move_tag(REPO, "latest", "latest-2").digest;
     let o = fx.pin(dir.path(), &["update", "-w", "."]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert_eq!(
-        fs::read_to_string(&file).unwrap(),
-        format!("FROM {host}/{REPO}:latest@{moved}\nFROM {host}/{REPO}:v1@{v1}\n")
+    assert_holds(
+        &file,
+        &format!("FROM {host}/{REPO}:latest@{moved}\nFROM {host}/{REPO}:v1@{v1}\n"),
     );
     let o = run_pin(dir.path(), &["unpin", "-w", "."], &[]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert_eq!(
-        fs::read_to_string(&file).unwrap(),
-        format!("FROM {host}/{REPO}:latest\nFROM {host}/{REPO}:v1\n")
+    assert_holds(
+        &file,
+        &format!("FROM {host}/{REPO}:latest\nFROM {host}/{REPO}:v1\n"),
     );
 }
 
@@ -2922,9 +2922,9 @@ fn child_pins_are_warned_about_and_repinned_to_the_index() {
     );
     let o = fx.pin(dir.path(), &["update", "-w", "--to-index", "."]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert_eq!(
-        fs::read_to_string(&file).unwrap(),
-        format!("image: {host}/{REPO}:multi@{}\n", fx.digest("multi"))
+    assert_holds(
+        &file,
+        &format!("image: {host}/{REPO}:multi@{}\n", fx.digest("multi")),
     );
     let o = fx.pin(dir.path(), &["update", "--check", "."]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
@@ -3762,10 +3762,7 @@ fn min_age_holds_a_new_digest_then_applies_it() {
             &with(&["-w", "--format", "json"]),
         );
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-        assert_eq!(
-            fs::read_to_string(&file).unwrap(),
-            format!("image: {host}/{REPO}:{tag}@{moved}\n")
-        );
+        assert_holds(&file, &format!("image: {host}/{REPO}:{tag}@{moved}\n"));
         assert_valid(&o.stdout, "docs/report.schema.json");
         let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
         assert_eq!(doc["references"][0]["status"], "pinned");
@@ -3820,10 +3817,7 @@ fn trust_created_ages_by_the_config_time_and_needs_labels_for_docker_hub() {
         "2020-01-01T00:00:00Z"
     );
     assert_eq!(doc["references"][0]["firstSeen"]["source"], "created");
-    assert_eq!(
-        fs::read_to_string(&file).unwrap(),
-        format!("image: {host}/{REPO}:v1@{moved}\n")
-    );
+    assert_holds(&file, &format!("image: {host}/{REPO}:v1@{moved}\n"));
     // Without --min-age it is a usage error; with a Docker Hub image and no --labels, refused (exit 2) with
     // no request made.
     let o = update_at(
