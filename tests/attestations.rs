@@ -20,12 +20,11 @@ use std::process::Output;
 use common::{pin_insecure as pin, stderr};
 use serde_json::{json, Value};
 
-use fake_registry::{referrers_api, Kind};
 use harness::{sha256_digest, Pushed, Registry, Variant, OCI_INDEX, OCI_MANIFEST};
 use sigstore_kit::{
-    attestation_manifest, attestation_statement, legacy_attestation, provenance_v02, provenance_v1,
-    referrers_index, statement, workdir, Key, Options, Signing, Sigstore, COSIGN_SIGN,
-    DSSE_ENVELOPE, GITHUB_ISSUER, SLSA_V02, SLSA_V1,
+    attestation_manifest, attestation_statement, legacy_attestation, pins_through_referrers_api,
+    provenance_v02, provenance_v1, referrers_index, small_image, statement, workdir, Key, Options,
+    Signing, Sigstore, COSIGN_SIGN, DSSE_ENVELOPE, GITHUB_ISSUER, SLSA_V02, SLSA_V1,
 };
 
 const WORKFLOW: &str = "https://github.com/org/repo/.github/workflows/release.yml@refs/heads/main";
@@ -70,6 +69,19 @@ fn push_referrers(registry: &Registry, image: &Pushed, referrers: &[Referrer<'_>
     let tag = image.digest.replacen(':', "-", 1);
     registry.push_manifest(repo, &tag, OCI_INDEX, &index);
     listed.into_iter().map(|(d, _)| d).collect()
+}
+
+/// Pushes `bundle` as the one referrer of `image`, its manifest annotated with `annotation`.
+fn push_one(registry: &Registry, image: &Pushed, bundle: Vec<u8>, annotation: Option<&str>) {
+    push_referrers(
+        registry,
+        image,
+        &[Referrer {
+            bundle,
+            annotation,
+            subject: image,
+        }],
+    );
 }
 
 /// Pushes the legacy `.att` manifest of `image`: one layer per (envelope, annotations), as cosign appends
@@ -153,15 +165,7 @@ fn a_provenance_bundle_found_through_the_tag_schema_pins_the_digest() {
     let image = registry.push_oci_image("provenance/app", "v1", "provenance-v1");
     let leaf = s.leaf(WORKFLOW);
     let b = s.provenance(&image.digest, HOSTED, SOURCE, &leaf);
-    push_referrers(
-        &registry,
-        &image,
-        &[Referrer {
-            bundle: b,
-            annotation: Some(SLSA_V1),
-            subject: &image,
-        }],
-    );
+    push_one(&registry, &image, b, Some(SLSA_V1));
     let reference = registry.reference("provenance/app", "v1");
     let pinned = format!(
         "image: {}/provenance/app@{} # {reference}\n",
@@ -493,62 +497,46 @@ fn legacy_att_layers_verify_keyless_and_with_a_key() {
         read(dir.path())
     );
 
-    // Keyless without the Rekor bundle annotation: no log evidence.
+    // Keyless without the Rekor bundle annotation: no log evidence; a legacy attestation about another
+    // digest.
     let unlogged = registry.push_oci_image("legacy-att/unlogged", "v1", "legacy-att-unlogged");
-    let payload = attestation_statement(
-        &unlogged.digest,
-        SLSA_V02,
-        provenance_v02(&built_by, SOURCE),
-    );
-    let layer = legacy_attestation(
-        &payload,
-        SLSA_V02,
-        Signing::Keyless(&leaf),
-        Some(&s.ca),
-        &mut s.rekor,
-        false,
-    );
-    push_att(&registry, &unlogged, &[layer]);
-    let dir = workdir(
-        &s.root(),
-        &[registry.reference("legacy-att/unlogged", "v1")],
-    );
-    let o = run(
-        &host,
-        dir.path(),
-        &keyless(&["--require-attestation", "slsaprovenance"]),
-    );
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(stderr(&o).contains("no log evidence"), "{}", stderr(&o));
-
-    // A legacy attestation about another digest.
     let wrong = registry.push_oci_image("legacy-att/wrong", "v1", "legacy-att-wrong");
     let other = registry.push_oci_image("legacy-att/wrong", "v0", "legacy-att-other");
-    let payload = attestation_statement(&other.digest, SLSA_V02, provenance_v02(&built_by, SOURCE));
-    let layer = legacy_attestation(
-        &payload,
-        SLSA_V02,
-        Signing::Keyless(&leaf),
-        Some(&s.ca),
-        &mut s.rekor,
-        true,
-    );
-    push_att(&registry, &wrong, &[layer]);
-    let dir = workdir(&s.root(), &[registry.reference("legacy-att/wrong", "v1")]);
-    let o = run(
-        &host,
-        dir.path(),
-        &keyless(&["--require-attestation", "slsaprovenance"]),
-    );
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains(&format!(
-            "wrong subject digest: the signed statement is for {}",
-            other.digest
-        )),
-        "{}",
-        stderr(&o)
-    );
+    for (image, about, logged, why) in [
+        (
+            &unlogged,
+            &unlogged.digest,
+            false,
+            "no log evidence".to_string(),
+        ),
+        (
+            &wrong,
+            &other.digest,
+            true,
+            format!(
+                "wrong subject digest: the signed statement is for {}",
+                other.digest
+            ),
+        ),
+    ] {
+        let payload = attestation_statement(about, SLSA_V02, provenance_v02(&built_by, SOURCE));
+        let layer = legacy_attestation(
+            &payload,
+            SLSA_V02,
+            Signing::Keyless(&leaf),
+            Some(&s.ca),
+            &mut s.rekor,
+            logged,
+        );
+        push_att(&registry, image, &[layer]);
+        assert_refused(
+            &registry,
+            &s,
+            &image.repo,
+            &["--require-attestation", "slsaprovenance"],
+            &why,
+        );
+    }
 }
 
 /// Runs pin with `extra` on `repo:v1` and checks it is refused: exit 2, the file untouched, `why` in the
@@ -566,6 +554,20 @@ fn assert_refused(registry: &Registry, s: &Sigstore, repo: &str, extra: &[&str],
     );
 }
 
+/// Stores `bundle` as `image`'s one referrer (with `annotation` as its predicate type) and checks the pin
+/// of `image` is refused under the GitHub provenance policy, naming `why`.
+fn refused_with(
+    registry: &Registry,
+    s: &Sigstore,
+    image: &Pushed,
+    bundle: Vec<u8>,
+    annotation: Option<&str>,
+    why: &str,
+) {
+    push_one(registry, image, bundle, annotation);
+    assert_refused(registry, s, &image.repo, GITHUB_PROVENANCE, why);
+}
+
 // Guards fail-closed for attestations: every way one can be wrong refuses the pin and names why.
 #[test]
 fn bad_attestations_are_refused_with_their_cause() {
@@ -573,17 +575,6 @@ fn bad_attestations_are_refused_with_their_cause() {
     let mut s = Sigstore::new();
     let leaf = s.leaf(WORKFLOW);
     let push = |repo: &str| registry.push_oci_image(repo, "v1", repo);
-    let one = |registry: &Registry, image: &Pushed, bundle: Vec<u8>, annotation: Option<&str>| {
-        push_referrers(
-            registry,
-            image,
-            &[Referrer {
-                bundle,
-                annotation,
-                subject: image,
-            }],
-        );
-    };
 
     // Nothing stored at all; then only a signature, which is no attestation.
     push("bare/app");
@@ -600,12 +591,12 @@ fn bad_attestations_are_refused_with_their_cause() {
         &leaf,
         Options::default(),
     );
-    one(&registry, &image, b, Some(COSIGN_SIGN));
-    assert_refused(
+    refused_with(
         &registry,
         &s,
-        "signed-only/app",
-        GITHUB_PROVENANCE,
+        &image,
+        b,
+        Some(COSIGN_SIGN),
         "no attestation found for",
     );
 
@@ -613,12 +604,12 @@ fn bad_attestations_are_refused_with_their_cause() {
     let image = push("subject/app");
     let other = registry.push_oci_image("subject/app", "v0", "another image");
     let b = s.provenance(&other.digest, HOSTED, SOURCE, &leaf);
-    one(&registry, &image, b, Some(SLSA_V1));
-    assert_refused(
+    refused_with(
         &registry,
         &s,
-        "subject/app",
-        GITHUB_PROVENANCE,
+        &image,
+        b,
+        Some(SLSA_V1),
         &format!(
             "wrong subject digest: the signed statement is for {}",
             other.digest
@@ -626,77 +617,67 @@ fn bad_attestations_are_refused_with_their_cause() {
     );
 
     // Another predicate type: named by the manifest's annotation (the bundle is not even read), or only
-    // inside the statement.
-    let image = push("sbom/app");
-    let sbom = attestation_statement(&image.digest, SPDX, json!({}));
-    let b = s.attest(&sbom, &leaf, Options::default());
-    one(&registry, &image, b.clone(), Some(SPDX));
-    assert_refused(
-        &registry,
-        &s,
-        "sbom/app",
-        GITHUB_PROVENANCE,
-        "wrong predicate type: referrer sha256:",
-    );
-    assert_refused(
-        &registry,
-        &s,
-        "sbom/app",
-        GITHUB_PROVENANCE,
-        &format!("holds \"{SPDX}\""),
-    );
-    let image = push("sbom-unannotated/app");
-    let sbom = attestation_statement(&image.digest, SPDX, json!({}));
-    let b = s.attest(&sbom, &leaf, Options::default());
-    one(&registry, &image, b, None);
-    assert_refused(
-        &registry,
-        &s,
-        "sbom-unannotated/app",
-        GITHUB_PROVENANCE,
-        &format!("wrong predicate type: the statement is \"{SPDX}\""),
-    );
-    // An annotation that claims provenance does not make an SBOM one.
-    let image = push("sbom-lying/app");
-    let sbom = attestation_statement(&image.digest, SPDX, json!({}));
-    let b = s.attest(&sbom, &leaf, Options::default());
-    one(&registry, &image, b, Some(SLSA_V1));
-    assert_refused(
-        &registry,
-        &s,
-        "sbom-lying/app",
-        GITHUB_PROVENANCE,
-        &format!("wrong predicate type: the statement is \"{SPDX}\""),
-    );
+    // inside the statement; an annotation that claims provenance does not make an SBOM one.
+    let statement_is = format!("wrong predicate type: the statement is \"{SPDX}\"");
+    for (repo, annotation, whys) in [
+        (
+            "sbom/app",
+            Some(SPDX),
+            vec![
+                "wrong predicate type: referrer sha256:".to_string(),
+                format!("holds \"{SPDX}\""),
+            ],
+        ),
+        ("sbom-unannotated/app", None, vec![statement_is.clone()]),
+        ("sbom-lying/app", Some(SLSA_V1), vec![statement_is.clone()]),
+    ] {
+        let image = push(repo);
+        let sbom = attestation_statement(&image.digest, SPDX, json!({}));
+        let b = s.attest(&sbom, &leaf, Options::default());
+        refused_with(&registry, &s, &image, b, annotation, &whys[0]);
+        for why in &whys[1..] {
+            assert_refused(&registry, &s, repo, GITHUB_PROVENANCE, why);
+        }
+    }
 
-    // Built by another builder.
-    let image = push("builder/app");
+    // Built by another builder; built from another repository; signed by another workflow than the
+    // policy's.
     let self_hosted = "https://github.com/actions/runner/self-hosted";
-    let b = s.provenance(&image.digest, self_hosted, SOURCE, &leaf);
-    one(&registry, &image, b, Some(SLSA_V1));
-    assert_refused(
-        &registry,
-        &s,
-        "builder/app",
-        GITHUB_PROVENANCE,
-        &format!("builder mismatch: built by \"{self_hosted}\"; the policy requires builder \"{HOSTED}\""),
-    );
-
-    // Built from another repository; and a regular expression that matches the source only unanchored.
-    let image = push("source/app");
     let fork = "git+https://github.com/org/fork@refs/heads/main";
-    let b = s.provenance(&image.digest, HOSTED, fork, &leaf);
-    one(&registry, &image, b, Some(SLSA_V1));
-    assert_refused(
-        &registry,
-        &s,
-        "source/app",
-        GITHUB_PROVENANCE,
-        &format!("source mismatch: built from \"{fork}\""),
-    );
+    let stranger =
+        s.leaf("https://github.com/someone/else/.github/workflows/x.yml@refs/heads/main");
+    for (repo, builder, source, signer, why) in [
+        (
+            "builder/app",
+            self_hosted,
+            SOURCE,
+            &leaf,
+            format!("builder mismatch: built by \"{self_hosted}\"; the policy requires builder \"{HOSTED}\""),
+        ),
+        (
+            "source/app",
+            HOSTED,
+            fork,
+            &leaf,
+            format!("source mismatch: built from \"{fork}\""),
+        ),
+        (
+            "identity/app",
+            HOSTED,
+            SOURCE,
+            &stranger,
+            "identity mismatch: signed by subject \"https://github.com/someone/else/.github/workflows/x.yml@refs/heads/main\"".to_string(),
+        ),
+    ] {
+        let image = push(repo);
+        let b = s.provenance(&image.digest, builder, source, signer);
+        refused_with(&registry, &s, &image, b, Some(SLSA_V1), &why);
+    }
+
+    // A regular expression that matches the source only unanchored.
     let image = push("unanchored/app");
     let b = s.provenance(&image.digest, HOSTED, SOURCE, &leaf);
-    one(&registry, &image, b, Some(SLSA_V1));
+    push_one(&registry, &image, b, Some(SLSA_V1));
     assert_refused(
         &registry,
         &s,
@@ -715,53 +696,24 @@ fn bad_attestations_are_refused_with_their_cause() {
         "builder mismatch",
     );
 
-    // The DSSE payload changed after signing.
-    let image = push("forged/app");
-    let payload = attestation_statement(&image.digest, SLSA_V1, provenance_v1(HOSTED, SOURCE));
+    // The DSSE payload changed after signing; no transparency-log entry.
     let forged = Options {
         forge_payload: true,
         ..Options::default()
     };
-    let b = s.attest(&payload, &leaf, forged);
-    one(&registry, &image, b, Some(SLSA_V1));
-    assert_refused(
-        &registry,
-        &s,
-        "forged/app",
-        GITHUB_PROVENANCE,
-        "signature does not verify",
-    );
-
-    // No transparency-log entry.
-    let image = push("unlogged/app");
-    let payload = attestation_statement(&image.digest, SLSA_V1, provenance_v1(HOSTED, SOURCE));
     let unlogged = Options {
         unlogged: true,
         ..Options::default()
     };
-    let b = s.attest(&payload, &leaf, unlogged);
-    one(&registry, &image, b, Some(SLSA_V1));
-    assert_refused(
-        &registry,
-        &s,
-        "unlogged/app",
-        GITHUB_PROVENANCE,
-        "no log evidence",
-    );
-
-    // Signed by another workflow than the policy's.
-    let image = push("identity/app");
-    let stranger =
-        s.leaf("https://github.com/someone/else/.github/workflows/x.yml@refs/heads/main");
-    let b = s.provenance(&image.digest, HOSTED, SOURCE, &stranger);
-    one(&registry, &image, b, Some(SLSA_V1));
-    assert_refused(
-        &registry,
-        &s,
-        "identity/app",
-        GITHUB_PROVENANCE,
-        "identity mismatch: signed by subject \"https://github.com/someone/else/.github/workflows/x.yml@refs/heads/main\"",
-    );
+    for (repo, options, why) in [
+        ("forged/app", forged, "signature does not verify"),
+        ("unlogged/app", unlogged, "no log evidence"),
+    ] {
+        let image = push(repo);
+        let payload = attestation_statement(&image.digest, SLSA_V1, provenance_v1(HOSTED, SOURCE));
+        let b = s.attest(&payload, &leaf, options);
+        refused_with(&registry, &s, &image, b, Some(SLSA_V1), why);
+    }
 
     // The index for this digest lists a good provenance whose manifest's subject is another image.
     let image = push("listed/app");
@@ -791,14 +743,7 @@ fn bad_attestations_are_refused_with_their_cause() {
 #[test]
 fn a_provenance_bundle_found_through_the_referrers_api_pins_the_digest() {
     let mut s = Sigstore::new();
-    let config = b"{\"architecture\":\"amd64\",\"os\":\"linux\"}".to_vec();
-    let image = serde_json::to_vec(&json!({
-        "schemaVersion": 2,
-        "mediaType": OCI_MANIFEST,
-        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": sha256_digest(&config), "size": config.len()},
-        "layers": []
-    }))
-    .unwrap();
+    let image = small_image();
     let image_digest = sha256_digest(&image);
     let leaf = s.leaf(WORKFLOW);
     let b = s.provenance(&image_digest, HOSTED, SOURCE, &leaf);
@@ -826,24 +771,17 @@ fn a_provenance_bundle_found_through_the_referrers_api_pins_the_digest() {
         ]
     }))
     .unwrap();
-    let reg = referrers_api(image, referrer, index, b);
-    let host = reg.host();
-    let dir = workdir(&s.root(), &[format!("{host}/team/app:v1")]);
-    let o = run(&host, dir.path(), &keyless(GITHUB_PROVENANCE));
-    let seen = reg.finish();
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert_eq!(
-        read(dir.path()),
-        format!("image: {host}/team/app@{image_digest} # {host}/team/app:v1\n")
+    // .att tag (404), the referrers API, the provenance's manifest, its bundle; the GETs of manifests are
+    // the .att tag and the provenance's, neither the SBOM's nor the signature's.
+    pins_through_referrers_api(
+        &s.root(),
+        image,
+        referrer,
+        index,
+        b,
+        &keyless(GITHUB_PROVENANCE),
+        "1 attestation lookups (4 requests)",
     );
-    // .att tag (404), the referrers API, the provenance's manifest, its bundle.
-    assert!(
-        stderr(&o).contains("1 attestation lookups (4 requests)"),
-        "{}",
-        stderr(&o)
-    );
-    // The GETs of manifests: the .att tag and the provenance's; neither the SBOM's nor the signature's.
-    assert_eq!(seen.count(Kind::GetManifest), 2);
 }
 
 // Guards `pin verify`: existing pins are held to the same attestation gate.
@@ -854,15 +792,7 @@ fn verify_applies_the_attestation_gate_to_existing_pins() {
     let leaf = s.leaf(WORKFLOW);
     let attested = registry.push_oci_image("verify/attested", "v1", "verify-attested");
     let b = s.provenance(&attested.digest, HOSTED, SOURCE, &leaf);
-    push_referrers(
-        &registry,
-        &attested,
-        &[Referrer {
-            bundle: b,
-            annotation: Some(SLSA_V1),
-            subject: &attested,
-        }],
-    );
+    push_one(&registry, &attested, b, Some(SLSA_V1));
     let fork = registry.push_oci_image("verify/fork", "v1", "verify-fork");
     let b = s.provenance(
         &fork.digest,
@@ -870,15 +800,7 @@ fn verify_applies_the_attestation_gate_to_existing_pins() {
         "git+https://github.com/org/fork@refs/heads/main",
         &leaf,
     );
-    push_referrers(
-        &registry,
-        &fork,
-        &[Referrer {
-            bundle: b,
-            annotation: Some(SLSA_V1),
-            subject: &fork,
-        }],
-    );
+    push_one(&registry, &fork, b, Some(SLSA_V1));
     let host = registry.host();
     let check = |image: &Pushed| {
         let dir = workdir(
@@ -945,28 +867,19 @@ fn unusable_attestation_settings_stop_the_run() {
         assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
         assert!(stderr(&o).contains(why), "{args:?}: {}", stderr(&o));
     }
-    fs::write(
-        dir.path().join("pin.toml"),
-        "# settings\n[signatures]\nrequire-attestation = \"sbom\"\n",
-    )
-    .unwrap();
-    let o = pin("registry.invalid", dir.path(), &["-w", "deploy.yaml"]);
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains("pin.toml:3: error: [signatures] require-attestation: \"sbom\" is not an attestation type"),
-        "{}",
-        stderr(&o)
-    );
-    fs::write(
-        dir.path().join("pin.toml"),
-        "[signatures]\nattestation-builder-id = \"a\"\nattestation-builder-id-regexp = \"b\"\n",
-    )
-    .unwrap();
-    let o = pin("registry.invalid", dir.path(), &["-w", "deploy.yaml"]);
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains("pin.toml:3: error: [signatures]: give attestation-builder-id or attestation-builder-id-regexp, not both"),
-        "{}",
-        stderr(&o)
-    );
+    for (toml, why) in [
+        (
+            "# settings\n[signatures]\nrequire-attestation = \"sbom\"\n",
+            "pin.toml:3: error: [signatures] require-attestation: \"sbom\" is not an attestation type",
+        ),
+        (
+            "[signatures]\nattestation-builder-id = \"a\"\nattestation-builder-id-regexp = \"b\"\n",
+            "pin.toml:3: error: [signatures]: give attestation-builder-id or attestation-builder-id-regexp, not both",
+        ),
+    ] {
+        fs::write(dir.path().join("pin.toml"), toml).unwrap();
+        let o = pin("registry.invalid", dir.path(), &["-w", "deploy.yaml"]);
+        assert_eq!(o.status.code(), Some(2), "{toml:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(why), "{toml:?}: {}", stderr(&o));
+    }
 }

@@ -19,6 +19,25 @@ use harness::{fill_placeholders, Pushed, Registry, Variant, TWO_PLATFORMS};
 
 const REPO: &str = "fixtures/app";
 
+/// Asserts that the run's stderr holds `needle`, and shows the whole stderr when it does not.
+#[track_caller]
+fn assert_stderr_has(o: &Output, needle: &str) {
+    let err = stderr(o);
+    assert!(err.contains(needle), "{err}");
+}
+
+/// Asserts that `dir`'s file `name` holds exactly `want`.
+#[track_caller]
+fn assert_file(dir: &Path, name: &str, want: &str) {
+    assert_holds(&dir.join(name), want);
+}
+
+/// Asserts that `file` holds exactly `want`.
+#[track_caller]
+fn assert_holds(file: &Path, want: &str) {
+    assert_eq!(fs::read_to_string(file).unwrap(), want);
+}
+
 /// The seeds of the fixture images of `v1`, `latest`, `docker-v1`, `multi` and `docker-multi`.
 const FIXTURE_SEEDS: [&str; 5] = ["oci-v1", "oci-latest", "docker-v1", "multi", "dmulti"];
 
@@ -87,11 +106,7 @@ fn write_pins_every_reference_byte_exact_and_is_idempotent() {
     let o = fx.pin(dir.path(), &["-w", "."]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_tree(dir.path(), &expected);
-    assert!(
-        stderr(&o).contains("skipped \"{{ .Values.image }}\""),
-        "{}",
-        stderr(&o)
-    );
+    assert_stderr_has(&o, "skipped \"{{ .Values.image }}\"");
 
     let before = snapshot(dir.path());
     let again = fx.pin(dir.path(), &["-w", "."]);
@@ -206,10 +221,7 @@ fn an_unreachable_registry_fails_closed() {
         &[],
     );
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert_eq!(
-        fs::read_to_string(&file).unwrap(),
-        format!("FROM 127.0.0.1:{port}/a/b:1\n")
-    );
+    assert_holds(&file, &format!("FROM 127.0.0.1:{port}/a/b:1\n"));
     assert!(stderr(&o).contains("Dockerfile:1:6"), "{}", stderr(&o));
 }
 
@@ -221,11 +233,7 @@ fn each_unique_tag_is_resolved_once() {
     // The tree names 5 unique tags (v1 twice, multi twice).
     let o = fx.pin(dir.path(), &["-v", "."]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains("requests: 1 ping, 0 token, 5 HEAD, 0 GET, 0 retried"),
-        "{}",
-        stderr(&o)
-    );
+    assert_stderr_has(&o, "requests: 1 ping, 0 token, 5 HEAD, 0 GET, 0 retried");
 }
 
 // Guards `pin list`: an inventory with statuses, and no registry contacted.
@@ -285,11 +293,7 @@ fn platform_pins_the_child_manifest() {
     );
     let o = resolve("linux/s390x", "multi");
     assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains("linux/amd64, linux/arm64"),
-        "{}",
-        stderr(&o)
-    );
+    assert_stderr_has(&o, "linux/amd64, linux/arm64");
 }
 
 // Guards `pin resolve` and --keep-tag: the user's own spelling, the tag kept when asked.
@@ -383,15 +387,8 @@ fn offline_fails_for_a_reference_the_lockfile_lacks() {
         &[],
     );
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains("docker.io/library/busybox:1.38.0 is not in pin.lock"),
-        "{}",
-        stderr(&o)
-    );
-    assert_eq!(
-        fs::read_to_string(dir.path().join("Dockerfile")).unwrap(),
-        "FROM busybox:1.38.0\n"
-    );
+    assert_stderr_has(&o, "docker.io/library/busybox:1.38.0 is not in pin.lock");
+    assert_file(dir.path(), "Dockerfile", "FROM busybox:1.38.0\n");
 }
 
 // Guards issue 18.10: a lockfile holding one key twice is refused, naming both lines, rather than the later
@@ -414,21 +411,12 @@ fn a_lockfile_with_a_key_twice_is_refused_naming_both_lines() {
         &[],
     );
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains(
-            "pin.lock: not a pin lockfile: \"docker.io/library/busybox:1.38.0\" appears twice, at lines 4 and 8"
-        ),
-        "{}",
-        stderr(&o)
+    assert_stderr_has(
+        &o,
+        "pin.lock: not a pin lockfile: \"docker.io/library/busybox:1.38.0\" appears twice, at lines 4 and 8",
     );
-    assert_eq!(
-        fs::read_to_string(dir.path().join("Dockerfile")).unwrap(),
-        before
-    );
-    assert_eq!(
-        fs::read_to_string(dir.path().join("pin.lock")).unwrap(),
-        lock
-    );
+    assert_file(dir.path(), "Dockerfile", before);
+    assert_file(dir.path(), "pin.lock", &lock);
 }
 
 // Guards issue 11.5: `--offline` with a lockfile that does not exist says so in one line, not once per
@@ -452,10 +440,7 @@ fn offline_with_a_missing_lockfile_is_one_error() {
           run without --offline (`pin --lock missing.lock …`)"],
         "{err}"
     );
-    assert_eq!(
-        fs::read_to_string(dir.path().join("Dockerfile")).unwrap(),
-        before
-    );
+    assert_file(dir.path(), "Dockerfile", before);
     assert!(!dir.path().join("missing.lock").exists());
 }
 
@@ -599,11 +584,7 @@ fn tls_basic_auth_with_docker_config_credentials() {
         ("XDG_CONFIG_HOME", config_home_s),
     ]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains(&format!("{runtime_s}/containers/auth.json")),
-        "{}",
-        stderr(&o)
-    );
+    assert_stderr_has(&o, &format!("{runtime_s}/containers/auth.json"));
     // A runtime file without an entry for the registry: the config file's is used.
     place(&runtime, Some(r#"{"auths": {}}"#));
     let o = resolve_with(&[
@@ -753,12 +734,9 @@ fn credentials_are_refused_to_a_plain_http_token_realm() {
         &[("DOCKER_CONFIG", config_dir.to_str().unwrap())],
     );
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains(&format!(
-            "asks for its credentials to be sent to the plain-HTTP token service \"{realm}\"; refused"
-        )),
-        "{}",
-        stderr(&o)
+    assert_stderr_has(
+        &o,
+        &format!("asks for its credentials to be sent to the plain-HTTP token service \"{realm}\"; refused"),
     );
     assert!(stdout(&o).is_empty());
     assert_eq!(fx.registry.token_requests(), 0, "nothing reached the realm");
@@ -1164,11 +1142,7 @@ fn http2_is_used_where_the_registry_offers_it() {
     let reference = format!("{}/{REPO}:v1", plain.registry.host());
     let o = plain.pin(dir.path(), &["resolve", "-v", &reference]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains(&format!("; {} HTTP/1.1", plain.registry.host())),
-        "{}",
-        stderr(&o)
-    );
+    assert_stderr_has(&o, &format!("; {} HTTP/1.1", plain.registry.host()));
 }
 
 // Guards byte-exactness on the awkward cases: BOM, CRLF, a missing final newline, non-ASCII comments; and
@@ -1266,9 +1240,10 @@ fn cr_only_files_get_their_lines_and_their_line_ending() {
         "{}",
         stderr(&o)
     );
-    assert_eq!(
-        fs::read_to_string(dir.path().join("Dockerfile")).unwrap(),
-        format!("FROM {host}/{REPO}:v1\rRUN true\r")
+    assert_file(
+        dir.path(),
+        "Dockerfile",
+        &format!("FROM {host}/{REPO}:v1\rRUN true\r"),
     );
 }
 
@@ -1384,15 +1359,8 @@ fn update_of_an_index_pin_gets_each_index_once() {
         .push_oci_index(REPO, "multi", "multi-3", TWO_PLATFORMS);
     let o = fx.pin(dir.path(), &["update", "-w", "-v", "."]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert_eq!(
-        fs::read_to_string(&file).unwrap(),
-        format!("FROM {host}/{REPO}:multi@{}\n", new.digest)
-    );
-    assert!(
-        stderr(&o).contains("requests: 1 ping, 0 token, 2 HEAD, 2 GET"),
-        "{}",
-        stderr(&o)
-    );
+    assert_holds(&file, &format!("FROM {host}/{REPO}:multi@{}\n", new.digest));
+    assert_stderr_has(&o, "requests: 1 ping, 0 token, 2 HEAD, 2 GET");
 
     // The same index under a second tag, both tags moved together: each index is still fetched once.
     let first = &fx.pushed["multi"];
@@ -1417,11 +1385,7 @@ fn update_of_an_index_pin_gets_each_index_once() {
             newer.digest
         )
     );
-    assert!(
-        stderr(&o).contains("requests: 1 ping, 0 token, 4 HEAD, 2 GET"),
-        "{}",
-        stderr(&o)
-    );
+    assert_stderr_has(&o, "requests: 1 ping, 0 token, 4 HEAD, 2 GET");
 }
 
 // Guards "no churn from what you don't run" end to end: an index re-pushed with the same
@@ -1598,10 +1562,9 @@ fn update_compares_the_platforms_manifests_of_a_moved_index() {
     .unwrap();
     let o = run(&["-w", "-v"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains("whose manifests for linux/amd64 (pin.toml:2) are the pinned index's"),
-        "{}",
-        stderr(&o)
+    assert_stderr_has(
+        &o,
+        "whose manifests for linux/amd64 (pin.toml:2) are the pinned index's",
     );
     fs::remove_file(dir.path().join("pin.toml")).unwrap();
 
@@ -1752,11 +1715,7 @@ fn update_markdown_shows_digests_and_labels_of_a_moved_tag() {
         "{body}"
     );
     assert!(!body.contains("created"), "{body}");
-    assert!(
-        stderr(&o).contains("requests: 1 ping, 0 token, 2 HEAD, 0 GET, 0 retried"),
-        "{}",
-        stderr(&o)
-    );
+    assert_stderr_has(&o, "requests: 1 ping, 0 token, 2 HEAD, 0 GET, 0 retried");
 }
 
 /// The manifest and blob GETs the registry logged (distribution's "response completed" lines), server-side.
@@ -1849,11 +1808,7 @@ fn update_markdown_reads_the_labels_of_an_index_from_its_amd64_image() {
         )),
         "{body}"
     );
-    assert!(
-        stderr(&o).contains("requests: 1 ping, 0 token, 2 HEAD, 5 GET, 0 retried"),
-        "{}",
-        stderr(&o)
-    );
+    assert_stderr_has(&o, "requests: 1 ping, 0 token, 2 HEAD, 5 GET, 0 retried");
 }
 
 // Guards --format json: one document with every reference, the documented fields, and the summary.
@@ -2016,22 +1971,14 @@ fn a_ca_file_without_certificates_is_an_error() {
         &[],
     );
     assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains("--ca-cert bad.pem: no PEM certificate"),
-        "{}",
-        stderr(&o)
-    );
+    assert_stderr_has(&o, "--ca-cert bad.pem: no PEM certificate");
     let o = run_pin(
         dir.path(),
         &["resolve", "--ca-cert", "missing.pem", "127.0.0.1:9/a/b:1"],
         &[],
     );
     assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains("--ca-cert missing.pem"),
-        "{}",
-        stderr(&o)
-    );
+    assert_stderr_has(&o, "--ca-cert missing.pem");
 }
 
 // Guards every other file kind against the real registry: compose (through an anchor and merge keys),
@@ -2337,11 +2284,7 @@ fn unpin_from_lock_gives_bare_digests_their_tags_back() {
     // Without a lockfile there is no tag to restore; the skip names the flag.
     let o = run_pin(dir.path(), &["unpin", "--check", "-v", "."], &[]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains("`pin unpin --from-lock`"),
-        "{}",
-        stderr(&o)
-    );
+    assert_stderr_has(&o, "`pin unpin --from-lock`");
 
     // `--from-lock` alone reads pin.lock; a check finds the three restorable pins.
     let o = run_pin(dir.path(), &["unpin", "--from-lock", "--check", "."], &[]);
@@ -2399,11 +2342,7 @@ fn unpin_from_lock_gives_bare_digests_their_tags_back() {
         &[],
     );
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains("none.lock: the lockfile does not exist"),
-        "{}",
-        stderr(&o)
-    );
+    assert_stderr_has(&o, "none.lock: the lockfile does not exist");
     let o = run_pin(dir.path(), &["unpin", "--from-lock", "."], &[]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains(". is a directory"), "{}", stderr(&o));
@@ -2413,11 +2352,7 @@ fn unpin_from_lock_gives_bare_digests_their_tags_back() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let o = pin(&["update", "--check", "."]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains("2 pins have a digest and no tag"),
-        "{}",
-        stderr(&o)
-    );
+    assert_stderr_has(&o, "2 pins have a digest and no tag");
     let o = pin(&["update", "--check", "--require-tags", "."]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert_eq!(stdout(&o).matches("PIN075").count(), 2, "{}", stdout(&o));
@@ -2734,22 +2669,22 @@ fn keep_tag_records_latest_and_unpin_drops_digests() {
     let o = fx.pin(dir.path(), &["-w", "--keep-tag", "."]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let (latest, v1) = (fx.digest("latest"), fx.digest("v1"));
-    assert_eq!(
-        fs::read_to_string(&file).unwrap(),
-        format!("FROM {host}/{REPO}:latest@{latest}\nFROM {host}/{REPO}:v1@{v1}\n")
+    assert_holds(
+        &file,
+        &format!("FROM {host}/{REPO}:latest@{latest}\nFROM {host}/{REPO}:v1@{v1}\n"),
     );
     let moved = fx.registry.move_tag(REPO, "latest", "latest-2").digest;
     let o = fx.pin(dir.path(), &["update", "-w", "."]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert_eq!(
-        fs::read_to_string(&file).unwrap(),
-        format!("FROM {host}/{REPO}:latest@{moved}\nFROM {host}/{REPO}:v1@{v1}\n")
+    assert_holds(
+        &file,
+        &format!("FROM {host}/{REPO}:latest@{moved}\nFROM {host}/{REPO}:v1@{v1}\n"),
     );
     let o = run_pin(dir.path(), &["unpin", "-w", "."], &[]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert_eq!(
-        fs::read_to_string(&file).unwrap(),
-        format!("FROM {host}/{REPO}:latest\nFROM {host}/{REPO}:v1\n")
+    assert_holds(
+        &file,
+        &format!("FROM {host}/{REPO}:latest\nFROM {host}/{REPO}:v1\n"),
     );
 }
 
@@ -2948,12 +2883,9 @@ fn platform_never_picks_attestations_and_matches_os_version() {
     );
     let o = resolve("unknown/unknown");
     assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains(
-            "it has: linux/amd64, windows/amd64:10.0.17763.5122, windows/amd64:10.0.20348.2113"
-        ),
-        "{}",
-        stderr(&o)
+    assert_stderr_has(
+        &o,
+        "it has: linux/amd64, windows/amd64:10.0.17763.5122, windows/amd64:10.0.20348.2113",
     );
     let o = resolve("windows/amd64:10.0.20348");
     assert_eq!(
@@ -2984,18 +2916,15 @@ fn child_pins_are_warned_about_and_repinned_to_the_index() {
     fs::write(&file, &text).unwrap();
     let o = fx.pin(dir.path(), &["update", "--check", "."]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains(
-            "pod.yaml:1:8: warning: pinned to the linux/amd64 manifest of a multi-platform image; other nodes will fail"
-        ),
-        "{}",
-        stderr(&o)
+    assert_stderr_has(
+        &o,
+        "pod.yaml:1:8: warning: pinned to the linux/amd64 manifest of a multi-platform image; other nodes will fail",
     );
     let o = fx.pin(dir.path(), &["update", "-w", "--to-index", "."]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert_eq!(
-        fs::read_to_string(&file).unwrap(),
-        format!("image: {host}/{REPO}:multi@{}\n", fx.digest("multi"))
+    assert_holds(
+        &file,
+        &format!("image: {host}/{REPO}:multi@{}\n", fx.digest("multi")),
     );
     let o = fx.pin(dir.path(), &["update", "--check", "."]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
@@ -3019,12 +2948,9 @@ fn update_check_reports_a_gone_digest() {
     fx.registry.delete_manifest(REPO, &old);
     let o = fx.pin(dir.path(), &["update", "--check", "."]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains(&format!(
-            "Dockerfile:1:6: warning: the pinned digest no longer exists; the tag now points at {new}"
-        )),
-        "{}",
-        stderr(&o)
+    assert_stderr_has(
+        &o,
+        &format!("Dockerfile:1:6: warning: the pinned digest no longer exists; the tag now points at {new}"),
     );
 }
 
@@ -3056,14 +2982,8 @@ fn verify_finds_exactly_the_deleted_digest() {
     let deploy = format!(
         "spec:\n  containers:\n    - image: {host}/{REPO}@{v1}\n    - image: {host}/{REPO}@{multi}\n"
     );
-    assert_eq!(
-        fs::read_to_string(dir.path().join("Dockerfile")).unwrap(),
-        dockerfile
-    );
-    assert_eq!(
-        fs::read_to_string(dir.path().join("deploy.yaml")).unwrap(),
-        deploy
-    );
+    assert_file(dir.path(), "Dockerfile", &dockerfile);
+    assert_file(dir.path(), "deploy.yaml", &deploy);
 
     let o = fx.pin(dir.path(), &["verify", "-v", "."]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
@@ -3185,14 +3105,8 @@ fn verify_finds_exactly_the_deleted_digest() {
         "{md}"
     );
 
-    assert_eq!(
-        fs::read_to_string(dir.path().join("Dockerfile")).unwrap(),
-        dockerfile
-    );
-    assert_eq!(
-        fs::read_to_string(dir.path().join("deploy.yaml")).unwrap(),
-        deploy
-    );
+    assert_file(dir.path(), "Dockerfile", &dockerfile);
+    assert_file(dir.path(), "deploy.yaml", &deploy);
 }
 
 // Guards that a registry `pin verify` cannot ask is an error (exit 2) at the reference's place, never
@@ -3359,10 +3273,7 @@ fn verify_platforms_finds_child_pins_and_indexes_lacking_a_platform() {
     let o = fx.pin(dir.path(), &["verify", "app.yaml"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("pin.toml:1"), "{}", stderr(&o));
-    assert_eq!(
-        fs::read_to_string(dir.path().join("app.yaml")).unwrap(),
-        text
-    );
+    assert_file(dir.path(), "app.yaml", &text);
 }
 
 // Guards issue 19.10: `pin verify` asks one HEAD per unique pinned digest, also for `name:tag@digest` pins of
@@ -3405,11 +3316,7 @@ fn verify_asks_one_head_per_tagged_pin() {
     registry.move_tag(&pushed[0].repo, &pushed[0].tag, "verify-budget-moved");
     let o = verify();
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains("requests: 1 ping, 0 token, 14 HEAD, 0 GET"),
-        "{}",
-        stderr(&o)
-    );
+    assert_stderr_has(&o, "requests: 1 ping, 0 token, 14 HEAD, 0 GET");
     // Deleted as well: missing.
     registry.delete_manifest(&pushed[0].repo, &pushed[0].digest);
     let o = verify();
@@ -3447,11 +3354,7 @@ fn verify_caches_digests_found_within_the_ttl() {
     let o = run(&["--cache-dir", cache_dir]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert!(stderr(&o).contains("3 HEAD, 0 GET"), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains("; 0 answers from the cache in"),
-        "{}",
-        stderr(&o)
-    );
+    assert_stderr_has(&o, "; 0 answers from the cache in");
     let stored = fs::read_to_string(cache.join("tags-v1.json")).unwrap();
     assert!(
         stored.contains(&format!("{host}/{REPO}@{}", fx.digest("v1"))),
@@ -3503,11 +3406,7 @@ fn verify_caches_digests_found_within_the_ttl() {
     )
     .unwrap();
     let o = run(&[]);
-    assert!(
-        stderr(&o).contains("; 1 answers from the cache in"),
-        "{}",
-        stderr(&o)
-    );
+    assert_stderr_has(&o, "; 1 answers from the cache in");
     let o = run_pin(
         dir.path(),
         &["verify", "-v", "--insecure-registry", host, "app.yaml"],
@@ -3518,10 +3417,7 @@ fn verify_caches_digests_found_within_the_ttl() {
         "{}",
         stderr(&o)
     );
-    assert_eq!(
-        fs::read_to_string(dir.path().join("app.yaml")).unwrap(),
-        text
-    );
+    assert_file(dir.path(), "app.yaml", &text);
 }
 
 // Guards the Quadlet and ko kinds end to end: `Image=` of a `.container` (LF, comments, an `Exec=` continued
@@ -3694,16 +3590,8 @@ fn verify_behind_token_auth_takes_one_token_per_repository() {
     );
     // Two digests, one HEAD each: the v1 digest is pinned with its tag too, and the HEAD of that tag (still
     // pointing at it) answers for it.
-    assert!(
-        stderr(&o).contains("2 token, 2 HEAD, 0 GET"),
-        "{}",
-        stderr(&o)
-    );
-    assert!(
-        stderr(&o).contains("3 pinned references verified: 3 present, 0 missing"),
-        "{}",
-        stderr(&o)
-    );
+    assert_stderr_has(&o, "2 token, 2 HEAD, 0 GET");
+    assert_stderr_has(&o, "3 pinned references verified: 3 present, 0 missing");
 }
 
 /// `pin update` with `--insecure-registry` for the fixtures' registry, the clock at `now` (the test hook)
@@ -3763,10 +3651,9 @@ fn min_age_holds_a_new_digest_then_applies_it() {
              (--min-age)\n"
         );
         assert!(stderr(&o).contains(&line), "{}", stderr(&o));
-        assert!(
-            stderr(&o).contains("0 updated, 0 already pinned, 0 skipped, 1 held back (too young)"),
-            "{}",
-            stderr(&o)
+        assert_stderr_has(
+            &o,
+            "0 updated, 0 already pinned, 0 skipped, 1 held back (too young)",
         );
         // -q leaves out a hold that ends on its own (and the summary): nothing to say.
         let o = update_at(&fx, dir.path(), home.path(), t, &with(&["-q"]));
@@ -3875,10 +3762,7 @@ fn min_age_holds_a_new_digest_then_applies_it() {
             &with(&["-w", "--format", "json"]),
         );
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-        assert_eq!(
-            fs::read_to_string(&file).unwrap(),
-            format!("image: {host}/{REPO}:{tag}@{moved}\n")
-        );
+        assert_holds(&file, &format!("image: {host}/{REPO}:{tag}@{moved}\n"));
         assert_valid(&o.stdout, "docs/report.schema.json");
         let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
         assert_eq!(doc["references"][0]["status"], "pinned");
@@ -3933,10 +3817,7 @@ fn trust_created_ages_by_the_config_time_and_needs_labels_for_docker_hub() {
         "2020-01-01T00:00:00Z"
     );
     assert_eq!(doc["references"][0]["firstSeen"]["source"], "created");
-    assert_eq!(
-        fs::read_to_string(&file).unwrap(),
-        format!("image: {host}/{REPO}:v1@{moved}\n")
-    );
+    assert_holds(&file, &format!("image: {host}/{REPO}:v1@{moved}\n"));
     // Without --min-age it is a usage error; with a Docker Hub image and no --labels, refused (exit 2) with
     // no request made.
     let o = update_at(
@@ -3958,9 +3839,5 @@ fn trust_created_ages_by_the_config_time_and_needs_labels_for_docker_hub() {
         &["--min-age", "3d", "--trust-created", "hub.yaml"],
     );
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains("add --labels to allow those reads"),
-        "{}",
-        stderr(&o)
-    );
+    assert_stderr_has(&o, "add --labels to allow those reads");
 }

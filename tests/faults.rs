@@ -41,6 +41,17 @@ fn pinned_froms(host: &str, tags: &[impl AsRef<str>]) -> String {
         .collect()
 }
 
+/// Writes a Dockerfile of one `FROM {host}/team/app:TAG` line a tag, `v1` to `v{count}`, and returns the tags.
+fn write_app_froms(project: &Project, host: &str, count: usize) -> Vec<String> {
+    let tags: Vec<String> = (1..=count).map(|i| format!("v{i}")).collect();
+    let text: String = tags
+        .iter()
+        .map(|t| format!("FROM {host}/team/app:{t}\n"))
+        .collect();
+    project.write("Dockerfile", &text);
+    tags
+}
+
 /// A well-behaved answer to `req`: ping 200, manifests with their digest, anything else 404. Scripts fall
 /// back to it for whatever they do not break.
 fn behave(req: &Request) -> Reply {
@@ -613,12 +624,7 @@ fn bearer_token_is_fetched_once_for_one_repository() {
     let reg = FakeRegistry::start(token_registry);
     let host = reg.host();
     let project = Project::new();
-    let tags: Vec<String> = (1..=12).map(|i| format!("v{i}")).collect();
-    let text: String = tags
-        .iter()
-        .map(|t| format!("FROM {host}/team/app:{t}\n"))
-        .collect();
-    project.write("Dockerfile", &text);
+    let tags = write_app_froms(&project, &host, 12);
 
     let out = pin(&project, &reg, &["-w", "-j", "8", "Dockerfile"], &[]);
     let seen = reg.finish();
@@ -998,12 +1004,7 @@ fn a_low_rate_limit_quota_slows_down_and_says_so() {
     });
     let host = reg.host();
     let project = Project::new();
-    let tags: Vec<String> = (1..=4).map(|i| format!("v{i}")).collect();
-    let text: String = tags
-        .iter()
-        .map(|t| format!("FROM {host}/team/app:{t}\n"))
-        .collect();
-    project.write("Dockerfile", &text);
+    write_app_froms(&project, &host, 4);
     // One at a time, so that every HEAD after the first is sent after a low answer.
     let out = pin(&project, &reg, &["-j", "1", "Dockerfile"], &[]);
     let seen = reg.finish();
@@ -1446,12 +1447,7 @@ fn a_token_is_renewed_when_its_lifetime_ends() {
     });
     let host = reg.host();
     let project = Project::new();
-    let tags: Vec<String> = (1..=6).map(|i| format!("v{i}")).collect();
-    let text: String = tags
-        .iter()
-        .map(|t| format!("FROM {host}/team/app:{t}\n"))
-        .collect();
-    project.write("Dockerfile", &text);
+    let tags = write_app_froms(&project, &host, 6);
 
     let out = pin(&project, &reg, &["-w", "-j", "1", "Dockerfile"], &[]);
     let seen = reg.finish();
@@ -1689,12 +1685,7 @@ fn concurrency_backs_off_on_429() {
     });
     let host = reg.host();
     let project = Project::new();
-    let tags: Vec<String> = (1..=48).map(|i| format!("v{i}")).collect();
-    let text: String = tags
-        .iter()
-        .map(|t| format!("FROM {host}/team/app:{t}\n"))
-        .collect();
-    project.write("Dockerfile", &text);
+    let tags = write_app_froms(&project, &host, 48);
 
     let out = pin(&project, &reg, &["-w", "-v", "Dockerfile"], &[]);
     let seen = reg.finish();

@@ -20,11 +20,10 @@ use std::process::Output;
 use common::{pin_insecure as pin, stderr};
 use serde_json::json;
 
-use fake_registry::{referrers_api, Kind};
 use harness::{sha256_digest, Pushed, Registry, Variant, OCI_INDEX, OCI_MANIFEST};
 use sigstore_kit::{
-    bundle, bundle_manifest, now, referrers_index, statement, workdir, Ca, Key, Options, Signing,
-    Sigstore, COSIGN_SIGN, GITHUB_ISSUER,
+    bundle, bundle_manifest, now, pins_through_referrers_api, referrers_index, small_image,
+    statement, workdir, Ca, Key, Options, Signing, Sigstore, COSIGN_SIGN, GITHUB_ISSUER,
 };
 
 const WORKFLOW: &str = "https://github.com/org/repo/.github/workflows/release.yml@refs/tags/v1";
@@ -134,22 +133,58 @@ fn bad_keyless_bundles_are_refused_with_their_cause() {
     let exact = ["--signature-identity", WORKFLOW];
     let push = |repo: &str| registry.push_oci_image(repo, "v1", repo);
 
-    // The DSSE payload changed after signing.
-    let image = push("forged/app");
     let leaf = s.leaf(WORKFLOW);
-    let options = Options {
+    let forged = Options {
         forge_payload: true,
         ..Options::default()
     };
-    let b = s.sign(&image.digest, &leaf, options);
-    push_bundle(&registry, &image, &image, &b);
-    assert_refused(
-        &registry,
-        &s,
-        "forged/app",
-        &exact,
-        "signature does not verify",
+    let unlogged = Options {
+        unlogged: true,
+        ..Options::default()
+    };
+    let rogue = Ca::new("rogue fulcio").issue(
+        WORKFLOW,
+        GITHUB_ISSUER,
+        now() - 300,
+        now() + 300,
+        Some(&s.ct),
     );
+    let stranger =
+        s.leaf("https://github.com/someone/else/.github/workflows/x.yml@refs/heads/main");
+    let old = s.ca.issue(
+        WORKFLOW,
+        GITHUB_ISSUER,
+        now() - 7200,
+        now() - 3600,
+        Some(&s.ct),
+    );
+    for (repo, signer, options, why) in [
+        // The DSSE payload changed after signing.
+        ("forged/app", &leaf, forged, "signature does not verify"),
+        // A certificate from a CA the trusted root does not name.
+        ("other-ca/app", &rogue, Options::default(), "untrusted chain"),
+        // Signed by another workflow.
+        (
+            "identity/app",
+            &stranger,
+            Options::default(),
+            "identity mismatch: signed by subject \"https://github.com/someone/else/.github/workflows/x.yml@refs/heads/main\" with issuer \"https://token.actions.githubusercontent.com\"",
+        ),
+        // No transparency-log entry.
+        ("unlogged/app", &leaf, unlogged, "no log evidence"),
+        // A certificate that had expired when the log recorded the signature.
+        (
+            "expired/app",
+            &old,
+            Options::default(),
+            "expired: the certificate was not valid at the signing time",
+        ),
+    ] {
+        let image = push(repo);
+        let b = s.sign(&image.digest, signer, options);
+        push_bundle(&registry, &image, &image, &b);
+        assert_refused(&registry, &s, repo, &exact, why);
+    }
 
     // A good signature, but its statement is about another digest.
     let image = push("subject/app");
@@ -167,33 +202,6 @@ fn bad_keyless_bundles_are_refused_with_their_cause() {
         ),
     );
 
-    // A certificate from a CA the trusted root does not name.
-    let image = push("other-ca/app");
-    let rogue = Ca::new("rogue fulcio").issue(
-        WORKFLOW,
-        GITHUB_ISSUER,
-        now() - 300,
-        now() + 300,
-        Some(&s.ct),
-    );
-    let b = s.sign(&image.digest, &rogue, Options::default());
-    push_bundle(&registry, &image, &image, &b);
-    assert_refused(&registry, &s, "other-ca/app", &exact, "untrusted chain");
-
-    // Signed by another workflow.
-    let image = push("identity/app");
-    let stranger =
-        s.leaf("https://github.com/someone/else/.github/workflows/x.yml@refs/heads/main");
-    let b = s.sign(&image.digest, &stranger, Options::default());
-    push_bundle(&registry, &image, &image, &b);
-    assert_refused(
-        &registry,
-        &s,
-        "identity/app",
-        &exact,
-        "identity mismatch: signed by subject \"https://github.com/someone/else/.github/workflows/x.yml@refs/heads/main\" with issuer \"https://token.actions.githubusercontent.com\"",
-    );
-
     // A regular expression that matches the subject only somewhere inside it.
     let image = push("unanchored/app");
     let b = s.sign(&image.digest, &leaf, Options::default());
@@ -204,35 +212,6 @@ fn bad_keyless_bundles_are_refused_with_their_cause() {
         "unanchored/app",
         &["--signature-identity-regexp", r"github\.com/org/repo"],
         "identity mismatch",
-    );
-
-    // No transparency-log entry.
-    let image = push("unlogged/app");
-    let options = Options {
-        unlogged: true,
-        ..Options::default()
-    };
-    let b = s.sign(&image.digest, &leaf, options);
-    push_bundle(&registry, &image, &image, &b);
-    assert_refused(&registry, &s, "unlogged/app", &exact, "no log evidence");
-
-    // A certificate that had expired when the log recorded the signature.
-    let image = push("expired/app");
-    let old = s.ca.issue(
-        WORKFLOW,
-        GITHUB_ISSUER,
-        now() - 7200,
-        now() - 3600,
-        Some(&s.ct),
-    );
-    let b = s.sign(&image.digest, &old, Options::default());
-    push_bundle(&registry, &image, &image, &b);
-    assert_refused(
-        &registry,
-        &s,
-        "expired/app",
-        &exact,
-        "expired: the certificate was not valid at the signing time",
     );
 
     // The index for this digest lists a referrer (a good bundle) whose subject is another image.
@@ -305,29 +284,25 @@ fn legacy_keyless_signatures_verify_from_flags_and_policy_json() {
         "image: {host}/legacy/app@{} # {host}/legacy/app:v1\n",
         image.digest
     );
+    // The flags: the test root, the identity exact.
+    let by_email = [
+        "-w",
+        "--trusted-root",
+        "root.json",
+        "--signature-identity",
+        email,
+        "--signature-issuer",
+        "https://accounts.example.com",
+        "deploy.yaml",
+    ];
 
     let dir = workdir(&s.root(), &[registry.reference("legacy/app", "v1")]);
-    let o = pin(
-        &host,
-        dir.path(),
-        &[
-            "-w",
-            "--trusted-root",
-            "root.json",
-            "--signature-identity",
-            email,
-            "--signature-issuer",
-            "https://accounts.example.com",
-            "deploy.yaml",
-        ],
-    );
+    let o = pin(&host, dir.path(), &by_email);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(read(dir.path()), pinned);
 
-    // containers-policy.json: the CA and the Rekor key as files, the identity exact.
-    let dir = workdir(&s.root(), &[registry.reference("legacy/app", "v1")]);
-    fs::write(dir.path().join("fulcio.pem"), s.ca.pem()).unwrap();
-    fs::write(dir.path().join("rekor.pub"), s.rekor.key.public_pem()).unwrap();
+    // containers-policy.json: the CA and the Rekor key as files, the identity exact; another issuer is
+    // refused.
     let policy = |issuer: &str| {
         json!({
             "default": [{"type": "reject"}],
@@ -339,34 +314,26 @@ fn legacy_keyless_signatures_verify_from_flags_and_policy_json() {
         })
         .to_string()
     };
-    fs::write(
-        dir.path().join("policy.json"),
-        policy("https://accounts.example.com"),
-    )
-    .unwrap();
-    let o = pin(
-        &host,
-        dir.path(),
-        &["-w", "--policy", "policy.json", "deploy.yaml"],
-    );
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert_eq!(read(dir.path()), pinned);
-
-    let dir = workdir(&s.root(), &[registry.reference("legacy/app", "v1")]);
-    fs::write(dir.path().join("fulcio.pem"), s.ca.pem()).unwrap();
-    fs::write(dir.path().join("rekor.pub"), s.rekor.key.public_pem()).unwrap();
-    fs::write(
-        dir.path().join("policy.json"),
-        policy("https://other.example.com"),
-    )
-    .unwrap();
-    let o = pin(
-        &host,
-        dir.path(),
-        &["-w", "--policy", "policy.json", "deploy.yaml"],
-    );
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(stderr(&o).contains("identity mismatch"), "{}", stderr(&o));
+    for (issuer, code) in [
+        ("https://accounts.example.com", 0),
+        ("https://other.example.com", 2),
+    ] {
+        let dir = workdir(&s.root(), &[registry.reference("legacy/app", "v1")]);
+        fs::write(dir.path().join("fulcio.pem"), s.ca.pem()).unwrap();
+        fs::write(dir.path().join("rekor.pub"), s.rekor.key.public_pem()).unwrap();
+        fs::write(dir.path().join("policy.json"), policy(issuer)).unwrap();
+        let o = pin(
+            &host,
+            dir.path(),
+            &["-w", "--policy", "policy.json", "deploy.yaml"],
+        );
+        assert_eq!(o.status.code(), Some(code), "{issuer}: {}", stderr(&o));
+        if code == 0 {
+            assert_eq!(read(dir.path()), pinned);
+        } else {
+            assert!(stderr(&o).contains("identity mismatch"), "{}", stderr(&o));
+        }
+    }
 
     // Without the Rekor bundle annotation there is no log evidence.
     let image = registry.push_oci_image("legacy-unlogged/app", "v1", "legacy-unlogged");
@@ -379,20 +346,7 @@ fn legacy_keyless_signatures_verify_from_flags_and_policy_json() {
         &s.root(),
         &[registry.reference("legacy-unlogged/app", "v1")],
     );
-    let o = pin(
-        &host,
-        dir.path(),
-        &[
-            "-w",
-            "--trusted-root",
-            "root.json",
-            "--signature-identity",
-            email,
-            "--signature-issuer",
-            "https://accounts.example.com",
-            "deploy.yaml",
-        ],
-    );
+    let o = pin(&host, dir.path(), &by_email);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("no log evidence"), "{}", stderr(&o));
 }
@@ -453,14 +407,7 @@ fn a_key_signed_bundle_verifies_with_its_key() {
 #[test]
 fn a_bundle_found_through_the_referrers_api_pins_the_digest() {
     let mut s = Sigstore::new();
-    let config = b"{\"architecture\":\"amd64\",\"os\":\"linux\"}".to_vec();
-    let image = serde_json::to_vec(&json!({
-        "schemaVersion": 2,
-        "mediaType": OCI_MANIFEST,
-        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": sha256_digest(&config), "size": config.len()},
-        "layers": []
-    }))
-    .unwrap();
+    let image = small_image();
     let image_digest = sha256_digest(&image);
     let leaf = s.leaf(WORKFLOW);
     let b = s.sign(&image_digest, &leaf, Options::default());
@@ -484,28 +431,17 @@ fn a_bundle_found_through_the_referrers_api_pins_the_digest() {
         ]
     }))
     .unwrap();
-    let reg = referrers_api(image, referrer, index, b);
-    let host = reg.host();
-    let dir = workdir(&s.root(), &[format!("{host}/team/app:v1")]);
-    let o = run(
-        &host,
-        dir.path(),
+    // .sig tag (404), the referrers API, the bundle's manifest (the SBOM is not read), the bundle blob; the
+    // tag schema's index is not asked for: the .sig tag and the referrer manifest are the GETs.
+    pins_through_referrers_api(
+        &s.root(),
+        image,
+        referrer,
+        index,
+        b,
         &keyless(&["--signature-identity", WORKFLOW]),
+        "1 signature lookups (4 requests)",
     );
-    let seen = reg.finish();
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert_eq!(
-        read(dir.path()),
-        format!("image: {host}/team/app@{image_digest} # {host}/team/app:v1\n")
-    );
-    // .sig tag (404), the referrers API, the bundle's manifest (the SBOM is not read), the bundle blob.
-    assert!(
-        stderr(&o).contains("1 signature lookups (4 requests)"),
-        "{}",
-        stderr(&o)
-    );
-    // The tag schema's index is not asked for: the .sig tag and the referrer manifest are the GETs.
-    assert_eq!(seen.count(Kind::GetManifest), 2);
 }
 
 // Guards `pin verify`: existing pins are held to the same keyless policy.

@@ -104,7 +104,7 @@ impl TokenResponse {
         let age = self
             .issued_at
             .as_deref()
-            .and_then(unix_seconds)
+            .and_then(crate::resolve::seen::unix_seconds)
             .and_then(|issued| {
                 let now = SystemTime::now().duration_since(UNIX_EPOCH).ok()?.as_secs();
                 Some(Duration::from_secs(now.saturating_sub(issued)))
@@ -114,52 +114,6 @@ impl TokenResponse {
         let margin = (lifetime / 10).min(Duration::from_secs(10));
         Instant::now() + (lifetime - age).saturating_sub(margin)
     }
-}
-
-/// Seconds since the Unix epoch of an RFC 3339 time (`2026-12-01T10:00:00Z`, `…T10:00:00.123+01:00`).
-fn unix_seconds(s: &str) -> Option<u64> {
-    let s = s.trim();
-    let num = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
-    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    let valid_seps = s.get(4..5) == Some("-")
-        && s.get(7..8) == Some("-")
-        && matches!(s.get(10..11), Some("T" | "t" | " "))
-        && s.get(13..14) == Some(":")
-        && s.get(16..17) == Some(":");
-    if !valid_seps || !(1..=12).contains(&month) || !(1..=31).contains(&day) {
-        return None;
-    }
-    let mut rest = &s[19..];
-    if let Some(frac) = rest.strip_prefix('.') {
-        rest = frac.trim_start_matches(|c: char| c.is_ascii_digit());
-    }
-    let offset = match rest {
-        "Z" | "z" => 0,
-        _ => {
-            let sign = match rest.get(0..1)? {
-                "+" => 1,
-                "-" => -1,
-                _ => return None,
-            };
-            let h = rest.get(1..3)?.parse::<i64>().ok()?;
-            let m = rest.get(4..6)?.parse::<i64>().ok()?;
-            if rest.len() != 6 {
-                return None;
-            }
-            sign * (h * 3600 + m * 60)
-        }
-    };
-    // Days from the civil date (Howard Hinnant's algorithm).
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    let secs = days * 86_400 + hour * 3600 + minute * 60 + second - offset;
-    u64::try_from(secs).ok()
 }
 
 /// Why a request went without a credential.
@@ -585,6 +539,7 @@ mod tests {
 
     #[test]
     fn rfc3339_times_are_read() {
+        let unix_seconds = crate::resolve::seen::unix_seconds;
         assert_eq!(unix_seconds("1970-01-01T00:00:00Z"), Some(0));
         // `date -u -d 2026-12-01T10:00:00Z +%s`
         assert_eq!(unix_seconds("2026-12-01T10:00:00Z"), Some(1_796_119_200));
@@ -625,32 +580,8 @@ mod tests {
             .duration_since(UNIX_EPOCH)
             .unwrap()
             .as_secs();
-        let ago = |s: u64| {
-            let t = now - s;
-            // An RFC 3339 UTC time built from seconds, independently of unix_seconds.
-            let (days, rem) = (t / 86_400, t % 86_400);
-            let (y, m, d) = civil(days as i64);
-            Some(format!(
-                "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-                rem / 3600,
-                rem % 3600 / 60,
-                rem % 60
-            ))
-        };
+        let ago = |s: u64| Some(crate::resolve::seen::rfc3339(now - s));
         assert_eq!(secs(left(answer(Some(300), ago(100)))), 190);
         assert_eq!(secs(left(answer(Some(300), ago(1000)))), 0);
-    }
-
-    /// Civil date of a day count since 1970-01-01 (the inverse algorithm, for the test only).
-    fn civil(z: i64) -> (i64, i64, i64) {
-        let z = z + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z - era * 146_097;
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let d = doy - (153 * mp + 2) / 5 + 1;
-        let m = if mp < 10 { mp + 3 } else { mp - 9 };
-        (yoe + era * 400 + i64::from(m <= 2), m, d)
     }
 }

@@ -859,3 +859,45 @@ pub fn workdir(root: &str, refs: &[String]) -> tempfile::TempDir {
     std::fs::write(dir.path().join("deploy.yaml"), yaml).unwrap();
     dir
 }
+
+/// A small OCI image manifest (linux/amd64, no layers), for the in-process registry with the referrers API.
+pub fn small_image() -> Vec<u8> {
+    let config = b"{\"architecture\":\"amd64\",\"os\":\"linux\"}".to_vec();
+    serde_json::to_vec(&json!({
+        "schemaVersion": 2,
+        "mediaType": crate::harness::OCI_MANIFEST,
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": crate::harness::sha256_digest(&config), "size": config.len()},
+        "layers": []
+    }))
+    .unwrap()
+}
+
+/// Serves `image` (from `small_image`), its one `referrer` manifest, the referrers `index` and the `bundle`
+/// on the in-process registry with the referrers API, runs `pin` with `args` on `team/app:v1` there, and
+/// checks it pinned: exit 0, the digest of `image` written, `lookups` in the summary, and two manifest GETs
+/// (the tag schema's, which is missing, and the referrer's: no other index entry is read).
+pub fn pins_through_referrers_api(
+    root: &str,
+    image: Vec<u8>,
+    referrer: Vec<u8>,
+    index: Vec<u8>,
+    bundle: Vec<u8>,
+    args: &[String],
+    lookups: &str,
+) {
+    use crate::common::{pin_insecure, stderr};
+    let image_digest = crate::harness::sha256_digest(&image);
+    let reg = crate::fake_registry::referrers_api(image, referrer, index, bundle);
+    let host = reg.host();
+    let dir = workdir(root, &[format!("{host}/team/app:v1")]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let o = pin_insecure(&host, dir.path(), &args);
+    let seen = reg.finish();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("deploy.yaml")).unwrap(),
+        format!("image: {host}/team/app@{image_digest} # {host}/team/app:v1\n")
+    );
+    assert!(stderr(&o).contains(lookups), "{}", stderr(&o));
+    assert_eq!(seen.count(crate::fake_registry::Kind::GetManifest), 2);
+}
