@@ -862,7 +862,14 @@ fn lock(l: &cli::LockArgs) -> LockSettings {
 
 fn output(o: &cli::OutputArgs) -> OutputSettings {
     OutputSettings {
-        format: o.format,
+        format: match o.format {
+            cli::Format::Text => Format::Text,
+            cli::Format::Json => Format::Json,
+            cli::Format::Github => Format::Github,
+            cli::Format::Gitlab => Format::Gitlab,
+            cli::Format::Sarif => Format::Sarif,
+            cli::Format::Markdown => Format::Markdown,
+        },
         color: match o.color {
             cli::ColorChoice::Auto => anstream::ColorChoice::Auto,
             cli::ColorChoice::Always => anstream::ColorChoice::Always,

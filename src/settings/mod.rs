@@ -427,5 +427,13 @@ pub struct OutputSettings {
     pub verbose: u8,
 }
 
-/// `--format`: the flag's own values.
-pub use crate::cli::Format;
+/// `--format`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Json,
+    Github,
+    Gitlab,
+    Sarif,
+    Markdown,
+}
